@@ -1,0 +1,122 @@
+/*
+ * Copyright 2026 The gwmo authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+#include "gw-error.h"
+
+G_BEGIN_DECLS
+
+/* DDF formats (OMA DM TND) */
+typedef enum {
+	GW_DM_FORMAT_NODE,
+	GW_DM_FORMAT_CHR,
+	GW_DM_FORMAT_INT,
+	GW_DM_FORMAT_BOOL,
+	GW_DM_FORMAT_BIN,
+	GW_DM_FORMAT_B64,
+	GW_DM_FORMAT_XML,
+	GW_DM_FORMAT_DATE,
+	GW_DM_FORMAT_TIME,
+	GW_DM_FORMAT_FLOAT,
+	GW_DM_FORMAT_NULL,
+	GW_DM_FORMAT_INVALID,
+} GwDmFormat;
+
+const gchar *
+gw_dm_format_to_string(GwDmFormat format);
+/* returns GW_DM_FORMAT_INVALID for unknown names; case-sensitive as in DDF */
+GwDmFormat
+gw_dm_format_from_string(const gchar *name);
+/* checks that @value (may be NULL for node/null) is well formed for @format:
+ * int = optional sign + decimal digits fitting gint64, bool = "true"/"false",
+ * chr/xml/date/time = valid UTF-8, float = g_ascii_strtod parses all, b64 = base64 alphabet */
+gboolean
+gw_dm_format_validate_value(GwDmFormat format, GBytes *value, GError **error);
+
+/* DDF access types; also the commands checked against ACLs */
+typedef enum {
+	GW_DM_ACCESS_NONE = 0,
+	GW_DM_ACCESS_GET = 1 << 0,
+	GW_DM_ACCESS_ADD = 1 << 1,
+	GW_DM_ACCESS_REPLACE = 1 << 2,
+	GW_DM_ACCESS_DELETE = 1 << 3,
+	GW_DM_ACCESS_EXEC = 1 << 4,
+	GW_DM_ACCESS_COPY = 1 << 5,
+	GW_DM_ACCESS_ALL = 0x3f,
+} GwDmAccess;
+
+/* SyncML status codes (RepPro 1.2.2 §10 subset used by DM) */
+typedef enum {
+	GW_DM_STATUS_IN_PROGRESS = 101,
+	GW_DM_STATUS_OK = 200,
+	GW_DM_STATUS_ACCEPTED = 202,
+	GW_DM_STATUS_AUTH_ACCEPTED = 212,
+	GW_DM_STATUS_CHUNK_ACCEPTED = 213,
+	GW_DM_STATUS_CANCELLED = 214,
+	GW_DM_STATUS_NOT_EXECUTED = 215,
+	GW_DM_STATUS_ATOMIC_ROLLBACK_OK = 216,
+	GW_DM_STATUS_NOT_MODIFIED = 304,
+	GW_DM_STATUS_BAD_REQUEST = 400,
+	GW_DM_STATUS_INVALID_CREDENTIALS = 401,
+	GW_DM_STATUS_FORBIDDEN = 403,
+	GW_DM_STATUS_NOT_FOUND = 404,
+	GW_DM_STATUS_COMMAND_NOT_ALLOWED = 405,
+	GW_DM_STATUS_OPTIONAL_FEATURE_NOT_SUPPORTED = 406,
+	GW_DM_STATUS_MISSING_CREDENTIALS = 407,
+	GW_DM_STATUS_REQUEST_TIMEOUT = 408,
+	GW_DM_STATUS_CONFLICT = 409,
+	GW_DM_STATUS_GONE = 410,
+	GW_DM_STATUS_INCOMPLETE_COMMAND = 412,
+	GW_DM_STATUS_REQUEST_ENTITY_TOO_LARGE = 413,
+	GW_DM_STATUS_URI_TOO_LONG = 414,
+	GW_DM_STATUS_UNSUPPORTED_MEDIA_TYPE = 415,
+	GW_DM_STATUS_REQUESTED_SIZE_TOO_BIG = 416,
+	GW_DM_STATUS_ALREADY_EXISTS = 418,
+	GW_DM_STATUS_DEVICE_FULL = 420,
+	GW_DM_STATUS_SIZE_MISMATCH = 424,
+	GW_DM_STATUS_PERMISSION_DENIED = 425,
+	GW_DM_STATUS_COMMAND_FAILED = 500,
+	GW_DM_STATUS_NOT_IMPLEMENTED = 501,
+	GW_DM_STATUS_SESSION_INTERNAL_ERROR = 506,
+	GW_DM_STATUS_ATOMIC_FAILED = 507,
+	GW_DM_STATUS_ATOMIC_ROLLBACK_FAILED = 516,
+} GwDmStatus;
+
+/* "OK", "Not found", … for logs and messages; "Unknown status" otherwise */
+const gchar *
+gw_dm_status_to_string(guint status);
+gboolean
+gw_dm_status_is_success(guint status); /* 2xx */
+/* maps a failure status to the matching GW_ERROR code (404 → NOT_FOUND, 425 → PERMISSION_DENIED,
+ * 405 → NOT_ALLOWED, 400/414 → INVALID_URI, 418 → ALREADY_EXISTS, 415/406 → NOT_SUPPORTED, …) */
+GwError
+gw_dm_status_to_error(guint status);
+/* sets @error from @status with a message "<what>: <status text> (<status>)" and returns FALSE */
+gboolean
+gw_dm_status_set_error(GError **error, guint status, const gchar *what);
+
+/* one item of a command or result */
+typedef struct {
+	gchar *uri;
+	GwDmFormat format;
+	gchar *mime_type; /* nullable */
+	GBytes *data;	  /* nullable */
+} GwDmItem;
+
+GwDmItem *
+gw_dm_item_new(const gchar *uri, GwDmFormat format, const gchar *mime_type, GBytes *data);
+GwDmItem *
+gw_dm_item_new_string(const gchar *uri, GwDmFormat format, const gchar *mime_type, const gchar *data);
+/* data as a NUL-terminated copy, or NULL */
+gchar *
+gw_dm_item_dup_string(const GwDmItem *item);
+void
+gw_dm_item_free(GwDmItem *item);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GwDmItem, gw_dm_item_free)
+
+G_END_DECLS
