@@ -1,7 +1,156 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
-int main(void);
-int
-main(void)
+/*
+ * Copyright 2026 The gwmo authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * gwmod: options, logging, main loop. Everything else lives in the core library.
+ */
+
+#define G_LOG_DOMAIN "GwMain"
+
+#include "config.h"
+
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <stdlib.h>
+
+#include "gw-config.h"
+#include "gw-daemon.h"
+#include "gw-log.h"
+
+typedef struct {
+	GMainLoop *loop;
+	GwDaemon *daemon;
+	gint exit_code;
+} GwMainContext;
+
+static gboolean
+gw_main_signal_cb(gpointer user_data)
 {
-	return 0;
+	GwMainContext *ctx = user_data;
+	g_message("stopping on signal");
+	g_main_loop_quit(ctx->loop);
+	return G_SOURCE_CONTINUE;
+}
+
+static void
+gw_main_quit_cb(GwDaemon *daemon, gpointer user_data)
+{
+	GwMainContext *ctx = user_data;
+	ctx->exit_code = EXIT_FAILURE;
+	g_main_loop_quit(ctx->loop);
+}
+
+int
+main(int argc, char **argv)
+{
+	gboolean opt_session = FALSE;
+	gboolean opt_system = FALSE;
+	gboolean opt_verbose = FALSE;
+	gboolean opt_version = FALSE;
+	gboolean opt_print_config = FALSE;
+	g_autofree gchar *opt_config = NULL;
+	g_autofree gchar *opt_state_dir = NULL;
+	g_autofree gchar *opt_bootstrap = NULL;
+	g_autofree gchar *opt_debug_domains = NULL;
+	g_autofree gchar *state_dir = NULL;
+	g_autofree gchar *config_debug = NULL;
+	g_autoptr(GOptionContext) context = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GwConfig) config = NULL;
+	g_autoptr(GwDaemon) daemon = NULL;
+	g_autoptr(GMainLoop) loop = NULL;
+	GwMainContext ctx = {0};
+	const GOptionEntry entries[] = {
+	    {"session", 0, 0, G_OPTION_ARG_NONE, &opt_session,
+	     "Use the session bus (development and tests)", NULL},
+	    {"system", 0, 0, G_OPTION_ARG_NONE, &opt_system, "Use the system bus (default)", NULL},
+	    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &opt_config,
+	     "Configuration file (default " GW_CONFDIR "/gwmod.conf)", "FILE"},
+	    {"state-dir", 's', 0, G_OPTION_ARG_FILENAME, &opt_state_dir,
+	     "State directory (default $STATE_DIRECTORY or " GW_STATEDIR ")", "DIR"},
+	    {"bootstrap", 'b', 0, G_OPTION_ARG_FILENAME, &opt_bootstrap,
+	     "Apply a factory bootstrap (TNDS file) at start", "FILE"},
+	    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose, "Log informational messages", NULL},
+	    {"debug-domains", 0, 0, G_OPTION_ARG_STRING, &opt_debug_domains,
+	     "Log debug messages of these domains (comma separated, or \"all\")", "DOMAINS"},
+	    {"print-config", 0, 0, G_OPTION_ARG_NONE, &opt_print_config,
+	     "Print the effective configuration and exit", NULL},
+	    {"version", 0, 0, G_OPTION_ARG_NONE, &opt_version, "Print the version and exit", NULL},
+	    {NULL}};
+
+	setlocale(LC_ALL, "");
+	bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+
+	context = g_option_context_new(NULL);
+	g_option_context_set_summary(context,
+				     "The gwmo OMA DM Gateway daemon (GwMO 1.0). It holds the "
+				     "gateway's DM tree and serves it on D-Bus as "
+				     "org.gwmo.Gateway1.");
+	g_option_context_add_main_entries(context, entries, NULL);
+	if (!g_option_context_parse(context, &argc, &argv, &error)) {
+		g_printerr("gwmod: %s\n", error->message);
+		return 2;
+	}
+	if (opt_version) {
+		g_print("gwmod %s\n", PACKAGE_VERSION);
+		return EXIT_SUCCESS;
+	}
+	if (opt_session && opt_system) {
+		g_printerr("gwmod: --session and --system exclude each other\n");
+		return 2;
+	}
+
+	config = gw_config_new();
+	if (!gw_config_load(config,
+			    opt_config != NULL ? opt_config : GW_CONFDIR "/gwmod.conf",
+			    &error)) {
+		g_printerr("gwmod: %s\n", error->message);
+		return EXIT_FAILURE;
+	}
+	if (opt_print_config) {
+		g_autofree gchar *data = gw_config_to_data(config);
+		g_print("%s", data);
+		return EXIT_SUCCESS;
+	}
+	config_debug = gw_config_get_string(config, "daemon", "debug-domains");
+	if (opt_debug_domains == NULL)
+		opt_debug_domains = g_strdup(config_debug);
+	gw_log_setup(opt_verbose, opt_debug_domains);
+
+	if (opt_state_dir != NULL)
+		state_dir = g_strdup(opt_state_dir);
+	else if (g_getenv("STATE_DIRECTORY") != NULL)
+		state_dir = g_strdup(g_getenv("STATE_DIRECTORY"));
+	else
+		state_dir = gw_config_get_string(config, "daemon", "state-dir");
+
+	daemon = gw_daemon_new(config, state_dir);
+	if (!gw_daemon_setup(daemon, &error)) {
+		g_printerr("gwmod: cannot start: %s\n", error->message);
+		return EXIT_FAILURE;
+	}
+	if (opt_bootstrap != NULL && !gw_daemon_bootstrap_file(daemon, opt_bootstrap, &error)) {
+		g_printerr("gwmod: %s\n", error->message);
+		return EXIT_FAILURE;
+	}
+
+	loop = g_main_loop_new(NULL, FALSE);
+	ctx.loop = loop;
+	ctx.daemon = daemon;
+	ctx.exit_code = EXIT_SUCCESS;
+	g_unix_signal_add(SIGTERM, gw_main_signal_cb, &ctx);
+	g_unix_signal_add(SIGINT, gw_main_signal_cb, &ctx);
+	g_signal_connect(daemon, "quit", G_CALLBACK(gw_main_quit_cb), &ctx);
+	gw_daemon_start_bus(daemon, opt_session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM);
+	g_main_loop_run(loop);
+
+	if (!gw_daemon_shutdown(daemon, &error)) {
+		g_warning("cannot store the DM tree on exit: %s", error->message);
+		ctx.exit_code = EXIT_FAILURE;
+	}
+	g_signal_handlers_disconnect_by_data(daemon, &ctx);
+	g_message("stopped");
+	return ctx.exit_code;
 }

@@ -1,2 +1,610 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* placeholder: being written */
+/*
+ * Copyright 2026 The gwmo authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#define G_LOG_DOMAIN "GwDbus"
+
+#include "config.h"
+
+#include <grp.h>
+#include <pwd.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gw-daemon.h"
+#include "gw-dbus-generated.h"
+#include "gw-dbus-manager.h"
+#include "gw-gwmo-mo.h"
+#include "gw-tnds.h"
+
+struct _GwDbusManager {
+	GObject parent_instance;
+	GwDaemon *daemon; /* not owned: the daemon owns us */
+	GDBusConnection *connection;
+	GwDbusGenManager *skeleton;
+	GDBusObjectManagerServer *object_manager;
+	gulong tree_changed_id;
+};
+
+G_DEFINE_TYPE(GwDbusManager, gw_dbus_manager, G_TYPE_OBJECT)
+
+void
+gw_dbus_return_error(GDBusMethodInvocation *invocation, const GError *error)
+{
+	g_autoptr(GError) normalized = NULL;
+
+	if (error->domain == GW_ERROR) {
+		normalized = g_error_copy(error);
+	} else if (error->domain == G_KEY_FILE_ERROR || error->domain == G_MARKUP_ERROR) {
+		normalized = g_error_new(GW_ERROR, GW_ERROR_INVALID_ARGS, "%s", error->message);
+	} else {
+		normalized = g_error_new(GW_ERROR, GW_ERROR_FAILED, "%s", error->message);
+	}
+	g_debug("%s failed: %s",
+		g_dbus_method_invocation_get_method_name(invocation),
+		normalized->message);
+	g_dbus_method_invocation_return_gerror(invocation, normalized);
+}
+
+static gboolean
+gw_dbus_return_status(GDBusMethodInvocation *invocation, guint status, const gchar *uri)
+{
+	g_autoptr(GError) error = NULL;
+	if (gw_dm_status_is_success(status))
+		return FALSE;
+	gw_dm_status_set_error(&error, status, uri);
+	gw_dbus_return_error(invocation, error);
+	return TRUE;
+}
+
+/* ---- caller authorisation ---- */
+
+static gboolean
+gw_dbus_uid_in_group(uid_t uid, const gchar *group_name)
+{
+	struct passwd *pw = getpwuid(uid);
+	struct group *gr = getgrnam(group_name);
+	gid_t groups[256];
+	int ngroups = G_N_ELEMENTS(groups);
+
+	if (pw == NULL || gr == NULL)
+		return FALSE;
+	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &ngroups) < 0)
+		return FALSE;
+	for (int i = 0; i < ngroups; i++) {
+		if (groups[i] == gr->gr_gid)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* changes are for root, the daemon's own user and members of the gwmo group; the D-Bus
+ * policy file says the same for the system bus, this is the second line of defence */
+static gboolean
+gw_dbus_manager_authorize(GwDbusManager *self, GDBusMethodInvocation *invocation)
+{
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GError) error = NULL;
+	guint32 uid = 0;
+
+	reply = g_dbus_connection_call_sync(self->connection,
+					    "org.freedesktop.DBus",
+					    "/org/freedesktop/DBus",
+					    "org.freedesktop.DBus",
+					    "GetConnectionUnixUser",
+					    g_variant_new("(s)",
+							  g_dbus_method_invocation_get_sender(invocation)),
+					    G_VARIANT_TYPE("(u)"),
+					    G_DBUS_CALL_FLAGS_NONE,
+					    5000,
+					    NULL,
+					    &error);
+	if (reply == NULL) {
+		g_warning("cannot identify caller %s: %s",
+			  g_dbus_method_invocation_get_sender(invocation),
+			  error->message);
+	} else {
+		g_variant_get(reply, "(u)", &uid);
+		if (uid == 0 || uid == getuid() || gw_dbus_uid_in_group(uid, "gwmo"))
+			return TRUE;
+	}
+	g_dbus_method_invocation_return_error(invocation,
+					      GW_ERROR,
+					      GW_ERROR_PERMISSION_DENIED,
+					      "%s needs root or the gwmo group",
+					      g_dbus_method_invocation_get_method_name(invocation));
+	return FALSE;
+}
+
+/* ---- value mapping ---- */
+
+GVariant *
+gw_dbus_value_to_variant(GwDmFormat format, GBytes *value, gchar **children)
+{
+	g_autofree gchar *str = NULL;
+	gsize len = 0;
+	const gchar *data = value != NULL ? g_bytes_get_data(value, &len) : NULL;
+
+	if (format == GW_DM_FORMAT_NODE)
+		return g_variant_new_strv((const gchar *const *)children, -1);
+	if (format == GW_DM_FORMAT_BIN) {
+		return g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE,
+						 data != NULL ? data : "",
+						 len,
+						 1);
+	}
+	str = g_strndup(data != NULL ? data : "", len);
+	if (format == GW_DM_FORMAT_INT) {
+		gint64 v = 0;
+		if (g_ascii_string_to_signed(str, 10, G_MININT64, G_MAXINT64, &v, NULL))
+			return g_variant_new_int64(v);
+		return g_variant_new_string(g_utf8_validate(str, -1, NULL) ? str : "");
+	}
+	if (format == GW_DM_FORMAT_BOOL)
+		return g_variant_new_boolean(g_strcmp0(str, "true") == 0);
+	if (format == GW_DM_FORMAT_FLOAT)
+		return g_variant_new_double(g_ascii_strtod(str, NULL));
+	if (!g_utf8_validate(str, -1, NULL))
+		return g_variant_new_string("");
+	return g_variant_new_string(str);
+}
+
+static gboolean
+gw_dbus_variant_get_integer(GVariant *value, gint64 *out)
+{
+	if (g_variant_is_of_type(value, G_VARIANT_TYPE_BYTE))
+		*out = g_variant_get_byte(value);
+	else if (g_variant_is_of_type(value, G_VARIANT_TYPE_INT16))
+		*out = g_variant_get_int16(value);
+	else if (g_variant_is_of_type(value, G_VARIANT_TYPE_UINT16))
+		*out = g_variant_get_uint16(value);
+	else if (g_variant_is_of_type(value, G_VARIANT_TYPE_INT32))
+		*out = g_variant_get_int32(value);
+	else if (g_variant_is_of_type(value, G_VARIANT_TYPE_UINT32))
+		*out = g_variant_get_uint32(value);
+	else if (g_variant_is_of_type(value, G_VARIANT_TYPE_INT64))
+		*out = g_variant_get_int64(value);
+	else if (g_variant_is_of_type(value, G_VARIANT_TYPE_UINT64) &&
+		 g_variant_get_uint64(value) <= G_MAXINT64)
+		*out = (gint64)g_variant_get_uint64(value);
+	else
+		return FALSE;
+	return TRUE;
+}
+
+GBytes *
+gw_dbus_value_from_variant(GwDmFormat format, GVariant *value, GError **error)
+{
+	const gchar *expected = NULL;
+
+	switch (format) {
+	case GW_DM_FORMAT_NODE:
+		return NULL;
+	case GW_DM_FORMAT_INT: {
+		gint64 v = 0;
+		g_autofree gchar *s = NULL;
+		if (!gw_dbus_variant_get_integer(value, &v)) {
+			expected = "an integer type";
+			break;
+		}
+		s = g_strdup_printf("%" G_GINT64_FORMAT, v);
+		return g_bytes_new(s, strlen(s));
+	}
+	case GW_DM_FORMAT_BOOL: {
+		const gchar *s;
+		if (!g_variant_is_of_type(value, G_VARIANT_TYPE_BOOLEAN)) {
+			expected = "b";
+			break;
+		}
+		s = g_variant_get_boolean(value) ? "true" : "false";
+		return g_bytes_new_static(s, strlen(s));
+	}
+	case GW_DM_FORMAT_FLOAT: {
+		gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
+		if (!g_variant_is_of_type(value, G_VARIANT_TYPE_DOUBLE)) {
+			expected = "d";
+			break;
+		}
+		g_ascii_dtostr(buf, sizeof(buf), g_variant_get_double(value));
+		return g_bytes_new(buf, strlen(buf));
+	}
+	case GW_DM_FORMAT_BIN: {
+		gsize len = 0;
+		const guint8 *data;
+		if (!g_variant_is_of_type(value, G_VARIANT_TYPE_BYTESTRING)) {
+			expected = "ay";
+			break;
+		}
+		data = g_variant_get_fixed_array(value, &len, 1);
+		return g_bytes_new(data, len);
+	}
+	case GW_DM_FORMAT_NULL:
+		return NULL;
+	case GW_DM_FORMAT_CHR:
+	case GW_DM_FORMAT_B64:
+	case GW_DM_FORMAT_XML:
+	case GW_DM_FORMAT_DATE:
+	case GW_DM_FORMAT_TIME: {
+		const gchar *s;
+		if (!g_variant_is_of_type(value, G_VARIANT_TYPE_STRING)) {
+			expected = "s";
+			break;
+		}
+		s = g_variant_get_string(value, NULL);
+		return g_bytes_new(s, strlen(s));
+	}
+	case GW_DM_FORMAT_INVALID:
+	default:
+		break;
+	}
+	if (expected == NULL) {
+		g_set_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "unknown format");
+		return NULL;
+	}
+	g_set_error(error,
+		    GW_ERROR,
+		    GW_ERROR_INVALID_ARGS,
+		    "format %s takes a value of type %s, not %s",
+		    gw_dm_format_to_string(format),
+		    expected,
+		    g_variant_get_type_string(value));
+	return NULL;
+}
+
+/* ---- handlers ---- */
+
+static void
+gw_dbus_manager_commit_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GDBusMethodInvocation) invocation = user_data;
+	g_autoptr(GError) error = NULL;
+
+	if (!gw_daemon_commit_finish(GW_DAEMON(source), res, &error)) {
+		gw_dbus_return_error(invocation, error);
+		return;
+	}
+	g_dbus_method_invocation_return_value(invocation, NULL);
+}
+
+static void
+gw_dbus_manager_commit_and_reply(GwDbusManager *self, GDBusMethodInvocation *invocation)
+{
+	gw_daemon_commit_async(self->daemon,
+			       gw_dbus_manager_commit_cb,
+			       g_object_ref(invocation));
+}
+
+static gboolean
+gw_dbus_manager_handle_get_node(GwDbusGenManager *skeleton,
+				GDBusMethodInvocation *invocation,
+				const gchar *uri,
+				gpointer user_data)
+{
+	GwDbusManager *self = GW_DBUS_MANAGER(user_data);
+	GwDmTree *tree = gw_daemon_get_tree(self->daemon);
+	g_autoptr(GPtrArray) results = NULL;
+	g_auto(GStrv) children = NULL;
+	GwDmItem *item;
+	guint status;
+
+	g_debug("GetNode(%s)", uri);
+	if (strchr(uri, '?') != NULL) {
+		g_dbus_method_invocation_return_error(invocation,
+						      GW_ERROR,
+						      GW_ERROR_INVALID_URI,
+						      "GetNode takes a plain node URI, not a query");
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	status = gw_dm_tree_get(tree, NULL, uri, &results);
+	if (gw_dbus_return_status(invocation, status, uri))
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	if (results == NULL || results->len == 0) {
+		g_dbus_method_invocation_return_error(invocation,
+						      GW_ERROR,
+						      GW_ERROR_INTERNAL,
+						      "Get of %s returned nothing",
+						      uri);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	item = g_ptr_array_index(results, 0);
+	if (item->format == GW_DM_FORMAT_NODE)
+		children = gw_dm_tree_list_children(tree, uri);
+	gw_dbus_gen_manager_complete_get_node(
+	    skeleton,
+	    invocation,
+	    gw_dm_format_to_string(item->format),
+	    item->mime_type != NULL ? item->mime_type : "",
+	    g_variant_new_variant(gw_dbus_value_to_variant(item->format, item->data, children)));
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+gw_dbus_manager_handle_set_node(GwDbusGenManager *skeleton,
+				GDBusMethodInvocation *invocation,
+				const gchar *uri,
+				const gchar *format_str,
+				GVariant *value,
+				gpointer user_data)
+{
+	GwDbusManager *self = GW_DBUS_MANAGER(user_data);
+	GwDmTree *tree = gw_daemon_get_tree(self->daemon);
+	GwDmFormat format = gw_dm_format_from_string(format_str);
+	g_autoptr(GVariant) inner = g_variant_get_variant(value);
+	g_autoptr(GBytes) bytes = NULL;
+	g_autoptr(GError) error = NULL;
+	GwDmNode *node;
+	guint status;
+
+	g_debug("SetNode(%s, %s)", uri, format_str);
+	/* shape first, then who asks, then state */
+	if (format == GW_DM_FORMAT_INVALID) {
+		g_dbus_method_invocation_return_error(invocation,
+						      GW_ERROR,
+						      GW_ERROR_INVALID_ARGS,
+						      "unknown format '%s'",
+						      format_str);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	bytes = gw_dbus_value_from_variant(format, inner, &error);
+	if (error != NULL) {
+		gw_dbus_return_error(invocation, error);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	if (!gw_dbus_manager_authorize(self, invocation))
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+
+	node = gw_dm_tree_lookup(tree, uri);
+	if (node == NULL)
+		status = gw_dm_tree_add(tree, NULL, uri, format, NULL, bytes);
+	else if (format == GW_DM_FORMAT_NODE && !gw_dm_node_is_leaf(node))
+		status = GW_DM_STATUS_OK; /* the interior node exists: nothing to do */
+	else
+		status = gw_dm_tree_replace(tree, NULL, uri, format, NULL, bytes);
+	if (gw_dbus_return_status(invocation, status, uri))
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	g_info("SetNode %s (%s) by %s",
+	       uri,
+	       format_str,
+	       g_dbus_method_invocation_get_sender(invocation));
+	gw_dbus_manager_commit_and_reply(self, invocation);
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+gw_dbus_manager_handle_delete_node(GwDbusGenManager *skeleton,
+				   GDBusMethodInvocation *invocation,
+				   const gchar *uri,
+				   gpointer user_data)
+{
+	GwDbusManager *self = GW_DBUS_MANAGER(user_data);
+	guint status;
+
+	g_debug("DeleteNode(%s)", uri);
+	if (!gw_dbus_manager_authorize(self, invocation))
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	status = gw_dm_tree_delete(gw_daemon_get_tree(self->daemon), NULL, uri);
+	if (gw_dbus_return_status(invocation, status, uri))
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	g_info("DeleteNode %s by %s", uri, g_dbus_method_invocation_get_sender(invocation));
+	gw_dbus_manager_commit_and_reply(self, invocation);
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+gw_dbus_manager_handle_list_children(GwDbusGenManager *skeleton,
+				     GDBusMethodInvocation *invocation,
+				     const gchar *uri,
+				     gpointer user_data)
+{
+	GwDbusManager *self = GW_DBUS_MANAGER(user_data);
+	GwDmTree *tree = gw_daemon_get_tree(self->daemon);
+	g_autoptr(GPtrArray) results = NULL;
+	g_auto(GStrv) children = NULL;
+	GwDmItem *item;
+	guint status;
+
+	g_debug("ListChildren(%s)", uri);
+	status = gw_dm_tree_get(tree, NULL, uri, &results);
+	if (gw_dbus_return_status(invocation, status, uri))
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	item = results != NULL && results->len > 0 ? g_ptr_array_index(results, 0) : NULL;
+	if (item == NULL || item->format != GW_DM_FORMAT_NODE) {
+		g_dbus_method_invocation_return_error(invocation,
+						      GW_ERROR,
+						      GW_ERROR_INVALID_ARGS,
+						      "%s is a leaf, not an interior node",
+						      uri);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	children = gw_dm_tree_list_children(tree, uri);
+	gw_dbus_gen_manager_complete_list_children(skeleton,
+						   invocation,
+						   (const gchar *const *)children);
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+gw_dbus_manager_handle_export_tree(GwDbusGenManager *skeleton,
+				   GDBusMethodInvocation *invocation,
+				   const gchar *uri,
+				   gpointer user_data)
+{
+	GwDbusManager *self = GW_DBUS_MANAGER(user_data);
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *xml = NULL;
+
+	g_debug("ExportTree(%s)", uri);
+	xml = gw_tnds_export(gw_daemon_get_tree(self->daemon),
+			     uri,
+			     NULL,
+			     GW_TNDS_EXPORT_VALUES,
+			     &error);
+	if (xml == NULL) {
+		gw_dbus_return_error(invocation, error);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	gw_dbus_gen_manager_complete_export_tree(skeleton, invocation, xml);
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+gw_dbus_manager_bootstrap_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	gw_dbus_manager_commit_cb(source, res, user_data);
+}
+
+static gboolean
+gw_dbus_manager_handle_bootstrap(GwDbusGenManager *skeleton,
+				 GDBusMethodInvocation *invocation,
+				 const gchar *tnds,
+				 const gchar *parent_uri,
+				 const gchar *flags,
+				 gpointer user_data)
+{
+	GwDbusManager *self = GW_DBUS_MANAGER(user_data);
+	g_autoptr(GError) error = NULL;
+	gboolean replace;
+
+	g_debug("Bootstrap(parent=%s, flags=%s, %zu bytes)", parent_uri, flags, strlen(tnds));
+	if (g_strcmp0(flags, "") != 0 && g_strcmp0(flags, "replace") != 0) {
+		g_dbus_method_invocation_return_error(invocation,
+						      GW_ERROR,
+						      GW_ERROR_INVALID_ARGS,
+						      "unknown flags '%s' (use \"\" or \"replace\")",
+						      flags);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	replace = g_strcmp0(flags, "replace") == 0;
+	if (!gw_dbus_manager_authorize(self, invocation))
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	if (!gw_tnds_import(gw_daemon_get_tree(self->daemon),
+			    parent_uri[0] != '\0' ? parent_uri : ".",
+			    tnds,
+			    strlen(tnds),
+			    replace ? GW_TNDS_IMPORT_REPLACE : GW_TNDS_IMPORT_NONE,
+			    &error)) {
+		g_prefix_error(&error, "bootstrap refused: ");
+		g_warning("%s (from %s)",
+			  error->message,
+			  g_dbus_method_invocation_get_sender(invocation));
+		gw_dbus_return_error(invocation, error);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	g_message("bootstrap applied below %s by %s",
+		  parent_uri[0] != '\0' ? parent_uri : ".",
+		  g_dbus_method_invocation_get_sender(invocation));
+	gw_daemon_commit_async(self->daemon,
+			       gw_dbus_manager_bootstrap_cb,
+			       g_object_ref(invocation));
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+gw_dbus_manager_refresh_properties(GwDbusManager *self)
+{
+	GwDmTree *tree = gw_daemon_get_tree(self->daemon);
+	g_autofree gchar *gw_id = gw_dm_tree_dup_string(tree, "./DevInfo/DevId");
+	guint mode = gw_gwmo_get_default_mode(tree);
+
+	if (g_strcmp0(gw_dbus_gen_manager_get_gw_id(self->skeleton), gw_id != NULL ? gw_id : "") != 0)
+		gw_dbus_gen_manager_set_gw_id(self->skeleton, gw_id != NULL ? gw_id : "");
+	if (gw_dbus_gen_manager_get_default_mode(self->skeleton) != mode)
+		gw_dbus_gen_manager_set_default_mode(self->skeleton, mode);
+}
+
+static void
+gw_dbus_manager_tree_changed_cb(GwDmTree *tree,
+				const gchar *uri,
+				guint change,
+				const gchar *server_id,
+				gpointer user_data)
+{
+	GwDbusManager *self = GW_DBUS_MANAGER(user_data);
+	if (g_strcmp0(uri, ".") == 0 || g_str_has_prefix(uri, "./DevInfo") ||
+	    g_str_has_prefix(uri, GW_GWMO_CONFIG_MODE))
+		gw_dbus_manager_refresh_properties(self);
+}
+
+static void
+gw_dbus_manager_dispose(GObject *object)
+{
+	GwDbusManager *self = GW_DBUS_MANAGER(object);
+	if (self->tree_changed_id != 0) {
+		g_signal_handler_disconnect(gw_daemon_get_tree(self->daemon), self->tree_changed_id);
+		self->tree_changed_id = 0;
+	}
+	if (self->skeleton != NULL) {
+		g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(self->skeleton));
+		g_clear_object(&self->skeleton);
+	}
+	g_clear_object(&self->object_manager);
+	g_clear_object(&self->connection);
+	G_OBJECT_CLASS(gw_dbus_manager_parent_class)->dispose(object);
+}
+
+static void
+gw_dbus_manager_class_init(GwDbusManagerClass *klass)
+{
+	G_OBJECT_CLASS(klass)->dispose = gw_dbus_manager_dispose;
+}
+
+static void
+gw_dbus_manager_init(GwDbusManager *self)
+{
+}
+
+GwDbusManager *
+gw_dbus_manager_new(GwDaemon *daemon, GDBusConnection *connection, GError **error)
+{
+	g_autoptr(GwDbusManager) self = g_object_new(GW_TYPE_DBUS_MANAGER, NULL);
+
+	self->daemon = daemon;
+	self->connection = g_object_ref(connection);
+	self->skeleton = gw_dbus_gen_manager_skeleton_new();
+	gw_dbus_gen_manager_set_version(self->skeleton, PACKAGE_VERSION);
+	gw_dbus_gen_manager_set_tainted(self->skeleton, FALSE);
+	gw_dbus_gen_manager_set_state_file(self->skeleton,
+					   gw_dm_store_get_path(gw_daemon_get_store(daemon)));
+	gw_dbus_manager_refresh_properties(self);
+
+	g_signal_connect(self->skeleton,
+			 "handle-get-node",
+			 G_CALLBACK(gw_dbus_manager_handle_get_node),
+			 self);
+	g_signal_connect(self->skeleton,
+			 "handle-set-node",
+			 G_CALLBACK(gw_dbus_manager_handle_set_node),
+			 self);
+	g_signal_connect(self->skeleton,
+			 "handle-delete-node",
+			 G_CALLBACK(gw_dbus_manager_handle_delete_node),
+			 self);
+	g_signal_connect(self->skeleton,
+			 "handle-list-children",
+			 G_CALLBACK(gw_dbus_manager_handle_list_children),
+			 self);
+	g_signal_connect(self->skeleton,
+			 "handle-export-tree",
+			 G_CALLBACK(gw_dbus_manager_handle_export_tree),
+			 self);
+	g_signal_connect(self->skeleton,
+			 "handle-bootstrap",
+			 G_CALLBACK(gw_dbus_manager_handle_bootstrap),
+			 self);
+	self->tree_changed_id = g_signal_connect(gw_daemon_get_tree(daemon),
+						 "changed",
+						 G_CALLBACK(gw_dbus_manager_tree_changed_cb),
+						 self);
+
+	/* children (devices, groups, jobs …) are exported below the root by the object
+	 * manager; the Manager interface itself sits on the root path, as in ModemManager */
+	self->object_manager = g_dbus_object_manager_server_new(GW_DBUS_PATH);
+	g_dbus_object_manager_server_set_connection(self->object_manager, connection);
+	if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(self->skeleton),
+					      connection,
+					      GW_DBUS_PATH,
+					      error))
+		return NULL;
+	return g_steal_pointer(&self);
+}

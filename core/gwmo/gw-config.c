@@ -1,2 +1,263 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* placeholder: being written */
+/*
+ * Copyright 2026 The gwmo authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#define G_LOG_DOMAIN "GwConfig"
+
+#include "config.h"
+
+#include "gw-config.h"
+
+typedef enum {
+	GW_CONFIG_TYPE_STRING,
+	GW_CONFIG_TYPE_INT,
+	GW_CONFIG_TYPE_BOOL,
+} GwConfigType;
+
+typedef struct {
+	const gchar *group;
+	const gchar *key;
+	GwConfigType type;
+	const gchar *default_value; /* NULL: unset */
+	gint64 min;
+	gint64 max;
+} GwConfigKey;
+
+/* every key gwmod knows, with its default; documented in docs/man/gwmod.conf.5.md */
+static const GwConfigKey gw_config_keys[] = {
+    {"daemon", "state-dir", GW_CONFIG_TYPE_STRING, GW_STATEDIR, 0, 0},
+    {"daemon", "debug-domains", GW_CONFIG_TYPE_STRING, "", 0, 0},
+    {"device", "dev-id", GW_CONFIG_TYPE_STRING, "", 0, 0},
+    {"device", "manufacturer", GW_CONFIG_TYPE_STRING, "gwmo project", 0, 0},
+    {"device", "model", GW_CONFIG_TYPE_STRING, "gwmod", 0, 0},
+    {"device", "device-type", GW_CONFIG_TYPE_STRING, "gateway", 0, 0},
+    {"device", "language", GW_CONFIG_TYPE_STRING, "en-US", 0, 0},
+    {"device", "hardware-version", GW_CONFIG_TYPE_STRING, "", 0, 0},
+    {"device", "max-uri-depth", GW_CONFIG_TYPE_INT, "16", 0, 65535},
+    {"device", "max-uri-length", GW_CONFIG_TYPE_INT, "1024", 0, 65535},
+    {"device", "max-segment-length", GW_CONFIG_TYPE_INT, "64", 0, 65535},
+    {"gateway", "default-mode", GW_CONFIG_TYPE_INT, "2", 1, 3},
+};
+
+struct _GwConfig {
+	GObject parent_instance;
+	GKeyFile *keyfile; /* merged values, defaults not included */
+	GPtrArray *files;
+};
+
+G_DEFINE_TYPE(GwConfig, gw_config, G_TYPE_OBJECT)
+
+static const GwConfigKey *
+gw_config_find_key(const gchar *group, const gchar *key)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(gw_config_keys); i++) {
+		if (g_strcmp0(gw_config_keys[i].group, group) == 0 &&
+		    g_strcmp0(gw_config_keys[i].key, key) == 0)
+			return &gw_config_keys[i];
+	}
+	return NULL;
+}
+
+static gboolean
+gw_config_check_value(const GwConfigKey *def,
+		      const gchar *path,
+		      GKeyFile *kf,
+		      GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+
+	if (def->type == GW_CONFIG_TYPE_INT) {
+		gint64 v = g_key_file_get_int64(kf, def->group, def->key, &error_local);
+		if (error_local != NULL || v < def->min || v > def->max) {
+			g_set_error(error,
+				    G_KEY_FILE_ERROR,
+				    G_KEY_FILE_ERROR_INVALID_VALUE,
+				    "%s: [%s] %s must be an integer from %" G_GINT64_FORMAT
+				    " to %" G_GINT64_FORMAT,
+				    path,
+				    def->group,
+				    def->key,
+				    def->min,
+				    def->max);
+			return FALSE;
+		}
+	} else if (def->type == GW_CONFIG_TYPE_BOOL) {
+		g_key_file_get_boolean(kf, def->group, def->key, &error_local);
+		if (error_local != NULL) {
+			g_set_error(error,
+				    G_KEY_FILE_ERROR,
+				    G_KEY_FILE_ERROR_INVALID_VALUE,
+				    "%s: [%s] %s must be true or false",
+				    path,
+				    def->group,
+				    def->key);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static gboolean
+gw_config_merge_file(GwConfig *self, const gchar *path, GError **error)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_auto(GStrv) groups = NULL;
+
+	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, error)) {
+		g_prefix_error(error, "%s: ", path);
+		return FALSE;
+	}
+	groups = g_key_file_get_groups(kf, NULL);
+	for (guint i = 0; groups[i] != NULL; i++) {
+		g_auto(GStrv) keys = g_key_file_get_keys(kf, groups[i], NULL, NULL);
+		for (guint j = 0; keys != NULL && keys[j] != NULL; j++) {
+			const GwConfigKey *def = gw_config_find_key(groups[i], keys[j]);
+			g_autofree gchar *value = NULL;
+			if (def == NULL) {
+				g_warning("%s: unknown key [%s] %s ignored", path, groups[i], keys[j]);
+				continue;
+			}
+			if (!gw_config_check_value(def, path, kf, error))
+				return FALSE;
+			value = g_key_file_get_string(kf, groups[i], keys[j], NULL);
+			g_key_file_set_string(self->keyfile, groups[i], keys[j], value);
+		}
+	}
+	g_ptr_array_add(self->files, g_strdup(path));
+	return TRUE;
+}
+
+static gint
+gw_config_compare_names(gconstpointer a, gconstpointer b)
+{
+	return g_strcmp0(*(const gchar *const *)a, *(const gchar *const *)b);
+}
+
+gboolean
+gw_config_load(GwConfig *self, const gchar *path, GError **error)
+{
+	g_autofree gchar *dropin_dir = NULL;
+	g_autofree gchar *dirname = NULL;
+	g_autoptr(GDir) dir = NULL;
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	const gchar *name;
+
+	g_return_val_if_fail(GW_IS_CONFIG(self), FALSE);
+	g_return_val_if_fail(path != NULL, FALSE);
+
+	if (g_file_test(path, G_FILE_TEST_EXISTS)) {
+		if (!gw_config_merge_file(self, path, error))
+			return FALSE;
+	} else {
+		g_debug("no configuration file %s, using defaults", path);
+	}
+
+	dirname = g_path_get_dirname(path);
+	dropin_dir = g_build_filename(dirname, "conf.d", NULL);
+	dir = g_dir_open(dropin_dir, 0, NULL);
+	if (dir == NULL)
+		return TRUE;
+	while ((name = g_dir_read_name(dir)) != NULL) {
+		if (g_str_has_suffix(name, ".conf"))
+			g_ptr_array_add(names, g_build_filename(dropin_dir, name, NULL));
+	}
+	g_ptr_array_sort(names, gw_config_compare_names);
+	for (guint i = 0; i < names->len; i++) {
+		if (!gw_config_merge_file(self, g_ptr_array_index(names, i), error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+GPtrArray *
+gw_config_get_files(GwConfig *self)
+{
+	g_return_val_if_fail(GW_IS_CONFIG(self), NULL);
+	return self->files;
+}
+
+gchar *
+gw_config_get_string(GwConfig *self, const gchar *group, const gchar *key)
+{
+	const GwConfigKey *def = gw_config_find_key(group, key);
+	gchar *value;
+
+	g_return_val_if_fail(GW_IS_CONFIG(self), NULL);
+	g_return_val_if_fail(def != NULL, NULL);
+
+	value = g_key_file_get_string(self->keyfile, group, key, NULL);
+	if (value != NULL)
+		return value;
+	return g_strdup(def->default_value);
+}
+
+gint64
+gw_config_get_int(GwConfig *self, const gchar *group, const gchar *key)
+{
+	g_autofree gchar *value = gw_config_get_string(self, group, key);
+	gint64 v = 0;
+
+	if (value == NULL)
+		return 0;
+	if (!g_ascii_string_to_signed(value, 10, G_MININT64, G_MAXINT64, &v, NULL))
+		return 0;
+	return v;
+}
+
+gboolean
+gw_config_get_bool(GwConfig *self, const gchar *group, const gchar *key)
+{
+	g_autofree gchar *value = gw_config_get_string(self, group, key);
+	return g_strcmp0(value, "true") == 0;
+}
+
+void
+gw_config_set_string(GwConfig *self, const gchar *group, const gchar *key, const gchar *value)
+{
+	g_return_if_fail(GW_IS_CONFIG(self));
+	g_return_if_fail(gw_config_find_key(group, key) != NULL);
+	g_key_file_set_string(self->keyfile, group, key, value);
+}
+
+gchar *
+gw_config_to_data(GwConfig *self)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+
+	g_return_val_if_fail(GW_IS_CONFIG(self), NULL);
+	for (guint i = 0; i < G_N_ELEMENTS(gw_config_keys); i++) {
+		const GwConfigKey *def = &gw_config_keys[i];
+		g_autofree gchar *value = gw_config_get_string(self, def->group, def->key);
+		g_key_file_set_string(kf, def->group, def->key, value != NULL ? value : "");
+	}
+	return g_key_file_to_data(kf, NULL, NULL);
+}
+
+static void
+gw_config_finalize(GObject *object)
+{
+	GwConfig *self = GW_CONFIG(object);
+	g_key_file_unref(self->keyfile);
+	g_ptr_array_unref(self->files);
+	G_OBJECT_CLASS(gw_config_parent_class)->finalize(object);
+}
+
+static void
+gw_config_class_init(GwConfigClass *klass)
+{
+	G_OBJECT_CLASS(klass)->finalize = gw_config_finalize;
+}
+
+static void
+gw_config_init(GwConfig *self)
+{
+	self->keyfile = g_key_file_new();
+	self->files = g_ptr_array_new_with_free_func(g_free);
+}
+
+GwConfig *
+gw_config_new(void)
+{
+	return g_object_new(GW_TYPE_CONFIG, NULL);
+}

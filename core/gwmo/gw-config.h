@@ -1,0 +1,46 @@
+/*
+ * Copyright 2026 The gwmo authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+#define GW_TYPE_CONFIG (gw_config_get_type())
+G_DECLARE_FINAL_TYPE(GwConfig, gw_config, GW, CONFIG, GObject)
+
+/*
+ * gwmod.conf (GKeyFile). Defaults live in code (gw-config.c, one table); a missing file is not
+ * an error. Files are read in this order, later keys winning:
+ *   the main file (/etc/gwmo/gwmod.conf or --config), then <dir of main file>/conf.d/ *.conf
+ *   in lexical order.
+ * Unknown groups or keys are logged with g_warning and ignored; a value of the wrong type is
+ * an error (G_KEY_FILE_ERROR_INVALID_VALUE) naming the file, group and key.
+ * Every key is documented in docs/man/gwmod.conf.5.md.
+ */
+GwConfig *
+gw_config_new(void);
+gboolean
+gw_config_load(GwConfig *self, const gchar *path, GError **error);
+/* the files that were read, in order */
+GPtrArray *
+gw_config_get_files(GwConfig *self);
+
+gchar *
+gw_config_get_string(GwConfig *self, const gchar *group, const gchar *key);
+gint64
+gw_config_get_int(GwConfig *self, const gchar *group, const gchar *key);
+gboolean
+gw_config_get_bool(GwConfig *self, const gchar *group, const gchar *key);
+/* for tests and command-line overrides */
+void
+gw_config_set_string(GwConfig *self, const gchar *group, const gchar *key, const gchar *value);
+
+/* the whole effective configuration, defaults included, as key-file text */
+gchar *
+gw_config_to_data(GwConfig *self);
+
+G_END_DECLS

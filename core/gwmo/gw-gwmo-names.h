@@ -1,0 +1,67 @@
+/*
+ * Copyright 2026 The gwmo authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Every project-defined GwMO name in one place (spec/GWMO.md): node names, MO identifiers,
+ * alert types, HTTP paths and headers. The GwMO 1.0 TS is not public; if it is obtained,
+ * rename here.
+ */
+
+#pragma once
+
+/* MO roots and their DDF identifiers */
+#define GW_GWMO_ROOT		 "./GwMO"
+#define GW_GWMO_CONFIG		 "./GwMO/Config"
+#define GW_GWMO_INVENTORY	 "./GwMO/Inventory"
+#define GW_GWMO_FANOUT		 "./GwMO/Fanout"
+#define GW_GWMO_IMAGES		 "./GwMO/Images"
+#define GW_GWMO_EDTRIGGER	 "./GwMO/EDTrigger"
+#define GW_GWMO_CONFIG_URN	 "urn:oma:mo:oma-gwmo-gwconfig:1.0"
+#define GW_GWMO_INVENTORY_URN	 "urn:oma:mo:oma-gwmo-deviceinventory:1.0"
+#define GW_GWMO_FANOUT_URN	 "urn:oma:mo:oma-gwmo-fanout:1.0"
+#define GW_GWMO_IMAGES_URN	 "urn:oma:mo:oma-gwmo-imageinventory:1.0"
+#define GW_GWMO_EDTRIGGER_URN	 "urn:oma:mo:oma-gwmo-edtrigger:1.0"
+
+/* ./GwMO/Config */
+#define GW_GWMO_CONFIG_GWID		 GW_GWMO_CONFIG "/GwID"
+#define GW_GWMO_CONFIG_MODE		 GW_GWMO_CONFIG "/Mode"
+#define GW_GWMO_CONFIG_SUPPORTED_MODES	 GW_GWMO_CONFIG "/SupportedModes"
+#define GW_GWMO_CONFIG_SERVERS		 GW_GWMO_CONFIG "/Servers"
+#define GW_GWMO_CONFIG_BOOTSTRAP	 GW_GWMO_CONFIG "/Bootstrap"
+#define GW_GWMO_CONFIG_ED_BOOTSTRAP	 GW_GWMO_CONFIG_BOOTSTRAP "/EDBootstrap"
+#define GW_GWMO_CONFIG_LAPSE_TIMER	 GW_GWMO_CONFIG_BOOTSTRAP "/LapseTimer"
+#define GW_GWMO_CONFIG_ADAPTERS		 GW_GWMO_CONFIG "/Adapters"
+#define GW_GWMO_CONFIG_EXT		 GW_GWMO_CONFIG "/Ext"
+
+/* ./GwMO/Inventory */
+#define GW_GWMO_INVENTORY_DEVICES GW_GWMO_INVENTORY "/Devices"
+#define GW_GWMO_INVENTORY_GROUPS  GW_GWMO_INVENTORY "/Groups"
+#define GW_GWMO_INVENTORY_SUMMARY GW_GWMO_INVENTORY "/Summary"
+
+/* operation modes (./GwMO/Config/Mode, Devices/<x>/Mode) */
+typedef enum {
+	GW_GWMO_MODE_TRANSPARENT = 1,
+	GW_GWMO_MODE_PROXY = 2,
+	GW_GWMO_MODE_ADAPTATION = 3,
+} GwGwmoMode;
+
+#define GW_GWMO_SUPPORTED_MODES_DEFAULT "1,2,3"
+#define GW_GWMO_LAPSE_TIMER_DEFAULT	3600
+
+/* Generic Alert types (1226) */
+#define GW_GWMO_ALERT_DEVICE_ATTACHED	     "urn:oma:at:gwmo:1.0:DeviceAttached"
+#define GW_GWMO_ALERT_DEVICE_DETACHED	     "urn:oma:at:gwmo:1.0:DeviceDetached"
+#define GW_GWMO_ALERT_FANOUT_COMPLETE	     "urn:oma:at:gwmo:1.0:FanoutComplete"
+#define GW_GWMO_ALERT_IMAGE_DOWNLOAD_COMPLETE "urn:oma:at:gwmo:1.0:ImageDownloadComplete"
+#define GW_GWMO_ALERT_DEVICE_REGISTRATION    "urn:oma:at:gwmo:1.0:DeviceRegistration"
+
+/* HTTP */
+#define GW_GWMO_HTTP_NOTIFY	  "/notify"
+#define GW_GWMO_HTTP_BOOTSTRAP	  "/bootstrap"
+#define GW_GWMO_HTTP_DM		  "/dm"
+#define GW_GWMO_HTTP_IMAGES	  "/images/"
+#define GW_GWMO_HTTP_TARGET_HEADER "X-GwMO-Target"
+
+/* mDNS service types */
+#define GW_GWMO_MDNS_GATEWAY "_gwmo._tcp"
+#define GW_GWMO_MDNS_DEVICE  "_omadm._tcp"

@@ -1,0 +1,56 @@
+/*
+ * Copyright 2026 The gwmo authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Test harness: a private dbus-daemon (GTestDBus) and the real gwmod binary on it.
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+typedef struct {
+	GTestDBus *bus;
+	GDBusConnection *connection;
+	gchar *tmpdir;
+	gchar *state_dir;
+	gchar *config_path;
+	gchar *log_path;
+	GSubprocess *daemon;
+	guint starts;
+} GwTestDaemon;
+
+/* a private session bus, a temporary state dir and config (dev-id GW-TEST-0001) */
+GwTestDaemon *
+gw_test_daemon_new(void);
+/* starts gwmod --session with extra args (NULL-terminated), waits until it owns the name */
+void
+gw_test_daemon_start(GwTestDaemon *self, const gchar *const *extra_args);
+void
+gw_test_daemon_stop(GwTestDaemon *self);      /* SIGTERM and wait; asserts exit status 0 */
+void
+gw_test_daemon_kill(GwTestDaemon *self);      /* SIGKILL and wait */
+gboolean
+gw_test_daemon_is_running(GwTestDaemon *self);
+/* the log of the current (or last) run */
+gchar *
+gw_test_daemon_read_log(GwTestDaemon *self);
+void
+gw_test_daemon_free(GwTestDaemon *self);
+
+/* synchronous Manager call; returns NULL and sets @error on failure */
+GVariant *
+gw_test_call(GwTestDaemon *self,
+	     const gchar *method,
+	     GVariant *parameters,
+	     const gchar *reply_type,
+	     GError **error);
+/* asserts that the call fails with the D-Bus error @error_name */
+void
+gw_test_assert_dbus_error(GwTestDaemon *self,
+			  const gchar *method,
+			  GVariant *parameters,
+			  const gchar *error_name);
+/* runs gwmoctl --session ARGS… ; returns the exit status, output in @out/@err */
+gint
+gw_test_run_gwmoctl(GwTestDaemon *self, gchar **out, gchar **err, ...) G_GNUC_NULL_TERMINATED;

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Installs what gwmo needs to build, test and run its demo on Debian 12 (as root).
+set -euo pipefail
+PKGS=(build-essential pkg-config meson ninja-build gettext
+      libglib2.0-dev libsoup-3.0-dev libjson-glib-dev libxml2-dev libgnutls28-dev
+      libavahi-client-dev libavahi-glib-dev libwbxml2-dev libmosquitto-dev
+      glib-networking ca-certificates gnutls-bin
+      dbus dbus-daemon libwbxml2-utils iproute2 python3)
+if [ "$(id -u)" != 0 ]; then
+  echo "install-deps.sh: run as root (it calls apt-get)" >&2
+  exit 1
+fi
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
