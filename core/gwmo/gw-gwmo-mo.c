@@ -84,6 +84,10 @@ gw_gwmo_install_objects(GwDmTree *tree, const gchar *gw_id, GwGwmoMode default_m
 		if (def->format == GW_DM_FORMAT_NODE) {
 			if (!gw_dm_tree_ensure_interior(tree, def->uri, error))
 				return FALSE;
+			/* an MO root's Type is its DDF identifier */
+			if (def->mime_or_urn != NULL &&
+			    !gw_dm_tree_set_mime_type(tree, def->uri, def->mime_or_urn, error))
+				return FALSE;
 		} else {
 			if (!install_leaf(tree,
 					  def->uri,

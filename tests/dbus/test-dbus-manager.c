@@ -86,6 +86,20 @@ test_get_node(void)
 	g_assert_cmpstr(gwid, ==, "GW-TEST-0001");
 	g_assert_cmpstr(mode, ==, "int64 2");
 	g_assert_cmpstr(maxdepth, ==, "16");
+	/* an MO root carries its MO identifier as Type; interior nodes list their children */
+	{
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GVariant) reply = NULL;
+		g_autoptr(GVariant) value = NULL;
+		const gchar *fmt = NULL;
+		const gchar *type = NULL;
+		reply = gw_test_call(d, "GetNode", g_variant_new("(s)", "./GwMO/Config"), "(ssv)", &error);
+		g_assert_no_error(error);
+		g_variant_get(reply, "(&s&sv)", &fmt, &type, &value);
+		g_assert_cmpstr(fmt, ==, "node");
+		g_assert_cmpstr(type, ==, "urn:oma:mo:oma-gwmo-gwconfig:1.0");
+		g_assert_true(g_variant_is_of_type(value, G_VARIANT_TYPE_STRING_ARRAY));
+	}
 	gw_test_daemon_stop(d);
 	gw_test_daemon_free(d);
 }
