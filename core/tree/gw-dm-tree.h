@@ -196,6 +196,9 @@ gw_dm_tree_set_properties(GwDmTree *self,
 			  const gchar *acl,
 			  const gchar *title,
 			  GError **error);
+/* (added) @mime_type "" clears; for an interior node this is its DDFName (MO identifier) */
+gboolean
+gw_dm_tree_set_mime_type(GwDmTree *self, const gchar *uri, const gchar *mime_type, GError **error);
 gboolean
 gw_dm_tree_set_permanent(GwDmTree *self, const gchar *uri, gboolean permanent, GError **error);
 gboolean

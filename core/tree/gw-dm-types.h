@@ -37,6 +37,10 @@ gw_dm_format_from_string(const gchar *name);
  * chr/xml/date/time = valid UTF-8, float = g_ascii_strtod parses all, b64 = base64 alphabet */
 gboolean
 gw_dm_format_validate_value(GwDmFormat format, GBytes *value, GError **error);
+/* TRUE when @len bytes at @text (@len -1: NUL-terminated) are UTF-8 that XML 1.0 can carry:
+ * no NUL, no C0 control character other than TAB/LF/CR, no U+FFFE/U+FFFF (added) */
+gboolean
+gw_dm_text_is_xml_safe(const gchar *text, gssize len);
 
 /* DDF access types; also the commands checked against ACLs */
 typedef enum {
