@@ -7,6 +7,7 @@
 
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <sys/prctl.h>
 
 #include "gw-test-daemon.h"
 
@@ -80,6 +81,13 @@ gw_test_name_has_owner(GwTestDaemon *self)
 	return has_owner;
 }
 
+/* the daemon dies with the test, even when an assertion aborts it */
+static void
+gw_test_child_setup(gpointer user_data)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
 void
 gw_test_daemon_start(GwTestDaemon *self, const gchar *const *extra_args)
 {
@@ -108,6 +116,7 @@ gw_test_daemon_start(GwTestDaemon *self, const gchar *const *extra_args)
 				     TRUE);
 	g_subprocess_launcher_unsetenv(launcher, "STATE_DIRECTORY");
 	g_subprocess_launcher_set_stderr_file_path(launcher, self->log_path);
+	g_subprocess_launcher_set_child_setup(launcher, gw_test_child_setup, NULL, NULL);
 	g_subprocess_launcher_set_flags(launcher, G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
 	self->daemon =
 	    g_subprocess_launcher_spawnv(launcher, (const gchar *const *)argv->pdata, &error);
@@ -219,6 +228,8 @@ gw_test_assert_dbus_error(GwTestDaemon *self,
 	g_autoptr(GVariant) reply = gw_test_call(self, method, parameters, NULL, &error);
 	g_autofree gchar *remote = NULL;
 
+	if (reply != NULL)
+		g_printerr("%s unexpectedly succeeded (expected %s)\n", method, error_name);
 	g_assert_null(reply);
 	g_assert_nonnull(error);
 	remote = g_dbus_error_get_remote_error(error);

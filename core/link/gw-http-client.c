@@ -1,0 +1,316 @@
+/*
+ * Copyright 2026 The gwmo authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#define G_LOG_DOMAIN "GwHttp"
+
+#include "config.h"
+
+#include <libsoup/soup.h>
+#include <string.h>
+
+#include "gw-error.h"
+#include "gw-http-client.h"
+
+struct _GwHttpClient {
+	GObject parent_instance;
+	SoupSession *session;
+	guint max_in_flight;
+	guint running;
+	guint retries;
+	guint backoff_ms;
+	GQueue waiting; /* of GTask */
+};
+
+G_DEFINE_TYPE(GwHttpClient, gw_http_client, G_TYPE_OBJECT)
+
+typedef struct {
+	gchar *uri;
+	gchar *content_type;
+	GBytes *body;
+	GStrv headers;
+	guint attempt;
+	SoupMessage *msg;
+} GwHttpPost;
+
+static void
+gw_http_post_free(gpointer data)
+{
+	GwHttpPost *p = data;
+	g_free(p->uri);
+	g_free(p->content_type);
+	g_bytes_unref(p->body);
+	g_strfreev(p->headers);
+	g_clear_object(&p->msg);
+	g_free(p);
+}
+
+void
+gw_http_response_free(GwHttpResponse *response)
+{
+	g_free(response->content_type);
+	g_bytes_unref(response->body);
+	g_hash_table_unref(response->headers);
+	g_free(response);
+}
+
+static void gw_http_client_start(GwHttpClient *self, GTask *task);
+static void gw_http_client_pump(GwHttpClient *self);
+
+static gboolean
+gw_http_client_is_retryable(const GError *error)
+{
+	if (error->domain == G_TLS_ERROR)
+		return FALSE;
+	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		return FALSE;
+	return error->domain == G_IO_ERROR || error->domain == G_RESOLVER_ERROR;
+}
+
+static void
+gw_http_client_done(GwHttpClient *self, GTask *task)
+{
+	self->running--;
+	gw_http_client_pump(self);
+	g_object_unref(task);
+}
+
+static gboolean
+gw_http_client_retry_cb(gpointer user_data)
+{
+	GTask *task = G_TASK(user_data);
+	GwHttpClient *self = g_task_get_source_object(task);
+	gw_http_client_start(self, task);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+gw_http_client_sent_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	GTask *task = G_TASK(user_data);
+	GwHttpClient *self = g_task_get_source_object(task);
+	GwHttpPost *p = g_task_get_task_data(task);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) body = soup_session_send_and_read_finish(SOUP_SESSION(source), res, &error);
+	GwHttpResponse *response;
+	SoupMessageHeadersIter iter;
+	const char *name;
+	const char *value;
+
+	if (body == NULL) {
+		if (gw_http_client_is_retryable(error) && p->attempt < self->retries &&
+		    !g_task_return_error_if_cancelled(task)) {
+			guint delay = self->backoff_ms << p->attempt;
+			p->attempt++;
+			g_info("POST %s failed (%s), retry %u in %u ms",
+			       p->uri,
+			       error->message,
+			       p->attempt,
+			       delay);
+			g_clear_object(&p->msg);
+			g_timeout_add(delay, gw_http_client_retry_cb, task);
+			return;
+		}
+		if (!g_task_had_error(task) && !g_task_get_completed(task)) {
+			if (error->domain == G_TLS_ERROR) {
+				g_task_return_new_error(task,
+							GW_ERROR,
+							GW_ERROR_NETWORK,
+							"TLS with %s failed: %s",
+							p->uri,
+							error->message);
+			} else if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
+				g_task_return_new_error(task,
+							GW_ERROR,
+							GW_ERROR_TIMED_OUT,
+							"POST %s timed out",
+							p->uri);
+			} else {
+				g_task_return_new_error(task,
+							GW_ERROR,
+							GW_ERROR_NETWORK,
+							"POST %s failed: %s",
+							p->uri,
+							error->message);
+			}
+		}
+		gw_http_client_done(self, task);
+		return;
+	}
+	response = g_new0(GwHttpResponse, 1);
+	response->status = soup_message_get_status(p->msg);
+	response->content_type = g_strdup(
+	    soup_message_headers_get_content_type(soup_message_get_response_headers(p->msg), NULL));
+	response->body = g_bytes_ref(body);
+	response->headers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	soup_message_headers_iter_init(&iter, soup_message_get_response_headers(p->msg));
+	while (soup_message_headers_iter_next(&iter, &name, &value))
+		g_hash_table_replace(response->headers, g_ascii_strdown(name, -1), g_strdup(value));
+	g_task_return_pointer(task, response, (GDestroyNotify)gw_http_response_free);
+	gw_http_client_done(self, task);
+}
+
+static void
+gw_http_client_start(GwHttpClient *self, GTask *task)
+{
+	GwHttpPost *p = g_task_get_task_data(task);
+	SoupMessageHeaders *headers;
+
+	p->msg = soup_message_new("POST", p->uri);
+	if (p->msg == NULL) {
+		g_task_return_new_error(task,
+					GW_ERROR,
+					GW_ERROR_INVALID_ARGS,
+					"'%s' is not an http(s) URI",
+					p->uri);
+		gw_http_client_done(self, task);
+		return;
+	}
+	/* without it libsoup opens a new connection for every POST (spec/OMA-DM.md gotchas) */
+	soup_message_add_flags(p->msg, SOUP_MESSAGE_IDEMPOTENT);
+	soup_message_set_request_body_from_bytes(p->msg, p->content_type, p->body);
+	headers = soup_message_get_request_headers(p->msg);
+	for (guint i = 0; p->headers != NULL && p->headers[i] != NULL && p->headers[i + 1] != NULL;
+	     i += 2)
+		soup_message_headers_replace(headers, p->headers[i], p->headers[i + 1]);
+	soup_session_send_and_read_async(self->session,
+					 p->msg,
+					 G_PRIORITY_DEFAULT,
+					 g_task_get_cancellable(task),
+					 gw_http_client_sent_cb,
+					 task);
+}
+
+static void
+gw_http_client_pump(GwHttpClient *self)
+{
+	while (self->running < self->max_in_flight && !g_queue_is_empty(&self->waiting)) {
+		GTask *task = g_queue_pop_head(&self->waiting);
+		self->running++;
+		gw_http_client_start(self, task);
+	}
+}
+
+void
+gw_http_client_post_async(GwHttpClient *self,
+			  const gchar *uri,
+			  const gchar *content_type,
+			  GBytes *body,
+			  const gchar *const *headers,
+			  GCancellable *cancellable,
+			  GAsyncReadyCallback callback,
+			  gpointer user_data)
+{
+	GTask *task = g_task_new(self, cancellable, callback, user_data);
+	GwHttpPost *p = g_new0(GwHttpPost, 1);
+
+	p->uri = g_strdup(uri);
+	p->content_type = g_strdup(content_type);
+	p->body = g_bytes_ref(body);
+	p->headers = g_strdupv((gchar **)headers);
+	g_task_set_task_data(task, p, gw_http_post_free);
+	g_queue_push_tail(&self->waiting, task);
+	gw_http_client_pump(self);
+}
+
+GwHttpResponse *
+gw_http_client_post_finish(GwHttpClient *self, GAsyncResult *res, GError **error)
+{
+	return g_task_propagate_pointer(G_TASK(res), error);
+}
+
+guint
+gw_http_client_get_in_flight(GwHttpClient *self)
+{
+	return self->running + g_queue_get_length(&self->waiting);
+}
+
+void
+gw_http_client_set_timeout(GwHttpClient *self, guint seconds)
+{
+	soup_session_set_timeout(self->session, seconds);
+	soup_session_set_idle_timeout(self->session, seconds * 2);
+}
+
+void
+gw_http_client_set_max_in_flight(GwHttpClient *self, guint max_in_flight)
+{
+	self->max_in_flight = MAX(max_in_flight, 1);
+	gw_http_client_pump(self);
+}
+
+void
+gw_http_client_set_retries(GwHttpClient *self, guint retries, guint initial_backoff_ms)
+{
+	self->retries = retries;
+	self->backoff_ms = MAX(initial_backoff_ms, 1);
+}
+
+void
+gw_http_client_set_certificate(GwHttpClient *self, GTlsCertificate *certificate)
+{
+	/* libsoup 3.2 asks for client certificates through a signal per message; the DM
+	 * servers gwmo talks to authenticate at the SyncML level, so this is stored only */
+	g_object_set_data_full(G_OBJECT(self),
+			       "gw-client-certificate",
+			       certificate != NULL ? g_object_ref(certificate) : NULL,
+			       certificate != NULL ? g_object_unref : NULL);
+}
+
+static void
+gw_http_client_finalize(GObject *object)
+{
+	GwHttpClient *self = GW_HTTP_CLIENT(object);
+	g_queue_clear_full(&self->waiting, g_object_unref);
+	g_clear_object(&self->session);
+	G_OBJECT_CLASS(gw_http_client_parent_class)->finalize(object);
+}
+
+static void
+gw_http_client_class_init(GwHttpClientClass *klass)
+{
+	G_OBJECT_CLASS(klass)->finalize = gw_http_client_finalize;
+}
+
+static void
+gw_http_client_init(GwHttpClient *self)
+{
+	self->max_in_flight = 32;
+	self->retries = 3;
+	self->backoff_ms = 200;
+	g_queue_init(&self->waiting);
+}
+
+GwHttpClient *
+gw_http_client_new(const gchar *ca_file, GError **error)
+{
+	g_autoptr(GwHttpClient) self = g_object_new(GW_TYPE_HTTP_CLIENT, NULL);
+	g_autoptr(GTlsDatabase) db = NULL;
+
+	if (ca_file != NULL && ca_file[0] != '\0') {
+		db = g_tls_file_database_new(ca_file, error);
+		if (db == NULL) {
+			g_prefix_error(error, "CA file %s: ", ca_file);
+			return NULL;
+		}
+	}
+	/* no proxy resolver: the default one stalls on headless machines, and DM traffic goes
+	 * to the configured addresses directly */
+	self->session = soup_session_new_with_options("proxy-resolver",
+						      NULL,
+						      "timeout",
+						      30,
+						      "idle-timeout",
+						      60,
+						      "max-conns",
+						      256,
+						      "max-conns-per-host",
+						      64,
+						      "user-agent",
+						      "gwmo/" PACKAGE_VERSION,
+						      NULL);
+	if (db != NULL)
+		soup_session_set_tls_database(self->session, db);
+	return g_steal_pointer(&self);
+}

@@ -1,0 +1,67 @@
+/*
+ * Copyright 2026 The gwmo authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/*
+ * HTTP(S) client for DM sessions and notifications (libsoup 3, one SoupSession).
+ * - TLS peers are verified against the configured CA file, or the system trust store when
+ *   none is configured; a certificate that does not verify fails the request
+ *   (GW_ERROR_NETWORK, message says why). Verification is never skipped.
+ * - POSTs are sent with SOUP_MESSAGE_IDEMPOTENT so keep-alive connections are reused.
+ * - Network failures (refused, reset, timeout) are retried with exponential backoff
+ *   (default 3 retries from 200 ms); HTTP status codes are returned, not retried.
+ * - At most max-in-flight requests run at once (default 32); the rest wait in order.
+ */
+
+#define GW_TYPE_HTTP_CLIENT (gw_http_client_get_type())
+G_DECLARE_FINAL_TYPE(GwHttpClient, gw_http_client, GW, HTTP_CLIENT, GObject)
+
+typedef struct {
+	guint status;
+	gchar *content_type; /* media type without parameters, nullable */
+	GBytes *body;	     /* never NULL */
+	GHashTable *headers; /* lower-case name → value */
+} GwHttpResponse;
+
+void
+gw_http_response_free(GwHttpResponse *response);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GwHttpResponse, gw_http_response_free)
+
+/* @ca_file: PEM bundle the server certificates must chain to; NULL = system trust */
+GwHttpClient *
+gw_http_client_new(const gchar *ca_file, GError **error);
+void
+gw_http_client_set_timeout(GwHttpClient *self, guint seconds); /* default 30 */
+void
+gw_http_client_set_max_in_flight(GwHttpClient *self, guint max_in_flight);
+void
+gw_http_client_set_retries(GwHttpClient *self, guint retries, guint initial_backoff_ms);
+/* the TLS identity presented to servers that ask for one (nullable) */
+void
+gw_http_client_set_certificate(GwHttpClient *self, GTlsCertificate *certificate);
+
+/* @headers: NULL-terminated name, value, name, value… (nullable) */
+void
+gw_http_client_post_async(GwHttpClient *self,
+			  const gchar *uri,
+			  const gchar *content_type,
+			  GBytes *body,
+			  const gchar *const *headers,
+			  GCancellable *cancellable,
+			  GAsyncReadyCallback callback,
+			  gpointer user_data);
+GwHttpResponse *
+gw_http_client_post_finish(GwHttpClient *self, GAsyncResult *res, GError **error);
+
+/* requests waiting or running, for tests and stats */
+guint
+gw_http_client_get_in_flight(GwHttpClient *self);
+
+G_END_DECLS

@@ -1,0 +1,89 @@
+/*
+ * Copyright 2026 The gwmo authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/*
+ * An HTTP(S) listener (libsoup 3). Upper layers see GwHttpRequest, never libsoup types.
+ * Request bodies over the size limit are answered 413 before any handler runs.
+ */
+
+#define GW_TYPE_HTTP_SERVER (gw_http_server_get_type())
+G_DECLARE_FINAL_TYPE(GwHttpServer, gw_http_server, GW, HTTP_SERVER, GObject)
+
+typedef struct _GwHttpRequest GwHttpRequest;
+
+typedef void (*GwHttpHandlerFunc)(GwHttpServer *server,
+				  GwHttpRequest *request,
+				  gpointer user_data);
+
+/* @certificate: needed for https:// listen URIs, nullable otherwise */
+GwHttpServer *
+gw_http_server_new(GTlsCertificate *certificate);
+void
+gw_http_server_set_max_body_size(GwHttpServer *self, gsize max_body_size); /* default 4 MiB */
+/* "http://127.0.0.1:0", "https://0.0.0.0:7443", "http://[::1]:7080"; port 0 picks one */
+gboolean
+gw_http_server_listen(GwHttpServer *self, const gchar *uri, GError **error);
+/* the listening URIs with real ports, e.g. "https://127.0.0.1:40123/" (free with g_strfreev) */
+gchar **
+gw_http_server_get_uris(GwHttpServer *self);
+/* the first listening port of that scheme, 0 if none */
+guint16
+gw_http_server_get_port(GwHttpServer *self, gboolean https);
+/* @path: exact path ("/dm") or a prefix ending in "/" ("/images/") */
+void
+gw_http_server_add_handler(GwHttpServer *self,
+			   const gchar *path,
+			   GwHttpHandlerFunc func,
+			   gpointer user_data,
+			   GDestroyNotify destroy);
+void
+gw_http_server_disconnect(GwHttpServer *self);
+
+/* ---- requests: valid during the handler; keep a ref to answer later ---- */
+GwHttpRequest *
+gw_http_request_ref(GwHttpRequest *request);
+void
+gw_http_request_unref(GwHttpRequest *request);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GwHttpRequest, gw_http_request_unref)
+
+const gchar *
+gw_http_request_get_method(GwHttpRequest *request);
+const gchar *
+gw_http_request_get_path(GwHttpRequest *request);
+/* nullable */
+const gchar *
+gw_http_request_get_query(GwHttpRequest *request, const gchar *name);
+/* nullable; case-insensitive */
+const gchar *
+gw_http_request_get_header(GwHttpRequest *request, const gchar *name);
+/* media type without parameters, nullable */
+const gchar *
+gw_http_request_get_content_type(GwHttpRequest *request);
+GBytes *
+gw_http_request_get_body(GwHttpRequest *request);
+const gchar *
+gw_http_request_get_remote_host(GwHttpRequest *request);
+gboolean
+gw_http_request_is_tls(GwHttpRequest *request);
+
+void
+gw_http_request_set_header(GwHttpRequest *request, const gchar *name, const gchar *value);
+/* answers; a request not answered when the handler returns waits until it is. Answering
+ * twice is a programmer error. @body nullable. */
+void
+gw_http_request_respond(GwHttpRequest *request,
+			guint status,
+			const gchar *content_type,
+			GBytes *body);
+gboolean
+gw_http_request_is_answered(GwHttpRequest *request);
+
+G_END_DECLS
