@@ -136,6 +136,11 @@ main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 
+	if (!gw_daemon_start_network(daemon, &error)) {
+		g_printerr("gwmod: %s\n", error->message);
+		return EXIT_FAILURE;
+	}
+
 	loop = g_main_loop_new(NULL, FALSE);
 	ctx.loop = loop;
 	ctx.daemon = daemon;

@@ -159,7 +159,8 @@ gw_ctl_json_add_value(JsonBuilder *builder, GVariant *value)
 static gint
 gw_ctl_cmd_status(GwCtl *ctl, gint argc, gchar **argv)
 {
-	const gchar *props[] = {"Version", "GwID", "DefaultMode", "Tainted", "StateFile"};
+	const gchar *props[] =
+	    {"Version", "GwID", "DefaultMode", "Tainted", "StateFile", "ListenURIs", "PendingAlerts"};
 	g_autoptr(GError) error = NULL;
 	g_autoptr(JsonBuilder) builder = json_builder_new();
 
@@ -540,6 +541,89 @@ gw_ctl_cmd_bootstrap(GwCtl *ctl, gint argc, gchar **argv)
 	return GW_EXIT_OK;
 }
 
+static gint
+gw_ctl_cmd_session(GwCtl *ctl, gint argc, gchar **argv)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	guint messages = 0;
+	guint commands = 0;
+
+	if (argc != 1) {
+		g_printerr(_("gwmoctl: session takes one ServerID\n"));
+		return GW_EXIT_USAGE;
+	}
+	reply = gw_ctl_call(ctl, "StartSession", g_variant_new("(s)", argv[0]), "(uu)", &error);
+	if (reply == NULL)
+		return gw_ctl_error(error, argv[0]);
+	g_variant_get(reply, "(uu)", &messages, &commands);
+	if (ctl->json) {
+		g_autoptr(JsonBuilder) builder = json_builder_new();
+		json_builder_begin_object(builder);
+		json_builder_set_member_name(builder, "server");
+		json_builder_add_string_value(builder, argv[0]);
+		json_builder_set_member_name(builder, "messages");
+		json_builder_add_int_value(builder, messages);
+		json_builder_set_member_name(builder, "commands");
+		json_builder_add_int_value(builder, commands);
+		json_builder_end_object(builder);
+		gw_ctl_print_json(builder);
+	} else {
+		g_print(_("Session with %s done: %u messages, %u commands executed.\n"),
+			argv[0],
+			messages,
+			commands);
+	}
+	return GW_EXIT_OK;
+}
+
+static gchar *opt_alert_source = NULL;
+static gchar *opt_alert_format = NULL;
+static gchar *opt_alert_mark = NULL;
+static gchar *opt_alert_correlator = NULL;
+
+static gint
+gw_ctl_cmd_alert(GwCtl *ctl, gint argc, gchar **argv)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	GVariantBuilder b;
+	guint id = 0;
+
+	if (argc != 2 && argc != 3) {
+		g_printerr(_("gwmoctl: alert takes a ServerID, a type and optional data\n"));
+		return GW_EXIT_USAGE;
+	}
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "Type", g_variant_new_string(argv[1]));
+	if (argc == 3)
+		g_variant_builder_add(&b, "{sv}", "Data", g_variant_new_string(argv[2]));
+	if (opt_alert_source != NULL)
+		g_variant_builder_add(&b, "{sv}", "Source", g_variant_new_string(opt_alert_source));
+	if (opt_alert_format != NULL)
+		g_variant_builder_add(&b, "{sv}", "Format", g_variant_new_string(opt_alert_format));
+	if (opt_alert_mark != NULL)
+		g_variant_builder_add(&b, "{sv}", "Mark", g_variant_new_string(opt_alert_mark));
+	if (opt_alert_correlator != NULL)
+		g_variant_builder_add(&b,
+				      "{sv}",
+				      "Correlator",
+				      g_variant_new_string(opt_alert_correlator));
+	reply = gw_ctl_call(ctl,
+			    "QueueAlert",
+			    g_variant_new("(sa{sv})", argv[0], &b),
+			    "(u)",
+			    &error);
+	if (reply == NULL)
+		return gw_ctl_error(error, argv[0]);
+	g_variant_get(reply, "(u)", &id);
+	if (ctl->json)
+		g_print("{ \"id\" : %u }\n", id);
+	else
+		g_print(_("Alert %u queued for %s.\n"), id, argv[0]);
+	return GW_EXIT_OK;
+}
+
 static const GwCtlCommand gw_ctl_commands[] = {
     {"status", "", N_("Show the gateway's version, GwID, default mode and state file"),
      gw_ctl_cmd_status},
@@ -551,6 +635,10 @@ static const GwCtlCommand gw_ctl_commands[] = {
     {"tree", "[URI]", N_("Print a subtree (default: the whole tree)"), gw_ctl_cmd_tree},
     {"bootstrap", "FILE", N_("Load a TNDS file (e.g. DMAcc entries) into the tree"),
      gw_ctl_cmd_bootstrap},
+    {"session", "SERVER-ID", N_("Open a management session with a DM Server and wait for it"),
+     gw_ctl_cmd_session},
+    {"alert", "SERVER-ID TYPE [DATA]",
+     N_("Queue a Generic Alert for a DM Server (sent in its next session)"), gw_ctl_cmd_alert},
 };
 
 static gchar *
@@ -599,6 +687,15 @@ main(int argc, char **argv)
 	const GOptionEntry tree_entries[] = {
 	    {"tnds", 0, 0, G_OPTION_ARG_NONE, &opt_tree_tnds, N_("Print the raw TNDS XML"), NULL},
 	    {NULL}};
+	const GOptionEntry alert_entries[] = {
+	    {"source", 0, 0, G_OPTION_ARG_STRING, &opt_alert_source,
+	     N_("LocURI the alert is about (default \".\")"), "URI"},
+	    {"format", 'f', 0, G_OPTION_ARG_STRING, &opt_alert_format,
+	     N_("Format of the data (default chr)"), "FORMAT"},
+	    {"mark", 0, 0, G_OPTION_ARG_STRING, &opt_alert_mark, N_("Severity mark"), "MARK"},
+	    {"correlator", 0, 0, G_OPTION_ARG_STRING, &opt_alert_correlator,
+	     N_("Correlator of an earlier Exec"), "ID"},
+	    {NULL}};
 	const GOptionEntry bootstrap_entries[] = {
 	    {"parent", 'p', 0, G_OPTION_ARG_STRING, &opt_bootstrap_parent,
 	     N_("Where top-level nodes without a Path go (default \".\")"), "URI"},
@@ -643,6 +740,8 @@ main(int argc, char **argv)
 			g_option_context_add_main_entries(context, set_entries, GETTEXT_PACKAGE);
 		else if (cmd->func == gw_ctl_cmd_tree)
 			g_option_context_add_main_entries(context, tree_entries, GETTEXT_PACKAGE);
+		else if (cmd->func == gw_ctl_cmd_alert)
+			g_option_context_add_main_entries(context, alert_entries, GETTEXT_PACKAGE);
 		else if (cmd->func == gw_ctl_cmd_bootstrap)
 			g_option_context_add_main_entries(context,
 							  bootstrap_entries,
@@ -671,5 +770,9 @@ main(int argc, char **argv)
 	g_clear_object(&ctl.connection);
 	g_free(opt_set_format);
 	g_free(opt_bootstrap_parent);
+	g_free(opt_alert_source);
+	g_free(opt_alert_format);
+	g_free(opt_alert_mark);
+	g_free(opt_alert_correlator);
 	return rc;
 }

@@ -14,6 +14,7 @@
 #include "gw-dbus-manager.h"
 #include "gw-gwmo-mo.h"
 #include "gw-log.h"
+#include "gw-northbound.h"
 #include "gw-tnds.h"
 
 struct _GwDaemon {
@@ -23,6 +24,7 @@ struct _GwDaemon {
 	GwDmTree *tree;
 	GwDmStore *store;
 	GwDbusManager *manager;
+	GwNorthbound *northbound;
 	GBusType bus_type;
 	guint owner_id;
 	GPtrArray *pending_commits; /* of GTask */
@@ -120,6 +122,9 @@ gw_daemon_setup(GwDaemon *self, GError **error)
 	if (!gw_dm_store_flush(self->store, error))
 		return FALSE;
 	gw_dm_store_set_autosave(self->store, TRUE);
+	self->northbound = gw_northbound_new(self->config, self->tree, self->store, self->state_dir, error);
+	if (self->northbound == NULL)
+		return FALSE;
 	g_message("DM tree ready: DevId %s, state %s",
 		  gw_log_redact(dev_id),
 		  gw_dm_store_get_path(self->store));
@@ -194,6 +199,19 @@ gw_daemon_name_lost_cb(GDBusConnection *connection, const gchar *name, gpointer 
 	else
 		g_warning("lost or could not acquire the name %s", name);
 	g_signal_emit(self, signals[SIGNAL_QUIT], 0);
+}
+
+gboolean
+gw_daemon_start_network(GwDaemon *self, GError **error)
+{
+	g_return_val_if_fail(GW_IS_DAEMON(self), FALSE);
+	return gw_northbound_start(self->northbound, error);
+}
+
+GwNorthbound *
+gw_daemon_get_northbound(GwDaemon *self)
+{
+	return self->northbound;
 }
 
 void
@@ -296,6 +314,7 @@ gw_daemon_dispose(GObject *object)
 		self->owner_id = 0;
 	}
 	g_clear_object(&self->manager);
+	g_clear_object(&self->northbound);
 	G_OBJECT_CLASS(gw_daemon_parent_class)->dispose(object);
 }
 

@@ -10,6 +10,7 @@
 #include "gw-config.h"
 #include "gw-dm-store.h"
 #include "gw-dm-tree.h"
+#include "gw-northbound.h"
 
 G_BEGIN_DECLS
 
@@ -38,6 +39,11 @@ gw_daemon_bootstrap_data(GwDaemon *self,
 			 const gchar *parent_uri,
 			 gboolean replace,
 			 GError **error);
+/* the northbound listener (TLS identity, POST /notify) and the session schedule */
+gboolean
+gw_daemon_start_network(GwDaemon *self, GError **error);
+GwNorthbound *
+gw_daemon_get_northbound(GwDaemon *self);
 /* owns org.gwmo.Gateway1 on @bus_type and exports the objects */
 void
 gw_daemon_start_bus(GwDaemon *self, GBusType bus_type);

@@ -16,6 +16,7 @@
 #include "gw-dbus-generated.h"
 #include "gw-dbus-manager.h"
 #include "gw-gwmo-mo.h"
+#include "gw-northbound.h"
 #include "gw-tnds.h"
 
 struct _GwDbusManager {
@@ -25,6 +26,7 @@ struct _GwDbusManager {
 	GwDbusGenManager *skeleton;
 	GDBusObjectManagerServer *object_manager;
 	gulong tree_changed_id;
+	gulong session_finished_id;
 };
 
 G_DEFINE_TYPE(GwDbusManager, gw_dbus_manager, G_TYPE_OBJECT)
@@ -500,6 +502,143 @@ gw_dbus_manager_handle_bootstrap(GwDbusGenManager *skeleton,
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* ---- northbound sessions and alerts ---- */
+
+static void
+gw_dbus_manager_refresh_northbound(GwDbusManager *self)
+{
+	GwNorthbound *nb = gw_daemon_get_northbound(self->daemon);
+	g_auto(GStrv) uris = gw_northbound_get_listen_uris(nb);
+	guint pending = gw_alert_queue_get_length(gw_northbound_get_alert_queue(nb));
+	const gchar *const *old = gw_dbus_gen_manager_get_listen_uris(self->skeleton);
+
+	if (old == NULL || !g_strv_equal(old, (const gchar *const *)uris))
+		gw_dbus_gen_manager_set_listen_uris(self->skeleton, (const gchar *const *)uris);
+	if (gw_dbus_gen_manager_get_pending_alerts(self->skeleton) != pending)
+		gw_dbus_gen_manager_set_pending_alerts(self->skeleton, pending);
+}
+
+static void
+gw_dbus_manager_session_finished_cb(GwNorthbound *nb,
+				    const gchar *server_id,
+				    gboolean ok,
+				    const gchar *message,
+				    gpointer user_data)
+{
+	gw_dbus_manager_refresh_northbound(GW_DBUS_MANAGER(user_data));
+}
+
+static void
+gw_dbus_manager_session_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GDBusMethodInvocation) invocation = user_data;
+	g_autoptr(GError) error = NULL;
+	GwDmSessionStats stats = {0};
+
+	if (!gw_northbound_start_session_finish(GW_NORTHBOUND(source), res, &stats, &error)) {
+		gw_dbus_return_error(invocation, error);
+		return;
+	}
+	g_dbus_method_invocation_return_value(
+	    invocation,
+	    g_variant_new("(uu)", stats.messages_in + stats.messages_out, stats.commands_executed));
+}
+
+static gboolean
+gw_dbus_manager_handle_start_session(GwDbusGenManager *skeleton,
+				     GDBusMethodInvocation *invocation,
+				     const gchar *server_id,
+				     gpointer user_data)
+{
+	GwDbusManager *self = GW_DBUS_MANAGER(user_data);
+
+	g_debug("StartSession(%s)", server_id);
+	if (!gw_dbus_manager_authorize(self, invocation))
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	gw_northbound_start_session_async(gw_daemon_get_northbound(self->daemon),
+					  server_id,
+					  NULL,
+					  gw_dbus_manager_session_done_cb,
+					  g_object_ref(invocation));
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+gw_dbus_manager_handle_queue_alert(GwDbusGenManager *skeleton,
+				   GDBusMethodInvocation *invocation,
+				   const gchar *server_id,
+				   GVariant *dict,
+				   gpointer user_data)
+{
+	GwDbusManager *self = GW_DBUS_MANAGER(user_data);
+	const gchar *keys[] = {"Type", "Source", "Target", "Format", "Mark", "Data", "Correlator"};
+	g_autoptr(GHashTable) values = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+	g_autoptr(GError) error = NULL;
+	GVariantIter iter;
+	const gchar *key;
+	GVariant *value;
+	GwAlert alert = {0};
+	guint id;
+
+	g_debug("QueueAlert(%s)", server_id);
+	/* shape first: only known keys, all strings; Type is mandatory */
+	g_variant_iter_init(&iter, dict);
+	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
+		gboolean known = FALSE;
+		for (guint i = 0; i < G_N_ELEMENTS(keys); i++) {
+			if (g_strcmp0(key, keys[i]) != 0)
+				continue;
+			known = TRUE;
+			if (!g_variant_is_of_type(value, G_VARIANT_TYPE_STRING)) {
+				g_variant_unref(value);
+				g_dbus_method_invocation_return_error(invocation,
+								      GW_ERROR,
+								      GW_ERROR_INVALID_ARGS,
+								      "%s must be a string",
+								      key);
+				return G_DBUS_METHOD_INVOCATION_HANDLED;
+			}
+			g_hash_table_replace(values, (gpointer)keys[i], g_variant_dup_string(value, NULL));
+		}
+		g_variant_unref(value);
+		if (!known) {
+			g_dbus_method_invocation_return_error(invocation,
+							      GW_ERROR,
+							      GW_ERROR_INVALID_ARGS,
+							      "unknown key '%s'",
+							      key);
+			return G_DBUS_METHOD_INVOCATION_HANDLED;
+		}
+	}
+	alert.type = g_hash_table_lookup(values, "Type");
+	if (alert.type == NULL || alert.type[0] == '\0') {
+		g_dbus_method_invocation_return_error(invocation,
+						      GW_ERROR,
+						      GW_ERROR_INVALID_ARGS,
+						      "Type is required");
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	if (!gw_dbus_manager_authorize(self, invocation))
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	alert.server_id = (gchar *)server_id;
+	alert.source = g_hash_table_lookup(values, "Source");
+	alert.target = g_hash_table_lookup(values, "Target");
+	alert.format = g_hash_table_lookup(values, "Format");
+	if (alert.format == NULL)
+		alert.format = (gchar *)"chr";
+	alert.mark = g_hash_table_lookup(values, "Mark");
+	alert.data = g_hash_table_lookup(values, "Data");
+	alert.correlator = g_hash_table_lookup(values, "Correlator");
+	id = gw_northbound_queue_alert(gw_daemon_get_northbound(self->daemon), &alert, &error);
+	if (id == 0) {
+		gw_dbus_return_error(invocation, error);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	gw_dbus_manager_refresh_northbound(self);
+	gw_dbus_gen_manager_complete_queue_alert(skeleton, invocation, id);
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 static void
 gw_dbus_manager_refresh_properties(GwDbusManager *self)
 {
@@ -533,6 +672,11 @@ gw_dbus_manager_dispose(GObject *object)
 	if (self->tree_changed_id != 0) {
 		g_signal_handler_disconnect(gw_daemon_get_tree(self->daemon), self->tree_changed_id);
 		self->tree_changed_id = 0;
+	}
+	if (self->session_finished_id != 0) {
+		g_signal_handler_disconnect(gw_daemon_get_northbound(self->daemon),
+					    self->session_finished_id);
+		self->session_finished_id = 0;
 	}
 	if (self->skeleton != NULL) {
 		g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(self->skeleton));
@@ -592,6 +736,19 @@ gw_dbus_manager_new(GwDaemon *daemon, GDBusConnection *connection, GError **erro
 			 "handle-bootstrap",
 			 G_CALLBACK(gw_dbus_manager_handle_bootstrap),
 			 self);
+	g_signal_connect(self->skeleton,
+			 "handle-start-session",
+			 G_CALLBACK(gw_dbus_manager_handle_start_session),
+			 self);
+	g_signal_connect(self->skeleton,
+			 "handle-queue-alert",
+			 G_CALLBACK(gw_dbus_manager_handle_queue_alert),
+			 self);
+	self->session_finished_id = g_signal_connect(gw_daemon_get_northbound(daemon),
+						     "session-finished",
+						     G_CALLBACK(gw_dbus_manager_session_finished_cb),
+						     self);
+	gw_dbus_manager_refresh_northbound(self);
 	self->tree_changed_id = g_signal_connect(gw_daemon_get_tree(daemon),
 						 "changed",
 						 G_CALLBACK(gw_dbus_manager_tree_changed_cb),

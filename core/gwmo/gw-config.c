@@ -38,6 +38,15 @@ static const GwConfigKey gw_config_keys[] = {
     {"device", "max-uri-length", GW_CONFIG_TYPE_INT, "1024", 0, 65535},
     {"device", "max-segment-length", GW_CONFIG_TYPE_INT, "64", 0, 65535},
     {"gateway", "default-mode", GW_CONFIG_TYPE_INT, "2", 1, 3},
+    {"northbound", "listen", GW_CONFIG_TYPE_STRING, "https://0.0.0.0:7443", 0, 0},
+    {"northbound", "tls-certificate", GW_CONFIG_TYPE_STRING, "", 0, 0},
+    {"northbound", "tls-key", GW_CONFIG_TYPE_STRING, "", 0, 0},
+    {"northbound", "ca-file", GW_CONFIG_TYPE_STRING, "", 0, 0},
+    {"northbound", "session-interval", GW_CONFIG_TYPE_INT, "0", 0, 31 * 86400},
+    {"northbound", "timeout", GW_CONFIG_TYPE_INT, "30", 1, 3600},
+    {"northbound", "retries", GW_CONFIG_TYPE_INT, "3", 0, 20},
+    {"northbound", "max-in-flight", GW_CONFIG_TYPE_INT, "8", 1, 1024},
+    {"northbound", "notify-replay-window", GW_CONFIG_TYPE_INT, "300", 1, 86400},
 };
 
 struct _GwConfig {

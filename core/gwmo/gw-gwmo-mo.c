@@ -40,6 +40,12 @@ static const GwMoNodeDef gwmo_nodes[] = {
     {GW_GWMO_CONFIG_LAPSE_TIMER, GW_DM_FORMAT_INT, GET_REPLACE, "text/plain", "3600"},
     {GW_GWMO_CONFIG_ADAPTERS, GW_DM_FORMAT_NODE, GW_DM_ACCESS_GET, NULL, NULL},
     {GW_GWMO_CONFIG_EXT, GW_DM_FORMAT_NODE, GET_ADD_DEL | GW_DM_ACCESS_REPLACE, NULL, NULL},
+    {GW_GWMO_CONFIG_OPERATIONS, GW_DM_FORMAT_NODE, GW_DM_ACCESS_GET, NULL, NULL},
+    {GW_GWMO_CONFIG_CHECKIN,
+     GW_DM_FORMAT_NULL,
+     GW_DM_ACCESS_GET | GW_DM_ACCESS_EXEC,
+     NULL,
+     NULL},
     {GW_GWMO_INVENTORY, GW_DM_FORMAT_NODE, GW_DM_ACCESS_GET, GW_GWMO_INVENTORY_URN, NULL},
     {GW_GWMO_INVENTORY_DEVICES, GW_DM_FORMAT_NODE, GW_DM_ACCESS_GET, NULL, NULL},
     {GW_GWMO_INVENTORY_GROUPS, GW_DM_FORMAT_NODE, GET_ADD, NULL, NULL},
@@ -107,6 +113,15 @@ gw_gwmo_install_objects(GwDmTree *tree, const gchar *gw_id, GwGwmoMode default_m
 	/* the root of the GwMO MOs is readable by every DM Server; what lies below carries
 	 * per-server ACLs set by the enabler (devices, groups, jobs, images) */
 	if (!gw_dm_tree_set_properties(tree, GW_GWMO_ROOT, GW_DM_ACCESS_NONE, "Get=*", NULL, error))
+		return FALSE;
+
+	/* any DM Server may ask the gateway to check in with a server it has an account for */
+	if (!gw_dm_tree_set_properties(tree,
+				       GW_GWMO_CONFIG_CHECKIN,
+				       GW_DM_ACCESS_NONE,
+				       "Exec=*&Get=*",
+				       NULL,
+				       error))
 		return FALSE;
 
 	/* GwID always mirrors DevInfo/DevId */

@@ -32,6 +32,10 @@
 #define GW_GWMO_CONFIG_LAPSE_TIMER	 GW_GWMO_CONFIG_BOOTSTRAP "/LapseTimer"
 #define GW_GWMO_CONFIG_ADAPTERS		 GW_GWMO_CONFIG "/Adapters"
 #define GW_GWMO_CONFIG_EXT		 GW_GWMO_CONFIG "/Ext"
+/* Exec (data: a ServerID, default the caller): the gateway opens a client-initiated session
+ * with that server as soon as it can; answered 202 */
+#define GW_GWMO_CONFIG_OPERATIONS	 GW_GWMO_CONFIG "/Operations"
+#define GW_GWMO_CONFIG_CHECKIN		 GW_GWMO_CONFIG_OPERATIONS "/CheckIn"
 
 /* ./GwMO/Inventory */
 #define GW_GWMO_INVENTORY_DEVICES GW_GWMO_INVENTORY "/Devices"

@@ -31,14 +31,22 @@ gw_test_rm_rf(const gchar *path)
 GwTestDaemon *
 gw_test_daemon_new(void)
 {
+	return gw_test_daemon_new_with_config("[northbound]\nlisten=\n");
+}
+
+GwTestDaemon *
+gw_test_daemon_new_with_config(const gchar *extra)
+{
 	GwTestDaemon *self = g_new0(GwTestDaemon, 1);
 	g_autoptr(GError) error = NULL;
-	const gchar *conf = "[device]\n"
+	g_autofree gchar *conf = NULL;
+	const gchar *base = "[device]\n"
 			    "dev-id=GW-TEST-0001\n"
 			    "manufacturer=gwmo tests\n"
 			    "[gateway]\n"
 			    "default-mode=2\n";
 
+	conf = g_strconcat(base, extra != NULL ? extra : "", NULL);
 	self->tmpdir = g_dir_make_tmp("gwmo-test-XXXXXX", &error);
 	g_assert_no_error(error);
 	self->state_dir = g_build_filename(self->tmpdir, "state", NULL);

@@ -23,6 +23,9 @@ typedef struct {
 /* a private session bus, a temporary state dir and config (dev-id GW-TEST-0001) */
 GwTestDaemon *
 gw_test_daemon_new(void);
+/* the same with @extra appended to the configuration (groups other than [device]/[gateway]) */
+GwTestDaemon *
+gw_test_daemon_new_with_config(const gchar *extra);
 /* starts gwmod --session with extra args (NULL-terminated), waits until it owns the name */
 void
 gw_test_daemon_start(GwTestDaemon *self, const gchar *const *extra_args);

@@ -308,11 +308,13 @@ test_bootstrap_and_export(void)
 	{
 		g_autofree gchar *data = NULL;
 		g_autofree gchar *second = NULL;
+		g_auto(GStrv) parts = NULL;
 		g_autoptr(GError) error = NULL;
 		g_autoptr(GVariant) reply = NULL;
 		g_autofree gchar *sid2 = NULL;
 		g_assert_true(g_file_get_contents(file, &data, NULL, NULL));
-		second = g_strjoinv("srv2", g_strsplit(data, "srv1", -1));
+		parts = g_strsplit(data, "srv1", -1);
+		second = g_strjoinv("srv2", parts);
 		reply = gw_test_call(d, "Bootstrap", g_variant_new("(sss)", second, ".", ""), "()", &error);
 		g_assert_no_error(error);
 		sid2 = get_string(d, "./DMAcc/srv2/ServerID", NULL);

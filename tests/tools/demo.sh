@@ -38,6 +38,8 @@ export DBUS_SESSION_BUS_ADDRESS=$(head -1 "$RUN/bus.addr")
 echo "bus: $DBUS_SESSION_BUS_ADDRESS"
 
 cat > "$RUN/gwmod.conf" <<CONF
+[northbound]
+listen=
 [device]
 dev-id=GW-DEMO-0001
 manufacturer=gwmo demo

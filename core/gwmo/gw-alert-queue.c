@@ -1,0 +1,298 @@
+/*
+ * Copyright 2026 The gwmo authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#define G_LOG_DOMAIN "GwAlerts"
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+#include "gw-alert-queue.h"
+#include "gw-error.h"
+
+#define GW_ALERT_QUEUE_VERSION 1
+
+struct _GwAlertQueue {
+	GObject parent_instance;
+	gchar *path;
+	GPtrArray *alerts; /* GwAlert *, oldest first */
+	guint next_id;
+};
+
+G_DEFINE_TYPE(GwAlertQueue, gw_alert_queue, G_TYPE_OBJECT)
+
+void
+gw_alert_free(GwAlert *alert)
+{
+	g_free(alert->server_id);
+	g_free(alert->type);
+	g_free(alert->source);
+	g_free(alert->target);
+	g_free(alert->format);
+	g_free(alert->mark);
+	g_free(alert->data);
+	g_free(alert->correlator);
+	g_free(alert);
+}
+
+static GwAlert *
+gw_alert_copy(const GwAlert *a)
+{
+	GwAlert *c = g_new0(GwAlert, 1);
+	c->id = a->id;
+	c->server_id = g_strdup(a->server_id);
+	c->type = g_strdup(a->type);
+	c->source = g_strdup(a->source);
+	c->target = g_strdup(a->target);
+	c->format = g_strdup(a->format);
+	c->mark = g_strdup(a->mark);
+	c->data = g_strdup(a->data);
+	c->correlator = g_strdup(a->correlator);
+	return c;
+}
+
+static void
+gw_alert_queue_add_member(JsonBuilder *b, const gchar *name, const gchar *value)
+{
+	if (value == NULL)
+		return;
+	json_builder_set_member_name(b, name);
+	json_builder_add_string_value(b, value);
+}
+
+static gboolean
+gw_alert_queue_save(GwAlertQueue *self, GError **error)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autoptr(JsonGenerator) gen = json_generator_new();
+	g_autoptr(JsonNode) root = NULL;
+	g_autofree gchar *text = NULL;
+	gsize len = 0;
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "version");
+	json_builder_add_int_value(b, GW_ALERT_QUEUE_VERSION);
+	json_builder_set_member_name(b, "next_id");
+	json_builder_add_int_value(b, self->next_id);
+	json_builder_set_member_name(b, "alerts");
+	json_builder_begin_array(b);
+	for (guint i = 0; i < self->alerts->len; i++) {
+		GwAlert *a = g_ptr_array_index(self->alerts, i);
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "id");
+		json_builder_add_int_value(b, a->id);
+		gw_alert_queue_add_member(b, "server", a->server_id);
+		gw_alert_queue_add_member(b, "type", a->type);
+		gw_alert_queue_add_member(b, "source", a->source);
+		gw_alert_queue_add_member(b, "target", a->target);
+		gw_alert_queue_add_member(b, "format", a->format);
+		gw_alert_queue_add_member(b, "mark", a->mark);
+		gw_alert_queue_add_member(b, "data", a->data);
+		gw_alert_queue_add_member(b, "correlator", a->correlator);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	json_generator_set_root(gen, root);
+	text = json_generator_to_data(gen, &len);
+	if (!g_file_set_contents_full(self->path,
+				      text,
+				      (gssize)len,
+				      G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
+				      0600,
+				      error)) {
+		g_prefix_error(error, "cannot store the alert queue: ");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gchar *
+gw_alert_queue_get_member(JsonObject *o, const gchar *name)
+{
+	JsonNode *n = json_object_get_member(o, name);
+	if (n == NULL || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
+		return NULL;
+	return g_strdup(json_node_get_string(n));
+}
+
+static gboolean
+gw_alert_queue_parse(GwAlertQueue *self, const gchar *text, gsize len, GError **error)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	JsonNode *root;
+	JsonObject *o;
+	JsonArray *arr;
+	JsonNode *n;
+
+	if (!json_parser_load_from_data(parser, text, (gssize)len, error))
+		return FALSE;
+	root = json_parser_get_root(parser);
+	if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
+		g_set_error(error, GW_ERROR, GW_ERROR_CORRUPT_STATE, "not a JSON object");
+		return FALSE;
+	}
+	o = json_node_get_object(root);
+	n = json_object_get_member(o, "version");
+	if (n == NULL || !JSON_NODE_HOLDS_VALUE(n) ||
+	    json_node_get_value_type(n) != G_TYPE_INT64 ||
+	    json_node_get_int(n) != GW_ALERT_QUEUE_VERSION) {
+		g_set_error(error, GW_ERROR, GW_ERROR_CORRUPT_STATE, "unknown version");
+		return FALSE;
+	}
+	n = json_object_get_member(o, "next_id");
+	if (n == NULL || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64 ||
+	    json_node_get_int(n) < 1 || json_node_get_int(n) > G_MAXUINT32) {
+		g_set_error(error, GW_ERROR, GW_ERROR_CORRUPT_STATE, "bad next_id");
+		return FALSE;
+	}
+	self->next_id = (guint)json_node_get_int(n);
+	n = json_object_get_member(o, "alerts");
+	if (n == NULL || !JSON_NODE_HOLDS_ARRAY(n)) {
+		g_set_error(error, GW_ERROR, GW_ERROR_CORRUPT_STATE, "no alerts array");
+		return FALSE;
+	}
+	arr = json_node_get_array(n);
+	for (guint i = 0; i < json_array_get_length(arr); i++) {
+		JsonNode *e = json_array_get_element(arr, i);
+		JsonObject *ao;
+		JsonNode *idn;
+		g_autoptr(GwAlert) a = g_new0(GwAlert, 1);
+		if (!JSON_NODE_HOLDS_OBJECT(e)) {
+			g_set_error(error, GW_ERROR, GW_ERROR_CORRUPT_STATE, "alert %u is no object", i);
+			return FALSE;
+		}
+		ao = json_node_get_object(e);
+		idn = json_object_get_member(ao, "id");
+		if (idn == NULL || !JSON_NODE_HOLDS_VALUE(idn) ||
+		    json_node_get_value_type(idn) != G_TYPE_INT64 || json_node_get_int(idn) < 1 ||
+		    json_node_get_int(idn) >= self->next_id) {
+			g_set_error(error, GW_ERROR, GW_ERROR_CORRUPT_STATE, "alert %u: bad id", i);
+			return FALSE;
+		}
+		a->id = (guint)json_node_get_int(idn);
+		a->server_id = gw_alert_queue_get_member(ao, "server");
+		a->type = gw_alert_queue_get_member(ao, "type");
+		if (a->server_id == NULL || a->type == NULL) {
+			g_set_error(error, GW_ERROR, GW_ERROR_CORRUPT_STATE, "alert %u: no server or type", i);
+			return FALSE;
+		}
+		a->source = gw_alert_queue_get_member(ao, "source");
+		a->target = gw_alert_queue_get_member(ao, "target");
+		a->format = gw_alert_queue_get_member(ao, "format");
+		a->mark = gw_alert_queue_get_member(ao, "mark");
+		a->data = gw_alert_queue_get_member(ao, "data");
+		a->correlator = gw_alert_queue_get_member(ao, "correlator");
+		g_ptr_array_add(self->alerts, g_steal_pointer(&a));
+	}
+	return TRUE;
+}
+
+GwAlertQueue *
+gw_alert_queue_new(const gchar *state_dir, GError **error)
+{
+	g_autoptr(GwAlertQueue) self = g_object_new(GW_TYPE_ALERT_QUEUE, NULL);
+	g_autofree gchar *text = NULL;
+	g_autoptr(GError) error_local = NULL;
+	gsize len = 0;
+
+	self->path = g_build_filename(state_dir, "alerts.json", NULL);
+	if (!g_file_get_contents(self->path, &text, &len, NULL))
+		return g_steal_pointer(&self);
+	if (!gw_alert_queue_parse(self, text, len, &error_local)) {
+		g_autofree gchar *aside =
+		    g_strdup_printf("%s.corrupt-%" G_GINT64_FORMAT, self->path, g_get_real_time() / G_USEC_PER_SEC);
+		g_ptr_array_set_size(self->alerts, 0);
+		self->next_id = 1;
+		if (g_rename(self->path, aside) != 0) {
+			g_set_error(error,
+				    GW_ERROR,
+				    GW_ERROR_CORRUPT_STATE,
+				    "%s is corrupt (%s) and cannot be kept aside",
+				    self->path,
+				    error_local->message);
+			return NULL;
+		}
+		g_warning("%s is corrupt (%s); kept as %s, starting with an empty alert queue",
+			  self->path,
+			  error_local->message,
+			  aside);
+	}
+	if (self->alerts->len > 0)
+		g_message("%u undelivered alert(s) loaded from %s", self->alerts->len, self->path);
+	return g_steal_pointer(&self);
+}
+
+guint
+gw_alert_queue_push(GwAlertQueue *self, const GwAlert *alert, GError **error)
+{
+	GwAlert *copy = gw_alert_copy(alert);
+
+	copy->id = self->next_id++;
+	g_ptr_array_add(self->alerts, copy);
+	if (!gw_alert_queue_save(self, error)) {
+		g_ptr_array_remove(self->alerts, copy);
+		self->next_id--;
+		return 0;
+	}
+	g_info("alert %u (%s) queued for %s", copy->id, copy->type, copy->server_id);
+	return copy->id;
+}
+
+GPtrArray *
+gw_alert_queue_list(GwAlertQueue *self, const gchar *server_id)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)gw_alert_free);
+	for (guint i = 0; i < self->alerts->len; i++) {
+		GwAlert *a = g_ptr_array_index(self->alerts, i);
+		if (g_strcmp0(a->server_id, server_id) == 0)
+			g_ptr_array_add(out, gw_alert_copy(a));
+	}
+	return out;
+}
+
+gboolean
+gw_alert_queue_ack(GwAlertQueue *self, guint id, GError **error)
+{
+	for (guint i = 0; i < self->alerts->len; i++) {
+		GwAlert *a = g_ptr_array_index(self->alerts, i);
+		if (a->id == id) {
+			g_info("alert %u acknowledged by %s", id, a->server_id);
+			g_ptr_array_remove_index(self->alerts, i);
+			return gw_alert_queue_save(self, error);
+		}
+	}
+	return TRUE;
+}
+
+guint
+gw_alert_queue_get_length(GwAlertQueue *self)
+{
+	return self->alerts->len;
+}
+
+static void
+gw_alert_queue_finalize(GObject *object)
+{
+	GwAlertQueue *self = GW_ALERT_QUEUE(object);
+	g_ptr_array_unref(self->alerts);
+	g_free(self->path);
+	G_OBJECT_CLASS(gw_alert_queue_parent_class)->finalize(object);
+}
+
+static void
+gw_alert_queue_class_init(GwAlertQueueClass *klass)
+{
+	G_OBJECT_CLASS(klass)->finalize = gw_alert_queue_finalize;
+}
+
+static void
+gw_alert_queue_init(GwAlertQueue *self)
+{
+	self->alerts = g_ptr_array_new_with_free_func((GDestroyNotify)gw_alert_free);
+	self->next_id = 1;
+}

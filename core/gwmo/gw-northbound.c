@@ -1,0 +1,586 @@
+/*
+ * Copyright 2026 The gwmo authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#define G_LOG_DOMAIN "GwNorthbound"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "gw-crypto.h"
+#include "gw-error.h"
+#include "gw-gwmo-names.h"
+#include "gw-http-client.h"
+#include "gw-http-server.h"
+#include "gw-log.h"
+#include "gw-northbound.h"
+#include "gw-pkg0.h"
+#include "gw-server-link.h"
+
+
+struct _GwNorthbound {
+	GObject parent_instance;
+	GwConfig *config;
+	GwDmTree *tree;
+	GwDmStore *store;
+	gchar *state_dir;
+	GwHttpClient *client;
+	GwHttpServer *server;
+	GwAlertQueue *alerts;
+	GwPkg0ReplayGuard *replay;
+	GHashTable *links;	 /* DMAcc URI → GwServerLink */
+	GHashTable *pending_checkins; /* DMAcc URI → TRUE */
+	guint schedule_id;
+	guint checkin_handler;
+};
+
+G_DEFINE_TYPE(GwNorthbound, gw_northbound, G_TYPE_OBJECT)
+
+enum { SIGNAL_SESSION_FINISHED, SIGNAL_LAST };
+static guint signals[SIGNAL_LAST] = {0};
+
+static void gw_northbound_run(GwNorthbound *self,
+			      GwServerLink *link,
+			      guint alert_code,
+			      const gchar *session_id,
+			      GTask *task);
+
+/* ---- accounts ---- */
+
+static void
+gw_northbound_link_delivered_cb(GwServerLink *link, guint id, gpointer user_data)
+{
+	GwNorthbound *self = GW_NORTHBOUND(user_data);
+	g_autoptr(GError) error = NULL;
+	if (!gw_alert_queue_ack(self->alerts, id, &error))
+		g_warning("%s", error->message);
+}
+
+static void
+gw_northbound_link_executed_cb(GwServerLink *link, gpointer user_data)
+{
+	GwNorthbound *self = GW_NORTHBOUND(user_data);
+	g_autoptr(GError) error = NULL;
+	if (!gw_dm_store_flush(self->store, &error))
+		g_warning("cannot store the DM tree during a session: %s", error->message);
+}
+
+static GwServerLink *
+gw_northbound_get_link(GwNorthbound *self, const gchar *dmacc_uri)
+{
+	GwServerLink *link = g_hash_table_lookup(self->links, dmacc_uri);
+	if (link != NULL)
+		return link;
+	link = gw_server_link_new(self->tree, self->client, dmacc_uri);
+	g_signal_connect(link, "alert-delivered", G_CALLBACK(gw_northbound_link_delivered_cb), self);
+	g_signal_connect(link, "message-executed", G_CALLBACK(gw_northbound_link_executed_cb), self);
+	g_hash_table_insert(self->links, g_strdup(dmacc_uri), link);
+	return link;
+}
+
+/* the link of the ./DMAcc/<x> whose ServerID is @server_id */
+static GwServerLink *
+gw_northbound_find_link(GwNorthbound *self, const gchar *server_id)
+{
+	g_auto(GStrv) accounts = gw_dm_tree_list_children(self->tree, "./DMAcc");
+	for (guint i = 0; accounts != NULL && accounts[i] != NULL; i++) {
+		g_autofree gchar *uri = g_strdup_printf("./DMAcc/%s", accounts[i]);
+		g_autofree gchar *sid_uri = g_strdup_printf("%s/ServerID", uri);
+		g_autofree gchar *sid = gw_dm_tree_dup_string(self->tree, sid_uri);
+		if (g_strcmp0(sid, server_id) == 0)
+			return gw_northbound_get_link(self, uri);
+	}
+	return NULL;
+}
+
+/* ---- sessions ---- */
+
+typedef struct {
+	GwNorthbound *self;
+	GwServerLink *link;
+	GTask *task; /* nullable: nobody waits */
+	gchar *server_id;
+} GwNorthboundRun;
+
+static gboolean gw_northbound_checkin_idle_cb(gpointer user_data);
+
+static void
+gw_northbound_session_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	GwNorthboundRun *run = user_data;
+	GwNorthbound *self = run->self;
+	GwDmSessionStats stats = {0};
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GError) store_error = NULL;
+	gboolean ok;
+
+	ok = gw_server_link_run_session_finish(GW_SERVER_LINK(source), res, &stats, &error);
+	if (!gw_dm_store_flush(self->store, &store_error))
+		g_warning("cannot store the DM tree after a session: %s", store_error->message);
+	if (ok) {
+		g_message("session with %s finished: %u message(s) in, %u out, %u command(s) run",
+			  run->server_id,
+			  stats.messages_in,
+			  stats.messages_out,
+			  stats.commands_executed);
+	} else {
+		g_warning("session with %s failed: %s", run->server_id, error->message);
+	}
+	g_signal_emit(self,
+		      signals[SIGNAL_SESSION_FINISHED],
+		      0,
+		      run->server_id,
+		      ok,
+		      ok ? "" : error->message);
+	if (run->task != NULL) {
+		GwDmSessionStats *copy = g_memdup2(&stats, sizeof(stats));
+		if (ok)
+			g_task_return_pointer(run->task, copy, g_free);
+		else {
+			g_free(copy);
+			g_task_return_error(run->task, g_steal_pointer(&error));
+		}
+		g_object_unref(run->task);
+	}
+	/* a CheckIn asked while this session ran */
+	if (g_hash_table_contains(self->pending_checkins, gw_server_link_get_dmacc_uri(run->link)))
+		g_idle_add_full(G_PRIORITY_DEFAULT,
+				gw_northbound_checkin_idle_cb,
+				g_object_ref(run->link),
+				g_object_unref);
+	g_free(run->server_id);
+	g_object_unref(run->link);
+	g_object_unref(self);
+	g_free(run);
+}
+
+static void
+gw_northbound_run(GwNorthbound *self,
+		  GwServerLink *link,
+		  guint alert_code,
+		  const gchar *session_id,
+		  GTask *task)
+{
+	GwNorthboundRun *run = g_new0(GwNorthboundRun, 1);
+	g_autoptr(GPtrArray) queued = NULL;
+	g_autoptr(GPtrArray) alerts =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)gw_server_link_alert_free);
+
+	run->self = g_object_ref(self);
+	run->link = g_object_ref(link);
+	run->task = task;
+	run->server_id = gw_server_link_dup_server_id(link);
+	queued = gw_alert_queue_list(self->alerts, run->server_id);
+	for (guint i = 0; i < queued->len; i++) {
+		GwAlert *a = g_ptr_array_index(queued, i);
+		GwServerLinkAlert *la = g_new0(GwServerLinkAlert, 1);
+		la->id = a->id;
+		la->alert = gw_syncml_alert_new_generic(a->correlator,
+							a->source != NULL ? a->source : ".",
+							a->target,
+							a->type,
+							a->format,
+							a->mark,
+							a->data);
+		g_ptr_array_add(alerts, la);
+	}
+	gw_server_link_run_session_async(link,
+					 alert_code,
+					 session_id,
+					 alerts,
+					 NULL,
+					 gw_northbound_session_done_cb,
+					 run);
+}
+
+void
+gw_northbound_start_session_async(GwNorthbound *self,
+				  const gchar *server_id,
+				  GCancellable *cancellable,
+				  GAsyncReadyCallback callback,
+				  gpointer user_data)
+{
+	GTask *task = g_task_new(self, cancellable, callback, user_data);
+	GwServerLink *link = gw_northbound_find_link(self, server_id);
+
+	if (link == NULL) {
+		g_task_return_new_error(task,
+					GW_ERROR,
+					GW_ERROR_NOT_FOUND,
+					"no ./DMAcc entry has ServerID '%s'",
+					server_id);
+		g_object_unref(task);
+		return;
+	}
+	if (gw_server_link_is_busy(link)) {
+		g_task_return_new_error(task,
+					GW_ERROR,
+					GW_ERROR_IN_PROGRESS,
+					"a session with %s is already running",
+					server_id);
+		g_object_unref(task);
+		return;
+	}
+	gw_northbound_run(self, link, GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT, NULL, task);
+}
+
+gboolean
+gw_northbound_start_session_finish(GwNorthbound *self,
+				   GAsyncResult *res,
+				   GwDmSessionStats *stats,
+				   GError **error)
+{
+	g_autofree GwDmSessionStats *s = g_task_propagate_pointer(G_TASK(res), error);
+	if (s == NULL)
+		return FALSE;
+	if (stats != NULL)
+		*stats = *s;
+	return TRUE;
+}
+
+guint
+gw_northbound_queue_alert(GwNorthbound *self, const GwAlert *alert, GError **error)
+{
+	if (gw_northbound_find_link(self, alert->server_id) == NULL) {
+		g_set_error(error,
+			    GW_ERROR,
+			    GW_ERROR_NOT_FOUND,
+			    "no ./DMAcc entry has ServerID '%s'",
+			    alert->server_id);
+		return 0;
+	}
+	return gw_alert_queue_push(self->alerts, alert, error);
+}
+
+/* ---- CheckIn: a DM Server asks the gateway to open a session with a server ---- */
+
+static gboolean
+gw_northbound_checkin_idle_cb(gpointer user_data)
+{
+	GwServerLink *link = GW_SERVER_LINK(user_data);
+	GwNorthbound *self = g_object_get_data(G_OBJECT(link), "gw-northbound");
+	if (self == NULL || gw_server_link_is_busy(link))
+		return G_SOURCE_REMOVE; /* runs again when the current session ends */
+	g_hash_table_remove(self->pending_checkins, gw_server_link_get_dmacc_uri(link));
+	gw_northbound_run(self, link, GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT, NULL, NULL);
+	return G_SOURCE_REMOVE;
+}
+
+static guint
+gw_northbound_checkin_exec(GwDmTree *tree,
+			   const gchar *server_id,
+			   const gchar *uri,
+			   GBytes *data,
+			   const gchar *correlator,
+			   gpointer user_data)
+{
+	GwNorthbound *self = GW_NORTHBOUND(user_data);
+	g_autofree gchar *target = NULL;
+	GwServerLink *link;
+
+	if (data != NULL && g_bytes_get_size(data) > 0)
+		target = g_strndup(g_bytes_get_data(data, NULL), g_bytes_get_size(data));
+	else
+		target = g_strdup(server_id);
+	if (target == NULL)
+		return GW_DM_STATUS_BAD_REQUEST;
+	link = gw_northbound_find_link(self, target);
+	if (link == NULL) {
+		g_info("CheckIn by %s names unknown server %s", server_id, target);
+		return GW_DM_STATUS_NOT_FOUND;
+	}
+	g_info("CheckIn by %s: a session with %s follows", server_id != NULL ? server_id : "owner", target);
+	g_object_set_data(G_OBJECT(link), "gw-northbound", self);
+	g_hash_table_add(self->pending_checkins, g_strdup(gw_server_link_get_dmacc_uri(link)));
+	if (!gw_server_link_is_busy(link))
+		g_idle_add_full(G_PRIORITY_DEFAULT,
+				gw_northbound_checkin_idle_cb,
+				g_object_ref(link),
+				g_object_unref);
+	return GW_DM_STATUS_ACCEPTED;
+}
+
+/* ---- POST /notify: Package #0 ---- */
+
+static gboolean
+gw_northbound_verify_pkg0(GwNorthbound *self, GwServerLink *link, GBytes *body, GError **error)
+{
+	g_autofree gchar *secret = NULL;
+	g_autoptr(GBytes) nonce = NULL;
+	static const guint8 zero_nonce[4] = {0, 0, 0, 0};
+	gsize len = 0;
+	const guint8 *data = g_bytes_get_data(body, &len);
+
+	if (!gw_server_link_get_server_credentials(link, &secret, &nonce) || secret == NULL) {
+		g_set_error(error,
+			    GW_ERROR,
+			    GW_ERROR_AUTH_FAILED,
+			    "%s has no SRVCRED secret to check notifications with",
+			    gw_server_link_get_dmacc_uri(link));
+		return FALSE;
+	}
+	/* the stored nonce first; like libdmclient, then the all-zero nonce, then none */
+	if (nonce != NULL && gw_pkg0_verify(data,
+					    len,
+					    secret,
+					    g_bytes_get_data(nonce, NULL),
+					    g_bytes_get_size(nonce),
+					    NULL))
+		return TRUE;
+	if (gw_pkg0_verify(data, len, secret, zero_nonce, sizeof(zero_nonce), NULL))
+		return TRUE;
+	return gw_pkg0_verify(data, len, secret, NULL, 0, error);
+}
+
+static void
+gw_northbound_respond_text(GwHttpRequest *request, guint status, const gchar *text)
+{
+	g_autoptr(GBytes) body = g_bytes_new(text, strlen(text));
+	gw_http_request_respond(request, status, "text/plain", body);
+}
+
+static void
+gw_northbound_notify_handler(GwHttpServer *server, GwHttpRequest *request, gpointer user_data)
+{
+	GwNorthbound *self = GW_NORTHBOUND(user_data);
+	GBytes *body = gw_http_request_get_body(request);
+	const gchar *peer = gw_http_request_get_remote_host(request);
+	g_autoptr(GwPkg0) pkg0 = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *session_id = NULL;
+	GwServerLink *link;
+
+	if (g_strcmp0(gw_http_request_get_method(request), "POST") != 0) {
+		gw_northbound_respond_text(request, 405, "POST a Package #0 here\n");
+		return;
+	}
+	if (g_strcmp0(gw_http_request_get_content_type(request), GW_PKG0_CONTENT_TYPE) != 0) {
+		gw_northbound_respond_text(request, 415, "expected " GW_PKG0_CONTENT_TYPE "\n");
+		return;
+	}
+	if (gw_http_request_get_header(request, GW_GWMO_HTTP_TARGET_HEADER) != NULL) {
+		/* Transparent mode forwarding (flow Z') arrives with the inventory */
+		g_info("notification for an End Device from %s refused: no inventory yet", peer);
+		gw_northbound_respond_text(request, 404, "unknown device\n");
+		return;
+	}
+	pkg0 = gw_pkg0_parse(g_bytes_get_data(body, NULL), g_bytes_get_size(body), &error);
+	if (pkg0 == NULL) {
+		g_warning("malformed Package #0 from %s: %s", peer, error->message);
+		gw_northbound_respond_text(request, 400, "malformed notification\n");
+		return;
+	}
+	link = gw_northbound_find_link(self, pkg0->server_id);
+	if (link == NULL) {
+		g_warning("Package #0 from %s names unknown server '%s'", peer, pkg0->server_id);
+		gw_northbound_respond_text(request, 403, "unknown server\n");
+		return;
+	}
+	if (!gw_northbound_verify_pkg0(self, link, body, &error)) {
+		g_warning("forged or stale Package #0 from %s for server '%s': %s",
+			  peer,
+			  pkg0->server_id,
+			  error->message);
+		gw_northbound_respond_text(request, 401, "digest does not verify\n");
+		return;
+	}
+	if (!gw_pkg0_replay_guard_check_and_remember(self->replay,
+						     pkg0->server_id,
+						     pkg0->session_id,
+						     g_get_monotonic_time())) {
+		g_info("Package #0 session %04X from %s repeated: one session only",
+		       pkg0->session_id,
+		       pkg0->server_id);
+		gw_northbound_respond_text(request, 409, "session already started\n");
+		return;
+	}
+	if (gw_server_link_is_busy(link)) {
+		gw_northbound_respond_text(request, 503, "a session with this server is running\n");
+		return;
+	}
+	session_id = gw_pkg0_session_id_to_string(pkg0->session_id);
+	g_message("Package #0 from %s (server %s, session %s): starting a session",
+		  peer,
+		  pkg0->server_id,
+		  session_id);
+	gw_northbound_respond_text(request, 202, "session started\n");
+	gw_northbound_run(self, link, GW_SYNCML_ALERT_SERVER_INITIATED_MGMT, session_id, NULL);
+}
+
+/* ---- schedule ---- */
+
+static gboolean
+gw_northbound_schedule_cb(gpointer user_data)
+{
+	GwNorthbound *self = GW_NORTHBOUND(user_data);
+	g_auto(GStrv) accounts = gw_dm_tree_list_children(self->tree, "./DMAcc");
+	for (guint i = 0; accounts != NULL && accounts[i] != NULL; i++) {
+		g_autofree gchar *uri = g_strdup_printf("./DMAcc/%s", accounts[i]);
+		GwServerLink *link = gw_northbound_get_link(self, uri);
+		if (!gw_server_link_is_busy(link))
+			gw_northbound_run(self, link, GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT, NULL, NULL);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+/* ---- set-up ---- */
+
+gboolean
+gw_northbound_start(GwNorthbound *self, GError **error)
+{
+	g_autofree gchar *listen = gw_config_get_string(self->config, "northbound", "listen");
+	g_autofree gchar *cert = gw_config_get_string(self->config, "northbound", "tls-certificate");
+	g_autofree gchar *key = gw_config_get_string(self->config, "northbound", "tls-key");
+	g_autofree gchar *dev_id = gw_dm_tree_dup_string(self->tree, "./DevInfo/DevId");
+	g_auto(GStrv) uris = g_strsplit_set(listen != NULL ? listen : "", ", ", -1);
+	gint64 interval = gw_config_get_int(self->config, "northbound", "session-interval");
+	g_autoptr(GTlsCertificate) identity = NULL;
+	gboolean need_tls = FALSE;
+
+	for (guint i = 0; uris[i] != NULL; i++)
+		need_tls |= g_str_has_prefix(uris[i], "https:");
+	if (need_tls) {
+		if (cert == NULL || cert[0] == '\0') {
+			g_free(cert);
+			cert = g_build_filename(self->state_dir, "tls.crt", NULL);
+		}
+		if (key == NULL || key[0] == '\0') {
+			g_free(key);
+			key = g_build_filename(self->state_dir, "tls.key", NULL);
+		}
+		identity = gw_crypto_load_or_create(cert, key, dev_id != NULL ? dev_id : "gwmod", error);
+		if (identity == NULL)
+			return FALSE;
+	}
+	self->server = gw_http_server_new(identity);
+	gw_http_server_add_handler(self->server, GW_GWMO_HTTP_NOTIFY, gw_northbound_notify_handler, self, NULL);
+	for (guint i = 0; uris[i] != NULL; i++) {
+		if (uris[i][0] == '\0')
+			continue;
+		if (!gw_http_server_listen(self->server, uris[i], error))
+			return FALSE;
+	}
+	{
+		g_auto(GStrv) real = gw_http_server_get_uris(self->server);
+		for (guint i = 0; real[i] != NULL; i++)
+			g_message("northbound listener on %s (POST %s)", real[i], GW_GWMO_HTTP_NOTIFY);
+	}
+	if (interval > 0)
+		self->schedule_id = g_timeout_add_seconds((guint)interval, gw_northbound_schedule_cb, self);
+	return TRUE;
+}
+
+gchar **
+gw_northbound_get_listen_uris(GwNorthbound *self)
+{
+	if (self->server == NULL)
+		return g_new0(gchar *, 1);
+	return gw_http_server_get_uris(self->server);
+}
+
+GwAlertQueue *
+gw_northbound_get_alert_queue(GwNorthbound *self)
+{
+	return self->alerts;
+}
+
+static void
+gw_northbound_dispose(GObject *object)
+{
+	GwNorthbound *self = GW_NORTHBOUND(object);
+	if (self->schedule_id != 0) {
+		g_source_remove(self->schedule_id);
+		self->schedule_id = 0;
+	}
+	if (self->checkin_handler != 0) {
+		gw_dm_tree_remove_handler(self->tree, self->checkin_handler);
+		self->checkin_handler = 0;
+	}
+	if (self->server != NULL)
+		gw_http_server_disconnect(self->server);
+	g_clear_object(&self->server);
+	G_OBJECT_CLASS(gw_northbound_parent_class)->dispose(object);
+}
+
+static void
+gw_northbound_finalize(GObject *object)
+{
+	GwNorthbound *self = GW_NORTHBOUND(object);
+	g_hash_table_unref(self->links);
+	g_hash_table_unref(self->pending_checkins);
+	gw_pkg0_replay_guard_free(self->replay);
+	g_clear_object(&self->alerts);
+	g_clear_object(&self->client);
+	g_object_unref(self->store);
+	g_object_unref(self->tree);
+	g_object_unref(self->config);
+	g_free(self->state_dir);
+	G_OBJECT_CLASS(gw_northbound_parent_class)->finalize(object);
+}
+
+static void
+gw_northbound_class_init(GwNorthboundClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	object_class->dispose = gw_northbound_dispose;
+	object_class->finalize = gw_northbound_finalize;
+	signals[SIGNAL_SESSION_FINISHED] = g_signal_new("session-finished",
+							G_TYPE_FROM_CLASS(klass),
+							G_SIGNAL_RUN_LAST,
+							0,
+							NULL,
+							NULL,
+							NULL,
+							G_TYPE_NONE,
+							3,
+							G_TYPE_STRING,
+							G_TYPE_BOOLEAN,
+							G_TYPE_STRING);
+}
+
+static void
+gw_northbound_init(GwNorthbound *self)
+{
+	self->links = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
+	self->pending_checkins = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+}
+
+GwNorthbound *
+gw_northbound_new(GwConfig *config,
+		  GwDmTree *tree,
+		  GwDmStore *store,
+		  const gchar *state_dir,
+		  GError **error)
+{
+	g_autoptr(GwNorthbound) self = g_object_new(GW_TYPE_NORTHBOUND, NULL);
+	g_autofree gchar *ca_file = gw_config_get_string(config, "northbound", "ca-file");
+
+	self->config = g_object_ref(config);
+	self->tree = g_object_ref(tree);
+	self->store = g_object_ref(store);
+	self->state_dir = g_strdup(state_dir);
+	self->alerts = gw_alert_queue_new(state_dir, error);
+	if (self->alerts == NULL)
+		return NULL;
+	self->client = gw_http_client_new(ca_file, error);
+	if (self->client == NULL)
+		return NULL;
+	gw_http_client_set_timeout(self->client,
+				   (guint)gw_config_get_int(config, "northbound", "timeout"));
+	gw_http_client_set_retries(self->client,
+				   (guint)gw_config_get_int(config, "northbound", "retries"),
+				   200);
+	gw_http_client_set_max_in_flight(self->client,
+					 (guint)gw_config_get_int(config, "northbound", "max-in-flight"));
+	self->replay = gw_pkg0_replay_guard_new(
+	    (guint)gw_config_get_int(config, "northbound", "notify-replay-window"),
+	    0);
+	self->checkin_handler = gw_dm_tree_add_exec_handler(tree,
+							    GW_GWMO_CONFIG_CHECKIN,
+							    gw_northbound_checkin_exec,
+							    self,
+							    NULL);
+	return g_steal_pointer(&self);
+}

@@ -1,0 +1,63 @@
+/*
+ * Copyright 2026 The gwmo authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "gw-alert-queue.h"
+#include "gw-config.h"
+#include "gw-dm-session.h"
+#include "gw-dm-store.h"
+#include "gw-dm-tree.h"
+
+G_BEGIN_DECLS
+
+/*
+ * The gateway as DM Client of its DM Servers (one per ./DMAcc/<x>):
+ *  - client-initiated sessions on demand (D-Bus StartSession, the CheckIn Exec, the
+ *    [northbound] session-interval schedule) and server-initiated ones after a valid Package #0
+ *    on the northbound listener's POST /notify (digest checked with the server's SRVCRED secret
+ *    and nonce; a forged or replayed notification starts nothing and gets 401/409);
+ *  - queued Generic Alerts delivered in the next session with their server and removed when
+ *    acknowledged;
+ *  - the tree is stored after every server message, before the reply leaves.
+ * Signals: "session-finished" (const gchar *server_id, gboolean ok, const gchar *message)
+ */
+
+#define GW_TYPE_NORTHBOUND (gw_northbound_get_type())
+G_DECLARE_FINAL_TYPE(GwNorthbound, gw_northbound, GW, NORTHBOUND, GObject)
+
+GwNorthbound *
+gw_northbound_new(GwConfig *config,
+		  GwDmTree *tree,
+		  GwDmStore *store,
+		  const gchar *state_dir,
+		  GError **error);
+/* loads the TLS identity (generated in the state dir on first start), listens, schedules */
+gboolean
+gw_northbound_start(GwNorthbound *self, GError **error);
+/* the listening URIs (free with g_strfreev) */
+gchar **
+gw_northbound_get_listen_uris(GwNorthbound *self);
+GwAlertQueue *
+gw_northbound_get_alert_queue(GwNorthbound *self);
+
+/* a client-initiated session with the account whose ServerID is @server_id */
+void
+gw_northbound_start_session_async(GwNorthbound *self,
+				  const gchar *server_id,
+				  GCancellable *cancellable,
+				  GAsyncReadyCallback callback,
+				  gpointer user_data);
+gboolean
+gw_northbound_start_session_finish(GwNorthbound *self,
+				   GAsyncResult *res,
+				   GwDmSessionStats *stats,
+				   GError **error);
+
+/* queues a Generic Alert for @server_id (must exist); returns its id or 0 */
+guint
+gw_northbound_queue_alert(GwNorthbound *self, const GwAlert *alert, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,417 @@
+/*
+ * Copyright 2026 The gwmo authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#define G_LOG_DOMAIN "GwServerLink"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "gw-dm-auth.h"
+#include "gw-error.h"
+#include "gw-log.h"
+#include "gw-server-link.h"
+
+struct _GwServerLink {
+	GObject parent_instance;
+	GwDmTree *tree;
+	GwHttpClient *client;
+	gchar *dmacc_uri;
+	gboolean busy;
+};
+
+G_DEFINE_TYPE(GwServerLink, gw_server_link, G_TYPE_OBJECT)
+
+enum { SIGNAL_ALERT_DELIVERED, SIGNAL_MESSAGE_EXECUTED, SIGNAL_LAST };
+static guint signals[SIGNAL_LAST] = {0};
+
+typedef struct {
+	GwDmSession *session;
+	gchar *uri;
+	gchar *clcred_uri; /* AppAuth/<x> of the CLCRED entry, for nonce updates */
+	gchar *srvcred_uri;
+	gulong nonce_id;
+	gulong delivered_id;
+} GwServerLinkRun;
+
+static void
+gw_server_link_run_free(gpointer data)
+{
+	GwServerLinkRun *run = data;
+	if (run->session != NULL) {
+		g_signal_handler_disconnect(run->session, run->nonce_id);
+		g_signal_handler_disconnect(run->session, run->delivered_id);
+		g_object_unref(run->session);
+	}
+	g_free(run->uri);
+	g_free(run->clcred_uri);
+	g_free(run->srvcred_uri);
+	g_free(run);
+}
+
+void
+gw_server_link_alert_free(GwServerLinkAlert *alert)
+{
+	if (alert->alert != NULL)
+		gw_syncml_command_free(alert->alert);
+	g_free(alert);
+}
+
+static gchar *
+gw_server_link_child(GwServerLink *self, const gchar *rel)
+{
+	g_autofree gchar *uri = g_strdup_printf("%s/%s", self->dmacc_uri, rel);
+	return gw_dm_tree_dup_string(self->tree, uri);
+}
+
+gchar *
+gw_server_link_dup_server_id(GwServerLink *self)
+{
+	return gw_server_link_child(self, "ServerID");
+}
+
+static GBytes *
+gw_server_link_leaf_bytes(GwServerLink *self, const gchar *uri)
+{
+	GwDmNode *node = gw_dm_tree_lookup(self->tree, uri);
+	GBytes *value;
+	if (node == NULL || !gw_dm_node_is_leaf(node))
+		return NULL;
+	value = gw_dm_node_get_value(node);
+	return value != NULL ? g_bytes_ref(value) : NULL;
+}
+
+static GwDmAuthType
+gw_server_link_auth_type(const gchar *aauth_type)
+{
+	if (g_strcmp0(aauth_type, "BASIC") == 0 || g_strcmp0(aauth_type, "HTTP-BASIC") == 0)
+		return GW_DM_AUTH_TYPE_BASIC;
+	if (g_strcmp0(aauth_type, "DIGEST") == 0 || g_strcmp0(aauth_type, "HTTP-DIGEST") == 0)
+		return GW_DM_AUTH_TYPE_MD5;
+	if (g_strcmp0(aauth_type, "HMAC") == 0)
+		return GW_DM_AUTH_TYPE_HMAC;
+	return GW_DM_AUTH_TYPE_NONE;
+}
+
+/* finds AppAuth/<x> with AAuthLevel @level; fills @creds; returns the entry's URI */
+static gchar *
+gw_server_link_read_creds(GwServerLink *self, const gchar *level, GwDmCredentials *creds)
+{
+	g_autofree gchar *appauth = g_strdup_printf("%s/AppAuth", self->dmacc_uri);
+	g_auto(GStrv) children = gw_dm_tree_list_children(self->tree, appauth);
+
+	for (guint i = 0; children != NULL && children[i] != NULL; i++) {
+		g_autofree gchar *entry = g_strdup_printf("%s/%s", appauth, children[i]);
+		g_autofree gchar *lvl_uri = g_strdup_printf("%s/AAuthLevel", entry);
+		g_autofree gchar *lvl = gw_dm_tree_dup_string(self->tree, lvl_uri);
+		g_autofree gchar *type_uri = NULL;
+		g_autofree gchar *type = NULL;
+		g_autofree gchar *name_uri = NULL;
+		g_autofree gchar *secret_uri = NULL;
+		g_autofree gchar *data_uri = NULL;
+
+		if (g_strcmp0(lvl, level) != 0)
+			continue;
+		type_uri = g_strdup_printf("%s/AAuthType", entry);
+		type = gw_dm_tree_dup_string(self->tree, type_uri);
+		name_uri = g_strdup_printf("%s/AAuthName", entry);
+		secret_uri = g_strdup_printf("%s/AAuthSecret", entry);
+		data_uri = g_strdup_printf("%s/AAuthData", entry);
+		creds->type = gw_server_link_auth_type(type);
+		creds->name = gw_dm_tree_dup_string(self->tree, name_uri);
+		creds->secret = gw_dm_tree_dup_string(self->tree, secret_uri);
+		creds->nonce = gw_server_link_leaf_bytes(self, data_uri);
+		return g_steal_pointer(&entry);
+	}
+	return NULL;
+}
+
+gboolean
+gw_server_link_get_server_credentials(GwServerLink *self, gchar **secret, GBytes **nonce)
+{
+	GwDmCredentials creds = {0};
+	g_autofree gchar *entry = gw_server_link_read_creds(self, "SRVCRED", &creds);
+	if (entry == NULL)
+		return FALSE;
+	*secret = g_steal_pointer(&creds.secret);
+	*nonce = g_steal_pointer(&creds.nonce);
+	gw_dm_credentials_clear(&creds);
+	return TRUE;
+}
+
+static gchar *
+gw_server_link_read_address(GwServerLink *self)
+{
+	g_autofree gchar *appaddr = g_strdup_printf("%s/AppAddr", self->dmacc_uri);
+	g_auto(GStrv) children = gw_dm_tree_list_children(self->tree, appaddr);
+	if (children == NULL || children[0] == NULL)
+		return NULL;
+	{
+		g_autofree gchar *addr_uri = g_strdup_printf("%s/%s/Addr", appaddr, children[0]);
+		return gw_dm_tree_dup_string(self->tree, addr_uri);
+	}
+}
+
+static void
+gw_server_link_nonce_changed_cb(GwDmSession *session, gboolean local, GBytes *nonce, gpointer user_data)
+{
+	GTask *task = G_TASK(user_data);
+	GwServerLink *self = g_task_get_source_object(task);
+	GwServerLinkRun *run = g_task_get_task_data(task);
+	const gchar *entry = local ? run->clcred_uri : run->srvcred_uri;
+	g_autofree gchar *uri = NULL;
+	g_autoptr(GError) error = NULL;
+
+	if (entry == NULL)
+		return;
+	uri = g_strdup_printf("%s/AAuthData", entry);
+	/* AAuthData is never readable (DMAcc DDF: no Get) */
+	if (!gw_dm_tree_set_leaf(self->tree, uri, GW_DM_FORMAT_BIN, NULL, nonce, &error) ||
+	    !gw_dm_tree_set_properties(self->tree, uri, GW_DM_ACCESS_REPLACE, NULL, NULL, &error))
+		g_warning("cannot store the new nonce in %s: %s", uri, error->message);
+}
+
+static void
+gw_server_link_delivered_cb(GwDmSession *session, guint id, gpointer user_data)
+{
+	GTask *task = G_TASK(user_data);
+	g_signal_emit(g_task_get_source_object(task), signals[SIGNAL_ALERT_DELIVERED], 0, id);
+}
+
+static void gw_server_link_post(GTask *task, GBytes *message);
+
+static void
+gw_server_link_finish(GTask *task, GError *error)
+{
+	GwServerLink *self = g_task_get_source_object(task);
+	self->busy = FALSE;
+	if (error != NULL)
+		g_task_return_error(task, error);
+	else
+		g_task_return_boolean(task, TRUE);
+	g_object_unref(task);
+}
+
+static void
+gw_server_link_posted_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	GTask *task = G_TASK(user_data);
+	GwServerLink *self = g_task_get_source_object(task);
+	GwServerLinkRun *run = g_task_get_task_data(task);
+	g_autoptr(GwHttpResponse) response = NULL;
+	g_autoptr(GBytes) next = NULL;
+	GError *error = NULL;
+	const gchar *hmac;
+
+	response = gw_http_client_post_finish(GW_HTTP_CLIENT(source), res, &error);
+	if (response == NULL) {
+		gw_server_link_finish(task, error);
+		return;
+	}
+	if (response->status != 200) {
+		gw_server_link_finish(task,
+				      g_error_new(GW_ERROR,
+						  GW_ERROR_NETWORK,
+						  "%s answered HTTP %u",
+						  run->uri,
+						  response->status));
+		return;
+	}
+	hmac = g_hash_table_lookup(response->headers, "x-syncml-hmac");
+	next = gw_dm_session_receive(run->session, response->body, response->content_type, hmac, &error);
+	if (error != NULL) {
+		gw_server_link_finish(task, error);
+		return;
+	}
+	/* the server's commands ran: make them durable before the server hears of them */
+	g_signal_emit(self, signals[SIGNAL_MESSAGE_EXECUTED], 0);
+	if (next == NULL) {
+		if (gw_dm_session_get_state(run->session) == GW_DM_SESSION_STATE_FAILED) {
+			const GError *e = gw_dm_session_get_error(run->session);
+			gw_server_link_finish(task,
+					      e != NULL ? g_error_copy(e)
+							: g_error_new(GW_ERROR, GW_ERROR_FAILED, "session failed"));
+			return;
+		}
+		gw_server_link_finish(task, NULL);
+		return;
+	}
+	/* a failed session may still have a last answer (a third 401): it is delivered, and the
+	 * server's reply to it ends the run through receive() */
+	gw_server_link_post(task, next);
+}
+
+static void
+gw_server_link_post(GTask *task, GBytes *message)
+{
+	GwServerLink *self = g_task_get_source_object(task);
+	GwServerLinkRun *run = g_task_get_task_data(task);
+	g_autofree gchar *hmac = gw_dm_session_get_hmac_header(run->session, message);
+	const gchar *resp_uri = gw_dm_session_get_resp_uri(run->session);
+	const gchar *headers[] = {hmac != NULL ? GW_DM_AUTH_HMAC_HEADER : NULL, hmac, NULL};
+
+	if (resp_uri != NULL && g_strcmp0(resp_uri, run->uri) != 0 &&
+	    (g_str_has_prefix(resp_uri, "http://") || g_str_has_prefix(resp_uri, "https://"))) {
+		g_free(run->uri);
+		run->uri = g_strdup(resp_uri);
+	}
+	gw_http_client_post_async(self->client,
+				  run->uri,
+				  gw_dm_session_get_content_type(run->session),
+				  message,
+				  hmac != NULL ? headers : NULL,
+				  g_task_get_cancellable(task),
+				  gw_server_link_posted_cb,
+				  task);
+}
+
+void
+gw_server_link_run_session_async(GwServerLink *self,
+				 guint alert_code,
+				 const gchar *session_id,
+				 GPtrArray *alerts,
+				 GCancellable *cancellable,
+				 GAsyncReadyCallback callback,
+				 gpointer user_data)
+{
+	GTask *task = g_task_new(self, cancellable, callback, user_data);
+	GwServerLinkRun *run = g_new0(GwServerLinkRun, 1);
+	GwDmSessionConfig cfg = {0};
+	g_autoptr(GBytes) first = NULL;
+	GError *error = NULL;
+
+	g_task_set_task_data(task, run, gw_server_link_run_free);
+	if (self->busy) {
+		g_task_return_new_error(task,
+					GW_ERROR,
+					GW_ERROR_IN_PROGRESS,
+					"a session with %s is already running",
+					self->dmacc_uri);
+		g_object_unref(task);
+		return;
+	}
+	cfg.role = GW_DM_SESSION_ROLE_CLIENT;
+	cfg.version = GW_SYNCML_VERSION_DM_1_2;
+	cfg.encoding = GW_DM_ENCODING_XML;
+	cfg.session_id = g_strdup(session_id);
+	cfg.local_uri = gw_dm_tree_dup_string(self->tree, "./DevInfo/DevId");
+	cfg.remote_uri = gw_server_link_read_address(self);
+	cfg.server_id = gw_server_link_dup_server_id(self);
+	run->clcred_uri = gw_server_link_read_creds(self, "CLCRED", &cfg.local);
+	run->srvcred_uri = gw_server_link_read_creds(self, "SRVCRED", &cfg.peer);
+	if (cfg.remote_uri == NULL || cfg.server_id == NULL || cfg.local_uri == NULL) {
+		g_task_return_new_error(task,
+					GW_ERROR,
+					GW_ERROR_INVALID_ARGS,
+					"%s lacks ServerID or AppAddr/<x>/Addr",
+					self->dmacc_uri);
+		gw_dm_session_config_clear(&cfg);
+		g_object_unref(task);
+		return;
+	}
+	run->uri = g_strdup(cfg.remote_uri);
+	run->session = gw_dm_session_new(&cfg, self->tree);
+	run->nonce_id = g_signal_connect(run->session,
+					 "nonce-changed",
+					 G_CALLBACK(gw_server_link_nonce_changed_cb),
+					 task);
+	run->delivered_id = g_signal_connect(run->session,
+					     "alert-delivered",
+					     G_CALLBACK(gw_server_link_delivered_cb),
+					     task);
+	for (guint i = 0; alerts != NULL && i < alerts->len; i++) {
+		GwServerLinkAlert *a = g_ptr_array_index(alerts, i);
+		gw_dm_session_queue_generic_alert(run->session, a->id, gw_syncml_command_copy(a->alert));
+	}
+	g_info("session %s with %s (%s) starting, alert %u, %u queued alert(s)",
+	       gw_dm_session_get_session_id(run->session),
+	       cfg.server_id,
+	       cfg.remote_uri,
+	       alert_code,
+	       alerts != NULL ? alerts->len : 0);
+	gw_dm_session_config_clear(&cfg);
+	first = gw_dm_session_start(run->session, alert_code, &error);
+	if (first == NULL) {
+		g_task_return_error(task, error);
+		g_object_unref(task);
+		return;
+	}
+	self->busy = TRUE;
+	gw_server_link_post(task, first);
+}
+
+gboolean
+gw_server_link_run_session_finish(GwServerLink *self,
+				  GAsyncResult *res,
+				  GwDmSessionStats *stats,
+				  GError **error)
+{
+	GwServerLinkRun *run = g_task_get_task_data(G_TASK(res));
+	if (stats != NULL && run->session != NULL)
+		gw_dm_session_get_stats(run->session, stats);
+	return g_task_propagate_boolean(G_TASK(res), error);
+}
+
+const gchar *
+gw_server_link_get_dmacc_uri(GwServerLink *self)
+{
+	return self->dmacc_uri;
+}
+
+gboolean
+gw_server_link_is_busy(GwServerLink *self)
+{
+	return self->busy;
+}
+
+static void
+gw_server_link_finalize(GObject *object)
+{
+	GwServerLink *self = GW_SERVER_LINK(object);
+	g_object_unref(self->tree);
+	g_object_unref(self->client);
+	g_free(self->dmacc_uri);
+	G_OBJECT_CLASS(gw_server_link_parent_class)->finalize(object);
+}
+
+static void
+gw_server_link_class_init(GwServerLinkClass *klass)
+{
+	G_OBJECT_CLASS(klass)->finalize = gw_server_link_finalize;
+	signals[SIGNAL_ALERT_DELIVERED] = g_signal_new("alert-delivered",
+						       G_TYPE_FROM_CLASS(klass),
+						       G_SIGNAL_RUN_LAST,
+						       0,
+						       NULL,
+						       NULL,
+						       NULL,
+						       G_TYPE_NONE,
+						       1,
+						       G_TYPE_UINT);
+	signals[SIGNAL_MESSAGE_EXECUTED] = g_signal_new("message-executed",
+							G_TYPE_FROM_CLASS(klass),
+							G_SIGNAL_RUN_LAST,
+							0,
+							NULL,
+							NULL,
+							NULL,
+							G_TYPE_NONE,
+							0);
+}
+
+static void
+gw_server_link_init(GwServerLink *self)
+{
+}
+
+GwServerLink *
+gw_server_link_new(GwDmTree *tree, GwHttpClient *client, const gchar *dmacc_uri)
+{
+	GwServerLink *self = g_object_new(GW_TYPE_SERVER_LINK, NULL);
+	self->tree = g_object_ref(tree);
+	self->client = g_object_ref(client);
+	self->dmacc_uri = g_strdup(dmacc_uri);
+	return self;
+}

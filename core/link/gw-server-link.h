@@ -1,0 +1,75 @@
+/*
+ * Copyright 2026 The gwmo authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "gw-dm-session.h"
+#include "gw-dm-tree.h"
+#include "gw-http-client.h"
+
+G_BEGIN_DECLS
+
+/*
+ * The northbound link to one DM Server, described by one ./DMAcc/<x> entry: ServerID,
+ * AppAddr/<x>/Addr, AppAuth/<x> with AAuthLevel CLCRED (what the gateway presents) and SRVCRED
+ * (what the server must present), AAuthType BASIC | DIGEST | HMAC, AAuthName, AAuthSecret,
+ * AAuthData (the nonce). The entry is read afresh for every session, so a DM Server that changes
+ * the account is honoured from the next session on.
+ *
+ * A session is the client-role GwDmSession driven over HTTP(S) POSTs until the server's package
+ * needs no reply. One session at a time per link.
+ *
+ * Signals:
+ *  "alert-delivered" (guint id): the server acknowledged a queued Generic Alert.
+ *  "message-executed": the commands of a server message ran on the tree; emitted before the
+ *      reply is sent, so a handler can make the changes durable first.
+ */
+
+#define GW_TYPE_SERVER_LINK (gw_server_link_get_type())
+G_DECLARE_FINAL_TYPE(GwServerLink, gw_server_link, GW, SERVER_LINK, GObject)
+
+typedef struct {
+	guint id;
+	GwSyncmlCommand *alert; /* a Generic Alert (gw_syncml_alert_new_generic) */
+} GwServerLinkAlert;
+
+void
+gw_server_link_alert_free(GwServerLinkAlert *alert);
+
+GwServerLink *
+gw_server_link_new(GwDmTree *tree, GwHttpClient *client, const gchar *dmacc_uri);
+const gchar *
+gw_server_link_get_dmacc_uri(GwServerLink *self);
+/* ./DMAcc/<x>/ServerID now, or NULL */
+gchar *
+gw_server_link_dup_server_id(GwServerLink *self);
+gboolean
+gw_server_link_is_busy(GwServerLink *self);
+
+/*
+ * Runs one session: @alert_code 1201 (client-initiated) or 1200 (after a Package #0, with its
+ * @session_id). @alerts (element-type GwServerLinkAlert, nullable) are delivered in it.
+ * Fails with GW_ERROR_IN_PROGRESS when a session runs, GW_ERROR_INVALID_ARGS when the account
+ * is incomplete, GW_ERROR_NETWORK/TIMED_OUT for transport, GW_ERROR_AUTH_FAILED, PROTOCOL.
+ */
+void
+gw_server_link_run_session_async(GwServerLink *self,
+				 guint alert_code,
+				 const gchar *session_id,
+				 GPtrArray *alerts,
+				 GCancellable *cancellable,
+				 GAsyncReadyCallback callback,
+				 gpointer user_data);
+gboolean
+gw_server_link_run_session_finish(GwServerLink *self,
+				  GAsyncResult *res,
+				  GwDmSessionStats *stats,
+				  GError **error);
+
+/* the account's SRVCRED secret and nonce, for Package #0 digests (owner access) */
+gboolean
+gw_server_link_get_server_credentials(GwServerLink *self, gchar **secret, GBytes **nonce);
+
+G_END_DECLS
