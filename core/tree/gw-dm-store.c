@@ -7,6 +7,8 @@
 
 #include "config.h"
 
+#include <gnutls/crypto.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
@@ -114,7 +116,21 @@ gw_dm_store_get_save_count(GwDmStore *self)
 static gchar *
 gw_dm_store_sha256(const gchar *data, gsize len)
 {
-	return g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)data, len);
+	guint8 digest[32];
+
+	/* GnuTLS (nettle) has an optimised SHA-256; GLib's GChecksum cost a third of gwmod's CPU
+	 * per DM session when the state file is written after every change batch */
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, data, len, digest) < 0)
+		return g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)data, len);
+	{
+		gchar *hex = g_new(gchar, 65);
+		for (guint i = 0; i < sizeof(digest); i++) {
+			hex[2 * i] = "0123456789abcdef"[digest[i] >> 4];
+			hex[2 * i + 1] = "0123456789abcdef"[digest[i] & 0xf];
+		}
+		hex[64] = '\0';
+		return hex;
+	}
 }
 
 /* parses "GWMO-STATE 1 length=<n> sha256=<hex>\n"; returns the body offset or 0 */

@@ -1636,6 +1636,13 @@ gw_dm_node_dup_acl(GwDmNode *node)
 	return gw_dm_acl_to_string(node->acl);
 }
 
+gboolean
+gw_dm_node_has_acl(GwDmNode *node)
+{
+	g_return_val_if_fail(node != NULL, FALSE);
+	return !gw_dm_acl_is_empty(node->acl);
+}
+
 GwDmAccess
 gw_dm_node_get_access(GwDmNode *node)
 {

@@ -231,6 +231,9 @@ gw_dm_node_get_title(GwDmNode *node); /* nullable */
 /* own ACL text ("" when inheriting) */
 gchar *
 gw_dm_node_dup_acl(GwDmNode *node);
+/* TRUE when the node has an ACL of its own (cheap: no text is built) */
+gboolean
+gw_dm_node_has_acl(GwDmNode *node);
 GwDmAccess
 gw_dm_node_get_access(GwDmNode *node);
 gboolean
