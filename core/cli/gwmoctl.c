@@ -549,10 +549,11 @@ gw_ctl_cmd_session(GwCtl *ctl, gint argc, gchar **argv)
 	guint messages = 0;
 	guint commands = 0;
 
-	if (argc != 1) {
-		g_printerr(_("gwmoctl: session takes one ServerID\n"));
+	if (argc != 2 || g_strcmp0(argv[0], "start") != 0) {
+		g_printerr(_("gwmoctl: use 'session start SERVER-ID'\n"));
 		return GW_EXIT_USAGE;
 	}
+	argv++;
 	reply = gw_ctl_call(ctl, "StartSession", g_variant_new("(s)", argv[0]), "(uu)", &error);
 	if (reply == NULL)
 		return gw_ctl_error(error, argv[0]);
@@ -635,7 +636,7 @@ static const GwCtlCommand gw_ctl_commands[] = {
     {"tree", "[URI]", N_("Print a subtree (default: the whole tree)"), gw_ctl_cmd_tree},
     {"bootstrap", "FILE", N_("Load a TNDS file (e.g. DMAcc entries) into the tree"),
      gw_ctl_cmd_bootstrap},
-    {"session", "SERVER-ID", N_("Open a management session with a DM Server and wait for it"),
+    {"session", "start SERVER-ID", N_("Open a management session with a DM Server and wait for it"),
      gw_ctl_cmd_session},
     {"alert", "SERVER-ID TYPE [DATA]",
      N_("Queue a Generic Alert for a DM Server (sent in its next session)"), gw_ctl_cmd_alert},
