@@ -220,6 +220,17 @@ gw_http_server_dispatch_cb(SoupServer *server,
 	}
 }
 
+/* paths nobody registered */
+static void
+gw_http_server_not_found_cb(SoupServer *server,
+			    SoupServerMessage *msg,
+			    const char *path,
+			    GHashTable *query,
+			    gpointer user_data)
+{
+	soup_server_message_set_status(msg, SOUP_STATUS_NOT_FOUND, NULL);
+}
+
 /* after the headers, before the body is read: refuse declared oversize bodies early */
 static void
 gw_http_server_early_cb(SoupServer *server,
@@ -382,6 +393,7 @@ gw_http_server_new(GTlsCertificate *certificate)
 		self->has_tls = TRUE;
 	}
 	soup_server_add_early_handler(self->server, NULL, gw_http_server_early_cb, self, NULL);
+	soup_server_add_handler(self->server, NULL, gw_http_server_not_found_cb, NULL, NULL);
 	return self;
 }
 

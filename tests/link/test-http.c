@@ -353,6 +353,14 @@ test_answer_later_and_limits(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(r->status, ==, 404);
 	g_assert_cmpuint(count, ==, 0);
 
+	/* a path nobody registered: 404 too */
+	g_clear_pointer(&r, gw_http_response_free);
+	g_free(uri);
+	uri = g_strdup_printf("%s/nothing-here", base);
+	r = post_wait(client, uri, "x", &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(r->status, ==, 404);
+
 	/* bad listen addresses are refused with a reason */
 	g_assert_false(gw_http_server_listen(server, "https://127.0.0.1:0", &error));
 	g_assert_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS);

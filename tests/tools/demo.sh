@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# The main job on loopback: build gwmo, start gwmod on a private D-Bus bus with a fresh state
-# directory, load a factory bootstrap (a DM Server account), and drive it with gwmoctl.
-# Everything it starts is stopped at the end; nothing outside a temporary directory is touched
-# (apart from apt-get installing the build dependencies when missing).
+# The main job on loopback: a management round trip between the reference DM Server
+# (tests/peers/gwmo-test-server) and the real gwmod, over HTTPS on 127.0.0.1 with MD5
+# authentication both ways. gwmod runs on a private D-Bus bus with a fresh state directory; it
+# is bootstrapped to the server, the server reads the gateway's DevInfo and changes its tree in a
+# client-initiated session (gwmoctl session start) and again after a Package #0 (server-initiated),
+# a forged Package #0 is refused. Everything it starts is stopped at the end; nothing outside a
+# temporary directory is touched (apart from apt-get installing missing build dependencies).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -16,10 +19,11 @@ if [ "${GWMO_SKIP_DEPS:-0}" != 1 ]; then
 fi
 
 say "Building gwmo (meson + ninja) in _build-demo"
-[ -d _build-demo ] || meson setup _build-demo -Dtests=false >/dev/null
-ninja -C _build-demo >/dev/null
+if [ -d _build-demo ]; then meson configure _build-demo -Dtests=true >/dev/null; else meson setup _build-demo >/dev/null; fi
+ninja -C _build-demo core/gwmod core/cli/gwmoctl tests/peers/gwmo-test-server >/dev/null
 GWMOD=$ROOT/_build-demo/core/gwmod
 GWMOCTL=$ROOT/_build-demo/core/cli/gwmoctl
+SERVER=$ROOT/_build-demo/tests/peers/gwmo-test-server
 
 RUN=$(mktemp -d /tmp/gwmo-demo.XXXXXX)
 PIDS=()
@@ -29,55 +33,148 @@ cleanup() {
   rm -rf "$RUN"
 }
 trap cleanup EXIT
+ctl() { "$GWMOCTL" --session "$@"; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 say "Starting a private D-Bus bus"
-dbus-daemon --session --nofork --print-address=3 3>"$RUN/bus.addr" &
+dbus-daemon --session --nofork --print-address=3 3>"$RUN/bus.addr" 2>/dev/null &
 PIDS+=($!)
 for _ in $(seq 50); do [ -s "$RUN/bus.addr" ] && break; sleep 0.1; done
 export DBUS_SESSION_BUS_ADDRESS=$(head -1 "$RUN/bus.addr")
 echo "bus: $DBUS_SESSION_BUS_ADDRESS"
 
+PORT=$(free_port)
+DM_URL="https://127.0.0.1:$PORT/dm"
+SERVER_ARGS=(--listen "https://127.0.0.1:$PORT" --cert "$RUN/server.crt" --key "$RUN/server.key"
+             --server-id dm.example --server-secret srv-secret --client-name gw-demo
+             --client-secret cl-secret --auth md5)
+
+# the server's scripts: the client-initiated session, then the one after a Package #0
+cat > "$RUN/script.json" <<JSON
+{"sessions": [
+  {"commands": [
+    {"cmd": "Get", "uri": "./DevInfo?list=StructData"},
+    {"cmd": "Get", "uri": "./GwMO/Config/Mode"},
+    {"cmd": "Add", "uri": "./GwMO/Config/Ext/dm/Greeting", "format": "chr", "data": "hello from the DM Server"},
+    {"cmd": "Replace", "uri": "./GwMO/Config/Mode", "format": "int", "data": "1"},
+    {"cmd": "Atomic", "commands": [
+      {"cmd": "Add", "uri": "./GwMO/Config/Ext/dm/A", "format": "chr", "data": "1"},
+      {"cmd": "Add", "uri": "./GwMO/Config/Ext/dm/Greeting", "format": "chr", "data": "duplicate"}]},
+    {"cmd": "Replace", "uri": "./DevInfo/DevId", "format": "chr", "data": "not allowed"}]}
+]}
+JSON
+cat > "$RUN/script2.json" <<JSON
+{"sessions": [
+  {"commands": [
+    {"cmd": "Get", "uri": "./GwMO/Config/Ext/dm/Greeting"},
+    {"cmd": "Delete", "uri": "./GwMO/Config/Ext/dm/Greeting"}]}
+]}
+JSON
+
+say "Starting the reference DM Server (dm.example) on $DM_URL"
+"$SERVER" "${SERVER_ARGS[@]}" --script "$RUN/script.json" --record "$RUN/record1.json" \
+  --sessions 1 --ready-file "$RUN/ready1" 2>"$RUN/server1.log" >/dev/null &
+SRV=$!
+PIDS+=($SRV)
+for _ in $(seq 100); do [ -s "$RUN/ready1" ] && break; sleep 0.1; done
+echo "server certificate: $RUN/server.crt (gwmod trusts it through [northbound] ca-file)"
+
+# the factory bootstrap: gwmod's account at dm.example (DMAcc) and a subtree the server may manage
+cat > "$RUN/bootstrap.xml" <<XML
+<MgmtTree xmlns="syncml:dmddf1.2"><VerDTD>1.2</VerDTD>
+ <Node><NodeName>dm</NodeName><Path>./DMAcc</Path>
+  <RTProperties><ACL>Get=dm.example</ACL><Format><node/></Format></RTProperties>
+  <Node><NodeName>AppID</NodeName><Value>w7</Value></Node>
+  <Node><NodeName>ServerID</NodeName><Value>dm.example</Value></Node>
+  <Node><NodeName>AppAddr</NodeName><Node><NodeName>1</NodeName>
+   <Node><NodeName>Addr</NodeName><Value>$DM_URL</Value></Node>
+   <Node><NodeName>AddrType</NodeName><Value>URI</Value></Node></Node></Node>
+  <Node><NodeName>AppAuth</NodeName>
+   <Node><NodeName>1</NodeName>
+    <Node><NodeName>AAuthLevel</NodeName><Value>CLCRED</Value></Node>
+    <Node><NodeName>AAuthType</NodeName><Value>DIGEST</Value></Node>
+    <Node><NodeName>AAuthName</NodeName><Value>gw-demo</Value></Node>
+    <Node><NodeName>AAuthSecret</NodeName><DFProperties><AccessType><Replace/></AccessType></DFProperties><Value>cl-secret</Value></Node></Node>
+   <Node><NodeName>2</NodeName>
+    <Node><NodeName>AAuthLevel</NodeName><Value>SRVCRED</Value></Node>
+    <Node><NodeName>AAuthType</NodeName><Value>DIGEST</Value></Node>
+    <Node><NodeName>AAuthName</NodeName><Value>dm.example</Value></Node>
+    <Node><NodeName>AAuthSecret</NodeName><DFProperties><AccessType><Replace/></AccessType></DFProperties><Value>srv-secret</Value></Node></Node>
+  </Node></Node>
+ <Node><NodeName>dm</NodeName><Path>./GwMO/Config/Ext</Path>
+  <RTProperties><ACL>Add=dm.example&amp;Delete=dm.example&amp;Get=dm.example&amp;Replace=dm.example</ACL><Format><node/></Format></RTProperties></Node>
+ <Node><NodeName>Mode</NodeName><Path>./GwMO/Config</Path>
+  <RTProperties><ACL>Get=*&amp;Replace=dm.example</ACL><Format><int/></Format></RTProperties><Value>2</Value></Node>
+</MgmtTree>
+XML
+
 cat > "$RUN/gwmod.conf" <<CONF
-[northbound]
-listen=
 [device]
 dev-id=GW-DEMO-0001
 manufacturer=gwmo demo
+[northbound]
+listen=https://127.0.0.1:0
+ca-file=$RUN/server.crt
 CONF
 
-say "Starting gwmod with a factory bootstrap (tests/data/demo/bootstrap.xml)"
+say "Starting gwmod with the factory bootstrap (DMAcc for dm.example)"
 "$GWMOD" --session --config "$RUN/gwmod.conf" --state-dir "$RUN/state" \
-  --bootstrap tests/data/demo/bootstrap.xml --verbose 2>"$RUN/gwmod.log" &
+  --bootstrap "$RUN/bootstrap.xml" --verbose 2>"$RUN/gwmod.log" &
 GWPID=$!
 PIDS=("$GWPID" "${PIDS[@]}")
-for _ in $(seq 100); do "$GWMOCTL" --session status >/dev/null 2>&1 && break; sleep 0.1; done
-sed 's/^/  gwmod: /' "$RUN/gwmod.log"
+for _ in $(seq 100); do ctl status >/dev/null 2>&1 && break; sleep 0.1; done
+ctl status
+echo
+ctl tree ./DMAcc
 
-say "gwmoctl status"
-"$GWMOCTL" --session status
+say "Client-initiated session: gwmoctl session start dm.example"
+ctl session start dm.example
+wait "$SRV" || true
+echo "--- what the DM Server did (its log):"
+sed -n 's/^.*\(session [0-9A-F]* from\)/  \1/p' "$RUN/server1.log"
 
-say "The gateway's DM tree (gwmoctl tree): DevInfo, DevDetail, DMAcc, the GwMO MOs"
-"$GWMOCTL" --session tree
+say "What the DM Server read from the gateway (./DevInfo) and what changed"
+python3 - "$RUN/record1.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))["sessions"][0]
+print(f"  session {s['session_id']} from {s['peer']}: alert {s['alert']}, authenticated {s['authenticated']}")
+for k, v in sorted(s["devinfo"].items()):
+    print(f"  {k:20} = {v}")
+for r in s["results"]:
+    what = r.get("uri") or "+".join(c["cmd"] for c in r.get("commands", []))
+    print(f"  {r['cmd']:8} {what:40} -> {r['status']}")
+PY
+echo "gateway: ./GwMO/Config/Ext/dm/Greeting = $(ctl get ./GwMO/Config/Ext/dm/Greeting)"
+echo "gateway: ./GwMO/Config/Mode             = $(ctl get ./GwMO/Config/Mode)  (DefaultMode on D-Bus follows)"
 
-say "Reading single nodes"
-echo "./DevInfo/DevId           = $("$GWMOCTL" --session get ./DevInfo/DevId)"
-echo "./DMAcc/srv1/ServerID     = $("$GWMOCTL" --session get ./DMAcc/srv1/ServerID)"
-echo "./GwMO/Config/Mode        = $("$GWMOCTL" --session get ./GwMO/Config/Mode)"
-echo -n "the DM Server's secret    : "
-"$GWMOCTL" --session get ./DMAcc/srv1/AppAuth/1/AAuthSecret 2>&1 || true
+NOTIFY_URL="$(ctl --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["ListenURIs"][0])')notify"
+say "A forged Package #0 to $NOTIFY_URL is refused"
+"$SERVER" "${SERVER_ARGS[@]}" --notify "$NOTIFY_URL" --notify-secret wrong-secret \
+  --ca-file "$RUN/state/tls.crt" --record "$RUN/forged.json" >"$RUN/forged.out" 2>/dev/null &
+FORGED=$!
+for _ in $(seq 100); do grep -q notified "$RUN/forged.out" 2>/dev/null && break; sleep 0.1; done
+kill "$FORGED" 2>/dev/null || true; wait "$FORGED" 2>/dev/null || true
+echo "  server: $(grep notified "$RUN/forged.out" || echo 'no answer')"
+grep -h "forged" "$RUN/gwmod.log" | sed 's/^/  gwmod: /' || true
 
-say "Changing the default mode to Transparent (1) and restarting gwmod"
-"$GWMOCTL" --session set ./GwMO/Config/Mode 1 --format int
-kill -TERM "$GWPID"; wait "$GWPID" || true
-"$GWMOD" --session --config "$RUN/gwmod.conf" --state-dir "$RUN/state" 2>>"$RUN/gwmod.log" &
-GWPID=$!
-PIDS[0]=$GWPID
-for _ in $(seq 100); do "$GWMOCTL" --session status >/dev/null 2>&1 && break; sleep 0.1; done
-echo "after restart ./GwMO/Config/Mode = $("$GWMOCTL" --session get ./GwMO/Config/Mode)"
+say "Server-initiated session: the DM Server sends a valid Package #0"
+echo "  (a new server process on the same port, with the second script)"
+"$SERVER" "${SERVER_ARGS[@]}" --script "$RUN/script2.json" --record "$RUN/record2.json" \
+  --notify "$NOTIFY_URL" --notify-secret srv-secret --notify-session 1A2B \
+  --ca-file "$RUN/state/tls.crt" --sessions 1 2>"$RUN/server2.log" | sed -n 's/^notified/  server: notified/p' &
+SRV=$!
+PIDS+=($SRV)
+wait "$SRV" || true
+grep -h "Package #0" "$RUN/gwmod.log" | grep -v forged | sed 's/^/  gwmod: /'
+python3 - "$RUN/record2.json" <<'PY'
+import json, sys
+for s in json.load(open(sys.argv[1]))["sessions"]:
+    print(f"  session {s['session_id']} from {s['peer']}: alert {s['alert']} (1200 = server-initiated), state {s['state']}")
+    for r in s["results"]:
+        items = "; ".join(i.get("data") or "" for i in r.get("items", []))
+        print(f"  {r['cmd']:8} {r.get('uri',''):40} -> {r['status']} {items}")
+PY
+echo -n "gateway after it: "
+ctl get ./GwMO/Config/Ext/dm/Greeting 2>&1 || true
 
-say "Bad input is refused with a clear error, and the daemon keeps running"
-"$GWMOCTL" --session get './DevInfo//DevId' || true
-"$GWMOCTL" --session set ./DevInfo/DevId evil || true
-"$GWMOCTL" --session --json get ./DevInfo/Man
-
-say "Done: the state file was $RUN/state/tree.state (removed with the demo directory)"
+say "Done: gwmod kept its state in $RUN/state (removed with the demo directory)"

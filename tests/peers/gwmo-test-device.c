@@ -1,0 +1,770 @@
+/*
+ * Copyright 2026 The gwmo authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * gwmo-test-device: a reference OMA DM End Device for end-to-end tests, benchmarks and the
+ * README demo (never installed). A DM Client with its own DM tree: it opens CLIENT-role
+ * GwDmSessions against --server, executes what the server sends, prints one line per command
+ * and records what it executed. With --count N and a "%u" in --dev-id one process acts as N
+ * devices, one session after the other.
+ */
+
+#define G_LOG_DOMAIN "GwTestDevice"
+
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gw-dm-session.h"
+#include "gw-dm-tree.h"
+#include "gw-log.h"
+#include "gw-peer-common.h"
+#include "gw-tnds.h"
+
+#define GW_TEST_DEVICE_MAX_ROUNDS 1000 /* messages per session, against runaway servers */
+
+typedef struct {
+	GBytes *local; /* we digest with it (the server issued it) */
+	GBytes *peer;  /* the server digests with it (we issued it) */
+} GwTestNonces;
+
+typedef struct {
+	/* options */
+	gchar *server_url;
+	gchar *dev_id;
+	gchar *ca_file;
+	gchar *client_name;
+	gchar *client_secret;
+	gchar *server_name;
+	gchar *server_secret;
+	gchar *auth;
+	gchar *server_id;
+	gchar *tree_path;
+	gboolean wbxml;
+	gint count;
+	gboolean alert_1200;
+	gchar *record_path;
+	gchar *alert_type;
+	gchar *alert_data;
+	gchar *alert_format;
+	gchar *alert_source;
+	gchar *alert_correlator;
+	gchar *alert_mark;
+	gint max_msg_size;
+	gboolean quiet;
+
+	GwDmAuthType auth_type;
+	gchar *tree_xml;
+	gsize tree_len;
+	GwHttpClient *http;
+	GHashTable *nonces; /* dev id → GwTestNonces */
+	JsonArray *record;
+} GwTestDevice;
+
+/* one command the server sent, waiting for the Status we answer it with */
+typedef struct {
+	guint32 msg_id;
+	guint32 cmd_id;
+	JsonObject *json; /* borrowed: lives in the record */
+	gchar *line;
+	guint status;
+	gboolean printed;
+} GwTestPending;
+
+/* one session */
+typedef struct {
+	GwTestDevice *device; /* borrowed */
+	guint index;
+	gchar *dev_id;
+	GwDmTree *tree;
+	GwDmSession *session;
+	JsonObject *json;
+	JsonArray *commands;  /* borrowed from json */
+	JsonArray *delivered; /* borrowed from json */
+	GPtrArray *pending;   /* GwTestPending, in arrival order */
+	GHashTable *by_ref;   /* "msg/cmd" → GwTestPending (borrowed) */
+} GwTestRun;
+
+static void
+gw_test_nonces_free(gpointer data)
+{
+	GwTestNonces *n = data;
+	g_clear_pointer(&n->local, g_bytes_unref);
+	g_clear_pointer(&n->peer, g_bytes_unref);
+	g_free(n);
+}
+
+static void
+gw_test_pending_free(gpointer data)
+{
+	GwTestPending *p = data;
+	g_free(p->line);
+	g_free(p);
+}
+
+static void
+gw_test_run_free(GwTestRun *run)
+{
+	if (run->session != NULL)
+		g_signal_handlers_disconnect_by_data(run->session, run);
+	g_clear_object(&run->session);
+	g_clear_object(&run->tree);
+	g_clear_pointer(&run->json, json_object_unref);
+	g_clear_pointer(&run->pending, g_ptr_array_unref);
+	g_clear_pointer(&run->by_ref, g_hash_table_unref);
+	g_free(run->dev_id);
+	g_free(run);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GwTestRun, gw_test_run_free)
+
+static GwTestNonces *
+gw_test_device_nonces(GwTestDevice *self, const gchar *dev_id)
+{
+	GwTestNonces *n = g_hash_table_lookup(self->nonces, dev_id);
+	if (n == NULL) {
+		n = g_new0(GwTestNonces, 1);
+		g_hash_table_insert(self->nonces, g_strdup(dev_id), n);
+	}
+	return n;
+}
+
+/* ---- the tree ---- */
+
+static guint
+gw_test_device_exec_cb(GwDmTree *tree,
+                       const gchar *server_id,
+                       const gchar *uri,
+                       GBytes *data,
+                       const gchar *correlator,
+                       gpointer user_data)
+{
+	/* every Exec succeeds; the command line is printed when its Status goes out */
+	g_debug("Exec %s by %s (correlator %s)",
+	        uri,
+	        server_id != NULL ? server_id : "(owner)",
+	        correlator != NULL ? correlator : "none");
+	return GW_DM_STATUS_OK;
+}
+
+static GwDmTree *
+gw_test_device_make_tree(GwTestDevice *self, const gchar *dev_id, GError **error)
+{
+	g_autoptr(GwDmTree) tree = gw_dm_tree_new();
+	g_autofree gchar *acl = NULL;
+	GwDmDeviceInfo info = {
+	    .dev_id = dev_id,
+	    .man = "gwmo test device",
+	    .mod = "ref-device",
+	    .dmv = "1.2",
+	    .lang = "en-US",
+	    .dev_typ = "test-device",
+	    .oem = "gwmo",
+	    .fwv = "1.0",
+	    .swv = PACKAGE_VERSION,
+	    .hwv = "1.0",
+	};
+
+	if (!gw_dm_tree_install_standard_objects(tree, &info, error))
+		return NULL;
+	if (self->tree_xml != NULL &&
+	    !gw_tnds_import(
+	        tree, ".", self->tree_xml, self->tree_len, GW_TNDS_IMPORT_REPLACE, error)) {
+		g_prefix_error(error, "--tree %s: ", self->tree_path);
+		return NULL;
+	}
+	acl = g_strdup_printf("Add=%s&Delete=%s&Exec=%s&Get=%s&Replace=%s",
+	                      self->server_id,
+	                      self->server_id,
+	                      self->server_id,
+	                      self->server_id,
+	                      self->server_id);
+	if (!gw_dm_tree_set_properties(tree, ".", GW_DM_ACCESS_NONE, acl, NULL, error)) {
+		g_prefix_error(error, "ACL for server id %s: ", self->server_id);
+		return NULL;
+	}
+	gw_dm_tree_add_exec_handler(tree, "./**", gw_test_device_exec_cb, self, NULL);
+	return g_steal_pointer(&tree);
+}
+
+/* ---- following the commands ---- */
+
+static gchar *
+gw_test_ref_key(guint32 msg_id, guint32 cmd_id)
+{
+	return g_strdup_printf("%u/%u", msg_id, cmd_id);
+}
+
+/* registers @cmd (and its children) as waiting for our Status; @parent: where its JSON goes */
+static void
+gw_test_run_add_command(GwTestRun *run,
+                        guint32 msg_id,
+                        const GwSyncmlCommand *cmd,
+                        JsonArray *parent,
+                        guint depth)
+{
+	GwTestPending *p;
+	JsonObject *json;
+	const GwSyncmlItem *item;
+
+	if (cmd->type == GW_SYNCML_CMD_STATUS || cmd->type == GW_SYNCML_CMD_RESULTS)
+		return;
+	/* Alerts of the server (1222 next message, UI alerts) are not commands on the tree */
+	if (cmd->type == GW_SYNCML_CMD_ALERT)
+		return;
+	json = json_object_new();
+	gw_peer_json_set_string(json, "cmd", gw_syncml_command_get_name(cmd));
+	p = g_new0(GwTestPending, 1);
+	p->msg_id = msg_id;
+	p->cmd_id = cmd->cmd_id;
+	p->json = json;
+	if (gw_syncml_command_is_container(cmd)) {
+		JsonArray *children = json_array_new();
+		json_object_set_array_member(json, "commands", children);
+		p->line = g_strdup_printf("%*s%s (%u commands)",
+		                          (gint)depth * 2,
+		                          "",
+		                          gw_syncml_command_get_name(cmd),
+		                          cmd->children->len);
+		json_array_add_object_element(parent, json);
+		g_ptr_array_add(run->pending, p);
+		g_hash_table_insert(run->by_ref, gw_test_ref_key(msg_id, cmd->cmd_id), p);
+		for (guint i = 0; i < cmd->children->len; i++)
+			gw_test_run_add_command(
+			    run, msg_id, g_ptr_array_index(cmd->children, i), children, depth + 1);
+		return;
+	}
+	item = cmd->items->len > 0 ? g_ptr_array_index(cmd->items, 0) : NULL;
+	gw_peer_json_set_string(json, "uri", item != NULL ? item->target_uri : NULL);
+	if (item != NULL && item->source_uri != NULL)
+		json_object_set_string_member(json, "source", item->source_uri);
+	if (item != NULL && item->data != NULL) {
+		gw_peer_json_set_string(json, "format", item->meta.format);
+		json_object_set_string_member(json, "data", item->data);
+	}
+	if (cmd->correlator != NULL)
+		json_object_set_string_member(json, "correlator", cmd->correlator);
+	if (cmd->type == GW_SYNCML_CMD_COPY) {
+		p->line = g_strdup_printf(
+		    "%*sCopy %s to %s",
+		    (gint)depth * 2,
+		    "",
+		    item != NULL && item->source_uri != NULL ? item->source_uri : "(no source)",
+		    item != NULL && item->target_uri != NULL ? item->target_uri : "(no uri)");
+	} else {
+		g_autofree gchar *value =
+		    item != NULL && item->data != NULL ? gw_peer_quote(item->data) : NULL;
+		p->line = g_strdup_printf(
+		    "%*s%s %s%s%s",
+		    (gint)depth * 2,
+		    "",
+		    gw_syncml_command_get_name(cmd),
+		    item != NULL && item->target_uri != NULL ? item->target_uri : "(no uri)",
+		    value != NULL ? " = " : "",
+		    value != NULL ? value : "");
+	}
+	json_array_add_object_element(parent, json);
+	g_ptr_array_add(run->pending, p);
+	g_hash_table_insert(run->by_ref, gw_test_ref_key(msg_id, cmd->cmd_id), p);
+}
+
+static void
+gw_test_run_note_server_message(GwTestRun *run, const GwSyncmlMessage *msg)
+{
+	for (guint i = 0; i < msg->commands->len; i++)
+		gw_test_run_add_command(
+		    run, msg->hdr.msg_id, g_ptr_array_index(msg->commands, i), run->commands, 0);
+}
+
+static void
+gw_test_run_print(GwTestRun *run)
+{
+	for (guint i = 0; i < run->pending->len; i++) {
+		GwTestPending *p = g_ptr_array_index(run->pending, i);
+		JsonNode *results;
+		g_autofree gchar *data = NULL;
+
+		if (p->printed || p->status == 0)
+			continue;
+		p->printed = TRUE;
+		if (run->device->quiet)
+			continue;
+		results = json_object_get_member(p->json, "results");
+		if (results != NULL && json_array_get_length(json_node_get_array(results)) > 0) {
+			JsonObject *first =
+			    json_array_get_object_element(json_node_get_array(results), 0);
+			g_autofree gchar *quoted =
+			    gw_peer_quote(json_object_get_null_member(first, "data")
+			                      ? NULL
+			                      : json_object_get_string_member(first, "data"));
+			data = g_strdup_printf(" %s", quoted);
+		}
+		g_print("session %s %s: %s -> %u%s\n",
+		        gw_dm_session_get_session_id(run->session),
+		        run->dev_id,
+		        p->line,
+		        p->status,
+		        data != NULL ? data : "");
+	}
+	fflush(stdout);
+}
+
+/* the Status (and Results) we send for the server's commands */
+static void
+gw_test_run_note_client_message(GwTestRun *run, const GwSyncmlMessage *msg)
+{
+	for (guint i = 0; i < msg->commands->len; i++) {
+		const GwSyncmlCommand *cmd = g_ptr_array_index(msg->commands, i);
+		g_autofree gchar *key = NULL;
+		GwTestPending *p;
+
+		if (cmd->type != GW_SYNCML_CMD_STATUS && cmd->type != GW_SYNCML_CMD_RESULTS)
+			continue;
+		if (cmd->cmd_ref == 0)
+			continue; /* SyncHdr */
+		key = gw_test_ref_key(cmd->msg_ref, cmd->cmd_ref);
+		p = g_hash_table_lookup(run->by_ref, key);
+		if (p == NULL)
+			continue;
+		if (cmd->type == GW_SYNCML_CMD_STATUS) {
+			/* one Status per item: the first failure wins */
+			if (cmd->status_code == GW_DM_STATUS_CHUNK_ACCEPTED)
+				continue;
+			if (p->status == 0 || (gw_dm_status_is_success(p->status) &&
+			                       !gw_dm_status_is_success(cmd->status_code)))
+				p->status = cmd->status_code;
+			json_object_set_int_member(p->json, "status", p->status);
+		} else {
+			JsonArray *results;
+			if (!json_object_has_member(p->json, "results"))
+				json_object_set_array_member(p->json, "results", json_array_new());
+			results = json_object_get_array_member(p->json, "results");
+			for (guint j = 0; j < cmd->items->len; j++)
+				json_array_add_object_element(
+				    results,
+				    gw_peer_item_to_json(g_ptr_array_index(cmd->items, j)));
+		}
+	}
+	gw_test_run_print(run);
+}
+
+static void
+gw_test_run_nonce_cb(GwDmSession *session, gboolean local, GBytes *nonce, gpointer user_data)
+{
+	GwTestRun *run = user_data;
+	GwTestNonces *n = gw_test_device_nonces(run->device, run->dev_id);
+	GBytes **slot = local ? &n->local : &n->peer;
+
+	g_clear_pointer(slot, g_bytes_unref);
+	*slot = g_bytes_ref(nonce);
+}
+
+static void
+gw_test_run_delivered_cb(GwDmSession *session, guint id, gpointer user_data)
+{
+	GwTestRun *run = user_data;
+	json_array_add_int_element(run->delivered, id);
+	if (!run->device->quiet)
+		g_print("session %s %s: Generic Alert %u delivered\n",
+		        gw_dm_session_get_session_id(session),
+		        run->dev_id,
+		        id);
+}
+
+/* ---- one session ---- */
+
+static GwTestRun *
+gw_test_run_new(GwTestDevice *self, guint index, GError **error)
+{
+	g_autoptr(GwTestRun) run = g_new0(GwTestRun, 1);
+	GwTestNonces *nonces;
+	GwDmSessionConfig cfg;
+
+	run->device = self;
+	run->index = index;
+	run->dev_id = gw_peer_expand_index(self->dev_id, index);
+	run->tree = gw_test_device_make_tree(self, run->dev_id, error);
+	if (run->tree == NULL)
+		return NULL;
+	run->pending = g_ptr_array_new_with_free_func(gw_test_pending_free);
+	run->by_ref = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	run->json = json_object_new();
+	run->commands = json_array_new();
+	run->delivered = json_array_new();
+
+	nonces = gw_test_device_nonces(self, run->dev_id);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.role = GW_DM_SESSION_ROLE_CLIENT;
+	cfg.encoding = self->wbxml ? GW_DM_ENCODING_WBXML : GW_DM_ENCODING_XML;
+	cfg.local_uri = g_strdup(run->dev_id);
+	cfg.remote_uri = g_strdup(self->server_url);
+	cfg.server_id = g_strdup(self->server_id);
+	cfg.max_msg_size = (guint32)MAX(self->max_msg_size, 0);
+	cfg.local.type = self->auth_type;
+	cfg.local.name = self->client_name != NULL ? gw_peer_expand_index(self->client_name, index)
+	                                           : g_strdup(run->dev_id);
+	cfg.local.secret = g_strdup(self->client_secret);
+	cfg.local.nonce = nonces->local != NULL ? g_bytes_ref(nonces->local) : NULL;
+	if (self->server_secret != NULL) {
+		cfg.peer.type = self->auth_type;
+		cfg.peer.name = g_strdup(self->server_name);
+		cfg.peer.secret = g_strdup(self->server_secret);
+		cfg.peer.nonce = nonces->peer != NULL ? g_bytes_ref(nonces->peer) : NULL;
+	}
+	run->session = gw_dm_session_new(&cfg, run->tree);
+	gw_dm_session_config_clear(&cfg);
+	g_signal_connect(run->session, "nonce-changed", G_CALLBACK(gw_test_run_nonce_cb), run);
+	g_signal_connect(
+	    run->session, "alert-delivered", G_CALLBACK(gw_test_run_delivered_cb), run);
+
+	if (self->alert_type != NULL) {
+		g_autofree gchar *data =
+		    self->alert_data != NULL ? gw_peer_expand_index(self->alert_data, index) : NULL;
+		g_autofree gchar *source = self->alert_source != NULL
+		                               ? gw_peer_expand_index(self->alert_source, index)
+		                               : g_strdup(run->dev_id);
+		const gchar *format = self->alert_format;
+		if (format == NULL)
+			format = data != NULL && data[0] == '<' ? "xml" : "chr";
+		gw_dm_session_queue_generic_alert(
+		    run->session,
+		    index,
+		    gw_syncml_alert_new_generic(self->alert_correlator,
+		                                source,
+		                                NULL,
+		                                self->alert_type,
+		                                format,
+		                                self->alert_mark,
+		                                data));
+	}
+
+	json_object_set_int_member(run->json, "index", index);
+	json_object_set_string_member(run->json, "dev_id", run->dev_id);
+	json_object_set_string_member(
+	    run->json, "session_id", gw_dm_session_get_session_id(run->session));
+	json_object_set_int_member(run->json,
+	                           "alert",
+	                           self->alert_1200 ? GW_SYNCML_ALERT_SERVER_INITIATED_MGMT
+	                                            : GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT);
+	/* the object owns them; the borrowed pointers stay valid as long as it lives */
+	json_object_set_array_member(run->json, "commands", run->commands);
+	json_object_set_array_member(run->json, "alerts_delivered", run->delivered);
+	return g_steal_pointer(&run);
+}
+
+static void
+gw_test_run_analyse(GwTestRun *run, GBytes *bytes, const gchar *content_type, gboolean ours)
+{
+	g_autoptr(GwSyncmlMessage) msg = NULL;
+	g_autoptr(GError) error = NULL;
+
+	if (run->device->quiet && run->device->record_path == NULL)
+		return; /* benchmarks: nothing to print or record */
+	msg = gw_peer_decode(bytes, content_type, &error);
+	if (msg == NULL) {
+		g_debug("cannot follow a message: %s", error->message);
+		return;
+	}
+	if (ours)
+		gw_test_run_note_client_message(run, msg);
+	else
+		gw_test_run_note_server_message(run, msg);
+}
+
+/* drives the session to its end; FALSE with @error when it failed */
+static gboolean
+gw_test_run_drive(GwTestRun *run, GError **error)
+{
+	GwTestDevice *self = run->device;
+	g_autoptr(GBytes) msg = NULL;
+	g_autofree gchar *url = g_strdup(self->server_url);
+
+	msg = gw_dm_session_start(run->session,
+	                          self->alert_1200 ? GW_SYNCML_ALERT_SERVER_INITIATED_MGMT
+	                                           : GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT,
+	                          error);
+	if (msg == NULL)
+		return FALSE;
+	for (guint round = 0; msg != NULL; round++) {
+		const gchar *ct = gw_dm_session_get_content_type(run->session);
+		g_autofree gchar *hmac = gw_dm_session_get_hmac_header(run->session, msg);
+		const gchar *headers[] = {GW_DM_AUTH_HMAC_HEADER, hmac, NULL};
+		g_autoptr(GwHttpResponse) response = NULL;
+		g_autoptr(GBytes) next = NULL;
+		const gchar *resp_uri;
+
+		if (round >= GW_TEST_DEVICE_MAX_ROUNDS) {
+			g_set_error(
+			    error, GW_ERROR, GW_ERROR_PROTOCOL, "no end after %u messages", round);
+			return FALSE;
+		}
+		gw_test_run_analyse(run, msg, ct, TRUE);
+		response = gw_peer_post_sync(
+		    self->http, url, ct, msg, hmac != NULL ? headers : NULL, error);
+		if (response == NULL)
+			return FALSE;
+		if (gw_dm_session_get_state(run->session) == GW_DM_SESSION_STATE_FAILED) {
+			/* the last message told the server why (e.g. its credentials failed) */
+			g_propagate_error(error,
+			                  g_error_copy(gw_dm_session_get_error(run->session)));
+			return FALSE;
+		}
+		if (response->status != 200) {
+			g_autofree gchar *text =
+			    g_strndup(g_bytes_get_data(response->body, NULL),
+			              MIN(g_bytes_get_size(response->body), 200));
+			g_set_error(error,
+			            GW_ERROR,
+			            GW_ERROR_PROTOCOL,
+			            "the server answered HTTP %u: %s",
+			            response->status,
+			            g_strstrip(text));
+			return FALSE;
+		}
+		gw_test_run_analyse(run, response->body, response->content_type, FALSE);
+		next = gw_dm_session_receive(
+		    run->session,
+		    response->body,
+		    response->content_type,
+		    g_hash_table_lookup(response->headers, GW_DM_AUTH_HMAC_HEADER),
+		    error);
+		if (next == NULL &&
+		    gw_dm_session_get_state(run->session) != GW_DM_SESSION_STATE_FINISHED)
+			return FALSE;
+		resp_uri = gw_dm_session_get_resp_uri(run->session);
+		if (resp_uri != NULL && g_strcmp0(resp_uri, url) != 0) {
+			g_free(url);
+			url = g_strdup(resp_uri);
+		}
+		g_clear_pointer(&msg, g_bytes_unref);
+		msg = g_steal_pointer(&next);
+	}
+	return TRUE;
+}
+
+static gboolean
+gw_test_device_run_one(GwTestDevice *self, guint index)
+{
+	g_autoptr(GwTestRun) run = NULL;
+	g_autoptr(GError) error = NULL;
+	GwDmSessionStats stats;
+	gboolean ok;
+
+	run = gw_test_run_new(self, index, &error);
+	if (run == NULL) {
+		g_printerr("gwmo-test-device: %s\n", error->message);
+		return FALSE;
+	}
+	ok = gw_test_run_drive(run, &error);
+	gw_dm_session_get_stats(run->session, &stats);
+	json_object_set_string_member(run->json, "state", ok ? "finished" : "failed");
+	gw_peer_json_set_string(run->json, "error", ok ? NULL : error->message);
+	json_object_set_boolean_member(
+	    run->json, "server_authenticated", gw_dm_session_get_peer_authenticated(run->session));
+	json_object_set_int_member(run->json, "commands_executed", stats.commands_executed);
+	json_object_set_int_member(run->json, "messages_out", stats.messages_out);
+	json_object_set_int_member(run->json, "messages_in", stats.messages_in);
+	if (self->record != NULL)
+		json_array_add_object_element(self->record, json_object_ref(run->json));
+	if (ok && !self->quiet)
+		g_print("session %s %s: finished (%u commands executed, %u messages sent)\n",
+		        gw_dm_session_get_session_id(run->session),
+		        run->dev_id,
+		        stats.commands_executed,
+		        stats.messages_out);
+	else if (!ok)
+		g_print("session %s %s: failed: %s\n",
+		        gw_dm_session_get_session_id(run->session),
+		        run->dev_id,
+		        error->message);
+	fflush(stdout);
+	return ok;
+}
+
+static gboolean
+gw_test_device_check_options(GwTestDevice *self, GError **error)
+{
+	if (self->server_url == NULL || self->dev_id == NULL) {
+		g_set_error_literal(
+		    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "--server and --dev-id are required");
+		return FALSE;
+	}
+	if (!gw_peer_parse_auth_type(self->auth, &self->auth_type, error))
+		return FALSE;
+	if (self->auth_type != GW_DM_AUTH_TYPE_NONE && self->client_secret == NULL) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_INVALID_ARGS,
+		            "--auth %s needs --client-secret",
+		            self->auth);
+		return FALSE;
+	}
+	if (self->server_secret != NULL && self->auth_type == GW_DM_AUTH_TYPE_NONE) {
+		g_set_error_literal(error,
+		                    GW_ERROR,
+		                    GW_ERROR_INVALID_ARGS,
+		                    "--server-secret needs --auth other than none");
+		return FALSE;
+	}
+	if (self->count < 1 || self->max_msg_size < 0) {
+		g_set_error_literal(error,
+		                    GW_ERROR,
+		                    GW_ERROR_INVALID_ARGS,
+		                    "--count must be at least 1, --max-msg-size not negative");
+		return FALSE;
+	}
+	if (self->alert_type == NULL &&
+	    (self->alert_data != NULL || self->alert_format != NULL || self->alert_source != NULL ||
+	     self->alert_correlator != NULL || self->alert_mark != NULL)) {
+		g_set_error_literal(
+		    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "--alert-* options need --alert");
+		return FALSE;
+	}
+	if (self->server_id == NULL)
+		self->server_id = g_strdup("gwmo-gateway");
+	if (self->server_name == NULL)
+		self->server_name = g_strdup(self->server_id);
+	if (self->tree_path != NULL &&
+	    !g_file_get_contents(self->tree_path, &self->tree_xml, &self->tree_len, error)) {
+		g_prefix_error(error, "--tree: ");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+gw_test_device_free(GwTestDevice *self)
+{
+	g_clear_object(&self->http);
+	g_clear_pointer(&self->nonces, g_hash_table_unref);
+	g_clear_pointer(&self->record, json_array_unref);
+	g_free(self->tree_xml);
+	g_free(self->server_url);
+	g_free(self->dev_id);
+	g_free(self->ca_file);
+	g_free(self->client_name);
+	g_free(self->client_secret);
+	g_free(self->server_name);
+	g_free(self->server_secret);
+	g_free(self->auth);
+	g_free(self->server_id);
+	g_free(self->tree_path);
+	g_free(self->record_path);
+	g_free(self->alert_type);
+	g_free(self->alert_data);
+	g_free(self->alert_format);
+	g_free(self->alert_source);
+	g_free(self->alert_correlator);
+	g_free(self->alert_mark);
+	g_free(self);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GwTestDevice, gw_test_device_free)
+
+int
+main(int argc, char **argv)
+{
+	g_autoptr(GwTestDevice) self = g_new0(GwTestDevice, 1);
+	g_autoptr(GOptionContext) context = NULL;
+	g_autoptr(GError) error = NULL;
+	gboolean verbose = FALSE;
+	guint failed = 0;
+	gint64 start;
+	gdouble elapsed;
+	/* clang-format off */
+	const GOptionEntry entries[] = {
+	    {"server", 's', 0, G_OPTION_ARG_STRING, &self->server_url,
+	     "DM server URL, e.g. https://127.0.0.1:7444/dm", "URL"},
+	    {"dev-id", 'd', 0, G_OPTION_ARG_STRING, &self->dev_id,
+	     "./DevInfo/DevId; \"%u\" is replaced by the session index (1…N)", "ID"},
+	    {"ca-file", 0, 0, G_OPTION_ARG_FILENAME, &self->ca_file,
+	     "CA bundle the server's certificate must chain to (default: system trust)", "FILE"},
+	    {"client-name", 0, 0, G_OPTION_ARG_STRING, &self->client_name,
+	     "Name the device presents (CLCRED AAuthName; default the device id; may hold %u)",
+	     "NAME"},
+	    {"client-secret", 0, 0, G_OPTION_ARG_STRING, &self->client_secret,
+	     "Secret the device presents (CLCRED AAuthSecret)", "SECRET"},
+	    {"server-name", 0, 0, G_OPTION_ARG_STRING, &self->server_name,
+	     "Name required from the server (SRVCRED; default the server id)", "NAME"},
+	    {"server-secret", 0, 0, G_OPTION_ARG_STRING, &self->server_secret,
+	     "Secret required from the server (SRVCRED); none: the server is not checked",
+	     "SECRET"},
+	    {"auth", 0, 0, G_OPTION_ARG_STRING, &self->auth,
+	     "Authentication type, both ways: none, basic, md5, hmac (default none)", "TYPE"},
+	    {"server-id", 0, 0, G_OPTION_ARG_STRING, &self->server_id,
+	     "ServerID the server's commands run as (ACL principal; default gwmo-gateway)", "ID"},
+	    {"tree", 't', 0, G_OPTION_ARG_FILENAME, &self->tree_path,
+	     "TNDS file imported below \".\"", "FILE.tnds"},
+	    {"wbxml", 0, 0, G_OPTION_ARG_NONE, &self->wbxml, "Speak WBXML instead of XML", NULL},
+	    {"count", 'c', 0, G_OPTION_ARG_INT, &self->count,
+	     "Run N sessions one after the other (default 1)", "N"},
+	    {"alert-1200", 0, 0, G_OPTION_ARG_NONE, &self->alert_1200,
+	     "Open with Alert 1200 (server-initiated) instead of 1201", NULL},
+	    {"record", 0, 0, G_OPTION_ARG_FILENAME, &self->record_path,
+	     "JSON record of what was executed, per session", "FILE"},
+	    {"alert", 0, 0, G_OPTION_ARG_STRING, &self->alert_type,
+	     "Queue one Generic Alert of this type in every session", "TYPE"},
+	    {"alert-data", 0, 0, G_OPTION_ARG_STRING, &self->alert_data,
+	     "Data of the Generic Alert (may hold %u)", "DATA"},
+	    {"alert-format", 0, 0, G_OPTION_ARG_STRING, &self->alert_format,
+	     "Format of the Generic Alert data (default xml when it starts with '<', else chr)",
+	     "FORMAT"},
+	    {"alert-source", 0, 0, G_OPTION_ARG_STRING, &self->alert_source,
+	     "Source LocURI of the Generic Alert (default the device id; may hold %u)", "URI"},
+	    {"alert-correlator", 0, 0, G_OPTION_ARG_STRING, &self->alert_correlator,
+	     "Correlator of the Generic Alert", "ID"},
+	    {"alert-mark", 0, 0, G_OPTION_ARG_STRING, &self->alert_mark,
+	     "Mark of the Generic Alert (warning, fatal, …)", "MARK"},
+	    {"max-msg-size", 0, 0, G_OPTION_ARG_INT, &self->max_msg_size,
+	     "MaxMsgSize to announce (default 16384)", "N"},
+	    {"quiet", 'q', 0, G_OPTION_ARG_NONE, &self->quiet,
+	     "Print only failures and the summary (benchmarks)", NULL},
+	    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
+	     "Log the session engine's informational messages too", NULL},
+	    {NULL}};
+	/* clang-format on */
+
+	self->count = 1;
+	context = g_option_context_new("- OMA DM End Device for gwmo tests");
+	g_option_context_set_summary(
+	    context,
+	    "Runs DM client sessions against --server on its own DM tree, prints one line per "
+	    "command\nexecuted and exits 0 when every session finished, 1 otherwise.");
+	g_option_context_add_main_entries(context, entries, NULL);
+	if (!g_option_context_parse(context, &argc, &argv, &error)) {
+		g_printerr("gwmo-test-device: %s\n", error->message);
+		return GW_PEER_EXIT_USAGE;
+	}
+	if (!gw_test_device_check_options(self, &error)) {
+		g_printerr("gwmo-test-device: %s\n", error->message);
+		return GW_PEER_EXIT_USAGE;
+	}
+	gw_log_setup(verbose, NULL);
+
+	self->http = gw_http_client_new(self->ca_file, &error);
+	if (self->http == NULL) {
+		g_printerr("gwmo-test-device: %s\n", error->message);
+		return GW_PEER_EXIT_USAGE;
+	}
+	self->nonces = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, gw_test_nonces_free);
+	if (self->record_path != NULL)
+		self->record = json_array_new();
+
+	start = g_get_monotonic_time();
+	for (guint i = 1; i <= (guint)self->count; i++) {
+		if (!gw_test_device_run_one(self, i))
+			failed++;
+		if (self->record != NULL &&
+		    !gw_peer_write_record(self->record_path, self->record, &error)) {
+			g_printerr("gwmo-test-device: %s\n", error->message);
+			return GW_PEER_EXIT_FAILED;
+		}
+	}
+	elapsed = (gdouble)(g_get_monotonic_time() - start) / G_USEC_PER_SEC;
+	g_print("sessions: %u finished, %u failed in %.3f s (%.1f sessions/s)\n",
+	        self->count - failed,
+	        failed,
+	        elapsed,
+	        elapsed > 0 ? self->count / elapsed : 0.0);
+	return failed == 0 ? GW_PEER_EXIT_OK : GW_PEER_EXIT_FAILED;
+}
