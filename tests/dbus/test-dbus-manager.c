@@ -158,7 +158,8 @@ test_set_node(void)
 	v4 = get_string(d, "./GwMO/Config/Ext/Vendor/Blob", NULL);
 	g_assert_cmpstr(v4, ==, "[0x00, 0xff, 0x10]");
 
-	/* replace, and the default mode property follows the tree */
+	/* replace, and the default mode property follows the tree (GwMO-MOO-001: the operation
+	 * mode the gateway uses for new devices is chosen through ./GwMO/Config/Mode) */
 	set_node(d, "./GwMO/Config/Ext/Vendor/Name", "chr", g_variant_new_string("Acme 2"));
 	g_free(v1);
 	v1 = get_string(d, "./GwMO/Config/Ext/Vendor/Name", NULL);
