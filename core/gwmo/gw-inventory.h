@@ -1,0 +1,134 @@
+/*
+ * Copyright 2026 The gwmo authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "gw-config.h"
+#include "gw-dm-tree.h"
+#include "gw-gwmo-names.h"
+
+G_BEGIN_DECLS
+
+/*
+ * The Device Inventory MO (./GwMO/Inventory, spec/GWMO.md §1 and §3) and the per-server part of
+ * the Config MO (./GwMO/Config/Servers/<x>). Records live in the DM tree, so they are persisted
+ * with it and visible to DM Servers under their ACLs.
+ *
+ * A record ./GwMO/Inventory/Devices/<x> (x = "1", "2", … never reused) holds DeviceID,
+ * ComponentType, Protocol, Mode, Status (Attached | Detached), Address, NotifyAddr, LastSeen
+ * (RFC 3339, UTC), Trusted, ServerIDs/<n>, DevInfo/<leaf>, Groups/<n>, and the credentials the
+ * gateway uses with the device in Credentials/ (AuthType, ClientName, ClientSecret and
+ * ServerSecret without Get access: never readable by a DM Server or over D-Bus).
+ *
+ * Visibility (GwMO-SECARIZE-001): a record's ACL gives Get (and Replace of Mode) to the DM
+ * Servers of the gateway named in its ServerIDs; a record with no matching ServerIDs is
+ * readable by every server of the gateway ("Get=*"). Groups carry the ACL of the server that
+ * created them (Add/Delete/Get/Replace for it alone); groups made over D-Bus are "Get=*".
+ *
+ * Summary/<leaf> is computed when read (a Get hook). A device not seen for [inventory]
+ * detach-after seconds becomes Detached (checked every minute and by gw_inventory_check_leases).
+ *
+ * Signals:
+ *  "device-attached" (const gchar *record_uri, const gchar *device_id, gboolean is_new):
+ *      a device registered, or came back from Detached (GwMO-DI-004, X.2).
+ *  "device-detached" (const gchar *record_uri, const gchar *device_id)
+ *  "device-removed"  (const gchar *record_uri, const gchar *device_id)
+ *  "group-changed"   (const gchar *group_uri): created, deleted, members changed.
+ */
+
+#define GW_TYPE_INVENTORY (gw_inventory_get_type())
+G_DECLARE_FINAL_TYPE(GwInventory, gw_inventory, GW, INVENTORY, GObject)
+
+typedef struct {
+	gchar *device_id;      /* required: DevInfo/DevId, UDN, IEEE address, OUI-Serial */
+	guint mode;	       /* GwGwmoMode; 0 = ./GwMO/Config/Mode */
+	gchar *protocol;       /* default "OMA-DM" */
+	gchar *component_type; /* default "EndDevice" */
+	gchar *address;	       /* nullable */
+	gchar *notify_addr;    /* http(s)://… or udp://host:port, nullable */
+	gchar **server_ids;    /* nullable, NULL-terminated */
+	GHashTable *devinfo;   /* nullable; leaf name (Man, Mod, FwV, SwV, HwV, DevTyp) → value */
+	gboolean trusted;
+	/* credentials (kept when NULL on an update) */
+	gchar *auth_type;     /* "BASIC" | "DIGEST" | "HMAC" | NULL */
+	gchar *client_name;   /* what the device presents to the gateway */
+	gchar *client_secret;
+	gchar *server_secret; /* what the gateway presents to the device */
+} GwDeviceInfo;
+
+void
+gw_device_info_clear(GwDeviceInfo *info);
+
+GwInventory *
+gw_inventory_new(GwDmTree *tree, GwConfig *config);
+/* installs the Get hook for Summary, the lease timer, and syncs Config/Servers */
+gboolean
+gw_inventory_start(GwInventory *self, GError **error);
+
+/* creates or updates the record of info->device_id: Status Attached, LastSeen now. Emits
+ * "device-attached" when the record is new or was Detached. Returns the record URI. */
+gchar *
+gw_inventory_register(GwInventory *self, const GwDeviceInfo *info, GError **error);
+/* the device was seen (a session, a registration): LastSeen now; re-attaches a Detached one */
+gboolean
+gw_inventory_touch(GwInventory *self, const gchar *device_id, GError **error);
+gboolean
+gw_inventory_detach(GwInventory *self, const gchar *device_id, GError **error);
+gboolean
+gw_inventory_remove(GwInventory *self, const gchar *device_id, GError **error);
+/* record URI of a DeviceID, or NULL */
+gchar *
+gw_inventory_find(GwInventory *self, const gchar *device_id);
+/* (element-type utf8) record URIs, in creation order */
+GPtrArray *
+gw_inventory_list(GwInventory *self);
+/* reads a record back (credentials included); FALSE when unknown */
+gboolean
+gw_inventory_get_device(GwInventory *self, const gchar *device_id, GwDeviceInfo *info);
+/* detaches every Attached device not seen for detach-after seconds; returns how many */
+guint
+gw_inventory_check_leases(GwInventory *self);
+
+/* ./GwMO/Config/Servers/<x> for every ./DMAcc/<x> (ServerID, InventoryAlert, ImageStore) */
+void
+gw_inventory_sync_servers(GwInventory *self);
+/* ServerIDs of the gateway's DMAcc entries whose InventoryAlert is true and that may Get the
+ * record (GwMO-DI-004/005) */
+gchar **
+gw_inventory_alert_servers(GwInventory *self, const gchar *record_uri);
+/* the <GwMODevice> document of spec/GWMO.md §2 for a record */
+gchar *
+gw_inventory_device_document(GwInventory *self, const gchar *record_uri, const gchar *gateway_address);
+
+/* groups (GwMO-Group-001); @owner_server_id NULL = the local owner (D-Bus) */
+gchar *
+gw_inventory_create_group(GwInventory *self,
+			  const gchar *group_id,
+			  const gchar *description,
+			  const gchar *owner_server_id,
+			  GError **error);
+gboolean
+gw_inventory_delete_group(GwInventory *self, const gchar *group_id, GError **error);
+gboolean
+gw_inventory_group_add_member(GwInventory *self,
+			      const gchar *group_id,
+			      const gchar *device_id,
+			      GError **error);
+gboolean
+gw_inventory_group_remove_member(GwInventory *self,
+				 const gchar *group_id,
+				 const gchar *device_id,
+				 GError **error);
+/* group URI of a GroupID, or NULL */
+gchar *
+gw_inventory_find_group(GwInventory *self, const gchar *group_id);
+/* (element-type utf8) group URIs */
+GPtrArray *
+gw_inventory_list_groups(GwInventory *self);
+/* DeviceIDs of a group's members */
+gchar **
+gw_inventory_group_members(GwInventory *self, const gchar *group_id);
+
+G_END_DECLS
