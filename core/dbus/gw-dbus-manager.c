@@ -277,6 +277,20 @@ gw_dbus_manager_commit_and_reply(GwDbusManager *self, GDBusMethodInvocation *inv
 			       g_object_ref(invocation));
 }
 
+/* GetNode and ListChildren take node URIs; DM queries (?list=, ?prop=) are for DM Servers */
+static gboolean
+gw_dbus_manager_refuse_query(GDBusMethodInvocation *invocation, const gchar *uri)
+{
+	if (strchr(uri, '?') == NULL)
+		return FALSE;
+	g_dbus_method_invocation_return_error(invocation,
+					      GW_ERROR,
+					      GW_ERROR_INVALID_URI,
+					      "%s takes a plain node URI, not a query",
+					      g_dbus_method_invocation_get_method_name(invocation));
+	return TRUE;
+}
+
 static gboolean
 gw_dbus_manager_handle_get_node(GwDbusGenManager *skeleton,
 				GDBusMethodInvocation *invocation,
@@ -291,13 +305,8 @@ gw_dbus_manager_handle_get_node(GwDbusGenManager *skeleton,
 	guint status;
 
 	g_debug("GetNode(%s)", uri);
-	if (strchr(uri, '?') != NULL) {
-		g_dbus_method_invocation_return_error(invocation,
-						      GW_ERROR,
-						      GW_ERROR_INVALID_URI,
-						      "GetNode takes a plain node URI, not a query");
+	if (gw_dbus_manager_refuse_query(invocation, uri))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
-	}
 	status = gw_dm_tree_get(tree, NULL, uri, &results);
 	if (gw_dbus_return_status(invocation, status, uri))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -407,6 +416,8 @@ gw_dbus_manager_handle_list_children(GwDbusGenManager *skeleton,
 	guint status;
 
 	g_debug("ListChildren(%s)", uri);
+	if (gw_dbus_manager_refuse_query(invocation, uri))
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	status = gw_dm_tree_get(tree, NULL, uri, &results);
 	if (gw_dbus_return_status(invocation, status, uri))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -450,12 +461,6 @@ gw_dbus_manager_handle_export_tree(GwDbusGenManager *skeleton,
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-static void
-gw_dbus_manager_bootstrap_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	gw_dbus_manager_commit_cb(source, res, user_data);
-}
-
 static gboolean
 gw_dbus_manager_handle_bootstrap(GwDbusGenManager *skeleton,
 				 GDBusMethodInvocation *invocation,
@@ -496,9 +501,7 @@ gw_dbus_manager_handle_bootstrap(GwDbusGenManager *skeleton,
 	g_message("bootstrap applied below %s by %s",
 		  parent_uri[0] != '\0' ? parent_uri : ".",
 		  g_dbus_method_invocation_get_sender(invocation));
-	gw_daemon_commit_async(self->daemon,
-			       gw_dbus_manager_bootstrap_cb,
-			       g_object_ref(invocation));
+	gw_dbus_manager_commit_and_reply(self, invocation);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
