@@ -24,6 +24,8 @@ struct _GwDaemon {
 	GwDmTree *tree;
 	GwDmStore *store;
 	GwDbusManager *manager;
+	GwInventory *inventory;
+	GwSouthbound *southbound;
 	GwNorthbound *northbound;
 	GBusType bus_type;
 	guint owner_id;
@@ -119,12 +121,26 @@ gw_daemon_setup(GwDaemon *self, GError **error)
 		(GwGwmoMode)gw_config_get_int(self->config, "gateway", "default-mode"),
 		error))
 		return FALSE;
+	self->inventory = gw_inventory_new(self->tree, self->config);
+	if (!gw_inventory_start(self->inventory, error))
+		return FALSE;
 	if (!gw_dm_store_flush(self->store, error))
 		return FALSE;
 	gw_dm_store_set_autosave(self->store, TRUE);
 	self->northbound = gw_northbound_new(self->config, self->tree, self->store, self->state_dir, error);
 	if (self->northbound == NULL)
 		return FALSE;
+	self->southbound = gw_southbound_new(self->config,
+					     self->tree,
+					     self->store,
+					     self->inventory,
+					     self->state_dir,
+					     error);
+	if (self->southbound == NULL)
+		return FALSE;
+	/* inventory alerts go north (X.2); transparent notifications go south (Z') */
+	gw_northbound_watch_inventory(self->northbound, self->inventory);
+	gw_northbound_set_southbound(self->northbound, self->southbound);
 	g_message("DM tree ready: DevId %s, state %s",
 		  gw_log_redact(dev_id),
 		  gw_dm_store_get_path(self->store));
@@ -205,7 +221,8 @@ gboolean
 gw_daemon_start_network(GwDaemon *self, GError **error)
 {
 	g_return_val_if_fail(GW_IS_DAEMON(self), FALSE);
-	return gw_northbound_start(self->northbound, error);
+	return gw_northbound_start(self->northbound, error) &&
+	       gw_southbound_start(self->southbound, error);
 }
 
 GwNorthbound *
@@ -299,6 +316,12 @@ gw_daemon_get_config(GwDaemon *self)
 	return self->config;
 }
 
+GwInventory *
+gw_daemon_get_inventory(GwDaemon *self)
+{
+	return self->inventory;
+}
+
 GBusType
 gw_daemon_get_bus_type(GwDaemon *self)
 {
@@ -315,6 +338,8 @@ gw_daemon_dispose(GObject *object)
 	}
 	g_clear_object(&self->manager);
 	g_clear_object(&self->northbound);
+	g_clear_object(&self->southbound);
+	g_clear_object(&self->inventory);
 	G_OBJECT_CLASS(gw_daemon_parent_class)->dispose(object);
 }
 

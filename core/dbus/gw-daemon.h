@@ -10,6 +10,7 @@
 #include "gw-config.h"
 #include "gw-dm-store.h"
 #include "gw-dm-tree.h"
+#include "gw-inventory.h"
 #include "gw-northbound.h"
 
 G_BEGIN_DECLS
@@ -39,7 +40,8 @@ gw_daemon_bootstrap_data(GwDaemon *self,
 			 const gchar *parent_uri,
 			 gboolean replace,
 			 GError **error);
-/* the northbound listener (TLS identity, POST /notify) and the session schedule */
+/* the northbound listener (TLS identity, POST /notify), the session schedule and the southbound
+ * listener (POST /dm for End Devices) */
 gboolean
 gw_daemon_start_network(GwDaemon *self, GError **error);
 GwNorthbound *
@@ -57,6 +59,9 @@ GwDmStore *
 gw_daemon_get_store(GwDaemon *self);
 GwConfig *
 gw_daemon_get_config(GwDaemon *self);
+/* the Device Inventory MO (./GwMO/Inventory); NULL before gw_daemon_setup */
+GwInventory *
+gw_daemon_get_inventory(GwDaemon *self);
 GBusType
 gw_daemon_get_bus_type(GwDaemon *self);
 

@@ -69,3 +69,37 @@ typedef enum {
 /* mDNS service types */
 #define GW_GWMO_MDNS_GATEWAY "_gwmo._tcp"
 #define GW_GWMO_MDNS_DEVICE  "_omadm._tcp"
+
+/* Device Inventory records ./GwMO/Inventory/Devices/<x>/… (added for gw-inventory.c) */
+#define GW_GWMO_DEVICE_DEVICE_ID      "DeviceID"
+#define GW_GWMO_DEVICE_COMPONENT_TYPE "ComponentType"
+#define GW_GWMO_DEVICE_PROTOCOL	      "Protocol"
+#define GW_GWMO_DEVICE_MODE	      "Mode"
+#define GW_GWMO_DEVICE_STATUS	      "Status"
+#define GW_GWMO_DEVICE_ADDRESS	      "Address"
+#define GW_GWMO_DEVICE_NOTIFY_ADDR    "NotifyAddr"
+#define GW_GWMO_DEVICE_LAST_SEEN      "LastSeen"
+#define GW_GWMO_DEVICE_TRUSTED	      "Trusted"
+#define GW_GWMO_DEVICE_SERVER_IDS     "ServerIDs"
+#define GW_GWMO_DEVICE_DEVINFO	      "DevInfo"
+#define GW_GWMO_DEVICE_GROUPS	      "Groups"
+#define GW_GWMO_DEVICE_CREDENTIALS    "Credentials"
+#define GW_GWMO_CRED_AUTH_TYPE	      "AuthType"
+#define GW_GWMO_CRED_CLIENT_NAME      "ClientName"
+#define GW_GWMO_CRED_CLIENT_SECRET    "ClientSecret"
+#define GW_GWMO_CRED_SERVER_SECRET    "ServerSecret"
+#define GW_GWMO_STATUS_ATTACHED	      "Attached"
+#define GW_GWMO_STATUS_DETACHED	      "Detached"
+#define GW_GWMO_COMPONENT_END_DEVICE  "EndDevice"
+#define GW_GWMO_COMPONENT_GATEWAY     "Gateway"
+#define GW_GWMO_PROTOCOL_OMA_DM	      "OMA-DM"
+
+/* groups ./GwMO/Inventory/Groups/<x>/… (added) */
+#define GW_GWMO_GROUP_GROUP_ID	  "GroupID"
+#define GW_GWMO_GROUP_DESCRIPTION "Description"
+#define GW_GWMO_GROUP_MEMBERS	  "Members"
+
+/* ./GwMO/Config/Servers/<x>/… (added) */
+#define GW_GWMO_SERVER_SERVER_ID       "ServerID"
+#define GW_GWMO_SERVER_INVENTORY_ALERT "InventoryAlert"
+#define GW_GWMO_SERVER_IMAGE_STORE     "ImageStore"

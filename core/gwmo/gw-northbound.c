@@ -34,6 +34,9 @@ struct _GwNorthbound {
 	GHashTable *pending_checkins; /* DMAcc URI → TRUE */
 	guint schedule_id;
 	guint checkin_handler;
+	GwInventory *inventory;	    /* nullable */
+	GwSouthbound *southbound;   /* nullable */
+	GHashTable *alert_sessions; /* ServerID → source id of the coalescing timeout */
 };
 
 G_DEFINE_TYPE(GwNorthbound, gw_northbound, G_TYPE_OBJECT)
@@ -254,6 +257,132 @@ gw_northbound_queue_alert(GwNorthbound *self, const GwAlert *alert, GError **err
 	return gw_alert_queue_push(self->alerts, alert, error);
 }
 
+/* ---- inventory alerts ---- */
+
+typedef struct {
+	GwNorthbound *self;
+	gchar *server_id;
+} GwNorthboundAlertRun;
+
+static void
+gw_northbound_alert_run_free(gpointer data)
+{
+	GwNorthboundAlertRun *r = data;
+	g_free(r->server_id);
+	g_free(r);
+}
+
+static gboolean
+gw_northbound_alert_session_cb(gpointer user_data)
+{
+	GwNorthboundAlertRun *r = user_data;
+	GwNorthbound *self = r->self;
+	GwServerLink *link = gw_northbound_find_link(self, r->server_id);
+
+	g_hash_table_remove(self->alert_sessions, r->server_id);
+	if (link == NULL)
+		return G_SOURCE_REMOVE;
+	if (gw_server_link_is_busy(link)) {
+		/* the alerts wait for the next session; ask for one after this */
+		g_object_set_data(G_OBJECT(link), "gw-northbound", self);
+		g_hash_table_add(self->pending_checkins, g_strdup(gw_server_link_get_dmacc_uri(link)));
+		return G_SOURCE_REMOVE;
+	}
+	gw_northbound_run(self, link, GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT, NULL, NULL);
+	return G_SOURCE_REMOVE;
+}
+
+/* a session with @server_id soon; a burst of alerts shares one session */
+static void
+gw_northbound_schedule_alert_session(GwNorthbound *self, const gchar *server_id)
+{
+	GwNorthboundAlertRun *r;
+	guint id;
+
+	if (g_hash_table_contains(self->alert_sessions, server_id))
+		return;
+	r = g_new0(GwNorthboundAlertRun, 1);
+	r->self = self;
+	r->server_id = g_strdup(server_id);
+	id = g_timeout_add_full(G_PRIORITY_DEFAULT,
+				500,
+				gw_northbound_alert_session_cb,
+				r,
+				gw_northbound_alert_run_free);
+	g_hash_table_insert(self->alert_sessions, g_strdup(server_id), GUINT_TO_POINTER(id));
+}
+
+static void
+gw_northbound_inventory_alert(GwNorthbound *self, const gchar *record_uri, const gchar *type)
+{
+	g_auto(GStrv) servers = gw_inventory_alert_servers(self->inventory, record_uri);
+	g_auto(GStrv) uris = gw_northbound_get_listen_uris(self);
+	g_autofree gchar *doc = gw_inventory_device_document(self->inventory,
+							     record_uri,
+							     uris[0] != NULL ? uris[0] : "");
+
+	for (guint i = 0; servers != NULL && servers[i] != NULL; i++) {
+		GwAlert alert = {0};
+		g_autoptr(GError) error = NULL;
+		alert.server_id = servers[i];
+		alert.type = (gchar *)type;
+		alert.source = (gchar *)record_uri;
+		alert.format = (gchar *)"xml";
+		alert.data = doc;
+		if (gw_alert_queue_push(self->alerts, &alert, &error) == 0) {
+			g_warning("cannot queue %s for %s: %s", type, servers[i], error->message);
+			continue;
+		}
+		gw_northbound_schedule_alert_session(self, servers[i]);
+	}
+}
+
+static void
+gw_northbound_device_attached_cb(GwInventory *inventory,
+				 const gchar *record_uri,
+				 const gchar *device_id,
+				 gboolean is_new,
+				 gpointer user_data)
+{
+	gw_northbound_inventory_alert(GW_NORTHBOUND(user_data),
+				      record_uri,
+				      GW_GWMO_ALERT_DEVICE_ATTACHED);
+}
+
+static void
+gw_northbound_device_detached_cb(GwInventory *inventory,
+				 const gchar *record_uri,
+				 const gchar *device_id,
+				 gpointer user_data)
+{
+	gw_northbound_inventory_alert(GW_NORTHBOUND(user_data),
+				      record_uri,
+				      GW_GWMO_ALERT_DEVICE_DETACHED);
+}
+
+void
+gw_northbound_set_southbound(GwNorthbound *self, GwSouthbound *southbound)
+{
+	g_set_object(&self->southbound, southbound);
+}
+
+void
+gw_northbound_watch_inventory(GwNorthbound *self, GwInventory *inventory)
+{
+	g_return_if_fail(self->inventory == NULL);
+	self->inventory = g_object_ref(inventory);
+	g_signal_connect_object(inventory,
+				"device-attached",
+				G_CALLBACK(gw_northbound_device_attached_cb),
+				self,
+				0);
+	g_signal_connect_object(inventory,
+				"device-detached",
+				G_CALLBACK(gw_northbound_device_detached_cb),
+				self,
+				0);
+}
+
 /* ---- CheckIn: a DM Server asks the gateway to open a session with a server ---- */
 
 static gboolean
@@ -341,6 +470,40 @@ gw_northbound_respond_text(GwHttpRequest *request, guint status, const gchar *te
 	gw_http_request_respond(request, status, "text/plain", body);
 }
 
+/* flow Z': the digest was verified with the sending server's credentials */
+static void
+gw_northbound_forward(GwNorthbound *self,
+		      GwHttpRequest *request,
+		      const GwPkg0 *pkg0,
+		      const gchar *device_id)
+{
+	g_autofree gchar *record = NULL;
+	g_autoptr(GError) error = NULL;
+	const gchar *peer = gw_http_request_get_remote_host(request);
+
+	if (self->inventory == NULL || self->southbound == NULL ||
+	    (record = gw_inventory_find(self->inventory, device_id)) == NULL) {
+		g_info("notification from %s for unknown device '%s'", pkg0->server_id, device_id);
+		gw_northbound_respond_text(request, 404, "unknown device\n");
+		return;
+	}
+	if (!gw_dm_tree_check_acl(self->tree, record, GW_DM_ACCESS_GET, pkg0->server_id)) {
+		g_warning("server %s (from %s) may not notify device %s", pkg0->server_id, peer, device_id);
+		gw_northbound_respond_text(request, 403, "device not visible to this server\n");
+		return;
+	}
+	if (!gw_southbound_notify_device(self->southbound, device_id, gw_http_request_get_body(request), &error)) {
+		g_info("cannot forward the notification of %s to %s: %s",
+		       pkg0->server_id,
+		       device_id,
+		       error->message);
+		gw_northbound_respond_text(request, 409, "device cannot be notified\n");
+		return;
+	}
+	g_message("Package #0 of %s forwarded to device %s (transparent mode)", pkg0->server_id, device_id);
+	gw_northbound_respond_text(request, 202, "forwarded\n");
+}
+
 static void
 gw_northbound_notify_handler(GwHttpServer *server, GwHttpRequest *request, gpointer user_data)
 {
@@ -350,6 +513,7 @@ gw_northbound_notify_handler(GwHttpServer *server, GwHttpRequest *request, gpoin
 	g_autoptr(GwPkg0) pkg0 = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *session_id = NULL;
+	const gchar *target = gw_http_request_get_header(request, GW_GWMO_HTTP_TARGET_HEADER);
 	GwServerLink *link;
 
 	if (g_strcmp0(gw_http_request_get_method(request), "POST") != 0) {
@@ -358,12 +522,6 @@ gw_northbound_notify_handler(GwHttpServer *server, GwHttpRequest *request, gpoin
 	}
 	if (g_strcmp0(gw_http_request_get_content_type(request), GW_PKG0_CONTENT_TYPE) != 0) {
 		gw_northbound_respond_text(request, 415, "expected " GW_PKG0_CONTENT_TYPE "\n");
-		return;
-	}
-	if (gw_http_request_get_header(request, GW_GWMO_HTTP_TARGET_HEADER) != NULL) {
-		/* Transparent mode forwarding (flow Z') arrives with the inventory */
-		g_info("notification for an End Device from %s refused: no inventory yet", peer);
-		gw_northbound_respond_text(request, 404, "unknown device\n");
 		return;
 	}
 	pkg0 = gw_pkg0_parse(g_bytes_get_data(body, NULL), g_bytes_get_size(body), &error);
@@ -384,6 +542,10 @@ gw_northbound_notify_handler(GwHttpServer *server, GwHttpRequest *request, gpoin
 			  pkg0->server_id,
 			  error->message);
 		gw_northbound_respond_text(request, 401, "digest does not verify\n");
+		return;
+	}
+	if (target != NULL) {
+		gw_northbound_forward(self, request, pkg0, target);
 		return;
 	}
 	if (!gw_pkg0_replay_guard_check_and_remember(self->replay,
@@ -498,6 +660,16 @@ gw_northbound_dispose(GObject *object)
 		gw_dm_tree_remove_handler(self->tree, self->checkin_handler);
 		self->checkin_handler = 0;
 	}
+	if (self->alert_sessions != NULL) {
+		GHashTableIter iter;
+		gpointer value;
+		g_hash_table_iter_init(&iter, self->alert_sessions);
+		while (g_hash_table_iter_next(&iter, NULL, &value))
+			g_source_remove(GPOINTER_TO_UINT(value));
+		g_hash_table_remove_all(self->alert_sessions);
+	}
+	g_clear_object(&self->inventory);
+	g_clear_object(&self->southbound);
 	if (self->server != NULL)
 		gw_http_server_disconnect(self->server);
 	g_clear_object(&self->server);
@@ -510,6 +682,7 @@ gw_northbound_finalize(GObject *object)
 	GwNorthbound *self = GW_NORTHBOUND(object);
 	g_hash_table_unref(self->links);
 	g_hash_table_unref(self->pending_checkins);
+	g_hash_table_unref(self->alert_sessions);
 	gw_pkg0_replay_guard_free(self->replay);
 	g_clear_object(&self->alerts);
 	g_clear_object(&self->client);
@@ -545,6 +718,7 @@ gw_northbound_init(GwNorthbound *self)
 {
 	self->links = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
 	self->pending_checkins = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	self->alert_sessions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 }
 
 GwNorthbound *

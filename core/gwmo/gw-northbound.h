@@ -10,6 +10,8 @@
 #include "gw-dm-session.h"
 #include "gw-dm-store.h"
 #include "gw-dm-tree.h"
+#include "gw-inventory.h"
+#include "gw-southbound.h"
 
 G_BEGIN_DECLS
 
@@ -55,6 +57,24 @@ gw_northbound_start_session_finish(GwNorthbound *self,
 				   GAsyncResult *res,
 				   GwDmSessionStats *stats,
 				   GError **error);
+
+/*
+ * Inventory alerts (GwMO-DI-004, flow X.2): DeviceAttached / DeviceDetached Generic Alerts with
+ * the <GwMODevice> document go to every server gw_inventory_alert_servers() names; they are
+ * queued durably, and a session with each such server follows shortly (bursts coalesce).
+ */
+void
+gw_northbound_watch_inventory(GwNorthbound *self, GwInventory *inventory);
+
+/*
+ * Transparent mode (flow Z', GwMO-TMode-001): a Package #0 on POST /notify with the header
+ * X-GwMO-Target: <DeviceID> is verified against the sending server's credentials, the server
+ * must be allowed to see the device, and the same bytes are forwarded to the device's
+ * NotifyAddr through the southbound side. Answers: 202 forwarded, 401 bad digest, 403 device not
+ * visible to that server, 404 unknown device, 409 the device has no NotifyAddr.
+ */
+void
+gw_northbound_set_southbound(GwNorthbound *self, GwSouthbound *southbound);
 
 /* queues a Generic Alert for @server_id (must exist); returns its id or 0 */
 guint

@@ -809,7 +809,7 @@ main(int argc, char **argv)
 	server.url = g_strconcat(uris[0], g_str_has_suffix(uris[0], "/") ? "" : "/", "dm", NULL);
 
 	/* the real gwmod, no listener of its own */
-	extra = g_strdup_printf("[northbound]\nlisten=\nca-file=%s\n", cert_path);
+	extra = g_strdup_printf("[northbound]\nlisten=\nca-file=%s\n[southbound]\nlisten=\n", cert_path);
 	d = gw_test_daemon_new_with_config(extra);
 	gw_test_daemon_start(d, daemon_args);
 	pid = g_subprocess_get_identifier(d->daemon);

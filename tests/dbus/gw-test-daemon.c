@@ -31,7 +31,7 @@ gw_test_rm_rf(const gchar *path)
 GwTestDaemon *
 gw_test_daemon_new(void)
 {
-	return gw_test_daemon_new_with_config("[northbound]\nlisten=\n");
+	return gw_test_daemon_new_with_config("[northbound]\nlisten=\n[southbound]\nlisten=\n");
 }
 
 GwTestDaemon *

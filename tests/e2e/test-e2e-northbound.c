@@ -113,7 +113,7 @@ env_new(void)
 	g_assert_no_error(error);
 	e->port = free_port();
 	e->dm_url = g_strdup_printf("https://127.0.0.1:%u/dm", e->port);
-	conf = g_strdup_printf("[northbound]\nlisten=https://127.0.0.1:0\nca-file=%s\nretries=1\ntimeout=20\n",
+	conf = g_strdup_printf("[southbound]\nlisten=\n[northbound]\nlisten=https://127.0.0.1:0\nca-file=%s\nretries=1\ntimeout=20\n",
 			       e->cert);
 	e->d = gw_test_daemon_new_with_config(conf);
 	tnds = bootstrap_tnds(e->dm_url);

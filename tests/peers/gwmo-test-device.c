@@ -7,6 +7,12 @@
  * GwDmSessions against --server, executes what the server sends, prints one line per command
  * and records what it executed. With --count N and a "%u" in --dev-id one process acts as N
  * devices, one session after the other.
+ *
+ * Towards a gateway (GwMO southbound): --listen-notify makes it wait for Package #0
+ * notifications (HTTP POST to / or /notify), check their digest and open a server-initiated session
+ * (Alert 1200, the notification's SessionID) for each, --count of them; --register sends the
+ * DeviceRegistration Generic Alert in its first session; --notify-addr (or the --listen-notify
+ * URL) goes into ./DevInfo/Ext/NotifyAddr, which Package #1 carries.
  */
 
 #define G_LOG_DOMAIN "GwTestDevice"
@@ -19,11 +25,15 @@
 
 #include "gw-dm-session.h"
 #include "gw-dm-tree.h"
+#include "gw-http-server.h"
 #include "gw-log.h"
 #include "gw-peer-common.h"
+#include "gw-pkg0.h"
 #include "gw-tnds.h"
 
 #define GW_TEST_DEVICE_MAX_ROUNDS 1000 /* messages per session, against runaway servers */
+/* the GwMO registration alert (spec/GWMO.md §3; core/gwmo/gw-gwmo-names.h) */
+#define GW_TEST_DEVICE_REGISTRATION_TYPE "urn:oma:at:gwmo:1.0:DeviceRegistration"
 
 typedef struct {
 	GBytes *local; /* we digest with it (the server issued it) */
@@ -54,6 +64,13 @@ typedef struct {
 	gchar *alert_mark;
 	gint max_msg_size;
 	gboolean quiet;
+	gchar *listen_notify;
+	gchar *ready_file;
+	gchar *notify_secret;
+	gchar *notify_addr;
+	gboolean do_register;
+	gint reg_mode;
+	gchar *server_ids;
 
 	GwDmAuthType auth_type;
 	gchar *tree_xml;
@@ -61,6 +78,15 @@ typedef struct {
 	GwHttpClient *http;
 	GHashTable *nonces; /* dev id → GwTestNonces */
 	JsonArray *record;
+	/* --listen-notify */
+	GwHttpServer *notify_server;
+	gchar *notify_url;
+	GQueue notifications; /* session ids (GUINT_TO_POINTER) waiting for their session */
+	GMainLoop *loop;
+	gboolean busy;
+	guint sessions;
+	guint failed;
+	guint handled;
 } GwTestDevice;
 
 /* one command the server sent, waiting for the Status we answer it with */
@@ -78,6 +104,7 @@ typedef struct {
 	GwTestDevice *device; /* borrowed */
 	guint index;
 	gchar *dev_id;
+	guint alert_code;
 	GwDmTree *tree;
 	GwDmSession *session;
 	JsonObject *json;
@@ -173,6 +200,15 @@ gw_test_device_make_tree(GwTestDevice *self, const gchar *dev_id, GError **error
 	        tree, ".", self->tree_xml, self->tree_len, GW_TNDS_IMPORT_REPLACE, error)) {
 		g_prefix_error(error, "--tree %s: ", self->tree_path);
 		return NULL;
+	}
+	if (self->notify_addr != NULL || self->notify_url != NULL) {
+		const gchar *addr =
+		    self->notify_addr != NULL ? self->notify_addr : self->notify_url;
+		if (!gw_dm_tree_set_leaf_string(
+		        tree, "./DevInfo/Ext/NotifyAddr", GW_DM_FORMAT_CHR, addr, error)) {
+			g_prefix_error(error, "./DevInfo/Ext/NotifyAddr: ");
+			return NULL;
+		}
 	}
 	acl = g_strdup_printf("Add=%s&Delete=%s&Exec=%s&Get=%s&Replace=%s",
 	                      self->server_id,
@@ -374,8 +410,43 @@ gw_test_run_delivered_cb(GwDmSession *session, guint id, gpointer user_data)
 
 /* ---- one session ---- */
 
+/* <GwMORegistration> with the device id, its notification address, --mode, --server-ids */
+static gchar *
+gw_test_device_registration(GwTestDevice *self, const gchar *dev_id)
+{
+	GString *doc = g_string_new("<GwMORegistration>");
+	const gchar *addr = self->notify_addr != NULL ? self->notify_addr : self->notify_url;
+	g_autofree gchar *id = g_markup_escape_text(dev_id, -1);
+
+	g_string_append_printf(doc, "<DeviceID>%s</DeviceID>", id);
+	if (addr != NULL) {
+		g_autofree gchar *escaped = g_markup_escape_text(addr, -1);
+		g_string_append_printf(doc, "<NotifyAddr>%s</NotifyAddr>", escaped);
+	}
+	if (self->reg_mode > 0)
+		g_string_append_printf(doc, "<Mode>%d</Mode>", self->reg_mode);
+	if (self->server_ids != NULL) {
+		g_auto(GStrv) ids = g_strsplit(self->server_ids, ",", -1);
+		g_string_append(doc, "<ServerIDs>");
+		for (guint i = 0; ids[i] != NULL; i++) {
+			g_autofree gchar *escaped = g_markup_escape_text(g_strstrip(ids[i]), -1);
+			if (escaped[0] != '\0')
+				g_string_append_printf(doc, "<ServerID>%s</ServerID>", escaped);
+		}
+		g_string_append(doc, "</ServerIDs>");
+	}
+	g_string_append(doc, "</GwMORegistration>");
+	return g_string_free(doc, FALSE);
+}
+
+/* @session_id: nullable (generated); @registration: queue the DeviceRegistration alert */
 static GwTestRun *
-gw_test_run_new(GwTestDevice *self, guint index, GError **error)
+gw_test_run_new(GwTestDevice *self,
+                guint index,
+                const gchar *session_id,
+                guint alert_code,
+                gboolean registration,
+                GError **error)
 {
 	g_autoptr(GwTestRun) run = g_new0(GwTestRun, 1);
 	GwTestNonces *nonces;
@@ -383,6 +454,7 @@ gw_test_run_new(GwTestDevice *self, guint index, GError **error)
 
 	run->device = self;
 	run->index = index;
+	run->alert_code = alert_code;
 	run->dev_id = gw_peer_expand_index(self->dev_id, index);
 	run->tree = gw_test_device_make_tree(self, run->dev_id, error);
 	if (run->tree == NULL)
@@ -397,6 +469,7 @@ gw_test_run_new(GwTestDevice *self, guint index, GError **error)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.role = GW_DM_SESSION_ROLE_CLIENT;
 	cfg.encoding = self->wbxml ? GW_DM_ENCODING_WBXML : GW_DM_ENCODING_XML;
+	cfg.session_id = g_strdup(session_id);
 	cfg.local_uri = g_strdup(run->dev_id);
 	cfg.remote_uri = g_strdup(self->server_url);
 	cfg.server_id = g_strdup(self->server_id);
@@ -439,14 +512,25 @@ gw_test_run_new(GwTestDevice *self, guint index, GError **error)
 		                                data));
 	}
 
+	if (registration) {
+		g_autofree gchar *doc = gw_test_device_registration(self, run->dev_id);
+		gw_dm_session_queue_generic_alert(
+		    run->session,
+		    0,
+		    gw_syncml_alert_new_generic(NULL,
+		                                run->dev_id,
+		                                NULL,
+		                                GW_TEST_DEVICE_REGISTRATION_TYPE,
+		                                "xml",
+		                                NULL,
+		                                doc));
+	}
+
 	json_object_set_int_member(run->json, "index", index);
 	json_object_set_string_member(run->json, "dev_id", run->dev_id);
 	json_object_set_string_member(
 	    run->json, "session_id", gw_dm_session_get_session_id(run->session));
-	json_object_set_int_member(run->json,
-	                           "alert",
-	                           self->alert_1200 ? GW_SYNCML_ALERT_SERVER_INITIATED_MGMT
-	                                            : GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT);
+	json_object_set_int_member(run->json, "alert", alert_code);
 	/* the object owns them; the borrowed pointers stay valid as long as it lives */
 	json_object_set_array_member(run->json, "commands", run->commands);
 	json_object_set_array_member(run->json, "alerts_delivered", run->delivered);
@@ -480,10 +564,7 @@ gw_test_run_drive(GwTestRun *run, GError **error)
 	g_autoptr(GBytes) msg = NULL;
 	g_autofree gchar *url = g_strdup(self->server_url);
 
-	msg = gw_dm_session_start(run->session,
-	                          self->alert_1200 ? GW_SYNCML_ALERT_SERVER_INITIATED_MGMT
-	                                           : GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT,
-	                          error);
+	msg = gw_dm_session_start(run->session, run->alert_code, error);
 	if (msg == NULL)
 		return FALSE;
 	for (guint round = 0; msg != NULL; round++) {
@@ -544,14 +625,18 @@ gw_test_run_drive(GwTestRun *run, GError **error)
 }
 
 static gboolean
-gw_test_device_run_one(GwTestDevice *self, guint index)
+gw_test_device_run_one(GwTestDevice *self,
+                       guint index,
+                       const gchar *session_id,
+                       guint alert_code,
+                       gboolean registration)
 {
 	g_autoptr(GwTestRun) run = NULL;
 	g_autoptr(GError) error = NULL;
 	GwDmSessionStats stats;
 	gboolean ok;
 
-	run = gw_test_run_new(self, index, &error);
+	run = gw_test_run_new(self, index, session_id, alert_code, registration, &error);
 	if (run == NULL) {
 		g_printerr("gwmo-test-device: %s\n", error->message);
 		return FALSE;
@@ -580,6 +665,128 @@ gw_test_device_run_one(GwTestDevice *self, guint index)
 		        error->message);
 	fflush(stdout);
 	return ok;
+}
+
+/* ---- --listen-notify: Package #0 from the gateway ---- */
+
+static gboolean
+gw_test_device_record(GwTestDevice *self)
+{
+	g_autoptr(GError) error = NULL;
+	if (self->record != NULL &&
+	    !gw_peer_write_record(self->record_path, self->record, &error)) {
+		g_printerr("gwmo-test-device: %s\n", error->message);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* runs the sessions asked for, one after the other (sessions iterate the main context) */
+static gboolean
+gw_test_device_notified_idle_cb(gpointer user_data)
+{
+	GwTestDevice *self = user_data;
+
+	if (self->busy)
+		return G_SOURCE_REMOVE; /* the running loop below picks it up */
+	self->busy = TRUE;
+	while (!g_queue_is_empty(&self->notifications) && self->handled < (guint)self->count) {
+		guint16 sid = (guint16)GPOINTER_TO_UINT(g_queue_pop_head(&self->notifications));
+		g_autofree gchar *session_id = gw_pkg0_session_id_to_string(sid);
+
+		self->handled++;
+		self->sessions++;
+		if (!gw_test_device_run_one(
+		        self, 1, session_id, GW_SYNCML_ALERT_SERVER_INITIATED_MGMT, FALSE))
+			self->failed++;
+		if (!gw_test_device_record(self))
+			self->failed++;
+	}
+	self->busy = FALSE;
+	if (self->handled >= (guint)self->count)
+		g_main_loop_quit(self->loop);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+gw_test_device_notify_cb(GwHttpServer *server, GwHttpRequest *request, gpointer user_data)
+{
+	GwTestDevice *self = user_data;
+	GBytes *body = gw_http_request_get_body(request);
+	gsize len = 0;
+	const guint8 *data = g_bytes_get_data(body, &len);
+	g_autoptr(GwPkg0) pkg0 = NULL;
+	g_autoptr(GError) error = NULL;
+	const gchar *secret =
+	    self->notify_secret != NULL ? self->notify_secret : self->server_secret;
+
+	if (g_strcmp0(gw_http_request_get_method(request), "POST") != 0) {
+		gw_http_request_respond(request, 405, NULL, NULL);
+		return;
+	}
+	pkg0 = gw_pkg0_parse(data, len, &error);
+	if (pkg0 == NULL) {
+		g_print("notification refused: %s\n", error->message);
+		gw_http_request_respond(request, 400, NULL, NULL);
+		return;
+	}
+	if (g_strcmp0(pkg0->server_id, self->server_name) != 0) {
+		g_print("notification refused: server id %s, expected %s\n",
+		        pkg0->server_id,
+		        self->server_name);
+		gw_http_request_respond(request, 403, NULL, NULL);
+		return;
+	}
+	if (secret != NULL && !gw_pkg0_verify(data, len, secret, NULL, 0, &error)) {
+		g_print("notification refused: %s\n", error->message);
+		gw_http_request_respond(request, 401, NULL, NULL);
+		return;
+	}
+	g_print("notified session %04X by %s\n", pkg0->session_id, pkg0->server_id);
+	fflush(stdout);
+	gw_http_request_respond(request, 200, NULL, NULL);
+	g_queue_push_tail(&self->notifications, GUINT_TO_POINTER((guint)pkg0->session_id));
+	g_idle_add(gw_test_device_notified_idle_cb, self);
+}
+
+static gboolean
+gw_test_device_listen_notify(GwTestDevice *self, GError **error)
+{
+	g_auto(GStrv) uris = NULL;
+	g_autofree gchar *ready = NULL;
+
+	if (!g_str_has_prefix(self->listen_notify, "http://")) {
+		g_set_error_literal(error,
+		                    GW_ERROR,
+		                    GW_ERROR_INVALID_ARGS,
+		                    "--listen-notify supports http:// only");
+		return FALSE;
+	}
+	self->notify_server = gw_http_server_new(NULL);
+	/* GwHttpServer has no catch-all handler: the root and the printed /notify path */
+	gw_http_server_add_handler(self->notify_server, "/", gw_test_device_notify_cb, self, NULL);
+	gw_http_server_add_handler(
+	    self->notify_server, "/notify", gw_test_device_notify_cb, self, NULL);
+	if (!gw_http_server_listen(self->notify_server, self->listen_notify, error)) {
+		g_prefix_error(error, "--listen-notify %s: ", self->listen_notify);
+		return FALSE;
+	}
+	uris = gw_http_server_get_uris(self->notify_server);
+	if (uris == NULL || uris[0] == NULL) {
+		g_set_error_literal(error, GW_ERROR, GW_ERROR_NETWORK, "not listening");
+		return FALSE;
+	}
+	self->notify_url = g_strdup_printf("%snotify", uris[0]);
+	g_print("notify-listening %s\n", self->notify_url);
+	fflush(stdout);
+	if (self->ready_file == NULL)
+		return TRUE;
+	ready = g_strdup_printf("%s\n", self->notify_url);
+	if (!g_file_set_contents(self->ready_file, ready, -1, error)) {
+		g_prefix_error(error, "--ready-file %s: ", self->ready_file);
+		return FALSE;
+	}
+	return TRUE;
 }
 
 static gboolean
@@ -621,6 +828,15 @@ gw_test_device_check_options(GwTestDevice *self, GError **error)
 		    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "--alert-* options need --alert");
 		return FALSE;
 	}
+	if (self->reg_mode < 0 || self->reg_mode > 3) {
+		g_set_error_literal(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "--mode is 1, 2 or 3");
+		return FALSE;
+	}
+	if (self->ready_file != NULL && self->listen_notify == NULL) {
+		g_set_error_literal(
+		    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "--ready-file needs --listen-notify");
+		return FALSE;
+	}
 	if (self->server_id == NULL)
 		self->server_id = g_strdup("gwmo-gateway");
 	if (self->server_name == NULL)
@@ -636,6 +852,17 @@ gw_test_device_check_options(GwTestDevice *self, GError **error)
 static void
 gw_test_device_free(GwTestDevice *self)
 {
+	if (self->notify_server != NULL)
+		gw_http_server_disconnect(self->notify_server);
+	g_clear_object(&self->notify_server);
+	g_clear_pointer(&self->loop, g_main_loop_unref);
+	g_queue_clear(&self->notifications);
+	g_free(self->notify_url);
+	g_free(self->listen_notify);
+	g_free(self->ready_file);
+	g_free(self->notify_secret);
+	g_free(self->notify_addr);
+	g_free(self->server_ids);
 	g_clear_object(&self->http);
 	g_clear_pointer(&self->nonces, g_hash_table_unref);
 	g_clear_pointer(&self->record, json_array_unref);
@@ -719,6 +946,22 @@ main(int argc, char **argv)
 	     "MaxMsgSize to announce (default 16384)", "N"},
 	    {"quiet", 'q', 0, G_OPTION_ARG_NONE, &self->quiet,
 	     "Print only failures and the summary (benchmarks)", NULL},
+	    {"listen-notify", 0, 0, G_OPTION_ARG_STRING, &self->listen_notify,
+	     "Wait for Package #0 (HTTP POST to / or /notify) on this URI, e.g. http://127.0.0.1:0; "
+	     "open a server-initiated session for each, --count of them, then exit", "URI"},
+	    {"ready-file", 0, 0, G_OPTION_ARG_FILENAME, &self->ready_file,
+	     "Once listening for notifications write their URL to this file", "FILE"},
+	    {"notify-secret", 0, 0, G_OPTION_ARG_STRING, &self->notify_secret,
+	     "Password Package #0 digests are checked with (default --server-secret; none: "
+	     "not checked); the server id must be --server-name", "SECRET"},
+	    {"notify-addr", 0, 0, G_OPTION_ARG_STRING, &self->notify_addr,
+	     "./DevInfo/Ext/NotifyAddr (default the --listen-notify URL)", "URL"},
+	    {"register", 0, 0, G_OPTION_ARG_NONE, &self->do_register,
+	     "Send the GwMO DeviceRegistration Generic Alert in the first session", NULL},
+	    {"mode", 0, 0, G_OPTION_ARG_INT, &self->reg_mode,
+	     "Mode in the registration (1 Transparent, 2 Proxy, 3 Adaptation; default none)", "N"},
+	    {"server-ids", 0, 0, G_OPTION_ARG_STRING, &self->server_ids,
+	     "ServerIDs in the registration, comma-separated", "A,B"},
 	    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
 	     "Log the session engine's informational messages too", NULL},
 	    {NULL}};
@@ -751,8 +994,38 @@ main(int argc, char **argv)
 		self->record = json_array_new();
 
 	start = g_get_monotonic_time();
+	if (self->listen_notify != NULL) {
+		/* a device the gateway wakes up: (registration,) then --count notifications */
+		if (!gw_test_device_listen_notify(self, &error)) {
+			g_printerr("gwmo-test-device: %s\n", error->message);
+			return GW_PEER_EXIT_USAGE;
+		}
+		if (self->do_register) {
+			self->busy = TRUE;
+			self->sessions++;
+			if (!gw_test_device_run_one(
+			        self, 1, NULL, GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT, TRUE))
+				self->failed++;
+			if (!gw_test_device_record(self))
+				return GW_PEER_EXIT_FAILED;
+			self->busy = FALSE;
+			if (!g_queue_is_empty(&self->notifications))
+				g_idle_add(gw_test_device_notified_idle_cb, self);
+		}
+		self->loop = g_main_loop_new(NULL, FALSE);
+		g_main_loop_run(self->loop);
+		failed = self->failed;
+		elapsed = (gdouble)(g_get_monotonic_time() - start) / G_USEC_PER_SEC;
+		g_print("sessions: %u finished, %u failed in %.3f s\n",
+		        self->sessions - MIN(failed, self->sessions),
+		        failed,
+		        elapsed);
+		return failed == 0 ? GW_PEER_EXIT_OK : GW_PEER_EXIT_FAILED;
+	}
 	for (guint i = 1; i <= (guint)self->count; i++) {
-		if (!gw_test_device_run_one(self, i))
+		guint alert = self->alert_1200 ? GW_SYNCML_ALERT_SERVER_INITIATED_MGMT
+		                               : GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT;
+		if (!gw_test_device_run_one(self, i, NULL, alert, self->do_register && i == 1))
 			failed++;
 		if (self->record != NULL &&
 		    !gw_peer_write_record(self->record_path, self->record, &error)) {

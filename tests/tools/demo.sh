@@ -115,6 +115,8 @@ manufacturer=gwmo demo
 [northbound]
 listen=https://127.0.0.1:0
 ca-file=$RUN/server.crt
+[southbound]
+listen=http://127.0.0.1:0
 CONF
 
 say "Starting gwmod with the factory bootstrap (DMAcc for dm.example)"

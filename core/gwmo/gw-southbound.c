@@ -1,0 +1,1294 @@
+/*
+ * Copyright 2026 The gwmo authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#define G_LOG_DOMAIN "GwSouthbound"
+
+#include "config.h"
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <string.h>
+
+#include "gw-crypto.h"
+#include "gw-dm-auth.h"
+#include "gw-error.h"
+#include "gw-gwmo-names.h"
+#include "gw-http-client.h"
+#include "gw-http-server.h"
+#include "gw-pkg0.h"
+#include "gw-southbound.h"
+#include "gw-wbxml.h"
+
+/* a <GwMORegistration> document larger than this is refused */
+#define GW_SOUTHBOUND_MAX_REGISTRATION (64 * 1024)
+#define GW_SOUTHBOUND_DEFAULT_CMD_TIMEOUT 60
+#define GW_SOUTHBOUND_NOTIFY_TIMEOUT 10
+
+typedef struct _GwSbSession GwSbSession;
+
+/* nonces of one device, kept between its sessions (in memory) */
+typedef struct {
+	GBytes *local; /* the device issued it: the gateway digests with it */
+	GBytes *peer;  /* the gateway issued it: the device digests with it */
+} GwSbNonces;
+
+/* one Proxy command (gw_southbound_send_command_async) */
+typedef struct {
+	GwSouthbound *self; /* borrowed: the task holds a reference */
+	guint id;
+	gchar *device_id;
+	GwSyncmlCommand *cmd; /* our copy: a failed session gives the command back */
+	GTask *task;
+	GCancellable *cancellable;
+	gulong cancel_id;
+	guint timeout_id;
+	GwSbSession *session; /* NULL while it waits in the device queue */
+	guint ref;            /* its ref in the session */
+} GwSbCommand;
+
+typedef struct {
+	guint status;
+	GPtrArray *results; /* GwSyncmlItem * */
+} GwSbOutcome;
+
+/* one DM session of a device */
+struct _GwSbSession {
+	GwSouthbound *self; /* borrowed */
+	gchar *key;         /* SessionID "\n" Source LocURI */
+	gchar *device_id;
+	gchar *peer_addr;
+	GwDmSession *session;
+	gboolean authenticated; /* peer credentials are checked (not open registration) */
+	gboolean registered;    /* implicit registration or touch done */
+	gint64 last_activity;   /* monotonic µs */
+	GHashTable *commands;   /* ref → GwSbCommand (borrowed) */
+};
+
+struct _GwSouthbound {
+	GObject parent_instance;
+	GwConfig *config;
+	GwDmTree *tree;
+	GwDmStore *store;
+	GwInventory *inventory;
+	gchar *state_dir;
+	GwHttpServer *server;
+	GwHttpClient *client;
+	GHashTable *sessions; /* key → GwSbSession */
+	GHashTable *queues;   /* device id → GQueue of GwSbCommand (borrowed) */
+	GHashTable *nonces;   /* device id → GwSbNonces */
+	GHashTable *commands; /* id → GwSbCommand (owned) */
+	guint next_command_id;
+	guint sweep_id;
+};
+
+G_DEFINE_TYPE(GwSouthbound, gw_southbound, G_TYPE_OBJECT)
+
+enum { SIGNAL_SESSION_FINISHED, SIGNAL_LAST };
+static guint signals[SIGNAL_LAST] = {0};
+
+static void
+gw_southbound_complete(GwSouthbound *self, GwSbCommand *c, guint status, GPtrArray *results);
+
+/* ---- small helpers ---- */
+
+static void
+gw_sb_nonces_free(gpointer data)
+{
+	GwSbNonces *n = data;
+	g_clear_pointer(&n->local, g_bytes_unref);
+	g_clear_pointer(&n->peer, g_bytes_unref);
+	g_free(n);
+}
+
+static GwSbNonces *
+gw_southbound_nonces(GwSouthbound *self, const gchar *device_id)
+{
+	GwSbNonces *n = g_hash_table_lookup(self->nonces, device_id);
+	if (n == NULL) {
+		n = g_new0(GwSbNonces, 1);
+		g_hash_table_insert(self->nonces, g_strdup(device_id), n);
+	}
+	return n;
+}
+
+static void
+gw_sb_outcome_free(gpointer data)
+{
+	GwSbOutcome *o = data;
+	g_clear_pointer(&o->results, g_ptr_array_unref);
+	g_free(o);
+}
+
+static void
+gw_southbound_respond_text(GwHttpRequest *request, guint status, const gchar *text)
+{
+	g_autoptr(GBytes) body = g_bytes_new(text, strlen(text));
+	gw_http_request_respond(request, status, "text/plain", body);
+}
+
+static gboolean
+gw_southbound_valid_notify_addr(const gchar *addr)
+{
+	return addr != NULL &&
+	       (g_str_has_prefix(addr, "http://") || g_str_has_prefix(addr, "https://") ||
+	        g_str_has_prefix(addr, "udp://"));
+}
+
+static void
+gw_southbound_flush(GwSouthbound *self)
+{
+	g_autoptr(GError) error = NULL;
+	if (self->store != NULL && !gw_dm_store_flush(self->store, &error))
+		g_warning("cannot store the DM tree: %s", error->message);
+}
+
+/* ---- Package #0 delivery ---- */
+
+static void
+gw_southbound_notify_post_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autofree gchar *addr = user_data;
+	g_autoptr(GwHttpResponse) response = NULL;
+	g_autoptr(GError) error = NULL;
+
+	response = gw_http_client_post_finish(GW_HTTP_CLIENT(source), res, &error);
+	if (response == NULL)
+		g_warning("Package #0 to %s not delivered: %s", addr, error->message);
+	else if (response->status >= 300)
+		g_warning("Package #0 to %s answered HTTP %u", addr, response->status);
+	else
+		g_debug("Package #0 to %s answered HTTP %u", addr, response->status);
+}
+
+static void
+gw_southbound_send_datagram(GInetAddress *inet, guint16 port, GBytes *pkg0, const gchar *addr)
+{
+	g_autoptr(GSocketAddress) sa = g_inet_socket_address_new(inet, port);
+	g_autoptr(GSocket) socket = NULL;
+	g_autoptr(GError) error = NULL;
+
+	socket = g_socket_new(
+	    g_inet_address_get_family(inet), G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &error);
+	if (socket == NULL ||
+	    g_socket_send_to(
+	        socket, sa, g_bytes_get_data(pkg0, NULL), g_bytes_get_size(pkg0), NULL, &error) <
+	        0) {
+		g_warning("Package #0 to %s not sent: %s", addr, error->message);
+		return;
+	}
+	g_debug("Package #0 sent to %s", addr);
+}
+
+typedef struct {
+	GBytes *pkg0;
+	gchar *addr;
+	guint16 port;
+} GwSbResolve;
+
+static void
+gw_southbound_resolve_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	GwSbResolve *r = user_data;
+	g_autoptr(GError) error = NULL;
+	GList *addresses = g_resolver_lookup_by_name_finish(G_RESOLVER(source), res, &error);
+
+	if (addresses == NULL)
+		g_warning("Package #0 to %s not sent: %s", r->addr, error->message);
+	else
+		gw_southbound_send_datagram(addresses->data, r->port, r->pkg0, r->addr);
+	g_resolver_free_addresses(addresses);
+	g_bytes_unref(r->pkg0);
+	g_free(r->addr);
+	g_free(r);
+}
+
+static gboolean
+gw_southbound_send_pkg0(GwSouthbound *self, const gchar *addr, GBytes *pkg0, GError **error)
+{
+	if (g_str_has_prefix(addr, "http://") || g_str_has_prefix(addr, "https://")) {
+		gw_http_client_post_async(self->client,
+		                          addr,
+		                          GW_PKG0_CONTENT_TYPE,
+		                          pkg0,
+		                          NULL,
+		                          NULL,
+		                          gw_southbound_notify_post_cb,
+		                          g_strdup(addr));
+		return TRUE;
+	}
+	if (g_str_has_prefix(addr, "udp://")) {
+		g_autoptr(GUri) uri = g_uri_parse(addr, G_URI_FLAGS_NONE, NULL);
+		g_autoptr(GInetAddress) inet = NULL;
+		const gchar *host = uri != NULL ? g_uri_get_host(uri) : NULL;
+		gint port = uri != NULL ? g_uri_get_port(uri) : -1;
+
+		if (host == NULL || host[0] == '\0' || port <= 0 || port > 65535) {
+			g_set_error(error,
+			            GW_ERROR,
+			            GW_ERROR_INVALID_ARGS,
+			            "malformed notification address %s (udp://host:port)",
+			            addr);
+			return FALSE;
+		}
+		inet = g_inet_address_new_from_string(host);
+		if (inet != NULL) {
+			gw_southbound_send_datagram(inet, (guint16)port, pkg0, addr);
+		} else {
+			GwSbResolve *r = g_new0(GwSbResolve, 1);
+			g_autoptr(GResolver) resolver = g_resolver_get_default();
+			r->pkg0 = g_bytes_ref(pkg0);
+			r->addr = g_strdup(addr);
+			r->port = (guint16)port;
+			g_resolver_lookup_by_name_async(
+			    resolver, host, NULL, gw_southbound_resolve_cb, r);
+		}
+		return TRUE;
+	}
+	g_set_error(error,
+	            GW_ERROR,
+	            GW_ERROR_NOT_SUPPORTED,
+	            "notification address %s: only http://, https:// and udp:// are supported",
+	            addr);
+	return FALSE;
+}
+
+gboolean
+gw_southbound_notify_device(GwSouthbound *self,
+                            const gchar *device_id_or_notify_addr,
+                            GBytes *pkg0,
+                            GError **error)
+{
+	g_autofree gchar *addr = NULL;
+
+	g_return_val_if_fail(GW_IS_SOUTHBOUND(self), FALSE);
+	g_return_val_if_fail(device_id_or_notify_addr != NULL, FALSE);
+	g_return_val_if_fail(pkg0 != NULL, FALSE);
+
+	if (strstr(device_id_or_notify_addr, "://") != NULL) {
+		addr = g_strdup(device_id_or_notify_addr);
+	} else {
+		GwDeviceInfo info = {0};
+		if (!gw_inventory_get_device(self->inventory, device_id_or_notify_addr, &info)) {
+			g_set_error(error,
+			            GW_ERROR,
+			            GW_ERROR_NOT_FOUND,
+			            "unknown device %s",
+			            device_id_or_notify_addr);
+			return FALSE;
+		}
+		addr = g_steal_pointer(&info.notify_addr);
+		gw_device_info_clear(&info);
+		if (addr == NULL || addr[0] == '\0') {
+			g_set_error(error,
+			            GW_ERROR,
+			            GW_ERROR_NOT_FOUND,
+			            "device %s has no NotifyAddr",
+			            device_id_or_notify_addr);
+			return FALSE;
+		}
+	}
+	return gw_southbound_send_pkg0(self, addr, pkg0, error);
+}
+
+/* a Package #0 asking @info's device to open a session with the gateway */
+static void
+gw_southbound_wake_device(GwSouthbound *self, const GwDeviceInfo *info)
+{
+	g_autoptr(GwPkg0) n = gw_pkg0_new();
+	g_autoptr(GBytes) pkg0 = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *dev_id = gw_dm_tree_dup_string(self->tree, "./DevInfo/DevId");
+	g_autofree gchar *sid = NULL;
+
+	n->version = GW_PKG0_VERSION_DEFAULT;
+	n->ui_mode = GW_PKG0_UI_MODE_BACKGROUND;
+	n->server_initiated = TRUE;
+	n->session_id = (guint16)g_random_int_range(1, 0x10000);
+	n->server_id = g_strdup(dev_id != NULL && dev_id[0] != '\0' ? dev_id : "gwmod");
+	if (info->server_secret == NULL)
+		g_warning("device %s has no ServerSecret: its Package #0 will not verify",
+		          info->device_id);
+	pkg0 = gw_pkg0_build(n, info->server_secret != NULL ? info->server_secret : "", NULL, 0);
+	if (pkg0 == NULL)
+		return;
+	sid = gw_pkg0_session_id_to_string(n->session_id);
+	if (!gw_southbound_send_pkg0(self, info->notify_addr, pkg0, &error)) {
+		g_warning("cannot notify device %s: %s", info->device_id, error->message);
+		return;
+	}
+	g_message(
+	    "Package #0 to device %s at %s (session %s)", info->device_id, info->notify_addr, sid);
+}
+
+/* ---- registration ---- */
+
+static const gchar *const gw_southbound_devinfo_leaves[] =
+    {"Man", "Mod", "FwV", "SwV", "HwV", "DevTyp", NULL};
+
+/* @info: the record read back (or a new one): registers it, logs */
+static gboolean
+gw_southbound_register(GwSouthbound *self, const GwDeviceInfo *info, const gchar *how)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *record = gw_inventory_register(self->inventory, info, &error);
+
+	if (record == NULL) {
+		g_warning("cannot register device %s: %s", info->device_id, error->message);
+		return FALSE;
+	}
+	g_message("device %s registered (%s): %s, mode %u, %s, notify %s",
+	          info->device_id,
+	          how,
+	          record,
+	          info->mode,
+	          info->trusted ? "trusted" : "not trusted",
+	          info->notify_addr != NULL ? info->notify_addr : "none (polling)");
+	gw_southbound_flush(self);
+	return TRUE;
+}
+
+/* implicit registration (Proxy mode) from the Package #1 DevInfo, or a touch */
+static void
+gw_southbound_implicit_register(GwSouthbound *self, GwSbSession *s)
+{
+	GHashTable *devinfo = gw_dm_session_get_peer_devinfo(s->session);
+	GwDeviceInfo info = {0};
+	gboolean exists = gw_inventory_get_device(self->inventory, s->device_id, &info);
+	GHashTable *leaves;
+	GHashTableIter iter;
+	gpointer key, value;
+
+	s->registered = TRUE;
+	if (exists && (devinfo == NULL || g_hash_table_size(devinfo) == 0)) {
+		g_autoptr(GError) error = NULL;
+		gw_device_info_clear(&info);
+		if (!gw_inventory_touch(self->inventory, s->device_id, &error))
+			g_warning("device %s: %s", s->device_id, error->message);
+		return;
+	}
+	if (!exists) {
+		info.device_id = g_strdup(s->device_id);
+		info.mode = GW_GWMO_MODE_PROXY;
+		info.trusted = FALSE; /* only open registration gets here */
+	}
+	g_free(info.address);
+	info.address = g_strdup(s->peer_addr);
+	leaves = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	if (info.devinfo != NULL) {
+		g_hash_table_iter_init(&iter, info.devinfo);
+		while (g_hash_table_iter_next(&iter, &key, &value))
+			g_hash_table_replace(leaves, g_strdup(key), g_strdup(value));
+	}
+	if (devinfo != NULL) {
+		g_hash_table_iter_init(&iter, devinfo);
+		while (g_hash_table_iter_next(&iter, &key, &value)) {
+			const gchar *uri = key;
+			const gchar *leaf = strrchr(uri, '/');
+			leaf = leaf != NULL ? leaf + 1 : uri;
+			if (g_strcmp0(uri, "./DevInfo/Ext/NotifyAddr") == 0) {
+				if (gw_southbound_valid_notify_addr(value)) {
+					g_free(info.notify_addr);
+					info.notify_addr = g_strdup(value);
+				} else {
+					g_info("device %s: ignoring NotifyAddr '%s'",
+					       s->device_id,
+					       (const gchar *)value);
+				}
+			} else if (g_strv_contains(gw_southbound_devinfo_leaves, leaf)) {
+				g_hash_table_replace(leaves, g_strdup(leaf), g_strdup(value));
+			}
+		}
+	}
+	g_clear_pointer(&info.devinfo, g_hash_table_unref);
+	info.devinfo = leaves;
+	gw_southbound_register(self, &info, exists ? "session" : "implicit, open registration");
+	gw_device_info_clear(&info);
+}
+
+static const gchar *
+gw_southbound_xml_text(xmlNode *node, gchar **out)
+{
+	xmlChar *text = xmlNodeGetContent(node);
+	g_free(*out);
+	*out = g_strstrip(g_strdup(text != NULL ? (const gchar *)text : ""));
+	xmlFree(text);
+	return *out;
+}
+
+/* <GwMORegistration><DeviceID/><NotifyAddr/><Mode/><ServerIDs><ServerID/>…</ServerIDs> */
+static gboolean
+gw_southbound_parse_registration(const gchar *data,
+                                 gchar **device_id,
+                                 gchar **notify_addr,
+                                 guint *mode,
+                                 GStrv *server_ids,
+                                 GError **error)
+{
+	xmlDoc *doc;
+	xmlNode *root;
+	g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
+	g_autofree gchar *mode_text = NULL;
+	gsize len = data != NULL ? strlen(data) : 0;
+	gboolean ok = TRUE;
+
+	*mode = GW_GWMO_MODE_TRANSPARENT;
+	if (len == 0 || len > GW_SOUTHBOUND_MAX_REGISTRATION) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_PROTOCOL,
+		            "registration document missing or over %u bytes",
+		            (guint)GW_SOUTHBOUND_MAX_REGISTRATION);
+		return FALSE;
+	}
+	/* no network, no entity substitution, no DTD loading */
+	doc = xmlReadMemory(data,
+	                    (int)len,
+	                    "registration.xml",
+	                    NULL,
+	                    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (doc == NULL) {
+		g_set_error_literal(error,
+		                    GW_ERROR,
+		                    GW_ERROR_PROTOCOL,
+		                    "registration document is not well-formed XML");
+		return FALSE;
+	}
+	root = xmlDocGetRootElement(doc);
+	if (doc->intSubset != NULL || doc->extSubset != NULL) {
+		g_set_error_literal(
+		    error, GW_ERROR, GW_ERROR_PROTOCOL, "registration document carries a DTD");
+		ok = FALSE;
+	} else if (root == NULL || xmlStrcmp(root->name, BAD_CAST "GwMORegistration") != 0) {
+		g_set_error_literal(
+		    error, GW_ERROR, GW_ERROR_PROTOCOL, "expected a <GwMORegistration> document");
+		ok = FALSE;
+	}
+	for (xmlNode *n = ok ? root->children : NULL; n != NULL; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (xmlStrcmp(n->name, BAD_CAST "DeviceID") == 0) {
+			gw_southbound_xml_text(n, device_id);
+		} else if (xmlStrcmp(n->name, BAD_CAST "NotifyAddr") == 0) {
+			gw_southbound_xml_text(n, notify_addr);
+		} else if (xmlStrcmp(n->name, BAD_CAST "Mode") == 0) {
+			gw_southbound_xml_text(n, &mode_text);
+		} else if (xmlStrcmp(n->name, BAD_CAST "ServerIDs") == 0) {
+			for (xmlNode *c = n->children; c != NULL; c = c->next) {
+				gchar *id = NULL;
+				if (c->type != XML_ELEMENT_NODE ||
+				    xmlStrcmp(c->name, BAD_CAST "ServerID") != 0)
+					continue;
+				gw_southbound_xml_text(c, &id);
+				if (id[0] != '\0')
+					g_ptr_array_add(ids, id);
+				else
+					g_free(id);
+			}
+		}
+	}
+	xmlFreeDoc(doc);
+	if (!ok)
+		return FALSE;
+	if (*device_id == NULL || (*device_id)[0] == '\0') {
+		g_set_error_literal(
+		    error, GW_ERROR, GW_ERROR_PROTOCOL, "registration document without DeviceID");
+		return FALSE;
+	}
+	if (*notify_addr != NULL && (*notify_addr)[0] == '\0')
+		g_clear_pointer(notify_addr, g_free);
+	if (*notify_addr != NULL && !gw_southbound_valid_notify_addr(*notify_addr)) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_PROTOCOL,
+		            "NotifyAddr '%s' is not http(s):// or udp://",
+		            *notify_addr);
+		return FALSE;
+	}
+	if (mode_text != NULL && mode_text[0] != '\0') {
+		guint64 m = 0;
+		if (!g_ascii_string_to_unsigned(mode_text,
+		                                10,
+		                                GW_GWMO_MODE_TRANSPARENT,
+		                                GW_GWMO_MODE_ADAPTATION,
+		                                &m,
+		                                NULL)) {
+			g_set_error(error, GW_ERROR, GW_ERROR_PROTOCOL, "bad Mode '%s'", mode_text);
+			return FALSE;
+		}
+		*mode = (guint)m;
+	}
+	if (ids->len > 0) {
+		g_ptr_array_add(ids, NULL);
+		*server_ids = (GStrv)g_ptr_array_free(g_steal_pointer(&ids), FALSE);
+	}
+	return TRUE;
+}
+
+/* Transparent mode registration (GwMO-TMode-001, seed 000 X.1); returns the Status */
+static guint
+gw_southbound_explicit_register(GwSouthbound *self, GwSbSession *s, const gchar *data)
+{
+	g_autofree gchar *device_id = NULL;
+	g_autofree gchar *notify_addr = NULL;
+	g_auto(GStrv) server_ids = NULL;
+	g_autoptr(GError) error = NULL;
+	GwDeviceInfo info = {0};
+	gboolean exists;
+	gboolean ok;
+	guint mode;
+
+	if (!gw_southbound_parse_registration(
+	        data, &device_id, &notify_addr, &mode, &server_ids, &error)) {
+		g_warning("malformed registration of device %s from %s: %s",
+		          s->device_id,
+		          s->peer_addr,
+		          error->message);
+		return GW_DM_STATUS_BAD_REQUEST;
+	}
+	if (g_strcmp0(device_id, s->device_id) != 0) {
+		g_warning("device %s from %s tried to register DeviceID %s",
+		          s->device_id,
+		          s->peer_addr,
+		          device_id);
+		return GW_DM_STATUS_FORBIDDEN;
+	}
+	exists = gw_inventory_get_device(self->inventory, device_id, &info);
+	if (!exists) {
+		info.device_id = g_strdup(device_id);
+		info.trusted = FALSE;
+	}
+	info.mode = mode;
+	if (notify_addr != NULL) {
+		g_free(info.notify_addr);
+		info.notify_addr = g_steal_pointer(&notify_addr);
+	}
+	if (server_ids != NULL) {
+		g_strfreev(info.server_ids);
+		info.server_ids = g_steal_pointer(&server_ids);
+	}
+	g_free(info.address);
+	info.address = g_strdup(s->peer_addr);
+	ok = gw_southbound_register(self, &info, "registration alert");
+	gw_device_info_clear(&info);
+	return ok ? GW_DM_STATUS_OK : GW_DM_STATUS_COMMAND_FAILED;
+}
+
+static void
+gw_southbound_generic_alert_cb(GwDmSession *session, gpointer alert_ptr, gpointer user_data)
+{
+	GwSbSession *s = user_data;
+	const GwSyncmlCommand *alert = alert_ptr;
+
+	for (guint i = 0; i < alert->items->len; i++) {
+		const GwSyncmlItem *item = g_ptr_array_index(alert->items, i);
+		const gchar *type = item->meta.type != NULL ? item->meta.type : alert->meta.type;
+
+		if (g_strcmp0(type, GW_GWMO_ALERT_DEVICE_REGISTRATION) != 0) {
+			g_info("Generic Alert %s from device %s",
+			       type != NULL ? type : "(no type)",
+			       s->device_id);
+			continue;
+		}
+		gw_dm_session_set_alert_status(
+		    session, gw_southbound_explicit_register(s->self, s, item->data));
+		return;
+	}
+}
+
+/* ---- Proxy commands in sessions ---- */
+
+static void
+gw_southbound_session_take(GwSbSession *s, GwSbCommand *c)
+{
+	c->session = s;
+	c->ref = gw_dm_session_queue_command(s->session, gw_syncml_command_copy(c->cmd));
+	g_hash_table_insert(s->commands, GUINT_TO_POINTER(c->ref), c);
+	g_debug("%s for device %s joins session %s",
+	        gw_syncml_command_get_name(c->cmd),
+	        s->device_id,
+	        gw_dm_session_get_session_id(s->session));
+}
+
+static void
+gw_southbound_result_cb(GwDmSession *session, gpointer result_ptr, gpointer user_data)
+{
+	GwSbSession *s = user_data;
+	const GwDmSessionResult *result = result_ptr;
+	GwSbCommand *c = g_hash_table_lookup(s->commands, GUINT_TO_POINTER(result->ref));
+	GPtrArray *items;
+
+	if (c == NULL)
+		return; /* timed out or cancelled meanwhile */
+	items = g_ptr_array_new_with_free_func((GDestroyNotify)gw_syncml_item_free);
+	for (guint i = 0; result->results != NULL && i < result->results->len; i++)
+		g_ptr_array_add(items, gw_syncml_item_copy(g_ptr_array_index(result->results, i)));
+	g_info("device %s answered %s with %u",
+	       s->device_id,
+	       gw_syncml_command_get_name(c->cmd),
+	       result->status);
+	gw_southbound_complete(s->self, c, result->status, items);
+}
+
+static void
+gw_southbound_nonce_cb(GwDmSession *session, gboolean local, GBytes *nonce, gpointer user_data)
+{
+	GwSbSession *s = user_data;
+	GwSbNonces *n = gw_southbound_nonces(s->self, s->device_id);
+	GBytes **slot = local ? &n->local : &n->peer;
+
+	g_clear_pointer(slot, g_bytes_unref);
+	*slot = g_bytes_ref(nonce);
+}
+
+/* ---- sessions ---- */
+
+static void
+gw_sb_session_free(gpointer data)
+{
+	GwSbSession *s = data;
+	if (s->session != NULL)
+		g_signal_handlers_disconnect_by_data(s->session, s);
+	g_clear_object(&s->session);
+	g_hash_table_unref(s->commands);
+	g_free(s->key);
+	g_free(s->device_id);
+	g_free(s->peer_addr);
+	g_free(s);
+}
+
+static GQueue *
+gw_southbound_queue(GwSouthbound *self, const gchar *device_id, gboolean create)
+{
+	GQueue *q = g_hash_table_lookup(self->queues, device_id);
+	if (q == NULL && create) {
+		q = g_queue_new();
+		g_hash_table_insert(self->queues, g_strdup(device_id), q);
+	}
+	return q;
+}
+
+static gint
+gw_southbound_compare_ref(gconstpointer a, gconstpointer b)
+{
+	const GwSbCommand *ca = a;
+	const GwSbCommand *cb = b;
+	return ca->ref < cb->ref ? -1 : ca->ref > cb->ref ? 1 : 0;
+}
+
+/* the session ended (finished, failed, idle): commands without an answer go back in front of
+ * the device queue, in order */
+static void
+gw_southbound_session_end(GwSouthbound *self, GwSbSession *s, gboolean ok, const gchar *why)
+{
+	g_autofree gchar *device_id = g_strdup(s->device_id);
+	GList *waiting = g_hash_table_get_values(s->commands);
+	GwDmSessionStats stats = {0};
+
+	waiting = g_list_sort(waiting, gw_southbound_compare_ref);
+	if (waiting != NULL) {
+		GQueue *q = gw_southbound_queue(self, device_id, TRUE);
+		for (GList *l = g_list_last(waiting); l != NULL; l = l->prev) {
+			GwSbCommand *c = l->data;
+			c->session = NULL;
+			c->ref = 0;
+			g_queue_push_head(q, c);
+		}
+	}
+	g_list_free(waiting);
+	g_hash_table_remove_all(s->commands);
+	gw_dm_session_get_stats(s->session, &stats);
+	if (ok)
+		g_message("session %s with device %s finished: %u message(s) in, %u out, "
+		          "%u command(s) sent",
+		          gw_dm_session_get_session_id(s->session),
+		          device_id,
+		          stats.messages_in,
+		          stats.messages_out,
+		          stats.commands_sent);
+	else
+		g_warning("session %s with device %s ended: %s",
+		          gw_dm_session_get_session_id(s->session),
+		          device_id,
+		          why);
+	g_hash_table_remove(self->sessions, s->key);
+	gw_southbound_flush(self);
+	g_signal_emit(self, signals[SIGNAL_SESSION_FINISHED], 0, device_id, ok);
+}
+
+static GwSbSession *
+gw_southbound_find_session(GwSouthbound *self, const gchar *device_id)
+{
+	GHashTableIter iter;
+	gpointer value;
+
+	g_hash_table_iter_init(&iter, self->sessions);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		GwSbSession *s = value;
+		GwDmSessionState state = gw_dm_session_get_state(s->session);
+		if (g_strcmp0(s->device_id, device_id) == 0 &&
+		    (state == GW_DM_SESSION_STATE_NEW || state == GW_DM_SESSION_STATE_ACTIVE))
+			return s;
+	}
+	return NULL;
+}
+
+/* a new session for @device_id, or NULL with the HTTP status to answer */
+static GwSbSession *
+gw_southbound_session_open(GwSouthbound *self,
+                           const gchar *key,
+                           const gchar *device_id,
+                           const gchar *peer_addr,
+                           guint *http_status)
+{
+	GwDeviceInfo info = {0};
+	gboolean known = gw_inventory_get_device(self->inventory, device_id, &info);
+	GwDmAuthType type = known && info.auth_type != NULL
+	                        ? gw_dm_auth_type_from_string(info.auth_type)
+	                        : GW_DM_AUTH_TYPE_NONE;
+	gboolean has_creds = type != GW_DM_AUTH_TYPE_NONE && info.client_secret != NULL;
+	g_autofree gchar *dev_id = gw_dm_tree_dup_string(self->tree, "./DevInfo/DevId");
+	GwSbNonces *nonces;
+	GwDmSessionConfig cfg;
+	GwSbSession *s;
+	GQueue *q;
+
+	if (!has_creds && !gw_config_get_bool(self->config, "southbound", "open-registration")) {
+		if (known)
+			g_warning(
+			    "device %s from %s has no credentials: refused", device_id, peer_addr);
+		else
+			g_warning("unknown device %s from %s", device_id, peer_addr);
+		gw_device_info_clear(&info);
+		*http_status = 403;
+		return NULL;
+	}
+	nonces = gw_southbound_nonces(self, device_id);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.role = GW_DM_SESSION_ROLE_SERVER;
+	cfg.local_uri = g_strdup(dev_id);
+	if (has_creds) {
+		if (info.server_secret != NULL) {
+			cfg.local.type = type;
+			cfg.local.name = g_strdup(dev_id != NULL ? dev_id : "gwmod");
+			cfg.local.secret = g_strdup(info.server_secret);
+			cfg.local.nonce = nonces->local != NULL ? g_bytes_ref(nonces->local) : NULL;
+		}
+		cfg.peer.type = type;
+		cfg.peer.name = g_strdup(info.client_name != NULL ? info.client_name : device_id);
+		cfg.peer.secret = g_strdup(info.client_secret);
+		cfg.peer.nonce = nonces->peer != NULL ? g_bytes_ref(nonces->peer) : NULL;
+	}
+	s = g_new0(GwSbSession, 1);
+	s->self = self;
+	s->key = g_strdup(key);
+	s->device_id = g_strdup(device_id);
+	s->peer_addr = g_strdup(peer_addr);
+	s->authenticated = has_creds;
+	s->last_activity = g_get_monotonic_time();
+	s->commands = g_hash_table_new(g_direct_hash, g_direct_equal);
+	s->session = gw_dm_session_new(&cfg, NULL);
+	gw_dm_session_config_clear(&cfg);
+	g_signal_connect(s->session, "nonce-changed", G_CALLBACK(gw_southbound_nonce_cb), s);
+	g_signal_connect(
+	    s->session, "generic-alert", G_CALLBACK(gw_southbound_generic_alert_cb), s);
+	g_signal_connect(s->session, "result", G_CALLBACK(gw_southbound_result_cb), s);
+	g_hash_table_insert(self->sessions, s->key, s);
+
+	/* commands waiting for this device go out once it is authenticated */
+	q = gw_southbound_queue(self, device_id, FALSE);
+	while (q != NULL && !g_queue_is_empty(q))
+		gw_southbound_session_take(s, g_queue_pop_head(q));
+	if (q != NULL)
+		g_hash_table_remove(self->queues, device_id);
+
+	g_message("session with device %s from %s started (%s%s)",
+	          device_id,
+	          peer_addr,
+	          has_creds ? "authenticated with " : "open registration, no authentication",
+	          has_creds ? info.auth_type : "");
+	gw_device_info_clear(&info);
+	return s;
+}
+
+/* SessionID and Source LocURI of a message, checking that it parses */
+static GwSyncmlMessage *
+gw_southbound_peek(GBytes *body, const gchar *content_type, GError **error)
+{
+	gsize len = 0;
+	const guint8 *data = g_bytes_get_data(body, &len);
+	gboolean wbxml;
+
+	if (len == 0) {
+		g_set_error_literal(error, GW_ERROR, GW_ERROR_PROTOCOL, "empty message");
+		return NULL;
+	}
+	wbxml = content_type != NULL
+	            ? gw_wbxml_is_wbxml_content_type(content_type)
+	            : (data[0] < 0x20 && data[0] != '\t' && data[0] != '\n' && data[0] != '\r');
+	if (wbxml) {
+		gsize xml_len = 0;
+		g_autofree gchar *xml = gw_wbxml_to_xml(data, len, &xml_len, error);
+		if (xml == NULL)
+			return NULL;
+		return gw_syncml_message_parse_xml((const guint8 *)xml, xml_len, error);
+	}
+	return gw_syncml_message_parse_xml(data, len, error);
+}
+
+static void
+gw_southbound_dm_handler(GwHttpServer *server, GwHttpRequest *request, gpointer user_data)
+{
+	GwSouthbound *self = GW_SOUTHBOUND(user_data);
+	GBytes *body = gw_http_request_get_body(request);
+	const gchar *content_type = gw_http_request_get_content_type(request);
+	const gchar *peer = gw_http_request_get_remote_host(request);
+	g_autoptr(GwSyncmlMessage) msg = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) reply = NULL;
+	g_autofree gchar *key = NULL;
+	g_autofree gchar *hmac = NULL;
+	GwDmSessionState state;
+	GwSbSession *s;
+
+	if (peer == NULL)
+		peer = "(unknown)";
+	if (g_strcmp0(gw_http_request_get_method(request), "POST") != 0) {
+		gw_southbound_respond_text(request, 405, "POST a SyncML DM message here\n");
+		return;
+	}
+	if (content_type != NULL && g_strcmp0(content_type, GW_SYNCML_DM_XML_TYPE) != 0 &&
+	    !gw_wbxml_is_wbxml_content_type(content_type)) {
+		gw_southbound_respond_text(request, 415, "expected " GW_SYNCML_DM_XML_TYPE "\n");
+		return;
+	}
+	msg = gw_southbound_peek(body, content_type, &error);
+	if (msg == NULL) {
+		g_warning("malformed DM message from %s: %s", peer, error->message);
+		gw_southbound_respond_text(request, 400, "malformed DM message\n");
+		return;
+	}
+	key = g_strdup_printf("%s\n%s", msg->hdr.session_id, msg->hdr.source_uri);
+	s = g_hash_table_lookup(self->sessions, key);
+	if (s == NULL) {
+		guint status = 0;
+		if (msg->hdr.source_uri[0] == '\0') {
+			g_warning("DM message without Source LocURI from %s", peer);
+			gw_southbound_respond_text(request, 400, "no Source LocURI\n");
+			return;
+		}
+		s = gw_southbound_session_open(self, key, msg->hdr.source_uri, peer, &status);
+		if (s == NULL) {
+			gw_southbound_respond_text(request, status, "unknown device\n");
+			return;
+		}
+	}
+	s->last_activity = g_get_monotonic_time();
+	reply = gw_dm_session_receive(s->session,
+	                              body,
+	                              content_type,
+	                              gw_http_request_get_header(request, GW_DM_AUTH_HMAC_HEADER),
+	                              &error);
+	if (reply == NULL) {
+		g_autofree gchar *why = g_strdup(error != NULL ? error->message : "no reply");
+		gw_southbound_respond_text(request, 400, "DM session failed\n");
+		gw_southbound_session_end(self, s, FALSE, why);
+		return;
+	}
+	if (!s->registered && gw_dm_session_get_peer_authenticated(s->session))
+		gw_southbound_implicit_register(self, s);
+	hmac = gw_dm_session_get_hmac_header(s->session, reply);
+	if (hmac != NULL)
+		gw_http_request_set_header(request, GW_DM_AUTH_HMAC_HEADER, hmac);
+	gw_http_request_respond(request, 200, gw_dm_session_get_content_type(s->session), reply);
+	state = gw_dm_session_get_state(s->session);
+	if (state == GW_DM_SESSION_STATE_FINISHED) {
+		gw_southbound_session_end(self, s, TRUE, NULL);
+	} else if (state == GW_DM_SESSION_STATE_FAILED) {
+		const GError *e = gw_dm_session_get_error(s->session);
+		g_autofree gchar *why = g_strdup(e != NULL ? e->message : "failed");
+		gw_southbound_session_end(self, s, FALSE, why);
+	}
+}
+
+static gboolean
+gw_southbound_sweep_cb(gpointer user_data)
+{
+	GwSouthbound *self = GW_SOUTHBOUND(user_data);
+	gint64 timeout = gw_config_get_int(self->config, "southbound", "session-timeout");
+	gint64 now = g_get_monotonic_time();
+	g_autoptr(GPtrArray) idle = g_ptr_array_new_with_free_func(g_free);
+	GHashTableIter iter;
+	gpointer value;
+
+	g_hash_table_iter_init(&iter, self->sessions);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		GwSbSession *s = value;
+		if (now - s->last_activity >= timeout * G_USEC_PER_SEC)
+			g_ptr_array_add(idle, g_strdup(s->key));
+	}
+	for (guint i = 0; i < idle->len; i++) {
+		GwSbSession *s = g_hash_table_lookup(self->sessions, g_ptr_array_index(idle, i));
+		if (s != NULL)
+			gw_southbound_session_end(self, s, FALSE, "idle, dropped");
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+guint
+gw_southbound_get_session_count(GwSouthbound *self)
+{
+	g_return_val_if_fail(GW_IS_SOUTHBOUND(self), 0);
+	return g_hash_table_size(self->sessions);
+}
+
+/* ---- the Proxy command API ---- */
+
+typedef struct {
+	GTask *task;
+	GwSbOutcome *outcome;
+} GwSbReturn;
+
+static gboolean
+gw_southbound_return_idle_cb(gpointer user_data)
+{
+	GwSbReturn *r = user_data;
+	g_task_return_pointer(r->task, r->outcome, gw_sb_outcome_free);
+	g_object_unref(r->task);
+	g_free(r);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+gw_sb_command_free(gpointer data)
+{
+	GwSbCommand *c = data;
+	if (c->timeout_id != 0)
+		g_source_remove(c->timeout_id);
+	if (c->cancellable != NULL && c->cancel_id != 0)
+		g_cancellable_disconnect(c->cancellable, c->cancel_id);
+	g_clear_object(&c->cancellable);
+	if (c->task != NULL) {
+		g_task_return_new_error(
+		    c->task, GW_ERROR, GW_ERROR_WRONG_STATE, "the southbound endpoint stopped");
+		g_clear_object(&c->task);
+	}
+	g_clear_pointer(&c->cmd, gw_syncml_command_free);
+	g_free(c->device_id);
+	g_free(c);
+}
+
+/* detaches @c from its session or queue and completes it (from an idle: callers may be in
+ * the middle of a session's receive) */
+static void
+gw_southbound_complete(GwSouthbound *self, GwSbCommand *c, guint status, GPtrArray *results)
+{
+	GwSbReturn *r = g_new0(GwSbReturn, 1);
+
+	if (c->session != NULL) {
+		g_hash_table_remove(c->session->commands, GUINT_TO_POINTER(c->ref));
+	} else {
+		GQueue *q = gw_southbound_queue(self, c->device_id, FALSE);
+		if (q != NULL) {
+			g_queue_remove(q, c);
+			if (g_queue_is_empty(q))
+				g_hash_table_remove(self->queues, c->device_id);
+		}
+	}
+	r->task = g_steal_pointer(&c->task);
+	r->outcome = g_new0(GwSbOutcome, 1);
+	r->outcome->status = status;
+	r->outcome->results =
+	    results != NULL ? results
+	                    : g_ptr_array_new_with_free_func((GDestroyNotify)gw_syncml_item_free);
+	g_hash_table_remove(self->commands, GUINT_TO_POINTER(c->id));
+	g_idle_add(gw_southbound_return_idle_cb, r);
+}
+
+static gboolean
+gw_southbound_command_timeout_cb(gpointer user_data)
+{
+	GwSbCommand *c = user_data;
+
+	c->timeout_id = 0;
+	g_info("%s for device %s: no answer in time (%s)",
+	       gw_syncml_command_get_name(c->cmd),
+	       c->device_id,
+	       c->session != NULL ? "sent or in a session" : "withdrawn");
+	gw_southbound_complete(c->self, c, GW_DM_STATUS_REQUEST_TIMEOUT, NULL);
+	return G_SOURCE_REMOVE;
+}
+
+typedef struct {
+	GwSouthbound *self;
+	guint id;
+} GwSbCancel;
+
+static gboolean
+gw_southbound_cancel_idle_cb(gpointer user_data)
+{
+	GwSbCancel *cancel = user_data;
+	GwSbCommand *c = g_hash_table_lookup(cancel->self->commands, GUINT_TO_POINTER(cancel->id));
+	if (c != NULL)
+		gw_southbound_complete(cancel->self, c, 0, NULL);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+gw_sb_cancel_free(gpointer data)
+{
+	GwSbCancel *cancel = data;
+	g_object_unref(cancel->self);
+	g_free(cancel);
+}
+
+static void
+gw_southbound_cancelled_cb(GCancellable *cancellable, gpointer user_data)
+{
+	GwSbCancel *cancel = user_data;
+	GwSbCancel *copy = g_new0(GwSbCancel, 1);
+	copy->self = g_object_ref(cancel->self);
+	copy->id = cancel->id;
+	g_idle_add_full(G_PRIORITY_DEFAULT, gw_southbound_cancel_idle_cb, copy, gw_sb_cancel_free);
+}
+
+void
+gw_southbound_send_command_async(GwSouthbound *self,
+                                 const gchar *device_id,
+                                 GwSyncmlCommand *cmd,
+                                 guint timeout_s,
+                                 GCancellable *cancellable,
+                                 GAsyncReadyCallback callback,
+                                 gpointer user_data)
+{
+	g_autoptr(GTask) task = NULL;
+	GwDeviceInfo info = {0};
+	GwSbCommand *c;
+	GwSbSession *s;
+	GQueue *q;
+
+	g_return_if_fail(GW_IS_SOUTHBOUND(self));
+	g_return_if_fail(device_id != NULL);
+	g_return_if_fail(cmd != NULL);
+
+	task = g_task_new(self, cancellable, callback, user_data);
+	g_task_set_source_tag(task, gw_southbound_send_command_async);
+	if (!gw_inventory_get_device(self->inventory, device_id, &info)) {
+		GwSbOutcome *o = g_new0(GwSbOutcome, 1);
+		o->status = GW_DM_STATUS_NOT_FOUND;
+		o->results = g_ptr_array_new_with_free_func((GDestroyNotify)gw_syncml_item_free);
+		g_info("%s for unknown device %s: 404", gw_syncml_command_get_name(cmd), device_id);
+		gw_syncml_command_free(cmd);
+		g_task_return_pointer(task, o, gw_sb_outcome_free);
+		return;
+	}
+	c = g_new0(GwSbCommand, 1);
+	c->self = self;
+	c->id = ++self->next_command_id;
+	c->device_id = g_strdup(device_id);
+	c->cmd = cmd;
+	c->task = g_steal_pointer(&task);
+	g_hash_table_insert(self->commands, GUINT_TO_POINTER(c->id), c);
+	c->timeout_id =
+	    g_timeout_add_seconds(timeout_s > 0 ? timeout_s : GW_SOUTHBOUND_DEFAULT_CMD_TIMEOUT,
+	                          gw_southbound_command_timeout_cb,
+	                          c);
+	if (cancellable != NULL) {
+		GwSbCancel *cancel = g_new0(GwSbCancel, 1);
+		cancel->self = g_object_ref(self);
+		cancel->id = c->id;
+		c->cancellable = g_object_ref(cancellable);
+		c->cancel_id = g_cancellable_connect(
+		    cancellable, G_CALLBACK(gw_southbound_cancelled_cb), cancel, gw_sb_cancel_free);
+	}
+
+	s = gw_southbound_find_session(self, device_id);
+	if (s != NULL) {
+		gw_southbound_session_take(s, c);
+	} else {
+		q = gw_southbound_queue(self, device_id, TRUE);
+		g_queue_push_tail(q, c);
+		if (q->length == 1 && info.notify_addr != NULL && info.notify_addr[0] != '\0')
+			gw_southbound_wake_device(self, &info);
+		else if (q->length == 1)
+			g_info("device %s has no NotifyAddr: %s waits for its next session",
+			       device_id,
+			       gw_syncml_command_get_name(cmd));
+	}
+	gw_device_info_clear(&info);
+}
+
+gboolean
+gw_southbound_send_command_finish(GwSouthbound *self,
+                                  GAsyncResult *res,
+                                  guint *status,
+                                  GPtrArray **results,
+                                  GError **error)
+{
+	GwSbOutcome *o;
+
+	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
+	o = g_task_propagate_pointer(G_TASK(res), error);
+	if (o == NULL)
+		return FALSE;
+	if (status != NULL)
+		*status = o->status;
+	if (results != NULL)
+		*results = g_steal_pointer(&o->results);
+	gw_sb_outcome_free(o);
+	return TRUE;
+}
+
+/* ---- set-up ---- */
+
+gboolean
+gw_southbound_start(GwSouthbound *self, GError **error)
+{
+	g_autofree gchar *listen = gw_config_get_string(self->config, "southbound", "listen");
+	g_autofree gchar *dev_id = gw_dm_tree_dup_string(self->tree, "./DevInfo/DevId");
+	g_auto(GStrv) uris = g_strsplit_set(listen != NULL ? listen : "", ", ", -1);
+	g_autoptr(GTlsCertificate) identity = NULL;
+	gboolean need_tls = FALSE;
+
+	g_return_val_if_fail(GW_IS_SOUTHBOUND(self), FALSE);
+	g_return_val_if_fail(self->server == NULL, FALSE);
+
+	for (guint i = 0; uris[i] != NULL; i++)
+		need_tls |= g_str_has_prefix(uris[i], "https:");
+	if (need_tls) {
+		g_autofree gchar *cert = g_build_filename(self->state_dir, "tls.crt", NULL);
+		g_autofree gchar *key = g_build_filename(self->state_dir, "tls.key", NULL);
+		identity =
+		    gw_crypto_load_or_create(cert, key, dev_id != NULL ? dev_id : "gwmod", error);
+		if (identity == NULL)
+			return FALSE;
+	}
+	self->server = gw_http_server_new(identity);
+	gw_http_server_add_handler(
+	    self->server, GW_GWMO_HTTP_DM, gw_southbound_dm_handler, self, NULL);
+	for (guint i = 0; uris[i] != NULL; i++) {
+		if (uris[i][0] == '\0')
+			continue;
+		if (!gw_http_server_listen(self->server, uris[i], error))
+			return FALSE;
+	}
+	{
+		g_auto(GStrv) real = gw_http_server_get_uris(self->server);
+		for (guint i = 0; real[i] != NULL; i++)
+			g_message("southbound listener on %s (POST %s)", real[i], GW_GWMO_HTTP_DM);
+	}
+	self->sweep_id = g_timeout_add_seconds(1, gw_southbound_sweep_cb, self);
+	return TRUE;
+}
+
+gchar **
+gw_southbound_get_listen_uris(GwSouthbound *self)
+{
+	g_return_val_if_fail(GW_IS_SOUTHBOUND(self), NULL);
+	if (self->server == NULL)
+		return g_new0(gchar *, 1);
+	return gw_http_server_get_uris(self->server);
+}
+
+static void
+gw_southbound_dispose(GObject *object)
+{
+	GwSouthbound *self = GW_SOUTHBOUND(object);
+	if (self->sweep_id != 0) {
+		g_source_remove(self->sweep_id);
+		self->sweep_id = 0;
+	}
+	if (self->server != NULL)
+		gw_http_server_disconnect(self->server);
+	g_clear_object(&self->server);
+	/* commands hold a reference through their task: none is left here unless the object is
+	 * disposed explicitly; they fail in gw_sb_command_free() */
+	g_hash_table_remove_all(self->sessions);
+	g_hash_table_remove_all(self->queues);
+	g_hash_table_remove_all(self->commands);
+	G_OBJECT_CLASS(gw_southbound_parent_class)->dispose(object);
+}
+
+static void
+gw_southbound_finalize(GObject *object)
+{
+	GwSouthbound *self = GW_SOUTHBOUND(object);
+	g_hash_table_unref(self->sessions);
+	g_hash_table_unref(self->queues);
+	g_hash_table_unref(self->nonces);
+	g_hash_table_unref(self->commands);
+	g_clear_object(&self->client);
+	g_clear_object(&self->inventory);
+	g_clear_object(&self->store);
+	g_clear_object(&self->tree);
+	g_clear_object(&self->config);
+	g_free(self->state_dir);
+	G_OBJECT_CLASS(gw_southbound_parent_class)->finalize(object);
+}
+
+static void
+gw_southbound_class_init(GwSouthboundClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	object_class->dispose = gw_southbound_dispose;
+	object_class->finalize = gw_southbound_finalize;
+	signals[SIGNAL_SESSION_FINISHED] = g_signal_new("session-finished",
+	                                                G_TYPE_FROM_CLASS(klass),
+	                                                G_SIGNAL_RUN_LAST,
+	                                                0,
+	                                                NULL,
+	                                                NULL,
+	                                                NULL,
+	                                                G_TYPE_NONE,
+	                                                2,
+	                                                G_TYPE_STRING,
+	                                                G_TYPE_BOOLEAN);
+}
+
+static void
+gw_southbound_queue_free(gpointer data)
+{
+	/* the commands belong to self->commands */
+	g_queue_free(data);
+}
+
+static void
+gw_southbound_init(GwSouthbound *self)
+{
+	self->sessions = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, gw_sb_session_free);
+	self->queues =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, gw_southbound_queue_free);
+	self->nonces = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, gw_sb_nonces_free);
+	self->commands =
+	    g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, gw_sb_command_free);
+}
+
+GwSouthbound *
+gw_southbound_new(GwConfig *config,
+                  GwDmTree *tree,
+                  GwDmStore *store,
+                  GwInventory *inventory,
+                  const gchar *state_dir,
+                  GError **error)
+{
+	g_autoptr(GwSouthbound) self = NULL;
+
+	g_return_val_if_fail(GW_IS_CONFIG(config), NULL);
+	g_return_val_if_fail(tree != NULL, NULL);
+	g_return_val_if_fail(GW_IS_INVENTORY(inventory), NULL);
+	g_return_val_if_fail(state_dir != NULL, NULL);
+
+	self = g_object_new(GW_TYPE_SOUTHBOUND, NULL);
+	self->config = g_object_ref(config);
+	self->tree = g_object_ref(tree);
+	self->store = store != NULL ? g_object_ref(store) : NULL;
+	self->inventory = g_object_ref(inventory);
+	self->state_dir = g_strdup(state_dir);
+	self->client = gw_http_client_new(NULL, error);
+	if (self->client == NULL)
+		return NULL;
+	gw_http_client_set_timeout(self->client, GW_SOUTHBOUND_NOTIFY_TIMEOUT);
+	gw_http_client_set_retries(self->client, 1, 200);
+	return g_steal_pointer(&self);
+}

@@ -1,0 +1,100 @@
+/*
+ * Copyright 2026 The gwmo authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "gw-config.h"
+#include "gw-dm-session.h"
+#include "gw-dm-store.h"
+#include "gw-dm-tree.h"
+#include "gw-inventory.h"
+
+G_BEGIN_DECLS
+
+/*
+ * The gateway as DM Server of its End Devices (spec/GWMO.md §3, §4), on the southbound
+ * listener ([southbound] listen, POST /dm, SyncML XML or WBXML):
+ *  - sessions are keyed by (SyncHdr SessionID, Source LocURI = DeviceID); a device with a
+ *    record and credentials in the inventory runs a SERVER-role GwDmSession with them (the
+ *    gateway presents its DevId and the device's ServerSecret, the device its ClientName and
+ *    ClientSecret); an unknown device, or one without credentials, is refused with HTTP 403
+ *    unless [southbound] open-registration is true (then: no peer authentication, registered
+ *    with Trusted=false). Malformed messages get HTTP 400. Sessions idle for
+ *    [southbound] session-timeout seconds are dropped.
+ *  - explicit registration: a Generic Alert urn:oma:at:gwmo:1.0:DeviceRegistration carrying
+ *    <GwMORegistration> (Transparent mode, GwMO-TMode-001); its DeviceID must be the session's.
+ *  - implicit registration: an authenticated device's Package #1 DevInfo registers or
+ *    updates its record (Mode 2 Proxy when new, NotifyAddr from ./DevInfo/Ext/NotifyAddr).
+ *  - the Proxy path: gw_southbound_send_command_async() delivers one command to one device
+ *    (in a running session, or after a Package #0 to its NotifyAddr, or in its next session).
+ * Signals:
+ *  "session-finished" (const gchar *device_id, gboolean ok): a device's session ended
+ *      (finished, failed or dropped when idle).
+ */
+
+#define GW_TYPE_SOUTHBOUND (gw_southbound_get_type())
+G_DECLARE_FINAL_TYPE(GwSouthbound, gw_southbound, GW, SOUTHBOUND, GObject)
+
+GwSouthbound *
+gw_southbound_new(GwConfig *config,
+                  GwDmTree *tree,
+                  GwDmStore *store,
+                  GwInventory *inventory,
+                  const gchar *state_dir,
+                  GError **error);
+/* listens on [southbound] listen (comma-separated; https:// uses the gateway's identity
+ * state_dir/tls.crt + tls.key, created on first use) */
+gboolean
+gw_southbound_start(GwSouthbound *self, GError **error);
+/* the listening URIs with real ports (free with g_strfreev) */
+gchar **
+gw_southbound_get_listen_uris(GwSouthbound *self);
+/* number of device sessions currently running */
+guint
+gw_southbound_get_session_count(GwSouthbound *self);
+
+/*
+ * Proxy mode, one command for one device (takes ownership of @cmd: Get, Replace, Add,
+ * Delete, Exec, Copy, Atomic, Sequence). The command waits in the device's queue (several
+ * commands per device go out in order) and joins a running session with the device, or the
+ * device is sent a Package #0 (server id = the gateway's DevId, password = its ServerSecret,
+ * empty nonce) and the command goes out in the session it opens; a device without NotifyAddr
+ * gets it in its next own session. Completes with the device's Status (and Results for a
+ * Get); status 408 when nothing came back within @timeout_s seconds (0: 60) — a command not
+ * sent yet is withdrawn; status 404 for an unknown device. These are results, not errors:
+ * the finish function only fails on cancellation.
+ */
+void
+gw_southbound_send_command_async(GwSouthbound *self,
+                                 const gchar *device_id,
+                                 GwSyncmlCommand *cmd,
+                                 guint timeout_s,
+                                 GCancellable *cancellable,
+                                 GAsyncReadyCallback callback,
+                                 gpointer user_data);
+/* @results: (out) (optional) (element-type GwSyncmlItem) the items of the device's Results */
+gboolean
+gw_southbound_send_command_finish(GwSouthbound *self,
+                                  GAsyncResult *res,
+                                  guint *status,
+                                  GPtrArray **results,
+                                  GError **error);
+
+/*
+ * Delivers @pkg0 (a Package #0, application/vnd.syncml.notification) to a device, fire and
+ * forget: @device_id_or_notify_addr is a DeviceID of the inventory (its NotifyAddr is used)
+ * or an address itself (http://, https://, udp://host:port). http(s): one POST, udp: one
+ * datagram. Returns FALSE with @error when there is nowhere to send it (unknown device, no
+ * NotifyAddr, unsupported or malformed address); delivery failures are logged.
+ */
+gboolean
+gw_southbound_notify_device(GwSouthbound *self,
+                            const gchar *device_id_or_notify_addr,
+                            GBytes *pkg0,
+                            GError **error);
+
+G_END_DECLS
