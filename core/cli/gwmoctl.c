@@ -625,6 +625,574 @@ gw_ctl_cmd_alert(GwCtl *ctl, gint argc, gchar **argv)
 	return GW_EXIT_OK;
 }
 
+/* ---- the inventory: devices and groups, through the ObjectManager ---- */
+
+#define GW_DBUS_DEVICE "org.gwmo.Gateway1.Device"
+#define GW_DBUS_GROUP  "org.gwmo.Gateway1.Group"
+
+typedef struct {
+	gchar *path;
+	GVariant *props; /* a{sv} */
+} GwCtlObject;
+
+static void
+gw_ctl_object_free(GwCtlObject *obj)
+{
+	g_free(obj->path);
+	g_variant_unref(obj->props);
+	g_free(obj);
+}
+
+/* objects named .../1, .../2, .../10 in numeric order, others after them by name */
+static gint
+gw_ctl_object_compare(gconstpointer a, gconstpointer b)
+{
+	const GwCtlObject *oa = *(const GwCtlObject *const *)a;
+	const GwCtlObject *ob = *(const GwCtlObject *const *)b;
+	const gchar *na = strrchr(oa->path, '/');
+	const gchar *nb = strrchr(ob->path, '/');
+	guint64 va = 0;
+	guint64 vb = 0;
+	gboolean numa = g_ascii_string_to_unsigned(na + 1, 10, 0, G_MAXUINT64, &va, NULL);
+	gboolean numb = g_ascii_string_to_unsigned(nb + 1, 10, 0, G_MAXUINT64, &vb, NULL);
+
+	if (numa && numb)
+		return va < vb ? -1 : va > vb ? 1 : 0;
+	if (numa != numb)
+		return numa ? -1 : 1;
+	return g_strcmp0(oa->path, ob->path);
+}
+
+/* (element-type GwCtlObject) the objects that implement @iface, sorted */
+static GPtrArray *
+gw_ctl_list_objects(GwCtl *ctl, const gchar *iface, GError **error)
+{
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GVariant) objects = NULL;
+	g_autoptr(GPtrArray) result =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)gw_ctl_object_free);
+	GVariantIter iter;
+	const gchar *path;
+	GVariant *ifaces_raw;
+
+	if (ctl->connection == NULL && !gw_ctl_connect(ctl, error))
+		return NULL;
+	reply = g_dbus_connection_call_sync(ctl->connection,
+					    GW_DBUS_NAME,
+					    GW_DBUS_PATH,
+					    "org.freedesktop.DBus.ObjectManager",
+					    "GetManagedObjects",
+					    NULL,
+					    G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
+					    G_DBUS_CALL_FLAGS_NONE,
+					    GW_CALL_TIMEOUT,
+					    NULL,
+					    error);
+	if (reply == NULL)
+		return NULL;
+	objects = g_variant_get_child_value(reply, 0);
+	g_variant_iter_init(&iter, objects);
+	while (g_variant_iter_next(&iter, "{&o@a{sa{sv}}}", &path, &ifaces_raw)) {
+		g_autoptr(GVariant) ifaces = ifaces_raw;
+		GVariant *props = g_variant_lookup_value(ifaces, iface, G_VARIANT_TYPE("a{sv}"));
+		GwCtlObject *obj;
+
+		if (props == NULL)
+			continue;
+		obj = g_new0(GwCtlObject, 1);
+		obj->path = g_strdup(path);
+		obj->props = props;
+		g_ptr_array_add(result, obj);
+	}
+	g_ptr_array_sort(result, gw_ctl_object_compare);
+	return g_steal_pointer(&result);
+}
+
+/* the object whose @key property is @value, or NULL */
+static GwCtlObject *
+gw_ctl_find_object(GPtrArray *objects, const gchar *key, const gchar *value)
+{
+	for (guint i = 0; i < objects->len; i++) {
+		GwCtlObject *obj = g_ptr_array_index(objects, i);
+		const gchar *v = NULL;
+		if (g_variant_lookup(obj->props, key, "&s", &v) && g_strcmp0(v, value) == 0)
+			return obj;
+	}
+	return NULL;
+}
+
+static gchar *
+gw_ctl_prop_text(GVariant *props, const gchar *key)
+{
+	g_autoptr(GVariant) value = g_variant_lookup_value(props, key, NULL);
+
+	if (value == NULL)
+		return g_strdup("");
+	if (g_variant_is_of_type(value, G_VARIANT_TYPE_STRING_ARRAY)) {
+		g_autofree const gchar **strv = g_variant_get_strv(value, NULL);
+		return g_strjoinv(",", (gchar **)strv);
+	}
+	return gw_ctl_value_to_text(value);
+}
+
+static const gchar *
+gw_ctl_mode_name(guint mode)
+{
+	switch (mode) {
+	case 1:
+		return "Transparent";
+	case 2:
+		return "Proxy";
+	case 3:
+		return "Adaptation";
+	default:
+		return "?";
+	}
+}
+
+/* a table with a header line; cells are padded to the widest one of their column */
+static void
+gw_ctl_print_table(const gchar *const *headers, GPtrArray *rows)
+{
+	guint ncols = g_strv_length((gchar **)headers);
+	g_autofree glong *widths = g_new0(glong, ncols);
+
+	for (guint c = 0; c < ncols; c++)
+		widths[c] = g_utf8_strlen(headers[c], -1);
+	for (guint r = 0; r < rows->len; r++) {
+		gchar **row = g_ptr_array_index(rows, r);
+		for (guint c = 0; c < ncols; c++)
+			widths[c] = MAX(widths[c], g_utf8_strlen(row[c], -1));
+	}
+	for (guint r = 0; r <= rows->len; r++) {
+		const gchar *const *row =
+		    r == 0 ? headers : (const gchar *const *)g_ptr_array_index(rows, r - 1);
+		g_autoptr(GString) line = g_string_new(NULL);
+		for (guint c = 0; c < ncols; c++) {
+			g_string_append(line, row[c]);
+			if (c + 1 < ncols) {
+				for (glong w = g_utf8_strlen(row[c], -1); w < widths[c] + 2; w++)
+					g_string_append_c(line, ' ');
+			}
+		}
+		g_print("%s\n", line->str);
+	}
+}
+
+static void
+gw_ctl_json_add_object(JsonBuilder *builder, GwCtlObject *obj)
+{
+	GVariantIter iter;
+	const gchar *key;
+	GVariant *value_raw;
+
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "Path");
+	json_builder_add_string_value(builder, obj->path);
+	g_variant_iter_init(&iter, obj->props);
+	while (g_variant_iter_next(&iter, "{&sv}", &key, &value_raw)) {
+		g_autoptr(GVariant) value = value_raw;
+		json_builder_set_member_name(builder, key);
+		gw_ctl_json_add_value(builder, value);
+	}
+}
+
+static gint
+gw_ctl_cmd_devices(GwCtl *ctl, gint argc, gchar **argv)
+{
+	const gchar *headers[] = {N_("DEVICEID"),
+	                          N_("MODE"),
+	                          N_("STATUS"),
+	                          N_("PROTOCOL"),
+	                          N_("ADDRESS"),
+	                          N_("LASTSEEN"),
+	                          NULL};
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) devices = NULL;
+	g_autoptr(GPtrArray) rows = NULL;
+	const gchar *translated[G_N_ELEMENTS(headers)] = {NULL};
+
+	if (argc != 0) {
+		g_printerr(_("gwmoctl: devices takes no arguments\n"));
+		return GW_EXIT_USAGE;
+	}
+	devices = gw_ctl_list_objects(ctl, GW_DBUS_DEVICE, &error);
+	if (devices == NULL)
+		return gw_ctl_error(error, _("cannot list the devices"));
+	if (ctl->json) {
+		g_autoptr(JsonBuilder) builder = json_builder_new();
+		json_builder_begin_array(builder);
+		for (guint i = 0; i < devices->len; i++) {
+			gw_ctl_json_add_object(builder, g_ptr_array_index(devices, i));
+			json_builder_end_object(builder);
+		}
+		json_builder_end_array(builder);
+		gw_ctl_print_json(builder);
+		return GW_EXIT_OK;
+	}
+	rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
+	for (guint i = 0; i < devices->len; i++) {
+		GwCtlObject *obj = g_ptr_array_index(devices, i);
+		gchar **row = g_new0(gchar *, 7);
+		guint32 mode = 0;
+		g_variant_lookup(obj->props, "Mode", "u", &mode);
+		row[0] = gw_ctl_prop_text(obj->props, "DeviceID");
+		row[1] = g_strdup(gw_ctl_mode_name(mode));
+		row[2] = gw_ctl_prop_text(obj->props, "Status");
+		row[3] = gw_ctl_prop_text(obj->props, "Protocol");
+		row[4] = gw_ctl_prop_text(obj->props, "Address");
+		row[5] = gw_ctl_prop_text(obj->props, "LastSeen");
+		for (guint c = 4; c < 6; c++) {
+			if (row[c][0] == '\0') {
+				g_free(row[c]);
+				row[c] = g_strdup("-");
+			}
+		}
+		g_ptr_array_add(rows, row);
+	}
+	for (guint i = 0; headers[i] != NULL; i++)
+		translated[i] = _(headers[i]);
+	gw_ctl_print_table(translated, rows);
+	return GW_EXIT_OK;
+}
+
+/* the nodes of a record, depth first; secrets (no Get) are marked, never read */
+static void
+gw_ctl_collect_nodes(GwCtl *ctl, const gchar *uri, const gchar *rel, GPtrArray *out)
+{
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GVariant) value = NULL;
+	g_autoptr(GError) error = NULL;
+	const gchar *format = NULL;
+	const gchar *type = NULL;
+
+	reply = gw_ctl_call(ctl, "GetNode", g_variant_new("(s)", uri), "(ssv)", &error);
+	if (reply == NULL) {
+		/* a secret (no Get access type) or a node that went away meanwhile */
+		if (rel[0] != '\0') {
+			g_ptr_array_add(out, g_strdup(rel));
+			g_ptr_array_add(out, NULL);
+		}
+		return;
+	}
+	g_variant_get(reply, "(&s&sv)", &format, &type, &value);
+	if (g_strcmp0(format, "node") == 0) {
+		g_autoptr(GVariant) children_reply = NULL;
+		g_autofree const gchar **children = NULL;
+		children_reply =
+		    gw_ctl_call(ctl, "ListChildren", g_variant_new("(s)", uri), "(as)", NULL);
+		if (children_reply == NULL)
+			return;
+		g_variant_get(children_reply, "(^a&s)", &children);
+		for (guint i = 0; children[i] != NULL; i++) {
+			g_autofree gchar *child_uri = g_strdup_printf("%s/%s", uri, children[i]);
+			g_autofree gchar *child_rel =
+			    rel[0] != '\0' ? g_strdup_printf("%s/%s", rel, children[i])
+					   : g_strdup(children[i]);
+			gw_ctl_collect_nodes(ctl, child_uri, child_rel, out);
+		}
+		return;
+	}
+	g_ptr_array_add(out, g_strdup(rel));
+	g_ptr_array_add(out, gw_ctl_value_to_text(value));
+}
+
+static gint
+gw_ctl_cmd_device(GwCtl *ctl, gint argc, gchar **argv)
+{
+	const gchar *props[] =
+	    {"DeviceID", "Protocol", "Mode", "Status", "Address", "LastSeen", "Trusted", "Groups"};
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) devices = NULL;
+	g_autoptr(GPtrArray) nodes = g_ptr_array_new_with_free_func(g_free);
+	g_autofree gchar *name = NULL;
+	g_autofree gchar *record_uri = NULL;
+	GwCtlObject *obj;
+
+	if (argc != 1) {
+		g_printerr(_("gwmoctl: device takes one DeviceID\n"));
+		return GW_EXIT_USAGE;
+	}
+	devices = gw_ctl_list_objects(ctl, GW_DBUS_DEVICE, &error);
+	if (devices == NULL)
+		return gw_ctl_error(error, _("cannot list the devices"));
+	obj = gw_ctl_find_object(devices, "DeviceID", argv[0]);
+	if (obj == NULL) {
+		g_printerr(_("gwmoctl: no device %s\n"), argv[0]);
+		return GW_EXIT_NOT_FOUND;
+	}
+	/* the record's node name is the last element of the object path */
+	name = (gchar *)g_dbus_unescape_object_path(strrchr(obj->path, '/') + 1);
+	if (name == NULL)
+		name = g_strdup(strrchr(obj->path, '/') + 1);
+	record_uri = g_strdup_printf("./GwMO/Inventory/Devices/%s", name);
+	gw_ctl_collect_nodes(ctl, record_uri, "", nodes);
+
+	if (ctl->json) {
+		g_autoptr(JsonBuilder) builder = json_builder_new();
+		gw_ctl_json_add_object(builder, obj);
+		json_builder_set_member_name(builder, "URI");
+		json_builder_add_string_value(builder, record_uri);
+		json_builder_set_member_name(builder, "Nodes");
+		json_builder_begin_object(builder);
+		for (guint i = 0; i + 1 < nodes->len; i += 2) {
+			const gchar *value = g_ptr_array_index(nodes, i + 1);
+			json_builder_set_member_name(builder, g_ptr_array_index(nodes, i));
+			if (value != NULL)
+				json_builder_add_string_value(builder, value);
+			else
+				json_builder_add_null_value(builder);
+		}
+		json_builder_end_object(builder);
+		json_builder_end_object(builder);
+		gw_ctl_print_json(builder);
+		return GW_EXIT_OK;
+	}
+	g_print("%-10s %s\n", "Path", obj->path);
+	g_print("%-10s %s\n", "URI", record_uri);
+	for (guint i = 0; i < G_N_ELEMENTS(props); i++) {
+		g_autofree gchar *text = NULL;
+		if (g_strcmp0(props[i], "Mode") == 0) {
+			guint32 mode = 0;
+			g_variant_lookup(obj->props, "Mode", "u", &mode);
+			text = g_strdup_printf("%u (%s)", mode, gw_ctl_mode_name(mode));
+		} else {
+			text = gw_ctl_prop_text(obj->props, props[i]);
+		}
+		g_print("%-10s %s\n", props[i], text);
+	}
+	g_print("%s\n", _("Nodes:"));
+	for (guint i = 0; i + 1 < nodes->len; i += 2) {
+		const gchar *value = g_ptr_array_index(nodes, i + 1);
+		g_print("  %s = %s\n",
+			(const gchar *)g_ptr_array_index(nodes, i),
+			value != NULL ? value : _("(not readable)"));
+	}
+	return GW_EXIT_OK;
+}
+
+static gint
+gw_ctl_cmd_groups(GwCtl *ctl, gint argc, gchar **argv)
+{
+	const gchar *headers[] = {N_("GROUPID"), N_("DESCRIPTION"), N_("MEMBERS"), NULL};
+	const gchar *translated[G_N_ELEMENTS(headers)] = {NULL};
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) groups = NULL;
+	g_autoptr(GPtrArray) rows = NULL;
+
+	if (argc != 0) {
+		g_printerr(_("gwmoctl: groups takes no arguments\n"));
+		return GW_EXIT_USAGE;
+	}
+	groups = gw_ctl_list_objects(ctl, GW_DBUS_GROUP, &error);
+	if (groups == NULL)
+		return gw_ctl_error(error, _("cannot list the groups"));
+	if (ctl->json) {
+		g_autoptr(JsonBuilder) builder = json_builder_new();
+		json_builder_begin_array(builder);
+		for (guint i = 0; i < groups->len; i++) {
+			gw_ctl_json_add_object(builder, g_ptr_array_index(groups, i));
+			json_builder_end_object(builder);
+		}
+		json_builder_end_array(builder);
+		gw_ctl_print_json(builder);
+		return GW_EXIT_OK;
+	}
+	rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
+	for (guint i = 0; i < groups->len; i++) {
+		GwCtlObject *obj = g_ptr_array_index(groups, i);
+		gchar **row = g_new0(gchar *, 4);
+		row[0] = gw_ctl_prop_text(obj->props, "GroupID");
+		row[1] = gw_ctl_prop_text(obj->props, "Description");
+		row[2] = gw_ctl_prop_text(obj->props, "Members");
+		for (guint c = 1; c < 3; c++) {
+			if (row[c][0] == '\0') {
+				g_free(row[c]);
+				row[c] = g_strdup("-");
+			}
+		}
+		g_ptr_array_add(rows, row);
+	}
+	for (guint i = 0; headers[i] != NULL; i++)
+		translated[i] = _(headers[i]);
+	gw_ctl_print_table(translated, rows);
+	return GW_EXIT_OK;
+}
+
+static gint opt_device_mode = 0;
+static gchar *opt_device_protocol = NULL;
+static gchar *opt_device_auth = NULL;
+static gchar *opt_device_client_name = NULL;
+static gchar *opt_device_client_secret = NULL;
+static gchar *opt_device_server_secret = NULL;
+static gchar *opt_device_notify_addr = NULL;
+static gchar **opt_device_groups = NULL;
+
+static void
+gw_ctl_print_path(GwCtl *ctl, const gchar *what, const gchar *id, const gchar *path)
+{
+	if (ctl->json) {
+		g_autoptr(JsonBuilder) builder = json_builder_new();
+		json_builder_begin_object(builder);
+		json_builder_set_member_name(builder, what);
+		json_builder_add_string_value(builder, id);
+		json_builder_set_member_name(builder, "Path");
+		json_builder_add_string_value(builder, path);
+		json_builder_end_object(builder);
+		gw_ctl_print_json(builder);
+	} else {
+		g_print("%s\n", path);
+	}
+}
+
+static gint
+gw_ctl_cmd_device_add(GwCtl *ctl, gint argc, gchar **argv)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	const gchar *path = NULL;
+	GVariantBuilder b;
+
+	if (argc != 1) {
+		g_printerr(_("gwmoctl: device-add takes one DeviceID\n"));
+		return GW_EXIT_USAGE;
+	}
+	if (opt_device_mode < 0) {
+		g_printerr(_("gwmoctl: --mode is 1 (Transparent), 2 (Proxy) or 3 (Adaptation)\n"));
+		return GW_EXIT_USAGE;
+	}
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string(argv[0]));
+	if (opt_device_mode != 0)
+		g_variant_builder_add(
+		    &b, "{sv}", "Mode", g_variant_new_uint32((guint32)opt_device_mode));
+	if (opt_device_protocol != NULL)
+		g_variant_builder_add(
+		    &b, "{sv}", "Protocol", g_variant_new_string(opt_device_protocol));
+	if (opt_device_auth != NULL)
+		g_variant_builder_add(
+		    &b, "{sv}", "AuthType", g_variant_new_string(opt_device_auth));
+	if (opt_device_client_name != NULL)
+		g_variant_builder_add(&b,
+				      "{sv}",
+				      "ClientName",
+				      g_variant_new_string(opt_device_client_name));
+	if (opt_device_client_secret != NULL)
+		g_variant_builder_add(&b,
+				      "{sv}",
+				      "ClientSecret",
+				      g_variant_new_string(opt_device_client_secret));
+	if (opt_device_server_secret != NULL)
+		g_variant_builder_add(&b,
+				      "{sv}",
+				      "ServerSecret",
+				      g_variant_new_string(opt_device_server_secret));
+	if (opt_device_notify_addr != NULL)
+		g_variant_builder_add(&b,
+				      "{sv}",
+				      "NotifyAddr",
+				      g_variant_new_string(opt_device_notify_addr));
+	if (opt_device_groups != NULL)
+		g_variant_builder_add(
+		    &b,
+		    "{sv}",
+		    "Groups",
+		    g_variant_new_strv((const gchar *const *)opt_device_groups, -1));
+	reply = gw_ctl_call(ctl, "AddDevice", g_variant_new("(a{sv})", &b), "(o)", &error);
+	if (reply == NULL)
+		return gw_ctl_error(error, argv[0]);
+	g_variant_get(reply, "(&o)", &path);
+	gw_ctl_print_path(ctl, "DeviceID", argv[0], path);
+	return GW_EXIT_OK;
+}
+
+static gint
+gw_ctl_cmd_device_rm(GwCtl *ctl, gint argc, gchar **argv)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) devices = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	GwCtlObject *obj;
+
+	if (argc != 1) {
+		g_printerr(_("gwmoctl: device-rm takes one DeviceID\n"));
+		return GW_EXIT_USAGE;
+	}
+	devices = gw_ctl_list_objects(ctl, GW_DBUS_DEVICE, &error);
+	if (devices == NULL)
+		return gw_ctl_error(error, _("cannot list the devices"));
+	obj = gw_ctl_find_object(devices, "DeviceID", argv[0]);
+	if (obj == NULL) {
+		g_printerr(_("gwmoctl: no device %s\n"), argv[0]);
+		return GW_EXIT_NOT_FOUND;
+	}
+	reply = gw_ctl_call(ctl, "RemoveDevice", g_variant_new("(o)", obj->path), "()", &error);
+	if (reply == NULL)
+		return gw_ctl_error(error, argv[0]);
+	return GW_EXIT_OK;
+}
+
+static gint
+gw_ctl_cmd_group_add(GwCtl *ctl, gint argc, gchar **argv)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	const gchar *path = NULL;
+
+	if (argc != 1 && argc != 2) {
+		g_printerr(_("gwmoctl: group-add takes a GroupID and an optional description\n"));
+		return GW_EXIT_USAGE;
+	}
+	reply = gw_ctl_call(ctl,
+			    "CreateGroup",
+			    g_variant_new("(ss)", argv[0], argc == 2 ? argv[1] : ""),
+			    "(o)",
+			    &error);
+	if (reply == NULL)
+		return gw_ctl_error(error, argv[0]);
+	g_variant_get(reply, "(&o)", &path);
+	gw_ctl_print_path(ctl, "GroupID", argv[0], path);
+	return GW_EXIT_OK;
+}
+
+static gint
+gw_ctl_cmd_group_member(GwCtl *ctl, gint argc, gchar **argv)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) groups = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	GwCtlObject *obj;
+	gboolean add;
+
+	if (argc != 3 || (g_strcmp0(argv[0], "add") != 0 && g_strcmp0(argv[0], "remove") != 0)) {
+		g_printerr(_("gwmoctl: use 'group-member add|remove GROUP DEVICEID'\n"));
+		return GW_EXIT_USAGE;
+	}
+	add = g_strcmp0(argv[0], "add") == 0;
+	groups = gw_ctl_list_objects(ctl, GW_DBUS_GROUP, &error);
+	if (groups == NULL)
+		return gw_ctl_error(error, _("cannot list the groups"));
+	obj = gw_ctl_find_object(groups, "GroupID", argv[1]);
+	if (obj == NULL) {
+		g_printerr(_("gwmoctl: no group %s\n"), argv[1]);
+		return GW_EXIT_NOT_FOUND;
+	}
+	reply = g_dbus_connection_call_sync(ctl->connection,
+					    GW_DBUS_NAME,
+					    obj->path,
+					    GW_DBUS_GROUP,
+					    add ? "AddMember" : "RemoveMember",
+					    g_variant_new("(s)", argv[2]),
+					    G_VARIANT_TYPE("()"),
+					    G_DBUS_CALL_FLAGS_NONE,
+					    GW_CALL_TIMEOUT,
+					    NULL,
+					    &error);
+	if (reply == NULL)
+		return gw_ctl_error(error, argv[2]);
+	return GW_EXIT_OK;
+}
+
 static const GwCtlCommand gw_ctl_commands[] = {
     {"status", "", N_("Show the gateway's version, GwID, default mode and state file"),
      gw_ctl_cmd_status},
@@ -640,6 +1208,16 @@ static const GwCtlCommand gw_ctl_commands[] = {
      gw_ctl_cmd_session},
     {"alert", "SERVER-ID TYPE [DATA]",
      N_("Queue a Generic Alert for a DM Server (sent in its next session)"), gw_ctl_cmd_alert},
+    {"devices", "", N_("List the End Devices of the inventory"), gw_ctl_cmd_devices},
+    {"device", "DEVICEID", N_("Show a device: its properties and the nodes of its record"),
+     gw_ctl_cmd_device},
+    {"device-add", "DEVICEID", N_("Provision a device with its credentials"),
+     gw_ctl_cmd_device_add},
+    {"device-rm", "DEVICEID", N_("Remove a device and its record"), gw_ctl_cmd_device_rm},
+    {"groups", "", N_("List the device groups"), gw_ctl_cmd_groups},
+    {"group-add", "ID [DESCRIPTION]", N_("Create a device group"), gw_ctl_cmd_group_add},
+    {"group-member", "add|remove GROUP DEVICEID", N_("Add a device to a group or remove it"),
+     gw_ctl_cmd_group_member},
 };
 
 static gchar *
@@ -697,6 +1275,27 @@ main(int argc, char **argv)
 	    {"correlator", 0, 0, G_OPTION_ARG_STRING, &opt_alert_correlator,
 	     N_("Correlator of an earlier Exec"), "ID"},
 	    {NULL}};
+	const GOptionEntry device_add_entries[] = {
+	    {"mode", 'm', 0, G_OPTION_ARG_INT, &opt_device_mode,
+	     N_("Operation mode: 1 Transparent, 2 Proxy, 3 Adaptation (default: the gateway's "
+		"./GwMO/Config/Mode)"),
+	     "N"},
+	    {"protocol", 0, 0, G_OPTION_ARG_STRING, &opt_device_protocol,
+	     N_("Protocol of the device (default OMA-DM)"), "NAME"},
+	    {"auth", 'a', 0, G_OPTION_ARG_STRING, &opt_device_auth,
+	     N_("Authentication: BASIC, DIGEST (default) or HMAC"), "TYPE"},
+	    {"client-name", 0, 0, G_OPTION_ARG_STRING, &opt_device_client_name,
+	     N_("Name the device presents to the gateway"), "NAME"},
+	    {"client-secret", 0, 0, G_OPTION_ARG_STRING, &opt_device_client_secret,
+	     N_("Secret the device presents to the gateway"), "SECRET"},
+	    {"server-secret", 0, 0, G_OPTION_ARG_STRING, &opt_device_server_secret,
+	     N_("Secret the gateway presents to the device (default: generated)"), "SECRET"},
+	    {"notify-addr", 0, 0, G_OPTION_ARG_STRING, &opt_device_notify_addr,
+	     N_("Where notifications (Package #0) for the device go: http(s):// or udp://"),
+	     "URL"},
+	    {"group", 'g', 0, G_OPTION_ARG_STRING_ARRAY, &opt_device_groups,
+	     N_("Make the device a member of an existing group (repeatable)"), "GROUP"},
+	    {NULL}};
 	const GOptionEntry bootstrap_entries[] = {
 	    {"parent", 'p', 0, G_OPTION_ARG_STRING, &opt_bootstrap_parent,
 	     N_("Where top-level nodes without a Path go (default \".\")"), "URI"},
@@ -747,6 +1346,10 @@ main(int argc, char **argv)
 			g_option_context_add_main_entries(context,
 							  bootstrap_entries,
 							  GETTEXT_PACKAGE);
+		else if (cmd->func == gw_ctl_cmd_device_add)
+			g_option_context_add_main_entries(context,
+							  device_add_entries,
+							  GETTEXT_PACKAGE);
 	}
 	g_option_context_add_main_entries(context, global_entries, GETTEXT_PACKAGE);
 	g_option_context_set_translation_domain(context, GETTEXT_PACKAGE);
@@ -775,5 +1378,12 @@ main(int argc, char **argv)
 	g_free(opt_alert_format);
 	g_free(opt_alert_mark);
 	g_free(opt_alert_correlator);
+	g_free(opt_device_protocol);
+	g_free(opt_device_auth);
+	g_free(opt_device_client_name);
+	g_free(opt_device_client_secret);
+	g_free(opt_device_server_secret);
+	g_free(opt_device_notify_addr);
+	g_strfreev(opt_device_groups);
 	return rc;
 }

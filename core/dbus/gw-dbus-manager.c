@@ -14,8 +14,11 @@
 
 #include "gw-daemon.h"
 #include "gw-dbus-generated.h"
+#include "gw-dbus-inventory.h"
 #include "gw-dbus-manager.h"
+#include "gw-dm-auth.h"
 #include "gw-gwmo-mo.h"
+#include "gw-inventory.h"
 #include "gw-northbound.h"
 #include "gw-tnds.h"
 
@@ -25,6 +28,7 @@ struct _GwDbusManager {
 	GDBusConnection *connection;
 	GwDbusGenManager *skeleton;
 	GDBusObjectManagerServer *object_manager;
+	GwDbusInventory *inventory; /* the Devices/ and Groups/ objects */
 	gulong tree_changed_id;
 	gulong session_finished_id;
 };
@@ -642,6 +646,364 @@ gw_dbus_manager_handle_queue_alert(GwDbusGenManager *skeleton,
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* ---- the inventory: AddDevice, RemoveDevice, CreateGroup ---- */
+
+static gboolean
+gw_dbus_manager_authorize_cb(GDBusMethodInvocation *invocation, gpointer user_data)
+{
+	return gw_dbus_manager_authorize(GW_DBUS_MANAGER(user_data), invocation);
+}
+
+/* replies with the object path once the change is on disk */
+static void
+gw_dbus_manager_commit_path_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GDBusMethodInvocation) invocation = user_data;
+	g_autoptr(GError) error = NULL;
+	const gchar *path = g_object_get_data(G_OBJECT(invocation), "gw-object-path");
+
+	if (!gw_daemon_commit_finish(GW_DAEMON(source), res, &error)) {
+		gw_dbus_return_error(invocation, error);
+		return;
+	}
+	g_dbus_method_invocation_return_value(invocation, g_variant_new("(o)", path));
+}
+
+static void
+gw_dbus_manager_commit_and_reply_path(GwDbusManager *self,
+				      GDBusMethodInvocation *invocation,
+				      const gchar *path)
+{
+	g_object_set_data_full(G_OBJECT(invocation), "gw-object-path", g_strdup(path), g_free);
+	gw_daemon_commit_async(self->daemon,
+			       gw_dbus_manager_commit_path_cb,
+			       g_object_ref(invocation));
+}
+
+typedef struct {
+	const gchar *key;
+	const gchar *type;
+} GwDbusManagerKey;
+
+/* a local name, so the cleanup does not clash with one gw-inventory.h may declare */
+typedef GwDeviceInfo GwDbusManagerDeviceInfo;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(GwDbusManagerDeviceInfo, gw_device_info_clear)
+
+/* the AddDevice dictionary (data/org.gwmo.Gateway1.Manager.xml) */
+static const GwDbusManagerKey gw_dbus_manager_device_keys[] = {
+    {"DeviceID", "s"},
+    {"Mode", "u"},
+    {"Protocol", "s"},
+    {"AuthType", "s"},
+    {"ClientName", "s"},
+    {"ClientSecret", "s"},
+    {"ServerSecret", "s"},
+    {"NotifyAddr", "s"},
+    {"Groups", "as"},
+};
+
+/* checks the shape of the AddDevice dictionary and fills @info and @groups from it */
+static gboolean
+gw_dbus_manager_parse_device(GVariant *dict, GwDeviceInfo *info, GStrv *groups, GError **error)
+{
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+	GVariantIter iter;
+	const gchar *key;
+	GVariant *value_raw;
+
+	g_variant_iter_init(&iter, dict);
+	while (g_variant_iter_next(&iter, "{&sv}", &key, &value_raw)) {
+		g_autoptr(GVariant) value = value_raw;
+		const GwDbusManagerKey *spec = NULL;
+
+		for (guint i = 0; i < G_N_ELEMENTS(gw_dbus_manager_device_keys); i++) {
+			if (g_strcmp0(key, gw_dbus_manager_device_keys[i].key) == 0)
+				spec = &gw_dbus_manager_device_keys[i];
+		}
+		if (spec == NULL) {
+			g_set_error(
+			    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "unknown key '%s'", key);
+			return FALSE;
+		}
+		if (!g_variant_is_of_type(value, G_VARIANT_TYPE(spec->type))) {
+			g_set_error(error,
+				    GW_ERROR,
+				    GW_ERROR_INVALID_ARGS,
+				    "%s takes a value of type %s, not %s",
+				    key,
+				    spec->type,
+				    g_variant_get_type_string(value));
+			return FALSE;
+		}
+		if (!g_hash_table_add(seen, (gpointer)spec->key)) {
+			g_set_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "%s given twice", key);
+			return FALSE;
+		}
+		if (g_strcmp0(key, "DeviceID") == 0) {
+			info->device_id = g_variant_dup_string(value, NULL);
+		} else if (g_strcmp0(key, "Mode") == 0) {
+			info->mode = g_variant_get_uint32(value);
+			if (info->mode < GW_GWMO_MODE_TRANSPARENT ||
+			    info->mode > GW_GWMO_MODE_ADAPTATION) {
+				g_set_error(error,
+					    GW_ERROR,
+					    GW_ERROR_INVALID_ARGS,
+					    "Mode %u is not 1 (Transparent), 2 (Proxy) or 3 "
+					    "(Adaptation)",
+					    info->mode);
+				return FALSE;
+			}
+		} else if (g_strcmp0(key, "Protocol") == 0) {
+			info->protocol = g_variant_dup_string(value, NULL);
+			if (info->protocol[0] == '\0') {
+				g_set_error(
+				    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "Protocol is empty");
+				return FALSE;
+			}
+		} else if (g_strcmp0(key, "AuthType") == 0) {
+			GwDmAuthType type =
+			    gw_dm_auth_type_from_string(g_variant_get_string(value, NULL));
+			if (type == GW_DM_AUTH_TYPE_NONE) {
+				g_set_error(error,
+					    GW_ERROR,
+					    GW_ERROR_INVALID_ARGS,
+					    "AuthType '%s' is not BASIC, DIGEST or HMAC",
+					    g_variant_get_string(value, NULL));
+				return FALSE;
+			}
+			info->auth_type = g_strdup(gw_dm_auth_type_to_aauth_type(type));
+		} else if (g_strcmp0(key, "ClientName") == 0) {
+			info->client_name = g_variant_dup_string(value, NULL);
+		} else if (g_strcmp0(key, "ClientSecret") == 0) {
+			info->client_secret = g_variant_dup_string(value, NULL);
+		} else if (g_strcmp0(key, "ServerSecret") == 0) {
+			info->server_secret = g_variant_dup_string(value, NULL);
+		} else if (g_strcmp0(key, "NotifyAddr") == 0) {
+			const gchar *addr = g_variant_get_string(value, NULL);
+			g_autofree gchar *scheme = g_uri_parse_scheme(addr);
+			if (scheme == NULL ||
+			    (g_ascii_strcasecmp(scheme, "http") != 0 &&
+			     g_ascii_strcasecmp(scheme, "https") != 0 &&
+			     g_ascii_strcasecmp(scheme, "udp") != 0)) {
+				g_set_error(error,
+					    GW_ERROR,
+					    GW_ERROR_INVALID_ARGS,
+					    "NotifyAddr must be an http(s):// or udp:// URL");
+				return FALSE;
+			}
+			info->notify_addr = g_strdup(addr);
+		} else if (g_strcmp0(key, "Groups") == 0) {
+			g_auto(GStrv) strv = g_variant_dup_strv(value, NULL);
+			for (guint i = 0; strv[i] != NULL; i++) {
+				if (strv[i][0] == '\0') {
+					g_set_error(error,
+						    GW_ERROR,
+						    GW_ERROR_INVALID_ARGS,
+						    "Groups holds an empty GroupID");
+					return FALSE;
+				}
+			}
+			*groups = g_steal_pointer(&strv);
+		}
+	}
+	if (info->device_id == NULL || info->device_id[0] == '\0') {
+		g_set_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "DeviceID is required");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+gw_dbus_manager_handle_add_device(GwDbusGenManager *skeleton,
+				  GDBusMethodInvocation *invocation,
+				  GVariant *dict,
+				  gpointer user_data)
+{
+	GwDbusManager *self = GW_DBUS_MANAGER(user_data);
+	GwInventory *inventory = gw_daemon_get_inventory(self->daemon);
+	g_auto(GwDbusManagerDeviceInfo) info = {0};
+	g_auto(GStrv) groups = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *existing = NULL;
+	g_autofree gchar *record_uri = NULL;
+	g_autofree gchar *path = NULL;
+
+	g_debug("AddDevice(%zu keys)", g_variant_n_children(dict));
+	/* shape first, then who asks, then state */
+	if (!gw_dbus_manager_parse_device(dict, &info, &groups, &error)) {
+		gw_dbus_return_error(invocation, error);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	if (!gw_dbus_manager_authorize(self, invocation))
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	existing = gw_inventory_find(inventory, info.device_id);
+	if (existing != NULL) {
+		g_dbus_method_invocation_return_error(invocation,
+						      GW_ERROR,
+						      GW_ERROR_ALREADY_EXISTS,
+						      "device %s exists already (%s)",
+						      info.device_id,
+						      existing);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	for (guint i = 0; groups != NULL && groups[i] != NULL; i++) {
+		g_autofree gchar *group_uri = gw_inventory_find_group(inventory, groups[i]);
+		if (group_uri == NULL) {
+			g_dbus_method_invocation_return_error(invocation,
+							      GW_ERROR,
+							      GW_ERROR_NOT_FOUND,
+							      "no group %s",
+							      groups[i]);
+			return G_DBUS_METHOD_INVOCATION_HANDLED;
+		}
+	}
+	if (info.auth_type == NULL)
+		info.auth_type = g_strdup(gw_dm_auth_type_to_aauth_type(GW_DM_AUTH_TYPE_MD5));
+	if (info.server_secret == NULL) {
+		g_autoptr(GBytes) nonce = gw_dm_auth_new_nonce();
+		if (nonce == NULL) {
+			g_dbus_method_invocation_return_error(invocation,
+							      GW_ERROR,
+							      GW_ERROR_FAILED,
+							      "no randomness for a ServerSecret");
+			return G_DBUS_METHOD_INVOCATION_HANDLED;
+		}
+		info.server_secret = g_base64_encode(g_bytes_get_data(nonce, NULL),
+						     g_bytes_get_size(nonce));
+	}
+	/* provisioned by the gateway's owner: trusted */
+	info.trusted = TRUE;
+
+	record_uri = gw_inventory_register(inventory, &info, &error);
+	if (record_uri == NULL) {
+		gw_dbus_return_error(invocation, error);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	for (guint i = 0; groups != NULL && groups[i] != NULL; i++) {
+		if (!gw_inventory_group_add_member(inventory, groups[i], info.device_id, &error)) {
+			g_autoptr(GError) error_remove = NULL;
+			/* all or nothing */
+			if (!gw_inventory_remove(inventory, info.device_id, &error_remove))
+				g_warning("cannot undo AddDevice %s: %s",
+					  info.device_id,
+					  error_remove->message);
+			gw_dbus_return_error(invocation, error);
+			return G_DBUS_METHOD_INVOCATION_HANDLED;
+		}
+	}
+	path = gw_dbus_inventory_export_device(self->inventory, record_uri);
+	if (path == NULL) {
+		g_dbus_method_invocation_return_error(invocation,
+						      GW_ERROR,
+						      GW_ERROR_INTERNAL,
+						      "%s cannot be exported",
+						      record_uri);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	g_info("AddDevice %s (%s) by %s",
+	       info.device_id,
+	       record_uri,
+	       g_dbus_method_invocation_get_sender(invocation));
+	gw_dbus_manager_commit_and_reply_path(self, invocation, path);
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+gw_dbus_manager_handle_remove_device(GwDbusGenManager *skeleton,
+				     GDBusMethodInvocation *invocation,
+				     const gchar *device_path,
+				     gpointer user_data)
+{
+	GwDbusManager *self = GW_DBUS_MANAGER(user_data);
+	g_autofree gchar *record_uri = NULL;
+	g_autofree gchar *id_uri = NULL;
+	g_autofree gchar *device_id = NULL;
+	g_autoptr(GError) error = NULL;
+
+	g_debug("RemoveDevice(%s)", device_path);
+	if (!gw_dbus_manager_authorize(self, invocation))
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	record_uri = gw_dbus_inventory_lookup_device(self->inventory, device_path);
+	if (record_uri != NULL) {
+		id_uri = g_strdup_printf("%s/DeviceID", record_uri);
+		device_id = gw_dm_tree_dup_string(gw_daemon_get_tree(self->daemon), id_uri);
+	}
+	if (device_id == NULL) {
+		g_dbus_method_invocation_return_error(invocation,
+						      GW_ERROR,
+						      GW_ERROR_NOT_FOUND,
+						      "no device at %s",
+						      device_path);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	if (!gw_inventory_remove(gw_daemon_get_inventory(self->daemon), device_id, &error)) {
+		gw_dbus_return_error(invocation, error);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	g_info("RemoveDevice %s (%s) by %s",
+	       device_id,
+	       record_uri,
+	       g_dbus_method_invocation_get_sender(invocation));
+	gw_dbus_manager_commit_and_reply(self, invocation);
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+gw_dbus_manager_handle_create_group(GwDbusGenManager *skeleton,
+				    GDBusMethodInvocation *invocation,
+				    const gchar *group_id,
+				    const gchar *description,
+				    gpointer user_data)
+{
+	GwDbusManager *self = GW_DBUS_MANAGER(user_data);
+	GwInventory *inventory = gw_daemon_get_inventory(self->daemon);
+	g_autofree gchar *existing = NULL;
+	g_autofree gchar *group_uri = NULL;
+	g_autofree gchar *path = NULL;
+	g_autoptr(GError) error = NULL;
+
+	g_debug("CreateGroup(%s)", group_id);
+	if (group_id[0] == '\0') {
+		g_dbus_method_invocation_return_error(invocation,
+						      GW_ERROR,
+						      GW_ERROR_INVALID_ARGS,
+						      "the GroupID is empty");
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	if (!gw_dbus_manager_authorize(self, invocation))
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	existing = gw_inventory_find_group(inventory, group_id);
+	if (existing != NULL) {
+		g_dbus_method_invocation_return_error(invocation,
+						      GW_ERROR,
+						      GW_ERROR_ALREADY_EXISTS,
+						      "group %s exists already (%s)",
+						      group_id,
+						      existing);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	group_uri = gw_inventory_create_group(inventory, group_id, description, NULL, &error);
+	if (group_uri == NULL) {
+		gw_dbus_return_error(invocation, error);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	path = gw_dbus_inventory_export_group(self->inventory, group_uri);
+	if (path == NULL) {
+		g_dbus_method_invocation_return_error(invocation,
+						      GW_ERROR,
+						      GW_ERROR_INTERNAL,
+						      "%s cannot be exported",
+						      group_uri);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
+	g_info("CreateGroup %s (%s) by %s",
+	       group_id,
+	       group_uri,
+	       g_dbus_method_invocation_get_sender(invocation));
+	gw_dbus_manager_commit_and_reply_path(self, invocation, path);
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 static void
 gw_dbus_manager_refresh_properties(GwDbusManager *self)
 {
@@ -681,6 +1043,7 @@ gw_dbus_manager_dispose(GObject *object)
 					    self->session_finished_id);
 		self->session_finished_id = 0;
 	}
+	g_clear_object(&self->inventory);
 	if (self->skeleton != NULL) {
 		g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(self->skeleton));
 		g_clear_object(&self->skeleton);
@@ -747,6 +1110,18 @@ gw_dbus_manager_new(GwDaemon *daemon, GDBusConnection *connection, GError **erro
 			 "handle-queue-alert",
 			 G_CALLBACK(gw_dbus_manager_handle_queue_alert),
 			 self);
+	g_signal_connect(self->skeleton,
+			 "handle-add-device",
+			 G_CALLBACK(gw_dbus_manager_handle_add_device),
+			 self);
+	g_signal_connect(self->skeleton,
+			 "handle-remove-device",
+			 G_CALLBACK(gw_dbus_manager_handle_remove_device),
+			 self);
+	g_signal_connect(self->skeleton,
+			 "handle-create-group",
+			 G_CALLBACK(gw_dbus_manager_handle_create_group),
+			 self);
 	self->session_finished_id = g_signal_connect(gw_daemon_get_northbound(daemon),
 						     "session-finished",
 						     G_CALLBACK(gw_dbus_manager_session_finished_cb),
@@ -761,6 +1136,10 @@ gw_dbus_manager_new(GwDaemon *daemon, GDBusConnection *connection, GError **erro
 	 * manager; the Manager interface itself sits on the root path, as in ModemManager */
 	self->object_manager = g_dbus_object_manager_server_new(GW_DBUS_PATH);
 	g_dbus_object_manager_server_set_connection(self->object_manager, connection);
+	self->inventory = gw_dbus_inventory_new(daemon,
+						self->object_manager,
+						gw_dbus_manager_authorize_cb,
+						self);
 	if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(self->skeleton),
 					      connection,
 					      GW_DBUS_PATH,

@@ -1,0 +1,937 @@
+/*
+ * Copyright 2026 The gwmo authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The real gwmod on a private bus: the inventory's D-Bus face (Manager.AddDevice,
+ * RemoveDevice, CreateGroup, the Device and Group objects below the ObjectManager) and the
+ * gwmoctl commands on top of it.
+ * Requirement labels: GwMO-DI-002 (inventory summary), GwMO-HLF-003 (the gateway keeps an
+ * inventory of its End Devices), GwMO-MOO-001 (per-device operation mode), GwMO-Group-001
+ * (device groups), GwMO-SECARIZE-001 (secrets are never readable).
+ */
+
+#include "config.h"
+
+#include <json-glib/json-glib.h>
+
+#include "gw-test-daemon.h"
+
+#define ERR	       "org.gwmo.Gateway1.Error."
+#define GW_NAME	       "org.gwmo.Gateway1"
+#define GW_PATH	       "/org/gwmo/Gateway1"
+#define GW_DEVICE_IFACE "org.gwmo.Gateway1.Device"
+#define GW_GROUP_IFACE "org.gwmo.Gateway1.Group"
+
+/* ---- helpers ---- */
+
+typedef struct {
+	GwTestDaemon *d;
+	GPtrArray *added;   /* object paths of InterfacesAdded */
+	GPtrArray *removed; /* object paths of InterfacesRemoved */
+	guint added_id;
+	guint removed_id;
+} Fixture;
+
+static void
+interfaces_signal_cb(GDBusConnection *connection,
+		     const gchar *sender,
+		     const gchar *path,
+		     const gchar *iface,
+		     const gchar *signal,
+		     GVariant *parameters,
+		     gpointer user_data)
+{
+	GPtrArray *paths = user_data;
+	const gchar *object_path = NULL;
+
+	g_variant_get_child(parameters, 0, "&o", &object_path);
+	g_ptr_array_add(paths, g_strdup(object_path));
+}
+
+static Fixture *
+fixture_new(void)
+{
+	Fixture *f = g_new0(Fixture, 1);
+
+	f->d = gw_test_daemon_new();
+	f->added = g_ptr_array_new_with_free_func(g_free);
+	f->removed = g_ptr_array_new_with_free_func(g_free);
+	f->added_id = g_dbus_connection_signal_subscribe(f->d->connection,
+							 NULL,
+							 "org.freedesktop.DBus.ObjectManager",
+							 "InterfacesAdded",
+							 GW_PATH,
+							 NULL,
+							 G_DBUS_SIGNAL_FLAGS_NONE,
+							 interfaces_signal_cb,
+							 f->added,
+							 NULL);
+	f->removed_id = g_dbus_connection_signal_subscribe(f->d->connection,
+							   NULL,
+							   "org.freedesktop.DBus.ObjectManager",
+							   "InterfacesRemoved",
+							   GW_PATH,
+							   NULL,
+							   G_DBUS_SIGNAL_FLAGS_NONE,
+							   interfaces_signal_cb,
+							   f->removed,
+							   NULL);
+	gw_test_daemon_start(f->d, NULL);
+	return f;
+}
+
+static void
+fixture_free(Fixture *f)
+{
+	g_dbus_connection_signal_unsubscribe(f->d->connection, f->added_id);
+	g_dbus_connection_signal_unsubscribe(f->d->connection, f->removed_id);
+	if (f->d->daemon != NULL)
+		gw_test_daemon_stop(f->d);
+	gw_test_daemon_free(f->d);
+	g_ptr_array_unref(f->added);
+	g_ptr_array_unref(f->removed);
+	g_free(f);
+}
+
+static gboolean
+timeout_cb(gpointer user_data)
+{
+	gboolean *timed_out = user_data;
+	*timed_out = TRUE;
+	return G_SOURCE_REMOVE;
+}
+
+/* iterates the main context until @path is in @paths (signals are dispatched there) */
+static void
+wait_for_path(GPtrArray *paths, const gchar *path)
+{
+	gboolean timed_out = FALSE;
+	guint id = g_timeout_add_seconds(20, timeout_cb, &timed_out);
+
+	while (!timed_out) {
+		gboolean found = FALSE;
+		for (guint i = 0; i < paths->len && !found; i++)
+			found = g_strcmp0(g_ptr_array_index(paths, i), path) == 0;
+		if (found)
+			break;
+		g_main_context_iteration(NULL, TRUE);
+	}
+	if (timed_out)
+		g_printerr("no signal for %s\n", path);
+	else
+		g_source_remove(id);
+	g_assert_false(timed_out);
+}
+
+static GVariant *
+make_device(const gchar *device_id, guint mode)
+{
+	GVariantBuilder b;
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string(device_id));
+	if (mode != 0)
+		g_variant_builder_add(&b, "{sv}", "Mode", g_variant_new_uint32(mode));
+	g_variant_builder_add(&b, "{sv}", "AuthType", g_variant_new_string("DIGEST"));
+	g_variant_builder_add(&b, "{sv}", "ClientName", g_variant_new_string(device_id));
+	g_variant_builder_add(&b, "{sv}", "ClientSecret", g_variant_new_string("c-secret-123"));
+	g_variant_builder_add(&b, "{sv}", "ServerSecret", g_variant_new_string("s-secret-456"));
+	return g_variant_builder_end(&b);
+}
+
+static gchar *
+add_device_dict(GwTestDaemon *d, GVariant *dict)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	gchar *path = NULL;
+
+	reply = gw_test_call(d, "AddDevice", g_variant_new("(@a{sv})", dict), "(o)", &error);
+	g_assert_no_error(error);
+	g_variant_get(reply, "(o)", &path);
+	return path;
+}
+
+static gchar *
+add_device(GwTestDaemon *d, const gchar *device_id, guint mode)
+{
+	return add_device_dict(d, make_device(device_id, mode));
+}
+
+static gchar *
+create_group(GwTestDaemon *d, const gchar *id, const gchar *description)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	gchar *path = NULL;
+
+	reply =
+	    gw_test_call(d, "CreateGroup", g_variant_new("(ss)", id, description), "(o)", &error);
+	g_assert_no_error(error);
+	g_variant_get(reply, "(o)", &path);
+	return path;
+}
+
+static GVariant *
+get_prop(GwTestDaemon *d, const gchar *path, const gchar *iface, const gchar *name)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	GVariant *value = NULL;
+
+	reply = g_dbus_connection_call_sync(d->connection,
+					    GW_NAME,
+					    path,
+					    "org.freedesktop.DBus.Properties",
+					    "Get",
+					    g_variant_new("(ss)", iface, name),
+					    G_VARIANT_TYPE("(v)"),
+					    G_DBUS_CALL_FLAGS_NONE,
+					    30000,
+					    NULL,
+					    &error);
+	g_assert_no_error(error);
+	g_variant_get(reply, "(v)", &value);
+	return value;
+}
+
+static gchar *
+get_prop_string(GwTestDaemon *d, const gchar *path, const gchar *iface, const gchar *name)
+{
+	g_autoptr(GVariant) value = get_prop(d, path, iface, name);
+	return g_variant_dup_string(value, NULL);
+}
+
+static guint
+get_prop_uint(GwTestDaemon *d, const gchar *path, const gchar *iface, const gchar *name)
+{
+	g_autoptr(GVariant) value = get_prop(d, path, iface, name);
+	return g_variant_get_uint32(value);
+}
+
+static gchar **
+get_prop_strv(GwTestDaemon *d, const gchar *path, const gchar *iface, const gchar *name)
+{
+	g_autoptr(GVariant) value = get_prop(d, path, iface, name);
+	return g_variant_dup_strv(value, NULL);
+}
+
+/* GetNode as text: strings raw, anything else printed */
+static gchar *
+get_node_text(GwTestDaemon *d, const gchar *uri, GError **error)
+{
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GVariant) value = NULL;
+	const gchar *format = NULL;
+	const gchar *type = NULL;
+
+	reply = gw_test_call(d, "GetNode", g_variant_new("(s)", uri), "(ssv)", error);
+	if (reply == NULL)
+		return NULL;
+	g_variant_get(reply, "(&s&sv)", &format, &type, &value);
+	if (g_variant_is_of_type(value, G_VARIANT_TYPE_STRING))
+		return g_variant_dup_string(value, NULL);
+	return g_variant_print(value, FALSE);
+}
+
+static gchar *
+get_node(GwTestDaemon *d, const gchar *uri)
+{
+	g_autoptr(GError) error = NULL;
+	gchar *text = get_node_text(d, uri, &error);
+	g_assert_no_error(error);
+	return text;
+}
+
+/* ./GwMO/Inventory/Devices/<x> of a Device object path */
+static gchar *
+record_uri(const gchar *path)
+{
+	g_assert_true(g_str_has_prefix(path, GW_PATH "/Devices/"));
+	return g_strdup_printf("./GwMO/Inventory/Devices/%s", strrchr(path, '/') + 1);
+}
+
+static void
+call_object(GwTestDaemon *d,
+	    const gchar *path,
+	    const gchar *iface,
+	    const gchar *method,
+	    GVariant *parameters,
+	    const gchar *error_name)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+
+	reply = g_dbus_connection_call_sync(d->connection,
+					    GW_NAME,
+					    path,
+					    iface,
+					    method,
+					    parameters,
+					    NULL,
+					    G_DBUS_CALL_FLAGS_NONE,
+					    30000,
+					    NULL,
+					    &error);
+	if (error_name == NULL) {
+		g_assert_no_error(error);
+	} else {
+		g_autofree gchar *remote = NULL;
+		g_assert_nonnull(error);
+		remote = g_dbus_error_get_remote_error(error);
+		g_assert_cmpstr(remote, ==, error_name);
+	}
+}
+
+/* the managed objects' paths that implement @iface */
+static GHashTable *
+managed_objects(GwTestDaemon *d, const gchar *iface)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GVariant) objects = NULL;
+	GHashTable *result =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_variant_unref);
+	GVariantIter iter;
+	const gchar *path;
+	GVariant *ifaces_raw;
+
+	reply = g_dbus_connection_call_sync(d->connection,
+					    GW_NAME,
+					    GW_PATH,
+					    "org.freedesktop.DBus.ObjectManager",
+					    "GetManagedObjects",
+					    NULL,
+					    G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
+					    G_DBUS_CALL_FLAGS_NONE,
+					    30000,
+					    NULL,
+					    &error);
+	g_assert_no_error(error);
+	objects = g_variant_get_child_value(reply, 0);
+	g_variant_iter_init(&iter, objects);
+	while (g_variant_iter_next(&iter, "{&o@a{sa{sv}}}", &path, &ifaces_raw)) {
+		g_autoptr(GVariant) ifaces = ifaces_raw;
+		GVariant *props = g_variant_lookup_value(ifaces, iface, G_VARIANT_TYPE("a{sv}"));
+		if (props != NULL)
+			g_hash_table_insert(result, g_strdup(path), props);
+	}
+	return result;
+}
+
+/* ---- tests ---- */
+
+/* GwMO-HLF-003, GwMO-DI-002, GwMO-SECARIZE-001 */
+static void
+test_add_device(void)
+{
+	Fixture *f = fixture_new();
+	GwTestDaemon *d = f->d;
+	g_autofree gchar *path = add_device(d, "urn:dev:test-1", 2);
+	g_autofree gchar *uri = record_uri(path);
+	g_autofree gchar *id_uri = g_strdup_printf("%s/DeviceID", uri);
+	g_autofree gchar *device_id = NULL;
+	g_autofree gchar *status = NULL;
+	g_autofree gchar *protocol = NULL;
+	g_autofree gchar *prop_id = NULL;
+	g_autofree gchar *total = NULL;
+	g_autofree gchar *attached = NULL;
+	g_autofree gchar *proxy = NULL;
+	g_autoptr(GVariant) trusted = NULL;
+	g_autoptr(GHashTable) devices = NULL;
+
+	wait_for_path(f->added, path);
+	g_assert_cmpuint(get_prop_uint(d, path, GW_DEVICE_IFACE, "Mode"), ==, 2);
+	status = get_prop_string(d, path, GW_DEVICE_IFACE, "Status");
+	g_assert_cmpstr(status, ==, "Attached");
+	protocol = get_prop_string(d, path, GW_DEVICE_IFACE, "Protocol");
+	g_assert_cmpstr(protocol, ==, "OMA-DM");
+	prop_id = get_prop_string(d, path, GW_DEVICE_IFACE, "DeviceID");
+	g_assert_cmpstr(prop_id, ==, "urn:dev:test-1");
+	trusted = get_prop(d, path, GW_DEVICE_IFACE, "Trusted");
+	g_assert_true(g_variant_get_boolean(trusted));
+
+	/* the record is in the tree */
+	device_id = get_node(d, id_uri);
+	g_assert_cmpstr(device_id, ==, "urn:dev:test-1");
+
+	/* GwMO-SECARIZE-001: the credentials' secrets are never readable */
+	for (guint i = 0; i < 2; i++) {
+		const gchar *leaf[] = {"ClientSecret", "ServerSecret"};
+		g_autofree gchar *secret_uri = g_strdup_printf("%s/Credentials/%s", uri, leaf[i]);
+		gw_test_assert_dbus_error(d,
+					  "GetNode",
+					  g_variant_new("(s)", secret_uri),
+					  ERR "NotAllowed");
+	}
+	{
+		g_autofree gchar *auth_uri = g_strdup_printf("%s/Credentials/AuthType", uri);
+		g_autofree gchar *auth = get_node(d, auth_uri);
+		g_assert_cmpstr(auth, ==, "DIGEST");
+	}
+
+	/* GwMO-DI-002: the summary counts it */
+	total = get_node(d, "./GwMO/Inventory/Summary/Total");
+	attached = get_node(d, "./GwMO/Inventory/Summary/Attached");
+	proxy = get_node(d, "./GwMO/Inventory/Summary/Proxy");
+	g_assert_cmpstr(total, ==, "1");
+	g_assert_cmpstr(attached, ==, "1");
+	g_assert_cmpstr(proxy, ==, "1");
+
+	devices = managed_objects(d, GW_DEVICE_IFACE);
+	g_assert_cmpuint(g_hash_table_size(devices), ==, 1);
+	g_assert_true(g_hash_table_contains(devices, path));
+	fixture_free(f);
+}
+
+/* the default mode is ./GwMO/Config/Mode, the default AuthType DIGEST; a ServerSecret is
+ * generated when absent */
+static void
+test_add_device_defaults(void)
+{
+	Fixture *f = fixture_new();
+	GwTestDaemon *d = f->d;
+	GVariantBuilder b;
+	g_autofree gchar *path = NULL;
+	g_autofree gchar *uri = NULL;
+	g_autofree gchar *auth_uri = NULL;
+	g_autofree gchar *auth = NULL;
+	g_autofree gchar *secret_uri = NULL;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string("urn:dev:defaults"));
+	path = add_device_dict(d, g_variant_builder_end(&b));
+	uri = record_uri(path);
+	g_assert_cmpuint(get_prop_uint(d, path, GW_DEVICE_IFACE, "Mode"), ==, 2);
+	auth_uri = g_strdup_printf("%s/Credentials/AuthType", uri);
+	auth = get_node(d, auth_uri);
+	g_assert_cmpstr(auth, ==, "DIGEST");
+	/* there is a ServerSecret, and it is not readable */
+	secret_uri = g_strdup_printf("%s/Credentials/ServerSecret", uri);
+	gw_test_assert_dbus_error(d, "GetNode", g_variant_new("(s)", secret_uri), ERR "NotAllowed");
+	fixture_free(f);
+}
+
+static void
+test_add_device_errors(void)
+{
+	Fixture *f = fixture_new();
+	GwTestDaemon *d = f->d;
+	g_autofree gchar *path = NULL;
+	GVariantBuilder b;
+
+	/* missing DeviceID */
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "Mode", g_variant_new_uint32(2));
+	gw_test_assert_dbus_error(d,
+				  "AddDevice",
+				  g_variant_new("(a{sv})", &b),
+				  ERR "InvalidArgs");
+	/* empty DeviceID */
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string(""));
+	gw_test_assert_dbus_error(d,
+				  "AddDevice",
+				  g_variant_new("(a{sv})", &b),
+				  ERR "InvalidArgs");
+	/* unknown key */
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string("urn:dev:e"));
+	g_variant_builder_add(&b, "{sv}", "Colour", g_variant_new_string("red"));
+	gw_test_assert_dbus_error(d,
+				  "AddDevice",
+				  g_variant_new("(a{sv})", &b),
+				  ERR "InvalidArgs");
+	/* wrong types */
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string("urn:dev:e"));
+	g_variant_builder_add(&b, "{sv}", "Mode", g_variant_new_string("2"));
+	gw_test_assert_dbus_error(d,
+				  "AddDevice",
+				  g_variant_new("(a{sv})", &b),
+				  ERR "InvalidArgs");
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_uint32(7));
+	gw_test_assert_dbus_error(d,
+				  "AddDevice",
+				  g_variant_new("(a{sv})", &b),
+				  ERR "InvalidArgs");
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string("urn:dev:e"));
+	g_variant_builder_add(&b, "{sv}", "Groups", g_variant_new_string("lights"));
+	gw_test_assert_dbus_error(d,
+				  "AddDevice",
+				  g_variant_new("(a{sv})", &b),
+				  ERR "InvalidArgs");
+	/* bad Mode, bad AuthType */
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string("urn:dev:e"));
+	g_variant_builder_add(&b, "{sv}", "Mode", g_variant_new_uint32(7));
+	gw_test_assert_dbus_error(d,
+				  "AddDevice",
+				  g_variant_new("(a{sv})", &b),
+				  ERR "InvalidArgs");
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string("urn:dev:e"));
+	g_variant_builder_add(&b, "{sv}", "AuthType", g_variant_new_string("ROT13"));
+	gw_test_assert_dbus_error(d,
+				  "AddDevice",
+				  g_variant_new("(a{sv})", &b),
+				  ERR "InvalidArgs");
+	/* an unknown group */
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string("urn:dev:e"));
+	g_variant_builder_add(
+	    &b, "{sv}", "Groups", g_variant_new_strv((const gchar *[]){"nope", NULL}, -1));
+	gw_test_assert_dbus_error(d, "AddDevice", g_variant_new("(a{sv})", &b), ERR "NotFound");
+	/* nothing of the above left a record */
+	{
+		g_autofree gchar *total = get_node(d, "./GwMO/Inventory/Summary/Total");
+		g_assert_cmpstr(total, ==, "0");
+	}
+
+	/* duplicate */
+	path = add_device(d, "urn:dev:dup", 0);
+	gw_test_assert_dbus_error(d,
+				  "AddDevice",
+				  g_variant_new("(@a{sv})", make_device("urn:dev:dup", 2)),
+				  ERR "AlreadyExists");
+	/* RemoveDevice and CreateGroup errors */
+	gw_test_assert_dbus_error(d,
+				  "RemoveDevice",
+				  g_variant_new("(o)", GW_PATH "/Devices/999"),
+				  ERR "NotFound");
+	gw_test_assert_dbus_error(d,
+				  "RemoveDevice",
+				  g_variant_new("(o)", GW_PATH),
+				  ERR "NotFound");
+	gw_test_assert_dbus_error(d,
+				  "CreateGroup",
+				  g_variant_new("(ss)", "", "no name"),
+				  ERR "InvalidArgs");
+	g_assert_true(gw_test_daemon_is_running(d));
+	fixture_free(f);
+}
+
+/* GwMO-MOO-001: the operation mode is per device */
+static void
+test_set_mode(void)
+{
+	Fixture *f = fixture_new();
+	GwTestDaemon *d = f->d;
+	g_autofree gchar *path = add_device(d, "urn:dev:mode", 2);
+	g_autofree gchar *uri = record_uri(path);
+	g_autofree gchar *mode_uri = g_strdup_printf("%s/Mode", uri);
+	g_autofree gchar *mode = NULL;
+	g_autofree gchar *mode3 = NULL;
+
+	call_object(d, path, GW_DEVICE_IFACE, "SetMode", g_variant_new("(u)", 1), NULL);
+	mode = get_node(d, mode_uri);
+	g_assert_cmpstr(mode, ==, "1");
+	g_assert_cmpuint(get_prop_uint(d, path, GW_DEVICE_IFACE, "Mode"), ==, 1);
+
+	call_object(
+	    d, path, GW_DEVICE_IFACE, "SetMode", g_variant_new("(u)", 7), ERR "InvalidArgs");
+	call_object(
+	    d, path, GW_DEVICE_IFACE, "SetMode", g_variant_new("(u)", 0), ERR "InvalidArgs");
+	g_assert_cmpuint(get_prop_uint(d, path, GW_DEVICE_IFACE, "Mode"), ==, 1);
+
+	/* a change of the tree (as a DM Server makes it) shows on the property too */
+	{
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GVariant) reply = gw_test_call(d,
+							 "SetNode",
+							 g_variant_new("(ssv)",
+								       mode_uri,
+								       "int",
+								       g_variant_new_int64(3)),
+							 "()",
+							 &error);
+		g_assert_no_error(error);
+	}
+	mode3 = get_node(d, mode_uri);
+	g_assert_cmpstr(mode3, ==, "3");
+	g_assert_cmpuint(get_prop_uint(d, path, GW_DEVICE_IFACE, "Mode"), ==, 3);
+	fixture_free(f);
+}
+
+/* GwMO-Group-001 */
+static void
+test_groups(void)
+{
+	Fixture *f = fixture_new();
+	GwTestDaemon *d = f->d;
+	g_autofree gchar *dev1 = add_device(d, "urn:dev:lamp-1", 0);
+	g_autofree gchar *group = create_group(d, "lights", "Hall lights");
+	g_autofree gchar *dev2 = NULL;
+	g_autofree gchar *group_id = NULL;
+	g_autofree gchar *description = NULL;
+	g_auto(GStrv) members = NULL;
+	g_auto(GStrv) groups1 = NULL;
+	g_auto(GStrv) groups2 = NULL;
+	g_auto(GStrv) members_after = NULL;
+	g_auto(GStrv) groups1_after = NULL;
+	GVariantBuilder b;
+
+	g_assert_true(g_str_has_prefix(group, GW_PATH "/Groups/"));
+	wait_for_path(f->added, group);
+	group_id = get_prop_string(d, group, GW_GROUP_IFACE, "GroupID");
+	g_assert_cmpstr(group_id, ==, "lights");
+	description = get_prop_string(d, group, GW_GROUP_IFACE, "Description");
+	g_assert_cmpstr(description, ==, "Hall lights");
+	gw_test_assert_dbus_error(d,
+				  "CreateGroup",
+				  g_variant_new("(ss)", "lights", "again"),
+				  ERR "AlreadyExists");
+
+	call_object(
+	    d, group, GW_GROUP_IFACE, "AddMember", g_variant_new("(s)", "urn:dev:lamp-1"), NULL);
+	call_object(d,
+		    group,
+		    GW_GROUP_IFACE,
+		    "AddMember",
+		    g_variant_new("(s)", "urn:dev:nobody"),
+		    ERR "NotFound");
+
+	/* AddDevice with Groups */
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string("urn:dev:lamp-2"));
+	g_variant_builder_add(
+	    &b, "{sv}", "Groups", g_variant_new_strv((const gchar *[]){"lights", NULL}, -1));
+	dev2 = add_device_dict(d, g_variant_builder_end(&b));
+
+	members = get_prop_strv(d, group, GW_GROUP_IFACE, "Members");
+	g_assert_true(g_strv_contains((const gchar *const *)members, "urn:dev:lamp-1"));
+	g_assert_true(g_strv_contains((const gchar *const *)members, "urn:dev:lamp-2"));
+	groups1 = get_prop_strv(d, dev1, GW_DEVICE_IFACE, "Groups");
+	g_assert_true(g_strv_contains((const gchar *const *)groups1, "lights"));
+	groups2 = get_prop_strv(d, dev2, GW_DEVICE_IFACE, "Groups");
+	g_assert_true(g_strv_contains((const gchar *const *)groups2, "lights"));
+
+	call_object(
+	    d, group, GW_GROUP_IFACE, "RemoveMember", g_variant_new("(s)", "urn:dev:lamp-1"), NULL);
+	members_after = get_prop_strv(d, group, GW_GROUP_IFACE, "Members");
+	g_assert_false(g_strv_contains((const gchar *const *)members_after, "urn:dev:lamp-1"));
+	g_assert_true(g_strv_contains((const gchar *const *)members_after, "urn:dev:lamp-2"));
+	groups1_after = get_prop_strv(d, dev1, GW_DEVICE_IFACE, "Groups");
+	g_assert_false(g_strv_contains((const gchar *const *)groups1_after, "lights"));
+	fixture_free(f);
+}
+
+static void
+test_remove_device(void)
+{
+	Fixture *f = fixture_new();
+	GwTestDaemon *d = f->d;
+	g_autofree gchar *path = add_device(d, "urn:dev:gone", 0);
+	g_autofree gchar *uri = record_uri(path);
+	g_autoptr(GHashTable) devices = NULL;
+	g_autofree gchar *total = NULL;
+
+	call_object(d,
+	            GW_PATH,
+	            "org.gwmo.Gateway1.Manager",
+	            "RemoveDevice",
+	            g_variant_new("(o)", path),
+	            NULL);
+	wait_for_path(f->removed, path);
+	gw_test_assert_dbus_error(d, "GetNode", g_variant_new("(s)", uri), ERR "NotFound");
+	devices = managed_objects(d, GW_DEVICE_IFACE);
+	g_assert_cmpuint(g_hash_table_size(devices), ==, 0);
+	total = get_node(d, "./GwMO/Inventory/Summary/Total");
+	g_assert_cmpstr(total, ==, "0");
+	gw_test_assert_dbus_error(d, "RemoveDevice", g_variant_new("(o)", path), ERR "NotFound");
+	fixture_free(f);
+}
+
+static void
+test_restart_exports_again(void)
+{
+	Fixture *f = fixture_new();
+	GwTestDaemon *d = f->d;
+	g_autofree gchar *dev = add_device(d, "urn:dev:persist", 3);
+	g_autofree gchar *group = create_group(d, "sensors", "");
+	g_autoptr(GHashTable) devices = NULL;
+	g_autoptr(GHashTable) groups = NULL;
+	g_autofree gchar *device_id = NULL;
+	g_auto(GStrv) members = NULL;
+
+	call_object(
+	    d, group, GW_GROUP_IFACE, "AddMember", g_variant_new("(s)", "urn:dev:persist"), NULL);
+	gw_test_daemon_stop(d);
+	gw_test_daemon_start(d, NULL);
+
+	devices = managed_objects(d, GW_DEVICE_IFACE);
+	groups = managed_objects(d, GW_GROUP_IFACE);
+	g_assert_true(g_hash_table_contains(devices, dev));
+	g_assert_true(g_hash_table_contains(groups, group));
+	device_id = get_prop_string(d, dev, GW_DEVICE_IFACE, "DeviceID");
+	g_assert_cmpstr(device_id, ==, "urn:dev:persist");
+	g_assert_cmpuint(get_prop_uint(d, dev, GW_DEVICE_IFACE, "Mode"), ==, 3);
+	members = get_prop_strv(d, group, GW_GROUP_IFACE, "Members");
+	g_assert_true(g_strv_contains((const gchar *const *)members, "urn:dev:persist"));
+	fixture_free(f);
+}
+
+/* the reply to AddDevice means the record is on disk */
+static void
+test_kill_after_add(void)
+{
+	Fixture *f = fixture_new();
+	GwTestDaemon *d = f->d;
+	g_autofree gchar *dev = add_device(d, "urn:dev:durable", 0);
+	g_autoptr(GHashTable) devices = NULL;
+	g_autofree gchar *device_id = NULL;
+
+	gw_test_daemon_kill(d);
+	gw_test_daemon_start(d, NULL);
+	devices = managed_objects(d, GW_DEVICE_IFACE);
+	g_assert_true(g_hash_table_contains(devices, dev));
+	device_id = get_prop_string(d, dev, GW_DEVICE_IFACE, "DeviceID");
+	g_assert_cmpstr(device_id, ==, "urn:dev:durable");
+	fixture_free(f);
+}
+
+static JsonNode *
+parse_json(const gchar *text)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(GError) error = NULL;
+
+	json_parser_load_from_data(parser, text, -1, &error);
+	g_assert_no_error(error);
+	return json_node_copy(json_parser_get_root(parser));
+}
+
+static void
+test_gwmoctl(void)
+{
+	Fixture *f = fixture_new();
+	GwTestDaemon *d = f->d;
+	gint rc;
+
+	/* device-add with everything */
+	{
+		g_autofree gchar *out = NULL;
+		g_autofree gchar *err = NULL;
+		rc = gw_test_run_gwmoctl(d, &out, &err, "group-add", "lights", "Hall lights", NULL);
+		g_assert_cmpint(rc, ==, 0);
+		g_assert_true(g_str_has_prefix(out, GW_PATH "/Groups/"));
+	}
+	{
+		g_autofree gchar *out = NULL;
+		g_autofree gchar *err = NULL;
+		rc = gw_test_run_gwmoctl(d,
+					 &out,
+					 &err,
+					 "device-add",
+					 "urn:dev:ctl-1",
+					 "--mode",
+					 "3",
+					 "--auth",
+					 "HMAC",
+					 "--client-name",
+					 "ctl-1",
+					 "--client-secret",
+					 "sekrit",
+					 "--notify-addr",
+					 "udp://127.0.0.1:5000",
+					 "--group",
+					 "lights",
+					 NULL);
+		if (rc != 0)
+			g_printerr("%s", err);
+		g_assert_cmpint(rc, ==, 0);
+		g_assert_true(g_str_has_prefix(out, GW_PATH "/Devices/"));
+	}
+	{
+		g_autofree gchar *out = NULL;
+		g_autofree gchar *err = NULL;
+		g_autoptr(JsonNode) root = NULL;
+		JsonObject *obj;
+		rc = gw_test_run_gwmoctl(
+		    d, &out, &err, "--json", "device-add", "urn:dev:ctl-2", NULL);
+		g_assert_cmpint(rc, ==, 0);
+		root = parse_json(out);
+		obj = json_node_get_object(root);
+		g_assert_cmpstr(
+		    json_object_get_string_member(obj, "DeviceID"), ==, "urn:dev:ctl-2");
+		g_assert_true(g_str_has_prefix(json_object_get_string_member(obj, "Path"),
+					       GW_PATH "/Devices/"));
+	}
+	/* errors keep their exit codes */
+	{
+		g_autofree gchar *out = NULL;
+		g_autofree gchar *err = NULL;
+		rc = gw_test_run_gwmoctl(d, &out, &err, "device-add", "urn:dev:ctl-2", NULL);
+		g_assert_cmpint(rc, ==, 1);
+		g_assert_nonnull(strstr(err, "AlreadyExists"));
+		g_clear_pointer(&out, g_free);
+		g_clear_pointer(&err, g_free);
+		rc = gw_test_run_gwmoctl(
+		    d, &out, &err, "device-add", "urn:dev:x", "--mode", "7", NULL);
+		g_assert_cmpint(rc, ==, 1);
+		g_assert_nonnull(strstr(err, "InvalidArgs"));
+		g_clear_pointer(&out, g_free);
+		g_clear_pointer(&err, g_free);
+		rc = gw_test_run_gwmoctl(d, &out, &err, "device-add", NULL);
+		g_assert_cmpint(rc, ==, 2);
+		g_clear_pointer(&out, g_free);
+		g_clear_pointer(&err, g_free);
+		rc = gw_test_run_gwmoctl(d, &out, &err, "device-add", "--help", NULL);
+		g_assert_cmpint(rc, ==, 0);
+		g_assert_nonnull(strstr(out, "--client-secret"));
+	}
+
+	/* devices: a table */
+	{
+		g_autofree gchar *out = NULL;
+		g_autofree gchar *err = NULL;
+		g_auto(GStrv) lines = NULL;
+		rc = gw_test_run_gwmoctl(d, &out, &err, "devices", NULL);
+		g_assert_cmpint(rc, ==, 0);
+		lines = g_strsplit(out, "\n", -1);
+		g_assert_true(g_str_has_prefix(lines[0], "DEVICEID"));
+		g_assert_nonnull(strstr(lines[0], "LASTSEEN"));
+		g_assert_true(g_str_has_prefix(lines[1], "urn:dev:ctl-1"));
+		g_assert_nonnull(strstr(lines[1], "Adaptation"));
+		g_assert_nonnull(strstr(lines[1], "Attached"));
+		g_assert_nonnull(strstr(lines[1], "OMA-DM"));
+		g_assert_true(g_str_has_prefix(lines[2], "urn:dev:ctl-2"));
+		g_assert_nonnull(strstr(lines[2], "Proxy"));
+	}
+	{
+		g_autofree gchar *out = NULL;
+		g_autofree gchar *err = NULL;
+		g_autoptr(JsonNode) root = NULL;
+		JsonArray *array;
+		JsonObject *first;
+		rc = gw_test_run_gwmoctl(d, &out, &err, "devices", "--json", NULL);
+		g_assert_cmpint(rc, ==, 0);
+		root = parse_json(out);
+		array = json_node_get_array(root);
+		g_assert_cmpuint(json_array_get_length(array), ==, 2);
+		first = json_array_get_object_element(array, 0);
+		g_assert_cmpstr(
+		    json_object_get_string_member(first, "DeviceID"), ==, "urn:dev:ctl-1");
+		g_assert_cmpint(json_object_get_int_member(first, "Mode"), ==, 3);
+		g_assert_cmpstr(json_object_get_string_member(first, "Status"), ==, "Attached");
+	}
+
+	/* device: properties and the record's nodes, secrets not readable */
+	{
+		g_autofree gchar *out = NULL;
+		g_autofree gchar *err = NULL;
+		rc = gw_test_run_gwmoctl(d, &out, &err, "device", "urn:dev:ctl-1", NULL);
+		g_assert_cmpint(rc, ==, 0);
+		g_assert_nonnull(strstr(out, "urn:dev:ctl-1"));
+		g_assert_nonnull(strstr(out, "3 (Adaptation)"));
+		g_assert_nonnull(strstr(out, "DeviceID = urn:dev:ctl-1"));
+		g_assert_nonnull(strstr(out, "NotifyAddr = udp://127.0.0.1:5000"));
+		g_assert_nonnull(strstr(out, "Credentials/AuthType = HMAC"));
+		g_assert_nonnull(strstr(out, "Credentials/ClientSecret = (not readable)"));
+		g_assert_null(strstr(out, "sekrit"));
+	}
+	{
+		g_autofree gchar *out = NULL;
+		g_autofree gchar *err = NULL;
+		g_autoptr(JsonNode) root = NULL;
+		JsonObject *obj;
+		JsonObject *nodes;
+		rc = gw_test_run_gwmoctl(d, &out, &err, "--json", "device", "urn:dev:ctl-1", NULL);
+		g_assert_cmpint(rc, ==, 0);
+		root = parse_json(out);
+		obj = json_node_get_object(root);
+		g_assert_cmpstr(
+		    json_object_get_string_member(obj, "DeviceID"), ==, "urn:dev:ctl-1");
+		nodes = json_object_get_object_member(obj, "Nodes");
+		g_assert_cmpstr(json_object_get_string_member(nodes, "Protocol"), ==, "OMA-DM");
+		g_assert_true(json_object_has_member(nodes, "Credentials/ServerSecret"));
+		g_assert_true(json_object_get_null_member(nodes, "Credentials/ServerSecret"));
+		g_assert_null(strstr(out, "sekrit"));
+	}
+	{
+		g_autofree gchar *out = NULL;
+		g_autofree gchar *err = NULL;
+		rc = gw_test_run_gwmoctl(d, &out, &err, "device", "urn:dev:nobody", NULL);
+		g_assert_cmpint(rc, ==, 4);
+	}
+
+	/* groups and membership */
+	{
+		g_autofree gchar *out = NULL;
+		g_autofree gchar *err = NULL;
+		rc = gw_test_run_gwmoctl(
+		    d, &out, &err, "group-member", "add", "lights", "urn:dev:ctl-2", NULL);
+		g_assert_cmpint(rc, ==, 0);
+		g_clear_pointer(&out, g_free);
+		g_clear_pointer(&err, g_free);
+		rc = gw_test_run_gwmoctl(
+		    d, &out, &err, "group-member", "add", "nope", "urn:dev:ctl-2", NULL);
+		g_assert_cmpint(rc, ==, 4);
+		g_clear_pointer(&out, g_free);
+		g_clear_pointer(&err, g_free);
+		rc =
+		    gw_test_run_gwmoctl(d, &out, &err, "group-member", "frob", "lights", "x", NULL);
+		g_assert_cmpint(rc, ==, 2);
+	}
+	{
+		g_autofree gchar *out = NULL;
+		g_autofree gchar *err = NULL;
+		g_auto(GStrv) lines = NULL;
+		rc = gw_test_run_gwmoctl(d, &out, &err, "groups", NULL);
+		g_assert_cmpint(rc, ==, 0);
+		lines = g_strsplit(out, "\n", -1);
+		g_assert_true(g_str_has_prefix(lines[0], "GROUPID"));
+		g_assert_true(g_str_has_prefix(lines[1], "lights"));
+		g_assert_nonnull(strstr(lines[1], "Hall lights"));
+		g_assert_nonnull(strstr(lines[1], "urn:dev:ctl-1,urn:dev:ctl-2"));
+	}
+	{
+		g_autofree gchar *out = NULL;
+		g_autofree gchar *err = NULL;
+		g_autoptr(JsonNode) root = NULL;
+		JsonObject *group;
+		JsonArray *members;
+		rc = gw_test_run_gwmoctl(d, &out, &err, "groups", "--json", NULL);
+		g_assert_cmpint(rc, ==, 0);
+		root = parse_json(out);
+		group = json_array_get_object_element(json_node_get_array(root), 0);
+		g_assert_cmpstr(json_object_get_string_member(group, "GroupID"), ==, "lights");
+		members = json_object_get_array_member(group, "Members");
+		g_assert_cmpuint(json_array_get_length(members), ==, 2);
+	}
+	{
+		g_autofree gchar *out = NULL;
+		g_autofree gchar *err = NULL;
+		rc = gw_test_run_gwmoctl(
+		    d, &out, &err, "group-member", "remove", "lights", "urn:dev:ctl-1", NULL);
+		g_assert_cmpint(rc, ==, 0);
+		g_clear_pointer(&out, g_free);
+		g_clear_pointer(&err, g_free);
+		rc = gw_test_run_gwmoctl(d, &out, &err, "device-rm", "urn:dev:ctl-1", NULL);
+		g_assert_cmpint(rc, ==, 0);
+		g_clear_pointer(&out, g_free);
+		g_clear_pointer(&err, g_free);
+		rc = gw_test_run_gwmoctl(d, &out, &err, "devices", NULL);
+		g_assert_cmpint(rc, ==, 0);
+		g_assert_null(strstr(out, "urn:dev:ctl-1"));
+		g_assert_nonnull(strstr(out, "urn:dev:ctl-2"));
+	}
+	fixture_free(f);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/gw/dbus/inventory/add-device", test_add_device);
+	g_test_add_func("/gw/dbus/inventory/add-device-defaults", test_add_device_defaults);
+	g_test_add_func("/gw/dbus/inventory/add-device-errors", test_add_device_errors);
+	g_test_add_func("/gw/dbus/inventory/set-mode", test_set_mode);
+	g_test_add_func("/gw/dbus/inventory/groups", test_groups);
+	g_test_add_func("/gw/dbus/inventory/remove-device", test_remove_device);
+	g_test_add_func("/gw/dbus/inventory/restart-exports-again", test_restart_exports_again);
+	g_test_add_func("/gw/dbus/inventory/kill-after-add", test_kill_after_add);
+	g_test_add_func("/gw/dbus/inventory/gwmoctl", test_gwmoctl);
+	return g_test_run();
+}
