@@ -20,10 +20,11 @@ fi
 
 say "Building gwmo (meson + ninja) in _build-demo"
 if [ -d _build-demo ]; then meson configure _build-demo -Dtests=true >/dev/null; else meson setup _build-demo >/dev/null; fi
-ninja -C _build-demo core/gwmod core/cli/gwmoctl tests/peers/gwmo-test-server >/dev/null
+ninja -C _build-demo core/gwmod core/cli/gwmoctl tests/peers/gwmo-test-server tests/peers/gwmo-test-device >/dev/null
 GWMOD=$ROOT/_build-demo/core/gwmod
 GWMOCTL=$ROOT/_build-demo/core/cli/gwmoctl
 SERVER=$ROOT/_build-demo/tests/peers/gwmo-test-server
+DEVICE=$ROOT/_build-demo/tests/peers/gwmo-test-device
 
 RUN=$(mktemp -d /tmp/gwmo-demo.XXXXXX)
 PIDS=()
@@ -44,6 +45,7 @@ export DBUS_SESSION_BUS_ADDRESS=$(head -1 "$RUN/bus.addr")
 echo "bus: $DBUS_SESSION_BUS_ADDRESS"
 
 PORT=$(free_port)
+SOUTH_PORT=$(free_port)
 DM_URL="https://127.0.0.1:$PORT/dm"
 SERVER_ARGS=(--listen "https://127.0.0.1:$PORT" --cert "$RUN/server.crt" --key "$RUN/server.key"
              --server-id dm.example --server-secret srv-secret --client-name gw-demo
@@ -116,7 +118,7 @@ manufacturer=gwmo demo
 listen=https://127.0.0.1:0
 ca-file=$RUN/server.crt
 [southbound]
-listen=http://127.0.0.1:0
+listen=http://127.0.0.1:$SOUTH_PORT
 CONF
 
 say "Starting gwmod with the factory bootstrap (DMAcc for dm.example)"
@@ -178,5 +180,33 @@ for s in json.load(open(sys.argv[1]))["sessions"]:
 PY
 echo -n "gateway after it: "
 ctl get ./GwMO/Config/Ext/dm/Greeting 2>&1 || true
+
+say "An End Device joins: provisioned over D-Bus, it opens its own DM session with the gateway"
+cat > "$RUN/script3.json" <<JSON
+{"sessions": [{"commands": [{"cmd": "Get", "uri": "./GwMO/Inventory/Summary/Total"}]}]}
+JSON
+"$SERVER" "${SERVER_ARGS[@]}" --script "$RUN/script3.json" --record "$RUN/record3.json" \
+  --sessions 1 2>"$RUN/server3.log" >/dev/null &
+SRV=$!
+PIDS+=($SRV)
+sleep 0.5
+ctl device-add sensor-1 --mode 2 --client-name sensor-1 --client-secret sensor-secret \
+  --server-secret gateway-secret
+"$DEVICE" --server "http://127.0.0.1:$SOUTH_PORT/dm" --dev-id sensor-1 --auth md5 \
+  --client-secret sensor-secret --server-name GW-DEMO-0001 --server-secret gateway-secret \
+  --server-id GW-DEMO-0001 --notify-addr udp://127.0.0.1:9 -q 2>&1 | sed 's/^/  device: /'
+wait "$SRV" || true
+python3 - "$RUN/record3.json" <<'PY'
+import json, re, sys
+for s in json.load(open(sys.argv[1]))["sessions"]:
+    for a in s["generic_alerts"]:
+        dev = re.search(r"<DeviceID>(.*?)</DeviceID>", a.get("data") or "")
+        st = re.search(r"<Status>(.*?)</Status>", a.get("data") or "")
+        print(f"  DM Server got {a['type']} for {dev.group(1) if dev else '?'} ({st.group(1) if st else '?'})")
+    for r in s["results"]:
+        items = "; ".join(i.get("data") or "" for i in r.get("items", []))
+        print(f"  {r['cmd']:8} {r.get('uri',''):40} -> {r['status']} {items}")
+PY
+ctl devices
 
 say "Done: gwmod kept its state in $RUN/state (removed with the demo directory)"
