@@ -22,7 +22,34 @@ typedef struct {
 	GMainLoop *loop;
 	GwDaemon *daemon;
 	gint exit_code;
+	const gchar *config_path;
+	gboolean verbose;
+	const gchar *debug_domains_option; /* nullable: --debug-domains */
 } GwMainContext;
+
+/* SIGHUP (systemctl reload): re-read the configuration for what can change at run time, the
+ * log settings; everything else needs a restart, and the log says so */
+static gboolean
+gw_main_reload_cb(gpointer user_data)
+{
+	GwMainContext *ctx = user_data;
+	g_autoptr(GwConfig) config = gw_config_new();
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *domains = NULL;
+
+	if (!gw_config_load(config, ctx->config_path, &error)) {
+		g_warning("reload: %s; keeping the running configuration", error->message);
+		return G_SOURCE_CONTINUE;
+	}
+	domains = ctx->debug_domains_option != NULL
+		      ? g_strdup(ctx->debug_domains_option)
+		      : gw_config_get_string(config, "daemon", "debug-domains");
+	gw_log_setup(ctx->verbose, domains);
+	g_message("reloaded %s: log settings applied; listeners, state and device settings "
+		  "change on restart",
+		  ctx->config_path);
+	return G_SOURCE_CONTINUE;
+}
 
 static gboolean
 gw_main_signal_cb(gpointer user_data)
@@ -115,9 +142,8 @@ main(int argc, char **argv)
 		return EXIT_SUCCESS;
 	}
 	config_debug = gw_config_get_string(config, "daemon", "debug-domains");
-	if (opt_debug_domains == NULL)
-		opt_debug_domains = g_strdup(config_debug);
-	gw_log_setup(opt_verbose, opt_debug_domains);
+	ctx.debug_domains_option = opt_debug_domains;
+	gw_log_setup(opt_verbose, opt_debug_domains != NULL ? opt_debug_domains : config_debug);
 
 	if (opt_state_dir != NULL)
 		state_dir = g_strdup(opt_state_dir);
@@ -145,8 +171,11 @@ main(int argc, char **argv)
 	ctx.loop = loop;
 	ctx.daemon = daemon;
 	ctx.exit_code = EXIT_SUCCESS;
+	ctx.config_path = opt_config != NULL ? opt_config : GW_CONFDIR "/gwmod.conf";
+	ctx.verbose = opt_verbose;
 	g_unix_signal_add(SIGTERM, gw_main_signal_cb, &ctx);
 	g_unix_signal_add(SIGINT, gw_main_signal_cb, &ctx);
+	g_unix_signal_add(SIGHUP, gw_main_reload_cb, &ctx);
 	g_signal_connect(daemon, "quit", G_CALLBACK(gw_main_quit_cb), &ctx);
 	gw_daemon_start_bus(daemon, opt_session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM);
 	g_main_loop_run(loop);

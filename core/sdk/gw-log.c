@@ -14,6 +14,7 @@
 static gboolean gw_log_verbose = FALSE;
 static gchar **gw_log_debug_domains = NULL;
 static gboolean gw_log_debug_all = FALSE;
+static gboolean gw_log_installed = FALSE;
 
 static const gchar *
 gw_log_field_domain(const GLogField *fields, gsize n_fields)
@@ -73,7 +74,11 @@ gw_log_setup(gboolean verbose, const gchar *debug_domains)
 	g_strfreev(gw_log_debug_domains);
 	gw_log_debug_domains = g_strsplit_set(joined, ", ", -1);
 	gw_log_debug_all = g_strv_contains((const gchar *const *)gw_log_debug_domains, "all");
-	g_log_set_writer_func(gw_log_writer, NULL, NULL);
+	/* GLib accepts one writer per process; later calls (SIGHUP) only change the filters */
+	if (!gw_log_installed) {
+		g_log_set_writer_func(gw_log_writer, NULL, NULL);
+		gw_log_installed = TRUE;
+	}
 }
 
 const gchar *

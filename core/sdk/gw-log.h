@@ -12,7 +12,8 @@ G_BEGIN_DECLS
 /*
  * Installs gwmo's structured log writer: messages, warnings and criticals always; info with
  * @verbose; debug for the comma-separated @debug_domains ("all" for every domain) or what
- * G_MESSAGES_DEBUG names. Output goes through GLib's default writer (journal when present).
+ * G_MESSAGES_DEBUG names. Output goes to the journal when stderr is connected to it, else to
+ * stderr. May be called again (configuration reload) to change the filters.
  *
  * Since: 1.0
  */

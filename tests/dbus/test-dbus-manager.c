@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <signal.h>
 
 #include "gw-test-daemon.h"
 
@@ -364,6 +365,30 @@ test_restart_keeps_changes(void)
 	gw_test_daemon_free(d);
 }
 
+/* systemctl reload sends SIGHUP: gwmod re-reads its configuration and keeps running */
+static void
+test_sighup_reloads(void)
+{
+	GwTestDaemon *d = start_daemon(NULL);
+	g_autofree gchar *log = NULL;
+	g_autofree gchar *devid = NULL;
+
+	g_subprocess_send_signal(d->daemon, SIGHUP);
+	for (guint i = 0; i < 100; i++) {
+		g_free(log);
+		log = gw_test_daemon_read_log(d);
+		if (strstr(log, "reloaded") != NULL)
+			break;
+		g_usleep(50 * 1000);
+	}
+	g_assert_nonnull(strstr(log, "reloaded"));
+	g_assert_true(gw_test_daemon_is_running(d));
+	devid = get_string(d, "./DevInfo/DevId", NULL);
+	g_assert_cmpstr(devid, ==, "GW-TEST-0001");
+	gw_test_daemon_stop(d);
+	gw_test_daemon_free(d);
+}
+
 static void
 test_corrupt_state_kept_aside(void)
 {
@@ -511,6 +536,7 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/dbus/bootstrap-and-export", test_bootstrap_and_export);
 	g_test_add_func("/gw/dbus/restart-keeps-changes", test_restart_keeps_changes);
 	g_test_add_func("/gw/dbus/corrupt-state-kept-aside", test_corrupt_state_kept_aside);
+	g_test_add_func("/gw/dbus/sighup-reloads", test_sighup_reloads);
 	g_test_add_func("/gw/dbus/gwmoctl", test_gwmoctl);
 	return g_test_run();
 }
