@@ -1,0 +1,65 @@
+/*
+ * Copyright 2026 The gwmo authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Shared by the end-to-end tests: the real gwmod (tests/dbus harness) bootstrapped to the
+ * reference DM Server, HTTPS with MD5 both ways, and the southbound listener on a free port.
+ */
+
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "gw-test-daemon.h"
+
+#define SERVER_ID  "srv1.example"
+#define SRV_SECRET "srv-secret-1"
+#define CL_NAME	   "gateway-1"
+#define CL_SECRET  "client-secret-1"
+
+/* set by main() from the command line */
+extern const gchar *server_binary;
+extern const gchar *device_binary;
+
+typedef struct {
+	gchar *dir;
+	gchar *cert;
+	gchar *key;
+	guint16 port;
+	guint16 south_port;
+	gchar *dm_url;
+	GwTestDaemon *d;
+} Env;
+
+guint16
+free_port(void);
+gchar *
+bootstrap_tnds(const gchar *dm_url);
+Env *
+env_new(void);
+void
+env_free(Env *e);
+void
+child_setup(gpointer user_data);
+GSubprocess *
+server_start(Env *e, const gchar *script, const gchar *record, const gchar *client_secret, ...)
+    G_GNUC_NULL_TERMINATED;
+void
+server_wait(GSubprocess *proc);
+JsonArray *
+record_sessions(const gchar *path, JsonParser **parser_out);
+JsonObject *
+result_for(JsonObject *session, const gchar *cmd, const gchar *uri);
+gint64
+status_of(JsonObject *session, const gchar *cmd, const gchar *uri);
+gchar *
+get_value(GwTestDaemon *d, const gchar *uri, gchar **error_name);
+guint
+pending_alerts(GwTestDaemon *d);
+/* POSTs @body to @url (trusting @ca), with X-GwMO-Target when @target is set; the HTTP status */
+guint
+notify(const gchar *url, const gchar *ca, GBytes *body, const gchar *content_type, const gchar *target);
+GBytes *
+make_pkg0(const gchar *server_id, const gchar *secret, guint16 session_id);
+gchar *
+notify_url(GwTestDaemon *d);
