@@ -797,6 +797,20 @@ gw_ctl_json_add_object(JsonBuilder *builder, GwCtlObject *obj)
 	}
 }
 
+/* the objects of a listing (devices, groups) as one JSON array of their properties */
+static void
+gw_ctl_print_objects_json(GPtrArray *objects)
+{
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+	json_builder_begin_array(builder);
+	for (guint i = 0; i < objects->len; i++) {
+		gw_ctl_json_add_object(builder, g_ptr_array_index(objects, i));
+		json_builder_end_object(builder);
+	}
+	json_builder_end_array(builder);
+	gw_ctl_print_json(builder);
+}
+
 static gint
 gw_ctl_cmd_devices(GwCtl *ctl, gint argc, gchar **argv)
 {
@@ -820,14 +834,7 @@ gw_ctl_cmd_devices(GwCtl *ctl, gint argc, gchar **argv)
 	if (devices == NULL)
 		return gw_ctl_error(error, _("cannot list the devices"));
 	if (ctl->json) {
-		g_autoptr(JsonBuilder) builder = json_builder_new();
-		json_builder_begin_array(builder);
-		for (guint i = 0; i < devices->len; i++) {
-			gw_ctl_json_add_object(builder, g_ptr_array_index(devices, i));
-			json_builder_end_object(builder);
-		}
-		json_builder_end_array(builder);
-		gw_ctl_print_json(builder);
+		gw_ctl_print_objects_json(devices);
 		return GW_EXIT_OK;
 	}
 	rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
@@ -988,14 +995,7 @@ gw_ctl_cmd_groups(GwCtl *ctl, gint argc, gchar **argv)
 	if (groups == NULL)
 		return gw_ctl_error(error, _("cannot list the groups"));
 	if (ctl->json) {
-		g_autoptr(JsonBuilder) builder = json_builder_new();
-		json_builder_begin_array(builder);
-		for (guint i = 0; i < groups->len; i++) {
-			gw_ctl_json_add_object(builder, g_ptr_array_index(groups, i));
-			json_builder_end_object(builder);
-		}
-		json_builder_end_array(builder);
-		gw_ctl_print_json(builder);
+		gw_ctl_print_objects_json(groups);
 		return GW_EXIT_OK;
 	}
 	rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
