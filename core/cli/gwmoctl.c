@@ -629,6 +629,7 @@ gw_ctl_cmd_alert(GwCtl *ctl, gint argc, gchar **argv)
 
 #define GW_DBUS_DEVICE "org.gwmo.Gateway1.Device"
 #define GW_DBUS_GROUP  "org.gwmo.Gateway1.Group"
+#define GW_DBUS_SERVER "org.gwmo.Gateway1.Server"
 
 typedef struct {
 	gchar *path;
@@ -811,45 +812,52 @@ gw_ctl_print_objects_json(GPtrArray *objects)
 	gw_ctl_print_json(builder);
 }
 
+/* one column of a listing: a property of the objects, "-" when empty */
+typedef struct {
+	const gchar *header;
+	const gchar *prop;
+} GwCtlColumn;
+
+/* the objects implementing @iface as a table (or JSON with --json) */
 static gint
-gw_ctl_cmd_devices(GwCtl *ctl, gint argc, gchar **argv)
+gw_ctl_list_command(GwCtl *ctl,
+		    gint argc,
+		    const gchar *command,
+		    const gchar *iface,
+		    const GwCtlColumn *columns,
+		    const gchar *what)
 {
-	const gchar *headers[] = {N_("DEVICEID"),
-	                          N_("MODE"),
-	                          N_("STATUS"),
-	                          N_("PROTOCOL"),
-	                          N_("ADDRESS"),
-	                          N_("LASTSEEN"),
-	                          NULL};
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GPtrArray) devices = NULL;
+	g_autoptr(GPtrArray) objects = NULL;
 	g_autoptr(GPtrArray) rows = NULL;
-	const gchar *translated[G_N_ELEMENTS(headers)] = {NULL};
+	g_autoptr(GPtrArray) headers = g_ptr_array_new();
+	guint ncols = 0;
 
 	if (argc != 0) {
-		g_printerr(_("gwmoctl: devices takes no arguments\n"));
+		g_printerr(_("gwmoctl: %s takes no arguments\n"), command);
 		return GW_EXIT_USAGE;
 	}
-	devices = gw_ctl_list_objects(ctl, GW_DBUS_DEVICE, &error);
-	if (devices == NULL)
-		return gw_ctl_error(error, _("cannot list the devices"));
+	objects = gw_ctl_list_objects(ctl, iface, &error);
+	if (objects == NULL)
+		return gw_ctl_error(error, what);
 	if (ctl->json) {
-		gw_ctl_print_objects_json(devices);
+		gw_ctl_print_objects_json(objects);
 		return GW_EXIT_OK;
 	}
+	for (ncols = 0; columns[ncols].header != NULL; ncols++)
+		g_ptr_array_add(headers, (gpointer)_(columns[ncols].header));
+	g_ptr_array_add(headers, NULL);
 	rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
-	for (guint i = 0; i < devices->len; i++) {
-		GwCtlObject *obj = g_ptr_array_index(devices, i);
-		gchar **row = g_new0(gchar *, 7);
-		guint32 mode = 0;
-		g_variant_lookup(obj->props, "Mode", "u", &mode);
-		row[0] = gw_ctl_prop_text(obj->props, "DeviceID");
-		row[1] = g_strdup(gw_ctl_mode_name(mode));
-		row[2] = gw_ctl_prop_text(obj->props, "Status");
-		row[3] = gw_ctl_prop_text(obj->props, "Protocol");
-		row[4] = gw_ctl_prop_text(obj->props, "Address");
-		row[5] = gw_ctl_prop_text(obj->props, "LastSeen");
-		for (guint c = 4; c < 6; c++) {
+	for (guint i = 0; i < objects->len; i++) {
+		GwCtlObject *obj = g_ptr_array_index(objects, i);
+		gchar **row = g_new0(gchar *, ncols + 1);
+		for (guint c = 0; c < ncols; c++) {
+			guint32 mode = 0;
+			if (g_strcmp0(columns[c].prop, "Mode") == 0 &&
+			    g_variant_lookup(obj->props, "Mode", "u", &mode))
+				row[c] = g_strdup(gw_ctl_mode_name(mode));
+			else
+				row[c] = gw_ctl_prop_text(obj->props, columns[c].prop);
 			if (row[c][0] == '\0') {
 				g_free(row[c]);
 				row[c] = g_strdup("-");
@@ -857,10 +865,44 @@ gw_ctl_cmd_devices(GwCtl *ctl, gint argc, gchar **argv)
 		}
 		g_ptr_array_add(rows, row);
 	}
-	for (guint i = 0; headers[i] != NULL; i++)
-		translated[i] = _(headers[i]);
-	gw_ctl_print_table(translated, rows);
+	gw_ctl_print_table((const gchar *const *)headers->pdata, rows);
 	return GW_EXIT_OK;
+}
+
+static gint
+gw_ctl_cmd_devices(GwCtl *ctl, gint argc, gchar **argv)
+{
+	static const GwCtlColumn columns[] = {{N_("DEVICEID"), "DeviceID"},
+					      {N_("MODE"), "Mode"},
+					      {N_("STATUS"), "Status"},
+					      {N_("PROTOCOL"), "Protocol"},
+					      {N_("ADDRESS"), "Address"},
+					      {N_("LASTSEEN"), "LastSeen"},
+					      {NULL, NULL}};
+	return gw_ctl_list_command(ctl,
+				   argc,
+				   "devices",
+				   GW_DBUS_DEVICE,
+				   columns,
+				   _("cannot list the devices"));
+}
+
+static gint
+gw_ctl_cmd_servers(GwCtl *ctl, gint argc, gchar **argv)
+{
+	static const GwCtlColumn columns[] = {{N_("SERVERID"), "ServerID"},
+					      {N_("ADDRESS"), "Address"},
+					      {N_("AUTH"), "AuthType"},
+					      {N_("INVENTORYALERT"), "InventoryAlert"},
+					      {N_("LASTSESSION"), "LastSession"},
+					      {N_("RESULT"), "LastSessionResult"},
+					      {NULL, NULL}};
+	return gw_ctl_list_command(ctl,
+				   argc,
+				   "servers",
+				   GW_DBUS_SERVER,
+				   columns,
+				   _("cannot list the DM Server accounts"));
 }
 
 /* the nodes of a record, depth first; secrets (no Get) are marked, never read */
@@ -981,42 +1023,16 @@ gw_ctl_cmd_device(GwCtl *ctl, gint argc, gchar **argv)
 static gint
 gw_ctl_cmd_groups(GwCtl *ctl, gint argc, gchar **argv)
 {
-	const gchar *headers[] = {N_("GROUPID"), N_("DESCRIPTION"), N_("MEMBERS"), NULL};
-	const gchar *translated[G_N_ELEMENTS(headers)] = {NULL};
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GPtrArray) groups = NULL;
-	g_autoptr(GPtrArray) rows = NULL;
-
-	if (argc != 0) {
-		g_printerr(_("gwmoctl: groups takes no arguments\n"));
-		return GW_EXIT_USAGE;
-	}
-	groups = gw_ctl_list_objects(ctl, GW_DBUS_GROUP, &error);
-	if (groups == NULL)
-		return gw_ctl_error(error, _("cannot list the groups"));
-	if (ctl->json) {
-		gw_ctl_print_objects_json(groups);
-		return GW_EXIT_OK;
-	}
-	rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
-	for (guint i = 0; i < groups->len; i++) {
-		GwCtlObject *obj = g_ptr_array_index(groups, i);
-		gchar **row = g_new0(gchar *, 4);
-		row[0] = gw_ctl_prop_text(obj->props, "GroupID");
-		row[1] = gw_ctl_prop_text(obj->props, "Description");
-		row[2] = gw_ctl_prop_text(obj->props, "Members");
-		for (guint c = 1; c < 3; c++) {
-			if (row[c][0] == '\0') {
-				g_free(row[c]);
-				row[c] = g_strdup("-");
-			}
-		}
-		g_ptr_array_add(rows, row);
-	}
-	for (guint i = 0; headers[i] != NULL; i++)
-		translated[i] = _(headers[i]);
-	gw_ctl_print_table(translated, rows);
-	return GW_EXIT_OK;
+	static const GwCtlColumn columns[] = {{N_("GROUPID"), "GroupID"},
+					      {N_("DESCRIPTION"), "Description"},
+					      {N_("MEMBERS"), "Members"},
+					      {NULL, NULL}};
+	return gw_ctl_list_command(ctl,
+				   argc,
+				   "groups",
+				   GW_DBUS_GROUP,
+				   columns,
+				   _("cannot list the groups"));
 }
 
 static gint opt_device_mode = 0;
@@ -1204,6 +1220,8 @@ static const GwCtlCommand gw_ctl_commands[] = {
     {"tree", "[URI]", N_("Print a subtree (default: the whole tree)"), gw_ctl_cmd_tree},
     {"bootstrap", "FILE", N_("Load a TNDS file (e.g. DMAcc entries) into the tree"),
      gw_ctl_cmd_bootstrap},
+    {"servers", "", N_("List the DM Server accounts and their last sessions"),
+     gw_ctl_cmd_servers},
     {"session", "start SERVER-ID", N_("Open a management session with a DM Server and wait for it"),
      gw_ctl_cmd_session},
     {"alert", "SERVER-ID TYPE [DATA]",

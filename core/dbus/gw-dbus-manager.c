@@ -15,6 +15,7 @@
 #include "gw-daemon.h"
 #include "gw-dbus-generated.h"
 #include "gw-dbus-inventory.h"
+#include "gw-dbus-servers.h"
 #include "gw-dbus-manager.h"
 #include "gw-dm-auth.h"
 #include "gw-gwmo-mo.h"
@@ -29,6 +30,7 @@ struct _GwDbusManager {
 	GwDbusGenManager *skeleton;
 	GDBusObjectManagerServer *object_manager;
 	GwDbusInventory *inventory; /* the Devices/ and Groups/ objects */
+	GwDbusServers *servers;	    /* the Servers/ objects */
 	gulong tree_changed_id;
 	gulong session_finished_id;
 };
@@ -1044,6 +1046,7 @@ gw_dbus_manager_dispose(GObject *object)
 		self->session_finished_id = 0;
 	}
 	g_clear_object(&self->inventory);
+	g_clear_object(&self->servers);
 	if (self->skeleton != NULL) {
 		g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(self->skeleton));
 		g_clear_object(&self->skeleton);
@@ -1140,6 +1143,10 @@ gw_dbus_manager_new(GwDaemon *daemon, GDBusConnection *connection, GError **erro
 						self->object_manager,
 						gw_dbus_manager_authorize_cb,
 						self);
+	self->servers = gw_dbus_servers_new(daemon,
+					    self->object_manager,
+					    gw_dbus_manager_authorize_cb,
+					    self);
 	if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(self->skeleton),
 					      connection,
 					      GW_DBUS_PATH,

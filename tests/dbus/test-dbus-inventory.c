@@ -920,6 +920,99 @@ test_gwmoctl(void)
 	fixture_free(f);
 }
 
+#define GW_SERVER_IFACE "org.gwmo.Gateway1.Server"
+
+static gboolean
+get_prop_bool(GwTestDaemon *d, const gchar *path, const gchar *iface, const gchar *name)
+{
+	g_autoptr(GVariant) value = get_prop(d, path, iface, name);
+	return g_variant_get_boolean(value);
+}
+
+/* the DM Server accounts as D-Bus objects: they follow ./DMAcc and ./GwMO/Config/Servers and
+ * tell how the last session went (GwMO-DI-005: InventoryAlert shown per server) */
+static void
+test_servers(void)
+{
+	Fixture *f = fixture_new();
+	GwTestDaemon *d = f->d;
+	const gchar *path = GW_PATH "/Servers/acc1";
+	const gchar *tnds =
+	    "<MgmtTree><VerDTD>1.2</VerDTD>"
+	    "<Node><NodeName>acc1</NodeName><Path>./DMAcc</Path>"
+	    " <Node><NodeName>ServerID</NodeName><Value>srv-a.example</Value></Node>"
+	    " <Node><NodeName>AppAddr</NodeName><Node><NodeName>1</NodeName>"
+	    "  <Node><NodeName>Addr</NodeName><Value>http://127.0.0.1:1/dm</Value></Node>"
+	    "  <Node><NodeName>AddrType</NodeName><Value>URI</Value></Node></Node></Node>"
+	    " <Node><NodeName>AppAuth</NodeName><Node><NodeName>1</NodeName>"
+	    "  <Node><NodeName>AAuthLevel</NodeName><Value>CLCRED</Value></Node>"
+	    "  <Node><NodeName>AAuthType</NodeName><Value>DIGEST</Value></Node>"
+	    "  <Node><NodeName>AAuthName</NodeName><Value>gw</Value></Node>"
+	    "  <Node><NodeName>AAuthSecret</NodeName><Value>gw-secret</Value></Node></Node></Node>"
+	    "</Node></MgmtTree>";
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autofree gchar *server_id = NULL;
+	g_autofree gchar *address = NULL;
+	g_autofree gchar *auth = NULL;
+	g_autofree gchar *last = NULL;
+	g_autofree gchar *result = NULL;
+	g_autofree gchar *out = NULL;
+	g_autofree gchar *err = NULL;
+	gboolean alert = TRUE;
+
+	reply = gw_test_call(d, "Bootstrap", g_variant_new("(sss)", tnds, ".", ""), "()", &error);
+	g_assert_no_error(error);
+	wait_for_path(f->added, path);
+	server_id = get_prop_string(d, path, GW_SERVER_IFACE, "ServerID");
+	address = get_prop_string(d, path, GW_SERVER_IFACE, "Address");
+	auth = get_prop_string(d, path, GW_SERVER_IFACE, "AuthType");
+	last = get_prop_string(d, path, GW_SERVER_IFACE, "LastSession");
+	g_assert_cmpstr(server_id, ==, "srv-a.example");
+	g_assert_cmpstr(address, ==, "http://127.0.0.1:1/dm");
+	g_assert_cmpstr(auth, ==, "DIGEST");
+	g_assert_cmpstr(last, ==, "");
+	g_assert_true(get_prop_bool(d, path, GW_SERVER_IFACE, "InventoryAlert"));
+	g_assert_true(get_prop_bool(d, path, GW_SERVER_IFACE, "ImageStore"));
+
+	/* the Config MO entry made with the account drives InventoryAlert */
+	g_clear_pointer(&reply, g_variant_unref);
+	reply = gw_test_call(d,
+			     "SetNode",
+			     g_variant_new("(ssv)",
+					   "./GwMO/Config/Servers/acc1/InventoryAlert",
+					   "bool",
+					   g_variant_new_boolean(FALSE)),
+			     "()",
+			     &error);
+	g_assert_no_error(error);
+	for (guint i = 0; i < 100 && alert; i++) {
+		alert = get_prop_bool(d, path, GW_SERVER_IFACE, "InventoryAlert");
+		if (alert)
+			g_usleep(20 * 1000);
+	}
+	g_assert_false(alert);
+
+	/* a session that cannot reach the server fails with a GwMO error and is recorded */
+	call_object(d, path, GW_SERVER_IFACE, "StartSession", NULL, ERR "Network");
+	last = (g_free(last), get_prop_string(d, path, GW_SERVER_IFACE, "LastSession"));
+	result = get_prop_string(d, path, GW_SERVER_IFACE, "LastSessionResult");
+	g_assert_cmpuint(strlen(last), ==, strlen("2026-01-01T00:00:00Z"));
+	g_assert_cmpstr(result, !=, "");
+	g_assert_cmpstr(result, !=, "ok");
+
+	g_assert_cmpint(gw_test_run_gwmoctl(d, &out, &err, "servers", NULL), ==, 0);
+	g_assert_nonnull(strstr(out, "srv-a.example"));
+	g_assert_nonnull(strstr(out, "http://127.0.0.1:1/dm"));
+
+	/* the account goes, its object goes */
+	g_clear_pointer(&reply, g_variant_unref);
+	reply = gw_test_call(d, "DeleteNode", g_variant_new("(s)", "./DMAcc/acc1"), "()", &error);
+	g_assert_no_error(error);
+	wait_for_path(f->removed, path);
+	fixture_free(f);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -933,5 +1026,6 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/dbus/inventory/restart-exports-again", test_restart_exports_again);
 	g_test_add_func("/gw/dbus/inventory/kill-after-add", test_kill_after_add);
 	g_test_add_func("/gw/dbus/inventory/gwmoctl", test_gwmoctl);
+	g_test_add_func("/gw/dbus/servers", test_servers);
 	return g_test_run();
 }
