@@ -49,6 +49,7 @@ gw_dbus_server_session_free(GwDbusServerSession *s)
  * @match_leaf equals @match_value (AppAuth/<x> with AAuthLevel CLCRED) */
 static gchar *
 gw_dbus_servers_find(GwDbusServers *self,
+		     GwDbusExporter *exporter,
 		     const gchar *uri,
 		     const gchar *interior,
 		     const gchar *match_leaf,
@@ -63,11 +64,11 @@ gw_dbus_servers_find(GwDbusServers *self,
 		g_autofree gchar *value = NULL;
 		if (match_leaf != NULL) {
 			g_autofree gchar *m =
-			    gw_dbus_exporter_dup_leaf(self->exporter, child, match_leaf);
+			    gw_dbus_exporter_dup_leaf(exporter, child, match_leaf);
 			if (g_strcmp0(m, match_value) != 0)
 				continue;
 		}
-		value = gw_dbus_exporter_dup_leaf(self->exporter, child, leaf);
+		value = gw_dbus_exporter_dup_leaf(exporter, child, leaf);
 		if (value[0] != '\0')
 			return g_steal_pointer(&value);
 	}
@@ -75,11 +76,11 @@ gw_dbus_servers_find(GwDbusServers *self,
 }
 
 static gboolean
-gw_dbus_servers_config_flag(GwDbusServers *self, const gchar *account_uri, const gchar *leaf)
+gw_dbus_servers_config_flag(GwDbusExporter *exporter, const gchar *account_uri, const gchar *leaf)
 {
 	g_autofree gchar *name = g_path_get_basename(account_uri);
 	g_autofree gchar *uri = g_strdup_printf(GW_GWMO_CONFIG_SERVERS "/%s", name);
-	g_autofree gchar *value = gw_dbus_exporter_dup_leaf(self->exporter, uri, leaf);
+	g_autofree gchar *value = gw_dbus_exporter_dup_leaf(exporter, uri, leaf);
 
 	/* both default to true (spec/GWMO.md §1) until the Config entry exists */
 	return g_strcmp0(value, "false") != 0;
@@ -94,15 +95,15 @@ gw_dbus_servers_fill(GwDbusExporter *exporter,
 	GwDbusServers *self = GW_DBUS_SERVERS(user_data);
 	GwDbusGenServer *server = GW_DBUS_GEN_SERVER(iface);
 	g_autofree gchar *server_id = gw_dbus_exporter_dup_leaf(exporter, uri, "ServerID");
-	g_autofree gchar *address = gw_dbus_servers_find(self, uri, "AppAddr", NULL, NULL, "Addr");
+	g_autofree gchar *address = gw_dbus_servers_find(self, exporter, uri, "AppAddr", NULL, NULL, "Addr");
 	g_autofree gchar *auth_type =
-	    gw_dbus_servers_find(self, uri, "AppAuth", "AAuthLevel", "CLCRED", "AAuthType");
+	    gw_dbus_servers_find(self, exporter, uri, "AppAuth", "AAuthLevel", "CLCRED", "AAuthType");
 	GwDbusServerSession *s = g_hash_table_lookup(self->sessions, server_id);
 	const gchar *when = s != NULL ? s->when : "";
 	const gchar *result = s != NULL ? s->result : "";
 	gboolean inventory_alert =
-	    gw_dbus_servers_config_flag(self, uri, GW_GWMO_SERVER_INVENTORY_ALERT);
-	gboolean image_store = gw_dbus_servers_config_flag(self, uri, GW_GWMO_SERVER_IMAGE_STORE);
+	    gw_dbus_servers_config_flag(exporter, uri, GW_GWMO_SERVER_INVENTORY_ALERT);
+	gboolean image_store = gw_dbus_servers_config_flag(exporter, uri, GW_GWMO_SERVER_IMAGE_STORE);
 
 	if (g_strcmp0(gw_dbus_gen_server_get_server_id(server), server_id) != 0)
 		gw_dbus_gen_server_set_server_id(server, server_id);

@@ -1005,6 +1005,19 @@ test_servers(void)
 	g_assert_nonnull(strstr(out, "srv-a.example"));
 	g_assert_nonnull(strstr(out, "http://127.0.0.1:1/dm"));
 
+	/* accounts already in the state file are exported when gwmod starts */
+	gw_test_daemon_stop(d);
+	gw_test_daemon_start(d, NULL);
+	{
+		g_autoptr(GHashTable) servers = managed_objects(d, GW_SERVER_IFACE);
+		GVariant *props = g_hash_table_lookup(servers, path);
+		const gchar *sid = NULL;
+		g_assert_nonnull(props);
+		g_assert_true(g_variant_lookup(props, "ServerID", "&s", &sid));
+		g_assert_cmpstr(sid, ==, "srv-a.example");
+		g_assert_false(g_variant_lookup_value(props, "InventoryAlert", NULL) == NULL);
+	}
+
 	/* the account goes, its object goes */
 	g_clear_pointer(&reply, g_variant_unref);
 	reply = gw_test_call(d, "DeleteNode", g_variant_new("(s)", "./DMAcc/acc1"), "()", &error);
