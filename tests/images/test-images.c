@@ -838,6 +838,79 @@ test_dbus(void)
 	fx_free(f);
 }
 
+/* gwmoctl images: add, list (table and JSON), download --wait (percentage lines when not on
+ * a tty), rm */
+static void
+test_gwmoctl(void)
+{
+	Fx *f = fx_new(1024 * 1024);
+	g_autofree gchar *out = NULL;
+	g_autofree gchar *err = NULL;
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *dir = images_dir(f);
+	JsonArray *arr;
+	gint rc;
+
+	rc = gw_test_run_gwmoctl(f->d, &out, &err, "images", "add", "--name", "fw-a", "--uri", gw_upstream_get_url(f->up),
+				 "--hash", f->hash, "--kind", "firmware", "--version", "2.1", "--target", "dev-1",
+				 "--target", "lights", NULL);
+	g_assert_cmpint(rc, ==, 0);
+	g_assert_cmpstr(g_strstrip(out), ==, "/org/gwmo/Gateway1/Images/1");
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+
+	/* a missing --hash is a usage error, a malformed one InvalidArgs */
+	rc = gw_test_run_gwmoctl(f->d, &out, &err, "images", "add", "--name", "x", "--uri", "http://127.0.0.1:1/", NULL);
+	g_assert_cmpint(rc, ==, 2);
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	rc = gw_test_run_gwmoctl(f->d, &out, &err, "images", "add", "--name", "x", "--uri", "http://127.0.0.1:1/",
+				 "--hash", "sha256:zz", NULL);
+	g_assert_cmpint(rc, ==, 1);
+	g_assert_nonnull(strstr(err, "InvalidArgs"));
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+
+	gw_upstream_set_throttle(f->up, 30);
+	rc = gw_test_run_gwmoctl(f->d, &out, &err, "images", "download", "1", "--wait", NULL);
+	g_assert_cmpint(rc, ==, 0);
+	/* plain percentage lines, ending with 100% */
+	g_assert_null(strchr(out, '\r'));
+	g_assert_true(g_str_has_suffix(out, "100%\n"));
+	g_assert_nonnull(strstr(out, "0%\n"));
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+
+	rc = gw_test_run_gwmoctl(f->d, &out, &err, "images", NULL);
+	g_assert_cmpint(rc, ==, 0);
+	g_assert_nonnull(strstr(out, "fw-a"));
+	g_assert_nonnull(strstr(out, "Available"));
+	g_assert_nonnull(strstr(out, "2.1"));
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+
+	rc = gw_test_run_gwmoctl(f->d, &out, &err, "--json", "images", NULL);
+	g_assert_cmpint(rc, ==, 0);
+	g_assert_true(json_parser_load_from_data(parser, out, -1, &error));
+	g_assert_no_error(error);
+	arr = json_node_get_array(json_parser_get_root(parser));
+	g_assert_cmpuint(json_array_get_length(arr), ==, 1);
+	g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(arr, 0), "State"), ==, "Available");
+	g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(arr, 0), "Hash"), ==, f->hash);
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+
+	rc = gw_test_run_gwmoctl(f->d, &out, &err, "images", "rm", "1", NULL);
+	g_assert_cmpint(rc, ==, 0);
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	g_assert_cmpuint(count_files(dir), ==, 0);
+	rc = gw_test_run_gwmoctl(f->d, &out, &err, "images", "rm", "1", NULL);
+	g_assert_cmpint(rc, !=, 0);
+	fx_free(f);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -854,5 +927,6 @@ main(int argc, char **argv)
 	g_test_add_func("/images/range-head-etag", test_range_head_etag);
 	g_test_add_func("/images/restart", test_restart);
 	g_test_add_func("/images/dbus", test_dbus);
+	g_test_add_func("/images/gwmoctl", test_gwmoctl);
 	return g_test_run();
 }
