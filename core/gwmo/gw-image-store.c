@@ -643,6 +643,7 @@ gw_image_download_done_cb(GObject *source, GAsyncResult *res, gpointer user_data
 	GwImageDownload *dl = user_data;
 	GwImageStore *self = dl->self;
 	g_autofree gchar *sha = g_strdup(dl->sha);
+	g_autofree gchar *from = g_strdup(dl->uri);
 	g_autofree gchar *partial = gw_image_partial_path(self, sha);
 	g_autofree gchar *path = gw_image_path(self, sha);
 	g_auto(GwHttpDownloadResult) result = {0};
@@ -666,7 +667,7 @@ gw_image_download_done_cb(GObject *source, GAsyncResult *res, gpointer user_data
 	}
 	if (g_strcmp0(result.sha256, sha) != 0) {
 		/* nothing is served: the partial file goes (GwMO-DCIS-001) */
-		g_warning("image from %s has sha256 %s, expected %s: refused", gw_log_redact(dl->uri), result.sha256, sha);
+		g_warning("image from %s has sha256 %s, expected %s: refused", gw_log_redact(from), result.sha256, sha);
 		if (g_unlink(partial) != 0 && errno != ENOENT)
 			g_warning("cannot remove %s: %s", partial, g_strerror(errno));
 		gw_image_finish_entries(self, sha, FALSE, 0);
@@ -1028,6 +1029,8 @@ gw_image_node_added(GwImageStore *self, const gchar *uri, const gchar *server_id
 		g_warning("cannot set up %s: %s", uri, error->message);
 }
 
+static void gw_image_release_unreferenced(GwImageStore *self);
+
 /* Hash or ExternalURI replaced: what was downloaded no longer answers the entry */
 static void
 gw_image_node_replaced(GwImageStore *self, const gchar *uri)
@@ -1048,6 +1051,8 @@ gw_image_node_replaced(GwImageStore *self, const gchar *uri)
 	state = gw_image_dup_leaf(self, entry, "State");
 	if (g_strcmp0(state, GW_IMAGE_STATE_DOWNLOADING) != 0)
 		gw_image_set_state(self, entry, GW_IMAGE_STATE_NOT_DOWNLOADED, 0, 0, "");
+	/* the image the old Hash named may have lost its last entry */
+	gw_image_release_unreferenced(self);
 }
 
 /* the hashes of every entry, to find the ones a deletion released */

@@ -567,6 +567,61 @@ test_image_store_switch(void)
 	g_remove(dir);
 }
 
+/* GwMO-DCIS-002 (configurable): [images] quota; an image that does not fit fails and leaves
+ * nothing; removing the entry of another frees its space */
+static void
+test_quota(void)
+{
+	Fx *f = fx_new_full(100000, "[images]\nquota=150000\n", NULL);
+	g_autoptr(GBytes) blob_b = random_blob(100000, 4242);
+	g_autofree gchar *sha_b = sha_of(blob_b);
+	g_autofree gchar *hash_b = g_strconcat("sha256:", sha_b, NULL);
+	GwUpstream *up_b = gw_upstream_new(blob_b);
+	g_autofree gchar *dev = add_device(f->d, "dev-1", 1);
+	g_autofree gchar *pa = add_image(f, f->hash, NULL);
+	g_autofree gchar *ea = entry_of(pa);
+	g_autofree gchar *pb = NULL;
+	g_autofree gchar *eb = NULL;
+	g_autofree gchar *dir = images_dir(f);
+	g_autofree gchar *url_a = image_url(f, f->sha);
+	g_autofree gchar *url_b = image_url(f, sha_b);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+
+	image_call(f, pa, "Download", &error);
+	g_assert_no_error(error);
+	wait_state(f->d, ea, "Available", 30);
+	reply = gw_test_call(f->d, "AddImage",
+			     g_variant_new("(@a{sv})", image_dict("b", gw_upstream_get_url(up_b), hash_b, NULL)), "(o)", &error);
+	g_assert_no_error(error);
+	g_variant_get(reply, "(o)", &pb);
+	eb = entry_of(pb);
+	image_call(f, pb, "Download", &error);
+	g_assert_no_error(error);
+	wait_state(f->d, eb, "Failed", 30);
+	g_assert_cmpuint(count_files(dir), ==, 1);
+	{
+		g_autoptr(Resp) ra = http("GET", url_a, "dev-1", DEVICE_SECRET "1", NULL);
+		g_autoptr(Resp) rb = http("GET", url_b, "dev-1", DEVICE_SECRET "1", NULL);
+		g_assert_cmpuint(ra->status, ==, 200);
+		g_assert_cmpuint(rb->status, ==, 404);
+	}
+	/* A goes: its file is evicted, B fits */
+	image_call(f, pa, "Remove", &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(count_files(dir), ==, 0);
+	image_call(f, pb, "Download", &error);
+	g_assert_no_error(error);
+	wait_state(f->d, eb, "Available", 30);
+	{
+		g_autoptr(Resp) rb = http("GET", url_b, "dev-1", DEVICE_SECRET "1", NULL);
+		g_assert_cmpuint(rb->status, ==, 200);
+		g_assert_true(g_bytes_equal(rb->body, blob_b));
+	}
+	fx_free(f);
+	gw_upstream_free(up_b);
+}
+
 /* Range, HEAD, ETag and If-None-Match on /images/<sha256> */
 static void
 test_range_head_etag(void)
@@ -924,6 +979,7 @@ main(int argc, char **argv)
 	g_test_add_func("/images/twenty-devices-one-download", test_twenty_devices_one_download);
 	g_test_add_func("/images/targets", test_targets);
 	g_test_add_func("/images/image-store-switch", test_image_store_switch);
+	g_test_add_func("/images/quota", test_quota);
 	g_test_add_func("/images/range-head-etag", test_range_head_etag);
 	g_test_add_func("/images/restart", test_restart);
 	g_test_add_func("/images/dbus", test_dbus);
