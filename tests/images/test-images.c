@@ -80,6 +80,9 @@ fx_new(gsize size)
 static void
 fx_free(Fx *f)
 {
+	/* an orderly stop: exit status 0 (under ASan: no leaks) */
+	if (gw_test_daemon_is_running(f->d))
+		gw_test_daemon_stop(f->d);
 	gw_test_daemon_free(f->d);
 	gw_upstream_free(f->up);
 	g_bytes_unref(f->blob);
