@@ -218,6 +218,60 @@ test_server_drives_image(void)
 	gw_upstream_free(up);
 }
 
+/* HTTPS ExternalURIs are verified ([northbound] ca-file): the right name gets through TLS
+ * (and a 404 from the reference server, which has no /image), a name the certificate does
+ * not carry is refused before any request */
+static void
+test_https_verification(void)
+{
+	Env *e = env_new();
+	g_autofree gchar *record = g_build_filename(e->dir, "record.json", NULL);
+	g_autoptr(GSubprocess) server = NULL;
+	const gchar *hash = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+	const gchar *names[] = {"127.0.0.1", "localhost"};
+	g_autofree gchar *log = NULL;
+
+	server = server_start(e, "{\"sessions\":[{\"commands\":[{\"cmd\":\"Get\",\"uri\":\"./DevInfo/DevId\"}]}]}",
+			      record, CL_SECRET, NULL);
+	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+		g_autofree gchar *url = g_strdup_printf("https://%s:%u/image", names[i], e->port);
+		g_autofree gchar *path = NULL;
+		g_autofree gchar *entry = NULL;
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GVariant) reply = NULL;
+		gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+		GVariantBuilder b;
+
+		g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+		g_variant_builder_add(&b, "{sv}", "Name", g_variant_new_string(names[i]));
+		g_variant_builder_add(&b, "{sv}", "ExternalURI", g_variant_new_string(url));
+		g_variant_builder_add(&b, "{sv}", "Hash", g_variant_new_string(hash));
+		reply = gw_test_call(e->d, "AddImage", g_variant_new("(a{sv})", &b), "(o)", &error);
+		g_assert_no_error(error);
+		g_variant_get(reply, "(o)", &path);
+		g_clear_pointer(&reply, g_variant_unref);
+		reply = g_dbus_connection_call_sync(e->d->connection, "org.gwmo.Gateway1", path, "org.gwmo.Gateway1.Image",
+						    "Download", NULL, NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+		g_assert_no_error(error);
+		entry = g_strdup_printf("./GwMO/Images/%s", strrchr(path, '/') + 1);
+		for (;;) {
+			g_autofree gchar *uri = g_strdup_printf("%s/State", entry);
+			g_autofree gchar *state = get_value(e->d, uri, NULL);
+			if (g_strcmp0(state, "Failed") == 0)
+				break;
+			g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+			g_usleep(50 * 1000);
+		}
+	}
+	log = gw_test_daemon_read_log(e->d);
+	g_assert_nonnull(strstr(log, "HTTP 404"));
+	g_assert_nonnull(strstr(log, "TLS with https://localhost:"));
+	g_subprocess_force_exit(server);
+	g_subprocess_wait(server, NULL, NULL);
+	gw_test_daemon_stop(e->d);
+	env_free(e);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -227,5 +281,6 @@ main(int argc, char **argv)
 	if (argc > 2)
 		device_binary = argv[2];
 	g_test_add_func("/e2e/images/server-drives-image", test_server_drives_image);
+	g_test_add_func("/e2e/images/https-verification", test_https_verification);
 	return g_test_run();
 }
