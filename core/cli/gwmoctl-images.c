@@ -16,7 +16,7 @@
 
 #include "gwmoctl.h"
 
-#define GW_DBUS_IMAGE	    "org.gwmo.Gateway1.Image"
+#define GW_DBUS_IMAGE "org.gwmo.Gateway1.Image"
 #define GW_DBUS_IMAGES_PATH "/org/gwmo/Gateway1/Images"
 
 static gchar *opt_image_name = NULL;
@@ -29,16 +29,48 @@ static gboolean opt_image_wait = FALSE;
 
 const GOptionEntry gw_ctl_images_entries[] = {
     {"name", 'n', 0, G_OPTION_ARG_STRING, &opt_image_name, N_("add: name of the image"), "NAME"},
-    {"uri", 'u', 0, G_OPTION_ARG_STRING, &opt_image_uri,
-     N_("add: where the gateway downloads it from (http:// or https://)"), "URL"},
-    {"hash", 0, 0, G_OPTION_ARG_STRING, &opt_image_hash,
-     N_("add: its SHA-256 as sha256:HEX, checked after the download"), "sha256:HEX"},
-    {"kind", 'k', 0, G_OPTION_ARG_STRING, &opt_image_kind, N_("add: firmware, software or config"), "KIND"},
-    {"version", 0, 0, G_OPTION_ARG_STRING, &opt_image_version, N_("add: version of the image"), "VERSION"},
-    {"target", 't', 0, G_OPTION_ARG_STRING_ARRAY, &opt_image_targets,
-     N_("add: a DeviceID or GroupID allowed to fetch it (repeatable; none: every device)"), "ID"},
-    {"wait", 'w', 0, G_OPTION_ARG_NONE, &opt_image_wait,
-     N_("download: wait for the end and show the progress"), NULL},
+    {"uri",
+     'u',
+     0,
+     G_OPTION_ARG_STRING,
+     &opt_image_uri,
+     N_("add: where the gateway downloads it from (http:// or https://)"),
+     "URL"},
+    {"hash",
+     0,
+     0,
+     G_OPTION_ARG_STRING,
+     &opt_image_hash,
+     N_("add: its SHA-256 as sha256:HEX, checked after the download"),
+     "sha256:HEX"},
+    {"kind",
+     'k',
+     0,
+     G_OPTION_ARG_STRING,
+     &opt_image_kind,
+     N_("add: firmware, software or config"),
+     "KIND"},
+    {"version",
+     0,
+     0,
+     G_OPTION_ARG_STRING,
+     &opt_image_version,
+     N_("add: version of the image"),
+     "VERSION"},
+    {"target",
+     't',
+     0,
+     G_OPTION_ARG_STRING_ARRAY,
+     &opt_image_targets,
+     N_("add: a DeviceID or GroupID allowed to fetch it (repeatable; none: every device)"),
+     "ID"},
+    {"wait",
+     'w',
+     0,
+     G_OPTION_ARG_NONE,
+     &opt_image_wait,
+     N_("download: wait for the end and show the progress"),
+     NULL},
     {NULL}};
 
 void
@@ -68,8 +100,15 @@ gw_ctl_image_path(const gchar *id)
 static gint
 gw_ctl_images_list(GwCtl *ctl)
 {
-	const gchar *headers[] = {N_("ID"), N_("NAME"), N_("VERSION"), N_("STATE"), N_("PROGRESS"),
-				  N_("SIZE"), N_("HASH"), N_("LOCALURI"), NULL};
+	const gchar *headers[] = {N_("ID"),
+	                          N_("NAME"),
+	                          N_("VERSION"),
+	                          N_("STATE"),
+	                          N_("PROGRESS"),
+	                          N_("SIZE"),
+	                          N_("HASH"),
+	                          N_("LOCALURI"),
+	                          NULL};
 	const gchar *translated[G_N_ELEMENTS(headers)] = {NULL};
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) images = gw_ctl_list_objects(ctl, GW_DBUS_IMAGE, &error);
@@ -121,9 +160,10 @@ gw_ctl_images_add(GwCtl *ctl, gint argc)
 	const gchar *path = NULL;
 	GVariantBuilder b;
 
-	if (argc != 0 || opt_image_name == NULL || opt_image_uri == NULL || opt_image_hash == NULL) {
+	if (argc != 0 || opt_image_name == NULL || opt_image_uri == NULL ||
+	    opt_image_hash == NULL) {
 		g_printerr(_("gwmoctl: use 'images add --name NAME --uri URL --hash sha256:HEX "
-			     "[--kind KIND] [--version V] [--target ID…]'\n"));
+		             "[--kind KIND] [--version V] [--target ID…]'\n"));
 		return GW_EXIT_USAGE;
 	}
 	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
@@ -133,10 +173,14 @@ gw_ctl_images_add(GwCtl *ctl, gint argc)
 	if (opt_image_kind != NULL)
 		g_variant_builder_add(&b, "{sv}", "Kind", g_variant_new_string(opt_image_kind));
 	if (opt_image_version != NULL)
-		g_variant_builder_add(&b, "{sv}", "Version", g_variant_new_string(opt_image_version));
+		g_variant_builder_add(
+		    &b, "{sv}", "Version", g_variant_new_string(opt_image_version));
 	if (opt_image_targets != NULL)
-		g_variant_builder_add(&b, "{sv}", "Targets",
-				      g_variant_new_strv((const gchar *const *)opt_image_targets, -1));
+		g_variant_builder_add(
+		    &b,
+		    "{sv}",
+		    "Targets",
+		    g_variant_new_strv((const gchar *const *)opt_image_targets, -1));
 	reply = gw_ctl_call(ctl, "AddImage", g_variant_new("(a{sv})", &b), "(o)", &error);
 	if (reply == NULL)
 		return gw_ctl_error(error, opt_image_name);
@@ -150,18 +194,33 @@ gw_ctl_image_call(GwCtl *ctl, const gchar *path, const gchar *method, GError **e
 {
 	if (ctl->connection == NULL && !gw_ctl_connect(ctl, error))
 		return NULL;
-	return g_dbus_connection_call_sync(ctl->connection, GW_DBUS_NAME, path, GW_DBUS_IMAGE, method, NULL,
-					   G_VARIANT_TYPE("()"), G_DBUS_CALL_FLAGS_NONE, GW_CALL_TIMEOUT, NULL, error);
+	return g_dbus_connection_call_sync(ctl->connection,
+	                                   GW_DBUS_NAME,
+	                                   path,
+	                                   GW_DBUS_IMAGE,
+	                                   method,
+	                                   NULL,
+	                                   G_VARIANT_TYPE("()"),
+	                                   G_DBUS_CALL_FLAGS_NONE,
+	                                   GW_CALL_TIMEOUT,
+	                                   NULL,
+	                                   error);
 }
 
 static GVariant *
 gw_ctl_image_props(GwCtl *ctl, const gchar *path, GError **error)
 {
-	g_autoptr(GVariant) reply = g_dbus_connection_call_sync(ctl->connection, GW_DBUS_NAME, path,
-								"org.freedesktop.DBus.Properties", "GetAll",
-								g_variant_new("(s)", GW_DBUS_IMAGE),
-								G_VARIANT_TYPE("(a{sv})"), G_DBUS_CALL_FLAGS_NONE,
-								GW_CALL_TIMEOUT, NULL, error);
+	g_autoptr(GVariant) reply = g_dbus_connection_call_sync(ctl->connection,
+	                                                        GW_DBUS_NAME,
+	                                                        path,
+	                                                        "org.freedesktop.DBus.Properties",
+	                                                        "GetAll",
+	                                                        g_variant_new("(s)", GW_DBUS_IMAGE),
+	                                                        G_VARIANT_TYPE("(a{sv})"),
+	                                                        G_DBUS_CALL_FLAGS_NONE,
+	                                                        GW_CALL_TIMEOUT,
+	                                                        NULL,
+	                                                        error);
 	if (reply == NULL)
 		return NULL;
 	return g_variant_get_child_value(reply, 0);
@@ -209,8 +268,13 @@ gw_ctl_wait_update(GwCtlWait *w, GVariant *props)
 }
 
 static void
-gw_ctl_wait_changed_cb(GDBusConnection *c, const gchar *sender, const gchar *path, const gchar *iface,
-		       const gchar *signal, GVariant *params, gpointer user_data)
+gw_ctl_wait_changed_cb(GDBusConnection *c,
+                       const gchar *sender,
+                       const gchar *path,
+                       const gchar *iface,
+                       const gchar *signal,
+                       GVariant *params,
+                       gpointer user_data)
 {
 	GwCtlWait *w = user_data;
 	const gchar *name = NULL;
@@ -253,11 +317,23 @@ gw_ctl_images_download(GwCtl *ctl, gint argc, gchar **argv)
 		w.loop = g_main_loop_new(NULL, FALSE);
 		w.tty = isatty(STDOUT_FILENO) && !ctl->json;
 		w.last_progress = G_MAXUINT;
-		sub = g_dbus_connection_signal_subscribe(ctl->connection, GW_DBUS_NAME, "org.freedesktop.DBus.Properties",
-							 "PropertiesChanged", path, GW_DBUS_IMAGE,
-							 G_DBUS_SIGNAL_FLAGS_NONE, gw_ctl_wait_changed_cb, &w, NULL);
-		watch = g_bus_watch_name_on_connection(ctl->connection, GW_DBUS_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
-						       NULL, gw_ctl_wait_vanished_cb, &w, NULL);
+		sub = g_dbus_connection_signal_subscribe(ctl->connection,
+		                                         GW_DBUS_NAME,
+		                                         "org.freedesktop.DBus.Properties",
+		                                         "PropertiesChanged",
+		                                         path,
+		                                         GW_DBUS_IMAGE,
+		                                         G_DBUS_SIGNAL_FLAGS_NONE,
+		                                         gw_ctl_wait_changed_cb,
+		                                         &w,
+		                                         NULL);
+		watch = g_bus_watch_name_on_connection(ctl->connection,
+		                                       GW_DBUS_NAME,
+		                                       G_BUS_NAME_WATCHER_FLAGS_NONE,
+		                                       NULL,
+		                                       gw_ctl_wait_vanished_cb,
+		                                       &w,
+		                                       NULL);
 	}
 	reply = gw_ctl_image_call(ctl, path, "Download", &error);
 	if (reply == NULL) {
@@ -330,6 +406,7 @@ gw_ctl_cmd_images(GwCtl *ctl, gint argc, gchar **argv)
 		return gw_ctl_images_download(ctl, argc - 1, argv + 1);
 	if (g_strcmp0(argv[0], "rm") == 0)
 		return gw_ctl_images_rm(ctl, argc - 1, argv + 1);
-	g_printerr(_("gwmoctl: use 'images', 'images add', 'images download ID' or 'images rm ID'\n"));
+	g_printerr(
+	    _("gwmoctl: use 'images', 'images add', 'images download ID' or 'images rm ID'\n"));
 	return GW_EXIT_USAGE;
 }

@@ -120,7 +120,8 @@ gw_dbus_images_invocation_entry(GwDbusImages *self, GDBusMethodInvocation *invoc
 	GwDbusImageEntry *entry = g_hash_table_lookup(self->images, path);
 
 	if (entry == NULL)
-		g_dbus_method_invocation_return_error(invocation, GW_ERROR, GW_ERROR_NOT_FOUND, "%s is gone", path);
+		g_dbus_method_invocation_return_error(
+		    invocation, GW_ERROR, GW_ERROR_NOT_FOUND, "%s is gone", path);
 	return entry;
 }
 
@@ -144,7 +145,9 @@ gw_dbus_images_commit_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 
 /* stores the tree, then answers @reply (floating or NULL) */
 static void
-gw_dbus_images_commit_and_reply(GwDbusImages *self, GDBusMethodInvocation *invocation, GVariant *reply)
+gw_dbus_images_commit_and_reply(GwDbusImages *self,
+                                GDBusMethodInvocation *invocation,
+                                GVariant *reply)
 {
 	if (reply != NULL)
 		g_object_set_data(G_OBJECT(invocation), "gw-reply", g_variant_ref_sink(reply));
@@ -152,7 +155,9 @@ gw_dbus_images_commit_and_reply(GwDbusImages *self, GDBusMethodInvocation *invoc
 }
 
 static gboolean
-gw_dbus_images_handle_download(GwDbusGenImage *image, GDBusMethodInvocation *invocation, gpointer user_data)
+gw_dbus_images_handle_download(GwDbusGenImage *image,
+                               GDBusMethodInvocation *invocation,
+                               gpointer user_data)
 {
 	GwDbusImages *self = GW_DBUS_IMAGES(user_data);
 	GwDbusImageEntry *entry;
@@ -173,10 +178,13 @@ gw_dbus_images_handle_download(GwDbusGenImage *image, GDBusMethodInvocation *inv
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-static void gw_dbus_images_unexport(GwDbusImages *self, const gchar *path);
+static void
+gw_dbus_images_unexport(GwDbusImages *self, const gchar *path);
 
 static gboolean
-gw_dbus_images_handle_remove(GwDbusGenImage *image, GDBusMethodInvocation *invocation, gpointer user_data)
+gw_dbus_images_handle_remove(GwDbusGenImage *image,
+                             GDBusMethodInvocation *invocation,
+                             gpointer user_data)
 {
 	GwDbusImages *self = GW_DBUS_IMAGES(user_data);
 	GwDbusImageEntry *entry;
@@ -238,10 +246,13 @@ gw_dbus_images_export(GwDbusImages *self, const gchar *entry_uri)
 	entry->object = gw_dbus_gen_object_skeleton_new(path);
 	entry->image = gw_dbus_gen_image_skeleton_new();
 	gw_dbus_images_fill(self, entry);
-	g_signal_connect(entry->image, "handle-download", G_CALLBACK(gw_dbus_images_handle_download), self);
-	g_signal_connect(entry->image, "handle-remove", G_CALLBACK(gw_dbus_images_handle_remove), self);
+	g_signal_connect(
+	    entry->image, "handle-download", G_CALLBACK(gw_dbus_images_handle_download), self);
+	g_signal_connect(
+	    entry->image, "handle-remove", G_CALLBACK(gw_dbus_images_handle_remove), self);
 	gw_dbus_gen_object_skeleton_set_image(entry->object, entry->image);
-	g_dbus_object_manager_server_export(self->object_manager, G_DBUS_OBJECT_SKELETON(entry->object));
+	g_dbus_object_manager_server_export(self->object_manager,
+	                                    G_DBUS_OBJECT_SKELETON(entry->object));
 	g_hash_table_insert(self->images, g_strdup(path), entry);
 	return g_steal_pointer(&path);
 }
@@ -274,7 +285,11 @@ gw_dbus_images_resync_cb(gpointer user_data)
 }
 
 static void
-gw_dbus_images_tree_changed_cb(GwDmTree *tree, const gchar *uri, guint change, const gchar *server_id, gpointer user_data)
+gw_dbus_images_tree_changed_cb(GwDmTree *tree,
+                               const gchar *uri,
+                               guint change,
+                               const gchar *server_id,
+                               gpointer user_data)
 {
 	GwDbusImages *self = GW_DBUS_IMAGES(user_data);
 	g_autofree gchar *name = NULL;
@@ -305,9 +320,9 @@ gw_dbus_images_tree_changed_cb(GwDmTree *tree, const gchar *uri, guint change, c
 
 gboolean
 gw_dbus_images_handle_add_image(GObject *skeleton,
-				GDBusMethodInvocation *invocation,
-				GVariant *dict,
-				gpointer user_data)
+                                GDBusMethodInvocation *invocation,
+                                GVariant *dict,
+                                gpointer user_data)
 {
 	GwDbusImages *self = GW_DBUS_IMAGES(user_data);
 	static const gchar *string_keys[] = {"Name", "Version", "Kind", "ExternalURI", "Hash"};
@@ -331,8 +346,11 @@ gw_dbus_images_handle_add_image(GObject *skeleton,
 				continue;
 			known = TRUE;
 			if (!g_variant_is_of_type(value, G_VARIANT_TYPE_STRING)) {
-				g_dbus_method_invocation_return_error(invocation, GW_ERROR, GW_ERROR_INVALID_ARGS,
-								      "%s must be a string (s)", key);
+				g_dbus_method_invocation_return_error(invocation,
+				                                      GW_ERROR,
+				                                      GW_ERROR_INVALID_ARGS,
+				                                      "%s must be a string (s)",
+				                                      key);
 				g_variant_unref(value);
 				return G_DBUS_METHOD_INVOCATION_HANDLED;
 			}
@@ -341,8 +359,11 @@ gw_dbus_images_handle_add_image(GObject *skeleton,
 		if (g_strcmp0(key, "Targets") == 0) {
 			known = TRUE;
 			if (!g_variant_is_of_type(value, G_VARIANT_TYPE_STRING_ARRAY)) {
-				g_dbus_method_invocation_return_error(invocation, GW_ERROR, GW_ERROR_INVALID_ARGS,
-								      "Targets must be a string array (as)");
+				g_dbus_method_invocation_return_error(
+				    invocation,
+				    GW_ERROR,
+				    GW_ERROR_INVALID_ARGS,
+				    "Targets must be a string array (as)");
 				g_variant_unref(value);
 				return G_DBUS_METHOD_INVOCATION_HANDLED;
 			}
@@ -350,7 +371,8 @@ gw_dbus_images_handle_add_image(GObject *skeleton,
 			targets = g_variant_get_strv(value, NULL);
 		}
 		if (!known) {
-			g_dbus_method_invocation_return_error(invocation, GW_ERROR, GW_ERROR_INVALID_ARGS, "unknown key '%s'", key);
+			g_dbus_method_invocation_return_error(
+			    invocation, GW_ERROR, GW_ERROR_INVALID_ARGS, "unknown key '%s'", key);
 			g_variant_unref(value);
 			return G_DBUS_METHOD_INVOCATION_HANDLED;
 		}
@@ -362,8 +384,10 @@ gw_dbus_images_handle_add_image(GObject *skeleton,
 	spec.hash = values[4];
 	spec.targets = (const gchar *const *)targets;
 	if (spec.name == NULL || spec.external_uri == NULL || spec.hash == NULL) {
-		g_dbus_method_invocation_return_error(invocation, GW_ERROR, GW_ERROR_INVALID_ARGS,
-						      "Name, ExternalURI and Hash are required");
+		g_dbus_method_invocation_return_error(invocation,
+		                                      GW_ERROR,
+		                                      GW_ERROR_INVALID_ARGS,
+		                                      "Name, ExternalURI and Hash are required");
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
 	if (self->authorize != NULL && !self->authorize(invocation, self->authorize_data))
@@ -374,7 +398,10 @@ gw_dbus_images_handle_add_image(GObject *skeleton,
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
 	path = gw_dbus_images_export(self, uri);
-	g_info("AddImage %s (%s) by %s", uri, spec.name, g_dbus_method_invocation_get_sender(invocation));
+	g_info("AddImage %s (%s) by %s",
+	       uri,
+	       spec.name,
+	       g_dbus_method_invocation_get_sender(invocation));
 	gw_dbus_images_commit_and_reply(self, invocation, g_variant_new("(o)", path));
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -412,14 +439,15 @@ gw_dbus_images_class_init(GwDbusImagesClass *klass)
 static void
 gw_dbus_images_init(GwDbusImages *self)
 {
-	self->images = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)gw_dbus_image_entry_free);
+	self->images = g_hash_table_new_full(
+	    g_str_hash, g_str_equal, g_free, (GDestroyNotify)gw_dbus_image_entry_free);
 }
 
 GwDbusImages *
 gw_dbus_images_new(GwDaemon *daemon,
-		   GDBusObjectManagerServer *object_manager,
-		   GwDbusAuthorizeFunc authorize,
-		   gpointer authorize_data)
+                   GDBusObjectManagerServer *object_manager,
+                   GwDbusAuthorizeFunc authorize,
+                   gpointer authorize_data)
 {
 	GwDbusImages *self;
 
@@ -433,7 +461,8 @@ gw_dbus_images_new(GwDaemon *daemon,
 	self->object_manager = g_object_ref(object_manager);
 	self->authorize = authorize;
 	self->authorize_data = authorize_data;
-	self->tree_changed_id = g_signal_connect(self->tree, "changed", G_CALLBACK(gw_dbus_images_tree_changed_cb), self);
+	self->tree_changed_id = g_signal_connect(
+	    self->tree, "changed", G_CALLBACK(gw_dbus_images_tree_changed_cb), self);
 	gw_dbus_images_resync(self);
 	return self;
 }

@@ -24,15 +24,15 @@ G_DECLARE_FINAL_TYPE(GwDbusImages, gw_dbus_images, GW, DBUS_IMAGES, GObject)
 
 GwDbusImages *
 gw_dbus_images_new(GwDaemon *daemon,
-		   GDBusObjectManagerServer *object_manager,
-		   GwDbusAuthorizeFunc authorize,
-		   gpointer authorize_data);
+                   GDBusObjectManagerServer *object_manager,
+                   GwDbusAuthorizeFunc authorize,
+                   gpointer authorize_data);
 
 /* Manager.AddImage(a{sv}) → o; connect to the Manager skeleton's "handle-add-image" */
 gboolean
 gw_dbus_images_handle_add_image(GObject *skeleton,
-				GDBusMethodInvocation *invocation,
-				GVariant *image,
-				gpointer user_data);
+                                GDBusMethodInvocation *invocation,
+                                GVariant *image,
+                                gpointer user_data);
 
 G_END_DECLS

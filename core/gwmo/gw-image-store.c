@@ -18,17 +18,17 @@
 #include "gw-image-store.h"
 #include "gw-log.h"
 
-#define GW_IMAGE_MIME	      "text/plain"
-#define GW_IMAGE_RETRIES      8
-#define GW_IMAGE_BACKOFF_MS   200
-#define GW_IMAGE_REALM	      "gwmo-images"
+#define GW_IMAGE_MIME "text/plain"
+#define GW_IMAGE_RETRIES 8
+#define GW_IMAGE_BACKOFF_MS 200
+#define GW_IMAGE_REALM "gwmo-images"
 
-#define ACCESS_GET	   GW_DM_ACCESS_GET
+#define ACCESS_GET GW_DM_ACCESS_GET
 #define ACCESS_GET_REPLACE (GW_DM_ACCESS_GET | GW_DM_ACCESS_REPLACE)
-#define ACCESS_GET_EXEC	   (GW_DM_ACCESS_GET | GW_DM_ACCESS_EXEC)
-#define ACCESS_GET_ADD	   (GW_DM_ACCESS_GET | GW_DM_ACCESS_ADD)
-#define ACCESS_TARGET	   (GW_DM_ACCESS_GET | GW_DM_ACCESS_ADD | GW_DM_ACCESS_DELETE)
-#define ACCESS_ENTRY                                                                             \
+#define ACCESS_GET_EXEC (GW_DM_ACCESS_GET | GW_DM_ACCESS_EXEC)
+#define ACCESS_GET_ADD (GW_DM_ACCESS_GET | GW_DM_ACCESS_ADD)
+#define ACCESS_TARGET (GW_DM_ACCESS_GET | GW_DM_ACCESS_ADD | GW_DM_ACCESS_DELETE)
+#define ACCESS_ENTRY \
 	(GW_DM_ACCESS_GET | GW_DM_ACCESS_ADD | GW_DM_ACCESS_REPLACE | GW_DM_ACCESS_DELETE)
 
 /* one running download: one per hash, shared by every entry with that hash (DCIS-002) */
@@ -51,8 +51,8 @@ struct _GwImageStore {
 	gchar *ca_file;
 	gchar *base_url; /* "http://host:port", no trailing slash; nullable until attached */
 	guint64 quota;
-	GHashTable *downloads;	/* sha → GwImageDownload */
-	GHashTable *mapped;	/* sha → GMappedFile */
+	GHashTable *downloads;   /* sha → GwImageDownload */
+	GHashTable *mapped;      /* sha → GMappedFile */
 	GHashTable *correlators; /* entry URI → Exec correlator */
 	gulong changed_id;
 	guint exec_download_id;
@@ -67,7 +67,11 @@ G_DEFINE_TYPE(GwImageStore, gw_image_store, G_TYPE_OBJECT)
 enum { SIGNAL_IMAGE_CHANGED, SIGNAL_LAST };
 static guint signals[SIGNAL_LAST] = {0};
 
-static const gchar *entry_leaves_owned_by_server[] = {"Name", "Version", "Kind", "ExternalURI", "Hash"};
+static const gchar *entry_leaves_owned_by_server[] = {"Name",
+                                                      "Version",
+                                                      "Kind",
+                                                      "ExternalURI",
+                                                      "Hash"};
 
 /* ---- small helpers ---- */
 
@@ -186,11 +190,11 @@ gw_image_dup_leaf(GwImageStore *self, const gchar *entry_uri, const gchar *leaf)
 
 static gboolean
 gw_image_write_leaf(GwImageStore *self,
-		    const gchar *uri,
-		    GwDmFormat format,
-		    const gchar *value,
-		    GwDmAccess access,
-		    GError **error)
+                    const gchar *uri,
+                    GwDmFormat format,
+                    const gchar *value,
+                    GwDmAccess access,
+                    GError **error)
 {
 	g_autoptr(GBytes) bytes = NULL;
 	g_autofree gchar *old = NULL;
@@ -207,7 +211,12 @@ gw_image_write_leaf(GwImageStore *self,
 	}
 	bytes = format == GW_DM_FORMAT_NULL ? NULL : g_bytes_new(value, strlen(value));
 	self->writing++;
-	ok = gw_dm_tree_set_leaf(self->tree, uri, format, format == GW_DM_FORMAT_NULL ? NULL : GW_IMAGE_MIME, bytes, error) &&
+	ok = gw_dm_tree_set_leaf(self->tree,
+	                         uri,
+	                         format,
+	                         format == GW_DM_FORMAT_NULL ? NULL : GW_IMAGE_MIME,
+	                         bytes,
+	                         error) &&
 	     gw_dm_tree_set_properties(self->tree, uri, access, NULL, NULL, error);
 	self->writing--;
 	return ok;
@@ -215,19 +224,23 @@ gw_image_write_leaf(GwImageStore *self,
 
 static gboolean
 gw_image_write_entry_leaf(GwImageStore *self,
-			  const gchar *entry_uri,
-			  const gchar *leaf,
-			  GwDmFormat format,
-			  const gchar *value,
-			  GwDmAccess access,
-			  GError **error)
+                          const gchar *entry_uri,
+                          const gchar *leaf,
+                          GwDmFormat format,
+                          const gchar *value,
+                          GwDmAccess access,
+                          GError **error)
 {
 	g_autofree gchar *uri = gw_image_entry_leaf_uri(entry_uri, leaf);
 	return gw_image_write_leaf(self, uri, format, value, access, error);
 }
 
 static gboolean
-gw_image_write_interior(GwImageStore *self, const gchar *uri, GwDmAccess access, const gchar *acl, GError **error)
+gw_image_write_interior(GwImageStore *self,
+                        const gchar *uri,
+                        GwDmAccess access,
+                        const gchar *acl,
+                        GError **error)
 {
 	gboolean ok;
 	self->writing++;
@@ -270,11 +283,12 @@ gw_image_server_allows_store(GwImageStore *self, const gchar *server_id)
 		return TRUE;
 	names = gw_dm_tree_list_children(self->tree, GW_GWMO_CONFIG_SERVERS);
 	for (guint i = 0; names != NULL && names[i] != NULL; i++) {
-		g_autofree gchar *sid_uri = g_strdup_printf(GW_GWMO_CONFIG_SERVERS "/%s/" GW_GWMO_SERVER_SERVER_ID, names[i]);
+		g_autofree gchar *sid_uri = g_strdup_printf(
+		    GW_GWMO_CONFIG_SERVERS "/%s/" GW_GWMO_SERVER_SERVER_ID, names[i]);
 		g_autofree gchar *sid = gw_dm_tree_dup_string(self->tree, sid_uri);
 		if (g_strcmp0(sid, server_id) == 0) {
-			g_autofree gchar *flag_uri =
-			    g_strdup_printf(GW_GWMO_CONFIG_SERVERS "/%s/" GW_GWMO_SERVER_IMAGE_STORE, names[i]);
+			g_autofree gchar *flag_uri = g_strdup_printf(
+			    GW_GWMO_CONFIG_SERVERS "/%s/" GW_GWMO_SERVER_IMAGE_STORE, names[i]);
 			g_autofree gchar *flag = gw_dm_tree_dup_string(self->tree, flag_uri);
 			return flag == NULL || g_strcmp0(flag, "false") != 0;
 		}
@@ -337,27 +351,31 @@ gw_image_local_uri(GwImageStore *self, const gchar *sha)
 
 static void
 gw_image_set_state(GwImageStore *self,
-		   const gchar *entry_uri,
-		   const gchar *state,
-		   gint progress,
-		   gint64 size,
-		   const gchar *local_uri)
+                   const gchar *entry_uri,
+                   const gchar *state,
+                   gint progress,
+                   gint64 size,
+                   const gchar *local_uri)
 {
 	g_autoptr(GError) error = NULL;
 	gboolean ok = TRUE;
 
 	if (state != NULL)
-		ok = gw_image_write_entry_leaf(self, entry_uri, "State", GW_DM_FORMAT_CHR, state, ACCESS_GET, &error);
+		ok = gw_image_write_entry_leaf(
+		    self, entry_uri, "State", GW_DM_FORMAT_CHR, state, ACCESS_GET, &error);
 	if (ok && progress >= 0) {
 		g_autofree gchar *text = g_strdup_printf("%d", progress);
-		ok = gw_image_write_entry_leaf(self, entry_uri, "Progress", GW_DM_FORMAT_INT, text, ACCESS_GET, &error);
+		ok = gw_image_write_entry_leaf(
+		    self, entry_uri, "Progress", GW_DM_FORMAT_INT, text, ACCESS_GET, &error);
 	}
 	if (ok && size >= 0) {
 		g_autofree gchar *text = g_strdup_printf("%" G_GINT64_FORMAT, size);
-		ok = gw_image_write_entry_leaf(self, entry_uri, "Size", GW_DM_FORMAT_INT, text, ACCESS_GET, &error);
+		ok = gw_image_write_entry_leaf(
+		    self, entry_uri, "Size", GW_DM_FORMAT_INT, text, ACCESS_GET, &error);
 	}
 	if (ok && local_uri != NULL)
-		ok = gw_image_write_entry_leaf(self, entry_uri, "LocalURI", GW_DM_FORMAT_CHR, local_uri, ACCESS_GET, &error);
+		ok = gw_image_write_entry_leaf(
+		    self, entry_uri, "LocalURI", GW_DM_FORMAT_CHR, local_uri, ACCESS_GET, &error);
 	if (!ok)
 		g_warning("cannot update %s: %s", entry_uri, error->message);
 	g_signal_emit(self, signals[SIGNAL_IMAGE_CHANGED], 0, entry_uri);
@@ -409,7 +427,12 @@ gw_image_ensure_skeleton(GwImageStore *self, const gchar *entry_uri, GError **er
 	for (guint i = 0; i < G_N_ELEMENTS(owned); i++) {
 		g_autofree gchar *uri = gw_image_entry_leaf_uri(entry_uri, owned[i].leaf);
 		g_autofree gchar *value = gw_dm_tree_dup_string(self->tree, uri);
-		if (!gw_image_write_leaf(self, uri, owned[i].format, value != NULL ? value : owned[i].value, ACCESS_GET, error))
+		if (!gw_image_write_leaf(self,
+		                         uri,
+		                         owned[i].format,
+		                         value != NULL ? value : owned[i].value,
+		                         ACCESS_GET,
+		                         error))
 			return FALSE;
 	}
 	if (!gw_image_write_interior(self, ops, ACCESS_GET, NULL, error))
@@ -429,7 +452,11 @@ gw_image_owner_acl(const gchar *server_id)
 	if (server_id == NULL)
 		return g_strdup("Get=*");
 	return g_strdup_printf("Add=%s&Delete=%s&Exec=%s&Get=%s&Replace=%s",
-			       server_id, server_id, server_id, server_id, server_id);
+	                       server_id,
+	                       server_id,
+	                       server_id,
+	                       server_id,
+	                       server_id);
 }
 
 /* ---- alerts ---- */
@@ -445,15 +472,15 @@ gw_image_document(GwImageStore *self, const gchar *entry_uri)
 	g_autofree gchar *local = gw_image_dup_leaf(self, entry_uri, "LocalURI");
 
 	return g_markup_printf_escaped("<GwMOImage><ImageURI>%s</ImageURI><Name>%s</Name>"
-				       "<Version>%s</Version><State>%s</State><Hash>%s</Hash>"
-				       "<Size>%s</Size><LocalURI>%s</LocalURI></GwMOImage>",
-				       entry_uri,
-				       name != NULL ? name : "",
-				       version != NULL ? version : "",
-				       state != NULL ? state : "",
-				       hash != NULL ? hash : "",
-				       size != NULL ? size : "0",
-				       local != NULL ? local : "");
+	                               "<Version>%s</Version><State>%s</State><Hash>%s</Hash>"
+	                               "<Size>%s</Size><LocalURI>%s</LocalURI></GwMOImage>",
+	                               entry_uri,
+	                               name != NULL ? name : "",
+	                               version != NULL ? version : "",
+	                               state != NULL ? state : "",
+	                               hash != NULL ? hash : "",
+	                               size != NULL ? size : "0",
+	                               local != NULL ? local : "");
 }
 
 static void
@@ -616,23 +643,25 @@ gw_image_download_progress_cb(guint64 received, guint64 total, gpointer user_dat
 	dl->last_write = now;
 	entries = gw_image_entries_with_sha(self, dl->sha, GW_IMAGE_STATE_DOWNLOADING);
 	for (guint i = 0; i < entries->len; i++)
-		gw_image_set_state(self, g_ptr_array_index(entries, i), NULL, (gint)percent, (gint64)total, NULL);
+		gw_image_set_state(
+		    self, g_ptr_array_index(entries, i), NULL, (gint)percent, (gint64)total, NULL);
 }
 
 static void
 gw_image_finish_entries(GwImageStore *self, const gchar *sha, gboolean ok, guint64 size)
 {
-	g_autoptr(GPtrArray) entries = gw_image_entries_with_sha(self, sha, GW_IMAGE_STATE_DOWNLOADING);
+	g_autoptr(GPtrArray) entries =
+	    gw_image_entries_with_sha(self, sha, GW_IMAGE_STATE_DOWNLOADING);
 	g_autofree gchar *local = ok ? gw_image_local_uri(self, sha) : g_strdup("");
 
 	for (guint i = 0; i < entries->len; i++) {
 		const gchar *uri = g_ptr_array_index(entries, i);
 		gw_image_set_state(self,
-				   uri,
-				   ok ? GW_IMAGE_STATE_AVAILABLE : GW_IMAGE_STATE_FAILED,
-				   ok ? 100 : 0,
-				   ok ? (gint64)size : 0,
-				   local);
+		                   uri,
+		                   ok ? GW_IMAGE_STATE_AVAILABLE : GW_IMAGE_STATE_FAILED,
+		                   ok ? 100 : 0,
+		                   ok ? (gint64)size : 0,
+		                   local);
 		gw_image_send_alert(self, uri);
 	}
 }
@@ -667,7 +696,10 @@ gw_image_download_done_cb(GObject *source, GAsyncResult *res, gpointer user_data
 	}
 	if (g_strcmp0(result.sha256, sha) != 0) {
 		/* nothing is served: the partial file goes (GwMO-DCIS-001) */
-		g_warning("image from %s has sha256 %s, expected %s: refused", gw_log_redact(from), result.sha256, sha);
+		g_warning("image from %s has sha256 %s, expected %s: refused",
+		          gw_log_redact(from),
+		          result.sha256,
+		          sha);
 		if (g_unlink(partial) != 0 && errno != ENOENT)
 			g_warning("cannot remove %s: %s", partial, g_strerror(errno));
 		gw_image_finish_entries(self, sha, FALSE, 0);
@@ -681,15 +713,21 @@ gw_image_download_done_cb(GObject *source, GAsyncResult *res, gpointer user_data
 		return;
 	}
 	if (!gw_image_enforce_quota(self)) {
-		g_warning("image %s (%" G_GUINT64_FORMAT " bytes) does not fit [images] quota %" G_GUINT64_FORMAT,
-			  sha, result.size, self->quota);
+		g_warning("image %s (%" G_GUINT64_FORMAT
+		          " bytes) does not fit [images] quota %" G_GUINT64_FORMAT,
+		          sha,
+		          result.size,
+		          self->quota);
 		gw_image_evict(self, sha);
 		gw_image_finish_entries(self, sha, FALSE, 0);
 		g_object_unref(self);
 		return;
 	}
 	g_message("image %s stored (%" G_GUINT64_FORMAT " bytes, %u requests, %u resumed)",
-		  sha, result.size, result.attempts, result.resumed);
+	          sha,
+	          result.size,
+	          result.attempts,
+	          result.resumed);
 	gw_image_finish_entries(self, sha, TRUE, result.size);
 	g_object_unref(self);
 }
@@ -718,18 +756,21 @@ gw_image_start_download(GwImageStore *self, const gchar *sha, const gchar *uri)
 	opts.backoff_ms = GW_IMAGE_BACKOFF_MS;
 	g_info("downloading image %s from %s", sha, gw_log_redact(uri));
 	gw_http_download_async(&opts,
-			       gw_image_download_progress_cb,
-			       dl,
-			       NULL,
-			       dl->cancellable,
-			       gw_image_download_done_cb,
-			       dl);
+	                       gw_image_download_progress_cb,
+	                       dl,
+	                       NULL,
+	                       dl->cancellable,
+	                       gw_image_download_done_cb,
+	                       dl);
 	g_object_ref(self);
 }
 
 /* starts (or joins) the download of an entry; @server_id NULL = the local owner */
 static guint
-gw_image_download_entry(GwImageStore *self, const gchar *entry_uri, const gchar *correlator, GError **error)
+gw_image_download_entry(GwImageStore *self,
+                        const gchar *entry_uri,
+                        const gchar *correlator,
+                        GError **error)
 {
 	g_autofree gchar *hash = gw_image_dup_leaf(self, entry_uri, "Hash");
 	g_autofree gchar *ext = gw_image_dup_leaf(self, entry_uri, "ExternalURI");
@@ -743,29 +784,44 @@ gw_image_download_entry(GwImageStore *self, const gchar *entry_uri, const gchar 
 		return 404;
 	}
 	if (sha == NULL) {
-		g_set_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "%s: Hash '%s' is not sha256:<64 hex digits>",
-			    entry_uri, hash != NULL ? hash : "");
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_INVALID_ARGS,
+		            "%s: Hash '%s' is not sha256:<64 hex digits>",
+		            entry_uri,
+		            hash != NULL ? hash : "");
 		return 400;
 	}
-	if (ext == NULL || (!g_str_has_prefix(ext, "http://") && !g_str_has_prefix(ext, "https://"))) {
-		g_set_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "%s: ExternalURI '%s' is not http(s)://",
-			    entry_uri, ext != NULL ? ext : "");
+	if (ext == NULL ||
+	    (!g_str_has_prefix(ext, "http://") && !g_str_has_prefix(ext, "https://"))) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_INVALID_ARGS,
+		            "%s: ExternalURI '%s' is not http(s)://",
+		            entry_uri,
+		            ext != NULL ? ext : "");
 		return 400;
 	}
 	/* GwMO-DCIS-003: the server has not allowed its data on the gateway */
 	if (!gw_image_server_allows_store(self, owner)) {
-		g_set_error(error, GW_ERROR, GW_ERROR_PERMISSION_DENIED,
-			    "%s: ImageStore is off for server %s", entry_uri, owner);
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_PERMISSION_DENIED,
+		            "%s: ImageStore is off for server %s",
+		            entry_uri,
+		            owner);
 		return 403;
 	}
-	if (g_strcmp0(state, GW_IMAGE_STATE_DOWNLOADING) == 0 && g_hash_table_contains(self->downloads, sha))
+	if (g_strcmp0(state, GW_IMAGE_STATE_DOWNLOADING) == 0 &&
+	    g_hash_table_contains(self->downloads, sha))
 		return 202;
 	if (correlator != NULL && correlator[0] != '\0')
 		g_hash_table_replace(self->correlators, g_strdup(entry_uri), g_strdup(correlator));
 	if (gw_image_file_exists(self, sha, &size)) {
 		/* one copy serves every entry with this hash (GwMO-DCIS-002) */
 		g_autofree gchar *local = gw_image_local_uri(self, sha);
-		gw_image_set_state(self, entry_uri, GW_IMAGE_STATE_AVAILABLE, 100, (gint64)size, local);
+		gw_image_set_state(
+		    self, entry_uri, GW_IMAGE_STATE_AVAILABLE, 100, (gint64)size, local);
 		gw_image_send_alert(self, entry_uri);
 		return 202;
 	}
@@ -811,7 +867,8 @@ gw_image_store_remove(GwImageStore *self, const gchar *entry_uri, GError **error
 
 	g_return_val_if_fail(GW_IS_IMAGE_STORE(self), FALSE);
 	if (gw_dm_tree_lookup(self->tree, entry_uri) == NULL ||
-	    !gw_dm_uri_is_below(entry_uri, GW_GWMO_IMAGES) || g_strcmp0(entry_uri, GW_GWMO_IMAGES) == 0) {
+	    !gw_dm_uri_is_below(entry_uri, GW_GWMO_IMAGES) ||
+	    g_strcmp0(entry_uri, GW_GWMO_IMAGES) == 0) {
 		g_set_error(error, GW_ERROR, GW_ERROR_NOT_FOUND, "no image entry %s", entry_uri);
 		return FALSE;
 	}
@@ -845,17 +902,24 @@ gw_image_store_add(GwImageStore *self, const GwImageSpec *spec, GError **error)
 	}
 	sha = gw_image_store_parse_hash(spec->hash);
 	if (sha == NULL) {
-		g_set_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "Hash must be sha256:<64 hex digits>");
+		g_set_error(
+		    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "Hash must be sha256:<64 hex digits>");
 		return NULL;
 	}
-	if (spec->external_uri == NULL ||
-	    (!g_str_has_prefix(spec->external_uri, "http://") && !g_str_has_prefix(spec->external_uri, "https://"))) {
-		g_set_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "ExternalURI must be an http:// or https:// URL");
+	if (spec->external_uri == NULL || (!g_str_has_prefix(spec->external_uri, "http://") &&
+	                                   !g_str_has_prefix(spec->external_uri, "https://"))) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_INVALID_ARGS,
+		            "ExternalURI must be an http:// or https:// URL");
 		return NULL;
 	}
 	if (spec->kind != NULL && spec->kind[0] != '\0' && g_strcmp0(spec->kind, "firmware") != 0 &&
 	    g_strcmp0(spec->kind, "software") != 0 && g_strcmp0(spec->kind, "config") != 0) {
-		g_set_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "Kind must be firmware, software or config");
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_INVALID_ARGS,
+		            "Kind must be firmware, software or config");
 		return NULL;
 	}
 	for (guint i = 0; spec->targets != NULL && spec->targets[i] != NULL; i++) {
@@ -873,17 +937,28 @@ gw_image_store_add(GwImageStore *self, const GwImageSpec *spec, GError **error)
 	}
 	if (!gw_image_write_interior(self, uri, ACCESS_ENTRY, acl, error))
 		return NULL;
-	if (!gw_image_write_entry_leaf(self, uri, "Name", GW_DM_FORMAT_CHR, spec->name, ACCESS_GET_REPLACE, error) ||
-	    !gw_image_write_entry_leaf(self, uri, "Version", GW_DM_FORMAT_CHR, spec->version, ACCESS_GET_REPLACE, error) ||
-	    !gw_image_write_entry_leaf(self, uri, "Kind", GW_DM_FORMAT_CHR, spec->kind, ACCESS_GET_REPLACE, error) ||
-	    !gw_image_write_entry_leaf(self, uri, "ExternalURI", GW_DM_FORMAT_CHR, spec->external_uri, ACCESS_GET_REPLACE, error) ||
-	    !gw_image_write_entry_leaf(self, uri, "Hash", GW_DM_FORMAT_CHR, spec->hash, ACCESS_GET_REPLACE, error) ||
+	if (!gw_image_write_entry_leaf(
+	        self, uri, "Name", GW_DM_FORMAT_CHR, spec->name, ACCESS_GET_REPLACE, error) ||
+	    !gw_image_write_entry_leaf(
+	        self, uri, "Version", GW_DM_FORMAT_CHR, spec->version, ACCESS_GET_REPLACE, error) ||
+	    !gw_image_write_entry_leaf(
+	        self, uri, "Kind", GW_DM_FORMAT_CHR, spec->kind, ACCESS_GET_REPLACE, error) ||
+	    !gw_image_write_entry_leaf(self,
+	                               uri,
+	                               "ExternalURI",
+	                               GW_DM_FORMAT_CHR,
+	                               spec->external_uri,
+	                               ACCESS_GET_REPLACE,
+	                               error) ||
+	    !gw_image_write_entry_leaf(
+	        self, uri, "Hash", GW_DM_FORMAT_CHR, spec->hash, ACCESS_GET_REPLACE, error) ||
 	    !gw_image_ensure_skeleton(self, uri, error))
 		goto fail;
 	targets = gw_image_entry_leaf_uri(uri, "Targets");
 	for (guint i = 0; spec->targets != NULL && spec->targets[i] != NULL; i++) {
 		g_autofree gchar *t = g_strdup_printf("%s/%u", targets, i + 1);
-		if (!gw_image_write_leaf(self, t, GW_DM_FORMAT_CHR, spec->targets[i], ACCESS_TARGET, error))
+		if (!gw_image_write_leaf(
+		        self, t, GW_DM_FORMAT_CHR, spec->targets[i], ACCESS_TARGET, error))
 			goto fail;
 	}
 	g_info("image entry %s (%s) added", uri, spec->name);
@@ -919,11 +994,11 @@ gw_image_entry_of(const gchar *uri)
 
 static guint
 gw_image_exec_download_cb(GwDmTree *tree,
-			  const gchar *server_id,
-			  const gchar *uri,
-			  GBytes *data,
-			  const gchar *correlator,
-			  gpointer user_data)
+                          const gchar *server_id,
+                          const gchar *uri,
+                          GBytes *data,
+                          const gchar *correlator,
+                          gpointer user_data)
 {
 	GwImageStore *self = GW_IMAGE_STORE(user_data);
 	g_autofree gchar *entry = gw_image_entry_of(uri);
@@ -934,7 +1009,10 @@ gw_image_exec_download_cb(GwDmTree *tree,
 		return 404;
 	status = gw_image_download_entry(self, entry, correlator, &error);
 	if (error != NULL)
-		g_warning("Exec Download on %s by %s: %s", entry, server_id != NULL ? server_id : "owner", error->message);
+		g_warning("Exec Download on %s by %s: %s",
+		          entry,
+		          server_id != NULL ? server_id : "owner",
+		          error->message);
 	return status;
 }
 
@@ -959,11 +1037,11 @@ gw_image_remove_later_cb(gpointer user_data)
 
 static guint
 gw_image_exec_remove_cb(GwDmTree *tree,
-			const gchar *server_id,
-			const gchar *uri,
-			GBytes *data,
-			const gchar *correlator,
-			gpointer user_data)
+                        const gchar *server_id,
+                        const gchar *uri,
+                        GBytes *data,
+                        const gchar *correlator,
+                        gpointer user_data)
 {
 	GwImageStore *self = GW_IMAGE_STORE(user_data);
 	g_autofree gchar *entry = gw_image_entry_of(uri);
@@ -997,15 +1075,19 @@ gw_image_node_added(GwImageStore *self, const gchar *uri, const gchar *server_id
 		self->writing++;
 		if (!gw_dm_node_has_acl(node)) {
 			acl = gw_image_owner_acl(server_id);
-			ok = gw_dm_tree_set_properties(self->tree, uri, ACCESS_ENTRY, acl, NULL, &error);
+			ok = gw_dm_tree_set_properties(
+			    self->tree, uri, ACCESS_ENTRY, acl, NULL, &error);
 		} else {
-			ok = gw_dm_tree_set_properties(self->tree, uri, ACCESS_ENTRY, NULL, NULL, &error);
+			ok = gw_dm_tree_set_properties(
+			    self->tree, uri, ACCESS_ENTRY, NULL, NULL, &error);
 		}
 		self->writing--;
 		if (ok)
 			ok = gw_image_ensure_skeleton(self, entry, &error);
 		if (ok)
-			g_info("image entry %s added by %s", entry, server_id != NULL ? server_id : "the owner");
+			g_info("image entry %s added by %s",
+			       entry,
+			       server_id != NULL ? server_id : "the owner");
 		g_signal_emit(self, signals[SIGNAL_IMAGE_CHANGED], 0, entry);
 	} else if (gw_dm_node_is_leaf(node)) {
 		g_auto(GStrv) segs = g_strsplit(rel + 1, "/", 3);
@@ -1029,7 +1111,8 @@ gw_image_node_added(GwImageStore *self, const gchar *uri, const gchar *server_id
 		g_warning("cannot set up %s: %s", uri, error->message);
 }
 
-static void gw_image_release_unreferenced(GwImageStore *self);
+static void
+gw_image_release_unreferenced(GwImageStore *self);
 
 /* Hash or ExternalURI replaced: what was downloaded no longer answers the entry */
 static void
@@ -1081,7 +1164,11 @@ gw_image_release_unreferenced(GwImageStore *self)
 }
 
 static void
-gw_image_tree_changed_cb(GwDmTree *tree, const gchar *uri, guint change, const gchar *server_id, gpointer user_data)
+gw_image_tree_changed_cb(GwDmTree *tree,
+                         const gchar *uri,
+                         guint change,
+                         const gchar *server_id,
+                         gpointer user_data)
 {
 	GwImageStore *self = GW_IMAGE_STORE(user_data);
 
@@ -1135,8 +1222,9 @@ gw_image_authenticate(GwImageStore *self, const gchar *name, const gchar *secret
 
 	/* devices usually present their DeviceID as ClientName: try that first */
 	if (gw_inventory_get_device(self->inventory, name, &info)) {
-		gboolean ok = g_strcmp0(info.client_name, name) == 0 && info.client_secret != NULL &&
-			      gw_image_str_equal_ct(info.client_secret, secret);
+		gboolean ok = g_strcmp0(info.client_name, name) == 0 &&
+		              info.client_secret != NULL &&
+		              gw_image_str_equal_ct(info.client_secret, secret);
 		g_autofree gchar *id = g_strdup(info.device_id);
 		gw_device_info_clear(&info);
 		if (ok)
@@ -1144,7 +1232,8 @@ gw_image_authenticate(GwImageStore *self, const gchar *name, const gchar *secret
 	}
 	records = gw_inventory_list(self->inventory);
 	for (guint i = 0; i < records->len; i++) {
-		g_autofree gchar *id_uri = g_strdup_printf("%s/" GW_GWMO_DEVICE_DEVICE_ID, (gchar *)g_ptr_array_index(records, i));
+		g_autofree gchar *id_uri = g_strdup_printf("%s/" GW_GWMO_DEVICE_DEVICE_ID,
+		                                           (gchar *)g_ptr_array_index(records, i));
 		g_autofree gchar *id = gw_dm_tree_dup_string(self->tree, id_uri);
 		gboolean ok;
 		if (id == NULL || !gw_inventory_get_device(self->inventory, id, &info))
@@ -1185,9 +1274,14 @@ static void
 gw_image_refuse(GwHttpRequest *request, guint status, const gchar *why)
 {
 	g_autoptr(GBytes) body = g_bytes_new(why, strlen(why));
-	g_info("GET %s from %s: %u (%s)", gw_http_request_get_path(request), gw_http_request_get_remote_host(request), status, why);
+	g_info("GET %s from %s: %u (%s)",
+	       gw_http_request_get_path(request),
+	       gw_http_request_get_remote_host(request),
+	       status,
+	       why);
 	if (status == 401)
-		gw_http_request_set_header(request, "WWW-Authenticate", "Basic realm=\"" GW_IMAGE_REALM "\"");
+		gw_http_request_set_header(
+		    request, "WWW-Authenticate", "Basic realm=\"" GW_IMAGE_REALM "\"");
 	gw_http_request_respond(request, status, "text/plain", body);
 }
 
@@ -1296,16 +1390,19 @@ gw_image_http_handler(GwHttpServer *server, GwHttpRequest *request, gpointer use
 	etag = g_strdup_printf("\"%s\"", sha);
 	gw_http_request_set_header(request, "ETag", etag);
 	gw_http_request_set_header(request, "Accept-Ranges", "bytes");
-	gw_http_request_set_header(request, "Cache-Control", "private, max-age=31536000, immutable");
+	gw_http_request_set_header(
+	    request, "Cache-Control", "private, max-age=31536000, immutable");
 	if (gw_image_etag_matches(gw_http_request_get_header(request, "If-None-Match"), sha)) {
 		gw_http_request_respond(request, 304, NULL, NULL);
 		return;
 	}
-	range = gw_image_store_parse_range(gw_http_request_get_header(request, "Range"), size, &start, &end);
+	range = gw_image_store_parse_range(
+	    gw_http_request_get_header(request, "Range"), size, &start, &end);
 	if (range == GW_IMAGE_RANGE_OK) {
 		const gchar *if_range = gw_http_request_get_header(request, "If-Range");
 		if (if_range != NULL && g_strcmp0(if_range, etag) != 0)
-			range = GW_IMAGE_RANGE_NONE; /* a different representation: the whole body */
+			range =
+			    GW_IMAGE_RANGE_NONE; /* a different representation: the whole body */
 	}
 	if (range == GW_IMAGE_RANGE_UNSATISFIABLE) {
 		g_autofree gchar *cr = g_strdup_printf("bytes */%" G_GUINT64_FORMAT, size);
@@ -1314,16 +1411,20 @@ gw_image_http_handler(GwHttpServer *server, GwHttpRequest *request, gpointer use
 		return;
 	}
 	if (range == GW_IMAGE_RANGE_OK) {
-		g_autofree gchar *cr = g_strdup_printf("bytes %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT,
-						       start, end, size);
+		g_autofree gchar *cr = g_strdup_printf("bytes %" G_GUINT64_FORMAT
+		                                       "-%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT,
+		                                       start,
+		                                       end,
+		                                       size);
 		gw_http_request_set_header(request, "Content-Range", cr);
 	}
 	if (head) {
 		gw_http_request_respond_bytes(request,
-					      range == GW_IMAGE_RANGE_OK ? 206 : 200,
-					      "application/octet-stream",
-					      NULL,
-					      range == GW_IMAGE_RANGE_OK ? (gint64)(end - start + 1) : (gint64)size);
+		                              range == GW_IMAGE_RANGE_OK ? 206 : 200,
+		                              "application/octet-stream",
+		                              NULL,
+		                              range == GW_IMAGE_RANGE_OK ? (gint64)(end - start + 1)
+		                                                         : (gint64)size);
 		return;
 	}
 	if (size == 0) {
@@ -1345,12 +1446,16 @@ gw_image_http_handler(GwHttpServer *server, GwHttpRequest *request, gpointer use
 			range = GW_IMAGE_RANGE_NONE;
 	}
 	if (range == GW_IMAGE_RANGE_OK) {
-		g_autoptr(GBytes) part = g_bytes_new_from_bytes(whole, (gsize)start, (gsize)(end - start + 1));
+		g_autoptr(GBytes) part =
+		    g_bytes_new_from_bytes(whole, (gsize)start, (gsize)(end - start + 1));
 		gw_http_request_respond_bytes(request, 206, "application/octet-stream", part, -1);
 	} else {
 		gw_http_request_respond_bytes(request, 200, "application/octet-stream", whole, -1);
 	}
-	g_debug("GET %s by %s: %" G_GUINT64_FORMAT " bytes", path, device_id, range == GW_IMAGE_RANGE_OK ? end - start + 1 : size);
+	g_debug("GET %s by %s: %" G_GUINT64_FORMAT " bytes",
+	        path,
+	        device_id,
+	        range == GW_IMAGE_RANGE_OK ? end - start + 1 : size);
 }
 
 void
@@ -1380,19 +1485,23 @@ gw_image_store_attach(GwImageStore *self, GwHttpServer *server)
 				/* a wildcard address is no place to fetch from: the host name */
 				if (g_strcmp0(host, "0.0.0.0") == 0 || g_strcmp0(host, "::") == 0)
 					host = g_get_host_name();
-				self->base_url = g_strdup_printf("%s://%s%s%s:%d",
-								 g_uri_get_scheme(u),
-								 strchr(host, ':') != NULL ? "[" : "",
-								 host,
-								 strchr(host, ':') != NULL ? "]" : "",
-								 g_uri_get_port(u));
+				self->base_url =
+				    g_strdup_printf("%s://%s%s%s:%d",
+				                    g_uri_get_scheme(u),
+				                    strchr(host, ':') != NULL ? "[" : "",
+				                    host,
+				                    strchr(host, ':') != NULL ? "]" : "",
+				                    g_uri_get_port(u));
 			}
 		}
 	}
 	while (self->base_url != NULL && g_str_has_suffix(self->base_url, "/"))
 		self->base_url[strlen(self->base_url) - 1] = '\0';
-	gw_http_server_add_handler(server, GW_GWMO_HTTP_IMAGES, gw_image_http_handler, g_object_ref(self), g_object_unref);
-	g_info("serving images from %s at %s" GW_GWMO_HTTP_IMAGES, self->dir, self->base_url != NULL ? self->base_url : "?");
+	gw_http_server_add_handler(
+	    server, GW_GWMO_HTTP_IMAGES, gw_image_http_handler, g_object_ref(self), g_object_unref);
+	g_info("serving images from %s at %s" GW_GWMO_HTTP_IMAGES,
+	       self->dir,
+	       self->base_url != NULL ? self->base_url : "?");
 
 	/* LocalURI of the images that are there (the address may have changed) */
 	{
@@ -1420,17 +1529,27 @@ gw_image_store_start(GwImageStore *self, GError **error)
 	if (self->started)
 		return TRUE;
 	if (g_mkdir_with_parents(self->dir, 0750) != 0) {
-		g_set_error(error, GW_ERROR, GW_ERROR_FAILED, "cannot create the image directory %s: %s", self->dir, g_strerror(errno));
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_FAILED,
+		            "cannot create the image directory %s: %s",
+		            self->dir,
+		            g_strerror(errno));
 		return FALSE;
 	}
 	/* any DM Server may make an entry; it then carries its creator's ACL */
 	if (!gw_image_write_interior(self, GW_GWMO_IMAGES, ACCESS_GET_ADD, "Add=*&Get=*", error))
 		return FALSE;
-	self->exec_download_id = gw_dm_tree_add_exec_handler(self->tree, GW_GWMO_IMAGES "/*/Operations/Download",
-							     gw_image_exec_download_cb, self, NULL);
-	self->exec_remove_id = gw_dm_tree_add_exec_handler(self->tree, GW_GWMO_IMAGES "/*/Operations/Remove",
-							   gw_image_exec_remove_cb, self, NULL);
-	self->changed_id = g_signal_connect(self->tree, "changed", G_CALLBACK(gw_image_tree_changed_cb), self);
+	self->exec_download_id =
+	    gw_dm_tree_add_exec_handler(self->tree,
+	                                GW_GWMO_IMAGES "/*/Operations/Download",
+	                                gw_image_exec_download_cb,
+	                                self,
+	                                NULL);
+	self->exec_remove_id = gw_dm_tree_add_exec_handler(
+	    self->tree, GW_GWMO_IMAGES "/*/Operations/Remove", gw_image_exec_remove_cb, self, NULL);
+	self->changed_id =
+	    g_signal_connect(self->tree, "changed", G_CALLBACK(gw_image_tree_changed_cb), self);
 	self->started = TRUE;
 
 	/* after a restart: Available needs its file; Downloading resumes its partial file */
@@ -1452,7 +1571,8 @@ gw_image_store_start(GwImageStore *self, GError **error)
 				g_autofree gchar *local = gw_image_local_uri(self, sha);
 				guint64 size = 0;
 				gw_image_file_exists(self, sha, &size);
-				gw_image_set_state(self, uri, GW_IMAGE_STATE_AVAILABLE, 100, (gint64)size, local);
+				gw_image_set_state(
+				    self, uri, GW_IMAGE_STATE_AVAILABLE, 100, (gint64)size, local);
 				gw_image_send_alert(self, uri);
 			} else if (sha != NULL && ext != NULL) {
 				g_info("%s: resuming the download", uri);
@@ -1548,22 +1668,33 @@ gw_image_store_class_init(GwImageStoreClass *klass)
 	object_class->dispose = gw_image_store_dispose;
 	object_class->finalize = gw_image_store_finalize;
 	signals[SIGNAL_IMAGE_CHANGED] = g_signal_new("image-changed",
-						     G_TYPE_FROM_CLASS(klass),
-						     G_SIGNAL_RUN_LAST,
-						     0, NULL, NULL, NULL,
-						     G_TYPE_NONE, 1, G_TYPE_STRING);
+	                                             G_TYPE_FROM_CLASS(klass),
+	                                             G_SIGNAL_RUN_LAST,
+	                                             0,
+	                                             NULL,
+	                                             NULL,
+	                                             NULL,
+	                                             G_TYPE_NONE,
+	                                             1,
+	                                             G_TYPE_STRING);
 }
 
 static void
 gw_image_store_init(GwImageStore *self)
 {
-	self->downloads = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, gw_image_download_free);
-	self->mapped = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_mapped_file_unref);
+	self->downloads =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, gw_image_download_free);
+	self->mapped = g_hash_table_new_full(
+	    g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_mapped_file_unref);
 	self->correlators = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 }
 
 GwImageStore *
-gw_image_store_new(GwConfig *config, GwDmTree *tree, GwInventory *inventory, const gchar *state_dir, GError **error)
+gw_image_store_new(GwConfig *config,
+                   GwDmTree *tree,
+                   GwInventory *inventory,
+                   const gchar *state_dir,
+                   GError **error)
 {
 	g_autoptr(GwImageStore) self = g_object_new(GW_TYPE_IMAGE_STORE, NULL);
 	g_autofree gchar *dir = gw_config_get_string(config, "images", "dir");
@@ -1571,7 +1702,8 @@ gw_image_store_new(GwConfig *config, GwDmTree *tree, GwInventory *inventory, con
 	self->config = g_object_ref(config);
 	self->tree = g_object_ref(tree);
 	self->inventory = g_object_ref(inventory);
-	self->dir = dir != NULL && dir[0] != '\0' ? g_steal_pointer(&dir) : g_build_filename(state_dir, "images", NULL);
+	self->dir = dir != NULL && dir[0] != '\0' ? g_steal_pointer(&dir)
+	                                          : g_build_filename(state_dir, "images", NULL);
 	self->ca_file = gw_config_get_string(config, "northbound", "ca-file");
 	self->quota = (guint64)gw_config_get_int(config, "images", "quota");
 	return g_steal_pointer(&self);

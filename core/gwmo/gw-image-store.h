@@ -53,26 +53,26 @@ G_DECLARE_FINAL_TYPE(GwImageStore, gw_image_store, GW, IMAGE_STORE, GObject)
 
 /* State values */
 #define GW_IMAGE_STATE_NOT_DOWNLOADED "NotDownloaded"
-#define GW_IMAGE_STATE_DOWNLOADING    "Downloading"
-#define GW_IMAGE_STATE_AVAILABLE      "Available"
-#define GW_IMAGE_STATE_FAILED	      "Failed"
+#define GW_IMAGE_STATE_DOWNLOADING "Downloading"
+#define GW_IMAGE_STATE_AVAILABLE "Available"
+#define GW_IMAGE_STATE_FAILED "Failed"
 
 typedef struct {
-	const gchar *name;	   /* required */
-	const gchar *version;	   /* nullable */
-	const gchar *kind;	   /* nullable: firmware | software | config */
-	const gchar *external_uri; /* required: http(s):// */
-	const gchar *hash;	   /* required: sha256:<64 hex> */
+	const gchar *name;           /* required */
+	const gchar *version;        /* nullable */
+	const gchar *kind;           /* nullable: firmware | software | config */
+	const gchar *external_uri;   /* required: http(s):// */
+	const gchar *hash;           /* required: sha256:<64 hex> */
 	const gchar *const *targets; /* nullable */
 } GwImageSpec;
 
 /* @state_dir: the images live in [images] dir, default <state_dir>/images */
 GwImageStore *
 gw_image_store_new(GwConfig *config,
-		   GwDmTree *tree,
-		   GwInventory *inventory,
-		   const gchar *state_dir,
-		   GError **error);
+                   GwDmTree *tree,
+                   GwInventory *inventory,
+                   const gchar *state_dir,
+                   GError **error);
 /* alerts go north through @northbound (nullable: none are sent) */
 void
 gw_image_store_set_northbound(GwImageStore *self, GwNorthbound *northbound);
@@ -105,8 +105,8 @@ gchar *
 gw_image_store_parse_hash(const gchar *hash);
 
 typedef enum {
-	GW_IMAGE_RANGE_NONE,	      /* no Range, or one we ignore (several ranges): whole body */
-	GW_IMAGE_RANGE_OK,	      /* one satisfiable range: 206 */
+	GW_IMAGE_RANGE_NONE,          /* no Range, or one we ignore (several ranges): whole body */
+	GW_IMAGE_RANGE_OK,            /* one satisfiable range: 206 */
 	GW_IMAGE_RANGE_UNSATISFIABLE, /* 416 */
 } GwImageRange;
 

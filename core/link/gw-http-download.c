@@ -15,8 +15,8 @@
 #include "gw-error.h"
 #include "gw-http-download.h"
 
-#define GW_DOWNLOAD_PIECE	  (256u * 1024u)
-#define GW_DOWNLOAD_PROGRESS_US	  (200 * G_TIME_SPAN_MILLISECOND)
+#define GW_DOWNLOAD_PIECE (256u * 1024u)
+#define GW_DOWNLOAD_PROGRESS_US (200 * G_TIME_SPAN_MILLISECOND)
 
 /* shared by the worker and the main-context progress callbacks */
 typedef struct {
@@ -117,10 +117,10 @@ gw_download_report(GwDownload *d, guint64 received, guint64 total, gboolean forc
 	c->received = received;
 	c->total = total;
 	g_main_context_invoke_full(d->context,
-				   G_PRIORITY_DEFAULT,
-				   gw_download_progress_cb,
-				   c,
-				   gw_download_progress_call_free);
+	                           G_PRIORITY_DEFAULT,
+	                           gw_download_progress_cb,
+	                           c,
+	                           gw_download_progress_call_free);
 }
 
 gchar *
@@ -135,7 +135,8 @@ gw_http_download_sha256_file(const gchar *path, GCancellable *cancellable, GErro
 		return NULL;
 	buf = g_malloc(GW_DOWNLOAD_PIECE);
 	for (;;) {
-		gssize n = g_input_stream_read(G_INPUT_STREAM(in), buf, GW_DOWNLOAD_PIECE, cancellable, error);
+		gssize n = g_input_stream_read(
+		    G_INPUT_STREAM(in), buf, GW_DOWNLOAD_PIECE, cancellable, error);
 		if (n < 0)
 			return NULL;
 		if (n == 0)
@@ -168,10 +169,10 @@ gw_download_file_size(const gchar *path)
 /* one request; FALSE with @error on failure (the partial file stays) */
 static gboolean
 gw_download_attempt(GwDownload *d,
-		    SoupSession *session,
-		    GCancellable *cancellable,
-		    gboolean *resumed,
-		    GError **error)
+                    SoupSession *session,
+                    GCancellable *cancellable,
+                    gboolean *resumed,
+                    GError **error)
 {
 	guint64 have = gw_download_file_size(d->path);
 	g_autoptr(SoupMessage) msg = soup_message_new("GET", d->uri);
@@ -187,11 +188,13 @@ gw_download_attempt(GwDownload *d,
 
 	*resumed = FALSE;
 	if (msg == NULL) {
-		g_set_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "'%s' is not an http(s) URI", d->uri);
+		g_set_error(
+		    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "'%s' is not an http(s) URI", d->uri);
 		return FALSE;
 	}
 	if (have > 0)
-		soup_message_headers_set_range(soup_message_get_request_headers(msg), (goffset)have, -1);
+		soup_message_headers_set_range(
+		    soup_message_get_request_headers(msg), (goffset)have, -1);
 	in = soup_session_send(session, msg, cancellable, error);
 	if (in == NULL)
 		return FALSE;
@@ -202,11 +205,12 @@ gw_download_attempt(GwDownload *d,
 		if (!soup_message_headers_get_content_range(rh, &start, &end, &length) ||
 		    (guint64)start != have) {
 			g_set_error(error,
-				    GW_ERROR,
-				    GW_ERROR_PROTOCOL,
-				    "GET %s: 206 with a Content-Range that does not continue at %" G_GUINT64_FORMAT,
-				    d->uri,
-				    have);
+			            GW_ERROR,
+			            GW_ERROR_PROTOCOL,
+			            "GET %s: 206 with a Content-Range that does not continue at "
+			            "%" G_GUINT64_FORMAT,
+			            d->uri,
+			            have);
 			return FALSE;
 		}
 		total = length > 0 ? (guint64)length : 0;
@@ -231,19 +235,27 @@ gw_download_attempt(GwDownload *d,
 		       d->uri,
 		       have);
 		if (g_unlink(d->path) != 0 && errno != ENOENT) {
-			g_set_error(error, GW_ERROR, GW_ERROR_FAILED, "cannot remove %s: %s", d->path, g_strerror(errno));
+			g_set_error(error,
+			            GW_ERROR,
+			            GW_ERROR_FAILED,
+			            "cannot remove %s: %s",
+			            d->path,
+			            g_strerror(errno));
 			return FALSE;
 		}
-		g_set_error(error, GW_ERROR, GW_ERROR_NETWORK, "GET %s: 416, retrying from zero", d->uri);
+		g_set_error(
+		    error, GW_ERROR, GW_ERROR_NETWORK, "GET %s: 416, retrying from zero", d->uri);
 		return FALSE;
 	} else {
 		g_set_error(error,
-			    GW_ERROR,
-			    GW_ERROR_FAILED,
-			    "GET %s: HTTP %u %s",
-			    d->uri,
-			    status,
-			    soup_message_get_reason_phrase(msg) != NULL ? soup_message_get_reason_phrase(msg) : "");
+		            GW_ERROR,
+		            GW_ERROR_FAILED,
+		            "GET %s: HTTP %u %s",
+		            d->uri,
+		            status,
+		            soup_message_get_reason_phrase(msg) != NULL
+		                ? soup_message_get_reason_phrase(msg)
+		                : "");
 		return FALSE;
 	}
 	if (out == NULL) {
@@ -255,17 +267,20 @@ gw_download_attempt(GwDownload *d,
 	for (;;) {
 		gsize got = 0;
 		gssize n;
-		if (!g_input_stream_read_all(in, buf, GW_DOWNLOAD_PIECE, &got, cancellable, error)) {
+		if (!g_input_stream_read_all(
+		        in, buf, GW_DOWNLOAD_PIECE, &got, cancellable, error)) {
 			/* keep what arrived: the next attempt resumes after it */
 			if (got > 0)
-				g_output_stream_write_all(G_OUTPUT_STREAM(out), buf, got, NULL, NULL, NULL);
+				g_output_stream_write_all(
+				    G_OUTPUT_STREAM(out), buf, got, NULL, NULL, NULL);
 			g_output_stream_close(G_OUTPUT_STREAM(out), NULL, NULL);
 			return FALSE;
 		}
 		n = (gssize)got;
 		if (n == 0)
 			break;
-		if (!g_output_stream_write_all(G_OUTPUT_STREAM(out), buf, (gsize)n, NULL, cancellable, error)) {
+		if (!g_output_stream_write_all(
+		        G_OUTPUT_STREAM(out), buf, (gsize)n, NULL, cancellable, error)) {
 			g_prefix_error(error, "%s: ", d->path);
 			return FALSE;
 		}
@@ -279,12 +294,13 @@ gw_download_attempt(GwDownload *d,
 	if (total > 0 && received != total) {
 		/* the peer closed early without an error from the stream */
 		g_set_error(error,
-			    GW_ERROR,
-			    GW_ERROR_NETWORK,
-			    "GET %s: connection ended at %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " bytes",
-			    d->uri,
-			    received,
-			    total);
+		            GW_ERROR,
+		            GW_ERROR_NETWORK,
+		            "GET %s: connection ended at %" G_GUINT64_FORMAT
+		            " of %" G_GUINT64_FORMAT " bytes",
+		            d->uri,
+		            received,
+		            total);
 		return FALSE;
 	}
 	gw_download_report(d, received, total != 0 ? total : received, TRUE);
@@ -303,18 +319,23 @@ gw_download_thread(GTask *task, gpointer source, gpointer task_data, GCancellabl
 	if (d->ca_file != NULL && d->ca_file[0] != '\0') {
 		db = g_tls_file_database_new(d->ca_file, &error);
 		if (db == NULL) {
-			g_task_return_new_error(task, GW_ERROR, GW_ERROR_FAILED, "CA file %s: %s", d->ca_file, error->message);
+			g_task_return_new_error(task,
+			                        GW_ERROR,
+			                        GW_ERROR_FAILED,
+			                        "CA file %s: %s",
+			                        d->ca_file,
+			                        error->message);
 			return;
 		}
 	}
 	/* as GwHttpClient: no proxy resolver, verification against the CA file or system trust */
 	session = soup_session_new_with_options("proxy-resolver",
-						NULL,
-						"timeout",
-						d->timeout_s,
-						"user-agent",
-						"gwmo/" PACKAGE_VERSION,
-						NULL);
+	                                        NULL,
+	                                        "timeout",
+	                                        d->timeout_s,
+	                                        "user-agent",
+	                                        "gwmo/" PACKAGE_VERSION,
+	                                        NULL);
 	if (db != NULL)
 		soup_session_set_tls_database(session, db);
 
@@ -332,20 +353,36 @@ gw_download_thread(GTask *task, gpointer source, gpointer task_data, GCancellabl
 		if (!gw_download_is_retryable(error) || attempt >= d->retries ||
 		    g_cancellable_is_cancelled(cancellable)) {
 			if (error->domain == G_TLS_ERROR)
-				g_task_return_new_error(task, GW_ERROR, GW_ERROR_NETWORK, "TLS with %s failed: %s", d->uri, error->message);
+				g_task_return_new_error(task,
+				                        GW_ERROR,
+				                        GW_ERROR_NETWORK,
+				                        "TLS with %s failed: %s",
+				                        d->uri,
+				                        error->message);
 			else if (error->domain == GW_ERROR)
 				g_task_return_error(task, g_steal_pointer(&error));
 			else if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
 				g_task_return_error(task, g_steal_pointer(&error));
 			else
-				g_task_return_new_error(task, GW_ERROR, GW_ERROR_NETWORK, "GET %s failed: %s", d->uri, error->message);
+				g_task_return_new_error(task,
+				                        GW_ERROR,
+				                        GW_ERROR_NETWORK,
+				                        "GET %s failed: %s",
+				                        d->uri,
+				                        error->message);
 			return;
 		}
 		{
 			guint delay = MIN(d->backoff_ms << MIN(attempt, 10u), 30000u);
-			g_info("GET %s: %s; retry %u in %u ms", d->uri, error->message, attempt + 1, delay);
+			g_info("GET %s: %s; retry %u in %u ms",
+			       d->uri,
+			       error->message,
+			       attempt + 1,
+			       delay);
 			/* sleep in slices so a cancellation is seen */
-			for (guint slept = 0; slept < delay && !g_cancellable_is_cancelled(cancellable); slept += 20)
+			for (guint slept = 0;
+			     slept < delay && !g_cancellable_is_cancelled(cancellable);
+			     slept += 20)
 				g_usleep(20 * 1000);
 		}
 	}
@@ -360,12 +397,12 @@ gw_download_thread(GTask *task, gpointer source, gpointer task_data, GCancellabl
 
 void
 gw_http_download_async(const GwHttpDownloadOptions *options,
-		       GwHttpDownloadProgressFunc progress,
-		       gpointer progress_data,
-		       GDestroyNotify progress_destroy,
-		       GCancellable *cancellable,
-		       GAsyncReadyCallback callback,
-		       gpointer user_data)
+                       GwHttpDownloadProgressFunc progress,
+                       gpointer progress_data,
+                       GDestroyNotify progress_destroy,
+                       GCancellable *cancellable,
+                       GAsyncReadyCallback callback,
+                       gpointer user_data)
 {
 	g_autoptr(GTask) task = g_task_new(NULL, cancellable, callback, user_data);
 	GwDownload *d = g_new0(GwDownload, 1);

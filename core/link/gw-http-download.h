@@ -30,16 +30,16 @@ typedef struct {
 	const gchar *uri;
 	const gchar *path;
 	const gchar *ca_file; /* nullable */
-	guint retries;	      /* network failures retried; default when 0: none */
+	guint retries;        /* network failures retried; default when 0: none */
 	guint backoff_ms;     /* first retry delay (doubles); 0 = 200 */
 	guint timeout_s;      /* socket timeout; 0 = 30 */
 } GwHttpDownloadOptions;
 
 typedef struct {
-	guint64 size;	 /* bytes in the file */
-	gchar *sha256;	 /* hex */
-	guint attempts;	 /* requests sent */
-	guint resumed;	 /* requests that continued a partial file with Range */
+	guint64 size;   /* bytes in the file */
+	gchar *sha256;  /* hex */
+	guint attempts; /* requests sent */
+	guint resumed;  /* requests that continued a partial file with Range */
 } GwHttpDownloadResult;
 
 void
@@ -49,12 +49,12 @@ typedef void (*GwHttpDownloadProgressFunc)(guint64 received, guint64 total, gpoi
 
 void
 gw_http_download_async(const GwHttpDownloadOptions *options,
-		       GwHttpDownloadProgressFunc progress,
-		       gpointer progress_data,
-		       GDestroyNotify progress_destroy,
-		       GCancellable *cancellable,
-		       GAsyncReadyCallback callback,
-		       gpointer user_data);
+                       GwHttpDownloadProgressFunc progress,
+                       gpointer progress_data,
+                       GDestroyNotify progress_destroy,
+                       GCancellable *cancellable,
+                       GAsyncReadyCallback callback,
+                       gpointer user_data);
 gboolean
 gw_http_download_finish(GAsyncResult *res, GwHttpDownloadResult *result, GError **error);
 

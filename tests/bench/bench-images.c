@@ -29,14 +29,13 @@
 #include "gw-test-daemon.h"
 #include "gw-upstream.h"
 
-#define IMAGE_SIZE   (64u * 1024u * 1024u)
-#define CLIENTS	     20
-#define ROUNDS	     3
+#define IMAGE_SIZE (64u * 1024u * 1024u)
+#define CLIENTS 20
+#define ROUNDS 3
 #define TARGET_RATIO 0.7
-#define READ_SIZE    (1024 * 1024)
+#define READ_SIZE (1024 * 1024)
 
-static void G_GNUC_NORETURN G_GNUC_PRINTF(1, 2)
-bench_fail(const gchar *format, ...)
+static void G_GNUC_NORETURN G_GNUC_PRINTF(1, 2) bench_fail(const gchar *format, ...)
 {
 	va_list ap;
 	g_autofree gchar *msg = NULL;
@@ -109,7 +108,8 @@ fetch_read_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		return;
 	}
 	f->got += (guint64)n;
-	g_input_stream_read_async(f->in, f->buf, READ_SIZE, G_PRIORITY_DEFAULT, NULL, fetch_read_cb, f);
+	g_input_stream_read_async(
+	    f->in, f->buf, READ_SIZE, G_PRIORITY_DEFAULT, NULL, fetch_read_cb, f);
 }
 
 static void
@@ -128,15 +128,23 @@ fetch_sent_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		return;
 	}
 	f->buf = g_malloc(READ_SIZE);
-	g_input_stream_read_async(f->in, f->buf, READ_SIZE, G_PRIORITY_DEFAULT, NULL, fetch_read_cb, f);
+	g_input_stream_read_async(
+	    f->in, f->buf, READ_SIZE, G_PRIORITY_DEFAULT, NULL, fetch_read_cb, f);
 }
 
 /* MB/s (10^6 bytes) of CLIENTS parallel GETs of @url; @with_auth: device credentials */
 static gdouble
 measure(const gchar *url, gboolean with_auth)
 {
-	g_autoptr(SoupSession) session = soup_session_new_with_options("proxy-resolver", NULL, "max-conns", 64,
-								      "max-conns-per-host", 64, "timeout", 120, NULL);
+	g_autoptr(SoupSession) session = soup_session_new_with_options("proxy-resolver",
+	                                                               NULL,
+	                                                               "max-conns",
+	                                                               64,
+	                                                               "max-conns-per-host",
+	                                                               64,
+	                                                               "timeout",
+	                                                               120,
+	                                                               NULL);
 	Round r = {0};
 	gint64 t0;
 	gint64 t1;
@@ -148,13 +156,16 @@ measure(const gchar *url, gboolean with_auth)
 		f->round = &r;
 		f->msg = soup_message_new("GET", url);
 		if (with_auth) {
-			g_autofree gchar *pair = g_strdup_printf("bench-dev-%u:bench-secret-%u", i, i);
+			g_autofree gchar *pair =
+			    g_strdup_printf("bench-dev-%u:bench-secret-%u", i, i);
 			g_autofree gchar *b64 = g_base64_encode((const guchar *)pair, strlen(pair));
 			g_autofree gchar *auth = g_strconcat("Basic ", b64, NULL);
-			soup_message_headers_replace(soup_message_get_request_headers(f->msg), "Authorization", auth);
+			soup_message_headers_replace(
+			    soup_message_get_request_headers(f->msg), "Authorization", auth);
 		}
 		r.pending++;
-		soup_session_send_async(session, f->msg, G_PRIORITY_DEFAULT, NULL, fetch_sent_cb, f);
+		soup_session_send_async(
+		    session, f->msg, G_PRIORITY_DEFAULT, NULL, fetch_sent_cb, f);
 	}
 	g_main_loop_run(r.loop);
 	t1 = g_get_monotonic_time();
@@ -179,10 +190,18 @@ call(GwTestDaemon *d, const gchar *method, GVariant *params, const gchar *type)
 static gchar *
 image_state(GwTestDaemon *d, const gchar *path)
 {
-	g_autoptr(GVariant) reply = g_dbus_connection_call_sync(d->connection, "org.gwmo.Gateway1", path,
-								"org.freedesktop.DBus.Properties", "Get",
-								g_variant_new("(ss)", "org.gwmo.Gateway1.Image", "State"),
-								G_VARIANT_TYPE("(v)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+	g_autoptr(GVariant) reply =
+	    g_dbus_connection_call_sync(d->connection,
+	                                "org.gwmo.Gateway1",
+	                                path,
+	                                "org.freedesktop.DBus.Properties",
+	                                "Get",
+	                                g_variant_new("(ss)", "org.gwmo.Gateway1.Image", "State"),
+	                                G_VARIANT_TYPE("(v)"),
+	                                G_DBUS_CALL_FLAGS_NONE,
+	                                -1,
+	                                NULL,
+	                                NULL);
 	g_autoptr(GVariant) v = NULL;
 	if (reply == NULL)
 		return NULL;
@@ -218,31 +237,40 @@ nginx_start(const gchar *nginx, const gchar *dir, const gchar *root, guint16 por
 {
 	g_autofree gchar *conf_path = g_build_filename(dir, "nginx.conf", NULL);
 	g_autofree gchar *log = g_build_filename(dir, "nginx.log", NULL);
-	g_autofree gchar *conf = g_strdup_printf(
-	    "daemon off;\n"
-	    /* one process, no privilege switch (it reads the test's state dir) */
-	    "master_process off;\n"
-	    "worker_processes 1;\n"
-	    "pid %s/nginx.pid;\n"
-	    "error_log %s/nginx-error.log warn;\n"
-	    "events { worker_connections 256; }\n"
-	    "http {\n"
-	    "  access_log off;\n"
-	    "  sendfile on;\n"
-	    "  tcp_nopush on;\n"
-	    "  client_body_temp_path %s/body;\n"
-	    "  proxy_temp_path %s/proxy;\n"
-	    "  fastcgi_temp_path %s/fastcgi;\n"
-	    "  uwsgi_temp_path %s/uwsgi;\n"
-	    "  scgi_temp_path %s/scgi;\n"
-	    "  default_type application/octet-stream;\n"
-	    "  server {\n"
-	    "    listen 127.0.0.1:%u;\n"
-	    "    location /images/ { alias %s/; }\n"
-	    "  }\n"
-	    "}\n",
-	    dir, dir, dir, dir, dir, dir, dir, port, root);
-	g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+	g_autofree gchar *conf =
+	    g_strdup_printf("daemon off;\n"
+	                    /* one process, no privilege switch (it reads the test's state dir) */
+	                    "master_process off;\n"
+	                    "worker_processes 1;\n"
+	                    "pid %s/nginx.pid;\n"
+	                    "error_log %s/nginx-error.log warn;\n"
+	                    "events { worker_connections 256; }\n"
+	                    "http {\n"
+	                    "  access_log off;\n"
+	                    "  sendfile on;\n"
+	                    "  tcp_nopush on;\n"
+	                    "  client_body_temp_path %s/body;\n"
+	                    "  proxy_temp_path %s/proxy;\n"
+	                    "  fastcgi_temp_path %s/fastcgi;\n"
+	                    "  uwsgi_temp_path %s/uwsgi;\n"
+	                    "  scgi_temp_path %s/scgi;\n"
+	                    "  default_type application/octet-stream;\n"
+	                    "  server {\n"
+	                    "    listen 127.0.0.1:%u;\n"
+	                    "    location /images/ { alias %s/; }\n"
+	                    "  }\n"
+	                    "}\n",
+	                    dir,
+	                    dir,
+	                    dir,
+	                    dir,
+	                    dir,
+	                    dir,
+	                    dir,
+	                    port,
+	                    root);
+	g_autoptr(GSubprocessLauncher) launcher =
+	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
 	g_autoptr(GError) error = NULL;
 	GSubprocess *proc;
 
@@ -250,13 +278,15 @@ nginx_start(const gchar *nginx, const gchar *dir, const gchar *root, guint16 por
 		bench_fail("%s", error->message);
 	g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
 	g_subprocess_launcher_set_stderr_file_path(launcher, log);
-	proc = g_subprocess_launcher_spawn(launcher, &error, nginx, "-e", "stderr", "-p", dir, "-c", conf_path, NULL);
+	proc = g_subprocess_launcher_spawn(
+	    launcher, &error, nginx, "-e", "stderr", "-p", dir, "-c", conf_path, NULL);
 	if (proc == NULL)
 		bench_fail("cannot start %s: %s", nginx, error->message);
 	/* wait until it listens */
 	for (guint i = 0; i < 200; i++) {
 		g_autoptr(GSocketClient) c = g_socket_client_new();
-		g_autoptr(GSocketConnection) conn = g_socket_client_connect_to_host(c, "127.0.0.1", port, NULL, NULL);
+		g_autoptr(GSocketConnection) conn =
+		    g_socket_client_connect_to_host(c, "127.0.0.1", port, NULL, NULL);
 		if (conn != NULL)
 			return proc;
 		if (g_subprocess_get_identifier(proc) == NULL)
@@ -312,7 +342,8 @@ main(int argc, char **argv)
 	sha = g_compute_checksum_for_bytes(G_CHECKSUM_SHA256, blob);
 	hash = g_strconcat("sha256:", sha, NULL);
 
-	conf = g_strdup_printf("[northbound]\nlisten=\n[southbound]\nlisten=http://127.0.0.1:%u\n", south);
+	conf = g_strdup_printf("[northbound]\nlisten=\n[southbound]\nlisten=http://127.0.0.1:%u\n",
+	                       south);
 	d = gw_test_daemon_new_with_config(conf);
 	up = gw_upstream_new(blob);
 	gw_test_daemon_start(d, NULL);
@@ -328,15 +359,24 @@ main(int argc, char **argv)
 	}
 	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
 	g_variant_builder_add(&b, "{sv}", "Name", g_variant_new_string("bench-image"));
-	g_variant_builder_add(&b, "{sv}", "ExternalURI", g_variant_new_string(gw_upstream_get_url(up)));
+	g_variant_builder_add(
+	    &b, "{sv}", "ExternalURI", g_variant_new_string(gw_upstream_get_url(up)));
 	g_variant_builder_add(&b, "{sv}", "Hash", g_variant_new_string(hash));
 	reply = call(d, "AddImage", g_variant_new("(a{sv})", &b), "(o)");
 	g_variant_get(reply, "(o)", &path);
 	{
 		g_autoptr(GError) error = NULL;
-		g_autoptr(GVariant) r = g_dbus_connection_call_sync(d->connection, "org.gwmo.Gateway1", path,
-								    "org.gwmo.Gateway1.Image", "Download", NULL, NULL,
-								    G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+		g_autoptr(GVariant) r = g_dbus_connection_call_sync(d->connection,
+		                                                    "org.gwmo.Gateway1",
+		                                                    path,
+		                                                    "org.gwmo.Gateway1.Image",
+		                                                    "Download",
+		                                                    NULL,
+		                                                    NULL,
+		                                                    G_DBUS_CALL_FLAGS_NONE,
+		                                                    -1,
+		                                                    NULL,
+		                                                    &error);
 		if (r == NULL)
 			bench_fail("Download: %s", error->message);
 	}
@@ -354,7 +394,8 @@ main(int argc, char **argv)
 
 	if (nginx != NULL) {
 		guint16 port = free_port();
-		g_autofree gchar *nginx_url = g_strdup_printf("http://127.0.0.1:%u/images/%s", port, sha);
+		g_autofree gchar *nginx_url =
+		    g_strdup_printf("http://127.0.0.1:%u/images/%s", port, sha);
 		tmp = g_dir_make_tmp("gwmo-bench-nginx-XXXXXX", NULL);
 		nginx_proc = nginx_start(nginx, tmp, image_dir, port);
 		for (guint round = 0; round < ROUNDS; round++) {
@@ -372,12 +413,17 @@ main(int argc, char **argv)
 		for (guint round = 0; round < ROUNDS; round++)
 			best_gw = MAX(best_gw, measure(gw_url, TRUE));
 	}
-	g_print("%u parallel downloads of a %u MiB image, best of %u:\n", CLIENTS, IMAGE_SIZE / (1024 * 1024), ROUNDS);
+	g_print("%u parallel downloads of a %u MiB image, best of %u:\n",
+	        CLIENTS,
+	        IMAGE_SIZE / (1024 * 1024),
+	        ROUNDS);
 	g_print("  gwmod  %.0f MB/s\n", best_gw);
 	if (nginx != NULL) {
 		g_print("  nginx  %.0f MB/s (%s)\n", best_nginx, nginx);
-		g_print("  ratio gwmod/nginx %.2f (target >= %.1f)%s\n", best_gw / best_nginx, TARGET_RATIO,
-			best_gw / best_nginx >= TARGET_RATIO ? "" : "  BELOW TARGET");
+		g_print("  ratio gwmod/nginx %.2f (target >= %.1f)%s\n",
+		        best_gw / best_nginx,
+		        TARGET_RATIO,
+		        best_gw / best_nginx >= TARGET_RATIO ? "" : "  BELOW TARGET");
 	}
 	if (gw_upstream_get_requests(up) != 1)
 		bench_fail("%u upstream downloads instead of 1", gw_upstream_get_requests(up));

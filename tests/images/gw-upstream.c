@@ -34,9 +34,9 @@ gw_upstream_write(GOutputStream *out, const void *data, gsize len)
 
 static gboolean
 gw_upstream_run_cb(GThreadedSocketService *service,
-		   GSocketConnection *connection,
-		   GObject *source,
-		   gpointer user_data)
+                   GSocketConnection *connection,
+                   GObject *source,
+                   gpointer user_data)
 {
 	GwUpstream *self = user_data;
 	GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(connection));
@@ -70,7 +70,8 @@ gw_upstream_run_cb(GThreadedSocketService *service,
 		}
 	}
 	if (strstr(request_line, " /image ") == NULL) {
-		const gchar *nf = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+		const gchar *nf =
+		    "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 		gw_upstream_write(out, nf, strlen(nf));
 		return TRUE;
 	}
@@ -87,17 +88,29 @@ gw_upstream_run_cb(GThreadedSocketService *service,
 	g_mutex_unlock(&self->lock);
 
 	if (has_range && start >= size) {
-		g_string_printf(hdr, "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */%zu\r\n"
-				     "Content-Length: 0\r\nConnection: close\r\n\r\n", size);
+		g_string_printf(
+		    hdr,
+		    "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */%zu\r\n"
+		    "Content-Length: 0\r\nConnection: close\r\n\r\n",
+		    size);
 		gw_upstream_write(out, hdr->str, hdr->len);
 		return TRUE;
 	}
 	if (has_range)
-		g_string_printf(hdr, "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT "/%zu\r\n"
-				     "Content-Length: %" G_GUINT64_FORMAT "\r\n", start, end, size, end - start + 1);
+		g_string_printf(
+		    hdr,
+		    "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes %" G_GUINT64_FORMAT
+		    "-%" G_GUINT64_FORMAT "/%zu\r\n"
+		    "Content-Length: %" G_GUINT64_FORMAT "\r\n",
+		    start,
+		    end,
+		    size,
+		    end - start + 1);
 	else
 		g_string_printf(hdr, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n", size);
-	g_string_append(hdr, "Content-Type: application/octet-stream\r\nAccept-Ranges: bytes\r\nConnection: close\r\n\r\n");
+	g_string_append(hdr,
+	                "Content-Type: application/octet-stream\r\nAccept-Ranges: "
+	                "bytes\r\nConnection: close\r\n\r\n");
 	if (!gw_upstream_write(out, hdr->str, hdr->len) || head)
 		return TRUE;
 	for (guint64 pos = start; pos <= end && size > 0;) {
@@ -131,14 +144,20 @@ gw_upstream_thread(gpointer data)
 
 	g_main_context_push_thread_default(self->context);
 	self->service = g_threaded_socket_service_new(64);
-	g_socket_listener_add_address(G_SOCKET_LISTENER(self->service), addr, G_SOCKET_TYPE_STREAM,
-				      G_SOCKET_PROTOCOL_TCP, NULL, &effective, &error);
+	g_socket_listener_add_address(G_SOCKET_LISTENER(self->service),
+	                              addr,
+	                              G_SOCKET_TYPE_STREAM,
+	                              G_SOCKET_PROTOCOL_TCP,
+	                              NULL,
+	                              &effective,
+	                              &error);
 	g_assert_no_error(error);
 	g_signal_connect(self->service, "run", G_CALLBACK(gw_upstream_run_cb), self);
 	g_socket_service_start(self->service);
 	g_mutex_lock(&self->lock);
-	self->url = g_strdup_printf("http://127.0.0.1:%u/image",
-				    g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(effective)));
+	self->url =
+	    g_strdup_printf("http://127.0.0.1:%u/image",
+	                    g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(effective)));
 	self->ready = TRUE;
 	g_cond_signal(&self->cond);
 	g_mutex_unlock(&self->lock);

@@ -22,7 +22,8 @@ static GSubprocess *
 device_spawn(Env *e, const gchar *record)
 {
 	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+	g_autoptr(GSubprocessLauncher) launcher =
+	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *log = g_build_filename(e->dir, "device.log", NULL);
 	GSubprocess *proc;
@@ -110,10 +111,14 @@ test_server_drives_image(void)
 	local = g_strdup_printf("http://127.0.0.1:%u/images/%s", e->south_port, sha);
 
 	/* no DeviceAttached session in between: the script counts sessions */
-	reply = gw_test_call(e->d, "SetNode",
-			     g_variant_new("(ssv)", "./GwMO/Config/Servers/srv1/InventoryAlert", "bool",
-					   g_variant_new_boolean(FALSE)),
-			     "()", &error);
+	reply = gw_test_call(e->d,
+	                     "SetNode",
+	                     g_variant_new("(ssv)",
+	                                   "./GwMO/Config/Servers/srv1/InventoryAlert",
+	                                   "bool",
+	                                   g_variant_new_boolean(FALSE)),
+	                     "()",
+	                     &error);
 	g_assert_no_error(error);
 	g_clear_pointer(&reply, g_variant_unref);
 	/* the device, provisioned on the gateway with the credentials it will present */
@@ -135,7 +140,8 @@ test_server_drives_image(void)
 	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Images/fw1/ExternalURI\",\"data\":\"%s\"},"
 	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Images/fw1/Hash\",\"data\":\"sha256:%s\"},"
 	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Images/fw1/Targets/1\",\"data\":\"dev-fetch\"},"
-	    "{\"cmd\":\"Exec\",\"uri\":\"./GwMO/Images/fw1/Operations/Download\",\"correlator\":\"dl-7\"},"
+	    "{\"cmd\":\"Exec\",\"uri\":\"./GwMO/Images/fw1/Operations/"
+	    "Download\",\"correlator\":\"dl-7\"},"
 	    "{\"cmd\":\"Get\",\"uri\":\"./GwMO/Images/fw1/State\"}]},"
 	    /* 2: the session the alert brings */
 	    "{\"commands\":["
@@ -147,7 +153,9 @@ test_server_drives_image(void)
 	    "{\"cmd\":\"Exec\",\"uri\":\"./Ext/Fetch\",\"data\":\"%s\"},"
 	    "{\"cmd\":\"Get\",\"uri\":\"./Ext/Fetched/SHA256\"},"
 	    "{\"cmd\":\"Get\",\"uri\":\"./Ext/Fetched/Size\"}]}]}",
-	    gw_upstream_get_url(up), sha, local);
+	    gw_upstream_get_url(up),
+	    sha,
+	    local);
 	server = server_start(e, script, record, CL_SECRET, "--sessions=3", NULL);
 
 	reply = gw_test_call(e->d, "StartSession", g_variant_new("(s)", SERVER_ID), "(uu)", &error);
@@ -184,7 +192,8 @@ test_server_drives_image(void)
 	g_assert_cmpint(status_of(s1, "Add", "./GwMO/Images/fw1/Hash"), ==, 200);
 	g_assert_cmpint(status_of(s1, "Add", "./GwMO/Images/fw1/Targets/1"), ==, 200);
 	g_assert_cmpint(status_of(s1, "Exec", "./GwMO/Images/fw1/Operations/Download"), ==, 202);
-	g_assert_cmpstr(item_data(result_for(s1, "Get", "./GwMO/Images/fw1/State")), ==, "Downloading");
+	g_assert_cmpstr(
+	    item_data(result_for(s1, "Get", "./GwMO/Images/fw1/State")), ==, "Downloading");
 
 	/* GwMO-DCIS-001: ImageDownloadComplete with State and Hash, to the owning server */
 	alert = find_alert(sessions, "urn:oma:at:gwmo:1.0:ImageDownloadComplete", &alert_session);
@@ -202,10 +211,12 @@ test_server_drives_image(void)
 		g_assert_nonnull(strstr(doc, local_el));
 	}
 	s2 = json_array_get_object_element(sessions, 1);
-	g_assert_cmpstr(item_data(result_for(s2, "Get", "./GwMO/Images/fw1/State")), ==, "Available");
+	g_assert_cmpstr(
+	    item_data(result_for(s2, "Get", "./GwMO/Images/fw1/State")), ==, "Available");
 	g_assert_cmpstr(item_data(result_for(s2, "Get", "./GwMO/Images/fw1/LocalURI")), ==, local);
 
-	/* the device's fetch from the gateway (GwMO-DCIS-003: it is in Targets, with its credentials) */
+	/* the device's fetch from the gateway (GwMO-DCIS-003: it is in Targets, with its
+	 * credentials) */
 	s3 = json_array_get_object_element(sessions, 2);
 	g_assert_cmpint(status_of(s3, "Exec", "./Ext/Fetch"), ==, 200);
 	g_assert_cmpstr(item_data(result_for(s3, "Get", "./Ext/Fetched/SHA256")), ==, sha);
@@ -227,12 +238,17 @@ test_https_verification(void)
 	Env *e = env_new();
 	g_autofree gchar *record = g_build_filename(e->dir, "record.json", NULL);
 	g_autoptr(GSubprocess) server = NULL;
-	const gchar *hash = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+	const gchar *hash =
+	    "sha256:0000000000000000000000000000000000000000000000000000000000000000";
 	const gchar *names[] = {"127.0.0.1", "localhost"};
 	g_autofree gchar *log = NULL;
 
-	server = server_start(e, "{\"sessions\":[{\"commands\":[{\"cmd\":\"Get\",\"uri\":\"./DevInfo/DevId\"}]}]}",
-			      record, CL_SECRET, NULL);
+	server = server_start(
+	    e,
+	    "{\"sessions\":[{\"commands\":[{\"cmd\":\"Get\",\"uri\":\"./DevInfo/DevId\"}]}]}",
+	    record,
+	    CL_SECRET,
+	    NULL);
 	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
 		g_autofree gchar *url = g_strdup_printf("https://%s:%u/image", names[i], e->port);
 		g_autofree gchar *path = NULL;
@@ -250,8 +266,17 @@ test_https_verification(void)
 		g_assert_no_error(error);
 		g_variant_get(reply, "(o)", &path);
 		g_clear_pointer(&reply, g_variant_unref);
-		reply = g_dbus_connection_call_sync(e->d->connection, "org.gwmo.Gateway1", path, "org.gwmo.Gateway1.Image",
-						    "Download", NULL, NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+		reply = g_dbus_connection_call_sync(e->d->connection,
+		                                    "org.gwmo.Gateway1",
+		                                    path,
+		                                    "org.gwmo.Gateway1.Image",
+		                                    "Download",
+		                                    NULL,
+		                                    NULL,
+		                                    G_DBUS_CALL_FLAGS_NONE,
+		                                    -1,
+		                                    NULL,
+		                                    &error);
 		g_assert_no_error(error);
 		entry = g_strdup_printf("./GwMO/Images/%s", strrchr(path, '/') + 1);
 		for (;;) {

@@ -24,7 +24,7 @@
 #include "gw-e2e.h"
 #include "gw-upstream.h"
 
-#define IMAGE_IFACE   "org.gwmo.Gateway1.Image"
+#define IMAGE_IFACE "org.gwmo.Gateway1.Image"
 #define DEVICE_SECRET "dev-secret-"
 
 typedef struct {
@@ -59,8 +59,10 @@ fx_new_full(gsize size, const gchar *extra_conf, const gchar *const *args)
 	g_autofree gchar *conf = NULL;
 
 	f->south_port = free_port();
-	conf = g_strdup_printf("[northbound]\nlisten=\n[southbound]\nlisten=http://127.0.0.1:%u\n%s",
-			       f->south_port, extra_conf != NULL ? extra_conf : "");
+	conf =
+	    g_strdup_printf("[northbound]\nlisten=\n[southbound]\nlisten=http://127.0.0.1:%u\n%s",
+	                    f->south_port,
+	                    extra_conf != NULL ? extra_conf : "");
 	f->blob = random_blob(size, (guint32)size);
 	f->sha = sha_of(f->blob);
 	f->hash = g_strconcat("sha256:", f->sha, NULL);
@@ -95,7 +97,8 @@ static gchar *
 leaf(GwTestDaemon *d, const gchar *uri)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = gw_test_call(d, "GetNode", g_variant_new("(s)", uri), "(ssv)", &error);
+	g_autoptr(GVariant) reply =
+	    gw_test_call(d, "GetNode", g_variant_new("(s)", uri), "(ssv)", &error);
 	g_autoptr(GVariant) v = NULL;
 	if (reply == NULL)
 		return NULL;
@@ -170,9 +173,12 @@ static gchar *
 add_image(Fx *f, const gchar *hash, const gchar *const *targets)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = gw_test_call(f->d, "AddImage",
-						 g_variant_new("(@a{sv})", image_dict("fw", gw_upstream_get_url(f->up), hash, targets)),
-						 "(o)", &error);
+	g_autoptr(GVariant) reply = gw_test_call(
+	    f->d,
+	    "AddImage",
+	    g_variant_new("(@a{sv})", image_dict("fw", gw_upstream_get_url(f->up), hash, targets)),
+	    "(o)",
+	    &error);
 	gchar *path = NULL;
 	g_assert_no_error(error);
 	g_variant_get(reply, "(o)", &path);
@@ -189,18 +195,35 @@ entry_of(const gchar *path)
 static void
 image_call(Fx *f, const gchar *path, const gchar *method, GError **error)
 {
-	g_autoptr(GVariant) reply = g_dbus_connection_call_sync(f->d->connection, "org.gwmo.Gateway1", path, IMAGE_IFACE,
-								method, NULL, NULL, G_DBUS_CALL_FLAGS_NONE, 10000, NULL, error);
+	g_autoptr(GVariant) reply = g_dbus_connection_call_sync(f->d->connection,
+	                                                        "org.gwmo.Gateway1",
+	                                                        path,
+	                                                        IMAGE_IFACE,
+	                                                        method,
+	                                                        NULL,
+	                                                        NULL,
+	                                                        G_DBUS_CALL_FLAGS_NONE,
+	                                                        10000,
+	                                                        NULL,
+	                                                        error);
 }
 
 static GVariant *
 image_prop(Fx *f, const gchar *path, const gchar *name)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = g_dbus_connection_call_sync(f->d->connection, "org.gwmo.Gateway1", path,
-								"org.freedesktop.DBus.Properties", "Get",
-								g_variant_new("(ss)", IMAGE_IFACE, name), G_VARIANT_TYPE("(v)"),
-								G_DBUS_CALL_FLAGS_NONE, 10000, NULL, &error);
+	g_autoptr(GVariant) reply =
+	    g_dbus_connection_call_sync(f->d->connection,
+	                                "org.gwmo.Gateway1",
+	                                path,
+	                                "org.freedesktop.DBus.Properties",
+	                                "Get",
+	                                g_variant_new("(ss)", IMAGE_IFACE, name),
+	                                G_VARIANT_TYPE("(v)"),
+	                                G_DBUS_CALL_FLAGS_NONE,
+	                                10000,
+	                                NULL,
+	                                &error);
 	GVariant *v = NULL;
 	g_assert_no_error(error);
 	g_variant_get(reply, "(v)", &v);
@@ -234,7 +257,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Resp, resp_free)
 static Resp *
 http(const gchar *method, const gchar *url, const gchar *user, const gchar *secret, ...)
 {
-	g_autoptr(SoupSession) session = soup_session_new_with_options("proxy-resolver", NULL, "timeout", 30, NULL);
+	g_autoptr(SoupSession) session =
+	    soup_session_new_with_options("proxy-resolver", NULL, "timeout", 30, NULL);
 	g_autoptr(SoupMessage) msg = soup_message_new(method, url);
 	g_autoptr(GError) error = NULL;
 	Resp *r = g_new0(Resp, 1);
@@ -245,11 +269,13 @@ http(const gchar *method, const gchar *url, const gchar *user, const gchar *secr
 		g_autofree gchar *pair = g_strdup_printf("%s:%s", user, secret);
 		g_autofree gchar *b64 = g_base64_encode((const guchar *)pair, strlen(pair));
 		g_autofree gchar *value = g_strconcat("Basic ", b64, NULL);
-		soup_message_headers_replace(soup_message_get_request_headers(msg), "Authorization", value);
+		soup_message_headers_replace(
+		    soup_message_get_request_headers(msg), "Authorization", value);
 	}
 	va_start(ap, secret);
 	while ((name = va_arg(ap, const gchar *)) != NULL)
-		soup_message_headers_replace(soup_message_get_request_headers(msg), name, va_arg(ap, const gchar *));
+		soup_message_headers_replace(
+		    soup_message_get_request_headers(msg), name, va_arg(ap, const gchar *));
 	va_end(ap);
 	r->body = soup_session_send_and_read(session, msg, NULL, &error);
 	g_assert_no_error(error);
@@ -365,7 +391,8 @@ many_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	Many *m = user_data;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GBytes) body = soup_session_send_and_read_finish(SOUP_SESSION(source), res, &error);
+	g_autoptr(GBytes) body =
+	    soup_session_send_and_read_finish(SOUP_SESSION(source), res, &error);
 	SoupMessage *msg = soup_session_get_async_result_message(SOUP_SESSION(source), res);
 
 	g_assert_no_error(error);
@@ -409,7 +436,8 @@ test_twenty_devices_one_download(void)
 	g_assert_cmpuint(gw_upstream_get_requests(f->up), ==, 1);
 	g_assert_cmpuint(count_files(dir), ==, 1);
 
-	session = soup_session_new_with_options("proxy-resolver", NULL, "max-conns", 64, "max-conns-per-host", 32, NULL);
+	session = soup_session_new_with_options(
+	    "proxy-resolver", NULL, "max-conns", 64, "max-conns-per-host", 32, NULL);
 	m.loop = g_main_loop_new(NULL, FALSE);
 	m.expect = f->blob;
 	for (guint i = 0; i < 20; i++) {
@@ -417,9 +445,11 @@ test_twenty_devices_one_download(void)
 		g_autofree gchar *b64 = g_base64_encode((const guchar *)pair, strlen(pair));
 		g_autofree gchar *auth = g_strconcat("Basic ", b64, NULL);
 		g_autoptr(SoupMessage) msg = soup_message_new("GET", url);
-		soup_message_headers_replace(soup_message_get_request_headers(msg), "Authorization", auth);
+		soup_message_headers_replace(
+		    soup_message_get_request_headers(msg), "Authorization", auth);
 		m.pending++;
-		soup_session_send_and_read_async(session, msg, G_PRIORITY_DEFAULT, NULL, many_done_cb, &m);
+		soup_session_send_and_read_async(
+		    session, msg, G_PRIORITY_DEFAULT, NULL, many_done_cb, &m);
 	}
 	g_main_loop_run(m.loop);
 	g_main_loop_unref(m.loop);
@@ -454,13 +484,22 @@ test_targets(void)
 	g_autoptr(GVariant) reply = NULL;
 	g_autofree gchar *group = NULL;
 
-	reply = gw_test_call(f->d, "CreateGroup", g_variant_new("(ss)", "lights", ""), "(o)", &error);
+	reply =
+	    gw_test_call(f->d, "CreateGroup", g_variant_new("(ss)", "lights", ""), "(o)", &error);
 	g_assert_no_error(error);
 	g_variant_get(reply, "(o)", &group);
 	g_clear_pointer(&reply, g_variant_unref);
-	reply = g_dbus_connection_call_sync(f->d->connection, "org.gwmo.Gateway1", group, "org.gwmo.Gateway1.Group",
-					    "AddMember", g_variant_new("(s)", "dev-c"), NULL, G_DBUS_CALL_FLAGS_NONE,
-					    10000, NULL, &error);
+	reply = g_dbus_connection_call_sync(f->d->connection,
+	                                    "org.gwmo.Gateway1",
+	                                    group,
+	                                    "org.gwmo.Gateway1.Group",
+	                                    "AddMember",
+	                                    g_variant_new("(s)", "dev-c"),
+	                                    NULL,
+	                                    G_DBUS_CALL_FLAGS_NONE,
+	                                    10000,
+	                                    NULL,
+	                                    &error);
 	g_assert_no_error(error);
 
 	path = add_image(f, f->hash, targets);
@@ -509,21 +548,27 @@ test_image_store_switch(void)
 	g_autofree gchar *images = NULL;
 
 	/* the account of srv1 and an entry it owns (as its Add would leave it) */
-	tnds = g_strdup_printf("%.*s"
-			       "<Node><NodeName>9</NodeName><Path>./GwMO/Images</Path>"
-			       "<RTProperties><ACL>Add=" SERVER_ID "&amp;Delete=" SERVER_ID "&amp;Exec=" SERVER_ID
-			       "&amp;Get=" SERVER_ID "&amp;Replace=" SERVER_ID "</ACL><Format><node/></Format></RTProperties>"
-			       "<Node><NodeName>Name</NodeName><Value>fw</Value></Node>"
-			       "<Node><NodeName>ExternalURI</NodeName><Value>%s</Value></Node>"
-			       "<Node><NodeName>Hash</NodeName><Value>sha256:%s</Value></Node>"
-			       "</Node></MgmtTree>",
-			       (int)(strstr(acct, "</MgmtTree>") - acct), acct, gw_upstream_get_url(up), sha);
+	tnds =
+	    g_strdup_printf("%.*s"
+	                    "<Node><NodeName>9</NodeName><Path>./GwMO/Images</Path>"
+	                    "<RTProperties><ACL>Add=" SERVER_ID "&amp;Delete=" SERVER_ID
+	                    "&amp;Exec=" SERVER_ID "&amp;Get=" SERVER_ID "&amp;Replace=" SERVER_ID
+	                    "</ACL><Format><node/></Format></RTProperties>"
+	                    "<Node><NodeName>Name</NodeName><Value>fw</Value></Node>"
+	                    "<Node><NodeName>ExternalURI</NodeName><Value>%s</Value></Node>"
+	                    "<Node><NodeName>Hash</NodeName><Value>sha256:%s</Value></Node>"
+	                    "</Node></MgmtTree>",
+	                    (int)(strstr(acct, "</MgmtTree>") - acct),
+	                    acct,
+	                    gw_upstream_get_url(up),
+	                    sha);
 	g_assert_true(g_file_set_contents(tnds_path, tnds, -1, NULL));
 	f = fx_new_full(16, NULL, args);
 	url = image_url(f, sha);
 	dev = add_device(f->d, "dev-1", 1);
 
-	reply = gw_test_call(f->d, "ListChildren", g_variant_new("(s)", "./GwMO/Config/Servers"), "(as)", &error);
+	reply = gw_test_call(
+	    f->d, "ListChildren", g_variant_new("(s)", "./GwMO/Config/Servers"), "(as)", &error);
 	g_assert_no_error(error);
 	g_variant_get(reply, "(^as)", &servers);
 	g_assert_cmpuint(g_strv_length(servers), ==, 1);
@@ -531,7 +576,11 @@ test_image_store_switch(void)
 
 	/* off: the gateway does not fetch the server's data */
 	g_clear_pointer(&reply, g_variant_unref);
-	reply = gw_test_call(f->d, "SetNode", g_variant_new("(ssv)", flag_uri, "bool", g_variant_new_boolean(FALSE)), NULL, &error);
+	reply = gw_test_call(f->d,
+	                     "SetNode",
+	                     g_variant_new("(ssv)", flag_uri, "bool", g_variant_new_boolean(FALSE)),
+	                     NULL,
+	                     &error);
 	g_assert_no_error(error);
 	image_call(f, "/org/gwmo/Gateway1/Images/9", "Download", &error);
 	g_assert_nonnull(error);
@@ -544,7 +593,11 @@ test_image_store_switch(void)
 
 	/* on: fetched and served */
 	g_clear_pointer(&reply, g_variant_unref);
-	reply = gw_test_call(f->d, "SetNode", g_variant_new("(ssv)", flag_uri, "bool", g_variant_new_boolean(TRUE)), NULL, &error);
+	reply = gw_test_call(f->d,
+	                     "SetNode",
+	                     g_variant_new("(ssv)", flag_uri, "bool", g_variant_new_boolean(TRUE)),
+	                     NULL,
+	                     &error);
 	g_assert_no_error(error);
 	image_call(f, "/org/gwmo/Gateway1/Images/9", "Download", &error);
 	g_assert_no_error(error);
@@ -556,7 +609,11 @@ test_image_store_switch(void)
 	}
 	/* off again: no longer served */
 	g_clear_pointer(&reply, g_variant_unref);
-	reply = gw_test_call(f->d, "SetNode", g_variant_new("(ssv)", flag_uri, "bool", g_variant_new_boolean(FALSE)), NULL, &error);
+	reply = gw_test_call(f->d,
+	                     "SetNode",
+	                     g_variant_new("(ssv)", flag_uri, "bool", g_variant_new_boolean(FALSE)),
+	                     NULL,
+	                     &error);
 	g_assert_no_error(error);
 	{
 		g_autoptr(Resp) r = http("GET", url, "dev-1", DEVICE_SECRET "1", NULL);
@@ -594,8 +651,12 @@ test_quota(void)
 	image_call(f, pa, "Download", &error);
 	g_assert_no_error(error);
 	wait_state(f->d, ea, "Available", 30);
-	reply = gw_test_call(f->d, "AddImage",
-			     g_variant_new("(@a{sv})", image_dict("b", gw_upstream_get_url(up_b), hash_b, NULL)), "(o)", &error);
+	reply = gw_test_call(
+	    f->d,
+	    "AddImage",
+	    g_variant_new("(@a{sv})", image_dict("b", gw_upstream_get_url(up_b), hash_b, NULL)),
+	    "(o)",
+	    &error);
 	g_assert_no_error(error);
 	g_variant_get(reply, "(o)", &pb);
 	eb = entry_of(pb);
@@ -646,50 +707,63 @@ test_range_head_etag(void)
 		g_assert_cmpuint(r->status, ==, 200);
 		g_assert_cmpint(soup_message_headers_get_content_length(r->headers), ==, 100000);
 		g_assert_cmpstr(soup_message_headers_get_one(r->headers, "ETag"), ==, etag);
-		g_assert_cmpstr(soup_message_headers_get_one(r->headers, "Accept-Ranges"), ==, "bytes");
+		g_assert_cmpstr(
+		    soup_message_headers_get_one(r->headers, "Accept-Ranges"), ==, "bytes");
 		g_assert_cmpuint(g_bytes_get_size(r->body), ==, 0);
 	}
 	{
-		g_autoptr(Resp) r = http("GET", url, "dev-1", DEVICE_SECRET "1", "Range", "bytes=10-19", NULL);
+		g_autoptr(Resp) r =
+		    http("GET", url, "dev-1", DEVICE_SECRET "1", "Range", "bytes=10-19", NULL);
 		g_assert_cmpuint(r->status, ==, 206);
-		g_assert_cmpstr(soup_message_headers_get_one(r->headers, "Content-Range"), ==, "bytes 10-19/100000");
+		g_assert_cmpstr(soup_message_headers_get_one(r->headers, "Content-Range"),
+		                ==,
+		                "bytes 10-19/100000");
 		g_assert_cmpuint(g_bytes_get_size(r->body), ==, 10);
 		g_assert_true(memcmp(g_bytes_get_data(r->body, NULL), data + 10, 10) == 0);
 	}
 	{
-		g_autoptr(Resp) r = http("GET", url, "dev-1", DEVICE_SECRET "1", "Range", "bytes=-5", NULL);
+		g_autoptr(Resp) r =
+		    http("GET", url, "dev-1", DEVICE_SECRET "1", "Range", "bytes=-5", NULL);
 		g_assert_cmpuint(r->status, ==, 206);
 		g_assert_cmpuint(g_bytes_get_size(r->body), ==, 5);
 		g_assert_true(memcmp(g_bytes_get_data(r->body, NULL), data + 99995, 5) == 0);
 	}
 	{
-		g_autoptr(Resp) r = http("GET", url, "dev-1", DEVICE_SECRET "1", "Range", "bytes=99990-", NULL);
+		g_autoptr(Resp) r =
+		    http("GET", url, "dev-1", DEVICE_SECRET "1", "Range", "bytes=99990-", NULL);
 		g_assert_cmpuint(r->status, ==, 206);
 		g_assert_cmpuint(g_bytes_get_size(r->body), ==, 10);
 	}
 	{
-		g_autoptr(Resp) r = http("HEAD", url, "dev-1", DEVICE_SECRET "1", "Range", "bytes=0-99", NULL);
+		g_autoptr(Resp) r =
+		    http("HEAD", url, "dev-1", DEVICE_SECRET "1", "Range", "bytes=0-99", NULL);
 		g_assert_cmpuint(r->status, ==, 206);
 		g_assert_cmpint(soup_message_headers_get_content_length(r->headers), ==, 100);
 	}
 	{
-		g_autoptr(Resp) r = http("GET", url, "dev-1", DEVICE_SECRET "1", "Range", "bytes=100000-", NULL);
+		g_autoptr(Resp) r =
+		    http("GET", url, "dev-1", DEVICE_SECRET "1", "Range", "bytes=100000-", NULL);
 		g_assert_cmpuint(r->status, ==, 416);
-		g_assert_cmpstr(soup_message_headers_get_one(r->headers, "Content-Range"), ==, "bytes */100000");
+		g_assert_cmpstr(soup_message_headers_get_one(r->headers, "Content-Range"),
+		                ==,
+		                "bytes */100000");
 	}
 	{
 		/* several ranges: the whole body */
-		g_autoptr(Resp) r = http("GET", url, "dev-1", DEVICE_SECRET "1", "Range", "bytes=0-1,5-6", NULL);
+		g_autoptr(Resp) r =
+		    http("GET", url, "dev-1", DEVICE_SECRET "1", "Range", "bytes=0-1,5-6", NULL);
 		g_assert_cmpuint(r->status, ==, 200);
 		g_assert_true(g_bytes_equal(r->body, f->blob));
 	}
 	{
-		g_autoptr(Resp) r = http("GET", url, "dev-1", DEVICE_SECRET "1", "If-None-Match", etag, NULL);
+		g_autoptr(Resp) r =
+		    http("GET", url, "dev-1", DEVICE_SECRET "1", "If-None-Match", etag, NULL);
 		g_assert_cmpuint(r->status, ==, 304);
 		g_assert_cmpuint(g_bytes_get_size(r->body), ==, 0);
 	}
 	{
-		g_autoptr(Resp) r = http("GET", url, "dev-1", DEVICE_SECRET "1", "If-None-Match", "\"other\"", NULL);
+		g_autoptr(Resp) r = http(
+		    "GET", url, "dev-1", DEVICE_SECRET "1", "If-None-Match", "\"other\"", NULL);
 		g_assert_cmpuint(r->status, ==, 200);
 		g_assert_true(g_bytes_equal(r->body, f->blob));
 	}
@@ -767,8 +841,13 @@ typedef struct {
 } Watch;
 
 static void
-props_changed_cb(GDBusConnection *c, const gchar *sender, const gchar *path, const gchar *iface,
-		 const gchar *signal, GVariant *params, gpointer user_data)
+props_changed_cb(GDBusConnection *c,
+                 const gchar *sender,
+                 const gchar *path,
+                 const gchar *iface,
+                 const gchar *signal,
+                 GVariant *params,
+                 gpointer user_data)
 {
 	Watch *w = user_data;
 	g_autoptr(GVariant) changed = NULL;
@@ -787,7 +866,8 @@ props_changed_cb(GDBusConnection *c, const gchar *sender, const gchar *path, con
 		} else if (g_strcmp0(name, "State") == 0) {
 			g_free(w->state);
 			w->state = g_variant_dup_string(value, NULL);
-			if (g_strcmp0(w->state, "Available") == 0 || g_strcmp0(w->state, "Failed") == 0)
+			if (g_strcmp0(w->state, "Available") == 0 ||
+			    g_strcmp0(w->state, "Failed") == 0)
 				g_main_loop_quit(w->loop);
 		}
 	}
@@ -823,21 +903,32 @@ test_dbus(void)
 	gw_test_assert_dbus_error(f->d, "AddImage", g_variant_new("(a{sv})", &b), bad);
 	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
 	g_variant_builder_add(&b, "{sv}", "Name", g_variant_new_uint32(3));
-	g_variant_builder_add(&b, "{sv}", "ExternalURI", g_variant_new_string("http://127.0.0.1:1/x"));
+	g_variant_builder_add(
+	    &b, "{sv}", "ExternalURI", g_variant_new_string("http://127.0.0.1:1/x"));
 	g_variant_builder_add(&b, "{sv}", "Hash", g_variant_new_string(f->hash));
 	gw_test_assert_dbus_error(f->d, "AddImage", g_variant_new("(a{sv})", &b), bad);
 	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
 	g_variant_builder_add(&b, "{sv}", "Name", g_variant_new_string("x"));
-	g_variant_builder_add(&b, "{sv}", "ExternalURI", g_variant_new_string("http://127.0.0.1:1/x"));
+	g_variant_builder_add(
+	    &b, "{sv}", "ExternalURI", g_variant_new_string("http://127.0.0.1:1/x"));
 	g_variant_builder_add(&b, "{sv}", "Hash", g_variant_new_string(f->hash));
 	g_variant_builder_add(&b, "{sv}", "Targets", g_variant_new_string("dev-1"));
 	gw_test_assert_dbus_error(f->d, "AddImage", g_variant_new("(a{sv})", &b), bad);
-	gw_test_assert_dbus_error(f->d, "AddImage",
-				  g_variant_new("(@a{sv})", image_dict("x", "http://127.0.0.1:1/x", "sha256:1234", NULL)), bad);
-	gw_test_assert_dbus_error(f->d, "AddImage",
-				  g_variant_new("(@a{sv})", image_dict("x", "ftp://127.0.0.1/x", f->hash, NULL)), bad);
-	gw_test_assert_dbus_error(f->d, "AddImage",
-				  g_variant_new("(@a{sv})", image_dict("x", "http://127.0.0.1:1/x", "md5:abc", NULL)), bad);
+	gw_test_assert_dbus_error(
+	    f->d,
+	    "AddImage",
+	    g_variant_new("(@a{sv})", image_dict("x", "http://127.0.0.1:1/x", "sha256:1234", NULL)),
+	    bad);
+	gw_test_assert_dbus_error(
+	    f->d,
+	    "AddImage",
+	    g_variant_new("(@a{sv})", image_dict("x", "ftp://127.0.0.1/x", f->hash, NULL)),
+	    bad);
+	gw_test_assert_dbus_error(
+	    f->d,
+	    "AddImage",
+	    g_variant_new("(@a{sv})", image_dict("x", "http://127.0.0.1:1/x", "md5:abc", NULL)),
+	    bad);
 
 	path = add_image(f, f->hash, NULL);
 	g_assert_cmpstr(path, ==, "/org/gwmo/Gateway1/Images/1");
@@ -854,9 +945,16 @@ test_dbus(void)
 
 	w.progress = g_array_new(FALSE, FALSE, sizeof(guint));
 	w.loop = g_main_loop_new(NULL, FALSE);
-	sub = g_dbus_connection_signal_subscribe(f->d->connection, NULL, "org.freedesktop.DBus.Properties",
-						 "PropertiesChanged", path, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-						 props_changed_cb, &w, NULL);
+	sub = g_dbus_connection_signal_subscribe(f->d->connection,
+	                                         NULL,
+	                                         "org.freedesktop.DBus.Properties",
+	                                         "PropertiesChanged",
+	                                         path,
+	                                         NULL,
+	                                         G_DBUS_SIGNAL_FLAGS_NONE,
+	                                         props_changed_cb,
+	                                         &w,
+	                                         NULL);
 	gw_upstream_set_throttle(f->up, 25); /* ≈2.5 MB/s: progress is seen on the way */
 	image_call(f, path, "Download", &error);
 	g_assert_no_error(error);
@@ -868,7 +966,9 @@ test_dbus(void)
 	/* intermediate values, rising, ending at 100 */
 	g_assert_cmpuint(w.progress->len, >=, 3);
 	for (guint i = 1; i < w.progress->len; i++)
-		g_assert_cmpuint(g_array_index(w.progress, guint, i), >=, g_array_index(w.progress, guint, i - 1));
+		g_assert_cmpuint(g_array_index(w.progress, guint, i),
+		                 >=,
+		                 g_array_index(w.progress, guint, i - 1));
 	g_assert_cmpuint(g_array_index(w.progress, guint, w.progress->len - 1), ==, 100);
 	g_assert_cmpuint(g_array_index(w.progress, guint, 0), <, 100);
 	v = image_prop(f, path, "Size");
@@ -910,21 +1010,49 @@ test_gwmoctl(void)
 	JsonArray *arr;
 	gint rc;
 
-	rc = gw_test_run_gwmoctl(f->d, &out, &err, "images", "add", "--name", "fw-a", "--uri", gw_upstream_get_url(f->up),
-				 "--hash", f->hash, "--kind", "firmware", "--version", "2.1", "--target", "dev-1",
-				 "--target", "lights", NULL);
+	rc = gw_test_run_gwmoctl(f->d,
+	                         &out,
+	                         &err,
+	                         "images",
+	                         "add",
+	                         "--name",
+	                         "fw-a",
+	                         "--uri",
+	                         gw_upstream_get_url(f->up),
+	                         "--hash",
+	                         f->hash,
+	                         "--kind",
+	                         "firmware",
+	                         "--version",
+	                         "2.1",
+	                         "--target",
+	                         "dev-1",
+	                         "--target",
+	                         "lights",
+	                         NULL);
 	g_assert_cmpint(rc, ==, 0);
 	g_assert_cmpstr(g_strstrip(out), ==, "/org/gwmo/Gateway1/Images/1");
 	g_clear_pointer(&out, g_free);
 	g_clear_pointer(&err, g_free);
 
 	/* a missing --hash is a usage error, a malformed one InvalidArgs */
-	rc = gw_test_run_gwmoctl(f->d, &out, &err, "images", "add", "--name", "x", "--uri", "http://127.0.0.1:1/", NULL);
+	rc = gw_test_run_gwmoctl(
+	    f->d, &out, &err, "images", "add", "--name", "x", "--uri", "http://127.0.0.1:1/", NULL);
 	g_assert_cmpint(rc, ==, 2);
 	g_clear_pointer(&out, g_free);
 	g_clear_pointer(&err, g_free);
-	rc = gw_test_run_gwmoctl(f->d, &out, &err, "images", "add", "--name", "x", "--uri", "http://127.0.0.1:1/",
-				 "--hash", "sha256:zz", NULL);
+	rc = gw_test_run_gwmoctl(f->d,
+	                         &out,
+	                         &err,
+	                         "images",
+	                         "add",
+	                         "--name",
+	                         "x",
+	                         "--uri",
+	                         "http://127.0.0.1:1/",
+	                         "--hash",
+	                         "sha256:zz",
+	                         NULL);
 	g_assert_cmpint(rc, ==, 1);
 	g_assert_nonnull(strstr(err, "InvalidArgs"));
 	g_clear_pointer(&out, g_free);
@@ -954,8 +1082,14 @@ test_gwmoctl(void)
 	g_assert_no_error(error);
 	arr = json_node_get_array(json_parser_get_root(parser));
 	g_assert_cmpuint(json_array_get_length(arr), ==, 1);
-	g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(arr, 0), "State"), ==, "Available");
-	g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(arr, 0), "Hash"), ==, f->hash);
+	g_assert_cmpstr(
+	    json_object_get_string_member(json_array_get_object_element(arr, 0), "State"),
+	    ==,
+	    "Available");
+	g_assert_cmpstr(
+	    json_object_get_string_member(json_array_get_object_element(arr, 0), "Hash"),
+	    ==,
+	    f->hash);
 	g_clear_pointer(&out, g_free);
 	g_clear_pointer(&err, g_free);
 

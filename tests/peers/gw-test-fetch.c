@@ -13,7 +13,7 @@
 
 #include "gw-test-fetch.h"
 
-#define FETCH_URI   "./Ext/Fetch"
+#define FETCH_URI "./Ext/Fetch"
 #define FETCHED_URI "./Ext/Fetched"
 
 typedef struct {
@@ -46,7 +46,8 @@ gw_test_fetch_record(GwDmTree *tree, const gchar *leaf, GwDmFormat format, const
 static guint
 gw_test_fetch_get(GwTestFetch *f, const gchar *url, guint64 *size, gchar **sha256, GError **error)
 {
-	g_autoptr(SoupSession) session = soup_session_new_with_options("proxy-resolver", NULL, "timeout", 60, NULL);
+	g_autoptr(SoupSession) session =
+	    soup_session_new_with_options("proxy-resolver", NULL, "timeout", 60, NULL);
 	g_autoptr(SoupMessage) msg = soup_message_new("GET", url);
 	g_autoptr(GInputStream) in = NULL;
 	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
@@ -57,7 +58,11 @@ gw_test_fetch_get(GwTestFetch *f, const gchar *url, guint64 *size, gchar **sha25
 
 	*size = 0;
 	if (msg == NULL) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "'%s' is not an http(s) URL", url);
+		g_set_error(error,
+		            G_IO_ERROR,
+		            G_IO_ERROR_INVALID_ARGUMENT,
+		            "'%s' is not an http(s) URL",
+		            url);
 		return 0;
 	}
 	if (f->ca_file != NULL) {
@@ -66,7 +71,8 @@ gw_test_fetch_get(GwTestFetch *f, const gchar *url, guint64 *size, gchar **sha25
 			return 0;
 		soup_session_set_tls_database(session, db);
 	}
-	pair = g_strdup_printf("%s:%s", f->user != NULL ? f->user : "", f->secret != NULL ? f->secret : "");
+	pair = g_strdup_printf(
+	    "%s:%s", f->user != NULL ? f->user : "", f->secret != NULL ? f->secret : "");
 	b64 = g_base64_encode((const guchar *)pair, strlen(pair));
 	auth = g_strconcat("Basic ", b64, NULL);
 	soup_message_headers_replace(soup_message_get_request_headers(msg), "Authorization", auth);
@@ -88,11 +94,11 @@ gw_test_fetch_get(GwTestFetch *f, const gchar *url, guint64 *size, gchar **sha25
 
 static guint
 gw_test_fetch_exec_cb(GwDmTree *tree,
-		      const gchar *server_id,
-		      const gchar *uri,
-		      GBytes *data,
-		      const gchar *correlator,
-		      gpointer user_data)
+                      const gchar *server_id,
+                      const gchar *uri,
+                      GBytes *data,
+                      const gchar *correlator,
+                      gpointer user_data)
 {
 	GwTestFetch *f = user_data;
 	g_autofree gchar *url = NULL;
@@ -115,19 +121,26 @@ gw_test_fetch_exec_cb(GwDmTree *tree,
 	gw_test_fetch_record(tree, "URL", GW_DM_FORMAT_CHR, url);
 	gw_test_fetch_record(tree, "Status", GW_DM_FORMAT_INT, status_text);
 	gw_test_fetch_record(tree, "Size", GW_DM_FORMAT_INT, size_text);
-	gw_test_fetch_record(tree, "SHA256", GW_DM_FORMAT_CHR, status == 200 && sha != NULL ? sha : "");
-	g_print("FETCH %u %" G_GUINT64_FORMAT " %s %s\n", status, size, sha != NULL ? sha : "-", url);
+	gw_test_fetch_record(
+	    tree, "SHA256", GW_DM_FORMAT_CHR, status == 200 && sha != NULL ? sha : "");
+	g_print(
+	    "FETCH %u %" G_GUINT64_FORMAT " %s %s\n", status, size, sha != NULL ? sha : "-", url);
 	fflush(stdout);
 	return status == 200 ? 200 : 500;
 }
 
 gboolean
-gw_test_fetch_install(GwDmTree *tree, const gchar *user, const gchar *secret, const gchar *ca_file, GError **error)
+gw_test_fetch_install(GwDmTree *tree,
+                      const gchar *user,
+                      const gchar *secret,
+                      const gchar *ca_file,
+                      GError **error)
 {
 	GwTestFetch *f;
 
 	if (!gw_dm_tree_set_leaf(tree, FETCH_URI, GW_DM_FORMAT_NULL, NULL, NULL, error) ||
-	    !gw_dm_tree_set_properties(tree, FETCH_URI, GW_DM_ACCESS_GET | GW_DM_ACCESS_EXEC, NULL, NULL, error) ||
+	    !gw_dm_tree_set_properties(
+	        tree, FETCH_URI, GW_DM_ACCESS_GET | GW_DM_ACCESS_EXEC, NULL, NULL, error) ||
 	    !gw_dm_tree_ensure_interior(tree, FETCHED_URI, error) ||
 	    !gw_dm_tree_set_properties(tree, FETCHED_URI, GW_DM_ACCESS_GET, NULL, NULL, error))
 		return FALSE;

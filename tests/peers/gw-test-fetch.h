@@ -18,7 +18,7 @@
 /* creates ./Ext/Fetch and its Exec handler; call before any catch-all Exec handler */
 gboolean
 gw_test_fetch_install(GwDmTree *tree,
-		      const gchar *user,
-		      const gchar *secret,
-		      const gchar *ca_file,
-		      GError **error);
+                      const gchar *user,
+                      const gchar *secret,
+                      const gchar *ca_file,
+                      GError **error);
