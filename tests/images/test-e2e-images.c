@@ -84,6 +84,7 @@ test_server_drives_image(void)
 	g_autofree gchar *sha = NULL;
 	GwUpstream *up;
 	g_autofree gchar *local = NULL;
+	g_autofree gchar *image_file = NULL;
 	g_autofree gchar *script = NULL;
 	g_autofree gchar *record = g_build_filename(e->dir, "record.json", NULL);
 	g_autofree gchar *dev_record = g_build_filename(e->dir, "device.json", NULL);
@@ -107,8 +108,9 @@ test_server_drives_image(void)
 	blob = g_bytes_new_take(raw, size);
 	sha = g_compute_checksum_for_bytes(G_CHECKSUM_SHA256, blob);
 	up = gw_upstream_new(blob);
-	gw_upstream_set_throttle(up, 40); /* ≈1.5 s: the Exec's session is over before it ends */
+	gw_upstream_set_throttle(up, 60); /* ≈1.5 s: the Exec's session is over before it ends */
 	local = g_strdup_printf("http://127.0.0.1:%u/images/%s", e->south_port, sha);
+	image_file = g_build_filename(e->d->state_dir, "images", sha, NULL);
 
 	/* no DeviceAttached session in between: the script counts sessions */
 	reply = gw_test_call(e->d,
@@ -147,16 +149,20 @@ test_server_drives_image(void)
 	    "{\"commands\":["
 	    "{\"cmd\":\"Get\",\"uri\":\"./GwMO/Images/fw1/State\"},"
 	    "{\"cmd\":\"Get\",\"uri\":\"./GwMO/Images/fw1/LocalURI\"},"
-	    "{\"cmd\":\"Get\",\"uri\":\"./GwMO/Images/fw1/Size\"}]},"
+	    "{\"cmd\":\"Get\",\"uri\":\"./GwMO/Images/fw1/Size\"},"
+	    "{\"cmd\":\"Get\",\"uri\":\"./GwMO/Images/fw1?prop=ACL\"}]},"
 	    /* 3: the End Device fetches from the gateway */
 	    "{\"commands\":["
 	    "{\"cmd\":\"Exec\",\"uri\":\"./Ext/Fetch\",\"data\":\"%s\"},"
 	    "{\"cmd\":\"Get\",\"uri\":\"./Ext/Fetched/SHA256\"},"
-	    "{\"cmd\":\"Get\",\"uri\":\"./Ext/Fetched/Size\"}]}]}",
+	    "{\"cmd\":\"Get\",\"uri\":\"./Ext/Fetched/Size\"}]},"
+	    /* 4: the server deletes its entry; the image goes with it */
+	    "{\"commands\":["
+	    "{\"cmd\":\"Delete\",\"uri\":\"./GwMO/Images/fw1\"}]}]}",
 	    gw_upstream_get_url(up),
 	    sha,
 	    local);
-	server = server_start(e, script, record, CL_SECRET, "--sessions=3", NULL);
+	server = server_start(e, script, record, CL_SECRET, "--sessions=4", NULL);
 
 	reply = gw_test_call(e->d, "StartSession", g_variant_new("(s)", SERVER_ID), "(uu)", &error);
 	g_assert_no_error(error);
@@ -178,15 +184,21 @@ test_server_drives_image(void)
 	g_assert_no_error(error);
 	g_assert_true(g_subprocess_get_if_exited(device));
 	g_assert_cmpint(g_subprocess_get_exit_status(device), ==, 0);
+	g_assert_true(g_file_test(image_file, G_FILE_TEST_EXISTS));
+	reply = gw_test_call(e->d, "StartSession", g_variant_new("(s)", SERVER_ID), "(uu)", &error);
+	g_assert_no_error(error);
+	g_clear_pointer(&reply, g_variant_unref);
 	server_wait(server);
+	/* the DM Server's Delete of its entry evicted the image nobody else refers to */
+	g_assert_false(g_file_test(image_file, G_FILE_TEST_EXISTS));
 
 	sessions = record_sessions(record, &parser);
-	if (json_array_get_length(sessions) != 3) {
+	if (json_array_get_length(sessions) != 4) {
 		g_autofree gchar *text = NULL;
 		g_file_get_contents(record, &text, NULL, NULL);
 		g_printerr("server record:\n%s\n", text);
 	}
-	g_assert_cmpuint(json_array_get_length(sessions), ==, 3);
+	g_assert_cmpuint(json_array_get_length(sessions), ==, 4);
 	s1 = json_array_get_object_element(sessions, 0);
 	g_assert_cmpint(status_of(s1, "Add", "./GwMO/Images/fw1"), ==, 200);
 	g_assert_cmpint(status_of(s1, "Add", "./GwMO/Images/fw1/Hash"), ==, 200);
@@ -214,6 +226,11 @@ test_server_drives_image(void)
 	g_assert_cmpstr(
 	    item_data(result_for(s2, "Get", "./GwMO/Images/fw1/State")), ==, "Available");
 	g_assert_cmpstr(item_data(result_for(s2, "Get", "./GwMO/Images/fw1/LocalURI")), ==, local);
+	/* the entry carries the ACL of the server that made it */
+	g_assert_cmpstr(item_data(result_for(s2, "Get", "./GwMO/Images/fw1?prop=ACL")),
+			==,
+			"Add=" SERVER_ID "&Delete=" SERVER_ID "&Exec=" SERVER_ID "&Get=" SERVER_ID
+			"&Replace=" SERVER_ID);
 
 	/* the device's fetch from the gateway (GwMO-DCIS-003: it is in Targets, with its
 	 * credentials) */
@@ -221,6 +238,9 @@ test_server_drives_image(void)
 	g_assert_cmpint(status_of(s3, "Exec", "./Ext/Fetch"), ==, 200);
 	g_assert_cmpstr(item_data(result_for(s3, "Get", "./Ext/Fetched/SHA256")), ==, sha);
 	g_assert_nonnull(strstr(dev_out, "FETCH 200"));
+	g_assert_cmpint(status_of(json_array_get_object_element(sessions, 3), "Delete", "./GwMO/Images/fw1"),
+			==,
+			200);
 	/* one upstream download served it all */
 	g_assert_cmpuint(gw_upstream_get_requests(up), ==, 1);
 
