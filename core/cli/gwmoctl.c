@@ -19,27 +19,7 @@
 #include <string.h>
 
 #include "gw-dm-types.h"
-
-#define GW_DBUS_NAME	  "org.gwmo.Gateway1"
-#define GW_DBUS_PATH	  "/org/gwmo/Gateway1"
-#define GW_DBUS_MANAGER	  "org.gwmo.Gateway1.Manager"
-#define GW_CALL_TIMEOUT	  30000
-
-/* exit codes, documented in docs/man/gwmoctl.1.md */
-enum {
-	GW_EXIT_OK = 0,
-	GW_EXIT_FAILED = 1,
-	GW_EXIT_USAGE = 2,
-	GW_EXIT_UNREACHABLE = 3,
-	GW_EXIT_NOT_FOUND = 4,
-};
-
-typedef struct {
-	gboolean session;
-	gboolean system;
-	gboolean json;
-	GDBusConnection *connection;
-} GwCtl;
+#include "gwmoctl.h"
 
 typedef struct {
 	const gchar *name;
@@ -48,7 +28,7 @@ typedef struct {
 	gint (*func)(GwCtl *ctl, gint argc, gchar **argv);
 } GwCtlCommand;
 
-static gint
+gint
 gw_ctl_error(GError *error, const gchar *what)
 {
 	g_autofree gchar *remote = g_dbus_error_get_remote_error(error);
@@ -75,7 +55,7 @@ gw_ctl_error(GError *error, const gchar *what)
 	return code;
 }
 
-static gboolean
+gboolean
 gw_ctl_connect(GwCtl *ctl, GError **error)
 {
 	GBusType bus_type = G_BUS_TYPE_SYSTEM;
@@ -86,7 +66,7 @@ gw_ctl_connect(GwCtl *ctl, GError **error)
 	return ctl->connection != NULL;
 }
 
-static GVariant *
+GVariant *
 gw_ctl_call(GwCtl *ctl,
 	    const gchar *method,
 	    GVariant *parameters,
@@ -110,7 +90,7 @@ gw_ctl_call(GwCtl *ctl,
 					   error);
 }
 
-static void
+void
 gw_ctl_print_json(JsonBuilder *builder)
 {
 	g_autoptr(JsonGenerator) gen = json_generator_new();
@@ -631,11 +611,6 @@ gw_ctl_cmd_alert(GwCtl *ctl, gint argc, gchar **argv)
 #define GW_DBUS_GROUP  "org.gwmo.Gateway1.Group"
 #define GW_DBUS_SERVER "org.gwmo.Gateway1.Server"
 
-typedef struct {
-	gchar *path;
-	GVariant *props; /* a{sv} */
-} GwCtlObject;
-
 static void
 gw_ctl_object_free(GwCtlObject *obj)
 {
@@ -665,7 +640,7 @@ gw_ctl_object_compare(gconstpointer a, gconstpointer b)
 }
 
 /* (element-type GwCtlObject) the objects that implement @iface, sorted */
-static GPtrArray *
+GPtrArray *
 gw_ctl_list_objects(GwCtl *ctl, const gchar *iface, GError **error)
 {
 	g_autoptr(GVariant) reply = NULL;
@@ -722,7 +697,7 @@ gw_ctl_find_object(GPtrArray *objects, const gchar *key, const gchar *value)
 	return NULL;
 }
 
-static gchar *
+gchar *
 gw_ctl_prop_text(GVariant *props, const gchar *key)
 {
 	g_autoptr(GVariant) value = g_variant_lookup_value(props, key, NULL);
@@ -752,7 +727,7 @@ gw_ctl_mode_name(guint mode)
 }
 
 /* a table with a header line; cells are padded to the widest one of their column */
-static void
+void
 gw_ctl_print_table(const gchar *const *headers, GPtrArray *rows)
 {
 	guint ncols = g_strv_length((gchar **)headers);
@@ -799,7 +774,7 @@ gw_ctl_json_add_object(JsonBuilder *builder, GwCtlObject *obj)
 }
 
 /* the objects of a listing (devices, groups) as one JSON array of their properties */
-static void
+void
 gw_ctl_print_objects_json(GPtrArray *objects)
 {
 	g_autoptr(JsonBuilder) builder = json_builder_new();
@@ -1044,7 +1019,7 @@ static gchar *opt_device_server_secret = NULL;
 static gchar *opt_device_notify_addr = NULL;
 static gchar **opt_device_groups = NULL;
 
-static void
+void
 gw_ctl_print_path(GwCtl *ctl, const gchar *what, const gchar *id, const gchar *path)
 {
 	if (ctl->json) {
@@ -1236,6 +1211,9 @@ static const GwCtlCommand gw_ctl_commands[] = {
     {"group-add", "ID [DESCRIPTION]", N_("Create a device group"), gw_ctl_cmd_group_add},
     {"group-member", "add|remove GROUP DEVICEID", N_("Add a device to a group or remove it"),
      gw_ctl_cmd_group_member},
+    {"images", "[add|download ID|rm ID]",
+     N_("List the images stored for End Devices, add one, download it, remove it"),
+     gw_ctl_cmd_images},
 };
 
 static gchar *
@@ -1368,6 +1346,10 @@ main(int argc, char **argv)
 			g_option_context_add_main_entries(context,
 							  device_add_entries,
 							  GETTEXT_PACKAGE);
+		else if (cmd->func == gw_ctl_cmd_images)
+			g_option_context_add_main_entries(context,
+							  gw_ctl_images_entries,
+							  GETTEXT_PACKAGE);
 	}
 	g_option_context_add_main_entries(context, global_entries, GETTEXT_PACKAGE);
 	g_option_context_set_translation_domain(context, GETTEXT_PACKAGE);
@@ -1403,5 +1385,6 @@ main(int argc, char **argv)
 	g_free(opt_device_server_secret);
 	g_free(opt_device_notify_addr);
 	g_strfreev(opt_device_groups);
+	gw_ctl_images_free_options();
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include "gw-daemon.h"
 #include "gw-dbus-manager.h"
 #include "gw-gwmo-mo.h"
+#include "gw-image-store.h"
 #include "gw-log.h"
 #include "gw-northbound.h"
 #include "gw-tnds.h"
@@ -27,6 +28,7 @@ struct _GwDaemon {
 	GwInventory *inventory;
 	GwSouthbound *southbound;
 	GwNorthbound *northbound;
+	GwImageStore *images;
 	GBusType bus_type;
 	guint owner_id;
 	GPtrArray *pending_commits; /* of GTask */
@@ -141,6 +143,13 @@ gw_daemon_setup(GwDaemon *self, GError **error)
 	/* inventory alerts go north (X.2); transparent notifications go south (Z') */
 	gw_northbound_watch_inventory(self->northbound, self->inventory);
 	gw_northbound_set_southbound(self->northbound, self->southbound);
+	/* the image store (./GwMO/Images): downloads north, serves south */
+	self->images = gw_image_store_new(self->config, self->tree, self->inventory, self->state_dir, error);
+	if (self->images == NULL)
+		return FALSE;
+	gw_image_store_set_northbound(self->images, self->northbound);
+	if (!gw_image_store_start(self->images, error))
+		return FALSE;
 	g_message("DM tree ready: DevId %s, state %s",
 		  gw_log_redact(dev_id),
 		  gw_dm_store_get_path(self->store));
@@ -221,8 +230,17 @@ gboolean
 gw_daemon_start_network(GwDaemon *self, GError **error)
 {
 	g_return_val_if_fail(GW_IS_DAEMON(self), FALSE);
-	return gw_northbound_start(self->northbound, error) &&
-	       gw_southbound_start(self->southbound, error);
+	if (!gw_northbound_start(self->northbound, error) ||
+	    !gw_southbound_start(self->southbound, error))
+		return FALSE;
+	gw_image_store_attach(self->images, gw_southbound_get_http_server(self->southbound));
+	return TRUE;
+}
+
+GwImageStore *
+gw_daemon_get_image_store(GwDaemon *self)
+{
+	return self->images;
 }
 
 GwNorthbound *
@@ -338,6 +356,7 @@ gw_daemon_dispose(GObject *object)
 	}
 	g_clear_object(&self->manager);
 	g_clear_object(&self->northbound);
+	g_clear_object(&self->images);
 	g_clear_object(&self->southbound);
 	g_clear_object(&self->inventory);
 	G_OBJECT_CLASS(gw_daemon_parent_class)->dispose(object);

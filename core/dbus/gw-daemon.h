@@ -10,6 +10,7 @@
 #include "gw-config.h"
 #include "gw-dm-store.h"
 #include "gw-dm-tree.h"
+#include "gw-image-store.h"
 #include "gw-inventory.h"
 #include "gw-northbound.h"
 
@@ -64,6 +65,9 @@ GwInventory *
 gw_daemon_get_inventory(GwDaemon *self);
 GBusType
 gw_daemon_get_bus_type(GwDaemon *self);
+/* (added) the image store (./GwMO/Images); NULL before gw_daemon_setup */
+GwImageStore *
+gw_daemon_get_image_store(GwDaemon *self);
 
 /*
  * Makes the changes made so far durable: changes requested within one main-loop iteration

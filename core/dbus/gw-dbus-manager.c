@@ -14,6 +14,7 @@
 
 #include "gw-daemon.h"
 #include "gw-dbus-generated.h"
+#include "gw-dbus-images.h"
 #include "gw-dbus-inventory.h"
 #include "gw-dbus-servers.h"
 #include "gw-dbus-manager.h"
@@ -31,6 +32,7 @@ struct _GwDbusManager {
 	GDBusObjectManagerServer *object_manager;
 	GwDbusInventory *inventory; /* the Devices/ and Groups/ objects */
 	GwDbusServers *servers;	    /* the Servers/ objects */
+	GwDbusImages *images;	    /* the Images/ objects */
 	gulong tree_changed_id;
 	gulong session_finished_id;
 };
@@ -1047,6 +1049,7 @@ gw_dbus_manager_dispose(GObject *object)
 	}
 	g_clear_object(&self->inventory);
 	g_clear_object(&self->servers);
+	g_clear_object(&self->images);
 	if (self->skeleton != NULL) {
 		g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(self->skeleton));
 		g_clear_object(&self->skeleton);
@@ -1147,6 +1150,11 @@ gw_dbus_manager_new(GwDaemon *daemon, GDBusConnection *connection, GError **erro
 					    self->object_manager,
 					    gw_dbus_manager_authorize_cb,
 					    self);
+	self->images = gw_dbus_images_new(daemon, self->object_manager, gw_dbus_manager_authorize_cb, self);
+	g_signal_connect(self->skeleton,
+			 "handle-add-image",
+			 G_CALLBACK(gw_dbus_images_handle_add_image),
+			 self->images);
 	if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(self->skeleton),
 					      connection,
 					      GW_DBUS_PATH,

@@ -52,6 +52,9 @@ static const GwConfigKey gw_config_keys[] = {
     {"southbound", "listen", GW_CONFIG_TYPE_STRING, "http://0.0.0.0:7080", 0, 0},
     {"southbound", "open-registration", GW_CONFIG_TYPE_BOOL, "false", 0, 0},
     {"southbound", "session-timeout", GW_CONFIG_TYPE_INT, "120", 1, 86400},
+    {"images", "dir", GW_CONFIG_TYPE_STRING, "", 0, 0},
+    {"images", "quota", GW_CONFIG_TYPE_INT, "0", 0, G_MAXINT64},
+    {"images", "base-url", GW_CONFIG_TYPE_STRING, "", 0, 0},
 };
 
 struct _GwConfig {

@@ -312,6 +312,15 @@ gw_northbound_schedule_alert_session(GwNorthbound *self, const gchar *server_id)
 	g_hash_table_insert(self->alert_sessions, g_strdup(server_id), GUINT_TO_POINTER(id));
 }
 
+guint
+gw_northbound_send_alert(GwNorthbound *self, const GwAlert *alert, GError **error)
+{
+	guint id = gw_northbound_queue_alert(self, alert, error);
+	if (id != 0)
+		gw_northbound_schedule_alert_session(self, alert->server_id);
+	return id;
+}
+
 static void
 gw_northbound_inventory_alert(GwNorthbound *self, const gchar *record_uri, const gchar *type)
 {

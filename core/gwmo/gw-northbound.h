@@ -79,5 +79,9 @@ gw_northbound_set_southbound(GwNorthbound *self, GwSouthbound *southbound);
 /* queues a Generic Alert for @server_id (must exist); returns its id or 0 */
 guint
 gw_northbound_queue_alert(GwNorthbound *self, const GwAlert *alert, GError **error);
+/* (added) as gw_northbound_queue_alert, and a session with that server follows shortly
+ * (bursts share one session), as for the inventory alerts */
+guint
+gw_northbound_send_alert(GwNorthbound *self, const GwAlert *alert, GError **error);
 
 G_END_DECLS

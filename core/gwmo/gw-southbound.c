@@ -1182,6 +1182,13 @@ gw_southbound_start(GwSouthbound *self, GError **error)
 	return TRUE;
 }
 
+GwHttpServer *
+gw_southbound_get_http_server(GwSouthbound *self)
+{
+	g_return_val_if_fail(GW_IS_SOUTHBOUND(self), NULL);
+	return self->server;
+}
+
 gchar **
 gw_southbound_get_listen_uris(GwSouthbound *self)
 {

@@ -11,6 +11,7 @@
 #include "gw-dm-session.h"
 #include "gw-dm-store.h"
 #include "gw-dm-tree.h"
+#include "gw-http-server.h"
 #include "gw-inventory.h"
 
 G_BEGIN_DECLS
@@ -53,6 +54,9 @@ gw_southbound_start(GwSouthbound *self, GError **error);
 /* the listening URIs with real ports (free with g_strfreev) */
 gchar **
 gw_southbound_get_listen_uris(GwSouthbound *self);
+/* (added) the southbound listener, for other endpoints on it (GET /images/) */
+GwHttpServer *
+gw_southbound_get_http_server(GwSouthbound *self);
 /* number of device sessions currently running */
 guint
 gw_southbound_get_session_count(GwSouthbound *self);

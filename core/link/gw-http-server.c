@@ -168,6 +168,37 @@ gw_http_request_respond(GwHttpRequest *request,
 	}
 }
 
+void
+gw_http_request_respond_bytes(GwHttpRequest *request,
+			      guint status,
+			      const gchar *content_type,
+			      GBytes *body,
+			      gint64 content_length)
+{
+	SoupMessageHeaders *headers;
+
+	g_return_if_fail(!request->answered);
+	request->answered = TRUE;
+	headers = soup_server_message_get_response_headers(request->msg);
+	if (content_type != NULL)
+		soup_message_headers_set_content_type(headers, content_type, NULL);
+	if (content_length < 0)
+		content_length = body != NULL ? (gint64)g_bytes_get_size(body) : 0;
+	soup_message_headers_set_content_length(headers, content_length);
+	if (body != NULL && g_bytes_get_size(body) > 0) {
+		SoupMessageBody *rb = soup_server_message_get_response_body(request->msg);
+		/* the chunk is written as it is and dropped once written */
+		soup_message_body_set_accumulate(rb, FALSE);
+		soup_message_body_append_bytes(rb, body);
+		soup_message_body_complete(rb);
+	}
+	soup_server_message_set_status(request->msg, status, NULL);
+	if (request->paused) {
+		request->paused = FALSE;
+		soup_server_message_unpause(request->msg);
+	}
+}
+
 gboolean
 gw_http_request_is_answered(GwHttpRequest *request)
 {

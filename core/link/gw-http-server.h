@@ -85,5 +85,17 @@ gw_http_request_respond(GwHttpRequest *request,
 			GBytes *body);
 gboolean
 gw_http_request_is_answered(GwHttpRequest *request);
+/*
+ * (added for the image store) answers with @body without copying it: a GBytes over a mapped
+ * file streams from the page cache. @content_length: the Content-Length to announce, -1 for
+ * the size of @body (for HEAD, pass the size and a NULL body: no body is written). The
+ * server does not rewrite a 206 (the caller handles Range itself).
+ */
+void
+gw_http_request_respond_bytes(GwHttpRequest *request,
+			      guint status,
+			      const gchar *content_type,
+			      GBytes *body,
+			      gint64 content_length);
 
 G_END_DECLS

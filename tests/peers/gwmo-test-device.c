@@ -29,6 +29,7 @@
 #include "gw-log.h"
 #include "gw-peer-common.h"
 #include "gw-pkg0.h"
+#include "gw-test-fetch.h"
 #include "gw-tnds.h"
 
 #define GW_TEST_DEVICE_MAX_ROUNDS 1000 /* messages per session, against runaway servers */
@@ -176,7 +177,7 @@ gw_test_device_exec_cb(GwDmTree *tree,
 }
 
 static GwDmTree *
-gw_test_device_make_tree(GwTestDevice *self, const gchar *dev_id, GError **error)
+gw_test_device_make_tree(GwTestDevice *self, const gchar *dev_id, const gchar *fetch_user, GError **error)
 {
 	g_autoptr(GwDmTree) tree = gw_dm_tree_new();
 	g_autofree gchar *acl = NULL;
@@ -220,6 +221,9 @@ gw_test_device_make_tree(GwTestDevice *self, const gchar *dev_id, GError **error
 		g_prefix_error(error, "ACL for server id %s: ", self->server_id);
 		return NULL;
 	}
+	/* ./Ext/Fetch: downloads a URL with the device's own credentials (B.8) */
+	if (!gw_test_fetch_install(tree, fetch_user, self->client_secret, self->ca_file, error))
+		return NULL;
 	gw_dm_tree_add_exec_handler(tree, "./**", gw_test_device_exec_cb, self, NULL);
 	return g_steal_pointer(&tree);
 }
@@ -456,7 +460,12 @@ gw_test_run_new(GwTestDevice *self,
 	run->index = index;
 	run->alert_code = alert_code;
 	run->dev_id = gw_peer_expand_index(self->dev_id, index);
-	run->tree = gw_test_device_make_tree(self, run->dev_id, error);
+	{
+		/* the name it presents to its server, also its name for ./Ext/Fetch */
+		g_autofree gchar *name = self->client_name != NULL ? gw_peer_expand_index(self->client_name, index)
+								   : g_strdup(run->dev_id);
+		run->tree = gw_test_device_make_tree(self, run->dev_id, name, error);
+	}
 	if (run->tree == NULL)
 		return NULL;
 	run->pending = g_ptr_array_new_with_free_func(gw_test_pending_free);

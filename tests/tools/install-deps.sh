@@ -6,7 +6,8 @@ PKGS=(build-essential pkg-config meson ninja-build gettext
       libglib2.0-dev libsoup-3.0-dev libjson-glib-dev libxml2-dev libgnutls28-dev
       libavahi-client-dev libavahi-glib-dev libwbxml2-dev libmosquitto-dev
       glib-networking ca-certificates gnutls-bin
-      dbus dbus-daemon libwbxml2-utils iproute2 python3)
+      dbus dbus-daemon libwbxml2-utils iproute2 python3
+      nginx-light)  # nginx-light: the baseline of tests/bench/bench-images.c
 if [ "$(id -u)" != 0 ]; then
   echo "install-deps.sh: run as root (it calls apt-get)" >&2
   exit 1

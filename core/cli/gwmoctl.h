@@ -1,0 +1,67 @@
+/*
+ * Copyright 2026 The gwmo authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * What the gwmoctl command files share (gwmoctl.c holds the helpers and main()).
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+#define GW_DBUS_NAME "org.gwmo.Gateway1"
+#define GW_DBUS_PATH "/org/gwmo/Gateway1"
+#define GW_DBUS_MANAGER "org.gwmo.Gateway1.Manager"
+#define GW_CALL_TIMEOUT 30000
+
+/* exit codes, documented in docs/man/gwmoctl.1.md */
+enum {
+	GW_EXIT_OK = 0,
+	GW_EXIT_FAILED = 1,
+	GW_EXIT_USAGE = 2,
+	GW_EXIT_UNREACHABLE = 3,
+	GW_EXIT_NOT_FOUND = 4,
+};
+
+typedef struct {
+	gboolean session;
+	gboolean system;
+	gboolean json;
+	GDBusConnection *connection;
+} GwCtl;
+
+typedef struct {
+	gchar *path;
+	GVariant *props; /* a{sv} */
+} GwCtlObject;
+
+gint
+gw_ctl_error(GError *error, const gchar *what);
+gboolean
+gw_ctl_connect(GwCtl *ctl, GError **error);
+GVariant *
+gw_ctl_call(GwCtl *ctl,
+            const gchar *method,
+            GVariant *parameters,
+            const gchar *reply_type,
+            GError **error);
+void
+gw_ctl_print_json(JsonBuilder *builder);
+GPtrArray *
+gw_ctl_list_objects(GwCtl *ctl, const gchar *iface, GError **error);
+gchar *
+gw_ctl_prop_text(GVariant *props, const gchar *key);
+void
+gw_ctl_print_table(const gchar *const *headers, GPtrArray *rows);
+void
+gw_ctl_print_objects_json(GPtrArray *objects);
+void
+gw_ctl_print_path(GwCtl *ctl, const gchar *what, const gchar *id, const gchar *path);
+
+/* gwmoctl-images.c: `gwmoctl images [add|download|rm]` */
+extern const GOptionEntry gw_ctl_images_entries[];
+gint
+gw_ctl_cmd_images(GwCtl *ctl, gint argc, gchar **argv);
+void
+gw_ctl_images_free_options(void);
