@@ -12,6 +12,7 @@
 
 #include "gw-daemon.h"
 #include "gw-dbus-manager.h"
+#include "gw-edtrigger.h"
 #include "gw-gwmo-mo.h"
 #include "gw-log.h"
 #include "gw-northbound.h"
@@ -27,6 +28,7 @@ struct _GwDaemon {
 	GwInventory *inventory;
 	GwSouthbound *southbound;
 	GwNorthbound *northbound;
+	GwEdTrigger *edtrigger;
 	GBusType bus_type;
 	guint owner_id;
 	GPtrArray *pending_commits; /* of GTask */
@@ -141,6 +143,10 @@ gw_daemon_setup(GwDaemon *self, GError **error)
 	/* inventory alerts go north (X.2); transparent notifications go south (Z') */
 	gw_northbound_watch_inventory(self->northbound, self->inventory);
 	gw_northbound_set_southbound(self->northbound, self->southbound);
+	/* the EDTrigger MO takes the same relay as X-GwMO-Target */
+	self->edtrigger = gw_edtrigger_new(self->tree, self->northbound, error);
+	if (self->edtrigger == NULL)
+		return FALSE;
 	g_message("DM tree ready: DevId %s, state %s",
 		  gw_log_redact(dev_id),
 		  gw_dm_store_get_path(self->store));
@@ -337,6 +343,7 @@ gw_daemon_dispose(GObject *object)
 		self->owner_id = 0;
 	}
 	g_clear_object(&self->manager);
+	g_clear_object(&self->edtrigger);
 	g_clear_object(&self->northbound);
 	g_clear_object(&self->southbound);
 	g_clear_object(&self->inventory);

@@ -103,3 +103,10 @@ typedef enum {
 #define GW_GWMO_SERVER_SERVER_ID       "ServerID"
 #define GW_GWMO_SERVER_INVENTORY_ALERT "InventoryAlert"
 #define GW_GWMO_SERVER_IMAGE_STORE     "ImageStore"
+
+/* ./GwMO/EDTrigger/<x>/… (added for gw-edtrigger.c) */
+#define GW_GWMO_EDTRIGGER_DEVICE_ID    "DeviceID"
+#define GW_GWMO_EDTRIGGER_NOTIFICATION "Notification"
+#define GW_GWMO_EDTRIGGER_OPERATIONS   "Operations"
+#define GW_GWMO_EDTRIGGER_TRIGGER      "Trigger"
+#define GW_GWMO_EDTRIGGER_STATUS       "Status"

@@ -470,38 +470,102 @@ gw_northbound_respond_text(GwHttpRequest *request, guint status, const gchar *te
 	gw_http_request_respond(request, status, "text/plain", body);
 }
 
-/* flow Z': the digest was verified with the sending server's credentials */
-static void
-gw_northbound_forward(GwNorthbound *self,
-		      GwHttpRequest *request,
-		      const GwPkg0 *pkg0,
-		      const gchar *device_id)
+GwNorthboundRelay
+gw_northbound_relay_notification(GwNorthbound *self,
+				 const gchar *server_id,
+				 const gchar *device_id,
+				 GBytes *pkg0_bytes,
+				 GError **error)
 {
+	g_autoptr(GwPkg0) pkg0 = NULL;
 	g_autofree gchar *record = NULL;
-	g_autoptr(GError) error = NULL;
-	const gchar *peer = gw_http_request_get_remote_host(request);
+	GwDeviceInfo info = {0};
+	gboolean has_addr;
+	GwServerLink *link;
 
+	g_return_val_if_fail(GW_IS_NORTHBOUND(self), GW_NORTHBOUND_RELAY_MALFORMED);
+	g_return_val_if_fail(device_id != NULL, GW_NORTHBOUND_RELAY_MALFORMED);
+	g_return_val_if_fail(pkg0_bytes != NULL, GW_NORTHBOUND_RELAY_MALFORMED);
+
+	pkg0 = gw_pkg0_parse(g_bytes_get_data(pkg0_bytes, NULL), g_bytes_get_size(pkg0_bytes), error);
+	if (pkg0 == NULL)
+		return GW_NORTHBOUND_RELAY_MALFORMED;
+	if (server_id != NULL && g_strcmp0(pkg0->server_id, server_id) != 0) {
+		g_set_error(error,
+			    GW_ERROR,
+			    GW_ERROR_AUTH_FAILED,
+			    "the Package #0 names server '%s', not '%s'",
+			    pkg0->server_id,
+			    server_id);
+		return GW_NORTHBOUND_RELAY_BAD_DIGEST;
+	}
+	link = gw_northbound_find_link(self, pkg0->server_id);
+	if (link == NULL) {
+		g_set_error(error,
+			    GW_ERROR,
+			    GW_ERROR_AUTH_FAILED,
+			    "no ./DMAcc entry has ServerID '%s'",
+			    pkg0->server_id);
+		return GW_NORTHBOUND_RELAY_BAD_DIGEST;
+	}
+	if (!gw_northbound_verify_pkg0(self, link, pkg0_bytes, error))
+		return GW_NORTHBOUND_RELAY_BAD_DIGEST;
 	if (self->inventory == NULL || self->southbound == NULL ||
 	    (record = gw_inventory_find(self->inventory, device_id)) == NULL) {
-		g_info("notification from %s for unknown device '%s'", pkg0->server_id, device_id);
-		gw_northbound_respond_text(request, 404, "unknown device\n");
-		return;
+		g_set_error(error, GW_ERROR, GW_ERROR_NOT_FOUND, "unknown device '%s'", device_id);
+		return GW_NORTHBOUND_RELAY_UNKNOWN_DEVICE;
 	}
 	if (!gw_dm_tree_check_acl(self->tree, record, GW_DM_ACCESS_GET, pkg0->server_id)) {
-		g_warning("server %s (from %s) may not notify device %s", pkg0->server_id, peer, device_id);
-		gw_northbound_respond_text(request, 403, "device not visible to this server\n");
-		return;
+		g_set_error(error,
+			    GW_ERROR,
+			    GW_ERROR_PERMISSION_DENIED,
+			    "server %s may not see device %s",
+			    pkg0->server_id,
+			    device_id);
+		return GW_NORTHBOUND_RELAY_NOT_VISIBLE;
 	}
-	if (!gw_southbound_notify_device(self->southbound, device_id, gw_http_request_get_body(request), &error)) {
-		g_info("cannot forward the notification of %s to %s: %s",
-		       pkg0->server_id,
-		       device_id,
-		       error->message);
-		gw_northbound_respond_text(request, 409, "device cannot be notified\n");
-		return;
+	has_addr = gw_inventory_get_device(self->inventory, device_id, &info) &&
+		   info.notify_addr != NULL && info.notify_addr[0] != '\0';
+	gw_device_info_clear(&info);
+	if (!has_addr) {
+		g_set_error(error, GW_ERROR, GW_ERROR_NOT_FOUND, "device %s has no NotifyAddr", device_id);
+		return GW_NORTHBOUND_RELAY_NO_NOTIFY_ADDR;
 	}
-	g_message("Package #0 of %s forwarded to device %s (transparent mode)", pkg0->server_id, device_id);
-	gw_northbound_respond_text(request, 202, "forwarded\n");
+	if (!gw_southbound_notify_device(self->southbound, device_id, pkg0_bytes, error))
+		return GW_NORTHBOUND_RELAY_NO_NOTIFY_ADDR;
+	g_message("Package #0 of %s (session %04X) forwarded to device %s (transparent mode)",
+		  pkg0->server_id,
+		  pkg0->session_id,
+		  device_id);
+	return GW_NORTHBOUND_RELAY_FORWARDED;
+}
+
+/* POST /notify with X-GwMO-Target (flow Z') */
+static void
+gw_northbound_forward(GwNorthbound *self, GwHttpRequest *request, const gchar *device_id)
+{
+	static const struct {
+		guint status;
+		const gchar *text;
+	} answers[] = {
+	    [GW_NORTHBOUND_RELAY_FORWARDED] = {202, "forwarded\n"},
+	    [GW_NORTHBOUND_RELAY_MALFORMED] = {400, "malformed notification\n"},
+	    [GW_NORTHBOUND_RELAY_BAD_DIGEST] = {401, "digest does not verify\n"},
+	    [GW_NORTHBOUND_RELAY_NOT_VISIBLE] = {403, "device not visible to this server\n"},
+	    [GW_NORTHBOUND_RELAY_UNKNOWN_DEVICE] = {404, "unknown device\n"},
+	    [GW_NORTHBOUND_RELAY_NO_NOTIFY_ADDR] = {409, "device cannot be notified\n"},
+	};
+	g_autoptr(GError) error = NULL;
+	const gchar *peer = gw_http_request_get_remote_host(request);
+	GwNorthboundRelay r =
+	    gw_northbound_relay_notification(self, NULL, device_id, gw_http_request_get_body(request), &error);
+
+	if (r == GW_NORTHBOUND_RELAY_BAD_DIGEST || r == GW_NORTHBOUND_RELAY_NOT_VISIBLE ||
+	    r == GW_NORTHBOUND_RELAY_MALFORMED)
+		g_warning("notification from %s for device '%s' refused: %s", peer, device_id, error->message);
+	else if (r != GW_NORTHBOUND_RELAY_FORWARDED)
+		g_info("notification from %s for device '%s' not forwarded: %s", peer, device_id, error->message);
+	gw_northbound_respond_text(request, answers[r].status, answers[r].text);
 }
 
 static void
@@ -524,6 +588,10 @@ gw_northbound_notify_handler(GwHttpServer *server, GwHttpRequest *request, gpoin
 		gw_northbound_respond_text(request, 415, "expected " GW_PKG0_CONTENT_TYPE "\n");
 		return;
 	}
+	if (target != NULL) {
+		gw_northbound_forward(self, request, target);
+		return;
+	}
 	pkg0 = gw_pkg0_parse(g_bytes_get_data(body, NULL), g_bytes_get_size(body), &error);
 	if (pkg0 == NULL) {
 		g_warning("malformed Package #0 from %s: %s", peer, error->message);
@@ -542,10 +610,6 @@ gw_northbound_notify_handler(GwHttpServer *server, GwHttpRequest *request, gpoin
 			  pkg0->server_id,
 			  error->message);
 		gw_northbound_respond_text(request, 401, "digest does not verify\n");
-		return;
-	}
-	if (target != NULL) {
-		gw_northbound_forward(self, request, pkg0, target);
 		return;
 	}
 	if (!gw_pkg0_replay_guard_check_and_remember(self->replay,
@@ -589,6 +653,28 @@ gw_northbound_schedule_cb(gpointer user_data)
 
 /* ---- set-up ---- */
 
+/* alerts left undelivered by the last run (a crash, a server that was down): a session with
+ * each of their servers soon after start, not only when the next alert or schedule comes */
+static void
+gw_northbound_schedule_undelivered(GwNorthbound *self)
+{
+	g_auto(GStrv) accounts = gw_dm_tree_list_children(self->tree, "./DMAcc");
+
+	for (guint i = 0; accounts != NULL && accounts[i] != NULL; i++) {
+		g_autofree gchar *sid_uri = g_strdup_printf("./DMAcc/%s/ServerID", accounts[i]);
+		g_autofree gchar *sid = gw_dm_tree_dup_string(self->tree, sid_uri);
+		g_autoptr(GPtrArray) queued = NULL;
+
+		if (sid == NULL)
+			continue;
+		queued = gw_alert_queue_list(self->alerts, sid);
+		if (queued->len == 0)
+			continue;
+		g_message("%u undelivered alert(s) for %s: a session follows", queued->len, sid);
+		gw_northbound_schedule_alert_session(self, sid);
+	}
+}
+
 gboolean
 gw_northbound_start(GwNorthbound *self, GError **error)
 {
@@ -631,6 +717,7 @@ gw_northbound_start(GwNorthbound *self, GError **error)
 	}
 	if (interval > 0)
 		self->schedule_id = g_timeout_add_seconds((guint)interval, gw_northbound_schedule_cb, self);
+	gw_northbound_schedule_undelivered(self);
 	return TRUE;
 }
 

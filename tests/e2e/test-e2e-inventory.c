@@ -1,0 +1,661 @@
+/*
+ * Copyright 2026 The gwmo authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * End to end, the Device Inventory and Transparent mode through the tree: real gwmod processes
+ * (each on its own private bus, state dir and ports) with reference DM Servers (HTTPS, MD5)
+ * north and reference End Devices south (HTTP on 127.0.0.1). Each test names its GwMO labels.
+ */
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <signal.h>
+#include <string.h>
+
+#include "gw-crypto.h"
+#include "gw-e2e.h"
+#include "gw-pkg0.h"
+
+/* a second DM Server of the same gateway */
+#define SERVER_B_ID	"srv2.example"
+#define SRV_B_SECRET	"srv-secret-2"
+#define CL_B_NAME	"gateway-1-b"
+#define CL_B_SECRET	"client-secret-2"
+
+typedef struct {
+	const gchar *node;
+	const gchar *server_id;
+	const gchar *srv_secret;
+	const gchar *client_name;
+	const gchar *client_secret;
+	guint16 port;
+} Account;
+
+typedef struct {
+	gchar *dir;
+	gchar *cert;
+	gchar *key;
+} World;
+
+typedef struct {
+	GwTestDaemon *d;
+	guint16 south_port;
+	gchar *dev_id;
+} Gateway;
+
+typedef struct {
+	GSubprocess *proc;
+	gchar *record;
+	gchar *dm_url;
+} RefServer;
+
+/* ---- set-up ---- */
+
+static World *
+world_new(void)
+{
+	World *w = g_new0(World, 1);
+	g_autoptr(GError) error = NULL;
+
+	w->dir = g_dir_make_tmp("gwmo-e2e-inv-XXXXXX", &error);
+	g_assert_no_error(error);
+	w->cert = g_build_filename(w->dir, "server.crt", NULL);
+	w->key = g_build_filename(w->dir, "server.key", NULL);
+	g_assert_true(gw_crypto_generate_self_signed(
+	    w->cert, w->key, "dm-server", NULL, (const gchar *const[]){"127.0.0.1", NULL}, 2, &error));
+	g_assert_no_error(error);
+	return w;
+}
+
+static void
+rm_rf(const gchar *path)
+{
+	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+	const gchar *name;
+	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+		g_autofree gchar *child = g_build_filename(path, name, NULL);
+		rm_rf(child);
+	}
+	g_remove(path);
+}
+
+static void
+world_free(World *w)
+{
+	rm_rf(w->dir);
+	g_free(w->dir);
+	g_free(w->cert);
+	g_free(w->key);
+	g_free(w);
+}
+
+/* the gateway's DMAcc entries, one per account (CLCRED and SRVCRED DIGEST) */
+static gchar *
+accounts_tnds(const Account *accounts, guint n)
+{
+	GString *s = g_string_new("<MgmtTree xmlns=\"syncml:dmddf1.2\"><VerDTD>1.2</VerDTD>");
+	for (guint i = 0; i < n; i++) {
+		const Account *a = &accounts[i];
+		g_string_append_printf(
+		    s,
+		    "<Node><NodeName>%s</NodeName><Path>./DMAcc</Path>"
+		    "<RTProperties><ACL>Get=%s&amp;Replace=%s</ACL><Format><node/></Format></RTProperties>"
+		    "<Node><NodeName>AppID</NodeName><Value>w7</Value></Node>"
+		    "<Node><NodeName>ServerID</NodeName><Value>%s</Value></Node>"
+		    "<Node><NodeName>AppAddr</NodeName><Node><NodeName>1</NodeName>"
+		    "<Node><NodeName>Addr</NodeName><Value>https://127.0.0.1:%u/dm</Value></Node>"
+		    "<Node><NodeName>AddrType</NodeName><Value>URI</Value></Node></Node></Node>"
+		    "<Node><NodeName>AppAuth</NodeName>"
+		    "<Node><NodeName>1</NodeName>"
+		    "<Node><NodeName>AAuthLevel</NodeName><Value>CLCRED</Value></Node>"
+		    "<Node><NodeName>AAuthType</NodeName><Value>DIGEST</Value></Node>"
+		    "<Node><NodeName>AAuthName</NodeName><Value>%s</Value></Node>"
+		    "<Node><NodeName>AAuthSecret</NodeName><RTProperties><Format><chr/></Format></RTProperties>"
+		    "<DFProperties><AccessType><Replace/></AccessType></DFProperties><Value>%s</Value></Node>"
+		    "</Node>"
+		    "<Node><NodeName>2</NodeName>"
+		    "<Node><NodeName>AAuthLevel</NodeName><Value>SRVCRED</Value></Node>"
+		    "<Node><NodeName>AAuthType</NodeName><Value>DIGEST</Value></Node>"
+		    "<Node><NodeName>AAuthName</NodeName><Value>%s</Value></Node>"
+		    "<Node><NodeName>AAuthSecret</NodeName><RTProperties><Format><chr/></Format></RTProperties>"
+		    "<DFProperties><AccessType><Replace/></AccessType></DFProperties><Value>%s</Value></Node>"
+		    "</Node></Node></Node>",
+		    a->node,
+		    a->server_id,
+		    a->server_id,
+		    a->server_id,
+		    a->port,
+		    a->client_name,
+		    a->client_secret,
+		    a->server_id,
+		    a->srv_secret);
+	}
+	g_string_append(s, "</MgmtTree>");
+	return g_string_free(s, FALSE);
+}
+
+/* a gwmod with its own bus, state dir and ports, bootstrapped to @accounts */
+static Gateway *
+gateway_new(World *w,
+	    const gchar *dev_id,
+	    const Account *accounts,
+	    guint n,
+	    gboolean open_registration,
+	    const gchar *extra)
+{
+	Gateway *g = g_new0(Gateway, 1);
+	g_autofree gchar *conf = NULL;
+	g_autofree gchar *tnds = accounts_tnds(accounts, n);
+	g_autofree gchar *name = g_strdup_printf("%s-bootstrap.xml", dev_id);
+	g_autofree gchar *tnds_path = g_build_filename(w->dir, name, NULL);
+	const gchar *args[3] = {"--bootstrap", NULL, NULL};
+
+	g->dev_id = g_strdup(dev_id);
+	g->south_port = free_port();
+	conf = g_strdup_printf("[southbound]\nlisten=http://127.0.0.1:%u\nopen-registration=%s\n"
+			       "[northbound]\nlisten=https://127.0.0.1:0\nca-file=%s\nretries=1\ntimeout=20\n%s",
+			       g->south_port,
+			       open_registration ? "true" : "false",
+			       w->cert,
+			       extra != NULL ? extra : "");
+	g->d = gw_test_daemon_new_with_dev_id(dev_id, conf);
+	g_assert_true(g_file_set_contents(tnds_path, tnds, -1, NULL));
+	args[1] = tnds_path;
+	gw_test_daemon_start(g->d, args);
+	return g;
+}
+
+static void
+gateway_free(Gateway *g)
+{
+	gw_test_daemon_free(g->d);
+	g_free(g->dev_id);
+	g_free(g);
+}
+
+/* a reference DM Server for @a; @client_name NULL accepts any name with the secret; runs until
+ * ref_server_stop() unless "--sessions=N" is among the NULL-terminated extra args */
+static RefServer *
+ref_server_start(World *w, const Account *a, gboolean any_client_name, const gchar *script, ...)
+{
+	RefServer *rs = g_new0(RefServer, 1);
+	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *ready = g_strdup_printf("%s/%s.ready", w->dir, a->server_id);
+	g_autofree gchar *script_path = g_strdup_printf("%s/%s.script.json", w->dir, a->server_id);
+	g_autofree gchar *log = g_strdup_printf("%s/%s.log", w->dir, a->server_id);
+	const gchar *arg;
+	va_list ap;
+
+	rs->record = g_strdup_printf("%s/%s.record.json", w->dir, a->server_id);
+	rs->dm_url = g_strdup_printf("https://127.0.0.1:%u/dm", a->port);
+	g_remove(ready);
+	g_remove(rs->record);
+	g_assert_true(g_file_set_contents(script_path, script, -1, NULL));
+	g_ptr_array_add(argv, g_strdup(server_binary));
+	g_ptr_array_add(argv, g_strdup_printf("--listen=https://127.0.0.1:%u", a->port));
+	g_ptr_array_add(argv, g_strdup_printf("--cert=%s", w->cert));
+	g_ptr_array_add(argv, g_strdup_printf("--key=%s", w->key));
+	g_ptr_array_add(argv, g_strdup_printf("--server-id=%s", a->server_id));
+	g_ptr_array_add(argv, g_strdup_printf("--server-name=%s", a->server_id));
+	g_ptr_array_add(argv, g_strdup_printf("--server-secret=%s", a->srv_secret));
+	if (!any_client_name)
+		g_ptr_array_add(argv, g_strdup_printf("--client-name=%s", a->client_name));
+	g_ptr_array_add(argv, g_strdup_printf("--client-secret=%s", a->client_secret));
+	g_ptr_array_add(argv, g_strdup("--auth=md5"));
+	g_ptr_array_add(argv, g_strdup_printf("--script=%s", script_path));
+	g_ptr_array_add(argv, g_strdup_printf("--record=%s", rs->record));
+	g_ptr_array_add(argv, g_strdup_printf("--ready-file=%s", ready));
+	va_start(ap, script);
+	while ((arg = va_arg(ap, const gchar *)) != NULL)
+		g_ptr_array_add(argv, g_strdup(arg));
+	va_end(ap);
+	g_ptr_array_add(argv, NULL);
+
+	g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
+	g_subprocess_launcher_set_stderr_file_path(launcher, log);
+	g_subprocess_launcher_set_flags(launcher, G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+	rs->proc = g_subprocess_launcher_spawnv(launcher, (const gchar *const *)argv->pdata, &error);
+	g_assert_no_error(error);
+	for (guint i = 0; i < 400 && !g_file_test(ready, G_FILE_TEST_EXISTS); i++) {
+		if (g_subprocess_get_identifier(rs->proc) == NULL)
+			break;
+		g_usleep(50 * 1000);
+	}
+	if (!g_file_test(ready, G_FILE_TEST_EXISTS)) {
+		g_autofree gchar *text = NULL;
+		g_file_get_contents(log, &text, NULL, NULL);
+		g_printerr("reference server did not start:\n%s\n", text);
+		g_assert_not_reached();
+	}
+	return rs;
+}
+
+/* SIGTERM; the server writes its record on the way out */
+static void
+ref_server_stop(RefServer *rs)
+{
+	if (g_subprocess_get_identifier(rs->proc) != NULL) {
+		g_subprocess_send_signal(rs->proc, SIGTERM);
+		g_subprocess_wait(rs->proc, NULL, NULL);
+	}
+}
+
+static void
+ref_server_free(RefServer *rs)
+{
+	ref_server_stop(rs);
+	g_object_unref(rs->proc);
+	g_free(rs->record);
+	g_free(rs->dm_url);
+	g_free(rs);
+}
+
+/* the reference device against @g's southbound listener; NULL-terminated extra args */
+static GSubprocess *
+device_spawn(World *w, Gateway *g, const gchar *log_name, ...)
+{
+	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GSubprocessLauncher) launcher =
+	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *log = g_build_filename(w->dir, log_name, NULL);
+	GSubprocess *proc;
+	const gchar *arg;
+	va_list ap;
+
+	g_ptr_array_add(argv, g_strdup(device_binary));
+	g_ptr_array_add(argv, g_strdup_printf("--server=http://127.0.0.1:%u/dm", g->south_port));
+	va_start(ap, log_name);
+	while ((arg = va_arg(ap, const gchar *)) != NULL)
+		g_ptr_array_add(argv, g_strdup(arg));
+	va_end(ap);
+	g_ptr_array_add(argv, NULL);
+	g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
+	g_subprocess_launcher_set_stderr_file_path(launcher, log);
+	proc = g_subprocess_launcher_spawnv(launcher, (const gchar *const *)argv->pdata, &error);
+	g_assert_no_error(error);
+	return proc;
+}
+
+static gint
+device_wait(GSubprocess *proc)
+{
+	for (guint i = 0; i < 1200 && g_subprocess_get_identifier(proc) != NULL; i++)
+		g_usleep(50 * 1000);
+	if (g_subprocess_get_identifier(proc) != NULL) {
+		g_subprocess_force_exit(proc);
+		g_subprocess_wait(proc, NULL, NULL);
+		return -1;
+	}
+	g_subprocess_wait(proc, NULL, NULL);
+	return g_subprocess_get_if_exited(proc) ? g_subprocess_get_exit_status(proc) : -1;
+}
+
+/* ---- D-Bus ---- */
+
+static gchar *
+add_device(GwTestDaemon *d, const gchar *device_id, guint mode, const gchar *secret)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	GVariantBuilder b;
+	gchar *path = NULL;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string(device_id));
+	g_variant_builder_add(&b, "{sv}", "Mode", g_variant_new_uint32(mode));
+	g_variant_builder_add(&b, "{sv}", "AuthType", g_variant_new_string("DIGEST"));
+	g_variant_builder_add(&b, "{sv}", "ClientName", g_variant_new_string(device_id));
+	g_variant_builder_add(&b, "{sv}", "ClientSecret", g_variant_new_string(secret));
+	reply = gw_test_call(d, "AddDevice", g_variant_new("(a{sv})", &b), "(o)", &error);
+	g_assert_no_error(error);
+	g_variant_get(reply, "(o)", &path);
+	return path;
+}
+
+static void
+set_node(GwTestDaemon *d, const gchar *uri, const gchar *format, GVariant *value)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r =
+	    gw_test_call(d, "SetNode", g_variant_new("(ssv)", uri, format, value), "()", &error);
+	g_assert_no_error(error);
+}
+
+static void
+start_session(GwTestDaemon *d, const gchar *server_id)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r =
+	    gw_test_call(d, "StartSession", g_variant_new("(s)", server_id), "(uu)", &error);
+	g_assert_no_error(error);
+}
+
+/* waits (30 s at most) until the record of DeviceID @device_id exists with @field = @value */
+static gchar *
+wait_record(GwTestDaemon *d, const gchar *device_id, const gchar *field, const gchar *value)
+{
+	for (guint i = 0; i < 600; i++) {
+		g_auto(GStrv) names = NULL;
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GVariant) r = gw_test_call(
+		    d, "ListChildren", g_variant_new("(s)", "./GwMO/Inventory/Devices"), "(as)", &error);
+		if (r != NULL)
+			g_variant_get(r, "(^as)", &names);
+		for (guint j = 0; names != NULL && names[j] != NULL; j++) {
+			g_autofree gchar *rec = g_strdup_printf("./GwMO/Inventory/Devices/%s", names[j]);
+			g_autofree gchar *id_uri = g_strdup_printf("%s/DeviceID", rec);
+			g_autofree gchar *f_uri = g_strdup_printf("%s/%s", rec, field);
+			g_autofree gchar *id = get_value(d, id_uri, NULL);
+			g_autofree gchar *v = NULL;
+			if (g_strcmp0(id, device_id) != 0)
+				continue;
+			v = get_value(d, f_uri, NULL);
+			if (value == NULL || g_strcmp0(v, value) == 0)
+				return g_steal_pointer(&rec);
+		}
+		g_usleep(50 * 1000);
+	}
+	g_printerr("device %s never had %s = %s\n", device_id, field, value);
+	g_assert_not_reached();
+	return NULL;
+}
+
+/* ---- the server's record ---- */
+
+typedef struct {
+	gchar *type;
+	gchar *peer; /* the gateway's DevId */
+	gchar *data;
+	guint session;
+} SeenAlert;
+
+static void
+seen_alert_free(gpointer p)
+{
+	SeenAlert *a = p;
+	g_free(a->type);
+	g_free(a->peer);
+	g_free(a->data);
+	g_free(a);
+}
+
+/* (element-type SeenAlert) the Generic Alerts of every session, in order; NULL when the record
+ * is not (yet) readable */
+static GPtrArray *
+seen_alerts(const gchar *record)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	GPtrArray *out;
+	JsonArray *sessions;
+	JsonNode *root;
+
+	if (!json_parser_load_from_file(parser, record, NULL))
+		return NULL;
+	root = json_parser_get_root(parser);
+	if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root))
+		return NULL;
+	sessions = json_object_get_array_member(json_node_get_object(root), "sessions");
+	out = g_ptr_array_new_with_free_func(seen_alert_free);
+	for (guint i = 0; sessions != NULL && i < json_array_get_length(sessions); i++) {
+		JsonObject *s = json_array_get_object_element(sessions, i);
+		JsonArray *alerts = json_object_get_array_member(s, "generic_alerts");
+		for (guint j = 0; alerts != NULL && j < json_array_get_length(alerts); j++) {
+			JsonObject *o = json_array_get_object_element(alerts, j);
+			SeenAlert *a = g_new0(SeenAlert, 1);
+			a->type = g_strdup(json_object_get_string_member_with_default(o, "type", ""));
+			a->data = g_strdup(json_object_get_string_member_with_default(o, "data", ""));
+			a->peer = g_strdup(json_object_get_string_member_with_default(s, "peer", ""));
+			a->session = i;
+			g_ptr_array_add(out, a);
+		}
+	}
+	return out;
+}
+
+/* waits (30 s at most) until the record holds @n Generic Alerts */
+G_GNUC_UNUSED static GPtrArray *
+wait_alerts(const gchar *record, guint n)
+{
+	for (guint i = 0; i < 600; i++) {
+		GPtrArray *seen = seen_alerts(record);
+		if (seen != NULL && seen->len >= n)
+			return seen;
+		if (seen != NULL)
+			g_ptr_array_unref(seen);
+		g_usleep(50 * 1000);
+	}
+	g_printerr("the server's record %s never held %u alerts\n", record, n);
+	g_assert_not_reached();
+	return NULL;
+}
+
+static gboolean
+G_GNUC_UNUSED doc_has(const gchar *doc, const gchar *element, const gchar *value)
+{
+	g_autofree gchar *needle = g_strdup_printf("<%s>%s</%s>", element, value, element);
+	return strstr(doc, needle) != NULL;
+}
+
+#define ATTACHED "urn:oma:at:gwmo:1.0:DeviceAttached"
+#define DETACHED "urn:oma:at:gwmo:1.0:DeviceDetached"
+
+/* the one session of @record with @peer as Source whose index is @nth among those (0-based) */
+static JsonObject *
+session_of(JsonArray *sessions, const gchar *peer, guint nth)
+{
+	for (guint i = 0; i < json_array_get_length(sessions); i++) {
+		JsonObject *s = json_array_get_object_element(sessions, i);
+		if (g_strcmp0(json_object_get_string_member_with_default(s, "peer", ""), peer) != 0)
+			continue;
+		if (nth-- == 0)
+			return s;
+	}
+	g_printerr("no session %u of %s\n", nth, peer);
+	g_assert_not_reached();
+	return NULL;
+}
+
+static const gchar *
+item_data(JsonObject *result, guint i)
+{
+	JsonArray *items = json_object_get_array_member(result, "items");
+	g_assert_nonnull(items);
+	g_assert_cmpuint(json_array_get_length(items), >, i);
+	return json_object_get_string_member(json_array_get_object_element(items, i), "data");
+}
+
+/* ---- tests ---- */
+
+static void
+ref_server_wait(RefServer *rs)
+{
+	server_wait(rs->proc);
+}
+
+static gchar *
+b64_of(GBytes *bytes)
+{
+	gsize len = 0;
+	const guchar *data = g_bytes_get_data(bytes, &len);
+	return g_base64_encode(data, len);
+}
+
+/*
+ * GwMO-TMode-001 (flow Z' through the EDTrigger MO): the DM Server writes an entry and Execs
+ * Trigger; a forged Package #0 gives Status 401 and reaches nobody; the genuine one reaches the
+ * Transparent device, which opens its session with the DM Server directly. An unknown device
+ * gives 404, a device without NotifyAddr 410; the entry carries its creator's ACL
+ * (GwMO-SECARIZE-001).
+ */
+static void
+test_edtrigger(void)
+{
+	World *w = world_new();
+	Account a = {"srv1", SERVER_ID, SRV_SECRET, CL_NAME, CL_SECRET, free_port()};
+	Gateway *g = gateway_new(w, "GW-TEST-0001", &a, 1, FALSE, NULL);
+	g_autoptr(GBytes) good = make_pkg0(SERVER_ID, SRV_SECRET, 0x7E57);
+	g_autoptr(GBytes) forged = make_pkg0(SERVER_ID, "not-the-secret", 0x0BAD);
+	g_autofree gchar *good64 = b64_of(good);
+	g_autofree gchar *forged64 = b64_of(forged);
+	g_autofree gchar *ready = g_build_filename(w->dir, "device-ready", NULL);
+	g_autofree gchar *ready_arg = g_strdup_printf("--ready-file=%s", ready);
+	g_autofree gchar *dev_record = g_build_filename(w->dir, "device3.json", NULL);
+	g_autofree gchar *dev_record_arg = g_strdup_printf("--record=%s", dev_record);
+	g_autofree gchar *ca_arg = g_strdup_printf("--ca-file=%s", w->cert);
+	g_autofree gchar *script = NULL;
+	g_autofree gchar *notified_arg = NULL;
+	g_autofree gchar *path3 = NULL;
+	g_autofree gchar *path4 = NULL;
+	g_autofree gchar *rec = NULL;
+	g_autoptr(GSubprocess) device = NULL;
+	g_autoptr(JsonParser) parser = NULL;
+	g_autoptr(JsonParser) dparser = NULL;
+	JsonArray *sessions;
+	JsonArray *dsessions;
+	JsonObject *s;
+	RefServer *rs;
+	const gchar *acl;
+
+	script = g_strdup_printf(
+	    "{\"sessions\":["
+	    /* 1: a forged notification, an unknown device, a device without NotifyAddr */
+	    "{\"commands\":["
+	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/EDTrigger/t1\",\"format\":\"node\"},"
+	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/EDTrigger/t1/DeviceID\",\"data\":\"dev-3\"},"
+	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/EDTrigger/t1/Notification\",\"format\":\"b64\",\"data\":\"%s\"},"
+	    "{\"cmd\":\"Exec\",\"uri\":\"./GwMO/EDTrigger/t1/Operations/Trigger\"},"
+	    "{\"cmd\":\"Get\",\"uri\":\"./GwMO/EDTrigger/t1/Status\"},"
+	    "{\"cmd\":\"Get\",\"uri\":\"./GwMO/EDTrigger/t1?prop=ACL\"},"
+	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/EDTrigger/t2/DeviceID\",\"data\":\"no-such-device\"},"
+	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/EDTrigger/t2/Notification\",\"format\":\"b64\",\"data\":\"%s\"},"
+	    "{\"cmd\":\"Exec\",\"uri\":\"./GwMO/EDTrigger/t2/Operations/Trigger\"},"
+	    "{\"cmd\":\"Get\",\"uri\":\"./GwMO/EDTrigger/t2/Status\"},"
+	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/EDTrigger/t3\",\"format\":\"node\"},"
+	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/EDTrigger/t3/DeviceID\",\"data\":\"dev-4\"},"
+	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/EDTrigger/t3/Notification\",\"format\":\"b64\",\"data\":\"%s\"},"
+	    "{\"cmd\":\"Exec\",\"uri\":\"./GwMO/EDTrigger/t3/Operations/Trigger\"},"
+	    "{\"cmd\":\"Get\",\"uri\":\"./GwMO/EDTrigger/t3/Status\"}]},"
+	    /* 2: the genuine notification */
+	    "{\"commands\":["
+	    "{\"cmd\":\"Replace\",\"uri\":\"./GwMO/EDTrigger/t1/Notification\",\"format\":\"b64\",\"data\":\"%s\"},"
+	    "{\"cmd\":\"Exec\",\"uri\":\"./GwMO/EDTrigger/t1/Operations/Trigger\"},"
+	    "{\"cmd\":\"Get\",\"uri\":\"./GwMO/EDTrigger/t1/Status\"}]},"
+	    /* 3: the device's own session */
+	    "{\"commands\":[{\"cmd\":\"Get\",\"uri\":\"./DevInfo/DevId\"}]}]}",
+	    forged64,
+	    good64,
+	    good64,
+	    good64);
+	/* the device's DM account at the server has its own name and the account's secret */
+	rs = ref_server_start(w, &a, TRUE, script, "--sessions=3", NULL);
+	notified_arg = g_strdup_printf("--notified-server=%s", rs->dm_url);
+	/* no inventory alerts here: the server's sessions are the ones the test starts */
+	set_node(g->d, "./GwMO/Config/Servers/srv1/InventoryAlert", "bool", g_variant_new_boolean(FALSE));
+	path3 = add_device(g->d, "dev-3", 1, CL_SECRET);
+	path4 = add_device(g->d, "dev-4", 1, "dev-4-secret");
+	/* a Transparent device that does not check digests itself: whatever the gateway forwarded
+	 * would open a session */
+	device = device_spawn(w,
+			      g,
+			      "device3.log",
+			      "--dev-id=dev-3",
+			      "--auth=md5",
+			      "--client-secret=" CL_SECRET,
+			      "--server-name=" SERVER_ID,
+			      "--server-id=" SERVER_ID,
+			      "--listen-notify=http://127.0.0.1:0",
+			      ready_arg,
+			      "--register",
+			      "--mode=1",
+			      "--server-ids=" SERVER_ID,
+			      "--count=1",
+			      dev_record_arg,
+			      notified_arg,
+			      ca_arg,
+			      NULL);
+	rec = wait_record(g->d, "dev-3", "Mode", "1");
+	{
+		g_autofree gchar *na_uri = g_strdup_printf("%s/NotifyAddr", rec);
+		for (guint i = 0; i < 400; i++) {
+			g_autofree gchar *v = get_value(g->d, na_uri, NULL);
+			if (v != NULL && g_str_has_prefix(v, "http://127.0.0.1:"))
+				break;
+			g_usleep(50 * 1000);
+		}
+	}
+
+	start_session(g->d, SERVER_ID);
+	/* nothing was forwarded: the device is still waiting, with its registration session only */
+	g_usleep(500 * 1000);
+	g_assert_nonnull(g_subprocess_get_identifier(device));
+	start_session(g->d, SERVER_ID);
+	g_assert_cmpint(device_wait(device), ==, 0);
+	ref_server_wait(rs);
+
+	sessions = record_sessions(rs->record, &parser);
+	g_assert_cmpuint(json_array_get_length(sessions), ==, 3);
+	s = session_of(sessions, "GW-TEST-0001", 0);
+	g_assert_cmpint(status_of(s, "Add", "./GwMO/EDTrigger/t1"), ==, 200);
+	g_assert_cmpint(status_of(s, "Add", "./GwMO/EDTrigger/t1/Notification"), ==, 200);
+	g_assert_cmpint(status_of(s, "Exec", "./GwMO/EDTrigger/t1/Operations/Trigger"), ==, 401);
+	g_assert_cmpstr(item_data(result_for(s, "Get", "./GwMO/EDTrigger/t1/Status"), 0), ==, "401");
+	acl = item_data(result_for(s, "Get", "./GwMO/EDTrigger/t1?prop=ACL"), 0);
+	g_assert_cmpstr(acl, ==,
+			"Add=" SERVER_ID "&Delete=" SERVER_ID "&Exec=" SERVER_ID "&Get=" SERVER_ID
+			"&Replace=" SERVER_ID);
+	g_assert_cmpint(status_of(s, "Exec", "./GwMO/EDTrigger/t2/Operations/Trigger"), ==, 404);
+	g_assert_cmpstr(item_data(result_for(s, "Get", "./GwMO/EDTrigger/t2/Status"), 0), ==, "404");
+	g_assert_cmpint(status_of(s, "Exec", "./GwMO/EDTrigger/t3/Operations/Trigger"), ==, 410);
+	g_assert_cmpstr(item_data(result_for(s, "Get", "./GwMO/EDTrigger/t3/Status"), 0), ==, "410");
+
+	s = session_of(sessions, "GW-TEST-0001", 1);
+	g_assert_cmpint(status_of(s, "Replace", "./GwMO/EDTrigger/t1/Notification"), ==, 200);
+	g_assert_cmpint(status_of(s, "Exec", "./GwMO/EDTrigger/t1/Operations/Trigger"), ==, 200);
+	g_assert_cmpstr(item_data(result_for(s, "Get", "./GwMO/EDTrigger/t1/Status"), 0), ==, "200");
+
+	/* Z'.3: the device opened the notified session with the DM Server itself */
+	s = session_of(sessions, "dev-3", 0);
+	g_assert_cmpint(json_object_get_int_member(s, "alert"), ==, 1200);
+	g_assert_cmpstr(json_object_get_string_member(s, "session_id"), ==, "7E57");
+	g_assert_cmpstr(json_object_get_string_member(s, "state"), ==, "finished");
+	g_assert_cmpstr(item_data(result_for(s, "Get", "./DevInfo/DevId"), 0), ==, "dev-3");
+
+	/* the device saw exactly one notification, the genuine one (a forwarded forged one would
+	 * have opened a session 0BAD first) */
+	dsessions = record_sessions(dev_record, &dparser);
+	g_assert_cmpuint(json_array_get_length(dsessions), ==, 2);
+	s = json_array_get_object_element(dsessions, 1);
+	g_assert_cmpint(json_object_get_int_member(s, "alert"), ==, 1200);
+	g_assert_cmpstr(json_object_get_string_member(s, "session_id"), ==, "7E57");
+	g_assert_true(gw_test_daemon_is_running(g->d));
+
+	gw_test_daemon_stop(g->d);
+	ref_server_free(rs);
+	gateway_free(g);
+	world_free(w);
+}
+
+static void
+add_tests(void)
+{
+	g_test_add_func("/gw/e2e/inventory/edtrigger", test_edtrigger);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	if (argc < 3) {
+		g_printerr("usage: %s PATH-TO-gwmo-test-server PATH-TO-gwmo-test-device\n", argv[0]);
+		return 2;
+	}
+	server_binary = argv[1];
+	device_binary = argv[2];
+	add_tests();
+	return g_test_run();
+}
