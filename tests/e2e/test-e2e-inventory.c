@@ -418,7 +418,7 @@ seen_alerts(const gchar *record)
 }
 
 /* waits (30 s at most) until the record holds @n Generic Alerts */
-G_GNUC_UNUSED static GPtrArray *
+static GPtrArray *
 wait_alerts(const gchar *record, guint n)
 {
 	for (guint i = 0; i < 600; i++) {
@@ -435,7 +435,7 @@ wait_alerts(const gchar *record, guint n)
 }
 
 static gboolean
-G_GNUC_UNUSED doc_has(const gchar *doc, const gchar *element, const gchar *value)
+doc_has(const gchar *doc, const gchar *element, const gchar *value)
 {
 	g_autofree gchar *needle = g_strdup_printf("<%s>%s</%s>", element, value, element);
 	return strstr(doc, needle) != NULL;
@@ -640,10 +640,217 @@ test_edtrigger(void)
 	world_free(w);
 }
 
+static SeenAlert *
+alert_at(GPtrArray *seen, guint i)
+{
+	g_assert_cmpuint(seen->len, >, i);
+	return g_ptr_array_index(seen, i);
+}
+
+G_GNUC_UNUSED static guint
+count_alerts(GPtrArray *seen, const gchar *type, const gchar *device_id)
+{
+	guint n = 0;
+	for (guint i = 0; i < seen->len; i++) {
+		SeenAlert *a = g_ptr_array_index(seen, i);
+		if (g_strcmp0(a->type, type) == 0 && doc_has(a->data, "DeviceID", device_id))
+			n++;
+	}
+	return n;
+}
+
+/*
+ * GwMO-DI-003 (a real device going silent is detached by its lease and comes back),
+ * GwMO-DI-004 (each change reaches the server with the <GwMODevice> document, in sessions the
+ * gateway opens), GwMO-DI-005 (a second server with InventoryAlert off hears nothing).
+ * Registration kinds: AddDevice (B.6) attaches, the device's own Proxy session re-attaches.
+ */
+static void
+test_lease(void)
+{
+	World *w = world_new();
+	Account acc[2] = {{"srv1", SERVER_ID, SRV_SECRET, CL_NAME, CL_SECRET, free_port()},
+			  {"srv2", SERVER_B_ID, SRV_B_SECRET, CL_B_NAME, CL_B_SECRET, free_port()}};
+	Gateway *g = gateway_new(
+	    w, "GW-TEST-0001", acc, 2, FALSE, "[inventory]\ndetach-after=2\nlease-check-interval=1\n");
+	RefServer *ra = ref_server_start(w, &acc[0], FALSE, "{\"sessions\":[]}", NULL);
+	RefServer *rb = ref_server_start(w, &acc[1], FALSE, "{\"sessions\":[]}", NULL);
+	g_autoptr(GPtrArray) seen = NULL;
+	g_autoptr(GPtrArray) seen_b = NULL;
+	g_autoptr(GSubprocess) device = NULL;
+	g_autofree gchar *path = NULL;
+	g_autofree gchar *rec = NULL;
+
+	set_node(g->d, "./GwMO/Config/Servers/srv2/InventoryAlert", "bool", g_variant_new_boolean(FALSE));
+	path = add_device(g->d, "dev-L", 2, "dev-L-secret");
+	g_clear_pointer(&seen, g_ptr_array_unref);
+	seen = wait_alerts(ra->record, 1);
+	/* the device says nothing for longer than detach-after */
+	rec = wait_record(g->d, "dev-L", "Status", "Detached");
+	g_clear_pointer(&seen, g_ptr_array_unref);
+	seen = wait_alerts(ra->record, 2);
+	/* and comes back with a session of its own */
+	device = device_spawn(w,
+			      g,
+			      "deviceL.log",
+			      "--dev-id=dev-L",
+			      "--auth=md5",
+			      "--client-secret=dev-L-secret",
+			      "--server-id=GW-TEST-0001",
+			      "--notify-addr=udp://127.0.0.1:9",
+			      NULL);
+	g_assert_cmpint(device_wait(device), ==, 0);
+	g_clear_pointer(&seen, g_ptr_array_unref);
+	seen = wait_alerts(ra->record, 3);
+	ref_server_stop(ra);
+	ref_server_stop(rb);
+	g_clear_pointer(&seen, g_ptr_array_unref);
+	seen = seen_alerts(ra->record);
+	g_assert_nonnull(seen);
+
+	g_assert_cmpstr(alert_at(seen, 0)->type, ==, ATTACHED);
+	g_assert_cmpstr(alert_at(seen, 1)->type, ==, DETACHED);
+	g_assert_cmpstr(alert_at(seen, 2)->type, ==, ATTACHED);
+	for (guint i = 0; i < 3; i++) {
+		SeenAlert *a = alert_at(seen, i);
+		g_assert_true(doc_has(a->data, "GatewayID", "GW-TEST-0001"));
+		g_assert_true(doc_has(a->data, "DeviceID", "dev-L"));
+		g_assert_true(doc_has(a->data, "InventoryURI", rec));
+		g_assert_true(doc_has(a->data, "Status", i == 1 ? "Detached" : "Attached"));
+		/* each change in a session of its own, in order */
+		if (i > 0)
+			g_assert_cmpuint(a->session, >, alert_at(seen, i - 1)->session);
+	}
+	/* the lease may run out once more before the server stopped: only detaches follow */
+	for (guint i = 3; i < seen->len; i++)
+		g_assert_cmpstr(alert_at(seen, i)->type, ==, DETACHED);
+	/* GwMO-DI-005: the server that said no heard nothing */
+	seen_b = seen_alerts(rb->record);
+	g_assert_nonnull(seen_b);
+	g_assert_cmpuint(seen_b->len, ==, 0);
+
+	gw_test_daemon_stop(g->d);
+	ref_server_free(ra);
+	ref_server_free(rb);
+	gateway_free(g);
+	world_free(w);
+}
+
+/* the northbound URI of a gateway, as its <GwMODevice> documents give it */
+static gchar *
+gateway_address(GwTestDaemon *d)
+{
+	g_autofree gchar *url = notify_url(d);
+	g_assert_true(g_str_has_suffix(url, "notify"));
+	url[strlen(url) - strlen("notify")] = '\0';
+	return g_steal_pointer(&url);
+}
+
+/*
+ * GwMO-HLF-002 (use case B.4, a nomadic device): two gateways (two gwmod processes, each on its
+ * own bus, state and ports) bootstrapped to the same DM Server. A device registered at gateway A
+ * moves to gateway B and registers there with the same DeviceID (implicitly: B has open
+ * registration); B sends DeviceAttached with its GatewayID and address, A detaches it when its
+ * lease runs out and says so; the server learns the new route from the documents.
+ */
+static void
+test_nomadic(void)
+{
+	World *w = world_new();
+	Account acc = {"srv1", SERVER_ID, SRV_SECRET, CL_NAME, CL_SECRET, free_port()};
+	Gateway *ga = gateway_new(w, "GW-A", &acc, 1, FALSE, "[inventory]\ndetach-after=3\nlease-check-interval=1\n");
+	Gateway *gb = gateway_new(w, "GW-B", &acc, 1, TRUE, NULL);
+	RefServer *rs = ref_server_start(w, &acc, FALSE, "{\"sessions\":[]}", NULL);
+	g_autofree gchar *addr_a = gateway_address(ga->d);
+	g_autofree gchar *addr_b = gateway_address(gb->d);
+	g_autoptr(GPtrArray) seen = NULL;
+	g_autoptr(GSubprocess) device = NULL;
+	g_autofree gchar *path = NULL;
+	g_autofree gchar *rec_a = NULL;
+	g_autofree gchar *rec_b = NULL;
+	g_autofree gchar *v = NULL;
+	SeenAlert *at_a = NULL;
+	SeenAlert *at_b = NULL;
+	SeenAlert *gone_a = NULL;
+
+	g_assert_cmpstr(addr_a, !=, addr_b);
+	/* at home behind gateway A */
+	path = add_device(ga->d, "dev-N", 2, "dev-N-secret");
+	device = device_spawn(w,
+			      ga,
+			      "deviceN-a.log",
+			      "--dev-id=dev-N",
+			      "--auth=md5",
+			      "--client-secret=dev-N-secret",
+			      "--server-id=GW-A",
+			      "--notify-addr=udp://127.0.0.1:9",
+			      NULL);
+	g_assert_cmpint(device_wait(device), ==, 0);
+	g_clear_object(&device);
+	seen = wait_alerts(rs->record, 1);
+	/* it moves: gone from A, it opens its next session with B */
+	device = device_spawn(w,
+			      gb,
+			      "deviceN-b.log",
+			      "--dev-id=dev-N",
+			      "--server-id=GW-B",
+			      "--notify-addr=udp://127.0.0.1:9",
+			      NULL);
+	g_assert_cmpint(device_wait(device), ==, 0);
+	rec_b = wait_record(gb->d, "dev-N", "Status", "Attached");
+	rec_a = wait_record(ga->d, "dev-N", "Status", "Detached");
+	g_clear_pointer(&seen, g_ptr_array_unref);
+	seen = wait_alerts(rs->record, 3);
+	ref_server_stop(rs);
+	g_clear_pointer(&seen, g_ptr_array_unref);
+	seen = seen_alerts(rs->record);
+
+	for (guint i = 0; i < seen->len; i++) {
+		SeenAlert *a = g_ptr_array_index(seen, i);
+		g_assert_true(doc_has(a->data, "DeviceID", "dev-N"));
+		/* the alert comes from the gateway it names */
+		g_assert_true(doc_has(a->data, "GatewayID", a->peer));
+		if (g_strcmp0(a->peer, "GW-A") == 0 && g_strcmp0(a->type, ATTACHED) == 0 && at_a == NULL)
+			at_a = a;
+		else if (g_strcmp0(a->peer, "GW-B") == 0 && g_strcmp0(a->type, ATTACHED) == 0)
+			at_b = a;
+		else if (g_strcmp0(a->peer, "GW-A") == 0 && g_strcmp0(a->type, DETACHED) == 0)
+			gone_a = a;
+	}
+	g_assert_cmpuint(seen->len, ==, 3);
+	g_assert_nonnull(at_a);
+	g_assert_nonnull(at_b);
+	g_assert_nonnull(gone_a);
+	g_assert_true(at_a == alert_at(seen, 0));
+	/* the new route: gateway B, its address, its record */
+	g_assert_true(doc_has(at_a->data, "GatewayAddress", addr_a));
+	g_assert_true(doc_has(at_b->data, "GatewayAddress", addr_b));
+	g_assert_true(doc_has(at_b->data, "Status", "Attached"));
+	g_assert_true(doc_has(at_b->data, "InventoryURI", rec_b));
+	g_assert_true(doc_has(at_b->data, "DeviceAddress", "127.0.0.1"));
+	g_assert_true(doc_has(gone_a->data, "Status", "Detached"));
+	g_assert_true(doc_has(gone_a->data, "InventoryURI", rec_a));
+	/* B learnt it without credentials: an open registration is not trusted */
+	{
+		g_autofree gchar *t_uri = g_strdup_printf("%s/Trusted", rec_b);
+		v = get_value(gb->d, t_uri, NULL);
+		g_assert_cmpstr(v, ==, "false");
+	}
+
+	gw_test_daemon_stop(ga->d);
+	gw_test_daemon_stop(gb->d);
+	ref_server_free(rs);
+	gateway_free(ga);
+	gateway_free(gb);
+	world_free(w);
+}
+
 static void
 add_tests(void)
 {
 	g_test_add_func("/gw/e2e/inventory/edtrigger", test_edtrigger);
+	g_test_add_func("/gw/e2e/inventory/lease", test_lease);
+	g_test_add_func("/gw/e2e/inventory/nomadic", test_nomadic);
 }
 
 int
