@@ -845,9 +845,169 @@ test_nomadic(void)
 	world_free(w);
 }
 
+/*
+ * GwMO-SECARIZE-001 and GwMO-Group-001: server A registers a group (DM Add with members) and
+ * owns a device (registered with ServerIDs = A); server B's Get on them is refused with 425
+ * until the gateway's owner grants B over D-Bus (SetNode of the ACL property); then B reads
+ * them. GwMO-DI-001 and GwMO-DI-002: server A queries its device by the record of its DeviceID
+ * and reads the Summary. Registration kind: the explicit DeviceRegistration alert (open
+ * registration, no AddDevice), which alerts A (who may see the device) and not B.
+ */
+static void
+test_acl_isolation(void)
+{
+	World *w = world_new();
+	Account acc[2] = {{"srv1", SERVER_ID, SRV_SECRET, CL_NAME, CL_SECRET, free_port()},
+			  {"srv2", SERVER_B_ID, SRV_B_SECRET, CL_B_NAME, CL_B_SECRET, free_port()}};
+	Gateway *g = gateway_new(w, "GW-TEST-0001", acc, 2, TRUE, NULL);
+	g_autoptr(GSubprocess) device = NULL;
+	g_autoptr(GPtrArray) seen = NULL;
+	g_autoptr(GPtrArray) seen_b = NULL;
+	g_autoptr(JsonParser) pa = NULL;
+	g_autoptr(JsonParser) pb = NULL;
+	g_autofree gchar *script_a = NULL;
+	g_autofree gchar *script_b = NULL;
+	g_autofree gchar *rec = NULL;
+	g_autofree gchar *acl_uri = NULL;
+	g_autofree gchar *v = NULL;
+	RefServer *ra;
+	RefServer *rb;
+	JsonArray *sessions;
+	JsonObject *s;
+	JsonObject *r;
+	const gchar *rec_name;
+
+	/* the device registers itself for server A */
+	device = device_spawn(w,
+			      g,
+			      "deviceA1.log",
+			      "--dev-id=dev-A1",
+			      "--server-id=GW-TEST-0001",
+			      "--register",
+			      "--mode=1",
+			      "--server-ids=" SERVER_ID,
+			      "--notify-addr=udp://127.0.0.1:9",
+			      NULL);
+	g_assert_cmpint(device_wait(device), ==, 0);
+	rec = wait_record(g->d, "dev-A1", "Status", "Attached");
+	rec_name = strrchr(rec, '/') + 1;
+	script_a = g_strdup_printf(
+	    "{\"sessions\":[{\"commands\":["
+	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Inventory/Groups/g1\",\"format\":\"node\"},"
+	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Inventory/Groups/g1/GroupID\",\"data\":\"lights\"},"
+	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Inventory/Groups/g1/Description\",\"data\":\"hall\"},"
+	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Inventory/Groups/g1/Members/1\",\"data\":\"dev-A1\"},"
+	    "{\"cmd\":\"Get\",\"uri\":\"./GwMO/Inventory/Groups/g1/Members/1\"},"
+	    "{\"cmd\":\"Get\",\"uri\":\"%s?list=StructData\"},"
+	    "{\"cmd\":\"Get\",\"uri\":\"./GwMO/Inventory/Summary/Total\"},"
+	    "{\"cmd\":\"Get\",\"uri\":\"./GwMO/Inventory/Summary/Attached\"},"
+	    "{\"cmd\":\"Get\",\"uri\":\"./GwMO/Inventory/Summary/Transparent\"},"
+	    "{\"cmd\":\"Get\",\"uri\":\"./GwMO/Inventory/Summary/Proxy\"}]}]}",
+	    rec);
+	script_b = g_strdup_printf("{\"sessions\":[{\"commands\":["
+				   "{\"cmd\":\"Get\",\"uri\":\"./GwMO/Inventory/Groups/g1/GroupID\"},"
+				   "{\"cmd\":\"Get\",\"uri\":\"%s/DeviceID\"}]}]}",
+				   rec);
+	ra = ref_server_start(w, &acc[0], FALSE, script_a, NULL);
+	rb = ref_server_start(w, &acc[1], FALSE, script_b, NULL);
+	/* A's session: the one its DeviceAttached alert brings */
+	start_session(g->d, SERVER_ID);
+	start_session(g->d, SERVER_B_ID);
+	/* the owner grants B */
+	acl_uri = g_strdup_printf("%s?prop=ACL", rec);
+	set_node(g->d,
+		 "./GwMO/Inventory/Groups/g1?prop=ACL",
+		 "chr",
+		 g_variant_new_string("Add=" SERVER_ID "&Delete=" SERVER_ID "&Get=" SERVER_ID "+" SERVER_B_ID
+				      "&Replace=" SERVER_ID));
+	set_node(g->d,
+		 acl_uri,
+		 "chr",
+		 g_variant_new_string("Get=" SERVER_ID "+" SERVER_B_ID "&Replace=" SERVER_ID));
+	start_session(g->d, SERVER_B_ID);
+	ref_server_stop(ra);
+	ref_server_stop(rb);
+
+	/* A: its group and its device */
+	sessions = record_sessions(ra->record, &pa);
+	s = json_array_get_object_element(sessions, 0);
+	g_assert_cmpint(status_of(s, "Add", "./GwMO/Inventory/Groups/g1"), ==, 200);
+	g_assert_cmpint(status_of(s, "Add", "./GwMO/Inventory/Groups/g1/Members/1"), ==, 200);
+	g_assert_cmpstr(item_data(result_for(s, "Get", "./GwMO/Inventory/Groups/g1/Members/1"), 0), ==, "dev-A1");
+	/* GwMO-DI-001: one device's record, read by the DM Server */
+	{
+		g_autofree gchar *q = g_strdup_printf("%s?list=StructData", rec);
+		g_autofree gchar *want_id = g_strdup_printf("%s/DeviceID", rec);
+		g_autofree gchar *want_mode = g_strdup_printf("%s/Mode", rec);
+		g_autofree gchar *want_status = g_strdup_printf("%s/Status", rec);
+		g_autofree gchar *want_sid = g_strdup_printf("%s/ServerIDs/1", rec);
+		g_autofree gchar *want_cred = g_strdup_printf("%s/Credentials/ClientSecret", rec);
+		JsonArray *items;
+		guint found = 0;
+		r = result_for(s, "Get", q);
+		g_assert_cmpint(json_object_get_int_member(r, "status"), ==, 200);
+		items = json_object_get_array_member(r, "items");
+		for (guint i = 0; i < json_array_get_length(items); i++) {
+			JsonObject *it = json_array_get_object_element(items, i);
+			const gchar *src = json_object_get_string_member_with_default(it, "uri", "");
+			const gchar *data = json_object_get_string_member_with_default(it, "data", NULL);
+			if (g_strcmp0(src, want_id) == 0 && g_strcmp0(data, "dev-A1") == 0)
+				found |= 1;
+			else if (g_strcmp0(src, want_mode) == 0 && g_strcmp0(data, "1") == 0)
+				found |= 2;
+			else if (g_strcmp0(src, want_status) == 0 && g_strcmp0(data, "Attached") == 0)
+				found |= 4;
+			else if (g_strcmp0(src, want_sid) == 0 && g_strcmp0(data, SERVER_ID) == 0)
+				found |= 8;
+			/* secrets never leave the gateway */
+			g_assert_false(g_strcmp0(src, want_cred) == 0 && data != NULL && data[0] != '\0');
+		}
+		g_assert_cmpuint(found, ==, 15);
+	}
+	/* GwMO-DI-002 */
+	g_assert_cmpstr(item_data(result_for(s, "Get", "./GwMO/Inventory/Summary/Total"), 0), ==, "1");
+	g_assert_cmpstr(item_data(result_for(s, "Get", "./GwMO/Inventory/Summary/Attached"), 0), ==, "1");
+	g_assert_cmpstr(item_data(result_for(s, "Get", "./GwMO/Inventory/Summary/Transparent"), 0), ==, "1");
+	g_assert_cmpstr(item_data(result_for(s, "Get", "./GwMO/Inventory/Summary/Proxy"), 0), ==, "0");
+	/* the explicit registration alerted A (in that same session), not B */
+	seen = seen_alerts(ra->record);
+	g_assert_cmpuint(seen->len, ==, 1);
+	g_assert_cmpstr(alert_at(seen, 0)->type, ==, ATTACHED);
+	g_assert_true(doc_has(alert_at(seen, 0)->data, "DeviceID", "dev-A1"));
+	g_assert_true(doc_has(alert_at(seen, 0)->data, "Mode", "1"));
+	seen_b = seen_alerts(rb->record);
+	g_assert_cmpuint(seen_b->len, ==, 0);
+
+	/* B: refused, then granted */
+	{
+		g_autofree gchar *dev_uri = g_strdup_printf("%s/DeviceID", rec);
+		sessions = record_sessions(rb->record, &pb);
+		g_assert_cmpuint(json_array_get_length(sessions), ==, 2);
+		s = json_array_get_object_element(sessions, 0);
+		g_assert_cmpint(status_of(s, "Get", "./GwMO/Inventory/Groups/g1/GroupID"), ==, 425);
+		g_assert_cmpint(status_of(s, "Get", dev_uri), ==, 425);
+		s = json_array_get_object_element(sessions, 1);
+		g_assert_cmpint(status_of(s, "Get", "./GwMO/Inventory/Groups/g1/GroupID"), ==, 200);
+		g_assert_cmpstr(item_data(result_for(s, "Get", "./GwMO/Inventory/Groups/g1/GroupID"), 0), ==, "lights");
+		g_assert_cmpint(status_of(s, "Get", dev_uri), ==, 200);
+		g_assert_cmpstr(item_data(result_for(s, "Get", dev_uri), 0), ==, "dev-A1");
+	}
+	/* the group is known on D-Bus too, with its member */
+	v = get_value(g->d, "./GwMO/Inventory/Groups/g1/GroupID", NULL);
+	g_assert_cmpstr(v, ==, "lights");
+	(void)rec_name;
+
+	gw_test_daemon_stop(g->d);
+	ref_server_free(ra);
+	ref_server_free(rb);
+	gateway_free(g);
+	world_free(w);
+}
+
 static void
 add_tests(void)
 {
+	g_test_add_func("/gw/e2e/inventory/acl-isolation", test_acl_isolation);
 	g_test_add_func("/gw/e2e/inventory/edtrigger", test_edtrigger);
 	g_test_add_func("/gw/e2e/inventory/lease", test_lease);
 	g_test_add_func("/gw/e2e/inventory/nomadic", test_nomadic);
