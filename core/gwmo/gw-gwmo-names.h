@@ -84,6 +84,8 @@ typedef enum {
 #define GW_GWMO_DEVICE_DEVINFO	      "DevInfo"
 #define GW_GWMO_DEVICE_GROUPS	      "Groups"
 #define GW_GWMO_DEVICE_CREDENTIALS    "Credentials"
+/* servers the gateway's owner let read the record beyond its ServerIDs ("a+b") */
+#define GW_GWMO_DEVICE_GRANTS	      "Grants"
 #define GW_GWMO_CRED_AUTH_TYPE	      "AuthType"
 #define GW_GWMO_CRED_CLIENT_NAME      "ClientName"
 #define GW_GWMO_CRED_CLIENT_SECRET    "ClientSecret"

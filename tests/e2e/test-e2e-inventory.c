@@ -925,6 +925,20 @@ test_acl_isolation(void)
 		 "chr",
 		 g_variant_new_string("Get=" SERVER_ID "+" SERVER_B_ID "&Replace=" SERVER_ID));
 	start_session(g->d, SERVER_B_ID);
+	/* the grant outlives the device's next registration */
+	g_clear_object(&device);
+	device = device_spawn(w,
+			      g,
+			      "deviceA1-again.log",
+			      "--dev-id=dev-A1",
+			      "--server-id=GW-TEST-0001",
+			      "--register",
+			      "--mode=1",
+			      "--server-ids=" SERVER_ID,
+			      "--notify-addr=udp://127.0.0.1:9",
+			      NULL);
+	g_assert_cmpint(device_wait(device), ==, 0);
+	start_session(g->d, SERVER_B_ID);
 	ref_server_stop(ra);
 	ref_server_stop(rb);
 
@@ -982,7 +996,7 @@ test_acl_isolation(void)
 	{
 		g_autofree gchar *dev_uri = g_strdup_printf("%s/DeviceID", rec);
 		sessions = record_sessions(rb->record, &pb);
-		g_assert_cmpuint(json_array_get_length(sessions), ==, 2);
+		g_assert_cmpuint(json_array_get_length(sessions), ==, 3);
 		s = json_array_get_object_element(sessions, 0);
 		g_assert_cmpint(status_of(s, "Get", "./GwMO/Inventory/Groups/g1/GroupID"), ==, 425);
 		g_assert_cmpint(status_of(s, "Get", dev_uri), ==, 425);
@@ -991,7 +1005,13 @@ test_acl_isolation(void)
 		g_assert_cmpstr(item_data(result_for(s, "Get", "./GwMO/Inventory/Groups/g1/GroupID"), 0), ==, "lights");
 		g_assert_cmpint(status_of(s, "Get", dev_uri), ==, 200);
 		g_assert_cmpstr(item_data(result_for(s, "Get", dev_uri), 0), ==, "dev-A1");
+		s = json_array_get_object_element(sessions, 2);
+		g_assert_cmpint(status_of(s, "Get", dev_uri), ==, 200);
+		g_assert_cmpint(status_of(s, "Get", "./GwMO/Inventory/Groups/g1/GroupID"), ==, 200);
 	}
+	v = get_value(g->d, "./GwMO/Inventory/Devices/1/Grants", NULL);
+	g_assert_cmpstr(v, ==, SERVER_B_ID);
+	g_clear_pointer(&v, g_free);
 	/* the group is known on D-Bus too, with its member */
 	v = get_value(g->d, "./GwMO/Inventory/Groups/g1/GroupID", NULL);
 	g_assert_cmpstr(v, ==, "lights");
