@@ -647,7 +647,7 @@ alert_at(GPtrArray *seen, guint i)
 	return g_ptr_array_index(seen, i);
 }
 
-G_GNUC_UNUSED static guint
+static guint
 count_alerts(GPtrArray *seen, const gchar *type, const gchar *device_id)
 {
 	guint n = 0;
@@ -1024,9 +1024,89 @@ test_acl_isolation(void)
 	world_free(w);
 }
 
+/*
+ * Durability (GwMO-DI-003/004 across a crash): gwmod is SIGKILLed right after registrations
+ * whose alerts could not be delivered yet (the DM Server is down). After the restart every
+ * registered device is there and every alert is delivered in the first session, each
+ * DeviceAttached exactly once, and nothing is sent again in a later session. Registration
+ * kinds: AddDevice, the explicit DeviceRegistration alert, the implicit Proxy session.
+ */
+static void
+test_crash(void)
+{
+	World *w = world_new();
+	Account acc = {"srv1", SERVER_ID, SRV_SECRET, CL_NAME, CL_SECRET, free_port()};
+	Gateway *g = gateway_new(w, "GW-TEST-0001", &acc, 1, TRUE, NULL);
+	const gchar *ids[] = {"dev-K1", "dev-K2", "dev-K3", "dev-K4"};
+	g_autoptr(GSubprocess) d3 = NULL;
+	g_autoptr(GSubprocess) d4 = NULL;
+	g_autoptr(GPtrArray) seen = NULL;
+	g_autofree gchar *p1 = NULL;
+	g_autofree gchar *p2 = NULL;
+	RefServer *rs;
+
+	/* the server is down: every alert stays queued */
+	p1 = add_device(g->d, "dev-K1", 2, "k1-secret");
+	p2 = add_device(g->d, "dev-K2", 2, "k2-secret");
+	d3 = device_spawn(w,
+			  g,
+			  "deviceK3.log",
+			  "--dev-id=dev-K3",
+			  "--server-id=GW-TEST-0001",
+			  "--register",
+			  "--mode=1",
+			  "--server-ids=" SERVER_ID,
+			  "--notify-addr=udp://127.0.0.1:9",
+			  NULL);
+	d4 = device_spawn(w,
+			  g,
+			  "deviceK4.log",
+			  "--dev-id=dev-K4",
+			  "--server-id=GW-TEST-0001",
+			  "--notify-addr=udp://127.0.0.1:9",
+			  NULL);
+	g_assert_cmpint(device_wait(d3), ==, 0);
+	g_assert_cmpint(device_wait(d4), ==, 0);
+	/* every registration was answered: kill the gateway now, mid-flight */
+	gw_test_daemon_kill(g->d);
+
+	rs = ref_server_start(w, &acc, FALSE, "{\"sessions\":[]}", NULL);
+	gw_test_daemon_start(g->d, NULL);
+	for (guint i = 0; i < G_N_ELEMENTS(ids); i++) {
+		g_autofree gchar *rec = wait_record(g->d, ids[i], "Status", "Attached");
+		g_assert_nonnull(rec);
+	}
+	/* the restarted gateway delivers what it owed without being asked */
+	seen = wait_alerts(rs->record, G_N_ELEMENTS(ids));
+	for (guint i = 0; i < 200 && pending_alerts(g->d) > 0; i++)
+		g_usleep(50 * 1000);
+	g_assert_cmpuint(pending_alerts(g->d), ==, 0);
+	/* a later session carries nothing again */
+	start_session(g->d, SERVER_ID);
+	ref_server_stop(rs);
+	g_clear_pointer(&seen, g_ptr_array_unref);
+	seen = seen_alerts(rs->record);
+	g_assert_cmpuint(seen->len, ==, G_N_ELEMENTS(ids));
+	for (guint i = 0; i < G_N_ELEMENTS(ids); i++) {
+		g_assert_cmpuint(count_alerts(seen, ATTACHED, ids[i]), ==, 1);
+		/* all in the first session after the restart */
+		g_assert_cmpuint(alert_at(seen, i)->session, ==, 0);
+	}
+	{
+		g_autofree gchar *log = gw_test_daemon_read_log(g->d);
+		g_assert_nonnull(strstr(log, "undelivered alert(s)"));
+	}
+
+	gw_test_daemon_stop(g->d);
+	ref_server_free(rs);
+	gateway_free(g);
+	world_free(w);
+}
+
 static void
 add_tests(void)
 {
+	g_test_add_func("/gw/e2e/inventory/crash", test_crash);
 	g_test_add_func("/gw/e2e/inventory/acl-isolation", test_acl_isolation);
 	g_test_add_func("/gw/e2e/inventory/edtrigger", test_edtrigger);
 	g_test_add_func("/gw/e2e/inventory/lease", test_lease);
