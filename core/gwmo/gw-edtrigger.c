@@ -103,20 +103,15 @@ gw_edtrigger_setup_entry(GwEdTrigger *self, const gchar *name, const gchar *serv
 	ok = gw_dm_tree_set_properties(self->tree, uri, ACCESS_ENTRY, acl, NULL, error) &&
 	     gw_dm_tree_ensure_interior(self->tree, ops, error) &&
 	     gw_dm_tree_set_properties(self->tree, ops, GW_DM_ACCESS_GET, NULL, NULL, error) &&
-	     gw_dm_tree_set_permanent(self->tree, ops, TRUE, error) &&
 	     gw_dm_tree_set_leaf(self->tree, trigger, GW_DM_FORMAT_NULL, NULL, NULL, error) &&
 	     gw_dm_tree_set_properties(
-		 self->tree, trigger, GW_DM_ACCESS_GET | GW_DM_ACCESS_EXEC, NULL, NULL, error) &&
-	     gw_dm_tree_set_permanent(self->tree, trigger, TRUE, error);
+		 self->tree, trigger, GW_DM_ACCESS_GET | GW_DM_ACCESS_EXEC, NULL, NULL, error);
 	self->writing--;
 	if (!ok)
 		return FALSE;
-	if (!gw_edtrigger_set_leaf(self, status, GW_DM_FORMAT_INT, "0", GW_DM_ACCESS_GET, error))
-		return FALSE;
-	self->writing++;
-	ok = gw_dm_tree_set_permanent(self->tree, status, TRUE, error);
-	self->writing--;
-	return ok;
+	/* not permanent (the creator Deletes the whole entry), but no Delete or Replace access:
+	 * only the gateway writes them */
+	return gw_edtrigger_set_leaf(self, status, GW_DM_FORMAT_INT, "0", GW_DM_ACCESS_GET, error);
 }
 
 static void
