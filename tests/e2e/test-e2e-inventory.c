@@ -848,8 +848,9 @@ test_nomadic(void)
 /*
  * GwMO-SECARIZE-001 and GwMO-Group-001: server A registers a group (DM Add with members) and
  * owns a device (registered with ServerIDs = A); server B's Get on them is refused with 425
- * until the gateway's owner grants B over D-Bus (SetNode of the ACL property); then B reads
- * them. GwMO-DI-001 and GwMO-DI-002: server A queries its device by the record of its DeviceID
+ * until the gateway's owner grants B over D-Bus (gwmoctl set …?prop=ACL for the group,
+ * SetNode of the ACL property for the device); then B reads them, also after the device
+ * registered again. GwMO-DI-001 and GwMO-DI-002: server A queries its device by the record of its DeviceID
  * and reads the Summary. Registration kind: the explicit DeviceRegistration alert (open
  * registration, no AddDevice), which alerts A (who may see the device) and not B.
  */
@@ -915,11 +916,21 @@ test_acl_isolation(void)
 	start_session(g->d, SERVER_B_ID);
 	/* the owner grants B */
 	acl_uri = g_strdup_printf("%s?prop=ACL", rec);
-	set_node(g->d,
-		 "./GwMO/Inventory/Groups/g1?prop=ACL",
-		 "chr",
-		 g_variant_new_string("Add=" SERVER_ID "&Delete=" SERVER_ID "&Get=" SERVER_ID "+" SERVER_B_ID
-				      "&Replace=" SERVER_ID));
+	{
+		g_autofree gchar *out = NULL;
+		g_autofree gchar *err = NULL;
+		gint rc = gw_test_run_gwmoctl(g->d,
+					      &out,
+					      &err,
+					      "set",
+					      "./GwMO/Inventory/Groups/g1?prop=ACL",
+					      "Add=" SERVER_ID "&Delete=" SERVER_ID "&Get=" SERVER_ID
+					      "+" SERVER_B_ID "&Replace=" SERVER_ID,
+					      NULL);
+		if (rc != 0)
+			g_printerr("gwmoctl: %s%s\n", out, err);
+		g_assert_cmpint(rc, ==, 0);
+	}
 	set_node(g->d,
 		 acl_uri,
 		 "chr",
