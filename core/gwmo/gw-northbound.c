@@ -37,6 +37,7 @@ struct _GwNorthbound {
 	GwInventory *inventory;	    /* nullable */
 	GwSouthbound *southbound;   /* nullable */
 	GHashTable *alert_sessions; /* ServerID → source id of the coalescing timeout */
+	GHashTable *alert_retry;    /* ServerID → seconds before the next retry after a failure */
 };
 
 G_DEFINE_TYPE(GwNorthbound, gw_northbound, G_TYPE_OBJECT)
@@ -108,6 +109,33 @@ typedef struct {
 } GwNorthboundRun;
 
 static gboolean gw_northbound_checkin_idle_cb(gpointer user_data);
+static void gw_northbound_schedule_alert_session(GwNorthbound *self,
+						 const gchar *server_id,
+						 guint delay_ms);
+
+#define GW_NORTHBOUND_ALERT_RETRY_MAX 3600 /* seconds */
+
+/* a failed session left alerts undelivered: try again later, backing off (none queued: forget) */
+static void
+gw_northbound_retry_alerts(GwNorthbound *self, const gchar *server_id, gboolean ok)
+{
+	guint base = (guint)gw_config_get_int(self->config, "northbound", "alert-retry-interval");
+	g_autoptr(GPtrArray) queued = gw_alert_queue_list(self->alerts, server_id);
+	guint delay;
+
+	if (ok || queued->len == 0 || base == 0) {
+		g_hash_table_remove(self->alert_retry, server_id);
+		return;
+	}
+	delay = GPOINTER_TO_UINT(g_hash_table_lookup(self->alert_retry, server_id));
+	if (delay == 0)
+		delay = base;
+	g_message("%u alert(s) for %s undelivered: trying again in %u s", queued->len, server_id, delay);
+	gw_northbound_schedule_alert_session(self, server_id, delay * 1000);
+	g_hash_table_insert(self->alert_retry,
+			    g_strdup(server_id),
+			    GUINT_TO_POINTER(MIN(delay * 2, MAX(base, GW_NORTHBOUND_ALERT_RETRY_MAX))));
+}
 
 static void
 gw_northbound_session_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
@@ -131,6 +159,7 @@ gw_northbound_session_done_cb(GObject *source, GAsyncResult *res, gpointer user_
 	} else {
 		g_warning("session with %s failed: %s", run->server_id, error->message);
 	}
+	gw_northbound_retry_alerts(self, run->server_id, ok);
 	g_signal_emit(self,
 		      signals[SIGNAL_SESSION_FINISHED],
 		      0,
@@ -292,9 +321,9 @@ gw_northbound_alert_session_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
-/* a session with @server_id soon; a burst of alerts shares one session */
+/* a session with @server_id in @delay_ms; a burst of alerts shares one session */
 static void
-gw_northbound_schedule_alert_session(GwNorthbound *self, const gchar *server_id)
+gw_northbound_schedule_alert_session(GwNorthbound *self, const gchar *server_id, guint delay_ms)
 {
 	GwNorthboundAlertRun *r;
 	guint id;
@@ -305,7 +334,7 @@ gw_northbound_schedule_alert_session(GwNorthbound *self, const gchar *server_id)
 	r->self = self;
 	r->server_id = g_strdup(server_id);
 	id = g_timeout_add_full(G_PRIORITY_DEFAULT,
-				500,
+				delay_ms,
 				gw_northbound_alert_session_cb,
 				r,
 				gw_northbound_alert_run_free);
@@ -333,7 +362,7 @@ gw_northbound_inventory_alert(GwNorthbound *self, const gchar *record_uri, const
 			g_warning("cannot queue %s for %s: %s", type, servers[i], error->message);
 			continue;
 		}
-		gw_northbound_schedule_alert_session(self, servers[i]);
+		gw_northbound_schedule_alert_session(self, servers[i], 500);
 	}
 }
 
@@ -671,7 +700,7 @@ gw_northbound_schedule_undelivered(GwNorthbound *self)
 		if (queued->len == 0)
 			continue;
 		g_message("%u undelivered alert(s) for %s: a session follows", queued->len, sid);
-		gw_northbound_schedule_alert_session(self, sid);
+		gw_northbound_schedule_alert_session(self, sid, 500);
 	}
 }
 
@@ -770,6 +799,7 @@ gw_northbound_finalize(GObject *object)
 	g_hash_table_unref(self->links);
 	g_hash_table_unref(self->pending_checkins);
 	g_hash_table_unref(self->alert_sessions);
+	g_hash_table_unref(self->alert_retry);
 	gw_pkg0_replay_guard_free(self->replay);
 	g_clear_object(&self->alerts);
 	g_clear_object(&self->client);
@@ -806,6 +836,7 @@ gw_northbound_init(GwNorthbound *self)
 	self->links = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
 	self->pending_checkins = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	self->alert_sessions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	self->alert_retry = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 }
 
 GwNorthbound *

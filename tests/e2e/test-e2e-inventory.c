@@ -1114,9 +1114,51 @@ test_crash(void)
 	world_free(w);
 }
 
+/*
+ * GwMO-DI-004 with a DM Server that is down when the device registers: the failed session is
+ * retried ([northbound] alert-retry-interval) and the alert arrives once the server is up,
+ * without a restart or anything else opening a session.
+ */
+static void
+test_alert_retry(void)
+{
+	World *w = world_new();
+	Account acc = {"srv1", SERVER_ID, SRV_SECRET, CL_NAME, CL_SECRET, free_port()};
+	Gateway *g = gateway_new(w, "GW-TEST-0001", &acc, 1, FALSE, "[northbound]\nalert-retry-interval=1\n");
+	g_autoptr(GPtrArray) seen = NULL;
+	g_autofree gchar *path = NULL;
+	g_autofree gchar *log = NULL;
+	RefServer *rs;
+
+	path = add_device(g->d, "dev-R", 2, "dev-R-secret");
+	/* the first session fails (nobody listens), a retry is planned */
+	for (guint i = 0; i < 200; i++) {
+		g_clear_pointer(&log, g_free);
+		log = gw_test_daemon_read_log(g->d);
+		if (strstr(log, "undelivered: trying again in") != NULL)
+			break;
+		g_usleep(50 * 1000);
+	}
+	g_assert_nonnull(strstr(log, "undelivered: trying again in 1 s"));
+	g_assert_cmpuint(pending_alerts(g->d), ==, 1);
+	rs = ref_server_start(w, &acc, FALSE, "{\"sessions\":[]}", NULL);
+	seen = wait_alerts(rs->record, 1);
+	g_assert_cmpstr(alert_at(seen, 0)->type, ==, ATTACHED);
+	g_assert_true(doc_has(alert_at(seen, 0)->data, "DeviceID", "dev-R"));
+	for (guint i = 0; i < 200 && pending_alerts(g->d) > 0; i++)
+		g_usleep(50 * 1000);
+	g_assert_cmpuint(pending_alerts(g->d), ==, 0);
+
+	gw_test_daemon_stop(g->d);
+	ref_server_free(rs);
+	gateway_free(g);
+	world_free(w);
+}
+
 static void
 add_tests(void)
 {
+	g_test_add_func("/gw/e2e/inventory/alert-retry", test_alert_retry);
 	g_test_add_func("/gw/e2e/inventory/crash", test_crash);
 	g_test_add_func("/gw/e2e/inventory/acl-isolation", test_acl_isolation);
 	g_test_add_func("/gw/e2e/inventory/edtrigger", test_edtrigger);
