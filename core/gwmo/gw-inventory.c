@@ -1352,8 +1352,10 @@ gw_inventory_start(GwInventory *self, GError **error)
 
 	self->summary_hook_id = gw_dm_tree_add_get_hook(
 	    self->tree, GW_GWMO_INVENTORY_SUMMARY "/**", gw_inventory_summary_hook, self, NULL);
-	interval =
-	    gw_inventory_config_int(self, "lease-check-interval", GW_INVENTORY_INTERVAL_DEFAULT);
+	/* a lease shorter than the check interval is checked as often as it is long */
+	interval = MIN(
+	    gw_inventory_config_int(self, "lease-check-interval", GW_INVENTORY_INTERVAL_DEFAULT),
+	    gw_inventory_config_int(self, "detach-after", GW_INVENTORY_DETACH_DEFAULT));
 	self->lease_timer_id = g_timeout_add_seconds(
 	    (guint)MIN(interval, G_MAXUINT), gw_inventory_lease_timer_cb, self);
 	self->started = TRUE;

@@ -672,7 +672,7 @@ test_lease(void)
 	Account acc[2] = {{"srv1", SERVER_ID, SRV_SECRET, CL_NAME, CL_SECRET, free_port()},
 			  {"srv2", SERVER_B_ID, SRV_B_SECRET, CL_B_NAME, CL_B_SECRET, free_port()}};
 	Gateway *g = gateway_new(
-	    w, "GW-TEST-0001", acc, 2, FALSE, "[inventory]\ndetach-after=2\nlease-check-interval=1\n");
+	    w, "GW-TEST-0001", acc, 2, FALSE, "[inventory]\ndetach-after=2\n");
 	RefServer *ra = ref_server_start(w, &acc[0], FALSE, "{\"sessions\":[]}", NULL);
 	RefServer *rb = ref_server_start(w, &acc[1], FALSE, "{\"sessions\":[]}", NULL);
 	g_autoptr(GPtrArray) seen = NULL;
