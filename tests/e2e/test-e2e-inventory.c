@@ -4,7 +4,17 @@
  *
  * End to end, the Device Inventory and Transparent mode through the tree: real gwmod processes
  * (each on its own private bus, state dir and ports) with reference DM Servers (HTTPS, MD5)
- * north and reference End Devices south (HTTP on 127.0.0.1). Each test names its GwMO labels.
+ * north and reference End Devices south (HTTP on 127.0.0.1). Each test names its GwMO labels:
+ *  - edtrigger: the EDTrigger MO, flow Z' (GwMO-TMode-001);
+ *  - lease: attach, detach by lease, re-attach; one server asked for alerts, one did not
+ *    (GwMO-DI-003/004/005);
+ *  - nomadic: a device moves between two gateways (GwMO-HLF-002, B.4);
+ *  - acl-isolation: two servers, a group and a device of one, the owner's grant
+ *    (GwMO-SECARIZE-001, GwMO-Group-001), one device's record and the Summary (DI-001/002);
+ *  - crash: SIGKILL with undelivered alerts, each delivered once after the restart;
+ *  - alert-retry: the server was down when the device registered.
+ * Registration kinds: AddDevice (lease, crash), the DeviceRegistration alert (edtrigger,
+ * acl-isolation, crash), the implicit Proxy session (nomadic at gateway B, crash).
  */
 
 #include "config.h"
@@ -683,7 +693,6 @@ test_lease(void)
 
 	set_node(g->d, "./GwMO/Config/Servers/srv2/InventoryAlert", "bool", g_variant_new_boolean(FALSE));
 	path = add_device(g->d, "dev-L", 2, "dev-L-secret");
-	g_clear_pointer(&seen, g_ptr_array_unref);
 	seen = wait_alerts(ra->record, 1);
 	/* the device says nothing for longer than detach-after */
 	rec = wait_record(g->d, "dev-L", "Status", "Detached");
@@ -876,7 +885,6 @@ test_acl_isolation(void)
 	JsonArray *sessions;
 	JsonObject *s;
 	JsonObject *r;
-	const gchar *rec_name;
 
 	/* the device registers itself for server A */
 	device = device_spawn(w,
@@ -891,7 +899,6 @@ test_acl_isolation(void)
 			      NULL);
 	g_assert_cmpint(device_wait(device), ==, 0);
 	rec = wait_record(g->d, "dev-A1", "Status", "Attached");
-	rec_name = strrchr(rec, '/') + 1;
 	script_a = g_strdup_printf(
 	    "{\"sessions\":[{\"commands\":["
 	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Inventory/Groups/g1\",\"format\":\"node\"},"
@@ -1026,7 +1033,6 @@ test_acl_isolation(void)
 	/* the group is known on D-Bus too, with its member */
 	v = get_value(g->d, "./GwMO/Inventory/Groups/g1/GroupID", NULL);
 	g_assert_cmpstr(v, ==, "lights");
-	(void)rec_name;
 
 	gw_test_daemon_stop(g->d);
 	ref_server_free(ra);
