@@ -14,7 +14,7 @@
 #include "gw-gwmo-names.h"
 
 #define GW_EDTRIGGER_MIME "text/plain"
-#define ACCESS_ENTRY                                                                       \
+#define ACCESS_ENTRY \
 	(GW_DM_ACCESS_GET | GW_DM_ACCESS_ADD | GW_DM_ACCESS_DELETE | GW_DM_ACCESS_REPLACE)
 #define ACCESS_GET_REPLACE (GW_DM_ACCESS_GET | GW_DM_ACCESS_REPLACE)
 
@@ -35,11 +35,11 @@ static gchar *
 gw_edtrigger_owner_acl(const gchar *server_id)
 {
 	return g_strdup_printf("Add=%s&Delete=%s&Exec=%s&Get=%s&Replace=%s",
-			       server_id,
-			       server_id,
-			       server_id,
-			       server_id,
-			       server_id);
+	                       server_id,
+	                       server_id,
+	                       server_id,
+	                       server_id,
+	                       server_id);
 }
 
 /* a ServerID that can stand in an ACL as itself */
@@ -62,11 +62,11 @@ gw_edtrigger_server_id_is_valid(const gchar *server_id)
 
 static gboolean
 gw_edtrigger_set_leaf(GwEdTrigger *self,
-		      const gchar *uri,
-		      GwDmFormat format,
-		      const gchar *value,
-		      GwDmAccess access,
-		      GError **error)
+                      const gchar *uri,
+                      GwDmFormat format,
+                      const gchar *value,
+                      GwDmAccess access,
+                      GError **error)
 {
 	gboolean ok;
 
@@ -80,7 +80,10 @@ gw_edtrigger_set_leaf(GwEdTrigger *self,
 
 /* the entry @name was made by @server_id (a DM Add): its ACL, Operations/Trigger and Status */
 static gboolean
-gw_edtrigger_setup_entry(GwEdTrigger *self, const gchar *name, const gchar *server_id, GError **error)
+gw_edtrigger_setup_entry(GwEdTrigger *self,
+                         const gchar *name,
+                         const gchar *server_id,
+                         GError **error)
 {
 	g_autofree gchar *uri = g_strdup_printf(GW_GWMO_EDTRIGGER "/%s", name);
 	g_autofree gchar *ops = g_strdup_printf("%s/" GW_GWMO_EDTRIGGER_OPERATIONS, uri);
@@ -91,7 +94,8 @@ gw_edtrigger_setup_entry(GwEdTrigger *self, const gchar *name, const gchar *serv
 	gboolean ok = TRUE;
 
 	if (node == NULL || gw_dm_node_is_leaf(node)) {
-		g_set_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "%s is not an interior node", uri);
+		g_set_error(
+		    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "%s is not an interior node", uri);
 		return FALSE;
 	}
 	if (gw_dm_tree_lookup(self->tree, trigger) != NULL)
@@ -105,7 +109,7 @@ gw_edtrigger_setup_entry(GwEdTrigger *self, const gchar *name, const gchar *serv
 	     gw_dm_tree_set_properties(self->tree, ops, GW_DM_ACCESS_GET, NULL, NULL, error) &&
 	     gw_dm_tree_set_leaf(self->tree, trigger, GW_DM_FORMAT_NULL, NULL, NULL, error) &&
 	     gw_dm_tree_set_properties(
-		 self->tree, trigger, GW_DM_ACCESS_GET | GW_DM_ACCESS_EXEC, NULL, NULL, error);
+	         self->tree, trigger, GW_DM_ACCESS_GET | GW_DM_ACCESS_EXEC, NULL, NULL, error);
 	self->writing--;
 	if (!ok)
 		return FALSE;
@@ -116,10 +120,10 @@ gw_edtrigger_setup_entry(GwEdTrigger *self, const gchar *name, const gchar *serv
 
 static void
 gw_edtrigger_tree_changed_cb(GwDmTree *tree,
-			     const gchar *uri,
-			     guint change,
-			     const gchar *server_id,
-			     gpointer user_data)
+                             const gchar *uri,
+                             guint change,
+                             const gchar *server_id,
+                             gpointer user_data)
 {
 	GwEdTrigger *self = GW_EDTRIGGER(user_data);
 	g_autoptr(GError) error = NULL;
@@ -137,12 +141,13 @@ gw_edtrigger_tree_changed_cb(GwDmTree *tree,
 		return;
 	}
 	if (depth == 2 && (g_strcmp0(segs[1], GW_GWMO_EDTRIGGER_DEVICE_ID) == 0 ||
-			   g_strcmp0(segs[1], GW_GWMO_EDTRIGGER_NOTIFICATION) == 0)) {
+	                   g_strcmp0(segs[1], GW_GWMO_EDTRIGGER_NOTIFICATION) == 0)) {
 		GwDmNode *node = gw_dm_tree_lookup(self->tree, uri);
 		if (node == NULL || !gw_dm_node_is_leaf(node))
 			return;
 		self->writing++;
-		if (!gw_dm_tree_set_properties(self->tree, uri, ACCESS_GET_REPLACE, NULL, NULL, &error))
+		if (!gw_dm_tree_set_properties(
+		        self->tree, uri, ACCESS_GET_REPLACE, NULL, NULL, &error))
 			g_warning("cannot set the access types of %s: %s", uri, error->message);
 		self->writing--;
 	}
@@ -172,11 +177,11 @@ gw_edtrigger_status_of(GwNorthboundRelay relay)
 
 static guint
 gw_edtrigger_exec(GwDmTree *tree,
-		  const gchar *server_id,
-		  const gchar *uri,
-		  GBytes *data,
-		  const gchar *correlator,
-		  gpointer user_data)
+                  const gchar *server_id,
+                  const gchar *uri,
+                  GBytes *data,
+                  const gchar *correlator,
+                  gpointer user_data)
 {
 	GwEdTrigger *self = GW_EDTRIGGER(user_data);
 	g_auto(GStrv) segs = g_strsplit(uri + strlen(GW_GWMO_EDTRIGGER) + 1, "/", 2);
@@ -199,19 +204,22 @@ gw_edtrigger_exec(GwDmTree *tree,
 		g_info("EDTrigger %s fired by %s without a Notification", entry, server_id);
 		status = GW_DM_STATUS_BAD_REQUEST;
 	} else {
-		GwNorthboundRelay r =
-		    gw_northbound_relay_notification(self->northbound, server_id, device_id, pkg0, &error);
+		GwNorthboundRelay r = gw_northbound_relay_notification(
+		    self->northbound, server_id, device_id, pkg0, &error);
 		status = gw_edtrigger_status_of(r);
 		if (r == GW_NORTHBOUND_RELAY_FORWARDED)
-			g_message("EDTrigger %s of %s: notification forwarded to %s", entry, server_id, device_id);
-		else if (r == GW_NORTHBOUND_RELAY_BAD_DIGEST || r == GW_NORTHBOUND_RELAY_NOT_VISIBLE ||
-			 r == GW_NORTHBOUND_RELAY_MALFORMED)
+			g_message("EDTrigger %s of %s: notification forwarded to %s",
+			          entry,
+			          server_id,
+			          device_id);
+		else if (r == GW_NORTHBOUND_RELAY_BAD_DIGEST ||
+		         r == GW_NORTHBOUND_RELAY_NOT_VISIBLE || r == GW_NORTHBOUND_RELAY_MALFORMED)
 			g_warning("EDTrigger %s of %s for device '%s' refused (%u): %s",
-				  entry,
-				  server_id,
-				  device_id,
-				  status,
-				  error->message);
+			          entry,
+			          server_id,
+			          device_id,
+			          status,
+			          error->message);
 		else
 			g_info("EDTrigger %s of %s for device '%s' not forwarded (%u): %s",
 			       entry,
@@ -221,7 +229,8 @@ gw_edtrigger_exec(GwDmTree *tree,
 			       error->message);
 	}
 	status_text = g_strdup_printf("%u", status);
-	if (!gw_edtrigger_set_leaf(self, status_uri, GW_DM_FORMAT_INT, status_text, GW_DM_ACCESS_GET, &write_error))
+	if (!gw_edtrigger_set_leaf(
+	        self, status_uri, GW_DM_FORMAT_INT, status_text, GW_DM_ACCESS_GET, &write_error))
 		g_warning("cannot write %s: %s", status_uri, write_error->message);
 	return status;
 }
@@ -272,11 +281,11 @@ gw_edtrigger_new(GwDmTree *tree, GwNorthbound *northbound, GError **error)
 	/* any DM Server may make an entry; the entry then carries its creator's ACL */
 	if (!gw_dm_tree_ensure_interior(tree, GW_GWMO_EDTRIGGER, error) ||
 	    !gw_dm_tree_set_properties(tree,
-				       GW_GWMO_EDTRIGGER,
-				       GW_DM_ACCESS_GET | GW_DM_ACCESS_ADD,
-				       "Add=*&Get=*",
-				       NULL,
-				       error))
+	                               GW_GWMO_EDTRIGGER,
+	                               GW_DM_ACCESS_GET | GW_DM_ACCESS_ADD,
+	                               "Add=*&Get=*",
+	                               NULL,
+	                               error))
 		return NULL;
 	/* entries restored from the state file made before their set-up ran (a crash) */
 	entries = gw_dm_tree_list_children(tree, GW_GWMO_EDTRIGGER);
@@ -286,14 +295,15 @@ gw_edtrigger_new(GwDmTree *tree, GwNorthbound *northbound, GError **error)
 		GwDmNode *node = gw_dm_tree_lookup(tree, uri);
 		if (node != NULL && !gw_dm_node_is_leaf(node) &&
 		    !gw_edtrigger_setup_entry(self, entries[i], NULL, &local))
-			g_warning("cannot set up EDTrigger entry %s: %s", entries[i], local->message);
+			g_warning(
+			    "cannot set up EDTrigger entry %s: %s", entries[i], local->message);
 	}
-	self->exec_id = gw_dm_tree_add_exec_handler(tree,
-						    GW_GWMO_EDTRIGGER "/*/" GW_GWMO_EDTRIGGER_OPERATIONS
-								      "/" GW_GWMO_EDTRIGGER_TRIGGER,
-						    gw_edtrigger_exec,
-						    self,
-						    NULL);
+	self->exec_id = gw_dm_tree_add_exec_handler(
+	    tree,
+	    GW_GWMO_EDTRIGGER "/*/" GW_GWMO_EDTRIGGER_OPERATIONS "/" GW_GWMO_EDTRIGGER_TRIGGER,
+	    gw_edtrigger_exec,
+	    self,
+	    NULL);
 	self->changed_id =
 	    g_signal_connect(tree, "changed", G_CALLBACK(gw_edtrigger_tree_changed_cb), self);
 	return g_steal_pointer(&self);

@@ -29,10 +29,10 @@
 #include "gw-pkg0.h"
 
 /* a second DM Server of the same gateway */
-#define SERVER_B_ID	"srv2.example"
-#define SRV_B_SECRET	"srv-secret-2"
-#define CL_B_NAME	"gateway-1-b"
-#define CL_B_SECRET	"client-secret-2"
+#define SERVER_B_ID "srv2.example"
+#define SRV_B_SECRET "srv-secret-2"
+#define CL_B_NAME "gateway-1-b"
+#define CL_B_SECRET "client-secret-2"
 
 typedef struct {
 	const gchar *node;
@@ -73,8 +73,13 @@ world_new(void)
 	g_assert_no_error(error);
 	w->cert = g_build_filename(w->dir, "server.crt", NULL);
 	w->key = g_build_filename(w->dir, "server.key", NULL);
-	g_assert_true(gw_crypto_generate_self_signed(
-	    w->cert, w->key, "dm-server", NULL, (const gchar *const[]){"127.0.0.1", NULL}, 2, &error));
+	g_assert_true(gw_crypto_generate_self_signed(w->cert,
+	                                             w->key,
+	                                             "dm-server",
+	                                             NULL,
+	                                             (const gchar *const[]){"127.0.0.1", NULL},
+	                                             2,
+	                                             &error));
 	g_assert_no_error(error);
 	return w;
 }
@@ -111,7 +116,8 @@ accounts_tnds(const Account *accounts, guint n)
 		g_string_append_printf(
 		    s,
 		    "<Node><NodeName>%s</NodeName><Path>./DMAcc</Path>"
-		    "<RTProperties><ACL>Get=%s&amp;Replace=%s</ACL><Format><node/></Format></RTProperties>"
+		    "<RTProperties><ACL>Get=%s&amp;Replace=%s</ACL><Format><node/></Format></"
+		    "RTProperties>"
 		    "<Node><NodeName>AppID</NodeName><Value>w7</Value></Node>"
 		    "<Node><NodeName>ServerID</NodeName><Value>%s</Value></Node>"
 		    "<Node><NodeName>AppAddr</NodeName><Node><NodeName>1</NodeName>"
@@ -122,15 +128,19 @@ accounts_tnds(const Account *accounts, guint n)
 		    "<Node><NodeName>AAuthLevel</NodeName><Value>CLCRED</Value></Node>"
 		    "<Node><NodeName>AAuthType</NodeName><Value>DIGEST</Value></Node>"
 		    "<Node><NodeName>AAuthName</NodeName><Value>%s</Value></Node>"
-		    "<Node><NodeName>AAuthSecret</NodeName><RTProperties><Format><chr/></Format></RTProperties>"
-		    "<DFProperties><AccessType><Replace/></AccessType></DFProperties><Value>%s</Value></Node>"
+		    "<Node><NodeName>AAuthSecret</NodeName><RTProperties><Format><chr/></Format></"
+		    "RTProperties>"
+		    "<DFProperties><AccessType><Replace/></AccessType></DFProperties><Value>%s</"
+		    "Value></Node>"
 		    "</Node>"
 		    "<Node><NodeName>2</NodeName>"
 		    "<Node><NodeName>AAuthLevel</NodeName><Value>SRVCRED</Value></Node>"
 		    "<Node><NodeName>AAuthType</NodeName><Value>DIGEST</Value></Node>"
 		    "<Node><NodeName>AAuthName</NodeName><Value>%s</Value></Node>"
-		    "<Node><NodeName>AAuthSecret</NodeName><RTProperties><Format><chr/></Format></RTProperties>"
-		    "<DFProperties><AccessType><Replace/></AccessType></DFProperties><Value>%s</Value></Node>"
+		    "<Node><NodeName>AAuthSecret</NodeName><RTProperties><Format><chr/></Format></"
+		    "RTProperties>"
+		    "<DFProperties><AccessType><Replace/></AccessType></DFProperties><Value>%s</"
+		    "Value></Node>"
 		    "</Node></Node></Node>",
 		    a->node,
 		    a->server_id,
@@ -149,11 +159,11 @@ accounts_tnds(const Account *accounts, guint n)
 /* a gwmod with its own bus, state dir and ports, bootstrapped to @accounts */
 static Gateway *
 gateway_new(World *w,
-	    const gchar *dev_id,
-	    const Account *accounts,
-	    guint n,
-	    gboolean open_registration,
-	    const gchar *extra)
+            const gchar *dev_id,
+            const Account *accounts,
+            guint n,
+            gboolean open_registration,
+            const gchar *extra)
 {
 	Gateway *g = g_new0(Gateway, 1);
 	g_autofree gchar *conf = NULL;
@@ -164,12 +174,13 @@ gateway_new(World *w,
 
 	g->dev_id = g_strdup(dev_id);
 	g->south_port = free_port();
-	conf = g_strdup_printf("[southbound]\nlisten=http://127.0.0.1:%u\nopen-registration=%s\n"
-			       "[northbound]\nlisten=https://127.0.0.1:0\nca-file=%s\nretries=1\ntimeout=20\n%s",
-			       g->south_port,
-			       open_registration ? "true" : "false",
-			       w->cert,
-			       extra != NULL ? extra : "");
+	conf = g_strdup_printf(
+	    "[southbound]\nlisten=http://127.0.0.1:%u\nopen-registration=%s\n"
+	    "[northbound]\nlisten=https://127.0.0.1:0\nca-file=%s\nretries=1\ntimeout=20\n%s",
+	    g->south_port,
+	    open_registration ? "true" : "false",
+	    w->cert,
+	    extra != NULL ? extra : "");
 	g->d = gw_test_daemon_new_with_dev_id(dev_id, conf);
 	g_assert_true(g_file_set_contents(tnds_path, tnds, -1, NULL));
 	args[1] = tnds_path;
@@ -192,7 +203,8 @@ ref_server_start(World *w, const Account *a, gboolean any_client_name, const gch
 {
 	RefServer *rs = g_new0(RefServer, 1);
 	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+	g_autoptr(GSubprocessLauncher) launcher =
+	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *ready = g_strdup_printf("%s/%s.ready", w->dir, a->server_id);
 	g_autofree gchar *script_path = g_strdup_printf("%s/%s.script.json", w->dir, a->server_id);
@@ -228,7 +240,8 @@ ref_server_start(World *w, const Account *a, gboolean any_client_name, const gch
 	g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
 	g_subprocess_launcher_set_stderr_file_path(launcher, log);
 	g_subprocess_launcher_set_flags(launcher, G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-	rs->proc = g_subprocess_launcher_spawnv(launcher, (const gchar *const *)argv->pdata, &error);
+	rs->proc =
+	    g_subprocess_launcher_spawnv(launcher, (const gchar *const *)argv->pdata, &error);
 	g_assert_no_error(error);
 	for (guint i = 0; i < 400 && !g_file_test(ready, G_FILE_TEST_EXISTS); i++) {
 		if (g_subprocess_get_identifier(rs->proc) == NULL)
@@ -352,12 +365,17 @@ wait_record(GwTestDaemon *d, const gchar *device_id, const gchar *field, const g
 	for (guint i = 0; i < 600; i++) {
 		g_auto(GStrv) names = NULL;
 		g_autoptr(GError) error = NULL;
-		g_autoptr(GVariant) r = gw_test_call(
-		    d, "ListChildren", g_variant_new("(s)", "./GwMO/Inventory/Devices"), "(as)", &error);
+		g_autoptr(GVariant) r =
+		    gw_test_call(d,
+		                 "ListChildren",
+		                 g_variant_new("(s)", "./GwMO/Inventory/Devices"),
+		                 "(as)",
+		                 &error);
 		if (r != NULL)
 			g_variant_get(r, "(^as)", &names);
 		for (guint j = 0; names != NULL && names[j] != NULL; j++) {
-			g_autofree gchar *rec = g_strdup_printf("./GwMO/Inventory/Devices/%s", names[j]);
+			g_autofree gchar *rec =
+			    g_strdup_printf("./GwMO/Inventory/Devices/%s", names[j]);
 			g_autofree gchar *id_uri = g_strdup_printf("%s/DeviceID", rec);
 			g_autofree gchar *f_uri = g_strdup_printf("%s/%s", rec, field);
 			g_autofree gchar *id = get_value(d, id_uri, NULL);
@@ -417,9 +435,12 @@ seen_alerts(const gchar *record)
 		for (guint j = 0; alerts != NULL && j < json_array_get_length(alerts); j++) {
 			JsonObject *o = json_array_get_object_element(alerts, j);
 			SeenAlert *a = g_new0(SeenAlert, 1);
-			a->type = g_strdup(json_object_get_string_member_with_default(o, "type", ""));
-			a->data = g_strdup(json_object_get_string_member_with_default(o, "data", ""));
-			a->peer = g_strdup(json_object_get_string_member_with_default(s, "peer", ""));
+			a->type =
+			    g_strdup(json_object_get_string_member_with_default(o, "type", ""));
+			a->data =
+			    g_strdup(json_object_get_string_member_with_default(o, "data", ""));
+			a->peer =
+			    g_strdup(json_object_get_string_member_with_default(s, "peer", ""));
 			a->session = i;
 			g_ptr_array_add(out, a);
 		}
@@ -537,22 +558,27 @@ test_edtrigger(void)
 	    "{\"commands\":["
 	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/EDTrigger/t1\",\"format\":\"node\"},"
 	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/EDTrigger/t1/DeviceID\",\"data\":\"dev-3\"},"
-	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/EDTrigger/t1/Notification\",\"format\":\"b64\",\"data\":\"%s\"},"
+	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/EDTrigger/t1/"
+	    "Notification\",\"format\":\"b64\",\"data\":\"%s\"},"
 	    "{\"cmd\":\"Exec\",\"uri\":\"./GwMO/EDTrigger/t1/Operations/Trigger\"},"
 	    "{\"cmd\":\"Get\",\"uri\":\"./GwMO/EDTrigger/t1/Status\"},"
 	    "{\"cmd\":\"Get\",\"uri\":\"./GwMO/EDTrigger/t1?prop=ACL\"},"
-	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/EDTrigger/t2/DeviceID\",\"data\":\"no-such-device\"},"
-	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/EDTrigger/t2/Notification\",\"format\":\"b64\",\"data\":\"%s\"},"
+	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/EDTrigger/t2/"
+	    "DeviceID\",\"data\":\"no-such-device\"},"
+	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/EDTrigger/t2/"
+	    "Notification\",\"format\":\"b64\",\"data\":\"%s\"},"
 	    "{\"cmd\":\"Exec\",\"uri\":\"./GwMO/EDTrigger/t2/Operations/Trigger\"},"
 	    "{\"cmd\":\"Get\",\"uri\":\"./GwMO/EDTrigger/t2/Status\"},"
 	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/EDTrigger/t3\",\"format\":\"node\"},"
 	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/EDTrigger/t3/DeviceID\",\"data\":\"dev-4\"},"
-	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/EDTrigger/t3/Notification\",\"format\":\"b64\",\"data\":\"%s\"},"
+	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/EDTrigger/t3/"
+	    "Notification\",\"format\":\"b64\",\"data\":\"%s\"},"
 	    "{\"cmd\":\"Exec\",\"uri\":\"./GwMO/EDTrigger/t3/Operations/Trigger\"},"
 	    "{\"cmd\":\"Get\",\"uri\":\"./GwMO/EDTrigger/t3/Status\"}]},"
 	    /* 2: the genuine notification */
 	    "{\"commands\":["
-	    "{\"cmd\":\"Replace\",\"uri\":\"./GwMO/EDTrigger/t1/Notification\",\"format\":\"b64\",\"data\":\"%s\"},"
+	    "{\"cmd\":\"Replace\",\"uri\":\"./GwMO/EDTrigger/t1/"
+	    "Notification\",\"format\":\"b64\",\"data\":\"%s\"},"
 	    "{\"cmd\":\"Exec\",\"uri\":\"./GwMO/EDTrigger/t1/Operations/Trigger\"},"
 	    "{\"cmd\":\"Get\",\"uri\":\"./GwMO/EDTrigger/t1/Status\"}]},"
 	    /* 3: the device's own session */
@@ -565,29 +591,32 @@ test_edtrigger(void)
 	rs = ref_server_start(w, &a, TRUE, script, "--sessions=3", NULL);
 	notified_arg = g_strdup_printf("--notified-server=%s", rs->dm_url);
 	/* no inventory alerts here: the server's sessions are the ones the test starts */
-	set_node(g->d, "./GwMO/Config/Servers/srv1/InventoryAlert", "bool", g_variant_new_boolean(FALSE));
+	set_node(g->d,
+	         "./GwMO/Config/Servers/srv1/InventoryAlert",
+	         "bool",
+	         g_variant_new_boolean(FALSE));
 	path3 = add_device(g->d, "dev-3", 1, CL_SECRET);
 	path4 = add_device(g->d, "dev-4", 1, "dev-4-secret");
 	/* a Transparent device that does not check digests itself: whatever the gateway forwarded
 	 * would open a session */
 	device = device_spawn(w,
-			      g,
-			      "device3.log",
-			      "--dev-id=dev-3",
-			      "--auth=md5",
-			      "--client-secret=" CL_SECRET,
-			      "--server-name=" SERVER_ID,
-			      "--server-id=" SERVER_ID,
-			      "--listen-notify=http://127.0.0.1:0",
-			      ready_arg,
-			      "--register",
-			      "--mode=1",
-			      "--server-ids=" SERVER_ID,
-			      "--count=1",
-			      dev_record_arg,
-			      notified_arg,
-			      ca_arg,
-			      NULL);
+	                      g,
+	                      "device3.log",
+	                      "--dev-id=dev-3",
+	                      "--auth=md5",
+	                      "--client-secret=" CL_SECRET,
+	                      "--server-name=" SERVER_ID,
+	                      "--server-id=" SERVER_ID,
+	                      "--listen-notify=http://127.0.0.1:0",
+	                      ready_arg,
+	                      "--register",
+	                      "--mode=1",
+	                      "--server-ids=" SERVER_ID,
+	                      "--count=1",
+	                      dev_record_arg,
+	                      notified_arg,
+	                      ca_arg,
+	                      NULL);
 	rec = wait_record(g->d, "dev-3", "Mode", "1");
 	{
 		g_autofree gchar *na_uri = g_strdup_printf("%s/NotifyAddr", rec);
@@ -613,20 +642,25 @@ test_edtrigger(void)
 	g_assert_cmpint(status_of(s, "Add", "./GwMO/EDTrigger/t1"), ==, 200);
 	g_assert_cmpint(status_of(s, "Add", "./GwMO/EDTrigger/t1/Notification"), ==, 200);
 	g_assert_cmpint(status_of(s, "Exec", "./GwMO/EDTrigger/t1/Operations/Trigger"), ==, 401);
-	g_assert_cmpstr(item_data(result_for(s, "Get", "./GwMO/EDTrigger/t1/Status"), 0), ==, "401");
+	g_assert_cmpstr(
+	    item_data(result_for(s, "Get", "./GwMO/EDTrigger/t1/Status"), 0), ==, "401");
 	acl = item_data(result_for(s, "Get", "./GwMO/EDTrigger/t1?prop=ACL"), 0);
-	g_assert_cmpstr(acl, ==,
-			"Add=" SERVER_ID "&Delete=" SERVER_ID "&Exec=" SERVER_ID "&Get=" SERVER_ID
-			"&Replace=" SERVER_ID);
+	g_assert_cmpstr(acl,
+	                ==,
+	                "Add=" SERVER_ID "&Delete=" SERVER_ID "&Exec=" SERVER_ID "&Get=" SERVER_ID
+	                "&Replace=" SERVER_ID);
 	g_assert_cmpint(status_of(s, "Exec", "./GwMO/EDTrigger/t2/Operations/Trigger"), ==, 404);
-	g_assert_cmpstr(item_data(result_for(s, "Get", "./GwMO/EDTrigger/t2/Status"), 0), ==, "404");
+	g_assert_cmpstr(
+	    item_data(result_for(s, "Get", "./GwMO/EDTrigger/t2/Status"), 0), ==, "404");
 	g_assert_cmpint(status_of(s, "Exec", "./GwMO/EDTrigger/t3/Operations/Trigger"), ==, 410);
-	g_assert_cmpstr(item_data(result_for(s, "Get", "./GwMO/EDTrigger/t3/Status"), 0), ==, "410");
+	g_assert_cmpstr(
+	    item_data(result_for(s, "Get", "./GwMO/EDTrigger/t3/Status"), 0), ==, "410");
 
 	s = session_of(sessions, "GW-TEST-0001", 1);
 	g_assert_cmpint(status_of(s, "Replace", "./GwMO/EDTrigger/t1/Notification"), ==, 200);
 	g_assert_cmpint(status_of(s, "Exec", "./GwMO/EDTrigger/t1/Operations/Trigger"), ==, 200);
-	g_assert_cmpstr(item_data(result_for(s, "Get", "./GwMO/EDTrigger/t1/Status"), 0), ==, "200");
+	g_assert_cmpstr(
+	    item_data(result_for(s, "Get", "./GwMO/EDTrigger/t1/Status"), 0), ==, "200");
 
 	/* Z'.3: the device opened the notified session with the DM Server itself */
 	s = session_of(sessions, "dev-3", 0);
@@ -680,9 +714,8 @@ test_lease(void)
 {
 	World *w = world_new();
 	Account acc[2] = {{"srv1", SERVER_ID, SRV_SECRET, CL_NAME, CL_SECRET, free_port()},
-			  {"srv2", SERVER_B_ID, SRV_B_SECRET, CL_B_NAME, CL_B_SECRET, free_port()}};
-	Gateway *g = gateway_new(
-	    w, "GW-TEST-0001", acc, 2, FALSE, "[inventory]\ndetach-after=2\n");
+	                  {"srv2", SERVER_B_ID, SRV_B_SECRET, CL_B_NAME, CL_B_SECRET, free_port()}};
+	Gateway *g = gateway_new(w, "GW-TEST-0001", acc, 2, FALSE, "[inventory]\ndetach-after=2\n");
 	RefServer *ra = ref_server_start(w, &acc[0], FALSE, "{\"sessions\":[]}", NULL);
 	RefServer *rb = ref_server_start(w, &acc[1], FALSE, "{\"sessions\":[]}", NULL);
 	g_autoptr(GPtrArray) seen = NULL;
@@ -691,7 +724,10 @@ test_lease(void)
 	g_autofree gchar *path = NULL;
 	g_autofree gchar *rec = NULL;
 
-	set_node(g->d, "./GwMO/Config/Servers/srv2/InventoryAlert", "bool", g_variant_new_boolean(FALSE));
+	set_node(g->d,
+	         "./GwMO/Config/Servers/srv2/InventoryAlert",
+	         "bool",
+	         g_variant_new_boolean(FALSE));
 	path = add_device(g->d, "dev-L", 2, "dev-L-secret");
 	seen = wait_alerts(ra->record, 1);
 	/* the device says nothing for longer than detach-after */
@@ -700,14 +736,14 @@ test_lease(void)
 	seen = wait_alerts(ra->record, 2);
 	/* and comes back with a session of its own */
 	device = device_spawn(w,
-			      g,
-			      "deviceL.log",
-			      "--dev-id=dev-L",
-			      "--auth=md5",
-			      "--client-secret=dev-L-secret",
-			      "--server-id=GW-TEST-0001",
-			      "--notify-addr=udp://127.0.0.1:9",
-			      NULL);
+	                      g,
+	                      "deviceL.log",
+	                      "--dev-id=dev-L",
+	                      "--auth=md5",
+	                      "--client-secret=dev-L-secret",
+	                      "--server-id=GW-TEST-0001",
+	                      "--notify-addr=udp://127.0.0.1:9",
+	                      NULL);
 	g_assert_cmpint(device_wait(device), ==, 0);
 	g_clear_pointer(&seen, g_ptr_array_unref);
 	seen = wait_alerts(ra->record, 3);
@@ -767,7 +803,8 @@ test_nomadic(void)
 {
 	World *w = world_new();
 	Account acc = {"srv1", SERVER_ID, SRV_SECRET, CL_NAME, CL_SECRET, free_port()};
-	Gateway *ga = gateway_new(w, "GW-A", &acc, 1, FALSE, "[inventory]\ndetach-after=3\nlease-check-interval=1\n");
+	Gateway *ga = gateway_new(
+	    w, "GW-A", &acc, 1, FALSE, "[inventory]\ndetach-after=3\nlease-check-interval=1\n");
 	Gateway *gb = gateway_new(w, "GW-B", &acc, 1, TRUE, NULL);
 	RefServer *rs = ref_server_start(w, &acc, FALSE, "{\"sessions\":[]}", NULL);
 	g_autofree gchar *addr_a = gateway_address(ga->d);
@@ -786,25 +823,25 @@ test_nomadic(void)
 	/* at home behind gateway A */
 	path = add_device(ga->d, "dev-N", 2, "dev-N-secret");
 	device = device_spawn(w,
-			      ga,
-			      "deviceN-a.log",
-			      "--dev-id=dev-N",
-			      "--auth=md5",
-			      "--client-secret=dev-N-secret",
-			      "--server-id=GW-A",
-			      "--notify-addr=udp://127.0.0.1:9",
-			      NULL);
+	                      ga,
+	                      "deviceN-a.log",
+	                      "--dev-id=dev-N",
+	                      "--auth=md5",
+	                      "--client-secret=dev-N-secret",
+	                      "--server-id=GW-A",
+	                      "--notify-addr=udp://127.0.0.1:9",
+	                      NULL);
 	g_assert_cmpint(device_wait(device), ==, 0);
 	g_clear_object(&device);
 	seen = wait_alerts(rs->record, 1);
 	/* it moves: gone from A, it opens its next session with B */
 	device = device_spawn(w,
-			      gb,
-			      "deviceN-b.log",
-			      "--dev-id=dev-N",
-			      "--server-id=GW-B",
-			      "--notify-addr=udp://127.0.0.1:9",
-			      NULL);
+	                      gb,
+	                      "deviceN-b.log",
+	                      "--dev-id=dev-N",
+	                      "--server-id=GW-B",
+	                      "--notify-addr=udp://127.0.0.1:9",
+	                      NULL);
 	g_assert_cmpint(device_wait(device), ==, 0);
 	rec_b = wait_record(gb->d, "dev-N", "Status", "Attached");
 	rec_a = wait_record(ga->d, "dev-N", "Status", "Detached");
@@ -819,7 +856,8 @@ test_nomadic(void)
 		g_assert_true(doc_has(a->data, "DeviceID", "dev-N"));
 		/* the alert comes from the gateway it names */
 		g_assert_true(doc_has(a->data, "GatewayID", a->peer));
-		if (g_strcmp0(a->peer, "GW-A") == 0 && g_strcmp0(a->type, ATTACHED) == 0 && at_a == NULL)
+		if (g_strcmp0(a->peer, "GW-A") == 0 && g_strcmp0(a->type, ATTACHED) == 0 &&
+		    at_a == NULL)
 			at_a = a;
 		else if (g_strcmp0(a->peer, "GW-B") == 0 && g_strcmp0(a->type, ATTACHED) == 0)
 			at_b = a;
@@ -859,8 +897,8 @@ test_nomadic(void)
  * owns a device (registered with ServerIDs = A); server B's Get on them is refused with 425
  * until the gateway's owner grants B over D-Bus (gwmoctl set …?prop=ACL for the group,
  * SetNode of the ACL property for the device); then B reads them, also after the device
- * registered again. GwMO-DI-001 and GwMO-DI-002: server A queries its device by the record of its DeviceID
- * and reads the Summary. Registration kind: the explicit DeviceRegistration alert (open
+ * registered again. GwMO-DI-001 and GwMO-DI-002: server A queries its device by the record of its
+ * DeviceID and reads the Summary. Registration kind: the explicit DeviceRegistration alert (open
  * registration, no AddDevice), which alerts A (who may see the device) and not B.
  */
 static void
@@ -868,7 +906,7 @@ test_acl_isolation(void)
 {
 	World *w = world_new();
 	Account acc[2] = {{"srv1", SERVER_ID, SRV_SECRET, CL_NAME, CL_SECRET, free_port()},
-			  {"srv2", SERVER_B_ID, SRV_B_SECRET, CL_B_NAME, CL_B_SECRET, free_port()}};
+	                  {"srv2", SERVER_B_ID, SRV_B_SECRET, CL_B_NAME, CL_B_SECRET, free_port()}};
 	Gateway *g = gateway_new(w, "GW-TEST-0001", acc, 2, TRUE, NULL);
 	g_autoptr(GSubprocess) device = NULL;
 	g_autoptr(GPtrArray) seen = NULL;
@@ -888,23 +926,25 @@ test_acl_isolation(void)
 
 	/* the device registers itself for server A */
 	device = device_spawn(w,
-			      g,
-			      "deviceA1.log",
-			      "--dev-id=dev-A1",
-			      "--server-id=GW-TEST-0001",
-			      "--register",
-			      "--mode=1",
-			      "--server-ids=" SERVER_ID,
-			      "--notify-addr=udp://127.0.0.1:9",
-			      NULL);
+	                      g,
+	                      "deviceA1.log",
+	                      "--dev-id=dev-A1",
+	                      "--server-id=GW-TEST-0001",
+	                      "--register",
+	                      "--mode=1",
+	                      "--server-ids=" SERVER_ID,
+	                      "--notify-addr=udp://127.0.0.1:9",
+	                      NULL);
 	g_assert_cmpint(device_wait(device), ==, 0);
 	rec = wait_record(g->d, "dev-A1", "Status", "Attached");
 	script_a = g_strdup_printf(
 	    "{\"sessions\":[{\"commands\":["
 	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Inventory/Groups/g1\",\"format\":\"node\"},"
 	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Inventory/Groups/g1/GroupID\",\"data\":\"lights\"},"
-	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Inventory/Groups/g1/Description\",\"data\":\"hall\"},"
-	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Inventory/Groups/g1/Members/1\",\"data\":\"dev-A1\"},"
+	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Inventory/Groups/g1/"
+	    "Description\",\"data\":\"hall\"},"
+	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Inventory/Groups/g1/Members/"
+	    "1\",\"data\":\"dev-A1\"},"
 	    "{\"cmd\":\"Get\",\"uri\":\"./GwMO/Inventory/Groups/g1/Members/1\"},"
 	    "{\"cmd\":\"Get\",\"uri\":\"%s?list=StructData\"},"
 	    "{\"cmd\":\"Get\",\"uri\":\"./GwMO/Inventory/Summary/Total\"},"
@@ -912,10 +952,11 @@ test_acl_isolation(void)
 	    "{\"cmd\":\"Get\",\"uri\":\"./GwMO/Inventory/Summary/Transparent\"},"
 	    "{\"cmd\":\"Get\",\"uri\":\"./GwMO/Inventory/Summary/Proxy\"}]}]}",
 	    rec);
-	script_b = g_strdup_printf("{\"sessions\":[{\"commands\":["
-				   "{\"cmd\":\"Get\",\"uri\":\"./GwMO/Inventory/Groups/g1/GroupID\"},"
-				   "{\"cmd\":\"Get\",\"uri\":\"%s/DeviceID\"}]}]}",
-				   rec);
+	script_b =
+	    g_strdup_printf("{\"sessions\":[{\"commands\":["
+	                    "{\"cmd\":\"Get\",\"uri\":\"./GwMO/Inventory/Groups/g1/GroupID\"},"
+	                    "{\"cmd\":\"Get\",\"uri\":\"%s/DeviceID\"}]}]}",
+	                    rec);
 	ra = ref_server_start(w, &acc[0], FALSE, script_a, NULL);
 	rb = ref_server_start(w, &acc[1], FALSE, script_b, NULL);
 	/* A's session: the one its DeviceAttached alert brings */
@@ -926,35 +967,36 @@ test_acl_isolation(void)
 	{
 		g_autofree gchar *out = NULL;
 		g_autofree gchar *err = NULL;
-		gint rc = gw_test_run_gwmoctl(g->d,
-					      &out,
-					      &err,
-					      "set",
-					      "./GwMO/Inventory/Groups/g1?prop=ACL",
-					      "Add=" SERVER_ID "&Delete=" SERVER_ID "&Get=" SERVER_ID
-					      "+" SERVER_B_ID "&Replace=" SERVER_ID,
-					      NULL);
+		gint rc =
+		    gw_test_run_gwmoctl(g->d,
+		                        &out,
+		                        &err,
+		                        "set",
+		                        "./GwMO/Inventory/Groups/g1?prop=ACL",
+		                        "Add=" SERVER_ID "&Delete=" SERVER_ID "&Get=" SERVER_ID
+		                        "+" SERVER_B_ID "&Replace=" SERVER_ID,
+		                        NULL);
 		if (rc != 0)
 			g_printerr("gwmoctl: %s%s\n", out, err);
 		g_assert_cmpint(rc, ==, 0);
 	}
 	set_node(g->d,
-		 acl_uri,
-		 "chr",
-		 g_variant_new_string("Get=" SERVER_ID "+" SERVER_B_ID "&Replace=" SERVER_ID));
+	         acl_uri,
+	         "chr",
+	         g_variant_new_string("Get=" SERVER_ID "+" SERVER_B_ID "&Replace=" SERVER_ID));
 	start_session(g->d, SERVER_B_ID);
 	/* the grant outlives the device's next registration */
 	g_clear_object(&device);
 	device = device_spawn(w,
-			      g,
-			      "deviceA1-again.log",
-			      "--dev-id=dev-A1",
-			      "--server-id=GW-TEST-0001",
-			      "--register",
-			      "--mode=1",
-			      "--server-ids=" SERVER_ID,
-			      "--notify-addr=udp://127.0.0.1:9",
-			      NULL);
+	                      g,
+	                      "deviceA1-again.log",
+	                      "--dev-id=dev-A1",
+	                      "--server-id=GW-TEST-0001",
+	                      "--register",
+	                      "--mode=1",
+	                      "--server-ids=" SERVER_ID,
+	                      "--notify-addr=udp://127.0.0.1:9",
+	                      NULL);
 	g_assert_cmpint(device_wait(device), ==, 0);
 	start_session(g->d, SERVER_B_ID);
 	ref_server_stop(ra);
@@ -965,7 +1007,9 @@ test_acl_isolation(void)
 	s = json_array_get_object_element(sessions, 0);
 	g_assert_cmpint(status_of(s, "Add", "./GwMO/Inventory/Groups/g1"), ==, 200);
 	g_assert_cmpint(status_of(s, "Add", "./GwMO/Inventory/Groups/g1/Members/1"), ==, 200);
-	g_assert_cmpstr(item_data(result_for(s, "Get", "./GwMO/Inventory/Groups/g1/Members/1"), 0), ==, "dev-A1");
+	g_assert_cmpstr(item_data(result_for(s, "Get", "./GwMO/Inventory/Groups/g1/Members/1"), 0),
+	                ==,
+	                "dev-A1");
 	/* GwMO-DI-001: one device's record, read by the DM Server */
 	{
 		g_autofree gchar *q = g_strdup_printf("%s?list=StructData", rec);
@@ -981,26 +1025,34 @@ test_acl_isolation(void)
 		items = json_object_get_array_member(r, "items");
 		for (guint i = 0; i < json_array_get_length(items); i++) {
 			JsonObject *it = json_array_get_object_element(items, i);
-			const gchar *src = json_object_get_string_member_with_default(it, "uri", "");
-			const gchar *data = json_object_get_string_member_with_default(it, "data", NULL);
+			const gchar *src =
+			    json_object_get_string_member_with_default(it, "uri", "");
+			const gchar *data =
+			    json_object_get_string_member_with_default(it, "data", NULL);
 			if (g_strcmp0(src, want_id) == 0 && g_strcmp0(data, "dev-A1") == 0)
 				found |= 1;
 			else if (g_strcmp0(src, want_mode) == 0 && g_strcmp0(data, "1") == 0)
 				found |= 2;
-			else if (g_strcmp0(src, want_status) == 0 && g_strcmp0(data, "Attached") == 0)
+			else if (g_strcmp0(src, want_status) == 0 &&
+			         g_strcmp0(data, "Attached") == 0)
 				found |= 4;
 			else if (g_strcmp0(src, want_sid) == 0 && g_strcmp0(data, SERVER_ID) == 0)
 				found |= 8;
 			/* secrets never leave the gateway */
-			g_assert_false(g_strcmp0(src, want_cred) == 0 && data != NULL && data[0] != '\0');
+			g_assert_false(g_strcmp0(src, want_cred) == 0 && data != NULL &&
+			               data[0] != '\0');
 		}
 		g_assert_cmpuint(found, ==, 15);
 	}
 	/* GwMO-DI-002 */
-	g_assert_cmpstr(item_data(result_for(s, "Get", "./GwMO/Inventory/Summary/Total"), 0), ==, "1");
-	g_assert_cmpstr(item_data(result_for(s, "Get", "./GwMO/Inventory/Summary/Attached"), 0), ==, "1");
-	g_assert_cmpstr(item_data(result_for(s, "Get", "./GwMO/Inventory/Summary/Transparent"), 0), ==, "1");
-	g_assert_cmpstr(item_data(result_for(s, "Get", "./GwMO/Inventory/Summary/Proxy"), 0), ==, "0");
+	g_assert_cmpstr(
+	    item_data(result_for(s, "Get", "./GwMO/Inventory/Summary/Total"), 0), ==, "1");
+	g_assert_cmpstr(
+	    item_data(result_for(s, "Get", "./GwMO/Inventory/Summary/Attached"), 0), ==, "1");
+	g_assert_cmpstr(
+	    item_data(result_for(s, "Get", "./GwMO/Inventory/Summary/Transparent"), 0), ==, "1");
+	g_assert_cmpstr(
+	    item_data(result_for(s, "Get", "./GwMO/Inventory/Summary/Proxy"), 0), ==, "0");
 	/* the explicit registration alerted A (in that same session), not B */
 	seen = seen_alerts(ra->record);
 	g_assert_cmpuint(seen->len, ==, 1);
@@ -1020,7 +1072,10 @@ test_acl_isolation(void)
 		g_assert_cmpint(status_of(s, "Get", dev_uri), ==, 425);
 		s = json_array_get_object_element(sessions, 1);
 		g_assert_cmpint(status_of(s, "Get", "./GwMO/Inventory/Groups/g1/GroupID"), ==, 200);
-		g_assert_cmpstr(item_data(result_for(s, "Get", "./GwMO/Inventory/Groups/g1/GroupID"), 0), ==, "lights");
+		g_assert_cmpstr(
+		    item_data(result_for(s, "Get", "./GwMO/Inventory/Groups/g1/GroupID"), 0),
+		    ==,
+		    "lights");
 		g_assert_cmpint(status_of(s, "Get", dev_uri), ==, 200);
 		g_assert_cmpstr(item_data(result_for(s, "Get", dev_uri), 0), ==, "dev-A1");
 		s = json_array_get_object_element(sessions, 2);
@@ -1066,22 +1121,22 @@ test_crash(void)
 	p1 = add_device(g->d, "dev-K1", 2, "k1-secret");
 	p2 = add_device(g->d, "dev-K2", 2, "k2-secret");
 	d3 = device_spawn(w,
-			  g,
-			  "deviceK3.log",
-			  "--dev-id=dev-K3",
-			  "--server-id=GW-TEST-0001",
-			  "--register",
-			  "--mode=1",
-			  "--server-ids=" SERVER_ID,
-			  "--notify-addr=udp://127.0.0.1:9",
-			  NULL);
+	                  g,
+	                  "deviceK3.log",
+	                  "--dev-id=dev-K3",
+	                  "--server-id=GW-TEST-0001",
+	                  "--register",
+	                  "--mode=1",
+	                  "--server-ids=" SERVER_ID,
+	                  "--notify-addr=udp://127.0.0.1:9",
+	                  NULL);
 	d4 = device_spawn(w,
-			  g,
-			  "deviceK4.log",
-			  "--dev-id=dev-K4",
-			  "--server-id=GW-TEST-0001",
-			  "--notify-addr=udp://127.0.0.1:9",
-			  NULL);
+	                  g,
+	                  "deviceK4.log",
+	                  "--dev-id=dev-K4",
+	                  "--server-id=GW-TEST-0001",
+	                  "--notify-addr=udp://127.0.0.1:9",
+	                  NULL);
 	g_assert_cmpint(device_wait(d3), ==, 0);
 	g_assert_cmpint(device_wait(d4), ==, 0);
 	/* every registration was answered: kill the gateway now, mid-flight */
@@ -1130,7 +1185,8 @@ test_alert_retry(void)
 {
 	World *w = world_new();
 	Account acc = {"srv1", SERVER_ID, SRV_SECRET, CL_NAME, CL_SECRET, free_port()};
-	Gateway *g = gateway_new(w, "GW-TEST-0001", &acc, 1, FALSE, "[northbound]\nalert-retry-interval=1\n");
+	Gateway *g = gateway_new(
+	    w, "GW-TEST-0001", &acc, 1, FALSE, "[northbound]\nalert-retry-interval=1\n");
 	g_autoptr(GPtrArray) seen = NULL;
 	g_autofree gchar *path = NULL;
 	g_autofree gchar *log = NULL;
@@ -1177,7 +1233,8 @@ main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	if (argc < 3) {
-		g_printerr("usage: %s PATH-TO-gwmo-test-server PATH-TO-gwmo-test-device\n", argv[0]);
+		g_printerr("usage: %s PATH-TO-gwmo-test-server PATH-TO-gwmo-test-device\n",
+		           argv[0]);
 		return 2;
 	}
 	server_binary = argv[1];

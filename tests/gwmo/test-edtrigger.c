@@ -54,22 +54,22 @@ rm_rf(const gchar *path)
 static gchar *
 account_tnds(const gchar *node, const gchar *server_id, const gchar *secret)
 {
-	return g_strdup_printf(
-	    "<MgmtTree xmlns=\"syncml:dmddf1.2\"><VerDTD>1.2</VerDTD>"
-	    "<Node><NodeName>%s</NodeName><Path>./DMAcc</Path>"
-	    "<Node><NodeName>ServerID</NodeName><Value>%s</Value></Node>"
-	    "<Node><NodeName>AppAddr</NodeName><Node><NodeName>1</NodeName>"
-	    "<Node><NodeName>Addr</NodeName><Value>https://127.0.0.1:9/dm</Value></Node></Node></Node>"
-	    "<Node><NodeName>AppAuth</NodeName><Node><NodeName>1</NodeName>"
-	    "<Node><NodeName>AAuthLevel</NodeName><Value>SRVCRED</Value></Node>"
-	    "<Node><NodeName>AAuthType</NodeName><Value>DIGEST</Value></Node>"
-	    "<Node><NodeName>AAuthName</NodeName><Value>%s</Value></Node>"
-	    "<Node><NodeName>AAuthSecret</NodeName><Value>%s</Value></Node>"
-	    "</Node></Node></Node></MgmtTree>",
-	    node,
-	    server_id,
-	    server_id,
-	    secret);
+	return g_strdup_printf("<MgmtTree xmlns=\"syncml:dmddf1.2\"><VerDTD>1.2</VerDTD>"
+	                       "<Node><NodeName>%s</NodeName><Path>./DMAcc</Path>"
+	                       "<Node><NodeName>ServerID</NodeName><Value>%s</Value></Node>"
+	                       "<Node><NodeName>AppAddr</NodeName><Node><NodeName>1</NodeName>"
+	                       "<Node><NodeName>Addr</NodeName><Value>https://127.0.0.1:9/dm</"
+	                       "Value></Node></Node></Node>"
+	                       "<Node><NodeName>AppAuth</NodeName><Node><NodeName>1</NodeName>"
+	                       "<Node><NodeName>AAuthLevel</NodeName><Value>SRVCRED</Value></Node>"
+	                       "<Node><NodeName>AAuthType</NodeName><Value>DIGEST</Value></Node>"
+	                       "<Node><NodeName>AAuthName</NodeName><Value>%s</Value></Node>"
+	                       "<Node><NodeName>AAuthSecret</NodeName><Value>%s</Value></Node>"
+	                       "</Node></Node></Node></MgmtTree>",
+	                       node,
+	                       server_id,
+	                       server_id,
+	                       secret);
 }
 
 static void
@@ -127,8 +127,8 @@ fixture_setup(Fixture *f, gconstpointer data)
 	g_assert_no_error(error);
 	bound = g_socket_get_local_address(f->device_socket, &error);
 	g_assert_no_error(error);
-	f->notify_addr = g_strdup_printf("udp://127.0.0.1:%u",
-					 g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound)));
+	f->notify_addr = g_strdup_printf(
+	    "udp://127.0.0.1:%u", g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound)));
 	g_socket_set_blocking(f->device_socket, FALSE);
 }
 
@@ -208,7 +208,8 @@ received(Fixture *f, guint wait_ms)
 {
 	guint8 buf[2048];
 	for (guint i = 0; i < wait_ms / 10; i++) {
-		gssize n = g_socket_receive(f->device_socket, (gchar *)buf, sizeof(buf), NULL, NULL);
+		gssize n =
+		    g_socket_receive(f->device_socket, (gchar *)buf, sizeof(buf), NULL, NULL);
 		if (n > 0)
 			return g_bytes_new(buf, (gsize)n);
 		g_main_context_iteration(NULL, FALSE);
@@ -236,7 +237,8 @@ test_trigger(Fixture *f, gconstpointer data)
 	add_device(f, "dev-quiet", NULL, SRV_A);
 
 	/* any server may create an entry; it is its creator's alone */
-	g_assert_cmpuint(gw_dm_tree_add(f->tree, SRV_A, T1, GW_DM_FORMAT_NODE, NULL, NULL), ==, 200);
+	g_assert_cmpuint(
+	    gw_dm_tree_add(f->tree, SRV_A, T1, GW_DM_FORMAT_NODE, NULL, NULL), ==, 200);
 	node = gw_dm_tree_lookup(f->tree, T1);
 	acl = gw_dm_node_dup_acl(node);
 	g_assert_cmpstr(acl, ==, "Add=srvA&Delete=srvA&Exec=srvA&Get=srvA&Replace=srvA");
@@ -244,28 +246,34 @@ test_trigger(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(status, ==, "0");
 	g_clear_pointer(&status, g_free);
 	g_assert_cmpuint(gw_dm_tree_get(f->tree, SRV_B, T1 "/Status", &results), ==, 425);
-	g_assert_cmpuint(gw_dm_tree_exec(f->tree, SRV_B, T1 "/Operations/Trigger", NULL, NULL), ==, 425);
+	g_assert_cmpuint(
+	    gw_dm_tree_exec(f->tree, SRV_B, T1 "/Operations/Trigger", NULL, NULL), ==, 425);
 	g_assert_cmpuint(add_chr(f, SRV_B, T1 "/DeviceID", "dev-1"), ==, 425);
 
 	/* nothing to send yet */
-	g_assert_cmpuint(gw_dm_tree_exec(f->tree, SRV_A, T1 "/Operations/Trigger", NULL, NULL), ==, 404);
+	g_assert_cmpuint(
+	    gw_dm_tree_exec(f->tree, SRV_A, T1 "/Operations/Trigger", NULL, NULL), ==, 404);
 	g_assert_cmpuint(add_chr(f, SRV_A, T1 "/DeviceID", "dev-1"), ==, 200);
-	g_assert_cmpuint(gw_dm_tree_exec(f->tree, SRV_A, T1 "/Operations/Trigger", NULL, NULL), ==, 400);
+	g_assert_cmpuint(
+	    gw_dm_tree_exec(f->tree, SRV_A, T1 "/Operations/Trigger", NULL, NULL), ==, 400);
 
 	/* a forged digest, and another server's genuine Package #0: refused, nothing sent */
 	g_assert_cmpuint(put_bin(f, SRV_A, T1 "/Notification", forged), ==, 200);
-	g_assert_cmpuint(gw_dm_tree_exec(f->tree, SRV_A, T1 "/Operations/Trigger", NULL, NULL), ==, 401);
+	g_assert_cmpuint(
+	    gw_dm_tree_exec(f->tree, SRV_A, T1 "/Operations/Trigger", NULL, NULL), ==, 401);
 	status = status_of(f, T1);
 	g_assert_cmpstr(status, ==, "401");
 	g_clear_pointer(&status, g_free);
 	g_assert_cmpuint(put_bin(f, SRV_A, T1 "/Notification", other), ==, 200);
-	g_assert_cmpuint(gw_dm_tree_exec(f->tree, SRV_A, T1 "/Operations/Trigger", NULL, NULL), ==, 401);
+	g_assert_cmpuint(
+	    gw_dm_tree_exec(f->tree, SRV_A, T1 "/Operations/Trigger", NULL, NULL), ==, 401);
 	got = received(f, 300);
 	g_assert_null(got);
 
 	/* the genuine one goes out byte for byte */
 	g_assert_cmpuint(put_bin(f, SRV_A, T1 "/Notification", good), ==, 200);
-	g_assert_cmpuint(gw_dm_tree_exec(f->tree, SRV_A, T1 "/Operations/Trigger", NULL, NULL), ==, 200);
+	g_assert_cmpuint(
+	    gw_dm_tree_exec(f->tree, SRV_A, T1 "/Operations/Trigger", NULL, NULL), ==, 200);
 	status = status_of(f, T1);
 	g_assert_cmpstr(status, ==, "200");
 	g_clear_pointer(&status, g_free);
@@ -275,26 +283,37 @@ test_trigger(Fixture *f, gconstpointer data)
 	g_clear_pointer(&got, g_bytes_unref);
 
 	/* unknown device, device without NotifyAddr */
-	g_assert_cmpuint(gw_dm_tree_replace(f->tree, SRV_A, T1 "/DeviceID", GW_DM_FORMAT_CHR, NULL,
-					    g_bytes_new_static("nobody", 6)),
-			 ==,
-			 200);
-	g_assert_cmpuint(gw_dm_tree_exec(f->tree, SRV_A, T1 "/Operations/Trigger", NULL, NULL), ==, 404);
-	g_assert_cmpuint(gw_dm_tree_replace(f->tree, SRV_A, T1 "/DeviceID", GW_DM_FORMAT_CHR, NULL,
-					    g_bytes_new_static("dev-quiet", 9)),
-			 ==,
-			 200);
-	g_assert_cmpuint(gw_dm_tree_exec(f->tree, SRV_A, T1 "/Operations/Trigger", NULL, NULL), ==, 410);
+	g_assert_cmpuint(gw_dm_tree_replace(f->tree,
+	                                    SRV_A,
+	                                    T1 "/DeviceID",
+	                                    GW_DM_FORMAT_CHR,
+	                                    NULL,
+	                                    g_bytes_new_static("nobody", 6)),
+	                 ==,
+	                 200);
+	g_assert_cmpuint(
+	    gw_dm_tree_exec(f->tree, SRV_A, T1 "/Operations/Trigger", NULL, NULL), ==, 404);
+	g_assert_cmpuint(gw_dm_tree_replace(f->tree,
+	                                    SRV_A,
+	                                    T1 "/DeviceID",
+	                                    GW_DM_FORMAT_CHR,
+	                                    NULL,
+	                                    g_bytes_new_static("dev-quiet", 9)),
+	                 ==,
+	                 200);
+	g_assert_cmpuint(
+	    gw_dm_tree_exec(f->tree, SRV_A, T1 "/Operations/Trigger", NULL, NULL), ==, 410);
 	status = status_of(f, T1);
 	g_assert_cmpstr(status, ==, "410");
 	g_clear_pointer(&status, g_free);
 
 	/* the gateway's nodes stay; the creator removes its entry */
 	g_assert_cmpuint(gw_dm_tree_delete(f->tree, SRV_A, T1 "/Status"), ==, 405);
-	g_assert_cmpuint(gw_dm_tree_replace(f->tree, SRV_A, T1 "/Status", GW_DM_FORMAT_INT, NULL,
-					    g_bytes_new_static("200", 3)),
-			 ==,
-			 405);
+	g_assert_cmpuint(
+	    gw_dm_tree_replace(
+	        f->tree, SRV_A, T1 "/Status", GW_DM_FORMAT_INT, NULL, g_bytes_new_static("200", 3)),
+	    ==,
+	    405);
 	g_assert_cmpuint(gw_dm_tree_delete(f->tree, SRV_B, T1), ==, 425);
 	g_assert_cmpuint(gw_dm_tree_delete(f->tree, SRV_A, T1), ==, 200);
 	g_assert_null(gw_dm_tree_lookup(f->tree, T1));
@@ -312,9 +331,10 @@ test_not_visible(Fixture *f, gconstpointer data)
 	/* B's entry made by Adding a leaf: the tree creates the entry, the gateway sets it up */
 	g_assert_cmpuint(add_chr(f, SRV_B, "./GwMO/EDTrigger/b1/DeviceID", "dev-a"), ==, 200);
 	g_assert_cmpuint(put_bin(f, SRV_B, "./GwMO/EDTrigger/b1/Notification", pkg0), ==, 200);
-	g_assert_cmpuint(gw_dm_tree_exec(f->tree, SRV_B, "./GwMO/EDTrigger/b1/Operations/Trigger", NULL, NULL),
-			 ==,
-			 403);
+	g_assert_cmpuint(
+	    gw_dm_tree_exec(f->tree, SRV_B, "./GwMO/EDTrigger/b1/Operations/Trigger", NULL, NULL),
+	    ==,
+	    403);
 	status = status_of(f, "./GwMO/EDTrigger/b1");
 	g_assert_cmpstr(status, ==, "403");
 	got = received(f, 300);
@@ -327,12 +347,17 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	/* refusals are logged as warnings: they are the behaviour under test here */
 	g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
-	g_test_add("/gw/gwmo/edtrigger/trigger", Fixture, NULL, fixture_setup, test_trigger, fixture_teardown);
+	g_test_add("/gw/gwmo/edtrigger/trigger",
+	           Fixture,
+	           NULL,
+	           fixture_setup,
+	           test_trigger,
+	           fixture_teardown);
 	g_test_add("/gw/gwmo/edtrigger/not-visible",
-		   Fixture,
-		   NULL,
-		   fixture_setup,
-		   test_not_visible,
-		   fixture_teardown);
+	           Fixture,
+	           NULL,
+	           fixture_setup,
+	           test_not_visible,
+	           fixture_teardown);
 	return g_test_run();
 }
