@@ -682,6 +682,53 @@ gw_northbound_schedule_cb(gpointer user_data)
 
 /* ---- set-up ---- */
 
+/* an inventory alert is queued (and saved) while the registration runs, the record is saved
+ * right after it: a crash in between leaves an alert about a record the restarted gateway does
+ * not have (the registration was never answered; the device registers again). Such alerts
+ * are dropped, so the server never hears of a record the gateway forgot. */
+static gboolean
+gw_northbound_alert_is_orphan(GwNorthbound *self, const GwAlert *a)
+{
+	g_autofree gchar *id_uri = NULL;
+	g_autofree gchar *device_id = NULL;
+	g_autofree gchar *escaped = NULL;
+	g_autofree gchar *needle = NULL;
+
+	if (g_strcmp0(a->type, GW_GWMO_ALERT_DEVICE_ATTACHED) != 0 &&
+	    g_strcmp0(a->type, GW_GWMO_ALERT_DEVICE_DETACHED) != 0)
+		return FALSE;
+	if (a->source == NULL || !gw_dm_uri_is_below(a->source, GW_GWMO_INVENTORY_DEVICES))
+		return FALSE;
+	id_uri = g_strdup_printf("%s/" GW_GWMO_DEVICE_DEVICE_ID, a->source);
+	device_id = gw_dm_tree_dup_string(self->tree, id_uri);
+	if (device_id == NULL)
+		return TRUE;
+	escaped = g_markup_escape_text(device_id, -1);
+	needle = g_strdup_printf("<DeviceID>%s</DeviceID>", escaped);
+	return a->data == NULL || strstr(a->data, needle) == NULL;
+}
+
+static void
+gw_northbound_drop_orphan_alerts(GwNorthbound *self, const gchar *server_id)
+{
+	g_autoptr(GPtrArray) queued = gw_alert_queue_list(self->alerts, server_id);
+
+	for (guint i = 0; i < queued->len; i++) {
+		GwAlert *a = g_ptr_array_index(queued, i);
+		g_autoptr(GError) error = NULL;
+		if (!gw_northbound_alert_is_orphan(self, a))
+			continue;
+		g_warning("dropping alert %u (%s about %s) for %s: the record was not saved before "
+			  "the gateway stopped",
+			  a->id,
+			  a->type,
+			  a->source,
+			  server_id);
+		if (!gw_alert_queue_ack(self->alerts, a->id, &error))
+			g_warning("%s", error->message);
+	}
+}
+
 /* alerts left undelivered by the last run (a crash, a server that was down): a session with
  * each of their servers soon after start, not only when the next alert or schedule comes */
 static void
@@ -696,6 +743,7 @@ gw_northbound_schedule_undelivered(GwNorthbound *self)
 
 		if (sid == NULL)
 			continue;
+		gw_northbound_drop_orphan_alerts(self, sid);
 		queued = gw_alert_queue_list(self->alerts, sid);
 		if (queued->len == 0)
 			continue;

@@ -12,6 +12,7 @@
  *  - acl-isolation: two servers, a group and a device of one, the owner's grant
  *    (GwMO-SECARIZE-001, GwMO-Group-001), one device's record and the Summary (DI-001/002);
  *  - crash: SIGKILL with undelivered alerts, each delivered once after the restart;
+ *  - crash-in-flight: SIGKILL while eight registrations run;
  *  - alert-retry: the server was down when the device registered.
  * Registration kinds: AddDevice (lease, crash), the DeviceRegistration alert (edtrigger,
  * acl-isolation, crash), the implicit Proxy session (nomadic at gateway B, crash).
@@ -1217,9 +1218,108 @@ test_alert_retry(void)
 	world_free(w);
 }
 
+/*
+ * The same with registrations still in flight: eight devices register at once and gwmod is
+ * SIGKILLed as soon as three of them were answered. After the restart every device that was
+ * answered is in the inventory, every device in the inventory reaches the server exactly once
+ * as DeviceAttached, and no alert names a device the gateway does not know.
+ */
+static void
+test_crash_in_flight(void)
+{
+	World *w = world_new();
+	Account acc = {"srv1", SERVER_ID, SRV_SECRET, CL_NAME, CL_SECRET, free_port()};
+	Gateway *g = gateway_new(w, "GW-TEST-0001", &acc, 1, TRUE, NULL);
+	GSubprocess *devices[8];
+	gboolean answered[8] = {FALSE};
+	g_autoptr(GPtrArray) seen = NULL;
+	g_auto(GStrv) names = NULL;
+	g_autoptr(GVariant) r = NULL;
+	g_autoptr(GError) error = NULL;
+	guint done = 0;
+	guint known = 0;
+	RefServer *rs;
+
+	for (guint i = 0; i < G_N_ELEMENTS(devices); i++) {
+		g_autofree gchar *log = g_strdup_printf("deviceF%u.log", i);
+		g_autofree gchar *id = g_strdup_printf("--dev-id=dev-F%u", i);
+		devices[i] = device_spawn(w,
+		                          g,
+		                          log,
+		                          id,
+		                          "--server-id=GW-TEST-0001",
+		                          "--register",
+		                          "--mode=1",
+		                          "--server-ids=" SERVER_ID,
+		                          "--notify-addr=udp://127.0.0.1:9",
+		                          NULL);
+	}
+	for (guint t = 0; t < 2000 && done < 3; t++) {
+		done = 0;
+		for (guint i = 0; i < G_N_ELEMENTS(devices); i++)
+			done += g_subprocess_get_identifier(devices[i]) == NULL;
+		if (done < 3)
+			g_usleep(1000);
+	}
+	gw_test_daemon_kill(g->d);
+	for (guint i = 0; i < G_N_ELEMENTS(devices); i++) {
+		g_subprocess_wait(devices[i], NULL, NULL);
+		answered[i] = g_subprocess_get_if_exited(devices[i]) &&
+		              g_subprocess_get_exit_status(devices[i]) == 0;
+		g_object_unref(devices[i]);
+	}
+
+	rs = ref_server_start(w, &acc, FALSE, "{\"sessions\":[]}", NULL);
+	gw_test_daemon_start(g->d, NULL);
+	for (guint i = 0; i < G_N_ELEMENTS(devices); i++) {
+		g_autofree gchar *id = g_strdup_printf("dev-F%u", i);
+		if (answered[i]) {
+			g_autofree gchar *rec = wait_record(g->d, id, "Status", "Attached");
+			g_assert_nonnull(rec);
+		}
+	}
+	r = gw_test_call(
+	    g->d, "ListChildren", g_variant_new("(s)", "./GwMO/Inventory/Devices"), "(as)", &error);
+	g_assert_no_error(error);
+	g_variant_get(r, "(^as)", &names);
+	known = g_strv_length(names);
+	g_assert_cmpuint(known, >=, 3);
+	if (known > 0) {
+		g_autoptr(GPtrArray) first = wait_alerts(rs->record, known);
+	}
+	for (guint i = 0; i < 200 && pending_alerts(g->d) > 0; i++)
+		g_usleep(50 * 1000);
+	g_assert_cmpuint(pending_alerts(g->d), ==, 0);
+	start_session(g->d, SERVER_ID);
+	ref_server_stop(rs);
+	seen = seen_alerts(rs->record);
+	g_assert_cmpuint(seen->len, ==, known);
+	for (guint j = 0; names[j] != NULL; j++) {
+		g_autofree gchar *id_uri =
+		    g_strdup_printf("./GwMO/Inventory/Devices/%s/DeviceID", names[j]);
+		g_autofree gchar *id = get_value(g->d, id_uri, NULL);
+		g_assert_cmpuint(count_alerts(seen, ATTACHED, id), ==, 1);
+	}
+	{
+		g_autofree gchar *log = gw_test_daemon_read_log(g->d);
+		g_test_message("%u of 8 answered before the kill, %u recorded; %s",
+		               done,
+		               known,
+		               strstr(log, "dropping alert") != NULL
+		                   ? "an alert about an unsaved record was dropped"
+		                   : "no alert was orphaned");
+	}
+
+	gw_test_daemon_stop(g->d);
+	ref_server_free(rs);
+	gateway_free(g);
+	world_free(w);
+}
+
 static void
 add_tests(void)
 {
+	g_test_add_func("/gw/e2e/inventory/crash-in-flight", test_crash_in_flight);
 	g_test_add_func("/gw/e2e/inventory/alert-retry", test_alert_retry);
 	g_test_add_func("/gw/e2e/inventory/crash", test_crash);
 	g_test_add_func("/gw/e2e/inventory/acl-isolation", test_acl_isolation);
