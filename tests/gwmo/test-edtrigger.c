@@ -5,6 +5,8 @@
  * The EDTrigger MO in-process (GwMO-TMode-001, GwMO-SECARIZE-001): a real tree, inventory,
  * southbound and northbound, two DM Server accounts, and a UDP socket standing for the End
  * Device's NotifyAddr. DM commands are run as each server would run them in a session.
+ * With the same fixture: queued inventory alerts whose record a crash did not save are dropped
+ * when the northbound starts (GwMO-DI-004).
  */
 
 #include "config.h"
@@ -341,6 +343,64 @@ test_not_visible(Fixture *f, gconstpointer data)
 	g_assert_null(got);
 }
 
+static void
+queue(Fixture *f, const gchar *type, const gchar *source, const gchar *data)
+{
+	g_autoptr(GError) error = NULL;
+	GwAlert a = {0};
+	a.server_id = (gchar *)SRV_A;
+	a.type = (gchar *)type;
+	a.source = (gchar *)source;
+	a.format = (gchar *)"xml";
+	a.data = (gchar *)data;
+	g_assert_cmpuint(gw_northbound_queue_alert(f->north, &a, &error), >, 0);
+	g_assert_no_error(error);
+}
+
+/* GwMO-DI-004 across a crash: what the restarted northbound keeps of the queue */
+static void
+test_orphan_alerts(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GwNorthbound) again = NULL;
+	g_autoptr(GPtrArray) kept = NULL;
+	g_autoptr(GError) error = NULL;
+	guint attached = 0;
+
+	/* a genuine alert: the registration queues it for srvA, who may see the device */
+	add_device(f, "dev-1", f->notify_addr, SRV_A);
+	/* a record that was never saved, a record now holding another device, not inventory */
+	queue(f,
+	      GW_GWMO_ALERT_DEVICE_ATTACHED,
+	      GW_GWMO_INVENTORY_DEVICES "/7",
+	      "<GwMODevice><DeviceID>ghost</DeviceID></GwMODevice>");
+	queue(f,
+	      GW_GWMO_ALERT_DEVICE_ATTACHED,
+	      GW_GWMO_INVENTORY_DEVICES "/1",
+	      "<GwMODevice><DeviceID>someone-else</DeviceID></GwMODevice>");
+	queue(f, GW_GWMO_ALERT_FANOUT_COMPLETE, "./GwMO/Fanout/1", "<GwMOFanoutResult/>");
+	kept = gw_alert_queue_list(gw_northbound_get_alert_queue(f->north), SRV_A);
+	g_assert_cmpuint(kept->len, ==, 4);
+	g_clear_pointer(&kept, g_ptr_array_unref);
+
+	/* a new run on the same state */
+	again = gw_northbound_new(f->config, f->tree, f->store, f->dir, &error);
+	g_assert_no_error(error);
+	g_assert_true(gw_northbound_start(again, &error));
+	g_assert_no_error(error);
+	kept = gw_alert_queue_list(gw_northbound_get_alert_queue(again), SRV_A);
+	g_assert_cmpuint(kept->len, ==, 2);
+	for (guint i = 0; i < kept->len; i++) {
+		GwAlert *a = g_ptr_array_index(kept, i);
+		if (g_strcmp0(a->type, GW_GWMO_ALERT_DEVICE_ATTACHED) == 0) {
+			attached++;
+			g_assert_nonnull(strstr(a->data, "<DeviceID>dev-1</DeviceID>"));
+		} else {
+			g_assert_cmpstr(a->type, ==, GW_GWMO_ALERT_FANOUT_COMPLETE);
+		}
+	}
+	g_assert_cmpuint(attached, ==, 1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -358,6 +418,12 @@ main(int argc, char **argv)
 	           NULL,
 	           fixture_setup,
 	           test_not_visible,
+	           fixture_teardown);
+	g_test_add("/gw/gwmo/northbound/orphan-alerts",
+	           Fixture,
+	           NULL,
+	           fixture_setup,
+	           test_orphan_alerts,
 	           fixture_teardown);
 	return g_test_run();
 }
