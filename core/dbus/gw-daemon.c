@@ -12,6 +12,7 @@
 
 #include "gw-daemon.h"
 #include "gw-dbus-manager.h"
+#include "gw-edtrigger.h"
 #include "gw-gwmo-mo.h"
 #include "gw-image-store.h"
 #include "gw-log.h"
@@ -29,6 +30,7 @@ struct _GwDaemon {
 	GwSouthbound *southbound;
 	GwNorthbound *northbound;
 	GwImageStore *images;
+	GwEdTrigger *edtrigger;
 	GBusType bus_type;
 	guint owner_id;
 	GPtrArray *pending_commits; /* of GTask */
@@ -149,6 +151,10 @@ gw_daemon_setup(GwDaemon *self, GError **error)
 		return FALSE;
 	gw_image_store_set_northbound(self->images, self->northbound);
 	if (!gw_image_store_start(self->images, error))
+		return FALSE;
+	/* the EDTrigger MO takes the same relay as X-GwMO-Target */
+	self->edtrigger = gw_edtrigger_new(self->tree, self->northbound, error);
+	if (self->edtrigger == NULL)
 		return FALSE;
 	g_message("DM tree ready: DevId %s, state %s",
 		  gw_log_redact(dev_id),
@@ -355,6 +361,7 @@ gw_daemon_dispose(GObject *object)
 		self->owner_id = 0;
 	}
 	g_clear_object(&self->manager);
+	g_clear_object(&self->edtrigger);
 	g_clear_object(&self->northbound);
 	g_clear_object(&self->images);
 	g_clear_object(&self->southbound);

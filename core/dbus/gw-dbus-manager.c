@@ -373,8 +373,11 @@ gw_dbus_manager_handle_set_node(GwDbusGenManager *skeleton,
 	if (!gw_dbus_manager_authorize(self, invocation))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 
-	node = gw_dm_tree_lookup(tree, uri);
-	if (node == NULL)
+	node = strchr(uri, '?') == NULL ? gw_dm_tree_lookup(tree, uri) : NULL;
+	if (strchr(uri, '?') != NULL)
+		/* a property ("?prop=ACL", "?prop=Title"): the owner grants or revokes access */
+		status = gw_dm_tree_replace(tree, NULL, uri, format, NULL, bytes);
+	else if (node == NULL)
 		status = gw_dm_tree_add(tree, NULL, uri, format, NULL, bytes);
 	else if (format == GW_DM_FORMAT_NODE && !gw_dm_node_is_leaf(node))
 		status = GW_DM_STATUS_OK; /* the interior node exists: nothing to do */

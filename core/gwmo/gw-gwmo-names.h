@@ -84,6 +84,8 @@ typedef enum {
 #define GW_GWMO_DEVICE_DEVINFO	      "DevInfo"
 #define GW_GWMO_DEVICE_GROUPS	      "Groups"
 #define GW_GWMO_DEVICE_CREDENTIALS    "Credentials"
+/* servers the gateway's owner let read the record beyond its ServerIDs ("a+b") */
+#define GW_GWMO_DEVICE_GRANTS	      "Grants"
 #define GW_GWMO_CRED_AUTH_TYPE	      "AuthType"
 #define GW_GWMO_CRED_CLIENT_NAME      "ClientName"
 #define GW_GWMO_CRED_CLIENT_SECRET    "ClientSecret"
@@ -103,3 +105,10 @@ typedef enum {
 #define GW_GWMO_SERVER_SERVER_ID       "ServerID"
 #define GW_GWMO_SERVER_INVENTORY_ALERT "InventoryAlert"
 #define GW_GWMO_SERVER_IMAGE_STORE     "ImageStore"
+
+/* ./GwMO/EDTrigger/<x>/… (added for gw-edtrigger.c) */
+#define GW_GWMO_EDTRIGGER_DEVICE_ID    "DeviceID"
+#define GW_GWMO_EDTRIGGER_NOTIFICATION "Notification"
+#define GW_GWMO_EDTRIGGER_OPERATIONS   "Operations"
+#define GW_GWMO_EDTRIGGER_TRIGGER      "Trigger"
+#define GW_GWMO_EDTRIGGER_STATUS       "Status"

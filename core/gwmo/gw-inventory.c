@@ -497,6 +497,11 @@ gw_inventory_record_acl(GwInventory *self, const gchar *record_uri, GPtrArray *s
 	g_autoptr(GPtrArray) ids = gw_inventory_dup_child_values(self, ids_uri, NULL);
 	g_autoptr(GString) list = g_string_new(NULL);
 
+	g_autofree gchar *grants_uri = g_strdup_printf("%s/" GW_GWMO_DEVICE_GRANTS, record_uri);
+	g_autofree gchar *grants_text = gw_dm_tree_dup_string(self->tree, grants_uri);
+	g_auto(GStrv) grants = g_strsplit(grants_text != NULL ? grants_text : "", "+", -1);
+	g_autoptr(GString) readers = NULL;
+
 	for (guint i = 0; i < servers->len; i++) {
 		const gchar *sid = g_ptr_array_index(servers, i);
 		if (!gw_inventory_strv_contains(ids, sid))
@@ -507,7 +512,15 @@ gw_inventory_record_acl(GwInventory *self, const gchar *record_uri, GPtrArray *s
 	}
 	if (list->len == 0)
 		return g_strdup("Get=*");
-	return g_strdup_printf("Get=%s&Replace=%s", list->str, list->str);
+	/* servers the owner granted (GwMO-SECARIZE-001) read it too */
+	readers = g_string_new(list->str);
+	for (guint i = 0; i < servers->len; i++) {
+		const gchar *sid = g_ptr_array_index(servers, i);
+		if (g_strv_contains((const gchar *const *)grants, sid) &&
+		    !gw_inventory_strv_contains(ids, sid))
+			g_string_append_printf(readers, "+%s", sid);
+	}
+	return g_strdup_printf("Get=%s&Replace=%s", readers->str, list->str);
 }
 
 static gboolean
@@ -518,6 +531,42 @@ gw_inventory_update_record_acl(GwInventory *self,
 {
 	g_autofree gchar *acl = gw_inventory_record_acl(self, record_uri, servers);
 	return gw_inventory_write_properties(self, record_uri, GW_DM_ACCESS_NONE, acl, error);
+}
+
+/* the owner changed a record's ACL (D-Bus SetNode of ?prop=ACL): the servers it lets Get the
+ * record beyond its own become the record's Grants, so the grant outlives re-registrations and
+ * account changes; then the ACL is made again from ServerIDs and Grants */
+static void
+gw_inventory_record_acl_changed(GwInventory *self, const gchar *record_uri)
+{
+	g_autoptr(GPtrArray) servers = gw_inventory_dup_gateway_servers(self);
+	g_autofree gchar *ids_uri = g_strdup_printf("%s/" GW_GWMO_DEVICE_SERVER_IDS, record_uri);
+	g_autoptr(GPtrArray) ids = gw_inventory_dup_child_values(self, ids_uri, NULL);
+	g_autofree gchar *grants_uri = g_strdup_printf("%s/" GW_GWMO_DEVICE_GRANTS, record_uri);
+	g_autoptr(GString) grants = g_string_new(NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GwDmAcl) acl = NULL;
+	g_autofree gchar *text = NULL;
+	GwDmNode *node = gw_dm_tree_lookup(self->tree, record_uri);
+
+	if (node == NULL)
+		return;
+	text = gw_dm_node_dup_acl(node);
+	acl = gw_dm_acl_parse(text, NULL);
+	if (acl == NULL)
+		return;
+	for (guint i = 0; i < servers->len; i++) {
+		const gchar *sid = g_ptr_array_index(servers, i);
+		if (gw_inventory_strv_contains(ids, sid) || !gw_dm_acl_allows(acl, GW_DM_ACCESS_GET, sid))
+			continue;
+		if (grants->len > 0)
+			g_string_append_c(grants, '+');
+		g_string_append(grants, sid);
+	}
+	g_info("owner grants on %s: '%s'", record_uri, grants->str);
+	if (!gw_inventory_write_leaf(self, grants_uri, GW_DM_FORMAT_CHR, grants->str, ACCESS_GET, &error) ||
+	    !gw_inventory_update_record_acl(self, record_uri, servers, &error))
+		g_warning("cannot keep the grants of %s: %s", record_uri, error->message);
 }
 
 static gchar *
@@ -1015,7 +1064,10 @@ gw_inventory_groups_changed(GwInventory *self,
 }
 
 static void
-gw_inventory_devices_changed(GwInventory *self, const gchar *uri, GwDmChange change)
+gw_inventory_devices_changed(GwInventory *self,
+                             const gchar *uri,
+                             GwDmChange change,
+                             const gchar *server_id)
 {
 	const gchar *rel = uri + strlen(GW_GWMO_INVENTORY_DEVICES) + 1;
 	g_auto(GStrv) segs = g_strsplit(rel, "/", 2);
@@ -1023,6 +1075,11 @@ gw_inventory_devices_changed(GwInventory *self, const gchar *uri, GwDmChange cha
 
 	if (segs[0] == NULL)
 		return;
+	if (change == GW_DM_CHANGE_PROPERTIES && segs[1] == NULL && server_id == NULL &&
+	    g_hash_table_contains(self->records_by_name, segs[0])) {
+		gw_inventory_record_acl_changed(self, uri);
+		return;
+	}
 	rec = g_hash_table_lookup(self->records_by_name, segs[0]);
 	if (change == GW_DM_CHANGE_DELETED && segs[1] == NULL) {
 		g_autofree gchar *device_id = NULL;
@@ -1075,7 +1132,7 @@ gw_inventory_tree_changed_cb(GwDmTree *tree,
 	}
 	if (gw_dm_uri_is_below(uri, GW_GWMO_INVENTORY_DEVICES) &&
 	    g_strcmp0(uri, GW_GWMO_INVENTORY_DEVICES) != 0) {
-		gw_inventory_devices_changed(self, uri, change);
+		gw_inventory_devices_changed(self, uri, change, server_id);
 		return;
 	}
 	/* an ancestor of the inventory was replaced (an Atomic rollback changes ".") */
@@ -1295,8 +1352,10 @@ gw_inventory_start(GwInventory *self, GError **error)
 
 	self->summary_hook_id = gw_dm_tree_add_get_hook(
 	    self->tree, GW_GWMO_INVENTORY_SUMMARY "/**", gw_inventory_summary_hook, self, NULL);
-	interval =
-	    gw_inventory_config_int(self, "lease-check-interval", GW_INVENTORY_INTERVAL_DEFAULT);
+	/* a lease shorter than the check interval is checked as often as it is long */
+	interval = MIN(
+	    gw_inventory_config_int(self, "lease-check-interval", GW_INVENTORY_INTERVAL_DEFAULT),
+	    gw_inventory_config_int(self, "detach-after", GW_INVENTORY_DETACH_DEFAULT));
 	self->lease_timer_id = g_timeout_add_seconds(
 	    (guint)MIN(interval, G_MAXUINT), gw_inventory_lease_timer_cb, self);
 	self->started = TRUE;

@@ -28,7 +28,8 @@ G_BEGIN_DECLS
  * created them (Add/Delete/Get/Replace for it alone); groups made over D-Bus are "Get=*".
  *
  * Summary/<leaf> is computed when read (a Get hook). A device not seen for [inventory]
- * detach-after seconds becomes Detached (checked every minute and by gw_inventory_check_leases).
+ * detach-after seconds becomes Detached (checked every [inventory] lease-check-interval seconds,
+ * or every detach-after seconds when that is shorter, and by gw_inventory_check_leases).
  *
  * Signals:
  *  "device-attached" (const gchar *record_uri, const gchar *device_id, gboolean is_new):

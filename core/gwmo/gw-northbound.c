@@ -37,6 +37,7 @@ struct _GwNorthbound {
 	GwInventory *inventory;	    /* nullable */
 	GwSouthbound *southbound;   /* nullable */
 	GHashTable *alert_sessions; /* ServerID → source id of the coalescing timeout */
+	GHashTable *alert_retry;    /* ServerID → seconds before the next retry after a failure */
 };
 
 G_DEFINE_TYPE(GwNorthbound, gw_northbound, G_TYPE_OBJECT)
@@ -108,6 +109,33 @@ typedef struct {
 } GwNorthboundRun;
 
 static gboolean gw_northbound_checkin_idle_cb(gpointer user_data);
+static void gw_northbound_schedule_alert_session(GwNorthbound *self,
+						 const gchar *server_id,
+						 guint delay_ms);
+
+#define GW_NORTHBOUND_ALERT_RETRY_MAX 3600 /* seconds */
+
+/* a failed session left alerts undelivered: try again later, backing off (none queued: forget) */
+static void
+gw_northbound_retry_alerts(GwNorthbound *self, const gchar *server_id, gboolean ok)
+{
+	guint base = (guint)gw_config_get_int(self->config, "northbound", "alert-retry-interval");
+	g_autoptr(GPtrArray) queued = gw_alert_queue_list(self->alerts, server_id);
+	guint delay;
+
+	if (ok || queued->len == 0 || base == 0) {
+		g_hash_table_remove(self->alert_retry, server_id);
+		return;
+	}
+	delay = GPOINTER_TO_UINT(g_hash_table_lookup(self->alert_retry, server_id));
+	if (delay == 0)
+		delay = base;
+	g_message("%u alert(s) for %s undelivered: trying again in %u s", queued->len, server_id, delay);
+	gw_northbound_schedule_alert_session(self, server_id, delay * 1000);
+	g_hash_table_insert(self->alert_retry,
+			    g_strdup(server_id),
+			    GUINT_TO_POINTER(MIN(delay * 2, MAX(base, GW_NORTHBOUND_ALERT_RETRY_MAX))));
+}
 
 static void
 gw_northbound_session_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
@@ -131,6 +159,7 @@ gw_northbound_session_done_cb(GObject *source, GAsyncResult *res, gpointer user_
 	} else {
 		g_warning("session with %s failed: %s", run->server_id, error->message);
 	}
+	gw_northbound_retry_alerts(self, run->server_id, ok);
 	g_signal_emit(self,
 		      signals[SIGNAL_SESSION_FINISHED],
 		      0,
@@ -292,9 +321,9 @@ gw_northbound_alert_session_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
-/* a session with @server_id soon; a burst of alerts shares one session */
+/* a session with @server_id in @delay_ms; a burst of alerts shares one session */
 static void
-gw_northbound_schedule_alert_session(GwNorthbound *self, const gchar *server_id)
+gw_northbound_schedule_alert_session(GwNorthbound *self, const gchar *server_id, guint delay_ms)
 {
 	GwNorthboundAlertRun *r;
 	guint id;
@@ -305,7 +334,7 @@ gw_northbound_schedule_alert_session(GwNorthbound *self, const gchar *server_id)
 	r->self = self;
 	r->server_id = g_strdup(server_id);
 	id = g_timeout_add_full(G_PRIORITY_DEFAULT,
-				500,
+				delay_ms,
 				gw_northbound_alert_session_cb,
 				r,
 				gw_northbound_alert_run_free);
@@ -317,7 +346,7 @@ gw_northbound_send_alert(GwNorthbound *self, const GwAlert *alert, GError **erro
 {
 	guint id = gw_northbound_queue_alert(self, alert, error);
 	if (id != 0)
-		gw_northbound_schedule_alert_session(self, alert->server_id);
+		gw_northbound_schedule_alert_session(self, alert->server_id, 500);
 	return id;
 }
 
@@ -342,7 +371,7 @@ gw_northbound_inventory_alert(GwNorthbound *self, const gchar *record_uri, const
 			g_warning("cannot queue %s for %s: %s", type, servers[i], error->message);
 			continue;
 		}
-		gw_northbound_schedule_alert_session(self, servers[i]);
+		gw_northbound_schedule_alert_session(self, servers[i], 500);
 	}
 }
 
@@ -479,38 +508,102 @@ gw_northbound_respond_text(GwHttpRequest *request, guint status, const gchar *te
 	gw_http_request_respond(request, status, "text/plain", body);
 }
 
-/* flow Z': the digest was verified with the sending server's credentials */
-static void
-gw_northbound_forward(GwNorthbound *self,
-		      GwHttpRequest *request,
-		      const GwPkg0 *pkg0,
-		      const gchar *device_id)
+GwNorthboundRelay
+gw_northbound_relay_notification(GwNorthbound *self,
+				 const gchar *server_id,
+				 const gchar *device_id,
+				 GBytes *pkg0_bytes,
+				 GError **error)
 {
+	g_autoptr(GwPkg0) pkg0 = NULL;
 	g_autofree gchar *record = NULL;
-	g_autoptr(GError) error = NULL;
-	const gchar *peer = gw_http_request_get_remote_host(request);
+	GwDeviceInfo info = {0};
+	gboolean has_addr;
+	GwServerLink *link;
 
+	g_return_val_if_fail(GW_IS_NORTHBOUND(self), GW_NORTHBOUND_RELAY_MALFORMED);
+	g_return_val_if_fail(device_id != NULL, GW_NORTHBOUND_RELAY_MALFORMED);
+	g_return_val_if_fail(pkg0_bytes != NULL, GW_NORTHBOUND_RELAY_MALFORMED);
+
+	pkg0 = gw_pkg0_parse(g_bytes_get_data(pkg0_bytes, NULL), g_bytes_get_size(pkg0_bytes), error);
+	if (pkg0 == NULL)
+		return GW_NORTHBOUND_RELAY_MALFORMED;
+	if (server_id != NULL && g_strcmp0(pkg0->server_id, server_id) != 0) {
+		g_set_error(error,
+			    GW_ERROR,
+			    GW_ERROR_AUTH_FAILED,
+			    "the Package #0 names server '%s', not '%s'",
+			    pkg0->server_id,
+			    server_id);
+		return GW_NORTHBOUND_RELAY_BAD_DIGEST;
+	}
+	link = gw_northbound_find_link(self, pkg0->server_id);
+	if (link == NULL) {
+		g_set_error(error,
+			    GW_ERROR,
+			    GW_ERROR_AUTH_FAILED,
+			    "no ./DMAcc entry has ServerID '%s'",
+			    pkg0->server_id);
+		return GW_NORTHBOUND_RELAY_BAD_DIGEST;
+	}
+	if (!gw_northbound_verify_pkg0(self, link, pkg0_bytes, error))
+		return GW_NORTHBOUND_RELAY_BAD_DIGEST;
 	if (self->inventory == NULL || self->southbound == NULL ||
 	    (record = gw_inventory_find(self->inventory, device_id)) == NULL) {
-		g_info("notification from %s for unknown device '%s'", pkg0->server_id, device_id);
-		gw_northbound_respond_text(request, 404, "unknown device\n");
-		return;
+		g_set_error(error, GW_ERROR, GW_ERROR_NOT_FOUND, "unknown device '%s'", device_id);
+		return GW_NORTHBOUND_RELAY_UNKNOWN_DEVICE;
 	}
 	if (!gw_dm_tree_check_acl(self->tree, record, GW_DM_ACCESS_GET, pkg0->server_id)) {
-		g_warning("server %s (from %s) may not notify device %s", pkg0->server_id, peer, device_id);
-		gw_northbound_respond_text(request, 403, "device not visible to this server\n");
-		return;
+		g_set_error(error,
+			    GW_ERROR,
+			    GW_ERROR_PERMISSION_DENIED,
+			    "server %s may not see device %s",
+			    pkg0->server_id,
+			    device_id);
+		return GW_NORTHBOUND_RELAY_NOT_VISIBLE;
 	}
-	if (!gw_southbound_notify_device(self->southbound, device_id, gw_http_request_get_body(request), &error)) {
-		g_info("cannot forward the notification of %s to %s: %s",
-		       pkg0->server_id,
-		       device_id,
-		       error->message);
-		gw_northbound_respond_text(request, 409, "device cannot be notified\n");
-		return;
+	has_addr = gw_inventory_get_device(self->inventory, device_id, &info) &&
+		   info.notify_addr != NULL && info.notify_addr[0] != '\0';
+	gw_device_info_clear(&info);
+	if (!has_addr) {
+		g_set_error(error, GW_ERROR, GW_ERROR_NOT_FOUND, "device %s has no NotifyAddr", device_id);
+		return GW_NORTHBOUND_RELAY_NO_NOTIFY_ADDR;
 	}
-	g_message("Package #0 of %s forwarded to device %s (transparent mode)", pkg0->server_id, device_id);
-	gw_northbound_respond_text(request, 202, "forwarded\n");
+	if (!gw_southbound_notify_device(self->southbound, device_id, pkg0_bytes, error))
+		return GW_NORTHBOUND_RELAY_NO_NOTIFY_ADDR;
+	g_message("Package #0 of %s (session %04X) forwarded to device %s (transparent mode)",
+		  pkg0->server_id,
+		  pkg0->session_id,
+		  device_id);
+	return GW_NORTHBOUND_RELAY_FORWARDED;
+}
+
+/* POST /notify with X-GwMO-Target (flow Z') */
+static void
+gw_northbound_forward(GwNorthbound *self, GwHttpRequest *request, const gchar *device_id)
+{
+	static const struct {
+		guint status;
+		const gchar *text;
+	} answers[] = {
+	    [GW_NORTHBOUND_RELAY_FORWARDED] = {202, "forwarded\n"},
+	    [GW_NORTHBOUND_RELAY_MALFORMED] = {400, "malformed notification\n"},
+	    [GW_NORTHBOUND_RELAY_BAD_DIGEST] = {401, "digest does not verify\n"},
+	    [GW_NORTHBOUND_RELAY_NOT_VISIBLE] = {403, "device not visible to this server\n"},
+	    [GW_NORTHBOUND_RELAY_UNKNOWN_DEVICE] = {404, "unknown device\n"},
+	    [GW_NORTHBOUND_RELAY_NO_NOTIFY_ADDR] = {409, "device cannot be notified\n"},
+	};
+	g_autoptr(GError) error = NULL;
+	const gchar *peer = gw_http_request_get_remote_host(request);
+	GwNorthboundRelay r =
+	    gw_northbound_relay_notification(self, NULL, device_id, gw_http_request_get_body(request), &error);
+
+	if (r == GW_NORTHBOUND_RELAY_BAD_DIGEST || r == GW_NORTHBOUND_RELAY_NOT_VISIBLE ||
+	    r == GW_NORTHBOUND_RELAY_MALFORMED)
+		g_warning("notification from %s for device '%s' refused: %s", peer, device_id, error->message);
+	else if (r != GW_NORTHBOUND_RELAY_FORWARDED)
+		g_info("notification from %s for device '%s' not forwarded: %s", peer, device_id, error->message);
+	gw_northbound_respond_text(request, answers[r].status, answers[r].text);
 }
 
 static void
@@ -533,6 +626,10 @@ gw_northbound_notify_handler(GwHttpServer *server, GwHttpRequest *request, gpoin
 		gw_northbound_respond_text(request, 415, "expected " GW_PKG0_CONTENT_TYPE "\n");
 		return;
 	}
+	if (target != NULL) {
+		gw_northbound_forward(self, request, target);
+		return;
+	}
 	pkg0 = gw_pkg0_parse(g_bytes_get_data(body, NULL), g_bytes_get_size(body), &error);
 	if (pkg0 == NULL) {
 		g_warning("malformed Package #0 from %s: %s", peer, error->message);
@@ -551,10 +648,6 @@ gw_northbound_notify_handler(GwHttpServer *server, GwHttpRequest *request, gpoin
 			  pkg0->server_id,
 			  error->message);
 		gw_northbound_respond_text(request, 401, "digest does not verify\n");
-		return;
-	}
-	if (target != NULL) {
-		gw_northbound_forward(self, request, pkg0, target);
 		return;
 	}
 	if (!gw_pkg0_replay_guard_check_and_remember(self->replay,
@@ -598,6 +691,76 @@ gw_northbound_schedule_cb(gpointer user_data)
 
 /* ---- set-up ---- */
 
+/* an inventory alert is queued (and saved) while the registration runs, the record is saved
+ * right after it: a crash in between leaves an alert about a record the restarted gateway does
+ * not have (the registration was never answered; the device registers again). Such alerts
+ * are dropped, so the server never hears of a record the gateway forgot. */
+static gboolean
+gw_northbound_alert_is_orphan(GwNorthbound *self, const GwAlert *a)
+{
+	g_autofree gchar *id_uri = NULL;
+	g_autofree gchar *device_id = NULL;
+	g_autofree gchar *escaped = NULL;
+	g_autofree gchar *needle = NULL;
+
+	if (g_strcmp0(a->type, GW_GWMO_ALERT_DEVICE_ATTACHED) != 0 &&
+	    g_strcmp0(a->type, GW_GWMO_ALERT_DEVICE_DETACHED) != 0)
+		return FALSE;
+	if (a->source == NULL || !gw_dm_uri_is_below(a->source, GW_GWMO_INVENTORY_DEVICES))
+		return FALSE;
+	id_uri = g_strdup_printf("%s/" GW_GWMO_DEVICE_DEVICE_ID, a->source);
+	device_id = gw_dm_tree_dup_string(self->tree, id_uri);
+	if (device_id == NULL)
+		return TRUE;
+	escaped = g_markup_escape_text(device_id, -1);
+	needle = g_strdup_printf("<DeviceID>%s</DeviceID>", escaped);
+	return a->data == NULL || strstr(a->data, needle) == NULL;
+}
+
+static void
+gw_northbound_drop_orphan_alerts(GwNorthbound *self, const gchar *server_id)
+{
+	g_autoptr(GPtrArray) queued = gw_alert_queue_list(self->alerts, server_id);
+
+	for (guint i = 0; i < queued->len; i++) {
+		GwAlert *a = g_ptr_array_index(queued, i);
+		g_autoptr(GError) error = NULL;
+		if (!gw_northbound_alert_is_orphan(self, a))
+			continue;
+		g_warning("dropping alert %u (%s about %s) for %s: the record was not saved before "
+			  "the gateway stopped",
+			  a->id,
+			  a->type,
+			  a->source,
+			  server_id);
+		if (!gw_alert_queue_ack(self->alerts, a->id, &error))
+			g_warning("%s", error->message);
+	}
+}
+
+/* alerts left undelivered by the last run (a crash, a server that was down): a session with
+ * each of their servers soon after start, not only when the next alert or schedule comes */
+static void
+gw_northbound_schedule_undelivered(GwNorthbound *self)
+{
+	g_auto(GStrv) accounts = gw_dm_tree_list_children(self->tree, "./DMAcc");
+
+	for (guint i = 0; accounts != NULL && accounts[i] != NULL; i++) {
+		g_autofree gchar *sid_uri = g_strdup_printf("./DMAcc/%s/ServerID", accounts[i]);
+		g_autofree gchar *sid = gw_dm_tree_dup_string(self->tree, sid_uri);
+		g_autoptr(GPtrArray) queued = NULL;
+
+		if (sid == NULL)
+			continue;
+		gw_northbound_drop_orphan_alerts(self, sid);
+		queued = gw_alert_queue_list(self->alerts, sid);
+		if (queued->len == 0)
+			continue;
+		g_message("%u undelivered alert(s) for %s: a session follows", queued->len, sid);
+		gw_northbound_schedule_alert_session(self, sid, 500);
+	}
+}
+
 gboolean
 gw_northbound_start(GwNorthbound *self, GError **error)
 {
@@ -640,6 +803,7 @@ gw_northbound_start(GwNorthbound *self, GError **error)
 	}
 	if (interval > 0)
 		self->schedule_id = g_timeout_add_seconds((guint)interval, gw_northbound_schedule_cb, self);
+	gw_northbound_schedule_undelivered(self);
 	return TRUE;
 }
 
@@ -692,6 +856,7 @@ gw_northbound_finalize(GObject *object)
 	g_hash_table_unref(self->links);
 	g_hash_table_unref(self->pending_checkins);
 	g_hash_table_unref(self->alert_sessions);
+	g_hash_table_unref(self->alert_retry);
 	gw_pkg0_replay_guard_free(self->replay);
 	g_clear_object(&self->alerts);
 	g_clear_object(&self->client);
@@ -728,6 +893,7 @@ gw_northbound_init(GwNorthbound *self)
 	self->links = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
 	self->pending_checkins = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	self->alert_sessions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	self->alert_retry = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 }
 
 GwNorthbound *

@@ -70,11 +70,37 @@ gw_northbound_watch_inventory(GwNorthbound *self, GwInventory *inventory);
  * Transparent mode (flow Z', GwMO-TMode-001): a Package #0 on POST /notify with the header
  * X-GwMO-Target: <DeviceID> is verified against the sending server's credentials, the server
  * must be allowed to see the device, and the same bytes are forwarded to the device's
- * NotifyAddr through the southbound side. Answers: 202 forwarded, 401 bad digest, 403 device not
- * visible to that server, 404 unknown device, 409 the device has no NotifyAddr.
+ * NotifyAddr through the southbound side. Answers: 202 forwarded, 400 malformed, 401 bad digest
+ * (or unknown server), 403 device not visible to that server, 404 unknown device, 409 the device
+ * has no NotifyAddr. The EDTrigger MO (gw-edtrigger.h) takes the same path.
  */
 void
 gw_northbound_set_southbound(GwNorthbound *self, GwSouthbound *southbound);
+
+typedef enum {
+	GW_NORTHBOUND_RELAY_FORWARDED,	      /* handed to the southbound side (HTTP POST / UDP) */
+	GW_NORTHBOUND_RELAY_MALFORMED,	      /* not a Package #0 */
+	GW_NORTHBOUND_RELAY_BAD_DIGEST,	      /* unknown server, another server's, or forged */
+	GW_NORTHBOUND_RELAY_NOT_VISIBLE,      /* the server may not Get the device's record */
+	GW_NORTHBOUND_RELAY_UNKNOWN_DEVICE,   /* no record with that DeviceID */
+	GW_NORTHBOUND_RELAY_NO_NOTIFY_ADDR,   /* the device gave no (usable) NotifyAddr */
+} GwNorthboundRelay;
+
+/*
+ * The one Transparent-mode relay (flow Z'): @pkg0 must parse as a Package #0 whose digest
+ * verifies with the credentials (SRVCRED secret, stored or empty nonce) of the gateway's account
+ * for @server_id, or, when @server_id is NULL, of the server the Package #0 names; a Package #0
+ * naming another server than @server_id is refused as a bad digest. The server must be allowed
+ * to Get the device's inventory record; then the same bytes go to the device's NotifyAddr
+ * (gw_southbound_notify_device). Nothing is forwarded unless the result is FORWARDED. @error
+ * says why otherwise (and is logged by the caller).
+ */
+GwNorthboundRelay
+gw_northbound_relay_notification(GwNorthbound *self,
+				 const gchar *server_id,
+				 const gchar *device_id,
+				 GBytes *pkg0,
+				 GError **error);
 
 /* queues a Generic Alert for @server_id (must exist); returns its id or 0 */
 guint

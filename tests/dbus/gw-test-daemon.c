@@ -37,14 +37,21 @@ gw_test_daemon_new(void)
 GwTestDaemon *
 gw_test_daemon_new_with_config(const gchar *extra)
 {
+	return gw_test_daemon_new_with_dev_id("GW-TEST-0001", extra);
+}
+
+GwTestDaemon *
+gw_test_daemon_new_with_dev_id(const gchar *dev_id, const gchar *extra)
+{
 	GwTestDaemon *self = g_new0(GwTestDaemon, 1);
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *conf = NULL;
-	const gchar *base = "[device]\n"
-			    "dev-id=GW-TEST-0001\n"
-			    "manufacturer=gwmo tests\n"
-			    "[gateway]\n"
-			    "default-mode=2\n";
+	g_autofree gchar *base = g_strdup_printf("[device]\n"
+						 "dev-id=%s\n"
+						 "manufacturer=gwmo tests\n"
+						 "[gateway]\n"
+						 "default-mode=2\n",
+						 dev_id);
 
 	conf = g_strconcat(base, extra != NULL ? extra : "", NULL);
 	self->tmpdir = g_dir_make_tmp("gwmo-test-XXXXXX", &error);

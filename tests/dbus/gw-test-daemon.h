@@ -26,6 +26,9 @@ gw_test_daemon_new(void);
 /* the same with @extra appended to the configuration (groups other than [device]/[gateway]) */
 GwTestDaemon *
 gw_test_daemon_new_with_config(const gchar *extra);
+/* the same with another DevId (several gateways in one test, each on its own private bus) */
+GwTestDaemon *
+gw_test_daemon_new_with_dev_id(const gchar *dev_id, const gchar *extra);
 /* starts gwmod --session with extra args (NULL-terminated), waits until it owns the name */
 void
 gw_test_daemon_start(GwTestDaemon *self, const gchar *const *extra_args);

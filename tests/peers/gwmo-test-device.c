@@ -72,6 +72,7 @@ typedef struct {
 	gboolean do_register;
 	gint reg_mode;
 	gchar *server_ids;
+	gchar *notified_server;
 
 	GwDmAuthType auth_type;
 	gchar *tree_xml;
@@ -443,6 +444,16 @@ gw_test_device_registration(GwTestDevice *self, const gchar *dev_id)
 	return g_string_free(doc, FALSE);
 }
 
+/* where a session goes: a notified one to --notified-server when given (flow Z': the device
+ * reached through the gateway opens its session with the DM Server directly) */
+static const gchar *
+gw_test_device_session_url(GwTestDevice *self, guint alert_code)
+{
+	if (alert_code == GW_SYNCML_ALERT_SERVER_INITIATED_MGMT && self->notified_server != NULL)
+		return self->notified_server;
+	return self->server_url;
+}
+
 /* @session_id: nullable (generated); @registration: queue the DeviceRegistration alert */
 static GwTestRun *
 gw_test_run_new(GwTestDevice *self,
@@ -480,7 +491,7 @@ gw_test_run_new(GwTestDevice *self,
 	cfg.encoding = self->wbxml ? GW_DM_ENCODING_WBXML : GW_DM_ENCODING_XML;
 	cfg.session_id = g_strdup(session_id);
 	cfg.local_uri = g_strdup(run->dev_id);
-	cfg.remote_uri = g_strdup(self->server_url);
+	cfg.remote_uri = g_strdup(gw_test_device_session_url(self, alert_code));
 	cfg.server_id = g_strdup(self->server_id);
 	cfg.max_msg_size = (guint32)MAX(self->max_msg_size, 0);
 	cfg.local.type = self->auth_type;
@@ -571,7 +582,7 @@ gw_test_run_drive(GwTestRun *run, GError **error)
 {
 	GwTestDevice *self = run->device;
 	g_autoptr(GBytes) msg = NULL;
-	g_autofree gchar *url = g_strdup(self->server_url);
+	g_autofree gchar *url = g_strdup(gw_test_device_session_url(self, run->alert_code));
 
 	msg = gw_dm_session_start(run->session, run->alert_code, error);
 	if (msg == NULL)
@@ -872,6 +883,7 @@ gw_test_device_free(GwTestDevice *self)
 	g_free(self->notify_secret);
 	g_free(self->notify_addr);
 	g_free(self->server_ids);
+	g_free(self->notified_server);
 	g_clear_object(&self->http);
 	g_clear_pointer(&self->nonces, g_hash_table_unref);
 	g_clear_pointer(&self->record, json_array_unref);
@@ -971,6 +983,8 @@ main(int argc, char **argv)
 	     "Mode in the registration (1 Transparent, 2 Proxy, 3 Adaptation; default none)", "N"},
 	    {"server-ids", 0, 0, G_OPTION_ARG_STRING, &self->server_ids,
 	     "ServerIDs in the registration, comma-separated", "A,B"},
+	    {"notified-server", 0, 0, G_OPTION_ARG_STRING, &self->notified_server,
+	     "URL for sessions opened after a notification (default --server)", "URL"},
 	    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
 	     "Log the session engine's informational messages too", NULL},
 	    {NULL}};
