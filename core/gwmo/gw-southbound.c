@@ -92,7 +92,7 @@ struct _GwSouthbound {
 	GPtrArray *held;     /* GwSbHeld */
 	guint commit_id;     /* the idle that flushes the store and sends them */
 	guint registrations; /* registrations done, to see whether a message made one */
-	guint64 commits;
+	gint64 last_busy_log; /* monotonic µs of the last "max-sessions reached" warning */
 };
 
 G_DEFINE_TYPE(GwSouthbound, gw_southbound, G_TYPE_OBJECT)
@@ -180,7 +180,6 @@ gw_southbound_commit(GwSouthbound *self)
 
 	self->held = g_ptr_array_new_with_free_func(gw_sb_held_free);
 	gw_southbound_flush(self);
-	self->commits++;
 	if (held->len > 1)
 		g_debug("one store flush for %u replies", held->len);
 	for (guint i = 0; i < held->len; i++) {
@@ -941,6 +940,20 @@ gw_southbound_dm_handler(GwHttpServer *server, GwHttpRequest *request, gpointer 
 	s = g_hash_table_lookup(self->sessions, key);
 	if (s == NULL) {
 		guint status = 0;
+		gint64 max = gw_config_get_int(self->config, "southbound", "max-sessions");
+		if (max > 0 && g_hash_table_size(self->sessions) >= (guint64)max) {
+			/* a flood: new sessions wait, the running ones go on */
+			gint64 now = g_get_monotonic_time();
+			if (now - self->last_busy_log >= G_USEC_PER_SEC) {
+				g_warning("%u device sessions running ([southbound] max-sessions): "
+				          "new ones get HTTP 503",
+				          g_hash_table_size(self->sessions));
+				self->last_busy_log = now;
+			}
+			gw_http_request_set_header(request, "Retry-After", "1");
+			gw_southbound_respond_text(request, 503, "too many device sessions\n");
+			return;
+		}
 		if (msg->hdr.source_uri[0] == '\0') {
 			g_warning("DM message without Source LocURI from %s", peer);
 			gw_southbound_respond_text(request, 400, "no Source LocURI\n");
