@@ -862,6 +862,61 @@ test_max_sessions(Fixture *f, gconstpointer data)
 	cmd_result_clear(&get);
 }
 
+/* the Proxy path to many simulated devices of one process (what a fan-out drives): each gets
+ * its own Package #0 at <listen>/notify/<DeviceID>, opens its own session and answers its Get */
+static void
+test_proxy_simulated_devices(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GSubprocess) proc = NULL;
+	g_autofree gchar *ready = g_build_filename(f->dir, "sim-ready", NULL);
+	g_autofree gchar *ready_arg = g_strdup_printf("--ready-file=%s", ready);
+	g_autofree gchar *base = NULL;
+	CmdResult gets[20];
+	gint rc;
+
+	gw_config_set_string(f->config, "southbound", "open-registration", "true");
+	proc = device_spawn(f,
+	                    "sim-%02u",
+	                    "--count=20",
+	                    "--parallel=8",
+	                    "--server-name=" GW_ID,
+	                    "--listen-notify=http://127.0.0.1:0",
+	                    "--notifications=20",
+	                    ready_arg,
+	                    "--quiet",
+	                    NULL);
+	/* written once all 20 had their registration session */
+	g_assert_true(wait_until(file_exists_cond, ready, 30));
+	g_assert_true(g_file_get_contents(ready, &base, NULL, NULL));
+	g_strstrip(base);
+	for (guint i = 0; i < G_N_ELEMENTS(gets); i++) {
+		g_autofree gchar *id = g_strdup_printf("sim-%02u", i + 1);
+		g_autofree gchar *expected = g_strdup_printf("%s/%s", base, id);
+		GwDeviceInfo info = {0};
+		g_assert_true(gw_inventory_get_device(f->inventory, id, &info));
+		g_assert_cmpstr(info.notify_addr, ==, expected);
+		gw_device_info_clear(&info);
+		send_cmd(f, id, make_get("./DevInfo/DevId"), 20, &gets[i]);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(gets); i++) {
+		g_autofree gchar *id = g_strdup_printf("sim-%02u", i + 1);
+		const GwSyncmlItem *item;
+		g_assert_true(wait_until(cmd_done_cond, &gets[i], 25));
+		g_assert_cmpuint(gets[i].status, ==, 200);
+		g_assert_cmpuint(gets[i].results->len, ==, 1);
+		item = g_ptr_array_index(gets[i].results, 0);
+		/* each answer comes from the device it was meant for */
+		g_assert_cmpstr(item->data, ==, id);
+		cmd_result_clear(&gets[i]);
+	}
+	rc = device_wait(proc);
+	if (rc != 0) {
+		g_autofree gchar *log = device_log(f, "sim-%02u");
+		g_test_message("device output:\n%s", log);
+	}
+	g_assert_cmpint(rc, ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -885,6 +940,7 @@ main(int argc, char **argv)
 	ADD("/southbound/malformed", test_malformed);
 	ADD("/southbound/group-commit", test_group_commit);
 	ADD("/southbound/max-sessions", test_max_sessions);
+	ADD("/southbound/proxy-simulated-devices", test_proxy_simulated_devices);
 #undef ADD
 	return g_test_run();
 }
