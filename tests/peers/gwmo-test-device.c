@@ -25,9 +25,10 @@
  * X's NotifyAddr is <listen URL>/notify/<X>; a Package #0 POSTed there (checked as in the
  * single-device mode) opens a server-initiated session of device X (queued behind a running
  * one of the same device; all within the K in flight). The process then exits after
- * --notifications M notified sessions, or (M = 0) on SIGINT/SIGTERM. --summary FILE ("-" for
- * stdout) gets a JSON summary: devices, registered, failed, elapsed_s, registrations_per_s,
- * retries, notified_sessions, notified_failed, failed_devices.
+ * --notifications M notified sessions, or (M = 0) on SIGINT/SIGTERM (once the running sessions
+ * end; a second signal does not wait). --summary FILE ("-" for stdout) gets a JSON summary:
+ * devices, parallel, registered, failed, elapsed_s, registrations_per_s, retries,
+ * notified_sessions, notified_failed, failed_devices.
  */
 
 #define G_LOG_DOMAIN "GwTestDevice"
@@ -122,6 +123,8 @@ typedef struct {
 	gint64 reg_end_time;
 	JsonArray *failed_devices;
 	guint pump_id;
+	GPtrArray *running; /* GwTestAsync in flight (freed at exit when a signal stopped us) */
+	gboolean stopping;  /* SIGINT/SIGTERM: no new sessions, exit when the running ones end */
 } GwTestDevice;
 
 /* one command the server sent, waiting for the Status we answer it with */
@@ -984,6 +987,8 @@ gw_test_multi_ready(GwTestDevice *self, GError **error)
 static gboolean
 gw_test_multi_done(GwTestDevice *self)
 {
+	if (self->stopping)
+		return self->in_flight == 0;
 	if (self->next_index <= (guint)self->count || self->in_flight > 0 ||
 	    !g_queue_is_empty(&self->jobs))
 		return FALSE;
@@ -1013,7 +1018,7 @@ gw_test_async_end(GwTestAsync *a, gboolean ok, const GError *error)
 	}
 	self->device_busy[a->job.index] = FALSE;
 	self->in_flight--;
-	gw_test_async_free(a);
+	g_ptr_array_remove_fast(self->running, a); /* frees it */
 
 	registering = self->reg_end_time == 0;
 	if (registering && self->next_index > (guint)self->count && self->in_flight == 0) {
@@ -1172,6 +1177,7 @@ gw_test_multi_start_job(GwTestDevice *self, const GwTestJob *job)
 	a->device = self;
 	a->job = *job;
 	a->url = g_strdup(self->server_url);
+	g_ptr_array_add(self->running, a);
 	self->in_flight++;
 	self->sessions++;
 	self->device_busy[job->index] = TRUE;
@@ -1186,7 +1192,7 @@ gw_test_multi_start_job(GwTestDevice *self, const GwTestJob *job)
 			self->notified_failed++;
 		else
 			self->reg_failed++;
-		gw_test_async_free(a);
+		g_ptr_array_remove_fast(self->running, a); /* frees it */
 		return;
 	}
 	a->msg = gw_dm_session_start(a->run->session, alert, &error);
@@ -1201,7 +1207,7 @@ gw_test_multi_start_job(GwTestDevice *self, const GwTestJob *job)
 static void
 gw_test_multi_pump(GwTestDevice *self)
 {
-	GList *l = self->jobs.head;
+	GList *l = self->stopping ? NULL : self->jobs.head;
 
 	while (l != NULL && self->in_flight < (guint)self->parallel) {
 		GList *next = l->next;
@@ -1213,7 +1219,8 @@ gw_test_multi_pump(GwTestDevice *self)
 		}
 		l = next;
 	}
-	while (self->next_index <= (guint)self->count && self->in_flight < (guint)self->parallel) {
+	while (!self->stopping && self->next_index <= (guint)self->count &&
+	       self->in_flight < (guint)self->parallel) {
 		GwTestJob job = {.index = self->next_index++};
 		gw_test_multi_start_job(self, &job);
 	}
@@ -1293,8 +1300,16 @@ static gboolean
 gw_test_multi_signal_cb(gpointer user_data)
 {
 	GwTestDevice *self = user_data;
-	g_print("stopping on a signal\n");
-	g_main_loop_quit(self->loop);
+
+	if (self->stopping || self->in_flight == 0) {
+		g_print("stopping on a signal\n");
+		g_main_loop_quit(self->loop);
+		return G_SOURCE_CONTINUE;
+	}
+	/* the running sessions end first (a second signal does not wait) */
+	g_print("stopping on a signal once %u running session(s) end\n", self->in_flight);
+	fflush(stdout);
+	self->stopping = TRUE;
 	return G_SOURCE_CONTINUE;
 }
 
@@ -1318,6 +1333,7 @@ gw_test_multi_run(GwTestDevice *self)
 		g_hash_table_insert(self->by_dev_id, id, GUINT_TO_POINTER(i));
 	}
 	self->device_busy = g_new0(guint8, (gsize)self->count + 1);
+	self->running = g_ptr_array_new_with_free_func((GDestroyNotify)gw_test_async_free);
 	self->failed_devices = json_array_new();
 	gw_http_client_set_max_in_flight(self->http, (guint)self->parallel);
 	if (self->listen_notify != NULL) {
@@ -1347,13 +1363,13 @@ gw_test_multi_run(GwTestDevice *self)
 		g_main_loop_run(self->loop);
 	g_source_remove(sigint_id);
 	g_source_remove(sigterm_id);
-	if (self->listen_notify != NULL) {
+	if (self->listen_notify != NULL)
 		g_print("notified sessions: %u finished, %u failed\n",
 		        self->notified_ok,
 		        self->notified_failed);
-		if (!gw_test_multi_report(self))
-			self->failed++;
-	}
+	/* again with the notified sessions, or for the first time when a signal stopped us */
+	if ((self->listen_notify != NULL || self->reg_end_time == 0) && !gw_test_multi_report(self))
+		self->failed++;
 	return self->failed == 0 && self->reg_failed == 0 && self->notified_failed == 0 &&
 	               self->registered == (guint)self->count
 	           ? GW_PEER_EXIT_OK
@@ -1463,6 +1479,7 @@ gw_test_device_free(GwTestDevice *self)
 	g_free(self->device_busy);
 	g_queue_clear_full(&self->jobs, g_free);
 	g_clear_pointer(&self->failed_devices, json_array_unref);
+	g_clear_pointer(&self->running, g_ptr_array_unref);
 	g_clear_object(&self->http);
 	g_clear_pointer(&self->nonces, g_hash_table_unref);
 	g_clear_pointer(&self->record, json_array_unref);
