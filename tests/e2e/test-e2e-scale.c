@@ -15,7 +15,8 @@
  *    DeviceAttached alerts, one per DeviceID, in a few sessions the gateway authenticated
  *    once each (GwMO-HLF-004, GwMO-SECACATE-002);
  *  - gwmod killed with SIGKILL and started again still has exactly 1,000 records: every
- *    acknowledged registration was on disk (the southbound's group commit).
+ *    acknowledged registration was on disk (the southbound's group commit); the same devices
+ *    registering again all at once add nothing.
  */
 
 #include "config.h"
@@ -294,6 +295,20 @@ test_thousand_devices(void)
 	gw_test_daemon_start(e->d, NULL);
 	g_test_message("restarted in %.2f s", (g_get_monotonic_time() - start) / (gdouble)G_USEC_PER_SEC);
 	assert_inventory(e->d, "after kill -9 and restart");
+
+	/* the same devices come back (all at once again, as after a power cut): their records
+	 * are found by DeviceID, nothing is added twice */
+	g_clear_object(&proxy);
+	proxy = devices_spawn(e,
+			      "devices-p2.log",
+			      "--dev-id=scale-p-%05u",
+			      "--count=500",
+			      "--parallel=16",
+			      "--notify-addr=http://127.0.0.1:9/notify/scale-p-%05u",
+			      sum_p_arg,
+			      NULL);
+	g_assert_cmpint(devices_wait(proxy, 120), ==, 0);
+	assert_inventory(e->d, "after the same devices registered again");
 	gw_test_daemon_stop(e->d);
 	env_free(e);
 }
