@@ -89,9 +89,9 @@ struct _GwSouthbound {
 	guint next_command_id;
 	guint sweep_id;
 	/* group commit: replies that acknowledge a registration wait for the store */
-	GPtrArray *held;     /* GwSbHeld */
-	guint commit_id;     /* the idle that flushes the store and sends them */
-	guint registrations; /* registrations done, to see whether a message made one */
+	GPtrArray *held;      /* GwSbHeld */
+	guint commit_id;      /* the idle that flushes the store and sends them */
+	guint registrations;  /* registrations done, to see whether a message made one */
 	gint64 last_busy_log; /* monotonic µs of the last "max-sessions reached" warning */
 };
 
@@ -203,10 +203,8 @@ gw_southbound_schedule_commit(GwSouthbound *self)
 	if (self->commit_id != 0)
 		return;
 	/* below the default priority: requests already waiting are taken first */
-	self->commit_id = g_idle_add_full(G_PRIORITY_DEFAULT_IDLE,
-	                                  gw_southbound_commit_cb,
-	                                  g_object_ref(self),
-	                                  g_object_unref);
+	self->commit_id = g_idle_add_full(
+	    G_PRIORITY_DEFAULT_IDLE, gw_southbound_commit_cb, g_object_ref(self), g_object_unref);
 }
 
 /* ---- Package #0 delivery ---- */

@@ -108,14 +108,14 @@ devices_run(const gchar *url, guint n, const gchar *dir, const gchar *name)
 	g_autofree gchar *count_arg = g_strdup_printf("--count=%u", n);
 	g_autofree gchar *summary_arg = g_strdup_printf("--summary=%s", summary);
 	const gchar *argv[] = {device_binary,
-			       server_arg,
-			       "--dev-id=bench-%05u",
-			       count_arg,
-			       "--parallel=" PARALLEL,
-			       "--notify-addr=udp://127.0.0.1:9",
-			       "--quiet",
-			       summary_arg,
-			       NULL};
+	                       server_arg,
+	                       "--dev-id=bench-%05u",
+	                       count_arg,
+	                       "--parallel=" PARALLEL,
+	                       "--notify-addr=udp://127.0.0.1:9",
+	                       "--quiet",
+	                       summary_arg,
+	                       NULL};
 	JsonObject *o;
 	BenchRun run = {0};
 
@@ -136,11 +136,11 @@ devices_run(const gchar *url, guint n, const gchar *dir, const gchar *name)
 	run.per_s = json_object_get_double_member(o, "registrations_per_s");
 	if (run.registered != n || run.failed != 0)
 		bench_fail("%s: %u of %u registered, %u failed; see %s",
-			   name,
-			   run.registered,
-			   n,
-			   run.failed,
-			   log);
+		           name,
+		           run.registered,
+		           n,
+		           run.failed,
+		           log);
 	return run;
 }
 
@@ -159,12 +159,8 @@ baseline_run(guint n, const gchar *dir)
 	g_autofree gchar *log = g_strdup_printf("%s/server-%u.log", dir, n);
 	g_autofree gchar *text = NULL;
 	g_autofree gchar *url = NULL;
-	const gchar *argv[] = {server_binary,
-			       listen_arg,
-			       "--server-id=gwmo-gateway",
-			       sessions_arg,
-			       ready_arg,
-			       NULL};
+	const gchar *argv[] = {
+	    server_binary, listen_arg, "--server-id=gwmo-gateway", sessions_arg, ready_arg, NULL};
 	BenchRun run;
 
 	g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
@@ -199,8 +195,8 @@ bench_size(guint n, const gchar *dir)
 	BenchRun ours, ref;
 
 	conf = g_strdup_printf("[northbound]\nlisten=\n[southbound]\nlisten=http://127.0.0.1:%u\n"
-			       "open-registration=true\n",
-			       port);
+	                       "open-registration=true\n",
+	                       port);
 	d = gw_test_daemon_new_with_config(conf);
 	gw_test_daemon_start(d, NULL);
 	pid = g_subprocess_get_identifier(d->daemon);
@@ -214,10 +210,10 @@ bench_size(guint n, const gchar *dir)
 	g_usleep(1000 * 1000);
 	after = rss_kb(pid);
 	reply = gw_test_call(d,
-			     "GetNode",
-			     g_variant_new("(s)", "./GwMO/Inventory/Summary/Attached"),
-			     "(ssv)",
-			     &error);
+	                     "GetNode",
+	                     g_variant_new("(s)", "./GwMO/Inventory/Summary/Attached"),
+	                     "(ssv)",
+	                     &error);
 	if (reply == NULL)
 		bench_fail("gwmod does not answer: %s", error->message);
 	g_variant_get(reply, "(&s&sv)", NULL, NULL, &value);
@@ -229,23 +225,23 @@ bench_size(guint n, const gchar *dir)
 
 	ref = baseline_run(n, dir);
 	g_print("N = %u devices, %s sessions in flight, 2 processes sharing the machine\n",
-		n,
-		PARALLEL);
+	        n,
+	        PARALLEL);
 	g_print("  gwmod:     %8.1f registrations/s (%.2f s, %u retries)\n",
-		ours.per_s,
-		ours.elapsed_s,
-		ours.retries);
+	        ours.per_s,
+	        ours.elapsed_s,
+	        ours.retries);
 	g_print("  reference: %8.1f sessions/s      (%.2f s, %u retries) (gwmo-test-server, "
-		"keeps nothing)\n",
-		ref.per_s,
-		ref.elapsed_s,
-		ref.retries);
+	        "keeps nothing)\n",
+	        ref.per_s,
+	        ref.elapsed_s,
+	        ref.retries);
 	g_print("  ratio gwmod/reference: %.2f\n", ref.per_s > 0 ? ours.per_s / ref.per_s : 0.0);
 	g_print("  gwmod RSS: %" G_GUINT64_FORMAT " kB before, %" G_GUINT64_FORMAT
-		" kB after: %.2f kB per device\n",
-		before,
-		after,
-		after > before ? (gdouble)(after - before) / n : 0.0);
+	        " kB after: %.2f kB per device\n",
+	        before,
+	        after,
+	        after > before ? (gdouble)(after - before) / n : 0.0);
 }
 
 int
@@ -257,7 +253,8 @@ main(int argc, char **argv)
 	g_autoptr(GError) error = NULL;
 
 	if (argc < 3) {
-		g_printerr("usage: %s PATH-TO-gwmo-test-device PATH-TO-gwmo-test-server\n", argv[0]);
+		g_printerr("usage: %s PATH-TO-gwmo-test-device PATH-TO-gwmo-test-server\n",
+		           argv[0]);
 		return 2;
 	}
 	device_binary = argv[1];

@@ -106,16 +106,16 @@ device_objects(GwTestDaemon *d)
 	GVariant *ifaces_raw;
 
 	reply = g_dbus_connection_call_sync(d->connection,
-					    "org.gwmo.Gateway1",
-					    "/org/gwmo/Gateway1",
-					    "org.freedesktop.DBus.ObjectManager",
-					    "GetManagedObjects",
-					    NULL,
-					    G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
-					    G_DBUS_CALL_FLAGS_NONE,
-					    30000,
-					    NULL,
-					    &error);
+	                                    "org.gwmo.Gateway1",
+	                                    "/org/gwmo/Gateway1",
+	                                    "org.freedesktop.DBus.ObjectManager",
+	                                    "GetManagedObjects",
+	                                    NULL,
+	                                    G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
+	                                    G_DBUS_CALL_FLAGS_NONE,
+	                                    30000,
+	                                    NULL,
+	                                    &error);
 	g_assert_no_error(error);
 	objects = g_variant_get_child_value(reply, 0);
 	g_variant_iter_init(&iter, objects);
@@ -193,7 +193,8 @@ test_thousand_devices(void)
 	g_autoptr(JsonParser) parser = NULL;
 	g_autoptr(JsonParser) parser_t = NULL;
 	g_autoptr(JsonParser) parser_p = NULL;
-	g_autoptr(GHashTable) alerted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autoptr(GHashTable) alerted =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	g_autofree gchar *v = NULL;
 	JsonObject *summary;
 	JsonArray *sessions;
@@ -206,29 +207,29 @@ test_thousand_devices(void)
 	/* 1,000 devices at once: two processes, 16 sessions in flight each */
 	start = g_get_monotonic_time();
 	transparent = devices_spawn(e,
-				    "devices-t.log",
-				    "--dev-id=scale-t-%05u",
-				    "--count=500",
-				    "--parallel=16",
-				    "--register",
-				    "--mode=1",
-				    "--server-ids=" SERVER_ID,
-				    "--notify-addr=udp://127.0.0.1:9",
-				    sum_t_arg,
-				    NULL);
+	                            "devices-t.log",
+	                            "--dev-id=scale-t-%05u",
+	                            "--count=500",
+	                            "--parallel=16",
+	                            "--register",
+	                            "--mode=1",
+	                            "--server-ids=" SERVER_ID,
+	                            "--notify-addr=udp://127.0.0.1:9",
+	                            sum_t_arg,
+	                            NULL);
 	proxy = devices_spawn(e,
-			      "devices-p.log",
-			      "--dev-id=scale-p-%05u",
-			      "--count=500",
-			      "--parallel=16",
-			      "--notify-addr=http://127.0.0.1:9/notify/scale-p-%05u",
-			      sum_p_arg,
-			      NULL);
+	                      "devices-p.log",
+	                      "--dev-id=scale-p-%05u",
+	                      "--count=500",
+	                      "--parallel=16",
+	                      "--notify-addr=http://127.0.0.1:9/notify/scale-p-%05u",
+	                      sum_p_arg,
+	                      NULL);
 	g_assert_cmpint(devices_wait(transparent, 120), ==, 0);
 	g_assert_cmpint(devices_wait(proxy, 120), ==, 0);
 	g_test_message("%u registrations in %.2f s",
-		       N_TOTAL,
-		       (g_get_monotonic_time() - start) / (gdouble)G_USEC_PER_SEC);
+	               N_TOTAL,
+	               (g_get_monotonic_time() - start) / (gdouble)G_USEC_PER_SEC);
 
 	/* what the devices saw: every one registered (a retry would still count once) */
 	summary = summary_load(sum_t, &parser_t);
@@ -265,7 +266,7 @@ test_thousand_devices(void)
 			const gchar *id_end;
 
 			if (g_strcmp0(json_object_get_string_member(a, "type"),
-				      "urn:oma:at:gwmo:1.0:DeviceAttached") != 0)
+			              "urn:oma:at:gwmo:1.0:DeviceAttached") != 0)
 				continue;
 			id_start = strstr(doc, "<DeviceID>");
 			g_assert_nonnull(id_start);
@@ -273,7 +274,8 @@ test_thousand_devices(void)
 			id_end = strstr(id_start, "</DeviceID>");
 			g_assert_nonnull(id_end);
 			/* no device is announced twice */
-			g_assert_true(g_hash_table_add(alerted, g_strndup(id_start, id_end - id_start)));
+			g_assert_true(
+			    g_hash_table_add(alerted, g_strndup(id_start, id_end - id_start)));
 			n++;
 		}
 		if (n > 0) {
@@ -283,30 +285,32 @@ test_thousand_devices(void)
 		}
 	}
 	g_assert_cmpuint(g_hash_table_size(alerted), ==, N_TOTAL);
-	g_test_message("%u DeviceAttached alerts in %u sessions (all delivered %.2f s after the start)",
-		       N_TOTAL,
-		       alert_sessions,
-		       (g_get_monotonic_time() - start) / (gdouble)G_USEC_PER_SEC);
+	g_test_message(
+	    "%u DeviceAttached alerts in %u sessions (all delivered %.2f s after the start)",
+	    N_TOTAL,
+	    alert_sessions,
+	    (g_get_monotonic_time() - start) / (gdouble)G_USEC_PER_SEC);
 	g_assert_cmpuint(alert_sessions, <, N_TOTAL / 10);
 
 	/* SIGKILL: what was acknowledged is on disk */
 	gw_test_daemon_kill(e->d);
 	start = g_get_monotonic_time();
 	gw_test_daemon_start(e->d, NULL);
-	g_test_message("restarted in %.2f s", (g_get_monotonic_time() - start) / (gdouble)G_USEC_PER_SEC);
+	g_test_message("restarted in %.2f s",
+	               (g_get_monotonic_time() - start) / (gdouble)G_USEC_PER_SEC);
 	assert_inventory(e->d, "after kill -9 and restart");
 
 	/* the same devices come back (all at once again, as after a power cut): their records
 	 * are found by DeviceID, nothing is added twice */
 	g_clear_object(&proxy);
 	proxy = devices_spawn(e,
-			      "devices-p2.log",
-			      "--dev-id=scale-p-%05u",
-			      "--count=500",
-			      "--parallel=16",
-			      "--notify-addr=http://127.0.0.1:9/notify/scale-p-%05u",
-			      sum_p_arg,
-			      NULL);
+	                      "devices-p2.log",
+	                      "--dev-id=scale-p-%05u",
+	                      "--count=500",
+	                      "--parallel=16",
+	                      "--notify-addr=http://127.0.0.1:9/notify/scale-p-%05u",
+	                      sum_p_arg,
+	                      NULL);
 	g_assert_cmpint(devices_wait(proxy, 120), ==, 0);
 	assert_inventory(e->d, "after the same devices registered again");
 	gw_test_daemon_stop(e->d);
@@ -318,7 +322,8 @@ main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	if (argc < 3) {
-		g_printerr("usage: %s PATH-TO-gwmo-test-server PATH-TO-gwmo-test-device\n", argv[0]);
+		g_printerr("usage: %s PATH-TO-gwmo-test-server PATH-TO-gwmo-test-device\n",
+		           argv[0]);
 		return 2;
 	}
 	server_binary = argv[1];

@@ -530,9 +530,8 @@ gw_test_run_new(GwTestDevice *self,
 	cfg.local.type = self->auth_type;
 	cfg.local.name = self->client_name != NULL ? gw_peer_expand_index(self->client_name, index)
 	                                           : g_strdup(run->dev_id);
-	cfg.local.secret = self->client_secret != NULL
-	                       ? gw_peer_expand_index(self->client_secret, index)
-	                       : NULL;
+	cfg.local.secret =
+	    self->client_secret != NULL ? gw_peer_expand_index(self->client_secret, index) : NULL;
 	cfg.local.nonce = nonces->local != NULL ? g_bytes_ref(nonces->local) : NULL;
 	if (self->server_secret != NULL) {
 		cfg.peer.type = self->auth_type;
@@ -1324,9 +1323,10 @@ gw_test_multi_run(GwTestDevice *self)
 	for (guint i = 1; i <= (guint)self->count; i++) {
 		gchar *id = gw_peer_expand_index(self->dev_id, i);
 		if (g_hash_table_contains(self->by_dev_id, id)) {
-			g_printerr("gwmo-test-device: --dev-id %s gives %s twice: use %%u or %%05u\n",
-			           self->dev_id,
-			           id);
+			g_printerr(
+			    "gwmo-test-device: --dev-id %s gives %s twice: use %%u or %%05u\n",
+			    self->dev_id,
+			    id);
 			g_free(id);
 			return GW_PEER_EXIT_USAGE;
 		}

@@ -800,8 +800,7 @@ post_pkg0(const gchar *url, const gchar *server_id, const gchar *secret, guint16
 	n->server_id = g_strdup(server_id);
 	body = gw_pkg0_build(n, secret, NULL, 0);
 	g_assert_nonnull(body);
-	gw_http_client_post_async(
-	    client, url, GW_PKG0_CONTENT_TYPE, body, NULL, NULL, post_cb, &w);
+	gw_http_client_post_async(client, url, GW_PKG0_CONTENT_TYPE, body, NULL, NULL, post_cb, &w);
 	g_assert_true(run_until(post_is_done, &w, PROC_TIMEOUT_S));
 	g_assert_no_error(w.error);
 	status = w.response->status;
@@ -841,11 +840,11 @@ test_parallel(Fixture *f, gconstpointer data)
 	JsonArray *sessions;
 	guint notified = 0;
 
-	g_assert_true(g_file_set_contents(
-	    script,
-	    "{\"sessions\":[{\"commands\":[{\"cmd\":\"Get\",\"uri\":\"./DevInfo/Ext/NotifyAddr\"}]}]}",
-	    -1,
-	    &error));
+	g_assert_true(g_file_set_contents(script,
+	                                  "{\"sessions\":[{\"commands\":[{\"cmd\":\"Get\",\"uri\":"
+	                                  "\"./DevInfo/Ext/NotifyAddr\"}]}]}",
+	                                  -1,
+	                                  &error));
 	/* 6 registrations, then 2 notified sessions */
 	/* clang-format off */
 	args_add(sargs, "--listen", "http://127.0.0.1:0", "--server-id", "srv-p", "--auth", "md5",
