@@ -40,6 +40,11 @@ struct _GwDbusInventory {
 	gulong group_changed_id;
 	gulong tree_changed_id;
 	guint resync_id;
+	/* records changed in the tree, looked at together once the change settles: a record is
+	 * written leaf by leaf, and exporting or filling it per leaf (or re-listing every record
+	 * for a new one) made a burst of registrations cost O(N²) */
+	GHashTable *dirty_records; /* record URI (canonical) */
+	guint dirty_id;
 };
 
 G_DEFINE_TYPE(GwDbusInventory, gw_dbus_inventory, G_TYPE_OBJECT)
@@ -585,6 +590,46 @@ gw_dbus_inventory_schedule_resync(GwDbusInventory *self)
 					  g_object_unref);
 }
 
+static gboolean
+gw_dbus_inventory_dirty_cb(gpointer user_data)
+{
+	GwDbusInventory *self = GW_DBUS_INVENTORY(user_data);
+	g_autoptr(GHashTable) dirty = g_steal_pointer(&self->dirty_records);
+	GHashTableIter iter;
+	gpointer key;
+
+	self->dirty_id = 0;
+	self->dirty_records = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_hash_table_iter_init(&iter, dirty);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		const gchar *record_uri = key;
+		g_autofree gchar *path = gw_dbus_inventory_device_path(record_uri);
+		GwDbusInventoryEntry *entry =
+		    path != NULL ? g_hash_table_lookup(self->devices, path) : NULL;
+		if (entry == NULL) {
+			/* exports it when it is a record (has a DeviceID) */
+			g_autofree gchar *exported = gw_dbus_inventory_export_device(self, record_uri);
+		} else if (gw_dm_tree_lookup(self->tree, entry->uri) == NULL) {
+			gw_dbus_inventory_unexport(self, self->devices, path);
+		} else {
+			gw_dbus_inventory_fill_device(self, entry);
+		}
+	}
+	return G_SOURCE_REMOVE;
+}
+
+static void
+gw_dbus_inventory_mark_dirty(GwDbusInventory *self, gchar *record_uri)
+{
+	g_hash_table_add(self->dirty_records, record_uri);
+	if (self->dirty_id != 0)
+		return;
+	self->dirty_id = g_idle_add_full(G_PRIORITY_DEFAULT,
+					 gw_dbus_inventory_dirty_cb,
+					 g_object_ref(self),
+					 g_object_unref);
+}
+
 /* ---- following the inventory and the tree ---- */
 
 static void
@@ -657,17 +702,8 @@ gw_dbus_inventory_tree_changed_cb(GwDmTree *tree,
 		return;
 	name = gw_dbus_inventory_split_uri(uri, gw_dbus_inventory_devices_base(), &exact);
 	if (name != NULL) {
-		record_uri =
-		    gw_dbus_inventory_canonical_uri(gw_dbus_inventory_devices_base(), name);
-		path = gw_dbus_inventory_device_path(record_uri);
-		entry = g_hash_table_lookup(self->devices, path);
-		if (entry == NULL) {
-			gw_dbus_inventory_schedule_resync(self);
-		} else if (gw_dm_tree_lookup(self->tree, entry->uri) == NULL) {
-			gw_dbus_inventory_unexport(self, self->devices, path);
-		} else {
-			gw_dbus_inventory_fill_device(self, entry);
-		}
+		gw_dbus_inventory_mark_dirty(
+		    self, gw_dbus_inventory_canonical_uri(gw_dbus_inventory_devices_base(), name));
 		return;
 	}
 	name = gw_dbus_inventory_split_uri(uri, gw_dbus_inventory_groups_base(), &exact);
@@ -716,6 +752,7 @@ gw_dbus_inventory_dispose(GObject *object)
 	GwDbusInventory *self = GW_DBUS_INVENTORY(object);
 
 	g_clear_handle_id(&self->resync_id, g_source_remove);
+	g_clear_handle_id(&self->dirty_id, g_source_remove);
 	if (self->inventory != NULL) {
 		g_clear_signal_handler(&self->attached_id, self->inventory);
 		g_clear_signal_handler(&self->detached_id, self->inventory);
@@ -730,6 +767,7 @@ gw_dbus_inventory_dispose(GObject *object)
 	}
 	g_clear_pointer(&self->devices, g_hash_table_unref);
 	g_clear_pointer(&self->groups, g_hash_table_unref);
+	g_clear_pointer(&self->dirty_records, g_hash_table_unref);
 	g_clear_object(&self->object_manager);
 	g_clear_object(&self->inventory);
 	g_clear_object(&self->tree);
@@ -753,6 +791,7 @@ gw_dbus_inventory_init(GwDbusInventory *self)
 					     g_str_equal,
 					     g_free,
 					     (GDestroyNotify)gw_dbus_inventory_entry_free);
+	self->dirty_records = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 }
 
 GwDbusInventory *

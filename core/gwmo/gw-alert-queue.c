@@ -20,6 +20,8 @@ struct _GwAlertQueue {
 	gchar *path;
 	GPtrArray *alerts; /* GwAlert *, oldest first */
 	guint next_id;
+	gboolean dirty; /* changed since the last save */
+	guint save_id;  /* the batched save */
 };
 
 G_DEFINE_TYPE(GwAlertQueue, gw_alert_queue, G_TYPE_OBJECT)
@@ -108,7 +110,31 @@ gw_alert_queue_save(GwAlertQueue *self, GError **error)
 		g_prefix_error(error, "cannot store the alert queue: ");
 		return FALSE;
 	}
+	self->dirty = FALSE;
 	return TRUE;
+}
+
+static gboolean
+gw_alert_queue_save_cb(gpointer user_data)
+{
+	GwAlertQueue *self = GW_ALERT_QUEUE(user_data);
+	g_autoptr(GError) error = NULL;
+
+	self->save_id = 0;
+	if (self->dirty && !gw_alert_queue_save(self, &error))
+		g_warning("%s", error->message); /* dirty still: the next change tries again */
+	return G_SOURCE_REMOVE;
+}
+
+static void
+gw_alert_queue_schedule_save(GwAlertQueue *self)
+{
+	self->dirty = TRUE;
+	if (self->save_id != 0)
+		return;
+	/* no reference: disposing the queue stores what is pending (a clean shutdown) */
+	self->save_id =
+	    g_idle_add_full(GW_ALERT_QUEUE_SAVE_PRIORITY, gw_alert_queue_save_cb, self, NULL);
 }
 
 static gchar *
@@ -243,6 +269,25 @@ gw_alert_queue_push(GwAlertQueue *self, const GwAlert *alert, GError **error)
 	return copy->id;
 }
 
+guint
+gw_alert_queue_push_batched(GwAlertQueue *self, const GwAlert *alert)
+{
+	GwAlert *copy = gw_alert_copy(alert);
+
+	copy->id = self->next_id++;
+	g_ptr_array_add(self->alerts, copy);
+	gw_alert_queue_schedule_save(self);
+	g_info("alert %u (%s) queued for %s", copy->id, copy->type, copy->server_id);
+	return copy->id;
+}
+
+gboolean
+gw_alert_queue_flush(GwAlertQueue *self, GError **error)
+{
+	g_clear_handle_id(&self->save_id, g_source_remove);
+	return !self->dirty || gw_alert_queue_save(self, error);
+}
+
 GPtrArray *
 gw_alert_queue_list(GwAlertQueue *self, const gchar *server_id)
 {
@@ -263,7 +308,8 @@ gw_alert_queue_ack(GwAlertQueue *self, guint id, GError **error)
 		if (a->id == id) {
 			g_info("alert %u acknowledged by %s", id, a->server_id);
 			g_ptr_array_remove_index(self->alerts, i);
-			return gw_alert_queue_save(self, error);
+			gw_alert_queue_schedule_save(self);
+			return TRUE;
 		}
 	}
 	return TRUE;
@@ -273,6 +319,17 @@ guint
 gw_alert_queue_get_length(GwAlertQueue *self)
 {
 	return self->alerts->len;
+}
+
+static void
+gw_alert_queue_dispose(GObject *object)
+{
+	GwAlertQueue *self = GW_ALERT_QUEUE(object);
+	g_autoptr(GError) error = NULL;
+
+	if (self->path != NULL && !gw_alert_queue_flush(self, &error))
+		g_warning("%s", error->message);
+	G_OBJECT_CLASS(gw_alert_queue_parent_class)->dispose(object);
 }
 
 static void
@@ -287,6 +344,7 @@ gw_alert_queue_finalize(GObject *object)
 static void
 gw_alert_queue_class_init(GwAlertQueueClass *klass)
 {
+	G_OBJECT_CLASS(klass)->dispose = gw_alert_queue_dispose;
 	G_OBJECT_CLASS(klass)->finalize = gw_alert_queue_finalize;
 }
 

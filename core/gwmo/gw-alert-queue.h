@@ -40,10 +40,25 @@ gw_alert_queue_new(const gchar *state_dir, GError **error);
 /* takes the fields of @alert (its id is assigned); stored before it returns; returns the id */
 guint
 gw_alert_queue_push(GwAlertQueue *self, const GwAlert *alert, GError **error);
+/*
+ * Batched changes (a burst of registrations, a session acknowledging many alerts): the queue is
+ * stored once by an idle source of GW_ALERT_QUEUE_SAVE_PRIORITY. That priority is above
+ * G_PRIORITY_DEFAULT_IDLE on purpose: work done at G_PRIORITY_DEFAULT_IDLE after a batched
+ * push (the southbound's group commit, which answers the registration that caused the alert)
+ * runs only once the alert is stored. A failed save is logged and tried again at the next
+ * change.
+ */
+#define GW_ALERT_QUEUE_SAVE_PRIORITY (G_PRIORITY_DEFAULT_IDLE - 10)
+guint
+gw_alert_queue_push_batched(GwAlertQueue *self, const GwAlert *alert);
+/* stores a pending batch now */
+gboolean
+gw_alert_queue_flush(GwAlertQueue *self, GError **error);
 /* (element-type GwAlert) (transfer container): the pending alerts of @server_id, oldest first */
 GPtrArray *
 gw_alert_queue_list(GwAlertQueue *self, const gchar *server_id);
-/* removes an acknowledged alert and stores the queue */
+/* removes an acknowledged alert; stored batched (an acknowledgement lost to a crash means the
+ * alert is delivered again: at least once) */
 gboolean
 gw_alert_queue_ack(GwAlertQueue *self, guint id, GError **error);
 guint

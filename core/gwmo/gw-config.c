@@ -56,6 +56,7 @@ static const GwConfigKey gw_config_keys[] = {
     {"images", "dir", GW_CONFIG_TYPE_STRING, "", 0, 0},
     {"images", "quota", GW_CONFIG_TYPE_INT, "0", 0, G_MAXINT64},
     {"images", "base-url", GW_CONFIG_TYPE_STRING, "", 0, 0},
+    {"southbound", "max-sessions", GW_CONFIG_TYPE_INT, "4096", 1, 1000000},
 };
 
 struct _GwConfig {

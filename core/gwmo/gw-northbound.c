@@ -361,16 +361,13 @@ gw_northbound_inventory_alert(GwNorthbound *self, const gchar *record_uri, const
 
 	for (guint i = 0; servers != NULL && servers[i] != NULL; i++) {
 		GwAlert alert = {0};
-		g_autoptr(GError) error = NULL;
 		alert.server_id = servers[i];
 		alert.type = (gchar *)type;
 		alert.source = (gchar *)record_uri;
 		alert.format = (gchar *)"xml";
 		alert.data = doc;
-		if (gw_alert_queue_push(self->alerts, &alert, &error) == 0) {
-			g_warning("cannot queue %s for %s: %s", type, servers[i], error->message);
-			continue;
-		}
+		/* stored before the registration is answered (see GW_ALERT_QUEUE_SAVE_PRIORITY) */
+		gw_alert_queue_push_batched(self->alerts, &alert);
 		gw_northbound_schedule_alert_session(self, servers[i], 500);
 	}
 }

@@ -53,6 +53,13 @@ typedef struct {
 	GPtrArray *results; /* GwSyncmlItem * */
 } GwSbOutcome;
 
+/* a reply held until the registration it acknowledges is on disk */
+typedef struct {
+	GwHttpRequest *request;
+	gchar *content_type;
+	GBytes *body;
+} GwSbHeld;
+
 /* one DM session of a device */
 struct _GwSbSession {
 	GwSouthbound *self; /* borrowed */
@@ -81,6 +88,11 @@ struct _GwSouthbound {
 	GHashTable *commands; /* id → GwSbCommand (owned) */
 	guint next_command_id;
 	guint sweep_id;
+	/* group commit: replies that acknowledge a registration wait for the store */
+	GPtrArray *held;      /* GwSbHeld */
+	guint commit_id;      /* the idle that flushes the store and sends them */
+	guint registrations;  /* registrations done, to see whether a message made one */
+	gint64 last_busy_log; /* monotonic µs of the last "max-sessions reached" warning */
 };
 
 G_DEFINE_TYPE(GwSouthbound, gw_southbound, G_TYPE_OBJECT)
@@ -142,6 +154,57 @@ gw_southbound_flush(GwSouthbound *self)
 	g_autoptr(GError) error = NULL;
 	if (self->store != NULL && !gw_dm_store_flush(self->store, &error))
 		g_warning("cannot store the DM tree: %s", error->message);
+}
+
+static void
+gw_sb_held_free(gpointer data)
+{
+	GwSbHeld *h = data;
+	/* a reply never sent (the endpoint stops): the device retries */
+	if (!gw_http_request_is_answered(h->request))
+		gw_southbound_respond_text(h->request, 503, "the gateway is stopping\n");
+	gw_http_request_unref(h->request);
+	g_free(h->content_type);
+	g_clear_pointer(&h->body, g_bytes_unref);
+	g_free(h);
+}
+
+/* Group commit: registrations change the tree; the one save of the store after the main loop
+ * has taken every request that is ready covers all of them, and only then do their replies
+ * go out. A device whose registration was acknowledged is on disk (kill -9 keeps it), and a
+ * burst of N registrations costs N / batch saves instead of N. */
+static void
+gw_southbound_commit(GwSouthbound *self)
+{
+	g_autoptr(GPtrArray) held = g_steal_pointer(&self->held);
+
+	self->held = g_ptr_array_new_with_free_func(gw_sb_held_free);
+	gw_southbound_flush(self);
+	if (held->len > 1)
+		g_debug("one store flush for %u replies", held->len);
+	for (guint i = 0; i < held->len; i++) {
+		GwSbHeld *h = g_ptr_array_index(held, i);
+		gw_http_request_respond(h->request, 200, h->content_type, h->body);
+	}
+}
+
+static gboolean
+gw_southbound_commit_cb(gpointer user_data)
+{
+	GwSouthbound *self = GW_SOUTHBOUND(user_data);
+	self->commit_id = 0;
+	gw_southbound_commit(self);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+gw_southbound_schedule_commit(GwSouthbound *self)
+{
+	if (self->commit_id != 0)
+		return;
+	/* below the default priority: requests already waiting are taken first */
+	self->commit_id = g_idle_add_full(
+	    G_PRIORITY_DEFAULT_IDLE, gw_southbound_commit_cb, g_object_ref(self), g_object_unref);
 }
 
 /* ---- Package #0 delivery ---- */
@@ -345,7 +408,8 @@ gw_southbound_register(GwSouthbound *self, const GwDeviceInfo *info, const gchar
 	          info->mode,
 	          info->trusted ? "trusted" : "not trusted",
 	          info->notify_addr != NULL ? info->notify_addr : "none (polling)");
-	gw_southbound_flush(self);
+	/* stored by the group commit before the reply goes out */
+	self->registrations++;
 	return TRUE;
 }
 
@@ -713,7 +777,7 @@ gw_southbound_session_end(GwSouthbound *self, GwSbSession *s, gboolean ok, const
 		          device_id,
 		          why);
 	g_hash_table_remove(self->sessions, s->key);
-	gw_southbound_flush(self);
+	gw_southbound_schedule_commit(self);
 	g_signal_emit(self, signals[SIGNAL_SESSION_FINISHED], 0, device_id, ok);
 }
 
@@ -851,6 +915,7 @@ gw_southbound_dm_handler(GwHttpServer *server, GwHttpRequest *request, gpointer 
 	g_autofree gchar *hmac = NULL;
 	GwDmSessionState state;
 	GwSbSession *s;
+	guint registrations = self->registrations;
 
 	if (peer == NULL)
 		peer = "(unknown)";
@@ -873,6 +938,20 @@ gw_southbound_dm_handler(GwHttpServer *server, GwHttpRequest *request, gpointer 
 	s = g_hash_table_lookup(self->sessions, key);
 	if (s == NULL) {
 		guint status = 0;
+		gint64 max = gw_config_get_int(self->config, "southbound", "max-sessions");
+		if (max > 0 && g_hash_table_size(self->sessions) >= (guint64)max) {
+			/* a flood: new sessions wait, the running ones go on */
+			gint64 now = g_get_monotonic_time();
+			if (now - self->last_busy_log >= G_USEC_PER_SEC) {
+				g_warning("%u device sessions running ([southbound] max-sessions): "
+				          "new ones get HTTP 503",
+				          g_hash_table_size(self->sessions));
+				self->last_busy_log = now;
+			}
+			gw_http_request_set_header(request, "Retry-After", "1");
+			gw_southbound_respond_text(request, 503, "too many device sessions\n");
+			return;
+		}
 		if (msg->hdr.source_uri[0] == '\0') {
 			g_warning("DM message without Source LocURI from %s", peer);
 			gw_southbound_respond_text(request, 400, "no Source LocURI\n");
@@ -901,7 +980,18 @@ gw_southbound_dm_handler(GwHttpServer *server, GwHttpRequest *request, gpointer 
 	hmac = gw_dm_session_get_hmac_header(s->session, reply);
 	if (hmac != NULL)
 		gw_http_request_set_header(request, GW_DM_AUTH_HMAC_HEADER, hmac);
-	gw_http_request_respond(request, 200, gw_dm_session_get_content_type(s->session), reply);
+	if (self->registrations != registrations && self->store != NULL) {
+		/* this message registered the device: answered once that is stored */
+		GwSbHeld *h = g_new0(GwSbHeld, 1);
+		h->request = gw_http_request_ref(request);
+		h->content_type = g_strdup(gw_dm_session_get_content_type(s->session));
+		h->body = g_bytes_ref(reply);
+		g_ptr_array_add(self->held, h);
+		gw_southbound_schedule_commit(self);
+	} else {
+		gw_http_request_respond(
+		    request, 200, gw_dm_session_get_content_type(s->session), reply);
+	}
 	state = gw_dm_session_get_state(s->session);
 	if (state == GW_DM_SESSION_STATE_FINISHED) {
 		gw_southbound_session_end(self, s, TRUE, NULL);
@@ -1206,6 +1296,12 @@ gw_southbound_dispose(GObject *object)
 		g_source_remove(self->sweep_id);
 		self->sweep_id = 0;
 	}
+	if (self->commit_id != 0) {
+		/* what was registered is stored and acknowledged before the listener goes */
+		g_source_remove(self->commit_id);
+		self->commit_id = 0;
+		gw_southbound_commit(self);
+	}
 	if (self->server != NULL)
 		gw_http_server_disconnect(self->server);
 	g_clear_object(&self->server);
@@ -1225,6 +1321,7 @@ gw_southbound_finalize(GObject *object)
 	g_hash_table_unref(self->queues);
 	g_hash_table_unref(self->nonces);
 	g_hash_table_unref(self->commands);
+	g_ptr_array_unref(self->held);
 	g_clear_object(&self->client);
 	g_clear_object(&self->inventory);
 	g_clear_object(&self->store);
@@ -1269,6 +1366,7 @@ gw_southbound_init(GwSouthbound *self)
 	self->nonces = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, gw_sb_nonces_free);
 	self->commands =
 	    g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, gw_sb_command_free);
+	self->held = g_ptr_array_new_with_free_func(gw_sb_held_free);
 }
 
 GwSouthbound *

@@ -72,6 +72,12 @@ bootstrap_tnds(const gchar *dm_url)
 Env *
 env_new(void)
 {
+	return env_new_full(NULL);
+}
+
+Env *
+env_new_full(const gchar *southbound_extra)
+{
 	Env *e = g_new0(Env, 1);
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *conf = NULL;
@@ -89,8 +95,9 @@ env_new(void)
 	e->port = free_port();
 	e->dm_url = g_strdup_printf("https://127.0.0.1:%u/dm", e->port);
 	e->south_port = free_port();
-	conf = g_strdup_printf("[southbound]\nlisten=http://127.0.0.1:%u\n[northbound]\nlisten=https://127.0.0.1:0\nca-file=%s\nretries=1\ntimeout=20\n",
+	conf = g_strdup_printf("[southbound]\nlisten=http://127.0.0.1:%u\n%s[northbound]\nlisten=https://127.0.0.1:0\nca-file=%s\nretries=1\ntimeout=20\n",
 			       e->south_port,
+			       southbound_extra != NULL ? southbound_extra : "",
 			       e->cert);
 	e->d = gw_test_daemon_new_with_config(conf);
 	tnds = bootstrap_tnds(e->dm_url);

@@ -37,6 +37,9 @@ gchar *
 bootstrap_tnds(const gchar *dm_url);
 Env *
 env_new(void);
+/* the same with @southbound_extra ("key=value\n" lines) in [southbound] */
+Env *
+env_new_full(const gchar *southbound_extra);
 void
 env_free(Env *e);
 void

@@ -103,6 +103,10 @@ gw_peer_expand_index(const gchar *pattern, guint index)
 		if (p[0] == '%' && p[1] == 'u') {
 			g_string_append_printf(out, "%u", index);
 			p++;
+		} else if (p[0] == '%' && p[1] == '0' && g_ascii_isdigit(p[2]) && p[3] == 'u') {
+			/* "%05u": zero-padded to that width (one digit) */
+			g_string_append_printf(out, "%0*u", p[2] - '0', index);
+			p += 3;
 		} else {
 			g_string_append_c(out, *p);
 		}

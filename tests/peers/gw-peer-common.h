@@ -33,7 +33,7 @@ gw_peer_auth_type_to_string(GwDmAuthType type);
 GBytes *
 gw_peer_parse_nonce(const gchar *text, GError **error);
 
-/* @pattern with every "%u" replaced by @index */
+/* @pattern with every "%u" replaced by @index ("%0Nu", N one digit: zero-padded to width N) */
 gchar *
 gw_peer_expand_index(const gchar *pattern, guint index);
 

@@ -13,12 +13,29 @@
  * (Alert 1200, the notification's SessionID) for each, --count of them; --register sends the
  * DeviceRegistration Generic Alert in its first session; --notify-addr (or the --listen-notify
  * URL) goes into ./DevInfo/Ext/NotifyAddr, which Package #1 carries.
+ *
+ * Many devices at once (--parallel K, scale tests and fan-out): the --count N sessions are N
+ * distinct End Devices (--dev-id must hold "%u" or "%05u"; devices 1…N), each with its own DM
+ * tree, session state and nonces, all started at once with at most K sessions in flight. Each
+ * one's first session registers it (the DeviceRegistration alert with --register, else
+ * implicitly through its Package #1 DevInfo). --client-secret, --client-name, --server-secret,
+ * --notify-secret and --notify-addr may hold "%u" too (per-device credentials), or not (one
+ * secret shared by all). HTTP 503 and connection errors are retried (--retries, exponential
+ * backoff from 100 ms). With --listen-notify one shared listener serves every device: device
+ * X's NotifyAddr is <listen URL>/notify/<X>; a Package #0 POSTed there (checked as in the
+ * single-device mode) opens a server-initiated session of device X (queued behind a running
+ * one of the same device; all within the K in flight). The process then exits after
+ * --notifications M notified sessions, or (M = 0) on SIGINT/SIGTERM (once the running sessions
+ * end; a second signal does not wait). --summary FILE ("-" for stdout) gets a JSON summary:
+ * devices, parallel, registered, failed, elapsed_s, registrations_per_s, retries,
+ * notified_sessions, notified_failed, failed_devices.
  */
 
 #define G_LOG_DOMAIN "GwTestDevice"
 
 #include "config.h"
 
+#include <glib-unix.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +90,10 @@ typedef struct {
 	gint reg_mode;
 	gchar *server_ids;
 	gchar *notified_server;
+	gint parallel;
+	gint retries;
+	gint max_notified;
+	gchar *summary_path;
 
 	GwDmAuthType auth_type;
 	gchar *tree_xml;
@@ -89,6 +110,23 @@ typedef struct {
 	guint sessions;
 	guint failed;
 	guint handled;
+	/* --parallel */
+	GHashTable *by_dev_id; /* DeviceID → index (GUINT_TO_POINTER) */
+	guint8 *device_busy;   /* [1…count]: a session of that device is running */
+	GQueue jobs;           /* GwTestJob waiting for a free slot */
+	guint in_flight;
+	guint next_index; /* next device to register */
+	guint registered;
+	guint reg_failed;
+	guint retried;
+	guint notified_ok;
+	guint notified_failed;
+	gint64 start_time;
+	gint64 reg_end_time;
+	JsonArray *failed_devices;
+	guint pump_id;
+	GPtrArray *running; /* GwTestAsync in flight (freed at exit when a signal stopped us) */
+	gboolean stopping;  /* SIGINT/SIGTERM: no new sessions, exit when the running ones end */
 } GwTestDevice;
 
 /* one command the server sent, waiting for the Status we answer it with */
@@ -177,9 +215,30 @@ gw_test_device_exec_cb(GwDmTree *tree,
 	return GW_DM_STATUS_OK;
 }
 
-static GwDmTree *
-gw_test_device_make_tree(GwTestDevice *self, const gchar *dev_id, const gchar *fetch_user, GError **error)
+/* where device @index (DeviceID @dev_id) is notified: --notify-addr (may hold "%u"), else the
+ * --listen-notify URL (with --parallel one path per device); NULL: a polling device */
+static gchar *
+gw_test_device_notify_addr(GwTestDevice *self, guint index, const gchar *dev_id)
 {
+	if (self->notify_addr != NULL)
+		return gw_peer_expand_index(self->notify_addr, index);
+	if (self->notify_url == NULL)
+		return NULL;
+	if (self->parallel > 0) {
+		g_autofree gchar *escaped = g_uri_escape_string(dev_id, NULL, FALSE);
+		return g_strdup_printf("%s/%s", self->notify_url, escaped);
+	}
+	return g_strdup(self->notify_url);
+}
+
+static GwDmTree *
+gw_test_device_make_tree(GwTestDevice *self,
+			 guint index,
+			 const gchar *dev_id,
+			 const gchar *fetch_user,
+			 GError **error)
+{
+	g_autofree gchar *addr = gw_test_device_notify_addr(self, index, dev_id);
 	g_autoptr(GwDmTree) tree = gw_dm_tree_new();
 	g_autofree gchar *acl = NULL;
 	GwDmDeviceInfo info = {
@@ -203,9 +262,7 @@ gw_test_device_make_tree(GwTestDevice *self, const gchar *dev_id, const gchar *f
 		g_prefix_error(error, "--tree %s: ", self->tree_path);
 		return NULL;
 	}
-	if (self->notify_addr != NULL || self->notify_url != NULL) {
-		const gchar *addr =
-		    self->notify_addr != NULL ? self->notify_addr : self->notify_url;
+	if (addr != NULL) {
 		if (!gw_dm_tree_set_leaf_string(
 		        tree, "./DevInfo/Ext/NotifyAddr", GW_DM_FORMAT_CHR, addr, error)) {
 			g_prefix_error(error, "./DevInfo/Ext/NotifyAddr: ");
@@ -223,8 +280,13 @@ gw_test_device_make_tree(GwTestDevice *self, const gchar *dev_id, const gchar *f
 		return NULL;
 	}
 	/* ./Ext/Fetch: downloads a URL with the device's own credentials (B.8) */
-	if (!gw_test_fetch_install(tree, fetch_user, self->client_secret, self->ca_file, error))
-		return NULL;
+	{
+		g_autofree gchar *secret = self->client_secret != NULL
+					       ? gw_peer_expand_index(self->client_secret, index)
+					       : NULL;
+		if (!gw_test_fetch_install(tree, fetch_user, secret, self->ca_file, error))
+			return NULL;
+	}
 	gw_dm_tree_add_exec_handler(tree, "./**", gw_test_device_exec_cb, self, NULL);
 	return g_steal_pointer(&tree);
 }
@@ -417,10 +479,10 @@ gw_test_run_delivered_cb(GwDmSession *session, guint id, gpointer user_data)
 
 /* <GwMORegistration> with the device id, its notification address, --mode, --server-ids */
 static gchar *
-gw_test_device_registration(GwTestDevice *self, const gchar *dev_id)
+gw_test_device_registration(GwTestDevice *self, guint index, const gchar *dev_id)
 {
 	GString *doc = g_string_new("<GwMORegistration>");
-	const gchar *addr = self->notify_addr != NULL ? self->notify_addr : self->notify_url;
+	g_autofree gchar *addr = gw_test_device_notify_addr(self, index, dev_id);
 	g_autofree gchar *id = g_markup_escape_text(dev_id, -1);
 
 	g_string_append_printf(doc, "<DeviceID>%s</DeviceID>", id);
@@ -475,7 +537,7 @@ gw_test_run_new(GwTestDevice *self,
 		/* the name it presents to its server, also its name for ./Ext/Fetch */
 		g_autofree gchar *name = self->client_name != NULL ? gw_peer_expand_index(self->client_name, index)
 								   : g_strdup(run->dev_id);
-		run->tree = gw_test_device_make_tree(self, run->dev_id, name, error);
+		run->tree = gw_test_device_make_tree(self, index, run->dev_id, name, error);
 	}
 	if (run->tree == NULL)
 		return NULL;
@@ -497,12 +559,13 @@ gw_test_run_new(GwTestDevice *self,
 	cfg.local.type = self->auth_type;
 	cfg.local.name = self->client_name != NULL ? gw_peer_expand_index(self->client_name, index)
 	                                           : g_strdup(run->dev_id);
-	cfg.local.secret = g_strdup(self->client_secret);
+	cfg.local.secret =
+	    self->client_secret != NULL ? gw_peer_expand_index(self->client_secret, index) : NULL;
 	cfg.local.nonce = nonces->local != NULL ? g_bytes_ref(nonces->local) : NULL;
 	if (self->server_secret != NULL) {
 		cfg.peer.type = self->auth_type;
 		cfg.peer.name = g_strdup(self->server_name);
-		cfg.peer.secret = g_strdup(self->server_secret);
+		cfg.peer.secret = gw_peer_expand_index(self->server_secret, index);
 		cfg.peer.nonce = nonces->peer != NULL ? g_bytes_ref(nonces->peer) : NULL;
 	}
 	run->session = gw_dm_session_new(&cfg, run->tree);
@@ -533,7 +596,7 @@ gw_test_run_new(GwTestDevice *self,
 	}
 
 	if (registration) {
-		g_autofree gchar *doc = gw_test_device_registration(self, run->dev_id);
+		g_autofree gchar *doc = gw_test_device_registration(self, index, run->dev_id);
 		gw_dm_session_queue_generic_alert(
 		    run->session,
 		    0,
@@ -644,24 +707,13 @@ gw_test_run_drive(GwTestRun *run, GError **error)
 	return TRUE;
 }
 
-static gboolean
-gw_test_device_run_one(GwTestDevice *self,
-                       guint index,
-                       const gchar *session_id,
-                       guint alert_code,
-                       gboolean registration)
+/* records and prints how a session ended */
+static void
+gw_test_run_finish(GwTestRun *run, gboolean ok, const GError *error)
 {
-	g_autoptr(GwTestRun) run = NULL;
-	g_autoptr(GError) error = NULL;
+	GwTestDevice *self = run->device;
 	GwDmSessionStats stats;
-	gboolean ok;
 
-	run = gw_test_run_new(self, index, session_id, alert_code, registration, &error);
-	if (run == NULL) {
-		g_printerr("gwmo-test-device: %s\n", error->message);
-		return FALSE;
-	}
-	ok = gw_test_run_drive(run, &error);
 	gw_dm_session_get_stats(run->session, &stats);
 	json_object_set_string_member(run->json, "state", ok ? "finished" : "failed");
 	gw_peer_json_set_string(run->json, "error", ok ? NULL : error->message);
@@ -684,6 +736,26 @@ gw_test_device_run_one(GwTestDevice *self,
 		        run->dev_id,
 		        error->message);
 	fflush(stdout);
+}
+
+static gboolean
+gw_test_device_run_one(GwTestDevice *self,
+                       guint index,
+                       const gchar *session_id,
+                       guint alert_code,
+                       gboolean registration)
+{
+	g_autoptr(GwTestRun) run = NULL;
+	g_autoptr(GError) error = NULL;
+	gboolean ok;
+
+	run = gw_test_run_new(self, index, session_id, alert_code, registration, &error);
+	if (run == NULL) {
+		g_printerr("gwmo-test-device: %s\n", error->message);
+		return FALSE;
+	}
+	ok = gw_test_run_drive(run, &error);
+	gw_test_run_finish(run, ok, error);
 	return ok;
 }
 
@@ -809,6 +881,530 @@ gw_test_device_listen_notify(GwTestDevice *self, GError **error)
 	return TRUE;
 }
 
+/* ---- --parallel: many devices in one process ---- */
+
+#define GW_TEST_DEVICE_RETRY_BACKOFF_MS 100
+#define GW_TEST_DEVICE_RETRY_MAX_MS 3000
+
+/* one session to run: a registration or a notified session */
+typedef struct {
+	guint index;
+	guint16 session_id; /* notified sessions */
+	gboolean notified;
+} GwTestJob;
+
+/* one session running asynchronously */
+typedef struct {
+	GwTestDevice *device; /* borrowed */
+	GwTestJob job;
+	GwTestRun *run;
+	GBytes *msg; /* the message in flight, kept for a retry */
+	gchar *url;
+	guint round;
+	guint attempts; /* retries of the current message */
+} GwTestAsync;
+
+static void
+gw_test_multi_pump(GwTestDevice *self);
+static void
+gw_test_async_send(GwTestAsync *a);
+
+static gboolean
+gw_test_multi_pump_cb(gpointer user_data)
+{
+	GwTestDevice *self = user_data;
+	self->pump_id = 0;
+	gw_test_multi_pump(self);
+	return G_SOURCE_REMOVE;
+}
+
+/* from callbacks: the pump may start sessions that end at once, so it never nests */
+static void
+gw_test_multi_schedule_pump(GwTestDevice *self)
+{
+	if (self->pump_id == 0)
+		self->pump_id = g_idle_add(gw_test_multi_pump_cb, self);
+}
+
+static void
+gw_test_async_free(GwTestAsync *a)
+{
+	g_clear_pointer(&a->run, gw_test_run_free);
+	g_clear_pointer(&a->msg, g_bytes_unref);
+	g_free(a->url);
+	g_free(a);
+}
+
+static gboolean
+gw_test_multi_write_summary(GwTestDevice *self, GError **error)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autoptr(JsonGenerator) gen = json_generator_new();
+	g_autoptr(JsonNode) root = NULL;
+	g_autofree gchar *text = NULL;
+	gint64 end = self->reg_end_time > 0 ? self->reg_end_time : g_get_monotonic_time();
+	gdouble elapsed = (gdouble)(end - self->start_time) / G_USEC_PER_SEC;
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "devices");
+	json_builder_add_int_value(b, self->count);
+	json_builder_set_member_name(b, "parallel");
+	json_builder_add_int_value(b, self->parallel);
+	json_builder_set_member_name(b, "registered");
+	json_builder_add_int_value(b, self->registered);
+	json_builder_set_member_name(b, "failed");
+	json_builder_add_int_value(b, self->reg_failed);
+	json_builder_set_member_name(b, "elapsed_s");
+	json_builder_add_double_value(b, elapsed);
+	json_builder_set_member_name(b, "registrations_per_s");
+	json_builder_add_double_value(b, elapsed > 0 ? self->registered / elapsed : 0.0);
+	json_builder_set_member_name(b, "retries");
+	json_builder_add_int_value(b, self->retried);
+	json_builder_set_member_name(b, "notified_sessions");
+	json_builder_add_int_value(b, self->notified_ok);
+	json_builder_set_member_name(b, "notified_failed");
+	json_builder_add_int_value(b, self->notified_failed);
+	json_builder_set_member_name(b, "failed_devices");
+	json_builder_add_value(b, json_node_init_array(json_node_alloc(), self->failed_devices));
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	json_generator_set_root(gen, root);
+	json_generator_set_pretty(gen, TRUE);
+	text = json_generator_to_data(gen, NULL);
+	if (g_strcmp0(self->summary_path, "-") == 0) {
+		g_print("%s\n", text);
+		fflush(stdout);
+		return TRUE;
+	}
+	if (!g_file_set_contents(self->summary_path, text, -1, error)) {
+		g_prefix_error(error, "--summary %s: ", self->summary_path);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* after the registrations, and again at exit */
+static gboolean
+gw_test_multi_report(GwTestDevice *self)
+{
+	g_autoptr(GError) error = NULL;
+	gboolean ok = gw_test_device_record(self);
+
+	if (self->summary_path != NULL && !gw_test_multi_write_summary(self, &error)) {
+		g_printerr("gwmo-test-device: %s\n", error->message);
+		ok = FALSE;
+	}
+	return ok;
+}
+
+static gboolean
+gw_test_multi_ready(GwTestDevice *self, GError **error)
+{
+	g_autofree gchar *text = NULL;
+
+	if (self->ready_file == NULL)
+		return TRUE;
+	text = g_strdup_printf("%s\n", self->notify_url);
+	if (!g_file_set_contents(self->ready_file, text, -1, error)) {
+		g_prefix_error(error, "--ready-file %s: ", self->ready_file);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+gw_test_multi_done(GwTestDevice *self)
+{
+	if (self->stopping)
+		return self->in_flight == 0;
+	if (self->next_index <= (guint)self->count || self->in_flight > 0 ||
+	    !g_queue_is_empty(&self->jobs))
+		return FALSE;
+	if (self->listen_notify == NULL)
+		return TRUE;
+	return self->max_notified > 0 &&
+	       self->notified_ok + self->notified_failed >= (guint)self->max_notified;
+}
+
+static void
+gw_test_async_end(GwTestAsync *a, gboolean ok, const GError *error)
+{
+	GwTestDevice *self = a->device;
+	gboolean registering;
+
+	gw_test_run_finish(a->run, ok, error);
+	if (a->job.notified) {
+		if (ok)
+			self->notified_ok++;
+		else
+			self->notified_failed++;
+	} else if (ok) {
+		self->registered++;
+	} else {
+		self->reg_failed++;
+		json_array_add_string_element(self->failed_devices, a->run->dev_id);
+	}
+	self->device_busy[a->job.index] = FALSE;
+	self->in_flight--;
+	g_ptr_array_remove_fast(self->running, a); /* frees it */
+
+	registering = self->reg_end_time == 0;
+	if (registering && self->next_index > (guint)self->count && self->in_flight == 0) {
+		g_autoptr(GError) ready_error = NULL;
+		gdouble elapsed;
+
+		/* every device had its registration session */
+		self->reg_end_time = g_get_monotonic_time();
+		elapsed = (gdouble)(self->reg_end_time - self->start_time) / G_USEC_PER_SEC;
+		g_print("registered: %u of %d devices, %u failed, in %.3f s (%.1f registrations/s, "
+		        "%u retries)\n",
+		        self->registered,
+		        self->count,
+		        self->reg_failed,
+		        elapsed,
+		        elapsed > 0 ? self->registered / elapsed : 0.0,
+		        self->retried);
+		fflush(stdout);
+		if (!gw_test_multi_report(self))
+			self->failed++;
+		if (self->listen_notify != NULL && !gw_test_multi_ready(self, &ready_error)) {
+			g_printerr("gwmo-test-device: %s\n", ready_error->message);
+			self->failed++;
+		}
+	}
+	gw_test_multi_schedule_pump(self);
+}
+
+static gboolean
+gw_test_async_retry_cb(gpointer user_data)
+{
+	gw_test_async_send(user_data);
+	return G_SOURCE_REMOVE;
+}
+
+/* TRUE when the message goes out again later */
+static gboolean
+gw_test_async_retry(GwTestAsync *a, const gchar *why)
+{
+	guint delay;
+
+	if (a->attempts >= (guint)a->device->retries)
+		return FALSE;
+	delay = MIN(GW_TEST_DEVICE_RETRY_BACKOFF_MS << MIN(a->attempts, 10),
+	            GW_TEST_DEVICE_RETRY_MAX_MS);
+	/* spread the retries so that a burst does not come back as one */
+	delay += g_random_int_range(0, (gint)delay / 2 + 1);
+	a->attempts++;
+	a->device->retried++;
+	g_debug("%s: %s, retry %u in %u ms", a->run->dev_id, why, a->attempts, delay);
+	g_timeout_add(delay, gw_test_async_retry_cb, a);
+	return TRUE;
+}
+
+static void
+gw_test_async_post_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	GwTestAsync *a = user_data;
+	GwTestRun *run = a->run;
+	g_autoptr(GwHttpResponse) response = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) next = NULL;
+	const gchar *resp_uri;
+
+	response = gw_http_client_post_finish(GW_HTTP_CLIENT(source), res, &error);
+	if (response == NULL) {
+		/* the server did not get it or did not answer: the same message again */
+		gboolean network = (error->domain == G_IO_ERROR &&
+		                    !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) ||
+		                   g_error_matches(error, GW_ERROR, GW_ERROR_NETWORK);
+		if (!network || !gw_test_async_retry(a, error->message))
+			gw_test_async_end(a, FALSE, error);
+		return;
+	}
+	if (response->status == 503 || response->status == 429) {
+		g_autofree gchar *why = g_strdup_printf("HTTP %u", response->status);
+		if (gw_test_async_retry(a, why))
+			return;
+	}
+	a->attempts = 0;
+	if (gw_dm_session_get_state(run->session) == GW_DM_SESSION_STATE_FAILED) {
+		gw_test_async_end(a, FALSE, gw_dm_session_get_error(run->session));
+		return;
+	}
+	if (response->status != 200) {
+		g_autofree gchar *text = g_strndup(g_bytes_get_data(response->body, NULL),
+		                                   MIN(g_bytes_get_size(response->body), 200));
+		g_set_error(&error,
+		            GW_ERROR,
+		            GW_ERROR_PROTOCOL,
+		            "the server answered HTTP %u: %s",
+		            response->status,
+		            g_strstrip(text));
+		gw_test_async_end(a, FALSE, error);
+		return;
+	}
+	gw_test_run_analyse(run, response->body, response->content_type, FALSE);
+	next = gw_dm_session_receive(run->session,
+	                             response->body,
+	                             response->content_type,
+	                             g_hash_table_lookup(response->headers, GW_DM_AUTH_HMAC_HEADER),
+	                             &error);
+	if (next == NULL) {
+		if (gw_dm_session_get_state(run->session) == GW_DM_SESSION_STATE_FINISHED)
+			gw_test_async_end(a, TRUE, NULL);
+		else
+			gw_test_async_end(a, FALSE, error);
+		return;
+	}
+	resp_uri = gw_dm_session_get_resp_uri(run->session);
+	if (resp_uri != NULL && g_strcmp0(resp_uri, a->url) != 0) {
+		g_free(a->url);
+		a->url = g_strdup(resp_uri);
+	}
+	g_clear_pointer(&a->msg, g_bytes_unref);
+	a->msg = g_steal_pointer(&next);
+	a->round++;
+	if (a->round >= GW_TEST_DEVICE_MAX_ROUNDS) {
+		g_set_error(
+		    &error, GW_ERROR, GW_ERROR_PROTOCOL, "no end after %u messages", a->round);
+		gw_test_async_end(a, FALSE, error);
+		return;
+	}
+	gw_test_async_send(a);
+}
+
+static void
+gw_test_async_send(GwTestAsync *a)
+{
+	const gchar *ct = gw_dm_session_get_content_type(a->run->session);
+	g_autofree gchar *hmac = gw_dm_session_get_hmac_header(a->run->session, a->msg);
+	const gchar *headers[] = {GW_DM_AUTH_HMAC_HEADER, hmac, NULL};
+
+	if (a->attempts == 0)
+		gw_test_run_analyse(a->run, a->msg, ct, TRUE);
+	gw_http_client_post_async(a->device->http,
+	                          a->url,
+	                          ct,
+	                          a->msg,
+	                          hmac != NULL ? headers : NULL,
+	                          NULL,
+	                          gw_test_async_post_cb,
+	                          a);
+}
+
+static void
+gw_test_multi_start_job(GwTestDevice *self, const GwTestJob *job)
+{
+	GwTestAsync *a = g_new0(GwTestAsync, 1);
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *session_id =
+	    job->notified ? gw_pkg0_session_id_to_string(job->session_id) : NULL;
+	guint alert = job->notified || self->alert_1200 ? GW_SYNCML_ALERT_SERVER_INITIATED_MGMT
+	                                                : GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT;
+
+	a->device = self;
+	a->job = *job;
+	a->url = g_strdup(self->server_url);
+	g_ptr_array_add(self->running, a);
+	self->in_flight++;
+	self->sessions++;
+	self->device_busy[job->index] = TRUE;
+	a->run = gw_test_run_new(
+	    self, job->index, session_id, alert, !job->notified && self->do_register, &error);
+	if (a->run == NULL) {
+		g_printerr("gwmo-test-device: %s\n", error->message);
+		self->failed++;
+		self->in_flight--;
+		self->device_busy[job->index] = FALSE;
+		if (job->notified)
+			self->notified_failed++;
+		else
+			self->reg_failed++;
+		g_ptr_array_remove_fast(self->running, a); /* frees it */
+		return;
+	}
+	a->msg = gw_dm_session_start(a->run->session, alert, &error);
+	if (a->msg == NULL) {
+		gw_test_async_end(a, FALSE, error);
+		return;
+	}
+	gw_test_async_send(a);
+}
+
+/* starts what may start: queued notified sessions of idle devices, then registrations */
+static void
+gw_test_multi_pump(GwTestDevice *self)
+{
+	GList *l = self->stopping ? NULL : self->jobs.head;
+
+	while (l != NULL && self->in_flight < (guint)self->parallel) {
+		GList *next = l->next;
+		GwTestJob *job = l->data;
+		if (!self->device_busy[job->index]) {
+			g_queue_delete_link(&self->jobs, l);
+			gw_test_multi_start_job(self, job);
+			g_free(job);
+		}
+		l = next;
+	}
+	while (!self->stopping && self->next_index <= (guint)self->count &&
+	       self->in_flight < (guint)self->parallel) {
+		GwTestJob job = {.index = self->next_index++};
+		gw_test_multi_start_job(self, &job);
+	}
+	if (gw_test_multi_done(self))
+		g_main_loop_quit(self->loop);
+}
+
+/* POST /notify/<DeviceID>: a Package #0 for one of the simulated devices */
+static void
+gw_test_multi_notify_cb(GwHttpServer *server, GwHttpRequest *request, gpointer user_data)
+{
+	GwTestDevice *self = user_data;
+	const gchar *path = gw_http_request_get_path(request);
+	GBytes *body = gw_http_request_get_body(request);
+	gsize len = 0;
+	const guint8 *data = g_bytes_get_data(body, &len);
+	g_autoptr(GwPkg0) pkg0 = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *dev_id = NULL;
+	g_autofree gchar *secret = NULL;
+	gpointer value = NULL;
+	GwTestJob *job;
+	guint index;
+
+	if (g_strcmp0(gw_http_request_get_method(request), "POST") != 0) {
+		gw_http_request_respond(request, 405, NULL, NULL);
+		return;
+	}
+	if (!g_str_has_prefix(path, "/notify/") ||
+	    (dev_id = g_uri_unescape_string(path + strlen("/notify/"), "/")) == NULL ||
+	    !g_hash_table_lookup_extended(self->by_dev_id, dev_id, NULL, &value)) {
+		g_print("notification refused: no device at %s\n", path);
+		gw_http_request_respond(request, 404, NULL, NULL);
+		return;
+	}
+	index = GPOINTER_TO_UINT(value);
+	pkg0 = gw_pkg0_parse(data, len, &error);
+	if (pkg0 == NULL) {
+		g_print("notification for %s refused: %s\n", dev_id, error->message);
+		gw_http_request_respond(request, 400, NULL, NULL);
+		return;
+	}
+	if (g_strcmp0(pkg0->server_id, self->server_name) != 0) {
+		g_print("notification for %s refused: server id %s, expected %s\n",
+		        dev_id,
+		        pkg0->server_id,
+		        self->server_name);
+		gw_http_request_respond(request, 403, NULL, NULL);
+		return;
+	}
+	if (self->notify_secret != NULL)
+		secret = gw_peer_expand_index(self->notify_secret, index);
+	else if (self->server_secret != NULL)
+		secret = gw_peer_expand_index(self->server_secret, index);
+	if (secret != NULL && !gw_pkg0_verify(data, len, secret, NULL, 0, &error)) {
+		g_print("notification for %s refused: %s\n", dev_id, error->message);
+		gw_http_request_respond(request, 401, NULL, NULL);
+		return;
+	}
+	if (!self->quiet) {
+		g_print("notified session %04X of %s by %s\n",
+		        pkg0->session_id,
+		        dev_id,
+		        pkg0->server_id);
+		fflush(stdout);
+	}
+	gw_http_request_respond(request, 200, NULL, NULL);
+	job = g_new0(GwTestJob, 1);
+	job->index = index;
+	job->session_id = pkg0->session_id;
+	job->notified = TRUE;
+	g_queue_push_tail(&self->jobs, job);
+	gw_test_multi_schedule_pump(self);
+}
+
+static gboolean
+gw_test_multi_signal_cb(gpointer user_data)
+{
+	GwTestDevice *self = user_data;
+
+	if (self->stopping || self->in_flight == 0) {
+		g_print("stopping on a signal\n");
+		g_main_loop_quit(self->loop);
+		return G_SOURCE_CONTINUE;
+	}
+	/* the running sessions end first (a second signal does not wait) */
+	g_print("stopping on a signal once %u running session(s) end\n", self->in_flight);
+	fflush(stdout);
+	self->stopping = TRUE;
+	return G_SOURCE_CONTINUE;
+}
+
+/* the --parallel mode; returns the exit status */
+static int
+gw_test_multi_run(GwTestDevice *self)
+{
+	g_autoptr(GError) error = NULL;
+	guint sigint_id, sigterm_id;
+
+	self->by_dev_id = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	for (guint i = 1; i <= (guint)self->count; i++) {
+		gchar *id = gw_peer_expand_index(self->dev_id, i);
+		if (g_hash_table_contains(self->by_dev_id, id)) {
+			g_printerr(
+			    "gwmo-test-device: --dev-id %s gives %s twice: use %%u or %%05u\n",
+			    self->dev_id,
+			    id);
+			g_free(id);
+			return GW_PEER_EXIT_USAGE;
+		}
+		g_hash_table_insert(self->by_dev_id, id, GUINT_TO_POINTER(i));
+	}
+	self->device_busy = g_new0(guint8, (gsize)self->count + 1);
+	self->running = g_ptr_array_new_with_free_func((GDestroyNotify)gw_test_async_free);
+	self->failed_devices = json_array_new();
+	gw_http_client_set_max_in_flight(self->http, (guint)self->parallel);
+	if (self->listen_notify != NULL) {
+		g_auto(GStrv) uris = NULL;
+		self->notify_server = gw_http_server_new(NULL);
+		gw_http_server_add_handler(
+		    self->notify_server, "/notify/", gw_test_multi_notify_cb, self, NULL);
+		if (!g_str_has_prefix(self->listen_notify, "http://") ||
+		    !gw_http_server_listen(self->notify_server, self->listen_notify, &error)) {
+			g_printerr("gwmo-test-device: --listen-notify %s: %s\n",
+			           self->listen_notify,
+			           error != NULL ? error->message : "http:// only");
+			return GW_PEER_EXIT_USAGE;
+		}
+		uris = gw_http_server_get_uris(self->notify_server);
+		self->notify_url = g_strdup_printf("%snotify", uris[0]);
+		g_print("notify-listening %s/<DeviceID>\n", self->notify_url);
+		fflush(stdout);
+	}
+	self->loop = g_main_loop_new(NULL, FALSE);
+	sigint_id = g_unix_signal_add(SIGINT, gw_test_multi_signal_cb, self);
+	sigterm_id = g_unix_signal_add(SIGTERM, gw_test_multi_signal_cb, self);
+	self->start_time = g_get_monotonic_time();
+	self->next_index = 1;
+	gw_test_multi_pump(self);
+	if (!gw_test_multi_done(self))
+		g_main_loop_run(self->loop);
+	g_source_remove(sigint_id);
+	g_source_remove(sigterm_id);
+	if (self->listen_notify != NULL)
+		g_print("notified sessions: %u finished, %u failed\n",
+		        self->notified_ok,
+		        self->notified_failed);
+	/* again with the notified sessions, or for the first time when a signal stopped us */
+	if ((self->listen_notify != NULL || self->reg_end_time == 0) && !gw_test_multi_report(self))
+		self->failed++;
+	return self->failed == 0 && self->reg_failed == 0 && self->notified_failed == 0 &&
+	               self->registered == (guint)self->count
+	           ? GW_PEER_EXIT_OK
+	           : GW_PEER_EXIT_FAILED;
+}
+
 static gboolean
 gw_test_device_check_options(GwTestDevice *self, GError **error)
 {
@@ -852,6 +1448,28 @@ gw_test_device_check_options(GwTestDevice *self, GError **error)
 		g_set_error_literal(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "--mode is 1, 2 or 3");
 		return FALSE;
 	}
+	if (self->parallel < 0 || self->retries < 0 || self->max_notified < 0) {
+		g_set_error_literal(error,
+		                    GW_ERROR,
+		                    GW_ERROR_INVALID_ARGS,
+		                    "--parallel, --retries and --notifications are not negative");
+		return FALSE;
+	}
+	if (self->parallel > 0 && self->count > 1 && strchr(self->dev_id, '%') == NULL) {
+		g_set_error_literal(error,
+		                    GW_ERROR,
+		                    GW_ERROR_INVALID_ARGS,
+		                    "--parallel with --count above 1 needs \"%u\" or \"%05u\" in "
+		                    "--dev-id (one DeviceID per device)");
+		return FALSE;
+	}
+	if (self->parallel == 0 && (self->max_notified > 0 || self->summary_path != NULL)) {
+		g_set_error_literal(error,
+		                    GW_ERROR,
+		                    GW_ERROR_INVALID_ARGS,
+		                    "--notifications and --summary need --parallel");
+		return FALSE;
+	}
 	if (self->ready_file != NULL && self->listen_notify == NULL) {
 		g_set_error_literal(
 		    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "--ready-file needs --listen-notify");
@@ -884,6 +1502,14 @@ gw_test_device_free(GwTestDevice *self)
 	g_free(self->notify_addr);
 	g_free(self->server_ids);
 	g_free(self->notified_server);
+	g_free(self->summary_path);
+	if (self->pump_id != 0)
+		g_source_remove(self->pump_id);
+	g_clear_pointer(&self->by_dev_id, g_hash_table_unref);
+	g_free(self->device_busy);
+	g_queue_clear_full(&self->jobs, g_free);
+	g_clear_pointer(&self->failed_devices, json_array_unref);
+	g_clear_pointer(&self->running, g_ptr_array_unref);
 	g_clear_object(&self->http);
 	g_clear_pointer(&self->nonces, g_hash_table_unref);
 	g_clear_pointer(&self->record, json_array_unref);
@@ -945,7 +1571,7 @@ main(int argc, char **argv)
 	     "TNDS file imported below \".\"", "FILE.tnds"},
 	    {"wbxml", 0, 0, G_OPTION_ARG_NONE, &self->wbxml, "Speak WBXML instead of XML", NULL},
 	    {"count", 'c', 0, G_OPTION_ARG_INT, &self->count,
-	     "Run N sessions one after the other (default 1)", "N"},
+	     "Run N sessions one after the other (default 1); with --parallel: N devices", "N"},
 	    {"alert-1200", 0, 0, G_OPTION_ARG_NONE, &self->alert_1200,
 	     "Open with Alert 1200 (server-initiated) instead of 1201", NULL},
 	    {"record", 0, 0, G_OPTION_ARG_FILENAME, &self->record_path,
@@ -985,12 +1611,26 @@ main(int argc, char **argv)
 	     "ServerIDs in the registration, comma-separated", "A,B"},
 	    {"notified-server", 0, 0, G_OPTION_ARG_STRING, &self->notified_server,
 	     "URL for sessions opened after a notification (default --server)", "URL"},
+	    {"parallel", 'P', 0, G_OPTION_ARG_INT, &self->parallel,
+	     "Act as --count distinct devices (DeviceIDs from --dev-id with %u or %05u), all "
+	     "registering at once, at most K sessions in flight; with --listen-notify one listener "
+	     "serves them all at <URL>/notify/<DeviceID>", "K"},
+	    {"retries", 0, 0, G_OPTION_ARG_INT, &self->retries,
+	     "With --parallel: resend a message this often on HTTP 503/429 or a connection "
+	     "error (default 8)", "N"},
+	    {"notifications", 0, 0, G_OPTION_ARG_INT, &self->max_notified,
+	     "With --parallel --listen-notify: exit after N notified sessions (default 0: on "
+	     "SIGINT/SIGTERM)", "N"},
+	    {"summary", 0, 0, G_OPTION_ARG_FILENAME, &self->summary_path,
+	     "With --parallel: JSON summary (registered, failed, elapsed_s, registrations_per_s, "
+	     "…) to FILE, \"-\" for stdout", "FILE"},
 	    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
 	     "Log the session engine's informational messages too", NULL},
 	    {NULL}};
 	/* clang-format on */
 
 	self->count = 1;
+	self->retries = 8;
 	context = g_option_context_new("- OMA DM End Device for gwmo tests");
 	g_option_context_set_summary(
 	    context,
@@ -1016,6 +1656,8 @@ main(int argc, char **argv)
 	if (self->record_path != NULL)
 		self->record = json_array_new();
 
+	if (self->parallel > 0)
+		return gw_test_multi_run(self);
 	start = g_get_monotonic_time();
 	if (self->listen_notify != NULL) {
 		/* a device the gateway wakes up: (registration,) then --count notifications */

@@ -20,6 +20,7 @@
 #endif
 
 #include "gw-error.h"
+#include "gw-http-client.h"
 #include "gw-http-server.h"
 #include "gw-pkg0.h"
 #include "gw-wbxml.h"
@@ -760,6 +761,153 @@ test_count(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(g_hash_table_size(peers), ==, 20);
 }
 
+/* ---- --parallel: many devices at once, one notification listener ---- */
+
+typedef struct {
+	GwHttpResponse *response;
+	GError *error;
+	gboolean done;
+} PostWait;
+
+static void
+post_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	PostWait *w = user_data;
+	w->response = gw_http_client_post_finish(GW_HTTP_CLIENT(source), res, &w->error);
+	w->done = TRUE;
+}
+
+static gboolean
+post_is_done(gpointer data)
+{
+	return ((PostWait *)data)->done;
+}
+
+/* POSTs a Package #0 of @server_id signed with @secret to @url; the HTTP status */
+static guint
+post_pkg0(const gchar *url, const gchar *server_id, const gchar *secret, guint16 session_id)
+{
+	g_autoptr(GwHttpClient) client = gw_http_client_new(NULL, NULL);
+	g_autoptr(GwPkg0) n = gw_pkg0_new();
+	g_autoptr(GBytes) body = NULL;
+	PostWait w = {NULL, NULL, FALSE};
+	guint status;
+
+	n->version = GW_PKG0_VERSION_DEFAULT;
+	n->ui_mode = GW_PKG0_UI_MODE_BACKGROUND;
+	n->server_initiated = TRUE;
+	n->session_id = session_id;
+	n->server_id = g_strdup(server_id);
+	body = gw_pkg0_build(n, secret, NULL, 0);
+	g_assert_nonnull(body);
+	gw_http_client_post_async(client, url, GW_PKG0_CONTENT_TYPE, body, NULL, NULL, post_cb, &w);
+	g_assert_true(run_until(post_is_done, &w, PROC_TIMEOUT_S));
+	g_assert_no_error(w.error);
+	status = w.response->status;
+	gw_http_response_free(w.response);
+	return status;
+}
+
+static gboolean
+file_is_there(gpointer data)
+{
+	return g_file_test(data, G_FILE_TEST_EXISTS);
+}
+
+static void
+test_parallel(Fixture *f, gconstpointer data)
+{
+	g_autofree gchar *ready = fpath(f, "ready");
+	g_autofree gchar *dready = fpath(f, "device-ready");
+	g_autofree gchar *srec = fpath(f, "server.json");
+	g_autofree gchar *summary = fpath(f, "summary.json");
+	g_autofree gchar *script = fpath(f, "script.json");
+	g_autofree gchar *url = NULL;
+	g_autofree gchar *base = NULL;
+	g_autofree gchar *u2 = NULL;
+	g_autofree gchar *u5 = NULL;
+	g_autofree gchar *u3 = NULL;
+	g_autofree gchar *unknown = NULL;
+	g_autoptr(GPtrArray) sargs = args_new(server_bin);
+	g_autoptr(GPtrArray) dargs = args_new(device_bin);
+	g_autoptr(Proc) server = NULL;
+	g_autoptr(Proc) device = NULL;
+	g_autoptr(JsonNode) sroot = NULL;
+	g_autoptr(JsonNode) sum = NULL;
+	g_autoptr(GHashTable) peers = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GError) error = NULL;
+	JsonObject *o;
+	JsonArray *sessions;
+	guint notified = 0;
+
+	g_assert_true(g_file_set_contents(script,
+	                                  "{\"sessions\":[{\"commands\":[{\"cmd\":\"Get\",\"uri\":"
+	                                  "\"./DevInfo/Ext/NotifyAddr\"}]}]}",
+	                                  -1,
+	                                  &error));
+	/* 6 registrations, then 2 notified sessions */
+	/* clang-format off */
+	args_add(sargs, "--listen", "http://127.0.0.1:0", "--server-id", "srv-p", "--auth", "md5",
+	         "--client-secret", "pw", "--script", script, "--record", srec, "--sessions", "8",
+	         "--ready-file", ready, NULL);
+	/* clang-format on */
+	server = proc_spawn("server", sargs);
+	wait_ready(server, ready, &url, NULL);
+	/* clang-format off */
+	args_add(dargs, "--server", url, "--dev-id", "dev-%03u", "--auth", "md5", "--client-secret",
+	         "pw", "--server-id", "srv-p", "--count", "6", "--parallel", "3", "--register",
+	         "--listen-notify", "http://127.0.0.1:0", "--notify-secret", "n0t-%u",
+	         "--notifications", "2", "--ready-file", dready, "--summary", summary, NULL);
+	/* clang-format on */
+	device = proc_spawn("device", dargs);
+	/* the ready file is written once every device had its registration session */
+	g_assert_true(run_until(file_is_there, dready, PROC_TIMEOUT_S));
+	g_assert_true(g_file_get_contents(dready, &base, NULL, &error));
+	g_strstrip(base);
+	g_assert_true(g_str_has_suffix(base, "/notify"));
+	sum = load_json(summary);
+	o = json_node_get_object(sum);
+	g_assert_cmpint(json_object_get_int_member(o, "devices"), ==, 6);
+	g_assert_cmpint(json_object_get_int_member(o, "registered"), ==, 6);
+	g_assert_cmpint(json_object_get_int_member(o, "failed"), ==, 0);
+
+	/* one listener, one path per device, each checked with that device's secret */
+	u2 = g_strdup_printf("%s/dev-002", base);
+	u5 = g_strdup_printf("%s/dev-005", base);
+	u3 = g_strdup_printf("%s/dev-003", base);
+	unknown = g_strdup_printf("%s/dev-999", base);
+	g_assert_cmpuint(post_pkg0(u3, "srv-p", "n0t-2", 0x0B03), ==, 401); /* dev-002's secret */
+	g_assert_cmpuint(post_pkg0(unknown, "srv-p", "n0t-999", 0x0B04), ==, 404);
+	g_assert_cmpuint(post_pkg0(u2, "srv-p", "n0t-2", 0x0A02), ==, 200);
+	g_assert_cmpuint(post_pkg0(u5, "srv-p", "n0t-5", 0x0A05), ==, 200);
+	g_assert_cmpint(proc_wait(device), ==, 0);
+	g_assert_cmpint(proc_wait(server), ==, 0);
+	g_assert_nonnull(strstr(device->out->str, "notified sessions: 2 finished, 0 failed"));
+
+	sroot = load_json(srec);
+	sessions = record_sessions(sroot);
+	g_assert_cmpuint(json_array_get_length(sessions), ==, 8);
+	for (guint i = 0; i < 8; i++) {
+		JsonObject *s = json_array_get_object_element(sessions, i);
+		const gchar *peer = obj_str(s, "peer");
+		g_autofree gchar *addr = g_strdup_printf("%s/%s", base, peer);
+		g_assert_cmpstr(obj_str(s, "state"), ==, "finished");
+		/* every device reports its own notification address */
+		g_assert_cmpstr(result_data(s, 0), ==, addr);
+		g_hash_table_add(peers, (gpointer)peer);
+		if (json_object_get_int_member(s, "alert") == 1200) {
+			notified++;
+			if (g_strcmp0(obj_str(s, "session_id"), "A02") == 0 ||
+			    g_strcmp0(obj_str(s, "session_id"), "0A02") == 0)
+				g_assert_cmpstr(peer, ==, "dev-002");
+			else
+				g_assert_cmpstr(peer, ==, "dev-005");
+		}
+	}
+	g_assert_cmpuint(notified, ==, 2);
+	g_assert_cmpuint(g_hash_table_size(peers), ==, 6);
+}
+
 /* ---- bad input ---- */
 
 static void
@@ -845,6 +993,7 @@ main(int argc, char **argv)
 	g_test_add("/gw/peers/notify", Fixture, NULL, fixture_setup, test_notify, fixture_teardown);
 	g_test_add("/gw/peers/notify-forged", Fixture, NULL, fixture_setup, test_notify_forged, fixture_teardown);
 	g_test_add("/gw/peers/count", Fixture, NULL, fixture_setup, test_count, fixture_teardown);
+	g_test_add("/gw/peers/parallel", Fixture, NULL, fixture_setup, test_parallel, fixture_teardown);
 	g_test_add("/gw/peers/bad-script", Fixture, NULL, fixture_setup, test_bad_script, fixture_teardown);
 	g_test_add("/gw/peers/usage", Fixture, NULL, fixture_setup, test_usage, fixture_teardown);
 	/* clang-format on */

@@ -12,7 +12,9 @@
  *  - explicit registration with the DeviceRegistration alert (GwMO-TMode-001);
  *  - Proxy Get and Replace through Package #0 and the session the device opens
  *    (GwMO-PMoDe-001); a silent device: 408, the endpoint still serves; unknown: 404;
- *  - malformed messages: 400.
+ *  - malformed messages: 400;
+ *  - a burst of registrations is acknowledged only once stored, with shared saves (group
+ *    commit); [southbound] max-sessions answers 503 and a retrying device gets in later.
  */
 
 #include "config.h"
@@ -760,6 +762,161 @@ test_polling_idle_session(Fixture *f, gconstpointer data)
 	cmd_result_clear(&get);
 }
 
+static gboolean
+no_session_then(gpointer data)
+{
+	Fixture *f = data;
+	return gw_southbound_get_session_count(f->south) == 0;
+}
+
+/* a burst of registrations: every reply that acknowledges one goes out only after the store
+ * saved it (the state file has all of them the moment the devices are done), and the burst
+ * shares saves instead of one per registration */
+static void
+test_group_commit(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GSubprocess) proc = NULL;
+	g_autoptr(GwDmTree) reloaded = gw_dm_tree_new();
+	g_autoptr(GwDmStore) reader = NULL;
+	g_autoptr(GPtrArray) records = NULL;
+	g_autoptr(GError) error = NULL;
+	g_auto(GStrv) names = NULL;
+	guint64 saves_before;
+	guint64 saves;
+
+	gw_config_set_string(f->config, "southbound", "open-registration", "true");
+	g_assert_true(gw_dm_store_save(f->store, &error));
+	g_assert_no_error(error);
+	saves_before = gw_dm_store_get_save_count(f->store);
+	proc = device_spawn(f, "burst-%03u", "--count=64", "--parallel=16", "--quiet", NULL);
+	g_assert_cmpint(device_wait(proc), ==, 0);
+	records = gw_inventory_list(f->inventory);
+	g_assert_cmpuint(records->len, ==, 64);
+	saves = gw_dm_store_get_save_count(f->store) - saves_before;
+	g_test_message("64 registrations, %" G_GUINT64_FORMAT " saves", saves);
+	g_assert_cmpuint(saves, >=, 1);
+	g_assert_cmpuint(saves, <, 64);
+
+	/* what the devices were told is on disk (no main-loop turn since the last reply) */
+	reader = gw_dm_store_new(reloaded, f->dir);
+	g_assert_true(gw_dm_store_load(reader, &error));
+	g_assert_no_error(error);
+	names = gw_dm_tree_list_children(reloaded, "./GwMO/Inventory/Devices");
+	g_assert_nonnull(names);
+	g_assert_cmpuint(g_strv_length(names), ==, 64);
+}
+
+/* [southbound] max-sessions: a device that would open one session too many gets 503 (and gives
+ * up without retries); with retries it gets in once a running session is gone */
+static void
+test_max_sessions(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GwSyncmlMessage) msg = NULL;
+	g_autoptr(GBytes) pkg1 = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSubprocess) refused = NULL;
+	g_autoptr(GSubprocess) patient = NULL;
+	g_autofree gchar *record = NULL;
+	g_autofree gchar *patient_record = NULL;
+	g_autofree gchar *log = NULL;
+	GwDeviceInfo info = {0};
+	CmdResult get = {0};
+
+	gw_config_set_string(f->config, "southbound", "open-registration", "true");
+	gw_config_set_string(f->config, "southbound", "session-timeout", "1");
+	gw_config_set_string(f->config, "southbound", "max-sessions", "1");
+	/* one session that stays open: the gateway waits for the Status of a Get */
+	info.device_id = g_strdup("dev-busy");
+	info.mode = GW_GWMO_MODE_PROXY;
+	record = gw_inventory_register(f->inventory, &info, &error);
+	g_assert_no_error(error);
+	gw_device_info_clear(&info);
+	send_cmd(f, "dev-busy", make_get("./DevInfo/Mod"), 10, &get);
+	msg = gw_syncml_message_new(GW_SYNCML_VERSION_DM_1_2, "9", 1, f->dm_url, "dev-busy");
+	gw_syncml_message_add_command(msg,
+	                              gw_syncml_alert_new(GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT));
+	msg->final = TRUE;
+	pkg1 = gw_syncml_message_to_xml(msg);
+	g_assert_cmpuint(post(f,
+	                      GW_SYNCML_DM_XML_TYPE,
+	                      g_bytes_get_data(pkg1, NULL),
+	                      g_bytes_get_size(pkg1),
+	                      NULL),
+	                 ==,
+	                 200);
+	g_assert_cmpuint(gw_southbound_get_session_count(f->south), ==, 1);
+
+	refused = device_spawn(f, "dev-refused", "--parallel=1", "--retries=0", NULL);
+	g_assert_cmpint(device_wait(refused), ==, 1);
+	log = device_log(f, "dev-refused");
+	g_assert_nonnull(strstr(log, "HTTP 503"));
+	g_assert_null(gw_inventory_find(f->inventory, "dev-refused"));
+
+	/* the held session is dropped after a second; the retrying device gets in then */
+	patient = device_spawn(f, "dev-patient", "--parallel=1", NULL);
+	g_assert_cmpint(device_wait(patient), ==, 0);
+	g_assert_true(wait_until(no_session_then, f, 4));
+	patient_record = gw_inventory_find(f->inventory, "dev-patient");
+	g_assert_nonnull(patient_record);
+	g_assert_true(wait_until(cmd_done_cond, &get, 12));
+	cmd_result_clear(&get);
+}
+
+/* the Proxy path to many simulated devices of one process (what a fan-out drives): each gets
+ * its own Package #0 at <listen>/notify/<DeviceID>, opens its own session and answers its Get */
+static void
+test_proxy_simulated_devices(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GSubprocess) proc = NULL;
+	g_autofree gchar *ready = g_build_filename(f->dir, "sim-ready", NULL);
+	g_autofree gchar *ready_arg = g_strdup_printf("--ready-file=%s", ready);
+	g_autofree gchar *base = NULL;
+	CmdResult gets[20];
+	gint rc;
+
+	gw_config_set_string(f->config, "southbound", "open-registration", "true");
+	proc = device_spawn(f,
+	                    "sim-%02u",
+	                    "--count=20",
+	                    "--parallel=8",
+	                    "--server-name=" GW_ID,
+	                    "--listen-notify=http://127.0.0.1:0",
+	                    "--notifications=20",
+	                    ready_arg,
+	                    "--quiet",
+	                    NULL);
+	/* written once all 20 had their registration session */
+	g_assert_true(wait_until(file_exists_cond, ready, 30));
+	g_assert_true(g_file_get_contents(ready, &base, NULL, NULL));
+	g_strstrip(base);
+	for (guint i = 0; i < G_N_ELEMENTS(gets); i++) {
+		g_autofree gchar *id = g_strdup_printf("sim-%02u", i + 1);
+		g_autofree gchar *expected = g_strdup_printf("%s/%s", base, id);
+		GwDeviceInfo info = {0};
+		g_assert_true(gw_inventory_get_device(f->inventory, id, &info));
+		g_assert_cmpstr(info.notify_addr, ==, expected);
+		gw_device_info_clear(&info);
+		send_cmd(f, id, make_get("./DevInfo/DevId"), 20, &gets[i]);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(gets); i++) {
+		g_autofree gchar *id = g_strdup_printf("sim-%02u", i + 1);
+		const GwSyncmlItem *item;
+		g_assert_true(wait_until(cmd_done_cond, &gets[i], 25));
+		g_assert_cmpuint(gets[i].status, ==, 200);
+		g_assert_cmpuint(gets[i].results->len, ==, 1);
+		item = g_ptr_array_index(gets[i].results, 0);
+		/* each answer comes from the device it was meant for */
+		g_assert_cmpstr(item->data, ==, id);
+		cmd_result_clear(&gets[i]);
+	}
+	rc = device_wait(proc);
+	if (rc != 0) {
+		g_autofree gchar *log = device_log(f, "sim-%02u");
+		g_test_message("device output:\n%s", log);
+	}
+	g_assert_cmpint(rc, ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -781,6 +938,9 @@ main(int argc, char **argv)
 	ADD("/southbound/proxy-timeout", test_proxy_timeout);
 	ADD("/southbound/polling-idle-session", test_polling_idle_session);
 	ADD("/southbound/malformed", test_malformed);
+	ADD("/southbound/group-commit", test_group_commit);
+	ADD("/southbound/max-sessions", test_max_sessions);
+	ADD("/southbound/proxy-simulated-devices", test_proxy_simulated_devices);
 #undef ADD
 	return g_test_run();
 }
