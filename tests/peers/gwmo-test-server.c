@@ -72,6 +72,7 @@ struct _GwTestServer {
 	gchar *notify_session;
 	gchar *notify_nonce;
 	gboolean notify_forge;
+	gchar *notify_target; /* X-GwMO-Target: a Package #0 the gateway forwards (flow Z') */
 	gchar *ca_file;
 	gint max_msg_size;
 	gboolean wbxml;
@@ -903,6 +904,7 @@ gw_test_server_notify(GwTestServer *self, GError **error)
 	g_autoptr(GBytes) pkg0 = NULL;
 	g_autofree gchar *sid = NULL;
 	const guint8 *nonce_data = NULL;
+	const gchar *headers[3] = {NULL, NULL, NULL};
 	gsize nonce_len = 0;
 	guint64 session_id;
 
@@ -958,11 +960,13 @@ gw_test_server_notify(GwTestServer *self, GError **error)
 	          sid,
 	          self->notify_forge ? ", forged digest" : "");
 	self->notify_pending = TRUE;
+	headers[0] = self->notify_target != NULL ? "X-GwMO-Target" : NULL;
+	headers[1] = self->notify_target;
 	gw_http_client_post_async(self->notifier,
 	                          self->notify_url,
 	                          GW_PKG0_CONTENT_TYPE,
 	                          pkg0,
-	                          NULL,
+	                          headers,
 	                          self->cancellable,
 	                          gw_test_server_notify_cb,
 	                          self);
@@ -1162,6 +1166,7 @@ gw_test_server_free(GwTestServer *self)
 	g_free(self->notify_secret);
 	g_free(self->notify_session);
 	g_free(self->notify_nonce);
+	g_free(self->notify_target);
 	g_free(self->ca_file);
 	g_free(self->ready_file);
 	g_free(self);
@@ -1219,6 +1224,9 @@ main(int argc, char **argv)
 	     "Session id of the Package #0 (hex; default random)", "HEX"},
 	    {"notify-nonce", 0, 0, G_OPTION_ARG_STRING, &self->notify_nonce,
 	     "Nonce of the Package #0 digest (text, or hex:…; default empty)", "NONCE"},
+	    {"notify-target", 0, 0, G_OPTION_ARG_STRING, &self->notify_target,
+	     "Send the Package #0 with X-GwMO-Target: DEVICEID, for the gateway to forward to that "
+	     "Transparent device", "DEVICEID"},
 	    {"notify-forge", 0, 0, G_OPTION_ARG_NONE, &self->notify_forge,
 	     "Flip one bit of the Package #0 digest", NULL},
 	    {"ca-file", 0, 0, G_OPTION_ARG_FILENAME, &self->ca_file,
