@@ -251,7 +251,8 @@ gboolean
 gw_daemon_shutdown(GwDaemon *self, GError **error)
 {
 	g_return_val_if_fail(GW_IS_DAEMON(self), FALSE);
-	return gw_dm_store_flush(self->store, error);
+	/* fold the journal into tree.state: the next start has nothing to replay */
+	return gw_dm_store_compact(self->store, error);
 }
 
 static gboolean

@@ -361,10 +361,11 @@ test_flush(Fixture *f, gconstpointer data)
 	g_autoptr(GwDmStore) store = gw_dm_store_new(tree, f->state_dir);
 	g_autoptr(GError) error = NULL;
 
-	/* never saved: flush writes */
+	/* never saved: flush writes the whole tree */
 	g_assert_true(gw_dm_store_flush(store, &error));
 	g_assert_no_error(error);
 	g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 1);
+	g_assert_cmpuint(gw_dm_store_get_append_count(store), ==, 0);
 	g_assert_true(gw_dm_store_flush(store, &error));
 	g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 1);
 	/* reads do not count */
@@ -372,14 +373,26 @@ test_flush(Fixture *f, gconstpointer data)
 	    gw_dm_tree_get(tree, "srv1", "./DMAcc/srv1?list=StructData", NULL), ==, 200);
 	g_assert_true(gw_dm_store_flush(store, &error));
 	g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 1);
+	g_assert_cmpuint(gw_dm_store_get_append_count(store), ==, 0);
+	/* a change after that is one journal record, not a new state file */
 	g_assert_true(gw_dm_tree_set_leaf_string(tree, "./X", GW_DM_FORMAT_CHR, "1", NULL));
 	g_assert_true(gw_dm_store_flush(store, &error));
-	g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 2);
-	/* save always writes */
+	g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 1);
+	g_assert_cmpuint(gw_dm_store_get_append_count(store), ==, 1);
+	/* save always writes the whole tree */
 	g_assert_true(gw_dm_store_save(store, &error));
+	g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 2);
+	/* compact: nothing to fold in right after a save */
+	g_assert_true(gw_dm_store_compact(store, &error));
+	g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 2);
+	g_assert_true(gw_dm_tree_set_leaf_string(tree, "./X", GW_DM_FORMAT_CHR, "2", NULL));
+	g_assert_true(gw_dm_store_flush(store, &error));
+	g_assert_cmpuint(gw_dm_store_get_append_count(store), ==, 2);
+	g_assert_true(gw_dm_store_compact(store, &error));
 	g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 3);
-	/* no temporary files left behind */
-	g_assert_cmpuint(count_files(f->state_dir, ""), ==, 1);
+	/* no temporary files left behind: the state and its journal */
+	g_assert_cmpuint(count_files(f->state_dir, ""), ==, 2);
+	g_assert_cmpuint(count_files(f->state_dir, "tree.journal"), ==, 1);
 }
 
 static void
@@ -423,6 +436,7 @@ test_autosave(Fixture *f, gconstpointer data)
 	/* nothing is written before the main loop runs */
 	g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 0);
 	drain();
+	/* never saved: the first flush writes the whole tree */
 	g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 1);
 	drain();
 	g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 1);
@@ -431,20 +445,34 @@ test_autosave(Fixture *f, gconstpointer data)
 	g_assert_no_error(error);
 	g_assert_nonnull(gw_dm_tree_lookup(check, "./Burst/n99"));
 
-	/* a second batch, a second save */
+	/* a second batch: one journal record (group commit) */
 	for (guint i = 0; i < 10; i++)
 		g_assert_true(gw_dm_tree_set_leaf_string(
 		    tree, "./Burst/n0", GW_DM_FORMAT_CHR, i % 2 ? "a" : "b", NULL));
 	drain();
-	g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 2);
+	g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 1);
+	g_assert_cmpuint(gw_dm_store_get_append_count(store), ==, 1);
 
-	/* off: no saves */
+	/* off: nothing written until asked */
 	gw_dm_store_set_autosave(store, FALSE);
 	g_assert_true(gw_dm_tree_set_leaf_string(tree, "./Burst/n1", GW_DM_FORMAT_CHR, "x", NULL));
 	drain();
-	g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 2);
+	g_assert_cmpuint(gw_dm_store_get_append_count(store), ==, 1);
 	g_assert_true(gw_dm_store_flush(store, &error));
-	g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 3);
+	g_assert_cmpuint(gw_dm_store_get_append_count(store), ==, 2);
+	g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 1);
+	{
+		g_autoptr(GwDmTree) check2 = gw_dm_tree_new();
+		g_autoptr(GwDmStore) check_store2 = gw_dm_store_new(check2, f->state_dir);
+		g_autofree gchar *n0 = NULL;
+		g_autofree gchar *n1 = NULL;
+		g_assert_true(gw_dm_store_load(check_store2, &error));
+		g_assert_no_error(error);
+		n0 = gw_dm_tree_dup_string(check2, "./Burst/n0");
+		n1 = gw_dm_tree_dup_string(check2, "./Burst/n1");
+		g_assert_cmpstr(n0, ==, "a");
+		g_assert_cmpstr(n1, ==, "x");
+	}
 
 	/* a pending save is cancelled when the store goes away */
 	gw_dm_store_set_autosave(store, TRUE);
