@@ -82,6 +82,8 @@ gw_daemon_setup(GwDaemon *self, GError **error)
 			    g_strerror(errno));
 		return FALSE;
 	}
+	gw_dm_store_set_journal_limit(
+	    self->store, (gsize)gw_config_get_int(self->config, "daemon", "journal-limit"));
 	if (!gw_dm_store_load(self->store, &error_local)) {
 		if (!g_error_matches(error_local, GW_ERROR, GW_ERROR_CORRUPT_STATE)) {
 			g_propagate_error(error, g_steal_pointer(&error_local));
