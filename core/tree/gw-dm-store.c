@@ -55,6 +55,8 @@ struct _GwDmStore {
 	gboolean needs_full; /* a change the journal cannot express (rollback of the whole tree) */
 	gboolean replaying;  /* loading: the changes come from the disk */
 	guint64 append_count;
+	GPtrArray *commits; /* GTask waiting for the next group commit */
+	guint commit_id;
 };
 
 G_DEFINE_FINAL_TYPE(GwDmStore, gw_dm_store, G_TYPE_OBJECT)
@@ -67,6 +69,19 @@ gw_dm_store_dispose(GObject *object)
 	if (self->idle_id != 0) {
 		g_source_remove(self->idle_id);
 		self->idle_id = 0;
+	}
+	if (self->commit_id != 0) {
+		g_source_remove(self->commit_id);
+		self->commit_id = 0;
+	}
+	if (self->commits != NULL) {
+		/* nobody may think these are durable */
+		g_autoptr(GPtrArray) tasks = g_steal_pointer(&self->commits);
+		for (guint i = 0; i < tasks->len; i++)
+			g_task_return_new_error(g_ptr_array_index(tasks, i),
+			                        GW_ERROR,
+			                        GW_ERROR_FAILED,
+			                        "the store went away before the commit");
 	}
 	if (self->tree != NULL && self->changed_id != 0) {
 		g_signal_handler_disconnect(self->tree, self->changed_id);
@@ -836,6 +851,59 @@ gw_dm_store_compact(GwDmStore *self, GError **error)
 	    self->journal_fd >= 0 && self->journal_seq == 0 && !self->needs_full)
 		return TRUE;
 	return gw_dm_store_save(self, error);
+}
+
+/* ---- group commit ---- */
+
+static gboolean
+gw_dm_store_commit_cb(gpointer user_data)
+{
+	GwDmStore *self = GW_DM_STORE(user_data);
+	g_autoptr(GPtrArray) tasks = g_steal_pointer(&self->commits);
+	g_autoptr(GError) error = NULL;
+	gboolean ok;
+
+	self->commit_id = 0;
+	ok = gw_dm_store_flush(self, &error);
+	if (!ok)
+		g_warning("cannot store the DM tree: %s", error->message);
+	for (guint i = 0; tasks != NULL && i < tasks->len; i++) {
+		GTask *task = g_ptr_array_index(tasks, i);
+		if (ok)
+			g_task_return_boolean(task, TRUE);
+		else
+			g_task_return_error(task, g_error_copy(error));
+	}
+	return G_SOURCE_REMOVE;
+}
+
+void
+gw_dm_store_commit_async(GwDmStore *self, GAsyncReadyCallback callback, gpointer user_data)
+{
+	GTask *task;
+
+	g_return_if_fail(GW_IS_DM_STORE(self));
+
+	task = g_task_new(self, NULL, callback, user_data);
+	g_task_set_source_tag(task, gw_dm_store_commit_async);
+	if (self->commits == NULL)
+		self->commits = g_ptr_array_new_with_free_func(g_object_unref);
+	g_ptr_array_add(self->commits, task);
+	if (self->commit_id == 0) {
+		/* below the default priority: what arrived together (bus calls, server messages
+		 * of concurrent sessions) runs first and shares the append + fdatasync */
+		self->commit_id = g_idle_add_full(G_PRIORITY_DEFAULT_IDLE,
+		                                  gw_dm_store_commit_cb,
+		                                  g_object_ref(self),
+		                                  g_object_unref);
+	}
+}
+
+gboolean
+gw_dm_store_commit_finish(GwDmStore *self, GAsyncResult *res, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
+	return g_task_propagate_boolean(G_TASK(res), error);
 }
 
 /* ---- recording and autosave ---- */

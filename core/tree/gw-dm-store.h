@@ -5,6 +5,8 @@
 
 #pragma once
 
+#include <gio/gio.h>
+
 #include "gw-dm-tree.h"
 
 G_BEGIN_DECLS
@@ -67,6 +69,13 @@ gw_dm_store_save(GwDmStore *self, GError **error);
  * generation did not move. When it returns TRUE the changes survive a crash. */
 gboolean
 gw_dm_store_flush(GwDmStore *self, GError **error);
+/* group commit: calls back once the changes made so far are durable (or the flush failed).
+ * Every commit requested before the main loop goes idle shares one flush (one journal
+ * append + fdatasync). Disposing the store fails the commits still waiting. */
+void
+gw_dm_store_commit_async(GwDmStore *self, GAsyncReadyCallback callback, gpointer user_data);
+gboolean
+gw_dm_store_commit_finish(GwDmStore *self, GAsyncResult *res, GError **error);
 /* flush, and fold the journal into tree.state when it has records (clean shutdown) */
 gboolean
 gw_dm_store_compact(GwDmStore *self, GError **error);

@@ -924,6 +924,51 @@ test_journal_bad_header(Fixture *f, gconstpointer data)
 	store_warnings = 0;
 }
 
+
+static void
+commit_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	guint *done = user_data;
+	g_autoptr(GError) error = NULL;
+	g_assert_true(gw_dm_store_commit_finish(GW_DM_STORE(source), res, &error));
+	g_assert_no_error(error);
+	(*done)++;
+}
+
+/* group commit: the commits asked for before the main loop goes idle share one record;
+ * each callback runs only once its changes are in the journal */
+static void
+test_journal_group_commit(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GwDmTree) tree = build_tree();
+	g_autoptr(GwDmStore) store = gw_dm_store_new(tree, f->state_dir);
+	g_autoptr(GError) error = NULL;
+	guint done = 0;
+
+	g_assert_true(gw_dm_store_save(store, &error));
+	for (guint i = 0; i < 5; i++) {
+		g_autofree gchar *uri = g_strdup_printf("./G/k%u", i);
+		g_assert_true(gw_dm_tree_set_leaf_string(tree, uri, GW_DM_FORMAT_CHR, "v", NULL));
+		gw_dm_store_commit_async(store, commit_done_cb, &done);
+	}
+	/* nothing is acknowledged before it is written */
+	g_assert_cmpuint(done, ==, 0);
+	g_assert_cmpuint(gw_dm_store_get_append_count(store), ==, 0);
+	while (done < 5)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_cmpuint(gw_dm_store_get_append_count(store), ==, 1);
+	{
+		g_autoptr(GwDmTree) back = load_fresh(f->state_dir);
+		g_assert_nonnull(gw_dm_tree_lookup(back, "./G/k4"));
+		assert_same_tree(tree, back);
+	}
+	/* a commit with nothing new succeeds without writing */
+	gw_dm_store_commit_async(store, commit_done_cb, &done);
+	while (done < 6)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_cmpuint(gw_dm_store_get_append_count(store), ==, 1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -977,6 +1022,12 @@ main(int argc, char **argv)
 	           NULL,
 	           fixture_setup,
 	           test_journal_compaction,
+	           fixture_teardown);
+	g_test_add("/gw/dm-store/journal/group-commit",
+	           Fixture,
+	           NULL,
+	           fixture_setup,
+	           test_journal_group_commit,
 	           fixture_teardown);
 	g_test_add("/gw/dm-store/journal/bad-header",
 	           Fixture,
