@@ -8,7 +8,6 @@
 #include "config.h"
 
 #include <gnutls/crypto.h>
-
 #include <string.h>
 
 #include "gw-dm-journal.h"
@@ -27,9 +26,8 @@
 gchar *
 gw_dm_journal_header(const gchar *state_sha256)
 {
-	return g_strdup_printf(GW_DM_JOURNAL_MAGIC " %u state=%s\n",
-	                       (guint)GW_DM_JOURNAL_VERSION,
-	                       state_sha256);
+	return g_strdup_printf(
+	    GW_DM_JOURNAL_MAGIC " %u state=%s\n", (guint)GW_DM_JOURNAL_VERSION, state_sha256);
 }
 
 gsize
@@ -265,7 +263,8 @@ gw_dm_journal_read_record(const guint8 *data,
 	if (memcmp(p, GW_DM_JOURNAL_RECORD_MAGIC, 4) != 0)
 		goto bad_magic;
 	plen = gw_dm_journal_get_u32(p + 4);
-	seq = (guint64)gw_dm_journal_get_u32(p + 8) | ((guint64)gw_dm_journal_get_u32(p + 12) << 32);
+	seq =
+	    (guint64)gw_dm_journal_get_u32(p + 8) | ((guint64)gw_dm_journal_get_u32(p + 12) << 32);
 	if (plen > GW_DM_JOURNAL_MAX_PAYLOAD) {
 		g_set_error(error,
 		            GW_ERROR,
@@ -279,8 +278,8 @@ gw_dm_journal_read_record(const guint8 *data,
 		g_set_error(error,
 		            GW_ERROR,
 		            GW_ERROR_CORRUPT_STATE,
-		            "record %" G_GUINT64_FORMAT " cut: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT
-		            " bytes",
+		            "record %" G_GUINT64_FORMAT " cut: %" G_GSIZE_FORMAT
+		            " of %" G_GSIZE_FORMAT " bytes",
 		            seq,
 		            left,
 		            (gsize)plen + GW_DM_JOURNAL_RECORD_OVERHEAD);
@@ -401,9 +400,11 @@ gw_dm_journal_take_state(GwDmJournalReader *r, gboolean decode_only, GwDmJournal
 		return FALSE;
 	if (!gw_dm_journal_take_str(r, decode_only, &s->acl))
 		return FALSE;
-	if ((flags & GW_DM_JOURNAL_FLAG_MIME) && !gw_dm_journal_take_str(r, decode_only, &s->mime_type))
+	if ((flags & GW_DM_JOURNAL_FLAG_MIME) &&
+	    !gw_dm_journal_take_str(r, decode_only, &s->mime_type))
 		return FALSE;
-	if ((flags & GW_DM_JOURNAL_FLAG_TITLE) && !gw_dm_journal_take_str(r, decode_only, &s->title))
+	if ((flags & GW_DM_JOURNAL_FLAG_TITLE) &&
+	    !gw_dm_journal_take_str(r, decode_only, &s->title))
 		return FALSE;
 	if (flags & GW_DM_JOURNAL_FLAG_VALUE) {
 		const guint8 *p;
@@ -450,7 +451,8 @@ gw_dm_journal_run(GwDmTree *tree, const guint8 *payload, gsize len, GError **fir
 		const guint8 *op;
 		g_autofree gchar *uri = NULL;
 
-		if (!gw_dm_journal_take(&r, 1, &op) || !gw_dm_journal_take_str(&r, decode_only, &uri))
+		if (!gw_dm_journal_take(&r, 1, &op) ||
+		    !gw_dm_journal_take_str(&r, decode_only, &uri))
 			return FALSE;
 		switch (op[0]) {
 		case 'D':
@@ -490,12 +492,17 @@ gw_dm_journal_run(GwDmTree *tree, const guint8 *payload, gsize len, GError **fir
 				g_autoptr(GError) error = NULL;
 				/* what was there is replaced, subtree and all */
 				if (gw_dm_tree_lookup(tree, uri) != NULL &&
-				    g_strcmp0(uri, ".") != 0 && !gw_dm_tree_remove(tree, uri, &error)) {
+				    g_strcmp0(uri, ".") != 0 &&
+				    !gw_dm_tree_remove(tree, uri, &error)) {
 					gw_dm_journal_note(first_error, "add", uri, error);
 					g_clear_error(&error);
 				}
-				root_ok = gw_dm_tree_restore_node(
-				    tree, uri, &s.state, (gint)MIN(position, (guint32)G_MAXINT), &error);
+				root_ok =
+				    gw_dm_tree_restore_node(tree,
+				                            uri,
+				                            &s.state,
+				                            (gint)MIN(position, (guint32)G_MAXINT),
+				                            &error);
 				if (!root_ok)
 					gw_dm_journal_note(first_error, "add", uri, error);
 			}
@@ -511,8 +518,10 @@ gw_dm_journal_run(GwDmTree *tree, const guint8 *payload, gsize len, GError **fir
 				if (!decode_only && root_ok) {
 					g_autoptr(GError) error = NULL;
 					g_autofree gchar *child = g_strconcat(uri, "/", rel, NULL);
-					if (!gw_dm_tree_restore_node(tree, child, &cs.state, -1, &error))
-						gw_dm_journal_note(first_error, "add", child, error);
+					if (!gw_dm_tree_restore_node(
+					        tree, child, &cs.state, -1, &error))
+						gw_dm_journal_note(
+						    first_error, "add", child, error);
 				}
 				gw_dm_journal_state_clear(&cs);
 			}

@@ -67,13 +67,13 @@ typedef enum {
  * @next_offset; on TORN/CORRUPT sets @error saying why */
 GwDmJournalRecordStatus
 gw_dm_journal_read_record(const guint8 *data,
-			  gsize len,
-			  gsize offset,
-			  guint64 expected_sequence,
-			  const guint8 **payload,
-			  gsize *payload_len,
-			  gsize *next_offset,
-			  GError **error);
+                          gsize len,
+                          gsize offset,
+                          guint64 expected_sequence,
+                          const guint8 **payload,
+                          gsize *payload_len,
+                          gsize *next_offset,
+                          GError **error);
 
 /* checks the whole payload, then applies its operations to @tree in order. A payload that
  * does not decode changes nothing (GW_ERROR_CORRUPT_STATE); an operation the tree refuses is

@@ -28,8 +28,10 @@ G_DECLARE_FINAL_TYPE(GwDmStore, gw_dm_store, GW, DM_STORE, GObject)
  * checksum of the tree.state body it continues; then one checksummed record per flush. The
  * store listens to the tree's "changed" signal and encodes every mutation as it happens (the
  * node's fields, a deleted URI, or an added node with its subtree); a flush appends all the
- * changes since the last one as ONE record and fdatasyncs it (group commit). So a batch of
- * changes costs one small append instead of writing the whole tree.
+ * changes since the last one as ONE record and fdatasyncs it. gw_dm_store_commit_async()
+ * is the group commit: every commit asked for before the main loop goes idle (D-Bus calls,
+ * the server messages of concurrent DM sessions) shares one flush. So a batch of changes
+ * costs one small append instead of writing the whole tree.
  *
  * Compaction writes a new tree.state and an empty tree.journal naming it (each rename made
  * durable before the next): when the journal grows past MAX(256 KiB, 2 × the state file)
