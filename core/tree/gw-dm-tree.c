@@ -1701,7 +1701,9 @@ gw_dm_node_state_validate(const GwDmNodeState *state, GwDmAcl **acl_out, GError 
 		g_set_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "bad format %d", state->format);
 		return FALSE;
 	}
-	if ((state->access & ~GW_DM_ACCESS_ALL) != 0) {
+	/* no node of a live tree has no access type at all (the owner API keeps the old one
+	 * for GW_DM_ACCESS_NONE, TNDS reads an empty AccessType as all of them) */
+	if (state->access == GW_DM_ACCESS_NONE || (state->access & ~GW_DM_ACCESS_ALL) != 0) {
 		g_set_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "bad access 0x%x", state->access);
 		return FALSE;
 	}
