@@ -33,8 +33,6 @@ struct _GwDaemon {
 	GwEdTrigger *edtrigger;
 	GBusType bus_type;
 	guint owner_id;
-	GPtrArray *pending_commits; /* of GTask */
-	guint commit_idle_id;
 };
 
 G_DEFINE_TYPE(GwDaemon, gw_daemon, G_TYPE_OBJECT)
@@ -86,6 +84,8 @@ gw_daemon_setup(GwDaemon *self, GError **error)
 			    g_strerror(errno));
 		return FALSE;
 	}
+	gw_dm_store_set_journal_limit(
+	    self->store, (gsize)gw_config_get_int(self->config, "daemon", "journal-limit"));
 	if (!gw_dm_store_load(self->store, &error_local)) {
 		if (!g_error_matches(error_local, GW_ERROR, GW_ERROR_CORRUPT_STATE)) {
 			g_propagate_error(error, g_steal_pointer(&error_local));
@@ -275,45 +275,29 @@ gboolean
 gw_daemon_shutdown(GwDaemon *self, GError **error)
 {
 	g_return_val_if_fail(GW_IS_DAEMON(self), FALSE);
-	return gw_dm_store_flush(self->store, error);
+	/* fold the journal into tree.state: the next start has nothing to replay */
+	return gw_dm_store_compact(self->store, error);
 }
 
-static gboolean
-gw_daemon_commit_idle_cb(gpointer user_data)
+static void
+gw_daemon_committed_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	GwDaemon *self = GW_DAEMON(user_data);
-	g_autoptr(GPtrArray) tasks = g_steal_pointer(&self->pending_commits);
-	g_autoptr(GError) error = NULL;
-	gboolean ok;
+	GTask *task = G_TASK(user_data);
+	GError *error = NULL;
 
-	self->pending_commits = g_ptr_array_new_with_free_func(g_object_unref);
-	self->commit_idle_id = 0;
-	ok = gw_dm_store_flush(self->store, &error);
-	if (!ok)
-		g_warning("cannot store the DM tree: %s", error->message);
-	for (guint i = 0; i < tasks->len; i++) {
-		GTask *task = g_ptr_array_index(tasks, i);
-		if (ok)
-			g_task_return_boolean(task, TRUE);
-		else
-			g_task_return_error(task, g_error_copy(error));
-	}
-	return G_SOURCE_REMOVE;
+	if (gw_dm_store_commit_finish(GW_DM_STORE(source), res, &error))
+		g_task_return_boolean(task, TRUE);
+	else
+		g_task_return_error(task, error);
+	g_object_unref(task);
 }
 
+/* one group commit of the store for the bus calls and the DM sessions together */
 void
 gw_daemon_commit_async(GwDaemon *self, GAsyncReadyCallback callback, gpointer user_data)
 {
 	GTask *task = g_task_new(self, NULL, callback, user_data);
-	g_ptr_array_add(self->pending_commits, task);
-	if (self->commit_idle_id == 0) {
-		/* below the default priority: bus messages that arrived together are handled
-		 * first and share the write */
-		self->commit_idle_id = g_idle_add_full(G_PRIORITY_DEFAULT_IDLE,
-						       gw_daemon_commit_idle_cb,
-						       g_object_ref(self),
-						       g_object_unref);
-	}
+	gw_dm_store_commit_async(self->store, gw_daemon_committed_cb, task);
 }
 
 gboolean
@@ -376,7 +360,6 @@ gw_daemon_finalize(GObject *object)
 	g_object_unref(self->store);
 	g_object_unref(self->tree);
 	g_object_unref(self->config);
-	g_ptr_array_unref(self->pending_commits);
 	g_free(self->state_dir);
 	G_OBJECT_CLASS(gw_daemon_parent_class)->finalize(object);
 }
@@ -401,7 +384,6 @@ gw_daemon_class_init(GwDaemonClass *klass)
 static void
 gw_daemon_init(GwDaemon *self)
 {
-	self->pending_commits = g_ptr_array_new_with_free_func(g_object_unref);
 }
 
 GwDaemon *

@@ -62,15 +62,6 @@ gw_northbound_link_delivered_cb(GwServerLink *link, guint id, gpointer user_data
 		g_warning("%s", error->message);
 }
 
-static void
-gw_northbound_link_executed_cb(GwServerLink *link, gpointer user_data)
-{
-	GwNorthbound *self = GW_NORTHBOUND(user_data);
-	g_autoptr(GError) error = NULL;
-	if (!gw_dm_store_flush(self->store, &error))
-		g_warning("cannot store the DM tree during a session: %s", error->message);
-}
-
 static GwServerLink *
 gw_northbound_get_link(GwNorthbound *self, const gchar *dmacc_uri)
 {
@@ -79,7 +70,8 @@ gw_northbound_get_link(GwNorthbound *self, const gchar *dmacc_uri)
 		return link;
 	link = gw_server_link_new(self->tree, self->client, dmacc_uri);
 	g_signal_connect(link, "alert-delivered", G_CALLBACK(gw_northbound_link_delivered_cb), self);
-	g_signal_connect(link, "message-executed", G_CALLBACK(gw_northbound_link_executed_cb), self);
+	/* each server message's changes are durable before the reply (group commit) */
+	gw_server_link_set_store(link, self->store);
 	g_hash_table_insert(self->links, g_strdup(dmacc_uri), link);
 	return link;
 }

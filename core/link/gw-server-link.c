@@ -20,6 +20,7 @@ struct _GwServerLink {
 	GwHttpClient *client;
 	gchar *dmacc_uri;
 	gboolean busy;
+	GwDmStore *store; /* nullable: group commit before each reply */
 };
 
 G_DEFINE_TYPE(GwServerLink, gw_server_link, G_TYPE_OBJECT)
@@ -34,6 +35,7 @@ typedef struct {
 	gchar *srvcred_uri;
 	gulong nonce_id;
 	gulong delivered_id;
+	GBytes *next; /* the reply waiting for the commit */
 } GwServerLinkRun;
 
 static void
@@ -45,6 +47,8 @@ gw_server_link_run_free(gpointer data)
 		g_signal_handler_disconnect(run->session, run->delivered_id);
 		g_object_unref(run->session);
 	}
+	if (run->next != NULL)
+		g_bytes_unref(run->next);
 	g_free(run->uri);
 	g_free(run->clcred_uri);
 	g_free(run->srvcred_uri);
@@ -181,6 +185,9 @@ gw_server_link_delivered_cb(GwDmSession *session, guint id, gpointer user_data)
 }
 
 static void gw_server_link_post(GTask *task, GBytes *message);
+static void gw_server_link_continue(GTask *task, GBytes *next);
+static void
+gw_server_link_committed_cb(GObject *source, GAsyncResult *res, gpointer user_data);
 
 static void
 gw_server_link_finish(GTask *task, GError *error)
@@ -227,6 +234,20 @@ gw_server_link_posted_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	}
 	/* the server's commands ran: make them durable before the server hears of them */
 	g_signal_emit(self, signals[SIGNAL_MESSAGE_EXECUTED], 0);
+	if (self->store != NULL) {
+		run->next = g_steal_pointer(&next);
+		gw_dm_store_commit_async(self->store, gw_server_link_committed_cb, task);
+		return;
+	}
+	gw_server_link_continue(task, next);
+}
+
+/* after the commands of a server message ran (and are durable): answer or finish */
+static void
+gw_server_link_continue(GTask *task, GBytes *next)
+{
+	GwServerLinkRun *run = g_task_get_task_data(task);
+
 	if (next == NULL) {
 		if (gw_dm_session_get_state(run->session) == GW_DM_SESSION_STATE_FAILED) {
 			const GError *e = gw_dm_session_get_error(run->session);
@@ -241,6 +262,23 @@ gw_server_link_posted_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	/* a failed session may still have a last answer (a third 401): it is delivered, and the
 	 * server's reply to it ends the run through receive() */
 	gw_server_link_post(task, next);
+}
+
+static void
+gw_server_link_committed_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	GTask *task = G_TASK(user_data);
+	GwServerLinkRun *run = g_task_get_task_data(task);
+	g_autoptr(GBytes) next = g_steal_pointer(&run->next);
+	GError *error = NULL;
+
+	if (!gw_dm_store_commit_finish(GW_DM_STORE(source), res, &error)) {
+		/* the server must not hear of changes that are not on disk */
+		g_prefix_error(&error, "cannot store the DM tree during the session: ");
+		gw_server_link_finish(task, error);
+		return;
+	}
+	gw_server_link_continue(task, next);
 }
 
 static void
@@ -354,6 +392,13 @@ gw_server_link_run_session_finish(GwServerLink *self,
 	return g_task_propagate_boolean(G_TASK(res), error);
 }
 
+void
+gw_server_link_set_store(GwServerLink *self, GwDmStore *store)
+{
+	g_return_if_fail(GW_IS_SERVER_LINK(self));
+	g_set_object(&self->store, store);
+}
+
 const gchar *
 gw_server_link_get_dmacc_uri(GwServerLink *self)
 {
@@ -372,6 +417,7 @@ gw_server_link_finalize(GObject *object)
 	GwServerLink *self = GW_SERVER_LINK(object);
 	g_object_unref(self->tree);
 	g_object_unref(self->client);
+	g_clear_object(&self->store);
 	g_free(self->dmacc_uri);
 	G_OBJECT_CLASS(gw_server_link_parent_class)->finalize(object);
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "gw-dm-session.h"
+#include "gw-dm-store.h"
 #include "gw-dm-tree.h"
 #include "gw-http-client.h"
 
@@ -40,6 +41,11 @@ gw_server_link_alert_free(GwServerLinkAlert *alert);
 
 GwServerLink *
 gw_server_link_new(GwDmTree *tree, GwHttpClient *client, const gchar *dmacc_uri);
+/* (added) with a store, each server message's changes are committed through
+ * gw_dm_store_commit_async() (group commit with whatever else is pending) before the reply
+ * goes out; a failed commit ends the run with that error. NULL: no commit of its own. */
+void
+gw_server_link_set_store(GwServerLink *self, GwDmStore *store);
 const gchar *
 gw_server_link_get_dmacc_uri(GwServerLink *self);
 /* ./DMAcc/<x>/ServerID now, or NULL */

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gw-dm-journal.h"
 #include "gw-dm-store.h"
 #include "gw-tnds.h"
 
@@ -24,6 +25,10 @@
 #define GW_DM_STORE_VERSION 1
 #define GW_DM_STORE_MAX_HEADER 256
 #define GW_DM_STORE_MAX_BODY (16 * 1024 * 1024)
+/* compaction: when the journal outgrows MAX(this, 2 × the state file) */
+#define GW_DM_STORE_JOURNAL_LIMIT (256 * 1024)
+/* a batch bigger than this is written as a new state file instead */
+#define GW_DM_STORE_MAX_PENDING (4 * 1024 * 1024)
 #define GW_DM_STORE_EXPORT_FLAGS \
 	(GW_TNDS_EXPORT_VALUES | GW_TNDS_EXPORT_SECRETS | GW_TNDS_EXPORT_DF_PROPERTIES)
 
@@ -38,6 +43,20 @@ struct _GwDmStore {
 	gboolean autosave;
 	gulong changed_id;
 	guint idle_id;
+	/* the journal */
+	gchar *journal_path;
+	gchar state_sha[65]; /* body checksum of the state file the journal continues */
+	int journal_fd;      /* open for appending when the journal on disk is valid, else -1 */
+	gsize journal_size;
+	guint64 journal_seq; /* sequence of the last record in the file */
+	gsize state_size;
+	gsize journal_limit; /* 0: the default */
+	GByteArray *pending; /* encoded changes since the last append/save */
+	gboolean needs_full; /* a change the journal cannot express (rollback of the whole tree) */
+	gboolean replaying;  /* loading: the changes come from the disk */
+	guint64 append_count;
+	GPtrArray *commits; /* GTask waiting for the next group commit */
+	guint commit_id;
 };
 
 G_DEFINE_FINAL_TYPE(GwDmStore, gw_dm_store, G_TYPE_OBJECT)
@@ -51,9 +70,26 @@ gw_dm_store_dispose(GObject *object)
 		g_source_remove(self->idle_id);
 		self->idle_id = 0;
 	}
+	if (self->commit_id != 0) {
+		g_source_remove(self->commit_id);
+		self->commit_id = 0;
+	}
+	if (self->commits != NULL) {
+		/* nobody may think these are durable */
+		g_autoptr(GPtrArray) tasks = g_steal_pointer(&self->commits);
+		for (guint i = 0; i < tasks->len; i++)
+			g_task_return_new_error(g_ptr_array_index(tasks, i),
+			                        GW_ERROR,
+			                        GW_ERROR_FAILED,
+			                        "the store went away before the commit");
+	}
 	if (self->tree != NULL && self->changed_id != 0) {
 		g_signal_handler_disconnect(self->tree, self->changed_id);
 		self->changed_id = 0;
+	}
+	if (self->journal_fd >= 0) {
+		close(self->journal_fd);
+		self->journal_fd = -1;
 	}
 	g_clear_object(&self->tree);
 	G_OBJECT_CLASS(gw_dm_store_parent_class)->dispose(object);
@@ -66,6 +102,8 @@ gw_dm_store_finalize(GObject *object)
 
 	g_free(self->state_dir);
 	g_free(self->path);
+	g_free(self->journal_path);
+	g_byte_array_unref(self->pending);
 	G_OBJECT_CLASS(gw_dm_store_parent_class)->finalize(object);
 }
 
@@ -80,7 +118,16 @@ gw_dm_store_class_init(GwDmStoreClass *klass)
 static void
 gw_dm_store_init(GwDmStore *self)
 {
+	self->journal_fd = -1;
+	self->pending = g_byte_array_new();
 }
+
+static void
+gw_dm_store_changed_cb(GwDmTree *tree,
+                       const gchar *uri,
+                       guint change,
+                       const gchar *server_id,
+                       gpointer user_data);
 
 GwDmStore *
 gw_dm_store_new(GwDmTree *tree, const gchar *state_dir)
@@ -94,6 +141,10 @@ gw_dm_store_new(GwDmTree *tree, const gchar *state_dir)
 	self->tree = g_object_ref(tree);
 	self->state_dir = g_strdup(state_dir);
 	self->path = g_build_filename(state_dir, GW_DM_STORE_FILE, NULL);
+	self->journal_path = g_build_filename(state_dir, GW_DM_JOURNAL_FILE, NULL);
+	/* every change is recorded for the journal, autosave or not */
+	self->changed_id =
+	    g_signal_connect(tree, "changed", G_CALLBACK(gw_dm_store_changed_cb), self);
 	return self;
 }
 
@@ -104,11 +155,40 @@ gw_dm_store_get_path(GwDmStore *self)
 	return self->path;
 }
 
+const gchar *
+gw_dm_store_get_journal_path(GwDmStore *self)
+{
+	g_return_val_if_fail(GW_IS_DM_STORE(self), NULL);
+	return self->journal_path;
+}
+
 guint64
 gw_dm_store_get_save_count(GwDmStore *self)
 {
 	g_return_val_if_fail(GW_IS_DM_STORE(self), 0);
 	return self->save_count;
+}
+
+guint64
+gw_dm_store_get_append_count(GwDmStore *self)
+{
+	g_return_val_if_fail(GW_IS_DM_STORE(self), 0);
+	return self->append_count;
+}
+
+void
+gw_dm_store_set_journal_limit(GwDmStore *self, gsize bytes)
+{
+	g_return_if_fail(GW_IS_DM_STORE(self));
+	self->journal_limit = bytes;
+}
+
+static gsize
+gw_dm_store_journal_bound(GwDmStore *self)
+{
+	if (self->journal_limit > 0)
+		return self->journal_limit;
+	return MAX((gsize)GW_DM_STORE_JOURNAL_LIMIT, 2 * self->state_size);
 }
 
 /* ---- load ---- */
@@ -179,7 +259,7 @@ gw_dm_store_parse_header(const gchar *data, gsize len, guint64 *length, gchar *s
 
 /* checks the file and imports it; on failure @error is GW_ERROR_CORRUPT_STATE */
 static gboolean
-gw_dm_store_load_data(GwDmStore *self, const gchar *data, gsize len, GError **error)
+gw_dm_store_load_data(GwDmStore *self, const gchar *data, gsize len, gchar *sha_out, GError **error)
 {
 	g_autofree gchar *sum = NULL;
 	g_autoptr(GError) error_local = NULL;
@@ -218,25 +298,210 @@ gw_dm_store_load_data(GwDmStore *self, const gchar *data, gsize len, GError **er
 		            error_local->message);
 		return FALSE;
 	}
+	memcpy(sha_out, sha, 65);
 	return TRUE;
 }
 
 static gchar *
-gw_dm_store_keep_corrupt(GwDmStore *self)
+gw_dm_store_corrupt_name(const gchar *path)
 {
 	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
-	g_autofree gchar *target = g_strdup_printf("%s.corrupt-%" G_GINT64_FORMAT, self->path, now);
+	g_autofree gchar *target = g_strdup_printf("%s.corrupt-%" G_GINT64_FORMAT, path, now);
 
 	/* never overwrite an earlier corrupt file kept in the same second */
 	for (guint i = 1; g_file_test(target, G_FILE_TEST_EXISTS) && i < 1000; i++) {
 		g_free(target);
-		target = g_strdup_printf("%s.corrupt-%" G_GINT64_FORMAT ".%u", self->path, now, i);
+		target = g_strdup_printf("%s.corrupt-%" G_GINT64_FORMAT ".%u", path, now, i);
 	}
-	if (g_rename(self->path, target) != 0) {
-		g_warning("cannot rename %s to %s: %s", self->path, target, g_strerror(errno));
+	return g_steal_pointer(&target);
+}
+
+static gchar *
+gw_dm_store_keep_corrupt(const gchar *path)
+{
+	g_autofree gchar *target = gw_dm_store_corrupt_name(path);
+
+	if (g_rename(path, target) != 0) {
+		g_warning("cannot rename %s to %s: %s", path, target, g_strerror(errno));
 		return NULL;
 	}
 	return g_steal_pointer(&target);
+}
+
+static void
+gw_dm_store_close_journal(GwDmStore *self)
+{
+	if (self->journal_fd >= 0) {
+		close(self->journal_fd);
+		self->journal_fd = -1;
+	}
+}
+
+/* "GWMO-JOURNAL …" cut short by a crash while a fresh journal was being written */
+static gboolean
+gw_dm_store_is_header_prefix(const gchar *data, gsize len)
+{
+	static const gchar magic[] = "GWMO-JOURNAL ";
+	return memchr(data, '\n', len) == NULL &&
+	       memcmp(data, magic, MIN(len, sizeof(magic) - 1)) == 0;
+}
+
+static gboolean
+gw_dm_store_truncate_journal(GwDmStore *self, gsize size, GError **error)
+{
+	int fd = open(self->journal_path, O_WRONLY | O_CLOEXEC);
+	gboolean ok;
+
+	if (fd < 0) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_FAILED,
+		            "cannot open %s: %s",
+		            self->journal_path,
+		            g_strerror(errno));
+		return FALSE;
+	}
+	ok = ftruncate(fd, (off_t)size) == 0 && fdatasync(fd) == 0;
+	if (!ok)
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_FAILED,
+		            "cannot truncate %s: %s",
+		            self->journal_path,
+		            g_strerror(errno));
+	close(fd);
+	return ok;
+}
+
+/*
+ * Replays tree.journal on top of the state just loaded (self->state_sha). Leaves the journal
+ * open for appending when it is valid; otherwise journal_fd stays -1 and the next flush
+ * writes a new state file and a new journal. Errors here never fail the load: what was
+ * replayed stays, the rest is logged.
+ */
+static void
+gw_dm_store_replay_journal(GwDmStore *self)
+{
+	g_autofree gchar *data = NULL;
+	g_autoptr(GError) error = NULL;
+	gchar sha[65] = {0};
+	gsize len = 0;
+	gsize offset;
+	guint64 seq = 0;
+	guint replayed = 0;
+	GStatBuf st;
+
+	gw_dm_store_close_journal(self);
+	if (g_stat(self->journal_path, &st) != 0) {
+		g_debug("no journal %s", self->journal_path);
+		return;
+	}
+	if (!S_ISREG(st.st_mode) ||
+	    (gsize)st.st_size > 4 * (gsize)(GW_DM_STORE_MAX_BODY + GW_DM_STORE_MAX_HEADER)) {
+		g_autofree gchar *kept = gw_dm_store_keep_corrupt(self->journal_path);
+		g_warning("journal %s is not a regular file or too large; kept as %s",
+		          self->journal_path,
+		          kept != NULL ? kept : "(rename failed)");
+		return;
+	}
+	if (!g_file_get_contents(self->journal_path, &data, &len, &error)) {
+		g_warning("cannot read the journal: %s", error->message);
+		return;
+	}
+	offset = gw_dm_journal_parse_header((const guint8 *)data, len, sha, &error);
+	if (offset == 0) {
+		if (gw_dm_store_is_header_prefix(data, len)) {
+			/* a crash while a compaction wrote the new journal: the state has it all */
+			g_message("journal %s has no complete header (%" G_GSIZE_FORMAT
+			          " bytes); nothing to replay",
+			          self->journal_path,
+			          len);
+		} else {
+			g_autofree gchar *kept = gw_dm_store_keep_corrupt(self->journal_path);
+			g_warning("journal %s is corrupt (%s); kept as %s",
+			          self->journal_path,
+			          error->message,
+			          kept != NULL ? kept : "(rename failed)");
+		}
+		return;
+	}
+	if (strcmp(sha, self->state_sha) != 0) {
+		/* a crash after a compaction renamed the new state file into place: the journal
+		 * belongs to the state before, whose changes the new one holds */
+		g_message("journal %s continues another state file; nothing to replay",
+		          self->journal_path);
+		return;
+	}
+	for (;;) {
+		const guint8 *payload = NULL;
+		gsize payload_len = 0;
+		gsize next = 0;
+		g_autoptr(GError) record_error = NULL;
+		GwDmJournalRecordStatus status;
+
+		status = gw_dm_journal_read_record((const guint8 *)data,
+		                                   len,
+		                                   offset,
+		                                   seq + 1,
+		                                   &payload,
+		                                   &payload_len,
+		                                   &next,
+		                                   &record_error);
+		if (status == GW_DM_JOURNAL_RECORD_END)
+			break;
+		if (status == GW_DM_JOURNAL_RECORD_TORN) {
+			g_message("journal %s: torn last record dropped (%s); %" G_GSIZE_FORMAT
+			          " bytes cut",
+			          self->journal_path,
+			          record_error->message,
+			          len - offset);
+			break;
+		}
+		if (status == GW_DM_JOURNAL_RECORD_CORRUPT) {
+			g_autofree gchar *copy = gw_dm_store_corrupt_name(self->journal_path);
+			g_autoptr(GError) copy_error = NULL;
+			if (!g_file_set_contents_full(copy,
+			                              data,
+			                              (gssize)len,
+			                              G_FILE_SET_CONTENTS_CONSISTENT,
+			                              0600,
+			                              &copy_error)) {
+				g_clear_pointer(&copy, g_free);
+			}
+			g_warning("journal %s is corrupt at offset %" G_GSIZE_FORMAT
+			          " (%s): replay stops after %u record(s), %" G_GSIZE_FORMAT
+			          " bytes dropped; a copy is kept as %s",
+			          self->journal_path,
+			          offset,
+			          record_error->message,
+			          replayed,
+			          len - offset,
+			          copy != NULL ? copy : "(copy failed)");
+			break;
+		}
+		if (!gw_dm_journal_apply(self->tree, payload, payload_len, &record_error)) {
+			/* the record is intact (its checksum holds): keep going with the next */
+			g_warning("journal %s: record %" G_GUINT64_FORMAT " not fully applied: %s",
+			          self->journal_path,
+			          seq + 1,
+			          record_error->message);
+		}
+		seq++;
+		replayed++;
+		offset = next;
+	}
+	if (offset < len && !gw_dm_store_truncate_journal(self, offset, &error)) {
+		g_warning("%s", error->message);
+		return;
+	}
+	self->journal_fd = open(self->journal_path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (self->journal_fd < 0) {
+		g_warning("cannot open %s: %s", self->journal_path, g_strerror(errno));
+		return;
+	}
+	self->journal_size = offset;
+	self->journal_seq = seq;
+	g_debug("replayed %u journal record(s) from %s", replayed, self->journal_path);
 }
 
 gboolean
@@ -244,12 +509,16 @@ gw_dm_store_load(GwDmStore *self, GError **error)
 {
 	g_autofree gchar *data = NULL;
 	g_autofree gchar *kept = NULL;
+	g_autofree gchar *kept_journal = NULL;
 	g_autoptr(GError) error_local = NULL;
+	gchar sha[65] = {0};
 	GStatBuf st;
 	gsize len = 0;
+	gboolean ok;
 
 	g_return_val_if_fail(GW_IS_DM_STORE(self), FALSE);
 
+	gw_dm_store_close_journal(self);
 	if (g_stat(self->path, &st) != 0) {
 		if (errno == ENOENT) {
 			g_debug("no state file %s", self->path);
@@ -277,18 +546,36 @@ gw_dm_store_load(GwDmStore *self, GError **error)
 		            self->path,
 		            error_local->message);
 		return FALSE;
-	} else if (gw_dm_store_load_data(self, data, len, &error_local)) {
-		self->saved_generation = gw_dm_tree_get_generation(self->tree);
-		self->has_saved_generation = TRUE;
-		g_debug("loaded %s (%" G_GSIZE_FORMAT " bytes)", self->path, len);
-		return TRUE;
+	} else {
+		/* what the disk holds is not a change to record */
+		self->replaying = TRUE;
+		ok = gw_dm_store_load_data(self, data, len, sha, &error_local);
+		if (ok) {
+			memcpy(self->state_sha, sha, sizeof(sha));
+			self->state_size = len;
+			gw_dm_store_replay_journal(self);
+		}
+		self->replaying = FALSE;
+		if (ok) {
+			g_byte_array_set_size(self->pending, 0);
+			self->needs_full = FALSE;
+			self->saved_generation = gw_dm_tree_get_generation(self->tree);
+			self->has_saved_generation = TRUE;
+			g_debug("loaded %s (%" G_GSIZE_FORMAT " bytes)", self->path, len);
+			return TRUE;
+		}
 	}
 
-	kept = gw_dm_store_keep_corrupt(self);
-	g_warning("state file %s is corrupt (%s); kept as %s",
+	kept = gw_dm_store_keep_corrupt(self->path);
+	/* the journal continues the corrupt state: it goes aside with it */
+	if (g_file_test(self->journal_path, G_FILE_TEST_EXISTS))
+		kept_journal = gw_dm_store_keep_corrupt(self->journal_path);
+	g_warning("state file %s is corrupt (%s); kept as %s%s%s",
 	          self->path,
 	          error_local->message,
-	          kept != NULL ? kept : "(rename failed)");
+	          kept != NULL ? kept : "(rename failed)",
+	          kept_journal != NULL ? ", its journal as " : "",
+	          kept_journal != NULL ? kept_journal : "");
 	g_set_error(error,
 	            GW_ERROR,
 	            GW_ERROR_CORRUPT_STATE,
@@ -343,17 +630,23 @@ gw_dm_store_fsync_dir(const gchar *dir, GError **error)
 	return TRUE;
 }
 
-static gboolean
-gw_dm_store_write_file(GwDmStore *self,
+/* writes a temporary file in the state directory and fsyncs it; returns its fd (open, for
+ * appending when @keep_open) or -1 */
+static int
+gw_dm_store_write_temp(GwDmStore *self,
+                       const gchar *name,
                        const gchar *header,
                        const gchar *body,
                        gsize body_len,
+                       gboolean keep_open,
+                       gchar **tmp_out,
                        GError **error)
 {
-	g_autofree gchar *tmp = g_build_filename(self->state_dir, GW_DM_STORE_FILE ".XXXXXX", NULL);
+	g_autofree gchar *templ = g_strconcat(name, ".XXXXXX", NULL);
+	g_autofree gchar *tmp = g_build_filename(self->state_dir, templ, NULL);
 	int fd;
 
-	fd = g_mkstemp_full(tmp, O_RDWR | O_CLOEXEC, 0600);
+	fd = g_mkstemp_full(tmp, O_RDWR | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		g_set_error(error,
 		            GW_ERROR,
@@ -361,49 +654,70 @@ gw_dm_store_write_file(GwDmStore *self,
 		            "cannot create a temporary file in %s: %s",
 		            self->state_dir,
 		            g_strerror(errno));
-		return FALSE;
+		return -1;
 	}
 	if (!gw_dm_store_write_all(fd, header, strlen(header), error) ||
 	    !gw_dm_store_write_all(fd, body, body_len, error)) {
 		close(fd);
 		g_unlink(tmp);
-		return FALSE;
+		return -1;
 	}
 	if (fsync(fd) != 0) {
 		g_set_error(
 		    error, GW_ERROR, GW_ERROR_FAILED, "fsync failed: %s", g_strerror(errno));
 		close(fd);
 		g_unlink(tmp);
-		return FALSE;
+		return -1;
 	}
-	if (close(fd) != 0) {
-		g_set_error(
-		    error, GW_ERROR, GW_ERROR_FAILED, "close failed: %s", g_strerror(errno));
-		g_unlink(tmp);
-		return FALSE;
+	if (!keep_open) {
+		if (close(fd) != 0) {
+			g_set_error(
+			    error, GW_ERROR, GW_ERROR_FAILED, "close failed: %s", g_strerror(errno));
+			g_unlink(tmp);
+			return -1;
+		}
+		fd = G_MAXINT;
 	}
-	if (g_rename(tmp, self->path) != 0) {
+	*tmp_out = g_steal_pointer(&tmp);
+	return fd;
+}
+
+static gboolean
+gw_dm_store_rename(const gchar *from, const gchar *to, GError **error)
+{
+	if (g_rename(from, to) != 0) {
 		g_set_error(error,
 		            GW_ERROR,
 		            GW_ERROR_FAILED,
 		            "cannot rename %s to %s: %s",
-		            tmp,
-		            self->path,
+		            from,
+		            to,
 		            g_strerror(errno));
-		g_unlink(tmp);
+		g_unlink(from);
 		return FALSE;
 	}
-	return gw_dm_store_fsync_dir(self->state_dir, error);
+	return TRUE;
 }
 
+/*
+ * Compaction: the whole tree goes into a new tree.state, then an empty journal naming that
+ * state replaces tree.journal. Each rename is made durable (fsync of the directory) before
+ * the next step: a crash in between leaves either the old pair (old state + its journal, all
+ * records acknowledged so far) or the new state with a journal that names the old one, which
+ * the next load skips.
+ */
 gboolean
 gw_dm_store_save(GwDmStore *self, GError **error)
 {
 	g_autofree gchar *body = NULL;
 	g_autofree gchar *sum = NULL;
 	g_autofree gchar *header = NULL;
+	g_autofree gchar *journal_header = NULL;
+	g_autofree gchar *state_tmp = NULL;
+	g_autofree gchar *journal_tmp = NULL;
 	guint64 generation;
 	gsize len;
+	int fd;
 
 	g_return_val_if_fail(GW_IS_DM_STORE(self), FALSE);
 
@@ -417,6 +731,7 @@ gw_dm_store_save(GwDmStore *self, GError **error)
 	                         (guint)GW_DM_STORE_VERSION,
 	                         len,
 	                         sum);
+	journal_header = gw_dm_journal_header(sum);
 	if (g_mkdir_with_parents(self->state_dir, 0700) != 0) {
 		g_set_error(error,
 		            GW_ERROR,
@@ -426,14 +741,80 @@ gw_dm_store_save(GwDmStore *self, GError **error)
 		            g_strerror(errno));
 		return FALSE;
 	}
-	if (!gw_dm_store_write_file(self, header, body, len, error))
+	if (gw_dm_store_write_temp(
+	        self, GW_DM_STORE_FILE, header, body, len, FALSE, &state_tmp, error) < 0)
 		return FALSE;
+	fd = gw_dm_store_write_temp(
+	    self, GW_DM_JOURNAL_FILE, journal_header, "", 0, TRUE, &journal_tmp, error);
+	if (fd < 0) {
+		g_unlink(state_tmp);
+		return FALSE;
+	}
+	if (!gw_dm_store_rename(state_tmp, self->path, error) ||
+	    !gw_dm_store_fsync_dir(self->state_dir, error)) {
+		close(fd);
+		g_unlink(journal_tmp);
+		return FALSE;
+	}
+	/* the old journal is no longer needed from here on, whatever happens next */
+	gw_dm_store_close_journal(self);
+	memcpy(self->state_sha, sum, sizeof(self->state_sha));
+	self->state_size = strlen(header) + len;
 	self->saved_generation = generation;
 	self->has_saved_generation = TRUE;
 	self->save_count++;
+	g_byte_array_set_size(self->pending, 0);
+	self->needs_full = FALSE;
 	g_debug("saved %s (%" G_GSIZE_FORMAT " bytes, generation %" G_GUINT64_FORMAT ")",
 	        self->path,
 	        len,
+	        generation);
+	if (!gw_dm_store_rename(journal_tmp, self->journal_path, error) ||
+	    !gw_dm_store_fsync_dir(self->state_dir, error)) {
+		/* the state is safe; the next flush writes everything again */
+		close(fd);
+		self->needs_full = TRUE;
+		return FALSE;
+	}
+	self->journal_fd = fd;
+	self->journal_size = strlen(journal_header);
+	self->journal_seq = 0;
+	return TRUE;
+}
+
+/* appends the pending changes as one record and makes it durable */
+static gboolean
+gw_dm_store_append(GwDmStore *self, GError **error)
+{
+	g_autoptr(GByteArray) record = NULL;
+	guint64 generation = gw_dm_tree_get_generation(self->tree);
+
+	record = gw_dm_journal_frame(self->journal_seq + 1, self->pending->data, self->pending->len);
+	if (!gw_dm_store_write_all(self->journal_fd, (const gchar *)record->data, record->len, error) ||
+	    fdatasync(self->journal_fd) != 0) {
+		if (error != NULL && *error == NULL)
+			g_set_error(error,
+			            GW_ERROR,
+			            GW_ERROR_FAILED,
+			            "fdatasync of %s failed: %s",
+			            self->journal_path,
+			            g_strerror(errno));
+		/* a part of the record may be in the file: never append after it; the next
+		 * flush writes a new state file and journal */
+		g_prefix_error(error, "%s: ", self->journal_path);
+		gw_dm_store_close_journal(self);
+		self->needs_full = TRUE;
+		return FALSE;
+	}
+	self->journal_seq++;
+	self->journal_size += record->len;
+	self->append_count++;
+	self->saved_generation = generation;
+	g_byte_array_set_size(self->pending, 0);
+	g_debug("appended journal record %" G_GUINT64_FORMAT " (%u bytes, generation %" G_GUINT64_FORMAT
+	        ")",
+	        self->journal_seq,
+	        record->len,
 	        generation);
 	return TRUE;
 }
@@ -441,15 +822,91 @@ gw_dm_store_save(GwDmStore *self, GError **error)
 gboolean
 gw_dm_store_flush(GwDmStore *self, GError **error)
 {
+	g_autoptr(GError) compact_error = NULL;
+
 	g_return_val_if_fail(GW_IS_DM_STORE(self), FALSE);
 
 	if (self->has_saved_generation &&
 	    self->saved_generation == gw_dm_tree_get_generation(self->tree))
 		return TRUE;
+	if (!self->has_saved_generation || self->needs_full || self->journal_fd < 0 ||
+	    self->pending->len == 0)
+		return gw_dm_store_save(self, error);
+	if (!gw_dm_store_append(self, error))
+		return FALSE;
+	/* the change is durable; the compaction only bounds the journal */
+	if (self->journal_size > gw_dm_store_journal_bound(self) &&
+	    !gw_dm_store_save(self, &compact_error))
+		g_warning("cannot compact the journal: %s", compact_error->message);
+	return TRUE;
+}
+
+gboolean
+gw_dm_store_compact(GwDmStore *self, GError **error)
+{
+	g_return_val_if_fail(GW_IS_DM_STORE(self), FALSE);
+
+	if (self->has_saved_generation &&
+	    self->saved_generation == gw_dm_tree_get_generation(self->tree) &&
+	    self->journal_fd >= 0 && self->journal_seq == 0 && !self->needs_full)
+		return TRUE;
 	return gw_dm_store_save(self, error);
 }
 
-/* ---- autosave ---- */
+/* ---- group commit ---- */
+
+static gboolean
+gw_dm_store_commit_cb(gpointer user_data)
+{
+	GwDmStore *self = GW_DM_STORE(user_data);
+	g_autoptr(GPtrArray) tasks = g_steal_pointer(&self->commits);
+	g_autoptr(GError) error = NULL;
+	gboolean ok;
+
+	self->commit_id = 0;
+	ok = gw_dm_store_flush(self, &error);
+	if (!ok)
+		g_warning("cannot store the DM tree: %s", error->message);
+	for (guint i = 0; tasks != NULL && i < tasks->len; i++) {
+		GTask *task = g_ptr_array_index(tasks, i);
+		if (ok)
+			g_task_return_boolean(task, TRUE);
+		else
+			g_task_return_error(task, g_error_copy(error));
+	}
+	return G_SOURCE_REMOVE;
+}
+
+void
+gw_dm_store_commit_async(GwDmStore *self, GAsyncReadyCallback callback, gpointer user_data)
+{
+	GTask *task;
+
+	g_return_if_fail(GW_IS_DM_STORE(self));
+
+	task = g_task_new(self, NULL, callback, user_data);
+	g_task_set_source_tag(task, gw_dm_store_commit_async);
+	if (self->commits == NULL)
+		self->commits = g_ptr_array_new_with_free_func(g_object_unref);
+	g_ptr_array_add(self->commits, task);
+	if (self->commit_id == 0) {
+		/* below the default priority: what arrived together (bus calls, server messages
+		 * of concurrent sessions) runs first and shares the append + fdatasync */
+		self->commit_id = g_idle_add_full(G_PRIORITY_DEFAULT_IDLE,
+		                                  gw_dm_store_commit_cb,
+		                                  g_object_ref(self),
+		                                  g_object_unref);
+	}
+}
+
+gboolean
+gw_dm_store_commit_finish(GwDmStore *self, GAsyncResult *res, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
+	return g_task_propagate_boolean(G_TASK(res), error);
+}
+
+/* ---- recording and autosave ---- */
 
 static gboolean
 gw_dm_store_idle_cb(gpointer user_data)
@@ -464,6 +921,32 @@ gw_dm_store_idle_cb(gpointer user_data)
 }
 
 static void
+gw_dm_store_record(GwDmStore *self, const gchar *uri, GwDmChange change)
+{
+	GwDmNode *node;
+
+	if (self->needs_full)
+		return;
+	if (change == GW_DM_CHANGE_DELETED) {
+		gw_dm_journal_encode_delete(self->pending, uri);
+		return;
+	}
+	node = gw_dm_tree_lookup(self->tree, uri);
+	if (node == NULL || (change != GW_DM_CHANGE_PROPERTIES && strcmp(uri, ".") == 0)) {
+		/* the whole tree was replaced (Atomic rollback): a new state file it is */
+		self->needs_full = TRUE;
+	} else if (change == GW_DM_CHANGE_ADDED) {
+		gw_dm_journal_encode_subtree(self->pending, uri, node);
+	} else {
+		gw_dm_journal_encode_node(self->pending, uri, node);
+	}
+	if (self->pending->len > GW_DM_STORE_MAX_PENDING)
+		self->needs_full = TRUE;
+	if (self->needs_full)
+		g_byte_array_set_size(self->pending, 0);
+}
+
+static void
 gw_dm_store_changed_cb(GwDmTree *tree,
                        const gchar *uri,
                        guint change,
@@ -472,6 +955,9 @@ gw_dm_store_changed_cb(GwDmTree *tree,
 {
 	GwDmStore *self = GW_DM_STORE(user_data);
 
+	if (self->replaying)
+		return;
+	gw_dm_store_record(self, uri, (GwDmChange)change);
 	if (!self->autosave || self->idle_id != 0)
 		return;
 	self->idle_id = g_idle_add(gw_dm_store_idle_cb, self);
@@ -485,17 +971,8 @@ gw_dm_store_set_autosave(GwDmStore *self, gboolean autosave)
 	g_return_if_fail(GW_IS_DM_STORE(self));
 
 	self->autosave = !!autosave;
-	if (self->autosave && self->changed_id == 0) {
-		self->changed_id = g_signal_connect(
-		    self->tree, "changed", G_CALLBACK(gw_dm_store_changed_cb), self);
-	} else if (!self->autosave) {
-		if (self->changed_id != 0) {
-			g_signal_handler_disconnect(self->tree, self->changed_id);
-			self->changed_id = 0;
-		}
-		if (self->idle_id != 0) {
-			g_source_remove(self->idle_id);
-			self->idle_id = 0;
-		}
+	if (!self->autosave && self->idle_id != 0) {
+		g_source_remove(self->idle_id);
+		self->idle_id = 0;
 	}
 }

@@ -1680,3 +1680,124 @@ gw_dm_node_get_child(GwDmNode *node, const gchar *name)
 		return NULL;
 	return g_hash_table_lookup(node->index, name);
 }
+
+/* ---- journal support ---- */
+
+guint
+gw_dm_node_get_position(GwDmNode *node)
+{
+	guint index = 0;
+
+	g_return_val_if_fail(node != NULL, 0);
+	if (node->parent == NULL || !g_ptr_array_find(node->parent->children, node, &index))
+		return 0;
+	return index;
+}
+
+static gboolean
+gw_dm_node_state_validate(const GwDmNodeState *state, GwDmAcl **acl_out, GError **error)
+{
+	if ((guint)state->format >= GW_DM_FORMAT_INVALID) {
+		g_set_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "bad format %d", state->format);
+		return FALSE;
+	}
+	/* no node of a live tree has no access type at all (the owner API keeps the old one
+	 * for GW_DM_ACCESS_NONE, TNDS reads an empty AccessType as all of them) */
+	if (state->access == GW_DM_ACCESS_NONE || (state->access & ~GW_DM_ACCESS_ALL) != 0) {
+		g_set_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "bad access 0x%x", state->access);
+		return FALSE;
+	}
+	if (!gw_dm_mime_is_valid(state->mime_type)) {
+		g_set_error_literal(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "invalid MIME type");
+		return FALSE;
+	}
+	if (state->title != NULL && !gw_dm_text_is_xml_safe(state->title, -1)) {
+		g_set_error_literal(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "invalid title");
+		return FALSE;
+	}
+	if (state->format == GW_DM_FORMAT_NODE && state->value != NULL) {
+		g_set_error_literal(
+		    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "an interior node has no value");
+		return FALSE;
+	}
+	if (state->format != GW_DM_FORMAT_NODE &&
+	    !gw_dm_format_validate_value(state->format, state->value, error))
+		return FALSE;
+	*acl_out = gw_dm_acl_parse(state->acl != NULL ? state->acl : "", error);
+	return *acl_out != NULL;
+}
+
+static void
+gw_dm_node_apply_state(GwDmNode *node, const GwDmNodeState *state, GwDmAcl *acl)
+{
+	node->format = state->format;
+	g_free(node->mime_type);
+	node->mime_type = g_strdup(state->mime_type);
+	g_free(node->title);
+	node->title = g_strdup(state->title);
+	gw_dm_acl_free(node->acl);
+	node->acl = acl;
+	node->access = state->access;
+	node->permanent = !!state->permanent;
+	if (node->value != NULL)
+		g_bytes_unref(node->value);
+	node->value = state->value != NULL ? g_bytes_ref(state->value) : NULL;
+}
+
+gboolean
+gw_dm_tree_restore_node(GwDmTree *self,
+                        const gchar *uri,
+                        const GwDmNodeState *state,
+                        gint position,
+                        GError **error)
+{
+	g_autofree gchar *normalized = NULL;
+	g_auto(GStrv) segs = NULL;
+	GwDmAcl *acl = NULL;
+	GwDmNode *parent;
+	GwDmNode *node;
+	guint n;
+
+	g_return_val_if_fail(GW_IS_DM_TREE(self), FALSE);
+	g_return_val_if_fail(state != NULL, FALSE);
+
+	normalized = gw_dm_tree_normalize_owner(uri, error);
+	if (normalized == NULL)
+		return FALSE;
+	if (!gw_dm_node_state_validate(state, &acl, error))
+		return FALSE;
+	segs = gw_dm_uri_split(normalized);
+	n = g_strv_length(segs);
+	node = gw_dm_node_lookup_segments(self->root, segs, n);
+	if (n == 0 && state->format != GW_DM_FORMAT_NODE) {
+		gw_dm_acl_free(acl);
+		g_set_error_literal(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "the root is interior");
+		return FALSE;
+	}
+	if (node != NULL && (node->format == GW_DM_FORMAT_NODE) ==
+	                        (state->format == GW_DM_FORMAT_NODE)) {
+		gw_dm_node_apply_state(node, state, acl);
+		gw_dm_tree_emit_changed(self, normalized, GW_DM_CHANGE_REPLACED, NULL);
+		return TRUE;
+	}
+	if (node != NULL) {
+		/* a leaf became interior or back: the node is replaced */
+		gw_dm_node_remove_child(node->parent, node);
+		gw_dm_tree_emit_changed(self, normalized, GW_DM_CHANGE_DELETED, NULL);
+	}
+	parent = gw_dm_tree_ensure_path(self, segs, n - 1, error);
+	if (parent == NULL) {
+		gw_dm_acl_free(acl);
+		return FALSE;
+	}
+	node = gw_dm_node_new(segs[n - 1], state->format);
+	gw_dm_node_apply_state(node, state, acl);
+	gw_dm_node_append_child(parent, node);
+	if (position >= 0 && (guint)position < parent->children->len - 1) {
+		/* back to where it was among its siblings (a renamed node keeps its place) */
+		g_ptr_array_steal_index(parent->children, parent->children->len - 1);
+		g_ptr_array_insert(parent->children, position, node);
+	}
+	gw_dm_tree_emit_changed(self, normalized, GW_DM_CHANGE_ADDED, NULL);
+	return TRUE;
+}

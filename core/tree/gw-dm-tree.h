@@ -246,4 +246,31 @@ gw_dm_node_get_children(GwDmNode *node);
 GwDmNode *
 gw_dm_node_get_child(GwDmNode *node, const gchar *name);
 
+/* ---- journal support (GwDmStore) ---- */
+/* the own fields of one node, as the store's journal records them */
+typedef struct {
+	GwDmFormat format;     /* GW_DM_FORMAT_NODE for interior nodes */
+	const gchar *mime_type; /* nullable */
+	const gchar *title;     /* nullable */
+	const gchar *acl;       /* ACL text, "" or NULL inherits */
+	GwDmAccess access;
+	gboolean permanent;
+	GBytes *value; /* nullable; leaves only */
+} GwDmNodeState;
+
+/* index of the node among its parent's children (0 for the root) */
+guint
+gw_dm_node_get_position(GwDmNode *node);
+/* Sets every field of the node at @uri to @state (owner API: no ACL checks; formats, MIME
+ * type, title and ACL syntax are checked). A missing node is created (missing parents as
+ * interior nodes) and put at @position among its siblings (-1 or too large: last); a node of
+ * the other kind (leaf vs. interior) is replaced. Children of an existing interior node stay.
+ * Emits "changed". */
+gboolean
+gw_dm_tree_restore_node(GwDmTree *self,
+			const gchar *uri,
+			const GwDmNodeState *state,
+			gint position,
+			GError **error);
+
 G_END_DECLS

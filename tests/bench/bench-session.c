@@ -45,6 +45,7 @@
 #define CALIBRATION_SESSIONS 30
 #define DBUS_CALLS 200
 #define DISK_SAVES 50
+#define CONCURRENCY 4 /* the second figure: sessions in flight (GW_BENCH_CONCURRENCY) */
 
 #define SERVER_ID "bench.example"
 #define SERVER_SECRET "s3cret-server"
@@ -78,8 +79,19 @@ typedef struct {
 
 /* ---- the DM Server ---- */
 
+/* one DMAcc account of the gateway as the server side sees it: account 0 is SERVER_ID at
+ * /dm, account k > 0 (the concurrent figure) is "bench<k>.example" at /dm/<k> and replaces
+ * its own node BENCH_URI<k> */
+typedef struct {
+	gchar *server_id;
+	gchar *uri;          /* what its sessions Replace */
+	GBytes *local_nonce; /* for our next digest (the gateway's NextNonce) */
+	GBytes *peer_nonce;  /* what we expect the gateway's next digest over */
+} BenchAccount;
+
 typedef struct {
 	GwDmSession *session;
+	BenchAccount *account;
 	GArray *pairs; /* BenchPair */
 	guint get_ref;
 	guint replace_ref;
@@ -89,9 +101,8 @@ typedef struct {
 typedef struct {
 	GwHttpServer *http;
 	gchar *url;
-	GHashTable *sessions; /* SessionID → BenchServerSession */
-	GBytes *local_nonce;  /* for our next digest (the gateway's NextNonce) */
-	GBytes *peer_nonce;   /* what we expect the gateway's next digest over */
+	GHashTable *sessions; /* "<account>/<SessionID>" → BenchServerSession */
+	GPtrArray *accounts;  /* BenchAccount, [0] = SERVER_ID */
 	guint counter;        /* sessions created, makes every Replace value different */
 	gchar *last_value;    /* Replace value of the last finished session */
 	/* statistics of finished sessions */
@@ -128,8 +139,8 @@ bench_server_set_error(BenchServer *server, gchar *message)
 static void
 bench_nonce_changed_cb(GwDmSession *session, gboolean local, GBytes *nonce, gpointer user_data)
 {
-	BenchServer *server = user_data;
-	GBytes **slot = local ? &server->local_nonce : &server->peer_nonce;
+	BenchAccount *account = user_data;
+	GBytes **slot = local ? &account->local_nonce : &account->peer_nonce;
 
 	g_clear_pointer(slot, g_bytes_unref);
 	*slot = g_bytes_ref(nonce);
@@ -181,7 +192,7 @@ bench_command(GwSyncmlCmdType type, const gchar *uri, const gchar *data)
 }
 
 static BenchServerSession *
-bench_server_session_new(BenchServer *server)
+bench_server_session_new(BenchServer *server, BenchAccount *account)
 {
 	BenchServerSession *s = g_new0(BenchServerSession, 1);
 	GwDmSessionConfig cfg = {0};
@@ -192,16 +203,17 @@ bench_server_session_new(BenchServer *server)
 	cfg.encoding = GW_DM_ENCODING_XML;
 	cfg.local_uri = g_strdup(server->url);
 	cfg.local.type = GW_DM_AUTH_TYPE_MD5;
-	cfg.local.name = g_strdup(SERVER_ID);
+	cfg.local.name = g_strdup(account->server_id);
 	cfg.local.secret = g_strdup(SERVER_SECRET);
-	cfg.local.nonce = server->local_nonce != NULL ? g_bytes_ref(server->local_nonce) : NULL;
+	cfg.local.nonce = account->local_nonce != NULL ? g_bytes_ref(account->local_nonce) : NULL;
 	cfg.peer.type = GW_DM_AUTH_TYPE_MD5;
 	cfg.peer.name = g_strdup(CLIENT_NAME);
 	cfg.peer.secret = g_strdup(CLIENT_SECRET);
-	cfg.peer.nonce = server->peer_nonce != NULL ? g_bytes_ref(server->peer_nonce) : NULL;
+	cfg.peer.nonce = account->peer_nonce != NULL ? g_bytes_ref(account->peer_nonce) : NULL;
 	s->session = gw_dm_session_new(&cfg, NULL);
+	s->account = account;
 	gw_dm_session_config_clear(&cfg);
-	g_signal_connect(s->session, "nonce-changed", G_CALLBACK(bench_nonce_changed_cb), server);
+	g_signal_connect(s->session, "nonce-changed", G_CALLBACK(bench_nonce_changed_cb), account);
 
 	/* a fixed-size value that differs every session: the gateway really writes it */
 	g_string_printf(value, "bench-value-%08u-", ++server->counter);
@@ -211,7 +223,7 @@ bench_server_session_new(BenchServer *server)
 	s->get_ref = gw_dm_session_queue_command(
 	    s->session, bench_command(GW_SYNCML_CMD_GET, "./DevInfo/DevId", NULL));
 	s->replace_ref = gw_dm_session_queue_command(
-	    s->session, bench_command(GW_SYNCML_CMD_REPLACE, BENCH_URI, s->value));
+	    s->session, bench_command(GW_SYNCML_CMD_REPLACE, account->uri, s->value));
 	s->pairs = g_array_new(FALSE, FALSE, sizeof(BenchPair));
 	return s;
 }
@@ -255,8 +267,10 @@ bench_server_session_done(BenchServer *server, BenchServerSession *s)
 		bench_server_set_error(server, problem);
 		return;
 	}
-	g_free(server->last_value);
-	server->last_value = g_strdup(s->value);
+	if (s->account == g_ptr_array_index(server->accounts, 0)) {
+		g_free(server->last_value);
+		server->last_value = g_strdup(s->value);
+	}
 	server->finished++;
 	if (!server->counting)
 		return;
@@ -279,6 +293,9 @@ bench_server_handler(GwHttpServer *http, GwHttpRequest *request, gpointer user_d
 	GBytes *body = gw_http_request_get_body(request);
 	const gchar *ctype = gw_http_request_get_content_type(request);
 	g_autofree gchar *session_id = NULL;
+	g_autofree gchar *key = NULL;
+	const gchar *path = gw_http_request_get_path(request);
+	BenchAccount *account = g_ptr_array_index(server->accounts, 0);
 	g_autoptr(GBytes) reply = NULL;
 	g_autoptr(GError) error = NULL;
 	BenchServerSession *s;
@@ -296,10 +313,19 @@ bench_server_handler(GwHttpServer *http, GwHttpRequest *request, gpointer user_d
 		gw_http_request_respond(request, 400, NULL, NULL);
 		return;
 	}
-	s = g_hash_table_lookup(server->sessions, session_id);
+	if (path != NULL && g_str_has_prefix(path, "/dm/")) {
+		guint64 k = 0;
+		if (!g_ascii_string_to_unsigned(path + 4, 10, 1, server->accounts->len - 1, &k, NULL)) {
+			gw_http_request_respond(request, 404, NULL, NULL);
+			return;
+		}
+		account = g_ptr_array_index(server->accounts, k);
+	}
+	key = g_strconcat(account->server_id, "/", session_id, NULL);
+	s = g_hash_table_lookup(server->sessions, key);
 	if (s == NULL) {
-		s = bench_server_session_new(server);
-		g_hash_table_insert(server->sessions, g_strdup(session_id), s);
+		s = bench_server_session_new(server, account);
+		g_hash_table_insert(server->sessions, g_strdup(key), s);
 	}
 	reply = gw_dm_session_receive(
 	    s->session, body, ctype, gw_http_request_get_header(request, "x-syncml-hmac"), &error);
@@ -309,7 +335,7 @@ bench_server_handler(GwHttpServer *http, GwHttpRequest *request, gpointer user_d
 		    g_strdup_printf(
 		        "session %s: %s", session_id, error != NULL ? error->message : "no reply"));
 		gw_http_request_respond(request, 500, NULL, NULL);
-		g_hash_table_remove(server->sessions, session_id);
+		g_hash_table_remove(server->sessions, key);
 		return;
 	}
 	pair.request = g_bytes_get_size(body);
@@ -320,7 +346,7 @@ bench_server_handler(GwHttpServer *http, GwHttpRequest *request, gpointer user_d
 	state = gw_dm_session_get_state(s->session);
 	if (state == GW_DM_SESSION_STATE_FINISHED || state == GW_DM_SESSION_STATE_FAILED) {
 		bench_server_session_done(server, s);
-		g_hash_table_remove(server->sessions, session_id);
+		g_hash_table_remove(server->sessions, key);
 	}
 	server->handler_us += g_get_monotonic_time() - start;
 }
@@ -475,7 +501,9 @@ bench_raw_init(BenchRaw *raw, GTlsCertificate *certificate, const gchar *ca_file
 	db = g_tls_file_database_new(ca_file, &error);
 	if (db == NULL)
 		bench_fail("%s: %s", ca_file, error->message);
-	raw->session = soup_session_new_with_options("proxy-resolver", NULL, NULL);
+	/* enough connections for the concurrent figure; the sequential loop uses one */
+	raw->session = soup_session_new_with_options(
+	    "proxy-resolver", NULL, "max-conns-per-host", 64, "max-conns", 64, NULL);
 	soup_session_set_tls_database(raw->session, db);
 }
 
@@ -633,6 +661,218 @@ bench_bootstrap_tnds(const gchar *url)
 	    addr);
 }
 
+/* account k > 0: the same DMAcc under another name, ServerID and address, with its own
+ * node to replace (the concurrent figure) */
+static gchar *
+bench_bootstrap_account_tnds(const gchar *url, guint k)
+{
+	g_autofree gchar *account_url = g_strdup_printf("%s/%u", url, k);
+	g_autofree gchar *tnds = bench_bootstrap_tnds(account_url);
+	g_autofree gchar *server_id = g_strdup_printf("bench%u.example", k);
+	g_autofree gchar *acc = g_strdup_printf("<NodeName>bench%u</NodeName>", k);
+	g_autofree gchar *node = g_strdup_printf("<NodeName>Bench%u</NodeName>", k);
+	GString *out = g_string_new(tnds);
+
+	g_string_replace(out, SERVER_ID, server_id, 0);
+	g_string_replace(out, "<NodeName>bench</NodeName>", acc, 0);
+	g_string_replace(out, "<NodeName>Bench</NodeName>", node, 0);
+	return g_string_free(out, FALSE);
+}
+
+static BenchAccount *
+bench_account_new(guint k)
+{
+	BenchAccount *a = g_new0(BenchAccount, 1);
+	a->server_id = k == 0 ? g_strdup(SERVER_ID) : g_strdup_printf("bench%u.example", k);
+	a->uri = k == 0 ? g_strdup(BENCH_URI) : g_strdup_printf(BENCH_URI "%u", k);
+	return a;
+}
+
+static void
+bench_account_free(gpointer data)
+{
+	BenchAccount *a = data;
+	g_free(a->server_id);
+	g_free(a->uri);
+	g_clear_pointer(&a->local_nonce, g_bytes_unref);
+	g_clear_pointer(&a->peer_nonce, g_bytes_unref);
+	g_free(a);
+}
+
+/* ---- K sessions in flight ---- */
+
+typedef struct {
+	GwTestDaemon *d;
+	BenchServer *server;
+	guint started;
+	guint done;
+	guint n;
+	guint in_flight;
+	gchar *error;
+} BenchConcurrent;
+
+typedef struct {
+	BenchConcurrent *c;
+	guint account;
+} BenchConcurrentCall;
+
+static void bench_concurrent_start(BenchConcurrent *c, guint account);
+
+static void
+bench_concurrent_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autofree BenchConcurrentCall *call = user_data;
+	BenchConcurrent *c = call->c;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply =
+	    g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
+
+	c->in_flight--;
+	c->done++;
+	if (reply == NULL) {
+		if (c->error == NULL)
+			c->error = g_strdup_printf("StartSession: %s", error->message);
+	} else {
+		guint messages = 0;
+		guint commands = 0;
+		g_variant_get(reply, "(uu)", &messages, &commands);
+		if (commands != 2 && c->error == NULL)
+			c->error = g_strdup_printf("gwmod executed %u commands instead of 2", commands);
+	}
+	if (c->started < c->n && c->error == NULL)
+		bench_concurrent_start(c, call->account);
+}
+
+static void
+bench_concurrent_start(BenchConcurrent *c, guint account)
+{
+	BenchConcurrentCall *call = g_new0(BenchConcurrentCall, 1);
+	BenchAccount *a = g_ptr_array_index(c->server->accounts, account);
+
+	call->c = c;
+	call->account = account;
+	c->started++;
+	c->in_flight++;
+	g_dbus_connection_call(c->d->connection,
+	                       "org.gwmo.Gateway1",
+	                       "/org/gwmo/Gateway1",
+	                       "org.gwmo.Gateway1.Manager",
+	                       "StartSession",
+	                       g_variant_new("(s)", a->server_id),
+	                       G_VARIANT_TYPE("(uu)"),
+	                       G_DBUS_CALL_FLAGS_NONE,
+	                       60000,
+	                       NULL,
+	                       bench_concurrent_done_cb,
+	                       call);
+}
+
+/* seconds for @n sessions, @k at a time (accounts 1..k) */
+static gdouble
+bench_sessions_concurrent(GwTestDaemon *d, BenchServer *server, guint n, guint k)
+{
+	BenchConcurrent c = {d, server, 0, 0, n, 0, NULL};
+	gint64 start = g_get_monotonic_time();
+	guint finished_before = server->finished;
+
+	for (guint i = 1; i <= k && c.started < n; i++)
+		bench_concurrent_start(&c, i);
+	while (c.in_flight > 0)
+		g_main_context_iteration(NULL, TRUE);
+	if (c.error != NULL)
+		bench_fail("concurrent sessions: %s", c.error);
+	if (server->error != NULL)
+		bench_fail("%s", server->error);
+	if (server->finished != finished_before + n)
+		bench_fail("concurrent sessions: %u finished on the server side, not %u",
+		           server->finished - finished_before,
+		           n);
+	return (gdouble)(g_get_monotonic_time() - start) / G_USEC_PER_SEC;
+}
+
+typedef struct {
+	BenchRaw *raw;
+	GArray *pairs;
+	guint started; /* pseudo-sessions */
+	guint n;
+	guint in_flight; /* chains */
+	gchar *error;
+} BenchRawConcurrent;
+
+typedef struct {
+	BenchRawConcurrent *c;
+	SoupMessage *msg;
+	guint step; /* round trip within the pseudo-session */
+} BenchRawChain;
+
+static void bench_raw_chain_next(BenchRawChain *chain);
+
+static void
+bench_raw_chain_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	BenchRawChain *chain = user_data;
+	BenchRawConcurrent *c = chain->c;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) body = soup_session_send_and_read_finish(SOUP_SESSION(source), res, &error);
+	const BenchPair *pair = &g_array_index(c->pairs, BenchPair, chain->step);
+
+	if ((body == NULL || soup_message_get_status(chain->msg) != SOUP_STATUS_OK ||
+	     g_bytes_get_size(body) != pair->response) &&
+	    c->error == NULL)
+		c->error = g_strdup_printf("raw POST: %s", error != NULL ? error->message : "bad reply");
+	g_clear_object(&chain->msg);
+	c->raw->bytes += pair->request + pair->response;
+	chain->step++;
+	if (chain->step == c->pairs->len) {
+		chain->step = 0;
+		if (c->started >= c->n || c->error != NULL) {
+			c->in_flight--;
+			g_free(chain);
+			return;
+		}
+		c->started++;
+	}
+	bench_raw_chain_next(chain);
+}
+
+static void
+bench_raw_chain_next(BenchRawChain *chain)
+{
+	BenchRawConcurrent *c = chain->c;
+	const BenchPair *pair = &g_array_index(c->pairs, BenchPair, chain->step);
+	g_autoptr(GBytes) request = g_bytes_new_static(c->raw->buffer, pair->request);
+	g_autofree gchar *size = g_strdup_printf("%" G_GSIZE_FORMAT, pair->response);
+
+	chain->msg = soup_message_new("POST", c->raw->url);
+	soup_message_add_flags(chain->msg, SOUP_MESSAGE_IDEMPOTENT);
+	soup_message_set_request_body_from_bytes(chain->msg, DM_CONTENT_TYPE, request);
+	soup_message_headers_replace(
+	    soup_message_get_request_headers(chain->msg), "X-Bench-Size", size);
+	soup_session_send_and_read_async(
+	    c->raw->session, chain->msg, G_PRIORITY_DEFAULT, NULL, bench_raw_chain_cb, chain);
+}
+
+/* seconds for @n pseudo-sessions on @k parallel keep-alive connections */
+static gdouble
+bench_raw_sessions_concurrent(BenchRaw *raw, GArray *pairs, guint n, guint k)
+{
+	BenchRawConcurrent c = {raw, pairs, 0, n, 0, NULL};
+	gint64 start = g_get_monotonic_time();
+
+	for (guint i = 0; i < k && c.started < n; i++) {
+		BenchRawChain *chain = g_new0(BenchRawChain, 1);
+		chain->c = &c;
+		c.started++;
+		c.in_flight++;
+		bench_raw_chain_next(chain);
+	}
+	while (c.in_flight > 0)
+		g_main_context_iteration(NULL, TRUE);
+	if (c.error != NULL)
+		bench_fail("%s", c.error);
+	return (gdouble)(g_get_monotonic_time() - start) / G_USEC_PER_SEC;
+}
+
 /* VmRSS of @pid in KiB, 0 if unknown */
 static guint64
 bench_rss_kib(const gchar *pid)
@@ -694,6 +934,30 @@ bench_save_us(const gchar *dir, gsize size)
 	return (gdouble)(g_get_monotonic_time() - start) / DISK_SAVES;
 }
 
+/* one journal append as GwDmStore does it (write of @size bytes to an O_APPEND file,
+ * fdatasync); in microseconds */
+static gdouble
+bench_append_us(const gchar *dir, gsize size)
+{
+	g_autofree gchar *data = g_malloc(MAX(size, 1));
+	g_autofree gchar *path = g_build_filename(dir, "bench-fsync.journal", NULL);
+	gint64 start;
+	int fd;
+
+	memset(data, 'x', MAX(size, 1));
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0)
+		bench_fail("disk estimate in %s: %s", dir, g_strerror(errno));
+	start = g_get_monotonic_time();
+	for (guint i = 0; i < DISK_SAVES; i++) {
+		if (write(fd, data, size) != (gssize)size || fdatasync(fd) != 0)
+			bench_fail("disk estimate in %s: %s", dir, g_strerror(errno));
+	}
+	close(fd);
+	g_unlink(path);
+	return (gdouble)(g_get_monotonic_time() - start) / DISK_SAVES;
+}
+
 /* user+system CPU time of process @pid (NULL: this one) in seconds, 0 if unknown */
 static gdouble
 bench_cpu_seconds(const gchar *pid)
@@ -726,6 +990,24 @@ bench_count_saves(GwTestDaemon *d)
 
 	for (const gchar *p = strstr(log, "saved "); p != NULL; p = strstr(p + 1, "saved "))
 		n++;
+	return n;
+}
+
+/* journal records gwmod appended so far, and their bytes */
+static guint
+bench_count_appends(GwTestDaemon *d, guint64 *bytes)
+{
+	static const gchar tag[] = "appended journal record ";
+	g_autofree gchar *log = gw_test_daemon_read_log(d);
+	guint n = 0;
+
+	*bytes = 0;
+	for (const gchar *p = strstr(log, tag); p != NULL; p = strstr(p + 1, tag)) {
+		const gchar *open = strchr(p, '(');
+		n++;
+		if (open != NULL)
+			*bytes += g_ascii_strtoull(open + 1, NULL, 10);
+	}
 	return n;
 }
 
@@ -764,8 +1046,15 @@ main(int argc, char **argv)
 	gdouble ours_p50;
 	gdouble raw_p50;
 	guint saves_after;
+	guint appends_before;
+	guint appends_after;
+	guint64 append_bytes_before = 0;
+	guint64 append_bytes_after = 0;
+	gdouble append_mean;
+	gdouble append_us;
 	gdouble save_us;
 	gdouble seconds = 8.0;
+	guint concurrency = CONCURRENCY;
 	gdouble calib;
 	gdouble ours_time[ROUNDS];
 	gdouble raw_time[ROUNDS];
@@ -797,10 +1086,20 @@ main(int argc, char **argv)
 	if (certificate == NULL)
 		bench_fail("server certificate: %s", error->message);
 
+	env = g_getenv("GW_BENCH_CONCURRENCY");
+	if (env != NULL && g_ascii_strtoull(env, NULL, 10) > 0)
+		concurrency = (guint)MIN(g_ascii_strtoull(env, NULL, 10), 32);
+	server.accounts = g_ptr_array_new_with_free_func(bench_account_free);
+	for (guint k = 0; k <= concurrency; k++)
+		g_ptr_array_add(server.accounts, bench_account_new(k));
 	server.sessions =
 	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, bench_server_session_free);
 	server.http = gw_http_server_new(certificate);
 	gw_http_server_add_handler(server.http, "/dm", bench_server_handler, &server, NULL);
+	for (guint k = 1; k <= concurrency; k++) {
+		g_autofree gchar *path = g_strdup_printf("/dm/%u", k);
+		gw_http_server_add_handler(server.http, path, bench_server_handler, &server, NULL);
+	}
 	if (!gw_http_server_listen(server.http, "https://127.0.0.1:0", &error))
 		bench_fail("DM Server listener: %s", error->message);
 	uris = gw_http_server_get_uris(server.http);
@@ -815,6 +1114,11 @@ main(int argc, char **argv)
 	pid = g_subprocess_get_identifier(d->daemon);
 	tnds = bench_bootstrap_tnds(server.url);
 	g_variant_unref(bench_call(d, "Bootstrap", g_variant_new("(sss)", tnds, ".", ""), "()"));
+	for (guint k = 1; k <= concurrency; k++) {
+		g_autofree gchar *more = bench_bootstrap_account_tnds(server.url, k);
+		g_variant_unref(
+		    bench_call(d, "Bootstrap", g_variant_new("(sss)", more, ".", ""), "()"));
+	}
 
 	/* warm-up (TLS handshake, first nonces), then calibrate N */
 	bench_sessions(d, &server, WARMUP_SESSIONS, NULL);
@@ -846,6 +1150,7 @@ main(int argc, char **argv)
 	/* alternate the two loops; each one's best round and the overall mean are printed */
 	rss_before = bench_rss_kib(pid);
 	saves_before = bench_count_saves(d);
+	appends_before = bench_count_appends(d, &append_bytes_before);
 	server.handler_us = 0;
 	for (guint r = 0; r < ROUNDS; r++) {
 		gdouble g0 = bench_cpu_seconds(pid);
@@ -864,10 +1169,16 @@ main(int argc, char **argv)
 	}
 	rss_after = bench_rss_kib(pid);
 	saves_after = bench_count_saves(d);
+	appends_after = bench_count_appends(d, &append_bytes_after);
 	state_file = g_build_filename(d->state_dir, "tree.state", NULL);
 	if (g_stat(state_file, &st) != 0)
 		bench_fail("%s: %s", state_file, g_strerror(errno));
 	save_us = bench_save_us(d->state_dir, (gsize)st.st_size);
+	append_mean = appends_after > appends_before
+	                  ? (gdouble)(append_bytes_after - append_bytes_before) /
+	                        (appends_after - appends_before)
+	                  : 0;
+	append_us = bench_append_us(d->state_dir, (gsize)MAX(append_mean, 1));
 
 	/* the tree holds what the last session wrote */
 	value = bench_call(d, "GetNode", g_variant_new("(s)", BENCH_URI), "(ssv)");
@@ -956,21 +1267,91 @@ main(int argc, char **argv)
 	    1e6 * ours_cpu_self / (n * ROUNDS),
 	    (gdouble)server.handler_us / (n * ROUNDS),
 	    1e6 * raw_cpu / (n * ROUNDS));
-	g_print(
-	    "disk:         gwmod saved its tree (%" G_GOFFSET_FORMAT " bytes) %.2f times per"
-	    " session;\n              one such save (write, fsync, rename, fsync dir) takes %.0f us"
-	    " here,\n              about %.0f%% of a session\n",
-	    (goffset)st.st_size,
-	    (gdouble)(saves_after - saves_before) / (n * ROUNDS),
-	    save_us,
-	    100.0 * save_us * (saves_after - saves_before) / (n * ROUNDS) /
-	        (1e6 * ours_total / (n * ROUNDS)));
+	{
+		gdouble saves_per = (gdouble)(saves_after - saves_before) / (n * ROUNDS);
+		gdouble appends_per = (gdouble)(appends_after - appends_before) / (n * ROUNDS);
+		gdouble disk_us = saves_per * save_us + appends_per * append_us;
+		g_print("disk:         gwmod appended %.2f journal record(s) per session (mean %.0f"
+		        " bytes);\n              one append + fdatasync takes %.0f us here;\n"
+		        "              it saved its whole tree (%" G_GOFFSET_FORMAT
+		        " bytes, compaction) %.4f times per session;\n"
+		        "              one such save (write, fsync, rename, fsync dir) takes %.0f us;\n"
+		        "              save cost per session %.0f us, about %.0f%% of a session\n",
+		        appends_per,
+		        append_mean,
+		        append_us,
+		        (goffset)st.st_size,
+		        saves_per,
+		        save_us,
+		        disk_us,
+		        100.0 * disk_us / (1e6 * ours_total / (n * ROUNDS)));
+	}
+	/* the second figure: K sessions in flight (K accounts) vs K parallel raw connections */
+	{
+		gdouble c_ours = 0;
+		gdouble c_raw = 0;
+		gdouble c_cpu = 0;
+		gdouble c_best_ours = 0;
+		gdouble c_best_raw = 0;
+		guint64 c_bytes0 = 0;
+		guint64 c_bytes1 = 0;
+		guint c_app0;
+		guint c_app1;
+		guint c_saves0;
+		guint c_saves1;
+		guint cn = n;
+
+		server.counting = FALSE;
+		bench_sessions_concurrent(d, &server, WARMUP_SESSIONS * concurrency, concurrency);
+		bench_raw_sessions_concurrent(&raw, server.reference, WARMUP_SESSIONS, concurrency);
+		c_app0 = bench_count_appends(d, &c_bytes0);
+		c_saves0 = bench_count_saves(d);
+		for (guint r = 0; r < ROUNDS; r++) {
+			gdouble g0 = bench_cpu_seconds(pid);
+			gdouble t = bench_sessions_concurrent(d, &server, cn, concurrency);
+			c_cpu += bench_cpu_seconds(pid) - g0;
+			c_ours += t;
+			c_best_ours = MAX(c_best_ours, rate(cn, t));
+			t = bench_raw_sessions_concurrent(&raw, server.reference, cn, concurrency);
+			c_raw += t;
+			c_best_raw = MAX(c_best_raw, rate(cn, t));
+		}
+		c_app1 = bench_count_appends(d, &c_bytes1);
+		c_saves1 = bench_count_saves(d);
+		g_print("\nconcurrent:   %u sessions in flight (%u DMAcc accounts on the gateway) vs %u\n"
+		        "              parallel raw keep-alive connections, %u sessions per round\n",
+		        concurrency,
+		        concurrency,
+		        concurrency,
+		        cn);
+		g_print("                   sessions/s  ms/session  best round/s\n");
+		g_print("gwmod (D-Bus+DM)   %10.1f  %10.3f  %12.1f\n",
+		        rate(cn * ROUNDS, c_ours),
+		        1e3 * c_ours / (cn * ROUNDS),
+		        c_best_ours);
+		g_print("raw libsoup POSTs  %10.1f  %10.3f  %12.1f\n",
+		        rate(cn * ROUNDS, c_raw),
+		        1e3 * c_raw / (cn * ROUNDS),
+		        c_best_raw);
+		g_print("ratio ours/raw     %10.2f  (target >= %.1f: %s); best rounds %.2f\n",
+		        c_ours > 0 ? c_raw / c_ours : 0,
+		        TARGET_RATIO,
+		        c_ours > 0 && c_raw / c_ours >= TARGET_RATIO ? "met" : "NOT met",
+		        c_best_raw > 0 ? c_best_ours / c_best_raw : 0);
+		g_print("CPU:          gwmod %.0f us per session; %.2f journal appends per session"
+		        " (group\n              commit), %.4f whole-tree saves per session\n\n",
+		        1e6 * c_cpu / (cn * ROUNDS),
+		        (gdouble)(c_app1 - c_app0) / (cn * ROUNDS),
+		        (gdouble)(c_saves1 - c_saves0) / (cn * ROUNDS));
+	}
+
 	g_print(
 	    "notes:        ours includes the StartSession D-Bus call, gwmod's session engine and\n"
-	    "              the DM Server side here (its GwDmSession per SessionID); gwmod stores\n"
-	    "              its tree on disk (write + fsync) after every server message that\n"
-	    "              changed it, and logs with --verbose (test harness); the raw loop has\n"
-	    "              client and server in this one process and only moves fixed bytes.\n"
+	    "              the DM Server side here (its GwDmSession per SessionID); gwmod makes\n"
+	    "              every server message that changed its tree durable (a journal\n"
+	    "              record, write + fdatasync) before it answers, and logs with\n"
+	    "              --verbose (test harness); the raw loop has client and server in\n"
+	    "              this one process and only moves fixed bytes.\n"
 	    "              Both reuse one keep-alive TLS connection.\n");
 
 	bench_raw_clear(&raw);
@@ -980,8 +1361,7 @@ main(int argc, char **argv)
 	g_object_unref(server.http);
 	g_hash_table_unref(server.sessions);
 	g_clear_pointer(&server.reference, g_array_unref);
-	g_clear_pointer(&server.local_nonce, g_bytes_unref);
-	g_clear_pointer(&server.peer_nonce, g_bytes_unref);
+	g_ptr_array_unref(server.accounts);
 	g_free(server.last_value);
 	g_free(server.url);
 	g_free(server.error);

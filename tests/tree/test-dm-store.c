@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "gw-dm-journal.h"
 #include "gw-dm-store.h"
 #include "gw-tnds.h"
 
@@ -35,6 +36,8 @@ static const GwDmDeviceInfo test_info = {
  * store's warnings with a writer of our own, and let every other message through */
 static guint store_warnings = 0;
 static gchar *last_store_warning = NULL;
+static guint store_messages = 0;
+static gchar *last_store_message = NULL;
 
 static GLogWriterOutput
 log_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
@@ -54,6 +57,12 @@ log_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpoint
 		last_store_warning = g_strdup(message);
 		return G_LOG_WRITER_HANDLED;
 	}
+	if ((level & G_LOG_LEVEL_MESSAGE) && g_strcmp0(domain, "GwStore") == 0) {
+		store_messages++;
+		g_free(last_store_message);
+		last_store_message = g_strdup(message);
+		return G_LOG_WRITER_HANDLED;
+	}
 	if (level & (G_LOG_LEVEL_WARNING | G_LOG_LEVEL_CRITICAL))
 		g_test_fail();
 	return g_log_writer_default(level, fields, n_fields, user_data);
@@ -68,6 +77,8 @@ static void
 fixture_setup(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
+	store_warnings = 0;
+	store_messages = 0;
 	f->tmpdir = g_dir_make_tmp("gw-store-XXXXXX", &error);
 	g_assert_no_error(error);
 	/* does not exist yet: the store creates it */
@@ -361,10 +372,11 @@ test_flush(Fixture *f, gconstpointer data)
 	g_autoptr(GwDmStore) store = gw_dm_store_new(tree, f->state_dir);
 	g_autoptr(GError) error = NULL;
 
-	/* never saved: flush writes */
+	/* never saved: flush writes the whole tree */
 	g_assert_true(gw_dm_store_flush(store, &error));
 	g_assert_no_error(error);
 	g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 1);
+	g_assert_cmpuint(gw_dm_store_get_append_count(store), ==, 0);
 	g_assert_true(gw_dm_store_flush(store, &error));
 	g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 1);
 	/* reads do not count */
@@ -372,14 +384,26 @@ test_flush(Fixture *f, gconstpointer data)
 	    gw_dm_tree_get(tree, "srv1", "./DMAcc/srv1?list=StructData", NULL), ==, 200);
 	g_assert_true(gw_dm_store_flush(store, &error));
 	g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 1);
+	g_assert_cmpuint(gw_dm_store_get_append_count(store), ==, 0);
+	/* a change after that is one journal record, not a new state file */
 	g_assert_true(gw_dm_tree_set_leaf_string(tree, "./X", GW_DM_FORMAT_CHR, "1", NULL));
 	g_assert_true(gw_dm_store_flush(store, &error));
-	g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 2);
-	/* save always writes */
+	g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 1);
+	g_assert_cmpuint(gw_dm_store_get_append_count(store), ==, 1);
+	/* save always writes the whole tree */
 	g_assert_true(gw_dm_store_save(store, &error));
+	g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 2);
+	/* compact: nothing to fold in right after a save */
+	g_assert_true(gw_dm_store_compact(store, &error));
+	g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 2);
+	g_assert_true(gw_dm_tree_set_leaf_string(tree, "./X", GW_DM_FORMAT_CHR, "2", NULL));
+	g_assert_true(gw_dm_store_flush(store, &error));
+	g_assert_cmpuint(gw_dm_store_get_append_count(store), ==, 2);
+	g_assert_true(gw_dm_store_compact(store, &error));
 	g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 3);
-	/* no temporary files left behind */
-	g_assert_cmpuint(count_files(f->state_dir, ""), ==, 1);
+	/* no temporary files left behind: the state and its journal */
+	g_assert_cmpuint(count_files(f->state_dir, ""), ==, 2);
+	g_assert_cmpuint(count_files(f->state_dir, "tree.journal"), ==, 1);
 }
 
 static void
@@ -423,6 +447,7 @@ test_autosave(Fixture *f, gconstpointer data)
 	/* nothing is written before the main loop runs */
 	g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 0);
 	drain();
+	/* never saved: the first flush writes the whole tree */
 	g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 1);
 	drain();
 	g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 1);
@@ -431,20 +456,34 @@ test_autosave(Fixture *f, gconstpointer data)
 	g_assert_no_error(error);
 	g_assert_nonnull(gw_dm_tree_lookup(check, "./Burst/n99"));
 
-	/* a second batch, a second save */
+	/* a second batch: one journal record (group commit) */
 	for (guint i = 0; i < 10; i++)
 		g_assert_true(gw_dm_tree_set_leaf_string(
 		    tree, "./Burst/n0", GW_DM_FORMAT_CHR, i % 2 ? "a" : "b", NULL));
 	drain();
-	g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 2);
+	g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 1);
+	g_assert_cmpuint(gw_dm_store_get_append_count(store), ==, 1);
 
-	/* off: no saves */
+	/* off: nothing written until asked */
 	gw_dm_store_set_autosave(store, FALSE);
 	g_assert_true(gw_dm_tree_set_leaf_string(tree, "./Burst/n1", GW_DM_FORMAT_CHR, "x", NULL));
 	drain();
-	g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 2);
+	g_assert_cmpuint(gw_dm_store_get_append_count(store), ==, 1);
 	g_assert_true(gw_dm_store_flush(store, &error));
-	g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 3);
+	g_assert_cmpuint(gw_dm_store_get_append_count(store), ==, 2);
+	g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 1);
+	{
+		g_autoptr(GwDmTree) check2 = gw_dm_tree_new();
+		g_autoptr(GwDmStore) check_store2 = gw_dm_store_new(check2, f->state_dir);
+		g_autofree gchar *n0 = NULL;
+		g_autofree gchar *n1 = NULL;
+		g_assert_true(gw_dm_store_load(check_store2, &error));
+		g_assert_no_error(error);
+		n0 = gw_dm_tree_dup_string(check2, "./Burst/n0");
+		n1 = gw_dm_tree_dup_string(check2, "./Burst/n1");
+		g_assert_cmpstr(n0, ==, "a");
+		g_assert_cmpstr(n1, ==, "x");
+	}
 
 	/* a pending save is cancelled when the store goes away */
 	gw_dm_store_set_autosave(store, TRUE);
@@ -453,6 +492,481 @@ test_autosave(Fixture *f, gconstpointer data)
 	drain();
 	v = gw_dm_tree_dup_string(tree, "./Burst/n1");
 	g_assert_cmpstr(v, ==, "y");
+}
+
+
+/* ---- the journal ---- */
+
+static gchar *
+read_file(const gchar *path, gsize *len)
+{
+	gchar *data = NULL;
+	g_assert_true(g_file_get_contents(path, &data, len, NULL));
+	return data;
+}
+
+static void
+write_file(const gchar *path, const gchar *data, gsize len)
+{
+	g_assert_true(g_file_set_contents(path, data, (gssize)len, NULL));
+}
+
+static gsize
+file_size(const gchar *path)
+{
+	GStatBuf st;
+	g_assert_cmpint(g_stat(path, &st), ==, 0);
+	return (gsize)st.st_size;
+}
+
+/* a fresh tree loaded from @dir */
+static GwDmTree *
+load_fresh(const gchar *dir)
+{
+	GwDmTree *tree = gw_dm_tree_new();
+	g_autoptr(GwDmStore) store = gw_dm_store_new(tree, dir);
+	g_autoptr(GError) error = NULL;
+	g_assert_true(gw_dm_store_load(store, &error));
+	g_assert_no_error(error);
+	return tree;
+}
+
+static void
+assert_same_tree(GwDmTree *a, GwDmTree *b)
+{
+	g_autofree gchar *da = dump(a);
+	g_autofree gchar *db = dump(b);
+	g_assert_cmpstr(da, ==, db);
+}
+
+static GBytes *
+bytes_str(const gchar *s)
+{
+	return g_bytes_new(s, strlen(s));
+}
+
+/* every kind of mutation, each batch flushed as one record; the reloaded tree is the same,
+ * down to the order of children after a rename */
+static void
+test_journal_replay(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GwDmTree) tree = build_tree();
+	g_autoptr(GwDmStore) store = gw_dm_store_new(tree, f->state_dir);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) v1 = bytes_str("one");
+	g_autoptr(GBytes) v2 = bytes_str("two");
+	g_autoptr(GBytes) name = bytes_str("Renamed");
+	g_autoptr(GBytes) acl = bytes_str("Get=srv1&Replace=srv1");
+	g_autoptr(GBytes) title = bytes_str("a title");
+	g_autofree gchar *state_before = NULL;
+	g_autofree gchar *state_after = NULL;
+	GStatBuf st;
+	gsize len = 0;
+
+	g_assert_true(gw_dm_store_save(store, &error));
+	state_before = read_file(gw_dm_store_get_path(store), &len);
+
+	/* batch 1: DM commands */
+	g_assert_cmpuint(gw_dm_tree_add(tree, NULL, "./R/A/x", GW_DM_FORMAT_CHR, "text/plain", v1),
+	                 ==,
+	                 200);
+	g_assert_cmpuint(gw_dm_tree_add(tree, NULL, "./R/B", GW_DM_FORMAT_NODE, NULL, NULL), ==, 200);
+	g_assert_cmpuint(gw_dm_tree_add(tree, NULL, "./R/C/y", GW_DM_FORMAT_INT, NULL, NULL), ==, 200);
+	g_assert_cmpuint(gw_dm_tree_replace(tree, NULL, "./R/A/x", GW_DM_FORMAT_INVALID, NULL, v2),
+	                 ==,
+	                 200);
+	g_assert_true(gw_dm_store_flush(store, &error));
+	g_assert_no_error(error);
+	/* batch 2: properties, rename (keeps its place), copy, delete */
+	g_assert_cmpuint(gw_dm_tree_replace(tree, NULL, "./R/A?prop=ACL", GW_DM_FORMAT_INVALID, NULL, acl),
+	                 ==,
+	                 200);
+	g_assert_cmpuint(
+	    gw_dm_tree_replace(tree, NULL, "./R/B?prop=Title", GW_DM_FORMAT_INVALID, NULL, title),
+	    ==,
+	    200);
+	g_assert_cmpuint(
+	    gw_dm_tree_replace(tree, NULL, "./R/A?prop=Name", GW_DM_FORMAT_INVALID, NULL, name),
+	    ==,
+	    200);
+	g_assert_cmpuint(gw_dm_tree_copy(tree, NULL, "./R/Renamed/x", "./R/B/copy"), ==, 200);
+	g_assert_cmpuint(gw_dm_tree_delete(tree, NULL, "./R/C"), ==, 200);
+	g_assert_true(gw_dm_store_flush(store, &error));
+	/* batch 3: owner API, a delete and re-add of the same name in one batch */
+	g_assert_true(gw_dm_tree_set_mime_type(tree, "./R/B", "urn:example:mo", NULL));
+	g_assert_true(gw_dm_tree_set_permanent(tree, "./R/B", TRUE, NULL));
+	g_assert_true(gw_dm_tree_set_properties(tree, "./R/B/copy", GW_DM_ACCESS_GET, NULL, NULL, NULL));
+	g_assert_true(gw_dm_tree_remove(tree, "./R/Renamed", NULL));
+	g_assert_true(gw_dm_tree_set_leaf_string(tree, "./R/Renamed/z", GW_DM_FORMAT_CHR, "new", NULL));
+	g_assert_true(gw_dm_tree_set_leaf(
+	    tree, "./DMAcc/srv1/AppAuth/1/AAuthData", GW_DM_FORMAT_BIN, NULL, v1, NULL));
+	g_assert_true(gw_dm_tree_set_properties(tree, ".", GW_DM_ACCESS_NONE, "Get=*&Add=*&Replace=srv1", NULL, NULL));
+	g_assert_true(gw_dm_store_flush(store, &error));
+	g_assert_cmpuint(gw_dm_store_get_append_count(store), ==, 3);
+	g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 1);
+
+	/* tree.state did not change; the journal holds it all, mode 0600 */
+	state_after = read_file(gw_dm_store_get_path(store), &len);
+	g_assert_cmpstr(state_before, ==, state_after);
+	g_assert_cmpint(g_stat(gw_dm_store_get_journal_path(store), &st), ==, 0);
+	g_assert_cmpint(st.st_mode & 0777, ==, 0600);
+	{
+		g_autoptr(GwDmTree) back = load_fresh(f->state_dir);
+		g_auto(GStrv) children = gw_dm_tree_list_children(back, "./R");
+		g_autofree gchar *joined = g_strjoinv(",", children);
+		assert_same_tree(tree, back);
+		/* the renamed node went away and came back last; B kept its place */
+		g_assert_cmpstr(joined, ==, "B,Renamed");
+		g_assert_true(gw_dm_node_get_permanent(gw_dm_tree_lookup(back, "./R/B")));
+		g_assert_cmpint(gw_dm_node_get_access(gw_dm_tree_lookup(back, "./R/B/copy")),
+		                ==,
+		                GW_DM_ACCESS_GET);
+	}
+	/* a rename alone keeps the sibling order */
+	g_assert_cmpuint(gw_dm_tree_add(tree, NULL, "./R/D", GW_DM_FORMAT_NODE, NULL, NULL), ==, 200);
+	{
+		/* an interior node with children: they move with it */
+		g_autoptr(GBytes) mid = bytes_str("Mid");
+		g_assert_cmpuint(
+		    gw_dm_tree_replace(tree, NULL, "./R/Renamed?prop=Name", GW_DM_FORMAT_INVALID, NULL, mid),
+		    ==,
+		    200);
+	}
+	g_assert_true(gw_dm_store_flush(store, &error));
+	{
+		g_autoptr(GwDmTree) back = load_fresh(f->state_dir);
+		g_auto(GStrv) children = gw_dm_tree_list_children(back, "./R");
+		g_autofree gchar *joined = g_strjoinv(",", children);
+		g_autofree gchar *z = gw_dm_tree_dup_string(back, "./R/Mid/z");
+		g_assert_cmpstr(z, ==, "new");
+		g_assert_cmpstr(joined, ==, "B,Mid,D");
+		assert_same_tree(tree, back);
+	}
+	/* a whole-tree rollback cannot be journalled: a new state file instead */
+	{
+		g_autoptr(GwDmSnapshot) snap = gw_dm_tree_snapshot(tree);
+		g_assert_true(gw_dm_tree_set_leaf_string(tree, "./R/gone", GW_DM_FORMAT_CHR, "x", NULL));
+		gw_dm_tree_rollback(tree, snap);
+		g_assert_true(gw_dm_store_flush(store, &error));
+		g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 2);
+		g_assert_cmpuint(file_size(gw_dm_store_get_journal_path(store)), <, 100);
+	}
+	{
+		g_autoptr(GwDmTree) back = load_fresh(f->state_dir);
+		assert_same_tree(tree, back);
+		g_assert_null(gw_dm_tree_lookup(back, "./R/gone"));
+	}
+	if (store_warnings != 0)
+		g_test_message("warning: %s", last_store_warning);
+	g_assert_cmpuint(store_warnings, ==, 0);
+}
+
+/* builds a state and a journal of @n records (./J/k<i> = v<i>, one per record); returns the
+ * offsets where each record starts, then the end (n + 1 entries) */
+static GArray *
+make_journal(Fixture *f, GwDmTree *tree, guint n)
+{
+	g_autoptr(GwDmStore) store = gw_dm_store_new(tree, f->state_dir);
+	g_autoptr(GError) error = NULL;
+	GArray *offsets = g_array_new(FALSE, FALSE, sizeof(gsize));
+	g_autofree gchar *journal = g_build_filename(f->state_dir, "tree.journal", NULL);
+	gsize off;
+
+	g_assert_true(gw_dm_store_save(store, &error));
+	g_assert_no_error(error);
+	off = file_size(journal);
+	g_array_append_val(offsets, off);
+	for (guint i = 0; i < n; i++) {
+		g_autofree gchar *uri = g_strdup_printf("./J/k%u", i);
+		g_autofree gchar *value = g_strdup_printf("v%u", i);
+		g_assert_true(gw_dm_tree_set_leaf_string(tree, uri, GW_DM_FORMAT_CHR, value, NULL));
+		g_assert_true(gw_dm_store_flush(store, &error));
+		g_assert_no_error(error);
+		off = file_size(journal);
+		g_array_append_val(offsets, off);
+	}
+	g_assert_cmpuint(gw_dm_store_get_append_count(store), ==, n);
+	return offsets;
+}
+
+static guint
+count_keys(GwDmTree *tree)
+{
+	g_auto(GStrv) keys = gw_dm_tree_list_children(tree, "./J");
+	return keys != NULL ? g_strv_length(keys) : 0;
+}
+
+/* a crash while the last record was appended: the file ends anywhere inside it. Every
+ * earlier record is replayed, the torn one is not, the file is cut back to the last good
+ * record (logged), and the next append continues from there */
+static void
+test_journal_torn_every_offset(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GwDmTree) tree = build_tree();
+	g_autoptr(GArray) offsets = make_journal(f, tree, 3);
+	g_autofree gchar *journal = g_build_filename(f->state_dir, "tree.journal", NULL);
+	g_autofree gchar *full = NULL;
+	gsize full_len = 0;
+	gsize last = g_array_index(offsets, gsize, 2);
+	gsize end = g_array_index(offsets, gsize, 3);
+
+	full = read_file(journal, &full_len);
+	g_assert_cmpuint(full_len, ==, end);
+	for (gsize cut = last; cut <= end; cut++) {
+		g_autoptr(GwDmTree) back = gw_dm_tree_new();
+		g_autoptr(GwDmStore) store = gw_dm_store_new(back, f->state_dir);
+		g_autoptr(GError) error = NULL;
+		g_autofree gchar *v = NULL;
+
+		write_file(journal, full, cut);
+		store_messages = 0;
+		g_assert_true(gw_dm_store_load(store, &error));
+		g_assert_no_error(error);
+		g_assert_cmpuint(store_warnings, ==, 0);
+		if (cut == end) {
+			g_assert_cmpuint(count_keys(back), ==, 3);
+			g_assert_cmpuint(store_messages, ==, 0);
+			continue;
+		}
+		g_assert_cmpuint(count_keys(back), ==, 2);
+		g_assert_null(gw_dm_tree_lookup(back, "./J/k2"));
+		/* only a partial record is torn; nothing left over is silent */
+		g_assert_cmpuint(store_messages, ==, cut > last ? 1 : 0);
+		if (cut > last)
+			g_assert_nonnull(strstr(last_store_message, "torn"));
+		g_assert_cmpuint(file_size(journal), ==, last);
+		/* appending goes on after the last good record */
+		g_assert_true(gw_dm_tree_set_leaf_string(back, "./J/after", GW_DM_FORMAT_CHR, "yes", NULL));
+		g_assert_true(gw_dm_store_flush(store, &error));
+		g_assert_no_error(error);
+		g_assert_cmpuint(gw_dm_store_get_append_count(store), ==, 1);
+		{
+			g_autoptr(GwDmTree) again = load_fresh(f->state_dir);
+			v = gw_dm_tree_dup_string(again, "./J/after");
+			g_assert_cmpstr(v, ==, "yes");
+			g_assert_cmpuint(count_keys(again), ==, 3);
+			assert_same_tree(back, again);
+		}
+	}
+	/* zeros after the last record (a size that reached the disk before the data) */
+	{
+		g_autoptr(GwDmTree) back = gw_dm_tree_new();
+		g_autoptr(GwDmStore) store = gw_dm_store_new(back, f->state_dir);
+		g_autofree gchar *zeros = g_malloc0(end + 64);
+		memcpy(zeros, full, end);
+		write_file(journal, zeros, end + 64);
+		store_messages = 0;
+		g_assert_true(gw_dm_store_load(store, NULL));
+		g_assert_cmpuint(count_keys(back), ==, 3);
+		g_assert_cmpuint(store_messages, ==, 1);
+		g_assert_cmpuint(file_size(journal), ==, end);
+	}
+}
+
+/* a record in the middle whose checksum fails: the replay stops before it, a warning says
+ * where, a copy of the journal is kept, and the later records are not applied */
+static void
+test_journal_corrupt_middle(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GwDmTree) tree = build_tree();
+	g_autoptr(GArray) offsets = make_journal(f, tree, 4);
+	g_autofree gchar *journal = g_build_filename(f->state_dir, "tree.journal", NULL);
+	g_autofree gchar *full = NULL;
+	g_autoptr(GwDmTree) back = gw_dm_tree_new();
+	g_autoptr(GwDmStore) store = gw_dm_store_new(back, f->state_dir);
+	g_autoptr(GError) error = NULL;
+	gsize len = 0;
+	gsize second = g_array_index(offsets, gsize, 1);
+
+	full = read_file(journal, &len);
+	/* a byte of the second record's payload */
+	full[second + 20] ^= 0x40;
+	write_file(journal, full, len);
+	store_warnings = 0;
+	g_assert_true(gw_dm_store_load(store, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(count_keys(back), ==, 1);
+	g_assert_nonnull(gw_dm_tree_lookup(back, "./J/k0"));
+	g_assert_null(gw_dm_tree_lookup(back, "./J/k3"));
+	g_assert_cmpuint(store_warnings, ==, 1);
+	g_assert_nonnull(strstr(last_store_warning, "corrupt at offset"));
+	g_assert_nonnull(strstr(last_store_warning, "bad checksum"));
+	g_assert_cmpuint(count_files(f->state_dir, "tree.journal.corrupt-"), ==, 1);
+	g_assert_cmpuint(file_size(journal), ==, second);
+	store_warnings = 0;
+
+	/* a record from another journal (right checksum, wrong sequence) also stops it */
+	{
+		g_autoptr(GByteArray) ops = g_byte_array_new();
+		g_autoptr(GByteArray) rec = NULL;
+		g_autofree gchar *good = read_file(journal, &len);
+		g_autofree gchar *bad = NULL;
+		gw_dm_journal_encode_delete(ops, "./J/k0");
+		rec = gw_dm_journal_frame(7, ops->data, ops->len);
+		bad = g_malloc(len + rec->len + 8);
+		memcpy(bad, good, len);
+		memcpy(bad + len, rec->data, rec->len);
+		memcpy(bad + len + rec->len, "trailing", 8);
+		write_file(journal, bad, len + rec->len + 8);
+		{
+			g_autoptr(GwDmTree) t = load_fresh(f->state_dir);
+			g_assert_nonnull(gw_dm_tree_lookup(t, "./J/k0"));
+		}
+		g_assert_cmpuint(store_warnings, ==, 1);
+		g_assert_nonnull(strstr(last_store_warning, "sequence"));
+	}
+	store_warnings = 0;
+}
+
+/* compaction: past the limit the journal is folded into tree.state and starts over; a crash
+ * between the two renames (new state, old journal) replays nothing twice */
+static void
+test_journal_compaction(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GwDmTree) tree = build_tree();
+	g_autoptr(GwDmStore) store = gw_dm_store_new(tree, f->state_dir);
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *old_journal = NULL;
+	g_autofree gchar *state_text = NULL;
+	gsize old_len = 0;
+	gsize len = 0;
+	guint i;
+
+	gw_dm_store_set_journal_limit(store, 2048);
+	g_assert_true(gw_dm_store_save(store, &error));
+	for (i = 0; gw_dm_store_get_save_count(store) < 2; i++) {
+		g_autofree gchar *v = g_strdup_printf("value %u", i);
+		g_assert_cmpuint(i, <, 1000);
+		g_assert_true(gw_dm_tree_set_leaf_string(tree, "./J/counter", GW_DM_FORMAT_CHR, v, NULL));
+		g_assert_true(gw_dm_store_flush(store, &error));
+		g_assert_no_error(error);
+		if (gw_dm_store_get_save_count(store) < 2) {
+			g_clear_pointer(&old_journal, g_free);
+			old_journal = read_file(gw_dm_store_get_journal_path(store), &old_len);
+		}
+	}
+	g_assert_cmpuint(gw_dm_store_get_append_count(store), ==, i);
+	/* the journal is empty again (header only), the state has the last value */
+	g_assert_cmpuint(file_size(gw_dm_store_get_journal_path(store)), <, 100);
+	state_text = read_file(gw_dm_store_get_path(store), &len);
+	{
+		g_autofree gchar *want = g_strdup_printf("value %u", i - 1);
+		g_assert_nonnull(strstr(state_text, want));
+	}
+	{
+		g_autoptr(GwDmTree) back = load_fresh(f->state_dir);
+		assert_same_tree(tree, back);
+	}
+	/* more records after the compaction */
+	g_assert_true(gw_dm_tree_set_leaf_string(tree, "./J/after", GW_DM_FORMAT_CHR, "1", NULL));
+	g_assert_true(gw_dm_store_flush(store, &error));
+	{
+		g_autoptr(GwDmTree) back = load_fresh(f->state_dir);
+		assert_same_tree(tree, back);
+	}
+	/* crash between the renames: the new state with the journal of the old one */
+	g_clear_object(&store);
+	{
+		g_autoptr(GwDmStore) s2 = gw_dm_store_new(tree, f->state_dir);
+		g_assert_true(gw_dm_store_save(s2, &error));
+	}
+	{
+		g_autofree gchar *journal = g_build_filename(f->state_dir, "tree.journal", NULL);
+		write_file(journal, old_journal, old_len);
+	}
+	store_messages = 0;
+	{
+		g_autoptr(GwDmTree) back = load_fresh(f->state_dir);
+		assert_same_tree(tree, back);
+	}
+	g_assert_cmpuint(store_messages, ==, 1);
+	g_assert_nonnull(strstr(last_store_message, "another state"));
+	g_assert_cmpuint(store_warnings, ==, 0);
+	/* that journal is not appended to: the next flush writes a fresh pair */
+	{
+		g_autoptr(GwDmTree) back = gw_dm_tree_new();
+		g_autoptr(GwDmStore) s3 = gw_dm_store_new(back, f->state_dir);
+		g_assert_true(gw_dm_store_load(s3, &error));
+		g_assert_true(gw_dm_tree_set_leaf_string(back, "./J/x", GW_DM_FORMAT_CHR, "2", NULL));
+		g_assert_true(gw_dm_store_flush(s3, &error));
+		g_assert_cmpuint(gw_dm_store_get_save_count(s3), ==, 1);
+		g_assert_cmpuint(gw_dm_store_get_append_count(s3), ==, 0);
+		{
+			g_autoptr(GwDmTree) again = load_fresh(f->state_dir);
+			assert_same_tree(back, again);
+		}
+	}
+}
+
+/* a journal whose header is cut short (crash while a compaction wrote it) is skipped
+ * quietly; one with a garbage header is kept aside with a warning */
+static void
+test_journal_bad_header(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GwDmTree) tree = build_tree();
+	g_autoptr(GArray) offsets = make_journal(f, tree, 1);
+	g_autofree gchar *journal = g_build_filename(f->state_dir, "tree.journal", NULL);
+
+	write_file(journal, "GWMO-JOURNAL 1 sta", 18);
+	store_messages = 0;
+	{
+		g_autoptr(GwDmTree) back = load_fresh(f->state_dir);
+		g_assert_null(gw_dm_tree_lookup(back, "./J/k0"));
+	}
+	g_assert_cmpuint(store_messages, ==, 1);
+	g_assert_cmpuint(store_warnings, ==, 0);
+	write_file(journal, "garbage\n", 8);
+	{
+		g_autoptr(GwDmTree) back = load_fresh(f->state_dir);
+	}
+	g_assert_cmpuint(store_warnings, ==, 1);
+	g_assert_cmpuint(count_files(f->state_dir, "tree.journal.corrupt-"), ==, 1);
+	store_warnings = 0;
+}
+
+
+static void
+commit_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	guint *done = user_data;
+	g_autoptr(GError) error = NULL;
+	g_assert_true(gw_dm_store_commit_finish(GW_DM_STORE(source), res, &error));
+	g_assert_no_error(error);
+	(*done)++;
+}
+
+/* group commit: the commits asked for before the main loop goes idle share one record;
+ * each callback runs only once its changes are in the journal */
+static void
+test_journal_group_commit(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GwDmTree) tree = build_tree();
+	g_autoptr(GwDmStore) store = gw_dm_store_new(tree, f->state_dir);
+	g_autoptr(GError) error = NULL;
+	guint done = 0;
+
+	g_assert_true(gw_dm_store_save(store, &error));
+	for (guint i = 0; i < 5; i++) {
+		g_autofree gchar *uri = g_strdup_printf("./G/k%u", i);
+		g_assert_true(gw_dm_tree_set_leaf_string(tree, uri, GW_DM_FORMAT_CHR, "v", NULL));
+		gw_dm_store_commit_async(store, commit_done_cb, &done);
+	}
+	/* nothing is acknowledged before it is written */
+	g_assert_cmpuint(done, ==, 0);
+	g_assert_cmpuint(gw_dm_store_get_append_count(store), ==, 0);
+	while (done < 5)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_cmpuint(gw_dm_store_get_append_count(store), ==, 1);
+	{
+		g_autoptr(GwDmTree) back = load_fresh(f->state_dir);
+		g_assert_nonnull(gw_dm_tree_lookup(back, "./G/k4"));
+		assert_same_tree(tree, back);
+	}
+	/* a commit with nothing new succeeds without writing */
+	gw_dm_store_commit_async(store, commit_done_cb, &done);
+	while (done < 6)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_cmpuint(gw_dm_store_get_append_count(store), ==, 1);
 }
 
 int
@@ -485,9 +999,46 @@ main(int argc, char **argv)
 	           fixture_teardown);
 	g_test_add(
 	    "/gw/dm-store/autosave", Fixture, NULL, fixture_setup, test_autosave, fixture_teardown);
+	g_test_add("/gw/dm-store/journal/replay",
+	           Fixture,
+	           NULL,
+	           fixture_setup,
+	           test_journal_replay,
+	           fixture_teardown);
+	g_test_add("/gw/dm-store/journal/torn-every-offset",
+	           Fixture,
+	           NULL,
+	           fixture_setup,
+	           test_journal_torn_every_offset,
+	           fixture_teardown);
+	g_test_add("/gw/dm-store/journal/corrupt-middle",
+	           Fixture,
+	           NULL,
+	           fixture_setup,
+	           test_journal_corrupt_middle,
+	           fixture_teardown);
+	g_test_add("/gw/dm-store/journal/compaction",
+	           Fixture,
+	           NULL,
+	           fixture_setup,
+	           test_journal_compaction,
+	           fixture_teardown);
+	g_test_add("/gw/dm-store/journal/group-commit",
+	           Fixture,
+	           NULL,
+	           fixture_setup,
+	           test_journal_group_commit,
+	           fixture_teardown);
+	g_test_add("/gw/dm-store/journal/bad-header",
+	           Fixture,
+	           NULL,
+	           fixture_setup,
+	           test_journal_bad_header,
+	           fixture_teardown);
 	{
 		int rc = g_test_run();
 		g_free(last_store_warning);
+		g_free(last_store_message);
 		return rc;
 	}
 }
