@@ -787,13 +787,15 @@ test_group_commit(Fixture *f, gconstpointer data)
 	gw_config_set_string(f->config, "southbound", "open-registration", "true");
 	g_assert_true(gw_dm_store_save(f->store, &error));
 	g_assert_no_error(error);
-	saves_before = gw_dm_store_get_save_count(f->store);
+	/* a write is a journal append or (rarely) a compaction */
+	saves_before = gw_dm_store_get_save_count(f->store) + gw_dm_store_get_append_count(f->store);
 	proc = device_spawn(f, "burst-%03u", "--count=64", "--parallel=16", "--quiet", NULL);
 	g_assert_cmpint(device_wait(proc), ==, 0);
 	records = gw_inventory_list(f->inventory);
 	g_assert_cmpuint(records->len, ==, 64);
-	saves = gw_dm_store_get_save_count(f->store) - saves_before;
-	g_test_message("64 registrations, %" G_GUINT64_FORMAT " saves", saves);
+	saves = gw_dm_store_get_save_count(f->store) + gw_dm_store_get_append_count(f->store) -
+		saves_before;
+	g_test_message("64 registrations, %" G_GUINT64_FORMAT " store writes", saves);
 	g_assert_cmpuint(saves, >=, 1);
 	g_assert_cmpuint(saves, <, 64);
 

@@ -181,32 +181,116 @@ PY
 echo -n "gateway after it: "
 ctl get ./GwMO/Config/Ext/dm/Greeting 2>&1 || true
 
-say "An End Device joins: provisioned over D-Bus, it opens its own DM session with the gateway"
-cat > "$RUN/script3.json" <<JSON
-{"sessions": [{"commands": [{"cmd": "Get", "uri": "./GwMO/Inventory/Summary/Total"}]}]}
-JSON
+say "Three End Devices join the gateway: sensor-1 and sensor-2 (Proxy), lamp-1 (Transparent)"
+# the DM Server listens (no commands) and records the DeviceAttached alerts the gateway sends
+echo '{"sessions": []}' > "$RUN/script3.json"
 "$SERVER" "${SERVER_ARGS[@]}" --script "$RUN/script3.json" --record "$RUN/record3.json" \
-  --sessions 1 2>"$RUN/server3.log" >/dev/null &
+  --sessions 0 2>"$RUN/server3.log" >/dev/null &
 SRV=$!
 PIDS+=($SRV)
-sleep 0.5
-ctl device-add sensor-1 --mode 2 --client-name sensor-1 --client-secret sensor-secret \
-  --server-secret gateway-secret
-"$DEVICE" --server "http://127.0.0.1:$SOUTH_PORT/dm" --dev-id sensor-1 --auth md5 \
-  --client-secret sensor-secret --server-name GW-DEMO-0001 --server-secret gateway-secret \
-  --server-id GW-DEMO-0001 --notify-addr udp://127.0.0.1:9 -q 2>&1 | sed 's/^/  device: /'
-wait "$SRV" || true
+sleep 0.3
+# provisioned over D-Bus (B.6): what each device presents to the gateway and the reverse
+for d in sensor-1 sensor-2; do
+  ctl device-add "$d" --mode 2 --client-name "$d" --client-secret "$d-secret" \
+    --server-secret gateway-secret
+done
+ctl device-add lamp-1 --mode 1 --client-name lamp-1 --client-secret lamp-secret
+# Proxy devices: a DM session with the gateway registers them (their DevInfo); then they wait
+# for the gateway's Package #0 and answer the commands it relays
+for d in sensor-1 sensor-2; do
+  "$DEVICE" --server "http://127.0.0.1:$SOUTH_PORT/dm" --dev-id "$d" --auth md5 \
+    --client-secret "$d-secret" --server-name GW-DEMO-0001 --server-secret gateway-secret \
+    --server-id GW-DEMO-0001 --listen-notify http://127.0.0.1:0 --count 2 \
+    --record "$RUN/$d.json" >"$RUN/$d.log" 2>&1 &
+  PIDS+=($!)
+done
+# the Transparent device registers explicitly (DeviceRegistration alert); a Package #0 the
+# gateway forwards to it makes it open its session with the DM Server directly
+"$DEVICE" --server "http://127.0.0.1:$SOUTH_PORT/dm" --dev-id lamp-1 --auth md5 \
+  --client-secret lamp-secret --server-name dm.example --notify-secret srv-secret \
+  --server-id dm.example --register --mode 1 --server-ids dm.example \
+  --listen-notify http://127.0.0.1:0 --notified-server "$DM_URL" --ca-file "$RUN/server.crt" \
+  --count 2 --record "$RUN/lamp-1.json" >"$RUN/lamp-1.log" 2>&1 &
+LAMP=$!
+PIDS+=($LAMP)
+attached() {
+  python3 - "$RUN/record3.json" <<'PY' 2>/dev/null || echo 0
+import json, sys
+print(sum(a["type"].endswith("DeviceAttached") for s in json.load(open(sys.argv[1]))["sessions"]
+          for a in s["generic_alerts"]))
+PY
+}
+for _ in $(seq 150); do [ "$(attached)" -ge 3 ] && break; sleep 0.2; done
+kill "$SRV" 2>/dev/null || true
+wait "$SRV" 2>/dev/null || true
 python3 - "$RUN/record3.json" <<'PY'
 import json, re, sys
 for s in json.load(open(sys.argv[1]))["sessions"]:
     for a in s["generic_alerts"]:
-        dev = re.search(r"<DeviceID>(.*?)</DeviceID>", a.get("data") or "")
-        st = re.search(r"<Status>(.*?)</Status>", a.get("data") or "")
-        print(f"  DM Server got {a['type']} for {dev.group(1) if dev else '?'} ({st.group(1) if st else '?'})")
+        doc = a.get("data") or ""
+        f = lambda t: (re.search(f"<{t}>(.*?)</{t}>", doc) or [None, "?"])[1]
+        mode = {"1": "Transparent", "2": "Proxy"}.get(f("Mode"), f("Mode"))
+        print(f"  DM Server got {a['type'].rsplit(':', 1)[1]} for {f('DeviceID')} "
+              f"({mode}, {f('Status')}, {f('InventoryURI')}) in session {s['session_id']}")
+PY
+ctl devices
+
+say "The DM Server reads the inventory and, through the gateway, a node of both Proxy devices"
+cat > "$RUN/script4.json" <<JSON
+{"sessions": [{"commands": [
+  {"cmd": "Get", "uri": "./GwMO/Inventory/Summary?list=StructData"},
+  {"cmd": "Add", "uri": "./GwMO/Fanout/fw", "format": "node"},
+  {"cmd": "Add", "uri": "./GwMO/Fanout/fw/Targets/Devices/1", "data": "sensor-1"},
+  {"cmd": "Add", "uri": "./GwMO/Fanout/fw/Targets/Devices/2", "data": "sensor-2"},
+  {"cmd": "Add", "uri": "./GwMO/Fanout/fw/Command", "data": "Get"},
+  {"cmd": "Add", "uri": "./GwMO/Fanout/fw/TargetURI", "data": "./DevInfo/Mod"},
+  {"cmd": "Add", "uri": "./GwMO/Fanout/fw/Timeout", "format": "int", "data": "10"},
+  {"cmd": "Exec", "uri": "./GwMO/Fanout/fw/Operations/Start", "correlator": "demo-1"}]}
+]}
+JSON
+"$SERVER" "${SERVER_ARGS[@]}" --script "$RUN/script4.json" --record "$RUN/record4.json" \
+  --sessions 1 2>"$RUN/server4.log" >/dev/null &
+SRV=$!
+PIDS+=($SRV)
+sleep 0.3
+ctl session start dm.example
+wait "$SRV" || true
+python3 - "$RUN/record4.json" <<'PY'
+import json, re, sys
+s = json.load(open(sys.argv[1]))["sessions"][0]
+for r in s["results"]:
+    items = ", ".join(f"{i['source'].rsplit('/', 1)[-1]}={i.get('data')}" for i in r.get("items", [])
+                      if i.get("data") is not None)
+    print(f"  {r['cmd']:8} {r.get('uri',''):40} -> {r['status']} {items}")
+for a in s["generic_alerts"]:
+    print(f"  DM Server got {a['type'].rsplit(':', 1)[1]} (correlator {a.get('correlator')}) "
+          f"in the same session {s['session_id']}:")
+    for line in re.findall(r"<GwMOFanoutResult[^>]*>|<Device [^>]*>(?:<Data[^>]*>[^<]*</Data>)?",
+                           a.get("data") or ""):
+        print("    " + line)
+PY
+
+say "The DM Server wakes the Transparent device through the gateway (X-GwMO-Target)"
+cat > "$RUN/script5.json" <<JSON
+{"sessions": [{"commands": [{"cmd": "Get", "uri": "./DevInfo/DevId"}]}]}
+JSON
+"$SERVER" --listen "https://127.0.0.1:$PORT" --cert "$RUN/server.crt" --key "$RUN/server.key" \
+  --server-id dm.example --client-secret lamp-secret --auth md5 --server-auth none \
+  --script "$RUN/script5.json" --record "$RUN/record5.json" --sessions 1 \
+  --notify "$NOTIFY_URL" --notify-secret srv-secret --notify-session 5A5A --notify-target lamp-1 \
+  --ca-file "$RUN/state/tls.crt" 2>"$RUN/server5.log" | sed -n 's/^notified/  server: notified the gateway for lamp-1, answered/p' &
+SRV=$!
+PIDS+=($SRV)
+wait "$SRV" || true
+grep -h "forward" "$RUN/gwmod.log" | tail -1 | sed 's/^/  gwmod: /' || true
+python3 - "$RUN/record5.json" <<'PY'
+import json, sys
+for s in json.load(open(sys.argv[1]))["sessions"]:
+    print(f"  the device {s['peer']} opened session {s['session_id']} with the DM Server directly "
+          f"(alert {s['alert']}, authenticated {s['authenticated']})")
     for r in s["results"]:
         items = "; ".join(i.get("data") or "" for i in r.get("items", []))
         print(f"  {r['cmd']:8} {r.get('uri',''):40} -> {r['status']} {items}")
 PY
-ctl devices
 
 say "Done: gwmod kept its state in $RUN/state (removed with the demo directory)"
