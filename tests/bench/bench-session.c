@@ -1110,6 +1110,8 @@ main(int argc, char **argv)
 	/* the real gwmod, no listener of its own */
 	extra = g_strdup_printf("[northbound]\nlisten=\nca-file=%s\n[southbound]\nlisten=\n", cert_path);
 	d = gw_test_daemon_new_with_config(extra);
+	/* as it ships: warnings and messages only, no informational log lines */
+	d->quiet = g_getenv("GW_BENCH_VERBOSE") == NULL;
 	gw_test_daemon_start(d, daemon_args);
 	pid = g_subprocess_get_identifier(d->daemon);
 	tnds = bench_bootstrap_tnds(server.url);
@@ -1349,8 +1351,8 @@ main(int argc, char **argv)
 	    "notes:        ours includes the StartSession D-Bus call, gwmod's session engine and\n"
 	    "              the DM Server side here (its GwDmSession per SessionID); gwmod makes\n"
 	    "              every server message that changed its tree durable (a journal\n"
-	    "              record, write + fdatasync) before it answers, and logs with\n"
-	    "              --verbose (test harness); the raw loop has client and server in\n"
+	    "              record, write + fdatasync) before it answers; it runs without\n"
+	    "              --verbose (GW_BENCH_VERBOSE=1 turns it on); the raw loop has client and server in\n"
 	    "              this one process and only moves fixed bytes.\n"
 	    "              Both reuse one keep-alive TLS connection.\n");
 

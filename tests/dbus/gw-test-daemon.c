@@ -115,7 +115,8 @@ gw_test_daemon_start(GwTestDaemon *self, const gchar *const *extra_args)
 	g_assert_null(self->daemon);
 	g_ptr_array_add(argv, (gpointer)gwmod);
 	g_ptr_array_add(argv, (gpointer) "--session");
-	g_ptr_array_add(argv, (gpointer) "--verbose");
+	if (!self->quiet)
+		g_ptr_array_add(argv, (gpointer) "--verbose");
 	g_ptr_array_add(argv, (gpointer) "--config");
 	g_ptr_array_add(argv, self->config_path);
 	g_ptr_array_add(argv, (gpointer) "--state-dir");

@@ -18,6 +18,7 @@ typedef struct {
 	gchar *log_path;
 	GSubprocess *daemon;
 	guint starts;
+	gboolean quiet; /* start gwmod without --verbose (benchmarks measure what ships) */
 } GwTestDaemon;
 
 /* a private session bus, a temporary state dir and config (dev-id GW-TEST-0001) */
