@@ -134,6 +134,24 @@ gw_dbus_exporter_dup_leaf(GwDbusExporter *self, const gchar *uri, const gchar *l
 	return value;
 }
 
+void
+gw_dbus_exporter_fill_strings(GwDbusExporter *self,
+			      const gchar *uri,
+			      GDBusInterfaceSkeleton *iface,
+			      const GwDbusExporterLeaf *leaves,
+			      gsize n_leaves)
+{
+	g_return_if_fail(GW_IS_DBUS_EXPORTER(self));
+	for (gsize i = 0; i < n_leaves; i++) {
+		g_autofree gchar *value = gw_dbus_exporter_dup_leaf(self, uri, leaves[i].leaf);
+		g_autofree gchar *shown = NULL;
+
+		g_object_get(iface, leaves[i].property, &shown, NULL);
+		if (g_strcmp0(shown, value) != 0)
+			g_object_set(iface, leaves[i].property, value, NULL);
+	}
+}
+
 static void
 gw_dbus_exporter_unexport(GwDbusExporter *self, const gchar *path)
 {

@@ -112,4 +112,19 @@ gw_dbus_exporter_list(GwDbusExporter *self);
 gchar *
 gw_dbus_exporter_dup_leaf(GwDbusExporter *self, const gchar *uri, const gchar *leaf);
 
+/* a string property of the interface shown as it is from a leaf of the entry */
+typedef struct {
+	const gchar *leaf;     /* below the entry: "DeviceID" */
+	const gchar *property; /* of the generated skeleton: "device-id" */
+} GwDbusExporterLeaf;
+
+/* for a fill: sets each @leaves[i].property of @iface from @uri/@leaves[i].leaf ("" when
+ * absent), only where it differs (every set is a PropertiesChanged) */
+void
+gw_dbus_exporter_fill_strings(GwDbusExporter *self,
+			      const gchar *uri,
+			      GDBusInterfaceSkeleton *iface,
+			      const GwDbusExporterLeaf *leaves,
+			      gsize n_leaves);
+
 G_END_DECLS

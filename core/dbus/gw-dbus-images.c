@@ -30,38 +30,33 @@ struct _GwDbusImages {
 
 G_DEFINE_TYPE(GwDbusImages, gw_dbus_images, G_TYPE_OBJECT)
 
+static const GwDbusExporterLeaf gw_dbus_images_leaves[] = {
+    {"Name", "name"},
+    {"Version", "version"},
+    {"Hash", "hash"},
+    {"State", "state"},
+    {"LocalURI", "local-uri"},
+};
+
 static void
 gw_dbus_images_fill(GwDbusExporter *exporter,
                     const gchar *uri,
                     GDBusInterfaceSkeleton *iface,
                     gpointer user_data)
 {
-	g_autofree gchar *name = gw_dbus_exporter_dup_leaf(exporter, uri, "Name");
-	g_autofree gchar *version = gw_dbus_exporter_dup_leaf(exporter, uri, "Version");
-	g_autofree gchar *hash = gw_dbus_exporter_dup_leaf(exporter, uri, "Hash");
 	g_autofree gchar *size = gw_dbus_exporter_dup_leaf(exporter, uri, "Size");
-	g_autofree gchar *state = gw_dbus_exporter_dup_leaf(exporter, uri, "State");
 	g_autofree gchar *progress = gw_dbus_exporter_dup_leaf(exporter, uri, "Progress");
-	g_autofree gchar *local = gw_dbus_exporter_dup_leaf(exporter, uri, "LocalURI");
 	guint64 size_v = g_ascii_strtoull(size, NULL, 10);
 	guint progress_v = (guint)MIN(g_ascii_strtoull(progress, NULL, 10), 100);
 	GwDbusGenImage *img = GW_DBUS_GEN_IMAGE(iface);
 
 	/* only what changed: each set emits PropertiesChanged */
-	if (g_strcmp0(gw_dbus_gen_image_get_name(img), name) != 0)
-		gw_dbus_gen_image_set_name(img, name);
-	if (g_strcmp0(gw_dbus_gen_image_get_version(img), version) != 0)
-		gw_dbus_gen_image_set_version(img, version);
-	if (g_strcmp0(gw_dbus_gen_image_get_hash(img), hash) != 0)
-		gw_dbus_gen_image_set_hash(img, hash);
+	gw_dbus_exporter_fill_strings(
+	    exporter, uri, iface, gw_dbus_images_leaves, G_N_ELEMENTS(gw_dbus_images_leaves));
 	if (gw_dbus_gen_image_get_size(img) != size_v)
 		gw_dbus_gen_image_set_size(img, size_v);
-	if (g_strcmp0(gw_dbus_gen_image_get_state(img), state) != 0)
-		gw_dbus_gen_image_set_state(img, state);
 	if (gw_dbus_gen_image_get_progress(img) != progress_v)
 		gw_dbus_gen_image_set_progress(img, progress_v);
-	if (g_strcmp0(gw_dbus_gen_image_get_local_uri(img), local) != 0)
-		gw_dbus_gen_image_set_local_uri(img, local);
 	if (g_strcmp0(gw_dbus_gen_image_get_image_uri(img), uri) != 0)
 		gw_dbus_gen_image_set_image_uri(img, uri);
 }

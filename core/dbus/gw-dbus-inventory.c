@@ -78,6 +78,19 @@ gw_dbus_inventory_strv_equal(const gchar *const *a, const gchar *const *b)
 	return g_strv_equal(a, b);
 }
 
+static const GwDbusExporterLeaf gw_dbus_inventory_device_leaves[] = {
+    {"DeviceID", "device-id"},
+    {"Protocol", "protocol"},
+    {"Status", "status"},
+    {"Address", "address"},
+    {"LastSeen", "last-seen"},
+};
+
+static const GwDbusExporterLeaf gw_dbus_inventory_group_leaves[] = {
+    {"GroupID", "group-id"},
+    {"Description", "description"},
+};
+
 static void
 gw_dbus_inventory_fill_device(GwDbusExporter *exporter,
 			      const gchar *uri,
@@ -86,12 +99,7 @@ gw_dbus_inventory_fill_device(GwDbusExporter *exporter,
 {
 	GwDbusInventory *self = GW_DBUS_INVENTORY(user_data);
 	GwDbusGenDevice *device = GW_DBUS_GEN_DEVICE(iface);
-	g_autofree gchar *device_id = gw_dbus_exporter_dup_leaf(exporter, uri, "DeviceID");
-	g_autofree gchar *protocol = gw_dbus_exporter_dup_leaf(exporter, uri, "Protocol");
 	g_autofree gchar *mode_str = gw_dbus_exporter_dup_leaf(exporter, uri, "Mode");
-	g_autofree gchar *status = gw_dbus_exporter_dup_leaf(exporter, uri, "Status");
-	g_autofree gchar *address = gw_dbus_exporter_dup_leaf(exporter, uri, "Address");
-	g_autofree gchar *last_seen = gw_dbus_exporter_dup_leaf(exporter, uri, "LastSeen");
 	g_autofree gchar *trusted = gw_dbus_exporter_dup_leaf(exporter, uri, "Trusted");
 	g_auto(GStrv) groups = gw_dbus_inventory_dup_values(self, uri, "Groups");
 	guint64 mode = 0;
@@ -100,18 +108,13 @@ gw_dbus_inventory_fill_device(GwDbusExporter *exporter,
 		mode = 0;
 
 	/* set only what changed: every set is a PropertiesChanged */
-	if (g_strcmp0(gw_dbus_gen_device_get_device_id(device), device_id) != 0)
-		gw_dbus_gen_device_set_device_id(device, device_id);
-	if (g_strcmp0(gw_dbus_gen_device_get_protocol(device), protocol) != 0)
-		gw_dbus_gen_device_set_protocol(device, protocol);
+	gw_dbus_exporter_fill_strings(exporter,
+				      uri,
+				      iface,
+				      gw_dbus_inventory_device_leaves,
+				      G_N_ELEMENTS(gw_dbus_inventory_device_leaves));
 	if (gw_dbus_gen_device_get_mode(device) != (guint)mode)
 		gw_dbus_gen_device_set_mode(device, (guint)mode);
-	if (g_strcmp0(gw_dbus_gen_device_get_status(device), status) != 0)
-		gw_dbus_gen_device_set_status(device, status);
-	if (g_strcmp0(gw_dbus_gen_device_get_address(device), address) != 0)
-		gw_dbus_gen_device_set_address(device, address);
-	if (g_strcmp0(gw_dbus_gen_device_get_last_seen(device), last_seen) != 0)
-		gw_dbus_gen_device_set_last_seen(device, last_seen);
 	if (gw_dbus_gen_device_get_trusted(device) != (g_strcmp0(trusted, "true") == 0))
 		gw_dbus_gen_device_set_trusted(device, g_strcmp0(trusted, "true") == 0);
 	if (!gw_dbus_inventory_strv_equal(gw_dbus_gen_device_get_groups(device),
@@ -127,14 +130,13 @@ gw_dbus_inventory_fill_group(GwDbusExporter *exporter,
 {
 	GwDbusInventory *self = GW_DBUS_INVENTORY(user_data);
 	GwDbusGenGroup *group = GW_DBUS_GEN_GROUP(iface);
-	g_autofree gchar *group_id = gw_dbus_exporter_dup_leaf(exporter, uri, "GroupID");
-	g_autofree gchar *description = gw_dbus_exporter_dup_leaf(exporter, uri, "Description");
 	g_auto(GStrv) members = gw_dbus_inventory_dup_values(self, uri, "Members");
 
-	if (g_strcmp0(gw_dbus_gen_group_get_group_id(group), group_id) != 0)
-		gw_dbus_gen_group_set_group_id(group, group_id);
-	if (g_strcmp0(gw_dbus_gen_group_get_description(group), description) != 0)
-		gw_dbus_gen_group_set_description(group, description);
+	gw_dbus_exporter_fill_strings(exporter,
+				      uri,
+				      iface,
+				      gw_dbus_inventory_group_leaves,
+				      G_N_ELEMENTS(gw_dbus_inventory_group_leaves));
 	if (!gw_dbus_inventory_strv_equal(gw_dbus_gen_group_get_members(group),
 					  (const gchar *const *)members))
 		gw_dbus_gen_group_set_members(group, (const gchar *const *)members);
