@@ -148,7 +148,8 @@ gw_dbus_images_create(GwDbusExporter *exporter, const gchar *uri, gpointer user_
 
 	g_signal_connect(
 	    image, "handle-download", G_CALLBACK(gw_dbus_images_handle_download), user_data);
-	g_signal_connect(image, "handle-remove", G_CALLBACK(gw_dbus_images_handle_remove), user_data);
+	g_signal_connect(
+	    image, "handle-remove", G_CALLBACK(gw_dbus_images_handle_remove), user_data);
 	return G_DBUS_INTERFACE_SKELETON(image);
 }
 
