@@ -19,6 +19,10 @@ G_BEGIN_DECLS
  * device): new entries are exported after the main-loop iteration that built them, changed ones
  * get their properties refreshed (PropertiesChanged), deleted ones are unexported
  * (InterfacesRemoved).
+ *
+ * The owner adds what the tree's signal does not tell: gw_dbus_exporter_update() for an entry
+ * its own signals name, gw_dbus_exporter_refresh_all() when something outside the entries that
+ * they show changed.
  */
 #define GW_TYPE_DBUS_EXPORTER (gw_dbus_exporter_get_type())
 G_DECLARE_FINAL_TYPE(GwDbusExporter, gw_dbus_exporter, GW, DBUS_EXPORTER, GObject)
@@ -35,7 +39,20 @@ typedef struct {
 		     const gchar *uri,
 		     GDBusInterfaceSkeleton *iface,
 		     gpointer user_data);
+	/* optional: (transfer full) (element-type utf8) the entry URIs a resync exports, in
+	 * that order; by default the children of @base_uri */
+	GPtrArray *(*list)(GwDbusExporter *exporter, gpointer user_data);
 } GwDbusExporterFuncs;
+
+typedef enum {
+	GW_DBUS_EXPORTER_FLAGS_NONE = 0,
+	/* the changes below entries are looked at together once per main-loop turn, each
+	 * changed entry once (export, refresh or unexport): a burst that writes many entries
+	 * leaf by leaf costs O(changed), not a refresh per leaf nor a re-listing per new entry */
+	GW_DBUS_EXPORTER_FLAGS_BATCH = 1 << 0,
+	/* property changes (ACL, Format, …) in the tree do not concern the objects */
+	GW_DBUS_EXPORTER_FLAGS_IGNORE_PROPERTIES = 1 << 1,
+} GwDbusExporterFlags;
 
 GwDbusExporter *
 gw_dbus_exporter_new(GwDmTree *tree,
@@ -45,6 +62,16 @@ gw_dbus_exporter_new(GwDmTree *tree,
 		     const gchar *id_leaf,
 		     const GwDbusExporterFuncs *funcs,
 		     gpointer user_data);
+/* @id_leaf NULL: an entry is exported as soon as its node exists */
+GwDbusExporter *
+gw_dbus_exporter_new_full(GwDmTree *tree,
+			  GDBusObjectManagerServer *object_manager,
+			  const gchar *base_uri,
+			  const gchar *path_prefix,
+			  const gchar *id_leaf,
+			  GwDbusExporterFlags flags,
+			  const GwDbusExporterFuncs *funcs,
+			  gpointer user_data);
 
 /* exports what the tree has and is not exported yet, drops what it no longer has */
 void
@@ -53,12 +80,30 @@ gw_dbus_exporter_resync(GwDbusExporter *self);
 void
 gw_dbus_exporter_refresh_all(GwDbusExporter *self);
 
+/* now: exports the object of the entry @uri, refreshes it, or unexports it when the entry is
+ * gone or incomplete; returns its object path, NULL when it is not (or no longer) exported */
+gchar *
+gw_dbus_exporter_update(GwDbusExporter *self, const gchar *uri);
+/* now: unexports the object of the entry @uri, if any */
+void
+gw_dbus_exporter_remove(GwDbusExporter *self, const gchar *uri);
+
 /* the entry URI ("./DMAcc/x") behind the object a method was called on, or NULL */
 const gchar *
 gw_dbus_exporter_invocation_uri(GwDbusExporter *self, GDBusMethodInvocation *invocation);
+/* the same; when the object is gone, answers the invocation with GW_ERROR_NOT_FOUND and
+ * returns NULL */
+const gchar *
+gw_dbus_exporter_invocation_target(GwDbusExporter *self, GDBusMethodInvocation *invocation);
+/* the entry URI behind an exported object path, or NULL */
+const gchar *
+gw_dbus_exporter_lookup(GwDbusExporter *self, const gchar *object_path);
 /* the object path of an entry URI, or NULL when @uri is not an entry of @base_uri */
 gchar *
 gw_dbus_exporter_path_for(GwDbusExporter *self, const gchar *uri);
+/* the same without an exporter: @uri = @base_uri/<x> → @path_prefix/<x escaped> */
+gchar *
+gw_dbus_exporter_path_of(const gchar *base_uri, const gchar *path_prefix, const gchar *uri);
 /* (transfer container) (element-type utf8) the exported entry URIs */
 GPtrArray *
 gw_dbus_exporter_list(GwDbusExporter *self);
@@ -66,5 +111,20 @@ gw_dbus_exporter_list(GwDbusExporter *self);
 /* the value of @uri/@leaf as UTF-8, "" when absent */
 gchar *
 gw_dbus_exporter_dup_leaf(GwDbusExporter *self, const gchar *uri, const gchar *leaf);
+
+/* a string property of the interface shown as it is from a leaf of the entry */
+typedef struct {
+	const gchar *leaf;     /* below the entry: "DeviceID" */
+	const gchar *property; /* of the generated skeleton: "device-id" */
+} GwDbusExporterLeaf;
+
+/* for a fill: sets each @leaves[i].property of @iface from @uri/@leaves[i].leaf ("" when
+ * absent), only where it differs (every set is a PropertiesChanged) */
+void
+gw_dbus_exporter_fill_strings(GwDbusExporter *self,
+			      const gchar *uri,
+			      GDBusInterfaceSkeleton *iface,
+			      const GwDbusExporterLeaf *leaves,
+			      gsize n_leaves);
 
 G_END_DECLS
