@@ -12,6 +12,7 @@
 
 #include "gw-daemon.h"
 #include "gw-dbus-manager.h"
+#include "gw-fanout.h"
 #include "gw-gwmo-mo.h"
 #include "gw-log.h"
 #include "gw-northbound.h"
@@ -27,6 +28,7 @@ struct _GwDaemon {
 	GwInventory *inventory;
 	GwSouthbound *southbound;
 	GwNorthbound *northbound;
+	GwFanout *fanout;
 	GBusType bus_type;
 	guint owner_id;
 	GPtrArray *pending_commits; /* of GTask */
@@ -141,6 +143,15 @@ gw_daemon_setup(GwDaemon *self, GError **error)
 	/* inventory alerts go north (X.2); transparent notifications go south (Z') */
 	gw_northbound_watch_inventory(self->northbound, self->inventory);
 	gw_northbound_set_southbound(self->northbound, self->southbound);
+	/* Fanout jobs (GwMO-FORA-001/002); InProgress ones resume once the loop runs */
+	self->fanout = gw_fanout_new(self->config,
+				     self->tree,
+				     self->store,
+				     self->inventory,
+				     self->southbound,
+				     self->northbound);
+	if (!gw_fanout_start(self->fanout, error))
+		return FALSE;
 	g_message("DM tree ready: DevId %s, state %s",
 		  gw_log_redact(dev_id),
 		  gw_dm_store_get_path(self->store));
@@ -229,6 +240,12 @@ GwNorthbound *
 gw_daemon_get_northbound(GwDaemon *self)
 {
 	return self->northbound;
+}
+
+GwFanout *
+gw_daemon_get_fanout(GwDaemon *self)
+{
+	return self->fanout;
 }
 
 void
@@ -337,6 +354,7 @@ gw_daemon_dispose(GObject *object)
 		self->owner_id = 0;
 	}
 	g_clear_object(&self->manager);
+	g_clear_object(&self->fanout);
 	g_clear_object(&self->northbound);
 	g_clear_object(&self->southbound);
 	g_clear_object(&self->inventory);

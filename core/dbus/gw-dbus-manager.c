@@ -15,6 +15,7 @@
 #include "gw-daemon.h"
 #include "gw-dbus-generated.h"
 #include "gw-dbus-inventory.h"
+#include "gw-dbus-jobs.h"
 #include "gw-dbus-manager.h"
 #include "gw-dm-auth.h"
 #include "gw-gwmo-mo.h"
@@ -28,7 +29,8 @@ struct _GwDbusManager {
 	GDBusConnection *connection;
 	GwDbusGenManager *skeleton;
 	GDBusObjectManagerServer *object_manager;
-	GwDbusInventory *inventory; /* the Devices/ and Groups/ objects */
+	GwDbusInventory *inventory;
+	GwDbusJobs *jobs; /* the Devices/ and Groups/ objects */
 	gulong tree_changed_id;
 	gulong session_finished_id;
 };
@@ -949,6 +951,18 @@ gw_dbus_manager_handle_remove_device(GwDbusGenManager *skeleton,
 }
 
 static gboolean
+gw_dbus_manager_handle_fanout(GwDbusGenManager *skeleton,
+			      GDBusMethodInvocation *invocation,
+			      GVariant *spec,
+			      gpointer user_data)
+{
+	GwDbusManager *self = GW_DBUS_MANAGER(user_data);
+	g_debug("Fanout(%zu keys)", g_variant_n_children(spec));
+	gw_dbus_jobs_handle_fanout(self->jobs, invocation, spec);
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
 gw_dbus_manager_handle_create_group(GwDbusGenManager *skeleton,
 				    GDBusMethodInvocation *invocation,
 				    const gchar *group_id,
@@ -1043,6 +1057,7 @@ gw_dbus_manager_dispose(GObject *object)
 					    self->session_finished_id);
 		self->session_finished_id = 0;
 	}
+	g_clear_object(&self->jobs);
 	g_clear_object(&self->inventory);
 	if (self->skeleton != NULL) {
 		g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(self->skeleton));
@@ -1122,6 +1137,10 @@ gw_dbus_manager_new(GwDaemon *daemon, GDBusConnection *connection, GError **erro
 			 "handle-create-group",
 			 G_CALLBACK(gw_dbus_manager_handle_create_group),
 			 self);
+	g_signal_connect(self->skeleton,
+			 "handle-fanout",
+			 G_CALLBACK(gw_dbus_manager_handle_fanout),
+			 self);
 	self->session_finished_id = g_signal_connect(gw_daemon_get_northbound(daemon),
 						     "session-finished",
 						     G_CALLBACK(gw_dbus_manager_session_finished_cb),
@@ -1140,6 +1159,10 @@ gw_dbus_manager_new(GwDaemon *daemon, GDBusConnection *connection, GError **erro
 						self->object_manager,
 						gw_dbus_manager_authorize_cb,
 						self);
+	self->jobs = gw_dbus_jobs_new(daemon,
+				      self->object_manager,
+				      gw_dbus_manager_authorize_cb,
+				      self);
 	if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(self->skeleton),
 					      connection,
 					      GW_DBUS_PATH,

@@ -52,6 +52,7 @@ static const GwConfigKey gw_config_keys[] = {
     {"southbound", "listen", GW_CONFIG_TYPE_STRING, "http://0.0.0.0:7080", 0, 0},
     {"southbound", "open-registration", GW_CONFIG_TYPE_BOOL, "false", 0, 0},
     {"southbound", "session-timeout", GW_CONFIG_TYPE_INT, "120", 1, 86400},
+    {"fanout", "sync-wait", GW_CONFIG_TYPE_INT, "30", 0, 3600},
 };
 
 struct _GwConfig {
