@@ -72,6 +72,13 @@ bootstrap_tnds(const gchar *dm_url)
 Env *
 env_new(void)
 {
+	return env_new_with_config(NULL);
+}
+
+/* (added) @extra: more configuration groups appended (e.g. "[fanout]\nsync-wait=0\n") */
+Env *
+env_new_with_config(const gchar *extra)
+{
 	Env *e = g_new0(Env, 1);
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *conf = NULL;
@@ -92,6 +99,11 @@ env_new(void)
 	conf = g_strdup_printf("[southbound]\nlisten=http://127.0.0.1:%u\n[northbound]\nlisten=https://127.0.0.1:0\nca-file=%s\nretries=1\ntimeout=20\n",
 			       e->south_port,
 			       e->cert);
+	if (extra != NULL) {
+		gchar *more = g_strconcat(conf, extra, NULL);
+		g_free(conf);
+		conf = more;
+	}
 	e->d = gw_test_daemon_new_with_config(conf);
 	tnds = bootstrap_tnds(e->dm_url);
 	tnds_path = g_build_filename(e->dir, "bootstrap.xml", NULL);

@@ -37,6 +37,8 @@ gchar *
 bootstrap_tnds(const gchar *dm_url);
 Env *
 env_new(void);
+Env *
+env_new_with_config(const gchar *extra);
 void
 env_free(Env *e);
 void
