@@ -19,36 +19,9 @@
 #include <string.h>
 
 #include "gw-dm-types.h"
+#include "gwmoctl-private.h"
 
-#define GW_DBUS_NAME	  "org.gwmo.Gateway1"
-#define GW_DBUS_PATH	  "/org/gwmo/Gateway1"
-#define GW_DBUS_MANAGER	  "org.gwmo.Gateway1.Manager"
-#define GW_CALL_TIMEOUT	  30000
-
-/* exit codes, documented in docs/man/gwmoctl.1.md */
-enum {
-	GW_EXIT_OK = 0,
-	GW_EXIT_FAILED = 1,
-	GW_EXIT_USAGE = 2,
-	GW_EXIT_UNREACHABLE = 3,
-	GW_EXIT_NOT_FOUND = 4,
-};
-
-typedef struct {
-	gboolean session;
-	gboolean system;
-	gboolean json;
-	GDBusConnection *connection;
-} GwCtl;
-
-typedef struct {
-	const gchar *name;
-	const gchar *args;
-	const gchar *summary;
-	gint (*func)(GwCtl *ctl, gint argc, gchar **argv);
-} GwCtlCommand;
-
-static gint
+gint
 gw_ctl_error(GError *error, const gchar *what)
 {
 	g_autofree gchar *remote = g_dbus_error_get_remote_error(error);
@@ -75,7 +48,7 @@ gw_ctl_error(GError *error, const gchar *what)
 	return code;
 }
 
-static gboolean
+gboolean
 gw_ctl_connect(GwCtl *ctl, GError **error)
 {
 	GBusType bus_type = G_BUS_TYPE_SYSTEM;
@@ -86,7 +59,7 @@ gw_ctl_connect(GwCtl *ctl, GError **error)
 	return ctl->connection != NULL;
 }
 
-static GVariant *
+GVariant *
 gw_ctl_call(GwCtl *ctl,
 	    const gchar *method,
 	    GVariant *parameters,
@@ -110,7 +83,7 @@ gw_ctl_call(GwCtl *ctl,
 					   error);
 }
 
-static void
+void
 gw_ctl_print_json(JsonBuilder *builder)
 {
 	g_autoptr(JsonGenerator) gen = json_generator_new();
@@ -124,7 +97,7 @@ gw_ctl_print_json(JsonBuilder *builder)
 }
 
 /* the value as text for humans: strings raw, bytes as base64, arrays one per line */
-static gchar *
+gchar *
 gw_ctl_value_to_text(GVariant *value)
 {
 	if (g_variant_is_of_type(value, G_VARIANT_TYPE_STRING))
@@ -630,12 +603,8 @@ gw_ctl_cmd_alert(GwCtl *ctl, gint argc, gchar **argv)
 #define GW_DBUS_DEVICE "org.gwmo.Gateway1.Device"
 #define GW_DBUS_GROUP  "org.gwmo.Gateway1.Group"
 
-typedef struct {
-	gchar *path;
-	GVariant *props; /* a{sv} */
-} GwCtlObject;
 
-static void
+void
 gw_ctl_object_free(GwCtlObject *obj)
 {
 	g_free(obj->path);
@@ -664,7 +633,7 @@ gw_ctl_object_compare(gconstpointer a, gconstpointer b)
 }
 
 /* (element-type GwCtlObject) the objects that implement @iface, sorted */
-static GPtrArray *
+GPtrArray *
 gw_ctl_list_objects(GwCtl *ctl, const gchar *iface, GError **error)
 {
 	g_autoptr(GVariant) reply = NULL;
@@ -721,7 +690,7 @@ gw_ctl_find_object(GPtrArray *objects, const gchar *key, const gchar *value)
 	return NULL;
 }
 
-static gchar *
+gchar *
 gw_ctl_prop_text(GVariant *props, const gchar *key)
 {
 	g_autoptr(GVariant) value = g_variant_lookup_value(props, key, NULL);
@@ -751,7 +720,7 @@ gw_ctl_mode_name(guint mode)
 }
 
 /* a table with a header line; cells are padded to the widest one of their column */
-static void
+void
 gw_ctl_print_table(const gchar *const *headers, GPtrArray *rows)
 {
 	guint ncols = g_strv_length((gchar **)headers);
@@ -798,7 +767,7 @@ gw_ctl_json_add_object(JsonBuilder *builder, GwCtlObject *obj)
 }
 
 /* the objects of a listing (devices, groups) as one JSON array of their properties */
-static void
+void
 gw_ctl_print_objects_json(GPtrArray *objects)
 {
 	g_autoptr(JsonBuilder) builder = json_builder_new();
@@ -1218,6 +1187,9 @@ static const GwCtlCommand gw_ctl_commands[] = {
     {"group-add", "ID [DESCRIPTION]", N_("Create a device group"), gw_ctl_cmd_group_add},
     {"group-member", "add|remove GROUP DEVICEID", N_("Add a device to a group or remove it"),
      gw_ctl_cmd_group_member},
+    {"fanout", "(--group G | --device D…) (--get URI | --replace URI --data V | --exec URI)",
+     N_("Send one command to many devices and aggregate their answers"), gw_ctl_cmd_fanout},
+    {"jobs", "", N_("List the fan-out jobs"), gw_ctl_cmd_jobs},
 };
 
 static gchar *
@@ -1349,6 +1321,10 @@ main(int argc, char **argv)
 		else if (cmd->func == gw_ctl_cmd_device_add)
 			g_option_context_add_main_entries(context,
 							  device_add_entries,
+							  GETTEXT_PACKAGE);
+		else if (cmd->func == gw_ctl_cmd_fanout)
+			g_option_context_add_main_entries(context,
+							  gw_ctl_fanout_entries,
 							  GETTEXT_PACKAGE);
 	}
 	g_option_context_add_main_entries(context, global_entries, GETTEXT_PACKAGE);

@@ -11,6 +11,7 @@
  *  - single-device Proxy Get and Replace issued by the DM Server, relayed; an offline device
  *    gives 408 and the daemon carries on (GwMO-PMoDe-001);
  *  - a D-Bus Fanout of a Replace changes every device; Job object, Finished, InvalidArgs;
+ *    gwmoctl fanout --wait --json and gwmoctl jobs;
  *  - Cancel mid-job; kill -9 of gwmod mid-job: the job resumes, no device is driven twice,
  *    and the DM Server hears of it once.
  */
@@ -684,6 +685,48 @@ test_dbus_replace(void)
 	g_dbus_connection_signal_unsubscribe(e->d->connection, sub);
 	g_free(f.path);
 	g_free(f.xml);
+
+	/* gwmoctl fanout --wait: per-device results, exit 1 when not every device succeeded */
+	{
+		g_autoptr(GPtrArray) more = g_ptr_array_new_with_free_func((GDestroyNotify)dev_free);
+		g_autoptr(JsonParser) parser = json_parser_new();
+		g_autoptr(GError) err = NULL;
+		g_autofree gchar *out = NULL;
+		g_autofree gchar *errout = NULL;
+		JsonObject *root;
+		JsonArray *results;
+		gint rc;
+
+		g_ptr_array_add(more, dev_live(e, "cli-dev", NULL));
+		wait_registered(e, more);
+		rc = gw_test_run_gwmoctl(e->d, &out, &errout, "fanout", "--device", "cli-dev", "--device", "nobody",
+					 "--get", "./Vendor/Name", "--timeout", "20", "--wait", "--json", NULL);
+		g_assert_cmpint(rc, ==, 1);
+		g_assert_true(json_parser_load_from_data(parser, out, -1, &err));
+		g_assert_no_error(err);
+		root = json_node_get_object(json_parser_get_root(parser));
+		g_assert_cmpstr(json_object_get_string_member(root, "State"), ==, "PartialFailure");
+		results = json_object_get_array_member(root, "Results");
+		g_assert_cmpuint(json_array_get_length(results), ==, 2);
+		g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(results, 0), "DeviceID"), ==, "cli-dev");
+		g_assert_cmpint(json_object_get_int_member(json_array_get_object_element(results, 0), "StatusCode"), ==, 200);
+		g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(results, 0), "Data"), ==, "alpha");
+		g_assert_cmpint(json_object_get_int_member(json_array_get_object_element(results, 1), "StatusCode"), ==, 404);
+		g_clear_pointer(&out, g_free);
+		g_clear_pointer(&errout, g_free);
+		/* usage errors */
+		rc = gw_test_run_gwmoctl(e->d, &out, &errout, "fanout", "--group", "g", "--device", "x", "--get", "./a", NULL);
+		g_assert_cmpint(rc, ==, 2);
+		g_clear_pointer(&out, g_free);
+		g_clear_pointer(&errout, g_free);
+		/* gwmoctl jobs lists both jobs */
+		rc = gw_test_run_gwmoctl(e->d, &out, &errout, "jobs", NULL);
+		g_assert_cmpint(rc, ==, 0);
+		g_assert_nonnull(strstr(out, "JOB"));
+		g_assert_cmpuint(count_substr(out, "./GwMO/Fanout/"), ==, 2);
+		g_assert_nonnull(strstr(out, "Complete"));
+		g_assert_nonnull(strstr(out, "PartialFailure"));
+	}
 	gw_test_daemon_stop(e->d);
 	env_free(e);
 }

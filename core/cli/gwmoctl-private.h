@@ -1,0 +1,75 @@
+/*
+ * Copyright 2026 The gwmo authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * What the gwmoctl sources share: the command table's types and the D-Bus/printing helpers
+ * of gwmoctl.c.
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+#define GW_DBUS_NAME	  "org.gwmo.Gateway1"
+#define GW_DBUS_PATH	  "/org/gwmo/Gateway1"
+#define GW_DBUS_MANAGER	  "org.gwmo.Gateway1.Manager"
+#define GW_CALL_TIMEOUT	  30000
+
+/* exit codes, documented in docs/man/gwmoctl.1.md */
+enum {
+	GW_EXIT_OK = 0,
+	GW_EXIT_FAILED = 1,
+	GW_EXIT_USAGE = 2,
+	GW_EXIT_UNREACHABLE = 3,
+	GW_EXIT_NOT_FOUND = 4,
+};
+
+typedef struct {
+	gboolean session;
+	gboolean system;
+	gboolean json;
+	GDBusConnection *connection;
+} GwCtl;
+
+typedef struct {
+	const gchar *name;
+	const gchar *args;
+	const gchar *summary;
+	gint (*func)(GwCtl *ctl, gint argc, gchar **argv);
+} GwCtlCommand;
+
+typedef struct {
+	gchar *path;
+	GVariant *props; /* a{sv} */
+} GwCtlObject;
+
+/* gwmoctl.c */
+gint
+gw_ctl_error(GError *error, const gchar *what);
+gboolean
+gw_ctl_connect(GwCtl *ctl, GError **error);
+GVariant *
+gw_ctl_call(GwCtl *ctl, const gchar *method, GVariant *parameters, const gchar *reply_type, GError **error);
+void
+gw_ctl_print_json(JsonBuilder *builder);
+gchar *
+gw_ctl_value_to_text(GVariant *value);
+void
+gw_ctl_object_free(GwCtlObject *obj);
+/* (element-type GwCtlObject) the objects that implement @iface, sorted */
+GPtrArray *
+gw_ctl_list_objects(GwCtl *ctl, const gchar *iface, GError **error);
+gchar *
+gw_ctl_prop_text(GVariant *props, const gchar *key);
+void
+gw_ctl_print_table(const gchar *const *headers, GPtrArray *rows);
+void
+gw_ctl_print_objects_json(GPtrArray *objects);
+
+/* gwmoctl-fanout.c */
+extern const GOptionEntry gw_ctl_fanout_entries[];
+gint
+gw_ctl_cmd_fanout(GwCtl *ctl, gint argc, gchar **argv);
+gint
+gw_ctl_cmd_jobs(GwCtl *ctl, gint argc, gchar **argv);
