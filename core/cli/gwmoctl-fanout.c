@@ -141,7 +141,15 @@ gw_ctl_parse_document(const gchar *xml, gchar **state, GPtrArray *aggregates)
 
 typedef struct {
 	GHashTable *finished; /* object path → aggregated xml */
+	gboolean vanished;    /* gwmod went away while we waited */
 } GwCtlWait;
+
+static void
+gw_ctl_vanished_cb(GDBusConnection *connection, const gchar *name, gpointer user_data)
+{
+	GwCtlWait *w = user_data;
+	w->vanished = TRUE;
+}
 
 static void
 gw_ctl_finished_cb(GDBusConnection *c,
@@ -241,6 +249,7 @@ gw_ctl_cmd_fanout(GwCtl *ctl, gint argc, gchar **argv)
 	const gchar *command = NULL;
 	const gchar *target = NULL;
 	guint sub = 0;
+	guint watch = 0;
 	gint rc;
 	guint n_cmds = (opt_get != NULL) + (opt_replace != NULL) + (opt_exec != NULL);
 
@@ -315,10 +324,18 @@ gw_ctl_cmd_fanout(GwCtl *ctl, gint argc, gchar **argv)
 		rc = GW_EXIT_OK;
 		goto out;
 	}
-	while (!g_hash_table_contains(w.finished, path))
+	watch = g_bus_watch_name_on_connection(ctl->connection, GW_DBUS_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE, NULL, gw_ctl_vanished_cb, &w, NULL);
+	while (!g_hash_table_contains(w.finished, path) && !w.vanished)
 		g_main_context_iteration(NULL, TRUE);
+	if (!g_hash_table_contains(w.finished, path)) {
+		g_printerr(_("gwmoctl: gwmod went away before %s finished\n"), path);
+		rc = GW_EXIT_UNREACHABLE;
+		goto out;
+	}
 	rc = gw_ctl_print_outcome(ctl, path, g_hash_table_lookup(w.finished, path));
 out:
+	if (watch != 0)
+		g_bus_unwatch_name(watch);
 	if (sub != 0)
 		g_dbus_connection_signal_unsubscribe(ctl->connection, sub);
 	g_clear_pointer(&w.finished, g_hash_table_unref);
