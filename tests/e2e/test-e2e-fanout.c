@@ -109,8 +109,18 @@ provision(GwTestDaemon *d, const gchar *id, const gchar *notify_addr, const gcha
 
 /* a live device: registers (Proxy mode, its notification listener as NotifyAddr), then
  * answers one Package #0 with one session and exits */
+static Dev *dev_spawn(Env *e, const gchar *id, const gchar *group, gboolean listen, gboolean provisioned);
+
 static Dev *
 dev_live(Env *e, const gchar *id, const gchar *group)
+{
+	return dev_spawn(e, id, group, TRUE, FALSE);
+}
+
+/* @listen FALSE: a polling device (no NotifyAddr) that opens one session of its own;
+ * @provisioned: AddDevice was done already */
+static Dev *
+dev_spawn(Env *e, const gchar *id, const gchar *group, gboolean listen, gboolean provisioned)
 {
 	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
@@ -121,7 +131,8 @@ dev_live(Env *e, const gchar *id, const gchar *group)
 
 	dev->id = g_strdup(id);
 	dev->record = g_strdup_printf("%s/%s.json", e->dir, id);
-	dev->record_uri = provision(e->d, id, NULL, group);
+	if (!provisioned)
+		dev->record_uri = provision(e->d, id, NULL, group);
 	g_ptr_array_add(argv, g_strdup(device_binary));
 	g_ptr_array_add(argv, g_strdup_printf("--server=http://127.0.0.1:%u/dm", e->south_port));
 	g_ptr_array_add(argv, g_strdup_printf("--dev-id=%s", id));
@@ -130,9 +141,11 @@ dev_live(Env *e, const gchar *id, const gchar *group)
 	g_ptr_array_add(argv, g_strdup("--server-name=" GW_ID));
 	g_ptr_array_add(argv, g_strdup("--server-secret=" GW_SECRET));
 	g_ptr_array_add(argv, g_strdup("--server-id=" GW_ID));
-	g_ptr_array_add(argv, g_strdup("--listen-notify=http://127.0.0.1:0"));
-	g_ptr_array_add(argv, g_strdup("--register"));
-	g_ptr_array_add(argv, g_strdup("--mode=2"));
+	if (listen) {
+		g_ptr_array_add(argv, g_strdup("--listen-notify=http://127.0.0.1:0"));
+		g_ptr_array_add(argv, g_strdup("--register"));
+		g_ptr_array_add(argv, g_strdup("--mode=2"));
+	}
 	g_ptr_array_add(argv, g_strdup("--count=1"));
 	g_ptr_array_add(argv, g_strdup_printf("--record=%s", dev->record));
 	g_ptr_array_add(argv, g_strdup_printf("--tree=%s", tree));
@@ -374,8 +387,9 @@ test_group_sync(void)
 	gint64 t0;
 
 	set_node_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
-	devs = fleet(e, 47, 3, "sensors");
+	/* the server first: its port was picked free, and 47 listeners take ephemeral ports */
 	server = server_start(e, script, record, CL_SECRET, "--sessions=1", NULL);
+	devs = fleet(e, 47, 3, "sensors");
 	t0 = g_get_monotonic_time();
 	start_session(e->d);
 	server_wait(server);
@@ -437,8 +451,8 @@ test_group_async(void)
 	JsonObject *alert;
 
 	set_node_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
-	devs = fleet(e, 47, 3, "sensors");
 	server = server_start(e, script, record, CL_SECRET, "--sessions=2", NULL);
+	devs = fleet(e, 47, 3, "sensors");
 	start_session(e->d);
 	server_wait(server);
 
@@ -477,8 +491,8 @@ test_sync_wait_expires(void)
 	const gchar *doc;
 
 	set_node_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
-	devs = fleet(e, 3, 1, "few");
 	server = server_start(e, script, record, CL_SECRET, "--sessions=2", NULL);
+	devs = fleet(e, 3, 1, "few");
 	start_session(e->d);
 	server_wait(server);
 	sessions = record_sessions(record, &parser);
@@ -524,11 +538,11 @@ test_proxy_single(void)
 	const gchar *doc;
 
 	set_node_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
+	server = server_start(e, script, record, CL_SECRET, "--sessions=1", NULL);
 	g_ptr_array_add(devs, dev_live(e, "dev-a", NULL));
 	g_ptr_array_add(devs, dev_live(e, "dev-b", NULL));
 	g_ptr_array_add(devs, dev_silent(e, "dev-off", NULL));
 	wait_registered(e, devs);
-	server = server_start(e, script, record, CL_SECRET, "--sessions=1", NULL);
 	start_session(e->d);
 	server_wait(server);
 
@@ -778,6 +792,52 @@ test_dbus_replace(void)
 	env_free(e);
 }
 
+/* GwMO-PMoDe-001, GwMO-FORA-001: a polling device (no NotifyAddr) gets the command in the
+ * next session it opens itself, within the job's Timeout */
+static void
+test_polling_device(void)
+{
+	Env *e = env_new();
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *path = NULL;
+	g_autofree gchar *record_uri = NULL;
+	g_autofree gchar *v = NULL;
+	Dev *dev;
+	Finished f = {0};
+	guint sub;
+	GVariantBuilder b;
+	const gchar *ids[] = {"poller", NULL};
+
+	set_node_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
+	sub = g_dbus_connection_signal_subscribe(e->d->connection, "org.gwmo.Gateway1", JOB_IFACE, "Finished", NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE, finished_cb, &f, NULL);
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "Devices", g_variant_new_strv(ids, -1));
+	g_variant_builder_add(&b, "{sv}", "Command", g_variant_new_string("Get"));
+	g_variant_builder_add(&b, "{sv}", "TargetURI", g_variant_new_string("./Vendor/Name"));
+	g_variant_builder_add(&b, "{sv}", "Timeout", g_variant_new_uint32(30));
+	/* provisioned, never seen, asleep */
+	record_uri = provision(e->d, "poller", NULL, NULL);
+	path = fanout(e->d, &b, &error);
+	g_assert_no_error(error);
+	g_usleep(1000 * 1000);
+	v = get_value(e->d, "./GwMO/Fanout/1/Summary/Pending", NULL);
+	g_assert_cmpstr(v, ==, "1");
+	/* it wakes up by itself and opens a session: the Get goes out in it */
+	dev = dev_spawn(e, "poller", NULL, FALSE, TRUE);
+	g_assert_true(wait_finished(&f, 40));
+	g_assert_cmpstr(f.path, ==, path);
+	g_assert_nonnull(strstr(f.xml, "state=\"Complete\""));
+	g_assert_nonnull(strstr(f.xml, "<Device id=\"poller\" status=\"200\"><Data format=\"chr\">alpha</Data></Device>"));
+	g_assert_cmpint(dev_wait(dev), ==, 0);
+	g_assert_cmpuint(dev_sessions(dev), ==, 1);
+	dev_free(dev);
+	g_dbus_connection_signal_unsubscribe(e->d->connection, sub);
+	g_free(f.path);
+	g_free(f.xml);
+	gw_test_daemon_stop(e->d);
+	env_free(e);
+}
+
 static gchar *
 wait_value(GwTestDaemon *d, const gchar *uri, const gchar *want, guint seconds)
 {
@@ -881,12 +941,12 @@ test_resume(void)
 	const gchar *doc;
 
 	set_node_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
+	server = server_start(e, script, record, CL_SECRET, "--sessions=2", NULL);
 	g_ptr_array_add(devs, dev_live(e, "r1", NULL));
 	g_ptr_array_add(devs, dev_live(e, "r2", NULL));
 	g_ptr_array_add(devs, dev_silent(e, "sleeper", NULL));
 	g_ptr_array_add(devs, dev_live(e, "r3", NULL));
 	wait_registered(e, devs);
-	server = server_start(e, script, record, CL_SECRET, "--sessions=2", NULL);
 	start_session(e->d);
 	/* r1 and r2 answered, the sleeper is in flight: the daemon dies */
 	v = wait_value(e->d, "./GwMO/Fanout/jr/Results/2/StatusCode", "200", 30);
@@ -947,6 +1007,7 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/e2e/fanout/sync-wait-expires", test_sync_wait_expires);
 	g_test_add_func("/gw/e2e/fanout/dbus-replace", test_dbus_replace);
 	g_test_add_func("/gw/e2e/fanout/cancel", test_cancel);
+	g_test_add_func("/gw/e2e/fanout/polling-device", test_polling_device);
 	g_test_add_func("/gw/e2e/fanout/resume", test_resume);
 	return g_test_run();
 }
