@@ -47,6 +47,7 @@ struct _GwFanout {
 	guint start_handler;
 	guint cancel_handler;
 	guint writing;
+	guint flush_id;
 	gboolean started;
 };
 
@@ -216,6 +217,24 @@ gw_fanout_flush(GwFanout *self)
 	g_autoptr(GError) error = NULL;
 	if (!gw_dm_store_flush(self->store, &error))
 		g_warning("cannot store the DM tree: %s", error->message);
+}
+
+static gboolean
+gw_fanout_flush_idle_cb(gpointer user_data)
+{
+	GwFanout *self = GW_FANOUT(user_data);
+	self->flush_id = 0;
+	gw_fanout_flush(self);
+	return G_SOURCE_REMOVE;
+}
+
+/* group commit: the results that came in during one main-loop turn share one write (an
+ * fsync per device would bound a job to some tens of devices per second) */
+static void
+gw_fanout_schedule_flush(GwFanout *self)
+{
+	if (self->flush_id == 0)
+		self->flush_id = g_idle_add_full(G_PRIORITY_DEFAULT, gw_fanout_flush_idle_cb, self, NULL);
 }
 
 static gchar *
@@ -557,7 +576,7 @@ gw_fanout_record(GwFanout *self, GwFanoutJob *job, const gchar *result, guint st
 	if (job->pending > 0)
 		job->pending--;
 	gw_fanout_write_summary(self, job);
-	gw_fanout_flush(self);
+	gw_fanout_schedule_flush(self);
 	g_signal_emit(self, signals[SIGNAL_JOB_CHANGED], 0, job->uri);
 }
 
@@ -1308,6 +1327,11 @@ gw_fanout_dispose(GObject *object)
 	}
 	if (self->jobs != NULL)
 		g_hash_table_remove_all(self->jobs);
+	if (self->flush_id != 0) {
+		g_source_remove(self->flush_id);
+		self->flush_id = 0;
+		gw_fanout_flush(self);
+	}
 	g_clear_object(&self->northbound);
 	g_clear_object(&self->southbound);
 	g_clear_object(&self->inventory);

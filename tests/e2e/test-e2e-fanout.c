@@ -952,6 +952,12 @@ test_resume(void)
 	v = wait_value(e->d, "./GwMO/Fanout/jr/Results/2/StatusCode", "200", 30);
 	g_assert_cmpstr(v, ==, "200");
 	g_clear_pointer(&v, g_free);
+	/* results are stored in the main-loop turn after they came in (group commit); the
+	 * sleeper's 3 s are far from over */
+	g_usleep(300 * 1000);
+	v = get_value(e->d, "./GwMO/Fanout/jr/Results/3/StatusCode", NULL);
+	g_assert_cmpstr(v, ==, "0");
+	g_clear_pointer(&v, g_free);
 	gw_test_daemon_kill(e->d);
 	g_assert_cmpint(dev_wait(g_ptr_array_index(devs, 0)), ==, 0);
 	g_assert_cmpint(dev_wait(g_ptr_array_index(devs, 1)), ==, 0);
