@@ -51,6 +51,7 @@ typedef struct {
 	GwDmTree *tree;
 	GBytes *local_nonce; /* we digest with it (the gateway issued it) */
 	GBytes *peer_nonce;  /* the gateway digests with it (we issued it) */
+	GwHttpClient *client; /* its own connections, as a real device has */
 } SimDev;
 
 typedef struct {
@@ -144,7 +145,7 @@ sim_post(SimRun *run, GBytes *msg)
 		g_free(run->url);
 		run->url = g_strdup(resp);
 	}
-	gw_http_client_post_async(run->dev->bench->client,
+	gw_http_client_post_async(run->dev->client,
 				  run->url,
 				  gw_dm_session_get_content_type(run->session),
 				  msg,
@@ -207,6 +208,10 @@ sim_dev_new(Bench *b, const gchar *id)
 	dev->tree = gw_dm_tree_new();
 	if (!gw_dm_tree_install_standard_objects(dev->tree, &info, &error))
 		bench_fail(error->message);
+	dev->client = gw_http_client_new(NULL, &error);
+	if (dev->client == NULL)
+		bench_fail(error->message);
+	gw_http_client_set_timeout(dev->client, 120);
 	return dev;
 }
 
@@ -216,6 +221,7 @@ sim_dev_free(SimDev *dev)
 	g_clear_pointer(&dev->local_nonce, g_bytes_unref);
 	g_clear_pointer(&dev->peer_nonce, g_bytes_unref);
 	g_object_unref(dev->tree);
+	g_object_unref(dev->client);
 	g_free(dev->id);
 	g_free(dev);
 }
