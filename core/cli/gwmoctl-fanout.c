@@ -32,25 +32,70 @@ static gboolean opt_wait;
 
 const GOptionEntry gw_ctl_fanout_entries[] = {
     {"group", 0, 0, G_OPTION_ARG_STRING, &opt_group, N_("Target the members of a group"), "GROUP"},
-    {"device", 'd', 0, G_OPTION_ARG_STRING_ARRAY, &opt_devices,
-     N_("Target a device (repeatable)"), "DEVICEID"},
+    {"device",
+     'd',
+     0,
+     G_OPTION_ARG_STRING_ARRAY,
+     &opt_devices,
+     N_("Target a device (repeatable)"),
+     "DEVICEID"},
     {"get", 0, 0, G_OPTION_ARG_STRING, &opt_get, N_("Read a node of every device"), "URI"},
-    {"replace", 0, 0, G_OPTION_ARG_STRING, &opt_replace,
-     N_("Replace a node of every device with --data"), "URI"},
-    {"exec", 0, 0, G_OPTION_ARG_STRING, &opt_exec,
-     N_("Execute a node of every device (with --data as its argument)"), "URI"},
-    {"data", 0, 0, G_OPTION_ARG_STRING, &opt_data, N_("The value for --replace or --exec"),
+    {"replace",
+     0,
+     0,
+     G_OPTION_ARG_STRING,
+     &opt_replace,
+     N_("Replace a node of every device with --data"),
+     "URI"},
+    {"exec",
+     0,
+     0,
+     G_OPTION_ARG_STRING,
+     &opt_exec,
+     N_("Execute a node of every device (with --data as its argument)"),
+     "URI"},
+    {"data",
+     0,
+     0,
+     G_OPTION_ARG_STRING,
+     &opt_data,
+     N_("The value for --replace or --exec"),
      "VALUE"},
-    {"format", 'f', 0, G_OPTION_ARG_STRING, &opt_format,
-     N_("DDF format of --data (default chr)"), "FORMAT"},
-    {"timeout", 't', 0, G_OPTION_ARG_INT, &opt_timeout,
-     N_("Seconds each device has to answer (default 60)"), "S"},
-    {"max-in-flight", 0, 0, G_OPTION_ARG_INT, &opt_max_in_flight,
-     N_("Devices driven at once (default 32)"), "N"},
-    {"aggregate", 0, 0, G_OPTION_ARG_STRING, &opt_aggregate,
-     N_("Aggregates of the answers: any of count,min,max,sum,distinct"), "LIST"},
-    {"wait", 'w', 0, G_OPTION_ARG_NONE, &opt_wait,
-     N_("Wait for the job to finish and print every device's result"), NULL},
+    {"format",
+     'f',
+     0,
+     G_OPTION_ARG_STRING,
+     &opt_format,
+     N_("DDF format of --data (default chr)"),
+     "FORMAT"},
+    {"timeout",
+     't',
+     0,
+     G_OPTION_ARG_INT,
+     &opt_timeout,
+     N_("Seconds each device has to answer (default 60)"),
+     "S"},
+    {"max-in-flight",
+     0,
+     0,
+     G_OPTION_ARG_INT,
+     &opt_max_in_flight,
+     N_("Devices driven at once (default 32)"),
+     "N"},
+    {"aggregate",
+     0,
+     0,
+     G_OPTION_ARG_STRING,
+     &opt_aggregate,
+     N_("Aggregates of the answers: any of count,min,max,sum,distinct"),
+     "LIST"},
+    {"wait",
+     'w',
+     0,
+     G_OPTION_ARG_NONE,
+     &opt_wait,
+     N_("Wait for the job to finish and print every device's result"),
+     NULL},
     {NULL}};
 
 static void
@@ -99,7 +144,11 @@ static GPtrArray *
 gw_ctl_parse_document(const gchar *xml, gchar **state, GPtrArray *aggregates)
 {
 	GPtrArray *results = g_ptr_array_new_with_free_func((GDestroyNotify)gw_ctl_result_free);
-	xmlDoc *doc = xmlReadMemory(xml, (int)strlen(xml), "result.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	xmlDoc *doc = xmlReadMemory(xml,
+	                            (int)strlen(xml),
+	                            "result.xml",
+	                            NULL,
+	                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	xmlNode *root = doc != NULL ? xmlDocGetRootElement(doc) : NULL;
 
 	if (root == NULL) {
@@ -115,7 +164,8 @@ gw_ctl_parse_document(const gchar *xml, gchar **state, GPtrArray *aggregates)
 			for (xmlAttr *a = n->properties; a != NULL; a = a->next) {
 				xmlChar *v = xmlNodeListGetString(doc, a->children, 1);
 				g_ptr_array_add(aggregates, g_strdup((const gchar *)a->name));
-				g_ptr_array_add(aggregates, g_strdup(v != NULL ? (const gchar *)v : ""));
+				g_ptr_array_add(aggregates,
+				                g_strdup(v != NULL ? (const gchar *)v : ""));
 				xmlFree(v);
 			}
 		} else if (xmlStrcmp(n->name, BAD_CAST "Device") == 0) {
@@ -123,7 +173,8 @@ gw_ctl_parse_document(const gchar *xml, gchar **state, GPtrArray *aggregates)
 			r->id = gw_ctl_xml_attr(n, "id");
 			r->status = gw_ctl_xml_attr(n, "status");
 			for (xmlNode *c = n->children; c != NULL; c = c->next) {
-				if (c->type == XML_ELEMENT_NODE && xmlStrcmp(c->name, BAD_CAST "Data") == 0) {
+				if (c->type == XML_ELEMENT_NODE &&
+				    xmlStrcmp(c->name, BAD_CAST "Data") == 0) {
 					xmlChar *text = xmlNodeGetContent(c);
 					r->data = g_strdup(text != NULL ? (const gchar *)text : "");
 					r->format = gw_ctl_xml_attr(c, "format");
@@ -153,12 +204,12 @@ gw_ctl_vanished_cb(GDBusConnection *connection, const gchar *name, gpointer user
 
 static void
 gw_ctl_finished_cb(GDBusConnection *c,
-		   const gchar *sender,
-		   const gchar *path,
-		   const gchar *iface,
-		   const gchar *signal,
-		   GVariant *params,
-		   gpointer user_data)
+                   const gchar *sender,
+                   const gchar *path,
+                   const gchar *iface,
+                   const gchar *signal,
+                   GVariant *params,
+                   gpointer user_data)
 {
 	GwCtlWait *w = user_data;
 	const gchar *xml = NULL;
@@ -195,7 +246,8 @@ gw_ctl_print_outcome(GwCtl *ctl, const gchar *path, const gchar *xml)
 			json_builder_begin_object(b);
 			for (guint i = 0; i + 1 < aggregates->len; i += 2) {
 				json_builder_set_member_name(b, g_ptr_array_index(aggregates, i));
-				json_builder_add_string_value(b, g_ptr_array_index(aggregates, i + 1));
+				json_builder_add_string_value(b,
+				                              g_ptr_array_index(aggregates, i + 1));
 			}
 			json_builder_end_object(b);
 		}
@@ -207,12 +259,14 @@ gw_ctl_print_outcome(GwCtl *ctl, const gchar *path, const gchar *xml)
 			json_builder_set_member_name(b, "DeviceID");
 			json_builder_add_string_value(b, r->id != NULL ? r->id : "");
 			json_builder_set_member_name(b, "StatusCode");
-			json_builder_add_int_value(b, g_ascii_strtoll(r->status != NULL ? r->status : "0", NULL, 10));
+			json_builder_add_int_value(
+			    b, g_ascii_strtoll(r->status != NULL ? r->status : "0", NULL, 10));
 			if (r->data != NULL) {
 				json_builder_set_member_name(b, "Data");
 				json_builder_add_string_value(b, r->data);
 				json_builder_set_member_name(b, "Format");
-				json_builder_add_string_value(b, r->format != NULL ? r->format : "chr");
+				json_builder_add_string_value(
+				    b, r->format != NULL ? r->format : "chr");
 			}
 			json_builder_end_object(b);
 		}
@@ -221,7 +275,8 @@ gw_ctl_print_outcome(GwCtl *ctl, const gchar *path, const gchar *xml)
 		gw_ctl_print_json(b);
 	} else {
 		const gchar *headers[] = {_("DEVICEID"), _("STATUS"), _("DATA"), NULL};
-		g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
+		g_autoptr(GPtrArray) rows =
+		    g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
 		for (guint i = 0; i < results->len; i++) {
 			GwCtlResult *r = g_ptr_array_index(results, i);
 			gchar **row = g_new0(gchar *, 4);
@@ -232,8 +287,14 @@ gw_ctl_print_outcome(GwCtl *ctl, const gchar *path, const gchar *xml)
 		}
 		gw_ctl_print_table(headers, rows);
 		for (guint i = 0; i + 1 < aggregates->len; i += 2)
-			g_print("%s: %s\n", (const gchar *)g_ptr_array_index(aggregates, i), (const gchar *)g_ptr_array_index(aggregates, i + 1));
-		g_print(_("%s: %s, %u of %u succeeded\n"), path, state != NULL ? state : "?", ok, results->len);
+			g_print("%s: %s\n",
+			        (const gchar *)g_ptr_array_index(aggregates, i),
+			        (const gchar *)g_ptr_array_index(aggregates, i + 1));
+		g_print(_("%s: %s, %u of %u succeeded\n"),
+		        path,
+		        state != NULL ? state : "?",
+		        ok,
+		        results->len);
 	}
 	return g_strcmp0(state, "Complete") == 0 ? GW_EXIT_OK : GW_EXIT_FAILED;
 }
@@ -260,9 +321,10 @@ gw_ctl_cmd_fanout(GwCtl *ctl, gint argc, gchar **argv)
 	}
 	if ((opt_group != NULL) == (opt_devices != NULL) || n_cmds != 1 ||
 	    (opt_replace != NULL && opt_data == NULL) || (opt_get != NULL && opt_data != NULL) ||
-	    opt_timeout == 0 || opt_timeout < -1 || opt_max_in_flight == 0 || opt_max_in_flight < -1) {
+	    opt_timeout == 0 || opt_timeout < -1 || opt_max_in_flight == 0 ||
+	    opt_max_in_flight < -1) {
 		g_printerr(_("gwmoctl: fanout needs --group or --device, and one of --get URI, "
-			     "--replace URI --data VALUE, --exec URI [--data VALUE]\n"));
+		             "--replace URI --data VALUE, --exec URI [--data VALUE]\n"));
 		gw_ctl_fanout_clear_options();
 		return GW_EXIT_USAGE;
 	}
@@ -280,7 +342,10 @@ gw_ctl_cmd_fanout(GwCtl *ctl, gint argc, gchar **argv)
 	if (opt_group != NULL)
 		g_variant_builder_add(&b, "{sv}", "Group", g_variant_new_string(opt_group));
 	else
-		g_variant_builder_add(&b, "{sv}", "Devices", g_variant_new_strv((const gchar *const *)opt_devices, -1));
+		g_variant_builder_add(&b,
+		                      "{sv}",
+		                      "Devices",
+		                      g_variant_new_strv((const gchar *const *)opt_devices, -1));
 	g_variant_builder_add(&b, "{sv}", "Command", g_variant_new_string(command));
 	g_variant_builder_add(&b, "{sv}", "TargetURI", g_variant_new_string(target));
 	if (opt_data != NULL)
@@ -290,9 +355,11 @@ gw_ctl_cmd_fanout(GwCtl *ctl, gint argc, gchar **argv)
 	if (opt_aggregate != NULL)
 		g_variant_builder_add(&b, "{sv}", "Aggregate", g_variant_new_string(opt_aggregate));
 	if (opt_timeout > 0)
-		g_variant_builder_add(&b, "{sv}", "Timeout", g_variant_new_uint32((guint32)opt_timeout));
+		g_variant_builder_add(
+		    &b, "{sv}", "Timeout", g_variant_new_uint32((guint32)opt_timeout));
 	if (opt_max_in_flight > 0)
-		g_variant_builder_add(&b, "{sv}", "MaxInFlight", g_variant_new_uint32((guint32)opt_max_in_flight));
+		g_variant_builder_add(
+		    &b, "{sv}", "MaxInFlight", g_variant_new_uint32((guint32)opt_max_in_flight));
 	gw_ctl_fanout_clear_options();
 
 	if (opt_wait) {
@@ -302,7 +369,16 @@ gw_ctl_cmd_fanout(GwCtl *ctl, gint argc, gchar **argv)
 			return gw_ctl_error(error, "fanout");
 		}
 		w.finished = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-		sub = g_dbus_connection_signal_subscribe(ctl->connection, GW_DBUS_NAME, GW_DBUS_JOB, "Finished", NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE, gw_ctl_finished_cb, &w, NULL);
+		sub = g_dbus_connection_signal_subscribe(ctl->connection,
+		                                         GW_DBUS_NAME,
+		                                         GW_DBUS_JOB,
+		                                         "Finished",
+		                                         NULL,
+		                                         NULL,
+		                                         G_DBUS_SIGNAL_FLAGS_NONE,
+		                                         gw_ctl_finished_cb,
+		                                         &w,
+		                                         NULL);
 	}
 	reply = gw_ctl_call(ctl, "Fanout", g_variant_new("(a{sv})", &b), "(o)", &error);
 	if (reply == NULL) {
@@ -324,7 +400,13 @@ gw_ctl_cmd_fanout(GwCtl *ctl, gint argc, gchar **argv)
 		rc = GW_EXIT_OK;
 		goto out;
 	}
-	watch = g_bus_watch_name_on_connection(ctl->connection, GW_DBUS_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE, NULL, gw_ctl_vanished_cb, &w, NULL);
+	watch = g_bus_watch_name_on_connection(ctl->connection,
+	                                       GW_DBUS_NAME,
+	                                       G_BUS_NAME_WATCHER_FLAGS_NONE,
+	                                       NULL,
+	                                       gw_ctl_vanished_cb,
+	                                       &w,
+	                                       NULL);
 	while (!g_hash_table_contains(w.finished, path) && !w.vanished)
 		g_main_context_iteration(NULL, TRUE);
 	if (!g_hash_table_contains(w.finished, path)) {
@@ -345,8 +427,16 @@ out:
 gint
 gw_ctl_cmd_jobs(GwCtl *ctl, gint argc, gchar **argv)
 {
-	const gchar *headers[] = {N_("JOB"), N_("STATE"), N_("TOTAL"), N_("SUCCEEDED"), N_("FAILED"), N_("PENDING"), N_("PROGRESS"), NULL};
-	const gchar *keys[] = {"JobURI", "State", "Total", "Succeeded", "Failed", "Pending", "Progress"};
+	const gchar *headers[] = {N_("JOB"),
+	                          N_("STATE"),
+	                          N_("TOTAL"),
+	                          N_("SUCCEEDED"),
+	                          N_("FAILED"),
+	                          N_("PENDING"),
+	                          N_("PROGRESS"),
+	                          NULL};
+	const gchar *keys[] = {
+	    "JobURI", "State", "Total", "Succeeded", "Failed", "Pending", "Progress"};
 	const gchar *translated[G_N_ELEMENTS(headers)] = {NULL};
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) jobs = NULL;

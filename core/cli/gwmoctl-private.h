@@ -11,10 +11,10 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
-#define GW_DBUS_NAME	  "org.gwmo.Gateway1"
-#define GW_DBUS_PATH	  "/org/gwmo/Gateway1"
-#define GW_DBUS_MANAGER	  "org.gwmo.Gateway1.Manager"
-#define GW_CALL_TIMEOUT	  30000
+#define GW_DBUS_NAME "org.gwmo.Gateway1"
+#define GW_DBUS_PATH "/org/gwmo/Gateway1"
+#define GW_DBUS_MANAGER "org.gwmo.Gateway1.Manager"
+#define GW_CALL_TIMEOUT 30000
 
 /* exit codes, documented in docs/man/gwmoctl.1.md */
 enum {
@@ -50,7 +50,11 @@ gw_ctl_error(GError *error, const gchar *what);
 gboolean
 gw_ctl_connect(GwCtl *ctl, GError **error);
 GVariant *
-gw_ctl_call(GwCtl *ctl, const gchar *method, GVariant *parameters, const gchar *reply_type, GError **error);
+gw_ctl_call(GwCtl *ctl,
+            const gchar *method,
+            GVariant *parameters,
+            const gchar *reply_type,
+            GError **error);
 void
 gw_ctl_print_json(JsonBuilder *builder);
 gchar *

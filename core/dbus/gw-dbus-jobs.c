@@ -75,9 +75,10 @@ gw_dbus_jobs_refresh(GwDbusJobs *self, GwDbusJobEntry *entry)
 	if (!gw_fanout_get_job_info(self->fanout, entry->uri, &info))
 		return;
 	if (info.total > 0)
-		progress = (guint)(((guint64)(info.total - MIN(info.pending, info.total)) * 100) / info.total);
+		progress = (guint)(((guint64)(info.total - MIN(info.pending, info.total)) * 100) /
+		                   info.total);
 	else if (g_strcmp0(info.state, GW_GWMO_FANOUT_STATE_IDLE) != 0 &&
-		 g_strcmp0(info.state, GW_GWMO_FANOUT_STATE_IN_PROGRESS) != 0)
+	         g_strcmp0(info.state, GW_GWMO_FANOUT_STATE_IN_PROGRESS) != 0)
 		progress = 100;
 	gw_dbus_gen_job_set_state(entry->job, info.state);
 	gw_dbus_gen_job_set_total(entry->job, info.total);
@@ -121,11 +122,13 @@ gw_dbus_jobs_export(GwDbusJobs *self, const gchar *job_uri)
 		entry->uri = g_strdup(job_uri);
 		entry->object = gw_dbus_gen_object_skeleton_new(path);
 		entry->job = gw_dbus_gen_job_skeleton_new();
-		entry->cancel_id = g_signal_connect(entry->job, "handle-cancel", G_CALLBACK(gw_dbus_jobs_handle_cancel), self);
+		entry->cancel_id = g_signal_connect(
+		    entry->job, "handle-cancel", G_CALLBACK(gw_dbus_jobs_handle_cancel), self);
 		gw_dbus_gen_object_skeleton_set_job(entry->object, entry->job);
 		gw_dbus_jobs_refresh(self, entry);
 		g_hash_table_insert(self->entries, g_strdup(path), entry);
-		g_dbus_object_manager_server_export(self->object_manager, G_DBUS_OBJECT_SKELETON(entry->object));
+		g_dbus_object_manager_server_export(self->object_manager,
+		                                    G_DBUS_OBJECT_SKELETON(entry->object));
 		g_debug("exported %s (%s)", path, job_uri);
 	} else {
 		gw_dbus_jobs_refresh(self, entry);
@@ -212,17 +215,18 @@ gw_dbus_jobs_parse_spec(GVariant *dict, GwFanoutSpec *spec, GError **error)
 				k = &gw_dbus_jobs_keys[i];
 		}
 		if (k == NULL) {
-			g_set_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "unknown key '%s'", key);
+			g_set_error(
+			    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "unknown key '%s'", key);
 			return FALSE;
 		}
 		if (!g_variant_is_of_type(value, G_VARIANT_TYPE(k->type))) {
 			g_set_error(error,
-				    GW_ERROR,
-				    GW_ERROR_INVALID_ARGS,
-				    "%s takes a value of type %s, not %s",
-				    key,
-				    k->type,
-				    g_variant_get_type_string(value));
+			            GW_ERROR,
+			            GW_ERROR_INVALID_ARGS,
+			            "%s takes a value of type %s, not %s",
+			            key,
+			            k->type,
+			            g_variant_get_type_string(value));
 			return FALSE;
 		}
 		if (!g_hash_table_add(seen, (gpointer)k->key)) {
@@ -269,9 +273,11 @@ gw_dbus_jobs_handle_fanout(GwDbusJobs *self, GDBusMethodInvocation *invocation, 
 	if (!self->authorize(invocation, self->authorize_data))
 		return;
 	if (spec.group != NULL && spec.group[0] != '\0') {
-		g_autofree gchar *group_uri = gw_inventory_find_group(gw_daemon_get_inventory(self->daemon), spec.group);
+		g_autofree gchar *group_uri =
+		    gw_inventory_find_group(gw_daemon_get_inventory(self->daemon), spec.group);
 		if (group_uri == NULL) {
-			g_dbus_method_invocation_return_error(invocation, GW_ERROR, GW_ERROR_NOT_FOUND, "no group %s", spec.group);
+			g_dbus_method_invocation_return_error(
+			    invocation, GW_ERROR, GW_ERROR_NOT_FOUND, "no group %s", spec.group);
 			return;
 		}
 	}
@@ -336,14 +342,15 @@ gw_dbus_jobs_class_init(GwDbusJobsClass *klass)
 static void
 gw_dbus_jobs_init(GwDbusJobs *self)
 {
-	self->entries = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, gw_dbus_job_entry_free);
+	self->entries =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, gw_dbus_job_entry_free);
 }
 
 GwDbusJobs *
 gw_dbus_jobs_new(GwDaemon *daemon,
-		 GDBusObjectManagerServer *object_manager,
-		 GwDbusAuthorizeFunc authorize,
-		 gpointer authorize_data)
+                 GDBusObjectManagerServer *object_manager,
+                 GwDbusAuthorizeFunc authorize,
+                 gpointer authorize_data)
 {
 	GwDbusJobs *self = g_object_new(GW_TYPE_DBUS_JOBS, NULL);
 	g_autoptr(GPtrArray) jobs = NULL;
@@ -353,10 +360,14 @@ gw_dbus_jobs_new(GwDaemon *daemon,
 	self->object_manager = g_object_ref(object_manager);
 	self->authorize = authorize;
 	self->authorize_data = authorize_data;
-	self->added_id = g_signal_connect(self->fanout, "job-added", G_CALLBACK(gw_dbus_jobs_added_cb), self);
-	self->changed_id = g_signal_connect(self->fanout, "job-changed", G_CALLBACK(gw_dbus_jobs_changed_cb), self);
-	self->finished_id = g_signal_connect(self->fanout, "job-finished", G_CALLBACK(gw_dbus_jobs_finished_cb), self);
-	self->removed_id = g_signal_connect(self->fanout, "job-removed", G_CALLBACK(gw_dbus_jobs_removed_cb), self);
+	self->added_id =
+	    g_signal_connect(self->fanout, "job-added", G_CALLBACK(gw_dbus_jobs_added_cb), self);
+	self->changed_id = g_signal_connect(
+	    self->fanout, "job-changed", G_CALLBACK(gw_dbus_jobs_changed_cb), self);
+	self->finished_id = g_signal_connect(
+	    self->fanout, "job-finished", G_CALLBACK(gw_dbus_jobs_finished_cb), self);
+	self->removed_id = g_signal_connect(
+	    self->fanout, "job-removed", G_CALLBACK(gw_dbus_jobs_removed_cb), self);
 	jobs = gw_fanout_list_jobs(self->fanout);
 	for (guint i = 0; i < jobs->len; i++) {
 		g_autofree gchar *path = gw_dbus_jobs_export(self, g_ptr_array_index(jobs, i));

@@ -25,9 +25,9 @@ G_DECLARE_FINAL_TYPE(GwDbusJobs, gw_dbus_jobs, GW, DBUS_JOBS, GObject)
  */
 GwDbusJobs *
 gw_dbus_jobs_new(GwDaemon *daemon,
-		 GDBusObjectManagerServer *object_manager,
-		 GwDbusAuthorizeFunc authorize,
-		 gpointer authorize_data);
+                 GDBusObjectManagerServer *object_manager,
+                 GwDbusAuthorizeFunc authorize,
+                 gpointer authorize_data);
 
 /* Manager.Fanout(a{sv}) → o: checks the spec, creates and starts the job, answers */
 void

@@ -25,9 +25,9 @@
  * handler only sees what the DM Servers do (a job Added or Deleted, a rollback).
  */
 
-#define ACCESS_GET	   GW_DM_ACCESS_GET
+#define ACCESS_GET GW_DM_ACCESS_GET
 #define ACCESS_GET_REPLACE (GW_DM_ACCESS_GET | GW_DM_ACCESS_REPLACE)
-#define ACCESS_GET_EXEC	   (GW_DM_ACCESS_GET | GW_DM_ACCESS_EXEC)
+#define ACCESS_GET_EXEC (GW_DM_ACCESS_GET | GW_DM_ACCESS_EXEC)
 #define ACCESS_JOB \
 	(GW_DM_ACCESS_GET | GW_DM_ACCESS_ADD | GW_DM_ACCESS_DELETE | GW_DM_ACCESS_REPLACE)
 #define GW_FANOUT_MAX_DATA (64 * 1024)
@@ -42,7 +42,7 @@ struct _GwFanout {
 	GwInventory *inventory;
 	GwSouthbound *southbound;
 	GwNorthbound *northbound; /* nullable */
-	GHashTable *jobs;	  /* job node name → GwFanoutJob (running) */
+	GHashTable *jobs;         /* job node name → GwFanoutJob (running) */
 	gulong changed_id;
 	guint start_handler;
 	guint cancel_handler;
@@ -61,7 +61,7 @@ struct _GwFanoutJob {
 	GwFanout *self; /* borrowed; cleared when the job is dropped */
 	gchar *name;
 	gchar *uri;
-	gchar *owner;	   /* ServerID, NULL for the local owner */
+	gchar *owner;      /* ServerID, NULL for the local owner */
 	gchar *correlator; /* of the Start Exec */
 	GwSyncmlCmdType cmd_type;
 	gchar *target_uri;
@@ -154,12 +154,12 @@ gw_fanout_dup_uint(GwFanout *self, const gchar *job_uri, const gchar *rel, guint
 
 static gboolean
 gw_fanout_write_leaf(GwFanout *self,
-		     const gchar *job_uri,
-		     const gchar *rel,
-		     GwDmFormat format,
-		     const gchar *value,
-		     GwDmAccess access,
-		     GError **error)
+                     const gchar *job_uri,
+                     const gchar *rel,
+                     GwDmFormat format,
+                     const gchar *value,
+                     GwDmAccess access,
+                     GError **error)
 {
 	g_autofree gchar *uri = g_strdup_printf("%s/%s", job_uri, rel);
 	gboolean ok;
@@ -172,7 +172,11 @@ gw_fanout_write_leaf(GwFanout *self,
 }
 
 static void
-gw_fanout_write(GwFanout *self, const gchar *job_uri, const gchar *rel, GwDmFormat format, const gchar *value)
+gw_fanout_write(GwFanout *self,
+                const gchar *job_uri,
+                const gchar *rel,
+                GwDmFormat format,
+                const gchar *value)
 {
 	g_autoptr(GError) error = NULL;
 	if (!gw_fanout_write_leaf(self, job_uri, rel, format, value, ACCESS_GET, &error))
@@ -189,7 +193,11 @@ gw_fanout_write_uint(GwFanout *self, const gchar *job_uri, const gchar *rel, gui
 }
 
 static gboolean
-gw_fanout_write_interior(GwFanout *self, const gchar *uri, GwDmAccess access, const gchar *acl, GError **error)
+gw_fanout_write_interior(GwFanout *self,
+                         const gchar *uri,
+                         GwDmAccess access,
+                         const gchar *acl,
+                         GError **error)
 {
 	gboolean ok;
 	self->writing++;
@@ -234,7 +242,8 @@ static void
 gw_fanout_schedule_flush(GwFanout *self)
 {
 	if (self->flush_id == 0)
-		self->flush_id = g_idle_add_full(G_PRIORITY_DEFAULT, gw_fanout_flush_idle_cb, self, NULL);
+		self->flush_id =
+		    g_idle_add_full(G_PRIORITY_DEFAULT, gw_fanout_flush_idle_cb, self, NULL);
 }
 
 static gchar *
@@ -243,11 +252,11 @@ gw_fanout_owner_acl(const gchar *server_id)
 	if (server_id == NULL)
 		return g_strdup("Get=*");
 	return g_strdup_printf("Add=%s&Delete=%s&Exec=%s&Get=%s&Replace=%s",
-			       server_id,
-			       server_id,
-			       server_id,
-			       server_id,
-			       server_id);
+	                       server_id,
+	                       server_id,
+	                       server_id,
+	                       server_id,
+	                       server_id);
 }
 
 static gboolean
@@ -289,22 +298,47 @@ gw_fanout_init_job_nodes(GwFanout *self, const gchar *job_uri, const gchar *owne
 
 	if (!gw_fanout_write_interior(self, job_uri, ACCESS_JOB, acl, error) ||
 	    !gw_fanout_write_interior(self, ops, ACCESS_GET, NULL, error) ||
-	    !gw_fanout_write_leaf(self, job_uri, GW_GWMO_FANOUT_START, GW_DM_FORMAT_NULL, NULL, ACCESS_GET_EXEC, error) ||
-	    !gw_fanout_write_leaf(self, job_uri, GW_GWMO_FANOUT_CANCEL, GW_DM_FORMAT_NULL, NULL, ACCESS_GET_EXEC, error) ||
+	    !gw_fanout_write_leaf(self,
+	                          job_uri,
+	                          GW_GWMO_FANOUT_START,
+	                          GW_DM_FORMAT_NULL,
+	                          NULL,
+	                          ACCESS_GET_EXEC,
+	                          error) ||
+	    !gw_fanout_write_leaf(self,
+	                          job_uri,
+	                          GW_GWMO_FANOUT_CANCEL,
+	                          GW_DM_FORMAT_NULL,
+	                          NULL,
+	                          ACCESS_GET_EXEC,
+	                          error) ||
 	    !gw_fanout_write_interior(self, summary, ACCESS_GET, NULL, error) ||
 	    !gw_fanout_write_interior(self, results, ACCESS_GET, NULL, error) ||
 	    !gw_fanout_write_interior(self, ext, ACCESS_GET, NULL, error))
 		return FALSE;
-	if (state == NULL &&
-	    !gw_fanout_write_leaf(self, job_uri, GW_GWMO_FANOUT_STATE, GW_DM_FORMAT_CHR, GW_GWMO_FANOUT_STATE_IDLE, ACCESS_GET, error))
+	if (state == NULL && !gw_fanout_write_leaf(self,
+	                                           job_uri,
+	                                           GW_GWMO_FANOUT_STATE,
+	                                           GW_DM_FORMAT_CHR,
+	                                           GW_GWMO_FANOUT_STATE_IDLE,
+	                                           ACCESS_GET,
+	                                           error))
 		return FALSE;
 	for (guint i = 0; i < G_N_ELEMENTS(sums); i++) {
 		g_autofree gchar *rel = g_strdup_printf(GW_GWMO_FANOUT_SUMMARY "/%s", sums[i]);
 		g_autofree gchar *cur = gw_fanout_dup(self, job_uri, rel);
-		if (cur == NULL && !gw_fanout_write_leaf(self, job_uri, rel, GW_DM_FORMAT_INT, "0", ACCESS_GET, error))
+		if (cur == NULL &&
+		    !gw_fanout_write_leaf(
+		        self, job_uri, rel, GW_DM_FORMAT_INT, "0", ACCESS_GET, error))
 			return FALSE;
 	}
-	if (!gw_fanout_write_leaf(self, job_uri, GW_GWMO_FANOUT_EXT_OWNER, GW_DM_FORMAT_CHR, owner != NULL ? owner : "", ACCESS_GET, error))
+	if (!gw_fanout_write_leaf(self,
+	                          job_uri,
+	                          GW_GWMO_FANOUT_EXT_OWNER,
+	                          GW_DM_FORMAT_CHR,
+	                          owner != NULL ? owner : "",
+	                          ACCESS_GET,
+	                          error))
 		return FALSE;
 	return TRUE;
 }
@@ -341,8 +375,9 @@ gw_fanout_aggregate_is_valid(const gchar *text)
 	g_auto(GStrv) parts = g_strsplit(text != NULL ? text : "", ",", -1);
 	for (guint i = 0; parts[i] != NULL; i++) {
 		const gchar *p = g_strstrip(parts[i]);
-		if (g_strcmp0(p, "count") != 0 && g_strcmp0(p, "min") != 0 && g_strcmp0(p, "max") != 0 &&
-		    g_strcmp0(p, "sum") != 0 && g_strcmp0(p, "distinct") != 0)
+		if (g_strcmp0(p, "count") != 0 && g_strcmp0(p, "min") != 0 &&
+		    g_strcmp0(p, "max") != 0 && g_strcmp0(p, "sum") != 0 &&
+		    g_strcmp0(p, "distinct") != 0)
 			return FALSE;
 	}
 	return TRUE;
@@ -371,7 +406,8 @@ gw_fanout_build_document(GwFanout *self, const gchar *job_uri, const gchar *stat
 	g_autofree gchar *results = g_strdup_printf("%s/" GW_GWMO_FANOUT_RESULTS, job_uri);
 	g_auto(GStrv) names = gw_dm_tree_list_children(self->tree, results);
 	g_autofree gchar *agg_text = gw_fanout_dup(self, job_uri, GW_GWMO_FANOUT_AGGREGATE);
-	g_autoptr(GHashTable) distinct = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autoptr(GHashTable) distinct =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	g_autoptr(GString) body = g_string_new(NULL);
 	g_autoptr(GString) doc = g_string_new(NULL);
 	g_autofree gchar *job_attr = g_markup_escape_text(job_uri, -1);
@@ -379,10 +415,14 @@ gw_fanout_build_document(GwFanout *self, const gchar *job_uri, const gchar *stat
 	gdouble min = 0, max = 0, sum = 0;
 
 	for (guint i = 0; names != NULL && names[i] != NULL; i++) {
-		g_autofree gchar *rel_id = g_strdup_printf(GW_GWMO_FANOUT_RESULTS "/%s/" GW_GWMO_FANOUT_RESULT_DEVICE_ID, names[i]);
-		g_autofree gchar *rel_st = g_strdup_printf(GW_GWMO_FANOUT_RESULTS "/%s/" GW_GWMO_FANOUT_RESULT_STATUS, names[i]);
-		g_autofree gchar *rel_data = g_strdup_printf(GW_GWMO_FANOUT_RESULTS "/%s/" GW_GWMO_FANOUT_RESULT_DATA, names[i]);
-		g_autofree gchar *rel_fmt = g_strdup_printf(GW_GWMO_FANOUT_RESULTS "/%s/" GW_GWMO_FANOUT_RESULT_FORMAT, names[i]);
+		g_autofree gchar *rel_id = g_strdup_printf(
+		    GW_GWMO_FANOUT_RESULTS "/%s/" GW_GWMO_FANOUT_RESULT_DEVICE_ID, names[i]);
+		g_autofree gchar *rel_st = g_strdup_printf(
+		    GW_GWMO_FANOUT_RESULTS "/%s/" GW_GWMO_FANOUT_RESULT_STATUS, names[i]);
+		g_autofree gchar *rel_data = g_strdup_printf(
+		    GW_GWMO_FANOUT_RESULTS "/%s/" GW_GWMO_FANOUT_RESULT_DATA, names[i]);
+		g_autofree gchar *rel_fmt = g_strdup_printf(
+		    GW_GWMO_FANOUT_RESULTS "/%s/" GW_GWMO_FANOUT_RESULT_FORMAT, names[i]);
 		g_autofree gchar *id = gw_fanout_dup(self, job_uri, rel_id);
 		guint status = gw_fanout_dup_uint(self, job_uri, rel_st, 0);
 		g_autofree gchar *data = gw_fanout_dup(self, job_uri, rel_data);
@@ -395,18 +435,21 @@ gw_fanout_build_document(GwFanout *self, const gchar *job_uri, const gchar *stat
 		else if (status != 0)
 			failed++;
 		if (data == NULL) {
-			g_string_append_printf(body, "  <Device id=\"%s\" status=\"%u\"/>\n", id_attr, status);
+			g_string_append_printf(
+			    body, "  <Device id=\"%s\" status=\"%u\"/>\n", id_attr, status);
 			continue;
 		}
 		{
-			g_autofree gchar *fmt_attr = g_markup_escape_text(fmt != NULL && *fmt ? fmt : "chr", -1);
+			g_autofree gchar *fmt_attr =
+			    g_markup_escape_text(fmt != NULL && *fmt ? fmt : "chr", -1);
 			g_autofree gchar *data_text = g_markup_escape_text(data, -1);
 			g_string_append_printf(body,
-					       "  <Device id=\"%s\" status=\"%u\"><Data format=\"%s\">%s</Data></Device>\n",
-					       id_attr,
-					       status,
-					       fmt_attr,
-					       data_text);
+			                       "  <Device id=\"%s\" status=\"%u\"><Data "
+			                       "format=\"%s\">%s</Data></Device>\n",
+			                       id_attr,
+			                       status,
+			                       fmt_attr,
+			                       data_text);
 		}
 		if (gw_dm_status_is_success(status)) {
 			gdouble v;
@@ -422,13 +465,15 @@ gw_fanout_build_document(GwFanout *self, const gchar *job_uri, const gchar *stat
 			}
 		}
 	}
-	g_string_append_printf(doc,
-			       "<" GW_GWMO_FANOUT_RESULT_ELEMENT " job=\"%s\" state=\"%s\" total=\"%u\" succeeded=\"%u\" failed=\"%u\">\n",
-			       job_attr,
-			       state,
-			       total,
-			       ok,
-			       failed);
+	g_string_append_printf(
+	    doc,
+	    "<" GW_GWMO_FANOUT_RESULT_ELEMENT
+	    " job=\"%s\" state=\"%s\" total=\"%u\" succeeded=\"%u\" failed=\"%u\">\n",
+	    job_attr,
+	    state,
+	    total,
+	    ok,
+	    failed);
 	if (agg_text != NULL && *agg_text != '\0') {
 		GwFanoutAggregate agg;
 		gw_fanout_parse_aggregate(agg_text, &agg);
@@ -442,7 +487,8 @@ gw_fanout_build_document(GwFanout *self, const gchar *job_uri, const gchar *stat
 		if (agg.sum)
 			gw_fanout_append_number(doc, "sum", sum);
 		if (agg.distinct)
-			g_string_append_printf(doc, " distinct=\"%u\"", g_hash_table_size(distinct));
+			g_string_append_printf(
+			    doc, " distinct=\"%u\"", g_hash_table_size(distinct));
 		g_string_append(doc, "/>\n");
 	}
 	g_string_append(doc, body->str);
@@ -484,7 +530,8 @@ gw_fanout_report(GwFanout *self, const gchar *job_uri, const gchar *doc, guint h
 	if (owner == NULL || *owner == '\0' || self->northbound == NULL ||
 	    g_strcmp0(reported, "true") == 0) {
 		if (hold_token != 0 && self->northbound != NULL)
-			gw_northbound_release_reply(self->northbound, owner, hold_token, NULL, NULL);
+			gw_northbound_release_reply(
+			    self->northbound, owner, hold_token, NULL, NULL);
 		return;
 	}
 	alert.server_id = owner;
@@ -494,14 +541,21 @@ gw_fanout_report(GwFanout *self, const gchar *job_uri, const gchar *doc, guint h
 	alert.data = (gchar *)doc;
 	alert.correlator = correlator != NULL && *correlator != '\0' ? correlator : NULL;
 	if (hold_token != 0)
-		id = gw_northbound_release_reply(self->northbound, owner, hold_token, &alert, &error);
+		id = gw_northbound_release_reply(
+		    self->northbound, owner, hold_token, &alert, &error);
 	else
 		id = gw_northbound_send_alert(self->northbound, &alert, &error);
 	if (id == 0) {
-		g_warning("cannot report %s to %s: %s", job_uri, owner, error != NULL ? error->message : "?");
+		g_warning("cannot report %s to %s: %s",
+		          job_uri,
+		          owner,
+		          error != NULL ? error->message : "?");
 		return;
 	}
-	g_message("%s reported to %s (%s)", job_uri, owner, hold_token != 0 ? "in the held reply" : "in a new session");
+	g_message("%s reported to %s (%s)",
+	          job_uri,
+	          owner,
+	          hold_token != 0 ? "in the held reply" : "in a new session");
 	gw_fanout_write(self, job_uri, GW_GWMO_FANOUT_EXT_REPORTED, GW_DM_FORMAT_BOOL, "true");
 	gw_fanout_flush(self);
 }
@@ -534,7 +588,12 @@ gw_fanout_finish(GwFanout *self, GwFanoutJob *job, gboolean cancelled)
 	doc = gw_fanout_build_document(self, job->uri, state);
 	gw_fanout_write(self, job->uri, GW_GWMO_FANOUT_AGGREGATED, GW_DM_FORMAT_XML, doc);
 	gw_fanout_flush(self);
-	g_message("%s %s: %u of %u succeeded, %u failed", job->uri, state, job->succeeded, job->total, job->failed);
+	g_message("%s %s: %u of %u succeeded, %u failed",
+	          job->uri,
+	          state,
+	          job->succeeded,
+	          job->total,
+	          job->failed);
 	gw_fanout_report(self, job->uri, doc, token);
 	g_signal_emit(self, signals[SIGNAL_JOB_CHANGED], 0, job->uri);
 	g_signal_emit(self, signals[SIGNAL_JOB_FINISHED], 0, job->uri, doc);
@@ -548,10 +607,15 @@ typedef struct {
 	gchar *result; /* result node name */
 } GwFanoutCall;
 
-static void gw_fanout_pump(GwFanout *self, GwFanoutJob *job);
+static void
+gw_fanout_pump(GwFanout *self, GwFanoutJob *job);
 
 static void
-gw_fanout_record(GwFanout *self, GwFanoutJob *job, const gchar *result, guint status, GPtrArray *items)
+gw_fanout_record(GwFanout *self,
+                 GwFanoutJob *job,
+                 const gchar *result,
+                 guint status,
+                 GPtrArray *items)
 {
 	g_autofree gchar *base = g_strdup_printf(GW_GWMO_FANOUT_RESULTS "/%s", result);
 	g_autofree gchar *rel_st = g_strdup_printf("%s/" GW_GWMO_FANOUT_RESULT_STATUS, base);
@@ -560,11 +624,17 @@ gw_fanout_record(GwFanout *self, GwFanoutJob *job, const gchar *result, guint st
 	if (items != NULL && items->len > 0) {
 		GwSyncmlItem *item = g_ptr_array_index(items, 0);
 		if (item->data != NULL) {
-			g_autofree gchar *rel_data = g_strdup_printf("%s/" GW_GWMO_FANOUT_RESULT_DATA, base);
-			g_autofree gchar *rel_fmt = g_strdup_printf("%s/" GW_GWMO_FANOUT_RESULT_FORMAT, base);
+			g_autofree gchar *rel_data =
+			    g_strdup_printf("%s/" GW_GWMO_FANOUT_RESULT_DATA, base);
+			g_autofree gchar *rel_fmt =
+			    g_strdup_printf("%s/" GW_GWMO_FANOUT_RESULT_FORMAT, base);
 			g_autofree gchar *data = g_strndup(item->data, GW_FANOUT_MAX_DATA);
 			gw_fanout_write(self, job->uri, rel_data, GW_DM_FORMAT_CHR, data);
-			gw_fanout_write(self, job->uri, rel_fmt, GW_DM_FORMAT_CHR, item->meta.format != NULL ? item->meta.format : "chr");
+			gw_fanout_write(self,
+			                job->uri,
+			                rel_fmt,
+			                GW_DM_FORMAT_CHR,
+			                item->meta.format != NULL ? item->meta.format : "chr");
 		}
 	}
 	/* last: a StatusCode other than 0 marks the device done (resume) */
@@ -597,7 +667,10 @@ gw_fanout_sent_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		if (ok && status != 0) {
 			gw_fanout_record(self, job, call->result, status, items);
 		} else {
-			g_info("%s: result %s without status: %s", job->uri, call->result, error != NULL ? error->message : "cancelled");
+			g_info("%s: result %s without status: %s",
+			       job->uri,
+			       call->result,
+			       error != NULL ? error->message : "cancelled");
 		}
 		gw_fanout_pump(self, job);
 	}
@@ -612,11 +685,12 @@ gw_fanout_build_command(GwFanoutJob *job)
 	GwSyncmlCommand *cmd = gw_syncml_command_new(job->cmd_type);
 	GwSyncmlItem *item = gw_syncml_item_new(job->target_uri, NULL);
 
-	if (job->data != NULL && job->cmd_type != GW_SYNCML_CMD_GET && job->cmd_type != GW_SYNCML_CMD_DELETE)
+	if (job->data != NULL && job->cmd_type != GW_SYNCML_CMD_GET &&
+	    job->cmd_type != GW_SYNCML_CMD_DELETE)
 		gw_syncml_item_set_data(item,
-					job->format != NULL && *job->format ? job->format : "chr",
-					job->type != NULL && *job->type ? job->type : NULL,
-					job->data);
+		                        job->format != NULL && *job->format ? job->format : "chr",
+		                        job->type != NULL && *job->type ? job->type : NULL,
+		                        job->data);
 	gw_syncml_command_add_item(cmd, item);
 	return cmd;
 }
@@ -631,7 +705,8 @@ gw_fanout_precheck(GwFanout *self, GwFanoutJob *job, const gchar *device_id)
 
 	if (record == NULL)
 		return GW_DM_STATUS_NOT_FOUND;
-	if (job->owner != NULL && !gw_dm_tree_check_acl(self->tree, record, GW_DM_ACCESS_GET, job->owner))
+	if (job->owner != NULL &&
+	    !gw_dm_tree_check_acl(self->tree, record, GW_DM_ACCESS_GET, job->owner))
 		return GW_DM_STATUS_NOT_FOUND;
 	mode_uri = g_strdup_printf("%s/" GW_GWMO_DEVICE_MODE, record);
 	mode = gw_dm_tree_dup_string(self->tree, mode_uri);
@@ -643,9 +718,11 @@ gw_fanout_precheck(GwFanout *self, GwFanoutJob *job, const gchar *device_id)
 static void
 gw_fanout_pump(GwFanout *self, GwFanoutJob *job)
 {
-	while (!job->finished && job->in_flight < job->max_in_flight && !g_queue_is_empty(&job->todo)) {
+	while (!job->finished && job->in_flight < job->max_in_flight &&
+	       !g_queue_is_empty(&job->todo)) {
 		g_autofree gchar *result = g_queue_pop_head(&job->todo);
-		g_autofree gchar *rel_id = g_strdup_printf(GW_GWMO_FANOUT_RESULTS "/%s/" GW_GWMO_FANOUT_RESULT_DEVICE_ID, result);
+		g_autofree gchar *rel_id = g_strdup_printf(
+		    GW_GWMO_FANOUT_RESULTS "/%s/" GW_GWMO_FANOUT_RESULT_DEVICE_ID, result);
 		g_autofree gchar *device_id = gw_fanout_dup(self, job->uri, rel_id);
 		GwFanoutCall *call;
 		guint status;
@@ -663,12 +740,12 @@ gw_fanout_pump(GwFanout *self, GwFanoutJob *job)
 		call->result = g_strdup(result);
 		job->in_flight++;
 		gw_southbound_send_command_async(self->southbound,
-						 device_id,
-						 gw_fanout_build_command(job),
-						 job->timeout,
-						 job->cancellable,
-						 gw_fanout_sent_cb,
-						 call);
+		                                 device_id,
+		                                 gw_fanout_build_command(job),
+		                                 job->timeout,
+		                                 job->cancellable,
+		                                 gw_fanout_sent_cb,
+		                                 call);
 	}
 	if (!job->finished && job->in_flight == 0 && g_queue_is_empty(&job->todo))
 		gw_fanout_finish(self, job, FALSE);
@@ -692,8 +769,11 @@ gw_fanout_hold_timeout_cb(gpointer user_data)
 
 	job->hold_timer = 0;
 	if (self != NULL && job->hold_token != 0 && self->northbound != NULL) {
-		g_info("%s still running after the sync wait: the reply goes out, the result follows (Y')", job->uri);
-		gw_northbound_release_reply(self->northbound, job->owner, job->hold_token, NULL, NULL);
+		g_info("%s still running after the sync wait: the reply goes out, the result "
+		       "follows (Y')",
+		       job->uri);
+		gw_northbound_release_reply(
+		    self->northbound, job->owner, job->hold_token, NULL, NULL);
 	}
 	job->hold_token = 0;
 	return G_SOURCE_REMOVE;
@@ -711,7 +791,10 @@ gw_fanout_load_job(GwFanout *self, const gchar *name, guint *status)
 	GwFanoutJob *job;
 
 	if (!gw_fanout_command_is_valid(command, &type) || target == NULL || *target == '\0') {
-		g_info("%s: Command '%s' / TargetURI '%s' cannot run", uri, command ? command : "", target ? target : "");
+		g_info("%s: Command '%s' / TargetURI '%s' cannot run",
+		       uri,
+		       command ? command : "",
+		       target ? target : "");
 		*status = GW_DM_STATUS_BAD_REQUEST;
 		return NULL;
 	}
@@ -727,10 +810,12 @@ gw_fanout_load_job(GwFanout *self, const gchar *name, guint *status)
 	job->data = gw_fanout_dup(self, job->uri, GW_GWMO_FANOUT_DATA);
 	job->format = gw_fanout_dup(self, job->uri, GW_GWMO_FANOUT_FORMAT);
 	job->type = gw_fanout_dup(self, job->uri, GW_GWMO_FANOUT_TYPE);
-	job->timeout = gw_fanout_dup_uint(self, job->uri, GW_GWMO_FANOUT_TIMEOUT, GW_GWMO_FANOUT_TIMEOUT_DEFAULT);
+	job->timeout = gw_fanout_dup_uint(
+	    self, job->uri, GW_GWMO_FANOUT_TIMEOUT, GW_GWMO_FANOUT_TIMEOUT_DEFAULT);
 	if (job->timeout == 0)
 		job->timeout = GW_GWMO_FANOUT_TIMEOUT_DEFAULT;
-	job->max_in_flight = gw_fanout_dup_uint(self, job->uri, GW_GWMO_FANOUT_MAX_IN_FLIGHT, GW_GWMO_FANOUT_MAX_IN_FLIGHT_DEFAULT);
+	job->max_in_flight = gw_fanout_dup_uint(
+	    self, job->uri, GW_GWMO_FANOUT_MAX_IN_FLIGHT, GW_GWMO_FANOUT_MAX_IN_FLIGHT_DEFAULT);
 	if (job->max_in_flight == 0)
 		job->max_in_flight = GW_GWMO_FANOUT_MAX_IN_FLIGHT_DEFAULT;
 	job->cancellable = g_cancellable_new();
@@ -752,8 +837,12 @@ gw_fanout_resolve_targets(GwFanout *self, GwFanoutJob *job, guint *status)
 		g_autofree gchar *group_uri = gw_inventory_find_group(self->inventory, group);
 		g_auto(GStrv) members = NULL;
 		if (group_uri == NULL ||
-		    (job->owner != NULL && !gw_dm_tree_check_acl(self->tree, group_uri, GW_DM_ACCESS_GET, job->owner))) {
-			g_info("%s: group '%s' unknown to %s", job->uri, group, job->owner ? job->owner : "owner");
+		    (job->owner != NULL &&
+		     !gw_dm_tree_check_acl(self->tree, group_uri, GW_DM_ACCESS_GET, job->owner))) {
+			g_info("%s: group '%s' unknown to %s",
+			       job->uri,
+			       group,
+			       job->owner ? job->owner : "owner");
 			*status = GW_DM_STATUS_NOT_FOUND;
 			return NULL;
 		}
@@ -796,7 +885,8 @@ gw_fanout_scan_results(GwFanout *self, GwFanoutJob *job)
 
 	job->total = job->succeeded = job->failed = job->pending = 0;
 	for (guint i = 0; names != NULL && names[i] != NULL; i++) {
-		g_autofree gchar *rel = g_strdup_printf(GW_GWMO_FANOUT_RESULTS "/%s/" GW_GWMO_FANOUT_RESULT_STATUS, names[i]);
+		g_autofree gchar *rel = g_strdup_printf(
+		    GW_GWMO_FANOUT_RESULTS "/%s/" GW_GWMO_FANOUT_RESULT_STATUS, names[i]);
 		guint status = gw_fanout_dup_uint(self, job->uri, rel, 0);
 		job->total++;
 		if (status == 0) {
@@ -818,14 +908,17 @@ gw_fanout_run(GwFanout *self, GwFanoutJob *job)
 	g_signal_emit(self, signals[SIGNAL_JOB_CHANGED], 0, job->uri);
 	/* from an idle: the Start's Status leaves first */
 	job->pump_id = g_idle_add_full(G_PRIORITY_DEFAULT,
-				       gw_fanout_pump_idle_cb,
-				       gw_fanout_job_ref(job),
-				       (GDestroyNotify)gw_fanout_job_unref);
+	                               gw_fanout_pump_idle_cb,
+	                               gw_fanout_job_ref(job),
+	                               (GDestroyNotify)gw_fanout_job_unref);
 }
 
 /* Start: @server_id the caller (NULL: local owner). Returns a SyncML status */
 static guint
-gw_fanout_start_name(GwFanout *self, const gchar *name, const gchar *server_id, const gchar *correlator)
+gw_fanout_start_name(GwFanout *self,
+                     const gchar *name,
+                     const gchar *server_id,
+                     const gchar *correlator)
 {
 	g_autofree gchar *uri = gw_fanout_job_uri(name);
 	g_autofree gchar *results = g_strdup_printf("%s/" GW_GWMO_FANOUT_RESULTS, uri);
@@ -842,7 +935,8 @@ gw_fanout_start_name(GwFanout *self, const gchar *name, const gchar *server_id, 
 	/* nodes a server's Add made before the handler saw them, or a job from an older state */
 	{
 		g_autofree gchar *owner = gw_fanout_dup(self, uri, GW_GWMO_FANOUT_EXT_OWNER);
-		if (!gw_fanout_init_job_nodes(self, uri, owner != NULL && *owner ? owner : server_id, &error)) {
+		if (!gw_fanout_init_job_nodes(
+		        self, uri, owner != NULL && *owner ? owner : server_id, &error)) {
 			g_warning("%s: %s", uri, error->message);
 			return GW_DM_STATUS_COMMAND_FAILED;
 		}
@@ -875,36 +969,45 @@ gw_fanout_start_name(GwFanout *self, const gchar *name, const gchar *server_id, 
 		return GW_DM_STATUS_COMMAND_FAILED;
 	}
 	for (guint i = 0; i < targets->len; i++) {
-		g_autofree gchar *rel_id = g_strdup_printf(GW_GWMO_FANOUT_RESULTS "/%u/" GW_GWMO_FANOUT_RESULT_DEVICE_ID, i + 1);
-		g_autofree gchar *rel_st = g_strdup_printf(GW_GWMO_FANOUT_RESULTS "/%u/" GW_GWMO_FANOUT_RESULT_STATUS, i + 1);
+		g_autofree gchar *rel_id = g_strdup_printf(
+		    GW_GWMO_FANOUT_RESULTS "/%u/" GW_GWMO_FANOUT_RESULT_DEVICE_ID, i + 1);
+		g_autofree gchar *rel_st = g_strdup_printf(
+		    GW_GWMO_FANOUT_RESULTS "/%u/" GW_GWMO_FANOUT_RESULT_STATUS, i + 1);
 		gw_fanout_write(self, uri, rel_id, GW_DM_FORMAT_CHR, g_ptr_array_index(targets, i));
 		gw_fanout_write(self, uri, rel_st, GW_DM_FORMAT_INT, "0");
 	}
 	g_free(job->correlator);
 	job->correlator = g_strdup(correlator);
-	gw_fanout_write(self, uri, GW_GWMO_FANOUT_EXT_CORRELATOR, GW_DM_FORMAT_CHR, correlator != NULL ? correlator : "");
+	gw_fanout_write(self,
+	                uri,
+	                GW_GWMO_FANOUT_EXT_CORRELATOR,
+	                GW_DM_FORMAT_CHR,
+	                correlator != NULL ? correlator : "");
 	gw_fanout_write(self, uri, GW_GWMO_FANOUT_EXT_REPORTED, GW_DM_FORMAT_BOOL, "false");
-	gw_fanout_write(self, uri, GW_GWMO_FANOUT_STATE, GW_DM_FORMAT_CHR, GW_GWMO_FANOUT_STATE_IN_PROGRESS);
+	gw_fanout_write(
+	    self, uri, GW_GWMO_FANOUT_STATE, GW_DM_FORMAT_CHR, GW_GWMO_FANOUT_STATE_IN_PROGRESS);
 	gw_fanout_scan_results(self, job);
 	g_message("%s started by %s: %s %s on %u device(s), %u at once, timeout %u s",
-		  uri,
-		  server_id != NULL ? server_id : "the owner",
-		  gw_syncml_cmd_type_to_string(job->cmd_type),
-		  job->target_uri,
-		  job->total,
-		  job->max_in_flight,
-		  job->timeout);
+	          uri,
+	          server_id != NULL ? server_id : "the owner",
+	          gw_syncml_cmd_type_to_string(job->cmd_type),
+	          job->target_uri,
+	          job->total,
+	          job->max_in_flight,
+	          job->timeout);
 
 	/* flow Y: hold the reply in the server's session while the job may end in time */
-	sync_wait = self->config != NULL ? gw_config_get_int(self->config, "fanout", "sync-wait") : 0;
+	sync_wait =
+	    self->config != NULL ? gw_config_get_int(self->config, "fanout", "sync-wait") : 0;
 	if (server_id != NULL && job->owner != NULL && sync_wait > 0 && self->northbound != NULL) {
 		job->hold_token = gw_northbound_hold_reply(self->northbound, server_id);
 		if (job->hold_token != 0)
-			job->hold_timer = g_timeout_add_seconds_full(G_PRIORITY_DEFAULT,
-								     (guint)sync_wait,
-								     gw_fanout_hold_timeout_cb,
-								     gw_fanout_job_ref(job),
-								     (GDestroyNotify)gw_fanout_job_unref);
+			job->hold_timer =
+			    g_timeout_add_seconds_full(G_PRIORITY_DEFAULT,
+			                               (guint)sync_wait,
+			                               gw_fanout_hold_timeout_cb,
+			                               gw_fanout_job_ref(job),
+			                               (GDestroyNotify)gw_fanout_job_unref);
 	}
 	gw_fanout_run(self, job);
 	return GW_DM_STATUS_ACCEPTED;
@@ -933,11 +1036,11 @@ gw_fanout_name_of(const gchar *uri)
 
 static guint
 gw_fanout_start_exec(GwDmTree *tree,
-		     const gchar *server_id,
-		     const gchar *uri,
-		     GBytes *data,
-		     const gchar *correlator,
-		     gpointer user_data)
+                     const gchar *server_id,
+                     const gchar *uri,
+                     GBytes *data,
+                     const gchar *correlator,
+                     gpointer user_data)
 {
 	g_autofree gchar *name = gw_fanout_name_of(uri);
 	return gw_fanout_start_name(GW_FANOUT(user_data), name, server_id, correlator);
@@ -945,11 +1048,11 @@ gw_fanout_start_exec(GwDmTree *tree,
 
 static guint
 gw_fanout_cancel_exec(GwDmTree *tree,
-		      const gchar *server_id,
-		      const gchar *uri,
-		      GBytes *data,
-		      const gchar *correlator,
-		      gpointer user_data)
+                      const gchar *server_id,
+                      const gchar *uri,
+                      GBytes *data,
+                      const gchar *correlator,
+                      gpointer user_data)
 {
 	g_autofree gchar *name = gw_fanout_name_of(uri);
 	return gw_fanout_cancel_name(GW_FANOUT(user_data), name);
@@ -986,7 +1089,8 @@ gw_fanout_drop_job(GwFanout *self, const gchar *name)
 		job->hold_token = 0;
 		gw_fanout_drop_hold(self, job);
 		if (token != 0 && self->northbound != NULL)
-			gw_northbound_release_reply(self->northbound, job->owner, token, NULL, NULL);
+			gw_northbound_release_reply(
+			    self->northbound, job->owner, token, NULL, NULL);
 		g_cancellable_cancel(job->cancellable);
 		g_hash_table_remove(self->jobs, name);
 	}
@@ -1012,7 +1116,11 @@ gw_fanout_recheck(GwFanout *self)
 }
 
 static void
-gw_fanout_tree_changed_cb(GwDmTree *tree, const gchar *uri, guint change, const gchar *server_id, gpointer user_data)
+gw_fanout_tree_changed_cb(GwDmTree *tree,
+                          const gchar *uri,
+                          guint change,
+                          const gchar *server_id,
+                          gpointer user_data)
 {
 	GwFanout *self = GW_FANOUT(user_data);
 	const gchar *rel;
@@ -1042,44 +1150,56 @@ gw_fanout_check_spec(const GwFanoutSpec *spec, GError **error)
 	gboolean has_group = spec->group != NULL && spec->group[0] != '\0';
 
 	if (has_devices == has_group) {
-		g_set_error_literal(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "give either Group or Devices");
+		g_set_error_literal(
+		    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "give either Group or Devices");
 		return FALSE;
 	}
 	for (guint i = 0; has_devices && spec->devices[i] != NULL; i++) {
 		if (spec->devices[i][0] == '\0' || !g_utf8_validate(spec->devices[i], -1, NULL)) {
-			g_set_error_literal(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "an empty or invalid DeviceID");
+			g_set_error_literal(
+			    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "an empty or invalid DeviceID");
 			return FALSE;
 		}
 	}
 	if (!gw_fanout_command_is_valid(spec->command, NULL)) {
 		g_set_error(error,
-			    GW_ERROR,
-			    GW_ERROR_INVALID_ARGS,
-			    "Command must be Get, Replace, Add, Delete or Exec, not '%s'",
-			    spec->command != NULL ? spec->command : "");
+		            GW_ERROR,
+		            GW_ERROR_INVALID_ARGS,
+		            "Command must be Get, Replace, Add, Delete or Exec, not '%s'",
+		            spec->command != NULL ? spec->command : "");
 		return FALSE;
 	}
 	if (spec->target_uri == NULL || !g_str_has_prefix(spec->target_uri, ".")) {
-		g_set_error_literal(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "TargetURI must be a node path (./…)");
+		g_set_error_literal(
+		    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "TargetURI must be a node path (./…)");
 		return FALSE;
 	}
-	if (spec->format != NULL && gw_dm_format_from_string(spec->format) == GW_DM_FORMAT_INVALID) {
-		g_set_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "unknown Format '%s'", spec->format);
+	if (spec->format != NULL &&
+	    gw_dm_format_from_string(spec->format) == GW_DM_FORMAT_INVALID) {
+		g_set_error(
+		    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "unknown Format '%s'", spec->format);
 		return FALSE;
 	}
 	if (spec->aggregate != NULL && !gw_fanout_aggregate_is_valid(spec->aggregate)) {
-		g_set_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "Aggregate is a list of count,min,max,sum,distinct");
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_INVALID_ARGS,
+		            "Aggregate is a list of count,min,max,sum,distinct");
 		return FALSE;
 	}
 	if (spec->timeout > 86400 || spec->max_in_flight > 65536) {
-		g_set_error_literal(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "Timeout or MaxInFlight out of range");
+		g_set_error_literal(
+		    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "Timeout or MaxInFlight out of range");
 		return FALSE;
 	}
 	return TRUE;
 }
 
 gchar *
-gw_fanout_create_job(GwFanout *self, const GwFanoutSpec *spec, const gchar *owner_server_id, GError **error)
+gw_fanout_create_job(GwFanout *self,
+                     const GwFanoutSpec *spec,
+                     const gchar *owner_server_id,
+                     GError **error)
 {
 	g_autofree gchar *uri = NULL;
 	g_autofree gchar *timeout = NULL;
@@ -1090,36 +1210,96 @@ gw_fanout_create_job(GwFanout *self, const GwFanoutSpec *spec, const gchar *owne
 	if (!gw_fanout_check_spec(spec, error))
 		return NULL;
 	for (;; n++) {
-		g_autofree gchar *candidate = g_strdup_printf(GW_GWMO_FANOUT "/%" G_GUINT64_FORMAT, n);
+		g_autofree gchar *candidate =
+		    g_strdup_printf(GW_GWMO_FANOUT "/%" G_GUINT64_FORMAT, n);
 		if (gw_dm_tree_lookup(self->tree, candidate) == NULL) {
 			uri = g_steal_pointer(&candidate);
 			break;
 		}
 	}
-	timeout = g_strdup_printf("%u", spec->timeout > 0 ? spec->timeout : GW_GWMO_FANOUT_TIMEOUT_DEFAULT);
-	mif = g_strdup_printf("%u", spec->max_in_flight > 0 ? spec->max_in_flight : GW_GWMO_FANOUT_MAX_IN_FLIGHT_DEFAULT);
+	timeout = g_strdup_printf(
+	    "%u", spec->timeout > 0 ? spec->timeout : GW_GWMO_FANOUT_TIMEOUT_DEFAULT);
+	mif = g_strdup_printf("%u",
+	                      spec->max_in_flight > 0 ? spec->max_in_flight
+	                                              : GW_GWMO_FANOUT_MAX_IN_FLIGHT_DEFAULT);
 	if (!gw_fanout_init_job_nodes(self, uri, owner_server_id, error))
 		goto fail;
 	if (spec->group != NULL && *spec->group != '\0' &&
-	    !gw_fanout_write_leaf(self, uri, GW_GWMO_FANOUT_GROUP, GW_DM_FORMAT_CHR, spec->group, ACCESS_GET_REPLACE, error))
+	    !gw_fanout_write_leaf(self,
+	                          uri,
+	                          GW_GWMO_FANOUT_GROUP,
+	                          GW_DM_FORMAT_CHR,
+	                          spec->group,
+	                          ACCESS_GET_REPLACE,
+	                          error))
 		goto fail;
 	for (guint i = 0; spec->devices != NULL && spec->devices[i] != NULL; i++) {
 		g_autofree gchar *rel = g_strdup_printf(GW_GWMO_FANOUT_DEVICES "/%u", i + 1);
-		if (!gw_fanout_write_leaf(self, uri, rel, GW_DM_FORMAT_CHR, spec->devices[i], GW_DM_ACCESS_ALL & ~GW_DM_ACCESS_EXEC, error))
+		if (!gw_fanout_write_leaf(self,
+		                          uri,
+		                          rel,
+		                          GW_DM_FORMAT_CHR,
+		                          spec->devices[i],
+		                          GW_DM_ACCESS_ALL & ~GW_DM_ACCESS_EXEC,
+		                          error))
 			goto fail;
 	}
-	if (!gw_fanout_write_leaf(self, uri, GW_GWMO_FANOUT_COMMAND, GW_DM_FORMAT_CHR, spec->command, ACCESS_GET_REPLACE, error) ||
-	    !gw_fanout_write_leaf(self, uri, GW_GWMO_FANOUT_TARGET_URI, GW_DM_FORMAT_CHR, spec->target_uri, ACCESS_GET_REPLACE, error) ||
-	    (spec->data != NULL &&
-	     !gw_fanout_write_leaf(self, uri, GW_GWMO_FANOUT_DATA, GW_DM_FORMAT_CHR, spec->data, ACCESS_GET_REPLACE, error)) ||
-	    (spec->format != NULL &&
-	     !gw_fanout_write_leaf(self, uri, GW_GWMO_FANOUT_FORMAT, GW_DM_FORMAT_CHR, spec->format, ACCESS_GET_REPLACE, error)) ||
-	    (spec->type != NULL &&
-	     !gw_fanout_write_leaf(self, uri, GW_GWMO_FANOUT_TYPE, GW_DM_FORMAT_CHR, spec->type, ACCESS_GET_REPLACE, error)) ||
-	    (spec->aggregate != NULL &&
-	     !gw_fanout_write_leaf(self, uri, GW_GWMO_FANOUT_AGGREGATE, GW_DM_FORMAT_CHR, spec->aggregate, ACCESS_GET_REPLACE, error)) ||
-	    !gw_fanout_write_leaf(self, uri, GW_GWMO_FANOUT_TIMEOUT, GW_DM_FORMAT_INT, timeout, ACCESS_GET_REPLACE, error) ||
-	    !gw_fanout_write_leaf(self, uri, GW_GWMO_FANOUT_MAX_IN_FLIGHT, GW_DM_FORMAT_INT, mif, ACCESS_GET_REPLACE, error))
+	if (!gw_fanout_write_leaf(self,
+	                          uri,
+	                          GW_GWMO_FANOUT_COMMAND,
+	                          GW_DM_FORMAT_CHR,
+	                          spec->command,
+	                          ACCESS_GET_REPLACE,
+	                          error) ||
+	    !gw_fanout_write_leaf(self,
+	                          uri,
+	                          GW_GWMO_FANOUT_TARGET_URI,
+	                          GW_DM_FORMAT_CHR,
+	                          spec->target_uri,
+	                          ACCESS_GET_REPLACE,
+	                          error) ||
+	    (spec->data != NULL && !gw_fanout_write_leaf(self,
+	                                                 uri,
+	                                                 GW_GWMO_FANOUT_DATA,
+	                                                 GW_DM_FORMAT_CHR,
+	                                                 spec->data,
+	                                                 ACCESS_GET_REPLACE,
+	                                                 error)) ||
+	    (spec->format != NULL && !gw_fanout_write_leaf(self,
+	                                                   uri,
+	                                                   GW_GWMO_FANOUT_FORMAT,
+	                                                   GW_DM_FORMAT_CHR,
+	                                                   spec->format,
+	                                                   ACCESS_GET_REPLACE,
+	                                                   error)) ||
+	    (spec->type != NULL && !gw_fanout_write_leaf(self,
+	                                                 uri,
+	                                                 GW_GWMO_FANOUT_TYPE,
+	                                                 GW_DM_FORMAT_CHR,
+	                                                 spec->type,
+	                                                 ACCESS_GET_REPLACE,
+	                                                 error)) ||
+	    (spec->aggregate != NULL && !gw_fanout_write_leaf(self,
+	                                                      uri,
+	                                                      GW_GWMO_FANOUT_AGGREGATE,
+	                                                      GW_DM_FORMAT_CHR,
+	                                                      spec->aggregate,
+	                                                      ACCESS_GET_REPLACE,
+	                                                      error)) ||
+	    !gw_fanout_write_leaf(self,
+	                          uri,
+	                          GW_GWMO_FANOUT_TIMEOUT,
+	                          GW_DM_FORMAT_INT,
+	                          timeout,
+	                          ACCESS_GET_REPLACE,
+	                          error) ||
+	    !gw_fanout_write_leaf(self,
+	                          uri,
+	                          GW_GWMO_FANOUT_MAX_IN_FLIGHT,
+	                          GW_DM_FORMAT_INT,
+	                          mif,
+	                          ACCESS_GET_REPLACE,
+	                          error))
 		goto fail;
 	g_signal_emit(self, signals[SIGNAL_JOB_ADDED], 0, uri);
 	return g_steal_pointer(&uri);
@@ -1134,7 +1314,11 @@ gw_fanout_name_from_uri(const gchar *job_uri, gchar **name, GError **error)
 	if (job_uri == NULL || !g_str_has_prefix(job_uri, GW_GWMO_FANOUT "/") ||
 	    strchr(job_uri + strlen(GW_GWMO_FANOUT) + 1, '/') != NULL ||
 	    job_uri[strlen(GW_GWMO_FANOUT) + 1] == '\0') {
-		g_set_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "'%s' is not a job", job_uri ? job_uri : "");
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_INVALID_ARGS,
+		            "'%s' is not a job",
+		            job_uri ? job_uri : "");
 		return FALSE;
 	}
 	*name = g_strdup(job_uri + strlen(GW_GWMO_FANOUT) + 1);
@@ -1158,14 +1342,14 @@ gw_fanout_start_job(GwFanout *self, const gchar *job_uri, GError **error)
 	if (gw_dm_status_is_success(status))
 		return TRUE;
 	g_set_error(error,
-		    GW_ERROR,
-		    status == GW_DM_STATUS_CONFLICT	 ? GW_ERROR_IN_PROGRESS
-		    : status == GW_DM_STATUS_NOT_FOUND ? GW_ERROR_NOT_FOUND
-		    : status == GW_DM_STATUS_BAD_REQUEST ? GW_ERROR_INVALID_ARGS
-							 : GW_ERROR_FAILED,
-		    "%s cannot start (status %u)",
-		    job_uri,
-		    status);
+	            GW_ERROR,
+	            status == GW_DM_STATUS_CONFLICT      ? GW_ERROR_IN_PROGRESS
+	            : status == GW_DM_STATUS_NOT_FOUND   ? GW_ERROR_NOT_FOUND
+	            : status == GW_DM_STATUS_BAD_REQUEST ? GW_ERROR_INVALID_ARGS
+	                                                 : GW_ERROR_FAILED,
+	            "%s cannot start (status %u)",
+	            job_uri,
+	            status);
 	return FALSE;
 }
 
@@ -1240,11 +1424,18 @@ gw_fanout_resume(GwFanout *self)
 		if (g_strcmp0(state, GW_GWMO_FANOUT_STATE_IN_PROGRESS) == 0) {
 			job = gw_fanout_load_job(self, name, &status);
 			if (job == NULL) {
-				gw_fanout_write(self, uri, GW_GWMO_FANOUT_STATE, GW_DM_FORMAT_CHR, GW_GWMO_FANOUT_STATE_PARTIAL);
+				gw_fanout_write(self,
+				                uri,
+				                GW_GWMO_FANOUT_STATE,
+				                GW_DM_FORMAT_CHR,
+				                GW_GWMO_FANOUT_STATE_PARTIAL);
 				continue;
 			}
 			gw_fanout_scan_results(self, job);
-			g_message("%s resumes: %u of %u device(s) still to drive", uri, job->pending, job->total);
+			g_message("%s resumes: %u of %u device(s) still to drive",
+			          uri,
+			          job->pending,
+			          job->total);
 			gw_fanout_run(self, job);
 			continue;
 		}
@@ -1252,16 +1443,24 @@ gw_fanout_resume(GwFanout *self)
 		if (owner != NULL && *owner != '\0' && g_strcmp0(reported, "false") == 0 &&
 		    g_strcmp0(state, GW_GWMO_FANOUT_STATE_IDLE) != 0) {
 			g_autofree gchar *doc = gw_fanout_dup(self, uri, GW_GWMO_FANOUT_AGGREGATED);
-			GwAlertQueue *queue = self->northbound != NULL ? gw_northbound_get_alert_queue(self->northbound) : NULL;
-			g_autoptr(GPtrArray) queued = queue != NULL ? gw_alert_queue_list(queue, owner) : NULL;
+			GwAlertQueue *queue = self->northbound != NULL
+			                          ? gw_northbound_get_alert_queue(self->northbound)
+			                          : NULL;
+			g_autoptr(GPtrArray) queued =
+			    queue != NULL ? gw_alert_queue_list(queue, owner) : NULL;
 			gboolean already = FALSE;
 			for (guint k = 0; queued != NULL && k < queued->len; k++) {
 				GwAlert *a = g_ptr_array_index(queued, k);
-				if (g_strcmp0(a->type, GW_GWMO_ALERT_FANOUT_COMPLETE) == 0 && g_strcmp0(a->source, uri) == 0)
+				if (g_strcmp0(a->type, GW_GWMO_ALERT_FANOUT_COMPLETE) == 0 &&
+				    g_strcmp0(a->source, uri) == 0)
 					already = TRUE;
 			}
 			if (already) {
-				gw_fanout_write(self, uri, GW_GWMO_FANOUT_EXT_REPORTED, GW_DM_FORMAT_BOOL, "true");
+				gw_fanout_write(self,
+				                uri,
+				                GW_GWMO_FANOUT_EXT_REPORTED,
+				                GW_DM_FORMAT_BOOL,
+				                "true");
 				continue;
 			}
 			if (doc != NULL)
@@ -1278,14 +1477,29 @@ gw_fanout_start(GwFanout *self, GError **error)
 
 	/* every DM Server may add jobs; each job then carries its creator's ACL */
 	self->writing++;
-	if (!gw_dm_tree_set_properties(self->tree, GW_GWMO_FANOUT, GW_DM_ACCESS_GET | GW_DM_ACCESS_ADD, "Add=*&Get=*", NULL, error)) {
+	if (!gw_dm_tree_set_properties(self->tree,
+	                               GW_GWMO_FANOUT,
+	                               GW_DM_ACCESS_GET | GW_DM_ACCESS_ADD,
+	                               "Add=*&Get=*",
+	                               NULL,
+	                               error)) {
 		self->writing--;
 		return FALSE;
 	}
 	self->writing--;
-	self->start_handler = gw_dm_tree_add_exec_handler(self->tree, GW_GWMO_FANOUT "/*/" GW_GWMO_FANOUT_START, gw_fanout_start_exec, self, NULL);
-	self->cancel_handler = gw_dm_tree_add_exec_handler(self->tree, GW_GWMO_FANOUT "/*/" GW_GWMO_FANOUT_CANCEL, gw_fanout_cancel_exec, self, NULL);
-	self->changed_id = g_signal_connect(self->tree, "changed", G_CALLBACK(gw_fanout_tree_changed_cb), self);
+	self->start_handler = gw_dm_tree_add_exec_handler(self->tree,
+	                                                  GW_GWMO_FANOUT "/*/" GW_GWMO_FANOUT_START,
+	                                                  gw_fanout_start_exec,
+	                                                  self,
+	                                                  NULL);
+	self->cancel_handler =
+	    gw_dm_tree_add_exec_handler(self->tree,
+	                                GW_GWMO_FANOUT "/*/" GW_GWMO_FANOUT_CANCEL,
+	                                gw_fanout_cancel_exec,
+	                                self,
+	                                NULL);
+	self->changed_id =
+	    g_signal_connect(self->tree, "changed", G_CALLBACK(gw_fanout_tree_changed_cb), self);
 	self->started = TRUE;
 	gw_fanout_resume(self);
 	return TRUE;
@@ -1355,10 +1569,47 @@ gw_fanout_class_init(GwFanoutClass *klass)
 	GObjectClass *object_class = G_OBJECT_CLASS(klass);
 	object_class->dispose = gw_fanout_dispose;
 	object_class->finalize = gw_fanout_finalize;
-	signals[SIGNAL_JOB_ADDED] = g_signal_new("job-added", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
-	signals[SIGNAL_JOB_CHANGED] = g_signal_new("job-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
-	signals[SIGNAL_JOB_FINISHED] = g_signal_new("job-finished", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
-	signals[SIGNAL_JOB_REMOVED] = g_signal_new("job-removed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+	signals[SIGNAL_JOB_ADDED] = g_signal_new("job-added",
+	                                         G_TYPE_FROM_CLASS(klass),
+	                                         G_SIGNAL_RUN_LAST,
+	                                         0,
+	                                         NULL,
+	                                         NULL,
+	                                         NULL,
+	                                         G_TYPE_NONE,
+	                                         1,
+	                                         G_TYPE_STRING);
+	signals[SIGNAL_JOB_CHANGED] = g_signal_new("job-changed",
+	                                           G_TYPE_FROM_CLASS(klass),
+	                                           G_SIGNAL_RUN_LAST,
+	                                           0,
+	                                           NULL,
+	                                           NULL,
+	                                           NULL,
+	                                           G_TYPE_NONE,
+	                                           1,
+	                                           G_TYPE_STRING);
+	signals[SIGNAL_JOB_FINISHED] = g_signal_new("job-finished",
+	                                            G_TYPE_FROM_CLASS(klass),
+	                                            G_SIGNAL_RUN_LAST,
+	                                            0,
+	                                            NULL,
+	                                            NULL,
+	                                            NULL,
+	                                            G_TYPE_NONE,
+	                                            2,
+	                                            G_TYPE_STRING,
+	                                            G_TYPE_STRING);
+	signals[SIGNAL_JOB_REMOVED] = g_signal_new("job-removed",
+	                                           G_TYPE_FROM_CLASS(klass),
+	                                           G_SIGNAL_RUN_LAST,
+	                                           0,
+	                                           NULL,
+	                                           NULL,
+	                                           NULL,
+	                                           G_TYPE_NONE,
+	                                           1,
+	                                           G_TYPE_STRING);
 }
 
 static void
@@ -1369,11 +1620,11 @@ gw_fanout_init(GwFanout *self)
 
 GwFanout *
 gw_fanout_new(GwConfig *config,
-	      GwDmTree *tree,
-	      GwDmStore *store,
-	      GwInventory *inventory,
-	      GwSouthbound *southbound,
-	      GwNorthbound *northbound)
+              GwDmTree *tree,
+              GwDmStore *store,
+              GwInventory *inventory,
+              GwSouthbound *southbound,
+              GwNorthbound *northbound)
 {
 	GwFanout *self = g_object_new(GW_TYPE_FANOUT, NULL);
 	self->config = config != NULL ? g_object_ref(config) : NULL;

@@ -53,14 +53,14 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE(GwFanout, gw_fanout, GW, FANOUT, GObject)
 
 typedef struct {
-	gchar *group;	     /* a GroupID, or */
-	gchar **devices;     /* DeviceIDs */
-	gchar *command;	     /* Get | Replace | Add | Delete | Exec */
+	gchar *group;    /* a GroupID, or */
+	gchar **devices; /* DeviceIDs */
+	gchar *command;  /* Get | Replace | Add | Delete | Exec */
 	gchar *target_uri;
-	gchar *data;	     /* nullable */
-	gchar *format;	     /* nullable (chr) */
-	gchar *type;	     /* nullable */
-	guint timeout;	     /* 0: default */
+	gchar *data;         /* nullable */
+	gchar *format;       /* nullable (chr) */
+	gchar *type;         /* nullable */
+	guint timeout;       /* 0: default */
 	guint max_in_flight; /* 0: default */
 	gchar *aggregate;    /* nullable */
 } GwFanoutSpec;
@@ -82,11 +82,11 @@ gw_fanout_job_info_clear(GwFanoutJobInfo *info);
 /* @northbound nullable (no reporting) */
 GwFanout *
 gw_fanout_new(GwConfig *config,
-	      GwDmTree *tree,
-	      GwDmStore *store,
-	      GwInventory *inventory,
-	      GwSouthbound *southbound,
-	      GwNorthbound *northbound);
+              GwDmTree *tree,
+              GwDmStore *store,
+              GwInventory *inventory,
+              GwSouthbound *southbound,
+              GwNorthbound *northbound);
 /* Exec handlers, the MO's ACL; resumes jobs that were InProgress and reports finished jobs
  * not reported yet */
 gboolean
@@ -96,9 +96,9 @@ gw_fanout_start(GwFanout *self, GError **error);
  * checks the spec (GW_ERROR_INVALID_ARGS); returns its URI */
 gchar *
 gw_fanout_create_job(GwFanout *self,
-		     const GwFanoutSpec *spec,
-		     const gchar *owner_server_id,
-		     GError **error);
+                     const GwFanoutSpec *spec,
+                     const gchar *owner_server_id,
+                     GError **error);
 /* as the Start Exec of the local owner */
 gboolean
 gw_fanout_start_job(GwFanout *self, const gchar *job_uri, GError **error);

@@ -38,9 +38,9 @@
 #include "gw-pkg0.h"
 #include "gw-test-daemon.h"
 
-#define GW_ID	   "GW-TEST-0001" /* gw_test_daemon_new_with_config() */
+#define GW_ID "GW-TEST-0001" /* gw_test_daemon_new_with_config() */
 #define DEV_SECRET "bench-dev-secret"
-#define GW_SECRET  "bench-gw-secret"
+#define GW_SECRET "bench-gw-secret"
 #define NOTIFY_PORTS 64
 
 typedef struct _Bench Bench;
@@ -49,8 +49,8 @@ typedef struct {
 	Bench *bench;
 	gchar *id;
 	GwDmTree *tree;
-	GBytes *local_nonce; /* we digest with it (the gateway issued it) */
-	GBytes *peer_nonce;  /* the gateway digests with it (we issued it) */
+	GBytes *local_nonce;  /* we digest with it (the gateway issued it) */
+	GBytes *peer_nonce;   /* the gateway digests with it (we issued it) */
 	GwHttpClient *client; /* its own connections, as a real device has */
 } SimDev;
 
@@ -87,7 +87,8 @@ bench_fail(const gchar *what)
 
 /* ---- one device session, asynchronous ---- */
 
-static void sim_post(SimRun *run, GBytes *msg);
+static void
+sim_post(SimRun *run, GBytes *msg);
 
 static void
 sim_run_end(SimRun *run, gboolean ok)
@@ -116,22 +117,27 @@ sim_posted_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	SimRun *run = user_data;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GwHttpResponse) response = gw_http_client_post_finish(GW_HTTP_CLIENT(source), res, &error);
+	g_autoptr(GwHttpResponse) response =
+	    gw_http_client_post_finish(GW_HTTP_CLIENT(source), res, &error);
 	g_autoptr(GBytes) next = NULL;
 
 	if (response == NULL || response->status != 200) {
-		g_printerr("bench-fanout: %s: %s\n", run->dev->id, error != NULL ? error->message : "HTTP error");
+		g_printerr("bench-fanout: %s: %s\n",
+		           run->dev->id,
+		           error != NULL ? error->message : "HTTP error");
 		sim_run_end(run, FALSE);
 		return;
 	}
-	next = gw_dm_session_receive(run->session, response->body, response->content_type, NULL, &error);
+	next = gw_dm_session_receive(
+	    run->session, response->body, response->content_type, NULL, &error);
 	if (error != NULL) {
 		g_printerr("bench-fanout: %s: %s\n", run->dev->id, error->message);
 		sim_run_end(run, FALSE);
 		return;
 	}
 	if (next == NULL) {
-		sim_run_end(run, gw_dm_session_get_state(run->session) == GW_DM_SESSION_STATE_FINISHED);
+		sim_run_end(run,
+		            gw_dm_session_get_state(run->session) == GW_DM_SESSION_STATE_FINISHED);
 		return;
 	}
 	sim_post(run, next);
@@ -146,17 +152,21 @@ sim_post(SimRun *run, GBytes *msg)
 		run->url = g_strdup(resp);
 	}
 	gw_http_client_post_async(run->dev->client,
-				  run->url,
-				  gw_dm_session_get_content_type(run->session),
-				  msg,
-				  NULL,
-				  NULL,
-				  sim_posted_cb,
-				  run);
+	                          run->url,
+	                          gw_dm_session_get_content_type(run->session),
+	                          msg,
+	                          NULL,
+	                          NULL,
+	                          sim_posted_cb,
+	                          run);
 }
 
 static void
-sim_session(SimDev *dev, const gchar *session_id, guint alert, void (*done)(SimDev *, gboolean, gpointer), gpointer data)
+sim_session(SimDev *dev,
+            const gchar *session_id,
+            guint alert,
+            void (*done)(SimDev *, gboolean, gpointer),
+            gpointer data)
 {
 	Bench *b = dev->bench;
 	SimRun *run = g_new0(SimRun, 1);
@@ -200,8 +210,16 @@ sim_dev_new(Bench *b, const gchar *id)
 	g_autoptr(GError) error = NULL;
 	SimDev *dev = g_new0(SimDev, 1);
 	GwDmDeviceInfo info = {
-	    .dev_id = id, .man = "gwmo bench", .mod = "sim-device", .dmv = "1.2", .lang = "en-US",
-	    .dev_typ = "sensor", .oem = "gwmo", .fwv = "1.0", .swv = "1.0", .hwv = "1.0",
+	    .dev_id = id,
+	    .man = "gwmo bench",
+	    .mod = "sim-device",
+	    .dmv = "1.2",
+	    .lang = "en-US",
+	    .dev_typ = "sensor",
+	    .oem = "gwmo",
+	    .fwv = "1.0",
+	    .swv = "1.0",
+	    .hwv = "1.0",
 	};
 	dev->bench = b;
 	dev->id = g_strdup(id);
@@ -230,7 +248,8 @@ static void
 sim_notified_done(SimDev *dev, gboolean ok, gpointer data)
 {
 	if (g_getenv("GW_BENCH_TRACE") != NULL)
-		g_printerr("%" G_GINT64_FORMAT " done %s\n", g_get_monotonic_time() / 1000, dev->id);
+		g_printerr(
+		    "%" G_GINT64_FORMAT " done %s\n", g_get_monotonic_time() / 1000, dev->id);
 	if (!ok)
 		dev->bench->failed++;
 }
@@ -248,7 +267,8 @@ notify_handler(GwHttpServer *server, GwHttpRequest *request, gpointer user_data)
 
 	pkg0 = gw_pkg0_parse(g_bytes_get_data(body, NULL), g_bytes_get_size(body), NULL);
 	if (dev == NULL || pkg0 == NULL ||
-	    !gw_pkg0_verify(g_bytes_get_data(body, NULL), g_bytes_get_size(body), GW_SECRET, NULL, 0, NULL)) {
+	    !gw_pkg0_verify(
+	        g_bytes_get_data(body, NULL), g_bytes_get_size(body), GW_SECRET, NULL, 0, NULL)) {
 		gw_http_request_respond(request, 400, NULL, NULL);
 		b->failed++;
 		return;
@@ -300,7 +320,11 @@ run_direct(Bench *b)
 {
 	gint64 t0 = g_get_monotonic_time();
 	b->next = 1;
-	sim_session(g_ptr_array_index(b->order, 0), NULL, GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT, direct_done, NULL);
+	sim_session(g_ptr_array_index(b->order, 0),
+	            NULL,
+	            GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT,
+	            direct_done,
+	            NULL);
 	while (b->running > 0 || b->next < b->order->len)
 		g_main_context_iteration(NULL, TRUE);
 	return (gdouble)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
@@ -309,7 +333,13 @@ run_direct(Bench *b)
 /* ---- the fan-out ---- */
 
 static void
-finished_cb(GDBusConnection *c, const gchar *sender, const gchar *path, const gchar *iface, const gchar *signal, GVariant *params, gpointer user_data)
+finished_cb(GDBusConnection *c,
+            const gchar *sender,
+            const gchar *path,
+            const gchar *iface,
+            const gchar *signal,
+            GVariant *params,
+            gpointer user_data)
 {
 	Bench *b = user_data;
 	if (b->job_path == NULL || g_strcmp0(path, b->job_path) != 0 || b->doc != NULL)
@@ -331,15 +361,34 @@ run_fanout(Bench *b, guint n)
 	for (guint i = 0; i < b->order->len; i++)
 		g_ptr_array_add(ids, ((SimDev *)g_ptr_array_index(b->order, i))->id);
 	g_ptr_array_add(ids, NULL);
-	sub = g_dbus_connection_signal_subscribe(b->d->connection, "org.gwmo.Gateway1", "org.gwmo.Gateway1.Job", "Finished", NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE, finished_cb, b, NULL);
+	sub = g_dbus_connection_signal_subscribe(b->d->connection,
+	                                         "org.gwmo.Gateway1",
+	                                         "org.gwmo.Gateway1.Job",
+	                                         "Finished",
+	                                         NULL,
+	                                         NULL,
+	                                         G_DBUS_SIGNAL_FLAGS_NONE,
+	                                         finished_cb,
+	                                         b,
+	                                         NULL);
 	g_variant_builder_init(&vb, G_VARIANT_TYPE("a{sv}"));
-	g_variant_builder_add(&vb, "{sv}", "Devices", g_variant_new_strv((const gchar *const *)ids->pdata, -1));
+	g_variant_builder_add(
+	    &vb, "{sv}", "Devices", g_variant_new_strv((const gchar *const *)ids->pdata, -1));
 	g_variant_builder_add(&vb, "{sv}", "Command", g_variant_new_string("Get"));
 	g_variant_builder_add(&vb, "{sv}", "TargetURI", g_variant_new_string("./DevInfo/Mod"));
 	g_variant_builder_add(&vb, "{sv}", "Timeout", g_variant_new_uint32(120));
 	t0 = g_get_monotonic_time();
-	reply = g_dbus_connection_call_sync(b->d->connection, "org.gwmo.Gateway1", "/org/gwmo/Gateway1", "org.gwmo.Gateway1.Manager", "Fanout",
-					    g_variant_new("(a{sv})", &vb), G_VARIANT_TYPE("(o)"), G_DBUS_CALL_FLAGS_NONE, 60000, NULL, &error);
+	reply = g_dbus_connection_call_sync(b->d->connection,
+	                                    "org.gwmo.Gateway1",
+	                                    "/org/gwmo/Gateway1",
+	                                    "org.gwmo.Gateway1.Manager",
+	                                    "Fanout",
+	                                    g_variant_new("(a{sv})", &vb),
+	                                    G_VARIANT_TYPE("(o)"),
+	                                    G_DBUS_CALL_FLAGS_NONE,
+	                                    60000,
+	                                    NULL,
+	                                    &error);
 	if (reply == NULL)
 		bench_fail(error->message);
 	g_variant_get(reply, "(o)", &b->job_path);
@@ -347,7 +396,10 @@ run_fanout(Bench *b, guint n)
 		g_main_context_iteration(NULL, TRUE);
 	{
 		gdouble secs = (gdouble)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
-		for (const gchar *p = b->doc; (p = strstr(p, "status=\"200\"><Data format=\"chr\">sim-device</Data>")) != NULL; p++)
+		for (const gchar *p = b->doc;
+		     (p = strstr(p, "status=\"200\"><Data format=\"chr\">sim-device</Data>")) !=
+		     NULL;
+		     p++)
 			ok++;
 		if (ok != n) {
 			g_printerr("bench-fanout: %u of %u devices answered 200\n", ok, n);
@@ -381,7 +433,10 @@ bench_round(guint n)
 {
 	g_autoptr(GError) error = NULL;
 	guint16 south = free_port();
-	g_autofree gchar *conf = g_strdup_printf("[southbound]\nlisten=http://127.0.0.1:%u\nsession-timeout=300\n[northbound]\nlisten=\n", south);
+	g_autofree gchar *conf =
+	    g_strdup_printf("[southbound]\nlisten=http://"
+	                    "127.0.0.1:%u\nsession-timeout=300\n[northbound]\nlisten=\n",
+	                    south);
 	Bench b = {0};
 	g_auto(GStrv) uris = NULL;
 	gdouble direct;
@@ -421,13 +476,14 @@ bench_round(guint n)
 		g_printerr("bench-fanout: %u failed device session(s)\n", b.failed);
 		exit(1);
 	}
-	g_print("N=%-5u direct (back-to-back sessions): %7.3f s  %8.1f sessions/s | fanout Get: %7.3f s  %8.1f devices/s | ratio fanout/direct %.2f\n",
-		n,
-		direct,
-		n / direct,
-		fan,
-		n / fan,
-		fan / direct);
+	g_print("N=%-5u direct (back-to-back sessions): %7.3f s  %8.1f sessions/s | fanout Get: "
+	        "%7.3f s  %8.1f devices/s | ratio fanout/direct %.2f\n",
+	        n,
+	        direct,
+	        n / direct,
+	        fan,
+	        n / fan,
+	        fan / direct);
 	gw_http_server_disconnect(b.notify_server);
 	g_object_unref(b.notify_server);
 	g_object_unref(b.client);

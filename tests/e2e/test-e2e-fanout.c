@@ -25,10 +25,10 @@
 
 #include "gw-e2e.h"
 
-#define GW_ID	   "GW-TEST-0001"
-#define GW_SECRET  "gw-secret-x"
+#define GW_ID "GW-TEST-0001"
+#define GW_SECRET "gw-secret-x"
 #define DEV_SECRET "dev-secret-x"
-#define JOB_IFACE  "org.gwmo.Gateway1.Job"
+#define JOB_IFACE "org.gwmo.Gateway1.Job"
 
 /* the per-device Timeout of the group jobs: short, but sanitizer builds run 47 instrumented
  * device processes on a couple of cores, so they get more time */
@@ -66,7 +66,11 @@ set_node_bool(GwTestDaemon *d, const gchar *uri, gboolean value)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) r =
-	    gw_test_call(d, "SetNode", g_variant_new("(ssv)", uri, "bool", g_variant_new_boolean(value)), "()", &error);
+	    gw_test_call(d,
+	                 "SetNode",
+	                 g_variant_new("(ssv)", uri, "bool", g_variant_new_boolean(value)),
+	                 "()",
+	                 &error);
 	g_assert_no_error(error);
 }
 
@@ -74,7 +78,8 @@ static void
 create_group(GwTestDaemon *d, const gchar *group)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) r = gw_test_call(d, "CreateGroup", g_variant_new("(ss)", group, ""), "(o)", &error);
+	g_autoptr(GVariant) r =
+	    gw_test_call(d, "CreateGroup", g_variant_new("(ss)", group, ""), "(o)", &error);
 	g_assert_no_error(error);
 }
 
@@ -104,12 +109,14 @@ provision(GwTestDaemon *d, const gchar *id, const gchar *notify_addr, const gcha
 	g_assert_no_error(error);
 	g_variant_get(reply, "(&o)", &path);
 	g_assert_true(g_str_has_prefix(path, "/org/gwmo/Gateway1/Devices/"));
-	return g_strdup_printf("./GwMO/Inventory/Devices/%s", path + strlen("/org/gwmo/Gateway1/Devices/"));
+	return g_strdup_printf("./GwMO/Inventory/Devices/%s",
+	                       path + strlen("/org/gwmo/Gateway1/Devices/"));
 }
 
 /* a live device: registers (Proxy mode, its notification listener as NotifyAddr), then
  * answers one Package #0 with one session and exits */
-static Dev *dev_spawn(Env *e, const gchar *id, const gchar *group, gboolean listen, gboolean provisioned);
+static Dev *
+dev_spawn(Env *e, const gchar *id, const gchar *group, gboolean listen, gboolean provisioned);
 
 static Dev *
 dev_live(Env *e, const gchar *id, const gchar *group)
@@ -123,10 +130,12 @@ static Dev *
 dev_spawn(Env *e, const gchar *id, const gchar *group, gboolean listen, gboolean provisioned)
 {
 	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+	g_autoptr(GSubprocessLauncher) launcher =
+	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *log = g_strdup_printf("%s/%s.log", e->dir, id);
-	g_autofree gchar *tree = g_build_filename(g_getenv("GWMO_TEST_DATA"), "peers", "device-tree.xml", NULL);
+	g_autofree gchar *tree =
+	    g_build_filename(g_getenv("GWMO_TEST_DATA"), "peers", "device-tree.xml", NULL);
 	Dev *dev = g_new0(Dev, 1);
 
 	dev->id = g_strdup(id);
@@ -152,7 +161,8 @@ dev_spawn(Env *e, const gchar *id, const gchar *group, gboolean listen, gboolean
 	g_ptr_array_add(argv, NULL);
 	g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
 	g_subprocess_launcher_set_stderr_file_path(launcher, log);
-	dev->proc = g_subprocess_launcher_spawnv(launcher, (const gchar *const *)argv->pdata, &error);
+	dev->proc =
+	    g_subprocess_launcher_spawnv(launcher, (const gchar *const *)argv->pdata, &error);
 	g_assert_no_error(error);
 	return dev;
 }
@@ -232,13 +242,15 @@ dev_executed(Dev *dev, const gchar *cmd, const gchar *uri, const gchar *data)
 	g_autoptr(JsonParser) parser = NULL;
 	JsonArray *sessions = record_sessions(dev->record, &parser);
 	for (guint s = 0; s < json_array_get_length(sessions); s++) {
-		JsonArray *cmds = json_object_get_array_member(json_array_get_object_element(sessions, s), "commands");
+		JsonArray *cmds = json_object_get_array_member(
+		    json_array_get_object_element(sessions, s), "commands");
 		for (guint i = 0; cmds != NULL && i < json_array_get_length(cmds); i++) {
 			JsonObject *c = json_array_get_object_element(cmds, i);
 			if (g_strcmp0(json_object_get_string_member(c, "cmd"), cmd) == 0 &&
 			    g_strcmp0(json_object_get_string_member(c, "uri"), uri) == 0 &&
 			    json_object_get_int_member(c, "status") == 200 &&
-			    (data == NULL || g_strcmp0(json_object_get_string_member(c, "data"), data) == 0))
+			    (data == NULL ||
+			     g_strcmp0(json_object_get_string_member(c, "data"), data) == 0))
 				return TRUE;
 		}
 	}
@@ -273,7 +285,8 @@ count_alerts(JsonArray *sessions, const gchar *type, const gchar *source)
 {
 	guint n = 0;
 	for (guint s = 0; s < json_array_get_length(sessions); s++) {
-		JsonArray *alerts = json_object_get_array_member(json_array_get_object_element(sessions, s), "generic_alerts");
+		JsonArray *alerts = json_object_get_array_member(
+		    json_array_get_object_element(sessions, s), "generic_alerts");
 		for (guint i = 0; alerts != NULL && i < json_array_get_length(alerts); i++) {
 			JsonObject *a = json_array_get_object_element(alerts, i);
 			if (g_strcmp0(json_object_get_string_member(a, "type"), type) == 0 &&
@@ -287,44 +300,67 @@ count_alerts(JsonArray *sessions, const gchar *type, const gchar *source)
 /* the DM Server's script entry that creates job @name and Execs its Start */
 static gchar *
 job_commands(const gchar *name,
-	     const gchar *targets_json, /* the Targets commands, comma-terminated */
-	     const gchar *command,
-	     const gchar *target_uri,
-	     const gchar *data,
-	     guint timeout,
-	     guint max_in_flight,
-	     const gchar *aggregate,
-	     const gchar *correlator)
+             const gchar *targets_json, /* the Targets commands, comma-terminated */
+             const gchar *command,
+             const gchar *target_uri,
+             const gchar *data,
+             guint timeout,
+             guint max_in_flight,
+             const gchar *aggregate,
+             const gchar *correlator)
 {
 	GString *s = g_string_new(NULL);
-	g_string_append_printf(s, "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/%s\",\"format\":\"node\"},", name);
+	g_string_append_printf(
+	    s, "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/%s\",\"format\":\"node\"},", name);
 	g_string_append(s, targets_json);
-	g_string_append_printf(s, "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/%s/Command\",\"data\":\"%s\"},", name, command);
-	g_string_append_printf(s, "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/%s/TargetURI\",\"data\":\"%s\"},", name, target_uri);
+	g_string_append_printf(
+	    s,
+	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/%s/Command\",\"data\":\"%s\"},",
+	    name,
+	    command);
+	g_string_append_printf(
+	    s,
+	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/%s/TargetURI\",\"data\":\"%s\"},",
+	    name,
+	    target_uri);
 	if (data != NULL)
-		g_string_append_printf(s, "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/%s/Data\",\"data\":\"%s\"},", name, data);
+		g_string_append_printf(
+		    s,
+		    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/%s/Data\",\"data\":\"%s\"},",
+		    name,
+		    data);
 	g_string_append_printf(s,
-			       "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/%s/Timeout\",\"format\":\"int\",\"data\":\"%u\"},",
-			       name,
-			       timeout);
+	                       "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/%s/"
+	                       "Timeout\",\"format\":\"int\",\"data\":\"%u\"},",
+	                       name,
+	                       timeout);
 	if (max_in_flight > 0)
 		g_string_append_printf(s,
-				       "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/%s/MaxInFlight\",\"format\":\"int\",\"data\":\"%u\"},",
-				       name,
-				       max_in_flight);
+		                       "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/%s/"
+		                       "MaxInFlight\",\"format\":\"int\",\"data\":\"%u\"},",
+		                       name,
+		                       max_in_flight);
 	if (aggregate != NULL)
-		g_string_append_printf(s, "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/%s/Aggregate\",\"data\":\"%s\"},", name, aggregate);
+		g_string_append_printf(
+		    s,
+		    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/%s/Aggregate\",\"data\":\"%s\"},",
+		    name,
+		    aggregate);
 	g_string_append_printf(s,
-			       "{\"cmd\":\"Exec\",\"uri\":\"./GwMO/Fanout/%s/Operations/Start\",\"correlator\":\"%s\"}",
-			       name,
-			       correlator);
+	                       "{\"cmd\":\"Exec\",\"uri\":\"./GwMO/Fanout/%s/Operations/"
+	                       "Start\",\"correlator\":\"%s\"}",
+	                       name,
+	                       correlator);
 	return g_string_free(s, FALSE);
 }
 
 static gchar *
 group_target(const gchar *name, const gchar *group)
 {
-	return g_strdup_printf("{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/%s/Targets/Group\",\"data\":\"%s\"},", name, group);
+	return g_strdup_printf(
+	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/%s/Targets/Group\",\"data\":\"%s\"},",
+	    name,
+	    group);
 }
 
 static gchar *
@@ -333,10 +369,11 @@ devices_target(const gchar *name, const gchar *const *ids)
 	GString *s = g_string_new(NULL);
 	for (guint i = 0; ids[i] != NULL; i++)
 		g_string_append_printf(s,
-				       "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/%s/Targets/Devices/%u\",\"data\":\"%s\"},",
-				       name,
-				       i + 1,
-				       ids[i]);
+		                       "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/%s/Targets/"
+		                       "Devices/%u\",\"data\":\"%s\"},",
+		                       name,
+		                       i + 1,
+		                       ids[i]);
 	return g_string_free(s, FALSE);
 }
 
@@ -344,7 +381,8 @@ static void
 start_session(GwTestDaemon *d)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) r = gw_test_call(d, "StartSession", g_variant_new("(s)", SERVER_ID), NULL, &error);
+	g_autoptr(GVariant) r =
+	    gw_test_call(d, "StartSession", g_variant_new("(s)", SERVER_ID), NULL, &error);
 	g_assert_no_error(error);
 }
 
@@ -352,18 +390,24 @@ start_session(GwTestDaemon *d)
 static void
 check_group_document(const gchar *doc, const gchar *job)
 {
-	g_autofree gchar *head = g_strdup_printf("<GwMOFanoutResult job=\"%s\" state=\"PartialFailure\" total=\"50\" succeeded=\"47\" failed=\"3\">", job);
+	g_autofree gchar *head =
+	    g_strdup_printf("<GwMOFanoutResult job=\"%s\" state=\"PartialFailure\" total=\"50\" "
+	                    "succeeded=\"47\" failed=\"3\">",
+	                    job);
 	if (strstr(doc, head) == NULL)
 		g_test_message("aggregated result:\n%s", doc);
 	g_assert_nonnull(strstr(doc, head));
-	g_assert_cmpuint(count_substr(doc, "status=\"200\"><Data format=\"chr\">1.2</Data></Device>"), ==, 47);
+	g_assert_cmpuint(
+	    count_substr(doc, "status=\"200\"><Data format=\"chr\">1.2</Data></Device>"), ==, 47);
 	g_assert_cmpuint(count_substr(doc, "status=\"408\"/>"), ==, 3);
 	for (guint i = 1; i <= 3; i++) {
-		g_autofree gchar *silent = g_strdup_printf("<Device id=\"silent-%u\" status=\"408\"/>", i);
+		g_autofree gchar *silent =
+		    g_strdup_printf("<Device id=\"silent-%u\" status=\"408\"/>", i);
 		g_assert_nonnull(strstr(doc, silent));
 	}
 	/* project-defined aggregates: one answer for the whole group */
-	g_assert_nonnull(strstr(doc, "<Aggregate count=\"47\" numeric=\"47\" min=\"1.2\" max=\"1.2\" sum=\"56.4"));
+	g_assert_nonnull(strstr(
+	    doc, "<Aggregate count=\"47\" numeric=\"47\" min=\"1.2\" max=\"1.2\" sum=\"56.4"));
 	g_assert_nonnull(strstr(doc, "distinct=\"1\"/>"));
 }
 
@@ -378,7 +422,15 @@ test_group_sync(void)
 	g_autoptr(GSubprocess) server = NULL;
 	g_autoptr(JsonParser) parser = NULL;
 	g_autofree gchar *targets = group_target("j1", "sensors");
-	g_autofree gchar *cmds = job_commands("j1", targets, "Get", "./DevInfo/DmV", NULL, GROUP_TIMEOUT, 0, "count,min,max,sum,distinct", "corr-sync");
+	g_autofree gchar *cmds = job_commands("j1",
+	                                      targets,
+	                                      "Get",
+	                                      "./DevInfo/DmV",
+	                                      NULL,
+	                                      GROUP_TIMEOUT,
+	                                      0,
+	                                      "count,min,max,sum,distinct",
+	                                      "corr-sync");
 	g_autofree gchar *script = g_strdup_printf("{\"sessions\":[{\"commands\":[%s]}]}", cmds);
 	g_autofree gchar *v = NULL;
 	JsonArray *sessions;
@@ -443,8 +495,17 @@ test_group_async(void)
 	g_autoptr(GSubprocess) server = NULL;
 	g_autoptr(JsonParser) parser = NULL;
 	g_autofree gchar *targets = group_target("j2", "sensors");
-	g_autofree gchar *cmds = job_commands("j2", targets, "Get", "./DevInfo/DmV", NULL, GROUP_TIMEOUT, 0, "count,min,max,sum,distinct", "corr-async");
-	g_autofree gchar *script = g_strdup_printf("{\"sessions\":[{\"commands\":[%s]},{\"commands\":[]}]}", cmds);
+	g_autofree gchar *cmds = job_commands("j2",
+	                                      targets,
+	                                      "Get",
+	                                      "./DevInfo/DmV",
+	                                      NULL,
+	                                      GROUP_TIMEOUT,
+	                                      0,
+	                                      "count,min,max,sum,distinct",
+	                                      "corr-async");
+	g_autofree gchar *script =
+	    g_strdup_printf("{\"sessions\":[{\"commands\":[%s]},{\"commands\":[]}]}", cmds);
 	JsonArray *sessions;
 	JsonObject *s1;
 	JsonObject *s2;
@@ -484,8 +545,10 @@ test_sync_wait_expires(void)
 	g_autoptr(GSubprocess) server = NULL;
 	g_autoptr(JsonParser) parser = NULL;
 	g_autofree gchar *targets = group_target("jw", "few");
-	g_autofree gchar *cmds = job_commands("jw", targets, "Get", "./DevInfo/Mod", NULL, 3, 0, NULL, "corr-wait");
-	g_autofree gchar *script = g_strdup_printf("{\"sessions\":[{\"commands\":[%s]},{\"commands\":[]}]}", cmds);
+	g_autofree gchar *cmds =
+	    job_commands("jw", targets, "Get", "./DevInfo/Mod", NULL, 3, 0, NULL, "corr-wait");
+	g_autofree gchar *script =
+	    g_strdup_printf("{\"sessions\":[{\"commands\":[%s]},{\"commands\":[]}]}", cmds);
 	JsonArray *sessions;
 	JsonObject *alert;
 	const gchar *doc;
@@ -497,14 +560,24 @@ test_sync_wait_expires(void)
 	server_wait(server);
 	sessions = record_sessions(record, &parser);
 	g_assert_cmpuint(json_array_get_length(sessions), ==, 2);
-	g_assert_cmpint(status_of(json_array_get_object_element(sessions, 0), "Exec", "./GwMO/Fanout/jw/Operations/Start"), ==, 202);
-	g_assert_null(find_alert(json_array_get_object_element(sessions, 0), "urn:oma:at:gwmo:1.0:FanoutComplete"));
-	g_assert_cmpuint(count_alerts(sessions, "urn:oma:at:gwmo:1.0:FanoutComplete", "./GwMO/Fanout/jw"), ==, 1);
-	alert = find_alert(json_array_get_object_element(sessions, 1), "urn:oma:at:gwmo:1.0:FanoutComplete");
+	g_assert_cmpint(status_of(json_array_get_object_element(sessions, 0),
+	                          "Exec",
+	                          "./GwMO/Fanout/jw/Operations/Start"),
+	                ==,
+	                202);
+	g_assert_null(find_alert(json_array_get_object_element(sessions, 0),
+	                         "urn:oma:at:gwmo:1.0:FanoutComplete"));
+	g_assert_cmpuint(
+	    count_alerts(sessions, "urn:oma:at:gwmo:1.0:FanoutComplete", "./GwMO/Fanout/jw"),
+	    ==,
+	    1);
+	alert = find_alert(json_array_get_object_element(sessions, 1),
+	                   "urn:oma:at:gwmo:1.0:FanoutComplete");
 	g_assert_nonnull(alert);
 	g_assert_cmpstr(json_object_get_string_member(alert, "correlator"), ==, "corr-wait");
 	doc = json_object_get_string_member(alert, "data");
-	g_assert_nonnull(strstr(doc, "state=\"PartialFailure\" total=\"4\" succeeded=\"3\" failed=\"1\""));
+	g_assert_nonnull(
+	    strstr(doc, "state=\"PartialFailure\" total=\"4\" succeeded=\"3\" failed=\"1\""));
 	g_assert_nonnull(strstr(doc, "<Device id=\"silent-1\" status=\"408\"/>"));
 	gw_test_daemon_stop(e->d);
 	env_free(e);
@@ -528,10 +601,14 @@ test_proxy_single(void)
 	g_autofree gchar *t1 = devices_target("get", a_ids);
 	g_autofree gchar *t2 = devices_target("set", b_ids);
 	g_autofree gchar *t3 = devices_target("off", off_ids);
-	g_autofree gchar *c1 = job_commands("get", t1, "Get", "./Vendor/Name", NULL, 10, 0, NULL, "c-get");
-	g_autofree gchar *c2 = job_commands("set", t2, "Replace", "./Vendor/Name", "gamma", 10, 0, NULL, "c-set");
-	g_autofree gchar *c3 = job_commands("off", t3, "Get", "./DevInfo/Mod", NULL, 2, 0, NULL, "c-off");
-	g_autofree gchar *script = g_strdup_printf("{\"sessions\":[{\"commands\":[%s,%s,%s]}]}", c1, c2, c3);
+	g_autofree gchar *c1 =
+	    job_commands("get", t1, "Get", "./Vendor/Name", NULL, 10, 0, NULL, "c-get");
+	g_autofree gchar *c2 =
+	    job_commands("set", t2, "Replace", "./Vendor/Name", "gamma", 10, 0, NULL, "c-set");
+	g_autofree gchar *c3 =
+	    job_commands("off", t3, "Get", "./DevInfo/Mod", NULL, 2, 0, NULL, "c-off");
+	g_autofree gchar *script =
+	    g_strdup_printf("{\"sessions\":[{\"commands\":[%s,%s,%s]}]}", c1, c2, c3);
 	JsonArray *sessions;
 	JsonObject *s1;
 	JsonObject *alert;
@@ -549,32 +626,54 @@ test_proxy_single(void)
 	sessions = record_sessions(record, &parser);
 	g_assert_cmpuint(json_array_get_length(sessions), ==, 1);
 	s1 = json_array_get_object_element(sessions, 0);
-	g_assert_cmpuint(count_alerts(sessions, "urn:oma:at:gwmo:1.0:FanoutComplete", "./GwMO/Fanout/get"), ==, 1);
-	g_assert_cmpuint(count_alerts(sessions, "urn:oma:at:gwmo:1.0:FanoutComplete", "./GwMO/Fanout/set"), ==, 1);
-	g_assert_cmpuint(count_alerts(sessions, "urn:oma:at:gwmo:1.0:FanoutComplete", "./GwMO/Fanout/off"), ==, 1);
+	g_assert_cmpuint(
+	    count_alerts(sessions, "urn:oma:at:gwmo:1.0:FanoutComplete", "./GwMO/Fanout/get"),
+	    ==,
+	    1);
+	g_assert_cmpuint(
+	    count_alerts(sessions, "urn:oma:at:gwmo:1.0:FanoutComplete", "./GwMO/Fanout/set"),
+	    ==,
+	    1);
+	g_assert_cmpuint(
+	    count_alerts(sessions, "urn:oma:at:gwmo:1.0:FanoutComplete", "./GwMO/Fanout/off"),
+	    ==,
+	    1);
 	{
 		JsonArray *alerts = json_object_get_array_member(s1, "generic_alerts");
 		for (guint i = 0; i < json_array_get_length(alerts); i++) {
 			alert = json_array_get_object_element(alerts, i);
 			doc = json_object_get_string_member(alert, "data");
-			if (g_strcmp0(json_object_get_string_member(alert, "source"), "./GwMO/Fanout/get") == 0) {
+			if (g_strcmp0(json_object_get_string_member(alert, "source"),
+			              "./GwMO/Fanout/get") == 0) {
 				/* the device's value, relayed */
-				g_assert_cmpstr(json_object_get_string_member(alert, "correlator"), ==, "c-get");
+				g_assert_cmpstr(json_object_get_string_member(alert, "correlator"),
+				                ==,
+				                "c-get");
 				g_assert_nonnull(strstr(doc, "state=\"Complete\""));
-				g_assert_nonnull(strstr(doc, "<Device id=\"dev-a\" status=\"200\"><Data format=\"chr\">alpha</Data></Device>"));
-			} else if (g_strcmp0(json_object_get_string_member(alert, "source"), "./GwMO/Fanout/set") == 0) {
-				g_assert_cmpstr(json_object_get_string_member(alert, "correlator"), ==, "c-set");
-				g_assert_nonnull(strstr(doc, "<Device id=\"dev-b\" status=\"200\"/>"));
+				g_assert_nonnull(strstr(doc,
+				                        "<Device id=\"dev-a\" status=\"200\"><Data "
+				                        "format=\"chr\">alpha</Data></Device>"));
+			} else if (g_strcmp0(json_object_get_string_member(alert, "source"),
+			                     "./GwMO/Fanout/set") == 0) {
+				g_assert_cmpstr(json_object_get_string_member(alert, "correlator"),
+				                ==,
+				                "c-set");
+				g_assert_nonnull(
+				    strstr(doc, "<Device id=\"dev-b\" status=\"200\"/>"));
 			} else {
-				g_assert_cmpstr(json_object_get_string_member(alert, "correlator"), ==, "c-off");
+				g_assert_cmpstr(json_object_get_string_member(alert, "correlator"),
+				                ==,
+				                "c-off");
 				g_assert_nonnull(strstr(doc, "state=\"PartialFailure\""));
-				g_assert_nonnull(strstr(doc, "<Device id=\"dev-off\" status=\"408\"/>"));
+				g_assert_nonnull(
+				    strstr(doc, "<Device id=\"dev-off\" status=\"408\"/>"));
 			}
 		}
 	}
 	/* the Replace reached dev-b's tree */
 	g_assert_cmpint(dev_wait(g_ptr_array_index(devs, 1)), ==, 0);
-	g_assert_true(dev_executed(g_ptr_array_index(devs, 1), "Replace", "./Vendor/Name", "gamma"));
+	g_assert_true(
+	    dev_executed(g_ptr_array_index(devs, 1), "Replace", "./Vendor/Name", "gamma"));
 	g_assert_true(gw_test_daemon_is_running(e->d));
 	gw_test_daemon_stop(e->d);
 	env_free(e);
@@ -589,12 +688,12 @@ typedef struct {
 
 static void
 finished_cb(GDBusConnection *c,
-	    const gchar *sender,
-	    const gchar *path,
-	    const gchar *iface,
-	    const gchar *signal,
-	    GVariant *params,
-	    gpointer user_data)
+            const gchar *sender,
+            const gchar *path,
+            const gchar *iface,
+            const gchar *signal,
+            GVariant *params,
+            gpointer user_data)
 {
 	Finished *f = user_data;
 	if (f->xml != NULL)
@@ -619,16 +718,16 @@ job_prop(GwTestDaemon *d, const gchar *path, const gchar *name)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) r = g_dbus_connection_call_sync(d->connection,
-							    "org.gwmo.Gateway1",
-							    path,
-							    "org.freedesktop.DBus.Properties",
-							    "Get",
-							    g_variant_new("(ss)", JOB_IFACE, name),
-							    G_VARIANT_TYPE("(v)"),
-							    G_DBUS_CALL_FLAGS_NONE,
-							    -1,
-							    NULL,
-							    &error);
+	                                                    "org.gwmo.Gateway1",
+	                                                    path,
+	                                                    "org.freedesktop.DBus.Properties",
+	                                                    "Get",
+	                                                    g_variant_new("(ss)", JOB_IFACE, name),
+	                                                    G_VARIANT_TYPE("(v)"),
+	                                                    G_DBUS_CALL_FLAGS_NONE,
+	                                                    -1,
+	                                                    NULL,
+	                                                    &error);
 	GVariant *v = NULL;
 	g_assert_no_error(error);
 	g_variant_get(r, "(v)", &v);
@@ -638,7 +737,8 @@ job_prop(GwTestDaemon *d, const gchar *path, const gchar *name)
 static gchar *
 fanout(GwTestDaemon *d, GVariantBuilder *b, GError **error)
 {
-	g_autoptr(GVariant) reply = gw_test_call(d, "Fanout", g_variant_new("(a{sv})", b), "(o)", error);
+	g_autoptr(GVariant) reply =
+	    gw_test_call(d, "Fanout", g_variant_new("(a{sv})", b), "(o)", error);
 	gchar *path = NULL;
 	if (reply != NULL)
 		g_variant_get(reply, "(o)", &path);
@@ -678,9 +778,11 @@ test_dbus_replace(void)
 			g_autofree gchar *name = NULL;
 			g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
 			g_variant_builder_add(&b, "{sv}", "Devices", g_variant_new_strv(ids, -1));
-			g_variant_builder_add(&b, "{sv}", "TargetURI", g_variant_new_string("./DevInfo/Mod"));
+			g_variant_builder_add(
+			    &b, "{sv}", "TargetURI", g_variant_new_string("./DevInfo/Mod"));
 			if (g_strcmp0(bad[i].key, "Command") != 0)
-				g_variant_builder_add(&b, "{sv}", "Command", g_variant_new_string("Get"));
+				g_variant_builder_add(
+				    &b, "{sv}", "Command", g_variant_new_string("Get"));
 			g_variant_builder_add(&b, "{sv}", bad[i].key, bad[i].value);
 			p = fanout(e->d, &b, &err);
 			g_assert_null(p);
@@ -694,7 +796,8 @@ test_dbus_replace(void)
 			g_autofree gchar *name = NULL;
 			g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
 			g_variant_builder_add(&b, "{sv}", "Command", g_variant_new_string("Get"));
-			g_variant_builder_add(&b, "{sv}", "TargetURI", g_variant_new_string("./DevInfo/Mod"));
+			g_variant_builder_add(
+			    &b, "{sv}", "TargetURI", g_variant_new_string("./DevInfo/Mod"));
 			p = fanout(e->d, &b, &err);
 			g_assert_null(p);
 			name = g_dbus_error_get_remote_error(err);
@@ -703,15 +806,15 @@ test_dbus_replace(void)
 	}
 
 	sub = g_dbus_connection_signal_subscribe(e->d->connection,
-						 "org.gwmo.Gateway1",
-						 JOB_IFACE,
-						 "Finished",
-						 NULL,
-						 NULL,
-						 G_DBUS_SIGNAL_FLAGS_NONE,
-						 finished_cb,
-						 &f,
-						 NULL);
+	                                         "org.gwmo.Gateway1",
+	                                         JOB_IFACE,
+	                                         "Finished",
+	                                         NULL,
+	                                         NULL,
+	                                         G_DBUS_SIGNAL_FLAGS_NONE,
+	                                         finished_cb,
+	                                         &f,
+	                                         NULL);
 	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
 	g_variant_builder_add(&b, "{sv}", "Devices", g_variant_new_strv(ids, -1));
 	g_variant_builder_add(&b, "{sv}", "Command", g_variant_new_string("Replace"));
@@ -723,7 +826,8 @@ test_dbus_replace(void)
 	g_assert_true(g_str_has_prefix(path, "/org/gwmo/Gateway1/Jobs/"));
 	g_assert_true(wait_finished(&f, 60));
 	g_assert_cmpstr(f.path, ==, path);
-	g_assert_nonnull(strstr(f.xml, "state=\"Complete\" total=\"5\" succeeded=\"5\" failed=\"0\""));
+	g_assert_nonnull(
+	    strstr(f.xml, "state=\"Complete\" total=\"5\" succeeded=\"5\" failed=\"0\""));
 	{
 		g_autoptr(GVariant) state = job_prop(e->d, path, "State");
 		g_autoptr(GVariant) total = job_prop(e->d, path, "Total");
@@ -749,7 +853,8 @@ test_dbus_replace(void)
 
 	/* gwmoctl fanout --wait: per-device results, exit 1 when not every device succeeded */
 	{
-		g_autoptr(GPtrArray) more = g_ptr_array_new_with_free_func((GDestroyNotify)dev_free);
+		g_autoptr(GPtrArray) more =
+		    g_ptr_array_new_with_free_func((GDestroyNotify)dev_free);
 		g_autoptr(JsonParser) parser = json_parser_new();
 		g_autoptr(GError) err = NULL;
 		g_autofree gchar *out = NULL;
@@ -760,8 +865,21 @@ test_dbus_replace(void)
 
 		g_ptr_array_add(more, dev_live(e, "cli-dev", NULL));
 		wait_registered(e, more);
-		rc = gw_test_run_gwmoctl(e->d, &out, &errout, "fanout", "--device", "cli-dev", "--device", "nobody",
-					 "--get", "./Vendor/Name", "--timeout", "20", "--wait", "--json", NULL);
+		rc = gw_test_run_gwmoctl(e->d,
+		                         &out,
+		                         &errout,
+		                         "fanout",
+		                         "--device",
+		                         "cli-dev",
+		                         "--device",
+		                         "nobody",
+		                         "--get",
+		                         "./Vendor/Name",
+		                         "--timeout",
+		                         "20",
+		                         "--wait",
+		                         "--json",
+		                         NULL);
 		g_assert_cmpint(rc, ==, 1);
 		g_assert_true(json_parser_load_from_data(parser, out, -1, &err));
 		g_assert_no_error(err);
@@ -769,14 +887,36 @@ test_dbus_replace(void)
 		g_assert_cmpstr(json_object_get_string_member(root, "State"), ==, "PartialFailure");
 		results = json_object_get_array_member(root, "Results");
 		g_assert_cmpuint(json_array_get_length(results), ==, 2);
-		g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(results, 0), "DeviceID"), ==, "cli-dev");
-		g_assert_cmpint(json_object_get_int_member(json_array_get_object_element(results, 0), "StatusCode"), ==, 200);
-		g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(results, 0), "Data"), ==, "alpha");
-		g_assert_cmpint(json_object_get_int_member(json_array_get_object_element(results, 1), "StatusCode"), ==, 404);
+		g_assert_cmpstr(json_object_get_string_member(
+		                    json_array_get_object_element(results, 0), "DeviceID"),
+		                ==,
+		                "cli-dev");
+		g_assert_cmpint(json_object_get_int_member(
+		                    json_array_get_object_element(results, 0), "StatusCode"),
+		                ==,
+		                200);
+		g_assert_cmpstr(json_object_get_string_member(
+		                    json_array_get_object_element(results, 0), "Data"),
+		                ==,
+		                "alpha");
+		g_assert_cmpint(json_object_get_int_member(
+		                    json_array_get_object_element(results, 1), "StatusCode"),
+		                ==,
+		                404);
 		g_clear_pointer(&out, g_free);
 		g_clear_pointer(&errout, g_free);
 		/* usage errors */
-		rc = gw_test_run_gwmoctl(e->d, &out, &errout, "fanout", "--group", "g", "--device", "x", "--get", "./a", NULL);
+		rc = gw_test_run_gwmoctl(e->d,
+		                         &out,
+		                         &errout,
+		                         "fanout",
+		                         "--group",
+		                         "g",
+		                         "--device",
+		                         "x",
+		                         "--get",
+		                         "./a",
+		                         NULL);
 		g_assert_cmpint(rc, ==, 2);
 		g_clear_pointer(&out, g_free);
 		g_clear_pointer(&errout, g_free);
@@ -809,7 +949,16 @@ test_polling_device(void)
 	const gchar *ids[] = {"poller", NULL};
 
 	set_node_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
-	sub = g_dbus_connection_signal_subscribe(e->d->connection, "org.gwmo.Gateway1", JOB_IFACE, "Finished", NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE, finished_cb, &f, NULL);
+	sub = g_dbus_connection_signal_subscribe(e->d->connection,
+	                                         "org.gwmo.Gateway1",
+	                                         JOB_IFACE,
+	                                         "Finished",
+	                                         NULL,
+	                                         NULL,
+	                                         G_DBUS_SIGNAL_FLAGS_NONE,
+	                                         finished_cb,
+	                                         &f,
+	                                         NULL);
 	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
 	g_variant_builder_add(&b, "{sv}", "Devices", g_variant_new_strv(ids, -1));
 	g_variant_builder_add(&b, "{sv}", "Command", g_variant_new_string("Get"));
@@ -827,7 +976,9 @@ test_polling_device(void)
 	g_assert_true(wait_finished(&f, 40));
 	g_assert_cmpstr(f.path, ==, path);
 	g_assert_nonnull(strstr(f.xml, "state=\"Complete\""));
-	g_assert_nonnull(strstr(f.xml, "<Device id=\"poller\" status=\"200\"><Data format=\"chr\">alpha</Data></Device>"));
+	g_assert_nonnull(strstr(
+	    f.xml,
+	    "<Device id=\"poller\" status=\"200\"><Data format=\"chr\">alpha</Data></Device>"));
 	g_assert_cmpint(dev_wait(dev), ==, 0);
 	g_assert_cmpuint(dev_sessions(dev), ==, 1);
 	dev_free(dev);
@@ -872,7 +1023,16 @@ test_cancel(void)
 	g_ptr_array_add(devs, dev_silent(e, "sleeper", NULL));
 	g_ptr_array_add(devs, dev_live(e, "last", NULL));
 	wait_registered(e, devs);
-	sub = g_dbus_connection_signal_subscribe(e->d->connection, "org.gwmo.Gateway1", JOB_IFACE, "Finished", NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE, finished_cb, &f, NULL);
+	sub = g_dbus_connection_signal_subscribe(e->d->connection,
+	                                         "org.gwmo.Gateway1",
+	                                         JOB_IFACE,
+	                                         "Finished",
+	                                         NULL,
+	                                         NULL,
+	                                         G_DBUS_SIGNAL_FLAGS_NONE,
+	                                         finished_cb,
+	                                         &f,
+	                                         NULL);
 	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
 	g_variant_builder_add(&b, "{sv}", "Devices", g_variant_new_strv(ids, -1));
 	g_variant_builder_add(&b, "{sv}", "Command", g_variant_new_string("Get"));
@@ -890,11 +1050,22 @@ test_cancel(void)
 	v = wait_value(e->d, uri, "200", 30);
 	g_assert_cmpstr(v, ==, "200");
 	{
-		g_autoptr(GVariant) r = g_dbus_connection_call_sync(e->d->connection, "org.gwmo.Gateway1", path, JOB_IFACE, "Cancel", NULL, NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+		g_autoptr(GVariant) r = g_dbus_connection_call_sync(e->d->connection,
+		                                                    "org.gwmo.Gateway1",
+		                                                    path,
+		                                                    JOB_IFACE,
+		                                                    "Cancel",
+		                                                    NULL,
+		                                                    NULL,
+		                                                    G_DBUS_CALL_FLAGS_NONE,
+		                                                    -1,
+		                                                    NULL,
+		                                                    &error);
 		g_assert_no_error(error);
 	}
 	g_assert_true(wait_finished(&f, 10));
-	g_assert_nonnull(strstr(f.xml, "state=\"Cancelled\" total=\"3\" succeeded=\"1\" failed=\"0\""));
+	g_assert_nonnull(
+	    strstr(f.xml, "state=\"Cancelled\" total=\"3\" succeeded=\"1\" failed=\"0\""));
 	g_assert_nonnull(strstr(f.xml, "<Device id=\"last\" status=\"0\"/>"));
 	g_free(v);
 	g_free(uri);
@@ -904,7 +1075,17 @@ test_cancel(void)
 	/* a second Cancel: not running */
 	{
 		g_autoptr(GError) err = NULL;
-		g_autoptr(GVariant) r = g_dbus_connection_call_sync(e->d->connection, "org.gwmo.Gateway1", path, JOB_IFACE, "Cancel", NULL, NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &err);
+		g_autoptr(GVariant) r = g_dbus_connection_call_sync(e->d->connection,
+		                                                    "org.gwmo.Gateway1",
+		                                                    path,
+		                                                    JOB_IFACE,
+		                                                    "Cancel",
+		                                                    NULL,
+		                                                    NULL,
+		                                                    G_DBUS_CALL_FLAGS_NONE,
+		                                                    -1,
+		                                                    NULL,
+		                                                    &err);
 		g_autofree gchar *name = NULL;
 		g_assert_null(r);
 		name = g_dbus_error_get_remote_error(err);
@@ -933,8 +1114,10 @@ test_resume(void)
 	g_autoptr(JsonParser) parser = NULL;
 	const gchar *ids[] = {"r1", "r2", "sleeper", "r3", NULL};
 	g_autofree gchar *targets = devices_target("jr", ids);
-	g_autofree gchar *cmds = job_commands("jr", targets, "Get", "./DevInfo/Mod", NULL, 3, 1, NULL, "corr-resume");
-	g_autofree gchar *script = g_strdup_printf("{\"sessions\":[{\"commands\":[%s]},{\"commands\":[]}]}", cmds);
+	g_autofree gchar *cmds =
+	    job_commands("jr", targets, "Get", "./DevInfo/Mod", NULL, 3, 1, NULL, "corr-resume");
+	g_autofree gchar *script =
+	    g_strdup_printf("{\"sessions\":[{\"commands\":[%s]},{\"commands\":[]}]}", cmds);
 	g_autofree gchar *v = NULL;
 	JsonArray *sessions;
 	JsonObject *alert = NULL;
@@ -971,16 +1154,26 @@ test_resume(void)
 	sessions = record_sessions(record, &parser);
 	g_assert_cmpuint(json_array_get_length(sessions), ==, 2);
 	/* reported once */
-	g_assert_cmpuint(count_alerts(sessions, "urn:oma:at:gwmo:1.0:FanoutComplete", "./GwMO/Fanout/jr"), ==, 1);
-	alert = find_alert(json_array_get_object_element(sessions, 1), "urn:oma:at:gwmo:1.0:FanoutComplete");
+	g_assert_cmpuint(
+	    count_alerts(sessions, "urn:oma:at:gwmo:1.0:FanoutComplete", "./GwMO/Fanout/jr"),
+	    ==,
+	    1);
+	alert = find_alert(json_array_get_object_element(sessions, 1),
+	                   "urn:oma:at:gwmo:1.0:FanoutComplete");
 	g_assert_nonnull(alert);
 	g_assert_cmpstr(json_object_get_string_member(alert, "correlator"), ==, "corr-resume");
 	doc = json_object_get_string_member(alert, "data");
 	/* r1 and r2 kept their results (a second drive would have given 408: they exited) */
-	g_assert_nonnull(strstr(doc, "<Device id=\"r1\" status=\"200\"><Data format=\"chr\">ref-device</Data></Device>"));
-	g_assert_nonnull(strstr(doc, "<Device id=\"r2\" status=\"200\"><Data format=\"chr\">ref-device</Data></Device>"));
+	g_assert_nonnull(strstr(
+	    doc,
+	    "<Device id=\"r1\" status=\"200\"><Data format=\"chr\">ref-device</Data></Device>"));
+	g_assert_nonnull(strstr(
+	    doc,
+	    "<Device id=\"r2\" status=\"200\"><Data format=\"chr\">ref-device</Data></Device>"));
 	g_assert_nonnull(strstr(doc, "<Device id=\"sleeper\" status=\"408\"/>"));
-	g_assert_nonnull(strstr(doc, "<Device id=\"r3\" status=\"200\"><Data format=\"chr\">ref-device</Data></Device>"));
+	g_assert_nonnull(strstr(
+	    doc,
+	    "<Device id=\"r3\" status=\"200\"><Data format=\"chr\">ref-device</Data></Device>"));
 	for (guint i = 0; i < devs->len; i++) {
 		Dev *dev = g_ptr_array_index(devs, i);
 		if (dev->proc == NULL)
@@ -1002,7 +1195,8 @@ main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	if (argc < 3) {
-		g_printerr("usage: %s PATH-TO-gwmo-test-server PATH-TO-gwmo-test-device\n", argv[0]);
+		g_printerr("usage: %s PATH-TO-gwmo-test-server PATH-TO-gwmo-test-device\n",
+		           argv[0]);
 		return 2;
 	}
 	server_binary = argv[1];

@@ -71,8 +71,16 @@ fixture_setup(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	GwDmDeviceInfo info = {
-	    .dev_id = GW_ID, .man = "gwmo", .mod = "unit", .dmv = "1.3", .lang = "en-US",
-	    .dev_typ = "gateway", .oem = "gwmo", .fwv = "1", .swv = "1", .hwv = "1",
+	    .dev_id = GW_ID,
+	    .man = "gwmo",
+	    .mod = "unit",
+	    .dmv = "1.3",
+	    .lang = "en-US",
+	    .dev_typ = "gateway",
+	    .oem = "gwmo",
+	    .fwv = "1",
+	    .swv = "1",
+	    .hwv = "1",
 	};
 
 	f->dir = g_dir_make_tmp("gwmo-fanout-XXXXXX", &error);
@@ -121,7 +129,8 @@ static guint
 add_leaf(Fixture *f, const gchar *server, const gchar *uri, const gchar *format, const gchar *value)
 {
 	g_autoptr(GBytes) data = value != NULL ? g_bytes_new(value, strlen(value)) : NULL;
-	return gw_dm_tree_add(f->tree, server, uri, gw_dm_format_from_string(format), "text/plain", data);
+	return gw_dm_tree_add(
+	    f->tree, server, uri, gw_dm_format_from_string(format), "text/plain", data);
 }
 
 static gchar *
@@ -149,35 +158,62 @@ test_acl_and_statuses(Fixture *f, gconstpointer data)
 	g_autofree gchar *v = NULL;
 
 	fixture_start_fanout(f);
-	g_assert_cmpuint(gw_dm_tree_add(f->tree, "srv1", "./GwMO/Fanout/j1", GW_DM_FORMAT_NODE, NULL, NULL), ==, 200);
+	g_assert_cmpuint(
+	    gw_dm_tree_add(f->tree, "srv1", "./GwMO/Fanout/j1", GW_DM_FORMAT_NODE, NULL, NULL),
+	    ==,
+	    200);
 	g_assert_cmpuint(add_leaf(f, "srv1", "./GwMO/Fanout/j1/Command", "chr", "Get"), ==, 200);
-	g_assert_cmpuint(add_leaf(f, "srv1", "./GwMO/Fanout/j1/TargetURI", "chr", "./DevInfo/FwV"), ==, 200);
-	g_assert_cmpuint(add_leaf(f, "srv1", "./GwMO/Fanout/j1/Targets/Devices/1", "chr", "ghost"), ==, 200);
-	g_assert_cmpuint(add_leaf(f, "srv1", "./GwMO/Fanout/j1/Targets/Devices/2", "chr", "trans-1"), ==, 200);
-	g_assert_cmpuint(add_leaf(f, "srv1", "./GwMO/Fanout/j1/Targets/Devices/3", "chr", "adapt-1"), ==, 200);
-	g_assert_cmpuint(add_leaf(f, "srv1", "./GwMO/Fanout/j1/Targets/Devices/4", "chr", "ghost"), ==, 200);
+	g_assert_cmpuint(
+	    add_leaf(f, "srv1", "./GwMO/Fanout/j1/TargetURI", "chr", "./DevInfo/FwV"), ==, 200);
+	g_assert_cmpuint(
+	    add_leaf(f, "srv1", "./GwMO/Fanout/j1/Targets/Devices/1", "chr", "ghost"), ==, 200);
+	g_assert_cmpuint(
+	    add_leaf(f, "srv1", "./GwMO/Fanout/j1/Targets/Devices/2", "chr", "trans-1"), ==, 200);
+	g_assert_cmpuint(
+	    add_leaf(f, "srv1", "./GwMO/Fanout/j1/Targets/Devices/3", "chr", "adapt-1"), ==, 200);
+	g_assert_cmpuint(
+	    add_leaf(f, "srv1", "./GwMO/Fanout/j1/Targets/Devices/4", "chr", "ghost"), ==, 200);
 
 	/* another server sees nothing of it and cannot run it */
-	g_assert_cmpuint(gw_dm_tree_get(f->tree, "srv2", "./GwMO/Fanout/j1/State", &results), ==, 425);
-	g_assert_cmpuint(gw_dm_tree_exec(f->tree, "srv2", "./GwMO/Fanout/j1/Operations/Start", NULL, "x"), ==, 425);
+	g_assert_cmpuint(
+	    gw_dm_tree_get(f->tree, "srv2", "./GwMO/Fanout/j1/State", &results), ==, 425);
+	g_assert_cmpuint(
+	    gw_dm_tree_exec(f->tree, "srv2", "./GwMO/Fanout/j1/Operations/Start", NULL, "x"),
+	    ==,
+	    425);
 	g_assert_cmpuint(gw_dm_tree_delete(f->tree, "srv2", "./GwMO/Fanout/j1"), ==, 425);
 	g_assert_cmpuint(add_leaf(f, "srv2", "./GwMO/Fanout/j1/Data", "chr", "x"), ==, 425);
 	/* the gateway's own nodes are read-only */
-	g_assert_cmpuint(gw_dm_tree_replace(f->tree, "srv1", "./GwMO/Fanout/j1/State", GW_DM_FORMAT_CHR, NULL, complete), ==, 405);
+	g_assert_cmpuint(
+	    gw_dm_tree_replace(
+	        f->tree, "srv1", "./GwMO/Fanout/j1/State", GW_DM_FORMAT_CHR, NULL, complete),
+	    ==,
+	    405);
 	v = value_of(f, "./GwMO/Fanout/j1/State");
 	g_assert_cmpstr(v, ==, "Idle");
 	g_clear_pointer(&v, g_free);
 
-	g_assert_cmpuint(gw_dm_tree_exec(f->tree, "srv1", "./GwMO/Fanout/j1/Operations/Start", NULL, "c1"), ==, 202);
+	g_assert_cmpuint(
+	    gw_dm_tree_exec(f->tree, "srv1", "./GwMO/Fanout/j1/Operations/Start", NULL, "c1"),
+	    ==,
+	    202);
 	v = value_of(f, "./GwMO/Fanout/j1/State");
 	g_assert_cmpstr(v, ==, "InProgress");
 	g_clear_pointer(&v, g_free);
 	/* running: a second Start is refused */
-	g_assert_cmpuint(gw_dm_tree_exec(f->tree, "srv1", "./GwMO/Fanout/j1/Operations/Start", NULL, "c2"), ==, 409);
+	g_assert_cmpuint(
+	    gw_dm_tree_exec(f->tree, "srv1", "./GwMO/Fanout/j1/Operations/Start", NULL, "c2"),
+	    ==,
+	    409);
 	wait_finished(f, 1);
 	/* one result per device (the duplicate is dropped), in order */
-	g_assert_nonnull(strstr(f->last_doc, "<GwMOFanoutResult job=\"./GwMO/Fanout/j1\" state=\"PartialFailure\" total=\"3\" succeeded=\"0\" failed=\"3\">"));
-	g_assert_nonnull(strstr(f->last_doc, "<Device id=\"ghost\" status=\"404\"/>\n  <Device id=\"trans-1\" status=\"406\"/>\n  <Device id=\"adapt-1\" status=\"406\"/>"));
+	g_assert_nonnull(
+	    strstr(f->last_doc,
+	           "<GwMOFanoutResult job=\"./GwMO/Fanout/j1\" state=\"PartialFailure\" "
+	           "total=\"3\" succeeded=\"0\" failed=\"3\">"));
+	g_assert_nonnull(strstr(f->last_doc,
+	                        "<Device id=\"ghost\" status=\"404\"/>\n  <Device id=\"trans-1\" "
+	                        "status=\"406\"/>\n  <Device id=\"adapt-1\" status=\"406\"/>"));
 	v = value_of(f, "./GwMO/Fanout/j1/Results/2/StatusCode");
 	g_assert_cmpstr(v, ==, "406");
 	g_clear_pointer(&v, g_free);
@@ -190,7 +226,10 @@ test_acl_and_statuses(Fixture *f, gconstpointer data)
 	v = value_of(f, "./GwMO/Fanout/j1/Ext/Correlator");
 	g_assert_cmpstr(v, ==, "c1");
 	g_clear_pointer(&v, g_free);
-	g_assert_cmpuint(gw_dm_tree_get(f->tree, "srv1", "./GwMO/Fanout/j1/AggregatedResult", &results), ==, 200);
+	g_assert_cmpuint(
+	    gw_dm_tree_get(f->tree, "srv1", "./GwMO/Fanout/j1/AggregatedResult", &results),
+	    ==,
+	    200);
 
 	/* the owner deletes it */
 	g_assert_cmpuint(gw_dm_tree_delete(f->tree, "srv1", "./GwMO/Fanout/j1"), ==, 200);
@@ -205,30 +244,59 @@ test_bad_jobs(Fixture *f, gconstpointer data)
 
 	fixture_start_fanout(f);
 	/* unknown command */
-	g_assert_cmpuint(gw_dm_tree_add(f->tree, "srv1", "./GwMO/Fanout/b1", GW_DM_FORMAT_NODE, NULL, NULL), ==, 200);
-	g_assert_cmpuint(add_leaf(f, "srv1", "./GwMO/Fanout/b1/Command", "chr", "Frobnicate"), ==, 200);
+	g_assert_cmpuint(
+	    gw_dm_tree_add(f->tree, "srv1", "./GwMO/Fanout/b1", GW_DM_FORMAT_NODE, NULL, NULL),
+	    ==,
+	    200);
+	g_assert_cmpuint(
+	    add_leaf(f, "srv1", "./GwMO/Fanout/b1/Command", "chr", "Frobnicate"), ==, 200);
 	g_assert_cmpuint(add_leaf(f, "srv1", "./GwMO/Fanout/b1/TargetURI", "chr", "./X"), ==, 200);
-	g_assert_cmpuint(add_leaf(f, "srv1", "./GwMO/Fanout/b1/Targets/Group", "chr", "g"), ==, 200);
-	g_assert_cmpuint(gw_dm_tree_exec(f->tree, "srv1", "./GwMO/Fanout/b1/Operations/Start", NULL, NULL), ==, 400);
+	g_assert_cmpuint(
+	    add_leaf(f, "srv1", "./GwMO/Fanout/b1/Targets/Group", "chr", "g"), ==, 200);
+	g_assert_cmpuint(
+	    gw_dm_tree_exec(f->tree, "srv1", "./GwMO/Fanout/b1/Operations/Start", NULL, NULL),
+	    ==,
+	    400);
 	/* no targets */
-	g_assert_cmpuint(gw_dm_tree_add(f->tree, "srv1", "./GwMO/Fanout/b2", GW_DM_FORMAT_NODE, NULL, NULL), ==, 200);
+	g_assert_cmpuint(
+	    gw_dm_tree_add(f->tree, "srv1", "./GwMO/Fanout/b2", GW_DM_FORMAT_NODE, NULL, NULL),
+	    ==,
+	    200);
 	g_assert_cmpuint(add_leaf(f, "srv1", "./GwMO/Fanout/b2/Command", "chr", "Get"), ==, 200);
 	g_assert_cmpuint(add_leaf(f, "srv1", "./GwMO/Fanout/b2/TargetURI", "chr", "./X"), ==, 200);
-	g_assert_cmpuint(gw_dm_tree_exec(f->tree, "srv1", "./GwMO/Fanout/b2/Operations/Start", NULL, NULL), ==, 400);
+	g_assert_cmpuint(
+	    gw_dm_tree_exec(f->tree, "srv1", "./GwMO/Fanout/b2/Operations/Start", NULL, NULL),
+	    ==,
+	    400);
 	/* unknown group */
-	g_assert_cmpuint(add_leaf(f, "srv1", "./GwMO/Fanout/b2/Targets/Group", "chr", "nosuchgroup"), ==, 200);
-	g_assert_cmpuint(gw_dm_tree_exec(f->tree, "srv1", "./GwMO/Fanout/b2/Operations/Start", NULL, NULL), ==, 404);
+	g_assert_cmpuint(
+	    add_leaf(f, "srv1", "./GwMO/Fanout/b2/Targets/Group", "chr", "nosuchgroup"), ==, 200);
+	g_assert_cmpuint(
+	    gw_dm_tree_exec(f->tree, "srv1", "./GwMO/Fanout/b2/Operations/Start", NULL, NULL),
+	    ==,
+	    404);
 	/* bad aggregate */
-	g_assert_cmpuint(gw_dm_tree_add(f->tree, "srv1", "./GwMO/Fanout/b3", GW_DM_FORMAT_NODE, NULL, NULL), ==, 200);
+	g_assert_cmpuint(
+	    gw_dm_tree_add(f->tree, "srv1", "./GwMO/Fanout/b3", GW_DM_FORMAT_NODE, NULL, NULL),
+	    ==,
+	    200);
 	g_assert_cmpuint(add_leaf(f, "srv1", "./GwMO/Fanout/b3/Command", "chr", "Get"), ==, 200);
 	g_assert_cmpuint(add_leaf(f, "srv1", "./GwMO/Fanout/b3/TargetURI", "chr", "./X"), ==, 200);
-	g_assert_cmpuint(add_leaf(f, "srv1", "./GwMO/Fanout/b3/Targets/Devices/1", "chr", "ghost"), ==, 200);
-	g_assert_cmpuint(add_leaf(f, "srv1", "./GwMO/Fanout/b3/Aggregate", "chr", "median"), ==, 200);
-	g_assert_cmpuint(gw_dm_tree_exec(f->tree, "srv1", "./GwMO/Fanout/b3/Operations/Start", NULL, NULL), ==, 400);
+	g_assert_cmpuint(
+	    add_leaf(f, "srv1", "./GwMO/Fanout/b3/Targets/Devices/1", "chr", "ghost"), ==, 200);
+	g_assert_cmpuint(
+	    add_leaf(f, "srv1", "./GwMO/Fanout/b3/Aggregate", "chr", "median"), ==, 200);
+	g_assert_cmpuint(
+	    gw_dm_tree_exec(f->tree, "srv1", "./GwMO/Fanout/b3/Operations/Start", NULL, NULL),
+	    ==,
+	    400);
 	v = value_of(f, "./GwMO/Fanout/b3/State");
 	g_assert_cmpstr(v, ==, "Idle");
 	/* Cancel of a job that does not run: nothing to do */
-	g_assert_cmpuint(gw_dm_tree_exec(f->tree, "srv1", "./GwMO/Fanout/b3/Operations/Cancel", NULL, NULL), ==, 200);
+	g_assert_cmpuint(
+	    gw_dm_tree_exec(f->tree, "srv1", "./GwMO/Fanout/b3/Operations/Cancel", NULL, NULL),
+	    ==,
+	    200);
 	while (g_main_context_iteration(NULL, FALSE))
 		;
 	g_assert_cmpuint(f->finished, ==, 0);
@@ -247,25 +315,43 @@ test_resume_and_aggregate(Fixture *f, gconstpointer data)
 	g_autofree gchar *v = NULL;
 
 	g_assert_true(gw_dm_tree_ensure_interior(f->tree, "./GwMO/Fanout/r", &error));
-	g_assert_true(gw_dm_tree_set_leaf_string(f->tree, "./GwMO/Fanout/r/Command", GW_DM_FORMAT_CHR, "Get", &error));
-	g_assert_true(gw_dm_tree_set_leaf_string(f->tree, "./GwMO/Fanout/r/TargetURI", GW_DM_FORMAT_CHR, "./Sensor/T", &error));
-	g_assert_true(gw_dm_tree_set_leaf_string(f->tree, "./GwMO/Fanout/r/Aggregate", GW_DM_FORMAT_CHR, "count,min,max,sum,distinct", &error));
-	g_assert_true(gw_dm_tree_set_leaf_string(f->tree, "./GwMO/Fanout/r/State", GW_DM_FORMAT_CHR, "InProgress", &error));
+	g_assert_true(gw_dm_tree_set_leaf_string(
+	    f->tree, "./GwMO/Fanout/r/Command", GW_DM_FORMAT_CHR, "Get", &error));
+	g_assert_true(gw_dm_tree_set_leaf_string(
+	    f->tree, "./GwMO/Fanout/r/TargetURI", GW_DM_FORMAT_CHR, "./Sensor/T", &error));
+	g_assert_true(gw_dm_tree_set_leaf_string(f->tree,
+	                                         "./GwMO/Fanout/r/Aggregate",
+	                                         GW_DM_FORMAT_CHR,
+	                                         "count,min,max,sum,distinct",
+	                                         &error));
+	g_assert_true(gw_dm_tree_set_leaf_string(
+	    f->tree, "./GwMO/Fanout/r/State", GW_DM_FORMAT_CHR, "InProgress", &error));
 	for (guint i = 0; i < G_N_ELEMENTS(ids); i++) {
-		g_autofree gchar *id_uri = g_strdup_printf("./GwMO/Fanout/r/Results/%u/DeviceID", i + 1);
-		g_autofree gchar *st_uri = g_strdup_printf("./GwMO/Fanout/r/Results/%u/StatusCode", i + 1);
-		g_autofree gchar *data_uri = g_strdup_printf("./GwMO/Fanout/r/Results/%u/Data", i + 1);
-		g_assert_true(gw_dm_tree_set_leaf_string(f->tree, id_uri, GW_DM_FORMAT_CHR, ids[i], &error));
-		g_assert_true(gw_dm_tree_set_leaf_string(f->tree, st_uri, GW_DM_FORMAT_INT, status[i], &error));
+		g_autofree gchar *id_uri =
+		    g_strdup_printf("./GwMO/Fanout/r/Results/%u/DeviceID", i + 1);
+		g_autofree gchar *st_uri =
+		    g_strdup_printf("./GwMO/Fanout/r/Results/%u/StatusCode", i + 1);
+		g_autofree gchar *data_uri =
+		    g_strdup_printf("./GwMO/Fanout/r/Results/%u/Data", i + 1);
+		g_assert_true(
+		    gw_dm_tree_set_leaf_string(f->tree, id_uri, GW_DM_FORMAT_CHR, ids[i], &error));
+		g_assert_true(gw_dm_tree_set_leaf_string(
+		    f->tree, st_uri, GW_DM_FORMAT_INT, status[i], &error));
 		if (values[i] != NULL)
-			g_assert_true(gw_dm_tree_set_leaf_string(f->tree, data_uri, GW_DM_FORMAT_CHR, values[i], &error));
+			g_assert_true(gw_dm_tree_set_leaf_string(
+			    f->tree, data_uri, GW_DM_FORMAT_CHR, values[i], &error));
 	}
 	g_assert_no_error(error);
 	fixture_start_fanout(f);
 	wait_finished(f, 1);
-	g_assert_nonnull(strstr(f->last_doc, "state=\"PartialFailure\" total=\"5\" succeeded=\"4\" failed=\"1\""));
-	g_assert_nonnull(strstr(f->last_doc, "<Aggregate count=\"4\" numeric=\"3\" min=\"5\" max=\"7\" sum=\"19\" distinct=\"3\"/>"));
-	g_assert_nonnull(strstr(f->last_doc, "<Device id=\"d4\" status=\"200\"><Data format=\"chr\">seven</Data></Device>"));
+	g_assert_nonnull(strstr(
+	    f->last_doc, "state=\"PartialFailure\" total=\"5\" succeeded=\"4\" failed=\"1\""));
+	g_assert_nonnull(strstr(f->last_doc,
+	                        "<Aggregate count=\"4\" numeric=\"3\" min=\"5\" max=\"7\" "
+	                        "sum=\"19\" distinct=\"3\"/>"));
+	g_assert_nonnull(
+	    strstr(f->last_doc,
+	           "<Device id=\"d4\" status=\"200\"><Data format=\"chr\">seven</Data></Device>"));
 	g_assert_nonnull(strstr(f->last_doc, "<Device id=\"d5\" status=\"408\"/>"));
 	v = value_of(f, "./GwMO/Fanout/r/Summary/Succeeded");
 	g_assert_cmpstr(v, ==, "4");
@@ -327,9 +413,25 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-	g_test_add("/gw/fanout/acl-and-statuses", Fixture, NULL, fixture_setup, test_acl_and_statuses, fixture_teardown);
-	g_test_add("/gw/fanout/bad-jobs", Fixture, NULL, fixture_setup, test_bad_jobs, fixture_teardown);
-	g_test_add("/gw/fanout/resume-and-aggregate", Fixture, NULL, fixture_setup, test_resume_and_aggregate, fixture_teardown);
-	g_test_add("/gw/fanout/create-job", Fixture, NULL, fixture_setup, test_create_job, fixture_teardown);
+	g_test_add("/gw/fanout/acl-and-statuses",
+	           Fixture,
+	           NULL,
+	           fixture_setup,
+	           test_acl_and_statuses,
+	           fixture_teardown);
+	g_test_add(
+	    "/gw/fanout/bad-jobs", Fixture, NULL, fixture_setup, test_bad_jobs, fixture_teardown);
+	g_test_add("/gw/fanout/resume-and-aggregate",
+	           Fixture,
+	           NULL,
+	           fixture_setup,
+	           test_resume_and_aggregate,
+	           fixture_teardown);
+	g_test_add("/gw/fanout/create-job",
+	           Fixture,
+	           NULL,
+	           fixture_setup,
+	           test_create_job,
+	           fixture_teardown);
 	return g_test_run();
 }
