@@ -21,13 +21,6 @@
 #include "gw-dm-types.h"
 #include "gwmoctl.h"
 
-typedef struct {
-	const gchar *name;
-	const gchar *args;
-	const gchar *summary;
-	gint (*func)(GwCtl *ctl, gint argc, gchar **argv);
-} GwCtlCommand;
-
 gint
 gw_ctl_error(GError *error, const gchar *what)
 {
@@ -104,7 +97,7 @@ gw_ctl_print_json(JsonBuilder *builder)
 }
 
 /* the value as text for humans: strings raw, bytes as base64, arrays one per line */
-static gchar *
+gchar *
 gw_ctl_value_to_text(GVariant *value)
 {
 	if (g_variant_is_of_type(value, G_VARIANT_TYPE_STRING))
@@ -611,7 +604,7 @@ gw_ctl_cmd_alert(GwCtl *ctl, gint argc, gchar **argv)
 #define GW_DBUS_GROUP  "org.gwmo.Gateway1.Group"
 #define GW_DBUS_SERVER "org.gwmo.Gateway1.Server"
 
-static void
+void
 gw_ctl_object_free(GwCtlObject *obj)
 {
 	g_free(obj->path);
@@ -1214,6 +1207,9 @@ static const GwCtlCommand gw_ctl_commands[] = {
     {"images", "[add|download ID|rm ID]",
      N_("List the images stored for End Devices, add one, download it, remove it"),
      gw_ctl_cmd_images},
+    {"fanout", "(--group G | --device D…) (--get URI | --replace URI --data V | --exec URI)",
+     N_("Send one command to many devices and aggregate their answers"), gw_ctl_cmd_fanout},
+    {"jobs", "", N_("List the fan-out jobs"), gw_ctl_cmd_jobs},
 };
 
 static gchar *
@@ -1349,6 +1345,10 @@ main(int argc, char **argv)
 		else if (cmd->func == gw_ctl_cmd_images)
 			g_option_context_add_main_entries(context,
 							  gw_ctl_images_entries,
+							  GETTEXT_PACKAGE);
+		else if (cmd->func == gw_ctl_cmd_fanout)
+			g_option_context_add_main_entries(context,
+							  gw_ctl_fanout_entries,
 							  GETTEXT_PACKAGE);
 	}
 	g_option_context_add_main_entries(context, global_entries, GETTEXT_PACKAGE);

@@ -2,7 +2,8 @@
  * Copyright 2026 The gwmo authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * What the gwmoctl command files share (gwmoctl.c holds the helpers and main()).
+ * What the gwmoctl command files share: the command table's types and the D-Bus/printing
+ * helpers of gwmoctl.c (which also holds main()).
  */
 
 #pragma once
@@ -32,10 +33,18 @@ typedef struct {
 } GwCtl;
 
 typedef struct {
+	const gchar *name;
+	const gchar *args;
+	const gchar *summary;
+	gint (*func)(GwCtl *ctl, gint argc, gchar **argv);
+} GwCtlCommand;
+
+typedef struct {
 	gchar *path;
 	GVariant *props; /* a{sv} */
 } GwCtlObject;
 
+/* gwmoctl.c */
 gint
 gw_ctl_error(GError *error, const gchar *what);
 gboolean
@@ -48,6 +57,11 @@ gw_ctl_call(GwCtl *ctl,
             GError **error);
 void
 gw_ctl_print_json(JsonBuilder *builder);
+gchar *
+gw_ctl_value_to_text(GVariant *value);
+void
+gw_ctl_object_free(GwCtlObject *obj);
+/* (element-type GwCtlObject) the objects that implement @iface, sorted */
 GPtrArray *
 gw_ctl_list_objects(GwCtl *ctl, const gchar *iface, GError **error);
 gchar *
@@ -65,3 +79,10 @@ gint
 gw_ctl_cmd_images(GwCtl *ctl, gint argc, gchar **argv);
 void
 gw_ctl_images_free_options(void);
+
+/* gwmoctl-fanout.c: `gwmoctl fanout`, `gwmoctl jobs` */
+extern const GOptionEntry gw_ctl_fanout_entries[];
+gint
+gw_ctl_cmd_fanout(GwCtl *ctl, gint argc, gchar **argv);
+gint
+gw_ctl_cmd_jobs(GwCtl *ctl, gint argc, gchar **argv);

@@ -13,6 +13,7 @@
 #include "gw-daemon.h"
 #include "gw-dbus-manager.h"
 #include "gw-edtrigger.h"
+#include "gw-fanout.h"
 #include "gw-gwmo-mo.h"
 #include "gw-image-store.h"
 #include "gw-log.h"
@@ -31,6 +32,7 @@ struct _GwDaemon {
 	GwNorthbound *northbound;
 	GwImageStore *images;
 	GwEdTrigger *edtrigger;
+	GwFanout *fanout;
 	GBusType bus_type;
 	guint owner_id;
 };
@@ -156,6 +158,15 @@ gw_daemon_setup(GwDaemon *self, GError **error)
 	self->edtrigger = gw_edtrigger_new(self->tree, self->northbound, error);
 	if (self->edtrigger == NULL)
 		return FALSE;
+	/* Fanout jobs (GwMO-FORA-001/002); InProgress ones resume once the loop runs */
+	self->fanout = gw_fanout_new(self->config,
+				     self->tree,
+				     self->store,
+				     self->inventory,
+				     self->southbound,
+				     self->northbound);
+	if (!gw_fanout_start(self->fanout, error))
+		return FALSE;
 	g_message("DM tree ready: DevId %s, state %s",
 		  gw_log_redact(dev_id),
 		  gw_dm_store_get_path(self->store));
@@ -255,6 +266,12 @@ gw_daemon_get_northbound(GwDaemon *self)
 	return self->northbound;
 }
 
+GwFanout *
+gw_daemon_get_fanout(GwDaemon *self)
+{
+	return self->fanout;
+}
+
 void
 gw_daemon_start_bus(GwDaemon *self, GBusType bus_type)
 {
@@ -346,6 +363,7 @@ gw_daemon_dispose(GObject *object)
 	}
 	g_clear_object(&self->manager);
 	g_clear_object(&self->edtrigger);
+	g_clear_object(&self->fanout);
 	g_clear_object(&self->northbound);
 	g_clear_object(&self->images);
 	g_clear_object(&self->southbound);

@@ -10,6 +10,7 @@
 #include "gw-config.h"
 #include "gw-dm-store.h"
 #include "gw-dm-tree.h"
+#include "gw-fanout.h"
 #include "gw-image-store.h"
 #include "gw-inventory.h"
 #include "gw-northbound.h"
@@ -47,6 +48,8 @@ gboolean
 gw_daemon_start_network(GwDaemon *self, GError **error);
 GwNorthbound *
 gw_daemon_get_northbound(GwDaemon *self);
+GwFanout *
+gw_daemon_get_fanout(GwDaemon *self);
 /* owns org.gwmo.Gateway1 on @bus_type and exports the objects */
 void
 gw_daemon_start_bus(GwDaemon *self, GBusType bus_type);

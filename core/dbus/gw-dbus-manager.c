@@ -17,6 +17,7 @@
 #include "gw-dbus-images.h"
 #include "gw-dbus-inventory.h"
 #include "gw-dbus-servers.h"
+#include "gw-dbus-jobs.h"
 #include "gw-dbus-manager.h"
 #include "gw-dm-auth.h"
 #include "gw-gwmo-mo.h"
@@ -33,6 +34,7 @@ struct _GwDbusManager {
 	GwDbusInventory *inventory; /* the Devices/ and Groups/ objects */
 	GwDbusServers *servers;	    /* the Servers/ objects */
 	GwDbusImages *images;	    /* the Images/ objects */
+	GwDbusJobs *jobs;	    /* the Jobs/ objects */
 	gulong tree_changed_id;
 	gulong session_finished_id;
 	GHashTable *caller_uids; /* unique bus name → uid (GUINT_TO_POINTER(uid + 1)) */
@@ -980,6 +982,18 @@ gw_dbus_manager_handle_remove_device(GwDbusGenManager *skeleton,
 }
 
 static gboolean
+gw_dbus_manager_handle_fanout(GwDbusGenManager *skeleton,
+			      GDBusMethodInvocation *invocation,
+			      GVariant *spec,
+			      gpointer user_data)
+{
+	GwDbusManager *self = GW_DBUS_MANAGER(user_data);
+	g_debug("Fanout(%zu keys)", g_variant_n_children(spec));
+	gw_dbus_jobs_handle_fanout(self->jobs, invocation, spec);
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
 gw_dbus_manager_handle_create_group(GwDbusGenManager *skeleton,
 				    GDBusMethodInvocation *invocation,
 				    const gchar *group_id,
@@ -1074,6 +1088,7 @@ gw_dbus_manager_dispose(GObject *object)
 					    self->session_finished_id);
 		self->session_finished_id = 0;
 	}
+	g_clear_object(&self->jobs);
 	g_clear_object(&self->inventory);
 	g_clear_object(&self->servers);
 	g_clear_object(&self->images);
@@ -1156,6 +1171,10 @@ gw_dbus_manager_new(GwDaemon *daemon, GDBusConnection *connection, GError **erro
 			 "handle-create-group",
 			 G_CALLBACK(gw_dbus_manager_handle_create_group),
 			 self);
+	g_signal_connect(self->skeleton,
+			 "handle-fanout",
+			 G_CALLBACK(gw_dbus_manager_handle_fanout),
+			 self);
 	self->session_finished_id = g_signal_connect(gw_daemon_get_northbound(daemon),
 						     "session-finished",
 						     G_CALLBACK(gw_dbus_manager_session_finished_cb),
@@ -1183,6 +1202,10 @@ gw_dbus_manager_new(GwDaemon *daemon, GDBusConnection *connection, GError **erro
 			 "handle-add-image",
 			 G_CALLBACK(gw_dbus_images_handle_add_image),
 			 self->images);
+	self->jobs = gw_dbus_jobs_new(daemon,
+				      self->object_manager,
+				      gw_dbus_manager_authorize_cb,
+				      self);
 	if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(self->skeleton),
 					      connection,
 					      GW_DBUS_PATH,

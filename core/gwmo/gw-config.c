@@ -58,6 +58,7 @@ static const GwConfigKey gw_config_keys[] = {
     {"images", "quota", GW_CONFIG_TYPE_INT, "0", 0, G_MAXINT64},
     {"images", "base-url", GW_CONFIG_TYPE_STRING, "", 0, 0},
     {"southbound", "max-sessions", GW_CONFIG_TYPE_INT, "4096", 1, 1000000},
+    {"fanout", "sync-wait", GW_CONFIG_TYPE_INT, "30", 0, 3600},
 };
 
 struct _GwConfig {

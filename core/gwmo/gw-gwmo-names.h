@@ -112,3 +112,42 @@ typedef enum {
 #define GW_GWMO_EDTRIGGER_OPERATIONS   "Operations"
 #define GW_GWMO_EDTRIGGER_TRIGGER      "Trigger"
 #define GW_GWMO_EDTRIGGER_STATUS       "Status"
+/* Fanout jobs ./GwMO/Fanout/<x>/… (added for gw-fanout.c; spec/GWMO.md §1) */
+#define GW_GWMO_FANOUT_TARGETS	       "Targets"
+#define GW_GWMO_FANOUT_GROUP	       "Targets/Group"
+#define GW_GWMO_FANOUT_DEVICES	       "Targets/Devices"
+#define GW_GWMO_FANOUT_COMMAND	       "Command"
+#define GW_GWMO_FANOUT_TARGET_URI      "TargetURI"
+#define GW_GWMO_FANOUT_DATA	       "Data"
+#define GW_GWMO_FANOUT_FORMAT	       "Format"
+#define GW_GWMO_FANOUT_TYPE	       "Type"
+#define GW_GWMO_FANOUT_TIMEOUT	       "Timeout"
+#define GW_GWMO_FANOUT_MAX_IN_FLIGHT   "MaxInFlight"
+#define GW_GWMO_FANOUT_OPERATIONS      "Operations"
+#define GW_GWMO_FANOUT_START	       "Operations/Start"
+#define GW_GWMO_FANOUT_CANCEL	       "Operations/Cancel"
+#define GW_GWMO_FANOUT_STATE	       "State"
+#define GW_GWMO_FANOUT_SUMMARY	       "Summary"
+#define GW_GWMO_FANOUT_RESULTS	       "Results"
+#define GW_GWMO_FANOUT_AGGREGATED      "AggregatedResult"
+#define GW_GWMO_FANOUT_RESULT_DEVICE_ID "DeviceID"
+#define GW_GWMO_FANOUT_RESULT_STATUS   "StatusCode"
+#define GW_GWMO_FANOUT_RESULT_DATA     "Data"
+#define GW_GWMO_FANOUT_RESULT_FORMAT   "Format"
+/* project-defined (not in the seeds): "count,min,max,sum,distinct" over the Data of the
+ * successful results, emitted as <Aggregate …/> in the AggregatedResult document */
+#define GW_GWMO_FANOUT_AGGREGATE       "Aggregate"
+/* project-defined, Get only: who started the job and how it was reported (restarts) */
+#define GW_GWMO_FANOUT_EXT	       "Ext"
+#define GW_GWMO_FANOUT_EXT_OWNER       "Ext/Owner"
+#define GW_GWMO_FANOUT_EXT_CORRELATOR  "Ext/Correlator"
+#define GW_GWMO_FANOUT_EXT_REPORTED    "Ext/Reported"
+#define GW_GWMO_FANOUT_STATE_IDLE      "Idle"
+#define GW_GWMO_FANOUT_STATE_IN_PROGRESS "InProgress"
+#define GW_GWMO_FANOUT_STATE_COMPLETE  "Complete"
+#define GW_GWMO_FANOUT_STATE_PARTIAL   "PartialFailure"
+#define GW_GWMO_FANOUT_STATE_CANCELLED "Cancelled"
+#define GW_GWMO_FANOUT_TIMEOUT_DEFAULT 60
+#define GW_GWMO_FANOUT_MAX_IN_FLIGHT_DEFAULT 32
+/* the AggregatedResult document (spec/GWMO.md §2) */
+#define GW_GWMO_FANOUT_RESULT_ELEMENT  "GwMOFanoutResult"

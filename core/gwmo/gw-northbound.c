@@ -278,6 +278,69 @@ gw_northbound_queue_alert(GwNorthbound *self, const GwAlert *alert, GError **err
 	return gw_alert_queue_push(self->alerts, alert, error);
 }
 
+/* ---- flow Y: the reply held for a job, alerts in the running session ---- */
+
+guint
+gw_northbound_hold_reply(GwNorthbound *self, const gchar *server_id)
+{
+	GwServerLink *link;
+
+	g_return_val_if_fail(GW_IS_NORTHBOUND(self), 0);
+	if (server_id == NULL || (link = gw_northbound_find_link(self, server_id)) == NULL)
+		return 0;
+	return gw_server_link_hold_reply(link);
+}
+
+guint
+gw_northbound_send_alert(GwNorthbound *self, const GwAlert *alert, GError **error)
+{
+	guint id;
+
+	g_return_val_if_fail(GW_IS_NORTHBOUND(self), 0);
+	id = gw_northbound_queue_alert(self, alert, error);
+	if (id != 0)
+		gw_northbound_schedule_alert_session(self, alert->server_id, 500);
+	return id;
+}
+
+guint
+gw_northbound_release_reply(GwNorthbound *self,
+			    const gchar *server_id,
+			    guint token,
+			    const GwAlert *alert,
+			    GError **error)
+{
+	GwServerLink *link;
+	guint id = 0;
+
+	g_return_val_if_fail(GW_IS_NORTHBOUND(self), 0);
+	link = server_id != NULL ? gw_northbound_find_link(self, server_id) : NULL;
+	if (alert != NULL) {
+		/* durable first: if the held reply never reaches the server, the next session
+		 * delivers it */
+		id = gw_northbound_queue_alert(self, alert, error);
+		if (id == 0) {
+			if (link != NULL)
+				gw_server_link_release_reply(link, token);
+			return 0;
+		}
+		if (link == NULL || token == 0 ||
+		    !gw_server_link_add_alert(link,
+					      id,
+					      gw_syncml_alert_new_generic(alert->correlator,
+									  alert->source != NULL ? alert->source : ".",
+									  alert->target,
+									  alert->type,
+									  alert->format,
+									  alert->mark,
+									  alert->data)))
+			gw_northbound_schedule_alert_session(self, alert->server_id, 500);
+	}
+	if (link != NULL && token != 0)
+		gw_server_link_release_reply(link, token);
+	return alert != NULL ? id : 1;
+}
+
 /* ---- inventory alerts ---- */
 
 typedef struct {
@@ -331,15 +394,6 @@ gw_northbound_schedule_alert_session(GwNorthbound *self, const gchar *server_id,
 				r,
 				gw_northbound_alert_run_free);
 	g_hash_table_insert(self->alert_sessions, g_strdup(server_id), GUINT_TO_POINTER(id));
-}
-
-guint
-gw_northbound_send_alert(GwNorthbound *self, const GwAlert *alert, GError **error)
-{
-	guint id = gw_northbound_queue_alert(self, alert, error);
-	if (id != 0)
-		gw_northbound_schedule_alert_session(self, alert->server_id, 500);
-	return id;
 }
 
 static void

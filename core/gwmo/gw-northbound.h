@@ -106,8 +106,26 @@ gw_northbound_relay_notification(GwNorthbound *self,
 guint
 gw_northbound_queue_alert(GwNorthbound *self, const GwAlert *alert, GError **error);
 /* (added) as gw_northbound_queue_alert, and a session with that server follows shortly
- * (bursts share one session), as for the inventory alerts */
+ * (bursts share one session), as for the inventory alerts: the image store's and Fanout's
+ * completion alerts (flow Y') */
 guint
 gw_northbound_send_alert(GwNorthbound *self, const GwAlert *alert, GError **error);
+
+/*
+ * (added) Flow Y: called while a session with @server_id runs (from an Exec handler of one of
+ * its commands), holds the gateway's reply to the server's package (gw-server-link.h). Returns
+ * a token for release, 0 when no session with that server is running.
+ * gw_northbound_release_reply() releases it; @alert (nullable) is queued durably first and
+ * goes in the held reply when that session still runs, else in a new session soon (Y').
+ * Returns the alert id (with @alert), 1 without, 0 when the alert could not be queued.
+ */
+guint
+gw_northbound_hold_reply(GwNorthbound *self, const gchar *server_id);
+guint
+gw_northbound_release_reply(GwNorthbound *self,
+			    const gchar *server_id,
+			    guint token,
+			    const GwAlert *alert,
+			    GError **error);
 
 G_END_DECLS

@@ -21,6 +21,9 @@ struct _GwServerLink {
 	gchar *dmacc_uri;
 	gboolean busy;
 	GwDmStore *store; /* nullable: group commit before each reply */
+	GTask *current; /* the running session's task (borrowed), NULL when idle */
+	guint holds;	/* gw_server_link_hold_reply() not yet released */
+	guint serial;	/* of the running session, > 0: the hold token */
 };
 
 G_DEFINE_TYPE(GwServerLink, gw_server_link, G_TYPE_OBJECT)
@@ -188,12 +191,86 @@ static void gw_server_link_post(GTask *task, GBytes *message);
 static void gw_server_link_continue(GTask *task, GBytes *next);
 static void
 gw_server_link_committed_cb(GObject *source, GAsyncResult *res, gpointer user_data);
+static void gw_server_link_finish(GTask *task, GError *error);
+
+/* builds the held reply and sends it, or ends the run when nothing is left to say */
+static void
+gw_server_link_send_held(GTask *task)
+{
+	GwServerLinkRun *run = g_task_get_task_data(task);
+	g_autoptr(GBytes) next = NULL;
+	GError *error = NULL;
+
+	next = gw_dm_session_release_reply(run->session, &error);
+	if (error != NULL) {
+		gw_server_link_finish(task, error);
+		return;
+	}
+	if (next == NULL) {
+		gw_server_link_finish(task, NULL);
+		return;
+	}
+	g_info("held reply to %s sent", run->uri);
+	gw_server_link_post(task, next);
+}
+
+guint
+gw_server_link_hold_reply(GwServerLink *self)
+{
+	GwServerLinkRun *run;
+
+	g_return_val_if_fail(GW_IS_SERVER_LINK(self), 0);
+	if (self->current == NULL)
+		return 0;
+	run = g_task_get_task_data(self->current);
+	if (gw_dm_session_get_state(run->session) != GW_DM_SESSION_STATE_ACTIVE)
+		return 0;
+	gw_dm_session_hold_reply(run->session);
+	self->holds++;
+	return self->serial;
+}
+
+void
+gw_server_link_release_reply(GwServerLink *self, guint token)
+{
+	GwServerLinkRun *run;
+
+	g_return_if_fail(GW_IS_SERVER_LINK(self));
+	if (self->current == NULL || self->holds == 0 || token != self->serial)
+		return;
+	if (--self->holds > 0)
+		return;
+	run = g_task_get_task_data(self->current);
+	if (gw_dm_session_is_reply_held(run->session))
+		gw_server_link_send_held(self->current);
+}
+
+gboolean
+gw_server_link_add_alert(GwServerLink *self, guint id, GwSyncmlCommand *alert)
+{
+	GwServerLinkRun *run;
+
+	g_return_val_if_fail(GW_IS_SERVER_LINK(self), FALSE);
+	if (self->current == NULL) {
+		gw_syncml_command_free(alert);
+		return FALSE;
+	}
+	run = g_task_get_task_data(self->current);
+	if (gw_dm_session_get_state(run->session) != GW_DM_SESSION_STATE_ACTIVE) {
+		gw_syncml_command_free(alert);
+		return FALSE;
+	}
+	gw_dm_session_queue_generic_alert(run->session, id, alert);
+	return TRUE;
+}
 
 static void
 gw_server_link_finish(GTask *task, GError *error)
 {
 	GwServerLink *self = g_task_get_source_object(task);
 	self->busy = FALSE;
+	self->current = NULL;
+	self->holds = 0;
 	if (error != NULL)
 		g_task_return_error(task, error);
 	else
@@ -246,8 +323,16 @@ gw_server_link_posted_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 static void
 gw_server_link_continue(GTask *task, GBytes *next)
 {
+	GwServerLink *self = g_task_get_source_object(task);
 	GwServerLinkRun *run = g_task_get_task_data(task);
 
+	if (next == NULL && gw_dm_session_is_reply_held(run->session)) {
+		/* flow Y: the reply waits for gw_server_link_release_reply() */
+		g_info("reply to %s held", run->uri);
+		if (self->holds == 0)
+			gw_server_link_send_held(task);
+		return;
+	}
 	if (next == NULL) {
 		if (gw_dm_session_get_state(run->session) == GW_DM_SESSION_STATE_FAILED) {
 			const GError *e = gw_dm_session_get_error(run->session);
@@ -377,6 +462,10 @@ gw_server_link_run_session_async(GwServerLink *self,
 		return;
 	}
 	self->busy = TRUE;
+	self->current = task;
+	self->holds = 0;
+	if (++self->serial == 0)
+		self->serial = 1;
 	gw_server_link_post(task, first);
 }
 

@@ -74,6 +74,23 @@ gw_server_link_run_session_finish(GwServerLink *self,
 				  GwDmSessionStats *stats,
 				  GError **error);
 
+/*
+ * (added) Flow Y of GwMO, the reply held in the running session: gw_server_link_hold_reply()
+ * (from an Exec handler while the server's commands run) makes the gateway's reply to the
+ * server's package wait — the commands are executed and stored ("message-executed"), nothing is
+ * sent — until every hold is released with gw_server_link_release_reply(). Alerts added with
+ * gw_server_link_add_alert() meanwhile go in that reply ("alert-delivered" when acknowledged).
+ * hold returns a token (> 0) for release, which ignores a token of a session that ended; hold
+ * returns 0 and add_alert FALSE when no session is running (add_alert frees @alert then).
+ * The caller bounds the wait (the server's own session timeout is the limit).
+ */
+guint
+gw_server_link_hold_reply(GwServerLink *self);
+void
+gw_server_link_release_reply(GwServerLink *self, guint token);
+gboolean
+gw_server_link_add_alert(GwServerLink *self, guint id, GwSyncmlCommand *alert);
+
 /* the account's SRVCRED secret and nonce, for Package #0 digests (owner access) */
 gboolean
 gw_server_link_get_server_credentials(GwServerLink *self, gchar **secret, GBytes **nonce);

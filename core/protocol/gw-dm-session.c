@@ -137,6 +137,9 @@ struct _GwDmSession {
 	/* client role */
 	GPtrArray *generic_alerts; /* GwDmQueuedAlert */
 	guint alert_code;
+	gboolean hold_reply;		  /* the next reply to a server package waits */
+	gboolean reply_held;		  /* ... and it is waiting now */
+	GwSyncmlCommand *held_hdr_status; /* the SyncHdr Status of the held reply */
 
 	/* server role */
 	GPtrArray *results; /* GwDmResultEntry, owned, queue order */
@@ -642,6 +645,7 @@ gw_dm_session_finalize(GObject *object)
 	g_hash_table_unref(self->sent);
 	gw_dm_incoming_free(self->incoming);
 	g_ptr_array_unref(self->generic_alerts);
+	g_clear_pointer(&self->held_hdr_status, gw_syncml_command_free);
 	g_queue_clear(&self->pending);
 	g_ptr_array_unref(self->results);
 	g_hash_table_unref(self->peer_devinfo);
@@ -879,6 +883,12 @@ gw_dm_session_get_stats(GwDmSession *self, GwDmSessionStats *stats)
 
 /* ---- queueing ---- */
 
+static gboolean gw_dm_session_queues_empty(GwDmSession *self);
+static GBytes *gw_dm_session_build(GwDmSession *self,
+                                   GwSyncmlCommand *hdr_status,
+                                   gboolean next_request,
+                                   GError **error);
+
 void
 gw_dm_session_queue_generic_alert(GwDmSession *self, guint id, GwSyncmlCommand *alert)
 {
@@ -888,10 +898,66 @@ gw_dm_session_queue_generic_alert(GwDmSession *self, guint id, GwSyncmlCommand *
 	g_return_if_fail(alert != NULL);
 	g_return_if_fail(self->cfg.role == GW_DM_SESSION_ROLE_CLIENT);
 
+	if (self->state != GW_DM_SESSION_STATE_NEW) {
+		/* a running session: the alert joins the next message built */
+		GwDmOut *out = gw_dm_out_new(alert);
+		out->alert_id = id;
+		out->has_alert_id = TRUE;
+		g_queue_push_tail(&self->out_cmds, out);
+		return;
+	}
 	qa = g_new0(GwDmQueuedAlert, 1);
 	qa->id = id;
 	qa->alert = alert;
 	g_ptr_array_add(self->generic_alerts, qa);
+}
+
+void
+gw_dm_session_hold_reply(GwDmSession *self)
+{
+	g_return_if_fail(GW_IS_DM_SESSION(self));
+	g_return_if_fail(self->cfg.role == GW_DM_SESSION_ROLE_CLIENT);
+	self->hold_reply = TRUE;
+}
+
+gboolean
+gw_dm_session_is_reply_held(GwDmSession *self)
+{
+	g_return_val_if_fail(GW_IS_DM_SESSION(self), FALSE);
+	return self->reply_held;
+}
+
+GBytes *
+gw_dm_session_release_reply(GwDmSession *self, GError **error)
+{
+	g_autoptr(GError) local_error = NULL;
+	GBytes *reply;
+
+	g_return_val_if_fail(GW_IS_DM_SESSION(self), NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	self->hold_reply = FALSE;
+	if (!self->reply_held) {
+		g_set_error_literal(
+		    error, GW_ERROR, GW_ERROR_WRONG_STATE, "no reply is held in this session");
+		return NULL;
+	}
+	self->reply_held = FALSE;
+	if (self->state != GW_DM_SESSION_STATE_ACTIVE) {
+		g_clear_pointer(&self->held_hdr_status, gw_syncml_command_free);
+		g_set_error_literal(
+		    error, GW_ERROR, GW_ERROR_WRONG_STATE, "the DM session is over");
+		return NULL;
+	}
+	if (gw_dm_session_queues_empty(self)) {
+		g_clear_pointer(&self->held_hdr_status, gw_syncml_command_free);
+		gw_dm_session_finish(self);
+		return NULL;
+	}
+	reply = gw_dm_session_build(self, g_steal_pointer(&self->held_hdr_status), FALSE, &local_error);
+	if (reply == NULL)
+		return gw_dm_session_fail_return(self, g_steal_pointer(&local_error), error);
+	return reply;
 }
 
 guint
@@ -2344,6 +2410,13 @@ gw_dm_session_receive(GwDmSession *self,
 		/* the peer's package goes on: "Next Message" response */
 		reply = gw_dm_session_build(self, g_steal_pointer(&hdr_status), TRUE, &local_error);
 	} else if (self->cfg.role == GW_DM_SESSION_ROLE_CLIENT) {
+		if (self->hold_reply) {
+			/* the link sends it later, with what was queued meanwhile */
+			g_clear_pointer(&self->held_hdr_status, gw_syncml_command_free);
+			self->held_hdr_status = g_steal_pointer(&hdr_status);
+			self->reply_held = TRUE;
+			return NULL;
+		}
 		if (gw_dm_session_queues_empty(self)) {
 			/* nothing in the server's package needs an answer */
 			gw_dm_session_finish(self);

@@ -146,10 +146,28 @@ gw_dm_session_get_content_type(GwDmSession *self);
 gchar *
 gw_dm_session_get_hmac_header(GwDmSession *self, GBytes *message);
 
-/* client role, before start(): a Generic Alert to deliver in this session (takes ownership of
- * @alert); @id is reported by "alert-delivered" when the server answers 200 */
+/* client role: a Generic Alert to deliver in this session (takes ownership of @alert); @id is
+ * reported by "alert-delivered" when the server answers 200. Before start() it goes into
+ * Package #1; (added) later it goes into the next message built (e.g. a held reply). */
 void
 gw_dm_session_queue_generic_alert(GwDmSession *self, guint id, GwSyncmlCommand *alert);
+/*
+ * (added) Client role, holding the reply (flow Y of GwMO: the gateway answers in the same
+ * session once a job is done). After gw_dm_session_hold_reply() — typically called by an Exec
+ * handler while receive() runs the server's commands — the receive() of the server's next
+ * complete package executes it as usual but returns NULL without error and builds nothing:
+ * the session stays ACTIVE and gw_dm_session_is_reply_held() is TRUE. Generic Alerts queued
+ * meanwhile join the reply. gw_dm_session_release_reply() builds it and returns it (NULL
+ * without error when nothing is to be sent: the session is FINISHED; NULL with @error when no
+ * reply was held or it could not be built).
+ */
+void
+gw_dm_session_hold_reply(GwDmSession *self);
+gboolean
+gw_dm_session_is_reply_held(GwDmSession *self);
+GBytes *
+gw_dm_session_release_reply(GwDmSession *self, GError **error);
+
 /* client role: Package #1. @alert_code 1201 (client-initiated) or 1200 (server-initiated) */
 GBytes *
 gw_dm_session_start(GwDmSession *self, guint alert_code, GError **error);

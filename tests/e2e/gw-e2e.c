@@ -72,11 +72,17 @@ bootstrap_tnds(const gchar *dm_url)
 Env *
 env_new(void)
 {
-	return env_new_full(NULL);
+	return env_new_full(NULL, NULL);
 }
 
 Env *
-env_new_full(const gchar *southbound_extra)
+env_new_with_config(const gchar *extra)
+{
+	return env_new_full(NULL, extra);
+}
+
+Env *
+env_new_full(const gchar *southbound_extra, const gchar *extra)
 {
 	Env *e = g_new0(Env, 1);
 	g_autoptr(GError) error = NULL;
@@ -99,6 +105,11 @@ env_new_full(const gchar *southbound_extra)
 			       e->south_port,
 			       southbound_extra != NULL ? southbound_extra : "",
 			       e->cert);
+	if (extra != NULL) {
+		gchar *more = g_strconcat(conf, extra, NULL);
+		g_free(conf);
+		conf = more;
+	}
 	e->d = gw_test_daemon_new_with_config(conf);
 	tnds = bootstrap_tnds(e->dm_url);
 	tnds_path = g_build_filename(e->dir, "bootstrap.xml", NULL);

@@ -37,9 +37,12 @@ gchar *
 bootstrap_tnds(const gchar *dm_url);
 Env *
 env_new(void);
-/* the same with @southbound_extra ("key=value\n" lines) in [southbound] */
+/* the same with more configuration groups appended (e.g. "[fanout]\nsync-wait=0\n") */
 Env *
-env_new_full(const gchar *southbound_extra);
+env_new_with_config(const gchar *extra);
+/* the same with @southbound_extra ("key=value\n" lines) in [southbound], and @extra */
+Env *
+env_new_full(const gchar *southbound_extra, const gchar *extra);
 void
 env_free(Env *e);
 void

@@ -181,7 +181,7 @@ assert_inventory(GwTestDaemon *d, const gchar *when)
 static void
 test_thousand_devices(void)
 {
-	Env *e = env_new_full("open-registration=true\n");
+	Env *e = env_new_full("open-registration=true\n", NULL);
 	g_autofree gchar *record = g_build_filename(e->dir, "record.json", NULL);
 	g_autofree gchar *sum_t = g_build_filename(e->dir, "summary-t.json", NULL);
 	g_autofree gchar *sum_p = g_build_filename(e->dir, "summary-p.json", NULL);

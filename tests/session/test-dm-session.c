@@ -1726,6 +1726,68 @@ test_generic_alert_refused(void)
 	g_assert_cmpuint(f->delivered->len, ==, 0);
 }
 
+/* (added) flow Y of GwMO: the client executes the server's package but holds its reply; a
+ * Generic Alert queued meanwhile goes out with it when released */
+static void
+test_held_reply(void)
+{
+	g_autoptr(Fixture) f = fixture_new();
+	g_autoptr(GBytes) pkg1 = NULL;
+	g_autoptr(GBytes) pkg2 = NULL;
+	g_autoptr(GBytes) pkg3 = NULL;
+	g_autoptr(GBytes) pkg4 = NULL;
+	g_autoptr(GBytes) none = NULL;
+	g_autoptr(GBytes) end = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *value = NULL;
+
+	fixture_default_sessions(f);
+	/* nothing held yet */
+	none = gw_dm_session_release_reply(f->client, &error);
+	g_assert_null(none);
+	g_assert_error(error, GW_ERROR, GW_ERROR_WRONG_STATE);
+	g_clear_error(&error);
+
+	gw_dm_session_queue_command(f->server, cmd_item(GW_SYNCML_CMD_REPLACE, "./Vendor/Name", "chr", "held"));
+	pkg1 = gw_dm_session_start(f->client, GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT, &error);
+	g_assert_no_error(error);
+	pkg2 = gw_dm_session_receive(f->server, pkg1, GW_SYNCML_DM_XML_TYPE, NULL, &error);
+	g_assert_no_error(error);
+	gw_dm_session_hold_reply(f->client);
+	none = gw_dm_session_receive(f->client, pkg2, GW_SYNCML_DM_XML_TYPE, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_null(none);
+	/* executed, not answered */
+	g_assert_cmpint(gw_dm_session_get_state(f->client), ==, GW_DM_SESSION_STATE_ACTIVE);
+	g_assert_true(gw_dm_session_is_reply_held(f->client));
+	value = gw_dm_tree_dup_string(f->tree, "./Vendor/Name");
+	g_assert_cmpstr(value, ==, "held");
+
+	gw_dm_session_queue_generic_alert(
+	    f->client, 21, gw_syncml_alert_new_generic("c-21", "./GwMO/Fanout/1", NULL, "urn:oma:at:gwmo:1.0:FanoutComplete", "xml", NULL, "<r/>"));
+	pkg3 = gw_dm_session_release_reply(f->client, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(pkg3);
+	g_assert_false(gw_dm_session_is_reply_held(f->client));
+	pkg4 = gw_dm_session_receive(f->server, pkg3, GW_SYNCML_DM_XML_TYPE, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(pkg4);
+	g_assert_cmpuint(f->generic_alerts->len, ==, 1);
+	g_assert_cmpstr(g_ptr_array_index(f->generic_alerts, 0), ==, "urn:oma:at:gwmo:1.0:FanoutComplete|<r/>");
+	end = gw_dm_session_receive(f->client, pkg4, GW_SYNCML_DM_XML_TYPE, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_null(end);
+	g_assert_cmpint(gw_dm_session_get_state(f->client), ==, GW_DM_SESSION_STATE_FINISHED);
+	g_assert_cmpuint(f->delivered->len, ==, 1);
+	g_assert_cmpuint(g_array_index(f->delivered, guint, 0), ==, 21);
+	/* the held reply answered the Replace: the server has its 200 */
+	{
+		GPtrArray *results = gw_dm_session_get_results(f->server);
+		GwDmSessionResult *r = g_ptr_array_index(results, 0);
+		g_assert_cmpuint(r->status, ==, 200);
+	}
+}
+
 /* ---- malformed input ---- */
 
 static void
@@ -1815,5 +1877,6 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/session/generic-alert", test_generic_alert);
 	g_test_add_func("/gw/session/generic-alert-refused", test_generic_alert_refused);
 	g_test_add_func("/gw/session/malformed", test_malformed);
+	g_test_add_func("/gw/session/held-reply", test_held_reply);
 	return g_test_run();
 }

@@ -1,0 +1,508 @@
+/*
+ * Copyright 2026 The gwmo authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Fan-out on loopback (GwMO-FORA-001/002): N simulated End Devices in this process (each with
+ * its own DM tree, MD5 credentials and a notification URL on one HTTP listener here) against
+ * the real gwmod on a private bus, N = 100 and 1,000.
+ *
+ *  - direct: the N device sessions driven back-to-back from here (client-initiated, Package
+ *    #1 with DevInfo, MD5 both ways), one after the other: what the same N sessions cost
+ *    without fan-out;
+ *  - fanout: one D-Bus Fanout of a Get of ./DevInfo/Mod to the N devices (MaxInFlight 32):
+ *    gwmod notifies each device (Package #0 over HTTP), each opens its session, answers, and
+ *    the wall time runs until the job's Finished signal with the aggregated result.
+ *
+ * Prints both times and the ratio fanout / direct. A benchmark: speed never fails it; a
+ * device without status 200 in the aggregated result, or a failed session, exits 1.
+ *
+ * The simulated devices' notification URLs are spread over NOTIFY_PORTS listeners: real
+ * devices have addresses of their own, and libsoup keeps only a few connections per host:port.
+ *
+ * usage: bench-fanout [N…]   (default 100 1000; GWMO_TEST_GWMOD: the gwmod binary;
+ *                             GW_BENCH_TRACE=1 prints when each device is notified and done)
+ */
+
+#define G_LOG_DOMAIN "GwFanoutBench"
+
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "gw-dm-auth.h"
+#include "gw-dm-session.h"
+#include "gw-dm-tree.h"
+#include "gw-http-client.h"
+#include "gw-http-server.h"
+#include "gw-pkg0.h"
+#include "gw-test-daemon.h"
+
+#define GW_ID "GW-TEST-0001" /* gw_test_daemon_new_with_config() */
+#define DEV_SECRET "bench-dev-secret"
+#define GW_SECRET "bench-gw-secret"
+#define NOTIFY_PORTS 64
+
+typedef struct _Bench Bench;
+
+typedef struct {
+	Bench *bench;
+	gchar *id;
+	GwDmTree *tree;
+	GBytes *local_nonce;  /* we digest with it (the gateway issued it) */
+	GBytes *peer_nonce;   /* the gateway digests with it (we issued it) */
+	GwHttpClient *client; /* its own connections, as a real device has */
+} SimDev;
+
+typedef struct {
+	SimDev *dev;
+	GwDmSession *session;
+	gchar *url;
+	void (*done)(SimDev *dev, gboolean ok, gpointer data);
+	gpointer data;
+} SimRun;
+
+struct _Bench {
+	GwTestDaemon *d;
+	GwHttpClient *client;
+	GwHttpServer *notify_server;
+	gchar *dm_url;
+	GHashTable *devs; /* id → SimDev */
+	guint failed;
+	guint running;
+	/* direct */
+	GPtrArray *order;
+	guint next;
+	/* fanout */
+	gchar *job_path;
+	gchar *doc;
+};
+
+static void G_GNUC_NORETURN
+bench_fail(const gchar *what)
+{
+	g_printerr("bench-fanout: %s\n", what);
+	exit(1);
+}
+
+/* ---- one device session, asynchronous ---- */
+
+static void
+sim_post(SimRun *run, GBytes *msg);
+
+static void
+sim_run_end(SimRun *run, gboolean ok)
+{
+	SimDev *dev = run->dev;
+	void (*done)(SimDev *, gboolean, gpointer) = run->done;
+	gpointer data = run->data;
+	g_object_unref(run->session);
+	g_free(run->url);
+	g_free(run);
+	dev->bench->running--;
+	done(dev, ok, data);
+}
+
+static void
+sim_nonce_cb(GwDmSession *session, gboolean local, GBytes *nonce, gpointer user_data)
+{
+	SimDev *dev = user_data;
+	GBytes **slot = local ? &dev->local_nonce : &dev->peer_nonce;
+	g_clear_pointer(slot, g_bytes_unref);
+	*slot = g_bytes_ref(nonce);
+}
+
+static void
+sim_posted_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	SimRun *run = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GwHttpResponse) response =
+	    gw_http_client_post_finish(GW_HTTP_CLIENT(source), res, &error);
+	g_autoptr(GBytes) next = NULL;
+
+	if (response == NULL || response->status != 200) {
+		g_printerr("bench-fanout: %s: %s\n",
+		           run->dev->id,
+		           error != NULL ? error->message : "HTTP error");
+		sim_run_end(run, FALSE);
+		return;
+	}
+	next = gw_dm_session_receive(
+	    run->session, response->body, response->content_type, NULL, &error);
+	if (error != NULL) {
+		g_printerr("bench-fanout: %s: %s\n", run->dev->id, error->message);
+		sim_run_end(run, FALSE);
+		return;
+	}
+	if (next == NULL) {
+		sim_run_end(run,
+		            gw_dm_session_get_state(run->session) == GW_DM_SESSION_STATE_FINISHED);
+		return;
+	}
+	sim_post(run, next);
+}
+
+static void
+sim_post(SimRun *run, GBytes *msg)
+{
+	const gchar *resp = gw_dm_session_get_resp_uri(run->session);
+	if (resp != NULL && g_str_has_prefix(resp, "http")) {
+		g_free(run->url);
+		run->url = g_strdup(resp);
+	}
+	gw_http_client_post_async(run->dev->client,
+	                          run->url,
+	                          gw_dm_session_get_content_type(run->session),
+	                          msg,
+	                          NULL,
+	                          NULL,
+	                          sim_posted_cb,
+	                          run);
+}
+
+static void
+sim_session(SimDev *dev,
+            const gchar *session_id,
+            guint alert,
+            void (*done)(SimDev *, gboolean, gpointer),
+            gpointer data)
+{
+	Bench *b = dev->bench;
+	SimRun *run = g_new0(SimRun, 1);
+	GwDmSessionConfig cfg = {0};
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) first = NULL;
+
+	cfg.role = GW_DM_SESSION_ROLE_CLIENT;
+	cfg.encoding = GW_DM_ENCODING_XML;
+	cfg.session_id = g_strdup(session_id);
+	cfg.local_uri = g_strdup(dev->id);
+	cfg.remote_uri = g_strdup(b->dm_url);
+	cfg.server_id = g_strdup(GW_ID);
+	cfg.local.type = GW_DM_AUTH_TYPE_MD5;
+	cfg.local.name = g_strdup(dev->id);
+	cfg.local.secret = g_strdup(DEV_SECRET);
+	cfg.local.nonce = dev->local_nonce != NULL ? g_bytes_ref(dev->local_nonce) : NULL;
+	cfg.peer.type = GW_DM_AUTH_TYPE_MD5;
+	cfg.peer.name = g_strdup(GW_ID);
+	cfg.peer.secret = g_strdup(GW_SECRET);
+	cfg.peer.nonce = dev->peer_nonce != NULL ? g_bytes_ref(dev->peer_nonce) : NULL;
+	run->dev = dev;
+	run->done = done;
+	run->data = data;
+	run->url = g_strdup(b->dm_url);
+	run->session = gw_dm_session_new(&cfg, dev->tree);
+	gw_dm_session_config_clear(&cfg);
+	g_signal_connect(run->session, "nonce-changed", G_CALLBACK(sim_nonce_cb), dev);
+	b->running++;
+	first = gw_dm_session_start(run->session, alert, &error);
+	if (first == NULL)
+		bench_fail(error->message);
+	sim_post(run, first);
+}
+
+/* ---- devices ---- */
+
+static SimDev *
+sim_dev_new(Bench *b, const gchar *id)
+{
+	g_autoptr(GError) error = NULL;
+	SimDev *dev = g_new0(SimDev, 1);
+	GwDmDeviceInfo info = {
+	    .dev_id = id,
+	    .man = "gwmo bench",
+	    .mod = "sim-device",
+	    .dmv = "1.2",
+	    .lang = "en-US",
+	    .dev_typ = "sensor",
+	    .oem = "gwmo",
+	    .fwv = "1.0",
+	    .swv = "1.0",
+	    .hwv = "1.0",
+	};
+	dev->bench = b;
+	dev->id = g_strdup(id);
+	dev->tree = gw_dm_tree_new();
+	if (!gw_dm_tree_install_standard_objects(dev->tree, &info, &error))
+		bench_fail(error->message);
+	dev->client = gw_http_client_new(NULL, &error);
+	if (dev->client == NULL)
+		bench_fail(error->message);
+	gw_http_client_set_timeout(dev->client, 120);
+	return dev;
+}
+
+static void
+sim_dev_free(SimDev *dev)
+{
+	g_clear_pointer(&dev->local_nonce, g_bytes_unref);
+	g_clear_pointer(&dev->peer_nonce, g_bytes_unref);
+	g_object_unref(dev->tree);
+	g_object_unref(dev->client);
+	g_free(dev->id);
+	g_free(dev);
+}
+
+static void
+sim_notified_done(SimDev *dev, gboolean ok, gpointer data)
+{
+	if (g_getenv("GW_BENCH_TRACE") != NULL)
+		g_printerr(
+		    "%" G_GINT64_FORMAT " done %s\n", g_get_monotonic_time() / 1000, dev->id);
+	if (!ok)
+		dev->bench->failed++;
+}
+
+/* POST /n/<id>: the gateway's Package #0 for a device */
+static void
+notify_handler(GwHttpServer *server, GwHttpRequest *request, gpointer user_data)
+{
+	Bench *b = user_data;
+	const gchar *id = gw_http_request_get_path(request) + strlen("/n/");
+	GBytes *body = gw_http_request_get_body(request);
+	g_autoptr(GwPkg0) pkg0 = NULL;
+	g_autofree gchar *sid = NULL;
+	SimDev *dev = g_hash_table_lookup(b->devs, id);
+
+	pkg0 = gw_pkg0_parse(g_bytes_get_data(body, NULL), g_bytes_get_size(body), NULL);
+	if (dev == NULL || pkg0 == NULL ||
+	    !gw_pkg0_verify(
+	        g_bytes_get_data(body, NULL), g_bytes_get_size(body), GW_SECRET, NULL, 0, NULL)) {
+		gw_http_request_respond(request, 400, NULL, NULL);
+		b->failed++;
+		return;
+	}
+	gw_http_request_respond(request, 200, NULL, NULL);
+	if (g_getenv("GW_BENCH_TRACE") != NULL)
+		g_printerr("%" G_GINT64_FORMAT " notify %s\n", g_get_monotonic_time() / 1000, id);
+	sid = gw_pkg0_session_id_to_string(pkg0->session_id);
+	sim_session(dev, sid, GW_SYNCML_ALERT_SERVER_INITIATED_MGMT, sim_notified_done, NULL);
+}
+
+/* @base: "http://127.0.0.1:PORT/" */
+static void
+provision(Bench *b, const gchar *id, const gchar *base)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autofree gchar *addr = g_strdup_printf("%sn/%s", base, id);
+	GVariantBuilder vb;
+
+	g_variant_builder_init(&vb, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&vb, "{sv}", "DeviceID", g_variant_new_string(id));
+	g_variant_builder_add(&vb, "{sv}", "Mode", g_variant_new_uint32(2));
+	g_variant_builder_add(&vb, "{sv}", "ClientName", g_variant_new_string(id));
+	g_variant_builder_add(&vb, "{sv}", "ClientSecret", g_variant_new_string(DEV_SECRET));
+	g_variant_builder_add(&vb, "{sv}", "ServerSecret", g_variant_new_string(GW_SECRET));
+	g_variant_builder_add(&vb, "{sv}", "NotifyAddr", g_variant_new_string(addr));
+	reply = gw_test_call(b->d, "AddDevice", g_variant_new("(a{sv})", &vb), "(o)", &error);
+	if (reply == NULL)
+		bench_fail(error->message);
+}
+
+/* ---- the direct baseline: the N sessions back-to-back ---- */
+
+static void
+direct_done(SimDev *dev, gboolean ok, gpointer data)
+{
+	Bench *b = dev->bench;
+	if (!ok)
+		b->failed++;
+	if (b->next < b->order->len) {
+		SimDev *next = g_ptr_array_index(b->order, b->next++);
+		sim_session(next, NULL, GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT, direct_done, NULL);
+	}
+}
+
+static gdouble
+run_direct(Bench *b)
+{
+	gint64 t0 = g_get_monotonic_time();
+	b->next = 1;
+	sim_session(g_ptr_array_index(b->order, 0),
+	            NULL,
+	            GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT,
+	            direct_done,
+	            NULL);
+	while (b->running > 0 || b->next < b->order->len)
+		g_main_context_iteration(NULL, TRUE);
+	return (gdouble)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
+}
+
+/* ---- the fan-out ---- */
+
+static void
+finished_cb(GDBusConnection *c,
+            const gchar *sender,
+            const gchar *path,
+            const gchar *iface,
+            const gchar *signal,
+            GVariant *params,
+            gpointer user_data)
+{
+	Bench *b = user_data;
+	if (b->job_path == NULL || g_strcmp0(path, b->job_path) != 0 || b->doc != NULL)
+		return;
+	g_variant_get(params, "(s)", &b->doc);
+}
+
+static gdouble
+run_fanout(Bench *b, guint n)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GPtrArray) ids = g_ptr_array_new();
+	GVariantBuilder vb;
+	gint64 t0;
+	guint sub;
+	guint ok = 0;
+
+	for (guint i = 0; i < b->order->len; i++)
+		g_ptr_array_add(ids, ((SimDev *)g_ptr_array_index(b->order, i))->id);
+	g_ptr_array_add(ids, NULL);
+	sub = g_dbus_connection_signal_subscribe(b->d->connection,
+	                                         "org.gwmo.Gateway1",
+	                                         "org.gwmo.Gateway1.Job",
+	                                         "Finished",
+	                                         NULL,
+	                                         NULL,
+	                                         G_DBUS_SIGNAL_FLAGS_NONE,
+	                                         finished_cb,
+	                                         b,
+	                                         NULL);
+	g_variant_builder_init(&vb, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(
+	    &vb, "{sv}", "Devices", g_variant_new_strv((const gchar *const *)ids->pdata, -1));
+	g_variant_builder_add(&vb, "{sv}", "Command", g_variant_new_string("Get"));
+	g_variant_builder_add(&vb, "{sv}", "TargetURI", g_variant_new_string("./DevInfo/Mod"));
+	g_variant_builder_add(&vb, "{sv}", "Timeout", g_variant_new_uint32(120));
+	t0 = g_get_monotonic_time();
+	reply = g_dbus_connection_call_sync(b->d->connection,
+	                                    "org.gwmo.Gateway1",
+	                                    "/org/gwmo/Gateway1",
+	                                    "org.gwmo.Gateway1.Manager",
+	                                    "Fanout",
+	                                    g_variant_new("(a{sv})", &vb),
+	                                    G_VARIANT_TYPE("(o)"),
+	                                    G_DBUS_CALL_FLAGS_NONE,
+	                                    60000,
+	                                    NULL,
+	                                    &error);
+	if (reply == NULL)
+		bench_fail(error->message);
+	g_variant_get(reply, "(o)", &b->job_path);
+	while (b->doc == NULL)
+		g_main_context_iteration(NULL, TRUE);
+	{
+		gdouble secs = (gdouble)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
+		for (const gchar *p = b->doc;
+		     (p = strstr(p, "status=\"200\"><Data format=\"chr\">sim-device</Data>")) !=
+		     NULL;
+		     p++)
+			ok++;
+		if (ok != n) {
+			g_printerr("bench-fanout: %u of %u devices answered 200\n", ok, n);
+			exit(1);
+		}
+		/* let the last sessions end before the next round */
+		while (b->running > 0)
+			g_main_context_iteration(NULL, TRUE);
+		g_dbus_connection_signal_unsubscribe(b->d->connection, sub);
+		g_clear_pointer(&b->job_path, g_free);
+		g_clear_pointer(&b->doc, g_free);
+		return secs;
+	}
+}
+
+static guint16
+free_port(void)
+{
+	g_autoptr(GSocket) s = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, 0, NULL);
+	g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	g_autoptr(GSocketAddress) a = g_inet_socket_address_new(lo, 0);
+	g_autoptr(GSocketAddress) bound = NULL;
+	if (!g_socket_bind(s, a, TRUE, NULL))
+		bench_fail("no free port");
+	bound = g_socket_get_local_address(s, NULL);
+	return g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
+}
+
+static void
+bench_round(guint n)
+{
+	g_autoptr(GError) error = NULL;
+	guint16 south = free_port();
+	g_autofree gchar *conf =
+	    g_strdup_printf("[southbound]\nlisten=http://"
+	                    "127.0.0.1:%u\nsession-timeout=300\n[northbound]\nlisten=\n",
+	                    south);
+	Bench b = {0};
+	g_auto(GStrv) uris = NULL;
+	gdouble direct;
+	gdouble fan;
+
+	b.d = gw_test_daemon_new_with_config(conf);
+	gw_test_daemon_start(b.d, NULL);
+	b.dm_url = g_strdup_printf("http://127.0.0.1:%u/dm", south);
+	b.client = gw_http_client_new(NULL, &error);
+	if (b.client == NULL)
+		bench_fail(error->message);
+	gw_http_client_set_max_in_flight(b.client, 64);
+	gw_http_client_set_timeout(b.client, 120);
+	b.notify_server = gw_http_server_new(NULL);
+	gw_http_server_add_handler(b.notify_server, "/n/", notify_handler, &b, NULL);
+	/* one notification port per few devices, as devices have their own addresses: libsoup
+	 * keeps few connections per host:port, which one shared port would make the bottleneck */
+	for (guint i = 0; i < NOTIFY_PORTS; i++) {
+		if (!gw_http_server_listen(b.notify_server, "http://127.0.0.1:0", &error))
+			bench_fail(error->message);
+	}
+	uris = gw_http_server_get_uris(b.notify_server);
+	b.devs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)sim_dev_free);
+	b.order = g_ptr_array_new();
+	for (guint i = 0; i < n; i++) {
+		g_autofree gchar *id = g_strdup_printf("sim-%04u", i + 1);
+		SimDev *dev = sim_dev_new(&b, id);
+		g_hash_table_insert(b.devs, dev->id, dev);
+		g_ptr_array_add(b.order, dev);
+		provision(&b, id, uris[i % g_strv_length(uris)]);
+	}
+	/* once unmeasured: the first sessions register the devices and set up the nonces */
+	run_direct(&b);
+	direct = run_direct(&b);
+	fan = run_fanout(&b, n);
+	if (b.failed > 0) {
+		g_printerr("bench-fanout: %u failed device session(s)\n", b.failed);
+		exit(1);
+	}
+	g_print("N=%-5u direct (back-to-back sessions): %7.3f s  %8.1f sessions/s | fanout Get: "
+	        "%7.3f s  %8.1f devices/s | ratio fanout/direct %.2f\n",
+	        n,
+	        direct,
+	        n / direct,
+	        fan,
+	        n / fan,
+	        fan / direct);
+	gw_http_server_disconnect(b.notify_server);
+	g_object_unref(b.notify_server);
+	g_object_unref(b.client);
+	g_hash_table_unref(b.devs);
+	g_ptr_array_unref(b.order);
+	g_free(b.dm_url);
+	gw_test_daemon_stop(b.d);
+	gw_test_daemon_free(b.d);
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc > 1) {
+		for (gint i = 1; i < argc; i++)
+			bench_round((guint)g_ascii_strtoull(argv[i], NULL, 10));
+	} else {
+		bench_round(100);
+		bench_round(1000);
+	}
+	return 0;
+}
