@@ -6,8 +6,12 @@
 # authentication both ways. gwmod runs on a private D-Bus bus with a fresh state directory; it
 # is bootstrapped to the server, the server reads the gateway's DevInfo and changes its tree in a
 # client-initiated session (gwmoctl session start) and again after a Package #0 (server-initiated),
-# a forged Package #0 is refused. Everything it starts is stopped at the end; nothing outside a
-# temporary directory is touched (apart from apt-get installing missing build dependencies).
+# a forged Package #0 is refused. Then three End Devices (two Proxy, one Transparent) register,
+# the server hears of them (DeviceAttached), reads the inventory summary, reads a node of both
+# Proxy devices through a Fanout job (flow Y) and wakes the Transparent device through the
+# gateway (X-GwMO-Target, flow Z'). Everything it starts is stopped at the end; nothing outside
+# a temporary directory is touched (apart from apt-get installing missing build dependencies).
+# GWMO_DEMO_KEEP=1 keeps the directory (logs, records, state); GWMO_SKIP_DEPS=1 skips apt-get.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -31,7 +35,7 @@ PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$RUN"
+  if [ "${GWMO_DEMO_KEEP:-0}" = 1 ]; then echo "kept $RUN (logs, records, state)"; else rm -rf "$RUN"; fi
 }
 trap cleanup EXIT
 ctl() { "$GWMOCTL" --session "$@"; }
@@ -191,16 +195,19 @@ PIDS+=($SRV)
 sleep 0.3
 # provisioned over D-Bus (B.6): what each device presents to the gateway and the reverse
 for d in sensor-1 sensor-2; do
-  ctl device-add "$d" --mode 2 --client-name "$d" --client-secret "$d-secret" \
-    --server-secret gateway-secret
+  echo "  gwmoctl device-add $d --mode 2: $(ctl device-add "$d" --mode 2 --client-name "$d" \
+    --client-secret "$d-secret" --server-secret gateway-secret)"
 done
-ctl device-add lamp-1 --mode 1 --client-name lamp-1 --client-secret lamp-secret
-# Proxy devices: a DM session with the gateway registers them (their DevInfo); then they wait
-# for the gateway's Package #0 and answer the commands it relays
+echo "  gwmoctl device-add lamp-1 --mode 1: $(ctl device-add lamp-1 --mode 1 --client-name lamp-1 \
+  --client-secret lamp-secret)"
+# Proxy devices: a DM session with the gateway registers them (DeviceRegistration alert, their
+# DevInfo with ./DevInfo/Ext/NotifyAddr); then they wait for the gateway's Package #0 and answer
+# the commands it relays
 for d in sensor-1 sensor-2; do
   "$DEVICE" --server "http://127.0.0.1:$SOUTH_PORT/dm" --dev-id "$d" --auth md5 \
     --client-secret "$d-secret" --server-name GW-DEMO-0001 --server-secret gateway-secret \
-    --server-id GW-DEMO-0001 --listen-notify http://127.0.0.1:0 --count 2 \
+    --server-id GW-DEMO-0001 --register --mode 2 --server-ids dm.example \
+    --listen-notify http://127.0.0.1:0 --count 1 \
     --record "$RUN/$d.json" >"$RUN/$d.log" 2>&1 &
   PIDS+=($!)
 done
@@ -210,7 +217,7 @@ done
   --client-secret lamp-secret --server-name dm.example --notify-secret srv-secret \
   --server-id dm.example --register --mode 1 --server-ids dm.example \
   --listen-notify http://127.0.0.1:0 --notified-server "$DM_URL" --ca-file "$RUN/server.crt" \
-  --count 2 --record "$RUN/lamp-1.json" >"$RUN/lamp-1.log" 2>&1 &
+  --count 1 --record "$RUN/lamp-1.json" >"$RUN/lamp-1.log" 2>&1 &
 LAMP=$!
 PIDS+=($LAMP)
 attached() {
@@ -243,7 +250,7 @@ cat > "$RUN/script4.json" <<JSON
   {"cmd": "Add", "uri": "./GwMO/Fanout/fw/Targets/Devices/1", "data": "sensor-1"},
   {"cmd": "Add", "uri": "./GwMO/Fanout/fw/Targets/Devices/2", "data": "sensor-2"},
   {"cmd": "Add", "uri": "./GwMO/Fanout/fw/Command", "data": "Get"},
-  {"cmd": "Add", "uri": "./GwMO/Fanout/fw/TargetURI", "data": "./DevInfo/Mod"},
+  {"cmd": "Add", "uri": "./GwMO/Fanout/fw/TargetURI", "data": "./DevInfo/FwV"},
   {"cmd": "Add", "uri": "./GwMO/Fanout/fw/Timeout", "format": "int", "data": "10"},
   {"cmd": "Exec", "uri": "./GwMO/Fanout/fw/Operations/Start", "correlator": "demo-1"}]}
 ]}
@@ -259,8 +266,8 @@ python3 - "$RUN/record4.json" <<'PY'
 import json, re, sys
 s = json.load(open(sys.argv[1]))["sessions"][0]
 for r in s["results"]:
-    items = ", ".join(f"{i['source'].rsplit('/', 1)[-1]}={i.get('data')}" for i in r.get("items", [])
-                      if i.get("data") is not None)
+    items = ", ".join(f"{(i.get('uri') or '').rsplit('/', 1)[-1]}={i.get('data')}"
+                      for i in r.get("items", []) if i.get("data") is not None)
     print(f"  {r['cmd']:8} {r.get('uri',''):40} -> {r['status']} {items}")
 for a in s["generic_alerts"]:
     print(f"  DM Server got {a['type'].rsplit(':', 1)[1]} (correlator {a.get('correlator')}) "
