@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "gw-e2e.h"
+#include "gw-error.h"
 
 #define GW_ID "GW-TEST-0001"
 #define GW_SECRET "gw-secret-x"
@@ -586,7 +587,9 @@ test_sync_wait_expires(void)
 /* GwMO-PMoDe-001, GwMO-FORA-001: Proxy commands addressed by the DM Server to one device are
  * one-device jobs: a Get relayed with its value, a Replace that changes the device, and an
  * offline device answered 408 after the Timeout; the daemon carries on. Three jobs in one
- * server message: one held reply carries the three alerts. */
+ * server message: one held reply carries the three alerts.
+ * GwMO-PMoDe-003: the devices are bootstrapped to the gateway alone (their only DM Server is
+ * the gateway's DevId; they registered with no ServerIDs), yet the DM Server manages them. */
 static void
 test_proxy_single(void)
 {
@@ -620,6 +623,21 @@ test_proxy_single(void)
 	g_ptr_array_add(devs, dev_live(e, "dev-b", NULL));
 	g_ptr_array_add(devs, dev_silent(e, "dev-off", NULL));
 	wait_registered(e, devs);
+	/* PMoDe-003: bootstrapped to no external DM Server */
+	for (guint i = 0; i < devs->len; i++) {
+		Dev *dev = g_ptr_array_index(devs, i);
+		g_autofree gchar *uri = g_strdup_printf("%s/ServerIDs", dev->record_uri);
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GVariant) reply = gw_test_call(
+		    e->d, "ListChildren", g_variant_new("(s)", uri), "(as)", &error);
+		g_autoptr(GVariant) names = NULL;
+		if (reply == NULL) { /* no ServerIDs node at all */
+			g_assert_error(error, GW_ERROR, GW_ERROR_NOT_FOUND);
+			continue;
+		}
+		names = g_variant_get_child_value(reply, 0);
+		g_assert_cmpuint(g_variant_n_children(names), ==, 0);
+	}
 	start_session(e->d);
 	server_wait(server);
 
