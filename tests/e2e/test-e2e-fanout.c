@@ -413,7 +413,10 @@ check_group_document(const gchar *doc, const gchar *job)
 }
 
 /* GwMO-FORA-001, GwMO-FORA-002 (flow Y): a DM Server fans a Get out to a group of 50; the
- * gateway holds its reply and delivers the aggregated result in the same session */
+ * gateway holds its reply and delivers the aggregated result in the same session.
+ * GwMO-HLF-001, GwMO-HLF-004, GwMO-SECACATE-002: the server cannot reach the devices; it
+ * authenticates once, with the gateway's one account, and the gateway drives every device in
+ * that device's own authenticated session with it. */
 static void
 test_group_sync(void)
 {
