@@ -345,6 +345,7 @@ main(int argc, char **argv)
 	conf = g_strdup_printf("[northbound]\nlisten=\n[southbound]\nlisten=http://127.0.0.1:%u\n",
 	                       south);
 	d = gw_test_daemon_new_with_config(conf);
+	d->quiet = TRUE; /* as it ships: no informational log lines */
 	up = gw_upstream_new(blob);
 	gw_test_daemon_start(d, NULL);
 	for (guint i = 0; i < CLIENTS; i++) {

@@ -198,6 +198,7 @@ bench_size(guint n, const gchar *dir)
 	                       "open-registration=true\n",
 	                       port);
 	d = gw_test_daemon_new_with_config(conf);
+	d->quiet = TRUE; /* as it ships: no informational log lines */
 	gw_test_daemon_start(d, NULL);
 	pid = g_subprocess_get_identifier(d->daemon);
 	if (pid == NULL)
