@@ -61,35 +61,6 @@ gw_dbus_images_fill(GwDbusExporter *exporter,
 		gw_dbus_gen_image_set_image_uri(img, uri);
 }
 
-static void
-gw_dbus_images_commit_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(GDBusMethodInvocation) invocation = user_data;
-	g_autoptr(GError) error = NULL;
-	GVariant *reply = g_object_steal_data(G_OBJECT(invocation), "gw-reply");
-
-	if (!gw_daemon_commit_finish(GW_DAEMON(source), res, &error)) {
-		if (reply != NULL)
-			g_variant_unref(reply);
-		gw_dbus_return_error(invocation, error);
-		return;
-	}
-	g_dbus_method_invocation_return_value(invocation, reply);
-	if (reply != NULL)
-		g_variant_unref(reply);
-}
-
-/* stores the tree, then answers @reply (floating or NULL) */
-static void
-gw_dbus_images_commit_and_reply(GwDbusImages *self,
-                                GDBusMethodInvocation *invocation,
-                                GVariant *reply)
-{
-	if (reply != NULL)
-		g_object_set_data(G_OBJECT(invocation), "gw-reply", g_variant_ref_sink(reply));
-	gw_daemon_commit_async(self->daemon, gw_dbus_images_commit_cb, g_object_ref(invocation));
-}
-
 static gboolean
 gw_dbus_images_handle_download(GwDbusGenImage *image,
                                GDBusMethodInvocation *invocation,
@@ -112,7 +83,7 @@ gw_dbus_images_handle_download(GwDbusGenImage *image,
 	g_info("Download of %s by %s", uri, g_dbus_method_invocation_get_sender(invocation));
 	/* the properties show the download has started before the reply does */
 	path = gw_dbus_exporter_update(self->exporter, uri);
-	gw_dbus_images_commit_and_reply(self, invocation, NULL);
+	gw_dbus_commit_and_reply(self->daemon, invocation, NULL);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -135,7 +106,7 @@ gw_dbus_images_handle_remove(GwDbusGenImage *image,
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
 	g_info("Remove of %s by %s", uri, g_dbus_method_invocation_get_sender(invocation));
-	gw_dbus_images_commit_and_reply(self, invocation, NULL);
+	gw_dbus_commit_and_reply(self->daemon, invocation, NULL);
 	/* the object goes after the reply is queued (the invocation holds its path) */
 	gw_dbus_exporter_remove(self->exporter, uri);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -244,7 +215,7 @@ gw_dbus_images_handle_add_image(GObject *skeleton,
 	       uri,
 	       spec.name,
 	       g_dbus_method_invocation_get_sender(invocation));
-	gw_dbus_images_commit_and_reply(self, invocation, g_variant_new("(o)", path));
+	gw_dbus_commit_and_reply(self->daemon, invocation, g_variant_new("(o)", path));
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

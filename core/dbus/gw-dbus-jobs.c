@@ -136,12 +136,8 @@ gw_dbus_jobs_removed_cb(GwFanout *fanout, const gchar *uri, gpointer user_data)
 
 /* ---- Manager.Fanout ---- */
 
-typedef struct {
-	const gchar *key;
-	const gchar *type;
-} GwDbusJobsKey;
-
-static const GwDbusJobsKey gw_dbus_jobs_keys[] = {
+/* the Manager.Fanout dictionary (data/org.gwmo.Gateway1.Manager.xml) */
+static const GwDbusDictKey gw_dbus_jobs_keys[] = {
     {"Group", "s"},
     {"Devices", "as"},
     {"Command", "s"},
@@ -158,63 +154,42 @@ typedef GwFanoutSpec GwDbusJobsSpec;
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(GwDbusJobsSpec, gw_fanout_spec_clear)
 
 static gboolean
+gw_dbus_jobs_spec_key(const gchar *key, GVariant *value, gpointer user_data, GError **error)
+{
+	GwFanoutSpec *spec = user_data;
+
+	if (g_strcmp0(key, "Group") == 0)
+		spec->group = g_variant_dup_string(value, NULL);
+	else if (g_strcmp0(key, "Devices") == 0)
+		spec->devices = g_variant_dup_strv(value, NULL);
+	else if (g_strcmp0(key, "Command") == 0)
+		spec->command = g_variant_dup_string(value, NULL);
+	else if (g_strcmp0(key, "TargetURI") == 0)
+		spec->target_uri = g_variant_dup_string(value, NULL);
+	else if (g_strcmp0(key, "Data") == 0)
+		spec->data = g_variant_dup_string(value, NULL);
+	else if (g_strcmp0(key, "Format") == 0)
+		spec->format = g_variant_dup_string(value, NULL);
+	else if (g_strcmp0(key, "Type") == 0)
+		spec->type = g_variant_dup_string(value, NULL);
+	else if (g_strcmp0(key, "Timeout") == 0)
+		spec->timeout = g_variant_get_uint32(value);
+	else if (g_strcmp0(key, "MaxInFlight") == 0)
+		spec->max_in_flight = g_variant_get_uint32(value);
+	else if (g_strcmp0(key, "Aggregate") == 0)
+		spec->aggregate = g_variant_dup_string(value, NULL);
+	return TRUE;
+}
+
+static gboolean
 gw_dbus_jobs_parse_spec(GVariant *dict, GwFanoutSpec *spec, GError **error)
 {
-	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
-	GVariantIter iter;
-	const gchar *key;
-	GVariant *value_raw;
-
-	g_variant_iter_init(&iter, dict);
-	while (g_variant_iter_next(&iter, "{&sv}", &key, &value_raw)) {
-		g_autoptr(GVariant) value = value_raw;
-		const GwDbusJobsKey *k = NULL;
-
-		for (guint i = 0; i < G_N_ELEMENTS(gw_dbus_jobs_keys); i++) {
-			if (g_strcmp0(key, gw_dbus_jobs_keys[i].key) == 0)
-				k = &gw_dbus_jobs_keys[i];
-		}
-		if (k == NULL) {
-			g_set_error(
-			    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "unknown key '%s'", key);
-			return FALSE;
-		}
-		if (!g_variant_is_of_type(value, G_VARIANT_TYPE(k->type))) {
-			g_set_error(error,
-			            GW_ERROR,
-			            GW_ERROR_INVALID_ARGS,
-			            "%s takes a value of type %s, not %s",
-			            key,
-			            k->type,
-			            g_variant_get_type_string(value));
-			return FALSE;
-		}
-		if (!g_hash_table_add(seen, (gpointer)k->key)) {
-			g_set_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "%s given twice", key);
-			return FALSE;
-		}
-		if (g_strcmp0(key, "Group") == 0)
-			spec->group = g_variant_dup_string(value, NULL);
-		else if (g_strcmp0(key, "Devices") == 0)
-			spec->devices = g_variant_dup_strv(value, NULL);
-		else if (g_strcmp0(key, "Command") == 0)
-			spec->command = g_variant_dup_string(value, NULL);
-		else if (g_strcmp0(key, "TargetURI") == 0)
-			spec->target_uri = g_variant_dup_string(value, NULL);
-		else if (g_strcmp0(key, "Data") == 0)
-			spec->data = g_variant_dup_string(value, NULL);
-		else if (g_strcmp0(key, "Format") == 0)
-			spec->format = g_variant_dup_string(value, NULL);
-		else if (g_strcmp0(key, "Type") == 0)
-			spec->type = g_variant_dup_string(value, NULL);
-		else if (g_strcmp0(key, "Timeout") == 0)
-			spec->timeout = g_variant_get_uint32(value);
-		else if (g_strcmp0(key, "MaxInFlight") == 0)
-			spec->max_in_flight = g_variant_get_uint32(value);
-		else if (g_strcmp0(key, "Aggregate") == 0)
-			spec->aggregate = g_variant_dup_string(value, NULL);
-	}
-	return TRUE;
+	return gw_dbus_parse_dict(dict,
+	                          gw_dbus_jobs_keys,
+	                          G_N_ELEMENTS(gw_dbus_jobs_keys),
+	                          gw_dbus_jobs_spec_key,
+	                          spec,
+	                          error);
 }
 
 void
