@@ -180,12 +180,8 @@ gw_dbus_inventory_handle_set_mode(GwDbusGenDevice *device,
 	mode_str = g_strdup_printf("%u", mode);
 	bytes = g_bytes_new(mode_str, strlen(mode_str));
 	status = gw_dm_tree_replace(self->tree, NULL, mode_uri, GW_DM_FORMAT_INT, NULL, bytes);
-	if (!gw_dm_status_is_success(status)) {
-		g_autoptr(GError) error = NULL;
-		gw_dm_status_set_error(&error, status, mode_uri);
-		gw_dbus_return_error(invocation, error);
+	if (gw_dbus_return_status(invocation, status, mode_uri))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
-	}
 	g_info("SetMode %u on %s by %s",
 	       mode,
 	       record_uri,

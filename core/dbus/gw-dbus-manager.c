@@ -60,7 +60,7 @@ gw_dbus_return_error(GDBusMethodInvocation *invocation, const GError *error)
 	g_dbus_method_invocation_return_gerror(invocation, normalized);
 }
 
-static gboolean
+gboolean
 gw_dbus_return_status(GDBusMethodInvocation *invocation, guint status, const gchar *uri)
 {
 	g_autoptr(GError) error = NULL;

@@ -30,6 +30,11 @@ gw_dbus_value_from_variant(GwDmFormat format, GVariant *value, GError **error);
 void
 gw_dbus_return_error(GDBusMethodInvocation *invocation, const GError *error);
 
+/* a DM status that is not a success answers @invocation with its error (on @uri) and gives
+ * TRUE */
+gboolean
+gw_dbus_return_status(GDBusMethodInvocation *invocation, guint status, const gchar *uri);
+
 /* one key a dictionary argument (a{sv}) may hold, and the type of its value */
 typedef struct {
 	const gchar *key;
