@@ -226,12 +226,14 @@ gw_dbus_jobs_handle_fanout(GwDbusJobs *self, GDBusMethodInvocation *invocation, 
 		return;
 	}
 	path = gw_dbus_exporter_update(self->exporter, uri);
-	if (!gw_dm_store_flush(gw_daemon_get_store(self->daemon), &error)) {
-		gw_dbus_return_error(invocation, error);
+	if (path == NULL) {
+		g_dbus_method_invocation_return_error(
+		    invocation, GW_ERROR, GW_ERROR_INTERNAL, "%s cannot be exported", uri);
 		return;
 	}
 	g_info("Fanout %s (%s) by %s", uri, path, g_dbus_method_invocation_get_sender(invocation));
-	g_dbus_method_invocation_return_value(invocation, g_variant_new("(o)", path));
+	/* the answer once the job is on disk, like every change made over D-Bus */
+	gw_dbus_commit_and_reply(self->daemon, invocation, g_variant_new("(o)", path));
 }
 
 /* ---- GObject ---- */
