@@ -43,20 +43,20 @@ typedef struct {
 
 /* takes one checked entry of the dictionary; FALSE with @error refuses it */
 typedef gboolean (*GwDbusDictFunc)(const gchar *key,
-				   GVariant *value,
-				   gpointer user_data,
-				   GError **error);
+                                   GVariant *value,
+                                   gpointer user_data,
+                                   GError **error);
 
 /* checks a dictionary argument entry by entry, in its order: a key not in @keys, a value of
  * another type or a key given twice is GW_ERROR_INVALID_ARGS; each entry that passes goes to
  * @func */
 gboolean
 gw_dbus_parse_dict(GVariant *dict,
-		   const GwDbusDictKey *keys,
-		   gsize n_keys,
-		   GwDbusDictFunc func,
-		   gpointer user_data,
-		   GError **error);
+                   const GwDbusDictKey *keys,
+                   gsize n_keys,
+                   GwDbusDictFunc func,
+                   gpointer user_data,
+                   GError **error);
 
 /* stores the tree (gw_daemon_commit_async()), then answers @invocation with @reply (floating
  * or NULL: no value), or with the error when the store failed */
@@ -67,7 +67,7 @@ gw_dbus_commit_and_reply(GwDaemon *daemon, GDBusMethodInvocation *invocation, GV
  * the messages exchanged and the commands executed */
 void
 gw_dbus_start_session_and_reply(GwDaemon *daemon,
-				const gchar *server_id,
-				GDBusMethodInvocation *invocation);
+                                const gchar *server_id,
+                                GDBusMethodInvocation *invocation);
 
 G_END_DECLS
