@@ -300,6 +300,18 @@ gw_dbus_exporter_lookup(GwDbusExporter *self, const gchar *object_path)
 	return entry != NULL ? entry->uri : NULL;
 }
 
+GDBusInterfaceSkeleton *
+gw_dbus_exporter_get_interface(GwDbusExporter *self, const gchar *uri)
+{
+	g_autofree gchar *path = NULL;
+	GwDbusExporterEntry *entry;
+
+	g_return_val_if_fail(GW_IS_DBUS_EXPORTER(self), NULL);
+	path = gw_dbus_exporter_path_for(self, uri);
+	entry = path != NULL ? g_hash_table_lookup(self->entries, path) : NULL;
+	return entry != NULL ? entry->iface : NULL;
+}
+
 const gchar *
 gw_dbus_exporter_invocation_uri(GwDbusExporter *self, GDBusMethodInvocation *invocation)
 {

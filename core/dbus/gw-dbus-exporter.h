@@ -98,6 +98,10 @@ gw_dbus_exporter_invocation_target(GwDbusExporter *self, GDBusMethodInvocation *
 /* the entry URI behind an exported object path, or NULL */
 const gchar *
 gw_dbus_exporter_lookup(GwDbusExporter *self, const gchar *object_path);
+/* (transfer none) the interface of the object of the entry @uri, NULL when it is not exported
+ * (for the owner's own signals on it) */
+GDBusInterfaceSkeleton *
+gw_dbus_exporter_get_interface(GwDbusExporter *self, const gchar *uri);
 /* the object path of an entry URI, or NULL when @uri is not an entry of @base_uri */
 gchar *
 gw_dbus_exporter_path_for(GwDbusExporter *self, const gchar *uri);

@@ -61,33 +61,42 @@ gw_dbus_images_fill(GwDbusExporter *exporter,
 		gw_dbus_gen_image_set_image_uri(img, uri);
 }
 
-static void
-gw_dbus_images_commit_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+/* Image.Download and Image.Remove */
+static gboolean
+gw_dbus_images_handle_action(GwDbusImages *self, GDBusMethodInvocation *invocation, gboolean remove)
 {
-	g_autoptr(GDBusMethodInvocation) invocation = user_data;
+	g_autofree gchar *uri = NULL;
+	g_autofree gchar *path = NULL;
 	g_autoptr(GError) error = NULL;
-	GVariant *reply = g_object_steal_data(G_OBJECT(invocation), "gw-reply");
+	gboolean ok;
 
-	if (!gw_daemon_commit_finish(GW_DAEMON(source), res, &error)) {
-		if (reply != NULL)
-			g_variant_unref(reply);
+	if (self->authorize != NULL && !self->authorize(invocation, self->authorize_data))
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	uri = g_strdup(gw_dbus_exporter_invocation_target(self->exporter, invocation));
+	if (uri == NULL)
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	if (remove)
+		ok = gw_image_store_remove(self->store, uri, &error);
+	else
+		ok = gw_image_store_download(self->store, uri, &error);
+	if (!ok) {
 		gw_dbus_return_error(invocation, error);
-		return;
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
-	g_dbus_method_invocation_return_value(invocation, reply);
-	if (reply != NULL)
-		g_variant_unref(reply);
-}
-
-/* stores the tree, then answers @reply (floating or NULL) */
-static void
-gw_dbus_images_commit_and_reply(GwDbusImages *self,
-                                GDBusMethodInvocation *invocation,
-                                GVariant *reply)
-{
-	if (reply != NULL)
-		g_object_set_data(G_OBJECT(invocation), "gw-reply", g_variant_ref_sink(reply));
-	gw_daemon_commit_async(self->daemon, gw_dbus_images_commit_cb, g_object_ref(invocation));
+	g_info("%s of %s by %s",
+	       remove ? "Remove" : "Download",
+	       uri,
+	       g_dbus_method_invocation_get_sender(invocation));
+	if (remove) {
+		gw_dbus_commit_and_reply(self->daemon, invocation, NULL);
+		/* the object goes after the reply is queued (the invocation holds its path) */
+		gw_dbus_exporter_remove(self->exporter, uri);
+	} else {
+		/* the properties show the download has started before the reply does */
+		path = gw_dbus_exporter_update(self->exporter, uri);
+		gw_dbus_commit_and_reply(self->daemon, invocation, NULL);
+	}
+	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static gboolean
@@ -95,25 +104,7 @@ gw_dbus_images_handle_download(GwDbusGenImage *image,
                                GDBusMethodInvocation *invocation,
                                gpointer user_data)
 {
-	GwDbusImages *self = GW_DBUS_IMAGES(user_data);
-	g_autofree gchar *uri = NULL;
-	g_autofree gchar *path = NULL;
-	g_autoptr(GError) error = NULL;
-
-	if (self->authorize != NULL && !self->authorize(invocation, self->authorize_data))
-		return G_DBUS_METHOD_INVOCATION_HANDLED;
-	uri = g_strdup(gw_dbus_exporter_invocation_target(self->exporter, invocation));
-	if (uri == NULL)
-		return G_DBUS_METHOD_INVOCATION_HANDLED;
-	if (!gw_image_store_download(self->store, uri, &error)) {
-		gw_dbus_return_error(invocation, error);
-		return G_DBUS_METHOD_INVOCATION_HANDLED;
-	}
-	g_info("Download of %s by %s", uri, g_dbus_method_invocation_get_sender(invocation));
-	/* the properties show the download has started before the reply does */
-	path = gw_dbus_exporter_update(self->exporter, uri);
-	gw_dbus_images_commit_and_reply(self, invocation, NULL);
-	return G_DBUS_METHOD_INVOCATION_HANDLED;
+	return gw_dbus_images_handle_action(GW_DBUS_IMAGES(user_data), invocation, FALSE);
 }
 
 static gboolean
@@ -121,24 +112,7 @@ gw_dbus_images_handle_remove(GwDbusGenImage *image,
                              GDBusMethodInvocation *invocation,
                              gpointer user_data)
 {
-	GwDbusImages *self = GW_DBUS_IMAGES(user_data);
-	g_autoptr(GError) error = NULL;
-	g_autofree gchar *uri = NULL;
-
-	if (self->authorize != NULL && !self->authorize(invocation, self->authorize_data))
-		return G_DBUS_METHOD_INVOCATION_HANDLED;
-	uri = g_strdup(gw_dbus_exporter_invocation_target(self->exporter, invocation));
-	if (uri == NULL)
-		return G_DBUS_METHOD_INVOCATION_HANDLED;
-	if (!gw_image_store_remove(self->store, uri, &error)) {
-		gw_dbus_return_error(invocation, error);
-		return G_DBUS_METHOD_INVOCATION_HANDLED;
-	}
-	g_info("Remove of %s by %s", uri, g_dbus_method_invocation_get_sender(invocation));
-	gw_dbus_images_commit_and_reply(self, invocation, NULL);
-	/* the object goes after the reply is queued (the invocation holds its path) */
-	gw_dbus_exporter_remove(self->exporter, uri);
-	return G_DBUS_METHOD_INVOCATION_HANDLED;
+	return gw_dbus_images_handle_action(GW_DBUS_IMAGES(user_data), invocation, TRUE);
 }
 
 static GDBusInterfaceSkeleton *
@@ -244,7 +218,7 @@ gw_dbus_images_handle_add_image(GObject *skeleton,
 	       uri,
 	       spec.name,
 	       g_dbus_method_invocation_get_sender(invocation));
-	gw_dbus_images_commit_and_reply(self, invocation, g_variant_new("(o)", path));
+	gw_dbus_commit_and_reply(self->daemon, invocation, g_variant_new("(o)", path));
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

@@ -144,25 +144,6 @@ gw_dbus_inventory_fill_group(GwDbusExporter *exporter,
 
 /* ---- method handlers ---- */
 
-static void
-gw_dbus_inventory_commit_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(GDBusMethodInvocation) invocation = user_data;
-	g_autoptr(GError) error = NULL;
-
-	if (!gw_daemon_commit_finish(GW_DAEMON(source), res, &error)) {
-		gw_dbus_return_error(invocation, error);
-		return;
-	}
-	g_dbus_method_invocation_return_value(invocation, NULL);
-}
-
-static void
-gw_dbus_inventory_commit_and_reply(GwDbusInventory *self, GDBusMethodInvocation *invocation)
-{
-	gw_daemon_commit_async(self->daemon, gw_dbus_inventory_commit_cb, g_object_ref(invocation));
-}
-
 static gboolean
 gw_dbus_inventory_handle_set_mode(GwDbusGenDevice *device,
 				  GDBusMethodInvocation *invocation,
@@ -199,17 +180,13 @@ gw_dbus_inventory_handle_set_mode(GwDbusGenDevice *device,
 	mode_str = g_strdup_printf("%u", mode);
 	bytes = g_bytes_new(mode_str, strlen(mode_str));
 	status = gw_dm_tree_replace(self->tree, NULL, mode_uri, GW_DM_FORMAT_INT, NULL, bytes);
-	if (!gw_dm_status_is_success(status)) {
-		g_autoptr(GError) error = NULL;
-		gw_dm_status_set_error(&error, status, mode_uri);
-		gw_dbus_return_error(invocation, error);
+	if (gw_dbus_return_status(invocation, status, mode_uri))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
-	}
 	g_info("SetMode %u on %s by %s",
 	       mode,
 	       record_uri,
 	       g_dbus_method_invocation_get_sender(invocation));
-	gw_dbus_inventory_commit_and_reply(self, invocation);
+	gw_dbus_commit_and_reply(self->daemon, invocation, NULL);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -268,7 +245,7 @@ gw_dbus_inventory_handle_member(GwDbusInventory *self,
 	       add ? "to" : "from",
 	       group_id,
 	       g_dbus_method_invocation_get_sender(invocation));
-	gw_dbus_inventory_commit_and_reply(self, invocation);
+	gw_dbus_commit_and_reply(self->daemon, invocation, NULL);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

@@ -7,8 +7,7 @@
 
 #include "config.h"
 
-#include <string.h>
-
+#include "gw-dbus-exporter.h"
 #include "gw-dbus-generated.h"
 #include "gw-dbus-jobs.h"
 #include "gw-dbus-manager.h"
@@ -16,21 +15,13 @@
 #include "gw-fanout.h"
 #include "gw-gwmo-names.h"
 
-typedef struct {
-	gchar *uri;
-	GwDbusGenObjectSkeleton *object;
-	GwDbusGenJob *job;
-	gulong cancel_id;
-} GwDbusJobEntry;
-
 struct _GwDbusJobs {
 	GObject parent_instance;
 	GwDaemon *daemon; /* not owned */
 	GwFanout *fanout;
-	GDBusObjectManagerServer *object_manager;
+	GwDbusExporter *exporter; /* ./GwMO/Fanout/<x> → /org/gwmo/Gateway1/Jobs/<x> */
 	GwDbusAuthorizeFunc authorize;
 	gpointer authorize_data;
-	GHashTable *entries; /* object path → GwDbusJobEntry */
 	gulong added_id;
 	gulong changed_id;
 	gulong finished_id;
@@ -42,37 +33,21 @@ G_DEFINE_TYPE(GwDbusJobs, gw_dbus_jobs, G_TYPE_OBJECT)
 gchar *
 gw_dbus_jobs_path(const gchar *job_uri)
 {
-	const gchar *name;
-	g_autofree gchar *escaped = NULL;
-
-	if (job_uri == NULL || !g_str_has_prefix(job_uri, GW_GWMO_FANOUT "/"))
-		return NULL;
-	name = job_uri + strlen(GW_GWMO_FANOUT) + 1;
-	if (*name == '\0' || strchr(name, '/') != NULL)
-		return NULL;
-	escaped = g_dbus_escape_object_path(name);
-	return g_strdup_printf(GW_DBUS_JOBS_PATH "/%s", escaped);
+	return gw_dbus_exporter_path_of(GW_GWMO_FANOUT, GW_DBUS_JOBS_PATH, job_uri);
 }
 
 static void
-gw_dbus_job_entry_free(gpointer data)
+gw_dbus_jobs_fill(GwDbusExporter *exporter,
+                  const gchar *uri,
+                  GDBusInterfaceSkeleton *iface,
+                  gpointer user_data)
 {
-	GwDbusJobEntry *entry = data;
-	if (entry->cancel_id != 0)
-		g_signal_handler_disconnect(entry->job, entry->cancel_id);
-	g_clear_object(&entry->job);
-	g_clear_object(&entry->object);
-	g_free(entry->uri);
-	g_free(entry);
-}
-
-static void
-gw_dbus_jobs_refresh(GwDbusJobs *self, GwDbusJobEntry *entry)
-{
+	GwDbusJobs *self = GW_DBUS_JOBS(user_data);
+	GwDbusGenJob *job = GW_DBUS_GEN_JOB(iface);
 	GwFanoutJobInfo info = {0};
 	guint progress = 0;
 
-	if (!gw_fanout_get_job_info(self->fanout, entry->uri, &info))
+	if (!gw_fanout_get_job_info(self->fanout, uri, &info))
 		return;
 	if (info.total > 0)
 		progress = (guint)(((guint64)(info.total - MIN(info.pending, info.total)) * 100) /
@@ -80,13 +55,13 @@ gw_dbus_jobs_refresh(GwDbusJobs *self, GwDbusJobEntry *entry)
 	else if (g_strcmp0(info.state, GW_GWMO_FANOUT_STATE_IDLE) != 0 &&
 	         g_strcmp0(info.state, GW_GWMO_FANOUT_STATE_IN_PROGRESS) != 0)
 		progress = 100;
-	gw_dbus_gen_job_set_state(entry->job, info.state);
-	gw_dbus_gen_job_set_total(entry->job, info.total);
-	gw_dbus_gen_job_set_succeeded(entry->job, info.succeeded);
-	gw_dbus_gen_job_set_failed(entry->job, info.failed);
-	gw_dbus_gen_job_set_pending(entry->job, info.pending);
-	gw_dbus_gen_job_set_progress(entry->job, progress);
-	gw_dbus_gen_job_set_job_uri(entry->job, entry->uri);
+	gw_dbus_gen_job_set_state(job, info.state);
+	gw_dbus_gen_job_set_total(job, info.total);
+	gw_dbus_gen_job_set_succeeded(job, info.succeeded);
+	gw_dbus_gen_job_set_failed(job, info.failed);
+	gw_dbus_gen_job_set_pending(job, info.pending);
+	gw_dbus_gen_job_set_progress(job, progress);
+	gw_dbus_gen_job_set_job_uri(job, uri);
 	gw_fanout_job_info_clear(&info);
 }
 
@@ -108,80 +83,61 @@ gw_dbus_jobs_handle_cancel(GwDbusGenJob *job, GDBusMethodInvocation *invocation,
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-static gchar *
-gw_dbus_jobs_export(GwDbusJobs *self, const gchar *job_uri)
+static GDBusInterfaceSkeleton *
+gw_dbus_jobs_create(GwDbusExporter *exporter, const gchar *uri, gpointer user_data)
 {
-	g_autofree gchar *path = gw_dbus_jobs_path(job_uri);
-	GwDbusJobEntry *entry;
+	GwDbusGenJob *job = gw_dbus_gen_job_skeleton_new();
 
-	if (path == NULL)
-		return NULL;
-	entry = g_hash_table_lookup(self->entries, path);
-	if (entry == NULL) {
-		entry = g_new0(GwDbusJobEntry, 1);
-		entry->uri = g_strdup(job_uri);
-		entry->object = gw_dbus_gen_object_skeleton_new(path);
-		entry->job = gw_dbus_gen_job_skeleton_new();
-		entry->cancel_id = g_signal_connect(
-		    entry->job, "handle-cancel", G_CALLBACK(gw_dbus_jobs_handle_cancel), self);
-		gw_dbus_gen_object_skeleton_set_job(entry->object, entry->job);
-		gw_dbus_jobs_refresh(self, entry);
-		g_hash_table_insert(self->entries, g_strdup(path), entry);
-		g_dbus_object_manager_server_export(self->object_manager,
-		                                    G_DBUS_OBJECT_SKELETON(entry->object));
-		g_debug("exported %s (%s)", path, job_uri);
-	} else {
-		gw_dbus_jobs_refresh(self, entry);
-	}
-	return g_steal_pointer(&path);
+	g_signal_connect(job, "handle-cancel", G_CALLBACK(gw_dbus_jobs_handle_cancel), user_data);
+	return G_DBUS_INTERFACE_SKELETON(job);
 }
 
-static void
-gw_dbus_jobs_added_cb(GwFanout *fanout, const gchar *uri, gpointer user_data)
+/* a resync exports the jobs GwFanout knows (interior nodes), in tree order */
+static GPtrArray *
+gw_dbus_jobs_list(GwDbusExporter *exporter, gpointer user_data)
 {
-	g_autofree gchar *path = gw_dbus_jobs_export(GW_DBUS_JOBS(user_data), uri);
+	return gw_fanout_list_jobs(GW_DBUS_JOBS(user_data)->fanout);
 }
+
+static const GwDbusExporterFuncs gw_dbus_jobs_funcs = {
+    .create = gw_dbus_jobs_create,
+    .fill = gw_dbus_jobs_fill,
+    .list = gw_dbus_jobs_list,
+};
+
+/* ---- following GwFanout (the tree's "changed" is the exporter's) ---- */
 
 static void
 gw_dbus_jobs_changed_cb(GwFanout *fanout, const gchar *uri, gpointer user_data)
 {
-	g_autofree gchar *path = gw_dbus_jobs_export(GW_DBUS_JOBS(user_data), uri);
+	g_autofree gchar *path = gw_dbus_exporter_update(GW_DBUS_JOBS(user_data)->exporter, uri);
 }
 
 static void
 gw_dbus_jobs_finished_cb(GwFanout *fanout, const gchar *uri, const gchar *xml, gpointer user_data)
 {
 	GwDbusJobs *self = GW_DBUS_JOBS(user_data);
-	g_autofree gchar *path = gw_dbus_jobs_export(self, uri);
-	GwDbusJobEntry *entry = path != NULL ? g_hash_table_lookup(self->entries, path) : NULL;
+	g_autofree gchar *path = gw_dbus_exporter_update(self->exporter, uri);
+	GDBusInterfaceSkeleton *iface =
+	    path != NULL ? gw_dbus_exporter_get_interface(self->exporter, uri) : NULL;
 
-	if (entry != NULL) {
+	if (iface != NULL) {
 		/* the properties first, so a client that reads them on Finished sees the end */
-		g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(entry->job));
-		gw_dbus_gen_job_emit_finished(entry->job, xml != NULL ? xml : "");
+		g_dbus_interface_skeleton_flush(iface);
+		gw_dbus_gen_job_emit_finished(GW_DBUS_GEN_JOB(iface), xml != NULL ? xml : "");
 	}
 }
 
 static void
 gw_dbus_jobs_removed_cb(GwFanout *fanout, const gchar *uri, gpointer user_data)
 {
-	GwDbusJobs *self = GW_DBUS_JOBS(user_data);
-	g_autofree gchar *path = gw_dbus_jobs_path(uri);
-
-	if (path == NULL || !g_hash_table_contains(self->entries, path))
-		return;
-	g_dbus_object_manager_server_unexport(self->object_manager, path);
-	g_hash_table_remove(self->entries, path);
+	gw_dbus_exporter_remove(GW_DBUS_JOBS(user_data)->exporter, uri);
 }
 
 /* ---- Manager.Fanout ---- */
 
-typedef struct {
-	const gchar *key;
-	const gchar *type;
-} GwDbusJobsKey;
-
-static const GwDbusJobsKey gw_dbus_jobs_keys[] = {
+/* the Manager.Fanout dictionary (data/org.gwmo.Gateway1.Manager.xml) */
+static const GwDbusDictKey gw_dbus_jobs_keys[] = {
     {"Group", "s"},
     {"Devices", "as"},
     {"Command", "s"},
@@ -198,63 +154,42 @@ typedef GwFanoutSpec GwDbusJobsSpec;
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(GwDbusJobsSpec, gw_fanout_spec_clear)
 
 static gboolean
+gw_dbus_jobs_spec_key(const gchar *key, GVariant *value, gpointer user_data, GError **error)
+{
+	GwFanoutSpec *spec = user_data;
+
+	if (g_strcmp0(key, "Group") == 0)
+		spec->group = g_variant_dup_string(value, NULL);
+	else if (g_strcmp0(key, "Devices") == 0)
+		spec->devices = g_variant_dup_strv(value, NULL);
+	else if (g_strcmp0(key, "Command") == 0)
+		spec->command = g_variant_dup_string(value, NULL);
+	else if (g_strcmp0(key, "TargetURI") == 0)
+		spec->target_uri = g_variant_dup_string(value, NULL);
+	else if (g_strcmp0(key, "Data") == 0)
+		spec->data = g_variant_dup_string(value, NULL);
+	else if (g_strcmp0(key, "Format") == 0)
+		spec->format = g_variant_dup_string(value, NULL);
+	else if (g_strcmp0(key, "Type") == 0)
+		spec->type = g_variant_dup_string(value, NULL);
+	else if (g_strcmp0(key, "Timeout") == 0)
+		spec->timeout = g_variant_get_uint32(value);
+	else if (g_strcmp0(key, "MaxInFlight") == 0)
+		spec->max_in_flight = g_variant_get_uint32(value);
+	else if (g_strcmp0(key, "Aggregate") == 0)
+		spec->aggregate = g_variant_dup_string(value, NULL);
+	return TRUE;
+}
+
+static gboolean
 gw_dbus_jobs_parse_spec(GVariant *dict, GwFanoutSpec *spec, GError **error)
 {
-	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
-	GVariantIter iter;
-	const gchar *key;
-	GVariant *value_raw;
-
-	g_variant_iter_init(&iter, dict);
-	while (g_variant_iter_next(&iter, "{&sv}", &key, &value_raw)) {
-		g_autoptr(GVariant) value = value_raw;
-		const GwDbusJobsKey *k = NULL;
-
-		for (guint i = 0; i < G_N_ELEMENTS(gw_dbus_jobs_keys); i++) {
-			if (g_strcmp0(key, gw_dbus_jobs_keys[i].key) == 0)
-				k = &gw_dbus_jobs_keys[i];
-		}
-		if (k == NULL) {
-			g_set_error(
-			    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "unknown key '%s'", key);
-			return FALSE;
-		}
-		if (!g_variant_is_of_type(value, G_VARIANT_TYPE(k->type))) {
-			g_set_error(error,
-			            GW_ERROR,
-			            GW_ERROR_INVALID_ARGS,
-			            "%s takes a value of type %s, not %s",
-			            key,
-			            k->type,
-			            g_variant_get_type_string(value));
-			return FALSE;
-		}
-		if (!g_hash_table_add(seen, (gpointer)k->key)) {
-			g_set_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "%s given twice", key);
-			return FALSE;
-		}
-		if (g_strcmp0(key, "Group") == 0)
-			spec->group = g_variant_dup_string(value, NULL);
-		else if (g_strcmp0(key, "Devices") == 0)
-			spec->devices = g_variant_dup_strv(value, NULL);
-		else if (g_strcmp0(key, "Command") == 0)
-			spec->command = g_variant_dup_string(value, NULL);
-		else if (g_strcmp0(key, "TargetURI") == 0)
-			spec->target_uri = g_variant_dup_string(value, NULL);
-		else if (g_strcmp0(key, "Data") == 0)
-			spec->data = g_variant_dup_string(value, NULL);
-		else if (g_strcmp0(key, "Format") == 0)
-			spec->format = g_variant_dup_string(value, NULL);
-		else if (g_strcmp0(key, "Type") == 0)
-			spec->type = g_variant_dup_string(value, NULL);
-		else if (g_strcmp0(key, "Timeout") == 0)
-			spec->timeout = g_variant_get_uint32(value);
-		else if (g_strcmp0(key, "MaxInFlight") == 0)
-			spec->max_in_flight = g_variant_get_uint32(value);
-		else if (g_strcmp0(key, "Aggregate") == 0)
-			spec->aggregate = g_variant_dup_string(value, NULL);
-	}
-	return TRUE;
+	return gw_dbus_parse_dict(dict,
+	                          gw_dbus_jobs_keys,
+	                          G_N_ELEMENTS(gw_dbus_jobs_keys),
+	                          gw_dbus_jobs_spec_key,
+	                          spec,
+	                          error);
 }
 
 void
@@ -290,13 +225,15 @@ gw_dbus_jobs_handle_fanout(GwDbusJobs *self, GDBusMethodInvocation *invocation, 
 		gw_dbus_return_error(invocation, error);
 		return;
 	}
-	path = gw_dbus_jobs_export(self, uri);
-	if (!gw_dm_store_flush(gw_daemon_get_store(self->daemon), &error)) {
-		gw_dbus_return_error(invocation, error);
+	path = gw_dbus_exporter_update(self->exporter, uri);
+	if (path == NULL) {
+		g_dbus_method_invocation_return_error(
+		    invocation, GW_ERROR, GW_ERROR_INTERNAL, "%s cannot be exported", uri);
 		return;
 	}
 	g_info("Fanout %s (%s) by %s", uri, path, g_dbus_method_invocation_get_sender(invocation));
-	g_dbus_method_invocation_return_value(invocation, g_variant_new("(o)", path));
+	/* the answer once the job is on disk, like every change made over D-Bus */
+	gw_dbus_commit_and_reply(self->daemon, invocation, g_variant_new("(o)", path));
 }
 
 /* ---- GObject ---- */
@@ -305,45 +242,28 @@ static void
 gw_dbus_jobs_dispose(GObject *object)
 {
 	GwDbusJobs *self = GW_DBUS_JOBS(object);
-	if (self->fanout != NULL) {
-		g_signal_handler_disconnect(self->fanout, self->added_id);
-		g_signal_handler_disconnect(self->fanout, self->changed_id);
-		g_signal_handler_disconnect(self->fanout, self->finished_id);
-		g_signal_handler_disconnect(self->fanout, self->removed_id);
-		g_clear_object(&self->fanout);
-	}
-	if (self->entries != NULL) {
-		GHashTableIter iter;
-		gpointer key;
-		g_hash_table_iter_init(&iter, self->entries);
-		while (g_hash_table_iter_next(&iter, &key, NULL))
-			g_dbus_object_manager_server_unexport(self->object_manager, key);
-		g_hash_table_remove_all(self->entries);
-	}
-	g_clear_object(&self->object_manager);
-	G_OBJECT_CLASS(gw_dbus_jobs_parent_class)->dispose(object);
-}
 
-static void
-gw_dbus_jobs_finalize(GObject *object)
-{
-	GwDbusJobs *self = GW_DBUS_JOBS(object);
-	g_hash_table_unref(self->entries);
-	G_OBJECT_CLASS(gw_dbus_jobs_parent_class)->finalize(object);
+	if (self->fanout != NULL) {
+		g_clear_signal_handler(&self->added_id, self->fanout);
+		g_clear_signal_handler(&self->changed_id, self->fanout);
+		g_clear_signal_handler(&self->finished_id, self->fanout);
+		g_clear_signal_handler(&self->removed_id, self->fanout);
+	}
+	/* unexports every object */
+	g_clear_object(&self->exporter);
+	g_clear_object(&self->fanout);
+	G_OBJECT_CLASS(gw_dbus_jobs_parent_class)->dispose(object);
 }
 
 static void
 gw_dbus_jobs_class_init(GwDbusJobsClass *klass)
 {
 	G_OBJECT_CLASS(klass)->dispose = gw_dbus_jobs_dispose;
-	G_OBJECT_CLASS(klass)->finalize = gw_dbus_jobs_finalize;
 }
 
 static void
 gw_dbus_jobs_init(GwDbusJobs *self)
 {
-	self->entries =
-	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, gw_dbus_job_entry_free);
 }
 
 GwDbusJobs *
@@ -353,24 +273,32 @@ gw_dbus_jobs_new(GwDaemon *daemon,
                  gpointer authorize_data)
 {
 	GwDbusJobs *self = g_object_new(GW_TYPE_DBUS_JOBS, NULL);
-	g_autoptr(GPtrArray) jobs = NULL;
 
 	self->daemon = daemon;
 	self->fanout = g_object_ref(gw_daemon_get_fanout(daemon));
-	self->object_manager = g_object_ref(object_manager);
 	self->authorize = authorize;
 	self->authorize_data = authorize_data;
+	/* every job there is, persisted from earlier runs included. A job is shown once GwFanout
+	 * has prepared its nodes (State is set); its results are written device by device, so
+	 * the tree's changes are looked at once per main-loop turn, and its properties (ACL)
+	 * do not show */
+	self->exporter = gw_dbus_exporter_new_full(gw_daemon_get_tree(daemon),
+	                                           object_manager,
+	                                           GW_GWMO_FANOUT,
+	                                           GW_DBUS_JOBS_PATH,
+	                                           GW_GWMO_FANOUT_STATE,
+	                                           GW_DBUS_EXPORTER_FLAGS_BATCH |
+	                                               GW_DBUS_EXPORTER_FLAGS_IGNORE_PROPERTIES,
+	                                           &gw_dbus_jobs_funcs,
+	                                           self);
+	/* GwFanout's signals come before the tree's settle: the objects follow them at once */
 	self->added_id =
-	    g_signal_connect(self->fanout, "job-added", G_CALLBACK(gw_dbus_jobs_added_cb), self);
+	    g_signal_connect(self->fanout, "job-added", G_CALLBACK(gw_dbus_jobs_changed_cb), self);
 	self->changed_id = g_signal_connect(
 	    self->fanout, "job-changed", G_CALLBACK(gw_dbus_jobs_changed_cb), self);
 	self->finished_id = g_signal_connect(
 	    self->fanout, "job-finished", G_CALLBACK(gw_dbus_jobs_finished_cb), self);
 	self->removed_id = g_signal_connect(
 	    self->fanout, "job-removed", G_CALLBACK(gw_dbus_jobs_removed_cb), self);
-	jobs = gw_fanout_list_jobs(self->fanout);
-	for (guint i = 0; i < jobs->len; i++) {
-		g_autofree gchar *path = gw_dbus_jobs_export(self, g_ptr_array_index(jobs, i));
-	}
 	return self;
 }

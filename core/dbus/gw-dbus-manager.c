@@ -60,7 +60,7 @@ gw_dbus_return_error(GDBusMethodInvocation *invocation, const GError *error)
 	g_dbus_method_invocation_return_gerror(invocation, normalized);
 }
 
-static gboolean
+gboolean
 gw_dbus_return_status(GDBusMethodInvocation *invocation, guint status, const gchar *uri)
 {
 	g_autoptr(GError) error = NULL;
@@ -290,39 +290,58 @@ gw_dbus_value_from_variant(GwDmFormat format, GVariant *value, GError **error)
 
 /* ---- handlers ---- */
 
+typedef struct {
+	GDBusMethodInvocation *invocation;
+	GVariant *reply;
+} GwDbusCommitReply;
+
 static void
-gw_dbus_manager_commit_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+gw_dbus_commit_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	g_autoptr(GDBusMethodInvocation) invocation = user_data;
+	GwDbusCommitReply *data = user_data;
 	g_autoptr(GError) error = NULL;
 
-	if (!gw_daemon_commit_finish(GW_DAEMON(source), res, &error)) {
-		gw_dbus_return_error(invocation, error);
-		return;
-	}
-	g_dbus_method_invocation_return_value(invocation, NULL);
+	if (!gw_daemon_commit_finish(GW_DAEMON(source), res, &error))
+		gw_dbus_return_error(data->invocation, error);
+	else
+		g_dbus_method_invocation_return_value(data->invocation, data->reply);
+	g_object_unref(data->invocation);
+	g_clear_pointer(&data->reply, g_variant_unref);
+	g_free(data);
 }
 
-static void
-gw_dbus_manager_commit_and_reply(GwDbusManager *self, GDBusMethodInvocation *invocation)
+void
+gw_dbus_commit_and_reply(GwDaemon *daemon, GDBusMethodInvocation *invocation, GVariant *reply)
 {
-	gw_daemon_commit_async(self->daemon,
-			       gw_dbus_manager_commit_cb,
-			       g_object_ref(invocation));
+	GwDbusCommitReply *data = g_new0(GwDbusCommitReply, 1);
+
+	data->invocation = g_object_ref(invocation);
+	data->reply = reply != NULL ? g_variant_ref_sink(reply) : NULL;
+	gw_daemon_commit_async(daemon, gw_dbus_commit_cb, data);
 }
 
-/* GetNode and ListChildren take node URIs; DM queries (?list=, ?prop=) are for DM Servers */
+/* GetNode and ListChildren: the Get of a node URI (DM queries, ?list= and ?prop=, are for DM
+ * Servers); TRUE when it failed and @invocation is answered */
 static gboolean
-gw_dbus_manager_refuse_query(GDBusMethodInvocation *invocation, const gchar *uri)
+gw_dbus_manager_get_refused(GwDbusManager *self,
+			    GDBusMethodInvocation *invocation,
+			    const gchar *uri,
+			    GPtrArray **results)
 {
-	if (strchr(uri, '?') == NULL)
-		return FALSE;
-	g_dbus_method_invocation_return_error(invocation,
-					      GW_ERROR,
-					      GW_ERROR_INVALID_URI,
-					      "%s takes a plain node URI, not a query",
-					      g_dbus_method_invocation_get_method_name(invocation));
-	return TRUE;
+	guint status;
+
+	g_debug("%s(%s)", g_dbus_method_invocation_get_method_name(invocation), uri);
+	if (strchr(uri, '?') != NULL) {
+		g_dbus_method_invocation_return_error(
+		    invocation,
+		    GW_ERROR,
+		    GW_ERROR_INVALID_URI,
+		    "%s takes a plain node URI, not a query",
+		    g_dbus_method_invocation_get_method_name(invocation));
+		return TRUE;
+	}
+	status = gw_dm_tree_get(gw_daemon_get_tree(self->daemon), NULL, uri, results);
+	return gw_dbus_return_status(invocation, status, uri);
 }
 
 static gboolean
@@ -336,13 +355,8 @@ gw_dbus_manager_handle_get_node(GwDbusGenManager *skeleton,
 	g_autoptr(GPtrArray) results = NULL;
 	g_auto(GStrv) children = NULL;
 	GwDmItem *item;
-	guint status;
 
-	g_debug("GetNode(%s)", uri);
-	if (gw_dbus_manager_refuse_query(invocation, uri))
-		return G_DBUS_METHOD_INVOCATION_HANDLED;
-	status = gw_dm_tree_get(tree, NULL, uri, &results);
-	if (gw_dbus_return_status(invocation, status, uri))
+	if (gw_dbus_manager_get_refused(self, invocation, uri, &results))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	if (results == NULL || results->len == 0) {
 		g_dbus_method_invocation_return_error(invocation,
@@ -415,7 +429,7 @@ gw_dbus_manager_handle_set_node(GwDbusGenManager *skeleton,
 	       uri,
 	       format_str,
 	       g_dbus_method_invocation_get_sender(invocation));
-	gw_dbus_manager_commit_and_reply(self, invocation);
+	gw_dbus_commit_and_reply(self->daemon, invocation, NULL);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -435,7 +449,7 @@ gw_dbus_manager_handle_delete_node(GwDbusGenManager *skeleton,
 	if (gw_dbus_return_status(invocation, status, uri))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	g_info("DeleteNode %s by %s", uri, g_dbus_method_invocation_get_sender(invocation));
-	gw_dbus_manager_commit_and_reply(self, invocation);
+	gw_dbus_commit_and_reply(self->daemon, invocation, NULL);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -450,13 +464,8 @@ gw_dbus_manager_handle_list_children(GwDbusGenManager *skeleton,
 	g_autoptr(GPtrArray) results = NULL;
 	g_auto(GStrv) children = NULL;
 	GwDmItem *item;
-	guint status;
 
-	g_debug("ListChildren(%s)", uri);
-	if (gw_dbus_manager_refuse_query(invocation, uri))
-		return G_DBUS_METHOD_INVOCATION_HANDLED;
-	status = gw_dm_tree_get(tree, NULL, uri, &results);
-	if (gw_dbus_return_status(invocation, status, uri))
+	if (gw_dbus_manager_get_refused(self, invocation, uri, &results))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	item = results != NULL && results->len > 0 ? g_ptr_array_index(results, 0) : NULL;
 	if (item == NULL || item->format != GW_DM_FORMAT_NODE) {
@@ -538,7 +547,7 @@ gw_dbus_manager_handle_bootstrap(GwDbusGenManager *skeleton,
 	g_message("bootstrap applied below %s by %s",
 		  parent_uri[0] != '\0' ? parent_uri : ".",
 		  g_dbus_method_invocation_get_sender(invocation));
-	gw_dbus_manager_commit_and_reply(self, invocation);
+	gw_dbus_commit_and_reply(self->daemon, invocation, NULL);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -569,7 +578,7 @@ gw_dbus_manager_session_finished_cb(GwNorthbound *nb,
 }
 
 static void
-gw_dbus_manager_session_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+gw_dbus_session_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	g_autoptr(GDBusMethodInvocation) invocation = user_data;
 	g_autoptr(GError) error = NULL;
@@ -584,6 +593,18 @@ gw_dbus_manager_session_done_cb(GObject *source, GAsyncResult *res, gpointer use
 	    g_variant_new("(uu)", stats.messages_in + stats.messages_out, stats.commands_executed));
 }
 
+void
+gw_dbus_start_session_and_reply(GwDaemon *daemon,
+				const gchar *server_id,
+				GDBusMethodInvocation *invocation)
+{
+	gw_northbound_start_session_async(gw_daemon_get_northbound(daemon),
+					  server_id,
+					  NULL,
+					  gw_dbus_session_done_cb,
+					  g_object_ref(invocation));
+}
+
 static gboolean
 gw_dbus_manager_handle_start_session(GwDbusGenManager *skeleton,
 				     GDBusMethodInvocation *invocation,
@@ -595,11 +616,7 @@ gw_dbus_manager_handle_start_session(GwDbusGenManager *skeleton,
 	g_debug("StartSession(%s)", server_id);
 	if (!gw_dbus_manager_authorize(self, invocation))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
-	gw_northbound_start_session_async(gw_daemon_get_northbound(self->daemon),
-					  server_id,
-					  NULL,
-					  gw_dbus_manager_session_done_cb,
-					  g_object_ref(invocation));
+	gw_dbus_start_session_and_reply(self->daemon, server_id, invocation);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -687,57 +704,13 @@ gw_dbus_manager_authorize_cb(GDBusMethodInvocation *invocation, gpointer user_da
 	return gw_dbus_manager_authorize(GW_DBUS_MANAGER(user_data), invocation);
 }
 
-/* replies with the object path once the change is on disk */
-static void
-gw_dbus_manager_commit_path_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(GDBusMethodInvocation) invocation = user_data;
-	g_autoptr(GError) error = NULL;
-	const gchar *path = g_object_get_data(G_OBJECT(invocation), "gw-object-path");
-
-	if (!gw_daemon_commit_finish(GW_DAEMON(source), res, &error)) {
-		gw_dbus_return_error(invocation, error);
-		return;
-	}
-	g_dbus_method_invocation_return_value(invocation, g_variant_new("(o)", path));
-}
-
-static void
-gw_dbus_manager_commit_and_reply_path(GwDbusManager *self,
-				      GDBusMethodInvocation *invocation,
-				      const gchar *path)
-{
-	g_object_set_data_full(G_OBJECT(invocation), "gw-object-path", g_strdup(path), g_free);
-	gw_daemon_commit_async(self->daemon,
-			       gw_dbus_manager_commit_path_cb,
-			       g_object_ref(invocation));
-}
-
-typedef struct {
-	const gchar *key;
-	const gchar *type;
-} GwDbusManagerKey;
-
-/* a local name, so the cleanup does not clash with one gw-inventory.h may declare */
-typedef GwDeviceInfo GwDbusManagerDeviceInfo;
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(GwDbusManagerDeviceInfo, gw_device_info_clear)
-
-/* the AddDevice dictionary (data/org.gwmo.Gateway1.Manager.xml) */
-static const GwDbusManagerKey gw_dbus_manager_device_keys[] = {
-    {"DeviceID", "s"},
-    {"Mode", "u"},
-    {"Protocol", "s"},
-    {"AuthType", "s"},
-    {"ClientName", "s"},
-    {"ClientSecret", "s"},
-    {"ServerSecret", "s"},
-    {"NotifyAddr", "s"},
-    {"Groups", "as"},
-};
-
-/* checks the shape of the AddDevice dictionary and fills @info and @groups from it */
-static gboolean
-gw_dbus_manager_parse_device(GVariant *dict, GwDeviceInfo *info, GStrv *groups, GError **error)
+gboolean
+gw_dbus_parse_dict(GVariant *dict,
+		   const GwDbusDictKey *keys,
+		   gsize n_keys,
+		   GwDbusDictFunc func,
+		   gpointer user_data,
+		   GError **error)
 {
 	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
 	GVariantIter iter;
@@ -747,11 +720,11 @@ gw_dbus_manager_parse_device(GVariant *dict, GwDeviceInfo *info, GStrv *groups, 
 	g_variant_iter_init(&iter, dict);
 	while (g_variant_iter_next(&iter, "{&sv}", &key, &value_raw)) {
 		g_autoptr(GVariant) value = value_raw;
-		const GwDbusManagerKey *spec = NULL;
+		const GwDbusDictKey *spec = NULL;
 
-		for (guint i = 0; i < G_N_ELEMENTS(gw_dbus_manager_device_keys); i++) {
-			if (g_strcmp0(key, gw_dbus_manager_device_keys[i].key) == 0)
-				spec = &gw_dbus_manager_device_keys[i];
+		for (gsize i = 0; i < n_keys; i++) {
+			if (g_strcmp0(key, keys[i].key) == 0)
+				spec = &keys[i];
 		}
 		if (spec == NULL) {
 			g_set_error(
@@ -772,73 +745,123 @@ gw_dbus_manager_parse_device(GVariant *dict, GwDeviceInfo *info, GStrv *groups, 
 			g_set_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "%s given twice", key);
 			return FALSE;
 		}
-		if (g_strcmp0(key, "DeviceID") == 0) {
-			info->device_id = g_variant_dup_string(value, NULL);
-		} else if (g_strcmp0(key, "Mode") == 0) {
-			info->mode = g_variant_get_uint32(value);
-			if (info->mode < GW_GWMO_MODE_TRANSPARENT ||
-			    info->mode > GW_GWMO_MODE_ADAPTATION) {
-				g_set_error(error,
-					    GW_ERROR,
-					    GW_ERROR_INVALID_ARGS,
-					    "Mode %u is not 1 (Transparent), 2 (Proxy) or 3 "
-					    "(Adaptation)",
-					    info->mode);
-				return FALSE;
-			}
-		} else if (g_strcmp0(key, "Protocol") == 0) {
-			info->protocol = g_variant_dup_string(value, NULL);
-			if (info->protocol[0] == '\0') {
-				g_set_error(
-				    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "Protocol is empty");
-				return FALSE;
-			}
-		} else if (g_strcmp0(key, "AuthType") == 0) {
-			GwDmAuthType type =
-			    gw_dm_auth_type_from_string(g_variant_get_string(value, NULL));
-			if (type == GW_DM_AUTH_TYPE_NONE) {
-				g_set_error(error,
-					    GW_ERROR,
-					    GW_ERROR_INVALID_ARGS,
-					    "AuthType '%s' is not BASIC, DIGEST or HMAC",
-					    g_variant_get_string(value, NULL));
-				return FALSE;
-			}
-			info->auth_type = g_strdup(gw_dm_auth_type_to_aauth_type(type));
-		} else if (g_strcmp0(key, "ClientName") == 0) {
-			info->client_name = g_variant_dup_string(value, NULL);
-		} else if (g_strcmp0(key, "ClientSecret") == 0) {
-			info->client_secret = g_variant_dup_string(value, NULL);
-		} else if (g_strcmp0(key, "ServerSecret") == 0) {
-			info->server_secret = g_variant_dup_string(value, NULL);
-		} else if (g_strcmp0(key, "NotifyAddr") == 0) {
-			const gchar *addr = g_variant_get_string(value, NULL);
-			g_autofree gchar *scheme = g_uri_parse_scheme(addr);
-			if (scheme == NULL ||
-			    (g_ascii_strcasecmp(scheme, "http") != 0 &&
-			     g_ascii_strcasecmp(scheme, "https") != 0 &&
-			     g_ascii_strcasecmp(scheme, "udp") != 0)) {
-				g_set_error(error,
-					    GW_ERROR,
-					    GW_ERROR_INVALID_ARGS,
-					    "NotifyAddr must be an http(s):// or udp:// URL");
-				return FALSE;
-			}
-			info->notify_addr = g_strdup(addr);
-		} else if (g_strcmp0(key, "Groups") == 0) {
-			g_auto(GStrv) strv = g_variant_dup_strv(value, NULL);
-			for (guint i = 0; strv[i] != NULL; i++) {
-				if (strv[i][0] == '\0') {
-					g_set_error(error,
-						    GW_ERROR,
-						    GW_ERROR_INVALID_ARGS,
-						    "Groups holds an empty GroupID");
-					return FALSE;
-				}
-			}
-			*groups = g_steal_pointer(&strv);
-		}
+		if (!func(spec->key, value, user_data, error))
+			return FALSE;
 	}
+	return TRUE;
+}
+
+/* a local name, so the cleanup does not clash with one gw-inventory.h may declare */
+typedef GwDeviceInfo GwDbusManagerDeviceInfo;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(GwDbusManagerDeviceInfo, gw_device_info_clear)
+
+/* the AddDevice dictionary (data/org.gwmo.Gateway1.Manager.xml) */
+static const GwDbusDictKey gw_dbus_manager_device_keys[] = {
+    {"DeviceID", "s"},
+    {"Mode", "u"},
+    {"Protocol", "s"},
+    {"AuthType", "s"},
+    {"ClientName", "s"},
+    {"ClientSecret", "s"},
+    {"ServerSecret", "s"},
+    {"NotifyAddr", "s"},
+    {"Groups", "as"},
+};
+
+typedef struct {
+	GwDeviceInfo *info;
+	GStrv *groups;
+} GwDbusManagerDevice;
+
+static gboolean
+gw_dbus_manager_device_key(const gchar *key, GVariant *value, gpointer user_data, GError **error)
+{
+	GwDbusManagerDevice *device = user_data;
+	GwDeviceInfo *info = device->info;
+	GStrv *groups = device->groups;
+
+	if (g_strcmp0(key, "DeviceID") == 0) {
+		info->device_id = g_variant_dup_string(value, NULL);
+	} else if (g_strcmp0(key, "Mode") == 0) {
+		info->mode = g_variant_get_uint32(value);
+		if (info->mode < GW_GWMO_MODE_TRANSPARENT ||
+		    info->mode > GW_GWMO_MODE_ADAPTATION) {
+			g_set_error(error,
+				    GW_ERROR,
+				    GW_ERROR_INVALID_ARGS,
+				    "Mode %u is not 1 (Transparent), 2 (Proxy) or 3 "
+				    "(Adaptation)",
+				    info->mode);
+			return FALSE;
+		}
+	} else if (g_strcmp0(key, "Protocol") == 0) {
+		info->protocol = g_variant_dup_string(value, NULL);
+		if (info->protocol[0] == '\0') {
+			g_set_error(
+			    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "Protocol is empty");
+			return FALSE;
+		}
+	} else if (g_strcmp0(key, "AuthType") == 0) {
+		GwDmAuthType type =
+		    gw_dm_auth_type_from_string(g_variant_get_string(value, NULL));
+		if (type == GW_DM_AUTH_TYPE_NONE) {
+			g_set_error(error,
+				    GW_ERROR,
+				    GW_ERROR_INVALID_ARGS,
+				    "AuthType '%s' is not BASIC, DIGEST or HMAC",
+				    g_variant_get_string(value, NULL));
+			return FALSE;
+		}
+		info->auth_type = g_strdup(gw_dm_auth_type_to_aauth_type(type));
+	} else if (g_strcmp0(key, "ClientName") == 0) {
+		info->client_name = g_variant_dup_string(value, NULL);
+	} else if (g_strcmp0(key, "ClientSecret") == 0) {
+		info->client_secret = g_variant_dup_string(value, NULL);
+	} else if (g_strcmp0(key, "ServerSecret") == 0) {
+		info->server_secret = g_variant_dup_string(value, NULL);
+	} else if (g_strcmp0(key, "NotifyAddr") == 0) {
+		const gchar *addr = g_variant_get_string(value, NULL);
+		g_autofree gchar *scheme = g_uri_parse_scheme(addr);
+		if (scheme == NULL ||
+		    (g_ascii_strcasecmp(scheme, "http") != 0 &&
+		     g_ascii_strcasecmp(scheme, "https") != 0 &&
+		     g_ascii_strcasecmp(scheme, "udp") != 0)) {
+			g_set_error(error,
+				    GW_ERROR,
+				    GW_ERROR_INVALID_ARGS,
+				    "NotifyAddr must be an http(s):// or udp:// URL");
+			return FALSE;
+		}
+		info->notify_addr = g_strdup(addr);
+	} else if (g_strcmp0(key, "Groups") == 0) {
+		g_auto(GStrv) strv = g_variant_dup_strv(value, NULL);
+		for (guint i = 0; strv[i] != NULL; i++) {
+			if (strv[i][0] == '\0') {
+				g_set_error(error,
+					    GW_ERROR,
+					    GW_ERROR_INVALID_ARGS,
+					    "Groups holds an empty GroupID");
+				return FALSE;
+			}
+		}
+		*groups = g_steal_pointer(&strv);
+	}
+	return TRUE;
+}
+
+/* checks the shape of the AddDevice dictionary and fills @info and @groups from it */
+static gboolean
+gw_dbus_manager_parse_device(GVariant *dict, GwDeviceInfo *info, GStrv *groups, GError **error)
+{
+	GwDbusManagerDevice device = {info, groups};
+
+	if (!gw_dbus_parse_dict(dict,
+				gw_dbus_manager_device_keys,
+				G_N_ELEMENTS(gw_dbus_manager_device_keys),
+				gw_dbus_manager_device_key,
+				&device,
+				error))
+		return FALSE;
 	if (info->device_id == NULL || info->device_id[0] == '\0') {
 		g_set_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "DeviceID is required");
 		return FALSE;
@@ -937,7 +960,7 @@ gw_dbus_manager_handle_add_device(GwDbusGenManager *skeleton,
 	       info.device_id,
 	       record_uri,
 	       g_dbus_method_invocation_get_sender(invocation));
-	gw_dbus_manager_commit_and_reply_path(self, invocation, path);
+	gw_dbus_commit_and_reply(self->daemon, invocation, g_variant_new("(o)", path));
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -977,7 +1000,7 @@ gw_dbus_manager_handle_remove_device(GwDbusGenManager *skeleton,
 	       device_id,
 	       record_uri,
 	       g_dbus_method_invocation_get_sender(invocation));
-	gw_dbus_manager_commit_and_reply(self, invocation);
+	gw_dbus_commit_and_reply(self->daemon, invocation, NULL);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -1045,7 +1068,7 @@ gw_dbus_manager_handle_create_group(GwDbusGenManager *skeleton,
 	       group_id,
 	       group_uri,
 	       g_dbus_method_invocation_get_sender(invocation));
-	gw_dbus_manager_commit_and_reply_path(self, invocation, path);
+	gw_dbus_commit_and_reply(self->daemon, invocation, g_variant_new("(o)", path));
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

@@ -30,4 +30,44 @@ gw_dbus_value_from_variant(GwDmFormat format, GVariant *value, GError **error);
 void
 gw_dbus_return_error(GDBusMethodInvocation *invocation, const GError *error);
 
+/* a DM status that is not a success answers @invocation with its error (on @uri) and gives
+ * TRUE */
+gboolean
+gw_dbus_return_status(GDBusMethodInvocation *invocation, guint status, const gchar *uri);
+
+/* one key a dictionary argument (a{sv}) may hold, and the type of its value */
+typedef struct {
+	const gchar *key;
+	const gchar *type; /* a GVariant type string: "s", "as", "u" */
+} GwDbusDictKey;
+
+/* takes one checked entry of the dictionary; FALSE with @error refuses it */
+typedef gboolean (*GwDbusDictFunc)(const gchar *key,
+                                   GVariant *value,
+                                   gpointer user_data,
+                                   GError **error);
+
+/* checks a dictionary argument entry by entry, in its order: a key not in @keys, a value of
+ * another type or a key given twice is GW_ERROR_INVALID_ARGS; each entry that passes goes to
+ * @func */
+gboolean
+gw_dbus_parse_dict(GVariant *dict,
+                   const GwDbusDictKey *keys,
+                   gsize n_keys,
+                   GwDbusDictFunc func,
+                   gpointer user_data,
+                   GError **error);
+
+/* stores the tree (gw_daemon_commit_async()), then answers @invocation with @reply (floating
+ * or NULL: no value), or with the error when the store failed */
+void
+gw_dbus_commit_and_reply(GwDaemon *daemon, GDBusMethodInvocation *invocation, GVariant *reply);
+
+/* StartSession (Manager and Server): opens a session with @server_id and answers (uu) with
+ * the messages exchanged and the commands executed */
+void
+gw_dbus_start_session_and_reply(GwDaemon *daemon,
+                                const gchar *server_id,
+                                GDBusMethodInvocation *invocation);
+
 G_END_DECLS

@@ -121,22 +121,6 @@ gw_dbus_servers_fill(GwDbusExporter *exporter,
 		gw_dbus_gen_server_set_image_store(server, image_store);
 }
 
-static void
-gw_dbus_servers_session_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(GDBusMethodInvocation) invocation = user_data;
-	g_autoptr(GError) error = NULL;
-	GwDmSessionStats stats = {0};
-
-	if (!gw_northbound_start_session_finish(GW_NORTHBOUND(source), res, &stats, &error)) {
-		gw_dbus_return_error(invocation, error);
-		return;
-	}
-	g_dbus_method_invocation_return_value(
-	    invocation,
-	    g_variant_new("(uu)", stats.messages_in + stats.messages_out, stats.commands_executed));
-}
-
 static gboolean
 gw_dbus_servers_handle_start_session(GwDbusGenServer *server,
 				     GDBusMethodInvocation *invocation,
@@ -155,11 +139,8 @@ gw_dbus_servers_handle_start_session(GwDbusGenServer *server,
 	if (self->authorize != NULL && !self->authorize(invocation, self->authorize_data))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	g_debug("Server.StartSession(%s)", gw_dbus_gen_server_get_server_id(server));
-	gw_northbound_start_session_async(self->northbound,
-					  gw_dbus_gen_server_get_server_id(server),
-					  NULL,
-					  gw_dbus_servers_session_done_cb,
-					  g_object_ref(invocation));
+	gw_dbus_start_session_and_reply(
+	    self->daemon, gw_dbus_gen_server_get_server_id(server), invocation);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

@@ -207,6 +207,20 @@ test_exporter_nodes(void)
 	g_assert_null(gw_dbus_exporter_update(exporter, "./Things/missing"));
 	g_assert_null(gw_dbus_exporter_update(exporter, "./Other/a"));
 
+	/* the interface of an exported entry is the one its object carries; none otherwise */
+	{
+		g_autoptr(GDBusInterface) shown = g_dbus_object_manager_get_interface(
+		    G_DBUS_OBJECT_MANAGER(om), path, "org.gwmo.Gateway1.Image");
+		g_assert_nonnull(shown);
+		g_assert_true(gw_dbus_exporter_get_interface(exporter, "./Things/a b") ==
+		              G_DBUS_INTERFACE_SKELETON(shown));
+		g_assert_null(gw_dbus_exporter_get_interface(exporter, "./Things/missing"));
+		g_assert_null(gw_dbus_exporter_get_interface(exporter, "./Things/a b/x"));
+		gw_dbus_exporter_remove(exporter, "./Things/a b");
+		g_assert_null(gw_dbus_exporter_get_interface(exporter, "./Things/a b"));
+		g_free(gw_dbus_exporter_update(exporter, "./Things/a b"));
+	}
+
 	/* the exporter goes: its objects go with it */
 	g_clear_object(&exporter);
 	g_assert_cmpuint(n_objects(om), ==, 0);

@@ -1171,6 +1171,18 @@ test_resume(void)
 	v = get_value(e->d, "./GwMO/Fanout/jr/State", NULL);
 	g_assert_cmpstr(v, ==, "PartialFailure");
 	g_clear_pointer(&v, g_free);
+	/* the job made by the DM Server before the kill is a Job object of the new gwmod */
+	{
+		const gchar *job_path = "/org/gwmo/Gateway1/Jobs/jr";
+		g_autoptr(GVariant) state = job_prop(e->d, job_path, "State");
+		g_autoptr(GVariant) total = job_prop(e->d, job_path, "Total");
+		g_autoptr(GVariant) failed = job_prop(e->d, job_path, "Failed");
+		g_autoptr(GVariant) uri = job_prop(e->d, job_path, "JobURI");
+		g_assert_cmpstr(g_variant_get_string(state, NULL), ==, "PartialFailure");
+		g_assert_cmpuint(g_variant_get_uint32(total), ==, 4);
+		g_assert_cmpuint(g_variant_get_uint32(failed), ==, 1);
+		g_assert_cmpstr(g_variant_get_string(uri, NULL), ==, "./GwMO/Fanout/jr");
+	}
 
 	sessions = record_sessions(record, &parser);
 	g_assert_cmpuint(json_array_get_length(sessions), ==, 2);
