@@ -534,11 +534,11 @@ fan_start_session(Env *e)
 		g_autoptr(GError) error = NULL;
 		g_autoptr(GVariant) reply = gw_test_call(
 		    e->d, "StartSession", g_variant_new("(s)", SERVER_ID), "(uu)", &error);
+		g_autofree gchar *name = NULL;
 		if (reply != NULL)
 			return;
-		if (!g_dbus_error_is_remote_error(error) ||
-		    g_strcmp0(g_dbus_error_get_remote_error(error),
-		              "org.gwmo.Gateway1.Error.InProgress") != 0 ||
+		name = g_dbus_error_get_remote_error(error);
+		if (g_strcmp0(name, "org.gwmo.Gateway1.Error.InProgress") != 0 ||
 		    g_get_monotonic_time() >= deadline) {
 			g_autofree gchar *log = gw_test_daemon_read_log(e->d);
 			g_printerr("gwmod log:\n%s\n", log);
