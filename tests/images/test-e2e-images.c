@@ -317,6 +317,441 @@ test_https_verification(void)
 	env_free(e);
 }
 
+/* ---- B.8 with fan-out: one download, every device fetches from the gateway ---- */
+
+#define FAN_GW_ID      "GW-TEST-0001"
+#define FAN_GW_SECRET  "gw-secret-x"
+#define FAN_DEV_SECRET "dev-secret-x"
+#define FAN_GROUP      "lamps"
+#define FAN_N          8
+/* the per-device Timeout of the jobs: sanitizer builds run the devices instrumented */
+#if defined(__SANITIZE_ADDRESS__)
+#define FAN_TIMEOUT 60
+#else
+#define FAN_TIMEOUT 20
+#endif
+
+typedef struct {
+	gchar *id;
+	gchar *record;
+	gchar *record_uri;
+	GSubprocess *proc;
+} FanDev;
+
+static void
+fan_dev_free(FanDev *dev)
+{
+	if (dev->proc != NULL) {
+		if (g_subprocess_get_identifier(dev->proc) != NULL) {
+			g_subprocess_force_exit(dev->proc);
+			g_subprocess_wait(dev->proc, NULL, NULL);
+		}
+		g_object_unref(dev->proc);
+	}
+	g_free(dev->id);
+	g_free(dev->record);
+	g_free(dev->record_uri);
+	g_free(dev);
+}
+
+/* a Proxy device provisioned with AddDevice (its ClientName/ClientSecret are what its image
+ * GET presents), in FAN_GROUP; then its process: registers its notification listener and
+ * answers @sessions Package #0s, one session each */
+static FanDev *
+fan_dev_spawn(Env *e, const gchar *id, guint sessions)
+{
+	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GSubprocessLauncher) launcher =
+	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autofree gchar *log = g_strdup_printf("%s/%s.log", e->dir, id);
+	g_autofree gchar *tree =
+	    g_build_filename(g_getenv("GWMO_TEST_DATA"), "peers", "device-tree.xml", NULL);
+	const gchar *groups[] = {FAN_GROUP, NULL};
+	const gchar *path = NULL;
+	FanDev *dev = g_new0(FanDev, 1);
+	GVariantBuilder b;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string(id));
+	g_variant_builder_add(&b, "{sv}", "Mode", g_variant_new_uint32(2));
+	g_variant_builder_add(&b, "{sv}", "AuthType", g_variant_new_string("DIGEST"));
+	g_variant_builder_add(&b, "{sv}", "ClientName", g_variant_new_string(id));
+	g_variant_builder_add(&b, "{sv}", "ClientSecret", g_variant_new_string(FAN_DEV_SECRET));
+	g_variant_builder_add(&b, "{sv}", "ServerSecret", g_variant_new_string(FAN_GW_SECRET));
+	g_variant_builder_add(&b, "{sv}", "Groups", g_variant_new_strv(groups, -1));
+	reply = gw_test_call(e->d, "AddDevice", g_variant_new("(a{sv})", &b), "(o)", &error);
+	g_assert_no_error(error);
+	g_variant_get(reply, "(&o)", &path);
+	g_assert_true(g_str_has_prefix(path, "/org/gwmo/Gateway1/Devices/"));
+	dev->id = g_strdup(id);
+	dev->record = g_strdup_printf("%s/%s.json", e->dir, id);
+	dev->record_uri = g_strdup_printf("./GwMO/Inventory/Devices/%s",
+	                                  path + strlen("/org/gwmo/Gateway1/Devices/"));
+
+	g_ptr_array_add(argv, g_strdup(device_binary));
+	g_ptr_array_add(argv, g_strdup_printf("--server=http://127.0.0.1:%u/dm", e->south_port));
+	g_ptr_array_add(argv, g_strdup_printf("--dev-id=%s", id));
+	g_ptr_array_add(argv, g_strdup("--auth=md5"));
+	g_ptr_array_add(argv, g_strdup("--client-secret=" FAN_DEV_SECRET));
+	g_ptr_array_add(argv, g_strdup("--server-name=" FAN_GW_ID));
+	g_ptr_array_add(argv, g_strdup("--server-secret=" FAN_GW_SECRET));
+	g_ptr_array_add(argv, g_strdup("--server-id=" FAN_GW_ID));
+	g_ptr_array_add(argv, g_strdup("--listen-notify=http://127.0.0.1:0"));
+	g_ptr_array_add(argv, g_strdup("--register"));
+	g_ptr_array_add(argv, g_strdup("--mode=2"));
+	g_ptr_array_add(argv, g_strdup_printf("--count=%u", sessions));
+	g_ptr_array_add(argv, g_strdup_printf("--record=%s", dev->record));
+	g_ptr_array_add(argv, g_strdup_printf("--tree=%s", tree));
+	g_ptr_array_add(argv, NULL);
+	g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
+	g_subprocess_launcher_set_stderr_file_path(launcher, log);
+	dev->proc =
+	    g_subprocess_launcher_spawnv(launcher, (const gchar *const *)argv->pdata, &error);
+	g_assert_no_error(error);
+	return dev;
+}
+
+/* the DM Server's commands that create fan-out job @name to FAN_GROUP and Exec its Start */
+static gchar *
+fan_job(const gchar *name,
+        const gchar *command,
+        const gchar *target_uri,
+        const gchar *data,
+        const gchar *aggregate,
+        const gchar *correlator)
+{
+	GString *s = g_string_new(NULL);
+	g_string_append_printf(
+	    s, "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/%s\",\"format\":\"node\"},", name);
+	g_string_append_printf(
+	    s,
+	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/%s/Targets/Group\",\"data\":\"" FAN_GROUP
+	    "\"},",
+	    name);
+	g_string_append_printf(
+	    s, "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/%s/Command\",\"data\":\"%s\"},", name, command);
+	g_string_append_printf(s,
+	                       "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/%s/TargetURI\",\"data\":\"%s\"},",
+	                       name,
+	                       target_uri);
+	if (data != NULL)
+		g_string_append_printf(
+		    s, "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/%s/Data\",\"data\":\"%s\"},", name, data);
+	g_string_append_printf(s,
+	                       "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/%s/"
+	                       "Timeout\",\"format\":\"int\",\"data\":\"%u\"},",
+	                       name,
+	                       FAN_TIMEOUT);
+	if (aggregate != NULL)
+		g_string_append_printf(
+		    s,
+		    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/%s/Aggregate\",\"data\":\"%s\"},",
+		    name,
+		    aggregate);
+	g_string_append_printf(s,
+	                       "{\"cmd\":\"Exec\",\"uri\":\"./GwMO/Fanout/%s/Operations/"
+	                       "Start\",\"correlator\":\"%s\"}",
+	                       name,
+	                       correlator);
+	return g_string_free(s, FALSE);
+}
+
+static guint
+fan_count(const gchar *haystack, const gchar *needle)
+{
+	guint n = 0;
+	for (const gchar *p = haystack; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return n;
+}
+
+static JsonObject *
+fan_alert(JsonObject *session, const gchar *type)
+{
+	JsonArray *alerts = json_object_get_array_member(session, "generic_alerts");
+	for (guint i = 0; alerts != NULL && i < json_array_get_length(alerts); i++) {
+		JsonObject *a = json_array_get_object_element(alerts, i);
+		if (g_strcmp0(json_object_get_string_member(a, "type"), type) == 0)
+			return a;
+	}
+	return NULL;
+}
+
+/* TRUE when the device's record shows @cmd on @uri answered 200 (with @data) */
+static gboolean
+fan_dev_executed(FanDev *dev, const gchar *cmd, const gchar *uri, const gchar *data)
+{
+	g_autoptr(JsonParser) parser = NULL;
+	JsonArray *sessions = record_sessions(dev->record, &parser);
+	for (guint s = 0; s < json_array_get_length(sessions); s++) {
+		JsonArray *cmds = json_object_get_array_member(
+		    json_array_get_object_element(sessions, s), "commands");
+		for (guint i = 0; cmds != NULL && i < json_array_get_length(cmds); i++) {
+			JsonObject *c = json_array_get_object_element(cmds, i);
+			if (g_strcmp0(json_object_get_string_member(c, "cmd"), cmd) == 0 &&
+			    g_strcmp0(json_object_get_string_member(c, "uri"), uri) == 0 &&
+			    json_object_get_int_member(c, "status") == 200 &&
+			    (data == NULL ||
+			     g_strcmp0(json_object_get_string_member(c, "data"), data) == 0))
+				return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+/* waits until @uri (if any) reads @value and the daemon has nothing left to tell the
+ * server: the session that carried it is over */
+static void
+fan_wait_idle(Env *e, const gchar *uri, const gchar *value)
+{
+	gint64 deadline = g_get_monotonic_time() + 4 * FAN_TIMEOUT * G_USEC_PER_SEC;
+	for (;;) {
+		g_autofree gchar *v = uri != NULL ? get_value(e->d, uri, NULL) : NULL;
+		if ((uri == NULL || g_strcmp0(v, value) == 0) && pending_alerts(e->d) == 0)
+			break;
+		if (g_get_monotonic_time() >= deadline) {
+			g_autofree gchar *log = gw_test_daemon_read_log(e->d);
+			g_printerr("%s = %s, %u alerts pending; gwmod log:\n%s\n",
+			           uri,
+			           v,
+			           pending_alerts(e->d),
+			           log);
+		}
+		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+		g_usleep(50 * 1000);
+	}
+	g_usleep(500 * 1000); /* that session finishes */
+}
+
+/* StartSession towards the DM Server, once the one before (if still finishing) is over */
+static void
+fan_start_session(Env *e)
+{
+	gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+	for (;;) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GVariant) reply = gw_test_call(
+		    e->d, "StartSession", g_variant_new("(s)", SERVER_ID), "(uu)", &error);
+		g_autofree gchar *name = NULL;
+		if (reply != NULL)
+			return;
+		name = g_dbus_error_get_remote_error(error);
+		if (g_strcmp0(name, "org.gwmo.Gateway1.Error.InProgress") != 0 ||
+		    g_get_monotonic_time() >= deadline) {
+			g_autofree gchar *log = gw_test_daemon_read_log(e->d);
+			g_printerr("gwmod log:\n%s\n", log);
+			g_assert_no_error(error);
+		}
+		g_usleep(100 * 1000);
+	}
+}
+
+/*
+ * GwMO-DCIS-001, GwMO-DCIS-002, GwMO-FORA-001 (use case B.8 with fan-out): the DM Server adds
+ * an ./GwMO/Images entry for a group and Execs its Download: the gateway fetches the image
+ * from upstream once and says ImageDownloadComplete; the server then fans an Exec of
+ * ./Ext/Fetch out to the group with the LocalURI as its data: every device fetches the image
+ * from the gateway with its own inventory credentials (HTTP Basic) — FanoutComplete with
+ * every device 200 — and a second fan-out Get of ./Ext/Fetched/SHA256 shows every device
+ * holds the image's sha256. Upstream served exactly one download; the store holds one file.
+ */
+static void
+test_fanout_fetch(void)
+{
+	Env *e = env_new_with_config("[fanout]\nsync-wait=120\n");
+	g_autoptr(GRand) rand = g_rand_new_with_seed(8);
+	gsize size = 256 * 1024;
+	guint32 *raw = g_malloc(size);
+	g_autoptr(GBytes) blob = NULL;
+	g_autofree gchar *sha = NULL;
+	g_autofree gchar *local = NULL;
+	g_autofree gchar *images_dir = NULL;
+	g_autofree gchar *fetch_job = NULL;
+	g_autofree gchar *get_job = NULL;
+	g_autofree gchar *script = NULL;
+	g_autofree gchar *record = g_build_filename(e->dir, "record.json", NULL);
+	g_autoptr(GPtrArray) devs = g_ptr_array_new_with_free_func((GDestroyNotify)fan_dev_free);
+	g_autoptr(GSubprocess) server = NULL;
+	g_autoptr(JsonParser) parser = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GDir) dir = NULL;
+	GwUpstream *up;
+	JsonArray *sessions;
+	JsonObject *s;
+	JsonObject *alert;
+	const gchar *doc;
+	const gchar *name;
+	guint files = 0;
+
+	for (gsize i = 0; i < size / 4; i++)
+		raw[i] = g_rand_int(rand);
+	blob = g_bytes_new_take(raw, size);
+	sha = g_compute_checksum_for_bytes(G_CHECKSUM_SHA256, blob);
+	up = gw_upstream_new(blob);
+	gw_upstream_set_throttle(up, 100); /* ≈0.4 s: the Exec's session is over before it ends */
+	local = g_strdup_printf("http://127.0.0.1:%u/images/%s", e->south_port, sha);
+	images_dir = g_build_filename(e->d->state_dir, "images", NULL);
+
+	/* no DeviceAttached sessions in between: the script counts sessions */
+	reply = gw_test_call(e->d,
+	                     "SetNode",
+	                     g_variant_new("(ssv)",
+	                                   "./GwMO/Config/Servers/srv1/InventoryAlert",
+	                                   "bool",
+	                                   g_variant_new_boolean(FALSE)),
+	                     "()",
+	                     &error);
+	g_assert_no_error(error);
+	g_clear_pointer(&reply, g_variant_unref);
+	reply = gw_test_call(
+	    e->d, "CreateGroup", g_variant_new("(ss)", FAN_GROUP, ""), "(o)", &error);
+	g_assert_no_error(error);
+	g_clear_pointer(&reply, g_variant_unref);
+
+	fetch_job = fan_job("fetch", "Exec", "./Ext/Fetch", local, NULL, "corr-fetch");
+	get_job = fan_job("check", "Get", "./Ext/Fetched/SHA256", NULL, "count,distinct", "corr-check");
+	script = g_strdup_printf(
+	    "{\"sessions\":["
+	    /* 1: the image entry, for the group, and its Download */
+	    "{\"commands\":["
+	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Images/fw2\",\"format\":\"node\"},"
+	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Images/fw2/Name\",\"data\":\"lamp-fw\"},"
+	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Images/fw2/ExternalURI\",\"data\":\"%s\"},"
+	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Images/fw2/Hash\",\"data\":\"sha256:%s\"},"
+	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Images/fw2/Targets/1\",\"data\":\"" FAN_GROUP "\"},"
+	    "{\"cmd\":\"Exec\",\"uri\":\"./GwMO/Images/fw2/Operations/"
+	    "Download\",\"correlator\":\"dl-fan\"}]},"
+	    /* 2: the session ImageDownloadComplete brings */
+	    "{\"commands\":["
+	    "{\"cmd\":\"Get\",\"uri\":\"./GwMO/Images/fw2/LocalURI\"}]},"
+	    /* 3: every device fetches the image from the gateway */
+	    "{\"commands\":[%s]},"
+	    /* 4: and holds it */
+	    "{\"commands\":[%s]}]}",
+	    gw_upstream_get_url(up),
+	    sha,
+	    fetch_job,
+	    get_job);
+	server = server_start(e, script, record, CL_SECRET, "--sessions=4", NULL);
+
+	/* the devices: provisioned, registered with their listeners, two notified sessions each */
+	for (guint i = 1; i <= FAN_N; i++) {
+		g_autofree gchar *id = g_strdup_printf("lamp-%02u", i);
+		g_ptr_array_add(devs, fan_dev_spawn(e, id, 2));
+	}
+	for (guint i = 0; i < devs->len; i++) {
+		FanDev *dev = g_ptr_array_index(devs, i);
+		g_autofree gchar *uri = g_strdup_printf("%s/NotifyAddr", dev->record_uri);
+		gboolean ok = FALSE;
+		for (guint k = 0; k < 1200 && !ok; k++) {
+			g_autofree gchar *v = get_value(e->d, uri, NULL);
+			ok = v != NULL && g_str_has_prefix(v, "http://127.0.0.1:");
+			if (!ok)
+				g_usleep(50 * 1000);
+		}
+		g_assert_true(ok);
+	}
+
+	/* 1 and 2: the download, then its alert in a session of its own */
+	fan_start_session(e);
+	fan_wait_idle(e, "./GwMO/Images/fw2/State", "Available");
+	/* 3: the fetch job; its FanoutComplete comes in the same session */
+	fan_start_session(e);
+	fan_wait_idle(e, "./GwMO/Fanout/fetch/State", "Complete");
+	/* 4: the check */
+	fan_start_session(e);
+	server_wait(server);
+
+	sessions = record_sessions(record, &parser);
+	if (json_array_get_length(sessions) != 4) {
+		g_autofree gchar *text = NULL;
+		g_file_get_contents(record, &text, NULL, NULL);
+		g_printerr("server record:\n%s\n", text);
+	}
+	g_assert_cmpuint(json_array_get_length(sessions), ==, 4);
+
+	/* GwMO-DCIS-001: downloaded once, ImageDownloadComplete with the LocalURI */
+	s = json_array_get_object_element(sessions, 0);
+	g_assert_cmpint(status_of(s, "Add", "./GwMO/Images/fw2/Targets/1"), ==, 200);
+	g_assert_cmpint(status_of(s, "Exec", "./GwMO/Images/fw2/Operations/Download"), ==, 202);
+	s = json_array_get_object_element(sessions, 1);
+	alert = fan_alert(s, "urn:oma:at:gwmo:1.0:ImageDownloadComplete");
+	g_assert_nonnull(alert);
+	g_assert_cmpstr(json_object_get_string_member(alert, "correlator"), ==, "dl-fan");
+	{
+		g_autofree gchar *local_el = g_strdup_printf("<LocalURI>%s</LocalURI>", local);
+		doc = json_object_get_string_member(alert, "data");
+		g_assert_nonnull(strstr(doc, "<State>Available</State>"));
+		g_assert_nonnull(strstr(doc, local_el));
+	}
+	g_assert_cmpstr(item_data(result_for(s, "Get", "./GwMO/Images/fw2/LocalURI")), ==, local);
+
+	/* GwMO-FORA-001, GwMO-DCIS-002: the Exec reached every device, each fetched from the
+	 * gateway (200) */
+	s = json_array_get_object_element(sessions, 2);
+	g_assert_cmpint(status_of(s, "Exec", "./GwMO/Fanout/fetch/Operations/Start"), ==, 202);
+	alert = fan_alert(s, "urn:oma:at:gwmo:1.0:FanoutComplete");
+	g_assert_nonnull(alert);
+	g_assert_cmpstr(json_object_get_string_member(alert, "correlator"), ==, "corr-fetch");
+	doc = json_object_get_string_member(alert, "data");
+	{
+		g_autofree gchar *head = g_strdup_printf(
+		    "state=\"Complete\" total=\"%u\" succeeded=\"%u\" failed=\"0\">", FAN_N, FAN_N);
+		if (strstr(doc, head) == NULL)
+			g_printerr("aggregated result:\n%s\n", doc);
+		g_assert_nonnull(strstr(doc, head));
+	}
+	for (guint i = 0; i < devs->len; i++) {
+		FanDev *dev = g_ptr_array_index(devs, i);
+		g_autofree gchar *el = g_strdup_printf("<Device id=\"%s\" status=\"200\"", dev->id);
+		g_assert_nonnull(strstr(doc, el));
+	}
+
+	/* every device holds the image's sha256 */
+	s = json_array_get_object_element(sessions, 3);
+	alert = fan_alert(s, "urn:oma:at:gwmo:1.0:FanoutComplete");
+	g_assert_nonnull(alert);
+	g_assert_cmpstr(json_object_get_string_member(alert, "correlator"), ==, "corr-check");
+	doc = json_object_get_string_member(alert, "data");
+	{
+		g_autofree gchar *data_el = g_strdup_printf("<Data format=\"chr\">%s</Data>", sha);
+		if (fan_count(doc, data_el) != FAN_N)
+			g_printerr("aggregated result:\n%s\n", doc);
+		g_assert_cmpuint(fan_count(doc, data_el), ==, FAN_N);
+		g_assert_cmpuint(fan_count(doc, "status=\"200\""), ==, FAN_N);
+		g_assert_nonnull(strstr(doc, "distinct=\"1\""));
+	}
+	for (guint i = 0; i < devs->len; i++) {
+		FanDev *dev = g_ptr_array_index(devs, i);
+		gint status = -1;
+		for (guint k = 0; k < 600 && g_subprocess_get_identifier(dev->proc) != NULL; k++)
+			g_usleep(50 * 1000);
+		g_assert_true(g_subprocess_wait(dev->proc, NULL, NULL));
+		if (g_subprocess_get_if_exited(dev->proc))
+			status = g_subprocess_get_exit_status(dev->proc);
+		g_assert_cmpint(status, ==, 0);
+		/* the device's own record: the Exec it ran carried the LocalURI */
+		g_assert_true(fan_dev_executed(dev, "Exec", "./Ext/Fetch", local));
+	}
+
+	/* the upstream served exactly one download; the store holds one file, the image */
+	g_assert_cmpuint(gw_upstream_get_requests(up), ==, 1);
+	dir = g_dir_open(images_dir, 0, &error);
+	g_assert_no_error(error);
+	while ((name = g_dir_read_name(dir)) != NULL) {
+		g_assert_cmpstr(name, ==, sha);
+		files++;
+	}
+	g_assert_cmpuint(files, ==, 1);
+
+	gw_test_daemon_stop(e->d);
+	env_free(e);
+	gw_upstream_free(up);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -327,5 +762,6 @@ main(int argc, char **argv)
 		device_binary = argv[2];
 	g_test_add_func("/e2e/images/server-drives-image", test_server_drives_image);
 	g_test_add_func("/e2e/images/https-verification", test_https_verification);
+	g_test_add_func("/e2e/images/fanout-fetch", test_fanout_fetch);
 	return g_test_run();
 }

@@ -14,6 +14,9 @@
  * DeviceRegistration Generic Alert in its first session; --notify-addr (or the --listen-notify
  * URL) goes into ./DevInfo/Ext/NotifyAddr, which Package #1 carries.
  *
+ * A device keeps its DM tree (what it was told, what ./Ext/Fetch recorded) from one of its
+ * sessions to the next, as a real one does.
+ *
  * Many devices at once (--parallel K, scale tests and fan-out): the --count N sessions are N
  * distinct End Devices (--dev-id must hold "%u" or "%05u"; devices 1…N), each with its own DM
  * tree, session state and nonces, all started at once with at most K sessions in flight. Each
@@ -100,6 +103,7 @@ typedef struct {
 	gsize tree_len;
 	GwHttpClient *http;
 	GHashTable *nonces; /* dev id → GwTestNonces */
+	GHashTable *trees;  /* dev id → GwDmTree: a device keeps its tree across its sessions */
 	JsonArray *record;
 	/* --listen-notify */
 	GwHttpServer *notify_server;
@@ -533,14 +537,20 @@ gw_test_run_new(GwTestDevice *self,
 	run->index = index;
 	run->alert_code = alert_code;
 	run->dev_id = gw_peer_expand_index(self->dev_id, index);
-	{
+	/* like a real device, it keeps its DM tree (what it was told, what ./Ext/Fetch recorded)
+	 * from one session to the next */
+	run->tree = g_hash_table_lookup(self->trees, run->dev_id);
+	if (run->tree != NULL) {
+		g_object_ref(run->tree);
+	} else {
 		/* the name it presents to its server, also its name for ./Ext/Fetch */
 		g_autofree gchar *name = self->client_name != NULL ? gw_peer_expand_index(self->client_name, index)
 								   : g_strdup(run->dev_id);
 		run->tree = gw_test_device_make_tree(self, index, run->dev_id, name, error);
+		if (run->tree == NULL)
+			return NULL;
+		g_hash_table_insert(self->trees, g_strdup(run->dev_id), g_object_ref(run->tree));
 	}
-	if (run->tree == NULL)
-		return NULL;
 	run->pending = g_ptr_array_new_with_free_func(gw_test_pending_free);
 	run->by_ref = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	run->json = json_object_new();
@@ -1512,6 +1522,7 @@ gw_test_device_free(GwTestDevice *self)
 	g_clear_pointer(&self->running, g_ptr_array_unref);
 	g_clear_object(&self->http);
 	g_clear_pointer(&self->nonces, g_hash_table_unref);
+	g_clear_pointer(&self->trees, g_hash_table_unref);
 	g_clear_pointer(&self->record, json_array_unref);
 	g_free(self->tree_xml);
 	g_free(self->server_url);
@@ -1653,6 +1664,7 @@ main(int argc, char **argv)
 		return GW_PEER_EXIT_USAGE;
 	}
 	self->nonces = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, gw_test_nonces_free);
+	self->trees = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
 	if (self->record_path != NULL)
 		self->record = json_array_new();
 
