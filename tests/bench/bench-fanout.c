@@ -51,12 +51,12 @@ typedef struct {
 	GwDmTree *tree;
 	GBytes *local_nonce;  /* we digest with it (the gateway issued it) */
 	GBytes *peer_nonce;   /* the gateway digests with it (we issued it) */
-	GwHttpClient *client; /* its own connections, as a real device has */
 } SimDev;
 
 typedef struct {
 	SimDev *dev;
 	GwDmSession *session;
+	GwHttpClient *client; /* the session's own connection, as a real device has */
 	gchar *url;
 	void (*done)(SimDev *dev, gboolean ok, gpointer data);
 	gpointer data;
@@ -90,12 +90,21 @@ bench_fail(const gchar *what)
 static void
 sim_post(SimRun *run, GBytes *msg);
 
+static gboolean
+sim_client_drop_cb(gpointer data)
+{
+	g_object_unref(data);
+	return G_SOURCE_REMOVE;
+}
+
 static void
 sim_run_end(SimRun *run, gboolean ok)
 {
 	SimDev *dev = run->dev;
 	void (*done)(SimDev *, gboolean, gpointer) = run->done;
 	gpointer data = run->data;
+	/* dropped once libsoup has returned from the callback that ended the session */
+	g_idle_add_full(G_PRIORITY_DEFAULT, sim_client_drop_cb, run->client, NULL);
 	g_object_unref(run->session);
 	g_free(run->url);
 	g_free(run);
@@ -151,7 +160,7 @@ sim_post(SimRun *run, GBytes *msg)
 		g_free(run->url);
 		run->url = g_strdup(resp);
 	}
-	gw_http_client_post_async(run->dev->client,
+	gw_http_client_post_async(run->client,
 	                          run->url,
 	                          gw_dm_session_get_content_type(run->session),
 	                          msg,
@@ -192,6 +201,13 @@ sim_session(SimDev *dev,
 	run->done = done;
 	run->data = data;
 	run->url = g_strdup(b->dm_url);
+	/* an HTTP client per session, not per device: a libsoup session keeps a GSource in the
+	 * main context for its whole life, so N idle clients made every turn of this process's
+	 * main loop O(N) and the simulation, not the gateway, the bottleneck past ~1,000 */
+	run->client = gw_http_client_new(NULL, &error);
+	if (run->client == NULL)
+		bench_fail(error->message);
+	gw_http_client_set_timeout(run->client, 120);
 	run->session = gw_dm_session_new(&cfg, dev->tree);
 	gw_dm_session_config_clear(&cfg);
 	g_signal_connect(run->session, "nonce-changed", G_CALLBACK(sim_nonce_cb), dev);
@@ -226,10 +242,6 @@ sim_dev_new(Bench *b, const gchar *id)
 	dev->tree = gw_dm_tree_new();
 	if (!gw_dm_tree_install_standard_objects(dev->tree, &info, &error))
 		bench_fail(error->message);
-	dev->client = gw_http_client_new(NULL, &error);
-	if (dev->client == NULL)
-		bench_fail(error->message);
-	gw_http_client_set_timeout(dev->client, 120);
 	return dev;
 }
 
@@ -239,7 +251,6 @@ sim_dev_free(SimDev *dev)
 	g_clear_pointer(&dev->local_nonce, g_bytes_unref);
 	g_clear_pointer(&dev->peer_nonce, g_bytes_unref);
 	g_object_unref(dev->tree);
-	g_object_unref(dev->client);
 	g_free(dev->id);
 	g_free(dev);
 }
