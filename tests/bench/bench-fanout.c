@@ -454,6 +454,8 @@ bench_round(guint n)
 	gdouble fan;
 
 	b.d = gw_test_daemon_new_with_config(conf);
+	/* gwmod as it ships (GW_BENCH_VERBOSE=1: with --verbose, its log printed at the end) */
+	b.d->quiet = g_getenv("GW_BENCH_VERBOSE") == NULL;
 	gw_test_daemon_start(b.d, NULL);
 	b.dm_url = g_strdup_printf("http://127.0.0.1:%u/dm", south);
 	b.client = gw_http_client_new(NULL, &error);
@@ -495,6 +497,10 @@ bench_round(guint n)
 	        fan,
 	        n / fan,
 	        fan / direct);
+	if (!b.d->quiet) {
+		g_autofree gchar *log = gw_test_daemon_read_log(b.d);
+		g_printerr("%s", log != NULL ? log : "");
+	}
 	gw_http_server_disconnect(b.notify_server);
 	g_object_unref(b.notify_server);
 	g_object_unref(b.client);
