@@ -51,6 +51,10 @@ typedef struct {
 	GwDmTree *tree;
 	GBytes *local_nonce;  /* we digest with it (the gateway issued it) */
 	GBytes *peer_nonce;   /* the gateway digests with it (we issued it) */
+	gchar *notify_addr;
+	/* the direct server's side of the same credentials */
+	GBytes *srv_local_nonce;
+	GBytes *srv_peer_nonce;
 } SimDev;
 
 typedef struct {
@@ -76,6 +80,12 @@ struct _Bench {
 	/* fanout */
 	gchar *job_path;
 	gchar *doc;
+	/* the server-driven baseline: this process as the DM Server, one device at a time */
+	gchar *srv_url;
+	gboolean notify_to_srv; /* notified devices open their session with srv_url */
+	GwDmSession *srv_session;
+	SimDev *srv_dev;
+	gboolean srv_got_result;
 };
 
 static void G_GNUC_NORETURN
@@ -172,6 +182,7 @@ sim_post(SimRun *run, GBytes *msg)
 
 static void
 sim_session(SimDev *dev,
+            const gchar *server_url,
             const gchar *session_id,
             guint alert,
             void (*done)(SimDev *, gboolean, gpointer),
@@ -187,7 +198,7 @@ sim_session(SimDev *dev,
 	cfg.encoding = GW_DM_ENCODING_XML;
 	cfg.session_id = g_strdup(session_id);
 	cfg.local_uri = g_strdup(dev->id);
-	cfg.remote_uri = g_strdup(b->dm_url);
+	cfg.remote_uri = g_strdup(server_url);
 	cfg.server_id = g_strdup(GW_ID);
 	cfg.local.type = GW_DM_AUTH_TYPE_MD5;
 	cfg.local.name = g_strdup(dev->id);
@@ -200,7 +211,7 @@ sim_session(SimDev *dev,
 	run->dev = dev;
 	run->done = done;
 	run->data = data;
-	run->url = g_strdup(b->dm_url);
+	run->url = g_strdup(server_url);
 	/* an HTTP client per session, not per device: a libsoup session keeps a GSource in the
 	 * main context for its whole life, so N idle clients made every turn of this process's
 	 * main loop O(N) and the simulation, not the gateway, the bottleneck past ~1,000 */
@@ -250,6 +261,9 @@ sim_dev_free(SimDev *dev)
 {
 	g_clear_pointer(&dev->local_nonce, g_bytes_unref);
 	g_clear_pointer(&dev->peer_nonce, g_bytes_unref);
+	g_clear_pointer(&dev->srv_local_nonce, g_bytes_unref);
+	g_clear_pointer(&dev->srv_peer_nonce, g_bytes_unref);
+	g_free(dev->notify_addr);
 	g_object_unref(dev->tree);
 	g_free(dev->id);
 	g_free(dev);
@@ -288,7 +302,12 @@ notify_handler(GwHttpServer *server, GwHttpRequest *request, gpointer user_data)
 	if (g_getenv("GW_BENCH_TRACE") != NULL)
 		g_printerr("%" G_GINT64_FORMAT " notify %s\n", g_get_monotonic_time() / 1000, id);
 	sid = gw_pkg0_session_id_to_string(pkg0->session_id);
-	sim_session(dev, sid, GW_SYNCML_ALERT_SERVER_INITIATED_MGMT, sim_notified_done, NULL);
+	sim_session(dev,
+	            b->notify_to_srv ? b->srv_url : b->dm_url,
+	            sid,
+	            GW_SYNCML_ALERT_SERVER_INITIATED_MGMT,
+	            sim_notified_done,
+	            NULL);
 }
 
 /* @base: "http://127.0.0.1:PORT/" */
@@ -298,7 +317,10 @@ provision(Bench *b, const gchar *id, const gchar *base)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) reply = NULL;
 	g_autofree gchar *addr = g_strdup_printf("%sn/%s", base, id);
+	SimDev *dev = g_hash_table_lookup(b->devs, id);
 	GVariantBuilder vb;
+
+	dev->notify_addr = g_strdup(addr);
 
 	g_variant_builder_init(&vb, G_VARIANT_TYPE("a{sv}"));
 	g_variant_builder_add(&vb, "{sv}", "DeviceID", g_variant_new_string(id));
@@ -322,7 +344,8 @@ direct_done(SimDev *dev, gboolean ok, gpointer data)
 		b->failed++;
 	if (b->next < b->order->len) {
 		SimDev *next = g_ptr_array_index(b->order, b->next++);
-		sim_session(next, NULL, GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT, direct_done, NULL);
+		sim_session(
+		    next, b->dm_url, NULL, GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT, direct_done, NULL);
 	}
 }
 
@@ -332,12 +355,179 @@ run_direct(Bench *b)
 	gint64 t0 = g_get_monotonic_time();
 	b->next = 1;
 	sim_session(g_ptr_array_index(b->order, 0),
+	            b->dm_url,
 	            NULL,
 	            GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT,
 	            direct_done,
 	            NULL);
 	while (b->running > 0 || b->next < b->order->len)
 		g_main_context_iteration(NULL, TRUE);
+	return (gdouble)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
+}
+
+/* ---- the server-driven baseline: a DM Server managing the N devices itself ----
+ *
+ * What the fan-out replaces: the DM Server drives each device directly, one after the other,
+ * the same way gwmod does it for the fan-out: Package #0 (signed with the server secret) to
+ * the device's notification URL, the device's session (MD5 both ways) with this process as
+ * the server, the Get of ./DevInfo/Mod, its Results, the end of the session; then the next. */
+
+static void
+srv_next(Bench *b);
+
+static void
+srv_nonce_cb(GwDmSession *session, gboolean local, GBytes *nonce, gpointer user_data)
+{
+	SimDev *dev = user_data;
+	GBytes **slot = local ? &dev->srv_local_nonce : &dev->srv_peer_nonce;
+	g_clear_pointer(slot, g_bytes_unref);
+	*slot = g_bytes_ref(nonce);
+}
+
+static void
+srv_result_cb(GwDmSession *session, gpointer result_ptr, gpointer user_data)
+{
+	Bench *b = user_data;
+	const GwDmSessionResult *result = result_ptr;
+	const GwSyncmlItem *item = result->results != NULL && result->results->len > 0
+	                               ? g_ptr_array_index(result->results, 0)
+	                               : NULL;
+	if (result->status == 200 && item != NULL && g_strcmp0(item->data, "sim-device") == 0)
+		b->srv_got_result = TRUE;
+}
+
+static gboolean
+srv_next_cb(gpointer user_data)
+{
+	srv_next(user_data);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+srv_session_done(Bench *b, gboolean ok)
+{
+	if (!ok || !b->srv_got_result) {
+		g_printerr("bench-fanout: direct server: %s: no Get result\n", b->srv_dev->id);
+		b->failed++;
+	}
+	g_clear_object(&b->srv_session);
+	b->srv_dev = NULL;
+	g_idle_add(srv_next_cb, b);
+}
+
+/* POST /srv: the device's messages to the direct server */
+static void
+srv_handler(GwHttpServer *server, GwHttpRequest *request, gpointer user_data)
+{
+	Bench *b = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) reply = NULL;
+	g_autofree gchar *hmac = NULL;
+	GwDmSessionState state;
+
+	if (b->srv_session == NULL) {
+		gw_http_request_respond(request, 409, NULL, NULL);
+		b->failed++;
+		return;
+	}
+	reply = gw_dm_session_receive(b->srv_session,
+	                              gw_http_request_get_body(request),
+	                              gw_http_request_get_content_type(request),
+	                              gw_http_request_get_header(request, GW_DM_AUTH_HMAC_HEADER),
+	                              &error);
+	if (reply == NULL) {
+		g_printerr("bench-fanout: direct server: %s: %s\n",
+		           b->srv_dev->id,
+		           error != NULL ? error->message : "no reply");
+		gw_http_request_respond(request, 400, NULL, NULL);
+		srv_session_done(b, FALSE);
+		return;
+	}
+	hmac = gw_dm_session_get_hmac_header(b->srv_session, reply);
+	if (hmac != NULL)
+		gw_http_request_set_header(request, GW_DM_AUTH_HMAC_HEADER, hmac);
+	state = gw_dm_session_get_state(b->srv_session);
+	/* as gwmod does: the session's last reply closes its connection */
+	if (state == GW_DM_SESSION_STATE_FINISHED || state == GW_DM_SESSION_STATE_FAILED)
+		gw_http_request_set_header(request, "Connection", "close");
+	gw_http_request_respond(
+	    request, 200, gw_dm_session_get_content_type(b->srv_session), reply);
+	if (state == GW_DM_SESSION_STATE_FINISHED || state == GW_DM_SESSION_STATE_FAILED)
+		srv_session_done(b, state == GW_DM_SESSION_STATE_FINISHED);
+}
+
+static void
+srv_notified_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GwHttpResponse) response =
+	    gw_http_client_post_finish(GW_HTTP_CLIENT(source), res, &error);
+	if (response == NULL || response->status != 200)
+		bench_fail(error != NULL ? error->message : "Package #0 refused");
+}
+
+static void
+srv_next(Bench *b)
+{
+	g_autoptr(GwPkg0) n = NULL;
+	g_autoptr(GBytes) pkg0 = NULL;
+	g_autofree gchar *sid = NULL;
+	GwSyncmlCommand *cmd;
+	GwDmSessionConfig cfg = {0};
+	SimDev *dev;
+
+	if (b->next >= b->order->len)
+		return;
+	dev = g_ptr_array_index(b->order, b->next++);
+	n = gw_pkg0_new();
+	n->version = GW_PKG0_VERSION_DEFAULT;
+	n->ui_mode = GW_PKG0_UI_MODE_BACKGROUND;
+	n->server_initiated = TRUE;
+	n->session_id = (guint16)g_random_int_range(1, 0x10000);
+	n->server_id = g_strdup(GW_ID);
+	pkg0 = gw_pkg0_build(n, GW_SECRET, NULL, 0);
+	sid = gw_pkg0_session_id_to_string(n->session_id);
+
+	cfg.role = GW_DM_SESSION_ROLE_SERVER;
+	cfg.session_id = g_strdup(sid);
+	cfg.local_uri = g_strdup(GW_ID);
+	cfg.local.type = GW_DM_AUTH_TYPE_MD5;
+	cfg.local.name = g_strdup(GW_ID);
+	cfg.local.secret = g_strdup(GW_SECRET);
+	cfg.local.nonce = dev->srv_local_nonce != NULL ? g_bytes_ref(dev->srv_local_nonce) : NULL;
+	cfg.peer.type = GW_DM_AUTH_TYPE_MD5;
+	cfg.peer.name = g_strdup(dev->id);
+	cfg.peer.secret = g_strdup(DEV_SECRET);
+	cfg.peer.nonce = dev->srv_peer_nonce != NULL ? g_bytes_ref(dev->srv_peer_nonce) : NULL;
+	b->srv_session = gw_dm_session_new(&cfg, NULL);
+	gw_dm_session_config_clear(&cfg);
+	b->srv_dev = dev;
+	b->srv_got_result = FALSE;
+	g_signal_connect(b->srv_session, "nonce-changed", G_CALLBACK(srv_nonce_cb), dev);
+	g_signal_connect(b->srv_session, "result", G_CALLBACK(srv_result_cb), b);
+	cmd = gw_syncml_command_new(GW_SYNCML_CMD_GET);
+	gw_syncml_command_add_item(cmd, gw_syncml_item_new("./DevInfo/Mod", NULL));
+	gw_dm_session_queue_command(b->srv_session, cmd);
+	gw_http_client_post_async(b->client,
+	                          dev->notify_addr,
+	                          GW_PKG0_CONTENT_TYPE,
+	                          pkg0,
+	                          NULL,
+	                          NULL,
+	                          srv_notified_cb,
+	                          NULL);
+}
+
+static gdouble
+run_server_direct(Bench *b)
+{
+	gint64 t0 = g_get_monotonic_time();
+	b->notify_to_srv = TRUE;
+	b->next = 0;
+	srv_next(b);
+	while (b->srv_session != NULL || b->running > 0 || b->next < b->order->len)
+		g_main_context_iteration(NULL, TRUE);
+	b->notify_to_srv = FALSE;
 	return (gdouble)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
 }
 
@@ -451,6 +641,7 @@ bench_round(guint n)
 	Bench b = {0};
 	g_auto(GStrv) uris = NULL;
 	gdouble direct;
+	gdouble sessions;
 	gdouble fan;
 
 	b.d = gw_test_daemon_new_with_config(conf);
@@ -465,6 +656,7 @@ bench_round(guint n)
 	gw_http_client_set_timeout(b.client, 120);
 	b.notify_server = gw_http_server_new(NULL);
 	gw_http_server_add_handler(b.notify_server, "/n/", notify_handler, &b, NULL);
+	gw_http_server_add_handler(b.notify_server, "/srv", srv_handler, &b, NULL);
 	/* one notification port per few devices, as devices have their own addresses: libsoup
 	 * keeps few connections per host:port, which one shared port would make the bottleneck */
 	for (guint i = 0; i < NOTIFY_PORTS; i++) {
@@ -472,6 +664,7 @@ bench_round(guint n)
 			bench_fail(error->message);
 	}
 	uris = gw_http_server_get_uris(b.notify_server);
+	b.srv_url = g_strdup_printf("%ssrv", uris[0]);
 	b.devs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)sim_dev_free);
 	b.order = g_ptr_array_new();
 	for (guint i = 0; i < n; i++) {
@@ -483,20 +676,26 @@ bench_round(guint n)
 	}
 	/* once unmeasured: the first sessions register the devices and set up the nonces */
 	run_direct(&b);
-	direct = run_direct(&b);
+	run_server_direct(&b);
+	sessions = run_direct(&b);
+	direct = run_server_direct(&b);
 	fan = run_fanout(&b, n);
 	if (b.failed > 0) {
 		g_printerr("bench-fanout: %u failed device session(s)\n", b.failed);
 		exit(1);
 	}
-	g_print("N=%-5u direct (back-to-back sessions): %7.3f s  %8.1f sessions/s | fanout Get: "
-	        "%7.3f s  %8.1f devices/s | ratio fanout/direct %.2f\n",
+	g_print("N=%-5u direct (server-driven Get, sequential): %7.3f s %7.1f devices/s | fanout "
+	        "Get: %7.3f s %7.1f devices/s | ratio fanout/direct %.2f | (client-initiated "
+	        "sessions only, back-to-back: %7.3f s %7.1f/s, ratio %.2f)\n",
 	        n,
 	        direct,
 	        n / direct,
 	        fan,
 	        n / fan,
-	        fan / direct);
+	        fan / direct,
+	        sessions,
+	        n / sessions,
+	        fan / sessions);
 	if (!b.d->quiet) {
 		g_autofree gchar *log = gw_test_daemon_read_log(b.d);
 		g_printerr("%s", log != NULL ? log : "");
@@ -507,6 +706,7 @@ bench_round(guint n)
 	g_hash_table_unref(b.devs);
 	g_ptr_array_unref(b.order);
 	g_free(b.dm_url);
+	g_free(b.srv_url);
 	gw_test_daemon_stop(b.d);
 	gw_test_daemon_free(b.d);
 }
