@@ -980,6 +980,12 @@ gw_southbound_dm_handler(GwHttpServer *server, GwHttpRequest *request, gpointer 
 	hmac = gw_dm_session_get_hmac_header(s->session, reply);
 	if (hmac != NULL)
 		gw_http_request_set_header(request, GW_DM_AUTH_HMAC_HEADER, hmac);
+	state = gw_dm_session_get_state(s->session);
+	/* the session's last reply closes its connection: a device's next session is minutes or
+	 * hours away, and every idle keep-alive connection is one more pollfd that each turn of
+	 * the main loop scans (1,000 devices done made each turn cost O(devices)) */
+	if (state == GW_DM_SESSION_STATE_FINISHED || state == GW_DM_SESSION_STATE_FAILED)
+		gw_http_request_set_header(request, "Connection", "close");
 	if (self->registrations != registrations && self->store != NULL) {
 		/* this message registered the device: answered once that is stored */
 		GwSbHeld *h = g_new0(GwSbHeld, 1);
@@ -992,7 +998,6 @@ gw_southbound_dm_handler(GwHttpServer *server, GwHttpRequest *request, gpointer 
 		gw_http_request_respond(
 		    request, 200, gw_dm_session_get_content_type(s->session), reply);
 	}
-	state = gw_dm_session_get_state(s->session);
 	if (state == GW_DM_SESSION_STATE_FINISHED) {
 		gw_southbound_session_end(self, s, TRUE, NULL);
 	} else if (state == GW_DM_SESSION_STATE_FAILED) {

@@ -301,12 +301,16 @@ gw_http_server_add_handler(GwHttpServer *self,
 	soup_server_add_handler(self->server, h->path, gw_http_server_dispatch_cb, h, gw_http_handler_free);
 }
 
+/* pending connections the kernel queues before accept() (capped by net.core.somaxconn) */
+#define GW_HTTP_SERVER_BACKLOG 1024
+
 gboolean
 gw_http_server_listen(GwHttpServer *self, const gchar *uri, GError **error)
 {
 	g_autoptr(GUri) parsed = g_uri_parse(uri, G_URI_FLAGS_NONE, error);
 	g_autoptr(GInetAddress) addr = NULL;
 	g_autoptr(GSocketAddress) saddr = NULL;
+	g_autoptr(GSocket) sock = NULL;
 	SoupServerListenOptions options = 0;
 	const gchar *scheme;
 	const gchar *host;
@@ -352,7 +356,19 @@ gw_http_server_listen(GwHttpServer *self, const gchar *uri, GError **error)
 		return FALSE;
 	}
 	saddr = g_inet_socket_address_new(addr, (guint16)port);
-	if (!soup_server_listen(self->server, saddr, options, error)) {
+	/* our own socket, as soup_server_listen() would make it but with a longer accept queue:
+	 * GSocket's default backlog of 10 dropped the SYNs of a burst of devices connecting at
+	 * once (a fan-out's first sessions), and each dropped SYN cost the device a 1 s TCP
+	 * retransmission */
+	sock = g_socket_new(
+	    g_inet_address_get_family(addr), G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, error);
+	if (sock == NULL) {
+		g_prefix_error(error, "cannot listen on %s: ", uri);
+		return FALSE;
+	}
+	g_socket_set_listen_backlog(sock, GW_HTTP_SERVER_BACKLOG);
+	if (!g_socket_bind(sock, saddr, TRUE, error) || !g_socket_listen(sock, error) ||
+	    !soup_server_listen_socket(self->server, sock, options, error)) {
 		g_prefix_error(error, "cannot listen on %s: ", uri);
 		return FALSE;
 	}

@@ -3,12 +3,13 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Fan-out on loopback (GwMO-FORA-001/002): N simulated End Devices in this process (each with
- * its own DM tree, MD5 credentials and a notification URL on one HTTP listener here) against
- * the real gwmod on a private bus, N = 100 and 1,000.
+ * its own DM tree, MD5 credentials and a notification URL on an HTTP listener here) against
+ * the real gwmod on a private bus, N = 100, 1,000 and 5,000.
  *
- *  - direct: the N device sessions driven back-to-back from here (client-initiated, Package
- *    #1 with DevInfo, MD5 both ways), one after the other: what the same N sessions cost
- *    without fan-out;
+ *  - direct: what the fan-out replaces: this process as the DM Server drives the same Get on
+ *    each device itself, one after the other (Package #0, the device's session, MD5 both ways,
+ *    the Get, its Results), see run_server_direct(); and, as a second baseline, the N device
+ *    sessions alone (client-initiated, no command), back-to-back against gwmod;
  *  - fanout: one D-Bus Fanout of a Get of ./DevInfo/Mod to the N devices (MaxInFlight 32):
  *    gwmod notifies each device (Package #0 over HTTP), each opens its session, answers, and
  *    the wall time runs until the job's Finished signal with the aggregated result.
@@ -16,11 +17,18 @@
  * Prints both times and the ratio fanout / direct. A benchmark: speed never fails it; a
  * device without status 200 in the aggregated result, or a failed session, exits 1.
  *
- * The simulated devices' notification URLs are spread over NOTIFY_PORTS listeners: real
- * devices have addresses of their own, and libsoup keeps only a few connections per host:port.
+ * The simulated devices' notification URLs are spread over NOTIFY_PORTS listeners (gwmod's
+ * HTTP client keeps up to 64 connections per host:port, more than MaxInFlight). Few: every
+ * listener and every keep-alive connection to one is a pollfd that each turn of this
+ * process's main loop scans, and with 64 (~200 fds) that overhead doubled the CPU of the
+ * sequential baseline (1,000 devices: 2.3 s instead of 1.0 s), an unfair baseline.
  *
- * usage: bench-fanout [N…]   (default 100 1000; GWMO_TEST_GWMOD: the gwmod binary;
- *                             GW_BENCH_TRACE=1 prints when each device is notified and done)
+ * Both paths print the CPU seconds they used (this process and gwmod): on a loaded 2-core
+ * machine the wall times move by 2x between runs, the CPU seconds much less.
+ *
+ * usage: bench-fanout [N…]   (default 100 1000 5000; GWMO_TEST_GWMOD: the gwmod binary;
+ *                             GW_BENCH_TRACE=1 prints when each device is notified and done;
+ *                             GW_BENCH_VERBOSE=1 runs gwmod with --verbose, prints its log)
  */
 
 #define G_LOG_DOMAIN "GwFanoutBench"
@@ -29,6 +37,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "gw-dm-auth.h"
 #include "gw-dm-session.h"
@@ -41,7 +51,7 @@
 #define GW_ID "GW-TEST-0001" /* gw_test_daemon_new_with_config() */
 #define DEV_SECRET "bench-dev-secret"
 #define GW_SECRET "bench-gw-secret"
-#define NOTIFY_PORTS 64
+#define NOTIFY_PORTS 4
 
 typedef struct _Bench Bench;
 
@@ -51,12 +61,16 @@ typedef struct {
 	GwDmTree *tree;
 	GBytes *local_nonce;  /* we digest with it (the gateway issued it) */
 	GBytes *peer_nonce;   /* the gateway digests with it (we issued it) */
-	GwHttpClient *client; /* its own connections, as a real device has */
+	gchar *notify_addr;
+	/* the direct server's side of the same credentials */
+	GBytes *srv_local_nonce;
+	GBytes *srv_peer_nonce;
 } SimDev;
 
 typedef struct {
 	SimDev *dev;
 	GwDmSession *session;
+	GwHttpClient *client; /* the session's own connection, as a real device has */
 	gchar *url;
 	void (*done)(SimDev *dev, gboolean ok, gpointer data);
 	gpointer data;
@@ -76,6 +90,12 @@ struct _Bench {
 	/* fanout */
 	gchar *job_path;
 	gchar *doc;
+	/* the server-driven baseline: this process as the DM Server, one device at a time */
+	gchar *srv_url;
+	gboolean notify_to_srv; /* notified devices open their session with srv_url */
+	GwDmSession *srv_session;
+	SimDev *srv_dev;
+	gboolean srv_got_result;
 };
 
 static void G_GNUC_NORETURN
@@ -90,12 +110,21 @@ bench_fail(const gchar *what)
 static void
 sim_post(SimRun *run, GBytes *msg);
 
+static gboolean
+sim_client_drop_cb(gpointer data)
+{
+	g_object_unref(data);
+	return G_SOURCE_REMOVE;
+}
+
 static void
 sim_run_end(SimRun *run, gboolean ok)
 {
 	SimDev *dev = run->dev;
 	void (*done)(SimDev *, gboolean, gpointer) = run->done;
 	gpointer data = run->data;
+	/* dropped once libsoup has returned from the callback that ended the session */
+	g_idle_add_full(G_PRIORITY_DEFAULT, sim_client_drop_cb, run->client, NULL);
 	g_object_unref(run->session);
 	g_free(run->url);
 	g_free(run);
@@ -151,7 +180,7 @@ sim_post(SimRun *run, GBytes *msg)
 		g_free(run->url);
 		run->url = g_strdup(resp);
 	}
-	gw_http_client_post_async(run->dev->client,
+	gw_http_client_post_async(run->client,
 	                          run->url,
 	                          gw_dm_session_get_content_type(run->session),
 	                          msg,
@@ -163,6 +192,7 @@ sim_post(SimRun *run, GBytes *msg)
 
 static void
 sim_session(SimDev *dev,
+            const gchar *server_url,
             const gchar *session_id,
             guint alert,
             void (*done)(SimDev *, gboolean, gpointer),
@@ -178,7 +208,7 @@ sim_session(SimDev *dev,
 	cfg.encoding = GW_DM_ENCODING_XML;
 	cfg.session_id = g_strdup(session_id);
 	cfg.local_uri = g_strdup(dev->id);
-	cfg.remote_uri = g_strdup(b->dm_url);
+	cfg.remote_uri = g_strdup(server_url);
 	cfg.server_id = g_strdup(GW_ID);
 	cfg.local.type = GW_DM_AUTH_TYPE_MD5;
 	cfg.local.name = g_strdup(dev->id);
@@ -191,7 +221,14 @@ sim_session(SimDev *dev,
 	run->dev = dev;
 	run->done = done;
 	run->data = data;
-	run->url = g_strdup(b->dm_url);
+	run->url = g_strdup(server_url);
+	/* an HTTP client per session, not per device: a libsoup session keeps a GSource in the
+	 * main context for its whole life, so N idle clients made every turn of this process's
+	 * main loop O(N) and the simulation, not the gateway, the bottleneck past ~1,000 */
+	run->client = gw_http_client_new(NULL, &error);
+	if (run->client == NULL)
+		bench_fail(error->message);
+	gw_http_client_set_timeout(run->client, 120);
 	run->session = gw_dm_session_new(&cfg, dev->tree);
 	gw_dm_session_config_clear(&cfg);
 	g_signal_connect(run->session, "nonce-changed", G_CALLBACK(sim_nonce_cb), dev);
@@ -226,10 +263,6 @@ sim_dev_new(Bench *b, const gchar *id)
 	dev->tree = gw_dm_tree_new();
 	if (!gw_dm_tree_install_standard_objects(dev->tree, &info, &error))
 		bench_fail(error->message);
-	dev->client = gw_http_client_new(NULL, &error);
-	if (dev->client == NULL)
-		bench_fail(error->message);
-	gw_http_client_set_timeout(dev->client, 120);
 	return dev;
 }
 
@@ -238,8 +271,10 @@ sim_dev_free(SimDev *dev)
 {
 	g_clear_pointer(&dev->local_nonce, g_bytes_unref);
 	g_clear_pointer(&dev->peer_nonce, g_bytes_unref);
+	g_clear_pointer(&dev->srv_local_nonce, g_bytes_unref);
+	g_clear_pointer(&dev->srv_peer_nonce, g_bytes_unref);
+	g_free(dev->notify_addr);
 	g_object_unref(dev->tree);
-	g_object_unref(dev->client);
 	g_free(dev->id);
 	g_free(dev);
 }
@@ -277,7 +312,12 @@ notify_handler(GwHttpServer *server, GwHttpRequest *request, gpointer user_data)
 	if (g_getenv("GW_BENCH_TRACE") != NULL)
 		g_printerr("%" G_GINT64_FORMAT " notify %s\n", g_get_monotonic_time() / 1000, id);
 	sid = gw_pkg0_session_id_to_string(pkg0->session_id);
-	sim_session(dev, sid, GW_SYNCML_ALERT_SERVER_INITIATED_MGMT, sim_notified_done, NULL);
+	sim_session(dev,
+	            b->notify_to_srv ? b->srv_url : b->dm_url,
+	            sid,
+	            GW_SYNCML_ALERT_SERVER_INITIATED_MGMT,
+	            sim_notified_done,
+	            NULL);
 }
 
 /* @base: "http://127.0.0.1:PORT/" */
@@ -287,7 +327,10 @@ provision(Bench *b, const gchar *id, const gchar *base)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) reply = NULL;
 	g_autofree gchar *addr = g_strdup_printf("%sn/%s", base, id);
+	SimDev *dev = g_hash_table_lookup(b->devs, id);
 	GVariantBuilder vb;
+
+	dev->notify_addr = g_strdup(addr);
 
 	g_variant_builder_init(&vb, G_VARIANT_TYPE("a{sv}"));
 	g_variant_builder_add(&vb, "{sv}", "DeviceID", g_variant_new_string(id));
@@ -311,7 +354,8 @@ direct_done(SimDev *dev, gboolean ok, gpointer data)
 		b->failed++;
 	if (b->next < b->order->len) {
 		SimDev *next = g_ptr_array_index(b->order, b->next++);
-		sim_session(next, NULL, GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT, direct_done, NULL);
+		sim_session(
+		    next, b->dm_url, NULL, GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT, direct_done, NULL);
 	}
 }
 
@@ -321,12 +365,179 @@ run_direct(Bench *b)
 	gint64 t0 = g_get_monotonic_time();
 	b->next = 1;
 	sim_session(g_ptr_array_index(b->order, 0),
+	            b->dm_url,
 	            NULL,
 	            GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT,
 	            direct_done,
 	            NULL);
 	while (b->running > 0 || b->next < b->order->len)
 		g_main_context_iteration(NULL, TRUE);
+	return (gdouble)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
+}
+
+/* ---- the server-driven baseline: a DM Server managing the N devices itself ----
+ *
+ * What the fan-out replaces: the DM Server drives each device directly, one after the other,
+ * the same way gwmod does it for the fan-out: Package #0 (signed with the server secret) to
+ * the device's notification URL, the device's session (MD5 both ways) with this process as
+ * the server, the Get of ./DevInfo/Mod, its Results, the end of the session; then the next. */
+
+static void
+srv_next(Bench *b);
+
+static void
+srv_nonce_cb(GwDmSession *session, gboolean local, GBytes *nonce, gpointer user_data)
+{
+	SimDev *dev = user_data;
+	GBytes **slot = local ? &dev->srv_local_nonce : &dev->srv_peer_nonce;
+	g_clear_pointer(slot, g_bytes_unref);
+	*slot = g_bytes_ref(nonce);
+}
+
+static void
+srv_result_cb(GwDmSession *session, gpointer result_ptr, gpointer user_data)
+{
+	Bench *b = user_data;
+	const GwDmSessionResult *result = result_ptr;
+	const GwSyncmlItem *item = result->results != NULL && result->results->len > 0
+	                               ? g_ptr_array_index(result->results, 0)
+	                               : NULL;
+	if (result->status == 200 && item != NULL && g_strcmp0(item->data, "sim-device") == 0)
+		b->srv_got_result = TRUE;
+}
+
+static gboolean
+srv_next_cb(gpointer user_data)
+{
+	srv_next(user_data);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+srv_session_done(Bench *b, gboolean ok)
+{
+	if (!ok || !b->srv_got_result) {
+		g_printerr("bench-fanout: direct server: %s: no Get result\n", b->srv_dev->id);
+		b->failed++;
+	}
+	g_clear_object(&b->srv_session);
+	b->srv_dev = NULL;
+	g_idle_add(srv_next_cb, b);
+}
+
+/* POST /srv: the device's messages to the direct server */
+static void
+srv_handler(GwHttpServer *server, GwHttpRequest *request, gpointer user_data)
+{
+	Bench *b = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) reply = NULL;
+	g_autofree gchar *hmac = NULL;
+	GwDmSessionState state;
+
+	if (b->srv_session == NULL) {
+		gw_http_request_respond(request, 409, NULL, NULL);
+		b->failed++;
+		return;
+	}
+	reply = gw_dm_session_receive(b->srv_session,
+	                              gw_http_request_get_body(request),
+	                              gw_http_request_get_content_type(request),
+	                              gw_http_request_get_header(request, GW_DM_AUTH_HMAC_HEADER),
+	                              &error);
+	if (reply == NULL) {
+		g_printerr("bench-fanout: direct server: %s: %s\n",
+		           b->srv_dev->id,
+		           error != NULL ? error->message : "no reply");
+		gw_http_request_respond(request, 400, NULL, NULL);
+		srv_session_done(b, FALSE);
+		return;
+	}
+	hmac = gw_dm_session_get_hmac_header(b->srv_session, reply);
+	if (hmac != NULL)
+		gw_http_request_set_header(request, GW_DM_AUTH_HMAC_HEADER, hmac);
+	state = gw_dm_session_get_state(b->srv_session);
+	/* as gwmod does: the session's last reply closes its connection */
+	if (state == GW_DM_SESSION_STATE_FINISHED || state == GW_DM_SESSION_STATE_FAILED)
+		gw_http_request_set_header(request, "Connection", "close");
+	gw_http_request_respond(
+	    request, 200, gw_dm_session_get_content_type(b->srv_session), reply);
+	if (state == GW_DM_SESSION_STATE_FINISHED || state == GW_DM_SESSION_STATE_FAILED)
+		srv_session_done(b, state == GW_DM_SESSION_STATE_FINISHED);
+}
+
+static void
+srv_notified_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GwHttpResponse) response =
+	    gw_http_client_post_finish(GW_HTTP_CLIENT(source), res, &error);
+	if (response == NULL || response->status != 200)
+		bench_fail(error != NULL ? error->message : "Package #0 refused");
+}
+
+static void
+srv_next(Bench *b)
+{
+	g_autoptr(GwPkg0) n = NULL;
+	g_autoptr(GBytes) pkg0 = NULL;
+	g_autofree gchar *sid = NULL;
+	GwSyncmlCommand *cmd;
+	GwDmSessionConfig cfg = {0};
+	SimDev *dev;
+
+	if (b->next >= b->order->len)
+		return;
+	dev = g_ptr_array_index(b->order, b->next++);
+	n = gw_pkg0_new();
+	n->version = GW_PKG0_VERSION_DEFAULT;
+	n->ui_mode = GW_PKG0_UI_MODE_BACKGROUND;
+	n->server_initiated = TRUE;
+	n->session_id = (guint16)g_random_int_range(1, 0x10000);
+	n->server_id = g_strdup(GW_ID);
+	pkg0 = gw_pkg0_build(n, GW_SECRET, NULL, 0);
+	sid = gw_pkg0_session_id_to_string(n->session_id);
+
+	cfg.role = GW_DM_SESSION_ROLE_SERVER;
+	cfg.session_id = g_strdup(sid);
+	cfg.local_uri = g_strdup(GW_ID);
+	cfg.local.type = GW_DM_AUTH_TYPE_MD5;
+	cfg.local.name = g_strdup(GW_ID);
+	cfg.local.secret = g_strdup(GW_SECRET);
+	cfg.local.nonce = dev->srv_local_nonce != NULL ? g_bytes_ref(dev->srv_local_nonce) : NULL;
+	cfg.peer.type = GW_DM_AUTH_TYPE_MD5;
+	cfg.peer.name = g_strdup(dev->id);
+	cfg.peer.secret = g_strdup(DEV_SECRET);
+	cfg.peer.nonce = dev->srv_peer_nonce != NULL ? g_bytes_ref(dev->srv_peer_nonce) : NULL;
+	b->srv_session = gw_dm_session_new(&cfg, NULL);
+	gw_dm_session_config_clear(&cfg);
+	b->srv_dev = dev;
+	b->srv_got_result = FALSE;
+	g_signal_connect(b->srv_session, "nonce-changed", G_CALLBACK(srv_nonce_cb), dev);
+	g_signal_connect(b->srv_session, "result", G_CALLBACK(srv_result_cb), b);
+	cmd = gw_syncml_command_new(GW_SYNCML_CMD_GET);
+	gw_syncml_command_add_item(cmd, gw_syncml_item_new("./DevInfo/Mod", NULL));
+	gw_dm_session_queue_command(b->srv_session, cmd);
+	gw_http_client_post_async(b->client,
+	                          dev->notify_addr,
+	                          GW_PKG0_CONTENT_TYPE,
+	                          pkg0,
+	                          NULL,
+	                          NULL,
+	                          srv_notified_cb,
+	                          NULL);
+}
+
+static gdouble
+run_server_direct(Bench *b)
+{
+	gint64 t0 = g_get_monotonic_time();
+	b->notify_to_srv = TRUE;
+	b->next = 0;
+	srv_next(b);
+	while (b->srv_session != NULL || b->running > 0 || b->next < b->order->len)
+		g_main_context_iteration(NULL, TRUE);
+	b->notify_to_srv = FALSE;
 	return (gdouble)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
 }
 
@@ -415,6 +626,35 @@ run_fanout(Bench *b, guint n)
 	}
 }
 
+/* CPU seconds (user + system) used so far by this process and by gwmod */
+static gdouble
+cpu_self(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+static gdouble
+cpu_gwmod(Bench *b)
+{
+	g_autofree gchar *path = g_strdup_printf(
+	    "/proc/%s/stat", g_subprocess_get_identifier(b->d->daemon));
+	g_autofree gchar *text = NULL;
+	g_auto(GStrv) fields = NULL;
+	const gchar *p;
+
+	if (!g_file_get_contents(path, &text, NULL, NULL) || (p = strrchr(text, ')')) == NULL)
+		return 0;
+	/* after "pid (comm)": state is field 3, utime 14, stime 15 */
+	fields = g_strsplit(p + 2, " ", 0);
+	if (g_strv_length(fields) < 13)
+		return 0;
+	return (g_ascii_strtod(fields[11], NULL) + g_ascii_strtod(fields[12], NULL)) /
+	       sysconf(_SC_CLK_TCK);
+}
+
 static guint16
 free_port(void)
 {
@@ -440,9 +680,13 @@ bench_round(guint n)
 	Bench b = {0};
 	g_auto(GStrv) uris = NULL;
 	gdouble direct;
+	gdouble sessions;
 	gdouble fan;
+	gdouble c0, g0, cpu_direct_self, cpu_direct_gw, cpu_fan_self, cpu_fan_gw;
 
 	b.d = gw_test_daemon_new_with_config(conf);
+	/* gwmod as it ships (GW_BENCH_VERBOSE=1: with --verbose, its log printed at the end) */
+	b.d->quiet = g_getenv("GW_BENCH_VERBOSE") == NULL;
 	gw_test_daemon_start(b.d, NULL);
 	b.dm_url = g_strdup_printf("http://127.0.0.1:%u/dm", south);
 	b.client = gw_http_client_new(NULL, &error);
@@ -452,13 +696,14 @@ bench_round(guint n)
 	gw_http_client_set_timeout(b.client, 120);
 	b.notify_server = gw_http_server_new(NULL);
 	gw_http_server_add_handler(b.notify_server, "/n/", notify_handler, &b, NULL);
-	/* one notification port per few devices, as devices have their own addresses: libsoup
-	 * keeps few connections per host:port, which one shared port would make the bottleneck */
+	gw_http_server_add_handler(b.notify_server, "/srv", srv_handler, &b, NULL);
+	/* a few notification ports (see the top of the file) */
 	for (guint i = 0; i < NOTIFY_PORTS; i++) {
 		if (!gw_http_server_listen(b.notify_server, "http://127.0.0.1:0", &error))
 			bench_fail(error->message);
 	}
 	uris = gw_http_server_get_uris(b.notify_server);
+	b.srv_url = g_strdup_printf("%ssrv", uris[0]);
 	b.devs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)sim_dev_free);
 	b.order = g_ptr_array_new();
 	for (guint i = 0; i < n; i++) {
@@ -470,26 +715,53 @@ bench_round(guint n)
 	}
 	/* once unmeasured: the first sessions register the devices and set up the nonces */
 	run_direct(&b);
-	direct = run_direct(&b);
+	run_server_direct(&b);
+	sessions = run_direct(&b);
+	c0 = cpu_self();
+	g0 = cpu_gwmod(&b);
+	direct = run_server_direct(&b);
+	cpu_direct_self = cpu_self() - c0;
+	cpu_direct_gw = cpu_gwmod(&b) - g0;
+	c0 = cpu_self();
+	g0 = cpu_gwmod(&b);
 	fan = run_fanout(&b, n);
+	cpu_fan_self = cpu_self() - c0;
+	cpu_fan_gw = cpu_gwmod(&b) - g0;
 	if (b.failed > 0) {
 		g_printerr("bench-fanout: %u failed device session(s)\n", b.failed);
 		exit(1);
 	}
-	g_print("N=%-5u direct (back-to-back sessions): %7.3f s  %8.1f sessions/s | fanout Get: "
-	        "%7.3f s  %8.1f devices/s | ratio fanout/direct %.2f\n",
+	g_print("N=%-5u direct (server-driven Get, sequential): %7.3f s %7.1f devices/s | fanout "
+	        "Get: %7.3f s %7.1f devices/s | ratio fanout/direct %.2f | (client-initiated "
+	        "sessions only, back-to-back: %7.3f s %7.1f/s, ratio %.2f)\n",
 	        n,
 	        direct,
 	        n / direct,
 	        fan,
 	        n / fan,
-	        fan / direct);
+	        fan / direct,
+	        sessions,
+	        n / sessions,
+	        fan / sessions);
+	/* where the time went: on 2 cores the fan-out is bound by the busier process */
+	g_print("N=%-5u CPU s: direct: devices+server %.2f (gwmod idle %.2f) | fanout: devices "
+	        "%.2f, gwmod %.2f\n",
+	        n,
+	        cpu_direct_self,
+	        cpu_direct_gw,
+	        cpu_fan_self,
+	        cpu_fan_gw);
+	if (!b.d->quiet) {
+		g_autofree gchar *log = gw_test_daemon_read_log(b.d);
+		g_printerr("%s", log != NULL ? log : "");
+	}
 	gw_http_server_disconnect(b.notify_server);
 	g_object_unref(b.notify_server);
 	g_object_unref(b.client);
 	g_hash_table_unref(b.devs);
 	g_ptr_array_unref(b.order);
 	g_free(b.dm_url);
+	g_free(b.srv_url);
 	gw_test_daemon_stop(b.d);
 	gw_test_daemon_free(b.d);
 }
@@ -503,6 +775,7 @@ main(int argc, char **argv)
 	} else {
 		bench_round(100);
 		bench_round(1000);
+		bench_round(5000);
 	}
 	return 0;
 }
