@@ -200,6 +200,10 @@ gw_tnds_write_node(GwTndsExport *ctx, GwDmNode *node, const gchar *path, const G
 	gw_tnds_start(ctx, "RTProperties");
 	if (acl_text != NULL)
 		gw_tnds_element(ctx, "ACL", acl_text);
+	else if (gw_dm_node_get_parent(node) == NULL)
+		/* the root of a fresh tree has a default ACL: an empty one must say so, or an
+		 * import (the state file at start) would bring the default back */
+		gw_tnds_element(ctx, "ACL", "");
 	gw_tnds_start(ctx, "Format");
 	gw_tnds_empty(ctx, gw_dm_format_to_string(format));
 	gw_tnds_end(ctx, "Format");

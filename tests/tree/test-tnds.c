@@ -158,6 +158,29 @@ test_roundtrip(void)
 	g_assert_cmpstr(xml, ==, xml2);
 }
 
+/* the root of a fresh tree has a default ACL; a root whose ACL was emptied must come back
+ * empty from its export (the state file), not with the default (found by fuzz-dm-journal) */
+static void
+test_root_empty_acl(void)
+{
+	g_autoptr(GwDmTree) tree = gw_dm_tree_new();
+	g_autoptr(GwDmTree) copy = gw_dm_tree_new();
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *xml = NULL;
+	g_autofree gchar *xml2 = NULL;
+
+	g_assert_true(gw_dm_tree_set_properties(tree, ".", GW_DM_ACCESS_NONE, "", NULL, &error));
+	g_assert_no_error(error);
+	g_assert_false(gw_dm_node_has_acl(gw_dm_tree_get_root(tree)));
+	g_assert_true(gw_dm_node_has_acl(gw_dm_tree_get_root(copy)));
+	xml = dump(tree);
+	g_assert_true(gw_tnds_import(copy, ".", xml, strlen(xml), GW_TNDS_IMPORT_REPLACE, &error));
+	g_assert_no_error(error);
+	g_assert_false(gw_dm_node_has_acl(gw_dm_tree_get_root(copy)));
+	xml2 = dump(copy);
+	g_assert_cmpstr(xml, ==, xml2);
+}
+
 static void
 test_roundtrip_subtree(void)
 {
@@ -572,5 +595,6 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/tnds/relative-path", test_relative_path);
 	g_test_add_func("/gw/tnds/server-scope", test_server_scope);
 	g_test_add_func("/gw/tnds/secrets", test_secrets);
+	g_test_add_func("/gw/tnds/root-empty-acl", test_root_empty_acl);
 	return g_test_run();
 }
