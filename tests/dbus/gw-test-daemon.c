@@ -286,3 +286,28 @@ gw_test_run_gwmoctl(GwTestDaemon *self, gchar **out, gchar **err, ...)
 	g_assert_true(g_subprocess_get_if_exited(proc));
 	return g_subprocess_get_exit_status(proc);
 }
+
+guint16
+gw_test_free_port(void)
+{
+	guint low = 32768;
+	g_autofree gchar *range = NULL;
+
+	/* the ephemeral range starts at "low"; our ports are taken from [10000, low) */
+	if (g_file_get_contents("/proc/sys/net/ipv4/ip_local_port_range", &range, NULL, NULL)) {
+		guint64 v = g_ascii_strtoull(range, NULL, 10);
+		if (v > 11000 && v <= 65535)
+			low = (guint)v;
+	}
+	for (guint attempt = 0; attempt < 1000; attempt++) {
+		guint16 port = (guint16)g_random_int_range(10000, (gint32)low);
+		g_autoptr(GSocket) s =
+		    g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, 0, NULL);
+		g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+		g_autoptr(GSocketAddress) a = g_inet_socket_address_new(lo, port);
+		if (s != NULL && g_socket_bind(s, a, TRUE, NULL))
+			return port;
+	}
+	g_error("no free TCP port on 127.0.0.1 in [10000, %u)", low);
+	return 0;
+}

@@ -58,6 +58,14 @@ gw_test_assert_dbus_error(GwTestDaemon *self,
 			  const gchar *method,
 			  GVariant *parameters,
 			  const gchar *error_name);
+/*
+ * A TCP port on 127.0.0.1 free right now, for a listener a test starts later (a child process,
+ * or a URL that must be known in advance). Chosen at random below the kernel's ephemeral range
+ * (net.ipv4.ip_local_port_range), so no socket bound to port 0 or connecting out (other tests,
+ * gwmod, libsoup clients running in parallel) can take it in the meantime.
+ */
+guint16
+gw_test_free_port(void);
 /* runs gwmoctl --session ARGS… ; returns the exit status, output in @out/@err */
 gint
 gw_test_run_gwmoctl(GwTestDaemon *self, gchar **out, gchar **err, ...) G_GNUC_NULL_TERMINATED;

@@ -22,13 +22,7 @@ const gchar *device_binary = NULL;
 guint16
 free_port(void)
 {
-	g_autoptr(GSocket) s = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, 0, NULL);
-	g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
-	g_autoptr(GSocketAddress) a = g_inet_socket_address_new(lo, 0);
-	g_autoptr(GSocketAddress) bound = NULL;
-	g_assert_true(g_socket_bind(s, a, TRUE, NULL));
-	bound = g_socket_get_local_address(s, NULL);
-	return g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
+	return gw_test_free_port();
 }
 
 /* the gateway's account at the server: CLCRED and SRVCRED DIGEST, rights below EXT only */
