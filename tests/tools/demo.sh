@@ -250,7 +250,7 @@ cat > "$RUN/script4.json" <<JSON
   {"cmd": "Add", "uri": "./GwMO/Fanout/fw/Targets/Devices/1", "data": "sensor-1"},
   {"cmd": "Add", "uri": "./GwMO/Fanout/fw/Targets/Devices/2", "data": "sensor-2"},
   {"cmd": "Add", "uri": "./GwMO/Fanout/fw/Command", "data": "Get"},
-  {"cmd": "Add", "uri": "./GwMO/Fanout/fw/TargetURI", "data": "./DevInfo/FwV"},
+  {"cmd": "Add", "uri": "./GwMO/Fanout/fw/TargetURI", "data": "./DevDetail/FwV"},
   {"cmd": "Add", "uri": "./GwMO/Fanout/fw/Timeout", "format": "int", "data": "10"},
   {"cmd": "Exec", "uri": "./GwMO/Fanout/fw/Operations/Start", "correlator": "demo-1"}]}
 ]}
