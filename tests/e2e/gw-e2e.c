@@ -363,3 +363,48 @@ notify_url(GwTestDaemon *d)
 }
 
 
+
+gboolean
+record_executed(const gchar *path, const gchar *cmd, const gchar *uri, const gchar *data)
+{
+	g_autoptr(JsonParser) parser = NULL;
+	JsonArray *sessions = record_sessions(path, &parser);
+
+	for (guint s = 0; s < json_array_get_length(sessions); s++) {
+		JsonArray *cmds = json_object_get_array_member(
+		    json_array_get_object_element(sessions, s), "commands");
+		for (guint i = 0; cmds != NULL && i < json_array_get_length(cmds); i++) {
+			JsonObject *c = json_array_get_object_element(cmds, i);
+			if (g_strcmp0(json_object_get_string_member(c, "cmd"), cmd) == 0 &&
+			    g_strcmp0(json_object_get_string_member(c, "uri"), uri) == 0 &&
+			    json_object_get_int_member(c, "status") == 200 &&
+			    (data == NULL ||
+			     g_strcmp0(json_object_get_string_member(c, "data"), data) == 0))
+				return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+JsonObject *
+session_alert(JsonObject *session, const gchar *type)
+{
+	JsonArray *alerts = json_object_get_array_member(session, "generic_alerts");
+
+	for (guint i = 0; alerts != NULL && i < json_array_get_length(alerts); i++) {
+		JsonObject *a = json_array_get_object_element(alerts, i);
+		if (g_strcmp0(json_object_get_string_member(a, "type"), type) == 0)
+			return a;
+	}
+	return NULL;
+}
+
+guint
+count_substr(const gchar *haystack, const gchar *needle)
+{
+	guint n = 0;
+
+	for (const gchar *p = haystack; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return n;
+}

@@ -54,6 +54,15 @@ void
 server_wait(GSubprocess *proc);
 JsonArray *
 record_sessions(const gchar *path, JsonParser **parser_out);
+/* TRUE when the device record @path shows @cmd on @uri answered 200 (with @data, when set) */
+gboolean
+record_executed(const gchar *path, const gchar *cmd, const gchar *uri, const gchar *data);
+/* the first Generic Alert of @type in a session of a server record, or NULL */
+JsonObject *
+session_alert(JsonObject *session, const gchar *type);
+/* how often @needle occurs in @haystack */
+guint
+count_substr(const gchar *haystack, const gchar *needle);
 JsonObject *
 result_for(JsonObject *session, const gchar *cmd, const gchar *uri);
 gint64

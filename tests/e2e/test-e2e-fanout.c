@@ -217,15 +217,6 @@ fleet(Env *e, guint n_live, guint n_silent, const gchar *group)
 	return devs;
 }
 
-static guint
-count_substr(const gchar *haystack, const gchar *needle)
-{
-	guint n = 0;
-	for (const gchar *p = haystack; (p = strstr(p, needle)) != NULL; p += strlen(needle))
-		n++;
-	return n;
-}
-
 /* the number of sessions in a device's record (registration + notified ones) */
 static guint
 dev_sessions(Dev *dev)
@@ -234,28 +225,6 @@ dev_sessions(Dev *dev)
 	if (!g_file_test(dev->record, G_FILE_TEST_EXISTS))
 		return 0;
 	return json_array_get_length(record_sessions(dev->record, &parser));
-}
-
-/* TRUE when the device's record shows @cmd on @uri answered 200 (with @data) */
-static gboolean
-dev_executed(Dev *dev, const gchar *cmd, const gchar *uri, const gchar *data)
-{
-	g_autoptr(JsonParser) parser = NULL;
-	JsonArray *sessions = record_sessions(dev->record, &parser);
-	for (guint s = 0; s < json_array_get_length(sessions); s++) {
-		JsonArray *cmds = json_object_get_array_member(
-		    json_array_get_object_element(sessions, s), "commands");
-		for (guint i = 0; cmds != NULL && i < json_array_get_length(cmds); i++) {
-			JsonObject *c = json_array_get_object_element(cmds, i);
-			if (g_strcmp0(json_object_get_string_member(c, "cmd"), cmd) == 0 &&
-			    g_strcmp0(json_object_get_string_member(c, "uri"), uri) == 0 &&
-			    json_object_get_int_member(c, "status") == 200 &&
-			    (data == NULL ||
-			     g_strcmp0(json_object_get_string_member(c, "data"), data) == 0))
-				return TRUE;
-		}
-	}
-	return FALSE;
 }
 
 static gint
@@ -267,18 +236,6 @@ dev_wait(Dev *dev)
 		return -1;
 	g_subprocess_wait(dev->proc, NULL, NULL);
 	return g_subprocess_get_if_exited(dev->proc) ? g_subprocess_get_exit_status(dev->proc) : -1;
-}
-
-static JsonObject *
-find_alert(JsonObject *session, const gchar *type)
-{
-	JsonArray *alerts = json_object_get_array_member(session, "generic_alerts");
-	for (guint i = 0; alerts != NULL && i < json_array_get_length(alerts); i++) {
-		JsonObject *a = json_array_get_object_element(alerts, i);
-		if (g_strcmp0(json_object_get_string_member(a, "type"), type) == 0)
-			return a;
-	}
-	return NULL;
 }
 
 static guint
@@ -457,7 +414,7 @@ test_group_sync(void)
 	s1 = json_array_get_object_element(sessions, 0);
 	g_assert_cmpint(status_of(s1, "Exec", "./GwMO/Fanout/j1/Operations/Start"), ==, 202);
 	g_assert_cmpint(status_of(s1, "Add", "./GwMO/Fanout/j1"), ==, 200);
-	alert = find_alert(s1, "urn:oma:at:gwmo:1.0:FanoutComplete");
+	alert = session_alert(s1, "urn:oma:at:gwmo:1.0:FanoutComplete");
 	g_assert_nonnull(alert);
 	g_assert_cmpstr(json_object_get_string_member(alert, "correlator"), ==, "corr-sync");
 	g_assert_cmpstr(json_object_get_string_member(alert, "source"), ==, "./GwMO/Fanout/j1");
@@ -525,10 +482,10 @@ test_group_async(void)
 	g_assert_cmpuint(json_array_get_length(sessions), ==, 2);
 	s1 = json_array_get_object_element(sessions, 0);
 	g_assert_cmpint(status_of(s1, "Exec", "./GwMO/Fanout/j2/Operations/Start"), ==, 202);
-	g_assert_null(find_alert(s1, "urn:oma:at:gwmo:1.0:FanoutComplete"));
+	g_assert_null(session_alert(s1, "urn:oma:at:gwmo:1.0:FanoutComplete"));
 	s2 = json_array_get_object_element(sessions, 1);
 	g_assert_cmpint(json_object_get_int_member(s2, "alert"), ==, 1201);
-	alert = find_alert(s2, "urn:oma:at:gwmo:1.0:FanoutComplete");
+	alert = session_alert(s2, "urn:oma:at:gwmo:1.0:FanoutComplete");
 	g_assert_nonnull(alert);
 	g_assert_cmpstr(json_object_get_string_member(alert, "correlator"), ==, "corr-async");
 	g_assert_cmpstr(json_object_get_string_member(alert, "source"), ==, "./GwMO/Fanout/j2");
@@ -569,13 +526,13 @@ test_sync_wait_expires(void)
 	                          "./GwMO/Fanout/jw/Operations/Start"),
 	                ==,
 	                202);
-	g_assert_null(find_alert(json_array_get_object_element(sessions, 0),
+	g_assert_null(session_alert(json_array_get_object_element(sessions, 0),
 	                         "urn:oma:at:gwmo:1.0:FanoutComplete"));
 	g_assert_cmpuint(
 	    count_alerts(sessions, "urn:oma:at:gwmo:1.0:FanoutComplete", "./GwMO/Fanout/jw"),
 	    ==,
 	    1);
-	alert = find_alert(json_array_get_object_element(sessions, 1),
+	alert = session_alert(json_array_get_object_element(sessions, 1),
 	                   "urn:oma:at:gwmo:1.0:FanoutComplete");
 	g_assert_nonnull(alert);
 	g_assert_cmpstr(json_object_get_string_member(alert, "correlator"), ==, "corr-wait");
@@ -694,7 +651,7 @@ test_proxy_single(void)
 	/* the Replace reached dev-b's tree */
 	g_assert_cmpint(dev_wait(g_ptr_array_index(devs, 1)), ==, 0);
 	g_assert_true(
-	    dev_executed(g_ptr_array_index(devs, 1), "Replace", "./Vendor/Name", "gamma"));
+	    record_executed(((Dev *)g_ptr_array_index(devs, 1))->record, "Replace", "./Vendor/Name", "gamma"));
 	g_assert_true(gw_test_daemon_is_running(e->d));
 	gw_test_daemon_stop(e->d);
 	env_free(e);
@@ -866,7 +823,7 @@ test_dbus_replace(void)
 		Dev *dev = g_ptr_array_index(devs, i);
 		g_assert_cmpint(dev_wait(dev), ==, 0);
 		g_assert_cmpuint(dev_sessions(dev), ==, 2);
-		g_assert_true(dev_executed(dev, "Replace", "./Vendor/Name", "beta"));
+		g_assert_true(record_executed(dev->record, "Replace", "./Vendor/Name", "beta"));
 	}
 	g_dbus_connection_signal_unsubscribe(e->d->connection, sub);
 	g_free(f.path);
@@ -1191,7 +1148,7 @@ test_resume(void)
 	    count_alerts(sessions, "urn:oma:at:gwmo:1.0:FanoutComplete", "./GwMO/Fanout/jr"),
 	    ==,
 	    1);
-	alert = find_alert(json_array_get_object_element(sessions, 1),
+	alert = session_alert(json_array_get_object_element(sessions, 1),
 	                   "urn:oma:at:gwmo:1.0:FanoutComplete");
 	g_assert_nonnull(alert);
 	g_assert_cmpstr(json_object_get_string_member(alert, "correlator"), ==, "corr-resume");

@@ -458,49 +458,6 @@ fan_job(const gchar *name,
 	return g_string_free(s, FALSE);
 }
 
-static guint
-fan_count(const gchar *haystack, const gchar *needle)
-{
-	guint n = 0;
-	for (const gchar *p = haystack; (p = strstr(p, needle)) != NULL; p += strlen(needle))
-		n++;
-	return n;
-}
-
-static JsonObject *
-fan_alert(JsonObject *session, const gchar *type)
-{
-	JsonArray *alerts = json_object_get_array_member(session, "generic_alerts");
-	for (guint i = 0; alerts != NULL && i < json_array_get_length(alerts); i++) {
-		JsonObject *a = json_array_get_object_element(alerts, i);
-		if (g_strcmp0(json_object_get_string_member(a, "type"), type) == 0)
-			return a;
-	}
-	return NULL;
-}
-
-/* TRUE when the device's record shows @cmd on @uri answered 200 (with @data) */
-static gboolean
-fan_dev_executed(FanDev *dev, const gchar *cmd, const gchar *uri, const gchar *data)
-{
-	g_autoptr(JsonParser) parser = NULL;
-	JsonArray *sessions = record_sessions(dev->record, &parser);
-	for (guint s = 0; s < json_array_get_length(sessions); s++) {
-		JsonArray *cmds = json_object_get_array_member(
-		    json_array_get_object_element(sessions, s), "commands");
-		for (guint i = 0; cmds != NULL && i < json_array_get_length(cmds); i++) {
-			JsonObject *c = json_array_get_object_element(cmds, i);
-			if (g_strcmp0(json_object_get_string_member(c, "cmd"), cmd) == 0 &&
-			    g_strcmp0(json_object_get_string_member(c, "uri"), uri) == 0 &&
-			    json_object_get_int_member(c, "status") == 200 &&
-			    (data == NULL ||
-			     g_strcmp0(json_object_get_string_member(c, "data"), data) == 0))
-				return TRUE;
-		}
-	}
-	return FALSE;
-}
-
 /* waits until @uri (if any) reads @value and the daemon has nothing left to tell the
  * server: the session that carried it is over */
 static void
@@ -678,7 +635,7 @@ test_fanout_fetch(void)
 	g_assert_cmpint(status_of(s, "Add", "./GwMO/Images/fw2/Targets/1"), ==, 200);
 	g_assert_cmpint(status_of(s, "Exec", "./GwMO/Images/fw2/Operations/Download"), ==, 202);
 	s = json_array_get_object_element(sessions, 1);
-	alert = fan_alert(s, "urn:oma:at:gwmo:1.0:ImageDownloadComplete");
+	alert = session_alert(s, "urn:oma:at:gwmo:1.0:ImageDownloadComplete");
 	g_assert_nonnull(alert);
 	g_assert_cmpstr(json_object_get_string_member(alert, "correlator"), ==, "dl-fan");
 	{
@@ -693,7 +650,7 @@ test_fanout_fetch(void)
 	 * gateway (200) */
 	s = json_array_get_object_element(sessions, 2);
 	g_assert_cmpint(status_of(s, "Exec", "./GwMO/Fanout/fetch/Operations/Start"), ==, 202);
-	alert = fan_alert(s, "urn:oma:at:gwmo:1.0:FanoutComplete");
+	alert = session_alert(s, "urn:oma:at:gwmo:1.0:FanoutComplete");
 	g_assert_nonnull(alert);
 	g_assert_cmpstr(json_object_get_string_member(alert, "correlator"), ==, "corr-fetch");
 	doc = json_object_get_string_member(alert, "data");
@@ -712,16 +669,16 @@ test_fanout_fetch(void)
 
 	/* every device holds the image's sha256 */
 	s = json_array_get_object_element(sessions, 3);
-	alert = fan_alert(s, "urn:oma:at:gwmo:1.0:FanoutComplete");
+	alert = session_alert(s, "urn:oma:at:gwmo:1.0:FanoutComplete");
 	g_assert_nonnull(alert);
 	g_assert_cmpstr(json_object_get_string_member(alert, "correlator"), ==, "corr-check");
 	doc = json_object_get_string_member(alert, "data");
 	{
 		g_autofree gchar *data_el = g_strdup_printf("<Data format=\"chr\">%s</Data>", sha);
-		if (fan_count(doc, data_el) != FAN_N)
+		if (count_substr(doc, data_el) != FAN_N)
 			g_printerr("aggregated result:\n%s\n", doc);
-		g_assert_cmpuint(fan_count(doc, data_el), ==, FAN_N);
-		g_assert_cmpuint(fan_count(doc, "status=\"200\""), ==, FAN_N);
+		g_assert_cmpuint(count_substr(doc, data_el), ==, FAN_N);
+		g_assert_cmpuint(count_substr(doc, "status=\"200\""), ==, FAN_N);
 		g_assert_nonnull(strstr(doc, "distinct=\"1\""));
 	}
 	for (guint i = 0; i < devs->len; i++) {
@@ -734,7 +691,7 @@ test_fanout_fetch(void)
 			status = g_subprocess_get_exit_status(dev->proc);
 		g_assert_cmpint(status, ==, 0);
 		/* the device's own record: the Exec it ran carried the LocalURI */
-		g_assert_true(fan_dev_executed(dev, "Exec", "./Ext/Fetch", local));
+		g_assert_true(record_executed(dev->record, "Exec", "./Ext/Fetch", local));
 	}
 
 	/* the upstream served exactly one download; the store holds one file, the image */
