@@ -98,6 +98,10 @@ typedef struct {
 	GwServerLink *link;
 	GTask *task; /* nullable: nobody waits */
 	gchar *server_id;
+	/* the outcome, kept while its last changes are made durable */
+	gboolean ok;
+	GwDmSessionStats stats;
+	GError *error;
 } GwNorthboundRun;
 
 static gboolean gw_northbound_checkin_idle_cb(gpointer user_data);
@@ -129,25 +133,39 @@ gw_northbound_retry_alerts(GwNorthbound *self, const gchar *server_id, gboolean 
 			    GUINT_TO_POINTER(MIN(delay * 2, MAX(base, GW_NORTHBOUND_ALERT_RETRY_MAX))));
 }
 
+static void gw_northbound_session_committed_cb(GObject *source, GAsyncResult *res, gpointer user_data);
+
 static void
 gw_northbound_session_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	GwNorthboundRun *run = user_data;
-	GwNorthbound *self = run->self;
-	GwDmSessionStats stats = {0};
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GError) store_error = NULL;
-	gboolean ok;
 
-	ok = gw_server_link_run_session_finish(GW_SERVER_LINK(source), res, &stats, &error);
-	if (!gw_dm_store_flush(self->store, &store_error))
+	run->ok = gw_server_link_run_session_finish(
+	    GW_SERVER_LINK(source), res, &run->stats, &run->error);
+	/* what the last message changed (the server's next nonce) is durable before anyone
+	 * hears the session is over; concurrent sessions share the append */
+	gw_dm_store_commit_async(run->self->store, gw_northbound_session_committed_cb, run);
+}
+
+static void
+gw_northbound_session_committed_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	GwNorthboundRun *run = user_data;
+	GwNorthbound *self = run->self;
+	GwDmSessionStats stats = run->stats;
+	g_autoptr(GError) error = g_steal_pointer(&run->error);
+	g_autoptr(GError) store_error = NULL;
+	gboolean ok = run->ok;
+
+	if (!gw_dm_store_commit_finish(GW_DM_STORE(source), res, &store_error))
 		g_warning("cannot store the DM tree after a session: %s", store_error->message);
 	if (ok) {
-		g_message("session with %s finished: %u message(s) in, %u out, %u command(s) run",
-			  run->server_id,
-			  stats.messages_in,
-			  stats.messages_out,
-			  stats.commands_executed);
+		/* sessions can come thousands a second: the log line is informational */
+		g_info("session with %s finished: %u message(s) in, %u out, %u command(s) run",
+		       run->server_id,
+		       stats.messages_in,
+		       stats.messages_out,
+		       stats.commands_executed);
 	} else {
 		g_warning("session with %s failed: %s", run->server_id, error->message);
 	}

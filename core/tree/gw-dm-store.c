@@ -57,9 +57,38 @@ struct _GwDmStore {
 	guint64 append_count;
 	GPtrArray *commits; /* GTask waiting for the next group commit */
 	guint commit_id;
+	/* the group commit the writer thread is appending and fdatasyncing, NULL when none;
+	 * write_busy (under write_lock) is TRUE until the thread is done with the fd */
+	struct _GwDmStoreWrite *writing;
+	GMutex write_lock;
+	GCond write_cond;
+	gboolean write_busy;
 };
 
+/* one journal record on its way to the disk */
+typedef struct _GwDmStoreWrite {
+	int fd;
+	GByteArray *record;
+	guint64 sequence;
+	guint64 generation; /* of the tree when the record was framed */
+	GPtrArray *tasks;   /* (element-type GTask) the commits it makes durable */
+	gchar *failure;     /* set by the thread: why the append failed */
+	gboolean settled;   /* the main thread has taken the outcome into account */
+} GwDmStoreWrite;
+
+static void
+gw_dm_store_write_free(GwDmStoreWrite *w)
+{
+	g_byte_array_unref(w->record);
+	if (w->tasks != NULL)
+		g_ptr_array_unref(w->tasks);
+	g_free(w->failure);
+	g_free(w);
+}
+
 G_DEFINE_FINAL_TYPE(GwDmStore, gw_dm_store, G_TYPE_OBJECT)
+
+static void gw_dm_store_wait_writer(GwDmStore *self);
 
 static void
 gw_dm_store_dispose(GObject *object)
@@ -87,6 +116,7 @@ gw_dm_store_dispose(GObject *object)
 		g_signal_handler_disconnect(self->tree, self->changed_id);
 		self->changed_id = 0;
 	}
+	/* a write in flight holds a reference: none is left when disposing */
 	if (self->journal_fd >= 0) {
 		close(self->journal_fd);
 		self->journal_fd = -1;
@@ -104,6 +134,8 @@ gw_dm_store_finalize(GObject *object)
 	g_free(self->path);
 	g_free(self->journal_path);
 	g_byte_array_unref(self->pending);
+	g_mutex_clear(&self->write_lock);
+	g_cond_clear(&self->write_cond);
 	G_OBJECT_CLASS(gw_dm_store_parent_class)->finalize(object);
 }
 
@@ -120,6 +152,8 @@ gw_dm_store_init(GwDmStore *self)
 {
 	self->journal_fd = -1;
 	self->pending = g_byte_array_new();
+	g_mutex_init(&self->write_lock);
+	g_cond_init(&self->write_cond);
 }
 
 static void
@@ -331,6 +365,7 @@ gw_dm_store_keep_corrupt(const gchar *path)
 static void
 gw_dm_store_close_journal(GwDmStore *self)
 {
+	gw_dm_store_wait_writer(self);
 	if (self->journal_fd >= 0) {
 		close(self->journal_fd);
 		self->journal_fd = -1;
@@ -721,6 +756,7 @@ gw_dm_store_save(GwDmStore *self, GError **error)
 
 	g_return_val_if_fail(GW_IS_DM_STORE(self), FALSE);
 
+	gw_dm_store_wait_writer(self);
 	generation = gw_dm_tree_get_generation(self->tree);
 	body = gw_tnds_export(self->tree, ".", NULL, GW_DM_STORE_EXPORT_FLAGS, error);
 	if (body == NULL)
@@ -826,6 +862,7 @@ gw_dm_store_flush(GwDmStore *self, GError **error)
 
 	g_return_val_if_fail(GW_IS_DM_STORE(self), FALSE);
 
+	gw_dm_store_wait_writer(self);
 	if (self->has_saved_generation &&
 	    self->saved_generation == gw_dm_tree_get_generation(self->tree))
 		return TRUE;
@@ -855,25 +892,176 @@ gw_dm_store_compact(GwDmStore *self, GError **error)
 
 /* ---- group commit ---- */
 
+/*
+ * The append and fdatasync of a group commit run in a thread of GTask's pool, one at a time:
+ * the main loop goes on serving sessions while the disk works, and whatever they change
+ * meanwhile waits in `pending` for the next record. A commit is answered only after the
+ * fdatasync of a record that holds its changes returned (or a whole-tree save did).
+ */
+
+/* main thread: takes the outcome of @w into the bookkeeping, once */
+static void
+gw_dm_store_settle(GwDmStore *self, GwDmStoreWrite *w)
+{
+	if (w->settled)
+		return;
+	w->settled = TRUE;
+	if (w->failure == NULL) {
+		if (!self->has_saved_generation || w->generation > self->saved_generation)
+			self->saved_generation = w->generation;
+		self->has_saved_generation = TRUE;
+		g_debug("appended journal record %" G_GUINT64_FORMAT " (%u bytes, generation %" G_GUINT64_FORMAT
+		        ")",
+		        w->sequence,
+		        w->record->len,
+		        w->generation);
+		return;
+	}
+	g_warning("%s", w->failure);
+	/* a part of the record may be in the file: never append after it; the changes it held
+	 * are only in memory now, the next flush writes a new state file and journal */
+	if (self->journal_fd == w->fd) {
+		close(self->journal_fd);
+		self->journal_fd = -1;
+	}
+	self->needs_full = TRUE;
+	g_byte_array_set_size(self->pending, 0);
+}
+
+/* main thread: blocks until the writer thread is done with the journal fd */
+static void
+gw_dm_store_wait_writer(GwDmStore *self)
+{
+	if (self->writing == NULL)
+		return;
+	g_mutex_lock(&self->write_lock);
+	while (self->write_busy)
+		g_cond_wait(&self->write_cond, &self->write_lock);
+	g_mutex_unlock(&self->write_lock);
+	gw_dm_store_settle(self, self->writing);
+}
+
+static void
+gw_dm_store_write_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+	GwDmStore *self = GW_DM_STORE(source);
+	GwDmStoreWrite *w = task_data;
+	g_autoptr(GError) error = NULL;
+
+	if (!gw_dm_store_write_all(w->fd, (const gchar *)w->record->data, w->record->len, &error))
+		w->failure = g_strdup_printf("cannot append to %s: %s", self->journal_path, error->message);
+	else if (fdatasync(w->fd) != 0)
+		w->failure = g_strdup_printf("fdatasync of %s failed: %s", self->journal_path, g_strerror(errno));
+	g_mutex_lock(&self->write_lock);
+	self->write_busy = FALSE;
+	g_cond_broadcast(&self->write_cond);
+	g_mutex_unlock(&self->write_lock);
+	g_task_return_boolean(task, TRUE);
+}
+
+static void
+gw_dm_store_return_commits(GPtrArray *tasks, const GError *error)
+{
+	for (guint i = 0; tasks != NULL && i < tasks->len; i++) {
+		GTask *task = g_ptr_array_index(tasks, i);
+		if (error == NULL)
+			g_task_return_boolean(task, TRUE);
+		else
+			g_task_return_error(task, g_error_copy(error));
+	}
+}
+
+static gboolean gw_dm_store_commit_cb(gpointer user_data);
+
+static void
+gw_dm_store_schedule_commit(GwDmStore *self)
+{
+	if (self->commit_id != 0 || self->writing != NULL)
+		return;
+	/* below the default priority: what arrived together (bus calls, server messages of
+	 * concurrent sessions) runs first and shares the append + fdatasync */
+	self->commit_id = g_idle_add_full(G_PRIORITY_DEFAULT_IDLE,
+	                                  gw_dm_store_commit_cb,
+	                                  g_object_ref(self),
+	                                  g_object_unref);
+}
+
+static void
+gw_dm_store_written_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	GwDmStore *self = GW_DM_STORE(source);
+	GwDmStoreWrite *w = g_task_get_task_data(G_TASK(res));
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GError) compact_error = NULL;
+	gboolean failed;
+
+	gw_dm_store_settle(self, w);
+	failed = w->failure != NULL;
+	self->writing = NULL;
+	/* the record's changes are only in memory: a whole-tree save holds them (and all since) */
+	if (failed && !gw_dm_store_flush(self, &error))
+		g_warning("cannot store the DM tree: %s", error->message);
+	/* the changes are durable; the compaction only bounds the journal */
+	if (!failed && self->journal_size > gw_dm_store_journal_bound(self) &&
+	    !gw_dm_store_save(self, &compact_error))
+		g_warning("cannot compact the journal: %s", compact_error->message);
+	gw_dm_store_return_commits(w->tasks, error);
+	/* what changed while the disk worked */
+	if ((self->commits != NULL && self->commits->len > 0) ||
+	    (self->autosave && (!self->has_saved_generation ||
+	                        self->saved_generation != gw_dm_tree_get_generation(self->tree))))
+		gw_dm_store_schedule_commit(self);
+}
+
 static gboolean
 gw_dm_store_commit_cb(gpointer user_data)
 {
 	GwDmStore *self = GW_DM_STORE(user_data);
 	g_autoptr(GPtrArray) tasks = g_steal_pointer(&self->commits);
 	g_autoptr(GError) error = NULL;
-	gboolean ok;
+	g_autoptr(GTask) task = NULL;
+	GwDmStoreWrite *w;
+	guint64 generation = gw_dm_tree_get_generation(self->tree);
 
 	self->commit_id = 0;
-	ok = gw_dm_store_flush(self, &error);
-	if (!ok)
-		g_warning("cannot store the DM tree: %s", error->message);
-	for (guint i = 0; tasks != NULL && i < tasks->len; i++) {
-		GTask *task = g_ptr_array_index(tasks, i);
-		if (ok)
-			g_task_return_boolean(task, TRUE);
-		else
-			g_task_return_error(task, g_error_copy(error));
+	if (self->idle_id != 0) {
+		/* this commit writes what the autosave would */
+		g_source_remove(self->idle_id);
+		self->idle_id = 0;
 	}
+	if (self->writing != NULL) {
+		/* one record at a time; gw_dm_store_written_cb() comes back here */
+		self->commits = g_steal_pointer(&tasks);
+		return G_SOURCE_REMOVE;
+	}
+	if (self->has_saved_generation && self->saved_generation == generation) {
+		gw_dm_store_return_commits(tasks, NULL);
+		return G_SOURCE_REMOVE;
+	}
+	if (!self->has_saved_generation || self->needs_full || self->journal_fd < 0 ||
+	    self->pending->len == 0) {
+		/* no journal to append to: a whole-tree save, here */
+		if (!gw_dm_store_save(self, &error))
+			g_warning("cannot store the DM tree: %s", error->message);
+		gw_dm_store_return_commits(tasks, error);
+		return G_SOURCE_REMOVE;
+	}
+	w = g_new0(GwDmStoreWrite, 1);
+	w->fd = self->journal_fd;
+	w->sequence = self->journal_seq + 1;
+	w->generation = generation;
+	w->record = gw_dm_journal_frame(w->sequence, self->pending->data, self->pending->len);
+	w->tasks = g_steal_pointer(&tasks);
+	self->journal_seq = w->sequence;
+	self->journal_size += w->record->len;
+	self->append_count++;
+	g_byte_array_set_size(self->pending, 0);
+	self->writing = w;
+	self->write_busy = TRUE;
+	task = g_task_new(self, NULL, gw_dm_store_written_cb, NULL);
+	g_task_set_source_tag(task, gw_dm_store_commit_cb);
+	g_task_set_task_data(task, w, (GDestroyNotify)gw_dm_store_write_free);
+	g_task_run_in_thread(task, gw_dm_store_write_thread);
 	return G_SOURCE_REMOVE;
 }
 
@@ -889,14 +1077,7 @@ gw_dm_store_commit_async(GwDmStore *self, GAsyncReadyCallback callback, gpointer
 	if (self->commits == NULL)
 		self->commits = g_ptr_array_new_with_free_func(g_object_unref);
 	g_ptr_array_add(self->commits, task);
-	if (self->commit_id == 0) {
-		/* below the default priority: what arrived together (bus calls, server messages
-		 * of concurrent sessions) runs first and shares the append + fdatasync */
-		self->commit_id = g_idle_add_full(G_PRIORITY_DEFAULT_IDLE,
-		                                  gw_dm_store_commit_cb,
-		                                  g_object_ref(self),
-		                                  g_object_unref);
-	}
+	gw_dm_store_schedule_commit(self);
 }
 
 gboolean
@@ -915,7 +1096,13 @@ gw_dm_store_idle_cb(gpointer user_data)
 	g_autoptr(GError) error = NULL;
 
 	self->idle_id = 0;
-	if (!gw_dm_store_flush(self, &error))
+	/* the append and fdatasync run in the writer thread, as a group commit's */
+	if (self->writing == NULL && self->has_saved_generation && !self->needs_full &&
+	    self->journal_fd >= 0 && self->pending->len > 0) {
+		gw_dm_store_schedule_commit(self);
+		return G_SOURCE_REMOVE;
+	}
+	if (self->writing == NULL && !gw_dm_store_flush(self, &error))
 		g_warning("cannot save the DM tree: %s", error->message);
 	return G_SOURCE_REMOVE;
 }
