@@ -31,6 +31,7 @@ struct _GwNorthbound {
 	GwAlertQueue *alerts;
 	GwPkg0ReplayGuard *replay;
 	GHashTable *links;	 /* DMAcc URI → GwServerLink */
+	GHashTable *account_of;  /* ServerID → the DMAcc URI it was last found at */
 	GHashTable *pending_checkins; /* DMAcc URI → TRUE */
 	guint schedule_id;
 	guint checkin_handler;
@@ -80,13 +81,26 @@ gw_northbound_get_link(GwNorthbound *self, const gchar *dmacc_uri)
 static GwServerLink *
 gw_northbound_find_link(GwNorthbound *self, const gchar *server_id)
 {
-	g_auto(GStrv) accounts = gw_dm_tree_list_children(self->tree, "./DMAcc");
+	g_auto(GStrv) accounts = NULL;
+	const gchar *known = g_hash_table_lookup(self->account_of, server_id);
+
+	/* where it was last time, if the tree still says so */
+	if (known != NULL) {
+		g_autofree gchar *sid_uri = g_strdup_printf("%s/ServerID", known);
+		g_autofree gchar *sid = gw_dm_tree_dup_string(self->tree, sid_uri);
+		if (g_strcmp0(sid, server_id) == 0)
+			return gw_northbound_get_link(self, known);
+		g_hash_table_remove(self->account_of, server_id);
+	}
+	accounts = gw_dm_tree_list_children(self->tree, "./DMAcc");
 	for (guint i = 0; accounts != NULL && accounts[i] != NULL; i++) {
 		g_autofree gchar *uri = g_strdup_printf("./DMAcc/%s", accounts[i]);
 		g_autofree gchar *sid_uri = g_strdup_printf("%s/ServerID", uri);
 		g_autofree gchar *sid = gw_dm_tree_dup_string(self->tree, sid_uri);
-		if (g_strcmp0(sid, server_id) == 0)
+		if (g_strcmp0(sid, server_id) == 0) {
+			g_hash_table_replace(self->account_of, g_strdup(server_id), g_strdup(uri));
 			return gw_northbound_get_link(self, uri);
+		}
 	}
 	return NULL;
 }
@@ -915,6 +929,7 @@ gw_northbound_finalize(GObject *object)
 {
 	GwNorthbound *self = GW_NORTHBOUND(object);
 	g_hash_table_unref(self->links);
+	g_hash_table_unref(self->account_of);
 	g_hash_table_unref(self->pending_checkins);
 	g_hash_table_unref(self->alert_sessions);
 	g_hash_table_unref(self->alert_retry);
@@ -952,6 +967,7 @@ static void
 gw_northbound_init(GwNorthbound *self)
 {
 	self->links = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
+	self->account_of = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	self->pending_checkins = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	self->alert_sessions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	self->alert_retry = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
