@@ -167,10 +167,24 @@ gw_dbus_servers_session_finished_cb(GwNorthbound *nb,
 	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
 	GwDbusServerSession *s = g_new0(GwDbusServerSession, 1);
 
+	g_autoptr(GPtrArray) entries = NULL;
+
 	s->when = g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ");
 	s->result = ok ? g_strdup("ok") : g_strdup(message != NULL ? message : "failed");
 	g_hash_table_replace(self->sessions, g_strdup(server_id), s);
-	gw_dbus_exporter_refresh_all(self->exporter);
+	/* only that server's object shows it (LastSession, LastSessionResult) */
+	entries = gw_dbus_exporter_list(self->exporter);
+	for (guint i = 0; i < entries->len; i++) {
+		const gchar *uri = g_ptr_array_index(entries, i);
+		GwDbusGenServer *server =
+		    GW_DBUS_GEN_SERVER(gw_dbus_exporter_get_interface(self->exporter, uri));
+		if (server == NULL || g_strcmp0(gw_dbus_gen_server_get_server_id(server), server_id) != 0)
+			continue;
+		if (g_strcmp0(gw_dbus_gen_server_get_last_session(server), s->when) != 0)
+			gw_dbus_gen_server_set_last_session(server, s->when);
+		if (g_strcmp0(gw_dbus_gen_server_get_last_session_result(server), s->result) != 0)
+			gw_dbus_gen_server_set_last_session_result(server, s->result);
+	}
 }
 
 /* InventoryAlert and ImageStore live in ./GwMO/Config/Servers, outside the accounts */
