@@ -198,12 +198,35 @@ gw_dm_value_equal(GBytes *a, GBytes *b)
 
 /* ---- tree internals ---- */
 
-/* @uri must be normalised */
+/* @uri must be normalised; walks it segment by segment without splitting it into a vector
+ * (lookups are the tree's hottest path) */
 static GwDmNode *
 gw_dm_tree_lookup_normalized(GwDmTree *self, const gchar *uri)
 {
-	g_auto(GStrv) segs = gw_dm_uri_split(uri);
-	return gw_dm_node_lookup_segments(self->root, segs, G_MAXUINT);
+	gchar stack[256];
+	g_autofree gchar *heap = NULL;
+	const gchar *path = g_str_has_prefix(uri, "./") ? uri + 2 : uri;
+	GwDmNode *node = self->root;
+	gsize len;
+	gchar *seg;
+
+	if (path[0] == '\0' || strcmp(uri, ".") == 0)
+		return node;
+	len = strlen(path);
+	seg = len < sizeof(stack) ? stack : (heap = g_malloc(len + 1));
+	memcpy(seg, path, len + 1);
+	while (seg != NULL) {
+		gchar *slash = strchr(seg, '/');
+		if (slash != NULL)
+			*slash = '\0';
+		if (node->index == NULL)
+			return NULL;
+		node = g_hash_table_lookup(node->index, seg);
+		if (node == NULL)
+			return NULL;
+		seg = slash != NULL ? slash + 1 : NULL;
+	}
+	return node;
 }
 
 static void

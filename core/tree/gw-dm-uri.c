@@ -31,7 +31,14 @@ gw_dm_uri_segment_is_valid(const gchar *seg, gsize len)
 	if ((len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.'))
 		return FALSE;
 	for (const gchar *p = seg; p < seg + len; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
+		gunichar c;
+		/* ASCII, the usual case: printable is valid ("/" cannot occur, "?" can) */
+		if ((guchar)*p >= 0x20 && (guchar)*p < 0x7f) {
+			if (*p == '?')
+				return FALSE;
+			continue;
+		}
+		c = g_utf8_get_char(p);
 		if (c == '/' || c == '?' || g_unichar_iscntrl(c) || c == 0xfffe || c == 0xffff)
 			return FALSE;
 	}
