@@ -425,13 +425,17 @@ gw_dbus_exporter_tree_changed_cb(GwDmTree *tree,
 	g_autofree gchar *path = NULL;
 	const gchar *rel;
 	gsize rel_len;
+	gboolean exact = FALSE;
 
 	if (uri == NULL)
 		return;
 	if (change == GW_DM_CHANGE_PROPERTIES &&
 	    (self->flags & GW_DBUS_EXPORTER_FLAGS_IGNORE_PROPERTIES) != 0)
 		return;
-	name = gw_dbus_exporter_split(self, uri, NULL);
+	name = gw_dbus_exporter_split(self, uri, &exact);
+	if (name != NULL && !exact && self->funcs.concerns != NULL &&
+	    !self->funcs.concerns(self, uri, self->user_data))
+		return;
 	if (name != NULL) {
 		if ((self->flags & GW_DBUS_EXPORTER_FLAGS_BATCH) != 0) {
 			gw_dbus_exporter_mark_dirty(self, g_steal_pointer(&name));

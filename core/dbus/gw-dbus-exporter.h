@@ -42,6 +42,9 @@ typedef struct {
 	/* optional: (transfer full) (element-type utf8) the entry URIs a resync exports, in
 	 * that order; by default the children of @base_uri */
 	GPtrArray *(*list)(GwDbusExporter *exporter, gpointer user_data);
+	/* optional: FALSE when a change of @uri, a node below an entry, cannot change what the
+	 * entry's object shows (a nonce that rotates every session): no refresh then */
+	gboolean (*concerns)(GwDbusExporter *exporter, const gchar *uri, gpointer user_data);
 } GwDbusExporterFuncs;
 
 typedef enum {

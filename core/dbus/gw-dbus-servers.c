@@ -201,9 +201,18 @@ gw_dbus_servers_tree_changed_cb(GwDmTree *tree,
 		gw_dbus_exporter_refresh_all(self->exporter);
 }
 
+/* the credentials below an account are not shown; AAuthData (the nonce) changes every session */
+static gboolean
+gw_dbus_servers_concerns(GwDbusExporter *exporter, const gchar *uri, gpointer user_data)
+{
+	return !g_str_has_suffix(uri, "/AAuthData") && !g_str_has_suffix(uri, "/AAuthSecret") &&
+	       !g_str_has_suffix(uri, "/AAuthName");
+}
+
 static const GwDbusExporterFuncs gw_dbus_servers_funcs = {
     .create = gw_dbus_servers_create,
     .fill = gw_dbus_servers_fill,
+    .concerns = gw_dbus_servers_concerns,
 };
 
 static void
