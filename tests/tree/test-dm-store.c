@@ -969,6 +969,59 @@ test_journal_group_commit(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(gw_dm_store_get_append_count(store), ==, 1);
 }
 
+/* the writer thread: what changes while a record is on its way to the disk goes into the next
+ * record, and its commit is answered only after that one; a synchronous flush meanwhile waits
+ * for the writer and appends after it */
+static void
+test_journal_commit_while_writing(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GwDmTree) tree = build_tree();
+	g_autoptr(GwDmStore) store = gw_dm_store_new(tree, f->state_dir);
+	g_autoptr(GError) error = NULL;
+	guint done = 0;
+
+	g_assert_true(gw_dm_store_save(store, &error));
+	g_assert_true(gw_dm_tree_set_leaf_string(tree, "./G/a", GW_DM_FORMAT_CHR, "1", NULL));
+	gw_dm_store_commit_async(store, commit_done_cb, &done);
+	/* the record is framed (counted) when the writer gets it */
+	while (gw_dm_store_get_append_count(store) < 1)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_true(gw_dm_tree_set_leaf_string(tree, "./G/b", GW_DM_FORMAT_CHR, "2", NULL));
+	gw_dm_store_commit_async(store, commit_done_cb, &done);
+	while (done < 1)
+		g_main_context_iteration(NULL, TRUE);
+	/* the second commit needs a record of its own */
+	while (done < 2) {
+		g_assert_cmpuint(gw_dm_store_get_append_count(store), >=, 1);
+		g_main_context_iteration(NULL, TRUE);
+	}
+	g_assert_cmpuint(gw_dm_store_get_append_count(store), ==, 2);
+	{
+		g_autoptr(GwDmTree) back = load_fresh(f->state_dir);
+		g_assert_nonnull(gw_dm_tree_lookup(back, "./G/b"));
+		assert_same_tree(tree, back);
+	}
+
+	/* a synchronous flush while a record is in flight */
+	g_assert_true(gw_dm_tree_set_leaf_string(tree, "./G/c", GW_DM_FORMAT_CHR, "3", NULL));
+	gw_dm_store_commit_async(store, commit_done_cb, &done);
+	while (gw_dm_store_get_append_count(store) < 3)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_true(gw_dm_tree_set_leaf_string(tree, "./G/d", GW_DM_FORMAT_CHR, "4", NULL));
+	g_assert_true(gw_dm_store_flush(store, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(gw_dm_store_get_append_count(store), ==, 4);
+	g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 1);
+	{
+		g_autoptr(GwDmTree) back = load_fresh(f->state_dir);
+		g_assert_nonnull(gw_dm_tree_lookup(back, "./G/d"));
+		assert_same_tree(tree, back);
+	}
+	while (done < 3)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_cmpuint(gw_dm_store_get_append_count(store), ==, 4);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1028,6 +1081,12 @@ main(int argc, char **argv)
 	           NULL,
 	           fixture_setup,
 	           test_journal_group_commit,
+	           fixture_teardown);
+	g_test_add("/gw/dm-store/journal/commit-while-writing",
+	           Fixture,
+	           NULL,
+	           fixture_setup,
+	           test_journal_commit_while_writing,
 	           fixture_teardown);
 	g_test_add("/gw/dm-store/journal/bad-header",
 	           Fixture,
