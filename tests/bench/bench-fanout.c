@@ -53,6 +53,7 @@
  *
  * usage: bench-fanout [N…]   (default 100 1000 5000; GWMO_TEST_GWMOD: the gwmod binary;
  *                             GW_BENCH_DEVICE_MS: T above, 0 runs T = 0 alone;
+ *                             GW_BENCH_PERF=FILE: perf record of gwmod's T = 0 fan-out;
  *                             GW_BENCH_TRACE=1 prints when each device is notified and done;
  *                             GW_BENCH_VERBOSE=1 runs gwmod with --verbose, prints its log)
  */
@@ -65,6 +66,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include <signal.h>
+#include <sys/wait.h>
 
 #include "gw-dm-auth.h"
 #include "gw-dm-session.h"
@@ -749,11 +752,41 @@ typedef struct {
 
 static GArray *figures; /* of Figures, printed as one table per device time at the end */
 
+/* GW_BENCH_PERF=FILE: perf record of gwmod during the T = 0 fan-out */
+static GPid
+perf_start(Bench *b)
+{
+	g_autoptr(GError) error = NULL;
+	const gchar *argv[] = {"perf",
+	                       "record",
+	                       "--call-graph",
+	                       "dwarf",
+	                       "-o",
+	                       g_getenv("GW_BENCH_PERF"),
+	                       "-p",
+	                       g_subprocess_get_identifier(b->d->daemon),
+	                       NULL};
+	GPid pid = 0;
+
+	if (!g_spawn_async(NULL,
+	                   (gchar **)argv,
+	                   NULL,
+	                   G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
+	                   NULL,
+	                   NULL,
+	                   &pid,
+	                   &error))
+		bench_fail(error->message);
+	g_usleep(G_USEC_PER_SEC); /* perf attached */
+	return pid;
+}
+
 static void
 measure(Bench *b, guint n, guint device_ms)
 {
 	Figures f = {.n = n, .device_ms = device_ms};
 	gdouble c0, g0;
+	GPid perf = 0;
 
 	b->device_ms = device_ms;
 	f.sessions = run_direct(b);
@@ -767,7 +800,17 @@ measure(Bench *b, guint n, guint device_ms)
 	b->sent = 0;
 	c0 = cpu_self();
 	g0 = cpu_gwmod(b);
+	if (g_getenv("GW_BENCH_PERF") != NULL && device_ms == 0) {
+		perf = perf_start(b);
+		c0 = cpu_self();
+		g0 = cpu_gwmod(b);
+	}
 	f.fan = run_fanout(b, n);
+	if (perf != 0) {
+		kill(perf, SIGINT);
+		waitpid(perf, NULL, 0);
+		g_spawn_close_pid(perf);
+	}
 	f.msgs_fan = b->sent;
 	f.cpu_fan_self = cpu_self() - c0;
 	f.cpu_fan_gw = cpu_gwmod(b) - g0;
