@@ -1903,9 +1903,10 @@ gw_inventory_touch_unchanged(GwInventory *self,
 }
 
 gboolean
-gw_inventory_get_credentials(GwInventory *self, const gchar *device_id, GwDeviceInfo *info)
+gw_inventory_get_contact(GwInventory *self, const gchar *device_id, GwDeviceInfo *info)
 {
 	GwInvRecord *rec;
+	g_autofree gchar *uri = NULL;
 	g_autofree gchar *cred_uri = NULL;
 
 	g_return_val_if_fail(GW_IS_INVENTORY(self), FALSE);
@@ -1915,9 +1916,10 @@ gw_inventory_get_credentials(GwInventory *self, const gchar *device_id, GwDevice
 	rec = device_id != NULL ? g_hash_table_lookup(self->records, device_id) : NULL;
 	if (rec == NULL)
 		return FALSE;
-	cred_uri = g_strdup_printf(
-	    GW_GWMO_INVENTORY_DEVICES "/%s/" GW_GWMO_DEVICE_CREDENTIALS, rec->name);
+	uri = gw_inventory_record_uri(rec->name);
+	cred_uri = g_strdup_printf("%s/" GW_GWMO_DEVICE_CREDENTIALS, uri);
 	info->device_id = g_strdup(rec->device_id);
+	info->notify_addr = gw_inventory_dup_leaf_nonempty(self, uri, GW_GWMO_DEVICE_NOTIFY_ADDR);
 	info->auth_type = gw_inventory_dup_leaf_nonempty(self, cred_uri, GW_GWMO_CRED_AUTH_TYPE);
 	info->client_name =
 	    gw_inventory_dup_leaf_nonempty(self, cred_uri, GW_GWMO_CRED_CLIENT_NAME);

@@ -86,11 +86,11 @@ gw_inventory_touch_unchanged(GwInventory *self,
 			     const gchar *address,
 			     const gchar *notify_addr,
 			     GHashTable *devinfo);
-/* the credentials of a record alone (cheaper than gw_inventory_get_device): auth_type,
- * client_name, client_secret and server_secret of @info are set, the rest is zeroed; FALSE
- * when unknown */
+/* what the gateway needs to reach and authenticate a device, cheaper than
+ * gw_inventory_get_device: device_id, notify_addr, auth_type, client_name, client_secret and
+ * server_secret of @info are set, the rest is zeroed; FALSE when unknown */
 gboolean
-gw_inventory_get_credentials(GwInventory *self, const gchar *device_id, GwDeviceInfo *info);
+gw_inventory_get_contact(GwInventory *self, const gchar *device_id, GwDeviceInfo *info);
 gboolean
 gw_inventory_detach(GwInventory *self, const gchar *device_id, GError **error);
 gboolean

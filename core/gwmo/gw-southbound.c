@@ -333,7 +333,7 @@ gw_southbound_notify_device(GwSouthbound *self,
 		addr = g_strdup(device_id_or_notify_addr);
 	} else {
 		GwDeviceInfo info = {0};
-		if (!gw_inventory_get_device(self->inventory, device_id_or_notify_addr, &info)) {
+		if (!gw_inventory_get_contact(self->inventory, device_id_or_notify_addr, &info)) {
 			g_set_error(error,
 			            GW_ERROR,
 			            GW_ERROR_NOT_FOUND,
@@ -845,7 +845,7 @@ gw_southbound_session_open(GwSouthbound *self,
                            guint *http_status)
 {
 	GwDeviceInfo info = {0};
-	gboolean known = gw_inventory_get_credentials(self->inventory, device_id, &info);
+	gboolean known = gw_inventory_get_contact(self->inventory, device_id, &info);
 	GwDmAuthType type = known && info.auth_type != NULL
 	                        ? gw_dm_auth_type_from_string(info.auth_type)
 	                        : GW_DM_AUTH_TYPE_NONE;
@@ -1207,7 +1207,7 @@ gw_southbound_send_command_async(GwSouthbound *self,
 
 	task = g_task_new(self, cancellable, callback, user_data);
 	g_task_set_source_tag(task, gw_southbound_send_command_async);
-	if (!gw_inventory_get_device(self->inventory, device_id, &info)) {
+	if (!gw_inventory_get_contact(self->inventory, device_id, &info)) {
 		GwSbOutcome *o = g_new0(GwSbOutcome, 1);
 		o->status = GW_DM_STATUS_NOT_FOUND;
 		o->results = g_ptr_array_new_with_free_func((GDestroyNotify)gw_syncml_item_free);

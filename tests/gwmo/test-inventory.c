@@ -835,7 +835,7 @@ test_touch_unchanged(Fixture *fx, gconstpointer data)
 	assert_events(fx, "");
 	g_signal_handler_disconnect(fx->tree, id);
 
-	/* the credentials alone */
+	/* the contact alone: NotifyAddr and credentials */
 	{
 		GwDeviceInfo cred = {0};
 		info.devinfo = NULL;
@@ -845,15 +845,17 @@ test_touch_unchanged(Fixture *fx, gconstpointer data)
 		info.server_secret = (gchar *)"ss";
 		g_free(gw_inventory_register(fx->inv, &info, &error));
 		g_assert_no_error(error);
-		g_assert_true(gw_inventory_get_credentials(fx->inv, "same-dev", &cred));
+		g_assert_true(gw_inventory_get_contact(fx->inv, "same-dev", &cred));
 		g_assert_cmpstr(cred.device_id, ==, "same-dev");
 		g_assert_cmpstr(cred.auth_type, ==, "DIGEST");
 		g_assert_cmpstr(cred.client_name, ==, "cn");
 		g_assert_cmpstr(cred.client_secret, ==, "cs");
 		g_assert_cmpstr(cred.server_secret, ==, "ss");
+		g_assert_cmpstr(cred.notify_addr, ==, "udp://192.0.2.7:5000");
 		g_assert_null(cred.address);
+		g_assert_null(cred.devinfo);
 		gw_device_info_clear(&cred);
-		g_assert_false(gw_inventory_get_credentials(fx->inv, "other-dev", &cred));
+		g_assert_false(gw_inventory_get_contact(fx->inv, "other-dev", &cred));
 	}
 }
 
