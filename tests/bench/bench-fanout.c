@@ -53,6 +53,7 @@
  *
  * usage: bench-fanout [N…]   (default 100 1000 5000; GWMO_TEST_GWMOD: the gwmod binary;
  *                             GW_BENCH_DEVICE_MS: T above, 0 runs T = 0 alone;
+ *                             GW_BENCH_MAX_IN_FLIGHT: the job's MaxInFlight (default 32);
  *                             GW_BENCH_PERF=FILE: perf record of gwmod's T = 0 fan-out;
  *                             GW_BENCH_TRACE=1 prints when each device is notified and done;
  *                             GW_BENCH_VERBOSE=1 runs gwmod with --verbose, prints its log)
@@ -669,6 +670,13 @@ run_fanout(Bench *b, guint n)
 	g_variant_builder_add(&vb, "{sv}", "Command", g_variant_new_string("Get"));
 	g_variant_builder_add(&vb, "{sv}", "TargetURI", g_variant_new_string("./DevInfo/Mod"));
 	g_variant_builder_add(&vb, "{sv}", "Timeout", g_variant_new_uint32(120));
+	if (g_getenv("GW_BENCH_MAX_IN_FLIGHT") != NULL)
+		g_variant_builder_add(
+		    &vb,
+		    "{sv}",
+		    "MaxInFlight",
+		    g_variant_new_uint32(
+		        (guint32)g_ascii_strtoull(g_getenv("GW_BENCH_MAX_IN_FLIGHT"), NULL, 10)));
 	t0 = g_get_monotonic_time();
 	reply = g_dbus_connection_call_sync(b->d->connection,
 	                                    "org.gwmo.Gateway1",
