@@ -33,9 +33,11 @@
  * building of a SyncML message (a Linux-class device ~1 ms, a microcontroller tens of ms).
  * 2 ms is the fast end, a Linux-class device on a good Wi-Fi or wired LAN: the gain of the
  * fan-out only grows with slower devices. MaxInFlight 32 against T: the fan-out cannot
- * exceed 32 / (2T + gateway time per device) devices/s, ~6,000/s at T = 2 ms, above what
- * gwmod's CPU allows on this machine (~1,000-1,500/s), so 32 is not the limit; it would be
- * at T of ~10 ms and more (32 / 20 ms = 1,600/s).
+ * exceed MaxInFlight / (one device's session time) devices/s; at T = 2 ms a session takes
+ * ~10 ms here (2T, both sides' processing, queueing), so 32 allows ~3,000/s, above what the
+ * CPU allows on this machine (~1,000-2,000/s). Measured (N = 1,000, T = 2 ms,
+ * GW_BENCH_MAX_IN_FLIGHT): 8: 1.26 s, 16: 0.74 s, 32: 0.54 s, 64: 0.51 s; 32 is where more
+ * in flight stops paying. Slower devices need more (T = 20 ms: 32 / ~45 ms = ~700/s).
  *
  * A device keeps its nonces per server (gwmod, the direct server), and a nonce it issues is
  * kept only once the message that carries it (a Chal in its Status) is sent: a session that
