@@ -81,6 +81,7 @@ struct _GwFanoutJob {
 	guint hold_timer;
 	guint pump_id;
 	gboolean finished;
+	gboolean summary_dirty; /* results recorded since Summary was last written */
 };
 
 /* ---- small helpers ---- */
@@ -227,12 +228,31 @@ gw_fanout_flush(GwFanout *self)
 		g_warning("cannot store the DM tree: %s", error->message);
 }
 
+static void
+gw_fanout_write_summary(GwFanout *self, GwFanoutJob *job);
+
 static gboolean
 gw_fanout_flush_idle_cb(gpointer user_data)
 {
 	GwFanout *self = GW_FANOUT(user_data);
+	g_autoptr(GPtrArray) dirty = g_ptr_array_new_with_free_func(g_free);
+	GHashTableIter iter;
+	gpointer value;
+
 	self->flush_id = 0;
+	/* Summary and the job-changed signal once per batch of results, not per device */
+	g_hash_table_iter_init(&iter, self->jobs);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		GwFanoutJob *job = value;
+		if (job->summary_dirty && !job->finished) {
+			job->summary_dirty = FALSE;
+			gw_fanout_write_summary(self, job);
+			g_ptr_array_add(dirty, g_strdup(job->uri));
+		}
+	}
 	gw_fanout_flush(self);
+	for (guint i = 0; i < dirty->len; i++)
+		g_signal_emit(self, signals[SIGNAL_JOB_CHANGED], 0, g_ptr_array_index(dirty, i));
 	return G_SOURCE_REMOVE;
 }
 
@@ -583,6 +603,7 @@ gw_fanout_finish(GwFanout *self, GwFanoutJob *job, gboolean cancelled)
 		state = GW_GWMO_FANOUT_STATE_COMPLETE;
 	else
 		state = GW_GWMO_FANOUT_STATE_PARTIAL;
+	job->summary_dirty = FALSE;
 	gw_fanout_write_summary(self, job);
 	gw_fanout_write(self, job->uri, GW_GWMO_FANOUT_STATE, GW_DM_FORMAT_CHR, state);
 	doc = gw_fanout_build_document(self, job->uri, state);
@@ -645,9 +666,9 @@ gw_fanout_record(GwFanout *self,
 		job->failed++;
 	if (job->pending > 0)
 		job->pending--;
-	gw_fanout_write_summary(self, job);
+	/* Summary, the store and job-changed follow in the batch's flush (or the job's end) */
+	job->summary_dirty = TRUE;
 	gw_fanout_schedule_flush(self);
-	g_signal_emit(self, signals[SIGNAL_JOB_CHANGED], 0, job->uri);
 }
 
 static void

@@ -1838,6 +1838,98 @@ gw_inventory_list(GwInventory *self)
 }
 
 /* server_ids and devinfo are always set (maybe empty) */
+/* @uri's leaf holds @value (as gw_inventory_write_leaf writes it) */
+static gboolean
+gw_inventory_leaf_equals(GwDmNode *node, const gchar *value)
+{
+	GBytes *bytes;
+	gsize len = 0;
+	const gchar *data;
+
+	if (node == NULL || !gw_dm_node_is_leaf(node))
+		return FALSE;
+	bytes = gw_dm_node_get_value(node);
+	data = bytes != NULL ? g_bytes_get_data(bytes, &len) : NULL;
+	return len == strlen(value) && (len == 0 || memcmp(data, value, len) == 0);
+}
+
+gboolean
+gw_inventory_touch_unchanged(GwInventory *self,
+                             const gchar *device_id,
+                             const gchar *address,
+                             const gchar *notify_addr,
+                             GHashTable *devinfo)
+{
+	GwInvRecord *rec;
+	g_autofree gchar *uri = NULL;
+	GwDmNode *record;
+	g_autoptr(GError) error = NULL;
+
+	g_return_val_if_fail(GW_IS_INVENTORY(self), FALSE);
+
+	rec = device_id != NULL ? g_hash_table_lookup(self->records, device_id) : NULL;
+	/* a Detached device comes back through a registration (its reply waits for the disk) */
+	if (rec == NULL || !rec->attached)
+		return FALSE;
+	uri = gw_inventory_record_uri(rec->name);
+	record = gw_dm_tree_lookup(self->tree, uri);
+	if (record == NULL || gw_dm_node_is_leaf(record))
+		return FALSE;
+	if (address != NULL &&
+	    !gw_inventory_leaf_equals(gw_dm_node_get_child(record, GW_GWMO_DEVICE_ADDRESS), address))
+		return FALSE;
+	if (notify_addr != NULL &&
+	    !gw_inventory_leaf_equals(gw_dm_node_get_child(record, GW_GWMO_DEVICE_NOTIFY_ADDR),
+	                              notify_addr))
+		return FALSE;
+	if (devinfo != NULL && g_hash_table_size(devinfo) > 0) {
+		GwDmNode *node = gw_dm_node_get_child(record, GW_GWMO_DEVICE_DEVINFO);
+		GHashTableIter iter;
+		gpointer key, value;
+
+		if (node == NULL || gw_dm_node_is_leaf(node))
+			return FALSE;
+		g_hash_table_iter_init(&iter, devinfo);
+		while (g_hash_table_iter_next(&iter, &key, &value)) {
+			if (!gw_inventory_leaf_equals(gw_dm_node_get_child(node, key), value))
+				return FALSE;
+		}
+	}
+	if (!gw_inventory_touch(self, device_id, &error)) {
+		g_warning("device %s: %s", device_id, error->message);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+gw_inventory_get_contact(GwInventory *self, const gchar *device_id, GwDeviceInfo *info)
+{
+	GwInvRecord *rec;
+	g_autofree gchar *uri = NULL;
+	g_autofree gchar *cred_uri = NULL;
+
+	g_return_val_if_fail(GW_IS_INVENTORY(self), FALSE);
+	g_return_val_if_fail(info != NULL, FALSE);
+
+	memset(info, 0, sizeof(*info));
+	rec = device_id != NULL ? g_hash_table_lookup(self->records, device_id) : NULL;
+	if (rec == NULL)
+		return FALSE;
+	uri = gw_inventory_record_uri(rec->name);
+	cred_uri = g_strdup_printf("%s/" GW_GWMO_DEVICE_CREDENTIALS, uri);
+	info->device_id = g_strdup(rec->device_id);
+	info->notify_addr = gw_inventory_dup_leaf_nonempty(self, uri, GW_GWMO_DEVICE_NOTIFY_ADDR);
+	info->auth_type = gw_inventory_dup_leaf_nonempty(self, cred_uri, GW_GWMO_CRED_AUTH_TYPE);
+	info->client_name =
+	    gw_inventory_dup_leaf_nonempty(self, cred_uri, GW_GWMO_CRED_CLIENT_NAME);
+	info->client_secret =
+	    gw_inventory_dup_leaf_nonempty(self, cred_uri, GW_GWMO_CRED_CLIENT_SECRET);
+	info->server_secret =
+	    gw_inventory_dup_leaf_nonempty(self, cred_uri, GW_GWMO_CRED_SERVER_SECRET);
+	return TRUE;
+}
+
 gboolean
 gw_inventory_get_device(GwInventory *self, const gchar *device_id, GwDeviceInfo *info)
 {

@@ -75,6 +75,22 @@ gw_inventory_register(GwInventory *self, const GwDeviceInfo *info, GError **erro
 /* the device was seen (a session, a registration): LastSeen now; re-attaches a Detached one */
 gboolean
 gw_inventory_touch(GwInventory *self, const gchar *device_id, GError **error);
+/* a session of a known device: when its record is Attached and what the session reported
+ * (@address, @notify_addr: NULL = not reported; @devinfo: leaf name → value, nullable) is what
+ * the record holds, writes LastSeen alone (gw_inventory_touch) and returns TRUE; returns FALSE
+ * and writes nothing when the device is unknown or Detached or the record would change, and
+ * the caller registers it (gw_inventory_register) */
+gboolean
+gw_inventory_touch_unchanged(GwInventory *self,
+			     const gchar *device_id,
+			     const gchar *address,
+			     const gchar *notify_addr,
+			     GHashTable *devinfo);
+/* what the gateway needs to reach and authenticate a device, cheaper than
+ * gw_inventory_get_device: device_id, notify_addr, auth_type, client_name, client_secret and
+ * server_secret of @info are set, the rest is zeroed; FALSE when unknown */
+gboolean
+gw_inventory_get_contact(GwInventory *self, const gchar *device_id, GwDeviceInfo *info);
 gboolean
 gw_inventory_detach(GwInventory *self, const gchar *device_id, GError **error);
 gboolean

@@ -333,7 +333,7 @@ gw_southbound_notify_device(GwSouthbound *self,
 		addr = g_strdup(device_id_or_notify_addr);
 	} else {
 		GwDeviceInfo info = {0};
-		if (!gw_inventory_get_device(self->inventory, device_id_or_notify_addr, &info)) {
+		if (!gw_inventory_get_contact(self->inventory, device_id_or_notify_addr, &info)) {
 			g_set_error(error,
 			            GW_ERROR,
 			            GW_ERROR_NOT_FOUND,
@@ -414,17 +414,55 @@ gw_southbound_register(GwSouthbound *self, const GwDeviceInfo *info, const gchar
 }
 
 /* implicit registration (Proxy mode) from the Package #1 DevInfo, or a touch */
+/* the usual session of a known device reports what its record holds: LastSeen alone is
+ * written (no rewrite of the record, no registration whose reply waits for the disk);
+ * TRUE when that was the case */
+static gboolean
+gw_southbound_seen_unchanged(GwSouthbound *self, GwSbSession *s, GHashTable *devinfo)
+{
+	g_autoptr(GHashTable) leaves = NULL;
+	const gchar *notify_addr = NULL;
+	GHashTableIter iter;
+	gpointer key, value;
+
+	if (devinfo == NULL || g_hash_table_size(devinfo) == 0)
+		return gw_inventory_touch_unchanged(self->inventory, s->device_id, NULL, NULL, NULL);
+	leaves = g_hash_table_new(g_str_hash, g_str_equal);
+	g_hash_table_iter_init(&iter, devinfo);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		const gchar *uri = key;
+		const gchar *leaf = strrchr(uri, '/');
+		leaf = leaf != NULL ? leaf + 1 : uri;
+		if (g_strcmp0(uri, "./DevInfo/Ext/NotifyAddr") == 0) {
+			/* an invalid one is ignored (and logged) by the registration */
+			if (!gw_southbound_valid_notify_addr(value))
+				return FALSE;
+			notify_addr = value;
+		} else if (g_strv_contains(gw_southbound_devinfo_leaves, leaf)) {
+			g_hash_table_replace(leaves, (gpointer)leaf, value);
+		}
+	}
+	if (!gw_inventory_touch_unchanged(
+	        self->inventory, s->device_id, s->peer_addr, notify_addr, leaves))
+		return FALSE;
+	g_debug("device %s seen, its record unchanged", s->device_id);
+	return TRUE;
+}
+
 static void
 gw_southbound_implicit_register(GwSouthbound *self, GwSbSession *s)
 {
 	GHashTable *devinfo = gw_dm_session_get_peer_devinfo(s->session);
 	GwDeviceInfo info = {0};
-	gboolean exists = gw_inventory_get_device(self->inventory, s->device_id, &info);
+	gboolean exists;
 	GHashTable *leaves;
 	GHashTableIter iter;
 	gpointer key, value;
 
 	s->registered = TRUE;
+	if (gw_southbound_seen_unchanged(self, s, devinfo))
+		return;
+	exists = gw_inventory_get_device(self->inventory, s->device_id, &info);
 	if (exists && (devinfo == NULL || g_hash_table_size(devinfo) == 0)) {
 		g_autoptr(GError) error = NULL;
 		gw_device_info_clear(&info);
@@ -807,7 +845,7 @@ gw_southbound_session_open(GwSouthbound *self,
                            guint *http_status)
 {
 	GwDeviceInfo info = {0};
-	gboolean known = gw_inventory_get_device(self->inventory, device_id, &info);
+	gboolean known = gw_inventory_get_contact(self->inventory, device_id, &info);
 	GwDmAuthType type = known && info.auth_type != NULL
 	                        ? gw_dm_auth_type_from_string(info.auth_type)
 	                        : GW_DM_AUTH_TYPE_NONE;
@@ -1169,7 +1207,7 @@ gw_southbound_send_command_async(GwSouthbound *self,
 
 	task = g_task_new(self, cancellable, callback, user_data);
 	g_task_set_source_tag(task, gw_southbound_send_command_async);
-	if (!gw_inventory_get_device(self->inventory, device_id, &info)) {
+	if (!gw_inventory_get_contact(self->inventory, device_id, &info)) {
 		GwSbOutcome *o = g_new0(GwSbOutcome, 1);
 		o->status = GW_DM_STATUS_NOT_FOUND;
 		o->results = g_ptr_array_new_with_free_func((GDestroyNotify)gw_syncml_item_free);

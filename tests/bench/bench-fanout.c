@@ -17,6 +17,33 @@
  * Prints both times and the ratio fanout / direct. A benchmark: speed never fails it; a
  * device without status 200 in the aggregated result, or a failed session, exits 1.
  *
+ * Device response time T (GW_BENCH_DEVICE_MS, default 2 ms): each simulated device waits T,
+ * on a main-loop timeout (the process goes on serving the other devices), before each DM
+ * message it sends: its Package #1 (the session it opens on a Package #0) and its Package #3
+ * (Status and Results of the Get); a session is two device messages, so 2T per device. Its
+ * HTTP 200 to the Package #0 POST goes out at once: that is the notification listener's
+ * acknowledgement (over SMS, WAP Push or UDP there is none), the device's work is the
+ * session. The same devices with the same T serve both paths, so "direct" is the same
+ * server-driven sequence as at T = 0 plus 2T per device. Each device count runs at T = 0
+ * (devices in this process answer at once: both paths are CPU-bound, and on 2 cores the
+ * fan-out cannot be faster than the busier of gwmod and the devices; the table prints that
+ * bound from the measured CPU seconds) and at T.
+ *   Why 2 ms: what a real End Device adds per message is a network round trip (wired LAN
+ * 0.2-1 ms, Wi-Fi 2-10 ms, 6LoWPAN/Thread or a bridge tens of ms) plus its own parsing and
+ * building of a SyncML message (a Linux-class device ~1 ms, a microcontroller tens of ms).
+ * 2 ms is the fast end, a Linux-class device on a good Wi-Fi or wired LAN: the gain of the
+ * fan-out only grows with slower devices. MaxInFlight 32 against T: the fan-out cannot
+ * exceed MaxInFlight / (one device's session time) devices/s; at T = 2 ms a session takes
+ * ~10 ms here (2T, both sides' processing, queueing), so 32 allows ~3,000/s, above what the
+ * CPU allows on this machine (~1,000-2,000/s). Measured (N = 1,000, T = 2 ms,
+ * GW_BENCH_MAX_IN_FLIGHT): 8: 1.26 s, 16: 0.74 s, 32: 0.54 s, 64: 0.51 s; 32 is where more
+ * in flight stops paying. Slower devices need more (T = 20 ms: 32 / ~45 ms = ~700/s).
+ *
+ * A device keeps its nonces per server (gwmod, the direct server), and a nonce it issues is
+ * kept only once the message that carries it (a Chal in its Status) is sent: a session that
+ * ends on the server's message issues one it never sends, and keeping it made the next
+ * session with that server a 401 and one round trip more.
+ *
  * The simulated devices' notification URLs are spread over NOTIFY_PORTS listeners (gwmod's
  * HTTP client keeps up to 64 connections per host:port, more than MaxInFlight). Few: every
  * listener and every keep-alive connection to one is a pollfd that each turn of this
@@ -27,6 +54,9 @@
  * machine the wall times move by 2x between runs, the CPU seconds much less.
  *
  * usage: bench-fanout [N…]   (default 100 1000 5000; GWMO_TEST_GWMOD: the gwmod binary;
+ *                             GW_BENCH_DEVICE_MS: T above, 0 runs T = 0 alone;
+ *                             GW_BENCH_MAX_IN_FLIGHT: the job's MaxInFlight (default 32);
+ *                             GW_BENCH_PERF=FILE: perf record of gwmod's T = 0 fan-out;
  *                             GW_BENCH_TRACE=1 prints when each device is notified and done;
  *                             GW_BENCH_VERBOSE=1 runs gwmod with --verbose, prints its log)
  */
@@ -39,6 +69,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include <signal.h>
+#include <sys/wait.h>
 
 #include "gw-dm-auth.h"
 #include "gw-dm-session.h"
@@ -52,6 +84,8 @@
 #define DEV_SECRET "bench-dev-secret"
 #define GW_SECRET "bench-gw-secret"
 #define NOTIFY_PORTS 4
+/* GW_BENCH_DEVICE_MS unset: see the top of the file */
+#define DEVICE_MS_DEFAULT 2
 
 typedef struct _Bench Bench;
 
@@ -61,6 +95,11 @@ typedef struct {
 	GwDmTree *tree;
 	GBytes *local_nonce;  /* we digest with it (the gateway issued it) */
 	GBytes *peer_nonce;   /* the gateway digests with it (we issued it) */
+	/* the same for the direct server: a device keeps its nonces per server, as in its DMAcc;
+	 * one pair for both made every session after a switch of server open with a stale digest,
+	 * answered 401 and a challenge, a round trip more in both paths */
+	GBytes *local_nonce_srv;
+	GBytes *peer_nonce_srv;
 	gchar *notify_addr;
 	/* the direct server's side of the same credentials */
 	GBytes *srv_local_nonce;
@@ -71,7 +110,11 @@ typedef struct {
 	SimDev *dev;
 	GwDmSession *session;
 	GwHttpClient *client; /* the session's own connection, as a real device has */
+	GBytes **local_nonce; /* the nonce slots of this session's server in dev */
+	GBytes **peer_nonce;
+	GBytes *next_peer_nonce; /* issued in the message being built, kept once it is sent */
 	gchar *url;
+	GBytes *pending; /* the next message, sent once the device's response time has passed */
 	void (*done)(SimDev *dev, gboolean ok, gpointer data);
 	gpointer data;
 } SimRun;
@@ -84,6 +127,8 @@ struct _Bench {
 	GHashTable *devs; /* id → SimDev */
 	guint failed;
 	guint running;
+	guint sent; /* device messages, all sessions */
+	guint device_ms; /* each device's response time, before each message it sends */
 	/* direct */
 	GPtrArray *order;
 	guint next;
@@ -125,7 +170,10 @@ sim_run_end(SimRun *run, gboolean ok)
 	gpointer data = run->data;
 	/* dropped once libsoup has returned from the callback that ended the session */
 	g_idle_add_full(G_PRIORITY_DEFAULT, sim_client_drop_cb, run->client, NULL);
+	g_signal_handlers_disconnect_by_data(run->session, run);
 	g_object_unref(run->session);
+	g_clear_pointer(&run->next_peer_nonce, g_bytes_unref);
+	g_clear_pointer(&run->pending, g_bytes_unref);
 	g_free(run->url);
 	g_free(run);
 	dev->bench->running--;
@@ -135,8 +183,11 @@ sim_run_end(SimRun *run, gboolean ok)
 static void
 sim_nonce_cb(GwDmSession *session, gboolean local, GBytes *nonce, gpointer user_data)
 {
-	SimDev *dev = user_data;
-	GBytes **slot = local ? &dev->local_nonce : &dev->peer_nonce;
+	SimRun *run = user_data;
+	/* a nonce we issue goes to the gateway in a Chal of our next message; a session that
+	 * ends without one (the gateway's last message needs no answer) never told it, and the
+	 * gateway keeps digesting with the one it has */
+	GBytes **slot = local ? run->local_nonce : &run->next_peer_nonce;
 	g_clear_pointer(slot, g_bytes_unref);
 	*slot = g_bytes_ref(nonce);
 }
@@ -173,9 +224,14 @@ sim_posted_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 }
 
 static void
-sim_post(SimRun *run, GBytes *msg)
+sim_send(SimRun *run, GBytes *msg)
 {
 	const gchar *resp = gw_dm_session_get_resp_uri(run->session);
+	run->dev->bench->sent++;
+	if (run->next_peer_nonce != NULL) {
+		g_clear_pointer(run->peer_nonce, g_bytes_unref);
+		*run->peer_nonce = g_steal_pointer(&run->next_peer_nonce);
+	}
 	if (resp != NULL && g_str_has_prefix(resp, "http")) {
 		g_free(run->url);
 		run->url = g_strdup(resp);
@@ -188,6 +244,29 @@ sim_post(SimRun *run, GBytes *msg)
 	                          NULL,
 	                          sim_posted_cb,
 	                          run);
+}
+
+static gboolean
+sim_send_cb(gpointer user_data)
+{
+	SimRun *run = user_data;
+	g_autoptr(GBytes) msg = g_steal_pointer(&run->pending);
+	sim_send(run, msg);
+	return G_SOURCE_REMOVE;
+}
+
+/* the device's processing time: the message goes out device_ms later, the loop keeps running */
+static void
+sim_post(SimRun *run, GBytes *msg)
+{
+	guint ms = run->dev->bench->device_ms;
+	if (ms == 0) {
+		sim_send(run, msg);
+		return;
+	}
+	g_assert(run->pending == NULL);
+	run->pending = g_bytes_ref(msg);
+	g_timeout_add(ms, sim_send_cb, run);
 }
 
 static void
@@ -203,7 +282,10 @@ sim_session(SimDev *dev,
 	GwDmSessionConfig cfg = {0};
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GBytes) first = NULL;
+	gboolean to_srv = g_strcmp0(server_url, b->srv_url) == 0;
 
+	run->local_nonce = to_srv ? &dev->local_nonce_srv : &dev->local_nonce;
+	run->peer_nonce = to_srv ? &dev->peer_nonce_srv : &dev->peer_nonce;
 	cfg.role = GW_DM_SESSION_ROLE_CLIENT;
 	cfg.encoding = GW_DM_ENCODING_XML;
 	cfg.session_id = g_strdup(session_id);
@@ -213,11 +295,11 @@ sim_session(SimDev *dev,
 	cfg.local.type = GW_DM_AUTH_TYPE_MD5;
 	cfg.local.name = g_strdup(dev->id);
 	cfg.local.secret = g_strdup(DEV_SECRET);
-	cfg.local.nonce = dev->local_nonce != NULL ? g_bytes_ref(dev->local_nonce) : NULL;
+	cfg.local.nonce = *run->local_nonce != NULL ? g_bytes_ref(*run->local_nonce) : NULL;
 	cfg.peer.type = GW_DM_AUTH_TYPE_MD5;
 	cfg.peer.name = g_strdup(GW_ID);
 	cfg.peer.secret = g_strdup(GW_SECRET);
-	cfg.peer.nonce = dev->peer_nonce != NULL ? g_bytes_ref(dev->peer_nonce) : NULL;
+	cfg.peer.nonce = *run->peer_nonce != NULL ? g_bytes_ref(*run->peer_nonce) : NULL;
 	run->dev = dev;
 	run->done = done;
 	run->data = data;
@@ -231,7 +313,7 @@ sim_session(SimDev *dev,
 	gw_http_client_set_timeout(run->client, 120);
 	run->session = gw_dm_session_new(&cfg, dev->tree);
 	gw_dm_session_config_clear(&cfg);
-	g_signal_connect(run->session, "nonce-changed", G_CALLBACK(sim_nonce_cb), dev);
+	g_signal_connect(run->session, "nonce-changed", G_CALLBACK(sim_nonce_cb), run);
 	b->running++;
 	first = gw_dm_session_start(run->session, alert, &error);
 	if (first == NULL)
@@ -271,6 +353,8 @@ sim_dev_free(SimDev *dev)
 {
 	g_clear_pointer(&dev->local_nonce, g_bytes_unref);
 	g_clear_pointer(&dev->peer_nonce, g_bytes_unref);
+	g_clear_pointer(&dev->local_nonce_srv, g_bytes_unref);
+	g_clear_pointer(&dev->peer_nonce_srv, g_bytes_unref);
 	g_clear_pointer(&dev->srv_local_nonce, g_bytes_unref);
 	g_clear_pointer(&dev->srv_peer_nonce, g_bytes_unref);
 	g_free(dev->notify_addr);
@@ -588,6 +672,13 @@ run_fanout(Bench *b, guint n)
 	g_variant_builder_add(&vb, "{sv}", "Command", g_variant_new_string("Get"));
 	g_variant_builder_add(&vb, "{sv}", "TargetURI", g_variant_new_string("./DevInfo/Mod"));
 	g_variant_builder_add(&vb, "{sv}", "Timeout", g_variant_new_uint32(120));
+	if (g_getenv("GW_BENCH_MAX_IN_FLIGHT") != NULL)
+		g_variant_builder_add(
+		    &vb,
+		    "{sv}",
+		    "MaxInFlight",
+		    g_variant_new_uint32(
+		        (guint32)g_ascii_strtoull(g_getenv("GW_BENCH_MAX_IN_FLIGHT"), NULL, 10)));
 	t0 = g_get_monotonic_time();
 	reply = g_dbus_connection_call_sync(b->d->connection,
 	                                    "org.gwmo.Gateway1",
@@ -661,8 +752,93 @@ free_port(void)
 	return gw_test_free_port();
 }
 
+typedef struct {
+	guint n;
+	guint device_ms;
+	gdouble direct, sessions, fan;
+	gdouble cpu_direct_self, cpu_direct_gw, cpu_fan_self, cpu_fan_gw;
+	guint msgs_direct, msgs_fan; /* messages the devices sent */
+} Figures;
+
+static GArray *figures; /* of Figures, printed as one table per device time at the end */
+
+/* GW_BENCH_PERF=FILE: perf record of gwmod during the T = 0 fan-out */
+static GPid
+perf_start(Bench *b)
+{
+	g_autoptr(GError) error = NULL;
+	const gchar *argv[] = {"perf",
+	                       "record",
+	                       "--call-graph",
+	                       "dwarf",
+	                       "-o",
+	                       g_getenv("GW_BENCH_PERF"),
+	                       "-p",
+	                       g_subprocess_get_identifier(b->d->daemon),
+	                       NULL};
+	GPid pid = 0;
+
+	if (!g_spawn_async(NULL,
+	                   (gchar **)argv,
+	                   NULL,
+	                   G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
+	                   NULL,
+	                   NULL,
+	                   &pid,
+	                   &error))
+		bench_fail(error->message);
+	g_usleep(G_USEC_PER_SEC); /* perf attached */
+	return pid;
+}
+
 static void
-bench_round(guint n)
+measure(Bench *b, guint n, guint device_ms)
+{
+	Figures f = {.n = n, .device_ms = device_ms};
+	gdouble c0, g0;
+	GPid perf = 0;
+
+	b->device_ms = device_ms;
+	f.sessions = run_direct(b);
+	b->sent = 0;
+	c0 = cpu_self();
+	g0 = cpu_gwmod(b);
+	f.direct = run_server_direct(b);
+	f.cpu_direct_self = cpu_self() - c0;
+	f.cpu_direct_gw = cpu_gwmod(b) - g0;
+	f.msgs_direct = b->sent;
+	b->sent = 0;
+	c0 = cpu_self();
+	g0 = cpu_gwmod(b);
+	if (g_getenv("GW_BENCH_PERF") != NULL && device_ms == 0) {
+		perf = perf_start(b);
+		c0 = cpu_self();
+		g0 = cpu_gwmod(b);
+	}
+	f.fan = run_fanout(b, n);
+	if (perf != 0) {
+		kill(perf, SIGINT);
+		waitpid(perf, NULL, 0);
+		g_spawn_close_pid(perf);
+	}
+	f.msgs_fan = b->sent;
+	f.cpu_fan_self = cpu_self() - c0;
+	f.cpu_fan_gw = cpu_gwmod(b) - g0;
+	b->device_ms = 0;
+	if (b->failed > 0) {
+		g_printerr("bench-fanout: %u failed device session(s)\n", b->failed);
+		exit(1);
+	}
+	g_printerr("bench-fanout: N=%u T=%u ms: direct %.3f s, fanout %.3f s\n",
+	           n,
+	           device_ms,
+	           f.direct,
+	           f.fan);
+	g_array_append_val(figures, f);
+}
+
+static void
+bench_round(guint n, const guint *device_ms, guint n_device_ms)
 {
 	g_autoptr(GError) error = NULL;
 	guint16 south = free_port();
@@ -672,10 +848,6 @@ bench_round(guint n)
 	                    south);
 	Bench b = {0};
 	g_auto(GStrv) uris = NULL;
-	gdouble direct;
-	gdouble sessions;
-	gdouble fan;
-	gdouble c0, g0, cpu_direct_self, cpu_direct_gw, cpu_fan_self, cpu_fan_gw;
 
 	b.d = gw_test_daemon_new_with_config(conf);
 	/* gwmod as it ships (GW_BENCH_VERBOSE=1: with --verbose, its log printed at the end) */
@@ -706,44 +878,13 @@ bench_round(guint n)
 		g_ptr_array_add(b.order, dev);
 		provision(&b, id, uris[i % g_strv_length(uris)]);
 	}
-	/* once unmeasured: the first sessions register the devices and set up the nonces */
+	/* once unmeasured (devices answering at once): the first sessions register the devices
+	 * and set up the nonces */
 	run_direct(&b);
 	run_server_direct(&b);
-	sessions = run_direct(&b);
-	c0 = cpu_self();
-	g0 = cpu_gwmod(&b);
-	direct = run_server_direct(&b);
-	cpu_direct_self = cpu_self() - c0;
-	cpu_direct_gw = cpu_gwmod(&b) - g0;
-	c0 = cpu_self();
-	g0 = cpu_gwmod(&b);
-	fan = run_fanout(&b, n);
-	cpu_fan_self = cpu_self() - c0;
-	cpu_fan_gw = cpu_gwmod(&b) - g0;
-	if (b.failed > 0) {
-		g_printerr("bench-fanout: %u failed device session(s)\n", b.failed);
-		exit(1);
-	}
-	g_print("N=%-5u direct (server-driven Get, sequential): %7.3f s %7.1f devices/s | fanout "
-	        "Get: %7.3f s %7.1f devices/s | ratio fanout/direct %.2f | (client-initiated "
-	        "sessions only, back-to-back: %7.3f s %7.1f/s, ratio %.2f)\n",
-	        n,
-	        direct,
-	        n / direct,
-	        fan,
-	        n / fan,
-	        fan / direct,
-	        sessions,
-	        n / sessions,
-	        fan / sessions);
-	/* where the time went: on 2 cores the fan-out is bound by the busier process */
-	g_print("N=%-5u CPU s: direct: devices+server %.2f (gwmod idle %.2f) | fanout: devices "
-	        "%.2f, gwmod %.2f\n",
-	        n,
-	        cpu_direct_self,
-	        cpu_direct_gw,
-	        cpu_fan_self,
-	        cpu_fan_gw);
+	/* the same gwmod, devices and state for each device time */
+	for (guint i = 0; i < n_device_ms; i++)
+		measure(&b, n, device_ms[i]);
 	if (!b.d->quiet) {
 		g_autofree gchar *log = gw_test_daemon_read_log(b.d);
 		g_printerr("%s", log != NULL ? log : "");
@@ -759,16 +900,125 @@ bench_round(guint n)
 	gw_test_daemon_free(b.d);
 }
 
+static void
+print_table(guint device_ms)
+{
+	glong cores = sysconf(_SC_NPROCESSORS_ONLN);
+	const Figures *first = NULL;
+
+	if (cores < 1)
+		cores = 1;
+	if (device_ms == 0)
+		g_print("\n== T = 0 ms: devices answer at once (CPU-bound; %ld cores) ==\n", cores);
+	else
+		g_print("\n== T = %u ms: each device takes %u ms before each message it sends "
+		        "(Package #1, Package #3) ==\n",
+		        device_ms,
+		        device_ms);
+	for (guint i = 0; i < figures->len; i++) {
+		const Figures *f = &g_array_index(figures, Figures, i);
+		gdouble ratio = f->fan / f->direct;
+		if (f->device_ms != device_ms)
+			continue;
+		g_print("N=%-5u direct (server-driven Get, sequential): %7.3f s %7.1f devices/s | "
+		        "fanout Get: %7.3f s %7.1f devices/s | ratio fanout/direct %.2f: target "
+		        "<= 0.5 %s | (client-initiated sessions only, back-to-back: %7.3f s "
+		        "%7.1f/s, ratio %.2f)\n",
+		        f->n,
+		        f->direct,
+		        f->n / f->direct,
+		        f->fan,
+		        f->n / f->fan,
+		        ratio,
+		        ratio <= 0.5 ? "met" : "NOT met",
+		        f->sessions,
+		        f->n / f->sessions,
+		        f->fan / f->sessions);
+		/* where the time went: on 2 cores the fan-out is bound by the busier process */
+		g_print("N=%-5u CPU s: direct: devices+server %.2f (gwmod idle %.2f) | fanout: "
+		        "devices %.2f, gwmod %.2f (%.3f ms per device) | device messages per "
+		        "device: direct %.2f, fanout %.2f\n",
+		        f->n,
+		        f->cpu_direct_self,
+		        f->cpu_direct_gw,
+		        f->cpu_fan_self,
+		        f->cpu_fan_gw,
+		        f->cpu_fan_gw * 1000 / f->n,
+		        (gdouble)f->msgs_direct / f->n,
+		        (gdouble)f->msgs_fan / f->n);
+		if (device_ms == 0) {
+			/* the fan-out's wall time cannot be below the CPU time of either process, nor
+			 * below their sum spread over all cores; the direct path is one process */
+			gdouble bound = MAX(MAX(f->cpu_fan_gw, f->cpu_fan_self),
+			                    (f->cpu_fan_gw + f->cpu_fan_self) / cores);
+			g_print("N=%-5u zero-latency bound: fanout >= max(gwmod %.2f, devices %.2f, "
+			        "(gwmod+devices)/%ld cores %.2f) = %.2f s, so ratio >= %.2f; 0.5 needs "
+			        "gwmod and devices each <= %.2f s\n",
+			        f->n,
+			        f->cpu_fan_gw,
+			        f->cpu_fan_self,
+			        cores,
+			        (f->cpu_fan_gw + f->cpu_fan_self) / cores,
+			        bound,
+			        bound / f->direct,
+			        f->direct / 2);
+		}
+		if (device_ms > 0) {
+			/* stricter: the direct time with no cost of its own for the waits (its CPU
+			 * grows with them: more wake-ups), i.e. direct at T = 0 plus T per message */
+			for (guint j = 0; j < figures->len; j++) {
+				const Figures *z = &g_array_index(figures, Figures, j);
+				gdouble ideal;
+				if (z->n != f->n || z->device_ms != 0)
+					continue;
+				ideal = z->direct + f->msgs_direct * device_ms / 1000.0;
+				g_print("N=%-5u strict: direct at T = 0 + %u messages x %u ms = %.3f s, "
+				        "ratio fanout/that %.2f: target <= 0.5 %s\n",
+				        f->n,
+				        f->msgs_direct,
+				        device_ms,
+				        ideal,
+				        f->fan / ideal,
+				        f->fan / ideal <= 0.5 ? "met" : "NOT met");
+			}
+		}
+		if (first == NULL)
+			first = f;
+		else
+			g_print("N=%-5u growth from N=%u: N x%.1f, fanout time x%.2f (%.3f ms per "
+			        "device, %.3f at N=%u)\n",
+			        f->n,
+			        first->n,
+			        (gdouble)f->n / first->n,
+			        f->fan / first->fan,
+			        f->fan * 1000 / f->n,
+			        first->fan * 1000 / first->n,
+			        first->n);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
+	const gchar *env = g_getenv("GW_BENCH_DEVICE_MS");
+	guint device_ms[2] = {0, DEVICE_MS_DEFAULT};
+	guint n_device_ms = 2;
+
+	if (env != NULL)
+		device_ms[1] = (guint)g_ascii_strtoull(env, NULL, 10);
+	if (device_ms[1] == 0)
+		n_device_ms = 1;
+	figures = g_array_new(FALSE, FALSE, sizeof(Figures));
 	if (argc > 1) {
 		for (gint i = 1; i < argc; i++)
-			bench_round((guint)g_ascii_strtoull(argv[i], NULL, 10));
+			bench_round((guint)g_ascii_strtoull(argv[i], NULL, 10), device_ms, n_device_ms);
 	} else {
-		bench_round(100);
-		bench_round(1000);
-		bench_round(5000);
+		bench_round(100, device_ms, n_device_ms);
+		bench_round(1000, device_ms, n_device_ms);
+		bench_round(5000, device_ms, n_device_ms);
 	}
+	for (guint i = 0; i < n_device_ms; i++)
+		print_table(device_ms[i]);
+	g_array_unref(figures);
 	return 0;
 }

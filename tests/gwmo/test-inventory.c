@@ -749,6 +749,116 @@ test_leases(Fixture *fx, gconstpointer data)
 	assert_events(fx, "");
 }
 
+static void
+put(GHashTable *table, const gchar *key, const gchar *value)
+{
+	g_hash_table_insert(table, (gpointer)key, (gpointer)value);
+}
+
+static void
+count_changed(GwDmTree *tree, const gchar *uri, guint change, gpointer unused, gpointer user_data)
+{
+	g_ptr_array_add(user_data, g_strdup(uri));
+}
+
+/* GwMO-DI-003: a device's usual session reports what its record holds: only LastSeen is
+ * written (the lease); a session that reports something else, or a Detached or unknown
+ * device, is not touched (the caller registers it, gw_inventory_register) */
+static void
+test_touch_unchanged(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GHashTable) devinfo = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GHashTable) reported = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GPtrArray) changed = g_ptr_array_new_with_free_func(g_free);
+	g_autofree gchar *uri = NULL;
+	g_autofree gchar *last_seen_uri = NULL;
+	g_autofree gchar *mod_uri = NULL;
+	GwDeviceInfo info = {0};
+	gulong id;
+
+	put(devinfo, "Man", "Example");
+	put(devinfo, "Mod", "M-1");
+	info.device_id = (gchar *)"same-dev";
+	info.address = (gchar *)"192.0.2.7";
+	info.notify_addr = (gchar *)"udp://192.0.2.7:5000";
+	info.devinfo = devinfo;
+	uri = gw_inventory_register(fx->inv, &info, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(uri);
+	assert_events(fx, "attached ./GwMO/Inventory/Devices/1 same-dev new");
+	last_seen_uri = g_strdup_printf("%s/LastSeen", uri);
+	mod_uri = g_strdup_printf("%s/DevInfo/Mod", uri);
+	g_assert_true(gw_dm_tree_set_leaf_string(
+	    fx->tree, last_seen_uri, GW_DM_FORMAT_DATE, "2020-01-01T00:00:00Z", &error));
+	g_assert_no_error(error);
+	id = g_signal_connect(fx->tree, "changed", G_CALLBACK(count_changed), changed);
+
+	/* the same (a subset of the DevInfo leaves too): LastSeen alone changes */
+	put(reported, "Mod", "M-1");
+	g_assert_true(gw_inventory_touch_unchanged(
+	    fx->inv, "same-dev", "192.0.2.7", "udp://192.0.2.7:5000", reported));
+	g_assert_cmpuint(changed->len, ==, 1);
+	g_assert_cmpstr(g_ptr_array_index(changed, 0), ==, last_seen_uri);
+	{
+		g_autofree gchar *seen = leaf(fx->tree, uri, "LastSeen");
+		g_assert_cmpstr(seen, !=, "2020-01-01T00:00:00Z");
+	}
+	/* nothing reported but the session itself */
+	g_assert_true(gw_inventory_touch_unchanged(fx->inv, "same-dev", NULL, NULL, NULL));
+	assert_events(fx, "");
+	g_ptr_array_set_size(changed, 0);
+
+	/* something else: FALSE, nothing written */
+	put(reported, "Mod", "M-2");
+	g_assert_false(gw_inventory_touch_unchanged(fx->inv, "same-dev", NULL, NULL, reported));
+	put(reported, "Mod", "M-1");
+	put(reported, "FwV", "2.0"); /* a leaf the record lacks */
+	g_assert_false(gw_inventory_touch_unchanged(fx->inv, "same-dev", NULL, NULL, reported));
+	g_hash_table_remove(reported, "FwV");
+	g_assert_false(
+	    gw_inventory_touch_unchanged(fx->inv, "same-dev", "192.0.2.8", NULL, reported));
+	g_assert_false(gw_inventory_touch_unchanged(
+	    fx->inv, "same-dev", NULL, "udp://192.0.2.7:5001", reported));
+	g_assert_false(gw_inventory_touch_unchanged(fx->inv, "other-dev", NULL, NULL, NULL));
+	g_assert_cmpuint(changed->len, ==, 0);
+	assert_leaf(fx->tree, uri, "DevInfo/Mod", "M-1");
+
+	/* Detached: not here (it comes back through a registration) */
+	g_assert_true(gw_inventory_detach(fx->inv, "same-dev", &error));
+	g_assert_no_error(error);
+	assert_events(fx, "detached ./GwMO/Inventory/Devices/1 same-dev");
+	g_ptr_array_set_size(changed, 0);
+	g_assert_false(gw_inventory_touch_unchanged(fx->inv, "same-dev", NULL, NULL, reported));
+	g_assert_cmpuint(changed->len, ==, 0);
+	assert_leaf(fx->tree, uri, "Status", "Detached");
+	assert_events(fx, "");
+	g_signal_handler_disconnect(fx->tree, id);
+
+	/* the contact alone: NotifyAddr and credentials */
+	{
+		GwDeviceInfo cred = {0};
+		info.devinfo = NULL;
+		info.auth_type = (gchar *)"DIGEST";
+		info.client_name = (gchar *)"cn";
+		info.client_secret = (gchar *)"cs";
+		info.server_secret = (gchar *)"ss";
+		g_free(gw_inventory_register(fx->inv, &info, &error));
+		g_assert_no_error(error);
+		g_assert_true(gw_inventory_get_contact(fx->inv, "same-dev", &cred));
+		g_assert_cmpstr(cred.device_id, ==, "same-dev");
+		g_assert_cmpstr(cred.auth_type, ==, "DIGEST");
+		g_assert_cmpstr(cred.client_name, ==, "cn");
+		g_assert_cmpstr(cred.client_secret, ==, "cs");
+		g_assert_cmpstr(cred.server_secret, ==, "ss");
+		g_assert_cmpstr(cred.notify_addr, ==, "udp://192.0.2.7:5000");
+		g_assert_null(cred.address);
+		g_assert_null(cred.devinfo);
+		gw_device_info_clear(&cred);
+		g_assert_false(gw_inventory_get_contact(fx->inv, "other-dev", &cred));
+	}
+}
+
 /* GwMO-DI-003: the periodic check runs every lease-check-interval seconds */
 static void
 test_lease_timer(void)
@@ -1265,6 +1375,7 @@ main(int argc, char **argv)
 	ADD("acl-isolation", test_acl_isolation);
 	ADD("summary", test_summary);
 	ADD("leases", test_leases);
+	ADD("touch-unchanged", test_touch_unchanged);
 	ADD("config-servers", test_config_servers);
 	ADD("alert-servers", test_alert_servers);
 	ADD("device-document", test_device_document);

@@ -376,6 +376,112 @@ test_provisioned_implicit(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(status, ==, "Attached");
 }
 
+static guint registered_logs; /* "device … registered (…)" lines gwmod logged */
+
+static GLogWriterOutput
+count_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
+{
+	for (gsize i = 0; i < n_fields; i++) {
+		if (g_strcmp0(fields[i].key, "MESSAGE") == 0 && fields[i].length < 0 &&
+		    g_str_has_prefix(fields[i].value, "device ") &&
+		    strstr(fields[i].value, " registered (") != NULL)
+			registered_logs++;
+	}
+	return g_log_writer_default(level, fields, n_fields, user_data);
+}
+
+static void
+record_changed_cb(GwDmTree *tree, const gchar *uri, guint change, gpointer sid, gpointer data)
+{
+	GPtrArray *changed = data;
+	const gchar *record = g_ptr_array_index(changed, 0);
+	if (g_str_has_prefix(uri, record) && uri[strlen(record)] == '/')
+		g_ptr_array_add(changed, g_strdup(uri + strlen(record) + 1));
+}
+
+static gchar *
+changed_list(GPtrArray *changed)
+{
+	g_autoptr(GString) s = g_string_new(NULL);
+	for (guint i = 1; i < changed->len; i++)
+		g_string_append_printf(s, "%s%s", i > 1 ? " " : "", (gchar *)changed->pdata[i]);
+	g_ptr_array_set_size(changed, 1);
+	return g_string_free(g_steal_pointer(&s), FALSE);
+}
+
+static void
+session_of(Fixture *f, const gchar *dev_id, const gchar *notify_addr)
+{
+	g_autofree gchar *arg = g_strdup_printf("--notify-addr=%s", notify_addr);
+	g_autoptr(GSubprocess) proc = device_spawn(f, dev_id, DEVICE_AUTH, arg, NULL);
+	g_assert_cmpint(device_wait(proc), ==, 0);
+}
+
+/* GwMO-DI-003, GwMO-PMoDe-001: the usual session of a registered device reports what its
+ * record holds: LastSeen alone is written, no registration (its reply is not held for the
+ * disk); a session that reports a new NotifyAddr or DevInfo registers the device again */
+static void
+test_unchanged_session(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GPtrArray) changed = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *record = NULL;
+	g_autofree gchar *last_seen = NULL;
+	g_autofree gchar *mod = NULL;
+	g_autofree gchar *list = NULL;
+	guint before;
+	gulong id;
+
+	provision(f, "dev-same", GW_GWMO_MODE_PROXY, NULL);
+	before = registered_logs;
+	session_of(f, "dev-same", "udp://127.0.0.1:9"); /* NotifyAddr new: a registration */
+	g_assert_cmpuint(registered_logs, ==, before + 1);
+	record = gw_inventory_find(f->inventory, "dev-same");
+	g_assert_nonnull(record);
+	last_seen = g_strdup_printf("%s/LastSeen", record);
+	mod = g_strdup_printf("%s/DevInfo/Mod", record);
+	g_assert_true(gw_dm_tree_set_leaf_string(
+	    f->tree, last_seen, GW_DM_FORMAT_DATE, "2020-01-01T00:00:00Z", &error));
+	g_assert_no_error(error);
+	g_ptr_array_add(changed, g_strdup(record));
+	id = g_signal_connect(f->tree, "changed", G_CALLBACK(record_changed_cb), changed);
+
+	/* the same again: LastSeen alone, no registration */
+	session_of(f, "dev-same", "udp://127.0.0.1:9");
+	list = changed_list(changed);
+	g_assert_cmpstr(list, ==, "LastSeen");
+	g_assert_cmpuint(registered_logs, ==, before + 1);
+	{
+		g_autofree gchar *seen = gw_dm_tree_dup_string(f->tree, last_seen);
+		g_assert_cmpstr(seen, !=, "2020-01-01T00:00:00Z");
+	}
+
+	/* a new NotifyAddr: registered again, the record follows */
+	session_of(f, "dev-same", "udp://127.0.0.1:10");
+	g_assert_cmpuint(registered_logs, ==, before + 2);
+	g_clear_pointer(&list, g_free);
+	list = changed_list(changed);
+	g_assert_nonnull(strstr(list, "NotifyAddr"));
+	{
+		g_autofree gchar *uri = g_strdup_printf("%s/NotifyAddr", record);
+		g_autofree gchar *value = gw_dm_tree_dup_string(f->tree, uri);
+		g_assert_cmpstr(value, ==, "udp://127.0.0.1:10");
+	}
+
+	/* a DevInfo leaf that differs from what the device reports: registered again */
+	g_assert_true(
+	    gw_dm_tree_set_leaf_string(f->tree, mod, GW_DM_FORMAT_CHR, "old-model", &error));
+	g_assert_no_error(error);
+	g_ptr_array_set_size(changed, 1);
+	session_of(f, "dev-same", "udp://127.0.0.1:10");
+	g_assert_cmpuint(registered_logs, ==, before + 3);
+	{
+		g_autofree gchar *value = gw_dm_tree_dup_string(f->tree, mod);
+		g_assert_cmpstr(value, ==, "ref-device");
+	}
+	g_signal_handler_disconnect(f->tree, id);
+}
+
 /* GwMO-SECACATE-001: a wrong client secret is refused (401) and the record is not updated */
 static void
 test_wrong_secret(Fixture *f, gconstpointer data)
@@ -930,8 +1036,10 @@ main(int argc, char **argv)
 		return 2;
 	}
 	device_binary = argv[1];
+	g_log_set_writer_func(count_writer, NULL, NULL);
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
 	ADD("/southbound/provisioned-implicit-registration", test_provisioned_implicit);
+	ADD("/southbound/unchanged-session", test_unchanged_session);
 	ADD("/southbound/wrong-secret", test_wrong_secret);
 	ADD("/southbound/unknown-device", test_unknown_device);
 	ADD("/southbound/open-registration", test_open_registration);
