@@ -11,12 +11,18 @@
  * The baseline, in the same run: a raw libsoup 3 client POSTing to a raw SoupServer (both in
  * this process, HTTPS with the same certificate, one keep-alive connection) the same sequence
  * of (request size, response size) round trips per pseudo-session, with fixed bodies.
- * Prints sessions/s of both and the ratio ours/raw (target >= 0.5). A benchmark: speed never
- * fails it; a broken session (wrong status, wrong result, D-Bus error) exits 1.
+ * Prints sessions/s of both and the ratio ours/raw (target >= 0.5), first one session at a
+ * time (latency-bound: three processes, a D-Bus hop and an fdatasync per session against one
+ * process that only moves bytes), then with K sessions in flight for each K in
+ * GW_BENCH_CONCURRENCY (K DMAcc accounts, each with one session at a time, against K parallel
+ * raw keep-alive connections), with the CPU each process used per session; the last line
+ * compares the peak rate of each side. A benchmark: speed never fails it; a broken session
+ * (wrong status, wrong result, D-Bus error) exits 1.
  *
  * usage: bench-session   (GWMO_TEST_GWMOD: the gwmod binary, default ../../core/gwmod next
  *                         to this program; GW_BENCH_SECONDS, default 8, sets the approximate
- *                         time of the measured gwmod sessions)
+ *                         time of the measured gwmod sessions; GW_BENCH_CONCURRENCY, default
+ *                         "1 4 16", the levels of sessions in flight, at most 32)
  */
 
 #define G_LOG_DOMAIN "GwSessionBench"
