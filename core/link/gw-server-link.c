@@ -39,6 +39,9 @@ typedef struct {
 	gulong nonce_id;
 	gulong delivered_id;
 	GBytes *next; /* the reply waiting for the commit */
+	/* a commit is on its way: a released hold is honoured when it is back (the store's
+	 * writer thread makes that window as long as an fdatasync) */
+	gboolean committing;
 } GwServerLinkRun;
 
 static void
@@ -241,7 +244,8 @@ gw_server_link_release_reply(GwServerLink *self, guint token)
 	if (--self->holds > 0)
 		return;
 	run = g_task_get_task_data(self->current);
-	if (gw_dm_session_is_reply_held(run->session))
+	/* while the server's message is being stored, gw_server_link_continue() sends it */
+	if (gw_dm_session_is_reply_held(run->session) && !run->committing)
 		gw_server_link_send_held(self->current);
 }
 
@@ -313,6 +317,7 @@ gw_server_link_posted_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	g_signal_emit(self, signals[SIGNAL_MESSAGE_EXECUTED], 0);
 	if (self->store != NULL) {
 		run->next = g_steal_pointer(&next);
+		run->committing = TRUE;
 		gw_dm_store_commit_async(self->store, gw_server_link_committed_cb, task);
 		return;
 	}
@@ -357,6 +362,7 @@ gw_server_link_committed_cb(GObject *source, GAsyncResult *res, gpointer user_da
 	g_autoptr(GBytes) next = g_steal_pointer(&run->next);
 	GError *error = NULL;
 
+	run->committing = FALSE;
 	if (!gw_dm_store_commit_finish(GW_DM_STORE(source), res, &error)) {
 		/* the server must not hear of changes that are not on disk */
 		g_prefix_error(&error, "cannot store the DM tree during the session: ");
