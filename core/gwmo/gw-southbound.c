@@ -914,9 +914,10 @@ gw_southbound_session_open(GwSouthbound *self,
 	return s;
 }
 
-/* SessionID and Source LocURI of a message, checking that it parses */
+/* the message decoded (SessionID and Source LocURI find the session; the session takes the
+ * message as it is, without parsing it again); @wbxml: how it was encoded */
 static GwSyncmlMessage *
-gw_southbound_peek(GBytes *body, const gchar *content_type, GError **error)
+gw_southbound_peek(GBytes *body, const gchar *content_type, gboolean *wbxml_out, GError **error)
 {
 	gsize len = 0;
 	const guint8 *data = g_bytes_get_data(body, &len);
@@ -929,6 +930,7 @@ gw_southbound_peek(GBytes *body, const gchar *content_type, GError **error)
 	wbxml = content_type != NULL
 	            ? gw_wbxml_is_wbxml_content_type(content_type)
 	            : (data[0] < 0x20 && data[0] != '\t' && data[0] != '\n' && data[0] != '\r');
+	*wbxml_out = wbxml;
 	if (wbxml) {
 		gsize xml_len = 0;
 		g_autofree gchar *xml = gw_wbxml_to_xml(data, len, &xml_len, error);
@@ -954,6 +956,7 @@ gw_southbound_dm_handler(GwHttpServer *server, GwHttpRequest *request, gpointer 
 	GwDmSessionState state;
 	GwSbSession *s;
 	guint registrations = self->registrations;
+	gboolean wbxml = FALSE;
 
 	if (peer == NULL)
 		peer = "(unknown)";
@@ -966,7 +969,7 @@ gw_southbound_dm_handler(GwHttpServer *server, GwHttpRequest *request, gpointer 
 		gw_southbound_respond_text(request, 415, "expected " GW_SYNCML_DM_XML_TYPE "\n");
 		return;
 	}
-	msg = gw_southbound_peek(body, content_type, &error);
+	msg = gw_southbound_peek(body, content_type, &wbxml, &error);
 	if (msg == NULL) {
 		g_warning("malformed DM message from %s: %s", peer, error->message);
 		gw_southbound_respond_text(request, 400, "malformed DM message\n");
@@ -1002,11 +1005,12 @@ gw_southbound_dm_handler(GwHttpServer *server, GwHttpRequest *request, gpointer 
 		}
 	}
 	s->last_activity = g_get_monotonic_time();
-	reply = gw_dm_session_receive(s->session,
-	                              body,
-	                              content_type,
-	                              gw_http_request_get_header(request, GW_DM_AUTH_HMAC_HEADER),
-	                              &error);
+	reply = gw_dm_session_receive_parsed(s->session,
+	                                     g_steal_pointer(&msg),
+	                                     body,
+	                                     wbxml,
+	                                     gw_http_request_get_header(request, GW_DM_AUTH_HMAC_HEADER),
+	                                     &error);
 	if (reply == NULL) {
 		g_autofree gchar *why = g_strdup(error != NULL ? error->message : "no reply");
 		gw_southbound_respond_text(request, 400, "DM session failed\n");

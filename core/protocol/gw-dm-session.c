@@ -2261,6 +2261,36 @@ gw_dm_session_queues_empty(GwDmSession *self)
 	       self->immediate->len == 0;
 }
 
+/* a message may be fed while the session is not over (and, as a client, started) */
+static gboolean
+gw_dm_session_can_receive(GwDmSession *self, GBytes *message, GError **error)
+{
+	gsize len = 0;
+
+	if (self->state == GW_DM_SESSION_STATE_FINISHED ||
+	    self->state == GW_DM_SESSION_STATE_FAILED) {
+		g_set_error_literal(
+		    error, GW_ERROR, GW_ERROR_WRONG_STATE, "the DM session is over");
+		return FALSE;
+	}
+	if (self->cfg.role == GW_DM_SESSION_ROLE_CLIENT && self->state == GW_DM_SESSION_STATE_NEW) {
+		g_set_error_literal(
+		    error, GW_ERROR, GW_ERROR_WRONG_STATE, "the DM client session was not started");
+		return FALSE;
+	}
+	g_bytes_get_data(message, &len);
+	self->stats.messages_in++;
+	self->stats.bytes_in += len;
+	return TRUE;
+}
+
+static GBytes *gw_dm_session_receive_decoded(GwDmSession *self,
+                                             GwSyncmlMessage *decoded,
+                                             GBytes *message,
+                                             gboolean wbxml,
+                                             const gchar *hmac_header,
+                                             GError **error);
+
 GBytes *
 gw_dm_session_receive(GwDmSession *self,
                       GBytes *message,
@@ -2269,37 +2299,19 @@ gw_dm_session_receive(GwDmSession *self,
                       GError **error)
 {
 	g_autoptr(GwSyncmlMessage) msg = NULL;
-	g_autoptr(GwSyncmlCommand) hdr_status = NULL;
 	g_autoptr(GError) local_error = NULL;
 	g_autofree gchar *xml = NULL;
 	const guint8 *data;
 	gsize len = 0;
 	gboolean wbxml;
-	gboolean was_accepted;
-	gboolean auth_ok;
-	guint auth_code;
-	guint32 msg_id;
-	GBytes *reply;
 
 	g_return_val_if_fail(GW_IS_DM_SESSION(self), NULL);
 	g_return_val_if_fail(message != NULL, NULL);
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
-	if (self->state == GW_DM_SESSION_STATE_FINISHED ||
-	    self->state == GW_DM_SESSION_STATE_FAILED) {
-		g_set_error_literal(
-		    error, GW_ERROR, GW_ERROR_WRONG_STATE, "the DM session is over");
+	if (!gw_dm_session_can_receive(self, message, error))
 		return NULL;
-	}
-	if (self->cfg.role == GW_DM_SESSION_ROLE_CLIENT && self->state == GW_DM_SESSION_STATE_NEW) {
-		g_set_error_literal(
-		    error, GW_ERROR, GW_ERROR_WRONG_STATE, "the DM client session was not started");
-		return NULL;
-	}
-
 	data = g_bytes_get_data(message, &len);
-	self->stats.messages_in++;
-	self->stats.bytes_in += len;
 
 	/* decode: nothing is executed from a message that does not parse */
 	wbxml = content_type != NULL ? gw_wbxml_is_wbxml_content_type(content_type)
@@ -2315,6 +2327,49 @@ gw_dm_session_receive(GwDmSession *self,
 	}
 	if (msg == NULL)
 		return gw_dm_session_fail_protocol(self, local_error, error);
+	return gw_dm_session_receive_decoded(
+	    self, g_steal_pointer(&msg), message, wbxml, hmac_header, error);
+}
+
+GBytes *
+gw_dm_session_receive_parsed(GwDmSession *self,
+                             GwSyncmlMessage *msg,
+                             GBytes *message,
+                             gboolean wbxml,
+                             const gchar *hmac_header,
+                             GError **error)
+{
+	g_autoptr(GwSyncmlMessage) owned = msg;
+
+	g_return_val_if_fail(GW_IS_DM_SESSION(self), NULL);
+	g_return_val_if_fail(msg != NULL && message != NULL, NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	if (!gw_dm_session_can_receive(self, message, error))
+		return NULL;
+	return gw_dm_session_receive_decoded(
+	    self, g_steal_pointer(&owned), message, wbxml, hmac_header, error);
+}
+
+static GBytes *
+gw_dm_session_receive_decoded(GwDmSession *self,
+                              GwSyncmlMessage *decoded,
+                              GBytes *message,
+                              gboolean wbxml,
+                              const gchar *hmac_header,
+                              GError **error)
+{
+	g_autoptr(GwSyncmlMessage) msg = decoded;
+	g_autoptr(GwSyncmlCommand) hdr_status = NULL;
+	g_autoptr(GError) local_error = NULL;
+	gsize len = 0;
+	const guint8 *data = g_bytes_get_data(message, &len);
+	gboolean was_accepted;
+	gboolean auth_ok;
+	guint auth_code;
+	guint32 msg_id;
+	GBytes *reply;
+
 	self->encoding = wbxml ? GW_DM_ENCODING_WBXML : GW_DM_ENCODING_XML;
 	if (!gw_dm_session_check_header(self, msg, len, &local_error))
 		return gw_dm_session_fail_return(self, g_steal_pointer(&local_error), error);

@@ -200,6 +200,18 @@ gw_dm_session_receive(GwDmSession *self,
 		      const gchar *content_type,
 		      const gchar *hmac_header,
 		      GError **error);
+/*
+ * The same for a message the caller decoded already (a DM Server reads the SyncHdr to find the
+ * session first): @msg (transfer full) was parsed from @message, which is still needed for its
+ * size and its HMAC; @wbxml says how @message is encoded (the reply uses the same encoding).
+ */
+GBytes *
+gw_dm_session_receive_parsed(GwDmSession *self,
+			     GwSyncmlMessage *msg,
+			     GBytes *message,
+			     gboolean wbxml,
+			     const gchar *hmac_header,
+			     GError **error);
 
 /* statistics for logs and benchmarks */
 typedef struct {

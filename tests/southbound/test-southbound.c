@@ -376,6 +376,36 @@ test_provisioned_implicit(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(status, ==, "Attached");
 }
 
+/* GwMO-PMoDe-001: a device that speaks WBXML registers through its session as in XML (the
+ * listener decodes each message once, to find the session, and hands the decoded message and
+ * its encoding on; the reply is encoded the same way) */
+static void
+test_wbxml_session(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GSubprocess) proc = NULL;
+	g_autoptr(GError) error = NULL;
+	GwDeviceInfo info = {0};
+	gint rc;
+
+	provision(f, "dev-wbxml", GW_GWMO_MODE_PROXY, NULL);
+	g_assert_true(gw_inventory_detach(f->inventory, "dev-wbxml", &error));
+	g_assert_no_error(error);
+	proc = device_spawn(
+	    f, "dev-wbxml", DEVICE_AUTH, "--wbxml", "--notify-addr=udp://127.0.0.1:9", NULL);
+	rc = device_wait(proc);
+	if (rc != 0) {
+		g_autofree gchar *log = device_log(f, "dev-wbxml");
+		g_test_message("device output:\n%s", log);
+	}
+	g_assert_cmpint(rc, ==, 0);
+	g_assert_cmpuint(f->sessions_finished, ==, 1);
+	g_assert_true(gw_inventory_get_device(f->inventory, "dev-wbxml", &info));
+	g_assert_cmpstr(info.notify_addr, ==, "udp://127.0.0.1:9");
+	g_assert_nonnull(info.devinfo);
+	g_assert_cmpstr(g_hash_table_lookup(info.devinfo, "Mod"), ==, "ref-device");
+	gw_device_info_clear(&info);
+}
+
 static guint registered_logs; /* "device … registered (…)" lines gwmod logged */
 
 static GLogWriterOutput
@@ -1040,6 +1070,7 @@ main(int argc, char **argv)
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
 	ADD("/southbound/provisioned-implicit-registration", test_provisioned_implicit);
 	ADD("/southbound/unchanged-session", test_unchanged_session);
+	ADD("/southbound/wbxml-session", test_wbxml_session);
 	ADD("/southbound/wrong-secret", test_wrong_secret);
 	ADD("/southbound/unknown-device", test_unknown_device);
 	ADD("/southbound/open-registration", test_open_registration);
