@@ -1935,7 +1935,6 @@ gw_inventory_get_device(GwInventory *self, const gchar *device_id, GwDeviceInfo 
 {
 	GwInvRecord *rec;
 	g_autofree gchar *uri = NULL;
-	g_autofree gchar *cred_uri = NULL;
 	g_autofree gchar *ids_uri = NULL;
 	g_autofree gchar *devinfo_uri = NULL;
 	g_autofree gchar *trusted = NULL;
@@ -1945,22 +1944,19 @@ gw_inventory_get_device(GwInventory *self, const gchar *device_id, GwDeviceInfo 
 	g_return_val_if_fail(GW_IS_INVENTORY(self), FALSE);
 	g_return_val_if_fail(info != NULL, FALSE);
 
-	memset(info, 0, sizeof(*info));
-	rec = device_id != NULL ? g_hash_table_lookup(self->records, device_id) : NULL;
-	if (rec == NULL)
+	/* DeviceID, NotifyAddr and the credentials */
+	if (!gw_inventory_get_contact(self, device_id, info))
 		return FALSE;
+	rec = g_hash_table_lookup(self->records, device_id);
 	uri = gw_inventory_record_uri(rec->name);
-	cred_uri = g_strdup_printf("%s/" GW_GWMO_DEVICE_CREDENTIALS, uri);
 	ids_uri = g_strdup_printf("%s/" GW_GWMO_DEVICE_SERVER_IDS, uri);
 	devinfo_uri = g_strdup_printf("%s/" GW_GWMO_DEVICE_DEVINFO, uri);
 
-	info->device_id = g_strdup(rec->device_id);
 	info->mode = rec->mode;
 	info->protocol = gw_inventory_dup_leaf_nonempty(self, uri, GW_GWMO_DEVICE_PROTOCOL);
 	info->component_type =
 	    gw_inventory_dup_leaf_nonempty(self, uri, GW_GWMO_DEVICE_COMPONENT_TYPE);
 	info->address = gw_inventory_dup_leaf_nonempty(self, uri, GW_GWMO_DEVICE_ADDRESS);
-	info->notify_addr = gw_inventory_dup_leaf_nonempty(self, uri, GW_GWMO_DEVICE_NOTIFY_ADDR);
 	trusted = gw_inventory_dup_leaf(self, uri, GW_GWMO_DEVICE_TRUSTED);
 	info->trusted = g_strcmp0(trusted, "true") == 0;
 
@@ -1982,13 +1978,6 @@ gw_inventory_get_device(GwInventory *self, const gchar *device_id, GwDeviceInfo 
 		}
 	}
 
-	info->auth_type = gw_inventory_dup_leaf_nonempty(self, cred_uri, GW_GWMO_CRED_AUTH_TYPE);
-	info->client_name =
-	    gw_inventory_dup_leaf_nonempty(self, cred_uri, GW_GWMO_CRED_CLIENT_NAME);
-	info->client_secret =
-	    gw_inventory_dup_leaf_nonempty(self, cred_uri, GW_GWMO_CRED_CLIENT_SECRET);
-	info->server_secret =
-	    gw_inventory_dup_leaf_nonempty(self, cred_uri, GW_GWMO_CRED_SERVER_SECRET);
 	return TRUE;
 }
 
