@@ -818,6 +818,24 @@ gw_dm_store_save(GwDmStore *self, GError **error)
 	return TRUE;
 }
 
+/* the pending changes can go to the journal as a record (else a whole-tree save it is) */
+static gboolean
+gw_dm_store_can_append(GwDmStore *self)
+{
+	return self->has_saved_generation && !self->needs_full && self->journal_fd >= 0 &&
+	       self->pending->len > 0;
+}
+
+/* after a durable append: folds the journal into tree.state once it outgrew its bound */
+static void
+gw_dm_store_bound_journal(GwDmStore *self)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (self->journal_size > gw_dm_store_journal_bound(self) && !gw_dm_store_save(self, &error))
+		g_warning("cannot compact the journal: %s", error->message);
+}
+
 /* appends the pending changes as one record and makes it durable */
 static gboolean
 gw_dm_store_append(GwDmStore *self, GError **error)
@@ -858,23 +876,18 @@ gw_dm_store_append(GwDmStore *self, GError **error)
 gboolean
 gw_dm_store_flush(GwDmStore *self, GError **error)
 {
-	g_autoptr(GError) compact_error = NULL;
-
 	g_return_val_if_fail(GW_IS_DM_STORE(self), FALSE);
 
 	gw_dm_store_wait_writer(self);
 	if (self->has_saved_generation &&
 	    self->saved_generation == gw_dm_tree_get_generation(self->tree))
 		return TRUE;
-	if (!self->has_saved_generation || self->needs_full || self->journal_fd < 0 ||
-	    self->pending->len == 0)
+	if (!gw_dm_store_can_append(self))
 		return gw_dm_store_save(self, error);
 	if (!gw_dm_store_append(self, error))
 		return FALSE;
 	/* the change is durable; the compaction only bounds the journal */
-	if (self->journal_size > gw_dm_store_journal_bound(self) &&
-	    !gw_dm_store_save(self, &compact_error))
-		g_warning("cannot compact the journal: %s", compact_error->message);
+	gw_dm_store_bound_journal(self);
 	return TRUE;
 }
 
@@ -992,7 +1005,6 @@ gw_dm_store_written_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	GwDmStore *self = GW_DM_STORE(source);
 	GwDmStoreWrite *w = g_task_get_task_data(G_TASK(res));
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GError) compact_error = NULL;
 	gboolean failed;
 
 	gw_dm_store_settle(self, w);
@@ -1002,9 +1014,8 @@ gw_dm_store_written_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	if (failed && !gw_dm_store_flush(self, &error))
 		g_warning("cannot store the DM tree: %s", error->message);
 	/* the changes are durable; the compaction only bounds the journal */
-	if (!failed && self->journal_size > gw_dm_store_journal_bound(self) &&
-	    !gw_dm_store_save(self, &compact_error))
-		g_warning("cannot compact the journal: %s", compact_error->message);
+	if (!failed)
+		gw_dm_store_bound_journal(self);
 	gw_dm_store_return_commits(w->tasks, error);
 	/* what changed while the disk worked */
 	if ((self->commits != NULL && self->commits->len > 0) ||
@@ -1038,8 +1049,7 @@ gw_dm_store_commit_cb(gpointer user_data)
 		gw_dm_store_return_commits(tasks, NULL);
 		return G_SOURCE_REMOVE;
 	}
-	if (!self->has_saved_generation || self->needs_full || self->journal_fd < 0 ||
-	    self->pending->len == 0) {
+	if (!gw_dm_store_can_append(self)) {
 		/* no journal to append to: a whole-tree save, here */
 		if (!gw_dm_store_save(self, &error))
 			g_warning("cannot store the DM tree: %s", error->message);
@@ -1097,8 +1107,7 @@ gw_dm_store_idle_cb(gpointer user_data)
 
 	self->idle_id = 0;
 	/* the append and fdatasync run in the writer thread, as a group commit's */
-	if (self->writing == NULL && self->has_saved_generation && !self->needs_full &&
-	    self->journal_fd >= 0 && self->pending->len > 0) {
+	if (self->writing == NULL && gw_dm_store_can_append(self)) {
 		gw_dm_store_schedule_commit(self);
 		return G_SOURCE_REMOVE;
 	}
