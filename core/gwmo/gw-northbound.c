@@ -77,6 +77,14 @@ gw_northbound_get_link(GwNorthbound *self, const gchar *dmacc_uri)
 	return link;
 }
 
+static gboolean
+gw_northbound_account_is(GwNorthbound *self, const gchar *dmacc_uri, const gchar *server_id)
+{
+	g_autofree gchar *sid_uri = g_strdup_printf("%s/ServerID", dmacc_uri);
+	g_autofree gchar *sid = gw_dm_tree_dup_string(self->tree, sid_uri);
+	return g_strcmp0(sid, server_id) == 0;
+}
+
 /* the link of the ./DMAcc/<x> whose ServerID is @server_id */
 static GwServerLink *
 gw_northbound_find_link(GwNorthbound *self, const gchar *server_id)
@@ -86,18 +94,14 @@ gw_northbound_find_link(GwNorthbound *self, const gchar *server_id)
 
 	/* where it was last time, if the tree still says so */
 	if (known != NULL) {
-		g_autofree gchar *sid_uri = g_strdup_printf("%s/ServerID", known);
-		g_autofree gchar *sid = gw_dm_tree_dup_string(self->tree, sid_uri);
-		if (g_strcmp0(sid, server_id) == 0)
+		if (gw_northbound_account_is(self, known, server_id))
 			return gw_northbound_get_link(self, known);
 		g_hash_table_remove(self->account_of, server_id);
 	}
 	accounts = gw_dm_tree_list_children(self->tree, "./DMAcc");
 	for (guint i = 0; accounts != NULL && accounts[i] != NULL; i++) {
 		g_autofree gchar *uri = g_strdup_printf("./DMAcc/%s", accounts[i]);
-		g_autofree gchar *sid_uri = g_strdup_printf("%s/ServerID", uri);
-		g_autofree gchar *sid = gw_dm_tree_dup_string(self->tree, sid_uri);
-		if (g_strcmp0(sid, server_id) == 0) {
+		if (gw_northbound_account_is(self, uri, server_id)) {
 			g_hash_table_replace(self->account_of, g_strdup(server_id), g_strdup(uri));
 			return gw_northbound_get_link(self, uri);
 		}
