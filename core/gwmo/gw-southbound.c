@@ -927,9 +927,7 @@ gw_southbound_peek(GBytes *body, const gchar *content_type, gboolean *wbxml_out,
 		g_set_error_literal(error, GW_ERROR, GW_ERROR_PROTOCOL, "empty message");
 		return NULL;
 	}
-	wbxml = content_type != NULL
-	            ? gw_wbxml_is_wbxml_content_type(content_type)
-	            : (data[0] < 0x20 && data[0] != '\t' && data[0] != '\n' && data[0] != '\r');
+	wbxml = gw_wbxml_message_is_wbxml(content_type, data, len);
 	*wbxml_out = wbxml;
 	if (wbxml) {
 		gsize xml_len = 0;

@@ -348,17 +348,6 @@ gw_dm_session_b64_decoded_len(const gchar *text, gsize len)
 	return n / 4 * 3 - MIN(pad, 2);
 }
 
-static gboolean
-gw_dm_session_sniff_wbxml(const guint8 *data, gsize len)
-{
-	for (gsize i = 0; i < len; i++) {
-		if (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n')
-			continue;
-		return data[i] != '<' && data[i] != 0xEF;
-	}
-	return FALSE;
-}
-
 /* ---- state changes ---- */
 
 static void
@@ -2314,8 +2303,7 @@ gw_dm_session_receive(GwDmSession *self,
 	data = g_bytes_get_data(message, &len);
 
 	/* decode: nothing is executed from a message that does not parse */
-	wbxml = content_type != NULL ? gw_wbxml_is_wbxml_content_type(content_type)
-	                             : gw_dm_session_sniff_wbxml(data, len);
+	wbxml = gw_wbxml_message_is_wbxml(content_type, data, len);
 	if (wbxml) {
 		gsize xml_len = 0;
 		xml = gw_wbxml_to_xml(data, len, &xml_len, &local_error);

@@ -949,6 +949,19 @@ gw_wbxml_to_xml(const guint8 *data, gsize len, gsize *out_len, GError **error)
 }
 
 gboolean
+gw_wbxml_message_is_wbxml(const gchar *content_type, const guint8 *data, gsize len)
+{
+	if (content_type != NULL)
+		return gw_wbxml_is_wbxml_content_type(content_type);
+	for (gsize i = 0; i < len; i++) {
+		if (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n')
+			continue;
+		return data[i] != '<' && data[i] != 0xEF;
+	}
+	return FALSE;
+}
+
+gboolean
 gw_wbxml_is_wbxml_content_type(const gchar *content_type)
 {
 	const gchar *semi;

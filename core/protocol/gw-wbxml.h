@@ -78,5 +78,9 @@ gw_wbxml_to_xml(const guint8 *data, gsize len, gsize *out_len, GError **error);
  * "; charset=…" and surrounding spaces ignored); FALSE for anything else, including NULL */
 gboolean
 gw_wbxml_is_wbxml_content_type(const gchar *content_type);
+/* how a DM message is encoded: @content_type when it names WBXML, else a guess from the bytes
+ * (an XML message starts with "<" or a UTF-8 BOM after optional white space) */
+gboolean
+gw_wbxml_message_is_wbxml(const gchar *content_type, const guint8 *data, gsize len);
 
 G_END_DECLS

@@ -680,6 +680,25 @@ test_wbxml_timing(void)
 	               dec * 1e6);
 }
 
+/* the encoding of a DM message: its Content-Type when given, else its first bytes */
+static void
+test_wbxml_message_is_wbxml(void)
+{
+	static const guint8 wbxml[] = {0x02, 0xa4, 0x01, 0x6a, 0x00};
+	static const guint8 xml[] = " \r\n<SyncML/>";
+	static const guint8 bom[] = "\xef\xbb\xbf<SyncML/>";
+
+	g_assert_true(gw_wbxml_message_is_wbxml(NULL, wbxml, sizeof(wbxml)));
+	g_assert_false(gw_wbxml_message_is_wbxml(NULL, xml, sizeof(xml) - 1));
+	g_assert_false(gw_wbxml_message_is_wbxml(NULL, bom, sizeof(bom) - 1));
+	g_assert_false(gw_wbxml_message_is_wbxml(NULL, xml, 0));
+	/* a Content-Type decides, whatever the bytes */
+	g_assert_true(gw_wbxml_message_is_wbxml(
+	    "application/vnd.syncml.dm+wbxml; charset=utf-8", xml, sizeof(xml) - 1));
+	g_assert_false(
+	    gw_wbxml_message_is_wbxml("application/vnd.syncml.dm+xml", wbxml, sizeof(wbxml)));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -688,6 +707,7 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/wbxml/decode-vs-oracle", test_wbxml_decode_vs_oracle);
 	g_test_add_func("/gw/wbxml/decode-fixture", test_wbxml_decode_fixture);
 	g_test_add_func("/gw/wbxml/roundtrip", test_wbxml_roundtrip);
+	g_test_add_func("/gw/wbxml/message-is-wbxml", test_wbxml_message_is_wbxml);
 	g_test_add_func("/gw/wbxml/forces-syncml12", test_wbxml_forces_syncml12);
 	g_test_add_func("/gw/wbxml/tnds", test_wbxml_tnds);
 	g_test_add_func("/gw/wbxml/anonymous", test_wbxml_anonymous);
