@@ -20,6 +20,7 @@ struct _GwHttpClient {
 	guint running;
 	guint retries;
 	guint backoff_ms;
+	guint timeout_s;
 	GQueue waiting; /* of GTask */
 };
 
@@ -32,12 +33,29 @@ typedef struct {
 	GStrv headers;
 	guint attempt;
 	SoupMessage *msg;
+	GCancellable *attempt_cancellable; /* this attempt: cancelled by the caller or the deadline */
+	gulong cancelled_id;		   /* on the caller's cancellable */
+	guint deadline_id;
+	gboolean timed_out;
 } GwHttpPost;
+
+static void
+gw_http_post_end_attempt(GwHttpPost *p, GCancellable *caller)
+{
+	g_clear_handle_id(&p->deadline_id, g_source_remove);
+	/* not g_cancellable_disconnect(): it waits for a running "cancelled" handler, which
+	 * deadlocks when the attempt ends inside the caller's g_cancellable_cancel() */
+	if (p->cancelled_id != 0)
+		g_clear_signal_handler(&p->cancelled_id, caller);
+	g_clear_object(&p->attempt_cancellable);
+}
 
 static void
 gw_http_post_free(gpointer data)
 {
 	GwHttpPost *p = data;
+	g_assert(p->deadline_id == 0 && p->cancelled_id == 0);
+	g_clear_object(&p->attempt_cancellable);
 	g_free(p->uri);
 	g_free(p->content_type);
 	g_bytes_unref(p->body);
@@ -98,9 +116,24 @@ gw_http_client_sent_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	const char *name;
 	const char *value;
 
+	gw_http_post_end_attempt(p, g_task_get_cancellable(task));
+	if (body == NULL && p->timed_out) {
+		/* our deadline cancelled the attempt, not the caller */
+		g_clear_error(&error);
+		g_set_error(&error,
+			    G_IO_ERROR,
+			    G_IO_ERROR_TIMED_OUT,
+			    "no answer in %u s",
+			    self->timeout_s);
+	}
+	p->timed_out = FALSE;
 	if (body == NULL) {
-		if (gw_http_client_is_retryable(error) && p->attempt < self->retries &&
-		    !g_task_return_error_if_cancelled(task)) {
+		/* the caller cancelled: G_IO_ERROR_CANCELLED, no retry */
+		if (g_task_return_error_if_cancelled(task)) {
+			gw_http_client_done(self, task);
+			return;
+		}
+		if (gw_http_client_is_retryable(error) && p->attempt < self->retries) {
 			guint delay = self->backoff_ms << p->attempt;
 			p->attempt++;
 			g_info("POST %s failed (%s), retry %u in %u ms",
@@ -112,28 +145,26 @@ gw_http_client_sent_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 			g_timeout_add(delay, gw_http_client_retry_cb, task);
 			return;
 		}
-		if (!g_task_had_error(task) && !g_task_get_completed(task)) {
-			if (error->domain == G_TLS_ERROR) {
-				g_task_return_new_error(task,
-							GW_ERROR,
-							GW_ERROR_NETWORK,
-							"TLS with %s failed: %s",
-							p->uri,
-							error->message);
-			} else if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
-				g_task_return_new_error(task,
-							GW_ERROR,
-							GW_ERROR_TIMED_OUT,
-							"POST %s timed out",
-							p->uri);
-			} else {
-				g_task_return_new_error(task,
-							GW_ERROR,
-							GW_ERROR_NETWORK,
-							"POST %s failed: %s",
-							p->uri,
-							error->message);
-			}
+		if (error->domain == G_TLS_ERROR) {
+			g_task_return_new_error(task,
+						GW_ERROR,
+						GW_ERROR_NETWORK,
+						"TLS with %s failed: %s",
+						p->uri,
+						error->message);
+		} else if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
+			g_task_return_new_error(task,
+						GW_ERROR,
+						GW_ERROR_TIMED_OUT,
+						"POST %s timed out",
+						p->uri);
+		} else {
+			g_task_return_new_error(task,
+						GW_ERROR,
+						GW_ERROR_NETWORK,
+						"POST %s failed: %s",
+						p->uri,
+						error->message);
 		}
 		gw_http_client_done(self, task);
 		return;
@@ -152,11 +183,32 @@ gw_http_client_sent_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 }
 
 static void
+gw_http_client_caller_cancelled_cb(GCancellable *caller, gpointer user_data)
+{
+	g_cancellable_cancel(G_CANCELLABLE(user_data));
+}
+
+static gboolean
+gw_http_client_deadline_cb(gpointer user_data)
+{
+	GwHttpPost *p = user_data;
+	p->deadline_id = 0;
+	p->timed_out = TRUE;
+	g_cancellable_cancel(p->attempt_cancellable);
+	return G_SOURCE_REMOVE;
+}
+
+static void
 gw_http_client_start(GwHttpClient *self, GTask *task)
 {
 	GwHttpPost *p = g_task_get_task_data(task);
 	SoupMessageHeaders *headers;
 
+	/* cancelled while waiting for a slot or a retry */
+	if (g_task_return_error_if_cancelled(task)) {
+		gw_http_client_done(self, task);
+		return;
+	}
 	p->msg = soup_message_new("POST", p->uri);
 	if (p->msg == NULL) {
 		g_task_return_new_error(task,
@@ -174,10 +226,25 @@ gw_http_client_start(GwHttpClient *self, GTask *task)
 	for (guint i = 0; p->headers != NULL && p->headers[i] != NULL && p->headers[i + 1] != NULL;
 	     i += 2)
 		soup_message_headers_replace(headers, p->headers[i], p->headers[i + 1]);
+	/* One deadline for the whole POST, rather than libsoup's socket I/O timeout: that one
+	 * re-arms a timer source on every read and write, which costs about 5% of gwmod's CPU
+	 * in a session (docs/benchmarks.md) */
+	p->attempt_cancellable = g_cancellable_new();
+	if (g_task_get_cancellable(task) != NULL) {
+		/* single-threaded: a plain signal handler, see gw_http_post_end_attempt() */
+		p->cancelled_id = g_signal_connect(g_task_get_cancellable(task),
+						   "cancelled",
+						   G_CALLBACK(gw_http_client_caller_cancelled_cb),
+						   p->attempt_cancellable);
+		if (g_cancellable_is_cancelled(g_task_get_cancellable(task)))
+			g_cancellable_cancel(p->attempt_cancellable);
+	}
+	if (self->timeout_s > 0)
+		p->deadline_id = g_timeout_add_seconds(self->timeout_s, gw_http_client_deadline_cb, p);
 	soup_session_send_and_read_async(self->session,
 					 p->msg,
 					 G_PRIORITY_DEFAULT,
-					 g_task_get_cancellable(task),
+					 p->attempt_cancellable,
 					 gw_http_client_sent_cb,
 					 task);
 }
@@ -229,7 +296,7 @@ gw_http_client_get_in_flight(GwHttpClient *self)
 void
 gw_http_client_set_timeout(GwHttpClient *self, guint seconds)
 {
-	soup_session_set_timeout(self->session, seconds);
+	self->timeout_s = seconds;
 	soup_session_set_idle_timeout(self->session, seconds * 2);
 }
 
@@ -279,6 +346,7 @@ gw_http_client_init(GwHttpClient *self)
 	self->max_in_flight = 32;
 	self->retries = 3;
 	self->backoff_ms = 200;
+	self->timeout_s = 30;
 	g_queue_init(&self->waiting);
 }
 
@@ -299,8 +367,6 @@ gw_http_client_new(const gchar *ca_file, GError **error)
 	 * to the configured addresses directly */
 	self->session = soup_session_new_with_options("proxy-resolver",
 						      NULL,
-						      "timeout",
-						      30,
 						      "idle-timeout",
 						      60,
 						      "max-conns",

@@ -15,8 +15,12 @@ G_BEGIN_DECLS
  *   none is configured; a certificate that does not verify fails the request
  *   (GW_ERROR_NETWORK, message says why). Verification is never skipped.
  * - POSTs are sent with SOUP_MESSAGE_IDEMPOTENT so keep-alive connections are reused.
- * - Network failures (refused, reset, timeout) are retried with exponential backoff
- *   (default 3 retries from 200 ms); HTTP status codes are returned, not retried.
+ * - Each attempt of a POST has a deadline (set_timeout, default 30 s): no whole answer by
+ *   then counts as a network failure (a late answer is dropped).
+ * - Network failures (refused, reset, deadline) are retried with exponential backoff
+ *   (default 3 retries from 200 ms); HTTP status codes are returned, not retried. The last
+ *   failure comes back as GW_ERROR_TIMED_OUT (deadline) or GW_ERROR_NETWORK.
+ * - Cancelling the caller's GCancellable ends the POST at once with G_IO_ERROR_CANCELLED.
  * - At most max-in-flight requests run at once (default 32); the rest wait in order.
  */
 
@@ -38,7 +42,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(GwHttpResponse, gw_http_response_free)
 GwHttpClient *
 gw_http_client_new(const gchar *ca_file, GError **error);
 void
-gw_http_client_set_timeout(GwHttpClient *self, guint seconds); /* default 30 */
+gw_http_client_set_timeout(GwHttpClient *self, guint seconds); /* per attempt, default 30; 0 = none */
 void
 gw_http_client_set_max_in_flight(GwHttpClient *self, guint max_in_flight);
 void

@@ -372,6 +372,94 @@ test_answer_later_and_limits(Fixture *f, gconstpointer data)
 	g_assert_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS);
 }
 
+/* keeps every request and never answers */
+static void
+never_handler(GwHttpServer *server, GwHttpRequest *request, gpointer user_data)
+{
+	g_ptr_array_add(user_data, gw_http_request_ref(request));
+}
+
+static gboolean
+cancel_cb(gpointer user_data)
+{
+	g_cancellable_cancel(user_data);
+	return G_SOURCE_REMOVE;
+}
+
+/* a POST with no answer ends at its deadline, once per attempt; the caller's cancellable ends
+ * it at once; neither leaves the client unable to POST again */
+static void
+test_deadline_and_cancel(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GwHttpServer) server = gw_http_server_new(NULL);
+	g_autoptr(GwHttpClient) client = gw_http_client_new(NULL, NULL);
+	g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func((GDestroyNotify)gw_http_request_unref);
+	g_autoptr(GCancellable) cancellable = g_cancellable_new();
+	g_autoptr(GBytes) bytes = g_bytes_new_static("x", 1);
+	g_autoptr(GwHttpResponse) r = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *never = NULL;
+	g_autofree gchar *echo = NULL;
+	Wait w = {0};
+	gint64 start;
+	gint64 took;
+
+	gw_http_server_add_handler(server, "/never", never_handler, kept, NULL);
+	gw_http_server_add_handler(server, "/echo", echo_handler, NULL, NULL);
+	g_assert_true(gw_http_server_listen(server, "http://127.0.0.1:0", &error));
+	g_assert_no_error(error);
+	never = g_strdup_printf("http://127.0.0.1:%u/never", gw_http_server_get_port(server, FALSE));
+	echo = g_strdup_printf("http://127.0.0.1:%u/echo", gw_http_server_get_port(server, FALSE));
+
+	/* deadline: two attempts of 1 s each, then TIMED_OUT */
+	gw_http_client_set_timeout(client, 1);
+	gw_http_client_set_retries(client, 1, 10);
+	start = g_get_monotonic_time();
+	r = post_wait(client, never, "x", &error);
+	took = g_get_monotonic_time() - start;
+	g_assert_null(r);
+	g_assert_error(error, GW_ERROR, GW_ERROR_TIMED_OUT);
+	g_clear_error(&error);
+	g_assert_cmpuint(kept->len, ==, 2);
+	g_assert_cmpint(took, >=, 2 * G_USEC_PER_SEC - 100000);
+	g_assert_cmpint(took, <, 10 * G_USEC_PER_SEC);
+	g_assert_cmpuint(gw_http_client_get_in_flight(client), ==, 0);
+
+	/* the caller cancels before the deadline: CANCELLED, no retry */
+	gw_http_client_set_timeout(client, 30);
+	w.loop = g_main_loop_new(NULL, FALSE);
+	w.pending = 1;
+	start = g_get_monotonic_time();
+	g_timeout_add(200, cancel_cb, cancellable);
+	gw_http_client_post_async(client, never, "text/plain", bytes, NULL, cancellable, post_done_cb, &w);
+	g_main_loop_run(w.loop);
+	took = g_get_monotonic_time() - start;
+	g_assert_null(w.response);
+	g_assert_error(w.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+	g_clear_error(&w.error);
+	g_assert_cmpint(took, <, 5 * G_USEC_PER_SEC);
+	g_assert_cmpuint(kept->len, ==, 3);
+
+	/* an already cancelled cancellable: CANCELLED, nothing sent */
+	w.pending = 1;
+	gw_http_client_post_async(client, never, "text/plain", bytes, NULL, cancellable, post_done_cb, &w);
+	g_main_loop_run(w.loop);
+	g_assert_error(w.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+	g_clear_error(&w.error);
+	g_main_loop_unref(w.loop);
+	g_assert_cmpuint(gw_http_client_get_in_flight(client), ==, 0);
+
+	/* and the client still works */
+	r = post_wait(client, echo, "after", &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(r->status, ==, 200);
+	g_assert_cmpmem(g_bytes_get_data(r->body, NULL), g_bytes_get_size(r->body), "AFTER", 5);
+
+	/* the server answers the kept requests at last; their clients are gone */
+	for (guint i = 0; i < kept->len; i++)
+		gw_http_request_respond(g_ptr_array_index(kept, i), 503, "text/plain", bytes);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -381,5 +469,6 @@ main(int argc, char **argv)
 	g_test_add("/gw/link/keepalive-and-in-flight", Fixture, NULL, fixture_setup, test_keepalive_and_in_flight, fixture_teardown);
 	g_test_add("/gw/link/retry-with-backoff", Fixture, NULL, fixture_setup, test_retry_with_backoff, fixture_teardown);
 	g_test_add("/gw/link/answer-later-and-limits", Fixture, NULL, fixture_setup, test_answer_later_and_limits, fixture_teardown);
+	g_test_add("/gw/link/deadline-and-cancel", Fixture, NULL, fixture_setup, test_deadline_and_cancel, fixture_teardown);
 	return g_test_run();
 }
