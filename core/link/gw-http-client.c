@@ -226,9 +226,9 @@ gw_http_client_start(GwHttpClient *self, GTask *task)
 	for (guint i = 0; p->headers != NULL && p->headers[i] != NULL && p->headers[i + 1] != NULL;
 	     i += 2)
 		soup_message_headers_replace(headers, p->headers[i], p->headers[i + 1]);
-	/* One deadline for the whole POST, rather than libsoup's socket I/O timeout: that one
-	 * re-arms a timer source on every read and write, which costs about 5% of gwmod's CPU
-	 * in a session (docs/benchmarks.md) */
+	/* One deadline for the whole attempt, rather than libsoup's socket I/O timeout, which
+	 * a peer trickling a byte now and then never trips. (Measured CPU: no difference
+	 * either way, docs/benchmarks.md.) */
 	p->attempt_cancellable = g_cancellable_new();
 	if (g_task_get_cancellable(task) != NULL) {
 		/* single-threaded: a plain signal handler, see gw_http_post_end_attempt() */
