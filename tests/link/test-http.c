@@ -74,7 +74,11 @@ post_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 }
 
 static GwHttpResponse *
-post_wait(GwHttpClient *client, const gchar *uri, const gchar *body, GError **error)
+post_wait_cancellable(GwHttpClient *client,
+		      const gchar *uri,
+		      const gchar *body,
+		      GCancellable *cancellable,
+		      GError **error)
 {
 	Wait w = {0};
 	g_autoptr(GBytes) bytes = g_bytes_new(body, strlen(body));
@@ -82,12 +86,18 @@ post_wait(GwHttpClient *client, const gchar *uri, const gchar *body, GError **er
 
 	w.loop = g_main_loop_new(NULL, FALSE);
 	w.pending = 1;
-	gw_http_client_post_async(client, uri, "text/plain", bytes, headers, NULL, post_done_cb, &w);
+	gw_http_client_post_async(client, uri, "text/plain", bytes, headers, cancellable, post_done_cb, &w);
 	g_main_loop_run(w.loop);
 	g_main_loop_unref(w.loop);
 	if (w.error != NULL)
 		g_propagate_error(error, w.error);
 	return w.response;
+}
+
+static GwHttpResponse *
+post_wait(GwHttpClient *client, const gchar *uri, const gchar *body, GError **error)
+{
+	return post_wait_cancellable(client, uri, body, NULL, error);
 }
 
 /* echo: upper-cases the body, reports the header and whether TLS was used */
@@ -400,7 +410,6 @@ test_deadline_and_cancel(Fixture *f, gconstpointer data)
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *never = NULL;
 	g_autofree gchar *echo = NULL;
-	Wait w = {0};
 	gint64 start;
 	gint64 took;
 
@@ -427,26 +436,22 @@ test_deadline_and_cancel(Fixture *f, gconstpointer data)
 
 	/* the caller cancels before the deadline: CANCELLED, no retry */
 	gw_http_client_set_timeout(client, 30);
-	w.loop = g_main_loop_new(NULL, FALSE);
-	w.pending = 1;
 	start = g_get_monotonic_time();
 	g_timeout_add(200, cancel_cb, cancellable);
-	gw_http_client_post_async(client, never, "text/plain", bytes, NULL, cancellable, post_done_cb, &w);
-	g_main_loop_run(w.loop);
+	r = post_wait_cancellable(client, never, "x", cancellable, &error);
 	took = g_get_monotonic_time() - start;
-	g_assert_null(w.response);
-	g_assert_error(w.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-	g_clear_error(&w.error);
+	g_assert_null(r);
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+	g_clear_error(&error);
 	g_assert_cmpint(took, <, 5 * G_USEC_PER_SEC);
 	g_assert_cmpuint(kept->len, ==, 3);
 
 	/* an already cancelled cancellable: CANCELLED, nothing sent */
-	w.pending = 1;
-	gw_http_client_post_async(client, never, "text/plain", bytes, NULL, cancellable, post_done_cb, &w);
-	g_main_loop_run(w.loop);
-	g_assert_error(w.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-	g_clear_error(&w.error);
-	g_main_loop_unref(w.loop);
+	r = post_wait_cancellable(client, never, "x", cancellable, &error);
+	g_assert_null(r);
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+	g_clear_error(&error);
+	g_assert_cmpuint(kept->len, ==, 3);
 	g_assert_cmpuint(gw_http_client_get_in_flight(client), ==, 0);
 
 	/* and the client still works */
