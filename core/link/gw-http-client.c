@@ -239,8 +239,12 @@ gw_http_client_start(GwHttpClient *self, GTask *task)
 		if (g_cancellable_is_cancelled(g_task_get_cancellable(task)))
 			g_cancellable_cancel(p->attempt_cancellable);
 	}
+	/* not g_timeout_add_seconds(): it rounds to whole seconds of the process's clock and
+	 * can fire up to a second early */
 	if (self->timeout_s > 0)
-		p->deadline_id = g_timeout_add_seconds(self->timeout_s, gw_http_client_deadline_cb, p);
+		p->deadline_id = g_timeout_add(MIN(self->timeout_s, G_MAXUINT / 1000) * 1000,
+					       gw_http_client_deadline_cb,
+					       p);
 	soup_session_send_and_read_async(self->session,
 					 p->msg,
 					 G_PRIORITY_DEFAULT,
