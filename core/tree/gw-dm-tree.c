@@ -1329,7 +1329,7 @@ gw_dm_tree_set_leaf(GwDmTree *self,
 		g_set_error_literal(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "invalid MIME type");
 		return FALSE;
 	}
-	if (!gw_dm_format_validate_value(format, value, error))
+	if (!gw_dm_format_validate_stored(format, value, error))
 		return FALSE;
 	normalized = gw_dm_tree_normalize_owner(uri, error);
 	if (normalized == NULL)
@@ -1744,7 +1744,7 @@ gw_dm_node_state_validate(const GwDmNodeState *state, GwDmAcl **acl_out, GError 
 		return FALSE;
 	}
 	if (state->format != GW_DM_FORMAT_NODE &&
-	    !gw_dm_format_validate_value(state->format, state->value, error))
+	    !gw_dm_format_validate_stored(state->format, state->value, error))
 		return FALSE;
 	*acl_out = gw_dm_acl_parse(state->acl != NULL ? state->acl : "", error);
 	return *acl_out != NULL;

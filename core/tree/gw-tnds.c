@@ -522,8 +522,9 @@ gw_tnds_name_is_valid(const gchar *name)
 	return normalized != NULL;
 }
 
+/* @strict: values as gw_dm_format_validate_value(), else as gw_dm_format_validate_stored() */
 static GwTndsNode *
-gw_tnds_parse_node(xmlNode *element, guint depth, gboolean top, GError **error)
+gw_tnds_parse_node(xmlNode *element, guint depth, gboolean top, gboolean strict, GError **error)
 {
 	g_autoptr(GwTndsNode) node = gw_tnds_node_new();
 	g_autoptr(GHashTable) names = g_hash_table_new(g_str_hash, g_str_equal);
@@ -575,7 +576,7 @@ gw_tnds_parse_node(xmlNode *element, guint depth, gboolean top, GError **error)
 			if (value_text == NULL)
 				return NULL;
 		} else if (gw_tnds_is(c, "Node")) {
-			GwTndsNode *child = gw_tnds_parse_node(c, depth + 1, FALSE, error);
+			GwTndsNode *child = gw_tnds_parse_node(c, depth + 1, FALSE, strict, error);
 			if (child == NULL)
 				return NULL;
 			g_ptr_array_add(node->children, child);
@@ -630,7 +631,8 @@ gw_tnds_parse_node(xmlNode *element, guint depth, gboolean top, GError **error)
 		} else {
 			node->value = g_bytes_new_take(g_steal_pointer(&value_text), len);
 		}
-		if (!gw_dm_format_validate_value(node->format, node->value, NULL)) {
+		if (!(strict ? gw_dm_format_validate_value(node->format, node->value, NULL)
+		             : gw_dm_format_validate_stored(node->format, node->value, NULL))) {
 			gw_tnds_fail(error, "value does not fit the format");
 			return NULL;
 		}
@@ -640,7 +642,7 @@ gw_tnds_parse_node(xmlNode *element, guint depth, gboolean top, GError **error)
 
 /* (element-type GwTndsNode) the top-level nodes */
 static GPtrArray *
-gw_tnds_parse(const gchar *xml, gsize len, GError **error)
+gw_tnds_parse(const gchar *xml, gsize len, gboolean strict, GError **error)
 {
 	g_autoptr(xmlDoc) doc = NULL;
 	g_autoptr(GPtrArray) nodes = NULL;
@@ -696,7 +698,7 @@ gw_tnds_parse(const gchar *xml, gsize len, GError **error)
 			return NULL;
 		}
 		if (gw_tnds_is(c, "Node")) {
-			GwTndsNode *node = gw_tnds_parse_node(c, 1, TRUE, error);
+			GwTndsNode *node = gw_tnds_parse_node(c, 1, TRUE, strict, error);
 			if (node == NULL)
 				return NULL;
 			g_ptr_array_add(nodes, node);
@@ -861,7 +863,7 @@ gw_tnds_import(GwDmTree *tree,
 	parent = gw_dm_uri_normalize(parent_uri, NULL, NULL, error);
 	if (parent == NULL)
 		return FALSE;
-	nodes = gw_tnds_parse(xml, len, error);
+	nodes = gw_tnds_parse(xml, len, (flags & GW_TNDS_IMPORT_RESTORE) == 0, error);
 	if (nodes == NULL)
 		return FALSE;
 	parent_node = gw_dm_tree_lookup(tree, parent);

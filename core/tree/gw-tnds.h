@@ -38,6 +38,10 @@ gw_tnds_export(GwDmTree *tree,
 typedef enum {
 	GW_TNDS_IMPORT_NONE = 0,
 	GW_TNDS_IMPORT_REPLACE = 1 << 0, /* existing leaves get the imported value (else 418) */
+	/* (added) the document is the gateway's own persisted state (tree.state): values are
+	 * checked with gw_dm_format_validate_stored(), so a state an older gwmod wrote still
+	 * loads */
+	GW_TNDS_IMPORT_RESTORE = 1 << 1,
 } GwTndsImportFlags;
 
 /*
