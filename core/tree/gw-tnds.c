@@ -313,6 +313,7 @@ struct _GwTndsNode {
 	gchar *path;       /* top-level only, nullable */
 	gboolean is_self;  /* NodeName "." or "" at the top: the import point itself */
 	GwDmFormat format; /* resolved */
+	gboolean has_format; /* <Format> given; else @format is inferred, the DDF may change it */
 	gchar *acl;        /* nullable: not given */
 	gchar *title;      /* nullable: not given */
 	gchar *mime;       /* nullable: not given */
@@ -601,6 +602,7 @@ gw_tnds_parse_node(xmlNode *element, guint depth, gboolean top, gboolean strict,
 
 	/* in the wild: no Format means interior unless there is a Value (then chr) */
 	has_format = node->format != GW_DM_FORMAT_INVALID;
+	node->has_format = has_format;
 	if (!has_format)
 		node->format = value_text != NULL && node->children->len == 0 ? GW_DM_FORMAT_CHR
 		                                                              : GW_DM_FORMAT_NODE;
@@ -736,17 +738,110 @@ gw_tnds_target_uri(const gchar *parent_uri, GwTndsNode *node, GError **error)
 	return normalized;
 }
 
-/* read-only check against the tree: kind conflicts and existing values */
+/* a node without <Format> takes the format of its DDF node (the in-the-wild default, chr or
+ * node, is only a guess); a bin value is base64 in TNDS */
 static gboolean
-gw_tnds_validate(GwDmNode *existing,
+gw_tnds_take_ddf_format(GwTndsNode *node, GwDmFormat ddf_format, const gchar *uri, GError **error)
+{
+	if (node->has_format || node->format == ddf_format)
+		return TRUE;
+	if (ddf_format == GW_DM_FORMAT_NODE) {
+		/* a Value: the document says leaf; the format check refuses it */
+		if (node->value == NULL)
+			node->format = GW_DM_FORMAT_NODE;
+		return TRUE;
+	}
+	if (node->children->len > 0)
+		return TRUE; /* interior in the document: refused by the format check */
+	if (ddf_format == GW_DM_FORMAT_BIN && node->value != NULL) {
+		gsize len = 0;
+		const gchar *text = g_bytes_get_data(node->value, &len);
+		g_autofree gchar *copy = g_strndup(text != NULL ? text : "", len);
+		guchar *decoded;
+		gsize decoded_len = 0;
+		if (!gw_dm_format_validate_value(GW_DM_FORMAT_B64, node->value, NULL)) {
+			g_set_error(error,
+			            GW_ERROR,
+			            GW_ERROR_PROTOCOL,
+			            "invalid TNDS document: %s is bin, its value is not base64",
+			            uri);
+			return FALSE;
+		}
+		decoded = g_base64_decode(copy, &decoded_len);
+		g_bytes_unref(node->value);
+		node->value = g_bytes_new_take(decoded, decoded_len);
+	}
+	if (!gw_dm_format_validate_value(ddf_format, node->value, NULL)) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_NOT_SUPPORTED,
+		            "%s is %s in its standard definition (DDF); the value does not fit",
+		            uri,
+		            gw_dm_format_to_string(ddf_format));
+		return FALSE;
+	}
+	node->format = ddf_format;
+	return TRUE;
+}
+
+/* the DDF of the standard MOs for one node of the document at @uri (@existing: what is there) */
+static gboolean
+gw_tnds_validate_ddf(GwDmTree *tree,
+                     GwDmNode *existing,
+                     GwTndsNode *node,
+                     const gchar *uri,
+                     GwTndsImportFlags flags,
+                     GError **error)
+{
+	GwDmFormat ddf_format = GW_DM_FORMAT_INVALID;
+	GwDmAccess ddf_access = GW_DM_ACCESS_NONE;
+	GBytes *old_value;
+
+	switch (gw_dm_tree_ddf_lookup(tree, uri, &ddf_format, &ddf_access)) {
+	case GW_DM_DDF_FREE:
+		return TRUE;
+	case GW_DM_DDF_UNKNOWN:
+		return gw_dm_tree_ddf_check(tree, uri, node->format, error);
+	case GW_DM_DDF_DESCRIBED:
+	default:
+		break;
+	}
+	if (!gw_tnds_take_ddf_format(node, ddf_format, uri, error) ||
+	    !gw_dm_tree_ddf_check(tree, uri, node->format, error))
+		return FALSE;
+	/* what the DDF makes read only (DevInfo, DevDetail) keeps its value: SetNode and a DM
+	 * Replace get 405 there, and so does a bootstrap */
+	if (existing == NULL || (ddf_access & GW_DM_ACCESS_REPLACE) != 0 ||
+	    !gw_dm_node_is_leaf(existing) || (flags & GW_TNDS_IMPORT_REPLACE) == 0 ||
+	    node->value == NULL)
+		return TRUE;
+	old_value = gw_dm_node_get_value(existing);
+	if (gw_dm_node_get_format(existing) == node->format &&
+	    (old_value != NULL ? g_bytes_equal(old_value, node->value)
+	                       : g_bytes_get_size(node->value) == 0))
+		return TRUE;
+	g_set_error(error,
+	            GW_ERROR,
+	            GW_ERROR_NOT_ALLOWED,
+	            "%s is read only (its standard definition allows Get only)",
+	            uri);
+	return FALSE;
+}
+
+/* read-only check against the tree: the DDF, kind conflicts and existing values */
+static gboolean
+gw_tnds_validate(GwDmTree *tree,
+                 GwDmNode *existing,
                  GwTndsNode *node,
                  const gchar *uri,
                  GwTndsImportFlags flags,
                  GError **error)
 {
-	if (existing == NULL)
-		return TRUE;
-	if (gw_dm_node_is_leaf(existing) != (node->format != GW_DM_FORMAT_NODE)) {
+	if ((flags & GW_TNDS_IMPORT_RESTORE) == 0 &&
+	    !gw_tnds_validate_ddf(tree, existing, node, uri, flags, error))
+		return FALSE;
+	if (existing != NULL &&
+	    gw_dm_node_is_leaf(existing) != (node->format != GW_DM_FORMAT_NODE)) {
 		g_set_error(error,
 		            GW_ERROR,
 		            GW_ERROR_NOT_ALLOWED,
@@ -755,14 +850,16 @@ gw_tnds_validate(GwDmNode *existing,
 		            gw_dm_node_is_leaf(existing) ? "a leaf" : "an interior");
 		return FALSE;
 	}
-	if (node->value != NULL && (flags & GW_TNDS_IMPORT_REPLACE) == 0) {
+	if (existing != NULL && node->value != NULL && (flags & GW_TNDS_IMPORT_REPLACE) == 0) {
 		g_set_error(error, GW_ERROR, GW_ERROR_ALREADY_EXISTS, "%s exists already", uri);
 		return FALSE;
 	}
 	for (guint i = 0; i < node->children->len; i++) {
 		GwTndsNode *child = g_ptr_array_index(node->children, i);
 		g_autofree gchar *child_uri = gw_dm_uri_join(uri, child->name);
-		if (!gw_tnds_validate(gw_dm_node_get_child(existing, child->name),
+		if (!gw_tnds_validate(tree,
+		                      existing != NULL ? gw_dm_node_get_child(existing, child->name)
+		                                       : NULL,
 		                      child,
 		                      child_uri,
 		                      flags,
@@ -780,12 +877,16 @@ gw_tnds_validate_top(GwDmTree *tree,
                      GError **error)
 {
 	g_auto(GStrv) segs = gw_dm_uri_split(target);
+	g_autoptr(GString) uri = g_string_new(".");
 	GwDmNode *cursor = gw_dm_tree_get_root(tree);
 	guint n = g_strv_length(segs);
 
-	/* interior nodes created on the way must not collide with leaves */
-	for (guint i = 0; i + 1 < n && cursor != NULL; i++) {
-		cursor = gw_dm_node_get_child(cursor, segs[i]);
+	/* interior nodes created on the way must not collide with leaves, and must be nodes of
+	 * the DDF where one applies */
+	for (guint i = 0; i + 1 < n; i++) {
+		g_string_append_c(uri, '/');
+		g_string_append(uri, segs[i]);
+		cursor = cursor != NULL ? gw_dm_node_get_child(cursor, segs[i]) : NULL;
 		if (cursor != NULL && gw_dm_node_is_leaf(cursor)) {
 			g_set_error(error,
 			            GW_ERROR,
@@ -794,8 +895,11 @@ gw_tnds_validate_top(GwDmTree *tree,
 			            target);
 			return FALSE;
 		}
+		if (cursor == NULL && (flags & GW_TNDS_IMPORT_RESTORE) == 0 &&
+		    !gw_dm_tree_ddf_check(tree, uri->str, GW_DM_FORMAT_NODE, error))
+			return FALSE;
 	}
-	return gw_tnds_validate(gw_dm_tree_lookup(tree, target), node, target, flags, error);
+	return gw_tnds_validate(tree, gw_dm_tree_lookup(tree, target), node, target, flags, error);
 }
 
 static gboolean
