@@ -21,6 +21,8 @@
  * Re-installing (restart after the state was loaded) re-applies access types, permanence and
  * types, keeps existing values, except DevInfo values which always reflect @info. ACLs are only
  * set when a node is created, so ACL changes made by servers survive a restart.
+ * Their DDF (gw_dm_std_ddf below) is what the tree enforces for every node of them
+ * (gw-dm-ddf.h).
  */
 
 #define GW_DM_STD_MIME "text/plain"
