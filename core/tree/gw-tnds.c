@@ -837,9 +837,13 @@ gw_tnds_validate(GwDmTree *tree,
                  GwTndsImportFlags flags,
                  GError **error)
 {
-	if ((flags & GW_TNDS_IMPORT_RESTORE) == 0 &&
-	    !gw_tnds_validate_ddf(tree, existing, node, uri, flags, error))
+	if ((flags & GW_TNDS_IMPORT_RESTORE) != 0) {
+		/* the state file: nothing to check below a node that is new */
+		if (existing == NULL)
+			return TRUE;
+	} else if (!gw_tnds_validate_ddf(tree, existing, node, uri, flags, error)) {
 		return FALSE;
+	}
 	if (existing != NULL &&
 	    gw_dm_node_is_leaf(existing) != (node->format != GW_DM_FORMAT_NODE)) {
 		g_set_error(error,
