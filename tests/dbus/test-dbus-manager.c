@@ -617,7 +617,8 @@ test_secrets_bootstrap(void)
 	g_autofree gchar *file = g_build_filename(
 	    g_getenv("GWMO_TEST_DATA"), "dbus", "bootstrap-dmacc-noaccess.xml", NULL);
 	const gchar *args[] = {"--bootstrap", file, NULL};
-	GwTestDaemon *d = start_daemon(args);
+	/* every log domain at debug level: no line of any of them may carry a secret */
+	GwTestDaemon *d = gw_test_daemon_new_with_config("[daemon]\ndebug-domains=all\n");
 	g_autofree gchar *data = NULL;
 	g_autofree gchar *second = NULL;
 	g_autofree gchar *third = NULL;
@@ -629,6 +630,7 @@ test_secrets_bootstrap(void)
 	gchar *out = NULL;
 	gchar *err = NULL;
 
+	gw_test_daemon_start(d, args);
 	assert_account_secrets_hidden(d, "srv1");
 
 	g_assert_true(g_file_get_contents(file, &data, NULL, NULL));
@@ -646,6 +648,12 @@ test_secrets_bootstrap(void)
 	g_clear_pointer(&err, g_free);
 	assert_account_secrets_hidden(d, "srv3");
 
+	/* no log line of this run has a value (debug lines included) */
+	log = gw_test_daemon_read_log(d);
+	g_assert_nonnull(strstr(log, "GetNode(")); /* debug lines are in it */
+	assert_none_in(log, noaccess_values);
+	g_clear_pointer(&log, g_free);
+
 	/* the daemon keeps them (it authenticates with them) in its 0600 state file, and after a
 	 * restart they are as unreadable as before */
 	gw_test_daemon_stop(d);
@@ -660,7 +668,7 @@ test_secrets_bootstrap(void)
 	assert_account_secrets_hidden(d, "srv1");
 	assert_account_secrets_hidden(d, "srv3");
 
-	/* and no log line of either run has a value */
+	/* nor of the run that loaded them from the state */
 	log = gw_test_daemon_read_log(d);
 	assert_none_in(log, noaccess_values);
 	gw_test_daemon_stop(d);
@@ -688,7 +696,7 @@ device_record(GwTestDaemon *d, const gchar *device_id)
 static void
 test_secrets_device_credentials(void)
 {
-	GwTestDaemon *d = start_daemon(NULL);
+	GwTestDaemon *d = gw_test_daemon_new_with_config("[daemon]\ndebug-domains=all\n");
 	const gchar *const values[] = {"dev-client-secret-9", "dev-server-secret-9", NULL};
 	const gchar *leaves[] = {"ClientSecret", "ServerSecret"};
 	g_autoptr(GError) error = NULL;
@@ -699,6 +707,7 @@ test_secrets_device_credentials(void)
 	g_autofree gchar *log = NULL;
 	GVariantBuilder b;
 
+	gw_test_daemon_start(d, NULL);
 	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
 	g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string("dev-cred-1"));
 	g_variant_builder_add(&b, "{sv}", "ClientName", g_variant_new_string("dev-cred-1"));

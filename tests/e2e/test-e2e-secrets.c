@@ -97,7 +97,9 @@ env_new_secrets(void)
 	e->port = free_port();
 	e->dm_url = g_strdup_printf("https://127.0.0.1:%u/dm", e->port);
 	e->south_port = free_port();
-	conf = g_strdup_printf("[southbound]\nlisten=http://127.0.0.1:%u\n"
+	/* every log domain at debug level: no line of any of them may carry a secret */
+	conf = g_strdup_printf("[daemon]\ndebug-domains=all\n"
+	                       "[southbound]\nlisten=http://127.0.0.1:%u\n"
 	                       "[northbound]\nlisten=https://127.0.0.1:0\nca-file=%s\nretries=1\n"
 	                       "timeout=20\n",
 	                       e->south_port,
@@ -241,6 +243,7 @@ test_secrets_dm_session(void)
 		}
 	}
 	log = gw_test_daemon_read_log(e->d);
+	g_assert_nonnull(strstr(log, "received message")); /* debug lines are in it */
 	assert_no_secret(log);
 	env_free(e);
 }
