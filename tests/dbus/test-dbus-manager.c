@@ -648,9 +648,29 @@ test_secrets_bootstrap(void)
 	g_clear_pointer(&err, g_free);
 	assert_account_secrets_hidden(d, "srv3");
 
-	/* no log line of this run has a value (debug lines included) */
+	/* a format the DDF does not give refuses the whole document */
+	{
+		const gchar *bad =
+		    "<MgmtTree xmlns=\"syncml:dmddf1.2\"><VerDTD>1.2</VerDTD>"
+		    "<Node><NodeName>srv4</NodeName><Path>./DMAcc</Path>"
+		    "<Node><NodeName>ServerID</NodeName><Value>srv4</Value></Node>"
+		    "<Node><NodeName>AppAuth</NodeName><Node><NodeName>1</NodeName>"
+		    "<Node><NodeName>AAuthLevel</NodeName><RTProperties><Format><int/>"
+		    "</Format></RTProperties><Value>1</Value></Node>"
+		    "</Node></Node></Node></MgmtTree>";
+		gw_test_assert_dbus_error(
+		    d, "Bootstrap", g_variant_new("(sss)", bad, ".", ""), ERR "NotSupported");
+		gw_test_assert_dbus_error(
+		    d, "GetNode", g_variant_new("(s)", "./DMAcc/srv4"), ERR "NotFound");
+	}
+
+	/* asking for Get was logged, naming the node; no log line of this run has a value
+	 * (debug lines included) */
 	log = gw_test_daemon_read_log(d);
 	g_assert_nonnull(strstr(log, "GetNode(")); /* debug lines are in it */
+	g_assert_nonnull(strstr(log,
+	                        "./DMAcc/srv1/AppAuth/2/AAuthSecret: its standard definition (DDF) "
+	                        "does not allow Get"));
 	assert_none_in(log, noaccess_values);
 	g_clear_pointer(&log, g_free);
 
