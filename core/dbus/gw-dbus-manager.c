@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <grp.h>
+#include <math.h>
 #include <pwd.h>
 #include <string.h>
 #include <unistd.h>
@@ -242,6 +243,15 @@ gw_dbus_value_from_variant(GwDmFormat format, GVariant *value, GError **error)
 			expected = "d";
 			break;
 		}
+		/* a DDF float is a decimal number: NaN and infinity are none */
+		if (!isfinite(g_variant_get_double(value))) {
+			g_set_error_literal(
+			    error,
+			    GW_ERROR,
+			    GW_ERROR_INVALID_ARGS,
+			    "format float takes a finite number, not NaN or infinity");
+			return NULL;
+		}
 		g_ascii_dtostr(buf, sizeof(buf), g_variant_get_double(value));
 		return g_bytes_new(buf, strlen(buf));
 	}
@@ -406,6 +416,13 @@ gw_dbus_manager_handle_set_node(GwDbusGenManager *skeleton,
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
 	bytes = gw_dbus_value_from_variant(format, inner, &error);
+	/* a value that is not one of its format (a malformed date or xml, "nan") is a bad
+	 * argument; a property ("?prop=") takes its own text */
+	if (error == NULL && strchr(uri, '?') == NULL &&
+	    !gw_dm_format_validate_value(format, bytes, &error)) {
+		g_prefix_error(&error, "%s: ", uri);
+		error->code = GW_ERROR_INVALID_ARGS;
+	}
 	if (error != NULL) {
 		gw_dbus_return_error(invocation, error);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -423,6 +440,23 @@ gw_dbus_manager_handle_set_node(GwDbusGenManager *skeleton,
 		status = GW_DM_STATUS_OK; /* the interior node exists: nothing to do */
 	else
 		status = gw_dm_tree_replace(tree, NULL, uri, format, NULL, bytes);
+	if (status == GW_DM_STATUS_UNSUPPORTED_MEDIA_TYPE) {
+		/* the format does not fit the node (its DDF, or an interior node): the caller's
+		 * arguments are wrong, as for a value that does not fit its format */
+		g_autoptr(GError) ddf_error = NULL;
+		g_autofree gchar *normalized = gw_dm_uri_normalize(uri, NULL, NULL, NULL);
+		if (normalized == NULL ||
+		    gw_dm_tree_ddf_check(tree, normalized, format, &ddf_error))
+			g_set_error(&ddf_error,
+			            GW_ERROR,
+			            GW_ERROR_INVALID_ARGS,
+			            "%s cannot take a value of format %s",
+			            uri,
+			            format_str);
+		ddf_error->code = GW_ERROR_INVALID_ARGS;
+		gw_dbus_return_error(invocation, ddf_error);
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
+	}
 	if (gw_dbus_return_status(invocation, status, uri))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	g_info("SetNode %s (%s) by %s",

@@ -1322,6 +1322,18 @@ gw_inventory_new(GwDmTree *tree, GwConfig *config)
 	self = g_object_new(GW_TYPE_INVENTORY, NULL);
 	self->tree = g_object_ref(tree);
 	self->config = config != NULL ? g_object_ref(config) : NULL;
+	/* the device secrets are never readable, whoever writes them (a bootstrap asking for
+	 * Get, a state written before this rule) */
+	gw_dm_tree_add_ddf_node(tree,
+	                        GW_GWMO_INVENTORY_DEVICES "/*/" GW_GWMO_DEVICE_CREDENTIALS
+	                                                  "/" GW_GWMO_CRED_CLIENT_SECRET,
+	                        GW_DM_FORMAT_CHR,
+	                        GW_DM_DDF_SECRET_ACCESS);
+	gw_dm_tree_add_ddf_node(tree,
+	                        GW_GWMO_INVENTORY_DEVICES "/*/" GW_GWMO_DEVICE_CREDENTIALS
+	                                                  "/" GW_GWMO_CRED_SERVER_SECRET,
+	                        GW_DM_FORMAT_CHR,
+	                        GW_DM_DDF_SECRET_ACCESS);
 	gw_inventory_reload_records(self);
 	gw_inventory_load_groups(self);
 	self->changed_id =

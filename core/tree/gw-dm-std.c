@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "gw-dm-ddf.h"
 #include "gw-dm-tree.h"
 
 /*
@@ -20,9 +21,155 @@
  * Re-installing (restart after the state was loaded) re-applies access types, permanence and
  * types, keeps existing values, except DevInfo values which always reflect @info. ACLs are only
  * set when a node is created, so ACL changes made by servers survive a restart.
+ * Their DDF (gw_dm_std_ddf below) is what the tree enforces for every node of them
+ * (gw-dm-ddf.h).
  */
 
 #define GW_DM_STD_MIME "text/plain"
+
+/* ---- the DDF of the standard objects ---- */
+
+/* DMAcc nodes other than the secrets: anything but Exec (the DDF gives Get as the minimum;
+ * servers replace addresses and names and delete accounts) */
+#define GW_DM_DDF_DMACC (GW_DM_ACCESS_ALL & ~GW_DM_ACCESS_EXEC)
+/* DevInfo, DevDetail: read only, for the owner too (SetNode and bootstrap alike) */
+#define GW_DM_DDF_READ GW_DM_ACCESS_GET
+
+typedef struct {
+	const gchar *path; /* below "./", "*" for an unnamed <X> segment */
+	GwDmFormat format;
+	GwDmAccess access; /* the most a node there may have */
+	gboolean open;     /* Ext, Bearer: what is below is not described */
+} GwDmDdfNode;
+
+/*
+ * DM 1.2 StdObj (../shared/spec/OMA-DM.md §1.2.6): DMAcc (urn:oma:mo:oma-dm-dmacc:1.0),
+ * DevInfo (urn:oma:mo:oma-dm-devinfo:1.0), DevDetail (urn:oma:mo:oma-dm-devdetail:1.0).
+ * AAuthSecret and AAuthData are "No Get": GW_DM_DDF_SECRET_ACCESS.
+ */
+static const GwDmDdfNode gw_dm_std_ddf[] = {
+    {"DMAcc", GW_DM_FORMAT_NODE, GW_DM_ACCESS_GET | GW_DM_ACCESS_ADD | GW_DM_ACCESS_REPLACE, FALSE},
+    {"DMAcc/*", GW_DM_FORMAT_NODE, GW_DM_DDF_DMACC, FALSE},
+    {"DMAcc/*/AppID", GW_DM_FORMAT_CHR, GW_DM_DDF_DMACC, FALSE},
+    {"DMAcc/*/ServerID", GW_DM_FORMAT_CHR, GW_DM_DDF_DMACC, FALSE},
+    {"DMAcc/*/Name", GW_DM_FORMAT_CHR, GW_DM_DDF_DMACC, FALSE},
+    {"DMAcc/*/PrefConRef", GW_DM_FORMAT_CHR, GW_DM_DDF_DMACC, FALSE},
+    {"DMAcc/*/ToConRef", GW_DM_FORMAT_NODE, GW_DM_DDF_DMACC, FALSE},
+    {"DMAcc/*/ToConRef/*", GW_DM_FORMAT_NODE, GW_DM_DDF_DMACC, FALSE},
+    {"DMAcc/*/ToConRef/*/ConRef", GW_DM_FORMAT_CHR, GW_DM_DDF_DMACC, FALSE},
+    {"DMAcc/*/AppAddr", GW_DM_FORMAT_NODE, GW_DM_DDF_DMACC, FALSE},
+    {"DMAcc/*/AppAddr/*", GW_DM_FORMAT_NODE, GW_DM_DDF_DMACC, FALSE},
+    {"DMAcc/*/AppAddr/*/Addr", GW_DM_FORMAT_CHR, GW_DM_DDF_DMACC, FALSE},
+    {"DMAcc/*/AppAddr/*/AddrType", GW_DM_FORMAT_CHR, GW_DM_DDF_DMACC, FALSE},
+    {"DMAcc/*/AppAddr/*/Port", GW_DM_FORMAT_NODE, GW_DM_DDF_DMACC, FALSE},
+    {"DMAcc/*/AppAddr/*/Port/*", GW_DM_FORMAT_NODE, GW_DM_DDF_DMACC, FALSE},
+    {"DMAcc/*/AppAddr/*/Port/*/PortNbr", GW_DM_FORMAT_CHR, GW_DM_DDF_DMACC, FALSE},
+    {"DMAcc/*/AAuthPref", GW_DM_FORMAT_CHR, GW_DM_DDF_DMACC, FALSE},
+    {"DMAcc/*/AppAuth", GW_DM_FORMAT_NODE, GW_DM_DDF_DMACC, FALSE},
+    {"DMAcc/*/AppAuth/*", GW_DM_FORMAT_NODE, GW_DM_DDF_DMACC, FALSE},
+    {"DMAcc/*/AppAuth/*/AAuthLevel", GW_DM_FORMAT_CHR, GW_DM_DDF_DMACC, FALSE},
+    {"DMAcc/*/AppAuth/*/AAuthType", GW_DM_FORMAT_CHR, GW_DM_DDF_DMACC, FALSE},
+    {"DMAcc/*/AppAuth/*/AAuthName", GW_DM_FORMAT_CHR, GW_DM_DDF_DMACC, FALSE},
+    {"DMAcc/*/AppAuth/*/AAuthSecret", GW_DM_FORMAT_CHR, GW_DM_DDF_SECRET_ACCESS, FALSE},
+    {"DMAcc/*/AppAuth/*/AAuthData", GW_DM_FORMAT_BIN, GW_DM_DDF_SECRET_ACCESS, FALSE},
+    {"DMAcc/*/Ext", GW_DM_FORMAT_NODE, GW_DM_DDF_DMACC, TRUE},
+
+    {"DevInfo", GW_DM_FORMAT_NODE, GW_DM_DDF_READ, FALSE},
+    {"DevInfo/DevId", GW_DM_FORMAT_CHR, GW_DM_DDF_READ, FALSE},
+    {"DevInfo/Man", GW_DM_FORMAT_CHR, GW_DM_DDF_READ, FALSE},
+    {"DevInfo/Mod", GW_DM_FORMAT_CHR, GW_DM_DDF_READ, FALSE},
+    {"DevInfo/DmV", GW_DM_FORMAT_CHR, GW_DM_DDF_READ, FALSE},
+    {"DevInfo/Lang", GW_DM_FORMAT_CHR, GW_DM_DDF_READ, FALSE},
+    {"DevInfo/Bearer", GW_DM_FORMAT_NODE, GW_DM_DDF_READ, TRUE},
+    {"DevInfo/Ext", GW_DM_FORMAT_NODE, GW_DM_DDF_READ, TRUE},
+
+    {"DevDetail", GW_DM_FORMAT_NODE, GW_DM_DDF_READ, FALSE},
+    {"DevDetail/URI", GW_DM_FORMAT_NODE, GW_DM_DDF_READ, FALSE},
+    {"DevDetail/URI/MaxDepth", GW_DM_FORMAT_CHR, GW_DM_DDF_READ, FALSE},
+    {"DevDetail/URI/MaxTotLen", GW_DM_FORMAT_CHR, GW_DM_DDF_READ, FALSE},
+    {"DevDetail/URI/MaxSegLen", GW_DM_FORMAT_CHR, GW_DM_DDF_READ, FALSE},
+    {"DevDetail/DevTyp", GW_DM_FORMAT_CHR, GW_DM_DDF_READ, FALSE},
+    {"DevDetail/OEM", GW_DM_FORMAT_CHR, GW_DM_DDF_READ, FALSE},
+    {"DevDetail/FwV", GW_DM_FORMAT_CHR, GW_DM_DDF_READ, FALSE},
+    {"DevDetail/SwV", GW_DM_FORMAT_CHR, GW_DM_DDF_READ, FALSE},
+    {"DevDetail/HwV", GW_DM_FORMAT_CHR, GW_DM_DDF_READ, FALSE},
+    {"DevDetail/LrgObj", GW_DM_FORMAT_BOOL, GW_DM_DDF_READ, FALSE},
+    {"DevDetail/Bearer", GW_DM_FORMAT_NODE, GW_DM_DDF_READ, TRUE},
+    {"DevDetail/Ext", GW_DM_FORMAT_NODE, GW_DM_DDF_READ, TRUE},
+};
+
+typedef enum {
+	GW_DM_DDF_PATH_NONE,
+	GW_DM_DDF_PATH_EXACT,
+	GW_DM_DDF_PATH_BELOW, /* @path is below the node @pattern names */
+} GwDmDdfPath;
+
+/* @pattern and @path without "./"; "*" in @pattern matches one segment */
+static GwDmDdfPath
+gw_dm_ddf_path_match(const gchar *pattern, const gchar *path)
+{
+	const gchar *p = pattern;
+	const gchar *s = path;
+
+	for (;;) {
+		const gchar *pe = strchr(p, '/');
+		const gchar *se = strchr(s, '/');
+		gsize plen = pe != NULL ? (gsize)(pe - p) : strlen(p);
+		gsize slen = se != NULL ? (gsize)(se - s) : strlen(s);
+
+		if (slen == 0)
+			return GW_DM_DDF_PATH_NONE;
+		if (!(plen == 1 && p[0] == '*') && (plen != slen || memcmp(p, s, plen) != 0))
+			return GW_DM_DDF_PATH_NONE;
+		if (pe == NULL)
+			return se == NULL ? GW_DM_DDF_PATH_EXACT : GW_DM_DDF_PATH_BELOW;
+		if (se == NULL)
+			return GW_DM_DDF_PATH_NONE;
+		p = pe + 1;
+		s = se + 1;
+	}
+}
+
+static const gchar *
+gw_dm_ddf_strip(const gchar *uri)
+{
+	if (g_str_has_prefix(uri, "./"))
+		return uri + 2;
+	return strcmp(uri, ".") == 0 ? "" : uri;
+}
+
+gboolean
+gw_dm_ddf_pattern_matches(const gchar *pattern, const gchar *uri)
+{
+	const gchar *path = gw_dm_ddf_strip(uri);
+
+	return path[0] != '\0' &&
+	       gw_dm_ddf_path_match(gw_dm_ddf_strip(pattern), path) == GW_DM_DDF_PATH_EXACT;
+}
+
+GwDmDdfMatch
+gw_dm_std_ddf_match(const gchar *uri, GwDmFormat *format, GwDmAccess *access)
+{
+	const gchar *path = gw_dm_ddf_strip(uri);
+	gsize root_len = strcspn(path, "/");
+
+	/* the hot path: most nodes are not below a standard MO */
+	if (!((root_len == 5 && memcmp(path, "DMAcc", 5) == 0) ||
+	      (root_len == 7 && memcmp(path, "DevInfo", 7) == 0) ||
+	      (root_len == 9 && memcmp(path, "DevDetail", 9) == 0)))
+		return GW_DM_DDF_FREE;
+	for (guint i = 0; i < G_N_ELEMENTS(gw_dm_std_ddf); i++) {
+		GwDmDdfPath m = gw_dm_ddf_path_match(gw_dm_std_ddf[i].path, path);
+		if (m == GW_DM_DDF_PATH_EXACT) {
+			*format = gw_dm_std_ddf[i].format;
+			*access = gw_dm_std_ddf[i].access;
+			return GW_DM_DDF_DESCRIBED;
+		}
+		if (m == GW_DM_DDF_PATH_BELOW && gw_dm_std_ddf[i].open)
+			return GW_DM_DDF_FREE;
+	}
+	return GW_DM_DDF_UNKNOWN;
+}
 
 static gboolean
 gw_dm_std_interior(GwDmTree *self,

@@ -323,7 +323,7 @@ gw_dm_store_load_data(GwDmStore *self, const gchar *data, gsize len, gchar *sha_
 	                    ".",
 	                    data + offset,
 	                    len - offset,
-	                    GW_TNDS_IMPORT_REPLACE,
+	                    GW_TNDS_IMPORT_REPLACE | GW_TNDS_IMPORT_RESTORE,
 	                    &error_local)) {
 		g_set_error(error,
 		            GW_ERROR,

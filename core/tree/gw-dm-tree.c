@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "gw-dm-ddf.h"
 #include "gw-dm-tree.h"
 #include "gw-tnds.h"
 
@@ -49,6 +50,13 @@ typedef struct {
 	GDestroyNotify destroy;
 } GwDmHandler;
 
+/* a node an upper layer described (gw_dm_tree_add_ddf_node) */
+typedef struct {
+	gchar *pattern; /* normalised, "*" for any one segment */
+	GwDmFormat format;
+	GwDmAccess access;
+} GwDmTreeDdf;
+
 struct _GwDmTree {
 	GObject parent_instance;
 	GwDmNode *root;
@@ -57,6 +65,7 @@ struct _GwDmTree {
 	gboolean limits_valid;
 	GPtrArray *handlers; /* (element-type GwDmHandler) */
 	guint next_handler_id;
+	GPtrArray *ddf_nodes; /* (element-type GwDmTreeDdf) */
 };
 
 G_DEFINE_FINAL_TYPE(GwDmTree, gw_dm_tree, G_TYPE_OBJECT)
@@ -310,6 +319,228 @@ gw_dm_tree_normalize_owner(const gchar *uri, GError **error)
 	return gw_dm_uri_normalize(uri, NULL, NULL, error);
 }
 
+/* ---- standard definitions (DDF) ---- */
+
+static void
+gw_dm_tree_ddf_free(GwDmTreeDdf *ddf)
+{
+	g_free(ddf->pattern);
+	g_free(ddf);
+}
+
+GwDmDdfMatch
+gw_dm_tree_ddf_lookup(GwDmTree *self, const gchar *uri, GwDmFormat *format, GwDmAccess *access)
+{
+	GwDmFormat f = GW_DM_FORMAT_INVALID;
+	GwDmAccess a = GW_DM_ACCESS_NONE;
+	GwDmDdfMatch match = GW_DM_DDF_FREE;
+
+	g_return_val_if_fail(GW_IS_DM_TREE(self), GW_DM_DDF_FREE);
+	g_return_val_if_fail(uri != NULL, GW_DM_DDF_FREE);
+
+	for (guint i = 0; i < self->ddf_nodes->len; i++) {
+		GwDmTreeDdf *ddf = g_ptr_array_index(self->ddf_nodes, i);
+		if (gw_dm_ddf_pattern_matches(ddf->pattern, uri)) {
+			f = ddf->format;
+			a = ddf->access;
+			match = GW_DM_DDF_DESCRIBED;
+			break;
+		}
+	}
+	if (match == GW_DM_DDF_FREE)
+		match = gw_dm_std_ddf_match(uri, &f, &a);
+	if (format != NULL)
+		*format = f;
+	if (access != NULL)
+		*access = a;
+	return match;
+}
+
+/*
+ * @wanted as the DDF lets a node at @uri have it: the access types it does not allow are
+ * taken away; when none is left, the node keeps Replace (a secret can still be set) or what
+ * the DDF allows (Get for DevInfo). @log: a line naming the node when some were taken away
+ * (never its value).
+ */
+static GwDmAccess
+gw_dm_tree_ddf_access(GwDmTree *self, const gchar *uri, GwDmAccess wanted, gboolean log)
+{
+	GwDmAccess allowed = GW_DM_ACCESS_NONE;
+	GwDmAccess access;
+
+	if (gw_dm_tree_ddf_lookup(self, uri, NULL, &allowed) != GW_DM_DDF_DESCRIBED ||
+	    (wanted & ~allowed) == 0)
+		return wanted;
+	access = wanted & allowed;
+	if (access == GW_DM_ACCESS_NONE)
+		access = (allowed & GW_DM_ACCESS_REPLACE) != 0 ? GW_DM_ACCESS_REPLACE : allowed;
+	if (log) {
+		g_autofree gchar *refused = gw_dm_access_to_string(wanted & ~allowed);
+		g_autofree gchar *kept = gw_dm_access_to_string(access);
+		g_message("%s: its standard definition (DDF) does not allow %s; access types %s",
+		          uri,
+		          refused,
+		          kept);
+	}
+	return access;
+}
+
+/* a node (and the subtree of a copy or a rename) just placed at @uri takes the DDF's access
+ * types; nobody asked for more, so nothing is logged */
+static void
+gw_dm_tree_ddf_place(GwDmTree *self, GwDmNode *node, const gchar *uri)
+{
+	node->access = gw_dm_tree_ddf_access(self, uri, node->access, FALSE);
+	for (guint i = 0; i < node->children->len; i++) {
+		GwDmNode *child = g_ptr_array_index(node->children, i);
+		g_autofree gchar *child_uri = gw_dm_uri_join(uri, child->name);
+		gw_dm_tree_ddf_place(self, child, child_uri);
+	}
+}
+
+/*
+ * The status of a DM command that puts a node of @format at @uri: 200, 405 where the DDF of a
+ * standard MO has no such node (the command is not allowed there), 415 for a format the DDF
+ * does not give that node (RepPro: the format is not supported by the recipient).
+ */
+static guint
+gw_dm_tree_ddf_status(GwDmTree *self, const gchar *uri, GwDmFormat format)
+{
+	GwDmFormat ddf_format = GW_DM_FORMAT_INVALID;
+
+	switch (gw_dm_tree_ddf_lookup(self, uri, &ddf_format, NULL)) {
+	case GW_DM_DDF_UNKNOWN:
+		return GW_DM_STATUS_COMMAND_NOT_ALLOWED;
+	case GW_DM_DDF_DESCRIBED:
+		return format == ddf_format ? GW_DM_STATUS_OK : GW_DM_STATUS_UNSUPPORTED_MEDIA_TYPE;
+	case GW_DM_DDF_FREE:
+	default:
+		return GW_DM_STATUS_OK;
+	}
+}
+
+/* the same for @node and its subtree placed at @uri (Copy, rename) */
+static guint
+gw_dm_tree_ddf_status_subtree(GwDmTree *self, GwDmNode *node, const gchar *uri)
+{
+	guint status = gw_dm_tree_ddf_status(self, uri, node->format);
+
+	for (guint i = 0; i < node->children->len && status == GW_DM_STATUS_OK; i++) {
+		GwDmNode *child = g_ptr_array_index(node->children, i);
+		g_autofree gchar *child_uri = gw_dm_uri_join(uri, child->name);
+		status = gw_dm_tree_ddf_status_subtree(self, child, child_uri);
+	}
+	return status;
+}
+
+gboolean
+gw_dm_tree_ddf_check(GwDmTree *self, const gchar *uri, GwDmFormat format, GError **error)
+{
+	GwDmFormat ddf_format = GW_DM_FORMAT_INVALID;
+
+	g_return_val_if_fail(GW_IS_DM_TREE(self), FALSE);
+	g_return_val_if_fail(uri != NULL, FALSE);
+
+	switch (gw_dm_tree_ddf_lookup(self, uri, &ddf_format, NULL)) {
+	case GW_DM_DDF_UNKNOWN:
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_NOT_ALLOWED,
+		            "%s is not a node of its standard definition (DDF)",
+		            uri);
+		return FALSE;
+	case GW_DM_DDF_DESCRIBED:
+		if (format == ddf_format)
+			return TRUE;
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_NOT_SUPPORTED,
+		            "%s is %s in its standard definition (DDF), not %s",
+		            uri,
+		            gw_dm_format_to_string(ddf_format),
+		            gw_dm_format_to_string(format));
+		return FALSE;
+	case GW_DM_DDF_FREE:
+	default:
+		return TRUE;
+	}
+}
+
+/* applies a new DDF node to the nodes matching @segs (from @i) below @node at @uri */
+static void
+gw_dm_tree_ddf_apply_existing(GwDmTree *self,
+                              GwDmNode *node,
+                              const gchar *uri,
+                              gchar **segs,
+                              guint i)
+{
+	if (segs[i] == NULL) {
+		GwDmAccess access = gw_dm_tree_ddf_access(self, uri, node->access, TRUE);
+		if (access != node->access) {
+			node->access = access;
+			gw_dm_tree_emit_changed(self, uri, GW_DM_CHANGE_PROPERTIES, NULL);
+		}
+		return;
+	}
+	if (strcmp(segs[i], "*") == 0) {
+		/* collect first: emitting "changed" may let handlers change the tree */
+		g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+		for (guint c = 0; c < node->children->len; c++) {
+			GwDmNode *child = g_ptr_array_index(node->children, c);
+			g_ptr_array_add(names, g_strdup(child->name));
+		}
+		for (guint c = 0; c < names->len; c++) {
+			GwDmNode *child = gw_dm_node_get_child(node, g_ptr_array_index(names, c));
+			g_autofree gchar *child_uri = NULL;
+			if (child == NULL)
+				continue;
+			child_uri = gw_dm_uri_join(uri, child->name);
+			gw_dm_tree_ddf_apply_existing(self, child, child_uri, segs, i + 1);
+		}
+	} else {
+		GwDmNode *child = gw_dm_node_get_child(node, segs[i]);
+		g_autofree gchar *child_uri = NULL;
+		if (child == NULL)
+			return;
+		child_uri = gw_dm_uri_join(uri, child->name);
+		gw_dm_tree_ddf_apply_existing(self, child, child_uri, segs, i + 1);
+	}
+}
+
+void
+gw_dm_tree_add_ddf_node(GwDmTree *self, const gchar *pattern, GwDmFormat format, GwDmAccess access)
+{
+	g_autofree gchar *normalized = NULL;
+	g_auto(GStrv) segs = NULL;
+	GwDmTreeDdf *ddf = NULL;
+
+	g_return_if_fail(GW_IS_DM_TREE(self));
+	g_return_if_fail(pattern != NULL);
+	g_return_if_fail(format < GW_DM_FORMAT_INVALID);
+	g_return_if_fail(access != GW_DM_ACCESS_NONE && (access & ~GW_DM_ACCESS_ALL) == 0);
+
+	normalized = gw_dm_uri_normalize(pattern, NULL, NULL, NULL);
+	if (normalized == NULL || strcmp(normalized, ".") == 0) {
+		g_critical("invalid DDF pattern %s", pattern);
+		return;
+	}
+	for (guint i = 0; i < self->ddf_nodes->len && ddf == NULL; i++) {
+		GwDmTreeDdf *old = g_ptr_array_index(self->ddf_nodes, i);
+		if (strcmp(old->pattern, normalized) == 0)
+			ddf = old;
+	}
+	if (ddf == NULL) {
+		ddf = g_new0(GwDmTreeDdf, 1);
+		ddf->pattern = g_strdup(normalized);
+		g_ptr_array_add(self->ddf_nodes, ddf);
+	}
+	ddf->format = format;
+	ddf->access = access;
+	/* nodes that exist already (loaded from the state) follow it too */
+	segs = gw_dm_uri_split(normalized);
+	gw_dm_tree_ddf_apply_existing(self, self->root, ".", segs, 0);
+}
+
 /* ---- handlers ---- */
 
 static GwDmHandler *
@@ -484,6 +715,7 @@ gw_dm_tree_finalize(GObject *object)
 	GwDmTree *self = GW_DM_TREE(object);
 
 	g_ptr_array_unref(self->handlers);
+	g_ptr_array_unref(self->ddf_nodes);
 	gw_dm_node_free(self->root);
 	G_OBJECT_CLASS(gw_dm_tree_parent_class)->finalize(object);
 }
@@ -530,6 +762,7 @@ gw_dm_tree_init(GwDmTree *self)
 {
 	self->root = gw_dm_tree_new_root();
 	self->handlers = g_ptr_array_new_with_free_func((GDestroyNotify)gw_dm_handler_unref);
+	self->ddf_nodes = g_ptr_array_new_with_free_func((GDestroyNotify)gw_dm_tree_ddf_free);
 }
 
 GwDmTree *
@@ -788,6 +1021,27 @@ gw_dm_mime_is_valid(const gchar *mime_type)
 	        strchr(mime_type, '\t') == NULL);
 }
 
+/* gw_dm_tree_ddf_status() for the nodes @segs[from..n-1] a command creates: interior ones on
+ * the way, a node of @format last */
+static guint
+gw_dm_tree_ddf_status_path(GwDmTree *self, gchar **segs, guint from, guint n, GwDmFormat format)
+{
+	g_autoptr(GString) uri = g_string_new(".");
+
+	for (guint i = 0; i < n; i++) {
+		guint status;
+		g_string_append_c(uri, '/');
+		g_string_append(uri, segs[i]);
+		if (i < from)
+			continue;
+		status =
+		    gw_dm_tree_ddf_status(self, uri->str, i == n - 1 ? format : GW_DM_FORMAT_NODE);
+		if (status != GW_DM_STATUS_OK)
+			return status;
+	}
+	return GW_DM_STATUS_OK;
+}
+
 /* creates interior nodes segs[from..n-2] below @node and returns the last one; emits "changed"
  * for each created node */
 static GwDmNode *
@@ -804,6 +1058,7 @@ gw_dm_tree_create_path(GwDmTree *self,
 		gw_dm_node_append_child(node, child);
 		node = child;
 		uri = gw_dm_node_dup_uri(node);
+		gw_dm_tree_ddf_place(self, node, uri);
 		gw_dm_tree_emit_changed(self, uri, GW_DM_CHANGE_ADDED, server_id);
 	}
 	return node;
@@ -853,6 +1108,10 @@ gw_dm_tree_add(GwDmTree *self,
 		return GW_DM_STATUS_UNSUPPORTED_MEDIA_TYPE;
 	if (!gw_dm_format_validate_value(format, data, NULL))
 		return GW_DM_STATUS_UNSUPPORTED_MEDIA_TYPE;
+	/* the standard MOs' DDF: every node this Add creates must be one of it, of its format */
+	status = gw_dm_tree_ddf_status_path(self, segs, depth, n, format);
+	if (status != GW_DM_STATUS_OK)
+		return status;
 
 	parent = gw_dm_tree_create_path(self, ancestor, segs, depth, n - 1, server_id);
 	node = gw_dm_node_new(segs[n - 1], format);
@@ -860,6 +1119,7 @@ gw_dm_tree_add(GwDmTree *self,
 	if (format != GW_DM_FORMAT_NODE && data != NULL)
 		node->value = g_bytes_ref(data);
 	gw_dm_node_append_child(parent, node);
+	gw_dm_tree_ddf_place(self, node, path);
 	gw_dm_tree_emit_changed(self, path, GW_DM_CHANGE_ADDED, server_id);
 	return GW_DM_STATUS_OK;
 }
@@ -903,11 +1163,17 @@ gw_dm_tree_rename(GwDmTree *self,
 		return GW_DM_STATUS_OK;
 	if (g_hash_table_contains(node->parent->index, name))
 		return GW_DM_STATUS_ALREADY_EXISTS;
+	/* under its new name the node and its subtree follow the DDF there (renaming a secret
+	 * to a readable name keeps it unreadable: access types are only ever taken away) */
+	status = gw_dm_tree_ddf_status_subtree(self, node, normalized);
+	if (status != GW_DM_STATUS_OK)
+		return status;
 
 	g_hash_table_remove(node->parent->index, node->name);
 	g_free(node->name);
 	node->name = g_steal_pointer(&name);
 	g_hash_table_insert(node->parent->index, node->name, node);
+	gw_dm_tree_ddf_place(self, node, normalized);
 	gw_dm_tree_emit_changed(self, path, GW_DM_CHANGE_DELETED, server_id);
 	gw_dm_tree_emit_changed(self, normalized, GW_DM_CHANGE_ADDED, server_id);
 	return GW_DM_STATUS_OK;
@@ -1034,6 +1300,11 @@ gw_dm_tree_replace(GwDmTree *self,
 		return GW_DM_STATUS_UNSUPPORTED_MEDIA_TYPE;
 	if (!gw_dm_format_validate_value(new_format, data, NULL))
 		return GW_DM_STATUS_UNSUPPORTED_MEDIA_TYPE;
+	if (new_format != node->format) {
+		status = gw_dm_tree_ddf_status(self, path, new_format);
+		if (status != GW_DM_STATUS_OK)
+			return status;
+	}
 	node->format = new_format;
 	if (mime_type != NULL) {
 		g_free(node->mime_type);
@@ -1162,6 +1433,11 @@ gw_dm_tree_copy(GwDmTree *self,
 			return GW_DM_STATUS_COMMAND_NOT_ALLOWED;
 		if (!gw_dm_node_acl_allows(dst, GW_DM_ACCESS_REPLACE, server_id))
 			return GW_DM_STATUS_PERMISSION_DENIED;
+		if (src->format != dst->format) {
+			status = gw_dm_tree_ddf_status(self, target, src->format);
+			if (status != GW_DM_STATUS_OK)
+				return status;
+		}
 		dst->format = src->format;
 		g_free(dst->mime_type);
 		dst->mime_type = g_strdup(src->mime_type);
@@ -1183,6 +1459,13 @@ gw_dm_tree_copy(GwDmTree *self,
 		return GW_DM_STATUS_COMMAND_NOT_ALLOWED;
 	if (!gw_dm_node_acl_allows(ancestor, GW_DM_ACCESS_ADD, server_id))
 		return GW_DM_STATUS_PERMISSION_DENIED;
+	/* the parents to create and the copied subtree must fit the DDF at the target */
+	status = gw_dm_tree_ddf_status_path(self, segs, depth, n - 1, GW_DM_FORMAT_NODE);
+	if (status != GW_DM_STATUS_OK)
+		return status;
+	status = gw_dm_tree_ddf_status_subtree(self, src, target);
+	if (status != GW_DM_STATUS_OK)
+		return status;
 
 	copy = gw_dm_node_copy_deep(src);
 	g_free(copy->name);
@@ -1193,6 +1476,7 @@ gw_dm_tree_copy(GwDmTree *self,
 	gw_dm_node_clear_permanent(copy);
 	parent = gw_dm_tree_create_path(self, ancestor, segs, depth, n - 1, server_id);
 	gw_dm_node_append_child(parent, copy);
+	gw_dm_tree_ddf_place(self, copy, target);
 	gw_dm_tree_emit_changed(self, target, GW_DM_CHANGE_ADDED, server_id);
 	return GW_DM_STATUS_OK;
 }
@@ -1269,6 +1553,7 @@ gw_dm_tree_ensure_path(GwDmTree *self, gchar **segs, guint n, GError **error)
 			child = gw_dm_node_new(segs[i], GW_DM_FORMAT_NODE);
 			gw_dm_node_append_child(node, child);
 			uri = gw_dm_node_dup_uri(child);
+			gw_dm_tree_ddf_place(self, child, uri);
 			gw_dm_tree_emit_changed(self, uri, GW_DM_CHANGE_ADDED, NULL);
 		} else if (child->format != GW_DM_FORMAT_NODE) {
 			g_autofree gchar *uri = gw_dm_node_dup_uri(child);
@@ -1329,7 +1614,7 @@ gw_dm_tree_set_leaf(GwDmTree *self,
 		g_set_error_literal(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "invalid MIME type");
 		return FALSE;
 	}
-	if (!gw_dm_format_validate_value(format, value, error))
+	if (!gw_dm_format_validate_stored(format, value, error))
 		return FALSE;
 	normalized = gw_dm_tree_normalize_owner(uri, error);
 	if (normalized == NULL)
@@ -1372,6 +1657,7 @@ gw_dm_tree_set_leaf(GwDmTree *self,
 	node->mime_type = g_strdup(mime_type);
 	node->value = value != NULL ? g_bytes_ref(value) : NULL;
 	gw_dm_node_append_child(parent, node);
+	gw_dm_tree_ddf_place(self, node, normalized);
 	gw_dm_tree_emit_changed(self, normalized, GW_DM_CHANGE_ADDED, NULL);
 	return TRUE;
 }
@@ -1439,6 +1725,8 @@ gw_dm_tree_set_properties(GwDmTree *self,
 		g_set_error_literal(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "invalid title");
 		return FALSE;
 	}
+	if (access != GW_DM_ACCESS_NONE)
+		access = gw_dm_tree_ddf_access(self, normalized, access, TRUE);
 	if (access != GW_DM_ACCESS_NONE && access != node->access) {
 		node->access = access;
 		changed = TRUE;
@@ -1744,7 +2032,7 @@ gw_dm_node_state_validate(const GwDmNodeState *state, GwDmAcl **acl_out, GError 
 		return FALSE;
 	}
 	if (state->format != GW_DM_FORMAT_NODE &&
-	    !gw_dm_format_validate_value(state->format, state->value, error))
+	    !gw_dm_format_validate_stored(state->format, state->value, error))
 		return FALSE;
 	*acl_out = gw_dm_acl_parse(state->acl != NULL ? state->acl : "", error);
 	return *acl_out != NULL;
@@ -1776,6 +2064,7 @@ gw_dm_tree_restore_node(GwDmTree *self,
 {
 	g_autofree gchar *normalized = NULL;
 	g_auto(GStrv) segs = NULL;
+	GwDmNodeState clamped;
 	GwDmAcl *acl = NULL;
 	GwDmNode *parent;
 	GwDmNode *node;
@@ -1789,6 +2078,10 @@ gw_dm_tree_restore_node(GwDmTree *self,
 		return FALSE;
 	if (!gw_dm_node_state_validate(state, &acl, error))
 		return FALSE;
+	/* a journal written before the DDF was enforced may give a secret Get: it loses it */
+	clamped = *state;
+	clamped.access = gw_dm_tree_ddf_access(self, normalized, state->access, TRUE);
+	state = &clamped;
 	segs = gw_dm_uri_split(normalized);
 	n = g_strv_length(segs);
 	node = gw_dm_node_lookup_segments(self->root, segs, n);

@@ -8,6 +8,7 @@
 #include <glib-object.h>
 
 #include "gw-dm-acl.h"
+#include "gw-dm-ddf.h"
 #include "gw-dm-types.h"
 #include "gw-dm-uri.h"
 
@@ -27,6 +28,15 @@ G_DECLARE_FINAL_TYPE(GwDmTree, gw_dm_tree, GW, DM_TREE, GObject)
  *  - The owner API (gw_dm_tree_ensure_interior, gw_dm_tree_set_leaf, …) is for upper layers
  *    building their MOs; it checks nothing but URI syntax and formats.
  *
+ * Standard definitions (gw-dm-ddf.h): a node below ./DMAcc, ./DevInfo or ./DevDetail, or one an
+ * upper layer described with gw_dm_tree_add_ddf_node(), never has an access type its DDF does
+ * not give it, whoever creates it or sets its properties (DM command, owner API, TNDS import,
+ * journal): AAuthSecret, AAuthData and the device credentials are never readable, DevInfo and
+ * DevDetail never writable. DM commands (so D-Bus SetNode too) and imported documents are also
+ * refused a node the DDF does not have (405) or a format it does not give the node (415); the
+ * owner API and restores (journal, state file) are not, so that a state an older gwmod wrote
+ * still loads.
+ *
  * A Get on an interior node returns one item whose data is the child names joined by "/"
  * (format node). Queries: "?list=Struct" (every node below, no data), "?list=StructData"
  * (every node, with leaf data), "?list=TNDS" (one item, format xml, type
@@ -44,9 +54,11 @@ G_DECLARE_FINAL_TYPE(GwDmTree, gw_dm_tree, GW, DM_TREE, GObject)
  * The root's default ACL is "Add=*&Get=*".
  *
  * Status codes: 200, 400 (bad URI, bad query), 404 (no node), 405 (access type or permanent
- * node, or Exec without a handler), 406 (unknown query/property), 414 (URI beyond
- * DevDetail/URI limits), 415 (format does not fit the value or the node), 418 (Add of an
- * existing node), 425 (ACL), 500 (handler failed), and whatever an Exec handler returns.
+ * node, or Exec without a handler, or a node the DDF of a standard MO does not have), 406
+ * (unknown query/property), 414 (URI beyond DevDetail/URI limits), 415 (the value is not one
+ * of its format, see gw_dm_format_validate_value(), or the format does not fit the node or
+ * its DDF), 418 (Add of an existing node), 425 (ACL), 500 (handler failed), and whatever an
+ * Exec handler returns.
  *
  * Signals:
  *  "changed" (const gchar *uri, guint GwDmChange, const gchar *server_id or NULL) after
@@ -161,6 +173,21 @@ gw_dm_tree_rollback(GwDmTree *self, GwDmSnapshot *snapshot); /* emits "changed" 
 void
 gw_dm_snapshot_free(GwDmSnapshot *snapshot);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GwDmSnapshot, gw_dm_snapshot_free)
+
+/* ---- standard definitions (DDF), see gw-dm-ddf.h ---- */
+/* what the DDF says about the normalised @uri: the nodes added with gw_dm_tree_add_ddf_node()
+ * first, then the standard objects. @format, @access (nullable) are set when DESCRIBED. */
+GwDmDdfMatch
+gw_dm_tree_ddf_lookup(GwDmTree *self, const gchar *uri, GwDmFormat *format, GwDmAccess *access);
+/* describes the nodes matching @pattern (a URI whose "*" segments match any one segment):
+ * @format, and at most @access (a secret: GW_DM_DDF_SECRET_ACCESS). Existing nodes lose the
+ * access types it does not allow at once (with a log line). */
+void
+gw_dm_tree_add_ddf_node(GwDmTree *self, const gchar *pattern, GwDmFormat format, GwDmAccess access);
+/* TRUE when a node of @format may be at the normalised @uri; else GW_ERROR_NOT_ALLOWED (the
+ * DDF has no such node) or GW_ERROR_NOT_SUPPORTED (another format), naming the node */
+gboolean
+gw_dm_tree_ddf_check(GwDmTree *self, const gchar *uri, GwDmFormat format, GError **error);
 
 /* bumped on every mutation; the store saves when it differs from the last save */
 guint64

@@ -8,6 +8,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <math.h>
 #include <string.h>
 
 #include "gw-dm-types.h"
@@ -100,17 +103,61 @@ gw_dm_validate_int(const gchar *data, gsize len)
 	return TRUE;
 }
 
+/* a decimal number as DDF float values are written: [+-] digits [. digits] [(e|E) [+-] digits],
+ * at least one digit before or after the point, finite. strtod() alone also takes "nan", "inf",
+ * "infinity", hexadecimal floats and leading white space, none of which is a DDF float. */
 static gboolean
 gw_dm_validate_float(const gchar *data, gsize len)
 {
 	g_autofree gchar *copy = NULL;
 	gchar *endptr = NULL;
+	gsize i = 0;
+	gsize digits = 0;
 	gdouble value;
 
 	if (len == 0 || len > 64)
 		return FALSE;
-	/* g_ascii_strtod skips leading white space: refuse it explicitly */
-	if (g_ascii_isspace(data[0]))
+	if (data[i] == '+' || data[i] == '-')
+		i++;
+	for (; i < len && g_ascii_isdigit(data[i]); i++)
+		digits++;
+	if (i < len && data[i] == '.') {
+		for (i++; i < len && g_ascii_isdigit(data[i]); i++)
+			digits++;
+	}
+	if (digits == 0)
+		return FALSE;
+	if (i < len && (data[i] == 'e' || data[i] == 'E')) {
+		gsize exp_digits = 0;
+		i++;
+		if (i < len && (data[i] == '+' || data[i] == '-'))
+			i++;
+		for (; i < len && g_ascii_isdigit(data[i]); i++)
+			exp_digits++;
+		if (exp_digits == 0)
+			return FALSE;
+	}
+	if (i != len)
+		return FALSE;
+	copy = g_strndup(data, len);
+	errno = 0;
+	value = g_ascii_strtod(copy, &endptr);
+	/* ERANGE: too large (inf) or too small to be represented */
+	if (errno != 0 || endptr == NULL || *endptr != '\0' || !isfinite(value))
+		return FALSE;
+	return TRUE;
+}
+
+/* what gwmod accepted as float before issue 11: whatever g_ascii_strtod() reads whole (NaN,
+ * infinity and hexadecimal included); for values an older gwmod stored */
+static gboolean
+gw_dm_validate_float_stored(const gchar *data, gsize len)
+{
+	g_autofree gchar *copy = NULL;
+	gchar *endptr = NULL;
+	gdouble value;
+
+	if (len == 0 || len > 64 || g_ascii_isspace(data[0]))
 		return FALSE;
 	copy = g_strndup(data, len);
 	if (strlen(copy) != len)
@@ -118,23 +165,26 @@ gw_dm_validate_float(const gchar *data, gsize len)
 	errno = 0;
 	value = g_ascii_strtod(copy, &endptr);
 	(void)value;
-	if (errno != 0 || endptr == copy || *endptr != '\0')
-		return FALSE;
-	return TRUE;
+	return errno == 0 && endptr != copy && *endptr == '\0';
 }
 
+/* the base64 alphabet in groups of four (white space between them is ignored), "=" padding
+ * only at the end; @strict FALSE: any length (what gwmod accepted before issue 11) */
 static gboolean
-gw_dm_validate_b64(const gchar *data, gsize len)
+gw_dm_validate_b64(const gchar *data, gsize len, gboolean strict)
 {
 	gsize pad = 0;
+	gsize n = 0;
 
 	for (gsize i = 0; i < len; i++) {
 		gchar c = data[i];
 		if (g_ascii_isalnum(c) || c == '+' || c == '/') {
 			if (pad > 0)
 				return FALSE;
+			n++;
 		} else if (c == '=') {
 			pad++;
+			n++;
 			if (pad > 2)
 				return FALSE;
 		} else if (c == '\r' || c == '\n' || c == ' ' || c == '\t') {
@@ -143,17 +193,192 @@ gw_dm_validate_b64(const gchar *data, gsize len)
 			return FALSE;
 		}
 	}
+	return !strict || n % 4 == 0;
+}
+
+/* @n decimal digits at @p, as a number */
+static gboolean
+gw_dm_digits(const gchar *p, guint n, guint *out)
+{
+	guint v = 0;
+
+	for (guint i = 0; i < n; i++) {
+		if (!g_ascii_isdigit(p[i]))
+			return FALSE;
+		v = v * 10 + (guint)(p[i] - '0');
+	}
+	*out = v;
 	return TRUE;
 }
 
+/* "Z", "+hh:mm" or "-hh:mm" (and "+hhmm" when @basic) at @p, the whole rest; an empty rest when
+ * @optional */
+static gboolean
+gw_dm_validate_zone(const gchar *p, gsize len, gboolean basic, gboolean optional)
+{
+	guint hh;
+	guint mm;
+
+	if (len == 0)
+		return optional;
+	if (len == 1)
+		return p[0] == 'Z';
+	if (p[0] != '+' && p[0] != '-')
+		return FALSE;
+	if (len == 6 && p[3] == ':')
+		return gw_dm_digits(p + 1, 2, &hh) && gw_dm_digits(p + 4, 2, &mm) && hh < 24 &&
+		       mm < 60;
+	if (basic && len == 5)
+		return gw_dm_digits(p + 1, 2, &hh) && gw_dm_digits(p + 3, 2, &mm) && hh < 24 &&
+		       mm < 60;
+	return FALSE;
+}
+
+/* hh:mm[:ss[.fraction]] or hhmm[ss] (basic), then the zone as gw_dm_validate_zone(); a leap
+ * second (60) is allowed */
+static gboolean
+gw_dm_validate_clock(const gchar *p, gsize len, gboolean zone_optional)
+{
+	gboolean basic;
+	guint hh;
+	guint mm;
+	guint ss = 0;
+	gsize i;
+
+	if (len < 4 || !gw_dm_digits(p, 2, &hh))
+		return FALSE;
+	basic = p[2] != ':';
+	i = basic ? 2 : 3;
+	if (len < i + 2 || !gw_dm_digits(p + i, 2, &mm))
+		return FALSE;
+	i += 2;
+	if (i < len && (basic ? g_ascii_isdigit(p[i]) : p[i] == ':')) {
+		if (!basic)
+			i++;
+		if (len < i + 2 || !gw_dm_digits(p + i, 2, &ss))
+			return FALSE;
+		i += 2;
+		if (i < len && (p[i] == '.' || p[i] == ',')) {
+			gsize digits = 0;
+			for (i++; i < len && g_ascii_isdigit(p[i]); i++)
+				digits++;
+			if (digits == 0)
+				return FALSE;
+		}
+	}
+	if (hh > 23 || mm > 59 || ss > 60)
+		return FALSE;
+	return gw_dm_validate_zone(p + i, len - i, basic, zone_optional);
+}
+
 /*
- * A NULL @value is accepted for every format (a leaf without value). An empty value is
- * accepted for node, null, chr, bin, b64, xml, date and time, refused for int, bool and
- * float. Text formats (chr, xml, date, time) must also be representable in XML 1.0
- * (no NUL and no C0 control characters other than TAB, LF, CR).
+ * DDF date (OMA DM TND: ISO 8601, with the century): "YYYY-MM-DD" or "YYYYMMDD", or an RFC 3339
+ * date-time "YYYY-MM-DDThh:mm:ss[.fraction](Z|+hh:mm|-hh:mm)" (what the gateway writes itself,
+ * e.g. LastSeen). The day must exist in that month.
  */
-gboolean
-gw_dm_format_validate_value(GwDmFormat format, GBytes *value, GError **error)
+static gboolean
+gw_dm_validate_date(const gchar *p, gsize len)
+{
+	gsize i;
+	guint y;
+	guint m;
+	guint d;
+
+	if (len >= 10 && p[4] == '-' && p[7] == '-') {
+		if (!gw_dm_digits(p, 4, &y) || !gw_dm_digits(p + 5, 2, &m) ||
+		    !gw_dm_digits(p + 8, 2, &d))
+			return FALSE;
+		i = 10;
+	} else if (len >= 8) {
+		if (!gw_dm_digits(p, 4, &y) || !gw_dm_digits(p + 4, 2, &m) ||
+		    !gw_dm_digits(p + 6, 2, &d))
+			return FALSE;
+		i = 8;
+		if (len != i)
+			return FALSE; /* a basic date is a date only */
+	} else {
+		return FALSE;
+	}
+	if (y == 0 || !g_date_valid_dmy((GDateDay)d, (GDateMonth)m, (GDateYear)y))
+		return FALSE;
+	if (i == len)
+		return TRUE;
+	/* RFC 3339 date-time: extended clock with seconds and a zone */
+	if (p[i] != 'T' && p[i] != 't')
+		return FALSE;
+	i++;
+	if (len - i < 9 || p[i + 2] != ':' || p[i + 5] != ':')
+		return FALSE;
+	return gw_dm_validate_clock(p + i, len - i, FALSE);
+}
+
+/* DDF time (ISO 8601): [T]hh:mm[:ss[.fraction]][zone] or [T]hhmm[ss][zone] */
+static gboolean
+gw_dm_validate_time(const gchar *p, gsize len)
+{
+	if (len > 0 && p[0] == 'T')
+		return gw_dm_validate_clock(p + 1, len - 1, TRUE);
+	return gw_dm_validate_clock(p, len, TRUE);
+}
+
+#define GW_DM_XML_MAX_ATTRIBUTES 256
+
+/* no start tag with more than GW_DM_XML_MAX_ATTRIBUTES "=" outside quotes: libxml2 2.9 checks
+ * attributes for duplicates in quadratic time, and 100,000 of them block the main loop for
+ * seconds (issue 11). A rough scan: it may count a comment or a processing instruction as a
+ * tag, which only refuses documents no DM value has. */
+static gboolean
+gw_dm_xml_attributes_bounded(const gchar *data, gsize len)
+{
+	gboolean in_tag = FALSE;
+	gchar quote = 0;
+	guint n = 0;
+
+	for (gsize i = 0; i < len; i++) {
+		gchar c = data[i];
+		if (quote != 0) {
+			if (c == quote)
+				quote = 0;
+		} else if (!in_tag) {
+			if (c == '<') {
+				in_tag = TRUE;
+				n = 0;
+			}
+		} else if (c == '"' || c == '\'') {
+			quote = c;
+		} else if (c == '=') {
+			if (++n > GW_DM_XML_MAX_ATTRIBUTES)
+				return FALSE;
+		} else if (c == '>') {
+			in_tag = FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/* one well-formed XML document (or element), parsed without network, DTD or entity
+ * expansion; a document type declaration is refused (entity bombs) */
+static gboolean
+gw_dm_validate_xml(const gchar *data, gsize len)
+{
+	xmlDoc *doc;
+
+	if (len > G_MAXINT || g_strstr_len(data, len, "<!DOCTYPE") != NULL ||
+	    g_strstr_len(data, len, "<!ENTITY") != NULL || !gw_dm_xml_attributes_bounded(data, len))
+		return FALSE;
+	doc = xmlReadMemory(data,
+	                    (int)len,
+	                    "value.xml",
+	                    "UTF-8",
+	                    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (doc == NULL)
+		return FALSE;
+	xmlFreeDoc(doc);
+	return TRUE;
+}
+
+static gboolean
+gw_dm_format_check(GwDmFormat format, GBytes *value, gboolean strict, GError **error)
 {
 	const gchar *data = NULL;
 	gsize len = 0;
@@ -171,10 +396,19 @@ gw_dm_format_validate_value(GwDmFormat format, GBytes *value, GError **error)
 		ok = len == 0;
 		break;
 	case GW_DM_FORMAT_CHR:
-	case GW_DM_FORMAT_XML:
-	case GW_DM_FORMAT_DATE:
-	case GW_DM_FORMAT_TIME:
 		ok = len == 0 || gw_dm_text_is_xml_safe(data, len);
+		break;
+	case GW_DM_FORMAT_XML:
+		ok = len == 0 || (gw_dm_text_is_xml_safe(data, len) &&
+		                  (!strict || gw_dm_validate_xml(data, len)));
+		break;
+	case GW_DM_FORMAT_DATE:
+		ok = len == 0 ||
+		     (strict ? gw_dm_validate_date(data, len) : gw_dm_text_is_xml_safe(data, len));
+		break;
+	case GW_DM_FORMAT_TIME:
+		ok = len == 0 ||
+		     (strict ? gw_dm_validate_time(data, len) : gw_dm_text_is_xml_safe(data, len));
 		break;
 	case GW_DM_FORMAT_INT:
 		ok = gw_dm_validate_int(data, len);
@@ -187,10 +421,11 @@ gw_dm_format_validate_value(GwDmFormat format, GBytes *value, GError **error)
 		ok = TRUE;
 		break;
 	case GW_DM_FORMAT_B64:
-		ok = gw_dm_validate_b64(data, len);
+		ok = gw_dm_validate_b64(data, len, strict);
 		break;
 	case GW_DM_FORMAT_FLOAT:
-		ok = gw_dm_validate_float(data, len);
+		ok = strict ? gw_dm_validate_float(data, len)
+		            : gw_dm_validate_float_stored(data, len);
 		break;
 	case GW_DM_FORMAT_INVALID:
 	default:
@@ -206,6 +441,59 @@ gw_dm_format_validate_value(GwDmFormat format, GBytes *value, GError **error)
 		return FALSE;
 	}
 	return TRUE;
+}
+
+/*
+ * A NULL @value is accepted for every format (a leaf without value). An empty value is
+ * accepted for node, null, chr, bin, b64, xml, date and time, refused for int, bool and
+ * float. Text formats (chr, xml, date, time) must also be representable in XML 1.0
+ * (no NUL and no C0 control characters other than TAB, LF, CR); a non-empty xml value must be
+ * well formed, date and time values must be ISO 8601 / RFC 3339 as above, float a finite
+ * decimal number.
+ *
+ * The error is GW_ERROR_NOT_SUPPORTED: the DM commands answer a value that does not fit its
+ * format with 415 (RepPro 1.2 §10: "the media type or format for the data item is not
+ * supported by the recipient"; the item's data is not a value of the format it names, which
+ * is what libdmclient answers too), D-Bus SetNode with InvalidArgs.
+ */
+gboolean
+gw_dm_format_validate_value(GwDmFormat format, GBytes *value, GError **error)
+{
+	return gw_dm_format_check(format, value, TRUE, error);
+}
+
+gboolean
+gw_dm_format_validate_stored(GwDmFormat format, GBytes *value, GError **error)
+{
+	return gw_dm_format_check(format, value, FALSE, error);
+}
+
+gchar *
+gw_dm_access_to_string(GwDmAccess access)
+{
+	static const struct {
+		GwDmAccess access;
+		const gchar *name;
+	} names[] = {
+	    {GW_DM_ACCESS_ADD, "Add"},
+	    {GW_DM_ACCESS_COPY, "Copy"},
+	    {GW_DM_ACCESS_DELETE, "Delete"},
+	    {GW_DM_ACCESS_EXEC, "Exec"},
+	    {GW_DM_ACCESS_GET, "Get"},
+	    {GW_DM_ACCESS_REPLACE, "Replace"},
+	};
+	GString *str = g_string_new(NULL);
+
+	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+		if ((access & names[i].access) == 0)
+			continue;
+		if (str->len > 0)
+			g_string_append_c(str, '|');
+		g_string_append(str, names[i].name);
+	}
+	if (str->len == 0)
+		g_string_append(str, "none");
+	return g_string_free(str, FALSE);
 }
 
 typedef struct {

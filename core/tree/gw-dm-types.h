@@ -34,9 +34,19 @@ GwDmFormat
 gw_dm_format_from_string(const gchar *name);
 /* checks that @value (may be NULL for node/null) is well formed for @format:
  * int = optional sign + decimal digits fitting gint64, bool = "true"/"false",
- * chr/xml/date/time = valid UTF-8, float = g_ascii_strtod parses all, b64 = base64 alphabet */
+ * chr = UTF-8 that XML can carry, xml = one well-formed document without DTD,
+ * date = ISO 8601 date (YYYY-MM-DD, YYYYMMDD) or RFC 3339 date-time, time = ISO 8601 time,
+ * float = a finite decimal number (no NaN, no infinity, no hex), b64 = base64 with padding;
+ * GW_ERROR_NOT_SUPPORTED otherwise (DM status 415) */
 gboolean
 gw_dm_format_validate_value(GwDmFormat format, GBytes *value, GError **error);
+/* (added) what the tree can hold and write as TNDS, as gwmod checked values before issue 11:
+ * text formats (chr, xml, date, time) UTF-8 that XML can carry, float what g_ascii_strtod()
+ * reads whole, b64 the alphabet; int, bool, null, node as above. For the owner API and for
+ * restores (journal, state file), so that what an older gwmod stored still loads. Values from
+ * outside (DM commands, D-Bus, imported documents) take gw_dm_format_validate_value(). */
+gboolean
+gw_dm_format_validate_stored(GwDmFormat format, GBytes *value, GError **error);
 /* TRUE when @len bytes at @text (@len -1: NUL-terminated) are UTF-8 that XML 1.0 can carry:
  * no NUL, no C0 control character other than TAB/LF/CR, no U+FFFE/U+FFFF (added) */
 gboolean
@@ -53,6 +63,10 @@ typedef enum {
 	GW_DM_ACCESS_COPY = 1 << 5,
 	GW_DM_ACCESS_ALL = 0x3f,
 } GwDmAccess;
+
+/* (added) "Add|Get|Replace" (TNDS order), "none" for GW_DM_ACCESS_NONE; for logs */
+gchar *
+gw_dm_access_to_string(GwDmAccess access);
 
 /* SyncML status codes (RepPro 1.2.2 §10 subset used by DM) */
 typedef enum {

@@ -313,6 +313,7 @@ struct _GwTndsNode {
 	gchar *path;       /* top-level only, nullable */
 	gboolean is_self;  /* NodeName "." or "" at the top: the import point itself */
 	GwDmFormat format; /* resolved */
+	gboolean has_format; /* <Format> given; else @format is inferred, the DDF may change it */
 	gchar *acl;        /* nullable: not given */
 	gchar *title;      /* nullable: not given */
 	gchar *mime;       /* nullable: not given */
@@ -522,8 +523,9 @@ gw_tnds_name_is_valid(const gchar *name)
 	return normalized != NULL;
 }
 
+/* @strict: values as gw_dm_format_validate_value(), else as gw_dm_format_validate_stored() */
 static GwTndsNode *
-gw_tnds_parse_node(xmlNode *element, guint depth, gboolean top, GError **error)
+gw_tnds_parse_node(xmlNode *element, guint depth, gboolean top, gboolean strict, GError **error)
 {
 	g_autoptr(GwTndsNode) node = gw_tnds_node_new();
 	g_autoptr(GHashTable) names = g_hash_table_new(g_str_hash, g_str_equal);
@@ -575,7 +577,7 @@ gw_tnds_parse_node(xmlNode *element, guint depth, gboolean top, GError **error)
 			if (value_text == NULL)
 				return NULL;
 		} else if (gw_tnds_is(c, "Node")) {
-			GwTndsNode *child = gw_tnds_parse_node(c, depth + 1, FALSE, error);
+			GwTndsNode *child = gw_tnds_parse_node(c, depth + 1, FALSE, strict, error);
 			if (child == NULL)
 				return NULL;
 			g_ptr_array_add(node->children, child);
@@ -600,6 +602,7 @@ gw_tnds_parse_node(xmlNode *element, guint depth, gboolean top, GError **error)
 
 	/* in the wild: no Format means interior unless there is a Value (then chr) */
 	has_format = node->format != GW_DM_FORMAT_INVALID;
+	node->has_format = has_format;
 	if (!has_format)
 		node->format = value_text != NULL && node->children->len == 0 ? GW_DM_FORMAT_CHR
 		                                                              : GW_DM_FORMAT_NODE;
@@ -630,7 +633,8 @@ gw_tnds_parse_node(xmlNode *element, guint depth, gboolean top, GError **error)
 		} else {
 			node->value = g_bytes_new_take(g_steal_pointer(&value_text), len);
 		}
-		if (!gw_dm_format_validate_value(node->format, node->value, NULL)) {
+		if (!(strict ? gw_dm_format_validate_value(node->format, node->value, NULL)
+		             : gw_dm_format_validate_stored(node->format, node->value, NULL))) {
 			gw_tnds_fail(error, "value does not fit the format");
 			return NULL;
 		}
@@ -640,7 +644,7 @@ gw_tnds_parse_node(xmlNode *element, guint depth, gboolean top, GError **error)
 
 /* (element-type GwTndsNode) the top-level nodes */
 static GPtrArray *
-gw_tnds_parse(const gchar *xml, gsize len, GError **error)
+gw_tnds_parse(const gchar *xml, gsize len, gboolean strict, GError **error)
 {
 	g_autoptr(xmlDoc) doc = NULL;
 	g_autoptr(GPtrArray) nodes = NULL;
@@ -696,7 +700,7 @@ gw_tnds_parse(const gchar *xml, gsize len, GError **error)
 			return NULL;
 		}
 		if (gw_tnds_is(c, "Node")) {
-			GwTndsNode *node = gw_tnds_parse_node(c, 1, TRUE, error);
+			GwTndsNode *node = gw_tnds_parse_node(c, 1, TRUE, strict, error);
 			if (node == NULL)
 				return NULL;
 			g_ptr_array_add(nodes, node);
@@ -734,17 +738,114 @@ gw_tnds_target_uri(const gchar *parent_uri, GwTndsNode *node, GError **error)
 	return normalized;
 }
 
-/* read-only check against the tree: kind conflicts and existing values */
+/* a node without <Format> takes the format of its DDF node (the in-the-wild default, chr or
+ * node, is only a guess); a bin value is base64 in TNDS */
 static gboolean
-gw_tnds_validate(GwDmNode *existing,
+gw_tnds_take_ddf_format(GwTndsNode *node, GwDmFormat ddf_format, const gchar *uri, GError **error)
+{
+	if (node->has_format || node->format == ddf_format)
+		return TRUE;
+	if (ddf_format == GW_DM_FORMAT_NODE) {
+		/* a Value: the document says leaf; the format check refuses it */
+		if (node->value == NULL)
+			node->format = GW_DM_FORMAT_NODE;
+		return TRUE;
+	}
+	if (node->children->len > 0)
+		return TRUE; /* interior in the document: refused by the format check */
+	if (ddf_format == GW_DM_FORMAT_BIN && node->value != NULL) {
+		gsize len = 0;
+		const gchar *text = g_bytes_get_data(node->value, &len);
+		g_autofree gchar *copy = g_strndup(text != NULL ? text : "", len);
+		guchar *decoded;
+		gsize decoded_len = 0;
+		if (!gw_dm_format_validate_value(GW_DM_FORMAT_B64, node->value, NULL)) {
+			g_set_error(error,
+			            GW_ERROR,
+			            GW_ERROR_PROTOCOL,
+			            "invalid TNDS document: %s is bin, its value is not base64",
+			            uri);
+			return FALSE;
+		}
+		decoded = g_base64_decode(copy, &decoded_len);
+		g_bytes_unref(node->value);
+		node->value = g_bytes_new_take(decoded, decoded_len);
+	}
+	if (!gw_dm_format_validate_value(ddf_format, node->value, NULL)) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_NOT_SUPPORTED,
+		            "%s is %s in its standard definition (DDF); the value does not fit",
+		            uri,
+		            gw_dm_format_to_string(ddf_format));
+		return FALSE;
+	}
+	node->format = ddf_format;
+	return TRUE;
+}
+
+/* the DDF of the standard MOs for one node of the document at @uri (@existing: what is there) */
+static gboolean
+gw_tnds_validate_ddf(GwDmTree *tree,
+                     GwDmNode *existing,
+                     GwTndsNode *node,
+                     const gchar *uri,
+                     GwTndsImportFlags flags,
+                     GError **error)
+{
+	GwDmFormat ddf_format = GW_DM_FORMAT_INVALID;
+	GwDmAccess ddf_access = GW_DM_ACCESS_NONE;
+	GBytes *old_value;
+
+	switch (gw_dm_tree_ddf_lookup(tree, uri, &ddf_format, &ddf_access)) {
+	case GW_DM_DDF_FREE:
+		return TRUE;
+	case GW_DM_DDF_UNKNOWN:
+		return gw_dm_tree_ddf_check(tree, uri, node->format, error);
+	case GW_DM_DDF_DESCRIBED:
+	default:
+		break;
+	}
+	if (!gw_tnds_take_ddf_format(node, ddf_format, uri, error) ||
+	    !gw_dm_tree_ddf_check(tree, uri, node->format, error))
+		return FALSE;
+	/* what the DDF makes read only (DevInfo, DevDetail) keeps its value: SetNode and a DM
+	 * Replace get 405 there, and so does a bootstrap */
+	if (existing == NULL || (ddf_access & GW_DM_ACCESS_REPLACE) != 0 ||
+	    !gw_dm_node_is_leaf(existing) || (flags & GW_TNDS_IMPORT_REPLACE) == 0 ||
+	    node->value == NULL)
+		return TRUE;
+	old_value = gw_dm_node_get_value(existing);
+	if (gw_dm_node_get_format(existing) == node->format &&
+	    (old_value != NULL ? g_bytes_equal(old_value, node->value)
+	                       : g_bytes_get_size(node->value) == 0))
+		return TRUE;
+	g_set_error(error,
+	            GW_ERROR,
+	            GW_ERROR_NOT_ALLOWED,
+	            "%s is read only (its standard definition allows Get only)",
+	            uri);
+	return FALSE;
+}
+
+/* read-only check against the tree: the DDF, kind conflicts and existing values */
+static gboolean
+gw_tnds_validate(GwDmTree *tree,
+                 GwDmNode *existing,
                  GwTndsNode *node,
                  const gchar *uri,
                  GwTndsImportFlags flags,
                  GError **error)
 {
-	if (existing == NULL)
-		return TRUE;
-	if (gw_dm_node_is_leaf(existing) != (node->format != GW_DM_FORMAT_NODE)) {
+	if ((flags & GW_TNDS_IMPORT_RESTORE) != 0) {
+		/* the state file: nothing to check below a node that is new */
+		if (existing == NULL)
+			return TRUE;
+	} else if (!gw_tnds_validate_ddf(tree, existing, node, uri, flags, error)) {
+		return FALSE;
+	}
+	if (existing != NULL &&
+	    gw_dm_node_is_leaf(existing) != (node->format != GW_DM_FORMAT_NODE)) {
 		g_set_error(error,
 		            GW_ERROR,
 		            GW_ERROR_NOT_ALLOWED,
@@ -753,14 +854,16 @@ gw_tnds_validate(GwDmNode *existing,
 		            gw_dm_node_is_leaf(existing) ? "a leaf" : "an interior");
 		return FALSE;
 	}
-	if (node->value != NULL && (flags & GW_TNDS_IMPORT_REPLACE) == 0) {
+	if (existing != NULL && node->value != NULL && (flags & GW_TNDS_IMPORT_REPLACE) == 0) {
 		g_set_error(error, GW_ERROR, GW_ERROR_ALREADY_EXISTS, "%s exists already", uri);
 		return FALSE;
 	}
 	for (guint i = 0; i < node->children->len; i++) {
 		GwTndsNode *child = g_ptr_array_index(node->children, i);
 		g_autofree gchar *child_uri = gw_dm_uri_join(uri, child->name);
-		if (!gw_tnds_validate(gw_dm_node_get_child(existing, child->name),
+		if (!gw_tnds_validate(tree,
+		                      existing != NULL ? gw_dm_node_get_child(existing, child->name)
+		                                       : NULL,
 		                      child,
 		                      child_uri,
 		                      flags,
@@ -778,12 +881,16 @@ gw_tnds_validate_top(GwDmTree *tree,
                      GError **error)
 {
 	g_auto(GStrv) segs = gw_dm_uri_split(target);
+	g_autoptr(GString) uri = g_string_new(".");
 	GwDmNode *cursor = gw_dm_tree_get_root(tree);
 	guint n = g_strv_length(segs);
 
-	/* interior nodes created on the way must not collide with leaves */
-	for (guint i = 0; i + 1 < n && cursor != NULL; i++) {
-		cursor = gw_dm_node_get_child(cursor, segs[i]);
+	/* interior nodes created on the way must not collide with leaves, and must be nodes of
+	 * the DDF where one applies */
+	for (guint i = 0; i + 1 < n; i++) {
+		g_string_append_c(uri, '/');
+		g_string_append(uri, segs[i]);
+		cursor = cursor != NULL ? gw_dm_node_get_child(cursor, segs[i]) : NULL;
 		if (cursor != NULL && gw_dm_node_is_leaf(cursor)) {
 			g_set_error(error,
 			            GW_ERROR,
@@ -792,8 +899,11 @@ gw_tnds_validate_top(GwDmTree *tree,
 			            target);
 			return FALSE;
 		}
+		if (cursor == NULL && (flags & GW_TNDS_IMPORT_RESTORE) == 0 &&
+		    !gw_dm_tree_ddf_check(tree, uri->str, GW_DM_FORMAT_NODE, error))
+			return FALSE;
 	}
-	return gw_tnds_validate(gw_dm_tree_lookup(tree, target), node, target, flags, error);
+	return gw_tnds_validate(tree, gw_dm_tree_lookup(tree, target), node, target, flags, error);
 }
 
 static gboolean
@@ -861,7 +971,7 @@ gw_tnds_import(GwDmTree *tree,
 	parent = gw_dm_uri_normalize(parent_uri, NULL, NULL, error);
 	if (parent == NULL)
 		return FALSE;
-	nodes = gw_tnds_parse(xml, len, error);
+	nodes = gw_tnds_parse(xml, len, (flags & GW_TNDS_IMPORT_RESTORE) == 0, error);
 	if (nodes == NULL)
 		return FALSE;
 	parent_node = gw_dm_tree_lookup(tree, parent);

@@ -38,6 +38,10 @@ gw_tnds_export(GwDmTree *tree,
 typedef enum {
 	GW_TNDS_IMPORT_NONE = 0,
 	GW_TNDS_IMPORT_REPLACE = 1 << 0, /* existing leaves get the imported value (else 418) */
+	/* (added) the document is the gateway's own persisted state (tree.state): values are
+	 * checked with gw_dm_format_validate_stored() and the DDF's names and formats are not
+	 * enforced, so a state an older gwmod wrote still loads (access types still are) */
+	GW_TNDS_IMPORT_RESTORE = 1 << 1,
 } GwTndsImportFlags;
 
 /*
@@ -47,6 +51,14 @@ typedef enum {
  * Value is interior, one with Value is a chr leaf), Type/DDFName, Type/MIME.
  * Parsing is bounded (size ≤ 16 MiB, depth ≤ 64, no network, no entity expansion, no DTD);
  * malformed input gives GW_ERROR_PROTOCOL and leaves the tree unchanged (all or nothing).
+ *
+ * Standard MOs (gw-dm-ddf.h; unless GW_TNDS_IMPORT_RESTORE): a node without <Format> takes the
+ * format of its DDF node (AAuthData: bin, its Value base64); a node the DDF does not have
+ * (GW_ERROR_NOT_ALLOWED), a format it does not give (GW_ERROR_NOT_SUPPORTED), or a changed
+ * value of a node the DDF makes read only (./DevInfo/DevId: GW_ERROR_NOT_ALLOWED, as SetNode)
+ * refuses the whole document. Access types the DDF does not allow are not given, with a log
+ * line naming the node: no <AccessType>, or <Get/>, leaves AAuthSecret and AAuthData
+ * unreadable all the same.
  */
 gboolean
 gw_tnds_import(GwDmTree *tree,

@@ -43,7 +43,8 @@ check_tree(GwDmTree *tree)
 	g_autofree gchar *again = NULL;
 
 	g_assert(xml != NULL);
-	g_assert(gw_tnds_import(copy, ".", xml, strlen(xml), GW_TNDS_IMPORT_REPLACE, NULL));
+	g_assert(gw_tnds_import(
+	    copy, ".", xml, strlen(xml), GW_TNDS_IMPORT_REPLACE | GW_TNDS_IMPORT_RESTORE, NULL));
 	again = gw_tnds_export(copy, ".", NULL, ALL_FLAGS, NULL);
 	g_assert(g_strcmp0(xml, again) == 0);
 }

@@ -65,8 +65,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	{
 		g_autoptr(GwDmTree) copy = fresh_tree();
 		g_autoptr(GError) error2 = NULL;
-		g_assert(gw_tnds_import(
-		    copy, ".", after, strlen(after), GW_TNDS_IMPORT_REPLACE, &error2));
+		g_assert(gw_tnds_import(copy,
+		                        ".",
+		                        after,
+		                        strlen(after),
+		                        GW_TNDS_IMPORT_REPLACE | GW_TNDS_IMPORT_RESTORE,
+		                        &error2));
 		again = gw_tnds_export(copy, ".", NULL, ALL_FLAGS, NULL);
 		g_assert(g_strcmp0(after, again) == 0);
 	}

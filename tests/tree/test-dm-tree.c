@@ -35,6 +35,17 @@ b(const gchar *s)
 	return g_bytes_new(s, strlen(s));
 }
 
+/* for a call's argument: freed at the end of the test run */
+static GBytes *
+b_static(const gchar *s)
+{
+	static GPtrArray *keep = NULL;
+	if (keep == NULL)
+		keep = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	g_ptr_array_add(keep, b(s));
+	return g_ptr_array_index(keep, keep->len - 1);
+}
+
 static GwDmTree *
 new_std_tree(void)
 {
@@ -1048,9 +1059,360 @@ test_owner_api(void)
 	    gw_dm_node_get_children(gw_dm_tree_lookup(tree, "./Many"))->len, ==, 19999);
 }
 
+/* ---- standard definitions (DDF), issue 11 §1 ---- */
+
+/* every log line of the process, to check what the tree says and that no value is in it */
+static GString *test_log = NULL;
+
+static GLogWriterOutput
+test_log_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
+{
+	for (gsize i = 0; i < n_fields; i++) {
+		if (g_strcmp0(fields[i].key, "MESSAGE") == 0 && fields[i].length < 0) {
+			g_string_append(test_log, fields[i].value);
+			g_string_append_c(test_log, '\n');
+		}
+	}
+	return g_log_writer_default(level, fields, n_fields, user_data);
+}
+
+#define SECRET_DM "added-secret-3"
+#define SECRET_OWNER "owner-secret"
+
+/* ./DMAcc/srv1 that srvA may extend and read, as a bootstrap would leave it */
+static GwDmTree *
+new_account_tree(void)
+{
+	GwDmTree *tree = new_std_tree();
+	g_assert_cmpuint(
+	    gw_dm_tree_add(tree, NULL, "./DMAcc/srv1", GW_DM_FORMAT_NODE, NULL, NULL), ==, 200);
+	g_assert_true(gw_dm_tree_set_properties(tree,
+	                                        "./DMAcc/srv1",
+	                                        GW_DM_ACCESS_NONE,
+	                                        "Add=srvA&Delete=srvA&Get=srvA&Replace=srvA",
+	                                        NULL,
+	                                        NULL));
+	return tree;
+}
+
+static void
+assert_no_value(GPtrArray *items, const gchar *secret)
+{
+	for (guint i = 0; i < items->len; i++) {
+		GwDmItem *item = g_ptr_array_index(items, i);
+		g_autofree gchar *data = gw_dm_item_dup_string(item);
+		g_assert_true(data == NULL || strstr(data, secret) == NULL);
+		if (g_str_has_suffix(item->uri, "/AAuthSecret") ||
+		    g_str_has_suffix(item->uri, "/AAuthData"))
+			g_assert_null(item->data);
+	}
+}
+
+/* a DM Server's Add of a new AppAuth/<n>, and D-Bus SetNode (the owner's Add): the secrets it
+ * creates are never readable, and the DDF's names and formats hold */
+static void
+test_ddf_dm_add(void)
+{
+	g_autoptr(GwDmTree) tree = new_account_tree();
+	g_autoptr(GPtrArray) list = NULL;
+	g_autoptr(GPtrArray) tnds = NULL;
+	g_autoptr(GBytes) nonce = g_bytes_new("\x01\x02nonce", 7);
+	g_autofree gchar *level = NULL;
+	g_autofree gchar *v = NULL;
+	g_autofree gchar *tnds_xml = NULL;
+	guint status = 0;
+
+	g_assert_cmpuint(
+	    add_str(tree, "srvA", "./DMAcc/srv1/AppAuth/3/AAuthLevel", GW_DM_FORMAT_CHR, "HTTP"),
+	    ==,
+	    200);
+	g_assert_cmpuint(
+	    add_str(
+	        tree, "srvA", "./DMAcc/srv1/AppAuth/3/AAuthSecret", GW_DM_FORMAT_CHR, SECRET_DM),
+	    ==,
+	    200);
+	g_assert_cmpuint(
+	    gw_dm_tree_add(
+	        tree, "srvA", "./DMAcc/srv1/AppAuth/3/AAuthData", GW_DM_FORMAT_BIN, NULL, nonce),
+	    ==,
+	    200);
+	/* the gateway still has them */
+	v = gw_dm_tree_dup_string(tree, "./DMAcc/srv1/AppAuth/3/AAuthSecret");
+	g_assert_cmpstr(v, ==, SECRET_DM);
+
+	/* Get: 405 for the server and for the owner (D-Bus GetNode) */
+	level = get_string(tree, "srvA", "./DMAcc/srv1/AppAuth/3/AAuthLevel", &status);
+	g_assert_cmpuint(status, ==, 200);
+	g_assert_cmpstr(level, ==, "HTTP");
+	g_assert_null(get_string(tree, "srvA", "./DMAcc/srv1/AppAuth/3/AAuthSecret", &status));
+	g_assert_cmpuint(status, ==, 405);
+	g_assert_null(get_string(tree, NULL, "./DMAcc/srv1/AppAuth/3/AAuthSecret", &status));
+	g_assert_cmpuint(status, ==, 405);
+	g_assert_null(get_string(tree, "srvA", "./DMAcc/srv1/AppAuth/3/AAuthData", &status));
+	g_assert_cmpuint(status, ==, 405);
+	g_assert_cmpuint(
+	    gw_dm_tree_get(tree, "srvA", "./DMAcc/srv1/AppAuth/3/AAuthSecret?prop=Size", NULL),
+	    ==,
+	    405);
+	g_assert_cmpint(
+	    gw_dm_node_get_access(gw_dm_tree_lookup(tree, "./DMAcc/srv1/AppAuth/3/AAuthSecret")),
+	    ==,
+	    GW_DM_DDF_SECRET_ACCESS);
+	/* copied away it stays a secret (Copy needs Get on the source) */
+	g_assert_cmpuint(
+	    gw_dm_tree_copy(
+	        tree, "srvA", "./DMAcc/srv1/AppAuth/3/AAuthSecret", "./DMAcc/srv1/Ext/S"),
+	    ==,
+	    405);
+
+	/* list queries: the secrets are listed without value */
+	g_assert_cmpuint(
+	    gw_dm_tree_get(tree, "srvA", "./DMAcc/srv1?list=StructData", &list), ==, 200);
+	g_assert_cmpuint(list->len, >=, 5);
+	assert_no_value(list, SECRET_DM);
+	g_assert_cmpuint(gw_dm_tree_get(tree, "srvA", "./DMAcc/srv1?list=TNDS", &tnds), ==, 200);
+	tnds_xml = gw_dm_item_dup_string(g_ptr_array_index(tnds, 0));
+	g_assert_nonnull(strstr(tnds_xml, "<NodeName>AAuthSecret</NodeName>"));
+	g_assert_null(strstr(tnds_xml, SECRET_DM));
+
+	/* the DDF's formats: 415, and nothing is created */
+	g_assert_cmpuint(
+	    add_str(tree, "srvA", "./DMAcc/srv1/AppAuth/4/AAuthLevel", GW_DM_FORMAT_INT, "3"),
+	    ==,
+	    415);
+	g_assert_cmpuint(
+	    gw_dm_tree_add(
+	        tree, "srvA", "./DMAcc/srv1/AppAuth/4/AAuthSecret", GW_DM_FORMAT_NODE, NULL, NULL),
+	    ==,
+	    415);
+	g_assert_cmpuint(
+	    add_str(tree, "srvA", "./DMAcc/srv1/AppAuth/4/AAuthData", GW_DM_FORMAT_CHR, "x"),
+	    ==,
+	    415);
+	g_assert_cmpuint(
+	    add_str(tree, "srvA", "./DMAcc/srv1/AppAuth/4/AAuthSecret/X", GW_DM_FORMAT_CHR, "x"),
+	    ==,
+	    415);
+	g_assert_null(gw_dm_tree_lookup(tree, "./DMAcc/srv1/AppAuth/4"));
+	g_assert_cmpuint(gw_dm_tree_replace(tree,
+	                                    "srvA",
+	                                    "./DMAcc/srv1/AppAuth/3/AAuthLevel",
+	                                    GW_DM_FORMAT_INT,
+	                                    NULL,
+	                                    b_static("3")),
+	                 ==,
+	                 415);
+	/* names the DDF does not have: 405; Ext is open */
+	g_assert_cmpuint(
+	    add_str(tree, "srvA", "./DMAcc/srv1/Bogus", GW_DM_FORMAT_CHR, "x"), ==, 405);
+	g_assert_cmpuint(
+	    add_str(tree, "srvA", "./DMAcc/srv1/AppAuth/3/Bogus/X", GW_DM_FORMAT_CHR, "x"),
+	    ==,
+	    405);
+	g_assert_cmpuint(
+	    add_str(tree, "srvA", "./DMAcc/srv1/Ext/Vendor/Any", GW_DM_FORMAT_INT, "1"), ==, 200);
+	g_assert_null(gw_dm_tree_lookup(tree, "./DMAcc/srv1/Bogus"));
+
+	/* the owner's Add (D-Bus SetNode of a new node) takes the DDF too */
+	g_assert_cmpuint(
+	    add_str(
+	        tree, NULL, "./DMAcc/srv2/AppAuth/1/AAuthSecret", GW_DM_FORMAT_CHR, SECRET_OWNER),
+	    ==,
+	    200);
+	g_assert_null(get_string(tree, NULL, "./DMAcc/srv2/AppAuth/1/AAuthSecret", &status));
+	g_assert_cmpuint(status, ==, 405);
+}
+
+/* Copy and rename put nodes at new places: the DDF of the new place applies */
+static void
+test_ddf_copy_rename(void)
+{
+	g_autoptr(GwDmTree) tree = new_account_tree();
+	g_autoptr(GBytes) to_name = b("AAuthName");
+	g_autoptr(GBytes) to_data = b("AAuthData");
+	g_autoptr(GBytes) to_bogus = b("Bogus");
+	guint status = 0;
+
+	g_assert_cmpuint(
+	    add_str(tree, "srvA", "./DMAcc/srv1/Ext/Plain", GW_DM_FORMAT_CHR, "plain-value"),
+	    ==,
+	    200);
+	g_assert_cmpuint(
+	    add_str(tree, "srvA", "./DMAcc/srv1/AppAuth/1/AAuthName", GW_DM_FORMAT_CHR, "n"),
+	    ==,
+	    200);
+
+	/* a readable node copied onto a new secret: the copy is not readable */
+	g_assert_cmpuint(
+	    gw_dm_tree_copy(
+	        tree, "srvA", "./DMAcc/srv1/Ext/Plain", "./DMAcc/srv1/AppAuth/2/AAuthSecret"),
+	    ==,
+	    200);
+	g_assert_null(get_string(tree, "srvA", "./DMAcc/srv1/AppAuth/2/AAuthSecret", &status));
+	g_assert_cmpuint(status, ==, 405);
+	/* a subtree where the DDF has other nodes: 405; a leaf of the wrong format: 415 */
+	g_assert_cmpuint(
+	    gw_dm_tree_copy(tree, "srvA", "./DMAcc/srv1/AppAuth/1", "./DMAcc/srv1/AppAddr/9"),
+	    ==,
+	    405);
+	g_assert_null(gw_dm_tree_lookup(tree, "./DMAcc/srv1/AppAddr"));
+	g_assert_cmpuint(
+	    gw_dm_tree_copy(
+	        tree, "srvA", "./DMAcc/srv1/Ext/Plain", "./DMAcc/srv1/AppAuth/1/AAuthData"),
+	    ==,
+	    415);
+
+	/* a secret renamed to a readable name stays unreadable (access is only taken away) */
+	g_assert_cmpuint(gw_dm_tree_replace(tree,
+	                                    "srvA",
+	                                    "./DMAcc/srv1/AppAuth/2/AAuthSecret?prop=Name",
+	                                    GW_DM_FORMAT_CHR,
+	                                    NULL,
+	                                    to_name),
+	                 ==,
+	                 200);
+	g_assert_null(get_string(tree, "srvA", "./DMAcc/srv1/AppAuth/2/AAuthName", &status));
+	g_assert_cmpuint(status, ==, 405);
+	/* a readable leaf renamed to a secret's name loses Get */
+	g_assert_cmpuint(
+	    gw_dm_tree_replace(
+	        tree, "srvA", "./DMAcc/srv1/Ext/Plain?prop=Name", GW_DM_FORMAT_CHR, NULL, to_name),
+	    ==,
+	    200); /* below Ext: anything goes */
+	g_assert_cmpuint(gw_dm_tree_replace(tree,
+	                                    "srvA",
+	                                    "./DMAcc/srv1/AppAuth/1/AAuthName?prop=Name",
+	                                    GW_DM_FORMAT_CHR,
+	                                    NULL,
+	                                    to_data),
+	                 ==,
+	                 415); /* chr where the DDF has bin */
+	g_assert_cmpuint(gw_dm_tree_replace(tree,
+	                                    "srvA",
+	                                    "./DMAcc/srv1/AppAuth/1/AAuthName?prop=Name",
+	                                    GW_DM_FORMAT_CHR,
+	                                    NULL,
+	                                    to_bogus),
+	                 ==,
+	                 405);
+	g_assert_nonnull(gw_dm_tree_lookup(tree, "./DMAcc/srv1/AppAuth/1/AAuthName"));
+}
+
+/* the owner API and the journal: an access type the DDF does not allow is never given, and
+ * the log line names the node, never the value */
+static void
+test_ddf_owner(void)
+{
+	g_autoptr(GwDmTree) tree = gw_dm_tree_new(); /* the DDF holds without the std objects */
+	g_autoptr(GBytes) pw = b("journal-secret");
+	const gchar *secret = "./DMAcc/a/AppAuth/1/AAuthSecret";
+	GwDmNodeState state = {
+	    .format = GW_DM_FORMAT_CHR,
+	    .access = GW_DM_ACCESS_GET | GW_DM_ACCESS_REPLACE,
+	    .value = pw,
+	};
+	guint status = 0;
+
+	g_assert_true(
+	    gw_dm_tree_set_leaf_string(tree, secret, GW_DM_FORMAT_CHR, SECRET_OWNER, NULL));
+	g_assert_cmpint(
+	    gw_dm_node_get_access(gw_dm_tree_lookup(tree, secret)), ==, GW_DM_DDF_SECRET_ACCESS);
+	g_string_truncate(test_log, 0);
+	g_assert_true(gw_dm_tree_set_properties(
+	    tree, secret, GW_DM_ACCESS_GET | GW_DM_ACCESS_REPLACE, NULL, NULL, NULL));
+	g_assert_cmpint(
+	    gw_dm_node_get_access(gw_dm_tree_lookup(tree, secret)), ==, GW_DM_ACCESS_REPLACE);
+	g_assert_nonnull(strstr(test_log->str, secret));
+	g_assert_nonnull(strstr(test_log->str, "Get"));
+	g_assert_null(strstr(test_log->str, SECRET_OWNER));
+	/* Get alone: what is left is Replace */
+	g_assert_true(gw_dm_tree_set_properties(tree, secret, GW_DM_ACCESS_GET, NULL, NULL, NULL));
+	g_assert_cmpint(
+	    gw_dm_node_get_access(gw_dm_tree_lookup(tree, secret)), ==, GW_DM_ACCESS_REPLACE);
+	g_assert_null(get_string(tree, NULL, secret, &status));
+	g_assert_cmpuint(status, ==, 405);
+
+	/* a journal record written before the rule (AAuthData with Get) */
+	g_assert_true(
+	    gw_dm_tree_restore_node(tree, "./DMAcc/b/AppAuth/1/AAuthSecret", &state, -1, NULL));
+	g_assert_cmpint(
+	    gw_dm_node_get_access(gw_dm_tree_lookup(tree, "./DMAcc/b/AppAuth/1/AAuthSecret")),
+	    ==,
+	    GW_DM_ACCESS_REPLACE);
+	g_assert_null(strstr(test_log->str, "journal-secret"));
+
+	/* DevInfo and DevDetail are read only, for the owner's properties too */
+	{
+		g_autoptr(GwDmTree) std = new_std_tree();
+		g_assert_true(gw_dm_tree_set_properties(
+		    std, "./DevInfo/DevId", GW_DM_ACCESS_ALL, NULL, NULL, NULL));
+		g_assert_cmpint(gw_dm_node_get_access(gw_dm_tree_lookup(std, "./DevInfo/DevId")),
+		                ==,
+		                GW_DM_ACCESS_GET);
+		g_assert_cmpuint(replace_str(std, NULL, "./DevInfo/DevId", "evil"), ==, 405);
+	}
+}
+
+/* an upper layer's own secrets (the inventory's device credentials) */
+static void
+test_ddf_upper_layer(void)
+{
+	g_autoptr(GwDmTree) tree = gw_dm_tree_new();
+	const gchar *pattern = "./Inv/Devices/*/Cred/Secret";
+	guint status = 0;
+
+	g_assert_true(gw_dm_tree_set_leaf_string(
+	    tree, "./Inv/Devices/1/Cred/Secret", GW_DM_FORMAT_CHR, "d1", NULL));
+	g_assert_cmpint(gw_dm_tree_ddf_lookup(tree, "./Inv/Devices/1/Cred/Secret", NULL, NULL),
+	                ==,
+	                GW_DM_DDF_FREE);
+	gw_dm_tree_add_ddf_node(tree, pattern, GW_DM_FORMAT_CHR, GW_DM_DDF_SECRET_ACCESS);
+	/* an existing node (loaded from the state) follows at once */
+	g_assert_cmpint(
+	    gw_dm_node_get_access(gw_dm_tree_lookup(tree, "./Inv/Devices/1/Cred/Secret")),
+	    ==,
+	    GW_DM_DDF_SECRET_ACCESS);
+	g_assert_null(get_string(tree, NULL, "./Inv/Devices/1/Cred/Secret", &status));
+	g_assert_cmpuint(status, ==, 405);
+	g_assert_true(gw_dm_tree_set_properties(
+	    tree, "./Inv/Devices/1/Cred/Secret", GW_DM_ACCESS_ALL, NULL, NULL, NULL));
+	g_assert_cmpint(
+	    gw_dm_node_get_access(gw_dm_tree_lookup(tree, "./Inv/Devices/1/Cred/Secret")),
+	    ==,
+	    GW_DM_DDF_SECRET_ACCESS);
+	/* new ones take it, others are free */
+	g_assert_cmpuint(
+	    add_str(tree, NULL, "./Inv/Devices/2/Cred/Secret", GW_DM_FORMAT_CHR, "d2"), ==, 200);
+	g_assert_null(get_string(tree, NULL, "./Inv/Devices/2/Cred/Secret", &status));
+	g_assert_cmpuint(status, ==, 405);
+	g_assert_cmpuint(
+	    add_str(tree, NULL, "./Inv/Devices/3/Cred/Secret", GW_DM_FORMAT_INT, "3"), ==, 415);
+	g_assert_cmpint(gw_dm_tree_ddf_lookup(tree, "./Inv/Devices/2/Cred/Name", NULL, NULL),
+	                ==,
+	                GW_DM_DDF_FREE);
+	g_assert_cmpint(gw_dm_tree_ddf_lookup(tree, "./Inv/Devices/2/Cred/Secret/X", NULL, NULL),
+	                ==,
+	                GW_DM_DDF_FREE);
+	/* the standard objects' table */
+	g_assert_cmpint(gw_dm_tree_ddf_lookup(tree, "./DMAcc/x/AppAuth/y/AAuthData", NULL, NULL),
+	                ==,
+	                GW_DM_DDF_DESCRIBED);
+	g_assert_cmpint(
+	    gw_dm_tree_ddf_lookup(tree, "./DMAcc/x/Nope", NULL, NULL), ==, GW_DM_DDF_UNKNOWN);
+	g_assert_cmpint(gw_dm_tree_ddf_lookup(tree, "./DevDetail/Ext/Any/Thing", NULL, NULL),
+	                ==,
+	                GW_DM_DDF_FREE);
+	g_assert_cmpint(
+	    gw_dm_tree_ddf_lookup(tree, "./DevInfo/Nope", NULL, NULL), ==, GW_DM_DDF_UNKNOWN);
+	g_assert_cmpint(gw_dm_tree_ddf_lookup(tree, "./DMAccX/y", NULL, NULL), ==, GW_DM_DDF_FREE);
+	g_assert_cmpint(gw_dm_tree_ddf_lookup(tree, ".", NULL, NULL), ==, GW_DM_DDF_FREE);
+}
+
 int
 main(int argc, char **argv)
 {
+	test_log = g_string_new(NULL);
+	g_log_set_writer_func(test_log_writer, NULL, NULL);
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/gw/dm-tree/standard-objects", test_standard_objects);
 	g_test_add_func("/gw/dm-tree/get", test_get);
@@ -1067,5 +1429,9 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/dm-tree/changed-signal", test_changed_signal);
 	g_test_add_func("/gw/dm-tree/snapshot", test_snapshot);
 	g_test_add_func("/gw/dm-tree/owner-api", test_owner_api);
+	g_test_add_func("/gw/dm-tree/ddf-dm-add", test_ddf_dm_add);
+	g_test_add_func("/gw/dm-tree/ddf-copy-rename", test_ddf_copy_rename);
+	g_test_add_func("/gw/dm-tree/ddf-owner", test_ddf_owner);
+	g_test_add_func("/gw/dm-tree/ddf-upper-layer", test_ddf_upper_layer);
 	return g_test_run();
 }

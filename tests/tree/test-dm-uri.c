@@ -247,6 +247,156 @@ test_types(void)
 	}
 }
 
+static gboolean
+fits(GwDmFormat format, const gchar *value)
+{
+	g_autoptr(GBytes) bytes = g_bytes_new(value, strlen(value));
+	g_autoptr(GError) error = NULL;
+	gboolean ok = gw_dm_format_validate_value(format, bytes, &error);
+
+	/* a value that does not fit is GW_ERROR_NOT_SUPPORTED (DM 415) */
+	g_assert_true(ok == (error == NULL));
+	if (!ok)
+		g_assert_error(error, GW_ERROR, GW_ERROR_NOT_SUPPORTED);
+	return ok;
+}
+
+/* issue 11 §4 "lax arguments": every format checks its values, not only that they are text */
+static void
+test_format_values(void)
+{
+	static const struct {
+		GwDmFormat format;
+		const gchar *value;
+		gboolean ok;
+	} cases[] = {
+	    /* date: ISO 8601 date with the century, or an RFC 3339 date-time */
+	    {GW_DM_FORMAT_DATE, "2026-01-31", TRUE},
+	    {GW_DM_FORMAT_DATE, "20260131", TRUE},
+	    {GW_DM_FORMAT_DATE, "2024-02-29", TRUE},
+	    {GW_DM_FORMAT_DATE, "2026-12-06T10:00:00Z", TRUE},
+	    {GW_DM_FORMAT_DATE, "2026-12-06T10:00:00.123456+01:00", TRUE},
+	    {GW_DM_FORMAT_DATE, "2026-12-06t23:59:60-05:30", TRUE},
+	    {GW_DM_FORMAT_DATE, "", TRUE},
+	    {GW_DM_FORMAT_DATE, "yesterday", FALSE},
+	    {GW_DM_FORMAT_DATE, "2026-13-01", FALSE},
+	    {GW_DM_FORMAT_DATE, "2026-02-29", FALSE},
+	    {GW_DM_FORMAT_DATE, "2026-00-10", FALSE},
+	    {GW_DM_FORMAT_DATE, "0000-01-01", FALSE},
+	    {GW_DM_FORMAT_DATE, "2026-1-1", FALSE},
+	    {GW_DM_FORMAT_DATE, "2026-01-31T10:00:00", FALSE},
+	    {GW_DM_FORMAT_DATE, "2026-01-31T25:00:00Z", FALSE},
+	    {GW_DM_FORMAT_DATE, "2026-01-31T10:00Z", FALSE},
+	    {GW_DM_FORMAT_DATE, "2026-01-31T10:00:00+1", FALSE},
+	    {GW_DM_FORMAT_DATE, "2026-01-31 ", FALSE},
+	    {GW_DM_FORMAT_DATE, "20260131T100000Z", FALSE},
+	    /* time: ISO 8601 */
+	    {GW_DM_FORMAT_TIME, "12:30:00Z", TRUE},
+	    {GW_DM_FORMAT_TIME, "12:30", TRUE},
+	    {GW_DM_FORMAT_TIME, "T12:30:00.5+02:00", TRUE},
+	    {GW_DM_FORMAT_TIME, "123000", TRUE},
+	    {GW_DM_FORMAT_TIME, "1230+0100", TRUE},
+	    {GW_DM_FORMAT_TIME, "24:00:00", FALSE},
+	    {GW_DM_FORMAT_TIME, "12:60", FALSE},
+	    {GW_DM_FORMAT_TIME, "noon", FALSE},
+	    {GW_DM_FORMAT_TIME, "12:30:00+2", FALSE},
+	    {GW_DM_FORMAT_TIME, "12:30:00.Z", FALSE},
+	    /* xml: one well-formed document, no DTD */
+	    {GW_DM_FORMAT_XML, "<r><c a='1'/></r>", TRUE},
+	    {GW_DM_FORMAT_XML, "<?xml version=\"1.0\"?>\n<r>t&amp;t</r>", TRUE},
+	    {GW_DM_FORMAT_XML, "", TRUE},
+	    {GW_DM_FORMAT_XML, "<r>", FALSE},
+	    {GW_DM_FORMAT_XML, "<a/><b/>", FALSE},
+	    {GW_DM_FORMAT_XML, "just text", FALSE},
+	    {GW_DM_FORMAT_XML, "<r a='1' a='2'/>", FALSE},
+	    {GW_DM_FORMAT_XML, "<!DOCTYPE r [<!ENTITY x \"y\">]><r>&x;</r>", FALSE},
+	    /* float: a finite decimal number */
+	    {GW_DM_FORMAT_FLOAT, "3.25e-2", TRUE},
+	    {GW_DM_FORMAT_FLOAT, "-1", TRUE},
+	    {GW_DM_FORMAT_FLOAT, ".5", TRUE},
+	    {GW_DM_FORMAT_FLOAT, "5.", TRUE},
+	    {GW_DM_FORMAT_FLOAT, "+1E10", TRUE},
+	    {GW_DM_FORMAT_FLOAT, "nan", FALSE},
+	    {GW_DM_FORMAT_FLOAT, "NaN", FALSE},
+	    {GW_DM_FORMAT_FLOAT, "inf", FALSE},
+	    {GW_DM_FORMAT_FLOAT, "-Infinity", FALSE},
+	    {GW_DM_FORMAT_FLOAT, "0x1p3", FALSE},
+	    {GW_DM_FORMAT_FLOAT, " 1", FALSE},
+	    {GW_DM_FORMAT_FLOAT, "1e", FALSE},
+	    {GW_DM_FORMAT_FLOAT, "1e999", FALSE},
+	    {GW_DM_FORMAT_FLOAT, ".", FALSE},
+	    {GW_DM_FORMAT_FLOAT, "", FALSE},
+	    {GW_DM_FORMAT_FLOAT, "1.5x", FALSE},
+	    /* int */
+	    {GW_DM_FORMAT_INT, "-42", TRUE},
+	    {GW_DM_FORMAT_INT, "+7", TRUE},
+	    {GW_DM_FORMAT_INT, "nan", FALSE},
+	    {GW_DM_FORMAT_INT, "1.0", FALSE},
+	    {GW_DM_FORMAT_INT, " 1", FALSE},
+	    {GW_DM_FORMAT_INT, "-", FALSE},
+	    {GW_DM_FORMAT_INT, "9223372036854775808", FALSE},
+	    /* bool */
+	    {GW_DM_FORMAT_BOOL, "false", TRUE},
+	    {GW_DM_FORMAT_BOOL, "TRUE", FALSE},
+	    {GW_DM_FORMAT_BOOL, "1", FALSE},
+	    /* b64: groups of four, padding at the end only */
+	    {GW_DM_FORMAT_B64, "aGVsbG8=", TRUE},
+	    {GW_DM_FORMAT_B64, "aGVs\nbG8=", TRUE},
+	    {GW_DM_FORMAT_B64, "", TRUE},
+	    {GW_DM_FORMAT_B64, "aGVsbG8", FALSE},
+	    {GW_DM_FORMAT_B64, "aG=Vs", FALSE},
+	    {GW_DM_FORMAT_B64, "a$bc", FALSE},
+	    /* null, chr */
+	    {GW_DM_FORMAT_NULL, "", TRUE},
+	    {GW_DM_FORMAT_NULL, "x", FALSE},
+	    {GW_DM_FORMAT_CHR, "Äcme", TRUE},
+	    {GW_DM_FORMAT_CHR, "a\001b", FALSE},
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_test_message(
+		    "%s \"%s\"", gw_dm_format_to_string(cases[i].format), cases[i].value);
+		g_assert_cmpint(fits(cases[i].format, cases[i].value), ==, cases[i].ok);
+	}
+	/* an element with a flood of attributes is refused before libxml2 checks them */
+	{
+		g_autoptr(GString) xml = g_string_new("<r");
+		for (guint i = 0; i < 100000; i++)
+			g_string_append_printf(xml, " a%u='1'", i);
+		g_string_append(xml, "/>");
+		g_assert_false(fits(GW_DM_FORMAT_XML, xml->str));
+	}
+}
+
+/* what the tree holds already (the owner API, a journal, the state file) is checked as before:
+ * a state an older gwmod wrote must load */
+static void
+test_format_values_stored(void)
+{
+	static const struct {
+		GwDmFormat format;
+		const gchar *value;
+		gboolean ok;
+	} cases[] = {
+	    {GW_DM_FORMAT_DATE, "yesterday", TRUE},
+	    {GW_DM_FORMAT_TIME, "noon", TRUE},
+	    {GW_DM_FORMAT_XML, "<r>", TRUE},
+	    {GW_DM_FORMAT_FLOAT, "nan", TRUE},
+	    {GW_DM_FORMAT_B64, "aGVsbG8", TRUE},
+	    {GW_DM_FORMAT_DATE, "a\001b", FALSE},
+	    {GW_DM_FORMAT_FLOAT, "1.5x", FALSE},
+	    {GW_DM_FORMAT_INT, "4x", FALSE},
+	    {GW_DM_FORMAT_BOOL, "yes", FALSE},
+	    {GW_DM_FORMAT_B64, "a$bc", FALSE},
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GBytes) bytes = g_bytes_new(cases[i].value, strlen(cases[i].value));
+		g_assert_cmpint(
+		    gw_dm_format_validate_stored(cases[i].format, bytes, NULL), ==, cases[i].ok);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -257,5 +407,7 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/dm-uri/split-join", test_split_join);
 	g_test_add_func("/gw/dm-uri/match", test_match);
 	g_test_add_func("/gw/dm-uri/types", test_types);
+	g_test_add_func("/gw/dm-uri/format-values", test_format_values);
+	g_test_add_func("/gw/dm-uri/format-values-stored", test_format_values_stored);
 	return g_test_run();
 }

@@ -582,6 +582,259 @@ test_secrets(void)
 	g_assert_null(gw_dm_node_get_value(gw_dm_tree_lookup(copy, "./MO/secret")));
 }
 
+/* ---- the standard definitions (DDF) are the gateway's (issue 11 §1) ---- */
+
+/* a factory bootstrap as new users write it: AppAuth/1's secrets without <AccessType> (and
+ * AAuthData without <Format>, base64), AppAuth/2's secret asking for Get outright */
+#define BOOT_NO_ACCESS                                                                        \
+	HEAD "<Node><NodeName>srv1</NodeName><Path>./DMAcc</Path>"                            \
+	     "<RTProperties><ACL>Get=srv1&amp;Replace=srv1</ACL></RTProperties>"              \
+	     "<Node><NodeName>AppID</NodeName><Value>w7</Value></Node>"                       \
+	     "<Node><NodeName>ServerID</NodeName><Value>srv1</Value></Node>"                  \
+	     "<Node><NodeName>AppAuth</NodeName>"                                             \
+	     "<Node><NodeName>1</NodeName>"                                                   \
+	     "<Node><NodeName>AAuthLevel</NodeName><Value>CLCRED</Value></Node>"              \
+	     "<Node><NodeName>AAuthSecret</NodeName><Value>pw-no-access</Value></Node>"       \
+	     "<Node><NodeName>AAuthData</NodeName><Value>bm9uY2Utbm8tYWNjZXNz</Value></Node>" \
+	     "</Node>"                                                                        \
+	     "<Node><NodeName>2</NodeName>"                                                   \
+	     "<Node><NodeName>AAuthLevel</NodeName><Value>SRVCRED</Value></Node>"             \
+	     "<Node><NodeName>AAuthSecret</NodeName><RTProperties><Format><chr/></Format>"    \
+	     "</RTProperties><DFProperties><AccessType><Get/><Replace/></AccessType>"         \
+	     "</DFProperties><Value>pw-asks-get</Value></Node>"                               \
+	     "<Node><NodeName>AAuthData</NodeName><RTProperties><Format><bin/></Format>"      \
+	     "</RTProperties><DFProperties><AccessType><Get/></AccessType>"                   \
+	     "</DFProperties><Value>bm9uY2UtYXNrcy1nZXQ=</Value></Node>"                      \
+	     "</Node></Node></Node>" TAIL
+
+static void
+test_ddf_secrets(void)
+{
+	g_autoptr(GwDmTree) tree = gw_dm_tree_new();
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *plain = NULL;
+	g_autofree gchar *state = NULL;
+	g_autoptr(GPtrArray) list = NULL;
+	const gchar *secrets[] = {"./DMAcc/srv1/AppAuth/1/AAuthSecret",
+	                          "./DMAcc/srv1/AppAuth/1/AAuthData",
+	                          "./DMAcc/srv1/AppAuth/2/AAuthSecret",
+	                          "./DMAcc/srv1/AppAuth/2/AAuthData"};
+	GBytes *nonce;
+
+	g_assert_true(gw_dm_tree_install_standard_objects(tree, &test_info, NULL));
+	g_assert_true(gw_tnds_import(
+	    tree, ".", BOOT_NO_ACCESS, strlen(BOOT_NO_ACCESS), GW_TNDS_IMPORT_REPLACE, &error));
+	g_assert_no_error(error);
+	for (guint i = 0; i < G_N_ELEMENTS(secrets); i++) {
+		GwDmNode *node = gw_dm_tree_lookup(tree, secrets[i]);
+		g_test_message("%s", secrets[i]);
+		g_assert_nonnull(node);
+		g_assert_cmpint(gw_dm_node_get_access(node) & GW_DM_ACCESS_GET, ==, 0);
+		g_assert_cmpuint(gw_dm_tree_get(tree, "srv1", secrets[i], NULL), ==, 405);
+		g_assert_cmpuint(gw_dm_tree_get(tree, NULL, secrets[i], NULL), ==, 405);
+	}
+	/* AAuthData without <Format> is bin, as its DDF says: the base64 value decoded */
+	nonce = gw_dm_node_get_value(gw_dm_tree_lookup(tree, "./DMAcc/srv1/AppAuth/1/AAuthData"));
+	g_assert_cmpint(
+	    gw_dm_node_get_format(gw_dm_tree_lookup(tree, "./DMAcc/srv1/AppAuth/1/AAuthData")),
+	    ==,
+	    GW_DM_FORMAT_BIN);
+	g_assert_cmpmem(
+	    g_bytes_get_data(nonce, NULL), g_bytes_get_size(nonce), "nonce-no-access", 15);
+	/* exports and list queries have no value of them; the state (SECRETS) keeps them */
+	plain = gw_tnds_export(tree, ".", NULL, GW_TNDS_EXPORT_VALUES, NULL);
+	g_assert_null(strstr(plain, "pw-no-access"));
+	g_assert_null(strstr(plain, "pw-asks-get"));
+	g_assert_null(strstr(plain, "bm9uY2U"));
+	g_assert_nonnull(strstr(plain, "<NodeName>AAuthSecret</NodeName>"));
+	state = gw_tnds_export(tree, ".", NULL, ALL_FLAGS, NULL);
+	g_assert_nonnull(strstr(state, "pw-no-access"));
+	g_assert_nonnull(strstr(state, "pw-asks-get"));
+	g_assert_cmpuint(
+	    gw_dm_tree_get(tree, "srv1", "./DMAcc/srv1?list=StructData", &list), ==, 200);
+	for (guint i = 0; i < list->len; i++) {
+		GwDmItem *item = g_ptr_array_index(list, i);
+		if (g_str_has_suffix(item->uri, "/AAuthSecret") ||
+		    g_str_has_suffix(item->uri, "/AAuthData"))
+			g_assert_null(item->data);
+	}
+	/* the state restores as it was, secrets unreadable */
+	{
+		g_autoptr(GwDmTree) copy = gw_dm_tree_new();
+		g_autofree gchar *again = NULL;
+		g_assert_true(gw_tnds_import(copy,
+		                             ".",
+		                             state,
+		                             strlen(state),
+		                             GW_TNDS_IMPORT_REPLACE | GW_TNDS_IMPORT_RESTORE,
+		                             &error));
+		g_assert_no_error(error);
+		again = gw_tnds_export(copy, ".", NULL, ALL_FLAGS, NULL);
+		g_assert_cmpstr(state, ==, again);
+	}
+}
+
+/* a document asking for an impossible format or a node the DDF does not have: refused whole */
+static void
+test_ddf_refused(void)
+{
+	g_autoptr(GwDmTree) tree = gw_dm_tree_new();
+	static const struct {
+		const gchar *xml;
+		gint code; /* GwError */
+	} docs[] = {
+	    {HEAD "<Node><NodeName>a</NodeName><Path>./DMAcc</Path>"
+	          "<Node><NodeName>ServerID</NodeName><Value>a</Value></Node>"
+	          "<Node><NodeName>AppAuth</NodeName><Node><NodeName>1</NodeName>"
+	          "<Node><NodeName>AAuthSecret</NodeName><RTProperties><Format><node/></Format>"
+	          "</RTProperties></Node></Node></Node></Node>" TAIL,
+	     GW_ERROR_NOT_SUPPORTED},
+	    {HEAD "<Node><NodeName>a</NodeName><Path>./DMAcc</Path>"
+	          "<Node><NodeName>AppAuth</NodeName><Node><NodeName>1</NodeName>"
+	          "<Node><NodeName>AAuthLevel</NodeName><RTProperties><Format><int/></Format>"
+	          "</RTProperties><Value>1</Value></Node></Node></Node></Node>" TAIL,
+	     GW_ERROR_NOT_SUPPORTED},
+	    {HEAD "<Node><NodeName>a</NodeName><Path>./DMAcc</Path>"
+	          "<Node><NodeName>AppAuth</NodeName><Node><NodeName>1</NodeName>"
+	          "<Node><NodeName>AAuthSecret</NodeName><Node><NodeName>x</NodeName>"
+	          "<Value>v</Value></Node></Node></Node></Node></Node>" TAIL,
+	     GW_ERROR_NOT_SUPPORTED},
+	    {HEAD "<Node><NodeName>a</NodeName><Path>./DMAcc</Path>"
+	          "<Node><NodeName>AppAddr</NodeName><Value>v</Value></Node></Node>" TAIL,
+	     GW_ERROR_NOT_SUPPORTED},
+	    {HEAD "<Node><NodeName>a</NodeName><Path>./DMAcc</Path>"
+	          "<Node><NodeName>Password</NodeName><Value>v</Value></Node></Node>" TAIL,
+	     GW_ERROR_NOT_ALLOWED},
+	    {HEAD "<Node><NodeName>Bogus</NodeName><Path>./DMAcc/a/AppAuth/1</Path>"
+	          "<Value>v</Value></Node>" TAIL,
+	     GW_ERROR_NOT_ALLOWED},
+	    {HEAD "<Node><NodeName>X</NodeName><Path>./DMAcc/a/Oops/1</Path>"
+	          "<Value>v</Value></Node>" TAIL,
+	     GW_ERROR_NOT_ALLOWED},
+	    {HEAD "<Node><NodeName>AAuthData</NodeName><Path>./DMAcc/a/AppAuth/1</Path>"
+	          "<Value>not base64!</Value></Node>" TAIL,
+	     GW_ERROR_PROTOCOL},
+	    {HEAD "<Node><NodeName>LrgObj</NodeName><Path>./DevDetail</Path>"
+	          "<Value>maybe</Value></Node>" TAIL,
+	     GW_ERROR_NOT_SUPPORTED},
+	    {HEAD "<Node><NodeName>Nope</NodeName><Path>./DevInfo</Path>"
+	          "<Value>v</Value></Node>" TAIL,
+	     GW_ERROR_NOT_ALLOWED},
+	};
+
+	g_assert_true(gw_dm_tree_install_standard_objects(tree, &test_info, NULL));
+	for (guint i = 0; i < G_N_ELEMENTS(docs); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree gchar *before = dump(tree);
+		g_autofree gchar *after = NULL;
+		g_test_message("%s", docs[i].xml);
+		g_assert_false(gw_tnds_import(
+		    tree, ".", docs[i].xml, strlen(docs[i].xml), GW_TNDS_IMPORT_REPLACE, &error));
+		g_assert_error(error, GW_ERROR, docs[i].code);
+		g_test_message("-> %s", error->message);
+		after = dump(tree);
+		g_assert_cmpstr(before, ==, after);
+	}
+	/* below Ext anything goes; the right formats pass */
+	{
+		const gchar *ok =
+		    HEAD "<Node><NodeName>a</NodeName><Path>./DMAcc</Path>"
+		         "<Node><NodeName>Ext</NodeName><Node><NodeName>Vendor</NodeName>"
+		         "<RTProperties><Format><int/></Format></RTProperties>"
+		         "<Value>7</Value></Node></Node>"
+		         "<Node><NodeName>AppAuth</NodeName><Node><NodeName>1</NodeName>"
+		         "<Node><NodeName>AAuthLevel</NodeName><RTProperties><Format><chr/>"
+		         "</Format></RTProperties><Value>SRVCRED</Value></Node>"
+		         "</Node></Node></Node>" TAIL;
+		g_autoptr(GError) error = NULL;
+		g_assert_true(
+		    gw_tnds_import(tree, ".", ok, strlen(ok), GW_TNDS_IMPORT_NONE, &error));
+		g_assert_no_error(error);
+	}
+}
+
+/* a bootstrap in replace mode does not change what the DDF makes read only (SetNode gives 405
+ * for ./DevInfo/DevId; so does a bootstrap) */
+static void
+test_ddf_devinfo_replace(void)
+{
+	g_autoptr(GwDmTree) tree = gw_dm_tree_new();
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *before = NULL;
+	g_autofree gchar *after = NULL;
+	g_autofree gchar *devid = NULL;
+	const gchar *evil = HEAD "<Node><NodeName>DevId</NodeName><Path>./DevInfo</Path>"
+	                         "<Value>EVIL</Value></Node>"
+	                         "<Node><NodeName>x</NodeName><Path>./DMAcc</Path></Node>" TAIL;
+	const gchar *same =
+	    HEAD "<Node><NodeName>DevId</NodeName><Path>./DevInfo</Path>"
+	         "<Value>urn:uuid:0d3c3f6e-1d0a-4b57-9d2c-000000000001</Value></Node>"
+	         "<Node><NodeName>Vendor</NodeName><Path>./DevInfo/Ext</Path>"
+	         "<Value>v</Value></Node>" TAIL;
+	const gchar *access = HEAD "<Node><NodeName>DevId</NodeName><Path>./DevInfo</Path>"
+	                           "<DFProperties><AccessType><Get/><Replace/></AccessType>"
+	                           "</DFProperties></Node>" TAIL;
+
+	g_assert_true(gw_dm_tree_install_standard_objects(tree, &test_info, NULL));
+	before = dump(tree);
+	g_assert_false(
+	    gw_tnds_import(tree, ".", evil, strlen(evil), GW_TNDS_IMPORT_REPLACE, &error));
+	g_assert_error(error, GW_ERROR, GW_ERROR_NOT_ALLOWED);
+	g_assert_nonnull(strstr(error->message, "./DevInfo/DevId"));
+	g_clear_error(&error);
+	after = dump(tree);
+	g_assert_cmpstr(before, ==, after);
+	devid = gw_dm_tree_dup_string(tree, "./DevInfo/DevId");
+	g_assert_cmpstr(devid, ==, test_info.dev_id);
+	g_assert_null(gw_dm_tree_lookup(tree, "./DMAcc/x"));
+	/* the same value (a re-applied export) and DevInfo/Ext pass */
+	g_assert_true(
+	    gw_tnds_import(tree, ".", same, strlen(same), GW_TNDS_IMPORT_REPLACE, &error));
+	g_assert_no_error(error);
+	/* asking for Replace does not give it */
+	g_assert_true(
+	    gw_tnds_import(tree, ".", access, strlen(access), GW_TNDS_IMPORT_REPLACE, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(gw_dm_node_get_access(gw_dm_tree_lookup(tree, "./DevInfo/DevId")),
+	                ==,
+	                GW_DM_ACCESS_GET);
+}
+
+/* the state file of an older gwmod (DDF names and formats not checked then, laxer values)
+ * still loads: only access types are taken away */
+static void
+test_ddf_restore_lenient(void)
+{
+	g_autoptr(GwDmTree) tree = gw_dm_tree_new();
+	g_autoptr(GError) error = NULL;
+	const gchar *old_state =
+	    HEAD "<Node><NodeName>a</NodeName><Path>./DMAcc</Path>"
+	         "<Node><NodeName>Vendor</NodeName><Value>v</Value></Node>"
+	         "<Node><NodeName>AppAuth</NodeName><Node><NodeName>1</NodeName>"
+	         "<Node><NodeName>AAuthData</NodeName><RTProperties><Format><chr/></Format>"
+	         "</RTProperties><DFProperties><AccessType><Get/><Replace/></AccessType>"
+	         "</DFProperties><Value>chr-nonce</Value></Node></Node></Node></Node>"
+	         "<Node><NodeName>When</NodeName><Path>./X</Path><RTProperties><Format><date/>"
+	         "</Format></RTProperties><Value>yesterday</Value></Node>"
+	         "<Node><NodeName>F</NodeName><Path>./X</Path><RTProperties><Format><float/>"
+	         "</Format></RTProperties><Value>nan</Value></Node>" TAIL;
+
+	g_assert_false(
+	    gw_tnds_import(tree, ".", old_state, strlen(old_state), GW_TNDS_IMPORT_REPLACE, NULL));
+	g_assert_true(gw_tnds_import(tree,
+	                             ".",
+	                             old_state,
+	                             strlen(old_state),
+	                             GW_TNDS_IMPORT_REPLACE | GW_TNDS_IMPORT_RESTORE,
+	                             &error));
+	g_assert_no_error(error);
+	g_assert_nonnull(gw_dm_tree_lookup(tree, "./DMAcc/a/Vendor"));
+	g_assert_cmpint(
+	    gw_dm_node_get_access(gw_dm_tree_lookup(tree, "./DMAcc/a/AppAuth/1/AAuthData")),
+	    ==,
+	    GW_DM_ACCESS_REPLACE);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -596,5 +849,9 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/tnds/server-scope", test_server_scope);
 	g_test_add_func("/gw/tnds/secrets", test_secrets);
 	g_test_add_func("/gw/tnds/root-empty-acl", test_root_empty_acl);
+	g_test_add_func("/gw/tnds/ddf-secrets", test_ddf_secrets);
+	g_test_add_func("/gw/tnds/ddf-refused", test_ddf_refused);
+	g_test_add_func("/gw/tnds/ddf-devinfo-replace", test_ddf_devinfo_replace);
+	g_test_add_func("/gw/tnds/ddf-restore-lenient", test_ddf_restore_lenient);
 	return g_test_run();
 }
