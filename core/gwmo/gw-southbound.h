@@ -57,9 +57,14 @@ gw_southbound_get_listen_uris(GwSouthbound *self);
 /* (added) the southbound listener, for other endpoints on it (GET /images/) */
 GwHttpServer *
 gw_southbound_get_http_server(GwSouthbound *self);
-/* number of device sessions currently running */
+/* number of device sessions held: running ones and those waiting for their peer's
+ * credentials */
 guint
 gw_southbound_get_session_count(GwSouthbound *self);
+/* (added) how many of them wait for their peer's credentials (a few per peer address at most,
+ * none a max-sessions slot) */
+guint
+gw_southbound_get_pending_count(GwSouthbound *self);
 
 /*
  * Proxy mode, one command for one device (takes ownership of @cmd: Get, Replace, Add,
