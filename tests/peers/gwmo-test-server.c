@@ -29,6 +29,9 @@
 #include "gw-wbxml.h"
 
 #define GW_TEST_SERVER_QUIT_DELAY_MS 200 /* lets the last answer leave before exiting */
+/* a Package #0 answered 503 (the receiver is in a session) is sent again this often */
+#define GW_TEST_SERVER_NOTIFY_RETRIES 50
+#define GW_TEST_SERVER_NOTIFY_RETRY_MS 100
 
 typedef struct _GwTestServer GwTestServer;
 
@@ -76,6 +79,8 @@ struct _GwTestServer {
 	gchar *notify_nonce;
 	gboolean notify_forge;
 	gint notify_after;    /* send the Package #0 once this many sessions ended (0: at start) */
+	GBytes *notify_body;  /* the Package #0 sent, for a retry after HTTP 503 */
+	guint notify_busy;    /* 503 answers so far */
 	gchar *notify_target; /* X-GwMO-Target: a Package #0 the gateway forwards (flow Z') */
 	gchar *ca_file;
 	gint max_msg_size;
@@ -917,6 +922,33 @@ gw_test_server_dm_cb(GwHttpServer *http, GwHttpRequest *request, gpointer user_d
 /* ---- Package #0 ---- */
 
 static void
+gw_test_server_notify_cb(GObject *source, GAsyncResult *res, gpointer user_data);
+
+static void
+gw_test_server_notify_post(GwTestServer *self)
+{
+	const gchar *headers[3] = {NULL, NULL, NULL};
+
+	headers[0] = self->notify_target != NULL ? "X-GwMO-Target" : NULL;
+	headers[1] = self->notify_target;
+	gw_http_client_post_async(self->notifier,
+	                          self->notify_url,
+	                          GW_PKG0_CONTENT_TYPE,
+	                          self->notify_body,
+	                          headers,
+	                          self->cancellable,
+	                          gw_test_server_notify_cb,
+	                          self);
+}
+
+static gboolean
+gw_test_server_notify_again_cb(gpointer user_data)
+{
+	gw_test_server_notify_post(user_data);
+	return G_SOURCE_REMOVE;
+}
+
+static void
 gw_test_server_notify_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	GwTestServer *self = user_data;
@@ -926,6 +958,15 @@ gw_test_server_notify_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	response = gw_http_client_post_finish(GW_HTTP_CLIENT(source), res, &error);
 	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
 		return;
+	if (response != NULL && response->status == 503 &&
+	    self->notify_busy++ < GW_TEST_SERVER_NOTIFY_RETRIES) {
+		/* the receiver is busy with a session (with us): the same notification again */
+		g_message("notification to %s answered 503, again in %u ms",
+		          self->notify_url,
+		          (guint)GW_TEST_SERVER_NOTIFY_RETRY_MS);
+		g_timeout_add(GW_TEST_SERVER_NOTIFY_RETRY_MS, gw_test_server_notify_again_cb, self);
+		return;
+	}
 	self->notify_pending = FALSE;
 	if (response == NULL) {
 		g_printerr("gwmo-test-server: notification to %s failed: %s\n",
@@ -948,7 +989,6 @@ gw_test_server_notify(GwTestServer *self, GError **error)
 	g_autoptr(GBytes) pkg0 = NULL;
 	g_autofree gchar *sid = NULL;
 	const guint8 *nonce_data = NULL;
-	const gchar *headers[3] = {NULL, NULL, NULL};
 	const gchar *what = NULL;
 	gsize nonce_len = 0;
 	guint64 session_id;
@@ -1025,16 +1065,9 @@ gw_test_server_notify(GwTestServer *self, GError **error)
 	          what,
 	          self->notify_forge ? ", forged digest" : "");
 	self->notify_pending = TRUE;
-	headers[0] = self->notify_target != NULL ? "X-GwMO-Target" : NULL;
-	headers[1] = self->notify_target;
-	gw_http_client_post_async(self->notifier,
-	                          self->notify_url,
-	                          GW_PKG0_CONTENT_TYPE,
-	                          pkg0,
-	                          headers,
-	                          self->cancellable,
-	                          gw_test_server_notify_cb,
-	                          self);
+	g_clear_pointer(&self->notify_body, g_bytes_unref);
+	self->notify_body = g_steal_pointer(&pkg0);
+	gw_test_server_notify_post(self);
 	return TRUE;
 }
 
@@ -1235,6 +1268,7 @@ gw_test_server_free(GwTestServer *self)
 	g_free(self->script_path);
 	g_free(self->record_path);
 	g_free(self->notify_url);
+	g_clear_pointer(&self->notify_body, g_bytes_unref);
 	g_free(self->notify_secret);
 	g_free(self->notify_session);
 	g_free(self->notify_nonce);
