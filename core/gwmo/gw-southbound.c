@@ -110,6 +110,8 @@ struct _GwSouthbound {
 	GPtrArray *held;      /* GwSbHeld */
 	guint commit_id;      /* the idle that flushes the store and sends them */
 	guint registrations;  /* registrations done, to see whether a message made one */
+	guint logged_sessions; /* the counts the last "device sessions" line gave */
+	guint logged_pending;
 };
 
 G_DEFINE_TYPE(GwSouthbound, gw_southbound, G_TYPE_OBJECT)
@@ -1437,6 +1439,15 @@ gw_southbound_sweep_cb(gpointer user_data)
 		if (s != NULL)
 			gw_southbound_session_end(
 			    self, s, FALSE, "not authenticated, idle, dropped");
+	}
+	/* at most one line a second, when the counts moved */
+	if (g_hash_table_size(self->sessions) != self->logged_sessions ||
+	    g_hash_table_size(self->pending) != self->logged_pending) {
+		self->logged_sessions = g_hash_table_size(self->sessions);
+		self->logged_pending = g_hash_table_size(self->pending);
+		g_info("device sessions: %u running, %u waiting for credentials",
+		       self->logged_sessions,
+		       self->logged_pending);
 	}
 	return G_SOURCE_CONTINUE;
 }
