@@ -1313,8 +1313,13 @@ gw_southbound_dm_handler(GwHttpServer *server, GwHttpRequest *request, gpointer 
 		return;
 	}
 	key = g_strdup_printf("%s\n%s", msg->hdr.session_id, msg->hdr.source_uri);
-	if (!gw_southbound_is_session_start(msg))
-		s = gw_southbound_lookup(self, key);
+	s = gw_southbound_lookup(self, key);
+	/* a session start is a new session, unless it is the retry of a Package #1 that got a
+	 * challenge (some clients send it with MsgID 1 again): that one goes on in the pending
+	 * session, which holds the challenge's nonce */
+	if (s != NULL && gw_southbound_is_session_start(msg) &&
+	    !(s->pending && g_strcmp0(s->peer_addr, peer) == 0))
+		s = NULL;
 	if (s != NULL && g_strcmp0(s->peer_addr, peer) != 0) {
 		/* a session belongs to the address it started from */
 		gw_southbound_warn_limited("foreign-peer",

@@ -1220,6 +1220,71 @@ test_new_session_same_id(Fixture *f, gconstpointer data)
 	cmd_result_clear(&get);
 }
 
+/* the Status a reply gives the device's SyncHdr */
+static GwSyncmlCommand *
+reply_header_status(GwSyncmlMessage *reply)
+{
+	for (guint i = 0; i < reply->commands->len; i++) {
+		GwSyncmlCommand *c = g_ptr_array_index(reply->commands, i);
+		if (c->type == GW_SYNCML_CMD_STATUS && c->cmd_ref == 0)
+			return c;
+	}
+	g_assert_not_reached();
+	return NULL;
+}
+
+/* a client that answers a challenge by sending its Package #1 again with MsgID 1 (not a new
+ * MsgID): the retry goes on in the session that issued the challenge, so the digest over the
+ * challenge's nonce is accepted */
+static void
+test_challenge_retry_msgid_1(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GwSyncmlMessage) msg = NULL;
+	g_autoptr(GwSyncmlMessage) r1 = NULL;
+	g_autoptr(GwSyncmlMessage) r2 = NULL;
+	g_autoptr(GBytes) pkg1 = NULL;
+	g_autoptr(GBytes) retry = NULL;
+	g_autoptr(GBytes) reply1 = NULL;
+	g_autoptr(GBytes) reply2 = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *stale = NULL;
+	g_autofree gchar *fresh = NULL;
+	g_autofree guchar *nonce = NULL;
+	GwSyncmlCommand *st;
+	gsize nonce_len = 0;
+
+	provision(f, "dev-retry", GW_GWMO_MODE_PROXY, NULL);
+	/* the right secret over a nonce the gateway never gave: 401 with a challenge */
+	msg = gw_syncml_message_new(GW_SYNCML_VERSION_DM_1_2, "1", 1, f->dm_url, "dev-retry");
+	gw_syncml_message_add_command(msg,
+	                              gw_syncml_alert_new(GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT));
+	stale = gw_dm_auth_md5_digest("dev-retry", CL_SECRET, (const guint8 *)"stale", 5);
+	gw_syncml_message_set_cred(msg, "syncml:auth-md5", "b64", stale);
+	msg->final = TRUE;
+	pkg1 = gw_syncml_message_to_xml(msg);
+	g_assert_cmpuint(post_bytes(f, pkg1, &reply1), ==, 200);
+	r1 = gw_syncml_message_parse_xml(
+	    g_bytes_get_data(reply1, NULL), g_bytes_get_size(reply1), &error);
+	g_assert_no_error(error);
+	st = reply_header_status(r1);
+	g_assert_cmpuint(st->status_code, ==, GW_DM_STATUS_INVALID_CREDENTIALS);
+	g_assert_nonnull(st->chal);
+	g_assert_nonnull(st->chal->next_nonce);
+	g_assert_cmpuint(gw_southbound_get_pending_count(f->south), ==, 1);
+
+	/* the same Package #1, MsgID 1 again, digest over the challenge's nonce */
+	nonce = g_base64_decode(st->chal->next_nonce, &nonce_len);
+	fresh = gw_dm_auth_md5_digest("dev-retry", CL_SECRET, nonce, nonce_len);
+	gw_syncml_message_set_cred(msg, "syncml:auth-md5", "b64", fresh);
+	retry = gw_syncml_message_to_xml(msg);
+	g_assert_cmpuint(post_bytes(f, retry, &reply2), ==, 200);
+	r2 = gw_syncml_message_parse_xml(
+	    g_bytes_get_data(reply2, NULL), g_bytes_get_size(reply2), &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(reply_header_status(r2)->status_code, ==, GW_DM_STATUS_AUTH_ACCEPTED);
+	g_assert_cmpuint(gw_southbound_get_pending_count(f->south), ==, 0);
+}
+
 typedef struct {
 	guint sent;
 	guint done;
@@ -1552,6 +1617,7 @@ main(int argc, char **argv)
 	ADD("/southbound/proxy-simulated-devices", test_proxy_simulated_devices);
 	ADD("/southbound/broken-session-same-id", test_broken_session_same_id);
 	ADD("/southbound/new-session-same-id", test_new_session_same_id);
+	ADD("/southbound/challenge-retry-msgid-1", test_challenge_retry_msgid_1);
 	ADD("/southbound/pkg0-device-nonce", test_pkg0_device_nonce);
 	ADD("/southbound/provisioned-detached", test_provisioned_detached);
 #undef ADD
