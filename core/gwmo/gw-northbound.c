@@ -76,6 +76,7 @@ gw_northbound_warn_limited(const gchar *reason, const gchar *format, ...)
 	g_autofree gchar *text = NULL;
 	gint64 now = g_get_monotonic_time();
 	GwNorthboundWarnState *state;
+	gint64 previous;
 	guint suppressed;
 	va_list ap;
 
@@ -93,6 +94,7 @@ gw_northbound_warn_limited(const gchar *reason, const gchar *format, ...)
 		return;
 	}
 	suppressed = state->suppressed;
+	previous = state->last_us;
 	state->suppressed = 0;
 	state->last_us = now;
 	G_UNLOCK(gw_northbound_warn);
@@ -101,10 +103,11 @@ gw_northbound_warn_limited(const gchar *reason, const gchar *format, ...)
 	text = g_strdup_vprintf(format, ap);
 	va_end(ap);
 	if (suppressed > 0)
-		g_warning("%s (and %u more like it in the last %d s)",
+		g_warning("%s (and %u more like it in the %" G_GINT64_FORMAT
+		          " s since the last one)",
 		          text,
 		          suppressed,
-		          GW_NORTHBOUND_WARN_INTERVAL_S);
+		          (now - previous) / G_USEC_PER_SEC);
 	else
 		g_warning("%s", text);
 }

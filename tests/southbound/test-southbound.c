@@ -1146,7 +1146,8 @@ test_broken_session_same_id(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(get.results->len, ==, 1);
 	item = g_ptr_array_index(get.results, 0);
 	g_assert_cmpstr(item->data, ==, "ref-device");
-	g_assert_cmpint(get.elapsed_us, <, 20 * G_USEC_PER_SEC);
+	/* far from the session-timeout (120 s) it would have waited for */
+	g_assert_cmpint(get.elapsed_us, <, 40 * G_USEC_PER_SEC);
 	g_assert_cmpuint(gw_southbound_get_session_count(f->south), ==, 0);
 	/* the broken session ended at once, logged with its reason */
 	g_assert_cmpuint(count_warnings(before, "malformed message (HTTP 400)"), ==, 1);
@@ -1351,6 +1352,7 @@ test_unauthenticated_flood(Fixture *f, gconstpointer data)
 	CmdResult get = {0};
 	Flood fl;
 	gint64 start;
+	gdouble flood_s;
 	guint before = warnings->len;
 
 	gw_config_set_string(f->config, "southbound", "max-sessions", "16");
@@ -1363,9 +1365,10 @@ test_unauthenticated_flood(Fixture *f, gconstpointer data)
 
 	start = g_get_monotonic_time();
 	flood_wrong_credentials(f, "dev-victim", 1000, &fl);
+	flood_s = (g_get_monotonic_time() - start) / 1e6;
 	g_test_message("1000 wrong-credential Package #1s in %.2f s: %u answered 200, %u 503, "
 	               "%u other; sessions held after: %u (%u unauthenticated)",
-	               (g_get_monotonic_time() - start) / 1e6,
+	               flood_s,
 	               fl.ok200,
 	               fl.busy503,
 	               fl.other,
@@ -1380,7 +1383,8 @@ test_unauthenticated_flood(Fixture *f, gconstpointer data)
 	/* the refusals are logged, rate-limited: not a thousand lines */
 	g_assert_cmpuint(
 	    count_warnings(before, "credentials of device dev-victim from 127.0.0.1"), >=, 1);
-	g_assert_cmpuint(count_warnings(before, "credentials of device dev-victim"), <=, 2);
+	g_assert_cmpuint(
+	    count_warnings(before, "credentials of device dev-victim"), <=, 2 + flood_s / 10);
 
 	/* the real device at once: authenticated on its first message, the Get runs */
 	start = g_get_monotonic_time();
