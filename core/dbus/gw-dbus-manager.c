@@ -961,10 +961,10 @@ gw_dbus_manager_handle_add_device(GwDbusGenManager *skeleton,
 		info.server_secret = g_base64_encode(g_bytes_get_data(nonce, NULL),
 						     g_bytes_get_size(nonce));
 	}
-	/* provisioned by the gateway's owner: trusted */
+	/* provisioned by the gateway's owner: trusted; Detached until its first session */
 	info.trusted = TRUE;
 
-	record_uri = gw_inventory_register(inventory, &info, &error);
+	record_uri = gw_inventory_provision(inventory, &info, &error);
 	if (record_uri == NULL) {
 		gw_dbus_return_error(invocation, error);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;

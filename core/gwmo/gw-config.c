@@ -49,6 +49,7 @@ static const GwConfigKey gw_config_keys[] = {
     {"northbound", "max-in-flight", GW_CONFIG_TYPE_INT, "8", 1, 1024},
     {"northbound", "notify-replay-window", GW_CONFIG_TYPE_INT, "300", 1, 86400},
     {"northbound", "alert-retry-interval", GW_CONFIG_TYPE_INT, "60", 0, 86400},
+    {"northbound", "allow-insecure-http", GW_CONFIG_TYPE_BOOL, "false", 0, 0},
     {"inventory", "detach-after", GW_CONFIG_TYPE_INT, "3600", 1, 365 * 86400},
     {"inventory", "lease-check-interval", GW_CONFIG_TYPE_INT, "60", 1, 86400},
     {"southbound", "listen", GW_CONFIG_TYPE_STRING, "http://0.0.0.0:7080", 0, 0},

@@ -1498,6 +1498,7 @@ gw_inventory_write_record(GwInventory *self,
                           const gchar *uri,
                           const GwDeviceInfo *info,
                           guint mode,
+                          gboolean attached,
                           gint64 now,
                           GError **error)
 {
@@ -1547,7 +1548,8 @@ gw_inventory_write_record(GwInventory *self,
 	                                    uri,
 	                                    GW_GWMO_DEVICE_STATUS,
 	                                    GW_DM_FORMAT_CHR,
-	                                    GW_GWMO_STATUS_ATTACHED,
+	                                    attached ? GW_GWMO_STATUS_ATTACHED
+	                                             : GW_GWMO_STATUS_DETACHED,
 	                                    NULL,
 	                                    ACCESS_GET,
 	                                    error) ||
@@ -1642,8 +1644,13 @@ gw_inventory_write_record(GwInventory *self,
 	return gw_inventory_update_record_acl(self, uri, servers, error);
 }
 
-gchar *
-gw_inventory_register(GwInventory *self, const GwDeviceInfo *info, GError **error)
+/* @attach: the device is here (a registration); FALSE: a new record for a device that never
+ * connected (provisioning) */
+static gchar *
+gw_inventory_register_full(GwInventory *self,
+                           const GwDeviceInfo *info,
+                           gboolean attach,
+                           GError **error)
 {
 	GwInvRecord *rec;
 	g_autofree gchar *name = NULL;
@@ -1664,6 +1671,14 @@ gw_inventory_register(GwInventory *self, const GwDeviceInfo *info, GError **erro
 	rec = g_hash_table_lookup(self->records, info->device_id);
 	is_new = rec == NULL;
 	was_attached = rec != NULL && rec->attached;
+	if (!attach && !is_new) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_ALREADY_EXISTS,
+		            "device %s exists already",
+		            info->device_id);
+		return NULL;
+	}
 	if (is_new) {
 		/* never reuse a number, not even one a removed record had */
 		do {
@@ -1685,7 +1700,7 @@ gw_inventory_register(GwInventory *self, const GwDeviceInfo *info, GError **erro
 	if (!gw_inventory_mode_is_valid(mode))
 		mode = GW_GWMO_MODE_PROXY;
 
-	if (!gw_inventory_write_record(self, uri, info, mode, now, error)) {
+	if (!gw_inventory_write_record(self, uri, info, mode, attach, now, error)) {
 		if (is_new && gw_dm_tree_lookup(self->tree, uri) != NULL &&
 		    !gw_inventory_write_remove(self, uri, &error_local))
 			g_warning(
@@ -1700,16 +1715,28 @@ gw_inventory_register(GwInventory *self, const GwDeviceInfo *info, GError **erro
 		gw_inventory_cache_insert(self, rec);
 	}
 	rec->mode = mode;
-	rec->attached = TRUE;
+	rec->attached = attach;
 	rec->last_seen = now;
 	/* it may be a member of groups made before it registered */
 	if (!gw_inventory_sync_record_groups(self, rec, &error_local))
 		g_warning("cannot update the groups of %s: %s", uri, error_local->message);
 
 	device_id = g_strdup(info->device_id);
-	if (!was_attached)
+	if (attach && !was_attached)
 		g_signal_emit(self, signals[SIGNAL_DEVICE_ATTACHED], 0, uri, device_id, is_new);
 	return g_steal_pointer(&uri);
+}
+
+gchar *
+gw_inventory_register(GwInventory *self, const GwDeviceInfo *info, GError **error)
+{
+	return gw_inventory_register_full(self, info, TRUE, error);
+}
+
+gchar *
+gw_inventory_provision(GwInventory *self, const GwDeviceInfo *info, GError **error)
+{
+	return gw_inventory_register_full(self, info, FALSE, error);
 }
 
 static gboolean

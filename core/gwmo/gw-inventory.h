@@ -72,6 +72,12 @@ gw_inventory_start(GwInventory *self, GError **error);
  * "device-attached" when the record is new or was Detached. Returns the record URI. */
 gchar *
 gw_inventory_register(GwInventory *self, const GwDeviceInfo *info, GError **error);
+/* (added) a record for a device that has never connected (D-Bus AddDevice): the same leaves as
+ * gw_inventory_register writes, but Status Detached and no "device-attached" — a provisioned
+ * device is attached by its first authenticated session, which registers it with its address
+ * (GwMO-HLF-003, GwMO-DI-004). GW_ERROR_ALREADY_EXISTS when the device has a record. */
+gchar *
+gw_inventory_provision(GwInventory *self, const GwDeviceInfo *info, GError **error);
 /* the device was seen (a session, a registration): LastSeen now; re-attaches a Detached one */
 gboolean
 gw_inventory_touch(GwInventory *self, const gchar *device_id, GError **error);

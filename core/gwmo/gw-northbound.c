@@ -52,6 +52,66 @@ static void gw_northbound_run(GwNorthbound *self,
 			      const gchar *session_id,
 			      GTask *task);
 
+/* ---- rate-limited warnings ----
+ * What a flood on POST /notify can trigger is logged once per reason per
+ * GW_NORTHBOUND_WARN_INTERVAL_S; the next line of that reason says how many were left out. A
+ * stand-in until core/sdk/gw-log.c has a rate-limited warning (the same as the southbound's). */
+
+#define GW_NORTHBOUND_WARN_INTERVAL_S 10
+
+typedef struct {
+	gint64 last_us;
+	guint suppressed;
+} GwNorthboundWarnState;
+
+G_LOCK_DEFINE_STATIC(gw_northbound_warn);
+static GHashTable *gw_northbound_warn_states; /* reason (a string literal) → state */
+
+static void
+gw_northbound_warn_limited(const gchar *reason, const gchar *format, ...) G_GNUC_PRINTF(2, 3);
+
+static void
+gw_northbound_warn_limited(const gchar *reason, const gchar *format, ...)
+{
+	g_autofree gchar *text = NULL;
+	gint64 now = g_get_monotonic_time();
+	GwNorthboundWarnState *state;
+	gint64 previous;
+	guint suppressed;
+	va_list ap;
+
+	G_LOCK(gw_northbound_warn);
+	if (gw_northbound_warn_states == NULL)
+		gw_northbound_warn_states =
+		    g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+	state = g_hash_table_lookup(gw_northbound_warn_states, reason);
+	if (state == NULL) {
+		state = g_new0(GwNorthboundWarnState, 1);
+		g_hash_table_insert(gw_northbound_warn_states, (gpointer)reason, state);
+	} else if (now - state->last_us < GW_NORTHBOUND_WARN_INTERVAL_S * G_USEC_PER_SEC) {
+		state->suppressed++;
+		G_UNLOCK(gw_northbound_warn);
+		return;
+	}
+	suppressed = state->suppressed;
+	previous = state->last_us;
+	state->suppressed = 0;
+	state->last_us = now;
+	G_UNLOCK(gw_northbound_warn);
+
+	va_start(ap, format);
+	text = g_strdup_vprintf(format, ap);
+	va_end(ap);
+	if (suppressed > 0)
+		g_warning("%s (and %u more like it in the %" G_GINT64_FORMAT
+		          " s since the last one)",
+		          text,
+		          suppressed,
+		          (now - previous) / G_USEC_PER_SEC);
+	else
+		g_warning("%s", text);
+}
+
 /* ---- accounts ---- */
 
 static void
@@ -232,6 +292,9 @@ gw_northbound_run(GwNorthbound *self,
 	run->link = g_object_ref(link);
 	run->task = task;
 	run->server_id = gw_server_link_dup_server_id(link);
+	/* read for every session: a configuration reload applies to the next one */
+	gw_server_link_set_allow_insecure_http(
+	    link, gw_config_get_bool(self->config, "northbound", "allow-insecure-http"));
 	queued = gw_alert_queue_list(self->alerts, run->server_id);
 	for (guint i = 0; i < queued->len; i++) {
 		GwAlert *a = g_ptr_array_index(queued, i);
@@ -550,12 +613,15 @@ gw_northbound_checkin_exec(GwDmTree *tree,
 
 /* ---- POST /notify: Package #0 ---- */
 
+/* (GwMO-SECACATE-001) the digest with the account's SRVCRED secret and the nonce the gateway
+ * last gave the server (AAuthData), then, as the documented fallback, the all-zero nonce (each
+ * use logged); an empty nonce is not accepted */
 static gboolean
 gw_northbound_verify_pkg0(GwNorthbound *self, GwServerLink *link, GBytes *body, GError **error)
 {
 	g_autofree gchar *secret = NULL;
 	g_autoptr(GBytes) nonce = NULL;
-	static const guint8 zero_nonce[4] = {0, 0, 0, 0};
+	gboolean fallback = FALSE;
 	gsize len = 0;
 	const guint8 *data = g_bytes_get_data(body, &len);
 
@@ -567,17 +633,15 @@ gw_northbound_verify_pkg0(GwNorthbound *self, GwServerLink *link, GBytes *body, 
 			    gw_server_link_get_dmacc_uri(link));
 		return FALSE;
 	}
-	/* the stored nonce first; like libdmclient, then the all-zero nonce, then none */
-	if (nonce != NULL && gw_pkg0_verify(data,
-					    len,
-					    secret,
-					    g_bytes_get_data(nonce, NULL),
-					    g_bytes_get_size(nonce),
-					    NULL))
-		return TRUE;
-	if (gw_pkg0_verify(data, len, secret, zero_nonce, sizeof(zero_nonce), NULL))
-		return TRUE;
-	return gw_pkg0_verify(data, len, secret, NULL, 0, error);
+	if (!gw_pkg0_verify_with_fallback(data, len, secret, nonce, &fallback, error))
+		return FALSE;
+	if (fallback)
+		g_message("Package #0 of %s verified with the all-zero nonce (%s)",
+		          gw_server_link_get_dmacc_uri(link),
+		          nonce != NULL && g_bytes_get_size(nonce) > 0
+		              ? "the stored nonce did not match"
+		              : "no nonce stored for the server");
+	return TRUE;
 }
 
 static void
@@ -677,11 +741,13 @@ gw_northbound_forward(GwNorthbound *self, GwHttpRequest *request, const gchar *d
 	GwNorthboundRelay r =
 	    gw_northbound_relay_notification(self, NULL, device_id, gw_http_request_get_body(request), &error);
 
-	if (r == GW_NORTHBOUND_RELAY_BAD_DIGEST || r == GW_NORTHBOUND_RELAY_NOT_VISIBLE ||
-	    r == GW_NORTHBOUND_RELAY_MALFORMED)
-		g_warning("notification from %s for device '%s' refused: %s", peer, device_id, error->message);
-	else if (r != GW_NORTHBOUND_RELAY_FORWARDED)
-		g_info("notification from %s for device '%s' not forwarded: %s", peer, device_id, error->message);
+	if (r != GW_NORTHBOUND_RELAY_FORWARDED)
+		gw_northbound_warn_limited("forward",
+		                           "POST /notify from %s for device '%s' refused (%u): %s",
+		                           peer,
+		                           g_utf8_validate(device_id, -1, NULL) ? device_id : "?",
+		                           answers[r].status,
+		                           error->message);
 	gw_northbound_respond_text(request, answers[r].status, answers[r].text);
 }
 
@@ -697,11 +763,27 @@ gw_northbound_notify_handler(GwHttpServer *server, GwHttpRequest *request, gpoin
 	const gchar *target = gw_http_request_get_header(request, GW_GWMO_HTTP_TARGET_HEADER);
 	GwServerLink *link;
 
+	if (peer == NULL)
+		peer = "(unknown)";
 	if (g_strcmp0(gw_http_request_get_method(request), "POST") != 0) {
+		gw_northbound_warn_limited("method",
+		                           "%s /notify from %s refused (405): only POST",
+		                           gw_http_request_get_method(request),
+		                           peer);
 		gw_northbound_respond_text(request, 405, "POST a Package #0 here\n");
 		return;
 	}
 	if (g_strcmp0(gw_http_request_get_content_type(request), GW_PKG0_CONTENT_TYPE) != 0) {
+		const gchar *ct = gw_http_request_get_content_type(request);
+		gw_northbound_warn_limited(
+		    "content-type",
+		    "POST /notify from %s refused (415): Content-Type %s, not "
+		    "%s",
+		    peer,
+		    ct == NULL                      ? "(none)"
+		    : g_utf8_validate(ct, -1, NULL) ? ct
+		                                    : "(not UTF-8)",
+		    GW_PKG0_CONTENT_TYPE);
 		gw_northbound_respond_text(request, 415, "expected " GW_PKG0_CONTENT_TYPE "\n");
 		return;
 	}
@@ -711,36 +793,58 @@ gw_northbound_notify_handler(GwHttpServer *server, GwHttpRequest *request, gpoin
 	}
 	pkg0 = gw_pkg0_parse(g_bytes_get_data(body, NULL), g_bytes_get_size(body), &error);
 	if (pkg0 == NULL) {
-		g_warning("malformed Package #0 from %s: %s", peer, error->message);
+		gw_northbound_warn_limited(
+		    "malformed",
+		    "POST /notify from %s refused (400): malformed Package #0: %s",
+		    peer,
+		    error->message);
 		gw_northbound_respond_text(request, 400, "malformed notification\n");
 		return;
 	}
 	link = gw_northbound_find_link(self, pkg0->server_id);
 	if (link == NULL) {
-		g_warning("Package #0 from %s names unknown server '%s'", peer, pkg0->server_id);
+		gw_northbound_warn_limited("unknown-server",
+		                           "POST /notify from %s refused (403): Package #0 names "
+		                           "unknown server '%s'",
+		                           peer,
+		                           pkg0->server_id);
 		gw_northbound_respond_text(request, 403, "unknown server\n");
 		return;
 	}
 	if (!gw_northbound_verify_pkg0(self, link, body, &error)) {
-		g_warning("forged or stale Package #0 from %s for server '%s': %s",
-			  peer,
-			  pkg0->server_id,
-			  error->message);
+		gw_northbound_warn_limited(
+		    "digest",
+		    "POST /notify from %s refused (401): forged or stale Package "
+		    "#0 for server '%s': %s",
+		    peer,
+		    pkg0->server_id,
+		    error->message);
 		gw_northbound_respond_text(request, 401, "digest does not verify\n");
+		return;
+	}
+	/* before the replay guard: a notification refused while busy started nothing and may be
+	 * sent again */
+	if (gw_server_link_is_busy(link)) {
+		gw_northbound_warn_limited(
+		    "busy",
+		    "POST /notify from %s refused (503): a session with %s is "
+		    "running",
+		    peer,
+		    pkg0->server_id);
+		gw_northbound_respond_text(request, 503, "a session with this server is running\n");
 		return;
 	}
 	if (!gw_pkg0_replay_guard_check_and_remember(self->replay,
 						     pkg0->server_id,
 						     pkg0->session_id,
 						     g_get_monotonic_time())) {
-		g_info("Package #0 session %04X from %s repeated: one session only",
-		       pkg0->session_id,
-		       pkg0->server_id);
+		gw_northbound_warn_limited("replay",
+		                           "POST /notify from %s refused (409): Package #0 session "
+		                           "%04X of %s repeated, one session only",
+		                           peer,
+		                           pkg0->session_id,
+		                           pkg0->server_id);
 		gw_northbound_respond_text(request, 409, "session already started\n");
-		return;
-	}
-	if (gw_server_link_is_busy(link)) {
-		gw_northbound_respond_text(request, 503, "a session with this server is running\n");
 		return;
 	}
 	session_id = gw_pkg0_session_id_to_string(pkg0->session_id);

@@ -25,6 +25,16 @@
 #define GW_SOUTHBOUND_MAX_REGISTRATION (64 * 1024)
 #define GW_SOUTHBOUND_DEFAULT_CMD_TIMEOUT 60
 #define GW_SOUTHBOUND_NOTIFY_TIMEOUT 10
+/* sessions whose peer has not authenticated yet (issue 11 §4): a few per peer address, a bounded
+ * number in all, none of them a [southbound] max-sessions slot, and short-lived: the peer's
+ * retry with the challenge's nonce comes at once */
+#define GW_SOUTHBOUND_PENDING_PER_PEER 4
+#define GW_SOUTHBOUND_PENDING_MAX 1024
+#define GW_SOUTHBOUND_PENDING_TIMEOUT_S 30
+/* what a flood can trigger is logged once per reason in this many seconds */
+#define GW_SOUTHBOUND_WARN_INTERVAL_S 10
+/* bytes of a message that does not parse searched for its SyncHdr */
+#define GW_SOUTHBOUND_SCAN_LEN 4096
 
 typedef struct _GwSbSession GwSbSession;
 
@@ -68,6 +78,8 @@ struct _GwSbSession {
 	gchar *peer_addr;
 	GwDmSession *session;
 	gboolean authenticated; /* peer credentials are checked (not open registration) */
+	gboolean pending;       /* ... and were not accepted yet: in self->pending */
+	GList *pending_link;    /* its place in self->pending_order */
 	gboolean registered;    /* implicit registration or touch done */
 	gint64 last_activity;   /* monotonic µs */
 	GHashTable *commands;   /* ref → GwSbCommand (borrowed) */
@@ -82,8 +94,14 @@ struct _GwSouthbound {
 	gchar *state_dir;
 	GwHttpServer *server;
 	GwHttpClient *client;
-	GHashTable *sessions; /* key → GwSbSession */
-	GHashTable *queues;   /* device id → GQueue of GwSbCommand (borrowed) */
+	GHashTable *sessions;  /* key → GwSbSession: authenticated (or open registration) */
+	GHashTable *by_device; /* device id → its latest session in self->sessions (borrowed) */
+	/* sessions whose peer has not authenticated yet: they hold no command, count for no
+	 * max-sessions slot, and the oldest goes when a peer address has too many */
+	GHashTable *pending;          /* key → GwSbSession */
+	GQueue pending_order;         /* GwSbSession (borrowed), oldest first */
+	GHashTable *pending_per_peer; /* peer address → count (GUINT_TO_POINTER) */
+	GHashTable *queues;           /* device id → GQueue of GwSbCommand (borrowed) */
 	GHashTable *nonces;   /* device id → GwSbNonces */
 	GHashTable *commands; /* id → GwSbCommand (owned) */
 	guint next_command_id;
@@ -92,7 +110,8 @@ struct _GwSouthbound {
 	GPtrArray *held;      /* GwSbHeld */
 	guint commit_id;      /* the idle that flushes the store and sends them */
 	guint registrations;  /* registrations done, to see whether a message made one */
-	gint64 last_busy_log; /* monotonic µs of the last "max-sessions reached" warning */
+	guint logged_sessions; /* the counts the last "device sessions" line gave */
+	guint logged_pending;
 };
 
 G_DEFINE_TYPE(GwSouthbound, gw_southbound, G_TYPE_OBJECT)
@@ -102,6 +121,64 @@ static guint signals[SIGNAL_LAST] = {0};
 
 static void
 gw_southbound_complete(GwSouthbound *self, GwSbCommand *c, guint status, GPtrArray *results);
+
+/* ---- rate-limited warnings ----
+ * What a flood from the network can trigger (refused requests, credentials that fail) is
+ * logged once per reason per GW_SOUTHBOUND_WARN_INTERVAL_S; the next line of that reason says
+ * how many were left out. A stand-in until core/sdk/gw-log.c has a rate-limited warning. */
+
+typedef struct {
+	gint64 last_us;
+	guint suppressed;
+} GwSbWarnState;
+
+G_LOCK_DEFINE_STATIC(gw_southbound_warn);
+static GHashTable *gw_southbound_warn_states; /* reason (a string literal) → GwSbWarnState */
+
+static void
+gw_southbound_warn_limited(const gchar *reason, const gchar *format, ...) G_GNUC_PRINTF(2, 3);
+
+static void
+gw_southbound_warn_limited(const gchar *reason, const gchar *format, ...)
+{
+	g_autofree gchar *text = NULL;
+	gint64 now = g_get_monotonic_time();
+	GwSbWarnState *state;
+	gint64 previous;
+	guint suppressed;
+	va_list ap;
+
+	G_LOCK(gw_southbound_warn);
+	if (gw_southbound_warn_states == NULL)
+		gw_southbound_warn_states =
+		    g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+	state = g_hash_table_lookup(gw_southbound_warn_states, reason);
+	if (state == NULL) {
+		state = g_new0(GwSbWarnState, 1);
+		g_hash_table_insert(gw_southbound_warn_states, (gpointer)reason, state);
+	} else if (now - state->last_us < GW_SOUTHBOUND_WARN_INTERVAL_S * G_USEC_PER_SEC) {
+		state->suppressed++;
+		G_UNLOCK(gw_southbound_warn);
+		return;
+	}
+	suppressed = state->suppressed;
+	previous = state->last_us;
+	state->suppressed = 0;
+	state->last_us = now;
+	G_UNLOCK(gw_southbound_warn);
+
+	va_start(ap, format);
+	text = g_strdup_vprintf(format, ap);
+	va_end(ap);
+	if (suppressed > 0)
+		g_warning("%s (and %u more like it in the %" G_GINT64_FORMAT
+		          " s since the last one)",
+		          text,
+		          suppressed,
+		          (now - previous) / G_USEC_PER_SEC);
+	else
+		g_warning("%s", text);
+}
 
 /* ---- small helpers ---- */
 
@@ -355,7 +432,10 @@ gw_southbound_notify_device(GwSouthbound *self,
 	return gw_southbound_send_pkg0(self, addr, pkg0, error);
 }
 
-/* a Package #0 asking @info's device to open a session with the gateway */
+/* a Package #0 asking @info's device to open a session with the gateway, signed as a DM Server
+ * signs it (OMA-DM.md §1.2.5): the gateway's DevId and the device's ServerSecret, and the nonce
+ * the device last gave the gateway (the NextNonce in the Chal of its Status), or the all-zero
+ * nonce when the gateway has none (never talked to it since gwmod started) */
 static void
 gw_southbound_wake_device(GwSouthbound *self, const GwDeviceInfo *info)
 {
@@ -364,6 +444,8 @@ gw_southbound_wake_device(GwSouthbound *self, const GwDeviceInfo *info)
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *dev_id = gw_dm_tree_dup_string(self->tree, "./DevInfo/DevId");
 	g_autofree gchar *sid = NULL;
+	GwSbNonces *nonces = g_hash_table_lookup(self->nonces, info->device_id);
+	GBytes *nonce = nonces != NULL ? nonces->local : NULL;
 
 	n->version = GW_PKG0_VERSION_DEFAULT;
 	n->ui_mode = GW_PKG0_UI_MODE_BACKGROUND;
@@ -373,7 +455,8 @@ gw_southbound_wake_device(GwSouthbound *self, const GwDeviceInfo *info)
 	if (info->server_secret == NULL)
 		g_warning("device %s has no ServerSecret: its Package #0 will not verify",
 		          info->device_id);
-	pkg0 = gw_pkg0_build(n, info->server_secret != NULL ? info->server_secret : "", NULL, 0);
+	pkg0 = gw_pkg0_build_with_nonce(
+	    n, info->server_secret != NULL ? info->server_secret : "", nonce);
 	if (pkg0 == NULL)
 		return;
 	sid = gw_pkg0_session_id_to_string(n->session_id);
@@ -381,8 +464,12 @@ gw_southbound_wake_device(GwSouthbound *self, const GwDeviceInfo *info)
 		g_warning("cannot notify device %s: %s", info->device_id, error->message);
 		return;
 	}
-	g_message(
-	    "Package #0 to device %s at %s (session %s)", info->device_id, info->notify_addr, sid);
+	g_message("Package #0 to device %s at %s (session %s, %s)",
+	          info->device_id,
+	          info->notify_addr,
+	          sid,
+	          nonce != NULL && g_bytes_get_size(nonce) > 0 ? "the device's nonce"
+	                                                       : "the all-zero nonce");
 }
 
 /* ---- registration ---- */
@@ -426,7 +513,8 @@ gw_southbound_seen_unchanged(GwSouthbound *self, GwSbSession *s, GHashTable *dev
 	gpointer key, value;
 
 	if (devinfo == NULL || g_hash_table_size(devinfo) == 0)
-		return gw_inventory_touch_unchanged(self->inventory, s->device_id, NULL, NULL, NULL);
+		return gw_inventory_touch_unchanged(
+		    self->inventory, s->device_id, s->peer_addr, NULL, NULL);
 	leaves = g_hash_table_new(g_str_hash, g_str_equal);
 	g_hash_table_iter_init(&iter, devinfo);
 	while (g_hash_table_iter_next(&iter, &key, &value)) {
@@ -462,14 +550,9 @@ gw_southbound_implicit_register(GwSouthbound *self, GwSbSession *s)
 	s->registered = TRUE;
 	if (gw_southbound_seen_unchanged(self, s, devinfo))
 		return;
+	/* new, Detached (a provisioned device's first session, GwMO-DI-004), or changed: its
+	 * record is written with the address it came from, and DeviceAttached carries that */
 	exists = gw_inventory_get_device(self->inventory, s->device_id, &info);
-	if (exists && (devinfo == NULL || g_hash_table_size(devinfo) == 0)) {
-		g_autoptr(GError) error = NULL;
-		gw_device_info_clear(&info);
-		if (!gw_inventory_touch(self->inventory, s->device_id, &error))
-			g_warning("device %s: %s", s->device_id, error->message);
-		return;
-	}
 	if (!exists) {
 		info.device_id = g_strdup(s->device_id);
 		info.mode = GW_GWMO_MODE_PROXY;
@@ -737,9 +820,22 @@ static void
 gw_southbound_nonce_cb(GwDmSession *session, gboolean local, GBytes *nonce, gpointer user_data)
 {
 	GwSbSession *s = user_data;
-	GwSbNonces *n = gw_southbound_nonces(s->self, s->device_id);
-	GBytes **slot = local ? &n->local : &n->peer;
+	GwSbNonces *n;
+	GBytes **slot;
 
+	/* only what passed between the gateway and a device that proved who it is: a challenge's
+	 * nonce for a peer that has not authenticated stays in its session (its retry uses it),
+	 * and a NextNonce from such a peer is not taken (anyone can name a DeviceID: neither may
+	 * change what the real device digests with, or what its Package #0 is signed with) */
+	if (!s->authenticated || !gw_dm_session_get_peer_authenticated(session)) {
+		g_debug("%s nonce of device %s from %s not kept: the peer is not authenticated",
+		        local ? "a" : "the challenge's",
+		        s->device_id,
+		        s->peer_addr);
+		return;
+	}
+	n = gw_southbound_nonces(s->self, s->device_id);
+	slot = local ? &n->local : &n->peer;
 	g_clear_pointer(slot, g_bytes_unref);
 	*slot = g_bytes_ref(nonce);
 }
@@ -779,8 +875,26 @@ gw_southbound_compare_ref(gconstpointer a, gconstpointer b)
 	return ca->ref < cb->ref ? -1 : ca->ref > cb->ref ? 1 : 0;
 }
 
-/* the session ended (finished, failed, idle): commands without an answer go back in front of
- * the device queue, in order */
+/* takes @s out of the pending sessions (not freed) */
+static void
+gw_southbound_pending_forget(GwSouthbound *self, GwSbSession *s)
+{
+	guint n = GPOINTER_TO_UINT(g_hash_table_lookup(self->pending_per_peer, s->peer_addr));
+
+	g_queue_delete_link(&self->pending_order, s->pending_link);
+	s->pending_link = NULL;
+	if (n <= 1)
+		g_hash_table_remove(self->pending_per_peer, s->peer_addr);
+	else
+		g_hash_table_insert(
+		    self->pending_per_peer, g_strdup(s->peer_addr), GUINT_TO_POINTER(n - 1));
+	g_hash_table_steal(self->pending, s->key);
+	s->pending = FALSE;
+}
+
+/* the session ended (finished, failed, idle, superseded, dropped): commands without an answer
+ * go back in front of the device queue, in order, for the device's next session (or their
+ * timeout: 408); the session's state is gone at once */
 static void
 gw_southbound_session_end(GwSouthbound *self, GwSbSession *s, gboolean ok, const gchar *why)
 {
@@ -809,34 +923,127 @@ gw_southbound_session_end(GwSouthbound *self, GwSbSession *s, gboolean ok, const
 		          stats.messages_in,
 		          stats.messages_out,
 		          stats.commands_sent);
+	else if (s->pending)
+		/* anyone can get here by naming a DeviceID: rate-limited */
+		gw_southbound_warn_limited("unauthenticated-session",
+		                           "unauthenticated session %s naming device %s from %s "
+		                           "ended: %s",
+		                           gw_dm_session_get_session_id(s->session),
+		                           device_id,
+		                           s->peer_addr,
+		                           why);
 	else
-		g_warning("session %s with device %s ended: %s",
+		g_warning("session %s with device %s from %s ended: %s",
 		          gw_dm_session_get_session_id(s->session),
 		          device_id,
+		          s->peer_addr,
 		          why);
-	g_hash_table_remove(self->sessions, s->key);
+	if (s->pending) {
+		gw_southbound_pending_forget(self, s);
+		gw_sb_session_free(s);
+	} else {
+		if (g_hash_table_lookup(self->by_device, device_id) == s)
+			g_hash_table_remove(self->by_device, device_id);
+		g_hash_table_remove(self->sessions, s->key);
+	}
 	gw_southbound_schedule_commit(self);
 	g_signal_emit(self, signals[SIGNAL_SESSION_FINISHED], 0, device_id, ok);
 }
 
+/* the running session of @device_id that may take commands: authenticated (or open
+ * registration), not over */
 static GwSbSession *
 gw_southbound_find_session(GwSouthbound *self, const gchar *device_id)
 {
-	GHashTableIter iter;
-	gpointer value;
+	GwSbSession *s = g_hash_table_lookup(self->by_device, device_id);
+	GwDmSessionState state;
 
-	g_hash_table_iter_init(&iter, self->sessions);
-	while (g_hash_table_iter_next(&iter, NULL, &value)) {
-		GwSbSession *s = value;
-		GwDmSessionState state = gw_dm_session_get_state(s->session);
-		if (g_strcmp0(s->device_id, device_id) == 0 &&
-		    (state == GW_DM_SESSION_STATE_NEW || state == GW_DM_SESSION_STATE_ACTIVE))
-			return s;
-	}
+	if (s == NULL)
+		return NULL;
+	state = gw_dm_session_get_state(s->session);
+	if (state == GW_DM_SESSION_STATE_NEW || state == GW_DM_SESSION_STATE_ACTIVE)
+		return s;
 	return NULL;
 }
 
-/* a new session for @device_id, or NULL with the HTTP status to answer */
+/* commands waiting for the device go out in @s (its peer is who it says it is) */
+static void
+gw_southbound_session_take_queue(GwSouthbound *self, GwSbSession *s)
+{
+	GQueue *q = gw_southbound_queue(self, s->device_id, FALSE);
+
+	while (q != NULL && !g_queue_is_empty(q))
+		gw_southbound_session_take(s, g_queue_pop_head(q));
+	if (q != NULL)
+		g_hash_table_remove(self->queues, s->device_id);
+}
+
+/* @s becomes the device's session: a session with the same key, and (authenticated) any
+ * older session of the device, which the device gave up when it started this one, end first
+ * and give their commands back to the queue @s then takes */
+static void
+gw_southbound_session_install(GwSouthbound *self, GwSbSession *s)
+{
+	GwSbSession *old = g_hash_table_lookup(self->sessions, s->key);
+
+	if (old != NULL)
+		gw_southbound_session_end(self, old, FALSE, "the device started a new session");
+	old = g_hash_table_lookup(self->by_device, s->device_id);
+	if (old != NULL && s->authenticated)
+		gw_southbound_session_end(self, old, FALSE, "the device started a new session");
+	g_hash_table_insert(self->sessions, s->key, s);
+	g_hash_table_insert(self->by_device, g_strdup(s->device_id), s);
+	gw_southbound_session_take_queue(self, s);
+}
+
+/* "peer-authenticated": the device proved who it is; its session leaves the pending ones and
+ * takes what waits for the device, in time for the reply to this very message */
+static void
+gw_southbound_peer_authenticated_cb(GwDmSession *session, gpointer user_data)
+{
+	GwSbSession *s = user_data;
+	GwSouthbound *self = s->self;
+
+	if (!s->pending)
+		return;
+	gw_southbound_pending_forget(self, s);
+	g_message("session %s with device %s from %s: authenticated",
+	          gw_dm_session_get_session_id(session),
+	          s->device_id,
+	          s->peer_addr);
+	gw_southbound_session_install(self, s);
+}
+
+/* room for one more pending session of @peer_addr: the oldest of that address goes when it
+ * has its quota, the oldest of all when the table is full */
+static void
+gw_southbound_pending_make_room(GwSouthbound *self, const gchar *peer_addr)
+{
+	guint n = GPOINTER_TO_UINT(g_hash_table_lookup(self->pending_per_peer, peer_addr));
+
+	if (n >= GW_SOUTHBOUND_PENDING_PER_PEER) {
+		for (GList *l = self->pending_order.head; l != NULL; l = l->next) {
+			GwSbSession *old = l->data;
+			if (g_strcmp0(old->peer_addr, peer_addr) == 0) {
+				gw_southbound_session_end(self,
+				                          old,
+				                          FALSE,
+				                          "not authenticated, dropped for a newer "
+				                          "one from the same address");
+				break;
+			}
+		}
+	}
+	if (g_hash_table_size(self->pending) >= GW_SOUTHBOUND_PENDING_MAX)
+		gw_southbound_session_end(self,
+		                          g_queue_peek_head(&self->pending_order),
+		                          FALSE,
+		                          "not authenticated, dropped for a newer one");
+}
+
+/* a new session for @device_id, or NULL with the HTTP status to answer. With credentials it
+ * waits among the pending sessions until the device authenticates; open registration (no
+ * credentials to check) makes it the device's session at once. */
 static GwSbSession *
 gw_southbound_session_open(GwSouthbound *self,
                            const gchar *key,
@@ -854,14 +1061,20 @@ gw_southbound_session_open(GwSouthbound *self,
 	GwSbNonces *nonces;
 	GwDmSessionConfig cfg;
 	GwSbSession *s;
-	GQueue *q;
 
 	if (!has_creds && !gw_config_get_bool(self->config, "southbound", "open-registration")) {
 		if (known)
-			g_warning(
-			    "device %s from %s has no credentials: refused", device_id, peer_addr);
+			gw_southbound_warn_limited("no-credentials",
+			                           "POST /dm from %s refused (403): device %s has "
+			                           "no credentials",
+			                           peer_addr,
+			                           device_id);
 		else
-			g_warning("unknown device %s from %s", device_id, peer_addr);
+			gw_southbound_warn_limited("unknown-device",
+			                           "POST /dm from %s refused (403): unknown device "
+			                           "%s",
+			                           peer_addr,
+			                           device_id);
 		gw_device_info_clear(&info);
 		*http_status = 403;
 		return NULL;
@@ -894,24 +1107,113 @@ gw_southbound_session_open(GwSouthbound *self,
 	gw_dm_session_config_clear(&cfg);
 	g_signal_connect(s->session, "nonce-changed", G_CALLBACK(gw_southbound_nonce_cb), s);
 	g_signal_connect(
+	    s->session, "peer-authenticated", G_CALLBACK(gw_southbound_peer_authenticated_cb), s);
+	g_signal_connect(
 	    s->session, "generic-alert", G_CALLBACK(gw_southbound_generic_alert_cb), s);
 	g_signal_connect(s->session, "result", G_CALLBACK(gw_southbound_result_cb), s);
-	g_hash_table_insert(self->sessions, s->key, s);
 
-	/* commands waiting for this device go out once it is authenticated */
-	q = gw_southbound_queue(self, device_id, FALSE);
-	while (q != NULL && !g_queue_is_empty(q))
-		gw_southbound_session_take(s, g_queue_pop_head(q));
-	if (q != NULL)
-		g_hash_table_remove(self->queues, device_id);
-
-	g_message("session with device %s from %s started (%s%s)",
-	          device_id,
-	          peer_addr,
-	          has_creds ? "authenticated with " : "open registration, no authentication",
-	          has_creds ? info.auth_type : "");
+	if (has_creds) {
+		GwSbSession *old = g_hash_table_lookup(self->pending, key);
+		if (old != NULL)
+			gw_southbound_session_end(
+			    self, old, FALSE, "a new session with the same SessionID");
+		gw_southbound_pending_make_room(self, peer_addr);
+		s->pending = TRUE;
+		g_hash_table_insert(self->pending, s->key, s);
+		g_queue_push_tail(&self->pending_order, s);
+		s->pending_link = g_queue_peek_tail_link(&self->pending_order);
+		g_hash_table_insert(self->pending_per_peer,
+		                    g_strdup(peer_addr),
+		                    GUINT_TO_POINTER(GPOINTER_TO_UINT(g_hash_table_lookup(
+		                                         self->pending_per_peer, peer_addr)) +
+		                                     1));
+		/* logged once the device authenticates (a flood of these is not) */
+		g_debug("session with device %s from %s started (%s, not authenticated yet)",
+		        device_id,
+		        peer_addr,
+		        info.auth_type);
+	} else {
+		g_message("session with device %s from %s started (open registration, no "
+		          "authentication)",
+		          device_id,
+		          peer_addr);
+		gw_southbound_session_install(self, s);
+	}
 	gw_device_info_clear(&info);
 	return s;
+}
+
+/* the session a message belongs to: one waiting for its peer's credentials first (its peer's
+ * retry after a challenge), then the running one */
+static GwSbSession *
+gw_southbound_lookup(GwSouthbound *self, const gchar *key)
+{
+	GwSbSession *s = g_hash_table_lookup(self->pending, key);
+	return s != NULL ? s : g_hash_table_lookup(self->sessions, key);
+}
+
+/* MsgID 1 with Alert 1200/1201: a device starting a session. Real clients hard-code SessionID
+ * 1, so this is a new session even when SessionID and Source are those of an open one. */
+static gboolean
+gw_southbound_is_session_start(const GwSyncmlMessage *msg)
+{
+	if (msg->hdr.msg_id != 1)
+		return FALSE;
+	for (guint i = 0; i < msg->commands->len; i++) {
+		const GwSyncmlCommand *cmd = g_ptr_array_index(msg->commands, i);
+		if (cmd->type == GW_SYNCML_CMD_ALERT &&
+		    (cmd->alert_code == GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT ||
+		     cmd->alert_code == GW_SYNCML_ALERT_SERVER_INITIATED_MGMT))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* the text between @open and the next @close after @from, stripped; NULL when absent or when
+ * it holds markup or entities (a value the parser would have decoded) */
+static gchar *
+gw_southbound_scan_element(const gchar *from, const gchar *open, const gchar *close)
+{
+	const gchar *start = strstr(from, open);
+	const gchar *end;
+	g_autofree gchar *value = NULL;
+
+	if (start == NULL)
+		return NULL;
+	start += strlen(open);
+	end = strstr(start, close);
+	if (end == NULL)
+		return NULL;
+	value = g_strstrip(g_strndup(start, (gsize)(end - start)));
+	if (value[0] == '\0' || strpbrk(value, "<>&") != NULL)
+		return NULL;
+	return g_steal_pointer(&value);
+}
+
+/* the key of the session a message that does not parse was meant for, read from its first
+ * bytes without an XML parser: a truncated or broken message usually keeps its SyncHdr. NULL
+ * when there is none to be found (WBXML, garbage). */
+static gchar *
+gw_southbound_scan_key(GBytes *body)
+{
+	gsize len = 0;
+	const gchar *data = g_bytes_get_data(body, &len);
+	g_autofree gchar *head = g_strndup(data, MIN(len, GW_SOUTHBOUND_SCAN_LEN));
+	const gchar *hdr = strstr(head, "<SyncHdr");
+	const gchar *source;
+	g_autofree gchar *session_id = NULL;
+	g_autofree gchar *device_id = NULL;
+
+	if (hdr == NULL)
+		return NULL;
+	session_id = gw_southbound_scan_element(hdr, "<SessionID>", "</SessionID>");
+	source = strstr(hdr, "<Source>");
+	if (session_id == NULL || source == NULL)
+		return NULL;
+	device_id = gw_southbound_scan_element(source, "<LocURI>", "</LocURI>");
+	if (device_id == NULL)
+		return NULL;
+	return g_strdup_printf("%s\n%s", session_id, device_id);
 }
 
 /* the message decoded (SessionID and Source LocURI find the session; the session takes the
@@ -939,6 +1241,30 @@ gw_southbound_peek(GBytes *body, const gchar *content_type, gboolean *wbxml_out,
 	return gw_syncml_message_parse_xml(data, len, error);
 }
 
+/* HTTP 400 for a message that does not parse; the session it was meant for (when its SyncHdr
+ * can be read and it came from that session's address) ends at once */
+static void
+gw_southbound_refuse_malformed(GwSouthbound *self,
+                               GwHttpRequest *request,
+                               GBytes *body,
+                               const gchar *peer,
+                               const GError *error)
+{
+	g_autofree gchar *key = gw_southbound_scan_key(body);
+	GwSbSession *s = key != NULL ? gw_southbound_lookup(self, key) : NULL;
+
+	gw_southbound_warn_limited("malformed",
+	                           "POST /dm from %s refused (400): malformed DM message: %s",
+	                           peer,
+	                           error->message);
+	gw_southbound_respond_text(request, 400, "malformed DM message\n");
+	if (s != NULL && g_strcmp0(s->peer_addr, peer) == 0) {
+		g_autofree gchar *why =
+		    g_strdup_printf("malformed message (HTTP 400): %s", error->message);
+		gw_southbound_session_end(self, s, FALSE, why);
+	}
+}
+
 static void
 gw_southbound_dm_handler(GwHttpServer *server, GwHttpRequest *request, gpointer user_data)
 {
@@ -946,54 +1272,81 @@ gw_southbound_dm_handler(GwHttpServer *server, GwHttpRequest *request, gpointer 
 	GBytes *body = gw_http_request_get_body(request);
 	const gchar *content_type = gw_http_request_get_content_type(request);
 	const gchar *peer = gw_http_request_get_remote_host(request);
+	const gchar *method = gw_http_request_get_method(request);
 	g_autoptr(GwSyncmlMessage) msg = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GBytes) reply = NULL;
 	g_autofree gchar *key = NULL;
 	g_autofree gchar *hmac = NULL;
 	GwDmSessionState state;
-	GwSbSession *s;
+	GwSbSession *s = NULL;
 	guint registrations = self->registrations;
 	gboolean wbxml = FALSE;
 
 	if (peer == NULL)
 		peer = "(unknown)";
-	if (g_strcmp0(gw_http_request_get_method(request), "POST") != 0) {
+	if (g_strcmp0(method, "POST") != 0) {
+		gw_southbound_warn_limited("method",
+		                           "%s /dm from %s refused (405): only POST",
+		                           method != NULL ? method : "(no method)",
+		                           peer);
 		gw_southbound_respond_text(request, 405, "POST a SyncML DM message here\n");
 		return;
 	}
 	if (content_type != NULL && g_strcmp0(content_type, GW_SYNCML_DM_XML_TYPE) != 0 &&
 	    !gw_wbxml_is_wbxml_content_type(content_type)) {
+		gw_southbound_warn_limited("content-type",
+		                           "POST /dm from %s refused (415): Content-Type %s, not "
+		                           "SyncML DM XML or WBXML",
+		                           peer,
+		                           g_utf8_validate(content_type, -1, NULL) ? content_type
+		                                                                   : "(not UTF-8)");
 		gw_southbound_respond_text(request, 415, "expected " GW_SYNCML_DM_XML_TYPE "\n");
 		return;
 	}
 	msg = gw_southbound_peek(body, content_type, &wbxml, &error);
 	if (msg == NULL) {
-		g_warning("malformed DM message from %s: %s", peer, error->message);
-		gw_southbound_respond_text(request, 400, "malformed DM message\n");
+		gw_southbound_refuse_malformed(self, request, body, peer, error);
+		return;
+	}
+	if (msg->hdr.source_uri[0] == '\0') {
+		gw_southbound_warn_limited(
+		    "no-source", "POST /dm from %s refused (400): no Source LocURI", peer);
+		gw_southbound_respond_text(request, 400, "no Source LocURI\n");
 		return;
 	}
 	key = g_strdup_printf("%s\n%s", msg->hdr.session_id, msg->hdr.source_uri);
-	s = g_hash_table_lookup(self->sessions, key);
+	s = gw_southbound_lookup(self, key);
+	/* a session start is a new session, unless it is the retry of a Package #1 that got a
+	 * challenge (some clients send it with MsgID 1 again): that one goes on in the pending
+	 * session, which holds the challenge's nonce */
+	if (s != NULL && gw_southbound_is_session_start(msg) &&
+	    !(s->pending && g_strcmp0(s->peer_addr, peer) == 0))
+		s = NULL;
+	if (s != NULL && g_strcmp0(s->peer_addr, peer) != 0) {
+		/* a session belongs to the address it started from */
+		gw_southbound_warn_limited("foreign-peer",
+		                           "POST /dm from %s refused (403): session %s of device "
+		                           "%s runs with %s",
+		                           peer,
+		                           msg->hdr.session_id,
+		                           msg->hdr.source_uri,
+		                           s->peer_addr);
+		gw_southbound_respond_text(request, 403, "session of another peer\n");
+		return;
+	}
 	if (s == NULL) {
 		guint status = 0;
 		gint64 max = gw_config_get_int(self->config, "southbound", "max-sessions");
 		if (max > 0 && g_hash_table_size(self->sessions) >= (guint64)max) {
 			/* a flood: new sessions wait, the running ones go on */
-			gint64 now = g_get_monotonic_time();
-			if (now - self->last_busy_log >= G_USEC_PER_SEC) {
-				g_warning("%u device sessions running ([southbound] max-sessions): "
-				          "new ones get HTTP 503",
-				          g_hash_table_size(self->sessions));
-				self->last_busy_log = now;
-			}
+			gw_southbound_warn_limited("busy",
+			                           "POST /dm from %s refused (503): %u device "
+			                           "sessions running ([southbound] max-sessions)",
+			                           peer,
+			                           g_hash_table_size(self->sessions));
 			gw_http_request_set_header(request, "Retry-After", "1");
 			gw_southbound_respond_text(request, 503, "too many device sessions\n");
-			return;
-		}
-		if (msg->hdr.source_uri[0] == '\0') {
-			g_warning("DM message without Source LocURI from %s", peer);
-			gw_southbound_respond_text(request, 400, "no Source LocURI\n");
 			return;
 		}
 		s = gw_southbound_session_open(self, key, msg->hdr.source_uri, peer, &status);
@@ -1010,11 +1363,20 @@ gw_southbound_dm_handler(GwHttpServer *server, GwHttpRequest *request, gpointer 
 	                                     gw_http_request_get_header(request, GW_DM_AUTH_HMAC_HEADER),
 	                                     &error);
 	if (reply == NULL) {
-		g_autofree gchar *why = g_strdup(error != NULL ? error->message : "no reply");
+		g_autofree gchar *why =
+		    g_strdup_printf("HTTP 400: %s", error != NULL ? error->message : "no reply");
 		gw_southbound_respond_text(request, 400, "DM session failed\n");
 		gw_southbound_session_end(self, s, FALSE, why);
 		return;
 	}
+	if (s->pending)
+		gw_southbound_warn_limited("credentials",
+		                           "credentials of device %s from %s refused (session %s); "
+		                           "%u unauthenticated session(s) kept",
+		                           s->device_id,
+		                           s->peer_addr,
+		                           gw_dm_session_get_session_id(s->session),
+		                           g_hash_table_size(self->pending));
 	if (!s->registered && gw_dm_session_get_peer_authenticated(s->session))
 		gw_southbound_implicit_register(self, s);
 	hmac = gw_dm_session_get_hmac_header(s->session, reply);
@@ -1047,6 +1409,21 @@ gw_southbound_dm_handler(GwHttpServer *server, GwHttpRequest *request, gpointer 
 	}
 }
 
+/* the keys of the sessions of @table idle for @timeout_s or more */
+static void
+gw_southbound_collect_idle(GHashTable *table, gint64 timeout_s, gint64 now, GPtrArray *keys)
+{
+	GHashTableIter iter;
+	gpointer value;
+
+	g_hash_table_iter_init(&iter, table);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		GwSbSession *s = value;
+		if (now - s->last_activity >= timeout_s * G_USEC_PER_SEC)
+			g_ptr_array_add(keys, g_strdup(s->key));
+	}
+}
+
 static gboolean
 gw_southbound_sweep_cb(gpointer user_data)
 {
@@ -1054,19 +1431,31 @@ gw_southbound_sweep_cb(gpointer user_data)
 	gint64 timeout = gw_config_get_int(self->config, "southbound", "session-timeout");
 	gint64 now = g_get_monotonic_time();
 	g_autoptr(GPtrArray) idle = g_ptr_array_new_with_free_func(g_free);
-	GHashTableIter iter;
-	gpointer value;
+	g_autoptr(GPtrArray) idle_pending = g_ptr_array_new_with_free_func(g_free);
 
-	g_hash_table_iter_init(&iter, self->sessions);
-	while (g_hash_table_iter_next(&iter, NULL, &value)) {
-		GwSbSession *s = value;
-		if (now - s->last_activity >= timeout * G_USEC_PER_SEC)
-			g_ptr_array_add(idle, g_strdup(s->key));
-	}
+	gw_southbound_collect_idle(self->sessions, timeout, now, idle);
+	gw_southbound_collect_idle(
+	    self->pending, MIN(timeout, GW_SOUTHBOUND_PENDING_TIMEOUT_S), now, idle_pending);
 	for (guint i = 0; i < idle->len; i++) {
 		GwSbSession *s = g_hash_table_lookup(self->sessions, g_ptr_array_index(idle, i));
 		if (s != NULL)
 			gw_southbound_session_end(self, s, FALSE, "idle, dropped");
+	}
+	for (guint i = 0; i < idle_pending->len; i++) {
+		GwSbSession *s =
+		    g_hash_table_lookup(self->pending, g_ptr_array_index(idle_pending, i));
+		if (s != NULL)
+			gw_southbound_session_end(
+			    self, s, FALSE, "not authenticated, idle, dropped");
+	}
+	/* at most one line a second, when the counts moved */
+	if (g_hash_table_size(self->sessions) != self->logged_sessions ||
+	    g_hash_table_size(self->pending) != self->logged_pending) {
+		self->logged_sessions = g_hash_table_size(self->sessions);
+		self->logged_pending = g_hash_table_size(self->pending);
+		g_info("device sessions: %u running, %u waiting for credentials",
+		       self->logged_sessions,
+		       self->logged_pending);
 	}
 	return G_SOURCE_CONTINUE;
 }
@@ -1075,7 +1464,14 @@ guint
 gw_southbound_get_session_count(GwSouthbound *self)
 {
 	g_return_val_if_fail(GW_IS_SOUTHBOUND(self), 0);
-	return g_hash_table_size(self->sessions);
+	return g_hash_table_size(self->sessions) + g_hash_table_size(self->pending);
+}
+
+guint
+gw_southbound_get_pending_count(GwSouthbound *self)
+{
+	g_return_val_if_fail(GW_IS_SOUTHBOUND(self), 0);
+	return g_hash_table_size(self->pending);
 }
 
 /* ---- the Proxy command API ---- */
@@ -1352,6 +1748,10 @@ gw_southbound_dispose(GObject *object)
 	g_clear_object(&self->server);
 	/* commands hold a reference through their task: none is left here unless the object is
 	 * disposed explicitly; they fail in gw_sb_command_free() */
+	g_hash_table_remove_all(self->by_device);
+	g_queue_clear(&self->pending_order);
+	g_hash_table_remove_all(self->pending_per_peer);
+	g_hash_table_remove_all(self->pending);
 	g_hash_table_remove_all(self->sessions);
 	g_hash_table_remove_all(self->queues);
 	g_hash_table_remove_all(self->commands);
@@ -1363,6 +1763,9 @@ gw_southbound_finalize(GObject *object)
 {
 	GwSouthbound *self = GW_SOUTHBOUND(object);
 	g_hash_table_unref(self->sessions);
+	g_hash_table_unref(self->by_device);
+	g_hash_table_unref(self->pending);
+	g_hash_table_unref(self->pending_per_peer);
 	g_hash_table_unref(self->queues);
 	g_hash_table_unref(self->nonces);
 	g_hash_table_unref(self->commands);
@@ -1406,6 +1809,10 @@ static void
 gw_southbound_init(GwSouthbound *self)
 {
 	self->sessions = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, gw_sb_session_free);
+	self->by_device = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	self->pending = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, gw_sb_session_free);
+	g_queue_init(&self->pending_order);
+	self->pending_per_peer = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	self->queues =
 	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, gw_southbound_queue_free);
 	self->nonces = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, gw_sb_nonces_free);

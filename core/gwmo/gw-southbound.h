@@ -24,8 +24,13 @@ G_BEGIN_DECLS
  *    gateway presents its DevId and the device's ServerSecret, the device its ClientName and
  *    ClientSecret); an unknown device, or one without credentials, is refused with HTTP 403
  *    unless [southbound] open-registration is true (then: no peer authentication, registered
- *    with Trusted=false). Malformed messages get HTTP 400. Sessions idle for
- *    [southbound] session-timeout seconds are dropped.
+ *    with Trusted=false). Until the device authenticates its session is a pending one (a few
+ *    per peer address, no max-sessions slot, no queued command, no nonce kept); then it is the
+ *    device's session and ends the device's older ones. MsgID 1 with Alert 1200/1201 starts a
+ *    new session even on the key of an open one. Malformed messages get HTTP 400 and end the
+ *    session they were meant for at once (when their SyncHdr can be read); sessions idle for
+ *    [southbound] session-timeout seconds are dropped. Ended sessions give their unanswered
+ *    commands back to the device's queue. Refusals are logged, rate-limited per reason.
  *  - explicit registration: a Generic Alert urn:oma:at:gwmo:1.0:DeviceRegistration carrying
  *    <GwMORegistration> (Transparent mode, GwMO-TMode-001); its DeviceID must be the session's.
  *  - implicit registration: an authenticated device's Package #1 DevInfo registers or
@@ -57,16 +62,22 @@ gw_southbound_get_listen_uris(GwSouthbound *self);
 /* (added) the southbound listener, for other endpoints on it (GET /images/) */
 GwHttpServer *
 gw_southbound_get_http_server(GwSouthbound *self);
-/* number of device sessions currently running */
+/* number of device sessions held: running ones and those waiting for their peer's
+ * credentials */
 guint
 gw_southbound_get_session_count(GwSouthbound *self);
+/* (added) how many of them wait for their peer's credentials (a few per peer address at most,
+ * none a max-sessions slot) */
+guint
+gw_southbound_get_pending_count(GwSouthbound *self);
 
 /*
  * Proxy mode, one command for one device (takes ownership of @cmd: Get, Replace, Add,
  * Delete, Exec, Copy, Atomic, Sequence). The command waits in the device's queue (several
  * commands per device go out in order) and joins a running session with the device, or the
  * device is sent a Package #0 (server id = the gateway's DevId, password = its ServerSecret,
- * empty nonce) and the command goes out in the session it opens; a device without NotifyAddr
+ * nonce = the device's last NextNonce, or the all-zero nonce) and the command goes out in the
+ * session it opens; a device without NotifyAddr
  * gets it in its next own session. Completes with the device's Status (and Results for a
  * Get); status 408 when nothing came back within @timeout_s seconds (0: 60) — a command not
  * sent yet is withdrawn; status 404 for an unknown device. These are results, not errors:

@@ -24,6 +24,7 @@ struct _GwServerLink {
 	GTask *current; /* the running session's task (borrowed), NULL when idle */
 	guint holds;	/* gw_server_link_hold_reply() not yet released */
 	guint serial;	/* of the running session, > 0: the hold token */
+	gboolean allow_insecure_http; /* [northbound] allow-insecure-http */
 };
 
 G_DEFINE_TYPE(GwServerLink, gw_server_link, G_TYPE_OBJECT)
@@ -162,6 +163,48 @@ gw_server_link_read_address(GwServerLink *self)
 		g_autofree gchar *addr_uri = g_strdup_printf("%s/%s/Addr", appaddr, children[0]);
 		return gw_dm_tree_dup_string(self->tree, addr_uri);
 	}
+}
+
+/* (DM-SECONF-001, issue 11 §4) a DM Server is reached over TLS: an http:// address would carry
+ * the credentials (BASIC ones as they are) and the whole session in clear, so it is refused
+ * unless [northbound] allow-insecure-http says otherwise, and then every use is logged */
+static gboolean
+gw_server_link_check_address(GwServerLink *self, const gchar *addr, GError **error)
+{
+	if (g_ascii_strncasecmp(addr, "https://", strlen("https://")) == 0)
+		return TRUE;
+	if (g_ascii_strncasecmp(addr, "http://", strlen("http://")) != 0) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_INVALID_ARGS,
+		            "%s: the DM Server address %s is not an https:// URL",
+		            self->dmacc_uri,
+		            addr);
+		return FALSE;
+	}
+	if (!self->allow_insecure_http) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_PERMISSION_DENIED,
+		            "%s: the DM Server address %s is clear text (http://): the gateway's "
+		            "credentials and the session would cross unencrypted; use https://, or "
+		            "set [northbound] allow-insecure-http=true",
+		            self->dmacc_uri,
+		            addr);
+		return FALSE;
+	}
+	g_warning("%s: DM Server address %s is clear text (http://, [northbound] "
+	          "allow-insecure-http): the credentials and the session cross unencrypted",
+	          self->dmacc_uri,
+	          addr);
+	return TRUE;
+}
+
+void
+gw_server_link_set_allow_insecure_http(GwServerLink *self, gboolean allow)
+{
+	g_return_if_fail(GW_IS_SERVER_LINK(self));
+	self->allow_insecure_http = allow;
 }
 
 static void
@@ -383,6 +426,13 @@ gw_server_link_post(GTask *task, GBytes *message)
 
 	if (resp_uri != NULL && g_strcmp0(resp_uri, run->uri) != 0 &&
 	    (g_str_has_prefix(resp_uri, "http://") || g_str_has_prefix(resp_uri, "https://"))) {
+		GError *error = NULL;
+		/* the server may move the session, not out of TLS */
+		if (!gw_server_link_check_address(self, resp_uri, &error)) {
+			g_prefix_error(&error, "RespURI: ");
+			gw_server_link_finish(task, error);
+			return;
+		}
 		g_free(run->uri);
 		run->uri = g_strdup(resp_uri);
 	}
@@ -436,6 +486,12 @@ gw_server_link_run_session_async(GwServerLink *self,
 					GW_ERROR_INVALID_ARGS,
 					"%s lacks ServerID or AppAddr/<x>/Addr",
 					self->dmacc_uri);
+		gw_dm_session_config_clear(&cfg);
+		g_object_unref(task);
+		return;
+	}
+	if (!gw_server_link_check_address(self, cfg.remote_uri, &error)) {
+		g_task_return_error(task, error);
 		gw_dm_session_config_clear(&cfg);
 		g_object_unref(task);
 		return;

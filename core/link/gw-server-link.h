@@ -58,7 +58,9 @@ gw_server_link_is_busy(GwServerLink *self);
  * Runs one session: @alert_code 1201 (client-initiated) or 1200 (after a Package #0, with its
  * @session_id). @alerts (element-type GwServerLinkAlert, nullable) are delivered in it.
  * Fails with GW_ERROR_IN_PROGRESS when a session runs, GW_ERROR_INVALID_ARGS when the account
- * is incomplete, GW_ERROR_NETWORK/TIMED_OUT for transport, GW_ERROR_AUTH_FAILED, PROTOCOL.
+ * is incomplete or its address not http(s), GW_ERROR_PERMISSION_DENIED for a clear-text http://
+ * address that is not allowed, GW_ERROR_NETWORK/TIMED_OUT for transport, GW_ERROR_AUTH_FAILED,
+ * PROTOCOL.
  */
 void
 gw_server_link_run_session_async(GwServerLink *self,
@@ -90,6 +92,12 @@ void
 gw_server_link_release_reply(GwServerLink *self, guint token);
 gboolean
 gw_server_link_add_alert(GwServerLink *self, guint id, GwSyncmlCommand *alert);
+
+/* (added) whether an http:// server address (AppAddr, RespURI) is allowed; FALSE (the default):
+ * a session with such an address fails with GW_ERROR_PERMISSION_DENIED naming the account;
+ * TRUE: it runs, and each use is logged as a warning ([northbound] allow-insecure-http) */
+void
+gw_server_link_set_allow_insecure_http(GwServerLink *self, gboolean allow);
 
 /* the account's SRVCRED secret and nonce, for Package #0 digests (owner access) */
 gboolean

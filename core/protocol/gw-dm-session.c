@@ -119,6 +119,10 @@ struct _GwDmSession {
 
 	/* authentication */
 	gboolean peer_authenticated;
+	/* the NextNonce in the Chal of the message being built: the peer's nonce from the moment
+	 * that message is handed out to be sent, never when it is dropped (a session that ends
+	 * with nothing to send keeps the nonce the peer has) */
+	GBytes *issued_nonce;
 	guint peer_auth_failures;
 	gboolean local_accepted; /* the peer answered our SyncHdr with 2xx */
 	guint local_retries;
@@ -154,6 +158,7 @@ G_DEFINE_FINAL_TYPE(GwDmSession, gw_dm_session, G_TYPE_OBJECT)
 
 enum {
 	SIGNAL_NONCE_CHANGED,
+	SIGNAL_PEER_AUTHENTICATED,
 	SIGNAL_GENERIC_ALERT,
 	SIGNAL_ALERT_DELIVERED,
 	SIGNAL_RESULT,
@@ -552,10 +557,14 @@ gw_dm_session_check_peer(GwDmSession *self,
 		return GW_DM_STATUS_OK;
 	self->peer_authenticated = TRUE;
 	g_debug("peer authenticated (%s)", gw_dm_auth_type_to_string(peer->type));
+	/* before the message's commands run and the reply is planned: a server can queue what
+	 * waits for this peer so that it goes out in this reply */
+	g_signal_emit(self, signals[SIGNAL_PEER_AUTHENTICATED], 0);
 	return GW_DM_STATUS_AUTH_ACCEPTED;
 }
 
-/* (GwMO-SECACATE-001) Chal with a fresh NextNonce for md5/HMAC */
+/* (GwMO-SECACATE-001) Chal with a fresh NextNonce for md5/HMAC; the nonce becomes the peer's
+ * when the message that carries it is built (gw_dm_session_issue_nonce) */
 static void
 gw_dm_session_add_chal(GwDmSession *self, GwSyncmlCommand *status)
 {
@@ -568,10 +577,32 @@ gw_dm_session_add_chal(GwDmSession *self, GwSyncmlCommand *status)
 			gsize len;
 			const guint8 *raw = g_bytes_get_data(nonce, &len);
 			next_nonce = g_base64_encode(raw, len);
-			gw_dm_session_set_nonce(self, FALSE, nonce);
+			g_clear_pointer(&self->issued_nonce, g_bytes_unref);
+			self->issued_nonce = g_steal_pointer(&nonce);
 		}
 	}
 	gw_syncml_status_set_chal(status, gw_dm_auth_type_to_string(type), "b64", next_nonce);
+}
+
+/* the message carrying our Chal is on its way: its NextNonce is the one the peer digests with
+ * next (its next message in this session, its next session) */
+static void
+gw_dm_session_issue_nonce(GwDmSession *self)
+{
+	g_autoptr(GBytes) nonce = g_steal_pointer(&self->issued_nonce);
+
+	if (nonce != NULL)
+		gw_dm_session_set_nonce(self, FALSE, nonce);
+}
+
+/* the message carrying our Chal is dropped (nothing is sent): the peer keeps its nonce */
+static void
+gw_dm_session_drop_nonce(GwDmSession *self)
+{
+	if (self->issued_nonce == NULL)
+		return;
+	g_debug("no message carries the NextNonce for the peer: its nonce stays as it is");
+	g_clear_pointer(&self->issued_nonce, g_bytes_unref);
 }
 
 static GwSyncmlCommand *
@@ -622,6 +653,7 @@ gw_dm_session_finalize(GObject *object)
 	GwDmSession *self = GW_DM_SESSION(object);
 
 	gw_dm_session_config_clear(&self->cfg);
+	g_clear_pointer(&self->issued_nonce, g_bytes_unref);
 	g_clear_object(&self->tree);
 	g_clear_error(&self->error);
 	g_free(self->session_id);
@@ -660,6 +692,15 @@ gw_dm_session_class_init(GwDmSessionClass *klass)
 	                                             2,
 	                                             G_TYPE_BOOLEAN,
 	                                             G_TYPE_BYTES);
+	signals[SIGNAL_PEER_AUTHENTICATED] = g_signal_new("peer-authenticated",
+	                                                  G_TYPE_FROM_CLASS(klass),
+	                                                  G_SIGNAL_RUN_LAST,
+	                                                  0,
+	                                                  NULL,
+	                                                  NULL,
+	                                                  NULL,
+	                                                  G_TYPE_NONE,
+	                                                  0);
 	signals[SIGNAL_GENERIC_ALERT] = g_signal_new("generic-alert",
 	                                             G_TYPE_FROM_CLASS(klass),
 	                                             G_SIGNAL_RUN_LAST,
@@ -934,12 +975,14 @@ gw_dm_session_release_reply(GwDmSession *self, GError **error)
 	self->reply_held = FALSE;
 	if (self->state != GW_DM_SESSION_STATE_ACTIVE) {
 		g_clear_pointer(&self->held_hdr_status, gw_syncml_command_free);
+		gw_dm_session_drop_nonce(self);
 		g_set_error_literal(
 		    error, GW_ERROR, GW_ERROR_WRONG_STATE, "the DM session is over");
 		return NULL;
 	}
 	if (gw_dm_session_queues_empty(self)) {
 		g_clear_pointer(&self->held_hdr_status, gw_syncml_command_free);
+		gw_dm_session_drop_nonce(self);
 		gw_dm_session_finish(self);
 		return NULL;
 	}
@@ -1395,6 +1438,7 @@ gw_dm_session_build(GwDmSession *self,
 	g_autoptr(GwSyncmlMessage) msg = gw_dm_session_new_message(self);
 	gpointer *immediate;
 	gsize n_immediate = 0;
+	GBytes *bytes;
 
 	if (hdr_status != NULL)
 		gw_syncml_message_add_command(msg, hdr_status);
@@ -1418,7 +1462,10 @@ gw_dm_session_build(GwDmSession *self,
 		if (cmd->type != GW_SYNCML_CMD_STATUS && cmd->type != GW_SYNCML_CMD_RESULTS)
 			self->built_requests = TRUE;
 	}
-	return gw_dm_session_encode(self, msg, error);
+	bytes = gw_dm_session_encode(self, msg, error);
+	if (bytes != NULL)
+		gw_dm_session_issue_nonce(self);
+	return bytes;
 }
 
 /* ---- large objects (receiving) ---- */
@@ -2461,7 +2508,9 @@ gw_dm_session_receive_decoded(GwDmSession *self,
 			return NULL;
 		}
 		if (gw_dm_session_queues_empty(self)) {
-			/* nothing in the server's package needs an answer */
+			/* nothing in the server's package needs an answer: a NextNonce for the
+			 * server that only this unsent answer would carry is not issued */
+			gw_dm_session_drop_nonce(self);
 			gw_dm_session_finish(self);
 			return NULL;
 		}

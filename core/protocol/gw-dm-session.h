@@ -104,7 +104,16 @@ G_DECLARE_FINAL_TYPE(GwDmSession, gw_dm_session, GW, DM_SESSION, GObject)
  * Signals:
  *  "nonce-changed" (gboolean local, GBytes *nonce): the peer sent a NextNonce for our next
  *      digest (local TRUE), or we issued a new one for the peer (local FALSE). Persist it
- *      (DMAcc AppAuth/<x>/AAuthData).
+ *      (DMAcc AppAuth/<x>/AAuthData). A nonce we issue counts from the moment the message that
+ *      carries it is returned to be sent: when a session ends with nothing to send (client
+ *      role, a server package that needs no answer) the NextNonce its answer would have
+ *      carried is not issued and the peer's nonce stays as it was. Check
+ *      gw_dm_session_get_peer_authenticated() to tell a NextNonce given to (or taken from) an
+ *      authenticated peer from one in a challenge of a peer that has not proved who it is.
+ *  "peer-authenticated": the peer's credentials were accepted for the first time in this
+ *      session (not emitted when none are required). Emitted inside receive(), before the
+ *      message's commands are handled and the reply is planned: a server-role handler may
+ *      queue commands for this peer and they go out in this reply.
  *  "generic-alert" (GwSyncmlCommand *alert): a Generic Alert (1226) arrived (server role: from a
  *      device, e.g. urn:oma:at:gwmo:1.0:DeviceRegistration). Answered 200 unless a handler
  *      returned another status through gw_dm_session_set_alert_status() during emission.

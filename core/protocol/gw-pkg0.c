@@ -203,6 +203,72 @@ gw_pkg0_verify(const guint8 *data,
 	return TRUE;
 }
 
+const guint8 gw_pkg0_zero_nonce[GW_PKG0_ZERO_NONCE_LEN] = {0, 0, 0, 0};
+
+GBytes *
+gw_pkg0_build_with_nonce(const GwPkg0 *n, const gchar *server_password, GBytes *nonce)
+{
+	gsize len = 0;
+	const guint8 *data = nonce != NULL ? g_bytes_get_data(nonce, &len) : NULL;
+
+	if (len == 0)
+		return gw_pkg0_build(
+		    n, server_password, gw_pkg0_zero_nonce, GW_PKG0_ZERO_NONCE_LEN);
+	return gw_pkg0_build(n, server_password, data, len);
+}
+
+gboolean
+gw_pkg0_verify_with_fallback(const guint8 *data,
+                             gsize len,
+                             const gchar *server_password,
+                             GBytes *nonce,
+                             gboolean *fallback,
+                             GError **error)
+{
+	g_autoptr(GError) stored_error = NULL;
+	g_autoptr(GError) zero_error = NULL;
+	gsize nonce_len = 0;
+	const guint8 *nonce_data = nonce != NULL ? g_bytes_get_data(nonce, &nonce_len) : NULL;
+
+	g_return_val_if_fail(data != NULL || len == 0, FALSE);
+	g_return_val_if_fail(server_password != NULL, FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+	if (fallback != NULL)
+		*fallback = FALSE;
+	if (nonce_len > 0) {
+		if (gw_pkg0_verify(
+		        data, len, server_password, nonce_data, nonce_len, &stored_error))
+			return TRUE;
+		if (!g_error_matches(stored_error, GW_ERROR, GW_ERROR_AUTH_FAILED)) {
+			g_propagate_error(error, g_steal_pointer(&stored_error));
+			return FALSE;
+		}
+	}
+	if (gw_pkg0_verify(data,
+	                   len,
+	                   server_password,
+	                   gw_pkg0_zero_nonce,
+	                   GW_PKG0_ZERO_NONCE_LEN,
+	                   &zero_error)) {
+		if (fallback != NULL)
+			*fallback = TRUE;
+		return TRUE;
+	}
+	if (!g_error_matches(zero_error, GW_ERROR, GW_ERROR_AUTH_FAILED)) {
+		g_propagate_error(error, g_steal_pointer(&zero_error));
+		return FALSE;
+	}
+	g_set_error(error,
+	            GW_ERROR,
+	            GW_ERROR_AUTH_FAILED,
+	            "%s (tried %s)",
+	            zero_error->message,
+	            nonce_len > 0 ? "the stored nonce and the all-zero nonce"
+	                          : "the all-zero nonce, no nonce is stored");
+	return FALSE;
+}
+
 gchar *
 gw_pkg0_session_id_to_string(guint16 session_id)
 {

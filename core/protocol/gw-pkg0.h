@@ -80,6 +80,34 @@ gw_pkg0_verify(const guint8 *data,
                gsize nonce_len,
                GError **error);
 
+/*
+ * Nonces (issue 11 §3). A DM Server signs its Package #0 with its SRVCRED nonce: the NextNonce
+ * the receiver last gave it in the Chal of a Status; with none known it signs with the all-zero
+ * nonce, which the receiver accepts as the documented fallback (OMA-DM.md §1.2.5: libdmclient
+ * retries with nonce 0x00000000 when the stored one fails). The all-zero nonce is these four
+ * bytes. An empty nonce is neither used nor accepted.
+ */
+#define GW_PKG0_ZERO_NONCE_LEN 4
+extern const guint8 gw_pkg0_zero_nonce[GW_PKG0_ZERO_NONCE_LEN];
+
+/* gw_pkg0_build() with @nonce (the receiver's last NextNonce); NULL or empty: the all-zero
+ * nonce */
+GBytes *
+gw_pkg0_build_with_nonce(const GwPkg0 *n, const gchar *server_password, GBytes *nonce);
+
+/*
+ * gw_pkg0_verify() with the stored nonce @nonce first (skipped when NULL or empty), then with
+ * the all-zero nonce; @fallback (optional) tells whether the all-zero one matched. Errors as
+ * gw_pkg0_verify(); the GW_ERROR_AUTH_FAILED message names the nonces tried.
+ */
+G_GNUC_WARN_UNUSED_RESULT gboolean
+gw_pkg0_verify_with_fallback(const guint8 *data,
+                             gsize len,
+                             const gchar *server_password,
+                             GBytes *nonce,
+                             gboolean *fallback,
+                             GError **error);
+
 /* SyncHdr SessionID: upper-case hex without leading zeros (1 → "1", 0xABC → "ABC") */
 gchar *
 gw_pkg0_session_id_to_string(guint16 session_id);

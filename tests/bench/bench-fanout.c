@@ -385,9 +385,21 @@ notify_handler(GwHttpServer *server, GwHttpRequest *request, gpointer user_data)
 	SimDev *dev = g_hash_table_lookup(b->devs, id);
 
 	pkg0 = gw_pkg0_parse(g_bytes_get_data(body, NULL), g_bytes_get_size(body), NULL);
+	/* signed with the nonce the device gave its sender (gwmod or the direct server), else the
+	 * all-zero nonce */
 	if (dev == NULL || pkg0 == NULL ||
-	    !gw_pkg0_verify(
-	        g_bytes_get_data(body, NULL), g_bytes_get_size(body), GW_SECRET, NULL, 0, NULL)) {
+	    (!gw_pkg0_verify_with_fallback(g_bytes_get_data(body, NULL),
+	                                   g_bytes_get_size(body),
+	                                   GW_SECRET,
+	                                   dev->peer_nonce,
+	                                   NULL,
+	                                   NULL) &&
+	     !gw_pkg0_verify_with_fallback(g_bytes_get_data(body, NULL),
+	                                   g_bytes_get_size(body),
+	                                   GW_SECRET,
+	                                   dev->peer_nonce_srv,
+	                                   NULL,
+	                                   NULL))) {
 		gw_http_request_respond(request, 400, NULL, NULL);
 		b->failed++;
 		return;
@@ -579,7 +591,7 @@ srv_next(Bench *b)
 	n->server_initiated = TRUE;
 	n->session_id = (guint16)g_random_int_range(1, 0x10000);
 	n->server_id = g_strdup(GW_ID);
-	pkg0 = gw_pkg0_build(n, GW_SECRET, NULL, 0);
+	pkg0 = gw_pkg0_build_with_nonce(n, GW_SECRET, dev->srv_local_nonce);
 	sid = gw_pkg0_session_id_to_string(n->session_id);
 
 	cfg.role = GW_DM_SESSION_ROLE_SERVER;

@@ -320,7 +320,8 @@ managed_objects(GwTestDaemon *d, const gchar *iface)
 
 /* ---- tests ---- */
 
-/* GwMO-HLF-003, GwMO-DI-002, GwMO-SECARIZE-001 */
+/* GwMO-HLF-003, GwMO-DI-002, GwMO-SECARIZE-001; a provisioned device is Detached, with no
+ * Address, until its first authenticated session (issue 11 §5) */
 static void
 test_add_device(void)
 {
@@ -335,14 +336,18 @@ test_add_device(void)
 	g_autofree gchar *prop_id = NULL;
 	g_autofree gchar *total = NULL;
 	g_autofree gchar *attached = NULL;
+	g_autofree gchar *detached = NULL;
 	g_autofree gchar *proxy = NULL;
+	g_autofree gchar *address = NULL;
 	g_autoptr(GVariant) trusted = NULL;
 	g_autoptr(GHashTable) devices = NULL;
 
 	wait_for_path(f->added, path);
 	g_assert_cmpuint(get_prop_uint(d, path, GW_DEVICE_IFACE, "Mode"), ==, 2);
 	status = get_prop_string(d, path, GW_DEVICE_IFACE, "Status");
-	g_assert_cmpstr(status, ==, "Attached");
+	g_assert_cmpstr(status, ==, "Detached");
+	address = get_prop_string(d, path, GW_DEVICE_IFACE, "Address");
+	g_assert_cmpstr(address, ==, "");
 	protocol = get_prop_string(d, path, GW_DEVICE_IFACE, "Protocol");
 	g_assert_cmpstr(protocol, ==, "OMA-DM");
 	prop_id = get_prop_string(d, path, GW_DEVICE_IFACE, "DeviceID");
@@ -372,9 +377,11 @@ test_add_device(void)
 	/* GwMO-DI-002: the summary counts it */
 	total = get_node(d, "./GwMO/Inventory/Summary/Total");
 	attached = get_node(d, "./GwMO/Inventory/Summary/Attached");
+	detached = get_node(d, "./GwMO/Inventory/Summary/Detached");
 	proxy = get_node(d, "./GwMO/Inventory/Summary/Proxy");
 	g_assert_cmpstr(total, ==, "1");
-	g_assert_cmpstr(attached, ==, "1");
+	g_assert_cmpstr(attached, ==, "0");
+	g_assert_cmpstr(detached, ==, "1");
 	g_assert_cmpstr(proxy, ==, "1");
 
 	devices = managed_objects(d, GW_DEVICE_IFACE);
@@ -794,7 +801,7 @@ test_gwmoctl(void)
 		g_assert_nonnull(strstr(lines[0], "LASTSEEN"));
 		g_assert_true(g_str_has_prefix(lines[1], "urn:dev:ctl-1"));
 		g_assert_nonnull(strstr(lines[1], "Adaptation"));
-		g_assert_nonnull(strstr(lines[1], "Attached"));
+		g_assert_nonnull(strstr(lines[1], "Detached")); /* provisioned, never connected */
 		g_assert_nonnull(strstr(lines[1], "OMA-DM"));
 		g_assert_true(g_str_has_prefix(lines[2], "urn:dev:ctl-2"));
 		g_assert_nonnull(strstr(lines[2], "Proxy"));
@@ -814,7 +821,7 @@ test_gwmoctl(void)
 		g_assert_cmpstr(
 		    json_object_get_string_member(first, "DeviceID"), ==, "urn:dev:ctl-1");
 		g_assert_cmpint(json_object_get_int_member(first, "Mode"), ==, 3);
-		g_assert_cmpstr(json_object_get_string_member(first, "Status"), ==, "Attached");
+		g_assert_cmpstr(json_object_get_string_member(first, "Status"), ==, "Detached");
 	}
 
 	/* device: properties and the record's nodes, secrets not readable */
@@ -942,7 +949,7 @@ test_servers(void)
 	    "<Node><NodeName>acc1</NodeName><Path>./DMAcc</Path>"
 	    " <Node><NodeName>ServerID</NodeName><Value>srv-a.example</Value></Node>"
 	    " <Node><NodeName>AppAddr</NodeName><Node><NodeName>1</NodeName>"
-	    "  <Node><NodeName>Addr</NodeName><Value>http://127.0.0.1:1/dm</Value></Node>"
+	    "  <Node><NodeName>Addr</NodeName><Value>https://127.0.0.1:1/dm</Value></Node>"
 	    "  <Node><NodeName>AddrType</NodeName><Value>URI</Value></Node></Node></Node>"
 	    " <Node><NodeName>AppAuth</NodeName><Node><NodeName>1</NodeName>"
 	    "  <Node><NodeName>AAuthLevel</NodeName><Value>CLCRED</Value></Node>"
@@ -969,7 +976,7 @@ test_servers(void)
 	auth = get_prop_string(d, path, GW_SERVER_IFACE, "AuthType");
 	last = get_prop_string(d, path, GW_SERVER_IFACE, "LastSession");
 	g_assert_cmpstr(server_id, ==, "srv-a.example");
-	g_assert_cmpstr(address, ==, "http://127.0.0.1:1/dm");
+	g_assert_cmpstr(address, ==, "https://127.0.0.1:1/dm");
 	g_assert_cmpstr(auth, ==, "DIGEST");
 	g_assert_cmpstr(last, ==, "");
 	g_assert_true(get_prop_bool(d, path, GW_SERVER_IFACE, "InventoryAlert"));
@@ -1003,7 +1010,7 @@ test_servers(void)
 
 	g_assert_cmpint(gw_test_run_gwmoctl(d, &out, &err, "servers", NULL), ==, 0);
 	g_assert_nonnull(strstr(out, "srv-a.example"));
-	g_assert_nonnull(strstr(out, "http://127.0.0.1:1/dm"));
+	g_assert_nonnull(strstr(out, "https://127.0.0.1:1/dm"));
 
 	/* accounts already in the state file are exported when gwmod starts */
 	gw_test_daemon_stop(d);

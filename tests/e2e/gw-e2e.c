@@ -75,8 +75,8 @@ env_new_with_config(const gchar *extra)
 	return env_new_full(NULL, extra);
 }
 
-Env *
-env_new_full(const gchar *southbound_extra, const gchar *extra)
+static Env *
+env_new_scheme(const gchar *scheme, const gchar *southbound_extra, const gchar *extra)
 {
 	Env *e = g_new0(Env, 1);
 	g_autoptr(GError) error = NULL;
@@ -93,7 +93,7 @@ env_new_full(const gchar *southbound_extra, const gchar *extra)
 						     (const gchar *const[]){"127.0.0.1", NULL}, 2, &error));
 	g_assert_no_error(error);
 	e->port = free_port();
-	e->dm_url = g_strdup_printf("https://127.0.0.1:%u/dm", e->port);
+	e->dm_url = g_strdup_printf("%s://127.0.0.1:%u/dm", scheme, e->port);
 	e->south_port = free_port();
 	conf = g_strdup_printf("[southbound]\nlisten=http://127.0.0.1:%u\n%s[northbound]\nlisten=https://127.0.0.1:0\nca-file=%s\nretries=1\ntimeout=20\n",
 			       e->south_port,
@@ -111,6 +111,18 @@ env_new_full(const gchar *southbound_extra, const gchar *extra)
 	args[1] = tnds_path;
 	gw_test_daemon_start(e->d, args);
 	return e;
+}
+
+Env *
+env_new_full(const gchar *southbound_extra, const gchar *extra)
+{
+	return env_new_scheme("https", southbound_extra, extra);
+}
+
+Env *
+env_new_clear_text(const gchar *extra)
+{
+	return env_new_scheme("http", NULL, extra);
 }
 
 static void
@@ -160,7 +172,10 @@ server_start(Env *e, const gchar *script, const gchar *record, const gchar *clie
 	g_remove(ready);
 	g_assert_true(g_file_set_contents(script_path, script, -1, NULL));
 	g_ptr_array_add(argv, g_strdup(server_binary));
-	g_ptr_array_add(argv, g_strdup_printf("--listen=https://127.0.0.1:%u", e->port));
+	g_ptr_array_add(argv,
+	                g_strdup_printf("--listen=%s://127.0.0.1:%u",
+	                                g_str_has_prefix(e->dm_url, "https:") ? "https" : "http",
+	                                e->port));
 	g_ptr_array_add(argv, g_strdup_printf("--cert=%s", e->cert));
 	g_ptr_array_add(argv, g_strdup_printf("--key=%s", e->key));
 	g_ptr_array_add(argv, g_strdup("--server-id=" SERVER_ID));
@@ -334,7 +349,8 @@ make_pkg0(const gchar *server_id, const gchar *secret, guint16 session_id)
 	n->session_id = session_id;
 	n->server_initiated = TRUE;
 	n->ui_mode = GW_PKG0_UI_MODE_BACKGROUND;
-	return gw_pkg0_build(n, secret, NULL, 0);
+	/* a server with no nonce from the gateway signs with the all-zero nonce */
+	return gw_pkg0_build_with_nonce(n, secret, NULL);
 }
 
 gchar *

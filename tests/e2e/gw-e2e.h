@@ -43,6 +43,10 @@ env_new_with_config(const gchar *extra);
 /* the same with @southbound_extra ("key=value\n" lines) in [southbound], and @extra */
 Env *
 env_new_full(const gchar *southbound_extra, const gchar *extra);
+/* the same with the DM Server at a clear-text http:// address (DMAcc AppAddr and the reference
+ * server's listener), @extra appended to the configuration */
+Env *
+env_new_clear_text(const gchar *extra);
 void
 env_free(Env *e);
 void
@@ -74,6 +78,7 @@ pending_alerts(GwTestDaemon *d);
 /* POSTs @body to @url (trusting @ca), with X-GwMO-Target when @target is set; the HTTP status */
 guint
 notify(const gchar *url, const gchar *ca, GBytes *body, const gchar *content_type, const gchar *target);
+/* a Package #0 signed as by a server that has no nonce from the gateway: the all-zero nonce */
 GBytes *
 make_pkg0(const gchar *server_id, const gchar *secret, guint16 session_id);
 gchar *

@@ -14,7 +14,8 @@
  *  - crash: SIGKILL with undelivered alerts, each delivered once after the restart;
  *  - crash-in-flight: SIGKILL while eight registrations run;
  *  - alert-retry: the server was down when the device registered.
- * Registration kinds: AddDevice (lease, crash), the DeviceRegistration alert (edtrigger,
+ * Registration kinds: AddDevice then the device's first session (lease, crash: a provisioned
+ * device is Detached until that session), the DeviceRegistration alert (edtrigger,
  * acl-isolation, crash), the implicit Proxy session (nomadic at gateway B, crash).
  */
 
@@ -317,6 +318,27 @@ device_wait(GSubprocess *proc)
 	}
 	g_subprocess_wait(proc, NULL, NULL);
 	return g_subprocess_get_if_exited(proc) ? g_subprocess_get_exit_status(proc) : -1;
+}
+
+/* device @id (provisioned with @secret) opens its DM session with @g: a provisioned device is
+ * Detached until then, and its DeviceAttached goes out with its address then (issue 11 §5) */
+static void
+connect_device(World *w, Gateway *g, const gchar *id, const gchar *secret)
+{
+	g_autofree gchar *log = g_strdup_printf("%s-connect.log", id);
+	g_autofree gchar *id_arg = g_strdup_printf("--dev-id=%s", id);
+	g_autofree gchar *secret_arg = g_strdup_printf("--client-secret=%s", secret);
+	g_autofree gchar *server_arg = g_strdup_printf("--server-id=%s", g->dev_id);
+	g_autoptr(GSubprocess) device = device_spawn(w,
+	                                             g,
+	                                             log,
+	                                             id_arg,
+	                                             "--auth=md5",
+	                                             secret_arg,
+	                                             server_arg,
+	                                             "--notify-addr=udp://127.0.0.1:9",
+	                                             NULL);
+	g_assert_cmpint(device_wait(device), ==, 0);
 }
 
 /* ---- D-Bus ---- */
@@ -708,7 +730,8 @@ count_alerts(GPtrArray *seen, const gchar *type, const gchar *device_id)
  * GwMO-DI-003 (a real device going silent is detached by its lease and comes back),
  * GwMO-DI-004 (each change reaches the server with the <GwMODevice> document, in sessions the
  * gateway opens), GwMO-DI-005 (a second server with InventoryAlert off hears nothing).
- * Registration kinds: AddDevice (B.6) attaches, the device's own Proxy session re-attaches.
+ * Registration kinds: AddDevice (B.6) provisions, the device's first session attaches it, its
+ * own Proxy session re-attaches it.
  */
 static void
 test_lease(void)
@@ -730,6 +753,7 @@ test_lease(void)
 	         "bool",
 	         g_variant_new_boolean(FALSE));
 	path = add_device(g->d, "dev-L", 2, "dev-L-secret");
+	connect_device(w, g, "dev-L", "dev-L-secret");
 	seen = wait_alerts(ra->record, 1);
 	/* the device says nothing for longer than detach-after */
 	rec = wait_record(g->d, "dev-L", "Status", "Detached");
@@ -763,6 +787,9 @@ test_lease(void)
 		g_assert_true(doc_has(a->data, "DeviceID", "dev-L"));
 		g_assert_true(doc_has(a->data, "InventoryURI", rec));
 		g_assert_true(doc_has(a->data, "Status", i == 1 ? "Detached" : "Attached"));
+		/* attached by its own sessions, from where they came */
+		if (i != 1)
+			g_assert_true(doc_has(a->data, "DeviceAddress", "127.0.0.1"));
 		/* each change in a session of its own, in order */
 		if (i > 0)
 			g_assert_cmpuint(a->session, >, alert_at(seen, i - 1)->session);
@@ -872,6 +899,8 @@ test_nomadic(void)
 	g_assert_true(at_a == alert_at(seen, 0));
 	/* the new route: gateway B, its address, its record */
 	g_assert_true(doc_has(at_a->data, "GatewayAddress", addr_a));
+	/* sent when its session attached it, not when it was provisioned: with its address */
+	g_assert_true(doc_has(at_a->data, "DeviceAddress", "127.0.0.1"));
 	g_assert_true(doc_has(at_b->data, "GatewayAddress", addr_b));
 	g_assert_true(doc_has(at_b->data, "Status", "Attached"));
 	g_assert_true(doc_has(at_b->data, "InventoryURI", rec_b));
@@ -1102,7 +1131,8 @@ test_acl_isolation(void)
  * whose alerts could not be delivered yet (the DM Server is down). After the restart every
  * registered device is there and every alert is delivered in the first session, each
  * DeviceAttached exactly once, and nothing is sent again in a later session. Registration
- * kinds: AddDevice, the explicit DeviceRegistration alert, the implicit Proxy session.
+ * kinds: AddDevice and the device's first session, the explicit DeviceRegistration alert, the
+ * implicit Proxy session.
  */
 static void
 test_crash(void)
@@ -1121,6 +1151,9 @@ test_crash(void)
 	/* the server is down: every alert stays queued */
 	p1 = add_device(g->d, "dev-K1", 2, "k1-secret");
 	p2 = add_device(g->d, "dev-K2", 2, "k2-secret");
+	/* provisioned, then attached by their first sessions */
+	connect_device(w, g, "dev-K1", "k1-secret");
+	connect_device(w, g, "dev-K2", "k2-secret");
 	d3 = device_spawn(w,
 	                  g,
 	                  "deviceK3.log",
@@ -1194,6 +1227,7 @@ test_alert_retry(void)
 	RefServer *rs;
 
 	path = add_device(g->d, "dev-R", 2, "dev-R-secret");
+	connect_device(w, g, "dev-R", "dev-R-secret");
 	/* the first session fails (nobody listens), a retry is planned */
 	for (guint i = 0; i < 200; i++) {
 		g_clear_pointer(&log, g_free);

@@ -10,7 +10,13 @@
  *  - server-initiated session after a Package #0 on POST /notify; forged, unknown, malformed
  *    and replayed notifications start nothing (GwMO-SECACATE-001, GwMO-SECDI-001);
  *  - a wrong client password: 401, no command executed (GwMO-SECACATE-001);
- *  - an undelivered alert survives kill -9 and is delivered after the restart.
+ *  - an undelivered alert survives kill -9 and is delivered after the restart;
+ *  - issue 11 §3: a NextNonce the gateway would give in an answer it never sends is not
+ *    issued, so the server's next session authenticates at its first message and its Package
+ *    #0, signed with the nonce it has, verifies; POST /notify takes the stored nonce, then the
+ *    all-zero one (logged), never an empty one;
+ *  - issue 11 §4: an http:// DM Server address is refused unless [northbound]
+ *    allow-insecure-http, which logs a warning each time.
  */
 
 #include "config.h"
@@ -313,6 +319,188 @@ test_alert_survives_kill(void)
 	env_free(e);
 }
 
+/* the status codes of an int array member */
+static gchar *
+int_array_text(JsonObject *o, const gchar *member)
+{
+	JsonArray *a = json_object_get_array_member(o, member);
+	GString *text = g_string_new("[");
+	for (guint i = 0; a != NULL && i < json_array_get_length(a); i++)
+		g_string_append_printf(text,
+		                       "%s%" G_GINT64_FORMAT,
+		                       i > 0 ? "," : "",
+		                       json_array_get_int_element(a, i));
+	g_string_append_c(text, ']');
+	return g_string_free(text, FALSE);
+}
+
+/* issue 11 §3 (GwMO-SECACATE-001): session 1 exchanges nonces (the server's Get needs an
+ * answer, which carries the gateway's NextNonce); in session 2 the server asks nothing, so the
+ * gateway's answer (and the NextNonce it would carry) is never sent and the gateway keeps the
+ * nonce the server has. The server then wakes the gateway with a Package #0 signed with that
+ * nonce: it verifies without the all-zero fallback, and in session 3 the gateway accepts the
+ * server's credentials at its first message (212, no 401 and retry). */
+static void
+test_nonce_next_session(void)
+{
+	Env *e = env_new();
+	g_autofree gchar *record = g_build_filename(e->dir, "record.json", NULL);
+	g_autofree gchar *url = notify_url(e->d);
+	g_autofree gchar *gw_cert = g_build_filename(e->d->state_dir, "tls.crt", NULL);
+	g_autofree gchar *notify_arg = g_strdup_printf("--notify=%s", url);
+	g_autofree gchar *ca_arg = g_strdup_printf("--ca-file=%s", gw_cert);
+	g_autofree gchar *server_log_path = g_build_filename(e->dir, "server.log", NULL);
+	g_autofree gchar *server_log = NULL;
+	g_autofree gchar *log = NULL;
+	g_autoptr(GSubprocess) server = NULL;
+	g_autoptr(JsonParser) parser = NULL;
+	JsonArray *sessions;
+	JsonObject *s1;
+	JsonObject *s3;
+
+	server = server_start(
+	    e,
+	    "{\"sessions\":[{\"commands\":[{\"cmd\":\"Get\",\"uri\":\"./DevInfo/Mod\"}]},"
+	    "{\"commands\":[]},"
+	    "{\"commands\":[{\"cmd\":\"Get\",\"uri\":\"./DevInfo/Man\"}]}]}",
+	    record,
+	    CL_SECRET,
+	    "--sessions=3",
+	    notify_arg,
+	    "--notify-after=2",
+	    "--notify-secret=" SRV_SECRET,
+	    "--notify-session=3C",
+	    ca_arg,
+	    NULL);
+	for (guint i = 0; i < 2; i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GVariant) reply = gw_test_call(
+		    e->d, "StartSession", g_variant_new("(s)", SERVER_ID), "(uu)", &error);
+		g_assert_no_error(error);
+	}
+	/* session 3 is the one the Package #0 starts */
+	server_wait(server);
+	sessions = record_sessions(record, &parser);
+	g_assert_cmpuint(json_array_get_length(sessions), ==, 3);
+	s1 = json_array_get_object_element(sessions, 0);
+	s3 = json_array_get_object_element(sessions, 2);
+	{
+		g_autofree gchar *c1 = int_array_text(s1, "cred_statuses");
+		g_autofree gchar *c3 = int_array_text(s3, "cred_statuses");
+		g_test_message("the gateway's Status for the server's SyncHdr: session 1 %s, "
+		               "session 3 %s",
+		               c1,
+		               c3);
+		g_assert_cmpstr(c1, ==, "[212]");
+		/* authenticated at its first message: no 401, no second attempt */
+		g_assert_cmpstr(c3, ==, "[212]");
+	}
+	g_assert_cmpint(json_object_get_int_member(s3, "alert"), ==, 1200);
+	g_assert_cmpstr(json_object_get_string_member(s3, "session_id"), ==, "3C");
+	g_assert_cmpstr(json_object_get_string_member(s3, "state"), ==, "finished");
+	g_assert_cmpint(status_of(s3, "Get", "./DevInfo/Man"), ==, 200);
+	g_assert_true(g_file_get_contents(server_log_path, &server_log, NULL, NULL));
+	g_assert_nonnull(strstr(server_log, "the peer's NextNonce"));
+	g_assert_nonnull(strstr(server_log, "answered 202"));
+	log = gw_test_daemon_read_log(e->d);
+	g_assert_null(strstr(log, "verified with the all-zero nonce"));
+	gw_test_daemon_stop(e->d);
+	env_free(e);
+}
+
+/* issue 11 §3: POST /notify takes the all-zero nonce as the documented fallback (and logs it),
+ * never the empty nonce */
+static void
+test_notify_nonces(void)
+{
+	Env *e = env_new();
+	g_autofree gchar *url = notify_url(e->d);
+	g_autofree gchar *gw_cert = g_build_filename(e->d->state_dir, "tls.crt", NULL);
+	g_autofree gchar *log = NULL;
+	g_autoptr(GwPkg0) n = gw_pkg0_new();
+	g_autoptr(GBytes) empty = NULL;
+	g_autoptr(GBytes) zero = NULL;
+
+	n->server_id = g_strdup(SERVER_ID);
+	n->server_initiated = TRUE;
+	n->ui_mode = GW_PKG0_UI_MODE_BACKGROUND;
+	n->session_id = 0x0E0E;
+	empty = gw_pkg0_build(n, SRV_SECRET, NULL, 0);
+	g_assert_cmpuint(notify(url, gw_cert, empty, GW_PKG0_CONTENT_TYPE, NULL), ==, 401);
+	log = gw_test_daemon_read_log(e->d);
+	g_assert_nonnull(strstr(log, "refused (401): forged or stale Package #0"));
+	g_assert_null(strstr(log, "verified with the all-zero nonce"));
+	g_clear_pointer(&log, g_free);
+
+	/* the session it starts finds no server: that is not what this test looks at */
+	n->session_id = 0x0E0F;
+	zero = gw_pkg0_build(n, SRV_SECRET, gw_pkg0_zero_nonce, GW_PKG0_ZERO_NONCE_LEN);
+	g_assert_cmpuint(notify(url, gw_cert, zero, GW_PKG0_CONTENT_TYPE, NULL), ==, 202);
+	log = gw_test_daemon_read_log(e->d);
+	g_assert_nonnull(
+	    strstr(log, "Package #0 of ./DMAcc/srv1 verified with the all-zero nonce"));
+	gw_test_daemon_stop(e->d);
+	env_free(e);
+}
+
+/* issue 11 §4 (DM-SECONF-001): an http:// DM Server address would carry the credentials in
+ * clear: the session is refused with an error naming the account, the server hears nothing;
+ * with [northbound] allow-insecure-http=true it runs, and each use logs a warning */
+static void
+test_insecure_http(void)
+{
+	for (guint allowed = 0; allowed < 2; allowed++) {
+		Env *e =
+		    env_new_clear_text(allowed ? "[northbound]\nallow-insecure-http=true\n" : NULL);
+		g_autofree gchar *record = g_build_filename(e->dir, "record.json", NULL);
+		g_autoptr(GSubprocess) server = NULL;
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GVariant) reply = NULL;
+		g_autofree gchar *log = NULL;
+
+		g_assert_true(g_str_has_prefix(e->dm_url, "http://"));
+		server = server_start(e,
+		                      "{\"sessions\":[{\"commands\":[{\"cmd\":\"Get\",\"uri\":"
+		                      "\"./DevInfo/Mod\"}]}]}",
+		                      record,
+		                      CL_SECRET,
+		                      "--sessions=1",
+		                      NULL);
+		reply = gw_test_call(
+		    e->d, "StartSession", g_variant_new("(s)", SERVER_ID), "(uu)", &error);
+		log = gw_test_daemon_read_log(e->d);
+		if (!allowed) {
+			g_autofree gchar *name = NULL;
+			g_assert_null(reply);
+			name = g_dbus_error_get_remote_error(error);
+			g_assert_cmpstr(name, ==, "org.gwmo.Gateway1.Error.PermissionDenied");
+			g_assert_nonnull(strstr(error->message, "./DMAcc/srv1"));
+			g_assert_nonnull(strstr(error->message, "allow-insecure-http"));
+			/* nothing reached the server */
+			g_subprocess_send_signal(server, SIGTERM);
+			g_assert_true(g_subprocess_wait(server, NULL, NULL));
+			{
+				g_autoptr(JsonParser) parser = NULL;
+				JsonArray *sessions = record_sessions(record, &parser);
+				g_assert_cmpuint(json_array_get_length(sessions), ==, 0);
+			}
+		} else {
+			g_autoptr(JsonParser) parser = NULL;
+			JsonArray *sessions;
+			g_assert_no_error(error);
+			server_wait(server);
+			sessions = record_sessions(record, &parser);
+			g_assert_cmpuint(json_array_get_length(sessions), ==, 1);
+			g_assert_true(json_object_get_boolean_member(
+			    json_array_get_object_element(sessions, 0), "authenticated"));
+			g_assert_nonnull(strstr(
+			    log, "is clear text (http://, [northbound] allow-insecure-http)"));
+		}
+		gw_test_daemon_stop(e->d);
+		env_free(e);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -327,5 +515,8 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/e2e/server-initiated", test_server_initiated);
 	g_test_add_func("/gw/e2e/wrong-password", test_wrong_password);
 	g_test_add_func("/gw/e2e/alert-survives-kill", test_alert_survives_kill);
+	g_test_add_func("/gw/e2e/nonce-next-session", test_nonce_next_session);
+	g_test_add_func("/gw/e2e/notify-nonces", test_notify_nonces);
+	g_test_add_func("/gw/e2e/insecure-http", test_insecure_http);
 	return g_test_run();
 }

@@ -194,7 +194,8 @@ make_pkg0(const gchar *server_id, const gchar *secret, guint16 session_id)
 	n->session_id = session_id;
 	n->server_initiated = TRUE;
 	n->ui_mode = GW_PKG0_UI_MODE_BACKGROUND;
-	return gw_pkg0_build(n, secret, NULL, 0);
+	/* no nonce from the gateway yet: the all-zero nonce */
+	return gw_pkg0_build_with_nonce(n, secret, NULL);
 }
 
 static gchar *

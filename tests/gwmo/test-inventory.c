@@ -1362,6 +1362,56 @@ test_rollback(Fixture *fx, gconstpointer data)
 	g_assert_cmpstr(later, ==, DEVICES "/3");
 }
 
+/* GwMO-HLF-003, GwMO-DI-004 (issue 11 §5): a provisioned device (D-Bus AddDevice) is Detached
+ * with no address and nothing announces it; the registration of its first session attaches it,
+ * with its address, and "device-attached" comes then; provisioning it again is refused */
+static void
+test_provision(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *uri = NULL;
+	g_autofree gchar *again = NULL;
+	g_autofree gchar *attached = NULL;
+	GwDeviceInfo info = {0};
+
+	info.device_id = (gchar *)"prov-1";
+	info.mode = GW_GWMO_MODE_PROXY;
+	info.auth_type = (gchar *)"DIGEST";
+	info.client_secret = (gchar *)"s";
+	uri = gw_inventory_provision(fx->inv, &info, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(uri);
+	assert_leaf(fx->tree, uri, "Status", "Detached");
+	assert_leaf(fx->tree, uri, "Address", "");
+	assert_summary(fx, "Attached", "0");
+	assert_summary(fx, "Detached", "1");
+	g_assert_cmpuint(fx->events->len, ==, 0);
+	g_assert_null(gw_inventory_provision(fx->inv, &info, &error));
+	g_assert_error(error, GW_ERROR, GW_ERROR_ALREADY_EXISTS);
+	g_clear_error(&error);
+
+	/* its first session: the southbound registers it with the address it came from */
+	info.auth_type = NULL;
+	info.client_secret = NULL;
+	info.address = (gchar *)"192.0.2.7";
+	again = gw_inventory_register(fx->inv, &info, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(again, ==, uri);
+	assert_leaf(fx->tree, uri, "Status", "Attached");
+	assert_leaf(fx->tree, uri, "Address", "192.0.2.7");
+	assert_summary(fx, "Attached", "1");
+	g_assert_cmpuint(fx->events->len, ==, 1);
+	attached = g_strdup_printf("attached %s prov-1 old", uri);
+	g_assert_cmpstr(g_ptr_array_index(fx->events, 0), ==, attached);
+	/* the credentials it was provisioned with are kept */
+	{
+		GwDeviceInfo out = {0};
+		g_assert_true(gw_inventory_get_device(fx->inv, "prov-1", &out));
+		g_assert_cmpstr(out.client_secret, ==, "s");
+		gw_device_info_clear(&out);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1370,6 +1420,7 @@ main(int argc, char **argv)
 #define ADD(path, func) \
 	g_test_add("/inventory/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
 	ADD("register", test_register);
+	ADD("provision", test_provision);
 	ADD("invalid", test_invalid);
 	ADD("record-nodes", test_record_nodes);
 	ADD("acl-isolation", test_acl_isolation);

@@ -10,12 +10,20 @@
  *
  * Towards a gateway (GwMO southbound): --listen-notify makes it wait for Package #0
  * notifications (HTTP POST to / or /notify), check their digest and open a server-initiated session
- * (Alert 1200, the notification's SessionID) for each, --count of them; --register sends the
+ * (Alert 1200, the notification's SessionID) for each, --count of them. As a real device does,
+ * it checks the digest with the nonce it last gave the server (the NextNonce in the Chal of its
+ * Status), then with the all-zero nonce (OMA-DM.md §1.2.5, libdmclient), and says when the
+ * fallback was used; an empty nonce is refused. --register sends the
  * DeviceRegistration Generic Alert in its first session; --notify-addr (or the --listen-notify
  * URL) goes into ./DevInfo/Ext/NotifyAddr, which Package #1 carries.
  *
  * A device keeps its DM tree (what it was told, what ./Ext/Fetch recorded) from one of its
  * sessions to the next, as a real one does.
+ *
+ * Sessions (issue 11 §2): --session-id makes the sessions it opens itself use one fixed
+ * SessionID, as real clients that hard-code SessionID 1 do; --truncate-message N sends the N-th
+ * message of its first session without its last bytes (a malformed message the gateway answers
+ * with HTTP 400, which ends that session).
  *
  * Many devices at once (--parallel K, scale tests and fan-out): the --count N sessions are N
  * distinct End Devices (--dev-id must hold "%u" or "%05u"; devices 1…N), each with its own DM
@@ -97,6 +105,8 @@ typedef struct {
 	gint retries;
 	gint max_notified;
 	gchar *summary_path;
+	gchar *session_id;
+	gint truncate_message;
 
 	GwDmAuthType auth_type;
 	gchar *tree_xml;
@@ -130,6 +140,7 @@ typedef struct {
 	JsonArray *failed_devices;
 	guint pump_id;
 	GPtrArray *running; /* GwTestAsync in flight (freed at exit when a signal stopped us) */
+	guint runs;         /* sessions started so far */
 	gboolean stopping;  /* SIGINT/SIGTERM: no new sessions, exit when the running ones end */
 } GwTestDevice;
 
@@ -156,6 +167,7 @@ typedef struct {
 	JsonArray *delivered; /* borrowed from json */
 	GPtrArray *pending;   /* GwTestPending, in arrival order */
 	GHashTable *by_ref;   /* "msg/cmd" → GwTestPending (borrowed) */
+	gboolean first;       /* the first session this process runs (--truncate-message) */
 } GwTestRun;
 
 static void
@@ -536,6 +548,7 @@ gw_test_run_new(GwTestDevice *self,
 	run->device = self;
 	run->index = index;
 	run->alert_code = alert_code;
+	run->first = self->runs++ == 0;
 	run->dev_id = gw_peer_expand_index(self->dev_id, index);
 	/* like a real device, it keeps its DM tree (what it was told, what ./Ext/Fetch recorded)
 	 * from one session to the next */
@@ -561,7 +574,8 @@ gw_test_run_new(GwTestDevice *self,
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.role = GW_DM_SESSION_ROLE_CLIENT;
 	cfg.encoding = self->wbxml ? GW_DM_ENCODING_WBXML : GW_DM_ENCODING_XML;
-	cfg.session_id = g_strdup(session_id);
+	/* a notified session has the notification's; its own ones --session-id, if given */
+	cfg.session_id = g_strdup(session_id != NULL ? session_id : self->session_id);
 	cfg.local_uri = g_strdup(run->dev_id);
 	cfg.remote_uri = g_strdup(gw_test_device_session_url(self, alert_code));
 	cfg.server_id = g_strdup(self->server_id);
@@ -674,6 +688,17 @@ gw_test_run_drive(GwTestRun *run, GError **error)
 			return FALSE;
 		}
 		gw_test_run_analyse(run, msg, ct, TRUE);
+		if (run->first && self->truncate_message == (gint)round + 1) {
+			/* the closing tags go: XML that does not parse, its SyncHdr intact */
+			gsize len = g_bytes_get_size(msg);
+			GBytes *cut = g_bytes_new_from_bytes(msg, 0, len - MIN(len / 2, 24));
+			g_bytes_unref(msg);
+			msg = cut;
+			g_print("session %s %s: message %u sent truncated\n",
+			        gw_dm_session_get_session_id(run->session),
+			        run->dev_id,
+			        round + 1);
+		}
 		response = gw_peer_post_sync(
 		    self->http, url, ct, msg, hmac != NULL ? headers : NULL, error);
 		if (response == NULL)
@@ -810,6 +835,31 @@ gw_test_device_notified_idle_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
+/* a Package #0 for device @dev_id: checked with the nonce the device last gave its server,
+ * then with the all-zero nonce (libdmclient's fallback, said when used); never the empty one */
+static gboolean
+gw_test_device_verify_pkg0(GwTestDevice *self,
+                           const gchar *dev_id,
+                           const guint8 *data,
+                           gsize len,
+                           const gchar *secret,
+                           GError **error)
+{
+	GwTestNonces *n = g_hash_table_lookup(self->nonces, dev_id);
+	GBytes *stored = n != NULL ? n->peer : NULL;
+	gboolean fallback = FALSE;
+
+	if (!gw_pkg0_verify_with_fallback(data, len, secret, stored, &fallback, error))
+		return FALSE;
+	if (fallback)
+		g_print("notification for %s verified with the all-zero nonce (%s)\n",
+		        dev_id,
+		        stored != NULL ? "the stored nonce did not verify" : "no nonce stored");
+	else
+		g_print("notification for %s verified with the stored nonce\n", dev_id);
+	return TRUE;
+}
+
 static void
 gw_test_device_notify_cb(GwHttpServer *server, GwHttpRequest *request, gpointer user_data)
 {
@@ -839,10 +889,13 @@ gw_test_device_notify_cb(GwHttpServer *server, GwHttpRequest *request, gpointer 
 		gw_http_request_respond(request, 403, NULL, NULL);
 		return;
 	}
-	if (secret != NULL && !gw_pkg0_verify(data, len, secret, NULL, 0, &error)) {
-		g_print("notification refused: %s\n", error->message);
-		gw_http_request_respond(request, 401, NULL, NULL);
-		return;
+	if (secret != NULL) {
+		g_autofree gchar *dev_id = gw_peer_expand_index(self->dev_id, 1);
+		if (!gw_test_device_verify_pkg0(self, dev_id, data, len, secret, &error)) {
+			g_print("notification refused: %s\n", error->message);
+			gw_http_request_respond(request, 401, NULL, NULL);
+			return;
+		}
 	}
 	g_print("notified session %04X by %s\n", pkg0->session_id, pkg0->server_id);
 	fflush(stdout);
@@ -1313,7 +1366,8 @@ gw_test_multi_notify_cb(GwHttpServer *server, GwHttpRequest *request, gpointer u
 		secret = gw_peer_expand_index(self->notify_secret, index);
 	else if (self->server_secret != NULL)
 		secret = gw_peer_expand_index(self->server_secret, index);
-	if (secret != NULL && !gw_pkg0_verify(data, len, secret, NULL, 0, &error)) {
+	if (secret != NULL &&
+	    !gw_test_device_verify_pkg0(self, dev_id, data, len, secret, &error)) {
 		g_print("notification for %s refused: %s\n", dev_id, error->message);
 		gw_http_request_respond(request, 401, NULL, NULL);
 		return;
@@ -1480,6 +1534,25 @@ gw_test_device_check_options(GwTestDevice *self, GError **error)
 		                    "--notifications and --summary need --parallel");
 		return FALSE;
 	}
+	if (self->truncate_message < 0 || (self->truncate_message > 0 && self->parallel > 0)) {
+		g_set_error_literal(
+		    error,
+		    GW_ERROR,
+		    GW_ERROR_INVALID_ARGS,
+		    "--truncate-message is a message number (1…), without --parallel");
+		return FALSE;
+	}
+	if (self->session_id != NULL) {
+		guint64 sid = 0;
+		if (!g_ascii_string_to_unsigned(self->session_id, 16, 1, 0xFFFF, &sid, NULL)) {
+			g_set_error(error,
+			            GW_ERROR,
+			            GW_ERROR_INVALID_ARGS,
+			            "--session-id '%s': 1 to 4 hex digits, not 0",
+			            self->session_id);
+			return FALSE;
+		}
+	}
 	if (self->ready_file != NULL && self->listen_notify == NULL) {
 		g_set_error_literal(
 		    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "--ready-file needs --listen-notify");
@@ -1513,6 +1586,7 @@ gw_test_device_free(GwTestDevice *self)
 	g_free(self->server_ids);
 	g_free(self->notified_server);
 	g_free(self->summary_path);
+	g_free(self->session_id);
 	if (self->pump_id != 0)
 		g_source_remove(self->pump_id);
 	g_clear_pointer(&self->by_dev_id, g_hash_table_unref);
@@ -1635,6 +1709,11 @@ main(int argc, char **argv)
 	    {"summary", 0, 0, G_OPTION_ARG_FILENAME, &self->summary_path,
 	     "With --parallel: JSON summary (registered, failed, elapsed_s, registrations_per_s, "
 	     "…) to FILE, \"-\" for stdout", "FILE"},
+	    {"session-id", 0, 0, G_OPTION_ARG_STRING, &self->session_id,
+	     "SessionID of the sessions the device opens itself (hex; default random), e.g. 1 as "
+	     "clients that hard-code it", "HEX"},
+	    {"truncate-message", 0, 0, G_OPTION_ARG_INT, &self->truncate_message,
+	     "Send message N of the first session without its closing tags (malformed)", "N"},
 	    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
 	     "Log the session engine's informational messages too", NULL},
 	    {NULL}};

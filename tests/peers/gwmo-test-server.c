@@ -5,7 +5,9 @@
  * gwmo-test-server: a reference OMA DM Server for end-to-end tests, benchmarks and the README
  * demo (never installed). It listens for SyncML DM on POST /dm, runs one SERVER-role
  * GwDmSession per (SessionID, Source LocURI), sends the commands of a JSON script, records
- * everything it learns in a JSON file and can send one Package #0 when it starts.
+ * everything it learns in a JSON file and can send one Package #0 when it starts (or after its
+ * N-th session, --notify-after), signed as a DM Server signs it: with the nonce the peer last
+ * gave it (its SRVCRED nonce), the all-zero nonce when it has none, or --notify-nonce.
  */
 
 #define G_LOG_DOMAIN "GwTestServer"
@@ -27,6 +29,9 @@
 #include "gw-wbxml.h"
 
 #define GW_TEST_SERVER_QUIT_DELAY_MS 200 /* lets the last answer leave before exiting */
+/* a Package #0 answered 503 (the receiver is in a session) is sent again this often */
+#define GW_TEST_SERVER_NOTIFY_RETRIES 50
+#define GW_TEST_SERVER_NOTIFY_RETRY_MS 100
 
 typedef struct _GwTestServer GwTestServer;
 
@@ -45,6 +50,7 @@ typedef struct {
 	gchar *content_type; /* of the device's last message */
 	guint alert;         /* 1200/1201 from Package #1, 0 when none */
 	guint auth_status;   /* our Status for the device's SyncHdr, last one before 212/200 */
+	GArray *cred_statuses; /* guint: the device's Status for our SyncHdr, up to the first 2xx */
 	GwDmSession *session;
 	GPtrArray *generic_alerts; /* JsonObject */
 	gchar *error;              /* our own failure reason (timeout, stop) */
@@ -72,6 +78,9 @@ struct _GwTestServer {
 	gchar *notify_session;
 	gchar *notify_nonce;
 	gboolean notify_forge;
+	gint notify_after;    /* send the Package #0 once this many sessions ended (0: at start) */
+	GBytes *notify_body;  /* the Package #0 sent, for a retry after HTTP 503 */
+	guint notify_busy;    /* 503 answers so far */
 	gchar *notify_target; /* X-GwMO-Target: a Package #0 the gateway forwards (flow Z') */
 	gchar *ca_file;
 	gint max_msg_size;
@@ -438,6 +447,7 @@ gw_test_session_free(gpointer data)
 		g_signal_handlers_disconnect_by_data(s->session, s);
 	g_clear_object(&s->session);
 	g_ptr_array_unref(s->generic_alerts);
+	g_array_unref(s->cred_statuses);
 	g_free(s->key);
 	g_free(s->session_id);
 	g_free(s->peer);
@@ -490,6 +500,13 @@ gw_test_session_to_json(GwTestSession *s)
 	json_object_set_boolean_member(
 	    o, "authenticated", gw_dm_session_get_peer_authenticated(s->session));
 	json_object_set_int_member(o, "auth_status", s->auth_status);
+	{
+		JsonArray *codes = json_array_new();
+		for (guint i = 0; i < s->cred_statuses->len; i++)
+			json_array_add_int_element(codes,
+			                           g_array_index(s->cred_statuses, guint, i));
+		json_object_set_array_member(o, "cred_statuses", codes);
+	}
 	gw_peer_json_set_string(o, "content_type", s->content_type);
 
 	keys = g_list_sort(keys, (GCompareFunc)g_strcmp0);
@@ -564,6 +581,9 @@ gw_test_server_maybe_quit(GwTestServer *self)
 	self->quit_id = g_timeout_add(GW_TEST_SERVER_QUIT_DELAY_MS, gw_test_server_quit_cb, self);
 }
 
+static gboolean
+gw_test_server_notify(GwTestServer *self, GError **error);
+
 /* the session ended (any state): log, record, count */
 static void
 gw_test_session_done(GwTestSession *s)
@@ -592,6 +612,14 @@ gw_test_session_done(GwTestSession *s)
 	          stats.messages_out);
 	self->n_done++;
 	gw_test_server_write_record(self);
+	if (self->notify_url != NULL && self->notify_after > 0 &&
+	    self->n_done == (guint)self->notify_after) {
+		g_autoptr(GError) notify_error = NULL;
+		if (!gw_test_server_notify(self, &notify_error)) {
+			g_printerr("gwmo-test-server: %s\n", notify_error->message);
+			self->exit_code = GW_PEER_EXIT_FAILED;
+		}
+	}
 	gw_test_server_maybe_quit(self);
 }
 
@@ -726,6 +754,7 @@ gw_test_session_new(GwTestServer *self, const GwSyncmlMessage *pkg1, GError **er
 	s->peer = g_strdup(pkg1->hdr.source_uri);
 	s->key = g_strdup_printf("%s|%s", s->session_id, s->peer);
 	s->generic_alerts = g_ptr_array_new_with_free_func((GDestroyNotify)json_object_unref);
+	s->cred_statuses = g_array_new(FALSE, FALSE, sizeof(guint));
 	for (guint i = 0; i < pkg1->commands->len; i++) {
 		const GwSyncmlCommand *cmd = g_ptr_array_index(pkg1->commands, i);
 		if (cmd->type == GW_SYNCML_CMD_ALERT &&
@@ -797,6 +826,25 @@ gw_test_session_note_auth(GwTestSession *s, GBytes *reply, guint32 msg_id)
 		g_message("session %s from %s: authenticated -> 212", s->session_id, s->peer);
 }
 
+/* the device's Status for our SyncHdr (our credentials: 212/200 accepted, 401/407 not), until
+ * it first accepted them */
+static void
+gw_test_session_note_cred(GwTestSession *s, const GwSyncmlMessage *msg)
+{
+	guint n = s->cred_statuses->len;
+
+	if (n > 0 && gw_dm_status_is_success(g_array_index(s->cred_statuses, guint, n - 1)))
+		return;
+	for (guint i = 0; i < msg->commands->len; i++) {
+		const GwSyncmlCommand *cmd = g_ptr_array_index(msg->commands, i);
+		if (cmd->type == GW_SYNCML_CMD_STATUS && cmd->cmd_ref == 0) {
+			guint code = cmd->status_code;
+			g_array_append_val(s->cred_statuses, code);
+			return;
+		}
+	}
+}
+
 static void
 gw_test_server_respond_text(GwHttpRequest *request, guint status, const gchar *text)
 {
@@ -842,6 +890,7 @@ gw_test_server_dm_cb(GwHttpServer *http, GwHttpRequest *request, gpointer user_d
 	}
 	g_free(s->content_type);
 	s->content_type = g_strdup(ct);
+	gw_test_session_note_cred(s, msg);
 	reply = gw_dm_session_receive(s->session,
 	                              body,
 	                              ct,
@@ -873,6 +922,33 @@ gw_test_server_dm_cb(GwHttpServer *http, GwHttpRequest *request, gpointer user_d
 /* ---- Package #0 ---- */
 
 static void
+gw_test_server_notify_cb(GObject *source, GAsyncResult *res, gpointer user_data);
+
+static void
+gw_test_server_notify_post(GwTestServer *self)
+{
+	const gchar *headers[3] = {NULL, NULL, NULL};
+
+	headers[0] = self->notify_target != NULL ? "X-GwMO-Target" : NULL;
+	headers[1] = self->notify_target;
+	gw_http_client_post_async(self->notifier,
+	                          self->notify_url,
+	                          GW_PKG0_CONTENT_TYPE,
+	                          self->notify_body,
+	                          headers,
+	                          self->cancellable,
+	                          gw_test_server_notify_cb,
+	                          self);
+}
+
+static gboolean
+gw_test_server_notify_again_cb(gpointer user_data)
+{
+	gw_test_server_notify_post(user_data);
+	return G_SOURCE_REMOVE;
+}
+
+static void
 gw_test_server_notify_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	GwTestServer *self = user_data;
@@ -882,6 +958,15 @@ gw_test_server_notify_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	response = gw_http_client_post_finish(GW_HTTP_CLIENT(source), res, &error);
 	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
 		return;
+	if (response != NULL && response->status == 503 &&
+	    self->notify_busy++ < GW_TEST_SERVER_NOTIFY_RETRIES) {
+		/* the receiver is busy with a session (with us): the same notification again */
+		g_message("notification to %s answered 503, again in %u ms",
+		          self->notify_url,
+		          (guint)GW_TEST_SERVER_NOTIFY_RETRY_MS);
+		g_timeout_add(GW_TEST_SERVER_NOTIFY_RETRY_MS, gw_test_server_notify_again_cb, self);
+		return;
+	}
 	self->notify_pending = FALSE;
 	if (response == NULL) {
 		g_printerr("gwmo-test-server: notification to %s failed: %s\n",
@@ -904,7 +989,7 @@ gw_test_server_notify(GwTestServer *self, GError **error)
 	g_autoptr(GBytes) pkg0 = NULL;
 	g_autofree gchar *sid = NULL;
 	const guint8 *nonce_data = NULL;
-	const gchar *headers[3] = {NULL, NULL, NULL};
+	const gchar *what = NULL;
 	gsize nonce_len = 0;
 	guint64 session_id;
 
@@ -928,6 +1013,25 @@ gw_test_server_notify(GwTestServer *self, GError **error)
 		if (nonce == NULL)
 			return FALSE;
 		nonce_data = g_bytes_get_data(nonce, &nonce_len);
+		what = "--notify-nonce";
+	} else {
+		/* as a DM Server signs it: with the NextNonce the peer (the --notify-target device,
+		 * else the one of the last session) gave us, or the all-zero nonce */
+		GwTestSession *last =
+		    self->all->len > 0 ? g_ptr_array_index(self->all, self->all->len - 1) : NULL;
+		const gchar *peer = self->notify_target != NULL ? self->notify_target
+		                    : last != NULL              ? last->peer
+		                                                : NULL;
+		GwTestNonces *known = peer != NULL ? g_hash_table_lookup(self->nonces, peer) : NULL;
+		if (known != NULL && known->local != NULL && g_bytes_get_size(known->local) > 0) {
+			nonce = g_bytes_ref(known->local);
+			nonce_data = g_bytes_get_data(nonce, &nonce_len);
+			what = "the peer's NextNonce";
+		} else {
+			nonce_data = gw_pkg0_zero_nonce;
+			nonce_len = GW_PKG0_ZERO_NONCE_LEN;
+			what = "the all-zero nonce";
+		}
 	}
 	n->version = GW_PKG0_VERSION_DEFAULT;
 	n->ui_mode = GW_PKG0_UI_MODE_BACKGROUND;
@@ -955,21 +1059,15 @@ gw_test_server_notify(GwTestServer *self, GError **error)
 	if (self->notifier == NULL)
 		return FALSE;
 	sid = gw_pkg0_session_id_to_string((guint16)session_id);
-	g_message("notifying %s (session %s%s)",
+	g_message("notifying %s (session %s, %s%s)",
 	          self->notify_url,
 	          sid,
+	          what,
 	          self->notify_forge ? ", forged digest" : "");
 	self->notify_pending = TRUE;
-	headers[0] = self->notify_target != NULL ? "X-GwMO-Target" : NULL;
-	headers[1] = self->notify_target;
-	gw_http_client_post_async(self->notifier,
-	                          self->notify_url,
-	                          GW_PKG0_CONTENT_TYPE,
-	                          pkg0,
-	                          headers,
-	                          self->cancellable,
-	                          gw_test_server_notify_cb,
-	                          self);
+	g_clear_pointer(&self->notify_body, g_bytes_unref);
+	self->notify_body = g_steal_pointer(&pkg0);
+	gw_test_server_notify_post(self);
 	return TRUE;
 }
 
@@ -1097,6 +1195,13 @@ gw_test_server_check_options(GwTestServer *self, GError **error)
 		    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "--notify needs --notify-secret");
 		return FALSE;
 	}
+	if (self->notify_after < 0 || (self->notify_after > 0 && self->notify_url == NULL)) {
+		g_set_error_literal(error,
+		                    GW_ERROR,
+		                    GW_ERROR_INVALID_ARGS,
+		                    "--notify-after needs --notify and is not negative");
+		return FALSE;
+	}
 	if (self->sessions < 0 || self->max_msg_size < 0 || self->alert_status < 100 ||
 	    self->alert_status > 599) {
 		g_set_error_literal(error,
@@ -1163,6 +1268,7 @@ gw_test_server_free(GwTestServer *self)
 	g_free(self->script_path);
 	g_free(self->record_path);
 	g_free(self->notify_url);
+	g_clear_pointer(&self->notify_body, g_bytes_unref);
 	g_free(self->notify_secret);
 	g_free(self->notify_session);
 	g_free(self->notify_nonce);
@@ -1223,7 +1329,10 @@ main(int argc, char **argv)
 	    {"notify-session", 0, 0, G_OPTION_ARG_STRING, &self->notify_session,
 	     "Session id of the Package #0 (hex; default random)", "HEX"},
 	    {"notify-nonce", 0, 0, G_OPTION_ARG_STRING, &self->notify_nonce,
-	     "Nonce of the Package #0 digest (text, or hex:…; default empty)", "NONCE"},
+	     "Nonce of the Package #0 digest (text, or hex:…; default: the NextNonce the peer gave "
+	     "the server last, else the all-zero nonce)", "NONCE"},
+	    {"notify-after", 0, 0, G_OPTION_ARG_INT, &self->notify_after,
+	     "Send the --notify Package #0 once N sessions ended instead of at start", "N"},
 	    {"notify-target", 0, 0, G_OPTION_ARG_STRING, &self->notify_target,
 	     "Send the Package #0 with X-GwMO-Target: DEVICEID, for the gateway to forward to that "
 	     "Transparent device", "DEVICEID"},
@@ -1268,7 +1377,8 @@ main(int argc, char **argv)
 		g_printerr("gwmo-test-server: %s\n", error->message);
 		return GW_PEER_EXIT_FAILED;
 	}
-	if (self->notify_url != NULL && !gw_test_server_notify(self, &error)) {
+	if (self->notify_url != NULL && self->notify_after == 0 &&
+	    !gw_test_server_notify(self, &error)) {
 		g_printerr("gwmo-test-server: %s\n", error->message);
 		return GW_PEER_EXIT_USAGE;
 	}

@@ -682,7 +682,8 @@ run_notify(Fixture *f, gboolean forge)
 	g_assert_true(pkg0->server_initiated);
 	g_assert_cmpuint(pkg0->ui_mode, ==, GW_PKG0_UI_MODE_BACKGROUND);
 	g_assert_cmpuint(pkg0->version, ==, GW_PKG0_VERSION_DM12);
-	ok = gw_pkg0_verify(raw, len, "s3cret", NULL, 0, &error);
+	/* no nonce from the receiver yet: signed with the all-zero nonce */
+	ok = gw_pkg0_verify(raw, len, "s3cret", gw_pkg0_zero_nonce, GW_PKG0_ZERO_NONCE_LEN, &error);
 	if (forge) {
 		g_assert_error(error, GW_ERROR, GW_ERROR_AUTH_FAILED);
 		g_assert_false(ok);
@@ -798,7 +799,8 @@ post_pkg0(const gchar *url, const gchar *server_id, const gchar *secret, guint16
 	n->server_initiated = TRUE;
 	n->session_id = session_id;
 	n->server_id = g_strdup(server_id);
-	body = gw_pkg0_build(n, secret, NULL, 0);
+	/* signed as a DM Server that has no nonce from the device signs it */
+	body = gw_pkg0_build_with_nonce(n, secret, NULL);
 	g_assert_nonnull(body);
 	gw_http_client_post_async(client, url, GW_PKG0_CONTENT_TYPE, body, NULL, NULL, post_cb, &w);
 	g_assert_true(run_until(post_is_done, &w, PROC_TIMEOUT_S));

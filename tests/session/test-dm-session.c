@@ -1130,6 +1130,130 @@ test_auth_nonce_update(void)
 	g_assert_cmpstr(name, ==, "retried");
 }
 
+/* one client session against a server with nothing to send (@server_cmd NULL) or one command;
+ * the client checks the server's MD5 SRVCRED with @nonce, the server digests with it */
+static Fixture *
+run_server_auth(GBytes *nonce, GwSyncmlCommand *server_cmd)
+{
+	Fixture *f = fixture_new();
+	GwDmSessionConfig ccfg;
+	GwDmSessionConfig scfg;
+
+	client_config_init(&ccfg);
+	ccfg.peer.type = GW_DM_AUTH_TYPE_MD5;
+	ccfg.peer.name = g_strdup(SERVER_USER);
+	ccfg.peer.secret = g_strdup(SERVER_PWD);
+	ccfg.peer.nonce = g_bytes_ref(nonce);
+	server_config_init(&scfg);
+	scfg.local.type = GW_DM_AUTH_TYPE_MD5;
+	scfg.local.name = g_strdup(SERVER_USER);
+	scfg.local.secret = g_strdup(SERVER_PWD);
+	scfg.local.nonce = g_bytes_ref(nonce);
+	fixture_sessions(f, &ccfg, &scfg);
+	if (server_cmd != NULL)
+		gw_dm_session_queue_command(f->server, server_cmd);
+	fixture_run(f);
+	assert_finished(f);
+	return f;
+}
+
+/* GwMO-SECACATE-001 (issue 11 §3): the client accepts the server's credentials with 212 and a
+ * NextNonce, but a server package that needs no answer ends the session without any message:
+ * the NextNonce never reached the server, so the client does not rotate its nonce ("nonce-
+ * changed" not emitted), and the server's next session, digesting with the nonce it has,
+ * authenticates at its first message. When the answer goes out, the nonce it carries is the
+ * one the client keeps. */
+static void
+test_auth_nonce_unsent(void)
+{
+	g_autoptr(GBytes) nonce = g_bytes_new_static("agreed", 6);
+	g_autoptr(Fixture) quiet = NULL;
+	g_autoptr(Fixture) next = NULL;
+	g_autoptr(Fixture) busy = NULL;
+	GwSyncmlCommand *st;
+	guchar *raw;
+	gsize len = 0;
+
+	/* a session in which the server has nothing to ask */
+	quiet = run_server_auth(nonce, NULL);
+	g_assert_cmpuint(quiet->to_server->len, ==, 1);
+	g_assert_true(gw_dm_session_get_peer_authenticated(quiet->client));
+	g_assert_cmpuint(quiet->client_nonces[0]->len, ==, 0);
+
+	/* the next one, both sides with the nonce they kept: 212 for the server's first message */
+	next = run_server_auth(nonce, cmd_get("./DevInfo/DevId"));
+	st = header_status(g_ptr_array_index(next->to_server, 1));
+	g_assert_cmpuint(st->status_code, ==, GW_DM_STATUS_AUTH_ACCEPTED);
+	g_assert_cmpuint(
+	    count_status_code(next->to_server, GW_DM_STATUS_INVALID_CREDENTIALS), ==, 0);
+
+	/* an answer that goes out carries the NextNonce, and that is the nonce the client keeps */
+	busy = run_server_auth(nonce, cmd_get("./DevInfo/DevId"));
+	st = header_status(g_ptr_array_index(busy->to_server, 1));
+	g_assert_nonnull(st->chal);
+	g_assert_nonnull(st->chal->next_nonce);
+	g_assert_cmpuint(busy->client_nonces[0]->len, ==, 1);
+	raw = g_base64_decode(st->chal->next_nonce, &len);
+	g_assert_cmpmem(raw,
+	                len,
+	                g_bytes_get_data(g_ptr_array_index(busy->client_nonces[0], 0), NULL),
+	                g_bytes_get_size(g_ptr_array_index(busy->client_nonces[0], 0)));
+	g_free(raw);
+	g_assert_cmpuint(busy->server_nonces[1]->len, ==, 1);
+	g_assert_true(g_bytes_equal(g_ptr_array_index(busy->server_nonces[1], 0),
+	                            g_ptr_array_index(busy->client_nonces[0], 0)));
+}
+
+static void
+on_peer_authenticated(GwDmSession *session, gpointer user_data)
+{
+	guint *calls = user_data;
+	(*calls)++;
+	g_assert_true(gw_dm_session_get_peer_authenticated(session));
+	/* queued while the client's first accepted message is being handled */
+	gw_dm_session_queue_command(session, cmd_get("./Vendor/Name"));
+}
+
+/* "peer-authenticated" is emitted once, when the credentials are first accepted (here after a
+ * 401 and the client's retry), early enough for what a handler queues to go out in the reply to
+ * that very message */
+static void
+test_auth_peer_authenticated_signal(void)
+{
+	g_autoptr(Fixture) f = fixture_new();
+	GwDmSessionConfig ccfg;
+	GwDmSessionConfig scfg;
+	GwSyncmlMessage *reply;
+	guint calls = 0;
+
+	client_config_init(&ccfg);
+	ccfg.local.type = GW_DM_AUTH_TYPE_MD5;
+	ccfg.local.nonce = g_bytes_new_static("stale", 5);
+	server_config_init(&scfg);
+	scfg.peer.type = GW_DM_AUTH_TYPE_MD5;
+	scfg.peer.nonce = g_bytes_new_static("fresh", 5);
+	fixture_sessions(f, &ccfg, &scfg);
+	g_signal_connect(
+	    f->server, "peer-authenticated", G_CALLBACK(on_peer_authenticated), &calls);
+
+	fixture_run(f);
+	assert_finished(f);
+	g_assert_cmpuint(calls, ==, 1);
+	/* 401 first, no command; then 212 and the Get in the same message */
+	reply = g_ptr_array_index(f->to_client, 0);
+	g_assert_cmpuint(header_status(reply)->status_code, ==, GW_DM_STATUS_INVALID_CREDENTIALS);
+	g_assert_cmpuint(count_commands(f->to_client, GW_SYNCML_CMD_GET, 0), ==, 1);
+	reply = g_ptr_array_index(f->to_client, 1);
+	g_assert_cmpuint(header_status(reply)->status_code, ==, GW_DM_STATUS_AUTH_ACCEPTED);
+	{
+		g_autoptr(GPtrArray) one = g_ptr_array_new();
+		g_ptr_array_add(one, reply);
+		g_assert_cmpuint(count_commands(one, GW_SYNCML_CMD_GET, 0), ==, 1);
+	}
+	g_assert_cmpuint(count_commands(f->to_server, GW_SYNCML_CMD_RESULTS, 0), ==, 1);
+	g_assert_cmpstr(result_data(f, 1, 0), ==, "alpha");
+}
+
 /* the server presents a wrong SRVCRED: the client answers 401 and executes nothing */
 static void
 test_auth_bad_server(void)
@@ -1863,6 +1987,8 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/session/auth/wrong-password", test_auth_wrong_password);
 	g_test_add_func("/gw/session/auth/missing", test_auth_missing);
 	g_test_add_func("/gw/session/auth/nonce-update", test_auth_nonce_update);
+	g_test_add_func("/gw/session/auth/nonce-unsent", test_auth_nonce_unsent);
+	g_test_add_func("/gw/session/auth/peer-authenticated", test_auth_peer_authenticated_signal);
 	g_test_add_func("/gw/session/auth/bad-server-cred", test_auth_bad_server);
 	g_test_add_func("/gw/session/hmac", test_hmac);
 	g_test_add_func("/gw/session/hmac-tampered", test_hmac_tampered);

@@ -14,7 +14,12 @@
  *    (GwMO-PMoDe-001); a silent device: 408, the endpoint still serves; unknown: 404;
  *  - malformed messages: 400;
  *  - a burst of registrations is acknowledged only once stored, with shared saves (group
- *    commit); [southbound] max-sessions answers 503 and a retrying device gets in later.
+ *    commit); [southbound] max-sessions answers 503 and a retrying device gets in later;
+ *  - issue 11: a session broken by a malformed message ends at once and the device's next
+ *    Package #1 with the same SessionID runs the pending command; MsgID 1 with Alert 1201
+ *    starts a new session on the key of an open one; a flood of wrong credentials holds a few
+ *    sessions and never blocks the real device; the Package #0 is signed with the device's
+ *    nonce; a provisioned device is Detached until its first session; refusals are logged.
  */
 
 #include "config.h"
@@ -25,6 +30,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 
+#include "gw-dm-auth.h"
 #include "gw-dm-store.h"
 #include "gw-dm-tree.h"
 #include "gw-gwmo-mo.h"
@@ -407,17 +413,31 @@ test_wbxml_session(Fixture *f, gconstpointer data)
 }
 
 static guint registered_logs; /* "device … registered (…)" lines gwmod logged */
+static GPtrArray *warnings;   /* the warnings logged, in order */
 
 static GLogWriterOutput
 count_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
 {
 	for (gsize i = 0; i < n_fields; i++) {
-		if (g_strcmp0(fields[i].key, "MESSAGE") == 0 && fields[i].length < 0 &&
-		    g_str_has_prefix(fields[i].value, "device ") &&
+		if (g_strcmp0(fields[i].key, "MESSAGE") != 0 || fields[i].length >= 0)
+			continue;
+		if (g_str_has_prefix(fields[i].value, "device ") &&
 		    strstr(fields[i].value, " registered (") != NULL)
 			registered_logs++;
+		if ((level & G_LOG_LEVEL_WARNING) != 0)
+			g_ptr_array_add(warnings, g_strdup(fields[i].value));
 	}
 	return g_log_writer_default(level, fields, n_fields, user_data);
+}
+
+/* how many warnings logged since @from contain @needle */
+static guint
+count_warnings(guint from, const gchar *needle)
+{
+	guint n = 0;
+	for (guint i = from; i < warnings->len; i++)
+		n += strstr(g_ptr_array_index(warnings, i), needle) != NULL;
+	return n;
 }
 
 static void
@@ -1055,6 +1075,556 @@ test_proxy_simulated_devices(Fixture *f, gconstpointer data)
 	g_assert_cmpint(rc, ==, 0);
 }
 
+/* ---- issue 11 ---- */
+
+/* a Package #1 of @dev_id (MsgID 1, Alert 1201) in session @sid; @cred_secret: an MD5 Cred
+ * with that secret and an empty nonce, NULL: none */
+static GBytes *
+package1(Fixture *f, const gchar *dev_id, const gchar *sid, const gchar *cred_secret)
+{
+	g_autoptr(GwSyncmlMessage) msg =
+	    gw_syncml_message_new(GW_SYNCML_VERSION_DM_1_2, sid, 1, f->dm_url, dev_id);
+
+	gw_syncml_message_add_command(msg,
+	                              gw_syncml_alert_new(GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT));
+	if (cred_secret != NULL) {
+		g_autofree gchar *digest = gw_dm_auth_md5_digest(dev_id, cred_secret, NULL, 0);
+		gw_syncml_message_set_cred(msg, "syncml:auth-md5", "b64", digest);
+	}
+	msg->final = TRUE;
+	return gw_syncml_message_to_xml(msg);
+}
+
+static guint
+post_bytes(Fixture *f, GBytes *body, GBytes **reply)
+{
+	return post(
+	    f, GW_SYNCML_DM_XML_TYPE, g_bytes_get_data(body, NULL), g_bytes_get_size(body), reply);
+}
+
+/* issue 11 §2: a device (SessionID hard-coded to 1, as real clients do) gets the queued Get in
+ * its session, then sends a malformed message: HTTP 400, and the gateway ends that session at
+ * once (the Get goes back to the device's queue, nothing waits for session-timeout). Its next
+ * Package #1, with the same SessionID 1, is a new session: authenticated, and it runs the Get. */
+static void
+test_broken_session_same_id(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GSubprocess) proc = NULL;
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *rec = g_build_filename(f->dir, "broken-record.json", NULL);
+	g_autofree gchar *rec_arg = g_strdup_printf("--record=%s", rec);
+	g_autofree gchar *log = NULL;
+	JsonArray *sessions;
+	JsonObject *first;
+	JsonObject *second;
+	CmdResult get = {0};
+	const GwSyncmlItem *item;
+	guint before = warnings->len;
+
+	/* the default session-timeout (120 s) is far beyond this test's deadlines */
+	provision(f, "dev-broken-1", GW_GWMO_MODE_PROXY, NULL);
+	send_cmd(f, "dev-broken-1", make_get("./DevInfo/Mod"), 60, &get);
+	proc = device_spawn(f,
+	                    "dev-broken-1",
+	                    DEVICE_AUTH,
+	                    "--session-id=1",
+	                    "--count=2",
+	                    "--truncate-message=2",
+	                    rec_arg,
+	                    NULL);
+	/* the first session fails (its HTTP 400), the second finishes */
+	g_assert_cmpint(device_wait(proc), ==, 1);
+	log = device_log(f, "dev-broken-1");
+	g_test_message("device output:\n%s", log);
+	g_assert_nonnull(strstr(log, "message 2 sent truncated"));
+	g_assert_nonnull(strstr(log, "HTTP 400"));
+
+	/* the Get ran in the second session, long before any timeout */
+	g_assert_true(wait_until(cmd_done_cond, &get, 10));
+	g_assert_cmpuint(get.status, ==, 200);
+	g_assert_cmpuint(get.results->len, ==, 1);
+	item = g_ptr_array_index(get.results, 0);
+	g_assert_cmpstr(item->data, ==, "ref-device");
+	/* far from the session-timeout (120 s) it would have waited for */
+	g_assert_cmpint(get.elapsed_us, <, 40 * G_USEC_PER_SEC);
+	g_assert_cmpuint(gw_southbound_get_session_count(f->south), ==, 0);
+	/* the broken session ended at once, logged with its reason */
+	g_assert_cmpuint(count_warnings(before, "malformed message (HTTP 400)"), ==, 1);
+
+	g_assert_true(json_parser_load_from_file(parser, rec, &error));
+	g_assert_no_error(error);
+	sessions = json_object_get_array_member(json_node_get_object(json_parser_get_root(parser)),
+	                                        "sessions");
+	g_assert_cmpuint(json_array_get_length(sessions), ==, 2);
+	first = json_array_get_object_element(sessions, 0);
+	second = json_array_get_object_element(sessions, 1);
+	g_assert_cmpstr(json_object_get_string_member(first, "session_id"), ==, "1");
+	g_assert_cmpstr(json_object_get_string_member(first, "state"), ==, "failed");
+	g_assert_cmpstr(json_object_get_string_member(second, "session_id"), ==, "1");
+	g_assert_cmpstr(json_object_get_string_member(second, "state"), ==, "finished");
+	g_assert_true(json_object_get_boolean_member(second, "server_authenticated"));
+	g_assert_cmpint(json_object_get_int_member(second, "commands_executed"), ==, 1);
+	cmd_result_clear(&get);
+}
+
+/* issue 11 §2: MsgID 1 with Alert 1201 on the SessionID and Source of an open session (the
+ * device restarted; it hard-codes its SessionID) is a new session: the old one ends and the
+ * command it was waiting on goes out again in the new one */
+static void
+test_new_session_same_id(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GBytes) pkg1 = NULL;
+	g_autoptr(GBytes) reply1 = NULL;
+	g_autoptr(GBytes) reply2 = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GwSyncmlMessage) r1 = NULL;
+	g_autoptr(GwSyncmlMessage) r2 = NULL;
+	g_autofree gchar *record = NULL;
+	GwDeviceInfo info = {0};
+	CmdResult get = {0};
+
+	gw_config_set_string(f->config, "southbound", "open-registration", "true");
+	info.device_id = g_strdup("dev-restart");
+	info.mode = GW_GWMO_MODE_PROXY;
+	record = gw_inventory_register(f->inventory, &info, &error);
+	g_assert_no_error(error);
+	gw_device_info_clear(&info);
+	send_cmd(f, "dev-restart", make_get("./DevInfo/Mod"), 20, &get);
+
+	pkg1 = package1(f, "dev-restart", "1", NULL);
+	g_assert_cmpuint(post_bytes(f, pkg1, &reply1), ==, 200);
+	r1 = gw_syncml_message_parse_xml(
+	    g_bytes_get_data(reply1, NULL), g_bytes_get_size(reply1), &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(gw_southbound_get_session_count(f->south), ==, 1);
+
+	/* the device starts over: the same bytes, MsgID 1, SessionID 1 */
+	g_assert_cmpuint(post_bytes(f, pkg1, &reply2), ==, 200);
+	r2 = gw_syncml_message_parse_xml(
+	    g_bytes_get_data(reply2, NULL), g_bytes_get_size(reply2), &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(f->sessions_finished, ==, 1); /* the old one */
+	g_assert_cmpuint(gw_southbound_get_session_count(f->south), ==, 1);
+	/* the new session's first message, and it carries the Get again */
+	g_assert_cmpuint(r2->hdr.msg_id, ==, 1);
+	for (guint m = 0; m < 2; m++) {
+		GwSyncmlMessage *r = m == 0 ? r1 : r2;
+		gboolean has_get = FALSE;
+		for (guint i = 0; i < r->commands->len; i++) {
+			GwSyncmlCommand *c = g_ptr_array_index(r->commands, i);
+			has_get |= c->type == GW_SYNCML_CMD_GET;
+		}
+		g_assert_true(has_get);
+	}
+	g_assert_false(get.done);
+	cmd_result_clear(&get);
+}
+
+/* the Status a reply gives the device's SyncHdr */
+static GwSyncmlCommand *
+reply_header_status(GwSyncmlMessage *reply)
+{
+	for (guint i = 0; i < reply->commands->len; i++) {
+		GwSyncmlCommand *c = g_ptr_array_index(reply->commands, i);
+		if (c->type == GW_SYNCML_CMD_STATUS && c->cmd_ref == 0)
+			return c;
+	}
+	g_assert_not_reached();
+	return NULL;
+}
+
+/* a client that answers a challenge by sending its Package #1 again with MsgID 1 (not a new
+ * MsgID): the retry goes on in the session that issued the challenge, so the digest over the
+ * challenge's nonce is accepted */
+static void
+test_challenge_retry_msgid_1(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GwSyncmlMessage) msg = NULL;
+	g_autoptr(GwSyncmlMessage) r1 = NULL;
+	g_autoptr(GwSyncmlMessage) r2 = NULL;
+	g_autoptr(GBytes) pkg1 = NULL;
+	g_autoptr(GBytes) retry = NULL;
+	g_autoptr(GBytes) reply1 = NULL;
+	g_autoptr(GBytes) reply2 = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *stale = NULL;
+	g_autofree gchar *fresh = NULL;
+	g_autofree guchar *nonce = NULL;
+	GwSyncmlCommand *st;
+	gsize nonce_len = 0;
+
+	provision(f, "dev-retry", GW_GWMO_MODE_PROXY, NULL);
+	/* the right secret over a nonce the gateway never gave: 401 with a challenge */
+	msg = gw_syncml_message_new(GW_SYNCML_VERSION_DM_1_2, "1", 1, f->dm_url, "dev-retry");
+	gw_syncml_message_add_command(msg,
+	                              gw_syncml_alert_new(GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT));
+	stale = gw_dm_auth_md5_digest("dev-retry", CL_SECRET, (const guint8 *)"stale", 5);
+	gw_syncml_message_set_cred(msg, "syncml:auth-md5", "b64", stale);
+	msg->final = TRUE;
+	pkg1 = gw_syncml_message_to_xml(msg);
+	g_assert_cmpuint(post_bytes(f, pkg1, &reply1), ==, 200);
+	r1 = gw_syncml_message_parse_xml(
+	    g_bytes_get_data(reply1, NULL), g_bytes_get_size(reply1), &error);
+	g_assert_no_error(error);
+	st = reply_header_status(r1);
+	g_assert_cmpuint(st->status_code, ==, GW_DM_STATUS_INVALID_CREDENTIALS);
+	g_assert_nonnull(st->chal);
+	g_assert_nonnull(st->chal->next_nonce);
+	g_assert_cmpuint(gw_southbound_get_pending_count(f->south), ==, 1);
+
+	/* the same Package #1, MsgID 1 again, digest over the challenge's nonce */
+	nonce = g_base64_decode(st->chal->next_nonce, &nonce_len);
+	fresh = gw_dm_auth_md5_digest("dev-retry", CL_SECRET, nonce, nonce_len);
+	gw_syncml_message_set_cred(msg, "syncml:auth-md5", "b64", fresh);
+	retry = gw_syncml_message_to_xml(msg);
+	g_assert_cmpuint(post_bytes(f, retry, &reply2), ==, 200);
+	r2 = gw_syncml_message_parse_xml(
+	    g_bytes_get_data(reply2, NULL), g_bytes_get_size(reply2), &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(reply_header_status(r2)->status_code, ==, GW_DM_STATUS_AUTH_ACCEPTED);
+	g_assert_cmpuint(gw_southbound_get_pending_count(f->south), ==, 0);
+}
+
+/* the flood's size: FLOOD_MAX requests, or what FLOOD_BUDGET_S allows (a sanitizer build is
+ * much slower), but never fewer than FLOOD_MIN, several times max-sessions */
+#define FLOOD_MAX 1000
+#define FLOOD_MIN 200
+#define FLOOD_BUDGET_S 5
+#define FLOOD_IN_FLIGHT 32
+
+typedef struct {
+	Fixture *f;
+	GwHttpClient *client;
+	const gchar *dev_id;
+	gint64 start;
+	guint sent;
+	guint done;
+	guint ok200;
+	guint busy503;
+	guint other;
+	gboolean stopped; /* no more to send */
+} Flood;
+
+static void
+flood_send(Flood *fl);
+
+static void
+flood_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	Flood *fl = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GwHttpResponse) r =
+	    gw_http_client_post_finish(GW_HTTP_CLIENT(source), res, &error);
+	fl->done++;
+	if (r == NULL)
+		fl->other++;
+	else if (r->status == 200)
+		fl->ok200++;
+	else if (r->status == 503)
+		fl->busy503++;
+	else
+		fl->other++;
+	flood_send(fl);
+}
+
+/* the next Package #1 naming the device with wrong credentials, its own SessionID */
+static void
+flood_send(Flood *fl)
+{
+	g_autofree gchar *sid = NULL;
+	g_autoptr(GBytes) body = NULL;
+	gint64 elapsed = g_get_monotonic_time() - fl->start;
+
+	if (fl->sent >= FLOOD_MAX ||
+	    (fl->sent >= FLOOD_MIN && elapsed > FLOOD_BUDGET_S * G_USEC_PER_SEC)) {
+		fl->stopped = TRUE;
+		return;
+	}
+	sid = g_strdup_printf("%X", fl->sent + 0x100);
+	body = package1(fl->f, fl->dev_id, sid, "not-the-secret");
+	fl->sent++;
+	gw_http_client_post_async(
+	    fl->client, fl->f->dm_url, GW_SYNCML_DM_XML_TYPE, body, NULL, NULL, flood_cb, fl);
+}
+
+static gboolean
+flood_done_cond(gpointer data)
+{
+	Flood *fl = data;
+	return fl->stopped && fl->done == fl->sent;
+}
+
+static void
+flood_wrong_credentials(Fixture *f, const gchar *dev_id, Flood *fl)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GwHttpClient) client = gw_http_client_new(NULL, &error);
+
+	g_assert_no_error(error);
+	gw_http_client_set_max_in_flight(client, FLOOD_IN_FLIGHT);
+	gw_http_client_set_retries(client, 0, 10);
+	memset(fl, 0, sizeof(*fl));
+	fl->f = f;
+	fl->client = client;
+	fl->dev_id = dev_id;
+	fl->start = g_get_monotonic_time();
+	for (guint i = 0; i < FLOOD_IN_FLIGHT; i++)
+		flood_send(fl);
+	g_assert_true(wait_until(flood_done_cond, fl, 60));
+	fl->client = NULL;
+}
+
+/* issue 11 §4: a flood of Package #1s naming a provisioned DeviceID (not a secret) with wrong
+ * credentials and distinct SessionIDs: each is answered (401 in SyncML), a few unauthenticated
+ * sessions are kept per address, none takes a max-sessions slot, the device's queued command
+ * or its nonce; the real device's session then succeeds at once and runs its command */
+static void
+test_unauthenticated_flood(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GSubprocess) proc = NULL;
+	g_autofree gchar *log = NULL;
+	CmdResult get = {0};
+	Flood fl;
+	gint64 start;
+	gdouble flood_s;
+	guint before = warnings->len;
+
+	gw_config_set_string(f->config, "southbound", "max-sessions", "16");
+	provision(f, "dev-victim", GW_GWMO_MODE_PROXY, NULL);
+	/* a first session: the device and the gateway agree on nonces */
+	session_of(f, "dev-victim", "udp://127.0.0.1:9");
+	send_cmd(f, "dev-victim", make_get("./DevInfo/Mod"), 30, &get);
+	g_test_message("sessions before the flood: %u", gw_southbound_get_session_count(f->south));
+	g_assert_cmpuint(gw_southbound_get_session_count(f->south), ==, 0);
+
+	start = g_get_monotonic_time();
+	flood_wrong_credentials(f, "dev-victim", &fl);
+	flood_s = (g_get_monotonic_time() - start) / 1e6;
+	g_test_message("%u wrong-credential Package #1s in %.2f s: %u answered 200, %u 503, "
+	               "%u other; sessions held after: %u (%u unauthenticated)",
+	               fl.sent,
+	               flood_s,
+	               fl.ok200,
+	               fl.busy503,
+	               fl.other,
+	               gw_southbound_get_session_count(f->south),
+	               gw_southbound_get_pending_count(f->south));
+	g_assert_cmpuint(fl.sent, >=, FLOOD_MIN);
+	g_assert_cmpuint(fl.ok200, ==, fl.sent);
+	g_assert_cmpuint(gw_southbound_get_session_count(f->south), <=, 4);
+	g_assert_cmpuint(gw_southbound_get_pending_count(f->south),
+	                 ==,
+	                 gw_southbound_get_session_count(f->south));
+	g_assert_false(get.done);
+	/* the refusals are logged, rate-limited: not a thousand lines */
+	g_assert_cmpuint(
+	    count_warnings(before, "credentials of device dev-victim from 127.0.0.1"), >=, 1);
+	g_assert_cmpuint(
+	    count_warnings(before, "credentials of device dev-victim"), <=, 2 + flood_s / 10);
+
+	/* the real device at once: authenticated on its first message, the Get runs */
+	start = g_get_monotonic_time();
+	proc = device_spawn(f, "dev-victim", DEVICE_AUTH, "--notify-addr=udp://127.0.0.1:9", NULL);
+	if (device_wait(proc) != 0) {
+		log = device_log(f, "dev-victim");
+		g_test_message("device output:\n%s", log);
+		g_assert_not_reached();
+	}
+	g_test_message("the real device's session after the flood: %.3f s",
+	               (g_get_monotonic_time() - start) / 1e6);
+	g_assert_true(wait_until(cmd_done_cond, &get, 5));
+	g_assert_cmpuint(get.status, ==, 200);
+	cmd_result_clear(&get);
+}
+
+/* issue 11 §3: the Package #0 the gateway sends a device is signed with the nonce the device
+ * gave it (the NextNonce in the Chal of its Status), the all-zero nonce while it has none; the
+ * reference device checks it with the nonce it keeps and says which one verified */
+static void
+test_pkg0_device_nonce(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GSubprocess) proc = NULL;
+	g_autofree gchar *ready = g_build_filename(f->dir, "nonce-ready", NULL);
+	g_autofree gchar *ready_arg = g_strdup_printf("--ready-file=%s", ready);
+	g_autofree gchar *log = NULL;
+	SessionsCond registered = {f, 1};
+	CmdResult first = {0};
+	CmdResult second = {0};
+	gint rc;
+
+	provision(f, "dev-nonce", GW_GWMO_MODE_PROXY, NULL);
+	proc = device_spawn(f,
+	                    "dev-nonce",
+	                    DEVICE_AUTH,
+	                    "--listen-notify=http://127.0.0.1:0",
+	                    ready_arg,
+	                    "--register",
+	                    "--count=2",
+	                    NULL);
+	g_assert_true(wait_until(file_exists_cond, ready, 20));
+	g_assert_true(wait_until(sessions_cond, &registered, 20));
+	/* woken once: no nonce from the device yet; in that session the device answers the Get
+	 * and gives the gateway its NextNonce */
+	send_cmd(f, "dev-nonce", make_get("./DevInfo/Mod"), 20, &first);
+	g_assert_true(wait_until(cmd_done_cond, &first, 25));
+	g_assert_cmpuint(first.status, ==, 200);
+	/* woken again: signed with that nonce */
+	send_cmd(f, "dev-nonce", make_get("./DevInfo/Man"), 20, &second);
+	g_assert_true(wait_until(cmd_done_cond, &second, 25));
+	g_assert_cmpuint(second.status, ==, 200);
+	rc = device_wait(proc);
+	log = device_log(f, "dev-nonce");
+	g_test_message("device output:\n%s", log);
+	g_assert_cmpint(rc, ==, 0);
+	g_assert_nonnull(
+	    strstr(log,
+	           "notification for dev-nonce verified with the all-zero nonce (no nonce "
+	           "stored)"));
+	g_assert_nonnull(strstr(log, "notification for dev-nonce verified with the stored nonce"));
+	g_assert_null(strstr(log, "refused"));
+	cmd_result_clear(&first);
+	cmd_result_clear(&second);
+}
+
+typedef struct {
+	guint calls;
+	gchar *address; /* the record's Address when "device-attached" came */
+} Attached;
+
+static void
+attached_cb(GwInventory *inventory,
+            const gchar *record_uri,
+            const gchar *device_id,
+            gboolean is_new,
+            gpointer user_data)
+{
+	Attached *a = user_data;
+	GwDeviceInfo info = {0};
+	a->calls++;
+	g_assert_true(gw_inventory_get_device(inventory, device_id, &info));
+	g_free(a->address);
+	a->address = g_strdup(info.address);
+	gw_device_info_clear(&info);
+}
+
+/* issue 11 §5 (GwMO-HLF-003, GwMO-DI-004): a provisioned device is Detached, and nothing says it
+ * is attached, until its first authenticated session; then it is Attached with its address and
+ * "device-attached" (what DeviceAttached alerts follow) comes once, with the address set */
+static void
+test_provisioned_detached(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSubprocess) wrong = NULL;
+	g_autoptr(GSubprocess) proc = NULL;
+	g_autofree gchar *record = NULL;
+	g_autofree gchar *status_uri = NULL;
+	g_autofree gchar *status = NULL;
+	g_autofree gchar *address = NULL;
+	Attached a = {0};
+	GwDeviceInfo info = {0};
+	gulong id;
+
+	id = g_signal_connect(f->inventory, "device-attached", G_CALLBACK(attached_cb), &a);
+	info.device_id = g_strdup("dev-prov-5");
+	info.mode = GW_GWMO_MODE_PROXY;
+	info.trusted = TRUE;
+	info.auth_type = g_strdup("DIGEST");
+	info.client_secret = g_strdup(CL_SECRET);
+	info.server_secret = g_strdup(SRV_SECRET);
+	record = gw_inventory_provision(f->inventory, &info, &error);
+	g_assert_no_error(error);
+	/* provisioning the same device again is refused */
+	g_assert_null(gw_inventory_provision(f->inventory, &info, &error));
+	g_assert_error(error, GW_ERROR, GW_ERROR_ALREADY_EXISTS);
+	g_clear_error(&error);
+	gw_device_info_clear(&info);
+	status_uri = g_strdup_printf("%s/Status", record);
+	status = gw_dm_tree_dup_string(f->tree, status_uri);
+	g_assert_cmpstr(status, ==, "Detached");
+	g_assert_cmpuint(a.calls, ==, 0);
+
+	/* a peer naming it with wrong credentials attaches nothing */
+	wrong = device_spawn(f,
+	                     "dev-prov-5",
+	                     "--auth=md5",
+	                     "--client-secret=not-the-secret",
+	                     "--server-secret=" SRV_SECRET,
+	                     "--server-name=" GW_ID,
+	                     NULL);
+	g_assert_cmpint(device_wait(wrong), !=, 0);
+	g_clear_pointer(&status, g_free);
+	status = gw_dm_tree_dup_string(f->tree, status_uri);
+	g_assert_cmpstr(status, ==, "Detached");
+	g_assert_cmpuint(a.calls, ==, 0);
+
+	/* its first authenticated session */
+	proc = device_spawn(f, "dev-prov-5", DEVICE_AUTH, NULL);
+	g_assert_cmpint(device_wait(proc), ==, 0);
+	g_clear_pointer(&status, g_free);
+	status = gw_dm_tree_dup_string(f->tree, status_uri);
+	g_assert_cmpstr(status, ==, "Attached");
+	g_assert_cmpuint(a.calls, ==, 1);
+	g_assert_cmpstr(a.address, ==, "127.0.0.1");
+	{
+		g_autofree gchar *uri = g_strdup_printf("%s/Address", record);
+		address = gw_dm_tree_dup_string(f->tree, uri);
+	}
+	g_assert_cmpstr(address, ==, "127.0.0.1");
+
+	/* the same for a device whose Package #1 carries no DevInfo */
+	provision(f, "dev-prov-6", GW_GWMO_MODE_PROXY, NULL);
+	g_assert_true(gw_inventory_detach(f->inventory, "dev-prov-6", &error));
+	g_assert_no_error(error);
+	a.calls = 0;
+	{
+		g_autoptr(GBytes) pkg1 = package1(f, "dev-prov-6", "6", CL_SECRET);
+		g_autofree gchar *uri = NULL;
+		g_autofree gchar *value = NULL;
+		g_autofree gchar *record6 = gw_inventory_find(f->inventory, "dev-prov-6");
+		g_assert_cmpuint(post_bytes(f, pkg1, NULL), ==, 200);
+		uri = g_strdup_printf("%s/Status", record6);
+		value = gw_dm_tree_dup_string(f->tree, uri);
+		g_assert_cmpstr(value, ==, "Attached");
+	}
+	g_assert_cmpuint(a.calls, ==, 1);
+	g_assert_cmpstr(a.address, ==, "127.0.0.1");
+	g_signal_handler_disconnect(f->inventory, id);
+	g_free(a.address);
+}
+
+/* issue 11 §2: every refused request is logged with its reason and the peer's address, once per
+ * reason in a while however many come */
+static void
+test_refusals_logged(Fixture *f, gconstpointer data)
+{
+	static const gchar junk[] = "<html><body>hello</body></html>";
+	g_autoptr(GBytes) stranger = NULL;
+	guint before = warnings->len;
+
+	g_assert_cmpuint(post(f, "text/plain", "x", 1, NULL), ==, 415);
+	g_assert_cmpuint(post(f, "application/json", "{}", 2, NULL), ==, 415);
+	g_assert_cmpuint(post(f, GW_SYNCML_DM_XML_TYPE, junk, sizeof(junk) - 1, NULL), ==, 400);
+	stranger = package1(f, "dev-nobody", "5", NULL);
+	g_assert_cmpuint(post_bytes(f, stranger, NULL), ==, 403);
+	g_assert_cmpuint(
+	    count_warnings(before,
+	                   "POST /dm from 127.0.0.1 refused (415): Content-Type text/plain"),
+	    ==,
+	    1);
+	/* the second 415 within the interval is counted, not logged */
+	g_assert_cmpuint(count_warnings(before, "refused (415)"), ==, 1);
+	g_assert_cmpuint(
+	    count_warnings(before, "POST /dm from 127.0.0.1 refused (400): malformed DM message"),
+	    ==,
+	    1);
+	g_assert_cmpuint(
+	    count_warnings(before,
+	                   "POST /dm from 127.0.0.1 refused (403): unknown device dev-nobody"),
+	    ==,
+	    1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1066,8 +1636,12 @@ main(int argc, char **argv)
 		return 2;
 	}
 	device_binary = argv[1];
+	warnings = g_ptr_array_new_with_free_func(g_free);
 	g_log_set_writer_func(count_writer, NULL, NULL);
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+	/* first: they count rate-limited warnings (one per reason per 10 s in this process) */
+	ADD("/southbound/refusals-logged", test_refusals_logged);
+	ADD("/southbound/unauthenticated-flood", test_unauthenticated_flood);
 	ADD("/southbound/provisioned-implicit-registration", test_provisioned_implicit);
 	ADD("/southbound/unchanged-session", test_unchanged_session);
 	ADD("/southbound/wbxml-session", test_wbxml_session);
@@ -1082,6 +1656,11 @@ main(int argc, char **argv)
 	ADD("/southbound/group-commit", test_group_commit);
 	ADD("/southbound/max-sessions", test_max_sessions);
 	ADD("/southbound/proxy-simulated-devices", test_proxy_simulated_devices);
+	ADD("/southbound/broken-session-same-id", test_broken_session_same_id);
+	ADD("/southbound/new-session-same-id", test_new_session_same_id);
+	ADD("/southbound/challenge-retry-msgid-1", test_challenge_retry_msgid_1);
+	ADD("/southbound/pkg0-device-nonce", test_pkg0_device_nonce);
+	ADD("/southbound/provisioned-detached", test_provisioned_detached);
 #undef ADD
 	return g_test_run();
 }

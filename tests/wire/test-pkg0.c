@@ -379,6 +379,75 @@ test_pkg0_replay_bounded(void)
 	    gw_pkg0_replay_guard_get_size(dflt), ==, GW_PKG0_REPLAY_DEFAULT_MAX_ENTRIES);
 }
 
+/* issue 11 §3: a Package #0 is signed with the receiver's last NextNonce, or the all-zero nonce
+ * when none is known; the receiver accepts its stored nonce, then the all-zero nonce (and says
+ * so), never the empty one */
+static void
+test_pkg0_nonce_fallback(void)
+{
+	g_autoptr(GwPkg0) n = gw_pkg0_new();
+	g_autoptr(GBytes) stored = g_bytes_new_static("next-nonce-16b!!", 16);
+	g_autoptr(GBytes) other = g_bytes_new_static("another-nonce-16", 16);
+	g_autoptr(GBytes) empty = g_bytes_new_static("", 0);
+	g_autoptr(GBytes) with_stored = NULL;
+	g_autoptr(GBytes) with_zero = NULL;
+	g_autoptr(GBytes) with_empty = NULL;
+	g_autoptr(GBytes) explicit_zero = NULL;
+	g_autoptr(GError) error = NULL;
+	gboolean fallback = TRUE;
+	gsize len = 0;
+	const guint8 *d;
+
+	n->server_id = g_strdup(SERVER_ID);
+	n->session_id = 0x0ACE;
+	with_stored = gw_pkg0_build_with_nonce(n, SERVER_PW, stored);
+	with_zero = gw_pkg0_build_with_nonce(n, SERVER_PW, NULL);
+	explicit_zero = gw_pkg0_build(n, SERVER_PW, nonce0, sizeof(nonce0));
+	with_empty = gw_pkg0_build(n, SERVER_PW, NULL, 0);
+	/* no nonce known: the all-zero one, also for an empty GBytes */
+	g_assert_true(g_bytes_equal(with_zero, explicit_zero));
+	{
+		g_autoptr(GBytes) again = gw_pkg0_build_with_nonce(n, SERVER_PW, empty);
+		g_assert_true(g_bytes_equal(again, explicit_zero));
+	}
+
+	/* the stored nonce verifies, no fallback */
+	d = g_bytes_get_data(with_stored, &len);
+	g_assert_true(gw_pkg0_verify_with_fallback(d, len, SERVER_PW, stored, &fallback, &error));
+	g_assert_no_error(error);
+	g_assert_false(fallback);
+	/* signed with another nonce: refused, naming what was tried */
+	g_assert_false(gw_pkg0_verify_with_fallback(d, len, SERVER_PW, other, &fallback, &error));
+	g_assert_error(error, GW_ERROR, GW_ERROR_AUTH_FAILED);
+	g_assert_nonnull(strstr(error->message, "all-zero"));
+	g_clear_error(&error);
+
+	/* the all-zero nonce: accepted as the fallback, with or without a stored nonce */
+	d = g_bytes_get_data(with_zero, &len);
+	g_assert_true(gw_pkg0_verify_with_fallback(d, len, SERVER_PW, stored, &fallback, &error));
+	g_assert_true(fallback);
+	fallback = FALSE;
+	g_assert_true(gw_pkg0_verify_with_fallback(d, len, SERVER_PW, NULL, &fallback, &error));
+	g_assert_true(fallback);
+	g_assert_no_error(error);
+
+	/* the empty nonce: never, stored nonce or not */
+	d = g_bytes_get_data(with_empty, &len);
+	g_assert_false(gw_pkg0_verify_with_fallback(d, len, SERVER_PW, stored, NULL, &error));
+	g_assert_error(error, GW_ERROR, GW_ERROR_AUTH_FAILED);
+	g_clear_error(&error);
+	g_assert_false(gw_pkg0_verify_with_fallback(d, len, SERVER_PW, NULL, NULL, &error));
+	g_assert_error(error, GW_ERROR, GW_ERROR_AUTH_FAILED);
+	g_clear_error(&error);
+	g_assert_false(gw_pkg0_verify_with_fallback(d, len, SERVER_PW, empty, NULL, &error));
+	g_assert_error(error, GW_ERROR, GW_ERROR_AUTH_FAILED);
+	g_clear_error(&error);
+
+	/* malformed stays malformed */
+	g_assert_false(gw_pkg0_verify_with_fallback(d, 10, SERVER_PW, stored, NULL, &error));
+	g_assert_error(error, GW_ERROR, GW_ERROR_PROTOCOL);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -387,6 +456,7 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/pkg0/defaults", test_pkg0_defaults);
 	g_test_add_func("/gw/pkg0/digest-vector", test_pkg0_digest_vector);
 	g_test_add_func("/gw/pkg0/forged", test_pkg0_forged);
+	g_test_add_func("/gw/pkg0/nonce-fallback", test_pkg0_nonce_fallback);
 	g_test_add_func("/gw/pkg0/versions", test_pkg0_versions);
 	g_test_add_func("/gw/pkg0/future-bits", test_pkg0_future_bits);
 	g_test_add_func("/gw/pkg0/malformed", test_pkg0_malformed);
