@@ -49,7 +49,6 @@ typedef enum {
 	GW_GWMO_MODE_ADAPTATION = 3,
 } GwGwmoMode;
 
-#define GW_GWMO_SUPPORTED_MODES_DEFAULT "1,2,3"
 #define GW_GWMO_LAPSE_TIMER_DEFAULT	3600
 
 /* Generic Alert types (1226) */
