@@ -57,6 +57,7 @@ static const GwConfigKey gw_config_keys[] = {
     {"images", "dir", GW_CONFIG_TYPE_STRING, "", 0, 0},
     {"images", "quota", GW_CONFIG_TYPE_INT, "0", 0, G_MAXINT64},
     {"images", "base-url", GW_CONFIG_TYPE_STRING, "", 0, 0},
+    {"images", "url-lifetime", GW_CONFIG_TYPE_INT, "86400", 1, 365 * 86400},
     {"southbound", "max-sessions", GW_CONFIG_TYPE_INT, "4096", 1, 1000000},
     {"fanout", "sync-wait", GW_CONFIG_TYPE_INT, "30", 0, 3600},
 };
