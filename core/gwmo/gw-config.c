@@ -51,7 +51,7 @@ static const GwConfigKey gw_config_keys[] = {
     {"northbound", "alert-retry-interval", GW_CONFIG_TYPE_INT, "60", 0, 86400},
     {"inventory", "detach-after", GW_CONFIG_TYPE_INT, "3600", 1, 365 * 86400},
     {"inventory", "lease-check-interval", GW_CONFIG_TYPE_INT, "60", 1, 86400},
-    {"southbound", "listen", GW_CONFIG_TYPE_STRING, "http://0.0.0.0:7080", 0, 0},
+    {"southbound", "listen", GW_CONFIG_TYPE_STRING, "https://0.0.0.0:7444", 0, 0},
     {"southbound", "open-registration", GW_CONFIG_TYPE_BOOL, "false", 0, 0},
     {"southbound", "session-timeout", GW_CONFIG_TYPE_INT, "120", 1, 86400},
     {"images", "dir", GW_CONFIG_TYPE_STRING, "", 0, 0},
