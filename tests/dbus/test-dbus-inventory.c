@@ -543,14 +543,18 @@ test_set_mode(void)
 							 g_variant_new("(ssv)",
 								       mode_uri,
 								       "int",
-								       g_variant_new_int64(3)),
+								       g_variant_new_int64(2)),
 							 "()",
 							 &error);
 		g_assert_no_error(error);
 	}
 	mode3 = get_node(d, mode_uri);
-	g_assert_cmpstr(mode3, ==, "3");
-	g_assert_cmpuint(get_prop_uint(d, path, GW_DEVICE_IFACE, "Mode"), ==, 3);
+	g_assert_cmpstr(mode3, ==, "2");
+	g_assert_cmpuint(get_prop_uint(d, path, GW_DEVICE_IFACE, "Mode"), ==, 2);
+	/* no adapter runs an OMA DM device in Adaptation mode (GwMO-MOO-001) */
+	call_object(
+	    d, path, GW_DEVICE_IFACE, "SetMode", g_variant_new("(u)", 3), ERR "NotSupported");
+	g_assert_cmpuint(get_prop_uint(d, path, GW_DEVICE_IFACE, "Mode"), ==, 2);
 	fixture_free(f);
 }
 
