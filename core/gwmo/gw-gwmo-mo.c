@@ -72,11 +72,30 @@ install_leaf(GwDmTree *tree,
 
 /* ---- operation modes (GwMO-MOO-001) ---- */
 
+/* protocols an adapter is loaded for (main thread only); the plugin host fills it */
+static GHashTable *gw_gwmo_adapters = NULL;
+
+void
+gw_gwmo_adapter_register(const gchar *protocol)
+{
+	g_return_if_fail(protocol != NULL && protocol[0] != '\0');
+	if (gw_gwmo_adapters == NULL)
+		gw_gwmo_adapters = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_hash_table_add(gw_gwmo_adapters, g_strdup(protocol));
+}
+
+void
+gw_gwmo_adapter_unregister(const gchar *protocol)
+{
+	if (gw_gwmo_adapters != NULL && protocol != NULL)
+		g_hash_table_remove(gw_gwmo_adapters, protocol);
+}
+
 gboolean
 gw_gwmo_protocol_has_adapter(const gchar *protocol)
 {
-	/* the plugin host answers here once adapters can be loaded; none can yet */
-	return FALSE;
+	return gw_gwmo_adapters != NULL && protocol != NULL &&
+	       g_hash_table_contains(gw_gwmo_adapters, protocol);
 }
 
 gboolean
@@ -99,7 +118,9 @@ gw_gwmo_mode_is_available(const gchar *protocol, guint mode)
 gchar *
 gw_gwmo_supported_modes(void)
 {
-	/* Adaptation as soon as some protocol has an adapter (none is loaded yet) */
+	/* Adaptation as soon as some protocol has an adapter */
+	if (gw_gwmo_adapters != NULL && g_hash_table_size(gw_gwmo_adapters) > 0)
+		return g_strdup("1,2,3");
 	return g_strdup("1,2");
 }
 

@@ -28,12 +28,20 @@ gw_gwmo_get_default_mode(GwDmTree *tree);
  * mode; Adaptation (3) needs an adapter plugin for the device's protocol. These functions are
  * the one place that answers, so the plugin registry can answer here once there is one.
  *
- * gw_gwmo_install_objects() writes ./GwMO/Config/SupportedModes from them (today "1,2"),
- * falls back to Proxy for a default mode nothing supports, and makes the tree refuse with 406
- * a Replace of ./GwMO/Config/Mode or of ./GwMO/Inventory/Devices/<x>/Mode by a mode that is not
- * available (for the device's Protocol; for the default mode: for any protocol).
+ * gw_gwmo_install_objects() writes ./GwMO/Config/SupportedModes from them ("1,2" while no
+ * adapter is registered, which is the case until plugins come), falls back to Proxy for a
+ * default mode nothing supports, and makes the tree refuse with 406 a Replace of
+ * ./GwMO/Config/Mode or of ./GwMO/Inventory/Devices/<x>/Mode by a mode that is not available
+ * (for the device's Protocol; for the default mode: for any protocol). The inventory refuses
+ * such a mode when a device is added or registers (GW_ERROR_NOT_SUPPORTED).
  */
-/* TRUE when a loaded adapter handles @protocol (Adaptation mode); none yet: FALSE */
+/* the plugin host says which protocols a loaded adapter handles (before
+ * gw_gwmo_install_objects(), which writes SupportedModes); no plugin is loaded yet */
+void
+gw_gwmo_adapter_register(const gchar *protocol);
+void
+gw_gwmo_adapter_unregister(const gchar *protocol);
+/* TRUE when a loaded adapter handles @protocol (Adaptation mode) */
 gboolean
 gw_gwmo_protocol_has_adapter(const gchar *protocol);
 /* TRUE when a device of @protocol (NULL: OMA-DM) can be run in @mode */

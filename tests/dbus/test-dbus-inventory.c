@@ -652,7 +652,7 @@ test_restart_exports_again(void)
 {
 	Fixture *f = fixture_new();
 	GwTestDaemon *d = f->d;
-	g_autofree gchar *dev = add_device(d, "urn:dev:persist", 3);
+	g_autofree gchar *dev = add_device(d, "urn:dev:persist", 1);
 	g_autofree gchar *group = create_group(d, "sensors", "");
 	g_autoptr(GHashTable) devices = NULL;
 	g_autoptr(GHashTable) groups = NULL;
@@ -670,7 +670,7 @@ test_restart_exports_again(void)
 	g_assert_true(g_hash_table_contains(groups, group));
 	device_id = get_prop_string(d, dev, GW_DEVICE_IFACE, "DeviceID");
 	g_assert_cmpstr(device_id, ==, "urn:dev:persist");
-	g_assert_cmpuint(get_prop_uint(d, dev, GW_DEVICE_IFACE, "Mode"), ==, 3);
+	g_assert_cmpuint(get_prop_uint(d, dev, GW_DEVICE_IFACE, "Mode"), ==, 1);
 	members = get_prop_strv(d, group, GW_GROUP_IFACE, "Members");
 	g_assert_true(g_strv_contains((const gchar *const *)members, "urn:dev:persist"));
 	fixture_free(f);
@@ -730,7 +730,7 @@ test_gwmoctl(void)
 					 "device-add",
 					 "urn:dev:ctl-1",
 					 "--mode",
-					 "3",
+					 "1",
 					 "--auth",
 					 "HMAC",
 					 "--client-name",
@@ -797,7 +797,7 @@ test_gwmoctl(void)
 		g_assert_true(g_str_has_prefix(lines[0], "DEVICEID"));
 		g_assert_nonnull(strstr(lines[0], "LASTSEEN"));
 		g_assert_true(g_str_has_prefix(lines[1], "urn:dev:ctl-1"));
-		g_assert_nonnull(strstr(lines[1], "Adaptation"));
+		g_assert_nonnull(strstr(lines[1], "Transparent"));
 		g_assert_nonnull(strstr(lines[1], "Attached"));
 		g_assert_nonnull(strstr(lines[1], "OMA-DM"));
 		g_assert_true(g_str_has_prefix(lines[2], "urn:dev:ctl-2"));
@@ -817,7 +817,7 @@ test_gwmoctl(void)
 		first = json_array_get_object_element(array, 0);
 		g_assert_cmpstr(
 		    json_object_get_string_member(first, "DeviceID"), ==, "urn:dev:ctl-1");
-		g_assert_cmpint(json_object_get_int_member(first, "Mode"), ==, 3);
+		g_assert_cmpint(json_object_get_int_member(first, "Mode"), ==, 1);
 		g_assert_cmpstr(json_object_get_string_member(first, "Status"), ==, "Attached");
 	}
 
@@ -828,7 +828,7 @@ test_gwmoctl(void)
 		rc = gw_test_run_gwmoctl(d, &out, &err, "device", "urn:dev:ctl-1", NULL);
 		g_assert_cmpint(rc, ==, 0);
 		g_assert_nonnull(strstr(out, "urn:dev:ctl-1"));
-		g_assert_nonnull(strstr(out, "3 (Adaptation)"));
+		g_assert_nonnull(strstr(out, "1 (Transparent)"));
 		g_assert_nonnull(strstr(out, "DeviceID = urn:dev:ctl-1"));
 		g_assert_nonnull(strstr(out, "NotifyAddr = udp://127.0.0.1:5000"));
 		g_assert_nonnull(strstr(out, "Credentials/AuthType = HMAC"));
