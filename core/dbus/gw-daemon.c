@@ -165,6 +165,7 @@ gw_daemon_setup(GwDaemon *self, GError **error)
 				     self->inventory,
 				     self->southbound,
 				     self->northbound);
+	gw_fanout_set_image_store(self->fanout, self->images);
 	if (!gw_fanout_start(self->fanout, error))
 		return FALSE;
 	g_message("DM tree ready: DevId %s, state %s",

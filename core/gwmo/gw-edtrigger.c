@@ -171,6 +171,8 @@ gw_edtrigger_status_of(GwNorthboundRelay relay)
 		return GW_DM_STATUS_NOT_FOUND;
 	case GW_NORTHBOUND_RELAY_NO_NOTIFY_ADDR:
 		return GW_DM_STATUS_GONE;
+	case GW_NORTHBOUND_RELAY_NOT_TRANSPARENT:
+		return GW_DM_STATUS_COMMAND_NOT_ALLOWED;
 	}
 	return GW_DM_STATUS_COMMAND_FAILED;
 }

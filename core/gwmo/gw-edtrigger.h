@@ -28,7 +28,8 @@ G_BEGIN_DECLS
  * Status (also the Exec's status): 200 forwarded (the HTTP POST or UDP datagram left; a
  * delivery failure after that is only logged), 400 no or malformed Notification, 401 the digest
  * does not verify or the Package #0 names another server (nothing forwarded), 403 the server may
- * not see the device, 404 no DeviceID or unknown device, 410 (Gone) the device has no NotifyAddr.
+ * not see the device, 404 no DeviceID or unknown device, 405 the device is not in Transparent
+ * mode (GwMO-MOO-001), 410 (Gone) the device has no NotifyAddr.
  */
 
 #define GW_TYPE_EDTRIGGER (gw_edtrigger_get_type())

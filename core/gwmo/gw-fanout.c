@@ -42,6 +42,7 @@ struct _GwFanout {
 	GwInventory *inventory;
 	GwSouthbound *southbound;
 	GwNorthbound *northbound; /* nullable */
+	GwImageStore *images;     /* nullable: signs the image URLs each device gets */
 	GHashTable *jobs;         /* job node name → GwFanoutJob (running) */
 	gulong changed_id;
 	guint start_handler;
@@ -700,18 +701,26 @@ gw_fanout_sent_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	g_free(call);
 }
 
+/* the command for @device_id; an image URL of the gateway in Data becomes the one signed for
+ * that device (DM-SECONF-001, spec/GWMO.md §9) */
 static GwSyncmlCommand *
-gw_fanout_build_command(GwFanoutJob *job)
+gw_fanout_build_command(GwFanout *self, GwFanoutJob *job, const gchar *device_id)
 {
 	GwSyncmlCommand *cmd = gw_syncml_command_new(job->cmd_type);
 	GwSyncmlItem *item = gw_syncml_item_new(job->target_uri, NULL);
 
 	if (job->data != NULL && job->cmd_type != GW_SYNCML_CMD_GET &&
-	    job->cmd_type != GW_SYNCML_CMD_DELETE)
+	    job->cmd_type != GW_SYNCML_CMD_DELETE) {
+		g_autofree gchar *signed_data =
+		    self->images != NULL && g_strcmp0(job->format, "b64") != 0 &&
+		            g_strcmp0(job->format, "bin") != 0
+		        ? gw_image_store_localize(self->images, job->data, device_id)
+		        : NULL;
 		gw_syncml_item_set_data(item,
 		                        job->format != NULL && *job->format ? job->format : "chr",
 		                        job->type != NULL && *job->type ? job->type : NULL,
-		                        job->data);
+		                        signed_data != NULL ? signed_data : job->data);
+	}
 	gw_syncml_command_add_item(cmd, item);
 	return cmd;
 }
@@ -762,7 +771,7 @@ gw_fanout_pump(GwFanout *self, GwFanoutJob *job)
 		job->in_flight++;
 		gw_southbound_send_command_async(self->southbound,
 		                                 device_id,
-		                                 gw_fanout_build_command(job),
+		                                 gw_fanout_build_command(self, job, device_id),
 		                                 job->timeout,
 		                                 job->cancellable,
 		                                 gw_fanout_sent_cb,
@@ -1570,6 +1579,7 @@ gw_fanout_dispose(GObject *object)
 	g_clear_object(&self->northbound);
 	g_clear_object(&self->southbound);
 	g_clear_object(&self->inventory);
+	g_clear_object(&self->images);
 	G_OBJECT_CLASS(gw_fanout_parent_class)->dispose(object);
 }
 
@@ -1655,4 +1665,11 @@ gw_fanout_new(GwConfig *config,
 	self->southbound = g_object_ref(southbound);
 	self->northbound = northbound != NULL ? g_object_ref(northbound) : NULL;
 	return self;
+}
+
+void
+gw_fanout_set_image_store(GwFanout *self, GwImageStore *images)
+{
+	g_return_if_fail(GW_IS_FANOUT(self));
+	g_set_object(&self->images, images);
 }

@@ -8,6 +8,7 @@
 #include "gw-config.h"
 #include "gw-dm-store.h"
 #include "gw-dm-tree.h"
+#include "gw-image-store.h"
 #include "gw-inventory.h"
 #include "gw-northbound.h"
 #include "gw-southbound.h"
@@ -87,6 +88,10 @@ gw_fanout_new(GwConfig *config,
               GwInventory *inventory,
               GwSouthbound *southbound,
               GwNorthbound *northbound);
+/* a job's Data holding an image URL of @images (its LocalURI) reaches each device as the URL
+ * signed for that device (gw_image_store_localize(); spec/GWMO.md §9) */
+void
+gw_fanout_set_image_store(GwFanout *self, GwImageStore *images);
 /* Exec handlers, the MO's ACL; resumes jobs that were InProgress and reports finished jobs
  * not reported yet */
 gboolean

@@ -22,4 +22,33 @@ gw_gwmo_install_objects(GwDmTree *tree, const gchar *gw_id, GwGwmoMode default_m
 guint
 gw_gwmo_get_default_mode(GwDmTree *tree);
 
+/*
+ * Operation modes (GwMO-MOO-001). What the gateway can do for a device depends on its Protocol:
+ * an OMA DM device (Protocol "OMA-DM", or none given) runs in Transparent (1) or Proxy (2)
+ * mode; Adaptation (3) needs an adapter plugin for the device's protocol. These functions are
+ * the one place that answers, so the plugin registry can answer here once there is one.
+ *
+ * gw_gwmo_install_objects() writes ./GwMO/Config/SupportedModes from them ("1,2" while no
+ * adapter is registered, which is the case until plugins come), falls back to Proxy for a
+ * default mode nothing supports, and makes the tree refuse with 406 a Replace of
+ * ./GwMO/Config/Mode or of ./GwMO/Inventory/Devices/<x>/Mode by a mode that is not available
+ * (for the device's Protocol; for the default mode: for any protocol). The inventory refuses
+ * such a mode when a device is added or registers (GW_ERROR_NOT_SUPPORTED).
+ */
+/* the plugin host says which protocols a loaded adapter handles (before
+ * gw_gwmo_install_objects(), which writes SupportedModes); no plugin is loaded yet */
+void
+gw_gwmo_adapter_register(const gchar *protocol);
+void
+gw_gwmo_adapter_unregister(const gchar *protocol);
+/* TRUE when a loaded adapter handles @protocol (Adaptation mode) */
+gboolean
+gw_gwmo_protocol_has_adapter(const gchar *protocol);
+/* TRUE when a device of @protocol (NULL: OMA-DM) can be run in @mode */
+gboolean
+gw_gwmo_mode_is_available(const gchar *protocol, guint mode);
+/* "1,2" (and ",3" once any adapter is loaded) */
+gchar *
+gw_gwmo_supported_modes(void);
+
 G_END_DECLS

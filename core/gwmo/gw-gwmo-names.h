@@ -49,7 +49,6 @@ typedef enum {
 	GW_GWMO_MODE_ADAPTATION = 3,
 } GwGwmoMode;
 
-#define GW_GWMO_SUPPORTED_MODES_DEFAULT "1,2,3"
 #define GW_GWMO_LAPSE_TIMER_DEFAULT	3600
 
 /* Generic Alert types (1226) */
@@ -65,6 +64,11 @@ typedef enum {
 #define GW_GWMO_HTTP_DM		  "/dm"
 #define GW_GWMO_HTTP_IMAGES	  "/images/"
 #define GW_GWMO_HTTP_TARGET_HEADER "X-GwMO-Target"
+/* a device's image URL: /images/<sha256>?dev=<DeviceID>&exp=<unix time>&sig=<hex HMAC-SHA256
+ * over "<sha256>|<DeviceID>|<exp>"> (spec/GWMO.md §9) */
+#define GW_GWMO_IMAGE_QUERY_DEVICE "dev"
+#define GW_GWMO_IMAGE_QUERY_EXPIRES "exp"
+#define GW_GWMO_IMAGE_QUERY_SIG "sig"
 
 /* mDNS service types */
 #define GW_GWMO_MDNS_GATEWAY "_gwmo._tcp"

@@ -22,6 +22,9 @@
 #define GW_IMAGE_RETRIES 8
 #define GW_IMAGE_BACKOFF_MS 200
 #define GW_IMAGE_REALM "gwmo-images"
+/* the key of the image URLs (spec/GWMO.md §9), in the state directory, mode 0600 */
+#define GW_IMAGE_URL_KEY_FILE "image-url.key"
+#define GW_IMAGE_URL_KEY_LEN 32
 
 #define ACCESS_GET GW_DM_ACCESS_GET
 #define ACCESS_GET_REPLACE (GW_DM_ACCESS_GET | GW_DM_ACCESS_REPLACE)
@@ -48,9 +51,12 @@ struct _GwImageStore {
 	GwInventory *inventory;
 	GwNorthbound *northbound; /* nullable */
 	gchar *dir;
+	gchar *state_dir;
 	gchar *ca_file;
 	gchar *base_url; /* "http://host:port", no trailing slash; nullable until attached */
 	guint64 quota;
+	GBytes *url_key;         /* signs the devices' image URLs; only the gateway holds it */
+	gint64 url_lifetime;     /* seconds a signed URL stays valid */
 	GHashTable *downloads;   /* sha → GwImageDownload */
 	GHashTable *mapped;      /* sha → GMappedFile */
 	GHashTable *correlators; /* entry URI → Exec correlator */
@@ -1200,7 +1206,7 @@ gw_image_tree_changed_cb(GwDmTree *tree,
 	}
 }
 
-/* ---- serving ---- */
+/* ---- signed image URLs (DM-SECONF-001, spec/GWMO.md §9) ---- */
 
 static gboolean
 gw_image_str_equal_ct(const gchar *a, const gchar *b)
@@ -1212,6 +1218,169 @@ gw_image_str_equal_ct(const gchar *a, const gchar *b)
 		diff |= (guchar)(a[MIN(i, la)] ^ b[MIN(i, lb)]);
 	return diff == 0;
 }
+
+/* <state_dir>/image-url.key: 32 random bytes made once, mode 0600, written atomically */
+static gboolean
+gw_image_load_url_key(GwImageStore *self, GError **error)
+{
+	g_autofree gchar *path = g_build_filename(self->state_dir, GW_IMAGE_URL_KEY_FILE, NULL);
+	g_autofree gchar *data = NULL;
+	GByteArray *key;
+	gsize len = 0;
+	GStatBuf st;
+
+	if (g_lstat(path, &st) == 0) {
+		if (S_ISREG(st.st_mode) && (st.st_mode & 0077) != 0 && g_chmod(path, 0600) != 0)
+			g_warning("cannot make %s private: %s", path, g_strerror(errno));
+		if (S_ISREG(st.st_mode) && g_file_get_contents(path, &data, &len, NULL) &&
+		    len == GW_IMAGE_URL_KEY_LEN) {
+			self->url_key = g_bytes_new_take(g_steal_pointer(&data), len);
+			return TRUE;
+		}
+		g_warning("%s is not a key of %u bytes: making a new one (image URLs handed out "
+		          "before no longer work)",
+		          path,
+		          (guint)GW_IMAGE_URL_KEY_LEN);
+	}
+	key = g_byte_array_sized_new(GW_IMAGE_URL_KEY_LEN);
+	while (key->len < GW_IMAGE_URL_KEY_LEN) {
+		g_autoptr(GBytes) part = gw_dm_auth_new_nonce();
+		if (part == NULL) {
+			g_byte_array_unref(key);
+			g_set_error_literal(error,
+			                    GW_ERROR,
+			                    GW_ERROR_INTERNAL,
+			                    "no randomness for the image URL key");
+			return FALSE;
+		}
+		g_byte_array_append(key, g_bytes_get_data(part, NULL), g_bytes_get_size(part));
+	}
+	g_byte_array_set_size(key, GW_IMAGE_URL_KEY_LEN);
+	if (!g_file_set_contents_full(path,
+	                              (const gchar *)key->data,
+	                              key->len,
+	                              G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
+	                              0600,
+	                              error)) {
+		g_byte_array_unref(key);
+		g_prefix_error(error, "cannot write the image URL key: ");
+		return FALSE;
+	}
+	self->url_key = g_byte_array_free_to_bytes(key);
+	g_info("made the image URL key %s", path);
+	return TRUE;
+}
+
+/* hex HMAC-SHA256 over "<sha256>|<DeviceID>|<exp>" */
+static gchar *
+gw_image_url_sig(GwImageStore *self, const gchar *sha, const gchar *device_id, const gchar *exp)
+{
+	g_autofree gchar *text = g_strdup_printf("%s|%s|%s", sha, device_id, exp);
+	return g_compute_hmac_for_data(G_CHECKSUM_SHA256,
+	                               g_bytes_get_data(self->url_key, NULL),
+	                               g_bytes_get_size(self->url_key),
+	                               (const guchar *)text,
+	                               strlen(text));
+}
+
+gchar *
+gw_image_store_sign_url(GwImageStore *self, const gchar *sha, const gchar *device_id)
+{
+	g_autofree gchar *exp = NULL;
+	g_autofree gchar *sig = NULL;
+	g_autofree gchar *dev = NULL;
+
+	g_return_val_if_fail(GW_IS_IMAGE_STORE(self), NULL);
+	g_return_val_if_fail(sha != NULL && device_id != NULL, NULL);
+	if (self->base_url == NULL || self->url_key == NULL)
+		return NULL;
+	exp = g_strdup_printf("%" G_GINT64_FORMAT,
+	                      g_get_real_time() / G_USEC_PER_SEC + self->url_lifetime);
+	sig = gw_image_url_sig(self, sha, device_id, exp);
+	dev = g_uri_escape_string(device_id, NULL, FALSE);
+	return g_strdup_printf("%s" GW_GWMO_HTTP_IMAGES "%s?" GW_GWMO_IMAGE_QUERY_DEVICE
+	                       "=%s&" GW_GWMO_IMAGE_QUERY_EXPIRES "=%s&" GW_GWMO_IMAGE_QUERY_SIG
+	                       "=%s",
+	                       self->base_url,
+	                       sha,
+	                       dev,
+	                       exp,
+	                       sig);
+}
+
+gchar *
+gw_image_store_localize(GwImageStore *self, const gchar *text, const gchar *device_id)
+{
+	g_autofree gchar *prefix = NULL;
+	g_autoptr(GString) out = NULL;
+	const gchar *p;
+	const gchar *hit;
+	gsize plen;
+
+	g_return_val_if_fail(GW_IS_IMAGE_STORE(self), NULL);
+	if (text == NULL || device_id == NULL || self->base_url == NULL || self->url_key == NULL)
+		return NULL;
+	prefix = g_strconcat(self->base_url, GW_GWMO_HTTP_IMAGES, NULL);
+	plen = strlen(prefix);
+	for (p = text; (hit = strstr(p, prefix)) != NULL; p = hit + plen) {
+		g_autofree gchar *sha = g_strndup(hit + plen, 64);
+		g_autofree gchar *url = NULL;
+		const gchar *after = hit + plen + strlen(sha);
+
+		/* a whole image URL of ours, not signed yet */
+		if (!gw_image_sha_is_valid(sha) || g_ascii_isalnum(*after) || *after == '?')
+			continue;
+		url = gw_image_store_sign_url(self, sha, device_id);
+		if (out == NULL)
+			out = g_string_new(NULL);
+		g_string_append_len(out, text, hit - text);
+		g_string_append(out, url);
+		text = after;
+		hit = after - plen;
+	}
+	if (out == NULL)
+		return NULL;
+	g_string_append(out, text);
+	return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+/* the DeviceID a signed URL was given to, or NULL (and @why) when it does not hold */
+static gchar *
+gw_image_check_signed(GwImageStore *self,
+                      GwHttpRequest *request,
+                      const gchar *sha,
+                      const gchar **why)
+{
+	const gchar *dev = gw_http_request_get_query(request, GW_GWMO_IMAGE_QUERY_DEVICE);
+	const gchar *exp = gw_http_request_get_query(request, GW_GWMO_IMAGE_QUERY_EXPIRES);
+	const gchar *sig = gw_http_request_get_query(request, GW_GWMO_IMAGE_QUERY_SIG);
+	g_autofree gchar *want = NULL;
+	g_autofree gchar *record = NULL;
+	gint64 expires = 0;
+
+	if (dev == NULL || dev[0] == '\0' || exp == NULL || sig == NULL ||
+	    !g_ascii_string_to_signed(exp, 10, 0, G_MAXINT64, &expires, NULL)) {
+		*why = "incomplete image URL";
+		return NULL;
+	}
+	want = gw_image_url_sig(self, sha, dev, exp);
+	if (strlen(sig) != strlen(want) || !gw_image_str_equal_ct(sig, want)) {
+		*why = "image URL signature does not verify";
+		return NULL;
+	}
+	if (expires < g_get_real_time() / G_USEC_PER_SEC) {
+		*why = "image URL expired";
+		return NULL;
+	}
+	record = gw_inventory_find(self->inventory, dev);
+	if (record == NULL) {
+		*why = "image URL of a device the gateway does not know";
+		return NULL;
+	}
+	return g_strdup(dev);
+}
+
+/* ---- serving ---- */
 
 /* the DeviceID whose inventory credentials are @name/@secret, or NULL */
 static gchar *
@@ -1349,21 +1518,40 @@ gw_image_http_handler(GwHttpServer *server, GwHttpRequest *request, gpointer use
 		gw_image_refuse(request, 405, "only GET and HEAD");
 		return;
 	}
-	/* HTTP Basic with the device's inventory credentials (GwMO-DCIS-003) */
-	if (auth == NULL || g_ascii_strncasecmp(auth, "Basic ", 6) != 0 ||
-	    !gw_dm_auth_basic_decode(auth + 6, &user, &secret, NULL)) {
-		gw_image_refuse(request, 401, "credentials needed");
-		return;
-	}
-	device_id = gw_image_authenticate(self, user, secret);
-	if (device_id == NULL) {
-		gw_image_refuse(request, 401, "unknown device or wrong secret");
-		return;
-	}
 	sha = path + strlen(GW_GWMO_HTTP_IMAGES);
 	if (!g_str_has_prefix(path, GW_GWMO_HTTP_IMAGES) || !gw_image_sha_is_valid(sha)) {
 		gw_image_refuse(request, 404, "no such image");
 		return;
+	}
+	/* DM-SECONF-001: device credentials never cross in clear */
+	if (auth != NULL && !gw_http_request_is_tls(request)) {
+		gw_image_refuse(request, 403, "credentials are not accepted over plain HTTP");
+		return;
+	}
+	if (gw_http_request_get_query(request, GW_GWMO_IMAGE_QUERY_SIG) != NULL) {
+		/* the URL the device was given: bound to it, this image and an expiry */
+		const gchar *why = NULL;
+		device_id = gw_image_check_signed(self, request, sha, &why);
+		if (device_id == NULL) {
+			gw_image_refuse(request, 403, why);
+			return;
+		}
+	} else if (!gw_http_request_is_tls(request)) {
+		/* no challenge: it would ask for credentials in clear */
+		gw_image_refuse(request, 403, "a signed image URL is needed over plain HTTP");
+		return;
+	} else {
+		/* HTTP Basic with the device's inventory credentials, over TLS (GwMO-DCIS-003) */
+		if (auth == NULL || g_ascii_strncasecmp(auth, "Basic ", 6) != 0 ||
+		    !gw_dm_auth_basic_decode(auth + 6, &user, &secret, NULL)) {
+			gw_image_refuse(request, 401, "credentials needed");
+			return;
+		}
+		device_id = gw_image_authenticate(self, user, secret);
+		if (device_id == NULL) {
+			gw_image_refuse(request, 401, "unknown device or wrong secret");
+			return;
+		}
 	}
 	entries = gw_image_entries_with_sha(self, sha, GW_IMAGE_STATE_AVAILABLE);
 	if (entries->len == 0 || !gw_image_file_exists(self, sha, &size)) {
@@ -1470,10 +1658,10 @@ gw_image_store_attach(GwImageStore *self, GwHttpServer *server)
 	if (configured != NULL && configured[0] != '\0') {
 		self->base_url = g_strdup(configured);
 	} else {
-		/* prefer plain http (devices without a trust store for the gateway's identity) */
+		/* prefer https: what devices fetch with credentials must not cross in clear */
 		const gchar *pick = NULL;
 		for (guint i = 0; uris != NULL && uris[i] != NULL; i++) {
-			if (g_str_has_prefix(uris[i], "http://") && pick == NULL)
+			if (g_str_has_prefix(uris[i], "https://") && pick == NULL)
 				pick = uris[i];
 		}
 		if (pick == NULL && uris != NULL)
@@ -1528,6 +1716,8 @@ gw_image_store_start(GwImageStore *self, GError **error)
 	g_return_val_if_fail(GW_IS_IMAGE_STORE(self), FALSE);
 	if (self->started)
 		return TRUE;
+	if (self->url_key == NULL && !gw_image_load_url_key(self, error))
+		return FALSE;
 	if (g_mkdir_with_parents(self->dir, 0750) != 0) {
 		g_set_error(error,
 		            GW_ERROR,
@@ -1656,8 +1846,10 @@ gw_image_store_finalize(GObject *object)
 	g_clear_object(&self->tree);
 	g_clear_object(&self->config);
 	g_free(self->dir);
+	g_free(self->state_dir);
 	g_free(self->ca_file);
 	g_free(self->base_url);
+	g_clear_pointer(&self->url_key, g_bytes_unref);
 	G_OBJECT_CLASS(gw_image_store_parent_class)->finalize(object);
 }
 
@@ -1706,5 +1898,7 @@ gw_image_store_new(GwConfig *config,
 	                                          : g_build_filename(state_dir, "images", NULL);
 	self->ca_file = gw_config_get_string(config, "northbound", "ca-file");
 	self->quota = (guint64)gw_config_get_int(config, "images", "quota");
+	self->state_dir = g_strdup(state_dir);
+	self->url_lifetime = gw_config_get_int(config, "images", "url-lifetime");
 	return g_steal_pointer(&self);
 }

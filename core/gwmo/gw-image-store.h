@@ -39,11 +39,21 @@ G_BEGIN_DECLS
  *
  * Serving (gw_image_store_attach): GET and HEAD /images/<sha256> on the southbound listener
  * with single Range (206; several ranges get the whole body), ETag "<sha256>" (If-None-Match →
- * 304), mapped from disk. The device authenticates with HTTP Basic using its inventory
- * credentials (ClientName:ClientSecret of ./GwMO/Inventory/Devices/<x>/Credentials): 401
- * without/with wrong credentials, 404 for a hash no Available entry has, 403 when no entry
- * with that hash both lists the device in Targets (directly or through a group) and belongs
- * to a server whose ImageStore is true (or to the local owner).
+ * 304), mapped from disk. LocalURI is the https listener's address when there is one. A device
+ * proves who it is in one of two ways (DM-SECONF-001, spec/GWMO.md §9):
+ *  - the signed URL it was handed (gw_image_store_sign_url(), put into what a device receives by
+ *    gw_image_store_localize()): /images/<sha256>?dev=<DeviceID>&exp=<unix time>&sig=<hex
+ *    HMAC-SHA256 over "<sha256>|<DeviceID>|<exp>">, keyed with 32 random bytes only the
+ *    gateway holds (<state_dir>/image-url.key, 0600), valid [images] url-lifetime seconds
+ *    (default 86400): 403 when the signature does not verify (another device's URL, a changed
+ *    hash or expiry), when it expired or names a device the inventory does not know;
+ *  - HTTP Basic with its inventory credentials (ClientName:ClientSecret of
+ *    ./GwMO/Inventory/Devices/<x>/Credentials), over TLS only: 401 without/with wrong
+ *    credentials on https; over plain http any Authorization header, and a request with
+ *    neither, get 403 (credentials never cross in clear, none are asked for).
+ * Then 404 for a hash no Available entry has, 403 when no entry with that hash both lists the
+ * device in Targets (directly or through a group) and belongs to a server whose ImageStore is
+ * true (or to the local owner).
  *
  * Signals: "image-changed" (const gchar *entry_uri): State, Progress, Size or LocalURI changed.
  */
@@ -99,6 +109,14 @@ gw_image_store_get_dir(GwImageStore *self);
 /* downloads (requests to upstream servers) started since start-up, for tests and stats */
 guint
 gw_image_store_get_download_count(GwImageStore *self);
+
+/* the URL of image @sha for @device_id (signed, expiring); NULL before attach */
+gchar *
+gw_image_store_sign_url(GwImageStore *self, const gchar *sha, const gchar *device_id);
+/* @text with every unsigned image URL of this gateway ("<base>/images/<sha256>") replaced by
+ * the one signed for @device_id; NULL when there was none (use @text as it is) */
+gchar *
+gw_image_store_localize(GwImageStore *self, const gchar *text, const gchar *device_id);
 
 /* "sha256:<hex>" → the 64 lower-case hex digits, or NULL */
 gchar *

@@ -1407,6 +1407,16 @@ gw_inventory_validate_info(const GwDeviceInfo *info, GError **error)
 		g_set_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "invalid mode %u", info->mode);
 		return FALSE;
 	}
+	/* GwMO-MOO-001: Adaptation only through an adapter for the device's protocol */
+	if (info->mode != 0 && !gw_gwmo_mode_is_available(info->protocol, info->mode)) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_NOT_SUPPORTED,
+		            "mode %u is not available for protocol %s",
+		            info->mode,
+		            info->protocol != NULL ? info->protocol : GW_GWMO_PROTOCOL_OMA_DM);
+		return FALSE;
+	}
 	if ((info->protocol != NULL && info->protocol[0] == '\0') ||
 	    (info->component_type != NULL && info->component_type[0] == '\0')) {
 		g_set_error_literal(

@@ -662,6 +662,7 @@ gw_northbound_relay_notification(GwNorthbound *self,
 	g_autofree gchar *record = NULL;
 	GwDeviceInfo info = {0};
 	gboolean has_addr;
+	guint mode;
 	GwServerLink *link;
 
 	g_return_val_if_fail(GW_IS_NORTHBOUND(self), GW_NORTHBOUND_RELAY_MALFORMED);
@@ -707,7 +708,18 @@ gw_northbound_relay_notification(GwNorthbound *self,
 	}
 	has_addr = gw_inventory_get_device(self->inventory, device_id, &info) &&
 		   info.notify_addr != NULL && info.notify_addr[0] != '\0';
+	mode = info.mode;
 	gw_device_info_clear(&info);
+	/* GwMO-MOO-001: the relay is Transparent mode; a Proxy device is the gateway's to drive */
+	if (mode != GW_GWMO_MODE_TRANSPARENT) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_WRONG_STATE,
+		            "device %s is in mode %u, not Transparent",
+		            device_id,
+		            mode);
+		return GW_NORTHBOUND_RELAY_NOT_TRANSPARENT;
+	}
 	if (!has_addr) {
 		g_set_error(error, GW_ERROR, GW_ERROR_NOT_FOUND, "device %s has no NotifyAddr", device_id);
 		return GW_NORTHBOUND_RELAY_NO_NOTIFY_ADDR;
@@ -735,6 +747,7 @@ gw_northbound_forward(GwNorthbound *self, GwHttpRequest *request, const gchar *d
 	    [GW_NORTHBOUND_RELAY_NOT_VISIBLE] = {403, "device not visible to this server\n"},
 	    [GW_NORTHBOUND_RELAY_UNKNOWN_DEVICE] = {404, "unknown device\n"},
 	    [GW_NORTHBOUND_RELAY_NO_NOTIFY_ADDR] = {409, "device cannot be notified\n"},
+	    [GW_NORTHBOUND_RELAY_NOT_TRANSPARENT] = {409, "device is not in Transparent mode\n"},
 	};
 	g_autoptr(GError) error = NULL;
 	const gchar *peer = gw_http_request_get_remote_host(request);

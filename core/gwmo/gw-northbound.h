@@ -72,18 +72,21 @@ gw_northbound_watch_inventory(GwNorthbound *self, GwInventory *inventory);
  * must be allowed to see the device, and the same bytes are forwarded to the device's
  * NotifyAddr through the southbound side. Answers: 202 forwarded, 400 malformed, 401 bad digest
  * (or unknown server), 403 device not visible to that server, 404 unknown device, 409 the device
- * has no NotifyAddr. The EDTrigger MO (gw-edtrigger.h) takes the same path.
+ * has no NotifyAddr or is not in Transparent mode (GwMO-MOO-001: a Proxy device is driven by the
+ * gateway, never notified on a server's behalf). The EDTrigger MO (gw-edtrigger.h) takes the
+ * same path.
  */
 void
 gw_northbound_set_southbound(GwNorthbound *self, GwSouthbound *southbound);
 
 typedef enum {
-	GW_NORTHBOUND_RELAY_FORWARDED,	      /* handed to the southbound side (HTTP POST / UDP) */
-	GW_NORTHBOUND_RELAY_MALFORMED,	      /* not a Package #0 */
-	GW_NORTHBOUND_RELAY_BAD_DIGEST,	      /* unknown server, another server's, or forged */
-	GW_NORTHBOUND_RELAY_NOT_VISIBLE,      /* the server may not Get the device's record */
-	GW_NORTHBOUND_RELAY_UNKNOWN_DEVICE,   /* no record with that DeviceID */
-	GW_NORTHBOUND_RELAY_NO_NOTIFY_ADDR,   /* the device gave no (usable) NotifyAddr */
+	GW_NORTHBOUND_RELAY_FORWARDED,       /* handed to the southbound side (HTTP POST / UDP) */
+	GW_NORTHBOUND_RELAY_MALFORMED,       /* not a Package #0 */
+	GW_NORTHBOUND_RELAY_BAD_DIGEST,      /* unknown server, another server's, or forged */
+	GW_NORTHBOUND_RELAY_NOT_VISIBLE,     /* the server may not Get the device's record */
+	GW_NORTHBOUND_RELAY_UNKNOWN_DEVICE,  /* no record with that DeviceID */
+	GW_NORTHBOUND_RELAY_NO_NOTIFY_ADDR,  /* the device gave no (usable) NotifyAddr */
+	GW_NORTHBOUND_RELAY_NOT_TRANSPARENT, /* the device's Mode is not 1 (Transparent) */
 } GwNorthboundRelay;
 
 /*
@@ -91,7 +94,8 @@ typedef enum {
  * verifies with the credentials (SRVCRED secret, stored or empty nonce) of the gateway's account
  * for @server_id, or, when @server_id is NULL, of the server the Package #0 names; a Package #0
  * naming another server than @server_id is refused as a bad digest. The server must be allowed
- * to Get the device's inventory record; then the same bytes go to the device's NotifyAddr
+ * to Get the device's inventory record, the device must be in Transparent mode; then the same
+ * bytes go to the device's NotifyAddr
  * (gw_southbound_notify_device). Nothing is forwarded unless the result is FORWARDED. @error
  * says why otherwise (and is logged by the caller).
  */

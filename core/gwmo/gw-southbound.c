@@ -1688,8 +1688,18 @@ gw_southbound_start(GwSouthbound *self, GError **error)
 	for (guint i = 0; uris[i] != NULL; i++)
 		need_tls |= g_str_has_prefix(uris[i], "https:");
 	if (need_tls) {
-		g_autofree gchar *cert = g_build_filename(self->state_dir, "tls.crt", NULL);
-		g_autofree gchar *key = g_build_filename(self->state_dir, "tls.key", NULL);
+		/* the gateway's one identity, the northbound listener's ([northbound] tls-*) */
+		g_autofree gchar *cert =
+		    gw_config_get_string(self->config, "northbound", "tls-certificate");
+		g_autofree gchar *key = gw_config_get_string(self->config, "northbound", "tls-key");
+		if (cert == NULL || cert[0] == '\0') {
+			g_free(cert);
+			cert = g_build_filename(self->state_dir, "tls.crt", NULL);
+		}
+		if (key == NULL || key[0] == '\0') {
+			g_free(key);
+			key = g_build_filename(self->state_dir, "tls.key", NULL);
+		}
 		identity =
 		    gw_crypto_load_or_create(cert, key, dev_id != NULL ? dev_id : "gwmod", error);
 		if (identity == NULL)
@@ -1706,8 +1716,17 @@ gw_southbound_start(GwSouthbound *self, GError **error)
 	}
 	{
 		g_auto(GStrv) real = gw_http_server_get_uris(self->server);
-		for (guint i = 0; real[i] != NULL; i++)
+		for (guint i = 0; real[i] != NULL; i++) {
 			g_message("southbound listener on %s (POST %s)", real[i], GW_GWMO_HTTP_DM);
+			/* DM-SECONF-001: HTTPS is the default; clear text only when configured */
+			if (g_str_has_prefix(real[i], "http:"))
+				g_warning(
+				    "southbound listener %s is plain HTTP as configured: device "
+				    "sessions cross the network in clear and images are served "
+				    "by signed URL only (no HTTP Basic); use https:// outside a "
+				    "test bench",
+				    real[i]);
+		}
 	}
 	self->sweep_id = g_timeout_add_seconds(1, gw_southbound_sweep_cb, self);
 	return TRUE;

@@ -37,6 +37,7 @@ struct _GwDmSnapshot {
 typedef enum {
 	GW_DM_HANDLER_EXEC,
 	GW_DM_HANDLER_GET_HOOK,
+	GW_DM_HANDLER_VALUE_CHECK,
 } GwDmHandlerKind;
 
 typedef struct {
@@ -46,6 +47,7 @@ typedef struct {
 	gchar *pattern;
 	GwDmExecFunc exec_func;
 	GwDmGetHookFunc hook_func;
+	GwDmValueCheckFunc check_func;
 	gpointer user_data;
 	GDestroyNotify destroy;
 } GwDmHandler;
@@ -621,6 +623,28 @@ gw_dm_tree_add_get_hook(GwDmTree *self,
 	return gw_dm_tree_add_handler(self, handler, pattern);
 }
 
+guint
+gw_dm_tree_add_value_check(GwDmTree *self,
+                           const gchar *pattern,
+                           GwDmValueCheckFunc func,
+                           gpointer user_data,
+                           GDestroyNotify destroy)
+{
+	GwDmHandler *handler;
+
+	g_return_val_if_fail(GW_IS_DM_TREE(self), 0);
+	g_return_val_if_fail(pattern != NULL, 0);
+	g_return_val_if_fail(func != NULL, 0);
+
+	handler = g_new0(GwDmHandler, 1);
+	handler->ref = 1;
+	handler->kind = GW_DM_HANDLER_VALUE_CHECK;
+	handler->check_func = func;
+	handler->user_data = user_data;
+	handler->destroy = destroy;
+	return gw_dm_tree_add_handler(self, handler, pattern);
+}
+
 void
 gw_dm_tree_remove_handler(GwDmTree *self, guint id)
 {
@@ -657,6 +681,21 @@ gw_dm_tree_has_handlers(GwDmTree *self, GwDmHandlerKind kind)
 			return TRUE;
 	}
 	return FALSE;
+}
+
+/* GW_DM_STATUS_OK, or the status of the first value check that refuses @data for @path */
+static guint
+gw_dm_tree_run_value_checks(GwDmTree *self, const gchar *server_id, const gchar *path, GBytes *data)
+{
+	g_autoptr(GPtrArray) checks =
+	    gw_dm_tree_find_handlers(self, GW_DM_HANDLER_VALUE_CHECK, path);
+	for (guint i = 0; i < checks->len; i++) {
+		GwDmHandler *handler = g_ptr_array_index(checks, i);
+		guint status = handler->check_func(self, server_id, path, data, handler->user_data);
+		if (status != GW_DM_STATUS_OK)
+			return status;
+	}
+	return GW_DM_STATUS_OK;
 }
 
 static void
@@ -1112,6 +1151,9 @@ gw_dm_tree_add(GwDmTree *self,
 	status = gw_dm_tree_ddf_status_path(self, segs, depth, n, format);
 	if (status != GW_DM_STATUS_OK)
 		return status;
+	if (format != GW_DM_FORMAT_NODE &&
+	    (status = gw_dm_tree_run_value_checks(self, server_id, path, data)) != GW_DM_STATUS_OK)
+		return status;
 
 	parent = gw_dm_tree_create_path(self, ancestor, segs, depth, n - 1, server_id);
 	node = gw_dm_node_new(segs[n - 1], format);
@@ -1305,6 +1347,9 @@ gw_dm_tree_replace(GwDmTree *self,
 		if (status != GW_DM_STATUS_OK)
 			return status;
 	}
+	status = gw_dm_tree_run_value_checks(self, server_id, path, data);
+	if (status != GW_DM_STATUS_OK)
+		return status;
 	node->format = new_format;
 	if (mime_type != NULL) {
 		g_free(node->mime_type);
@@ -1438,6 +1483,9 @@ gw_dm_tree_copy(GwDmTree *self,
 			if (status != GW_DM_STATUS_OK)
 				return status;
 		}
+		status = gw_dm_tree_run_value_checks(self, server_id, target, src->value);
+		if (status != GW_DM_STATUS_OK)
+			return status;
 		dst->format = src->format;
 		g_free(dst->mime_type);
 		dst->mime_type = g_strdup(src->mime_type);

@@ -146,6 +146,15 @@ typedef guint (*GwDmExecFunc)(GwDmTree *tree,
 			      gpointer user_data);
 /* called before a Get reads nodes matching the pattern (computed values, e.g. Summary) */
 typedef void (*GwDmGetHookFunc)(GwDmTree *tree, const gchar *uri, gpointer user_data);
+/* called before a DM Replace (or Add) stores @data in a leaf matching the pattern, once access
+ * type, ACL and format passed: GW_DM_STATUS_OK lets it through, any other status refuses the
+ * command with that status and nothing changes (values only the enabler can judge, e.g. a Mode
+ * no adapter can serve). Owner API writes are not checked. */
+typedef guint (*GwDmValueCheckFunc)(GwDmTree *tree,
+                                    const gchar *server_id,
+                                    const gchar *uri,
+                                    GBytes *data,
+                                    gpointer user_data);
 
 /* @pattern as gw_dm_uri_match(); the node must exist and allow Exec. Returns an id > 0 */
 guint
@@ -160,6 +169,12 @@ gw_dm_tree_add_get_hook(GwDmTree *self,
 			GwDmGetHookFunc func,
 			gpointer user_data,
 			GDestroyNotify destroy);
+guint
+gw_dm_tree_add_value_check(GwDmTree *self,
+                           const gchar *pattern,
+                           GwDmValueCheckFunc func,
+                           gpointer user_data,
+                           GDestroyNotify destroy);
 void
 gw_dm_tree_remove_handler(GwDmTree *self, guint id);
 

@@ -3,13 +3,13 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Image serving throughput (GwMO-DCIS-002): 20 End Devices download the same 64 MiB image at
- * once from the real gwmod (GET /images/<sha256> on its southbound listener, HTTP Basic with
- * 20 provisioned devices' credentials), and, in the same run, the same file from nginx on
- * loopback (a generated config, a non-daemon child process stopped by its PID). Clients:
- * libsoup 3 in this process, one connection per download, bodies counted and dropped.
- * Prints MB/s of both and the ratio gwmod/nginx (target >= 0.7); the best of ROUNDS rounds
- * each, interleaved. A benchmark: speed never fails it; a short or wrong body exits 1; no
- * nginx on the machine exits 77 (skipped) after the gwmod figure.
+ * once from the real gwmod (GET /images/<sha256> on its southbound listener, each of 20
+ * provisioned devices with the URL signed for it), and, in the same run, the same file from nginx
+ * on loopback (a generated config, a non-daemon child process stopped by its PID). Clients: libsoup
+ * 3 in this process, one connection per download, bodies counted and dropped. Prints MB/s of both
+ * and the ratio gwmod/nginx (target >= 0.7); the best of ROUNDS rounds each, interleaved. A
+ * benchmark: speed never fails it; a short or wrong body exits 1; no nginx on the machine exits 77
+ * (skipped) after the gwmod figure.
  *
  * usage: bench-images   (GWMO_TEST_GWMOD: the gwmod binary; GW_BENCH_NGINX: the nginx
  *                        binary, default nginx from PATH or /usr/sbin/nginx)
@@ -125,9 +125,27 @@ fetch_sent_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	    f->in, f->buf, READ_SIZE, G_PRIORITY_DEFAULT, NULL, fetch_read_cb, f);
 }
 
-/* MB/s (10^6 bytes) of CLIENTS parallel GETs of @url; @with_auth: device credentials */
+/* @url signed for device @i with the gateway's key @key (spec/GWMO.md §9): what the device
+ * receives when the gateway hands it the image's LocalURI */
+static gchar *
+signed_url(const gchar *url, GBytes *key, guint i)
+{
+	g_autofree gchar *dev = g_strdup_printf("bench-dev-%u", i);
+	gint64 exp = g_get_real_time() / G_USEC_PER_SEC + 3600;
+	g_autofree gchar *text =
+	    g_strdup_printf("%s|%s|%" G_GINT64_FORMAT, strrchr(url, '/') + 1, dev, exp);
+	g_autofree gchar *sig = g_compute_hmac_for_data(G_CHECKSUM_SHA256,
+	                                                g_bytes_get_data(key, NULL),
+	                                                g_bytes_get_size(key),
+	                                                (const guchar *)text,
+	                                                strlen(text));
+	return g_strdup_printf("%s?dev=%s&exp=%" G_GINT64_FORMAT "&sig=%s", url, dev, exp, sig);
+}
+
+/* MB/s (10^6 bytes) of CLIENTS parallel GETs of @url; @key: each device gets its own signed
+ * URL (the devices' HTTP Basic is for TLS only: the listener here is plain http, as nginx's) */
 static gdouble
-measure(const gchar *url, gboolean with_auth)
+measure(const gchar *url, GBytes *key)
 {
 	g_autoptr(SoupSession) session = soup_session_new_with_options("proxy-resolver",
 	                                                               NULL,
@@ -145,17 +163,11 @@ measure(const gchar *url, gboolean with_auth)
 	r.loop = g_main_loop_new(NULL, FALSE);
 	t0 = g_get_monotonic_time();
 	for (guint i = 0; i < CLIENTS; i++) {
+		g_autofree gchar *device_url =
+		    key != NULL ? signed_url(url, key, i) : g_strdup(url);
 		Fetch *f = g_new0(Fetch, 1);
 		f->round = &r;
-		f->msg = soup_message_new("GET", url);
-		if (with_auth) {
-			g_autofree gchar *pair =
-			    g_strdup_printf("bench-dev-%u:bench-secret-%u", i, i);
-			g_autofree gchar *b64 = g_base64_encode((const guchar *)pair, strlen(pair));
-			g_autofree gchar *auth = g_strconcat("Basic ", b64, NULL);
-			soup_message_headers_replace(
-			    soup_message_get_request_headers(f->msg), "Authorization", auth);
-		}
+		f->msg = soup_message_new("GET", device_url);
 		r.pending++;
 		soup_session_send_async(
 		    session, f->msg, G_PRIORITY_DEFAULT, NULL, fetch_sent_cb, f);
@@ -315,6 +327,7 @@ main(int argc, char **argv)
 	g_autofree gchar *hash = NULL;
 	g_autofree gchar *conf = NULL;
 	g_autofree gchar *gw_url = NULL;
+	g_autoptr(GBytes) key = NULL;
 	g_autofree gchar *image_dir = NULL;
 	g_autofree gchar *path = NULL;
 	g_autofree gchar *tmp = NULL;
@@ -385,6 +398,14 @@ main(int argc, char **argv)
 	}
 	gw_url = g_strdup_printf("http://127.0.0.1:%u/images/%s", south, sha);
 	image_dir = g_build_filename(d->state_dir, "images", NULL);
+	{
+		g_autofree gchar *key_path = g_build_filename(d->state_dir, "image-url.key", NULL);
+		gchar *data = NULL;
+		gsize len = 0;
+		if (!g_file_get_contents(key_path, &data, &len, NULL))
+			bench_fail("no image URL key in %s", key_path);
+		key = g_bytes_new_take(data, len);
+	}
 
 	if (nginx != NULL) {
 		guint16 port = free_port();
@@ -393,8 +414,8 @@ main(int argc, char **argv)
 		tmp = g_dir_make_tmp("gwmo-bench-nginx-XXXXXX", NULL);
 		nginx_proc = nginx_start(nginx, tmp, image_dir, port);
 		for (guint round = 0; round < ROUNDS; round++) {
-			gdouble g = measure(gw_url, TRUE);
-			gdouble n = measure(nginx_url, FALSE);
+			gdouble g = measure(gw_url, key);
+			gdouble n = measure(nginx_url, NULL);
 			g_print("round %u: gwmod %.0f MB/s, nginx %.0f MB/s\n", round + 1, g, n);
 			best_gw = MAX(best_gw, g);
 			best_nginx = MAX(best_nginx, n);
@@ -405,7 +426,7 @@ main(int argc, char **argv)
 		g_object_unref(nginx_proc);
 	} else {
 		for (guint round = 0; round < ROUNDS; round++)
-			best_gw = MAX(best_gw, measure(gw_url, TRUE));
+			best_gw = MAX(best_gw, measure(gw_url, key));
 	}
 	g_print("%u parallel downloads of a %u MiB image, best of %u:\n",
 	        CLIENTS,

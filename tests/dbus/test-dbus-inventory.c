@@ -550,14 +550,18 @@ test_set_mode(void)
 							 g_variant_new("(ssv)",
 								       mode_uri,
 								       "int",
-								       g_variant_new_int64(3)),
+								       g_variant_new_int64(2)),
 							 "()",
 							 &error);
 		g_assert_no_error(error);
 	}
 	mode3 = get_node(d, mode_uri);
-	g_assert_cmpstr(mode3, ==, "3");
-	g_assert_cmpuint(get_prop_uint(d, path, GW_DEVICE_IFACE, "Mode"), ==, 3);
+	g_assert_cmpstr(mode3, ==, "2");
+	g_assert_cmpuint(get_prop_uint(d, path, GW_DEVICE_IFACE, "Mode"), ==, 2);
+	/* no adapter runs an OMA DM device in Adaptation mode (GwMO-MOO-001) */
+	call_object(
+	    d, path, GW_DEVICE_IFACE, "SetMode", g_variant_new("(u)", 3), ERR "NotSupported");
+	g_assert_cmpuint(get_prop_uint(d, path, GW_DEVICE_IFACE, "Mode"), ==, 2);
 	fixture_free(f);
 }
 
@@ -655,7 +659,7 @@ test_restart_exports_again(void)
 {
 	Fixture *f = fixture_new();
 	GwTestDaemon *d = f->d;
-	g_autofree gchar *dev = add_device(d, "urn:dev:persist", 3);
+	g_autofree gchar *dev = add_device(d, "urn:dev:persist", 1);
 	g_autofree gchar *group = create_group(d, "sensors", "");
 	g_autoptr(GHashTable) devices = NULL;
 	g_autoptr(GHashTable) groups = NULL;
@@ -673,7 +677,7 @@ test_restart_exports_again(void)
 	g_assert_true(g_hash_table_contains(groups, group));
 	device_id = get_prop_string(d, dev, GW_DEVICE_IFACE, "DeviceID");
 	g_assert_cmpstr(device_id, ==, "urn:dev:persist");
-	g_assert_cmpuint(get_prop_uint(d, dev, GW_DEVICE_IFACE, "Mode"), ==, 3);
+	g_assert_cmpuint(get_prop_uint(d, dev, GW_DEVICE_IFACE, "Mode"), ==, 1);
 	members = get_prop_strv(d, group, GW_GROUP_IFACE, "Members");
 	g_assert_true(g_strv_contains((const gchar *const *)members, "urn:dev:persist"));
 	fixture_free(f);
@@ -733,7 +737,7 @@ test_gwmoctl(void)
 					 "device-add",
 					 "urn:dev:ctl-1",
 					 "--mode",
-					 "3",
+					 "1",
 					 "--auth",
 					 "HMAC",
 					 "--client-name",
@@ -800,7 +804,7 @@ test_gwmoctl(void)
 		g_assert_true(g_str_has_prefix(lines[0], "DEVICEID"));
 		g_assert_nonnull(strstr(lines[0], "LASTSEEN"));
 		g_assert_true(g_str_has_prefix(lines[1], "urn:dev:ctl-1"));
-		g_assert_nonnull(strstr(lines[1], "Adaptation"));
+		g_assert_nonnull(strstr(lines[1], "Transparent"));
 		g_assert_nonnull(strstr(lines[1], "Detached")); /* provisioned, never connected */
 		g_assert_nonnull(strstr(lines[1], "OMA-DM"));
 		g_assert_true(g_str_has_prefix(lines[2], "urn:dev:ctl-2"));
@@ -820,7 +824,7 @@ test_gwmoctl(void)
 		first = json_array_get_object_element(array, 0);
 		g_assert_cmpstr(
 		    json_object_get_string_member(first, "DeviceID"), ==, "urn:dev:ctl-1");
-		g_assert_cmpint(json_object_get_int_member(first, "Mode"), ==, 3);
+		g_assert_cmpint(json_object_get_int_member(first, "Mode"), ==, 1);
 		g_assert_cmpstr(json_object_get_string_member(first, "Status"), ==, "Detached");
 	}
 
@@ -831,7 +835,7 @@ test_gwmoctl(void)
 		rc = gw_test_run_gwmoctl(d, &out, &err, "device", "urn:dev:ctl-1", NULL);
 		g_assert_cmpint(rc, ==, 0);
 		g_assert_nonnull(strstr(out, "urn:dev:ctl-1"));
-		g_assert_nonnull(strstr(out, "3 (Adaptation)"));
+		g_assert_nonnull(strstr(out, "1 (Transparent)"));
 		g_assert_nonnull(strstr(out, "DeviceID = urn:dev:ctl-1"));
 		g_assert_nonnull(strstr(out, "NotifyAddr = udp://127.0.0.1:5000"));
 		g_assert_nonnull(strstr(out, "Credentials/AuthType = HMAC"));

@@ -356,14 +356,14 @@ test_restart_keeps_changes(void)
 	GwTestDaemon *d = start_daemon(NULL);
 	g_autofree gchar *v = NULL;
 	set_node(d, "./GwMO/Config/Ext/Keep", "chr", g_variant_new_string("kept"));
-	set_node(d, "./GwMO/Config/Mode", "int", g_variant_new_int64(3));
+	set_node(d, "./GwMO/Config/Mode", "int", g_variant_new_int64(1));
 	gw_test_daemon_stop(d);
 	gw_test_daemon_start(d, NULL);
 	v = get_string(d, "./GwMO/Config/Ext/Keep", NULL);
 	g_assert_cmpstr(v, ==, "kept");
 	g_free(v);
 	v = get_string(d, "./GwMO/Config/Mode", NULL);
-	g_assert_cmpstr(v, ==, "3");
+	g_assert_cmpstr(v, ==, "1");
 	gw_test_daemon_stop(d);
 	gw_test_daemon_free(d);
 }

@@ -60,6 +60,9 @@ register_device(Fixture *f, const gchar *id, guint mode)
 	GwDeviceInfo info = {0};
 	info.device_id = g_strdup(id);
 	info.mode = mode;
+	/* Adaptation needs an adapter for the device's protocol (main() registers one) */
+	if (mode == GW_GWMO_MODE_ADAPTATION)
+		info.protocol = g_strdup("Zigbee");
 	uri = gw_inventory_register(f->inventory, &info, &error);
 	g_assert_no_error(error);
 	g_assert_nonnull(uri);
@@ -413,6 +416,8 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
+	/* as the plugin host will when an adapter plugin is loaded (GwMO-MOO-001) */
+	gw_gwmo_adapter_register("Zigbee");
 	g_test_add("/gw/fanout/acl-and-statuses",
 	           Fixture,
 	           NULL,

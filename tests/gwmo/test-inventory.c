@@ -139,6 +139,9 @@ register_device(Fixture *fx,
 
 	info.device_id = (gchar *)id;
 	info.mode = mode;
+	/* Adaptation needs an adapter for the device's protocol (main() registers one) */
+	if (mode == GW_GWMO_MODE_ADAPTATION)
+		info.protocol = (gchar *)"Zigbee";
 	info.server_ids = (gchar **)server_ids;
 	info.address = (gchar *)address;
 	uri = gw_inventory_register(fx->inv, &info, &error);
@@ -578,7 +581,7 @@ test_acl_isolation(Fixture *fx, gconstpointer data)
 	g_autofree gchar *id_x = g_strdup_printf("%s/DeviceID", uri_x);
 	g_autofree gchar *mode_a = g_strdup_printf("%s/Mode", uri_a);
 	g_autofree gchar *acl = NULL;
-	g_autoptr(GBytes) three = b("3");
+	g_autoptr(GBytes) one = b("1");
 	g_autoptr(GError) error = NULL;
 
 	acl = dup_acl(fx->tree, uri_a);
@@ -593,13 +596,13 @@ test_acl_isolation(Fixture *fx, gconstpointer data)
 
 	/* the matched server may change the Mode, the other may not */
 	g_assert_cmpuint(
-	    gw_dm_tree_replace(fx->tree, "srvB", mode_a, GW_DM_FORMAT_INT, NULL, three), ==, 425);
+	    gw_dm_tree_replace(fx->tree, "srvB", mode_a, GW_DM_FORMAT_INT, NULL, one), ==, 425);
 	g_assert_cmpuint(
-	    gw_dm_tree_replace(fx->tree, "srvA", mode_a, GW_DM_FORMAT_INT, NULL, three), ==, 200);
+	    gw_dm_tree_replace(fx->tree, "srvA", mode_a, GW_DM_FORMAT_INT, NULL, one), ==, 200);
 	{
 		GwDeviceInfo out = {0};
 		g_assert_true(gw_inventory_get_device(fx->inv, "dev-a", &out));
-		g_assert_cmpuint(out.mode, ==, 3);
+		g_assert_cmpuint(out.mode, ==, 1);
 		gw_device_info_clear(&out);
 	}
 
@@ -1030,7 +1033,7 @@ test_device_document(Fixture *fx, gconstpointer data)
 	                "<GatewayAddress>https://gw.example:7443</GatewayAddress>"
 	                "<DeviceID>dev&lt;&amp;&gt;&quot;1</DeviceID>"
 	                "<DeviceAddress>zigbee:00:11:22</DeviceAddress>"
-	                "<Mode>3</Mode><Protocol>OMA-DM</Protocol><Status>Attached</Status>"
+	                "<Mode>3</Mode><Protocol>Zigbee</Protocol><Status>Attached</Status>"
 	                "<InventoryURI>./GwMO/Inventory/Devices/1</InventoryURI></GwMODevice>");
 	g_assert_null(gw_inventory_device_document(fx->inv, DEVICES "/42", "x"));
 }
@@ -1416,6 +1419,8 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
+	/* as the plugin host will when an adapter plugin is loaded (GwMO-MOO-001) */
+	gw_gwmo_adapter_register("Zigbee");
 
 #define ADD(path, func) \
 	g_test_add("/inventory/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)

@@ -7,7 +7,8 @@
  * tells the server with an ImageDownloadComplete Generic Alert (State, Hash, the Exec's
  * correlator) in a new session, where the server reads State and LocalURI. Then a reference
  * End Device, told by the server to Exec ./Ext/Fetch with that LocalURI, fetches the image
- * from gwmod with its own credentials and reports the right sha256 (GwMO-DCIS-001/002/003).
+ * from gwmod with its own credentials (HTTP Basic over https) and reports the right sha256
+ * (GwMO-DCIS-001/002/003). Through a fan-out, each device gets the URL signed for it.
  */
 
 #include "config.h"
@@ -18,8 +19,10 @@
 #include "gw-e2e.h"
 #include "gw-upstream.h"
 
+/* the device trusts @ca_file: the DM Server's certificate and the gateway's (it fetches the
+ * image over https: its HTTP Basic never crosses in clear, DM-SECONF-001) */
 static GSubprocess *
-device_spawn(Env *e, const gchar *record)
+device_spawn(Env *e, const gchar *record, const gchar *ca_file)
 {
 	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GSubprocessLauncher) launcher =
@@ -30,7 +33,7 @@ device_spawn(Env *e, const gchar *record)
 
 	g_ptr_array_add(argv, g_strdup(device_binary));
 	g_ptr_array_add(argv, g_strdup_printf("--server=https://127.0.0.1:%u/dm", e->port));
-	g_ptr_array_add(argv, g_strdup_printf("--ca-file=%s", e->cert));
+	g_ptr_array_add(argv, g_strdup_printf("--ca-file=%s", ca_file));
 	g_ptr_array_add(argv, g_strdup("--dev-id=dev-fetch"));
 	g_ptr_array_add(argv, g_strdup("--auth=md5"));
 	/* the reference server knows one client: the device uses that name and secret, and the
@@ -76,7 +79,12 @@ item_data(JsonObject *result)
 static void
 test_server_drives_image(void)
 {
-	Env *e = env_new();
+	/* the image is served on https: the DM Server hands the device the plain LocalURI
+	 * (not through the gateway), so the device presents HTTP Basic, over TLS only */
+	guint16 https_port = free_port();
+	g_autofree gchar *south = g_strdup_printf("listen=https://127.0.0.1:%u\n", https_port);
+	Env *e = env_new_full(south, NULL);
+	g_autofree gchar *trust = g_build_filename(e->dir, "trust.pem", NULL);
 	g_autoptr(GRand) rand = g_rand_new_with_seed(42);
 	gsize size = 1536 * 1024;
 	guint32 *raw = g_malloc(size);
@@ -109,8 +117,18 @@ test_server_drives_image(void)
 	sha = g_compute_checksum_for_bytes(G_CHECKSUM_SHA256, blob);
 	up = gw_upstream_new(blob);
 	gw_upstream_set_throttle(up, 60); /* ≈1.5 s: the Exec's session is over before it ends */
-	local = g_strdup_printf("http://127.0.0.1:%u/images/%s", e->south_port, sha);
+	local = g_strdup_printf("https://127.0.0.1:%u/images/%s", https_port, sha);
 	image_file = g_build_filename(e->d->state_dir, "images", sha, NULL);
+	{
+		g_autofree gchar *gw_cert_path = g_build_filename(e->d->state_dir, "tls.crt", NULL);
+		g_autofree gchar *server_pem = NULL;
+		g_autofree gchar *gw_pem = NULL;
+		g_autofree gchar *both = NULL;
+		g_assert_true(g_file_get_contents(e->cert, &server_pem, NULL, NULL));
+		g_assert_true(g_file_get_contents(gw_cert_path, &gw_pem, NULL, NULL));
+		both = g_strconcat(server_pem, gw_pem, NULL);
+		g_assert_true(g_file_set_contents(trust, both, -1, NULL));
+	}
 
 	/* no DeviceAttached session in between: the script counts sessions */
 	reply = gw_test_call(e->d,
@@ -179,7 +197,7 @@ test_server_drives_image(void)
 	}
 	g_usleep(500 * 1000); /* that session finishes */
 
-	device = device_spawn(e, dev_record);
+	device = device_spawn(e, dev_record, trust);
 	g_subprocess_communicate_utf8(device, NULL, NULL, &dev_out, NULL, &error);
 	g_assert_no_error(error);
 	g_assert_true(g_subprocess_get_if_exited(device));
@@ -458,6 +476,28 @@ fan_job(const gchar *name,
 	return g_string_free(s, FALSE);
 }
 
+/* the data of the device's last Exec of ./Ext/Fetch, NULL if none */
+static gchar *
+fetch_data(const gchar *record)
+{
+	g_autoptr(JsonParser) parser = NULL;
+	JsonArray *sessions = record_sessions(record, &parser);
+	gchar *data = NULL;
+
+	for (guint s = 0; s < json_array_get_length(sessions); s++) {
+		JsonArray *cmds = json_object_get_array_member(
+		    json_array_get_object_element(sessions, s), "commands");
+		for (guint i = 0; cmds != NULL && i < json_array_get_length(cmds); i++) {
+			JsonObject *c = json_array_get_object_element(cmds, i);
+			if (g_strcmp0(json_object_get_string_member(c, "uri"), "./Ext/Fetch") != 0)
+				continue;
+			g_free(data);
+			data = g_strdup(json_object_get_string_member(c, "data"));
+		}
+	}
+	return data;
+}
+
 /* waits until @uri (if any) reads @value and the daemon has nothing left to tell the
  * server: the session that carried it is over */
 static void
@@ -510,7 +550,7 @@ fan_start_session(Env *e)
  * an ./GwMO/Images entry for a group and Execs its Download: the gateway fetches the image
  * from upstream once and says ImageDownloadComplete; the server then fans an Exec of
  * ./Ext/Fetch out to the group with the LocalURI as its data: every device fetches the image
- * from the gateway with its own inventory credentials (HTTP Basic) — FanoutComplete with
+ * from the gateway with the URL signed for it (DM-SECONF-001) — FanoutComplete with
  * every device 200 — and a second fan-out Get of ./Ext/Fetched/SHA256 shows every device
  * holds the image's sha256. Upstream served exactly one download; the store holds one file.
  */
@@ -690,8 +730,17 @@ test_fanout_fetch(void)
 		if (g_subprocess_get_if_exited(dev->proc))
 			status = g_subprocess_get_exit_status(dev->proc);
 		g_assert_cmpint(status, ==, 0);
-		/* the device's own record: the Exec it ran carried the LocalURI */
-		g_assert_true(record_executed(dev->record, "Exec", "./Ext/Fetch", local));
+		/* the device's own record: the Exec it ran carried the LocalURI signed for it
+		 * (DM-SECONF-001, spec/GWMO.md §9) */
+		{
+			g_autofree gchar *prefix =
+			    g_strdup_printf("%s?dev=%s&exp=", local, dev->id);
+			g_autofree gchar *data = fetch_data(dev->record);
+			g_assert_nonnull(data);
+			g_assert_true(g_str_has_prefix(data, prefix));
+			g_assert_nonnull(strstr(data, "&sig="));
+			g_assert_true(record_executed(dev->record, "Exec", "./Ext/Fetch", data));
+		}
 	}
 
 	/* the upstream served exactly one download; the store holds one file, the image */

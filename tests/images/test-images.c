@@ -3,7 +3,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * The image store (./GwMO/Images) of the real gwmod on a private bus, with a real upstream
- * HTTP server (tests/images/gw-upstream.c) and real HTTP clients on 127.0.0.1:
+ * HTTP server (tests/images/gw-upstream.c) and real HTTPS clients on 127.0.0.1 trusting the
+ * gateway's certificate (devices present HTTP Basic over TLS only, DM-SECONF-001):
  *  - an interrupted transfer resumes with Range and the stored file is verified (DCIS-001);
  *  - a wrong hash: Failed, nothing kept, GET → 404 (DCIS-001);
  *  - 20 devices fetch one image downloaded once; two entries, one hash, one file (DCIS-002);
@@ -26,6 +27,10 @@
 
 #define IMAGE_IFACE "org.gwmo.Gateway1.Image"
 #define DEVICE_SECRET "dev-secret-"
+
+/* the running gwmod's certificate (state-dir/tls.crt): the devices' HTTP Basic goes over TLS
+ * only (DM-SECONF-001), so they fetch from the https listener and trust it */
+static gchar *gateway_cert = NULL;
 
 typedef struct {
 	GwTestDaemon *d;
@@ -60,7 +65,7 @@ fx_new_full(gsize size, const gchar *extra_conf, const gchar *const *args)
 
 	f->south_port = free_port();
 	conf =
-	    g_strdup_printf("[northbound]\nlisten=\n[southbound]\nlisten=http://127.0.0.1:%u\n%s",
+	    g_strdup_printf("[northbound]\nlisten=\n[southbound]\nlisten=https://127.0.0.1:%u\n%s",
 	                    f->south_port,
 	                    extra_conf != NULL ? extra_conf : "");
 	f->blob = random_blob(size, (guint32)size);
@@ -70,6 +75,8 @@ fx_new_full(gsize size, const gchar *extra_conf, const gchar *const *args)
 	f->d = gw_test_daemon_new_with_config(conf);
 	f->up = gw_upstream_new(f->blob);
 	gw_test_daemon_start(f->d, args);
+	g_free(gateway_cert);
+	gateway_cert = g_build_filename(f->d->state_dir, "tls.crt", NULL);
 	return f;
 }
 
@@ -233,7 +240,7 @@ image_prop(Fx *f, const gchar *path, const gchar *name)
 static gchar *
 image_url(Fx *f, const gchar *sha)
 {
-	return g_strdup_printf("http://127.0.0.1:%u/images/%s", f->south_port, sha);
+	return g_strdup_printf("https://127.0.0.1:%u/images/%s", f->south_port, sha);
 }
 
 typedef struct {
@@ -265,6 +272,11 @@ http(const gchar *method, const gchar *url, const gchar *user, const gchar *secr
 	va_list ap;
 	const gchar *name;
 
+	if (gateway_cert != NULL) {
+		g_autoptr(GTlsDatabase) db = g_tls_file_database_new(gateway_cert, &error);
+		g_assert_no_error(error);
+		soup_session_set_tls_database(session, db);
+	}
 	if (user != NULL) {
 		g_autofree gchar *pair = g_strdup_printf("%s:%s", user, secret);
 		g_autofree gchar *b64 = g_base64_encode((const guchar *)pair, strlen(pair));
@@ -438,6 +450,11 @@ test_twenty_devices_one_download(void)
 
 	session = soup_session_new_with_options(
 	    "proxy-resolver", NULL, "max-conns", 64, "max-conns-per-host", 32, NULL);
+	{
+		g_autoptr(GTlsDatabase) db = g_tls_file_database_new(gateway_cert, &error);
+		g_assert_no_error(error);
+		soup_session_set_tls_database(session, db);
+	}
 	m.loop = g_main_loop_new(NULL, FALSE);
 	m.expect = f->blob;
 	for (guint i = 0; i < 20; i++) {

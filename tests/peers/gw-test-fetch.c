@@ -42,6 +42,19 @@ gw_test_fetch_record(GwDmTree *tree, const gchar *leaf, GwDmFormat format, const
 		g_warning("%s: %s", uri, error->message);
 }
 
+/* the URL carries the gateway's signature (…?dev=…&exp=…&sig=…) */
+static gboolean
+gw_test_fetch_is_signed(SoupMessage *msg)
+{
+	const gchar *query = g_uri_get_query(soup_message_get_uri(msg));
+	g_autoptr(GHashTable) params = NULL;
+
+	if (query == NULL)
+		return FALSE;
+	params = g_uri_parse_params(query, -1, "&", G_URI_PARAMS_NONE, NULL);
+	return params != NULL && g_hash_table_contains(params, "sig");
+}
+
 /* GET @url as @f's device; the body is hashed as it streams, never kept */
 static guint
 gw_test_fetch_get(GwTestFetch *f, const gchar *url, guint64 *size, gchar **sha256, GError **error)
@@ -71,11 +84,17 @@ gw_test_fetch_get(GwTestFetch *f, const gchar *url, guint64 *size, gchar **sha25
 			return 0;
 		soup_session_set_tls_database(session, db);
 	}
-	pair = g_strdup_printf(
-	    "%s:%s", f->user != NULL ? f->user : "", f->secret != NULL ? f->secret : "");
-	b64 = g_base64_encode((const guchar *)pair, strlen(pair));
-	auth = g_strconcat("Basic ", b64, NULL);
-	soup_message_headers_replace(soup_message_get_request_headers(msg), "Authorization", auth);
+	/* a signed URL is the device's credential; else HTTP Basic, and only over TLS: the
+	 * device's secret never crosses in clear (DM-SECONF-001) */
+	if (!gw_test_fetch_is_signed(msg) &&
+	    g_strcmp0(g_uri_get_scheme(soup_message_get_uri(msg)), "https") == 0) {
+		pair = g_strdup_printf(
+		    "%s:%s", f->user != NULL ? f->user : "", f->secret != NULL ? f->secret : "");
+		b64 = g_base64_encode((const guchar *)pair, strlen(pair));
+		auth = g_strconcat("Basic ", b64, NULL);
+		soup_message_headers_replace(
+		    soup_message_get_request_headers(msg), "Authorization", auth);
+	}
 	in = soup_session_send(session, msg, NULL, error);
 	if (in == NULL)
 		return 0;

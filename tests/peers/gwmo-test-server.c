@@ -5,9 +5,11 @@
  * gwmo-test-server: a reference OMA DM Server for end-to-end tests, benchmarks and the README
  * demo (never installed). It listens for SyncML DM on POST /dm, runs one SERVER-role
  * GwDmSession per (SessionID, Source LocURI), sends the commands of a JSON script, records
- * everything it learns in a JSON file and can send one Package #0 when it starts (or after its
- * N-th session, --notify-after), signed as a DM Server signs it: with the nonce the peer last
- * gave it (its SRVCRED nonce), the all-zero nonce when it has none, or --notify-nonce.
+ * everything it learns in a JSON file (with each session's start time, "started_us") and can
+ * send one Package #0 when it starts (or after its N-th session, --notify-after), signed as a
+ * DM Server signs it: with the nonce the peer last gave it (its SRVCRED nonce), the all-zero
+ * nonce when it has none, or --notify-nonce. --tamper-from/--tamper-to change one of its
+ * replies after its x-syncml-hmac was computed: a message altered in transit (GwMO-SECDI-001).
  */
 
 #define G_LOG_DOMAIN "GwTestServer"
@@ -54,6 +56,7 @@ typedef struct {
 	GwDmSession *session;
 	GPtrArray *generic_alerts; /* JsonObject */
 	gchar *error;              /* our own failure reason (timeout, stop) */
+	gint64 started_us;         /* real time of its first message */
 	gboolean done;
 	guint idle_id;
 } GwTestSession;
@@ -83,6 +86,8 @@ struct _GwTestServer {
 	guint notify_busy;    /* 503 answers so far */
 	gchar *notify_target; /* X-GwMO-Target: a Package #0 the gateway forwards (flow Z') */
 	gchar *ca_file;
+	gchar *tamper_from; /* the first reply holding it is changed after its MAC was computed */
+	gchar *tamper_to;
 	gint max_msg_size;
 	gboolean wbxml;
 	gchar *ready_file;
@@ -105,6 +110,7 @@ struct _GwTestServer {
 	guint n_done;
 	guint quit_id;
 	gboolean notify_pending;
+	gboolean tampered;
 	gint exit_code;
 };
 
@@ -491,6 +497,7 @@ gw_test_session_to_json(GwTestSession *s)
 	GwDmSessionStats stats;
 
 	json_object_set_int_member(o, "index", s->index);
+	json_object_set_int_member(o, "started_us", s->started_us);
 	gw_peer_json_set_string(o, "session_id", s->session_id);
 	gw_peer_json_set_string(o, "peer", s->peer);
 	if (s->alert != 0)
@@ -750,6 +757,7 @@ gw_test_session_new(GwTestServer *self, const GwSyncmlMessage *pkg1, GError **er
 	s = g_new0(GwTestSession, 1);
 	s->server = self;
 	s->index = self->all->len + 1;
+	s->started_us = g_get_real_time();
 	s->session_id = g_strdup(pkg1->hdr.session_id);
 	s->peer = g_strdup(pkg1->hdr.source_uri);
 	s->key = g_strdup_printf("%s|%s", s->session_id, s->peer);
@@ -852,6 +860,26 @@ gw_test_server_respond_text(GwHttpRequest *request, guint status, const gchar *t
 	gw_http_request_respond(request, status, "text/plain", body);
 }
 
+/* --tamper-from/--tamper-to: @reply with the first occurrence replaced, or NULL (no change);
+ * only once per run, so the message the peer asks for again goes through unchanged */
+static GBytes *
+gw_test_server_tamper(GwTestServer *self, GBytes *reply)
+{
+	gsize len = 0;
+	const gchar *data = g_bytes_get_data(reply, &len);
+	g_autofree gchar *text = g_strndup(data, len);
+	const gchar *hit;
+	GString *out;
+
+	if (strlen(text) != len || (hit = strstr(text, self->tamper_from)) == NULL)
+		return NULL; /* WBXML, or not in this message */
+	self->tampered = TRUE;
+	out = g_string_new_len(text, hit - text);
+	g_string_append(out, self->tamper_to);
+	g_string_append(out, hit + strlen(self->tamper_from));
+	return g_string_free_to_bytes(out);
+}
+
 static void
 gw_test_server_dm_cb(GwHttpServer *http, GwHttpRequest *request, gpointer user_data)
 {
@@ -909,6 +937,21 @@ gw_test_server_dm_cb(GwHttpServer *http, GwHttpRequest *request, gpointer user_d
 		hmac = gw_dm_session_get_hmac_header(s->session, reply);
 		if (hmac != NULL)
 			gw_http_request_set_header(request, GW_DM_AUTH_HMAC_HEADER, hmac);
+		if (self->tamper_from != NULL && !self->tampered) {
+			GBytes *changed = gw_test_server_tamper(self, reply);
+			if (changed != NULL) {
+				g_message(
+				    "session %s from %s: reply to message %u altered after its "
+				    "MAC was computed (\"%s\" -> \"%s\")",
+				    s->session_id,
+				    s->peer,
+				    msg->hdr.msg_id,
+				    self->tamper_from,
+				    self->tamper_to);
+				g_bytes_unref(reply);
+				reply = changed;
+			}
+		}
 		gw_http_request_respond(
 		    request, 200, gw_dm_session_get_content_type(s->session), reply);
 	}
@@ -1211,6 +1254,18 @@ gw_test_server_check_options(GwTestServer *self, GError **error)
 		                    "--alert-status is a SyncML status (100..599)");
 		return FALSE;
 	}
+	if (self->tamper_to != NULL && self->tamper_from == NULL) {
+		g_set_error_literal(
+		    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "--tamper-to needs --tamper-from");
+		return FALSE;
+	}
+	if (self->tamper_from != NULL && self->tamper_from[0] == '\0') {
+		g_set_error_literal(
+		    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "--tamper-from must not be empty");
+		return FALSE;
+	}
+	if (self->tamper_from != NULL && self->tamper_to == NULL)
+		self->tamper_to = g_strnfill(strlen(self->tamper_from), 'X');
 	if (self->script_path != NULL) {
 		self->script = gw_test_script_load(self->script_path, error);
 		if (self->script == NULL) {
@@ -1274,6 +1329,8 @@ gw_test_server_free(GwTestServer *self)
 	g_free(self->notify_nonce);
 	g_free(self->notify_target);
 	g_free(self->ca_file);
+	g_free(self->tamper_from);
+	g_free(self->tamper_to);
 	g_free(self->ready_file);
 	g_free(self);
 }
@@ -1340,6 +1397,11 @@ main(int argc, char **argv)
 	     "Flip one bit of the Package #0 digest", NULL},
 	    {"ca-file", 0, 0, G_OPTION_ARG_FILENAME, &self->ca_file,
 	     "CA bundle to trust for --notify over https", "FILE"},
+	    {"tamper-from", 0, 0, G_OPTION_ARG_STRING, &self->tamper_from,
+	     "Change the first reply holding TEXT after its x-syncml-hmac was computed (a "
+	     "message altered in transit; once per run, XML only)", "TEXT"},
+	    {"tamper-to", 0, 0, G_OPTION_ARG_STRING, &self->tamper_to,
+	     "What --tamper-from's TEXT becomes (default: the same length of 'X')", "TEXT"},
 	    {"max-msg-size", 0, 0, G_OPTION_ARG_INT, &self->max_msg_size,
 	     "MaxMsgSize to announce (default 16384)", "N"},
 	    {"wbxml", 0, 0, G_OPTION_ARG_NONE, &self->wbxml,

@@ -122,7 +122,7 @@ manufacturer=gwmo demo
 listen=https://127.0.0.1:0
 ca-file=$RUN/server.crt
 [southbound]
-listen=http://127.0.0.1:$SOUTH_PORT
+listen=https://127.0.0.1:$SOUTH_PORT
 CONF
 
 say "Starting gwmod with the factory bootstrap (DMAcc for dm.example)"
@@ -203,8 +203,12 @@ echo "  gwmoctl device-add lamp-1 --mode 1: $(ctl device-add lamp-1 --mode 1 --c
 # Proxy devices: a DM session with the gateway registers them (DeviceRegistration alert, their
 # DevInfo with ./DevInfo/Ext/NotifyAddr); then they wait for the gateway's Package #0 and answer
 # the commands it relays
+# the devices talk HTTPS to the gateway, trusting its certificate (state/tls.crt); lamp-1 also
+# trusts the DM Server's, which it reaches directly
+cat "$RUN/state/tls.crt" "$RUN/server.crt" > "$RUN/trust.pem"
 for d in sensor-1 sensor-2; do
-  "$DEVICE" --server "http://127.0.0.1:$SOUTH_PORT/dm" --dev-id "$d" --auth md5 \
+  "$DEVICE" --server "https://127.0.0.1:$SOUTH_PORT/dm" --ca-file "$RUN/state/tls.crt" \
+    --dev-id "$d" --auth md5 \
     --client-secret "$d-secret" --server-name GW-DEMO-0001 --server-secret gateway-secret \
     --server-id GW-DEMO-0001 --register --mode 2 --server-ids dm.example \
     --listen-notify http://127.0.0.1:0 --count 1 \
@@ -213,10 +217,10 @@ for d in sensor-1 sensor-2; do
 done
 # the Transparent device registers explicitly (DeviceRegistration alert); a Package #0 the
 # gateway forwards to it makes it open its session with the DM Server directly
-"$DEVICE" --server "http://127.0.0.1:$SOUTH_PORT/dm" --dev-id lamp-1 --auth md5 \
+"$DEVICE" --server "https://127.0.0.1:$SOUTH_PORT/dm" --dev-id lamp-1 --auth md5 \
   --client-secret lamp-secret --server-name dm.example --notify-secret srv-secret \
   --server-id dm.example --register --mode 1 --server-ids dm.example \
-  --listen-notify http://127.0.0.1:0 --notified-server "$DM_URL" --ca-file "$RUN/server.crt" \
+  --listen-notify http://127.0.0.1:0 --notified-server "$DM_URL" --ca-file "$RUN/trust.pem" \
   --count 1 --record "$RUN/lamp-1.json" >"$RUN/lamp-1.log" 2>&1 &
 LAMP=$!
 PIDS+=($LAMP)
