@@ -12,10 +12,30 @@
 # gateway (X-GwMO-Target, flow Z'). Everything it starts is stopped at the end; nothing outside
 # a temporary directory is touched (apart from apt-get installing missing build dependencies).
 # GWMO_DEMO_KEEP=1 keeps the directory (logs, records, state); GWMO_SKIP_DEPS=1 skips apt-get.
+#
+# Every step checks that it did what it prints: the demo exits non-zero at the first step that
+# did not, says which step and what was expected, and keeps its directory for a look.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
-say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+STEP="setup"
+FAILED=0
+say() { STEP=$*; printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+fail() {
+  FAILED=1
+  printf '\n\033[1;31mdemo FAILED in step "%s": %s\033[0m\n' "$STEP" "$*" >&2
+  exit 1
+}
+trap 'fail "a command failed (line $LINENO)"' ERR
+# check DESCRIPTION FILE: a python check reading FILE from stdin's script; it exits non-zero
+# with the reason on stderr when the step did not do what it printed
+check() { local what=$1; shift; python3 - "$@" || fail "$what"; }
+# wait_for SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.1 s, fails the step at the end
+wait_for() {
+  local secs=$1 what=$2; shift 2
+  for _ in $(seq $((secs * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  fail "timed out after ${secs}s waiting for $what"
+}
 
 if [ "${GWMO_SKIP_DEPS:-0}" != 1 ]; then
   say "Installing build dependencies (Debian packages)"
@@ -33,9 +53,14 @@ DEVICE=$ROOT/_build-demo/tests/peers/gwmo-test-device
 RUN=$(mktemp -d /tmp/gwmo-demo.XXXXXX)
 PIDS=()
 cleanup() {
+  trap - ERR
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  if [ "${GWMO_DEMO_KEEP:-0}" = 1 ]; then echo "kept $RUN (logs, records, state)"; else rm -rf "$RUN"; fi
+  if [ "${GWMO_DEMO_KEEP:-0}" = 1 ] || [ "$FAILED" = 1 ]; then
+    echo "kept $RUN (logs, records, state)"
+  else
+    rm -rf "$RUN"
+  fi
 }
 trap cleanup EXIT
 ctl() { "$GWMOCTL" --session "$@"; }
@@ -44,7 +69,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 say "Starting a private D-Bus bus"
 dbus-daemon --session --nofork --print-address=3 3>"$RUN/bus.addr" 2>/dev/null &
 PIDS+=($!)
-for _ in $(seq 50); do [ -s "$RUN/bus.addr" ] && break; sleep 0.1; done
+wait_for 5 "the bus address" test -s "$RUN/bus.addr"
 export DBUS_SESSION_BUS_ADDRESS=$(head -1 "$RUN/bus.addr")
 echo "bus: $DBUS_SESSION_BUS_ADDRESS"
 
@@ -82,10 +107,11 @@ say "Starting the reference DM Server (dm.example) on $DM_URL"
   --sessions 1 --ready-file "$RUN/ready1" 2>"$RUN/server1.log" >/dev/null &
 SRV=$!
 PIDS+=($SRV)
-for _ in $(seq 100); do [ -s "$RUN/ready1" ] && break; sleep 0.1; done
+wait_for 10 "the DM Server to listen" test -s "$RUN/ready1"
 echo "server certificate: $RUN/server.crt (gwmod trusts it through [northbound] ca-file)"
 
-# the factory bootstrap: gwmod's account at dm.example (DMAcc) and a subtree the server may manage
+# the factory bootstrap: gwmod's account at dm.example (DMAcc) and a subtree the server may manage;
+# the secrets carry no AccessType: the DMAcc DDF (AAuthSecret is No-Get) is the gateway's to apply
 cat > "$RUN/bootstrap.xml" <<XML
 <MgmtTree xmlns="syncml:dmddf1.2"><VerDTD>1.2</VerDTD>
  <Node><NodeName>dm</NodeName><Path>./DMAcc</Path>
@@ -100,12 +126,12 @@ cat > "$RUN/bootstrap.xml" <<XML
     <Node><NodeName>AAuthLevel</NodeName><Value>CLCRED</Value></Node>
     <Node><NodeName>AAuthType</NodeName><Value>DIGEST</Value></Node>
     <Node><NodeName>AAuthName</NodeName><Value>gw-demo</Value></Node>
-    <Node><NodeName>AAuthSecret</NodeName><DFProperties><AccessType><Replace/></AccessType></DFProperties><Value>cl-secret</Value></Node></Node>
+    <Node><NodeName>AAuthSecret</NodeName><Value>cl-secret</Value></Node></Node>
    <Node><NodeName>2</NodeName>
     <Node><NodeName>AAuthLevel</NodeName><Value>SRVCRED</Value></Node>
     <Node><NodeName>AAuthType</NodeName><Value>DIGEST</Value></Node>
     <Node><NodeName>AAuthName</NodeName><Value>dm.example</Value></Node>
-    <Node><NodeName>AAuthSecret</NodeName><DFProperties><AccessType><Replace/></AccessType></DFProperties><Value>srv-secret</Value></Node></Node>
+    <Node><NodeName>AAuthSecret</NodeName><Value>srv-secret</Value></Node></Node>
   </Node></Node>
  <Node><NodeName>dm</NodeName><Path>./GwMO/Config/Ext</Path>
   <RTProperties><ACL>Add=dm.example&amp;Delete=dm.example&amp;Get=dm.example&amp;Replace=dm.example</ACL><Format><node/></Format></RTProperties></Node>
@@ -130,14 +156,22 @@ say "Starting gwmod with the factory bootstrap (DMAcc for dm.example)"
   --bootstrap "$RUN/bootstrap.xml" --verbose 2>"$RUN/gwmod.log" &
 GWPID=$!
 PIDS=("$GWPID" "${PIDS[@]}")
-for _ in $(seq 100); do ctl status >/dev/null 2>&1 && break; sleep 0.1; done
+wait_for 10 "gwmod to own its bus name" ctl status
 ctl status
 echo
 ctl tree ./DMAcc
+if out=$(ctl get ./DMAcc/dm/AppAuth/1/AAuthSecret 2>&1); then
+  fail "the gateway's secret was readable over D-Bus: $out"
+fi
+echo "gwmoctl get ./DMAcc/dm/AppAuth/1/AAuthSecret: $out"
+if ctl tree ./DMAcc | grep -q -e cl-secret -e srv-secret; then
+  fail "a secret value is printed by gwmoctl tree"
+fi
+echo "(neither secret value is in gwmoctl tree: the DMAcc DDF makes AAuthSecret No-Get)"
 
 say "Client-initiated session: gwmoctl session start dm.example"
 ctl session start dm.example
-wait "$SRV" || true
+wait "$SRV" || fail "the DM Server did not finish its session cleanly"
 echo "--- what the DM Server did (its log):"
 sed -n 's/^.*\(session [0-9A-F]* from\)/  \1/p' "$RUN/server1.log"
 
@@ -152,27 +186,47 @@ for r in s["results"]:
     what = r.get("uri") or "+".join(c["cmd"] for c in r.get("commands", []))
     print(f"  {r['cmd']:8} {what:40} -> {r['status']}")
 PY
-echo "gateway: ./GwMO/Config/Ext/dm/Greeting = $(ctl get ./GwMO/Config/Ext/dm/Greeting)"
-echo "gateway: ./GwMO/Config/Mode             = $(ctl get ./GwMO/Config/Mode)  (DefaultMode on D-Bus follows)"
+check "the session did not do what the DM Server asked" "$RUN/record1.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))["sessions"][0]
+want = [("Get", 200), ("Get", 200), ("Add", 200), ("Replace", 200), ("Atomic", 507), ("Replace", 405)]
+got = [(r["cmd"], r["status"]) for r in s["results"]]
+if s["alert"] != 1201 or not s["authenticated"] or got != want or \
+   s["devinfo"].get("./DevInfo/DevId") != "GW-DEMO-0001":
+    sys.exit(f"expected alert 1201, authenticated, DevId GW-DEMO-0001 and {want}; got alert "
+             f"{s['alert']}, authenticated {s['authenticated']}, {s['devinfo']}, {got}")
+PY
+GREETING=$(ctl get ./GwMO/Config/Ext/dm/Greeting)
+MODE=$(ctl get ./GwMO/Config/Mode)
+echo "gateway: ./GwMO/Config/Ext/dm/Greeting = $GREETING"
+echo "gateway: ./GwMO/Config/Mode             = $MODE  (DefaultMode on D-Bus follows)"
+[ "$GREETING" = "hello from the DM Server" ] || fail "the server's Add is not in the tree"
+[ "$MODE" = 1 ] || fail "the server's Replace of ./GwMO/Config/Mode is not in the tree"
+if ctl get ./GwMO/Config/Ext/dm/A >/dev/null 2>&1; then
+  fail "the rolled-back Atomic left ./GwMO/Config/Ext/dm/A in the tree"
+fi
 
 NOTIFY_URL="$(ctl --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["ListenURIs"][0])')notify"
 say "A forged Package #0 to $NOTIFY_URL is refused"
 "$SERVER" "${SERVER_ARGS[@]}" --notify "$NOTIFY_URL" --notify-secret wrong-secret \
   --ca-file "$RUN/state/tls.crt" --record "$RUN/forged.json" >"$RUN/forged.out" 2>/dev/null &
 FORGED=$!
-for _ in $(seq 100); do grep -q notified "$RUN/forged.out" 2>/dev/null && break; sleep 0.1; done
+wait_for 10 "the gateway's answer to the forged Package #0" grep -q notified "$RUN/forged.out"
 kill "$FORGED" 2>/dev/null || true; wait "$FORGED" 2>/dev/null || true
-echo "  server: $(grep notified "$RUN/forged.out" || echo 'no answer')"
-grep -h "forged" "$RUN/gwmod.log" | sed 's/^/  gwmod: /' || true
+echo "  server: $(grep notified "$RUN/forged.out")"
+grep -q "^notified 401" "$RUN/forged.out" || fail "the forged Package #0 was not refused with 401"
+grep -h "forged" "$RUN/gwmod.log" | sed 's/^/  gwmod: /'
 
 say "Server-initiated session: the DM Server sends a valid Package #0"
 echo "  (a new server process on the same port, with the second script)"
 "$SERVER" "${SERVER_ARGS[@]}" --script "$RUN/script2.json" --record "$RUN/record2.json" \
   --notify "$NOTIFY_URL" --notify-secret srv-secret --notify-session 1A2B \
-  --ca-file "$RUN/state/tls.crt" --sessions 1 2>"$RUN/server2.log" | sed -n 's/^notified/  server: notified/p' &
+  --ca-file "$RUN/state/tls.crt" --sessions 1 >"$RUN/server2.out" 2>"$RUN/server2.log" &
 SRV=$!
 PIDS+=($SRV)
-wait "$SRV" || true
+wait "$SRV" || fail "the DM Server did not finish the server-initiated session cleanly"
+sed -n 's/^notified/  server: notified/p' "$RUN/server2.out"
+grep -q "^notified 202" "$RUN/server2.out" || fail "the valid Package #0 was not accepted (202)"
 grep -h "Package #0" "$RUN/gwmod.log" | grep -v forged | sed 's/^/  gwmod: /'
 python3 - "$RUN/record2.json" <<'PY'
 import json, sys
@@ -182,8 +236,20 @@ for s in json.load(open(sys.argv[1]))["sessions"]:
         items = "; ".join(i.get("data") or "" for i in r.get("items", []))
         print(f"  {r['cmd']:8} {r.get('uri',''):40} -> {r['status']} {items}")
 PY
-echo -n "gateway after it: "
-ctl get ./GwMO/Config/Ext/dm/Greeting 2>&1 || true
+check "the server-initiated session did not do what the DM Server asked" "$RUN/record2.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))["sessions"][0]
+got = [(r["cmd"], r["status"], "; ".join(i.get("data") or "" for i in r.get("items", [])))
+       for r in s["results"]]
+want = [("Get", 200, "hello from the DM Server"), ("Delete", 200, "")]
+if s["alert"] != 1200 or s["session_id"] != "1A2B" or got != want:
+    sys.exit(f"expected session 1A2B, alert 1200, {want}; got {s['session_id']}, alert "
+             f"{s['alert']}, {got}")
+PY
+if out=$(ctl get ./GwMO/Config/Ext/dm/Greeting 2>&1); then
+  fail "the server's Delete left ./GwMO/Config/Ext/dm/Greeting ('$out')"
+fi
+echo "gateway after it: $out"
 
 say "Three End Devices join the gateway: sensor-1 and sensor-2 (Proxy), lamp-1 (Transparent)"
 # the DM Server listens (no commands) and records the DeviceAttached alerts the gateway sends
@@ -192,7 +258,7 @@ echo '{"sessions": []}' > "$RUN/script3.json"
   --sessions 0 2>"$RUN/server3.log" >/dev/null &
 SRV=$!
 PIDS+=($SRV)
-sleep 0.3
+wait_for 10 "the DM Server to listen" bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT"
 # provisioned over D-Bus (B.6): what each device presents to the gateway and the reverse
 for d in sensor-1 sensor-2; do
   echo "  gwmoctl device-add $d --mode 2: $(ctl device-add "$d" --mode 2 --client-name "$d" \
@@ -231,7 +297,8 @@ print(sum(a["type"].endswith("DeviceAttached") for s in json.load(open(sys.argv[
           for a in s["generic_alerts"]))
 PY
 }
-for _ in $(seq 150); do [ "$(attached)" -ge 3 ] && break; sleep 0.2; done
+three_attached() { [ "$(attached)" -ge 3 ]; }
+wait_for 30 "DeviceAttached alerts for the three devices" three_attached
 kill "$SRV" 2>/dev/null || true
 wait "$SRV" 2>/dev/null || true
 python3 - "$RUN/record3.json" <<'PY'
@@ -244,7 +311,18 @@ for s in json.load(open(sys.argv[1]))["sessions"]:
         print(f"  DM Server got {a['type'].rsplit(':', 1)[1]} for {f('DeviceID')} "
               f"({mode}, {f('Status')}, {f('InventoryURI')}) in session {s['session_id']}")
 PY
+check "the DM Server did not get one DeviceAttached per device" "$RUN/record3.json" <<'PY'
+import json, re, sys
+got = sorted(re.search("<DeviceID>(.*?)</DeviceID>", a.get("data") or "").group(1)
+             for s in json.load(open(sys.argv[1]))["sessions"] for a in s["generic_alerts"]
+             if a["type"].endswith("DeviceAttached"))
+if got != ["lamp-1", "sensor-1", "sensor-2"]:
+    sys.exit(f"expected DeviceAttached for lamp-1, sensor-1, sensor-2; got {got}")
+PY
 ctl devices
+if [ "$(ctl devices | grep -c ' Attached ')" != 3 ]; then
+  fail "gwmoctl devices does not show three Attached devices"
+fi
 
 say "The DM Server reads the inventory and, through the gateway, a node of both Proxy devices"
 cat > "$RUN/script4.json" <<JSON
@@ -263,9 +341,9 @@ JSON
   --sessions 1 2>"$RUN/server4.log" >/dev/null &
 SRV=$!
 PIDS+=($SRV)
-sleep 0.3
+wait_for 10 "the DM Server to listen" bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT"
 ctl session start dm.example
-wait "$SRV" || true
+wait "$SRV" || fail "the DM Server did not finish its session cleanly"
 python3 - "$RUN/record4.json" <<'PY'
 import json, re, sys
 s = json.load(open(sys.argv[1]))["sessions"][0]
@@ -280,6 +358,19 @@ for a in s["generic_alerts"]:
                            a.get("data") or ""):
         print("    " + line)
 PY
+check "the fan-out did not read both Proxy devices in the server's session" "$RUN/record4.json" <<'PY'
+import json, re, sys
+s = json.load(open(sys.argv[1]))["sessions"][0]
+bad = [(r["cmd"], r.get("uri"), r["status"]) for r in s["results"]
+       if r["status"] != (202 if r["cmd"] == "Exec" else 200)]
+alerts = [a for a in s["generic_alerts"] if a["type"].endswith("FanoutComplete")]
+if bad or len(alerts) != 1 or alerts[0].get("correlator") != "demo-1":
+    sys.exit(f"commands not answered as expected: {bad}; FanoutComplete alerts: {len(alerts)}")
+doc = alerts[0].get("data") or ""
+devs = sorted(re.findall(r'<Device id="([^"]+)" status="200"><Data[^>]*>[^<]+</Data>', doc))
+if 'state="Complete"' not in doc or devs != ["sensor-1", "sensor-2"]:
+    sys.exit(f"expected a Complete result with a value from sensor-1 and sensor-2; got {doc}")
+PY
 
 say "The DM Server wakes the Transparent device through the gateway (X-GwMO-Target)"
 cat > "$RUN/script5.json" <<JSON
@@ -289,11 +380,13 @@ JSON
   --server-id dm.example --client-secret lamp-secret --auth md5 --server-auth none \
   --script "$RUN/script5.json" --record "$RUN/record5.json" --sessions 1 \
   --notify "$NOTIFY_URL" --notify-secret srv-secret --notify-session 5A5A --notify-target lamp-1 \
-  --ca-file "$RUN/state/tls.crt" 2>"$RUN/server5.log" | sed -n 's/^notified/  server: notified the gateway for lamp-1, answered/p' &
+  --ca-file "$RUN/state/tls.crt" >"$RUN/server5.out" 2>"$RUN/server5.log" &
 SRV=$!
 PIDS+=($SRV)
-wait "$SRV" || true
-grep -h "forward" "$RUN/gwmod.log" | tail -1 | sed 's/^/  gwmod: /' || true
+wait "$SRV" || fail "the DM Server did not finish the device's session cleanly"
+sed -n 's/^notified/  server: notified the gateway for lamp-1, answered/p' "$RUN/server5.out"
+grep -q "^notified 202" "$RUN/server5.out" || fail "the gateway did not accept the X-GwMO-Target Package #0"
+grep -h "forward" "$RUN/gwmod.log" | tail -1 | sed 's/^/  gwmod: /'
 python3 - "$RUN/record5.json" <<'PY'
 import json, sys
 for s in json.load(open(sys.argv[1]))["sessions"]:
@@ -302,6 +395,15 @@ for s in json.load(open(sys.argv[1]))["sessions"]:
     for r in s["results"]:
         items = "; ".join(i.get("data") or "" for i in r.get("items", []))
         print(f"  {r['cmd']:8} {r.get('uri',''):40} -> {r['status']} {items}")
+PY
+check "the Transparent device did not open its session with the DM Server directly" "$RUN/record5.json" <<'PY'
+import json, sys
+ss = json.load(open(sys.argv[1]))["sessions"]
+ok = [s for s in ss if s["session_id"] == "5A5A" and s["alert"] == 1200 and s["authenticated"]
+      and [(r["cmd"], r["status"], [i.get("data") for i in r.get("items", [])])
+           for r in s["results"]] == [("Get", 200, ["lamp-1"])]]
+if len(ok) != 1:
+    sys.exit(f"expected one authenticated session 5A5A (alert 1200) reading DevId lamp-1; got {ss}")
 PY
 
 say "Done: gwmod kept its state in $RUN/state (removed with the demo directory)"
