@@ -664,13 +664,26 @@ gw_http_conn_start_handshake(GwHttpConn *conn)
 	static const gchar *const alpn[] = {"http/1.1", "http/1.0", NULL};
 	g_autoptr(GError) error = NULL;
 
-	conn->tls = g_tls_server_connection_new(conn->tcp, self->certificate, &error);
+	/* no database: clients present no certificate here, and the default one would make
+	 * glib-networking load the whole system trust store into every connection (~1.3 MB each) */
+	conn->tls =
+	    g_initable_new(g_tls_backend_get_server_connection_type(g_tls_backend_get_default()),
+	                   NULL,
+	                   &error,
+	                   "base-io-stream",
+	                   conn->tcp,
+	                   "certificate",
+	                   self->certificate,
+	                   "database",
+	                   NULL,
+	                   "require-close-notify",
+	                   FALSE,
+	                   NULL);
 	if (conn->tls == NULL) {
 		g_warning("cannot start TLS with %s: %s", conn->peer, error->message);
 		gw_http_conn_close(conn);
 		return;
 	}
-	g_tls_connection_set_require_close_notify(G_TLS_CONNECTION(conn->tls), FALSE);
 	g_tls_connection_set_advertised_protocols(G_TLS_CONNECTION(conn->tls), alpn);
 	conn->state = GW_HTTP_CONN_TLS_HANDSHAKE; /* the deadline counts from the accept */
 	conn->handshaking = TRUE;

@@ -8,6 +8,9 @@
  * (EMFILE); once they are closed, the listener accepts again and answers, plain and TLS, gwmod
  * still answers on D-Bus, and its descriptor count is back where it was. The descriptors and
  * RSS of gwmod are printed before, during and after.
+ * And gwmod.conf's [http] reaches both: a connection that sends nothing is closed after
+ * header-timeout, a peer gets max-connections-per-peer connections, and kept-alive connections
+ * their clients closed are closed at once (no CLOSE-WAIT), plain and TLS.
  */
 
 #include "config.h"
@@ -171,10 +174,90 @@ test_emfile_flood(void)
 	gw_test_daemon_free(d);
 }
 
+typedef struct {
+	GPid pid;
+	guint at_most;
+} SocketsBack;
+
+static gboolean
+sockets_back(gpointer user_data)
+{
+	SocketsBack *b = user_data;
+	return gw_abuse_count_fds(b->pid, TRUE) <= b->at_most;
+}
+
+static void
+test_http_config(void)
+{
+	guint16 port = gw_test_free_port();
+	guint16 tls_port = gw_test_free_port();
+	g_autofree gchar *conf = g_strdup_printf("[northbound]\nlisten=\n"
+	                                         "[southbound]\nlisten=http://127.0.0.1:%u,"
+	                                         "https://127.0.0.1:%u\n"
+	                                         "[http]\nheader-timeout=2\n"
+	                                         "max-connections-per-peer=3\n",
+	                                         port,
+	                                         tls_port);
+	GwTestDaemon *d = gw_test_daemon_new_with_config(conf);
+	g_autoptr(GError) error = NULL;
+	SocketsBack back = {0};
+	gint64 start;
+	gdouble seconds;
+
+	gw_test_daemon_start(d, NULL);
+	back.pid = gwmod_pid(d);
+	back.at_most = gw_abuse_count_fds(back.pid, TRUE);
+	report(d, "before");
+
+	/* kept-alive connections their clients close: gwmod closes them too, long before
+	 * idle-timeout (30 s) */
+	for (guint i = 0; i < 20; i++) {
+		g_autoptr(GwAbuseClient) c =
+		    gw_abuse_client_connect(i % 2 ? tls_port : port, i % 2, &error);
+		g_assert_no_error(error);
+		g_assert_cmpuint(
+		    gw_abuse_request(c, "GET", "/nothing-here", NULL, TRUE, 10000), ==, 404);
+		g_assert_cmpuint(
+		    gw_abuse_request(c, "GET", "/nothing-here", NULL, TRUE, 10000), ==, 404);
+	}
+	g_assert_true(gw_abuse_wait(sockets_back, &back, 5000));
+	report(d, "after 20 kept-alive connections closed by their clients");
+
+	/* three connections that send nothing: the fourth is closed at once, the three after
+	 * header-timeout */
+	{
+		g_autoptr(GPtrArray) silent =
+		    g_ptr_array_new_with_free_func((GDestroyNotify)gw_abuse_client_free);
+		g_autoptr(GwAbuseClient) fourth = NULL;
+
+		start = g_get_monotonic_time();
+		for (guint i = 0; i < 3; i++) {
+			g_ptr_array_add(silent, gw_abuse_client_connect(port, FALSE, &error));
+			g_assert_no_error(error);
+		}
+		fourth = gw_abuse_client_connect_raw(tls_port, &error);
+		g_assert_no_error(error);
+		g_assert_true(gw_abuse_client_wait_closed(fourth, 1500));
+		for (guint i = 0; i < 3; i++) {
+			GwAbuseClient *c = g_ptr_array_index(silent, i);
+			g_assert_true(gw_abuse_client_wait_closed(c, 10000));
+		}
+		seconds = (gdouble)(g_get_monotonic_time() - start) / 1e6;
+		g_test_message("silent connections closed after %.1f s", seconds);
+		g_assert_cmpfloat(seconds, >=, 1.9);
+	}
+	g_assert_true(gw_abuse_wait(sockets_back, &back, 5000));
+	report(d, "after");
+	gw_test_daemon_stop(d);
+	gw_test_daemon_free(d);
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
+	gw_abuse_raise_fd_limit();
 	g_test_add_func("/gw/dbus/listeners/emfile-flood", test_emfile_flood);
+	g_test_add_func("/gw/dbus/listeners/http-config", test_http_config);
 	return g_test_run();
 }

@@ -9,6 +9,7 @@
 #include <gnutls/gnutls.h>
 #include <malloc.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -147,6 +148,7 @@ gw_abuse_client_connect_from(guint16 port, const gchar *source, GError **error)
 	if (socket == NULL)
 		return NULL;
 	g_socket_set_blocking(socket, FALSE);
+	g_socket_set_option(socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
 	if (source != NULL) {
 		g_autoptr(GInetAddress) from = g_inet_address_new_from_string(source);
 		g_autoptr(GSocketAddress) from_addr = g_inet_socket_address_new(from, 0);
@@ -231,7 +233,17 @@ gw_abuse_client_connect(guint16 port, gboolean tls, GError **error)
 	}
 	if (!tls)
 		return g_steal_pointer(&client);
-	client->tls = g_tls_client_connection_new(client->tcp, NULL, error);
+	/* any certificate is accepted: no database (the default one is the whole system trust
+	 * store, loaded into every connection) */
+	client->tls =
+	    g_initable_new(g_tls_backend_get_client_connection_type(g_tls_backend_get_default()),
+	                   NULL,
+	                   error,
+	                   "base-io-stream",
+	                   client->tcp,
+	                   "database",
+	                   NULL,
+	                   NULL);
 	if (client->tls == NULL)
 		return NULL;
 	g_signal_connect(
