@@ -106,7 +106,6 @@ struct _GwHttpConn {
 	GSocketAddress *local;
 	GSocketAddress *remote;
 	gchar *peer;
-	gboolean on_tls_listener;
 	GwHttpConnState state;
 	gint64 since;           /* monotonic µs the state began */
 	gint64 deadline;        /* monotonic µs, 0: none */
@@ -866,7 +865,6 @@ gw_http_server_accept_fd(GwHttpServer *self,
 	conn->remote = g_steal_pointer(&remote);
 	conn->local = local != NULL ? g_steal_pointer(&local) : g_object_ref(conn->remote);
 	conn->peer = g_steal_pointer(&peer);
-	conn->on_tls_listener = listener->tls;
 	g_queue_push_tail_link(&self->conns, &conn->link);
 	g_hash_table_insert(self->peers, g_strdup(conn->peer), GUINT_TO_POINTER(n_peer + 1));
 	gw_http_server_ensure_sweep(self);
@@ -1075,7 +1073,6 @@ gw_http_server_ensure_sweep(GwHttpServer *self)
 		return;
 	shortest = MIN(MIN(self->limits.header_ms, self->limits.body_ms),
 	               MIN(self->limits.idle_ms, self->limits.handshake_ms));
-	shortest = MIN(shortest, GW_HTTP_LINGER_MS);
 	self->sweep_source = g_timeout_source_new(CLAMP(shortest / 8, 25, 1000));
 	g_source_set_callback(self->sweep_source, gw_http_server_sweep_cb, self, NULL);
 	g_source_attach(self->sweep_source, g_main_context_get_thread_default());
