@@ -446,7 +446,8 @@ gw_http_conn_got_headers_cb(SoupServerMessage *msg, gpointer user_data)
 	}
 	if (conn->body != NULL)
 		g_byte_array_unref(conn->body);
-	conn->body = g_byte_array_sized_new(declared > 0 ? (guint)declared : 0);
+	/* room for what was announced, but not more than a little before it arrives */
+	conn->body = g_byte_array_sized_new(declared > 0 ? (guint)MIN(declared, 65536) : 0);
 	conn->body_len = 0;
 	gw_http_conn_set_state(conn, GW_HTTP_CONN_BODY, self->limits.body_ms);
 }

@@ -133,14 +133,16 @@ static GSource *
 gw_http_input_create_source(GPollableInputStream *pollable, GCancellable *cancellable)
 {
 	GwHttpInput *self = GW_HTTP_INPUT(pollable);
-	g_autoptr(GSource) child = NULL;
 
 	/* once the input ended: a source with nothing to wait on, which never fires (the base's
 	 * would fire at once and for ever: an ended socket stays readable) */
 	if (self->gone)
 		return g_pollable_source_new_full(self, NULL, cancellable);
-	child = g_pollable_input_stream_create_source(G_POLLABLE_INPUT_STREAM(self->base), NULL);
-	return g_pollable_source_new_full(self, child, cancellable);
+	/* the base's own source, not one more layer around it: every source of every waiting
+	 * connection is visited on each main-loop iteration (libsoup's readers only use it as a
+	 * child; its callback would be given the base stream) */
+	return g_pollable_input_stream_create_source(G_POLLABLE_INPUT_STREAM(self->base),
+	                                             cancellable);
 }
 
 static gboolean
