@@ -220,7 +220,7 @@ test_http_config(void)
 		g_assert_cmpuint(
 		    gw_abuse_request(c, "GET", "/nothing-here", NULL, TRUE, 10000), ==, 404);
 	}
-	g_assert_true(gw_abuse_wait(sockets_back, &back, 5000));
+	g_assert_true(gw_abuse_wait(sockets_back, &back, 15000));
 	report(d, "after 20 kept-alive connections closed by their clients");
 
 	/* three connections that send nothing: the fourth is closed at once, the three after
