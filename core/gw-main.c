@@ -9,10 +9,13 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <locale.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include "gw-config.h"
 #include "gw-daemon.h"
@@ -49,6 +52,36 @@ gw_main_reload_cb(gpointer user_data)
 		  "change on restart",
 		  ctx->config_path);
 	return G_SOURCE_CONTINUE;
+}
+
+/* every connection to a listener is a descriptor: the soft limit (1,024 by default, for select()
+ * users; gwmod polls) goes up to the hard one, as systemd recommends for daemons that need it */
+static void
+gw_main_raise_fd_limit(void)
+{
+	struct rlimit rl;
+	rlim_t old;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		g_warning("cannot read the descriptor limit: %s", g_strerror(errno));
+		return;
+	}
+	if (rl.rlim_cur >= rl.rlim_max) {
+		g_info("descriptor limit (RLIMIT_NOFILE): %ju", (uintmax_t)rl.rlim_cur);
+		return;
+	}
+	old = rl.rlim_cur;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		g_warning("cannot raise the descriptor limit from %ju to %ju: %s",
+		          (uintmax_t)old,
+		          (uintmax_t)rl.rlim_max,
+		          g_strerror(errno));
+		return;
+	}
+	g_info("raised the descriptor limit (RLIMIT_NOFILE) from %ju to %ju",
+	       (uintmax_t)old,
+	       (uintmax_t)rl.rlim_cur);
 }
 
 static gboolean
@@ -149,6 +182,7 @@ main(int argc, char **argv)
 	config_debug = gw_config_get_string(config, "daemon", "debug-domains");
 	ctx.debug_domains_option = opt_debug_domains;
 	gw_log_setup(opt_verbose, opt_debug_domains != NULL ? opt_debug_domains : config_debug);
+	gw_main_raise_fd_limit();
 
 	if (opt_state_dir != NULL)
 		state_dir = g_strdup(opt_state_dir);

@@ -61,6 +61,13 @@ static const GwConfigKey gw_config_keys[] = {
     {"images", "url-lifetime", GW_CONFIG_TYPE_INT, "86400", 1, 365 * 86400},
     {"southbound", "max-sessions", GW_CONFIG_TYPE_INT, "4096", 1, 1000000},
     {"fanout", "sync-wait", GW_CONFIG_TYPE_INT, "30", 0, 3600},
+    /* both listeners (GwHttpServerLimits) */
+    {"http", "header-timeout", GW_CONFIG_TYPE_INT, "10", 1, 3600},
+    {"http", "body-timeout", GW_CONFIG_TYPE_INT, "60", 1, 86400},
+    {"http", "idle-timeout", GW_CONFIG_TYPE_INT, "30", 1, 86400},
+    {"http", "handshake-timeout", GW_CONFIG_TYPE_INT, "10", 1, 3600},
+    {"http", "max-connections", GW_CONFIG_TYPE_INT, "4096", 1, 1000000},
+    {"http", "max-connections-per-peer", GW_CONFIG_TYPE_INT, "64", 1, 1000000},
 };
 
 struct _GwConfig {
@@ -283,4 +290,20 @@ GwConfig *
 gw_config_new(void)
 {
 	return g_object_new(GW_TYPE_CONFIG, NULL);
+}
+
+void
+gw_config_apply_http_limits(GwConfig *self, GwHttpServer *server)
+{
+	GwHttpServerLimits limits = {0};
+
+	g_return_if_fail(GW_IS_CONFIG(self));
+	g_return_if_fail(GW_IS_HTTP_SERVER(server));
+	limits.header_ms = (guint)gw_config_get_int(self, "http", "header-timeout") * 1000;
+	limits.body_ms = (guint)gw_config_get_int(self, "http", "body-timeout") * 1000;
+	limits.idle_ms = (guint)gw_config_get_int(self, "http", "idle-timeout") * 1000;
+	limits.handshake_ms = (guint)gw_config_get_int(self, "http", "handshake-timeout") * 1000;
+	limits.max_connections = (guint)gw_config_get_int(self, "http", "max-connections");
+	limits.max_per_peer = (guint)gw_config_get_int(self, "http", "max-connections-per-peer");
+	gw_http_server_set_limits(server, &limits);
 }

@@ -7,6 +7,8 @@
 
 #include <glib-object.h>
 
+#include "gw-http-server.h"
+
 G_BEGIN_DECLS
 
 #define GW_TYPE_CONFIG (gw_config_get_type())
@@ -38,6 +40,10 @@ gw_config_get_bool(GwConfig *self, const gchar *group, const gchar *key);
 /* for tests and command-line overrides */
 void
 gw_config_set_string(GwConfig *self, const gchar *group, const gchar *key, const gchar *value);
+
+/* [http]: the deadlines and connection caps of a listener (northbound or southbound) */
+void
+gw_config_apply_http_limits(GwConfig *self, GwHttpServer *server);
 
 /* the whole effective configuration, defaults included, as key-file text */
 gchar *

@@ -985,6 +985,7 @@ gw_northbound_start(GwNorthbound *self, GError **error)
 			return FALSE;
 	}
 	self->server = gw_http_server_new(identity);
+	gw_config_apply_http_limits(self->config, self->server);
 	gw_http_server_add_handler(self->server, GW_GWMO_HTTP_NOTIFY, gw_northbound_notify_handler, self, NULL);
 	for (guint i = 0; uris[i] != NULL; i++) {
 		if (uris[i][0] == '\0')

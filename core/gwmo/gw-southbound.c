@@ -1706,6 +1706,7 @@ gw_southbound_start(GwSouthbound *self, GError **error)
 			return FALSE;
 	}
 	self->server = gw_http_server_new(identity);
+	gw_config_apply_http_limits(self->config, self->server);
 	gw_http_server_add_handler(
 	    self->server, GW_GWMO_HTTP_DM, gw_southbound_dm_handler, self, NULL);
 	for (guint i = 0; uris[i] != NULL; i++) {

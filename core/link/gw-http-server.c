@@ -1,32 +1,133 @@
 /*
  * Copyright 2026 The gwmo authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The server accepts its connections itself and gives libsoup only established streams
+ * (soup_server_accept_iostream()): libsoup 3.2's own listener stops accepting for good after
+ * one failed accept (EMFILE), leaks the GSocket of every connection, runs each TLS handshake in
+ * a worker thread with no deadline, and never closes a kept-alive connection whose peer hung up.
+ * Here, per connection (GwHttpConn): the accept with a back-off when descriptors run out, the
+ * caps per peer and in all, a look at the ClientHello (TLS 1.2 or later, else an alert, before
+ * any handshake thread is taken), the handshake with a deadline and a bounded number running
+ * at once, a GwHttpStream between libsoup and the socket (the peer's hang-up reaches us, not
+ * libsoup), the header/body/idle deadlines, and the request body counted as it is read.
  */
 
 #define G_LOG_DOMAIN "GwHttp"
+#define _GNU_SOURCE /* accept4() */
 
 #include "config.h"
 
+#include <errno.h>
 #include <libsoup/soup.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "gw-error.h"
 #include "gw-http-server.h"
+#include "gw-http-stream.h"
+#include "gw-log.h"
 
 #define GW_HTTP_DEFAULT_MAX_BODY (4u * 1024u * 1024u)
+/* pending connections the kernel queues before accept() (capped by net.core.somaxconn) */
+#define GW_HTTP_SERVER_BACKLOG 1024
+/* accepts per wake-up of a listener, so that one busy listener does not starve the loop */
+#define GW_HTTP_ACCEPT_BATCH 32
+/* out of descriptors: first retry after this, doubling up to the maximum */
+#define GW_HTTP_ACCEPT_BACKOFF_MIN_MS 20
+#define GW_HTTP_ACCEPT_BACKOFF_MAX_MS 1000
+/* TLS handshakes at once: glib-networking runs each in a GTask worker thread, blocked on the
+ * peer; more would take the thread pool other async work (files, DNS) needs */
+#define GW_HTTP_MAX_HANDSHAKES 16
+/* after a refused body: what the peer still sends is read and dropped for this long (or this
+ * many bytes) so that it sees the 413 rather than a reset */
+#define GW_HTTP_LINGER_MS 2000
+#define GW_HTTP_LINGER_BYTES (16u * 1024u * 1024u)
+
+typedef enum {
+	GW_HTTP_CONN_TLS_HELLO,     /* TLS: waiting for the ClientHello */
+	GW_HTTP_CONN_TLS_QUEUED,    /* TLS: waiting for a handshake slot */
+	GW_HTTP_CONN_TLS_HANDSHAKE, /* TLS: handshaking */
+	GW_HTTP_CONN_HEADERS,       /* libsoup reads a request line and headers */
+	GW_HTTP_CONN_BODY,          /* libsoup reads the body */
+	GW_HTTP_CONN_HANDLER,       /* a handler has the request */
+	GW_HTTP_CONN_WRITING,       /* libsoup writes the response */
+	GW_HTTP_CONN_IDLE,          /* kept alive, between requests */
+	GW_HTTP_CONN_LINGER,        /* refused: answered, draining what the peer still sends */
+	GW_HTTP_CONN_CLOSED,
+} GwHttpConnState;
+
+typedef struct _GwHttpConn GwHttpConn;
+typedef struct _GwHttpListener GwHttpListener;
 
 struct _GwHttpServer {
 	GObject parent_instance;
 	SoupServer *server;
+	GTlsCertificate *certificate; /* nullable */
 	gsize max_body_size;
-	gboolean has_tls;
+	GwHttpServerLimits limits;
+	GPtrArray *listeners;   /* GwHttpListener */
+	GQueue conns;           /* GwHttpConn, oldest first (the queue holds a reference) */
+	GHashTable *peers;      /* peer address -> number of connections (GUINT_TO_POINTER) */
+	GHashTable *by_remote;  /* GSocketAddress (the one libsoup has) -> GwHttpConn */
+	GQueue handshake_queue; /* GwHttpConn waiting for a handshake slot (references) */
+	guint n_handshakes;
+	GQueue closing; /* GwHttpConn to close from the main loop (references) */
+	GSource *closing_source;
+	GSource *sweep_source;
+	gboolean soup_listening; /* libsoup has its placeholder listener (see the function) */
 };
 
 G_DEFINE_TYPE(GwHttpServer, gw_http_server, G_TYPE_OBJECT)
 
+struct _GwHttpListener {
+	GwHttpServer *server; /* not a reference: the server owns its listeners */
+	GSocket *socket;
+	gboolean tls;
+	gchar *uri;              /* with the real port */
+	GSource *source;         /* G_IO_IN; NULL while backing off */
+	GSource *backoff_source; /* out of descriptors: the retry */
+	guint backoff_ms;
+	gint64 episode_start; /* monotonic µs the descriptors ran out, 0 when accepting */
+	guint64 episode_retries;
+};
+
+struct _GwHttpConn {
+	gint refcount;
+	GwHttpServer *server; /* not a reference; NULL once the connection left the server */
+	GList link;           /* in server->conns */
+	GSocket *socket;
+	GIOStream *tcp;       /* GSocketConnection */
+	GIOStream *tls;       /* GTlsServerConnection, nullable */
+	GwHttpStream *stream; /* what libsoup reads and writes; NULL before */
+	GSocketAddress *local;
+	GSocketAddress *remote;
+	gchar *peer;
+	GwHttpConnState state;
+	gint64 since;           /* monotonic µs the state began */
+	gint64 deadline;        /* monotonic µs, 0: none */
+	SoupServerMessage *msg; /* the latest request libsoup started on it */
+	GByteArray *body;
+	guint64 body_len;
+	GCancellable *cancellable; /* the handshake */
+	GSource *watch;            /* ClientHello or linger */
+	guint64 linger_bytes;
+	guint reject_status;  /* answer this before closing (413) */
+	gboolean in_soup;     /* libsoup has it (until its "disconnected") */
+	gboolean saw_headers; /* the current request got past its headers */
+	gboolean handshaking; /* a worker thread runs its handshake: the socket is not ours */
+	gboolean close_requested;
+	gboolean close_pending;
+	gboolean transport_closed;
+};
+
 struct _GwHttpRequest {
 	gint refcount;
 	SoupServerMessage *msg; /* ref held */
+	GwHttpConn *conn;       /* ref held */
 	gchar *path;
 	GHashTable *query; /* nullable */
 	gchar *content_type;
@@ -45,6 +146,942 @@ typedef struct {
 } GwHttpHandler;
 
 static void
+gw_http_conn_close(GwHttpConn *conn);
+static void
+gw_http_conn_schedule_close(GwHttpConn *conn);
+static void
+gw_http_server_start_handshakes(GwHttpServer *self);
+static void
+gw_http_server_ensure_sweep(GwHttpServer *self);
+
+static const gchar *
+gw_http_conn_state_to_string(GwHttpConnState state)
+{
+	switch (state) {
+	case GW_HTTP_CONN_TLS_HELLO:
+		return "waiting for a ClientHello";
+	case GW_HTTP_CONN_TLS_QUEUED:
+		return "waiting for a handshake slot";
+	case GW_HTTP_CONN_TLS_HANDSHAKE:
+		return "in the TLS handshake";
+	case GW_HTTP_CONN_HEADERS:
+		return "sending request headers";
+	case GW_HTTP_CONN_BODY:
+		return "sending a request body";
+	case GW_HTTP_CONN_HANDLER:
+		return "waiting for an answer";
+	case GW_HTTP_CONN_WRITING:
+		return "receiving a response";
+	case GW_HTTP_CONN_IDLE:
+		return "idle";
+	case GW_HTTP_CONN_LINGER:
+		return "closing";
+	case GW_HTTP_CONN_CLOSED:
+		return "closed";
+	}
+	return "?";
+}
+
+/* ---- connections: life cycle ---- */
+
+static GwHttpConn *
+gw_http_conn_ref(GwHttpConn *conn)
+{
+	conn->refcount++;
+	return conn;
+}
+
+static void
+gw_http_conn_unref(GwHttpConn *conn)
+{
+	if (--conn->refcount > 0)
+		return;
+	g_assert(conn->server == NULL);
+	g_assert(conn->watch == NULL);
+	if (conn->stream != NULL)
+		gw_http_stream_detach(conn->stream);
+	g_clear_object(&conn->stream);
+	g_clear_object(&conn->tls);
+	g_clear_object(&conn->tcp);
+	g_clear_object(&conn->socket);
+	g_clear_object(&conn->local);
+	g_clear_object(&conn->remote);
+	g_clear_object(&conn->msg);
+	g_clear_object(&conn->cancellable);
+	if (conn->body != NULL)
+		g_byte_array_unref(conn->body);
+	g_free(conn->peer);
+	g_free(conn);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GwHttpConn, gw_http_conn_unref)
+
+static void
+gw_http_conn_set_state(GwHttpConn *conn, GwHttpConnState state, guint timeout_ms)
+{
+	gint64 now = g_get_monotonic_time();
+	conn->state = state;
+	conn->since = now;
+	conn->deadline = timeout_ms > 0 ? now + (gint64)timeout_ms * 1000 : 0;
+}
+
+static void
+gw_http_conn_clear_watch(GwHttpConn *conn)
+{
+	if (conn->watch == NULL)
+		return;
+	g_source_destroy(conn->watch);
+	g_clear_pointer(&conn->watch, g_source_unref);
+}
+
+/* the connection leaves the server: once its descriptor is closed and libsoup let it go */
+static void
+gw_http_conn_maybe_finish(GwHttpConn *conn)
+{
+	GwHttpServer *self = conn->server;
+	guint n;
+
+	if (self == NULL || conn->state != GW_HTTP_CONN_CLOSED || conn->in_soup)
+		return;
+	conn->server = NULL;
+	if (conn->msg != NULL)
+		g_signal_handlers_disconnect_by_data(conn->msg, conn);
+	if (conn->stream != NULL)
+		g_hash_table_remove(self->by_remote, conn->remote);
+	n = GPOINTER_TO_UINT(g_hash_table_lookup(self->peers, conn->peer));
+	if (n <= 1)
+		g_hash_table_remove(self->peers, conn->peer);
+	else
+		g_hash_table_insert(self->peers, g_strdup(conn->peer), GUINT_TO_POINTER(n - 1));
+	g_queue_unlink(&self->conns, &conn->link);
+	gw_http_conn_unref(conn);
+}
+
+static gboolean
+gw_http_conn_linger_cb(GSocket *socket, GIOCondition condition, gpointer user_data)
+{
+	GwHttpConn *conn = user_data;
+	gchar buf[16384];
+
+	for (;;) {
+		gssize n = recv(g_socket_get_fd(socket), buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return G_SOURCE_CONTINUE;
+		if (n <= 0)
+			break;
+		conn->linger_bytes += (guint64)n;
+		if (conn->linger_bytes > GW_HTTP_LINGER_BYTES)
+			break;
+	}
+	/* the peer finished (or sent too much): close */
+	g_clear_pointer(&conn->watch, g_source_unref);
+	g_io_stream_close(conn->tcp, NULL, NULL);
+	gw_http_conn_set_state(conn, GW_HTTP_CONN_CLOSED, 0);
+	gw_http_conn_maybe_finish(conn);
+	return G_SOURCE_REMOVE;
+}
+
+/* a refused request: answer it in a few bytes that never block, stop writing, and drain */
+static gboolean
+gw_http_conn_start_linger(GwHttpConn *conn)
+{
+	g_autofree gchar *answer =
+	    g_strdup_printf("HTTP/1.1 %u %s\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+	                    conn->reject_status,
+	                    soup_status_get_phrase(conn->reject_status));
+	GIOStream *io = conn->tls != NULL ? conn->tls : conn->tcp;
+	GOutputStream *out = g_io_stream_get_output_stream(io);
+
+	if (conn->server == NULL || !G_IS_POLLABLE_OUTPUT_STREAM(out))
+		return FALSE;
+	g_pollable_output_stream_write_nonblocking(
+	    G_POLLABLE_OUTPUT_STREAM(out), answer, strlen(answer), NULL, NULL);
+	if (!g_socket_shutdown(conn->socket, FALSE, TRUE, NULL))
+		return FALSE;
+	gw_http_conn_set_state(conn, GW_HTTP_CONN_LINGER, GW_HTTP_LINGER_MS);
+	conn->watch = g_socket_create_source(conn->socket, G_IO_IN, NULL);
+	g_source_set_callback(conn->watch, (GSourceFunc)gw_http_conn_linger_cb, conn, NULL);
+	g_source_attach(conn->watch, g_main_context_get_thread_default());
+	return TRUE;
+}
+
+/* closes the descriptor (or starts the linger). Never calls libsoup: it runs from inside
+ * libsoup when libsoup closes the stream it has. */
+static void
+gw_http_conn_close_transport(GwHttpConn *conn)
+{
+	g_autoptr(GwHttpConn) hold = gw_http_conn_ref(conn);
+
+	if (conn->transport_closed)
+		return;
+	gw_http_conn_clear_watch(conn);
+	if (conn->cancellable != NULL)
+		g_cancellable_cancel(conn->cancellable);
+	if (conn->handshaking) {
+		/* the handshake thread may be in a poll() on the socket: it is closed when the
+		 * cancelled handshake returns (gw_http_conn_handshake_cb) */
+		conn->close_requested = TRUE;
+		conn->deadline = 0;
+		return;
+	}
+	conn->transport_closed = TRUE;
+	if (conn->reject_status != 0 && gw_http_conn_start_linger(conn))
+		return;
+	/* the TCP stream, not the TLS one: no close_notify that could wait on the peer */
+	g_io_stream_close(conn->tcp, NULL, NULL);
+	gw_http_conn_set_state(conn, GW_HTTP_CONN_CLOSED, 0);
+	gw_http_conn_maybe_finish(conn);
+}
+
+/* GwHttpStream: libsoup (or we) closed the stream libsoup had */
+static void
+gw_http_conn_stream_closed_cb(gpointer user_data)
+{
+	gw_http_conn_close_transport(user_data);
+}
+
+/* GwHttpStream: the peer hung up (or the connection failed) while libsoup read */
+static void
+gw_http_conn_stream_gone_cb(gpointer user_data)
+{
+	GwHttpConn *conn = user_data;
+	g_debug(
+	    "%s closed its connection (%s)", conn->peer, gw_http_conn_state_to_string(conn->state));
+	gw_http_conn_schedule_close(conn);
+}
+
+/* closes the connection now, wherever it is; not from inside libsoup */
+static void
+gw_http_conn_close(GwHttpConn *conn)
+{
+	g_autoptr(GwHttpConn) hold = gw_http_conn_ref(conn);
+
+	if (conn->state == GW_HTTP_CONN_CLOSED || conn->state == GW_HTTP_CONN_LINGER)
+		return;
+	if (conn->in_soup && conn->msg != NULL) {
+		/* the one public way to make libsoup let go of a connection in any state (an idle
+		 * kept-alive one included); its "disconnected" clears in_soup */
+		g_autoptr(GIOStream) stolen = soup_server_message_steal_connection(conn->msg);
+		conn->in_soup = FALSE;
+	}
+	if (conn->stream != NULL)
+		g_io_stream_close(G_IO_STREAM(conn->stream), NULL, NULL);
+	gw_http_conn_close_transport(conn);
+}
+
+static gboolean
+gw_http_server_closing_cb(gpointer user_data)
+{
+	GwHttpServer *self = GW_HTTP_SERVER(user_data);
+	GwHttpConn *conn;
+
+	g_clear_pointer(&self->closing_source, g_source_unref);
+	while ((conn = g_queue_pop_head(&self->closing)) != NULL) {
+		conn->close_pending = FALSE;
+		if (conn->server != NULL)
+			gw_http_conn_close(conn);
+		gw_http_conn_unref(conn);
+	}
+	return G_SOURCE_REMOVE;
+}
+
+/* from inside libsoup: close as soon as it returned to the main loop */
+static void
+gw_http_conn_schedule_close(GwHttpConn *conn)
+{
+	GwHttpServer *self = conn->server;
+
+	if (self == NULL || conn->close_pending)
+		return;
+	conn->close_pending = TRUE;
+	g_queue_push_tail(&self->closing, gw_http_conn_ref(conn));
+	if (self->closing_source == NULL) {
+		self->closing_source = g_idle_source_new();
+		g_source_set_priority(self->closing_source, G_PRIORITY_HIGH);
+		g_source_set_callback(self->closing_source, gw_http_server_closing_cb, self, NULL);
+		g_source_attach(self->closing_source, g_main_context_get_thread_default());
+	}
+}
+
+/* from inside libsoup: stop reading this request and answer @status on the way out */
+static void
+gw_http_conn_refuse(GwHttpConn *conn, SoupServerMessage *msg, guint status)
+{
+	if (conn->reject_status != 0)
+		return;
+	conn->reject_status = status;
+	if (msg != NULL)
+		soup_server_message_pause(msg);
+	g_clear_pointer(&conn->body, g_byte_array_unref);
+	gw_http_conn_schedule_close(conn);
+}
+
+/* ---- libsoup's view of a connection: its messages ---- */
+
+static void
+gw_http_conn_got_headers_cb(SoupServerMessage *msg, gpointer user_data)
+{
+	GwHttpConn *conn = user_data;
+	GwHttpServer *self = conn->server;
+	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
+	goffset declared = -1;
+
+	if (self == NULL)
+		return;
+	conn->saw_headers = TRUE;
+	/* the body is counted and kept here (got-chunk), never by libsoup */
+	soup_message_body_set_accumulate(soup_server_message_get_request_body(msg), FALSE);
+	if (soup_message_headers_get_encoding(headers) == SOUP_ENCODING_CONTENT_LENGTH)
+		declared = soup_message_headers_get_content_length(headers);
+	if (declared > 0 && (guint64)declared > self->max_body_size) {
+		gw_info_ratelimited("refusing a %" G_GINT64_FORMAT " byte body from %s "
+		                    "(more than %" G_GSIZE_FORMAT ")",
+		                    (gint64)declared,
+		                    conn->peer,
+		                    self->max_body_size);
+		gw_http_conn_refuse(conn, msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE);
+		return;
+	}
+	if (conn->body != NULL)
+		g_byte_array_unref(conn->body);
+	/* room for what was announced, but not more than a little before it arrives */
+	conn->body = g_byte_array_sized_new(declared > 0 ? (guint)MIN(declared, 65536) : 0);
+	conn->body_len = 0;
+	gw_http_conn_set_state(conn, GW_HTTP_CONN_BODY, self->limits.body_ms);
+}
+
+static void
+gw_http_conn_got_chunk_cb(SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
+{
+	GwHttpConn *conn = user_data;
+	GwHttpServer *self = conn->server;
+	gsize len = 0;
+	const guint8 *data = g_bytes_get_data(chunk, &len);
+
+	if (self == NULL || conn->reject_status != 0)
+		return;
+	conn->body_len += len;
+	if (conn->body_len > self->max_body_size) {
+		gw_info_ratelimited("refusing a body from %s: more than %" G_GSIZE_FORMAT " bytes",
+		                    conn->peer,
+		                    self->max_body_size);
+		gw_http_conn_refuse(conn, msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE);
+		return;
+	}
+	if (conn->body == NULL)
+		conn->body = g_byte_array_new();
+	g_byte_array_append(conn->body, data, (guint)len);
+}
+
+static void
+gw_http_conn_got_body_cb(SoupServerMessage *msg, gpointer user_data)
+{
+	GwHttpConn *conn = user_data;
+	/* libsoup's own got-body handler (the dispatch) ran first; the response, if any, is not
+	 * written yet */
+	if (conn->server != NULL && conn->state == GW_HTTP_CONN_BODY)
+		gw_http_conn_set_state(conn, GW_HTTP_CONN_HANDLER, 0);
+}
+
+/* response bytes moved: the idle deadline counts from now */
+static void
+gw_http_conn_wrote_cb(SoupServerMessage *msg, gpointer user_data)
+{
+	GwHttpConn *conn = user_data;
+	if (conn->server != NULL)
+		gw_http_conn_set_state(conn, GW_HTTP_CONN_WRITING, conn->server->limits.idle_ms);
+}
+
+/* the status line is out: a request libsoup refused before any handler saw it (it answers
+ * 400 to what it cannot parse, and then emits no "finished") is logged here */
+static void
+gw_http_conn_wrote_headers_cb(SoupServerMessage *msg, gpointer user_data)
+{
+	GwHttpConn *conn = user_data;
+	guint status = soup_server_message_get_status(msg);
+
+	if (conn->server != NULL && !conn->saw_headers && status >= 400)
+		gw_message_ratelimited("malformed request from %s: answered %u %s",
+		                       conn->peer,
+		                       status,
+		                       soup_status_get_phrase(status));
+	gw_http_conn_wrote_cb(msg, user_data);
+}
+
+static void
+gw_http_conn_wrote_body_data_cb(SoupServerMessage *msg, guint chunk_size, gpointer user_data)
+{
+	gw_http_conn_wrote_cb(msg, user_data);
+}
+
+static void
+gw_http_conn_finished_cb(SoupServerMessage *msg, gpointer user_data)
+{
+	GwHttpConn *conn = user_data;
+	GwHttpServer *self = conn->server;
+
+	if (self == NULL)
+		return;
+	g_clear_pointer(&conn->body, g_byte_array_unref);
+	/* kept alive (libsoup disconnects right after this otherwise) */
+	gw_http_conn_set_state(conn, GW_HTTP_CONN_IDLE, self->limits.idle_ms);
+}
+
+static void
+gw_http_conn_disconnected_cb(SoupServerMessage *msg, gpointer user_data)
+{
+	GwHttpConn *conn = user_data;
+	g_autoptr(GwHttpConn) hold = gw_http_conn_ref(conn);
+
+	conn->in_soup = FALSE;
+	/* libsoup closed its stream before (then the transport is closed), or we stole it */
+	gw_http_conn_maybe_finish(conn);
+}
+
+/* SoupServer::request-started: a new request on one of our connections (the first one is
+ * started from inside soup_server_accept_iostream(), the next ones at their first byte) */
+static void
+gw_http_server_request_started_cb(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+	GwHttpServer *self = GW_HTTP_SERVER(user_data);
+	GwHttpConn *conn =
+	    g_hash_table_lookup(self->by_remote, soup_server_message_get_remote_address(msg));
+
+	if (conn == NULL || conn->server == NULL)
+		return;
+	if (conn->msg != NULL) {
+		g_signal_handlers_disconnect_by_data(conn->msg, conn);
+		g_object_unref(conn->msg);
+	}
+	conn->msg = g_object_ref(msg);
+	g_signal_connect(msg, "got-headers", G_CALLBACK(gw_http_conn_got_headers_cb), conn);
+	g_signal_connect(msg, "got-chunk", G_CALLBACK(gw_http_conn_got_chunk_cb), conn);
+	g_signal_connect(msg, "got-body", G_CALLBACK(gw_http_conn_got_body_cb), conn);
+	g_signal_connect(msg, "wrote-headers", G_CALLBACK(gw_http_conn_wrote_headers_cb), conn);
+	g_signal_connect(msg, "wrote-body-data", G_CALLBACK(gw_http_conn_wrote_body_data_cb), conn);
+	g_signal_connect(msg, "finished", G_CALLBACK(gw_http_conn_finished_cb), conn);
+	g_signal_connect(msg, "disconnected", G_CALLBACK(gw_http_conn_disconnected_cb), conn);
+	conn->saw_headers = FALSE;
+	/* the first request's header deadline counts from the accept */
+	if (conn->state != GW_HTTP_CONN_HEADERS)
+		gw_http_conn_set_state(conn, GW_HTTP_CONN_HEADERS, self->limits.header_ms);
+}
+
+/* the stream is established (TCP, or TLS after the handshake): libsoup takes it from here */
+static void
+gw_http_conn_hand_to_soup(GwHttpConn *conn)
+{
+	GwHttpServer *self = conn->server;
+	GIOStream *base = conn->tls != NULL ? conn->tls : conn->tcp;
+	g_autoptr(GError) error = NULL;
+
+	conn->stream = gw_http_stream_new(
+	    base, gw_http_conn_stream_gone_cb, gw_http_conn_stream_closed_cb, conn);
+	g_hash_table_insert(self->by_remote, conn->remote, conn);
+	conn->in_soup = TRUE;
+	gw_http_conn_set_state(conn, GW_HTTP_CONN_HEADERS, self->limits.header_ms);
+	if (!soup_server_accept_iostream(
+	        self->server, G_IO_STREAM(conn->stream), conn->local, conn->remote, &error)) {
+		g_warning("cannot serve a connection from %s: %s", conn->peer, error->message);
+		conn->in_soup = FALSE;
+		gw_http_conn_close(conn);
+	}
+}
+
+/* ---- TLS ---- */
+
+static const gchar *
+gw_http_tls_version_to_string(GTlsProtocolVersion version)
+{
+	switch (version) {
+	case G_TLS_PROTOCOL_VERSION_SSL_3_0:
+		return "SSL 3.0";
+	case G_TLS_PROTOCOL_VERSION_TLS_1_0:
+		return "TLS 1.0";
+	case G_TLS_PROTOCOL_VERSION_TLS_1_1:
+		return "TLS 1.1";
+	case G_TLS_PROTOCOL_VERSION_TLS_1_2:
+		return "TLS 1.2";
+	case G_TLS_PROTOCOL_VERSION_TLS_1_3:
+		return "TLS 1.3";
+	case G_TLS_PROTOCOL_VERSION_DTLS_1_0:
+	case G_TLS_PROTOCOL_VERSION_DTLS_1_2:
+		return "DTLS";
+	case G_TLS_PROTOCOL_VERSION_UNKNOWN:
+		break;
+	}
+	return "an unknown version";
+}
+
+static void
+gw_http_conn_handshake_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GwHttpConn) conn = user_data;
+	GwHttpServer *self = conn->server;
+	GTlsConnection *tls = G_TLS_CONNECTION(source);
+	g_autoptr(GError) error = NULL;
+	gboolean ok = g_tls_connection_handshake_finish(tls, res, &error);
+	GTlsProtocolVersion version;
+
+	conn->handshaking = FALSE;
+	if (self == NULL) {
+		/* the server went away meanwhile */
+		g_io_stream_close(conn->tcp, NULL, NULL);
+		return;
+	}
+	self->n_handshakes--;
+	gw_http_server_start_handshakes(self);
+	if (conn->close_requested) {
+		/* closed meanwhile (its deadline) */
+		gw_http_conn_close_transport(conn);
+		return;
+	}
+	if (!ok) {
+		gw_info_ratelimited("TLS handshake with %s failed: %s", conn->peer, error->message);
+		gw_http_conn_close(conn);
+		return;
+	}
+	/* the floor, whatever the ClientHello said (see gw_http_conn_hello_cb) */
+	version = g_tls_connection_get_protocol_version(tls);
+	if (version < G_TLS_PROTOCOL_VERSION_TLS_1_2 ||
+	    version >= G_TLS_PROTOCOL_VERSION_DTLS_1_0) {
+		gw_message_ratelimited("closing a TLS connection from %s: it negotiated %s, "
+		                       "TLS 1.2 is the minimum",
+		                       conn->peer,
+		                       gw_http_tls_version_to_string(version));
+		gw_http_conn_close(conn);
+		return;
+	}
+	gw_http_conn_hand_to_soup(conn);
+}
+
+static void
+gw_http_conn_start_handshake(GwHttpConn *conn)
+{
+	GwHttpServer *self = conn->server;
+	static const gchar *const alpn[] = {"http/1.1", "http/1.0", NULL};
+	g_autoptr(GError) error = NULL;
+
+	/* no database: clients present no certificate here, and the default one would make
+	 * glib-networking load the whole system trust store into every connection (~1.3 MB each) */
+	conn->tls =
+	    g_initable_new(g_tls_backend_get_server_connection_type(g_tls_backend_get_default()),
+	                   NULL,
+	                   &error,
+	                   "base-io-stream",
+	                   conn->tcp,
+	                   "certificate",
+	                   self->certificate,
+	                   "database",
+	                   NULL,
+	                   "require-close-notify",
+	                   FALSE,
+	                   NULL);
+	if (conn->tls == NULL) {
+		g_warning("cannot start TLS with %s: %s", conn->peer, error->message);
+		gw_http_conn_close(conn);
+		return;
+	}
+	g_tls_connection_set_advertised_protocols(G_TLS_CONNECTION(conn->tls), alpn);
+	conn->state = GW_HTTP_CONN_TLS_HANDSHAKE; /* the deadline counts from the accept */
+	conn->handshaking = TRUE;
+	self->n_handshakes++;
+	g_tls_connection_handshake_async(G_TLS_CONNECTION(conn->tls),
+	                                 G_PRIORITY_DEFAULT,
+	                                 conn->cancellable,
+	                                 gw_http_conn_handshake_cb,
+	                                 gw_http_conn_ref(conn));
+}
+
+static void
+gw_http_server_start_handshakes(GwHttpServer *self)
+{
+	while (self->n_handshakes < GW_HTTP_MAX_HANDSHAKES) {
+		g_autoptr(GwHttpConn) conn = g_queue_pop_head(&self->handshake_queue);
+		if (conn == NULL)
+			break;
+		if (conn->server == NULL || conn->state != GW_HTTP_CONN_TLS_QUEUED)
+			continue;
+		gw_http_conn_start_handshake(conn);
+	}
+}
+
+/* drops what the peer sent (so that closing sends a FIN, not a reset) */
+static void
+gw_http_conn_drain(GwHttpConn *conn)
+{
+	gchar buf[4096];
+	for (guint i = 0; i < 16; i++) {
+		if (recv(g_socket_get_fd(conn->socket), buf, sizeof(buf), MSG_DONTWAIT) <= 0)
+			break;
+	}
+}
+
+/*
+ * The first bytes of a TLS connection, peeked before any handshake: a TLS record of type
+ * handshake (22) holding a ClientHello (1) whose client_version is at least 3,3 (TLS 1.2; a
+ * TLS 1.3 client sends 3,3 there too). A client that offers no more than TLS 1.1 gets a
+ * protocol_version alert; bytes that are no TLS at all get the connection closed; neither takes
+ * a handshake thread. (A ClientHello that says 1.2 but negotiates less is caught after the
+ * handshake.)
+ */
+static gboolean
+gw_http_conn_hello_cb(GSocket *socket, GIOCondition condition, gpointer user_data)
+{
+	GwHttpConn *conn = user_data;
+	GwHttpServer *self = conn->server;
+	guint8 hello[11];
+	gssize n;
+	guint version;
+
+	do
+		n = recv(g_socket_get_fd(socket), hello, sizeof(hello), MSG_PEEK | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return G_SOURCE_CONTINUE;
+	g_clear_pointer(&conn->watch, g_source_unref);
+	if (n <= 0) {
+		g_debug("%s left before its ClientHello", conn->peer);
+		gw_http_conn_close(conn);
+		return G_SOURCE_REMOVE;
+	}
+	if (hello[0] != 22 || (n >= 2 && hello[1] != 3) || (n >= 6 && hello[5] != 1)) {
+		gw_info_ratelimited("closing a connection from %s to a TLS listener: "
+		                    "it did not start with a TLS ClientHello",
+		                    conn->peer);
+		gw_http_conn_drain(conn);
+		gw_http_conn_close(conn);
+		return G_SOURCE_REMOVE;
+	}
+	if (n == sizeof(hello)) {
+		version = (guint)hello[9] << 8 | hello[10];
+		if (version < 0x0303) {
+			/* alert record: fatal (2), protocol_version (70) */
+			const guint8 alert[] = {21, hello[1], hello[2], 0, 2, 2, 70};
+			gw_message_ratelimited("refusing TLS %u.%u from %s: TLS 1.2 is the minimum",
+			                       (version >> 8) - 2,
+			                       (version & 0xff) - 1,
+			                       conn->peer);
+			gw_http_conn_drain(conn);
+			(void)!send(g_socket_get_fd(socket),
+			            alert,
+			            sizeof(alert),
+			            MSG_DONTWAIT | MSG_NOSIGNAL);
+			gw_http_conn_close(conn);
+			return G_SOURCE_REMOVE;
+		}
+	}
+	/* (a ClientHello that came in smaller pieces goes on as it is: the version is checked
+	 * after the handshake) */
+	conn->state = GW_HTTP_CONN_TLS_QUEUED;
+	g_queue_push_tail(&self->handshake_queue, gw_http_conn_ref(conn));
+	gw_http_server_start_handshakes(self);
+	return G_SOURCE_REMOVE;
+}
+
+/* ---- accepting ---- */
+
+static gboolean
+gw_http_server_evict_idle(GwHttpServer *self, const gchar *peer)
+{
+	GwHttpConn *oldest = NULL;
+
+	for (GList *l = self->conns.head; l != NULL; l = l->next) {
+		GwHttpConn *conn = l->data;
+		if (conn->state != GW_HTTP_CONN_IDLE || conn->close_pending)
+			continue;
+		if (peer != NULL && g_strcmp0(conn->peer, peer) != 0)
+			continue;
+		if (oldest == NULL || conn->since < oldest->since)
+			oldest = conn;
+	}
+	if (oldest == NULL)
+		return FALSE;
+	g_debug("closing an idle connection of %s to make room", oldest->peer);
+	gw_http_conn_close(oldest);
+	return TRUE;
+}
+
+static void
+gw_http_server_accept_fd(GwHttpServer *self,
+                         GwHttpListener *listener,
+                         gint fd,
+                         const struct sockaddr *addr,
+                         socklen_t addr_len)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSocket) socket = NULL;
+	g_autoptr(GSocketAddress) remote = NULL;
+	g_autoptr(GSocketAddress) local = NULL;
+	g_autofree gchar *peer = NULL;
+	GwHttpConn *conn;
+	guint n_peer;
+	gint one = 1;
+
+	remote = g_socket_address_new_from_native((gpointer)addr, addr_len);
+	socket = g_socket_new_from_fd(fd, &error);
+	if (socket == NULL || remote == NULL || !G_IS_INET_SOCKET_ADDRESS(remote)) {
+		g_warning("cannot take an accepted connection: %s",
+		          error != NULL ? error->message : "not an IP address");
+		if (socket == NULL)
+			close(fd);
+		return;
+	}
+	local = g_socket_get_local_address(socket, NULL);
+	peer = g_inet_address_to_string(
+	    g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(remote)));
+
+	if (self->conns.length >= self->limits.max_connections &&
+	    !gw_http_server_evict_idle(self, NULL)) {
+		gw_message_ratelimited("refusing a connection from %s: %u connections open "
+		                       "([http] max-connections)",
+		                       peer,
+		                       self->conns.length);
+		g_socket_close(socket, NULL);
+		return;
+	}
+	n_peer = GPOINTER_TO_UINT(g_hash_table_lookup(self->peers, peer));
+	if (n_peer >= self->limits.max_per_peer) {
+		if (gw_http_server_evict_idle(self, peer)) {
+			n_peer = GPOINTER_TO_UINT(g_hash_table_lookup(self->peers, peer));
+		} else {
+			gw_message_ratelimited("refusing a connection from %s: it has %u open "
+			                       "([http] max-connections-per-peer)",
+			                       peer,
+			                       n_peer);
+			g_socket_close(socket, NULL);
+			return;
+		}
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+
+	conn = g_new0(GwHttpConn, 1);
+	conn->refcount = 1; /* the server's queue */
+	conn->server = self;
+	conn->link.data = conn;
+	conn->socket = g_steal_pointer(&socket);
+	conn->tcp = G_IO_STREAM(g_socket_connection_factory_create_connection(conn->socket));
+	conn->remote = g_steal_pointer(&remote);
+	conn->local = local != NULL ? g_steal_pointer(&local) : g_object_ref(conn->remote);
+	conn->peer = g_steal_pointer(&peer);
+	g_queue_push_tail_link(&self->conns, &conn->link);
+	g_hash_table_insert(self->peers, g_strdup(conn->peer), GUINT_TO_POINTER(n_peer + 1));
+	gw_http_server_ensure_sweep(self);
+
+	if (!listener->tls) {
+		gw_http_conn_hand_to_soup(conn);
+		return;
+	}
+	conn->cancellable = g_cancellable_new();
+	gw_http_conn_set_state(conn, GW_HTTP_CONN_TLS_HELLO, self->limits.handshake_ms);
+	conn->watch = g_socket_create_source(conn->socket, G_IO_IN, NULL);
+	g_source_set_callback(conn->watch, (GSourceFunc)gw_http_conn_hello_cb, conn, NULL);
+	g_source_attach(conn->watch, g_main_context_get_thread_default());
+}
+
+static void
+gw_http_listener_watch(GwHttpListener *listener);
+
+static gboolean
+gw_http_listener_backoff_cb(gpointer user_data)
+{
+	GwHttpListener *listener = user_data;
+	g_clear_pointer(&listener->backoff_source, g_source_unref);
+	listener->episode_retries++;
+	gw_http_listener_watch(listener);
+	return G_SOURCE_REMOVE;
+}
+
+/* accept() failed for want of descriptors (or memory): stop watching the listening socket (it
+ * stays readable: watching it would spin), make room where we can, retry after a back-off */
+static void
+gw_http_listener_pause(GwHttpListener *listener, gint errsv)
+{
+	if (listener->episode_start == 0) {
+		listener->episode_start = g_get_monotonic_time();
+		listener->episode_retries = 0;
+		g_warning("listener %s cannot accept: %s; retrying until descriptors are free",
+		          listener->uri,
+		          g_strerror(errsv));
+	}
+	listener->backoff_ms = listener->backoff_ms == 0
+	                           ? GW_HTTP_ACCEPT_BACKOFF_MIN_MS
+	                           : MIN(listener->backoff_ms * 2, GW_HTTP_ACCEPT_BACKOFF_MAX_MS);
+	if (listener->source != NULL) {
+		g_source_destroy(listener->source);
+		g_clear_pointer(&listener->source, g_source_unref);
+	}
+	/* an idle kept-alive connection is the one descriptor we may take back at once */
+	gw_http_server_evict_idle(listener->server, NULL);
+	listener->backoff_source = g_timeout_source_new(listener->backoff_ms);
+	g_source_set_callback(
+	    listener->backoff_source, gw_http_listener_backoff_cb, listener, NULL);
+	g_source_attach(listener->backoff_source, g_main_context_get_thread_default());
+}
+
+static gboolean
+gw_http_accept_error_is_transient(gint errsv)
+{
+	/* the connection failed before we took it (accept(2) says to retry on these) */
+	switch (errsv) {
+	case EINTR:
+	case ECONNABORTED:
+	case EPROTO:
+	case ENETDOWN:
+	case ENOPROTOOPT:
+	case EHOSTDOWN:
+	case ENONET:
+	case EHOSTUNREACH:
+	case EOPNOTSUPP:
+	case ENETUNREACH:
+	case EPERM:
+		return TRUE;
+	default:
+		return FALSE;
+	}
+}
+
+static gboolean
+gw_http_listener_accept_cb(GSocket *socket, GIOCondition condition, gpointer user_data)
+{
+	GwHttpListener *listener = user_data;
+
+	for (guint i = 0; i < GW_HTTP_ACCEPT_BATCH; i++) {
+		struct sockaddr_storage addr;
+		socklen_t addr_len = sizeof(addr);
+		gint fd = accept4(g_socket_get_fd(socket),
+		                  (struct sockaddr *)&addr,
+		                  &addr_len,
+		                  SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0) {
+			gint errsv = errno;
+			if (errsv == EAGAIN || errsv == EWOULDBLOCK)
+				break;
+			if (gw_http_accept_error_is_transient(errsv))
+				continue;
+			gw_http_listener_pause(listener, errsv);
+			return G_SOURCE_REMOVE;
+		}
+		if (listener->episode_start != 0) {
+			g_message("listener %s accepts again (descriptors were short for %.1f s, "
+			          "%" G_GUINT64_FORMAT " retries)",
+			          listener->uri,
+			          (gdouble)(g_get_monotonic_time() - listener->episode_start) / 1e6,
+			          listener->episode_retries);
+			listener->episode_start = 0;
+			listener->backoff_ms = 0;
+		}
+		gw_http_server_accept_fd(
+		    listener->server, listener, fd, (struct sockaddr *)&addr, addr_len);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static void
+gw_http_listener_watch(GwHttpListener *listener)
+{
+	g_return_if_fail(listener->source == NULL);
+	listener->source = g_socket_create_source(listener->socket, G_IO_IN, NULL);
+	g_source_set_callback(
+	    listener->source, (GSourceFunc)gw_http_listener_accept_cb, listener, NULL);
+	g_source_attach(listener->source, g_main_context_get_thread_default());
+}
+
+static void
+gw_http_listener_free(gpointer data)
+{
+	GwHttpListener *listener = data;
+	if (listener->source != NULL) {
+		g_source_destroy(listener->source);
+		g_source_unref(listener->source);
+	}
+	if (listener->backoff_source != NULL) {
+		g_source_destroy(listener->backoff_source);
+		g_source_unref(listener->backoff_source);
+	}
+	g_socket_close(listener->socket, NULL);
+	g_object_unref(listener->socket);
+	g_free(listener->uri);
+	g_free(listener);
+}
+
+/* ---- the deadlines ---- */
+
+static gboolean
+gw_http_server_sweep_cb(gpointer user_data)
+{
+	GwHttpServer *self = GW_HTTP_SERVER(user_data);
+	gint64 now = g_get_monotonic_time();
+	g_autoptr(GPtrArray) expired =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)gw_http_conn_unref);
+
+	for (GList *l = self->conns.head; l != NULL; l = l->next) {
+		GwHttpConn *conn = l->data;
+		if (conn->deadline != 0 && now >= conn->deadline && !conn->close_pending)
+			g_ptr_array_add(expired, gw_http_conn_ref(conn));
+	}
+	for (guint i = 0; i < expired->len; i++) {
+		GwHttpConn *conn = g_ptr_array_index(expired, i);
+		gdouble seconds = (gdouble)(now - conn->since) / 1e6;
+		if (conn->server == NULL)
+			continue;
+		switch (conn->state) {
+		case GW_HTTP_CONN_IDLE:
+			g_debug("closing the idle connection of %s", conn->peer);
+			break;
+		case GW_HTTP_CONN_LINGER:
+			break;
+		case GW_HTTP_CONN_TLS_HELLO:
+		case GW_HTTP_CONN_TLS_QUEUED:
+		case GW_HTTP_CONN_TLS_HANDSHAKE:
+		case GW_HTTP_CONN_HEADERS:
+		case GW_HTTP_CONN_BODY:
+		case GW_HTTP_CONN_WRITING:
+			gw_info_ratelimited("closing the connection of %s: %s for %.1f s",
+			                    conn->peer,
+			                    gw_http_conn_state_to_string(conn->state),
+			                    seconds);
+			break;
+		case GW_HTTP_CONN_HANDLER:
+		case GW_HTTP_CONN_CLOSED:
+			continue;
+		}
+		if (conn->state == GW_HTTP_CONN_LINGER) {
+			gw_http_conn_clear_watch(conn);
+			g_io_stream_close(conn->tcp, NULL, NULL);
+			gw_http_conn_set_state(conn, GW_HTTP_CONN_CLOSED, 0);
+			gw_http_conn_maybe_finish(conn);
+		} else {
+			gw_http_conn_close(conn);
+		}
+	}
+	if (self->conns.length > 0)
+		return G_SOURCE_CONTINUE;
+	g_clear_pointer(&self->sweep_source, g_source_unref);
+	return G_SOURCE_REMOVE;
+}
+
+/* the deadlines are checked by one timer while there are connections, at a fraction of the
+ * shortest one (a timer per connection would cost every main-loop iteration) */
+static void
+gw_http_server_ensure_sweep(GwHttpServer *self)
+{
+	guint shortest;
+
+	if (self->sweep_source != NULL)
+		return;
+	shortest = MIN(MIN(self->limits.header_ms, self->limits.body_ms),
+	               MIN(self->limits.idle_ms, self->limits.handshake_ms));
+	self->sweep_source = g_timeout_source_new(CLAMP(shortest / 8, 25, 1000));
+	g_source_set_callback(self->sweep_source, gw_http_server_sweep_cb, self, NULL);
+	g_source_attach(self->sweep_source, g_main_context_get_thread_default());
+}
+
+/* ---- requests ---- */
+
+static void
 gw_http_handler_free(gpointer data)
 {
 	GwHttpHandler *h = data;
@@ -52,6 +1089,13 @@ gw_http_handler_free(gpointer data)
 		h->destroy(h->user_data);
 	g_free(h->path);
 	g_free(h);
+}
+
+/* libsoup still has the request's connection (else unpausing it is an error) */
+static gboolean
+gw_http_request_has_connection(GwHttpRequest *request)
+{
+	return request->conn == NULL || request->conn->in_soup;
 }
 
 GwHttpRequest *
@@ -70,10 +1114,12 @@ gw_http_request_unref(GwHttpRequest *request)
 		/* dropped without an answer: never leave the peer hanging */
 		g_warning("request %s dropped unanswered; sending 500", request->path);
 		soup_server_message_set_status(request->msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, NULL);
-		if (request->paused)
+		if (request->paused && gw_http_request_has_connection(request))
 			soup_server_message_unpause(request->msg);
 	}
 	g_object_unref(request->msg);
+	if (request->conn != NULL)
+		gw_http_conn_unref(request->conn);
 	g_free(request->path);
 	g_free(request->content_type);
 	g_bytes_unref(request->body);
@@ -124,15 +1170,17 @@ gw_http_request_get_body(GwHttpRequest *request)
 const gchar *
 gw_http_request_get_remote_host(GwHttpRequest *request)
 {
-	const gchar *host = soup_server_message_get_remote_host(request->msg);
+	const gchar *host;
+	if (request->conn != NULL)
+		return request->conn->peer;
+	host = soup_server_message_get_remote_host(request->msg);
 	return host != NULL ? host : "";
 }
 
 gboolean
 gw_http_request_is_tls(GwHttpRequest *request)
 {
-	GUri *uri = soup_server_message_get_uri(request->msg);
-	return uri != NULL && g_strcmp0(g_uri_get_scheme(uri), "https") == 0;
+	return request->conn != NULL && request->conn->tls != NULL;
 }
 
 void
@@ -141,6 +1189,22 @@ gw_http_request_set_header(GwHttpRequest *request, const gchar *name, const gcha
 	soup_message_headers_replace(soup_server_message_get_response_headers(request->msg),
 				     name,
 				     value);
+}
+
+/* the answer is set: libsoup writes it once it returns to the main loop */
+static void
+gw_http_request_answered(GwHttpRequest *request)
+{
+	GwHttpConn *conn = request->conn;
+
+	if (conn != NULL && conn->server != NULL && conn->msg == request->msg &&
+	    conn->state == GW_HTTP_CONN_HANDLER)
+		gw_http_conn_set_state(conn, GW_HTTP_CONN_WRITING, conn->server->limits.idle_ms);
+	if (request->paused) {
+		request->paused = FALSE;
+		if (gw_http_request_has_connection(request))
+			soup_server_message_unpause(request->msg);
+	}
 }
 
 void
@@ -162,10 +1226,7 @@ gw_http_request_respond(GwHttpRequest *request,
 						 len);
 	}
 	soup_server_message_set_status(request->msg, status, NULL);
-	if (request->paused) {
-		request->paused = FALSE;
-		soup_server_message_unpause(request->msg);
-	}
+	gw_http_request_answered(request);
 }
 
 void
@@ -193,10 +1254,7 @@ gw_http_request_respond_bytes(GwHttpRequest *request,
 		soup_message_body_complete(rb);
 	}
 	soup_server_message_set_status(request->msg, status, NULL);
-	if (request->paused) {
-		request->paused = FALSE;
-		soup_server_message_unpause(request->msg);
-	}
+	gw_http_request_answered(request);
 }
 
 gboolean
@@ -213,7 +1271,9 @@ gw_http_server_dispatch_cb(SoupServer *server,
 			   gpointer user_data)
 {
 	GwHttpHandler *h = user_data;
-	SoupMessageBody *body = soup_server_message_get_request_body(msg);
+	GwHttpServer *self = h->server;
+	GwHttpConn *conn =
+	    g_hash_table_lookup(self->by_remote, soup_server_message_get_remote_address(msg));
 	g_autoptr(GwHttpRequest) request = NULL;
 	const gchar *ctype;
 
@@ -221,29 +1281,27 @@ gw_http_server_dispatch_cb(SoupServer *server,
 		soup_server_message_set_status(msg, SOUP_STATUS_NOT_FOUND, NULL);
 		return;
 	}
-	if (body != NULL && (gsize)body->length > h->server->max_body_size) {
-		g_info("refusing a %" G_GINT64_FORMAT " byte body from %s on %s",
-		       (gint64)body->length,
-		       soup_server_message_get_remote_host(msg),
-		       path);
-		soup_server_message_set_status(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
+	if (conn == NULL || conn->msg != msg || conn->reject_status != 0) {
+		soup_server_message_set_status(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, NULL);
 		return;
 	}
 	request = g_new0(GwHttpRequest, 1);
 	request->refcount = 1;
 	request->msg = g_object_ref(msg);
+	request->conn = gw_http_conn_ref(conn);
 	request->path = g_strdup(path);
 	request->query = query != NULL ? g_hash_table_ref(query) : NULL;
 	ctype = soup_message_headers_get_content_type(soup_server_message_get_request_headers(msg),
 						      NULL);
 	request->content_type = g_strdup(ctype);
-	if (body != NULL && body->length > 0) {
-		g_autoptr(GBytes) flat = soup_message_body_flatten(body);
-		request->body = g_bytes_ref(flat);
+	if (conn->body != NULL && conn->body->len > 0) {
+		request->body = g_byte_array_free_to_bytes(g_steal_pointer(&conn->body));
 	} else {
+		g_clear_pointer(&conn->body, g_byte_array_unref);
 		request->body = g_bytes_new_static("", 0);
 	}
-	h->func(h->server, request, h->user_data);
+	gw_http_conn_set_state(conn, GW_HTTP_CONN_HANDLER, 0);
+	h->func(self, request, h->user_data);
 	if (!request->answered && request->refcount > 1) {
 		/* somebody kept a reference: they answer later */
 		request->paused = TRUE;
@@ -260,26 +1318,6 @@ gw_http_server_not_found_cb(SoupServer *server,
 			    gpointer user_data)
 {
 	soup_server_message_set_status(msg, SOUP_STATUS_NOT_FOUND, NULL);
-}
-
-/* after the headers, before the body is read: refuse declared oversize bodies early */
-static void
-gw_http_server_early_cb(SoupServer *server,
-			SoupServerMessage *msg,
-			const char *path,
-			GHashTable *query,
-			gpointer user_data)
-{
-	GwHttpServer *self = GW_HTTP_SERVER(user_data);
-	goffset len =
-	    soup_message_headers_get_content_length(soup_server_message_get_request_headers(msg));
-	if (len > 0 && (gsize)len > self->max_body_size) {
-		g_info("refusing a %" G_GINT64_FORMAT " byte body from %s on %s",
-		       (gint64)len,
-		       soup_server_message_get_remote_host(msg),
-		       path);
-		soup_server_message_set_status(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
-	}
 }
 
 void
@@ -301,8 +1339,43 @@ gw_http_server_add_handler(GwHttpServer *self,
 	soup_server_add_handler(self->server, h->path, gw_http_server_dispatch_cb, h, gw_http_handler_free);
 }
 
-/* pending connections the kernel queues before accept() (capped by net.core.somaxconn) */
-#define GW_HTTP_SERVER_BACKLOG 1024
+/* ---- listening ---- */
+
+/*
+ * libsoup 3.2 keeps a connection alive after a response only when it has a listener of its
+ * own (request_finished() tests priv->listeners). Ours are not its: it gets a placeholder, one
+ * end of a socket pair whose other end is closed at once. Its watch fires once on that EOF,
+ * accept() fails, and the watch is gone; nobody can connect to it.
+ */
+static gboolean
+gw_http_server_ensure_soup_listener(GwHttpServer *self, GError **error)
+{
+	gint fds[2];
+	g_autoptr(GSocket) placeholder = NULL;
+
+	if (self->soup_listening)
+		return TRUE;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+		gint errsv = errno;
+		g_set_error(error,
+		            G_IO_ERROR,
+		            g_io_error_from_errno(errsv),
+		            "socketpair: %s",
+		            g_strerror(errsv));
+		return FALSE;
+	}
+	close(fds[1]);
+	placeholder = g_socket_new_from_fd(fds[0], error);
+	if (placeholder == NULL) {
+		close(fds[0]);
+		return FALSE;
+	}
+	g_socket_set_blocking(placeholder, FALSE);
+	if (!soup_server_listen_socket(self->server, placeholder, 0, error))
+		return FALSE;
+	self->soup_listening = TRUE;
+	return TRUE;
+}
 
 gboolean
 gw_http_server_listen(GwHttpServer *self, const gchar *uri, GError **error)
@@ -310,8 +1383,12 @@ gw_http_server_listen(GwHttpServer *self, const gchar *uri, GError **error)
 	g_autoptr(GUri) parsed = g_uri_parse(uri, G_URI_FLAGS_NONE, error);
 	g_autoptr(GInetAddress) addr = NULL;
 	g_autoptr(GSocketAddress) saddr = NULL;
+	g_autoptr(GSocketAddress) bound = NULL;
 	g_autoptr(GSocket) sock = NULL;
-	SoupServerListenOptions options = 0;
+	g_autoptr(GUri) real = NULL;
+	g_autofree gchar *host_str = NULL;
+	GwHttpListener *listener;
+	gboolean tls = FALSE;
 	const gchar *scheme;
 	const gchar *host;
 	gint port;
@@ -324,7 +1401,7 @@ gw_http_server_listen(GwHttpServer *self, const gchar *uri, GError **error)
 	host = g_uri_get_host(parsed);
 	port = g_uri_get_port(parsed);
 	if (g_strcmp0(scheme, "https") == 0) {
-		if (!self->has_tls) {
+		if (self->certificate == NULL) {
 			g_set_error(error,
 				    GW_ERROR,
 				    GW_ERROR_INVALID_ARGS,
@@ -332,7 +1409,7 @@ gw_http_server_listen(GwHttpServer *self, const gchar *uri, GError **error)
 				    uri);
 			return FALSE;
 		}
-		options |= SOUP_SERVER_LISTEN_HTTPS;
+		tls = TRUE;
 	} else if (g_strcmp0(scheme, "http") != 0) {
 		g_set_error(error,
 			    GW_ERROR,
@@ -356,10 +1433,9 @@ gw_http_server_listen(GwHttpServer *self, const gchar *uri, GError **error)
 		return FALSE;
 	}
 	saddr = g_inet_socket_address_new(addr, (guint16)port);
-	/* our own socket, as soup_server_listen() would make it but with a longer accept queue:
-	 * GSocket's default backlog of 10 dropped the SYNs of a burst of devices connecting at
-	 * once (a fan-out's first sessions), and each dropped SYN cost the device a 1 s TCP
-	 * retransmission */
+	/* a longer accept queue than GSocket's default of 10: that one dropped the SYNs of a burst
+	 * of devices connecting at once (a fan-out's first sessions), and each dropped SYN cost
+	 * the device a 1 s TCP retransmission */
 	sock = g_socket_new(
 	    g_inet_address_get_family(addr), G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, error);
 	if (sock == NULL) {
@@ -367,22 +1443,45 @@ gw_http_server_listen(GwHttpServer *self, const gchar *uri, GError **error)
 		return FALSE;
 	}
 	g_socket_set_listen_backlog(sock, GW_HTTP_SERVER_BACKLOG);
+	g_socket_set_blocking(sock, FALSE);
 	if (!g_socket_bind(sock, saddr, TRUE, error) || !g_socket_listen(sock, error) ||
-	    !soup_server_listen_socket(self->server, sock, options, error)) {
+	    !gw_http_server_ensure_soup_listener(self, error)) {
 		g_prefix_error(error, "cannot listen on %s: ", uri);
 		return FALSE;
 	}
+	bound = g_socket_get_local_address(sock, error);
+	if (bound == NULL) {
+		g_prefix_error(error, "cannot listen on %s: ", uri);
+		return FALSE;
+	}
+	host_str = g_inet_address_to_string(
+	    g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(bound)));
+	real = g_uri_build(G_URI_FLAGS_NONE,
+	                   tls ? "https" : "http",
+	                   NULL,
+	                   host_str,
+	                   g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound)),
+	                   "/",
+	                   NULL,
+	                   NULL);
+	listener = g_new0(GwHttpListener, 1);
+	listener->server = self;
+	listener->socket = g_steal_pointer(&sock);
+	listener->tls = tls;
+	listener->uri = g_uri_to_string(real);
+	g_ptr_array_add(self->listeners, listener);
+	gw_http_listener_watch(listener);
 	return TRUE;
 }
 
 gchar **
 gw_http_server_get_uris(GwHttpServer *self)
 {
-	GSList *uris = soup_server_get_uris(self->server);
 	GPtrArray *out = g_ptr_array_new();
-	for (GSList *l = uris; l != NULL; l = l->next)
-		g_ptr_array_add(out, g_uri_to_string(l->data));
-	g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
+	for (guint i = 0; i < self->listeners->len; i++) {
+		GwHttpListener *listener = g_ptr_array_index(self->listeners, i);
+		g_ptr_array_add(out, g_strdup(listener->uri));
+	}
 	g_ptr_array_add(out, NULL);
 	return (gchar **)g_ptr_array_free(out, FALSE);
 }
@@ -390,37 +1489,124 @@ gw_http_server_get_uris(GwHttpServer *self)
 guint16
 gw_http_server_get_port(GwHttpServer *self, gboolean https)
 {
-	GSList *uris = soup_server_get_uris(self->server);
-	guint16 port = 0;
-	for (GSList *l = uris; l != NULL; l = l->next) {
-		gboolean is_https = g_strcmp0(g_uri_get_scheme(l->data), "https") == 0;
-		if (is_https == https) {
-			port = (guint16)g_uri_get_port(l->data);
-			break;
-		}
+	for (guint i = 0; i < self->listeners->len; i++) {
+		GwHttpListener *listener = g_ptr_array_index(self->listeners, i);
+		g_autoptr(GSocketAddress) addr = NULL;
+		if (listener->tls != https)
+			continue;
+		addr = g_socket_get_local_address(listener->socket, NULL);
+		if (addr != NULL)
+			return g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(addr));
 	}
-	g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
-	return port;
+	return 0;
 }
 
 void
 gw_http_server_disconnect(GwHttpServer *self)
 {
+	GwHttpConn *conn;
+
+	g_ptr_array_set_size(self->listeners, 0);
+	/* libsoup's connections end with its "disconnected"; the others here */
 	soup_server_disconnect(self->server);
+	self->soup_listening = FALSE;
+	while ((conn = g_queue_pop_head(&self->handshake_queue)) != NULL)
+		gw_http_conn_unref(conn);
+	while (self->conns.head != NULL) {
+		g_autoptr(GwHttpConn) hold = gw_http_conn_ref(self->conns.head->data);
+		gw_http_conn_close(hold);
+		if (hold->server != NULL) {
+			/* lingering or handshaking: it is ours no more (a handshake's callback
+			 * closes the socket once its thread let go of it) */
+			gw_http_conn_clear_watch(hold);
+			if (!hold->handshaking)
+				g_io_stream_close(hold->tcp, NULL, NULL);
+			hold->transport_closed = TRUE;
+			hold->in_soup = FALSE;
+			gw_http_conn_set_state(hold, GW_HTTP_CONN_CLOSED, 0);
+			gw_http_conn_maybe_finish(hold);
+		}
+	}
+	while ((conn = g_queue_pop_head(&self->closing)) != NULL) {
+		conn->close_pending = FALSE;
+		gw_http_conn_unref(conn);
+	}
+	if (self->closing_source != NULL) {
+		g_source_destroy(self->closing_source);
+		g_clear_pointer(&self->closing_source, g_source_unref);
+	}
+	if (self->sweep_source != NULL) {
+		g_source_destroy(self->sweep_source);
+		g_clear_pointer(&self->sweep_source, g_source_unref);
+	}
+}
+
+guint
+gw_http_server_get_n_connections(GwHttpServer *self)
+{
+	g_return_val_if_fail(GW_IS_HTTP_SERVER(self), 0);
+	return self->conns.length;
+}
+
+void
+gw_http_server_set_limits(GwHttpServer *self, const GwHttpServerLimits *limits)
+{
+	g_return_if_fail(GW_IS_HTTP_SERVER(self));
+	g_return_if_fail(limits != NULL);
+	if (limits->header_ms > 0)
+		self->limits.header_ms = limits->header_ms;
+	if (limits->body_ms > 0)
+		self->limits.body_ms = limits->body_ms;
+	if (limits->idle_ms > 0)
+		self->limits.idle_ms = limits->idle_ms;
+	if (limits->handshake_ms > 0)
+		self->limits.handshake_ms = limits->handshake_ms;
+	if (limits->max_connections > 0)
+		self->limits.max_connections = limits->max_connections;
+	if (limits->max_per_peer > 0)
+		self->limits.max_per_peer = limits->max_per_peer;
+	/* the sweep's period follows the shortest deadline */
+	if (self->sweep_source != NULL) {
+		g_source_destroy(self->sweep_source);
+		g_clear_pointer(&self->sweep_source, g_source_unref);
+		if (self->conns.length > 0)
+			gw_http_server_ensure_sweep(self);
+	}
+}
+
+void
+gw_http_server_get_limits(GwHttpServer *self, GwHttpServerLimits *limits)
+{
+	g_return_if_fail(GW_IS_HTTP_SERVER(self));
+	*limits = self->limits;
+}
+
+static void
+gw_http_server_dispose(GObject *object)
+{
+	GwHttpServer *self = GW_HTTP_SERVER(object);
+	if (self->server != NULL)
+		gw_http_server_disconnect(self);
+	G_OBJECT_CLASS(gw_http_server_parent_class)->dispose(object);
 }
 
 static void
 gw_http_server_finalize(GObject *object)
 {
 	GwHttpServer *self = GW_HTTP_SERVER(object);
-	soup_server_disconnect(self->server);
+	g_signal_handlers_disconnect_by_data(self->server, self);
 	g_object_unref(self->server);
+	g_clear_object(&self->certificate);
+	g_ptr_array_unref(self->listeners);
+	g_hash_table_unref(self->peers);
+	g_hash_table_unref(self->by_remote);
 	G_OBJECT_CLASS(gw_http_server_parent_class)->finalize(object);
 }
 
 static void
 gw_http_server_class_init(GwHttpServerClass *klass)
 {
+	G_OBJECT_CLASS(klass)->dispose = gw_http_server_dispose;
 	G_OBJECT_CLASS(klass)->finalize = gw_http_server_finalize;
 }
 
@@ -428,6 +1614,18 @@ static void
 gw_http_server_init(GwHttpServer *self)
 {
 	self->max_body_size = GW_HTTP_DEFAULT_MAX_BODY;
+	self->limits.header_ms = GW_HTTP_SERVER_DEFAULT_HEADER_MS;
+	self->limits.body_ms = GW_HTTP_SERVER_DEFAULT_BODY_MS;
+	self->limits.idle_ms = GW_HTTP_SERVER_DEFAULT_IDLE_MS;
+	self->limits.handshake_ms = GW_HTTP_SERVER_DEFAULT_HANDSHAKE_MS;
+	self->limits.max_connections = GW_HTTP_SERVER_DEFAULT_MAX_CONNECTIONS;
+	self->limits.max_per_peer = GW_HTTP_SERVER_DEFAULT_MAX_PER_PEER;
+	self->listeners = g_ptr_array_new_with_free_func(gw_http_listener_free);
+	self->peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	self->by_remote = g_hash_table_new(g_direct_hash, g_direct_equal);
+	g_queue_init(&self->conns);
+	g_queue_init(&self->handshake_queue);
+	g_queue_init(&self->closing);
 }
 
 GwHttpServer *
@@ -435,11 +1633,9 @@ gw_http_server_new(GTlsCertificate *certificate)
 {
 	GwHttpServer *self = g_object_new(GW_TYPE_HTTP_SERVER, NULL);
 	self->server = soup_server_new("server-header", "gwmo/" PACKAGE_VERSION " ", NULL);
-	if (certificate != NULL) {
-		soup_server_set_tls_certificate(self->server, certificate);
-		self->has_tls = TRUE;
-	}
-	soup_server_add_early_handler(self->server, NULL, gw_http_server_early_cb, self, NULL);
+	self->certificate = certificate != NULL ? g_object_ref(certificate) : NULL;
+	g_signal_connect(
+	    self->server, "request-started", G_CALLBACK(gw_http_server_request_started_cb), self);
 	soup_server_add_handler(self->server, NULL, gw_http_server_not_found_cb, NULL, NULL);
 	return self;
 }

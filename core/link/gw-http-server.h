@@ -12,6 +12,8 @@ G_BEGIN_DECLS
 /*
  * An HTTP(S) listener (libsoup 3). Upper layers see GwHttpRequest, never libsoup types.
  * Request bodies over the size limit are answered 413 before any handler runs.
+ * The server owns its listening sockets, the accept loop and TLS, and hands each connection
+ * to libsoup only for HTTP/1.1 (see GwHttpServerLimits).
  */
 
 #define GW_TYPE_HTTP_SERVER (gw_http_server_get_type())
@@ -26,8 +28,46 @@ typedef void (*GwHttpHandlerFunc)(GwHttpServer *server,
 /* @certificate: needed for https:// listen URIs, nullable otherwise */
 GwHttpServer *
 gw_http_server_new(GTlsCertificate *certificate);
+/* counted while the body is read, on every path: a body that passes it is answered 413 and its
+ * connection closed at once, nothing of it kept */
 void
 gw_http_server_set_max_body_size(GwHttpServer *self, gsize max_body_size); /* default 4 MiB */
+
+/*
+ * What one client may hold ([http] in gwmod.conf). The server accepts connections itself:
+ * a TLS client gets handshake_ms from the accept to a finished handshake (TLS 1.2 at least;
+ * older ClientHellos are refused with a protocol_version alert), then every request
+ * header_ms from its first byte (from the accept for the first one) to its last header line,
+ * body_ms for its whole body; a kept-alive connection waits idle_ms for the next request, and
+ * a response that does not move for idle_ms is given up. A peer address holds at most
+ * max_per_peer connections, the server max_connections: past either, the oldest idle kept-alive
+ * connection (of that peer) is closed to make room, else the new connection is closed at once.
+ * A listener that runs out of descriptors (EMFILE, ENFILE) retries after a short back-off.
+ */
+typedef struct {
+	guint header_ms;
+	guint body_ms;
+	guint idle_ms;
+	guint handshake_ms;
+	guint max_connections;
+	guint max_per_peer;
+} GwHttpServerLimits;
+
+#define GW_HTTP_SERVER_DEFAULT_HEADER_MS 10000
+#define GW_HTTP_SERVER_DEFAULT_BODY_MS 60000
+#define GW_HTTP_SERVER_DEFAULT_IDLE_MS 30000
+#define GW_HTTP_SERVER_DEFAULT_HANDSHAKE_MS 10000
+#define GW_HTTP_SERVER_DEFAULT_MAX_CONNECTIONS 4096
+#define GW_HTTP_SERVER_DEFAULT_MAX_PER_PEER 64
+
+/* a zero field keeps that limit as it is */
+void
+gw_http_server_set_limits(GwHttpServer *self, const GwHttpServerLimits *limits);
+void
+gw_http_server_get_limits(GwHttpServer *self, GwHttpServerLimits *limits);
+/* open client connections (handshaking, reading, answering, idle or closing) */
+guint
+gw_http_server_get_n_connections(GwHttpServer *self);
 /* "http://127.0.0.1:0", "https://0.0.0.0:7443", "http://[::1]:7080"; port 0 picks one */
 gboolean
 gw_http_server_listen(GwHttpServer *self, const gchar *uri, GError **error);

@@ -90,3 +90,97 @@ gw_log_redact(const gchar *value)
 		return value;
 	return "<redacted>";
 }
+
+static GMutex gw_log_ratelimit_lock;
+static guint gw_log_ratelimit_interval_ms = 0; /* 0: GW_LOG_RATELIMIT_INTERVAL s */
+static guint gw_log_ratelimit_burst = 0;       /* 0: GW_LOG_RATELIMIT_BURST */
+
+void
+gw_log_ratelimit_set_policy(guint interval_ms, guint burst)
+{
+	g_mutex_lock(&gw_log_ratelimit_lock);
+	gw_log_ratelimit_interval_ms = interval_ms;
+	gw_log_ratelimit_burst = burst;
+	g_mutex_unlock(&gw_log_ratelimit_lock);
+}
+
+static void
+gw_log_ratelimited_write(const gchar *log_domain,
+                         GLogLevelFlags level,
+                         const gchar *file,
+                         const gchar *line,
+                         const gchar *func,
+                         const gchar *message)
+{
+	g_log_structured(log_domain,
+	                 level,
+	                 "CODE_FILE",
+	                 file,
+	                 "CODE_LINE",
+	                 line,
+	                 "CODE_FUNC",
+	                 func,
+	                 "MESSAGE",
+	                 "%s",
+	                 message);
+}
+
+void
+gw_log_ratelimited(GwLogRatelimit *state,
+                   const gchar *log_domain,
+                   GLogLevelFlags level,
+                   const gchar *file,
+                   const gchar *line,
+                   const gchar *func,
+                   const gchar *format,
+                   ...)
+{
+	gint64 now = g_get_monotonic_time();
+	gint64 interval_us;
+	guint burst;
+	guint suppressed = 0;
+	gboolean last = FALSE;
+	g_autofree gchar *message = NULL;
+	va_list args;
+
+	g_return_if_fail(state != NULL);
+	g_return_if_fail(format != NULL);
+
+	g_mutex_lock(&gw_log_ratelimit_lock);
+	interval_us = gw_log_ratelimit_interval_ms > 0
+	                  ? (gint64)gw_log_ratelimit_interval_ms * 1000
+	                  : (gint64)GW_LOG_RATELIMIT_INTERVAL * G_USEC_PER_SEC;
+	burst = gw_log_ratelimit_burst > 0 ? gw_log_ratelimit_burst : GW_LOG_RATELIMIT_BURST;
+	if (state->window_start == 0 || now - state->window_start >= interval_us) {
+		suppressed = state->n_suppressed;
+		state->window_start = now;
+		state->n_logged = 0;
+		state->n_suppressed = 0;
+	}
+	if (state->n_logged >= burst) {
+		state->n_suppressed++;
+		g_mutex_unlock(&gw_log_ratelimit_lock);
+		return;
+	}
+	state->n_logged++;
+	last = state->n_logged == burst;
+	g_mutex_unlock(&gw_log_ratelimit_lock);
+
+	if (suppressed > 0) {
+		g_autofree gchar *note =
+		    g_strdup_printf("%u similar messages suppressed", suppressed);
+		gw_log_ratelimited_write(log_domain, level, file, line, func, note);
+	}
+	va_start(args, format);
+	message = g_strdup_vprintf(format, args);
+	va_end(args);
+	if (last) {
+		g_autofree gchar *with_note =
+		    g_strdup_printf("%s (similar messages suppressed for %g s)",
+		                    message,
+		                    (gdouble)interval_us / G_USEC_PER_SEC);
+		gw_log_ratelimited_write(log_domain, level, file, line, func, with_note);
+		return;
+	}
+	gw_log_ratelimited_write(log_domain, level, file, line, func, message);
+}

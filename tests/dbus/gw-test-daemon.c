@@ -8,6 +8,7 @@
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include "gw-test-daemon.h"
 
@@ -100,7 +101,12 @@ gw_test_name_has_owner(GwTestDaemon *self)
 static void
 gw_test_child_setup(gpointer user_data)
 {
+	GwTestDaemon *self = user_data;
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (self->nofile_hard > 0) {
+		struct rlimit rl = {(rlim_t)self->nofile_soft, (rlim_t)self->nofile_hard};
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }
 
 void
@@ -132,7 +138,7 @@ gw_test_daemon_start(GwTestDaemon *self, const gchar *const *extra_args)
 				     TRUE);
 	g_subprocess_launcher_unsetenv(launcher, "STATE_DIRECTORY");
 	g_subprocess_launcher_set_stderr_file_path(launcher, self->log_path);
-	g_subprocess_launcher_set_child_setup(launcher, gw_test_child_setup, NULL, NULL);
+	g_subprocess_launcher_set_child_setup(launcher, gw_test_child_setup, self, NULL);
 	g_subprocess_launcher_set_flags(launcher, G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
 	self->daemon =
 	    g_subprocess_launcher_spawnv(launcher, (const gchar *const *)argv->pdata, &error);

@@ -19,6 +19,9 @@ typedef struct {
 	GSubprocess *daemon;
 	guint starts;
 	gboolean quiet; /* start gwmod without --verbose (benchmarks measure what ships) */
+	/* RLIMIT_NOFILE gwmod starts with (soft, hard); 0, 0: this process's */
+	guint64 nofile_soft;
+	guint64 nofile_hard;
 } GwTestDaemon;
 
 /* a private session bus, a temporary state dir and config (dev-id GW-TEST-0001) */
