@@ -52,66 +52,6 @@ static void gw_northbound_run(GwNorthbound *self,
 			      const gchar *session_id,
 			      GTask *task);
 
-/* ---- rate-limited warnings ----
- * What a flood on POST /notify can trigger is logged once per reason per
- * GW_NORTHBOUND_WARN_INTERVAL_S; the next line of that reason says how many were left out. A
- * stand-in until core/sdk/gw-log.c has a rate-limited warning (the same as the southbound's). */
-
-#define GW_NORTHBOUND_WARN_INTERVAL_S 10
-
-typedef struct {
-	gint64 last_us;
-	guint suppressed;
-} GwNorthboundWarnState;
-
-G_LOCK_DEFINE_STATIC(gw_northbound_warn);
-static GHashTable *gw_northbound_warn_states; /* reason (a string literal) → state */
-
-static void
-gw_northbound_warn_limited(const gchar *reason, const gchar *format, ...) G_GNUC_PRINTF(2, 3);
-
-static void
-gw_northbound_warn_limited(const gchar *reason, const gchar *format, ...)
-{
-	g_autofree gchar *text = NULL;
-	gint64 now = g_get_monotonic_time();
-	GwNorthboundWarnState *state;
-	gint64 previous;
-	guint suppressed;
-	va_list ap;
-
-	G_LOCK(gw_northbound_warn);
-	if (gw_northbound_warn_states == NULL)
-		gw_northbound_warn_states =
-		    g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
-	state = g_hash_table_lookup(gw_northbound_warn_states, reason);
-	if (state == NULL) {
-		state = g_new0(GwNorthboundWarnState, 1);
-		g_hash_table_insert(gw_northbound_warn_states, (gpointer)reason, state);
-	} else if (now - state->last_us < GW_NORTHBOUND_WARN_INTERVAL_S * G_USEC_PER_SEC) {
-		state->suppressed++;
-		G_UNLOCK(gw_northbound_warn);
-		return;
-	}
-	suppressed = state->suppressed;
-	previous = state->last_us;
-	state->suppressed = 0;
-	state->last_us = now;
-	G_UNLOCK(gw_northbound_warn);
-
-	va_start(ap, format);
-	text = g_strdup_vprintf(format, ap);
-	va_end(ap);
-	if (suppressed > 0)
-		g_warning("%s (and %u more like it in the %" G_GINT64_FORMAT
-		          " s since the last one)",
-		          text,
-		          suppressed,
-		          (now - previous) / G_USEC_PER_SEC);
-	else
-		g_warning("%s", text);
-}
-
 /* ---- accounts ---- */
 
 static void
@@ -755,12 +695,11 @@ gw_northbound_forward(GwNorthbound *self, GwHttpRequest *request, const gchar *d
 	    gw_northbound_relay_notification(self, NULL, device_id, gw_http_request_get_body(request), &error);
 
 	if (r != GW_NORTHBOUND_RELAY_FORWARDED)
-		gw_northbound_warn_limited("forward",
-		                           "POST /notify from %s for device '%s' refused (%u): %s",
-		                           peer,
-		                           g_utf8_validate(device_id, -1, NULL) ? device_id : "?",
-		                           answers[r].status,
-		                           error->message);
+		gw_warning_ratelimited("POST /notify from %s for device '%s' refused (%u): %s",
+		                       peer,
+		                       g_utf8_validate(device_id, -1, NULL) ? device_id : "?",
+		                       answers[r].status,
+		                       error->message);
 	gw_northbound_respond_text(request, answers[r].status, answers[r].text);
 }
 
@@ -779,24 +718,21 @@ gw_northbound_notify_handler(GwHttpServer *server, GwHttpRequest *request, gpoin
 	if (peer == NULL)
 		peer = "(unknown)";
 	if (g_strcmp0(gw_http_request_get_method(request), "POST") != 0) {
-		gw_northbound_warn_limited("method",
-		                           "%s /notify from %s refused (405): only POST",
-		                           gw_http_request_get_method(request),
-		                           peer);
+		gw_warning_ratelimited("%s /notify from %s refused (405): only POST",
+		                       gw_http_request_get_method(request),
+		                       peer);
 		gw_northbound_respond_text(request, 405, "POST a Package #0 here\n");
 		return;
 	}
 	if (g_strcmp0(gw_http_request_get_content_type(request), GW_PKG0_CONTENT_TYPE) != 0) {
 		const gchar *ct = gw_http_request_get_content_type(request);
-		gw_northbound_warn_limited(
-		    "content-type",
-		    "POST /notify from %s refused (415): Content-Type %s, not "
-		    "%s",
-		    peer,
-		    ct == NULL                      ? "(none)"
-		    : g_utf8_validate(ct, -1, NULL) ? ct
-		                                    : "(not UTF-8)",
-		    GW_PKG0_CONTENT_TYPE);
+		gw_warning_ratelimited("POST /notify from %s refused (415): Content-Type %s, not "
+		                       "%s",
+		                       peer,
+		                       ct == NULL                      ? "(none)"
+		                       : g_utf8_validate(ct, -1, NULL) ? ct
+		                                                       : "(not UTF-8)",
+		                       GW_PKG0_CONTENT_TYPE);
 		gw_northbound_respond_text(request, 415, "expected " GW_PKG0_CONTENT_TYPE "\n");
 		return;
 	}
@@ -806,8 +742,7 @@ gw_northbound_notify_handler(GwHttpServer *server, GwHttpRequest *request, gpoin
 	}
 	pkg0 = gw_pkg0_parse(g_bytes_get_data(body, NULL), g_bytes_get_size(body), &error);
 	if (pkg0 == NULL) {
-		gw_northbound_warn_limited(
-		    "malformed",
+		gw_warning_ratelimited(
 		    "POST /notify from %s refused (400): malformed Package #0: %s",
 		    peer,
 		    error->message);
@@ -816,17 +751,15 @@ gw_northbound_notify_handler(GwHttpServer *server, GwHttpRequest *request, gpoin
 	}
 	link = gw_northbound_find_link(self, pkg0->server_id);
 	if (link == NULL) {
-		gw_northbound_warn_limited("unknown-server",
-		                           "POST /notify from %s refused (403): Package #0 names "
-		                           "unknown server '%s'",
-		                           peer,
-		                           pkg0->server_id);
+		gw_warning_ratelimited("POST /notify from %s refused (403): Package #0 names "
+		                       "unknown server '%s'",
+		                       peer,
+		                       pkg0->server_id);
 		gw_northbound_respond_text(request, 403, "unknown server\n");
 		return;
 	}
 	if (!gw_northbound_verify_pkg0(self, link, body, &error)) {
-		gw_northbound_warn_limited(
-		    "digest",
+		gw_warning_ratelimited(
 		    "POST /notify from %s refused (401): forged or stale Package "
 		    "#0 for server '%s': %s",
 		    peer,
@@ -838,12 +771,10 @@ gw_northbound_notify_handler(GwHttpServer *server, GwHttpRequest *request, gpoin
 	/* before the replay guard: a notification refused while busy started nothing and may be
 	 * sent again */
 	if (gw_server_link_is_busy(link)) {
-		gw_northbound_warn_limited(
-		    "busy",
-		    "POST /notify from %s refused (503): a session with %s is "
-		    "running",
-		    peer,
-		    pkg0->server_id);
+		gw_warning_ratelimited("POST /notify from %s refused (503): a session with %s is "
+		                       "running",
+		                       peer,
+		                       pkg0->server_id);
 		gw_northbound_respond_text(request, 503, "a session with this server is running\n");
 		return;
 	}
@@ -851,12 +782,11 @@ gw_northbound_notify_handler(GwHttpServer *server, GwHttpRequest *request, gpoin
 						     pkg0->server_id,
 						     pkg0->session_id,
 						     g_get_monotonic_time())) {
-		gw_northbound_warn_limited("replay",
-		                           "POST /notify from %s refused (409): Package #0 session "
-		                           "%04X of %s repeated, one session only",
-		                           peer,
-		                           pkg0->session_id,
-		                           pkg0->server_id);
+		gw_warning_ratelimited("POST /notify from %s refused (409): Package #0 session "
+		                       "%04X of %s repeated, one session only",
+		                       peer,
+		                       pkg0->session_id,
+		                       pkg0->server_id);
 		gw_northbound_respond_text(request, 409, "session already started\n");
 		return;
 	}

@@ -17,6 +17,7 @@
 #include "gw-gwmo-names.h"
 #include "gw-http-client.h"
 #include "gw-http-server.h"
+#include "gw-log.h"
 #include "gw-pkg0.h"
 #include "gw-southbound.h"
 #include "gw-wbxml.h"
@@ -31,8 +32,6 @@
 #define GW_SOUTHBOUND_PENDING_PER_PEER 4
 #define GW_SOUTHBOUND_PENDING_MAX 1024
 #define GW_SOUTHBOUND_PENDING_TIMEOUT_S 30
-/* what a flood can trigger is logged once per reason in this many seconds */
-#define GW_SOUTHBOUND_WARN_INTERVAL_S 10
 /* bytes of a message that does not parse searched for its SyncHdr */
 #define GW_SOUTHBOUND_SCAN_LEN 4096
 
@@ -121,64 +120,6 @@ static guint signals[SIGNAL_LAST] = {0};
 
 static void
 gw_southbound_complete(GwSouthbound *self, GwSbCommand *c, guint status, GPtrArray *results);
-
-/* ---- rate-limited warnings ----
- * What a flood from the network can trigger (refused requests, credentials that fail) is
- * logged once per reason per GW_SOUTHBOUND_WARN_INTERVAL_S; the next line of that reason says
- * how many were left out. A stand-in until core/sdk/gw-log.c has a rate-limited warning. */
-
-typedef struct {
-	gint64 last_us;
-	guint suppressed;
-} GwSbWarnState;
-
-G_LOCK_DEFINE_STATIC(gw_southbound_warn);
-static GHashTable *gw_southbound_warn_states; /* reason (a string literal) → GwSbWarnState */
-
-static void
-gw_southbound_warn_limited(const gchar *reason, const gchar *format, ...) G_GNUC_PRINTF(2, 3);
-
-static void
-gw_southbound_warn_limited(const gchar *reason, const gchar *format, ...)
-{
-	g_autofree gchar *text = NULL;
-	gint64 now = g_get_monotonic_time();
-	GwSbWarnState *state;
-	gint64 previous;
-	guint suppressed;
-	va_list ap;
-
-	G_LOCK(gw_southbound_warn);
-	if (gw_southbound_warn_states == NULL)
-		gw_southbound_warn_states =
-		    g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
-	state = g_hash_table_lookup(gw_southbound_warn_states, reason);
-	if (state == NULL) {
-		state = g_new0(GwSbWarnState, 1);
-		g_hash_table_insert(gw_southbound_warn_states, (gpointer)reason, state);
-	} else if (now - state->last_us < GW_SOUTHBOUND_WARN_INTERVAL_S * G_USEC_PER_SEC) {
-		state->suppressed++;
-		G_UNLOCK(gw_southbound_warn);
-		return;
-	}
-	suppressed = state->suppressed;
-	previous = state->last_us;
-	state->suppressed = 0;
-	state->last_us = now;
-	G_UNLOCK(gw_southbound_warn);
-
-	va_start(ap, format);
-	text = g_strdup_vprintf(format, ap);
-	va_end(ap);
-	if (suppressed > 0)
-		g_warning("%s (and %u more like it in the %" G_GINT64_FORMAT
-		          " s since the last one)",
-		          text,
-		          suppressed,
-		          (now - previous) / G_USEC_PER_SEC);
-	else
-		g_warning("%s", text);
-}
 
 /* ---- small helpers ---- */
 
@@ -925,13 +866,12 @@ gw_southbound_session_end(GwSouthbound *self, GwSbSession *s, gboolean ok, const
 		          stats.commands_sent);
 	else if (s->pending)
 		/* anyone can get here by naming a DeviceID: rate-limited */
-		gw_southbound_warn_limited("unauthenticated-session",
-		                           "unauthenticated session %s naming device %s from %s "
-		                           "ended: %s",
-		                           gw_dm_session_get_session_id(s->session),
-		                           device_id,
-		                           s->peer_addr,
-		                           why);
+		gw_warning_ratelimited("unauthenticated session %s naming device %s from %s "
+		                       "ended: %s",
+		                       gw_dm_session_get_session_id(s->session),
+		                       device_id,
+		                       s->peer_addr,
+		                       why);
 	else
 		g_warning("session %s with device %s from %s ended: %s",
 		          gw_dm_session_get_session_id(s->session),
@@ -1064,17 +1004,15 @@ gw_southbound_session_open(GwSouthbound *self,
 
 	if (!has_creds && !gw_config_get_bool(self->config, "southbound", "open-registration")) {
 		if (known)
-			gw_southbound_warn_limited("no-credentials",
-			                           "POST /dm from %s refused (403): device %s has "
-			                           "no credentials",
-			                           peer_addr,
-			                           device_id);
+			gw_warning_ratelimited("POST /dm from %s refused (403): device %s has "
+			                       "no credentials",
+			                       peer_addr,
+			                       device_id);
 		else
-			gw_southbound_warn_limited("unknown-device",
-			                           "POST /dm from %s refused (403): unknown device "
-			                           "%s",
-			                           peer_addr,
-			                           device_id);
+			gw_warning_ratelimited("POST /dm from %s refused (403): unknown device "
+			                       "%s",
+			                       peer_addr,
+			                       device_id);
 		gw_device_info_clear(&info);
 		*http_status = 403;
 		return NULL;
@@ -1253,10 +1191,8 @@ gw_southbound_refuse_malformed(GwSouthbound *self,
 	g_autofree gchar *key = gw_southbound_scan_key(body);
 	GwSbSession *s = key != NULL ? gw_southbound_lookup(self, key) : NULL;
 
-	gw_southbound_warn_limited("malformed",
-	                           "POST /dm from %s refused (400): malformed DM message: %s",
-	                           peer,
-	                           error->message);
+	gw_warning_ratelimited(
+	    "POST /dm from %s refused (400): malformed DM message: %s", peer, error->message);
 	gw_southbound_respond_text(request, 400, "malformed DM message\n");
 	if (s != NULL && g_strcmp0(s->peer_addr, peer) == 0) {
 		g_autofree gchar *why =
@@ -1286,21 +1222,19 @@ gw_southbound_dm_handler(GwHttpServer *server, GwHttpRequest *request, gpointer 
 	if (peer == NULL)
 		peer = "(unknown)";
 	if (g_strcmp0(method, "POST") != 0) {
-		gw_southbound_warn_limited("method",
-		                           "%s /dm from %s refused (405): only POST",
-		                           method != NULL ? method : "(no method)",
-		                           peer);
+		gw_warning_ratelimited("%s /dm from %s refused (405): only POST",
+		                       method != NULL ? method : "(no method)",
+		                       peer);
 		gw_southbound_respond_text(request, 405, "POST a SyncML DM message here\n");
 		return;
 	}
 	if (content_type != NULL && g_strcmp0(content_type, GW_SYNCML_DM_XML_TYPE) != 0 &&
 	    !gw_wbxml_is_wbxml_content_type(content_type)) {
-		gw_southbound_warn_limited("content-type",
-		                           "POST /dm from %s refused (415): Content-Type %s, not "
-		                           "SyncML DM XML or WBXML",
-		                           peer,
-		                           g_utf8_validate(content_type, -1, NULL) ? content_type
-		                                                                   : "(not UTF-8)");
+		gw_warning_ratelimited("POST /dm from %s refused (415): Content-Type %s, not "
+		                       "SyncML DM XML or WBXML",
+		                       peer,
+		                       g_utf8_validate(content_type, -1, NULL) ? content_type
+		                                                               : "(not UTF-8)");
 		gw_southbound_respond_text(request, 415, "expected " GW_SYNCML_DM_XML_TYPE "\n");
 		return;
 	}
@@ -1310,8 +1244,7 @@ gw_southbound_dm_handler(GwHttpServer *server, GwHttpRequest *request, gpointer 
 		return;
 	}
 	if (msg->hdr.source_uri[0] == '\0') {
-		gw_southbound_warn_limited(
-		    "no-source", "POST /dm from %s refused (400): no Source LocURI", peer);
+		gw_warning_ratelimited("POST /dm from %s refused (400): no Source LocURI", peer);
 		gw_southbound_respond_text(request, 400, "no Source LocURI\n");
 		return;
 	}
@@ -1325,13 +1258,12 @@ gw_southbound_dm_handler(GwHttpServer *server, GwHttpRequest *request, gpointer 
 		s = NULL;
 	if (s != NULL && g_strcmp0(s->peer_addr, peer) != 0) {
 		/* a session belongs to the address it started from */
-		gw_southbound_warn_limited("foreign-peer",
-		                           "POST /dm from %s refused (403): session %s of device "
-		                           "%s runs with %s",
-		                           peer,
-		                           msg->hdr.session_id,
-		                           msg->hdr.source_uri,
-		                           s->peer_addr);
+		gw_warning_ratelimited("POST /dm from %s refused (403): session %s of device "
+		                       "%s runs with %s",
+		                       peer,
+		                       msg->hdr.session_id,
+		                       msg->hdr.source_uri,
+		                       s->peer_addr);
 		gw_southbound_respond_text(request, 403, "session of another peer\n");
 		return;
 	}
@@ -1340,11 +1272,10 @@ gw_southbound_dm_handler(GwHttpServer *server, GwHttpRequest *request, gpointer 
 		gint64 max = gw_config_get_int(self->config, "southbound", "max-sessions");
 		if (max > 0 && g_hash_table_size(self->sessions) >= (guint64)max) {
 			/* a flood: new sessions wait, the running ones go on */
-			gw_southbound_warn_limited("busy",
-			                           "POST /dm from %s refused (503): %u device "
-			                           "sessions running ([southbound] max-sessions)",
-			                           peer,
-			                           g_hash_table_size(self->sessions));
+			gw_warning_ratelimited("POST /dm from %s refused (503): %u device "
+			                       "sessions running ([southbound] max-sessions)",
+			                       peer,
+			                       g_hash_table_size(self->sessions));
 			gw_http_request_set_header(request, "Retry-After", "1");
 			gw_southbound_respond_text(request, 503, "too many device sessions\n");
 			return;
@@ -1370,13 +1301,12 @@ gw_southbound_dm_handler(GwHttpServer *server, GwHttpRequest *request, gpointer 
 		return;
 	}
 	if (s->pending)
-		gw_southbound_warn_limited("credentials",
-		                           "credentials of device %s from %s refused (session %s); "
-		                           "%u unauthenticated session(s) kept",
-		                           s->device_id,
-		                           s->peer_addr,
-		                           gw_dm_session_get_session_id(s->session),
-		                           g_hash_table_size(self->pending));
+		gw_warning_ratelimited("credentials of device %s from %s refused (session %s); "
+		                       "%u unauthenticated session(s) kept",
+		                       s->device_id,
+		                       s->peer_addr,
+		                       gw_dm_session_get_session_id(s->session),
+		                       g_hash_table_size(self->pending));
 	if (!s->registered && gw_dm_session_get_peer_authenticated(s->session))
 		gw_southbound_implicit_register(self, s);
 	hmac = gw_dm_session_get_hmac_header(s->session, reply);
