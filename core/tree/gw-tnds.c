@@ -640,8 +640,9 @@ gw_tnds_parse_node(xmlNode *element, guint depth, gboolean top, GError **error)
 
 /* (element-type GwTndsNode) the top-level nodes */
 static GPtrArray *
-gw_tnds_parse(const gchar *xml, gsize len, GError **error)
+gw_tnds_parse(const gchar *xml, gsize len, GwTndsImportFlags flags, GError **error)
 {
+	const gboolean state = (flags & GW_TNDS_IMPORT_STATE) != 0;
 	g_autoptr(xmlDoc) doc = NULL;
 	g_autoptr(GPtrArray) nodes = NULL;
 	xmlNode *root;
@@ -651,7 +652,7 @@ gw_tnds_parse(const gchar *xml, gsize len, GError **error)
 		gw_tnds_fail(error, "empty");
 		return NULL;
 	}
-	if (len > GW_TNDS_MAX_SIZE || len > G_MAXINT) {
+	if ((!state && len > GW_TNDS_MAX_SIZE) || len > G_MAXINT) {
 		gw_tnds_fail(error, "too large");
 		return NULL;
 	}
@@ -671,7 +672,8 @@ gw_tnds_parse(const gchar *xml, gsize len, GError **error)
 	                    "tnds.xml",
 	                    "UTF-8",
 	                    XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR |
-	                        XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
+	                        XML_PARSE_NOWARNING | XML_PARSE_NOCDATA |
+	                        (state ? XML_PARSE_HUGE : 0));
 	if (doc == NULL) {
 		gw_tnds_fail(error, "malformed XML");
 		return NULL;
@@ -861,7 +863,7 @@ gw_tnds_import(GwDmTree *tree,
 	parent = gw_dm_uri_normalize(parent_uri, NULL, NULL, error);
 	if (parent == NULL)
 		return FALSE;
-	nodes = gw_tnds_parse(xml, len, error);
+	nodes = gw_tnds_parse(xml, len, flags, error);
 	if (nodes == NULL)
 		return FALSE;
 	parent_node = gw_dm_tree_lookup(tree, parent);

@@ -38,6 +38,9 @@ gw_tnds_export(GwDmTree *tree,
 typedef enum {
 	GW_TNDS_IMPORT_NONE = 0,
 	GW_TNDS_IMPORT_REPLACE = 1 << 0, /* existing leaves get the imported value (else 418) */
+	/* the gateway's own state file (version 1, GwDmStore): what it wrote it reads back, so
+	 * no bound on size or element count applies (only memory limits it) */
+	GW_TNDS_IMPORT_STATE = 1 << 1,
 } GwTndsImportFlags;
 
 /*
