@@ -386,13 +386,21 @@ gw_syncml_message_decode(GBytes *message,
                          gboolean *wbxml,
                          GError **error);
 
-/* messages of at least this many bytes are decoded in a worker thread by the links: parsing
- * one takes up to about 1 ms (the worst 4 MiB message within the bounds, 0.25 s), handing it
- * to a thread about 50 µs */
+/*
+ * Whether decoding @message may take long enough to be done in a worker thread (about 1 ms
+ * and more; handing it to a thread costs about 50 µs): XML of GW_SYNCML_ASYNC_PARSE_SIZE
+ * bytes or more (within the bounds of gw-xml-bounds.h the worst XML costs 60 ns a byte: 1 ms
+ * for 16 KiB, 0.25 s for 4 MiB), WBXML of GW_WBXML_ASYNC_PARSE_SIZE or more (libwbxml2's cost
+ * grows with the square of an element's children: 0.5 ms for 512 bytes, 54 ms for 16 KiB).
+ */
 #define GW_SYNCML_ASYNC_PARSE_SIZE (16 * 1024)
+#define GW_WBXML_ASYNC_PARSE_SIZE 512
+gboolean
+gw_syncml_message_decode_is_slow(GBytes *message, const gchar *content_type);
 
-/* gw_syncml_message_decode() in a thread of GTask's pool; the main loop goes on meanwhile.
- * @message is kept (a reference) until the callback */
+/* gw_syncml_message_decode() in a worker thread (a pool of its own, one thread short of the
+ * processors); the main loop goes on meanwhile. @message is kept (a reference) until the
+ * callback */
 void
 gw_syncml_message_decode_async(GBytes *message,
                                const gchar *content_type,
