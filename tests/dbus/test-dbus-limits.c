@@ -9,7 +9,7 @@
  *
  * /gw/dbus/limits/hostile-xml: an unauthenticated POST /dm whose root element has 100,000
  * attributes (1.1 MB) blocked the main loop for minutes; it is answered 400 now, while D-Bus
- * calls keep being answered. Then big messages within the bounds (4 MiB, about 0.25 s of
+ * calls keep being answered. Then four big messages within the bounds (4 MiB, 0.25 s of
  * parsing each) are POSTed while D-Bus is pinged: the parsing runs in worker threads, which
  * the test checks from gwmod's per-thread CPU time (the main thread's share stays small,
  * whatever the load of the machine), and it prints the D-Bus latencies. Afterwards a real
@@ -165,6 +165,7 @@ typedef struct {
 	guint n;
 	guint left;
 	GArray *statuses; /* guint */
+	GError *error;    /* the first POST that failed (asserted in the main thread) */
 	GMainLoop *loop;
 	gint done;          /* atomic: every POST was answered */
 	GMainContext *main; /* woken up when done */
@@ -178,8 +179,10 @@ flood_posted(GObject *source, GAsyncResult *res, gpointer user_data)
 	g_autoptr(GwHttpResponse) response =
 	    gw_http_client_post_finish(GW_HTTP_CLIENT(source), res, &error);
 
-	g_assert_no_error(error);
-	g_array_append_val(f->statuses, response->status);
+	if (response != NULL)
+		g_array_append_val(f->statuses, response->status);
+	else if (f->error == NULL)
+		f->error = g_steal_pointer(&error);
 	if (--f->left == 0)
 		g_main_loop_quit(f->loop);
 }
@@ -195,8 +198,9 @@ flood_thread(gpointer data)
 	g_main_context_push_thread_default(context);
 	client = gw_http_client_new(NULL, &error);
 	g_assert_no_error(error);
-	/* the hostile message took minutes before: give up long before the test's timeout */
-	gw_http_client_set_timeout(client, 60);
+	/* the hostile message took minutes before: give up before the test's timeout (the
+	 * sanitizer build parses the big messages ten times slower) */
+	gw_http_client_set_timeout(client, 120);
 	gw_http_client_set_retries(client, 0, 0);
 	gw_http_client_set_max_in_flight(client, f->n);
 	f->loop = g_main_loop_new(context, FALSE);
@@ -238,7 +242,7 @@ ping_done(GObject *source, GAsyncResult *res, gpointer user_data)
 static gdouble
 flood(GwTestDaemon *d, const gchar *url, GBytes *body, guint n, GArray *statuses, GArray *latencies)
 {
-	Flood f = {url, body, n, 0, statuses, NULL, 0, g_main_context_default()};
+	Flood f = {url, body, n, 0, statuses, NULL, NULL, 0, g_main_context_default()};
 	gint64 start = g_get_monotonic_time();
 	GThread *thread = g_thread_new("flood", flood_thread, &f);
 
@@ -269,6 +273,7 @@ flood(GwTestDaemon *d, const gchar *url, GBytes *body, guint n, GArray *statuses
 		g_usleep(5000);
 	}
 	g_thread_join(thread);
+	g_assert_no_error(f.error);
 	g_assert_cmpuint(statuses->len, ==, n);
 	return (gdouble)(g_get_monotonic_time() - start) / G_USEC_PER_SEC;
 }
@@ -346,9 +351,9 @@ test_hostile_xml(void)
 	g_array_set_size(statuses, 0);
 	g_array_set_size(latencies, 0);
 	daemon_cpu(d, &main0, &all0);
-	secs = flood(d, url, big, 8, statuses, latencies);
+	secs = flood(d, url, big, 4, statuses, latencies);
 	daemon_cpu(d, &main1, &all1);
-	g_test_message("8 POSTs of %" G_GSIZE_FORMAT
+	g_test_message("4 POSTs of %" G_GSIZE_FORMAT
 	               " bytes (within the bounds) answered in %.3f s; "
 	               "gwmod CPU %" G_GUINT64_FORMAT " ticks, %" G_GUINT64_FORMAT
 	               " of them in the main thread",
