@@ -13,8 +13,10 @@
 
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 
+#include "gw-crypto.h"
 #include "gw-http-server.h"
 #include "gw-server-link.h"
 #include "gw-wbxml.h"
@@ -116,8 +118,12 @@ static void
 run(Fixture *f, ServerKind kind)
 {
 	g_autoptr(GwDmTree) tree = gw_dm_tree_new();
-	g_autoptr(GwHttpServer) http = gw_http_server_new(NULL);
+	g_autoptr(GwHttpServer) http = NULL;
 	g_autoptr(GwHttpClient) client = NULL;
+	g_autoptr(GTlsCertificate) identity = NULL;
+	g_autofree gchar *dir = NULL;
+	g_autofree gchar *cert = NULL;
+	g_autofree gchar *key = NULL;
 	g_autoptr(GwServerLink) link = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *addr = NULL;
@@ -129,11 +135,19 @@ run(Fixture *f, ServerKind kind)
 
 	f->kind = kind;
 	g_assert_true(gw_dm_tree_install_standard_objects(tree, &test_info, &error));
-	g_assert_true(gw_http_server_listen(http, "http://127.0.0.1:0", &error));
+	/* HTTPS: the DM Server's certificate is the one the client trusts */
+	dir = g_dir_make_tmp("gw-server-link-XXXXXX", &error);
+	g_assert_no_error(error);
+	cert = g_build_filename(dir, "tls.crt", NULL);
+	key = g_build_filename(dir, "tls.key", NULL);
+	identity = gw_crypto_load_or_create(cert, key, "gwmo-test", &error);
+	g_assert_no_error(error);
+	http = gw_http_server_new(identity);
+	g_assert_true(gw_http_server_listen(http, "https://127.0.0.1:0", &error));
 	g_assert_no_error(error);
 	gw_http_server_add_handler(http, "/dm", dm_handler, f, NULL);
-	port = gw_http_server_get_port(http, FALSE);
-	addr = g_strdup_printf("http://127.0.0.1:%u/dm", port);
+	port = gw_http_server_get_port(http, TRUE);
+	addr = g_strdup_printf("https://127.0.0.1:%u/dm", port);
 	g_assert_true(gw_dm_tree_set_leaf_string(
 	    tree, "./DMAcc/s/ServerID", GW_DM_FORMAT_CHR, SERVER_ID, &error));
 	g_assert_true(gw_dm_tree_set_leaf_string(
@@ -160,7 +174,7 @@ run(Fixture *f, ServerKind kind)
 	gw_syncml_command_add_item(replace, item);
 	gw_dm_session_queue_command(f->server, replace);
 
-	client = gw_http_client_new(NULL, &error);
+	client = gw_http_client_new(cert, &error);
 	g_assert_no_error(error);
 	gw_http_client_set_retries(client, 0, 0);
 	link = gw_server_link_new(tree, client, "./DMAcc/s");
@@ -190,6 +204,9 @@ run(Fixture *f, ServerKind kind)
 	g_clear_object(&f->server);
 	g_free(f->value);
 	gw_http_server_disconnect(http);
+	g_remove(cert);
+	g_remove(key);
+	g_rmdir(dir);
 }
 
 static void
