@@ -158,6 +158,12 @@ gw_dbus_jobs_spec_key(const gchar *key, GVariant *value, gpointer user_data, GEr
 {
 	GwFanoutSpec *spec = user_data;
 
+	/* 0 would never drive a device: at least 1 (the spec's 0 means "absent") */
+	if ((g_strcmp0(key, "Timeout") == 0 || g_strcmp0(key, "MaxInFlight") == 0) &&
+	    g_variant_get_uint32(value) == 0) {
+		g_set_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "%s must be at least 1", key);
+		return FALSE;
+	}
 	if (g_strcmp0(key, "Group") == 0)
 		spec->group = g_variant_dup_string(value, NULL);
 	else if (g_strcmp0(key, "Devices") == 0)

@@ -154,6 +154,20 @@ gw_fanout_dup_uint(GwFanout *self, const gchar *job_uri, const gchar *rel, guint
 	return (guint)v;
 }
 
+/* Timeout (seconds per device) and MaxInFlight (devices driven at once) of a job: 0 would
+ * never drive a device (or time every command out at once), so a job asks for at least 1;
+ * a day per device and 65,536 at once are far beyond any real fan-out */
+#define GW_FANOUT_TIMEOUT_MAX 86400
+#define GW_FANOUT_MAX_IN_FLIGHT_MAX 65536
+
+/* a job's Timeout or MaxInFlight as a DM Server wrote it: absent, or 1 … @max */
+static gboolean
+gw_fanout_limit_is_valid(GwFanout *self, const gchar *job_uri, const gchar *rel, guint max)
+{
+	g_autofree gchar *text = gw_fanout_dup(self, job_uri, rel);
+	return text == NULL || g_ascii_string_to_unsigned(text, 10, 1, max, NULL, NULL);
+}
+
 static gboolean
 gw_fanout_write_leaf(GwFanout *self,
                      const gchar *job_uri,
@@ -982,6 +996,16 @@ gw_fanout_start_name(GwFanout *self,
 			return GW_DM_STATUS_BAD_REQUEST;
 		}
 	}
+	if (!gw_fanout_limit_is_valid(self, uri, GW_GWMO_FANOUT_TIMEOUT, GW_FANOUT_TIMEOUT_MAX) ||
+	    !gw_fanout_limit_is_valid(
+	        self, uri, GW_GWMO_FANOUT_MAX_IN_FLIGHT, GW_FANOUT_MAX_IN_FLIGHT_MAX)) {
+		g_info("%s: Timeout must be 1 to %u, MaxInFlight 1 to %u",
+		       uri,
+		       GW_FANOUT_TIMEOUT_MAX,
+		       GW_FANOUT_MAX_IN_FLIGHT_MAX);
+		gw_fanout_job_unref(job);
+		return GW_DM_STATUS_BAD_REQUEST;
+	}
 	targets = gw_fanout_resolve_targets(self, job, &status);
 	if (targets == NULL) {
 		gw_fanout_job_unref(job);
@@ -1217,9 +1241,14 @@ gw_fanout_check_spec(const GwFanoutSpec *spec, GError **error)
 		            "Aggregate is a list of count,min,max,sum,distinct");
 		return FALSE;
 	}
-	if (spec->timeout > 86400 || spec->max_in_flight > 65536) {
-		g_set_error_literal(
-		    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "Timeout or MaxInFlight out of range");
+	if (spec->timeout > GW_FANOUT_TIMEOUT_MAX ||
+	    spec->max_in_flight > GW_FANOUT_MAX_IN_FLIGHT_MAX) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_INVALID_ARGS,
+		            "Timeout must be 1 to %u, MaxInFlight 1 to %u",
+		            GW_FANOUT_TIMEOUT_MAX,
+		            GW_FANOUT_MAX_IN_FLIGHT_MAX);
 		return FALSE;
 	}
 	return TRUE;

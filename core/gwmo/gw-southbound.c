@@ -111,6 +111,7 @@ struct _GwSouthbound {
 	guint registrations;  /* registrations done, to see whether a message made one */
 	guint logged_sessions; /* the counts the last "device sessions" line gave */
 	guint logged_pending;
+	struct _GwSbParsed *parsed; /* a worker thread's decode, while the handler runs with it */
 };
 
 G_DEFINE_TYPE(GwSouthbound, gw_southbound, G_TYPE_OBJECT)
@@ -1179,6 +1180,61 @@ gw_southbound_peek(GBytes *body, const gchar *content_type, gboolean *wbxml_out,
 	return gw_syncml_message_parse_xml(data, len, error);
 }
 
+/* ---- big messages are decoded in a worker thread ---- */
+
+typedef struct _GwSbParsed {
+	GWeakRef self;
+	GwHttpRequest *request;
+	GwSyncmlMessage *msg;
+	gboolean wbxml;
+	GError *error;
+} GwSbParsed;
+
+static void
+gw_sb_parsed_free(GwSbParsed *p)
+{
+	g_weak_ref_clear(&p->self);
+	gw_http_request_unref(p->request);
+	g_clear_pointer(&p->msg, gw_syncml_message_free);
+	g_clear_error(&p->error);
+	g_free(p);
+}
+
+static void
+gw_southbound_dm_handler(GwHttpServer *server, GwHttpRequest *request, gpointer user_data);
+
+/* back in the main loop: the handler runs again, and takes the decoded message */
+static void
+gw_southbound_parsed_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	GwSbParsed *p = user_data;
+	g_autoptr(GwSouthbound) self = g_weak_ref_get(&p->self);
+
+	p->msg = gw_syncml_message_decode_finish(res, &p->wbxml, &p->error);
+	/* a listener that went away meanwhile answers nothing */
+	if (self != NULL && self->server != NULL) {
+		self->parsed = p;
+		gw_southbound_dm_handler(self->server, p->request, self);
+		self->parsed = NULL;
+	}
+	gw_sb_parsed_free(p);
+}
+
+/* the main loop answers D-Bus and other devices while a big message is parsed (one 4 MiB
+ * message within the bounds of gw-xml-bounds.h takes up to 0.25 s) */
+static void
+gw_southbound_parse_async(GwSouthbound *self,
+                          GwHttpRequest *request,
+                          GBytes *body,
+                          const gchar *content_type)
+{
+	GwSbParsed *p = g_new0(GwSbParsed, 1);
+
+	g_weak_ref_init(&p->self, self);
+	p->request = gw_http_request_ref(request);
+	gw_syncml_message_decode_async(body, content_type, NULL, gw_southbound_parsed_cb, p);
+}
+
 /* HTTP 400 for a message that does not parse; the session it was meant for (when its SyncHdr
  * can be read and it came from that session's address) ends at once */
 static void
@@ -1238,7 +1294,18 @@ gw_southbound_dm_handler(GwHttpServer *server, GwHttpRequest *request, gpointer 
 		gw_southbound_respond_text(request, 415, "expected " GW_SYNCML_DM_XML_TYPE "\n");
 		return;
 	}
-	msg = gw_southbound_peek(body, content_type, &wbxml, &error);
+	if (self->parsed != NULL && self->parsed->request == request) {
+		/* back from the worker thread */
+		msg = g_steal_pointer(&self->parsed->msg);
+		wbxml = self->parsed->wbxml;
+		error = g_steal_pointer(&self->parsed->error);
+	} else if (gw_syncml_message_decode_is_slow(body, content_type)) {
+		/* a big message is decoded in a worker thread; this handler runs again with it */
+		gw_southbound_parse_async(self, request, body, content_type);
+		return;
+	} else {
+		msg = gw_southbound_peek(body, content_type, &wbxml, &error);
+	}
 	if (msg == NULL) {
 		gw_southbound_refuse_malformed(self, request, body, peer, error);
 		return;

@@ -325,11 +325,63 @@ gw_server_link_finish(GTask *task, GError *error)
 	g_object_unref(task);
 }
 
+/* the MaxMsgSize the gateway announces to its DM Servers (the sessions' default); every
+ * package of theirs is held to it, so a bigger one is refused before it is parsed */
+#define GW_SERVER_LINK_MAX_MSG_SIZE 16384
+
+static void
+gw_server_link_received(GTask *task, GBytes *next, GError *error);
+
+/* ---- big packages are decoded in a worker thread ---- */
+
+typedef struct {
+	GTask *task;
+	GwHttpResponse *response;
+} GwServerLinkDecode;
+
+static void
+gw_server_link_decoded_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autofree GwServerLinkDecode *dec = user_data;
+	g_autoptr(GwHttpResponse) response = dec->response;
+	GwServerLinkRun *run = g_task_get_task_data(dec->task);
+	GwSyncmlMessage *msg;
+	GBytes *next = NULL;
+	GError *error = NULL;
+	gboolean wbxml = FALSE;
+
+	msg = gw_syncml_message_decode_finish(res, &wbxml, &error);
+	if (msg != NULL)
+		next = gw_dm_session_receive_parsed(
+		    run->session,
+		    msg,
+		    response->body,
+		    wbxml,
+		    g_hash_table_lookup(response->headers, "x-syncml-hmac"),
+		    &error);
+	else
+		g_prefix_error(&error, "%s: ", run->uri);
+	gw_server_link_received(dec->task, next, error);
+}
+
+static void
+gw_server_link_decode_async(GTask *task, GwHttpResponse *response)
+{
+	GwServerLinkDecode *dec = g_new0(GwServerLinkDecode, 1);
+
+	dec->task = task;
+	dec->response = response;
+	gw_syncml_message_decode_async(response->body,
+	                               response->content_type,
+	                               g_task_get_cancellable(task),
+	                               gw_server_link_decoded_cb,
+	                               dec);
+}
+
 static void
 gw_server_link_posted_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	GTask *task = G_TASK(user_data);
-	GwServerLink *self = g_task_get_source_object(task);
 	GwServerLinkRun *run = g_task_get_task_data(task);
 	g_autoptr(GwHttpResponse) response = NULL;
 	g_autoptr(GBytes) next = NULL;
@@ -350,8 +402,37 @@ gw_server_link_posted_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 						  response->status));
 		return;
 	}
+	if (g_bytes_get_size(response->body) > GW_SERVER_LINK_MAX_MSG_SIZE) {
+		/* the session would refuse it once parsed: not even parsed */
+		gw_server_link_finish(task,
+		                      g_error_new(GW_ERROR,
+		                                  GW_ERROR_PROTOCOL,
+		                                  "%s sent %" G_GSIZE_FORMAT
+		                                  " bytes, over the MaxMsgSize "
+		                                  "%u the gateway announced",
+		                                  run->uri,
+		                                  g_bytes_get_size(response->body),
+		                                  (guint)GW_SERVER_LINK_MAX_MSG_SIZE));
+		return;
+	}
+	if (gw_syncml_message_decode_is_slow(response->body, response->content_type)) {
+		/* decoded in a worker thread: the main loop goes on meanwhile */
+		gw_server_link_decode_async(task, g_steal_pointer(&response));
+		return;
+	}
 	hmac = g_hash_table_lookup(response->headers, "x-syncml-hmac");
 	next = gw_dm_session_receive(run->session, response->body, response->content_type, hmac, &error);
+	gw_server_link_received(task, g_steal_pointer(&next), error);
+}
+
+/* the server's package went through the session (@next: the reply, or NULL) */
+static void
+gw_server_link_received(GTask *task, GBytes *next_in, GError *error)
+{
+	GwServerLink *self = g_task_get_source_object(task);
+	GwServerLinkRun *run = g_task_get_task_data(task);
+	g_autoptr(GBytes) next = next_in;
+
 	if (error != NULL) {
 		gw_server_link_finish(task, error);
 		return;
@@ -474,6 +555,7 @@ gw_server_link_run_session_async(GwServerLink *self,
 	cfg.role = GW_DM_SESSION_ROLE_CLIENT;
 	cfg.version = GW_SYNCML_VERSION_DM_1_2;
 	cfg.encoding = GW_DM_ENCODING_XML;
+	cfg.max_msg_size = GW_SERVER_LINK_MAX_MSG_SIZE;
 	cfg.session_id = g_strdup(session_id);
 	cfg.local_uri = gw_dm_tree_dup_string(self->tree, "./DevInfo/DevId");
 	cfg.remote_uri = gw_server_link_read_address(self);

@@ -5,10 +5,11 @@
 
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 #include "gw-dm-types.h"
 #include "gw-error.h"
+#include "gw-xml-bounds.h"
 
 G_BEGIN_DECLS
 
@@ -21,19 +22,8 @@ G_BEGIN_DECLS
  * element is absent ("" for an empty element). libxml2 types never leave the codec (STYLE §4.4).
  */
 
-/* input limits of gw_syncml_message_parse_xml(); compile-time configurable */
-#ifndef GW_SYNCML_MAX_MESSAGE_SIZE
-#define GW_SYNCML_MAX_MESSAGE_SIZE (4 * 1024 * 1024) /* bytes */
-#endif
-#ifndef GW_SYNCML_MAX_NESTING
-#define GW_SYNCML_MAX_NESTING 32 /* nested Atomic/Sequence levels */
-#endif
-#ifndef GW_SYNCML_MAX_XML_DEPTH
-#define GW_SYNCML_MAX_XML_DEPTH 128 /* element depth, including XML nested in Data */
-#endif
-#ifndef GW_SYNCML_MAX_ELEMENTS
-#define GW_SYNCML_MAX_ELEMENTS 100000 /* elements per document */
-#endif
+/* input limits of gw_syncml_message_parse_xml() (GW_SYNCML_MAX_*): gw-xml-bounds.h, with the
+ * reason for each value */
 
 #define GW_SYNCML_NAMESPACE "SYNCML:SYNCML1.2"
 #define GW_SYNCML_METINF_NAMESPACE "syncml:metinf"
@@ -384,6 +374,41 @@ gw_syncml_command_estimate_size(const GwSyncmlCommand *cmd);
  */
 G_GNUC_WARN_UNUSED_RESULT GwSyncmlMessage *
 gw_syncml_message_parse_xml(const guint8 *data, gsize len, GError **error);
+
+/*
+ * A received DM message as it came over HTTP: WBXML (decided by @content_type, or guessed
+ * from the bytes when it is NULL, see gw_wbxml_message_is_wbxml()) is converted first, then
+ * the XML is parsed. @wbxml (out, optional) says which it was. Pure, thread-safe.
+ */
+G_GNUC_WARN_UNUSED_RESULT GwSyncmlMessage *
+gw_syncml_message_decode(GBytes *message,
+                         const gchar *content_type,
+                         gboolean *wbxml,
+                         GError **error);
+
+/*
+ * Whether decoding @message may take long enough to be done in a worker thread (about 1 ms
+ * and more; handing it to a thread costs about 50 µs): XML of GW_SYNCML_ASYNC_PARSE_SIZE
+ * bytes or more (within the bounds of gw-xml-bounds.h the worst XML costs 60 ns a byte: 1 ms
+ * for 16 KiB, 0.25 s for 4 MiB), WBXML of GW_WBXML_ASYNC_PARSE_SIZE or more (libwbxml2's cost
+ * grows with the square of an element's children: 0.5 ms for 512 bytes, 54 ms for 16 KiB).
+ */
+#define GW_SYNCML_ASYNC_PARSE_SIZE (16 * 1024)
+#define GW_WBXML_ASYNC_PARSE_SIZE 512
+gboolean
+gw_syncml_message_decode_is_slow(GBytes *message, const gchar *content_type);
+
+/* gw_syncml_message_decode() in a worker thread (a pool of its own, one thread short of the
+ * processors); the main loop goes on meanwhile. @message is kept (a reference) until the
+ * callback */
+void
+gw_syncml_message_decode_async(GBytes *message,
+                               const gchar *content_type,
+                               GCancellable *cancellable,
+                               GAsyncReadyCallback callback,
+                               gpointer user_data);
+G_GNUC_WARN_UNUSED_RESULT GwSyncmlMessage *
+gw_syncml_message_decode_finish(GAsyncResult *result, gboolean *wbxml, GError **error);
 /*
  * Canonical XML (UTF-8, no pretty printing, MetInf elements qualified with syncml:metinf).
  * gw_syncml_message_parse_xml() of the result equals @msg. Strings that are not valid UTF-8 or

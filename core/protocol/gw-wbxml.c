@@ -237,8 +237,7 @@ gw_wbxml_from_xml(const gchar *xml, gsize len, GError **error)
  * verbatim (the only charsets accepted are UTF-8 and US-ASCII, which libwbxml2 does not convert).
  */
 
-#define GW_WBXML_MAX_DEPTH 256 /* libxml2's own default limit */
-#define GW_WBXML_MAX_EMBED 2   /* nested documents scanned inside nested documents */
+#define GW_WBXML_MAX_EMBED 2 /* nested documents scanned inside nested documents */
 
 #define GW_WBXML_SWITCH_PAGE 0x00
 #define GW_WBXML_END 0x01
@@ -274,7 +273,11 @@ typedef struct {
 	GwWbxmlExtMode ext_mode;
 	guint depth;
 	guint embed;
-	gsize *budget; /* bytes that nested scans may still look at */
+	gsize *budget;   /* bytes that nested scans may still look at */
+	guint *elements; /* elements so far, nested documents included */
+	/* content items (elements, strings, opaque data, entities) of the open element at each
+	 * depth: libwbxml2's cost is quadratic in it (gw-xml-bounds.h) */
+	guint children[GW_WBXML_MAX_DEPTH + 2];
 	const gchar *reason;
 } GwWbxmlScanner;
 
@@ -408,6 +411,7 @@ gw_wbxml_scan_embedded(GwWbxmlScanner *s, const guint8 *piece, gsize piece_len)
 		sub.depth = s->depth;
 		sub.embed = s->embed + 1;
 		sub.budget = s->budget;
+		sub.elements = s->elements;
 		r = gw_wbxml_scan_document(&sub);
 		if (r == GW_WBXML_SCAN_DANGEROUS)
 			return gw_wbxml_scan_fail(s, r, sub.reason);
@@ -424,6 +428,8 @@ gw_wbxml_scan_termstr(GwWbxmlScanner *s, gboolean content)
 
 	if (nul == NULL)
 		return gw_wbxml_scan_fail(s, GW_WBXML_SCAN_MALFORMED, "unterminated string");
+	if ((gsize)(nul - start) > GW_SYNCML_MAX_TEXT)
+		return gw_wbxml_scan_fail(s, GW_WBXML_SCAN_DANGEROUS, "string too long");
 	s->pos += (gsize)(nul - start) + 1;
 	if (content)
 		return gw_wbxml_scan_embedded(s, start, (gsize)(nul - start));
@@ -480,6 +486,8 @@ gw_wbxml_scan_opaque(GwWbxmlScanner *s, gboolean content)
 		return r;
 	if (len > s->len - s->pos)
 		return gw_wbxml_scan_fail(s, GW_WBXML_SCAN_MALFORMED, "opaque data past the end");
+	if (len > GW_SYNCML_MAX_TEXT)
+		return gw_wbxml_scan_fail(s, GW_WBXML_SCAN_DANGEROUS, "opaque data too long");
 	start = s->d + s->pos;
 	s->pos += (gsize)len;
 	if (content)
@@ -626,6 +634,8 @@ gw_wbxml_scan_stag(GwWbxmlScanner *s, gboolean *has_content)
 	r = gw_wbxml_scan_u8(s, &tag);
 	if (r != GW_WBXML_SCAN_OK)
 		return r;
+	if (++*s->elements > GW_WBXML_MAX_ELEMENTS)
+		return gw_wbxml_scan_fail(s, GW_WBXML_SCAN_DANGEROUS, "too many elements");
 	switch (tag) {
 	case GW_WBXML_LITERAL:
 	case GW_WBXML_LITERAL_A:
@@ -641,7 +651,12 @@ gw_wbxml_scan_stag(GwWbxmlScanner *s, gboolean *has_content)
 		break;
 	}
 	if ((mask & 0x80) != 0) {
+		guint attributes = 0;
 		do {
+			if (++attributes > GW_SYNCML_MAX_ATTRIBUTES)
+				return gw_wbxml_scan_fail(s,
+				                          GW_WBXML_SCAN_DANGEROUS,
+				                          "too many attributes on one element");
 			r = gw_wbxml_scan_attr_start(s);
 			while (r == GW_WBXML_SCAN_OK && gw_wbxml_scan_is_attr_value(s))
 				r = gw_wbxml_scan_attr_value(s);
@@ -663,6 +678,17 @@ gw_wbxml_scan_enter(GwWbxmlScanner *s)
 	s->depth++;
 	if (s->depth > GW_WBXML_MAX_DEPTH)
 		return gw_wbxml_scan_fail(s, GW_WBXML_SCAN_DANGEROUS, "elements nested too deeply");
+	s->children[s->depth] = 0;
+	return GW_WBXML_SCAN_OK;
+}
+
+/* one more content item in the open element */
+static GwWbxmlScanResult
+gw_wbxml_scan_child(GwWbxmlScanner *s)
+{
+	if (++s->children[s->depth] > GW_WBXML_MAX_CHILDREN)
+		return gw_wbxml_scan_fail(
+		    s, GW_WBXML_SCAN_DANGEROUS, "too many children of one element");
 	return GW_WBXML_SCAN_OK;
 }
 
@@ -689,7 +715,14 @@ gw_wbxml_scan_document(GwWbxmlScanner *s)
 		if (b == GW_WBXML_END) {
 			s->pos++;
 			s->depth--;
-		} else if (gw_wbxml_scan_is_extension(s)) {
+			continue;
+		}
+		if (b != GW_WBXML_SWITCH_PAGE) {
+			r = gw_wbxml_scan_child(s);
+			if (r != GW_WBXML_SCAN_OK)
+				break;
+		}
+		if (gw_wbxml_scan_is_extension(s)) {
 			r = gw_wbxml_scan_extension(s, TRUE);
 		} else if (b == GW_WBXML_ENTITY) {
 			r = gw_wbxml_scan_entity(s);
@@ -755,6 +788,7 @@ gw_wbxml_check_input(const guint8 *data, gsize len, WBXMLLanguage *lang, GError 
 	GwWbxmlHeader h;
 	GwWbxmlScanner s = {0};
 	gsize budget = 16 * len; /* bounds the work spent on embedded-document candidates */
+	guint elements = 0;
 	GwWbxmlScanResult r;
 
 	if (!gw_wbxml_parse_header(data, len, &h)) {
@@ -800,6 +834,7 @@ gw_wbxml_check_input(const guint8 *data, gsize len, WBXMLLanguage *lang, GError 
 	s.strtbl_len = h.strtbl_len;
 	s.ext_mode = GW_WBXML_EXT_NONE;
 	s.budget = &budget;
+	s.elements = &elements;
 	r = gw_wbxml_scan_document(&s);
 	if (r != GW_WBXML_SCAN_OK) {
 		g_set_error(error,
@@ -933,6 +968,11 @@ gw_wbxml_to_xml(const guint8 *data, gsize len, gsize *out_len, GError **error)
 	free(xml);
 
 	gw_wbxml_strip_doctype(result);
+	/* what libwbxml2 made of it (embedded documents included) is bounded again before
+	 * libxml2 reads it */
+	if (!gw_xml_bounds_check(
+	        &gw_xml_bounds_wbxml_decoded, result->str, result->len, NULL, error))
+		return NULL;
 	if (!gw_wbxml_is_well_formed(result->str, result->len, "UTF-8")) {
 		g_set_error_literal(error,
 		                    GW_ERROR,

@@ -7,6 +7,8 @@
 
 #include <glib.h>
 
+#include "gw-xml-bounds.h"
+
 G_BEGIN_DECLS
 
 /*
@@ -20,8 +22,8 @@ G_BEGIN_DECLS
 #define GW_SYNCML_DM_XML_TYPE "application/vnd.syncml.dm+xml"
 #define GW_SYNCML_DM_WBXML_TYPE "application/vnd.syncml.dm+wbxml"
 
-/* inputs above this size (bytes) are refused before any parsing */
-#define GW_WBXML_MAX_INPUT (4u * 1024u * 1024u)
+/* inputs above GW_WBXML_MAX_INPUT (bytes) are refused before any parsing; that and the other
+ * bounds (GW_WBXML_MAX_*) are in gw-xml-bounds.h */
 
 /*
  * XML -> WBXML 1.2, UTF-8 (charset 0x6a), string table on, ignorable whitespace dropped.

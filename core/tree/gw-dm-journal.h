@@ -31,6 +31,8 @@ G_BEGIN_DECLS
  *                                       subtree, at that index among its siblings
  * A record whose checksum or sequence is wrong is corrupt; one that runs past the end of the
  * file is torn (a crash during its append). Both end the replay.
+ *
+ * The body of tree.state (version 2) is a payload too: one 'A' for "." holding the whole tree.
  */
 
 #define GW_DM_JOURNAL_FILE "tree.journal"

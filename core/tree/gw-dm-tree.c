@@ -1145,6 +1145,8 @@ gw_dm_tree_add(GwDmTree *self,
 		return GW_DM_STATUS_PERMISSION_DENIED;
 	if (format == GW_DM_FORMAT_INVALID || !gw_dm_mime_is_valid(mime_type))
 		return GW_DM_STATUS_UNSUPPORTED_MEDIA_TYPE;
+	if (data != NULL && g_bytes_get_size(data) > GW_DM_MAX_VALUE_SIZE)
+		return GW_DM_STATUS_REQUEST_ENTITY_TOO_LARGE;
 	if (!gw_dm_format_validate_value(format, data, NULL))
 		return GW_DM_STATUS_UNSUPPORTED_MEDIA_TYPE;
 	/* the standard MOs' DDF: every node this Add creates must be one of it, of its format */
@@ -1340,6 +1342,8 @@ gw_dm_tree_replace(GwDmTree *self,
 	new_format = format == GW_DM_FORMAT_INVALID ? node->format : format;
 	if (new_format == GW_DM_FORMAT_NODE)
 		return GW_DM_STATUS_UNSUPPORTED_MEDIA_TYPE;
+	if (data != NULL && g_bytes_get_size(data) > GW_DM_MAX_VALUE_SIZE)
+		return GW_DM_STATUS_REQUEST_ENTITY_TOO_LARGE;
 	if (!gw_dm_format_validate_value(new_format, data, NULL))
 		return GW_DM_STATUS_UNSUPPORTED_MEDIA_TYPE;
 	if (new_format != node->format) {

@@ -55,15 +55,24 @@ G_DECLARE_FINAL_TYPE(GwDmTree, gw_dm_tree, GW, DM_TREE, GObject)
  *
  * Status codes: 200, 400 (bad URI, bad query), 404 (no node), 405 (access type or permanent
  * node, or Exec without a handler, or a node the DDF of a standard MO does not have), 406
- * (unknown query/property), 414 (URI beyond DevDetail/URI limits), 415 (the value is not one
- * of its format, see gw_dm_format_validate_value(), or the format does not fit the node or
- * its DDF), 418 (Add of an existing node), 425 (ACL), 500 (handler failed), and whatever an
- * Exec handler returns.
+ * (unknown query/property), 413 (a value over GW_DM_MAX_VALUE_SIZE), 414 (URI beyond
+ * DevDetail/URI limits), 415 (the value is not one of its format, see
+ * gw_dm_format_validate_value(), or the format does not fit the node or its DDF), 418 (Add of
+ * an existing node), 425 (ACL), 500 (handler failed), and whatever an Exec handler returns.
  *
  * Signals:
  *  "changed" (const gchar *uri, guint GwDmChange, const gchar *server_id or NULL) after
  *  every successful mutation, including owner API calls.
  */
+
+/*
+ * The largest leaf value (bytes) a DM command (Add, Replace: a DM Server's, or D-Bus SetNode)
+ * may set; above it the command gets 413. The same as the MaxObjSize the DM sessions announce
+ * and enforce (1 MiB), so every value in the tree can be read by a DM Server in one object.
+ * The limit is checked when a value is set, never when the state is loaded again: the owner
+ * API and the state loader take what they are given.
+ */
+#define GW_DM_MAX_VALUE_SIZE (1024 * 1024)
 
 typedef enum {
 	GW_DM_CHANGE_ADDED,

@@ -12,10 +12,9 @@
 #include <string.h>
 
 #include "gw-tnds.h"
+#include "gw-xml-bounds.h"
 
 #define GW_TNDS_NS "syncml:dmddf1.2"
-#define GW_TNDS_MAX_SIZE (16 * 1024 * 1024)
-#define GW_TNDS_MAX_DEPTH 64
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, xmlFreeDoc)
 
@@ -646,6 +645,7 @@ gw_tnds_parse_node(xmlNode *element, guint depth, gboolean top, gboolean strict,
 static GPtrArray *
 gw_tnds_parse(const gchar *xml, gsize len, gboolean strict, GError **error)
 {
+	const gboolean state = !strict; /* the gateway's own state: not bounded */
 	g_autoptr(xmlDoc) doc = NULL;
 	g_autoptr(GPtrArray) nodes = NULL;
 	xmlNode *root;
@@ -655,7 +655,7 @@ gw_tnds_parse(const gchar *xml, gsize len, gboolean strict, GError **error)
 		gw_tnds_fail(error, "empty");
 		return NULL;
 	}
-	if (len > GW_TNDS_MAX_SIZE || len > G_MAXINT) {
+	if ((!state && len > GW_TNDS_MAX_SIZE) || len > G_MAXINT) {
 		gw_tnds_fail(error, "too large");
 		return NULL;
 	}
@@ -664,6 +664,10 @@ gw_tnds_parse(const gchar *xml, gsize len, gboolean strict, GError **error)
 		gw_tnds_fail(error, "not UTF-8");
 		return NULL;
 	}
+	/* what a document from outside holds is bounded before libxml2 sees it (its pairwise
+	 * attribute check alone is quadratic); the gateway's own state is not bounded */
+	if (!state && !gw_xml_bounds_check(&gw_xml_bounds_tnds, xml, len, NULL, error))
+		return NULL;
 	/* no DTD at all: no entity declarations, no external subsets */
 	if (g_strstr_len(xml, len, "<!DOCTYPE") != NULL ||
 	    g_strstr_len(xml, len, "<!ENTITY") != NULL) {
@@ -675,7 +679,8 @@ gw_tnds_parse(const gchar *xml, gsize len, gboolean strict, GError **error)
 	                    "tnds.xml",
 	                    "UTF-8",
 	                    XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR |
-	                        XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
+	                        XML_PARSE_NOWARNING | XML_PARSE_NOCDATA |
+	                        (state ? XML_PARSE_HUGE : 0));
 	if (doc == NULL) {
 		gw_tnds_fail(error, "malformed XML");
 		return NULL;

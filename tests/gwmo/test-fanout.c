@@ -412,6 +412,86 @@ test_create_job(Fixture *f, gconstpointer data)
 	g_assert_error(error, GW_ERROR, GW_ERROR_WRONG_STATE);
 }
 
+/* a job made by a DM Server with @limit set to @value; returns the status of its Start */
+static guint
+start_with_limit(Fixture *f, const gchar *name, const gchar *limit, const gchar *value)
+{
+	g_autofree gchar *job = g_strdup_printf("./GwMO/Fanout/%s", name);
+	g_autofree gchar *cmd = g_strdup_printf("%s/Command", job);
+	g_autofree gchar *target = g_strdup_printf("%s/TargetURI", job);
+	g_autofree gchar *dev = g_strdup_printf("%s/Targets/Devices/1", job);
+	g_autofree gchar *lim = g_strdup_printf("%s/%s", job, limit);
+	g_autofree gchar *start = g_strdup_printf("%s/Operations/Start", job);
+
+	g_assert_cmpuint(
+	    gw_dm_tree_add(f->tree, "srv1", job, GW_DM_FORMAT_NODE, NULL, NULL), ==, 200);
+	g_assert_cmpuint(add_leaf(f, "srv1", cmd, "chr", "Get"), ==, 200);
+	g_assert_cmpuint(add_leaf(f, "srv1", target, "chr", "./DevInfo/FwV"), ==, 200);
+	g_assert_cmpuint(add_leaf(f, "srv1", dev, "chr", "ghost"), ==, 200);
+	g_assert_cmpuint(add_leaf(f, "srv1", lim, "int", value), ==, 200);
+	return gw_dm_tree_exec(f->tree, "srv1", start, NULL, NULL);
+}
+
+/* issue 11 §4: MaxInFlight 0 was taken (and a job that drives 0 devices at once never ends);
+ * Timeout 0 likewise. A DM Server's job asks for 1 … 65,536 at once and 1 … 86,400 s per
+ * device, else its Start gets 400 and nothing runs; the D-Bus spec is refused the same way */
+static void
+test_limits(Fixture *f, gconstpointer data)
+{
+	static const struct {
+		const gchar *limit;
+		const gchar *value;
+		guint status;
+	} cases[] = {
+	    {"MaxInFlight", "0", 400},
+	    {"MaxInFlight", "65537", 400},
+	    {"MaxInFlight", "-1", 400},
+	    {"Timeout", "0", 400},
+	    {"Timeout", "86401", 400},
+	    {"Timeout", "-5", 400},
+	    {"MaxInFlight", "1", 202},
+	    {"Timeout", "1", 202},
+	    {"MaxInFlight", "65536", 202},
+	    {"Timeout", "86400", 202},
+	};
+	gchar *devices[] = {(gchar *)"ghost", NULL};
+	GwFanoutSpec spec = {0};
+	guint started = 0;
+
+	fixture_start_fanout(f);
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree gchar *name = g_strdup_printf("l%u", i);
+		g_autofree gchar *state_uri = g_strdup_printf("./GwMO/Fanout/%s/State", name);
+		g_autofree gchar *state = NULL;
+		guint status = start_with_limit(f, name, cases[i].limit, cases[i].value);
+
+		g_test_message("%s = %s: %u", cases[i].limit, cases[i].value, status);
+		g_assert_cmpuint(status, ==, cases[i].status);
+		state = value_of(f, state_uri);
+		if (status == 202) {
+			started++;
+		} else {
+			g_assert_cmpstr(state, ==, "Idle");
+		}
+	}
+	/* the accepted ones run to their end */
+	wait_finished(f, started);
+
+	/* the spec of D-Bus Fanout: over the maximum is refused (0 is refused by the D-Bus
+	 * adapter, where "absent" can be told from 0; tests/dbus/test-dbus-limits.c) */
+	spec.devices = devices;
+	spec.command = (gchar *)"Get";
+	spec.target_uri = (gchar *)"./DevInfo/Mod";
+	for (guint i = 0; i < 2; i++) {
+		g_autoptr(GError) error = NULL;
+		spec.timeout = i == 0 ? 86401 : 0;
+		spec.max_in_flight = i == 1 ? 65537 : 0;
+		g_assert_null(gw_fanout_create_job(f->fanout, &spec, NULL, &error));
+		g_assert_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS);
+		g_assert_nonnull(strstr(error->message, "MaxInFlight 1 to 65536"));
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -438,5 +518,7 @@ main(int argc, char **argv)
 	           fixture_setup,
 	           test_create_job,
 	           fixture_teardown);
+	g_test_add(
+	    "/gw/fanout/limits", Fixture, NULL, fixture_setup, test_limits, fixture_teardown);
 	return g_test_run();
 }

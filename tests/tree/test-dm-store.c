@@ -136,6 +136,19 @@ build_tree(void)
 	return tree;
 }
 
+/* the state body is binary (it holds NULs): strstr() does not do */
+static gboolean
+mem_contains(const gchar *data, gsize len, const gchar *needle)
+{
+	gsize n = strlen(needle);
+
+	for (gsize i = 0; n <= len && i <= len - n; i++) {
+		if (memcmp(data + i, needle, n) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
 static gchar *
 dump(GwDmTree *tree)
 {
@@ -183,7 +196,7 @@ test_save_load(Fixture *f, gconstpointer data)
 	g_assert_cmpint(g_stat(f->state_dir, &st), ==, 0);
 	g_assert_cmpint(st.st_mode & 0777, ==, 0700);
 
-	/* header: "GWMO-STATE 1 length=<n> sha256=<hex>\n" + exactly n bytes */
+	/* header: "GWMO-STATE 2 length=<n> sha256=<hex>\n" + exactly n bytes */
 	g_assert_true(g_file_get_contents(path, &contents, &len, NULL));
 	nl = strchr(contents, '\n');
 	g_assert_nonnull(nl);
@@ -193,14 +206,16 @@ test_save_load(Fixture *f, gconstpointer data)
 	}
 	g_assert_cmpuint(g_strv_length(header), ==, 4);
 	g_assert_cmpstr(header[0], ==, "GWMO-STATE");
-	g_assert_cmpstr(header[1], ==, "1");
+	g_assert_cmpstr(header[1], ==, "2");
 	g_assert_true(g_str_has_prefix(header[2], "length="));
 	g_assert_cmpuint(g_ascii_strtoull(header[2] + 7, NULL, 10), ==, len - (nl + 1 - contents));
 	expected_sum = g_compute_checksum_for_data(
 	    G_CHECKSUM_SHA256, (const guchar *)nl + 1, len - (nl + 1 - contents));
 	g_assert_true(g_str_has_prefix(header[3], "sha256="));
 	g_assert_cmpstr(header[3] + 7, ==, expected_sum);
-	g_assert_true(g_str_has_prefix(nl + 1, "<?xml"));
+	/* the body is the whole tree as one journal payload: an Add of "." with its subtree */
+	g_assert_cmpint(nl[1], ==, 'A');
+	g_assert_cmpmem(nl + 2, 5, "\x01\0\0\0.", 5);
 
 	/* load into a fresh tree: same content, secrets and properties included */
 	g_assert_true(gw_dm_store_load(store2, &error));
@@ -251,6 +266,7 @@ typedef enum {
 	CORRUPT_EMPTY,
 	CORRUPT_LENGTH,
 	CORRUPT_VALID_SUM_BAD_BODY,
+	CORRUPT_VALID_SUM_BAD_SNAPSHOT,
 	CORRUPT_NO_NEWLINE,
 	CORRUPT_LAST,
 } CorruptKind;
@@ -282,8 +298,10 @@ write_corrupt(const gchar *path, CorruptKind kind)
 		out = g_memdup2(contents, len);
 		break;
 	case CORRUPT_VERSION:
-		out = g_strdup_printf("GWMO-STATE 2%s", contents + strlen("GWMO-STATE 1"));
-		out_len = strlen(out);
+		g_assert_true(g_str_has_prefix(contents, "GWMO-STATE 2 "));
+		out = g_memdup2(contents, len);
+		out[strlen("GWMO-STATE ")] = '3';
+		out_len = len;
 		break;
 	case CORRUPT_GARBAGE:
 		out = g_strdup("\x7f"
@@ -296,8 +314,23 @@ write_corrupt(const gchar *path, CorruptKind kind)
 		break;
 	case CORRUPT_LENGTH: {
 		/* a body appended after the declared length */
-		out = g_strconcat(contents, "<!-- extra -->", NULL);
-		out_len = strlen(out);
+		out_len = len + 14;
+		out = g_malloc(out_len);
+		memcpy(out, contents, len);
+		memcpy(out + len, "<!-- extra -->", 14);
+		break;
+	}
+	case CORRUPT_VALID_SUM_BAD_SNAPSHOT: {
+		/* version 2, checksum right, payload cut inside its first operation */
+		const gchar body[] = "A\x01\0\0\0.\0\0\0";
+		g_autofree gchar *sum = g_compute_checksum_for_data(
+		    G_CHECKSUM_SHA256, (const guchar *)body, sizeof(body) - 1);
+		g_autofree gchar *head =
+		    g_strdup_printf("GWMO-STATE 2 length=%zu sha256=%s\n", sizeof(body) - 1, sum);
+		out_len = strlen(head) + sizeof(body) - 1;
+		out = g_malloc(out_len);
+		memcpy(out, head, strlen(head));
+		memcpy(out + strlen(head), body, sizeof(body) - 1);
 		break;
 	}
 	case CORRUPT_VALID_SUM_BAD_BODY: {
@@ -851,7 +884,7 @@ test_journal_compaction(Fixture *f, gconstpointer data)
 	state_text = read_file(gw_dm_store_get_path(store), &len);
 	{
 		g_autofree gchar *want = g_strdup_printf("value %u", i - 1);
-		g_assert_nonnull(strstr(state_text, want));
+		g_assert_true(mem_contains(state_text, len, want));
 	}
 	{
 		g_autoptr(GwDmTree) back = load_fresh(f->state_dir);
@@ -1022,6 +1055,160 @@ test_journal_commit_while_writing(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(gw_dm_store_get_append_count(store), ==, 4);
 }
 
+/* a leaf of @size pseudo-random bytes (format bin) */
+static void
+set_big_leaf(GwDmTree *tree, const gchar *uri, gsize size, guint seed)
+{
+	g_autoptr(GBytes) value = NULL;
+	guint8 *data = g_malloc(size);
+
+	for (gsize i = 0; i < size; i++)
+		data[i] = (guint8)((i * 2654435761u + seed) >> 13);
+	value = g_bytes_new_take(data, size);
+	g_assert_true(gw_dm_tree_set_leaf(tree, uri, GW_DM_FORMAT_BIN, NULL, value, NULL));
+}
+
+/*
+ * What the store acknowledged it loads again, however big (issue 11 §4: a state over 16 MiB
+ * was called corrupt at the next start, a journal over 64 MiB was thrown away): a state of
+ * 20 MiB, then a journal of 70 MiB on top of it (the compaction bound raised so it grows).
+ */
+static void
+test_large(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GwDmTree) tree = build_tree();
+	g_autoptr(GwDmStore) store = gw_dm_store_new(tree, f->state_dir);
+	g_autoptr(GError) error = NULL;
+
+	for (guint i = 0; i < 20; i++) {
+		g_autofree gchar *uri = g_strdup_printf("./Big/s%u", i);
+		set_big_leaf(tree, uri, GW_DM_MAX_VALUE_SIZE, i);
+	}
+	g_assert_true(gw_dm_store_save(store, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(file_size(gw_dm_store_get_path(store)), >, 20 * GW_DM_MAX_VALUE_SIZE);
+	{
+		g_autoptr(GwDmTree) back = load_fresh(f->state_dir);
+		assert_same_tree(tree, back);
+	}
+	gw_dm_store_set_journal_limit(store, G_MAXSIZE);
+	for (guint i = 0; i < 70; i++) {
+		g_autofree gchar *uri = g_strdup_printf("./Big/j%u", i);
+		set_big_leaf(tree, uri, GW_DM_MAX_VALUE_SIZE, 100 + i);
+		g_assert_true(gw_dm_store_flush(store, &error));
+		g_assert_no_error(error);
+	}
+	g_assert_cmpuint(gw_dm_store_get_save_count(store), ==, 1);
+	g_assert_cmpuint(
+	    file_size(gw_dm_store_get_journal_path(store)), >, 70 * GW_DM_MAX_VALUE_SIZE);
+	{
+		g_autoptr(GwDmTree) back = load_fresh(f->state_dir);
+		assert_same_tree(tree, back);
+	}
+	g_assert_cmpuint(store_warnings, ==, 0);
+}
+
+/* a state file of format version 1 (TNDS, what gwmod wrote before version 2) still loads,
+ * with no bound on its size: this one is over 16 MiB */
+static void
+test_load_version1(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GwDmTree) tree = build_tree();
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *body = NULL;
+	g_autofree gchar *sum = NULL;
+	g_autofree gchar *header = NULL;
+	g_autofree gchar *path = g_build_filename(f->state_dir, "tree.state", NULL);
+	g_autoptr(GString) file = NULL;
+
+	/* 13 MiB of bin values: over 17 MiB of base64 in the TNDS body */
+	set_big_leaf(tree, "./Big/v1", 12 * 1024 * 1024, 7);
+	set_big_leaf(tree, "./Big/v2", 1024 * 1024, 8);
+	body = dump(tree);
+	g_assert_cmpuint(strlen(body), >, 16 * 1024 * 1024);
+	sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, body, -1);
+	header = g_strdup_printf("GWMO-STATE 1 length=%zu sha256=%s\n", strlen(body), sum);
+	file = g_string_new(header);
+	g_string_append(file, body);
+	g_assert_cmpint(g_mkdir_with_parents(f->state_dir, 0700), ==, 0);
+	write_file(path, file->str, file->len);
+	{
+		g_autoptr(GwDmTree) back = gw_dm_tree_new();
+		g_autoptr(GwDmStore) store = gw_dm_store_new(back, f->state_dir);
+		g_autofree gchar *contents = NULL;
+		g_assert_true(gw_dm_store_load(store, &error));
+		g_assert_no_error(error);
+		assert_same_tree(tree, back);
+		/* the next save writes version 2 */
+		g_assert_true(gw_dm_tree_set_leaf_string(back, "./x", GW_DM_FORMAT_CHR, "y", NULL));
+		g_assert_true(gw_dm_store_flush(store, &error));
+		g_assert_true(gw_dm_store_compact(store, &error));
+		contents = read_file(path, NULL);
+		g_assert_true(g_str_has_prefix(contents, "GWMO-STATE 2 "));
+		{
+			g_autoptr(GwDmTree) again = load_fresh(f->state_dir);
+			assert_same_tree(back, again);
+		}
+	}
+	g_assert_cmpuint(store_warnings, ==, 0);
+}
+
+/* a kill while a compaction wrote its temporary files leaves them: the next load removes
+ * those of our naming pattern, logging each, and nothing else */
+static void
+test_stale_temporaries(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GwDmTree) tree = build_tree();
+	g_autoptr(GError) error = NULL;
+	static const gchar *const stale[] = {"tree.state.AbC123", "tree.journal.x9Y8z7"};
+	static const gchar *const kept[] = {
+	    "tree.state.corrupt-1796600000",
+	    "tree.state.ABCDEFG",
+	    "tree.state.AB-123",
+	    "tree.journal.corrupt-1796600000",
+	    "other.AbC123",
+	};
+
+	{
+		g_autoptr(GwDmStore) store = gw_dm_store_new(tree, f->state_dir);
+		g_assert_true(gw_dm_store_save(store, &error));
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(stale); i++) {
+		g_autofree gchar *p = g_build_filename(f->state_dir, stale[i], NULL);
+		write_file(p, "half a compaction", 17);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(kept); i++) {
+		g_autofree gchar *p = g_build_filename(f->state_dir, kept[i], NULL);
+		write_file(p, "keep me", 7);
+	}
+	{
+		/* a directory of that pattern is not ours either */
+		g_autofree gchar *p = g_build_filename(f->state_dir, "tree.state.dIr123", NULL);
+		g_assert_cmpint(g_mkdir(p, 0700), ==, 0);
+	}
+	store_messages = 0;
+	{
+		g_autoptr(GwDmTree) back = load_fresh(f->state_dir);
+		assert_same_tree(tree, back);
+	}
+	g_assert_cmpuint(store_messages, ==, G_N_ELEMENTS(stale));
+	g_assert_nonnull(strstr(last_store_message, "removed"));
+	g_assert_nonnull(strstr(last_store_message, "(17 bytes)"));
+	for (guint i = 0; i < G_N_ELEMENTS(stale); i++) {
+		g_autofree gchar *p = g_build_filename(f->state_dir, stale[i], NULL);
+		g_assert_false(g_file_test(p, G_FILE_TEST_EXISTS));
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(kept); i++) {
+		g_autofree gchar *p = g_build_filename(f->state_dir, kept[i], NULL);
+		g_assert_true(g_file_test(p, G_FILE_TEST_IS_REGULAR));
+	}
+	{
+		g_autofree gchar *p = g_build_filename(f->state_dir, "tree.state.dIr123", NULL);
+		g_assert_true(g_file_test(p, G_FILE_TEST_IS_DIR));
+	}
+	g_assert_cmpuint(store_warnings, ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1087,6 +1274,20 @@ main(int argc, char **argv)
 	           NULL,
 	           fixture_setup,
 	           test_journal_commit_while_writing,
+	           fixture_teardown);
+	g_test_add(
+	    "/gw/dm-store/large", Fixture, NULL, fixture_setup, test_large, fixture_teardown);
+	g_test_add("/gw/dm-store/load-version1",
+	           Fixture,
+	           NULL,
+	           fixture_setup,
+	           test_load_version1,
+	           fixture_teardown);
+	g_test_add("/gw/dm-store/stale-temporaries",
+	           Fixture,
+	           NULL,
+	           fixture_setup,
+	           test_stale_temporaries,
 	           fixture_teardown);
 	g_test_add("/gw/dm-store/journal/bad-header",
 	           Fixture,
