@@ -579,6 +579,19 @@ gw_dm_tree_add_handler(GwDmTree *self, GwDmHandler *handler, const gchar *patter
 	return handler->id;
 }
 
+/* a handler of @kind holding one reference; the caller sets its function */
+static GwDmHandler *
+gw_dm_handler_new(GwDmHandlerKind kind, gpointer user_data, GDestroyNotify destroy)
+{
+	GwDmHandler *handler = g_new0(GwDmHandler, 1);
+
+	handler->ref = 1;
+	handler->kind = kind;
+	handler->user_data = user_data;
+	handler->destroy = destroy;
+	return handler;
+}
+
 guint
 gw_dm_tree_add_exec_handler(GwDmTree *self,
                             const gchar *pattern,
@@ -592,12 +605,8 @@ gw_dm_tree_add_exec_handler(GwDmTree *self,
 	g_return_val_if_fail(pattern != NULL, 0);
 	g_return_val_if_fail(func != NULL, 0);
 
-	handler = g_new0(GwDmHandler, 1);
-	handler->ref = 1;
-	handler->kind = GW_DM_HANDLER_EXEC;
+	handler = gw_dm_handler_new(GW_DM_HANDLER_EXEC, user_data, destroy);
 	handler->exec_func = func;
-	handler->user_data = user_data;
-	handler->destroy = destroy;
 	return gw_dm_tree_add_handler(self, handler, pattern);
 }
 
@@ -614,12 +623,8 @@ gw_dm_tree_add_get_hook(GwDmTree *self,
 	g_return_val_if_fail(pattern != NULL, 0);
 	g_return_val_if_fail(func != NULL, 0);
 
-	handler = g_new0(GwDmHandler, 1);
-	handler->ref = 1;
-	handler->kind = GW_DM_HANDLER_GET_HOOK;
+	handler = gw_dm_handler_new(GW_DM_HANDLER_GET_HOOK, user_data, destroy);
 	handler->hook_func = func;
-	handler->user_data = user_data;
-	handler->destroy = destroy;
 	return gw_dm_tree_add_handler(self, handler, pattern);
 }
 
@@ -636,12 +641,8 @@ gw_dm_tree_add_value_check(GwDmTree *self,
 	g_return_val_if_fail(pattern != NULL, 0);
 	g_return_val_if_fail(func != NULL, 0);
 
-	handler = g_new0(GwDmHandler, 1);
-	handler->ref = 1;
-	handler->kind = GW_DM_HANDLER_VALUE_CHECK;
+	handler = gw_dm_handler_new(GW_DM_HANDLER_VALUE_CHECK, user_data, destroy);
 	handler->check_func = func;
-	handler->user_data = user_data;
-	handler->destroy = destroy;
 	return gw_dm_tree_add_handler(self, handler, pattern);
 }
 
