@@ -371,3 +371,29 @@ proof_http_get(const gchar *url, const gchar *ca_file, const gchar *authorizatio
 		*sha256 = g_compute_checksum_for_bytes(G_CHECKSUM_SHA256, body);
 	return soup_message_get_status(msg);
 }
+
+const gchar *
+proof_fanout_document(JsonObject *session, const gchar *correlator)
+{
+	JsonArray *alerts = json_object_get_array_member(session, "generic_alerts");
+	for (guint i = 0; alerts != NULL && i < json_array_get_length(alerts); i++) {
+		JsonObject *a = json_array_get_object_element(alerts, i);
+		if (g_strcmp0(json_object_get_string_member(a, "type"),
+		              "urn:oma:at:gwmo:1.0:FanoutComplete") == 0 &&
+		    g_strcmp0(json_object_get_string_member(a, "correlator"), correlator) == 0)
+			return json_object_get_string_member(a, "data");
+	}
+	g_printerr("no FanoutComplete %s in the session\n", correlator);
+	g_assert_not_reached();
+	return NULL;
+}
+
+gboolean
+proof_doc_device_status(const gchar *doc, const gchar *id, guint status)
+{
+	g_autofree gchar *el = g_strdup_printf("<Device id=\"%s\" status=\"%u\"", id, status);
+	if (strstr(doc, el) != NULL)
+		return TRUE;
+	g_test_message("%s not in %s", el, doc);
+	return FALSE;
+}

@@ -86,3 +86,11 @@ proof_dump(const gchar *path);
  * returns the HTTP status (0: no answer), the body's sha256 in @sha256 when wanted */
 guint
 proof_http_get(const gchar *url, const gchar *ca_file, const gchar *authorization, gchar **sha256);
+
+/* the aggregated result of the FanoutComplete alert with @correlator in a server record's
+ * @session (asserts there is one) */
+const gchar *
+proof_fanout_document(JsonObject *session, const gchar *correlator);
+/* TRUE when @doc has <Device id="@id" status="@status" (logs @doc otherwise) */
+gboolean
+proof_doc_device_status(const gchar *doc, const gchar *id, guint status);

@@ -120,33 +120,6 @@ fetch_job(const gchar *name, const gchar *const *ids, const gchar *url, const gc
 	return g_string_free(s, FALSE);
 }
 
-/* the aggregated result of the FanoutComplete alert with @correlator in @session */
-static const gchar *
-fanout_document(JsonObject *session, const gchar *correlator)
-{
-	JsonArray *alerts = json_object_get_array_member(session, "generic_alerts");
-	for (guint i = 0; alerts != NULL && i < json_array_get_length(alerts); i++) {
-		JsonObject *a = json_array_get_object_element(alerts, i);
-		if (g_strcmp0(json_object_get_string_member(a, "type"),
-		              "urn:oma:at:gwmo:1.0:FanoutComplete") == 0 &&
-		    g_strcmp0(json_object_get_string_member(a, "correlator"), correlator) == 0)
-			return json_object_get_string_member(a, "data");
-	}
-	g_printerr("no FanoutComplete %s in the session\n", correlator);
-	g_assert_not_reached();
-	return NULL;
-}
-
-static gboolean
-doc_device_status(const gchar *doc, const gchar *id, guint status)
-{
-	g_autofree gchar *el = g_strdup_printf("<Device id=\"%s\" status=\"%u\"", id, status);
-	if (strstr(doc, el) != NULL)
-		return TRUE;
-	g_test_message("%s not in %s", el, doc);
-	return FALSE;
-}
-
 /* the data of the last Exec of @uri in a device's record (a command sent again after a
  * refused message appears twice), NULL if none; its status in @status */
 static gchar *
@@ -414,9 +387,9 @@ test_image_urls(void)
 	g_assert_cmpstr(
 	    proof_item_data(result_for(s, "Get", "./GwMO/Images/fw/LocalURI"), 0), ==, local);
 	s = json_array_get_object_element(sessions, 2);
-	doc = fanout_document(s, "corr-fetch");
-	g_assert_true(doc_device_status(doc, "dev-a", 200));
-	g_assert_true(doc_device_status(doc, "dev-b", 200));
+	doc = proof_fanout_document(s, "corr-fetch");
+	g_assert_true(proof_doc_device_status(doc, "dev-a", 200));
+	g_assert_true(proof_doc_device_status(doc, "dev-b", 200));
 
 	/* each device received its own URL, and fetched the image with it */
 	for (guint i = 0; i < 2; i++) {
@@ -615,11 +588,11 @@ test_image_store_switch(void)
 	g_assert_cmpint(status_of(s, "Exec", "./GwMO/Images/fw/Operations/Download"), ==, 202);
 	s = json_array_get_object_element(sessions, 2);
 	g_assert_nonnull(session_alert(s, "urn:oma:at:gwmo:1.0:ImageDownloadComplete"));
-	doc = fanout_document(s, "corr-off");
-	g_assert_true(doc_device_status(doc, "dev-i", 500));
+	doc = proof_fanout_document(s, "corr-off");
+	g_assert_true(proof_doc_device_status(doc, "dev-i", 500));
 	s = json_array_get_object_element(sessions, 3);
-	doc = fanout_document(s, "corr-on");
-	g_assert_true(doc_device_status(doc, "dev-i", 200));
+	doc = proof_fanout_document(s, "corr-on");
+	g_assert_true(proof_doc_device_status(doc, "dev-i", 200));
 	g_assert_cmpuint(gw_upstream_get_requests(up), ==, 1);
 
 	/* what the device saw: 403 from the gateway while off, the image while on */
@@ -740,7 +713,7 @@ test_nomadic_read(void)
 	    strstr(json_object_get_string_member(alert, "data"), "<GatewayID>GW-B</GatewayID>"));
 	/* the read through B, answered by the device */
 	g_assert_cmpint(status_of(s, "Exec", "./GwMO/Fanout/n1/Operations/Start"), ==, 202);
-	doc = fanout_document(s, "corr-n");
+	doc = proof_fanout_document(s, "corr-n");
 	g_assert_nonnull(strstr(
 	    doc,
 	    "<Device id=\"dev-n\" status=\"200\"><Data format=\"chr\">ref-device</Data></Device>"));

@@ -324,34 +324,6 @@ job_commands(const gchar *name,
 	return g_string_free(s, FALSE);
 }
 
-/* the aggregated result of the FanoutComplete alert with @correlator in @session */
-static const gchar *
-fanout_document(JsonObject *session, const gchar *correlator)
-{
-	JsonArray *alerts = json_object_get_array_member(session, "generic_alerts");
-	for (guint i = 0; alerts != NULL && i < json_array_get_length(alerts); i++) {
-		JsonObject *a = json_array_get_object_element(alerts, i);
-		if (g_strcmp0(json_object_get_string_member(a, "type"),
-		              "urn:oma:at:gwmo:1.0:FanoutComplete") == 0 &&
-		    g_strcmp0(json_object_get_string_member(a, "correlator"), correlator) == 0)
-			return json_object_get_string_member(a, "data");
-	}
-	g_printerr("no FanoutComplete %s in the session\n", correlator);
-	g_assert_not_reached();
-	return NULL;
-}
-
-/* <Device id="@id" status="@status" in @doc */
-static gboolean
-doc_device_status(const gchar *doc, const gchar *id, guint status)
-{
-	g_autofree gchar *el = g_strdup_printf("<Device id=\"%s\" status=\"%u\"", id, status);
-	if (strstr(doc, el) != NULL)
-		return TRUE;
-	g_test_message("%s not in %s", el, doc);
-	return FALSE;
-}
-
 /* a Proxy device: provisioned (it is woken with Package #0 signed with PROOF_GW_SECRET),
  * registers itself with ServerIDs srv1 (the server may then Replace its record's Mode) and
  * answers @count notified sessions; @port: its notification listener ("0": any) */
@@ -542,9 +514,9 @@ test_modes(void)
 		g_assert_cmpint(status_of(s, "Replace", mode_uri), ==, 406);
 	}
 	/* both Proxy: both driven */
-	doc = fanout_document(s, "corr-1");
-	g_assert_true(doc_device_status(doc, "dev-t", 200));
-	g_assert_true(doc_device_status(doc, "dev-p", 200));
+	doc = proof_fanout_document(s, "corr-1");
+	g_assert_true(proof_doc_device_status(doc, "dev-t", 200));
+	g_assert_true(proof_doc_device_status(doc, "dev-p", 200));
 	g_assert_true(record_executed(tp_record, "Get", "./DevInfo/DevId", NULL));
 
 	s = json_array_get_object_element(sessions, 1);
@@ -558,9 +530,9 @@ test_modes(void)
 	    ==,
 	    "1");
 	/* the Transparent device is not driven any more (406); the Proxy one is */
-	doc = fanout_document(s, "corr-2");
-	g_assert_true(doc_device_status(doc, "dev-t", 406));
-	g_assert_true(doc_device_status(doc, "dev-p", 200));
+	doc = proof_fanout_document(s, "corr-2");
+	g_assert_true(proof_doc_device_status(doc, "dev-t", 406));
+	g_assert_true(proof_doc_device_status(doc, "dev-p", 200));
 	g_assert_cmpuint(device_sessions(p_record), ==, 3);
 	g_assert_cmpuint(device_sessions(tt_record), ==, 0);
 
@@ -849,10 +821,10 @@ test_groups(void)
 	g_assert_cmpint(status_of(s, "Delete", GRP "tmp"), ==, 200);
 	/* the fan-out to the group: exactly its members now */
 	s = json_array_get_object_element(sessions, 1);
-	doc = fanout_document(s, "corr-g");
+	doc = proof_fanout_document(s, "corr-g");
 	g_assert_nonnull(strstr(doc, "total=\"2\" succeeded=\"2\" failed=\"0\""));
-	g_assert_true(doc_device_status(doc, "g1", 200));
-	g_assert_true(doc_device_status(doc, "g3", 200));
+	g_assert_true(proof_doc_device_status(doc, "g1", 200));
+	g_assert_true(proof_doc_device_status(doc, "g3", 200));
 	g_assert_null(strstr(doc, "\"g2\""));
 	s = json_array_get_object_element(sessions, 2);
 	g_assert_cmpint(status_of(s, "Delete", GRP "lamps"), ==, 200);
