@@ -45,12 +45,12 @@ gw_main_reload_cb(gpointer user_data)
 		return G_SOURCE_CONTINUE;
 	}
 	domains = ctx->debug_domains_option != NULL
-		      ? g_strdup(ctx->debug_domains_option)
-		      : gw_config_get_string(config, "daemon", "debug-domains");
+	              ? g_strdup(ctx->debug_domains_option)
+	              : gw_config_get_string(config, "daemon", "debug-domains");
 	gw_log_setup(ctx->verbose, domains);
 	g_message("reloaded %s: log settings applied; listeners, state and device settings "
-		  "change on restart",
-		  ctx->config_path);
+	          "change on restart",
+	          ctx->config_path);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -122,20 +122,56 @@ main(int argc, char **argv)
 	g_autoptr(GMainLoop) loop = NULL;
 	GwMainContext ctx = {0};
 	const GOptionEntry entries[] = {
-	    {"session", 0, 0, G_OPTION_ARG_NONE, &opt_session,
-	     "Use the session bus (development and tests)", NULL},
+	    {"session",
+	     0,
+	     0,
+	     G_OPTION_ARG_NONE,
+	     &opt_session,
+	     "Use the session bus (development and tests)",
+	     NULL},
 	    {"system", 0, 0, G_OPTION_ARG_NONE, &opt_system, "Use the system bus (default)", NULL},
-	    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &opt_config,
-	     "Configuration file (default " GW_CONFDIR "/gwmod.conf)", "FILE"},
-	    {"state-dir", 's', 0, G_OPTION_ARG_FILENAME, &opt_state_dir,
-	     "State directory (default $STATE_DIRECTORY or " GW_STATEDIR ")", "DIR"},
-	    {"bootstrap", 'b', 0, G_OPTION_ARG_FILENAME, &opt_bootstrap,
-	     "Apply a factory bootstrap (TNDS file) at start", "FILE"},
-	    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose, "Log informational messages", NULL},
-	    {"debug-domains", 0, 0, G_OPTION_ARG_STRING, &opt_debug_domains,
-	     "Log debug messages of these domains (comma separated, or \"all\")", "DOMAINS"},
-	    {"print-config", 0, 0, G_OPTION_ARG_NONE, &opt_print_config,
-	     "Print the effective configuration and exit", NULL},
+	    {"config",
+	     'c',
+	     0,
+	     G_OPTION_ARG_FILENAME,
+	     &opt_config,
+	     "Configuration file (default " GW_CONFDIR "/gwmod.conf)",
+	     "FILE"},
+	    {"state-dir",
+	     's',
+	     0,
+	     G_OPTION_ARG_FILENAME,
+	     &opt_state_dir,
+	     "State directory (default $STATE_DIRECTORY or " GW_STATEDIR ")",
+	     "DIR"},
+	    {"bootstrap",
+	     'b',
+	     0,
+	     G_OPTION_ARG_FILENAME,
+	     &opt_bootstrap,
+	     "Apply a factory bootstrap (TNDS file) at start",
+	     "FILE"},
+	    {"verbose",
+	     'v',
+	     0,
+	     G_OPTION_ARG_NONE,
+	     &opt_verbose,
+	     "Log informational messages",
+	     NULL},
+	    {"debug-domains",
+	     0,
+	     0,
+	     G_OPTION_ARG_STRING,
+	     &opt_debug_domains,
+	     "Log debug messages of these domains (comma separated, or \"all\")",
+	     "DOMAINS"},
+	    {"print-config",
+	     0,
+	     0,
+	     G_OPTION_ARG_NONE,
+	     &opt_print_config,
+	     "Print the effective configuration and exit",
+	     NULL},
 	    {"version", 0, 0, G_OPTION_ARG_NONE, &opt_version, "Print the version and exit", NULL},
 	    {NULL}};
 
@@ -150,9 +186,9 @@ main(int argc, char **argv)
 
 	context = g_option_context_new(NULL);
 	g_option_context_set_summary(context,
-				     "The gwmo OMA DM Gateway daemon (GwMO 1.0). It holds the "
-				     "gateway's DM tree and serves it on D-Bus as "
-				     "org.gwmo.Gateway1.");
+	                             "The gwmo OMA DM Gateway daemon (GwMO 1.0). It holds the "
+	                             "gateway's DM tree and serves it on D-Bus as "
+	                             "org.gwmo.Gateway1.");
 	g_option_context_add_main_entries(context, entries, NULL);
 	if (!g_option_context_parse(context, &argc, &argv, &error)) {
 		g_printerr("gwmod: %s\n", error->message);
@@ -168,9 +204,8 @@ main(int argc, char **argv)
 	}
 
 	config = gw_config_new();
-	if (!gw_config_load(config,
-			    opt_config != NULL ? opt_config : GW_CONFDIR "/gwmod.conf",
-			    &error)) {
+	if (!gw_config_load(
+	        config, opt_config != NULL ? opt_config : GW_CONFDIR "/gwmod.conf", &error)) {
 		g_printerr("gwmod: %s\n", error->message);
 		return EXIT_FAILURE;
 	}

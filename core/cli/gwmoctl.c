@@ -34,7 +34,7 @@ gw_ctl_error(GError *error, const gchar *what)
 		    g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) ||
 		    g_error_matches(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT)) {
 			g_printerr(_("gwmoctl: gwmod is not running on this bus (%s)\n"),
-				   error->message);
+			           error->message);
 			return GW_EXIT_UNREACHABLE;
 		}
 	}
@@ -61,26 +61,26 @@ gw_ctl_connect(GwCtl *ctl, GError **error)
 
 GVariant *
 gw_ctl_call(GwCtl *ctl,
-	    const gchar *method,
-	    GVariant *parameters,
-	    const gchar *reply_type,
-	    GError **error)
+            const gchar *method,
+            GVariant *parameters,
+            const gchar *reply_type,
+            GError **error)
 {
 	if (ctl->connection == NULL && !gw_ctl_connect(ctl, error)) {
 		g_variant_unref(g_variant_ref_sink(parameters));
 		return NULL;
 	}
 	return g_dbus_connection_call_sync(ctl->connection,
-					   GW_DBUS_NAME,
-					   GW_DBUS_PATH,
-					   GW_DBUS_MANAGER,
-					   method,
-					   parameters,
-					   reply_type != NULL ? G_VARIANT_TYPE(reply_type) : NULL,
-					   G_DBUS_CALL_FLAGS_NONE,
-					   GW_CALL_TIMEOUT,
-					   NULL,
-					   error);
+	                                   GW_DBUS_NAME,
+	                                   GW_DBUS_PATH,
+	                                   GW_DBUS_MANAGER,
+	                                   method,
+	                                   parameters,
+	                                   reply_type != NULL ? G_VARIANT_TYPE(reply_type) : NULL,
+	                                   G_DBUS_CALL_FLAGS_NONE,
+	                                   GW_CALL_TIMEOUT,
+	                                   NULL,
+	                                   error);
 }
 
 void
@@ -132,8 +132,13 @@ gw_ctl_json_add_value(JsonBuilder *builder, GVariant *value)
 static gint
 gw_ctl_cmd_status(GwCtl *ctl, gint argc, gchar **argv)
 {
-	const gchar *props[] =
-	    {"Version", "GwID", "DefaultMode", "Tainted", "StateFile", "ListenURIs", "PendingAlerts"};
+	const gchar *props[] = {"Version",
+	                        "GwID",
+	                        "DefaultMode",
+	                        "Tainted",
+	                        "StateFile",
+	                        "ListenURIs",
+	                        "PendingAlerts"};
 	g_autoptr(GError) error = NULL;
 	g_autoptr(JsonBuilder) builder = json_builder_new();
 
@@ -148,17 +153,18 @@ gw_ctl_cmd_status(GwCtl *ctl, gint argc, gchar **argv)
 		g_autoptr(GVariant) reply = NULL;
 		g_autoptr(GVariant) value = NULL;
 		g_autofree gchar *text = NULL;
-		reply = g_dbus_connection_call_sync(ctl->connection,
-						    GW_DBUS_NAME,
-						    GW_DBUS_PATH,
-						    "org.freedesktop.DBus.Properties",
-						    "Get",
-						    g_variant_new("(ss)", GW_DBUS_MANAGER, props[i]),
-						    G_VARIANT_TYPE("(v)"),
-						    G_DBUS_CALL_FLAGS_NONE,
-						    GW_CALL_TIMEOUT,
-						    NULL,
-						    &error);
+		reply =
+		    g_dbus_connection_call_sync(ctl->connection,
+		                                GW_DBUS_NAME,
+		                                GW_DBUS_PATH,
+		                                "org.freedesktop.DBus.Properties",
+		                                "Get",
+		                                g_variant_new("(ss)", GW_DBUS_MANAGER, props[i]),
+		                                G_VARIANT_TYPE("(v)"),
+		                                G_DBUS_CALL_FLAGS_NONE,
+		                                GW_CALL_TIMEOUT,
+		                                NULL,
+		                                &error);
 		if (reply == NULL)
 			return gw_ctl_error(error, _("cannot read the gateway status"));
 		g_variant_get(reply, "(v)", &value);
@@ -229,20 +235,20 @@ gw_ctl_parse_value(const gchar *format, const gchar *text, GError **error)
 		if (g_strcmp0(text, "false") == 0)
 			return g_variant_new_boolean(FALSE);
 		g_set_error(error,
-			    G_IO_ERROR,
-			    G_IO_ERROR_INVALID_ARGUMENT,
-			    _("a bool is true or false, not '%s'"),
-			    text);
+		            G_IO_ERROR,
+		            G_IO_ERROR_INVALID_ARGUMENT,
+		            _("a bool is true or false, not '%s'"),
+		            text);
 		return NULL;
 	case GW_DM_FORMAT_FLOAT: {
 		gchar *end = NULL;
 		gdouble d = g_ascii_strtod(text, &end);
 		if (end == text || *end != '\0') {
 			g_set_error(error,
-				    G_IO_ERROR,
-				    G_IO_ERROR_INVALID_ARGUMENT,
-				    _("'%s' is not a number"),
-				    text);
+			            G_IO_ERROR,
+			            G_IO_ERROR_INVALID_ARGUMENT,
+			            _("'%s' is not a number"),
+			            text);
 			return NULL;
 		}
 		return g_variant_new_double(d);
@@ -254,11 +260,11 @@ gw_ctl_parse_value(const gchar *format, const gchar *text, GError **error)
 	}
 	case GW_DM_FORMAT_INVALID:
 		g_set_error(error,
-			    G_IO_ERROR,
-			    G_IO_ERROR_INVALID_ARGUMENT,
-			    _("unknown format '%s' (node, chr, int, bool, bin, b64, xml, date, "
-			      "time, float, null)"),
-			    format);
+		            G_IO_ERROR,
+		            G_IO_ERROR_INVALID_ARGUMENT,
+		            _("unknown format '%s' (node, chr, int, bool, bin, b64, xml, date, "
+		              "time, float, null)"),
+		            format);
 		return NULL;
 	case GW_DM_FORMAT_NODE:
 	case GW_DM_FORMAT_CHR:
@@ -291,11 +297,8 @@ gw_ctl_cmd_set(GwCtl *ctl, gint argc, gchar **argv)
 		g_printerr("gwmoctl: %s\n", error->message);
 		return GW_EXIT_USAGE;
 	}
-	reply = gw_ctl_call(ctl,
-			    "SetNode",
-			    g_variant_new("(ssv)", argv[0], format, value),
-			    "()",
-			    &error);
+	reply = gw_ctl_call(
+	    ctl, "SetNode", g_variant_new("(ssv)", argv[0], format, value), "()", &error);
 	if (reply == NULL)
 		return gw_ctl_error(error, argv[0]);
 	return GW_EXIT_OK;
@@ -398,9 +401,9 @@ gw_ctl_tree_print_node(xmlNode *node, guint depth, JsonBuilder *builder)
 		json_builder_add_string_value(builder, name != NULL ? name : "");
 		json_builder_set_member_name(builder, "format");
 		json_builder_add_string_value(builder,
-					      format != NULL ? format
-					      : has_children ? "node"
-							     : "chr");
+		                              format != NULL ? format
+		                              : has_children ? "node"
+		                                             : "chr");
 		if (value != NULL) {
 			json_builder_set_member_name(builder, "value");
 			json_builder_add_string_value(builder, value);
@@ -454,7 +457,8 @@ gw_ctl_cmd_tree(GwCtl *ctl, gint argc, gchar **argv)
 		g_print("%s\n", xml);
 		return GW_EXIT_OK;
 	}
-	doc = xmlReadMemory(xml, (int)strlen(xml), NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOBLANKS);
+	doc =
+	    xmlReadMemory(xml, (int)strlen(xml), NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOBLANKS);
 	if (doc == NULL) {
 		g_printerr(_("gwmoctl: the daemon sent TNDS that does not parse\n"));
 		return GW_EXIT_FAILED;
@@ -500,13 +504,13 @@ gw_ctl_cmd_bootstrap(GwCtl *ctl, gint argc, gchar **argv)
 		return GW_EXIT_FAILED;
 	}
 	reply = gw_ctl_call(ctl,
-			    "Bootstrap",
-			    g_variant_new("(sss)",
-					  data,
-					  opt_bootstrap_parent != NULL ? opt_bootstrap_parent : ".",
-					  opt_bootstrap_replace ? "replace" : ""),
-			    "()",
-			    &error);
+	                    "Bootstrap",
+	                    g_variant_new("(sss)",
+	                                  data,
+	                                  opt_bootstrap_parent != NULL ? opt_bootstrap_parent : ".",
+	                                  opt_bootstrap_replace ? "replace" : ""),
+	                    "()",
+	                    &error);
 	if (reply == NULL)
 		return gw_ctl_error(error, argv[0]);
 	if (!ctl->json)
@@ -544,9 +548,9 @@ gw_ctl_cmd_session(GwCtl *ctl, gint argc, gchar **argv)
 		gw_ctl_print_json(builder);
 	} else {
 		g_print(_("Session with %s done: %u messages, %u commands executed.\n"),
-			argv[0],
-			messages,
-			commands);
+		        argv[0],
+		        messages,
+		        commands);
 	}
 	return GW_EXIT_OK;
 }
@@ -579,15 +583,10 @@ gw_ctl_cmd_alert(GwCtl *ctl, gint argc, gchar **argv)
 	if (opt_alert_mark != NULL)
 		g_variant_builder_add(&b, "{sv}", "Mark", g_variant_new_string(opt_alert_mark));
 	if (opt_alert_correlator != NULL)
-		g_variant_builder_add(&b,
-				      "{sv}",
-				      "Correlator",
-				      g_variant_new_string(opt_alert_correlator));
-	reply = gw_ctl_call(ctl,
-			    "QueueAlert",
-			    g_variant_new("(sa{sv})", argv[0], &b),
-			    "(u)",
-			    &error);
+		g_variant_builder_add(
+		    &b, "{sv}", "Correlator", g_variant_new_string(opt_alert_correlator));
+	reply =
+	    gw_ctl_call(ctl, "QueueAlert", g_variant_new("(sa{sv})", argv[0], &b), "(u)", &error);
 	if (reply == NULL)
 		return gw_ctl_error(error, argv[0]);
 	g_variant_get(reply, "(u)", &id);
@@ -601,7 +600,7 @@ gw_ctl_cmd_alert(GwCtl *ctl, gint argc, gchar **argv)
 /* ---- the inventory: devices and groups, through the ObjectManager ---- */
 
 #define GW_DBUS_DEVICE "org.gwmo.Gateway1.Device"
-#define GW_DBUS_GROUP  "org.gwmo.Gateway1.Group"
+#define GW_DBUS_GROUP "org.gwmo.Gateway1.Group"
 #define GW_DBUS_SERVER "org.gwmo.Gateway1.Server"
 
 void
@@ -647,16 +646,16 @@ gw_ctl_list_objects(GwCtl *ctl, const gchar *iface, GError **error)
 	if (ctl->connection == NULL && !gw_ctl_connect(ctl, error))
 		return NULL;
 	reply = g_dbus_connection_call_sync(ctl->connection,
-					    GW_DBUS_NAME,
-					    GW_DBUS_PATH,
-					    "org.freedesktop.DBus.ObjectManager",
-					    "GetManagedObjects",
-					    NULL,
-					    G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
-					    G_DBUS_CALL_FLAGS_NONE,
-					    GW_CALL_TIMEOUT,
-					    NULL,
-					    error);
+	                                    GW_DBUS_NAME,
+	                                    GW_DBUS_PATH,
+	                                    "org.freedesktop.DBus.ObjectManager",
+	                                    "GetManagedObjects",
+	                                    NULL,
+	                                    G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
+	                                    G_DBUS_CALL_FLAGS_NONE,
+	                                    GW_CALL_TIMEOUT,
+	                                    NULL,
+	                                    error);
 	if (reply == NULL)
 		return NULL;
 	objects = g_variant_get_child_value(reply, 0);
@@ -789,11 +788,11 @@ typedef struct {
 /* the objects implementing @iface as a table (or JSON with --json) */
 static gint
 gw_ctl_list_command(GwCtl *ctl,
-		    gint argc,
-		    const gchar *command,
-		    const gchar *iface,
-		    const GwCtlColumn *columns,
-		    const gchar *what)
+                    gint argc,
+                    const gchar *command,
+                    const gchar *iface,
+                    const GwCtlColumn *columns,
+                    const gchar *what)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) objects = NULL;
@@ -841,36 +840,28 @@ static gint
 gw_ctl_cmd_devices(GwCtl *ctl, gint argc, gchar **argv)
 {
 	static const GwCtlColumn columns[] = {{N_("DEVICEID"), "DeviceID"},
-					      {N_("MODE"), "Mode"},
-					      {N_("STATUS"), "Status"},
-					      {N_("PROTOCOL"), "Protocol"},
-					      {N_("ADDRESS"), "Address"},
-					      {N_("LASTSEEN"), "LastSeen"},
-					      {NULL, NULL}};
-	return gw_ctl_list_command(ctl,
-				   argc,
-				   "devices",
-				   GW_DBUS_DEVICE,
-				   columns,
-				   _("cannot list the devices"));
+	                                      {N_("MODE"), "Mode"},
+	                                      {N_("STATUS"), "Status"},
+	                                      {N_("PROTOCOL"), "Protocol"},
+	                                      {N_("ADDRESS"), "Address"},
+	                                      {N_("LASTSEEN"), "LastSeen"},
+	                                      {NULL, NULL}};
+	return gw_ctl_list_command(
+	    ctl, argc, "devices", GW_DBUS_DEVICE, columns, _("cannot list the devices"));
 }
 
 static gint
 gw_ctl_cmd_servers(GwCtl *ctl, gint argc, gchar **argv)
 {
 	static const GwCtlColumn columns[] = {{N_("SERVERID"), "ServerID"},
-					      {N_("ADDRESS"), "Address"},
-					      {N_("AUTH"), "AuthType"},
-					      {N_("INVENTORYALERT"), "InventoryAlert"},
-					      {N_("LASTSESSION"), "LastSession"},
-					      {N_("RESULT"), "LastSessionResult"},
-					      {NULL, NULL}};
-	return gw_ctl_list_command(ctl,
-				   argc,
-				   "servers",
-				   GW_DBUS_SERVER,
-				   columns,
-				   _("cannot list the DM Server accounts"));
+	                                      {N_("ADDRESS"), "Address"},
+	                                      {N_("AUTH"), "AuthType"},
+	                                      {N_("INVENTORYALERT"), "InventoryAlert"},
+	                                      {N_("LASTSESSION"), "LastSession"},
+	                                      {N_("RESULT"), "LastSessionResult"},
+	                                      {NULL, NULL}};
+	return gw_ctl_list_command(
+	    ctl, argc, "servers", GW_DBUS_SERVER, columns, _("cannot list the DM Server accounts"));
 }
 
 /* the nodes of a record, depth first; secrets (no Get) are marked, never read */
@@ -905,7 +896,7 @@ gw_ctl_collect_nodes(GwCtl *ctl, const gchar *uri, const gchar *rel, GPtrArray *
 			g_autofree gchar *child_uri = g_strdup_printf("%s/%s", uri, children[i]);
 			g_autofree gchar *child_rel =
 			    rel[0] != '\0' ? g_strdup_printf("%s/%s", rel, children[i])
-					   : g_strdup(children[i]);
+			                   : g_strdup(children[i]);
 			gw_ctl_collect_nodes(ctl, child_uri, child_rel, out);
 		}
 		return;
@@ -917,8 +908,8 @@ gw_ctl_collect_nodes(GwCtl *ctl, const gchar *uri, const gchar *rel, GPtrArray *
 static gint
 gw_ctl_cmd_device(GwCtl *ctl, gint argc, gchar **argv)
 {
-	const gchar *props[] =
-	    {"DeviceID", "Protocol", "Mode", "Status", "Address", "LastSeen", "Trusted", "Groups"};
+	const gchar *props[] = {
+	    "DeviceID", "Protocol", "Mode", "Status", "Address", "LastSeen", "Trusted", "Groups"};
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) devices = NULL;
 	g_autoptr(GPtrArray) nodes = g_ptr_array_new_with_free_func(g_free);
@@ -982,8 +973,8 @@ gw_ctl_cmd_device(GwCtl *ctl, gint argc, gchar **argv)
 	for (guint i = 0; i + 1 < nodes->len; i += 2) {
 		const gchar *value = g_ptr_array_index(nodes, i + 1);
 		g_print("  %s = %s\n",
-			(const gchar *)g_ptr_array_index(nodes, i),
-			value != NULL ? value : _("(not readable)"));
+		        (const gchar *)g_ptr_array_index(nodes, i),
+		        value != NULL ? value : _("(not readable)"));
 	}
 	return GW_EXIT_OK;
 }
@@ -992,15 +983,11 @@ static gint
 gw_ctl_cmd_groups(GwCtl *ctl, gint argc, gchar **argv)
 {
 	static const GwCtlColumn columns[] = {{N_("GROUPID"), "GroupID"},
-					      {N_("DESCRIPTION"), "Description"},
-					      {N_("MEMBERS"), "Members"},
-					      {NULL, NULL}};
-	return gw_ctl_list_command(ctl,
-				   argc,
-				   "groups",
-				   GW_DBUS_GROUP,
-				   columns,
-				   _("cannot list the groups"));
+	                                      {N_("DESCRIPTION"), "Description"},
+	                                      {N_("MEMBERS"), "Members"},
+	                                      {NULL, NULL}};
+	return gw_ctl_list_command(
+	    ctl, argc, "groups", GW_DBUS_GROUP, columns, _("cannot list the groups"));
 }
 
 static gint opt_device_mode = 0;
@@ -1057,25 +1044,17 @@ gw_ctl_cmd_device_add(GwCtl *ctl, gint argc, gchar **argv)
 		g_variant_builder_add(
 		    &b, "{sv}", "AuthType", g_variant_new_string(opt_device_auth));
 	if (opt_device_client_name != NULL)
-		g_variant_builder_add(&b,
-				      "{sv}",
-				      "ClientName",
-				      g_variant_new_string(opt_device_client_name));
+		g_variant_builder_add(
+		    &b, "{sv}", "ClientName", g_variant_new_string(opt_device_client_name));
 	if (opt_device_client_secret != NULL)
-		g_variant_builder_add(&b,
-				      "{sv}",
-				      "ClientSecret",
-				      g_variant_new_string(opt_device_client_secret));
+		g_variant_builder_add(
+		    &b, "{sv}", "ClientSecret", g_variant_new_string(opt_device_client_secret));
 	if (opt_device_server_secret != NULL)
-		g_variant_builder_add(&b,
-				      "{sv}",
-				      "ServerSecret",
-				      g_variant_new_string(opt_device_server_secret));
+		g_variant_builder_add(
+		    &b, "{sv}", "ServerSecret", g_variant_new_string(opt_device_server_secret));
 	if (opt_device_notify_addr != NULL)
-		g_variant_builder_add(&b,
-				      "{sv}",
-				      "NotifyAddr",
-				      g_variant_new_string(opt_device_notify_addr));
+		g_variant_builder_add(
+		    &b, "{sv}", "NotifyAddr", g_variant_new_string(opt_device_notify_addr));
 	if (opt_device_groups != NULL)
 		g_variant_builder_add(
 		    &b,
@@ -1128,10 +1107,10 @@ gw_ctl_cmd_group_add(GwCtl *ctl, gint argc, gchar **argv)
 		return GW_EXIT_USAGE;
 	}
 	reply = gw_ctl_call(ctl,
-			    "CreateGroup",
-			    g_variant_new("(ss)", argv[0], argc == 2 ? argv[1] : ""),
-			    "(o)",
-			    &error);
+	                    "CreateGroup",
+	                    g_variant_new("(ss)", argv[0], argc == 2 ? argv[1] : ""),
+	                    "(o)",
+	                    &error);
 	if (reply == NULL)
 		return gw_ctl_error(error, argv[0]);
 	g_variant_get(reply, "(&o)", &path);
@@ -1162,53 +1141,71 @@ gw_ctl_cmd_group_member(GwCtl *ctl, gint argc, gchar **argv)
 		return GW_EXIT_NOT_FOUND;
 	}
 	reply = g_dbus_connection_call_sync(ctl->connection,
-					    GW_DBUS_NAME,
-					    obj->path,
-					    GW_DBUS_GROUP,
-					    add ? "AddMember" : "RemoveMember",
-					    g_variant_new("(s)", argv[2]),
-					    G_VARIANT_TYPE("()"),
-					    G_DBUS_CALL_FLAGS_NONE,
-					    GW_CALL_TIMEOUT,
-					    NULL,
-					    &error);
+	                                    GW_DBUS_NAME,
+	                                    obj->path,
+	                                    GW_DBUS_GROUP,
+	                                    add ? "AddMember" : "RemoveMember",
+	                                    g_variant_new("(s)", argv[2]),
+	                                    G_VARIANT_TYPE("()"),
+	                                    G_DBUS_CALL_FLAGS_NONE,
+	                                    GW_CALL_TIMEOUT,
+	                                    NULL,
+	                                    &error);
 	if (reply == NULL)
 		return gw_ctl_error(error, argv[2]);
 	return GW_EXIT_OK;
 }
 
 static const GwCtlCommand gw_ctl_commands[] = {
-    {"status", "", N_("Show the gateway's version, GwID, default mode and state file"),
+    {"status",
+     "",
+     N_("Show the gateway's version, GwID, default mode and state file"),
      gw_ctl_cmd_status},
-    {"get", "URI", N_("Print the value of a node (an interior node lists its children)"),
+    {"get",
+     "URI",
+     N_("Print the value of a node (an interior node lists its children)"),
      gw_ctl_cmd_get},
     {"set", "URI [VALUE]", N_("Create or replace a node"), gw_ctl_cmd_set},
     {"rm", "URI", N_("Delete a node and everything below it"), gw_ctl_cmd_rm},
     {"ls", "[URI]", N_("List the children of an interior node"), gw_ctl_cmd_ls},
     {"tree", "[URI]", N_("Print a subtree (default: the whole tree)"), gw_ctl_cmd_tree},
-    {"bootstrap", "FILE", N_("Load a TNDS file (e.g. DMAcc entries) into the tree"),
+    {"bootstrap",
+     "FILE",
+     N_("Load a TNDS file (e.g. DMAcc entries) into the tree"),
      gw_ctl_cmd_bootstrap},
-    {"servers", "", N_("List the DM Server accounts and their last sessions"),
-     gw_ctl_cmd_servers},
-    {"session", "start SERVER-ID", N_("Open a management session with a DM Server and wait for it"),
+    {"servers", "", N_("List the DM Server accounts and their last sessions"), gw_ctl_cmd_servers},
+    {"session",
+     "start SERVER-ID",
+     N_("Open a management session with a DM Server and wait for it"),
      gw_ctl_cmd_session},
-    {"alert", "SERVER-ID TYPE [DATA]",
-     N_("Queue a Generic Alert for a DM Server (sent in its next session)"), gw_ctl_cmd_alert},
+    {"alert",
+     "SERVER-ID TYPE [DATA]",
+     N_("Queue a Generic Alert for a DM Server (sent in its next session)"),
+     gw_ctl_cmd_alert},
     {"devices", "", N_("List the End Devices of the inventory"), gw_ctl_cmd_devices},
-    {"device", "DEVICEID", N_("Show a device: its properties and the nodes of its record"),
+    {"device",
+     "DEVICEID",
+     N_("Show a device: its properties and the nodes of its record"),
      gw_ctl_cmd_device},
-    {"device-add", "DEVICEID", N_("Provision a device with its credentials"),
+    {"device-add",
+     "DEVICEID",
+     N_("Provision a device with its credentials"),
      gw_ctl_cmd_device_add},
     {"device-rm", "DEVICEID", N_("Remove a device and its record"), gw_ctl_cmd_device_rm},
     {"groups", "", N_("List the device groups"), gw_ctl_cmd_groups},
     {"group-add", "ID [DESCRIPTION]", N_("Create a device group"), gw_ctl_cmd_group_add},
-    {"group-member", "add|remove GROUP DEVICEID", N_("Add a device to a group or remove it"),
+    {"group-member",
+     "add|remove GROUP DEVICEID",
+     N_("Add a device to a group or remove it"),
      gw_ctl_cmd_group_member},
-    {"images", "[add|download ID|rm ID]",
+    {"images",
+     "[add|download ID|rm ID]",
      N_("List the images stored for End Devices, add one, download it, remove it"),
      gw_ctl_cmd_images},
-    {"fanout", "(--group G | --device D…) (--get URI | --replace URI --data V | --exec URI)",
-     N_("Send one command to many devices and aggregate their answers"), gw_ctl_cmd_fanout},
+    {"fanout",
+     "(--group G | --device D…) (--get URI | --replace URI --data V | --exec URI)",
+     N_("Send one command to many devices and aggregate their answers"),
+     gw_ctl_cmd_fanout},
     {"jobs", "", N_("List the fan-out jobs"), gw_ctl_cmd_jobs},
 };
 
@@ -1218,9 +1215,8 @@ gw_ctl_commands_description(void)
 	GString *s = g_string_new(_("Commands:"));
 	g_string_append_c(s, '\n');
 	for (guint i = 0; i < G_N_ELEMENTS(gw_ctl_commands); i++) {
-		g_autofree gchar *head = g_strdup_printf("%s %s",
-							 gw_ctl_commands[i].name,
-							 gw_ctl_commands[i].args);
+		g_autofree gchar *head =
+		    g_strdup_printf("%s %s", gw_ctl_commands[i].name, gw_ctl_commands[i].args);
 		g_string_append_printf(s, "  %-22s %s\n", head, _(gw_ctl_commands[i].summary));
 	}
 	g_string_append(s, _("\nRun 'gwmoctl COMMAND --help' for the options of a command.\n"));
@@ -1239,60 +1235,141 @@ main(int argc, char **argv)
 	g_autofree gchar *param = NULL;
 	gint rc;
 	const GOptionEntry global_entries[] = {
-	    {"session", 0, 0, G_OPTION_ARG_NONE, &ctl.session,
-	     N_("Talk to gwmod on the session bus"), NULL},
-	    {"system", 0, 0, G_OPTION_ARG_NONE, &ctl.system,
-	     N_("Talk to gwmod on the system bus (default)"), NULL},
+	    {"session",
+	     0,
+	     0,
+	     G_OPTION_ARG_NONE,
+	     &ctl.session,
+	     N_("Talk to gwmod on the session bus"),
+	     NULL},
+	    {"system",
+	     0,
+	     0,
+	     G_OPTION_ARG_NONE,
+	     &ctl.system,
+	     N_("Talk to gwmod on the system bus (default)"),
+	     NULL},
 	    {"json", 'j', 0, G_OPTION_ARG_NONE, &ctl.json, N_("Print JSON"), NULL},
 	    {NULL}};
-	const GOptionEntry main_entries[] = {
-	    {"version", 0, 0, G_OPTION_ARG_NONE, &opt_version, N_("Print the version and exit"),
-	     NULL},
-	    {NULL}};
+	const GOptionEntry main_entries[] = {{"version",
+	                                      0,
+	                                      0,
+	                                      G_OPTION_ARG_NONE,
+	                                      &opt_version,
+	                                      N_("Print the version and exit"),
+	                                      NULL},
+	                                     {NULL}};
 	const GOptionEntry set_entries[] = {
-	    {"format", 'f', 0, G_OPTION_ARG_STRING, &opt_set_format,
+	    {"format",
+	     'f',
+	     0,
+	     G_OPTION_ARG_STRING,
+	     &opt_set_format,
 	     N_("DDF format of the node: chr (default), int, bool, float, bin (base64 "
-		"argument), b64, xml, date, time, null, node"),
+	        "argument), b64, xml, date, time, null, node"),
 	     "FORMAT"},
 	    {NULL}};
 	const GOptionEntry tree_entries[] = {
 	    {"tnds", 0, 0, G_OPTION_ARG_NONE, &opt_tree_tnds, N_("Print the raw TNDS XML"), NULL},
 	    {NULL}};
 	const GOptionEntry alert_entries[] = {
-	    {"source", 0, 0, G_OPTION_ARG_STRING, &opt_alert_source,
-	     N_("LocURI the alert is about (default \".\")"), "URI"},
-	    {"format", 'f', 0, G_OPTION_ARG_STRING, &opt_alert_format,
-	     N_("Format of the data (default chr)"), "FORMAT"},
+	    {"source",
+	     0,
+	     0,
+	     G_OPTION_ARG_STRING,
+	     &opt_alert_source,
+	     N_("LocURI the alert is about (default \".\")"),
+	     "URI"},
+	    {"format",
+	     'f',
+	     0,
+	     G_OPTION_ARG_STRING,
+	     &opt_alert_format,
+	     N_("Format of the data (default chr)"),
+	     "FORMAT"},
 	    {"mark", 0, 0, G_OPTION_ARG_STRING, &opt_alert_mark, N_("Severity mark"), "MARK"},
-	    {"correlator", 0, 0, G_OPTION_ARG_STRING, &opt_alert_correlator,
-	     N_("Correlator of an earlier Exec"), "ID"},
+	    {"correlator",
+	     0,
+	     0,
+	     G_OPTION_ARG_STRING,
+	     &opt_alert_correlator,
+	     N_("Correlator of an earlier Exec"),
+	     "ID"},
 	    {NULL}};
 	const GOptionEntry device_add_entries[] = {
-	    {"mode", 'm', 0, G_OPTION_ARG_INT, &opt_device_mode,
+	    {"mode",
+	     'm',
+	     0,
+	     G_OPTION_ARG_INT,
+	     &opt_device_mode,
 	     N_("Operation mode: 1 Transparent, 2 Proxy, 3 Adaptation (default: the gateway's "
-		"./GwMO/Config/Mode)"),
+	        "./GwMO/Config/Mode)"),
 	     "N"},
-	    {"protocol", 0, 0, G_OPTION_ARG_STRING, &opt_device_protocol,
-	     N_("Protocol of the device (default OMA-DM)"), "NAME"},
-	    {"auth", 'a', 0, G_OPTION_ARG_STRING, &opt_device_auth,
-	     N_("Authentication: BASIC, DIGEST (default) or HMAC"), "TYPE"},
-	    {"client-name", 0, 0, G_OPTION_ARG_STRING, &opt_device_client_name,
-	     N_("Name the device presents to the gateway"), "NAME"},
-	    {"client-secret", 0, 0, G_OPTION_ARG_STRING, &opt_device_client_secret,
-	     N_("Secret the device presents to the gateway"), "SECRET"},
-	    {"server-secret", 0, 0, G_OPTION_ARG_STRING, &opt_device_server_secret,
-	     N_("Secret the gateway presents to the device (default: generated)"), "SECRET"},
-	    {"notify-addr", 0, 0, G_OPTION_ARG_STRING, &opt_device_notify_addr,
+	    {"protocol",
+	     0,
+	     0,
+	     G_OPTION_ARG_STRING,
+	     &opt_device_protocol,
+	     N_("Protocol of the device (default OMA-DM)"),
+	     "NAME"},
+	    {"auth",
+	     'a',
+	     0,
+	     G_OPTION_ARG_STRING,
+	     &opt_device_auth,
+	     N_("Authentication: BASIC, DIGEST (default) or HMAC"),
+	     "TYPE"},
+	    {"client-name",
+	     0,
+	     0,
+	     G_OPTION_ARG_STRING,
+	     &opt_device_client_name,
+	     N_("Name the device presents to the gateway"),
+	     "NAME"},
+	    {"client-secret",
+	     0,
+	     0,
+	     G_OPTION_ARG_STRING,
+	     &opt_device_client_secret,
+	     N_("Secret the device presents to the gateway"),
+	     "SECRET"},
+	    {"server-secret",
+	     0,
+	     0,
+	     G_OPTION_ARG_STRING,
+	     &opt_device_server_secret,
+	     N_("Secret the gateway presents to the device (default: generated)"),
+	     "SECRET"},
+	    {"notify-addr",
+	     0,
+	     0,
+	     G_OPTION_ARG_STRING,
+	     &opt_device_notify_addr,
 	     N_("Where notifications (Package #0) for the device go: http(s):// or udp://"),
 	     "URL"},
-	    {"group", 'g', 0, G_OPTION_ARG_STRING_ARRAY, &opt_device_groups,
-	     N_("Make the device a member of an existing group (repeatable)"), "GROUP"},
+	    {"group",
+	     'g',
+	     0,
+	     G_OPTION_ARG_STRING_ARRAY,
+	     &opt_device_groups,
+	     N_("Make the device a member of an existing group (repeatable)"),
+	     "GROUP"},
 	    {NULL}};
 	const GOptionEntry bootstrap_entries[] = {
-	    {"parent", 'p', 0, G_OPTION_ARG_STRING, &opt_bootstrap_parent,
-	     N_("Where top-level nodes without a Path go (default \".\")"), "URI"},
-	    {"replace", 'r', 0, G_OPTION_ARG_NONE, &opt_bootstrap_replace,
-	     N_("Overwrite existing leaves"), NULL},
+	    {"parent",
+	     'p',
+	     0,
+	     G_OPTION_ARG_STRING,
+	     &opt_bootstrap_parent,
+	     N_("Where top-level nodes without a Path go (default \".\")"),
+	     "URI"},
+	    {"replace",
+	     'r',
+	     0,
+	     G_OPTION_ARG_NONE,
+	     &opt_bootstrap_replace,
+	     N_("Overwrite existing leaves"),
+	     NULL},
 	    {NULL}};
 
 	setlocale(LC_ALL, "");
@@ -1310,7 +1387,7 @@ main(int argc, char **argv)
 		}
 		if (cmd == NULL) {
 			g_printerr(_("gwmoctl: unknown command '%s' (see gwmoctl --help)\n"),
-				   argv[i]);
+			           argv[i]);
 			return GW_EXIT_USAGE;
 		}
 		/* drop the command word; what remains are its options and arguments */
@@ -1335,21 +1412,17 @@ main(int argc, char **argv)
 		else if (cmd->func == gw_ctl_cmd_alert)
 			g_option_context_add_main_entries(context, alert_entries, GETTEXT_PACKAGE);
 		else if (cmd->func == gw_ctl_cmd_bootstrap)
-			g_option_context_add_main_entries(context,
-							  bootstrap_entries,
-							  GETTEXT_PACKAGE);
+			g_option_context_add_main_entries(
+			    context, bootstrap_entries, GETTEXT_PACKAGE);
 		else if (cmd->func == gw_ctl_cmd_device_add)
-			g_option_context_add_main_entries(context,
-							  device_add_entries,
-							  GETTEXT_PACKAGE);
+			g_option_context_add_main_entries(
+			    context, device_add_entries, GETTEXT_PACKAGE);
 		else if (cmd->func == gw_ctl_cmd_images)
-			g_option_context_add_main_entries(context,
-							  gw_ctl_images_entries,
-							  GETTEXT_PACKAGE);
+			g_option_context_add_main_entries(
+			    context, gw_ctl_images_entries, GETTEXT_PACKAGE);
 		else if (cmd->func == gw_ctl_cmd_fanout)
-			g_option_context_add_main_entries(context,
-							  gw_ctl_fanout_entries,
-							  GETTEXT_PACKAGE);
+			g_option_context_add_main_entries(
+			    context, gw_ctl_fanout_entries, GETTEXT_PACKAGE);
 	}
 	g_option_context_add_main_entries(context, global_entries, GETTEXT_PACKAGE);
 	g_option_context_set_translation_domain(context, GETTEXT_PACKAGE);

@@ -79,11 +79,11 @@ gw_daemon_setup(GwDaemon *self, GError **error)
 
 	if (g_mkdir_with_parents(self->state_dir, 0700) != 0) {
 		g_set_error(error,
-			    GW_ERROR,
-			    GW_ERROR_FAILED,
-			    "cannot create state directory %s: %s",
-			    self->state_dir,
-			    g_strerror(errno));
+		            GW_ERROR,
+		            GW_ERROR_FAILED,
+		            "cannot create state directory %s: %s",
+		            self->state_dir,
+		            g_strerror(errno));
 		return FALSE;
 	}
 	gw_dm_store_set_journal_limit(
@@ -122,10 +122,10 @@ gw_daemon_setup(GwDaemon *self, GError **error)
 	if (!gw_dm_tree_install_standard_objects(self->tree, &info, error))
 		return FALSE;
 	if (!gw_gwmo_install_objects(
-		self->tree,
-		dev_id,
-		(GwGwmoMode)gw_config_get_int(self->config, "gateway", "default-mode"),
-		error))
+	        self->tree,
+	        dev_id,
+	        (GwGwmoMode)gw_config_get_int(self->config, "gateway", "default-mode"),
+	        error))
 		return FALSE;
 	self->inventory = gw_inventory_new(self->tree, self->config);
 	if (!gw_inventory_start(self->inventory, error))
@@ -133,22 +133,20 @@ gw_daemon_setup(GwDaemon *self, GError **error)
 	if (!gw_dm_store_flush(self->store, error))
 		return FALSE;
 	gw_dm_store_set_autosave(self->store, TRUE);
-	self->northbound = gw_northbound_new(self->config, self->tree, self->store, self->state_dir, error);
+	self->northbound =
+	    gw_northbound_new(self->config, self->tree, self->store, self->state_dir, error);
 	if (self->northbound == NULL)
 		return FALSE;
-	self->southbound = gw_southbound_new(self->config,
-					     self->tree,
-					     self->store,
-					     self->inventory,
-					     self->state_dir,
-					     error);
+	self->southbound = gw_southbound_new(
+	    self->config, self->tree, self->store, self->inventory, self->state_dir, error);
 	if (self->southbound == NULL)
 		return FALSE;
 	/* inventory alerts go north (X.2); transparent notifications go south (Z') */
 	gw_northbound_watch_inventory(self->northbound, self->inventory);
 	gw_northbound_set_southbound(self->northbound, self->southbound);
 	/* the image store (./GwMO/Images): downloads north, serves south */
-	self->images = gw_image_store_new(self->config, self->tree, self->inventory, self->state_dir, error);
+	self->images =
+	    gw_image_store_new(self->config, self->tree, self->inventory, self->state_dir, error);
 	if (self->images == NULL)
 		return FALSE;
 	gw_image_store_set_northbound(self->images, self->northbound);
@@ -160,35 +158,35 @@ gw_daemon_setup(GwDaemon *self, GError **error)
 		return FALSE;
 	/* Fanout jobs (GwMO-FORA-001/002); InProgress ones resume once the loop runs */
 	self->fanout = gw_fanout_new(self->config,
-				     self->tree,
-				     self->store,
-				     self->inventory,
-				     self->southbound,
-				     self->northbound);
+	                             self->tree,
+	                             self->store,
+	                             self->inventory,
+	                             self->southbound,
+	                             self->northbound);
 	gw_fanout_set_image_store(self->fanout, self->images);
 	if (!gw_fanout_start(self->fanout, error))
 		return FALSE;
 	g_message("DM tree ready: DevId %s, state %s",
-		  gw_log_redact(dev_id),
-		  gw_dm_store_get_path(self->store));
+	          gw_log_redact(dev_id),
+	          gw_dm_store_get_path(self->store));
 	return TRUE;
 }
 
 gboolean
 gw_daemon_bootstrap_data(GwDaemon *self,
-			 const gchar *tnds,
-			 gsize len,
-			 const gchar *parent_uri,
-			 gboolean replace,
-			 GError **error)
+                         const gchar *tnds,
+                         gsize len,
+                         const gchar *parent_uri,
+                         gboolean replace,
+                         GError **error)
 {
 	g_return_val_if_fail(GW_IS_DAEMON(self), FALSE);
 	if (!gw_tnds_import(self->tree,
-			    parent_uri != NULL ? parent_uri : ".",
-			    tnds,
-			    len,
-			    replace ? GW_TNDS_IMPORT_REPLACE : GW_TNDS_IMPORT_NONE,
-			    error)) {
+	                    parent_uri != NULL ? parent_uri : ".",
+	                    tnds,
+	                    len,
+	                    replace ? GW_TNDS_IMPORT_REPLACE : GW_TNDS_IMPORT_NONE,
+	                    error)) {
 		g_prefix_error(error, "bootstrap refused: ");
 		return FALSE;
 	}
@@ -228,8 +226,8 @@ static void
 gw_daemon_name_acquired_cb(GDBusConnection *connection, const gchar *name, gpointer user_data)
 {
 	g_message("acquired the name %s on the %s bus",
-		  name,
-		  GW_DAEMON(user_data)->bus_type == G_BUS_TYPE_SESSION ? "session" : "system");
+	          name,
+	          GW_DAEMON(user_data)->bus_type == G_BUS_TYPE_SESSION ? "session" : "system");
 }
 
 static void
@@ -238,7 +236,7 @@ gw_daemon_name_lost_cb(GDBusConnection *connection, const gchar *name, gpointer 
 	GwDaemon *self = GW_DAEMON(user_data);
 	if (connection == NULL)
 		g_warning("cannot connect to the %s bus",
-			  self->bus_type == G_BUS_TYPE_SESSION ? "session" : "system");
+		          self->bus_type == G_BUS_TYPE_SESSION ? "session" : "system");
 	else
 		g_warning("lost or could not acquire the name %s", name);
 	g_signal_emit(self, signals[SIGNAL_QUIT], 0);
@@ -280,13 +278,13 @@ gw_daemon_start_bus(GwDaemon *self, GBusType bus_type)
 	g_return_if_fail(self->owner_id == 0);
 	self->bus_type = bus_type;
 	self->owner_id = g_bus_own_name(bus_type,
-					GW_DBUS_NAME,
-					G_BUS_NAME_OWNER_FLAGS_NONE,
-					gw_daemon_bus_acquired_cb,
-					gw_daemon_name_acquired_cb,
-					gw_daemon_name_lost_cb,
-					self,
-					NULL);
+	                                GW_DBUS_NAME,
+	                                G_BUS_NAME_OWNER_FLAGS_NONE,
+	                                gw_daemon_bus_acquired_cb,
+	                                gw_daemon_name_acquired_cb,
+	                                gw_daemon_name_lost_cb,
+	                                self,
+	                                NULL);
 }
 
 gboolean
@@ -390,14 +388,14 @@ gw_daemon_class_init(GwDaemonClass *klass)
 	object_class->dispose = gw_daemon_dispose;
 	object_class->finalize = gw_daemon_finalize;
 	signals[SIGNAL_QUIT] = g_signal_new("quit",
-					    G_TYPE_FROM_CLASS(klass),
-					    G_SIGNAL_RUN_LAST,
-					    0,
-					    NULL,
-					    NULL,
-					    NULL,
-					    G_TYPE_NONE,
-					    0);
+	                                    G_TYPE_FROM_CLASS(klass),
+	                                    G_SIGNAL_RUN_LAST,
+	                                    0,
+	                                    NULL,
+	                                    NULL,
+	                                    NULL,
+	                                    G_TYPE_NONE,
+	                                    0);
 }
 
 static void

@@ -37,11 +37,11 @@ gboolean
 gw_daemon_bootstrap_file(GwDaemon *self, const gchar *path, GError **error);
 gboolean
 gw_daemon_bootstrap_data(GwDaemon *self,
-			 const gchar *tnds,
-			 gsize len,
-			 const gchar *parent_uri,
-			 gboolean replace,
-			 GError **error);
+                         const gchar *tnds,
+                         gsize len,
+                         const gchar *parent_uri,
+                         gboolean replace,
+                         GError **error);
 /* the northbound listener (TLS identity, POST /notify), the session schedule and the southbound
  * listener (POST /dm for End Devices) */
 gboolean

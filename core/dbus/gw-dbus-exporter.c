@@ -23,7 +23,7 @@ struct _GwDbusExporter {
 	GObject parent_instance;
 	GwDmTree *tree;
 	GDBusObjectManagerServer *object_manager;
-	gchar *base;	  /* base URI without "./" and without a trailing slash */
+	gchar *base; /* base URI without "./" and without a trailing slash */
 	gchar *path_prefix;
 	gchar *id_leaf; /* NULL: the entry node itself */
 	GwDbusExporterFlags flags;
@@ -136,10 +136,10 @@ gw_dbus_exporter_dup_leaf(GwDbusExporter *self, const gchar *uri, const gchar *l
 
 void
 gw_dbus_exporter_fill_strings(GwDbusExporter *self,
-			      const gchar *uri,
-			      GDBusInterfaceSkeleton *iface,
-			      const GwDbusExporterLeaf *leaves,
-			      gsize n_leaves)
+                              const gchar *uri,
+                              GDBusInterfaceSkeleton *iface,
+                              const GwDbusExporterLeaf *leaves,
+                              gsize n_leaves)
 {
 	g_return_if_fail(GW_IS_DBUS_EXPORTER(self));
 	for (gsize i = 0; i < n_leaves; i++) {
@@ -325,11 +325,8 @@ gw_dbus_exporter_invocation_target(GwDbusExporter *self, GDBusMethodInvocation *
 	const gchar *uri = gw_dbus_exporter_lookup(self, path);
 
 	if (uri == NULL) {
-		g_dbus_method_invocation_return_error(invocation,
-						      GW_ERROR,
-						      GW_ERROR_NOT_FOUND,
-						      "%s is gone",
-						      path);
+		g_dbus_method_invocation_return_error(
+		    invocation, GW_ERROR, GW_ERROR_NOT_FOUND, "%s is gone", path);
 	}
 	return uri;
 }
@@ -415,10 +412,10 @@ gw_dbus_exporter_mark_dirty(GwDbusExporter *self, gchar *name)
 
 static void
 gw_dbus_exporter_tree_changed_cb(GwDmTree *tree,
-				 const gchar *uri,
-				 guint change,
-				 const gchar *server_id,
-				 gpointer user_data)
+                                 const gchar *uri,
+                                 guint change,
+                                 const gchar *server_id,
+                                 gpointer user_data)
 {
 	GwDbusExporter *self = GW_DBUS_EXPORTER(user_data);
 	g_autofree gchar *name = NULL;
@@ -452,9 +449,8 @@ gw_dbus_exporter_tree_changed_cb(GwDmTree *tree,
 	/* the base itself or a node above it (a rollback of ".", a delete of the base …) */
 	rel = gw_dbus_exporter_relative(uri);
 	rel_len = strlen(rel);
-	if (rel_len == 0 ||
-	    (strncmp(self->base, rel, rel_len) == 0 &&
-	     (self->base[rel_len] == '\0' || self->base[rel_len] == '/')))
+	if (rel_len == 0 || (strncmp(self->base, rel, rel_len) == 0 &&
+	                     (self->base[rel_len] == '\0' || self->base[rel_len] == '/')))
 		gw_dbus_exporter_schedule_resync(self);
 }
 
@@ -505,42 +501,40 @@ gw_dbus_exporter_class_init(GwDbusExporterClass *klass)
 static void
 gw_dbus_exporter_init(GwDbusExporter *self)
 {
-	self->entries = g_hash_table_new_full(g_str_hash,
-					      g_str_equal,
-					      g_free,
-					      (GDestroyNotify)gw_dbus_exporter_entry_free);
+	self->entries = g_hash_table_new_full(
+	    g_str_hash, g_str_equal, g_free, (GDestroyNotify)gw_dbus_exporter_entry_free);
 	self->dirty = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 }
 
 GwDbusExporter *
 gw_dbus_exporter_new(GwDmTree *tree,
-		     GDBusObjectManagerServer *object_manager,
-		     const gchar *base_uri,
-		     const gchar *path_prefix,
-		     const gchar *id_leaf,
-		     const GwDbusExporterFuncs *funcs,
-		     gpointer user_data)
+                     GDBusObjectManagerServer *object_manager,
+                     const gchar *base_uri,
+                     const gchar *path_prefix,
+                     const gchar *id_leaf,
+                     const GwDbusExporterFuncs *funcs,
+                     gpointer user_data)
 {
 	g_return_val_if_fail(id_leaf != NULL, NULL);
 	return gw_dbus_exporter_new_full(tree,
-					 object_manager,
-					 base_uri,
-					 path_prefix,
-					 id_leaf,
-					 GW_DBUS_EXPORTER_FLAGS_NONE,
-					 funcs,
-					 user_data);
+	                                 object_manager,
+	                                 base_uri,
+	                                 path_prefix,
+	                                 id_leaf,
+	                                 GW_DBUS_EXPORTER_FLAGS_NONE,
+	                                 funcs,
+	                                 user_data);
 }
 
 GwDbusExporter *
 gw_dbus_exporter_new_full(GwDmTree *tree,
-			  GDBusObjectManagerServer *object_manager,
-			  const gchar *base_uri,
-			  const gchar *path_prefix,
-			  const gchar *id_leaf,
-			  GwDbusExporterFlags flags,
-			  const GwDbusExporterFuncs *funcs,
-			  gpointer user_data)
+                          GDBusObjectManagerServer *object_manager,
+                          const gchar *base_uri,
+                          const gchar *path_prefix,
+                          const gchar *id_leaf,
+                          GwDbusExporterFlags flags,
+                          const GwDbusExporterFuncs *funcs,
+                          gpointer user_data)
 {
 	GwDbusExporter *self;
 
@@ -556,10 +550,8 @@ gw_dbus_exporter_new_full(GwDmTree *tree,
 	self->flags = flags;
 	self->funcs = *funcs;
 	self->user_data = user_data;
-	self->tree_changed_id = g_signal_connect(tree,
-						 "changed",
-						 G_CALLBACK(gw_dbus_exporter_tree_changed_cb),
-						 self);
+	self->tree_changed_id =
+	    g_signal_connect(tree, "changed", G_CALLBACK(gw_dbus_exporter_tree_changed_cb), self);
 	gw_dbus_exporter_resync(self);
 	return self;
 }

@@ -31,14 +31,14 @@ typedef struct {
 	/* creates the interface of a new object (properties are filled after it); connect the
 	 * method handlers here */
 	GDBusInterfaceSkeleton *(*create)(GwDbusExporter *exporter,
-					  const gchar *uri,
-					  gpointer user_data);
+	                                  const gchar *uri,
+	                                  gpointer user_data);
 	/* sets the interface's properties from the tree; set only what changed, every set is a
 	 * PropertiesChanged */
 	void (*fill)(GwDbusExporter *exporter,
-		     const gchar *uri,
-		     GDBusInterfaceSkeleton *iface,
-		     gpointer user_data);
+	             const gchar *uri,
+	             GDBusInterfaceSkeleton *iface,
+	             gpointer user_data);
 	/* optional: (transfer full) (element-type utf8) the entry URIs a resync exports, in
 	 * that order; by default the children of @base_uri */
 	GPtrArray *(*list)(GwDbusExporter *exporter, gpointer user_data);
@@ -59,22 +59,22 @@ typedef enum {
 
 GwDbusExporter *
 gw_dbus_exporter_new(GwDmTree *tree,
-		     GDBusObjectManagerServer *object_manager,
-		     const gchar *base_uri,
-		     const gchar *path_prefix,
-		     const gchar *id_leaf,
-		     const GwDbusExporterFuncs *funcs,
-		     gpointer user_data);
+                     GDBusObjectManagerServer *object_manager,
+                     const gchar *base_uri,
+                     const gchar *path_prefix,
+                     const gchar *id_leaf,
+                     const GwDbusExporterFuncs *funcs,
+                     gpointer user_data);
 /* @id_leaf NULL: an entry is exported as soon as its node exists */
 GwDbusExporter *
 gw_dbus_exporter_new_full(GwDmTree *tree,
-			  GDBusObjectManagerServer *object_manager,
-			  const gchar *base_uri,
-			  const gchar *path_prefix,
-			  const gchar *id_leaf,
-			  GwDbusExporterFlags flags,
-			  const GwDbusExporterFuncs *funcs,
-			  gpointer user_data);
+                          GDBusObjectManagerServer *object_manager,
+                          const gchar *base_uri,
+                          const gchar *path_prefix,
+                          const gchar *id_leaf,
+                          GwDbusExporterFlags flags,
+                          const GwDbusExporterFuncs *funcs,
+                          gpointer user_data);
 
 /* exports what the tree has and is not exported yet, drops what it no longer has */
 void
@@ -129,9 +129,9 @@ typedef struct {
  * absent), only where it differs (every set is a PropertiesChanged) */
 void
 gw_dbus_exporter_fill_strings(GwDbusExporter *self,
-			      const gchar *uri,
-			      GDBusInterfaceSkeleton *iface,
-			      const GwDbusExporterLeaf *leaves,
-			      gsize n_leaves);
+                              const gchar *uri,
+                              GDBusInterfaceSkeleton *iface,
+                              const GwDbusExporterLeaf *leaves,
+                              gsize n_leaves);
 
 G_END_DECLS

@@ -41,7 +41,8 @@ G_DEFINE_TYPE(GwDbusInventory, gw_dbus_inventory, G_TYPE_OBJECT)
 gchar *
 gw_dbus_inventory_device_path(const gchar *record_uri)
 {
-	return gw_dbus_exporter_path_of(GW_GWMO_INVENTORY_DEVICES, GW_DBUS_DEVICES_PATH, record_uri);
+	return gw_dbus_exporter_path_of(
+	    GW_GWMO_INVENTORY_DEVICES, GW_DBUS_DEVICES_PATH, record_uri);
 }
 
 gchar *
@@ -93,9 +94,9 @@ static const GwDbusExporterLeaf gw_dbus_inventory_group_leaves[] = {
 
 static void
 gw_dbus_inventory_fill_device(GwDbusExporter *exporter,
-			      const gchar *uri,
-			      GDBusInterfaceSkeleton *iface,
-			      gpointer user_data)
+                              const gchar *uri,
+                              GDBusInterfaceSkeleton *iface,
+                              gpointer user_data)
 {
 	GwDbusInventory *self = GW_DBUS_INVENTORY(user_data);
 	GwDbusGenDevice *device = GW_DBUS_GEN_DEVICE(iface);
@@ -109,36 +110,36 @@ gw_dbus_inventory_fill_device(GwDbusExporter *exporter,
 
 	/* set only what changed: every set is a PropertiesChanged */
 	gw_dbus_exporter_fill_strings(exporter,
-				      uri,
-				      iface,
-				      gw_dbus_inventory_device_leaves,
-				      G_N_ELEMENTS(gw_dbus_inventory_device_leaves));
+	                              uri,
+	                              iface,
+	                              gw_dbus_inventory_device_leaves,
+	                              G_N_ELEMENTS(gw_dbus_inventory_device_leaves));
 	if (gw_dbus_gen_device_get_mode(device) != (guint)mode)
 		gw_dbus_gen_device_set_mode(device, (guint)mode);
 	if (gw_dbus_gen_device_get_trusted(device) != (g_strcmp0(trusted, "true") == 0))
 		gw_dbus_gen_device_set_trusted(device, g_strcmp0(trusted, "true") == 0);
 	if (!gw_dbus_inventory_strv_equal(gw_dbus_gen_device_get_groups(device),
-					  (const gchar *const *)groups))
+	                                  (const gchar *const *)groups))
 		gw_dbus_gen_device_set_groups(device, (const gchar *const *)groups);
 }
 
 static void
 gw_dbus_inventory_fill_group(GwDbusExporter *exporter,
-			     const gchar *uri,
-			     GDBusInterfaceSkeleton *iface,
-			     gpointer user_data)
+                             const gchar *uri,
+                             GDBusInterfaceSkeleton *iface,
+                             gpointer user_data)
 {
 	GwDbusInventory *self = GW_DBUS_INVENTORY(user_data);
 	GwDbusGenGroup *group = GW_DBUS_GEN_GROUP(iface);
 	g_auto(GStrv) members = gw_dbus_inventory_dup_values(self, uri, "Members");
 
 	gw_dbus_exporter_fill_strings(exporter,
-				      uri,
-				      iface,
-				      gw_dbus_inventory_group_leaves,
-				      G_N_ELEMENTS(gw_dbus_inventory_group_leaves));
+	                              uri,
+	                              iface,
+	                              gw_dbus_inventory_group_leaves,
+	                              G_N_ELEMENTS(gw_dbus_inventory_group_leaves));
 	if (!gw_dbus_inventory_strv_equal(gw_dbus_gen_group_get_members(group),
-					  (const gchar *const *)members))
+	                                  (const gchar *const *)members))
 		gw_dbus_gen_group_set_members(group, (const gchar *const *)members);
 }
 
@@ -146,9 +147,9 @@ gw_dbus_inventory_fill_group(GwDbusExporter *exporter,
 
 static gboolean
 gw_dbus_inventory_handle_set_mode(GwDbusGenDevice *device,
-				  GDBusMethodInvocation *invocation,
-				  guint mode,
-				  gpointer user_data)
+                                  GDBusMethodInvocation *invocation,
+                                  guint mode,
+                                  gpointer user_data)
 {
 	GwDbusInventory *self = GW_DBUS_INVENTORY(user_data);
 	const gchar *record_uri;
@@ -192,9 +193,9 @@ gw_dbus_inventory_handle_set_mode(GwDbusGenDevice *device,
 
 static gboolean
 gw_dbus_inventory_handle_member(GwDbusInventory *self,
-				GDBusMethodInvocation *invocation,
-				const gchar *device_id,
-				gboolean add)
+                                GDBusMethodInvocation *invocation,
+                                const gchar *device_id,
+                                gboolean add)
 {
 	const gchar *group_uri;
 	g_autofree gchar *group_id = NULL;
@@ -202,14 +203,12 @@ gw_dbus_inventory_handle_member(GwDbusInventory *self,
 	gboolean ok;
 
 	g_debug("%s(%s) on %s",
-		add ? "AddMember" : "RemoveMember",
-		device_id,
-		g_dbus_method_invocation_get_object_path(invocation));
+	        add ? "AddMember" : "RemoveMember",
+	        device_id,
+	        g_dbus_method_invocation_get_object_path(invocation));
 	if (device_id[0] == '\0') {
-		g_dbus_method_invocation_return_error(invocation,
-						      GW_ERROR,
-						      GW_ERROR_INVALID_ARGS,
-						      "the DeviceID is empty");
+		g_dbus_method_invocation_return_error(
+		    invocation, GW_ERROR, GW_ERROR_INVALID_ARGS, "the DeviceID is empty");
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
 	if (self->authorize != NULL && !self->authorize(invocation, self->authorize_data))
@@ -223,11 +222,8 @@ gw_dbus_inventory_handle_member(GwDbusInventory *self,
 		 * member is a device of the inventory (a typo is an error, not a member) */
 		g_autofree gchar *record_uri = gw_inventory_find(self->inventory, device_id);
 		if (record_uri == NULL) {
-			g_dbus_method_invocation_return_error(invocation,
-							      GW_ERROR,
-							      GW_ERROR_NOT_FOUND,
-							      "no device %s",
-							      device_id);
+			g_dbus_method_invocation_return_error(
+			    invocation, GW_ERROR, GW_ERROR_NOT_FOUND, "no device %s", device_id);
 			return G_DBUS_METHOD_INVOCATION_HANDLED;
 		}
 	}
@@ -251,26 +247,22 @@ gw_dbus_inventory_handle_member(GwDbusInventory *self,
 
 static gboolean
 gw_dbus_inventory_handle_add_member(GwDbusGenGroup *group,
-				    GDBusMethodInvocation *invocation,
-				    const gchar *device_id,
-				    gpointer user_data)
+                                    GDBusMethodInvocation *invocation,
+                                    const gchar *device_id,
+                                    gpointer user_data)
 {
-	return gw_dbus_inventory_handle_member(GW_DBUS_INVENTORY(user_data),
-					       invocation,
-					       device_id,
-					       TRUE);
+	return gw_dbus_inventory_handle_member(
+	    GW_DBUS_INVENTORY(user_data), invocation, device_id, TRUE);
 }
 
 static gboolean
 gw_dbus_inventory_handle_remove_member(GwDbusGenGroup *group,
-				       GDBusMethodInvocation *invocation,
-				       const gchar *device_id,
-				       gpointer user_data)
+                                       GDBusMethodInvocation *invocation,
+                                       const gchar *device_id,
+                                       gpointer user_data)
 {
-	return gw_dbus_inventory_handle_member(GW_DBUS_INVENTORY(user_data),
-					       invocation,
-					       device_id,
-					       FALSE);
+	return gw_dbus_inventory_handle_member(
+	    GW_DBUS_INVENTORY(user_data), invocation, device_id, FALSE);
 }
 
 /* ---- exporting ---- */
@@ -280,10 +272,8 @@ gw_dbus_inventory_create_device(GwDbusExporter *exporter, const gchar *uri, gpoi
 {
 	GwDbusGenDevice *device = gw_dbus_gen_device_skeleton_new();
 
-	g_signal_connect(device,
-			 "handle-set-mode",
-			 G_CALLBACK(gw_dbus_inventory_handle_set_mode),
-			 user_data);
+	g_signal_connect(
+	    device, "handle-set-mode", G_CALLBACK(gw_dbus_inventory_handle_set_mode), user_data);
 	return G_DBUS_INTERFACE_SKELETON(device);
 }
 
@@ -292,14 +282,12 @@ gw_dbus_inventory_create_group(GwDbusExporter *exporter, const gchar *uri, gpoin
 {
 	GwDbusGenGroup *group = gw_dbus_gen_group_skeleton_new();
 
+	g_signal_connect(
+	    group, "handle-add-member", G_CALLBACK(gw_dbus_inventory_handle_add_member), user_data);
 	g_signal_connect(group,
-			 "handle-add-member",
-			 G_CALLBACK(gw_dbus_inventory_handle_add_member),
-			 user_data);
-	g_signal_connect(group,
-			 "handle-remove-member",
-			 G_CALLBACK(gw_dbus_inventory_handle_remove_member),
-			 user_data);
+	                 "handle-remove-member",
+	                 G_CALLBACK(gw_dbus_inventory_handle_remove_member),
+	                 user_data);
 	return G_DBUS_INTERFACE_SKELETON(group);
 }
 
@@ -353,38 +341,38 @@ gw_dbus_inventory_lookup_device(GwDbusInventory *self, const gchar *object_path)
 
 static void
 gw_dbus_inventory_device_attached_cb(GwInventory *inventory,
-				     const gchar *record_uri,
-				     const gchar *device_id,
-				     gboolean is_new,
-				     gpointer user_data)
+                                     const gchar *record_uri,
+                                     const gchar *device_id,
+                                     gboolean is_new,
+                                     gpointer user_data)
 {
-	g_autofree gchar *path = gw_dbus_inventory_export_device(GW_DBUS_INVENTORY(user_data),
-								  record_uri);
+	g_autofree gchar *path =
+	    gw_dbus_inventory_export_device(GW_DBUS_INVENTORY(user_data), record_uri);
 }
 
 static void
 gw_dbus_inventory_device_detached_cb(GwInventory *inventory,
-				     const gchar *record_uri,
-				     const gchar *device_id,
-				     gpointer user_data)
+                                     const gchar *record_uri,
+                                     const gchar *device_id,
+                                     gpointer user_data)
 {
-	g_autofree gchar *path = gw_dbus_inventory_export_device(GW_DBUS_INVENTORY(user_data),
-								  record_uri);
+	g_autofree gchar *path =
+	    gw_dbus_inventory_export_device(GW_DBUS_INVENTORY(user_data), record_uri);
 }
 
 static void
 gw_dbus_inventory_device_removed_cb(GwInventory *inventory,
-				    const gchar *record_uri,
-				    const gchar *device_id,
-				    gpointer user_data)
+                                    const gchar *record_uri,
+                                    const gchar *device_id,
+                                    gpointer user_data)
 {
 	gw_dbus_exporter_remove(GW_DBUS_INVENTORY(user_data)->devices, record_uri);
 }
 
 static void
 gw_dbus_inventory_group_changed_cb(GwInventory *inventory,
-				   const gchar *group_uri,
-				   gpointer user_data)
+                                   const gchar *group_uri,
+                                   gpointer user_data)
 {
 	GwDbusInventory *self = GW_DBUS_INVENTORY(user_data);
 	/* exports, refreshes, or (when the group is gone) unexports */
@@ -428,9 +416,9 @@ gw_dbus_inventory_init(GwDbusInventory *self)
 
 GwDbusInventory *
 gw_dbus_inventory_new(GwDaemon *daemon,
-		      GDBusObjectManagerServer *object_manager,
-		      GwDbusAuthorizeFunc authorize,
-		      gpointer authorize_data)
+                      GDBusObjectManagerServer *object_manager,
+                      GwDbusAuthorizeFunc authorize,
+                      gpointer authorize_data)
 {
 	GwDbusInventory *self;
 
@@ -448,35 +436,33 @@ gw_dbus_inventory_new(GwDaemon *daemon,
 	/* every record and group there is, persisted from earlier runs included; then they
 	 * follow the tree */
 	self->devices = gw_dbus_exporter_new_full(self->tree,
-						  object_manager,
-						  GW_GWMO_INVENTORY_DEVICES,
-						  GW_DBUS_DEVICES_PATH,
-						  "DeviceID",
-						  GW_DBUS_EXPORTER_FLAGS_BATCH,
-						  &gw_dbus_inventory_device_funcs,
-						  self);
+	                                          object_manager,
+	                                          GW_GWMO_INVENTORY_DEVICES,
+	                                          GW_DBUS_DEVICES_PATH,
+	                                          "DeviceID",
+	                                          GW_DBUS_EXPORTER_FLAGS_BATCH,
+	                                          &gw_dbus_inventory_device_funcs,
+	                                          self);
 	self->groups = gw_dbus_exporter_new(self->tree,
-					    object_manager,
-					    GW_GWMO_INVENTORY_GROUPS,
-					    GW_DBUS_GROUPS_PATH,
-					    "GroupID",
-					    &gw_dbus_inventory_group_funcs,
-					    self);
+	                                    object_manager,
+	                                    GW_GWMO_INVENTORY_GROUPS,
+	                                    GW_DBUS_GROUPS_PATH,
+	                                    "GroupID",
+	                                    &gw_dbus_inventory_group_funcs,
+	                                    self);
 	self->attached_id = g_signal_connect(self->inventory,
-					     "device-attached",
-					     G_CALLBACK(gw_dbus_inventory_device_attached_cb),
-					     self);
+	                                     "device-attached",
+	                                     G_CALLBACK(gw_dbus_inventory_device_attached_cb),
+	                                     self);
 	self->detached_id = g_signal_connect(self->inventory,
-					     "device-detached",
-					     G_CALLBACK(gw_dbus_inventory_device_detached_cb),
-					     self);
+	                                     "device-detached",
+	                                     G_CALLBACK(gw_dbus_inventory_device_detached_cb),
+	                                     self);
 	self->removed_id = g_signal_connect(self->inventory,
-					    "device-removed",
-					    G_CALLBACK(gw_dbus_inventory_device_removed_cb),
-					    self);
-	self->group_changed_id = g_signal_connect(self->inventory,
-						  "group-changed",
-						  G_CALLBACK(gw_dbus_inventory_group_changed_cb),
-						  self);
+	                                    "device-removed",
+	                                    G_CALLBACK(gw_dbus_inventory_device_removed_cb),
+	                                    self);
+	self->group_changed_id = g_signal_connect(
+	    self->inventory, "group-changed", G_CALLBACK(gw_dbus_inventory_group_changed_cb), self);
 	return self;
 }

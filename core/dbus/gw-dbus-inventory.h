@@ -12,7 +12,7 @@ G_BEGIN_DECLS
 typedef struct _GwDaemon GwDaemon;
 
 #define GW_DBUS_DEVICES_PATH "/org/gwmo/Gateway1/Devices"
-#define GW_DBUS_GROUPS_PATH  "/org/gwmo/Gateway1/Groups"
+#define GW_DBUS_GROUPS_PATH "/org/gwmo/Gateway1/Groups"
 
 /* checks the caller of a state-changing method; on FALSE the invocation has been answered */
 typedef gboolean (*GwDbusAuthorizeFunc)(GDBusMethodInvocation *invocation, gpointer user_data);
@@ -31,9 +31,9 @@ G_DECLARE_FINAL_TYPE(GwDbusInventory, gw_dbus_inventory, GW, DBUS_INVENTORY, GOb
  */
 GwDbusInventory *
 gw_dbus_inventory_new(GwDaemon *daemon,
-		      GDBusObjectManagerServer *object_manager,
-		      GwDbusAuthorizeFunc authorize,
-		      gpointer authorize_data);
+                      GDBusObjectManagerServer *object_manager,
+                      GwDbusAuthorizeFunc authorize,
+                      gpointer authorize_data);
 
 /* exports (or refreshes) the object of a record / group URI and returns its object path;
  * NULL when the URI is not a complete record / group */

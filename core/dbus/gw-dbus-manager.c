@@ -17,9 +17,9 @@
 #include "gw-dbus-generated.h"
 #include "gw-dbus-images.h"
 #include "gw-dbus-inventory.h"
-#include "gw-dbus-servers.h"
 #include "gw-dbus-jobs.h"
 #include "gw-dbus-manager.h"
+#include "gw-dbus-servers.h"
 #include "gw-dm-auth.h"
 #include "gw-gwmo-mo.h"
 #include "gw-inventory.h"
@@ -33,9 +33,9 @@ struct _GwDbusManager {
 	GwDbusGenManager *skeleton;
 	GDBusObjectManagerServer *object_manager;
 	GwDbusInventory *inventory; /* the Devices/ and Groups/ objects */
-	GwDbusServers *servers;	    /* the Servers/ objects */
-	GwDbusImages *images;	    /* the Images/ objects */
-	GwDbusJobs *jobs;	    /* the Jobs/ objects */
+	GwDbusServers *servers;     /* the Servers/ objects */
+	GwDbusImages *images;       /* the Images/ objects */
+	GwDbusJobs *jobs;           /* the Jobs/ objects */
 	gulong tree_changed_id;
 	gulong session_finished_id;
 	GHashTable *caller_uids; /* unique bus name → uid (GUINT_TO_POINTER(uid + 1)) */
@@ -56,8 +56,8 @@ gw_dbus_return_error(GDBusMethodInvocation *invocation, const GError *error)
 		normalized = g_error_new(GW_ERROR, GW_ERROR_FAILED, "%s", error->message);
 	}
 	g_debug("%s failed: %s",
-		g_dbus_method_invocation_get_method_name(invocation),
-		normalized->message);
+	        g_dbus_method_invocation_get_method_name(invocation),
+	        normalized->message);
 	g_dbus_method_invocation_return_gerror(invocation, normalized);
 }
 
@@ -117,22 +117,22 @@ gw_dbus_manager_authorize(GwDbusManager *self, GDBusMethodInvocation *invocation
 			return TRUE;
 		goto denied;
 	}
-	reply = g_dbus_connection_call_sync(self->connection,
-					    "org.freedesktop.DBus",
-					    "/org/freedesktop/DBus",
-					    "org.freedesktop.DBus",
-					    "GetConnectionUnixUser",
-					    g_variant_new("(s)",
-							  g_dbus_method_invocation_get_sender(invocation)),
-					    G_VARIANT_TYPE("(u)"),
-					    G_DBUS_CALL_FLAGS_NONE,
-					    5000,
-					    NULL,
-					    &error);
+	reply = g_dbus_connection_call_sync(
+	    self->connection,
+	    "org.freedesktop.DBus",
+	    "/org/freedesktop/DBus",
+	    "org.freedesktop.DBus",
+	    "GetConnectionUnixUser",
+	    g_variant_new("(s)", g_dbus_method_invocation_get_sender(invocation)),
+	    G_VARIANT_TYPE("(u)"),
+	    G_DBUS_CALL_FLAGS_NONE,
+	    5000,
+	    NULL,
+	    &error);
 	if (reply == NULL) {
 		g_warning("cannot identify caller %s: %s",
-			  g_dbus_method_invocation_get_sender(invocation),
-			  error->message);
+		          g_dbus_method_invocation_get_sender(invocation),
+		          error->message);
 	} else {
 		g_variant_get(reply, "(u)", &uid);
 		if (sender != NULL && uid < G_MAXUINT32) {
@@ -147,10 +147,10 @@ gw_dbus_manager_authorize(GwDbusManager *self, GDBusMethodInvocation *invocation
 	}
 denied:
 	g_dbus_method_invocation_return_error(invocation,
-					      GW_ERROR,
-					      GW_ERROR_PERMISSION_DENIED,
-					      "%s needs root or the gwmo group",
-					      g_dbus_method_invocation_get_method_name(invocation));
+	                                      GW_ERROR,
+	                                      GW_ERROR_PERMISSION_DENIED,
+	                                      "%s needs root or the gwmo group",
+	                                      g_dbus_method_invocation_get_method_name(invocation));
 	return FALSE;
 }
 
@@ -166,10 +166,8 @@ gw_dbus_value_to_variant(GwDmFormat format, GBytes *value, gchar **children)
 	if (format == GW_DM_FORMAT_NODE)
 		return g_variant_new_strv((const gchar *const *)children, -1);
 	if (format == GW_DM_FORMAT_BIN) {
-		return g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE,
-						 data != NULL ? data : "",
-						 len,
-						 1);
+		return g_variant_new_fixed_array(
+		    G_VARIANT_TYPE_BYTE, data != NULL ? data : "", len, 1);
 	}
 	str = g_strndup(data != NULL ? data : "", len);
 	if (format == GW_DM_FORMAT_INT) {
@@ -203,7 +201,7 @@ gw_dbus_variant_get_integer(GVariant *value, gint64 *out)
 	else if (g_variant_is_of_type(value, G_VARIANT_TYPE_INT64))
 		*out = g_variant_get_int64(value);
 	else if (g_variant_is_of_type(value, G_VARIANT_TYPE_UINT64) &&
-		 g_variant_get_uint64(value) <= G_MAXINT64)
+	         g_variant_get_uint64(value) <= G_MAXINT64)
 		*out = (gint64)g_variant_get_uint64(value);
 	else
 		return FALSE;
@@ -289,12 +287,12 @@ gw_dbus_value_from_variant(GwDmFormat format, GVariant *value, GError **error)
 		return NULL;
 	}
 	g_set_error(error,
-		    GW_ERROR,
-		    GW_ERROR_INVALID_ARGS,
-		    "format %s takes a value of type %s, not %s",
-		    gw_dm_format_to_string(format),
-		    expected,
-		    g_variant_get_type_string(value));
+	            GW_ERROR,
+	            GW_ERROR_INVALID_ARGS,
+	            "format %s takes a value of type %s, not %s",
+	            gw_dm_format_to_string(format),
+	            expected,
+	            g_variant_get_type_string(value));
 	return NULL;
 }
 
@@ -334,9 +332,9 @@ gw_dbus_commit_and_reply(GwDaemon *daemon, GDBusMethodInvocation *invocation, GV
  * Servers); TRUE when it failed and @invocation is answered */
 static gboolean
 gw_dbus_manager_get_refused(GwDbusManager *self,
-			    GDBusMethodInvocation *invocation,
-			    const gchar *uri,
-			    GPtrArray **results)
+                            GDBusMethodInvocation *invocation,
+                            const gchar *uri,
+                            GPtrArray **results)
 {
 	guint status;
 
@@ -356,9 +354,9 @@ gw_dbus_manager_get_refused(GwDbusManager *self,
 
 static gboolean
 gw_dbus_manager_handle_get_node(GwDbusGenManager *skeleton,
-				GDBusMethodInvocation *invocation,
-				const gchar *uri,
-				gpointer user_data)
+                                GDBusMethodInvocation *invocation,
+                                const gchar *uri,
+                                gpointer user_data)
 {
 	GwDbusManager *self = GW_DBUS_MANAGER(user_data);
 	GwDmTree *tree = gw_daemon_get_tree(self->daemon);
@@ -369,11 +367,8 @@ gw_dbus_manager_handle_get_node(GwDbusGenManager *skeleton,
 	if (gw_dbus_manager_get_refused(self, invocation, uri, &results))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	if (results == NULL || results->len == 0) {
-		g_dbus_method_invocation_return_error(invocation,
-						      GW_ERROR,
-						      GW_ERROR_INTERNAL,
-						      "Get of %s returned nothing",
-						      uri);
+		g_dbus_method_invocation_return_error(
+		    invocation, GW_ERROR, GW_ERROR_INTERNAL, "Get of %s returned nothing", uri);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
 	item = g_ptr_array_index(results, 0);
@@ -390,11 +385,11 @@ gw_dbus_manager_handle_get_node(GwDbusGenManager *skeleton,
 
 static gboolean
 gw_dbus_manager_handle_set_node(GwDbusGenManager *skeleton,
-				GDBusMethodInvocation *invocation,
-				const gchar *uri,
-				const gchar *format_str,
-				GVariant *value,
-				gpointer user_data)
+                                GDBusMethodInvocation *invocation,
+                                const gchar *uri,
+                                const gchar *format_str,
+                                GVariant *value,
+                                gpointer user_data)
 {
 	GwDbusManager *self = GW_DBUS_MANAGER(user_data);
 	GwDmTree *tree = gw_daemon_get_tree(self->daemon);
@@ -408,11 +403,8 @@ gw_dbus_manager_handle_set_node(GwDbusGenManager *skeleton,
 	g_debug("SetNode(%s, %s)", uri, format_str);
 	/* shape first, then who asks, then state */
 	if (format == GW_DM_FORMAT_INVALID) {
-		g_dbus_method_invocation_return_error(invocation,
-						      GW_ERROR,
-						      GW_ERROR_INVALID_ARGS,
-						      "unknown format '%s'",
-						      format_str);
+		g_dbus_method_invocation_return_error(
+		    invocation, GW_ERROR, GW_ERROR_INVALID_ARGS, "unknown format '%s'", format_str);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
 	bytes = gw_dbus_value_from_variant(format, inner, &error);
@@ -469,9 +461,9 @@ gw_dbus_manager_handle_set_node(GwDbusGenManager *skeleton,
 
 static gboolean
 gw_dbus_manager_handle_delete_node(GwDbusGenManager *skeleton,
-				   GDBusMethodInvocation *invocation,
-				   const gchar *uri,
-				   gpointer user_data)
+                                   GDBusMethodInvocation *invocation,
+                                   const gchar *uri,
+                                   gpointer user_data)
 {
 	GwDbusManager *self = GW_DBUS_MANAGER(user_data);
 	guint status;
@@ -489,9 +481,9 @@ gw_dbus_manager_handle_delete_node(GwDbusGenManager *skeleton,
 
 static gboolean
 gw_dbus_manager_handle_list_children(GwDbusGenManager *skeleton,
-				     GDBusMethodInvocation *invocation,
-				     const gchar *uri,
-				     gpointer user_data)
+                                     GDBusMethodInvocation *invocation,
+                                     const gchar *uri,
+                                     gpointer user_data)
 {
 	GwDbusManager *self = GW_DBUS_MANAGER(user_data);
 	GwDmTree *tree = gw_daemon_get_tree(self->daemon);
@@ -504,35 +496,31 @@ gw_dbus_manager_handle_list_children(GwDbusGenManager *skeleton,
 	item = results != NULL && results->len > 0 ? g_ptr_array_index(results, 0) : NULL;
 	if (item == NULL || item->format != GW_DM_FORMAT_NODE) {
 		g_dbus_method_invocation_return_error(invocation,
-						      GW_ERROR,
-						      GW_ERROR_INVALID_ARGS,
-						      "%s is a leaf, not an interior node",
-						      uri);
+		                                      GW_ERROR,
+		                                      GW_ERROR_INVALID_ARGS,
+		                                      "%s is a leaf, not an interior node",
+		                                      uri);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
 	children = gw_dm_tree_list_children(tree, uri);
-	gw_dbus_gen_manager_complete_list_children(skeleton,
-						   invocation,
-						   (const gchar *const *)children);
+	gw_dbus_gen_manager_complete_list_children(
+	    skeleton, invocation, (const gchar *const *)children);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static gboolean
 gw_dbus_manager_handle_export_tree(GwDbusGenManager *skeleton,
-				   GDBusMethodInvocation *invocation,
-				   const gchar *uri,
-				   gpointer user_data)
+                                   GDBusMethodInvocation *invocation,
+                                   const gchar *uri,
+                                   gpointer user_data)
 {
 	GwDbusManager *self = GW_DBUS_MANAGER(user_data);
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *xml = NULL;
 
 	g_debug("ExportTree(%s)", uri);
-	xml = gw_tnds_export(gw_daemon_get_tree(self->daemon),
-			     uri,
-			     NULL,
-			     GW_TNDS_EXPORT_VALUES,
-			     &error);
+	xml = gw_tnds_export(
+	    gw_daemon_get_tree(self->daemon), uri, NULL, GW_TNDS_EXPORT_VALUES, &error);
 	if (xml == NULL) {
 		gw_dbus_return_error(invocation, error);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -543,11 +531,11 @@ gw_dbus_manager_handle_export_tree(GwDbusGenManager *skeleton,
 
 static gboolean
 gw_dbus_manager_handle_bootstrap(GwDbusGenManager *skeleton,
-				 GDBusMethodInvocation *invocation,
-				 const gchar *tnds,
-				 const gchar *parent_uri,
-				 const gchar *flags,
-				 gpointer user_data)
+                                 GDBusMethodInvocation *invocation,
+                                 const gchar *tnds,
+                                 const gchar *parent_uri,
+                                 const gchar *flags,
+                                 gpointer user_data)
 {
 	GwDbusManager *self = GW_DBUS_MANAGER(user_data);
 	g_autoptr(GError) error = NULL;
@@ -555,32 +543,33 @@ gw_dbus_manager_handle_bootstrap(GwDbusGenManager *skeleton,
 
 	g_debug("Bootstrap(parent=%s, flags=%s, %zu bytes)", parent_uri, flags, strlen(tnds));
 	if (g_strcmp0(flags, "") != 0 && g_strcmp0(flags, "replace") != 0) {
-		g_dbus_method_invocation_return_error(invocation,
-						      GW_ERROR,
-						      GW_ERROR_INVALID_ARGS,
-						      "unknown flags '%s' (use \"\" or \"replace\")",
-						      flags);
+		g_dbus_method_invocation_return_error(
+		    invocation,
+		    GW_ERROR,
+		    GW_ERROR_INVALID_ARGS,
+		    "unknown flags '%s' (use \"\" or \"replace\")",
+		    flags);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
 	replace = g_strcmp0(flags, "replace") == 0;
 	if (!gw_dbus_manager_authorize(self, invocation))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	if (!gw_tnds_import(gw_daemon_get_tree(self->daemon),
-			    parent_uri[0] != '\0' ? parent_uri : ".",
-			    tnds,
-			    strlen(tnds),
-			    replace ? GW_TNDS_IMPORT_REPLACE : GW_TNDS_IMPORT_NONE,
-			    &error)) {
+	                    parent_uri[0] != '\0' ? parent_uri : ".",
+	                    tnds,
+	                    strlen(tnds),
+	                    replace ? GW_TNDS_IMPORT_REPLACE : GW_TNDS_IMPORT_NONE,
+	                    &error)) {
 		g_prefix_error(&error, "bootstrap refused: ");
 		g_warning("%s (from %s)",
-			  error->message,
-			  g_dbus_method_invocation_get_sender(invocation));
+		          error->message,
+		          g_dbus_method_invocation_get_sender(invocation));
 		gw_dbus_return_error(invocation, error);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
 	g_message("bootstrap applied below %s by %s",
-		  parent_uri[0] != '\0' ? parent_uri : ".",
-		  g_dbus_method_invocation_get_sender(invocation));
+	          parent_uri[0] != '\0' ? parent_uri : ".",
+	          g_dbus_method_invocation_get_sender(invocation));
 	gw_dbus_commit_and_reply(self->daemon, invocation, NULL);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -603,10 +592,10 @@ gw_dbus_manager_refresh_northbound(GwDbusManager *self)
 
 static void
 gw_dbus_manager_session_finished_cb(GwNorthbound *nb,
-				    const gchar *server_id,
-				    gboolean ok,
-				    const gchar *message,
-				    gpointer user_data)
+                                    const gchar *server_id,
+                                    gboolean ok,
+                                    const gchar *message,
+                                    gpointer user_data)
 {
 	gw_dbus_manager_refresh_northbound(GW_DBUS_MANAGER(user_data));
 }
@@ -629,21 +618,21 @@ gw_dbus_session_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 
 void
 gw_dbus_start_session_and_reply(GwDaemon *daemon,
-				const gchar *server_id,
-				GDBusMethodInvocation *invocation)
+                                const gchar *server_id,
+                                GDBusMethodInvocation *invocation)
 {
 	gw_northbound_start_session_async(gw_daemon_get_northbound(daemon),
-					  server_id,
-					  NULL,
-					  gw_dbus_session_done_cb,
-					  g_object_ref(invocation));
+	                                  server_id,
+	                                  NULL,
+	                                  gw_dbus_session_done_cb,
+	                                  g_object_ref(invocation));
 }
 
 static gboolean
 gw_dbus_manager_handle_start_session(GwDbusGenManager *skeleton,
-				     GDBusMethodInvocation *invocation,
-				     const gchar *server_id,
-				     gpointer user_data)
+                                     GDBusMethodInvocation *invocation,
+                                     const gchar *server_id,
+                                     gpointer user_data)
 {
 	GwDbusManager *self = GW_DBUS_MANAGER(user_data);
 
@@ -656,10 +645,10 @@ gw_dbus_manager_handle_start_session(GwDbusGenManager *skeleton,
 
 static gboolean
 gw_dbus_manager_handle_queue_alert(GwDbusGenManager *skeleton,
-				   GDBusMethodInvocation *invocation,
-				   const gchar *server_id,
-				   GVariant *dict,
-				   gpointer user_data)
+                                   GDBusMethodInvocation *invocation,
+                                   const gchar *server_id,
+                                   GVariant *dict,
+                                   gpointer user_data)
 {
 	GwDbusManager *self = GW_DBUS_MANAGER(user_data);
 	const gchar *keys[] = {"Type", "Source", "Target", "Format", "Mark", "Data", "Correlator"};
@@ -683,30 +672,26 @@ gw_dbus_manager_handle_queue_alert(GwDbusGenManager *skeleton,
 			if (!g_variant_is_of_type(value, G_VARIANT_TYPE_STRING)) {
 				g_variant_unref(value);
 				g_dbus_method_invocation_return_error(invocation,
-								      GW_ERROR,
-								      GW_ERROR_INVALID_ARGS,
-								      "%s must be a string",
-								      key);
+				                                      GW_ERROR,
+				                                      GW_ERROR_INVALID_ARGS,
+				                                      "%s must be a string",
+				                                      key);
 				return G_DBUS_METHOD_INVOCATION_HANDLED;
 			}
-			g_hash_table_replace(values, (gpointer)keys[i], g_variant_dup_string(value, NULL));
+			g_hash_table_replace(
+			    values, (gpointer)keys[i], g_variant_dup_string(value, NULL));
 		}
 		g_variant_unref(value);
 		if (!known) {
-			g_dbus_method_invocation_return_error(invocation,
-							      GW_ERROR,
-							      GW_ERROR_INVALID_ARGS,
-							      "unknown key '%s'",
-							      key);
+			g_dbus_method_invocation_return_error(
+			    invocation, GW_ERROR, GW_ERROR_INVALID_ARGS, "unknown key '%s'", key);
 			return G_DBUS_METHOD_INVOCATION_HANDLED;
 		}
 	}
 	alert.type = g_hash_table_lookup(values, "Type");
 	if (alert.type == NULL || alert.type[0] == '\0') {
-		g_dbus_method_invocation_return_error(invocation,
-						      GW_ERROR,
-						      GW_ERROR_INVALID_ARGS,
-						      "Type is required");
+		g_dbus_method_invocation_return_error(
+		    invocation, GW_ERROR, GW_ERROR_INVALID_ARGS, "Type is required");
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
 	if (!gw_dbus_manager_authorize(self, invocation))
@@ -740,11 +725,11 @@ gw_dbus_manager_authorize_cb(GDBusMethodInvocation *invocation, gpointer user_da
 
 gboolean
 gw_dbus_parse_dict(GVariant *dict,
-		   const GwDbusDictKey *keys,
-		   gsize n_keys,
-		   GwDbusDictFunc func,
-		   gpointer user_data,
-		   GError **error)
+                   const GwDbusDictKey *keys,
+                   gsize n_keys,
+                   GwDbusDictFunc func,
+                   gpointer user_data,
+                   GError **error)
 {
 	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
 	GVariantIter iter;
@@ -767,12 +752,12 @@ gw_dbus_parse_dict(GVariant *dict,
 		}
 		if (!g_variant_is_of_type(value, G_VARIANT_TYPE(spec->type))) {
 			g_set_error(error,
-				    GW_ERROR,
-				    GW_ERROR_INVALID_ARGS,
-				    "%s takes a value of type %s, not %s",
-				    key,
-				    spec->type,
-				    g_variant_get_type_string(value));
+			            GW_ERROR,
+			            GW_ERROR_INVALID_ARGS,
+			            "%s takes a value of type %s, not %s",
+			            key,
+			            spec->type,
+			            g_variant_get_type_string(value));
 			return FALSE;
 		}
 		if (!g_hash_table_add(seen, (gpointer)spec->key)) {
@@ -818,32 +803,29 @@ gw_dbus_manager_device_key(const gchar *key, GVariant *value, gpointer user_data
 		info->device_id = g_variant_dup_string(value, NULL);
 	} else if (g_strcmp0(key, "Mode") == 0) {
 		info->mode = g_variant_get_uint32(value);
-		if (info->mode < GW_GWMO_MODE_TRANSPARENT ||
-		    info->mode > GW_GWMO_MODE_ADAPTATION) {
+		if (info->mode < GW_GWMO_MODE_TRANSPARENT || info->mode > GW_GWMO_MODE_ADAPTATION) {
 			g_set_error(error,
-				    GW_ERROR,
-				    GW_ERROR_INVALID_ARGS,
-				    "Mode %u is not 1 (Transparent), 2 (Proxy) or 3 "
-				    "(Adaptation)",
-				    info->mode);
+			            GW_ERROR,
+			            GW_ERROR_INVALID_ARGS,
+			            "Mode %u is not 1 (Transparent), 2 (Proxy) or 3 "
+			            "(Adaptation)",
+			            info->mode);
 			return FALSE;
 		}
 	} else if (g_strcmp0(key, "Protocol") == 0) {
 		info->protocol = g_variant_dup_string(value, NULL);
 		if (info->protocol[0] == '\0') {
-			g_set_error(
-			    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "Protocol is empty");
+			g_set_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "Protocol is empty");
 			return FALSE;
 		}
 	} else if (g_strcmp0(key, "AuthType") == 0) {
-		GwDmAuthType type =
-		    gw_dm_auth_type_from_string(g_variant_get_string(value, NULL));
+		GwDmAuthType type = gw_dm_auth_type_from_string(g_variant_get_string(value, NULL));
 		if (type == GW_DM_AUTH_TYPE_NONE) {
 			g_set_error(error,
-				    GW_ERROR,
-				    GW_ERROR_INVALID_ARGS,
-				    "AuthType '%s' is not BASIC, DIGEST or HMAC",
-				    g_variant_get_string(value, NULL));
+			            GW_ERROR,
+			            GW_ERROR_INVALID_ARGS,
+			            "AuthType '%s' is not BASIC, DIGEST or HMAC",
+			            g_variant_get_string(value, NULL));
 			return FALSE;
 		}
 		info->auth_type = g_strdup(gw_dm_auth_type_to_aauth_type(type));
@@ -856,14 +838,13 @@ gw_dbus_manager_device_key(const gchar *key, GVariant *value, gpointer user_data
 	} else if (g_strcmp0(key, "NotifyAddr") == 0) {
 		const gchar *addr = g_variant_get_string(value, NULL);
 		g_autofree gchar *scheme = g_uri_parse_scheme(addr);
-		if (scheme == NULL ||
-		    (g_ascii_strcasecmp(scheme, "http") != 0 &&
-		     g_ascii_strcasecmp(scheme, "https") != 0 &&
-		     g_ascii_strcasecmp(scheme, "udp") != 0)) {
+		if (scheme == NULL || (g_ascii_strcasecmp(scheme, "http") != 0 &&
+		                       g_ascii_strcasecmp(scheme, "https") != 0 &&
+		                       g_ascii_strcasecmp(scheme, "udp") != 0)) {
 			g_set_error(error,
-				    GW_ERROR,
-				    GW_ERROR_INVALID_ARGS,
-				    "NotifyAddr must be an http(s):// or udp:// URL");
+			            GW_ERROR,
+			            GW_ERROR_INVALID_ARGS,
+			            "NotifyAddr must be an http(s):// or udp:// URL");
 			return FALSE;
 		}
 		info->notify_addr = g_strdup(addr);
@@ -872,9 +853,9 @@ gw_dbus_manager_device_key(const gchar *key, GVariant *value, gpointer user_data
 		for (guint i = 0; strv[i] != NULL; i++) {
 			if (strv[i][0] == '\0') {
 				g_set_error(error,
-					    GW_ERROR,
-					    GW_ERROR_INVALID_ARGS,
-					    "Groups holds an empty GroupID");
+				            GW_ERROR,
+				            GW_ERROR_INVALID_ARGS,
+				            "Groups holds an empty GroupID");
 				return FALSE;
 			}
 		}
@@ -890,11 +871,11 @@ gw_dbus_manager_parse_device(GVariant *dict, GwDeviceInfo *info, GStrv *groups, 
 	GwDbusManagerDevice device = {info, groups};
 
 	if (!gw_dbus_parse_dict(dict,
-				gw_dbus_manager_device_keys,
-				G_N_ELEMENTS(gw_dbus_manager_device_keys),
-				gw_dbus_manager_device_key,
-				&device,
-				error))
+	                        gw_dbus_manager_device_keys,
+	                        G_N_ELEMENTS(gw_dbus_manager_device_keys),
+	                        gw_dbus_manager_device_key,
+	                        &device,
+	                        error))
 		return FALSE;
 	if (info->device_id == NULL || info->device_id[0] == '\0') {
 		g_set_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "DeviceID is required");
@@ -905,9 +886,9 @@ gw_dbus_manager_parse_device(GVariant *dict, GwDeviceInfo *info, GStrv *groups, 
 
 static gboolean
 gw_dbus_manager_handle_add_device(GwDbusGenManager *skeleton,
-				  GDBusMethodInvocation *invocation,
-				  GVariant *dict,
-				  gpointer user_data)
+                                  GDBusMethodInvocation *invocation,
+                                  GVariant *dict,
+                                  gpointer user_data)
 {
 	GwDbusManager *self = GW_DBUS_MANAGER(user_data);
 	GwInventory *inventory = gw_daemon_get_inventory(self->daemon);
@@ -929,21 +910,18 @@ gw_dbus_manager_handle_add_device(GwDbusGenManager *skeleton,
 	existing = gw_inventory_find(inventory, info.device_id);
 	if (existing != NULL) {
 		g_dbus_method_invocation_return_error(invocation,
-						      GW_ERROR,
-						      GW_ERROR_ALREADY_EXISTS,
-						      "device %s exists already (%s)",
-						      info.device_id,
-						      existing);
+		                                      GW_ERROR,
+		                                      GW_ERROR_ALREADY_EXISTS,
+		                                      "device %s exists already (%s)",
+		                                      info.device_id,
+		                                      existing);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
 	for (guint i = 0; groups != NULL && groups[i] != NULL; i++) {
 		g_autofree gchar *group_uri = gw_inventory_find_group(inventory, groups[i]);
 		if (group_uri == NULL) {
-			g_dbus_method_invocation_return_error(invocation,
-							      GW_ERROR,
-							      GW_ERROR_NOT_FOUND,
-							      "no group %s",
-							      groups[i]);
+			g_dbus_method_invocation_return_error(
+			    invocation, GW_ERROR, GW_ERROR_NOT_FOUND, "no group %s", groups[i]);
 			return G_DBUS_METHOD_INVOCATION_HANDLED;
 		}
 	}
@@ -953,13 +931,13 @@ gw_dbus_manager_handle_add_device(GwDbusGenManager *skeleton,
 		g_autoptr(GBytes) nonce = gw_dm_auth_new_nonce();
 		if (nonce == NULL) {
 			g_dbus_method_invocation_return_error(invocation,
-							      GW_ERROR,
-							      GW_ERROR_FAILED,
-							      "no randomness for a ServerSecret");
+			                                      GW_ERROR,
+			                                      GW_ERROR_FAILED,
+			                                      "no randomness for a ServerSecret");
 			return G_DBUS_METHOD_INVOCATION_HANDLED;
 		}
-		info.server_secret = g_base64_encode(g_bytes_get_data(nonce, NULL),
-						     g_bytes_get_size(nonce));
+		info.server_secret =
+		    g_base64_encode(g_bytes_get_data(nonce, NULL), g_bytes_get_size(nonce));
 	}
 	/* provisioned by the gateway's owner: trusted; Detached until its first session */
 	info.trusted = TRUE;
@@ -975,19 +953,16 @@ gw_dbus_manager_handle_add_device(GwDbusGenManager *skeleton,
 			/* all or nothing */
 			if (!gw_inventory_remove(inventory, info.device_id, &error_remove))
 				g_warning("cannot undo AddDevice %s: %s",
-					  info.device_id,
-					  error_remove->message);
+				          info.device_id,
+				          error_remove->message);
 			gw_dbus_return_error(invocation, error);
 			return G_DBUS_METHOD_INVOCATION_HANDLED;
 		}
 	}
 	path = gw_dbus_inventory_export_device(self->inventory, record_uri);
 	if (path == NULL) {
-		g_dbus_method_invocation_return_error(invocation,
-						      GW_ERROR,
-						      GW_ERROR_INTERNAL,
-						      "%s cannot be exported",
-						      record_uri);
+		g_dbus_method_invocation_return_error(
+		    invocation, GW_ERROR, GW_ERROR_INTERNAL, "%s cannot be exported", record_uri);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
 	g_info("AddDevice %s (%s) by %s",
@@ -1000,9 +975,9 @@ gw_dbus_manager_handle_add_device(GwDbusGenManager *skeleton,
 
 static gboolean
 gw_dbus_manager_handle_remove_device(GwDbusGenManager *skeleton,
-				     GDBusMethodInvocation *invocation,
-				     const gchar *device_path,
-				     gpointer user_data)
+                                     GDBusMethodInvocation *invocation,
+                                     const gchar *device_path,
+                                     gpointer user_data)
 {
 	GwDbusManager *self = GW_DBUS_MANAGER(user_data);
 	g_autofree gchar *record_uri = NULL;
@@ -1019,11 +994,8 @@ gw_dbus_manager_handle_remove_device(GwDbusGenManager *skeleton,
 		device_id = gw_dm_tree_dup_string(gw_daemon_get_tree(self->daemon), id_uri);
 	}
 	if (device_id == NULL) {
-		g_dbus_method_invocation_return_error(invocation,
-						      GW_ERROR,
-						      GW_ERROR_NOT_FOUND,
-						      "no device at %s",
-						      device_path);
+		g_dbus_method_invocation_return_error(
+		    invocation, GW_ERROR, GW_ERROR_NOT_FOUND, "no device at %s", device_path);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
 	if (!gw_inventory_remove(gw_daemon_get_inventory(self->daemon), device_id, &error)) {
@@ -1040,9 +1012,9 @@ gw_dbus_manager_handle_remove_device(GwDbusGenManager *skeleton,
 
 static gboolean
 gw_dbus_manager_handle_fanout(GwDbusGenManager *skeleton,
-			      GDBusMethodInvocation *invocation,
-			      GVariant *spec,
-			      gpointer user_data)
+                              GDBusMethodInvocation *invocation,
+                              GVariant *spec,
+                              gpointer user_data)
 {
 	GwDbusManager *self = GW_DBUS_MANAGER(user_data);
 	g_debug("Fanout(%zu keys)", g_variant_n_children(spec));
@@ -1052,10 +1024,10 @@ gw_dbus_manager_handle_fanout(GwDbusGenManager *skeleton,
 
 static gboolean
 gw_dbus_manager_handle_create_group(GwDbusGenManager *skeleton,
-				    GDBusMethodInvocation *invocation,
-				    const gchar *group_id,
-				    const gchar *description,
-				    gpointer user_data)
+                                    GDBusMethodInvocation *invocation,
+                                    const gchar *group_id,
+                                    const gchar *description,
+                                    gpointer user_data)
 {
 	GwDbusManager *self = GW_DBUS_MANAGER(user_data);
 	GwInventory *inventory = gw_daemon_get_inventory(self->daemon);
@@ -1066,10 +1038,8 @@ gw_dbus_manager_handle_create_group(GwDbusGenManager *skeleton,
 
 	g_debug("CreateGroup(%s)", group_id);
 	if (group_id[0] == '\0') {
-		g_dbus_method_invocation_return_error(invocation,
-						      GW_ERROR,
-						      GW_ERROR_INVALID_ARGS,
-						      "the GroupID is empty");
+		g_dbus_method_invocation_return_error(
+		    invocation, GW_ERROR, GW_ERROR_INVALID_ARGS, "the GroupID is empty");
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
 	if (!gw_dbus_manager_authorize(self, invocation))
@@ -1077,11 +1047,11 @@ gw_dbus_manager_handle_create_group(GwDbusGenManager *skeleton,
 	existing = gw_inventory_find_group(inventory, group_id);
 	if (existing != NULL) {
 		g_dbus_method_invocation_return_error(invocation,
-						      GW_ERROR,
-						      GW_ERROR_ALREADY_EXISTS,
-						      "group %s exists already (%s)",
-						      group_id,
-						      existing);
+		                                      GW_ERROR,
+		                                      GW_ERROR_ALREADY_EXISTS,
+		                                      "group %s exists already (%s)",
+		                                      group_id,
+		                                      existing);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
 	group_uri = gw_inventory_create_group(inventory, group_id, description, NULL, &error);
@@ -1091,11 +1061,8 @@ gw_dbus_manager_handle_create_group(GwDbusGenManager *skeleton,
 	}
 	path = gw_dbus_inventory_export_group(self->inventory, group_uri);
 	if (path == NULL) {
-		g_dbus_method_invocation_return_error(invocation,
-						      GW_ERROR,
-						      GW_ERROR_INTERNAL,
-						      "%s cannot be exported",
-						      group_uri);
+		g_dbus_method_invocation_return_error(
+		    invocation, GW_ERROR, GW_ERROR_INTERNAL, "%s cannot be exported", group_uri);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
 	g_info("CreateGroup %s (%s) by %s",
@@ -1113,7 +1080,8 @@ gw_dbus_manager_refresh_properties(GwDbusManager *self)
 	g_autofree gchar *gw_id = gw_dm_tree_dup_string(tree, "./DevInfo/DevId");
 	guint mode = gw_gwmo_get_default_mode(tree);
 
-	if (g_strcmp0(gw_dbus_gen_manager_get_gw_id(self->skeleton), gw_id != NULL ? gw_id : "") != 0)
+	if (g_strcmp0(gw_dbus_gen_manager_get_gw_id(self->skeleton), gw_id != NULL ? gw_id : "") !=
+	    0)
 		gw_dbus_gen_manager_set_gw_id(self->skeleton, gw_id != NULL ? gw_id : "");
 	if (gw_dbus_gen_manager_get_default_mode(self->skeleton) != mode)
 		gw_dbus_gen_manager_set_default_mode(self->skeleton, mode);
@@ -1121,10 +1089,10 @@ gw_dbus_manager_refresh_properties(GwDbusManager *self)
 
 static void
 gw_dbus_manager_tree_changed_cb(GwDmTree *tree,
-				const gchar *uri,
-				guint change,
-				const gchar *server_id,
-				gpointer user_data)
+                                const gchar *uri,
+                                guint change,
+                                const gchar *server_id,
+                                gpointer user_data)
 {
 	GwDbusManager *self = GW_DBUS_MANAGER(user_data);
 	if (g_strcmp0(uri, ".") == 0 || g_str_has_prefix(uri, "./DevInfo") ||
@@ -1137,12 +1105,13 @@ gw_dbus_manager_dispose(GObject *object)
 {
 	GwDbusManager *self = GW_DBUS_MANAGER(object);
 	if (self->tree_changed_id != 0) {
-		g_signal_handler_disconnect(gw_daemon_get_tree(self->daemon), self->tree_changed_id);
+		g_signal_handler_disconnect(gw_daemon_get_tree(self->daemon),
+		                            self->tree_changed_id);
 		self->tree_changed_id = 0;
 	}
 	if (self->session_finished_id != 0) {
 		g_signal_handler_disconnect(gw_daemon_get_northbound(self->daemon),
-					    self->session_finished_id);
+		                            self->session_finished_id);
 		self->session_finished_id = 0;
 	}
 	g_clear_object(&self->jobs);
@@ -1181,92 +1150,78 @@ gw_dbus_manager_new(GwDaemon *daemon, GDBusConnection *connection, GError **erro
 	gw_dbus_gen_manager_set_version(self->skeleton, PACKAGE_VERSION);
 	gw_dbus_gen_manager_set_tainted(self->skeleton, FALSE);
 	gw_dbus_gen_manager_set_state_file(self->skeleton,
-					   gw_dm_store_get_path(gw_daemon_get_store(daemon)));
+	                                   gw_dm_store_get_path(gw_daemon_get_store(daemon)));
 	gw_dbus_manager_refresh_properties(self);
 
+	g_signal_connect(
+	    self->skeleton, "handle-get-node", G_CALLBACK(gw_dbus_manager_handle_get_node), self);
+	g_signal_connect(
+	    self->skeleton, "handle-set-node", G_CALLBACK(gw_dbus_manager_handle_set_node), self);
 	g_signal_connect(self->skeleton,
-			 "handle-get-node",
-			 G_CALLBACK(gw_dbus_manager_handle_get_node),
-			 self);
+	                 "handle-delete-node",
+	                 G_CALLBACK(gw_dbus_manager_handle_delete_node),
+	                 self);
 	g_signal_connect(self->skeleton,
-			 "handle-set-node",
-			 G_CALLBACK(gw_dbus_manager_handle_set_node),
-			 self);
+	                 "handle-list-children",
+	                 G_CALLBACK(gw_dbus_manager_handle_list_children),
+	                 self);
 	g_signal_connect(self->skeleton,
-			 "handle-delete-node",
-			 G_CALLBACK(gw_dbus_manager_handle_delete_node),
-			 self);
+	                 "handle-export-tree",
+	                 G_CALLBACK(gw_dbus_manager_handle_export_tree),
+	                 self);
+	g_signal_connect(
+	    self->skeleton, "handle-bootstrap", G_CALLBACK(gw_dbus_manager_handle_bootstrap), self);
 	g_signal_connect(self->skeleton,
-			 "handle-list-children",
-			 G_CALLBACK(gw_dbus_manager_handle_list_children),
-			 self);
+	                 "handle-start-session",
+	                 G_CALLBACK(gw_dbus_manager_handle_start_session),
+	                 self);
 	g_signal_connect(self->skeleton,
-			 "handle-export-tree",
-			 G_CALLBACK(gw_dbus_manager_handle_export_tree),
-			 self);
+	                 "handle-queue-alert",
+	                 G_CALLBACK(gw_dbus_manager_handle_queue_alert),
+	                 self);
 	g_signal_connect(self->skeleton,
-			 "handle-bootstrap",
-			 G_CALLBACK(gw_dbus_manager_handle_bootstrap),
-			 self);
+	                 "handle-add-device",
+	                 G_CALLBACK(gw_dbus_manager_handle_add_device),
+	                 self);
 	g_signal_connect(self->skeleton,
-			 "handle-start-session",
-			 G_CALLBACK(gw_dbus_manager_handle_start_session),
-			 self);
+	                 "handle-remove-device",
+	                 G_CALLBACK(gw_dbus_manager_handle_remove_device),
+	                 self);
 	g_signal_connect(self->skeleton,
-			 "handle-queue-alert",
-			 G_CALLBACK(gw_dbus_manager_handle_queue_alert),
-			 self);
-	g_signal_connect(self->skeleton,
-			 "handle-add-device",
-			 G_CALLBACK(gw_dbus_manager_handle_add_device),
-			 self);
-	g_signal_connect(self->skeleton,
-			 "handle-remove-device",
-			 G_CALLBACK(gw_dbus_manager_handle_remove_device),
-			 self);
-	g_signal_connect(self->skeleton,
-			 "handle-create-group",
-			 G_CALLBACK(gw_dbus_manager_handle_create_group),
-			 self);
-	g_signal_connect(self->skeleton,
-			 "handle-fanout",
-			 G_CALLBACK(gw_dbus_manager_handle_fanout),
-			 self);
-	self->session_finished_id = g_signal_connect(gw_daemon_get_northbound(daemon),
-						     "session-finished",
-						     G_CALLBACK(gw_dbus_manager_session_finished_cb),
-						     self);
+	                 "handle-create-group",
+	                 G_CALLBACK(gw_dbus_manager_handle_create_group),
+	                 self);
+	g_signal_connect(
+	    self->skeleton, "handle-fanout", G_CALLBACK(gw_dbus_manager_handle_fanout), self);
+	self->session_finished_id =
+	    g_signal_connect(gw_daemon_get_northbound(daemon),
+	                     "session-finished",
+	                     G_CALLBACK(gw_dbus_manager_session_finished_cb),
+	                     self);
 	gw_dbus_manager_refresh_northbound(self);
 	self->tree_changed_id = g_signal_connect(gw_daemon_get_tree(daemon),
-						 "changed",
-						 G_CALLBACK(gw_dbus_manager_tree_changed_cb),
-						 self);
+	                                         "changed",
+	                                         G_CALLBACK(gw_dbus_manager_tree_changed_cb),
+	                                         self);
 
 	/* children (devices, groups, jobs …) are exported below the root by the object
 	 * manager; the Manager interface itself sits on the root path, as in ModemManager */
 	self->object_manager = g_dbus_object_manager_server_new(GW_DBUS_PATH);
 	g_dbus_object_manager_server_set_connection(self->object_manager, connection);
-	self->inventory = gw_dbus_inventory_new(daemon,
-						self->object_manager,
-						gw_dbus_manager_authorize_cb,
-						self);
-	self->servers = gw_dbus_servers_new(daemon,
-					    self->object_manager,
-					    gw_dbus_manager_authorize_cb,
-					    self);
-	self->images = gw_dbus_images_new(daemon, self->object_manager, gw_dbus_manager_authorize_cb, self);
+	self->inventory =
+	    gw_dbus_inventory_new(daemon, self->object_manager, gw_dbus_manager_authorize_cb, self);
+	self->servers =
+	    gw_dbus_servers_new(daemon, self->object_manager, gw_dbus_manager_authorize_cb, self);
+	self->images =
+	    gw_dbus_images_new(daemon, self->object_manager, gw_dbus_manager_authorize_cb, self);
 	g_signal_connect(self->skeleton,
-			 "handle-add-image",
-			 G_CALLBACK(gw_dbus_images_handle_add_image),
-			 self->images);
-	self->jobs = gw_dbus_jobs_new(daemon,
-				      self->object_manager,
-				      gw_dbus_manager_authorize_cb,
-				      self);
-	if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(self->skeleton),
-					      connection,
-					      GW_DBUS_PATH,
-					      error))
+	                 "handle-add-image",
+	                 G_CALLBACK(gw_dbus_images_handle_add_image),
+	                 self->images);
+	self->jobs =
+	    gw_dbus_jobs_new(daemon, self->object_manager, gw_dbus_manager_authorize_cb, self);
+	if (!g_dbus_interface_skeleton_export(
+	        G_DBUS_INTERFACE_SKELETON(self->skeleton), connection, GW_DBUS_PATH, error))
 		return NULL;
 	return g_steal_pointer(&self);
 }

@@ -49,12 +49,12 @@ gw_dbus_server_session_free(GwDbusServerSession *s)
  * @match_leaf equals @match_value (AppAuth/<x> with AAuthLevel CLCRED) */
 static gchar *
 gw_dbus_servers_find(GwDbusServers *self,
-		     GwDbusExporter *exporter,
-		     const gchar *uri,
-		     const gchar *interior,
-		     const gchar *match_leaf,
-		     const gchar *match_value,
-		     const gchar *leaf)
+                     GwDbusExporter *exporter,
+                     const gchar *uri,
+                     const gchar *interior,
+                     const gchar *match_leaf,
+                     const gchar *match_value,
+                     const gchar *leaf)
 {
 	g_autofree gchar *parent = g_strdup_printf("%s/%s", uri, interior);
 	g_auto(GStrv) children = gw_dm_tree_list_children(self->tree, parent);
@@ -88,22 +88,24 @@ gw_dbus_servers_config_flag(GwDbusExporter *exporter, const gchar *account_uri, 
 
 static void
 gw_dbus_servers_fill(GwDbusExporter *exporter,
-		     const gchar *uri,
-		     GDBusInterfaceSkeleton *iface,
-		     gpointer user_data)
+                     const gchar *uri,
+                     GDBusInterfaceSkeleton *iface,
+                     gpointer user_data)
 {
 	GwDbusServers *self = GW_DBUS_SERVERS(user_data);
 	GwDbusGenServer *server = GW_DBUS_GEN_SERVER(iface);
 	g_autofree gchar *server_id = gw_dbus_exporter_dup_leaf(exporter, uri, "ServerID");
-	g_autofree gchar *address = gw_dbus_servers_find(self, exporter, uri, "AppAddr", NULL, NULL, "Addr");
-	g_autofree gchar *auth_type =
-	    gw_dbus_servers_find(self, exporter, uri, "AppAuth", "AAuthLevel", "CLCRED", "AAuthType");
+	g_autofree gchar *address =
+	    gw_dbus_servers_find(self, exporter, uri, "AppAddr", NULL, NULL, "Addr");
+	g_autofree gchar *auth_type = gw_dbus_servers_find(
+	    self, exporter, uri, "AppAuth", "AAuthLevel", "CLCRED", "AAuthType");
 	GwDbusServerSession *s = g_hash_table_lookup(self->sessions, server_id);
 	const gchar *when = s != NULL ? s->when : "";
 	const gchar *result = s != NULL ? s->result : "";
 	gboolean inventory_alert =
 	    gw_dbus_servers_config_flag(exporter, uri, GW_GWMO_SERVER_INVENTORY_ALERT);
-	gboolean image_store = gw_dbus_servers_config_flag(exporter, uri, GW_GWMO_SERVER_IMAGE_STORE);
+	gboolean image_store =
+	    gw_dbus_servers_config_flag(exporter, uri, GW_GWMO_SERVER_IMAGE_STORE);
 
 	if (g_strcmp0(gw_dbus_gen_server_get_server_id(server), server_id) != 0)
 		gw_dbus_gen_server_set_server_id(server, server_id);
@@ -123,17 +125,15 @@ gw_dbus_servers_fill(GwDbusExporter *exporter,
 
 static gboolean
 gw_dbus_servers_handle_start_session(GwDbusGenServer *server,
-				     GDBusMethodInvocation *invocation,
-				     gpointer user_data)
+                                     GDBusMethodInvocation *invocation,
+                                     gpointer user_data)
 {
 	GwDbusServers *self = GW_DBUS_SERVERS(user_data);
 	const gchar *uri = gw_dbus_exporter_invocation_uri(self->exporter, invocation);
 
 	if (uri == NULL) {
-		g_dbus_method_invocation_return_error(invocation,
-						      GW_ERROR,
-						      GW_ERROR_NOT_FOUND,
-						      "the account is gone");
+		g_dbus_method_invocation_return_error(
+		    invocation, GW_ERROR, GW_ERROR_NOT_FOUND, "the account is gone");
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
 	if (self->authorize != NULL && !self->authorize(invocation, self->authorize_data))
@@ -150,18 +150,18 @@ gw_dbus_servers_create(GwDbusExporter *exporter, const gchar *uri, gpointer user
 	GwDbusGenServer *server = gw_dbus_gen_server_skeleton_new();
 
 	g_signal_connect(server,
-			 "handle-start-session",
-			 G_CALLBACK(gw_dbus_servers_handle_start_session),
-			 user_data);
+	                 "handle-start-session",
+	                 G_CALLBACK(gw_dbus_servers_handle_start_session),
+	                 user_data);
 	return G_DBUS_INTERFACE_SKELETON(server);
 }
 
 static void
 gw_dbus_servers_session_finished_cb(GwNorthbound *nb,
-				    const gchar *server_id,
-				    gboolean ok,
-				    const gchar *message,
-				    gpointer user_data)
+                                    const gchar *server_id,
+                                    gboolean ok,
+                                    const gchar *message,
+                                    gpointer user_data)
 {
 	GwDbusServers *self = GW_DBUS_SERVERS(user_data);
 	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
@@ -178,7 +178,8 @@ gw_dbus_servers_session_finished_cb(GwNorthbound *nb,
 		const gchar *uri = g_ptr_array_index(entries, i);
 		GwDbusGenServer *server =
 		    GW_DBUS_GEN_SERVER(gw_dbus_exporter_get_interface(self->exporter, uri));
-		if (server == NULL || g_strcmp0(gw_dbus_gen_server_get_server_id(server), server_id) != 0)
+		if (server == NULL ||
+		    g_strcmp0(gw_dbus_gen_server_get_server_id(server), server_id) != 0)
 			continue;
 		if (g_strcmp0(gw_dbus_gen_server_get_last_session(server), s->when) != 0)
 			gw_dbus_gen_server_set_last_session(server, s->when);
@@ -190,10 +191,10 @@ gw_dbus_servers_session_finished_cb(GwNorthbound *nb,
 /* InventoryAlert and ImageStore live in ./GwMO/Config/Servers, outside the accounts */
 static void
 gw_dbus_servers_tree_changed_cb(GwDmTree *tree,
-				const gchar *uri,
-				guint change,
-				const gchar *server_id,
-				gpointer user_data)
+                                const gchar *uri,
+                                guint change,
+                                const gchar *server_id,
+                                gpointer user_data)
 {
 	GwDbusServers *self = GW_DBUS_SERVERS(user_data);
 
@@ -240,17 +241,15 @@ gw_dbus_servers_class_init(GwDbusServersClass *klass)
 static void
 gw_dbus_servers_init(GwDbusServers *self)
 {
-	self->sessions = g_hash_table_new_full(g_str_hash,
-					       g_str_equal,
-					       g_free,
-					       (GDestroyNotify)gw_dbus_server_session_free);
+	self->sessions = g_hash_table_new_full(
+	    g_str_hash, g_str_equal, g_free, (GDestroyNotify)gw_dbus_server_session_free);
 }
 
 GwDbusServers *
 gw_dbus_servers_new(GwDaemon *daemon,
-		    GDBusObjectManagerServer *object_manager,
-		    GwDbusAuthorizeFunc authorize,
-		    gpointer authorize_data)
+                    GDBusObjectManagerServer *object_manager,
+                    GwDbusAuthorizeFunc authorize,
+                    gpointer authorize_data)
 {
 	GwDbusServers *self = g_object_new(GW_TYPE_DBUS_SERVERS, NULL);
 
@@ -260,19 +259,18 @@ gw_dbus_servers_new(GwDaemon *daemon,
 	self->authorize = authorize;
 	self->authorize_data = authorize_data;
 	self->exporter = gw_dbus_exporter_new(self->tree,
-					      object_manager,
-					      GW_DBUS_SERVERS_DMACC,
-					      GW_DBUS_SERVERS_PATH,
-					      "ServerID",
-					      &gw_dbus_servers_funcs,
-					      self);
-	self->session_finished_id = g_signal_connect(self->northbound,
-						     "session-finished",
-						     G_CALLBACK(gw_dbus_servers_session_finished_cb),
-						     self);
-	self->tree_changed_id = g_signal_connect(self->tree,
-						 "changed",
-						 G_CALLBACK(gw_dbus_servers_tree_changed_cb),
-						 self);
+	                                      object_manager,
+	                                      GW_DBUS_SERVERS_DMACC,
+	                                      GW_DBUS_SERVERS_PATH,
+	                                      "ServerID",
+	                                      &gw_dbus_servers_funcs,
+	                                      self);
+	self->session_finished_id =
+	    g_signal_connect(self->northbound,
+	                     "session-finished",
+	                     G_CALLBACK(gw_dbus_servers_session_finished_cb),
+	                     self);
+	self->tree_changed_id = g_signal_connect(
+	    self->tree, "changed", G_CALLBACK(gw_dbus_servers_tree_changed_cb), self);
 	return self;
 }

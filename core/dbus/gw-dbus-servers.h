@@ -24,8 +24,8 @@ G_DECLARE_FINAL_TYPE(GwDbusServers, gw_dbus_servers, GW, DBUS_SERVERS, GObject)
  */
 GwDbusServers *
 gw_dbus_servers_new(GwDaemon *daemon,
-		    GDBusObjectManagerServer *object_manager,
-		    GwDbusAuthorizeFunc authorize,
-		    gpointer authorize_data);
+                    GDBusObjectManagerServer *object_manager,
+                    GwDbusAuthorizeFunc authorize,
+                    gpointer authorize_data);
 
 G_END_DECLS

@@ -102,11 +102,11 @@ gw_alert_queue_save(GwAlertQueue *self, GError **error)
 	json_generator_set_root(gen, root);
 	text = json_generator_to_data(gen, &len);
 	if (!g_file_set_contents_full(self->path,
-				      text,
-				      (gssize)len,
-				      G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
-				      0600,
-				      error)) {
+	                              text,
+	                              (gssize)len,
+	                              G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
+	                              0600,
+	                              error)) {
 		g_prefix_error(error, "cannot store the alert queue: ");
 		return FALSE;
 	}
@@ -164,8 +164,7 @@ gw_alert_queue_parse(GwAlertQueue *self, const gchar *text, gsize len, GError **
 	}
 	o = json_node_get_object(root);
 	n = json_object_get_member(o, "version");
-	if (n == NULL || !JSON_NODE_HOLDS_VALUE(n) ||
-	    json_node_get_value_type(n) != G_TYPE_INT64 ||
+	if (n == NULL || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64 ||
 	    json_node_get_int(n) != GW_ALERT_QUEUE_VERSION) {
 		g_set_error(error, GW_ERROR, GW_ERROR_CORRUPT_STATE, "unknown version");
 		return FALSE;
@@ -189,7 +188,8 @@ gw_alert_queue_parse(GwAlertQueue *self, const gchar *text, gsize len, GError **
 		JsonNode *idn;
 		g_autoptr(GwAlert) a = g_new0(GwAlert, 1);
 		if (!JSON_NODE_HOLDS_OBJECT(e)) {
-			g_set_error(error, GW_ERROR, GW_ERROR_CORRUPT_STATE, "alert %u is no object", i);
+			g_set_error(
+			    error, GW_ERROR, GW_ERROR_CORRUPT_STATE, "alert %u is no object", i);
 			return FALSE;
 		}
 		ao = json_node_get_object(e);
@@ -204,7 +204,11 @@ gw_alert_queue_parse(GwAlertQueue *self, const gchar *text, gsize len, GError **
 		a->server_id = gw_alert_queue_get_member(ao, "server");
 		a->type = gw_alert_queue_get_member(ao, "type");
 		if (a->server_id == NULL || a->type == NULL) {
-			g_set_error(error, GW_ERROR, GW_ERROR_CORRUPT_STATE, "alert %u: no server or type", i);
+			g_set_error(error,
+			            GW_ERROR,
+			            GW_ERROR_CORRUPT_STATE,
+			            "alert %u: no server or type",
+			            i);
 			return FALSE;
 		}
 		a->source = gw_alert_queue_get_member(ao, "source");
@@ -230,23 +234,23 @@ gw_alert_queue_new(const gchar *state_dir, GError **error)
 	if (!g_file_get_contents(self->path, &text, &len, NULL))
 		return g_steal_pointer(&self);
 	if (!gw_alert_queue_parse(self, text, len, &error_local)) {
-		g_autofree gchar *aside =
-		    g_strdup_printf("%s.corrupt-%" G_GINT64_FORMAT, self->path, g_get_real_time() / G_USEC_PER_SEC);
+		g_autofree gchar *aside = g_strdup_printf(
+		    "%s.corrupt-%" G_GINT64_FORMAT, self->path, g_get_real_time() / G_USEC_PER_SEC);
 		g_ptr_array_set_size(self->alerts, 0);
 		self->next_id = 1;
 		if (g_rename(self->path, aside) != 0) {
 			g_set_error(error,
-				    GW_ERROR,
-				    GW_ERROR_CORRUPT_STATE,
-				    "%s is corrupt (%s) and cannot be kept aside",
-				    self->path,
-				    error_local->message);
+			            GW_ERROR,
+			            GW_ERROR_CORRUPT_STATE,
+			            "%s is corrupt (%s) and cannot be kept aside",
+			            self->path,
+			            error_local->message);
 			return NULL;
 		}
 		g_warning("%s is corrupt (%s); kept as %s, starting with an empty alert queue",
-			  self->path,
-			  error_local->message,
-			  aside);
+		          self->path,
+		          error_local->message,
+		          aside);
 	}
 	if (self->alerts->len > 0)
 		g_message("%u undelivered alert(s) loaded from %s", self->alerts->len, self->path);

@@ -18,12 +18,12 @@ G_BEGIN_DECLS
 typedef struct {
 	guint id;
 	gchar *server_id;
-	gchar *type;   /* urn:oma:at:… */
-	gchar *source; /* LocURI the alert is about, nullable */
-	gchar *target; /* nullable */
-	gchar *format; /* chr, xml, int …; nullable */
-	gchar *mark;   /* nullable */
-	gchar *data;   /* nullable */
+	gchar *type;       /* urn:oma:at:… */
+	gchar *source;     /* LocURI the alert is about, nullable */
+	gchar *target;     /* nullable */
+	gchar *format;     /* chr, xml, int …; nullable */
+	gchar *mark;       /* nullable */
+	gchar *data;       /* nullable */
 	gchar *correlator; /* nullable */
 } GwAlert;
 

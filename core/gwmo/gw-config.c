@@ -90,10 +90,7 @@ gw_config_find_key(const gchar *group, const gchar *key)
 }
 
 static gboolean
-gw_config_check_value(const GwConfigKey *def,
-		      const gchar *path,
-		      GKeyFile *kf,
-		      GError **error)
+gw_config_check_value(const GwConfigKey *def, const gchar *path, GKeyFile *kf, GError **error)
 {
 	g_autoptr(GError) error_local = NULL;
 
@@ -101,27 +98,27 @@ gw_config_check_value(const GwConfigKey *def,
 		gint64 v = g_key_file_get_int64(kf, def->group, def->key, &error_local);
 		if (error_local != NULL || v < def->min || v > def->max) {
 			g_set_error(error,
-				    G_KEY_FILE_ERROR,
-				    G_KEY_FILE_ERROR_INVALID_VALUE,
-				    "%s: [%s] %s must be an integer from %" G_GINT64_FORMAT
-				    " to %" G_GINT64_FORMAT,
-				    path,
-				    def->group,
-				    def->key,
-				    def->min,
-				    def->max);
+			            G_KEY_FILE_ERROR,
+			            G_KEY_FILE_ERROR_INVALID_VALUE,
+			            "%s: [%s] %s must be an integer from %" G_GINT64_FORMAT
+			            " to %" G_GINT64_FORMAT,
+			            path,
+			            def->group,
+			            def->key,
+			            def->min,
+			            def->max);
 			return FALSE;
 		}
 	} else if (def->type == GW_CONFIG_TYPE_BOOL) {
 		g_key_file_get_boolean(kf, def->group, def->key, &error_local);
 		if (error_local != NULL) {
 			g_set_error(error,
-				    G_KEY_FILE_ERROR,
-				    G_KEY_FILE_ERROR_INVALID_VALUE,
-				    "%s: [%s] %s must be true or false",
-				    path,
-				    def->group,
-				    def->key);
+			            G_KEY_FILE_ERROR,
+			            G_KEY_FILE_ERROR_INVALID_VALUE,
+			            "%s: [%s] %s must be true or false",
+			            path,
+			            def->group,
+			            def->key);
 			return FALSE;
 		}
 	}
@@ -145,7 +142,8 @@ gw_config_merge_file(GwConfig *self, const gchar *path, GError **error)
 			const GwConfigKey *def = gw_config_find_key(groups[i], keys[j]);
 			g_autofree gchar *value = NULL;
 			if (def == NULL) {
-				g_warning("%s: unknown key [%s] %s ignored", path, groups[i], keys[j]);
+				g_warning(
+				    "%s: unknown key [%s] %s ignored", path, groups[i], keys[j]);
 				continue;
 			}
 			if (!gw_config_check_value(def, path, kf, error))

@@ -20,7 +20,7 @@ typedef struct {
 } GwMoNodeDef;
 
 #define GET_REPLACE (GW_DM_ACCESS_GET | GW_DM_ACCESS_REPLACE)
-#define GET_ADD	    (GW_DM_ACCESS_GET | GW_DM_ACCESS_ADD)
+#define GET_ADD (GW_DM_ACCESS_GET | GW_DM_ACCESS_ADD)
 #define GET_ADD_DEL (GW_DM_ACCESS_GET | GW_DM_ACCESS_ADD | GW_DM_ACCESS_DELETE)
 
 /* interior nodes and fixed leaves; per-instance <x> nodes are made by the enabler modules */
@@ -53,12 +53,12 @@ static const gchar *summary_leaves[] =
 
 static gboolean
 install_leaf(GwDmTree *tree,
-	     const gchar *uri,
-	     GwDmFormat format,
-	     const gchar *mime_type,
-	     const gchar *value,
-	     gboolean keep_existing,
-	     GError **error)
+             const gchar *uri,
+             GwDmFormat format,
+             const gchar *mime_type,
+             const gchar *value,
+             gboolean keep_existing,
+             GError **error)
 {
 	g_autoptr(GBytes) bytes = NULL;
 	GwDmNode *node = gw_dm_tree_lookup(tree, uri);
@@ -236,12 +236,12 @@ gw_gwmo_install_objects(GwDmTree *tree, const gchar *gw_id, GwGwmoMode default_m
 				return FALSE;
 		} else {
 			if (!install_leaf(tree,
-					  def->uri,
-					  def->format,
-					  def->mime_or_urn,
-					  def->default_value,
-					  TRUE,
-					  error))
+			                  def->uri,
+			                  def->format,
+			                  def->mime_or_urn,
+			                  def->default_value,
+			                  TRUE,
+			                  error))
 				return FALSE;
 		}
 		if (!gw_dm_tree_set_properties(tree, def->uri, def->access, NULL, NULL, error))
@@ -256,16 +256,13 @@ gw_gwmo_install_objects(GwDmTree *tree, const gchar *gw_id, GwGwmoMode default_m
 		return FALSE;
 
 	/* any DM Server may ask the gateway to check in with a server it has an account for */
-	if (!gw_dm_tree_set_properties(tree,
-				       GW_GWMO_CONFIG_CHECKIN,
-				       GW_DM_ACCESS_NONE,
-				       "Exec=*&Get=*",
-				       NULL,
-				       error))
+	if (!gw_dm_tree_set_properties(
+	        tree, GW_GWMO_CONFIG_CHECKIN, GW_DM_ACCESS_NONE, "Exec=*&Get=*", NULL, error))
 		return FALSE;
 
 	/* GwID always mirrors DevInfo/DevId */
-	if (!install_leaf(tree, GW_GWMO_CONFIG_GWID, GW_DM_FORMAT_CHR, "text/plain", gw_id, FALSE, error))
+	if (!install_leaf(
+	        tree, GW_GWMO_CONFIG_GWID, GW_DM_FORMAT_CHR, "text/plain", gw_id, FALSE, error))
 		return FALSE;
 	/* what works, not what the state remembers (GwMO-MOO-001) */
 	if (!install_leaf(tree,
@@ -285,12 +282,12 @@ gw_gwmo_install_objects(GwDmTree *tree, const gchar *gw_id, GwGwmoMode default_m
 		          mode_str);
 	if (current == 0 || !gw_gwmo_mode_is_supported(current)) {
 		if (!install_leaf(tree,
-				  GW_GWMO_CONFIG_MODE,
-				  GW_DM_FORMAT_INT,
-				  "text/plain",
-				  mode_str,
-				  FALSE,
-				  error))
+		                  GW_GWMO_CONFIG_MODE,
+		                  GW_DM_FORMAT_INT,
+		                  "text/plain",
+		                  mode_str,
+		                  FALSE,
+		                  error))
 			return FALSE;
 	}
 	for (guint i = 0; i < G_N_ELEMENTS(summary_leaves); i++) {
@@ -315,12 +312,8 @@ gw_gwmo_get_default_mode(GwDmTree *tree)
 
 	if (value == NULL)
 		return 0;
-	if (!g_ascii_string_to_unsigned(value,
-					10,
-					GW_GWMO_MODE_TRANSPARENT,
-					GW_GWMO_MODE_ADAPTATION,
-					&mode,
-					NULL))
+	if (!g_ascii_string_to_unsigned(
+	        value, 10, GW_GWMO_MODE_TRANSPARENT, GW_GWMO_MODE_ADAPTATION, &mode, NULL))
 		return 0;
 	return (guint)mode;
 }

@@ -16,7 +16,10 @@ G_BEGIN_DECLS
  * state file. @gw_id is ./DevInfo/DevId; @default_mode is used only when Config/Mode is unset.
  */
 gboolean
-gw_gwmo_install_objects(GwDmTree *tree, const gchar *gw_id, GwGwmoMode default_mode, GError **error);
+gw_gwmo_install_objects(GwDmTree *tree,
+                        const gchar *gw_id,
+                        GwGwmoMode default_mode,
+                        GError **error);
 
 /* ./GwMO/Config/Mode, or 0 when unset or invalid */
 guint

@@ -557,14 +557,16 @@ gw_inventory_record_acl_changed(GwInventory *self, const gchar *record_uri)
 		return;
 	for (guint i = 0; i < servers->len; i++) {
 		const gchar *sid = g_ptr_array_index(servers, i);
-		if (gw_inventory_strv_contains(ids, sid) || !gw_dm_acl_allows(acl, GW_DM_ACCESS_GET, sid))
+		if (gw_inventory_strv_contains(ids, sid) ||
+		    !gw_dm_acl_allows(acl, GW_DM_ACCESS_GET, sid))
 			continue;
 		if (grants->len > 0)
 			g_string_append_c(grants, '+');
 		g_string_append(grants, sid);
 	}
 	g_info("owner grants on %s: '%s'", record_uri, grants->str);
-	if (!gw_inventory_write_leaf(self, grants_uri, GW_DM_FORMAT_CHR, grants->str, ACCESS_GET, &error) ||
+	if (!gw_inventory_write_leaf(
+	        self, grants_uri, GW_DM_FORMAT_CHR, grants->str, ACCESS_GET, &error) ||
 	    !gw_inventory_update_record_acl(self, record_uri, servers, &error))
 		g_warning("cannot keep the grants of %s: %s", record_uri, error->message);
 }
@@ -1924,8 +1926,8 @@ gw_inventory_touch_unchanged(GwInventory *self,
 	record = gw_dm_tree_lookup(self->tree, uri);
 	if (record == NULL || gw_dm_node_is_leaf(record))
 		return FALSE;
-	if (address != NULL &&
-	    !gw_inventory_leaf_equals(gw_dm_node_get_child(record, GW_GWMO_DEVICE_ADDRESS), address))
+	if (address != NULL && !gw_inventory_leaf_equals(
+	                           gw_dm_node_get_child(record, GW_GWMO_DEVICE_ADDRESS), address))
 		return FALSE;
 	if (notify_addr != NULL &&
 	    !gw_inventory_leaf_equals(gw_dm_node_get_child(record, GW_GWMO_DEVICE_NOTIFY_ADDR),

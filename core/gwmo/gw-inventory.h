@@ -44,17 +44,17 @@ G_DECLARE_FINAL_TYPE(GwInventory, gw_inventory, GW, INVENTORY, GObject)
 
 typedef struct {
 	gchar *device_id;      /* required: DevInfo/DevId, UDN, IEEE address, OUI-Serial */
-	guint mode;	       /* GwGwmoMode; 0 = ./GwMO/Config/Mode */
+	guint mode;            /* GwGwmoMode; 0 = ./GwMO/Config/Mode */
 	gchar *protocol;       /* default "OMA-DM" */
 	gchar *component_type; /* default "EndDevice" */
-	gchar *address;	       /* nullable */
+	gchar *address;        /* nullable */
 	gchar *notify_addr;    /* http(s)://… or udp://host:port, nullable */
 	gchar **server_ids;    /* nullable, NULL-terminated */
 	GHashTable *devinfo;   /* nullable; leaf name (Man, Mod, FwV, SwV, HwV, DevTyp) → value */
 	gboolean trusted;
 	/* credentials (kept when NULL on an update) */
-	gchar *auth_type;     /* "BASIC" | "DIGEST" | "HMAC" | NULL */
-	gchar *client_name;   /* what the device presents to the gateway */
+	gchar *auth_type;   /* "BASIC" | "DIGEST" | "HMAC" | NULL */
+	gchar *client_name; /* what the device presents to the gateway */
 	gchar *client_secret;
 	gchar *server_secret; /* what the gateway presents to the device */
 } GwDeviceInfo;
@@ -88,10 +88,10 @@ gw_inventory_touch(GwInventory *self, const gchar *device_id, GError **error);
  * the caller registers it (gw_inventory_register) */
 gboolean
 gw_inventory_touch_unchanged(GwInventory *self,
-			     const gchar *device_id,
-			     const gchar *address,
-			     const gchar *notify_addr,
-			     GHashTable *devinfo);
+                             const gchar *device_id,
+                             const gchar *address,
+                             const gchar *notify_addr,
+                             GHashTable *devinfo);
 /* what the gateway needs to reach and authenticate a device, cheaper than
  * gw_inventory_get_device: device_id, notify_addr, auth_type, client_name, client_secret and
  * server_secret of @info are set, the rest is zeroed; FALSE when unknown */
@@ -123,27 +123,29 @@ gchar **
 gw_inventory_alert_servers(GwInventory *self, const gchar *record_uri);
 /* the <GwMODevice> document of spec/GWMO.md §2 for a record */
 gchar *
-gw_inventory_device_document(GwInventory *self, const gchar *record_uri, const gchar *gateway_address);
+gw_inventory_device_document(GwInventory *self,
+                             const gchar *record_uri,
+                             const gchar *gateway_address);
 
 /* groups (GwMO-Group-001); @owner_server_id NULL = the local owner (D-Bus) */
 gchar *
 gw_inventory_create_group(GwInventory *self,
-			  const gchar *group_id,
-			  const gchar *description,
-			  const gchar *owner_server_id,
-			  GError **error);
+                          const gchar *group_id,
+                          const gchar *description,
+                          const gchar *owner_server_id,
+                          GError **error);
 gboolean
 gw_inventory_delete_group(GwInventory *self, const gchar *group_id, GError **error);
 gboolean
 gw_inventory_group_add_member(GwInventory *self,
-			      const gchar *group_id,
-			      const gchar *device_id,
-			      GError **error);
+                              const gchar *group_id,
+                              const gchar *device_id,
+                              GError **error);
 gboolean
 gw_inventory_group_remove_member(GwInventory *self,
-				 const gchar *group_id,
-				 const gchar *device_id,
-				 GError **error);
+                                 const gchar *group_id,
+                                 const gchar *device_id,
+                                 GError **error);
 /* group URI of a GroupID, or NULL */
 gchar *
 gw_inventory_find_group(GwInventory *self, const gchar *group_id);

@@ -19,7 +19,6 @@
 #include "gw-pkg0.h"
 #include "gw-server-link.h"
 
-
 struct _GwNorthbound {
 	GObject parent_instance;
 	GwConfig *config;
@@ -30,12 +29,12 @@ struct _GwNorthbound {
 	GwHttpServer *server;
 	GwAlertQueue *alerts;
 	GwPkg0ReplayGuard *replay;
-	GHashTable *links;	 /* DMAcc URI → GwServerLink */
-	GHashTable *account_of;  /* ServerID → the DMAcc URI it was last found at */
+	GHashTable *links;            /* DMAcc URI → GwServerLink */
+	GHashTable *account_of;       /* ServerID → the DMAcc URI it was last found at */
 	GHashTable *pending_checkins; /* DMAcc URI → TRUE */
 	guint schedule_id;
 	guint checkin_handler;
-	GwInventory *inventory;	    /* nullable */
+	GwInventory *inventory;     /* nullable */
 	GwSouthbound *southbound;   /* nullable */
 	GHashTable *alert_sessions; /* ServerID → source id of the coalescing timeout */
 	GHashTable *alert_retry;    /* ServerID → seconds before the next retry after a failure */
@@ -46,11 +45,12 @@ G_DEFINE_TYPE(GwNorthbound, gw_northbound, G_TYPE_OBJECT)
 enum { SIGNAL_SESSION_FINISHED, SIGNAL_LAST };
 static guint signals[SIGNAL_LAST] = {0};
 
-static void gw_northbound_run(GwNorthbound *self,
-			      GwServerLink *link,
-			      guint alert_code,
-			      const gchar *session_id,
-			      GTask *task);
+static void
+gw_northbound_run(GwNorthbound *self,
+                  GwServerLink *link,
+                  guint alert_code,
+                  const gchar *session_id,
+                  GTask *task);
 
 /* ---- accounts ---- */
 
@@ -70,7 +70,8 @@ gw_northbound_get_link(GwNorthbound *self, const gchar *dmacc_uri)
 	if (link != NULL)
 		return link;
 	link = gw_server_link_new(self->tree, self->client, dmacc_uri);
-	g_signal_connect(link, "alert-delivered", G_CALLBACK(gw_northbound_link_delivered_cb), self);
+	g_signal_connect(
+	    link, "alert-delivered", G_CALLBACK(gw_northbound_link_delivered_cb), self);
 	/* each server message's changes are durable before the reply (group commit) */
 	gw_server_link_set_store(link, self->store);
 	g_hash_table_insert(self->links, g_strdup(dmacc_uri), link);
@@ -122,10 +123,10 @@ typedef struct {
 	GError *error;
 } GwNorthboundRun;
 
-static gboolean gw_northbound_checkin_idle_cb(gpointer user_data);
-static void gw_northbound_schedule_alert_session(GwNorthbound *self,
-						 const gchar *server_id,
-						 guint delay_ms);
+static gboolean
+gw_northbound_checkin_idle_cb(gpointer user_data);
+static void
+gw_northbound_schedule_alert_session(GwNorthbound *self, const gchar *server_id, guint delay_ms);
 
 #define GW_NORTHBOUND_ALERT_RETRY_MAX 3600 /* seconds */
 
@@ -144,14 +145,17 @@ gw_northbound_retry_alerts(GwNorthbound *self, const gchar *server_id, gboolean 
 	delay = GPOINTER_TO_UINT(g_hash_table_lookup(self->alert_retry, server_id));
 	if (delay == 0)
 		delay = base;
-	g_message("%u alert(s) for %s undelivered: trying again in %u s", queued->len, server_id, delay);
+	g_message(
+	    "%u alert(s) for %s undelivered: trying again in %u s", queued->len, server_id, delay);
 	gw_northbound_schedule_alert_session(self, server_id, delay * 1000);
-	g_hash_table_insert(self->alert_retry,
-			    g_strdup(server_id),
-			    GUINT_TO_POINTER(MIN(delay * 2, MAX(base, GW_NORTHBOUND_ALERT_RETRY_MAX))));
+	g_hash_table_insert(
+	    self->alert_retry,
+	    g_strdup(server_id),
+	    GUINT_TO_POINTER(MIN(delay * 2, MAX(base, GW_NORTHBOUND_ALERT_RETRY_MAX))));
 }
 
-static void gw_northbound_session_committed_cb(GObject *source, GAsyncResult *res, gpointer user_data);
+static void
+gw_northbound_session_committed_cb(GObject *source, GAsyncResult *res, gpointer user_data);
 
 static void
 gw_northbound_session_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
@@ -189,11 +193,11 @@ gw_northbound_session_committed_cb(GObject *source, GAsyncResult *res, gpointer 
 	}
 	gw_northbound_retry_alerts(self, run->server_id, ok);
 	g_signal_emit(self,
-		      signals[SIGNAL_SESSION_FINISHED],
-		      0,
-		      run->server_id,
-		      ok,
-		      ok ? "" : error->message);
+	              signals[SIGNAL_SESSION_FINISHED],
+	              0,
+	              run->server_id,
+	              ok,
+	              ok ? "" : error->message);
 	if (run->task != NULL) {
 		GwDmSessionStats *copy = g_memdup2(&stats, sizeof(stats));
 		if (ok)
@@ -207,9 +211,9 @@ gw_northbound_session_committed_cb(GObject *source, GAsyncResult *res, gpointer 
 	/* a CheckIn asked while this session ran */
 	if (g_hash_table_contains(self->pending_checkins, gw_server_link_get_dmacc_uri(run->link)))
 		g_idle_add_full(G_PRIORITY_DEFAULT,
-				gw_northbound_checkin_idle_cb,
-				g_object_ref(run->link),
-				g_object_unref);
+		                gw_northbound_checkin_idle_cb,
+		                g_object_ref(run->link),
+		                g_object_unref);
 	g_free(run->server_id);
 	g_object_unref(run->link);
 	g_object_unref(self);
@@ -218,10 +222,10 @@ gw_northbound_session_committed_cb(GObject *source, GAsyncResult *res, gpointer 
 
 static void
 gw_northbound_run(GwNorthbound *self,
-		  GwServerLink *link,
-		  guint alert_code,
-		  const gchar *session_id,
-		  GTask *task)
+                  GwServerLink *link,
+                  guint alert_code,
+                  const gchar *session_id,
+                  GTask *task)
 {
 	GwNorthboundRun *run = g_new0(GwNorthboundRun, 1);
 	g_autoptr(GPtrArray) queued = NULL;
@@ -241,48 +245,43 @@ gw_northbound_run(GwNorthbound *self,
 		GwServerLinkAlert *la = g_new0(GwServerLinkAlert, 1);
 		la->id = a->id;
 		la->alert = gw_syncml_alert_new_generic(a->correlator,
-							a->source != NULL ? a->source : ".",
-							a->target,
-							a->type,
-							a->format,
-							a->mark,
-							a->data);
+		                                        a->source != NULL ? a->source : ".",
+		                                        a->target,
+		                                        a->type,
+		                                        a->format,
+		                                        a->mark,
+		                                        a->data);
 		g_ptr_array_add(alerts, la);
 	}
-	gw_server_link_run_session_async(link,
-					 alert_code,
-					 session_id,
-					 alerts,
-					 NULL,
-					 gw_northbound_session_done_cb,
-					 run);
+	gw_server_link_run_session_async(
+	    link, alert_code, session_id, alerts, NULL, gw_northbound_session_done_cb, run);
 }
 
 void
 gw_northbound_start_session_async(GwNorthbound *self,
-				  const gchar *server_id,
-				  GCancellable *cancellable,
-				  GAsyncReadyCallback callback,
-				  gpointer user_data)
+                                  const gchar *server_id,
+                                  GCancellable *cancellable,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data)
 {
 	GTask *task = g_task_new(self, cancellable, callback, user_data);
 	GwServerLink *link = gw_northbound_find_link(self, server_id);
 
 	if (link == NULL) {
 		g_task_return_new_error(task,
-					GW_ERROR,
-					GW_ERROR_NOT_FOUND,
-					"no ./DMAcc entry has ServerID '%s'",
-					server_id);
+		                        GW_ERROR,
+		                        GW_ERROR_NOT_FOUND,
+		                        "no ./DMAcc entry has ServerID '%s'",
+		                        server_id);
 		g_object_unref(task);
 		return;
 	}
 	if (gw_server_link_is_busy(link)) {
 		g_task_return_new_error(task,
-					GW_ERROR,
-					GW_ERROR_IN_PROGRESS,
-					"a session with %s is already running",
-					server_id);
+		                        GW_ERROR,
+		                        GW_ERROR_IN_PROGRESS,
+		                        "a session with %s is already running",
+		                        server_id);
 		g_object_unref(task);
 		return;
 	}
@@ -291,9 +290,9 @@ gw_northbound_start_session_async(GwNorthbound *self,
 
 gboolean
 gw_northbound_start_session_finish(GwNorthbound *self,
-				   GAsyncResult *res,
-				   GwDmSessionStats *stats,
-				   GError **error)
+                                   GAsyncResult *res,
+                                   GwDmSessionStats *stats,
+                                   GError **error)
 {
 	g_autofree GwDmSessionStats *s = g_task_propagate_pointer(G_TASK(res), error);
 	if (s == NULL)
@@ -308,10 +307,10 @@ gw_northbound_queue_alert(GwNorthbound *self, const GwAlert *alert, GError **err
 {
 	if (gw_northbound_find_link(self, alert->server_id) == NULL) {
 		g_set_error(error,
-			    GW_ERROR,
-			    GW_ERROR_NOT_FOUND,
-			    "no ./DMAcc entry has ServerID '%s'",
-			    alert->server_id);
+		            GW_ERROR,
+		            GW_ERROR_NOT_FOUND,
+		            "no ./DMAcc entry has ServerID '%s'",
+		            alert->server_id);
 		return 0;
 	}
 	return gw_alert_queue_push(self->alerts, alert, error);
@@ -344,10 +343,10 @@ gw_northbound_send_alert(GwNorthbound *self, const GwAlert *alert, GError **erro
 
 guint
 gw_northbound_release_reply(GwNorthbound *self,
-			    const gchar *server_id,
-			    guint token,
-			    const GwAlert *alert,
-			    GError **error)
+                            const gchar *server_id,
+                            guint token,
+                            const GwAlert *alert,
+                            GError **error)
 {
 	GwServerLink *link;
 	guint id = 0;
@@ -364,15 +363,16 @@ gw_northbound_release_reply(GwNorthbound *self,
 			return 0;
 		}
 		if (link == NULL || token == 0 ||
-		    !gw_server_link_add_alert(link,
-					      id,
-					      gw_syncml_alert_new_generic(alert->correlator,
-									  alert->source != NULL ? alert->source : ".",
-									  alert->target,
-									  alert->type,
-									  alert->format,
-									  alert->mark,
-									  alert->data)))
+		    !gw_server_link_add_alert(
+		        link,
+		        id,
+		        gw_syncml_alert_new_generic(alert->correlator,
+		                                    alert->source != NULL ? alert->source : ".",
+		                                    alert->target,
+		                                    alert->type,
+		                                    alert->format,
+		                                    alert->mark,
+		                                    alert->data)))
 			gw_northbound_schedule_alert_session(self, alert->server_id, 500);
 	}
 	if (link != NULL && token != 0)
@@ -408,7 +408,8 @@ gw_northbound_alert_session_cb(gpointer user_data)
 	if (gw_server_link_is_busy(link)) {
 		/* the alerts wait for the next session; ask for one after this */
 		g_object_set_data(G_OBJECT(link), "gw-northbound", self);
-		g_hash_table_add(self->pending_checkins, g_strdup(gw_server_link_get_dmacc_uri(link)));
+		g_hash_table_add(self->pending_checkins,
+		                 g_strdup(gw_server_link_get_dmacc_uri(link)));
 		return G_SOURCE_REMOVE;
 	}
 	gw_northbound_run(self, link, GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT, NULL, NULL);
@@ -428,10 +429,10 @@ gw_northbound_schedule_alert_session(GwNorthbound *self, const gchar *server_id,
 	r->self = self;
 	r->server_id = g_strdup(server_id);
 	id = g_timeout_add_full(G_PRIORITY_DEFAULT,
-				delay_ms,
-				gw_northbound_alert_session_cb,
-				r,
-				gw_northbound_alert_run_free);
+	                        delay_ms,
+	                        gw_northbound_alert_session_cb,
+	                        r,
+	                        gw_northbound_alert_run_free);
 	g_hash_table_insert(self->alert_sessions, g_strdup(server_id), GUINT_TO_POINTER(id));
 }
 
@@ -440,9 +441,8 @@ gw_northbound_inventory_alert(GwNorthbound *self, const gchar *record_uri, const
 {
 	g_auto(GStrv) servers = gw_inventory_alert_servers(self->inventory, record_uri);
 	g_auto(GStrv) uris = gw_northbound_get_listen_uris(self);
-	g_autofree gchar *doc = gw_inventory_device_document(self->inventory,
-							     record_uri,
-							     uris[0] != NULL ? uris[0] : "");
+	g_autofree gchar *doc = gw_inventory_device_document(
+	    self->inventory, record_uri, uris[0] != NULL ? uris[0] : "");
 
 	for (guint i = 0; servers != NULL && servers[i] != NULL; i++) {
 		GwAlert alert = {0};
@@ -459,25 +459,23 @@ gw_northbound_inventory_alert(GwNorthbound *self, const gchar *record_uri, const
 
 static void
 gw_northbound_device_attached_cb(GwInventory *inventory,
-				 const gchar *record_uri,
-				 const gchar *device_id,
-				 gboolean is_new,
-				 gpointer user_data)
+                                 const gchar *record_uri,
+                                 const gchar *device_id,
+                                 gboolean is_new,
+                                 gpointer user_data)
 {
-	gw_northbound_inventory_alert(GW_NORTHBOUND(user_data),
-				      record_uri,
-				      GW_GWMO_ALERT_DEVICE_ATTACHED);
+	gw_northbound_inventory_alert(
+	    GW_NORTHBOUND(user_data), record_uri, GW_GWMO_ALERT_DEVICE_ATTACHED);
 }
 
 static void
 gw_northbound_device_detached_cb(GwInventory *inventory,
-				 const gchar *record_uri,
-				 const gchar *device_id,
-				 gpointer user_data)
+                                 const gchar *record_uri,
+                                 const gchar *device_id,
+                                 gpointer user_data)
 {
-	gw_northbound_inventory_alert(GW_NORTHBOUND(user_data),
-				      record_uri,
-				      GW_GWMO_ALERT_DEVICE_DETACHED);
+	gw_northbound_inventory_alert(
+	    GW_NORTHBOUND(user_data), record_uri, GW_GWMO_ALERT_DEVICE_DETACHED);
 }
 
 void
@@ -491,16 +489,10 @@ gw_northbound_watch_inventory(GwNorthbound *self, GwInventory *inventory)
 {
 	g_return_if_fail(self->inventory == NULL);
 	self->inventory = g_object_ref(inventory);
-	g_signal_connect_object(inventory,
-				"device-attached",
-				G_CALLBACK(gw_northbound_device_attached_cb),
-				self,
-				0);
-	g_signal_connect_object(inventory,
-				"device-detached",
-				G_CALLBACK(gw_northbound_device_detached_cb),
-				self,
-				0);
+	g_signal_connect_object(
+	    inventory, "device-attached", G_CALLBACK(gw_northbound_device_attached_cb), self, 0);
+	g_signal_connect_object(
+	    inventory, "device-detached", G_CALLBACK(gw_northbound_device_detached_cb), self, 0);
 }
 
 /* ---- CheckIn: a DM Server asks the gateway to open a session with a server ---- */
@@ -519,11 +511,11 @@ gw_northbound_checkin_idle_cb(gpointer user_data)
 
 static guint
 gw_northbound_checkin_exec(GwDmTree *tree,
-			   const gchar *server_id,
-			   const gchar *uri,
-			   GBytes *data,
-			   const gchar *correlator,
-			   gpointer user_data)
+                           const gchar *server_id,
+                           const gchar *uri,
+                           GBytes *data,
+                           const gchar *correlator,
+                           gpointer user_data)
 {
 	GwNorthbound *self = GW_NORTHBOUND(user_data);
 	g_autofree gchar *target = NULL;
@@ -540,14 +532,16 @@ gw_northbound_checkin_exec(GwDmTree *tree,
 		g_info("CheckIn by %s names unknown server %s", server_id, target);
 		return GW_DM_STATUS_NOT_FOUND;
 	}
-	g_info("CheckIn by %s: a session with %s follows", server_id != NULL ? server_id : "owner", target);
+	g_info("CheckIn by %s: a session with %s follows",
+	       server_id != NULL ? server_id : "owner",
+	       target);
 	g_object_set_data(G_OBJECT(link), "gw-northbound", self);
 	g_hash_table_add(self->pending_checkins, g_strdup(gw_server_link_get_dmacc_uri(link)));
 	if (!gw_server_link_is_busy(link))
 		g_idle_add_full(G_PRIORITY_DEFAULT,
-				gw_northbound_checkin_idle_cb,
-				g_object_ref(link),
-				g_object_unref);
+		                gw_northbound_checkin_idle_cb,
+		                g_object_ref(link),
+		                g_object_unref);
 	return GW_DM_STATUS_ACCEPTED;
 }
 
@@ -567,10 +561,10 @@ gw_northbound_verify_pkg0(GwNorthbound *self, GwServerLink *link, GBytes *body, 
 
 	if (!gw_server_link_get_server_credentials(link, &secret, &nonce) || secret == NULL) {
 		g_set_error(error,
-			    GW_ERROR,
-			    GW_ERROR_AUTH_FAILED,
-			    "%s has no SRVCRED secret to check notifications with",
-			    gw_server_link_get_dmacc_uri(link));
+		            GW_ERROR,
+		            GW_ERROR_AUTH_FAILED,
+		            "%s has no SRVCRED secret to check notifications with",
+		            gw_server_link_get_dmacc_uri(link));
 		return FALSE;
 	}
 	if (!gw_pkg0_verify_with_fallback(data, len, secret, nonce, &fallback, error))
@@ -593,10 +587,10 @@ gw_northbound_respond_text(GwHttpRequest *request, guint status, const gchar *te
 
 GwNorthboundRelay
 gw_northbound_relay_notification(GwNorthbound *self,
-				 const gchar *server_id,
-				 const gchar *device_id,
-				 GBytes *pkg0_bytes,
-				 GError **error)
+                                 const gchar *server_id,
+                                 const gchar *device_id,
+                                 GBytes *pkg0_bytes,
+                                 GError **error)
 {
 	g_autoptr(GwPkg0) pkg0 = NULL;
 	g_autofree gchar *record = NULL;
@@ -609,25 +603,26 @@ gw_northbound_relay_notification(GwNorthbound *self,
 	g_return_val_if_fail(device_id != NULL, GW_NORTHBOUND_RELAY_MALFORMED);
 	g_return_val_if_fail(pkg0_bytes != NULL, GW_NORTHBOUND_RELAY_MALFORMED);
 
-	pkg0 = gw_pkg0_parse(g_bytes_get_data(pkg0_bytes, NULL), g_bytes_get_size(pkg0_bytes), error);
+	pkg0 =
+	    gw_pkg0_parse(g_bytes_get_data(pkg0_bytes, NULL), g_bytes_get_size(pkg0_bytes), error);
 	if (pkg0 == NULL)
 		return GW_NORTHBOUND_RELAY_MALFORMED;
 	if (server_id != NULL && g_strcmp0(pkg0->server_id, server_id) != 0) {
 		g_set_error(error,
-			    GW_ERROR,
-			    GW_ERROR_AUTH_FAILED,
-			    "the Package #0 names server '%s', not '%s'",
-			    pkg0->server_id,
-			    server_id);
+		            GW_ERROR,
+		            GW_ERROR_AUTH_FAILED,
+		            "the Package #0 names server '%s', not '%s'",
+		            pkg0->server_id,
+		            server_id);
 		return GW_NORTHBOUND_RELAY_BAD_DIGEST;
 	}
 	link = gw_northbound_find_link(self, pkg0->server_id);
 	if (link == NULL) {
 		g_set_error(error,
-			    GW_ERROR,
-			    GW_ERROR_AUTH_FAILED,
-			    "no ./DMAcc entry has ServerID '%s'",
-			    pkg0->server_id);
+		            GW_ERROR,
+		            GW_ERROR_AUTH_FAILED,
+		            "no ./DMAcc entry has ServerID '%s'",
+		            pkg0->server_id);
 		return GW_NORTHBOUND_RELAY_BAD_DIGEST;
 	}
 	if (!gw_northbound_verify_pkg0(self, link, pkg0_bytes, error))
@@ -639,15 +634,15 @@ gw_northbound_relay_notification(GwNorthbound *self,
 	}
 	if (!gw_dm_tree_check_acl(self->tree, record, GW_DM_ACCESS_GET, pkg0->server_id)) {
 		g_set_error(error,
-			    GW_ERROR,
-			    GW_ERROR_PERMISSION_DENIED,
-			    "server %s may not see device %s",
-			    pkg0->server_id,
-			    device_id);
+		            GW_ERROR,
+		            GW_ERROR_PERMISSION_DENIED,
+		            "server %s may not see device %s",
+		            pkg0->server_id,
+		            device_id);
 		return GW_NORTHBOUND_RELAY_NOT_VISIBLE;
 	}
 	has_addr = gw_inventory_get_device(self->inventory, device_id, &info) &&
-		   info.notify_addr != NULL && info.notify_addr[0] != '\0';
+	           info.notify_addr != NULL && info.notify_addr[0] != '\0';
 	mode = info.mode;
 	gw_device_info_clear(&info);
 	/* GwMO-MOO-001: the relay is Transparent mode; a Proxy device is the gateway's to drive */
@@ -661,15 +656,16 @@ gw_northbound_relay_notification(GwNorthbound *self,
 		return GW_NORTHBOUND_RELAY_NOT_TRANSPARENT;
 	}
 	if (!has_addr) {
-		g_set_error(error, GW_ERROR, GW_ERROR_NOT_FOUND, "device %s has no NotifyAddr", device_id);
+		g_set_error(
+		    error, GW_ERROR, GW_ERROR_NOT_FOUND, "device %s has no NotifyAddr", device_id);
 		return GW_NORTHBOUND_RELAY_NO_NOTIFY_ADDR;
 	}
 	if (!gw_southbound_notify_device(self->southbound, device_id, pkg0_bytes, error))
 		return GW_NORTHBOUND_RELAY_NO_NOTIFY_ADDR;
 	g_message("Package #0 of %s (session %04X) forwarded to device %s (transparent mode)",
-		  pkg0->server_id,
-		  pkg0->session_id,
-		  device_id);
+	          pkg0->server_id,
+	          pkg0->session_id,
+	          device_id);
 	return GW_NORTHBOUND_RELAY_FORWARDED;
 }
 
@@ -691,8 +687,8 @@ gw_northbound_forward(GwNorthbound *self, GwHttpRequest *request, const gchar *d
 	};
 	g_autoptr(GError) error = NULL;
 	const gchar *peer = gw_http_request_get_remote_host(request);
-	GwNorthboundRelay r =
-	    gw_northbound_relay_notification(self, NULL, device_id, gw_http_request_get_body(request), &error);
+	GwNorthboundRelay r = gw_northbound_relay_notification(
+	    self, NULL, device_id, gw_http_request_get_body(request), &error);
 
 	if (r != GW_NORTHBOUND_RELAY_FORWARDED)
 		gw_warning_ratelimited("POST /notify from %s for device '%s' refused (%u): %s",
@@ -778,10 +774,8 @@ gw_northbound_notify_handler(GwHttpServer *server, GwHttpRequest *request, gpoin
 		gw_northbound_respond_text(request, 503, "a session with this server is running\n");
 		return;
 	}
-	if (!gw_pkg0_replay_guard_check_and_remember(self->replay,
-						     pkg0->server_id,
-						     pkg0->session_id,
-						     g_get_monotonic_time())) {
+	if (!gw_pkg0_replay_guard_check_and_remember(
+	        self->replay, pkg0->server_id, pkg0->session_id, g_get_monotonic_time())) {
 		gw_warning_ratelimited("POST /notify from %s refused (409): Package #0 session "
 		                       "%04X of %s repeated, one session only",
 		                       peer,
@@ -792,9 +786,9 @@ gw_northbound_notify_handler(GwHttpServer *server, GwHttpRequest *request, gpoin
 	}
 	session_id = gw_pkg0_session_id_to_string(pkg0->session_id);
 	g_message("Package #0 from %s (server %s, session %s): starting a session",
-		  peer,
-		  pkg0->server_id,
-		  session_id);
+	          peer,
+	          pkg0->server_id,
+	          session_id);
 	gw_northbound_respond_text(request, 202, "session started\n");
 	gw_northbound_run(self, link, GW_SYNCML_ALERT_SERVER_INITIATED_MGMT, session_id, NULL);
 }
@@ -810,7 +804,8 @@ gw_northbound_schedule_cb(gpointer user_data)
 		g_autofree gchar *uri = g_strdup_printf("./DMAcc/%s", accounts[i]);
 		GwServerLink *link = gw_northbound_get_link(self, uri);
 		if (!gw_server_link_is_busy(link))
-			gw_northbound_run(self, link, GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT, NULL, NULL);
+			gw_northbound_run(
+			    self, link, GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT, NULL, NULL);
 	}
 	return G_SOURCE_CONTINUE;
 }
@@ -854,11 +849,11 @@ gw_northbound_drop_orphan_alerts(GwNorthbound *self, const gchar *server_id)
 		if (!gw_northbound_alert_is_orphan(self, a))
 			continue;
 		g_warning("dropping alert %u (%s about %s) for %s: the record was not saved before "
-			  "the gateway stopped",
-			  a->id,
-			  a->type,
-			  a->source,
-			  server_id);
+		          "the gateway stopped",
+		          a->id,
+		          a->type,
+		          a->source,
+		          server_id);
 		if (!gw_alert_queue_ack(self->alerts, a->id, &error))
 			g_warning("%s", error->message);
 	}
@@ -891,7 +886,8 @@ gboolean
 gw_northbound_start(GwNorthbound *self, GError **error)
 {
 	g_autofree gchar *listen = gw_config_get_string(self->config, "northbound", "listen");
-	g_autofree gchar *cert = gw_config_get_string(self->config, "northbound", "tls-certificate");
+	g_autofree gchar *cert =
+	    gw_config_get_string(self->config, "northbound", "tls-certificate");
 	g_autofree gchar *key = gw_config_get_string(self->config, "northbound", "tls-key");
 	g_autofree gchar *dev_id = gw_dm_tree_dup_string(self->tree, "./DevInfo/DevId");
 	g_auto(GStrv) uris = g_strsplit_set(listen != NULL ? listen : "", ", ", -1);
@@ -910,13 +906,15 @@ gw_northbound_start(GwNorthbound *self, GError **error)
 			g_free(key);
 			key = g_build_filename(self->state_dir, "tls.key", NULL);
 		}
-		identity = gw_crypto_load_or_create(cert, key, dev_id != NULL ? dev_id : "gwmod", error);
+		identity =
+		    gw_crypto_load_or_create(cert, key, dev_id != NULL ? dev_id : "gwmod", error);
 		if (identity == NULL)
 			return FALSE;
 	}
 	self->server = gw_http_server_new(identity);
 	gw_config_apply_http_limits(self->config, self->server);
-	gw_http_server_add_handler(self->server, GW_GWMO_HTTP_NOTIFY, gw_northbound_notify_handler, self, NULL);
+	gw_http_server_add_handler(
+	    self->server, GW_GWMO_HTTP_NOTIFY, gw_northbound_notify_handler, self, NULL);
 	for (guint i = 0; uris[i] != NULL; i++) {
 		if (uris[i][0] == '\0')
 			continue;
@@ -926,10 +924,12 @@ gw_northbound_start(GwNorthbound *self, GError **error)
 	{
 		g_auto(GStrv) real = gw_http_server_get_uris(self->server);
 		for (guint i = 0; real[i] != NULL; i++)
-			g_message("northbound listener on %s (POST %s)", real[i], GW_GWMO_HTTP_NOTIFY);
+			g_message(
+			    "northbound listener on %s (POST %s)", real[i], GW_GWMO_HTTP_NOTIFY);
 	}
 	if (interval > 0)
-		self->schedule_id = g_timeout_add_seconds((guint)interval, gw_northbound_schedule_cb, self);
+		self->schedule_id =
+		    g_timeout_add_seconds((guint)interval, gw_northbound_schedule_cb, self);
 	gw_northbound_schedule_undelivered(self);
 	return TRUE;
 }
@@ -1002,17 +1002,17 @@ gw_northbound_class_init(GwNorthboundClass *klass)
 	object_class->dispose = gw_northbound_dispose;
 	object_class->finalize = gw_northbound_finalize;
 	signals[SIGNAL_SESSION_FINISHED] = g_signal_new("session-finished",
-							G_TYPE_FROM_CLASS(klass),
-							G_SIGNAL_RUN_LAST,
-							0,
-							NULL,
-							NULL,
-							NULL,
-							G_TYPE_NONE,
-							3,
-							G_TYPE_STRING,
-							G_TYPE_BOOLEAN,
-							G_TYPE_STRING);
+	                                                G_TYPE_FROM_CLASS(klass),
+	                                                G_SIGNAL_RUN_LAST,
+	                                                0,
+	                                                NULL,
+	                                                NULL,
+	                                                NULL,
+	                                                G_TYPE_NONE,
+	                                                3,
+	                                                G_TYPE_STRING,
+	                                                G_TYPE_BOOLEAN,
+	                                                G_TYPE_STRING);
 }
 
 static void
@@ -1027,10 +1027,10 @@ gw_northbound_init(GwNorthbound *self)
 
 GwNorthbound *
 gw_northbound_new(GwConfig *config,
-		  GwDmTree *tree,
-		  GwDmStore *store,
-		  const gchar *state_dir,
-		  GError **error)
+                  GwDmTree *tree,
+                  GwDmStore *store,
+                  const gchar *state_dir,
+                  GError **error)
 {
 	g_autoptr(GwNorthbound) self = g_object_new(GW_TYPE_NORTHBOUND, NULL);
 	g_autofree gchar *ca_file = gw_config_get_string(config, "northbound", "ca-file");
@@ -1046,19 +1046,14 @@ gw_northbound_new(GwConfig *config,
 	if (self->client == NULL)
 		return NULL;
 	gw_http_client_set_timeout(self->client,
-				   (guint)gw_config_get_int(config, "northbound", "timeout"));
-	gw_http_client_set_retries(self->client,
-				   (guint)gw_config_get_int(config, "northbound", "retries"),
-				   200);
-	gw_http_client_set_max_in_flight(self->client,
-					 (guint)gw_config_get_int(config, "northbound", "max-in-flight"));
+	                           (guint)gw_config_get_int(config, "northbound", "timeout"));
+	gw_http_client_set_retries(
+	    self->client, (guint)gw_config_get_int(config, "northbound", "retries"), 200);
+	gw_http_client_set_max_in_flight(
+	    self->client, (guint)gw_config_get_int(config, "northbound", "max-in-flight"));
 	self->replay = gw_pkg0_replay_guard_new(
-	    (guint)gw_config_get_int(config, "northbound", "notify-replay-window"),
-	    0);
-	self->checkin_handler = gw_dm_tree_add_exec_handler(tree,
-							    GW_GWMO_CONFIG_CHECKIN,
-							    gw_northbound_checkin_exec,
-							    self,
-							    NULL);
+	    (guint)gw_config_get_int(config, "northbound", "notify-replay-window"), 0);
+	self->checkin_handler = gw_dm_tree_add_exec_handler(
+	    tree, GW_GWMO_CONFIG_CHECKIN, gw_northbound_checkin_exec, self, NULL);
 	return g_steal_pointer(&self);
 }

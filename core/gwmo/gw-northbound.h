@@ -32,10 +32,10 @@ G_DECLARE_FINAL_TYPE(GwNorthbound, gw_northbound, GW, NORTHBOUND, GObject)
 
 GwNorthbound *
 gw_northbound_new(GwConfig *config,
-		  GwDmTree *tree,
-		  GwDmStore *store,
-		  const gchar *state_dir,
-		  GError **error);
+                  GwDmTree *tree,
+                  GwDmStore *store,
+                  const gchar *state_dir,
+                  GError **error);
 /* loads the TLS identity (generated in the state dir on first start), listens, schedules */
 gboolean
 gw_northbound_start(GwNorthbound *self, GError **error);
@@ -48,15 +48,15 @@ gw_northbound_get_alert_queue(GwNorthbound *self);
 /* a client-initiated session with the account whose ServerID is @server_id */
 void
 gw_northbound_start_session_async(GwNorthbound *self,
-				  const gchar *server_id,
-				  GCancellable *cancellable,
-				  GAsyncReadyCallback callback,
-				  gpointer user_data);
+                                  const gchar *server_id,
+                                  GCancellable *cancellable,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data);
 gboolean
 gw_northbound_start_session_finish(GwNorthbound *self,
-				   GAsyncResult *res,
-				   GwDmSessionStats *stats,
-				   GError **error);
+                                   GAsyncResult *res,
+                                   GwDmSessionStats *stats,
+                                   GError **error);
 
 /*
  * Inventory alerts (GwMO-DI-004, flow X.2): DeviceAttached / DeviceDetached Generic Alerts with
@@ -101,10 +101,10 @@ typedef enum {
  */
 GwNorthboundRelay
 gw_northbound_relay_notification(GwNorthbound *self,
-				 const gchar *server_id,
-				 const gchar *device_id,
-				 GBytes *pkg0,
-				 GError **error);
+                                 const gchar *server_id,
+                                 const gchar *device_id,
+                                 GBytes *pkg0,
+                                 GError **error);
 
 /* queues a Generic Alert for @server_id (must exist); returns its id or 0 */
 guint
@@ -127,9 +127,9 @@ guint
 gw_northbound_hold_reply(GwNorthbound *self, const gchar *server_id);
 guint
 gw_northbound_release_reply(GwNorthbound *self,
-			    const gchar *server_id,
-			    guint token,
-			    const GwAlert *alert,
-			    GError **error);
+                            const gchar *server_id,
+                            guint token,
+                            const GwAlert *alert,
+                            GError **error);
 
 G_END_DECLS

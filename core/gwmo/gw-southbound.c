@@ -101,14 +101,14 @@ struct _GwSouthbound {
 	GQueue pending_order;         /* GwSbSession (borrowed), oldest first */
 	GHashTable *pending_per_peer; /* peer address → count (GUINT_TO_POINTER) */
 	GHashTable *queues;           /* device id → GQueue of GwSbCommand (borrowed) */
-	GHashTable *nonces;   /* device id → GwSbNonces */
-	GHashTable *commands; /* id → GwSbCommand (owned) */
+	GHashTable *nonces;           /* device id → GwSbNonces */
+	GHashTable *commands;         /* id → GwSbCommand (owned) */
 	guint next_command_id;
 	guint sweep_id;
 	/* group commit: replies that acknowledge a registration wait for the store */
-	GPtrArray *held;      /* GwSbHeld */
-	guint commit_id;      /* the idle that flushes the store and sends them */
-	guint registrations;  /* registrations done, to see whether a message made one */
+	GPtrArray *held;       /* GwSbHeld */
+	guint commit_id;       /* the idle that flushes the store and sends them */
+	guint registrations;   /* registrations done, to see whether a message made one */
 	guint logged_sessions; /* the counts the last "device sessions" line gave */
 	guint logged_pending;
 	struct _GwSbParsed *parsed; /* a worker thread's decode, while the handler runs with it */
@@ -1354,12 +1354,13 @@ gw_southbound_dm_handler(GwHttpServer *server, GwHttpRequest *request, gpointer 
 		}
 	}
 	s->last_activity = g_get_monotonic_time();
-	reply = gw_dm_session_receive_parsed(s->session,
-	                                     g_steal_pointer(&msg),
-	                                     body,
-	                                     wbxml,
-	                                     gw_http_request_get_header(request, GW_DM_AUTH_HMAC_HEADER),
-	                                     &error);
+	reply = gw_dm_session_receive_parsed(
+	    s->session,
+	    g_steal_pointer(&msg),
+	    body,
+	    wbxml,
+	    gw_http_request_get_header(request, GW_DM_AUTH_HMAC_HEADER),
+	    &error);
 	if (reply == NULL) {
 		g_autofree gchar *why =
 		    g_strdup_printf("HTTP 400: %s", error != NULL ? error->message : "no reply");

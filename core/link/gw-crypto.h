@@ -19,20 +19,20 @@ G_BEGIN_DECLS
  * as TLS server and client certificate, valid @days days. Files are written atomically. */
 gboolean
 gw_crypto_generate_self_signed(const gchar *cert_path,
-			       const gchar *key_path,
-			       const gchar *common_name,
-			       const gchar *const *dns_names,
-			       const gchar *const *ip_addresses,
-			       guint days,
-			       GError **error);
+                               const gchar *key_path,
+                               const gchar *common_name,
+                               const gchar *const *dns_names,
+                               const gchar *const *ip_addresses,
+                               guint days,
+                               GError **error);
 
 /* loads the certificate+key; when neither file exists, generates them first (CN @common_name,
  * SANs localhost, 127.0.0.1, ::1 and the host name). One file without the other is an error. */
 GTlsCertificate *
 gw_crypto_load_or_create(const gchar *cert_path,
-			 const gchar *key_path,
-			 const gchar *common_name,
-			 GError **error);
+                         const gchar *key_path,
+                         const gchar *common_name,
+                         GError **error);
 
 /* "sha256:<hex>" of the certificate's DER bytes */
 gchar *

@@ -33,8 +33,9 @@ typedef struct {
 	GStrv headers;
 	guint attempt;
 	SoupMessage *msg;
-	GCancellable *attempt_cancellable; /* this attempt: cancelled by the caller or the deadline */
-	gulong cancelled_id;		   /* on the caller's cancellable */
+	GCancellable
+	    *attempt_cancellable; /* this attempt: cancelled by the caller or the deadline */
+	gulong cancelled_id;      /* on the caller's cancellable */
 	guint deadline_id;
 	gboolean timed_out;
 } GwHttpPost;
@@ -73,8 +74,10 @@ gw_http_response_free(GwHttpResponse *response)
 	g_free(response);
 }
 
-static void gw_http_client_start(GwHttpClient *self, GTask *task);
-static void gw_http_client_pump(GwHttpClient *self);
+static void
+gw_http_client_start(GwHttpClient *self, GTask *task);
+static void
+gw_http_client_pump(GwHttpClient *self);
 
 static gboolean
 gw_http_client_is_retryable(const GError *error)
@@ -110,7 +113,8 @@ gw_http_client_sent_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	GwHttpClient *self = g_task_get_source_object(task);
 	GwHttpPost *p = g_task_get_task_data(task);
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GBytes) body = soup_session_send_and_read_finish(SOUP_SESSION(source), res, &error);
+	g_autoptr(GBytes) body =
+	    soup_session_send_and_read_finish(SOUP_SESSION(source), res, &error);
 	GwHttpResponse *response;
 	SoupMessageHeadersIter iter;
 	const char *name;
@@ -120,11 +124,8 @@ gw_http_client_sent_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	if (body == NULL && p->timed_out) {
 		/* our deadline cancelled the attempt, not the caller */
 		g_clear_error(&error);
-		g_set_error(&error,
-			    G_IO_ERROR,
-			    G_IO_ERROR_TIMED_OUT,
-			    "no answer in %u s",
-			    self->timeout_s);
+		g_set_error(
+		    &error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "no answer in %u s", self->timeout_s);
 	}
 	p->timed_out = FALSE;
 	if (body == NULL) {
@@ -147,24 +148,21 @@ gw_http_client_sent_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		}
 		if (error->domain == G_TLS_ERROR) {
 			g_task_return_new_error(task,
-						GW_ERROR,
-						GW_ERROR_NETWORK,
-						"TLS with %s failed: %s",
-						p->uri,
-						error->message);
+			                        GW_ERROR,
+			                        GW_ERROR_NETWORK,
+			                        "TLS with %s failed: %s",
+			                        p->uri,
+			                        error->message);
 		} else if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
-			g_task_return_new_error(task,
-						GW_ERROR,
-						GW_ERROR_TIMED_OUT,
-						"POST %s timed out",
-						p->uri);
+			g_task_return_new_error(
+			    task, GW_ERROR, GW_ERROR_TIMED_OUT, "POST %s timed out", p->uri);
 		} else {
 			g_task_return_new_error(task,
-						GW_ERROR,
-						GW_ERROR_NETWORK,
-						"POST %s failed: %s",
-						p->uri,
-						error->message);
+			                        GW_ERROR,
+			                        GW_ERROR_NETWORK,
+			                        "POST %s failed: %s",
+			                        p->uri,
+			                        error->message);
 		}
 		gw_http_client_done(self, task);
 		return;
@@ -211,11 +209,8 @@ gw_http_client_start(GwHttpClient *self, GTask *task)
 	}
 	p->msg = soup_message_new("POST", p->uri);
 	if (p->msg == NULL) {
-		g_task_return_new_error(task,
-					GW_ERROR,
-					GW_ERROR_INVALID_ARGS,
-					"'%s' is not an http(s) URI",
-					p->uri);
+		g_task_return_new_error(
+		    task, GW_ERROR, GW_ERROR_INVALID_ARGS, "'%s' is not an http(s) URI", p->uri);
 		gw_http_client_done(self, task);
 		return;
 	}
@@ -233,24 +228,23 @@ gw_http_client_start(GwHttpClient *self, GTask *task)
 	if (g_task_get_cancellable(task) != NULL) {
 		/* single-threaded: a plain signal handler, see gw_http_post_end_attempt() */
 		p->cancelled_id = g_signal_connect(g_task_get_cancellable(task),
-						   "cancelled",
-						   G_CALLBACK(gw_http_client_caller_cancelled_cb),
-						   p->attempt_cancellable);
+		                                   "cancelled",
+		                                   G_CALLBACK(gw_http_client_caller_cancelled_cb),
+		                                   p->attempt_cancellable);
 		if (g_cancellable_is_cancelled(g_task_get_cancellable(task)))
 			g_cancellable_cancel(p->attempt_cancellable);
 	}
 	/* not g_timeout_add_seconds(): it rounds to whole seconds of the process's clock and
 	 * can fire up to a second early */
 	if (self->timeout_s > 0)
-		p->deadline_id = g_timeout_add(MIN(self->timeout_s, G_MAXUINT / 1000) * 1000,
-					       gw_http_client_deadline_cb,
-					       p);
+		p->deadline_id = g_timeout_add(
+		    MIN(self->timeout_s, G_MAXUINT / 1000) * 1000, gw_http_client_deadline_cb, p);
 	soup_session_send_and_read_async(self->session,
-					 p->msg,
-					 G_PRIORITY_DEFAULT,
-					 p->attempt_cancellable,
-					 gw_http_client_sent_cb,
-					 task);
+	                                 p->msg,
+	                                 G_PRIORITY_DEFAULT,
+	                                 p->attempt_cancellable,
+	                                 gw_http_client_sent_cb,
+	                                 task);
 }
 
 static void
@@ -265,13 +259,13 @@ gw_http_client_pump(GwHttpClient *self)
 
 void
 gw_http_client_post_async(GwHttpClient *self,
-			  const gchar *uri,
-			  const gchar *content_type,
-			  GBytes *body,
-			  const gchar *const *headers,
-			  GCancellable *cancellable,
-			  GAsyncReadyCallback callback,
-			  gpointer user_data)
+                          const gchar *uri,
+                          const gchar *content_type,
+                          GBytes *body,
+                          const gchar *const *headers,
+                          GCancellable *cancellable,
+                          GAsyncReadyCallback callback,
+                          gpointer user_data)
 {
 	GTask *task = g_task_new(self, cancellable, callback, user_data);
 	GwHttpPost *p = g_new0(GwHttpPost, 1);
@@ -324,9 +318,9 @@ gw_http_client_set_certificate(GwHttpClient *self, GTlsCertificate *certificate)
 	/* libsoup 3.2 asks for client certificates through a signal per message; the DM
 	 * servers gwmo talks to authenticate at the SyncML level, so this is stored only */
 	g_object_set_data_full(G_OBJECT(self),
-			       "gw-client-certificate",
-			       certificate != NULL ? g_object_ref(certificate) : NULL,
-			       certificate != NULL ? g_object_unref : NULL);
+	                       "gw-client-certificate",
+	                       certificate != NULL ? g_object_ref(certificate) : NULL,
+	                       certificate != NULL ? g_object_unref : NULL);
 }
 
 static void
@@ -370,16 +364,16 @@ gw_http_client_new(const gchar *ca_file, GError **error)
 	/* no proxy resolver: the default one stalls on headless machines, and DM traffic goes
 	 * to the configured addresses directly */
 	self->session = soup_session_new_with_options("proxy-resolver",
-						      NULL,
-						      "idle-timeout",
-						      60,
-						      "max-conns",
-						      256,
-						      "max-conns-per-host",
-						      64,
-						      "user-agent",
-						      "gwmo/" PACKAGE_VERSION,
-						      NULL);
+	                                              NULL,
+	                                              "idle-timeout",
+	                                              60,
+	                                              "max-conns",
+	                                              256,
+	                                              "max-conns-per-host",
+	                                              64,
+	                                              "user-agent",
+	                                              "gwmo/" PACKAGE_VERSION,
+	                                              NULL);
 	if (db != NULL)
 		soup_session_set_tls_database(self->session, db);
 	return g_steal_pointer(&self);

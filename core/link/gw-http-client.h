@@ -30,7 +30,7 @@ G_DECLARE_FINAL_TYPE(GwHttpClient, gw_http_client, GW, HTTP_CLIENT, GObject)
 typedef struct {
 	guint status;
 	gchar *content_type; /* media type without parameters, nullable */
-	GBytes *body;	     /* never NULL */
+	GBytes *body;        /* never NULL */
 	GHashTable *headers; /* lower-case name → value */
 } GwHttpResponse;
 
@@ -42,7 +42,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(GwHttpResponse, gw_http_response_free)
 GwHttpClient *
 gw_http_client_new(const gchar *ca_file, GError **error);
 void
-gw_http_client_set_timeout(GwHttpClient *self, guint seconds); /* per attempt, default 30; 0 = none */
+gw_http_client_set_timeout(GwHttpClient *self,
+                           guint seconds); /* per attempt, default 30; 0 = none */
 void
 gw_http_client_set_max_in_flight(GwHttpClient *self, guint max_in_flight);
 void
@@ -54,13 +55,13 @@ gw_http_client_set_certificate(GwHttpClient *self, GTlsCertificate *certificate)
 /* @headers: NULL-terminated name, value, name, value… (nullable) */
 void
 gw_http_client_post_async(GwHttpClient *self,
-			  const gchar *uri,
-			  const gchar *content_type,
-			  GBytes *body,
-			  const gchar *const *headers,
-			  GCancellable *cancellable,
-			  GAsyncReadyCallback callback,
-			  gpointer user_data);
+                          const gchar *uri,
+                          const gchar *content_type,
+                          GBytes *body,
+                          const gchar *const *headers,
+                          GCancellable *cancellable,
+                          GAsyncReadyCallback callback,
+                          gpointer user_data);
 GwHttpResponse *
 gw_http_client_post_finish(GwHttpClient *self, GAsyncResult *res, GError **error);
 

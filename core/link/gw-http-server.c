@@ -1113,7 +1113,8 @@ gw_http_request_unref(GwHttpRequest *request)
 	if (!request->answered) {
 		/* dropped without an answer: never leave the peer hanging */
 		g_warning("request %s dropped unanswered; sending 500", request->path);
-		soup_server_message_set_status(request->msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, NULL);
+		soup_server_message_set_status(
+		    request->msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, NULL);
 		if (request->paused && gw_http_request_has_connection(request))
 			soup_server_message_unpause(request->msg);
 	}
@@ -1152,7 +1153,7 @@ const gchar *
 gw_http_request_get_header(GwHttpRequest *request, const gchar *name)
 {
 	return soup_message_headers_get_one(soup_server_message_get_request_headers(request->msg),
-					    name);
+	                                    name);
 }
 
 const gchar *
@@ -1186,9 +1187,8 @@ gw_http_request_is_tls(GwHttpRequest *request)
 void
 gw_http_request_set_header(GwHttpRequest *request, const gchar *name, const gchar *value)
 {
-	soup_message_headers_replace(soup_server_message_get_response_headers(request->msg),
-				     name,
-				     value);
+	soup_message_headers_replace(
+	    soup_server_message_get_response_headers(request->msg), name, value);
 }
 
 /* the answer is set: libsoup writes it once it returns to the main loop */
@@ -1209,9 +1209,9 @@ gw_http_request_answered(GwHttpRequest *request)
 
 void
 gw_http_request_respond(GwHttpRequest *request,
-			guint status,
-			const gchar *content_type,
-			GBytes *body)
+                        guint status,
+                        const gchar *content_type,
+                        GBytes *body)
 {
 	g_return_if_fail(!request->answered);
 	request->answered = TRUE;
@@ -1219,11 +1219,11 @@ gw_http_request_respond(GwHttpRequest *request,
 		gsize len = 0;
 		const gchar *data = g_bytes_get_data(body, &len);
 		soup_server_message_set_response(request->msg,
-						 content_type != NULL ? content_type
-								      : "application/octet-stream",
-						 SOUP_MEMORY_COPY,
-						 data,
-						 len);
+		                                 content_type != NULL ? content_type
+		                                                      : "application/octet-stream",
+		                                 SOUP_MEMORY_COPY,
+		                                 data,
+		                                 len);
 	}
 	soup_server_message_set_status(request->msg, status, NULL);
 	gw_http_request_answered(request);
@@ -1231,10 +1231,10 @@ gw_http_request_respond(GwHttpRequest *request,
 
 void
 gw_http_request_respond_bytes(GwHttpRequest *request,
-			      guint status,
-			      const gchar *content_type,
-			      GBytes *body,
-			      gint64 content_length)
+                              guint status,
+                              const gchar *content_type,
+                              GBytes *body,
+                              gint64 content_length)
 {
 	SoupMessageHeaders *headers;
 
@@ -1265,10 +1265,10 @@ gw_http_request_is_answered(GwHttpRequest *request)
 
 static void
 gw_http_server_dispatch_cb(SoupServer *server,
-			   SoupServerMessage *msg,
-			   const char *path,
-			   GHashTable *query,
-			   gpointer user_data)
+                           SoupServerMessage *msg,
+                           const char *path,
+                           GHashTable *query,
+                           gpointer user_data)
 {
 	GwHttpHandler *h = user_data;
 	GwHttpServer *self = h->server;
@@ -1292,7 +1292,7 @@ gw_http_server_dispatch_cb(SoupServer *server,
 	request->path = g_strdup(path);
 	request->query = query != NULL ? g_hash_table_ref(query) : NULL;
 	ctype = soup_message_headers_get_content_type(soup_server_message_get_request_headers(msg),
-						      NULL);
+	                                              NULL);
 	request->content_type = g_strdup(ctype);
 	if (conn->body != NULL && conn->body->len > 0) {
 		request->body = g_byte_array_free_to_bytes(g_steal_pointer(&conn->body));
@@ -1312,20 +1312,20 @@ gw_http_server_dispatch_cb(SoupServer *server,
 /* paths nobody registered */
 static void
 gw_http_server_not_found_cb(SoupServer *server,
-			    SoupServerMessage *msg,
-			    const char *path,
-			    GHashTable *query,
-			    gpointer user_data)
+                            SoupServerMessage *msg,
+                            const char *path,
+                            GHashTable *query,
+                            gpointer user_data)
 {
 	soup_server_message_set_status(msg, SOUP_STATUS_NOT_FOUND, NULL);
 }
 
 void
 gw_http_server_add_handler(GwHttpServer *self,
-			   const gchar *path,
-			   GwHttpHandlerFunc func,
-			   gpointer user_data,
-			   GDestroyNotify destroy)
+                           const gchar *path,
+                           GwHttpHandlerFunc func,
+                           gpointer user_data,
+                           GDestroyNotify destroy)
 {
 	GwHttpHandler *h = g_new0(GwHttpHandler, 1);
 	gsize len = strlen(path);
@@ -1336,7 +1336,8 @@ gw_http_server_add_handler(GwHttpServer *self,
 	h->func = func;
 	h->user_data = user_data;
 	h->destroy = destroy;
-	soup_server_add_handler(self->server, h->path, gw_http_server_dispatch_cb, h, gw_http_handler_free);
+	soup_server_add_handler(
+	    self->server, h->path, gw_http_server_dispatch_cb, h, gw_http_handler_free);
 }
 
 /* ---- listening ---- */
@@ -1403,41 +1404,44 @@ gw_http_server_listen(GwHttpServer *self, const gchar *uri, GError **error)
 	if (g_strcmp0(scheme, "https") == 0) {
 		if (self->certificate == NULL) {
 			g_set_error(error,
-				    GW_ERROR,
-				    GW_ERROR_INVALID_ARGS,
-				    "%s: https needs a TLS certificate",
-				    uri);
+			            GW_ERROR,
+			            GW_ERROR_INVALID_ARGS,
+			            "%s: https needs a TLS certificate",
+			            uri);
 			return FALSE;
 		}
 		tls = TRUE;
 	} else if (g_strcmp0(scheme, "http") != 0) {
 		g_set_error(error,
-			    GW_ERROR,
-			    GW_ERROR_INVALID_ARGS,
-			    "%s: only http:// and https:// can be listened on",
-			    uri);
+		            GW_ERROR,
+		            GW_ERROR_INVALID_ARGS,
+		            "%s: only http:// and https:// can be listened on",
+		            uri);
 		return FALSE;
 	}
 	if (host == NULL || port < 0 || port > 65535) {
-		g_set_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "%s: host and port needed", uri);
+		g_set_error(
+		    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "%s: host and port needed", uri);
 		return FALSE;
 	}
 	addr = g_inet_address_new_from_string(host);
 	if (addr == NULL) {
 		g_set_error(error,
-			    GW_ERROR,
-			    GW_ERROR_INVALID_ARGS,
-			    "%s: '%s' is not an IP address",
-			    uri,
-			    host);
+		            GW_ERROR,
+		            GW_ERROR_INVALID_ARGS,
+		            "%s: '%s' is not an IP address",
+		            uri,
+		            host);
 		return FALSE;
 	}
 	saddr = g_inet_socket_address_new(addr, (guint16)port);
 	/* a longer accept queue than GSocket's default of 10: that one dropped the SYNs of a burst
 	 * of devices connecting at once (a fan-out's first sessions), and each dropped SYN cost
 	 * the device a 1 s TCP retransmission */
-	sock = g_socket_new(
-	    g_inet_address_get_family(addr), G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, error);
+	sock = g_socket_new(g_inet_address_get_family(addr),
+	                    G_SOCKET_TYPE_STREAM,
+	                    G_SOCKET_PROTOCOL_DEFAULT,
+	                    error);
 	if (sock == NULL) {
 		g_prefix_error(error, "cannot listen on %s: ", uri);
 		return FALSE;

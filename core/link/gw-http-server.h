@@ -21,9 +21,7 @@ G_DECLARE_FINAL_TYPE(GwHttpServer, gw_http_server, GW, HTTP_SERVER, GObject)
 
 typedef struct _GwHttpRequest GwHttpRequest;
 
-typedef void (*GwHttpHandlerFunc)(GwHttpServer *server,
-				  GwHttpRequest *request,
-				  gpointer user_data);
+typedef void (*GwHttpHandlerFunc)(GwHttpServer *server, GwHttpRequest *request, gpointer user_data);
 
 /* @certificate: needed for https:// listen URIs, nullable otherwise */
 GwHttpServer *
@@ -80,10 +78,10 @@ gw_http_server_get_port(GwHttpServer *self, gboolean https);
 /* @path: exact path ("/dm") or a prefix ending in "/" ("/images/") */
 void
 gw_http_server_add_handler(GwHttpServer *self,
-			   const gchar *path,
-			   GwHttpHandlerFunc func,
-			   gpointer user_data,
-			   GDestroyNotify destroy);
+                           const gchar *path,
+                           GwHttpHandlerFunc func,
+                           gpointer user_data,
+                           GDestroyNotify destroy);
 void
 gw_http_server_disconnect(GwHttpServer *self);
 
@@ -120,9 +118,9 @@ gw_http_request_set_header(GwHttpRequest *request, const gchar *name, const gcha
  * twice is a programmer error. @body nullable. */
 void
 gw_http_request_respond(GwHttpRequest *request,
-			guint status,
-			const gchar *content_type,
-			GBytes *body);
+                        guint status,
+                        const gchar *content_type,
+                        GBytes *body);
 gboolean
 gw_http_request_is_answered(GwHttpRequest *request);
 /*
@@ -133,9 +131,9 @@ gw_http_request_is_answered(GwHttpRequest *request);
  */
 void
 gw_http_request_respond_bytes(GwHttpRequest *request,
-			      guint status,
-			      const gchar *content_type,
-			      GBytes *body,
-			      gint64 content_length);
+                              guint status,
+                              const gchar *content_type,
+                              GBytes *body,
+                              gint64 content_length);
 
 G_END_DECLS

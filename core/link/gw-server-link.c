@@ -20,10 +20,10 @@ struct _GwServerLink {
 	GwHttpClient *client;
 	gchar *dmacc_uri;
 	gboolean busy;
-	GwDmStore *store; /* nullable: group commit before each reply */
-	GTask *current; /* the running session's task (borrowed), NULL when idle */
-	guint holds;	/* gw_server_link_hold_reply() not yet released */
-	guint serial;	/* of the running session, > 0: the hold token */
+	GwDmStore *store;             /* nullable: group commit before each reply */
+	GTask *current;               /* the running session's task (borrowed), NULL when idle */
+	guint holds;                  /* gw_server_link_hold_reply() not yet released */
+	guint serial;                 /* of the running session, > 0: the hold token */
 	gboolean allow_insecure_http; /* [northbound] allow-insecure-http */
 };
 
@@ -208,7 +208,10 @@ gw_server_link_set_allow_insecure_http(GwServerLink *self, gboolean allow)
 }
 
 static void
-gw_server_link_nonce_changed_cb(GwDmSession *session, gboolean local, GBytes *nonce, gpointer user_data)
+gw_server_link_nonce_changed_cb(GwDmSession *session,
+                                gboolean local,
+                                GBytes *nonce,
+                                gpointer user_data)
 {
 	GTask *task = G_TASK(user_data);
 	GwServerLink *self = g_task_get_source_object(task);
@@ -233,11 +236,14 @@ gw_server_link_delivered_cb(GwDmSession *session, guint id, gpointer user_data)
 	g_signal_emit(g_task_get_source_object(task), signals[SIGNAL_ALERT_DELIVERED], 0, id);
 }
 
-static void gw_server_link_post(GTask *task, GBytes *message);
-static void gw_server_link_continue(GTask *task, GBytes *next);
+static void
+gw_server_link_post(GTask *task, GBytes *message);
+static void
+gw_server_link_continue(GTask *task, GBytes *next);
 static void
 gw_server_link_committed_cb(GObject *source, GAsyncResult *res, gpointer user_data);
-static void gw_server_link_finish(GTask *task, GError *error);
+static void
+gw_server_link_finish(GTask *task, GError *error);
 
 /* builds the held reply and sends it, or ends the run when nothing is left to say */
 static void
@@ -395,11 +401,11 @@ gw_server_link_posted_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	}
 	if (response->status != 200) {
 		gw_server_link_finish(task,
-				      g_error_new(GW_ERROR,
-						  GW_ERROR_NETWORK,
-						  "%s answered HTTP %u",
-						  run->uri,
-						  response->status));
+		                      g_error_new(GW_ERROR,
+		                                  GW_ERROR_NETWORK,
+		                                  "%s answered HTTP %u",
+		                                  run->uri,
+		                                  response->status));
 		return;
 	}
 	if (g_bytes_get_size(response->body) > GW_SERVER_LINK_MAX_MSG_SIZE) {
@@ -421,7 +427,8 @@ gw_server_link_posted_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		return;
 	}
 	hmac = g_hash_table_lookup(response->headers, "x-syncml-hmac");
-	next = gw_dm_session_receive(run->session, response->body, response->content_type, hmac, &error);
+	next = gw_dm_session_receive(
+	    run->session, response->body, response->content_type, hmac, &error);
 	gw_server_link_received(task, g_steal_pointer(&next), error);
 }
 
@@ -465,9 +472,10 @@ gw_server_link_continue(GTask *task, GBytes *next)
 	if (next == NULL) {
 		if (gw_dm_session_get_state(run->session) == GW_DM_SESSION_STATE_FAILED) {
 			const GError *e = gw_dm_session_get_error(run->session);
-			gw_server_link_finish(task,
-					      e != NULL ? g_error_copy(e)
-							: g_error_new(GW_ERROR, GW_ERROR_FAILED, "session failed"));
+			gw_server_link_finish(
+			    task,
+			    e != NULL ? g_error_copy(e)
+			              : g_error_new(GW_ERROR, GW_ERROR_FAILED, "session failed"));
 			return;
 		}
 		gw_server_link_finish(task, NULL);
@@ -518,23 +526,23 @@ gw_server_link_post(GTask *task, GBytes *message)
 		run->uri = g_strdup(resp_uri);
 	}
 	gw_http_client_post_async(self->client,
-				  run->uri,
-				  gw_dm_session_get_content_type(run->session),
-				  message,
-				  hmac != NULL ? headers : NULL,
-				  g_task_get_cancellable(task),
-				  gw_server_link_posted_cb,
-				  task);
+	                          run->uri,
+	                          gw_dm_session_get_content_type(run->session),
+	                          message,
+	                          hmac != NULL ? headers : NULL,
+	                          g_task_get_cancellable(task),
+	                          gw_server_link_posted_cb,
+	                          task);
 }
 
 void
 gw_server_link_run_session_async(GwServerLink *self,
-				 guint alert_code,
-				 const gchar *session_id,
-				 GPtrArray *alerts,
-				 GCancellable *cancellable,
-				 GAsyncReadyCallback callback,
-				 gpointer user_data)
+                                 guint alert_code,
+                                 const gchar *session_id,
+                                 GPtrArray *alerts,
+                                 GCancellable *cancellable,
+                                 GAsyncReadyCallback callback,
+                                 gpointer user_data)
 {
 	GTask *task = g_task_new(self, cancellable, callback, user_data);
 	GwServerLinkRun *run = g_new0(GwServerLinkRun, 1);
@@ -545,10 +553,10 @@ gw_server_link_run_session_async(GwServerLink *self,
 	g_task_set_task_data(task, run, gw_server_link_run_free);
 	if (self->busy) {
 		g_task_return_new_error(task,
-					GW_ERROR,
-					GW_ERROR_IN_PROGRESS,
-					"a session with %s is already running",
-					self->dmacc_uri);
+		                        GW_ERROR,
+		                        GW_ERROR_IN_PROGRESS,
+		                        "a session with %s is already running",
+		                        self->dmacc_uri);
 		g_object_unref(task);
 		return;
 	}
@@ -564,10 +572,10 @@ gw_server_link_run_session_async(GwServerLink *self,
 	run->srvcred_uri = gw_server_link_read_creds(self, "SRVCRED", &cfg.peer);
 	if (cfg.remote_uri == NULL || cfg.server_id == NULL || cfg.local_uri == NULL) {
 		g_task_return_new_error(task,
-					GW_ERROR,
-					GW_ERROR_INVALID_ARGS,
-					"%s lacks ServerID or AppAddr/<x>/Addr",
-					self->dmacc_uri);
+		                        GW_ERROR,
+		                        GW_ERROR_INVALID_ARGS,
+		                        "%s lacks ServerID or AppAddr/<x>/Addr",
+		                        self->dmacc_uri);
 		gw_dm_session_config_clear(&cfg);
 		g_object_unref(task);
 		return;
@@ -580,17 +588,14 @@ gw_server_link_run_session_async(GwServerLink *self,
 	}
 	run->uri = g_strdup(cfg.remote_uri);
 	run->session = gw_dm_session_new(&cfg, self->tree);
-	run->nonce_id = g_signal_connect(run->session,
-					 "nonce-changed",
-					 G_CALLBACK(gw_server_link_nonce_changed_cb),
-					 task);
-	run->delivered_id = g_signal_connect(run->session,
-					     "alert-delivered",
-					     G_CALLBACK(gw_server_link_delivered_cb),
-					     task);
+	run->nonce_id = g_signal_connect(
+	    run->session, "nonce-changed", G_CALLBACK(gw_server_link_nonce_changed_cb), task);
+	run->delivered_id = g_signal_connect(
+	    run->session, "alert-delivered", G_CALLBACK(gw_server_link_delivered_cb), task);
 	for (guint i = 0; alerts != NULL && i < alerts->len; i++) {
 		GwServerLinkAlert *a = g_ptr_array_index(alerts, i);
-		gw_dm_session_queue_generic_alert(run->session, a->id, gw_syncml_command_copy(a->alert));
+		gw_dm_session_queue_generic_alert(
+		    run->session, a->id, gw_syncml_command_copy(a->alert));
 	}
 	g_info("session %s with %s (%s) starting, alert %u, %u queued alert(s)",
 	       gw_dm_session_get_session_id(run->session),
@@ -615,9 +620,9 @@ gw_server_link_run_session_async(GwServerLink *self,
 
 gboolean
 gw_server_link_run_session_finish(GwServerLink *self,
-				  GAsyncResult *res,
-				  GwDmSessionStats *stats,
-				  GError **error)
+                                  GAsyncResult *res,
+                                  GwDmSessionStats *stats,
+                                  GError **error)
 {
 	GwServerLinkRun *run = g_task_get_task_data(G_TASK(res));
 	if (stats != NULL && run->session != NULL)
@@ -660,24 +665,24 @@ gw_server_link_class_init(GwServerLinkClass *klass)
 {
 	G_OBJECT_CLASS(klass)->finalize = gw_server_link_finalize;
 	signals[SIGNAL_ALERT_DELIVERED] = g_signal_new("alert-delivered",
-						       G_TYPE_FROM_CLASS(klass),
-						       G_SIGNAL_RUN_LAST,
-						       0,
-						       NULL,
-						       NULL,
-						       NULL,
-						       G_TYPE_NONE,
-						       1,
-						       G_TYPE_UINT);
+	                                               G_TYPE_FROM_CLASS(klass),
+	                                               G_SIGNAL_RUN_LAST,
+	                                               0,
+	                                               NULL,
+	                                               NULL,
+	                                               NULL,
+	                                               G_TYPE_NONE,
+	                                               1,
+	                                               G_TYPE_UINT);
 	signals[SIGNAL_MESSAGE_EXECUTED] = g_signal_new("message-executed",
-							G_TYPE_FROM_CLASS(klass),
-							G_SIGNAL_RUN_LAST,
-							0,
-							NULL,
-							NULL,
-							NULL,
-							G_TYPE_NONE,
-							0);
+	                                                G_TYPE_FROM_CLASS(klass),
+	                                                G_SIGNAL_RUN_LAST,
+	                                                0,
+	                                                NULL,
+	                                                NULL,
+	                                                NULL,
+	                                                G_TYPE_NONE,
+	                                                0);
 }
 
 static void

@@ -64,17 +64,17 @@ gw_server_link_is_busy(GwServerLink *self);
  */
 void
 gw_server_link_run_session_async(GwServerLink *self,
-				 guint alert_code,
-				 const gchar *session_id,
-				 GPtrArray *alerts,
-				 GCancellable *cancellable,
-				 GAsyncReadyCallback callback,
-				 gpointer user_data);
+                                 guint alert_code,
+                                 const gchar *session_id,
+                                 GPtrArray *alerts,
+                                 GCancellable *cancellable,
+                                 GAsyncReadyCallback callback,
+                                 gpointer user_data);
 gboolean
 gw_server_link_run_session_finish(GwServerLink *self,
-				  GAsyncResult *res,
-				  GwDmSessionStats *stats,
-				  GError **error);
+                                  GAsyncResult *res,
+                                  GwDmSessionStats *stats,
+                                  GError **error);
 
 /*
  * (added) Flow Y of GwMO, the reply held in the running session: gw_server_link_hold_reply()

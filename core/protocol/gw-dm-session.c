@@ -141,8 +141,8 @@ struct _GwDmSession {
 	/* client role */
 	GPtrArray *generic_alerts; /* GwDmQueuedAlert */
 	guint alert_code;
-	gboolean hold_reply;		  /* the next reply to a server package waits */
-	gboolean reply_held;		  /* ... and it is waiting now */
+	gboolean hold_reply;              /* the next reply to a server package waits */
+	gboolean reply_held;              /* ... and it is waiting now */
 	GwSyncmlCommand *held_hdr_status; /* the SyncHdr Status of the held reply */
 
 	/* server role */
@@ -913,11 +913,13 @@ gw_dm_session_get_stats(GwDmSession *self, GwDmSessionStats *stats)
 
 /* ---- queueing ---- */
 
-static gboolean gw_dm_session_queues_empty(GwDmSession *self);
-static GBytes *gw_dm_session_build(GwDmSession *self,
-                                   GwSyncmlCommand *hdr_status,
-                                   gboolean next_request,
-                                   GError **error);
+static gboolean
+gw_dm_session_queues_empty(GwDmSession *self);
+static GBytes *
+gw_dm_session_build(GwDmSession *self,
+                    GwSyncmlCommand *hdr_status,
+                    gboolean next_request,
+                    GError **error);
 
 void
 gw_dm_session_queue_generic_alert(GwDmSession *self, guint id, GwSyncmlCommand *alert)
@@ -986,7 +988,8 @@ gw_dm_session_release_reply(GwDmSession *self, GError **error)
 		gw_dm_session_finish(self);
 		return NULL;
 	}
-	reply = gw_dm_session_build(self, g_steal_pointer(&self->held_hdr_status), FALSE, &local_error);
+	reply =
+	    gw_dm_session_build(self, g_steal_pointer(&self->held_hdr_status), FALSE, &local_error);
 	if (reply == NULL)
 		return gw_dm_session_fail_return(self, g_steal_pointer(&local_error), error);
 	return reply;
@@ -2320,12 +2323,13 @@ gw_dm_session_can_receive(GwDmSession *self, GBytes *message, GError **error)
 	return TRUE;
 }
 
-static GBytes *gw_dm_session_receive_decoded(GwDmSession *self,
-                                             GwSyncmlMessage *decoded,
-                                             GBytes *message,
-                                             gboolean wbxml,
-                                             const gchar *hmac_header,
-                                             GError **error);
+static GBytes *
+gw_dm_session_receive_decoded(GwDmSession *self,
+                              GwSyncmlMessage *decoded,
+                              GBytes *message,
+                              gboolean wbxml,
+                              const gchar *hmac_header,
+                              GError **error);
 
 GBytes *
 gw_dm_session_receive(GwDmSession *self,

@@ -61,9 +61,9 @@ typedef enum {
 /* one side's credentials: what we present (local) or what we check (peer) */
 typedef struct {
 	GwDmAuthType type; /* NONE, BASIC, MD5; HMAC = MD5 digest carried in x-syncml-hmac */
-	gchar *name;	   /* AAuthName (user name / ServerID) */
-	gchar *secret;	   /* AAuthSecret */
-	GBytes *nonce;	   /* AAuthData: the nonce the digest is computed with */
+	gchar *name;       /* AAuthName (user name / ServerID) */
+	gchar *secret;     /* AAuthSecret */
+	GBytes *nonce;     /* AAuthData: the nonce the digest is computed with */
 } GwDmCredentials;
 
 void
@@ -75,10 +75,11 @@ typedef struct {
 	GwDmSessionRole role;
 	GwSyncmlVersion version; /* default DM 1.2 */
 	GwDmEncoding encoding;
-	gchar *session_id; /* SyncHdr SessionID; NULL: generated (client role) or taken from Pkg#1 */
-	gchar *local_uri;  /* our Source LocURI: the client's DevId, the server's URI or ServerID */
+	gchar
+	    *session_id;  /* SyncHdr SessionID; NULL: generated (client role) or taken from Pkg#1 */
+	gchar *local_uri; /* our Source LocURI: the client's DevId, the server's URI or ServerID */
 	gchar *remote_uri; /* the Target LocURI (server URL in the client role); server role: NULL =
-			    * learned from Package #1 */
+	                    * learned from Package #1 */
 	gchar *server_id;  /* client role: ServerID the server's commands run as (ACL principal) */
 	GwDmCredentials local; /* what we send */
 	GwDmCredentials peer;  /* what we require from the peer; type NONE = no check */
@@ -91,10 +92,10 @@ gw_dm_session_config_clear(GwDmSessionConfig *cfg);
 
 /* result of one command queued in the server role */
 typedef struct {
-	guint ref;		  /* what gw_dm_session_queue_command() returned */
+	guint ref;                /* what gw_dm_session_queue_command() returned */
 	GwSyncmlCommand *command; /* the command as sent (CmdID set) */
-	guint status;		  /* the client's Status (0 while pending) */
-	GPtrArray *results;	  /* GwSyncmlItem * from the client's Results (Get), reassembled */
+	guint status;             /* the client's Status (0 while pending) */
+	GPtrArray *results;       /* GwSyncmlItem * from the client's Results (Get), reassembled */
 } GwDmSessionResult;
 
 #define GW_TYPE_DM_SESSION (gw_dm_session_get_type())
@@ -205,10 +206,10 @@ gw_dm_session_set_alert_status(GwDmSession *self, guint status);
  */
 GBytes *
 gw_dm_session_receive(GwDmSession *self,
-		      GBytes *message,
-		      const gchar *content_type,
-		      const gchar *hmac_header,
-		      GError **error);
+                      GBytes *message,
+                      const gchar *content_type,
+                      const gchar *hmac_header,
+                      GError **error);
 /*
  * The same for a message the caller decoded already (a DM Server reads the SyncHdr to find the
  * session first): @msg (transfer full) was parsed from @message, which is still needed for its
@@ -216,18 +217,18 @@ gw_dm_session_receive(GwDmSession *self,
  */
 GBytes *
 gw_dm_session_receive_parsed(GwDmSession *self,
-			     GwSyncmlMessage *msg,
-			     GBytes *message,
-			     gboolean wbxml,
-			     const gchar *hmac_header,
-			     GError **error);
+                             GwSyncmlMessage *msg,
+                             GBytes *message,
+                             gboolean wbxml,
+                             const gchar *hmac_header,
+                             GError **error);
 
 /* statistics for logs and benchmarks */
 typedef struct {
 	guint messages_in;
 	guint messages_out;
 	guint commands_executed; /* client role */
-	guint commands_sent;	 /* server role */
+	guint commands_sent;     /* server role */
 	guint64 bytes_in;
 	guint64 bytes_out;
 } GwDmSessionStats;

@@ -38,10 +38,8 @@ GQuark
 gw_error_quark(void)
 {
 	static gsize quark = 0;
-	g_dbus_error_register_error_domain("gw-error-quark",
-					   &quark,
-					   gw_error_entries,
-					   G_N_ELEMENTS(gw_error_entries));
+	g_dbus_error_register_error_domain(
+	    "gw-error-quark", &quark, gw_error_entries, G_N_ELEMENTS(gw_error_entries));
 	return (GQuark)quark;
 }
 

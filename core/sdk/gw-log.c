@@ -47,11 +47,8 @@ gw_log_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpo
 		return g_log_writer_journald(level, fields, n_fields, user_data);
 	{
 		/* a daemon's stdout is not a log: everything goes to stderr */
-		g_autofree gchar *line =
-		    g_log_writer_format_fields(level,
-					       fields,
-					       n_fields,
-					       g_log_writer_supports_color(fileno(stderr)));
+		g_autofree gchar *line = g_log_writer_format_fields(
+		    level, fields, n_fields, g_log_writer_supports_color(fileno(stderr)));
 		fprintf(stderr, "%s\n", line);
 		fflush(stderr);
 	}

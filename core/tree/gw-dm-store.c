@@ -7,11 +7,10 @@
 
 #include "config.h"
 
-#include <gnutls/crypto.h>
-
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <gnutls/crypto.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -90,7 +89,8 @@ gw_dm_store_write_free(GwDmStoreWrite *w)
 
 G_DEFINE_FINAL_TYPE(GwDmStore, gw_dm_store, G_TYPE_OBJECT)
 
-static void gw_dm_store_wait_writer(GwDmStore *self);
+static void
+gw_dm_store_wait_writer(GwDmStore *self);
 
 static void
 gw_dm_store_dispose(GObject *object)
@@ -803,8 +803,11 @@ gw_dm_store_write_temp(GwDmStore *self,
 	}
 	if (!keep_open) {
 		if (close(fd) != 0) {
-			g_set_error(
-			    error, GW_ERROR, GW_ERROR_FAILED, "close failed: %s", g_strerror(errno));
+			g_set_error(error,
+			            GW_ERROR,
+			            GW_ERROR_FAILED,
+			            "close failed: %s",
+			            g_strerror(errno));
 			g_unlink(tmp);
 			return -1;
 		}
@@ -942,8 +945,10 @@ gw_dm_store_append(GwDmStore *self, GError **error)
 	g_autoptr(GByteArray) record = NULL;
 	guint64 generation = gw_dm_tree_get_generation(self->tree);
 
-	record = gw_dm_journal_frame(self->journal_seq + 1, self->pending->data, self->pending->len);
-	if (!gw_dm_store_write_all(self->journal_fd, (const gchar *)record->data, record->len, error) ||
+	record =
+	    gw_dm_journal_frame(self->journal_seq + 1, self->pending->data, self->pending->len);
+	if (!gw_dm_store_write_all(
+	        self->journal_fd, (const gchar *)record->data, record->len, error) ||
 	    fdatasync(self->journal_fd) != 0) {
 		if (error != NULL && *error == NULL)
 			g_set_error(error,
@@ -964,8 +969,8 @@ gw_dm_store_append(GwDmStore *self, GError **error)
 	self->append_count++;
 	self->saved_generation = generation;
 	g_byte_array_set_size(self->pending, 0);
-	g_debug("appended journal record %" G_GUINT64_FORMAT " (%u bytes, generation %" G_GUINT64_FORMAT
-	        ")",
+	g_debug("appended journal record %" G_GUINT64_FORMAT
+	        " (%u bytes, generation %" G_GUINT64_FORMAT ")",
 	        self->journal_seq,
 	        record->len,
 	        generation);
@@ -1022,8 +1027,8 @@ gw_dm_store_settle(GwDmStore *self, GwDmStoreWrite *w)
 		if (!self->has_saved_generation || w->generation > self->saved_generation)
 			self->saved_generation = w->generation;
 		self->has_saved_generation = TRUE;
-		g_debug("appended journal record %" G_GUINT64_FORMAT " (%u bytes, generation %" G_GUINT64_FORMAT
-		        ")",
+		g_debug("appended journal record %" G_GUINT64_FORMAT
+		        " (%u bytes, generation %" G_GUINT64_FORMAT ")",
 		        w->sequence,
 		        w->record->len,
 		        w->generation);
@@ -1054,16 +1059,21 @@ gw_dm_store_wait_writer(GwDmStore *self)
 }
 
 static void
-gw_dm_store_write_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+gw_dm_store_write_thread(GTask *task,
+                         gpointer source,
+                         gpointer task_data,
+                         GCancellable *cancellable)
 {
 	GwDmStore *self = GW_DM_STORE(source);
 	GwDmStoreWrite *w = task_data;
 	g_autoptr(GError) error = NULL;
 
 	if (!gw_dm_store_write_all(w->fd, (const gchar *)w->record->data, w->record->len, &error))
-		w->failure = g_strdup_printf("cannot append to %s: %s", self->journal_path, error->message);
+		w->failure =
+		    g_strdup_printf("cannot append to %s: %s", self->journal_path, error->message);
 	else if (fdatasync(w->fd) != 0)
-		w->failure = g_strdup_printf("fdatasync of %s failed: %s", self->journal_path, g_strerror(errno));
+		w->failure = g_strdup_printf(
+		    "fdatasync of %s failed: %s", self->journal_path, g_strerror(errno));
 	g_mutex_lock(&self->write_lock);
 	self->write_busy = FALSE;
 	g_cond_broadcast(&self->write_cond);
@@ -1083,7 +1093,8 @@ gw_dm_store_return_commits(GPtrArray *tasks, const GError *error)
 	}
 }
 
-static gboolean gw_dm_store_commit_cb(gpointer user_data);
+static gboolean
+gw_dm_store_commit_cb(gpointer user_data);
 
 static void
 gw_dm_store_schedule_commit(GwDmStore *self)
@@ -1092,10 +1103,8 @@ gw_dm_store_schedule_commit(GwDmStore *self)
 		return;
 	/* below the default priority: what arrived together (bus calls, server messages of
 	 * concurrent sessions) runs first and shares the append + fdatasync */
-	self->commit_id = g_idle_add_full(G_PRIORITY_DEFAULT_IDLE,
-	                                  gw_dm_store_commit_cb,
-	                                  g_object_ref(self),
-	                                  g_object_unref);
+	self->commit_id = g_idle_add_full(
+	    G_PRIORITY_DEFAULT_IDLE, gw_dm_store_commit_cb, g_object_ref(self), g_object_unref);
 }
 
 static void

@@ -2068,7 +2068,8 @@ gw_dm_node_state_validate(const GwDmNodeState *state, GwDmAcl **acl_out, GError 
 	/* no node of a live tree has no access type at all (the owner API keeps the old one
 	 * for GW_DM_ACCESS_NONE, TNDS reads an empty AccessType as all of them) */
 	if (state->access == GW_DM_ACCESS_NONE || (state->access & ~GW_DM_ACCESS_ALL) != 0) {
-		g_set_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "bad access 0x%x", state->access);
+		g_set_error(
+		    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "bad access 0x%x", state->access);
 		return FALSE;
 	}
 	if (!gw_dm_mime_is_valid(state->mime_type)) {
@@ -2143,8 +2144,8 @@ gw_dm_tree_restore_node(GwDmTree *self,
 		g_set_error_literal(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "the root is interior");
 		return FALSE;
 	}
-	if (node != NULL && (node->format == GW_DM_FORMAT_NODE) ==
-	                        (state->format == GW_DM_FORMAT_NODE)) {
+	if (node != NULL &&
+	    (node->format == GW_DM_FORMAT_NODE) == (state->format == GW_DM_FORMAT_NODE)) {
 		gw_dm_node_apply_state(node, state, acl);
 		gw_dm_tree_emit_changed(self, normalized, GW_DM_CHANGE_REPLACED, NULL);
 		return TRUE;

@@ -119,40 +119,40 @@ guint
 gw_dm_tree_get(GwDmTree *self, const gchar *server_id, const gchar *uri, GPtrArray **results);
 guint
 gw_dm_tree_add(GwDmTree *self,
-	       const gchar *server_id,
-	       const gchar *uri,
-	       GwDmFormat format,
-	       const gchar *mime_type,
-	       GBytes *data);
+               const gchar *server_id,
+               const gchar *uri,
+               GwDmFormat format,
+               const gchar *mime_type,
+               GBytes *data);
 /* @format GW_DM_FORMAT_INVALID keeps the node's format; @mime_type NULL keeps the type */
 guint
 gw_dm_tree_replace(GwDmTree *self,
-		   const gchar *server_id,
-		   const gchar *uri,
-		   GwDmFormat format,
-		   const gchar *mime_type,
-		   GBytes *data);
+                   const gchar *server_id,
+                   const gchar *uri,
+                   GwDmFormat format,
+                   const gchar *mime_type,
+                   GBytes *data);
 guint
 gw_dm_tree_delete(GwDmTree *self, const gchar *server_id, const gchar *uri);
 guint
 gw_dm_tree_exec(GwDmTree *self,
-		const gchar *server_id,
-		const gchar *uri,
-		GBytes *data,
-		const gchar *correlator);
+                const gchar *server_id,
+                const gchar *uri,
+                GBytes *data,
+                const gchar *correlator);
 guint
 gw_dm_tree_copy(GwDmTree *self,
-		const gchar *server_id,
-		const gchar *source_uri,
-		const gchar *target_uri);
+                const gchar *server_id,
+                const gchar *source_uri,
+                const gchar *target_uri);
 
 /* ---- hooks for upper layers ---- */
 typedef guint (*GwDmExecFunc)(GwDmTree *tree,
-			      const gchar *server_id,
-			      const gchar *uri,
-			      GBytes *data,
-			      const gchar *correlator,
-			      gpointer user_data);
+                              const gchar *server_id,
+                              const gchar *uri,
+                              GBytes *data,
+                              const gchar *correlator,
+                              gpointer user_data);
 /* called before a Get reads nodes matching the pattern (computed values, e.g. Summary) */
 typedef void (*GwDmGetHookFunc)(GwDmTree *tree, const gchar *uri, gpointer user_data);
 /* called before a DM Replace (or Add) stores @data in a leaf matching the pattern, once access
@@ -168,16 +168,16 @@ typedef guint (*GwDmValueCheckFunc)(GwDmTree *tree,
 /* @pattern as gw_dm_uri_match(); the node must exist and allow Exec. Returns an id > 0 */
 guint
 gw_dm_tree_add_exec_handler(GwDmTree *self,
-			    const gchar *pattern,
-			    GwDmExecFunc func,
-			    gpointer user_data,
-			    GDestroyNotify destroy);
+                            const gchar *pattern,
+                            GwDmExecFunc func,
+                            gpointer user_data,
+                            GDestroyNotify destroy);
 guint
 gw_dm_tree_add_get_hook(GwDmTree *self,
-			const gchar *pattern,
-			GwDmGetHookFunc func,
-			gpointer user_data,
-			GDestroyNotify destroy);
+                        const gchar *pattern,
+                        GwDmGetHookFunc func,
+                        gpointer user_data,
+                        GDestroyNotify destroy);
 guint
 gw_dm_tree_add_value_check(GwDmTree *self,
                            const gchar *pattern,
@@ -228,25 +228,25 @@ gw_dm_tree_ensure_interior(GwDmTree *self, const gchar *uri, GError **error);
  * an existing interior node at @uri is an error (GW_ERROR_ALREADY_EXISTS) */
 gboolean
 gw_dm_tree_set_leaf(GwDmTree *self,
-		    const gchar *uri,
-		    GwDmFormat format,
-		    const gchar *mime_type,
-		    GBytes *value,
-		    GError **error);
+                    const gchar *uri,
+                    GwDmFormat format,
+                    const gchar *mime_type,
+                    GBytes *value,
+                    GError **error);
 gboolean
 gw_dm_tree_set_leaf_string(GwDmTree *self,
-			   const gchar *uri,
-			   GwDmFormat format,
-			   const gchar *value,
-			   GError **error);
+                           const gchar *uri,
+                           GwDmFormat format,
+                           const gchar *value,
+                           GError **error);
 /* @acl NULL keeps; "" clears. @title NULL keeps. @access GW_DM_ACCESS_NONE keeps. */
 gboolean
 gw_dm_tree_set_properties(GwDmTree *self,
-			  const gchar *uri,
-			  GwDmAccess access,
-			  const gchar *acl,
-			  const gchar *title,
-			  GError **error);
+                          const gchar *uri,
+                          GwDmAccess access,
+                          const gchar *acl,
+                          const gchar *title,
+                          GError **error);
 /* (added) @mime_type "" clears; for an interior node this is its DDFName (MO identifier) */
 gboolean
 gw_dm_tree_set_mime_type(GwDmTree *self, const gchar *uri, const gchar *mime_type, GError **error);
@@ -300,7 +300,7 @@ gw_dm_node_get_child(GwDmNode *node, const gchar *name);
 /* ---- journal support (GwDmStore) ---- */
 /* the own fields of one node, as the store's journal records them */
 typedef struct {
-	GwDmFormat format;     /* GW_DM_FORMAT_NODE for interior nodes */
+	GwDmFormat format;      /* GW_DM_FORMAT_NODE for interior nodes */
 	const gchar *mime_type; /* nullable */
 	const gchar *title;     /* nullable */
 	const gchar *acl;       /* ACL text, "" or NULL inherits */
@@ -319,9 +319,9 @@ gw_dm_node_get_position(GwDmNode *node);
  * Emits "changed". */
 gboolean
 gw_dm_tree_restore_node(GwDmTree *self,
-			const gchar *uri,
-			const GwDmNodeState *state,
-			gint position,
-			GError **error);
+                        const gchar *uri,
+                        const GwDmNodeState *state,
+                        gint position,
+                        GError **error);
 
 G_END_DECLS

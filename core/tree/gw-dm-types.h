@@ -123,13 +123,16 @@ typedef struct {
 	gchar *uri;
 	GwDmFormat format;
 	gchar *mime_type; /* nullable */
-	GBytes *data;	  /* nullable */
+	GBytes *data;     /* nullable */
 } GwDmItem;
 
 GwDmItem *
 gw_dm_item_new(const gchar *uri, GwDmFormat format, const gchar *mime_type, GBytes *data);
 GwDmItem *
-gw_dm_item_new_string(const gchar *uri, GwDmFormat format, const gchar *mime_type, const gchar *data);
+gw_dm_item_new_string(const gchar *uri,
+                      GwDmFormat format,
+                      const gchar *mime_type,
+                      const gchar *data);
 /* data as a NUL-terminated copy, or NULL */
 gchar *
 gw_dm_item_dup_string(const GwDmItem *item);

@@ -51,7 +51,8 @@ typedef struct {
 static void
 gw_tnds_indent(GwTndsExport *ctx)
 {
-	static const gchar spaces[] = "\n                                                                ";
+	static const gchar spaces[] =
+	    "\n                                                                ";
 	guint n = ctx->depth;
 
 	g_string_append_len(ctx->out, spaces, MIN(n, sizeof(spaces) - 2) + 1);
@@ -187,7 +188,8 @@ gw_tnds_write_node(GwTndsExport *ctx, GwDmNode *node, const gchar *path, const G
 			if (own != NULL)
 				effective = own;
 		}
-		if (effective == NULL || !gw_dm_acl_allows(effective, GW_DM_ACCESS_GET, ctx->server_id))
+		if (effective == NULL ||
+		    !gw_dm_acl_allows(effective, GW_DM_ACCESS_GET, ctx->server_id))
 			return;
 	}
 
@@ -291,7 +293,8 @@ gw_tnds_export(GwDmTree *tree,
 
 	ctx.out = g_string_sized_new(16384);
 	g_string_append(ctx.out,
-	                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<MgmtTree xmlns=\"" GW_TNDS_NS "\">");
+	                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<MgmtTree xmlns=\"" GW_TNDS_NS
+	                "\">");
 	ctx.depth = 1;
 	gw_tnds_element(&ctx, "VerDTD", "1.2");
 	gw_tnds_write_node(&ctx, node, parent, inherited);
@@ -309,13 +312,13 @@ gw_tnds_export(GwDmTree *tree,
 typedef struct _GwTndsNode GwTndsNode;
 struct _GwTndsNode {
 	gchar *name;
-	gchar *path;       /* top-level only, nullable */
-	gboolean is_self;  /* NodeName "." or "" at the top: the import point itself */
-	GwDmFormat format; /* resolved */
+	gchar *path;         /* top-level only, nullable */
+	gboolean is_self;    /* NodeName "." or "" at the top: the import point itself */
+	GwDmFormat format;   /* resolved */
 	gboolean has_format; /* <Format> given; else @format is inferred, the DDF may change it */
-	gchar *acl;        /* nullable: not given */
-	gchar *title;      /* nullable: not given */
-	gchar *mime;       /* nullable: not given */
+	gchar *acl;          /* nullable: not given */
+	gchar *title;        /* nullable: not given */
+	gchar *mime;         /* nullable: not given */
 	gboolean has_access;
 	GwDmAccess access;
 	gboolean has_scope;

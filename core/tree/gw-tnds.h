@@ -21,8 +21,8 @@ G_BEGIN_DECLS
  */
 typedef enum {
 	GW_TNDS_EXPORT_NONE = 0,
-	GW_TNDS_EXPORT_VALUES = 1 << 0,	      /* leaf values */
-	GW_TNDS_EXPORT_SECRETS = 1 << 1,      /* values of leaves without Get access (persistence) */
+	GW_TNDS_EXPORT_VALUES = 1 << 0,  /* leaf values */
+	GW_TNDS_EXPORT_SECRETS = 1 << 1, /* values of leaves without Get access (persistence) */
 	GW_TNDS_EXPORT_DF_PROPERTIES = 1 << 2, /* AccessType, Permanent (persistence) */
 } GwTndsExportFlags;
 
@@ -30,10 +30,10 @@ typedef enum {
  * Get are written. The top <Node> carries <Path> = parent URI of @uri (absent for the root). */
 gchar *
 gw_tnds_export(GwDmTree *tree,
-	       const gchar *uri,
-	       const gchar *server_id,
-	       GwTndsExportFlags flags,
-	       GError **error);
+               const gchar *uri,
+               const gchar *server_id,
+               GwTndsExportFlags flags,
+               GError **error);
 
 typedef enum {
 	GW_TNDS_IMPORT_NONE = 0,
@@ -62,10 +62,10 @@ typedef enum {
  */
 gboolean
 gw_tnds_import(GwDmTree *tree,
-	       const gchar *parent_uri,
-	       const gchar *xml,
-	       gsize len,
-	       GwTndsImportFlags flags,
-	       GError **error);
+               const gchar *parent_uri,
+               const gchar *xml,
+               gsize len,
+               GwTndsImportFlags flags,
+               GError **error);
 
 G_END_DECLS
