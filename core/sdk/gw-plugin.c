@@ -1,0 +1,306 @@
+/*
+ * Copyright 2026 The gwmo authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#define G_LOG_DOMAIN "GwPlugin"
+
+#include "config.h"
+
+#include "gw-error.h"
+#include "gw-plugin-private.h"
+
+typedef struct {
+	gchar *name;
+	gchar *protocol;
+	gchar *version;
+	GKeyFile *config; /* nullable */
+} GwPluginPrivate;
+
+G_DEFINE_TYPE_WITH_PRIVATE(GwPlugin, gw_plugin, G_TYPE_OBJECT)
+
+enum { SIGNAL_DEVICE_FOUND, SIGNAL_DEVICE_LOST, SIGNAL_LAST };
+static guint signals[SIGNAL_LAST] = {0};
+
+#define GET_PRIVATE(o) ((GwPluginPrivate *)gw_plugin_get_instance_private(o))
+
+void
+gw_plugin_set_protocol(GwPlugin *self, const gchar *protocol)
+{
+	GwPluginPrivate *priv = GET_PRIVATE(self);
+
+	g_return_if_fail(GW_IS_PLUGIN(self));
+	g_free(priv->protocol);
+	priv->protocol = g_strdup(protocol);
+}
+
+const gchar *
+gw_plugin_get_protocol(GwPlugin *self)
+{
+	g_return_val_if_fail(GW_IS_PLUGIN(self), NULL);
+	return GET_PRIVATE(self)->protocol;
+}
+
+void
+gw_plugin_set_version(GwPlugin *self, const gchar *version)
+{
+	GwPluginPrivate *priv = GET_PRIVATE(self);
+
+	g_return_if_fail(GW_IS_PLUGIN(self));
+	g_free(priv->version);
+	priv->version = g_strdup(version);
+}
+
+const gchar *
+gw_plugin_get_version(GwPlugin *self)
+{
+	g_return_val_if_fail(GW_IS_PLUGIN(self), NULL);
+	return GET_PRIVATE(self)->version;
+}
+
+void
+gw_plugin_set_name(GwPlugin *self, const gchar *name)
+{
+	GwPluginPrivate *priv = GET_PRIVATE(self);
+
+	g_return_if_fail(GW_IS_PLUGIN(self));
+	g_free(priv->name);
+	priv->name = g_strdup(name);
+}
+
+const gchar *
+gw_plugin_get_name(GwPlugin *self)
+{
+	g_return_val_if_fail(GW_IS_PLUGIN(self), NULL);
+	return GET_PRIVATE(self)->name;
+}
+
+void
+gw_plugin_set_config(GwPlugin *self, GKeyFile *config)
+{
+	GwPluginPrivate *priv = GET_PRIVATE(self);
+
+	g_return_if_fail(GW_IS_PLUGIN(self));
+	g_clear_pointer(&priv->config, g_key_file_unref);
+	priv->config = config != NULL ? g_key_file_ref(config) : NULL;
+}
+
+gchar *
+gw_plugin_get_config_value(GwPlugin *self, const gchar *key)
+{
+	GwPluginPrivate *priv = GET_PRIVATE(self);
+	gchar *value;
+
+	g_return_val_if_fail(GW_IS_PLUGIN(self), NULL);
+	g_return_val_if_fail(key != NULL, NULL);
+	if (priv->config == NULL || priv->name == NULL)
+		return NULL;
+	value = g_key_file_get_string(priv->config, priv->name, key, NULL);
+	if (value != NULL)
+		g_strstrip(value);
+	return value;
+}
+
+gboolean
+gw_plugin_get_config_boolean(GwPlugin *self, const gchar *key, gboolean fallback)
+{
+	g_autofree gchar *value = gw_plugin_get_config_value(self, key);
+
+	if (value == NULL)
+		return fallback;
+	if (g_ascii_strcasecmp(value, "true") == 0 || g_strcmp0(value, "1") == 0)
+		return TRUE;
+	if (g_ascii_strcasecmp(value, "false") == 0 || g_strcmp0(value, "0") == 0)
+		return FALSE;
+	g_warning("[%s] %s=%s is not a boolean; using %s",
+	          gw_plugin_get_name(self),
+	          key,
+	          value,
+	          fallback ? "true" : "false");
+	return fallback;
+}
+
+gint64
+gw_plugin_get_config_int(GwPlugin *self, const gchar *key, gint64 fallback)
+{
+	g_autofree gchar *value = gw_plugin_get_config_value(self, key);
+	gint64 v = 0;
+
+	if (value == NULL)
+		return fallback;
+	if (!g_ascii_string_to_signed(value, 10, G_MININT64, G_MAXINT64, &v, NULL)) {
+		g_warning("[%s] %s=%s is not an integer; using %" G_GINT64_FORMAT,
+		          gw_plugin_get_name(self),
+		          key,
+		          value,
+		          fallback);
+		return fallback;
+	}
+	return v;
+}
+
+void
+gw_plugin_device_found(GwPlugin *self, GwDeviceInfo *info, GwDeviceTree *tree)
+{
+	g_return_if_fail(GW_IS_PLUGIN(self));
+	g_return_if_fail(info != NULL);
+	g_signal_emit(self, signals[SIGNAL_DEVICE_FOUND], 0, info, tree);
+}
+
+void
+gw_plugin_device_lost(GwPlugin *self, const gchar *device_id)
+{
+	g_return_if_fail(GW_IS_PLUGIN(self));
+	g_return_if_fail(device_id != NULL);
+	g_signal_emit(self, signals[SIGNAL_DEVICE_LOST], 0, device_id);
+}
+
+/* ---- the gateway's side ---- */
+
+gboolean
+gw_plugin_startup(GwPlugin *self, GError **error)
+{
+	GwPluginClass *klass;
+
+	g_return_val_if_fail(GW_IS_PLUGIN(self), FALSE);
+	klass = GW_PLUGIN_GET_CLASS(self);
+	if (gw_plugin_get_protocol(self) == NULL || gw_plugin_get_protocol(self)[0] == '\0') {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_NOT_SUPPORTED,
+		            "plugin %s names no protocol (gw_plugin_set_protocol())",
+		            gw_plugin_get_name(self));
+		return FALSE;
+	}
+	if (klass->run_command_async == NULL || klass->run_command_finish == NULL) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_NOT_SUPPORTED,
+		            "plugin %s has no run_command vfuncs",
+		            gw_plugin_get_name(self));
+		return FALSE;
+	}
+	if (klass->startup == NULL)
+		return TRUE;
+	if (!klass->startup(self, error)) {
+		if (error != NULL && *error == NULL)
+			g_set_error(error,
+			            GW_ERROR,
+			            GW_ERROR_FAILED,
+			            "plugin %s failed to start without saying why",
+			            gw_plugin_get_name(self));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+void
+gw_plugin_shutdown(GwPlugin *self)
+{
+	GwPluginClass *klass;
+
+	g_return_if_fail(GW_IS_PLUGIN(self));
+	klass = GW_PLUGIN_GET_CLASS(self);
+	if (klass->shutdown != NULL)
+		klass->shutdown(self);
+}
+
+void
+gw_plugin_run_command_async(GwPlugin *self,
+                            const gchar *device_id,
+                            GwDeviceCommand *cmd,
+                            gint64 deadline,
+                            GCancellable *cancellable,
+                            GAsyncReadyCallback callback,
+                            gpointer user_data)
+{
+	g_return_if_fail(GW_IS_PLUGIN(self));
+	GW_PLUGIN_GET_CLASS(self)->run_command_async(
+	    self, device_id, cmd, deadline, cancellable, callback, user_data);
+}
+
+GwDeviceResult *
+gw_plugin_run_command_finish(GwPlugin *self, GAsyncResult *res, GError **error)
+{
+	g_return_val_if_fail(GW_IS_PLUGIN(self), NULL);
+	return GW_PLUGIN_GET_CLASS(self)->run_command_finish(self, res, error);
+}
+
+gboolean
+gw_plugin_can_deliver_images(GwPlugin *self)
+{
+	GwPluginClass *klass;
+
+	g_return_val_if_fail(GW_IS_PLUGIN(self), FALSE);
+	klass = GW_PLUGIN_GET_CLASS(self);
+	return klass->deliver_image_async != NULL && klass->deliver_image_finish != NULL;
+}
+
+void
+gw_plugin_deliver_image_async(GwPlugin *self,
+                              const gchar *device_id,
+                              const gchar *uri,
+                              const gchar *sha256,
+                              guint64 size,
+                              gint64 deadline,
+                              GCancellable *cancellable,
+                              GAsyncReadyCallback callback,
+                              gpointer user_data)
+{
+	g_return_if_fail(GW_IS_PLUGIN(self));
+	g_return_if_fail(gw_plugin_can_deliver_images(self));
+	GW_PLUGIN_GET_CLASS(self)->deliver_image_async(
+	    self, device_id, uri, sha256, size, deadline, cancellable, callback, user_data);
+}
+
+GwDeviceResult *
+gw_plugin_deliver_image_finish(GwPlugin *self, GAsyncResult *res, GError **error)
+{
+	g_return_val_if_fail(GW_IS_PLUGIN(self), NULL);
+	return GW_PLUGIN_GET_CLASS(self)->deliver_image_finish(self, res, error);
+}
+
+static void
+gw_plugin_finalize(GObject *object)
+{
+	GwPluginPrivate *priv = GET_PRIVATE(GW_PLUGIN(object));
+
+	g_free(priv->name);
+	g_free(priv->protocol);
+	g_free(priv->version);
+	g_clear_pointer(&priv->config, g_key_file_unref);
+	G_OBJECT_CLASS(gw_plugin_parent_class)->finalize(object);
+}
+
+static void
+gw_plugin_class_init(GwPluginClass *klass)
+{
+	G_OBJECT_CLASS(klass)->finalize = gw_plugin_finalize;
+
+	signals[SIGNAL_DEVICE_FOUND] = g_signal_new("device-found",
+	                                            G_TYPE_FROM_CLASS(klass),
+	                                            G_SIGNAL_RUN_LAST,
+	                                            0,
+	                                            NULL,
+	                                            NULL,
+	                                            NULL,
+	                                            G_TYPE_NONE,
+	                                            2,
+	                                            GW_TYPE_DEVICE_INFO,
+	                                            GW_TYPE_DEVICE_TREE);
+	signals[SIGNAL_DEVICE_LOST] = g_signal_new("device-lost",
+	                                           G_TYPE_FROM_CLASS(klass),
+	                                           G_SIGNAL_RUN_LAST,
+	                                           0,
+	                                           NULL,
+	                                           NULL,
+	                                           NULL,
+	                                           G_TYPE_NONE,
+	                                           1,
+	                                           G_TYPE_STRING);
+}
+
+static void
+gw_plugin_init(GwPlugin *self)
+{
+}
