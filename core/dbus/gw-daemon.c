@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "gw-adapters.h"
 #include "gw-daemon.h"
 #include "gw-dbus-manager.h"
 #include "gw-edtrigger.h"
@@ -18,6 +19,8 @@
 #include "gw-image-store.h"
 #include "gw-log.h"
 #include "gw-northbound.h"
+#include "gw-omadm-adapter.h"
+#include "gw-plugin-private.h"
 #include "gw-tnds.h"
 
 struct _GwDaemon {
@@ -33,6 +36,8 @@ struct _GwDaemon {
 	GwImageStore *images;
 	GwEdTrigger *edtrigger;
 	GwFanout *fanout;
+	GwAdapters *adapters;
+	GPtrArray *test_plugins; /* GWMO_TEST_PLUGIN */
 	GBusType bus_type;
 	guint owner_id;
 };
@@ -61,6 +66,66 @@ static guint
 gw_daemon_config_uint(GwDaemon *self, const gchar *key)
 {
 	return (guint)gw_config_get_int(self->config, "device", key);
+}
+
+/*
+ * A test hook until the plugin loader comes (issue 12 §3): GWMO_TEST_PLUGIN names plugin
+ * modules (colon-separated paths) that are loaded, registered and started as the loader will
+ * load them. A module that does not load is logged and skipped.
+ */
+static void
+gw_daemon_load_test_plugins(GwDaemon *self)
+{
+	const gchar *paths = g_getenv("GWMO_TEST_PLUGIN");
+	g_auto(GStrv) list = g_strsplit(paths != NULL ? paths : "", ":", -1);
+
+	for (guint i = 0; list[i] != NULL; i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GwPlugin) plugin = NULL;
+		g_autofree gchar *base = g_path_get_basename(list[i]);
+		GModule *module;
+		GType (*query_type)(void) = NULL;
+		const guint32 *api = NULL;
+		gchar *dot;
+
+		if (list[i][0] == '\0')
+			continue;
+		module = g_module_open(list[i], G_MODULE_BIND_LOCAL);
+		if (module == NULL ||
+		    !g_module_symbol(module, "gw_plugin_api_version", (gpointer *)&api) ||
+		    *api != GW_PLUGIN_API_VERSION ||
+		    !g_module_symbol(module, "gw_plugin_query_type", (gpointer *)&query_type)) {
+			g_warning("test plugin %s not loaded: %s",
+			          list[i],
+			          module != NULL ? "not a gwmo plugin" : g_module_error());
+			if (module != NULL)
+				g_module_close(module);
+			continue;
+		}
+		g_module_make_resident(module);
+		plugin = g_object_new(query_type(), NULL);
+		/* libgw_plugin_<name>.so */
+		if (g_str_has_prefix(base, "libgw_plugin_"))
+			memmove(base,
+			        base + strlen("libgw_plugin_"),
+			        strlen(base + strlen("libgw_plugin_")) + 1);
+		dot = strchr(base, '.');
+		if (dot != NULL)
+			*dot = '\0';
+		gw_plugin_set_name(plugin, base);
+		gw_plugin_set_config(plugin, gw_config_get_key_file(self->config));
+		if (!gw_adapters_register(self->adapters, plugin, GW_ADAPTER_FLAG_NONE, &error)) {
+			g_warning("test plugin %s: %s", list[i], error->message);
+			continue;
+		}
+		if (!gw_plugin_startup(plugin, &error)) {
+			g_warning("test plugin %s does not start: %s", list[i], error->message);
+			gw_adapters_unregister(self->adapters, gw_plugin_get_protocol(plugin));
+			continue;
+		}
+		g_message("test plugin %s loaded from %s", base, list[i]);
+		g_ptr_array_add(self->test_plugins, g_steal_pointer(&plugin));
+	}
 }
 
 gboolean
@@ -141,6 +206,16 @@ gw_daemon_setup(GwDaemon *self, GError **error)
 	    self->config, self->tree, self->store, self->inventory, self->state_dir, error);
 	if (self->southbound == NULL)
 		return FALSE;
+	/* every device command goes through the adapter of the device's Protocol; OMA DM's is
+	 * built in */
+	self->adapters = gw_adapters_new(self->tree, self->inventory);
+	gw_adapters_start(self->adapters);
+	{
+		g_autoptr(GwPlugin) omadm = gw_omadm_adapter_new(self->southbound);
+		if (!gw_adapters_register(self->adapters, omadm, GW_ADAPTER_FLAG_OWN_TREE, error))
+			return FALSE;
+	}
+	gw_daemon_load_test_plugins(self);
 	/* inventory alerts go north (X.2); transparent notifications go south (Z') */
 	gw_northbound_watch_inventory(self->northbound, self->inventory);
 	gw_northbound_set_southbound(self->northbound, self->southbound);
@@ -161,7 +236,7 @@ gw_daemon_setup(GwDaemon *self, GError **error)
 	                             self->tree,
 	                             self->store,
 	                             self->inventory,
-	                             self->southbound,
+	                             self->adapters,
 	                             self->northbound);
 	gw_fanout_set_image_store(self->fanout, self->images);
 	if (!gw_fanout_start(self->fanout, error))
@@ -361,8 +436,12 @@ gw_daemon_dispose(GObject *object)
 		self->owner_id = 0;
 	}
 	g_clear_object(&self->manager);
+	for (guint i = 0; self->test_plugins != NULL && i < self->test_plugins->len; i++)
+		gw_plugin_shutdown(g_ptr_array_index(self->test_plugins, i));
+	g_clear_pointer(&self->test_plugins, g_ptr_array_unref);
 	g_clear_object(&self->edtrigger);
 	g_clear_object(&self->fanout);
+	g_clear_object(&self->adapters);
 	g_clear_object(&self->northbound);
 	g_clear_object(&self->images);
 	g_clear_object(&self->southbound);
@@ -415,6 +494,7 @@ gw_daemon_new(GwConfig *config, const gchar *state_dir)
 	self->config = g_object_ref(config);
 	self->state_dir = g_strdup(state_dir);
 	self->tree = gw_dm_tree_new();
+	self->test_plugins = g_ptr_array_new_with_free_func(g_object_unref);
 	self->store = gw_dm_store_new(self->tree, state_dir);
 	return self;
 }

@@ -2047,6 +2047,9 @@ gw_inventory_check_leases(GwInventory *self)
 	records = gw_inventory_sorted_records(self);
 	for (guint i = 0; i < records->len; i++) {
 		GwInvRecord *rec = g_ptr_array_index(records, i);
+		/* an adapted device is there as long as its adapter says so (GwAdapters) */
+		if (rec->mode == GW_GWMO_MODE_ADAPTATION)
+			continue;
 		if (rec->attached && now - rec->last_seen > detach_after * G_USEC_PER_SEC)
 			g_ptr_array_add(expired, g_strdup(rec->device_id));
 	}
