@@ -9,17 +9,18 @@
 
 #include <string.h>
 
-#include "gw-daemon.h"
 #include "gw-dbus-exporter.h"
 #include "gw-dbus-generated.h"
 #include "gw-dbus-inventory.h"
 #include "gw-dbus-manager.h"
+#include "gw-gateway.h"
 #include "gw-gwmo-names.h"
 #include "gw-inventory.h"
 
 struct _GwDbusInventory {
 	GObject parent_instance;
-	GwDaemon *daemon; /* not owned: the daemon owns the manager that owns us */
+	GwGateway *gateway; /* not owned: it outlives the D-Bus service that owns the manager that
+	                       owns us */
 	GwInventory *inventory;
 	GwDmTree *tree;
 	GwDbusAuthorizeFunc authorize;
@@ -187,7 +188,7 @@ gw_dbus_inventory_handle_set_mode(GwDbusGenDevice *device,
 	       mode,
 	       record_uri,
 	       g_dbus_method_invocation_get_sender(invocation));
-	gw_dbus_commit_and_reply(self->daemon, invocation, NULL);
+	gw_dbus_commit_and_reply(self->gateway, invocation, NULL);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -241,7 +242,7 @@ gw_dbus_inventory_handle_member(GwDbusInventory *self,
 	       add ? "to" : "from",
 	       group_id,
 	       g_dbus_method_invocation_get_sender(invocation));
-	gw_dbus_commit_and_reply(self->daemon, invocation, NULL);
+	gw_dbus_commit_and_reply(self->gateway, invocation, NULL);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -415,21 +416,21 @@ gw_dbus_inventory_init(GwDbusInventory *self)
 }
 
 GwDbusInventory *
-gw_dbus_inventory_new(GwDaemon *daemon,
+gw_dbus_inventory_new(GwGateway *gateway,
                       GDBusObjectManagerServer *object_manager,
                       GwDbusAuthorizeFunc authorize,
                       gpointer authorize_data)
 {
 	GwDbusInventory *self;
 
-	g_return_val_if_fail(GW_IS_DAEMON(daemon), NULL);
+	g_return_val_if_fail(GW_IS_GATEWAY(gateway), NULL);
 	g_return_val_if_fail(G_IS_DBUS_OBJECT_MANAGER_SERVER(object_manager), NULL);
-	g_return_val_if_fail(gw_daemon_get_inventory(daemon) != NULL, NULL);
+	g_return_val_if_fail(gw_gateway_get_inventory(gateway) != NULL, NULL);
 
 	self = g_object_new(GW_TYPE_DBUS_INVENTORY, NULL);
-	self->daemon = daemon;
-	self->inventory = g_object_ref(gw_daemon_get_inventory(daemon));
-	self->tree = g_object_ref(gw_daemon_get_tree(daemon));
+	self->gateway = gateway;
+	self->inventory = g_object_ref(gw_gateway_get_inventory(gateway));
+	self->tree = g_object_ref(gw_gateway_get_tree(gateway));
 	self->authorize = authorize;
 	self->authorize_data = authorize_data;
 
