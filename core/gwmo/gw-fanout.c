@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "gw-alert-queue.h"
+#include "gw-dm-owner.h"
 #include "gw-error.h"
 #include "gw-fanout.h"
 #include "gw-gwmo-names.h"
@@ -21,7 +22,7 @@
  * (Ext/…). The runtime part of a running job (what is in flight, the cancellable, the held
  * reply) lives in a GwFanoutJob while it runs.
  *
- * Every write goes through the owner API inside a "writing" guard, so the tree's "changed"
+ * Every write goes through the module's GwDmOwner, so the tree's "changed"
  * handler only sees what the DM Servers do (a job Added or Deleted, a rollback).
  */
 
@@ -47,7 +48,7 @@ struct _GwFanout {
 	gulong changed_id;
 	guint start_handler;
 	guint cancel_handler;
-	guint writing;
+	GwDmOwner owner; /* the writes of the module itself */
 	guint flush_id;
 	gboolean started;
 };
@@ -178,13 +179,7 @@ gw_fanout_write_leaf(GwFanout *self,
                      GError **error)
 {
 	g_autofree gchar *uri = g_strdup_printf("%s/%s", job_uri, rel);
-	gboolean ok;
-
-	self->writing++;
-	ok = gw_dm_tree_set_leaf_string(self->tree, uri, format, value, error) &&
-	     gw_dm_tree_set_properties(self->tree, uri, access, NULL, NULL, error);
-	self->writing--;
-	return ok;
+	return gw_dm_owner_set_leaf(&self->owner, uri, format, NULL, value, access, error);
 }
 
 static void
@@ -215,12 +210,7 @@ gw_fanout_write_interior(GwFanout *self,
                          const gchar *acl,
                          GError **error)
 {
-	gboolean ok;
-	self->writing++;
-	ok = gw_dm_tree_ensure_interior(self->tree, uri, error) &&
-	     gw_dm_tree_set_properties(self->tree, uri, access, acl, NULL, error);
-	self->writing--;
-	return ok;
+	return gw_dm_owner_ensure_interior(&self->owner, uri, access, acl, error);
 }
 
 static void
@@ -229,10 +219,8 @@ gw_fanout_remove(GwFanout *self, const gchar *uri)
 	g_autoptr(GError) error = NULL;
 	if (gw_dm_tree_lookup(self->tree, uri) == NULL)
 		return;
-	self->writing++;
-	if (!gw_dm_tree_remove(self->tree, uri, &error))
+	if (!gw_dm_owner_remove(&self->owner, uri, &error))
 		g_warning("cannot remove %s: %s", uri, error->message);
-	self->writing--;
 }
 
 static void
@@ -281,19 +269,6 @@ gw_fanout_schedule_flush(GwFanout *self)
 		    g_idle_add_full(G_PRIORITY_DEFAULT, gw_fanout_flush_idle_cb, self, NULL);
 }
 
-static gchar *
-gw_fanout_owner_acl(const gchar *server_id)
-{
-	if (server_id == NULL)
-		return g_strdup("Get=*");
-	return g_strdup_printf("Add=%s&Delete=%s&Exec=%s&Get=%s&Replace=%s",
-	                       server_id,
-	                       server_id,
-	                       server_id,
-	                       server_id,
-	                       server_id);
-}
-
 /* the commands a job may fan out, by GwDeviceOp */
 static const gchar *const gw_fanout_commands[] = {
     [GW_DEVICE_OP_GET] = "Get",
@@ -322,7 +297,7 @@ gw_fanout_command_is_valid(const gchar *command, GwDeviceOp *op)
 static gboolean
 gw_fanout_init_job_nodes(GwFanout *self, const gchar *job_uri, const gchar *owner, GError **error)
 {
-	g_autofree gchar *acl = gw_fanout_owner_acl(owner);
+	g_autofree gchar *acl = gw_dm_acl_owner_text(owner, GW_DM_ACCESS_ALL & ~GW_DM_ACCESS_COPY);
 	g_autofree gchar *ops = g_strdup_printf("%s/" GW_GWMO_FANOUT_OPERATIONS, job_uri);
 	g_autofree gchar *summary = g_strdup_printf("%s/" GW_GWMO_FANOUT_SUMMARY, job_uri);
 	g_autofree gchar *results = g_strdup_printf("%s/" GW_GWMO_FANOUT_RESULTS, job_uri);
@@ -1191,7 +1166,7 @@ gw_fanout_tree_changed_cb(GwDmTree *tree,
 	GwFanout *self = GW_FANOUT(user_data);
 	const gchar *rel;
 
-	if (uri == NULL || self->writing > 0)
+	if (uri == NULL || gw_dm_owner_is_writing(&self->owner))
 		return;
 	if (!gw_dm_uri_is_below(uri, GW_GWMO_FANOUT) || g_strcmp0(uri, GW_GWMO_FANOUT) == 0) {
 		if (change != GW_DM_CHANGE_PROPERTIES && gw_dm_uri_is_below(GW_GWMO_FANOUT, uri))
@@ -1547,17 +1522,12 @@ gw_fanout_start(GwFanout *self, GError **error)
 	g_return_val_if_fail(!self->started, FALSE);
 
 	/* every DM Server may add jobs; each job then carries its creator's ACL */
-	self->writing++;
-	if (!gw_dm_tree_set_properties(self->tree,
-	                               GW_GWMO_FANOUT,
-	                               GW_DM_ACCESS_GET | GW_DM_ACCESS_ADD,
-	                               "Add=*&Get=*",
-	                               NULL,
-	                               error)) {
-		self->writing--;
+	if (!gw_dm_owner_set_properties(&self->owner,
+	                                GW_GWMO_FANOUT,
+	                                GW_DM_ACCESS_GET | GW_DM_ACCESS_ADD,
+	                                "Add=*&Get=*",
+	                                error))
 		return FALSE;
-	}
-	self->writing--;
 	self->start_handler = gw_dm_tree_add_exec_handler(self->tree,
 	                                                  GW_GWMO_FANOUT "/*/" GW_GWMO_FANOUT_START,
 	                                                  gw_fanout_start_exec,
@@ -1701,6 +1671,7 @@ gw_fanout_new(GwConfig *config,
 	GwFanout *self = g_object_new(GW_TYPE_FANOUT, NULL);
 	self->config = config != NULL ? g_object_ref(config) : NULL;
 	self->tree = g_object_ref(tree);
+	gw_dm_owner_init(&self->owner, self->tree);
 	self->store = g_object_ref(store);
 	self->inventory = g_object_ref(inventory);
 	self->adapters = g_object_ref(adapters);

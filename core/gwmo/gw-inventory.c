@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "gw-dm-owner.h"
 #include "gw-gwmo-mo.h"
 #include "gw-inventory.h"
 
@@ -21,7 +22,7 @@
  * Summary hook and the lease check, and group node name → (GroupID, members) to keep each
  * record's Groups/<n> list in step with the groups.
  *
- * Every write goes through the tree's owner API inside a "writing" guard, so the tree's
+ * Every write goes through the inventory's GwDmOwner (gw-dm-owner.h), so the tree's
  * "changed" handler only reacts to what others did: DM commands of the servers (group Adds,
  * Replace of a record's Mode), an Atomic rollback ("." changed) and DMAcc changes.
  *
@@ -76,7 +77,7 @@ struct _GwInventory {
 	guint summary_hook_id;
 	guint lease_timer_id;
 	guint servers_idle_id;
-	guint writing; /* > 0 while the inventory itself writes the tree */
+	GwDmOwner owner; /* the writes of the inventory itself */
 	gboolean started;
 };
 
@@ -162,24 +163,6 @@ gw_inventory_name_is_safe(const gchar *name)
 			return FALSE;
 	}
 	return TRUE;
-}
-
-/* a ServerID that can stand in an ACL as itself ("*" is not a server) */
-static gboolean
-gw_inventory_server_id_is_valid(const gchar *server_id)
-{
-	g_autofree gchar *text = NULL;
-	g_autofree gchar *canonical = NULL;
-	g_autoptr(GwDmAcl) acl = NULL;
-
-	if (server_id == NULL || server_id[0] == '\0' || g_strcmp0(server_id, "*") == 0)
-		return FALSE;
-	text = g_strconcat("Get=", server_id, NULL);
-	acl = gw_dm_acl_parse(text, NULL);
-	if (acl == NULL)
-		return FALSE;
-	canonical = gw_dm_acl_to_string(acl);
-	return g_strcmp0(canonical, text) == 0;
 }
 
 static guint64
@@ -324,17 +307,13 @@ gw_inventory_write_leaf(GwInventory *self,
                         GwDmAccess access,
                         GError **error)
 {
-	g_autoptr(GBytes) bytes = NULL;
-	gboolean ok;
-
-	if (value == NULL)
-		value = "";
-	bytes = g_bytes_new(value, strlen(value));
-	self->writing++;
-	ok = gw_dm_tree_set_leaf(self->tree, uri, format, GW_INVENTORY_MIME, bytes, error) &&
-	     gw_dm_tree_set_properties(self->tree, uri, access, NULL, NULL, error);
-	self->writing--;
-	return ok;
+	return gw_dm_owner_set_leaf(&self->owner,
+	                            uri,
+	                            format,
+	                            GW_INVENTORY_MIME,
+	                            value != NULL ? value : "",
+	                            access,
+	                            error);
 }
 
 static gboolean
@@ -344,13 +323,7 @@ gw_inventory_write_interior(GwInventory *self,
                             const gchar *acl,
                             GError **error)
 {
-	gboolean ok;
-
-	self->writing++;
-	ok = gw_dm_tree_ensure_interior(self->tree, uri, error) &&
-	     gw_dm_tree_set_properties(self->tree, uri, access, acl, NULL, error);
-	self->writing--;
-	return ok;
+	return gw_dm_owner_ensure_interior(&self->owner, uri, access, acl, error);
 }
 
 static gboolean
@@ -360,23 +333,13 @@ gw_inventory_write_properties(GwInventory *self,
                               const gchar *acl,
                               GError **error)
 {
-	gboolean ok;
-
-	self->writing++;
-	ok = gw_dm_tree_set_properties(self->tree, uri, access, acl, NULL, error);
-	self->writing--;
-	return ok;
+	return gw_dm_owner_set_properties(&self->owner, uri, access, acl, error);
 }
 
 static gboolean
 gw_inventory_write_remove(GwInventory *self, const gchar *uri, GError **error)
 {
-	gboolean ok;
-
-	self->writing++;
-	ok = gw_dm_tree_remove(self->tree, uri, error);
-	self->writing--;
-	return ok;
+	return gw_dm_owner_remove(&self->owner, uri, error);
 }
 
 /* makes the leaves below @uri exactly @values (names 1..n, chr); an unchanged list is not
@@ -480,8 +443,7 @@ gw_inventory_dup_gateway_servers(GwInventory *self)
 		g_autofree gchar *account = g_strdup_printf(GW_INVENTORY_DMACC "/%s", accounts[i]);
 		g_autofree gchar *sid =
 		    gw_inventory_dup_leaf(self, account, GW_GWMO_SERVER_SERVER_ID);
-		if (!gw_inventory_server_id_is_valid(sid) ||
-		    gw_inventory_strv_contains(servers, sid))
+		if (!gw_dm_acl_server_id_is_valid(sid) || gw_inventory_strv_contains(servers, sid))
 			continue;
 		g_ptr_array_add(servers, g_steal_pointer(&sid));
 	}
@@ -571,13 +533,13 @@ gw_inventory_record_acl_changed(GwInventory *self, const gchar *record_uri)
 		g_warning("cannot keep the grants of %s: %s", record_uri, error->message);
 }
 
+/* a group's: its creator's (GwMO-Group-001) */
 static gchar *
 gw_inventory_owner_acl(const gchar *server_id)
 {
-	if (server_id == NULL)
-		return g_strdup("Get=*");
-	return g_strdup_printf(
-	    "Add=%s&Delete=%s&Get=%s&Replace=%s", server_id, server_id, server_id, server_id);
+	return gw_dm_acl_owner_text(server_id,
+	                            GW_DM_ACCESS_ADD | GW_DM_ACCESS_DELETE | GW_DM_ACCESS_GET |
+	                                GW_DM_ACCESS_REPLACE);
 }
 
 /* ---- record cache ---- */
@@ -918,7 +880,7 @@ gw_inventory_group_node_added(GwInventory *self,
 		if (!leaf)
 			access = ACCESS_GROUP;
 		if (!gw_dm_node_has_acl(node) &&
-		    (server_id == NULL || gw_inventory_server_id_is_valid(server_id)))
+		    (server_id == NULL || gw_dm_acl_server_id_is_valid(server_id)))
 			acl = gw_inventory_owner_acl(server_id);
 	} else if (depth == 2 && leaf &&
 	           (g_strcmp0(segs[1], GW_GWMO_GROUP_GROUP_ID) == 0 ||
@@ -989,7 +951,7 @@ gw_inventory_sync_servers(GwInventory *self)
 		g_autofree gchar *account = g_strdup_printf(GW_INVENTORY_DMACC "/%s", accounts[i]);
 		g_autofree gchar *sid =
 		    gw_inventory_dup_leaf(self, account, GW_GWMO_SERVER_SERVER_ID);
-		if (!gw_inventory_server_id_is_valid(sid))
+		if (!gw_dm_acl_server_id_is_valid(sid))
 			continue;
 		if (!gw_inventory_sync_server_entry(self, accounts[i], sid, &error)) {
 			g_warning("cannot make the Config entry of %s: %s", sid, error->message);
@@ -1125,7 +1087,7 @@ gw_inventory_tree_changed_cb(GwDmTree *tree,
 	/* the accounts decide Config/Servers and the records' ACLs */
 	if (gw_inventory_is_account_change(uri))
 		gw_inventory_schedule_servers_sync(self);
-	if (self->writing > 0)
+	if (gw_dm_owner_is_writing(&self->owner))
 		return;
 	if (gw_dm_uri_is_below(uri, GW_GWMO_INVENTORY_GROUPS) &&
 	    g_strcmp0(uri, GW_GWMO_INVENTORY_GROUPS) != 0) {
@@ -1323,6 +1285,7 @@ gw_inventory_new(GwDmTree *tree, GwConfig *config)
 
 	self = g_object_new(GW_TYPE_INVENTORY, NULL);
 	self->tree = g_object_ref(tree);
+	gw_dm_owner_init(&self->owner, self->tree);
 	self->config = config != NULL ? g_object_ref(config) : NULL;
 	/* the device secrets are never readable, whoever writes them (a bootstrap asking for
 	 * Get, a state written before this rule) */
@@ -2092,8 +2055,7 @@ gw_inventory_alert_servers(GwInventory *self, const gchar *record_uri)
 		    gw_inventory_dup_leaf(self, account, GW_GWMO_SERVER_SERVER_ID);
 		g_autofree gchar *entry_sid = NULL;
 		g_autofree gchar *alert = NULL;
-		if (!gw_inventory_server_id_is_valid(sid) ||
-		    gw_inventory_strv_contains(result, sid))
+		if (!gw_dm_acl_server_id_is_valid(sid) || gw_inventory_strv_contains(result, sid))
 			continue;
 		/* an entry not made yet (or of a former server) means the default: true */
 		entry_sid = gw_inventory_dup_leaf(self, entry, GW_GWMO_SERVER_SERVER_ID);
@@ -2237,7 +2199,7 @@ gw_inventory_create_group(GwInventory *self,
 	    !gw_inventory_validate_text(
 	        "Description", description, GW_INVENTORY_MAX_VALUE_LEN, error))
 		return NULL;
-	if (owner_server_id != NULL && !gw_inventory_server_id_is_valid(owner_server_id)) {
+	if (owner_server_id != NULL && !gw_dm_acl_server_id_is_valid(owner_server_id)) {
 		g_set_error_literal(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "invalid ServerID");
 		return NULL;
 	}
