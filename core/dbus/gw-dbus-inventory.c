@@ -229,9 +229,11 @@ gw_dbus_inventory_handle_member(GwDbusInventory *self,
 		}
 	}
 	if (add)
-		ok = gw_inventory_group_add_member(self->inventory, group_id, device_id, &error);
+		ok = gw_groups_add_member(
+		    gw_inventory_get_groups(self->inventory), group_id, device_id, &error);
 	else
-		ok = gw_inventory_group_remove_member(self->inventory, group_id, device_id, &error);
+		ok = gw_groups_remove_member(
+		    gw_inventory_get_groups(self->inventory), group_id, device_id, &error);
 	if (!ok) {
 		gw_dbus_return_error(invocation, error);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -302,7 +304,7 @@ gw_dbus_inventory_list_devices(GwDbusExporter *exporter, gpointer user_data)
 static GPtrArray *
 gw_dbus_inventory_list_groups(GwDbusExporter *exporter, gpointer user_data)
 {
-	return gw_inventory_list_groups(GW_DBUS_INVENTORY(user_data)->inventory);
+	return gw_groups_list(gw_inventory_get_groups(GW_DBUS_INVENTORY(user_data)->inventory));
 }
 
 static const GwDbusExporterFuncs gw_dbus_inventory_device_funcs = {
@@ -371,9 +373,7 @@ gw_dbus_inventory_device_removed_cb(GwInventory *inventory,
 }
 
 static void
-gw_dbus_inventory_group_changed_cb(GwInventory *inventory,
-                                   const gchar *group_uri,
-                                   gpointer user_data)
+gw_dbus_inventory_group_changed_cb(GwGroups *groups, const gchar *group_uri, gpointer user_data)
 {
 	GwDbusInventory *self = GW_DBUS_INVENTORY(user_data);
 	/* exports, refreshes, or (when the group is gone) unexports */
@@ -394,7 +394,8 @@ gw_dbus_inventory_dispose(GObject *object)
 		g_clear_signal_handler(&self->attached_id, self->inventory);
 		g_clear_signal_handler(&self->detached_id, self->inventory);
 		g_clear_signal_handler(&self->removed_id, self->inventory);
-		g_clear_signal_handler(&self->group_changed_id, self->inventory);
+		g_clear_signal_handler(&self->group_changed_id,
+		                       gw_inventory_get_groups(self->inventory));
 	}
 	/* unexports every object */
 	g_clear_object(&self->devices);
@@ -463,7 +464,9 @@ gw_dbus_inventory_new(GwGateway *gateway,
 	                                    "device-removed",
 	                                    G_CALLBACK(gw_dbus_inventory_device_removed_cb),
 	                                    self);
-	self->group_changed_id = g_signal_connect(
-	    self->inventory, "group-changed", G_CALLBACK(gw_dbus_inventory_group_changed_cb), self);
+	self->group_changed_id = g_signal_connect(gw_inventory_get_groups(self->inventory),
+	                                          "group-changed",
+	                                          G_CALLBACK(gw_dbus_inventory_group_changed_cb),
+	                                          self);
 	return self;
 }

@@ -214,8 +214,8 @@ gw_dbus_jobs_handle_fanout(GwDbusJobs *self, GDBusMethodInvocation *invocation, 
 	if (!self->authorize(invocation, self->authorize_data))
 		return;
 	if (spec.group != NULL && spec.group[0] != '\0') {
-		g_autofree gchar *group_uri =
-		    gw_inventory_find_group(gw_gateway_get_inventory(self->gateway), spec.group);
+		g_autofree gchar *group_uri = gw_groups_find(
+		    gw_inventory_get_groups(gw_gateway_get_inventory(self->gateway)), spec.group);
 		if (group_uri == NULL) {
 			g_dbus_method_invocation_return_error(
 			    invocation, GW_ERROR, GW_ERROR_NOT_FOUND, "no group %s", spec.group);

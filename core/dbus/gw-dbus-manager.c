@@ -918,7 +918,8 @@ gw_dbus_manager_handle_add_device(GwDbusGenManager *skeleton,
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
 	for (guint i = 0; groups != NULL && groups[i] != NULL; i++) {
-		g_autofree gchar *group_uri = gw_inventory_find_group(inventory, groups[i]);
+		g_autofree gchar *group_uri =
+		    gw_groups_find(gw_inventory_get_groups(inventory), groups[i]);
 		if (group_uri == NULL) {
 			g_dbus_method_invocation_return_error(
 			    invocation, GW_ERROR, GW_ERROR_NOT_FOUND, "no group %s", groups[i]);
@@ -948,7 +949,8 @@ gw_dbus_manager_handle_add_device(GwDbusGenManager *skeleton,
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
 	for (guint i = 0; groups != NULL && groups[i] != NULL; i++) {
-		if (!gw_inventory_group_add_member(inventory, groups[i], info.device_id, &error)) {
+		if (!gw_groups_add_member(
+		        gw_inventory_get_groups(inventory), groups[i], info.device_id, &error)) {
 			g_autoptr(GError) error_remove = NULL;
 			/* all or nothing */
 			if (!gw_inventory_remove(inventory, info.device_id, &error_remove))
@@ -1044,7 +1046,7 @@ gw_dbus_manager_handle_create_group(GwDbusGenManager *skeleton,
 	}
 	if (!gw_dbus_manager_authorize(self, invocation))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
-	existing = gw_inventory_find_group(inventory, group_id);
+	existing = gw_groups_find(gw_inventory_get_groups(inventory), group_id);
 	if (existing != NULL) {
 		g_dbus_method_invocation_return_error(invocation,
 		                                      GW_ERROR,
@@ -1054,7 +1056,8 @@ gw_dbus_manager_handle_create_group(GwDbusGenManager *skeleton,
 		                                      existing);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
-	group_uri = gw_inventory_create_group(inventory, group_id, description, NULL, &error);
+	group_uri = gw_groups_create(
+	    gw_inventory_get_groups(inventory), group_id, description, NULL, &error);
 	if (group_uri == NULL) {
 		gw_dbus_return_error(invocation, error);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;

@@ -865,7 +865,8 @@ gw_fanout_resolve_targets(GwFanout *self, GwFanoutJob *job, guint *status)
 	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
 
 	if (group != NULL && *group != '\0') {
-		g_autofree gchar *group_uri = gw_inventory_find_group(self->inventory, group);
+		g_autofree gchar *group_uri =
+		    gw_groups_find(gw_inventory_get_groups(self->inventory), group);
 		g_auto(GStrv) members = NULL;
 		if (group_uri == NULL ||
 		    (job->owner != NULL &&
@@ -877,7 +878,7 @@ gw_fanout_resolve_targets(GwFanout *self, GwFanoutJob *job, guint *status)
 			*status = GW_DM_STATUS_NOT_FOUND;
 			return NULL;
 		}
-		members = gw_inventory_group_members(self->inventory, group);
+		members = gw_groups_members(gw_inventory_get_groups(self->inventory), group);
 		for (guint i = 0; members != NULL && members[i] != NULL; i++)
 			g_ptr_array_add(ids, g_strdup(members[i]));
 	}

@@ -1396,7 +1396,7 @@ gw_image_targets_allow(GwImageStore *self, const gchar *entry_uri, const gchar *
 			continue;
 		if (g_strcmp0(target, device_id) == 0)
 			return TRUE;
-		members = gw_inventory_group_members(self->inventory, target);
+		members = gw_groups_members(gw_inventory_get_groups(self->inventory), target);
 		if (members != NULL && g_strv_contains((const gchar *const *)members, device_id))
 			return TRUE;
 	}
