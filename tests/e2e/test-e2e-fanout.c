@@ -249,6 +249,22 @@ dev_sessions(Dev *dev)
 }
 
 static gint
+dev_wait(Dev *dev);
+
+/* every device exited after @sessions sessions (its registration included), having run a
+ * Replace of @uri with @value */
+static void
+assert_replaced(GPtrArray *devs, guint sessions, const gchar *uri, const gchar *value)
+{
+	for (guint i = 0; i < devs->len; i++) {
+		Dev *dev = g_ptr_array_index(devs, i);
+		g_assert_cmpint(dev_wait(dev), ==, 0);
+		g_assert_cmpuint(dev_sessions(dev), ==, sessions);
+		g_assert_true(record_executed(dev->record, "Replace", uri, value));
+	}
+}
+
+static gint
 dev_wait(Dev *dev)
 {
 	for (guint i = 0; i < 600 && g_subprocess_get_identifier(dev->proc) != NULL; i++)
@@ -701,6 +717,22 @@ finished_cb(GDBusConnection *c,
 	g_variant_get(params, "(s)", &f->xml);
 }
 
+/* the first Job's Finished signal goes to @f */
+static guint
+watch_finished(GwTestDaemon *d, Finished *f)
+{
+	return g_dbus_connection_signal_subscribe(d->connection,
+	                                          "org.gwmo.Gateway1",
+	                                          JOB_IFACE,
+	                                          "Finished",
+	                                          NULL,
+	                                          NULL,
+	                                          G_DBUS_SIGNAL_FLAGS_NONE,
+	                                          finished_cb,
+	                                          f,
+	                                          NULL);
+}
+
 static gboolean
 wait_finished(Finished *f, guint seconds)
 {
@@ -804,16 +836,7 @@ test_dbus_replace(void)
 		}
 	}
 
-	sub = g_dbus_connection_signal_subscribe(e->d->connection,
-	                                         "org.gwmo.Gateway1",
-	                                         JOB_IFACE,
-	                                         "Finished",
-	                                         NULL,
-	                                         NULL,
-	                                         G_DBUS_SIGNAL_FLAGS_NONE,
-	                                         finished_cb,
-	                                         &f,
-	                                         NULL);
+	sub = watch_finished(e->d, &f);
 	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
 	g_variant_builder_add(&b, "{sv}", "Devices", g_variant_new_strv(ids, -1));
 	g_variant_builder_add(&b, "{sv}", "Command", g_variant_new_string("Replace"));
@@ -840,12 +863,7 @@ test_dbus_replace(void)
 		g_assert_true(g_str_has_prefix(g_variant_get_string(uri, NULL), "./GwMO/Fanout/"));
 	}
 	/* every device's tree was changed: read back from their records */
-	for (guint i = 0; i < devs->len; i++) {
-		Dev *dev = g_ptr_array_index(devs, i);
-		g_assert_cmpint(dev_wait(dev), ==, 0);
-		g_assert_cmpuint(dev_sessions(dev), ==, 2);
-		g_assert_true(record_executed(dev->record, "Replace", "./Vendor/Name", "beta"));
-	}
+	assert_replaced(devs, 2, "./Vendor/Name", "beta");
 	g_dbus_connection_signal_unsubscribe(e->d->connection, sub);
 	g_free(f.path);
 	g_free(f.xml);
@@ -948,16 +966,7 @@ test_polling_device(void)
 	const gchar *ids[] = {"poller", NULL};
 
 	set_node_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
-	sub = g_dbus_connection_signal_subscribe(e->d->connection,
-	                                         "org.gwmo.Gateway1",
-	                                         JOB_IFACE,
-	                                         "Finished",
-	                                         NULL,
-	                                         NULL,
-	                                         G_DBUS_SIGNAL_FLAGS_NONE,
-	                                         finished_cb,
-	                                         &f,
-	                                         NULL);
+	sub = watch_finished(e->d, &f);
 	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
 	g_variant_builder_add(&b, "{sv}", "Devices", g_variant_new_strv(ids, -1));
 	g_variant_builder_add(&b, "{sv}", "Command", g_variant_new_string("Get"));
@@ -1022,16 +1031,7 @@ test_cancel(void)
 	g_ptr_array_add(devs, dev_silent(e, "sleeper", NULL));
 	g_ptr_array_add(devs, dev_live(e, "last", NULL));
 	wait_registered(e, devs);
-	sub = g_dbus_connection_signal_subscribe(e->d->connection,
-	                                         "org.gwmo.Gateway1",
-	                                         JOB_IFACE,
-	                                         "Finished",
-	                                         NULL,
-	                                         NULL,
-	                                         G_DBUS_SIGNAL_FLAGS_NONE,
-	                                         finished_cb,
-	                                         &f,
-	                                         NULL);
+	sub = watch_finished(e->d, &f);
 	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
 	g_variant_builder_add(&b, "{sv}", "Devices", g_variant_new_strv(ids, -1));
 	g_variant_builder_add(&b, "{sv}", "Command", g_variant_new_string("Get"));
@@ -1345,16 +1345,7 @@ test_mixed_adapters(void)
 
 	/* an adapter device leaves: DeviceDetached for the server (a session of its own) */
 	set_node_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", TRUE);
-	sub = g_dbus_connection_signal_subscribe(e->d->connection,
-	                                         "org.gwmo.Gateway1",
-	                                         JOB_IFACE,
-	                                         "Finished",
-	                                         NULL,
-	                                         NULL,
-	                                         G_DBUS_SIGNAL_FLAGS_NONE,
-	                                         finished_cb,
-	                                         &f,
-	                                         NULL);
+	sub = watch_finished(e->d, &f);
 	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
 	g_variant_builder_add(
 	    &b, "{sv}", "Devices", g_variant_new_strv((const gchar *[]){"TEST-DEV-3", NULL}, -1));
@@ -1409,12 +1400,7 @@ test_mixed_adapters(void)
 	g_assert_nonnull(alert);
 	g_assert_nonnull(strstr(json_object_get_string_member(alert, "data"), "TEST-DEV-3"));
 	/* the OMA DM devices ran their two notified sessions and changed their own trees */
-	for (guint i = 0; i < devs->len; i++) {
-		Dev *dev = g_ptr_array_index(devs, i);
-		g_assert_cmpint(dev_wait(dev), ==, 0);
-		g_assert_cmpuint(dev_sessions(dev), ==, 3);
-		g_assert_true(record_executed(dev->record, "Replace", "./Test/Switch", "true"));
-	}
+	assert_replaced(devs, 3, "./Test/Switch", "true");
 	g_dbus_connection_signal_unsubscribe(e->d->connection, sub);
 	g_free(f.path);
 	g_free(f.xml);
