@@ -351,6 +351,7 @@ test_found_lost(Fixture *fx, gconstpointer data)
 	/* the adapter goes: its devices are Detached, Adaptation is no longer offered */
 	g_assert_true(gw_adapters_unregister(fx->adapters, "Test"));
 	wait_event(fx, "detached TEST-DEV-2");
+	g_clear_pointer(&modes, g_free);
 	modes = gw_dm_tree_dup_string(fx->tree, GW_GWMO_CONFIG_SUPPORTED_MODES);
 	g_assert_cmpstr(modes, ==, "1,2");
 	g_assert_false(gw_gwmo_mode_is_available("Test", GW_GWMO_MODE_ADAPTATION));
