@@ -7,6 +7,7 @@
 
 #include "gw-config.h"
 #include "gw-dm-tree.h"
+#include "gw-groups.h"
 #include "gw-gwmo-names.h"
 
 G_BEGIN_DECLS
@@ -36,7 +37,6 @@ G_BEGIN_DECLS
  *      a device registered, or came back from Detached (GwMO-DI-004, X.2).
  *  "device-detached" (const gchar *record_uri, const gchar *device_id)
  *  "device-removed"  (const gchar *record_uri, const gchar *device_id)
- *  "group-changed"   (const gchar *group_uri): created, deleted, members changed.
  */
 
 #define GW_TYPE_INVENTORY (gw_inventory_get_type())
@@ -57,10 +57,10 @@ typedef struct {
 	gchar *client_name; /* what the device presents to the gateway */
 	gchar *client_secret;
 	gchar *server_secret; /* what the gateway presents to the device */
-} GwDeviceInfo;
+} GwInventoryDevice;
 
 void
-gw_device_info_clear(GwDeviceInfo *info);
+gw_inventory_device_clear(GwInventoryDevice *info);
 
 GwInventory *
 gw_inventory_new(GwDmTree *tree, GwConfig *config);
@@ -71,13 +71,13 @@ gw_inventory_start(GwInventory *self, GError **error);
 /* creates or updates the record of info->device_id: Status Attached, LastSeen now. Emits
  * "device-attached" when the record is new or was Detached. Returns the record URI. */
 gchar *
-gw_inventory_register(GwInventory *self, const GwDeviceInfo *info, GError **error);
+gw_inventory_register(GwInventory *self, const GwInventoryDevice *info, GError **error);
 /* (added) a record for a device that has never connected (D-Bus AddDevice): the same leaves as
  * gw_inventory_register writes, but Status Detached and no "device-attached" — a provisioned
  * device is attached by its first authenticated session, which registers it with its address
  * (GwMO-HLF-003, GwMO-DI-004). GW_ERROR_ALREADY_EXISTS when the device has a record. */
 gchar *
-gw_inventory_provision(GwInventory *self, const GwDeviceInfo *info, GError **error);
+gw_inventory_provision(GwInventory *self, const GwInventoryDevice *info, GError **error);
 /* the device was seen (a session, a registration): LastSeen now; re-attaches a Detached one */
 gboolean
 gw_inventory_touch(GwInventory *self, const gchar *device_id, GError **error);
@@ -96,7 +96,7 @@ gw_inventory_touch_unchanged(GwInventory *self,
  * gw_inventory_get_device: device_id, notify_addr, auth_type, client_name, client_secret and
  * server_secret of @info are set, the rest is zeroed; FALSE when unknown */
 gboolean
-gw_inventory_get_contact(GwInventory *self, const gchar *device_id, GwDeviceInfo *info);
+gw_inventory_get_contact(GwInventory *self, const gchar *device_id, GwInventoryDevice *info);
 gboolean
 gw_inventory_detach(GwInventory *self, const gchar *device_id, GError **error);
 gboolean
@@ -109,7 +109,7 @@ GPtrArray *
 gw_inventory_list(GwInventory *self);
 /* reads a record back (credentials included); FALSE when unknown */
 gboolean
-gw_inventory_get_device(GwInventory *self, const gchar *device_id, GwDeviceInfo *info);
+gw_inventory_get_device(GwInventory *self, const gchar *device_id, GwInventoryDevice *info);
 /* detaches every Attached device not seen for detach-after seconds; returns how many */
 guint
 gw_inventory_check_leases(GwInventory *self);
@@ -127,33 +127,8 @@ gw_inventory_device_document(GwInventory *self,
                              const gchar *record_uri,
                              const gchar *gateway_address);
 
-/* groups (GwMO-Group-001); @owner_server_id NULL = the local owner (D-Bus) */
-gchar *
-gw_inventory_create_group(GwInventory *self,
-                          const gchar *group_id,
-                          const gchar *description,
-                          const gchar *owner_server_id,
-                          GError **error);
-gboolean
-gw_inventory_delete_group(GwInventory *self, const gchar *group_id, GError **error);
-gboolean
-gw_inventory_group_add_member(GwInventory *self,
-                              const gchar *group_id,
-                              const gchar *device_id,
-                              GError **error);
-gboolean
-gw_inventory_group_remove_member(GwInventory *self,
-                                 const gchar *group_id,
-                                 const gchar *device_id,
-                                 GError **error);
-/* group URI of a GroupID, or NULL */
-gchar *
-gw_inventory_find_group(GwInventory *self, const gchar *group_id);
-/* (element-type utf8) group URIs */
-GPtrArray *
-gw_inventory_list_groups(GwInventory *self);
-/* DeviceIDs of a group's members */
-gchar **
-gw_inventory_group_members(GwInventory *self, const gchar *group_id);
+/* its groups (GwMO-Group-001, gw-groups.h) */
+GwGroups *
+gw_inventory_get_groups(GwInventory *self);
 
 G_END_DECLS
