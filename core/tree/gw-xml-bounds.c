@@ -27,7 +27,7 @@ const GwXmlBounds gw_xml_bounds_syncml = {
  * bounds, the message's XML form is checked again as a SyncML message when it is parsed */
 const GwXmlBounds gw_xml_bounds_wbxml_decoded = {
     .what = "decoded WBXML document",
-    .max_size = G_MAXSIZE, /* the WBXML input is bounded */
+    .max_size = GW_SYNCML_MAX_MESSAGE_SIZE, /* what the SyncML parser takes */
     .max_depth = GW_WBXML_MAX_DEPTH,
     .max_elements = GW_WBXML_MAX_ELEMENTS,
     .max_attributes = GW_SYNCML_MAX_ATTRIBUTES,

@@ -64,6 +64,11 @@ G_BEGIN_DECLS
 
 /* WBXML is smaller than the XML it decodes to: the same byte bound as XML */
 #define GW_WBXML_MAX_INPUT (4u * 1024u * 1024u)
+/* the strings of the decoded document (inline, string-table entries as often as they are
+ * referenced, literal names, opaque data): the XML they make is held to
+ * GW_SYNCML_MAX_MESSAGE_SIZE when it is parsed, so more could only be refused after libwbxml2
+ * built it (a string-table entry referenced 20,000 times cost 242 MiB) */
+#define GW_WBXML_MAX_DECODED ((gsize)GW_SYNCML_MAX_MESSAGE_SIZE)
 /* libwbxml2 recurses once per level (a few hundred thousand overflow the stack); 256 is
  * libxml2's own default limit */
 #define GW_WBXML_MAX_DEPTH 256

@@ -475,6 +475,152 @@ test_wbxml(void)
 	}
 }
 
+/* a WBXML SyncML 1.2 document whose string table holds the public id and @entry_len bytes of
+ * 'A' (at @entry), and whose body @body_fn writes */
+typedef void (*WbxmlBodyFunc)(GByteArray *a, guint32 entry, gconstpointer data);
+
+static GByteArray *
+wbxml_with_entry(gsize entry_len, WbxmlBodyFunc body_fn, gconstpointer data)
+{
+	const gchar *pid = "-//SYNCML//DTD SyncML 1.2//EN";
+	GByteArray *a = g_byte_array_new();
+	g_autoptr(GByteArray) strtbl = g_byte_array_new();
+	guint32 entry;
+
+	g_byte_array_append(strtbl, (const guint8 *)pid, (guint)strlen(pid) + 1);
+	entry = strtbl->len;
+	g_byte_array_set_size(strtbl, entry + (guint)entry_len + 1);
+	memset(strtbl->data + entry, 'A', entry_len);
+	strtbl->data[strtbl->len - 1] = '\0';
+	/* WBXML 1.2, public id: string table index 0, UTF-8 */
+	g_byte_array_append(a, (const guint8 *)"\x02\x00\x00\x6a", 4);
+	put_mb(a, strtbl->len);
+	g_byte_array_append(a, strtbl->data, strtbl->len);
+	body_fn(a, entry, data);
+	return a;
+}
+
+typedef struct {
+	guint elements;
+	guint refs;
+} RefsShape;
+
+/* <SyncML> holding @elements <Data> of @refs STR_T references each */
+static void
+wbxml_refs_body(GByteArray *a, guint32 entry, gconstpointer data)
+{
+	const RefsShape *shape = data;
+
+	g_byte_array_append(a, (const guint8 *)"\x6d", 1);
+	for (guint e = 0; e < shape->elements; e++) {
+		g_byte_array_append(a, (const guint8 *)"\x4f", 1);
+		for (guint r = 0; r < shape->refs; r++) {
+			g_byte_array_append(a, (const guint8 *)"\x83", 1);
+			put_mb(a, entry);
+		}
+		g_byte_array_append(a, (const guint8 *)"\x01", 1);
+	}
+	g_byte_array_append(a, (const guint8 *)"\x01", 1);
+}
+
+/* <SyncML> holding @data (a guint) elements whose literal name is the entry */
+static void
+wbxml_literal_tags_body(GByteArray *a, guint32 entry, gconstpointer data)
+{
+	g_byte_array_append(a, (const guint8 *)"\x6d", 1);
+	for (guint e = 0; e < GPOINTER_TO_UINT(data); e++) {
+		g_byte_array_append(a, (const guint8 *)"\x04", 1); /* LITERAL, no content */
+		put_mb(a, entry);
+	}
+	g_byte_array_append(a, (const guint8 *)"\x01", 1);
+}
+
+/* <SyncML> with one attribute, named by the entry, whose value is @data (a guint) references
+ * to the entry */
+static void
+wbxml_attribute_body(GByteArray *a, guint32 entry, gconstpointer data)
+{
+	g_byte_array_append(a, (const guint8 *)"\xed\x04", 2); /* SyncML, attributes; LITERAL */
+	put_mb(a, entry);
+	for (guint r = 0; r < GPOINTER_TO_UINT(data); r++) {
+		g_byte_array_append(a, (const guint8 *)"\x83", 1);
+		put_mb(a, entry);
+	}
+	g_byte_array_append(a, (const guint8 *)"\x01\x01", 2);
+}
+
+/* issue 11 review: libwbxml2 copies a string-table entry wherever it is referenced. What that
+ * makes is counted before libwbxml2 runs (the refusal names the pre-scan, "refusing WBXML"):
+ * 20,000 references to a 4,000-byte entry in 44 KB (80 MB of XML, 242 MiB at libwbxml2's peak),
+ * references that stay under the text bound of each element but not the document's, literal
+ * tag names, an attribute value; what stays under every bound decodes */
+static void
+test_wbxml_references(void)
+{
+	const RefsShape reviewer = {10, 2000};
+	const RefsShape element_ok = {1, GW_SYNCML_MAX_TEXT / 4000};
+	const RefsShape element_over = {1, GW_SYNCML_MAX_TEXT / 4000 + 1};
+	const RefsShape document_ok = {GW_WBXML_MAX_DECODED / (GW_SYNCML_MAX_TEXT / 2) - 1,
+	                               GW_SYNCML_MAX_TEXT / 2 / 4000};
+	const RefsShape document_over = {GW_WBXML_MAX_DECODED / (GW_SYNCML_MAX_TEXT / 2) + 1,
+	                                 GW_SYNCML_MAX_TEXT / 2 / 4000};
+	/* the 4 MiB form: 4,000 elements of 500 references (8 GB of XML) */
+	const RefsShape flood = {4000, 500};
+	struct {
+		const gchar *what;
+		GByteArray *doc;
+		const gchar *refused_because;
+	} cases[] = {
+	    {"the reviewer's 44 KB",
+	     wbxml_with_entry(4000, wbxml_refs_body, &reviewer),
+	     "refusing WBXML: text of one element"},
+	    {"one element at the text bound",
+	     wbxml_with_entry(4000, wbxml_refs_body, &element_ok),
+	     NULL},
+	    {"one element past it",
+	     wbxml_with_entry(4000, wbxml_refs_body, &element_over),
+	     "refusing WBXML: text of one element"},
+	    {"elements under the text bound, the document under its bound",
+	     wbxml_with_entry(4000, wbxml_refs_body, &document_ok),
+	     NULL},
+	    {"elements under the text bound, the document over its bound",
+	     wbxml_with_entry(4000, wbxml_refs_body, &document_over),
+	     "refusing WBXML: the decoded document would be too large"},
+	    {"4 MiB of references",
+	     wbxml_with_entry(4000, wbxml_refs_body, &flood),
+	     "refusing WBXML: the decoded document would be too large"},
+	    {"literal tag names",
+	     wbxml_with_entry(4000, wbxml_literal_tags_body, GUINT_TO_POINTER(1000)),
+	     "refusing WBXML: the decoded document would be too large"},
+	    {"an attribute value",
+	     wbxml_with_entry(4000, wbxml_attribute_body, GUINT_TO_POINTER(1000)),
+	     "refusing WBXML: text of one element or attribute value"},
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree gchar *xml = NULL;
+		gsize xml_len = 0;
+		gint64 start = g_get_monotonic_time();
+
+		xml = gw_wbxml_to_xml(cases[i].doc->data, cases[i].doc->len, &xml_len, &error);
+		g_test_message("%s (%u bytes): %s in %.1f ms",
+		               cases[i].what,
+		               cases[i].doc->len,
+		               xml != NULL ? "decoded" : error->message,
+		               (g_get_monotonic_time() - start) / 1000.0);
+		if (cases[i].refused_because == NULL) {
+			g_assert_no_error(error);
+			g_assert_cmpuint(xml_len, <=, GW_SYNCML_MAX_MESSAGE_SIZE);
+		} else {
+			g_assert_null(xml);
+			g_assert_error(error, GW_ERROR, GW_ERROR_PROTOCOL);
+			g_assert_nonnull(strstr(error->message, cases[i].refused_because));
+		}
+		g_byte_array_unref(cases[i].doc);
+	}
+}
+
 /* ---- TNDS ---- */
 
 static void
@@ -636,6 +782,7 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/xml-bounds/well-formed", test_well_formed);
 	g_test_add_func("/gw/xml-bounds/malformed", test_malformed);
 	g_test_add_func("/gw/xml-bounds/wbxml", test_wbxml);
+	g_test_add_func("/gw/xml-bounds/wbxml-references", test_wbxml_references);
 	g_test_add_func("/gw/xml-bounds/tnds", test_tnds);
 	g_test_add_func("/gw/xml-bounds/decode-async", test_decode_async);
 	return g_test_run();
