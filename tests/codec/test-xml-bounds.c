@@ -183,7 +183,7 @@ test_text(void)
 static void
 test_text_references(void)
 {
-	const GwXmlBounds small = {"test document", G_MAXSIZE, 8, 8, 2, 8};
+	const GwXmlBounds small = {"test document", G_MAXSIZE, 8, 8, 2, 8, 8};
 	gsize n = 600 * 1024;
 	g_autofree gchar *cdata = g_malloc(n + 1);
 	g_autofree gchar *body = NULL;
@@ -230,6 +230,91 @@ test_size(void)
 	check_refused(&gw_xml_bounds_syncml, big, n, GW_XML_BOUND_SIZE);
 	memcpy(big + n - 8, "--></r>", 7);
 	check_ok(&gw_xml_bounds_syncml, big, n - 1);
+}
+
+/* namespace declarations are bounded in scope (libxml2 walks that stack for every name), not
+ * per document: one on each of many siblings is what SyncML's MetInf looks like */
+static void
+test_namespaces(void)
+{
+	g_autoptr(GString) doc = g_string_new(NULL);
+	g_autoptr(GString) siblings = g_string_new(NULL);
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *hostile = NULL;
+	g_autoptr(GwSyncmlMessage) msg = NULL;
+	GwXmlScanStats stats;
+	gint64 start;
+
+	/* two levels of GW_SYNCML_MAX_NAMESPACES / 2 declarations: at the bound */
+	for (guint level = 0; level < 2; level++) {
+		g_string_append(doc, "<e");
+		for (guint i = 0; i < GW_SYNCML_MAX_NAMESPACES / 2; i++)
+			g_string_append_printf(doc, " xmlns:p%u_%u=\"u\"", level, i);
+		g_string_append(doc, ">");
+	}
+	g_string_append(doc, "<p0_0:a p1_0:b=\"\"/></e>");
+	/* a sibling declares as much again: the first level's went out of scope */
+	g_string_append(doc, "<e");
+	for (guint i = 0; i < GW_SYNCML_MAX_NAMESPACES / 2; i++)
+		g_string_append_printf(doc, " xmlns:q%u=\"u\"", i);
+	g_string_append(doc, "/><e xmlns=\"d\"/></e>");
+	stats = check_ok(&gw_xml_bounds_syncml, doc->str, doc->len);
+	g_assert_cmpuint(stats.namespaces, ==, GW_SYNCML_MAX_NAMESPACES);
+	/* one more in scope (on an empty element, or a default namespace) is one too many */
+	g_string_insert(doc, doc->len - 4, "<x xmlns=\"d\"/>");
+	check_ok(&gw_xml_bounds_syncml, doc->str, doc->len);
+	g_string_insert(doc, strstr(doc->str, "<p0_0:a") - doc->str, "<x xmlns=\"d\"/>");
+	stats = check_refused(&gw_xml_bounds_syncml, doc->str, doc->len, GW_XML_BOUND_NAMESPACES);
+	g_assert_cmpuint(stats.namespaces, ==, GW_SYNCML_MAX_NAMESPACES + 1);
+
+	/* 2,000 commands, each with its MetInf declaration: passes and parses */
+	for (guint i = 1; i <= 2000; i++)
+		g_string_append_printf(
+		    siblings,
+		    "<Replace><CmdID>%u</CmdID><Meta><Format "
+		    "xmlns=\"syncml:metinf\">chr</Format></Meta><Item><Target>"
+		    "<LocURI>./a</LocURI></Target><Data>%u</Data></Item></Replace>",
+		    i,
+		    i);
+	{
+		g_autofree gchar *xml = message(0, siblings->str);
+		g_assert_cmpuint(
+		    check_ok(&gw_xml_bounds_syncml, xml, strlen(xml)).namespaces, ==, 2);
+		assert_parses(xml);
+	}
+
+	/* the review's message: 126 nested elements of 31 declarations, then 4 MiB of elements
+	 * named with the outermost prefix (8 s in libxml2 2.9.14) */
+	g_string_assign(doc, "<SyncML xmlns=\"SYNCML:SYNCML1.2\">");
+	for (guint d = 0; d < 126; d++) {
+		g_string_append(doc, "<e");
+		for (guint i = 0; i < 31; i++)
+			g_string_append_printf(doc, " xmlns:p%u_%u=\"u\"", d, i);
+		g_string_append(doc, ">");
+	}
+	while (doc->len < GW_SYNCML_MAX_MESSAGE_SIZE - 200 - 126 * 5) {
+		g_string_append(doc, "<p0_0:a");
+		for (guint i = 0; i < 31 && doc->len < GW_SYNCML_MAX_MESSAGE_SIZE - 300 - 126 * 5;
+		     i++)
+			g_string_append_printf(doc, " p0_0:b%u=\"\"", i);
+		g_string_append(doc, "/>");
+	}
+	for (guint d = 0; d < 126; d++)
+		g_string_append(doc, "</e>");
+	g_string_append(doc, "</SyncML>");
+	hostile = g_string_free(g_steal_pointer(&doc), FALSE);
+	stats =
+	    check_refused(&gw_xml_bounds_syncml, hostile, strlen(hostile), GW_XML_BOUND_NAMESPACES);
+	g_assert_cmpuint(stats.scanned, <, 2000);
+	start = g_get_monotonic_time();
+	msg = gw_syncml_message_parse_xml((const guint8 *)hostile, strlen(hostile), &error);
+	g_test_message("%" G_GSIZE_FORMAT
+	               " bytes with 3,907 nested declarations refused in %.3f ms",
+	               strlen(hostile),
+	               (g_get_monotonic_time() - start) / 1000.0);
+	g_assert_null(msg);
+	g_assert_error(error, GW_ERROR, GW_ERROR_PROTOCOL);
+	g_assert_nonnull(strstr(error->message, "namespace declarations"));
 }
 
 /* ---- the hostile messages of issue 11 §4 ---- */
@@ -778,6 +863,7 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/xml-bounds/text", test_text);
 	g_test_add_func("/gw/xml-bounds/text-references", test_text_references);
 	g_test_add_func("/gw/xml-bounds/size", test_size);
+	g_test_add_func("/gw/xml-bounds/namespaces", test_namespaces);
 	g_test_add_func("/gw/xml-bounds/hostile-attributes", test_hostile_attributes);
 	g_test_add_func("/gw/xml-bounds/well-formed", test_well_formed);
 	g_test_add_func("/gw/xml-bounds/malformed", test_malformed);
