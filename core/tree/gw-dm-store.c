@@ -611,11 +611,23 @@ gw_dm_store_replay_journal(GwDmStore *self)
 	g_debug("replayed %u journal record(s) from %s", replayed, self->journal_path);
 }
 
-/* "tree.state.XXXXXX", "tree.journal.XXXXXX": what g_mkstemp_full() made of our templates */
+/*
+ * ".tree.state.tmp-XXXXXX", ".tree.journal.tmp-XXXXXX": what g_mkstemp_full() made of our
+ * templates (GW_DM_STORE_TEMP). Hidden and marked, so that no name an administrator gives a
+ * copy ("tree.state.backup", "tree.state.old123") is ever taken for one. The pattern before
+ * (a bare "tree.state.XXXXXX") is not removed: it cannot be told from such a copy, and only a
+ * kill during a compaction of a build before this one left it.
+ */
+#define GW_DM_STORE_TEMP_PREFIX "."
+#define GW_DM_STORE_TEMP_SUFFIX ".tmp-"
+
 static gboolean
 gw_dm_store_is_temporary(const gchar *name)
 {
-	static const gchar *const prefixes[] = {GW_DM_STORE_FILE ".", GW_DM_JOURNAL_FILE "."};
+	static const gchar *const prefixes[] = {
+	    GW_DM_STORE_TEMP_PREFIX GW_DM_STORE_FILE GW_DM_STORE_TEMP_SUFFIX,
+	    GW_DM_STORE_TEMP_PREFIX GW_DM_JOURNAL_FILE GW_DM_STORE_TEMP_SUFFIX,
+	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(prefixes); i++) {
 		const gchar *rest;
@@ -806,7 +818,8 @@ gw_dm_store_write_temp(GwDmStore *self,
                        gchar **tmp_out,
                        GError **error)
 {
-	g_autofree gchar *templ = g_strconcat(name, ".XXXXXX", NULL);
+	g_autofree gchar *templ =
+	    g_strconcat(GW_DM_STORE_TEMP_PREFIX, name, GW_DM_STORE_TEMP_SUFFIX "XXXXXX", NULL);
 	g_autofree gchar *tmp = g_build_filename(self->state_dir, templ, NULL);
 	int fd;
 

@@ -1254,19 +1254,25 @@ test_refused_subtree_root(Fixture *f, gconstpointer data)
 }
 
 /* a kill while a compaction wrote its temporary files leaves them: the next load removes
- * those of our naming pattern, logging each, and nothing else */
+ * those of our naming pattern (hidden, ".tmp-" and six letters or digits), logging each, and
+ * nothing else: never an administrator's "tree.state.backup" (issue 11 review) */
 static void
 test_stale_temporaries(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GwDmTree) tree = build_tree();
 	g_autoptr(GError) error = NULL;
-	static const gchar *const stale[] = {"tree.state.AbC123", "tree.journal.x9Y8z7"};
+	static const gchar *const stale[] = {".tree.state.tmp-AbC123", ".tree.journal.tmp-x9Y8z7"};
 	static const gchar *const kept[] = {
 	    "tree.state.corrupt-1796600000",
-	    "tree.state.ABCDEFG",
-	    "tree.state.AB-123",
+	    ".tree.state.tmp-ABCDEFG",
+	    ".tree.state.tmp-AB-123",
 	    "tree.journal.corrupt-1796600000",
 	    "other.AbC123",
+	    ".other.tmp-AbC123",
+	    /* an administrator's copies (the pattern of temporaries before) */
+	    "tree.state.backup",
+	    "tree.state.old123",
+	    "tree.journal.AbC123",
 	};
 
 	{
@@ -1283,7 +1289,8 @@ test_stale_temporaries(Fixture *f, gconstpointer data)
 	}
 	{
 		/* a directory of that pattern is not ours either */
-		g_autofree gchar *p = g_build_filename(f->state_dir, "tree.state.dIr123", NULL);
+		g_autofree gchar *p =
+		    g_build_filename(f->state_dir, ".tree.state.tmp-dIr123", NULL);
 		g_assert_cmpint(g_mkdir(p, 0700), ==, 0);
 	}
 	store_messages = 0;
@@ -1303,7 +1310,8 @@ test_stale_temporaries(Fixture *f, gconstpointer data)
 		g_assert_true(g_file_test(p, G_FILE_TEST_IS_REGULAR));
 	}
 	{
-		g_autofree gchar *p = g_build_filename(f->state_dir, "tree.state.dIr123", NULL);
+		g_autofree gchar *p =
+		    g_build_filename(f->state_dir, ".tree.state.tmp-dIr123", NULL);
 		g_assert_true(g_file_test(p, G_FILE_TEST_IS_DIR));
 	}
 	g_assert_cmpuint(store_warnings, ==, 0);
