@@ -1306,6 +1306,13 @@ gw_southbound_dm_handler(GwHttpServer *server, GwHttpRequest *request, gpointer 
 	} else {
 		msg = gw_southbound_peek(body, content_type, &wbxml, &error);
 	}
+	if (msg == NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_BUSY)) {
+		/* too much waits for the decoders: the device comes back, its session goes on */
+		gw_warning_ratelimited("POST /dm from %s refused (503): %s", peer, error->message);
+		gw_http_request_set_header(request, "Retry-After", "1");
+		gw_southbound_respond_text(request, 503, "the gateway is busy\n");
+		return;
+	}
 	if (msg == NULL) {
 		gw_southbound_refuse_malformed(self, request, body, peer, error);
 		return;

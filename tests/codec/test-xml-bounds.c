@@ -852,6 +852,71 @@ test_decode_async(void)
 	g_clear_error(&r.error);
 }
 
+typedef struct {
+	guint done;
+	guint busy;
+	guint decoded;
+} QueueCount;
+
+static void
+queued_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	QueueCount *c = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GwSyncmlMessage) msg = gw_syncml_message_decode_finish(res, NULL, &error);
+
+	c->done++;
+	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_BUSY))
+		c->busy++;
+	else if (msg != NULL)
+		c->decoded++;
+}
+
+/* issue 11 review: what waits for the decode pool is bounded (it was a GThreadPool queue of
+ * any length): past GW_SYNCML_DECODE_MAX_QUEUED_BYTES the caller hears G_IO_ERROR_BUSY at
+ * once, and what was decoded makes room again */
+static void
+test_decode_queue(void)
+{
+	g_autoptr(GString) body = g_string_new(NULL);
+	g_autofree gchar *xml = NULL;
+	g_autoptr(GBytes) bytes = NULL;
+	QueueCount c = {0};
+	guint n;
+
+	for (guint i = 1; body->len < 3 * 1024 * 1024; i++)
+		g_string_append_printf(
+		    body,
+		    "<Replace><CmdID>%u</CmdID><Item><Target><LocURI>./a/%u</LocURI>"
+		    "</Target><Data>%0256u</Data></Item></Replace>",
+		    i,
+		    i,
+		    i);
+	xml = message(0, body->str);
+	bytes = g_bytes_new(xml, strlen(xml));
+	/* twice what fits, pushed faster than one of them decodes (tens of ms each) */
+	n = 2 * (guint)(GW_SYNCML_DECODE_MAX_QUEUED_BYTES / g_bytes_get_size(bytes)) + 2;
+	for (guint i = 0; i < n; i++)
+		gw_syncml_message_decode_async(bytes, GW_SYNCML_DM_XML_TYPE, NULL, queued_cb, &c);
+	while (c.done < n)
+		g_main_context_iteration(NULL, TRUE);
+	g_test_message("%u messages of %" G_GSIZE_FORMAT
+	               " bytes pushed at once: %u decoded, %u busy",
+	               n,
+	               g_bytes_get_size(bytes),
+	               c.decoded,
+	               c.busy);
+	g_assert_cmpuint(c.decoded + c.busy, ==, n);
+	g_assert_cmpuint(c.decoded, >=, 1);
+	g_assert_cmpuint(c.busy, >=, n / 2);
+	/* the queue is empty again: the next one is taken */
+	memset(&c, 0, sizeof(c));
+	gw_syncml_message_decode_async(bytes, GW_SYNCML_DM_XML_TYPE, NULL, queued_cb, &c);
+	while (c.done < 1)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_cmpuint(c.decoded, ==, 1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -871,5 +936,6 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/xml-bounds/wbxml-references", test_wbxml_references);
 	g_test_add_func("/gw/xml-bounds/tnds", test_tnds);
 	g_test_add_func("/gw/xml-bounds/decode-async", test_decode_async);
+	g_test_add_func("/gw/xml-bounds/decode-queue", test_decode_queue);
 	return g_test_run();
 }
