@@ -290,8 +290,18 @@ typedef struct {
 	gsize text[GW_WBXML_MAX_DEPTH + 2];
 	/* strings of the decoded document so far (GW_WBXML_MAX_DECODED) */
 	gsize decoded;
+	/* gw_wbxml_peek_session(): the open elements (code page << 8 | tag) and what it found */
+	struct _GwWbxmlPeek *peek;
+	guint page;
+	guint16 tag;
+	guint16 path[GW_WBXML_MAX_DEPTH + 2];
 	const gchar *reason;
 } GwWbxmlScanner;
+
+typedef struct _GwWbxmlPeek {
+	gchar *session_id;
+	gchar *source_uri;
+} GwWbxmlPeek;
 
 typedef struct {
 	guint8 version;
@@ -339,6 +349,36 @@ static gsize *
 gw_wbxml_scan_content_text(GwWbxmlScanner *s)
 {
 	return &s->text[s->depth];
+}
+
+/* SyncML code page 0 (SyncML 1.1 and 1.2, as libwbxml2's tables) */
+#define GW_WBXML_TAG_LOCURI 0x17
+#define GW_WBXML_TAG_SESSIONID 0x25
+#define GW_WBXML_TAG_SOURCE 0x27
+#define GW_WBXML_TAG_SYNCHDR 0x2C
+#define GW_WBXML_TAG_SYNCML 0x2D
+
+/* @str (@len bytes) is content of the open element: kept when it is the SyncHdr's SessionID or
+ * Source LocURI (the first of each) */
+static void
+gw_wbxml_scan_capture(GwWbxmlScanner *s, const guint8 *str, gsize len)
+{
+	static const guint16 session_id[] = {
+	    GW_WBXML_TAG_SYNCML, GW_WBXML_TAG_SYNCHDR, GW_WBXML_TAG_SESSIONID};
+	static const guint16 source[] = {
+	    GW_WBXML_TAG_SYNCML, GW_WBXML_TAG_SYNCHDR, GW_WBXML_TAG_SOURCE, GW_WBXML_TAG_LOCURI};
+	gchar **out = NULL;
+
+	if (s->peek == NULL)
+		return;
+	if (s->depth == G_N_ELEMENTS(session_id) &&
+	    memcmp(s->path + 1, session_id, sizeof(session_id)) == 0)
+		out = &s->peek->session_id;
+	else if (s->depth == G_N_ELEMENTS(source) &&
+	         memcmp(s->path + 1, source, sizeof(source)) == 0)
+		out = &s->peek->source_uri;
+	if (out != NULL && *out == NULL)
+		*out = g_strndup((const gchar *)str, len);
 }
 
 /* mb_u_int32 exactly as libwbxml2 reads it: at most 5 bytes, into a 64-bit value */
@@ -476,8 +516,10 @@ gw_wbxml_scan_termstr(GwWbxmlScanner *s, gsize *text, gboolean content)
 		return gw_wbxml_scan_fail(s, GW_WBXML_SCAN_MALFORMED, "unterminated string");
 	s->pos += (gsize)(nul - start) + 1;
 	r = gw_wbxml_scan_expand(s, text, (gsize)(nul - start), 1);
-	if (r == GW_WBXML_SCAN_OK && content)
+	if (r == GW_WBXML_SCAN_OK && content) {
+		gw_wbxml_scan_capture(s, start, (gsize)(nul - start));
 		return gw_wbxml_scan_embedded(s, start, (gsize)(nul - start));
+	}
 	return r;
 }
 
@@ -501,8 +543,10 @@ gw_wbxml_scan_tableref(GwWbxmlScanner *s, gsize *text, guint times, gboolean con
 	nul = memchr(start, 0, s->strtbl_len - (gsize)index);
 	len = nul != NULL ? (gsize)(nul - start) : s->strtbl_len - (gsize)index;
 	r = gw_wbxml_scan_expand(s, text, len, times);
-	if (r == GW_WBXML_SCAN_OK && content)
+	if (r == GW_WBXML_SCAN_OK && content) {
+		gw_wbxml_scan_capture(s, start, len);
 		return gw_wbxml_scan_embedded(s, start, len);
+	}
 	return r;
 }
 
@@ -539,8 +583,10 @@ gw_wbxml_scan_opaque(GwWbxmlScanner *s, gsize *text, gboolean content)
 	start = s->d + s->pos;
 	s->pos += (gsize)len;
 	r = gw_wbxml_scan_expand(s, text, (gsize)len, 1);
-	if (r == GW_WBXML_SCAN_OK && content)
+	if (r == GW_WBXML_SCAN_OK && content) {
+		gw_wbxml_scan_capture(s, start, (gsize)len);
 		return gw_wbxml_scan_embedded(s, start, (gsize)len);
+	}
 	return r;
 }
 
@@ -679,11 +725,16 @@ gw_wbxml_scan_stag(GwWbxmlScanner *s, gboolean *has_content)
 	guint8 mask;
 	GwWbxmlScanResult r;
 
-	if (gw_wbxml_scan_is(s, GW_WBXML_SWITCH_PAGE))
+	if (gw_wbxml_scan_is(s, GW_WBXML_SWITCH_PAGE)) {
+		guint8 page = 0;
+		if (gw_wbxml_scan_peek(s, 1, &page))
+			s->page = page;
 		s->pos += 2;
+	}
 	r = gw_wbxml_scan_u8(s, &tag);
 	if (r != GW_WBXML_SCAN_OK)
 		return r;
+	s->tag = (guint16)(s->page << 8 | (tag & 0x3f));
 	if (++*s->elements > GW_WBXML_MAX_ELEMENTS)
 		return gw_wbxml_scan_fail(s, GW_WBXML_SCAN_DANGEROUS, "too many elements");
 	switch (tag) {
@@ -732,6 +783,7 @@ gw_wbxml_scan_enter(GwWbxmlScanner *s)
 		return gw_wbxml_scan_fail(s, GW_WBXML_SCAN_DANGEROUS, "elements nested too deeply");
 	s->children[s->depth] = 0;
 	s->text[s->depth] = 0;
+	s->path[s->depth] = s->tag;
 	return GW_WBXML_SCAN_OK;
 }
 
@@ -790,6 +842,9 @@ gw_wbxml_scan_document(GwWbxmlScanner *s)
 		} else if (b == GW_WBXML_PI) {
 			r = gw_wbxml_scan_pi(s);
 		} else if (b == GW_WBXML_SWITCH_PAGE) {
+			guint8 page = 0;
+			if (gw_wbxml_scan_peek(s, 1, &page))
+				s->page = page;
 			s->pos += 2;
 		} else {
 			r = gw_wbxml_scan_stag(s, &has_content);
@@ -1039,6 +1094,42 @@ gw_wbxml_to_xml(const guint8 *data, gsize len, gsize *out_len, GError **error)
 	if (out_len != NULL)
 		*out_len = result->len;
 	return g_string_free(g_steal_pointer(&result), FALSE);
+}
+
+gboolean
+gw_wbxml_peek_session(const guint8 *data, gsize len, gchar **session_id, gchar **source_uri)
+{
+	GwWbxmlHeader h;
+	GwWbxmlScanner s = {0};
+	GwWbxmlPeek peek = {0};
+	gsize budget = 16 * len;
+	guint elements = 0;
+
+	g_return_val_if_fail(data != NULL || len == 0, FALSE);
+	g_return_val_if_fail(session_id != NULL && source_uri != NULL, FALSE);
+
+	if (!gw_wbxml_parse_header(data, len, &h))
+		return FALSE;
+	s.d = data;
+	s.len = len;
+	s.pos = h.body_offset;
+	s.strtbl = data + h.strtbl_offset;
+	s.strtbl_len = h.strtbl_len;
+	s.budget = &budget;
+	s.elements = &elements;
+	s.peek = &peek;
+	/* whatever stops the scan (the cut, a bound) comes after the header, or the header is
+	 * not to be had */
+	gw_wbxml_scan_document(&s);
+	if (peek.session_id == NULL || peek.source_uri == NULL || peek.session_id[0] == '\0' ||
+	    peek.source_uri[0] == '\0') {
+		g_free(peek.session_id);
+		g_free(peek.source_uri);
+		return FALSE;
+	}
+	*session_id = g_strstrip(peek.session_id);
+	*source_uri = g_strstrip(peek.source_uri);
+	return TRUE;
 }
 
 gboolean

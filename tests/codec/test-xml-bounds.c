@@ -706,6 +706,58 @@ test_wbxml_references(void)
 	}
 }
 
+/* the SyncHdr of a WBXML message that does not decode (cut short) still names its session;
+ * strings in the string table count too; a message cut before its Source names none */
+static void
+test_wbxml_peek_session(void)
+{
+	g_autofree gchar *xml = message(0, "<Alert><CmdID>1</CmdID><Data>1201</Data></Alert>");
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) wbxml = gw_wbxml_from_xml(xml, strlen(xml), &error);
+	const guint8 *data;
+	gsize len = 0;
+	gsize source_end = 0;
+
+	g_assert_no_error(error);
+	data = g_bytes_get_data(wbxml, &len);
+	for (gsize cut = len; cut > 0; cut--) {
+		g_autofree gchar *sid = NULL;
+		g_autofree gchar *src = NULL;
+		if (!gw_wbxml_peek_session(data, cut, &sid, &src))
+			break;
+		g_assert_cmpstr(sid, ==, "1");
+		g_assert_cmpstr(src, ==, "dev");
+		source_end = cut;
+	}
+	/* cut anywhere after the Source's string: named, the SyncBody and the ends need not be
+	 * there */
+	g_test_message("the session is named down to %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT
+	               " bytes",
+	               source_end,
+	               len);
+	for (gsize i = 0; i + 4 <= len; i++) {
+		if (memcmp(data + i, "dev", 4) == 0) {
+			g_assert_cmpuint(source_end, ==, i + 4);
+			break;
+		}
+	}
+	{
+		/* by string table reference: SyncML > SyncHdr > SessionID "7" (STR_T), Source >
+		 * LocURI (STR_T) "dev-9" */
+		static const guint8 doc[] = {0x02, 0xa4, 0x01, 0x6a, 0x08, '7',  0,    'd',  'e',
+		                             'v',  '-',  '9',  0,    0x6d, 0x6c, 0x65, 0x83, 0,
+		                             0x01, 0x67, 0x57, 0x83, 2,    0x01, 0x01};
+		g_autofree gchar *sid = NULL;
+		g_autofree gchar *src = NULL;
+		g_assert_true(gw_wbxml_peek_session(doc, sizeof(doc), &sid, &src));
+		g_assert_cmpstr(sid, ==, "7");
+		g_assert_cmpstr(src, ==, "dev-9");
+		g_clear_pointer(&sid, g_free);
+		g_clear_pointer(&src, g_free);
+		g_assert_false(gw_wbxml_peek_session(doc, 19, &sid, &src));
+	}
+}
+
 /* ---- TNDS ---- */
 
 static void
@@ -934,6 +986,7 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/xml-bounds/malformed", test_malformed);
 	g_test_add_func("/gw/xml-bounds/wbxml", test_wbxml);
 	g_test_add_func("/gw/xml-bounds/wbxml-references", test_wbxml_references);
+	g_test_add_func("/gw/xml-bounds/wbxml-peek-session", test_wbxml_peek_session);
 	g_test_add_func("/gw/xml-bounds/tnds", test_tnds);
 	g_test_add_func("/gw/xml-bounds/decode-async", test_decode_async);
 	g_test_add_func("/gw/xml-bounds/decode-queue", test_decode_queue);
