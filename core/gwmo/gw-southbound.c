@@ -807,20 +807,21 @@ gw_southbound_nonce_cb(GwDmSession *session, gboolean local, GBytes *nonce, gpoi
 /* the nonces @device_id's session left go into its record, once per session (they rotate with
  * every message): a tree change the group commit at the session's end makes durable, so that
  * a restart does not cost the device a challenge and a round trip */
-static void
+static gboolean
 gw_southbound_keep_nonces(GwSouthbound *self, const gchar *device_id)
 {
 	GwSbNonces *n = g_hash_table_lookup(self->nonces, device_id);
 	g_autoptr(GError) error = NULL;
 
 	if (n == NULL || !n->dirty)
-		return;
+		return FALSE;
 	n->dirty = FALSE;
 	if ((n->peer != NULL &&
 	     !gw_inventory_set_nonce(self->inventory, device_id, TRUE, n->peer, &error)) ||
 	    (n->local != NULL &&
 	     !gw_inventory_set_nonce(self->inventory, device_id, FALSE, n->local, &error)))
 		g_warning("device %s: cannot keep its nonces: %s", device_id, error->message);
+	return TRUE;
 }
 
 /* ---- sessions ---- */
@@ -1948,6 +1949,17 @@ gw_southbound_dispose(GObject *object)
 	if (self->sweep_id != 0) {
 		g_source_remove(self->sweep_id);
 		self->sweep_id = 0;
+	}
+	{
+		/* the nonces of sessions still running go into their records too */
+		GHashTableIter iter;
+		gpointer device_id;
+		gboolean kept = FALSE;
+		g_hash_table_iter_init(&iter, self->nonces);
+		while (g_hash_table_iter_next(&iter, &device_id, NULL))
+			kept |= gw_southbound_keep_nonces(self, device_id);
+		if (kept && self->commit_id == 0)
+			gw_southbound_schedule_commit(self);
 	}
 	if (self->commit_id != 0) {
 		/* what was registered is stored and acknowledged before the listener goes */
