@@ -69,6 +69,8 @@ static const GwConfigKey gw_config_keys[] = {
     {"http", "handshake-timeout", GW_CONFIG_TYPE_INT, "10", 1, 3600},
     {"http", "max-connections", GW_CONFIG_TYPE_INT, "4096", 1, 1000000},
     {"http", "max-connections-per-peer", GW_CONFIG_TYPE_INT, "64", 1, 1000000},
+    {"http", "handler-timeout", GW_CONFIG_TYPE_INT, "60", 1, 3600},
+    {"http", "max-body-buffer", GW_CONFIG_TYPE_INT, "64", 4, 65536}, /* MiB */
 };
 
 struct _GwConfig {
@@ -324,6 +326,9 @@ gw_config_get_http_limits(GwConfig *self, GwHttpServerLimits *limits)
 	limits->handshake_ms = (guint)gw_config_get_int(self, "http", "handshake-timeout") * 1000;
 	limits->max_connections = (guint)gw_config_get_int(self, "http", "max-connections");
 	limits->max_per_peer = (guint)gw_config_get_int(self, "http", "max-connections-per-peer");
+	limits->handler_ms = (guint)gw_config_get_int(self, "http", "handler-timeout") * 1000;
+	limits->max_body_buffer =
+	    (gsize)gw_config_get_int(self, "http", "max-body-buffer") * 1024 * 1024;
 }
 
 GwHttpServer *

@@ -94,6 +94,10 @@ typedef enum {
 #define GW_GWMO_CRED_CLIENT_NAME "ClientName"
 #define GW_GWMO_CRED_CLIENT_SECRET "ClientSecret"
 #define GW_GWMO_CRED_SERVER_SECRET "ServerSecret"
+/* the nonce the device digests with (issued by the gateway) and the one the gateway digests
+ * with (issued by the device), as the last session left them */
+#define GW_GWMO_CRED_CLIENT_NONCE "ClientNonce"
+#define GW_GWMO_CRED_SERVER_NONCE "ServerNonce"
 #define GW_GWMO_STATUS_ATTACHED "Attached"
 #define GW_GWMO_STATUS_DETACHED "Detached"
 #define GW_GWMO_COMPONENT_END_DEVICE "EndDevice"

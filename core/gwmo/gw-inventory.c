@@ -1012,6 +1012,17 @@ gw_inventory_new(GwDmTree *tree, GwConfig *config)
 	                                                  "/" GW_GWMO_CRED_SERVER_SECRET,
 	                        GW_DM_FORMAT_CHR,
 	                        GW_DM_DDF_SECRET_ACCESS);
+	/* the nonces: what a digest is computed over is nobody's to read either */
+	gw_dm_tree_add_ddf_node(tree,
+	                        GW_GWMO_INVENTORY_DEVICES "/*/" GW_GWMO_DEVICE_CREDENTIALS
+	                                                  "/" GW_GWMO_CRED_CLIENT_NONCE,
+	                        GW_DM_FORMAT_BIN,
+	                        GW_DM_DDF_SECRET_ACCESS);
+	gw_dm_tree_add_ddf_node(tree,
+	                        GW_GWMO_INVENTORY_DEVICES "/*/" GW_GWMO_DEVICE_CREDENTIALS
+	                                                  "/" GW_GWMO_CRED_SERVER_NONCE,
+	                        GW_DM_FORMAT_BIN,
+	                        GW_DM_DDF_SECRET_ACCESS);
 	gw_inventory_reload_records(self);
 	self->groups = gw_groups_new(self->tree, self, &self->owner);
 	self->changed_id =
@@ -1655,6 +1666,74 @@ gw_inventory_get_contact(GwInventory *self, const gchar *device_id, GwInventoryD
 	info->server_secret =
 	    gw_inventory_dup_leaf_nonempty(self, cred_uri, GW_GWMO_CRED_SERVER_SECRET);
 	return TRUE;
+}
+
+/* Credentials/<leaf> of @device_id's record, NULL when the device or the leaf is not there */
+static gchar *
+gw_inventory_cred_uri(GwInventory *self, const gchar *device_id, const gchar *leaf)
+{
+	GwInvRecord *rec = device_id != NULL ? g_hash_table_lookup(self->records, device_id) : NULL;
+	g_autofree gchar *uri = NULL;
+
+	if (rec == NULL)
+		return NULL;
+	uri = gw_inventory_record_uri(rec->name);
+	return g_strdup_printf("%s/" GW_GWMO_DEVICE_CREDENTIALS "/%s", uri, leaf);
+}
+
+static GBytes *
+gw_inventory_dup_nonce(GwInventory *self, const gchar *device_id, const gchar *leaf)
+{
+	g_autofree gchar *uri = gw_inventory_cred_uri(self, device_id, leaf);
+	GwDmNode *node = uri != NULL ? gw_dm_tree_lookup(self->tree, uri) : NULL;
+	GBytes *value =
+	    node != NULL && gw_dm_node_is_leaf(node) ? gw_dm_node_get_value(node) : NULL;
+
+	return value != NULL && g_bytes_get_size(value) > 0 ? g_bytes_ref(value) : NULL;
+}
+
+gboolean
+gw_inventory_get_nonces(GwInventory *self,
+                        const gchar *device_id,
+                        GBytes **client_nonce,
+                        GBytes **server_nonce)
+{
+	g_return_val_if_fail(GW_IS_INVENTORY(self), FALSE);
+	g_return_val_if_fail(client_nonce != NULL && server_nonce != NULL, FALSE);
+
+	*client_nonce = NULL;
+	*server_nonce = NULL;
+	if (device_id == NULL || g_hash_table_lookup(self->records, device_id) == NULL)
+		return FALSE;
+	*client_nonce = gw_inventory_dup_nonce(self, device_id, GW_GWMO_CRED_CLIENT_NONCE);
+	*server_nonce = gw_inventory_dup_nonce(self, device_id, GW_GWMO_CRED_SERVER_NONCE);
+	return TRUE;
+}
+
+gboolean
+gw_inventory_set_nonce(GwInventory *self,
+                       const gchar *device_id,
+                       gboolean client,
+                       GBytes *nonce,
+                       GError **error)
+{
+	const gchar *leaf = client ? GW_GWMO_CRED_CLIENT_NONCE : GW_GWMO_CRED_SERVER_NONCE;
+	g_autofree gchar *uri = NULL;
+	g_autoptr(GBytes) old = NULL;
+
+	g_return_val_if_fail(GW_IS_INVENTORY(self), FALSE);
+	g_return_val_if_fail(nonce != NULL, FALSE);
+
+	uri = gw_inventory_cred_uri(self, device_id, leaf);
+	if (uri == NULL) {
+		g_set_error(error, GW_ERROR, GW_ERROR_NOT_FOUND, "unknown device %s", device_id);
+		return FALSE;
+	}
+	old = gw_inventory_dup_nonce(self, device_id, leaf);
+	if (old != NULL && g_bytes_equal(old, nonce))
+		return TRUE;
+	return gw_dm_owner_set_leaf_bytes(
+	    &self->owner, uri, GW_DM_FORMAT_BIN, NULL, nonce, GW_DM_ACCESS_REPLACE, error);
 }
 
 gboolean

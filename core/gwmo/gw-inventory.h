@@ -21,7 +21,8 @@ G_BEGIN_DECLS
  * ComponentType, Protocol, Mode, Status (Attached | Detached), Address, NotifyAddr, LastSeen
  * (RFC 3339, UTC), Trusted, ServerIDs/<n>, DevInfo/<leaf>, Groups/<n>, and the credentials the
  * gateway uses with the device in Credentials/ (AuthType, ClientName, ClientSecret and
- * ServerSecret without Get access: never readable by a DM Server or over D-Bus).
+ * ServerSecret, and the nonces of the last session, ClientNonce and ServerNonce, without Get
+ * access: never readable by a DM Server or over D-Bus).
  *
  * Visibility (GwMO-SECARIZE-001): a record's ACL gives Get (and Replace of Mode) to the DM
  * Servers of the gateway named in its ServerIDs; a record with no matching ServerIDs is
@@ -97,6 +98,21 @@ gw_inventory_touch_unchanged(GwInventory *self,
  * server_secret of @info are set, the rest is zeroed; FALSE when unknown */
 gboolean
 gw_inventory_get_contact(GwInventory *self, const gchar *device_id, GwInventoryDevice *info);
+/* the nonces of @device_id's last authenticated session (Credentials/ClientNonce: the device
+ * digests with it, ServerNonce: the gateway does; bin, never readable): each NULL when there is
+ * none. FALSE for an unknown device */
+gboolean
+gw_inventory_get_nonces(GwInventory *self,
+                        const gchar *device_id,
+                        GBytes **client_nonce,
+                        GBytes **server_nonce);
+/* sets one of them (@client: ClientNonce); a value it already has changes nothing */
+gboolean
+gw_inventory_set_nonce(GwInventory *self,
+                       const gchar *device_id,
+                       gboolean client,
+                       GBytes *nonce,
+                       GError **error);
 gboolean
 gw_inventory_detach(GwInventory *self, const gchar *device_id, GError **error);
 gboolean

@@ -30,15 +30,21 @@
 #define GW_SOUTHBOUND_PENDING_PER_PEER 4
 #define GW_SOUTHBOUND_PENDING_MAX 1024
 #define GW_SOUTHBOUND_PENDING_TIMEOUT_S 30
+/* commands handed back by a session that ended wake the device again, after this back-off
+ * (doubling while its sessions keep failing) */
+#define GW_SOUTHBOUND_REWAKE_MIN_S 1
+#define GW_SOUTHBOUND_REWAKE_MAX_S 60
 /* bytes of a message that does not parse searched for its SyncHdr */
 #define GW_SOUTHBOUND_SCAN_LEN 4096
 
 typedef struct _GwSbSession GwSbSession;
 
-/* nonces of one device, kept between its sessions (in memory) */
+/* nonces of one device, kept between its sessions (and in its inventory record, read back
+ * the first time the device is seen after a start) */
 typedef struct {
-	GBytes *local; /* the device issued it: the gateway digests with it */
-	GBytes *peer;  /* the gateway issued it: the device digests with it */
+	GBytes *local;  /* the device issued it: the gateway digests with it */
+	GBytes *peer;   /* the gateway issued it: the device digests with it */
+	gboolean dirty; /* changed since they were written to the record */
 } GwSbNonces;
 
 /* one Proxy command (gw_southbound_send_command_async) */
@@ -67,12 +73,24 @@ typedef struct {
 	GBytes *body;
 } GwSbHeld;
 
+/* the commands waiting for a device, and whether it was asked (Package #0) to come for them */
+typedef struct {
+	GwSouthbound *self; /* borrowed */
+	gchar *device_id;
+	GQueue commands; /* GwSbCommand (borrowed) */
+	gboolean woken;  /* a Package #0 went out for what waits here */
+	guint rewake_id; /* the next one, after a session that ended without them */
+	guint backoff_s;
+} GwSbQueue;
+
 /* one DM session of a device */
 struct _GwSbSession {
 	GwSouthbound *self; /* borrowed */
 	gchar *key;         /* SessionID "\n" Source LocURI */
 	gchar *device_id;
 	gchar *peer_addr;
+	gchar *peer_group;  /* the peer it counts as (gw_http_peer_group()) */
+	gchar *pending_key; /* its key in self->pending: peer address "\n" key */
 	GwDmSession *session;
 	gboolean authenticated; /* peer credentials are checked (not open registration) */
 	gboolean pending;       /* ... and were not accepted yet: in self->pending */
@@ -94,11 +112,12 @@ struct _GwSouthbound {
 	GHashTable *sessions;  /* key → GwSbSession: authenticated (or open registration) */
 	GHashTable *by_device; /* device id → its latest session in self->sessions (borrowed) */
 	/* sessions whose peer has not authenticated yet: they hold no command, count for no
-	 * max-sessions slot, and the oldest goes when a peer address has too many */
-	GHashTable *pending;          /* key → GwSbSession */
+	 * max-sessions slot, are found only from the address they came from, and the oldest of
+	 * a peer goes when that peer has too many */
+	GHashTable *pending;          /* peer address "\n" key → GwSbSession */
 	GQueue pending_order;         /* GwSbSession (borrowed), oldest first */
-	GHashTable *pending_per_peer; /* peer address → count (GUINT_TO_POINTER) */
-	GHashTable *queues;           /* device id → GQueue of GwSbCommand (borrowed) */
+	GHashTable *pending_per_peer; /* peer group → count (GUINT_TO_POINTER) */
+	GHashTable *queues;           /* device id → GwSbQueue */
 	GHashTable *nonces;           /* device id → GwSbNonces */
 	GHashTable *commands;         /* id → GwSbCommand (owned) */
 	guint next_command_id;
@@ -137,6 +156,8 @@ gw_southbound_nonces(GwSouthbound *self, const gchar *device_id)
 	GwSbNonces *n = g_hash_table_lookup(self->nonces, device_id);
 	if (n == NULL) {
 		n = g_new0(GwSbNonces, 1);
+		/* the ones the last session before a restart agreed on */
+		gw_inventory_get_nonces(self->inventory, device_id, &n->peer, &n->local);
 		g_hash_table_insert(self->nonces, g_strdup(device_id), n);
 	}
 	return n;
@@ -268,8 +289,7 @@ gw_southbound_wake_device(GwSouthbound *self, const GwInventoryDevice *info)
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *dev_id = gw_dm_tree_dup_string(self->tree, "./DevInfo/DevId");
 	g_autofree gchar *sid = NULL;
-	GwSbNonces *nonces = g_hash_table_lookup(self->nonces, info->device_id);
-	GBytes *nonce = nonces != NULL ? nonces->local : NULL;
+	GBytes *nonce = gw_southbound_nonces(self, info->device_id)->local;
 
 	n->version = GW_PKG0_VERSION_DEFAULT;
 	n->ui_mode = GW_PKG0_UI_MODE_BACKGROUND;
@@ -662,6 +682,28 @@ gw_southbound_nonce_cb(GwDmSession *session, gboolean local, GBytes *nonce, gpoi
 	slot = local ? &n->local : &n->peer;
 	g_clear_pointer(slot, g_bytes_unref);
 	*slot = g_bytes_ref(nonce);
+	/* written to the record when the session ends (gw_southbound_keep_nonces) */
+	n->dirty = TRUE;
+}
+
+/* the nonces @device_id's session left go into its record, once per session (they rotate with
+ * every message): a tree change the group commit at the session's end makes durable, so that
+ * a restart does not cost the device a challenge and a round trip */
+static gboolean
+gw_southbound_keep_nonces(GwSouthbound *self, const gchar *device_id)
+{
+	GwSbNonces *n = g_hash_table_lookup(self->nonces, device_id);
+	g_autoptr(GError) error = NULL;
+
+	if (n == NULL || !n->dirty)
+		return FALSE;
+	n->dirty = FALSE;
+	if ((n->peer != NULL &&
+	     !gw_inventory_set_nonce(self->inventory, device_id, TRUE, n->peer, &error)) ||
+	    (n->local != NULL &&
+	     !gw_inventory_set_nonce(self->inventory, device_id, FALSE, n->local, &error)))
+		g_warning("device %s: cannot keep its nonces: %s", device_id, error->message);
+	return TRUE;
 }
 
 /* ---- sessions ---- */
@@ -677,18 +719,87 @@ gw_sb_session_free(gpointer data)
 	g_free(s->key);
 	g_free(s->device_id);
 	g_free(s->peer_addr);
+	g_free(s->peer_group);
+	g_free(s->pending_key);
 	g_free(s);
 }
 
-static GQueue *
+static void
+gw_sb_queue_free(gpointer data)
+{
+	GwSbQueue *q = data;
+	/* the commands belong to self->commands */
+	g_queue_clear(&q->commands);
+	if (q->rewake_id != 0)
+		g_source_remove(q->rewake_id);
+	g_free(q->device_id);
+	g_free(q);
+}
+
+static GwSbQueue *
 gw_southbound_queue(GwSouthbound *self, const gchar *device_id, gboolean create)
 {
-	GQueue *q = g_hash_table_lookup(self->queues, device_id);
+	GwSbQueue *q = g_hash_table_lookup(self->queues, device_id);
 	if (q == NULL && create) {
-		q = g_queue_new();
-		g_hash_table_insert(self->queues, g_strdup(device_id), q);
+		q = g_new0(GwSbQueue, 1);
+		q->self = self;
+		q->device_id = g_strdup(device_id);
+		g_queue_init(&q->commands);
+		g_hash_table_insert(self->queues, q->device_id, q);
 	}
 	return q;
+}
+
+/* asks the device to come for what waits for it (@info: its contact), once per queue until a
+ * session of it ends without taking it */
+static void
+gw_southbound_queue_wake(GwSouthbound *self, GwSbQueue *q, const GwInventoryDevice *info)
+{
+	if (q->woken)
+		return;
+	q->woken = TRUE;
+	if (info->notify_addr != NULL && info->notify_addr[0] != '\0')
+		gw_southbound_wake_device(self, info);
+	else
+		g_info("device %s has no NotifyAddr: %u command(s) wait for its next session",
+		       q->device_id,
+		       g_queue_get_length(&q->commands));
+}
+
+static gboolean
+gw_southbound_rewake_cb(gpointer user_data)
+{
+	GwSbQueue *q = user_data;
+	GwSouthbound *self = q->self;
+	GwInventoryDevice info = {0};
+
+	q->rewake_id = 0;
+	if (!g_queue_is_empty(&q->commands) &&
+	    gw_inventory_get_contact(self->inventory, q->device_id, &info)) {
+		g_message("device %s: %u command(s) handed back by its last session, waking it "
+		          "again",
+		          q->device_id,
+		          g_queue_get_length(&q->commands));
+		gw_southbound_queue_wake(self, q, &info);
+	}
+	gw_inventory_device_clear(&info);
+	return G_SOURCE_REMOVE;
+}
+
+/* a session of the device ended and commands still wait for it: the wake that brought it
+ * (if any) is spent; another one goes out after a back-off that grows while its sessions keep
+ * ending without them (@ok: this one finished normally) */
+static void
+gw_southbound_queue_rewake(GwSouthbound *self, GwSbQueue *q, gboolean ok)
+{
+	q->woken = FALSE;
+	if (ok || q->backoff_s == 0)
+		q->backoff_s = GW_SOUTHBOUND_REWAKE_MIN_S;
+	else
+		q->backoff_s = MIN(q->backoff_s * 2, (guint)GW_SOUTHBOUND_REWAKE_MAX_S);
+	if (q->rewake_id != 0)
+		g_source_remove(q->rewake_id);
+	q->rewake_id = g_timeout_add_seconds(q->backoff_s, gw_southbound_rewake_cb, q);
 }
 
 static gint
@@ -703,40 +814,48 @@ gw_southbound_compare_ref(gconstpointer a, gconstpointer b)
 static void
 gw_southbound_pending_forget(GwSouthbound *self, GwSbSession *s)
 {
-	guint n = GPOINTER_TO_UINT(g_hash_table_lookup(self->pending_per_peer, s->peer_addr));
+	guint n = GPOINTER_TO_UINT(g_hash_table_lookup(self->pending_per_peer, s->peer_group));
 
 	g_queue_delete_link(&self->pending_order, s->pending_link);
 	s->pending_link = NULL;
 	if (n <= 1)
-		g_hash_table_remove(self->pending_per_peer, s->peer_addr);
+		g_hash_table_remove(self->pending_per_peer, s->peer_group);
 	else
 		g_hash_table_insert(
-		    self->pending_per_peer, g_strdup(s->peer_addr), GUINT_TO_POINTER(n - 1));
-	g_hash_table_steal(self->pending, s->key);
+		    self->pending_per_peer, g_strdup(s->peer_group), GUINT_TO_POINTER(n - 1));
+	g_hash_table_steal(self->pending, s->pending_key);
 	s->pending = FALSE;
 }
 
 /* the session ended (finished, failed, idle, superseded, dropped): commands without an answer
  * go back in front of the device queue, in order, for the device's next session (or their
- * timeout: 408); the session's state is gone at once */
+ * timeout: 408), and the device is woken again for them; the session's state is gone at once */
 static void
 gw_southbound_session_end(GwSouthbound *self, GwSbSession *s, gboolean ok, const gchar *why)
 {
 	g_autofree gchar *device_id = g_strdup(s->device_id);
 	GList *waiting = g_hash_table_get_values(s->commands);
 	GwDmSessionStats stats = {0};
+	GwSbQueue *q;
 
 	waiting = g_list_sort(waiting, gw_southbound_compare_ref);
 	if (waiting != NULL) {
-		GQueue *q = gw_southbound_queue(self, device_id, TRUE);
+		q = gw_southbound_queue(self, device_id, TRUE);
 		for (GList *l = g_list_last(waiting); l != NULL; l = l->prev) {
 			GwSbCommand *c = l->data;
 			c->session = NULL;
 			c->ref = 0;
-			g_queue_push_head(q, c);
+			g_queue_push_head(&q->commands, c);
 		}
 	}
 	g_list_free(waiting);
+	/* whatever waits for the device now (handed back, or never taken: a session that failed
+	 * before it authenticated) needs another wake; the back-off grows with every session
+	 * that ends without it (anyone can end a pending one by naming the device) */
+	q = gw_southbound_queue(self, device_id, FALSE);
+	if (q != NULL && !g_queue_is_empty(&q->commands))
+		gw_southbound_queue_rewake(self, q, ok);
+	gw_southbound_keep_nonces(self, device_id);
 	g_hash_table_remove_all(s->commands);
 	gw_dm_session_get_stats(s->session, &stats);
 	if (ok)
@@ -793,10 +912,10 @@ gw_southbound_find_session(GwSouthbound *self, const gchar *device_id)
 static void
 gw_southbound_session_take_queue(GwSouthbound *self, GwSbSession *s)
 {
-	GQueue *q = gw_southbound_queue(self, s->device_id, FALSE);
+	GwSbQueue *q = gw_southbound_queue(self, s->device_id, FALSE);
 
-	while (q != NULL && !g_queue_is_empty(q))
-		gw_southbound_session_take(s, g_queue_pop_head(q));
+	while (q != NULL && !g_queue_is_empty(&q->commands))
+		gw_southbound_session_take(s, g_queue_pop_head(&q->commands));
 	if (q != NULL)
 		g_hash_table_remove(self->queues, s->device_id);
 }
@@ -837,31 +956,29 @@ gw_southbound_peer_authenticated_cb(GwDmSession *session, gpointer user_data)
 	gw_southbound_session_install(self, s);
 }
 
-/* room for one more pending session of @peer_addr: the oldest of that address goes when it
- * has its quota, the oldest of all when the table is full */
-static void
-gw_southbound_pending_make_room(GwSouthbound *self, const gchar *peer_addr)
+/* room for one more pending session of @peer_group: the oldest of that peer goes when it has
+ * its quota. FALSE when the table is full: a peer never makes room with another peer's (a
+ * flood from many addresses would end every real device's session between its challenge and
+ * its retry); the newcomer is told to come back instead */
+static gboolean
+gw_southbound_pending_make_room(GwSouthbound *self, const gchar *peer_group)
 {
-	guint n = GPOINTER_TO_UINT(g_hash_table_lookup(self->pending_per_peer, peer_addr));
+	guint n = GPOINTER_TO_UINT(g_hash_table_lookup(self->pending_per_peer, peer_group));
 
 	if (n >= GW_SOUTHBOUND_PENDING_PER_PEER) {
 		for (GList *l = self->pending_order.head; l != NULL; l = l->next) {
 			GwSbSession *old = l->data;
-			if (g_strcmp0(old->peer_addr, peer_addr) == 0) {
+			if (g_strcmp0(old->peer_group, peer_group) == 0) {
 				gw_southbound_session_end(self,
 				                          old,
 				                          FALSE,
 				                          "not authenticated, dropped for a newer "
-				                          "one from the same address");
+				                          "one from the same peer");
 				break;
 			}
 		}
 	}
-	if (g_hash_table_size(self->pending) >= GW_SOUTHBOUND_PENDING_MAX)
-		gw_southbound_session_end(self,
-		                          g_queue_peek_head(&self->pending_order),
-		                          FALSE,
-		                          "not authenticated, dropped for a newer one");
+	return g_hash_table_size(self->pending) < GW_SOUTHBOUND_PENDING_MAX;
 }
 
 /* a new session for @device_id, or NULL with the HTTP status to answer. With credentials it
@@ -872,6 +989,7 @@ gw_southbound_session_open(GwSouthbound *self,
                            const gchar *key,
                            const gchar *device_id,
                            const gchar *peer_addr,
+                           const gchar *peer_group,
                            guint *http_status)
 {
 	GwInventoryDevice info = {0};
@@ -900,6 +1018,23 @@ gw_southbound_session_open(GwSouthbound *self,
 		*http_status = 403;
 		return NULL;
 	}
+	if (has_creds) {
+		g_autofree gchar *pending_key = g_strdup_printf("%s\n%s", peer_addr, key);
+		GwSbSession *old = g_hash_table_lookup(self->pending, pending_key);
+		/* its own earlier attempt with this key (never another address's) */
+		if (old != NULL)
+			gw_southbound_session_end(
+			    self, old, FALSE, "a new session with the same SessionID");
+		if (!gw_southbound_pending_make_room(self, peer_group)) {
+			gw_warning_ratelimited("POST /dm from %s refused (503): %u sessions wait "
+			                       "for their credentials",
+			                       peer_addr,
+			                       g_hash_table_size(self->pending));
+			gw_inventory_device_clear(&info);
+			*http_status = 503;
+			return NULL;
+		}
+	}
 	nonces = gw_southbound_nonces(self, device_id);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.role = GW_DM_SESSION_ROLE_SERVER;
@@ -921,6 +1056,7 @@ gw_southbound_session_open(GwSouthbound *self,
 	s->key = g_strdup(key);
 	s->device_id = g_strdup(device_id);
 	s->peer_addr = g_strdup(peer_addr);
+	s->peer_group = g_strdup(peer_group);
 	s->authenticated = has_creds;
 	s->last_activity = g_get_monotonic_time();
 	s->commands = g_hash_table_new(g_direct_hash, g_direct_equal);
@@ -934,19 +1070,15 @@ gw_southbound_session_open(GwSouthbound *self,
 	g_signal_connect(s->session, "result", G_CALLBACK(gw_southbound_result_cb), s);
 
 	if (has_creds) {
-		GwSbSession *old = g_hash_table_lookup(self->pending, key);
-		if (old != NULL)
-			gw_southbound_session_end(
-			    self, old, FALSE, "a new session with the same SessionID");
-		gw_southbound_pending_make_room(self, peer_addr);
 		s->pending = TRUE;
-		g_hash_table_insert(self->pending, s->key, s);
+		s->pending_key = g_strdup_printf("%s\n%s", peer_addr, key);
+		g_hash_table_insert(self->pending, s->pending_key, s);
 		g_queue_push_tail(&self->pending_order, s);
 		s->pending_link = g_queue_peek_tail_link(&self->pending_order);
 		g_hash_table_insert(self->pending_per_peer,
-		                    g_strdup(peer_addr),
+		                    g_strdup(peer_group),
 		                    GUINT_TO_POINTER(GPOINTER_TO_UINT(g_hash_table_lookup(
-		                                         self->pending_per_peer, peer_addr)) +
+		                                         self->pending_per_peer, peer_group)) +
 		                                     1));
 		/* logged once the device authenticates (a flood of these is not) */
 		g_debug("session with device %s from %s started (%s, not authenticated yet)",
@@ -964,12 +1096,15 @@ gw_southbound_session_open(GwSouthbound *self,
 	return s;
 }
 
-/* the session a message belongs to: one waiting for its peer's credentials first (its peer's
- * retry after a challenge), then the running one */
+/* the session a message from @peer belongs to: one of that address waiting for its
+ * credentials first (its retry after a challenge), then the running one. A session that has
+ * not authenticated is never found from another address: it cannot shadow the real device's
+ * session, and a message from elsewhere cannot end it */
 static GwSbSession *
-gw_southbound_lookup(GwSouthbound *self, const gchar *key)
+gw_southbound_lookup(GwSouthbound *self, const gchar *key, const gchar *peer)
 {
-	GwSbSession *s = g_hash_table_lookup(self->pending, key);
+	g_autofree gchar *pending_key = g_strdup_printf("%s\n%s", peer, key);
+	GwSbSession *s = g_hash_table_lookup(self->pending, pending_key);
 	return s != NULL ? s : g_hash_table_lookup(self->sessions, key);
 }
 
@@ -1011,20 +1146,33 @@ gw_southbound_scan_element(const gchar *from, const gchar *open, const gchar *cl
 	return g_steal_pointer(&value);
 }
 
-/* the key of the session a message that does not parse was meant for, read from its first
- * bytes without an XML parser: a truncated or broken message usually keeps its SyncHdr. NULL
- * when there is none to be found (WBXML, garbage). */
+/* the key of the session a message that does not parse (or was refused before it was read
+ * whole) was meant for, read from its first bytes without a parser: a truncated or broken
+ * message usually keeps its SyncHdr, in XML or in WBXML tokens. NULL when there is none to be
+ * found (garbage). */
 static gchar *
-gw_southbound_scan_key(GBytes *body)
+gw_southbound_scan_key(GBytes *body, const gchar *content_type)
 {
 	gsize len = 0;
-	const gchar *data = g_bytes_get_data(body, &len);
-	g_autofree gchar *head = g_strndup(data, MIN(len, GW_SOUTHBOUND_SCAN_LEN));
-	const gchar *hdr = strstr(head, "<SyncHdr");
+	const gchar *data = body != NULL ? g_bytes_get_data(body, &len) : NULL;
+	g_autofree gchar *head = NULL;
+	const gchar *hdr;
 	const gchar *source;
 	g_autofree gchar *session_id = NULL;
 	g_autofree gchar *device_id = NULL;
 
+	if (len == 0)
+		return NULL;
+	if (gw_wbxml_message_is_wbxml(content_type, (const guint8 *)data, len)) {
+		if (!gw_wbxml_peek_session((const guint8 *)data,
+		                           MIN(len, GW_SOUTHBOUND_SCAN_LEN),
+		                           &session_id,
+		                           &device_id))
+			return NULL;
+		return g_strdup_printf("%s\n%s", session_id, device_id);
+	}
+	head = g_strndup(data, MIN(len, GW_SOUTHBOUND_SCAN_LEN));
+	hdr = strstr(head, "<SyncHdr");
 	if (hdr == NULL)
 		return NULL;
 	session_id = gw_southbound_scan_element(hdr, "<SessionID>", "</SessionID>");
@@ -1126,8 +1274,9 @@ gw_southbound_refuse_malformed(GwSouthbound *self,
                                const gchar *peer,
                                const GError *error)
 {
-	g_autofree gchar *key = gw_southbound_scan_key(body);
-	GwSbSession *s = key != NULL ? gw_southbound_lookup(self, key) : NULL;
+	g_autofree gchar *key =
+	    gw_southbound_scan_key(body, gw_http_request_get_content_type(request));
+	GwSbSession *s = key != NULL ? gw_southbound_lookup(self, key, peer) : NULL;
 
 	gw_warning_ratelimited(
 	    "POST /dm from %s refused (400): malformed DM message: %s", peer, error->message);
@@ -1137,6 +1286,35 @@ gw_southbound_refuse_malformed(GwSouthbound *self,
 		    g_strdup_printf("malformed message (HTTP 400): %s", error->message);
 		gw_southbound_session_end(self, s, FALSE, why);
 	}
+}
+
+/* the HTTP layer refused a request before it reached the handler (413 or 503 while its body
+ * was read, its body deadline): the session it belonged to ends at once, as for a malformed
+ * message, when its first bytes name it and it came from that session's address. A request
+ * refused before any of its body arrived (a declared length over the limit) or by the header
+ * deadline names no session: that one ends at session-timeout, or when the device starts a new
+ * one. */
+static void
+gw_southbound_refused_cb(GwHttpServer *server, const GwHttpRefusal *refusal, gpointer user_data)
+{
+	GwSouthbound *self = GW_SOUTHBOUND(user_data);
+	g_autofree gchar *key = NULL;
+	g_autofree gchar *why = NULL;
+	GwSbSession *s;
+
+	if (g_strcmp0(refusal->path, GW_GWMO_HTTP_DM) != 0)
+		return;
+	key = gw_southbound_scan_key(refusal->body_start, refusal->content_type);
+	s = key != NULL ? gw_southbound_lookup(self, key, refusal->peer) : NULL;
+	if (s == NULL || g_strcmp0(s->peer_addr, refusal->peer) != 0)
+		return;
+	if (refusal->status != 0)
+		why = g_strdup_printf("a message refused before it was read (HTTP %u: %s)",
+		                      refusal->status,
+		                      refusal->reason);
+	else
+		why = g_strdup_printf("a message not read whole (%s)", refusal->reason);
+	gw_southbound_session_end(self, s, FALSE, why);
 }
 
 static void
@@ -1188,6 +1366,13 @@ gw_southbound_dm_handler(GwHttpServer *server, GwHttpRequest *request, gpointer 
 	} else {
 		msg = gw_southbound_peek(body, content_type, &wbxml, &error);
 	}
+	if (msg == NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_BUSY)) {
+		/* too much waits for the decoders: the device comes back, its session goes on */
+		gw_warning_ratelimited("POST /dm from %s refused (503): %s", peer, error->message);
+		gw_http_request_set_header(request, "Retry-After", "1");
+		gw_southbound_respond_text(request, 503, "the gateway is busy\n");
+		return;
+	}
 	if (msg == NULL) {
 		gw_southbound_refuse_malformed(self, request, body, peer, error);
 		return;
@@ -1198,7 +1383,7 @@ gw_southbound_dm_handler(GwHttpServer *server, GwHttpRequest *request, gpointer 
 		return;
 	}
 	key = g_strdup_printf("%s\n%s", msg->hdr.session_id, msg->hdr.source_uri);
-	s = gw_southbound_lookup(self, key);
+	s = gw_southbound_lookup(self, key, peer);
 	/* a session start is a new session, unless it is the retry of a Package #1 that got a
 	 * challenge (some clients send it with MsgID 1 again): that one goes on in the pending
 	 * session, which holds the challenge's nonce */
@@ -1229,7 +1414,17 @@ gw_southbound_dm_handler(GwHttpServer *server, GwHttpRequest *request, gpointer 
 			gw_southbound_respond_text(request, 503, "too many device sessions\n");
 			return;
 		}
-		s = gw_southbound_session_open(self, key, msg->hdr.source_uri, peer, &status);
+		s = gw_southbound_session_open(self,
+		                               key,
+		                               msg->hdr.source_uri,
+		                               peer,
+		                               gw_http_request_get_peer_group(request),
+		                               &status);
+		if (s == NULL && status == 503) {
+			gw_http_request_set_header(request, "Retry-After", "1");
+			gw_southbound_respond_text(request, status, "too many device sessions\n");
+			return;
+		}
 		if (s == NULL) {
 			gw_southbound_respond_text(request, status, "unknown device\n");
 			return;
@@ -1294,13 +1489,14 @@ static void
 gw_southbound_collect_idle(GHashTable *table, gint64 timeout_s, gint64 now, GPtrArray *keys)
 {
 	GHashTableIter iter;
+	gpointer key;
 	gpointer value;
 
 	g_hash_table_iter_init(&iter, table);
-	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
 		GwSbSession *s = value;
 		if (now - s->last_activity >= timeout_s * G_USEC_PER_SEC)
-			g_ptr_array_add(keys, g_strdup(s->key));
+			g_ptr_array_add(keys, g_strdup(key));
 	}
 }
 
@@ -1400,10 +1596,10 @@ gw_southbound_complete(GwSouthbound *self, GwSbCommand *c, guint status, GPtrArr
 	if (c->session != NULL) {
 		g_hash_table_remove(c->session->commands, GUINT_TO_POINTER(c->ref));
 	} else {
-		GQueue *q = gw_southbound_queue(self, c->device_id, FALSE);
+		GwSbQueue *q = gw_southbound_queue(self, c->device_id, FALSE);
 		if (q != NULL) {
-			g_queue_remove(q, c);
-			if (g_queue_is_empty(q))
+			g_queue_remove(&q->commands, c);
+			if (g_queue_is_empty(&q->commands))
 				g_hash_table_remove(self->queues, c->device_id);
 		}
 	}
@@ -1477,7 +1673,7 @@ gw_southbound_send_command_async(GwSouthbound *self,
 	GwInventoryDevice info = {0};
 	GwSbCommand *c;
 	GwSbSession *s;
-	GQueue *q;
+	GwSbQueue *q;
 
 	g_return_if_fail(GW_IS_SOUTHBOUND(self));
 	g_return_if_fail(device_id != NULL);
@@ -1519,13 +1715,11 @@ gw_southbound_send_command_async(GwSouthbound *self,
 		gw_southbound_session_take(s, c);
 	} else {
 		q = gw_southbound_queue(self, device_id, TRUE);
-		g_queue_push_tail(q, c);
-		if (q->length == 1 && info.notify_addr != NULL && info.notify_addr[0] != '\0')
-			gw_southbound_wake_device(self, &info);
-		else if (q->length == 1)
-			g_info("device %s has no NotifyAddr: %s waits for its next session",
-			       device_id,
-			       gw_syncml_command_get_name(cmd));
+		g_queue_push_tail(&q->commands, c);
+		/* one wake for what waits, however much more joins it; a session that ends
+		 * without it makes it due again (gw_southbound_session_end) */
+		if (q->rewake_id == 0)
+			gw_southbound_queue_wake(self, q, &info);
 	}
 	gw_inventory_device_clear(&info);
 }
@@ -1567,6 +1761,7 @@ gw_southbound_start(GwSouthbound *self, GError **error)
 		return FALSE;
 	gw_http_server_add_handler(
 	    self->server, GW_GWMO_HTTP_DM, gw_southbound_dm_handler, self, NULL);
+	gw_http_server_set_refused_handler(self->server, gw_southbound_refused_cb, self, NULL);
 	{
 		g_auto(GStrv) real = gw_http_server_get_uris(self->server);
 		for (guint i = 0; real[i] != NULL; i++) {
@@ -1608,6 +1803,17 @@ gw_southbound_dispose(GObject *object)
 	if (self->sweep_id != 0) {
 		g_source_remove(self->sweep_id);
 		self->sweep_id = 0;
+	}
+	{
+		/* the nonces of sessions still running go into their records too */
+		GHashTableIter iter;
+		gpointer device_id;
+		gboolean kept = FALSE;
+		g_hash_table_iter_init(&iter, self->nonces);
+		while (g_hash_table_iter_next(&iter, &device_id, NULL))
+			kept |= gw_southbound_keep_nonces(self, device_id);
+		if (kept && self->commit_id == 0)
+			gw_southbound_schedule_commit(self);
 	}
 	if (self->commit_id != 0) {
 		/* what was registered is stored and acknowledged before the listener goes */
@@ -1671,13 +1877,6 @@ gw_southbound_class_init(GwSouthboundClass *klass)
 }
 
 static void
-gw_southbound_queue_free(gpointer data)
-{
-	/* the commands belong to self->commands */
-	g_queue_free(data);
-}
-
-static void
 gw_southbound_init(GwSouthbound *self)
 {
 	self->sessions = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, gw_sb_session_free);
@@ -1685,8 +1884,7 @@ gw_southbound_init(GwSouthbound *self)
 	self->pending = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, gw_sb_session_free);
 	g_queue_init(&self->pending_order);
 	self->pending_per_peer = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	self->queues =
-	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, gw_southbound_queue_free);
+	self->queues = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, gw_sb_queue_free);
 	self->nonces = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, gw_sb_nonces_free);
 	self->commands =
 	    g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, gw_sb_command_free);

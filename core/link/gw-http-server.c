@@ -8,9 +8,11 @@
  * a worker thread with no deadline, and never closes a kept-alive connection whose peer hung up.
  * Here, per connection (GwHttpConn): the accept with a back-off when descriptors run out, the
  * caps per peer and in all, a look at the ClientHello (TLS 1.2 or later, else an alert, before
- * any handshake thread is taken), the handshake with a deadline and a bounded number running
- * at once, a GwHttpStream between libsoup and the socket (the peer's hang-up reaches us, not
- * libsoup), the header/body/idle deadlines, and the request body counted as it is read.
+ * any handshake thread is taken; the whole first record must be in), the handshake with a
+ * deadline and a bounded number running at once, per peer too, started in turn across peers, a
+ * GwHttpStream between libsoup and the socket (the peer's hang-up reaches us, not libsoup), the
+ * header/body/handler/idle deadlines, and the request body counted as it is read, against the
+ * size limit and the budget of bodies held.
  */
 
 #define G_LOG_DOMAIN "GwHttp"
@@ -23,6 +25,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -40,15 +43,21 @@
 #define GW_HTTP_ACCEPT_BACKOFF_MIN_MS 20
 #define GW_HTTP_ACCEPT_BACKOFF_MAX_MS 1000
 /* TLS handshakes at once: glib-networking runs each in a GTask worker thread, blocked on the
- * peer; more would take the thread pool other async work (files, DNS) needs */
-#define GW_HTTP_MAX_HANDSHAKES 16
+ * peer; more would take the thread pool other async work (files, DNS) needs. A peer gets a
+ * few of them: one host holding them all delayed every other client's handshake */
+#define GW_HTTP_MAX_HANDSHAKES GW_HTTP_SERVER_MAX_HANDSHAKES
+#define GW_HTTP_MAX_HANDSHAKES_PER_PEER GW_HTTP_SERVER_MAX_HANDSHAKES_PER_PEER
+/* a TLS record holds at most 2^14 bytes of plaintext (RFC 8446 §5.1) */
+#define GW_HTTP_TLS_MAX_RECORD 16384
+/* the first bytes of a refused body handed to the refused handler (its SyncHdr) */
+#define GW_HTTP_REFUSED_BODY_START 4096
 /* after a refused body: what the peer still sends is read and dropped for this long (or this
  * many bytes) so that it sees the 413 rather than a reset */
 #define GW_HTTP_LINGER_MS 2000
 #define GW_HTTP_LINGER_BYTES (16u * 1024u * 1024u)
 
 typedef enum {
-	GW_HTTP_CONN_TLS_HELLO,     /* TLS: waiting for the ClientHello */
+	GW_HTTP_CONN_TLS_HELLO,     /* TLS: waiting for the whole first record (the ClientHello) */
 	GW_HTTP_CONN_TLS_QUEUED,    /* TLS: waiting for a handshake slot */
 	GW_HTTP_CONN_TLS_HANDSHAKE, /* TLS: handshaking */
 	GW_HTTP_CONN_HEADERS,       /* libsoup reads a request line and headers */
@@ -63,18 +72,40 @@ typedef enum {
 typedef struct _GwHttpConn GwHttpConn;
 typedef struct _GwHttpListener GwHttpListener;
 
+/* what one peer (gw_http_peer_group()) holds; gone when it holds nothing */
+typedef struct {
+	gchar *group;
+	guint conns;
+	gsize reading;     /* body bytes its connections are reading */
+	GQueue hs_waiting; /* GwHttpConn (references) with their ClientHello in, for a slot */
+	guint hs_running;
+	gboolean in_turn; /* in server->hs_turns */
+	guint hold;       /* kept while a loop uses it */
+} GwHttpPeer;
+
+/* the bytes of request bodies held: shared with the GBytes handed to handlers, which may drop
+ * their last reference in any thread */
+typedef struct {
+	gint refcount;
+	gssize used; /* atomic */
+} GwHttpBudget;
+
 struct _GwHttpServer {
 	GObject parent_instance;
 	SoupServer *server;
 	GTlsCertificate *certificate; /* nullable */
 	gsize max_body_size;
 	GwHttpServerLimits limits;
-	GPtrArray *listeners;   /* GwHttpListener */
-	GQueue conns;           /* GwHttpConn, oldest first (the queue holds a reference) */
-	GHashTable *peers;      /* peer address -> number of connections (GUINT_TO_POINTER) */
-	GHashTable *by_remote;  /* GSocketAddress (the one libsoup has) -> GwHttpConn */
-	GQueue handshake_queue; /* GwHttpConn waiting for a handshake slot (references) */
+	GPtrArray *listeners;  /* GwHttpListener */
+	GQueue conns;          /* GwHttpConn, oldest first (the queue holds a reference) */
+	GHashTable *peers;     /* peer group -> GwHttpPeer */
+	GHashTable *by_remote; /* GSocketAddress (the one libsoup has) -> GwHttpConn */
+	GQueue hs_turns;       /* GwHttpPeer with a connection waiting for a handshake slot */
 	guint n_handshakes;
+	GwHttpBudget *budget;
+	GwHttpRefusedFunc refused_func;
+	gpointer refused_data;
+	GDestroyNotify refused_destroy;
 	GQueue closing; /* GwHttpConn to close from the main loop (references) */
 	GSource *closing_source;
 	GSource *sweep_source;
@@ -105,13 +136,19 @@ struct _GwHttpConn {
 	GwHttpStream *stream; /* what libsoup reads and writes; NULL before */
 	GSocketAddress *local;
 	GSocketAddress *remote;
-	gchar *peer;
+	gchar *peer;            /* its address */
+	GwHttpPeer *peer_state; /* its group's (valid while server is set) */
+	gint64 accepted;        /* monotonic µs */
 	GwHttpConnState state;
 	gint64 since;           /* monotonic µs the state began */
 	gint64 deadline;        /* monotonic µs, 0: none */
 	SoupServerMessage *msg; /* the latest request libsoup started on it */
 	GByteArray *body;
 	guint64 body_len;
+	gsize reading;             /* of the body bytes, those taken from the budget */
+	gboolean hs_waiting;       /* in its peer's hs_waiting */
+	gboolean hs_running;       /* holds a handshake slot */
+	GwHttpRefusal *refusal;    /* to report, nullable */
 	GCancellable *cancellable; /* the handshake */
 	GSource *watch;            /* ClientHello or linger */
 	guint64 linger_bytes;
@@ -182,6 +219,132 @@ gw_http_conn_state_to_string(GwHttpConnState state)
 	return "?";
 }
 
+/* ---- peers ---- */
+
+gchar *
+gw_http_peer_group(GInetAddress *address)
+{
+	const guint8 *bytes;
+	guint8 prefix[16] = {0};
+	g_autoptr(GInetAddress) net = NULL;
+	g_autofree gchar *text = NULL;
+
+	g_return_val_if_fail(G_IS_INET_ADDRESS(address), NULL);
+
+	if (g_inet_address_get_family(address) != G_SOCKET_FAMILY_IPV6)
+		return g_inet_address_to_string(address);
+	bytes = g_inet_address_to_bytes(address);
+	/* ::ffff:a.b.c.d is an IPv4 peer on a dual-stack listener */
+	if (memcmp(bytes, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0) {
+		g_autoptr(GInetAddress) v4 =
+		    g_inet_address_new_from_bytes(bytes + 12, G_SOCKET_FAMILY_IPV4);
+		return g_inet_address_to_string(v4);
+	}
+	memcpy(prefix, bytes, 8);
+	net = g_inet_address_new_from_bytes(prefix, G_SOCKET_FAMILY_IPV6);
+	text = g_inet_address_to_string(net);
+	return g_strdup_printf("%s/64", text);
+}
+
+static void
+gw_http_peer_free(gpointer data)
+{
+	GwHttpPeer *peer = data;
+	g_assert(g_queue_is_empty(&peer->hs_waiting));
+	g_free(peer->group);
+	g_free(peer);
+}
+
+static GwHttpPeer *
+gw_http_server_peer(GwHttpServer *self, const gchar *group)
+{
+	GwHttpPeer *peer = g_hash_table_lookup(self->peers, group);
+
+	if (peer == NULL) {
+		peer = g_new0(GwHttpPeer, 1);
+		peer->group = g_strdup(group);
+		g_queue_init(&peer->hs_waiting);
+		g_hash_table_insert(self->peers, peer->group, peer);
+	}
+	return peer;
+}
+
+static void
+gw_http_server_peer_release(GwHttpServer *self, GwHttpPeer *peer)
+{
+	if (peer->conns > 0 || peer->hs_running > 0 || peer->hold > 0 ||
+	    !g_queue_is_empty(&peer->hs_waiting))
+		return;
+	if (peer->in_turn)
+		g_queue_remove(&self->hs_turns, peer);
+	g_hash_table_remove(self->peers, peer->group);
+}
+
+/* ---- the budget of request bodies ---- */
+
+static GwHttpBudget *
+gw_http_budget_ref(GwHttpBudget *budget)
+{
+	g_atomic_int_inc(&budget->refcount);
+	return budget;
+}
+
+static void
+gw_http_budget_unref(GwHttpBudget *budget)
+{
+	if (g_atomic_int_dec_and_test(&budget->refcount))
+		g_free(budget);
+}
+
+static gsize
+gw_http_budget_used(GwHttpBudget *budget)
+{
+	return (gsize)g_atomic_pointer_get(&budget->used);
+}
+
+static void
+gw_http_budget_add(GwHttpBudget *budget, gssize n)
+{
+	g_atomic_pointer_add(&budget->used, n);
+}
+
+/* a body handed to a handler: its bytes leave the budget with its last reference */
+typedef struct {
+	GwHttpBudget *budget;
+	guint8 *data;
+	gsize len;
+} GwHttpHeldBody;
+
+static void
+gw_http_held_body_free(gpointer data)
+{
+	GwHttpHeldBody *held = data;
+	gw_http_budget_add(held->budget, -(gssize)held->len);
+	gw_http_budget_unref(held->budget);
+	g_free(held->data);
+	g_free(held);
+}
+
+/* what a peer may hold of the budget: a quarter, at least one body of the maximum size */
+static gsize
+gw_http_server_peer_share(GwHttpServer *self)
+{
+	return MAX(self->limits.max_body_buffer / 4, self->max_body_size);
+}
+
+/* ---- refused requests ---- */
+
+static void
+gw_http_refusal_free(GwHttpRefusal *refusal)
+{
+	g_free((gchar *)refusal->path);
+	g_free((gchar *)refusal->peer);
+	g_free((gchar *)refusal->reason);
+	g_free((gchar *)refusal->content_type);
+	g_clear_pointer(&refusal->body_start, g_bytes_unref);
+	g_free(refusal);
+}
+
 /* ---- connections: life cycle ---- */
 
 static GwHttpConn *
@@ -210,6 +373,8 @@ gw_http_conn_unref(GwHttpConn *conn)
 	g_clear_object(&conn->cancellable);
 	if (conn->body != NULL)
 		g_byte_array_unref(conn->body);
+	if (conn->refusal != NULL)
+		gw_http_refusal_free(conn->refusal);
 	g_free(conn->peer);
 	g_free(conn);
 }
@@ -223,6 +388,74 @@ gw_http_conn_set_state(GwHttpConn *conn, GwHttpConnState state, guint timeout_ms
 	conn->state = state;
 	conn->since = now;
 	conn->deadline = timeout_ms > 0 ? now + (gint64)timeout_ms * 1000 : 0;
+}
+
+/* the body being read is dropped: its bytes go back to the budget */
+static void
+gw_http_conn_drop_body(GwHttpConn *conn)
+{
+	g_clear_pointer(&conn->body, g_byte_array_unref);
+	if (conn->reading == 0)
+		return;
+	if (conn->server != NULL) {
+		gw_http_budget_add(conn->server->budget, -(gssize)conn->reading);
+		conn->peer_state->reading -= conn->reading;
+	}
+	conn->reading = 0;
+}
+
+/* whether @n more body bytes fit in the budget and the peer's share of it; else @why says
+ * which does not */
+static gboolean
+gw_http_conn_budget_allows(GwHttpConn *conn, gsize n, const gchar **why)
+{
+	GwHttpServer *self = conn->server;
+	gsize used = gw_http_budget_used(self->budget);
+
+	if (n > self->limits.max_body_buffer || used > self->limits.max_body_buffer - n) {
+		*why = "max-body-buffer";
+		return FALSE;
+	}
+	if (conn->peer_state->reading + n > gw_http_server_peer_share(self)) {
+		*why = "max-body-buffer / 4 for one peer";
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* takes @n more body bytes from the budget, if it allows */
+static gboolean
+gw_http_conn_take_budget(GwHttpConn *conn, gsize n, const gchar **why)
+{
+	if (!gw_http_conn_budget_allows(conn, n, why))
+		return FALSE;
+	gw_http_budget_add(conn->server->budget, (gssize)n);
+	conn->peer_state->reading += n;
+	conn->reading += n;
+	return TRUE;
+}
+
+/* the handshake slot it holds, or its place in the queue for one, goes */
+static void
+gw_http_conn_release_handshake(GwHttpConn *conn)
+{
+	GwHttpServer *self = conn->server;
+	GwHttpPeer *peer = conn->peer_state;
+
+	if (conn->hs_waiting) {
+		conn->hs_waiting = FALSE;
+		if (g_queue_remove(&peer->hs_waiting, conn))
+			gw_http_conn_unref(conn);
+	}
+	if (conn->hs_running) {
+		conn->hs_running = FALSE;
+		self->n_handshakes--;
+		peer->hs_running--;
+		if (!peer->in_turn && !g_queue_is_empty(&peer->hs_waiting)) {
+			g_queue_push_tail(&self->hs_turns, peer);
+			peer->in_turn = TRUE;
+		}
+	}
 }
 
 static void
@@ -239,20 +472,22 @@ static void
 gw_http_conn_maybe_finish(GwHttpConn *conn)
 {
 	GwHttpServer *self = conn->server;
-	guint n;
+	GwHttpPeer *peer = conn->peer_state;
 
 	if (self == NULL || conn->state != GW_HTTP_CONN_CLOSED || conn->in_soup)
 		return;
+	gw_http_conn_drop_body(conn);
+	/* a handshake still running (gwmod stops) gives its slot back now: its callback finds
+	 * the connection gone from the server */
+	gw_http_conn_release_handshake(conn);
 	conn->server = NULL;
 	if (conn->msg != NULL)
 		g_signal_handlers_disconnect_by_data(conn->msg, conn);
 	if (conn->stream != NULL)
 		g_hash_table_remove(self->by_remote, conn->remote);
-	n = GPOINTER_TO_UINT(g_hash_table_lookup(self->peers, conn->peer));
-	if (n <= 1)
-		g_hash_table_remove(self->peers, conn->peer);
-	else
-		g_hash_table_insert(self->peers, g_strdup(conn->peer), GUINT_TO_POINTER(n - 1));
+	peer->conns--;
+	gw_http_server_peer_release(self, peer);
+	conn->peer_state = NULL;
 	g_queue_unlink(&self->conns, &conn->link);
 	gw_http_conn_unref(conn);
 }
@@ -287,10 +522,11 @@ gw_http_conn_linger_cb(GSocket *socket, GIOCondition condition, gpointer user_da
 static gboolean
 gw_http_conn_start_linger(GwHttpConn *conn)
 {
-	g_autofree gchar *answer =
-	    g_strdup_printf("HTTP/1.1 %u %s\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
-	                    conn->reject_status,
-	                    soup_status_get_phrase(conn->reject_status));
+	g_autofree gchar *answer = g_strdup_printf(
+	    "HTTP/1.1 %u %s\r\n%sConnection: close\r\nContent-Length: 0\r\n\r\n",
+	    conn->reject_status,
+	    soup_status_get_phrase(conn->reject_status),
+	    conn->reject_status == SOUP_STATUS_SERVICE_UNAVAILABLE ? "Retry-After: 1\r\n" : "");
 	GIOStream *io = conn->tls != NULL ? conn->tls : conn->tcp;
 	GOutputStream *out = g_io_stream_get_output_stream(io);
 
@@ -371,6 +607,49 @@ gw_http_conn_close(GwHttpConn *conn)
 	gw_http_conn_close_transport(conn);
 }
 
+/* the request on @conn whose headers came (@msg) never reaches its handler: kept for the
+ * refused handler, with the first bytes of what arrived of its body */
+static void
+gw_http_conn_note_refusal(GwHttpConn *conn,
+                          SoupServerMessage *msg,
+                          guint status,
+                          const gchar *reason)
+{
+	GwHttpServer *self = conn->server;
+	GwHttpRefusal *refusal;
+	GUri *uri;
+
+	if (self == NULL || self->refused_func == NULL || msg == NULL || !conn->saw_headers ||
+	    conn->refusal != NULL)
+		return;
+	uri = soup_server_message_get_uri(msg);
+	refusal = g_new0(GwHttpRefusal, 1);
+	refusal->path = g_strdup(uri != NULL ? g_uri_get_path(uri) : "");
+	refusal->peer = g_strdup(conn->peer);
+	refusal->status = status;
+	refusal->reason = g_strdup(reason);
+	refusal->content_type = g_strdup(soup_message_headers_get_content_type(
+	    soup_server_message_get_request_headers(msg), NULL));
+	if (conn->body != NULL && conn->body->len > 0)
+		refusal->body_start =
+		    g_bytes_new(conn->body->data, MIN(conn->body->len, GW_HTTP_REFUSED_BODY_START));
+	conn->refusal = refusal;
+}
+
+/* from the main loop, outside libsoup */
+static void
+gw_http_conn_report_refusal(GwHttpConn *conn)
+{
+	GwHttpServer *self = conn->server;
+	GwHttpRefusal *refusal = g_steal_pointer(&conn->refusal);
+
+	if (refusal == NULL)
+		return;
+	if (self != NULL && self->refused_func != NULL)
+		self->refused_func(self, refusal, self->refused_data);
+	gw_http_refusal_free(refusal);
+}
+
 static gboolean
 gw_http_server_closing_cb(gpointer user_data)
 {
@@ -380,6 +659,7 @@ gw_http_server_closing_cb(gpointer user_data)
 	g_clear_pointer(&self->closing_source, g_source_unref);
 	while ((conn = g_queue_pop_head(&self->closing)) != NULL) {
 		conn->close_pending = FALSE;
+		gw_http_conn_report_refusal(conn);
 		if (conn->server != NULL)
 			gw_http_conn_close(conn);
 		gw_http_conn_unref(conn);
@@ -405,17 +685,36 @@ gw_http_conn_schedule_close(GwHttpConn *conn)
 	}
 }
 
-/* from inside libsoup: stop reading this request and answer @status on the way out */
+/* from inside libsoup: stop reading this request and answer @status (@reason) on the way out */
 static void
-gw_http_conn_refuse(GwHttpConn *conn, SoupServerMessage *msg, guint status)
+gw_http_conn_refuse(GwHttpConn *conn, SoupServerMessage *msg, guint status, const gchar *reason)
 {
 	if (conn->reject_status != 0)
 		return;
 	conn->reject_status = status;
+	gw_http_conn_note_refusal(conn, msg, status, reason);
 	if (msg != NULL)
 		soup_server_message_pause(msg);
-	g_clear_pointer(&conn->body, g_byte_array_unref);
+	gw_http_conn_drop_body(conn);
 	gw_http_conn_schedule_close(conn);
+}
+
+/* from inside libsoup: @n more body bytes do not fit in the budget (@why): 503 */
+static void
+gw_http_conn_refuse_busy(GwHttpConn *conn, SoupServerMessage *msg, gsize n, const gchar *why)
+{
+	GwHttpServer *self = conn->server;
+
+	gw_message_ratelimited("refusing a body from %s (503): %" G_GSIZE_FORMAT
+	                       " more bytes would pass [http] %s (%" G_GSIZE_FORMAT
+	                       " bytes of request bodies held, %" G_GSIZE_FORMAT " by this peer)",
+	                       conn->peer,
+	                       n,
+	                       why,
+	                       gw_http_budget_used(self->budget),
+	                       conn->peer_state->reading);
+	gw_http_conn_refuse(
+	    conn, msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "request bodies over budget");
 }
 
 /* ---- libsoup's view of a connection: its messages ---- */
@@ -427,6 +726,7 @@ gw_http_conn_got_headers_cb(SoupServerMessage *msg, gpointer user_data)
 	GwHttpServer *self = conn->server;
 	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
 	goffset declared = -1;
+	const gchar *why = NULL;
 
 	if (self == NULL)
 		return;
@@ -441,11 +741,17 @@ gw_http_conn_got_headers_cb(SoupServerMessage *msg, gpointer user_data)
 		                    (gint64)declared,
 		                    conn->peer,
 		                    self->max_body_size);
-		gw_http_conn_refuse(conn, msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE);
+		gw_http_conn_refuse(
+		    conn, msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "body over the size limit");
 		return;
 	}
-	if (conn->body != NULL)
-		g_byte_array_unref(conn->body);
+	gw_http_conn_drop_body(conn);
+	/* what was announced must fit in what is left of the budget (it is taken as it
+	 * arrives): answered before the client sends it */
+	if (declared > 0 && !gw_http_conn_budget_allows(conn, (gsize)declared, &why)) {
+		gw_http_conn_refuse_busy(conn, msg, (gsize)declared, why);
+		return;
+	}
 	/* room for what was announced, but not more than a little before it arrives */
 	conn->body = g_byte_array_sized_new(declared > 0 ? (guint)MIN(declared, 65536) : 0);
 	conn->body_len = 0;
@@ -460,6 +766,8 @@ gw_http_conn_got_chunk_cb(SoupServerMessage *msg, GBytes *chunk, gpointer user_d
 	gsize len = 0;
 	const guint8 *data = g_bytes_get_data(chunk, &len);
 
+	const gchar *why = NULL;
+
 	if (self == NULL || conn->reject_status != 0)
 		return;
 	conn->body_len += len;
@@ -467,11 +775,16 @@ gw_http_conn_got_chunk_cb(SoupServerMessage *msg, GBytes *chunk, gpointer user_d
 		gw_info_ratelimited("refusing a body from %s: more than %" G_GSIZE_FORMAT " bytes",
 		                    conn->peer,
 		                    self->max_body_size);
-		gw_http_conn_refuse(conn, msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE);
+		gw_http_conn_refuse(
+		    conn, msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "body over the size limit");
 		return;
 	}
 	if (conn->body == NULL)
 		conn->body = g_byte_array_new();
+	if (!gw_http_conn_take_budget(conn, len, &why)) {
+		gw_http_conn_refuse_busy(conn, msg, len, why);
+		return;
+	}
 	g_byte_array_append(conn->body, data, (guint)len);
 }
 
@@ -482,7 +795,7 @@ gw_http_conn_got_body_cb(SoupServerMessage *msg, gpointer user_data)
 	/* libsoup's own got-body handler (the dispatch) ran first; the response, if any, is not
 	 * written yet */
 	if (conn->server != NULL && conn->state == GW_HTTP_CONN_BODY)
-		gw_http_conn_set_state(conn, GW_HTTP_CONN_HANDLER, 0);
+		gw_http_conn_set_state(conn, GW_HTTP_CONN_HANDLER, conn->server->limits.handler_ms);
 }
 
 /* response bytes moved: the idle deadline counts from now */
@@ -524,7 +837,7 @@ gw_http_conn_finished_cb(SoupServerMessage *msg, gpointer user_data)
 
 	if (self == NULL)
 		return;
-	g_clear_pointer(&conn->body, g_byte_array_unref);
+	gw_http_conn_drop_body(conn);
 	/* kept alive (libsoup disconnects right after this otherwise) */
 	gw_http_conn_set_state(conn, GW_HTTP_CONN_IDLE, self->limits.idle_ms);
 }
@@ -581,7 +894,10 @@ gw_http_conn_hand_to_soup(GwHttpConn *conn)
 	    base, gw_http_conn_stream_gone_cb, gw_http_conn_stream_closed_cb, conn);
 	g_hash_table_insert(self->by_remote, conn->remote, conn);
 	conn->in_soup = TRUE;
+	/* the first request's header deadline counts from the accept, a TLS handshake included:
+	 * a client holds a connection header_ms before its first request, not handshake_ms more */
 	gw_http_conn_set_state(conn, GW_HTTP_CONN_HEADERS, self->limits.header_ms);
+	conn->deadline = conn->accepted + (gint64)self->limits.header_ms * 1000;
 	if (!soup_server_accept_iostream(
 	        self->server, G_IO_STREAM(conn->stream), conn->local, conn->remote, &error)) {
 		g_warning("cannot serve a connection from %s: %s", conn->peer, error->message);
@@ -627,11 +943,11 @@ gw_http_conn_handshake_cb(GObject *source, GAsyncResult *res, gpointer user_data
 
 	conn->handshaking = FALSE;
 	if (self == NULL) {
-		/* the server went away meanwhile */
+		/* the server went away meanwhile (its slot went back then) */
 		g_io_stream_close(conn->tcp, NULL, NULL);
 		return;
 	}
-	self->n_handshakes--;
+	gw_http_conn_release_handshake(conn);
 	gw_http_server_start_handshakes(self);
 	if (conn->close_requested) {
 		/* closed meanwhile (its deadline) */
@@ -687,6 +1003,8 @@ gw_http_conn_start_handshake(GwHttpConn *conn)
 	g_tls_connection_set_advertised_protocols(G_TLS_CONNECTION(conn->tls), alpn);
 	conn->state = GW_HTTP_CONN_TLS_HANDSHAKE; /* the deadline counts from the accept */
 	conn->handshaking = TRUE;
+	conn->hs_running = TRUE;
+	conn->peer_state->hs_running++;
 	self->n_handshakes++;
 	g_tls_connection_handshake_async(G_TLS_CONNECTION(conn->tls),
 	                                 G_PRIORITY_DEFAULT,
@@ -695,17 +1013,53 @@ gw_http_conn_start_handshake(GwHttpConn *conn)
 	                                 gw_http_conn_ref(conn));
 }
 
+/* @peer may start one more handshake: it takes its turn behind the others */
+static void
+gw_http_server_peer_wants_turn(GwHttpServer *self, GwHttpPeer *peer)
+{
+	if (peer->in_turn || g_queue_is_empty(&peer->hs_waiting) ||
+	    peer->hs_running >= GW_HTTP_MAX_HANDSHAKES_PER_PEER)
+		return;
+	g_queue_push_tail(&self->hs_turns, peer);
+	peer->in_turn = TRUE;
+}
+
+/* free slots go to the peers in turn, one handshake each (a peer with many connections waiting
+ * gets no more than one that has one) */
 static void
 gw_http_server_start_handshakes(GwHttpServer *self)
 {
 	while (self->n_handshakes < GW_HTTP_MAX_HANDSHAKES) {
-		g_autoptr(GwHttpConn) conn = g_queue_pop_head(&self->handshake_queue);
-		if (conn == NULL)
+		GwHttpPeer *peer = g_queue_pop_head(&self->hs_turns);
+		g_autoptr(GwHttpConn) conn = NULL;
+
+		if (peer == NULL)
 			break;
-		if (conn->server == NULL || conn->state != GW_HTTP_CONN_TLS_QUEUED)
+		peer->in_turn = FALSE;
+		conn = g_queue_pop_head(&peer->hs_waiting);
+		if (conn == NULL)
 			continue;
+		conn->hs_waiting = FALSE;
+		peer->hold++;
 		gw_http_conn_start_handshake(conn);
+		peer->hold--;
+		gw_http_server_peer_wants_turn(self, peer);
+		gw_http_server_peer_release(self, peer);
 	}
+}
+
+/* its ClientHello is in: it waits for a slot (within the deadline from the accept) */
+static void
+gw_http_conn_queue_handshake(GwHttpConn *conn)
+{
+	GwHttpServer *self = conn->server;
+
+	gw_http_conn_set_state(conn, GW_HTTP_CONN_TLS_QUEUED, 0);
+	conn->deadline = conn->accepted + (gint64)self->limits.handshake_ms * 1000;
+	conn->hs_waiting = TRUE;
+	g_queue_push_tail(&conn->peer_state->hs_waiting, gw_http_conn_ref(conn));
+	gw_http_server_peer_wants_turn(self, conn->peer_state);
+	gw_http_server_start_handshakes(self);
 }
 
 /* drops what the peer sent (so that closing sends a FIN, not a reset) */
@@ -719,35 +1073,61 @@ gw_http_conn_drain(GwHttpConn *conn)
 	}
 }
 
+/* the socket's G_IO_IN fires once @bytes are queued (or the peer closed): a ClientHello
+ * that comes in pieces wakes the main loop once, not at each piece */
+static void
+gw_http_conn_wait_for_bytes(GwHttpConn *conn, gint bytes)
+{
+	setsockopt(g_socket_get_fd(conn->socket), SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof(bytes));
+}
+
+/* the peer sent its FIN (or the connection failed): what it sent is all there will be */
+static gboolean
+gw_http_conn_peer_finished(GwHttpConn *conn)
+{
+	struct tcp_info info;
+	socklen_t len = sizeof(info);
+
+	return getsockopt(g_socket_get_fd(conn->socket), IPPROTO_TCP, TCP_INFO, &info, &len) != 0 ||
+	       info.tcpi_state != TCP_ESTABLISHED;
+}
+
 /*
  * The first bytes of a TLS connection, peeked before any handshake: a TLS record of type
  * handshake (22) holding a ClientHello (1) whose client_version is at least 3,3 (TLS 1.2; a
  * TLS 1.3 client sends 3,3 there too). A client that offers no more than TLS 1.1 gets a
  * protocol_version alert; bytes that are no TLS at all get the connection closed; neither takes
  * a handshake thread. (A ClientHello that says 1.2 but negotiates less is caught after the
- * handshake.)
+ * handshake.) Nor does a record not yet whole: the connection waits for a slot only once its
+ * first record (up to 16 KiB, its length in its header) is in, within GW_HTTP_SERVER_HELLO_MS
+ * of the accept; one byte of a ClientHello held a slot for the whole handshake deadline.
  */
 static gboolean
 gw_http_conn_hello_cb(GSocket *socket, GIOCondition condition, gpointer user_data)
 {
 	GwHttpConn *conn = user_data;
-	GwHttpServer *self = conn->server;
 	guint8 hello[11];
 	gssize n;
 	guint version;
+	gint queued = 0;
+	gsize record = 0;
 
 	do
 		n = recv(g_socket_get_fd(socket), hello, sizeof(hello), MSG_PEEK | MSG_DONTWAIT);
 	while (n < 0 && errno == EINTR);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return G_SOURCE_CONTINUE;
-	g_clear_pointer(&conn->watch, g_source_unref);
 	if (n <= 0) {
+		g_clear_pointer(&conn->watch, g_source_unref);
 		g_debug("%s left before its ClientHello", conn->peer);
 		gw_http_conn_close(conn);
 		return G_SOURCE_REMOVE;
 	}
-	if (hello[0] != 22 || (n >= 2 && hello[1] != 3) || (n >= 6 && hello[5] != 1)) {
+	if (n >= 5)
+		record = (gsize)hello[3] << 8 | hello[4];
+	if (hello[0] != 22 || (n >= 2 && hello[1] != 3) || (n >= 6 && hello[5] != 1) ||
+	    (n >= 5 && (record == 0 || record > GW_HTTP_TLS_MAX_RECORD))) {
+		g_clear_pointer(&conn->watch, g_source_unref);
 		gw_info_ratelimited("closing a connection from %s to a TLS listener: "
 		                    "it did not start with a TLS ClientHello",
 		                    conn->peer);
@@ -755,6 +1135,19 @@ gw_http_conn_hello_cb(GSocket *socket, GIOCondition condition, gpointer user_dat
 		gw_http_conn_close(conn);
 		return G_SOURCE_REMOVE;
 	}
+	if (ioctl(g_socket_get_fd(socket), FIONREAD, &queued) != 0 || n < 5 ||
+	    (gsize)queued < 5 + record) {
+		if (gw_http_conn_peer_finished(conn)) {
+			g_clear_pointer(&conn->watch, g_source_unref);
+			g_debug("%s left before its ClientHello was whole", conn->peer);
+			gw_http_conn_close(conn);
+			return G_SOURCE_REMOVE;
+		}
+		gw_http_conn_wait_for_bytes(conn, n < 5 ? 5 : (gint)(5 + record));
+		return G_SOURCE_CONTINUE;
+	}
+	g_clear_pointer(&conn->watch, g_source_unref);
+	gw_http_conn_wait_for_bytes(conn, 1);
 	if (n == sizeof(hello)) {
 		version = (guint)hello[9] << 8 | hello[10];
 		if (version < 0x0303) {
@@ -773,18 +1166,17 @@ gw_http_conn_hello_cb(GSocket *socket, GIOCondition condition, gpointer user_dat
 			return G_SOURCE_REMOVE;
 		}
 	}
-	/* (a ClientHello that came in smaller pieces goes on as it is: the version is checked
+	/* (a first record too short for the version goes on as it is: the version is checked
 	 * after the handshake) */
-	conn->state = GW_HTTP_CONN_TLS_QUEUED;
-	g_queue_push_tail(&self->handshake_queue, gw_http_conn_ref(conn));
-	gw_http_server_start_handshakes(self);
+	gw_http_conn_queue_handshake(conn);
 	return G_SOURCE_REMOVE;
 }
 
 /* ---- accepting ---- */
 
+/* @peer: only a connection of that peer, NULL: any */
 static gboolean
-gw_http_server_evict_idle(GwHttpServer *self, const gchar *peer)
+gw_http_server_evict_idle(GwHttpServer *self, GwHttpPeer *peer)
 {
 	GwHttpConn *oldest = NULL;
 
@@ -792,7 +1184,7 @@ gw_http_server_evict_idle(GwHttpServer *self, const gchar *peer)
 		GwHttpConn *conn = l->data;
 		if (conn->state != GW_HTTP_CONN_IDLE || conn->close_pending)
 			continue;
-		if (peer != NULL && g_strcmp0(conn->peer, peer) != 0)
+		if (peer != NULL && conn->peer_state != peer)
 			continue;
 		if (oldest == NULL || conn->since < oldest->since)
 			oldest = conn;
@@ -816,8 +1208,9 @@ gw_http_server_accept_fd(GwHttpServer *self,
 	g_autoptr(GSocketAddress) remote = NULL;
 	g_autoptr(GSocketAddress) local = NULL;
 	g_autofree gchar *peer = NULL;
+	g_autofree gchar *group = NULL;
+	GwHttpPeer *peer_state;
 	GwHttpConn *conn;
-	guint n_peer;
 	gint one = 1;
 
 	remote = g_socket_address_new_from_native((gpointer)addr, addr_len);
@@ -832,6 +1225,8 @@ gw_http_server_accept_fd(GwHttpServer *self,
 	local = g_socket_get_local_address(socket, NULL);
 	peer = g_inet_address_to_string(
 	    g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(remote)));
+	group =
+	    gw_http_peer_group(g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(remote)));
 
 	if (self->conns.length >= self->limits.max_connections &&
 	    !gw_http_server_evict_idle(self, NULL)) {
@@ -842,18 +1237,17 @@ gw_http_server_accept_fd(GwHttpServer *self,
 		g_socket_close(socket, NULL);
 		return;
 	}
-	n_peer = GPOINTER_TO_UINT(g_hash_table_lookup(self->peers, peer));
-	if (n_peer >= self->limits.max_per_peer) {
-		if (gw_http_server_evict_idle(self, peer)) {
-			n_peer = GPOINTER_TO_UINT(g_hash_table_lookup(self->peers, peer));
-		} else {
-			gw_message_ratelimited("refusing a connection from %s: it has %u open "
-			                       "([http] max-connections-per-peer)",
-			                       peer,
-			                       n_peer);
-			g_socket_close(socket, NULL);
-			return;
-		}
+	peer_state = gw_http_server_peer(self, group);
+	if (peer_state->conns >= self->limits.max_per_peer &&
+	    !gw_http_server_evict_idle(self, peer_state)) {
+		gw_message_ratelimited("refusing a connection from %s: %s has %u open "
+		                       "([http] max-connections-per-peer)",
+		                       peer,
+		                       group,
+		                       peer_state->conns);
+		gw_http_server_peer_release(self, peer_state);
+		g_socket_close(socket, NULL);
+		return;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 
@@ -866,8 +1260,10 @@ gw_http_server_accept_fd(GwHttpServer *self,
 	conn->remote = g_steal_pointer(&remote);
 	conn->local = local != NULL ? g_steal_pointer(&local) : g_object_ref(conn->remote);
 	conn->peer = g_steal_pointer(&peer);
+	conn->peer_state = peer_state;
+	conn->accepted = g_get_monotonic_time();
+	peer_state->conns++;
 	g_queue_push_tail_link(&self->conns, &conn->link);
-	g_hash_table_insert(self->peers, g_strdup(conn->peer), GUINT_TO_POINTER(n_peer + 1));
 	gw_http_server_ensure_sweep(self);
 
 	if (!listener->tls) {
@@ -875,7 +1271,10 @@ gw_http_server_accept_fd(GwHttpServer *self,
 		return;
 	}
 	conn->cancellable = g_cancellable_new();
-	gw_http_conn_set_state(conn, GW_HTTP_CONN_TLS_HELLO, self->limits.handshake_ms);
+	gw_http_conn_set_state(
+	    conn, GW_HTTP_CONN_TLS_HELLO, MIN(self->limits.handshake_ms, GW_HTTP_SERVER_HELLO_MS));
+	/* woken once a record header is in */
+	gw_http_conn_wait_for_bytes(conn, 5);
 	conn->watch = g_socket_create_source(conn->socket, G_IO_IN, NULL);
 	g_source_set_callback(conn->watch, (GSourceFunc)gw_http_conn_hello_cb, conn, NULL);
 	g_source_attach(conn->watch, g_main_context_get_thread_default());
@@ -1033,18 +1432,24 @@ gw_http_server_sweep_cb(gpointer user_data)
 			break;
 		case GW_HTTP_CONN_LINGER:
 			break;
+		case GW_HTTP_CONN_BODY:
+			/* the request its headers announced never reaches its handler */
+			gw_http_conn_note_refusal(conn, conn->msg, 0, "body deadline");
+			gw_http_conn_report_refusal(conn);
+			if (conn->server == NULL || conn->state != GW_HTTP_CONN_BODY)
+				continue;
+			/* fall through */
 		case GW_HTTP_CONN_TLS_HELLO:
 		case GW_HTTP_CONN_TLS_QUEUED:
 		case GW_HTTP_CONN_TLS_HANDSHAKE:
 		case GW_HTTP_CONN_HEADERS:
-		case GW_HTTP_CONN_BODY:
+		case GW_HTTP_CONN_HANDLER:
 		case GW_HTTP_CONN_WRITING:
 			gw_info_ratelimited("closing the connection of %s: %s for %.1f s",
 			                    conn->peer,
 			                    gw_http_conn_state_to_string(conn->state),
 			                    seconds);
 			break;
-		case GW_HTTP_CONN_HANDLER:
 		case GW_HTTP_CONN_CLOSED:
 			continue;
 		}
@@ -1072,8 +1477,9 @@ gw_http_server_ensure_sweep(GwHttpServer *self)
 
 	if (self->sweep_source != NULL)
 		return;
-	shortest = MIN(MIN(self->limits.header_ms, self->limits.body_ms),
-	               MIN(self->limits.idle_ms, self->limits.handshake_ms));
+	shortest = MIN(MIN(MIN(self->limits.header_ms, self->limits.body_ms),
+	                   MIN(self->limits.idle_ms, self->limits.handshake_ms)),
+	               MIN(self->limits.handler_ms, (guint)GW_HTTP_SERVER_HELLO_MS));
 	self->sweep_source = g_timeout_source_new(CLAMP(shortest / 8, 25, 1000));
 	g_source_set_callback(self->sweep_source, gw_http_server_sweep_cb, self, NULL);
 	g_source_attach(self->sweep_source, g_main_context_get_thread_default());
@@ -1176,6 +1582,14 @@ gw_http_request_get_remote_host(GwHttpRequest *request)
 		return request->conn->peer;
 	host = soup_server_message_get_remote_host(request->msg);
 	return host != NULL ? host : "";
+}
+
+const gchar *
+gw_http_request_get_peer_group(GwHttpRequest *request)
+{
+	if (request->conn != NULL && request->conn->peer_state != NULL)
+		return request->conn->peer_state->group;
+	return gw_http_request_get_remote_host(request);
 }
 
 gboolean
@@ -1295,12 +1709,23 @@ gw_http_server_dispatch_cb(SoupServer *server,
 	                                              NULL);
 	request->content_type = g_strdup(ctype);
 	if (conn->body != NULL && conn->body->len > 0) {
-		request->body = g_byte_array_free_to_bytes(g_steal_pointer(&conn->body));
+		/* its bytes stay in the budget until the handler lets the last reference go (a
+		 * worker thread decoding it, a reply held for the disk); the peer's share is for
+		 * bodies being read */
+		GwHttpHeldBody *held = g_new0(GwHttpHeldBody, 1);
+		held->budget = gw_http_budget_ref(self->budget);
+		held->len = conn->body->len;
+		held->data = g_byte_array_free(g_steal_pointer(&conn->body), FALSE);
+		g_assert(conn->reading == held->len);
+		conn->peer_state->reading -= conn->reading;
+		conn->reading = 0;
+		request->body =
+		    g_bytes_new_with_free_func(held->data, held->len, gw_http_held_body_free, held);
 	} else {
-		g_clear_pointer(&conn->body, g_byte_array_unref);
+		gw_http_conn_drop_body(conn);
 		request->body = g_bytes_new_static("", 0);
 	}
-	gw_http_conn_set_state(conn, GW_HTTP_CONN_HANDLER, 0);
+	gw_http_conn_set_state(conn, GW_HTTP_CONN_HANDLER, self->limits.handler_ms);
 	h->func(self, request, h->user_data);
 	if (!request->answered && request->refcount > 1) {
 		/* somebody kept a reference: they answer later */
@@ -1514,8 +1939,8 @@ gw_http_server_disconnect(GwHttpServer *self)
 	/* libsoup's connections end with its "disconnected"; the others here */
 	soup_server_disconnect(self->server);
 	self->soup_listening = FALSE;
-	while ((conn = g_queue_pop_head(&self->handshake_queue)) != NULL)
-		gw_http_conn_unref(conn);
+	/* every connection leaves the server below, and with it its handshake slot or its place
+	 * in the queue for one */
 	while (self->conns.head != NULL) {
 		g_autoptr(GwHttpConn) hold = gw_http_conn_ref(self->conns.head->data);
 		gw_http_conn_close(hold);
@@ -1552,6 +1977,34 @@ gw_http_server_get_n_connections(GwHttpServer *self)
 	return self->conns.length;
 }
 
+guint
+gw_http_server_get_n_handshakes(GwHttpServer *self)
+{
+	g_return_val_if_fail(GW_IS_HTTP_SERVER(self), 0);
+	return self->n_handshakes;
+}
+
+gsize
+gw_http_server_get_buffered_bodies(GwHttpServer *self)
+{
+	g_return_val_if_fail(GW_IS_HTTP_SERVER(self), 0);
+	return gw_http_budget_used(self->budget);
+}
+
+void
+gw_http_server_set_refused_handler(GwHttpServer *self,
+                                   GwHttpRefusedFunc func,
+                                   gpointer user_data,
+                                   GDestroyNotify destroy)
+{
+	g_return_if_fail(GW_IS_HTTP_SERVER(self));
+	if (self->refused_destroy != NULL)
+		self->refused_destroy(self->refused_data);
+	self->refused_func = func;
+	self->refused_data = user_data;
+	self->refused_destroy = destroy;
+}
+
 void
 gw_http_server_set_limits(GwHttpServer *self, const GwHttpServerLimits *limits)
 {
@@ -1569,6 +2022,10 @@ gw_http_server_set_limits(GwHttpServer *self, const GwHttpServerLimits *limits)
 		self->limits.max_connections = limits->max_connections;
 	if (limits->max_per_peer > 0)
 		self->limits.max_per_peer = limits->max_per_peer;
+	if (limits->handler_ms > 0)
+		self->limits.handler_ms = limits->handler_ms;
+	if (limits->max_body_buffer > 0)
+		self->limits.max_body_buffer = limits->max_body_buffer;
 	/* the sweep's period follows the shortest deadline */
 	if (self->sweep_source != NULL) {
 		g_source_destroy(self->sweep_source);
@@ -1591,6 +2048,7 @@ gw_http_server_dispose(GObject *object)
 	GwHttpServer *self = GW_HTTP_SERVER(object);
 	if (self->server != NULL)
 		gw_http_server_disconnect(self);
+	gw_http_server_set_refused_handler(self, NULL, NULL, NULL);
 	G_OBJECT_CLASS(gw_http_server_parent_class)->dispose(object);
 }
 
@@ -1604,6 +2062,7 @@ gw_http_server_finalize(GObject *object)
 	g_ptr_array_unref(self->listeners);
 	g_hash_table_unref(self->peers);
 	g_hash_table_unref(self->by_remote);
+	gw_http_budget_unref(self->budget);
 	G_OBJECT_CLASS(gw_http_server_parent_class)->finalize(object);
 }
 
@@ -1624,11 +2083,15 @@ gw_http_server_init(GwHttpServer *self)
 	self->limits.handshake_ms = GW_HTTP_SERVER_DEFAULT_HANDSHAKE_MS;
 	self->limits.max_connections = GW_HTTP_SERVER_DEFAULT_MAX_CONNECTIONS;
 	self->limits.max_per_peer = GW_HTTP_SERVER_DEFAULT_MAX_PER_PEER;
+	self->limits.handler_ms = GW_HTTP_SERVER_DEFAULT_HANDLER_MS;
+	self->limits.max_body_buffer = GW_HTTP_SERVER_DEFAULT_MAX_BODY_BUFFER;
 	self->listeners = g_ptr_array_new_with_free_func(gw_http_listener_free);
-	self->peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	self->peers = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, gw_http_peer_free);
 	self->by_remote = g_hash_table_new(g_direct_hash, g_direct_equal);
+	self->budget = g_new0(GwHttpBudget, 1);
+	self->budget->refcount = 1;
 	g_queue_init(&self->conns);
-	g_queue_init(&self->handshake_queue);
+	g_queue_init(&self->hs_turns);
 	g_queue_init(&self->closing);
 }
 

@@ -34,13 +34,22 @@ gw_http_server_set_max_body_size(GwHttpServer *self, gsize max_body_size); /* de
 /*
  * What one client may hold ([http] in gwmod.conf). The server accepts connections itself:
  * a TLS client gets handshake_ms from the accept to a finished handshake (TLS 1.2 at least;
- * older ClientHellos are refused with a protocol_version alert), then every request
- * header_ms from its first byte (from the accept for the first one) to its last header line,
- * body_ms for its whole body; a kept-alive connection waits idle_ms for the next request, and
- * a response that does not move for idle_ms is given up. A peer address holds at most
- * max_per_peer connections, the server max_connections: past either, the oldest idle kept-alive
- * connection (of that peer) is closed to make room, else the new connection is closed at once.
- * A listener that runs out of descriptors (EMFILE, ENFILE) retries after a short back-off.
+ * older ClientHellos are refused with a protocol_version alert). Its first TLS record (the
+ * ClientHello) must arrive whole within GW_HTTP_SERVER_HELLO_MS before the connection may
+ * wait for one of the GW_HTTP_SERVER_MAX_HANDSHAKES handshakes that run at once, at most
+ * GW_HTTP_SERVER_MAX_HANDSHAKES_PER_PEER of them for one peer, started in turn across peers.
+ * Every request then gets header_ms from its first byte to its last header line (from the
+ * accept for a connection's first one, TLS handshake included), body_ms for its whole body,
+ * handler_ms for an answer once its handler has it; a kept-alive connection waits idle_ms for
+ * the next request, and a response that does not move for idle_ms is given up. A peer holds at
+ * most max_per_peer connections, the server max_connections: past either, the oldest idle
+ * kept-alive connection (of that peer) is closed to make room, else the new connection is
+ * closed at once. Request bodies, while they are read and until the handler's last reference
+ * to them goes, take from a budget of max_body_buffer bytes, a peer from a quarter of it (at
+ * least one body of the maximum size): a body that would pass either is answered 503 (with
+ * Retry-After) and its connection closed. A peer is an IPv4 address, or the /64 of an IPv6 one
+ * (one host holds a whole /64). A listener that runs out of descriptors (EMFILE, ENFILE)
+ * retries after a short back-off.
  */
 typedef struct {
 	guint header_ms;
@@ -49,6 +58,8 @@ typedef struct {
 	guint handshake_ms;
 	guint max_connections;
 	guint max_per_peer;
+	guint handler_ms;
+	gsize max_body_buffer;
 } GwHttpServerLimits;
 
 #define GW_HTTP_SERVER_DEFAULT_HEADER_MS 10000
@@ -57,6 +68,18 @@ typedef struct {
 #define GW_HTTP_SERVER_DEFAULT_HANDSHAKE_MS 10000
 #define GW_HTTP_SERVER_DEFAULT_MAX_CONNECTIONS 4096
 #define GW_HTTP_SERVER_DEFAULT_MAX_PER_PEER 64
+#define GW_HTTP_SERVER_DEFAULT_HANDLER_MS 60000
+#define GW_HTTP_SERVER_DEFAULT_MAX_BODY_BUFFER ((gsize)64 * 1024 * 1024)
+/* TLS handshakes at once: glib-networking runs each in a worker thread, blocked on the peer */
+#define GW_HTTP_SERVER_MAX_HANDSHAKES 16
+#define GW_HTTP_SERVER_MAX_HANDSHAKES_PER_PEER 2
+/* a real client sends its whole ClientHello at once */
+#define GW_HTTP_SERVER_HELLO_MS 3000
+
+/* the peer @address counts as for the per-peer limits: "192.0.2.1", "2001:db8:1:2::/64" (an
+ * IPv4-mapped IPv6 address is its IPv4 one) */
+gchar *
+gw_http_peer_group(GInetAddress *address);
 
 /* a zero field keeps that limit as it is */
 void
@@ -66,6 +89,12 @@ gw_http_server_get_limits(GwHttpServer *self, GwHttpServerLimits *limits);
 /* open client connections (handshaking, reading, answering, idle or closing) */
 guint
 gw_http_server_get_n_connections(GwHttpServer *self);
+/* TLS handshakes running now */
+guint
+gw_http_server_get_n_handshakes(GwHttpServer *self);
+/* bytes of request bodies held now (being read, or with a handler) */
+gsize
+gw_http_server_get_buffered_bodies(GwHttpServer *self);
 /* "http://127.0.0.1:0", "https://0.0.0.0:7443", "http://[::1]:7080"; port 0 picks one */
 gboolean
 gw_http_server_listen(GwHttpServer *self, const gchar *uri, GError **error);
@@ -84,6 +113,31 @@ gw_http_server_add_handler(GwHttpServer *self,
                            GDestroyNotify destroy);
 void
 gw_http_server_disconnect(GwHttpServer *self);
+
+/*
+ * A request that never reached its handler: refused while its body was read (413 past the
+ * size limit, 503 past the body budget) or closed by the body deadline (status 0). Reported
+ * from the main loop once its headers are known; a connection closed before that (a header
+ * deadline, a malformed request line) names no path and is not reported.
+ */
+typedef struct {
+	const gchar *path;
+	const gchar *peer; /* its address */
+	guint status;
+	const gchar *reason;
+	const gchar *content_type; /* nullable */
+	GBytes *body_start;        /* the first bytes of the body (up to 4 KiB), nullable */
+} GwHttpRefusal;
+
+typedef void (*GwHttpRefusedFunc)(GwHttpServer *server,
+                                  const GwHttpRefusal *refusal,
+                                  gpointer user_data);
+
+void
+gw_http_server_set_refused_handler(GwHttpServer *self,
+                                   GwHttpRefusedFunc func,
+                                   gpointer user_data,
+                                   GDestroyNotify destroy);
 
 /* ---- requests: valid during the handler; keep a ref to answer later ---- */
 GwHttpRequest *
@@ -109,6 +163,9 @@ GBytes *
 gw_http_request_get_body(GwHttpRequest *request);
 const gchar *
 gw_http_request_get_remote_host(GwHttpRequest *request);
+/* the peer it counts as for per-peer limits (gw_http_peer_group()) */
+const gchar *
+gw_http_request_get_peer_group(GwHttpRequest *request);
 gboolean
 gw_http_request_is_tls(GwHttpRequest *request);
 

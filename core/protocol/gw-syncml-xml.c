@@ -831,6 +831,30 @@ typedef struct {
 	gboolean wbxml;
 } GwSyncmlDecode;
 
+/* what waits for the decode pool or is being decoded (any thread) */
+static gint gw_syncml_decode_queued = 0;
+static gsize gw_syncml_decode_queued_bytes = 0;
+
+static gboolean
+gw_syncml_decode_reserve(gsize bytes)
+{
+	gint n = g_atomic_int_add(&gw_syncml_decode_queued, 1);
+	gsize before = (gsize)g_atomic_pointer_add(&gw_syncml_decode_queued_bytes, (gssize)bytes);
+
+	if (n < GW_SYNCML_DECODE_MAX_QUEUED && before + bytes <= GW_SYNCML_DECODE_MAX_QUEUED_BYTES)
+		return TRUE;
+	g_atomic_int_add(&gw_syncml_decode_queued, -1);
+	g_atomic_pointer_add(&gw_syncml_decode_queued_bytes, -(gssize)bytes);
+	return FALSE;
+}
+
+static void
+gw_syncml_decode_release(gsize bytes)
+{
+	g_atomic_int_add(&gw_syncml_decode_queued, -1);
+	g_atomic_pointer_add(&gw_syncml_decode_queued_bytes, -(gssize)bytes);
+}
+
 static void
 gw_syncml_decode_free(gpointer data)
 {
@@ -849,9 +873,12 @@ gw_syncml_decode_thread(gpointer data, gpointer user_data)
 	GError *error = NULL;
 	GwSyncmlMessage *msg;
 
-	if (g_task_return_error_if_cancelled(task))
+	if (g_task_return_error_if_cancelled(task)) {
+		gw_syncml_decode_release(g_bytes_get_size(d->message));
 		return;
+	}
 	msg = gw_syncml_message_decode(d->message, d->content_type, &d->wbxml, &error);
+	gw_syncml_decode_release(g_bytes_get_size(d->message));
 	if (msg == NULL)
 		g_task_return_error(task, error);
 	else
@@ -898,6 +925,18 @@ gw_syncml_message_decode_async(GBytes *message,
 	task = g_task_new(NULL, cancellable, callback, user_data);
 	g_task_set_source_tag(task, gw_syncml_message_decode_async);
 	g_task_set_task_data(task, d, gw_syncml_decode_free);
+	if (!gw_syncml_decode_reserve(g_bytes_get_size(message))) {
+		g_task_return_new_error(task,
+		                        G_IO_ERROR,
+		                        G_IO_ERROR_BUSY,
+		                        "%u messages (at most %u) or %" G_GSIZE_FORMAT
+		                        " bytes (at most %" G_GSIZE_FORMAT ") wait to be decoded",
+		                        (guint)g_atomic_int_get(&gw_syncml_decode_queued),
+		                        (guint)GW_SYNCML_DECODE_MAX_QUEUED,
+		                        (gsize)g_atomic_pointer_get(&gw_syncml_decode_queued_bytes),
+		                        GW_SYNCML_DECODE_MAX_QUEUED_BYTES);
+		return;
+	}
 	g_thread_pool_push(gw_syncml_decode_pool(), g_steal_pointer(&task), NULL);
 }
 

@@ -400,7 +400,12 @@ gw_syncml_message_decode_is_slow(GBytes *message, const gchar *content_type);
 
 /* gw_syncml_message_decode() in a worker thread (a pool of its own, one thread short of the
  * processors); the main loop goes on meanwhile. @message is kept (a reference) until the
- * callback */
+ * callback. What waits for the pool is bounded: with GW_SYNCML_DECODE_MAX_QUEUED messages, or
+ * GW_SYNCML_DECODE_MAX_QUEUED_BYTES bytes, waiting or being decoded, the callback gets
+ * G_IO_ERROR_BUSY at once (the peer is told to come back: 16 MiB is a second of decoding on one
+ * thread; a message queued behind more would wait past what its peer waits for) */
+#define GW_SYNCML_DECODE_MAX_QUEUED 256
+#define GW_SYNCML_DECODE_MAX_QUEUED_BYTES ((gsize)16 * 1024 * 1024)
 void
 gw_syncml_message_decode_async(GBytes *message,
                                const gchar *content_type,

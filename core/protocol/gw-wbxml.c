@@ -235,6 +235,13 @@ gw_wbxml_from_xml(const gchar *xml, gsize len, GError **error)
  * every 0x02 byte of the whole input followed by a multi-byte integer >= 0x80000000 is refused,
  * whatever its context, so the assert cannot be reached through bytes that are passed on
  * verbatim (the only charsets accepted are UTF-8 and US-ASCII, which libwbxml2 does not convert).
+ *
+ * What the document decodes to is counted as well: libwbxml2 copies a string-table entry
+ * wherever it is referenced (STR_T in content or an attribute value, a LITERAL tag or attribute
+ * name), so 44 KB of references to one 4,000-byte entry made it build 80 MB of XML (242 MiB of
+ * memory at its peak; 4 MiB of them would exhaust it). Each string is counted where it lands:
+ * toward the text of its element or attribute value (GW_SYNCML_MAX_TEXT, the bound the decoded
+ * XML is held to) and toward the whole document (GW_WBXML_MAX_DECODED), before libwbxml2 runs.
  */
 
 #define GW_WBXML_MAX_EMBED 2 /* nested documents scanned inside nested documents */
@@ -278,8 +285,23 @@ typedef struct {
 	/* content items (elements, strings, opaque data, entities) of the open element at each
 	 * depth: libwbxml2's cost is quadratic in it (gw-xml-bounds.h) */
 	guint children[GW_WBXML_MAX_DEPTH + 2];
+	/* the text libwbxml2 writes into the open element at each depth (strings it expands
+	 * included) */
+	gsize text[GW_WBXML_MAX_DEPTH + 2];
+	/* strings of the decoded document so far (GW_WBXML_MAX_DECODED) */
+	gsize decoded;
+	/* gw_wbxml_peek_session(): the open elements (code page << 8 | tag) and what it found */
+	struct _GwWbxmlPeek *peek;
+	guint page;
+	guint16 tag;
+	guint16 path[GW_WBXML_MAX_DEPTH + 2];
 	const gchar *reason;
 } GwWbxmlScanner;
+
+typedef struct _GwWbxmlPeek {
+	gchar *session_id;
+	gchar *source_uri;
+} GwWbxmlPeek;
 
 typedef struct {
 	guint8 version;
@@ -300,6 +322,63 @@ gw_wbxml_scan_fail(GwWbxmlScanner *s, GwWbxmlScanResult r, const gchar *reason)
 	if (s->reason == NULL)
 		s->reason = reason;
 	return r;
+}
+
+/* @n bytes of a string libwbxml2 writes @times into the decoded document; @text (nullable):
+ * the element text or attribute value they belong to */
+static GwWbxmlScanResult
+gw_wbxml_scan_expand(GwWbxmlScanner *s, gsize *text, gsize n, guint times)
+{
+	if (text != NULL) {
+		*text += n;
+		if (*text > GW_SYNCML_MAX_TEXT)
+			return gw_wbxml_scan_fail(
+			    s,
+			    GW_WBXML_SCAN_DANGEROUS,
+			    "text of one element or attribute value too long");
+	}
+	if (n > (GW_WBXML_MAX_DECODED - s->decoded) / times)
+		return gw_wbxml_scan_fail(
+		    s, GW_WBXML_SCAN_DANGEROUS, "the decoded document would be too large");
+	s->decoded += n * times;
+	return GW_WBXML_SCAN_OK;
+}
+
+/* the text of the open element */
+static gsize *
+gw_wbxml_scan_content_text(GwWbxmlScanner *s)
+{
+	return &s->text[s->depth];
+}
+
+/* SyncML code page 0 (SyncML 1.1 and 1.2, as libwbxml2's tables) */
+#define GW_WBXML_TAG_LOCURI 0x17
+#define GW_WBXML_TAG_SESSIONID 0x25
+#define GW_WBXML_TAG_SOURCE 0x27
+#define GW_WBXML_TAG_SYNCHDR 0x2C
+#define GW_WBXML_TAG_SYNCML 0x2D
+
+/* @str (@len bytes) is content of the open element: kept when it is the SyncHdr's SessionID or
+ * Source LocURI (the first of each) */
+static void
+gw_wbxml_scan_capture(GwWbxmlScanner *s, const guint8 *str, gsize len)
+{
+	static const guint16 session_id[] = {
+	    GW_WBXML_TAG_SYNCML, GW_WBXML_TAG_SYNCHDR, GW_WBXML_TAG_SESSIONID};
+	static const guint16 source[] = {
+	    GW_WBXML_TAG_SYNCML, GW_WBXML_TAG_SYNCHDR, GW_WBXML_TAG_SOURCE, GW_WBXML_TAG_LOCURI};
+	gchar **out = NULL;
+
+	if (s->peek == NULL)
+		return;
+	if (s->depth == G_N_ELEMENTS(session_id) &&
+	    memcmp(s->path + 1, session_id, sizeof(session_id)) == 0)
+		out = &s->peek->session_id;
+	else if (s->depth == G_N_ELEMENTS(source) &&
+	         memcmp(s->path + 1, source, sizeof(source)) == 0)
+		out = &s->peek->source_uri;
+	if (out != NULL && *out == NULL)
+		*out = g_strndup((const gchar *)str, len);
 }
 
 /* mb_u_int32 exactly as libwbxml2 reads it: at most 5 bytes, into a 64-bit value */
@@ -384,12 +463,15 @@ gw_wbxml_scan_is(GwWbxmlScanner *s, guint8 token)
 	return gw_wbxml_scan_peek(s, 0, &b) && b == token;
 }
 
-/* tries @piece as an embedded WBXML document (what libwbxml2 may parse as a nested tree) */
+/* tries @piece (counted already as a string of the document) as an embedded WBXML document:
+ * what libwbxml2 may parse as a nested tree, whose strings then replace it in the decoded
+ * document */
 static GwWbxmlScanResult
 gw_wbxml_scan_embedded(GwWbxmlScanner *s, const guint8 *piece, gsize piece_len)
 {
 	GwWbxmlHeader h;
 	const GwWbxmlExtMode modes[] = {GW_WBXML_EXT_NONE, GW_WBXML_EXT_WML, GW_WBXML_EXT_WV};
+	const gsize without = s->decoded - piece_len;
 
 	if (s->embed >= GW_WBXML_MAX_EMBED || !gw_wbxml_parse_header(piece, piece_len, &h))
 		return GW_WBXML_SCAN_OK;
@@ -412,53 +494,64 @@ gw_wbxml_scan_embedded(GwWbxmlScanner *s, const guint8 *piece, gsize piece_len)
 		sub.embed = s->embed + 1;
 		sub.budget = s->budget;
 		sub.elements = s->elements;
+		sub.decoded = without;
 		r = gw_wbxml_scan_document(&sub);
 		if (r == GW_WBXML_SCAN_DANGEROUS)
 			return gw_wbxml_scan_fail(s, r, sub.reason);
+		s->decoded = MAX(s->decoded, sub.decoded);
 	}
 	return GW_WBXML_SCAN_OK;
 }
 
-/* termstr after STR_I/EXT_I; @content: it is element content (an embedded document candidate) */
+/* termstr after STR_I/EXT_I, written into @text (nullable: a name); @content: it is element
+ * content (an embedded document candidate) */
 static GwWbxmlScanResult
-gw_wbxml_scan_termstr(GwWbxmlScanner *s, gboolean content)
+gw_wbxml_scan_termstr(GwWbxmlScanner *s, gsize *text, gboolean content)
 {
 	const guint8 *start = s->d + s->pos;
 	const guint8 *nul = s->pos < s->len ? memchr(start, 0, s->len - s->pos) : NULL;
+	GwWbxmlScanResult r;
 
 	if (nul == NULL)
 		return gw_wbxml_scan_fail(s, GW_WBXML_SCAN_MALFORMED, "unterminated string");
-	if ((gsize)(nul - start) > GW_SYNCML_MAX_TEXT)
-		return gw_wbxml_scan_fail(s, GW_WBXML_SCAN_DANGEROUS, "string too long");
 	s->pos += (gsize)(nul - start) + 1;
-	if (content)
+	r = gw_wbxml_scan_expand(s, text, (gsize)(nul - start), 1);
+	if (r == GW_WBXML_SCAN_OK && content) {
+		gw_wbxml_scan_capture(s, start, (gsize)(nul - start));
 		return gw_wbxml_scan_embedded(s, start, (gsize)(nul - start));
-	return GW_WBXML_SCAN_OK;
+	}
+	return r;
 }
 
-/* index after STR_T/EXT_T/LITERAL */
+/* index after STR_T/EXT_T/LITERAL: libwbxml2 copies the entry @times into the decoded document,
+ * into @text (nullable: a name); @content: it is element content (an embedded document
+ * candidate) */
 static GwWbxmlScanResult
-gw_wbxml_scan_tableref(GwWbxmlScanner *s, gboolean content)
+gw_wbxml_scan_tableref(GwWbxmlScanner *s, gsize *text, guint times, gboolean content)
 {
 	guint64 index = 0;
 	GwWbxmlScanResult r = gw_wbxml_scan_mb(s, &index);
 	const guint8 *start;
 	const guint8 *nul;
+	gsize len;
 
 	if (r != GW_WBXML_SCAN_OK)
 		return r;
 	if (index >= s->strtbl_len)
 		return gw_wbxml_scan_fail(s, GW_WBXML_SCAN_MALFORMED, "bad string table index");
-	if (!content)
-		return GW_WBXML_SCAN_OK;
 	start = s->strtbl + index;
 	nul = memchr(start, 0, s->strtbl_len - (gsize)index);
-	return gw_wbxml_scan_embedded(
-	    s, start, nul != NULL ? (gsize)(nul - start) : s->strtbl_len - (gsize)index);
+	len = nul != NULL ? (gsize)(nul - start) : s->strtbl_len - (gsize)index;
+	r = gw_wbxml_scan_expand(s, text, len, times);
+	if (r == GW_WBXML_SCAN_OK && content) {
+		gw_wbxml_scan_capture(s, start, len);
+		return gw_wbxml_scan_embedded(s, start, len);
+	}
+	return r;
 }
 
 static GwWbxmlScanResult
-gw_wbxml_scan_entity(GwWbxmlScanner *s)
+gw_wbxml_scan_entity(GwWbxmlScanner *s, gsize *text)
 {
 	guint64 code = 0;
 	GwWbxmlScanResult r;
@@ -470,11 +563,12 @@ gw_wbxml_scan_entity(GwWbxmlScanner *s)
 	if (code >= 0x80000000u)
 		return gw_wbxml_scan_fail(
 		    s, GW_WBXML_SCAN_DANGEROUS, "character entity out of range");
-	return GW_WBXML_SCAN_OK;
+	/* one character (a reference "&#…;" at most) */
+	return gw_wbxml_scan_expand(s, text, 1, 1);
 }
 
 static GwWbxmlScanResult
-gw_wbxml_scan_opaque(GwWbxmlScanner *s, gboolean content)
+gw_wbxml_scan_opaque(GwWbxmlScanner *s, gsize *text, gboolean content)
 {
 	guint64 len = 0;
 	const guint8 *start;
@@ -486,13 +580,14 @@ gw_wbxml_scan_opaque(GwWbxmlScanner *s, gboolean content)
 		return r;
 	if (len > s->len - s->pos)
 		return gw_wbxml_scan_fail(s, GW_WBXML_SCAN_MALFORMED, "opaque data past the end");
-	if (len > GW_SYNCML_MAX_TEXT)
-		return gw_wbxml_scan_fail(s, GW_WBXML_SCAN_DANGEROUS, "opaque data too long");
 	start = s->d + s->pos;
 	s->pos += (gsize)len;
-	if (content)
+	r = gw_wbxml_scan_expand(s, text, (gsize)len, 1);
+	if (r == GW_WBXML_SCAN_OK && content) {
+		gw_wbxml_scan_capture(s, start, (gsize)len);
 		return gw_wbxml_scan_embedded(s, start, (gsize)len);
-	return GW_WBXML_SCAN_OK;
+	}
+	return r;
 }
 
 static gboolean
@@ -514,7 +609,7 @@ gw_wbxml_scan_is_extension(GwWbxmlScanner *s)
 }
 
 static GwWbxmlScanResult
-gw_wbxml_scan_extension(GwWbxmlScanner *s, gboolean content)
+gw_wbxml_scan_extension(GwWbxmlScanner *s, gsize *text)
 {
 	guint8 token = 0;
 	GwWbxmlScanResult r;
@@ -527,9 +622,9 @@ gw_wbxml_scan_extension(GwWbxmlScanner *s, gboolean content)
 	switch (s->ext_mode) {
 	case GW_WBXML_EXT_WML:
 		if (token >= 0x40 && token <= 0x42)
-			return gw_wbxml_scan_termstr(s, FALSE);
+			return gw_wbxml_scan_termstr(s, text, FALSE);
 		if (token >= 0x80 && token <= 0x82)
-			return gw_wbxml_scan_tableref(s, FALSE);
+			return gw_wbxml_scan_tableref(s, text, 1, FALSE);
 		if (token >= 0xC0 && token <= 0xC2)
 			return GW_WBXML_SCAN_OK;
 		return gw_wbxml_scan_fail(s, GW_WBXML_SCAN_MALFORMED, "unknown extension");
@@ -552,7 +647,7 @@ gw_wbxml_scan_attr_start(GwWbxmlScanner *s)
 	guint8 b = 0;
 	if (gw_wbxml_scan_is(s, GW_WBXML_LITERAL)) {
 		s->pos++;
-		return gw_wbxml_scan_tableref(s, FALSE);
+		return gw_wbxml_scan_tableref(s, NULL, 1, FALSE);
 	}
 	if (gw_wbxml_scan_is(s, GW_WBXML_SWITCH_PAGE))
 		s->pos += 2;
@@ -578,26 +673,26 @@ gw_wbxml_scan_is_attr_value(GwWbxmlScanner *s)
 	       gw_wbxml_scan_is_extension(s);
 }
 
-/* libwbxml2 parse_attr_value() */
+/* libwbxml2 parse_attr_value(): one piece of the value @value */
 static GwWbxmlScanResult
-gw_wbxml_scan_attr_value(GwWbxmlScanner *s)
+gw_wbxml_scan_attr_value(GwWbxmlScanner *s, gsize *value)
 {
 	guint8 b = 0;
 
 	if (gw_wbxml_scan_is_extension(s))
-		return gw_wbxml_scan_extension(s, FALSE);
+		return gw_wbxml_scan_extension(s, value);
 	if (gw_wbxml_scan_is(s, GW_WBXML_ENTITY))
-		return gw_wbxml_scan_entity(s);
+		return gw_wbxml_scan_entity(s, value);
 	if (gw_wbxml_scan_is(s, GW_WBXML_STR_I)) {
 		s->pos++;
-		return gw_wbxml_scan_termstr(s, FALSE);
+		return gw_wbxml_scan_termstr(s, value, FALSE);
 	}
 	if (gw_wbxml_scan_is(s, GW_WBXML_STR_T)) {
 		s->pos++;
-		return gw_wbxml_scan_tableref(s, FALSE);
+		return gw_wbxml_scan_tableref(s, value, 1, FALSE);
 	}
 	if (gw_wbxml_scan_is(s, GW_WBXML_OPAQUE))
-		return gw_wbxml_scan_opaque(s, FALSE);
+		return gw_wbxml_scan_opaque(s, value, FALSE);
 	if (gw_wbxml_scan_is(s, GW_WBXML_SWITCH_PAGE))
 		s->pos += 2;
 	return gw_wbxml_scan_u8(s, &b);
@@ -608,13 +703,14 @@ static GwWbxmlScanResult
 gw_wbxml_scan_pi(GwWbxmlScanner *s)
 {
 	GwWbxmlScanResult r;
+	gsize value = 0;
 
 	s->pos++;
 	r = gw_wbxml_scan_attr_start(s);
 	while (r == GW_WBXML_SCAN_OK && !gw_wbxml_scan_is(s, GW_WBXML_END)) {
 		if (s->pos >= s->len)
 			return gw_wbxml_scan_fail(s, GW_WBXML_SCAN_MALFORMED, "unterminated PI");
-		r = gw_wbxml_scan_attr_value(s);
+		r = gw_wbxml_scan_attr_value(s, &value);
 	}
 	if (r == GW_WBXML_SCAN_OK)
 		s->pos++;
@@ -629,11 +725,16 @@ gw_wbxml_scan_stag(GwWbxmlScanner *s, gboolean *has_content)
 	guint8 mask;
 	GwWbxmlScanResult r;
 
-	if (gw_wbxml_scan_is(s, GW_WBXML_SWITCH_PAGE))
+	if (gw_wbxml_scan_is(s, GW_WBXML_SWITCH_PAGE)) {
+		guint8 page = 0;
+		if (gw_wbxml_scan_peek(s, 1, &page))
+			s->page = page;
 		s->pos += 2;
+	}
 	r = gw_wbxml_scan_u8(s, &tag);
 	if (r != GW_WBXML_SCAN_OK)
 		return r;
+	s->tag = (guint16)(s->page << 8 | (tag & 0x3f));
 	if (++*s->elements > GW_WBXML_MAX_ELEMENTS)
 		return gw_wbxml_scan_fail(s, GW_WBXML_SCAN_DANGEROUS, "too many elements");
 	switch (tag) {
@@ -641,7 +742,8 @@ gw_wbxml_scan_stag(GwWbxmlScanner *s, gboolean *has_content)
 	case GW_WBXML_LITERAL_A:
 	case GW_WBXML_LITERAL_C:
 	case GW_WBXML_LITERAL_AC:
-		r = gw_wbxml_scan_tableref(s, FALSE);
+		/* the name, in the start tag and the end tag */
+		r = gw_wbxml_scan_tableref(s, NULL, 2, FALSE);
 		if (r != GW_WBXML_SCAN_OK)
 			return r;
 		mask = tag & 0xC0;
@@ -653,13 +755,14 @@ gw_wbxml_scan_stag(GwWbxmlScanner *s, gboolean *has_content)
 	if ((mask & 0x80) != 0) {
 		guint attributes = 0;
 		do {
+			gsize value = 0;
 			if (++attributes > GW_SYNCML_MAX_ATTRIBUTES)
 				return gw_wbxml_scan_fail(s,
 				                          GW_WBXML_SCAN_DANGEROUS,
 				                          "too many attributes on one element");
 			r = gw_wbxml_scan_attr_start(s);
 			while (r == GW_WBXML_SCAN_OK && gw_wbxml_scan_is_attr_value(s))
-				r = gw_wbxml_scan_attr_value(s);
+				r = gw_wbxml_scan_attr_value(s, &value);
 			if (r != GW_WBXML_SCAN_OK)
 				return r;
 			if (s->pos >= s->len)
@@ -679,6 +782,8 @@ gw_wbxml_scan_enter(GwWbxmlScanner *s)
 	if (s->depth > GW_WBXML_MAX_DEPTH)
 		return gw_wbxml_scan_fail(s, GW_WBXML_SCAN_DANGEROUS, "elements nested too deeply");
 	s->children[s->depth] = 0;
+	s->text[s->depth] = 0;
+	s->path[s->depth] = s->tag;
 	return GW_WBXML_SCAN_OK;
 }
 
@@ -723,20 +828,23 @@ gw_wbxml_scan_document(GwWbxmlScanner *s)
 				break;
 		}
 		if (gw_wbxml_scan_is_extension(s)) {
-			r = gw_wbxml_scan_extension(s, TRUE);
+			r = gw_wbxml_scan_extension(s, gw_wbxml_scan_content_text(s));
 		} else if (b == GW_WBXML_ENTITY) {
-			r = gw_wbxml_scan_entity(s);
+			r = gw_wbxml_scan_entity(s, gw_wbxml_scan_content_text(s));
 		} else if (b == GW_WBXML_STR_I) {
 			s->pos++;
-			r = gw_wbxml_scan_termstr(s, TRUE);
+			r = gw_wbxml_scan_termstr(s, gw_wbxml_scan_content_text(s), TRUE);
 		} else if (b == GW_WBXML_STR_T) {
 			s->pos++;
-			r = gw_wbxml_scan_tableref(s, TRUE);
+			r = gw_wbxml_scan_tableref(s, gw_wbxml_scan_content_text(s), 1, TRUE);
 		} else if (b == GW_WBXML_OPAQUE) {
-			r = gw_wbxml_scan_opaque(s, TRUE);
+			r = gw_wbxml_scan_opaque(s, gw_wbxml_scan_content_text(s), TRUE);
 		} else if (b == GW_WBXML_PI) {
 			r = gw_wbxml_scan_pi(s);
 		} else if (b == GW_WBXML_SWITCH_PAGE) {
+			guint8 page = 0;
+			if (gw_wbxml_scan_peek(s, 1, &page))
+				s->page = page;
 			s->pos += 2;
 		} else {
 			r = gw_wbxml_scan_stag(s, &has_content);
@@ -986,6 +1094,42 @@ gw_wbxml_to_xml(const guint8 *data, gsize len, gsize *out_len, GError **error)
 	if (out_len != NULL)
 		*out_len = result->len;
 	return g_string_free(g_steal_pointer(&result), FALSE);
+}
+
+gboolean
+gw_wbxml_peek_session(const guint8 *data, gsize len, gchar **session_id, gchar **source_uri)
+{
+	GwWbxmlHeader h;
+	GwWbxmlScanner s = {0};
+	GwWbxmlPeek peek = {0};
+	gsize budget = 16 * len;
+	guint elements = 0;
+
+	g_return_val_if_fail(data != NULL || len == 0, FALSE);
+	g_return_val_if_fail(session_id != NULL && source_uri != NULL, FALSE);
+
+	if (!gw_wbxml_parse_header(data, len, &h))
+		return FALSE;
+	s.d = data;
+	s.len = len;
+	s.pos = h.body_offset;
+	s.strtbl = data + h.strtbl_offset;
+	s.strtbl_len = h.strtbl_len;
+	s.budget = &budget;
+	s.elements = &elements;
+	s.peek = &peek;
+	/* whatever stops the scan (the cut, a bound) comes after the header, or the header is
+	 * not to be had */
+	gw_wbxml_scan_document(&s);
+	if (peek.session_id == NULL || peek.source_uri == NULL || peek.session_id[0] == '\0' ||
+	    peek.source_uri[0] == '\0') {
+		g_free(peek.session_id);
+		g_free(peek.source_uri);
+		return FALSE;
+	}
+	*session_id = g_strstrip(peek.session_id);
+	*source_uri = g_strstrip(peek.source_uri);
+	return TRUE;
 }
 
 gboolean

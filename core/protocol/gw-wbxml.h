@@ -76,6 +76,13 @@ gw_wbxml_from_xml(const gchar *xml, gsize len, GError **error);
 gchar *
 gw_wbxml_to_xml(const guint8 *data, gsize len, gsize *out_len, GError **error);
 
+/* the SessionID and Source LocURI of the SyncHdr of a SyncML message in WBXML, read from its
+ * tokens without libwbxml2: what a message that does not decode (cut short, malformed past its
+ * header) still says of the session it was meant for. Inline, string-table and opaque strings
+ * are taken; FALSE when either is not there. */
+gboolean
+gw_wbxml_peek_session(const guint8 *data, gsize len, gchar **session_id, gchar **source_uri);
+
 /* TRUE for "application/vnd.syncml.dm+wbxml" (case-insensitive, parameters such as
  * "; charset=…" and surrounding spaces ignored); FALSE for anything else, including NULL */
 gboolean

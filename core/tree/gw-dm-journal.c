@@ -424,12 +424,22 @@ gw_dm_journal_take_state(GwDmJournalReader *r, gboolean decode_only, GwDmJournal
 	return TRUE;
 }
 
+/* what the tree refused while a payload was applied */
+typedef struct {
+	GError *first;
+	guint count;
+} GwDmJournalRefused;
+
 static void
-gw_dm_journal_note(GError **first, const gchar *what, const gchar *uri, const GError *error)
+gw_dm_journal_note(GwDmJournalRefused *refused,
+                   const gchar *what,
+                   const gchar *uri,
+                   const GError *error)
 {
 	g_debug("journal: %s %s failed: %s", what, uri, error->message);
-	if (first != NULL && *first == NULL)
-		g_set_error(first,
+	refused->count++;
+	if (refused->first == NULL)
+		g_set_error(&refused->first,
 		            GW_ERROR,
 		            GW_ERROR_FAILED,
 		            "%s %s failed: %s",
@@ -438,9 +448,9 @@ gw_dm_journal_note(GError **first, const gchar *what, const gchar *uri, const GE
 		            error->message);
 }
 
-/* @tree NULL: decode only */
+/* @tree NULL: decode only (@first_error unused) */
 static gboolean
-gw_dm_journal_run(GwDmTree *tree, const guint8 *payload, gsize len, GError **first_error)
+gw_dm_journal_run(GwDmTree *tree, const guint8 *payload, gsize len, GwDmJournalRefused *first_error)
 {
 	GwDmJournalReader r = {payload, len};
 	const gboolean decode_only = tree == NULL;
@@ -480,7 +490,6 @@ gw_dm_journal_run(GwDmTree *tree, const guint8 *payload, gsize len, GError **fir
 			GwDmJournalState s = {0};
 			guint32 position;
 			guint32 count;
-			gboolean root_ok = TRUE;
 
 			if (!gw_dm_journal_take_u32(&r, &position) ||
 			    !gw_dm_journal_take_state(&r, decode_only, &s) ||
@@ -497,13 +506,15 @@ gw_dm_journal_run(GwDmTree *tree, const guint8 *payload, gsize len, GError **fir
 					gw_dm_journal_note(first_error, "add", uri, error);
 					g_clear_error(&error);
 				}
-				root_ok =
-				    gw_dm_tree_restore_node(tree,
-				                            uri,
-				                            &s.state,
-				                            (gint)MIN(position, (guint32)G_MAXINT),
-				                            &error);
-				if (!root_ok)
+				/* a root whose properties are refused (rules grown stricter since
+				 * it was written) does not take its subtree with it: the
+				 * descendants are restored all the same, under an interior node
+				 * made for them when the root could not be */
+				if (!gw_dm_tree_restore_node(tree,
+				                             uri,
+				                             &s.state,
+				                             (gint)MIN(position, (guint32)G_MAXINT),
+				                             &error))
 					gw_dm_journal_note(first_error, "add", uri, error);
 			}
 			gw_dm_journal_state_clear(&s);
@@ -515,7 +526,7 @@ gw_dm_journal_run(GwDmTree *tree, const guint8 *payload, gsize len, GError **fir
 					gw_dm_journal_state_clear(&cs);
 					return FALSE;
 				}
-				if (!decode_only && root_ok) {
+				if (!decode_only) {
 					g_autoptr(GError) error = NULL;
 					g_autofree gchar *child = g_strconcat(uri, "/", rel, NULL);
 					if (!gw_dm_tree_restore_node(
@@ -537,7 +548,7 @@ gw_dm_journal_run(GwDmTree *tree, const guint8 *payload, gsize len, GError **fir
 gboolean
 gw_dm_journal_apply(GwDmTree *tree, const guint8 *payload, gsize len, GError **error)
 {
-	g_autoptr(GError) first = NULL;
+	GwDmJournalRefused refused = {0};
 
 	g_return_val_if_fail(GW_IS_DM_TREE(tree), FALSE);
 
@@ -546,9 +557,15 @@ gw_dm_journal_apply(GwDmTree *tree, const guint8 *payload, gsize len, GError **e
 		    error, GW_ERROR, GW_ERROR_CORRUPT_STATE, "record payload does not decode");
 		return FALSE;
 	}
-	gw_dm_journal_run(tree, payload, len, &first);
-	if (first != NULL) {
-		g_propagate_error(error, g_steal_pointer(&first));
+	gw_dm_journal_run(tree, payload, len, &refused);
+	if (refused.first != NULL) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_FAILED,
+		            "%u node(s) refused, the first: %s",
+		            refused.count,
+		            refused.first->message);
+		g_error_free(refused.first);
 		return FALSE;
 	}
 	return TRUE;

@@ -26,6 +26,24 @@ gw_dm_owner_is_writing(const GwDmOwner *owner)
 }
 
 gboolean
+gw_dm_owner_set_leaf_bytes(GwDmOwner *owner,
+                           const gchar *uri,
+                           GwDmFormat format,
+                           const gchar *mime_type,
+                           GBytes *value,
+                           GwDmAccess access,
+                           GError **error)
+{
+	gboolean ok;
+
+	owner->writing++;
+	ok = gw_dm_tree_set_leaf(owner->tree, uri, format, mime_type, value, error) &&
+	     gw_dm_tree_set_properties(owner->tree, uri, access, NULL, NULL, error);
+	owner->writing--;
+	return ok;
+}
+
+gboolean
 gw_dm_owner_set_leaf(GwDmOwner *owner,
                      const gchar *uri,
                      GwDmFormat format,
@@ -35,13 +53,8 @@ gw_dm_owner_set_leaf(GwDmOwner *owner,
                      GError **error)
 {
 	g_autoptr(GBytes) bytes = value != NULL ? g_bytes_new(value, strlen(value)) : NULL;
-	gboolean ok;
 
-	owner->writing++;
-	ok = gw_dm_tree_set_leaf(owner->tree, uri, format, mime_type, bytes, error) &&
-	     gw_dm_tree_set_properties(owner->tree, uri, access, NULL, NULL, error);
-	owner->writing--;
-	return ok;
+	return gw_dm_owner_set_leaf_bytes(owner, uri, format, mime_type, bytes, access, error);
 }
 
 gboolean

@@ -38,6 +38,15 @@ gw_dm_owner_set_leaf(GwDmOwner *owner,
                      GwDmAccess access,
                      GError **error);
 /* an interior node (made with its missing ancestors) with @access and @acl (NULL keeps) */
+/* the same with a value of any bytes (bin) */
+gboolean
+gw_dm_owner_set_leaf_bytes(GwDmOwner *owner,
+                           const gchar *uri,
+                           GwDmFormat format,
+                           const gchar *mime_type,
+                           GBytes *value,
+                           GwDmAccess access,
+                           GError **error);
 gboolean
 gw_dm_owner_ensure_interior(GwDmOwner *owner,
                             const gchar *uri,

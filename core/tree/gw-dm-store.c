@@ -299,31 +299,59 @@ gw_dm_store_parse_header(const gchar *data,
 	return (gsize)(nl - data) + 1;
 }
 
+/* a copy of @path (@data) that the tree did not take whole, kept for a human: the next
+ * compaction writes the tree without what was refused. Named by its checksum, so loading the
+ * same file again keeps no second copy. */
+static gchar *
+gw_dm_store_keep_refused(const gchar *path, const gchar *data, gsize len)
+{
+	g_autofree gchar *sum = gw_dm_store_sha256(data, len);
+	g_autofree gchar *copy = g_strdup_printf("%s.refused-%.16s", path, sum);
+	g_autoptr(GError) error = NULL;
+
+	if (!g_file_test(copy, G_FILE_TEST_EXISTS) &&
+	    !g_file_set_contents_full(
+	        copy, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error)) {
+		g_warning("cannot keep a copy of %s: %s", path, error->message);
+		return NULL;
+	}
+	return g_steal_pointer(&copy);
+}
+
 /* a version 2 body: the whole tree as one journal payload. It must decode entirely (else it is
  * corrupt and nothing is applied); a node the tree refuses now (its rules grew stricter since it
- * was written) is left out with a warning instead of throwing the whole state away */
+ * was written) is left out, its descendants restored, with a warning and a copy of the file
+ * (@file) kept aside, instead of throwing the whole state away */
 static gboolean
-gw_dm_store_load_snapshot(GwDmStore *self, const gchar *body, gsize len, GError **error)
+gw_dm_store_load_snapshot(GwDmStore *self,
+                          const gchar *file,
+                          gsize file_len,
+                          const gchar *body,
+                          gsize len,
+                          GError **error)
 {
 	g_autoptr(GError) error_local = NULL;
+	g_autofree gchar *copy = NULL;
 
 	if (len == 0) {
 		g_set_error_literal(error, GW_ERROR, GW_ERROR_CORRUPT_STATE, "empty body");
 		return FALSE;
 	}
-	if (!gw_dm_journal_apply(self->tree, (const guint8 *)body, len, &error_local)) {
-		if (g_error_matches(error_local, GW_ERROR, GW_ERROR_CORRUPT_STATE)) {
-			g_set_error(error,
-			            GW_ERROR,
-			            GW_ERROR_CORRUPT_STATE,
-			            "body does not decode: %s",
-			            error_local->message);
-			return FALSE;
-		}
-		g_warning("state file %s: not every node was restored (first: %s)",
-		          self->path,
-		          error_local->message);
+	if (gw_dm_journal_apply(self->tree, (const guint8 *)body, len, &error_local))
+		return TRUE;
+	if (g_error_matches(error_local, GW_ERROR, GW_ERROR_CORRUPT_STATE)) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_CORRUPT_STATE,
+		            "body does not decode: %s",
+		            error_local->message);
+		return FALSE;
 	}
+	copy = gw_dm_store_keep_refused(self->path, file, file_len);
+	g_warning("state file %s: not every node was restored (%s); the file is kept as %s",
+	          self->path,
+	          error_local->message,
+	          copy != NULL ? copy : "(copy failed)");
 	return TRUE;
 }
 
@@ -357,7 +385,7 @@ gw_dm_store_load_data(GwDmStore *self, const gchar *data, gsize len, gchar *sha_
 		return FALSE;
 	}
 	if (version == GW_DM_STORE_VERSION) {
-		if (!gw_dm_store_load_snapshot(self, data + offset, len - offset, error))
+		if (!gw_dm_store_load_snapshot(self, data, len, data + offset, len - offset, error))
 			return FALSE;
 	} else if (!gw_tnds_import(self->tree,
 	                           ".",
@@ -556,10 +584,14 @@ gw_dm_store_replay_journal(GwDmStore *self)
 		}
 		if (!gw_dm_journal_apply(self->tree, payload, payload_len, &record_error)) {
 			/* the record is intact (its checksum holds): keep going with the next */
-			g_warning("journal %s: record %" G_GUINT64_FORMAT " not fully applied: %s",
+			g_autofree gchar *copy =
+			    gw_dm_store_keep_refused(self->journal_path, data, len);
+			g_warning("journal %s: record %" G_GUINT64_FORMAT
+			          " not fully applied (%s); the journal is kept as %s",
 			          self->journal_path,
 			          seq + 1,
-			          record_error->message);
+			          record_error->message,
+			          copy != NULL ? copy : "(copy failed)");
 		}
 		seq++;
 		replayed++;
@@ -579,11 +611,23 @@ gw_dm_store_replay_journal(GwDmStore *self)
 	g_debug("replayed %u journal record(s) from %s", replayed, self->journal_path);
 }
 
-/* "tree.state.XXXXXX", "tree.journal.XXXXXX": what g_mkstemp_full() made of our templates */
+/*
+ * ".tree.state.tmp-XXXXXX", ".tree.journal.tmp-XXXXXX": what g_mkstemp_full() made of our
+ * templates (GW_DM_STORE_TEMP). Hidden and marked, so that no name an administrator gives a
+ * copy ("tree.state.backup", "tree.state.old123") is ever taken for one. The pattern before
+ * (a bare "tree.state.XXXXXX") is not removed: it cannot be told from such a copy, and only a
+ * kill during a compaction of a build before this one left it.
+ */
+#define GW_DM_STORE_TEMP_PREFIX "."
+#define GW_DM_STORE_TEMP_SUFFIX ".tmp-"
+
 static gboolean
 gw_dm_store_is_temporary(const gchar *name)
 {
-	static const gchar *const prefixes[] = {GW_DM_STORE_FILE ".", GW_DM_JOURNAL_FILE "."};
+	static const gchar *const prefixes[] = {
+	    GW_DM_STORE_TEMP_PREFIX GW_DM_STORE_FILE GW_DM_STORE_TEMP_SUFFIX,
+	    GW_DM_STORE_TEMP_PREFIX GW_DM_JOURNAL_FILE GW_DM_STORE_TEMP_SUFFIX,
+	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(prefixes); i++) {
 		const gchar *rest;
@@ -774,7 +818,8 @@ gw_dm_store_write_temp(GwDmStore *self,
                        gchar **tmp_out,
                        GError **error)
 {
-	g_autofree gchar *templ = g_strconcat(name, ".XXXXXX", NULL);
+	g_autofree gchar *templ =
+	    g_strconcat(GW_DM_STORE_TEMP_PREFIX, name, GW_DM_STORE_TEMP_SUFFIX "XXXXXX", NULL);
 	g_autofree gchar *tmp = g_build_filename(self->state_dir, templ, NULL);
 	int fd;
 

@@ -21,17 +21,19 @@ const GwXmlBounds gw_xml_bounds_syncml = {
     .max_elements = GW_SYNCML_MAX_ELEMENTS,
     .max_attributes = GW_SYNCML_MAX_ATTRIBUTES,
     .max_text = GW_SYNCML_MAX_TEXT,
+    .max_namespaces = GW_SYNCML_MAX_NAMESPACES,
 };
 
 /* what libwbxml2 made of a WBXML message that passed its own token scan (gw-wbxml.c): the same
  * bounds, the message's XML form is checked again as a SyncML message when it is parsed */
 const GwXmlBounds gw_xml_bounds_wbxml_decoded = {
     .what = "decoded WBXML document",
-    .max_size = G_MAXSIZE, /* the WBXML input is bounded */
+    .max_size = GW_SYNCML_MAX_MESSAGE_SIZE, /* what the SyncML parser takes */
     .max_depth = GW_WBXML_MAX_DEPTH,
     .max_elements = GW_WBXML_MAX_ELEMENTS,
     .max_attributes = GW_SYNCML_MAX_ATTRIBUTES,
     .max_text = GW_SYNCML_MAX_TEXT,
+    .max_namespaces = GW_SYNCML_MAX_NAMESPACES,
 };
 
 const GwXmlBounds gw_xml_bounds_tnds = {
@@ -41,6 +43,7 @@ const GwXmlBounds gw_xml_bounds_tnds = {
     .max_elements = GW_TNDS_MAX_ELEMENTS,
     .max_attributes = GW_TNDS_MAX_ATTRIBUTES,
     .max_text = GW_TNDS_MAX_TEXT,
+    .max_namespaces = GW_TNDS_MAX_NAMESPACES,
 };
 
 const gchar *
@@ -63,6 +66,8 @@ gw_xml_bound_to_string(GwXmlBound bound)
 		return "children per element";
 	case GW_XML_BOUND_MALFORMED:
 		return "malformed";
+	case GW_XML_BOUND_NAMESPACES:
+		return "namespace declarations in scope";
 	default:
 		return "?";
 	}
@@ -75,6 +80,9 @@ typedef struct {
 	gsize pos;
 	guint depth;
 	gsize text; /* character data of the current element so far */
+	/* the depth of the element of each namespace declaration in scope, innermost last */
+	guint *ns_depth;
+	guint n_ns;
 	GwXmlScanStats stats;
 	GwXmlBound bound;
 	const gchar *why; /* malformed: what was wrong */
@@ -213,6 +221,35 @@ gw_xml_scan_doctype(GwXmlScan *s)
 	return gw_xml_scan_stop(s, GW_XML_BOUND_MALFORMED, "unterminated DOCTYPE");
 }
 
+/* "xmlns" or "xmlns:…" */
+static gboolean
+gw_xml_is_namespace_declaration(const gchar *name, gsize len)
+{
+	return len >= 5 && memcmp(name, "xmlns", 5) == 0 && (len == 5 || name[5] == ':');
+}
+
+/* a declaration on the start tag being scanned (its element is at s->depth + 1) */
+static gboolean
+gw_xml_scan_push_namespace(GwXmlScan *s)
+{
+	if (s->n_ns >= s->bounds->max_namespaces) {
+		s->stats.namespaces = s->n_ns + 1;
+		return gw_xml_scan_stop(s, GW_XML_BOUND_NAMESPACES, NULL);
+	}
+	s->ns_depth[s->n_ns++] = s->depth + 1;
+	if (s->n_ns > s->stats.namespaces)
+		s->stats.namespaces = s->n_ns;
+	return TRUE;
+}
+
+/* the declarations of the elements deeper than s->depth go out of scope */
+static void
+gw_xml_scan_pop_namespaces(GwXmlScan *s)
+{
+	while (s->n_ns > 0 && s->ns_depth[s->n_ns - 1] > s->depth)
+		s->n_ns--;
+}
+
 /* a start tag at s->pos ("<" then a name): attributes counted, depth and elements checked */
 static gboolean
 gw_xml_scan_start_tag(GwXmlScan *s)
@@ -258,6 +295,8 @@ gw_xml_scan_start_tag(GwXmlScan *s)
 		}
 		if (gw_xml_has(s, "/>", 2)) {
 			s->pos += 2;
+			/* an empty element's declarations end with it */
+			gw_xml_scan_pop_namespaces(s);
 			return TRUE;
 		}
 		/* Name S? "=" S? quoted value */
@@ -272,6 +311,9 @@ gw_xml_scan_start_tag(GwXmlScan *s)
 		}
 		if (s->pos == name_start)
 			return gw_xml_scan_stop(s, GW_XML_BOUND_MALFORMED, "no attribute name");
+		if (gw_xml_is_namespace_declaration(s->xml + name_start, s->pos - name_start) &&
+		    !gw_xml_scan_push_namespace(s))
+			return FALSE;
 		while (s->pos < s->len && gw_xml_is_space(s->xml[s->pos]))
 			s->pos++;
 		if (s->pos >= s->len || s->xml[s->pos] != '=')
@@ -348,6 +390,7 @@ gw_xml_scan(GwXmlScan *s)
 			s->depth--;
 			s->text = 0;
 			s->pos = (gsize)(gt - s->xml) + 1;
+			gw_xml_scan_pop_namespaces(s);
 		} else if (!gw_xml_scan_start_tag(s)) {
 			return FALSE;
 		}
@@ -371,7 +414,9 @@ gw_xml_bounds_check(const GwXmlBounds *bounds,
 	s.bounds = bounds;
 	s.xml = xml;
 	s.len = len;
+	s.ns_depth = g_new(guint, bounds->max_namespaces + 1);
 	ok = gw_xml_scan(&s);
+	g_free(s.ns_depth);
 	s.stats.bound = ok ? GW_XML_BOUND_NONE : s.bound;
 	s.stats.scanned = ok ? len : s.at;
 	if (stats != NULL)
@@ -427,6 +472,16 @@ gw_xml_bounds_check(const GwXmlBounds *bounds,
 		            " bytes of text or attribute value, byte %" G_GSIZE_FORMAT ")",
 		            bounds->what,
 		            bounds->max_text,
+		            s.at);
+		break;
+	case GW_XML_BOUND_NAMESPACES:
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_PROTOCOL,
+		            "refused %s: too many namespace declarations in scope (more than %u, "
+		            "byte %" G_GSIZE_FORMAT ")",
+		            bounds->what,
+		            bounds->max_namespaces,
 		            s.at);
 		break;
 	case GW_XML_BOUND_MALFORMED:

@@ -51,6 +51,15 @@ G_BEGIN_DECLS
 #ifndef GW_SYNCML_MAX_ATTRIBUTES
 #define GW_SYNCML_MAX_ATTRIBUTES 32
 #endif
+/* namespace declarations in scope at any point (those of the open elements): libxml2 looks up
+ * every element's and every prefixed attribute's namespace by walking that stack, so 127 nested
+ * elements of 31 declarations each made a 4 MiB message cost 8 s (libxml2 2.9.14). SyncML has
+ * two in scope at most (SyncML on the root, MetInf on a Meta child: a declaration per Meta, but
+ * never nested), TNDS one; the rest is room for XML nested in Data. Per document would be
+ * wrong: a message of 500 commands carries 500 MetInf declarations, each gone at its end tag */
+#ifndef GW_SYNCML_MAX_NAMESPACES
+#define GW_SYNCML_MAX_NAMESPACES 64
+#endif
 /* character data of one element (text and CDATA together) or one attribute value, counted as
  * parsed (a reference like "&lt;" is one character, so an escaped value counts what it holds,
  * and what the gateway serialises it parses back): the largest
@@ -64,6 +73,11 @@ G_BEGIN_DECLS
 
 /* WBXML is smaller than the XML it decodes to: the same byte bound as XML */
 #define GW_WBXML_MAX_INPUT (4u * 1024u * 1024u)
+/* the strings of the decoded document (inline, string-table entries as often as they are
+ * referenced, literal names, opaque data): the XML they make is held to
+ * GW_SYNCML_MAX_MESSAGE_SIZE when it is parsed, so more could only be refused after libwbxml2
+ * built it (a string-table entry referenced 20,000 times cost 242 MiB) */
+#define GW_WBXML_MAX_DECODED ((gsize)GW_SYNCML_MAX_MESSAGE_SIZE)
 /* libwbxml2 recurses once per level (a few hundred thousand overflow the stack); 256 is
  * libxml2's own default limit */
 #define GW_WBXML_MAX_DEPTH 256
@@ -88,6 +102,8 @@ G_BEGIN_DECLS
 #define GW_TNDS_MAX_ELEMENTS 1000000
 /* TNDS has no attributes but xmlns (and an xsi:schemaLocation now and then) */
 #define GW_TNDS_MAX_ATTRIBUTES 16
+/* namespace declarations in scope: MgmtTree's, and room (GW_SYNCML_MAX_NAMESPACES says why) */
+#define GW_TNDS_MAX_NAMESPACES 64
 /* one Value: the largest leaf value (GW_DM_MAX_VALUE_SIZE, 1 MiB) as base64 */
 #define GW_TNDS_MAX_TEXT (2 * 1024 * 1024)
 
@@ -100,6 +116,7 @@ typedef enum {
 	GW_XML_BOUND_TEXT,
 	GW_XML_BOUND_CHILDREN,  /* WBXML only */
 	GW_XML_BOUND_MALFORMED, /* not well-formed where the scan looked */
+	GW_XML_BOUND_NAMESPACES,
 } GwXmlBound;
 
 typedef struct {
@@ -109,6 +126,7 @@ typedef struct {
 	guint max_elements;
 	guint max_attributes;
 	gsize max_text;
+	guint max_namespaces; /* declarations in scope */
 } GwXmlBounds;
 
 extern const GwXmlBounds gw_xml_bounds_syncml;
@@ -122,6 +140,7 @@ typedef struct {
 	guint depth;      /* deepest */
 	guint attributes; /* most on one element */
 	gsize text;       /* longest character data of one element, or attribute value */
+	guint namespaces; /* most declarations in scope */
 	gsize scanned;    /* bytes looked at before it stopped */
 } GwXmlScanStats;
 

@@ -183,7 +183,7 @@ test_text(void)
 static void
 test_text_references(void)
 {
-	const GwXmlBounds small = {"test document", G_MAXSIZE, 8, 8, 2, 8};
+	const GwXmlBounds small = {"test document", G_MAXSIZE, 8, 8, 2, 8, 8};
 	gsize n = 600 * 1024;
 	g_autofree gchar *cdata = g_malloc(n + 1);
 	g_autofree gchar *body = NULL;
@@ -230,6 +230,91 @@ test_size(void)
 	check_refused(&gw_xml_bounds_syncml, big, n, GW_XML_BOUND_SIZE);
 	memcpy(big + n - 8, "--></r>", 7);
 	check_ok(&gw_xml_bounds_syncml, big, n - 1);
+}
+
+/* namespace declarations are bounded in scope (libxml2 walks that stack for every name), not
+ * per document: one on each of many siblings is what SyncML's MetInf looks like */
+static void
+test_namespaces(void)
+{
+	g_autoptr(GString) doc = g_string_new(NULL);
+	g_autoptr(GString) siblings = g_string_new(NULL);
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *hostile = NULL;
+	g_autoptr(GwSyncmlMessage) msg = NULL;
+	GwXmlScanStats stats;
+	gint64 start;
+
+	/* two levels of GW_SYNCML_MAX_NAMESPACES / 2 declarations: at the bound */
+	for (guint level = 0; level < 2; level++) {
+		g_string_append(doc, "<e");
+		for (guint i = 0; i < GW_SYNCML_MAX_NAMESPACES / 2; i++)
+			g_string_append_printf(doc, " xmlns:p%u_%u=\"u\"", level, i);
+		g_string_append(doc, ">");
+	}
+	g_string_append(doc, "<p0_0:a p1_0:b=\"\"/></e>");
+	/* a sibling declares as much again: the first level's went out of scope */
+	g_string_append(doc, "<e");
+	for (guint i = 0; i < GW_SYNCML_MAX_NAMESPACES / 2; i++)
+		g_string_append_printf(doc, " xmlns:q%u=\"u\"", i);
+	g_string_append(doc, "/><e xmlns=\"d\"/></e>");
+	stats = check_ok(&gw_xml_bounds_syncml, doc->str, doc->len);
+	g_assert_cmpuint(stats.namespaces, ==, GW_SYNCML_MAX_NAMESPACES);
+	/* one more in scope (on an empty element, or a default namespace) is one too many */
+	g_string_insert(doc, doc->len - 4, "<x xmlns=\"d\"/>");
+	check_ok(&gw_xml_bounds_syncml, doc->str, doc->len);
+	g_string_insert(doc, strstr(doc->str, "<p0_0:a") - doc->str, "<x xmlns=\"d\"/>");
+	stats = check_refused(&gw_xml_bounds_syncml, doc->str, doc->len, GW_XML_BOUND_NAMESPACES);
+	g_assert_cmpuint(stats.namespaces, ==, GW_SYNCML_MAX_NAMESPACES + 1);
+
+	/* 2,000 commands, each with its MetInf declaration: passes and parses */
+	for (guint i = 1; i <= 2000; i++)
+		g_string_append_printf(
+		    siblings,
+		    "<Replace><CmdID>%u</CmdID><Meta><Format "
+		    "xmlns=\"syncml:metinf\">chr</Format></Meta><Item><Target>"
+		    "<LocURI>./a</LocURI></Target><Data>%u</Data></Item></Replace>",
+		    i,
+		    i);
+	{
+		g_autofree gchar *xml = message(0, siblings->str);
+		g_assert_cmpuint(
+		    check_ok(&gw_xml_bounds_syncml, xml, strlen(xml)).namespaces, ==, 2);
+		assert_parses(xml);
+	}
+
+	/* the review's message: 126 nested elements of 31 declarations, then 4 MiB of elements
+	 * named with the outermost prefix (8 s in libxml2 2.9.14) */
+	g_string_assign(doc, "<SyncML xmlns=\"SYNCML:SYNCML1.2\">");
+	for (guint d = 0; d < 126; d++) {
+		g_string_append(doc, "<e");
+		for (guint i = 0; i < 31; i++)
+			g_string_append_printf(doc, " xmlns:p%u_%u=\"u\"", d, i);
+		g_string_append(doc, ">");
+	}
+	while (doc->len < GW_SYNCML_MAX_MESSAGE_SIZE - 200 - 126 * 5) {
+		g_string_append(doc, "<p0_0:a");
+		for (guint i = 0; i < 31 && doc->len < GW_SYNCML_MAX_MESSAGE_SIZE - 300 - 126 * 5;
+		     i++)
+			g_string_append_printf(doc, " p0_0:b%u=\"\"", i);
+		g_string_append(doc, "/>");
+	}
+	for (guint d = 0; d < 126; d++)
+		g_string_append(doc, "</e>");
+	g_string_append(doc, "</SyncML>");
+	hostile = g_string_free(g_steal_pointer(&doc), FALSE);
+	stats =
+	    check_refused(&gw_xml_bounds_syncml, hostile, strlen(hostile), GW_XML_BOUND_NAMESPACES);
+	g_assert_cmpuint(stats.scanned, <, 2000);
+	start = g_get_monotonic_time();
+	msg = gw_syncml_message_parse_xml((const guint8 *)hostile, strlen(hostile), &error);
+	g_test_message("%" G_GSIZE_FORMAT
+	               " bytes with 3,907 nested declarations refused in %.3f ms",
+	               strlen(hostile),
+	               (g_get_monotonic_time() - start) / 1000.0);
+	g_assert_null(msg);
+	g_assert_error(error, GW_ERROR, GW_ERROR_PROTOCOL);
+	g_assert_nonnull(strstr(error->message, "namespace declarations"));
 }
 
 /* ---- the hostile messages of issue 11 §4 ---- */
@@ -475,6 +560,204 @@ test_wbxml(void)
 	}
 }
 
+/* a WBXML SyncML 1.2 document whose string table holds the public id and @entry_len bytes of
+ * 'A' (at @entry), and whose body @body_fn writes */
+typedef void (*WbxmlBodyFunc)(GByteArray *a, guint32 entry, gconstpointer data);
+
+static GByteArray *
+wbxml_with_entry(gsize entry_len, WbxmlBodyFunc body_fn, gconstpointer data)
+{
+	const gchar *pid = "-//SYNCML//DTD SyncML 1.2//EN";
+	GByteArray *a = g_byte_array_new();
+	g_autoptr(GByteArray) strtbl = g_byte_array_new();
+	guint32 entry;
+
+	g_byte_array_append(strtbl, (const guint8 *)pid, (guint)strlen(pid) + 1);
+	entry = strtbl->len;
+	g_byte_array_set_size(strtbl, entry + (guint)entry_len + 1);
+	memset(strtbl->data + entry, 'A', entry_len);
+	strtbl->data[strtbl->len - 1] = '\0';
+	/* WBXML 1.2, public id: string table index 0, UTF-8 */
+	g_byte_array_append(a, (const guint8 *)"\x02\x00\x00\x6a", 4);
+	put_mb(a, strtbl->len);
+	g_byte_array_append(a, strtbl->data, strtbl->len);
+	body_fn(a, entry, data);
+	return a;
+}
+
+typedef struct {
+	guint elements;
+	guint refs;
+} RefsShape;
+
+/* <SyncML> holding @elements <Data> of @refs STR_T references each */
+static void
+wbxml_refs_body(GByteArray *a, guint32 entry, gconstpointer data)
+{
+	const RefsShape *shape = data;
+
+	g_byte_array_append(a, (const guint8 *)"\x6d", 1);
+	for (guint e = 0; e < shape->elements; e++) {
+		g_byte_array_append(a, (const guint8 *)"\x4f", 1);
+		for (guint r = 0; r < shape->refs; r++) {
+			g_byte_array_append(a, (const guint8 *)"\x83", 1);
+			put_mb(a, entry);
+		}
+		g_byte_array_append(a, (const guint8 *)"\x01", 1);
+	}
+	g_byte_array_append(a, (const guint8 *)"\x01", 1);
+}
+
+/* <SyncML> holding @data (a guint) elements whose literal name is the entry */
+static void
+wbxml_literal_tags_body(GByteArray *a, guint32 entry, gconstpointer data)
+{
+	g_byte_array_append(a, (const guint8 *)"\x6d", 1);
+	for (guint e = 0; e < GPOINTER_TO_UINT(data); e++) {
+		g_byte_array_append(a, (const guint8 *)"\x04", 1); /* LITERAL, no content */
+		put_mb(a, entry);
+	}
+	g_byte_array_append(a, (const guint8 *)"\x01", 1);
+}
+
+/* <SyncML> with one attribute, named by the entry, whose value is @data (a guint) references
+ * to the entry */
+static void
+wbxml_attribute_body(GByteArray *a, guint32 entry, gconstpointer data)
+{
+	g_byte_array_append(a, (const guint8 *)"\xed\x04", 2); /* SyncML, attributes; LITERAL */
+	put_mb(a, entry);
+	for (guint r = 0; r < GPOINTER_TO_UINT(data); r++) {
+		g_byte_array_append(a, (const guint8 *)"\x83", 1);
+		put_mb(a, entry);
+	}
+	g_byte_array_append(a, (const guint8 *)"\x01\x01", 2);
+}
+
+/* issue 11 review: libwbxml2 copies a string-table entry wherever it is referenced. What that
+ * makes is counted before libwbxml2 runs (the refusal names the pre-scan, "refusing WBXML"):
+ * 20,000 references to a 4,000-byte entry in 44 KB (80 MB of XML, 242 MiB at libwbxml2's peak),
+ * references that stay under the text bound of each element but not the document's, literal
+ * tag names, an attribute value; what stays under every bound decodes */
+static void
+test_wbxml_references(void)
+{
+	const RefsShape reviewer = {10, 2000};
+	const RefsShape element_ok = {1, GW_SYNCML_MAX_TEXT / 4000};
+	const RefsShape element_over = {1, GW_SYNCML_MAX_TEXT / 4000 + 1};
+	const RefsShape document_ok = {GW_WBXML_MAX_DECODED / (GW_SYNCML_MAX_TEXT / 2) - 1,
+	                               GW_SYNCML_MAX_TEXT / 2 / 4000};
+	const RefsShape document_over = {GW_WBXML_MAX_DECODED / (GW_SYNCML_MAX_TEXT / 2) + 1,
+	                                 GW_SYNCML_MAX_TEXT / 2 / 4000};
+	/* the 4 MiB form: 4,000 elements of 500 references (8 GB of XML) */
+	const RefsShape flood = {4000, 500};
+	struct {
+		const gchar *what;
+		GByteArray *doc;
+		const gchar *refused_because;
+	} cases[] = {
+	    {"the reviewer's 44 KB",
+	     wbxml_with_entry(4000, wbxml_refs_body, &reviewer),
+	     "refusing WBXML: text of one element"},
+	    {"one element at the text bound",
+	     wbxml_with_entry(4000, wbxml_refs_body, &element_ok),
+	     NULL},
+	    {"one element past it",
+	     wbxml_with_entry(4000, wbxml_refs_body, &element_over),
+	     "refusing WBXML: text of one element"},
+	    {"elements under the text bound, the document under its bound",
+	     wbxml_with_entry(4000, wbxml_refs_body, &document_ok),
+	     NULL},
+	    {"elements under the text bound, the document over its bound",
+	     wbxml_with_entry(4000, wbxml_refs_body, &document_over),
+	     "refusing WBXML: the decoded document would be too large"},
+	    {"4 MiB of references",
+	     wbxml_with_entry(4000, wbxml_refs_body, &flood),
+	     "refusing WBXML: the decoded document would be too large"},
+	    {"literal tag names",
+	     wbxml_with_entry(4000, wbxml_literal_tags_body, GUINT_TO_POINTER(1000)),
+	     "refusing WBXML: the decoded document would be too large"},
+	    {"an attribute value",
+	     wbxml_with_entry(4000, wbxml_attribute_body, GUINT_TO_POINTER(1000)),
+	     "refusing WBXML: text of one element or attribute value"},
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree gchar *xml = NULL;
+		gsize xml_len = 0;
+		gint64 start = g_get_monotonic_time();
+
+		xml = gw_wbxml_to_xml(cases[i].doc->data, cases[i].doc->len, &xml_len, &error);
+		g_test_message("%s (%u bytes): %s in %.1f ms",
+		               cases[i].what,
+		               cases[i].doc->len,
+		               xml != NULL ? "decoded" : error->message,
+		               (g_get_monotonic_time() - start) / 1000.0);
+		if (cases[i].refused_because == NULL) {
+			g_assert_no_error(error);
+			g_assert_cmpuint(xml_len, <=, GW_SYNCML_MAX_MESSAGE_SIZE);
+		} else {
+			g_assert_null(xml);
+			g_assert_error(error, GW_ERROR, GW_ERROR_PROTOCOL);
+			g_assert_nonnull(strstr(error->message, cases[i].refused_because));
+		}
+		g_byte_array_unref(cases[i].doc);
+	}
+}
+
+/* the SyncHdr of a WBXML message that does not decode (cut short) still names its session;
+ * strings in the string table count too; a message cut before its Source names none */
+static void
+test_wbxml_peek_session(void)
+{
+	g_autofree gchar *xml = message(0, "<Alert><CmdID>1</CmdID><Data>1201</Data></Alert>");
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) wbxml = gw_wbxml_from_xml(xml, strlen(xml), &error);
+	const guint8 *data;
+	gsize len = 0;
+	gsize source_end = 0;
+
+	g_assert_no_error(error);
+	data = g_bytes_get_data(wbxml, &len);
+	for (gsize cut = len; cut > 0; cut--) {
+		g_autofree gchar *sid = NULL;
+		g_autofree gchar *src = NULL;
+		if (!gw_wbxml_peek_session(data, cut, &sid, &src))
+			break;
+		g_assert_cmpstr(sid, ==, "1");
+		g_assert_cmpstr(src, ==, "dev");
+		source_end = cut;
+	}
+	/* cut anywhere after the Source's string: named, the SyncBody and the ends need not be
+	 * there */
+	g_test_message("the session is named down to %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT
+	               " bytes",
+	               source_end,
+	               len);
+	for (gsize i = 0; i + 4 <= len; i++) {
+		if (memcmp(data + i, "dev", 4) == 0) {
+			g_assert_cmpuint(source_end, ==, i + 4);
+			break;
+		}
+	}
+	{
+		/* by string table reference: SyncML > SyncHdr > SessionID "7" (STR_T), Source >
+		 * LocURI (STR_T) "dev-9" */
+		static const guint8 doc[] = {0x02, 0xa4, 0x01, 0x6a, 0x08, '7',  0,    'd',  'e',
+		                             'v',  '-',  '9',  0,    0x6d, 0x6c, 0x65, 0x83, 0,
+		                             0x01, 0x67, 0x57, 0x83, 2,    0x01, 0x01};
+		g_autofree gchar *sid = NULL;
+		g_autofree gchar *src = NULL;
+		g_assert_true(gw_wbxml_peek_session(doc, sizeof(doc), &sid, &src));
+		g_assert_cmpstr(sid, ==, "7");
+		g_assert_cmpstr(src, ==, "dev-9");
+		g_clear_pointer(&sid, g_free);
+		g_clear_pointer(&src, g_free);
+		g_assert_false(gw_wbxml_peek_session(doc, 19, &sid, &src));
+	}
+}
+
 /* ---- TNDS ---- */
 
 static void
@@ -621,6 +904,71 @@ test_decode_async(void)
 	g_clear_error(&r.error);
 }
 
+typedef struct {
+	guint done;
+	guint busy;
+	guint decoded;
+} QueueCount;
+
+static void
+queued_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	QueueCount *c = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GwSyncmlMessage) msg = gw_syncml_message_decode_finish(res, NULL, &error);
+
+	c->done++;
+	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_BUSY))
+		c->busy++;
+	else if (msg != NULL)
+		c->decoded++;
+}
+
+/* issue 11 review: what waits for the decode pool is bounded (it was a GThreadPool queue of
+ * any length): past GW_SYNCML_DECODE_MAX_QUEUED_BYTES the caller hears G_IO_ERROR_BUSY at
+ * once, and what was decoded makes room again */
+static void
+test_decode_queue(void)
+{
+	g_autoptr(GString) body = g_string_new(NULL);
+	g_autofree gchar *xml = NULL;
+	g_autoptr(GBytes) bytes = NULL;
+	QueueCount c = {0};
+	guint n;
+
+	for (guint i = 1; body->len < 3 * 1024 * 1024; i++)
+		g_string_append_printf(
+		    body,
+		    "<Replace><CmdID>%u</CmdID><Item><Target><LocURI>./a/%u</LocURI>"
+		    "</Target><Data>%0256u</Data></Item></Replace>",
+		    i,
+		    i,
+		    i);
+	xml = message(0, body->str);
+	bytes = g_bytes_new(xml, strlen(xml));
+	/* twice what fits, pushed faster than one of them decodes (tens of ms each) */
+	n = 2 * (guint)(GW_SYNCML_DECODE_MAX_QUEUED_BYTES / g_bytes_get_size(bytes)) + 2;
+	for (guint i = 0; i < n; i++)
+		gw_syncml_message_decode_async(bytes, GW_SYNCML_DM_XML_TYPE, NULL, queued_cb, &c);
+	while (c.done < n)
+		g_main_context_iteration(NULL, TRUE);
+	g_test_message("%u messages of %" G_GSIZE_FORMAT
+	               " bytes pushed at once: %u decoded, %u busy",
+	               n,
+	               g_bytes_get_size(bytes),
+	               c.decoded,
+	               c.busy);
+	g_assert_cmpuint(c.decoded + c.busy, ==, n);
+	g_assert_cmpuint(c.decoded, >=, 1);
+	g_assert_cmpuint(c.busy, >=, n / 2);
+	/* the queue is empty again: the next one is taken */
+	memset(&c, 0, sizeof(c));
+	gw_syncml_message_decode_async(bytes, GW_SYNCML_DM_XML_TYPE, NULL, queued_cb, &c);
+	while (c.done < 1)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_cmpuint(c.decoded, ==, 1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -632,11 +980,15 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/xml-bounds/text", test_text);
 	g_test_add_func("/gw/xml-bounds/text-references", test_text_references);
 	g_test_add_func("/gw/xml-bounds/size", test_size);
+	g_test_add_func("/gw/xml-bounds/namespaces", test_namespaces);
 	g_test_add_func("/gw/xml-bounds/hostile-attributes", test_hostile_attributes);
 	g_test_add_func("/gw/xml-bounds/well-formed", test_well_formed);
 	g_test_add_func("/gw/xml-bounds/malformed", test_malformed);
 	g_test_add_func("/gw/xml-bounds/wbxml", test_wbxml);
+	g_test_add_func("/gw/xml-bounds/wbxml-references", test_wbxml_references);
+	g_test_add_func("/gw/xml-bounds/wbxml-peek-session", test_wbxml_peek_session);
 	g_test_add_func("/gw/xml-bounds/tnds", test_tnds);
 	g_test_add_func("/gw/xml-bounds/decode-async", test_decode_async);
+	g_test_add_func("/gw/xml-bounds/decode-queue", test_decode_queue);
 	return g_test_run();
 }

@@ -284,13 +284,14 @@ test_devices(void)
 	gw_test_daemon_kill(d);
 	/* what a kill inside a compaction leaves behind: removed at the next start */
 	{
-		g_autofree gchar *stale = g_build_filename(d->state_dir, "tree.state.Zz9Yy8", NULL);
+		g_autofree gchar *stale =
+		    g_build_filename(d->state_dir, ".tree.state.tmp-Zz9Yy8", NULL);
 		g_autofree gchar *log = NULL;
 		g_assert_true(g_file_set_contents(stale, "half a compaction", -1, NULL));
 		secs = start_timed(d);
 		log = gw_test_daemon_read_log(d);
 		g_assert_false(g_file_test(stale, G_FILE_TEST_EXISTS));
-		g_assert_nonnull(strstr(log, "tree.state.Zz9Yy8"));
+		g_assert_nonnull(strstr(log, ".tree.state.tmp-Zz9Yy8"));
 	}
 	g_test_message(
 	    "restart after SIGKILL: %.2f s until the bus name is owned, RSS %" G_GUINT64_FORMAT

@@ -221,7 +221,6 @@ GwAbuseClient *
 gw_abuse_client_connect(guint16 port, gboolean tls, GError **error)
 {
 	g_autoptr(GwAbuseClient) client = gw_abuse_client_connect_raw(port, error);
-	GwAbuseHandshake h = {0};
 
 	if (client == NULL)
 		return NULL;
@@ -231,8 +230,16 @@ gw_abuse_client_connect(guint16 port, gboolean tls, GError **error)
 			g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "connect");
 		return NULL;
 	}
-	if (!tls)
-		return g_steal_pointer(&client);
+	if (tls && !gw_abuse_client_start_tls(client, error))
+		return NULL;
+	return g_steal_pointer(&client);
+}
+
+gboolean
+gw_abuse_client_start_tls(GwAbuseClient *client, GError **error)
+{
+	GwAbuseHandshake h = {0};
+
 	/* any certificate is accepted: no database (the default one is the whole system trust
 	 * store, loaded into every connection) */
 	client->tls =
@@ -245,23 +252,65 @@ gw_abuse_client_connect(guint16 port, gboolean tls, GError **error)
 	                   NULL,
 	                   NULL);
 	if (client->tls == NULL)
-		return NULL;
+		return FALSE;
 	g_signal_connect(
 	    client->tls, "accept-certificate", G_CALLBACK(gw_abuse_accept_any_cb), NULL);
 	g_tls_connection_handshake_async(
 	    G_TLS_CONNECTION(client->tls), G_PRIORITY_DEFAULT, NULL, gw_abuse_handshake_cb, &h);
 	gw_abuse_wait(gw_abuse_handshake_done, &h, 20000);
 	if (!h.done) {
-		/* the callback still runs later: leak the client rather than free what it uses */
+		/* the callback still runs, on &h: it ends once the server closes */
 		g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "TLS handshake");
-		g_steal_pointer(&client);
-		return NULL;
+		while (!h.done)
+			g_main_context_iteration(NULL, TRUE);
+		g_clear_error(&h.error);
+		return FALSE;
 	}
 	if (!h.ok) {
 		g_propagate_error(error, h.error);
-		return NULL;
+		return FALSE;
 	}
-	return g_steal_pointer(&client);
+	return TRUE;
+}
+
+/* the bytes a GnuTLS client sends first (its ClientHello records), captured in memory */
+static ssize_t
+gw_abuse_hello_push(gnutls_transport_ptr_t ptr, const void *data, size_t len)
+{
+	g_byte_array_append(ptr, data, (guint)len);
+	return (ssize_t)len;
+}
+
+static ssize_t
+gw_abuse_hello_pull(gnutls_transport_ptr_t ptr, void *data, size_t len)
+{
+	errno = EAGAIN;
+	return -1;
+}
+
+G_DEFINE_AUTO_CLEANUP_FREE_FUNC(gnutls_session_t, gnutls_deinit, NULL)
+G_DEFINE_AUTO_CLEANUP_FREE_FUNC(gnutls_certificate_credentials_t,
+                                gnutls_certificate_free_credentials,
+                                NULL)
+
+GBytes *
+gw_abuse_client_hello(void)
+{
+	g_auto(gnutls_session_t) session = NULL;
+	g_auto(gnutls_certificate_credentials_t) creds = NULL;
+	GByteArray *out = g_byte_array_new();
+
+	gnutls_certificate_allocate_credentials(&creds);
+	gnutls_init(&session, GNUTLS_CLIENT | GNUTLS_NONBLOCK);
+	gnutls_set_default_priority(session);
+	gnutls_credentials_set(session, GNUTLS_CRD_CERTIFICATE, creds);
+	gnutls_transport_set_ptr(session, out);
+	gnutls_transport_set_push_function(session, gw_abuse_hello_push);
+	gnutls_transport_set_pull_function(session, gw_abuse_hello_pull);
+	/* it sends its ClientHello and then waits for the server: GNUTLS_E_AGAIN */
+	g_assert_cmpint(gnutls_handshake(session), ==, GNUTLS_E_AGAIN);
+	g_assert_cmpuint(out->len, >, 5);
+	return g_byte_array_free_to_bytes(out);
 }
 
 gssize
@@ -470,11 +519,6 @@ typedef struct {
 	gint done;
 } GwAbuseTls;
 
-G_DEFINE_AUTO_CLEANUP_FREE_FUNC(gnutls_session_t, gnutls_deinit, NULL)
-G_DEFINE_AUTO_CLEANUP_FREE_FUNC(gnutls_certificate_credentials_t,
-                                gnutls_certificate_free_credentials,
-                                NULL)
-
 static void
 gw_abuse_tls_run(GwAbuseTls *t, gint fd)
 {
@@ -545,22 +589,46 @@ gw_abuse_tls_done(gpointer user_data)
 	return g_atomic_int_get(&((GwAbuseTls *)user_data)->done) != 0;
 }
 
+struct _GwAbuseTlsAsync {
+	GwAbuseTls t;
+	GThread *thread;
+};
+
+GwAbuseTlsAsync *
+gw_abuse_tls_handshake_start(guint16 port, const gchar *priority)
+{
+	GwAbuseTlsAsync *a = g_new0(GwAbuseTlsAsync, 1);
+
+	a->t.port = port;
+	a->t.priority = priority;
+	a->thread = g_thread_new("tls-try", gw_abuse_tls_thread, &a->t);
+	return a;
+}
+
+gboolean
+gw_abuse_tls_handshake_finish(GwAbuseTlsAsync *a, guint timeout_ms, gchar **version, GError **error)
+{
+	gboolean in_time = gw_abuse_wait(gw_abuse_tls_done, &a->t, timeout_ms);
+	gboolean ok = in_time && a->t.ok;
+
+	g_thread_join(a->thread);
+	if (!ok)
+		g_set_error(error,
+		            G_IO_ERROR,
+		            in_time ? G_IO_ERROR_FAILED : G_IO_ERROR_TIMED_OUT,
+		            "%s",
+		            in_time ? a->t.error : "no handshake in time");
+	if (ok && version != NULL)
+		*version = g_steal_pointer(&a->t.version);
+	g_free(a->t.version);
+	g_free(a->t.error);
+	g_free(a);
+	return ok;
+}
+
 gboolean
 gw_abuse_tls_handshake(guint16 port, const gchar *priority, gchar **version, GError **error)
 {
-	GwAbuseTls t = {port, priority, FALSE, NULL, NULL, 0};
-	GThread *thread = g_thread_new("tls-try", gw_abuse_tls_thread, &t);
-
-	gw_abuse_wait(gw_abuse_tls_done, &t, 30000);
-	g_thread_join(thread);
-	if (!t.ok) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", t.error);
-		g_free(t.error);
-		return FALSE;
-	}
-	if (version != NULL)
-		*version = t.version;
-	else
-		g_free(t.version);
-	return TRUE;
+	return gw_abuse_tls_handshake_finish(
+	    gw_abuse_tls_handshake_start(port, priority), 30000, version, error);
 }

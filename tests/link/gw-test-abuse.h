@@ -47,6 +47,13 @@ typedef struct _GwAbuseClient GwAbuseClient;
  * returns. NULL and @error if either fails. */
 GwAbuseClient *
 gw_abuse_client_connect(guint16 port, gboolean tls, GError **error);
+/* a TLS handshake on a client connected with gw_abuse_client_connect_raw() (a client that
+ * waited before it began) */
+gboolean
+gw_abuse_client_start_tls(GwAbuseClient *client, GError **error);
+/* the first flight of a TLS client (its ClientHello), to send by hand and stall after it */
+GBytes *
+gw_abuse_client_hello(void);
 /* connects without waiting for the TLS handshake or anything else (a flood) */
 GwAbuseClient *
 gw_abuse_client_connect_raw(guint16 port, GError **error);
@@ -102,5 +109,15 @@ gw_abuse_request(GwAbuseClient *client,
  * with the reason in @error */
 gboolean
 gw_abuse_tls_handshake(guint16 port, const gchar *priority, gchar **version, GError **error);
+/* the same, started in its thread while the caller goes on; finished (and freed) with what it
+ * got within @timeout_ms of the call (iterating the main loop) */
+typedef struct _GwAbuseTlsAsync GwAbuseTlsAsync;
+GwAbuseTlsAsync *
+gw_abuse_tls_handshake_start(guint16 port, const gchar *priority);
+gboolean
+gw_abuse_tls_handshake_finish(GwAbuseTlsAsync *handshake,
+                              guint timeout_ms,
+                              gchar **version,
+                              GError **error);
 
 G_END_DECLS

@@ -728,6 +728,517 @@ test_tls_floor(Fixture *f, gconstpointer data)
 	report(f, "TLS floor");
 }
 
+/* ---- TLS handshake slots (issue 11 review) ---- */
+
+static gboolean
+server_has_handshakes(gpointer user_data)
+{
+	FixtureCount *c = user_data;
+	return gw_http_server_get_n_handshakes(c->f->server) == c->n;
+}
+
+/* one peer keeps 64 connections that sent the start of a ClientHello, replacing each one the
+ * server closes */
+typedef struct {
+	Fixture *f;
+	GPtrArray *held;
+	const gchar *from;
+	GBytes *send; /* NULL: one byte, or a record header announcing 512 bytes and one of them */
+	guint opened;
+} Attack;
+
+static gboolean
+attack_refill_cb(gpointer user_data)
+{
+	Attack *a = user_data;
+
+	for (guint i = 0; i < a->held->len; i++) {
+		GwAbuseClient *c = g_ptr_array_index(a->held, i);
+		if (c == NULL || gw_abuse_client_is_closed(c)) {
+			g_autoptr(GError) error = NULL;
+			GwAbuseClient *n =
+			    gw_abuse_client_connect_from(a->f->tls_port, a->from, &error);
+			if (n == NULL)
+				continue;
+			if (a->send == NULL && i % 2 == 0)
+				gw_abuse_client_send_some(n, "\x16", 1);
+			else if (a->send == NULL)
+				gw_abuse_client_send_some(n, "\x16\x03\x01\x02\x00\x01", 6);
+			else
+				gw_abuse_client_send(n,
+				                     g_bytes_get_data(a->send, NULL),
+				                     g_bytes_get_size(a->send),
+				                     5000);
+			if (c != NULL)
+				gw_abuse_client_free(c);
+			g_ptr_array_index(a->held, i) = n;
+			a->opened++;
+		} else {
+			gw_abuse_client_poll(c);
+		}
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static void
+attack_clear(Attack *a)
+{
+	for (guint i = 0; i < a->held->len; i++)
+		g_clear_pointer(&g_ptr_array_index(a->held, i), gw_abuse_client_free);
+	g_ptr_array_unref(a->held);
+}
+
+/* a legitimate handshake from 127.0.0.1 (a peer of its own) within @max_ms */
+static void
+assert_handshake_in(Fixture *f, guint max_ms, const gchar *what)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *version = NULL;
+	gint64 start = g_get_monotonic_time();
+	gboolean ok = gw_abuse_tls_handshake(f->tls_port, "NORMAL", &version, &error);
+	gdouble ms = (g_get_monotonic_time() - start) / 1000.0;
+
+	g_test_message("%s: a client's handshake %s after %.0f ms (%s)",
+	               what,
+	               ok ? "done" : "FAILED",
+	               ms,
+	               ok ? version : error->message);
+	g_assert_no_error(error);
+	g_assert_cmpfloat(ms, <, max_ms);
+}
+
+/* review: a peer holding 64 one-byte ClientHellos took every handshake slot until each one's
+ * deadline (and refilled them): nobody else could finish a handshake. A connection now waits
+ * for a slot only once its whole first record is in; a peer runs at most two handshakes (64
+ * complete ClientHellos that stall take two slots); and a freed slot goes to the peers in
+ * turn, not to the oldest connection waiting */
+static void
+test_handshake_slots(Fixture *f, gconstpointer data)
+{
+	GwHttpServerLimits limits = {0};
+	g_autoptr(GBytes) hello = gw_abuse_client_hello();
+	FixtureCount count = {f, 0};
+	guint id;
+
+	limits.handshake_ms = 20000;
+	limits.header_ms = 20000;
+	limits.max_per_peer = 100;
+	gw_http_server_set_limits(f->server, &limits);
+
+	/* the start of a ClientHello each (a byte, or a record cut short): no slot taken */
+	{
+		Attack a = {f, g_ptr_array_new(), "127.0.0.2", NULL, 0};
+		g_ptr_array_set_size(a.held, 64);
+		attack_refill_cb(&a);
+		id = g_timeout_add(50, attack_refill_cb, &a);
+		gw_abuse_run(500);
+		g_assert_cmpuint(gw_http_server_get_n_handshakes(f->server), ==, 0);
+		assert_handshake_in(f, 2000, "64 ClientHellos of one peer cut short");
+		g_assert_cmpuint(gw_http_server_get_n_handshakes(f->server), ==, 0);
+		g_source_remove(id);
+		attack_clear(&a);
+		assert_all_closed(f);
+	}
+	/* 64 whole ClientHellos that stall: two slots for that peer */
+	{
+		Attack a = {f, g_ptr_array_new(), "127.0.0.2", hello, 0};
+		g_ptr_array_set_size(a.held, 64);
+		attack_refill_cb(&a);
+		count.n = 2;
+		g_assert_true(gw_abuse_wait(server_has_handshakes, &count, 5000));
+		gw_abuse_run(300);
+		g_assert_cmpuint(gw_http_server_get_n_handshakes(f->server), ==, 2);
+		assert_handshake_in(f, 2000, "64 stalled ClientHellos of one peer");
+		attack_clear(&a);
+		assert_all_closed(f);
+	}
+	/* eight peers of three stalled ClientHellos each fill the 16 slots (two each), one
+	 * each waits; a client then waits behind them. One slot frees: the client's peer has
+	 * its turn before a peer that has two running already */
+	{
+		g_autoptr(GPtrArray) held =
+		    g_ptr_array_new_with_free_func((GDestroyNotify)gw_abuse_client_free);
+		for (guint p = 0; p < 8; p++) {
+			g_autofree gchar *from = g_strdup_printf("127.0.0.%u", p + 2);
+			for (guint i = 0; i < 3; i++) {
+				g_autoptr(GError) error = NULL;
+				GwAbuseClient *c =
+				    gw_abuse_client_connect_from(f->tls_port, from, &error);
+				g_assert_no_error(error);
+				g_assert_true(gw_abuse_client_send(c,
+				                                   g_bytes_get_data(hello, NULL),
+				                                   g_bytes_get_size(hello),
+				                                   5000));
+				g_ptr_array_add(held, c);
+				if (i < 2) {
+					count.n = 2 * p + i + 1;
+					g_assert_true(
+					    gw_abuse_wait(server_has_handshakes, &count, 5000));
+				}
+			}
+		}
+		gw_abuse_run(200);
+		g_assert_cmpuint(
+		    gw_http_server_get_n_handshakes(f->server), ==, GW_HTTP_SERVER_MAX_HANDSHAKES);
+		/* the first connection of the first peer runs: it goes, its slot frees */
+		{
+			GwAbuseTlsAsync *client =
+			    gw_abuse_tls_handshake_start(f->tls_port, "NORMAL");
+			gint64 start;
+			gw_abuse_run(200);
+			g_ptr_array_remove_index(held, 0);
+			start = g_get_monotonic_time();
+			g_assert_true(gw_abuse_tls_handshake_finish(client, 5000, NULL, NULL));
+			g_test_message("a client behind 8 peers' stalled handshakes: done %.0f ms "
+			               "after one slot freed",
+			               (g_get_monotonic_time() - start) / 1000.0);
+		}
+		g_ptr_array_set_size(held, 0);
+		assert_all_closed(f);
+	}
+	report(f, "handshake slots");
+}
+
+/* review: a handshake running when the server stopped kept its slot: after 16 of them, the
+ * server listening again could never start one. Every slot goes back with its connection */
+static void
+test_handshake_slots_after_disconnect(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GPtrArray) held =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)gw_abuse_client_free);
+	g_autoptr(GBytes) hello = gw_abuse_client_hello();
+	g_autoptr(GError) error = NULL;
+	GwHttpServerLimits limits = {0};
+	FixtureCount count = {f, GW_HTTP_SERVER_MAX_HANDSHAKES};
+	g_autofree gchar *uri = NULL;
+
+	limits.handshake_ms = 3000;
+	gw_http_server_set_limits(f->server, &limits);
+	for (guint i = 0; i < GW_HTTP_SERVER_MAX_HANDSHAKES; i++) {
+		g_autofree gchar *from = g_strdup_printf("127.0.0.%u", i / 2 + 2);
+		GwAbuseClient *c = gw_abuse_client_connect_from(f->tls_port, from, &error);
+		g_assert_no_error(error);
+		g_assert_true(gw_abuse_client_send(
+		    c, g_bytes_get_data(hello, NULL), g_bytes_get_size(hello), 5000));
+		g_ptr_array_add(held, c);
+	}
+	g_assert_true(gw_abuse_wait(server_has_handshakes, &count, 5000));
+	gw_http_server_disconnect(f->server);
+	g_assert_cmpuint(gw_http_server_get_n_handshakes(f->server), ==, 0);
+	g_ptr_array_set_size(held, 0);
+
+	uri = g_strdup_printf("https://127.0.0.1:%u", f->tls_port);
+	g_assert_true(gw_http_server_listen(f->server, uri, &error));
+	g_assert_no_error(error);
+	assert_handshake_in(f, 2500, "listening again after a disconnect with 16 handshakes");
+	report(f, "handshake slots after a disconnect");
+}
+
+/* review: the first request's header deadline counts from the accept, a TLS handshake
+ * included (it restarted once the handshake was done) */
+static void
+test_first_request_deadline_tls(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GwAbuseClient) c = NULL;
+	GwHttpServerLimits limits = {0};
+	gint64 start;
+	gdouble ms;
+
+	limits.header_ms = 1500;
+	limits.handshake_ms = 5000;
+	gw_http_server_set_limits(f->server, &limits);
+	c = gw_abuse_client_connect_raw(f->tls_port, &error);
+	g_assert_no_error(error);
+	start = g_get_monotonic_time();
+	/* a second before the handshake, then nothing */
+	gw_abuse_run(1000);
+	g_assert_true(gw_abuse_client_start_tls(c, &error));
+	g_assert_no_error(error);
+	g_assert_true(gw_abuse_client_wait_closed(c, 5000));
+	ms = (g_get_monotonic_time() - start) / 1000.0;
+	g_test_message("TLS client silent after its handshake: closed %.0f ms after the accept",
+	               ms);
+	g_assert_cmpfloat(ms, >=, 1400);
+	/* 1.5 s from the accept, not 1.5 s from the end of the handshake (2.5 s) */
+	g_assert_cmpfloat(ms, <, 2200);
+	g_clear_pointer(&c, gw_abuse_client_free);
+	assert_all_closed(f);
+}
+
+/* ---- bodies held: the budget (issue 11 review) ---- */
+
+/* a POST to @path from @from declaring @declared bytes and sending @send of them */
+static GwAbuseClient *
+post_partial(Fixture *f, const gchar *from, const gchar *path, gsize declared, gsize send)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *head = g_strdup_printf(
+	    "POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n", path, declared);
+	g_autofree gchar *chunk = g_malloc(65536);
+	GwAbuseClient *c = gw_abuse_client_connect_from(f->port, from, &error);
+	gsize sent = 0;
+
+	g_assert_no_error(error);
+	memset(chunk, 'x', 65536);
+	g_assert_true(gw_abuse_client_send_str(c, head, 2000));
+	while (sent < send) {
+		gsize n = MIN((gsize)65536, send - sent);
+		if (!gw_abuse_client_send(c, chunk, n, 5000))
+			break; /* refused and closed */
+		sent += n;
+	}
+	return c;
+}
+
+typedef struct {
+	Fixture *f;
+	gsize at_most;
+} BufferedCount;
+
+static gboolean
+buffered_at_most(gpointer user_data)
+{
+	BufferedCount *b = user_data;
+	return gw_http_server_get_buffered_bodies(b->f->server) <= b->at_most;
+}
+
+/* review: 64 connections of one peer each holding 4 MiB - 1 byte of a 4 MiB body raised the
+ * RSS by 258 MiB. Bodies take from a budget ([http] max-body-buffer, 64 MiB), a peer from a
+ * quarter of it: past that, 503 with Retry-After before the body is sent, and others still
+ * post theirs */
+static void
+test_body_budget(Fixture *f, gconstpointer data)
+{
+	GPtrArray *held = g_ptr_array_new_with_free_func((GDestroyNotify)gw_abuse_client_free);
+	const gsize body = 4u * 1024u * 1024u;
+	guint64 rss0 = gw_abuse_rss_kib(0);
+	guint refused = 0;
+	gsize buffered;
+	BufferedCount none = {f, 0};
+
+	g_assert_cmpuint(GW_HTTP_SERVER_DEFAULT_MAX_BODY_BUFFER, ==, 64u * 1024u * 1024u);
+	for (guint i = 0; i < SCALE(64); i++)
+		g_ptr_array_add(held, post_partial(f, "127.0.0.2", "/echo", body, body - 1));
+	gw_abuse_run(500);
+	for (guint i = 0; i < held->len; i++) {
+		GwAbuseClient *c = g_ptr_array_index(held, i);
+		gw_abuse_client_poll(c);
+		if (gw_abuse_response_status(gw_abuse_client_received(c)) == 503) {
+			g_assert_nonnull(strstr(gw_abuse_client_received(c), "Retry-After: 1"));
+			refused++;
+		}
+	}
+	buffered = gw_http_server_get_buffered_bodies(f->server);
+	g_test_message("%u connections of one peer holding 4 MiB - 1 byte bodies: %u refused "
+	               "(503), %" G_GSIZE_FORMAT " KiB held, RSS +%" G_GUINT64_FORMAT " MiB",
+	               held->len,
+	               refused,
+	               buffered / 1024,
+	               (gw_abuse_rss_kib(0) - rss0) / 1024);
+	/* a quarter of the budget for that peer: 4 bodies of 4 MiB - 1 */
+	g_assert_cmpuint(buffered, <=, GW_HTTP_SERVER_DEFAULT_MAX_BODY_BUFFER / 4);
+	g_assert_cmpuint(buffered, ==, 4 * (body - 1));
+	g_assert_cmpuint(refused, ==, held->len - 4);
+	g_assert_cmpuint(gw_abuse_rss_kib(0) - rss0, <, 64 * 1024);
+	g_assert_true(captured_has("(503)"));
+	/* another peer posts a whole body meanwhile */
+	{
+		g_autoptr(GwAbuseClient) c = post_partial(f, "127.0.0.1", "/echo", body, body);
+		g_autofree gchar *response = gw_abuse_client_read_response(c, 10000);
+		g_assert_cmpuint(gw_abuse_response_status(response), ==, 200);
+	}
+	g_ptr_array_unref(held);
+	g_assert_true(gw_abuse_wait(buffered_at_most, &none, 5000));
+	assert_all_closed(f);
+
+	/* the whole budget: 12 MiB (a peer's share is then one body of 4 MiB): three peers hold
+	 * 4 MiB - 1 each, a fourth is refused before it sends its body, then served once one of
+	 * them went */
+	{
+		GwHttpServerLimits limits = {0};
+		g_autoptr(GPtrArray) three =
+		    g_ptr_array_new_with_free_func((GDestroyNotify)gw_abuse_client_free);
+		BufferedCount full = {f, 0};
+		limits.max_body_buffer = 12u * 1024u * 1024u;
+		gw_http_server_set_limits(f->server, &limits);
+		for (guint i = 0; i < 3; i++) {
+			g_autofree gchar *from = g_strdup_printf("127.0.0.%u", i + 2);
+			g_ptr_array_add(three, post_partial(f, from, "/echo", body, body - 1));
+		}
+		full.at_most = 3 * (body - 1);
+		g_assert_true(gw_abuse_wait(buffered_at_most, &full, 5000));
+		gw_abuse_run(200);
+		g_assert_cmpuint(gw_http_server_get_buffered_bodies(f->server), ==, 3 * (body - 1));
+		{
+			g_autoptr(GwAbuseClient) c =
+			    post_partial(f, "127.0.0.5", "/echo", 1024 * 1024, 0);
+			g_autofree gchar *response = gw_abuse_client_read_response(c, 5000);
+			g_assert_cmpuint(gw_abuse_response_status(response), ==, 503);
+		}
+		g_ptr_array_remove_index(three, 0);
+		full.at_most = 2 * (body - 1);
+		g_assert_true(gw_abuse_wait(buffered_at_most, &full, 5000));
+		{
+			g_autoptr(GwAbuseClient) c =
+			    post_partial(f, "127.0.0.5", "/echo", 1024 * 1024, 1024 * 1024);
+			g_autofree gchar *response = gw_abuse_client_read_response(c, 5000);
+			g_assert_cmpuint(gw_abuse_response_status(response), ==, 200);
+		}
+	}
+	g_assert_true(gw_abuse_wait(buffered_at_most, &none, 5000));
+	assert_all_closed(f);
+	report(f, "body budget");
+}
+
+/* a handler that keeps its request (and its body) and answers when the test says */
+static GwHttpRequest *parked = NULL;
+
+static void
+park_handler(GwHttpServer *server, GwHttpRequest *request, gpointer user_data)
+{
+	g_clear_pointer(&parked, gw_http_request_unref);
+	parked = gw_http_request_ref(request);
+}
+
+static gboolean
+parked_cb(gpointer user_data)
+{
+	return parked != NULL;
+}
+
+/* a request its handler kept: its body counts until the handler lets it go, and the
+ * connection has handler_ms for the answer (it had no deadline) */
+static void
+test_handler_deadline(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GwAbuseClient) c = NULL;
+	GwHttpServerLimits limits = {0};
+	BufferedCount none = {f, 0};
+	gint64 start;
+
+	limits.handler_ms = 400;
+	gw_http_server_set_limits(f->server, &limits);
+	gw_http_server_add_handler(f->server, "/park", park_handler, f, NULL);
+	c = gw_abuse_client_connect(f->port, FALSE, &error);
+	g_assert_no_error(error);
+	g_assert_true(gw_abuse_client_send_str(
+	    c, "POST /park HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", 5000));
+	g_assert_true(gw_abuse_wait(parked_cb, NULL, 5000));
+	start = g_get_monotonic_time();
+	g_assert_cmpuint(gw_http_server_get_buffered_bodies(f->server), ==, 5);
+	assert_closed_in(c, start, 350, 5000, "a request its handler keeps");
+	/* the late answer goes nowhere; the body leaves the budget with the request */
+	gw_http_request_respond(parked, 200, "text/plain", NULL);
+	g_clear_pointer(&parked, gw_http_request_unref);
+	g_assert_true(gw_abuse_wait(buffered_at_most, &none, 5000));
+	g_clear_pointer(&c, gw_abuse_client_free);
+	assert_all_closed(f);
+}
+
+/* ---- requests that never reach their handler are reported (issue 11 review) ---- */
+
+typedef struct {
+	GPtrArray *paths;
+	guint statuses[8];
+	guint n;
+	gsize body_start;
+	gchar *content_type;
+} Refusals;
+
+static void
+refused_cb(GwHttpServer *server, const GwHttpRefusal *refusal, gpointer user_data)
+{
+	Refusals *r = user_data;
+
+	g_ptr_array_add(r->paths, g_strdup(refusal->path));
+	if (r->n < G_N_ELEMENTS(r->statuses))
+		r->statuses[r->n] = refusal->status;
+	r->n++;
+	r->body_start = refusal->body_start != NULL ? g_bytes_get_size(refusal->body_start) : 0;
+	g_free(r->content_type);
+	r->content_type = g_strdup(refusal->content_type);
+	g_assert_cmpstr(refusal->peer, ==, "127.0.0.1");
+	g_assert_nonnull(refusal->reason);
+}
+
+static void
+test_refused_reported(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	Refusals r = {g_ptr_array_new_with_free_func(g_free), {0}, 0, 0, NULL};
+	GwHttpServerLimits limits = {0};
+	guint64 peak = 0;
+
+	gw_http_server_set_refused_handler(f->server, refused_cb, &r, NULL);
+	/* over the size limit, chunked: the first 4 KiB of it come along */
+	{
+		g_autoptr(GwAbuseClient) c = gw_abuse_client_connect(f->port, FALSE, &error);
+		g_autofree gchar *response = NULL;
+		g_assert_no_error(error);
+		send_chunked_until_answer(f, c, "/echo", &peak, &response);
+		g_assert_cmpuint(gw_abuse_response_status(response), ==, 413);
+	}
+	g_assert_cmpuint(r.n, ==, 1);
+	g_assert_cmpstr(g_ptr_array_index(r.paths, 0), ==, "/echo");
+	g_assert_cmpuint(r.statuses[0], ==, 413);
+	g_assert_cmpuint(r.body_start, ==, 4096);
+	g_assert_cmpstr(r.content_type, ==, "text/plain");
+	/* a body that stops: its deadline */
+	limits.body_ms = 300;
+	gw_http_server_set_limits(f->server, &limits);
+	{
+		g_autoptr(GwAbuseClient) c = gw_abuse_client_connect(f->port, FALSE, &error);
+		g_assert_no_error(error);
+		g_assert_true(gw_abuse_client_send_str(c,
+		                                       "POST /files/x HTTP/1.1\r\nHost: x\r\n"
+		                                       "Content-Length: 100\r\n\r\n0123456789",
+		                                       5000));
+		g_assert_true(gw_abuse_client_wait_closed(c, 5000));
+	}
+	g_assert_cmpuint(r.n, ==, 2);
+	g_assert_cmpstr(g_ptr_array_index(r.paths, 1), ==, "/files/x");
+	g_assert_cmpuint(r.statuses[1], ==, 0);
+	g_assert_cmpuint(r.body_start, ==, 10);
+	/* a header deadline names no request: nothing reported */
+	limits.header_ms = 300;
+	gw_http_server_set_limits(f->server, &limits);
+	{
+		g_autoptr(GwAbuseClient) c = gw_abuse_client_connect(f->port, FALSE, &error);
+		g_assert_no_error(error);
+		g_assert_true(gw_abuse_client_send_str(c, "POST /echo HTTP/1.1\r\n", 5000));
+		g_assert_true(gw_abuse_client_wait_closed(c, 5000));
+	}
+	g_assert_cmpuint(r.n, ==, 2);
+	gw_http_server_set_refused_handler(f->server, NULL, NULL, NULL);
+	g_ptr_array_unref(r.paths);
+	g_free(r.content_type);
+	assert_all_closed(f);
+}
+
+static void
+test_peer_group(void)
+{
+	static const struct {
+		const gchar *address;
+		const gchar *group;
+	} cases[] = {
+	    {"192.0.2.1", "192.0.2.1"},
+	    {"::ffff:192.0.2.1", "192.0.2.1"},
+	    {"2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"},
+	    {"2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"},
+	    {"2001:db8:1:3::1", "2001:db8:1:3::/64"},
+	    {"::1", "::/64"},
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GInetAddress) a = g_inet_address_new_from_string(cases[i].address);
+		g_autofree gchar *group = gw_http_peer_group(a);
+		g_assert_cmpstr(group, ==, cases[i].group);
+	}
+}
+
 /* ---- EMFILE ---- */
 
 static gint
@@ -844,6 +1355,14 @@ main(int argc, char **argv)
 	ADD("/gw/link/abuse/tls-floor", test_tls_floor);
 	ADD("/gw/link/abuse/emfile", test_emfile);
 	ADD("/gw/link/abuse/log-ratelimited", test_log_ratelimited);
+	ADD("/gw/link/abuse/handshake-slots", test_handshake_slots);
+	ADD("/gw/link/abuse/handshake-slots-after-disconnect",
+	    test_handshake_slots_after_disconnect);
+	ADD("/gw/link/abuse/first-request-deadline-tls", test_first_request_deadline_tls);
+	ADD("/gw/link/abuse/body-budget", test_body_budget);
+	ADD("/gw/link/abuse/handler-deadline", test_handler_deadline);
+	ADD("/gw/link/abuse/refused-reported", test_refused_reported);
+	g_test_add_func("/gw/link/abuse/peer-group", test_peer_group);
 #undef ADD
 	return g_test_run();
 }

@@ -1153,20 +1153,126 @@ test_load_version1(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(store_warnings, ==, 0);
 }
 
+/* every node of @node's subtree with its value, one "uri=base64" line each */
+static void
+list_values(GwDmNode *node, const gchar *uri, GString *out)
+{
+	GPtrArray *children = gw_dm_node_get_children(node);
+	GBytes *value = gw_dm_node_get_value(node);
+	g_autofree gchar *b64 = NULL;
+
+	if (value != NULL)
+		b64 = g_base64_encode(g_bytes_get_data(value, NULL), g_bytes_get_size(value));
+	g_string_append_printf(out, "%s=%s\n", uri, b64 != NULL ? b64 : "");
+	for (guint i = 0; i < children->len; i++) {
+		GwDmNode *child = g_ptr_array_index(children, i);
+		g_autofree gchar *child_uri =
+		    g_strconcat(uri, "/", gw_dm_node_get_name(child), NULL);
+		list_values(child, child_uri, out);
+	}
+}
+
+static gchar *
+tree_values(GwDmTree *tree)
+{
+	GString *out = g_string_new(NULL);
+	list_values(gw_dm_tree_get_root(tree), ".", out);
+	return g_string_free(out, FALSE);
+}
+
+/* issue 11 review: a subtree whose root's properties the tree refuses when it is loaded (here
+ * no access type at all, as a state written under other rules could hold) keeps its
+ * descendants, in the state file (the root ".") and in a journal record (./DMAcc/srv1); each
+ * refusal is a warning, and the file is kept aside once, since the next compaction writes the
+ * tree without what was refused */
+static void
+test_refused_subtree_root(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GwDmTree) tree = build_tree();
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GByteArray) ops = g_byte_array_new();
+	g_autoptr(GByteArray) record = NULL;
+	g_autofree gchar *path = g_build_filename(f->state_dir, "tree.state", NULL);
+	g_autofree gchar *journal = g_build_filename(f->state_dir, "tree.journal", NULL);
+	g_autofree gchar *contents = NULL;
+	g_autofree gchar *sum = NULL;
+	g_autofree gchar *jheader = NULL;
+	g_autoptr(GString) file = NULL;
+	g_autoptr(GString) jfile = NULL;
+	const gchar *srv1 = "./DMAcc/srv1";
+	gsize len = 0;
+	gchar *body;
+	gsize body_len;
+
+	{
+		g_autoptr(GwDmStore) store = gw_dm_store_new(tree, f->state_dir);
+		g_assert_true(gw_dm_store_save(store, &error));
+	}
+	/* the state file: "A" "." position, then the root's format, flags, access */
+	g_assert_true(g_file_get_contents(path, &contents, &len, NULL));
+	body_len = len - (gsize)(strchr(contents, '\n') + 1 - contents);
+	body = contents + len - body_len;
+	g_assert_cmpint(body[0], ==, 'A');
+	g_assert_cmpint(body[5], ==, '.');
+	body[1 + 4 + 1 + 4 + 2] = 0;
+	sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)body, body_len);
+	file = g_string_new(NULL);
+	g_string_printf(file, "GWMO-STATE 2 length=%zu sha256=%s\n", body_len, sum);
+	g_string_append_len(file, body, (gssize)body_len);
+	write_file(path, file->str, file->len);
+
+	/* the journal: one record replacing ./DMAcc/srv1 (with one more leaf) */
+	g_assert_true(
+	    gw_dm_tree_set_leaf_string(tree, "./DMAcc/srv1/Name", GW_DM_FORMAT_CHR, "one", NULL));
+	gw_dm_journal_encode_subtree(ops, srv1, gw_dm_tree_lookup(tree, srv1));
+	ops->data[1 + 4 + strlen(srv1) + 4 + 2] = 0;
+	record = gw_dm_journal_frame(1, ops->data, ops->len);
+	jheader = gw_dm_journal_header(sum);
+	jfile = g_string_new(jheader);
+	g_string_append_len(jfile, (const gchar *)record->data, (gssize)record->len);
+	write_file(journal, jfile->str, jfile->len);
+
+	for (guint load = 0; load < 2; load++) {
+		g_autoptr(GwDmTree) back = NULL;
+		g_autofree gchar *want = NULL;
+		g_autofree gchar *got = NULL;
+
+		store_warnings = 0;
+		back = load_fresh(f->state_dir);
+		/* every node is there with its value (only the two roots' properties are not) */
+		want = tree_values(tree);
+		got = tree_values(back);
+		g_assert_cmpstr(got, ==, want);
+		g_assert_nonnull(strstr(got, "./DMAcc/srv1/Name=b25l\n"));
+		g_assert_cmpuint(store_warnings, ==, 2);
+		g_assert_nonnull(strstr(last_store_warning, "1 node(s) refused"));
+		g_assert_nonnull(strstr(last_store_warning, "kept as"));
+		/* kept once, however often it is loaded */
+		g_assert_cmpuint(count_files(f->state_dir, "tree.state.refused-"), ==, 1);
+		g_assert_cmpuint(count_files(f->state_dir, "tree.journal.refused-"), ==, 1);
+	}
+}
+
 /* a kill while a compaction wrote its temporary files leaves them: the next load removes
- * those of our naming pattern, logging each, and nothing else */
+ * those of our naming pattern (hidden, ".tmp-" and six letters or digits), logging each, and
+ * nothing else: never an administrator's "tree.state.backup" (issue 11 review) */
 static void
 test_stale_temporaries(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GwDmTree) tree = build_tree();
 	g_autoptr(GError) error = NULL;
-	static const gchar *const stale[] = {"tree.state.AbC123", "tree.journal.x9Y8z7"};
+	static const gchar *const stale[] = {".tree.state.tmp-AbC123", ".tree.journal.tmp-x9Y8z7"};
 	static const gchar *const kept[] = {
 	    "tree.state.corrupt-1796600000",
-	    "tree.state.ABCDEFG",
-	    "tree.state.AB-123",
+	    ".tree.state.tmp-ABCDEFG",
+	    ".tree.state.tmp-AB-123",
 	    "tree.journal.corrupt-1796600000",
 	    "other.AbC123",
+	    ".other.tmp-AbC123",
+	    /* an administrator's copies (the pattern of temporaries before) */
+	    "tree.state.backup",
+	    "tree.state.old123",
+	    "tree.journal.AbC123",
 	};
 
 	{
@@ -1183,7 +1289,8 @@ test_stale_temporaries(Fixture *f, gconstpointer data)
 	}
 	{
 		/* a directory of that pattern is not ours either */
-		g_autofree gchar *p = g_build_filename(f->state_dir, "tree.state.dIr123", NULL);
+		g_autofree gchar *p =
+		    g_build_filename(f->state_dir, ".tree.state.tmp-dIr123", NULL);
 		g_assert_cmpint(g_mkdir(p, 0700), ==, 0);
 	}
 	store_messages = 0;
@@ -1203,7 +1310,8 @@ test_stale_temporaries(Fixture *f, gconstpointer data)
 		g_assert_true(g_file_test(p, G_FILE_TEST_IS_REGULAR));
 	}
 	{
-		g_autofree gchar *p = g_build_filename(f->state_dir, "tree.state.dIr123", NULL);
+		g_autofree gchar *p =
+		    g_build_filename(f->state_dir, ".tree.state.tmp-dIr123", NULL);
 		g_assert_true(g_file_test(p, G_FILE_TEST_IS_DIR));
 	}
 	g_assert_cmpuint(store_warnings, ==, 0);
@@ -1288,6 +1396,12 @@ main(int argc, char **argv)
 	           NULL,
 	           fixture_setup,
 	           test_stale_temporaries,
+	           fixture_teardown);
+	g_test_add("/gw/dm-store/refused-subtree-root",
+	           Fixture,
+	           NULL,
+	           fixture_setup,
+	           test_refused_subtree_root,
 	           fixture_teardown);
 	g_test_add("/gw/dm-store/journal/bad-header",
 	           Fixture,
