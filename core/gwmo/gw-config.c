@@ -89,6 +89,17 @@ gw_config_find_key(const gchar *group, const gchar *key)
 	return NULL;
 }
 
+/* a group gwmod has keys in; the others belong to plugins ([upnp], [test]) */
+static gboolean
+gw_config_is_gwmod_group(const gchar *group)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(gw_config_keys); i++) {
+		if (g_strcmp0(gw_config_keys[i].group, group) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
 static gboolean
 gw_config_check_value(const GwConfigKey *def, const gchar *path, GKeyFile *kf, GError **error)
 {
@@ -141,6 +152,12 @@ gw_config_merge_file(GwConfig *self, const gchar *path, GError **error)
 		for (guint j = 0; keys != NULL && keys[j] != NULL; j++) {
 			const GwConfigKey *def = gw_config_find_key(groups[i], keys[j]);
 			g_autofree gchar *value = NULL;
+			if (def == NULL && !gw_config_is_gwmod_group(groups[i])) {
+				/* a plugin's group: the plugin reads and checks it */
+				value = g_key_file_get_string(kf, groups[i], keys[j], NULL);
+				g_key_file_set_string(self->keyfile, groups[i], keys[j], value);
+				continue;
+			}
 			if (def == NULL) {
 				g_warning(
 				    "%s: unknown key [%s] %s ignored", path, groups[i], keys[j]);
@@ -196,6 +213,13 @@ gw_config_load(GwConfig *self, const gchar *path, GError **error)
 			return FALSE;
 	}
 	return TRUE;
+}
+
+GKeyFile *
+gw_config_get_key_file(GwConfig *self)
+{
+	g_return_val_if_fail(GW_IS_CONFIG(self), NULL);
+	return self->keyfile;
 }
 
 GPtrArray *

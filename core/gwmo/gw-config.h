@@ -19,8 +19,10 @@ G_DECLARE_FINAL_TYPE(GwConfig, gw_config, GW, CONFIG, GObject)
  * an error. Files are read in this order, later keys winning:
  *   the main file (/etc/gwmo/gwmod.conf or --config), then <dir of main file>/conf.d/ *.conf
  *   in lexical order.
- * Unknown groups or keys are logged with g_warning and ignored; a value of the wrong type is
- * an error (G_KEY_FILE_ERROR_INVALID_VALUE) naming the file, group and key.
+ * An unknown key of one of gwmod's groups is logged with g_warning and ignored; a group gwmod
+ * has no key in belongs to a plugin (its name) and is kept, unchecked, for the plugin. A value
+ * of the wrong type is an error (G_KEY_FILE_ERROR_INVALID_VALUE) naming the file, group and
+ * key.
  * Every key is documented in docs/man/gwmod.conf.5.md.
  */
 GwConfig *
@@ -30,6 +32,10 @@ gw_config_load(GwConfig *self, const gchar *path, GError **error);
 /* the files that were read, in order */
 GPtrArray *
 gw_config_get_files(GwConfig *self);
+/* the merged values (defaults not included): the groups of plugins ([upnp] …) are kept as
+ * they are, unchecked, for gw_plugin_set_config() */
+GKeyFile *
+gw_config_get_key_file(GwConfig *self);
 
 gchar *
 gw_config_get_string(GwConfig *self, const gchar *group, const gchar *key);
