@@ -771,8 +771,8 @@ gw_dbus_parse_dict(GVariant *dict,
 }
 
 /* a local name, so the cleanup does not clash with one gw-inventory.h may declare */
-typedef GwDeviceInfo GwDbusManagerDeviceInfo;
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(GwDbusManagerDeviceInfo, gw_device_info_clear)
+typedef GwInventoryDevice GwDbusManagerDeviceInfo;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(GwDbusManagerDeviceInfo, gw_inventory_device_clear)
 
 /* the AddDevice dictionary (data/org.gwmo.Gateway1.Manager.xml) */
 static const GwDbusDictKey gw_dbus_manager_device_keys[] = {
@@ -788,7 +788,7 @@ static const GwDbusDictKey gw_dbus_manager_device_keys[] = {
 };
 
 typedef struct {
-	GwDeviceInfo *info;
+	GwInventoryDevice *info;
 	GStrv *groups;
 } GwDbusManagerDevice;
 
@@ -796,7 +796,7 @@ static gboolean
 gw_dbus_manager_device_key(const gchar *key, GVariant *value, gpointer user_data, GError **error)
 {
 	GwDbusManagerDevice *device = user_data;
-	GwDeviceInfo *info = device->info;
+	GwInventoryDevice *info = device->info;
 	GStrv *groups = device->groups;
 
 	if (g_strcmp0(key, "DeviceID") == 0) {
@@ -866,7 +866,7 @@ gw_dbus_manager_device_key(const gchar *key, GVariant *value, gpointer user_data
 
 /* checks the shape of the AddDevice dictionary and fills @info and @groups from it */
 static gboolean
-gw_dbus_manager_parse_device(GVariant *dict, GwDeviceInfo *info, GStrv *groups, GError **error)
+gw_dbus_manager_parse_device(GVariant *dict, GwInventoryDevice *info, GStrv *groups, GError **error)
 {
 	GwDbusManagerDevice device = {info, groups};
 

@@ -1387,7 +1387,7 @@ static gchar *
 gw_image_authenticate(GwImageStore *self, const gchar *name, const gchar *secret)
 {
 	g_autoptr(GPtrArray) records = NULL;
-	GwDeviceInfo info = {0};
+	GwInventoryDevice info = {0};
 
 	/* devices usually present their DeviceID as ClientName: try that first */
 	if (gw_inventory_get_device(self->inventory, name, &info)) {
@@ -1395,7 +1395,7 @@ gw_image_authenticate(GwImageStore *self, const gchar *name, const gchar *secret
 		              info.client_secret != NULL &&
 		              gw_image_str_equal_ct(info.client_secret, secret);
 		g_autofree gchar *id = g_strdup(info.device_id);
-		gw_device_info_clear(&info);
+		gw_inventory_device_clear(&info);
 		if (ok)
 			return g_steal_pointer(&id);
 	}
@@ -1409,7 +1409,7 @@ gw_image_authenticate(GwImageStore *self, const gchar *name, const gchar *secret
 			continue;
 		ok = g_strcmp0(info.client_name, name) == 0 && info.client_secret != NULL &&
 		     gw_image_str_equal_ct(info.client_secret, secret);
-		gw_device_info_clear(&info);
+		gw_inventory_device_clear(&info);
 		if (ok)
 			return g_steal_pointer(&id);
 	}

@@ -118,7 +118,7 @@ gw_inv_group_free(GwInvGroup *group)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GwInvGroup, gw_inv_group_free)
 
 void
-gw_device_info_clear(GwDeviceInfo *info)
+gw_inventory_device_clear(GwInventoryDevice *info)
 {
 	g_return_if_fail(info != NULL);
 
@@ -1401,7 +1401,7 @@ gw_inventory_validate_device_id(const gchar *device_id, GError **error)
 }
 
 static gboolean
-gw_inventory_validate_info(const GwDeviceInfo *info, GError **error)
+gw_inventory_validate_info(const GwInventoryDevice *info, GError **error)
 {
 	if (!gw_inventory_validate_device_id(info->device_id, error))
 		return FALSE;
@@ -1508,7 +1508,7 @@ gw_inventory_write_record_leaf(GwInventory *self,
 static gboolean
 gw_inventory_write_record(GwInventory *self,
                           const gchar *uri,
-                          const GwDeviceInfo *info,
+                          const GwInventoryDevice *info,
                           guint mode,
                           gboolean attached,
                           gint64 now,
@@ -1660,7 +1660,7 @@ gw_inventory_write_record(GwInventory *self,
  * connected (provisioning) */
 static gchar *
 gw_inventory_register_full(GwInventory *self,
-                           const GwDeviceInfo *info,
+                           const GwInventoryDevice *info,
                            gboolean attach,
                            GError **error)
 {
@@ -1740,13 +1740,13 @@ gw_inventory_register_full(GwInventory *self,
 }
 
 gchar *
-gw_inventory_register(GwInventory *self, const GwDeviceInfo *info, GError **error)
+gw_inventory_register(GwInventory *self, const GwInventoryDevice *info, GError **error)
 {
 	return gw_inventory_register_full(self, info, TRUE, error);
 }
 
 gchar *
-gw_inventory_provision(GwInventory *self, const GwDeviceInfo *info, GError **error)
+gw_inventory_provision(GwInventory *self, const GwInventoryDevice *info, GError **error)
 {
 	return gw_inventory_register_full(self, info, FALSE, error);
 }
@@ -1954,7 +1954,7 @@ gw_inventory_touch_unchanged(GwInventory *self,
 }
 
 gboolean
-gw_inventory_get_contact(GwInventory *self, const gchar *device_id, GwDeviceInfo *info)
+gw_inventory_get_contact(GwInventory *self, const gchar *device_id, GwInventoryDevice *info)
 {
 	GwInvRecord *rec;
 	g_autofree gchar *uri = NULL;
@@ -1982,7 +1982,7 @@ gw_inventory_get_contact(GwInventory *self, const gchar *device_id, GwDeviceInfo
 }
 
 gboolean
-gw_inventory_get_device(GwInventory *self, const gchar *device_id, GwDeviceInfo *info)
+gw_inventory_get_device(GwInventory *self, const gchar *device_id, GwInventoryDevice *info)
 {
 	GwInvRecord *rec;
 	g_autofree gchar *uri = NULL;

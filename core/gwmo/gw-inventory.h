@@ -57,10 +57,10 @@ typedef struct {
 	gchar *client_name; /* what the device presents to the gateway */
 	gchar *client_secret;
 	gchar *server_secret; /* what the gateway presents to the device */
-} GwDeviceInfo;
+} GwInventoryDevice;
 
 void
-gw_device_info_clear(GwDeviceInfo *info);
+gw_inventory_device_clear(GwInventoryDevice *info);
 
 GwInventory *
 gw_inventory_new(GwDmTree *tree, GwConfig *config);
@@ -71,13 +71,13 @@ gw_inventory_start(GwInventory *self, GError **error);
 /* creates or updates the record of info->device_id: Status Attached, LastSeen now. Emits
  * "device-attached" when the record is new or was Detached. Returns the record URI. */
 gchar *
-gw_inventory_register(GwInventory *self, const GwDeviceInfo *info, GError **error);
+gw_inventory_register(GwInventory *self, const GwInventoryDevice *info, GError **error);
 /* (added) a record for a device that has never connected (D-Bus AddDevice): the same leaves as
  * gw_inventory_register writes, but Status Detached and no "device-attached" — a provisioned
  * device is attached by its first authenticated session, which registers it with its address
  * (GwMO-HLF-003, GwMO-DI-004). GW_ERROR_ALREADY_EXISTS when the device has a record. */
 gchar *
-gw_inventory_provision(GwInventory *self, const GwDeviceInfo *info, GError **error);
+gw_inventory_provision(GwInventory *self, const GwInventoryDevice *info, GError **error);
 /* the device was seen (a session, a registration): LastSeen now; re-attaches a Detached one */
 gboolean
 gw_inventory_touch(GwInventory *self, const gchar *device_id, GError **error);
@@ -96,7 +96,7 @@ gw_inventory_touch_unchanged(GwInventory *self,
  * gw_inventory_get_device: device_id, notify_addr, auth_type, client_name, client_secret and
  * server_secret of @info are set, the rest is zeroed; FALSE when unknown */
 gboolean
-gw_inventory_get_contact(GwInventory *self, const gchar *device_id, GwDeviceInfo *info);
+gw_inventory_get_contact(GwInventory *self, const gchar *device_id, GwInventoryDevice *info);
 gboolean
 gw_inventory_detach(GwInventory *self, const gchar *device_id, GError **error);
 gboolean
@@ -109,7 +109,7 @@ GPtrArray *
 gw_inventory_list(GwInventory *self);
 /* reads a record back (credentials included); FALSE when unknown */
 gboolean
-gw_inventory_get_device(GwInventory *self, const gchar *device_id, GwDeviceInfo *info);
+gw_inventory_get_device(GwInventory *self, const gchar *device_id, GwInventoryDevice *info);
 /* detaches every Attached device not seen for detach-after seconds; returns how many */
 guint
 gw_inventory_check_leases(GwInventory *self);

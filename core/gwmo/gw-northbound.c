@@ -594,7 +594,7 @@ gw_northbound_relay_notification(GwNorthbound *self,
 {
 	g_autoptr(GwPkg0) pkg0 = NULL;
 	g_autofree gchar *record = NULL;
-	GwDeviceInfo info = {0};
+	GwInventoryDevice info = {0};
 	gboolean has_addr;
 	guint mode;
 	GwServerLink *link;
@@ -644,7 +644,7 @@ gw_northbound_relay_notification(GwNorthbound *self,
 	has_addr = gw_inventory_get_device(self->inventory, device_id, &info) &&
 	           info.notify_addr != NULL && info.notify_addr[0] != '\0';
 	mode = info.mode;
-	gw_device_info_clear(&info);
+	gw_inventory_device_clear(&info);
 	/* GwMO-MOO-001: the relay is Transparent mode; a Proxy device is the gateway's to drive */
 	if (mode != GW_GWMO_MODE_TRANSPARENT) {
 		g_set_error(error,

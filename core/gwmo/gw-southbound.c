@@ -351,7 +351,7 @@ gw_southbound_notify_device(GwSouthbound *self,
 	if (strstr(device_id_or_notify_addr, "://") != NULL) {
 		addr = g_strdup(device_id_or_notify_addr);
 	} else {
-		GwDeviceInfo info = {0};
+		GwInventoryDevice info = {0};
 		if (!gw_inventory_get_contact(self->inventory, device_id_or_notify_addr, &info)) {
 			g_set_error(error,
 			            GW_ERROR,
@@ -361,7 +361,7 @@ gw_southbound_notify_device(GwSouthbound *self,
 			return FALSE;
 		}
 		addr = g_steal_pointer(&info.notify_addr);
-		gw_device_info_clear(&info);
+		gw_inventory_device_clear(&info);
 		if (addr == NULL || addr[0] == '\0') {
 			g_set_error(error,
 			            GW_ERROR,
@@ -379,7 +379,7 @@ gw_southbound_notify_device(GwSouthbound *self,
  * the device last gave the gateway (the NextNonce in the Chal of its Status), or the all-zero
  * nonce when the gateway has none (never talked to it since gwmod started) */
 static void
-gw_southbound_wake_device(GwSouthbound *self, const GwDeviceInfo *info)
+gw_southbound_wake_device(GwSouthbound *self, const GwInventoryDevice *info)
 {
 	g_autoptr(GwPkg0) n = gw_pkg0_new();
 	g_autoptr(GBytes) pkg0 = NULL;
@@ -421,7 +421,7 @@ static const gchar *const gw_southbound_devinfo_leaves[] =
 
 /* @info: the record read back (or a new one): registers it, logs */
 static gboolean
-gw_southbound_register(GwSouthbound *self, const GwDeviceInfo *info, const gchar *how)
+gw_southbound_register(GwSouthbound *self, const GwInventoryDevice *info, const gchar *how)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *record = gw_inventory_register(self->inventory, info, &error);
@@ -483,7 +483,7 @@ static void
 gw_southbound_implicit_register(GwSouthbound *self, GwSbSession *s)
 {
 	GHashTable *devinfo = gw_dm_session_get_peer_devinfo(s->session);
-	GwDeviceInfo info = {0};
+	GwInventoryDevice info = {0};
 	gboolean exists;
 	GHashTable *leaves;
 	GHashTableIter iter;
@@ -531,7 +531,7 @@ gw_southbound_implicit_register(GwSouthbound *self, GwSbSession *s)
 	g_clear_pointer(&info.devinfo, g_hash_table_unref);
 	info.devinfo = leaves;
 	gw_southbound_register(self, &info, exists ? "session" : "implicit, open registration");
-	gw_device_info_clear(&info);
+	gw_inventory_device_clear(&info);
 }
 
 static const gchar *
@@ -661,7 +661,7 @@ gw_southbound_explicit_register(GwSouthbound *self, GwSbSession *s, const gchar 
 	g_autofree gchar *notify_addr = NULL;
 	g_auto(GStrv) server_ids = NULL;
 	g_autoptr(GError) error = NULL;
-	GwDeviceInfo info = {0};
+	GwInventoryDevice info = {0};
 	gboolean exists;
 	gboolean ok;
 	guint mode;
@@ -698,7 +698,7 @@ gw_southbound_explicit_register(GwSouthbound *self, GwSbSession *s, const gchar 
 	g_free(info.address);
 	info.address = g_strdup(s->peer_addr);
 	ok = gw_southbound_register(self, &info, "registration alert");
-	gw_device_info_clear(&info);
+	gw_inventory_device_clear(&info);
 	return ok ? GW_DM_STATUS_OK : GW_DM_STATUS_COMMAND_FAILED;
 }
 
@@ -992,7 +992,7 @@ gw_southbound_session_open(GwSouthbound *self,
                            const gchar *peer_addr,
                            guint *http_status)
 {
-	GwDeviceInfo info = {0};
+	GwInventoryDevice info = {0};
 	gboolean known = gw_inventory_get_contact(self->inventory, device_id, &info);
 	GwDmAuthType type = known && info.auth_type != NULL
 	                        ? gw_dm_auth_type_from_string(info.auth_type)
@@ -1014,7 +1014,7 @@ gw_southbound_session_open(GwSouthbound *self,
 			                       "%s",
 			                       peer_addr,
 			                       device_id);
-		gw_device_info_clear(&info);
+		gw_inventory_device_clear(&info);
 		*http_status = 403;
 		return NULL;
 	}
@@ -1078,7 +1078,7 @@ gw_southbound_session_open(GwSouthbound *self,
 		          peer_addr);
 		gw_southbound_session_install(self, s);
 	}
-	gw_device_info_clear(&info);
+	gw_inventory_device_clear(&info);
 	return s;
 }
 
@@ -1592,7 +1592,7 @@ gw_southbound_send_command_async(GwSouthbound *self,
                                  gpointer user_data)
 {
 	g_autoptr(GTask) task = NULL;
-	GwDeviceInfo info = {0};
+	GwInventoryDevice info = {0};
 	GwSbCommand *c;
 	GwSbSession *s;
 	GQueue *q;
@@ -1645,7 +1645,7 @@ gw_southbound_send_command_async(GwSouthbound *self,
 			       device_id,
 			       gw_syncml_command_get_name(cmd));
 	}
-	gw_device_info_clear(&info);
+	gw_inventory_device_clear(&info);
 }
 
 gboolean

@@ -159,7 +159,7 @@ add_device(Fixture *f, const gchar *device_id, const gchar *notify_addr, const g
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *record = NULL;
 	const gchar *ids[] = {server_id, NULL};
-	GwDeviceInfo info = {0};
+	GwInventoryDevice info = {0};
 
 	info.device_id = g_strdup(device_id);
 	info.mode = GW_GWMO_MODE_TRANSPARENT;
@@ -168,7 +168,7 @@ add_device(Fixture *f, const gchar *device_id, const gchar *notify_addr, const g
 	record = gw_inventory_register(f->inventory, &info, &error);
 	g_assert_no_error(error);
 	g_assert_nonnull(record);
-	gw_device_info_clear(&info);
+	gw_inventory_device_clear(&info);
 }
 
 static guint

@@ -57,7 +57,7 @@ register_device(Fixture *f, const gchar *id, guint mode)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *uri = NULL;
-	GwDeviceInfo info = {0};
+	GwInventoryDevice info = {0};
 	info.device_id = g_strdup(id);
 	info.mode = mode;
 	/* Adaptation needs an adapter for the device's protocol (main() registers one) */
@@ -66,7 +66,7 @@ register_device(Fixture *f, const gchar *id, guint mode)
 	uri = gw_inventory_register(f->inventory, &info, &error);
 	g_assert_no_error(error);
 	g_assert_nonnull(uri);
-	gw_device_info_clear(&info);
+	gw_inventory_device_clear(&info);
 }
 
 static void

@@ -134,7 +134,7 @@ register_device(Fixture *fx,
                 const gchar *address)
 {
 	g_autoptr(GError) error = NULL;
-	GwDeviceInfo info = {0};
+	GwInventoryDevice info = {0};
 	gchar *uri;
 
 	info.device_id = (gchar *)id;
@@ -256,8 +256,8 @@ test_register(Fixture *fx, gconstpointer data)
 	g_autofree gchar *again = NULL;
 	g_autofree gchar *found = NULL;
 	g_autoptr(GPtrArray) list = NULL;
-	GwDeviceInfo info = {0};
-	GwDeviceInfo out = {0};
+	GwInventoryDevice info = {0};
+	GwInventoryDevice out = {0};
 
 	g_hash_table_insert(devinfo, (gpointer) "Man", (gpointer) "ACME");
 	g_hash_table_insert(devinfo, (gpointer) "FwV", (gpointer) "1.0");
@@ -353,7 +353,7 @@ test_register(Fixture *fx, gconstpointer data)
 	g_assert_cmpstr(out.client_name, ==, "dev-user");
 	g_assert_cmpstr(out.client_secret, ==, "c-secret"); /* kept when NULL */
 	g_assert_cmpstr(out.server_secret, ==, "s-secret-2");
-	gw_device_info_clear(&out);
+	gw_inventory_device_clear(&out);
 	g_assert_null(out.device_id);
 	g_assert_false(gw_inventory_get_device(fx->inv, "nobody", &out));
 
@@ -391,46 +391,47 @@ test_invalid(Fixture *fx, gconstpointer data)
 
 	for (guint i = 0; i < G_N_ELEMENTS(bad_ids); i++) {
 		g_autoptr(GError) error = NULL;
-		GwDeviceInfo info = {.device_id = (gchar *)bad_ids[i]};
+		GwInventoryDevice info = {.device_id = (gchar *)bad_ids[i]};
 		g_assert_null(gw_inventory_register(fx->inv, &info, &error));
 		g_assert_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS);
 	}
 	{
 		g_autoptr(GError) error = NULL;
-		GwDeviceInfo info = {.device_id = NULL};
+		GwInventoryDevice info = {.device_id = NULL};
 		g_assert_null(gw_inventory_register(fx->inv, &info, &error));
 		g_assert_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS);
 	}
 	/* modes 1..3 or 0 */
 	for (guint mode = 4; mode < 6; mode++) {
 		g_autoptr(GError) error = NULL;
-		GwDeviceInfo info = {.device_id = (gchar *)"dev", .mode = mode};
+		GwInventoryDevice info = {.device_id = (gchar *)"dev", .mode = mode};
 		g_assert_null(gw_inventory_register(fx->inv, &info, &error));
 		g_assert_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS);
 	}
 	{
 		g_autoptr(GError) error = NULL;
-		GwDeviceInfo info = {.device_id = (gchar *)"dev",
-		                     .notify_addr = (gchar *)"ftp://x"};
+		GwInventoryDevice info = {.device_id = (gchar *)"dev",
+		                          .notify_addr = (gchar *)"ftp://x"};
 		g_assert_null(gw_inventory_register(fx->inv, &info, &error));
 		g_assert_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS);
 	}
 	{
 		g_autoptr(GError) error = NULL;
-		GwDeviceInfo info = {.device_id = (gchar *)"dev", .auth_type = (gchar *)"NONE"};
+		GwInventoryDevice info = {.device_id = (gchar *)"dev",
+		                          .auth_type = (gchar *)"NONE"};
 		g_assert_null(gw_inventory_register(fx->inv, &info, &error));
 		g_assert_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS);
 	}
 	{
 		g_autoptr(GError) error = NULL;
-		GwDeviceInfo info = {.device_id = (gchar *)"dev",
-		                     .server_ids = (gchar **)empty_sid};
+		GwInventoryDevice info = {.device_id = (gchar *)"dev",
+		                          .server_ids = (gchar **)empty_sid};
 		g_assert_null(gw_inventory_register(fx->inv, &info, &error));
 		g_assert_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS);
 	}
 	{
 		g_autoptr(GError) error = NULL;
-		GwDeviceInfo info = {.device_id = (gchar *)"dev", .devinfo = devinfo};
+		GwInventoryDevice info = {.device_id = (gchar *)"dev", .devinfo = devinfo};
 		g_hash_table_insert(devinfo, (gpointer) "a/b", (gpointer) "x");
 		g_assert_null(gw_inventory_register(fx->inv, &info, &error));
 		g_assert_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS);
@@ -491,7 +492,7 @@ test_record_nodes(Fixture *fx, gconstpointer data)
 	g_autofree gchar *secret_uri = NULL;
 	g_autofree gchar *last_seen = NULL;
 	g_autoptr(GDateTime) parsed = NULL;
-	GwDeviceInfo info = {0};
+	GwInventoryDevice info = {0};
 	const GwDmAccess get = GW_DM_ACCESS_GET;
 
 	g_hash_table_insert(devinfo, (gpointer) "Mod", (gpointer) "X1");
@@ -600,10 +601,10 @@ test_acl_isolation(Fixture *fx, gconstpointer data)
 	g_assert_cmpuint(
 	    gw_dm_tree_replace(fx->tree, "srvA", mode_a, GW_DM_FORMAT_INT, NULL, one), ==, 200);
 	{
-		GwDeviceInfo out = {0};
+		GwInventoryDevice out = {0};
 		g_assert_true(gw_inventory_get_device(fx->inv, "dev-a", &out));
 		g_assert_cmpuint(out.mode, ==, 1);
-		gw_device_info_clear(&out);
+		gw_inventory_device_clear(&out);
 	}
 
 	/* a new DMAcc for srvX: dev-x is now srvX's alone (recomputed on DMAcc changes) */
@@ -777,7 +778,7 @@ test_touch_unchanged(Fixture *fx, gconstpointer data)
 	g_autofree gchar *uri = NULL;
 	g_autofree gchar *last_seen_uri = NULL;
 	g_autofree gchar *mod_uri = NULL;
-	GwDeviceInfo info = {0};
+	GwInventoryDevice info = {0};
 	gulong id;
 
 	put(devinfo, "Man", "Example");
@@ -840,7 +841,7 @@ test_touch_unchanged(Fixture *fx, gconstpointer data)
 
 	/* the contact alone: NotifyAddr and credentials */
 	{
-		GwDeviceInfo cred = {0};
+		GwInventoryDevice cred = {0};
 		info.devinfo = NULL;
 		info.auth_type = (gchar *)"DIGEST";
 		info.client_name = (gchar *)"cn";
@@ -857,7 +858,7 @@ test_touch_unchanged(Fixture *fx, gconstpointer data)
 		g_assert_cmpstr(cred.notify_addr, ==, "udp://192.0.2.7:5000");
 		g_assert_null(cred.address);
 		g_assert_null(cred.devinfo);
-		gw_device_info_clear(&cred);
+		gw_inventory_device_clear(&cred);
 		g_assert_false(gw_inventory_get_contact(fx->inv, "other-dev", &cred));
 	}
 }
@@ -874,7 +875,7 @@ test_lease_timer(void)
 	g_autofree gchar *uri = NULL;
 	g_autofree gchar *status = NULL;
 	LeaseWait wait = {loop, FALSE};
-	GwDeviceInfo info = {.device_id = (gchar *)"timer-dev"};
+	GwInventoryDevice info = {.device_id = (gchar *)"timer-dev"};
 	guint timeout_id;
 
 	g_assert_true(gw_dm_tree_install_standard_objects(tree, &gw_info, &error));
@@ -1271,8 +1272,9 @@ test_persistence(Fixture *fx, gconstpointer data)
 	g_autoptr(GwInventory) inv2 = NULL;
 	g_autoptr(GPtrArray) list = NULL;
 	g_autofree gchar *uri4 = NULL;
-	GwDeviceInfo info = {.device_id = (gchar *)"dev-1", .client_secret = (gchar *)"secret"};
-	GwDeviceInfo out = {0};
+	GwInventoryDevice info = {.device_id = (gchar *)"dev-1",
+	                          .client_secret = (gchar *)"secret"};
+	GwInventoryDevice out = {0};
 
 	g_free(gw_inventory_register(fx->inv, &info, &error));
 	g_assert_no_error(error);
@@ -1307,10 +1309,10 @@ test_persistence(Fixture *fx, gconstpointer data)
 	g_assert_cmpstr(g_ptr_array_index(list, 1), ==, DEVICES "/2");
 	g_assert_true(gw_inventory_get_device(inv2, "dev-1", &out));
 	g_assert_cmpstr(out.client_secret, ==, "secret");
-	gw_device_info_clear(&out);
+	gw_inventory_device_clear(&out);
 	g_assert_true(gw_inventory_get_device(inv2, "dev-2", &out));
 	g_assert_cmpuint(out.mode, ==, GW_GWMO_MODE_TRANSPARENT);
-	gw_device_info_clear(&out);
+	gw_inventory_device_clear(&out);
 	{
 		g_auto(GStrv) members = gw_inventory_group_members(inv2, "grp");
 		g_assert_cmpuint(g_strv_length(members), ==, 1);
@@ -1325,7 +1327,7 @@ test_persistence(Fixture *fx, gconstpointer data)
 	}
 	/* numbering continues after the highest record present */
 	{
-		GwDeviceInfo info4 = {.device_id = (gchar *)"dev-4"};
+		GwInventoryDevice info4 = {.device_id = (gchar *)"dev-4"};
 		uri4 = gw_inventory_register(inv2, &info4, &error);
 		g_assert_no_error(error);
 		g_assert_cmpstr(uri4, ==, DEVICES "/3");
@@ -1375,7 +1377,7 @@ test_provision(Fixture *fx, gconstpointer data)
 	g_autofree gchar *uri = NULL;
 	g_autofree gchar *again = NULL;
 	g_autofree gchar *attached = NULL;
-	GwDeviceInfo info = {0};
+	GwInventoryDevice info = {0};
 
 	info.device_id = (gchar *)"prov-1";
 	info.mode = GW_GWMO_MODE_PROXY;
@@ -1408,10 +1410,10 @@ test_provision(Fixture *fx, gconstpointer data)
 	g_assert_cmpstr(g_ptr_array_index(fx->events, 0), ==, attached);
 	/* the credentials it was provisioned with are kept */
 	{
-		GwDeviceInfo out = {0};
+		GwInventoryDevice out = {0};
 		g_assert_true(gw_inventory_get_device(fx->inv, "prov-1", &out));
 		g_assert_cmpstr(out.client_secret, ==, "s");
-		gw_device_info_clear(&out);
+		gw_inventory_device_clear(&out);
 	}
 }
 

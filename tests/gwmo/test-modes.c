@@ -150,7 +150,7 @@ test_value_checks(void)
 	g_autofree gchar *uri = NULL;
 	g_autofree gchar *mode_uri = NULL;
 	g_autofree gchar *v = NULL;
-	GwDeviceInfo info = {0};
+	GwInventoryDevice info = {0};
 
 	g_assert_true(gw_inventory_start(inv, &error));
 	g_assert_no_error(error);

@@ -143,7 +143,7 @@ provision(Fixture *f, const gchar *device_id, guint mode, const gchar *notify_ad
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *record = NULL;
-	GwDeviceInfo info = {0};
+	GwInventoryDevice info = {0};
 
 	info.device_id = g_strdup(device_id);
 	info.mode = mode;
@@ -156,7 +156,7 @@ provision(Fixture *f, const gchar *device_id, guint mode, const gchar *notify_ad
 	record = gw_inventory_register(f->inventory, &info, &error);
 	g_assert_no_error(error);
 	g_assert_nonnull(record);
-	gw_device_info_clear(&info);
+	gw_inventory_device_clear(&info);
 }
 
 static void
@@ -348,7 +348,7 @@ test_provisioned_implicit(Fixture *f, gconstpointer data)
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *record = NULL;
 	g_autofree gchar *status = NULL;
-	GwDeviceInfo info = {0};
+	GwInventoryDevice info = {0};
 	gint rc;
 
 	provision(f, "dev-prov", GW_GWMO_MODE_PROXY, NULL);
@@ -373,7 +373,7 @@ test_provisioned_implicit(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(g_hash_table_lookup(info.devinfo, "Mod"), ==, "ref-device");
 	g_assert_true(info.trusted);
 	g_assert_cmpstr(info.client_secret, ==, CL_SECRET); /* credentials kept */
-	gw_device_info_clear(&info);
+	gw_inventory_device_clear(&info);
 	record = gw_inventory_find(f->inventory, "dev-prov");
 	g_assert_nonnull(record);
 	{
@@ -391,7 +391,7 @@ test_wbxml_session(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GSubprocess) proc = NULL;
 	g_autoptr(GError) error = NULL;
-	GwDeviceInfo info = {0};
+	GwInventoryDevice info = {0};
 	gint rc;
 
 	provision(f, "dev-wbxml", GW_GWMO_MODE_PROXY, NULL);
@@ -410,7 +410,7 @@ test_wbxml_session(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(info.notify_addr, ==, "udp://127.0.0.1:9");
 	g_assert_nonnull(info.devinfo);
 	g_assert_cmpstr(g_hash_table_lookup(info.devinfo, "Mod"), ==, "ref-device");
-	gw_device_info_clear(&info);
+	gw_inventory_device_clear(&info);
 }
 
 static guint registered_logs; /* "device … registered (…)" lines gwmod logged */
@@ -539,7 +539,7 @@ test_wrong_secret(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GSubprocess) proc = NULL;
 	g_autofree gchar *log = NULL;
-	GwDeviceInfo info = {0};
+	GwInventoryDevice info = {0};
 
 	provision(f, "dev-wrong", GW_GWMO_MODE_PROXY, NULL);
 	proc = device_spawn(f,
@@ -558,7 +558,7 @@ test_wrong_secret(Fixture *f, gconstpointer data)
 	g_assert_true(gw_inventory_get_device(f->inventory, "dev-wrong", &info));
 	g_assert_null(info.notify_addr);
 	g_assert_true(info.devinfo == NULL || g_hash_table_lookup(info.devinfo, "Man") == NULL);
-	gw_device_info_clear(&info);
+	gw_inventory_device_clear(&info);
 }
 
 /* an unknown device is refused with 403 and nothing is registered */
@@ -583,7 +583,7 @@ static void
 test_open_registration(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GSubprocess) proc = NULL;
-	GwDeviceInfo info = {0};
+	GwInventoryDevice info = {0};
 
 	gw_config_set_string(f->config, "southbound", "open-registration", "true");
 	proc = device_spawn(f, "dev-open", NULL);
@@ -592,7 +592,7 @@ test_open_registration(Fixture *f, gconstpointer data)
 	g_assert_false(info.trusted);
 	g_assert_cmpuint(info.mode, ==, GW_GWMO_MODE_PROXY);
 	g_assert_cmpstr(g_hash_table_lookup(info.devinfo, "Mod"), ==, "ref-device");
-	gw_device_info_clear(&info);
+	gw_inventory_device_clear(&info);
 }
 
 /* GwMO-TMode-001 (seed 000 X.1): the DeviceRegistration Generic Alert registers the device with
@@ -605,7 +605,7 @@ test_explicit_registration(Fixture *f, gconstpointer data)
 	g_autoptr(GSubprocess) liar = NULL;
 	g_autoptr(GSubprocess) broken = NULL;
 	g_autofree gchar *liar_log = NULL;
-	GwDeviceInfo info = {0};
+	GwInventoryDevice info = {0};
 
 	gw_config_set_string(f->config, "southbound", "open-registration", "true");
 	proc = device_spawn(f,
@@ -624,7 +624,7 @@ test_explicit_registration(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(info.server_ids[0], ==, "srv1.example");
 	g_assert_cmpstr(info.server_ids[1], ==, "srv2.example");
 	g_assert_false(info.trusted);
-	gw_device_info_clear(&info);
+	gw_inventory_device_clear(&info);
 
 	/* another DeviceID in the document: 403, "dev-other" not registered */
 	liar = device_spawn(f,
@@ -647,7 +647,7 @@ test_explicit_registration(Fixture *f, gconstpointer data)
 	g_assert_cmpint(device_wait(broken), ==, 0);
 	g_assert_true(gw_inventory_get_device(f->inventory, "dev-broken", &info));
 	g_assert_cmpuint(info.mode, ==, GW_GWMO_MODE_PROXY);
-	gw_device_info_clear(&info);
+	gw_inventory_device_clear(&info);
 }
 
 typedef struct {
@@ -702,7 +702,7 @@ test_proxy_get_replace(Fixture *f, gconstpointer data)
 	SessionsCond first = {f, 1};
 	CmdResult get = {0};
 	CmdResult replace = {0};
-	GwDeviceInfo info = {0};
+	GwInventoryDevice info = {0};
 	const GwSyncmlItem *item;
 	JsonObject *cmd;
 	gint rc;
@@ -727,7 +727,7 @@ test_proxy_get_replace(Fixture *f, gconstpointer data)
 	g_assert_true(gw_inventory_get_device(f->inventory, "dev-proxy", &info));
 	g_assert_cmpstr(info.notify_addr, ==, url);
 	g_assert_cmpuint(info.mode, ==, GW_GWMO_MODE_PROXY);
-	gw_device_info_clear(&info);
+	gw_inventory_device_clear(&info);
 
 	send_cmd(f, "dev-proxy", make_get("./DevInfo/Mod"), 20, &get);
 	send_cmd(f, "dev-proxy", make_replace("./Vendor/Name", "beta"), 20, &replace);
@@ -770,7 +770,7 @@ test_proxy_timeout(Fixture *f, gconstpointer data)
 	CmdResult silent = {0};
 	CmdResult unknown = {0};
 	guint16 port = free_udp_port(&udp);
-	GwDeviceInfo info = {0};
+	GwInventoryDevice info = {0};
 
 	addr = g_strdup_printf("udp://127.0.0.1:%u", port);
 	provision(f, "dev-silent", GW_GWMO_MODE_PROXY, addr);
@@ -797,7 +797,7 @@ test_proxy_timeout(Fixture *f, gconstpointer data)
 	g_assert_cmpint(device_wait(proc), ==, 0);
 	g_assert_true(gw_inventory_get_device(f->inventory, "dev-next", &info));
 	g_assert_cmpstr(g_hash_table_lookup(info.devinfo, "Man"), ==, "gwmo test device");
-	gw_device_info_clear(&info);
+	gw_inventory_device_clear(&info);
 	cmd_result_clear(&silent);
 	cmd_result_clear(&unknown);
 }
@@ -882,7 +882,7 @@ test_polling_idle_session(Fixture *f, gconstpointer data)
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *record = NULL;
 	g_autofree gchar *text = NULL;
-	GwDeviceInfo info = {0};
+	GwInventoryDevice info = {0};
 	CmdResult get = {0};
 
 	gw_config_set_string(f->config, "southbound", "open-registration", "true");
@@ -891,7 +891,7 @@ test_polling_idle_session(Fixture *f, gconstpointer data)
 	info.mode = GW_GWMO_MODE_PROXY;
 	record = gw_inventory_register(f->inventory, &info, &error);
 	g_assert_no_error(error);
-	gw_device_info_clear(&info);
+	gw_inventory_device_clear(&info);
 
 	send_cmd(f, "dev-poll", make_get("./DevInfo/Mod"), 5, &get);
 	msg = gw_syncml_message_new(GW_SYNCML_VERSION_DM_1_2, "7", 1, f->dm_url, "dev-poll");
@@ -978,7 +978,7 @@ test_max_sessions(Fixture *f, gconstpointer data)
 	g_autofree gchar *record = NULL;
 	g_autofree gchar *patient_record = NULL;
 	g_autofree gchar *log = NULL;
-	GwDeviceInfo info = {0};
+	GwInventoryDevice info = {0};
 	CmdResult get = {0};
 
 	gw_config_set_string(f->config, "southbound", "open-registration", "true");
@@ -989,7 +989,7 @@ test_max_sessions(Fixture *f, gconstpointer data)
 	info.mode = GW_GWMO_MODE_PROXY;
 	record = gw_inventory_register(f->inventory, &info, &error);
 	g_assert_no_error(error);
-	gw_device_info_clear(&info);
+	gw_inventory_device_clear(&info);
 	send_cmd(f, "dev-busy", make_get("./DevInfo/Mod"), 10, &get);
 	msg = gw_syncml_message_new(GW_SYNCML_VERSION_DM_1_2, "9", 1, f->dm_url, "dev-busy");
 	gw_syncml_message_add_command(msg,
@@ -1051,10 +1051,10 @@ test_proxy_simulated_devices(Fixture *f, gconstpointer data)
 	for (guint i = 0; i < G_N_ELEMENTS(gets); i++) {
 		g_autofree gchar *id = g_strdup_printf("sim-%02u", i + 1);
 		g_autofree gchar *expected = g_strdup_printf("%s/%s", base, id);
-		GwDeviceInfo info = {0};
+		GwInventoryDevice info = {0};
 		g_assert_true(gw_inventory_get_device(f->inventory, id, &info));
 		g_assert_cmpstr(info.notify_addr, ==, expected);
-		gw_device_info_clear(&info);
+		gw_inventory_device_clear(&info);
 		send_cmd(f, id, make_get("./DevInfo/DevId"), 20, &gets[i]);
 	}
 	for (guint i = 0; i < G_N_ELEMENTS(gets); i++) {
@@ -1182,7 +1182,7 @@ test_new_session_same_id(Fixture *f, gconstpointer data)
 	g_autoptr(GwSyncmlMessage) r1 = NULL;
 	g_autoptr(GwSyncmlMessage) r2 = NULL;
 	g_autofree gchar *record = NULL;
-	GwDeviceInfo info = {0};
+	GwInventoryDevice info = {0};
 	CmdResult get = {0};
 
 	gw_config_set_string(f->config, "southbound", "open-registration", "true");
@@ -1190,7 +1190,7 @@ test_new_session_same_id(Fixture *f, gconstpointer data)
 	info.mode = GW_GWMO_MODE_PROXY;
 	record = gw_inventory_register(f->inventory, &info, &error);
 	g_assert_no_error(error);
-	gw_device_info_clear(&info);
+	gw_inventory_device_clear(&info);
 	send_cmd(f, "dev-restart", make_get("./DevInfo/Mod"), 20, &get);
 
 	pkg1 = package1(f, "dev-restart", "1", NULL);
@@ -1503,12 +1503,12 @@ attached_cb(GwInventory *inventory,
             gpointer user_data)
 {
 	Attached *a = user_data;
-	GwDeviceInfo info = {0};
+	GwInventoryDevice info = {0};
 	a->calls++;
 	g_assert_true(gw_inventory_get_device(inventory, device_id, &info));
 	g_free(a->address);
 	a->address = g_strdup(info.address);
-	gw_device_info_clear(&info);
+	gw_inventory_device_clear(&info);
 }
 
 /* issue 11 §5 (GwMO-HLF-003, GwMO-DI-004): a provisioned device is Detached, and nothing says it
@@ -1525,7 +1525,7 @@ test_provisioned_detached(Fixture *f, gconstpointer data)
 	g_autofree gchar *status = NULL;
 	g_autofree gchar *address = NULL;
 	Attached a = {0};
-	GwDeviceInfo info = {0};
+	GwInventoryDevice info = {0};
 	gulong id;
 
 	id = g_signal_connect(f->inventory, "device-attached", G_CALLBACK(attached_cb), &a);
@@ -1541,7 +1541,7 @@ test_provisioned_detached(Fixture *f, gconstpointer data)
 	g_assert_null(gw_inventory_provision(f->inventory, &info, &error));
 	g_assert_error(error, GW_ERROR, GW_ERROR_ALREADY_EXISTS);
 	g_clear_error(&error);
-	gw_device_info_clear(&info);
+	gw_inventory_device_clear(&info);
 	status_uri = g_strdup_printf("%s/Status", record);
 	status = gw_dm_tree_dup_string(f->tree, status_uri);
 	g_assert_cmpstr(status, ==, "Detached");
