@@ -19,7 +19,7 @@
 
 #include "gw-config.h"
 #include "gw-daemon.h"
-#include "gw-log.h"
+#include "gw-log-private.h"
 
 typedef struct {
 	GMainLoop *loop;
