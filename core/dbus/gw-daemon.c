@@ -18,6 +18,7 @@
 #include "gw-image-store.h"
 #include "gw-log.h"
 #include "gw-northbound.h"
+#include "gw-plugins-mo.h"
 #include "gw-tnds.h"
 
 struct _GwDaemon {
@@ -33,6 +34,9 @@ struct _GwDaemon {
 	GwImageStore *images;
 	GwEdTrigger *edtrigger;
 	GwFanout *fanout;
+	gchar **plugin_dirs;     /* NULL: gw_plugin_loader_dirs_from_env() */
+	GwPluginLoader *plugins; /* the plugin host */
+	GwPluginsMo *plugins_mo; /* ./GwMO/Config/Adapters */
 	GBusType bus_type;
 	guint owner_id;
 };
@@ -61,6 +65,52 @@ static guint
 gw_daemon_config_uint(GwDaemon *self, const gchar *key)
 {
 	return (guint)gw_config_get_int(self->config, "device", key);
+}
+
+/* the adapters: the host hands each plugin to the gateway before its startup() and takes it
+ * back after a failed startup, when Enabled is set to false, and at the stop */
+static gboolean
+gw_daemon_plugin_attach(GwPlugin *plugin, gpointer user_data, GError **error)
+{
+	gw_gwmo_adapter_register(gw_plugin_get_protocol(plugin));
+	return TRUE;
+}
+
+static void
+gw_daemon_plugin_detach(GwPlugin *plugin, gpointer user_data)
+{
+	gw_gwmo_adapter_unregister(gw_plugin_get_protocol(plugin));
+}
+
+/* the plugin host: loads the plugins (the crash guard in the state directory) and starts them */
+static void
+gw_daemon_start_plugins(GwDaemon *self)
+{
+	g_autofree gchar *guard = g_build_filename(self->state_dir, "plugins.guard", NULL);
+
+	self->plugins = gw_plugin_loader_new((const gchar *const *)self->plugin_dirs);
+	gw_plugin_loader_set_guard_file(self->plugins, guard);
+	self->plugins_mo = gw_plugins_mo_new(self->tree, self->config, self->plugins);
+	gw_plugin_loader_set_handlers(
+	    self->plugins, gw_daemon_plugin_attach, gw_daemon_plugin_detach, self);
+	gw_plugin_loader_load(self->plugins);
+	gw_plugins_mo_sync(self->plugins_mo);
+	gw_plugin_loader_start(self->plugins);
+}
+
+void
+gw_daemon_set_plugin_dirs(GwDaemon *self, const gchar *const *dirs)
+{
+	g_return_if_fail(GW_IS_DAEMON(self));
+	g_strfreev(self->plugin_dirs);
+	self->plugin_dirs = g_strdupv((gchar **)dirs);
+}
+
+GwPluginLoader *
+gw_daemon_get_plugin_loader(GwDaemon *self)
+{
+	g_return_val_if_fail(GW_IS_DAEMON(self), NULL);
+	return self->plugins;
 }
 
 gboolean
@@ -166,6 +216,7 @@ gw_daemon_setup(GwDaemon *self, GError **error)
 	gw_fanout_set_image_store(self->fanout, self->images);
 	if (!gw_fanout_start(self->fanout, error))
 		return FALSE;
+	gw_daemon_start_plugins(self);
 	g_message("DM tree ready: DevId %s, state %s",
 	          gw_log_redact(dev_id),
 	          gw_dm_store_get_path(self->store));
@@ -291,6 +342,9 @@ gboolean
 gw_daemon_shutdown(GwDaemon *self, GError **error)
 {
 	g_return_val_if_fail(GW_IS_DAEMON(self), FALSE);
+	/* the plugins stop first: a clean stop for the crash guard */
+	if (self->plugins != NULL)
+		gw_plugin_loader_stop(self->plugins);
 	/* fold the journal into tree.state: the next start has nothing to replay */
 	return gw_dm_store_compact(self->store, error);
 }
@@ -361,6 +415,8 @@ gw_daemon_dispose(GObject *object)
 		self->owner_id = 0;
 	}
 	g_clear_object(&self->manager);
+	g_clear_object(&self->plugins_mo);
+	g_clear_object(&self->plugins);
 	g_clear_object(&self->edtrigger);
 	g_clear_object(&self->fanout);
 	g_clear_object(&self->northbound);
@@ -378,6 +434,7 @@ gw_daemon_finalize(GObject *object)
 	g_object_unref(self->tree);
 	g_object_unref(self->config);
 	g_free(self->state_dir);
+	g_strfreev(self->plugin_dirs);
 	G_OBJECT_CLASS(gw_daemon_parent_class)->finalize(object);
 }
 

@@ -14,6 +14,7 @@
 #include "gw-image-store.h"
 #include "gw-inventory.h"
 #include "gw-northbound.h"
+#include "gw-plugin-loader.h"
 
 G_BEGIN_DECLS
 
@@ -29,7 +30,15 @@ G_DECLARE_FINAL_TYPE(GwDaemon, gw_daemon, GW, DAEMON, GObject)
  */
 GwDaemon *
 gw_daemon_new(GwConfig *config, const gchar *state_dir);
-/* loads the state file, installs the standard objects and the GwMO MOs, stores the result */
+/* where the plugins are (gwmod --plugin-dir); before gw_daemon_setup(). Default:
+ * gw_plugin_loader_dirs_from_env(NULL) */
+void
+gw_daemon_set_plugin_dirs(GwDaemon *self, const gchar *const *dirs);
+/* the plugin host; NULL before gw_daemon_setup() */
+GwPluginLoader *
+gw_daemon_get_plugin_loader(GwDaemon *self);
+/* loads the state file, installs the standard objects and the GwMO MOs, stores the result, and
+ * loads and starts the plugins */
 gboolean
 gw_daemon_setup(GwDaemon *self, GError **error);
 /* factory bootstrap from a TNDS file (existing leaves are replaced) */
