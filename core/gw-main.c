@@ -18,12 +18,13 @@
 #include <sys/resource.h>
 
 #include "gw-config.h"
-#include "gw-daemon.h"
+#include "gw-dbus-service.h"
+#include "gw-gateway.h"
 #include "gw-log-private.h"
+#include "gw-plugin-loader.h"
 
 typedef struct {
 	GMainLoop *loop;
-	GwDaemon *daemon;
 	gint exit_code;
 	const gchar *config_path;
 	gboolean verbose;
@@ -94,7 +95,7 @@ gw_main_signal_cb(gpointer user_data)
 }
 
 static void
-gw_main_quit_cb(GwDaemon *daemon, gpointer user_data)
+gw_main_quit_cb(GwDbusService *service, gpointer user_data)
 {
 	GwMainContext *ctx = user_data;
 	ctx->exit_code = EXIT_FAILURE;
@@ -120,7 +121,8 @@ main(int argc, char **argv)
 	g_autoptr(GOptionContext) context = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GwConfig) config = NULL;
-	g_autoptr(GwDaemon) daemon = NULL;
+	g_autoptr(GwGateway) gateway = NULL;
+	g_autoptr(GwDbusService) service = NULL;
 	g_autoptr(GMainLoop) loop = NULL;
 	GwMainContext ctx = {0};
 	const GOptionEntry entries[] = {
@@ -235,41 +237,43 @@ main(int argc, char **argv)
 	else
 		state_dir = gw_config_get_string(config, "daemon", "state-dir");
 
-	daemon = gw_daemon_new(config, state_dir);
+	gateway = gw_gateway_new(config, state_dir);
 	plugin_dirs = gw_plugin_loader_dirs_from_env((const gchar *const *)opt_plugin_dirs);
-	gw_daemon_set_plugin_dirs(daemon, (const gchar *const *)plugin_dirs);
-	if (!gw_daemon_setup(daemon, &error)) {
+	gw_gateway_set_plugin_dirs(gateway, (const gchar *const *)plugin_dirs);
+	if (!gw_gateway_setup(gateway, &error)) {
 		g_printerr("gwmod: cannot start: %s\n", error->message);
 		return EXIT_FAILURE;
 	}
-	if (opt_bootstrap != NULL && !gw_daemon_bootstrap_file(daemon, opt_bootstrap, &error)) {
+	if (opt_bootstrap != NULL && !gw_gateway_bootstrap_file(gateway, opt_bootstrap, &error)) {
 		g_printerr("gwmod: %s\n", error->message);
 		return EXIT_FAILURE;
 	}
 
-	if (!gw_daemon_start_network(daemon, &error)) {
+	if (!gw_gateway_start_network(gateway, &error)) {
 		g_printerr("gwmod: %s\n", error->message);
 		return EXIT_FAILURE;
 	}
 
 	loop = g_main_loop_new(NULL, FALSE);
 	ctx.loop = loop;
-	ctx.daemon = daemon;
 	ctx.exit_code = EXIT_SUCCESS;
 	ctx.config_path = opt_config != NULL ? opt_config : GW_CONFDIR "/gwmod.conf";
 	ctx.verbose = opt_verbose;
 	g_unix_signal_add(SIGTERM, gw_main_signal_cb, &ctx);
 	g_unix_signal_add(SIGINT, gw_main_signal_cb, &ctx);
 	g_unix_signal_add(SIGHUP, gw_main_reload_cb, &ctx);
-	g_signal_connect(daemon, "quit", G_CALLBACK(gw_main_quit_cb), &ctx);
-	gw_daemon_start_bus(daemon, opt_session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM);
+	/* the D-Bus face exports the gateway */
+	service = gw_dbus_service_new(gateway);
+	g_signal_connect(service, "quit", G_CALLBACK(gw_main_quit_cb), &ctx);
+	gw_dbus_service_start(service, opt_session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM);
 	g_main_loop_run(loop);
 
-	if (!gw_daemon_shutdown(daemon, &error)) {
+	if (!gw_gateway_shutdown(gateway, &error)) {
 		g_warning("cannot store the DM tree on exit: %s", error->message);
 		ctx.exit_code = EXIT_FAILURE;
 	}
-	g_signal_handlers_disconnect_by_data(daemon, &ctx);
+	g_signal_handlers_disconnect_by_data(service, &ctx);
+	g_clear_object(&service);
 	g_message("stopped");
 	return ctx.exit_code;
 }

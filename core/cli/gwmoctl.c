@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gw-dm-types.h"
 #include "gwmoctl.h"
 
 gint
@@ -217,19 +216,53 @@ gw_ctl_cmd_get(GwCtl *ctl, gint argc, gchar **argv)
 	return GW_EXIT_OK;
 }
 
+/* the OMA DM formats SetNode takes, and the variant type each is sent as */
+typedef enum {
+	GW_CTL_FORMAT_INVALID,
+	GW_CTL_FORMAT_STRING, /* node, chr, b64, xml, date, time, null */
+	GW_CTL_FORMAT_INT,
+	GW_CTL_FORMAT_BOOL,
+	GW_CTL_FORMAT_FLOAT,
+	GW_CTL_FORMAT_BIN,
+} GwCtlFormat;
+
+static GwCtlFormat
+gw_ctl_format_from_string(const gchar *format)
+{
+	static const struct {
+		const gchar *name;
+		GwCtlFormat format;
+	} formats[] = {
+	    {"node", GW_CTL_FORMAT_STRING},
+	    {"chr", GW_CTL_FORMAT_STRING},
+	    {"b64", GW_CTL_FORMAT_STRING},
+	    {"xml", GW_CTL_FORMAT_STRING},
+	    {"date", GW_CTL_FORMAT_STRING},
+	    {"time", GW_CTL_FORMAT_STRING},
+	    {"null", GW_CTL_FORMAT_STRING},
+	    {"int", GW_CTL_FORMAT_INT},
+	    {"bool", GW_CTL_FORMAT_BOOL},
+	    {"float", GW_CTL_FORMAT_FLOAT},
+	    {"bin", GW_CTL_FORMAT_BIN},
+	};
+	for (guint i = 0; format != NULL && i < G_N_ELEMENTS(formats); i++) {
+		if (g_strcmp0(formats[i].name, format) == 0)
+			return formats[i].format;
+	}
+	return GW_CTL_FORMAT_INVALID;
+}
+
 static GVariant *
 gw_ctl_parse_value(const gchar *format, const gchar *text, GError **error)
 {
-	GwDmFormat fmt = gw_dm_format_from_string(format);
-
-	switch (fmt) {
-	case GW_DM_FORMAT_INT: {
+	switch (gw_ctl_format_from_string(format)) {
+	case GW_CTL_FORMAT_INT: {
 		gint64 v = 0;
 		if (!g_ascii_string_to_signed(text, 10, G_MININT64, G_MAXINT64, &v, error))
 			return NULL;
 		return g_variant_new_int64(v);
 	}
-	case GW_DM_FORMAT_BOOL:
+	case GW_CTL_FORMAT_BOOL:
 		if (g_strcmp0(text, "true") == 0)
 			return g_variant_new_boolean(TRUE);
 		if (g_strcmp0(text, "false") == 0)
@@ -240,7 +273,7 @@ gw_ctl_parse_value(const gchar *format, const gchar *text, GError **error)
 		            _("a bool is true or false, not '%s'"),
 		            text);
 		return NULL;
-	case GW_DM_FORMAT_FLOAT: {
+	case GW_CTL_FORMAT_FLOAT: {
 		gchar *end = NULL;
 		gdouble d = g_ascii_strtod(text, &end);
 		if (end == text || *end != '\0') {
@@ -253,12 +286,12 @@ gw_ctl_parse_value(const gchar *format, const gchar *text, GError **error)
 		}
 		return g_variant_new_double(d);
 	}
-	case GW_DM_FORMAT_BIN: {
+	case GW_CTL_FORMAT_BIN: {
 		gsize len = 0;
 		g_autofree guchar *data = g_base64_decode(text, &len);
 		return g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, data, len, 1);
 	}
-	case GW_DM_FORMAT_INVALID:
+	case GW_CTL_FORMAT_INVALID:
 		g_set_error(error,
 		            G_IO_ERROR,
 		            G_IO_ERROR_INVALID_ARGUMENT,
@@ -266,13 +299,7 @@ gw_ctl_parse_value(const gchar *format, const gchar *text, GError **error)
 		              "time, float, null)"),
 		            format);
 		return NULL;
-	case GW_DM_FORMAT_NODE:
-	case GW_DM_FORMAT_CHR:
-	case GW_DM_FORMAT_B64:
-	case GW_DM_FORMAT_XML:
-	case GW_DM_FORMAT_DATE:
-	case GW_DM_FORMAT_TIME:
-	case GW_DM_FORMAT_NULL:
+	case GW_CTL_FORMAT_STRING:
 	default:
 		return g_variant_new_string(text != NULL ? text : "");
 	}

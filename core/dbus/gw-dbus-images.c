@@ -9,18 +9,18 @@
 
 #include <string.h>
 
-#include "gw-daemon.h"
 #include "gw-dbus-exporter.h"
 #include "gw-dbus-generated.h"
 #include "gw-dbus-images.h"
 #include "gw-dbus-manager.h"
 #include "gw-error.h"
+#include "gw-gateway.h"
 #include "gw-gwmo-names.h"
 #include "gw-image-store.h"
 
 struct _GwDbusImages {
 	GObject parent_instance;
-	GwDaemon *daemon; /* not owned */
+	GwGateway *gateway; /* not owned */
 	GwImageStore *store;
 	GwDmTree *tree;
 	GwDbusAuthorizeFunc authorize;
@@ -88,13 +88,13 @@ gw_dbus_images_handle_action(GwDbusImages *self, GDBusMethodInvocation *invocati
 	       uri,
 	       g_dbus_method_invocation_get_sender(invocation));
 	if (remove) {
-		gw_dbus_commit_and_reply(self->daemon, invocation, NULL);
+		gw_dbus_commit_and_reply(self->gateway, invocation, NULL);
 		/* the object goes after the reply is queued (the invocation holds its path) */
 		gw_dbus_exporter_remove(self->exporter, uri);
 	} else {
 		/* the properties show the download has started before the reply does */
 		path = gw_dbus_exporter_update(self->exporter, uri);
-		gw_dbus_commit_and_reply(self->daemon, invocation, NULL);
+		gw_dbus_commit_and_reply(self->gateway, invocation, NULL);
 	}
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -218,7 +218,7 @@ gw_dbus_images_handle_add_image(GObject *skeleton,
 	       uri,
 	       spec.name,
 	       g_dbus_method_invocation_get_sender(invocation));
-	gw_dbus_commit_and_reply(self->daemon, invocation, g_variant_new("(o)", path));
+	gw_dbus_commit_and_reply(self->gateway, invocation, g_variant_new("(o)", path));
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -248,20 +248,20 @@ gw_dbus_images_init(GwDbusImages *self)
 }
 
 GwDbusImages *
-gw_dbus_images_new(GwDaemon *daemon,
+gw_dbus_images_new(GwGateway *gateway,
                    GDBusObjectManagerServer *object_manager,
                    GwDbusAuthorizeFunc authorize,
                    gpointer authorize_data)
 {
 	GwDbusImages *self;
 
-	g_return_val_if_fail(GW_IS_DAEMON(daemon), NULL);
-	g_return_val_if_fail(gw_daemon_get_image_store(daemon) != NULL, NULL);
+	g_return_val_if_fail(GW_IS_GATEWAY(gateway), NULL);
+	g_return_val_if_fail(gw_gateway_get_image_store(gateway) != NULL, NULL);
 
 	self = g_object_new(GW_TYPE_DBUS_IMAGES, NULL);
-	self->daemon = daemon;
-	self->store = g_object_ref(gw_daemon_get_image_store(daemon));
-	self->tree = g_object_ref(gw_daemon_get_tree(daemon));
+	self->gateway = gateway;
+	self->store = g_object_ref(gw_gateway_get_image_store(gateway));
+	self->tree = g_object_ref(gw_gateway_get_tree(gateway));
 	self->authorize = authorize;
 	self->authorize_data = authorize_data;
 	/* an entry is shown as soon as its node exists (no id leaf); the tree's property

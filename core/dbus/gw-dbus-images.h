@@ -23,7 +23,7 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE(GwDbusImages, gw_dbus_images, GW, DBUS_IMAGES, GObject)
 
 GwDbusImages *
-gw_dbus_images_new(GwDaemon *daemon,
+gw_dbus_images_new(GwGateway *gateway,
                    GDBusObjectManagerServer *object_manager,
                    GwDbusAuthorizeFunc authorize,
                    gpointer authorize_data);

@@ -9,17 +9,18 @@
 
 #include <string.h>
 
-#include "gw-daemon.h"
 #include "gw-dbus-exporter.h"
 #include "gw-dbus-generated.h"
 #include "gw-dbus-inventory.h"
 #include "gw-dbus-manager.h"
+#include "gw-gateway.h"
 #include "gw-gwmo-names.h"
 #include "gw-inventory.h"
 
 struct _GwDbusInventory {
 	GObject parent_instance;
-	GwDaemon *daemon; /* not owned: the daemon owns the manager that owns us */
+	GwGateway *gateway; /* not owned: it outlives the D-Bus service that owns the manager that
+	                       owns us */
 	GwInventory *inventory;
 	GwDmTree *tree;
 	GwDbusAuthorizeFunc authorize;
@@ -187,7 +188,7 @@ gw_dbus_inventory_handle_set_mode(GwDbusGenDevice *device,
 	       mode,
 	       record_uri,
 	       g_dbus_method_invocation_get_sender(invocation));
-	gw_dbus_commit_and_reply(self->daemon, invocation, NULL);
+	gw_dbus_commit_and_reply(self->gateway, invocation, NULL);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -228,9 +229,11 @@ gw_dbus_inventory_handle_member(GwDbusInventory *self,
 		}
 	}
 	if (add)
-		ok = gw_inventory_group_add_member(self->inventory, group_id, device_id, &error);
+		ok = gw_groups_add_member(
+		    gw_inventory_get_groups(self->inventory), group_id, device_id, &error);
 	else
-		ok = gw_inventory_group_remove_member(self->inventory, group_id, device_id, &error);
+		ok = gw_groups_remove_member(
+		    gw_inventory_get_groups(self->inventory), group_id, device_id, &error);
 	if (!ok) {
 		gw_dbus_return_error(invocation, error);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -241,7 +244,7 @@ gw_dbus_inventory_handle_member(GwDbusInventory *self,
 	       add ? "to" : "from",
 	       group_id,
 	       g_dbus_method_invocation_get_sender(invocation));
-	gw_dbus_commit_and_reply(self->daemon, invocation, NULL);
+	gw_dbus_commit_and_reply(self->gateway, invocation, NULL);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -301,7 +304,7 @@ gw_dbus_inventory_list_devices(GwDbusExporter *exporter, gpointer user_data)
 static GPtrArray *
 gw_dbus_inventory_list_groups(GwDbusExporter *exporter, gpointer user_data)
 {
-	return gw_inventory_list_groups(GW_DBUS_INVENTORY(user_data)->inventory);
+	return gw_groups_list(gw_inventory_get_groups(GW_DBUS_INVENTORY(user_data)->inventory));
 }
 
 static const GwDbusExporterFuncs gw_dbus_inventory_device_funcs = {
@@ -370,9 +373,7 @@ gw_dbus_inventory_device_removed_cb(GwInventory *inventory,
 }
 
 static void
-gw_dbus_inventory_group_changed_cb(GwInventory *inventory,
-                                   const gchar *group_uri,
-                                   gpointer user_data)
+gw_dbus_inventory_group_changed_cb(GwGroups *groups, const gchar *group_uri, gpointer user_data)
 {
 	GwDbusInventory *self = GW_DBUS_INVENTORY(user_data);
 	/* exports, refreshes, or (when the group is gone) unexports */
@@ -393,7 +394,8 @@ gw_dbus_inventory_dispose(GObject *object)
 		g_clear_signal_handler(&self->attached_id, self->inventory);
 		g_clear_signal_handler(&self->detached_id, self->inventory);
 		g_clear_signal_handler(&self->removed_id, self->inventory);
-		g_clear_signal_handler(&self->group_changed_id, self->inventory);
+		g_clear_signal_handler(&self->group_changed_id,
+		                       gw_inventory_get_groups(self->inventory));
 	}
 	/* unexports every object */
 	g_clear_object(&self->devices);
@@ -415,21 +417,21 @@ gw_dbus_inventory_init(GwDbusInventory *self)
 }
 
 GwDbusInventory *
-gw_dbus_inventory_new(GwDaemon *daemon,
+gw_dbus_inventory_new(GwGateway *gateway,
                       GDBusObjectManagerServer *object_manager,
                       GwDbusAuthorizeFunc authorize,
                       gpointer authorize_data)
 {
 	GwDbusInventory *self;
 
-	g_return_val_if_fail(GW_IS_DAEMON(daemon), NULL);
+	g_return_val_if_fail(GW_IS_GATEWAY(gateway), NULL);
 	g_return_val_if_fail(G_IS_DBUS_OBJECT_MANAGER_SERVER(object_manager), NULL);
-	g_return_val_if_fail(gw_daemon_get_inventory(daemon) != NULL, NULL);
+	g_return_val_if_fail(gw_gateway_get_inventory(gateway) != NULL, NULL);
 
 	self = g_object_new(GW_TYPE_DBUS_INVENTORY, NULL);
-	self->daemon = daemon;
-	self->inventory = g_object_ref(gw_daemon_get_inventory(daemon));
-	self->tree = g_object_ref(gw_daemon_get_tree(daemon));
+	self->gateway = gateway;
+	self->inventory = g_object_ref(gw_gateway_get_inventory(gateway));
+	self->tree = g_object_ref(gw_gateway_get_tree(gateway));
 	self->authorize = authorize;
 	self->authorize_data = authorize_data;
 
@@ -462,7 +464,9 @@ gw_dbus_inventory_new(GwDaemon *daemon,
 	                                    "device-removed",
 	                                    G_CALLBACK(gw_dbus_inventory_device_removed_cb),
 	                                    self);
-	self->group_changed_id = g_signal_connect(
-	    self->inventory, "group-changed", G_CALLBACK(gw_dbus_inventory_group_changed_cb), self);
+	self->group_changed_id = g_signal_connect(gw_inventory_get_groups(self->inventory),
+	                                          "group-changed",
+	                                          G_CALLBACK(gw_dbus_inventory_group_changed_cb),
+	                                          self);
 	return self;
 }

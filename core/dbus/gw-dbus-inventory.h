@@ -7,9 +7,9 @@
 
 #include <gio/gio.h>
 
-G_BEGIN_DECLS
+#include "gw-gateway.h"
 
-typedef struct _GwDaemon GwDaemon;
+G_BEGIN_DECLS
 
 #define GW_DBUS_DEVICES_PATH "/org/gwmo/Gateway1/Devices"
 #define GW_DBUS_GROUPS_PATH "/org/gwmo/Gateway1/Groups"
@@ -30,7 +30,7 @@ G_DECLARE_FINAL_TYPE(GwDbusInventory, gw_dbus_inventory, GW, DBUS_INVENTORY, GOb
  * and RemoveMember.
  */
 GwDbusInventory *
-gw_dbus_inventory_new(GwDaemon *daemon,
+gw_dbus_inventory_new(GwGateway *gateway,
                       GDBusObjectManagerServer *object_manager,
                       GwDbusAuthorizeFunc authorize,
                       gpointer authorize_data);

@@ -17,7 +17,7 @@
 
 struct _GwDbusJobs {
 	GObject parent_instance;
-	GwDaemon *daemon; /* not owned */
+	GwGateway *gateway; /* not owned */
 	GwFanout *fanout;
 	GwDbusExporter *exporter; /* ./GwMO/Fanout/<x> → /org/gwmo/Gateway1/Jobs/<x> */
 	GwDbusAuthorizeFunc authorize;
@@ -214,8 +214,8 @@ gw_dbus_jobs_handle_fanout(GwDbusJobs *self, GDBusMethodInvocation *invocation, 
 	if (!self->authorize(invocation, self->authorize_data))
 		return;
 	if (spec.group != NULL && spec.group[0] != '\0') {
-		g_autofree gchar *group_uri =
-		    gw_inventory_find_group(gw_daemon_get_inventory(self->daemon), spec.group);
+		g_autofree gchar *group_uri = gw_groups_find(
+		    gw_inventory_get_groups(gw_gateway_get_inventory(self->gateway)), spec.group);
 		if (group_uri == NULL) {
 			g_dbus_method_invocation_return_error(
 			    invocation, GW_ERROR, GW_ERROR_NOT_FOUND, "no group %s", spec.group);
@@ -239,7 +239,7 @@ gw_dbus_jobs_handle_fanout(GwDbusJobs *self, GDBusMethodInvocation *invocation, 
 	}
 	g_info("Fanout %s (%s) by %s", uri, path, g_dbus_method_invocation_get_sender(invocation));
 	/* the answer once the job is on disk, like every change made over D-Bus */
-	gw_dbus_commit_and_reply(self->daemon, invocation, g_variant_new("(o)", path));
+	gw_dbus_commit_and_reply(self->gateway, invocation, g_variant_new("(o)", path));
 }
 
 /* ---- GObject ---- */
@@ -273,22 +273,22 @@ gw_dbus_jobs_init(GwDbusJobs *self)
 }
 
 GwDbusJobs *
-gw_dbus_jobs_new(GwDaemon *daemon,
+gw_dbus_jobs_new(GwGateway *gateway,
                  GDBusObjectManagerServer *object_manager,
                  GwDbusAuthorizeFunc authorize,
                  gpointer authorize_data)
 {
 	GwDbusJobs *self = g_object_new(GW_TYPE_DBUS_JOBS, NULL);
 
-	self->daemon = daemon;
-	self->fanout = g_object_ref(gw_daemon_get_fanout(daemon));
+	self->gateway = gateway;
+	self->fanout = g_object_ref(gw_gateway_get_fanout(gateway));
 	self->authorize = authorize;
 	self->authorize_data = authorize_data;
 	/* every job there is, persisted from earlier runs included. A job is shown once GwFanout
 	 * has prepared its nodes (State is set); its results are written device by device, so
 	 * the tree's changes are looked at once per main-loop turn, and its properties (ACL)
 	 * do not show */
-	self->exporter = gw_dbus_exporter_new_full(gw_daemon_get_tree(daemon),
+	self->exporter = gw_dbus_exporter_new_full(gw_gateway_get_tree(gateway),
 	                                           object_manager,
 	                                           GW_GWMO_FANOUT,
 	                                           GW_DBUS_JOBS_PATH,

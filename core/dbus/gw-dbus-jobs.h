@@ -7,8 +7,8 @@
 
 #include <gio/gio.h>
 
-#include "gw-daemon.h"
 #include "gw-dbus-inventory.h"
+#include "gw-gateway.h"
 
 G_BEGIN_DECLS
 
@@ -24,7 +24,7 @@ G_DECLARE_FINAL_TYPE(GwDbusJobs, gw_dbus_jobs, GW, DBUS_JOBS, GObject)
  * guards Cancel and Manager.Fanout.
  */
 GwDbusJobs *
-gw_dbus_jobs_new(GwDaemon *daemon,
+gw_dbus_jobs_new(GwGateway *gateway,
                  GDBusObjectManagerServer *object_manager,
                  GwDbusAuthorizeFunc authorize,
                  gpointer authorize_data);

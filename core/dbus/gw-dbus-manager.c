@@ -13,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gw-daemon.h"
 #include "gw-dbus-generated.h"
 #include "gw-dbus-images.h"
 #include "gw-dbus-inventory.h"
@@ -22,6 +21,7 @@
 #include "gw-dbus-plugins.h"
 #include "gw-dbus-servers.h"
 #include "gw-dm-auth.h"
+#include "gw-gateway.h"
 #include "gw-gwmo-mo.h"
 #include "gw-inventory.h"
 #include "gw-northbound.h"
@@ -29,7 +29,7 @@
 
 struct _GwDbusManager {
 	GObject parent_instance;
-	GwDaemon *daemon; /* not owned: the daemon owns us */
+	GwGateway *gateway; /* not owned: it outlives the D-Bus service that owns us */
 	GDBusConnection *connection;
 	GwDbusGenManager *skeleton;
 	GDBusObjectManagerServer *object_manager;
@@ -311,7 +311,7 @@ gw_dbus_commit_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	GwDbusCommitReply *data = user_data;
 	g_autoptr(GError) error = NULL;
 
-	if (!gw_daemon_commit_finish(GW_DAEMON(source), res, &error))
+	if (!gw_gateway_commit_finish(GW_GATEWAY(source), res, &error))
 		gw_dbus_return_error(data->invocation, error);
 	else
 		g_dbus_method_invocation_return_value(data->invocation, data->reply);
@@ -321,13 +321,13 @@ gw_dbus_commit_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 }
 
 void
-gw_dbus_commit_and_reply(GwDaemon *daemon, GDBusMethodInvocation *invocation, GVariant *reply)
+gw_dbus_commit_and_reply(GwGateway *gateway, GDBusMethodInvocation *invocation, GVariant *reply)
 {
 	GwDbusCommitReply *data = g_new0(GwDbusCommitReply, 1);
 
 	data->invocation = g_object_ref(invocation);
 	data->reply = reply != NULL ? g_variant_ref_sink(reply) : NULL;
-	gw_daemon_commit_async(daemon, gw_dbus_commit_cb, data);
+	gw_gateway_commit_async(gateway, gw_dbus_commit_cb, data);
 }
 
 /* GetNode and ListChildren: the Get of a node URI (DM queries, ?list= and ?prop=, are for DM
@@ -350,7 +350,7 @@ gw_dbus_manager_get_refused(GwDbusManager *self,
 		    g_dbus_method_invocation_get_method_name(invocation));
 		return TRUE;
 	}
-	status = gw_dm_tree_get(gw_daemon_get_tree(self->daemon), NULL, uri, results);
+	status = gw_dm_tree_get(gw_gateway_get_tree(self->gateway), NULL, uri, results);
 	return gw_dbus_return_status(invocation, status, uri);
 }
 
@@ -361,7 +361,7 @@ gw_dbus_manager_handle_get_node(GwDbusGenManager *skeleton,
                                 gpointer user_data)
 {
 	GwDbusManager *self = GW_DBUS_MANAGER(user_data);
-	GwDmTree *tree = gw_daemon_get_tree(self->daemon);
+	GwDmTree *tree = gw_gateway_get_tree(self->gateway);
 	g_autoptr(GPtrArray) results = NULL;
 	g_auto(GStrv) children = NULL;
 	GwDmItem *item;
@@ -394,7 +394,7 @@ gw_dbus_manager_handle_set_node(GwDbusGenManager *skeleton,
                                 gpointer user_data)
 {
 	GwDbusManager *self = GW_DBUS_MANAGER(user_data);
-	GwDmTree *tree = gw_daemon_get_tree(self->daemon);
+	GwDmTree *tree = gw_gateway_get_tree(self->gateway);
 	GwDmFormat format = gw_dm_format_from_string(format_str);
 	g_autoptr(GVariant) inner = g_variant_get_variant(value);
 	g_autoptr(GBytes) bytes = NULL;
@@ -457,7 +457,7 @@ gw_dbus_manager_handle_set_node(GwDbusGenManager *skeleton,
 	       uri,
 	       format_str,
 	       g_dbus_method_invocation_get_sender(invocation));
-	gw_dbus_commit_and_reply(self->daemon, invocation, NULL);
+	gw_dbus_commit_and_reply(self->gateway, invocation, NULL);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -473,11 +473,11 @@ gw_dbus_manager_handle_delete_node(GwDbusGenManager *skeleton,
 	g_debug("DeleteNode(%s)", uri);
 	if (!gw_dbus_manager_authorize(self, invocation))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
-	status = gw_dm_tree_delete(gw_daemon_get_tree(self->daemon), NULL, uri);
+	status = gw_dm_tree_delete(gw_gateway_get_tree(self->gateway), NULL, uri);
 	if (gw_dbus_return_status(invocation, status, uri))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	g_info("DeleteNode %s by %s", uri, g_dbus_method_invocation_get_sender(invocation));
-	gw_dbus_commit_and_reply(self->daemon, invocation, NULL);
+	gw_dbus_commit_and_reply(self->gateway, invocation, NULL);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -488,7 +488,7 @@ gw_dbus_manager_handle_list_children(GwDbusGenManager *skeleton,
                                      gpointer user_data)
 {
 	GwDbusManager *self = GW_DBUS_MANAGER(user_data);
-	GwDmTree *tree = gw_daemon_get_tree(self->daemon);
+	GwDmTree *tree = gw_gateway_get_tree(self->gateway);
 	g_autoptr(GPtrArray) results = NULL;
 	g_auto(GStrv) children = NULL;
 	GwDmItem *item;
@@ -522,7 +522,7 @@ gw_dbus_manager_handle_export_tree(GwDbusGenManager *skeleton,
 
 	g_debug("ExportTree(%s)", uri);
 	xml = gw_tnds_export(
-	    gw_daemon_get_tree(self->daemon), uri, NULL, GW_TNDS_EXPORT_VALUES, &error);
+	    gw_gateway_get_tree(self->gateway), uri, NULL, GW_TNDS_EXPORT_VALUES, &error);
 	if (xml == NULL) {
 		gw_dbus_return_error(invocation, error);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -556,7 +556,7 @@ gw_dbus_manager_handle_bootstrap(GwDbusGenManager *skeleton,
 	replace = g_strcmp0(flags, "replace") == 0;
 	if (!gw_dbus_manager_authorize(self, invocation))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
-	if (!gw_tnds_import(gw_daemon_get_tree(self->daemon),
+	if (!gw_tnds_import(gw_gateway_get_tree(self->gateway),
 	                    parent_uri[0] != '\0' ? parent_uri : ".",
 	                    tnds,
 	                    strlen(tnds),
@@ -572,7 +572,7 @@ gw_dbus_manager_handle_bootstrap(GwDbusGenManager *skeleton,
 	g_message("bootstrap applied below %s by %s",
 	          parent_uri[0] != '\0' ? parent_uri : ".",
 	          g_dbus_method_invocation_get_sender(invocation));
-	gw_dbus_commit_and_reply(self->daemon, invocation, NULL);
+	gw_dbus_commit_and_reply(self->gateway, invocation, NULL);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -581,7 +581,7 @@ gw_dbus_manager_handle_bootstrap(GwDbusGenManager *skeleton,
 static void
 gw_dbus_manager_refresh_northbound(GwDbusManager *self)
 {
-	GwNorthbound *nb = gw_daemon_get_northbound(self->daemon);
+	GwNorthbound *nb = gw_gateway_get_northbound(self->gateway);
 	g_auto(GStrv) uris = gw_northbound_get_listen_uris(nb);
 	guint pending = gw_alert_queue_get_length(gw_northbound_get_alert_queue(nb));
 	const gchar *const *old = gw_dbus_gen_manager_get_listen_uris(self->skeleton);
@@ -619,11 +619,11 @@ gw_dbus_session_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 }
 
 void
-gw_dbus_start_session_and_reply(GwDaemon *daemon,
+gw_dbus_start_session_and_reply(GwGateway *gateway,
                                 const gchar *server_id,
                                 GDBusMethodInvocation *invocation)
 {
-	gw_northbound_start_session_async(gw_daemon_get_northbound(daemon),
+	gw_northbound_start_session_async(gw_gateway_get_northbound(gateway),
 	                                  server_id,
 	                                  NULL,
 	                                  gw_dbus_session_done_cb,
@@ -641,7 +641,7 @@ gw_dbus_manager_handle_start_session(GwDbusGenManager *skeleton,
 	g_debug("StartSession(%s)", server_id);
 	if (!gw_dbus_manager_authorize(self, invocation))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
-	gw_dbus_start_session_and_reply(self->daemon, server_id, invocation);
+	gw_dbus_start_session_and_reply(self->gateway, server_id, invocation);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -707,7 +707,7 @@ gw_dbus_manager_handle_queue_alert(GwDbusGenManager *skeleton,
 	alert.mark = g_hash_table_lookup(values, "Mark");
 	alert.data = g_hash_table_lookup(values, "Data");
 	alert.correlator = g_hash_table_lookup(values, "Correlator");
-	id = gw_northbound_queue_alert(gw_daemon_get_northbound(self->daemon), &alert, &error);
+	id = gw_northbound_queue_alert(gw_gateway_get_northbound(self->gateway), &alert, &error);
 	if (id == 0) {
 		gw_dbus_return_error(invocation, error);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -893,7 +893,7 @@ gw_dbus_manager_handle_add_device(GwDbusGenManager *skeleton,
                                   gpointer user_data)
 {
 	GwDbusManager *self = GW_DBUS_MANAGER(user_data);
-	GwInventory *inventory = gw_daemon_get_inventory(self->daemon);
+	GwInventory *inventory = gw_gateway_get_inventory(self->gateway);
 	g_auto(GwDbusManagerDeviceInfo) info = {0};
 	g_auto(GStrv) groups = NULL;
 	g_autoptr(GError) error = NULL;
@@ -920,7 +920,8 @@ gw_dbus_manager_handle_add_device(GwDbusGenManager *skeleton,
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
 	for (guint i = 0; groups != NULL && groups[i] != NULL; i++) {
-		g_autofree gchar *group_uri = gw_inventory_find_group(inventory, groups[i]);
+		g_autofree gchar *group_uri =
+		    gw_groups_find(gw_inventory_get_groups(inventory), groups[i]);
 		if (group_uri == NULL) {
 			g_dbus_method_invocation_return_error(
 			    invocation, GW_ERROR, GW_ERROR_NOT_FOUND, "no group %s", groups[i]);
@@ -950,7 +951,8 @@ gw_dbus_manager_handle_add_device(GwDbusGenManager *skeleton,
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
 	for (guint i = 0; groups != NULL && groups[i] != NULL; i++) {
-		if (!gw_inventory_group_add_member(inventory, groups[i], info.device_id, &error)) {
+		if (!gw_groups_add_member(
+		        gw_inventory_get_groups(inventory), groups[i], info.device_id, &error)) {
 			g_autoptr(GError) error_remove = NULL;
 			/* all or nothing */
 			if (!gw_inventory_remove(inventory, info.device_id, &error_remove))
@@ -971,7 +973,7 @@ gw_dbus_manager_handle_add_device(GwDbusGenManager *skeleton,
 	       info.device_id,
 	       record_uri,
 	       g_dbus_method_invocation_get_sender(invocation));
-	gw_dbus_commit_and_reply(self->daemon, invocation, g_variant_new("(o)", path));
+	gw_dbus_commit_and_reply(self->gateway, invocation, g_variant_new("(o)", path));
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -993,14 +995,14 @@ gw_dbus_manager_handle_remove_device(GwDbusGenManager *skeleton,
 	record_uri = gw_dbus_inventory_lookup_device(self->inventory, device_path);
 	if (record_uri != NULL) {
 		id_uri = g_strdup_printf("%s/DeviceID", record_uri);
-		device_id = gw_dm_tree_dup_string(gw_daemon_get_tree(self->daemon), id_uri);
+		device_id = gw_dm_tree_dup_string(gw_gateway_get_tree(self->gateway), id_uri);
 	}
 	if (device_id == NULL) {
 		g_dbus_method_invocation_return_error(
 		    invocation, GW_ERROR, GW_ERROR_NOT_FOUND, "no device at %s", device_path);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
-	if (!gw_inventory_remove(gw_daemon_get_inventory(self->daemon), device_id, &error)) {
+	if (!gw_inventory_remove(gw_gateway_get_inventory(self->gateway), device_id, &error)) {
 		gw_dbus_return_error(invocation, error);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
@@ -1008,7 +1010,7 @@ gw_dbus_manager_handle_remove_device(GwDbusGenManager *skeleton,
 	       device_id,
 	       record_uri,
 	       g_dbus_method_invocation_get_sender(invocation));
-	gw_dbus_commit_and_reply(self->daemon, invocation, NULL);
+	gw_dbus_commit_and_reply(self->gateway, invocation, NULL);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -1032,7 +1034,7 @@ gw_dbus_manager_handle_create_group(GwDbusGenManager *skeleton,
                                     gpointer user_data)
 {
 	GwDbusManager *self = GW_DBUS_MANAGER(user_data);
-	GwInventory *inventory = gw_daemon_get_inventory(self->daemon);
+	GwInventory *inventory = gw_gateway_get_inventory(self->gateway);
 	g_autofree gchar *existing = NULL;
 	g_autofree gchar *group_uri = NULL;
 	g_autofree gchar *path = NULL;
@@ -1046,7 +1048,7 @@ gw_dbus_manager_handle_create_group(GwDbusGenManager *skeleton,
 	}
 	if (!gw_dbus_manager_authorize(self, invocation))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
-	existing = gw_inventory_find_group(inventory, group_id);
+	existing = gw_groups_find(gw_inventory_get_groups(inventory), group_id);
 	if (existing != NULL) {
 		g_dbus_method_invocation_return_error(invocation,
 		                                      GW_ERROR,
@@ -1056,7 +1058,8 @@ gw_dbus_manager_handle_create_group(GwDbusGenManager *skeleton,
 		                                      existing);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
-	group_uri = gw_inventory_create_group(inventory, group_id, description, NULL, &error);
+	group_uri = gw_groups_create(
+	    gw_inventory_get_groups(inventory), group_id, description, NULL, &error);
 	if (group_uri == NULL) {
 		gw_dbus_return_error(invocation, error);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -1071,14 +1074,14 @@ gw_dbus_manager_handle_create_group(GwDbusGenManager *skeleton,
 	       group_id,
 	       group_uri,
 	       g_dbus_method_invocation_get_sender(invocation));
-	gw_dbus_commit_and_reply(self->daemon, invocation, g_variant_new("(o)", path));
+	gw_dbus_commit_and_reply(self->gateway, invocation, g_variant_new("(o)", path));
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static void
 gw_dbus_manager_refresh_properties(GwDbusManager *self)
 {
-	GwDmTree *tree = gw_daemon_get_tree(self->daemon);
+	GwDmTree *tree = gw_gateway_get_tree(self->gateway);
 	g_autofree gchar *gw_id = gw_dm_tree_dup_string(tree, "./DevInfo/DevId");
 	guint mode = gw_gwmo_get_default_mode(tree);
 
@@ -1107,12 +1110,12 @@ gw_dbus_manager_dispose(GObject *object)
 {
 	GwDbusManager *self = GW_DBUS_MANAGER(object);
 	if (self->tree_changed_id != 0) {
-		g_signal_handler_disconnect(gw_daemon_get_tree(self->daemon),
+		g_signal_handler_disconnect(gw_gateway_get_tree(self->gateway),
 		                            self->tree_changed_id);
 		self->tree_changed_id = 0;
 	}
 	if (self->session_finished_id != 0) {
-		g_signal_handler_disconnect(gw_daemon_get_northbound(self->daemon),
+		g_signal_handler_disconnect(gw_gateway_get_northbound(self->gateway),
 		                            self->session_finished_id);
 		self->session_finished_id = 0;
 	}
@@ -1143,17 +1146,17 @@ gw_dbus_manager_init(GwDbusManager *self)
 }
 
 GwDbusManager *
-gw_dbus_manager_new(GwDaemon *daemon, GDBusConnection *connection, GError **error)
+gw_dbus_manager_new(GwGateway *gateway, GDBusConnection *connection, GError **error)
 {
 	g_autoptr(GwDbusManager) self = g_object_new(GW_TYPE_DBUS_MANAGER, NULL);
 
-	self->daemon = daemon;
+	self->gateway = gateway;
 	self->connection = g_object_ref(connection);
 	self->skeleton = gw_dbus_gen_manager_skeleton_new();
 	gw_dbus_gen_manager_set_version(self->skeleton, PACKAGE_VERSION);
 	gw_dbus_gen_manager_set_tainted(self->skeleton, FALSE);
 	gw_dbus_gen_manager_set_state_file(self->skeleton,
-	                                   gw_dm_store_get_path(gw_daemon_get_store(daemon)));
+	                                   gw_dm_store_get_path(gw_gateway_get_store(gateway)));
 	gw_dbus_manager_refresh_properties(self);
 
 	g_signal_connect(
@@ -1197,12 +1200,12 @@ gw_dbus_manager_new(GwDaemon *daemon, GDBusConnection *connection, GError **erro
 	g_signal_connect(
 	    self->skeleton, "handle-fanout", G_CALLBACK(gw_dbus_manager_handle_fanout), self);
 	self->session_finished_id =
-	    g_signal_connect(gw_daemon_get_northbound(daemon),
+	    g_signal_connect(gw_gateway_get_northbound(gateway),
 	                     "session-finished",
 	                     G_CALLBACK(gw_dbus_manager_session_finished_cb),
 	                     self);
 	gw_dbus_manager_refresh_northbound(self);
-	self->tree_changed_id = g_signal_connect(gw_daemon_get_tree(daemon),
+	self->tree_changed_id = g_signal_connect(gw_gateway_get_tree(gateway),
 	                                         "changed",
 	                                         G_CALLBACK(gw_dbus_manager_tree_changed_cb),
 	                                         self);
@@ -1211,20 +1214,20 @@ gw_dbus_manager_new(GwDaemon *daemon, GDBusConnection *connection, GError **erro
 	 * manager; the Manager interface itself sits on the root path, as in ModemManager */
 	self->object_manager = g_dbus_object_manager_server_new(GW_DBUS_PATH);
 	g_dbus_object_manager_server_set_connection(self->object_manager, connection);
-	self->inventory =
-	    gw_dbus_inventory_new(daemon, self->object_manager, gw_dbus_manager_authorize_cb, self);
+	self->inventory = gw_dbus_inventory_new(
+	    gateway, self->object_manager, gw_dbus_manager_authorize_cb, self);
 	self->servers =
-	    gw_dbus_servers_new(daemon, self->object_manager, gw_dbus_manager_authorize_cb, self);
+	    gw_dbus_servers_new(gateway, self->object_manager, gw_dbus_manager_authorize_cb, self);
 	self->images =
-	    gw_dbus_images_new(daemon, self->object_manager, gw_dbus_manager_authorize_cb, self);
+	    gw_dbus_images_new(gateway, self->object_manager, gw_dbus_manager_authorize_cb, self);
 	g_signal_connect(self->skeleton,
 	                 "handle-add-image",
 	                 G_CALLBACK(gw_dbus_images_handle_add_image),
 	                 self->images);
 	self->jobs =
-	    gw_dbus_jobs_new(daemon, self->object_manager, gw_dbus_manager_authorize_cb, self);
-	if (gw_daemon_get_plugin_loader(daemon) != NULL)
-		self->plugins = gw_dbus_plugins_new(gw_daemon_get_plugin_loader(daemon),
+	    gw_dbus_jobs_new(gateway, self->object_manager, gw_dbus_manager_authorize_cb, self);
+	if (gw_gateway_get_plugin_loader(gateway) != NULL)
+		self->plugins = gw_dbus_plugins_new(gw_gateway_get_plugin_loader(gateway),
 		                                    self->object_manager,
 		                                    self->skeleton,
 		                                    gw_dbus_manager_authorize_cb,

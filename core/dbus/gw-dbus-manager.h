@@ -8,17 +8,19 @@
 #include <gio/gio.h>
 
 #include "gw-dm-tree.h"
+#include "gw-gateway.h"
 
 G_BEGIN_DECLS
 
-typedef struct _GwDaemon GwDaemon;
+#define GW_DBUS_NAME "org.gwmo.Gateway1"
+#define GW_DBUS_PATH "/org/gwmo/Gateway1"
 
 #define GW_TYPE_DBUS_MANAGER (gw_dbus_manager_get_type())
 G_DECLARE_FINAL_TYPE(GwDbusManager, gw_dbus_manager, GW, DBUS_MANAGER, GObject)
 
 /* exports org.gwmo.Gateway1.Manager and the ObjectManager at /org/gwmo/Gateway1 */
 GwDbusManager *
-gw_dbus_manager_new(GwDaemon *daemon, GDBusConnection *connection, GError **error);
+gw_dbus_manager_new(GwGateway *gateway, GDBusConnection *connection, GError **error);
 
 /* value <-> variant mapping of GetNode/SetNode (see data/org.gwmo.Gateway1.Manager.xml) */
 GVariant *
@@ -58,15 +60,15 @@ gw_dbus_parse_dict(GVariant *dict,
                    gpointer user_data,
                    GError **error);
 
-/* stores the tree (gw_daemon_commit_async()), then answers @invocation with @reply (floating
+/* stores the tree (gw_gateway_commit_async()), then answers @invocation with @reply (floating
  * or NULL: no value), or with the error when the store failed */
 void
-gw_dbus_commit_and_reply(GwDaemon *daemon, GDBusMethodInvocation *invocation, GVariant *reply);
+gw_dbus_commit_and_reply(GwGateway *gateway, GDBusMethodInvocation *invocation, GVariant *reply);
 
 /* StartSession (Manager and Server): opens a session with @server_id and answers (uu) with
  * the messages exchanged and the commands executed */
 void
-gw_dbus_start_session_and_reply(GwDaemon *daemon,
+gw_dbus_start_session_and_reply(GwGateway *gateway,
                                 const gchar *server_id,
                                 GDBusMethodInvocation *invocation);
 

@@ -7,11 +7,11 @@
 
 #include "config.h"
 
-#include "gw-daemon.h"
 #include "gw-dbus-exporter.h"
 #include "gw-dbus-generated.h"
 #include "gw-dbus-manager.h"
 #include "gw-dbus-servers.h"
+#include "gw-gateway.h"
 #include "gw-gwmo-names.h"
 
 #define GW_DBUS_SERVERS_DMACC "./DMAcc"
@@ -24,7 +24,8 @@ typedef struct {
 
 struct _GwDbusServers {
 	GObject parent_instance;
-	GwDaemon *daemon; /* not owned: the daemon owns the manager that owns us */
+	GwGateway *gateway; /* not owned: it outlives the D-Bus service that owns the manager that
+	                       owns us */
 	GwDmTree *tree;
 	GwNorthbound *northbound;
 	GwDbusExporter *exporter;
@@ -140,7 +141,7 @@ gw_dbus_servers_handle_start_session(GwDbusGenServer *server,
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	g_debug("Server.StartSession(%s)", gw_dbus_gen_server_get_server_id(server));
 	gw_dbus_start_session_and_reply(
-	    self->daemon, gw_dbus_gen_server_get_server_id(server), invocation);
+	    self->gateway, gw_dbus_gen_server_get_server_id(server), invocation);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -246,16 +247,16 @@ gw_dbus_servers_init(GwDbusServers *self)
 }
 
 GwDbusServers *
-gw_dbus_servers_new(GwDaemon *daemon,
+gw_dbus_servers_new(GwGateway *gateway,
                     GDBusObjectManagerServer *object_manager,
                     GwDbusAuthorizeFunc authorize,
                     gpointer authorize_data)
 {
 	GwDbusServers *self = g_object_new(GW_TYPE_DBUS_SERVERS, NULL);
 
-	self->daemon = daemon;
-	self->tree = g_object_ref(gw_daemon_get_tree(daemon));
-	self->northbound = g_object_ref(gw_daemon_get_northbound(daemon));
+	self->gateway = gateway;
+	self->tree = g_object_ref(gw_gateway_get_tree(gateway));
+	self->northbound = g_object_ref(gw_gateway_get_northbound(gateway));
 	self->authorize = authorize;
 	self->authorize_data = authorize_data;
 	self->exporter = gw_dbus_exporter_new(self->tree,

@@ -23,7 +23,7 @@ G_DECLARE_FINAL_TYPE(GwDbusServers, gw_dbus_servers, GW, DBUS_SERVERS, GObject)
  * @authorize guards StartSession.
  */
 GwDbusServers *
-gw_dbus_servers_new(GwDaemon *daemon,
+gw_dbus_servers_new(GwGateway *gateway,
                     GDBusObjectManagerServer *object_manager,
                     GwDbusAuthorizeFunc authorize,
                     gpointer authorize_data);

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include "gw-config.h"
+#include "gw-listener.h"
 
 typedef enum {
 	GW_CONFIG_TYPE_STRING,
@@ -316,18 +317,43 @@ gw_config_new(void)
 	return g_object_new(GW_TYPE_CONFIG, NULL);
 }
 
-void
-gw_config_apply_http_limits(GwConfig *self, GwHttpServer *server)
+static void
+gw_config_get_http_limits(GwConfig *self, GwHttpServerLimits *limits)
 {
+	limits->header_ms = (guint)gw_config_get_int(self, "http", "header-timeout") * 1000;
+	limits->body_ms = (guint)gw_config_get_int(self, "http", "body-timeout") * 1000;
+	limits->idle_ms = (guint)gw_config_get_int(self, "http", "idle-timeout") * 1000;
+	limits->handshake_ms = (guint)gw_config_get_int(self, "http", "handshake-timeout") * 1000;
+	limits->max_connections = (guint)gw_config_get_int(self, "http", "max-connections");
+	limits->max_per_peer = (guint)gw_config_get_int(self, "http", "max-connections-per-peer");
+}
+
+GwHttpServer *
+gw_config_open_listener(GwConfig *self,
+                        const gchar *group,
+                        const gchar *state_dir,
+                        const gchar *common_name,
+                        GError **error)
+{
+	g_autofree gchar *listen = NULL;
+	g_autofree gchar *cert = NULL;
+	g_autofree gchar *key = NULL;
 	GwHttpServerLimits limits = {0};
 
-	g_return_if_fail(GW_IS_CONFIG(self));
-	g_return_if_fail(GW_IS_HTTP_SERVER(server));
-	limits.header_ms = (guint)gw_config_get_int(self, "http", "header-timeout") * 1000;
-	limits.body_ms = (guint)gw_config_get_int(self, "http", "body-timeout") * 1000;
-	limits.idle_ms = (guint)gw_config_get_int(self, "http", "idle-timeout") * 1000;
-	limits.handshake_ms = (guint)gw_config_get_int(self, "http", "handshake-timeout") * 1000;
-	limits.max_connections = (guint)gw_config_get_int(self, "http", "max-connections");
-	limits.max_per_peer = (guint)gw_config_get_int(self, "http", "max-connections-per-peer");
-	gw_http_server_set_limits(server, &limits);
+	g_return_val_if_fail(GW_IS_CONFIG(self), NULL);
+	g_return_val_if_fail(state_dir != NULL, NULL);
+	listen = gw_config_get_string(self, group, "listen");
+	/* the gateway's one TLS identity, for every listener */
+	cert = gw_config_get_string(self, "northbound", "tls-certificate");
+	key = gw_config_get_string(self, "northbound", "tls-key");
+	if (cert == NULL || cert[0] == '\0') {
+		g_free(cert);
+		cert = g_build_filename(state_dir, "tls.crt", NULL);
+	}
+	if (key == NULL || key[0] == '\0') {
+		g_free(key);
+		key = g_build_filename(state_dir, "tls.key", NULL);
+	}
+	gw_config_get_http_limits(self, &limits);
+	return gw_listener_open(listen, cert, key, common_name, &limits, error);
 }

@@ -47,9 +47,16 @@ gw_config_get_bool(GwConfig *self, const gchar *group, const gchar *key);
 void
 gw_config_set_string(GwConfig *self, const gchar *group, const gchar *key, const gchar *value);
 
-/* [http]: the deadlines and connection caps of a listener (northbound or southbound) */
-void
-gw_config_apply_http_limits(GwConfig *self, GwHttpServer *server);
+/* a listener as configured (gw_listener_open()): [@group] listen, the [http] deadlines and
+ * connection caps, and for https:// the gateway's one TLS identity, [northbound]
+ * tls-certificate and tls-key, by default @state_dir/tls.crt and tls.key (made on first use,
+ * CN @common_name), whichever listener asks */
+GwHttpServer *
+gw_config_open_listener(GwConfig *self,
+                        const gchar *group,
+                        const gchar *state_dir,
+                        const gchar *common_name,
+                        GError **error);
 
 /* the whole effective configuration, defaults included, as key-file text */
 gchar *

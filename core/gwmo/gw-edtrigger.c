@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "gw-dm-owner.h"
 #include "gw-edtrigger.h"
 #include "gw-error.h"
 #include "gw-gwmo-names.h"
@@ -24,41 +25,12 @@ struct _GwEdTrigger {
 	GwNorthbound *northbound;
 	gulong changed_id;
 	guint exec_id;
-	guint writing; /* > 0 while we write the tree ourselves */
+	GwDmOwner owner; /* the writes of the module itself */
 };
 
 G_DEFINE_TYPE(GwEdTrigger, gw_edtrigger, G_TYPE_OBJECT)
 
 /* ---- entries ---- */
-
-static gchar *
-gw_edtrigger_owner_acl(const gchar *server_id)
-{
-	return g_strdup_printf("Add=%s&Delete=%s&Exec=%s&Get=%s&Replace=%s",
-	                       server_id,
-	                       server_id,
-	                       server_id,
-	                       server_id,
-	                       server_id);
-}
-
-/* a ServerID that can stand in an ACL as itself */
-static gboolean
-gw_edtrigger_server_id_is_valid(const gchar *server_id)
-{
-	g_autofree gchar *text = NULL;
-	g_autoptr(GwDmAcl) acl = NULL;
-	g_autofree gchar *canonical = NULL;
-
-	if (server_id == NULL || server_id[0] == '\0' || g_strcmp0(server_id, "*") == 0)
-		return FALSE;
-	text = g_strdup_printf("Get=%s", server_id);
-	acl = gw_dm_acl_parse(text, NULL);
-	if (acl == NULL)
-		return FALSE;
-	canonical = gw_dm_acl_to_string(acl);
-	return g_strcmp0(canonical, text) == 0;
-}
 
 static gboolean
 gw_edtrigger_set_leaf(GwEdTrigger *self,
@@ -68,14 +40,8 @@ gw_edtrigger_set_leaf(GwEdTrigger *self,
                       GwDmAccess access,
                       GError **error)
 {
-	gboolean ok;
-
-	self->writing++;
-	ok = gw_dm_tree_set_leaf_string(self->tree, uri, format, value, error) &&
-	     gw_dm_tree_set_mime_type(self->tree, uri, GW_EDTRIGGER_MIME, error) &&
-	     gw_dm_tree_set_properties(self->tree, uri, access, NULL, NULL, error);
-	self->writing--;
-	return ok;
+	return gw_dm_owner_set_leaf(
+	    &self->owner, uri, format, GW_EDTRIGGER_MIME, value, access, error);
 }
 
 /* the entry @name was made by @server_id (a DM Add): its ACL, Operations/Trigger and Status */
@@ -101,16 +67,17 @@ gw_edtrigger_setup_entry(GwEdTrigger *self,
 	if (gw_dm_tree_lookup(self->tree, trigger) != NULL)
 		return TRUE; /* set up already */
 	/* the creator's alone (GwMO-SECARIZE-001); an entry of the local owner stays "Get=*" */
-	if (server_id != NULL && gw_edtrigger_server_id_is_valid(server_id))
-		acl = gw_edtrigger_owner_acl(server_id);
-	self->writing++;
-	ok = gw_dm_tree_set_properties(self->tree, uri, ACCESS_ENTRY, acl, NULL, error) &&
-	     gw_dm_tree_ensure_interior(self->tree, ops, error) &&
-	     gw_dm_tree_set_properties(self->tree, ops, GW_DM_ACCESS_GET, NULL, NULL, error) &&
-	     gw_dm_tree_set_leaf(self->tree, trigger, GW_DM_FORMAT_NULL, NULL, NULL, error) &&
-	     gw_dm_tree_set_properties(
-	         self->tree, trigger, GW_DM_ACCESS_GET | GW_DM_ACCESS_EXEC, NULL, NULL, error);
-	self->writing--;
+	if (server_id != NULL && gw_dm_acl_server_id_is_valid(server_id))
+		acl = gw_dm_acl_owner_text(server_id, GW_DM_ACCESS_ALL & ~GW_DM_ACCESS_COPY);
+	ok = gw_dm_owner_set_properties(&self->owner, uri, ACCESS_ENTRY, acl, error) &&
+	     gw_dm_owner_ensure_interior(&self->owner, ops, GW_DM_ACCESS_GET, NULL, error) &&
+	     gw_dm_owner_set_leaf(&self->owner,
+	                          trigger,
+	                          GW_DM_FORMAT_NULL,
+	                          NULL,
+	                          NULL,
+	                          GW_DM_ACCESS_GET | GW_DM_ACCESS_EXEC,
+	                          error);
 	if (!ok)
 		return FALSE;
 	/* not permanent (the creator Deletes the whole entry), but no Delete or Replace access:
@@ -130,7 +97,7 @@ gw_edtrigger_tree_changed_cb(GwDmTree *tree,
 	g_auto(GStrv) segs = NULL;
 	guint depth;
 
-	if (self->writing > 0 || uri == NULL || change != GW_DM_CHANGE_ADDED ||
+	if (gw_dm_owner_is_writing(&self->owner) || uri == NULL || change != GW_DM_CHANGE_ADDED ||
 	    !gw_dm_uri_is_below(uri, GW_GWMO_EDTRIGGER) || g_strcmp0(uri, GW_GWMO_EDTRIGGER) == 0)
 		return;
 	segs = g_strsplit(uri + strlen(GW_GWMO_EDTRIGGER) + 1, "/", 3);
@@ -145,11 +112,9 @@ gw_edtrigger_tree_changed_cb(GwDmTree *tree,
 		GwDmNode *node = gw_dm_tree_lookup(self->tree, uri);
 		if (node == NULL || !gw_dm_node_is_leaf(node))
 			return;
-		self->writing++;
-		if (!gw_dm_tree_set_properties(
-		        self->tree, uri, ACCESS_GET_REPLACE, NULL, NULL, &error))
+		if (!gw_dm_owner_set_properties(
+		        &self->owner, uri, ACCESS_GET_REPLACE, NULL, &error))
 			g_warning("cannot set the access types of %s: %s", uri, error->message);
-		self->writing--;
 	}
 }
 
@@ -279,6 +244,7 @@ gw_edtrigger_new(GwDmTree *tree, GwNorthbound *northbound, GError **error)
 
 	self = g_object_new(GW_TYPE_EDTRIGGER, NULL);
 	self->tree = g_object_ref(tree);
+	gw_dm_owner_init(&self->owner, self->tree);
 	self->northbound = g_object_ref(northbound);
 	/* any DM Server may make an entry; the entry then carries its creator's ACL */
 	if (!gw_dm_tree_ensure_interior(tree, GW_GWMO_EDTRIGGER, error) ||

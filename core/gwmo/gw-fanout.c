@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "gw-alert-queue.h"
+#include "gw-dm-owner.h"
 #include "gw-error.h"
 #include "gw-fanout.h"
 #include "gw-gwmo-names.h"
@@ -21,7 +22,7 @@
  * (Ext/…). The runtime part of a running job (what is in flight, the cancellable, the held
  * reply) lives in a GwFanoutJob while it runs.
  *
- * Every write goes through the owner API inside a "writing" guard, so the tree's "changed"
+ * Every write goes through the module's GwDmOwner, so the tree's "changed"
  * handler only sees what the DM Servers do (a job Added or Deleted, a rollback).
  */
 
@@ -40,14 +41,14 @@ struct _GwFanout {
 	GwDmTree *tree;
 	GwDmStore *store;
 	GwInventory *inventory;
-	GwSouthbound *southbound;
+	GwAdapters *adapters;     /* every device command goes through its adapter */
 	GwNorthbound *northbound; /* nullable */
 	GwImageStore *images;     /* nullable: signs the image URLs each device gets */
 	GHashTable *jobs;         /* job node name → GwFanoutJob (running) */
 	gulong changed_id;
 	guint start_handler;
 	guint cancel_handler;
-	guint writing;
+	GwDmOwner owner; /* the writes of the module itself */
 	guint flush_id;
 	gboolean started;
 };
@@ -64,7 +65,7 @@ struct _GwFanoutJob {
 	gchar *uri;
 	gchar *owner;      /* ServerID, NULL for the local owner */
 	gchar *correlator; /* of the Start Exec */
-	GwSyncmlCmdType cmd_type;
+	GwDeviceOp op;
 	gchar *target_uri;
 	gchar *data;
 	gchar *format;
@@ -178,13 +179,7 @@ gw_fanout_write_leaf(GwFanout *self,
                      GError **error)
 {
 	g_autofree gchar *uri = g_strdup_printf("%s/%s", job_uri, rel);
-	gboolean ok;
-
-	self->writing++;
-	ok = gw_dm_tree_set_leaf_string(self->tree, uri, format, value, error) &&
-	     gw_dm_tree_set_properties(self->tree, uri, access, NULL, NULL, error);
-	self->writing--;
-	return ok;
+	return gw_dm_owner_set_leaf(&self->owner, uri, format, NULL, value, access, error);
 }
 
 static void
@@ -215,12 +210,7 @@ gw_fanout_write_interior(GwFanout *self,
                          const gchar *acl,
                          GError **error)
 {
-	gboolean ok;
-	self->writing++;
-	ok = gw_dm_tree_ensure_interior(self->tree, uri, error) &&
-	     gw_dm_tree_set_properties(self->tree, uri, access, acl, NULL, error);
-	self->writing--;
-	return ok;
+	return gw_dm_owner_ensure_interior(&self->owner, uri, access, acl, error);
 }
 
 static void
@@ -229,10 +219,8 @@ gw_fanout_remove(GwFanout *self, const gchar *uri)
 	g_autoptr(GError) error = NULL;
 	if (gw_dm_tree_lookup(self->tree, uri) == NULL)
 		return;
-	self->writing++;
-	if (!gw_dm_tree_remove(self->tree, uri, &error))
+	if (!gw_dm_owner_remove(&self->owner, uri, &error))
 		g_warning("cannot remove %s: %s", uri, error->message);
-	self->writing--;
 }
 
 static void
@@ -281,36 +269,22 @@ gw_fanout_schedule_flush(GwFanout *self)
 		    g_idle_add_full(G_PRIORITY_DEFAULT, gw_fanout_flush_idle_cb, self, NULL);
 }
 
-static gchar *
-gw_fanout_owner_acl(const gchar *server_id)
-{
-	if (server_id == NULL)
-		return g_strdup("Get=*");
-	return g_strdup_printf("Add=%s&Delete=%s&Exec=%s&Get=%s&Replace=%s",
-	                       server_id,
-	                       server_id,
-	                       server_id,
-	                       server_id,
-	                       server_id);
-}
+/* the commands a job may fan out, by GwDeviceOp */
+static const gchar *const gw_fanout_commands[] = {
+    [GW_DEVICE_OP_GET] = "Get",
+    [GW_DEVICE_OP_REPLACE] = "Replace",
+    [GW_DEVICE_OP_ADD] = "Add",
+    [GW_DEVICE_OP_DELETE] = "Delete",
+    [GW_DEVICE_OP_EXEC] = "Exec",
+};
 
 static gboolean
-gw_fanout_command_is_valid(const gchar *command, GwSyncmlCmdType *type)
+gw_fanout_command_is_valid(const gchar *command, GwDeviceOp *op)
 {
-	static const struct {
-		const gchar *name;
-		GwSyncmlCmdType type;
-	} commands[] = {
-	    {"Get", GW_SYNCML_CMD_GET},
-	    {"Replace", GW_SYNCML_CMD_REPLACE},
-	    {"Add", GW_SYNCML_CMD_ADD},
-	    {"Delete", GW_SYNCML_CMD_DELETE},
-	    {"Exec", GW_SYNCML_CMD_EXEC},
-	};
-	for (guint i = 0; command != NULL && i < G_N_ELEMENTS(commands); i++) {
-		if (g_strcmp0(commands[i].name, command) == 0) {
-			if (type != NULL)
-				*type = commands[i].type;
+	for (guint i = 0; command != NULL && i < G_N_ELEMENTS(gw_fanout_commands); i++) {
+		if (g_strcmp0(gw_fanout_commands[i], command) == 0) {
+			if (op != NULL)
+				*op = (GwDeviceOp)i;
 			return TRUE;
 		}
 	}
@@ -323,7 +297,7 @@ gw_fanout_command_is_valid(const gchar *command, GwSyncmlCmdType *type)
 static gboolean
 gw_fanout_init_job_nodes(GwFanout *self, const gchar *job_uri, const gchar *owner, GError **error)
 {
-	g_autofree gchar *acl = gw_fanout_owner_acl(owner);
+	g_autofree gchar *acl = gw_dm_acl_owner_text(owner, GW_DM_ACCESS_ALL & ~GW_DM_ACCESS_COPY);
 	g_autofree gchar *ops = g_strdup_printf("%s/" GW_GWMO_FANOUT_OPERATIONS, job_uri);
 	g_autofree gchar *summary = g_strdup_printf("%s/" GW_GWMO_FANOUT_SUMMARY, job_uri);
 	g_autofree gchar *results = g_strdup_printf("%s/" GW_GWMO_FANOUT_RESULTS, job_uri);
@@ -646,31 +620,37 @@ typedef struct {
 static void
 gw_fanout_pump(GwFanout *self, GwFanoutJob *job);
 
+/* @result: the device's answer, nullable (a status the job gave without driving it) */
 static void
 gw_fanout_record(GwFanout *self,
                  GwFanoutJob *job,
                  const gchar *result,
                  guint status,
-                 GPtrArray *items)
+                 GwDeviceResult *answer)
 {
 	g_autofree gchar *base = g_strdup_printf(GW_GWMO_FANOUT_RESULTS "/%s", result);
 	g_autofree gchar *rel_st = g_strdup_printf("%s/" GW_GWMO_FANOUT_RESULT_STATUS, base);
 	g_autofree gchar *status_text = g_strdup_printf("%u", status);
 
-	if (items != NULL && items->len > 0) {
-		GwSyncmlItem *item = g_ptr_array_index(items, 0);
-		if (item->data != NULL) {
+	if (answer != NULL && gw_device_result_get_n_items(answer) > 0) {
+		const gchar *format = NULL;
+		GBytes *bytes = NULL;
+		gw_device_result_get_item(answer, 0, NULL, &format, NULL, &bytes);
+		if (bytes != NULL) {
 			g_autofree gchar *rel_data =
 			    g_strdup_printf("%s/" GW_GWMO_FANOUT_RESULT_DATA, base);
 			g_autofree gchar *rel_fmt =
 			    g_strdup_printf("%s/" GW_GWMO_FANOUT_RESULT_FORMAT, base);
-			g_autofree gchar *data = g_strndup(item->data, GW_FANOUT_MAX_DATA);
+			gsize len = 0;
+			const gchar *text = g_bytes_get_data(bytes, &len);
+			g_autofree gchar *data =
+			    g_strndup(text != NULL ? text : "", MIN(len, GW_FANOUT_MAX_DATA));
 			gw_fanout_write(self, job->uri, rel_data, GW_DM_FORMAT_CHR, data);
 			gw_fanout_write(self,
 			                job->uri,
 			                rel_fmt,
 			                GW_DM_FORMAT_CHR,
-			                item->meta.format != NULL ? item->meta.format : "chr");
+			                format != NULL ? format : "chr");
 		}
 	}
 	/* last: a StatusCode other than 0 marks the device done (resume) */
@@ -692,16 +672,17 @@ gw_fanout_sent_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	GwFanoutCall *call = user_data;
 	GwFanoutJob *job = call->job;
 	GwFanout *self = job->self;
-	g_autoptr(GPtrArray) items = NULL;
+	g_autoptr(GwDeviceResult) answer = NULL;
 	g_autoptr(GError) error = NULL;
 	guint status = 0;
-	gboolean ok;
 
-	ok = gw_southbound_send_command_finish(GW_SOUTHBOUND(source), res, &status, &items, &error);
+	answer = gw_adapters_run_command_finish(GW_ADAPTERS(source), res, &error);
+	if (answer != NULL)
+		status = gw_device_result_get_status(answer);
 	if (self != NULL && !job->finished) {
 		job->in_flight--;
-		if (ok && status != 0) {
-			gw_fanout_record(self, job, call->result, status, items);
+		if (status != 0) {
+			gw_fanout_record(self, job, call->result, status, answer);
 		} else {
 			g_info("%s: result %s without status: %s",
 			       job->uri,
@@ -717,26 +698,26 @@ gw_fanout_sent_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 
 /* the command for @device_id; an image URL of the gateway in Data becomes the one signed for
  * that device (DM-SECONF-001, spec/GWMO.md §9) */
-static GwSyncmlCommand *
+static GwDeviceCommand *
 gw_fanout_build_command(GwFanout *self, GwFanoutJob *job, const gchar *device_id)
 {
-	GwSyncmlCommand *cmd = gw_syncml_command_new(job->cmd_type);
-	GwSyncmlItem *item = gw_syncml_item_new(job->target_uri, NULL);
+	g_autofree gchar *signed_data = NULL;
+	g_autoptr(GBytes) data = NULL;
+	const gchar *text;
 
-	if (job->data != NULL && job->cmd_type != GW_SYNCML_CMD_GET &&
-	    job->cmd_type != GW_SYNCML_CMD_DELETE) {
-		g_autofree gchar *signed_data =
-		    self->images != NULL && g_strcmp0(job->format, "b64") != 0 &&
-		            g_strcmp0(job->format, "bin") != 0
-		        ? gw_image_store_localize(self->images, job->data, device_id)
-		        : NULL;
-		gw_syncml_item_set_data(item,
-		                        job->format != NULL && *job->format ? job->format : "chr",
-		                        job->type != NULL && *job->type ? job->type : NULL,
-		                        signed_data != NULL ? signed_data : job->data);
-	}
-	gw_syncml_command_add_item(cmd, item);
-	return cmd;
+	if (job->data == NULL || job->op == GW_DEVICE_OP_GET || job->op == GW_DEVICE_OP_DELETE)
+		return gw_device_command_new(job->op, job->target_uri, NULL, NULL, NULL);
+	if (self->images != NULL && g_strcmp0(job->format, "b64") != 0 &&
+	    g_strcmp0(job->format, "bin") != 0)
+		signed_data = gw_image_store_localize(self->images, job->data, device_id);
+	text = signed_data != NULL ? signed_data : job->data;
+	data = g_bytes_new(text, strlen(text));
+	/* no Format: the adapter's default (chr for OMA DM, the node's for a declared tree) */
+	return gw_device_command_new(job->op,
+	                             job->target_uri,
+	                             job->format != NULL && *job->format ? job->format : NULL,
+	                             job->type != NULL && *job->type ? job->type : NULL,
+	                             data);
 }
 
 /* the status a device gets without being driven, or 0 when it is to be driven */
@@ -754,7 +735,9 @@ gw_fanout_precheck(GwFanout *self, GwFanoutJob *job, const gchar *device_id)
 		return GW_DM_STATUS_NOT_FOUND;
 	mode_uri = g_strdup_printf("%s/" GW_GWMO_DEVICE_MODE, record);
 	mode = gw_dm_tree_dup_string(self->tree, mode_uri);
-	if (g_strcmp0(mode, "2") != 0)
+	/* Proxy and Adaptation devices are the gateway's to drive, through their adapter; a
+	 * Transparent one is its DM Server's (Z/Z') */
+	if (g_strcmp0(mode, "2") != 0 && g_strcmp0(mode, "3") != 0)
 		return GW_DM_STATUS_OPTIONAL_FEATURE_NOT_SUPPORTED;
 	return 0;
 }
@@ -783,13 +766,17 @@ gw_fanout_pump(GwFanout *self, GwFanoutJob *job)
 		call->job = gw_fanout_job_ref(job);
 		call->result = g_strdup(result);
 		job->in_flight++;
-		gw_southbound_send_command_async(self->southbound,
-		                                 device_id,
-		                                 gw_fanout_build_command(self, job, device_id),
-		                                 job->timeout,
-		                                 job->cancellable,
-		                                 gw_fanout_sent_cb,
-		                                 call);
+		{
+			g_autoptr(GwDeviceCommand) cmd =
+			    gw_fanout_build_command(self, job, device_id);
+			gw_adapters_run_command_async(self->adapters,
+			                              device_id,
+			                              cmd,
+			                              job->timeout * 1000,
+			                              job->cancellable,
+			                              gw_fanout_sent_cb,
+			                              call);
+		}
 	}
 	if (!job->finished && job->in_flight == 0 && g_queue_is_empty(&job->todo))
 		gw_fanout_finish(self, job, FALSE);
@@ -831,10 +818,10 @@ gw_fanout_load_job(GwFanout *self, const gchar *name, guint *status)
 	g_autofree gchar *command = gw_fanout_dup(self, uri, GW_GWMO_FANOUT_COMMAND);
 	g_autofree gchar *target = gw_fanout_dup(self, uri, GW_GWMO_FANOUT_TARGET_URI);
 	g_autofree gchar *owner = gw_fanout_dup(self, uri, GW_GWMO_FANOUT_EXT_OWNER);
-	GwSyncmlCmdType type;
+	GwDeviceOp op;
 	GwFanoutJob *job;
 
-	if (!gw_fanout_command_is_valid(command, &type) || target == NULL || *target == '\0') {
+	if (!gw_fanout_command_is_valid(command, &op) || target == NULL || *target == '\0') {
 		g_info("%s: Command '%s' / TargetURI '%s' cannot run",
 		       uri,
 		       command ? command : "",
@@ -849,7 +836,7 @@ gw_fanout_load_job(GwFanout *self, const gchar *name, guint *status)
 	job->uri = g_steal_pointer(&uri);
 	job->owner = owner != NULL && *owner != '\0' ? g_strdup(owner) : NULL;
 	job->correlator = gw_fanout_dup(self, job->uri, GW_GWMO_FANOUT_EXT_CORRELATOR);
-	job->cmd_type = type;
+	job->op = op;
 	job->target_uri = g_steal_pointer(&target);
 	job->data = gw_fanout_dup(self, job->uri, GW_GWMO_FANOUT_DATA);
 	job->format = gw_fanout_dup(self, job->uri, GW_GWMO_FANOUT_FORMAT);
@@ -878,7 +865,8 @@ gw_fanout_resolve_targets(GwFanout *self, GwFanoutJob *job, guint *status)
 	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
 
 	if (group != NULL && *group != '\0') {
-		g_autofree gchar *group_uri = gw_inventory_find_group(self->inventory, group);
+		g_autofree gchar *group_uri =
+		    gw_groups_find(gw_inventory_get_groups(self->inventory), group);
 		g_auto(GStrv) members = NULL;
 		if (group_uri == NULL ||
 		    (job->owner != NULL &&
@@ -890,7 +878,7 @@ gw_fanout_resolve_targets(GwFanout *self, GwFanoutJob *job, guint *status)
 			*status = GW_DM_STATUS_NOT_FOUND;
 			return NULL;
 		}
-		members = gw_inventory_group_members(self->inventory, group);
+		members = gw_groups_members(gw_inventory_get_groups(self->inventory), group);
 		for (guint i = 0; members != NULL && members[i] != NULL; i++)
 			g_ptr_array_add(ids, g_strdup(members[i]));
 	}
@@ -1044,7 +1032,7 @@ gw_fanout_start_name(GwFanout *self,
 	g_message("%s started by %s: %s %s on %u device(s), %u at once, timeout %u s",
 	          uri,
 	          server_id != NULL ? server_id : "the owner",
-	          gw_syncml_cmd_type_to_string(job->cmd_type),
+	          gw_fanout_commands[job->op],
 	          job->target_uri,
 	          job->total,
 	          job->max_in_flight,
@@ -1179,7 +1167,7 @@ gw_fanout_tree_changed_cb(GwDmTree *tree,
 	GwFanout *self = GW_FANOUT(user_data);
 	const gchar *rel;
 
-	if (uri == NULL || self->writing > 0)
+	if (uri == NULL || gw_dm_owner_is_writing(&self->owner))
 		return;
 	if (!gw_dm_uri_is_below(uri, GW_GWMO_FANOUT) || g_strcmp0(uri, GW_GWMO_FANOUT) == 0) {
 		if (change != GW_DM_CHANGE_PROPERTIES && gw_dm_uri_is_below(GW_GWMO_FANOUT, uri))
@@ -1535,17 +1523,12 @@ gw_fanout_start(GwFanout *self, GError **error)
 	g_return_val_if_fail(!self->started, FALSE);
 
 	/* every DM Server may add jobs; each job then carries its creator's ACL */
-	self->writing++;
-	if (!gw_dm_tree_set_properties(self->tree,
-	                               GW_GWMO_FANOUT,
-	                               GW_DM_ACCESS_GET | GW_DM_ACCESS_ADD,
-	                               "Add=*&Get=*",
-	                               NULL,
-	                               error)) {
-		self->writing--;
+	if (!gw_dm_owner_set_properties(&self->owner,
+	                                GW_GWMO_FANOUT,
+	                                GW_DM_ACCESS_GET | GW_DM_ACCESS_ADD,
+	                                "Add=*&Get=*",
+	                                error))
 		return FALSE;
-	}
-	self->writing--;
 	self->start_handler = gw_dm_tree_add_exec_handler(self->tree,
 	                                                  GW_GWMO_FANOUT "/*/" GW_GWMO_FANOUT_START,
 	                                                  gw_fanout_start_exec,
@@ -1606,7 +1589,7 @@ gw_fanout_dispose(GObject *object)
 		gw_fanout_flush(self);
 	}
 	g_clear_object(&self->northbound);
-	g_clear_object(&self->southbound);
+	g_clear_object(&self->adapters);
 	g_clear_object(&self->inventory);
 	g_clear_object(&self->images);
 	G_OBJECT_CLASS(gw_fanout_parent_class)->dispose(object);
@@ -1683,15 +1666,16 @@ gw_fanout_new(GwConfig *config,
               GwDmTree *tree,
               GwDmStore *store,
               GwInventory *inventory,
-              GwSouthbound *southbound,
+              GwAdapters *adapters,
               GwNorthbound *northbound)
 {
 	GwFanout *self = g_object_new(GW_TYPE_FANOUT, NULL);
 	self->config = config != NULL ? g_object_ref(config) : NULL;
 	self->tree = g_object_ref(tree);
+	gw_dm_owner_init(&self->owner, self->tree);
 	self->store = g_object_ref(store);
 	self->inventory = g_object_ref(inventory);
-	self->southbound = g_object_ref(southbound);
+	self->adapters = g_object_ref(adapters);
 	self->northbound = northbound != NULL ? g_object_ref(northbound) : NULL;
 	return self;
 }

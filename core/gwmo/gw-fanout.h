@@ -5,13 +5,13 @@
 
 #pragma once
 
+#include "gw-adapters.h"
 #include "gw-config.h"
 #include "gw-dm-store.h"
 #include "gw-dm-tree.h"
 #include "gw-image-store.h"
 #include "gw-inventory.h"
 #include "gw-northbound.h"
-#include "gw-southbound.h"
 
 G_BEGIN_DECLS
 
@@ -25,12 +25,14 @@ G_BEGIN_DECLS
  * Running a job: the targets (Targets/Group members, or Targets/Devices/<x>) are frozen into
  * Results/<n>/DeviceID (StatusCode 0 = pending) in order; at most MaxInFlight (default 32)
  * devices are driven at once. Per device:
- *   - Proxy-mode devices: gw_southbound_send_command_async() with the job's Timeout (default
- *     60 s; a device asleep gets the command in its next session within it): the device's
- *     Status, 408 when it did not answer in time;
+ *   - Proxy (2) and Adaptation (3) devices: gw_adapters_run_command_async() with the job's
+ *     Timeout (default 60 s), through the adapter of the device's Protocol (OMA DM: a device
+ *     asleep gets the command in its next session within it): the device's Status, 408 when
+ *     it did not answer in time, and the registry's own statuses (gw-adapters.h: 503 no
+ *     adapter loaded, 410 a device its adapter does not report, 404/405/415 against the
+ *     tree the adapter declared);
  *   - 404: unknown DeviceID, or a device the job's server may not see;
- *   - 406: a device not in Proxy mode (Transparent: the server manages it itself, Z/Z';
- *     Adaptation: no adapter drives commands yet).
+ *   - 406: a device in Transparent mode (the server manages it itself, Z/Z').
  * Each result is written to Results/<n> and the tree stored before the next is counted, so a
  * job that was InProgress when gwmod stopped resumes on start without driving again a device
  * whose result is recorded (a device whose command was in flight is driven again).
@@ -86,7 +88,7 @@ gw_fanout_new(GwConfig *config,
               GwDmTree *tree,
               GwDmStore *store,
               GwInventory *inventory,
-              GwSouthbound *southbound,
+              GwAdapters *adapters,
               GwNorthbound *northbound);
 /* a job's Data holding an image URL of @images (its LocalURI) reaches each device as the URL
  * signed for that device (gw_image_store_localize(); spec/GWMO.md §9) */

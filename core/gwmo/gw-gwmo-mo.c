@@ -72,7 +72,8 @@ install_leaf(GwDmTree *tree,
 
 /* ---- operation modes (GwMO-MOO-001) ---- */
 
-/* protocols an adapter is loaded for (main thread only); the plugin host fills it */
+/* protocols an adapter other than OMA DM is registered for (main thread only): GwAdapters
+ * fills it as adapters come and go */
 static GHashTable *gw_gwmo_adapters = NULL;
 
 void
@@ -122,6 +123,24 @@ gw_gwmo_supported_modes(void)
 	if (gw_gwmo_adapters != NULL && g_hash_table_size(gw_gwmo_adapters) > 0)
 		return g_strdup("1,2,3");
 	return g_strdup("1,2");
+}
+
+gboolean
+gw_gwmo_refresh_supported_modes(GwDmTree *tree, GError **error)
+{
+	g_autofree gchar *supported = gw_gwmo_supported_modes();
+	g_autofree gchar *current = gw_dm_tree_dup_string(tree, GW_GWMO_CONFIG_SUPPORTED_MODES);
+
+	g_return_val_if_fail(GW_IS_DM_TREE(tree), FALSE);
+	if (current == NULL || g_strcmp0(current, supported) == 0)
+		return TRUE;
+	return install_leaf(tree,
+	                    GW_GWMO_CONFIG_SUPPORTED_MODES,
+	                    GW_DM_FORMAT_CHR,
+	                    "text/plain",
+	                    supported,
+	                    FALSE,
+	                    error);
 }
 
 static gboolean

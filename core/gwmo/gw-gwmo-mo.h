@@ -32,14 +32,14 @@ gw_gwmo_get_default_mode(GwDmTree *tree);
  * the one place that answers, so the plugin registry can answer here once there is one.
  *
  * gw_gwmo_install_objects() writes ./GwMO/Config/SupportedModes from them ("1,2" while no
- * adapter is registered, which is the case until plugins come), falls back to Proxy for a
+ * adapter other than OMA DM is registered, "1,2,3" after), falls back to Proxy for a
  * default mode nothing supports, and makes the tree refuse with 406 a Replace of
  * ./GwMO/Config/Mode or of ./GwMO/Inventory/Devices/<x>/Mode by a mode that is not available
  * (for the device's Protocol; for the default mode: for any protocol). The inventory refuses
  * such a mode when a device is added or registers (GW_ERROR_NOT_SUPPORTED).
  */
-/* the plugin host says which protocols a loaded adapter handles (before
- * gw_gwmo_install_objects(), which writes SupportedModes); no plugin is loaded yet */
+/* which protocols an adapter handles: GwAdapters says so when an adapter other than OMA DM is
+ * registered or removed, and rewrites SupportedModes (gw_gwmo_refresh_supported_modes()) */
 void
 gw_gwmo_adapter_register(const gchar *protocol);
 void
@@ -53,5 +53,9 @@ gw_gwmo_mode_is_available(const gchar *protocol, guint mode);
 /* "1,2" (and ",3" once any adapter is loaded) */
 gchar *
 gw_gwmo_supported_modes(void);
+/* writes ./GwMO/Config/SupportedModes again when it is not gw_gwmo_supported_modes() (after
+ * gw_gwmo_install_objects()) */
+gboolean
+gw_gwmo_refresh_supported_modes(GwDmTree *tree, GError **error);
 
 G_END_DECLS

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "gw-dm-auth.h"
+#include "gw-dm-owner.h"
 #include "gw-error.h"
 #include "gw-gwmo-names.h"
 #include "gw-http-download.h"
@@ -63,7 +64,7 @@ struct _GwImageStore {
 	gulong changed_id;
 	guint exec_download_id;
 	guint exec_remove_id;
-	gint writing;
+	GwDmOwner owner; /* the writes of the module itself */
 	guint download_count;
 	gboolean started;
 };
@@ -202,10 +203,8 @@ gw_image_write_leaf(GwImageStore *self,
                     GwDmAccess access,
                     GError **error)
 {
-	g_autoptr(GBytes) bytes = NULL;
 	g_autofree gchar *old = NULL;
 	GwDmNode *node = gw_dm_tree_lookup(self->tree, uri);
-	gboolean ok = TRUE;
 
 	if (value == NULL)
 		value = "";
@@ -215,17 +214,9 @@ gw_image_write_leaf(GwImageStore *self,
 		if (g_strcmp0(old, value) == 0 && gw_dm_node_get_access(node) == access)
 			return TRUE;
 	}
-	bytes = format == GW_DM_FORMAT_NULL ? NULL : g_bytes_new(value, strlen(value));
-	self->writing++;
-	ok = gw_dm_tree_set_leaf(self->tree,
-	                         uri,
-	                         format,
-	                         format == GW_DM_FORMAT_NULL ? NULL : GW_IMAGE_MIME,
-	                         bytes,
-	                         error) &&
-	     gw_dm_tree_set_properties(self->tree, uri, access, NULL, NULL, error);
-	self->writing--;
-	return ok;
+	if (format == GW_DM_FORMAT_NULL)
+		return gw_dm_owner_set_leaf(&self->owner, uri, format, NULL, NULL, access, error);
+	return gw_dm_owner_set_leaf(&self->owner, uri, format, GW_IMAGE_MIME, value, access, error);
 }
 
 static gboolean
@@ -248,12 +239,7 @@ gw_image_write_interior(GwImageStore *self,
                         const gchar *acl,
                         GError **error)
 {
-	gboolean ok;
-	self->writing++;
-	ok = gw_dm_tree_ensure_interior(self->tree, uri, error) &&
-	     gw_dm_tree_set_properties(self->tree, uri, access, acl, NULL, error);
-	self->writing--;
-	return ok;
+	return gw_dm_owner_ensure_interior(&self->owner, uri, access, acl, error);
 }
 
 /* the ServerID that owns an entry (from its own ACL), NULL for the local owner */
@@ -455,14 +441,7 @@ gw_image_ensure_skeleton(GwImageStore *self, const gchar *entry_uri, GError **er
 static gchar *
 gw_image_owner_acl(const gchar *server_id)
 {
-	if (server_id == NULL)
-		return g_strdup("Get=*");
-	return g_strdup_printf("Add=%s&Delete=%s&Exec=%s&Get=%s&Replace=%s",
-	                       server_id,
-	                       server_id,
-	                       server_id,
-	                       server_id,
-	                       server_id);
+	return gw_dm_acl_owner_text(server_id, GW_DM_ACCESS_ALL & ~GW_DM_ACCESS_COPY);
 }
 
 /* ---- alerts ---- */
@@ -879,9 +858,7 @@ gw_image_store_remove(GwImageStore *self, const gchar *entry_uri, GError **error
 		return FALSE;
 	}
 	sha = gw_image_entry_sha(self, entry_uri);
-	self->writing++;
-	ok = gw_dm_tree_remove(self->tree, entry_uri, error);
-	self->writing--;
+	ok = gw_dm_owner_remove(&self->owner, entry_uri, error);
 	if (!ok)
 		return FALSE;
 	g_hash_table_remove(self->correlators, entry_uri);
@@ -971,9 +948,7 @@ gw_image_store_add(GwImageStore *self, const GwImageSpec *spec, GError **error)
 	g_signal_emit(self, signals[SIGNAL_IMAGE_CHANGED], 0, uri);
 	return g_steal_pointer(&uri);
 fail:
-	self->writing++;
-	gw_dm_tree_remove(self->tree, uri, NULL);
-	self->writing--;
+	gw_dm_owner_remove(&self->owner, uri, NULL);
 	return NULL;
 }
 
@@ -1077,17 +1052,9 @@ gw_image_node_added(GwImageStore *self, const gchar *uri, const gchar *server_id
 	rel = uri + strlen(entry);
 	if (rel[0] == '\0') {
 		/* a new entry made by a DM Server: its ACL, the nodes the gateway owns */
-		g_autofree gchar *acl = NULL;
-		self->writing++;
-		if (!gw_dm_node_has_acl(node)) {
-			acl = gw_image_owner_acl(server_id);
-			ok = gw_dm_tree_set_properties(
-			    self->tree, uri, ACCESS_ENTRY, acl, NULL, &error);
-		} else {
-			ok = gw_dm_tree_set_properties(
-			    self->tree, uri, ACCESS_ENTRY, NULL, NULL, &error);
-		}
-		self->writing--;
+		g_autofree gchar *acl =
+		    gw_dm_node_has_acl(node) ? NULL : gw_image_owner_acl(server_id);
+		ok = gw_dm_owner_set_properties(&self->owner, uri, ACCESS_ENTRY, acl, &error);
 		if (ok)
 			ok = gw_image_ensure_skeleton(self, entry, &error);
 		if (ok)
@@ -1106,11 +1073,8 @@ gw_image_node_added(GwImageStore *self, const gchar *uri, const gchar *server_id
 		} else if (g_strcmp0(segs[0], "Targets") == 0 && segs[2] == NULL) {
 			access = ACCESS_TARGET;
 		}
-		if (access != GW_DM_ACCESS_NONE) {
-			self->writing++;
-			ok = gw_dm_tree_set_properties(self->tree, uri, access, NULL, NULL, &error);
-			self->writing--;
-		}
+		if (access != GW_DM_ACCESS_NONE)
+			ok = gw_dm_owner_set_properties(&self->owner, uri, access, NULL, &error);
 		g_signal_emit(self, signals[SIGNAL_IMAGE_CHANGED], 0, entry);
 	}
 	if (!ok)
@@ -1178,7 +1142,7 @@ gw_image_tree_changed_cb(GwDmTree *tree,
 {
 	GwImageStore *self = GW_IMAGE_STORE(user_data);
 
-	if (uri == NULL || self->writing > 0)
+	if (uri == NULL || gw_dm_owner_is_writing(&self->owner))
 		return;
 	if (!gw_dm_uri_is_below(uri, GW_GWMO_IMAGES) || g_strcmp0(uri, GW_GWMO_IMAGES) == 0) {
 		/* an ancestor replaced (Atomic rollback): files nobody refers to go */
@@ -1432,7 +1396,7 @@ gw_image_targets_allow(GwImageStore *self, const gchar *entry_uri, const gchar *
 			continue;
 		if (g_strcmp0(target, device_id) == 0)
 			return TRUE;
-		members = gw_inventory_group_members(self->inventory, target);
+		members = gw_groups_members(gw_inventory_get_groups(self->inventory), target);
 		if (members != NULL && g_strv_contains((const gchar *const *)members, device_id))
 			return TRUE;
 	}
@@ -1893,6 +1857,7 @@ gw_image_store_new(GwConfig *config,
 
 	self->config = g_object_ref(config);
 	self->tree = g_object_ref(tree);
+	gw_dm_owner_init(&self->owner, self->tree);
 	self->inventory = g_object_ref(inventory);
 	self->dir = dir != NULL && dir[0] != '\0' ? g_steal_pointer(&dir)
 	                                          : g_build_filename(state_dir, "images", NULL);

@@ -9,8 +9,9 @@
 
 #include <string.h>
 
+#include "gw-dm-owner.h"
 #include "gw-gwmo-mo.h"
-#include "gw-inventory.h"
+#include "gw-inventory-private.h"
 
 /*
  * The Device Inventory MO and the per-server Config entries.
@@ -21,7 +22,7 @@
  * Summary hook and the lease check, and group node name → (GroupID, members) to keep each
  * record's Groups/<n> list in step with the groups.
  *
- * Every write goes through the tree's owner API inside a "writing" guard, so the tree's
+ * Every write goes through the inventory's GwDmOwner (gw-dm-owner.h), so the tree's
  * "changed" handler only reacts to what others did: DM commands of the servers (group Adds,
  * Replace of a record's Mode), an Atomic rollback ("." changed) and DMAcc changes.
  *
@@ -33,20 +34,8 @@
 
 #define GW_INVENTORY_DMACC "./DMAcc"
 #define GW_INVENTORY_DEVINFO_DEV_ID "./DevInfo/DevId"
-#define GW_INVENTORY_MIME "text/plain"
-#define GW_INVENTORY_MAX_ID_LEN 255
-#define GW_INVENTORY_MAX_VALUE_LEN 2048
-#define GW_INVENTORY_MAX_NAME_LEN 64
 #define GW_INVENTORY_DETACH_DEFAULT 3600
 #define GW_INVENTORY_INTERVAL_DEFAULT 60
-
-#define ACCESS_GET GW_DM_ACCESS_GET
-#define ACCESS_GET_REPLACE (GW_DM_ACCESS_GET | GW_DM_ACCESS_REPLACE)
-#define ACCESS_GET_ADD (GW_DM_ACCESS_GET | GW_DM_ACCESS_ADD)
-#define ACCESS_GROUP \
-	(GW_DM_ACCESS_GET | GW_DM_ACCESS_ADD | GW_DM_ACCESS_DELETE | GW_DM_ACCESS_REPLACE)
-#define ACCESS_MEMBER \
-	(GW_DM_ACCESS_GET | GW_DM_ACCESS_ADD | GW_DM_ACCESS_REPLACE | GW_DM_ACCESS_DELETE)
 
 typedef struct {
 	gchar *name;      /* node name below Devices */
@@ -57,38 +46,25 @@ typedef struct {
 	gint64 last_seen; /* g_get_real_time() */
 } GwInvRecord;
 
-typedef struct {
-	gchar *name; /* node name below Groups */
-	gchar *group_id;
-	GPtrArray *members;     /* (element-type utf8) DeviceIDs, no duplicates, tree order */
-	GHashTable *member_set; /* the same DeviceIDs (borrowed), for lookups */
-} GwInvGroup;
-
 struct _GwInventory {
 	GObject parent_instance;
 	GwDmTree *tree;
 	GwConfig *config;            /* nullable */
 	GHashTable *records;         /* DeviceID → GwInvRecord (owned) */
 	GHashTable *records_by_name; /* node name → GwInvRecord (borrowed) */
-	GHashTable *groups;          /* node name → GwInvGroup (owned) */
+	GwGroups *groups;            /* its groups (gw-groups.c) */
 	guint64 next_record;
 	gulong changed_id;
 	guint summary_hook_id;
 	guint lease_timer_id;
 	guint servers_idle_id;
-	guint writing; /* > 0 while the inventory itself writes the tree */
+	GwDmOwner owner; /* the writes of the inventory itself */
 	gboolean started;
 };
 
 G_DEFINE_FINAL_TYPE(GwInventory, gw_inventory, G_TYPE_OBJECT)
 
-enum {
-	SIGNAL_DEVICE_ATTACHED,
-	SIGNAL_DEVICE_DETACHED,
-	SIGNAL_DEVICE_REMOVED,
-	SIGNAL_GROUP_CHANGED,
-	SIGNAL_LAST
-};
+enum { SIGNAL_DEVICE_ATTACHED, SIGNAL_DEVICE_DETACHED, SIGNAL_DEVICE_REMOVED, SIGNAL_LAST };
 static guint signals[SIGNAL_LAST] = {0};
 
 static const gchar *summary_leaves[] =
@@ -103,19 +79,6 @@ gw_inv_record_free(GwInvRecord *rec)
 	g_free(rec->device_id);
 	g_free(rec);
 }
-
-static void
-gw_inv_group_free(GwInvGroup *group)
-{
-	if (group == NULL)
-		return;
-	g_free(group->name);
-	g_free(group->group_id);
-	g_hash_table_unref(group->member_set);
-	g_ptr_array_unref(group->members);
-	g_free(group);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(GwInvGroup, gw_inv_group_free)
 
 void
 gw_inventory_device_clear(GwInventoryDevice *info)
@@ -138,14 +101,14 @@ gw_inventory_device_clear(GwInventoryDevice *info)
 }
 
 /* UTF-8 that an XML document can carry, at most @max_len bytes */
-static gboolean
+gboolean
 gw_inventory_text_is_valid(const gchar *text, gsize max_len)
 {
 	return text != NULL && strlen(text) <= max_len && g_utf8_validate(text, -1, NULL) &&
 	       gw_dm_text_is_xml_safe(text, -1);
 }
 
-static gboolean
+gboolean
 gw_inventory_name_is_safe(const gchar *name)
 {
 	gsize len;
@@ -164,25 +127,7 @@ gw_inventory_name_is_safe(const gchar *name)
 	return TRUE;
 }
 
-/* a ServerID that can stand in an ACL as itself ("*" is not a server) */
-static gboolean
-gw_inventory_server_id_is_valid(const gchar *server_id)
-{
-	g_autofree gchar *text = NULL;
-	g_autofree gchar *canonical = NULL;
-	g_autoptr(GwDmAcl) acl = NULL;
-
-	if (server_id == NULL || server_id[0] == '\0' || g_strcmp0(server_id, "*") == 0)
-		return FALSE;
-	text = g_strconcat("Get=", server_id, NULL);
-	acl = gw_dm_acl_parse(text, NULL);
-	if (acl == NULL)
-		return FALSE;
-	canonical = gw_dm_acl_to_string(acl);
-	return g_strcmp0(canonical, text) == 0;
-}
-
-static guint64
+guint64
 gw_inventory_name_number(const gchar *name)
 {
 	guint64 value = 0;
@@ -234,7 +179,7 @@ gw_inventory_format_time(gint64 usec)
 	return g_date_time_format_iso8601(dt);
 }
 
-static gchar *
+gchar *
 gw_inventory_node_dup_value(GwDmNode *node)
 {
 	GBytes *value;
@@ -257,12 +202,6 @@ gw_inventory_record_uri(const gchar *name)
 }
 
 static gchar *
-gw_inventory_group_uri(const gchar *name)
-{
-	return g_strdup_printf(GW_GWMO_INVENTORY_GROUPS "/%s", name);
-}
-
-static gchar *
 gw_inventory_dup_leaf(GwInventory *self, const gchar *parent, const gchar *leaf)
 {
 	g_autofree gchar *uri = g_strdup_printf("%s/%s", parent, leaf);
@@ -282,11 +221,11 @@ gw_inventory_dup_leaf_nonempty(GwInventory *self, const gchar *parent, const gch
 
 /* (element-type utf8) values of the leaf children of @uri, in order; interior children are
  * skipped; *@n_children (optional) counts every child */
-static GPtrArray *
-gw_inventory_dup_child_values(GwInventory *self, const gchar *uri, guint *n_children)
+GPtrArray *
+gw_inventory_dup_child_values(GwDmTree *tree, const gchar *uri, guint *n_children)
 {
 	GPtrArray *values = g_ptr_array_new_with_free_func(g_free);
-	GwDmNode *node = gw_dm_tree_lookup(self->tree, uri);
+	GwDmNode *node = gw_dm_tree_lookup(tree, uri);
 	GPtrArray *children;
 
 	if (n_children != NULL)
@@ -304,7 +243,7 @@ gw_inventory_dup_child_values(GwInventory *self, const gchar *uri, guint *n_chil
 	return values;
 }
 
-static gboolean
+gboolean
 gw_inventory_strv_contains(GPtrArray *array, const gchar *value)
 {
 	for (guint i = 0; i < array->len; i++) {
@@ -316,6 +255,18 @@ gw_inventory_strv_contains(GPtrArray *array, const gchar *value)
 
 /* ---- guarded owner API writes ---- */
 
+gboolean
+gw_inventory_owner_set_leaf(GwDmOwner *owner,
+                            const gchar *uri,
+                            GwDmFormat format,
+                            const gchar *value,
+                            GwDmAccess access,
+                            GError **error)
+{
+	return gw_dm_owner_set_leaf(
+	    owner, uri, format, GW_INVENTORY_MIME, value != NULL ? value : "", access, error);
+}
+
 static gboolean
 gw_inventory_write_leaf(GwInventory *self,
                         const gchar *uri,
@@ -324,17 +275,7 @@ gw_inventory_write_leaf(GwInventory *self,
                         GwDmAccess access,
                         GError **error)
 {
-	g_autoptr(GBytes) bytes = NULL;
-	gboolean ok;
-
-	if (value == NULL)
-		value = "";
-	bytes = g_bytes_new(value, strlen(value));
-	self->writing++;
-	ok = gw_dm_tree_set_leaf(self->tree, uri, format, GW_INVENTORY_MIME, bytes, error) &&
-	     gw_dm_tree_set_properties(self->tree, uri, access, NULL, NULL, error);
-	self->writing--;
-	return ok;
+	return gw_inventory_owner_set_leaf(&self->owner, uri, format, value, access, error);
 }
 
 static gboolean
@@ -344,13 +285,7 @@ gw_inventory_write_interior(GwInventory *self,
                             const gchar *acl,
                             GError **error)
 {
-	gboolean ok;
-
-	self->writing++;
-	ok = gw_dm_tree_ensure_interior(self->tree, uri, error) &&
-	     gw_dm_tree_set_properties(self->tree, uri, access, acl, NULL, error);
-	self->writing--;
-	return ok;
+	return gw_dm_owner_ensure_interior(&self->owner, uri, access, acl, error);
 }
 
 static gboolean
@@ -360,37 +295,27 @@ gw_inventory_write_properties(GwInventory *self,
                               const gchar *acl,
                               GError **error)
 {
-	gboolean ok;
-
-	self->writing++;
-	ok = gw_dm_tree_set_properties(self->tree, uri, access, acl, NULL, error);
-	self->writing--;
-	return ok;
+	return gw_dm_owner_set_properties(&self->owner, uri, access, acl, error);
 }
 
 static gboolean
 gw_inventory_write_remove(GwInventory *self, const gchar *uri, GError **error)
 {
-	gboolean ok;
-
-	self->writing++;
-	ok = gw_dm_tree_remove(self->tree, uri, error);
-	self->writing--;
-	return ok;
+	return gw_dm_owner_remove(&self->owner, uri, error);
 }
 
 /* makes the leaves below @uri exactly @values (names 1..n, chr); an unchanged list is not
  * rewritten */
-static gboolean
-gw_inventory_write_list(GwInventory *self,
+gboolean
+gw_inventory_write_list(GwDmOwner *owner,
                         const gchar *uri,
                         GPtrArray *values,
                         GwDmAccess leaf_access,
                         GError **error)
 {
 	guint n_children = 0;
-	g_autoptr(GPtrArray) current = gw_inventory_dup_child_values(self, uri, &n_children);
-	GwDmNode *node = gw_dm_tree_lookup(self->tree, uri);
+	g_autoptr(GPtrArray) current = gw_inventory_dup_child_values(owner->tree, uri, &n_children);
+	GwDmNode *node = gw_dm_tree_lookup(owner->tree, uri);
 	gboolean same = node != NULL && !gw_dm_node_is_leaf(node) && n_children == values->len &&
 	                current->len == values->len;
 
@@ -399,19 +324,19 @@ gw_inventory_write_list(GwInventory *self,
 			same = FALSE;
 	}
 	if (same)
-		return gw_inventory_write_properties(self, uri, ACCESS_GET, NULL, error);
-	if (node != NULL && !gw_inventory_write_remove(self, uri, error))
+		return gw_dm_owner_set_properties(owner, uri, ACCESS_GET, NULL, error);
+	if (node != NULL && !gw_dm_owner_remove(owner, uri, error))
 		return FALSE;
-	if (!gw_inventory_write_interior(self, uri, ACCESS_GET, NULL, error))
+	if (!gw_dm_owner_ensure_interior(owner, uri, ACCESS_GET, NULL, error))
 		return FALSE;
 	for (guint i = 0; i < values->len; i++) {
 		g_autofree gchar *leaf = g_strdup_printf("%s/%u", uri, i + 1);
-		if (!gw_inventory_write_leaf(self,
-		                             leaf,
-		                             GW_DM_FORMAT_CHR,
-		                             g_ptr_array_index(values, i),
-		                             leaf_access,
-		                             error))
+		if (!gw_inventory_owner_set_leaf(owner,
+		                                 leaf,
+		                                 GW_DM_FORMAT_CHR,
+		                                 g_ptr_array_index(values, i),
+		                                 leaf_access,
+		                                 error))
 			return FALSE;
 	}
 	return TRUE;
@@ -480,8 +405,7 @@ gw_inventory_dup_gateway_servers(GwInventory *self)
 		g_autofree gchar *account = g_strdup_printf(GW_INVENTORY_DMACC "/%s", accounts[i]);
 		g_autofree gchar *sid =
 		    gw_inventory_dup_leaf(self, account, GW_GWMO_SERVER_SERVER_ID);
-		if (!gw_inventory_server_id_is_valid(sid) ||
-		    gw_inventory_strv_contains(servers, sid))
+		if (!gw_dm_acl_server_id_is_valid(sid) || gw_inventory_strv_contains(servers, sid))
 			continue;
 		g_ptr_array_add(servers, g_steal_pointer(&sid));
 	}
@@ -494,7 +418,7 @@ static gchar *
 gw_inventory_record_acl(GwInventory *self, const gchar *record_uri, GPtrArray *servers)
 {
 	g_autofree gchar *ids_uri = g_strdup_printf("%s/" GW_GWMO_DEVICE_SERVER_IDS, record_uri);
-	g_autoptr(GPtrArray) ids = gw_inventory_dup_child_values(self, ids_uri, NULL);
+	g_autoptr(GPtrArray) ids = gw_inventory_dup_child_values(self->tree, ids_uri, NULL);
 	g_autoptr(GString) list = g_string_new(NULL);
 
 	g_autofree gchar *grants_uri = g_strdup_printf("%s/" GW_GWMO_DEVICE_GRANTS, record_uri);
@@ -541,7 +465,7 @@ gw_inventory_record_acl_changed(GwInventory *self, const gchar *record_uri)
 {
 	g_autoptr(GPtrArray) servers = gw_inventory_dup_gateway_servers(self);
 	g_autofree gchar *ids_uri = g_strdup_printf("%s/" GW_GWMO_DEVICE_SERVER_IDS, record_uri);
-	g_autoptr(GPtrArray) ids = gw_inventory_dup_child_values(self, ids_uri, NULL);
+	g_autoptr(GPtrArray) ids = gw_inventory_dup_child_values(self->tree, ids_uri, NULL);
 	g_autofree gchar *grants_uri = g_strdup_printf("%s/" GW_GWMO_DEVICE_GRANTS, record_uri);
 	g_autoptr(GString) grants = g_string_new(NULL);
 	g_autoptr(GError) error = NULL;
@@ -569,15 +493,6 @@ gw_inventory_record_acl_changed(GwInventory *self, const gchar *record_uri)
 	        self, grants_uri, GW_DM_FORMAT_CHR, grants->str, ACCESS_GET, &error) ||
 	    !gw_inventory_update_record_acl(self, record_uri, servers, &error))
 		g_warning("cannot keep the grants of %s: %s", record_uri, error->message);
-}
-
-static gchar *
-gw_inventory_owner_acl(const gchar *server_id)
-{
-	if (server_id == NULL)
-		return g_strdup("Get=*");
-	return g_strdup_printf(
-	    "Add=%s&Delete=%s&Get=%s&Replace=%s", server_id, server_id, server_id, server_id);
 }
 
 /* ---- record cache ---- */
@@ -715,226 +630,6 @@ gw_inventory_sorted_records(GwInventory *self)
 	return array;
 }
 
-/* ---- groups ---- */
-
-static GwInvGroup *
-gw_inventory_group_load(GwInventory *self, const gchar *name)
-{
-	g_autofree gchar *uri = gw_inventory_group_uri(name);
-	g_autofree gchar *members_uri = g_strdup_printf("%s/" GW_GWMO_GROUP_MEMBERS, uri);
-	g_autoptr(GPtrArray) values = NULL;
-	GwDmNode *node = gw_dm_tree_lookup(self->tree, uri);
-	GwInvGroup *group;
-	gchar *group_id;
-
-	if (node == NULL || gw_dm_node_is_leaf(node))
-		return NULL;
-	group = g_new0(GwInvGroup, 1);
-	group->name = g_strdup(name);
-	group_id = gw_inventory_dup_leaf_nonempty(self, uri, GW_GWMO_GROUP_GROUP_ID);
-	group->group_id = group_id != NULL ? group_id : g_strdup(name);
-	group->members = g_ptr_array_new_with_free_func(g_free);
-	group->member_set = g_hash_table_new(g_str_hash, g_str_equal);
-	values = gw_inventory_dup_child_values(self, members_uri, NULL);
-	for (guint i = 0; i < values->len; i++) {
-		gchar *member = g_ptr_array_index(values, i);
-		if (member[0] == '\0' || g_hash_table_contains(group->member_set, member))
-			continue;
-		member = g_strdup(member);
-		g_ptr_array_add(group->members, member);
-		g_hash_table_add(group->member_set, member);
-	}
-	return group;
-}
-
-static gboolean
-gw_inventory_group_equal(const GwInvGroup *a, const GwInvGroup *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	if (g_strcmp0(a->group_id, b->group_id) != 0 || a->members->len != b->members->len)
-		return FALSE;
-	for (guint i = 0; i < a->members->len; i++) {
-		if (g_strcmp0(g_ptr_array_index(a->members, i), g_ptr_array_index(b->members, i)) !=
-		    0)
-			return FALSE;
-	}
-	return TRUE;
-}
-
-static gboolean
-gw_inventory_group_has_member(const GwInvGroup *group, const gchar *device_id)
-{
-	return g_hash_table_contains(group->member_set, device_id);
-}
-
-/* (element-type GwInvGroup) borrowed, in tree order */
-static GPtrArray *
-gw_inventory_sorted_groups(GwInventory *self)
-{
-	GPtrArray *array = g_ptr_array_new();
-	g_auto(GStrv) names = gw_dm_tree_list_children(self->tree, GW_GWMO_INVENTORY_GROUPS);
-
-	for (guint i = 0; names != NULL && names[i] != NULL; i++) {
-		GwInvGroup *group = g_hash_table_lookup(self->groups, names[i]);
-		if (group != NULL)
-			g_ptr_array_add(array, group);
-	}
-	return array;
-}
-
-static GwInvGroup *
-gw_inventory_lookup_group(GwInventory *self, const gchar *group_id)
-{
-	g_autoptr(GPtrArray) groups = gw_inventory_sorted_groups(self);
-
-	for (guint i = 0; i < groups->len; i++) {
-		GwInvGroup *group = g_ptr_array_index(groups, i);
-		if (g_strcmp0(group->group_id, group_id) == 0)
-			return group;
-	}
-	return NULL;
-}
-
-/* the record's Groups/<n>: the GroupIDs of the groups it is a member of, in group order */
-static gboolean
-gw_inventory_sync_record_groups(GwInventory *self, const GwInvRecord *rec, GError **error)
-{
-	g_autoptr(GPtrArray) groups = gw_inventory_sorted_groups(self);
-	g_autoptr(GPtrArray) wanted = g_ptr_array_new_with_free_func(g_free);
-	g_autofree gchar *record_uri = gw_inventory_record_uri(rec->name);
-	g_autofree gchar *uri = g_strdup_printf("%s/" GW_GWMO_DEVICE_GROUPS, record_uri);
-
-	for (guint i = 0; i < groups->len; i++) {
-		GwInvGroup *group = g_ptr_array_index(groups, i);
-		if (gw_inventory_group_has_member(group, rec->device_id) &&
-		    !gw_inventory_strv_contains(wanted, group->group_id))
-			g_ptr_array_add(wanted, g_strdup(group->group_id));
-	}
-	return gw_inventory_write_list(self, uri, wanted, ACCESS_GET, error);
-}
-
-static void
-gw_inventory_sync_member_groups(GwInventory *self, const gchar *device_id)
-{
-	GwInvRecord *rec = g_hash_table_lookup(self->records, device_id);
-	g_autoptr(GError) error = NULL;
-
-	if (rec == NULL)
-		return;
-	if (!gw_inventory_sync_record_groups(self, rec, &error))
-		g_warning("cannot update the groups of %s: %s", rec->device_id, error->message);
-}
-
-/* re-reads group @name from the tree; when it changed, updates the Groups lists of the records
- * concerned and emits "group-changed". Returns TRUE when it changed. */
-static gboolean
-gw_inventory_refresh_group(GwInventory *self, const gchar *name)
-{
-	g_autoptr(GwInvGroup) group = gw_inventory_group_load(self, name);
-	GwInvGroup *old = g_hash_table_lookup(self->groups, name);
-	g_autoptr(GPtrArray) affected = g_ptr_array_new_with_free_func(g_free);
-	g_autofree gchar *uri = gw_inventory_group_uri(name);
-	gboolean all;
-
-	if (gw_inventory_group_equal(old, group))
-		return FALSE;
-	/* a group made, deleted or renamed concerns every member; else only the members that
-	 * came or went */
-	all = old == NULL || group == NULL || g_strcmp0(old->group_id, group->group_id) != 0;
-	for (guint i = 0; old != NULL && i < old->members->len; i++) {
-		const gchar *member = g_ptr_array_index(old->members, i);
-		if (all || !gw_inventory_group_has_member(group, member))
-			g_ptr_array_add(affected, g_strdup(member));
-	}
-	for (guint i = 0; group != NULL && i < group->members->len; i++) {
-		const gchar *member = g_ptr_array_index(group->members, i);
-		if (old == NULL || !gw_inventory_group_has_member(old, member))
-			g_ptr_array_add(affected, g_strdup(member));
-	}
-	if (group != NULL) {
-		GwInvGroup *owned = g_steal_pointer(&group);
-		g_hash_table_replace(self->groups, owned->name, owned);
-	} else {
-		g_hash_table_remove(self->groups, name);
-	}
-	/* (old is gone now) */
-	for (guint i = 0; i < affected->len; i++)
-		gw_inventory_sync_member_groups(self, g_ptr_array_index(affected, i));
-	g_signal_emit(self, signals[SIGNAL_GROUP_CHANGED], 0, uri);
-	return TRUE;
-}
-
-/* every group, then every record's Groups list */
-static void
-gw_inventory_reload_groups(GwInventory *self)
-{
-	g_auto(GStrv) names = gw_dm_tree_list_children(self->tree, GW_GWMO_INVENTORY_GROUPS);
-	g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func(g_free);
-	GHashTableIter iter;
-	gpointer key;
-
-	g_hash_table_iter_init(&iter, self->groups);
-	while (g_hash_table_iter_next(&iter, &key, NULL)) {
-		if (names == NULL || !g_strv_contains((const gchar *const *)names, key))
-			g_ptr_array_add(gone, g_strdup(key));
-	}
-	for (guint i = 0; i < gone->len; i++)
-		gw_inventory_refresh_group(self, g_ptr_array_index(gone, i));
-	for (guint i = 0; names != NULL && names[i] != NULL; i++)
-		gw_inventory_refresh_group(self, names[i]);
-}
-
-static void
-gw_inventory_sync_all_record_groups(GwInventory *self)
-{
-	g_autoptr(GPtrArray) records = gw_inventory_sorted_records(self);
-
-	for (guint i = 0; i < records->len; i++) {
-		GwInvRecord *rec = g_ptr_array_index(records, i);
-		gw_inventory_sync_member_groups(self, rec->device_id);
-	}
-}
-
-/* a node added below Groups by a DM command (or by an owner outside the inventory): the group
- * gets the ACL of the server that made it, the nodes the access types of spec §1 */
-static void
-gw_inventory_group_node_added(GwInventory *self,
-                              const gchar *uri,
-                              gchar **segs,
-                              guint depth,
-                              const gchar *server_id)
-{
-	g_autoptr(GError) error = NULL;
-	GwDmNode *node = gw_dm_tree_lookup(self->tree, uri);
-	gboolean leaf;
-	GwDmAccess access = GW_DM_ACCESS_NONE;
-	g_autofree gchar *acl = NULL;
-
-	if (node == NULL)
-		return;
-	leaf = gw_dm_node_is_leaf(node);
-	if (depth == 1) {
-		if (!leaf)
-			access = ACCESS_GROUP;
-		if (!gw_dm_node_has_acl(node) &&
-		    (server_id == NULL || gw_inventory_server_id_is_valid(server_id)))
-			acl = gw_inventory_owner_acl(server_id);
-	} else if (depth == 2 && leaf &&
-	           (g_strcmp0(segs[1], GW_GWMO_GROUP_GROUP_ID) == 0 ||
-	            g_strcmp0(segs[1], GW_GWMO_GROUP_DESCRIPTION) == 0)) {
-		access = ACCESS_GET_REPLACE;
-	} else if (depth == 2 && !leaf && g_strcmp0(segs[1], GW_GWMO_GROUP_MEMBERS) == 0) {
-		access = ACCESS_GET_ADD;
-	} else if (depth == 3 && leaf && g_strcmp0(segs[1], GW_GWMO_GROUP_MEMBERS) == 0) {
-		access = ACCESS_MEMBER;
-	}
-	if (access == GW_DM_ACCESS_NONE && acl == NULL)
-		return;
-	if (!gw_inventory_write_properties(self, uri, access, acl, &error))
-		g_warning("cannot set the properties of %s: %s", uri, error->message);
-}
-
 /* ---- Config/Servers ---- */
 
 static gboolean
@@ -989,7 +684,7 @@ gw_inventory_sync_servers(GwInventory *self)
 		g_autofree gchar *account = g_strdup_printf(GW_INVENTORY_DMACC "/%s", accounts[i]);
 		g_autofree gchar *sid =
 		    gw_inventory_dup_leaf(self, account, GW_GWMO_SERVER_SERVER_ID);
-		if (!gw_inventory_server_id_is_valid(sid))
+		if (!gw_dm_acl_server_id_is_valid(sid))
 			continue;
 		if (!gw_inventory_sync_server_entry(self, accounts[i], sid, &error)) {
 			g_warning("cannot make the Config entry of %s: %s", sid, error->message);
@@ -1040,29 +735,28 @@ gw_inventory_schedule_servers_sync(GwInventory *self)
 
 /* ---- tree events ---- */
 
+/* every record's Groups list */
+static void
+gw_inventory_sync_all_record_groups(GwInventory *self)
+{
+	g_autoptr(GPtrArray) records = gw_inventory_sorted_records(self);
+
+	for (guint i = 0; i < records->len; i++) {
+		GwInvRecord *rec = g_ptr_array_index(records, i);
+		g_autofree gchar *uri = gw_inventory_record_uri(rec->name);
+		g_autoptr(GError) error = NULL;
+		if (!gw_groups_sync_record(self->groups, rec->device_id, uri, &error))
+			g_warning(
+			    "cannot update the groups of %s: %s", rec->device_id, error->message);
+	}
+}
+
 static void
 gw_inventory_reload_all(GwInventory *self)
 {
 	gw_inventory_reload_records(self);
-	gw_inventory_reload_groups(self);
+	gw_groups_reload(self->groups);
 	gw_inventory_sync_all_record_groups(self);
-}
-
-static void
-gw_inventory_groups_changed(GwInventory *self,
-                            const gchar *uri,
-                            GwDmChange change,
-                            const gchar *server_id)
-{
-	const gchar *rel = uri + strlen(GW_GWMO_INVENTORY_GROUPS) + 1;
-	g_auto(GStrv) segs = g_strsplit(rel, "/", 4);
-	guint depth = g_strv_length(segs);
-
-	if (depth == 0)
-		return;
-	if (change == GW_DM_CHANGE_ADDED)
-		gw_inventory_group_node_added(self, uri, segs, depth, server_id);
-	gw_inventory_refresh_group(self, segs[0]);
 }
 
 static void
@@ -1125,11 +819,11 @@ gw_inventory_tree_changed_cb(GwDmTree *tree,
 	/* the accounts decide Config/Servers and the records' ACLs */
 	if (gw_inventory_is_account_change(uri))
 		gw_inventory_schedule_servers_sync(self);
-	if (self->writing > 0)
+	if (gw_dm_owner_is_writing(&self->owner))
 		return;
 	if (gw_dm_uri_is_below(uri, GW_GWMO_INVENTORY_GROUPS) &&
 	    g_strcmp0(uri, GW_GWMO_INVENTORY_GROUPS) != 0) {
-		gw_inventory_groups_changed(self, uri, change, server_id);
+		gw_groups_tree_changed(self->groups, uri, change, server_id);
 		return;
 	}
 	if (gw_dm_uri_is_below(uri, GW_GWMO_INVENTORY_DEVICES) &&
@@ -1218,6 +912,7 @@ gw_inventory_dispose(GObject *object)
 	self->summary_hook_id = 0;
 	g_clear_handle_id(&self->lease_timer_id, g_source_remove);
 	g_clear_handle_id(&self->servers_idle_id, g_source_remove);
+	g_clear_object(&self->groups);
 	g_clear_object(&self->tree);
 	g_clear_object(&self->config);
 	G_OBJECT_CLASS(gw_inventory_parent_class)->dispose(object);
@@ -1230,7 +925,6 @@ gw_inventory_finalize(GObject *object)
 
 	g_hash_table_unref(self->records_by_name);
 	g_hash_table_unref(self->records);
-	g_hash_table_unref(self->groups);
 	G_OBJECT_CLASS(gw_inventory_parent_class)->finalize(object);
 }
 
@@ -1276,16 +970,6 @@ gw_inventory_class_init(GwInventoryClass *klass)
 	                                              2,
 	                                              G_TYPE_STRING,
 	                                              G_TYPE_STRING);
-	signals[SIGNAL_GROUP_CHANGED] = g_signal_new("group-changed",
-	                                             G_TYPE_FROM_CLASS(klass),
-	                                             G_SIGNAL_RUN_LAST,
-	                                             0,
-	                                             NULL,
-	                                             NULL,
-	                                             NULL,
-	                                             G_TYPE_NONE,
-	                                             1,
-	                                             G_TYPE_STRING);
 }
 
 static void
@@ -1294,23 +978,14 @@ gw_inventory_init(GwInventory *self)
 	self->records = g_hash_table_new_full(
 	    g_str_hash, g_str_equal, NULL, (GDestroyNotify)gw_inv_record_free);
 	self->records_by_name = g_hash_table_new(g_str_hash, g_str_equal);
-	self->groups =
-	    g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)gw_inv_group_free);
 	self->next_record = 1;
 }
 
-/* reading only: the records' Groups lists are brought in step by gw_inventory_start() */
-static void
-gw_inventory_load_groups(GwInventory *self)
+GwGroups *
+gw_inventory_get_groups(GwInventory *self)
 {
-	g_auto(GStrv) names = gw_dm_tree_list_children(self->tree, GW_GWMO_INVENTORY_GROUPS);
-
-	g_hash_table_remove_all(self->groups);
-	for (guint i = 0; names != NULL && names[i] != NULL; i++) {
-		GwInvGroup *group = gw_inventory_group_load(self, names[i]);
-		if (group != NULL)
-			g_hash_table_replace(self->groups, group->name, group);
-	}
+	g_return_val_if_fail(GW_IS_INVENTORY(self), NULL);
+	return self->groups;
 }
 
 GwInventory *
@@ -1323,6 +998,7 @@ gw_inventory_new(GwDmTree *tree, GwConfig *config)
 
 	self = g_object_new(GW_TYPE_INVENTORY, NULL);
 	self->tree = g_object_ref(tree);
+	gw_dm_owner_init(&self->owner, self->tree);
 	self->config = config != NULL ? g_object_ref(config) : NULL;
 	/* the device secrets are never readable, whoever writes them (a bootstrap asking for
 	 * Get, a state written before this rule) */
@@ -1337,7 +1013,7 @@ gw_inventory_new(GwDmTree *tree, GwConfig *config)
 	                        GW_DM_FORMAT_CHR,
 	                        GW_DM_DDF_SECRET_ACCESS);
 	gw_inventory_reload_records(self);
-	gw_inventory_load_groups(self);
+	self->groups = gw_groups_new(self->tree, self, &self->owner);
 	self->changed_id =
 	    g_signal_connect(tree, "changed", G_CALLBACK(gw_inventory_tree_changed_cb), self);
 	return self;
@@ -1378,7 +1054,7 @@ gw_inventory_start(GwInventory *self, GError **error)
 
 /* ---- records ---- */
 
-static gboolean
+gboolean
 gw_inventory_validate_text(const gchar *what, const gchar *value, gsize max_len, GError **error)
 {
 	if (value == NULL || gw_inventory_text_is_valid(value, max_len))
@@ -1387,7 +1063,7 @@ gw_inventory_validate_text(const gchar *what, const gchar *value, gsize max_len,
 	return FALSE;
 }
 
-static gboolean
+gboolean
 gw_inventory_validate_device_id(const gchar *device_id, GError **error)
 {
 	if (device_id != NULL && device_id[0] != '\0' &&
@@ -1605,7 +1281,7 @@ gw_inventory_write_record(GwInventory *self,
 			if (!gw_inventory_strv_contains(ids, info->server_ids[i]))
 				g_ptr_array_add(ids, g_strdup(info->server_ids[i]));
 		}
-		if (!gw_inventory_write_list(self, ids_uri, ids, ACCESS_GET, error))
+		if (!gw_inventory_write_list(&self->owner, ids_uri, ids, ACCESS_GET, error))
 			return FALSE;
 	}
 	if (info->devinfo != NULL || gw_dm_tree_lookup(self->tree, devinfo_uri) == NULL) {
@@ -1730,7 +1406,7 @@ gw_inventory_register_full(GwInventory *self,
 	rec->attached = attach;
 	rec->last_seen = now;
 	/* it may be a member of groups made before it registered */
-	if (!gw_inventory_sync_record_groups(self, rec, &error_local))
+	if (!gw_groups_sync_record(self->groups, rec->device_id, uri, &error_local))
 		g_warning("cannot update the groups of %s: %s", uri, error_local->message);
 
 	device_id = g_strdup(info->device_id);
@@ -2011,7 +1687,7 @@ gw_inventory_get_device(GwInventory *self, const gchar *device_id, GwInventoryDe
 	trusted = gw_inventory_dup_leaf(self, uri, GW_GWMO_DEVICE_TRUSTED);
 	info->trusted = g_strcmp0(trusted, "true") == 0;
 
-	ids = gw_inventory_dup_child_values(self, ids_uri, NULL);
+	ids = gw_inventory_dup_child_values(self->tree, ids_uri, NULL);
 	g_ptr_array_add(ids, NULL);
 	info->server_ids = (gchar **)g_ptr_array_free(g_steal_pointer(&ids), FALSE);
 
@@ -2047,6 +1723,9 @@ gw_inventory_check_leases(GwInventory *self)
 	records = gw_inventory_sorted_records(self);
 	for (guint i = 0; i < records->len; i++) {
 		GwInvRecord *rec = g_ptr_array_index(records, i);
+		/* an adapted device is there as long as its adapter says so (GwAdapters) */
+		if (rec->mode == GW_GWMO_MODE_ADAPTATION)
+			continue;
 		if (rec->attached && now - rec->last_seen > detach_after * G_USEC_PER_SEC)
 			g_ptr_array_add(expired, g_strdup(rec->device_id));
 	}
@@ -2089,8 +1768,7 @@ gw_inventory_alert_servers(GwInventory *self, const gchar *record_uri)
 		    gw_inventory_dup_leaf(self, account, GW_GWMO_SERVER_SERVER_ID);
 		g_autofree gchar *entry_sid = NULL;
 		g_autofree gchar *alert = NULL;
-		if (!gw_inventory_server_id_is_valid(sid) ||
-		    gw_inventory_strv_contains(result, sid))
+		if (!gw_dm_acl_server_id_is_valid(sid) || gw_inventory_strv_contains(result, sid))
 			continue;
 		/* an entry not made yet (or of a former server) means the default: true */
 		entry_sid = gw_inventory_dup_leaf(self, entry, GW_GWMO_SERVER_SERVER_ID);
@@ -2154,275 +1832,4 @@ gw_inventory_device_document(GwInventory *self,
 	gw_inventory_append_element(xml, "InventoryURI", uri);
 	g_string_append(xml, "</GwMODevice>");
 	return g_string_free(g_steal_pointer(&xml), FALSE);
-}
-
-/* ---- groups API ---- */
-
-static gboolean
-gw_inventory_validate_group_id(const gchar *group_id, GError **error)
-{
-	if (group_id != NULL && group_id[0] != '\0' &&
-	    gw_inventory_text_is_valid(group_id, GW_INVENTORY_MAX_ID_LEN))
-		return TRUE;
-	g_set_error_literal(error,
-	                    GW_ERROR,
-	                    GW_ERROR_INVALID_ARGS,
-	                    "a GroupID is non-empty UTF-8 of at most 255 bytes");
-	return FALSE;
-}
-
-static GwInvGroup *
-gw_inventory_find_group_or_error(GwInventory *self, const gchar *group_id, GError **error)
-{
-	GwInvGroup *group;
-
-	if (!gw_inventory_validate_group_id(group_id, error))
-		return NULL;
-	group = gw_inventory_lookup_group(self, group_id);
-	if (group == NULL)
-		g_set_error(error, GW_ERROR, GW_ERROR_NOT_FOUND, "no group %s", group_id);
-	return group;
-}
-
-/* the next free integer name among the children of @uri */
-static gchar *
-gw_inventory_next_child_number(GwInventory *self, const gchar *uri)
-{
-	g_auto(GStrv) names = gw_dm_tree_list_children(self->tree, uri);
-	guint64 max = 0;
-
-	for (guint i = 0; names != NULL && names[i] != NULL; i++)
-		max = MAX(max, gw_inventory_name_number(names[i]));
-	return g_strdup_printf("%" G_GUINT64_FORMAT, max + 1);
-}
-
-static gboolean
-gw_inventory_write_group(GwInventory *self,
-                         const gchar *uri,
-                         const gchar *group_id,
-                         const gchar *description,
-                         const gchar *acl,
-                         GError **error)
-{
-	g_autofree gchar *id_uri = g_strdup_printf("%s/" GW_GWMO_GROUP_GROUP_ID, uri);
-	g_autofree gchar *desc_uri = g_strdup_printf("%s/" GW_GWMO_GROUP_DESCRIPTION, uri);
-	g_autofree gchar *members_uri = g_strdup_printf("%s/" GW_GWMO_GROUP_MEMBERS, uri);
-
-	return gw_inventory_write_interior(self, uri, ACCESS_GROUP, acl, error) &&
-	       gw_inventory_write_leaf(
-	           self, id_uri, GW_DM_FORMAT_CHR, group_id, ACCESS_GET_REPLACE, error) &&
-	       gw_inventory_write_leaf(
-	           self, desc_uri, GW_DM_FORMAT_CHR, description, ACCESS_GET_REPLACE, error) &&
-	       gw_inventory_write_interior(self, members_uri, ACCESS_GET_ADD, NULL, error);
-}
-
-gchar *
-gw_inventory_create_group(GwInventory *self,
-                          const gchar *group_id,
-                          const gchar *description,
-                          const gchar *owner_server_id,
-                          GError **error)
-{
-	g_autofree gchar *name = NULL;
-	g_autofree gchar *uri = NULL;
-	g_autofree gchar *acl = NULL;
-
-	g_return_val_if_fail(GW_IS_INVENTORY(self), NULL);
-	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
-
-	if (!gw_inventory_validate_group_id(group_id, error) ||
-	    !gw_inventory_validate_text(
-	        "Description", description, GW_INVENTORY_MAX_VALUE_LEN, error))
-		return NULL;
-	if (owner_server_id != NULL && !gw_inventory_server_id_is_valid(owner_server_id)) {
-		g_set_error_literal(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "invalid ServerID");
-		return NULL;
-	}
-	if (gw_inventory_lookup_group(self, group_id) != NULL) {
-		g_set_error(error, GW_ERROR, GW_ERROR_ALREADY_EXISTS, "group %s exists", group_id);
-		return NULL;
-	}
-	/* the GroupID itself when it is a safe node name still free, else a number */
-	if (gw_inventory_name_is_safe(group_id)) {
-		uri = gw_inventory_group_uri(group_id);
-		if (gw_dm_tree_lookup(self->tree, uri) == NULL)
-			name = g_strdup(group_id);
-		else
-			g_clear_pointer(&uri, g_free);
-	}
-	if (name == NULL) {
-		name = gw_inventory_next_child_number(self, GW_GWMO_INVENTORY_GROUPS);
-		uri = gw_inventory_group_uri(name);
-	}
-	acl = gw_inventory_owner_acl(owner_server_id);
-	if (!gw_inventory_write_group(self, uri, group_id, description, acl, error)) {
-		g_autoptr(GError) error_local = NULL;
-		if (gw_dm_tree_lookup(self->tree, uri) != NULL &&
-		    !gw_inventory_write_remove(self, uri, &error_local))
-			g_warning(
-			    "cannot remove the partial group %s: %s", uri, error_local->message);
-		return NULL;
-	}
-	gw_inventory_refresh_group(self, name);
-	return g_steal_pointer(&uri);
-}
-
-gboolean
-gw_inventory_delete_group(GwInventory *self, const gchar *group_id, GError **error)
-{
-	GwInvGroup *group;
-	g_autofree gchar *name = NULL;
-	g_autofree gchar *uri = NULL;
-
-	g_return_val_if_fail(GW_IS_INVENTORY(self), FALSE);
-
-	group = gw_inventory_find_group_or_error(self, group_id, error);
-	if (group == NULL)
-		return FALSE;
-	name = g_strdup(group->name);
-	uri = gw_inventory_group_uri(name);
-	if (!gw_inventory_write_remove(self, uri, error))
-		return FALSE;
-	gw_inventory_refresh_group(self, name);
-	return TRUE;
-}
-
-gboolean
-gw_inventory_group_add_member(GwInventory *self,
-                              const gchar *group_id,
-                              const gchar *device_id,
-                              GError **error)
-{
-	GwInvGroup *group;
-	g_autofree gchar *name = NULL;
-	g_autofree gchar *uri = NULL;
-	g_autofree gchar *members_uri = NULL;
-	g_autofree gchar *member = NULL;
-	g_autofree gchar *leaf = NULL;
-
-	g_return_val_if_fail(GW_IS_INVENTORY(self), FALSE);
-
-	if (!gw_inventory_validate_device_id(device_id, error))
-		return FALSE;
-	group = gw_inventory_find_group_or_error(self, group_id, error);
-	if (group == NULL)
-		return FALSE;
-	if (gw_inventory_group_has_member(group, device_id))
-		return TRUE;
-	name = g_strdup(group->name);
-	uri = gw_inventory_group_uri(name);
-	members_uri = g_strdup_printf("%s/" GW_GWMO_GROUP_MEMBERS, uri);
-	if (!gw_inventory_write_interior(self, members_uri, ACCESS_GET_ADD, NULL, error))
-		return FALSE;
-	member = gw_inventory_next_child_number(self, members_uri);
-	leaf = g_strdup_printf("%s/%s", members_uri, member);
-	if (!gw_inventory_write_leaf(self, leaf, GW_DM_FORMAT_CHR, device_id, ACCESS_MEMBER, error))
-		return FALSE;
-	gw_inventory_refresh_group(self, name);
-	return TRUE;
-}
-
-gboolean
-gw_inventory_group_remove_member(GwInventory *self,
-                                 const gchar *group_id,
-                                 const gchar *device_id,
-                                 GError **error)
-{
-	GwInvGroup *group;
-	g_autofree gchar *name = NULL;
-	g_autofree gchar *members_uri = NULL;
-	g_autoptr(GPtrArray) doomed = g_ptr_array_new_with_free_func(g_free);
-	GwDmNode *members;
-
-	g_return_val_if_fail(GW_IS_INVENTORY(self), FALSE);
-
-	if (!gw_inventory_validate_device_id(device_id, error))
-		return FALSE;
-	group = gw_inventory_find_group_or_error(self, group_id, error);
-	if (group == NULL)
-		return FALSE;
-	name = g_strdup(group->name);
-	{
-		g_autofree gchar *uri = gw_inventory_group_uri(name);
-		members_uri = g_strdup_printf("%s/" GW_GWMO_GROUP_MEMBERS, uri);
-	}
-	members = gw_dm_tree_lookup(self->tree, members_uri);
-	if (members != NULL && !gw_dm_node_is_leaf(members)) {
-		GPtrArray *children = gw_dm_node_get_children(members);
-		for (guint i = 0; i < children->len; i++) {
-			GwDmNode *child = g_ptr_array_index(children, i);
-			g_autofree gchar *value = gw_inventory_node_dup_value(child);
-			if (g_strcmp0(value, device_id) == 0)
-				g_ptr_array_add(doomed, gw_dm_node_dup_uri(child));
-		}
-	}
-	if (doomed->len == 0) {
-		g_set_error(error,
-		            GW_ERROR,
-		            GW_ERROR_NOT_FOUND,
-		            "%s is not a member of %s",
-		            device_id,
-		            group_id);
-		return FALSE;
-	}
-	for (guint i = 0; i < doomed->len; i++) {
-		if (!gw_inventory_write_remove(self, g_ptr_array_index(doomed, i), error)) {
-			gw_inventory_refresh_group(self, name);
-			return FALSE;
-		}
-	}
-	gw_inventory_refresh_group(self, name);
-	return TRUE;
-}
-
-gchar *
-gw_inventory_find_group(GwInventory *self, const gchar *group_id)
-{
-	GwInvGroup *group;
-
-	g_return_val_if_fail(GW_IS_INVENTORY(self), NULL);
-
-	if (group_id == NULL)
-		return NULL;
-	group = gw_inventory_lookup_group(self, group_id);
-	return group != NULL ? gw_inventory_group_uri(group->name) : NULL;
-}
-
-GPtrArray *
-gw_inventory_list_groups(GwInventory *self)
-{
-	g_autoptr(GPtrArray) groups = NULL;
-	GPtrArray *uris;
-
-	g_return_val_if_fail(GW_IS_INVENTORY(self), NULL);
-
-	groups = gw_inventory_sorted_groups(self);
-	uris = g_ptr_array_new_full(groups->len, g_free);
-	for (guint i = 0; i < groups->len; i++) {
-		GwInvGroup *group = g_ptr_array_index(groups, i);
-		g_ptr_array_add(uris, gw_inventory_group_uri(group->name));
-	}
-	return uris;
-}
-
-gchar **
-gw_inventory_group_members(GwInventory *self, const gchar *group_id)
-{
-	GwInvGroup *group;
-	GStrvBuilder *builder;
-	gchar **members;
-
-	g_return_val_if_fail(GW_IS_INVENTORY(self), NULL);
-
-	if (group_id == NULL)
-		return NULL;
-	group = gw_inventory_lookup_group(self, group_id);
-	if (group == NULL)
-		return NULL;
-	builder = g_strv_builder_new();
-	for (guint i = 0; i < group->members->len; i++)
-		g_strv_builder_add(builder, g_ptr_array_index(group->members, i));
-	members = g_strv_builder_end(builder);
-	g_strv_builder_unref(builder);
-	return members;
 }

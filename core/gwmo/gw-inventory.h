@@ -7,6 +7,7 @@
 
 #include "gw-config.h"
 #include "gw-dm-tree.h"
+#include "gw-groups.h"
 #include "gw-gwmo-names.h"
 
 G_BEGIN_DECLS
@@ -36,7 +37,6 @@ G_BEGIN_DECLS
  *      a device registered, or came back from Detached (GwMO-DI-004, X.2).
  *  "device-detached" (const gchar *record_uri, const gchar *device_id)
  *  "device-removed"  (const gchar *record_uri, const gchar *device_id)
- *  "group-changed"   (const gchar *group_uri): created, deleted, members changed.
  */
 
 #define GW_TYPE_INVENTORY (gw_inventory_get_type())
@@ -127,33 +127,8 @@ gw_inventory_device_document(GwInventory *self,
                              const gchar *record_uri,
                              const gchar *gateway_address);
 
-/* groups (GwMO-Group-001); @owner_server_id NULL = the local owner (D-Bus) */
-gchar *
-gw_inventory_create_group(GwInventory *self,
-                          const gchar *group_id,
-                          const gchar *description,
-                          const gchar *owner_server_id,
-                          GError **error);
-gboolean
-gw_inventory_delete_group(GwInventory *self, const gchar *group_id, GError **error);
-gboolean
-gw_inventory_group_add_member(GwInventory *self,
-                              const gchar *group_id,
-                              const gchar *device_id,
-                              GError **error);
-gboolean
-gw_inventory_group_remove_member(GwInventory *self,
-                                 const gchar *group_id,
-                                 const gchar *device_id,
-                                 GError **error);
-/* group URI of a GroupID, or NULL */
-gchar *
-gw_inventory_find_group(GwInventory *self, const gchar *group_id);
-/* (element-type utf8) group URIs */
-GPtrArray *
-gw_inventory_list_groups(GwInventory *self);
-/* DeviceIDs of a group's members */
-gchar **
-gw_inventory_group_members(GwInventory *self, const gchar *group_id);
+/* its groups (GwMO-Group-001, gw-groups.h) */
+GwGroups *
+gw_inventory_get_groups(GwInventory *self);
 
 G_END_DECLS

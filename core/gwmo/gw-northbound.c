@@ -9,7 +9,6 @@
 
 #include <string.h>
 
-#include "gw-crypto.h"
 #include "gw-error.h"
 #include "gw-gwmo-names.h"
 #include "gw-http-client.h"
@@ -885,42 +884,15 @@ gw_northbound_schedule_undelivered(GwNorthbound *self)
 gboolean
 gw_northbound_start(GwNorthbound *self, GError **error)
 {
-	g_autofree gchar *listen = gw_config_get_string(self->config, "northbound", "listen");
-	g_autofree gchar *cert =
-	    gw_config_get_string(self->config, "northbound", "tls-certificate");
-	g_autofree gchar *key = gw_config_get_string(self->config, "northbound", "tls-key");
 	g_autofree gchar *dev_id = gw_dm_tree_dup_string(self->tree, "./DevInfo/DevId");
-	g_auto(GStrv) uris = g_strsplit_set(listen != NULL ? listen : "", ", ", -1);
 	gint64 interval = gw_config_get_int(self->config, "northbound", "session-interval");
-	g_autoptr(GTlsCertificate) identity = NULL;
-	gboolean need_tls = FALSE;
 
-	for (guint i = 0; uris[i] != NULL; i++)
-		need_tls |= g_str_has_prefix(uris[i], "https:");
-	if (need_tls) {
-		if (cert == NULL || cert[0] == '\0') {
-			g_free(cert);
-			cert = g_build_filename(self->state_dir, "tls.crt", NULL);
-		}
-		if (key == NULL || key[0] == '\0') {
-			g_free(key);
-			key = g_build_filename(self->state_dir, "tls.key", NULL);
-		}
-		identity =
-		    gw_crypto_load_or_create(cert, key, dev_id != NULL ? dev_id : "gwmod", error);
-		if (identity == NULL)
-			return FALSE;
-	}
-	self->server = gw_http_server_new(identity);
-	gw_config_apply_http_limits(self->config, self->server);
+	self->server = gw_config_open_listener(
+	    self->config, "northbound", self->state_dir, dev_id != NULL ? dev_id : "gwmod", error);
+	if (self->server == NULL)
+		return FALSE;
 	gw_http_server_add_handler(
 	    self->server, GW_GWMO_HTTP_NOTIFY, gw_northbound_notify_handler, self, NULL);
-	for (guint i = 0; uris[i] != NULL; i++) {
-		if (uris[i][0] == '\0')
-			continue;
-		if (!gw_http_server_listen(self->server, uris[i], error))
-			return FALSE;
-	}
 	{
 		g_auto(GStrv) real = gw_http_server_get_uris(self->server);
 		for (guint i = 0; real[i] != NULL; i++)

@@ -11,13 +11,12 @@
 #include <libxml/tree.h>
 #include <string.h>
 
-#include "gw-crypto.h"
 #include "gw-dm-auth.h"
 #include "gw-error.h"
 #include "gw-gwmo-names.h"
-#include "gw-http-client.h"
 #include "gw-http-server.h"
 #include "gw-log.h"
+#include "gw-notifier.h"
 #include "gw-pkg0.h"
 #include "gw-southbound.h"
 #include "gw-wbxml.h"
@@ -25,7 +24,6 @@
 /* a <GwMORegistration> document larger than this is refused */
 #define GW_SOUTHBOUND_MAX_REGISTRATION (64 * 1024)
 #define GW_SOUTHBOUND_DEFAULT_CMD_TIMEOUT 60
-#define GW_SOUTHBOUND_NOTIFY_TIMEOUT 10
 /* sessions whose peer has not authenticated yet (issue 11 §4): a few per peer address, a bounded
  * number in all, none of them a [southbound] max-sessions slot, and short-lived: the peer's
  * retry with the challenge's nonce comes at once */
@@ -92,7 +90,7 @@ struct _GwSouthbound {
 	GwInventory *inventory;
 	gchar *state_dir;
 	GwHttpServer *server;
-	GwHttpClient *client;
+	GwNotifier *notifier;  /* Package #0 to devices */
 	GHashTable *sessions;  /* key → GwSbSession: authenticated (or open registration) */
 	GHashTable *by_device; /* device id → its latest session in self->sessions (borrowed) */
 	/* sessions whose peer has not authenticated yet: they hold no command, count for no
@@ -159,14 +157,6 @@ gw_southbound_respond_text(GwHttpRequest *request, guint status, const gchar *te
 	gw_http_request_respond(request, status, "text/plain", body);
 }
 
-static gboolean
-gw_southbound_valid_notify_addr(const gchar *addr)
-{
-	return addr != NULL &&
-	       (g_str_has_prefix(addr, "http://") || g_str_has_prefix(addr, "https://") ||
-	        g_str_has_prefix(addr, "udp://"));
-}
-
 static void
 gw_southbound_flush(GwSouthbound *self)
 {
@@ -226,115 +216,7 @@ gw_southbound_schedule_commit(GwSouthbound *self)
 	    G_PRIORITY_DEFAULT_IDLE, gw_southbound_commit_cb, g_object_ref(self), g_object_unref);
 }
 
-/* ---- Package #0 delivery ---- */
-
-static void
-gw_southbound_notify_post_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autofree gchar *addr = user_data;
-	g_autoptr(GwHttpResponse) response = NULL;
-	g_autoptr(GError) error = NULL;
-
-	response = gw_http_client_post_finish(GW_HTTP_CLIENT(source), res, &error);
-	if (response == NULL)
-		g_warning("Package #0 to %s not delivered: %s", addr, error->message);
-	else if (response->status >= 300)
-		g_warning("Package #0 to %s answered HTTP %u", addr, response->status);
-	else
-		g_debug("Package #0 to %s answered HTTP %u", addr, response->status);
-}
-
-static void
-gw_southbound_send_datagram(GInetAddress *inet, guint16 port, GBytes *pkg0, const gchar *addr)
-{
-	g_autoptr(GSocketAddress) sa = g_inet_socket_address_new(inet, port);
-	g_autoptr(GSocket) socket = NULL;
-	g_autoptr(GError) error = NULL;
-
-	socket = g_socket_new(
-	    g_inet_address_get_family(inet), G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &error);
-	if (socket == NULL ||
-	    g_socket_send_to(
-	        socket, sa, g_bytes_get_data(pkg0, NULL), g_bytes_get_size(pkg0), NULL, &error) <
-	        0) {
-		g_warning("Package #0 to %s not sent: %s", addr, error->message);
-		return;
-	}
-	g_debug("Package #0 sent to %s", addr);
-}
-
-typedef struct {
-	GBytes *pkg0;
-	gchar *addr;
-	guint16 port;
-} GwSbResolve;
-
-static void
-gw_southbound_resolve_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	GwSbResolve *r = user_data;
-	g_autoptr(GError) error = NULL;
-	GList *addresses = g_resolver_lookup_by_name_finish(G_RESOLVER(source), res, &error);
-
-	if (addresses == NULL)
-		g_warning("Package #0 to %s not sent: %s", r->addr, error->message);
-	else
-		gw_southbound_send_datagram(addresses->data, r->port, r->pkg0, r->addr);
-	g_resolver_free_addresses(addresses);
-	g_bytes_unref(r->pkg0);
-	g_free(r->addr);
-	g_free(r);
-}
-
-static gboolean
-gw_southbound_send_pkg0(GwSouthbound *self, const gchar *addr, GBytes *pkg0, GError **error)
-{
-	if (g_str_has_prefix(addr, "http://") || g_str_has_prefix(addr, "https://")) {
-		gw_http_client_post_async(self->client,
-		                          addr,
-		                          GW_PKG0_CONTENT_TYPE,
-		                          pkg0,
-		                          NULL,
-		                          NULL,
-		                          gw_southbound_notify_post_cb,
-		                          g_strdup(addr));
-		return TRUE;
-	}
-	if (g_str_has_prefix(addr, "udp://")) {
-		g_autoptr(GUri) uri = g_uri_parse(addr, G_URI_FLAGS_NONE, NULL);
-		g_autoptr(GInetAddress) inet = NULL;
-		const gchar *host = uri != NULL ? g_uri_get_host(uri) : NULL;
-		gint port = uri != NULL ? g_uri_get_port(uri) : -1;
-
-		if (host == NULL || host[0] == '\0' || port <= 0 || port > 65535) {
-			g_set_error(error,
-			            GW_ERROR,
-			            GW_ERROR_INVALID_ARGS,
-			            "malformed notification address %s (udp://host:port)",
-			            addr);
-			return FALSE;
-		}
-		inet = g_inet_address_new_from_string(host);
-		if (inet != NULL) {
-			gw_southbound_send_datagram(inet, (guint16)port, pkg0, addr);
-		} else {
-			GwSbResolve *r = g_new0(GwSbResolve, 1);
-			g_autoptr(GResolver) resolver = g_resolver_get_default();
-			r->pkg0 = g_bytes_ref(pkg0);
-			r->addr = g_strdup(addr);
-			r->port = (guint16)port;
-			g_resolver_lookup_by_name_async(
-			    resolver, host, NULL, gw_southbound_resolve_cb, r);
-		}
-		return TRUE;
-	}
-	g_set_error(error,
-	            GW_ERROR,
-	            GW_ERROR_NOT_SUPPORTED,
-	            "notification address %s: only http://, https:// and udp:// are supported",
-	            addr);
-	return FALSE;
-}
+/* ---- Package #0 delivery (GwNotifier, in the link layer) ---- */
 
 gboolean
 gw_southbound_notify_device(GwSouthbound *self,
@@ -371,7 +253,7 @@ gw_southbound_notify_device(GwSouthbound *self,
 			return FALSE;
 		}
 	}
-	return gw_southbound_send_pkg0(self, addr, pkg0, error);
+	return gw_notifier_send(self->notifier, addr, pkg0, error);
 }
 
 /* a Package #0 asking @info's device to open a session with the gateway, signed as a DM Server
@@ -402,7 +284,7 @@ gw_southbound_wake_device(GwSouthbound *self, const GwInventoryDevice *info)
 	if (pkg0 == NULL)
 		return;
 	sid = gw_pkg0_session_id_to_string(n->session_id);
-	if (!gw_southbound_send_pkg0(self, info->notify_addr, pkg0, &error)) {
+	if (!gw_notifier_send(self->notifier, info->notify_addr, pkg0, &error)) {
 		g_warning("cannot notify device %s: %s", info->device_id, error->message);
 		return;
 	}
@@ -465,7 +347,7 @@ gw_southbound_seen_unchanged(GwSouthbound *self, GwSbSession *s, GHashTable *dev
 		leaf = leaf != NULL ? leaf + 1 : uri;
 		if (g_strcmp0(uri, "./DevInfo/Ext/NotifyAddr") == 0) {
 			/* an invalid one is ignored (and logged) by the registration */
-			if (!gw_southbound_valid_notify_addr(value))
+			if (!gw_notifier_address_is_valid(value))
 				return FALSE;
 			notify_addr = value;
 		} else if (g_strv_contains(gw_southbound_devinfo_leaves, leaf)) {
@@ -515,7 +397,7 @@ gw_southbound_implicit_register(GwSouthbound *self, GwSbSession *s)
 			const gchar *leaf = strrchr(uri, '/');
 			leaf = leaf != NULL ? leaf + 1 : uri;
 			if (g_strcmp0(uri, "./DevInfo/Ext/NotifyAddr") == 0) {
-				if (gw_southbound_valid_notify_addr(value)) {
+				if (gw_notifier_address_is_valid(value)) {
 					g_free(info.notify_addr);
 					info.notify_addr = g_strdup(value);
 				} else {
@@ -625,7 +507,7 @@ gw_southbound_parse_registration(const gchar *data,
 	}
 	if (*notify_addr != NULL && (*notify_addr)[0] == '\0')
 		g_clear_pointer(notify_addr, g_free);
-	if (*notify_addr != NULL && !gw_southbound_valid_notify_addr(*notify_addr)) {
+	if (*notify_addr != NULL && !gw_notifier_address_is_valid(*notify_addr)) {
 		g_set_error(error,
 		            GW_ERROR,
 		            GW_ERROR_PROTOCOL,
@@ -1674,45 +1556,17 @@ gw_southbound_send_command_finish(GwSouthbound *self,
 gboolean
 gw_southbound_start(GwSouthbound *self, GError **error)
 {
-	g_autofree gchar *listen = gw_config_get_string(self->config, "southbound", "listen");
 	g_autofree gchar *dev_id = gw_dm_tree_dup_string(self->tree, "./DevInfo/DevId");
-	g_auto(GStrv) uris = g_strsplit_set(listen != NULL ? listen : "", ", ", -1);
-	g_autoptr(GTlsCertificate) identity = NULL;
-	gboolean need_tls = FALSE;
 
 	g_return_val_if_fail(GW_IS_SOUTHBOUND(self), FALSE);
 	g_return_val_if_fail(self->server == NULL, FALSE);
 
-	for (guint i = 0; uris[i] != NULL; i++)
-		need_tls |= g_str_has_prefix(uris[i], "https:");
-	if (need_tls) {
-		/* the gateway's one identity, the northbound listener's ([northbound] tls-*) */
-		g_autofree gchar *cert =
-		    gw_config_get_string(self->config, "northbound", "tls-certificate");
-		g_autofree gchar *key = gw_config_get_string(self->config, "northbound", "tls-key");
-		if (cert == NULL || cert[0] == '\0') {
-			g_free(cert);
-			cert = g_build_filename(self->state_dir, "tls.crt", NULL);
-		}
-		if (key == NULL || key[0] == '\0') {
-			g_free(key);
-			key = g_build_filename(self->state_dir, "tls.key", NULL);
-		}
-		identity =
-		    gw_crypto_load_or_create(cert, key, dev_id != NULL ? dev_id : "gwmod", error);
-		if (identity == NULL)
-			return FALSE;
-	}
-	self->server = gw_http_server_new(identity);
-	gw_config_apply_http_limits(self->config, self->server);
+	self->server = gw_config_open_listener(
+	    self->config, "southbound", self->state_dir, dev_id != NULL ? dev_id : "gwmod", error);
+	if (self->server == NULL)
+		return FALSE;
 	gw_http_server_add_handler(
 	    self->server, GW_GWMO_HTTP_DM, gw_southbound_dm_handler, self, NULL);
-	for (guint i = 0; uris[i] != NULL; i++) {
-		if (uris[i][0] == '\0')
-			continue;
-		if (!gw_http_server_listen(self->server, uris[i], error))
-			return FALSE;
-	}
 	{
 		g_auto(GStrv) real = gw_http_server_get_uris(self->server);
 		for (guint i = 0; real[i] != NULL; i++) {
@@ -1788,7 +1642,7 @@ gw_southbound_finalize(GObject *object)
 	g_hash_table_unref(self->nonces);
 	g_hash_table_unref(self->commands);
 	g_ptr_array_unref(self->held);
-	g_clear_object(&self->client);
+	g_clear_object(&self->notifier);
 	g_clear_object(&self->inventory);
 	g_clear_object(&self->store);
 	g_clear_object(&self->tree);
@@ -1860,10 +1714,8 @@ gw_southbound_new(GwConfig *config,
 	self->store = store != NULL ? g_object_ref(store) : NULL;
 	self->inventory = g_object_ref(inventory);
 	self->state_dir = g_strdup(state_dir);
-	self->client = gw_http_client_new(NULL, error);
-	if (self->client == NULL)
+	self->notifier = gw_notifier_new(error);
+	if (self->notifier == NULL)
 		return NULL;
-	gw_http_client_set_timeout(self->client, GW_SOUTHBOUND_NOTIFY_TIMEOUT);
-	gw_http_client_set_retries(self->client, 1, 200);
 	return g_steal_pointer(&self);
 }

@@ -269,3 +269,42 @@ gw_dm_acl_revoke(GwDmAcl *acl, GwDmAccess access, const gchar *server_id)
 		}
 	}
 }
+
+gboolean
+gw_dm_acl_server_id_is_valid(const gchar *server_id)
+{
+	g_autofree gchar *text = NULL;
+	g_autofree gchar *canonical = NULL;
+	g_autoptr(GwDmAcl) acl = NULL;
+
+	/* "a+b" would stand for two servers */
+	if (server_id == NULL || server_id[0] == '\0' || g_strcmp0(server_id, "*") == 0 ||
+	    strchr(server_id, '+') != NULL)
+		return FALSE;
+	text = g_strconcat("Get=", server_id, NULL);
+	acl = gw_dm_acl_parse(text, NULL);
+	if (acl == NULL)
+		return FALSE;
+	canonical = gw_dm_acl_to_string(acl);
+	return g_strcmp0(canonical, text) == 0;
+}
+
+gchar *
+gw_dm_acl_owner_text(const gchar *server_id, GwDmAccess rights)
+{
+	static const GwDmAccess commands[] = {GW_DM_ACCESS_ADD,
+	                                      GW_DM_ACCESS_DELETE,
+	                                      GW_DM_ACCESS_EXEC,
+	                                      GW_DM_ACCESS_GET,
+	                                      GW_DM_ACCESS_REPLACE};
+	g_autoptr(GwDmAcl) acl = NULL;
+
+	if (server_id == NULL)
+		return g_strdup("Get=*");
+	acl = gw_dm_acl_new();
+	for (guint i = 0; i < G_N_ELEMENTS(commands); i++) {
+		if ((rights & commands[i]) != 0)
+			gw_dm_acl_grant(acl, commands[i], server_id);
+	}
+	return gw_dm_acl_to_string(acl);
+}

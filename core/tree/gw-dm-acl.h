@@ -41,4 +41,13 @@ gw_dm_acl_grant(GwDmAcl *acl, GwDmAccess access, const gchar *server_id);
 void
 gw_dm_acl_revoke(GwDmAcl *acl, GwDmAccess access, const gchar *server_id);
 
+/* a ServerID that can stand in an ACL as itself: not empty, not "*", no separator */
+gboolean
+gw_dm_acl_server_id_is_valid(const gchar *server_id);
+/* the ACL text of a node a DM Server made and owns alone (GwMO-SECARIZE-001): each command of
+ * @rights for @server_id ("Add=s&Delete=s&Get=s&Replace=s"); for the local owner
+ * (@server_id NULL) "Get=*", readable by every server */
+gchar *
+gw_dm_acl_owner_text(const gchar *server_id, GwDmAccess rights);
+
 G_END_DECLS

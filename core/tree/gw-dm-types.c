@@ -532,6 +532,7 @@ static const GwDmStatusName gw_dm_status_names[] = {
     {GW_DM_STATUS_PERMISSION_DENIED, "Permission denied"},
     {GW_DM_STATUS_COMMAND_FAILED, "Command failed"},
     {GW_DM_STATUS_NOT_IMPLEMENTED, "Command not implemented"},
+    {GW_DM_STATUS_SERVICE_UNAVAILABLE, "Service unavailable"},
     {GW_DM_STATUS_SESSION_INTERNAL_ERROR, "Session internal error"},
     {GW_DM_STATUS_ATOMIC_FAILED, "Atomic failed"},
     {GW_DM_STATUS_ATOMIC_ROLLBACK_FAILED, "Atomic roll back failed"},

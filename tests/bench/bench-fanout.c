@@ -58,7 +58,9 @@
  *                             GW_BENCH_MAX_IN_FLIGHT: the job's MaxInFlight (default 32);
  *                             GW_BENCH_PERF=FILE: perf record of gwmod's T = 0 fan-out;
  *                             GW_BENCH_TRACE=1 prints when each device is notified and done;
- *                             GW_BENCH_VERBOSE=1 runs gwmod with --verbose, prints its log)
+ *                             GW_BENCH_VERBOSE=1 runs gwmod with --verbose, prints its log;
+ *                             GWMO_TEST_PLUGIN_PATH: libgw_plugin_test.so, for the rows of
+ *                             the test adapter's devices, see bench_adapter_round())
  */
 
 #define G_LOG_DOMAIN "GwFanoutBench"
@@ -654,20 +656,18 @@ finished_cb(GDBusConnection *c,
 	g_variant_get(params, "(s)", &b->doc);
 }
 
+/* one D-Bus Fanout of a Get of @target to @ids (NULL-terminated); each of the @n devices must
+ * answer 200 with @answer (the aggregated document's text of one device's answer) */
 static gdouble
-run_fanout(Bench *b, guint n)
+run_fanout_of(Bench *b, GPtrArray *ids, const gchar *target, guint n, const gchar *answer)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) reply = NULL;
-	g_autoptr(GPtrArray) ids = g_ptr_array_new();
 	GVariantBuilder vb;
 	gint64 t0;
 	guint sub;
 	guint ok = 0;
 
-	for (guint i = 0; i < b->order->len; i++)
-		g_ptr_array_add(ids, ((SimDev *)g_ptr_array_index(b->order, i))->id);
-	g_ptr_array_add(ids, NULL);
 	sub = g_dbus_connection_signal_subscribe(b->d->connection,
 	                                         "org.gwmo.Gateway1",
 	                                         "org.gwmo.Gateway1.Job",
@@ -682,7 +682,7 @@ run_fanout(Bench *b, guint n)
 	g_variant_builder_add(
 	    &vb, "{sv}", "Devices", g_variant_new_strv((const gchar *const *)ids->pdata, -1));
 	g_variant_builder_add(&vb, "{sv}", "Command", g_variant_new_string("Get"));
-	g_variant_builder_add(&vb, "{sv}", "TargetURI", g_variant_new_string("./DevInfo/Mod"));
+	g_variant_builder_add(&vb, "{sv}", "TargetURI", g_variant_new_string(target));
 	g_variant_builder_add(&vb, "{sv}", "Timeout", g_variant_new_uint32(120));
 	if (g_getenv("GW_BENCH_MAX_IN_FLIGHT") != NULL)
 		g_variant_builder_add(
@@ -710,10 +710,7 @@ run_fanout(Bench *b, guint n)
 		g_main_context_iteration(NULL, TRUE);
 	{
 		gdouble secs = (gdouble)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
-		for (const gchar *p = b->doc;
-		     (p = strstr(p, "status=\"200\"><Data format=\"chr\">sim-device</Data>")) !=
-		     NULL;
-		     p++)
+		for (const gchar *p = b->doc; (p = strstr(p, answer)) != NULL; p++)
 			ok++;
 		if (ok != n) {
 			g_printerr("bench-fanout: %u of %u devices answered 200\n", ok, n);
@@ -727,6 +724,18 @@ run_fanout(Bench *b, guint n)
 		g_clear_pointer(&b->doc, g_free);
 		return secs;
 	}
+}
+
+static gdouble
+run_fanout(Bench *b, guint n)
+{
+	g_autoptr(GPtrArray) ids = g_ptr_array_new();
+
+	for (guint i = 0; i < b->order->len; i++)
+		g_ptr_array_add(ids, ((SimDev *)g_ptr_array_index(b->order, i))->id);
+	g_ptr_array_add(ids, NULL);
+	return run_fanout_of(
+	    b, ids, "./DevInfo/Mod", n, "status=\"200\"><Data format=\"chr\">sim-device</Data>");
 }
 
 /* CPU seconds (user + system) used so far by this process and by gwmod */
@@ -912,6 +921,96 @@ bench_round(guint n, const guint *device_ms, guint n_device_ms)
 	gw_test_daemon_free(b.d);
 }
 
+/* ---- the test adapter's devices (plugins/test, issue 12) ----
+ *
+ * The same Fanout Get to N devices of an adapter plugin: the test adapter in gwmod
+ * (--plugin-dir, [test] devices=N, each answer after [test] delay-ms = T), a Get of
+ * ./Test/Switch, which the registry checks against the declared tree and the plugin answers
+ * from memory: what the seam (registry, checks, deadline, result) costs per device, with no
+ * network. Figures only; it runs when GWMO_TEST_PLUGIN_PATH names libgw_plugin_test.so. */
+
+typedef struct {
+	guint n;
+	guint device_ms;
+	gdouble fan;
+	gdouble cpu_gw;
+} AdapterFigures;
+
+static GArray *adapter_figures;
+
+static void
+bench_adapter_round(guint n, guint device_ms)
+{
+	const gchar *plugin = g_getenv("GWMO_TEST_PLUGIN_PATH");
+	g_autofree gchar *conf = NULL;
+	g_autofree gchar *last_uri = NULL;
+	g_autofree gchar *last_id = NULL;
+	g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
+	AdapterFigures f = {.n = n, .device_ms = device_ms};
+	Bench b = {0};
+	gdouble g0;
+
+	if (plugin == NULL)
+		return;
+	conf = g_strdup_printf("[southbound]\nlisten=\n[northbound]\nlisten=\n[test]\ndevices=%u\n"
+	                       "delay-ms=%u\n",
+	                       n,
+	                       device_ms);
+	b.d = gw_test_daemon_new_with_config(conf);
+	b.d->quiet = g_getenv("GW_BENCH_VERBOSE") == NULL;
+	{
+		g_autofree gchar *plugin_dir = g_path_get_dirname(plugin);
+		const gchar *args[] = {"--plugin-dir", plugin_dir, NULL};
+		gw_test_daemon_start(b.d, args);
+	}
+	/* the adapter reports its devices once started: records 1…N */
+	last_uri = g_strdup_printf("./GwMO/Inventory/Devices/%u/DeviceID", n);
+	for (guint k = 0; k < 6000; k++) {
+		g_autoptr(GVariant) v =
+		    gw_test_call(b.d, "GetNode", g_variant_new("(s)", last_uri), "(ssv)", NULL);
+		if (v != NULL) {
+			g_autoptr(GVariant) value = NULL;
+			g_variant_get(v, "(ssv)", NULL, NULL, &value);
+			last_id = g_variant_dup_string(value, NULL);
+			break;
+		}
+		g_usleep(10 * 1000);
+	}
+	if (last_id == NULL)
+		bench_fail("the test adapter's devices were not reported");
+	for (guint i = 1; i <= n; i++)
+		g_ptr_array_add(ids, g_strdup_printf("TEST-DEV-%u", i));
+	g_ptr_array_add(ids, NULL);
+	g0 = cpu_gwmod(&b);
+	f.fan = run_fanout_of(
+	    &b, ids, "./Test/Switch", n, "status=\"200\"><Data format=\"bool\">false</Data>");
+	f.cpu_gw = cpu_gwmod(&b) - g0;
+	g_printerr("bench-fanout: adapter N=%u T=%u ms: fanout %.3f s\n", n, device_ms, f.fan);
+	g_array_append_val(adapter_figures, f);
+	gw_test_daemon_stop(b.d);
+	gw_test_daemon_free(b.d);
+}
+
+static void
+print_adapter_table(void)
+{
+	if (adapter_figures->len == 0)
+		return;
+	g_print("\n== the test adapter's devices (plugins/test): Fanout Get ./Test/Switch through "
+	        "the adapter registry, no network ==\n");
+	for (guint i = 0; i < adapter_figures->len; i++) {
+		const AdapterFigures *f = &g_array_index(adapter_figures, AdapterFigures, i);
+		g_print("N=%-5u T=%u ms: fanout Get %7.3f s %8.1f devices/s | gwmod CPU %.2f s "
+		        "(%.3f ms per device)\n",
+		        f->n,
+		        f->device_ms,
+		        f->fan,
+		        f->n / f->fan,
+		        f->cpu_gw,
+		        f->cpu_gw * 1000 / f->n);
+	}
+}
+
 static void
 print_table(guint device_ms)
 {
@@ -1021,6 +1120,7 @@ main(int argc, char **argv)
 	if (device_ms[1] == 0)
 		n_device_ms = 1;
 	figures = g_array_new(FALSE, FALSE, sizeof(Figures));
+	adapter_figures = g_array_new(FALSE, FALSE, sizeof(AdapterFigures));
 	if (argc > 1) {
 		for (gint i = 1; i < argc; i++)
 			bench_round((guint)g_ascii_strtoull(argv[i], NULL, 10), device_ms, n_device_ms);
@@ -1029,8 +1129,16 @@ main(int argc, char **argv)
 		bench_round(1000, device_ms, n_device_ms);
 		bench_round(5000, device_ms, n_device_ms);
 	}
+	/* the test adapter's devices, the same N and device times */
+	for (gint i = 1; i < MAX(argc, 2); i++) {
+		guint n = argc > 1 ? (guint)g_ascii_strtoull(argv[i], NULL, 10) : 1000;
+		for (guint k = 0; k < n_device_ms; k++)
+			bench_adapter_round(n, device_ms[k]);
+	}
 	for (guint i = 0; i < n_device_ms; i++)
 		print_table(device_ms[i]);
+	print_adapter_table();
 	g_array_unref(figures);
+	g_array_unref(adapter_figures);
 	return 0;
 }

@@ -1023,10 +1023,12 @@ test_servers(void)
 		g_autoptr(GHashTable) servers = managed_objects(d, GW_SERVER_IFACE);
 		GVariant *props = g_hash_table_lookup(servers, path);
 		const gchar *sid = NULL;
+		g_autoptr(GVariant) inventory_alert = NULL;
 		g_assert_nonnull(props);
 		g_assert_true(g_variant_lookup(props, "ServerID", "&s", &sid));
 		g_assert_cmpstr(sid, ==, "srv-a.example");
-		g_assert_false(g_variant_lookup_value(props, "InventoryAlert", NULL) == NULL);
+		inventory_alert = g_variant_lookup_value(props, "InventoryAlert", NULL);
+		g_assert_nonnull(inventory_alert);
 	}
 
 	/* the account goes, its object goes */

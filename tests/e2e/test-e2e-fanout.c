@@ -118,6 +118,14 @@ provision(GwTestDaemon *d, const gchar *id, const gchar *notify_addr, const gcha
  * answers one Package #0 with one session and exits */
 static Dev *
 dev_spawn(Env *e, const gchar *id, const gchar *group, gboolean listen, gboolean provisioned);
+static Dev *
+dev_spawn_full(Env *e,
+               const gchar *id,
+               const gchar *group,
+               gboolean listen,
+               gboolean provisioned,
+               guint sessions,
+               const gchar *tree_file);
 
 static Dev *
 dev_live(Env *e, const gchar *id, const gchar *group)
@@ -130,13 +138,26 @@ dev_live(Env *e, const gchar *id, const gchar *group)
 static Dev *
 dev_spawn(Env *e, const gchar *id, const gchar *group, gboolean listen, gboolean provisioned)
 {
+	return dev_spawn_full(e, id, group, listen, provisioned, 1, "device-tree.xml");
+}
+
+/* @sessions: the notified sessions it answers before it exits; @tree_file in tests/data/peers */
+static Dev *
+dev_spawn_full(Env *e,
+               const gchar *id,
+               const gchar *group,
+               gboolean listen,
+               gboolean provisioned,
+               guint sessions,
+               const gchar *tree_file)
+{
 	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GSubprocessLauncher) launcher =
 	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *log = g_strdup_printf("%s/%s.log", e->dir, id);
 	g_autofree gchar *tree =
-	    g_build_filename(g_getenv("GWMO_TEST_DATA"), "peers", "device-tree.xml", NULL);
+	    g_build_filename(g_getenv("GWMO_TEST_DATA"), "peers", tree_file, NULL);
 	Dev *dev = g_new0(Dev, 1);
 
 	dev->id = g_strdup(id);
@@ -156,7 +177,7 @@ dev_spawn(Env *e, const gchar *id, const gchar *group, gboolean listen, gboolean
 		g_ptr_array_add(argv, g_strdup("--register"));
 		g_ptr_array_add(argv, g_strdup("--mode=2"));
 	}
-	g_ptr_array_add(argv, g_strdup("--count=1"));
+	g_ptr_array_add(argv, g_strdup_printf("--count=%u", sessions));
 	g_ptr_array_add(argv, g_strdup_printf("--record=%s", dev->record));
 	g_ptr_array_add(argv, g_strdup_printf("--tree=%s", tree));
 	g_ptr_array_add(argv, NULL);
@@ -225,6 +246,22 @@ dev_sessions(Dev *dev)
 	if (!g_file_test(dev->record, G_FILE_TEST_EXISTS))
 		return 0;
 	return json_array_get_length(record_sessions(dev->record, &parser));
+}
+
+static gint
+dev_wait(Dev *dev);
+
+/* every device exited after @sessions sessions (its registration included), having run a
+ * Replace of @uri with @value */
+static void
+assert_replaced(GPtrArray *devs, guint sessions, const gchar *uri, const gchar *value)
+{
+	for (guint i = 0; i < devs->len; i++) {
+		Dev *dev = g_ptr_array_index(devs, i);
+		g_assert_cmpint(dev_wait(dev), ==, 0);
+		g_assert_cmpuint(dev_sessions(dev), ==, sessions);
+		g_assert_true(record_executed(dev->record, "Replace", uri, value));
+	}
 }
 
 static gint
@@ -680,6 +717,22 @@ finished_cb(GDBusConnection *c,
 	g_variant_get(params, "(s)", &f->xml);
 }
 
+/* the first Job's Finished signal goes to @f */
+static guint
+watch_finished(GwTestDaemon *d, Finished *f)
+{
+	return g_dbus_connection_signal_subscribe(d->connection,
+	                                          "org.gwmo.Gateway1",
+	                                          JOB_IFACE,
+	                                          "Finished",
+	                                          NULL,
+	                                          NULL,
+	                                          G_DBUS_SIGNAL_FLAGS_NONE,
+	                                          finished_cb,
+	                                          f,
+	                                          NULL);
+}
+
 static gboolean
 wait_finished(Finished *f, guint seconds)
 {
@@ -783,16 +836,7 @@ test_dbus_replace(void)
 		}
 	}
 
-	sub = g_dbus_connection_signal_subscribe(e->d->connection,
-	                                         "org.gwmo.Gateway1",
-	                                         JOB_IFACE,
-	                                         "Finished",
-	                                         NULL,
-	                                         NULL,
-	                                         G_DBUS_SIGNAL_FLAGS_NONE,
-	                                         finished_cb,
-	                                         &f,
-	                                         NULL);
+	sub = watch_finished(e->d, &f);
 	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
 	g_variant_builder_add(&b, "{sv}", "Devices", g_variant_new_strv(ids, -1));
 	g_variant_builder_add(&b, "{sv}", "Command", g_variant_new_string("Replace"));
@@ -819,12 +863,7 @@ test_dbus_replace(void)
 		g_assert_true(g_str_has_prefix(g_variant_get_string(uri, NULL), "./GwMO/Fanout/"));
 	}
 	/* every device's tree was changed: read back from their records */
-	for (guint i = 0; i < devs->len; i++) {
-		Dev *dev = g_ptr_array_index(devs, i);
-		g_assert_cmpint(dev_wait(dev), ==, 0);
-		g_assert_cmpuint(dev_sessions(dev), ==, 2);
-		g_assert_true(record_executed(dev->record, "Replace", "./Vendor/Name", "beta"));
-	}
+	assert_replaced(devs, 2, "./Vendor/Name", "beta");
 	g_dbus_connection_signal_unsubscribe(e->d->connection, sub);
 	g_free(f.path);
 	g_free(f.xml);
@@ -927,16 +966,7 @@ test_polling_device(void)
 	const gchar *ids[] = {"poller", NULL};
 
 	set_node_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
-	sub = g_dbus_connection_signal_subscribe(e->d->connection,
-	                                         "org.gwmo.Gateway1",
-	                                         JOB_IFACE,
-	                                         "Finished",
-	                                         NULL,
-	                                         NULL,
-	                                         G_DBUS_SIGNAL_FLAGS_NONE,
-	                                         finished_cb,
-	                                         &f,
-	                                         NULL);
+	sub = watch_finished(e->d, &f);
 	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
 	g_variant_builder_add(&b, "{sv}", "Devices", g_variant_new_strv(ids, -1));
 	g_variant_builder_add(&b, "{sv}", "Command", g_variant_new_string("Get"));
@@ -1001,16 +1031,7 @@ test_cancel(void)
 	g_ptr_array_add(devs, dev_silent(e, "sleeper", NULL));
 	g_ptr_array_add(devs, dev_live(e, "last", NULL));
 	wait_registered(e, devs);
-	sub = g_dbus_connection_signal_subscribe(e->d->connection,
-	                                         "org.gwmo.Gateway1",
-	                                         JOB_IFACE,
-	                                         "Finished",
-	                                         NULL,
-	                                         NULL,
-	                                         G_DBUS_SIGNAL_FLAGS_NONE,
-	                                         finished_cb,
-	                                         &f,
-	                                         NULL);
+	sub = watch_finished(e->d, &f);
 	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
 	g_variant_builder_add(&b, "{sv}", "Devices", g_variant_new_strv(ids, -1));
 	g_variant_builder_add(&b, "{sv}", "Command", g_variant_new_string("Get"));
@@ -1180,17 +1201,229 @@ test_resume(void)
 	env_free(e);
 }
 
+/* ---- OMA DM Proxy devices and an adapter's devices in one job (issue 12) ---- */
+
+static const gchar *test_plugin_path; /* argv[3]: libgw_plugin_test.so */
+
+/* the FanoutComplete alert of @job in @session, its document */
+static const gchar *
+job_document(JsonObject *session, const gchar *job)
+{
+	g_autofree gchar *source = g_strdup_printf("./GwMO/Fanout/%s", job);
+	JsonArray *alerts = json_object_get_array_member(session, "generic_alerts");
+
+	for (guint i = 0; alerts != NULL && i < json_array_get_length(alerts); i++) {
+		JsonObject *a = json_array_get_object_element(alerts, i);
+		if (g_strcmp0(json_object_get_string_member(a, "type"),
+		              "urn:oma:at:gwmo:1.0:FanoutComplete") == 0 &&
+		    g_strcmp0(json_object_get_string_member(a, "source"), source) == 0)
+			return json_object_get_string_member(a, "data");
+	}
+	g_error("no FanoutComplete for %s", source);
+	return NULL;
+}
+
+static gchar *
+mixed_job(const gchar *name,
+          const gchar *command,
+          const gchar *target,
+          const gchar *format,
+          const gchar *data,
+          const gchar *aggregate)
+{
+	g_autofree gchar *targets = group_target(name, "mixed");
+	g_autofree gchar *prefix =
+	    format == NULL ? g_strdup(targets)
+	                   : g_strdup_printf("%s{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/%s/"
+	                                     "Format\",\"data\":\"%s\"},",
+	                                     targets,
+	                                     name,
+	                                     format);
+	g_autofree gchar *corr = g_strdup_printf("c-%s", name);
+	return job_commands(name, prefix, command, target, data, 20, 0, aggregate, corr);
+}
+
+/*
+ * GwMO-AMoDe-001, GwMO-IOP-001, GwMO-MOO-001 mode 3, GwMO-FORA-001/002: a group of three OMA
+ * DM Proxy devices (reference End Device processes) and three devices of the test adapter
+ * (plugins/test in gwmod) is one Fanout job for the DM Server: a Replace and an Exec in its
+ * first session, two Gets in its second, each answered by one aggregated result in the held
+ * reply; the Gets read back what the Replace wrote on all six, and ./DevInfo/Man from each
+ * kind. Then an adapter device leaves: its record is Detached and the server, which asked
+ * for inventory alerts, gets DeviceDetached in a session the gateway opens.
+ */
+static void
+test_mixed_adapters(void)
+{
+	Env *e = env_new_with_config("[fanout]\nsync-wait=30\n[test]\ndevices=3\n");
+	g_autofree gchar *record = g_build_filename(e->dir, "record.json", NULL);
+	g_autoptr(GPtrArray) devs = g_ptr_array_new_with_free_func((GDestroyNotify)dev_free);
+	g_autoptr(GSubprocess) server = NULL;
+	g_autoptr(JsonParser) parser = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) group = NULL;
+	g_autofree gchar *r = mixed_job("r", "Replace", "./Test/Switch", "bool", "true", NULL);
+	g_autofree gchar *x = mixed_job("x", "Exec", "./Test/Operations/Echo", NULL, "hi", "count");
+	g_autofree gchar *g = mixed_job("g", "Get", "./Test/Switch", NULL, NULL, "distinct");
+	g_autofree gchar *m = mixed_job("m", "Get", "./DevInfo/Man", NULL, NULL, "distinct");
+	g_autofree gchar *script = g_strdup_printf("{\"sessions\":[{\"commands\":[%s,%s]},"
+	                                           "{\"commands\":[%s,%s]},{\"commands\":[]}]}",
+	                                           r,
+	                                           x,
+	                                           g,
+	                                           m);
+	g_autofree gchar *detached_uri = NULL;
+	const gchar *group_path = NULL;
+	const gchar *doc;
+	JsonArray *sessions;
+	JsonObject *alert;
+	Finished f = {0};
+	GVariantBuilder b;
+	guint sub;
+
+	/* no inventory alerts while the devices come (the adapter's report at start) */
+	set_node_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
+	gw_test_daemon_stop(e->d);
+	{
+		/* the plugin host loads the test adapter from its build directory */
+		g_autofree gchar *plugin_dir = g_path_get_dirname(test_plugin_path);
+		const gchar *args[] = {"--plugin-dir", plugin_dir, NULL};
+		gw_test_daemon_start(e->d, args);
+	}
+
+	/* the adapter's three devices: records 1-3, Mode 3, Attached */
+	for (guint i = 1; i <= 3; i++) {
+		g_autofree gchar *id_uri =
+		    g_strdup_printf("./GwMO/Inventory/Devices/%u/DeviceID", i);
+		g_autofree gchar *mode_uri = g_strdup_printf("./GwMO/Inventory/Devices/%u/Mode", i);
+		g_autofree gchar *want = g_strdup_printf("TEST-DEV-%u", i);
+		g_autofree gchar *id = NULL;
+		g_autofree gchar *mode = NULL;
+		for (guint k = 0; k < 400 && g_strcmp0(id, want) != 0; k++) {
+			g_free(id);
+			id = get_value(e->d, id_uri, NULL);
+			if (g_strcmp0(id, want) != 0)
+				g_usleep(25 * 1000);
+		}
+		g_assert_cmpstr(id, ==, want);
+		mode = get_value(e->d, mode_uri, NULL);
+		g_assert_cmpstr(mode, ==, "3");
+	}
+	{
+		g_autofree gchar *modes = get_value(e->d, "./GwMO/Config/SupportedModes", NULL);
+		g_assert_cmpstr(modes, ==, "1,2,3");
+	}
+
+	/* the group: three OMA DM devices (two notified sessions each) and the three others */
+	group =
+	    gw_test_call(e->d, "CreateGroup", g_variant_new("(ss)", "mixed", ""), "(o)", &error);
+	g_assert_no_error(error);
+	g_variant_get(group, "(&o)", &group_path);
+	server = server_start(e, script, record, CL_SECRET, "--sessions=3", NULL);
+	for (guint i = 1; i <= 3; i++) {
+		g_autofree gchar *id = g_strdup_printf("live-%02u", i);
+		g_ptr_array_add(
+		    devs, dev_spawn_full(e, id, "mixed", TRUE, FALSE, 2, "device-tree-test.xml"));
+	}
+	for (guint i = 1; i <= 3; i++) {
+		g_autofree gchar *id = g_strdup_printf("TEST-DEV-%u", i);
+		g_autoptr(GVariant) reply = g_dbus_connection_call_sync(e->d->connection,
+		                                                        "org.gwmo.Gateway1",
+		                                                        group_path,
+		                                                        "org.gwmo.Gateway1.Group",
+		                                                        "AddMember",
+		                                                        g_variant_new("(s)", id),
+		                                                        NULL,
+		                                                        G_DBUS_CALL_FLAGS_NONE,
+		                                                        -1,
+		                                                        NULL,
+		                                                        &error);
+		g_assert_no_error(error);
+	}
+	wait_registered(e, devs);
+
+	/* the server's two sessions: each job's aggregated result in the held reply (flow Y) */
+	start_session(e->d);
+	start_session(e->d);
+
+	/* an adapter device leaves: DeviceDetached for the server (a session of its own) */
+	set_node_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", TRUE);
+	sub = watch_finished(e->d, &f);
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(
+	    &b, "{sv}", "Devices", g_variant_new_strv((const gchar *[]){"TEST-DEV-3", NULL}, -1));
+	g_variant_builder_add(&b, "{sv}", "Command", g_variant_new_string("Exec"));
+	g_variant_builder_add(
+	    &b, "{sv}", "TargetURI", g_variant_new_string("./Test/Operations/Leave"));
+	g_free(fanout(e->d, &b, &error));
+	g_assert_no_error(error);
+	g_assert_true(wait_finished(&f, 30));
+	g_assert_nonnull(strstr(f.xml, "<Device id=\"TEST-DEV-3\" status=\"200\"/>"));
+	server_wait(server);
+	detached_uri = get_value(e->d, "./GwMO/Inventory/Devices/3/Status", NULL);
+	g_assert_cmpstr(detached_uri, ==, "Detached");
+
+	sessions = record_sessions(record, &parser);
+	g_assert_cmpuint(json_array_get_length(sessions), ==, 3);
+	/* session 1: Replace and Exec on all six, one document each */
+	doc = job_document(json_array_get_object_element(sessions, 0), "r");
+	g_test_message("r: %s", doc);
+	g_assert_nonnull(
+	    strstr(doc, "state=\"Complete\" total=\"6\" succeeded=\"6\" failed=\"0\""));
+	doc = job_document(json_array_get_object_element(sessions, 0), "x");
+	g_test_message("x: %s", doc);
+	g_assert_nonnull(
+	    strstr(doc, "state=\"Complete\" total=\"6\" succeeded=\"6\" failed=\"0\""));
+	for (guint i = 1; i <= 3; i++) {
+		g_autofree gchar *echo = g_strdup_printf(
+		    "<Device id=\"TEST-DEV-%u\" status=\"200\"><Data format=\"chr\">hi</Data>", i);
+		g_autofree gchar *live =
+		    g_strdup_printf("<Device id=\"live-%02u\" status=\"200\"/>", i);
+		g_assert_nonnull(strstr(doc, echo));
+		g_assert_nonnull(strstr(doc, live));
+	}
+	/* session 2: what the Replace wrote, read back from all six; DevInfo/Man of each kind */
+	doc = job_document(json_array_get_object_element(sessions, 1), "g");
+	g_test_message("g: %s", doc);
+	g_assert_nonnull(
+	    strstr(doc, "state=\"Complete\" total=\"6\" succeeded=\"6\" failed=\"0\""));
+	g_assert_cmpuint(
+	    count_substr(doc, "status=\"200\"><Data format=\"bool\">true</Data>"), ==, 6);
+	g_assert_nonnull(strstr(doc, "<Aggregate distinct=\"1\"/>"));
+	doc = job_document(json_array_get_object_element(sessions, 1), "m");
+	g_test_message("m: %s", doc);
+	g_assert_nonnull(
+	    strstr(doc, "state=\"Complete\" total=\"6\" succeeded=\"6\" failed=\"0\""));
+	g_assert_cmpuint(count_substr(doc, "<Data format=\"chr\">gwmo test device</Data>"), ==, 3);
+	g_assert_cmpuint(count_substr(doc, "<Data format=\"chr\">gwmo</Data>"), ==, 3);
+	g_assert_nonnull(strstr(doc, "<Aggregate distinct=\"2\"/>"));
+	/* session 3, the gateway's: TEST-DEV-3 detached */
+	alert = session_alert(json_array_get_object_element(sessions, 2),
+	                      "urn:oma:at:gwmo:1.0:DeviceDetached");
+	g_assert_nonnull(alert);
+	g_assert_nonnull(strstr(json_object_get_string_member(alert, "data"), "TEST-DEV-3"));
+	/* the OMA DM devices ran their two notified sessions and changed their own trees */
+	assert_replaced(devs, 3, "./Test/Switch", "true");
+	g_dbus_connection_signal_unsubscribe(e->d->connection, sub);
+	g_free(f.path);
+	g_free(f.xml);
+	gw_test_daemon_stop(e->d);
+	env_free(e);
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-	if (argc < 3) {
-		g_printerr("usage: %s PATH-TO-gwmo-test-server PATH-TO-gwmo-test-device\n",
+	if (argc < 4) {
+		g_printerr("usage: %s PATH-TO-gwmo-test-server PATH-TO-gwmo-test-device "
+		           "PATH-TO-libgw_plugin_test.so\n",
 		           argv[0]);
 		return 2;
 	}
 	server_binary = argv[1];
 	device_binary = argv[2];
+	test_plugin_path = argv[3];
 	g_test_add_func("/gw/e2e/fanout/proxy-single", test_proxy_single);
 	g_test_add_func("/gw/e2e/fanout/group-sync", test_group_sync);
 	g_test_add_func("/gw/e2e/fanout/group-async", test_group_async);
@@ -1199,5 +1432,6 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/e2e/fanout/cancel", test_cancel);
 	g_test_add_func("/gw/e2e/fanout/polling-device", test_polling_device);
 	g_test_add_func("/gw/e2e/fanout/resume", test_resume);
+	g_test_add_func("/gw/e2e/fanout/mixed-adapters", test_mixed_adapters);
 	return g_test_run();
 }

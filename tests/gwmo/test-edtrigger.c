@@ -231,6 +231,9 @@ test_trigger(Fixture *f, gconstpointer data)
 	g_autoptr(GBytes) forged = make_pkg0(SRV_A, "wrong", 0x0BAD);
 	g_autoptr(GBytes) other = make_pkg0(SRV_B, SECRET_B, 0x0B0B);
 	g_autoptr(GBytes) got = NULL;
+	g_autoptr(GBytes) nobody = g_bytes_new_static("nobody", 6);
+	g_autoptr(GBytes) quiet = g_bytes_new_static("dev-quiet", 9);
+	g_autoptr(GBytes) ok200 = g_bytes_new_static("200", 3);
 	g_autoptr(GPtrArray) results = NULL;
 	g_autofree gchar *status = NULL;
 	g_autofree gchar *acl = NULL;
@@ -286,24 +289,16 @@ test_trigger(Fixture *f, gconstpointer data)
 	g_clear_pointer(&got, g_bytes_unref);
 
 	/* unknown device, device without NotifyAddr */
-	g_assert_cmpuint(gw_dm_tree_replace(f->tree,
-	                                    SRV_A,
-	                                    T1 "/DeviceID",
-	                                    GW_DM_FORMAT_CHR,
-	                                    NULL,
-	                                    g_bytes_new_static("nobody", 6)),
-	                 ==,
-	                 200);
+	g_assert_cmpuint(
+	    gw_dm_tree_replace(f->tree, SRV_A, T1 "/DeviceID", GW_DM_FORMAT_CHR, NULL, nobody),
+	    ==,
+	    200);
 	g_assert_cmpuint(
 	    gw_dm_tree_exec(f->tree, SRV_A, T1 "/Operations/Trigger", NULL, NULL), ==, 404);
-	g_assert_cmpuint(gw_dm_tree_replace(f->tree,
-	                                    SRV_A,
-	                                    T1 "/DeviceID",
-	                                    GW_DM_FORMAT_CHR,
-	                                    NULL,
-	                                    g_bytes_new_static("dev-quiet", 9)),
-	                 ==,
-	                 200);
+	g_assert_cmpuint(
+	    gw_dm_tree_replace(f->tree, SRV_A, T1 "/DeviceID", GW_DM_FORMAT_CHR, NULL, quiet),
+	    ==,
+	    200);
 	g_assert_cmpuint(
 	    gw_dm_tree_exec(f->tree, SRV_A, T1 "/Operations/Trigger", NULL, NULL), ==, 410);
 	status = status_of(f, T1);
@@ -313,8 +308,7 @@ test_trigger(Fixture *f, gconstpointer data)
 	/* the gateway's nodes stay; the creator removes its entry */
 	g_assert_cmpuint(gw_dm_tree_delete(f->tree, SRV_A, T1 "/Status"), ==, 405);
 	g_assert_cmpuint(
-	    gw_dm_tree_replace(
-	        f->tree, SRV_A, T1 "/Status", GW_DM_FORMAT_INT, NULL, g_bytes_new_static("200", 3)),
+	    gw_dm_tree_replace(f->tree, SRV_A, T1 "/Status", GW_DM_FORMAT_INT, NULL, ok200),
 	    ==,
 	    405);
 	g_assert_cmpuint(gw_dm_tree_delete(f->tree, SRV_B, T1), ==, 425);

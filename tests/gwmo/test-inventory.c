@@ -67,7 +67,7 @@ on_removed(GwInventory *inv, const gchar *uri, const gchar *id, Fixture *fx)
 }
 
 static void
-on_group_changed(GwInventory *inv, const gchar *uri, Fixture *fx)
+on_group_changed(GwGroups *groups, const gchar *uri, Fixture *fx)
 {
 	g_ptr_array_add(fx->events, g_strdup_printf("group %s", uri));
 }
@@ -89,7 +89,8 @@ fixture_new_inventory(Fixture *fx)
 	g_signal_connect(fx->inv, "device-attached", G_CALLBACK(on_attached), fx);
 	g_signal_connect(fx->inv, "device-detached", G_CALLBACK(on_detached), fx);
 	g_signal_connect(fx->inv, "device-removed", G_CALLBACK(on_removed), fx);
-	g_signal_connect(fx->inv, "group-changed", G_CALLBACK(on_group_changed), fx);
+	g_signal_connect(
+	    gw_inventory_get_groups(fx->inv), "group-changed", G_CALLBACK(on_group_changed), fx);
 	g_assert_true(gw_inventory_start(fx->inv, &error));
 	g_assert_no_error(error);
 }
@@ -460,22 +461,26 @@ test_invalid(Fixture *fx, gconstpointer data)
 	/* groups */
 	{
 		g_autoptr(GError) error = NULL;
-		g_assert_null(gw_inventory_create_group(fx->inv, "", NULL, NULL, &error));
+		g_assert_null(
+		    gw_groups_create(gw_inventory_get_groups(fx->inv), "", NULL, NULL, &error));
 		g_assert_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS);
 	}
 	{
 		g_autoptr(GError) error = NULL;
-		g_assert_null(gw_inventory_create_group(fx->inv, "g", NULL, "a&Get=b", &error));
+		g_assert_null(gw_groups_create(
+		    gw_inventory_get_groups(fx->inv), "g", NULL, "a&Get=b", &error));
 		g_assert_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS);
 	}
 	{
 		g_autoptr(GError) error = NULL;
-		g_assert_false(gw_inventory_group_add_member(fx->inv, "nogroup", "dev", &error));
+		g_assert_false(gw_groups_add_member(
+		    gw_inventory_get_groups(fx->inv), "nogroup", "dev", &error));
 		g_assert_error(error, GW_ERROR, GW_ERROR_NOT_FOUND);
 	}
 	{
 		g_autoptr(GError) error = NULL;
-		g_assert_false(gw_inventory_delete_group(fx->inv, "nogroup", &error));
+		g_assert_false(
+		    gw_groups_delete(gw_inventory_get_groups(fx->inv), "nogroup", &error));
 		g_assert_error(error, GW_ERROR, GW_ERROR_NOT_FOUND);
 	}
 }
@@ -1052,7 +1057,8 @@ test_groups_api(Fixture *fx, gconstpointer data)
 	g_autofree gchar *found = NULL;
 	guint n_group_events = 0;
 
-	team = gw_inventory_create_group(fx->inv, "team-1", "the first team", NULL, &error);
+	team = gw_groups_create(
+	    gw_inventory_get_groups(fx->inv), "team-1", "the first team", NULL, &error);
 	g_assert_no_error(error);
 	g_assert_cmpstr(team, ==, GROUPS "/team-1");
 	assert_leaf(fx->tree, team, "GroupID", "team-1");
@@ -1063,35 +1069,42 @@ test_groups_api(Fixture *fx, gconstpointer data)
 	    fx->tree, team, "Members", GW_DM_FORMAT_NODE, GW_DM_ACCESS_GET | GW_DM_ACCESS_ADD);
 	acl = dup_acl(fx->tree, team);
 	g_assert_cmpstr(acl, ==, "Get=*");
-	g_assert_null(gw_inventory_create_group(fx->inv, "team-1", NULL, NULL, &error));
+	g_assert_null(
+	    gw_groups_create(gw_inventory_get_groups(fx->inv), "team-1", NULL, NULL, &error));
 	g_assert_error(error, GW_ERROR, GW_ERROR_ALREADY_EXISTS);
 	g_clear_error(&error);
 
 	/* a GroupID that is no safe node name gets a number; a server owns this one */
-	odd = gw_inventory_create_group(fx->inv, "Kitchen / lights", NULL, "srvA", &error);
+	odd = gw_groups_create(
+	    gw_inventory_get_groups(fx->inv), "Kitchen / lights", NULL, "srvA", &error);
 	g_assert_no_error(error);
 	g_assert_cmpstr(odd, ==, GROUPS "/1");
 	g_clear_pointer(&acl, g_free);
 	acl = dup_acl(fx->tree, odd);
 	g_assert_cmpstr(acl, ==, "Add=srvA&Delete=srvA&Get=srvA&Replace=srvA");
 	g_assert_cmpuint(get_status(fx->tree, "srvB", odd), ==, 425);
-	found = gw_inventory_find_group(fx->inv, "Kitchen / lights");
+	found = gw_groups_find(gw_inventory_get_groups(fx->inv), "Kitchen / lights");
 	g_assert_cmpstr(found, ==, odd);
 	{
-		g_autoptr(GPtrArray) list = gw_inventory_list_groups(fx->inv);
+		g_autoptr(GPtrArray) list = gw_groups_list(gw_inventory_get_groups(fx->inv));
 		g_assert_cmpuint(list->len, ==, 2);
 		g_assert_cmpstr(g_ptr_array_index(list, 0), ==, team);
 		g_assert_cmpstr(g_ptr_array_index(list, 1), ==, odd);
 	}
 
 	/* members: a registered device and one that will register later */
-	g_assert_true(gw_inventory_group_add_member(fx->inv, "team-1", "dev-1", &error));
-	g_assert_true(gw_inventory_group_add_member(fx->inv, "team-1", "ghost", &error));
-	g_assert_true(gw_inventory_group_add_member(fx->inv, "team-1", "dev-1", &error));
-	g_assert_true(gw_inventory_group_add_member(fx->inv, "Kitchen / lights", "dev-1", &error));
+	g_assert_true(
+	    gw_groups_add_member(gw_inventory_get_groups(fx->inv), "team-1", "dev-1", &error));
+	g_assert_true(
+	    gw_groups_add_member(gw_inventory_get_groups(fx->inv), "team-1", "ghost", &error));
+	g_assert_true(
+	    gw_groups_add_member(gw_inventory_get_groups(fx->inv), "team-1", "dev-1", &error));
+	g_assert_true(gw_groups_add_member(
+	    gw_inventory_get_groups(fx->inv), "Kitchen / lights", "dev-1", &error));
 	g_assert_no_error(error);
 	{
-		g_auto(GStrv) members = gw_inventory_group_members(fx->inv, "team-1");
+		g_auto(GStrv) members =
+		    gw_groups_members(gw_inventory_get_groups(fx->inv), "team-1");
 		g_autofree gchar *joined = g_strjoinv(",", members);
 		g_assert_cmpstr(joined, ==, "dev-1,ghost");
 	}
@@ -1108,13 +1121,15 @@ test_groups_api(Fixture *fx, gconstpointer data)
 	}
 
 	/* remove a member */
-	g_assert_true(gw_inventory_group_remove_member(fx->inv, "team-1", "dev-1", &error));
+	g_assert_true(
+	    gw_groups_remove_member(gw_inventory_get_groups(fx->inv), "team-1", "dev-1", &error));
 	g_assert_no_error(error);
 	{
 		g_autofree gchar *values = child_values(fx->tree, groups1);
 		g_assert_cmpstr(values, ==, "Kitchen / lights");
 	}
-	g_assert_false(gw_inventory_group_remove_member(fx->inv, "team-1", "dev-1", &error));
+	g_assert_false(
+	    gw_groups_remove_member(gw_inventory_get_groups(fx->inv), "team-1", "dev-1", &error));
 	g_assert_error(error, GW_ERROR, GW_ERROR_NOT_FOUND);
 	g_clear_error(&error);
 
@@ -1124,18 +1139,19 @@ test_groups_api(Fixture *fx, gconstpointer data)
 			n_group_events++;
 	}
 	g_assert_cmpuint(n_group_events, >=, 5);
-	g_assert_true(gw_inventory_delete_group(fx->inv, "Kitchen / lights", &error));
+	g_assert_true(
+	    gw_groups_delete(gw_inventory_get_groups(fx->inv), "Kitchen / lights", &error));
 	g_assert_no_error(error);
 	{
 		g_autofree gchar *values = child_values(fx->tree, groups1);
 		g_assert_cmpstr(values, ==, "");
 	}
-	g_assert_null(gw_inventory_find_group(fx->inv, "Kitchen / lights"));
-	g_assert_null(gw_inventory_group_members(fx->inv, "Kitchen / lights"));
-	g_assert_true(gw_inventory_delete_group(fx->inv, "team-1", &error));
+	g_assert_null(gw_groups_find(gw_inventory_get_groups(fx->inv), "Kitchen / lights"));
+	g_assert_null(gw_groups_members(gw_inventory_get_groups(fx->inv), "Kitchen / lights"));
+	g_assert_true(gw_groups_delete(gw_inventory_get_groups(fx->inv), "team-1", &error));
 	g_assert_no_error(error);
 	{
-		g_autoptr(GPtrArray) list = gw_inventory_list_groups(fx->inv);
+		g_autoptr(GPtrArray) list = gw_groups_list(gw_inventory_get_groups(fx->inv));
 		g_assert_cmpuint(list->len, ==, 0);
 	}
 }
@@ -1181,15 +1197,16 @@ test_groups_dm(Fixture *fx, gconstpointer data)
 	                GW_DM_ACCESS_DELETE);
 
 	/* the group is known to the inventory */
-	found = gw_inventory_find_group(fx->inv, "lights");
+	found = gw_groups_find(gw_inventory_get_groups(fx->inv), "lights");
 	g_assert_cmpstr(found, ==, GROUPS "/g1");
 	{
-		g_autoptr(GPtrArray) list = gw_inventory_list_groups(fx->inv);
+		g_autoptr(GPtrArray) list = gw_groups_list(gw_inventory_get_groups(fx->inv));
 		g_assert_cmpuint(list->len, ==, 1);
 		g_assert_cmpstr(g_ptr_array_index(list, 0), ==, GROUPS "/g1");
 	}
 	{
-		g_auto(GStrv) members = gw_inventory_group_members(fx->inv, "lights");
+		g_auto(GStrv) members =
+		    gw_groups_members(gw_inventory_get_groups(fx->inv), "lights");
 		g_autofree gchar *joined = g_strjoinv(",", members);
 		g_assert_cmpstr(joined, ==, "dev-1");
 	}
@@ -1244,9 +1261,9 @@ test_groups_dm(Fixture *fx, gconstpointer data)
 		g_assert_cmpstr(values, ==, "");
 	}
 	g_assert_cmpuint(gw_dm_tree_delete(fx->tree, "srvA", GROUPS "/g1"), ==, 200);
-	g_assert_null(gw_inventory_find_group(fx->inv, "lamps"));
+	g_assert_null(gw_groups_find(gw_inventory_get_groups(fx->inv), "lamps"));
 	{
-		g_autoptr(GPtrArray) list = gw_inventory_list_groups(fx->inv);
+		g_autoptr(GPtrArray) list = gw_groups_list(gw_inventory_get_groups(fx->inv));
 		g_assert_cmpuint(list->len, ==, 1); /* srvB's */
 	}
 
@@ -1254,7 +1271,8 @@ test_groups_dm(Fixture *fx, gconstpointer data)
 	{
 		g_autoptr(GError) error = NULL;
 		g_autofree gchar *values = NULL;
-		g_assert_true(gw_inventory_group_add_member(fx->inv, "mine", "dev-1", &error));
+		g_assert_true(gw_groups_add_member(
+		    gw_inventory_get_groups(fx->inv), "mine", "dev-1", &error));
 		g_assert_no_error(error);
 		values = child_values(fx->tree, rec_groups);
 		g_assert_cmpstr(values, ==, "mine");
@@ -1281,8 +1299,9 @@ test_persistence(Fixture *fx, gconstpointer data)
 	g_free(register_device(fx, "dev-2", GW_GWMO_MODE_TRANSPARENT, only_a, NULL));
 	g_free(register_device(fx, "dev-3", 0, NULL, NULL));
 	g_assert_true(gw_inventory_detach(fx->inv, "dev-2", &error));
-	g_free(gw_inventory_create_group(fx->inv, "grp", NULL, NULL, &error));
-	g_assert_true(gw_inventory_group_add_member(fx->inv, "grp", "dev-1", &error));
+	g_free(gw_groups_create(gw_inventory_get_groups(fx->inv), "grp", NULL, NULL, &error));
+	g_assert_true(
+	    gw_groups_add_member(gw_inventory_get_groups(fx->inv), "grp", "dev-1", &error));
 	g_assert_true(gw_inventory_remove(fx->inv, "dev-3", &error));
 	g_assert_no_error(error);
 
@@ -1314,7 +1333,7 @@ test_persistence(Fixture *fx, gconstpointer data)
 	g_assert_cmpuint(out.mode, ==, GW_GWMO_MODE_TRANSPARENT);
 	gw_inventory_device_clear(&out);
 	{
-		g_auto(GStrv) members = gw_inventory_group_members(inv2, "grp");
+		g_auto(GStrv) members = gw_groups_members(gw_inventory_get_groups(inv2), "grp");
 		g_assert_cmpuint(g_strv_length(members), ==, 1);
 	}
 	/* the Summary and the ACLs came along */
@@ -1357,7 +1376,7 @@ test_rollback(Fixture *fx, gconstpointer data)
 	}
 	gw_dm_tree_rollback(fx->tree, snapshot);
 	g_assert_null(gw_inventory_find(fx->inv, "dev-2"));
-	g_assert_null(gw_inventory_find_group(fx->inv, "g1"));
+	g_assert_null(gw_groups_find(gw_inventory_get_groups(fx->inv), "g1"));
 	{
 		g_autofree gchar *values = child_values(fx->tree, rec_groups);
 		g_assert_cmpstr(values, ==, "");

@@ -144,6 +144,32 @@ test_grant_revoke(void)
 	g_assert_cmpstr(s4, ==, "");
 }
 
+/* the ACL of a node a DM Server owns alone, and the ServerIDs that can stand in one */
+static void
+test_owner_text(void)
+{
+	g_autofree gchar *all = gw_dm_acl_owner_text("srv1", GW_DM_ACCESS_ALL & ~GW_DM_ACCESS_COPY);
+	g_autofree gchar *group = gw_dm_acl_owner_text("srv1",
+	                                               GW_DM_ACCESS_ADD | GW_DM_ACCESS_DELETE |
+	                                                   GW_DM_ACCESS_GET | GW_DM_ACCESS_REPLACE);
+	g_autofree gchar *local = gw_dm_acl_owner_text(NULL, GW_DM_ACCESS_ALL);
+	g_autoptr(GwDmAcl) acl = gw_dm_acl_parse(all, NULL);
+
+	g_assert_cmpstr(all, ==, "Add=srv1&Delete=srv1&Exec=srv1&Get=srv1&Replace=srv1");
+	g_assert_cmpstr(group, ==, "Add=srv1&Delete=srv1&Get=srv1&Replace=srv1");
+	g_assert_cmpstr(local, ==, "Get=*");
+	g_assert_true(gw_dm_acl_allows(acl, GW_DM_ACCESS_EXEC, "srv1"));
+	g_assert_false(gw_dm_acl_allows(acl, GW_DM_ACCESS_GET, "srv2"));
+
+	g_assert_true(gw_dm_acl_server_id_is_valid("srv1.example"));
+	g_assert_false(gw_dm_acl_server_id_is_valid(NULL));
+	g_assert_false(gw_dm_acl_server_id_is_valid(""));
+	g_assert_false(gw_dm_acl_server_id_is_valid("*"));
+	g_assert_false(gw_dm_acl_server_id_is_valid("a+b"));
+	g_assert_false(gw_dm_acl_server_id_is_valid("a&Get=b"));
+	g_assert_false(gw_dm_acl_server_id_is_valid("a=b"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -152,5 +178,6 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/dm-acl/malformed", test_malformed);
 	g_test_add_func("/gw/dm-acl/allows", test_allows);
 	g_test_add_func("/gw/dm-acl/grant-revoke", test_grant_revoke);
+	g_test_add_func("/gw/dm-acl/owner-text", test_owner_text);
 	return g_test_run();
 }

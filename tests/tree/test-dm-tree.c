@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "gw-dm-owner.h"
 #include "gw-dm-tree.h"
 #include "gw-tnds.h"
 
@@ -1408,6 +1409,78 @@ test_ddf_upper_layer(void)
 	g_assert_cmpint(gw_dm_tree_ddf_lookup(tree, ".", NULL, NULL), ==, GW_DM_DDF_FREE);
 }
 
+typedef struct {
+	GwDmOwner *owner;
+	guint own;    /* changes made while the owner wrote */
+	guint others; /* the others */
+} OwnerWatch;
+
+static void
+owner_changed_cb(GwDmTree *tree,
+                 const gchar *uri,
+                 guint change,
+                 const gchar *server_id,
+                 gpointer user_data)
+{
+	OwnerWatch *watch = user_data;
+	if (gw_dm_owner_is_writing(watch->owner))
+		watch->own++;
+	else
+		watch->others++;
+}
+
+/* GwDmOwner: a module's writes, each node with its access types and ACL, and told apart from
+ * the others' in its own "changed" handler */
+static void
+test_dm_owner(void)
+{
+	g_autoptr(GwDmTree) tree = gw_dm_tree_new();
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) results = NULL;
+	GwDmOwner owner;
+	OwnerWatch watch = {&owner, 0, 0};
+	GwDmNode *node;
+
+	gw_dm_owner_init(&owner, tree);
+	g_signal_connect(tree, "changed", G_CALLBACK(owner_changed_cb), &watch);
+	g_assert_true(gw_dm_owner_ensure_interior(
+	    &owner, "./Mod/Entry", GW_DM_ACCESS_GET | GW_DM_ACCESS_ADD, "Get=srv1", &error));
+	g_assert_true(gw_dm_owner_set_leaf(&owner,
+	                                   "./Mod/Entry/Value",
+	                                   GW_DM_FORMAT_INT,
+	                                   "text/plain",
+	                                   "42",
+	                                   GW_DM_ACCESS_GET,
+	                                   &error));
+	g_assert_true(gw_dm_owner_set_leaf(
+	    &owner, "./Mod/Entry/Run", GW_DM_FORMAT_NULL, NULL, NULL, GW_DM_ACCESS_EXEC, &error));
+	g_assert_no_error(error);
+	g_assert_false(gw_dm_owner_is_writing(&owner));
+	g_assert_cmpuint(watch.others, ==, 0);
+	g_assert_cmpuint(watch.own, >, 0);
+	node = gw_dm_tree_lookup(tree, "./Mod/Entry/Value");
+	g_assert_cmpuint(gw_dm_node_get_access(node), ==, GW_DM_ACCESS_GET);
+	/* the ACL and the access types hold for the servers */
+	g_assert_cmpuint(gw_dm_tree_get(tree, "srv1", "./Mod/Entry/Value", &results), ==, 200);
+	g_clear_pointer(&results, g_ptr_array_unref);
+	g_assert_cmpuint(gw_dm_tree_get(tree, "srv2", "./Mod/Entry/Value", &results), ==, 425);
+	g_assert_cmpuint(gw_dm_tree_delete(tree, "srv1", "./Mod/Entry/Value"), ==, 405);
+	/* what somebody else does is not the owner's */
+	watch.own = 0;
+	g_assert_true(
+	    gw_dm_tree_set_leaf_string(tree, "./Mod/Entry/Other", GW_DM_FORMAT_CHR, "x", &error));
+	g_assert_cmpuint(watch.others, ==, 1);
+	g_assert_cmpuint(watch.own, ==, 0);
+	g_assert_true(gw_dm_owner_set_properties(
+	    &owner, "./Mod/Entry/Other", GW_DM_ACCESS_GET, NULL, &error));
+	g_assert_true(gw_dm_owner_remove(&owner, "./Mod/Entry", &error));
+	g_assert_no_error(error);
+	g_assert_null(gw_dm_tree_lookup(tree, "./Mod/Entry"));
+	g_assert_cmpuint(watch.others, ==, 1);
+	g_assert_cmpuint(watch.own, ==, 2);
+	g_signal_handlers_disconnect_by_data(tree, &watch);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1429,6 +1502,7 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/dm-tree/changed-signal", test_changed_signal);
 	g_test_add_func("/gw/dm-tree/snapshot", test_snapshot);
 	g_test_add_func("/gw/dm-tree/owner-api", test_owner_api);
+	g_test_add_func("/gw/dm-tree/dm-owner", test_dm_owner);
 	g_test_add_func("/gw/dm-tree/ddf-dm-add", test_ddf_dm_add);
 	g_test_add_func("/gw/dm-tree/ddf-copy-rename", test_ddf_copy_rename);
 	g_test_add_func("/gw/dm-tree/ddf-owner", test_ddf_owner);
