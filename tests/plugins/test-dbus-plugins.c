@@ -6,7 +6,10 @@
  * D-Bus (org.gwmo.Gateway1.Plugin), in ./GwMO/Config/Adapters and by gwmoctl plugins; broken
  * plugins skipped with their reason while gwmod goes on; Manager.Tainted; Enabled at run time
  * and across a restart; plugins-disabled; and the crash guard: a plugin that kills gwmod in its
- * startup twice is quarantined at the third start, and gwmoctl plugins reset lifts it.
+ * startup twice is quarantined at the third start, and gwmoctl plugins reset lifts it. With the
+ * adapter registry: a plugin whose command hangs gets 408 at the job's deadline while gwmod
+ * answers D-Bus; a plugin that crashes gwmod in a command twice is quarantined at the third
+ * start and its device answers 503; a plugin disabled at run time takes its devices along.
  *
  * Argument: the directory of the built test modules (tests/plugins).
  */
@@ -170,10 +173,10 @@ child_setup(gpointer user_data)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
-/* starts gwmod as gw_test_daemon_start() does and waits for it to die of @signum before it
- * owns its bus name; its log goes to the test's */
-static void
-start_expect_death(GwTestDaemon *d, const gchar *dir, gint signum)
+/* gwmod as gw_test_daemon_start() starts it, without waiting for its bus name; its log goes
+ * to the test's */
+static GSubprocess *
+spawn_gwmod(GwTestDaemon *d, const gchar *dir)
 {
 	const gchar *gwmod = g_getenv("GWMO_TEST_GWMOD");
 	const gchar *argv[] = {gwmod,
@@ -188,8 +191,8 @@ start_expect_death(GwTestDaemon *d, const gchar *dir, gint signum)
 	                       NULL};
 	g_autoptr(GSubprocessLauncher) launcher =
 	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-	g_autoptr(GSubprocess) proc = NULL;
 	g_autoptr(GError) error = NULL;
+	GSubprocess *proc;
 
 	g_subprocess_launcher_setenv(
 	    launcher, "DBUS_SESSION_BUS_ADDRESS", g_test_dbus_get_bus_address(d->bus), TRUE);
@@ -198,14 +201,135 @@ start_expect_death(GwTestDaemon *d, const gchar *dir, gint signum)
 	g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
 	proc = g_subprocess_launcher_spawnv(launcher, argv, &error);
 	g_assert_no_error(error);
-	g_subprocess_wait(proc, NULL, &error);
-	g_assert_no_error(error);
+	return proc;
+}
+
+/* @proc ended, killed by @signum */
+static void
+assert_died_of(GwTestDaemon *d, GSubprocess *proc, gint signum)
+{
 	if (!g_subprocess_get_if_signaled(proc) || g_subprocess_get_term_sig(proc) != signum) {
 		g_autofree gchar *log = gw_test_daemon_read_log(d);
 		g_printerr("gwmod did not die of signal %d; its log:\n%s\n", signum, log);
 	}
 	g_assert_true(g_subprocess_get_if_signaled(proc));
 	g_assert_cmpint(g_subprocess_get_term_sig(proc), ==, signum);
+}
+
+/* starts gwmod and waits for it to die of @signum (before it owns its bus name) */
+static void
+start_expect_death(GwTestDaemon *d, const gchar *dir, gint signum)
+{
+	g_autoptr(GSubprocess) proc = spawn_gwmod(d, dir);
+	g_autoptr(GError) error = NULL;
+
+	g_subprocess_wait(proc, NULL, &error);
+	g_assert_no_error(error);
+	assert_died_of(d, proc, signum);
+}
+
+static gboolean
+name_has_owner(GwTestDaemon *d)
+{
+	g_autoptr(GVariant) reply = NULL;
+	gboolean owned = FALSE;
+
+	reply = g_dbus_connection_call_sync(d->connection,
+	                                    "org.freedesktop.DBus",
+	                                    "/org/freedesktop/DBus",
+	                                    "org.freedesktop.DBus",
+	                                    "NameHasOwner",
+	                                    g_variant_new("(s)", "org.gwmo.Gateway1"),
+	                                    G_VARIANT_TYPE("(b)"),
+	                                    G_DBUS_CALL_FLAGS_NONE,
+	                                    -1,
+	                                    NULL,
+	                                    NULL);
+	if (reply != NULL)
+		g_variant_get(reply, "(b)", &owned);
+	return owned;
+}
+
+/* the JSON object of `gwmoctl --json fanout … --wait`'s result for @device */
+static JsonObject *
+result_of(JsonParser *parser, const gchar *device)
+{
+	JsonArray *results = json_object_get_array_member(
+	    json_node_get_object(json_parser_get_root(parser)), "Results");
+
+	for (guint i = 0; i < json_array_get_length(results); i++) {
+		JsonObject *r = json_array_get_object_element(results, i);
+		if (g_strcmp0(json_object_get_string_member(r, "DeviceID"), device) == 0)
+			return r;
+	}
+	g_printerr("no result for %s\n", device);
+	g_assert_not_reached();
+}
+
+/* the inventory's Status of @device (gwmoctl --json devices) */
+static gchar *
+device_status(GwTestDaemon *d, const gchar *device)
+{
+	g_autofree gchar *out = NULL;
+	g_autofree gchar *err = NULL;
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(GError) error = NULL;
+	JsonArray *array;
+
+	g_assert_cmpint(gw_test_run_gwmoctl(d, &out, &err, "--json", "devices", NULL), ==, 0);
+	json_parser_load_from_data(parser, out, -1, &error);
+	g_assert_no_error(error);
+	array = json_node_get_array(json_parser_get_root(parser));
+	for (guint i = 0; i < json_array_get_length(array); i++) {
+		JsonObject *obj = json_array_get_object_element(array, i);
+		if (g_strcmp0(json_object_get_string_member(obj, "DeviceID"), device) == 0)
+			return g_strdup(json_object_get_string_member(obj, "Status"));
+	}
+	return NULL;
+}
+
+static gboolean
+timeout_cb(gpointer user_data)
+{
+	*(gboolean *)user_data = TRUE;
+	return G_SOURCE_REMOVE;
+}
+
+/* waits (at most @seconds) for @proc to end; TRUE when it did */
+static gboolean
+wait_exit(GSubprocess *proc, guint seconds)
+{
+	gboolean timed_out = FALSE;
+	guint id = g_timeout_add_seconds(seconds, timeout_cb, &timed_out);
+
+	while (!timed_out && g_subprocess_get_identifier(proc) != NULL)
+		g_main_context_iteration(NULL, TRUE);
+	if (!timed_out)
+		g_source_remove(id);
+	return !timed_out;
+}
+
+/* gwmoctl ARGS… started, not waited for */
+static GSubprocess *
+gwmoctl_spawn(GwTestDaemon *d, const gchar *const *args)
+{
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(
+	    G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+	g_autoptr(GError) error = NULL;
+	GSubprocess *proc;
+
+	g_ptr_array_add(argv, (gpointer)g_getenv("GWMO_TEST_GWMOCTL"));
+	g_ptr_array_add(argv, (gpointer) "--session");
+	for (guint i = 0; args[i] != NULL; i++)
+		g_ptr_array_add(argv, (gpointer)args[i]);
+	g_ptr_array_add(argv, NULL);
+	g_subprocess_launcher_setenv(
+	    launcher, "DBUS_SESSION_BUS_ADDRESS", g_test_dbus_get_bus_address(d->bus), TRUE);
+	g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
+	proc = g_subprocess_launcher_spawnv(launcher, (const gchar *const *)argv->pdata, &error);
+	g_assert_no_error(error);
+	return proc;
 }
 
 /* every plugin found is reported with what became of it; the broken ones do not stop gwmod */
@@ -342,6 +466,11 @@ test_enabled(void)
 	    gw_test_run_gwmoctl(d, &out, &err, "plugins", "disable", "good", NULL), ==, 0);
 	assert_plugin(d, "good", "Disabled", "Adapters/good/Enabled");
 	g_assert_false(plugin_bool(d, "good", "Enabled"));
+	/* its device went with it */
+	{
+		g_autofree gchar *status = device_status(d, "TestGood-dev-1");
+		g_assert_cmpstr(status, ==, "Detached");
+	}
 	g_clear_pointer(&out, g_free);
 	g_clear_pointer(&err, g_free);
 	g_assert_cmpint(
@@ -357,6 +486,10 @@ test_enabled(void)
 	    gw_test_run_gwmoctl(d, &out, &err, "plugins", "enable", "good", NULL), ==, 0);
 	assert_plugin(d, "good", "Running", NULL);
 	g_assert_true(plugin_bool(d, "good", "Enabled"));
+	{
+		g_autofree gchar *status = device_status(d, "TestGood-dev-1");
+		g_assert_cmpstr(status, ==, "Attached");
+	}
 	gw_test_daemon_stop(d);
 	gw_test_daemon_free(d);
 }
@@ -402,6 +535,171 @@ test_quarantine(void)
 	gw_test_daemon_free(d);
 }
 
+/* a plugin whose command never completes: at the job's deadline the device gets 408, the
+ * other device its answer, and all the while gwmod answers D-Bus at once (the main loop never
+ * waits on a plugin); the call still in flight at a clean stop is no crash */
+static void
+test_hang(void)
+{
+	GwTestDaemon *d = gw_test_daemon_new();
+	const gchar *names[] = {"good", "hang", NULL};
+	g_autofree gchar *dir = make_plugin_dir(d, names);
+	const gchar *args[] = {"--json",
+	                       "fanout",
+	                       "--device",
+	                       "TestHang-dev-1",
+	                       "--device",
+	                       "TestGood-dev-1",
+	                       "--get",
+	                       "./Test/Value",
+	                       "--timeout",
+	                       "3",
+	                       "--wait",
+	                       NULL};
+	g_autoptr(GSubprocess) job = NULL;
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *out = NULL;
+	g_autofree gchar *log = NULL;
+	JsonObject *hang;
+	JsonObject *good;
+	gint64 t0;
+	gint64 elapsed;
+	gint64 slowest = 0;
+	guint calls = 0;
+
+	start_with_plugins(d, dir);
+	assert_plugin(d, "hang", "Running", NULL);
+	t0 = g_get_monotonic_time();
+	job = gwmoctl_spawn(d, args);
+	while (g_subprocess_get_identifier(job) != NULL &&
+	       g_get_monotonic_time() - t0 < 120 * G_USEC_PER_SEC) {
+		gint64 c0 = g_get_monotonic_time();
+		g_autofree gchar *dev_id = get_node(d, "./DevInfo/DevId");
+		slowest = MAX(slowest, g_get_monotonic_time() - c0);
+		calls++;
+		while (g_main_context_iteration(NULL, FALSE))
+			;
+		g_usleep(100 * 1000);
+	}
+	g_assert_true(wait_exit(job, 10));
+	elapsed = g_get_monotonic_time() - t0;
+	g_subprocess_communicate_utf8(job, NULL, NULL, &out, NULL, &error);
+	g_assert_no_error(error);
+	g_test_message("job done after %.1f s; %u D-Bus calls meanwhile, the slowest %.3f s",
+	               (gdouble)elapsed / G_USEC_PER_SEC,
+	               calls,
+	               (gdouble)slowest / G_USEC_PER_SEC);
+	/* not every device answered: exit status 1 */
+	g_assert_cmpint(g_subprocess_get_exit_status(job), ==, 1);
+	json_parser_load_from_data(parser, out, -1, &error);
+	g_assert_no_error(error);
+	hang = result_of(parser, "TestHang-dev-1");
+	good = result_of(parser, "TestGood-dev-1");
+	g_assert_cmpint(json_object_get_int_member(hang, "StatusCode"), ==, 408);
+	g_assert_cmpint(json_object_get_int_member(good, "StatusCode"), ==, 200);
+	/* 408 at the deadline (3 s), not before and not long after */
+	g_assert_cmpint(elapsed, >=, 3 * G_USEC_PER_SEC);
+	g_assert_cmpint(elapsed, <, 20 * G_USEC_PER_SEC);
+	/* gwmod answered throughout */
+	g_assert_cmpuint(calls, >=, 5);
+	g_assert_cmpint(slowest, <, 2 * G_USEC_PER_SEC);
+	log = gw_test_daemon_read_log(d);
+	g_assert_nonnull(strstr(log, "plugin hang hangs on Get ./Test/Value"));
+
+	/* the hung call is in flight at this clean stop: no death counted */
+	gw_test_daemon_stop(d);
+	start_with_plugins(d, dir);
+	assert_plugin(d, "hang", "Running", NULL);
+	g_clear_pointer(&log, g_free);
+	log = gw_test_daemon_read_log(d);
+	g_assert_null(strstr(log, "was in flight"));
+	gw_test_daemon_stop(d);
+	gw_test_daemon_free(d);
+}
+
+/* a plugin that crashes gwmod in a command, twice: the third start quarantines it; gwmod runs
+ * on, the device is Detached and commands for it get 503 (no adapter for its protocol) */
+static void
+test_crash(void)
+{
+	GwTestDaemon *d = gw_test_daemon_new();
+	const gchar *names[] = {"good", "crash", NULL};
+	g_autofree gchar *dir = make_plugin_dir(d, names);
+	const gchar *crash_args[] = {
+	    "fanout", "--device", "TestCrash-dev-1", "--get", "./Test/Value", NULL};
+	g_autoptr(GSubprocess) second = NULL;
+	g_autoptr(GSubprocess) job = NULL;
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *out = NULL;
+	g_autofree gchar *err = NULL;
+	g_autofree gchar *log = NULL;
+	g_autofree gchar *status = NULL;
+	gboolean asked = FALSE;
+	gint64 t0;
+
+	/* first run: a job for its device kills gwmod */
+	start_with_plugins(d, dir);
+	assert_plugin(d, "crash", "Running", NULL);
+	/* gwmod may die before it answers: gwmoctl's exit status is of no interest */
+	gw_test_run_gwmoctl(
+	    d, &out, &err, "fanout", "--device", "TestCrash-dev-1", "--get", "./Test/Value", NULL);
+	g_assert_true(wait_exit(d->daemon, 60));
+	assert_died_of(d, d->daemon, SIGABRT);
+	g_clear_object(&d->daemon);
+
+	/* second run: the job resumes (or a new one is made once gwmod is up): dead again */
+	second = spawn_gwmod(d, dir);
+	t0 = g_get_monotonic_time();
+	while (g_subprocess_get_identifier(second) != NULL &&
+	       g_get_monotonic_time() - t0 < 120 * G_USEC_PER_SEC) {
+		if (!asked && name_has_owner(d)) {
+			job = gwmoctl_spawn(d, crash_args);
+			asked = TRUE;
+		}
+		while (g_main_context_iteration(NULL, FALSE))
+			;
+		g_usleep(50 * 1000);
+	}
+	g_assert_true(wait_exit(second, 10));
+	assert_died_of(d, second, SIGABRT);
+
+	/* third run: quarantined, and gwmod serves the rest */
+	start_with_plugins(d, dir);
+	assert_plugin(d, "crash", "Quarantined", "'gwmoctl plugins reset crash'");
+	assert_plugin(d, "good", "Running", NULL);
+	log = gw_test_daemon_read_log(d);
+	g_assert_nonnull(strstr(log, "call into plugin crash was in flight (2 times in a row)"));
+	status = device_status(d, "TestCrash-dev-1");
+	g_assert_cmpstr(status, ==, "Detached");
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	gw_test_run_gwmoctl(d,
+	                    &out,
+	                    &err,
+	                    "--json",
+	                    "fanout",
+	                    "--device",
+	                    "TestCrash-dev-1",
+	                    "--device",
+	                    "TestGood-dev-1",
+	                    "--get",
+	                    "./Test/Value",
+	                    "--wait",
+	                    NULL);
+	json_parser_load_from_data(parser, out, -1, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(
+	    json_object_get_int_member(result_of(parser, "TestCrash-dev-1"), "StatusCode"),
+	    ==,
+	    503);
+	g_assert_cmpint(
+	    json_object_get_int_member(result_of(parser, "TestGood-dev-1"), "StatusCode"), ==, 200);
+	gw_test_daemon_stop(d);
+	gw_test_daemon_free(d);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -411,5 +709,7 @@ main(int argc, char **argv)
 	g_test_add_func("/dbus-plugins/report", test_report);
 	g_test_add_func("/dbus-plugins/enabled", test_enabled);
 	g_test_add_func("/dbus-plugins/quarantine", test_quarantine);
+	g_test_add_func("/dbus-plugins/hang", test_hang);
+	g_test_add_func("/dbus-plugins/crash", test_crash);
 	return g_test_run();
 }
