@@ -20,7 +20,8 @@
 #include "gw-config.h"
 #include "gw-dbus-service.h"
 #include "gw-gateway.h"
-#include "gw-log.h"
+#include "gw-log-private.h"
+#include "gw-plugin-loader.h"
 
 typedef struct {
 	GMainLoop *loop;
@@ -113,6 +114,8 @@ main(int argc, char **argv)
 	g_autofree gchar *opt_state_dir = NULL;
 	g_autofree gchar *opt_bootstrap = NULL;
 	g_autofree gchar *opt_debug_domains = NULL;
+	g_auto(GStrv) opt_plugin_dirs = NULL;
+	g_auto(GStrv) plugin_dirs = NULL;
 	g_autofree gchar *state_dir = NULL;
 	g_autofree gchar *config_debug = NULL;
 	g_autoptr(GOptionContext) context = NULL;
@@ -152,6 +155,13 @@ main(int argc, char **argv)
 	     &opt_bootstrap,
 	     "Apply a factory bootstrap (TNDS file) at start",
 	     "FILE"},
+	    {"plugin-dir",
+	     0,
+	     0,
+	     G_OPTION_ARG_FILENAME_ARRAY,
+	     &opt_plugin_dirs,
+	     "Load plugins from DIR (repeatable) instead of $GWMO_PLUGIN_DIR or " GW_PLUGINDIR,
+	     "DIR"},
 	    {"verbose",
 	     'v',
 	     0,
@@ -228,6 +238,8 @@ main(int argc, char **argv)
 		state_dir = gw_config_get_string(config, "daemon", "state-dir");
 
 	gateway = gw_gateway_new(config, state_dir);
+	plugin_dirs = gw_plugin_loader_dirs_from_env((const gchar *const *)opt_plugin_dirs);
+	gw_gateway_set_plugin_dirs(gateway, (const gchar *const *)plugin_dirs);
 	if (!gw_gateway_setup(gateway, &error)) {
 		g_printerr("gwmod: cannot start: %s\n", error->message);
 		return EXIT_FAILURE;

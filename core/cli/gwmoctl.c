@@ -1234,6 +1234,10 @@ static const GwCtlCommand gw_ctl_commands[] = {
      N_("Send one command to many devices and aggregate their answers"),
      gw_ctl_cmd_fanout},
     {"jobs", "", N_("List the fan-out jobs"), gw_ctl_cmd_jobs},
+    {"plugins",
+     "[enable NAME|disable NAME|reset NAME]",
+     N_("List the adapter plugins and their state; enable, disable or un-quarantine one"),
+     gw_ctl_cmd_plugins},
 };
 
 static gchar *

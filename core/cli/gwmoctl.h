@@ -80,6 +80,10 @@ gw_ctl_cmd_images(GwCtl *ctl, gint argc, gchar **argv);
 void
 gw_ctl_images_free_options(void);
 
+/* gwmoctl-plugins.c: `gwmoctl plugins [enable|disable|reset NAME]` */
+gint
+gw_ctl_cmd_plugins(GwCtl *ctl, gint argc, gchar **argv);
+
 /* gwmoctl-fanout.c: `gwmoctl fanout`, `gwmoctl jobs` */
 extern const GOptionEntry gw_ctl_fanout_entries[];
 gint

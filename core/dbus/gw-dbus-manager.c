@@ -18,6 +18,7 @@
 #include "gw-dbus-inventory.h"
 #include "gw-dbus-jobs.h"
 #include "gw-dbus-manager.h"
+#include "gw-dbus-plugins.h"
 #include "gw-dbus-servers.h"
 #include "gw-dm-auth.h"
 #include "gw-gateway.h"
@@ -36,6 +37,7 @@ struct _GwDbusManager {
 	GwDbusServers *servers;     /* the Servers/ objects */
 	GwDbusImages *images;       /* the Images/ objects */
 	GwDbusJobs *jobs;           /* the Jobs/ objects */
+	GwDbusPlugins *plugins;     /* the Plugins/ objects, Tainted */
 	gulong tree_changed_id;
 	gulong session_finished_id;
 	GHashTable *caller_uids; /* unique bus name → uid (GUINT_TO_POINTER(uid + 1)) */
@@ -1118,6 +1120,7 @@ gw_dbus_manager_dispose(GObject *object)
 		self->session_finished_id = 0;
 	}
 	g_clear_object(&self->jobs);
+	g_clear_object(&self->plugins);
 	g_clear_object(&self->inventory);
 	g_clear_object(&self->servers);
 	g_clear_object(&self->images);
@@ -1223,6 +1226,12 @@ gw_dbus_manager_new(GwGateway *gateway, GDBusConnection *connection, GError **er
 	                 self->images);
 	self->jobs =
 	    gw_dbus_jobs_new(gateway, self->object_manager, gw_dbus_manager_authorize_cb, self);
+	if (gw_gateway_get_plugin_loader(gateway) != NULL)
+		self->plugins = gw_dbus_plugins_new(gw_gateway_get_plugin_loader(gateway),
+		                                    self->object_manager,
+		                                    self->skeleton,
+		                                    gw_dbus_manager_authorize_cb,
+		                                    self);
 	if (!g_dbus_interface_skeleton_export(
 	        G_DBUS_INTERFACE_SKELETON(self->skeleton), connection, GW_DBUS_PATH, error))
 		return NULL;

@@ -30,6 +30,8 @@ static const GwConfigKey gw_config_keys[] = {
     {"daemon", "state-dir", GW_CONFIG_TYPE_STRING, GW_STATEDIR, 0, 0},
     {"daemon", "debug-domains", GW_CONFIG_TYPE_STRING, "", 0, 0},
     {"daemon", "journal-limit", GW_CONFIG_TYPE_INT, "0", 0, 1024 * 1024 * 1024},
+    /* plugin names, separated by ";" or "," */
+    {"daemon", "plugins-disabled", GW_CONFIG_TYPE_STRING, "", 0, 0},
     {"device", "dev-id", GW_CONFIG_TYPE_STRING, "", 0, 0},
     {"device", "manufacturer", GW_CONFIG_TYPE_STRING, "gwmo project", 0, 0},
     {"device", "model", GW_CONFIG_TYPE_STRING, "gwmod", 0, 0},

@@ -19,7 +19,7 @@
 #include "gw-log.h"
 #include "gw-northbound.h"
 #include "gw-omadm-adapter.h"
-#include "gw-plugin-private.h"
+#include "gw-plugins-mo.h"
 #include "gw-tnds.h"
 
 struct _GwGateway {
@@ -35,7 +35,9 @@ struct _GwGateway {
 	GwEdTrigger *edtrigger;
 	GwFanout *fanout;
 	GwAdapters *adapters;
-	GPtrArray *test_plugins; /* GWMO_TEST_PLUGIN */
+	gchar **plugin_dirs;     /* NULL: gw_plugin_loader_dirs_from_env() */
+	GwPluginLoader *plugins; /* the plugin host */
+	GwPluginsMo *plugins_mo; /* ./GwMO/Config/Adapters */
 };
 
 G_DEFINE_FINAL_TYPE(GwGateway, gw_gateway, G_TYPE_OBJECT)
@@ -61,64 +63,52 @@ gw_gateway_config_uint(GwGateway *self, const gchar *key)
 	return (guint)gw_config_get_int(self->config, "device", key);
 }
 
-/*
- * A test hook until the plugin loader comes (issue 12 §3): GWMO_TEST_PLUGIN names plugin
- * modules (colon-separated paths) that are loaded, registered and started as the loader will
- * load them. A module that does not load is logged and skipped.
- */
-static void
-gw_gateway_load_test_plugins(GwGateway *self)
+/* the adapters: the host hands each plugin to the registry before its startup() (the devices
+ * it reports from there must find it listening) and takes it back after a failed startup,
+ * when Enabled is set to false, and at the stop */
+static gboolean
+gw_gateway_plugin_attach(GwPlugin *plugin, gpointer user_data, GError **error)
 {
-	const gchar *paths = g_getenv("GWMO_TEST_PLUGIN");
-	g_auto(GStrv) list = g_strsplit(paths != NULL ? paths : "", ":", -1);
+	GwGateway *self = GW_GATEWAY(user_data);
+	return gw_adapters_register(self->adapters, plugin, GW_ADAPTER_FLAG_NONE, error);
+}
 
-	for (guint i = 0; list[i] != NULL; i++) {
-		g_autoptr(GError) error = NULL;
-		g_autoptr(GwPlugin) plugin = NULL;
-		g_autofree gchar *base = g_path_get_basename(list[i]);
-		GModule *module;
-		GType (*query_type)(void) = NULL;
-		const guint32 *api = NULL;
-		gchar *dot;
+static void
+gw_gateway_plugin_detach(GwPlugin *plugin, gpointer user_data)
+{
+	GwGateway *self = GW_GATEWAY(user_data);
+	gw_adapters_unregister(self->adapters, gw_plugin_get_protocol(plugin));
+}
 
-		if (list[i][0] == '\0')
-			continue;
-		module = g_module_open(list[i], G_MODULE_BIND_LOCAL);
-		if (module == NULL ||
-		    !g_module_symbol(module, "gw_plugin_api_version", (gpointer *)&api) ||
-		    *api != GW_PLUGIN_API_VERSION ||
-		    !g_module_symbol(module, "gw_plugin_query_type", (gpointer *)&query_type)) {
-			g_warning("test plugin %s not loaded: %s",
-			          list[i],
-			          module != NULL ? "not a gwmo plugin" : g_module_error());
-			if (module != NULL)
-				g_module_close(module);
-			continue;
-		}
-		g_module_make_resident(module);
-		plugin = g_object_new(query_type(), NULL);
-		/* libgw_plugin_<name>.so */
-		if (g_str_has_prefix(base, "libgw_plugin_"))
-			memmove(base,
-			        base + strlen("libgw_plugin_"),
-			        strlen(base + strlen("libgw_plugin_")) + 1);
-		dot = strchr(base, '.');
-		if (dot != NULL)
-			*dot = '\0';
-		gw_plugin_set_name(plugin, base);
-		gw_plugin_set_config(plugin, gw_config_get_key_file(self->config));
-		if (!gw_adapters_register(self->adapters, plugin, GW_ADAPTER_FLAG_NONE, &error)) {
-			g_warning("test plugin %s: %s", list[i], error->message);
-			continue;
-		}
-		if (!gw_plugin_startup(plugin, &error)) {
-			g_warning("test plugin %s does not start: %s", list[i], error->message);
-			gw_adapters_unregister(self->adapters, gw_plugin_get_protocol(plugin));
-			continue;
-		}
-		g_message("test plugin %s loaded from %s", base, list[i]);
-		g_ptr_array_add(self->test_plugins, g_steal_pointer(&plugin));
-	}
+/* the plugin host: loads the plugins (the crash guard in the state directory) and starts them */
+static void
+gw_gateway_start_plugins(GwGateway *self)
+{
+	g_autofree gchar *guard = g_build_filename(self->state_dir, "plugins.guard", NULL);
+
+	self->plugins = gw_plugin_loader_new((const gchar *const *)self->plugin_dirs);
+	gw_plugin_loader_set_guard_file(self->plugins, guard);
+	self->plugins_mo = gw_plugins_mo_new(self->tree, self->config, self->plugins);
+	gw_plugin_loader_set_handlers(
+	    self->plugins, gw_gateway_plugin_attach, gw_gateway_plugin_detach, self);
+	gw_plugin_loader_load(self->plugins);
+	gw_plugins_mo_sync(self->plugins_mo);
+	gw_plugin_loader_start(self->plugins);
+}
+
+void
+gw_gateway_set_plugin_dirs(GwGateway *self, const gchar *const *dirs)
+{
+	g_return_if_fail(GW_IS_GATEWAY(self));
+	g_strfreev(self->plugin_dirs);
+	self->plugin_dirs = g_strdupv((gchar **)dirs);
+}
+
+GwPluginLoader *
+gw_gateway_get_plugin_loader(GwGateway *self)
+{
+	g_return_val_if_fail(GW_IS_GATEWAY(self), NULL);
+	return self->plugins;
 }
 
 gboolean
@@ -208,7 +198,6 @@ gw_gateway_setup(GwGateway *self, GError **error)
 		if (!gw_adapters_register(self->adapters, omadm, GW_ADAPTER_FLAG_OWN_TREE, error))
 			return FALSE;
 	}
-	gw_gateway_load_test_plugins(self);
 	/* inventory alerts go north (X.2); transparent notifications go south (Z') */
 	gw_northbound_watch_inventory(self->northbound, self->inventory);
 	gw_northbound_set_southbound(self->northbound, self->southbound);
@@ -234,6 +223,7 @@ gw_gateway_setup(GwGateway *self, GError **error)
 	gw_fanout_set_image_store(self->fanout, self->images);
 	if (!gw_fanout_start(self->fanout, error))
 		return FALSE;
+	gw_gateway_start_plugins(self);
 	g_message("DM tree ready: DevId %s, state %s",
 	          gw_log_redact(dev_id),
 	          gw_dm_store_get_path(self->store));
@@ -316,6 +306,9 @@ gboolean
 gw_gateway_shutdown(GwGateway *self, GError **error)
 {
 	g_return_val_if_fail(GW_IS_GATEWAY(self), FALSE);
+	/* the plugins stop first: a clean stop for the crash guard */
+	if (self->plugins != NULL)
+		gw_plugin_loader_stop(self->plugins);
 	/* fold the journal into tree.state: the next start has nothing to replay */
 	return gw_dm_store_compact(self->store, error);
 }
@@ -375,9 +368,8 @@ static void
 gw_gateway_dispose(GObject *object)
 {
 	GwGateway *self = GW_GATEWAY(object);
-	for (guint i = 0; self->test_plugins != NULL && i < self->test_plugins->len; i++)
-		gw_plugin_shutdown(g_ptr_array_index(self->test_plugins, i));
-	g_clear_pointer(&self->test_plugins, g_ptr_array_unref);
+	g_clear_object(&self->plugins_mo);
+	g_clear_object(&self->plugins);
 	g_clear_object(&self->edtrigger);
 	g_clear_object(&self->fanout);
 	g_clear_object(&self->adapters);
@@ -396,6 +388,7 @@ gw_gateway_finalize(GObject *object)
 	g_object_unref(self->tree);
 	g_object_unref(self->config);
 	g_free(self->state_dir);
+	g_strfreev(self->plugin_dirs);
 	G_OBJECT_CLASS(gw_gateway_parent_class)->finalize(object);
 }
 
@@ -424,7 +417,6 @@ gw_gateway_new(GwConfig *config, const gchar *state_dir)
 	self->config = g_object_ref(config);
 	self->state_dir = g_strdup(state_dir);
 	self->tree = gw_dm_tree_new();
-	self->test_plugins = g_ptr_array_new_with_free_func(g_object_unref);
 	self->store = gw_dm_store_new(self->tree, state_dir);
 	return self;
 }

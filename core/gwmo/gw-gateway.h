@@ -15,6 +15,7 @@
 #include "gw-image-store.h"
 #include "gw-inventory.h"
 #include "gw-northbound.h"
+#include "gw-plugin-loader.h"
 
 G_BEGIN_DECLS
 
@@ -30,8 +31,12 @@ G_DECLARE_FINAL_TYPE(GwGateway, gw_gateway, GW, GATEWAY, GObject)
  */
 GwGateway *
 gw_gateway_new(GwConfig *config, const gchar *state_dir);
+/* where the plugins are (gwmod --plugin-dir); before gw_gateway_setup(). Default:
+ * gw_plugin_loader_dirs_from_env(NULL) */
+void
+gw_gateway_set_plugin_dirs(GwGateway *self, const gchar *const *dirs);
 /* loads the state file, installs the standard objects and the GwMO MOs, makes every part,
- * stores the result */
+ * stores the result, then loads and starts the plugins */
 gboolean
 gw_gateway_setup(GwGateway *self, GError **error);
 /* factory bootstrap from a TNDS file (existing leaves are replaced) */
@@ -48,7 +53,7 @@ gw_gateway_bootstrap_data(GwGateway *self,
  * listener (POST /dm for End Devices) */
 gboolean
 gw_gateway_start_network(GwGateway *self, GError **error);
-/* flushes the tree; called on SIGTERM before the loop ends */
+/* stops the plugins, flushes the tree; called on SIGTERM before the loop ends */
 gboolean
 gw_gateway_shutdown(GwGateway *self, GError **error);
 
@@ -69,6 +74,9 @@ GwImageStore *
 gw_gateway_get_image_store(GwGateway *self);
 GwAdapters *
 gw_gateway_get_adapters(GwGateway *self);
+/* the plugin host */
+GwPluginLoader *
+gw_gateway_get_plugin_loader(GwGateway *self);
 
 /*
  * Makes the changes made so far durable: changes requested within one main-loop iteration

@@ -9,7 +9,7 @@
 
 #include <stdio.h>
 
-#include "gw-log.h"
+#include "gw-log-private.h"
 
 static gboolean gw_log_verbose = FALSE;
 static gchar **gw_log_debug_domains = NULL;

@@ -10,17 +10,6 @@
 G_BEGIN_DECLS
 
 /*
- * Installs gwmo's structured log writer: messages, warnings and criticals always; info with
- * @verbose; debug for the comma-separated @debug_domains ("all" for every domain) or what
- * G_MESSAGES_DEBUG names. Output goes to the journal when stderr is connected to it, else to
- * stderr. May be called again (configuration reload) to change the filters.
- *
- * Since: 1.0
- */
-void
-gw_log_setup(gboolean verbose, const gchar *debug_domains);
-
-/*
  * Returns @value, or "<redacted>" unless the environment has GWMO_LOG_SECRETS=1. For values
  * that identify people or carry credentials (DevId, ServerID secrets, nonces).
  *
@@ -57,10 +46,6 @@ gw_log_ratelimited(GwLogRatelimit *state,
                    const gchar *func,
                    const gchar *format,
                    ...) G_GNUC_PRINTF(7, 8);
-
-/* for tests: another interval (milliseconds) and burst for every call site; 0, 0: the defaults */
-void
-gw_log_ratelimit_set_policy(guint interval_ms, guint burst);
 
 #define gw_log_ratelimited_here(level, ...)                   \
 	G_STMT_START                                          \

@@ -20,6 +20,31 @@ G_BEGIN_DECLS
 
 void
 gw_plugin_set_name(GwPlugin *self, const gchar *name);
+
+/*
+ * The crash guard (gw-plugin-guard.h): @counter counts the calls into the plugin that are in
+ * flight (startup, shutdown, run_command and deliver_image until their callback). The
+ * wrappers below raise it before they call the plugin and lower it when the plugin has
+ * returned (startup, shutdown) or completed (the async calls), whatever the caller does with
+ * the result. It is shared memory the loader keeps in a file: when gwmod dies, what was in
+ * flight is still there for the next start to read. NULL: an internal counter.
+ */
+void
+gw_plugin_set_call_counter(GwPlugin *self, gint *counter);
+/* the calls in flight now */
+gint
+gw_plugin_get_calls_in_flight(GwPlugin *self);
+
+/*
+ * What GW_PLUGIN_DEFINE_MODULE() notes when gwmo's build compiled the module (see
+ * GW_PLUGIN_BUILD_ID in gw-plugin.h): the loader clears it, calls gw_plugin_query_type() and
+ * takes it. Main thread only.
+ */
+void
+gw_plugin_module_note_build_id(const char *id);
+/* (transfer full) the build id noted since the last call, or NULL */
+gchar *
+gw_plugin_module_take_build_id(void);
 /* the gateway's configuration; the plugin reads its own group ("upnp") */
 void
 gw_plugin_set_config(GwPlugin *self, GKeyFile *config);

@@ -15,14 +15,101 @@ typedef struct {
 	gchar *protocol;
 	gchar *version;
 	GKeyFile *config; /* nullable */
+	gint *calls;      /* the crash guard's counter, or &calls_local */
+	gint calls_local;
 } GwPluginPrivate;
 
-G_DEFINE_TYPE_WITH_PRIVATE(GwPlugin, gw_plugin, G_TYPE_OBJECT)
+G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE(GwPlugin, gw_plugin, G_TYPE_OBJECT)
 
 enum { SIGNAL_DEVICE_FOUND, SIGNAL_DEVICE_LOST, SIGNAL_LAST };
 static guint signals[SIGNAL_LAST] = {0};
 
 #define GET_PRIVATE(o) ((GwPluginPrivate *)gw_plugin_get_instance_private(o))
+
+/* ---- the crash guard's counter (gw-plugin-private.h) ---- */
+
+void
+gw_plugin_set_call_counter(GwPlugin *self, gint *counter)
+{
+	GwPluginPrivate *priv = GET_PRIVATE(self);
+	gint in_flight;
+
+	g_return_if_fail(GW_IS_PLUGIN(self));
+	/* the calls in flight (none, normally: the loader sets it before any call) move along */
+	in_flight = *priv->calls;
+	*priv->calls -= in_flight;
+	priv->calls = counter != NULL ? counter : &priv->calls_local;
+	*priv->calls += in_flight;
+}
+
+gint
+gw_plugin_get_calls_in_flight(GwPlugin *self)
+{
+	g_return_val_if_fail(GW_IS_PLUGIN(self), 0);
+	return *GET_PRIVATE(self)->calls;
+}
+
+/* a plain increment of a shared mapping: no system call, nothing to wait for */
+static void
+gw_plugin_call_enter(GwPlugin *self)
+{
+	(*GET_PRIVATE(self)->calls)++;
+}
+
+static void
+gw_plugin_call_leave(GwPlugin *self)
+{
+	GwPluginPrivate *priv = GET_PRIVATE(self);
+	if (*priv->calls > 0)
+		(*priv->calls)--;
+}
+
+/* an async call into the plugin: the caller's callback, run once the plugin completed */
+typedef struct {
+	GwPlugin *plugin;
+	GAsyncReadyCallback callback;
+	gpointer user_data;
+} GwPluginCall;
+
+static GwPluginCall *
+gw_plugin_call_new(GwPlugin *self, GAsyncReadyCallback callback, gpointer user_data)
+{
+	GwPluginCall *call = g_new0(GwPluginCall, 1);
+	call->plugin = g_object_ref(self);
+	call->callback = callback;
+	call->user_data = user_data;
+	gw_plugin_call_enter(self);
+	return call;
+}
+
+static void
+gw_plugin_call_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	GwPluginCall *call = user_data;
+
+	gw_plugin_call_leave(call->plugin);
+	if (call->callback != NULL)
+		call->callback(source, res, call->user_data);
+	g_object_unref(call->plugin);
+	g_free(call);
+}
+
+/* ---- the build id of a module gwmo's build compiled (gw-plugin-private.h) ---- */
+
+static gchar *gw_plugin_module_build_id = NULL;
+
+void
+gw_plugin_module_note_build_id(const char *id)
+{
+	g_free(gw_plugin_module_build_id);
+	gw_plugin_module_build_id = g_strdup(id);
+}
+
+gchar *
+gw_plugin_module_take_build_id(void)
+{
+	return g_steal_pointer(&gw_plugin_module_build_id);
+}
 
 void
 gw_plugin_set_protocol(GwPlugin *self, const gchar *protocol)
@@ -161,6 +248,7 @@ gboolean
 gw_plugin_startup(GwPlugin *self, GError **error)
 {
 	GwPluginClass *klass;
+	gboolean ok;
 
 	g_return_val_if_fail(GW_IS_PLUGIN(self), FALSE);
 	klass = GW_PLUGIN_GET_CLASS(self);
@@ -182,7 +270,10 @@ gw_plugin_startup(GwPlugin *self, GError **error)
 	}
 	if (klass->startup == NULL)
 		return TRUE;
-	if (!klass->startup(self, error)) {
+	gw_plugin_call_enter(self);
+	ok = klass->startup(self, error);
+	gw_plugin_call_leave(self);
+	if (!ok) {
 		if (error != NULL && *error == NULL)
 			g_set_error(error,
 			            GW_ERROR,
@@ -201,8 +292,11 @@ gw_plugin_shutdown(GwPlugin *self)
 
 	g_return_if_fail(GW_IS_PLUGIN(self));
 	klass = GW_PLUGIN_GET_CLASS(self);
-	if (klass->shutdown != NULL)
-		klass->shutdown(self);
+	if (klass->shutdown == NULL)
+		return;
+	gw_plugin_call_enter(self);
+	klass->shutdown(self);
+	gw_plugin_call_leave(self);
 }
 
 void
@@ -215,8 +309,13 @@ gw_plugin_run_command_async(GwPlugin *self,
                             gpointer user_data)
 {
 	g_return_if_fail(GW_IS_PLUGIN(self));
-	GW_PLUGIN_GET_CLASS(self)->run_command_async(
-	    self, device_id, cmd, deadline, cancellable, callback, user_data);
+	GW_PLUGIN_GET_CLASS(self)->run_command_async(self,
+	                                             device_id,
+	                                             cmd,
+	                                             deadline,
+	                                             cancellable,
+	                                             gw_plugin_call_done_cb,
+	                                             gw_plugin_call_new(self, callback, user_data));
 }
 
 GwDeviceResult *
@@ -250,7 +349,15 @@ gw_plugin_deliver_image_async(GwPlugin *self,
 	g_return_if_fail(GW_IS_PLUGIN(self));
 	g_return_if_fail(gw_plugin_can_deliver_images(self));
 	GW_PLUGIN_GET_CLASS(self)->deliver_image_async(
-	    self, device_id, uri, sha256, size, deadline, cancellable, callback, user_data);
+	    self,
+	    device_id,
+	    uri,
+	    sha256,
+	    size,
+	    deadline,
+	    cancellable,
+	    gw_plugin_call_done_cb,
+	    gw_plugin_call_new(self, callback, user_data));
 }
 
 GwDeviceResult *
@@ -303,4 +410,6 @@ gw_plugin_class_init(GwPluginClass *klass)
 static void
 gw_plugin_init(GwPlugin *self)
 {
+	GwPluginPrivate *priv = GET_PRIVATE(self);
+	priv->calls = &priv->calls_local;
 }

@@ -133,16 +133,32 @@ gw_plugin_get_config_int(GwPlugin *self, const gchar *key, gint64 fallback);
 /*
  * Defines the two symbols the gateway looks for in a plugin module: the ABI version it was
  * built against, and the function that returns the plugin's GType (a subclass of
- * GW_TYPE_PLUGIN). Use it once, in one file of the module.
+ * GW_TYPE_PLUGIN). Use it once, in one file of the module, and export nothing else (build
+ * with hidden visibility and a version script that keeps only these two: see
+ * docs/plugin-guide.md).
  *
  * Since: 1.0
  */
 #define GW_PLUGIN_DEFINE_MODULE(plugin_gtype)                                        \
 	G_MODULE_EXPORT const guint32 gw_plugin_api_version = GW_PLUGIN_API_VERSION; \
+	GW_PLUGIN_DEFINE_MODULE_BUILD_ID_                                            \
 	G_MODULE_EXPORT GType gw_plugin_query_type(void);                            \
 	G_MODULE_EXPORT GType gw_plugin_query_type(void)                             \
 	{                                                                            \
+		GW_PLUGIN_DEFINE_MODULE_NOTE_BUILD_ID_;                              \
 		return (plugin_gtype);                                               \
 	}
+
+/*< private >*/
+/* gwmo's own build defines GW_PLUGIN_BUILD_ID for the plugins it ships, so that gwmod can tell
+ * them from plugins built elsewhere (the Manager's Tainted property); third-party plugins
+ * leave it undefined */
+#ifdef GW_PLUGIN_BUILD_ID
+#define GW_PLUGIN_DEFINE_MODULE_BUILD_ID_ void gw_plugin_module_note_build_id(const char *id);
+#define GW_PLUGIN_DEFINE_MODULE_NOTE_BUILD_ID_ gw_plugin_module_note_build_id(GW_PLUGIN_BUILD_ID)
+#else
+#define GW_PLUGIN_DEFINE_MODULE_BUILD_ID_
+#define GW_PLUGIN_DEFINE_MODULE_NOTE_BUILD_ID_ (void)0
+#endif
 
 G_END_DECLS

@@ -924,7 +924,7 @@ bench_round(guint n, const guint *device_ms, guint n_device_ms)
 /* ---- the test adapter's devices (plugins/test, issue 12) ----
  *
  * The same Fanout Get to N devices of an adapter plugin: the test adapter in gwmod
- * (GWMO_TEST_PLUGIN, [test] devices=N, each answer after [test] delay-ms = T), a Get of
+ * (--plugin-dir, [test] devices=N, each answer after [test] delay-ms = T), a Get of
  * ./Test/Switch, which the registry checks against the declared tree and the plugin answers
  * from memory: what the seam (registry, checks, deadline, result) costs per device, with no
  * network. Figures only; it runs when GWMO_TEST_PLUGIN_PATH names libgw_plugin_test.so. */
@@ -958,9 +958,11 @@ bench_adapter_round(guint n, guint device_ms)
 	                       device_ms);
 	b.d = gw_test_daemon_new_with_config(conf);
 	b.d->quiet = g_getenv("GW_BENCH_VERBOSE") == NULL;
-	g_setenv("GWMO_TEST_PLUGIN", plugin, TRUE);
-	gw_test_daemon_start(b.d, NULL);
-	g_unsetenv("GWMO_TEST_PLUGIN");
+	{
+		g_autofree gchar *plugin_dir = g_path_get_dirname(plugin);
+		const gchar *args[] = {"--plugin-dir", plugin_dir, NULL};
+		gw_test_daemon_start(b.d, args);
+	}
 	/* the adapter reports its devices once started: records 1…N */
 	last_uri = g_strdup_printf("./GwMO/Inventory/Devices/%u/DeviceID", n);
 	for (guint k = 0; k < 6000; k++) {

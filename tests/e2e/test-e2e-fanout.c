@@ -1284,9 +1284,12 @@ test_mixed_adapters(void)
 	/* no inventory alerts while the devices come (the adapter's report at start) */
 	set_node_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
 	gw_test_daemon_stop(e->d);
-	g_setenv("GWMO_TEST_PLUGIN", test_plugin_path, TRUE);
-	gw_test_daemon_start(e->d, NULL);
-	g_unsetenv("GWMO_TEST_PLUGIN");
+	{
+		/* the plugin host loads the test adapter from its build directory */
+		g_autofree gchar *plugin_dir = g_path_get_dirname(test_plugin_path);
+		const gchar *args[] = {"--plugin-dir", plugin_dir, NULL};
+		gw_test_daemon_start(e->d, args);
+	}
 
 	/* the adapter's three devices: records 1-3, Mode 3, Attached */
 	for (guint i = 1; i <= 3; i++) {

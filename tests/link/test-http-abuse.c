@@ -26,7 +26,7 @@
 
 #include "gw-crypto.h"
 #include "gw-http-server.h"
-#include "gw-log.h"
+#include "gw-log-private.h"
 #include "gw-test-abuse.h"
 
 /* under ASan (every malloc unwinds the stack here) the loops are shorter: LeakSanitizer checks

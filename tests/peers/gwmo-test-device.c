@@ -54,7 +54,7 @@
 #include "gw-dm-session.h"
 #include "gw-dm-tree.h"
 #include "gw-http-server.h"
-#include "gw-log.h"
+#include "gw-log-private.h"
 #include "gw-peer-common.h"
 #include "gw-pkg0.h"
 #include "gw-test-fetch.h"

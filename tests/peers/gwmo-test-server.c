@@ -25,7 +25,7 @@
 #include "gw-crypto.h"
 #include "gw-dm-session.h"
 #include "gw-http-server.h"
-#include "gw-log.h"
+#include "gw-log-private.h"
 #include "gw-peer-common.h"
 #include "gw-pkg0.h"
 #include "gw-wbxml.h"

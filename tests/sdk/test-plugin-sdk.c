@@ -212,10 +212,14 @@ struct _TestPlugin {
 };
 G_DEFINE_TYPE(TestPlugin, test_plugin, GW_TYPE_PLUGIN)
 
+/* what the call counter said while startup() ran */
+static gint calls_seen_in_startup = -1;
+
 static gboolean
 test_plugin_startup(GwPlugin *plugin, GError **error)
 {
 	TEST_PLUGIN(plugin)->started++;
+	calls_seen_in_startup = gw_plugin_get_calls_in_flight(plugin);
 	return TRUE;
 }
 
@@ -329,6 +333,61 @@ test_plugin(void)
 	g_assert_cmpuint(gw_device_result_get_status(result), ==, 200);
 }
 
+typedef struct {
+	gint *counter;
+	gboolean done;
+} CountedCall;
+
+static void
+counted_result_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	CountedCall *call = user_data;
+
+	/* the caller's callback runs once the plugin completed: this call no longer counts,
+	 * the other one (without a callback) may */
+	g_assert_cmpint(*call->counter, <=, 1);
+	gw_device_result_unref(gw_plugin_run_command_finish(GW_PLUGIN(source), res, NULL));
+	call->done = TRUE;
+}
+
+/* the crash guard's counter: every call into the plugin is counted while it is in flight, in
+ * the counter the gateway gives (shared memory in gwmod), and moved along when it changes */
+static void
+test_plugin_call_counter(void)
+{
+	g_autoptr(GwPlugin) plugin = g_object_new(TEST_TYPE_PLUGIN, NULL);
+	g_autoptr(GwDeviceCommand) cmd =
+	    gw_device_command_new(GW_DEVICE_OP_GET, "./X", NULL, NULL, NULL);
+	g_autoptr(GError) error = NULL;
+	gint counter = 0;
+	gint other = 0;
+	CountedCall call = {&counter, FALSE};
+
+	gw_plugin_set_name(plugin, "test");
+	gw_plugin_set_call_counter(plugin, &counter);
+	g_assert_true(gw_plugin_startup(plugin, &error));
+	g_assert_cmpint(calls_seen_in_startup, ==, 1);
+	g_assert_cmpint(counter, ==, 0);
+
+	gw_plugin_run_command_async(plugin, "dev-1", cmd, 0, NULL, counted_result_cb, &call);
+	gw_plugin_run_command_async(plugin, "dev-2", cmd, 0, NULL, NULL, NULL);
+	g_assert_cmpint(counter, ==, 2);
+	g_assert_cmpint(gw_plugin_get_calls_in_flight(plugin), ==, 2);
+	/* the calls in flight move to a new counter, and back */
+	gw_plugin_set_call_counter(plugin, &other);
+	g_assert_cmpint(counter, ==, 0);
+	g_assert_cmpint(other, ==, 2);
+	gw_plugin_set_call_counter(plugin, &counter);
+	g_assert_cmpint(other, ==, 0);
+	g_assert_cmpint(counter, ==, 2);
+	/* both complete in the next iterations, the one without a callback too */
+	for (guint i = 0; i < 100 && (counter > 0 || !call.done); i++)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_true(call.done);
+	g_assert_cmpint(counter, ==, 0);
+	g_assert_cmpint(gw_plugin_get_calls_in_flight(plugin), ==, 0);
+}
+
 /* a plugin that names no protocol does not start */
 static void
 test_plugin_no_protocol(void)
@@ -357,5 +416,6 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/sdk/tree-misuse", test_tree_misuse);
 	g_test_add_func("/gw/sdk/plugin", test_plugin);
 	g_test_add_func("/gw/sdk/plugin-no-protocol", test_plugin_no_protocol);
+	g_test_add_func("/gw/sdk/plugin-call-counter", test_plugin_call_counter);
 	return g_test_run();
 }

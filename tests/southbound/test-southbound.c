@@ -36,7 +36,7 @@
 #include "gw-gwmo-mo.h"
 #include "gw-http-client.h"
 #include "gw-inventory.h"
-#include "gw-log.h"
+#include "gw-log-private.h"
 #include "gw-southbound.h"
 #include "gw-syncml.h"
 #include "gw-wbxml.h"

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # The whole test suite, as CI runs it: dependencies, a --werror build and its tests, then the
-# same suite in an ASan+UBSan build. Ends with the line "tests: N passed, N failed, N skipped".
+# same suite in an ASan+UBSan build. Before each build's tests, gwmo is installed into a DESTDIR
+# and the out-of-tree example plugin (docs/plugin-example) built against that installation. Ends with the line "tests: N passed, N failed, N skipped".
 # Environment: GWMO_SKIP_DEPS=1 skips apt-get; GWMO_SKIP_ASAN=1 skips the sanitizer run.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -27,6 +28,18 @@ run_suite() {   # name, builddir, meson setup args…
     tail -50 "$dir.build.log"; log "$name: build failed"; rc=1; return
   fi
   log "$name: built"
+  # the SDK as a third party gets it: gwmo installed into a DESTDIR (and what it installed
+  # checked), docs/plugin-example built with pkg-config gwmo-plugin-1 pointed there alone and
+  # installed into its plugindir; test-plugin-example loads that module into gwmod
+  local example
+  if example=$(bash tests/tools/build-plugin-example.sh "$dir" "$dir-example"); then
+    export GWMO_TEST_EXAMPLE_PLUGIN_DIR=${example##*$'\n'}
+    cat "$dir-example/installed.txt"
+    log "$name: installed into $dir-example/destdir, example plugin built against it"
+  else
+    unset GWMO_TEST_EXAMPLE_PLUGIN_DIR
+    log "$name: install check or example plugin build failed"; rc=1
+  fi
   meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes 2 \
     --suite unit --suite dbus --suite fuzz-corpus --timeout-multiplier "${GWMO_TIMEOUT_MULTIPLIER:-3}" \
     || rc=1
