@@ -812,7 +812,9 @@ gw_upnp_args_parse(const GwUpnpScpd *scpd,
                    gsize len,
                    GError **error)
 {
-	g_auto(GStrv) values = g_new0(gchar *, action->n_in + 1);
+	/* sparse until every argument is there: freed slot by slot, not as a GStrv */
+	g_autoptr(GPtrArray) slots = g_ptr_array_new_full(action->n_in, g_free);
+	gchar **values;
 	g_autofree gchar *text = NULL;
 	g_auto(GStrv) fields = NULL;
 	guint pos = 0;
@@ -830,6 +832,7 @@ gw_upnp_args_parse(const GwUpnpScpd *scpd,
 		g_set_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "arguments contain a NUL");
 		return NULL;
 	}
+	g_ptr_array_set_size(slots, (gint)action->n_in);
 	text = g_strndup(data != NULL ? data : "", len);
 	fields = g_strsplit(text, "&", -1);
 	for (guint f = 0; fields[f] != NULL; f++) {
@@ -880,7 +883,7 @@ gw_upnp_args_parse(const GwUpnpScpd *scpd,
 			            name);
 			return NULL;
 		}
-		if (values[slot] != NULL) {
+		if (g_ptr_array_index(slots, slot) != NULL) {
 			g_set_error(error,
 			            GW_ERROR,
 			            GW_ERROR_INVALID_ARGS,
@@ -901,14 +904,14 @@ gw_upnp_args_parse(const GwUpnpScpd *scpd,
 				return NULL;
 			}
 		}
-		values[slot] = g_steal_pointer(&value);
+		g_ptr_array_index(slots, slot) = g_steal_pointer(&value);
 	}
 	pos = 0;
 	for (guint i = 0; i < action->arguments->len; i++) {
 		const GwUpnpArgument *a = g_ptr_array_index(action->arguments, i);
 		if (a->out)
 			continue;
-		if (values[pos] == NULL) {
+		if (g_ptr_array_index(slots, pos) == NULL) {
 			g_set_error(error,
 			            GW_ERROR,
 			            GW_ERROR_INVALID_ARGS,
@@ -918,7 +921,10 @@ gw_upnp_args_parse(const GwUpnpScpd *scpd,
 		}
 		pos++;
 	}
-	return g_steal_pointer(&values);
+	values = g_new0(gchar *, action->n_in + 1);
+	for (guint i = 0; i < action->n_in; i++)
+		values[i] = g_steal_pointer(&slots->pdata[i]);
+	return values;
 }
 
 gchar *

@@ -405,7 +405,9 @@ test_args(void)
 	    "InText=%G1&InNumber=1",        /* escape */
 	    "InText=%00&InNumber=1",
 	    "InText=%C3&InNumber=1", /* not UTF-8 */
-	    "InText&InNumber=1",     /* no "=" */
+	    "InNumber=1&InText=%C3", /* ... after a good one (found by fuzzing: it leaked) */
+	    "InNumber=1&In\xbaText=a",
+	    "InText&InNumber=1", /* no "=" */
 	};
 
 	values = gw_upnp_args_parse(scpd, echo, "InNumber=%2B5&&InText=a+b%26c", 29, &error);
