@@ -12,7 +12,9 @@
 #include <net/if.h>
 #include <sched.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -98,6 +100,14 @@ gw_upnp_child_read_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	    child->out, G_PRIORITY_DEFAULT, child->cancellable, gw_upnp_child_read_cb, child);
 }
 
+/* in the child: die with the test, even when it aborts (a light left running would hold the
+ * test runner's pipes and the namespace) */
+static void
+gw_upnp_child_setup(gpointer user_data)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
 GwUpnpChild *
 gw_upnp_child_spawn(const gchar *const *argv, const gchar *const *env, GError **error)
 {
@@ -106,6 +116,7 @@ gw_upnp_child_spawn(const gchar *const *argv, const gchar *const *env, GError **
 	GwUpnpChild *child;
 	GSubprocess *process;
 
+	g_subprocess_launcher_set_child_setup(launcher, gw_upnp_child_setup, NULL, NULL);
 	for (guint i = 0; env != NULL && env[i] != NULL; i++) {
 		g_auto(GStrv) kv = g_strsplit(env[i], "=", 2);
 		g_subprocess_launcher_setenv(launcher, kv[0], kv[1] != NULL ? kv[1] : "", TRUE);
