@@ -1058,7 +1058,7 @@ gw_upnp_context_available_cb(GUPnPContextManager *manager,
 
 	if (self->interfaces == NULL &&
 	    g_inet_address_get_is_loopback(gssdp_client_get_address(client))) {
-		g_debug("%s skipped: loopback (name it in [upnp] interfaces to use it)",
+		g_info("%s skipped: loopback (name it in [upnp] interfaces to use it)",
 		        gssdp_client_get_interface(client));
 		return;
 	}

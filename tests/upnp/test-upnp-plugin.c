@@ -151,14 +151,15 @@ on_lost(GwPlugin *plugin, const gchar *udn, gpointer user_data)
 }
 
 static GwGateway *
-gateway_start(const gchar *const *config)
+gateway_start_full(const gchar *const *config, gboolean loopback)
 {
 	GwGateway *gw = g_new0(GwGateway, 1);
 	g_autoptr(GKeyFile) keyfile = g_key_file_new();
 	g_autoptr(GError) error = NULL;
 	guint mark = logged->len;
 
-	g_key_file_set_string(keyfile, "upnp", "interfaces", "lo");
+	if (loopback)
+		g_key_file_set_string(keyfile, "upnp", "interfaces", "lo");
 	g_key_file_set_string(keyfile, "upnp", "lost-delay-ms", "300");
 	for (guint i = 0; config != NULL && config[i] != NULL; i++) {
 		g_auto(GStrv) kv = g_strsplit(config[i], "=", 2);
@@ -178,8 +179,15 @@ gateway_start(const gchar *const *config)
 	g_assert_true(gw_plugin_startup(gw->plugin, &error));
 	g_assert_no_error(error);
 	/* browsing on lo before a light speaks, so its first alive is heard */
-	g_assert_true(wait_logged(mark, "browsing for UPnP root devices on lo", 30));
+	if (loopback)
+		g_assert_true(wait_logged(mark, "browsing for UPnP root devices on lo", 30));
 	return gw;
+}
+
+static GwGateway *
+gateway_start(const gchar *const *config)
+{
+	return gateway_start_full(config, TRUE);
 }
 
 static void
@@ -652,6 +660,20 @@ static void
 on_browse_unavailable(GSSDPResourceBrowser *browser, const char *usn, gpointer data)
 {
 	((GwBrowse *)data)->unavailable++;
+}
+
+/* without [upnp] interfaces, every interface but loopback: lo, the namespace's only one, is
+ * left alone */
+static void
+test_loopback_default(void)
+{
+	g_autoptr(GwGateway) gw = NULL;
+	guint mark = logged->len;
+
+	SKIP_WITHOUT_NETNS();
+	gw = gateway_start_full(NULL, FALSE);
+	g_assert_true(wait_logged(mark, "lo skipped: loopback", 30));
+	g_assert_false(wait_logged(mark, "browsing for UPnP root devices", 1));
 }
 
 /* ssdp:byebye: lost, after lost-delay-ms; later commands answer 408 */
@@ -1200,6 +1222,7 @@ main(int argc, char **argv)
 	g_test_add_func("/upnp/plugin/switch", test_switch);
 	g_test_add_func("/upnp/plugin/exec", test_exec);
 	g_test_add_func("/upnp/plugin/fault", test_fault);
+	g_test_add_func("/upnp/plugin/loopback-default", test_loopback_default);
 	g_test_add_func("/upnp/plugin/byebye", test_byebye);
 	g_test_add_func("/upnp/plugin/expire", test_expire);
 	g_test_add_func("/upnp/plugin/cancel", test_cancel);
