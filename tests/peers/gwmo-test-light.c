@@ -5,7 +5,7 @@
  * gwmo-test-light: headless UPnP DimmableLight:1 root devices (SwitchPower:1, Dimming:1 and
  * a test service) on GUPnP 1.6, for the UPnP adapter's tests and benchmark. No X needed.
  *
- *   gwmo-test-light [--interface=lo] [--udn=uuid:…] [--count=N] [--max-age=S] [--name=…]
+ *   gwmo-test-light [--interface=lo] [--udn=uuid:…] [--count=N] [--contexts=K] [--max-age=S] [--name=…]
  *                   [--data-dir=tests/data/upnp] [--state-dir=DIR]
  *
  * Prints one line per event on stdout, for the test that runs it:
@@ -393,6 +393,7 @@ main(int argc, char **argv)
 	g_autofree gchar *state_dir = NULL;
 	gboolean own_tmpdir = FALSE;
 	gint count = 1;
+	gint n_contexts = 1;
 	gint max_age = 1800;
 	GOptionEntry entries[] = {
 	    {"interface", 'i', 0, G_OPTION_ARG_STRING, &iface, "network interface (lo)", "IFACE"},
@@ -406,6 +407,8 @@ main(int argc, char **argv)
 	     "uuid:…"},
 	    {"count", 'c', 0, G_OPTION_ARG_INT, &count, "lights in this process (1)", "N"},
 	    {"max-age", 'm', 0, G_OPTION_ARG_INT, &max_age, "SSDP max-age (1800)", "S"},
+	    {"contexts", 0, 0, G_OPTION_ARG_INT, &n_contexts,
+	     "UPnP contexts (HTTP servers, ports) the lights are spread over (1)", "K"},
 	    {"name", 'n', 0, G_OPTION_ARG_STRING, &name, "friendly name", "NAME"},
 	    {"data-dir",
 	     'd',
@@ -424,7 +427,7 @@ main(int argc, char **argv)
 	    {NULL}};
 	g_autoptr(GOptionContext) options = g_option_context_new("- headless UPnP test lights");
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GUPnPContext) context = NULL;
+	g_autoptr(GPtrArray) contexts = g_ptr_array_new_with_free_func(g_object_unref);
 	g_autoptr(GPtrArray) lights = g_ptr_array_new_with_free_func((GDestroyNotify)gw_light_free);
 	g_autofree gchar *template = NULL;
 	g_autofree gchar *template_path = NULL;
@@ -435,8 +438,9 @@ main(int argc, char **argv)
 		g_printerr("gwmo-test-light: %s\n", error->message);
 		return 2;
 	}
-	if (count < 1 || count > 10000 || max_age < 1) {
-		g_printerr("gwmo-test-light: --count is 1..10000, --max-age at least 1\n");
+	if (count < 1 || count > 10000 || max_age < 1 || n_contexts < 1 || n_contexts > count) {
+		g_printerr("gwmo-test-light: --count is 1..10000, --contexts 1..count, --max-age at "
+		           "least 1\n");
 		return 2;
 	}
 	if (data_dir == NULL && g_getenv("GWMO_TEST_DATA") != NULL)
@@ -450,13 +454,20 @@ main(int argc, char **argv)
 		g_printerr("gwmo-test-light: %s\n", error->message);
 		return 1;
 	}
-	context = gupnp_context_new_full(
-	    iface != NULL ? iface : "lo", NULL, 0, GSSDP_UDA_VERSION_1_0, &error);
-	if (context == NULL) {
-		g_printerr("gwmo-test-light: no UPnP context on %s: %s\n",
-		           iface != NULL ? iface : "lo",
-		           error->message);
-		return 1;
+	for (gint i = 0; i < n_contexts; i++) {
+		GUPnPContext *context = gupnp_context_new_full(
+		    iface != NULL ? iface : "lo", NULL, 0, GSSDP_UDA_VERSION_1_0, &error);
+		if (context == NULL) {
+			g_printerr("gwmo-test-light: no UPnP context on %s: %s\n",
+			           iface != NULL ? iface : "lo",
+			           error->message);
+			return 1;
+		}
+		g_signal_connect(gupnp_context_get_server(context),
+		                 "request-read",
+		                 G_CALLBACK(on_request_read),
+		                 NULL);
+		g_ptr_array_add(contexts, context);
 	}
 	if (state_dir != NULL) {
 		tmpdir = g_strdup(state_dir);
@@ -468,8 +479,6 @@ main(int argc, char **argv)
 		g_printerr("gwmo-test-light: %s\n", error->message);
 		return 1;
 	}
-	g_signal_connect(
-	    gupnp_context_get_server(context), "request-read", G_CALLBACK(on_request_read), NULL);
 	loop = g_main_loop_new(NULL, FALSE);
 	for (gint i = 0; i < count; i++) {
 		g_autofree gchar *random = NULL;
@@ -487,7 +496,7 @@ main(int argc, char **argv)
 		    count == 1
 		        ? g_strdup(name != NULL ? name : "gwmo test light")
 		        : g_strdup_printf("%s %d", name != NULL ? name : "gwmo test light", i);
-		light = gw_light_new(context,
+		light = gw_light_new(g_ptr_array_index(contexts, (guint)i % contexts->len),
 		                     tmpdir,
 		                     data_dir,
 		                     template,
