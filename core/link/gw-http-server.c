@@ -37,6 +37,8 @@
 #define GW_HTTP_DEFAULT_MAX_BODY (4u * 1024u * 1024u)
 /* pending connections the kernel queues before accept() (capped by net.core.somaxconn) */
 #define GW_HTTP_SERVER_BACKLOG 1024
+/* a sweep this much later than due means the main loop stalled (see the sweep) */
+#define GW_HTTP_SERVER_STALL_US (500 * G_TIME_SPAN_MILLISECOND)
 /* accepts per wake-up of a listener, so that one busy listener does not starve the loop */
 #define GW_HTTP_ACCEPT_BATCH 32
 /* out of descriptors: first retry after this, doubling up to the maximum */
@@ -109,6 +111,8 @@ struct _GwHttpServer {
 	GQueue closing; /* GwHttpConn to close from the main loop (references) */
 	GSource *closing_source;
 	GSource *sweep_source;
+	guint sweep_ms;          /* its interval */
+	gint64 last_sweep;       /* monotonic time of its last run */
 	gboolean soup_listening; /* libsoup has its placeholder listener (see the function) */
 };
 
@@ -1413,9 +1417,25 @@ gw_http_server_sweep_cb(gpointer user_data)
 {
 	GwHttpServer *self = GW_HTTP_SERVER(user_data);
 	gint64 now = g_get_monotonic_time();
+	gint64 stall = now - self->last_sweep - (gint64)self->sweep_ms * 1000;
 	g_autoptr(GPtrArray) expired =
 	    g_ptr_array_new_with_free_func((GDestroyNotify)gw_http_conn_unref);
 
+	self->last_sweep = now;
+	/* the main loop did not run for a while (gwmod itself was busy, stopped or starved of
+	 * CPU): nothing a peer was to do in that time could be seen, so the time is not charged
+	 * to the peers; their deadlines move by it */
+	if (stall > GW_HTTP_SERVER_STALL_US) {
+		g_message("the main loop stalled for %.1f s: connection deadlines moved by it",
+		          (gdouble)stall / 1e6);
+		for (GList *l = self->conns.head; l != NULL; l = l->next) {
+			GwHttpConn *conn = l->data;
+			if (conn->deadline != 0)
+				conn->deadline += stall;
+			if (conn->accepted != 0)
+				conn->accepted += stall;
+		}
+	}
 	for (GList *l = self->conns.head; l != NULL; l = l->next) {
 		GwHttpConn *conn = l->data;
 		if (conn->deadline != 0 && now >= conn->deadline && !conn->close_pending)
@@ -1440,6 +1460,18 @@ gw_http_server_sweep_cb(gpointer user_data)
 				continue;
 			/* fall through */
 		case GW_HTTP_CONN_TLS_HELLO:
+			/* a main loop busy past the deadline has not looked at a ClientHello that
+			 * may be in by now: it gets that look first */
+			if (conn->watch != NULL) {
+				GSource *watch = g_source_ref(conn->watch);
+				if (gw_http_conn_hello_cb(conn->socket, G_IO_IN, conn) ==
+				    G_SOURCE_REMOVE)
+					g_source_destroy(watch);
+				g_source_unref(watch);
+				if (conn->server == NULL || conn->state != GW_HTTP_CONN_TLS_HELLO)
+					continue;
+			}
+			/* fall through */
 		case GW_HTTP_CONN_TLS_QUEUED:
 		case GW_HTTP_CONN_TLS_HANDSHAKE:
 		case GW_HTTP_CONN_HEADERS:
@@ -1480,7 +1512,9 @@ gw_http_server_ensure_sweep(GwHttpServer *self)
 	shortest = MIN(MIN(MIN(self->limits.header_ms, self->limits.body_ms),
 	                   MIN(self->limits.idle_ms, self->limits.handshake_ms)),
 	               MIN(self->limits.handler_ms, (guint)GW_HTTP_SERVER_HELLO_MS));
-	self->sweep_source = g_timeout_source_new(CLAMP(shortest / 8, 25, 1000));
+	self->sweep_ms = CLAMP(shortest / 8, 25, 1000);
+	self->last_sweep = g_get_monotonic_time();
+	self->sweep_source = g_timeout_source_new(self->sweep_ms);
 	g_source_set_callback(self->sweep_source, gw_http_server_sweep_cb, self, NULL);
 	g_source_attach(self->sweep_source, g_main_context_get_thread_default());
 }
