@@ -16,6 +16,9 @@
  *    second light is killed (no byebye): Detached once its max-age has run out, the same.
  *  - /upnp/e2e/network-light: the same found, Replace Target and Get Status against Debian's
  *    gupnp-network-light under Xvfb (skipped when either is not installed).
+ *  - /upnp/e2e/restart: gwmod stops (its plugin's devices are Detached) and the light leaves
+ *    while it is down: the DeviceDetached the stop queued still reaches the server after the
+ *    next start.
  * Without root or namespaces both skip.
  *
  * Arguments: the reference DM Server, the reference End Device.
@@ -87,14 +90,17 @@ typedef struct {
 	GDBusObjectManager *objects;
 } Gateway;
 
+static void
+gateway_stop(Gateway *gw);
+static void
+gateway_restart(Gateway *gw);
+
 static Gateway *
 gateway_start(void)
 {
 	Gateway *gw = g_new0(Gateway, 1);
 	const gchar *module = g_getenv("GWMO_TEST_UPNP_PLUGIN");
 	g_autofree gchar *link = NULL;
-	g_autofree gchar *state = NULL;
-	g_autoptr(GError) error = NULL;
 
 	g_assert_nonnull(module);
 	/* short lost-delay: a byebye is final within the test's time */
@@ -107,10 +113,27 @@ gateway_start(void)
 	g_assert_cmpint(g_mkdir(gw->plugins, 0700), ==, 0);
 	link = g_build_filename(gw->plugins, "libgw_plugin_upnp.so", NULL);
 	g_assert_cmpint(symlink(module, link), ==, 0);
-	{
-		const gchar *args[] = {"--plugin-dir", gw->plugins, NULL};
-		gw_test_daemon_start(gw->e->d, args);
-	}
+	gateway_restart(gw);
+	return gw;
+}
+
+/* gwmod stops; the D-Bus view of it goes */
+static void
+gateway_stop(Gateway *gw)
+{
+	g_clear_object(&gw->objects);
+	gw_test_daemon_stop(gw->e->d);
+}
+
+/* gwmod starts (again) with the plugin; the UPnP adapter runs */
+static void
+gateway_restart(Gateway *gw)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *state = NULL;
+	const gchar *args[] = {"--plugin-dir", gw->plugins, NULL};
+
+	gw_test_daemon_start(gw->e->d, args);
 	gw->objects = g_dbus_object_manager_client_new_sync(gw->e->d->connection,
 	                                                    G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE,
 	                                                    "org.gwmo.Gateway1",
@@ -123,14 +146,12 @@ gateway_start(void)
 	g_assert_no_error(error);
 	state = get_value(gw->e->d, "./GwMO/Config/Adapters/upnp/State", NULL);
 	g_assert_cmpstr(state, ==, "Running");
-	return gw;
 }
 
 static void
 gateway_free(Gateway *gw)
 {
-	g_object_unref(gw->objects);
-	gw_test_daemon_stop(gw->e->d);
+	gateway_stop(gw);
 	env_free(gw->e);
 	g_free(gw->plugins);
 	g_free(gw);
@@ -638,6 +659,46 @@ test_light(void)
 	g_test_message("whole test: %" G_GINT64_FORMAT " ms", (g_get_monotonic_time() - t0) / 1000);
 }
 
+/* gwmod stops (its plugins with it: their devices are Detached) and, while it is down, the
+ * light goes too: the server still gets DeviceDetached, from the queue the stop stored, in
+ * the session the gateway opens after its next start; the record stays Detached */
+static void
+test_restart(void)
+{
+	g_autofree gchar *udn = new_udn();
+	g_autoptr(GwUpnpChild) light = NULL;
+	g_autoptr(Gateway) gw = NULL;
+	g_autoptr(GSubprocess) server = NULL;
+	g_autoptr(JsonParser) parser = NULL;
+	g_autofree gchar *record = NULL;
+	g_autofree gchar *server_record = NULL;
+	g_autofree gchar *status = NULL;
+	JsonArray *sessions;
+
+	SKIP_WITHOUT_NETNS();
+	light = gw_upnp_test_light(udn, 1800, NULL);
+	gw = gateway_start();
+	record = wait_record(gw, "DeviceID", udn, "Attached", 30);
+	set_node_bool(gw->e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", TRUE);
+	gateway_stop(gw);
+	g_assert_cmpint(gw_upnp_child_stop(light, SIGTERM), ==, 0);
+
+	server_record = g_build_filename(gw->e->dir, "record.json", NULL);
+	server = server_start(gw->e,
+	                      "{\"sessions\":[{\"commands\":[]}]}",
+	                      server_record,
+	                      CL_SECRET,
+	                      "--sessions=1",
+	                      NULL);
+	gateway_restart(gw);
+	server_wait(server);
+	sessions = record_sessions(server_record, &parser);
+	g_assert_cmpuint(json_array_get_length(sessions), ==, 1);
+	assert_detached_alert(json_array_get_object_element(sessions, 0), udn, record);
+	status = record_value(gw, record, "Status");
+	g_assert_cmpstr(status, ==, "Detached");
+}
+
 /* ---- Debian's gupnp-network-light, an independent implementation, under Xvfb ---- */
 
 static void
@@ -761,5 +822,6 @@ main(int argc, char **argv)
 		g_test_message("skipped: %s", skip_reason);
 	g_test_add_func("/upnp/e2e/light", test_light);
 	g_test_add_func("/upnp/e2e/network-light", test_network_light);
+	g_test_add_func("/upnp/e2e/restart", test_restart);
 	return g_test_run();
 }
