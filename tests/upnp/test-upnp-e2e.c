@@ -502,7 +502,7 @@ test_light(void)
 	SKIP_WITHOUT_NETNS();
 	/* the lights first: gwmod's plugin finds them with its M-SEARCH at start */
 	light = gw_upnp_test_light(udn, 1800, &location);
-	killed = gw_upnp_test_light(udn_killed, 5, NULL);
+	killed = gw_upnp_test_light(udn_killed, 7, NULL);
 	gw = gateway_start();
 
 	/* found: inventory records, Adaptation mode, DevInfo from the description */
@@ -636,7 +636,8 @@ test_light(void)
 		    0);
 	}
 
-	/* a killed light says nothing: Detached once its max-age (5 s) has run out */
+	/* a killed light says nothing: Detached once its max-age has run out (7 s, as
+	 * /upnp/plugin/expire: short, and GSSDP re-announces every second within it) */
 	server_record2 = g_build_filename(gw->e->dir, "record2.json", NULL);
 	g_clear_object(&server);
 	server = server_start(gw->e,
