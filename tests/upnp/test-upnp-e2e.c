@@ -457,14 +457,29 @@ wait_registered(GwTestDaemon *d, const gchar *record_uri)
 	g_source_remove(tick);
 }
 
+static void
+process_waited_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	gboolean *done = user_data;
+
+	g_subprocess_wait_finish(G_SUBPROCESS(source), res, NULL);
+	*done = TRUE;
+}
+
+static gboolean
+flag_set(gpointer data)
+{
+	return *(gboolean *)data;
+}
+
+/* its exit status; it exits after its one notified session, which has ended already */
 static gint
 process_wait(GSubprocess *proc)
 {
-	g_autoptr(GError) error = NULL;
+	gboolean done = FALSE;
 
-	/* it exits after its one notified session, which has already ended */
-	g_assert_true(g_subprocess_wait(proc, NULL, &error));
-	g_assert_no_error(error);
+	g_subprocess_wait_async(proc, NULL, process_waited_cb, &done);
+	g_assert_true(gw_upnp_test_wait(flag_set, &done, 30));
 	return g_subprocess_get_if_exited(proc) ? g_subprocess_get_exit_status(proc) : -1;
 }
 
