@@ -485,6 +485,25 @@ process_wait(GSubprocess *proc)
 
 /* ---- the headless test lights ---- */
 
+/* what the DM Server reads of a test light's record (NULL: its UDN); DevInfo as the UPnP
+ * README maps it from the description (FwV is modelNumber) */
+static const gchar *const inventory_leaves[] = {"DeviceID",
+                                                "Protocol",
+                                                "Mode",
+                                                "Status",
+                                                "DevInfo/Man",
+                                                "DevInfo/Mod",
+                                                "DevInfo/FwV",
+                                                "DevInfo/DevTyp"};
+static const gchar *const inventory_values[] = {NULL,
+                                                "UPnP",
+                                                "3",
+                                                "Attached",
+                                                "gwmo test peers",
+                                                "gwmo-test-light",
+                                                "1.0",
+                                                "urn:schemas-upnp-org:device:DimmableLight:1"};
+
 static void
 test_light(void)
 {
@@ -563,12 +582,20 @@ test_light(void)
 		    job("s", s_targets, "Get", "./UPnP/SwitchPower/Status", NULL, NULL);
 		g_autofree gchar *f = job("f", f_targets, "Get", "./UPnP/FriendlyName", NULL, NULL);
 		g_autofree gchar *m = job("m", m_targets, "Get", "./DevInfo/Man", NULL, NULL);
+		GString *gets = g_string_new(NULL);
+		for (guint i = 0; i < G_N_ELEMENTS(inventory_leaves); i++)
+			g_string_append_printf(gets,
+			                       ",{\"cmd\":\"Get\",\"uri\":\"%s/%s\"}",
+			                       record,
+			                       inventory_leaves[i]);
 		script = g_strdup_printf("{\"sessions\":[{\"commands\":[%s]},"
-		                         "{\"commands\":[%s,%s,%s]},{\"commands\":[]}]}",
+		                         "{\"commands\":[%s,%s,%s%s]},{\"commands\":[]}]}",
 		                         r,
 		                         s,
 		                         f,
-		                         m);
+		                         m,
+		                         gets->str);
+		g_string_free(gets, TRUE);
 	}
 	server_record = g_build_filename(gw->e->dir, "record.json", NULL);
 	server = server_start(gw->e, script, server_record, CL_SECRET, "--sessions=3", NULL);
@@ -622,6 +649,20 @@ test_light(void)
 		    "<Device id=\"%s\" status=\"200\"><Data format=\"chr\">gwmo test light</Data>",
 		    udn);
 		g_assert_nonnull(strstr(doc, item));
+	}
+	/* the DM Server reads the light's record itself */
+	for (guint i = 0; i < G_N_ELEMENTS(inventory_leaves); i++) {
+		g_autofree gchar *uri = g_strdup_printf("%s/%s", record, inventory_leaves[i]);
+		JsonObject *get = result_for(session, "Get", uri);
+		JsonArray *items = json_object_get_array_member(get, "items");
+		const gchar *want = inventory_values[i] != NULL ? inventory_values[i] : udn;
+
+		g_assert_cmpint(json_object_get_int_member(get, "status"), ==, 200);
+		g_assert_cmpuint(json_array_get_length(items), ==, 1);
+		g_assert_cmpstr(
+		    json_object_get_string_member(json_array_get_object_element(items, 0), "data"),
+		    ==,
+		    want);
 	}
 	/* one job, one aggregated result, an item for each kind of device */
 	doc = job_document(session, "m");
