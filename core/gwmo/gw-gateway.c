@@ -305,12 +305,27 @@ gw_gateway_get_adapters(GwGateway *self)
 gboolean
 gw_gateway_shutdown(GwGateway *self, GError **error)
 {
+	g_autoptr(GError) alerts_error = NULL;
+	gboolean alerts_stored = TRUE;
+
 	g_return_val_if_fail(GW_IS_GATEWAY(self), FALSE);
 	/* the plugins stop first: a clean stop for the crash guard */
 	if (self->plugins != NULL)
 		gw_plugin_loader_stop(self->plugins);
+	/* their stop detached their devices and queued DeviceDetached for the servers that ask:
+	 * stored now, the queue's batched save is an idle source and the main loop has ended */
+	if (self->northbound != NULL)
+		alerts_stored = gw_alert_queue_flush(
+		    gw_northbound_get_alert_queue(self->northbound), &alerts_error);
 	/* fold the journal into tree.state: the next start has nothing to replay */
-	return gw_dm_store_compact(self->store, error);
+	if (!gw_dm_store_compact(self->store, error))
+		return FALSE;
+	if (!alerts_stored) {
+		g_propagate_prefixed_error(
+		    error, g_steal_pointer(&alerts_error), "the pending alerts: ");
+		return FALSE;
+	}
+	return TRUE;
 }
 
 static void

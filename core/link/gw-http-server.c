@@ -1276,7 +1276,7 @@ gw_http_server_accept_fd(GwHttpServer *self,
 	}
 	conn->cancellable = g_cancellable_new();
 	gw_http_conn_set_state(
-	    conn, GW_HTTP_CONN_TLS_HELLO, MIN(self->limits.handshake_ms, GW_HTTP_SERVER_HELLO_MS));
+	    conn, GW_HTTP_CONN_TLS_HELLO, MIN(self->limits.handshake_ms, self->limits.hello_ms));
 	/* woken once a record header is in */
 	gw_http_conn_wait_for_bytes(conn, 5);
 	conn->watch = g_socket_create_source(conn->socket, G_IO_IN, NULL);
@@ -2060,6 +2060,8 @@ gw_http_server_set_limits(GwHttpServer *self, const GwHttpServerLimits *limits)
 		self->limits.handler_ms = limits->handler_ms;
 	if (limits->max_body_buffer > 0)
 		self->limits.max_body_buffer = limits->max_body_buffer;
+	if (limits->hello_ms > 0)
+		self->limits.hello_ms = limits->hello_ms;
 	/* the sweep's period follows the shortest deadline */
 	if (self->sweep_source != NULL) {
 		g_source_destroy(self->sweep_source);
@@ -2115,6 +2117,7 @@ gw_http_server_init(GwHttpServer *self)
 	self->limits.body_ms = GW_HTTP_SERVER_DEFAULT_BODY_MS;
 	self->limits.idle_ms = GW_HTTP_SERVER_DEFAULT_IDLE_MS;
 	self->limits.handshake_ms = GW_HTTP_SERVER_DEFAULT_HANDSHAKE_MS;
+	self->limits.hello_ms = GW_HTTP_SERVER_HELLO_MS;
 	self->limits.max_connections = GW_HTTP_SERVER_DEFAULT_MAX_CONNECTIONS;
 	self->limits.max_per_peer = GW_HTTP_SERVER_DEFAULT_MAX_PER_PEER;
 	self->limits.handler_ms = GW_HTTP_SERVER_DEFAULT_HANDLER_MS;

@@ -60,6 +60,8 @@ typedef struct {
 	guint max_per_peer;
 	guint handler_ms;
 	gsize max_body_buffer;
+	guint hello_ms; /* the ClientHello's deadline, at most handshake_ms; default
+	                 * GW_HTTP_SERVER_HELLO_MS (test peers wait longer for slow clients) */
 } GwHttpServerLimits;
 
 #define GW_HTTP_SERVER_DEFAULT_HEADER_MS 10000

@@ -1154,6 +1154,15 @@ gw_test_server_listen(GwTestServer *self, GError **error)
 	if (https && !gw_test_server_identity(self, &identity, error))
 		return FALSE;
 	self->http = gw_http_server_new(identity);
+	{
+		/* a test peer waits for its client: gwmod's first TLS handshake in a sanitizer
+		 * build (slow unwinding on every malloc) under load takes seconds, past the 3 s
+		 * a production server gives a ClientHello */
+		GwHttpServerLimits limits = {0};
+		limits.hello_ms = 30000;
+		limits.handshake_ms = 30000;
+		gw_http_server_set_limits(self->http, &limits);
+	}
 	gw_http_server_add_handler(self->http, "/dm", gw_test_server_dm_cb, self, NULL);
 	if (!gw_http_server_listen(self->http, self->listen, error))
 		return FALSE;
