@@ -1076,12 +1076,19 @@ typedef struct {
 } UpnpLights;
 
 typedef struct {
-	gchar *prefix;       /* of the N UDNs: <prefix>0 … <prefix>N-1 */
+	GHashTable *udns;    /* the N lights' UDNs (a set) */
 	GHashTable *proxies; /* UDN → GUPnPServiceProxy of its SwitchPower */
 	GPtrArray *order;    /* the proxies, in UDN order */
 	guint max_in_flight;
 	guint next, in_flight, done, failed;
 } UpnpDirect;
+
+/* wakes the waits below up, so that their time limits are checked while nothing happens */
+static gboolean
+upnp_tick_cb(gpointer data)
+{
+	return G_SOURCE_CONTINUE;
+}
 
 static void
 upnp_lights_read_cb(GObject *source, GAsyncResult *res, gpointer user_data)
@@ -1111,11 +1118,10 @@ upnp_lights_setup(gpointer user_data)
 }
 
 static UpnpLights *
-upnp_lights_start(const gchar *prefix, guint n, guint contexts)
+upnp_lights_start(const gchar *udn, guint n, guint contexts)
 {
 	g_autoptr(GSubprocessLauncher) launcher =
 	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-	g_autofree gchar *udn = g_strndup(prefix, strlen(prefix) - 1); /* the light adds -<i> */
 	g_autofree gchar *udn_arg = g_strdup_printf("--udn=%s", udn);
 	g_autofree gchar *count = g_strdup_printf("--count=%u", n);
 	g_autofree gchar *ctx = g_strdup_printf("--contexts=%u", contexts);
@@ -1124,6 +1130,7 @@ upnp_lights_start(const gchar *prefix, guint n, guint contexts)
 	g_autoptr(GError) error = NULL;
 	UpnpLights *lights = g_new0(UpnpLights, 1);
 	gint64 end = g_get_monotonic_time() + UPNP_FIND_TIMEOUT_S * G_USEC_PER_SEC;
+	guint tick;
 
 	g_subprocess_launcher_set_child_setup(launcher, upnp_lights_setup, NULL, NULL);
 	lights->process = g_subprocess_launcher_spawnv(launcher, argv, &error);
@@ -1133,8 +1140,10 @@ upnp_lights_start(const gchar *prefix, guint n, guint contexts)
 	lights->out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(lights->process));
 	g_data_input_stream_read_line_async(
 	    lights->out, G_PRIORITY_DEFAULT, lights->cancellable, upnp_lights_read_cb, lights);
+	tick = g_timeout_add(250, upnp_tick_cb, NULL);
 	while (lights->ready < n && !lights->eof && g_get_monotonic_time() < end)
 		g_main_context_iteration(NULL, TRUE);
+	g_source_remove(tick);
 	if (lights->ready < n)
 		bench_fail("gwmo-test-light did not start its lights");
 	return lights;
@@ -1189,7 +1198,7 @@ upnp_proxy_cb(GUPnPControlPoint *cp, GUPnPServiceProxy *proxy, gpointer user_dat
 	UpnpDirect *u = user_data;
 	const gchar *udn = gupnp_service_info_get_udn(GUPNP_SERVICE_INFO(proxy));
 
-	if (udn != NULL && g_str_has_prefix(udn, u->prefix))
+	if (udn != NULL && g_hash_table_contains(u->udns, udn))
 		g_hash_table_replace(u->proxies, g_strdup(udn), g_object_ref(proxy));
 }
 
@@ -1251,9 +1260,10 @@ upnp_run_direct(UpnpDirect *u)
 	return (gdouble)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
 }
 
-/* how many of gwmod's inventory records are lights of this round */
+/* how many of gwmod's inventory records are lights of this round (@udns); the records' own
+ * DeviceIDs are read only once there are enough of them */
 static guint
-upnp_records(Bench *b, const gchar *prefix)
+upnp_records(Bench *b, GHashTable *udns)
 {
 	g_autoptr(GVariant) reply = NULL;
 	g_autofree const gchar **names = NULL;
@@ -1264,6 +1274,8 @@ upnp_records(Bench *b, const gchar *prefix)
 	if (reply == NULL)
 		return 0;
 	g_variant_get(reply, "(^a&s)", &names);
+	if (g_strv_length((gchar **)names) < g_hash_table_size(udns))
+		return g_strv_length((gchar **)names);
 	for (guint i = 0; names[i] != NULL; i++) {
 		g_autofree gchar *uri =
 		    g_strdup_printf("./GwMO/Inventory/Devices/%s/DeviceID", names[i]);
@@ -1274,7 +1286,7 @@ upnp_records(Bench *b, const gchar *prefix)
 			continue;
 		g_variant_get(v, "(ssv)", NULL, NULL, &value);
 		if (g_variant_is_of_type(value, G_VARIANT_TYPE_STRING) &&
-		    g_str_has_prefix(g_variant_get_string(value, NULL), prefix))
+		    g_hash_table_contains(udns, g_variant_get_string(value, NULL)))
 			found++;
 	}
 	return found;
@@ -1286,7 +1298,9 @@ bench_upnp_round(guint n, guint contexts)
 	const gchar *plugin = g_getenv("GWMO_TEST_UPNP_PLUGIN");
 	g_autofree gchar *plugin_dir = g_path_get_dirname(plugin);
 	const gchar *args[] = {"--plugin-dir", plugin_dir, NULL};
-	g_autofree gchar *prefix = g_strdup_printf("uuid:gwmo-bench-%u-%u-", (guint)getpid(), n);
+	static guint round;
+	/* the light appends -<i> to it when it runs more than one */
+	g_autofree gchar *udn = g_strdup_printf("uuid:gwmo-bench-%u-%u", (guint)getpid(), ++round);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GUPnPContext) context = NULL;
@@ -1299,15 +1313,21 @@ bench_upnp_round(guint n, guint contexts)
 	gint64 t0, end;
 	gdouble c0, g0, l0;
 	guint max_conns = 0, max_conns_per_host = 0;
+	guint tick;
 
-	u.prefix = prefix;
+	u.udns = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	for (guint i = 0; i < n; i++)
+		g_ptr_array_add(ids, n == 1 ? g_strdup(udn) : g_strdup_printf("%s-%u", udn, i));
+	g_ptr_array_add(ids, NULL);
+	for (guint i = 0; i < n; i++)
+		g_hash_table_add(u.udns, g_strdup(g_ptr_array_index(ids, i)));
 	u.proxies = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
 	u.order = g_ptr_array_new();
 	u.max_in_flight = GW_GWMO_FANOUT_MAX_IN_FLIGHT_DEFAULT;
 	if (g_getenv("GW_BENCH_MAX_IN_FLIGHT") != NULL)
 		u.max_in_flight =
 		    (guint)g_ascii_strtoull(g_getenv("GW_BENCH_MAX_IN_FLIGHT"), NULL, 10);
-	lights = upnp_lights_start(prefix, n, contexts);
+	lights = upnp_lights_start(udn, n, contexts);
 	light_pid = g_subprocess_get_identifier(lights->process);
 
 	/* the baseline's control point: one GUPnP context on lo, as the adapter has */
@@ -1329,23 +1349,18 @@ bench_upnp_round(guint n, guint contexts)
 	g_signal_connect(cp, "service-proxy-available", G_CALLBACK(upnp_proxy_cb), &u);
 	gssdp_resource_browser_set_active(GSSDP_RESOURCE_BROWSER(cp), TRUE);
 	end = g_get_monotonic_time() + UPNP_FIND_TIMEOUT_S * G_USEC_PER_SEC;
+	tick = g_timeout_add(250, upnp_tick_cb, NULL);
 	while (g_hash_table_size(u.proxies) < n && g_get_monotonic_time() < end)
 		g_main_context_iteration(NULL, TRUE);
+	g_source_remove(tick);
 	if (g_hash_table_size(u.proxies) < n) {
 		g_printerr("bench-fanout: the control point found %u of %u lights\n",
 		           g_hash_table_size(u.proxies),
 		           n);
 		exit(1);
 	}
-	for (guint i = 0; i < n; i++) {
-		g_autofree gchar *udn = g_strdup_printf("%s%u", prefix, i);
-		GUPnPServiceProxy *proxy = g_hash_table_lookup(u.proxies, udn);
-		if (proxy == NULL)
-			bench_fail("a light's UDN is not the one given");
-		g_ptr_array_add(u.order, proxy);
-		g_ptr_array_add(ids, g_steal_pointer(&udn));
-	}
-	g_ptr_array_add(ids, NULL);
+	for (guint i = 0; i < n; i++)
+		g_ptr_array_add(u.order, g_hash_table_lookup(u.proxies, g_ptr_array_index(ids, i)));
 
 	/* gwmod with the UPnP adapter alone, on lo */
 	b.d = gw_test_daemon_new_with_config(
@@ -1354,11 +1369,11 @@ bench_upnp_round(guint n, guint contexts)
 	t0 = g_get_monotonic_time();
 	gw_test_daemon_start(b.d, args);
 	end = t0 + UPNP_FIND_TIMEOUT_S * G_USEC_PER_SEC;
-	while (upnp_records(&b, prefix) < n) {
+	while (upnp_records(&b, u.udns) < n) {
 		gboolean late = FALSE;
 		if (g_get_monotonic_time() > end) {
 			g_printerr("bench-fanout: gwmod found %u of %u lights in %u s\n",
-			           upnp_records(&b, prefix),
+			           upnp_records(&b, u.udns),
 			           n,
 			           UPNP_FIND_TIMEOUT_S);
 			exit(1);
@@ -1415,6 +1430,7 @@ bench_upnp_round(guint n, guint contexts)
 	g_clear_object(&context);
 	g_ptr_array_unref(u.order);
 	g_hash_table_unref(u.proxies);
+	g_hash_table_unref(u.udns);
 	upnp_lights_stop(lights);
 }
 
