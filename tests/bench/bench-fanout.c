@@ -1330,9 +1330,9 @@ bench_upnp_round(guint n, guint contexts)
 	lights = upnp_lights_start(udn, n, contexts);
 	light_pid = g_subprocess_get_identifier(lights->process);
 
-	/* the baseline's control point: one GUPnP context on lo, as the adapter has */
-	/* GUPnP 1.6 listens for HTTP (GENA) on the TCP port of the number its SSDP socket got,
-	 * which may be in use on lo: then a new context, a new number */
+	/* the baseline's control point: one GUPnP context on lo, as the adapter has. GUPnP 1.6
+	 * listens for HTTP (GENA) on the TCP port of the number its SSDP socket got, which may be
+	 * in use on lo: then a new context, a new number */
 	for (guint attempt = 0; context == NULL && attempt < 16; attempt++) {
 		g_clear_error(&error);
 		context = gupnp_context_new_full("lo", NULL, 0, GSSDP_UDA_VERSION_1_0, &error);
@@ -1385,7 +1385,8 @@ bench_upnp_round(guint n, guint contexts)
 	}
 	f.find = (gdouble)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
 
-	/* once each unmeasured: connections opened, the discovery's GENA subscriptions done */
+	/* once each unmeasured: the SOAP connections opened, and the GENA subscriptions the
+	 * adapter sends to each light it finds out of the way */
 	upnp_run_direct(&u);
 	run_fanout_of(&b,
 	              ids,
