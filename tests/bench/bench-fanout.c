@@ -60,27 +60,40 @@
  *                             GW_BENCH_TRACE=1 prints when each device is notified and done;
  *                             GW_BENCH_VERBOSE=1 runs gwmod with --verbose, prints its log;
  *                             GWMO_TEST_PLUGIN_PATH: libgw_plugin_test.so, for the rows of
- *                             the test adapter's devices, see bench_adapter_round())
+ *                             the test adapter's devices, see bench_adapter_round();
+ *                             GWMO_TEST_UPNP_PLUGIN, GWMO_TEST_LIGHT: libgw_plugin_upnp.so and
+ *                             gwmo-test-light, for the UPnP rows, see bench_upnp_round();
+ *                             GW_BENCH_UPNP_N, GW_BENCH_UPNP_CONTEXTS: their light counts and
+ *                             HTTP servers; GW_BENCH_ROWS: the rows that run, of
+ *                             "dm,adapter,upnp", default all)
  */
 
 #define G_LOG_DOMAIN "GwFanoutBench"
 
 #include "config.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <unistd.h>
-#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "gw-dm-auth.h"
 #include "gw-dm-session.h"
 #include "gw-dm-tree.h"
+#include "gw-gwmo-names.h"
 #include "gw-http-client.h"
 #include "gw-http-server.h"
 #include "gw-pkg0.h"
 #include "gw-test-daemon.h"
+
+#ifdef GW_BENCH_UPNP
+#include <libgupnp/gupnp.h>
+#include <sys/prctl.h>
+
+#include "gw-upnp-test.h"
+#endif
 
 #define GW_ID "GW-TEST-0001" /* gw_test_daemon_new_with_config() */
 #define DEV_SECRET "bench-dev-secret"
@@ -748,11 +761,11 @@ cpu_self(void)
 	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
+/* CPU seconds (user + system) used so far by the child process @pid */
 static gdouble
-cpu_gwmod(Bench *b)
+cpu_pid(const gchar *pid)
 {
-	g_autofree gchar *path = g_strdup_printf(
-	    "/proc/%s/stat", g_subprocess_get_identifier(b->d->daemon));
+	g_autofree gchar *path = g_strdup_printf("/proc/%s/stat", pid);
 	g_autofree gchar *text = NULL;
 	g_auto(GStrv) fields = NULL;
 	const gchar *p;
@@ -765,6 +778,12 @@ cpu_gwmod(Bench *b)
 		return 0;
 	return (g_ascii_strtod(fields[11], NULL) + g_ascii_strtod(fields[12], NULL)) /
 	       sysconf(_SC_CLK_TCK);
+}
+
+static gdouble
+cpu_gwmod(Bench *b)
+{
+	return cpu_pid(g_subprocess_get_identifier(b->d->daemon));
 }
 
 static guint16
@@ -1011,6 +1030,453 @@ print_adapter_table(void)
 	}
 }
 
+/* ---- the UPnP adapter's devices (plugins/upnp, issue 12) ----
+ *
+ * N headless lights (tests/peers/gwmo-test-light --count N --contexts K: K GUPnP contexts, i.e.
+ * K HTTP servers on lo, the lights spread over them) found by the real gwmod with the UPnP
+ * adapter alone in its --plugin-dir and [upnp] interfaces=lo, in a network namespace of this
+ * process (entered first in main(), before any socket, bus or thread; root only, else these
+ * rows are skipped with the reason). Once all N records exist:
+ *  - direct: what the gateway replaces: this process as a GUPnP control point (its own context
+ *    on lo, the same library and SOAP client as the adapter) sends the N GetStatus actions
+ *    itself, at most MaxInFlight at once (32, GW_BENCH_MAX_IN_FLIGHT);
+ *  - fanout: one D-Bus Fanout of a Get of ./UPnP/SwitchPower/Status to the N lights (the same
+ *    MaxInFlight): the registry, the adapter's SOAP GetStatus per light, the aggregated result,
+ *    until the job's Finished signal.
+ * Each once unmeasured first (connections, GENA subscriptions of the discovery settled). Every
+ * light must answer 0 (off) in both paths, else the benchmark exits 1. GW_BENCH_UPNP_N: the
+ * light counts (default "16 64 256"; the adapter's max-devices is 256), GW_BENCH_UPNP_CONTEXTS:
+ * K (default min(N, 16)). */
+
+#ifdef GW_BENCH_UPNP
+
+#define UPNP_SWITCH_POWER "urn:schemas-upnp-org:service:SwitchPower:1"
+#define UPNP_FIND_TIMEOUT_S 120
+
+typedef struct {
+	guint n;
+	guint contexts;
+	gdouble find; /* gwmod: from its start until the N records exist */
+	gdouble direct, fan;
+	gdouble cpu_direct_self, cpu_direct_light;
+	gdouble cpu_fan_self, cpu_fan_gw, cpu_fan_light;
+} UpnpFigures;
+
+static GArray *upnp_figures;
+static gchar *upnp_skip; /* why the UPnP rows do not run, or NULL */
+
+/* the lights' process: its READY lines counted, the rest (one line per HTTP request) read and
+ * dropped */
+typedef struct {
+	GSubprocess *process;
+	GDataInputStream *out;
+	GCancellable *cancellable;
+	guint ready;
+	gboolean eof;
+} UpnpLights;
+
+typedef struct {
+	GHashTable *udns;    /* the N lights' UDNs (a set) */
+	GHashTable *proxies; /* UDN → GUPnPServiceProxy of its SwitchPower */
+	GPtrArray *order;    /* the proxies, in UDN order */
+	guint max_in_flight;
+	guint next, in_flight, done, failed;
+} UpnpDirect;
+
+/* wakes the waits below up, so that their time limits are checked while nothing happens */
+static gboolean
+upnp_tick_cb(gpointer data)
+{
+	return G_SOURCE_CONTINUE;
+}
+
+static void
+upnp_lights_read_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	UpnpLights *lights = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *line = g_data_input_stream_read_line_finish_utf8(
+	    G_DATA_INPUT_STREAM(source), res, NULL, &error);
+
+	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		return;
+	if (line == NULL) {
+		lights->eof = TRUE;
+		return;
+	}
+	if (g_str_has_prefix(line, "READY "))
+		lights->ready++;
+	g_data_input_stream_read_line_async(
+	    lights->out, G_PRIORITY_DEFAULT, lights->cancellable, upnp_lights_read_cb, lights);
+}
+
+/* in the lights' process: die with the benchmark */
+static void
+upnp_lights_setup(gpointer user_data)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static UpnpLights *
+upnp_lights_start(const gchar *udn, guint n, guint contexts)
+{
+	g_autoptr(GSubprocessLauncher) launcher =
+	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+	g_autofree gchar *udn_arg = g_strdup_printf("--udn=%s", udn);
+	g_autofree gchar *count = g_strdup_printf("--count=%u", n);
+	g_autofree gchar *ctx = g_strdup_printf("--contexts=%u", contexts);
+	const gchar *argv[] = {
+	    g_getenv("GWMO_TEST_LIGHT"), "--interface=lo", udn_arg, count, ctx, NULL};
+	g_autoptr(GError) error = NULL;
+	UpnpLights *lights = g_new0(UpnpLights, 1);
+	gint64 end = g_get_monotonic_time() + UPNP_FIND_TIMEOUT_S * G_USEC_PER_SEC;
+	guint tick;
+
+	g_subprocess_launcher_set_child_setup(launcher, upnp_lights_setup, NULL, NULL);
+	lights->process = g_subprocess_launcher_spawnv(launcher, argv, &error);
+	if (lights->process == NULL)
+		bench_fail(error->message);
+	lights->cancellable = g_cancellable_new();
+	lights->out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(lights->process));
+	g_data_input_stream_read_line_async(
+	    lights->out, G_PRIORITY_DEFAULT, lights->cancellable, upnp_lights_read_cb, lights);
+	tick = g_timeout_add(250, upnp_tick_cb, NULL);
+	while (lights->ready < n && !lights->eof && g_get_monotonic_time() < end)
+		g_main_context_iteration(NULL, TRUE);
+	g_source_remove(tick);
+	if (lights->ready < n)
+		bench_fail("gwmo-test-light did not start its lights");
+	return lights;
+}
+
+static gboolean
+upnp_flag_cb(gpointer data)
+{
+	*(gboolean *)data = TRUE;
+	return G_SOURCE_REMOVE;
+}
+
+static void
+upnp_lights_waited_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_subprocess_wait_finish(G_SUBPROCESS(source), res, NULL);
+	*(gboolean *)user_data = TRUE;
+}
+
+/* SIGTERM: every light says ssdp:byebye, the process exits 0 */
+static void
+upnp_lights_stop(UpnpLights *lights)
+{
+	gboolean exited = FALSE;
+	gboolean late = FALSE;
+	guint timer;
+
+	g_subprocess_send_signal(lights->process, SIGTERM);
+	g_subprocess_wait_async(lights->process, NULL, upnp_lights_waited_cb, &exited);
+	timer = g_timeout_add_seconds(30, upnp_flag_cb, &late);
+	while (!exited && !late)
+		g_main_context_iteration(NULL, TRUE);
+	if (!late)
+		g_source_remove(timer);
+	if (!exited) {
+		g_subprocess_force_exit(lights->process);
+		bench_fail("gwmo-test-light did not exit on SIGTERM");
+	}
+	if (!g_subprocess_get_if_exited(lights->process) ||
+	    g_subprocess_get_exit_status(lights->process) != 0)
+		bench_fail("gwmo-test-light failed");
+	g_cancellable_cancel(lights->cancellable);
+	g_object_unref(lights->cancellable);
+	g_object_unref(lights->out);
+	g_object_unref(lights->process);
+	g_free(lights);
+}
+
+static void
+upnp_proxy_cb(GUPnPControlPoint *cp, GUPnPServiceProxy *proxy, gpointer user_data)
+{
+	UpnpDirect *u = user_data;
+	const gchar *udn = gupnp_service_info_get_udn(GUPNP_SERVICE_INFO(proxy));
+
+	if (udn != NULL && g_hash_table_contains(u->udns, udn))
+		g_hash_table_replace(u->proxies, g_strdup(udn), g_object_ref(proxy));
+}
+
+static void
+upnp_direct_next(UpnpDirect *u);
+
+static void
+upnp_direct_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	UpnpDirect *u = user_data;
+	GUPnPServiceProxyAction *action = NULL;
+	g_autoptr(GError) error = NULL;
+	gboolean status = TRUE;
+
+	action = gupnp_service_proxy_call_action_finish(GUPNP_SERVICE_PROXY(source), res, &error);
+	if (action == NULL ||
+	    !gupnp_service_proxy_action_get_result(
+	        action, &error, "ResultStatus", G_TYPE_BOOLEAN, &status, NULL) ||
+	    status) {
+		g_printerr("bench-fanout: direct GetStatus of %s: %s\n",
+		           gupnp_service_info_get_udn(GUPNP_SERVICE_INFO(source)),
+		           error != NULL ? error->message : "not off");
+		u->failed++;
+	}
+	u->in_flight--;
+	u->done++;
+	upnp_direct_next(u);
+}
+
+/* keeps max_in_flight GetStatus actions in flight until all N are sent */
+static void
+upnp_direct_next(UpnpDirect *u)
+{
+	while (u->in_flight < u->max_in_flight && u->next < u->order->len) {
+		GUPnPServiceProxy *proxy = g_ptr_array_index(u->order, u->next++);
+		GUPnPServiceProxyAction *action = gupnp_service_proxy_action_new("GetStatus", NULL);
+		u->in_flight++;
+		gupnp_service_proxy_call_action_async(proxy, action, NULL, upnp_direct_done_cb, u);
+		/* the proxy holds it while the call runs */
+		gupnp_service_proxy_action_unref(action);
+	}
+}
+
+static gdouble
+upnp_run_direct(UpnpDirect *u)
+{
+	gint64 t0 = g_get_monotonic_time();
+
+	u->next = u->done = u->failed = 0;
+	upnp_direct_next(u);
+	while (u->done < u->order->len)
+		g_main_context_iteration(NULL, TRUE);
+	if (u->failed > 0) {
+		g_printerr("bench-fanout: direct: %u of %u lights did not answer 0\n",
+		           u->failed,
+		           u->order->len);
+		exit(1);
+	}
+	return (gdouble)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
+}
+
+/* how many of gwmod's inventory records are lights of this round (@udns); the records' own
+ * DeviceIDs are read only once there are enough of them */
+static guint
+upnp_records(Bench *b, GHashTable *udns)
+{
+	g_autoptr(GVariant) reply = NULL;
+	g_autofree const gchar **names = NULL;
+	guint found = 0;
+
+	reply = gw_test_call(
+	    b->d, "ListChildren", g_variant_new("(s)", "./GwMO/Inventory/Devices"), "(as)", NULL);
+	if (reply == NULL)
+		return 0;
+	g_variant_get(reply, "(^a&s)", &names);
+	if (g_strv_length((gchar **)names) < g_hash_table_size(udns))
+		return g_strv_length((gchar **)names);
+	for (guint i = 0; names[i] != NULL; i++) {
+		g_autofree gchar *uri =
+		    g_strdup_printf("./GwMO/Inventory/Devices/%s/DeviceID", names[i]);
+		g_autoptr(GVariant) v =
+		    gw_test_call(b->d, "GetNode", g_variant_new("(s)", uri), "(ssv)", NULL);
+		g_autoptr(GVariant) value = NULL;
+		if (v == NULL)
+			continue;
+		g_variant_get(v, "(ssv)", NULL, NULL, &value);
+		if (g_variant_is_of_type(value, G_VARIANT_TYPE_STRING) &&
+		    g_hash_table_contains(udns, g_variant_get_string(value, NULL)))
+			found++;
+	}
+	return found;
+}
+
+static void
+bench_upnp_round(guint n, guint contexts)
+{
+	const gchar *plugin = g_getenv("GWMO_TEST_UPNP_PLUGIN");
+	g_autofree gchar *plugin_dir = g_path_get_dirname(plugin);
+	const gchar *args[] = {"--plugin-dir", plugin_dir, NULL};
+	static guint round;
+	/* the light appends -<i> to it when it runs more than one */
+	g_autofree gchar *udn = g_strdup_printf("uuid:gwmo-bench-%u-%u", (guint)getpid(), ++round);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GUPnPContext) context = NULL;
+	g_autoptr(GUPnPControlPoint) cp = NULL;
+	UpnpFigures f = {.n = n, .contexts = contexts};
+	UpnpDirect u = {0};
+	UpnpLights *lights;
+	const gchar *light_pid;
+	Bench b = {0};
+	gint64 t0, end;
+	gdouble c0, g0, l0;
+	guint max_conns = 0, max_conns_per_host = 0;
+	guint tick;
+
+	u.udns = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	for (guint i = 0; i < n; i++)
+		g_ptr_array_add(ids, n == 1 ? g_strdup(udn) : g_strdup_printf("%s-%u", udn, i));
+	g_ptr_array_add(ids, NULL);
+	for (guint i = 0; i < n; i++)
+		g_hash_table_add(u.udns, g_strdup(g_ptr_array_index(ids, i)));
+	u.proxies = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
+	u.order = g_ptr_array_new();
+	u.max_in_flight = GW_GWMO_FANOUT_MAX_IN_FLIGHT_DEFAULT;
+	if (g_getenv("GW_BENCH_MAX_IN_FLIGHT") != NULL)
+		u.max_in_flight =
+		    (guint)g_ascii_strtoull(g_getenv("GW_BENCH_MAX_IN_FLIGHT"), NULL, 10);
+	lights = upnp_lights_start(udn, n, contexts);
+	light_pid = g_subprocess_get_identifier(lights->process);
+
+	/* the baseline's control point: one GUPnP context on lo, as the adapter has. GUPnP 1.6
+	 * listens for HTTP (GENA) on the TCP port of the number its SSDP socket got, which may be
+	 * in use on lo: then a new context, a new number */
+	for (guint attempt = 0; context == NULL && attempt < 16; attempt++) {
+		g_clear_error(&error);
+		context = gupnp_context_new_full("lo", NULL, 0, GSSDP_UDA_VERSION_1_0, &error);
+	}
+	if (context == NULL)
+		bench_fail(error->message);
+	g_object_get(gupnp_context_get_session(context),
+	             "max-conns",
+	             &max_conns,
+	             "max-conns-per-host",
+	             &max_conns_per_host,
+	             NULL);
+	cp = gupnp_control_point_new(context, UPNP_SWITCH_POWER);
+	g_signal_connect(cp, "service-proxy-available", G_CALLBACK(upnp_proxy_cb), &u);
+	gssdp_resource_browser_set_active(GSSDP_RESOURCE_BROWSER(cp), TRUE);
+	end = g_get_monotonic_time() + UPNP_FIND_TIMEOUT_S * G_USEC_PER_SEC;
+	tick = g_timeout_add(250, upnp_tick_cb, NULL);
+	while (g_hash_table_size(u.proxies) < n && g_get_monotonic_time() < end)
+		g_main_context_iteration(NULL, TRUE);
+	g_source_remove(tick);
+	if (g_hash_table_size(u.proxies) < n) {
+		g_printerr("bench-fanout: the control point found %u of %u lights\n",
+		           g_hash_table_size(u.proxies),
+		           n);
+		exit(1);
+	}
+	for (guint i = 0; i < n; i++)
+		g_ptr_array_add(u.order, g_hash_table_lookup(u.proxies, g_ptr_array_index(ids, i)));
+
+	/* gwmod with the UPnP adapter alone, on lo */
+	b.d = gw_test_daemon_new_with_config(
+	    "[southbound]\nlisten=\n[northbound]\nlisten=\n[upnp]\ninterfaces=lo\n");
+	b.d->quiet = g_getenv("GW_BENCH_VERBOSE") == NULL;
+	t0 = g_get_monotonic_time();
+	gw_test_daemon_start(b.d, args);
+	end = t0 + UPNP_FIND_TIMEOUT_S * G_USEC_PER_SEC;
+	while (upnp_records(&b, u.udns) < n) {
+		gboolean late = FALSE;
+		if (g_get_monotonic_time() > end) {
+			g_printerr("bench-fanout: gwmod found %u of %u lights in %u s\n",
+			           upnp_records(&b, u.udns),
+			           n,
+			           UPNP_FIND_TIMEOUT_S);
+			exit(1);
+		}
+		/* the lights' output keeps being read while we wait */
+		g_timeout_add(100, upnp_flag_cb, &late);
+		while (!late)
+			g_main_context_iteration(NULL, TRUE);
+	}
+	f.find = (gdouble)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
+
+	/* once each unmeasured: the SOAP connections opened, and the GENA subscriptions the
+	 * adapter sends to each light it finds out of the way */
+	upnp_run_direct(&u);
+	run_fanout_of(&b,
+	              ids,
+	              "./UPnP/SwitchPower/Status",
+	              n,
+	              "status=\"200\"><Data format=\"int\">0</Data>");
+
+	c0 = cpu_self();
+	l0 = cpu_pid(light_pid);
+	f.direct = upnp_run_direct(&u);
+	f.cpu_direct_self = cpu_self() - c0;
+	f.cpu_direct_light = cpu_pid(light_pid) - l0;
+
+	c0 = cpu_self();
+	g0 = cpu_gwmod(&b);
+	l0 = cpu_pid(light_pid);
+	f.fan = run_fanout_of(&b,
+	                      ids,
+	                      "./UPnP/SwitchPower/Status",
+	                      n,
+	                      "status=\"200\"><Data format=\"int\">0</Data>");
+	f.cpu_fan_self = cpu_self() - c0;
+	f.cpu_fan_gw = cpu_gwmod(&b) - g0;
+	f.cpu_fan_light = cpu_pid(light_pid) - l0;
+	g_printerr("bench-fanout: UPnP N=%u K=%u: direct %.3f s, fanout %.3f s (SOAP client: "
+	           "max-conns %u, per host %u)\n",
+	           n,
+	           contexts,
+	           f.direct,
+	           f.fan,
+	           max_conns,
+	           max_conns_per_host);
+	g_array_append_val(upnp_figures, f);
+
+	if (!b.d->quiet) {
+		g_autofree gchar *log = gw_test_daemon_read_log(b.d);
+		g_printerr("%s", log != NULL ? log : "");
+	}
+	gw_test_daemon_stop(b.d);
+	gw_test_daemon_free(b.d);
+	g_clear_object(&cp);
+	g_clear_object(&context);
+	g_ptr_array_unref(u.order);
+	g_hash_table_unref(u.proxies);
+	g_hash_table_unref(u.udns);
+	upnp_lights_stop(lights);
+}
+
+static void
+print_upnp_table(void)
+{
+	if (upnp_skip != NULL) {
+		g_print("\n== UPnP lights: skipped: %s ==\n", upnp_skip);
+		return;
+	}
+	if (upnp_figures->len == 0)
+		return;
+	g_print("\n== UPnP lights (plugins/upnp, gwmo-test-light on lo in a network namespace): "
+	        "GetStatus to N lights, MaxInFlight %s ==\n",
+	        g_getenv("GW_BENCH_MAX_IN_FLIGHT") != NULL ? g_getenv("GW_BENCH_MAX_IN_FLIGHT")
+	                                                   : "32");
+	for (guint i = 0; i < upnp_figures->len; i++) {
+		const UpnpFigures *f = &g_array_index(upnp_figures, UpnpFigures, i);
+		g_print("N=%-5u direct (GUPnP control point, SOAP GetStatus): %7.3f s %7.1f "
+		        "lights/s | fanout Get ./UPnP/SwitchPower/Status: %7.3f s %7.1f lights/s | "
+		        "ratio fanout/direct %.2f\n",
+		        f->n,
+		        f->direct,
+		        f->n / f->direct,
+		        f->fan,
+		        f->n / f->fan,
+		        f->fan / f->direct);
+		g_print(
+		    "N=%-5u CPU s: direct: control point %.3f, lights %.3f | fanout: gwmod %.3f "
+		    "(%.3f ms per light), lights %.3f, bench (D-Bus client) %.3f | %u HTTP "
+		    "servers (contexts) | gwmod found the N lights in %.2f s\n",
+		    f->n,
+		    f->cpu_direct_self,
+		    f->cpu_direct_light,
+		    f->cpu_fan_gw,
+		    f->cpu_fan_gw * 1000 / f->n,
+		    f->cpu_fan_light,
+		    f->cpu_fan_self,
+		    f->contexts,
+		    f->find);
+	}
+}
+
+#endif /* GW_BENCH_UPNP */
+
 static void
 print_table(guint device_ms)
 {
@@ -1108,12 +1574,42 @@ print_table(guint device_ms)
 	}
 }
 
+/* GW_BENCH_ROWS: which rows run, comma-separated "dm,adapter,upnp" (default all) */
+static gboolean
+row_wanted(const gchar *row)
+{
+	const gchar *rows = g_getenv("GW_BENCH_ROWS");
+	g_auto(GStrv) names = NULL;
+
+	if (rows == NULL)
+		return TRUE;
+	names = g_strsplit(rows, ",", 0);
+	return g_strv_contains((const gchar *const *)names, row);
+}
+
 int
 main(int argc, char **argv)
 {
 	const gchar *env = g_getenv("GW_BENCH_DEVICE_MS");
 	guint device_ms[2] = {0, DEVICE_MS_DEFAULT};
 	guint n_device_ms = 2;
+#ifdef GW_BENCH_UPNP
+	gboolean upnp = FALSE;
+
+	/* the network namespace first, before any socket, bus or thread, and only when the UPnP
+	 * rows run: the other rows use 127.0.0.1 either way (a namespace's lo is the same
+	 * loopback driver), so their figures stay comparable with and without it */
+	upnp_figures = g_array_new(FALSE, FALSE, sizeof(UpnpFigures));
+	if (row_wanted("upnp")) {
+		if (g_getenv("GWMO_TEST_UPNP_PLUGIN") == NULL ||
+		    g_getenv("GWMO_TEST_LIGHT") == NULL)
+			upnp_skip = g_strdup("GWMO_TEST_UPNP_PLUGIN or GWMO_TEST_LIGHT is not set");
+		else
+			upnp = gw_upnp_test_enter_netns(&upnp_skip);
+		if (!upnp)
+			g_printerr("bench-fanout: the UPnP rows are skipped: %s\n", upnp_skip);
+	}
+#endif
 
 	if (env != NULL)
 		device_ms[1] = (guint)g_ascii_strtoull(env, NULL, 10);
@@ -1121,7 +1617,9 @@ main(int argc, char **argv)
 		n_device_ms = 1;
 	figures = g_array_new(FALSE, FALSE, sizeof(Figures));
 	adapter_figures = g_array_new(FALSE, FALSE, sizeof(AdapterFigures));
-	if (argc > 1) {
+	if (!row_wanted("dm")) {
+		/* none */
+	} else if (argc > 1) {
 		for (gint i = 1; i < argc; i++)
 			bench_round((guint)g_ascii_strtoull(argv[i], NULL, 10), device_ms, n_device_ms);
 	} else {
@@ -1130,14 +1628,35 @@ main(int argc, char **argv)
 		bench_round(5000, device_ms, n_device_ms);
 	}
 	/* the test adapter's devices, the same N and device times */
-	for (gint i = 1; i < MAX(argc, 2); i++) {
+	for (gint i = 1; row_wanted("adapter") && i < MAX(argc, 2); i++) {
 		guint n = argc > 1 ? (guint)g_ascii_strtoull(argv[i], NULL, 10) : 1000;
 		for (guint k = 0; k < n_device_ms; k++)
 			bench_adapter_round(n, device_ms[k]);
 	}
-	for (guint i = 0; i < n_device_ms; i++)
+#ifdef GW_BENCH_UPNP
+	if (upnp) {
+		const gchar *ns = g_getenv("GW_BENCH_UPNP_N");
+		const gchar *k = g_getenv("GW_BENCH_UPNP_CONTEXTS");
+		g_auto(GStrv) counts = g_strsplit_set(ns != NULL ? ns : "16 64 256", " ,", 0);
+		for (guint i = 0; counts[i] != NULL; i++) {
+			guint n = (guint)g_ascii_strtoull(counts[i], NULL, 10);
+			if (n == 0)
+				continue;
+			bench_upnp_round(n,
+			                 k != NULL
+			                     ? CLAMP((guint)g_ascii_strtoull(k, NULL, 10), 1, n)
+			                     : MIN(n, 16));
+		}
+	}
+#endif
+	for (guint i = 0; figures->len > 0 && i < n_device_ms; i++)
 		print_table(device_ms[i]);
 	print_adapter_table();
+#ifdef GW_BENCH_UPNP
+	print_upnp_table();
+	g_array_unref(upnp_figures);
+	g_free(upnp_skip);
+#endif
 	g_array_unref(figures);
 	g_array_unref(adapter_figures);
 	return 0;

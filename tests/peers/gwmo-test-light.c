@@ -455,8 +455,15 @@ main(int argc, char **argv)
 		return 1;
 	}
 	for (gint i = 0; i < n_contexts; i++) {
-		GUPnPContext *context = gupnp_context_new_full(
-		    iface != NULL ? iface : "lo", NULL, 0, GSSDP_UDA_VERSION_1_0, &error);
+		GUPnPContext *context = NULL;
+		/* GUPnP 1.6 listens for HTTP on the TCP port of the number the kernel gave its SSDP
+		 * (UDP) socket, which a TCP connection on lo may be using already ("Address already
+		 * in use", seen in bench-fanout's UPnP rows): a new context gets a new number */
+		for (guint attempt = 0; context == NULL && attempt < 16; attempt++) {
+			g_clear_error(&error);
+			context = gupnp_context_new_full(
+			    iface != NULL ? iface : "lo", NULL, 0, GSSDP_UDA_VERSION_1_0, &error);
+		}
 		if (context == NULL) {
 			g_printerr("gwmo-test-light: no UPnP context on %s: %s\n",
 			           iface != NULL ? iface : "lo",
