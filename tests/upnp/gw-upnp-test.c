@@ -11,8 +11,8 @@
 #include <glib/gstdio.h>
 #include <net/if.h>
 #include <sched.h>
-#include <string.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -263,5 +263,54 @@ gw_upnp_test_light(const gchar *udn, guint max_age, gchar **location)
 	g_assert_nonnull(ready);
 	if (location != NULL)
 		*location = g_strdup(ready + strlen(prefix));
+	return light;
+}
+
+GwUpnpChild *
+gw_upnp_test_xvfb(gchar **display, gchar **why_not)
+{
+	g_autofree gchar *light_path = g_find_program_in_path("gupnp-network-light");
+	g_autofree gchar *xvfb_path = g_find_program_in_path("Xvfb");
+	g_autoptr(GError) error = NULL;
+	GwUpnpChild *xvfb;
+
+	if (light_path == NULL || xvfb_path == NULL) {
+		*why_not =
+		    g_strdup("gupnp-network-light or Xvfb is not installed (gupnp-tools, xvfb)");
+		return NULL;
+	}
+	{
+		/* Xvfb picks a free display and prints its number */
+		const gchar *argv[] = {xvfb_path,
+		                       "-displayfd",
+		                       "1",
+		                       "-nolisten",
+		                       "tcp",
+		                       "-screen",
+		                       "0",
+		                       "640x480x24",
+		                       NULL};
+		xvfb = gw_upnp_child_spawn(argv, NULL, &error);
+	}
+	g_assert_no_error(error);
+	*display = g_strdup(gw_upnp_child_wait_line(xvfb, 0, "", 30, NULL));
+	g_assert_nonnull(*display);
+	return xvfb;
+}
+
+GwUpnpChild *
+gw_upnp_test_network_light(const gchar *display)
+{
+	g_autofree gchar *light_path = g_find_program_in_path("gupnp-network-light");
+	g_autofree gchar *display_env = g_strdup_printf("DISPLAY=:%s", display);
+	g_autoptr(GError) error = NULL;
+	const gchar *argv[] = {
+	    light_path, "-i", "lo", "-4", "--no-v6", "-x", "-n", "gwmo network light", NULL};
+	const gchar *env[] = {display_env, "NO_AT_BRIDGE=1", "GSETTINGS_BACKEND=memory", NULL};
+	GwUpnpChild *light;
+
+	g_assert_nonnull(light_path);
+	light = gw_upnp_child_spawn(argv, env, &error);
+	g_assert_no_error(error);
 	return light;
 }

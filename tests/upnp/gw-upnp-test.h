@@ -65,4 +65,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(GwUpnpChild, gw_upnp_child_free)
 GwUpnpChild *
 gw_upnp_test_light(const gchar *udn, guint max_age, gchar **location);
 
+/* ---- Debian's gupnp-network-light (gupnp-tools), an independent UPnP implementation ---- */
+
+/* an Xvfb of its own (it picks a free display) for gupnp-network-light; NULL with the reason
+ * in @why_not when Xvfb or gupnp-network-light is not installed. *@display is its number */
+GwUpnpChild *
+gw_upnp_test_xvfb(gchar **display, gchar **why_not);
+/* gupnp-network-light on lo, IPv4, headless (-x), on the Xvfb @display */
+GwUpnpChild *
+gw_upnp_test_network_light(const gchar *display);
+
 G_END_DECLS

@@ -761,8 +761,7 @@ test_restart(void)
 static void
 test_network_light(void)
 {
-	g_autofree gchar *light_path = g_find_program_in_path("gupnp-network-light");
-	g_autofree gchar *xvfb_path = g_find_program_in_path("Xvfb");
+	g_autofree gchar *why_not = NULL;
 	g_autoptr(GwUpnpChild) xvfb = NULL;
 	g_autoptr(GwUpnpChild) light = NULL;
 	g_autoptr(Gateway) gw = NULL;
@@ -770,7 +769,6 @@ test_network_light(void)
 	g_autoptr(JsonParser) parser = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *display = NULL;
-	g_autofree gchar *display_env = NULL;
 	g_autofree gchar *record = NULL;
 	g_autofree gchar *udn = NULL;
 	g_autofree gchar *leftover = NULL;
@@ -780,43 +778,13 @@ test_network_light(void)
 	const gchar *doc;
 
 	SKIP_WITHOUT_NETNS();
-	if (light_path == NULL || xvfb_path == NULL) {
-		g_test_skip("gupnp-network-light or Xvfb is not installed (gupnp-tools, xvfb)");
+	xvfb = gw_upnp_test_xvfb(&display, &why_not);
+	if (xvfb == NULL) {
+		g_test_skip(why_not);
 		return;
 	}
-	{
-		/* Xvfb picks a free display and prints its number */
-		const gchar *argv[] = {xvfb_path,
-		                       "-displayfd",
-		                       "1",
-		                       "-nolisten",
-		                       "tcp",
-		                       "-screen",
-		                       "0",
-		                       "640x480x24",
-		                       NULL};
-		xvfb = gw_upnp_child_spawn(argv, NULL, &error);
-		g_assert_no_error(error);
-		display = g_strdup(gw_upnp_child_wait_line(xvfb, 0, "", 30, NULL));
-		g_assert_nonnull(display);
-	}
 	gw = gateway_start();
-	display_env = g_strdup_printf("DISPLAY=:%s", display);
-	{
-		const gchar *argv[] = {light_path,
-		                       "-i",
-		                       "lo",
-		                       "-4",
-		                       "--no-v6",
-		                       "-x",
-		                       "-n",
-		                       "gwmo network light",
-		                       NULL};
-		const gchar *env[] = {
-		    display_env, "NO_AT_BRIDGE=1", "GSETTINGS_BACKEND=memory", NULL};
-		light = gw_upnp_child_spawn(argv, env, &error);
-		g_assert_no_error(error);
-	}
+	light = gw_upnp_test_network_light(display);
 	/* its UDN is its own: the record is the one UPnP device there is */
 	record = wait_record(gw, "Protocol", "UPnP", "Attached", 60);
 	udn = record_value(gw, record, "DeviceID");

@@ -1115,58 +1115,26 @@ found_model(gpointer data)
 static void
 test_network_light(void)
 {
-	g_autofree gchar *light_path = g_find_program_in_path("gupnp-network-light");
-	g_autofree gchar *xvfb_path = g_find_program_in_path("Xvfb");
+	g_autofree gchar *why_not = NULL;
 	g_autoptr(GwGateway) gw = NULL;
 	g_autoptr(GwUpnpChild) xvfb = NULL;
 	g_autoptr(GwUpnpChild) light = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GwDeviceResult) r = NULL;
 	g_autofree gchar *display = NULL;
-	g_autofree gchar *display_env = NULL;
 	g_autofree gchar *leftover = NULL;
 	GHashTableIter iter;
 	const gchar *udn = NULL;
 	GwDeviceInfo *info;
 
 	SKIP_WITHOUT_NETNS();
-	if (light_path == NULL || xvfb_path == NULL) {
-		g_test_skip("gupnp-network-light or Xvfb is not installed (gupnp-tools, xvfb)");
+	xvfb = gw_upnp_test_xvfb(&display, &why_not);
+	if (xvfb == NULL) {
+		g_test_skip(why_not);
 		return;
 	}
-	{
-		/* Xvfb picks a free display and prints its number */
-		const gchar *argv[] = {xvfb_path,
-		                       "-displayfd",
-		                       "1",
-		                       "-nolisten",
-		                       "tcp",
-		                       "-screen",
-		                       "0",
-		                       "640x480x24",
-		                       NULL};
-		xvfb = gw_upnp_child_spawn(argv, NULL, &error);
-		g_assert_no_error(error);
-		display = g_strdup(gw_upnp_child_wait_line(xvfb, 0, "", 30, NULL));
-		g_assert_nonnull(display);
-	}
 	gw = gateway_start(NULL);
-	display_env = g_strdup_printf("DISPLAY=:%s", display);
-	{
-		const gchar *argv[] = {light_path,
-		                       "-i",
-		                       "lo",
-		                       "-4",
-		                       "--no-v6",
-		                       "-x",
-		                       "-n",
-		                       "gwmo network light",
-		                       NULL};
-		const gchar *env[] = {
-		    display_env, "NO_AT_BRIDGE=1", "GSETTINGS_BACKEND=memory", NULL};
-		light = gw_upnp_child_spawn(argv, env, &error);
-		g_assert_no_error(error);
-	}
+	light = gw_upnp_test_network_light(display);
 	g_assert_true(gw_upnp_test_wait(found_model, gw, 60));
 	g_hash_table_iter_init(&iter, gw->info);
 	while (g_hash_table_iter_next(&iter, (gpointer *)&udn, (gpointer *)&info)) {
