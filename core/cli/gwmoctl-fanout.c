@@ -424,50 +424,38 @@ out:
 	return rc;
 }
 
+static gchar **
+gw_ctl_job_row(GwCtlObject *obj, gpointer user_data)
+{
+	static const gchar *const keys[] = {
+	    "JobURI", "State", "Total", "Succeeded", "Failed", "Pending", "Progress"};
+	gchar **row = g_new0(gchar *, G_N_ELEMENTS(keys) + 1);
+
+	for (guint k = 0; k < G_N_ELEMENTS(keys); k++)
+		row[k] = gw_ctl_prop_text(obj->props, keys[k]);
+	if (row[6][0] != '\0') {
+		gchar *pct = g_strdup_printf("%s%%", row[6]);
+		g_free(row[6]);
+		row[6] = pct;
+	}
+	return row;
+}
+
 gint
 gw_ctl_cmd_jobs(GwCtl *ctl, gint argc, gchar **argv)
 {
-	const gchar *headers[] = {N_("JOB"),
-	                          N_("STATE"),
-	                          N_("TOTAL"),
-	                          N_("SUCCEEDED"),
-	                          N_("FAILED"),
-	                          N_("PENDING"),
-	                          N_("PROGRESS"),
-	                          NULL};
-	const gchar *keys[] = {
-	    "JobURI", "State", "Total", "Succeeded", "Failed", "Pending", "Progress"};
-	const gchar *translated[G_N_ELEMENTS(headers)] = {NULL};
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GPtrArray) jobs = NULL;
-	g_autoptr(GPtrArray) rows = NULL;
+	static const gchar *const headers[] = {N_("JOB"),
+	                                       N_("STATE"),
+	                                       N_("TOTAL"),
+	                                       N_("SUCCEEDED"),
+	                                       N_("FAILED"),
+	                                       N_("PENDING"),
+	                                       N_("PROGRESS"),
+	                                       NULL};
 
 	if (argc != 0) {
 		g_printerr(_("gwmoctl: jobs takes no arguments\n"));
 		return GW_EXIT_USAGE;
 	}
-	jobs = gw_ctl_list_objects(ctl, GW_DBUS_JOB, &error);
-	if (jobs == NULL)
-		return gw_ctl_error(error, "jobs");
-	if (ctl->json) {
-		gw_ctl_print_objects_json(jobs);
-		return GW_EXIT_OK;
-	}
-	rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
-	for (guint i = 0; i < jobs->len; i++) {
-		GwCtlObject *obj = g_ptr_array_index(jobs, i);
-		gchar **row = g_new0(gchar *, G_N_ELEMENTS(keys) + 1);
-		for (guint k = 0; k < G_N_ELEMENTS(keys); k++)
-			row[k] = gw_ctl_prop_text(obj->props, keys[k]);
-		if (row[6] != NULL) {
-			gchar *pct = g_strdup_printf("%s%%", row[6]);
-			g_free(row[6]);
-			row[6] = pct;
-		}
-		g_ptr_array_add(rows, row);
-	}
-	for (guint i = 0; headers[i] != NULL; i++)
-		translated[i] = _(headers[i]);
-	gw_ctl_print_table(translated, rows);
-	return GW_EXIT_OK;
+	return gw_ctl_print_listing(ctl, GW_DBUS_JOB, headers, gw_ctl_job_row, NULL, "jobs");
 }

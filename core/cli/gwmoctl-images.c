@@ -97,59 +97,42 @@ gw_ctl_image_path(const gchar *id)
 	return NULL;
 }
 
+static gchar **
+gw_ctl_image_row(GwCtlObject *obj, gpointer user_data)
+{
+	gchar **row = g_new0(gchar *, 9);
+	guint32 progress = 0;
+	guint64 size = 0;
+	g_autofree gchar *hash = gw_ctl_prop_text(obj->props, "Hash");
+
+	g_variant_lookup(obj->props, "Progress", "u", &progress);
+	g_variant_lookup(obj->props, "Size", "t", &size);
+	row[0] = g_strdup(strrchr(obj->path, '/') + 1);
+	row[1] = gw_ctl_prop_text(obj->props, "Name");
+	row[2] = gw_ctl_prop_text(obj->props, "Version");
+	row[3] = gw_ctl_prop_text(obj->props, "State");
+	row[4] = g_strdup_printf("%u%%", progress);
+	row[5] = g_format_size_full(size, G_FORMAT_SIZE_IEC_UNITS);
+	/* sha256:0123456789ab… is enough to tell images apart */
+	row[6] = strlen(hash) > 19 ? g_strdup_printf("%.19s…", hash) : g_strdup(hash);
+	row[7] = gw_ctl_prop_text(obj->props, "LocalURI");
+	return row;
+}
+
 static gint
 gw_ctl_images_list(GwCtl *ctl)
 {
-	const gchar *headers[] = {N_("ID"),
-	                          N_("NAME"),
-	                          N_("VERSION"),
-	                          N_("STATE"),
-	                          N_("PROGRESS"),
-	                          N_("SIZE"),
-	                          N_("HASH"),
-	                          N_("LOCALURI"),
-	                          NULL};
-	const gchar *translated[G_N_ELEMENTS(headers)] = {NULL};
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GPtrArray) images = gw_ctl_list_objects(ctl, GW_DBUS_IMAGE, &error);
-	g_autoptr(GPtrArray) rows = NULL;
-
-	if (images == NULL)
-		return gw_ctl_error(error, _("cannot list the images"));
-	if (ctl->json) {
-		gw_ctl_print_objects_json(images);
-		return GW_EXIT_OK;
-	}
-	rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
-	for (guint i = 0; i < images->len; i++) {
-		GwCtlObject *obj = g_ptr_array_index(images, i);
-		gchar **row = g_new0(gchar *, 9);
-		guint32 progress = 0;
-		guint64 size = 0;
-		g_autofree gchar *hash = gw_ctl_prop_text(obj->props, "Hash");
-		g_variant_lookup(obj->props, "Progress", "u", &progress);
-		g_variant_lookup(obj->props, "Size", "t", &size);
-		row[0] = g_strdup(strrchr(obj->path, '/') + 1);
-		row[1] = gw_ctl_prop_text(obj->props, "Name");
-		row[2] = gw_ctl_prop_text(obj->props, "Version");
-		row[3] = gw_ctl_prop_text(obj->props, "State");
-		row[4] = g_strdup_printf("%u%%", progress);
-		row[5] = g_format_size_full(size, G_FORMAT_SIZE_IEC_UNITS);
-		/* sha256:0123456789ab… is enough to tell images apart */
-		row[6] = strlen(hash) > 19 ? g_strdup_printf("%.19s…", hash) : g_strdup(hash);
-		row[7] = gw_ctl_prop_text(obj->props, "LocalURI");
-		for (guint c = 0; c < 8; c++) {
-			if (row[c][0] == '\0') {
-				g_free(row[c]);
-				row[c] = g_strdup("-");
-			}
-		}
-		g_ptr_array_add(rows, row);
-	}
-	for (guint i = 0; headers[i] != NULL; i++)
-		translated[i] = _(headers[i]);
-	gw_ctl_print_table(translated, rows);
-	return GW_EXIT_OK;
+	static const gchar *const headers[] = {N_("ID"),
+	                                       N_("NAME"),
+	                                       N_("VERSION"),
+	                                       N_("STATE"),
+	                                       N_("PROGRESS"),
+	                                       N_("SIZE"),
+	                                       N_("HASH"),
+	                                       N_("LOCALURI"),
+	                                       NULL};
+	return gw_ctl_print_listing(
+	    ctl, GW_DBUS_IMAGE, headers, gw_ctl_image_row, NULL, _("cannot list the images"));
 }
 
 static gint

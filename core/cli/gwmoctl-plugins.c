@@ -19,60 +19,42 @@
 #define GW_DBUS_PLUGINS_PATH "/org/gwmo/Gateway1/Plugins"
 #define GW_CTL_ADAPTERS "./GwMO/Config/Adapters"
 
+static gchar **
+gw_ctl_plugin_row(GwCtlObject *obj, gpointer user_data)
+{
+	gchar **row = g_new0(gchar *, 8);
+	gboolean enabled = FALSE;
+	gboolean shipped = FALSE;
+	g_autofree gchar *error_text = gw_ctl_prop_text(obj->props, "Error");
+
+	g_variant_lookup(obj->props, "Enabled", "b", &enabled);
+	g_variant_lookup(obj->props, "Shipped", "b", &shipped);
+	row[0] = gw_ctl_prop_text(obj->props, "Name");
+	row[1] = gw_ctl_prop_text(obj->props, "State");
+	row[2] = g_strdup(enabled ? _("yes") : _("no"));
+	row[3] = gw_ctl_prop_text(obj->props, "Protocol");
+	row[4] = gw_ctl_prop_text(obj->props, "Version");
+	/* unknown until the module was loaded (it names its protocol then) */
+	row[5] = g_strdup(row[3][0] == '\0' ? "-" : shipped ? _("yes") : _("no"));
+	/* why it does not run says more than where it is */
+	row[6] = error_text[0] != '\0' ? g_steal_pointer(&error_text)
+	                               : gw_ctl_prop_text(obj->props, "Path");
+	return row;
+}
+
 static gint
 gw_ctl_plugins_list(GwCtl *ctl)
 {
-	const gchar *headers[] = {N_("NAME"),
-	                          N_("STATE"),
-	                          N_("ENABLED"),
-	                          N_("PROTOCOL"),
-	                          N_("VERSION"),
-	                          N_("SHIPPED"),
-	                          N_("PATH OR ERROR"),
-	                          NULL};
-	const gchar *translated[G_N_ELEMENTS(headers)] = {NULL};
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GPtrArray) plugins = gw_ctl_list_objects(ctl, GW_DBUS_PLUGIN, &error);
-	g_autoptr(GPtrArray) rows = NULL;
-
-	if (plugins == NULL)
-		return gw_ctl_error(error, _("cannot list the plugins"));
-	if (ctl->json) {
-		gw_ctl_print_objects_json(plugins);
-		return GW_EXIT_OK;
-	}
-	rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
-	for (guint i = 0; i < plugins->len; i++) {
-		GwCtlObject *obj = g_ptr_array_index(plugins, i);
-		gchar **row = g_new0(gchar *, 8);
-		gboolean enabled = FALSE;
-		gboolean shipped = FALSE;
-		g_autofree gchar *error_text = gw_ctl_prop_text(obj->props, "Error");
-
-		g_variant_lookup(obj->props, "Enabled", "b", &enabled);
-		g_variant_lookup(obj->props, "Shipped", "b", &shipped);
-		row[0] = gw_ctl_prop_text(obj->props, "Name");
-		row[1] = gw_ctl_prop_text(obj->props, "State");
-		row[2] = g_strdup(enabled ? _("yes") : _("no"));
-		row[3] = gw_ctl_prop_text(obj->props, "Protocol");
-		row[4] = gw_ctl_prop_text(obj->props, "Version");
-		/* unknown until the module was loaded (it names its protocol then) */
-		row[5] = g_strdup(row[3][0] == '\0' ? "-" : shipped ? _("yes") : _("no"));
-		/* why it does not run says more than where it is */
-		row[6] = error_text[0] != '\0' ? g_steal_pointer(&error_text)
-		                               : gw_ctl_prop_text(obj->props, "Path");
-		for (guint c = 0; c < 7; c++) {
-			if (row[c][0] == '\0') {
-				g_free(row[c]);
-				row[c] = g_strdup("-");
-			}
-		}
-		g_ptr_array_add(rows, row);
-	}
-	for (guint i = 0; headers[i] != NULL; i++)
-		translated[i] = _(headers[i]);
-	gw_ctl_print_table(translated, rows);
-	return GW_EXIT_OK;
+	static const gchar *const headers[] = {N_("NAME"),
+	                                       N_("STATE"),
+	                                       N_("ENABLED"),
+	                                       N_("PROTOCOL"),
+	                                       N_("VERSION"),
+	                                       N_("SHIPPED"),
+	                                       N_("PATH OR ERROR"),
+	                                       NULL};
+	return gw_ctl_print_listing(
+	    ctl, GW_DBUS_PLUGIN, headers, gw_ctl_plugin_row, NULL, _("cannot list the plugins"));
 }
 
 /* a plugin name: what libgw_plugin_NAME.so says (the object path and the node use it) */

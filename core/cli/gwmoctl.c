@@ -806,13 +806,71 @@ gw_ctl_print_objects_json(GPtrArray *objects)
 	gw_ctl_print_json(builder);
 }
 
-/* one column of a listing: a property of the objects, "-" when empty */
+gint
+gw_ctl_print_listing(GwCtl *ctl,
+                     const gchar *iface,
+                     const gchar *const *headers,
+                     GwCtlRowFunc row_func,
+                     gpointer user_data,
+                     const gchar *what)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) objects = gw_ctl_list_objects(ctl, iface, &error);
+	g_autoptr(GPtrArray) rows = NULL;
+	g_autoptr(GPtrArray) translated = g_ptr_array_new();
+
+	if (objects == NULL)
+		return gw_ctl_error(error, what);
+	if (ctl->json) {
+		gw_ctl_print_objects_json(objects);
+		return GW_EXIT_OK;
+	}
+	for (guint c = 0; headers[c] != NULL; c++)
+		g_ptr_array_add(translated, (gpointer)_(headers[c]));
+	g_ptr_array_add(translated, NULL);
+	rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
+	for (guint i = 0; i < objects->len; i++) {
+		gchar **row = row_func(g_ptr_array_index(objects, i), user_data);
+		for (guint c = 0; row[c] != NULL; c++) {
+			if (row[c][0] == '\0') {
+				g_free(row[c]);
+				row[c] = g_strdup("-");
+			}
+		}
+		g_ptr_array_add(rows, row);
+	}
+	gw_ctl_print_table((const gchar *const *)translated->pdata, rows);
+	return GW_EXIT_OK;
+}
+
+/* one column of a listing: a property of the objects */
 typedef struct {
 	const gchar *header;
 	const gchar *prop;
 } GwCtlColumn;
 
-/* the objects implementing @iface as a table (or JSON with --json) */
+static gchar **
+gw_ctl_columns_row(GwCtlObject *obj, gpointer user_data)
+{
+	const GwCtlColumn *columns = user_data;
+	guint ncols = 0;
+	gchar **row;
+
+	while (columns[ncols].header != NULL)
+		ncols++;
+	row = g_new0(gchar *, ncols + 1);
+	for (guint c = 0; c < ncols; c++) {
+		guint32 mode = 0;
+		if (g_strcmp0(columns[c].prop, "Mode") == 0 &&
+		    g_variant_lookup(obj->props, "Mode", "u", &mode))
+			row[c] = g_strdup(gw_ctl_mode_name(mode));
+		else
+			row[c] = gw_ctl_prop_text(obj->props, columns[c].prop);
+	}
+	return row;
+}
+
+/* the objects implementing @iface, a property per column */
 static gint
 gw_ctl_list_command(GwCtl *ctl,
                     gint argc,
@@ -821,46 +879,21 @@ gw_ctl_list_command(GwCtl *ctl,
                     const GwCtlColumn *columns,
                     const gchar *what)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GPtrArray) objects = NULL;
-	g_autoptr(GPtrArray) rows = NULL;
 	g_autoptr(GPtrArray) headers = g_ptr_array_new();
-	guint ncols = 0;
 
 	if (argc != 0) {
 		g_printerr(_("gwmoctl: %s takes no arguments\n"), command);
 		return GW_EXIT_USAGE;
 	}
-	objects = gw_ctl_list_objects(ctl, iface, &error);
-	if (objects == NULL)
-		return gw_ctl_error(error, what);
-	if (ctl->json) {
-		gw_ctl_print_objects_json(objects);
-		return GW_EXIT_OK;
-	}
-	for (ncols = 0; columns[ncols].header != NULL; ncols++)
-		g_ptr_array_add(headers, (gpointer)_(columns[ncols].header));
+	for (guint c = 0; columns[c].header != NULL; c++)
+		g_ptr_array_add(headers, (gpointer)columns[c].header);
 	g_ptr_array_add(headers, NULL);
-	rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
-	for (guint i = 0; i < objects->len; i++) {
-		GwCtlObject *obj = g_ptr_array_index(objects, i);
-		gchar **row = g_new0(gchar *, ncols + 1);
-		for (guint c = 0; c < ncols; c++) {
-			guint32 mode = 0;
-			if (g_strcmp0(columns[c].prop, "Mode") == 0 &&
-			    g_variant_lookup(obj->props, "Mode", "u", &mode))
-				row[c] = g_strdup(gw_ctl_mode_name(mode));
-			else
-				row[c] = gw_ctl_prop_text(obj->props, columns[c].prop);
-			if (row[c][0] == '\0') {
-				g_free(row[c]);
-				row[c] = g_strdup("-");
-			}
-		}
-		g_ptr_array_add(rows, row);
-	}
-	gw_ctl_print_table((const gchar *const *)headers->pdata, rows);
-	return GW_EXIT_OK;
+	return gw_ctl_print_listing(ctl,
+	                            iface,
+	                            (const gchar *const *)headers->pdata,
+	                            gw_ctl_columns_row,
+	                            (gpointer)columns,
+	                            what);
 }
 
 static gint

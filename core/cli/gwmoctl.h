@@ -70,6 +70,18 @@ void
 gw_ctl_print_table(const gchar *const *headers, GPtrArray *rows);
 void
 gw_ctl_print_objects_json(GPtrArray *objects);
+/* the cells of one row of a listing for @obj (NULL-terminated, one per header) */
+typedef gchar **(*GwCtlRowFunc)(GwCtlObject *obj, gpointer user_data);
+/* the objects implementing @iface as a table, one row each from @row_func, under @headers
+ * (untranslated N_() strings, NULL-terminated; empty cells show "-"), or as JSON with --json;
+ * @what says what failed when they cannot be listed */
+gint
+gw_ctl_print_listing(GwCtl *ctl,
+                     const gchar *iface,
+                     const gchar *const *headers,
+                     GwCtlRowFunc row_func,
+                     gpointer user_data,
+                     const gchar *what);
 void
 gw_ctl_print_path(GwCtl *ctl, const gchar *what, const gchar *id, const gchar *path);
 
