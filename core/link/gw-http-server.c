@@ -1511,7 +1511,7 @@ gw_http_server_ensure_sweep(GwHttpServer *self)
 		return;
 	shortest = MIN(MIN(MIN(self->limits.header_ms, self->limits.body_ms),
 	                   MIN(self->limits.idle_ms, self->limits.handshake_ms)),
-	               MIN(self->limits.handler_ms, (guint)GW_HTTP_SERVER_HELLO_MS));
+	               MIN(self->limits.handler_ms, self->limits.hello_ms));
 	self->sweep_ms = CLAMP(shortest / 8, 25, 1000);
 	self->last_sweep = g_get_monotonic_time();
 	self->sweep_source = g_timeout_source_new(self->sweep_ms);

@@ -76,7 +76,7 @@ typedef struct {
 #define GW_HTTP_SERVER_MAX_HANDSHAKES 16
 #define GW_HTTP_SERVER_MAX_HANDSHAKES_PER_PEER 2
 /* a real client sends its whole ClientHello at once */
-#define GW_HTTP_SERVER_HELLO_MS 3000
+#define GW_HTTP_SERVER_HELLO_MS 10000
 
 /* the peer @address counts as for the per-peer limits: "192.0.2.1", "2001:db8:1:2::/64" (an
  * IPv4-mapped IPv6 address is its IPv4 one) */

@@ -976,11 +976,15 @@ test_stall_not_charged(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GwAbuseClient) c = NULL;
+	GwHttpServerLimits limits = {0};
 
+	limits.hello_ms = 2000;
+	limits.handshake_ms = 30000;
+	gw_http_server_set_limits(f->server, &limits);
 	c = gw_abuse_client_connect_raw(f->tls_port, &error);
 	g_assert_no_error(error);
 	gw_abuse_run(200); /* accepted: the ClientHello deadline runs */
-	g_usleep((GW_HTTP_SERVER_HELLO_MS + 1000) * G_TIME_SPAN_MILLISECOND);
+	g_usleep((limits.hello_ms + 1000) * G_TIME_SPAN_MILLISECOND);
 	gw_abuse_run(200); /* the late sweep */
 	g_assert_true(gw_abuse_client_start_tls(c, &error));
 	g_assert_no_error(error);
