@@ -903,6 +903,7 @@ gw_ctl_cmd_devices(GwCtl *ctl, gint argc, gchar **argv)
 	                                      {N_("MODE"), "Mode"},
 	                                      {N_("STATUS"), "Status"},
 	                                      {N_("PROTOCOL"), "Protocol"},
+	                                      {N_("ADAPTER"), "Adapter"},
 	                                      {N_("ADDRESS"), "Address"},
 	                                      {N_("LASTSEEN"), "LastSeen"},
 	                                      {NULL, NULL}};
@@ -969,7 +970,7 @@ static gint
 gw_ctl_cmd_device(GwCtl *ctl, gint argc, gchar **argv)
 {
 	const gchar *props[] = {
-	    "DeviceID", "Protocol", "Mode", "Status", "Address", "LastSeen", "Trusted", "Groups"};
+	    "DeviceID", "Protocol", "Adapter", "Mode", "Status", "Address", "LastSeen", "Trusted", "Groups"};
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) devices = NULL;
 	g_autoptr(GPtrArray) nodes = g_ptr_array_new_with_free_func(g_free);

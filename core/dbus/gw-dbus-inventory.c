@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "gw-adapters.h"
 #include "gw-dbus-exporter.h"
 #include "gw-dbus-generated.h"
 #include "gw-dbus-inventory.h"
@@ -29,6 +30,7 @@ struct _GwDbusInventory {
 	 * changed records are looked at once per main-loop turn (GW_DBUS_EXPORTER_FLAGS_BATCH) */
 	GwDbusExporter *devices;
 	GwDbusExporter *groups;
+	gulong adapters_changed_id;
 	gulong attached_id;
 	gulong detached_id;
 	gulong removed_id;
@@ -80,6 +82,24 @@ gw_dbus_inventory_strv_equal(const gchar *const *a, const gchar *const *b)
 	return g_strv_equal(a, b);
 }
 
+/* the name of the plugin adapting the record's Protocol ("omadm": the built-in OMA DM
+ * adapter), "" when none is loaded */
+static const gchar *
+gw_dbus_inventory_adapter_name(GwDbusInventory *self, GwDbusExporter *exporter, const gchar *uri)
+{
+	GwAdapters *adapters = gw_gateway_get_adapters(self->gateway);
+	g_autofree gchar *protocol = NULL;
+	GwPlugin *plugin;
+
+	if (adapters == NULL)
+		return "";
+	protocol = gw_dbus_exporter_dup_leaf(exporter, uri, "Protocol");
+	plugin = gw_adapters_lookup(adapters, protocol);
+	if (plugin == NULL || gw_plugin_get_name(plugin) == NULL)
+		return "";
+	return gw_plugin_get_name(plugin);
+}
+
 static const GwDbusExporterLeaf gw_dbus_inventory_device_leaves[] = {
     {"DeviceID", "device-id"},
     {"Protocol", "protocol"},
@@ -122,6 +142,11 @@ gw_dbus_inventory_fill_device(GwDbusExporter *exporter,
 	if (!gw_dbus_inventory_strv_equal(gw_dbus_gen_device_get_groups(device),
 	                                  (const gchar *const *)groups))
 		gw_dbus_gen_device_set_groups(device, (const gchar *const *)groups);
+	{
+		const gchar *adapter = gw_dbus_inventory_adapter_name(self, exporter, uri);
+		if (g_strcmp0(gw_dbus_gen_device_get_adapter(device), adapter) != 0)
+			gw_dbus_gen_device_set_adapter(device, adapter);
+	}
 }
 
 static void
@@ -385,11 +410,25 @@ gw_dbus_inventory_group_changed_cb(GwGroups *groups, const gchar *group_uri, gpo
 
 /* ---- object ---- */
 
+/* a plugin came or went: every Device object's Adapter may change */
+static void
+gw_dbus_inventory_adapters_changed_cb(GwAdapters *adapters,
+                                      const gchar *protocol,
+                                      gpointer user_data)
+{
+	GwDbusInventory *self = GW_DBUS_INVENTORY(user_data);
+	if (self->devices != NULL)
+		gw_dbus_exporter_refresh_all(self->devices);
+}
+
 static void
 gw_dbus_inventory_dispose(GObject *object)
 {
 	GwDbusInventory *self = GW_DBUS_INVENTORY(object);
 
+	if (self->gateway != NULL && gw_gateway_get_adapters(self->gateway) != NULL)
+		g_clear_signal_handler(&self->adapters_changed_id,
+		                       gw_gateway_get_adapters(self->gateway));
 	if (self->inventory != NULL) {
 		g_clear_signal_handler(&self->attached_id, self->inventory);
 		g_clear_signal_handler(&self->detached_id, self->inventory);
@@ -452,6 +491,12 @@ gw_dbus_inventory_new(GwGateway *gateway,
 	                                    "GroupID",
 	                                    &gw_dbus_inventory_group_funcs,
 	                                    self);
+	if (gw_gateway_get_adapters(gateway) != NULL)
+		self->adapters_changed_id =
+		    g_signal_connect(gw_gateway_get_adapters(gateway),
+		                     "changed",
+		                     G_CALLBACK(gw_dbus_inventory_adapters_changed_cb),
+		                     self);
 	self->attached_id = g_signal_connect(self->inventory,
 	                                     "device-attached",
 	                                     G_CALLBACK(gw_dbus_inventory_device_attached_cb),

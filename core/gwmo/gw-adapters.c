@@ -46,6 +46,9 @@ struct _GwAdapters {
 
 G_DEFINE_FINAL_TYPE(GwAdapters, gw_adapters, G_TYPE_OBJECT)
 
+enum { SIGNAL_CHANGED, SIGNAL_LAST };
+static guint signals[SIGNAL_LAST];
+
 static void
 gw_adapter_free(gpointer data)
 {
@@ -279,6 +282,7 @@ gw_adapters_register(GwAdapters *self, GwPlugin *plugin, GwAdapterFlags flags, G
 	          protocol,
 	          gw_plugin_get_name(plugin) != NULL ? gw_plugin_get_name(plugin) : "(built in)",
 	          gw_plugin_get_version(plugin) != NULL ? gw_plugin_get_version(plugin) : "");
+	g_signal_emit(self, signals[SIGNAL_CHANGED], 0, protocol);
 	return TRUE;
 }
 
@@ -308,6 +312,7 @@ gw_adapters_unregister(GwAdapters *self, const gchar *protocol)
 		gw_adapters_refresh_modes(self);
 	}
 	g_message("adapter for %s removed (%u device(s) detached)", protocol, gone->len);
+	g_signal_emit(self, signals[SIGNAL_CHANGED], 0, protocol);
 	return TRUE;
 }
 
@@ -804,6 +809,19 @@ gw_adapters_class_init(GwAdaptersClass *klass)
 	GObjectClass *object_class = G_OBJECT_CLASS(klass);
 	object_class->dispose = gw_adapters_dispose;
 	object_class->finalize = gw_adapters_finalize;
+
+	/* GwAdapters::changed: the adapter of @protocol came or went (gw_adapters_register(),
+	 * gw_adapters_unregister()) */
+	signals[SIGNAL_CHANGED] = g_signal_new("changed",
+	                                       G_TYPE_FROM_CLASS(klass),
+	                                       G_SIGNAL_RUN_LAST,
+	                                       0,
+	                                       NULL,
+	                                       NULL,
+	                                       NULL,
+	                                       G_TYPE_NONE,
+	                                       1,
+	                                       G_TYPE_STRING);
 }
 
 static void

@@ -79,7 +79,8 @@ gw_adapters_register(GwAdapters *self, GwPlugin *plugin, GwAdapterFlags flags, G
 /* removes the adapter of @protocol (its devices become Detached); FALSE when there is none */
 gboolean
 gw_adapters_unregister(GwAdapters *self, const gchar *protocol);
-/* the adapter of @protocol (NULL: OMA-DM), or NULL */
+/* the adapter of @protocol (NULL: OMA-DM), or NULL. GwAdapters::changed (protocol) says when
+ * an adapter came or went */
 GwPlugin *
 gw_adapters_lookup(GwAdapters *self, const gchar *protocol);
 /* the protocols with an adapter, sorted (free with g_strfreev) */

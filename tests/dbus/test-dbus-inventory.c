@@ -350,6 +350,11 @@ test_add_device(void)
 	g_assert_cmpstr(address, ==, "");
 	protocol = get_prop_string(d, path, GW_DEVICE_IFACE, "Protocol");
 	g_assert_cmpstr(protocol, ==, "OMA-DM");
+	{
+		/* OMA DM devices are adapted by the built-in adapter */
+		g_autofree gchar *adapter = get_prop_string(d, path, GW_DEVICE_IFACE, "Adapter");
+		g_assert_cmpstr(adapter, ==, "omadm");
+	}
 	prop_id = get_prop_string(d, path, GW_DEVICE_IFACE, "DeviceID");
 	g_assert_cmpstr(prop_id, ==, "urn:dev:test-1");
 	trusted = get_prop(d, path, GW_DEVICE_IFACE, "Trusted");

@@ -266,9 +266,9 @@ result_of(JsonParser *parser, const gchar *device)
 	g_assert_not_reached();
 }
 
-/* the inventory's Status of @device (gwmoctl --json devices) */
+/* the Device object's @field of @device, as gwmoctl --json devices lists it */
 static gchar *
-device_status(GwTestDaemon *d, const gchar *device)
+device_field(GwTestDaemon *d, const gchar *device, const gchar *field)
 {
 	g_autofree gchar *out = NULL;
 	g_autofree gchar *err = NULL;
@@ -283,9 +283,16 @@ device_status(GwTestDaemon *d, const gchar *device)
 	for (guint i = 0; i < json_array_get_length(array); i++) {
 		JsonObject *obj = json_array_get_object_element(array, i);
 		if (g_strcmp0(json_object_get_string_member(obj, "DeviceID"), device) == 0)
-			return g_strdup(json_object_get_string_member(obj, "Status"));
+			return g_strdup(json_object_get_string_member(obj, field));
 	}
 	return NULL;
+}
+
+/* the inventory's Status of @device */
+static gchar *
+device_status(GwTestDaemon *d, const gchar *device)
+{
+	return device_field(d, device, "Status");
 }
 
 static gboolean
@@ -453,6 +460,25 @@ test_enabled(void)
 	assert_plugin(d, "good", "Running", NULL);
 	assert_plugin(d, "foreign", "Disabled", "[daemon] plugins-disabled");
 	g_assert_false(plugin_bool(d, "foreign", "Enabled"));
+	/* the Device object names its Protocol and the plugin adapting it (issue 13 §3), and so
+	 * does gwmoctl devices */
+	{
+		g_autofree gchar *protocol = device_field(d, "TestGood-dev-1", "Protocol");
+		g_autofree gchar *adapter = device_field(d, "TestGood-dev-1", "Adapter");
+		g_autofree gchar *listing = NULL;
+		g_autofree gchar *listing_err = NULL;
+		g_autofree gchar *line = NULL;
+		g_assert_cmpstr(protocol, ==, "TestGood");
+		g_assert_cmpstr(adapter, ==, "good");
+		g_assert_cmpint(gw_test_run_gwmoctl(d, &listing, &listing_err, "devices", NULL), ==, 0);
+		g_assert_nonnull(strstr(listing, "ADAPTER"));
+		line = g_strdup(strstr(listing, "TestGood-dev-1"));
+		g_assert_nonnull(line);
+		if (strchr(line, '\n') != NULL)
+			*strchr(line, '\n') = '\0';
+		g_assert_nonnull(strstr(line, " TestGood "));
+		g_assert_nonnull(strstr(line, " good "));
+	}
 	/* never opened: it does not taint */
 	g_assert_false(tainted(d));
 	g_assert_cmpint(
@@ -466,10 +492,12 @@ test_enabled(void)
 	    gw_test_run_gwmoctl(d, &out, &err, "plugins", "disable", "good", NULL), ==, 0);
 	assert_plugin(d, "good", "Disabled", "Adapters/good/Enabled");
 	g_assert_false(plugin_bool(d, "good", "Enabled"));
-	/* its device went with it */
+	/* its device went with it, and no plugin adapts it any more */
 	{
 		g_autofree gchar *status = device_status(d, "TestGood-dev-1");
+		g_autofree gchar *adapter = device_field(d, "TestGood-dev-1", "Adapter");
 		g_assert_cmpstr(status, ==, "Detached");
+		g_assert_cmpstr(adapter, ==, "");
 	}
 	g_clear_pointer(&out, g_free);
 	g_clear_pointer(&err, g_free);
@@ -488,7 +516,9 @@ test_enabled(void)
 	g_assert_true(plugin_bool(d, "good", "Enabled"));
 	{
 		g_autofree gchar *status = device_status(d, "TestGood-dev-1");
+		g_autofree gchar *adapter = device_field(d, "TestGood-dev-1", "Adapter");
 		g_assert_cmpstr(status, ==, "Attached");
+		g_assert_cmpstr(adapter, ==, "good");
 	}
 	gw_test_daemon_stop(d);
 	gw_test_daemon_free(d);
