@@ -573,6 +573,8 @@ gw_zigbee_message_cb(struct mosquitto *mosq, void *user_data, const struct mosqu
 	    msg->topic[base_len] != '/')
 		return;
 	rest = msg->topic + base_len + 1;
+	if (len == 0)
+		return; /* a retained message cleared (a renamed or removed device's) */
 	if (len > self->max_message) {
 		gw_zigbee_log_bad(self, msg->topic, "the message is over max-message-size");
 		return;
