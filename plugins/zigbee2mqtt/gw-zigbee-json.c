@@ -116,12 +116,23 @@ gw_zigbee_node_text(JsonNode *node)
 {
 	g_autofree gchar *text = NULL;
 
-	if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING)
+	GType t = JSON_NODE_HOLDS_VALUE(node) ? json_node_get_value_type(node) : G_TYPE_INVALID;
+
+	if (t == G_TYPE_STRING) {
 		text = g_strdup(json_node_get_string(node));
-	else if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_BOOLEAN)
+	} else if (t == G_TYPE_BOOLEAN) {
 		text = g_strdup(json_node_get_boolean(node) ? "true" : "false");
-	else
+	} else if (t == G_TYPE_INT64) {
+		text = g_strdup_printf("%" G_GINT64_FORMAT, json_node_get_int(node));
+	} else if (t == G_TYPE_DOUBLE) {
+		/* not json_to_string(): json-glib 1.6 writes 1e308 as "1e+308.0" */
+		gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
+		if (!isfinite(json_node_get_double(node)))
+			return NULL;
+		text = g_strdup(g_ascii_dtostr(buf, sizeof buf, json_node_get_double(node)));
+	} else {
 		text = json_to_string(node, FALSE);
+	}
 	if (text == NULL || strlen(text) > GW_ZIGBEE_MAX_STRING)
 		return NULL;
 	return g_steal_pointer(&text);
@@ -580,14 +591,19 @@ gw_zigbee_value_to_json(const GwZigbeeExpose *expose, const gchar *dm_value, GEr
 		return gw_zigbee_json_string(dm_value);
 	case GW_ZIGBEE_EXPOSE_OTHER:
 	default: {
+		/* the value as the DM Server wrote it once it is known to be JSON the adapter reads
+		 * back (not re-serialised: json-glib 1.6 writes 1e308 as "1e+308.0") */
 		g_autoptr(JsonParser) parser = json_parser_new_immutable();
+		g_autofree gchar *wrapped = g_strdup_printf("{\"v\":%s}", dm_value);
+		/* alone first: one value, not members smuggled into the /set object */
 		if (!json_parser_load_from_data(parser, dm_value, -1, NULL) ||
-		    json_parser_get_root(parser) == NULL) {
+		    json_parser_get_root(parser) == NULL ||
+		    !json_parser_load_from_data(parser, wrapped, -1, NULL)) {
 			g_set_error(
 			    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "the value is not JSON");
 			return NULL;
 		}
-		return json_to_string(json_parser_get_root(parser), FALSE);
+		return g_strdup(dm_value);
 	}
 	}
 }
