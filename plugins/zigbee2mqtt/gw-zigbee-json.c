@@ -179,6 +179,13 @@ gw_zigbee_parse_root(const gchar *data,
 
 /* ---- exposes ---- */
 
+/* a whole number an int leaf can hold exactly (no libm: the project links none) */
+static gboolean
+gw_zigbee_is_integral(gdouble v)
+{
+	return isfinite(v) && v > -1e15 && v < 1e15 && v == (gdouble)(gint64)v;
+}
+
 static void
 gw_zigbee_add_exposes(JsonArray *array, guint depth, GPtrArray *out);
 
@@ -235,10 +242,9 @@ gw_zigbee_add_expose(JsonObject *obj, guint depth, GPtrArray *out)
 		e->type = GW_ZIGBEE_EXPOSE_NUMERIC;
 		e->has_min = gw_zigbee_get_number(obj, "value_min", &e->value_min);
 		e->has_max = gw_zigbee_get_number(obj, "value_max", &e->value_max);
-		is_int = e->has_min && e->has_max && e->value_min == floor(e->value_min) &&
-		         e->value_max == floor(e->value_max) && fabs(e->value_min) < 1e15 &&
-		         fabs(e->value_max) < 1e15;
-		if (gw_zigbee_get_number(obj, "value_step", &step) && step != floor(step))
+		is_int = e->has_min && e->has_max && gw_zigbee_is_integral(e->value_min) &&
+		         gw_zigbee_is_integral(e->value_max);
+		if (gw_zigbee_get_number(obj, "value_step", &step) && !gw_zigbee_is_integral(step))
 			is_int = FALSE;
 		e->format = is_int ? "int" : "float";
 	} else if (strcmp(type, "enum") == 0) {
@@ -557,7 +563,7 @@ gw_zigbee_value_to_json(const GwZigbeeExpose *expose, const gchar *dm_value, GEr
 		return NULL;
 	case GW_ZIGBEE_EXPOSE_NUMERIC:
 		if (!gw_zigbee_parse_double(dm_value, &v) ||
-		    (strcmp(expose->format, "int") == 0 && v != floor(v))) {
+		    (strcmp(expose->format, "int") == 0 && !gw_zigbee_is_integral(v))) {
 			g_set_error(error,
 			            GW_ERROR,
 			            GW_ERROR_INVALID_ARGS,
