@@ -44,6 +44,16 @@ gw_zigbee_device_desc_free(GwZigbeeDeviceDesc *desc)
 }
 
 void
+gw_zigbee_response_free(GwZigbeeResponse *response)
+{
+	if (response == NULL)
+		return;
+	g_free(response->error);
+	g_free(response->transaction);
+	g_free(response);
+}
+
+void
 gw_zigbee_event_free(GwZigbeeEvent *event)
 {
 	if (event == NULL)
@@ -321,9 +331,13 @@ gw_zigbee_parse_device(JsonObject *obj)
 	if (def != NULL && JSON_NODE_HOLDS_OBJECT(def)) {
 		JsonObject *dobj = json_node_get_object(def);
 		JsonNode *exposes = json_object_get_member(dobj, "exposes");
+		JsonNode *ota = json_object_get_member(dobj, "supports_ota");
 		d->vendor = gw_zigbee_dup_string(dobj, "vendor");
 		d->model = gw_zigbee_dup_string(dobj, "model");
 		d->description = gw_zigbee_dup_string(dobj, "description");
+		d->supports_ota = ota != NULL && JSON_NODE_HOLDS_VALUE(ota) &&
+		                  json_node_get_value_type(ota) == G_TYPE_BOOLEAN &&
+		                  json_node_get_boolean(ota);
 		if (exposes != NULL && JSON_NODE_HOLDS_ARRAY(exposes))
 			gw_zigbee_add_exposes(json_node_get_array(exposes), 0, d->exposes);
 	}
@@ -431,6 +445,37 @@ gw_zigbee_parse_event(const gchar *data, gsize len, gsize max_size, GError **err
 		return NULL;
 	}
 	return ev;
+}
+
+GwZigbeeResponse *
+gw_zigbee_parse_response(const gchar *data, gsize len, gsize max_size, GError **error)
+{
+	g_autoptr(JsonParser) parser = NULL;
+	JsonNode *root = NULL;
+	JsonObject *obj;
+	JsonNode *tr;
+	g_autofree gchar *status = NULL;
+	GwZigbeeResponse *r;
+
+	if (!gw_zigbee_parse_root(data, len, max_size, &parser, &root, error))
+		return NULL;
+	if (!JSON_NODE_HOLDS_OBJECT(root)) {
+		g_set_error(error, GW_ERROR, GW_ERROR_PROTOCOL, "a response is not an object");
+		return NULL;
+	}
+	obj = json_node_get_object(root);
+	status = gw_zigbee_dup_string(obj, "status");
+	if (g_strcmp0(status, "ok") != 0 && g_strcmp0(status, "error") != 0) {
+		g_set_error(error, GW_ERROR, GW_ERROR_PROTOCOL, "a response without a status");
+		return NULL;
+	}
+	r = g_new0(GwZigbeeResponse, 1);
+	r->ok = g_strcmp0(status, "ok") == 0;
+	r->error = gw_zigbee_dup_string(obj, "error");
+	tr = json_object_get_member(obj, "transaction");
+	if (tr != NULL && JSON_NODE_HOLDS_VALUE(tr))
+		r->transaction = gw_zigbee_node_text(tr);
+	return r;
 }
 
 gboolean

@@ -58,8 +58,16 @@ typedef struct {
 	gchar *description;
 	gchar *power_source;
 	gchar *software_build_id;
-	GPtrArray *exposes; /* of GwZigbeeExpose */
+	gboolean supports_ota; /* definition.supports_ota */
+	GPtrArray *exposes;    /* of GwZigbeeExpose */
 } GwZigbeeDeviceDesc;
+
+/* a "bridge/response/…" message: {"data":…,"status":"ok"|"error","error":…,"transaction":…} */
+typedef struct {
+	gboolean ok;
+	gchar *error;       /* "error" when not ok (nullable) */
+	gchar *transaction; /* nullable */
+} GwZigbeeResponse;
 
 typedef struct {
 	gchar *type; /* "device_joined", "device_leave", "device_interview", … */
@@ -73,10 +81,13 @@ void
 gw_zigbee_device_desc_free(GwZigbeeDeviceDesc *desc);
 void
 gw_zigbee_event_free(GwZigbeeEvent *event);
+void
+gw_zigbee_response_free(GwZigbeeResponse *response);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GwZigbeeExpose, gw_zigbee_expose_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GwZigbeeDeviceDesc, gw_zigbee_device_desc_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GwZigbeeEvent, gw_zigbee_event_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GwZigbeeResponse, gw_zigbee_response_free)
 
 /* TRUE when @name may be a node name of the device's tree (and a key of a state message) */
 gboolean
@@ -95,6 +106,9 @@ gw_zigbee_parse_devices(const gchar *data,
 /* "bridge/event" */
 GwZigbeeEvent *
 gw_zigbee_parse_event(const gchar *data, gsize len, gsize max_size, GError **error);
+/* "bridge/response/…" */
+GwZigbeeResponse *
+gw_zigbee_parse_response(const gchar *data, gsize len, gsize max_size, GError **error);
 /* "bridge/state" and "<name>/availability": {"state":"online"} or the legacy plain "online";
  * TRUE with *online set, FALSE (with @error) for anything else */
 gboolean

@@ -46,6 +46,7 @@ typedef struct {
 	gchar *ieee;
 	gchar *property;
 	gchar *expected; /* Replace: the state text that confirms it; Get: NULL (any) */
+	gchar *transaction; /* a bridge request's (OTA update): answered by its response */
 	gchar *uri;
 	GwZigbeeExpose *expose; /* a copy of what is needed to answer (type, format, on/off) */
 	guint deadline_id;
@@ -87,6 +88,7 @@ struct _GwZigbeePlugin {
 	GHashTable *devices; /* ieee -> GwZigbeeDevice */
 	GHashTable *names;   /* friendly_name -> GwZigbeeDevice (borrowed) */
 	GList *waiters;      /* of GwZigbeeWaiter */
+	guint transactions;  /* bridge requests sent */
 };
 
 G_DEFINE_FINAL_TYPE(GwZigbeePlugin, gw_zigbee_plugin, GW_TYPE_PLUGIN)
@@ -166,6 +168,7 @@ gw_zigbee_waiter_free(GwZigbeeWaiter *w)
 	g_free(w->ieee);
 	g_free(w->property);
 	g_free(w->expected);
+	g_free(w->transaction);
 	g_free(w->uri);
 	gw_zigbee_expose_free(w->expose);
 	g_free(w);
@@ -230,10 +233,10 @@ gw_zigbee_waiter_start(GwZigbeePlugin *self,
 	w->plugin = self;
 	w->task = g_object_ref(task);
 	w->ieee = g_strdup(dev->desc->ieee);
-	w->property = g_strdup(expose->property);
+	w->property = expose != NULL ? g_strdup(expose->property) : NULL;
 	w->expected = g_strdup(expected);
 	w->uri = g_strdup(uri);
-	w->expose = gw_zigbee_expose_copy(expose);
+	w->expose = expose != NULL ? gw_zigbee_expose_copy(expose) : NULL;
 	if (deadline > 0) {
 		gint64 left_ms = (deadline - g_get_monotonic_time()) / 1000;
 		w->deadline_id = g_timeout_add(
@@ -260,7 +263,7 @@ gw_zigbee_waiters_check(GwZigbeePlugin *self, GwZigbeeDevice *dev, GHashTable *s
 		GwZigbeeWaiter *w = l->data;
 		const gchar *value;
 		l = l->next;
-		if (strcmp(w->ieee, dev->desc->ieee) != 0)
+		if (w->property == NULL || strcmp(w->ieee, dev->desc->ieee) != 0)
 			continue;
 		value = g_hash_table_lookup(state, w->property);
 		if (value == NULL)
@@ -362,6 +365,9 @@ gw_zigbee_device_build(GwZigbeeDevice *dev)
 	                          d->power_source != NULL ? d->power_source : "");
 	gw_device_tree_add_leaf(
 	    tree, "./Zigbee/Info/LinkQuality", "int", GW_DEVICE_ACCESS_GET, "text/plain");
+	if (d->supports_ota)
+		gw_device_tree_add_leaf(
+		    tree, "./Zigbee/Operations/OTAUpdate", "chr", GW_DEVICE_ACCESS_EXEC, "text/plain");
 	for (guint i = 0; i < d->exposes->len; i++) {
 		const GwZigbeeExpose *e = g_ptr_array_index(d->exposes, i);
 		GwDeviceAccess access = GW_DEVICE_ACCESS_NONE;
@@ -561,6 +567,34 @@ gw_zigbee_on_device_message(GwZigbeePlugin *self,
 	}
 }
 
+/* the bridge's answer to an OTA update request: the Exec's result */
+static void
+gw_zigbee_on_ota_response(GwZigbeePlugin *self, const gchar *topic, const gchar *data, gsize len)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GwZigbeeResponse) r =
+	    gw_zigbee_parse_response(data, len, GW_ZIGBEE_MAX_EVENT_SIZE, &error);
+
+	if (r == NULL) {
+		gw_zigbee_log_bad(self, topic, error->message);
+		return;
+	}
+	for (GList *l = self->waiters; l != NULL && r->transaction != NULL; l = l->next) {
+		GwZigbeeWaiter *w = l->data;
+		if (g_strcmp0(w->transaction, r->transaction) != 0)
+			continue;
+		gw_zigbee_waiter_finish(
+		    w,
+		    r->ok ? gw_device_result_new(GW_DEVICE_STATUS_OK)
+		          : gw_device_result_new_fault(GW_DEVICE_STATUS_FAILED,
+		                                       w->uri,
+		                                       r->error != NULL ? r->error
+		                                                        : "the update failed"),
+		    NULL);
+		return;
+	}
+}
+
 static void
 gw_zigbee_message_cb(struct mosquitto *mosq, void *user_data, const struct mosquitto_message *msg)
 {
@@ -594,6 +628,8 @@ gw_zigbee_message_cb(struct mosquitto *mosq, void *user_data, const struct mosqu
 		gw_zigbee_on_devices(self, msg->topic, msg->payload, len);
 	} else if (strcmp(rest, "bridge/event") == 0) {
 		gw_zigbee_on_event(self, msg->topic, msg->payload, len);
+	} else if (strcmp(rest, "bridge/response/device/ota_update/update") == 0) {
+		gw_zigbee_on_ota_response(self, msg->topic, msg->payload, len);
 	} else if (g_str_has_prefix(rest, "bridge/")) {
 		return;
 	} else {
@@ -835,6 +871,29 @@ gw_zigbee_plugin_run_command_async(GwPlugin *plugin,
 		                           GW_DEVICE_STATUS_TIMEOUT,
 		                           uri,
 		                           "the device has not reported its link quality yet"));
+		return;
+	}
+	if (op == GW_DEVICE_OP_EXEC && strcmp(uri, "./Zigbee/Operations/OTAUpdate") == 0 &&
+	    dev->desc->supports_ota) {
+		/* zigbee2mqtt's OTA request, answered on bridge/response/… with our transaction */
+		g_autofree gchar *topic =
+		    g_strdup_printf("%s/bridge/request/device/ota_update/update", self->base);
+		g_autofree gchar *transaction = g_strdup_printf("gwmo-%u", ++self->transactions);
+		g_autofree gchar *payload = g_strdup_printf(
+		    "{\"id\":\"%s\",\"transaction\":\"%s\"}", dev->desc->ieee, transaction);
+		GwZigbeeWaiter *w;
+		if (mosquitto_publish(
+		        self->mosq, NULL, topic, (int)strlen(payload), payload, 0, false) !=
+		    MOSQ_ERR_SUCCESS) {
+			gw_zigbee_return(task,
+			                 gw_device_result_new_fault(
+			                     GW_DEVICE_STATUS_TIMEOUT, uri, "the MQTT broker is unreachable"));
+			return;
+		}
+		gw_zigbee_update_watch(self);
+		gw_zigbee_waiter_start(self, task, dev, NULL, NULL, uri, deadline);
+		w = g_list_last(self->waiters)->data;
+		w->transaction = g_steal_pointer(&transaction);
 		return;
 	}
 	e = g_str_has_prefix(uri, "./Zigbee/Exposes/")

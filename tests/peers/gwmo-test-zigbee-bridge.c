@@ -216,12 +216,14 @@ on_connect(struct mosquitto *m, void *data, int rc)
 {
 	g_autofree gchar *set = g_strdup_printf("%s/+/set", base);
 	g_autofree gchar *get = g_strdup_printf("%s/+/get", base);
+	g_autofree gchar *ota = g_strdup_printf("%s/bridge/request/device/ota_update/update", base);
 
 	if (rc != 0)
 		return;
 	g_mutex_lock(&lock);
 	mosquitto_subscribe(m, NULL, set, 1);
 	mosquitto_subscribe(m, NULL, get, 1);
+	mosquitto_subscribe(m, NULL, ota, 1);
 	publish("bridge/state", "{\"state\":\"online\"}", TRUE);
 	publish_devices();
 	for (guint i = 0; i < G_N_ELEMENTS(devices); i++) {
@@ -233,6 +235,52 @@ on_connect(struct mosquitto *m, void *data, int rc)
 	g_mutex_unlock(&lock);
 	printf("connected\n");
 	fflush(stdout);
+}
+
+static Device *
+find_id(const gchar *id)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(devices); i++) {
+		if (devices[i].present &&
+		    (strcmp(devices[i].ieee, id) == 0 || strcmp(devices[i].name, id) == 0))
+			return &devices[i];
+	}
+	return NULL;
+}
+
+/* bridge/request/device/ota_update/update {"id":…,"transaction":…}: the bulb updates, the
+ * plug has no image, a muted device never answers */
+static void
+on_ota(const struct mosquitto_message *msg)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	JsonObject *obj;
+	const gchar *id;
+	const gchar *tr;
+	Device *d;
+	g_autofree gchar *answer = NULL;
+
+	if (!json_parser_load_from_data(parser, msg->payload, msg->payloadlen, NULL) ||
+	    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)))
+		return;
+	obj = json_node_get_object(json_parser_get_root(parser));
+	id = json_object_get_string_member_with_default(obj, "id", "");
+	tr = json_object_get_string_member_with_default(obj, "transaction", "");
+	d = find_id(id);
+	if (d != NULL && d->muted)
+		return;
+	if (d == &devices[0])
+		answer = g_strdup_printf(
+		    "{\"data\":{\"id\":\"%s\",\"from\":{\"software_build_id\":\"2.3.0\","
+		    "\"date_code\":\"20200101\"},\"to\":{\"software_build_id\":\"2.3.1\","
+		    "\"date_code\":\"20210101\"}},\"status\":\"ok\",\"transaction\":\"%s\"}",
+		    id, tr);
+	else
+		answer = g_strdup_printf(
+		    "{\"data\":{\"id\":\"%s\"},\"status\":\"error\",\"error\":\"Update of '%s' "
+		    "failed (No image currently available)\",\"transaction\":\"%s\"}",
+		    id, d != NULL ? d->name : id, tr);
+	publish("bridge/response/device/ota_update/update", answer, FALSE);
 }
 
 /* <name>/set {"state":"ON"} and <name>/get {"state":""}, as the device would answer */
@@ -248,6 +296,12 @@ on_message(struct mosquitto *m, void *data, const struct mosquitto_message *msg)
 
 	if (!g_str_has_prefix(msg->topic, prefix))
 		return;
+	if (g_str_has_suffix(msg->topic, "/bridge/request/device/ota_update/update")) {
+		g_mutex_lock(&lock);
+		on_ota(msg);
+		g_mutex_unlock(&lock);
+		return;
+	}
 	is_set = g_str_has_suffix(msg->topic, "/set");
 	if (!is_set && !g_str_has_suffix(msg->topic, "/get"))
 		return;

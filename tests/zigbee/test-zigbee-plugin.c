@@ -596,6 +596,43 @@ test_timeout_cancel(Fixture *f, gconstpointer data)
 	replace_ok(f, BULB, "./Zigbee/Exposes/state", "false");
 }
 
+/* Operations/OTAUpdate: the bridge's OTA request, its response the Exec's result */
+static void
+test_ota(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GwDeviceResult) result = NULL;
+	g_autoptr(GError) error = NULL;
+	GBytes *text = NULL;
+
+	if (skip_reason != NULL) {
+		g_test_skip(skip_reason);
+		return;
+	}
+	assert_leaf(g_hash_table_lookup(f->trees, BULB),
+	            "./Zigbee/Operations/OTAUpdate",
+	            "chr",
+	            GW_DEVICE_ACCESS_EXEC);
+	/* the sensor's definition says supports_ota false */
+	g_assert_false(gw_device_tree_lookup(
+	    g_hash_table_lookup(f->trees, SENSOR), "./Zigbee/Operations/OTAUpdate", NULL, NULL, NULL));
+	result = run(f, BULB, GW_DEVICE_OP_EXEC, "./Zigbee/Operations/OTAUpdate", NULL);
+	assert_status(result, 200);
+	g_clear_pointer(&result, gw_device_result_unref);
+	result = run(f, PLUG, GW_DEVICE_OP_EXEC, "./Zigbee/Operations/OTAUpdate", NULL);
+	assert_status(result, 500);
+	g_assert_cmpuint(gw_device_result_get_n_items(result), ==, 1);
+	gw_device_result_get_item(result, 0, NULL, NULL, NULL, &text);
+	g_assert_nonnull(g_strstr_len(g_bytes_get_data(text, NULL),
+	                              g_bytes_get_size(text),
+	                              "No image currently available"));
+	g_clear_pointer(&result, gw_device_result_unref);
+	bridge_command(f->bridge, "mute bulb");
+	result = run_full(
+	    f, BULB, GW_DEVICE_OP_EXEC, "./Zigbee/Operations/OTAUpdate", NULL, 300, NULL, &error);
+	g_assert_no_error(error);
+	assert_status(result, 408);
+}
+
 /* a rename keeps the record; a leave and an offline availability detach */
 static void
 test_rename_leave(Fixture *f, gconstpointer data)
@@ -751,6 +788,7 @@ main(int argc, char **argv)
 	ADD("/zigbee/devices", test_devices, 0);
 	ADD("/zigbee/commands", test_commands, 0);
 	ADD("/zigbee/timeout-cancel", test_timeout_cancel, 0);
+	ADD("/zigbee/ota", test_ota, 0);
 	ADD("/zigbee/rename-leave", test_rename_leave, 0);
 	ADD("/zigbee/broker-restart", test_broker_restart, 0);
 	ADD("/zigbee/hostile", test_hostile, 0);
