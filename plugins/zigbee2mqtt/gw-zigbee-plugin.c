@@ -45,7 +45,7 @@ typedef struct {
 	GTask *task;
 	gchar *ieee;
 	gchar *property;
-	gchar *expected; /* Replace: the state text that confirms it; Get: NULL (any) */
+	gchar *expected;    /* Replace: the state text that confirms it; Get: NULL (any) */
 	gchar *transaction; /* a bridge request's (OTA update): answered by its response */
 	gchar *uri;
 	GwZigbeeExpose *expose; /* a copy of what is needed to answer (type, format, on/off) */
@@ -366,8 +366,11 @@ gw_zigbee_device_build(GwZigbeeDevice *dev)
 	gw_device_tree_add_leaf(
 	    tree, "./Zigbee/Info/LinkQuality", "int", GW_DEVICE_ACCESS_GET, "text/plain");
 	if (d->supports_ota)
-		gw_device_tree_add_leaf(
-		    tree, "./Zigbee/Operations/OTAUpdate", "chr", GW_DEVICE_ACCESS_EXEC, "text/plain");
+		gw_device_tree_add_leaf(tree,
+		                        "./Zigbee/Operations/OTAUpdate",
+		                        "chr",
+		                        GW_DEVICE_ACCESS_EXEC,
+		                        "text/plain");
 	for (guint i = 0; i < d->exposes->len; i++) {
 		const GwZigbeeExpose *e = g_ptr_array_index(d->exposes, i);
 		GwDeviceAccess access = GW_DEVICE_ACCESS_NONE;
@@ -885,9 +888,10 @@ gw_zigbee_plugin_run_command_async(GwPlugin *plugin,
 		if (mosquitto_publish(
 		        self->mosq, NULL, topic, (int)strlen(payload), payload, 0, false) !=
 		    MOSQ_ERR_SUCCESS) {
-			gw_zigbee_return(task,
-			                 gw_device_result_new_fault(
-			                     GW_DEVICE_STATUS_TIMEOUT, uri, "the MQTT broker is unreachable"));
+			gw_zigbee_return(
+			    task,
+			    gw_device_result_new_fault(
+			        GW_DEVICE_STATUS_TIMEOUT, uri, "the MQTT broker is unreachable"));
 			return;
 		}
 		gw_zigbee_update_watch(self);

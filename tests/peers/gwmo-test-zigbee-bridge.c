@@ -274,12 +274,15 @@ on_ota(const struct mosquitto_message *msg)
 		    "{\"data\":{\"id\":\"%s\",\"from\":{\"software_build_id\":\"2.3.0\","
 		    "\"date_code\":\"20200101\"},\"to\":{\"software_build_id\":\"2.3.1\","
 		    "\"date_code\":\"20210101\"}},\"status\":\"ok\",\"transaction\":\"%s\"}",
-		    id, tr);
+		    id,
+		    tr);
 	else
 		answer = g_strdup_printf(
 		    "{\"data\":{\"id\":\"%s\"},\"status\":\"error\",\"error\":\"Update of '%s' "
 		    "failed (No image currently available)\",\"transaction\":\"%s\"}",
-		    id, d != NULL ? d->name : id, tr);
+		    id,
+		    d != NULL ? d->name : id,
+		    tr);
 	publish("bridge/response/device/ota_update/update", answer, FALSE);
 }
 

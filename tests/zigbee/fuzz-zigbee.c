@@ -5,8 +5,8 @@
  * Fuzz target: what a zigbee2mqtt bridge (or anyone on its broker) hands the Zigbee adapter's
  * parsers (plugins/zigbee2mqtt/gw-zigbee-json.c), and what a DM Server hands its value
  * conversion. The first byte picks: 'D' bridge/devices, 'E' bridge/event, 'O' bridge/state or
- * availability, 'R' a bridge/response, 'S' a device's state message, anything else a DM value for every expose of a
- * fixed device (the rest of the input); the corpus is tests/fuzz/corpus/zigbee.
+ * availability, 'R' a bridge/response, 'S' a device's state message, anything else a DM value for
+ * every expose of a fixed device (the rest of the input); the corpus is tests/fuzz/corpus/zigbee.
  */
 
 #include "config.h"
@@ -67,7 +67,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ev != NULL)
 			g_assert_nonnull(ev->type);
 	} else if (data[0] == 'R') {
-		g_autoptr(GwZigbeeResponse) r = gw_zigbee_parse_response(rest, len, 64 * 1024, NULL);
+		g_autoptr(GwZigbeeResponse) r =
+		    gw_zigbee_parse_response(rest, len, 64 * 1024, NULL);
 		if (r != NULL && r->transaction != NULL)
 			g_assert_cmpuint(strlen(r->transaction), <=, GW_ZIGBEE_MAX_STRING);
 	} else if (data[0] == 'O') {

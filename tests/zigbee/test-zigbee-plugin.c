@@ -613,8 +613,11 @@ test_ota(Fixture *f, gconstpointer data)
 	            "chr",
 	            GW_DEVICE_ACCESS_EXEC);
 	/* the sensor's definition says supports_ota false */
-	g_assert_false(gw_device_tree_lookup(
-	    g_hash_table_lookup(f->trees, SENSOR), "./Zigbee/Operations/OTAUpdate", NULL, NULL, NULL));
+	g_assert_false(gw_device_tree_lookup(g_hash_table_lookup(f->trees, SENSOR),
+	                                     "./Zigbee/Operations/OTAUpdate",
+	                                     NULL,
+	                                     NULL,
+	                                     NULL));
 	result = run(f, BULB, GW_DEVICE_OP_EXEC, "./Zigbee/Operations/OTAUpdate", NULL);
 	assert_status(result, 200);
 	g_clear_pointer(&result, gw_device_result_unref);
@@ -622,9 +625,8 @@ test_ota(Fixture *f, gconstpointer data)
 	assert_status(result, 500);
 	g_assert_cmpuint(gw_device_result_get_n_items(result), ==, 1);
 	gw_device_result_get_item(result, 0, NULL, NULL, NULL, &text);
-	g_assert_nonnull(g_strstr_len(g_bytes_get_data(text, NULL),
-	                              g_bytes_get_size(text),
-	                              "No image currently available"));
+	g_assert_nonnull(g_strstr_len(
+	    g_bytes_get_data(text, NULL), g_bytes_get_size(text), "No image currently available"));
 	g_clear_pointer(&result, gw_device_result_unref);
 	bridge_command(f->bridge, "mute bulb");
 	result = run_full(
