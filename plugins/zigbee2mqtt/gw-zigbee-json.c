@@ -148,6 +148,37 @@ gw_zigbee_node_text(JsonNode *node)
 	return g_steal_pointer(&text);
 }
 
+/*
+ * TRUE when no array or object of @data (JSON or not) nests deeper than GW_ZIGBEE_MAX_NESTING.
+ * json-glib's parser recurses once per level with no limit of its own: 100,000 '[' (100 KB,
+ * well under max-message-size) overflowed gwmod's stack. Brackets inside strings do not count.
+ */
+static gboolean
+gw_zigbee_nesting_ok(const gchar *data, gsize len)
+{
+	guint depth = 0;
+	gboolean in_string = FALSE;
+
+	for (gsize i = 0; i < len; i++) {
+		gchar c = data[i];
+
+		if (in_string) {
+			if (c == '\\')
+				i++; /* the escaped character, whatever it is */
+			else if (c == '"')
+				in_string = FALSE;
+		} else if (c == '"') {
+			in_string = TRUE;
+		} else if (c == '[' || c == '{') {
+			if (++depth > GW_ZIGBEE_MAX_NESTING)
+				return FALSE;
+		} else if ((c == ']' || c == '}') && depth > 0) {
+			depth--;
+		}
+	}
+	return TRUE;
+}
+
 static gboolean
 gw_zigbee_parse_root(const gchar *data,
                      gsize len,
@@ -171,6 +202,14 @@ gw_zigbee_parse_root(const gchar *data,
 	}
 	if (len > G_MAXSSIZE || (data == NULL && len > 0)) {
 		g_set_error(error, GW_ERROR, GW_ERROR_PROTOCOL, "no payload");
+		return FALSE;
+	}
+	if (!gw_zigbee_nesting_ok(data, len)) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_PROTOCOL,
+		            "JSON nested deeper than %u levels",
+		            GW_ZIGBEE_MAX_NESTING);
 		return FALSE;
 	}
 	parser = json_parser_new_immutable();
@@ -387,8 +426,16 @@ gw_zigbee_parse_devices(const gchar *data,
 		if (JSON_NODE_HOLDS_OBJECT(node))
 			d = gw_zigbee_parse_device(json_node_get_object(node));
 		if (d == NULL) {
-			bad++;
-			continue;
+			/* the list is the bridge's word on who is there: one that names a device
+			 * it cannot be read of would detach every device it does not name
+			 * ("[1,2,3]" all of them); a bridge never sends it, so it is dropped */
+			g_set_error(error,
+			            GW_ERROR,
+			            GW_ERROR_PROTOCOL,
+			            "bridge/devices entry %u has no valid ieee_address, "
+			            "friendly_name or type",
+			            i);
+			return NULL;
 		}
 		if (strcmp(d->type, "Coordinator") == 0) {
 			gw_zigbee_device_desc_free(d);

@@ -20,7 +20,8 @@ G_BEGIN_DECLS
 #define GW_ZIGBEE_MAX_EXPOSES 64 /* leaves per device (features flattened) */
 #define GW_ZIGBEE_MAX_DEPTH 4    /* nesting of exposes' "features" */
 #define GW_ZIGBEE_MAX_STATE_KEYS 256
-#define GW_ZIGBEE_MAX_ENUM 64 /* values of an enum expose */
+#define GW_ZIGBEE_MAX_ENUM 64    /* values of an enum expose */
+#define GW_ZIGBEE_MAX_NESTING 64 /* arrays and objects in one another, in any payload */
 
 /* zigbee2mqtt's access bits of an expose */
 #define GW_ZIGBEE_ACCESS_STATE 1 /* published in the state message */
@@ -93,9 +94,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(GwZigbeeResponse, gw_zigbee_response_free)
 gboolean
 gw_zigbee_name_is_valid(const gchar *name);
 
-/* "bridge/devices": every device but the Coordinator (malformed entries are skipped and
- * counted in @skipped); NULL with @error when the payload is not a JSON array or is larger than
- * @max_size or holds more than @max_devices entries */
+/* "bridge/devices": every device but the Coordinator (duplicate and surplus entries are
+ * skipped and counted in @skipped); NULL with @error when the payload is not a JSON array, is
+ * larger than @max_size, holds more than @max_devices entries, or an entry that is not an
+ * object with a valid ieee_address, friendly_name and type (the list says who is there: one
+ * that cannot be read would detach the devices it hides) */
 GPtrArray *
 gw_zigbee_parse_devices(const gchar *data,
                         gsize len,
