@@ -13,9 +13,9 @@
  * Usage: gwmo-test-zigbee-bridge --port N [--base-topic T]
  * Commands on stdin, one a line (the test drives it):
  *   leave NAME | offline NAME | online NAME | rename OLD NEW | mute NAME | unmute NAME |
- *   temperature VALUE | garbage | quit
+ *   temperature VALUE | garbage | hostile | quit
  * It prints "connected" on stdout after each (re)connection has published everything, and
- * "ok <command>" once a command is done.
+ * "ok <command>" once a command is done, "ignored <name>/set|get" when a muted device drops one.
  */
 
 #include <glib.h>
@@ -311,7 +311,14 @@ on_message(struct mosquitto *m, void *data, const struct mosquitto_message *msg)
 	name = g_strndup(msg->topic + strlen(prefix), strlen(msg->topic) - strlen(prefix) - 4);
 	g_mutex_lock(&lock);
 	d = find(name);
-	if (d == NULL || d->muted || !d->online ||
+	if (d != NULL && d->muted) {
+		/* the test waits for this: the command is in flight at the gateway */
+		printf("ignored %s/%s\n", d->name, is_set ? "set" : "get");
+		fflush(stdout);
+		g_mutex_unlock(&lock);
+		return;
+	}
+	if (d == NULL || !d->online ||
 	    !json_parser_load_from_data(parser, msg->payload, msg->payloadlen, NULL) ||
 	    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
 		g_mutex_unlock(&lock);
@@ -338,6 +345,53 @@ on_message(struct mosquitto *m, void *data, const struct mosquitto_message *msg)
 	}
 	publish_state(d);
 	g_mutex_unlock(&lock);
+}
+
+/* worse than "garbage": a payload over any sane size, nesting deeper than any parser's stack,
+ * well-formed JSON of the wrong types on every topic the adapter reads; last, a valid state of
+ * the bulb with linkquality 77, which the test waits for (everything before it was read) */
+static void
+hostile(void)
+{
+	const gsize huge = 1536 * 1024; /* over the test's max-message-size, 1 MiB */
+	const gsize deep = 256 * 1024;  /* under it: the parser sees it */
+	g_autofree gchar *big = NULL;
+	g_autofree gchar *nested = g_malloc(deep + 1);
+	g_autofree gchar *state = NULL;
+	GString *s = g_string_sized_new(huge + 64);
+
+	g_string_append(s, "[{\"ieee_address\":\"0x00124b00000000aa\",\"friendly_name\":\"");
+	while (s->len < huge)
+		g_string_append_c(s, 'A');
+	g_string_append(s, "\",\"type\":\"Router\"}]");
+	big = g_string_free(s, FALSE);
+	publish("bridge/devices", big, FALSE);
+	publish("bulb", big, FALSE);
+	memset(nested, '[', deep);
+	nested[deep] = '\0';
+	publish("bridge/devices", nested, FALSE);
+	memset(nested, '{', 1);
+	publish("bridge/event", nested, FALSE);
+	/* arrays and objects of the wrong types */
+	publish("bridge/devices", "[1,2,3]", FALSE);
+	publish("bridge/devices",
+	        "[{\"ieee_address\":42,\"friendly_name\":[\"x\"],"
+	        "\"type\":{},\"definition\":\"none\"}]",
+	        FALSE);
+	publish("bridge/devices", "null", FALSE);
+	publish(
+	    "bridge/event", "{\"type\":\"device_leave\",\"data\":{\"ieee_address\":12}}", FALSE);
+	publish(
+	    "bridge/event", "{\"type\":\"device_leave\",\"data\":\"0x00124b0000000001\"}", FALSE);
+	publish("bridge/state", "[\"online\"]", FALSE);
+	publish("bulb", "{\"state\":[1],\"brightness\":\"very\",\"linkquality\":{}}", FALSE);
+	publish("bulb", "[]", FALSE);
+	publish("bulb/availability", "{\"state\":7}", FALSE);
+	publish("plug/availability", "{\"state\":null}", FALSE);
+	publish("sensor", "\xff\xfe{\"temperature\":1}", FALSE);
+	devices[0].linkquality = 77;
+	state = state_json(&devices[0]);
+	publish("bulb", state, TRUE);
 }
 
 static void
@@ -386,6 +440,8 @@ command(gchar *line)
 		publish("bulb", "\"just a string\"", FALSE);
 		publish("bulb", "{\"state\":", FALSE);
 		publish("bulb/availability", "maybe", FALSE);
+	} else if (strcmp(w[0], "hostile") == 0) {
+		hostile();
 	} else {
 		printf("unknown %s\n", w[0]);
 		fflush(stdout);
