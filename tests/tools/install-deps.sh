@@ -9,7 +9,9 @@ PKGS=(build-essential pkg-config meson ninja-build gettext
       dbus dbus-daemon libwbxml2-utils iproute2 python3
       nginx-light   # the baseline of tests/bench/bench-images.c
       # the UPnP adapter (plugins/upnp) and its tests: Debian's gupnp-network-light under Xvfb
-      libgupnp-1.6-dev libgssdp-1.6-dev gupnp-tools xvfb xauth)
+      libgupnp-1.6-dev libgssdp-1.6-dev gupnp-tools xvfb xauth
+      # the Zigbee adapter (plugins/zigbee2mqtt) and its tests: a real broker on loopback
+      mosquitto mosquitto-clients)
 if [ "$(id -u)" != 0 ]; then
   echo "install-deps.sh: run as root (it calls apt-get)" >&2
   exit 1
