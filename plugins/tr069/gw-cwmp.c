@@ -3,13 +3,12 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-#include "config.h"
+#include "gw-cwmp.h"
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <string.h>
 
-#include "gw-cwmp.h"
 #include "gw-error.h"
 
 #define GW_CWMP_NS_PREFIX "urn:dslforum-org:cwmp-1-"

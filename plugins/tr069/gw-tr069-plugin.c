@@ -1,0 +1,1254 @@
+/*
+ * Copyright 2026 The gwmo authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The TR-069 adapter (README.md). One CWMP session per CPE at a time, keyed by a cookie of the
+ * ACS's own (or, for a CPE that drops cookies, by its address while it has one session open):
+ *
+ *   CPE: POST Inform              ACS: 200 InformResponse (the record is registered/refreshed)
+ *   CPE: POST TransferComplete …  ACS: 200 its response
+ *   CPE: POST (empty)             ACS: 200 the first queued RPC, or 204: the session ends
+ *   CPE: POST <RPC>Response/Fault ACS: 200 the next queued RPC, or 204
+ *
+ * A command for a CPE out of session is queued and the CPE woken by a Connection Request;
+ * each command answers by its deadline (408) whatever the CPE does. Everything runs on the
+ * main loop the plugin was started on.
+ */
+
+#include "gw-tr069-plugin.h"
+
+#include <libsoup/soup.h>
+#include <string.h>
+
+#include "gw-cwmp.h"
+
+#define GW_TR069_PATH "/cwmp"
+#define GW_TR069_REALM "gwmo-cwmp"
+#define GW_TR069_COOKIE "gwmo_cwmp"
+/* a session with no POST for this long is over (TR-069 says the CPE waits 30 s at least) */
+#define GW_TR069_SESSION_IDLE_S 60
+/* body read of one POST, before the codec's own cap refuses it */
+#define GW_TR069_MAX_BODY GW_CWMP_MAX_MESSAGE
+
+struct _GwTr069Plugin {
+	GwPlugin parent_instance;
+
+	SoupServer *server;
+	SoupSession *cr_session;
+	gchar *url;
+	gchar *username;
+	gchar *password;
+	gchar *cr_username;
+	gchar *cr_password;
+	gboolean basic_allowed;
+	gint64 cache_usec;
+	guint max_devices;
+	GHashTable *cpes;     /* DeviceID -> GwTr069Cpe */
+	GHashTable *sessions; /* cookie -> GwTr069Session */
+	guint64 next_id;
+	GCancellable *cancellable;
+};
+
+G_DEFINE_FINAL_TYPE(GwTr069Plugin, gw_tr069_plugin, GW_TYPE_PLUGIN)
+
+enum { PROP_0, PROP_URL, N_PROPS };
+static GParamSpec *props[N_PROPS];
+
+typedef enum {
+	GW_TR069_RPC_GPV,
+	GW_TR069_RPC_GPN,
+	GW_TR069_RPC_SPV,
+	GW_TR069_RPC_ADD,
+	GW_TR069_RPC_DELETE,
+	GW_TR069_RPC_REBOOT,
+} GwTr069RpcKind;
+
+typedef struct _GwTr069Cpe GwTr069Cpe;
+typedef struct _GwTr069Session GwTr069Session;
+
+typedef struct {
+	gint ref_count;
+	GTask *task; /* NULL once answered */
+	GwTr069RpcKind kind;
+	gchar *uri;  /* the command's node */
+	gchar *path; /* its CWMP path */
+	gchar *value;
+	gchar *type;
+	guint deadline_id;
+	GCancellable *cancellable;
+	gulong cancel_id;
+	GwTr069Cpe *cpe; /* NULL once the CPE is gone */
+} GwTr069Rpc;
+
+typedef struct {
+	gchar *value;
+	gchar *type;
+} GwTr069Value;
+
+struct _GwTr069Cpe {
+	GwTr069Plugin *plugin;
+	gchar *device_id;
+	GwDeviceInfo *info;
+	gchar *cr_url;
+	GHashTable *params; /* name -> GwTr069Value */
+	gint64 params_time; /* monotonic, of the last Inform */
+	GQueue queue;       /* GwTr069Rpc, not sent yet */
+	GwTr069Session *session;
+	gboolean cr_in_flight;
+	gboolean announced;
+	guint version;
+};
+
+struct _GwTr069Session {
+	GwTr069Plugin *plugin;
+	gchar *cookie;
+	gchar *remote;
+	GwTr069Cpe *cpe;
+	GwTr069Rpc *in_flight;
+	guint version;
+	guint idle_id;
+};
+
+/* ---- RPCs ---- */
+
+static GwTr069Rpc *
+gw_tr069_rpc_ref(GwTr069Rpc *rpc)
+{
+	rpc->ref_count++;
+	return rpc;
+}
+
+static void
+gw_tr069_rpc_unref(GwTr069Rpc *rpc)
+{
+	if (--rpc->ref_count > 0)
+		return;
+	g_assert(rpc->task == NULL);
+	g_free(rpc->uri);
+	g_free(rpc->path);
+	g_free(rpc->value);
+	g_free(rpc->type);
+	g_free(rpc);
+}
+
+/* answers @rpc's command once; it stays wherever it is queued until taken out */
+static void
+gw_tr069_rpc_answer(GwTr069Rpc *rpc, GwDeviceResult *result)
+{
+	g_autoptr(GTask) task = g_steal_pointer(&rpc->task);
+
+	if (task == NULL) {
+		gw_device_result_unref(result);
+		return;
+	}
+	g_clear_handle_id(&rpc->deadline_id, g_source_remove);
+	if (rpc->cancellable != NULL) {
+		g_cancellable_disconnect(rpc->cancellable, rpc->cancel_id);
+		rpc->cancel_id = 0;
+		g_clear_object(&rpc->cancellable);
+	}
+	g_task_return_pointer(task, result, (GDestroyNotify)gw_device_result_unref);
+}
+
+/* takes @rpc out of its CPE's queue if it is still there */
+static void
+gw_tr069_rpc_dequeue(GwTr069Rpc *rpc)
+{
+	if (rpc->cpe != NULL && g_queue_remove(&rpc->cpe->queue, rpc))
+		gw_tr069_rpc_unref(rpc);
+}
+
+static gboolean
+gw_tr069_rpc_deadline_cb(gpointer data)
+{
+	GwTr069Rpc *rpc = data;
+
+	rpc->deadline_id = 0;
+	g_message("TR-069: %s: no answer by the deadline",
+	          rpc->cpe != NULL ? rpc->cpe->device_id : "?");
+	gw_tr069_rpc_answer(rpc,
+	                    gw_device_result_new_fault(GW_DEVICE_STATUS_TIMEOUT,
+	                                               rpc->uri,
+	                                               "the CPE did not answer in time"));
+	gw_tr069_rpc_dequeue(rpc);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
+gw_tr069_rpc_cancel_idle(gpointer data)
+{
+	GwTr069Rpc *rpc = data;
+	g_autoptr(GTask) task = NULL;
+
+	if (rpc->task == NULL)
+		return G_SOURCE_REMOVE;
+	g_clear_handle_id(&rpc->deadline_id, g_source_remove);
+	g_cancellable_disconnect(rpc->cancellable, rpc->cancel_id);
+	rpc->cancel_id = 0;
+	g_clear_object(&rpc->cancellable);
+	task = g_steal_pointer(&rpc->task);
+	g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
+	gw_tr069_rpc_dequeue(rpc);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+gw_tr069_rpc_cancelled_cb(GCancellable *cancellable, gpointer data)
+{
+	/* not here: disconnecting from inside the handler would wait for itself */
+	g_idle_add_full(G_PRIORITY_DEFAULT,
+	                gw_tr069_rpc_cancel_idle,
+	                gw_tr069_rpc_ref(data),
+	                (GDestroyNotify)gw_tr069_rpc_unref);
+}
+
+/* ---- the inform cache ---- */
+
+static void
+gw_tr069_value_free(GwTr069Value *v)
+{
+	g_free(v->value);
+	g_free(v->type);
+	g_free(v);
+}
+
+static void
+gw_tr069_cache_put(GwTr069Cpe *cpe, const GwCwmpParam *p)
+{
+	GwTr069Value *v;
+
+	if (p->value == NULL)
+		return;
+	v = g_new0(GwTr069Value, 1);
+	v->value = g_strdup(p->value);
+	v->type = g_strdup(p->type);
+	g_hash_table_replace(cpe->params, g_strdup(p->name), v);
+}
+
+/* the DM format of an xsd type */
+static const gchar *
+gw_tr069_format_of(const gchar *type)
+{
+	const gchar *local = type != NULL ? strchr(type, ':') : NULL;
+
+	local = local != NULL ? local + 1 : type;
+	if (local == NULL)
+		return "chr";
+	if (g_str_equal(local, "int") || g_str_equal(local, "unsignedInt") ||
+	    g_str_equal(local, "long") || g_str_equal(local, "unsignedLong"))
+		return "int";
+	if (g_str_equal(local, "boolean"))
+		return "bool";
+	if (g_str_equal(local, "base64"))
+		return "b64";
+	return "chr";
+}
+
+static GwDeviceResult *
+gw_tr069_value_result(const gchar *uri, const gchar *value, const gchar *type)
+{
+	const gchar *format = gw_tr069_format_of(type);
+
+	if (g_str_equal(format, "bool"))
+		value = g_str_equal(value, "1") || g_ascii_strcasecmp(value, "true") == 0 ? "true"
+		                                                                          : "false";
+	return gw_device_result_new_value(uri, format, value);
+}
+
+/* ---- CPEs ---- */
+
+static void
+gw_tr069_cpe_free(GwTr069Cpe *cpe)
+{
+	GwTr069Rpc *rpc;
+
+	while ((rpc = g_queue_pop_head(&cpe->queue)) != NULL) {
+		rpc->cpe = NULL;
+		gw_tr069_rpc_answer(rpc,
+		                    gw_device_result_new_fault(
+		                        GW_DEVICE_STATUS_TIMEOUT, rpc->uri, "the adapter stopped"));
+		gw_tr069_rpc_unref(rpc);
+	}
+	if (cpe->session != NULL)
+		cpe->session->cpe = NULL;
+	g_free(cpe->device_id);
+	g_clear_pointer(&cpe->info, gw_device_info_unref);
+	g_free(cpe->cr_url);
+	g_hash_table_unref(cpe->params);
+	g_free(cpe);
+}
+
+static const gchar *
+gw_tr069_cpe_lookup(GwTr069Cpe *cpe, const gchar *suffix)
+{
+	static const gchar *const roots[] = {"Device.", "InternetGatewayDevice."};
+
+	for (guint i = 0; i < G_N_ELEMENTS(roots); i++) {
+		g_autofree gchar *name = g_strconcat(roots[i], suffix, NULL);
+		GwTr069Value *v = g_hash_table_lookup(cpe->params, name);
+		if (v != NULL)
+			return v->value;
+	}
+	return NULL;
+}
+
+static GwDeviceTree *
+gw_tr069_cpe_tree(GwTr069Cpe *cpe)
+{
+	GwDeviceTree *tree = gw_device_tree_new();
+	gboolean device = FALSE;
+	gboolean igd = FALSE;
+	GHashTableIter iter;
+	gpointer key;
+
+	g_hash_table_iter_init(&iter, cpe->params);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		device = device || g_str_has_prefix(key, "Device.");
+		igd = igd || g_str_has_prefix(key, "InternetGatewayDevice.");
+	}
+	if (device || !igd)
+		gw_device_tree_add_dynamic(tree,
+		                           "./TR069/Device",
+		                           GW_DEVICE_ACCESS_GET | GW_DEVICE_ACCESS_ADD |
+		                               GW_DEVICE_ACCESS_DELETE);
+	if (igd)
+		gw_device_tree_add_dynamic(tree,
+		                           "./TR069/InternetGatewayDevice",
+		                           GW_DEVICE_ACCESS_GET | GW_DEVICE_ACCESS_ADD |
+		                               GW_DEVICE_ACCESS_DELETE);
+	gw_device_tree_add_leaf(
+	    tree, "./TR069/Operations/Reboot", "null", GW_DEVICE_ACCESS_EXEC, NULL);
+	return tree;
+}
+
+/* an Inform: the record registered (or refreshed when its identity changed) */
+static GwTr069Cpe *
+gw_tr069_cpe_inform(GwTr069Plugin *self, const GwCwmpMessage *inform, const gchar *remote)
+{
+	g_autofree gchar *device_id = gw_cwmp_device_id(inform);
+	GwTr069Cpe *cpe = g_hash_table_lookup(self->cpes, device_id);
+	const gchar *cr_url;
+	const gchar *fwv;
+	const gchar *model;
+	gboolean changed;
+
+	if (cpe == NULL) {
+		if (g_hash_table_size(self->cpes) >= self->max_devices) {
+			g_warning("TR-069: %s refused: [tr069] max-devices (%u) reached",
+			          device_id,
+			          self->max_devices);
+			return NULL;
+		}
+		cpe = g_new0(GwTr069Cpe, 1);
+		cpe->plugin = self;
+		cpe->device_id = g_strdup(device_id);
+		cpe->params = g_hash_table_new_full(
+		    g_str_hash, g_str_equal, g_free, (GDestroyNotify)gw_tr069_value_free);
+		g_queue_init(&cpe->queue);
+		g_hash_table_insert(self->cpes, cpe->device_id, cpe);
+	}
+	cpe->version = inform->version;
+	for (guint i = 0; i < inform->params->len; i++)
+		gw_tr069_cache_put(cpe, g_ptr_array_index(inform->params, i));
+	cpe->params_time = g_get_monotonic_time();
+	cr_url = gw_tr069_cpe_lookup(cpe, "ManagementServer.ConnectionRequestURL");
+	if (cr_url != NULL && g_strcmp0(cr_url, cpe->cr_url) != 0) {
+		g_free(cpe->cr_url);
+		cpe->cr_url = g_strdup(cr_url);
+	}
+	fwv = gw_tr069_cpe_lookup(cpe, "DeviceInfo.SoftwareVersion");
+	model = gw_tr069_cpe_lookup(cpe, "DeviceInfo.ModelName");
+	if (model == NULL)
+		model = inform->product_class;
+	changed =
+	    cpe->info == NULL ||
+	    g_strcmp0(gw_device_info_get_devinfo(cpe->info, "Man"), inform->manufacturer) != 0 ||
+	    g_strcmp0(gw_device_info_get_devinfo(cpe->info, "Mod"), model) != 0 ||
+	    g_strcmp0(gw_device_info_get_devinfo(cpe->info, "FwV"), fwv) != 0 ||
+	    g_strcmp0(gw_device_info_get_address(cpe->info), cpe->cr_url) != 0;
+	if (changed || !cpe->announced) {
+		g_autoptr(GwDeviceTree) tree = gw_tr069_cpe_tree(cpe);
+
+		g_clear_pointer(&cpe->info, gw_device_info_unref);
+		cpe->info = gw_device_info_new(cpe->device_id);
+		gw_device_info_set_address(cpe->info, cpe->cr_url != NULL ? cpe->cr_url : remote);
+		gw_device_info_set_devinfo(cpe->info, "Man", inform->manufacturer);
+		gw_device_info_set_devinfo(cpe->info, "Mod", model);
+		gw_device_info_set_devinfo(cpe->info, "FwV", fwv);
+		gw_device_info_set_devinfo(
+		    cpe->info, "HwV", gw_tr069_cpe_lookup(cpe, "DeviceInfo.HardwareVersion"));
+		gw_plugin_device_found(GW_PLUGIN(self), cpe->info, tree);
+		cpe->announced = TRUE;
+	}
+	return cpe;
+}
+
+/* ---- Connection Requests ---- */
+
+typedef struct {
+	GwTr069Plugin *plugin;
+	gchar *device_id;
+	gchar *cr_url;
+} GwTr069Wake;
+
+static void
+gw_tr069_wake_free(GwTr069Wake *wake)
+{
+	g_object_unref(wake->plugin);
+	g_free(wake->device_id);
+	g_free(wake->cr_url);
+	g_free(wake);
+}
+
+static gboolean
+gw_tr069_cr_authenticate_cb(SoupMessage *msg, SoupAuth *auth, gboolean retrying, gpointer data)
+{
+	GwTr069Plugin *self = data;
+	GUri *uri = soup_message_get_uri(msg);
+
+	if (retrying || self->cr_username == NULL)
+		return FALSE;
+	/* TR-069 3.2.2: the CPE asks for Digest; a password never goes out in the clear */
+	if (!G_TYPE_CHECK_INSTANCE_TYPE(auth, SOUP_TYPE_AUTH_DIGEST) &&
+	    g_strcmp0(g_uri_get_scheme(uri), "https") != 0) {
+		g_warning("TR-069: a Connection Request URL asks for %s over HTTP: refused",
+		          soup_auth_get_scheme_name(auth));
+		return FALSE;
+	}
+	soup_auth_authenticate(auth, self->cr_username, self->cr_password);
+	return TRUE;
+}
+
+static void
+gw_tr069_fail_queue(GwTr069Cpe *cpe, const gchar *why)
+{
+	GwTr069Rpc *rpc;
+
+	while ((rpc = g_queue_pop_head(&cpe->queue)) != NULL) {
+		gw_tr069_rpc_answer(
+		    rpc, gw_device_result_new_fault(GW_DEVICE_STATUS_TIMEOUT, rpc->uri, why));
+		gw_tr069_rpc_unref(rpc);
+	}
+}
+
+static void
+gw_tr069_cr_done_cb(GObject *source, GAsyncResult *res, gpointer data)
+{
+	GwTr069Wake *wake = data;
+	SoupMessage *msg = soup_session_get_async_result_message(SOUP_SESSION(source), res);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) body =
+	    soup_session_send_and_read_finish(SOUP_SESSION(source), res, &error);
+	GwTr069Cpe *cpe = g_hash_table_lookup(wake->plugin->cpes, wake->device_id);
+	guint status = msg != NULL ? soup_message_get_status(msg) : 0;
+
+	if (cpe != NULL)
+		cpe->cr_in_flight = FALSE;
+	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+		gw_tr069_wake_free(wake);
+		return;
+	}
+	if (error == NULL && (status == SOUP_STATUS_OK || status == SOUP_STATUS_NO_CONTENT)) {
+		g_debug("TR-069: %s: Connection Request accepted", wake->device_id);
+	} else {
+		g_autofree gchar *why = g_strdup_printf(
+		    "Connection Request to the CPE failed: %s",
+		    error != NULL ? error->message : soup_status_get_phrase(status));
+		g_warning("TR-069: %s: %s", wake->device_id, why);
+		/* the CPE will not come: its queued commands answer now, not at their deadline */
+		if (cpe != NULL && cpe->session == NULL)
+			gw_tr069_fail_queue(cpe, why);
+	}
+	gw_tr069_wake_free(wake);
+}
+
+static void
+gw_tr069_cpe_wake(GwTr069Cpe *cpe)
+{
+	GwTr069Plugin *self = cpe->plugin;
+	g_autoptr(SoupMessage) msg = NULL;
+	GwTr069Wake *wake;
+
+	if (cpe->session != NULL || cpe->cr_in_flight)
+		return;
+	if (cpe->cr_url == NULL) {
+		gw_tr069_fail_queue(cpe, "the CPE gave no ConnectionRequestURL");
+		return;
+	}
+	msg = soup_message_new(SOUP_METHOD_GET, cpe->cr_url);
+	if (msg == NULL) {
+		gw_tr069_fail_queue(cpe, "the CPE's ConnectionRequestURL is not a URL");
+		return;
+	}
+	g_signal_connect(msg, "authenticate", G_CALLBACK(gw_tr069_cr_authenticate_cb), self);
+	wake = g_new0(GwTr069Wake, 1);
+	wake->plugin = g_object_ref(self);
+	wake->device_id = g_strdup(cpe->device_id);
+	wake->cr_url = g_strdup(cpe->cr_url);
+	cpe->cr_in_flight = TRUE;
+	soup_session_send_and_read_async(self->cr_session,
+	                                 msg,
+	                                 G_PRIORITY_DEFAULT,
+	                                 self->cancellable,
+	                                 gw_tr069_cr_done_cb,
+	                                 wake);
+}
+
+/* ---- sessions ---- */
+
+static void
+gw_tr069_session_free(GwTr069Session *session)
+{
+	if (session->in_flight != NULL) {
+		gw_tr069_rpc_answer(
+		    session->in_flight,
+		    gw_device_result_new_fault(GW_DEVICE_STATUS_TIMEOUT,
+		                               session->in_flight->uri,
+		                               "the CWMP session ended without an answer"));
+		gw_tr069_rpc_unref(session->in_flight);
+	}
+	if (session->cpe != NULL)
+		session->cpe->session = NULL;
+	g_clear_handle_id(&session->idle_id, g_source_remove);
+	g_free(session->cookie);
+	g_free(session->remote);
+	g_free(session);
+}
+
+/* the session is over: anything still queued needs a new one (@wake: ask for it now) */
+static void
+gw_tr069_session_end(GwTr069Session *session, gboolean wake)
+{
+	GwTr069Plugin *self = session->plugin;
+	GwTr069Cpe *cpe = session->cpe;
+
+	g_hash_table_remove(self->sessions, session->cookie);
+	if (wake && cpe != NULL && !g_queue_is_empty(&cpe->queue))
+		gw_tr069_cpe_wake(cpe);
+}
+
+static gboolean
+gw_tr069_session_idle_cb(gpointer data)
+{
+	GwTr069Session *session = data;
+
+	session->idle_id = 0;
+	g_message("TR-069: %s: the CWMP session went idle",
+	          session->cpe != NULL ? session->cpe->device_id : session->remote);
+	gw_tr069_session_end(session, TRUE);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+gw_tr069_session_touch(GwTr069Session *session)
+{
+	g_clear_handle_id(&session->idle_id, g_source_remove);
+	session->idle_id =
+	    g_timeout_add_seconds(GW_TR069_SESSION_IDLE_S, gw_tr069_session_idle_cb, session);
+}
+
+static gchar *
+gw_tr069_cookie_of(SoupServerMessage *msg)
+{
+	const gchar *header =
+	    soup_message_headers_get_list(soup_server_message_get_request_headers(msg), "Cookie");
+	g_auto(GStrv) parts = NULL;
+
+	if (header == NULL)
+		return NULL;
+	parts = g_strsplit(header, ";", 32);
+	for (guint i = 0; parts[i] != NULL; i++) {
+		const gchar *p = g_strstrip(parts[i]);
+		if (g_str_has_prefix(p, GW_TR069_COOKIE "="))
+			return g_strdup(p + strlen(GW_TR069_COOKIE "="));
+	}
+	return NULL;
+}
+
+static GwTr069Session *
+gw_tr069_session_find(GwTr069Plugin *self, SoupServerMessage *msg)
+{
+	g_autofree gchar *cookie = gw_tr069_cookie_of(msg);
+	const gchar *remote = soup_server_message_get_remote_host(msg);
+	GwTr069Session *found = NULL;
+	GHashTableIter iter;
+	gpointer value;
+
+	if (cookie != NULL)
+		return g_hash_table_lookup(self->sessions, cookie);
+	/* a CPE that drops cookies: its one open session from that address */
+	g_hash_table_iter_init(&iter, self->sessions);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		GwTr069Session *s = value;
+		if (g_strcmp0(s->remote, remote) != 0)
+			continue;
+		if (found != NULL)
+			return NULL;
+		found = s;
+	}
+	return found;
+}
+
+/* ---- answering a CPE ---- */
+
+static void
+gw_tr069_respond(SoupServerMessage *msg, gchar *envelope)
+{
+	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+	soup_server_message_set_response(
+	    msg, "text/xml; charset=\"utf-8\"", SOUP_MEMORY_TAKE, envelope, strlen(envelope));
+}
+
+static gchar *
+gw_tr069_next_id(GwTr069Plugin *self)
+{
+	return g_strdup_printf("gwmo-%" G_GUINT64_FORMAT, ++self->next_id);
+}
+
+/* the ACS's turn: the next queued RPC, or 204 and the session ends */
+static void
+gw_tr069_send_next(GwTr069Plugin *self, GwTr069Session *session, SoupServerMessage *msg)
+{
+	GwTr069Cpe *cpe = session->cpe;
+	GwTr069Rpc *rpc = NULL;
+	g_autofree gchar *id = gw_tr069_next_id(self);
+	gchar *envelope = NULL;
+
+	while (cpe != NULL && (rpc = g_queue_pop_head(&cpe->queue)) != NULL && rpc->task == NULL)
+		gw_tr069_rpc_unref(rpc);
+	if (rpc == NULL) {
+		soup_server_message_set_status(msg, SOUP_STATUS_NO_CONTENT, NULL);
+		gw_tr069_session_end(session, TRUE);
+		return;
+	}
+	switch (rpc->kind) {
+	case GW_TR069_RPC_GPV: {
+		const gchar *names[] = {rpc->path, NULL};
+		envelope = gw_cwmp_build_get_parameter_values(session->version, id, names);
+		break;
+	}
+	case GW_TR069_RPC_GPN:
+		envelope = gw_cwmp_build_get_parameter_names(session->version, id, rpc->path, TRUE);
+		break;
+	case GW_TR069_RPC_SPV: {
+		GwCwmpSetParam p = {rpc->path, rpc->value, rpc->type};
+		envelope = gw_cwmp_build_set_parameter_values(session->version, id, &p, 1, id);
+		break;
+	}
+	case GW_TR069_RPC_ADD:
+		envelope = gw_cwmp_build_add_object(session->version, id, rpc->path, id);
+		break;
+	case GW_TR069_RPC_DELETE:
+		envelope = gw_cwmp_build_delete_object(session->version, id, rpc->path, id);
+		break;
+	case GW_TR069_RPC_REBOOT:
+		envelope = gw_cwmp_build_reboot(session->version, id, id);
+		break;
+	}
+	session->in_flight = rpc; /* the queue's reference moves here */
+	gw_tr069_respond(msg, envelope);
+}
+
+static GwDeviceResult *
+gw_tr069_result_of(GwTr069Rpc *rpc, GwTr069Cpe *cpe, const GwCwmpMessage *reply)
+{
+	if (reply->kind == GW_CWMP_MSG_FAULT) {
+		g_autofree gchar *text =
+		    g_strdup_printf("CWMP fault %u: %s",
+		                    reply->fault_code,
+		                    reply->fault_string != NULL ? reply->fault_string : "");
+		return gw_device_result_new_fault(
+		    gw_cwmp_fault_to_status(reply->fault_code), rpc->uri, text);
+	}
+	switch (rpc->kind) {
+	case GW_TR069_RPC_GPV:
+		if (reply->kind == GW_CWMP_MSG_GET_PARAMETER_VALUES_RESPONSE) {
+			for (guint i = 0; i < reply->params->len; i++) {
+				GwCwmpParam *p = g_ptr_array_index(reply->params, i);
+				if (cpe != NULL)
+					gw_tr069_cache_put(cpe, p);
+				if (g_str_equal(p->name, rpc->path))
+					return gw_tr069_value_result(rpc->uri, p->value, p->type);
+			}
+			return gw_device_result_new_fault(GW_DEVICE_STATUS_FAILED,
+			                                  rpc->uri,
+			                                  "the CPE answered another parameter");
+		}
+		break;
+	case GW_TR069_RPC_GPN:
+		if (reply->kind == GW_CWMP_MSG_GET_PARAMETER_NAMES_RESPONSE) {
+			g_autoptr(GString) children = g_string_new(NULL);
+			gsize plen = strlen(rpc->path);
+			for (guint i = 0; i < reply->params->len; i++) {
+				GwCwmpParam *p = g_ptr_array_index(reply->params, i);
+				g_autofree gchar *name = NULL;
+				gsize len;
+				if (!g_str_has_prefix(p->name, rpc->path) ||
+				    strlen(p->name) <= plen)
+					continue;
+				name = g_strdup(p->name + plen);
+				len = strlen(name);
+				if (name[len - 1] == '.')
+					name[len - 1] = '\0';
+				if (strchr(name, '.') != NULL)
+					continue;
+				if (children->len > 0)
+					g_string_append_c(children, '/');
+				g_string_append(children, name);
+			}
+			return gw_device_result_new_value(rpc->uri, "node", children->str);
+		}
+		break;
+	case GW_TR069_RPC_SPV:
+		if (reply->kind == GW_CWMP_MSG_SET_PARAMETER_VALUES_RESPONSE) {
+			if (cpe != NULL) {
+				GwCwmpParam p = {rpc->path, rpc->value, rpc->type, FALSE};
+				gw_tr069_cache_put(cpe, &p);
+			}
+			return gw_device_result_new(GW_DEVICE_STATUS_OK);
+		}
+		break;
+	case GW_TR069_RPC_ADD:
+		if (reply->kind == GW_CWMP_MSG_ADD_OBJECT_RESPONSE) {
+			g_autoptr(GwDeviceResult) result =
+			    gw_device_result_new(GW_DEVICE_STATUS_OK);
+			g_autofree gchar *n = g_strdup_printf("%u", reply->instance_number);
+			g_autofree gchar *uri = g_strconcat(rpc->uri, "/", n, NULL);
+			g_autoptr(GBytes) data = g_bytes_new(n, strlen(n));
+			gw_device_result_add_item(result, uri, "node", NULL, data);
+			return g_steal_pointer(&result);
+		}
+		break;
+	case GW_TR069_RPC_DELETE:
+		if (reply->kind == GW_CWMP_MSG_DELETE_OBJECT_RESPONSE)
+			return gw_device_result_new(GW_DEVICE_STATUS_OK);
+		break;
+	case GW_TR069_RPC_REBOOT:
+		if (reply->kind == GW_CWMP_MSG_REBOOT_RESPONSE)
+			return gw_device_result_new(GW_DEVICE_STATUS_OK);
+		break;
+	}
+	return gw_device_result_new_fault(
+	    GW_DEVICE_STATUS_FAILED, rpc->uri, "the CPE answered another RPC");
+}
+
+static void
+gw_tr069_handle_post(GwTr069Plugin *self, SoupServerMessage *msg, GBytes *body)
+{
+	gsize len = 0;
+	const gchar *data = g_bytes_get_data(body, &len);
+	const gchar *remote = soup_server_message_get_remote_host(msg);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GwCwmpMessage) cwmp = gw_cwmp_parse(data, len, &error);
+	GwTr069Session *session = gw_tr069_session_find(self, msg);
+
+	if (cwmp == NULL) {
+		g_warning("TR-069: a malformed message from %s: %s", remote, error->message);
+		soup_server_message_set_status(msg, SOUP_STATUS_BAD_REQUEST, NULL);
+		return;
+	}
+	if (cwmp->kind == GW_CWMP_MSG_INFORM) {
+		GwTr069Cpe *cpe = gw_tr069_cpe_inform(self, cwmp, remote);
+		g_autofree gchar *set_cookie = NULL;
+
+		if (cpe == NULL) {
+			soup_server_message_set_status(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
+			return;
+		}
+		/* a new Inform starts a new session, whatever came before */
+		if (session != NULL)
+			gw_tr069_session_end(session, FALSE);
+		if (cpe->session != NULL)
+			gw_tr069_session_end(cpe->session, FALSE);
+		session = g_new0(GwTr069Session, 1);
+		session->plugin = self;
+		session->cookie = g_uuid_string_random();
+		session->remote = g_strdup(remote);
+		session->cpe = cpe;
+		session->version = cwmp->version;
+		cpe->session = session;
+		g_hash_table_insert(self->sessions, session->cookie, session);
+		gw_tr069_session_touch(session);
+		set_cookie = g_strdup_printf(
+		    GW_TR069_COOKIE "=%s; Path=" GW_TR069_PATH "; HttpOnly", session->cookie);
+		soup_message_headers_append(
+		    soup_server_message_get_response_headers(msg), "Set-Cookie", set_cookie);
+		g_debug("TR-069: %s: Inform (%u events), cwmp-1-%u",
+		        cpe->device_id,
+		        cwmp->events->len,
+		        cwmp->version);
+		gw_tr069_respond(msg, gw_cwmp_build_inform_response(cwmp->version, cwmp->id, 1));
+		return;
+	}
+	if (session == NULL) {
+		g_warning("TR-069: a %s from %s outside a session: refused",
+		          cwmp->method != NULL ? cwmp->method : "empty POST",
+		          remote);
+		soup_server_message_set_status(msg, SOUP_STATUS_FORBIDDEN, NULL);
+		return;
+	}
+	gw_tr069_session_touch(session);
+	switch (cwmp->kind) {
+	case GW_CWMP_MSG_TRANSFER_COMPLETE:
+		gw_tr069_respond(
+		    msg, gw_cwmp_build_transfer_complete_response(session->version, cwmp->id));
+		return;
+	case GW_CWMP_MSG_GET_RPC_METHODS:
+		gw_tr069_respond(
+		    msg, gw_cwmp_build_get_rpc_methods_response(session->version, cwmp->id));
+		return;
+	case GW_CWMP_MSG_EMPTY:
+		break;
+	case GW_CWMP_MSG_OTHER:
+		if (session->in_flight == NULL) {
+			/* a request of the CPE's the ACS does not support: 8000 Method not
+			 * supported */
+			gw_tr069_respond(
+			    msg,
+			    gw_cwmp_build_fault(
+			        session->version, cwmp->id, 8000, "Method not supported"));
+			return;
+		}
+		G_GNUC_FALLTHROUGH;
+	default: {
+		GwTr069Rpc *rpc = g_steal_pointer(&session->in_flight);
+		if (rpc == NULL) {
+			g_warning("TR-069: %s: a %s nobody asked for",
+			          session->cpe != NULL ? session->cpe->device_id : remote,
+			          cwmp->method);
+			break;
+		}
+		gw_tr069_rpc_answer(rpc, gw_tr069_result_of(rpc, session->cpe, cwmp));
+		gw_tr069_rpc_unref(rpc);
+		break;
+	}
+	}
+	gw_tr069_send_next(self, session, msg);
+}
+
+/* ---- the HTTP front end ---- */
+
+typedef struct {
+	GByteArray *body;
+	gboolean over;
+} GwTr069Body;
+
+static void
+gw_tr069_body_free(GwTr069Body *b)
+{
+	g_byte_array_unref(b->body);
+	g_free(b);
+}
+
+static void
+gw_tr069_got_chunk_cb(SoupServerMessage *msg, GBytes *chunk, gpointer data)
+{
+	GwTr069Body *b = data;
+	gsize len = g_bytes_get_size(chunk);
+
+	if (b->over || b->body->len + len > GW_TR069_MAX_BODY) {
+		b->over = TRUE;
+		return;
+	}
+	g_byte_array_append(b->body, g_bytes_get_data(chunk, NULL), (guint)len);
+}
+
+/* before the body: its length checked, and read into a bounded buffer of ours */
+static void
+gw_tr069_early_cb(SoupServer *server,
+                  SoupServerMessage *msg,
+                  const char *path,
+                  GHashTable *query,
+                  gpointer data)
+{
+	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
+	GwTr069Body *b;
+
+	if (soup_message_headers_get_content_length(headers) > GW_TR069_MAX_BODY) {
+		soup_server_message_set_status(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
+		return;
+	}
+	soup_message_body_set_accumulate(soup_server_message_get_request_body(msg), FALSE);
+	b = g_new0(GwTr069Body, 1);
+	b->body = g_byte_array_new();
+	g_object_set_data_full(
+	    G_OBJECT(msg), "gw-tr069-body", b, (GDestroyNotify)gw_tr069_body_free);
+	g_signal_connect(msg, "got-chunk", G_CALLBACK(gw_tr069_got_chunk_cb), b);
+}
+
+static void
+gw_tr069_request_cb(SoupServer *server,
+                    SoupServerMessage *msg,
+                    const char *path,
+                    GHashTable *query,
+                    gpointer data)
+{
+	GwTr069Plugin *self = data;
+	GwTr069Body *b = g_object_get_data(G_OBJECT(msg), "gw-tr069-body");
+	g_autoptr(GBytes) body = NULL;
+
+	if (g_strcmp0(soup_server_message_get_method(msg), SOUP_METHOD_POST) != 0) {
+		soup_server_message_set_status(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
+		soup_message_headers_replace(
+		    soup_server_message_get_response_headers(msg), "Allow", "POST");
+		return;
+	}
+	if (b == NULL || b->over) {
+		soup_server_message_set_status(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
+		return;
+	}
+	body = g_bytes_new(b->body->data, b->body->len);
+	gw_tr069_handle_post(self, msg, body);
+}
+
+static char *
+gw_tr069_digest_cb(SoupAuthDomain *domain,
+                   SoupServerMessage *msg,
+                   const char *username,
+                   gpointer data)
+{
+	GwTr069Plugin *self = data;
+
+	if (g_strcmp0(username, self->username) != 0)
+		return NULL;
+	return soup_auth_domain_digest_encode_password(username, GW_TR069_REALM, self->password);
+}
+
+static gboolean
+gw_tr069_basic_cb(SoupAuthDomain *domain,
+                  SoupServerMessage *msg,
+                  const char *username,
+                  const char *password,
+                  gpointer data)
+{
+	GwTr069Plugin *self = data;
+	gsize a = strlen(password);
+	gsize b = strlen(self->password);
+	guint diff = a != b;
+
+	/* the comparison's time does not tell how much of the password was right */
+	for (gsize i = 0; i < MIN(a, b); i++)
+		diff |= (guchar)password[i] ^ (guchar)self->password[i];
+	return g_strcmp0(username, self->username) == 0 && diff == 0;
+}
+
+/* ---- the plugin ---- */
+
+static gboolean
+gw_tr069_plugin_listen(GwTr069Plugin *self, const gchar *listen, GError **error)
+{
+	g_autoptr(GUri) uri = g_uri_parse(listen, G_URI_FLAGS_NONE, error);
+	g_autoptr(GInetAddress) address = NULL;
+	g_autoptr(GSocketAddress) sockaddr = NULL;
+	GSList *uris;
+
+	if (uri == NULL)
+		return FALSE;
+	if (g_strcmp0(g_uri_get_scheme(uri), "http") != 0) {
+		/* TLS needs a certificate the SDK does not hand out yet: see README */
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_NOT_SUPPORTED,
+		            "[tr069] listen=%s: only http:// in this version",
+		            listen);
+		return FALSE;
+	}
+	address = g_inet_address_new_from_string(g_uri_get_host(uri));
+	if (address == NULL) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_INVALID_ARGS,
+		            "[tr069] listen=%s: the host must be an IP address",
+		            listen);
+		return FALSE;
+	}
+	sockaddr = g_inet_socket_address_new(address, (guint16)MAX(g_uri_get_port(uri), 0));
+	if (!soup_server_listen(self->server, sockaddr, 0, error))
+		return FALSE;
+	uris = soup_server_get_uris(self->server);
+	if (uris != NULL) {
+		GUri *first = uris->data;
+		g_autofree gchar *host = g_inet_address_to_string(address);
+		gboolean v6 = g_inet_address_get_family(address) == G_SOCKET_FAMILY_IPV6;
+		self->url = g_strdup_printf(v6 ? "http://[%s]:%d" GW_TR069_PATH
+		                               : "http://%s:%d" GW_TR069_PATH,
+		                            host,
+		                            g_uri_get_port(first));
+	}
+	g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
+	return TRUE;
+}
+
+static gboolean
+gw_tr069_plugin_startup(GwPlugin *plugin, GError **error)
+{
+	GwTr069Plugin *self = GW_TR069_PLUGIN(plugin);
+	g_autofree gchar *listen = gw_plugin_get_config_value(plugin, "listen");
+	g_autoptr(SoupAuthDomain) digest = NULL;
+	gint64 max;
+
+	self->username = gw_plugin_get_config_value(plugin, "username");
+	self->password = gw_plugin_get_config_value(plugin, "password");
+	self->cr_username = gw_plugin_get_config_value(plugin, "connection-request-username");
+	self->cr_password = gw_plugin_get_config_value(plugin, "connection-request-password");
+	self->basic_allowed = gw_plugin_get_config_boolean(plugin, "allow-basic-over-http", FALSE);
+	self->cache_usec = gw_plugin_get_config_int(plugin, "cache-seconds", 30) * G_USEC_PER_SEC;
+	max = gw_plugin_get_config_int(plugin, "max-devices", 1024);
+	self->max_devices = (guint)CLAMP(max, 1, 65536);
+	if (self->username == NULL || self->password == NULL || self->password[0] == '\0') {
+		g_set_error(
+		    error,
+		    GW_ERROR,
+		    GW_ERROR_INVALID_ARGS,
+		    "[tr069] username and password must be set: CPEs authenticate to the ACS");
+		return FALSE;
+	}
+	if (self->cr_password == NULL)
+		self->cr_password = g_strdup("");
+	self->server = soup_server_new("server-header", "gwmo-acs", NULL);
+	self->cr_session =
+	    soup_session_new_with_options("timeout", 10, "max-conns-per-host", 2, NULL);
+	digest = soup_auth_domain_digest_new("realm", GW_TR069_REALM, NULL);
+	soup_auth_domain_add_path(digest, GW_TR069_PATH);
+	soup_auth_domain_digest_set_auth_callback(digest, gw_tr069_digest_cb, self, NULL);
+	soup_server_add_auth_domain(self->server, digest);
+	/* Basic sends the password as it is: over TLS only, unless the LAN is trusted */
+	if (self->basic_allowed) {
+		g_autoptr(SoupAuthDomain) basic =
+		    soup_auth_domain_basic_new("realm", GW_TR069_REALM, NULL);
+		soup_auth_domain_add_path(basic, GW_TR069_PATH);
+		soup_auth_domain_basic_set_auth_callback(basic, gw_tr069_basic_cb, self, NULL);
+		soup_server_add_auth_domain(self->server, basic);
+	}
+	soup_server_add_early_handler(self->server, GW_TR069_PATH, gw_tr069_early_cb, self, NULL);
+	soup_server_add_handler(self->server, GW_TR069_PATH, gw_tr069_request_cb, self, NULL);
+	if (!gw_tr069_plugin_listen(self, listen != NULL ? listen : "http://127.0.0.1:0", error))
+		return FALSE;
+	g_message("TR-069: the ACS listens at %s", self->url);
+	g_object_notify_by_pspec(G_OBJECT(self), props[PROP_URL]);
+	return TRUE;
+}
+
+static void
+gw_tr069_plugin_shutdown(GwPlugin *plugin)
+{
+	GwTr069Plugin *self = GW_TR069_PLUGIN(plugin);
+
+	g_cancellable_cancel(self->cancellable);
+	if (self->server != NULL)
+		soup_server_disconnect(self->server);
+	g_hash_table_remove_all(self->sessions);
+	g_hash_table_remove_all(self->cpes);
+	g_clear_object(&self->server);
+	g_clear_object(&self->cr_session);
+}
+
+/* ---- commands ---- */
+
+static void
+gw_tr069_return(GTask *task, GwDeviceResult *result)
+{
+	g_task_return_pointer(task, result, (GDestroyNotify)gw_device_result_unref);
+	g_object_unref(task);
+}
+
+static const gchar *
+gw_tr069_type_for(GwTr069Cpe *cpe, const gchar *path, const gchar *format)
+{
+	GwTr069Value *v = g_hash_table_lookup(cpe->params, path);
+
+	if (v != NULL && v->type != NULL)
+		return v->type;
+	if (g_strcmp0(format, "int") == 0)
+		return "xsd:int";
+	if (g_strcmp0(format, "bool") == 0)
+		return "xsd:boolean";
+	return "xsd:string";
+}
+
+/* TRUE when the cache knows a parameter below @path */
+static gboolean
+gw_tr069_cache_has_children(GwTr069Cpe *cpe, const gchar *path)
+{
+	g_autofree gchar *prefix = g_strconcat(path, ".", NULL);
+	GHashTableIter iter;
+	gpointer key;
+
+	g_hash_table_iter_init(&iter, cpe->params);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		if (g_str_has_prefix(key, prefix))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static void
+gw_tr069_plugin_run_command_async(GwPlugin *plugin,
+                                  const gchar *device_id,
+                                  GwDeviceCommand *cmd,
+                                  gint64 deadline,
+                                  GCancellable *cancellable,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data)
+{
+	GwTr069Plugin *self = GW_TR069_PLUGIN(plugin);
+	GTask *task = g_task_new(self, cancellable, callback, user_data);
+	GwTr069Cpe *cpe = g_hash_table_lookup(self->cpes, device_id);
+	const gchar *uri = gw_device_command_get_uri(cmd);
+	GwDeviceOp op = gw_device_command_get_op(cmd);
+	g_autofree gchar *path = NULL;
+	GwTr069Rpc *rpc;
+	gint64 now = g_get_monotonic_time();
+
+	g_task_set_source_tag(task, gw_tr069_plugin_run_command_async);
+	if (cpe == NULL) {
+		gw_tr069_return(task, gw_device_result_new(GW_DEVICE_STATUS_NOT_FOUND));
+		return;
+	}
+	rpc = g_new0(GwTr069Rpc, 1);
+	rpc->ref_count = 1;
+	rpc->uri = g_strdup(uri);
+	if (g_strcmp0(uri, "./TR069/Operations/Reboot") == 0) {
+		if (op != GW_DEVICE_OP_EXEC) {
+			gw_tr069_rpc_unref(rpc);
+			gw_tr069_return(task, gw_device_result_new(GW_DEVICE_STATUS_NOT_ALLOWED));
+			return;
+		}
+		rpc->kind = GW_TR069_RPC_REBOOT;
+	} else if ((path = gw_cwmp_uri_to_path(uri, NULL)) == NULL || g_str_has_suffix(path, ".")) {
+		gw_tr069_rpc_unref(rpc);
+		gw_tr069_return(task, gw_device_result_new(GW_DEVICE_STATUS_NOT_FOUND));
+		return;
+	} else {
+		switch (op) {
+		case GW_DEVICE_OP_GET: {
+			GwTr069Value *v = g_hash_table_lookup(cpe->params, path);
+			if (v != NULL && now - cpe->params_time < self->cache_usec) {
+				gw_tr069_rpc_unref(rpc);
+				gw_tr069_return(task,
+				                gw_tr069_value_result(uri, v->value, v->type));
+				return;
+			}
+			if (v == NULL && gw_tr069_cache_has_children(cpe, path)) {
+				rpc->kind = GW_TR069_RPC_GPN;
+				rpc->path = g_strconcat(path, ".", NULL);
+			} else {
+				rpc->kind = GW_TR069_RPC_GPV;
+				rpc->path = g_strdup(path);
+			}
+			break;
+		}
+		case GW_DEVICE_OP_REPLACE:
+			rpc->kind = GW_TR069_RPC_SPV;
+			rpc->path = g_strdup(path);
+			rpc->value = g_strdup(gw_device_command_get_data_string(cmd));
+			rpc->type = g_strdup(
+			    gw_tr069_type_for(cpe, path, gw_device_command_get_format(cmd)));
+			break;
+		case GW_DEVICE_OP_ADD:
+			rpc->kind = GW_TR069_RPC_ADD;
+			rpc->path = g_strconcat(path, ".", NULL);
+			break;
+		case GW_DEVICE_OP_DELETE:
+			rpc->kind = GW_TR069_RPC_DELETE;
+			rpc->path = g_strconcat(path, ".", NULL);
+			break;
+		default:
+			gw_tr069_rpc_unref(rpc);
+			gw_tr069_return(task, gw_device_result_new(GW_DEVICE_STATUS_NOT_ALLOWED));
+			return;
+		}
+	}
+	if (cancellable != NULL && g_cancellable_is_cancelled(cancellable)) {
+		gw_tr069_rpc_unref(rpc);
+		g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
+		g_object_unref(task);
+		return;
+	}
+	rpc->task = task;
+	rpc->cpe = cpe;
+	if (deadline > 0) {
+		gint64 ms = MAX(deadline - now, 0) / 1000;
+		rpc->deadline_id = g_timeout_add_full(G_PRIORITY_DEFAULT,
+		                                      (guint)MIN(ms, G_MAXUINT),
+		                                      gw_tr069_rpc_deadline_cb,
+		                                      gw_tr069_rpc_ref(rpc),
+		                                      (GDestroyNotify)gw_tr069_rpc_unref);
+	}
+	if (cancellable != NULL) {
+		rpc->cancellable = g_object_ref(cancellable);
+		rpc->cancel_id = g_cancellable_connect(
+		    cancellable, G_CALLBACK(gw_tr069_rpc_cancelled_cb), rpc, NULL);
+	}
+	g_queue_push_tail(&cpe->queue, rpc);
+	gw_tr069_cpe_wake(cpe);
+}
+
+static GwDeviceResult *
+gw_tr069_plugin_run_command_finish(GwPlugin *plugin, GAsyncResult *res, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(res, plugin), NULL);
+	return g_task_propagate_pointer(G_TASK(res), error);
+}
+
+static void
+gw_tr069_plugin_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+	GwTr069Plugin *self = GW_TR069_PLUGIN(object);
+
+	switch (prop_id) {
+	case PROP_URL:
+		g_value_set_string(value, self->url);
+		break;
+	default:
+		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+	}
+}
+
+static void
+gw_tr069_plugin_finalize(GObject *object)
+{
+	GwTr069Plugin *self = GW_TR069_PLUGIN(object);
+
+	gw_tr069_plugin_shutdown(GW_PLUGIN(self));
+	g_hash_table_unref(self->sessions);
+	g_hash_table_unref(self->cpes);
+	g_object_unref(self->cancellable);
+	g_free(self->url);
+	g_free(self->username);
+	g_free(self->password);
+	g_free(self->cr_username);
+	g_free(self->cr_password);
+	G_OBJECT_CLASS(gw_tr069_plugin_parent_class)->finalize(object);
+}
+
+static void
+gw_tr069_plugin_class_init(GwTr069PluginClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	GwPluginClass *plugin_class = GW_PLUGIN_CLASS(klass);
+
+	object_class->finalize = gw_tr069_plugin_finalize;
+	object_class->get_property = gw_tr069_plugin_get_property;
+	plugin_class->startup = gw_tr069_plugin_startup;
+	plugin_class->shutdown = gw_tr069_plugin_shutdown;
+	plugin_class->run_command_async = gw_tr069_plugin_run_command_async;
+	plugin_class->run_command_finish = gw_tr069_plugin_run_command_finish;
+	props[PROP_URL] =
+	    g_param_spec_string("url", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+	g_object_class_install_properties(object_class, N_PROPS, props);
+}
+
+static void
+gw_tr069_plugin_init(GwTr069Plugin *self)
+{
+	gw_plugin_set_protocol(GW_PLUGIN(self), "TR-069");
+	gw_plugin_set_version(GW_PLUGIN(self), GW_TR069_PLUGIN_VERSION);
+	self->cancellable = g_cancellable_new();
+	self->cpes =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)gw_tr069_cpe_free);
+	self->sessions = g_hash_table_new_full(
+	    g_str_hash, g_str_equal, NULL, (GDestroyNotify)gw_tr069_session_free);
+}
+
+GW_PLUGIN_DEFINE_MODULE(GW_TYPE_TR069_PLUGIN)
