@@ -781,8 +781,8 @@ gw_tr069_handle_post(GwTr069Plugin *self, SoupServerMessage *msg, GBytes *body)
 		return;
 	}
 	if (session == NULL) {
-		g_warning("TR-069: a %s from %s outside a session: refused",
-		          cwmp->method != NULL ? cwmp->method : "empty POST",
+		g_warning("TR-069: %s from %s outside a session: refused",
+		          cwmp->method != NULL ? cwmp->method : "an empty POST",
 		          remote);
 		soup_server_message_set_status(msg, SOUP_STATUS_FORBIDDEN, NULL);
 		return;
@@ -828,32 +828,8 @@ gw_tr069_handle_post(GwTr069Plugin *self, SoupServerMessage *msg, GBytes *body)
 
 /* ---- the HTTP front end ---- */
 
-typedef struct {
-	GByteArray *body;
-	gboolean over;
-} GwTr069Body;
-
-static void
-gw_tr069_body_free(GwTr069Body *b)
-{
-	g_byte_array_unref(b->body);
-	g_free(b);
-}
-
-static void
-gw_tr069_got_chunk_cb(SoupServerMessage *msg, GBytes *chunk, gpointer data)
-{
-	GwTr069Body *b = data;
-	gsize len = g_bytes_get_size(chunk);
-
-	if (b->over || b->body->len + len > GW_TR069_MAX_BODY) {
-		b->over = TRUE;
-		return;
-	}
-	g_byte_array_append(b->body, g_bytes_get_data(chunk, NULL), (guint)len);
-}
-
-/* before the body: its length checked, and read into a bounded buffer of ours */
+/* before the body: only a declared length within the cap is read (a chunked body, with no
+ * length, is refused: 411; CPEs send Content-Length) */
 static void
 gw_tr069_early_cb(SoupServer *server,
                   SoupServerMessage *msg,
@@ -862,18 +838,11 @@ gw_tr069_early_cb(SoupServer *server,
                   gpointer data)
 {
 	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
-	GwTr069Body *b;
 
-	if (soup_message_headers_get_content_length(headers) > GW_TR069_MAX_BODY) {
+	if (soup_message_headers_get_encoding(headers) == SOUP_ENCODING_CHUNKED)
+		soup_server_message_set_status(msg, SOUP_STATUS_LENGTH_REQUIRED, NULL);
+	else if (soup_message_headers_get_content_length(headers) > GW_TR069_MAX_BODY)
 		soup_server_message_set_status(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
-		return;
-	}
-	soup_message_body_set_accumulate(soup_server_message_get_request_body(msg), FALSE);
-	b = g_new0(GwTr069Body, 1);
-	b->body = g_byte_array_new();
-	g_object_set_data_full(
-	    G_OBJECT(msg), "gw-tr069-body", b, (GDestroyNotify)gw_tr069_body_free);
-	g_signal_connect(msg, "got-chunk", G_CALLBACK(gw_tr069_got_chunk_cb), b);
 }
 
 static void
@@ -884,7 +853,6 @@ gw_tr069_request_cb(SoupServer *server,
                     gpointer data)
 {
 	GwTr069Plugin *self = data;
-	GwTr069Body *b = g_object_get_data(G_OBJECT(msg), "gw-tr069-body");
 	g_autoptr(GBytes) body = NULL;
 
 	if (g_strcmp0(soup_server_message_get_method(msg), SOUP_METHOD_POST) != 0) {
@@ -893,11 +861,11 @@ gw_tr069_request_cb(SoupServer *server,
 		    soup_server_message_get_response_headers(msg), "Allow", "POST");
 		return;
 	}
-	if (b == NULL || b->over) {
+	body = soup_message_body_flatten(soup_server_message_get_request_body(msg));
+	if (g_bytes_get_size(body) > GW_TR069_MAX_BODY) {
 		soup_server_message_set_status(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
 		return;
 	}
-	body = g_bytes_new(b->body->data, b->body->len);
 	gw_tr069_handle_post(self, msg, body);
 }
 
