@@ -605,6 +605,64 @@ test_refusals(void)
 	gateway_stop(gw);
 }
 
+typedef struct {
+	gboolean done;
+	guint status;
+	gchar *challenges;
+} GwChallenge;
+
+static void
+challenge_cb(GObject *source, GAsyncResult *res, gpointer data)
+{
+	GwChallenge *c = data;
+	SoupMessage *msg = soup_session_get_async_result_message(SOUP_SESSION(source), res);
+	g_autoptr(GBytes) body = soup_session_send_and_read_finish(SOUP_SESSION(source), res, NULL);
+	const gchar *list = soup_message_headers_get_list(soup_message_get_response_headers(msg),
+	                                                  "WWW-Authenticate");
+
+	c->status = soup_message_get_status(msg);
+	c->challenges = g_strdup(list != NULL ? list : "");
+	c->done = TRUE;
+}
+
+static gboolean
+challenge_done(gpointer data)
+{
+	return ((GwChallenge *)data)->done;
+}
+
+/* what an unauthenticated POST is asked for: Digest always, Basic only when allowed */
+static gchar *
+challenges_of(GwGateway *gw)
+{
+	g_autoptr(SoupSession) session = soup_session_new();
+	g_autoptr(SoupMessage) msg = soup_message_new(SOUP_METHOD_POST, gw->url);
+	GwChallenge c = {0};
+
+	soup_session_send_and_read_async(session, msg, G_PRIORITY_DEFAULT, NULL, challenge_cb, &c);
+	g_assert_true(wait_for(challenge_done, &c));
+	g_assert_cmpuint(c.status, ==, 401);
+	return c.challenges;
+}
+
+static void
+test_basic_over_http(void)
+{
+	const gchar *allow[] = {"allow-basic-over-http=true", NULL};
+	GwGateway *gw = gateway_start(NULL);
+	g_autofree gchar *strict = challenges_of(gw);
+	g_autofree gchar *lab = NULL;
+
+	g_assert_nonnull(strstr(strict, "Digest"));
+	g_assert_null(strstr(strict, "Basic"));
+	gateway_stop(gw);
+	gw = gateway_start(allow);
+	lab = challenges_of(gw);
+	g_assert_nonnull(strstr(lab, "Digest"));
+	g_assert_nonnull(strstr(lab, "Basic"));
+	gateway_stop(gw);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -624,5 +682,6 @@ main(int argc, char **argv)
 	g_test_add_func("/tr069/plugin/unreachable", test_unreachable);
 	g_test_add_func("/tr069/plugin/tr098", test_tr098);
 	g_test_add_func("/tr069/plugin/refusals", test_refusals);
+	g_test_add_func("/tr069/plugin/basic-over-http", test_basic_over_http);
 	return g_test_run();
 }
