@@ -132,8 +132,13 @@ test_session_schedule(void)
 			               " ms after the one before",
 			               i + 1,
 			               gap_ms);
-			/* a whole-second timer fires a little early or late */
-			g_assert_cmpint(gap_ms, >=, 1200);
+			/* a whole-second timer fires a little early or late. The server sees a
+			 * session start once its TLS handshake is done, and a process's first
+			 * handshake can take seconds (under ASan up to 3.5 s before its
+			 * ClientHello): the first session can reach the server late, close to
+			 * the second, so only the later gaps must be a whole interval */
+			if (i > 1)
+				g_assert_cmpint(gap_ms, >=, 1200);
 			g_assert_cmpint(gap_ms, <=, 3500);
 		}
 		prev = started;
