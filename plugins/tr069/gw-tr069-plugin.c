@@ -27,15 +27,16 @@
 #define GW_TR069_COOKIE "gwmo_cwmp"
 /* a session with no POST for this long is over (TR-069 says the CPE waits 30 s at least) */
 #define GW_TR069_SESSION_IDLE_S 60
-/* body read of one POST, before the codec's own cap refuses it */
+/* one POST's body: the listener's bounds come first, the codec's cap then */
 #define GW_TR069_MAX_BODY GW_CWMP_MAX_MESSAGE
+/* a Digest nonce is good this long (a stale one is challenged again: stale=true) */
+#define GW_TR069_NONCE_S 300
 
 struct _GwTr069Plugin {
 	GwPlugin parent_instance;
 
-	SoupServer *server;
 	SoupSession *cr_session;
-	gchar *url;
+	gchar *nonce_key; /* signs the Digest nonces of this run */
 	gchar *username;
 	gchar *password;
 	gchar *cr_username;
@@ -50,9 +51,6 @@ struct _GwTr069Plugin {
 };
 
 G_DEFINE_FINAL_TYPE(GwTr069Plugin, gw_tr069_plugin, GW_TYPE_PLUGIN)
-
-enum { PROP_0, PROP_URL, N_PROPS };
-static GParamSpec *props[N_PROPS];
 
 typedef enum {
 	GW_TR069_RPC_GPV,
@@ -548,10 +546,9 @@ gw_tr069_session_touch(GwTr069Session *session)
 }
 
 static gchar *
-gw_tr069_cookie_of(SoupServerMessage *msg)
+gw_tr069_cookie_of(GwPluginHttpRequest *msg)
 {
-	const gchar *header =
-	    soup_message_headers_get_list(soup_server_message_get_request_headers(msg), "Cookie");
+	const gchar *header = gw_plugin_http_request_get_header(msg, "Cookie");
 	g_auto(GStrv) parts = NULL;
 
 	if (header == NULL)
@@ -566,10 +563,10 @@ gw_tr069_cookie_of(SoupServerMessage *msg)
 }
 
 static GwTr069Session *
-gw_tr069_session_find(GwTr069Plugin *self, SoupServerMessage *msg)
+gw_tr069_session_find(GwTr069Plugin *self, GwPluginHttpRequest *msg)
 {
 	g_autofree gchar *cookie = gw_tr069_cookie_of(msg);
-	const gchar *remote = soup_server_message_get_remote_host(msg);
+	const gchar *remote = gw_plugin_http_request_get_remote_host(msg);
 	GwTr069Session *found = NULL;
 	GHashTableIter iter;
 	gpointer value;
@@ -592,11 +589,17 @@ gw_tr069_session_find(GwTr069Plugin *self, SoupServerMessage *msg)
 /* ---- answering a CPE ---- */
 
 static void
-gw_tr069_respond(SoupServerMessage *msg, gchar *envelope)
+gw_tr069_respond(GwPluginHttpRequest *msg, gchar *envelope)
 {
-	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
-	soup_server_message_set_response(
-	    msg, "text/xml; charset=\"utf-8\"", SOUP_MEMORY_TAKE, envelope, strlen(envelope));
+	g_autoptr(GBytes) body = g_bytes_new_take(envelope, strlen(envelope));
+
+	gw_plugin_http_request_respond(msg, SOUP_STATUS_OK, "text/xml; charset=\"utf-8\"", body);
+}
+
+static void
+gw_tr069_respond_status(GwPluginHttpRequest *msg, guint status)
+{
+	gw_plugin_http_request_respond(msg, status, NULL, NULL);
 }
 
 static gchar *
@@ -607,7 +610,7 @@ gw_tr069_next_id(GwTr069Plugin *self)
 
 /* the ACS's turn: the next queued RPC, or 204 and the session ends */
 static void
-gw_tr069_send_next(GwTr069Plugin *self, GwTr069Session *session, SoupServerMessage *msg)
+gw_tr069_send_next(GwTr069Plugin *self, GwTr069Session *session, GwPluginHttpRequest *msg)
 {
 	GwTr069Cpe *cpe = session->cpe;
 	GwTr069Rpc *rpc = NULL;
@@ -617,7 +620,7 @@ gw_tr069_send_next(GwTr069Plugin *self, GwTr069Session *session, SoupServerMessa
 	while (cpe != NULL && (rpc = g_queue_pop_head(&cpe->queue)) != NULL && rpc->task == NULL)
 		gw_tr069_rpc_unref(rpc);
 	if (rpc == NULL) {
-		soup_server_message_set_status(msg, SOUP_STATUS_NO_CONTENT, NULL);
+		gw_tr069_respond_status(msg, SOUP_STATUS_NO_CONTENT);
 		gw_tr069_session_end(session, TRUE);
 		return;
 	}
@@ -733,18 +736,18 @@ gw_tr069_result_of(GwTr069Rpc *rpc, GwTr069Cpe *cpe, const GwCwmpMessage *reply)
 }
 
 static void
-gw_tr069_handle_post(GwTr069Plugin *self, SoupServerMessage *msg, GBytes *body)
+gw_tr069_handle_post(GwTr069Plugin *self, GwPluginHttpRequest *msg, GBytes *body)
 {
 	gsize len = 0;
 	const gchar *data = g_bytes_get_data(body, &len);
-	const gchar *remote = soup_server_message_get_remote_host(msg);
+	const gchar *remote = gw_plugin_http_request_get_remote_host(msg);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GwCwmpMessage) cwmp = gw_cwmp_parse(data, len, &error);
 	GwTr069Session *session = gw_tr069_session_find(self, msg);
 
 	if (cwmp == NULL) {
 		g_warning("TR-069: a malformed message from %s: %s", remote, error->message);
-		soup_server_message_set_status(msg, SOUP_STATUS_BAD_REQUEST, NULL);
+		gw_tr069_respond_status(msg, SOUP_STATUS_BAD_REQUEST);
 		return;
 	}
 	if (cwmp->kind == GW_CWMP_MSG_INFORM) {
@@ -752,7 +755,7 @@ gw_tr069_handle_post(GwTr069Plugin *self, SoupServerMessage *msg, GBytes *body)
 		g_autofree gchar *set_cookie = NULL;
 
 		if (cpe == NULL) {
-			soup_server_message_set_status(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
+			gw_tr069_respond_status(msg, SOUP_STATUS_SERVICE_UNAVAILABLE);
 			return;
 		}
 		/* a new Inform starts a new session, whatever came before */
@@ -771,8 +774,7 @@ gw_tr069_handle_post(GwTr069Plugin *self, SoupServerMessage *msg, GBytes *body)
 		gw_tr069_session_touch(session);
 		set_cookie = g_strdup_printf(
 		    GW_TR069_COOKIE "=%s; Path=" GW_TR069_PATH "; HttpOnly", session->cookie);
-		soup_message_headers_append(
-		    soup_server_message_get_response_headers(msg), "Set-Cookie", set_cookie);
+		gw_plugin_http_request_add_header(msg, "Set-Cookie", set_cookie);
 		g_debug("TR-069: %s: Inform (%u events), cwmp-1-%u",
 		        cpe->device_id,
 		        cwmp->events->len,
@@ -784,7 +786,7 @@ gw_tr069_handle_post(GwTr069Plugin *self, SoupServerMessage *msg, GBytes *body)
 		g_warning("TR-069: %s from %s outside a session: refused",
 		          cwmp->method != NULL ? cwmp->method : "an empty POST",
 		          remote);
-		soup_server_message_set_status(msg, SOUP_STATUS_FORBIDDEN, NULL);
+		gw_tr069_respond_status(msg, SOUP_STATUS_FORBIDDEN);
 		return;
 	}
 	gw_tr069_session_touch(session);
@@ -826,133 +828,233 @@ gw_tr069_handle_post(GwTr069Plugin *self, SoupServerMessage *msg, GBytes *body)
 	gw_tr069_send_next(self, session, msg);
 }
 
-/* ---- the HTTP front end ---- */
+/* ---- the HTTP front end: authentication ---- */
 
-/* before the body: only a declared length within the cap is read (a chunked body, with no
- * length, is refused: 411; CPEs send Content-Length) */
-static void
-gw_tr069_early_cb(SoupServer *server,
-                  SoupServerMessage *msg,
-                  const char *path,
-                  GHashTable *query,
-                  gpointer data)
+/* the auth-params of an Authorization header after its scheme: k=v, k="v" (\-escapes) */
+static GHashTable *
+gw_tr069_auth_params(const gchar *p)
 {
-	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
+	GHashTable *params = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 
-	if (soup_message_headers_get_encoding(headers) == SOUP_ENCODING_CHUNKED)
-		soup_server_message_set_status(msg, SOUP_STATUS_LENGTH_REQUIRED, NULL);
-	else if (soup_message_headers_get_content_length(headers) > GW_TR069_MAX_BODY)
-		soup_server_message_set_status(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
+	while (*p != '\0' && g_hash_table_size(params) < 16) {
+		const gchar *k;
+		g_autofree gchar *key = NULL;
+		g_autoptr(GString) value = g_string_new(NULL);
+
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		k = p;
+		while (*p != '\0' && *p != '=' && *p != ',' && *p != ' ')
+			p++;
+		if (*p != '=' || p == k)
+			break;
+		key = g_ascii_strdown(k, p - k);
+		p++;
+		if (*p == '"') {
+			p++;
+			while (*p != '\0' && *p != '"') {
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+				g_string_append_c(value, *p++);
+			}
+			if (*p != '"')
+				break;
+			p++;
+		} else {
+			while (*p != '\0' && *p != ',' && *p != ' ')
+				g_string_append_c(value, *p++);
+		}
+		g_hash_table_replace(
+		    params, g_steal_pointer(&key), g_string_free(g_steal_pointer(&value), FALSE));
+	}
+	return params;
+}
+
+/* equal, in a time that does not tell how much of it was */
+static gboolean
+gw_tr069_equal(const gchar *a, const gchar *b)
+{
+	gsize la = strlen(a);
+	gsize lb = strlen(b);
+	guint diff = la != lb;
+
+	for (gsize i = 0; i < MIN(la, lb); i++)
+		diff |= (guchar)a[i] ^ (guchar)b[i];
+	return diff == 0;
+}
+
+static gchar *
+gw_tr069_md5(const gchar *a, const gchar *b, const gchar *c)
+{
+	g_autofree gchar *s = g_strjoin(":", a, b, c, NULL);
+	return g_compute_checksum_for_string(G_CHECKSUM_MD5, s, -1);
+}
+
+/* "<time>.<mac>": the time it was made and its HMAC under this run's key */
+static gchar *
+gw_tr069_nonce_new(GwTr069Plugin *self, gint64 when)
+{
+	g_autofree gchar *stamp = g_strdup_printf("%" G_GINT64_MODIFIER "x", when);
+	g_autofree gchar *mac = g_compute_hmac_for_string(
+	    G_CHECKSUM_SHA256, (const guchar *)self->nonce_key, strlen(self->nonce_key), stamp, -1);
+	return g_strdup_printf("%s.%.32s", stamp, mac);
+}
+
+/* 1: good, 0: made by this run but too old (stale), -1: not ours */
+static gint
+gw_tr069_nonce_check(GwTr069Plugin *self, const gchar *nonce)
+{
+	const gchar *dot = strchr(nonce, '.');
+	g_autofree gchar *stamp = NULL;
+	g_autofree gchar *expect = NULL;
+	gint64 when;
+	gchar *end = NULL;
+
+	if (dot == NULL || dot == nonce || dot - nonce > 16)
+		return -1;
+	stamp = g_strndup(nonce, dot - nonce);
+	when = (gint64)g_ascii_strtoull(stamp, &end, 16);
+	if (end == NULL || *end != '\0')
+		return -1;
+	expect = gw_tr069_nonce_new(self, when);
+	if (!gw_tr069_equal(expect, nonce))
+		return -1;
+	return g_get_monotonic_time() - when < GW_TR069_NONCE_S * G_USEC_PER_SEC ? 1 : 0;
+}
+
+/* Basic goes over TLS only (TR-069 3.2.2), or where [tr069] allow-basic-over-http says */
+static gboolean
+gw_tr069_basic_ok(GwTr069Plugin *self, GwPluginHttpRequest *msg)
+{
+	return self->basic_allowed || gw_plugin_http_request_is_tls(msg);
+}
+
+/* TRUE when @msg carries good credentials; *stale when a Digest nonce only expired */
+static gboolean
+gw_tr069_authenticate(GwTr069Plugin *self, GwPluginHttpRequest *msg, gboolean *stale)
+{
+	const gchar *auth = gw_plugin_http_request_get_header(msg, "Authorization");
+
+	*stale = FALSE;
+	if (auth == NULL || strlen(auth) > 4096)
+		return FALSE;
+	if (g_ascii_strncasecmp(auth, "Basic ", 6) == 0) {
+		gsize len = 0;
+		g_autofree gchar *b64 = g_strstrip(g_strdup(auth + 6));
+		g_autofree guchar *raw = NULL;
+		g_autofree gchar *pair = NULL;
+		gchar *colon;
+
+		if (!gw_tr069_basic_ok(self, msg))
+			return FALSE;
+		raw = g_base64_decode(b64, &len);
+		pair = g_strndup((const gchar *)raw, len);
+		colon = strchr(pair, ':');
+		if (colon == NULL)
+			return FALSE;
+		*colon = '\0';
+		return gw_tr069_equal(pair, self->username) &
+		       gw_tr069_equal(colon + 1, self->password);
+	}
+	if (g_ascii_strncasecmp(auth, "Digest ", 7) == 0) {
+		g_autoptr(GHashTable) p = gw_tr069_auth_params(auth + 7);
+		const gchar *username = g_hash_table_lookup(p, "username");
+		const gchar *realm = g_hash_table_lookup(p, "realm");
+		const gchar *nonce = g_hash_table_lookup(p, "nonce");
+		const gchar *uri = g_hash_table_lookup(p, "uri");
+		const gchar *response = g_hash_table_lookup(p, "response");
+		const gchar *qop = g_hash_table_lookup(p, "qop");
+		const gchar *nc = g_hash_table_lookup(p, "nc");
+		const gchar *cnonce = g_hash_table_lookup(p, "cnonce");
+		const gchar *algorithm = g_hash_table_lookup(p, "algorithm");
+		const gchar *path = gw_plugin_http_request_get_path(msg);
+		g_autofree gchar *ha1 = NULL;
+		g_autofree gchar *ha2 = NULL;
+		g_autofree gchar *expect = NULL;
+		gint fresh;
+
+		if (username == NULL || nonce == NULL || uri == NULL || response == NULL ||
+		    g_strcmp0(realm, GW_TR069_REALM) != 0 ||
+		    (algorithm != NULL && g_ascii_strcasecmp(algorithm, "MD5") != 0))
+			return FALSE;
+		/* the digest-uri names this request's path (its query aside) */
+		if (!g_str_has_prefix(uri, path) ||
+		    (uri[strlen(path)] != '\0' && uri[strlen(path)] != '?'))
+			return FALSE;
+		fresh = gw_tr069_nonce_check(self, nonce);
+		if (fresh < 0)
+			return FALSE;
+		ha1 = gw_tr069_md5(username, GW_TR069_REALM, self->password);
+		ha2 = gw_tr069_md5(gw_plugin_http_request_get_method(msg), uri, NULL);
+		if (qop != NULL) {
+			g_autofree gchar *s = NULL;
+			if (g_strcmp0(qop, "auth") != 0 || nc == NULL || cnonce == NULL)
+				return FALSE;
+			s = g_strjoin(":", ha1, nonce, nc, cnonce, qop, ha2, NULL);
+			expect = g_compute_checksum_for_string(G_CHECKSUM_MD5, s, -1);
+		} else {
+			expect = gw_tr069_md5(ha1, nonce, ha2);
+		}
+		if (!(gw_tr069_equal(username, self->username) & gw_tr069_equal(expect, response)))
+			return FALSE;
+		if (fresh == 0) {
+			*stale = TRUE;
+			return FALSE;
+		}
+		return TRUE;
+	}
+	return FALSE;
 }
 
 static void
-gw_tr069_request_cb(SoupServer *server,
-                    SoupServerMessage *msg,
-                    const char *path,
-                    GHashTable *query,
-                    gpointer data)
+gw_tr069_challenge(GwTr069Plugin *self, GwPluginHttpRequest *msg, gboolean stale)
 {
-	GwTr069Plugin *self = data;
-	g_autoptr(GBytes) body = NULL;
+	g_autofree gchar *nonce = gw_tr069_nonce_new(self, g_get_monotonic_time());
+	g_autofree gchar *digest =
+	    g_strdup_printf("Digest realm=\"" GW_TR069_REALM "\", nonce=\"%s\", qop=\"auth\", "
+	                    "algorithm=MD5%s",
+	                    nonce,
+	                    stale ? ", stale=true" : "");
 
-	if (g_strcmp0(soup_server_message_get_method(msg), SOUP_METHOD_POST) != 0) {
-		soup_server_message_set_status(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
-		soup_message_headers_replace(
-		    soup_server_message_get_response_headers(msg), "Allow", "POST");
+	gw_plugin_http_request_add_header(msg, "WWW-Authenticate", digest);
+	if (gw_tr069_basic_ok(self, msg))
+		gw_plugin_http_request_add_header(
+		    msg, "WWW-Authenticate", "Basic realm=\"" GW_TR069_REALM "\"");
+	gw_tr069_respond_status(msg, SOUP_STATUS_UNAUTHORIZED);
+}
+
+/* ---- the HTTP front end: /cwmp on the gateway's southbound listener ---- */
+
+static void
+gw_tr069_request_cb(GwPlugin *plugin, GwPluginHttpRequest *msg, gpointer data)
+{
+	GwTr069Plugin *self = GW_TR069_PLUGIN(plugin);
+	GBytes *body = gw_plugin_http_request_get_body(msg);
+	gboolean stale = FALSE;
+
+	if (!gw_tr069_authenticate(self, msg, &stale)) {
+		gw_tr069_challenge(self, msg, stale);
 		return;
 	}
-	body = soup_message_body_flatten(soup_server_message_get_request_body(msg));
+	if (g_strcmp0(gw_plugin_http_request_get_method(msg), "POST") != 0) {
+		gw_plugin_http_request_add_header(msg, "Allow", "POST");
+		gw_tr069_respond_status(msg, SOUP_STATUS_METHOD_NOT_ALLOWED);
+		return;
+	}
 	if (g_bytes_get_size(body) > GW_TR069_MAX_BODY) {
-		soup_server_message_set_status(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
+		gw_tr069_respond_status(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE);
 		return;
 	}
 	gw_tr069_handle_post(self, msg, body);
 }
 
-static char *
-gw_tr069_digest_cb(SoupAuthDomain *domain,
-                   SoupServerMessage *msg,
-                   const char *username,
-                   gpointer data)
-{
-	GwTr069Plugin *self = data;
-
-	if (g_strcmp0(username, self->username) != 0)
-		return NULL;
-	return soup_auth_domain_digest_encode_password(username, GW_TR069_REALM, self->password);
-}
-
-static gboolean
-gw_tr069_basic_cb(SoupAuthDomain *domain,
-                  SoupServerMessage *msg,
-                  const char *username,
-                  const char *password,
-                  gpointer data)
-{
-	GwTr069Plugin *self = data;
-	gsize a = strlen(password);
-	gsize b = strlen(self->password);
-	guint diff = a != b;
-
-	/* the comparison's time does not tell how much of the password was right */
-	for (gsize i = 0; i < MIN(a, b); i++)
-		diff |= (guchar)password[i] ^ (guchar)self->password[i];
-	return g_strcmp0(username, self->username) == 0 && diff == 0;
-}
-
 /* ---- the plugin ---- */
-
-static gboolean
-gw_tr069_plugin_listen(GwTr069Plugin *self, const gchar *listen, GError **error)
-{
-	g_autoptr(GUri) uri = g_uri_parse(listen, G_URI_FLAGS_NONE, error);
-	g_autoptr(GInetAddress) address = NULL;
-	g_autoptr(GSocketAddress) sockaddr = NULL;
-	GSList *uris;
-
-	if (uri == NULL)
-		return FALSE;
-	if (g_strcmp0(g_uri_get_scheme(uri), "http") != 0) {
-		/* TLS needs a certificate the SDK does not hand out yet: see README */
-		g_set_error(error,
-		            GW_ERROR,
-		            GW_ERROR_NOT_SUPPORTED,
-		            "[tr069] listen=%s: only http:// in this version",
-		            listen);
-		return FALSE;
-	}
-	address = g_inet_address_new_from_string(g_uri_get_host(uri));
-	if (address == NULL) {
-		g_set_error(error,
-		            GW_ERROR,
-		            GW_ERROR_INVALID_ARGS,
-		            "[tr069] listen=%s: the host must be an IP address",
-		            listen);
-		return FALSE;
-	}
-	sockaddr = g_inet_socket_address_new(address, (guint16)MAX(g_uri_get_port(uri), 0));
-	if (!soup_server_listen(self->server, sockaddr, 0, error))
-		return FALSE;
-	uris = soup_server_get_uris(self->server);
-	if (uris != NULL) {
-		GUri *first = uris->data;
-		g_autofree gchar *host = g_inet_address_to_string(address);
-		gboolean v6 = g_inet_address_get_family(address) == G_SOCKET_FAMILY_IPV6;
-		self->url = g_strdup_printf(v6 ? "http://[%s]:%d" GW_TR069_PATH
-		                               : "http://%s:%d" GW_TR069_PATH,
-		                            host,
-		                            g_uri_get_port(first));
-	}
-	g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
-	return TRUE;
-}
 
 static gboolean
 gw_tr069_plugin_startup(GwPlugin *plugin, GError **error)
 {
 	GwTr069Plugin *self = GW_TR069_PLUGIN(plugin);
 	g_autofree gchar *listen = gw_plugin_get_config_value(plugin, "listen");
-	g_autoptr(SoupAuthDomain) digest = NULL;
 	gint64 max;
 
 	self->username = gw_plugin_get_config_value(plugin, "username");
@@ -971,29 +1073,18 @@ gw_tr069_plugin_startup(GwPlugin *plugin, GError **error)
 		    "[tr069] username and password must be set: CPEs authenticate to the ACS");
 		return FALSE;
 	}
+	if (listen != NULL)
+		g_warning("[tr069] listen is obsolete and ignored: CPEs reach the ACS at %s on the "
+		          "gateway's southbound listener ([southbound] listen)",
+		          GW_TR069_PATH);
 	if (self->cr_password == NULL)
 		self->cr_password = g_strdup("");
-	self->server = soup_server_new("server-header", "gwmo-acs", NULL);
+	self->nonce_key = g_uuid_string_random();
 	self->cr_session =
 	    soup_session_new_with_options("timeout", 10, "max-conns-per-host", 2, NULL);
-	digest = soup_auth_domain_digest_new("realm", GW_TR069_REALM, NULL);
-	soup_auth_domain_add_path(digest, GW_TR069_PATH);
-	soup_auth_domain_digest_set_auth_callback(digest, gw_tr069_digest_cb, self, NULL);
-	soup_server_add_auth_domain(self->server, digest);
-	/* Basic sends the password as it is: over TLS only, unless the LAN is trusted */
-	if (self->basic_allowed) {
-		g_autoptr(SoupAuthDomain) basic =
-		    soup_auth_domain_basic_new("realm", GW_TR069_REALM, NULL);
-		soup_auth_domain_add_path(basic, GW_TR069_PATH);
-		soup_auth_domain_basic_set_auth_callback(basic, gw_tr069_basic_cb, self, NULL);
-		soup_server_add_auth_domain(self->server, basic);
-	}
-	soup_server_add_early_handler(self->server, GW_TR069_PATH, gw_tr069_early_cb, self, NULL);
-	soup_server_add_handler(self->server, GW_TR069_PATH, gw_tr069_request_cb, self, NULL);
-	if (!gw_tr069_plugin_listen(self, listen != NULL ? listen : "http://127.0.0.1:0", error))
+	if (!gw_plugin_add_http_handler(
+	        plugin, GW_TR069_PATH, gw_tr069_request_cb, NULL, NULL, error))
 		return FALSE;
-	g_message("TR-069: the ACS listens at %s", self->url);
-	g_object_notify_by_pspec(G_OBJECT(self), props[PROP_URL]);
 	return TRUE;
 }
 
@@ -1003,11 +1094,8 @@ gw_tr069_plugin_shutdown(GwPlugin *plugin)
 	GwTr069Plugin *self = GW_TR069_PLUGIN(plugin);
 
 	g_cancellable_cancel(self->cancellable);
-	if (self->server != NULL)
-		soup_server_disconnect(self->server);
 	g_hash_table_remove_all(self->sessions);
 	g_hash_table_remove_all(self->cpes);
-	g_clear_object(&self->server);
 	g_clear_object(&self->cr_session);
 }
 
@@ -1160,20 +1248,6 @@ gw_tr069_plugin_run_command_finish(GwPlugin *plugin, GAsyncResult *res, GError *
 }
 
 static void
-gw_tr069_plugin_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
-{
-	GwTr069Plugin *self = GW_TR069_PLUGIN(object);
-
-	switch (prop_id) {
-	case PROP_URL:
-		g_value_set_string(value, self->url);
-		break;
-	default:
-		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
-	}
-}
-
-static void
 gw_tr069_plugin_finalize(GObject *object)
 {
 	GwTr069Plugin *self = GW_TR069_PLUGIN(object);
@@ -1182,7 +1256,7 @@ gw_tr069_plugin_finalize(GObject *object)
 	g_hash_table_unref(self->sessions);
 	g_hash_table_unref(self->cpes);
 	g_object_unref(self->cancellable);
-	g_free(self->url);
+	g_free(self->nonce_key);
 	g_free(self->username);
 	g_free(self->password);
 	g_free(self->cr_username);
@@ -1197,14 +1271,10 @@ gw_tr069_plugin_class_init(GwTr069PluginClass *klass)
 	GwPluginClass *plugin_class = GW_PLUGIN_CLASS(klass);
 
 	object_class->finalize = gw_tr069_plugin_finalize;
-	object_class->get_property = gw_tr069_plugin_get_property;
 	plugin_class->startup = gw_tr069_plugin_startup;
 	plugin_class->shutdown = gw_tr069_plugin_shutdown;
 	plugin_class->run_command_async = gw_tr069_plugin_run_command_async;
 	plugin_class->run_command_finish = gw_tr069_plugin_run_command_finish;
-	props[PROP_URL] =
-	    g_param_spec_string("url", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-	g_object_class_install_properties(object_class, N_PROPS, props);
 }
 
 static void

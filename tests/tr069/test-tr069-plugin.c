@@ -3,16 +3,21 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * The built TR-069 adapter module (plugins/tr069), loaded as the loader loads it, driven by a
- * fake gateway (the plugin's signals and vfuncs) against the reference CPE
+ * fake gateway (the plugin's signals and vfuncs, and the real southbound listener:
+ * GwHttpServer with the SDK's HTTP seam, GwPluginHttpHost) against the reference CPE
  * (tests/peers/gwmo-test-cpe, a real process on 127.0.0.1).
  */
 
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <gmodule.h>
 #include <libsoup/soup.h>
 #include <string.h>
 
+#include "gw-crypto.h"
+#include "gw-http-server.h"
+#include "gw-plugin-http-host.h"
 #include "gw-plugin-private.h"
 #include "gw-plugin-sdk.h"
 
@@ -76,7 +81,12 @@ typedef struct {
 	GHashTable *info;  /* DeviceID -> GwDeviceInfo */
 	GHashTable *trees; /* DeviceID -> GwDeviceTree */
 	guint found;
-	gchar *url;
+	gchar *url;     /* http://127.0.0.1:<port>/cwmp */
+	gchar *tls_url; /* https://… */
+	gchar *dir;
+	GTlsCertificate *identity;
+	GwHttpServer *server;
+	GwPluginHttpHost *host;
 } GwGateway;
 
 static void
@@ -97,7 +107,6 @@ gateway_start(const gchar *const *config)
 	g_autoptr(GKeyFile) keyfile = g_key_file_new();
 	g_autoptr(GError) error = NULL;
 
-	g_key_file_set_string(keyfile, "tr069", "listen", "http://127.0.0.1:0");
 	g_key_file_set_string(keyfile, "tr069", "username", "cpe");
 	g_key_file_set_string(keyfile, "tr069", "password", "cpe-secret");
 	g_key_file_set_string(keyfile, "tr069", "connection-request-username", "acs");
@@ -115,11 +124,37 @@ gateway_start(const gchar *const *config)
 	gw_plugin_set_config(gw->plugin, keyfile);
 	g_assert_cmpstr(gw_plugin_get_protocol(gw->plugin), ==, "TR-069");
 	g_signal_connect(gw->plugin, "device-found", G_CALLBACK(on_found), gw);
+	/* the gateway's side: the listener, its own path reserved, the plugin attached before
+	 * its startup, the listener given after it (as gwmod does) */
+	gw->dir = g_dir_make_tmp("gwmo-tr069-XXXXXX", &error);
+	g_assert_no_error(error);
+	{
+		g_autofree gchar *cert = g_build_filename(gw->dir, "tls.crt", NULL);
+		g_autofree gchar *key = g_build_filename(gw->dir, "tls.key", NULL);
+		gw->identity = gw_crypto_load_or_create(cert, key, "gwmo-test", &error);
+		g_assert_no_error(error);
+	}
+	gw->server = gw_http_server_new(gw->identity);
+	gw->host = gw_plugin_http_host_new();
+	gw_plugin_http_host_reserve(gw->host, "/dm");
+	gw_plugin_http_host_attach(gw->host, gw->plugin);
 	g_assert_true(gw_plugin_startup(gw->plugin, &error));
 	g_assert_no_error(error);
-	g_object_get(gw->plugin, "url", &gw->url, NULL);
-	g_assert_true(g_str_has_prefix(gw->url, "http://127.0.0.1:"));
-	g_assert_true(g_str_has_suffix(gw->url, "/cwmp"));
+	g_assert_true(gw_http_server_listen(gw->server, "http://127.0.0.1:0", &error));
+	g_assert_no_error(error);
+	g_assert_true(gw_http_server_listen(gw->server, "https://127.0.0.1:0", &error));
+	g_assert_no_error(error);
+	gw_plugin_http_host_set_server(gw->host, gw->server);
+	gw->url =
+	    g_strdup_printf("http://127.0.0.1:%u/cwmp", gw_http_server_get_port(gw->server, FALSE));
+	gw->tls_url =
+	    g_strdup_printf("https://127.0.0.1:%u/cwmp", gw_http_server_get_port(gw->server, TRUE));
+	{
+		g_auto(GStrv) uris = gw_plugin_get_http_uris(gw->plugin, "/cwmp");
+		g_assert_cmpuint(g_strv_length(uris), ==, 2);
+		g_assert_true(g_strv_contains((const gchar *const *)uris, gw->url));
+		g_assert_true(g_strv_contains((const gchar *const *)uris, gw->tls_url));
+	}
 	return gw;
 }
 
@@ -131,7 +166,20 @@ gateway_stop(GwGateway *gw)
 	g_object_unref(gw->plugin);
 	g_hash_table_unref(gw->info);
 	g_hash_table_unref(gw->trees);
+	gw_http_server_disconnect(gw->server);
+	g_object_unref(gw->server);
+	g_object_unref(gw->host);
+	{
+		g_autofree gchar *cert = g_build_filename(gw->dir, "tls.crt", NULL);
+		g_autofree gchar *key = g_build_filename(gw->dir, "tls.key", NULL);
+		g_remove(cert);
+		g_remove(key);
+		g_rmdir(gw->dir);
+	}
+	g_object_unref(gw->identity);
+	g_free(gw->dir);
 	g_free(gw->url);
+	g_free(gw->tls_url);
 	g_free(gw);
 }
 
@@ -545,6 +593,12 @@ post_done(gpointer data)
 }
 
 static gboolean
+gw_false_cb(void)
+{
+	return FALSE;
+}
+
+static gboolean
 post_auth_cb(SoupMessage *msg, SoupAuth *auth, gboolean retrying, gpointer data)
 {
 	if (retrying)
@@ -631,18 +685,73 @@ challenge_done(gpointer data)
 	return ((GwChallenge *)data)->done;
 }
 
+static gboolean
+accept_cert_cb(SoupMessage *msg, GTlsCertificate *cert, GTlsCertificateFlags errors, gpointer data)
+{
+	return TRUE; /* the test listener's self-signed identity */
+}
+
 /* what an unauthenticated POST is asked for: Digest always, Basic only when allowed */
 static gchar *
-challenges_of(GwGateway *gw)
+challenges_at(const gchar *url)
 {
 	g_autoptr(SoupSession) session = soup_session_new();
-	g_autoptr(SoupMessage) msg = soup_message_new(SOUP_METHOD_POST, gw->url);
+	g_autoptr(SoupMessage) msg = soup_message_new(SOUP_METHOD_POST, url);
 	GwChallenge c = {0};
 
+	g_signal_connect(msg, "accept-certificate", G_CALLBACK(accept_cert_cb), NULL);
 	soup_session_send_and_read_async(session, msg, G_PRIORITY_DEFAULT, NULL, challenge_cb, &c);
 	g_assert_true(wait_for(challenge_done, &c));
 	g_assert_cmpuint(c.status, ==, 401);
 	return c.challenges;
+}
+
+static gchar *
+challenges_of(GwGateway *gw)
+{
+	return challenges_at(gw->url);
+}
+
+/* a POST with HTTP Basic sent up front (a CPE that knows its ACS wants it) */
+static guint
+post_basic(const gchar *url, const gchar *body)
+{
+	g_autoptr(SoupSession) session = soup_session_new();
+	g_autoptr(SoupMessage) msg = soup_message_new(SOUP_METHOD_POST, url);
+	g_autoptr(GBytes) bytes = g_bytes_new(body, strlen(body));
+	g_autofree gchar *b64 = g_base64_encode((const guchar *)"cpe:cpe-secret", 14);
+	g_autofree gchar *auth = g_strconcat("Basic ", b64, NULL);
+	GwPost p = {0};
+
+	soup_message_headers_replace(soup_message_get_request_headers(msg), "Authorization", auth);
+	soup_message_set_request_body_from_bytes(msg, "text/xml", bytes);
+	g_signal_connect(msg, "accept-certificate", G_CALLBACK(accept_cert_cb), NULL);
+	/* no second round: the status of the Basic attempt itself */
+	g_signal_connect(msg, "authenticate", G_CALLBACK(gw_false_cb), NULL);
+	soup_session_send_and_read_async(session, msg, G_PRIORITY_DEFAULT, NULL, post_cb, &p);
+	g_assert_true(wait_for(post_done, &p));
+	return p.status;
+}
+
+/* /cwmp over the listener's TLS: Basic is offered and taken there (TR-069 3.2.2), while plain
+ * HTTP still refuses it; the Inform it carried registers the CPE */
+static void
+test_basic_over_https(void)
+{
+	GwGateway *gw = gateway_start(NULL);
+	g_autofree gchar *tls = challenges_at(gw->tls_url);
+	g_autofree gchar *path =
+	    g_build_filename(g_getenv("GWMO_TEST_DATA"), "tr069", "inform-boot.xml", NULL);
+	g_autofree gchar *inform = NULL;
+
+	g_assert_true(g_file_get_contents(path, &inform, NULL, NULL));
+	g_assert_nonnull(strstr(tls, "Digest"));
+	g_assert_nonnull(strstr(tls, "Basic"));
+	g_assert_cmpuint(post_basic(gw->url, inform), ==, 401);
+	g_assert_cmpuint(g_hash_table_size(gw->info), ==, 0);
+	g_assert_cmpuint(post_basic(gw->tls_url, inform), ==, 200);
+	g_assert_cmpuint(g_hash_table_size(gw->info), ==, 1);
+	gateway_stop(gw);
 }
 
 static void
@@ -683,5 +792,6 @@ main(int argc, char **argv)
 	g_test_add_func("/tr069/plugin/tr098", test_tr098);
 	g_test_add_func("/tr069/plugin/refusals", test_refusals);
 	g_test_add_func("/tr069/plugin/basic-over-http", test_basic_over_http);
+	g_test_add_func("/tr069/plugin/basic-over-https", test_basic_over_https);
 	return g_test_run();
 }
