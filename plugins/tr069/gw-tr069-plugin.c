@@ -59,6 +59,7 @@ typedef enum {
 	GW_TR069_RPC_ADD,
 	GW_TR069_RPC_DELETE,
 	GW_TR069_RPC_REBOOT,
+	GW_TR069_RPC_DOWNLOAD,
 } GwTr069RpcKind;
 
 typedef struct _GwTr069Cpe GwTr069Cpe;
@@ -68,10 +69,12 @@ typedef struct {
 	gint ref_count;
 	GTask *task; /* NULL once answered */
 	GwTr069RpcKind kind;
-	gchar *uri;  /* the command's node */
-	gchar *path; /* its CWMP path */
-	gchar *value;
+	gchar *uri;   /* the command's node */
+	gchar *path;  /* its CWMP path */
+	gchar *value; /* SPV's value; Download's URL */
 	gchar *type;
+	guint64 size;       /* Download's FileSize (0: not known) */
+	gchar *command_key; /* Download's, once sent: TransferComplete names it */
 	guint deadline_id;
 	GCancellable *cancellable;
 	gulong cancel_id;
@@ -88,9 +91,11 @@ struct _GwTr069Cpe {
 	gchar *device_id;
 	GwDeviceInfo *info;
 	gchar *cr_url;
-	GHashTable *params; /* name -> GwTr069Value */
-	gint64 params_time; /* monotonic, of the last Inform */
-	GQueue queue;       /* GwTr069Rpc, not sent yet */
+	GHashTable *params;    /* name -> GwTr069Value */
+	gint64 params_time;    /* monotonic, of the last Inform */
+	GQueue queue;          /* GwTr069Rpc, not sent yet */
+	GHashTable *transfers; /* CommandKey -> GwTr069Rpc: Downloads the CPE accepted (Status
+	                        * 1), answered by their TransferComplete */
 	GwTr069Session *session;
 	gboolean cr_in_flight;
 	gboolean announced;
@@ -126,6 +131,7 @@ gw_tr069_rpc_unref(GwTr069Rpc *rpc)
 	g_free(rpc->path);
 	g_free(rpc->value);
 	g_free(rpc->type);
+	g_free(rpc->command_key);
 	g_free(rpc);
 }
 
@@ -154,6 +160,10 @@ gw_tr069_rpc_dequeue(GwTr069Rpc *rpc)
 {
 	if (rpc->cpe != NULL && g_queue_remove(&rpc->cpe->queue, rpc))
 		gw_tr069_rpc_unref(rpc);
+	/* or waiting for its TransferComplete */
+	if (rpc->cpe != NULL && rpc->command_key != NULL &&
+	    g_hash_table_lookup(rpc->cpe->transfers, rpc->command_key) == rpc)
+		g_hash_table_remove(rpc->cpe->transfers, rpc->command_key);
 }
 
 static gboolean
@@ -267,6 +277,20 @@ gw_tr069_cpe_free(GwTr069Cpe *cpe)
 		                        GW_DEVICE_STATUS_TIMEOUT, rpc->uri, "the adapter stopped"));
 		gw_tr069_rpc_unref(rpc);
 	}
+	{
+		GHashTableIter iter;
+		gpointer value;
+		g_hash_table_iter_init(&iter, cpe->transfers);
+		while (g_hash_table_iter_next(&iter, NULL, &value)) {
+			GwTr069Rpc *t = value;
+			t->cpe = NULL;
+			gw_tr069_rpc_answer(t,
+			                    gw_device_result_new_fault(GW_DEVICE_STATUS_TIMEOUT,
+			                                               t->uri,
+			                                               "the adapter stopped"));
+		}
+		g_hash_table_unref(cpe->transfers);
+	}
 	if (cpe->session != NULL)
 		cpe->session->cpe = NULL;
 	g_free(cpe->device_id);
@@ -316,6 +340,9 @@ gw_tr069_cpe_tree(GwTr069Cpe *cpe)
 		                               GW_DEVICE_ACCESS_DELETE);
 	gw_device_tree_add_leaf(
 	    tree, "./TR069/Operations/Reboot", "null", GW_DEVICE_ACCESS_EXEC, NULL);
+	/* Exec with the image's URL as data (the image store's LocalURI, signed for this CPE) */
+	gw_device_tree_add_leaf(
+	    tree, "./TR069/Operations/Download", "chr", GW_DEVICE_ACCESS_EXEC, NULL);
 	return tree;
 }
 
@@ -343,6 +370,8 @@ gw_tr069_cpe_inform(GwTr069Plugin *self, const GwCwmpMessage *inform, const gcha
 		cpe->params = g_hash_table_new_full(
 		    g_str_hash, g_str_equal, g_free, (GDestroyNotify)gw_tr069_value_free);
 		g_queue_init(&cpe->queue);
+		cpe->transfers = g_hash_table_new_full(
+		    g_str_hash, g_str_equal, NULL, (GDestroyNotify)gw_tr069_rpc_unref);
 		g_hash_table_insert(self->cpes, cpe->device_id, cpe);
 	}
 	cpe->version = inform->version;
@@ -647,6 +676,17 @@ gw_tr069_send_next(GwTr069Plugin *self, GwTr069Session *session, GwPluginHttpReq
 	case GW_TR069_RPC_REBOOT:
 		envelope = gw_cwmp_build_reboot(session->version, id, id);
 		break;
+	case GW_TR069_RPC_DOWNLOAD: {
+		GwCwmpDownload d = {0};
+		g_free(rpc->command_key);
+		rpc->command_key = g_strdup(id);
+		d.command_key = rpc->command_key;
+		d.file_type = "1 Firmware Upgrade Image";
+		d.url = rpc->value;
+		d.file_size = rpc->size;
+		envelope = gw_cwmp_build_download(session->version, id, &d);
+		break;
+	}
 	}
 	session->in_flight = rpc; /* the queue's reference moves here */
 	gw_tr069_respond(msg, envelope);
@@ -730,9 +770,42 @@ gw_tr069_result_of(GwTr069Rpc *rpc, GwTr069Cpe *cpe, const GwCwmpMessage *reply)
 		if (reply->kind == GW_CWMP_MSG_REBOOT_RESPONSE)
 			return gw_device_result_new(GW_DEVICE_STATUS_OK);
 		break;
+	case GW_TR069_RPC_DOWNLOAD:
+		/* Status 0: the CPE has it already, applied (Status 1 waits: see handle_post) */
+		if (reply->kind == GW_CWMP_MSG_DOWNLOAD_RESPONSE)
+			return gw_device_result_new(GW_DEVICE_STATUS_OK);
+		break;
 	}
 	return gw_device_result_new_fault(
 	    GW_DEVICE_STATUS_FAILED, rpc->uri, "the CPE answered another RPC");
+}
+
+/* the outcome of a Download the CPE accepted: its command answers */
+static void
+gw_tr069_transfer_complete(GwTr069Cpe *cpe, const GwCwmpMessage *tc)
+{
+	GwTr069Rpc *rpc;
+
+	if (cpe == NULL || tc->command_key == NULL ||
+	    (rpc = g_hash_table_lookup(cpe->transfers, tc->command_key)) == NULL) {
+		g_debug("TR-069: a TransferComplete for no pending Download (%s)",
+		        tc->command_key != NULL ? tc->command_key : "no CommandKey");
+		return;
+	}
+	if (tc->fault_code == 0) {
+		gw_tr069_rpc_answer(rpc, gw_device_result_new(GW_DEVICE_STATUS_OK));
+	} else {
+		g_autofree gchar *text =
+		    g_strdup_printf("CWMP fault %u: %s",
+		                    tc->fault_code,
+		                    tc->fault_string != NULL ? tc->fault_string : "");
+		g_message(
+		    "TR-069: %s: Download %s failed: %s", cpe->device_id, tc->command_key, text);
+		gw_tr069_rpc_answer(rpc,
+		                    gw_device_result_new_fault(
+		                        gw_cwmp_fault_to_status(tc->fault_code), rpc->uri, text));
+	}
+	g_hash_table_remove(cpe->transfers, tc->command_key);
 }
 
 static void
@@ -792,6 +865,7 @@ gw_tr069_handle_post(GwTr069Plugin *self, GwPluginHttpRequest *msg, GBytes *body
 	gw_tr069_session_touch(session);
 	switch (cwmp->kind) {
 	case GW_CWMP_MSG_TRANSFER_COMPLETE:
+		gw_tr069_transfer_complete(session->cpe, cwmp);
 		gw_tr069_respond(
 		    msg, gw_cwmp_build_transfer_complete_response(session->version, cwmp->id));
 		return;
@@ -818,6 +892,18 @@ gw_tr069_handle_post(GwTr069Plugin *self, GwPluginHttpRequest *msg, GBytes *body
 			g_warning("TR-069: %s: a %s nobody asked for",
 			          session->cpe != NULL ? session->cpe->device_id : remote,
 			          cwmp->method);
+			break;
+		}
+		if (rpc->kind == GW_TR069_RPC_DOWNLOAD &&
+		    cwmp->kind == GW_CWMP_MSG_DOWNLOAD_RESPONSE && cwmp->status == 1 &&
+		    session->cpe != NULL && rpc->task != NULL) {
+			/* accepted: the CPE fetches the file after the session and says how it went
+			 * in a TransferComplete of a later one; the command answers then (or 408 at
+			 * its deadline) */
+			g_debug("TR-069: %s: Download %s accepted",
+			        session->cpe->device_id,
+			        rpc->command_key);
+			g_hash_table_replace(session->cpe->transfers, rpc->command_key, rpc);
 			break;
 		}
 		gw_tr069_rpc_answer(rpc, gw_tr069_result_of(rpc, session->cpe, cwmp));
@@ -1138,6 +1224,33 @@ gw_tr069_cache_has_children(GwTr069Cpe *cpe, const gchar *path)
 	return FALSE;
 }
 
+/* queues @rpc for @cpe (the queue takes @rpc's reference), answering @task by @deadline */
+static void
+gw_tr069_enqueue(GwTr069Cpe *cpe,
+                 GwTr069Rpc *rpc,
+                 GTask *task,
+                 gint64 deadline,
+                 GCancellable *cancellable)
+{
+	rpc->task = task;
+	rpc->cpe = cpe;
+	if (deadline > 0) {
+		gint64 ms = MAX(deadline - g_get_monotonic_time(), 0) / 1000;
+		rpc->deadline_id = g_timeout_add_full(G_PRIORITY_DEFAULT,
+		                                      (guint)MIN(ms, G_MAXUINT),
+		                                      gw_tr069_rpc_deadline_cb,
+		                                      gw_tr069_rpc_ref(rpc),
+		                                      (GDestroyNotify)gw_tr069_rpc_unref);
+	}
+	if (cancellable != NULL) {
+		rpc->cancellable = g_object_ref(cancellable);
+		rpc->cancel_id = g_cancellable_connect(
+		    cancellable, G_CALLBACK(gw_tr069_rpc_cancelled_cb), rpc, NULL);
+	}
+	g_queue_push_tail(&cpe->queue, rpc);
+	gw_tr069_cpe_wake(cpe);
+}
+
 static void
 gw_tr069_plugin_run_command_async(GwPlugin *plugin,
                                   const gchar *device_id,
@@ -1171,6 +1284,25 @@ gw_tr069_plugin_run_command_async(GwPlugin *plugin,
 			return;
 		}
 		rpc->kind = GW_TR069_RPC_REBOOT;
+	} else if (g_strcmp0(uri, "./TR069/Operations/Download") == 0) {
+		const gchar *url = gw_device_command_get_data_string(cmd);
+		if (op != GW_DEVICE_OP_EXEC) {
+			gw_tr069_rpc_unref(rpc);
+			gw_tr069_return(task, gw_device_result_new(GW_DEVICE_STATUS_NOT_ALLOWED));
+			return;
+		}
+		if (url == NULL ||
+		    (!g_str_has_prefix(url, "http://") && !g_str_has_prefix(url, "https://"))) {
+			gw_tr069_rpc_unref(rpc);
+			gw_tr069_return(
+			    task,
+			    gw_device_result_new_fault(GW_DEVICE_STATUS_BAD_REQUEST,
+			                               uri,
+			                               "Download needs the image's URL as data"));
+			return;
+		}
+		rpc->kind = GW_TR069_RPC_DOWNLOAD;
+		rpc->value = g_strdup(url);
 	} else if ((path = gw_cwmp_uri_to_path(uri, NULL)) == NULL || g_str_has_suffix(path, ".")) {
 		gw_tr069_rpc_unref(rpc);
 		gw_tr069_return(task, gw_device_result_new(GW_DEVICE_STATUS_NOT_FOUND));
@@ -1221,23 +1353,45 @@ gw_tr069_plugin_run_command_async(GwPlugin *plugin,
 		g_object_unref(task);
 		return;
 	}
-	rpc->task = task;
-	rpc->cpe = cpe;
-	if (deadline > 0) {
-		gint64 ms = MAX(deadline - now, 0) / 1000;
-		rpc->deadline_id = g_timeout_add_full(G_PRIORITY_DEFAULT,
-		                                      (guint)MIN(ms, G_MAXUINT),
-		                                      gw_tr069_rpc_deadline_cb,
-		                                      gw_tr069_rpc_ref(rpc),
-		                                      (GDestroyNotify)gw_tr069_rpc_unref);
+	gw_tr069_enqueue(cpe, rpc, task, deadline, cancellable);
+}
+
+/* the image store hands a CPE an image: a Download of @uri (its URL on the gateway, signed for
+ * this CPE), answered on the CPE's TransferComplete */
+static void
+gw_tr069_plugin_deliver_image_async(GwPlugin *plugin,
+                                    const gchar *device_id,
+                                    const gchar *uri,
+                                    const gchar *sha256,
+                                    guint64 size,
+                                    gint64 deadline,
+                                    GCancellable *cancellable,
+                                    GAsyncReadyCallback callback,
+                                    gpointer user_data)
+{
+	GwTr069Plugin *self = GW_TR069_PLUGIN(plugin);
+	GTask *task = g_task_new(self, cancellable, callback, user_data);
+	GwTr069Cpe *cpe = g_hash_table_lookup(self->cpes, device_id);
+	GwTr069Rpc *rpc;
+
+	g_task_set_source_tag(task, gw_tr069_plugin_deliver_image_async);
+	if (cpe == NULL) {
+		gw_tr069_return(task, gw_device_result_new(GW_DEVICE_STATUS_NOT_FOUND));
+		return;
 	}
-	if (cancellable != NULL) {
-		rpc->cancellable = g_object_ref(cancellable);
-		rpc->cancel_id = g_cancellable_connect(
-		    cancellable, G_CALLBACK(gw_tr069_rpc_cancelled_cb), rpc, NULL);
+	rpc = g_new0(GwTr069Rpc, 1);
+	rpc->ref_count = 1;
+	rpc->uri = g_strdup("./TR069/Operations/Download");
+	rpc->kind = GW_TR069_RPC_DOWNLOAD;
+	rpc->value = g_strdup(uri);
+	rpc->size = size;
+	if (cancellable != NULL && g_cancellable_is_cancelled(cancellable)) {
+		gw_tr069_rpc_unref(rpc);
+		g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
+		g_object_unref(task);
+		return;
 	}
-	g_queue_push_tail(&cpe->queue, rpc);
-	gw_tr069_cpe_wake(cpe);
+	gw_tr069_enqueue(cpe, rpc, task, deadline, cancellable);
 }
 
 static GwDeviceResult *
@@ -1275,6 +1429,8 @@ gw_tr069_plugin_class_init(GwTr069PluginClass *klass)
 	plugin_class->shutdown = gw_tr069_plugin_shutdown;
 	plugin_class->run_command_async = gw_tr069_plugin_run_command_async;
 	plugin_class->run_command_finish = gw_tr069_plugin_run_command_finish;
+	plugin_class->deliver_image_async = gw_tr069_plugin_deliver_image_async;
+	plugin_class->deliver_image_finish = gw_tr069_plugin_run_command_finish;
 }
 
 static void

@@ -52,6 +52,11 @@ typedef struct {
 	GPtrArray *pending_events; /* for the next session */
 	gboolean reboot_after;
 	guint cwmp_id;
+	/* a Download accepted (Status 1): fetched after the session, then TransferComplete */
+	gchar *download_key;
+	gchar *download_url;
+	guint download_fault;     /* --download-fault: reported instead of fetching */
+	gchar *transfer_complete; /* the TransferComplete to send in the next session */
 } GwCpe;
 
 static void
@@ -378,6 +383,19 @@ gw_cpe_answer(GwCpe *cpe, xmlNode *rpc, const gchar *id)
 		}
 		return gw_cpe_close(out);
 	}
+	if (g_str_equal(method, "Download")) {
+		if (cpe->download_key != NULL)
+			return gw_cpe_build_fault(cpe, id, 9004, "Resources exceeded", NULL);
+		cpe->download_key = gw_cpe_text(gw_cpe_child(rpc, "CommandKey"));
+		cpe->download_url = gw_cpe_text(gw_cpe_child(rpc, "URL"));
+		out = gw_cpe_open(cpe, id);
+		g_string_append(out,
+		                "<cwmp:DownloadResponse><Status>1</Status>"
+		                "<StartTime>0001-01-01T00:00:00Z</StartTime>"
+		                "<CompleteTime>0001-01-01T00:00:00Z</CompleteTime>"
+		                "</cwmp:DownloadResponse>\n");
+		return gw_cpe_close(out);
+	}
 	if (g_str_equal(method, "Reboot")) {
 		cpe->reboot_after = TRUE;
 		out = gw_cpe_open(cpe, id);
@@ -405,6 +423,8 @@ gw_cpe_authenticate_cb(SoupMessage *msg, SoupAuth *auth, gboolean retrying, gpoi
 
 static void
 gw_cpe_post(GwCpe *cpe, gchar *body);
+static void
+gw_cpe_fetch(GwCpe *cpe);
 
 static void
 gw_cpe_session_done(GwCpe *cpe, const gchar *error)
@@ -420,8 +440,104 @@ gw_cpe_session_done(GwCpe *cpe, const gchar *error)
 		g_ptr_array_add(cpe->pending_events, g_strdup("1 BOOT"));
 		g_ptr_array_add(cpe->pending_events, g_strdup("M Reboot"));
 	}
+	if (error == NULL && cpe->download_url != NULL) {
+		gw_cpe_fetch(cpe);
+		return;
+	}
 	if (cpe->pending_events->len > 0)
 		gw_cpe_session_start(cpe);
+}
+
+static gchar *
+gw_cpe_build_transfer_complete(GwCpe *cpe, const gchar *key, guint fault, const gchar *text)
+{
+	g_autofree gchar *id = g_strdup_printf("cpe-%u", ++cpe->cwmp_id);
+	g_autofree gchar *k = g_markup_escape_text(key, -1);
+	g_autofree gchar *t = g_markup_escape_text(text, -1);
+	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+	g_autofree gchar *stamp = g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ");
+	GString *out = gw_cpe_open(cpe, id);
+
+	g_string_append_printf(
+	    out,
+	    "<cwmp:TransferComplete><CommandKey>%s</CommandKey><FaultStruct>"
+	    "<FaultCode>%u</FaultCode><FaultString>%s</FaultString></FaultStruct>"
+	    "<StartTime>%s</StartTime><CompleteTime>%s</CompleteTime>"
+	    "</cwmp:TransferComplete>\n",
+	    k,
+	    fault,
+	    t,
+	    stamp,
+	    stamp);
+	return gw_cpe_close(out);
+}
+
+static gboolean
+gw_cpe_accept_cert_cb(SoupMessage *msg, GTlsCertificate *cert, GTlsCertificateFlags e, gpointer d)
+{
+	return TRUE; /* the gateway's self-signed identity on a test bench */
+}
+
+/* the file fetched: its outcome goes to the ACS in a new session (7 TRANSFER COMPLETE) */
+static void
+gw_cpe_fetched_cb(GObject *source, GAsyncResult *res, gpointer data)
+{
+	GwCpe *cpe = data;
+	SoupMessage *msg = soup_session_get_async_result_message(SOUP_SESSION(source), res);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) body =
+	    soup_session_send_and_read_finish(SOUP_SESSION(source), res, &error);
+	guint status = msg != NULL ? soup_message_get_status(msg) : 0;
+	g_autofree gchar *key = g_steal_pointer(&cpe->download_key);
+
+	g_clear_pointer(&cpe->download_url, g_free);
+	if (error == NULL && status == SOUP_STATUS_OK) {
+		g_autofree gchar *sha = g_compute_checksum_for_bytes(G_CHECKSUM_SHA256, body);
+		g_print("DOWNLOADED %" G_GSIZE_FORMAT " %s\n", g_bytes_get_size(body), sha);
+		cpe->transfer_complete = gw_cpe_build_transfer_complete(cpe, key, 0, "");
+	} else {
+		g_autofree gchar *why = g_strdup_printf("HTTP %u%s%s",
+		                                        status,
+		                                        error != NULL ? ": " : "",
+		                                        error != NULL ? error->message : "");
+		g_print("DOWNLOAD-FAILED %s\n", why);
+		cpe->transfer_complete =
+		    gw_cpe_build_transfer_complete(cpe, key, 9010, "Download failure");
+	}
+	g_ptr_array_add(cpe->pending_events, g_strdup("7 TRANSFER COMPLETE"));
+	g_ptr_array_add(cpe->pending_events, g_strdup("M Download"));
+	gw_cpe_session_start(cpe);
+}
+
+static void
+gw_cpe_fetch(GwCpe *cpe)
+{
+	g_autoptr(SoupMessage) msg = NULL;
+
+	if (cpe->download_fault != 0) {
+		g_autofree gchar *key = g_steal_pointer(&cpe->download_key);
+		g_clear_pointer(&cpe->download_url, g_free);
+		g_print("DOWNLOAD-FAILED fault %u\n", cpe->download_fault);
+		cpe->transfer_complete = gw_cpe_build_transfer_complete(
+		    cpe, key, cpe->download_fault, "Download failure");
+		g_ptr_array_add(cpe->pending_events, g_strdup("7 TRANSFER COMPLETE"));
+		g_ptr_array_add(cpe->pending_events, g_strdup("M Download"));
+		gw_cpe_session_start(cpe);
+		return;
+	}
+	g_print("FETCH %s\n", cpe->download_url);
+	msg = soup_message_new(SOUP_METHOD_GET, cpe->download_url);
+	if (msg == NULL) {
+		g_autofree gchar *key = g_steal_pointer(&cpe->download_key);
+		g_clear_pointer(&cpe->download_url, g_free);
+		cpe->transfer_complete = gw_cpe_build_transfer_complete(cpe, key, 9010, "Bad URL");
+		g_ptr_array_add(cpe->pending_events, g_strdup("7 TRANSFER COMPLETE"));
+		gw_cpe_session_start(cpe);
+		return;
+	}
+	g_signal_connect(msg, "accept-certificate", G_CALLBACK(gw_cpe_accept_cert_cb), NULL);
+	soup_session_send_and_read_async(
+	    cpe->session, msg, G_PRIORITY_DEFAULT, NULL, gw_cpe_fetched_cb, cpe);
 }
 
 static void
@@ -474,7 +590,14 @@ gw_cpe_posted_cb(GObject *source, GAsyncResult *res, gpointer data)
 	id = gw_cpe_text(gw_cpe_child(header, "ID"));
 	if (g_str_equal((const gchar *)rpc->name, "InformResponse") ||
 	    g_str_equal((const gchar *)rpc->name, "TransferCompleteResponse")) {
+		gboolean inform = g_str_equal((const gchar *)rpc->name, "InformResponse");
 		xmlFreeDoc(doc);
+		/* after the InformResponse, a TransferComplete owed goes first */
+		if (inform && cpe->transfer_complete != NULL) {
+			g_print("TRANSFER-COMPLETE\n");
+			gw_cpe_post(cpe, g_steal_pointer(&cpe->transfer_complete));
+			return;
+		}
 		gw_cpe_post(cpe, NULL);
 		return;
 	}
@@ -662,6 +785,7 @@ main(int argc, char **argv)
 	gboolean watch_stdin = FALSE;
 	gint periodic = 0;
 	gint version = 4;
+	gint download_fault = 0;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GOptionContext) context = g_option_context_new("- a reference TR-069 CPE");
 	g_autoptr(SoupAuthDomain) domain = NULL;
@@ -696,6 +820,13 @@ main(int argc, char **argv)
 	    {"no-cookies", 0, 0, G_OPTION_ARG_NONE, &no_cookies, "drop the ACS's cookies", NULL},
 	    {"watch-stdin", 0, 0, G_OPTION_ARG_NONE, &watch_stdin, "exit when stdin closes", NULL},
 	    {"silent", 0, 0, G_OPTION_ARG_NONE, &cpe.silent, "refuse Connection Requests", NULL},
+	    {"download-fault",
+	     0,
+	     0,
+	     G_OPTION_ARG_INT,
+	     &download_fault,
+	     "report this fault for a Download instead of fetching",
+	     "CODE"},
 	    {NULL},
 	};
 
@@ -715,6 +846,7 @@ main(int argc, char **argv)
 	if (cpe.cr_password == NULL)
 		cpe.cr_password = g_strdup("acs-secret");
 	cpe.version = (guint)version;
+	cpe.download_fault = (guint)MAX(download_fault, 0);
 	cpe.root = g_strdup(g_str_equal(model, "tr181") ? "Device." : "InternetGatewayDevice.");
 	cpe.loop = g_main_loop_new(NULL, FALSE);
 	cpe.params = g_hash_table_new_full(
@@ -766,5 +898,8 @@ main(int argc, char **argv)
 	g_free(cpe.password);
 	g_free(cpe.cr_username);
 	g_free(cpe.cr_password);
+	g_free(cpe.download_key);
+	g_free(cpe.download_url);
+	g_free(cpe.transfer_complete);
 	return 0;
 }

@@ -772,6 +772,110 @@ test_basic_over_http(void)
 	gateway_stop(gw);
 }
 
+/* ---- Download ---- */
+
+typedef struct {
+	GBytes *blob;
+	guint fetches;
+} GwImage;
+
+static void
+image_handler(GwHttpServer *server, GwHttpRequest *request, gpointer user_data)
+{
+	GwImage *image = user_data;
+	image->fetches++;
+	gw_http_request_respond(request, 200, "application/octet-stream", image->blob);
+}
+
+static void
+deliver_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	GwRun *run = user_data;
+
+	run->result = gw_plugin_deliver_image_finish(GW_PLUGIN(source), res, &run->error);
+	run->done = TRUE;
+}
+
+/* Exec ./TR069/Operations/Download with an image URL: the CPE takes the Download (Status 1),
+ * fetches the file after the session and reports TransferComplete; the command answers 200
+ * then, with the file fetched once and whole. The same through deliver_image_async(). A CPE
+ * whose TransferComplete carries a fault: its status (9010 → 500, the fault as data). An
+ * Exec without a URL: 400, nothing sent. */
+static void
+test_download(void)
+{
+	GwGateway *gw = gateway_start(NULL);
+	const gchar *faulty[] = {"--download-fault", "9010", NULL};
+	GwImage image = {0};
+	g_autofree gchar *url = NULL;
+	g_autofree gchar *sha = NULL;
+	g_autofree gchar *want = NULL;
+	g_autoptr(GwDeviceResult) r = NULL;
+	g_autoptr(GwDeviceResult) bad = NULL;
+	g_autoptr(GwDeviceResult) failed = NULL;
+	g_autofree gchar *text = NULL;
+	GwCpe *cpe;
+	guint at;
+
+	image.blob = g_bytes_new_take(g_strnfill(100000, 'f'), 100000);
+	sha = g_compute_checksum_for_bytes(G_CHECKSUM_SHA256, image.blob);
+	want = g_strdup_printf("DOWNLOADED 100000 %s", sha);
+	gw_http_server_add_handler(gw->server, "/img/", image_handler, &image, NULL);
+	url = g_strdup_printf("http://127.0.0.1:%u/img/fw.bin",
+	                      gw_http_server_get_port(gw->server, FALSE));
+
+	cpe = cpe_start(gw, NULL);
+	cpe_wait(cpe, 0, "SESSION-END");
+	g_assert_true(wait_for(found_cpe, gw));
+	g_assert_true(gw_device_tree_lookup(g_hash_table_lookup(gw->trees, CPE_ID),
+	                                    "./TR069/Operations/Download",
+	                                    NULL,
+	                                    NULL,
+	                                    NULL));
+	bad = run(gw, GW_DEVICE_OP_EXEC, "./TR069/Operations/Download", "not a url", 0);
+	g_assert_cmpuint(gw_device_result_get_status(bad), ==, 400);
+	r = run(gw, GW_DEVICE_OP_EXEC, "./TR069/Operations/Download", url, 0);
+	g_assert_cmpuint(gw_device_result_get_status(r), ==, 200);
+	at = cpe_wait(cpe, 0, "RPC Download");
+	at = cpe_wait(cpe, at, "DOWNLOADED");
+	g_assert_cmpstr(cpe->lines->pdata[at], ==, want);
+	cpe_wait(cpe, at, "TRANSFER-COMPLETE");
+	g_assert_cmpuint(image.fetches, ==, 1);
+	g_clear_pointer(&r, gw_device_result_unref);
+
+	/* the image store's way in */
+	{
+		GwRun d = {0};
+		g_assert_true(gw_plugin_can_deliver_images(gw->plugin));
+		gw_plugin_deliver_image_async(gw->plugin,
+		                              CPE_ID,
+		                              url,
+		                              sha,
+		                              100000,
+		                              g_get_monotonic_time() + 20 * G_USEC_PER_SEC,
+		                              NULL,
+		                              deliver_cb,
+		                              &d);
+		g_assert_true(wait_for(run_done, &d));
+		g_assert_no_error(d.error);
+		g_assert_cmpuint(gw_device_result_get_status(d.result), ==, 200);
+		gw_device_result_unref(d.result);
+		g_assert_cmpuint(image.fetches, ==, 2);
+	}
+	cpe_stop(cpe);
+
+	cpe = cpe_start(gw, faulty);
+	cpe_wait(cpe, 0, "SESSION-END");
+	failed = run(gw, GW_DEVICE_OP_EXEC, "./TR069/Operations/Download", url, 0);
+	g_assert_cmpuint(gw_device_result_get_status(failed), ==, 500);
+	text = result_value(failed);
+	g_assert_nonnull(strstr(text, "CWMP fault 9010"));
+	g_assert_cmpuint(image.fetches, ==, 2);
+	cpe_stop(cpe);
+	gateway_stop(gw);
+	g_bytes_unref(image.blob);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -793,5 +897,6 @@ main(int argc, char **argv)
 	g_test_add_func("/tr069/plugin/refusals", test_refusals);
 	g_test_add_func("/tr069/plugin/basic-over-http", test_basic_over_http);
 	g_test_add_func("/tr069/plugin/basic-over-https", test_basic_over_https);
+	g_test_add_func("/tr069/plugin/download", test_download);
 	return g_test_run();
 }
