@@ -591,8 +591,11 @@ gw_tr069_cookie_of(GwPluginHttpRequest *msg)
 	return NULL;
 }
 
+/* @by_address: a request without the cookie may be matched by its address (a CPE that drops
+ * cookies, while exactly one session is open from there); never for an Inform, which may be
+ * another CPE's behind the same address starting its own session */
 static GwTr069Session *
-gw_tr069_session_find(GwTr069Plugin *self, GwPluginHttpRequest *msg)
+gw_tr069_session_find(GwTr069Plugin *self, GwPluginHttpRequest *msg, gboolean by_address)
 {
 	g_autofree gchar *cookie = gw_tr069_cookie_of(msg);
 	const gchar *remote = gw_plugin_http_request_get_remote_host(msg);
@@ -602,6 +605,8 @@ gw_tr069_session_find(GwTr069Plugin *self, GwPluginHttpRequest *msg)
 
 	if (cookie != NULL)
 		return g_hash_table_lookup(self->sessions, cookie);
+	if (!by_address)
+		return NULL;
 	/* a CPE that drops cookies: its one open session from that address */
 	g_hash_table_iter_init(&iter, self->sessions);
 	while (g_hash_table_iter_next(&iter, NULL, &value)) {
@@ -816,8 +821,10 @@ gw_tr069_handle_post(GwTr069Plugin *self, GwPluginHttpRequest *msg, GBytes *body
 	const gchar *remote = gw_plugin_http_request_get_remote_host(msg);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GwCwmpMessage) cwmp = gw_cwmp_parse(data, len, &error);
-	GwTr069Session *session = gw_tr069_session_find(self, msg);
+	GwTr069Session *session = NULL;
 
+	if (cwmp != NULL)
+		session = gw_tr069_session_find(self, msg, cwmp->kind != GW_CWMP_MSG_INFORM);
 	if (cwmp == NULL) {
 		g_warning("TR-069: a malformed message from %s: %s", remote, error->message);
 		gw_tr069_respond_status(msg, SOUP_STATUS_BAD_REQUEST);

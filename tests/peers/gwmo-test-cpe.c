@@ -37,6 +37,9 @@ typedef struct {
 typedef struct {
 	GMainLoop *loop;
 	SoupSession *session;
+	/* file transfers: a client of their own, so that the ACS's credentials (libsoup reuses
+	 * them for its host) never go with a download from the gateway's image endpoint */
+	SoupSession *transfers;
 	SoupServer *cr_server;
 	gchar *acs_url;
 	gchar *username;
@@ -537,7 +540,7 @@ gw_cpe_fetch(GwCpe *cpe)
 	}
 	g_signal_connect(msg, "accept-certificate", G_CALLBACK(gw_cpe_accept_cert_cb), NULL);
 	soup_session_send_and_read_async(
-	    cpe->session, msg, G_PRIORITY_DEFAULT, NULL, gw_cpe_fetched_cb, cpe);
+	    cpe->transfers, msg, G_PRIORITY_DEFAULT, NULL, gw_cpe_fetched_cb, cpe);
 }
 
 static void
@@ -854,6 +857,7 @@ main(int argc, char **argv)
 	cpe.objects = g_tree_new_full((GCompareDataFunc)strcmp, NULL, g_free, NULL);
 	cpe.pending_events = g_ptr_array_new_with_free_func(g_free);
 	cpe.session = soup_session_new_with_options("timeout", 30, NULL);
+	cpe.transfers = soup_session_new_with_options("timeout", 30, NULL);
 	if (!no_cookies)
 		soup_session_add_feature_by_type(cpe.session, SOUP_TYPE_COOKIE_JAR);
 
@@ -888,6 +892,7 @@ main(int argc, char **argv)
 	soup_server_disconnect(cpe.cr_server);
 	g_object_unref(cpe.cr_server);
 	g_object_unref(cpe.session);
+	g_object_unref(cpe.transfers);
 	g_hash_table_unref(cpe.params);
 	g_tree_unref(cpe.objects);
 	g_ptr_array_unref(cpe.pending_events);

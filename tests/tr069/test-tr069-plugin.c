@@ -772,6 +772,33 @@ test_basic_over_http(void)
 	gateway_stop(gw);
 }
 
+/* two CPEs behind one address (127.0.0.1) start their sessions at once, the second without a
+ * cookie yet: its Inform starts a session of its own and never ends the first's (each CPE's
+ * session runs to its end, no 403) */
+static gboolean
+two_found(gpointer data)
+{
+	return g_hash_table_size(((GwGateway *)data)->info) == 2;
+}
+
+static void
+test_two_cpes(void)
+{
+	const gchar *second[] = {"--serial", "CPE0002", NULL};
+	GwGateway *gw = gateway_start(NULL);
+	GwCpe *one = cpe_start(gw, NULL);
+	GwCpe *two = cpe_start(gw, second);
+
+	cpe_wait(one, 0, "SESSION-END");
+	cpe_wait(two, 0, "SESSION-END");
+	g_assert_true(wait_for(two_found, gw));
+	g_assert_cmpuint(cpe_count(one, "ERROR"), ==, 0);
+	g_assert_cmpuint(cpe_count(two, "ERROR"), ==, 0);
+	cpe_stop(one);
+	cpe_stop(two);
+	gateway_stop(gw);
+}
+
 /* ---- Download ---- */
 
 typedef struct {
@@ -898,5 +925,6 @@ main(int argc, char **argv)
 	g_test_add_func("/tr069/plugin/basic-over-http", test_basic_over_http);
 	g_test_add_func("/tr069/plugin/basic-over-https", test_basic_over_https);
 	g_test_add_func("/tr069/plugin/download", test_download);
+	g_test_add_func("/tr069/plugin/two-cpes", test_two_cpes);
 	return g_test_run();
 }
