@@ -15,10 +15,12 @@
 #include "gw-fanout.h"
 #include "gw-gateway.h"
 #include "gw-gwmo-mo.h"
+#include "gw-gwmo-names.h"
 #include "gw-image-store.h"
 #include "gw-log.h"
 #include "gw-northbound.h"
 #include "gw-omadm-adapter.h"
+#include "gw-plugin-http-host.h"
 #include "gw-plugins-mo.h"
 #include "gw-tnds.h"
 
@@ -38,6 +40,7 @@ struct _GwGateway {
 	gchar **plugin_dirs;     /* NULL: gw_plugin_loader_dirs_from_env() */
 	GwPluginLoader *plugins; /* the plugin host */
 	GwPluginsMo *plugins_mo; /* ./GwMO/Config/Adapters */
+	GwPluginHttpHost *plugin_http; /* the paths plugins serve on the southbound listener */
 };
 
 G_DEFINE_FINAL_TYPE(GwGateway, gw_gateway, G_TYPE_OBJECT)
@@ -70,7 +73,11 @@ static gboolean
 gw_gateway_plugin_attach(GwPlugin *plugin, gpointer user_data, GError **error)
 {
 	GwGateway *self = GW_GATEWAY(user_data);
-	return gw_adapters_register(self->adapters, plugin, GW_ADAPTER_FLAG_NONE, error);
+	if (!gw_adapters_register(self->adapters, plugin, GW_ADAPTER_FLAG_NONE, error))
+		return FALSE;
+	/* its paths on the southbound listener (gw_plugin_add_http_handler() from startup()) */
+	gw_plugin_http_host_attach(self->plugin_http, plugin);
+	return TRUE;
 }
 
 static void
@@ -223,6 +230,12 @@ gw_gateway_setup(GwGateway *self, GError **error)
 	gw_fanout_set_image_store(self->fanout, self->images);
 	if (!gw_fanout_start(self->fanout, error))
 		return FALSE;
+	/* the southbound listener's own paths are no plugin's */
+	self->plugin_http = gw_plugin_http_host_new();
+	gw_plugin_http_host_reserve(self->plugin_http, GW_GWMO_HTTP_DM);
+	gw_plugin_http_host_reserve(self->plugin_http, GW_GWMO_HTTP_IMAGES);
+	gw_plugin_http_host_reserve(self->plugin_http, GW_GWMO_HTTP_BOOTSTRAP);
+	gw_plugin_http_host_reserve(self->plugin_http, GW_GWMO_HTTP_NOTIFY);
 	gw_gateway_start_plugins(self);
 	g_message("DM tree ready: DevId %s, state %s",
 	          gw_log_redact(dev_id),
@@ -275,6 +288,8 @@ gw_gateway_start_network(GwGateway *self, GError **error)
 	    !gw_southbound_start(self->southbound, error))
 		return FALSE;
 	gw_image_store_attach(self->images, gw_southbound_get_http_server(self->southbound));
+	gw_plugin_http_host_set_server(self->plugin_http,
+	                               gw_southbound_get_http_server(self->southbound));
 	return TRUE;
 }
 
@@ -385,6 +400,7 @@ gw_gateway_dispose(GObject *object)
 	GwGateway *self = GW_GATEWAY(object);
 	g_clear_object(&self->plugins_mo);
 	g_clear_object(&self->plugins);
+	g_clear_object(&self->plugin_http);
 	g_clear_object(&self->edtrigger);
 	g_clear_object(&self->fanout);
 	g_clear_object(&self->adapters);

@@ -1639,6 +1639,24 @@ gw_http_request_set_header(GwHttpRequest *request, const gchar *name, const gcha
 	    soup_server_message_get_response_headers(request->msg), name, value);
 }
 
+void
+gw_http_request_add_header(GwHttpRequest *request, const gchar *name, const gchar *value)
+{
+	soup_message_headers_append(
+	    soup_server_message_get_response_headers(request->msg), name, value);
+}
+
+gboolean
+gw_http_request_is_closed(GwHttpRequest *request)
+{
+	GwHttpConn *conn = request->conn;
+
+	if (conn == NULL)
+		return !gw_http_request_has_connection(request);
+	return !conn->in_soup || conn->transport_closed || conn->state == GW_HTTP_CONN_CLOSED ||
+	       conn->msg != request->msg;
+}
+
 /* the answer is set: libsoup writes it once it returns to the main loop */
 static void
 gw_http_request_answered(GwHttpRequest *request)

@@ -173,6 +173,13 @@ gw_http_request_is_tls(GwHttpRequest *request);
 
 void
 gw_http_request_set_header(GwHttpRequest *request, const gchar *name, const gchar *value);
+/* one more header line of @name (Set-Cookie, WWW-Authenticate) */
+void
+gw_http_request_add_header(GwHttpRequest *request, const gchar *name, const gchar *value);
+/* TRUE once an answer cannot reach the peer: its connection closed (the peer left, or the
+ * handler deadline passed) */
+gboolean
+gw_http_request_is_closed(GwHttpRequest *request);
 /* answers; a request not answered when the handler returns waits until it is. Answering
  * twice is a programmer error. @body nullable. */
 void

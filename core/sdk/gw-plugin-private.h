@@ -5,6 +5,7 @@
 
 #pragma once
 
+#include "gw-plugin-http.h"
 #include "gw-plugin.h"
 
 G_BEGIN_DECLS
@@ -77,5 +78,52 @@ gw_plugin_deliver_image_async(GwPlugin *self,
                               gpointer user_data);
 GwDeviceResult *
 gw_plugin_deliver_image_finish(GwPlugin *self, GAsyncResult *res, GError **error);
+
+/*
+ * The HTTP seam, the gateway's side (gw-plugin-http.h). The gateway wraps each request of a
+ * plugin's path in a GwPluginHttpRequest over its own request (@impl) and the backend's
+ * functions, and hands it to gw_plugin_http_dispatch().
+ */
+typedef struct {
+	const gchar *(*get_header)(gpointer impl, const gchar *name);
+	void (*add_header)(gpointer impl, const gchar *name, const gchar *value);
+	void (*respond)(gpointer impl, guint status, const gchar *content_type, GBytes *body);
+	gboolean (*is_closed)(gpointer impl);
+	void (*free)(gpointer impl);
+} GwPluginHttpBackend;
+
+/* (transfer full) @backend: static; @impl: freed with backend->free with the last reference */
+GwPluginHttpRequest *
+gw_plugin_http_request_new(const GwPluginHttpBackend *backend,
+                           gpointer impl,
+                           const gchar *method,
+                           const gchar *path,
+                           GBytes *body,
+                           const gchar *remote_host,
+                           gboolean tls);
+gboolean
+gw_plugin_http_request_is_answered(GwPluginHttpRequest *request);
+
+/* what gw_plugin_add_http_handler() asks the gateway: take @path on its listener for @plugin
+ * (FALSE with @error when it is the gateway's or another plugin's) */
+typedef gboolean (*GwPluginHttpClaimFunc)(GwPlugin *plugin,
+                                          const gchar *path,
+                                          gpointer data,
+                                          GError **error);
+/* the URLs of @path (NULL-terminated, transfer full) */
+typedef gchar **(*GwPluginHttpUrisFunc)(GwPlugin *plugin, const gchar *path, gpointer data);
+/* set by the gateway before startup(); without it gw_plugin_add_http_handler() refuses */
+void
+gw_plugin_set_http_host(GwPlugin *self,
+                        GwPluginHttpClaimFunc claim,
+                        GwPluginHttpUrisFunc uris,
+                        gpointer data);
+/* TRUE while the plugin serves @path (a path it added; shutdown() drops them all) */
+gboolean
+gw_plugin_http_serves(GwPlugin *self, const gchar *path);
+/* runs the handler of @path (the path as added) on @request; FALSE when the plugin does not
+ * serve it (any more): the caller answers 404 */
+gboolean
+gw_plugin_http_dispatch(GwPlugin *self, const gchar *path, GwPluginHttpRequest *request);
 
 G_END_DECLS

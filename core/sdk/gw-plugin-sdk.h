@@ -11,4 +11,5 @@
 #include "gw-device.h"
 #include "gw-error.h"
 #include "gw-log.h"
+#include "gw-plugin-http.h"
 #include "gw-plugin.h"

@@ -7,6 +7,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "gw-error.h"
 #include "gw-plugin-private.h"
 
@@ -17,7 +19,27 @@ typedef struct {
 	GKeyFile *config; /* nullable */
 	gint *calls;      /* the crash guard's counter, or &calls_local */
 	gint calls_local;
+	/* the HTTP seam: path -> GwPluginHttpEntry, and the gateway's side */
+	GHashTable *http;
+	GwPluginHttpClaimFunc http_claim;
+	GwPluginHttpUrisFunc http_uris;
+	gpointer http_data;
 } GwPluginPrivate;
+
+typedef struct {
+	GwPluginHttpHandler handler;
+	gpointer user_data;
+	GDestroyNotify destroy;
+} GwPluginHttpEntry;
+
+static void
+gw_plugin_http_entry_free(gpointer data)
+{
+	GwPluginHttpEntry *entry = data;
+	if (entry->destroy != NULL)
+		entry->destroy(entry->user_data);
+	g_free(entry);
+}
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE(GwPlugin, gw_plugin, G_TYPE_OBJECT)
 
@@ -292,11 +314,13 @@ gw_plugin_shutdown(GwPlugin *self)
 
 	g_return_if_fail(GW_IS_PLUGIN(self));
 	klass = GW_PLUGIN_GET_CLASS(self);
-	if (klass->shutdown == NULL)
-		return;
-	gw_plugin_call_enter(self);
-	klass->shutdown(self);
-	gw_plugin_call_leave(self);
+	if (klass->shutdown != NULL) {
+		gw_plugin_call_enter(self);
+		klass->shutdown(self);
+		gw_plugin_call_leave(self);
+	}
+	/* its paths go with it (after shutdown(): it may still answer from there) */
+	g_hash_table_remove_all(GET_PRIVATE(self)->http);
 }
 
 void
@@ -376,6 +400,7 @@ gw_plugin_finalize(GObject *object)
 	g_free(priv->protocol);
 	g_free(priv->version);
 	g_clear_pointer(&priv->config, g_key_file_unref);
+	g_hash_table_unref(priv->http);
 	G_OBJECT_CLASS(gw_plugin_parent_class)->finalize(object);
 }
 
@@ -412,4 +437,142 @@ gw_plugin_init(GwPlugin *self)
 {
 	GwPluginPrivate *priv = GET_PRIVATE(self);
 	priv->calls = &priv->calls_local;
+	priv->http =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, gw_plugin_http_entry_free);
+}
+
+/* ---- the HTTP seam (gw-plugin-http.h) ---- */
+
+/* "/a/b" or "/a/b/": segments of [A-Za-z0-9._~-], none empty, "." or ".." */
+static gboolean
+gw_plugin_http_path_is_valid(const gchar *path)
+{
+	g_auto(GStrv) segments = NULL;
+	gsize len;
+	guint n;
+
+	if (path == NULL || path[0] != '/' || (len = strlen(path)) < 2 || len > 128)
+		return FALSE;
+	segments = g_strsplit(path + 1, "/", -1);
+	n = g_strv_length(segments);
+	for (guint i = 0; i < n; i++) {
+		const gchar *s = segments[i];
+		if (s[0] == '\0') {
+			/* only the last one, after a trailing "/" */
+			if (i + 1 != n || i == 0)
+				return FALSE;
+			continue;
+		}
+		if (g_str_equal(s, ".") || g_str_equal(s, ".."))
+			return FALSE;
+		for (const gchar *c = s; *c != '\0'; c++) {
+			if (!g_ascii_isalnum(*c) && strchr("._~-", *c) == NULL)
+				return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+gboolean
+gw_plugin_add_http_handler(GwPlugin *self,
+                           const gchar *path,
+                           GwPluginHttpHandler handler,
+                           gpointer user_data,
+                           GDestroyNotify destroy,
+                           GError **error)
+{
+	GwPluginPrivate *priv;
+	GwPluginHttpEntry *entry;
+
+	g_return_val_if_fail(GW_IS_PLUGIN(self), FALSE);
+	g_return_val_if_fail(handler != NULL, FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+	priv = GET_PRIVATE(self);
+	if (!gw_plugin_http_path_is_valid(path)) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_INVALID_ARGS,
+		            "plugin %s: \"%s\" is not a path it can serve",
+		            gw_plugin_get_name(self),
+		            path != NULL ? path : "(null)");
+		return FALSE;
+	}
+	if (g_hash_table_contains(priv->http, path)) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_ALREADY_EXISTS,
+		            "plugin %s serves %s already",
+		            gw_plugin_get_name(self),
+		            path);
+		return FALSE;
+	}
+	if (priv->http_claim == NULL) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_NOT_SUPPORTED,
+		            "plugin %s: the gateway has no HTTP listener for plugins",
+		            gw_plugin_get_name(self));
+		return FALSE;
+	}
+	if (!priv->http_claim(self, path, priv->http_data, error))
+		return FALSE;
+	entry = g_new0(GwPluginHttpEntry, 1);
+	entry->handler = handler;
+	entry->user_data = user_data;
+	entry->destroy = destroy;
+	g_hash_table_insert(priv->http, g_strdup(path), entry);
+	return TRUE;
+}
+
+gchar **
+gw_plugin_get_http_uris(GwPlugin *self, const gchar *path)
+{
+	GwPluginPrivate *priv;
+
+	g_return_val_if_fail(GW_IS_PLUGIN(self), NULL);
+	g_return_val_if_fail(path != NULL, NULL);
+	priv = GET_PRIVATE(self);
+	if (priv->http_uris == NULL || !g_hash_table_contains(priv->http, path))
+		return g_new0(gchar *, 1);
+	return priv->http_uris(self, path, priv->http_data);
+}
+
+void
+gw_plugin_set_http_host(GwPlugin *self,
+                        GwPluginHttpClaimFunc claim,
+                        GwPluginHttpUrisFunc uris,
+                        gpointer data)
+{
+	GwPluginPrivate *priv;
+
+	g_return_if_fail(GW_IS_PLUGIN(self));
+	priv = GET_PRIVATE(self);
+	priv->http_claim = claim;
+	priv->http_uris = uris;
+	priv->http_data = data;
+}
+
+gboolean
+gw_plugin_http_serves(GwPlugin *self, const gchar *path)
+{
+	g_return_val_if_fail(GW_IS_PLUGIN(self), FALSE);
+	return path != NULL && g_hash_table_contains(GET_PRIVATE(self)->http, path);
+}
+
+gboolean
+gw_plugin_http_dispatch(GwPlugin *self, const gchar *path, GwPluginHttpRequest *request)
+{
+	GwPluginHttpEntry *entry;
+
+	g_return_val_if_fail(GW_IS_PLUGIN(self), FALSE);
+	g_return_val_if_fail(request != NULL, FALSE);
+	entry = g_hash_table_lookup(GET_PRIVATE(self)->http, path);
+	if (entry == NULL)
+		return FALSE;
+	g_object_ref(self);
+	gw_plugin_call_enter(self);
+	entry->handler(self, request, entry->user_data);
+	gw_plugin_call_leave(self);
+	g_object_unref(self);
+	return TRUE;
 }
