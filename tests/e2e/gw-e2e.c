@@ -424,3 +424,228 @@ count_substr(const gchar *haystack, const gchar *needle)
 		n++;
 	return n;
 }
+
+/* ---- shared by the adapters' end-to-end tests ---- */
+
+#define E2E_GW_ID	 "GW-TEST-0001"
+#define E2E_GW_SECRET	 "gw-secret-x"
+#define E2E_DEV_SECRET "dev-secret-x"
+
+typedef struct {
+	gboolean (*done)(gpointer data);
+	gpointer data;
+} E2eWait;
+
+static gboolean
+e2e_tick_cb(gpointer user_data)
+{
+	return G_SOURCE_CONTINUE; /* only wakes the loop up */
+}
+
+static gboolean
+e2e_deadline_cb(gpointer user_data)
+{
+	*(gboolean *)user_data = TRUE;
+	return G_SOURCE_REMOVE;
+}
+
+gboolean
+e2e_wait(gboolean (*done)(gpointer data), gpointer data, guint timeout_s)
+{
+	gboolean expired = FALSE;
+	guint tick = g_timeout_add(50, e2e_tick_cb, NULL);
+	guint deadline = g_timeout_add_seconds(timeout_s, e2e_deadline_cb, &expired);
+	gboolean ok;
+
+	while (!(ok = done(data)) && !expired)
+		g_main_context_iteration(NULL, TRUE);
+	g_source_remove(tick);
+	if (!expired)
+		g_source_remove(deadline);
+	return ok;
+}
+
+void
+e2e_set_node_bool(GwTestDaemon *d, const gchar *uri, gboolean value)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r =
+	    gw_test_call(d,
+	                 "SetNode",
+	                 g_variant_new("(ssv)", uri, "bool", g_variant_new_boolean(value)),
+	                 "()",
+	                 &error);
+	g_assert_no_error(error);
+}
+
+void
+e2e_start_session(GwTestDaemon *d)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r =
+	    gw_test_call(d, "StartSession", g_variant_new("(s)", SERVER_ID), NULL, &error);
+	g_assert_no_error(error);
+}
+
+gchar *
+e2e_fanout_job(const gchar *name,
+               const gchar *targets,
+               const gchar *command,
+               const gchar *uri,
+               const gchar *format,
+               const gchar *data,
+               guint timeout_s)
+{
+	GString *s = g_string_new(NULL);
+	const gchar *base = "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/";
+
+	g_string_append_printf(s, "%s%s\",\"format\":\"node\"},%s", base, name, targets);
+	g_string_append_printf(s, "%s%s/Command\",\"data\":\"%s\"},", base, name, command);
+	g_string_append_printf(s, "%s%s/TargetURI\",\"data\":\"%s\"},", base, name, uri);
+	if (format != NULL)
+		g_string_append_printf(s, "%s%s/Format\",\"data\":\"%s\"},", base, name, format);
+	if (data != NULL)
+		g_string_append_printf(s, "%s%s/Data\",\"data\":\"%s\"},", base, name, data);
+	g_string_append_printf(
+	    s, "%s%s/Timeout\",\"format\":\"int\",\"data\":\"%u\"},", base, name, timeout_s);
+	g_string_append_printf(s,
+	                       "{\"cmd\":\"Exec\",\"uri\":\"./GwMO/Fanout/%s/Operations/Start\","
+	                       "\"correlator\":\"c-%s\"}",
+	                       name,
+	                       name);
+	return g_string_free(s, FALSE);
+}
+
+gchar *
+e2e_fanout_group_target(const gchar *name, const gchar *group)
+{
+	return g_strdup_printf(
+	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/%s/Targets/Group\",\"data\":\"%s\"},",
+	    name,
+	    group);
+}
+
+gchar *
+e2e_fanout_device_target(const gchar *name, guint n, const gchar *device)
+{
+	return g_strdup_printf(
+	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/%s/Targets/Devices/%u\",\"data\":\"%s\"},",
+	    name,
+	    n,
+	    device);
+}
+
+const gchar *
+e2e_fanout_document(JsonObject *session, const gchar *name)
+{
+	g_autofree gchar *source = g_strdup_printf("./GwMO/Fanout/%s", name);
+	JsonArray *alerts = json_object_get_array_member(session, "generic_alerts");
+
+	for (guint i = 0; alerts != NULL && i < json_array_get_length(alerts); i++) {
+		JsonObject *a = json_array_get_object_element(alerts, i);
+		if (g_strcmp0(json_object_get_string_member(a, "type"),
+		              "urn:oma:at:gwmo:1.0:FanoutComplete") == 0 &&
+		    g_strcmp0(json_object_get_string_member(a, "source"), source) == 0)
+			return json_object_get_string_member(a, "data");
+	}
+	return NULL;
+}
+
+GSubprocess *
+e2e_proxy_device_start(Env *e, const gchar *id, const gchar *group, gchar **record_uri)
+{
+	g_autoptr(GSubprocessLauncher) launcher =
+	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autofree gchar *log = g_strdup_printf("%s/%s.log", e->dir, id);
+	g_autofree gchar *tree =
+	    g_build_filename(g_getenv("GWMO_TEST_DATA"), "peers", "device-tree.xml", NULL);
+	g_autofree gchar *server =
+	    g_strdup_printf("--server=http://127.0.0.1:%u/dm", e->south_port);
+	g_autofree gchar *dev_id = g_strdup_printf("--dev-id=%s", id);
+	g_autofree gchar *record = g_strdup_printf("--record=%s/%s.json", e->dir, id);
+	g_autofree gchar *tree_arg = g_strdup_printf("--tree=%s", tree);
+	const gchar *groups[] = {group, NULL};
+	const gchar *path = NULL;
+	GSubprocess *proc;
+	GVariantBuilder b;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string(id));
+	g_variant_builder_add(&b, "{sv}", "Mode", g_variant_new_uint32(2));
+	g_variant_builder_add(&b, "{sv}", "AuthType", g_variant_new_string("DIGEST"));
+	g_variant_builder_add(&b, "{sv}", "ClientName", g_variant_new_string(id));
+	g_variant_builder_add(&b, "{sv}", "ClientSecret", g_variant_new_string(E2E_DEV_SECRET));
+	g_variant_builder_add(&b, "{sv}", "ServerSecret", g_variant_new_string(E2E_GW_SECRET));
+	if (group != NULL)
+		g_variant_builder_add(&b, "{sv}", "Groups", g_variant_new_strv(groups, -1));
+	reply = gw_test_call(e->d, "AddDevice", g_variant_new("(a{sv})", &b), "(o)", &error);
+	g_assert_no_error(error);
+	g_variant_get(reply, "(&o)", &path);
+	*record_uri = g_strdup_printf("./GwMO/Inventory/Devices/%s", strrchr(path, '/') + 1);
+	{
+		const gchar *argv[] = {device_binary,
+		                       server,
+		                       dev_id,
+		                       "--auth=md5",
+		                       "--client-secret=" E2E_DEV_SECRET,
+		                       "--server-name=" E2E_GW_ID,
+		                       "--server-secret=" E2E_GW_SECRET,
+		                       "--server-id=" E2E_GW_ID,
+		                       "--listen-notify=http://127.0.0.1:0",
+		                       "--register",
+		                       "--mode=2",
+		                       "--count=1",
+		                       record,
+		                       tree_arg,
+		                       NULL};
+		g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
+		g_subprocess_launcher_set_stderr_file_path(launcher, log);
+		proc = g_subprocess_launcher_spawnv(launcher, argv, &error);
+	}
+	g_assert_no_error(error);
+	return proc;
+}
+
+typedef struct {
+	GwTestDaemon *d;
+	const gchar *uri;
+} E2eNotifyAddr;
+
+static gboolean
+e2e_notify_addr_set(gpointer data)
+{
+	E2eNotifyAddr *w = data;
+	g_autofree gchar *v = get_value(w->d, w->uri, NULL);
+
+	return v != NULL && g_str_has_prefix(v, "http://127.0.0.1:");
+}
+
+void
+e2e_wait_registered(GwTestDaemon *d, const gchar *record_uri)
+{
+	g_autofree gchar *uri = g_strdup_printf("%s/NotifyAddr", record_uri);
+	E2eNotifyAddr w = {d, uri};
+
+	if (!e2e_wait(e2e_notify_addr_set, &w, 60))
+		g_error("%s never registered its notification address", record_uri);
+}
+
+void
+e2e_group_add_member(GwTestDaemon *d, const gchar *group_path, const gchar *device_id)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = g_dbus_connection_call_sync(d->connection,
+	                                                        "org.gwmo.Gateway1",
+	                                                        group_path,
+	                                                        "org.gwmo.Gateway1.Group",
+	                                                        "AddMember",
+	                                                        g_variant_new("(s)", device_id),
+	                                                        NULL,
+	                                                        G_DBUS_CALL_FLAGS_NONE,
+	                                                        -1,
+	                                                        NULL,
+	                                                        &error);
+	g_assert_no_error(error);
+}

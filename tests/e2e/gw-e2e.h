@@ -83,3 +83,51 @@ GBytes *
 make_pkg0(const gchar *server_id, const gchar *secret, guint16 session_id);
 gchar *
 notify_url(GwTestDaemon *d);
+
+/* ---- shared by the adapters' end-to-end tests (UPnP, Zigbee, TR-069, all together) ---- */
+
+/* runs the default main context until @done(@data) or @timeout_s seconds (@done is asked
+ * every 50 ms too, for what no event tells); FALSE on timeout */
+gboolean
+e2e_wait(gboolean (*done)(gpointer data), gpointer data, guint timeout_s);
+void
+e2e_set_node_bool(GwTestDaemon *d, const gchar *uri, gboolean value);
+/* D-Bus StartSession with the DM Server SERVER_ID */
+void
+e2e_start_session(GwTestDaemon *d);
+/*
+ * In a DM Server script (tests/peers/gwmo-test-server): the commands that create Fanout job
+ * @name over @targets (Targets commands, each comma-terminated: e2e_fanout_*_target()),
+ * @command on @uri (@format and @data nullable), with Timeout @timeout_s, and Exec its Start
+ * (correlator "c-<name>")
+ */
+gchar *
+e2e_fanout_job(const gchar *name,
+               const gchar *targets,
+               const gchar *command,
+               const gchar *uri,
+               const gchar *format,
+               const gchar *data,
+               guint timeout_s);
+gchar *
+e2e_fanout_group_target(const gchar *name, const gchar *group);
+/* Targets/Devices/@n of job @name */
+gchar *
+e2e_fanout_device_target(const gchar *name, guint n, const gchar *device);
+/* the aggregated result of job @name, as the FanoutComplete alert of @session carried it
+ * (NULL when the session carried none) */
+const gchar *
+e2e_fanout_document(JsonObject *session, const gchar *name);
+/*
+ * An OMA DM Proxy device (tests/peers/gwmo-test-device, device_binary) provisioned over D-Bus
+ * in @group (nullable), MD5 both ways; it registers its HTTP notification listener with the
+ * southbound listener and answers one notified session, then exits. Its record URI in
+ * *@record_uri; e2e_wait_registered() waits for its registration.
+ */
+GSubprocess *
+e2e_proxy_device_start(Env *e, const gchar *id, const gchar *group, gchar **record_uri);
+void
+e2e_wait_registered(GwTestDaemon *d, const gchar *record_uri);
+/* Group.AddMember of @group_path */
+void
+e2e_group_add_member(GwTestDaemon *d, const gchar *group_path, const gchar *device_id);

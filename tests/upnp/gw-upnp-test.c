@@ -112,7 +112,7 @@ GwUpnpChild *
 gw_upnp_child_spawn(const gchar *const *argv, const gchar *const *env, GError **error)
 {
 	g_autoptr(GSubprocessLauncher) launcher =
-	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDIN_PIPE);
 	GwUpnpChild *child;
 	GSubprocess *process;
 

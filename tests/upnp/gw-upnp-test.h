@@ -36,7 +36,8 @@ typedef struct {
 	gchar *state_dir; /* removed with the child when set */
 } GwUpnpChild;
 
-/* starts @argv (NULL-terminated) with @env additions ("K=V", nullable), stdout collected */
+/* starts @argv (NULL-terminated) with @env additions ("K=V", nullable), stdout collected;
+ * its stdin a pipe that stays open (no EOF) until the child is stopped */
 GwUpnpChild *
 gw_upnp_child_spawn(const gchar *const *argv, const gchar *const *env, GError **error);
 /* the first line after line @from that starts with @prefix; waits up to @timeout_s. Its index
