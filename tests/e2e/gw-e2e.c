@@ -545,9 +545,13 @@ e2e_fanout_document(JsonObject *session, const gchar *name)
 		JsonObject *a = json_array_get_object_element(alerts, i);
 		if (g_strcmp0(json_object_get_string_member(a, "type"),
 		              "urn:oma:at:gwmo:1.0:FanoutComplete") == 0 &&
-		    g_strcmp0(json_object_get_string_member(a, "source"), source) == 0)
-			return json_object_get_string_member(a, "data");
+		    g_strcmp0(json_object_get_string_member(a, "source"), source) == 0) {
+			const gchar *doc = json_object_get_string_member(a, "data");
+			g_test_message("%s: %s", name, doc);
+			return doc;
+		}
 	}
+	g_error("no FanoutComplete for %s in the session", source);
 	return NULL;
 }
 

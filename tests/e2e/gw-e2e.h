@@ -115,7 +115,7 @@ e2e_fanout_group_target(const gchar *name, const gchar *group);
 gchar *
 e2e_fanout_device_target(const gchar *name, guint n, const gchar *device);
 /* the aggregated result of job @name, as the FanoutComplete alert of @session carried it
- * (NULL when the session carried none) */
+ * (logged); a test error when the session carried none */
 const gchar *
 e2e_fanout_document(JsonObject *session, const gchar *name);
 /*

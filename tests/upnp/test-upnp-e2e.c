@@ -34,9 +34,6 @@
 #include "gw-e2e.h"
 #include "gw-upnp-test.h"
 
-#define GW_ID "GW-TEST-0001"
-#define GW_SECRET "gw-secret-x"
-#define DEV_SECRET "dev-secret-x"
 #define DEVICE_IFACE "org.gwmo.Gateway1.Device"
 #define DETACHED "urn:oma:at:gwmo:1.0:DeviceDetached"
 
@@ -58,28 +55,6 @@ new_udn(void)
 	g_autofree gchar *uuid = g_uuid_string_random();
 
 	return g_strdup_printf("uuid:%s", uuid);
-}
-
-static void
-set_node_bool(GwTestDaemon *d, const gchar *uri, gboolean value)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) r =
-	    gw_test_call(d,
-	                 "SetNode",
-	                 g_variant_new("(ssv)", uri, "bool", g_variant_new_boolean(value)),
-	                 "()",
-	                 &error);
-	g_assert_no_error(error);
-}
-
-static void
-start_session(GwTestDaemon *d)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) r =
-	    gw_test_call(d, "StartSession", g_variant_new("(s)", SERVER_ID), NULL, &error);
-	g_assert_no_error(error);
 }
 
 /* ---- the gateway: gwmod bootstrapped to the DM Server, with the UPnP plugin alone ---- */
@@ -107,7 +82,7 @@ gateway_start(void)
 	gw->e = env_new_with_config(
 	    "[fanout]\nsync-wait=30\n[upnp]\ninterfaces=lo\nlost-delay-ms=300\n");
 	/* no inventory alerts while the devices come: the server hears of the leaves only */
-	set_node_bool(gw->e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
+	e2e_set_node_bool(gw->e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
 	gw_test_daemon_stop(gw->e->d);
 	gw->plugins = g_build_filename(gw->e->dir, "plugins", NULL);
 	g_assert_cmpint(g_mkdir(gw->plugins, 0700), ==, 0);
@@ -273,75 +248,6 @@ assert_upnp_record(Gateway *gw,
 
 /* ---- the DM Server's script ---- */
 
-/* the commands that create Fanout job @name over @targets (the Targets commands,
- * comma-terminated), @command on @uri, and Exec its Start */
-static gchar *
-job(const gchar *name,
-    const gchar *targets,
-    const gchar *command,
-    const gchar *uri,
-    const gchar *format,
-    const gchar *data)
-{
-	GString *s = g_string_new(NULL);
-	const gchar *base = "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/";
-
-	g_string_append_printf(s, "%s%s\",\"format\":\"node\"},%s", base, name, targets);
-	g_string_append_printf(s, "%s%s/Command\",\"data\":\"%s\"},", base, name, command);
-	g_string_append_printf(s, "%s%s/TargetURI\",\"data\":\"%s\"},", base, name, uri);
-	if (format != NULL)
-		g_string_append_printf(s, "%s%s/Format\",\"data\":\"%s\"},", base, name, format);
-	if (data != NULL)
-		g_string_append_printf(s, "%s%s/Data\",\"data\":\"%s\"},", base, name, data);
-	g_string_append_printf(
-	    s, "%s%s/Timeout\",\"format\":\"int\",\"data\":\"20\"},", base, name);
-	g_string_append_printf(s,
-	                       "{\"cmd\":\"Exec\",\"uri\":\"./GwMO/Fanout/%s/Operations/Start\","
-	                       "\"correlator\":\"c-%s\"}",
-	                       name,
-	                       name);
-	return g_string_free(s, FALSE);
-}
-
-static gchar *
-device_target(const gchar *name, const gchar *device)
-{
-	return g_strdup_printf(
-	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/%s/Targets/Devices/1\",\"data\":\"%s\"},",
-	    name,
-	    device);
-}
-
-static gchar *
-group_target(const gchar *name, const gchar *group)
-{
-	return g_strdup_printf(
-	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/%s/Targets/Group\",\"data\":\"%s\"},",
-	    name,
-	    group);
-}
-
-/* the aggregated result of job @name, as the FanoutComplete alert of @session carried it */
-static const gchar *
-job_document(JsonObject *session, const gchar *name)
-{
-	g_autofree gchar *source = g_strdup_printf("./GwMO/Fanout/%s", name);
-	JsonArray *alerts = json_object_get_array_member(session, "generic_alerts");
-
-	for (guint i = 0; alerts != NULL && i < json_array_get_length(alerts); i++) {
-		JsonObject *a = json_array_get_object_element(alerts, i);
-		if (g_strcmp0(json_object_get_string_member(a, "type"),
-		              "urn:oma:at:gwmo:1.0:FanoutComplete") == 0 &&
-		    g_strcmp0(json_object_get_string_member(a, "source"), source) == 0) {
-			const gchar *doc = json_object_get_string_member(a, "data");
-			g_test_message("%s: %s", name, doc);
-			return doc;
-		}
-	}
-	g_error("no FanoutComplete for %s", source);
-	return NULL;
-}
-
 /* the one DeviceDetached alert of @session: about @udn, Protocol UPnP, Mode 3, Detached */
 static void
 assert_detached_alert(JsonObject *session, const gchar *udn, const gchar *record)
@@ -361,101 +267,6 @@ assert_detached_alert(JsonObject *session, const gchar *udn, const gchar *record
 }
 
 /* ---- an OMA DM Proxy device (tests/peers/gwmo-test-device) ---- */
-
-/* provisioned in @group (Proxy, MD5), registers its HTTP notification listener and answers
- * one notified session */
-static GSubprocess *
-oma_device_start(Env *e, const gchar *id, const gchar *group, gchar **record_uri)
-{
-	g_autoptr(GSubprocessLauncher) launcher =
-	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = NULL;
-	g_autofree gchar *log = g_strdup_printf("%s/%s.log", e->dir, id);
-	g_autofree gchar *tree =
-	    g_build_filename(g_getenv("GWMO_TEST_DATA"), "peers", "device-tree.xml", NULL);
-	g_autofree gchar *server =
-	    g_strdup_printf("--server=http://127.0.0.1:%u/dm", e->south_port);
-	g_autofree gchar *dev_id = g_strdup_printf("--dev-id=%s", id);
-	g_autofree gchar *record = g_strdup_printf("--record=%s/%s.json", e->dir, id);
-	g_autofree gchar *tree_arg = g_strdup_printf("--tree=%s", tree);
-	const gchar *groups[] = {group, NULL};
-	const gchar *path = NULL;
-	GSubprocess *proc;
-	GVariantBuilder b;
-
-	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
-	g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string(id));
-	g_variant_builder_add(&b, "{sv}", "Mode", g_variant_new_uint32(2));
-	g_variant_builder_add(&b, "{sv}", "AuthType", g_variant_new_string("DIGEST"));
-	g_variant_builder_add(&b, "{sv}", "ClientName", g_variant_new_string(id));
-	g_variant_builder_add(&b, "{sv}", "ClientSecret", g_variant_new_string(DEV_SECRET));
-	g_variant_builder_add(&b, "{sv}", "ServerSecret", g_variant_new_string(GW_SECRET));
-	g_variant_builder_add(&b, "{sv}", "Groups", g_variant_new_strv(groups, -1));
-	reply = gw_test_call(e->d, "AddDevice", g_variant_new("(a{sv})", &b), "(o)", &error);
-	g_assert_no_error(error);
-	g_variant_get(reply, "(&o)", &path);
-	*record_uri = g_strdup_printf("./GwMO/Inventory/Devices/%s", strrchr(path, '/') + 1);
-	{
-		const gchar *argv[] = {device_binary,
-		                       server,
-		                       dev_id,
-		                       "--auth=md5",
-		                       "--client-secret=" DEV_SECRET,
-		                       "--server-name=" GW_ID,
-		                       "--server-secret=" GW_SECRET,
-		                       "--server-id=" GW_ID,
-		                       "--listen-notify=http://127.0.0.1:0",
-		                       "--register",
-		                       "--mode=2",
-		                       "--count=1",
-		                       record,
-		                       tree_arg,
-		                       NULL};
-		g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
-		g_subprocess_launcher_set_stderr_file_path(launcher, log);
-		proc = g_subprocess_launcher_spawnv(launcher, argv, &error);
-	}
-	g_assert_no_error(error);
-	return proc;
-}
-
-typedef struct {
-	GwTestDaemon *d;
-	const gchar *uri;
-	gboolean expired;
-} NotifyAddrWait;
-
-static gboolean
-notify_addr_tick(gpointer data)
-{
-	NotifyAddrWait *w = data;
-
-	w->expired = TRUE; /* only wakes the loop up */
-	return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-notify_addr_set(gpointer data)
-{
-	NotifyAddrWait *w = data;
-	g_autofree gchar *v = get_value(w->d, w->uri, NULL);
-
-	return v != NULL && g_str_has_prefix(v, "http://127.0.0.1:");
-}
-
-/* the device registered its notification listener: no signal tells, so the record is read
- * every 50 ms (as tests/e2e's wait_registered does) */
-static void
-wait_registered(GwTestDaemon *d, const gchar *record_uri)
-{
-	g_autofree gchar *uri = g_strdup_printf("%s/NotifyAddr", record_uri);
-	NotifyAddrWait w = {d, uri, FALSE};
-	guint tick = g_timeout_add(50, notify_addr_tick, &w);
-
-	g_assert_true(gw_upnp_test_wait(notify_addr_set, &w, 60));
-	g_source_remove(tick);
-}
 
 static void
 process_waited_cb(GObject *source, GAsyncResult *res, gpointer user_data)
@@ -552,7 +363,7 @@ test_light(void)
 	    gw->e->d, "CreateGroup", g_variant_new("(ss)", "mixed", ""), "(o)", &error);
 	g_assert_no_error(error);
 	g_variant_get(group, "(&o)", &group_path);
-	oma = oma_device_start(gw->e, "live-01", "mixed", &oma_record);
+	oma = e2e_proxy_device_start(gw->e, "live-01", "mixed", &oma_record);
 	{
 		g_autoptr(GVariant) reply = g_dbus_connection_call_sync(gw->e->d->connection,
 		                                                        "org.gwmo.Gateway1",
@@ -567,21 +378,23 @@ test_light(void)
 		                                                        &error);
 		g_assert_no_error(error);
 	}
-	wait_registered(gw->e->d, oma_record);
+	e2e_wait_registered(gw->e->d, oma_record);
 
 	/* the DM Server: the light switched on in its first session; Status, FriendlyName and
 	 * the group's DevInfo/Man in its second; the gateway's session with DeviceDetached */
 	{
-		g_autofree gchar *r_targets = device_target("r", udn);
-		g_autofree gchar *s_targets = device_target("s", udn);
-		g_autofree gchar *f_targets = device_target("f", udn);
-		g_autofree gchar *m_targets = group_target("m", "mixed");
-		g_autofree gchar *r =
-		    job("r", r_targets, "Replace", "./UPnP/SwitchPower/Target", "int", "1");
-		g_autofree gchar *s =
-		    job("s", s_targets, "Get", "./UPnP/SwitchPower/Status", NULL, NULL);
-		g_autofree gchar *f = job("f", f_targets, "Get", "./UPnP/FriendlyName", NULL, NULL);
-		g_autofree gchar *m = job("m", m_targets, "Get", "./DevInfo/Man", NULL, NULL);
+		g_autofree gchar *r_targets = e2e_fanout_device_target("r", 1, udn);
+		g_autofree gchar *s_targets = e2e_fanout_device_target("s", 1, udn);
+		g_autofree gchar *f_targets = e2e_fanout_device_target("f", 1, udn);
+		g_autofree gchar *m_targets = e2e_fanout_group_target("m", "mixed");
+		g_autofree gchar *r = e2e_fanout_job(
+		    "r", r_targets, "Replace", "./UPnP/SwitchPower/Target", "int", "1", 20);
+		g_autofree gchar *s = e2e_fanout_job(
+		    "s", s_targets, "Get", "./UPnP/SwitchPower/Status", NULL, NULL, 20);
+		g_autofree gchar *f =
+		    e2e_fanout_job("f", f_targets, "Get", "./UPnP/FriendlyName", NULL, NULL, 20);
+		g_autofree gchar *m =
+		    e2e_fanout_job("m", m_targets, "Get", "./DevInfo/Man", NULL, NULL, 20);
 		GString *gets = g_string_new(NULL);
 		for (guint i = 0; i < G_N_ELEMENTS(inventory_leaves); i++)
 			g_string_append_printf(gets,
@@ -600,7 +413,7 @@ test_light(void)
 	server_record = g_build_filename(gw->e->dir, "record.json", NULL);
 	server = server_start(gw->e, script, server_record, CL_SECRET, "--sessions=3", NULL);
 	t = g_get_monotonic_time();
-	start_session(gw->e->d);
+	e2e_start_session(gw->e->d);
 	g_test_message("session 1 (Replace Target): %" G_GINT64_FORMAT " ms",
 	               (g_get_monotonic_time() - t) / 1000);
 	/* the light's own word: its SetTarget ran */
@@ -608,14 +421,14 @@ test_light(void)
 	g_assert_nonnull(gw_upnp_child_wait_line(light, 0, set_line, 10, NULL));
 	g_assert_cmpuint(gw_upnp_child_count(killed, "SET "), ==, 0);
 	t = g_get_monotonic_time();
-	start_session(gw->e->d);
+	e2e_start_session(gw->e->d);
 	g_test_message("session 2 (three Gets): %" G_GINT64_FORMAT " ms",
 	               (g_get_monotonic_time() - t) / 1000);
 	/* the OMA DM device ran its notified session and exits */
 	g_assert_cmpint(process_wait(oma), ==, 0);
 
 	/* the light says bye-bye: Detached, and DeviceDetached in a session the gateway opens */
-	set_node_bool(gw->e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", TRUE);
+	e2e_set_node_bool(gw->e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", TRUE);
 	t = g_get_monotonic_time();
 	g_assert_cmpint(gw_upnp_child_stop(light, SIGTERM), ==, 0);
 	g_assert_cmpuint(gw_upnp_child_count(light, "BYEBYE"), ==, 1);
@@ -627,7 +440,7 @@ test_light(void)
 	sessions = record_sessions(server_record, &parser);
 	g_assert_cmpuint(json_array_get_length(sessions), ==, 3);
 	session = json_array_get_object_element(sessions, 0);
-	doc = job_document(session, "r");
+	doc = e2e_fanout_document(session, "r");
 	g_assert_nonnull(
 	    strstr(doc, "state=\"Complete\" total=\"1\" succeeded=\"1\" failed=\"0\""));
 	{
@@ -635,7 +448,7 @@ test_light(void)
 		g_assert_nonnull(strstr(doc, item));
 	}
 	session = json_array_get_object_element(sessions, 1);
-	doc = job_document(session, "s");
+	doc = e2e_fanout_document(session, "s");
 	g_assert_nonnull(
 	    strstr(doc, "state=\"Complete\" total=\"1\" succeeded=\"1\" failed=\"0\""));
 	{
@@ -643,7 +456,7 @@ test_light(void)
 		    "<Device id=\"%s\" status=\"200\"><Data format=\"int\">1</Data></Device>", udn);
 		g_assert_nonnull(strstr(doc, item));
 	}
-	doc = job_document(session, "f");
+	doc = e2e_fanout_document(session, "f");
 	{
 		g_autofree gchar *item = g_strdup_printf(
 		    "<Device id=\"%s\" status=\"200\"><Data format=\"chr\">gwmo test light</Data>",
@@ -665,7 +478,7 @@ test_light(void)
 		    want);
 	}
 	/* one job, one aggregated result, an item for each kind of device */
-	doc = job_document(session, "m");
+	doc = e2e_fanout_document(session, "m");
 	g_assert_nonnull(
 	    strstr(doc, "state=\"Complete\" total=\"2\" succeeded=\"2\" failed=\"0\""));
 	{
@@ -736,7 +549,7 @@ test_restart(void)
 	light = gw_upnp_test_light(udn, 1800, NULL);
 	gw = gateway_start();
 	record = wait_record(gw, "DeviceID", udn, "Attached", 30);
-	set_node_bool(gw->e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", TRUE);
+	e2e_set_node_bool(gw->e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", TRUE);
 	gateway_stop(gw);
 	g_assert_cmpint(gw_upnp_child_stop(light, SIGTERM), ==, 0);
 
@@ -793,28 +606,28 @@ test_network_light(void)
 	leftover = g_strdup_printf("/tmp/gupnp-network-light-%s.xml", udn + 5);
 
 	{
-		g_autofree gchar *r_targets = device_target("r", udn);
-		g_autofree gchar *s_targets = device_target("s", udn);
-		g_autofree gchar *r =
-		    job("r", r_targets, "Replace", "./UPnP/SwitchPower/Target", "int", "1");
-		g_autofree gchar *s =
-		    job("s", s_targets, "Get", "./UPnP/SwitchPower/Status", NULL, NULL);
+		g_autofree gchar *r_targets = e2e_fanout_device_target("r", 1, udn);
+		g_autofree gchar *s_targets = e2e_fanout_device_target("s", 1, udn);
+		g_autofree gchar *r = e2e_fanout_job(
+		    "r", r_targets, "Replace", "./UPnP/SwitchPower/Target", "int", "1", 20);
+		g_autofree gchar *s = e2e_fanout_job(
+		    "s", s_targets, "Get", "./UPnP/SwitchPower/Status", NULL, NULL, 20);
 		script = g_strdup_printf(
 		    "{\"sessions\":[{\"commands\":[%s]},{\"commands\":[%s]}]}", r, s);
 	}
 	server_record = g_build_filename(gw->e->dir, "record.json", NULL);
 	server = server_start(gw->e, script, server_record, CL_SECRET, "--sessions=2", NULL);
-	start_session(gw->e->d);
-	start_session(gw->e->d);
+	e2e_start_session(gw->e->d);
+	e2e_start_session(gw->e->d);
 	server_wait(server);
 	sessions = record_sessions(server_record, &parser);
 	g_assert_cmpuint(json_array_get_length(sessions), ==, 2);
-	doc = job_document(json_array_get_object_element(sessions, 0), "r");
+	doc = e2e_fanout_document(json_array_get_object_element(sessions, 0), "r");
 	{
 		g_autofree gchar *item = g_strdup_printf("<Device id=\"%s\" status=\"200\"/>", udn);
 		g_assert_nonnull(strstr(doc, item));
 	}
-	doc = job_document(json_array_get_object_element(sessions, 1), "s");
+	doc = e2e_fanout_document(json_array_get_object_element(sessions, 1), "s");
 	{
 		g_autofree gchar *item = g_strdup_printf(
 		    "<Device id=\"%s\" status=\"200\"><Data format=\"int\">1</Data></Device>", udn);
