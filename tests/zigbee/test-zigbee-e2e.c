@@ -566,9 +566,12 @@ world_get(void)
 	g_chmod(w->e->dir, 0755);
 	w->mqtt_conf = g_build_filename(w->e->dir, "mosquitto.conf", NULL);
 	w->mqtt_log = g_build_filename(w->e->dir, "mosquitto.log", NULL);
+	/* "user": as root it would switch to its own user, which clears the parent-death signal
+	 * (child_setup) and leaves it running when the test aborts */
 	conf = g_strdup_printf("listener %u 127.0.0.1\nallow_anonymous true\npersistence false\n"
-	                       "log_dest stderr\n",
-	                       w->mqtt_port);
+	                       "log_dest stderr\nuser %s\n",
+	                       w->mqtt_port,
+	                       g_get_user_name());
 	g_assert_true(g_file_set_contents(w->mqtt_conf, conf, -1, NULL));
 	g_chmod(w->mqtt_conf, 0644);
 	broker_start(w);
