@@ -1090,7 +1090,7 @@ test_broker_away(void)
 	DbusJob inflight = {0};
 	g_autofree gchar *state = NULL;
 	g_autofree gchar *doc = NULL;
-	g_autofree gchar *again[3] = {NULL};
+	gchar *again[3] = {NULL};
 	const gchar *bulb[] = {BULB, NULL};
 	const gchar *bulb_and_oma[] = {BULB, OMA_ID, NULL};
 	gsize mark;
@@ -1142,8 +1142,10 @@ test_broker_away(void)
 	               (g_get_monotonic_time() - t) / 1000);
 	wait_log(w, mark, "connected to the MQTT broker 127.0.0.1");
 	/* the same records */
-	for (guint i = 0; i < G_N_ELEMENTS(ieees); i++)
+	for (guint i = 0; i < G_N_ELEMENTS(ieees); i++) {
 		g_assert_cmpstr(again[i], ==, w->records[i]);
+		g_free(again[i]);
+	}
 	wait_line(w->bridge, from, "connected", 10);
 	doc = dbus_job(w, bulb, "Get", "./Zigbee/Exposes/brightness", NULL, NULL);
 	assert_summary(doc, 1, 1);
