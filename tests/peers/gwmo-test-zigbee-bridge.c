@@ -468,6 +468,7 @@ command(gchar *line)
 		/* what a hostile LAN may send: none of it may hurt the adapter */
 		publish("bridge/devices", "[{\"ieee_address\":", FALSE);
 		publish("bridge/devices", "{\"not\":\"an array\"}", FALSE);
+		publish("bridge/devices", "[1,2,3]", FALSE); /* read as "nobody", it detached all */
 		publish("bridge/event", "[1,2,3]", FALSE);
 		publish("bridge/state", "{\"state\":42}", FALSE);
 		publish("bulb", "\"just a string\"", FALSE);
