@@ -65,7 +65,9 @@
  *                             gwmo-test-light, for the UPnP rows, see bench_upnp_round();
  *                             GW_BENCH_UPNP_N, GW_BENCH_UPNP_CONTEXTS: their light counts and
  *                             HTTP servers; GW_BENCH_ROWS: the rows that run, of
- *                             "dm,adapter,upnp", default all)
+ *                             "dm,adapter,upnp,zigbee", default all;
+ *                             GWMO_TEST_ZIGBEE_PLUGIN, GWMO_TEST_ZIGBEE_BRIDGE,
+ *                             GW_BENCH_ZIGBEE_N: the Zigbee rows, see bench_zigbee_round())
  */
 
 #define G_LOG_DOMAIN "GwFanoutBench"
@@ -1587,6 +1589,585 @@ row_wanted(const gchar *row)
 	return g_strv_contains((const gchar *const *)names, row);
 }
 
+/* ---- the Zigbee adapter's devices (plugins/zigbee2mqtt, issue 13) ----
+ *
+ * N bulbs of the zigbee2mqtt bridge emulator (tests/peers/gwmo-test-zigbee-bridge --count N)
+ * on a real mosquitto broker on 127.0.0.1 (a private configuration), found by the real gwmod
+ * with the Zigbee adapter alone in its --plugin-dir. Once all N records exist, two round trips
+ * the adapter makes through the broker, each measured both ways:
+ *  - Get: "<name>/get" {"brightness":""}, answered by the bulb's next state message;
+ *  - Set: "<name>/set" {"state":"ON"/"OFF"}, answered by the state message that shows it;
+ *  - direct: what the gateway replaces: this process as an MQTT client of the same broker
+ *    (libmosquitto, its own network thread) publishes the N requests itself, at most
+ *    MaxInFlight at once (32, GW_BENCH_MAX_IN_FLIGHT), and waits for each bulb's answer;
+ *  - fanout: one D-Bus Fanout of a Get of ./Zigbee/Exposes/brightness (a Replace of
+ *    ./Zigbee/Exposes/state) to the N bulbs, the same MaxInFlight, until the job's Finished.
+ * Each once unmeasured first, then 5 rounds of each (Set alternating ON and OFF): the median
+ * time, the mean CPU seconds of one round (Get+Set). The adapter stays subscribed (zigbee2mqtt/#)
+ * during the direct runs, so the broker sends gwmod every state message then too: the direct
+ * figures include that fan-out of the broker, as a gateway on the LAN would see it. Every bulb must
+ * answer (200 and 128 for the Get) in both paths, else the benchmark exits 1. GW_BENCH_ZIGBEE_N:
+ * the bulb counts (default "100 1000"); skipped when mosquitto is not installed. */
+
+#ifdef GW_BENCH_ZIGBEE
+
+#include <glib/gstdio.h>
+#include <mosquitto.h>
+#include <sys/prctl.h>
+
+#define ZB_BASE "zigbee2mqtt"
+#define ZB_TIMEOUT_S 120
+#define ZB_REPEAT 5 /* measured rounds of each path: the median */
+
+typedef struct {
+	guint n;
+	gdouble find; /* gwmod: from its start until the N records exist */
+	gdouble direct_get, fan_get, direct_set, fan_set;
+	gdouble cpu_direct_self, cpu_direct_gw, cpu_direct_bridge, cpu_direct_broker;
+	gdouble cpu_fan_self, cpu_fan_gw, cpu_fan_bridge, cpu_fan_broker;
+} ZbFigures;
+
+/* the direct client: the callbacks run on libmosquitto's thread, under @lock */
+typedef struct {
+	struct mosquitto *mosq;
+	GMutex lock;
+	GCond cond;
+	guint n;
+	GHashTable *index; /* friendly name → its number + 1 */
+	guint8 *waiting;   /* [n]: a request of this run is out */
+	gboolean connected;
+	guint retained; /* retained state messages seen since the subscription */
+	gboolean set;
+	const gchar *want; /* a Set: the state text that answers it */
+	guint next, done, in_flight, max_in_flight;
+} ZbDirect;
+
+static void
+zb_send(ZbDirect *z, guint i)
+{
+	g_autofree gchar *topic = g_strdup_printf(ZB_BASE "/bulb-%u/%s", i, z->set ? "set" : "get");
+	g_autofree gchar *payload = z->set ? g_strdup_printf("{\"state\":\"%s\"}", z->want)
+	                                   : g_strdup("{\"brightness\":\"\"}");
+
+	z->waiting[i] = 1;
+	z->in_flight++;
+	/* QoS 0, as the adapter publishes */
+	if (mosquitto_publish(z->mosq, NULL, topic, (int)strlen(payload), payload, 0, false) !=
+	    MOSQ_ERR_SUCCESS)
+		bench_fail("direct: mosquitto_publish failed");
+}
+
+static void
+zb_on_connect(struct mosquitto *mosq, void *data, int rc)
+{
+	ZbDirect *z = data;
+
+	if (rc != 0)
+		return;
+	mosquitto_subscribe(mosq, NULL, ZB_BASE "/+", 0);
+	g_mutex_lock(&z->lock);
+	z->connected = TRUE;
+	g_cond_broadcast(&z->cond);
+	g_mutex_unlock(&z->lock);
+}
+
+static void
+zb_on_message(struct mosquitto *mosq, void *data, const struct mosquitto_message *msg)
+{
+	ZbDirect *z = data;
+	const gchar *name = msg->topic + strlen(ZB_BASE "/");
+	guint i;
+
+	if (!g_str_has_prefix(msg->topic, ZB_BASE "/") || msg->payloadlen <= 0)
+		return;
+	g_mutex_lock(&z->lock);
+	i = GPOINTER_TO_UINT(g_hash_table_lookup(z->index, name));
+	if (i-- == 0) {
+		g_mutex_unlock(&z->lock);
+		return;
+	}
+	if (msg->retain)
+		z->retained++;
+	if (z->waiting[i] && !msg->retain) {
+		g_autofree gchar *text = g_strndup(msg->payload, (gsize)msg->payloadlen);
+		g_autofree gchar *shows = z->set ? g_strdup_printf("\"state\":\"%s\"", z->want)
+		                                 : g_strdup("\"brightness\":128");
+		if (strstr(text, shows) != NULL) {
+			z->waiting[i] = 0;
+			z->in_flight--;
+			z->done++;
+			while (z->in_flight < z->max_in_flight && z->next < z->n)
+				zb_send(z, z->next++);
+		}
+	}
+	g_cond_broadcast(&z->cond);
+	g_mutex_unlock(&z->lock);
+}
+
+/* waits under z->lock until @done or ZB_TIMEOUT_S */
+static void
+zb_wait(ZbDirect *z, gboolean (*done)(ZbDirect *z), const gchar *what)
+{
+	gint64 end = g_get_monotonic_time() + ZB_TIMEOUT_S * G_USEC_PER_SEC;
+
+	while (!done(z)) {
+		if (!g_cond_wait_until(&z->cond, &z->lock, end) && !done(z)) {
+			g_printerr("bench-fanout: Zigbee direct: %s: %u of %u in %u s\n",
+			           what,
+			           z->done,
+			           z->n,
+			           ZB_TIMEOUT_S);
+			exit(1);
+		}
+	}
+}
+
+static gboolean
+zb_ready(ZbDirect *z)
+{
+	return z->connected && z->retained >= z->n;
+}
+
+static gboolean
+zb_all_done(ZbDirect *z)
+{
+	return z->done >= z->n;
+}
+
+/* the N requests, MaxInFlight at once; the wall time */
+static gdouble
+zb_run_direct(ZbDirect *z, gboolean set, const gchar *want)
+{
+	gint64 t0 = g_get_monotonic_time();
+
+	g_mutex_lock(&z->lock);
+	z->set = set;
+	z->want = want;
+	z->next = z->done = z->in_flight = 0;
+	while (z->in_flight < z->max_in_flight && z->next < z->n)
+		zb_send(z, z->next++);
+	zb_wait(z, zb_all_done, set ? "Set" : "Get");
+	g_mutex_unlock(&z->lock);
+	return (gdouble)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
+}
+
+/* one D-Bus Fanout of @command on @target to the N bulbs; each must answer @answer */
+static gdouble
+zb_fanout(Bench *b,
+          GPtrArray *ids,
+          const gchar *command,
+          const gchar *target,
+          const gchar *format,
+          const gchar *data,
+          guint n,
+          const gchar *answer)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	GVariantBuilder vb;
+	gint64 t0;
+	guint ok = 0;
+	guint sub = g_dbus_connection_signal_subscribe(b->d->connection,
+	                                               "org.gwmo.Gateway1",
+	                                               "org.gwmo.Gateway1.Job",
+	                                               "Finished",
+	                                               NULL,
+	                                               NULL,
+	                                               G_DBUS_SIGNAL_FLAGS_NONE,
+	                                               finished_cb,
+	                                               b,
+	                                               NULL);
+
+	g_variant_builder_init(&vb, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(
+	    &vb, "{sv}", "Devices", g_variant_new_strv((const gchar *const *)ids->pdata, -1));
+	g_variant_builder_add(&vb, "{sv}", "Command", g_variant_new_string(command));
+	g_variant_builder_add(&vb, "{sv}", "TargetURI", g_variant_new_string(target));
+	if (format != NULL)
+		g_variant_builder_add(&vb, "{sv}", "Format", g_variant_new_string(format));
+	if (data != NULL)
+		g_variant_builder_add(&vb, "{sv}", "Data", g_variant_new_string(data));
+	g_variant_builder_add(&vb, "{sv}", "Timeout", g_variant_new_uint32(ZB_TIMEOUT_S));
+	if (g_getenv("GW_BENCH_MAX_IN_FLIGHT") != NULL)
+		g_variant_builder_add(&vb,
+		                      "{sv}",
+		                      "MaxInFlight",
+		                      g_variant_new_uint32((guint32)g_ascii_strtoull(
+		                          g_getenv("GW_BENCH_MAX_IN_FLIGHT"), NULL, 10)));
+	t0 = g_get_monotonic_time();
+	reply = g_dbus_connection_call_sync(b->d->connection,
+	                                    "org.gwmo.Gateway1",
+	                                    "/org/gwmo/Gateway1",
+	                                    "org.gwmo.Gateway1.Manager",
+	                                    "Fanout",
+	                                    g_variant_new("(a{sv})", &vb),
+	                                    G_VARIANT_TYPE("(o)"),
+	                                    G_DBUS_CALL_FLAGS_NONE,
+	                                    60000,
+	                                    NULL,
+	                                    &error);
+	if (reply == NULL)
+		bench_fail(error->message);
+	g_variant_get(reply, "(o)", &b->job_path);
+	while (b->doc == NULL)
+		g_main_context_iteration(NULL, TRUE);
+	{
+		gdouble secs = (gdouble)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
+		for (const gchar *p = b->doc; (p = strstr(p, answer)) != NULL; p++)
+			ok++;
+		if (ok != n) {
+			g_printerr("bench-fanout: Zigbee %s: %u of %u bulbs answered %s\n",
+			           command,
+			           ok,
+			           n,
+			           answer);
+			exit(1);
+		}
+		g_dbus_connection_signal_unsubscribe(b->d->connection, sub);
+		g_clear_pointer(&b->job_path, g_free);
+		g_clear_pointer(&b->doc, g_free);
+		return secs;
+	}
+}
+
+static gint
+zb_cmp(gconstpointer a, gconstpointer b)
+{
+	gdouble x = *(const gdouble *)a, y = *(const gdouble *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static gdouble
+zb_median(gdouble *v)
+{
+	qsort(v, ZB_REPEAT, sizeof(gdouble), zb_cmp);
+	return v[ZB_REPEAT / 2];
+}
+
+static guint
+zb_records(Bench *b)
+{
+	g_autoptr(GVariant) reply = gw_test_call(
+	    b->d, "ListChildren", g_variant_new("(s)", "./GwMO/Inventory/Devices"), "(as)", NULL);
+	g_autofree const gchar **names = NULL;
+
+	if (reply == NULL)
+		return 0;
+	g_variant_get(reply, "(^a&s)", &names);
+	return g_strv_length((gchar **)names);
+}
+
+static gboolean
+zb_flag_cb(gpointer data)
+{
+	*(gboolean *)data = TRUE;
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
+zb_port_open(guint16 port)
+{
+	g_autoptr(GSocket) s = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, 0, NULL);
+	g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	g_autoptr(GSocketAddress) a = g_inet_socket_address_new(lo, port);
+
+	return g_socket_connect(s, a, NULL, NULL);
+}
+
+/* the child dies with the benchmark */
+static void
+zb_child_setup(gpointer data)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static GSubprocess *
+zb_spawn(const gchar *const *argv, GSubprocessFlags flags)
+{
+	g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(flags);
+	g_autoptr(GError) error = NULL;
+	GSubprocess *p;
+
+	g_subprocess_launcher_set_child_setup(launcher, zb_child_setup, NULL, NULL);
+	p = g_subprocess_launcher_spawnv(launcher, argv, &error);
+	if (p == NULL)
+		bench_fail(error->message);
+	return p;
+}
+
+static ZbFigures
+bench_zigbee_round(guint n)
+{
+	const gchar *plugin = g_getenv("GWMO_TEST_ZIGBEE_PLUGIN");
+	g_autofree gchar *plugin_dir = g_path_get_dirname(plugin);
+	const gchar *args[] = {"--plugin-dir", plugin_dir, NULL};
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *dir = g_dir_make_tmp("gwmo-bench-zigbee-XXXXXX", &error);
+	g_autofree gchar *conf_path = NULL;
+	g_autofree gchar *conf = NULL;
+	g_autofree gchar *gw_conf = NULL;
+	g_autofree gchar *port_text = NULL;
+	g_autofree gchar *count_text = g_strdup_printf("%u", n);
+	g_autoptr(GSubprocess) broker = NULL;
+	g_autoptr(GSubprocess) bridge = NULL;
+	g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
+	const gchar *broker_pid, *bridge_pid;
+	ZbFigures f = {.n = n};
+	ZbDirect z = {0};
+	Bench b = {0};
+	guint16 port = free_port();
+	gint64 t0, end;
+	gdouble c0, g0, r0, m0;
+	gdouble dget[ZB_REPEAT], dset[ZB_REPEAT], fget[ZB_REPEAT], fset[ZB_REPEAT];
+
+	if (dir == NULL)
+		bench_fail(error->message);
+	g_chmod(dir, 0755); /* mosquitto drops to its own user */
+	conf_path = g_build_filename(dir, "mosquitto.conf", NULL);
+	/* "user": as root it would switch to its own user, which clears the parent-death signal */
+	conf = g_strdup_printf("listener %u 127.0.0.1\nallow_anonymous true\npersistence false\n"
+	                       "max_queued_messages 0\nlog_dest none\nuser %s\n",
+	                       port,
+	                       g_get_user_name());
+	g_file_set_contents(conf_path, conf, -1, NULL);
+	g_chmod(conf_path, 0644);
+	{
+		const gchar *argv[] = {"mosquitto", "-c", conf_path, NULL};
+		broker = zb_spawn(argv, G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+	}
+	broker_pid = g_subprocess_get_identifier(broker);
+	/* the bridge connects once, at its start: the broker must listen by then */
+	for (end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC; !zb_port_open(port);) {
+		if (g_get_monotonic_time() > end)
+			bench_fail("mosquitto does not listen");
+		g_usleep(20 * 1000);
+	}
+	port_text = g_strdup_printf("%u", port);
+	{
+		const gchar *argv[] = {g_getenv("GWMO_TEST_ZIGBEE_BRIDGE"),
+		                       "--port",
+		                       port_text,
+		                       "--count",
+		                       count_text,
+		                       NULL};
+		/* its lines ("connected") are not needed here */
+		bridge = zb_spawn(
+		    argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDIN_PIPE);
+	}
+	bridge_pid = g_subprocess_get_identifier(bridge);
+	for (guint i = 0; i < n; i++)
+		g_ptr_array_add(ids, g_strdup_printf("0x00124b01%08x", i));
+	g_ptr_array_add(ids, NULL);
+
+	/* gwmod with the Zigbee adapter alone (it retries until the broker listens) */
+	gw_conf = g_strdup_printf(
+	    "[southbound]\nlisten=\n[northbound]\nlisten=\n[zigbee2mqtt]\n"
+	    "broker=mqtt://127.0.0.1:%u\nreconnect-min-ms=50\nreconnect-max-ms=200\n"
+	    "max-devices=%u\n",
+	    port,
+	    MIN(n + 16, 65536));
+	b.d = gw_test_daemon_new_with_config(gw_conf);
+	b.d->quiet = g_getenv("GW_BENCH_VERBOSE") == NULL;
+	t0 = g_get_monotonic_time();
+	gw_test_daemon_start(b.d, args);
+	end = t0 + ZB_TIMEOUT_S * G_USEC_PER_SEC;
+	while (zb_records(&b) < n) {
+		gboolean late = FALSE;
+		if (g_get_monotonic_time() > end) {
+			g_autofree gchar *log = gw_test_daemon_read_log(b.d);
+			g_printerr("%sbench-fanout: gwmod found %u of %u bulbs in %u s\n",
+			           log != NULL ? log : "",
+			           zb_records(&b),
+			           n,
+			           ZB_TIMEOUT_S);
+			exit(1);
+		}
+		g_timeout_add(100, zb_flag_cb, &late);
+		while (!late)
+			g_main_context_iteration(NULL, TRUE);
+	}
+	f.find = (gdouble)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
+
+	/* the direct client */
+	g_mutex_init(&z.lock);
+	g_cond_init(&z.cond);
+	z.n = n;
+	z.index = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	for (guint i = 0; i < n; i++)
+		g_hash_table_insert(
+		    z.index, g_strdup_printf("bulb-%u", i), GUINT_TO_POINTER(i + 1));
+	z.waiting = g_new0(guint8, n);
+	z.max_in_flight = GW_GWMO_FANOUT_MAX_IN_FLIGHT_DEFAULT;
+	if (g_getenv("GW_BENCH_MAX_IN_FLIGHT") != NULL)
+		z.max_in_flight =
+		    (guint)g_ascii_strtoull(g_getenv("GW_BENCH_MAX_IN_FLIGHT"), NULL, 10);
+	z.mosq = mosquitto_new(NULL, true, &z);
+	mosquitto_connect_callback_set(z.mosq, zb_on_connect);
+	mosquitto_message_callback_set(z.mosq, zb_on_message);
+	if (mosquitto_connect(z.mosq, "127.0.0.1", port, 30) != MOSQ_ERR_SUCCESS ||
+	    mosquitto_loop_start(z.mosq) != MOSQ_ERR_SUCCESS)
+		bench_fail("direct: cannot connect to mosquitto");
+	g_mutex_lock(&z.lock);
+	zb_wait(&z, zb_ready, "retained states");
+	g_mutex_unlock(&z.lock);
+
+	/* once each unmeasured */
+	zb_run_direct(&z, FALSE, NULL);
+	zb_fanout(&b,
+	          ids,
+	          "Get",
+	          "./Zigbee/Exposes/brightness",
+	          NULL,
+	          NULL,
+	          n,
+	          "status=\"200\"><Data format=\"int\">128</Data>");
+
+	/* ZB_REPEAT rounds of each, alternating ON and OFF: the medians, the mean CPU */
+#define ZB_CPU_START() \
+	(c0 = cpu_self(), g0 = cpu_gwmod(&b), r0 = cpu_pid(bridge_pid), m0 = cpu_pid(broker_pid))
+	ZB_CPU_START();
+	for (guint r = 0; r < ZB_REPEAT; r++) {
+		dget[r] = zb_run_direct(&z, FALSE, NULL);
+		dset[r] = zb_run_direct(&z, TRUE, r % 2 == 0 ? "ON" : "OFF");
+	}
+	f.cpu_direct_self = (cpu_self() - c0) / ZB_REPEAT;
+	f.cpu_direct_gw = (cpu_gwmod(&b) - g0) / ZB_REPEAT;
+	f.cpu_direct_bridge = (cpu_pid(bridge_pid) - r0) / ZB_REPEAT;
+	f.cpu_direct_broker = (cpu_pid(broker_pid) - m0) / ZB_REPEAT;
+
+	ZB_CPU_START();
+	for (guint r = 0; r < ZB_REPEAT; r++) {
+		fget[r] = zb_fanout(&b,
+		                    ids,
+		                    "Get",
+		                    "./Zigbee/Exposes/brightness",
+		                    NULL,
+		                    NULL,
+		                    n,
+		                    "status=\"200\"><Data format=\"int\">128</Data>");
+		fset[r] = zb_fanout(&b,
+		                    ids,
+		                    "Replace",
+		                    "./Zigbee/Exposes/state",
+		                    "bool",
+		                    r % 2 == 0 ? "true" : "false",
+		                    n,
+		                    "status=\"200\"/>");
+	}
+	f.cpu_fan_self = (cpu_self() - c0) / ZB_REPEAT;
+	f.cpu_fan_gw = (cpu_gwmod(&b) - g0) / ZB_REPEAT;
+	f.cpu_fan_bridge = (cpu_pid(bridge_pid) - r0) / ZB_REPEAT;
+	f.cpu_fan_broker = (cpu_pid(broker_pid) - m0) / ZB_REPEAT;
+#undef ZB_CPU_START
+	f.direct_get = zb_median(dget);
+	f.direct_set = zb_median(dset);
+	f.fan_get = zb_median(fget);
+	f.fan_set = zb_median(fset);
+	g_printerr("bench-fanout: Zigbee N=%u: Get direct %.3f s, fanout %.3f s; Set direct %.3f "
+	           "s, fanout %.3f s\n",
+	           n,
+	           f.direct_get,
+	           f.fan_get,
+	           f.direct_set,
+	           f.fan_set);
+
+	mosquitto_disconnect(z.mosq);
+	mosquitto_loop_stop(z.mosq, false);
+	mosquitto_destroy(z.mosq);
+	g_hash_table_unref(z.index);
+	g_free(z.waiting);
+	g_mutex_clear(&z.lock);
+	g_cond_clear(&z.cond);
+	if (!b.d->quiet) {
+		g_autofree gchar *log = gw_test_daemon_read_log(b.d);
+		g_printerr("%s", log != NULL ? log : "");
+	}
+	gw_test_daemon_stop(b.d);
+	gw_test_daemon_free(b.d);
+	g_subprocess_send_signal(bridge, SIGTERM);
+	g_subprocess_wait(bridge, NULL, NULL);
+	g_subprocess_send_signal(broker, SIGTERM);
+	g_subprocess_wait(broker, NULL, NULL);
+	g_unlink(conf_path);
+	g_rmdir(dir);
+	return f;
+}
+
+/* the Zigbee rows: run (GW_BENCH_ROWS "zigbee"), then their table */
+static void
+bench_zigbee_rows(void)
+{
+	const gchar *ns = g_getenv("GW_BENCH_ZIGBEE_N");
+	g_autofree gchar *mosquitto = g_find_program_in_path("mosquitto");
+	g_auto(GStrv) counts = g_strsplit_set(ns != NULL ? ns : "100 1000", " ,", 0);
+	g_autoptr(GArray) rows = g_array_new(FALSE, FALSE, sizeof(ZbFigures));
+
+	if (!row_wanted("zigbee"))
+		return;
+	if (mosquitto == NULL || g_getenv("GWMO_TEST_ZIGBEE_PLUGIN") == NULL ||
+	    g_getenv("GWMO_TEST_ZIGBEE_BRIDGE") == NULL) {
+		g_print("\n== Zigbee bulbs: skipped: %s ==\n",
+		        mosquitto == NULL ? "no mosquitto broker installed"
+		                          : "GWMO_TEST_ZIGBEE_PLUGIN or GWMO_TEST_ZIGBEE_BRIDGE is "
+		                            "not set");
+		return;
+	}
+	mosquitto_lib_init();
+	for (guint i = 0; counts[i] != NULL; i++) {
+		guint n = (guint)g_ascii_strtoull(counts[i], NULL, 10);
+		ZbFigures f;
+		if (n == 0)
+			continue;
+		f = bench_zigbee_round(n);
+		g_array_append_val(rows, f);
+	}
+	mosquitto_lib_cleanup();
+	g_print("\n== Zigbee bulbs (plugins/zigbee2mqtt, gwmo-test-zigbee-bridge --count N on a "
+	        "real mosquitto, 127.0.0.1): MaxInFlight %s ==\n",
+	        g_getenv("GW_BENCH_MAX_IN_FLIGHT") != NULL ? g_getenv("GW_BENCH_MAX_IN_FLIGHT")
+	                                                   : "32");
+	for (guint i = 0; i < rows->len; i++) {
+		const ZbFigures *f = &g_array_index(rows, ZbFigures, i);
+		g_print(
+		    "N=%-5u Get brightness: direct (MQTT client) %7.3f s %7.1f bulbs/s | fanout "
+		    "%7.3f s %7.1f bulbs/s | ratio fanout/direct %.2f\n",
+		    f->n,
+		    f->direct_get,
+		    f->n / f->direct_get,
+		    f->fan_get,
+		    f->n / f->fan_get,
+		    f->fan_get / f->direct_get);
+		g_print(
+		    "N=%-5u Set state:      direct (MQTT client) %7.3f s %7.1f bulbs/s | fanout "
+		    "%7.3f s %7.1f bulbs/s | ratio fanout/direct %.2f\n",
+		    f->n,
+		    f->direct_set,
+		    f->n / f->direct_set,
+		    f->fan_set,
+		    f->n / f->fan_set,
+		    f->fan_set / f->direct_set);
+		g_print("N=%-5u CPU s of one round (Get+Set): direct: client %.3f, gwmod %.3f "
+		        "(subscribed), "
+		        "bridge %.3f, mosquitto %.3f | fanout: gwmod %.3f (%.3f ms per bulb and "
+		        "command), bridge %.3f, mosquitto %.3f, bench (D-Bus client) %.3f | gwmod "
+		        "found the N bulbs in %.2f s\n",
+		        f->n,
+		        f->cpu_direct_self,
+		        f->cpu_direct_gw,
+		        f->cpu_direct_bridge,
+		        f->cpu_direct_broker,
+		        f->cpu_fan_gw,
+		        f->cpu_fan_gw * 1000 / (2 * f->n),
+		        f->cpu_fan_bridge,
+		        f->cpu_fan_broker,
+		        f->cpu_fan_self,
+		        f->find);
+	}
+}
+
+#endif /* GW_BENCH_ZIGBEE */
+
 int
 main(int argc, char **argv)
 {
@@ -1656,6 +2237,9 @@ main(int argc, char **argv)
 	print_upnp_table();
 	g_array_unref(upnp_figures);
 	g_free(upnp_skip);
+#endif
+#ifdef GW_BENCH_ZIGBEE
+	bench_zigbee_rows();
 #endif
 	g_array_unref(figures);
 	g_array_unref(adapter_figures);

@@ -10,7 +10,8 @@
  * answers "<name>/set" and "<name>/get" as those devices would. It republishes everything after
  * every (re)connection, as zigbee2mqtt does.
  *
- * Usage: gwmo-test-zigbee-bridge --port N [--base-topic T]
+ * Usage: gwmo-test-zigbee-bridge --port N [--base-topic T] [--count N]
+ * (--count N: N bulbs named bulb-0 … bulb-<N-1> instead, for bench-fanout)
  * Commands on stdin, one a line (the test drives it):
  *   leave NAME | offline NAME | online NAME | rename OLD NEW | mute NAME | unmute NAME |
  *   temperature VALUE | garbage | hostile | quit
@@ -23,6 +24,8 @@
 #include <mosquitto.h>
 #include <stdio.h>
 #include <string.h>
+
+typedef enum { KIND_BULB, KIND_PLUG, KIND_SENSOR } DeviceKind;
 
 typedef struct {
 	const gchar *ieee;
@@ -41,12 +44,14 @@ typedef struct {
 	gdouble humidity;
 	gint battery;
 	gint linkquality;
+	DeviceKind kind;
 } Device;
 
 static GMutex lock;
 static struct mosquitto *mosq;
 static const gchar *base = "zigbee2mqtt";
-static Device devices[3];
+static Device *devices;
+static guint n_devices;
 
 #define BULB_DEF                                                                                  \
 	"{\"model\":\"LED1545G12\",\"vendor\":\"IKEA\",\"description\":\"TRADFRI LED bulb E27 "   \
@@ -80,9 +85,33 @@ static Device devices[3];
 	"\"numeric\",\"name\":\"linkquality\",\"label\":\"Linkquality\",\"property\":"            \
 	"\"linkquality\",\"access\":1,\"unit\":\"lqi\",\"value_min\":0,\"value_max\":255}]}"
 
+/* --count N: N bulbs "bulb-0"… (IEEE 0x00124b01000000…), for benchmarks */
+static void
+init_bulbs(guint n)
+{
+	n_devices = n;
+	devices = g_new0(Device, n);
+	for (guint i = 0; i < n; i++) {
+		devices[i] = (Device){g_strdup_printf("0x00124b01%08x", i),
+		                      g_strdup_printf("bulb-%u", i),
+		                      "Router",
+		                      "Mains (single phase)",
+		                      BULB_DEF,
+		                      TRUE,
+		                      TRUE,
+		                      FALSE,
+		                      FALSE,
+		                      128};
+		devices[i].linkquality = 120;
+		devices[i].kind = KIND_BULB;
+	}
+}
+
 static void
 init_devices(void)
 {
+	n_devices = 3;
+	devices = g_new0(Device, n_devices);
 	devices[0] = (Device){"0x00124b0000000001",
 	                      g_strdup("bulb"),
 	                      "Router",
@@ -94,6 +123,7 @@ init_devices(void)
 	                      FALSE,
 	                      128};
 	devices[0].linkquality = 120;
+	devices[0].kind = KIND_BULB;
 	devices[1] = (Device){"0x00124b0000000002",
 	                      g_strdup("plug"),
 	                      "Router",
@@ -105,6 +135,7 @@ init_devices(void)
 	                      TRUE};
 	devices[1].power = 12.5;
 	devices[1].linkquality = 90;
+	devices[1].kind = KIND_PLUG;
 	devices[2] = (Device){"0x00124b0000000003",
 	                      g_strdup("sensor"),
 	                      "EndDevice",
@@ -116,6 +147,7 @@ init_devices(void)
 	devices[2].humidity = 40.25;
 	devices[2].battery = 87;
 	devices[2].linkquality = 60;
+	devices[2].kind = KIND_SENSOR;
 }
 
 static void
@@ -131,12 +163,12 @@ state_json(const Device *d)
 {
 	gchar a[G_ASCII_DTOSTR_BUF_SIZE], b[G_ASCII_DTOSTR_BUF_SIZE];
 
-	if (d == &devices[0])
+	if (d->kind == KIND_BULB)
 		return g_strdup_printf("{\"state\":\"%s\",\"brightness\":%d,\"linkquality\":%d}",
 		                       d->on ? "ON" : "OFF",
 		                       d->brightness,
 		                       d->linkquality);
-	if (d == &devices[1])
+	if (d->kind == KIND_PLUG)
 		return g_strdup_printf("{\"state\":\"%s\",\"power\":%s,\"linkquality\":%d}",
 		                       d->on ? "ON" : "OFF",
 		                       g_ascii_dtostr(a, sizeof a, d->power),
@@ -174,7 +206,7 @@ publish_devices(void)
 	    "\"definition\":null,\"power_source\":null,\"interview_completed\":true,"
 	    "\"interviewing\":false,\"endpoints\":{}}");
 
-	for (guint i = 0; i < G_N_ELEMENTS(devices); i++) {
+	for (guint i = 0; i < n_devices; i++) {
 		const Device *d = &devices[i];
 		if (!d->present)
 			continue;
@@ -204,7 +236,7 @@ publish_devices(void)
 static Device *
 find(const gchar *name)
 {
-	for (guint i = 0; i < G_N_ELEMENTS(devices); i++) {
+	for (guint i = 0; i < n_devices; i++) {
 		if (devices[i].present && strcmp(devices[i].name, name) == 0)
 			return &devices[i];
 	}
@@ -226,7 +258,7 @@ on_connect(struct mosquitto *m, void *data, int rc)
 	mosquitto_subscribe(m, NULL, ota, 1);
 	publish("bridge/state", "{\"state\":\"online\"}", TRUE);
 	publish_devices();
-	for (guint i = 0; i < G_N_ELEMENTS(devices); i++) {
+	for (guint i = 0; i < n_devices; i++) {
 		if (!devices[i].present)
 			continue;
 		publish_state(&devices[i]);
@@ -240,7 +272,7 @@ on_connect(struct mosquitto *m, void *data, int rc)
 static Device *
 find_id(const gchar *id)
 {
-	for (guint i = 0; i < G_N_ELEMENTS(devices); i++) {
+	for (guint i = 0; i < n_devices; i++) {
 		if (devices[i].present &&
 		    (strcmp(devices[i].ieee, id) == 0 || strcmp(devices[i].name, id) == 0))
 			return &devices[i];
@@ -269,7 +301,7 @@ on_ota(const struct mosquitto_message *msg)
 	d = find_id(id);
 	if (d != NULL && d->muted)
 		return;
-	if (d == &devices[0])
+	if (d != NULL && d->kind == KIND_BULB)
 		answer = g_strdup_printf(
 		    "{\"data\":{\"id\":\"%s\",\"from\":{\"software_build_id\":\"2.3.0\","
 		    "\"date_code\":\"20200101\"},\"to\":{\"software_build_id\":\"2.3.1\","
@@ -325,7 +357,7 @@ on_message(struct mosquitto *m, void *data, const struct mosquitto_message *msg)
 		return;
 	}
 	obj = json_node_get_object(json_parser_get_root(parser));
-	if (is_set && d != &devices[2] && json_object_has_member(obj, "state")) {
+	if (is_set && d->kind != KIND_SENSOR && json_object_has_member(obj, "state")) {
 		const gchar *v = json_object_get_string_member_with_default(obj, "state", "");
 		if (g_ascii_strcasecmp(v, "ON") == 0)
 			d->on = TRUE;
@@ -333,10 +365,10 @@ on_message(struct mosquitto *m, void *data, const struct mosquitto_message *msg)
 			d->on = FALSE;
 		else if (g_ascii_strcasecmp(v, "TOGGLE") == 0)
 			d->on = !d->on;
-		if (d == &devices[1])
+		if (d->kind == KIND_PLUG)
 			d->power = d->on ? 12.5 : 0;
 	}
-	if (is_set && d == &devices[0] && json_object_has_member(obj, "brightness")) {
+	if (is_set && d->kind == KIND_BULB && json_object_has_member(obj, "brightness")) {
 		gint64 v = json_object_get_int_member_with_default(obj, "brightness", -1);
 		if (v >= 0 && v <= 254) {
 			d->brightness = (gint)v;
@@ -428,13 +460,15 @@ command(gchar *line)
 		d->muted = TRUE;
 	} else if (strcmp(w[0], "unmute") == 0 && d != NULL) {
 		d->muted = FALSE;
-	} else if (strcmp(w[0], "temperature") == 0 && w[1] != NULL) {
-		devices[2].temperature = g_ascii_strtod(w[1], NULL);
-		publish_state(&devices[2]);
+	} else if (strcmp(w[0], "temperature") == 0 && w[1] != NULL &&
+	           devices[n_devices - 1].kind == KIND_SENSOR) {
+		devices[n_devices - 1].temperature = g_ascii_strtod(w[1], NULL);
+		publish_state(&devices[n_devices - 1]);
 	} else if (strcmp(w[0], "garbage") == 0) {
 		/* what a hostile LAN may send: none of it may hurt the adapter */
 		publish("bridge/devices", "[{\"ieee_address\":", FALSE);
 		publish("bridge/devices", "{\"not\":\"an array\"}", FALSE);
+		publish("bridge/devices", "[1,2,3]", FALSE); /* read as "nobody", it detached all */
 		publish("bridge/event", "[1,2,3]", FALSE);
 		publish("bridge/state", "{\"state\":42}", FALSE);
 		publish("bulb", "\"just a string\"", FALSE);
@@ -455,10 +489,18 @@ int
 main(int argc, char **argv)
 {
 	gint port = 0;
+	gint count = 0;
 	gchar *base_opt = NULL;
 	GOptionEntry entries[] = {
 	    {"port", 0, 0, G_OPTION_ARG_INT, &port, "the broker's port on 127.0.0.1", "N"},
 	    {"base-topic", 0, 0, G_OPTION_ARG_STRING, &base_opt, "the base topic", "T"},
+	    {"count",
+	     0,
+	     0,
+	     G_OPTION_ARG_INT,
+	     &count,
+	     "N bulbs instead of the bulb, plug, sensor",
+	     "N"},
 	    {NULL},
 	};
 	g_autoptr(GOptionContext) ctx = g_option_context_new("- a zigbee2mqtt bridge emulator");
@@ -472,7 +514,10 @@ main(int argc, char **argv)
 	}
 	if (base_opt != NULL)
 		base = base_opt;
-	init_devices();
+	if (count > 0)
+		init_bulbs((guint)count);
+	else
+		init_devices();
 	mosquitto_lib_init();
 	mosq = mosquitto_new("gwmo-test-zigbee-bridge", true, NULL);
 	mosquitto_connect_callback_set(mosq, on_connect);

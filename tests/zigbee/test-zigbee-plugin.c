@@ -324,9 +324,12 @@ fixture_setup(Fixture *f, gconstpointer data)
 	g_chmod(f->dir, 0755); /* mosquitto drops to its own user */
 	f->port = free_port();
 	f->conf = g_build_filename(f->dir, "mosquitto.conf", NULL);
+	/* "user": as root it would switch to its own user, which clears the parent-death signal
+	 * (child_setup) and leaves it running when the test aborts */
 	conf = g_strdup_printf("listener %u 127.0.0.1\nallow_anonymous true\npersistence false\n"
-	                       "log_dest stderr\n",
-	                       f->port);
+	                       "log_dest stderr\nuser %s\n",
+	                       f->port,
+	                       g_get_user_name());
 	g_assert_true(g_file_set_contents(f->conf, conf, -1, NULL));
 	f->info = g_hash_table_new_full(
 	    g_str_hash, g_str_equal, g_free, (GDestroyNotify)gw_device_info_unref);
