@@ -260,7 +260,7 @@ test_together(void)
 	group = gw_test_call(e->d, "CreateGroup", g_variant_new("(ss)", "mixed", ""), "(o)", &error);
 	g_assert_no_error(error);
 	g_variant_get(group, "(&o)", &group_path);
-	oma = e2e_proxy_device_start(e, OMA_ID, "mixed", &oma_record);
+	oma = e2e_proxy_device_start(e, OMA_ID, "mixed", 1, &oma_record);
 	wait_device(objects, udn, 30);
 	wait_device(objects, BULB, 30);
 	wait_device(objects, CPE_ID, 30);

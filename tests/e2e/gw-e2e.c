@@ -556,7 +556,11 @@ e2e_fanout_document(JsonObject *session, const gchar *name)
 }
 
 GSubprocess *
-e2e_proxy_device_start(Env *e, const gchar *id, const gchar *group, gchar **record_uri)
+e2e_proxy_device_start(Env *e,
+                       const gchar *id,
+                       const gchar *group,
+                       guint sessions,
+                       gchar **record_uri)
 {
 	g_autoptr(GSubprocessLauncher) launcher =
 	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
@@ -570,6 +574,7 @@ e2e_proxy_device_start(Env *e, const gchar *id, const gchar *group, gchar **reco
 	g_autofree gchar *dev_id = g_strdup_printf("--dev-id=%s", id);
 	g_autofree gchar *record = g_strdup_printf("--record=%s/%s.json", e->dir, id);
 	g_autofree gchar *tree_arg = g_strdup_printf("--tree=%s", tree);
+	g_autofree gchar *count = g_strdup_printf("--count=%u", sessions);
 	const gchar *groups[] = {group, NULL};
 	const gchar *path = NULL;
 	GSubprocess *proc;
@@ -600,7 +605,7 @@ e2e_proxy_device_start(Env *e, const gchar *id, const gchar *group, gchar **reco
 		                       "--listen-notify=http://127.0.0.1:0",
 		                       "--register",
 		                       "--mode=2",
-		                       "--count=1",
+		                       count,
 		                       record,
 		                       tree_arg,
 		                       NULL};

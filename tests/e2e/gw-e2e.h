@@ -121,11 +121,15 @@ e2e_fanout_document(JsonObject *session, const gchar *name);
 /*
  * An OMA DM Proxy device (tests/peers/gwmo-test-device, device_binary) provisioned over D-Bus
  * in @group (nullable), MD5 both ways; it registers its HTTP notification listener with the
- * southbound listener and answers one notified session, then exits. Its record URI in
+ * southbound listener and answers @sessions notified sessions, then exits. Its record URI in
  * *@record_uri; e2e_wait_registered() waits for its registration.
  */
 GSubprocess *
-e2e_proxy_device_start(Env *e, const gchar *id, const gchar *group, gchar **record_uri);
+e2e_proxy_device_start(Env *e,
+                       const gchar *id,
+                       const gchar *group,
+                       guint sessions,
+                       gchar **record_uri);
 void
 e2e_wait_registered(GwTestDaemon *d, const gchar *record_uri);
 /* Group.AddMember of @group_path */

@@ -363,7 +363,7 @@ test_light(void)
 	    gw->e->d, "CreateGroup", g_variant_new("(ss)", "mixed", ""), "(o)", &error);
 	g_assert_no_error(error);
 	g_variant_get(group, "(&o)", &group_path);
-	oma = e2e_proxy_device_start(gw->e, "live-01", "mixed", &oma_record);
+	oma = e2e_proxy_device_start(gw->e, "live-01", "mixed", 1, &oma_record);
 	{
 		g_autoptr(GVariant) reply = g_dbus_connection_call_sync(gw->e->d->connection,
 		                                                        "org.gwmo.Gateway1",

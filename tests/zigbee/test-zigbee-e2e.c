@@ -45,9 +45,6 @@
 
 #include "gw-e2e.h"
 
-#define GW_ID "GW-TEST-0001"
-#define GW_SECRET "gw-secret-x"
-#define DEV_SECRET "dev-secret-x"
 #define DEVICE_IFACE "org.gwmo.Gateway1.Device"
 #define ATTACHED "urn:oma:at:gwmo:1.0:DeviceAttached"
 #define OMA_ID "live-01"
@@ -64,27 +61,6 @@ static const gchar *const lqis[] = {"120", "90", "60"};
 static gchar *skip_reason;
 
 /* ---- waiting ---- */
-
-static gboolean
-tick_cb(gpointer data)
-{
-	return G_SOURCE_CONTINUE; /* only wakes the loop up */
-}
-
-/* runs the main context until @done(@data) or @timeout_s; conditions that no event of this
- * process announces (a file, another process's log) are looked at every 20 ms */
-static gboolean
-wait_for(gboolean (*done)(gpointer data), gpointer data, guint timeout_s)
-{
-	gint64 end = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
-	guint tick = g_timeout_add(20, tick_cb, NULL);
-	gboolean ok;
-
-	while (!(ok = done(data)) && g_get_monotonic_time() < end)
-		g_main_context_iteration(NULL, TRUE);
-	g_source_remove(tick);
-	return ok;
-}
 
 /* ---- child processes whose stdout lines are collected: mosquitto, the bridge ---- */
 
@@ -173,7 +149,7 @@ wait_line(Child *child, guint from, const gchar *line, guint timeout_s)
 {
 	LineWait w = {child, from, line};
 
-	if (!wait_for(line_seen, &w, timeout_s))
+	if (!e2e_wait(line_seen, &w, timeout_s))
 		g_error("no line \"%s\" in %u s", line, timeout_s);
 }
 
@@ -232,7 +208,7 @@ broker_start(World *w)
 	PortWait p = {w->mqtt_port};
 
 	w->broker = child_spawn(argv, FALSE, w->mqtt_log);
-	if (!wait_for(port_open, &p, 10))
+	if (!e2e_wait(port_open, &p, 10))
 		g_error("mosquitto does not listen on %u", w->mqtt_port);
 }
 
@@ -317,7 +293,7 @@ wait_records(World *w, const gchar *status, gchar **out)
 	RecordsWait r = {w, status, {NULL}};
 	gint64 t0 = g_get_monotonic_time();
 
-	if (!wait_for(records_seen, &r, 30))
+	if (!e2e_wait(records_seen, &r, 30))
 		g_error("the Zigbee devices are not all %s in 30 s", status);
 	g_test_message("all three %s after %" G_GINT64_FORMAT " ms",
 	               status,
@@ -328,28 +304,6 @@ wait_records(World *w, const gchar *status, gchar **out)
 		else
 			g_free(r.found[i]);
 	}
-}
-
-static void
-set_node_bool(GwTestDaemon *d, const gchar *uri, gboolean value)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) r =
-	    gw_test_call(d,
-	                 "SetNode",
-	                 g_variant_new("(ssv)", uri, "bool", g_variant_new_boolean(value)),
-	                 "()",
-	                 &error);
-	g_assert_no_error(error);
-}
-
-static void
-start_session(GwTestDaemon *d)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) r =
-	    gw_test_call(d, "StartSession", g_variant_new("(s)", SERVER_ID), NULL, &error);
-	g_assert_no_error(error);
 }
 
 typedef struct {
@@ -428,106 +382,6 @@ gateway_start(World *w)
 	g_assert_cmpstr(state, ==, "Running");
 }
 
-/* an OMA DM Proxy device (tests/peers/gwmo-test-device) in @group, its HTTP notification
- * listener registered; it answers every notified session */
-static GSubprocess *
-oma_device_start(Env *e, const gchar *id, const gchar *group, gchar **record_uri)
-{
-	g_autoptr(GSubprocessLauncher) launcher =
-	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = NULL;
-	g_autofree gchar *log = g_strdup_printf("%s/%s.log", e->dir, id);
-	g_autofree gchar *tree =
-	    g_build_filename(g_getenv("GWMO_TEST_DATA"), "peers", "device-tree.xml", NULL);
-	g_autofree gchar *server =
-	    g_strdup_printf("--server=http://127.0.0.1:%u/dm", e->south_port);
-	g_autofree gchar *dev_id = g_strdup_printf("--dev-id=%s", id);
-	g_autofree gchar *record = g_strdup_printf("--record=%s/%s.json", e->dir, id);
-	g_autofree gchar *tree_arg = g_strdup_printf("--tree=%s", tree);
-	const gchar *groups[] = {group, NULL};
-	const gchar *path = NULL;
-	GSubprocess *proc;
-	GVariantBuilder b;
-
-	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
-	g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string(id));
-	g_variant_builder_add(&b, "{sv}", "Mode", g_variant_new_uint32(2));
-	g_variant_builder_add(&b, "{sv}", "AuthType", g_variant_new_string("DIGEST"));
-	g_variant_builder_add(&b, "{sv}", "ClientName", g_variant_new_string(id));
-	g_variant_builder_add(&b, "{sv}", "ClientSecret", g_variant_new_string(DEV_SECRET));
-	g_variant_builder_add(&b, "{sv}", "ServerSecret", g_variant_new_string(GW_SECRET));
-	g_variant_builder_add(&b, "{sv}", "Groups", g_variant_new_strv(groups, -1));
-	reply = gw_test_call(e->d, "AddDevice", g_variant_new("(a{sv})", &b), "(o)", &error);
-	g_assert_no_error(error);
-	g_variant_get(reply, "(&o)", &path);
-	*record_uri = g_strdup_printf("./GwMO/Inventory/Devices/%s", strrchr(path, '/') + 1);
-	{
-		const gchar *argv[] = {device_binary,
-		                       server,
-		                       dev_id,
-		                       "--auth=md5",
-		                       "--client-secret=" DEV_SECRET,
-		                       "--server-name=" GW_ID,
-		                       "--server-secret=" GW_SECRET,
-		                       "--server-id=" GW_ID,
-		                       "--listen-notify=http://127.0.0.1:0",
-		                       "--register",
-		                       "--mode=2",
-		                       "--count=1000",
-		                       record,
-		                       tree_arg,
-		                       NULL};
-		g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
-		g_subprocess_launcher_set_stderr_file_path(launcher, log);
-		proc = g_subprocess_launcher_spawnv(launcher, argv, &error);
-	}
-	g_assert_no_error(error);
-	return proc;
-}
-
-typedef struct {
-	GwTestDaemon *d;
-	const gchar *uri;
-} NotifyAddrWait;
-
-static gboolean
-notify_addr_set(gpointer data)
-{
-	NotifyAddrWait *n = data;
-	g_autofree gchar *v = get_value(n->d, n->uri, NULL);
-
-	return v != NULL && g_str_has_prefix(v, "http://127.0.0.1:");
-}
-
-/* the device registered its notification listener: no signal tells, the record is read */
-static void
-wait_registered(GwTestDaemon *d, const gchar *record_uri)
-{
-	g_autofree gchar *uri = g_strdup_printf("%s/NotifyAddr", record_uri);
-	NotifyAddrWait n = {d, uri};
-
-	g_assert_true(wait_for(notify_addr_set, &n, 60));
-}
-
-static void
-add_member(World *w, const gchar *group_path, const gchar *id)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = g_dbus_connection_call_sync(w->e->d->connection,
-	                                                        "org.gwmo.Gateway1",
-	                                                        group_path,
-	                                                        "org.gwmo.Gateway1.Group",
-	                                                        "AddMember",
-	                                                        g_variant_new("(s)", id),
-	                                                        NULL,
-	                                                        G_DBUS_CALL_FLAGS_NONE,
-	                                                        -1,
-	                                                        NULL,
-	                                                        &error);
-	g_assert_no_error(error);
-}
-
 /*
  * Builds the world once: mosquitto and the bridge; gwmod bootstrapped to the DM Server, then
  * restarted with the Zigbee adapter alone while the DM Server runs (it records the sessions
@@ -594,22 +448,22 @@ world_get(void)
 	wait_records(w, "Attached", w->records);
 	{
 		AlertsWait a = {w->attached_record, G_N_ELEMENTS(ieees)};
-		if (!wait_for(alerts_seen, &a, 30))
+		if (!e2e_wait(alerts_seen, &a, 30))
 			g_error("the DM Server got DeviceAttached for %u of the 3 devices",
 			        attached_alerts(w->attached_record));
 	}
 	g_subprocess_send_signal(server, SIGTERM);
 	g_subprocess_wait(server, NULL, NULL);
-	set_node_bool(w->e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
+	e2e_set_node_bool(w->e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
 
 	group =
 	    gw_test_call(w->e->d, "CreateGroup", g_variant_new("(ss)", "mixed", ""), "(o)", &error);
 	g_assert_no_error(error);
 	g_variant_get(group, "(&o)", &group_path);
-	w->oma = oma_device_start(w->e, OMA_ID, "mixed", &w->oma_record);
+	w->oma = e2e_proxy_device_start(w->e, OMA_ID, "mixed", 1000, &w->oma_record);
 	for (guint i = 0; i < G_N_ELEMENTS(ieees); i++)
-		add_member(w, group_path, ieees[i]);
-	wait_registered(w->e->d, w->oma_record);
+		e2e_group_add_member(w->e->d, group_path, ieees[i]);
+	e2e_wait_registered(w->e->d, w->oma_record);
 	g_test_message("world ready in %" G_GINT64_FORMAT " ms",
 	               (g_get_monotonic_time() - t0) / 1000);
 	return w;
@@ -653,36 +507,6 @@ record_value(World *w, const gchar *record, const gchar *leaf)
 
 /* ---- the DM Server's script ---- */
 
-/* the commands that create Fanout job @name over @targets (the Targets commands,
- * comma-terminated), @command on @uri, and Exec its Start */
-static gchar *
-job(const gchar *name,
-    const gchar *targets,
-    const gchar *command,
-    const gchar *uri,
-    const gchar *format,
-    const gchar *data)
-{
-	GString *s = g_string_new(NULL);
-	const gchar *base = "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/";
-
-	g_string_append_printf(s, "%s%s\",\"format\":\"node\"},%s", base, name, targets);
-	g_string_append_printf(s, "%s%s/Command\",\"data\":\"%s\"},", base, name, command);
-	g_string_append_printf(s, "%s%s/TargetURI\",\"data\":\"%s\"},", base, name, uri);
-	if (format != NULL)
-		g_string_append_printf(s, "%s%s/Format\",\"data\":\"%s\"},", base, name, format);
-	if (data != NULL)
-		g_string_append_printf(s, "%s%s/Data\",\"data\":\"%s\"},", base, name, data);
-	g_string_append_printf(
-	    s, "%s%s/Timeout\",\"format\":\"int\",\"data\":\"20\"},", base, name);
-	g_string_append_printf(s,
-	                       "{\"cmd\":\"Exec\",\"uri\":\"./GwMO/Fanout/%s/Operations/Start\","
-	                       "\"correlator\":\"c-%s\"}",
-	                       name,
-	                       name);
-	return g_string_free(s, FALSE);
-}
-
 /* Targets/Devices/1… of job @name: the NULL-terminated device IDs */
 static gchar *
 devices_target(const gchar *name, ...)
@@ -702,36 +526,6 @@ devices_target(const gchar *name, ...)
 		                       id);
 	va_end(ap);
 	return g_string_free(s, FALSE);
-}
-
-static gchar *
-group_target(const gchar *name, const gchar *group)
-{
-	return g_strdup_printf(
-	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/%s/Targets/Group\",\"data\":\"%s\"},",
-	    name,
-	    group);
-}
-
-/* the aggregated result of job @name, as the FanoutComplete alert of @session carried it */
-static const gchar *
-job_document(JsonObject *session, const gchar *name)
-{
-	g_autofree gchar *source = g_strdup_printf("./GwMO/Fanout/%s", name);
-	JsonArray *alerts = json_object_get_array_member(session, "generic_alerts");
-
-	for (guint i = 0; alerts != NULL && i < json_array_get_length(alerts); i++) {
-		JsonObject *a = json_array_get_object_element(alerts, i);
-		if (g_strcmp0(json_object_get_string_member(a, "type"),
-		              "urn:oma:at:gwmo:1.0:FanoutComplete") == 0 &&
-		    g_strcmp0(json_object_get_string_member(a, "source"), source) == 0) {
-			const gchar *doc = json_object_get_string_member(a, "data");
-			g_test_message("%s: %s", name, doc);
-			return doc;
-		}
-	}
-	g_error("no FanoutComplete for %s", source);
-	return NULL;
 }
 
 static void
@@ -784,7 +578,7 @@ run_server(World *w, const gchar *script, guint sessions, JsonParser **parser)
 
 	for (guint i = 0; i < sessions; i++) {
 		gint64 t = g_get_monotonic_time();
-		start_session(w->e->d);
+		e2e_start_session(w->e->d);
 		g_test_message("session %u: %" G_GINT64_FORMAT " ms",
 		               i + 1,
 		               (g_get_monotonic_time() - t) / 1000);
@@ -881,7 +675,7 @@ dbus_job_start(World *w,
 static void
 dbus_job_wait(World *w, DbusJob *j, guint sub)
 {
-	if (!wait_for(job_done, j, 40))
+	if (!e2e_wait(job_done, j, 40))
 		g_error("job %s did not finish in 40 s", j->path);
 	g_dbus_connection_signal_unsubscribe(w->e->d->connection, sub);
 	g_test_message(
@@ -935,7 +729,7 @@ wait_log(World *w, gsize from, const gchar *needle)
 {
 	LogWait l = {w, needle, from};
 
-	if (!wait_for(log_seen, &l, 20))
+	if (!e2e_wait(log_seen, &l, 20))
 		g_error("gwmod did not log \"%s\" in 20 s", needle);
 }
 
@@ -995,19 +789,21 @@ test_fanout(void)
 	SKIP_WITHOUT_MOSQUITTO();
 	w = world_get();
 	{
-		g_autofree gchar *m_t = group_target("m", "mixed");
-		g_autofree gchar *x_t = group_target("x", "mixed");
+		g_autofree gchar *m_t = e2e_fanout_group_target("m", "mixed");
+		g_autofree gchar *x_t = e2e_fanout_group_target("x", "mixed");
 		g_autofree gchar *r_t = devices_target("r", BULB, PLUG, NULL);
 		g_autofree gchar *ro_t = devices_target("ro", BULB, PLUG, NULL);
 		g_autofree gchar *s_t = devices_target("s", BULB, PLUG, NULL);
-		g_autofree gchar *m = job("m", m_t, "Get", "./DevInfo/Man", NULL, NULL);
+		g_autofree gchar *m =
+		    e2e_fanout_job("m", m_t, "Get", "./DevInfo/Man", NULL, NULL, 20);
 		g_autofree gchar *x =
-		    job("x", x_t, "Get", "./Zigbee/Exposes/linkquality", NULL, NULL);
-		g_autofree gchar *r =
-		    job("r", r_t, "Replace", "./Zigbee/Exposes/state", "bool", "true");
-		g_autofree gchar *ro =
-		    job("ro", ro_t, "Replace", "./Zigbee/Exposes/linkquality", "int", "5");
-		g_autofree gchar *s = job("s", s_t, "Get", "./Zigbee/Exposes/state", NULL, NULL);
+		    e2e_fanout_job("x", x_t, "Get", "./Zigbee/Exposes/linkquality", NULL, NULL, 20);
+		g_autofree gchar *r = e2e_fanout_job(
+		    "r", r_t, "Replace", "./Zigbee/Exposes/state", "bool", "true", 20);
+		g_autofree gchar *ro = e2e_fanout_job(
+		    "ro", ro_t, "Replace", "./Zigbee/Exposes/linkquality", "int", "5", 20);
+		g_autofree gchar *s =
+		    e2e_fanout_job("s", s_t, "Get", "./Zigbee/Exposes/state", NULL, NULL, 20);
 		script = g_strdup_printf("{\"sessions\":[{\"commands\":[%s,%s,%s,%s]},"
 		                         "{\"commands\":[%s]}]}",
 		                         m,
@@ -1020,33 +816,33 @@ test_fanout(void)
 	session = json_array_get_object_element(sessions, 0);
 
 	/* one job, one aggregated result, every device's status in it */
-	doc = job_document(session, "m");
+	doc = e2e_fanout_document(session, "m");
 	assert_summary(doc, 4, 4);
 	for (guint i = 0; i < G_N_ELEMENTS(ieees); i++)
 		assert_item(doc, ieees[i], 200, "chr", vendors[i]);
 	assert_item(doc, OMA_ID, 200, "chr", "gwmo test device");
 
 	/* an Exposes leaf: the OMA DM device's tree has none (404 from the device itself) */
-	doc = job_document(session, "x");
+	doc = e2e_fanout_document(session, "x");
 	assert_summary(doc, 4, 3);
 	for (guint i = 0; i < G_N_ELEMENTS(ieees); i++)
 		assert_item(doc, ieees[i], 200, "int", lqis[i]);
 	assert_item(doc, OMA_ID, 404, NULL, NULL);
 
 	/* the bulb was off, the plug on: both 200 once their state says ON */
-	doc = job_document(session, "r");
+	doc = e2e_fanout_document(session, "r");
 	assert_summary(doc, 2, 2);
 	assert_item(doc, BULB, 200, NULL, NULL);
 	assert_item(doc, PLUG, 200, NULL, NULL);
 
 	/* linkquality's access is 1 (published only): its leaf is Get only, a Replace 405 */
-	doc = job_document(session, "ro");
+	doc = e2e_fanout_document(session, "ro");
 	assert_summary(doc, 2, 0);
 	assert_item(doc, BULB, 405, NULL, NULL);
 	assert_item(doc, PLUG, 405, NULL, NULL);
 
 	/* the next session reads the state the Replace set */
-	doc = job_document(json_array_get_object_element(sessions, 1), "s");
+	doc = e2e_fanout_document(json_array_get_object_element(sessions, 1), "s");
 	assert_summary(doc, 2, 2);
 	assert_item(doc, BULB, 200, "bool", "true");
 	assert_item(doc, PLUG, 200, "bool", "true");
@@ -1065,12 +861,12 @@ test_ota(void)
 	w = world_get();
 	{
 		g_autofree gchar *o_t = devices_target("o", BULB, PLUG, SENSOR, NULL);
-		g_autofree gchar *o =
-		    job("o", o_t, "Exec", "./Zigbee/Operations/OTAUpdate", NULL, NULL);
+		g_autofree gchar *o = e2e_fanout_job(
+		    "o", o_t, "Exec", "./Zigbee/Operations/OTAUpdate", NULL, NULL, 20);
 		script = g_strdup_printf("{\"sessions\":[{\"commands\":[%s]}]}", o);
 	}
 	sessions = run_server(w, script, 1, &parser);
-	doc = job_document(json_array_get_object_element(sessions, 0), "o");
+	doc = e2e_fanout_document(json_array_get_object_element(sessions, 0), "o");
 	assert_summary(doc, 3, 1);
 	/* the bridge's responses: "ok" for the bulb, an error for the plug */
 	assert_item(doc, BULB, 200, NULL, NULL);
@@ -1193,7 +989,7 @@ test_malformed(void)
 	bridge_command(w->bridge, "hostile");
 	/* the bridge's last message, a valid state, is read: so was everything before it */
 	l.w = w;
-	g_assert_true(wait_for(lqi_seen, &l, 20));
+	g_assert_true(e2e_wait(lqi_seen, &l, 20));
 	g_free(l.doc);
 
 	g_assert_true(gw_test_daemon_is_running(w->e->d));
