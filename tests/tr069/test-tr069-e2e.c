@@ -835,7 +835,8 @@ test_acs(void)
 		g_assert_cmpstr(g_ptr_array_index(b->lines, at), ==, want);
 		/* each fetched its own signed URL from the gateway */
 		at = cpe_wait(a, mark_a, "FETCH ");
-		g_assert_true(g_str_has_prefix(g_ptr_array_index(a->lines, at) + 6, local));
+		g_assert_true(
+		    g_str_has_prefix((const gchar *)g_ptr_array_index(a->lines, at) + 6, local));
 		g_assert_nonnull(strstr(g_ptr_array_index(a->lines, at), "dev=" CPE_A "&"));
 		at = cpe_wait(b, mark_b, "FETCH ");
 		g_assert_nonnull(strstr(g_ptr_array_index(b->lines, at), "dev=" CPE_B "&"));
