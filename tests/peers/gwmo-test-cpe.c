@@ -795,9 +795,10 @@ int
 main(int argc, char **argv)
 {
 	GwCpe cpe = {0};
-	g_autofree gchar *serial = g_strdup("CPE0001");
-	g_autofree gchar *software = g_strdup("1.0.0");
-	g_autofree gchar *model = g_strdup("tr181");
+	/* defaults after parsing: GOption replaces a string without freeing it */
+	g_autofree gchar *serial = NULL;
+	g_autofree gchar *software = NULL;
+	g_autofree gchar *model = NULL;
 	gboolean bootstrap = FALSE;
 	gboolean no_cookies = FALSE;
 	gboolean watch_stdin = FALSE;
@@ -863,6 +864,12 @@ main(int argc, char **argv)
 		g_printerr("gwmo-test-cpe: %s\n", error->message);
 		return 2;
 	}
+	if (serial == NULL)
+		serial = g_strdup("CPE0001");
+	if (software == NULL)
+		software = g_strdup("1.0.0");
+	if (model == NULL)
+		model = g_strdup("tr181");
 	if (cpe.acs_url == NULL || cpe.username == NULL || cpe.password == NULL || version < 0 ||
 	    version > 4 || (!g_str_equal(model, "tr181") && !g_str_equal(model, "tr098"))) {
 		g_printerr("gwmo-test-cpe: --acs, --username and --password are needed\n");
