@@ -37,8 +37,10 @@ struct _GwTr069Plugin {
 
 	SoupSession *cr_session;
 	gchar *nonce_key; /* signs the Digest nonces of this run */
-	gchar *username;
+	gchar *username;  /* the pair every CPE may use, nullable with a credentials-file */
 	gchar *password;
+	GHashTable *users; /* username -> GwTr069User: [tr069] credentials-file */
+	GHashTable *bound; /* DeviceID -> username: the CPEs that must use their own */
 	gchar *cr_username;
 	gchar *cr_password;
 	gboolean basic_allowed;
@@ -85,6 +87,20 @@ typedef struct {
 	gchar *value;
 	gchar *type;
 } GwTr069Value;
+
+/* a CPE's own credentials, bound to its DeviceID */
+typedef struct {
+	gchar *password;
+	gchar *device_id;
+} GwTr069User;
+
+static void
+gw_tr069_user_free(GwTr069User *user)
+{
+	g_free(user->password);
+	g_free(user->device_id);
+	g_free(user);
+}
 
 struct _GwTr069Cpe {
 	GwTr069Plugin *plugin;
@@ -785,6 +801,39 @@ gw_tr069_result_of(GwTr069Rpc *rpc, GwTr069Cpe *cpe, const GwCwmpMessage *reply)
 	    GW_DEVICE_STATUS_FAILED, rpc->uri, "the CPE answered another RPC");
 }
 
+/* per-CPE credentials: a user of the credentials-file speaks for its own DeviceID only, and a
+ * DeviceID bound to one takes no other (the shared pair included) */
+static gboolean
+gw_tr069_user_may(GwTr069Plugin *self,
+                  const gchar *who,
+                  const GwCwmpMessage *cwmp,
+                  GwTr069Session *session)
+{
+	GwTr069User *user = g_hash_table_lookup(self->users, who);
+	g_autofree gchar *inform_id = NULL;
+	const gchar *device_id = NULL;
+	const gchar *owner;
+
+	if (cwmp->kind == GW_CWMP_MSG_INFORM)
+		device_id = inform_id = gw_cwmp_device_id(cwmp);
+	else if (session != NULL && session->cpe != NULL)
+		device_id = session->cpe->device_id;
+	if (device_id == NULL)
+		return TRUE; /* no CPE named: refused later as outside a session */
+	if (user != NULL && g_strcmp0(user->device_id, device_id) != 0) {
+		gw_warning_ratelimited(
+		    "TR-069: user %s is bound to another CPE than %s: refused", who, device_id);
+		return FALSE;
+	}
+	owner = g_hash_table_lookup(self->bound, device_id);
+	if (owner != NULL && g_strcmp0(owner, who) != 0) {
+		gw_warning_ratelimited("TR-069: %s must authenticate as its own user: refused",
+		                       device_id);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 /* the outcome of a Download the CPE accepted: its command answers */
 static void
 gw_tr069_transfer_complete(GwTr069Cpe *cpe, const GwCwmpMessage *tc)
@@ -814,7 +863,7 @@ gw_tr069_transfer_complete(GwTr069Cpe *cpe, const GwCwmpMessage *tc)
 }
 
 static void
-gw_tr069_handle_post(GwTr069Plugin *self, GwPluginHttpRequest *msg, GBytes *body)
+gw_tr069_handle_post(GwTr069Plugin *self, GwPluginHttpRequest *msg, GBytes *body, const gchar *who)
 {
 	gsize len = 0;
 	const gchar *data = g_bytes_get_data(body, &len);
@@ -828,6 +877,10 @@ gw_tr069_handle_post(GwTr069Plugin *self, GwPluginHttpRequest *msg, GBytes *body
 	if (cwmp == NULL) {
 		g_warning("TR-069: a malformed message from %s: %s", remote, error->message);
 		gw_tr069_respond_status(msg, SOUP_STATUS_BAD_REQUEST);
+		return;
+	}
+	if (!gw_tr069_user_may(self, who, cwmp, session)) {
+		gw_tr069_respond_status(msg, SOUP_STATUS_FORBIDDEN);
 		return;
 	}
 	if (cwmp->kind == GW_CWMP_MSG_INFORM) {
@@ -1022,9 +1075,23 @@ gw_tr069_basic_ok(GwTr069Plugin *self, GwPluginHttpRequest *msg)
 	return self->basic_allowed || gw_plugin_http_request_is_tls(msg);
 }
 
-/* TRUE when @msg carries good credentials; *stale when a Digest nonce only expired */
+/* the password of @username: its own (credentials-file), else the shared pair's; NULL */
+static const gchar *
+gw_tr069_password_of(GwTr069Plugin *self, const gchar *username)
+{
+	GwTr069User *user = g_hash_table_lookup(self->users, username);
+
+	if (user != NULL)
+		return user->password;
+	if (self->username != NULL && gw_tr069_equal(username, self->username))
+		return self->password;
+	return NULL;
+}
+
+/* TRUE when @msg carries good credentials (*who: the username); *stale when a Digest nonce
+ * only expired */
 static gboolean
-gw_tr069_authenticate(GwTr069Plugin *self, GwPluginHttpRequest *msg, gboolean *stale)
+gw_tr069_authenticate(GwTr069Plugin *self, GwPluginHttpRequest *msg, gboolean *stale, gchar **who)
 {
 	const gchar *auth = gw_plugin_http_request_get_header(msg, "Authorization");
 
@@ -1037,6 +1104,7 @@ gw_tr069_authenticate(GwTr069Plugin *self, GwPluginHttpRequest *msg, gboolean *s
 		g_autofree guchar *raw = NULL;
 		g_autofree gchar *pair = NULL;
 		gchar *colon;
+		const gchar *password;
 
 		if (!gw_tr069_basic_ok(self, msg))
 			return FALSE;
@@ -1046,8 +1114,13 @@ gw_tr069_authenticate(GwTr069Plugin *self, GwPluginHttpRequest *msg, gboolean *s
 		if (colon == NULL)
 			return FALSE;
 		*colon = '\0';
-		return gw_tr069_equal(pair, self->username) &
-		       gw_tr069_equal(colon + 1, self->password);
+		password = gw_tr069_password_of(self, pair);
+		/* an unknown user is compared too: the time does not tell who exists */
+		if (!gw_tr069_equal(colon + 1, password != NULL ? password : self->nonce_key) ||
+		    password == NULL)
+			return FALSE;
+		*who = g_strdup(pair);
+		return TRUE;
 	}
 	if (g_ascii_strncasecmp(auth, "Digest ", 7) == 0) {
 		g_autoptr(GHashTable) p = gw_tr069_auth_params(auth + 7);
@@ -1061,6 +1134,7 @@ gw_tr069_authenticate(GwTr069Plugin *self, GwPluginHttpRequest *msg, gboolean *s
 		const gchar *cnonce = g_hash_table_lookup(p, "cnonce");
 		const gchar *algorithm = g_hash_table_lookup(p, "algorithm");
 		const gchar *path = gw_plugin_http_request_get_path(msg);
+		const gchar *password;
 		g_autofree gchar *ha1 = NULL;
 		g_autofree gchar *ha2 = NULL;
 		g_autofree gchar *expect = NULL;
@@ -1077,7 +1151,9 @@ gw_tr069_authenticate(GwTr069Plugin *self, GwPluginHttpRequest *msg, gboolean *s
 		fresh = gw_tr069_nonce_check(self, nonce);
 		if (fresh < 0)
 			return FALSE;
-		ha1 = gw_tr069_md5(username, GW_TR069_REALM, self->password);
+		password = gw_tr069_password_of(self, username);
+		ha1 = gw_tr069_md5(
+		    username, GW_TR069_REALM, password != NULL ? password : self->nonce_key);
 		ha2 = gw_tr069_md5(gw_plugin_http_request_get_method(msg), uri, NULL);
 		if (qop != NULL) {
 			g_autofree gchar *s = NULL;
@@ -1088,12 +1164,13 @@ gw_tr069_authenticate(GwTr069Plugin *self, GwPluginHttpRequest *msg, gboolean *s
 		} else {
 			expect = gw_tr069_md5(ha1, nonce, ha2);
 		}
-		if (!(gw_tr069_equal(username, self->username) & gw_tr069_equal(expect, response)))
+		if (password == NULL || !gw_tr069_equal(expect, response))
 			return FALSE;
 		if (fresh == 0) {
 			*stale = TRUE;
 			return FALSE;
 		}
+		*who = g_strdup(username);
 		return TRUE;
 	}
 	return FALSE;
@@ -1124,8 +1201,9 @@ gw_tr069_request_cb(GwPlugin *plugin, GwPluginHttpRequest *msg, gpointer data)
 	GwTr069Plugin *self = GW_TR069_PLUGIN(plugin);
 	GBytes *body = gw_plugin_http_request_get_body(msg);
 	gboolean stale = FALSE;
+	g_autofree gchar *who = NULL;
 
-	if (!gw_tr069_authenticate(self, msg, &stale)) {
+	if (!gw_tr069_authenticate(self, msg, &stale, &who)) {
 		gw_tr069_challenge(self, msg, stale);
 		return;
 	}
@@ -1138,10 +1216,56 @@ gw_tr069_request_cb(GwPlugin *plugin, GwPluginHttpRequest *msg, gpointer data)
 		gw_tr069_respond_status(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE);
 		return;
 	}
-	gw_tr069_handle_post(self, msg, body);
+	gw_tr069_handle_post(self, msg, body, who);
 }
 
 /* ---- the plugin ---- */
+
+/* [tr069] credentials-file: a key file, one group per CPE user ([<username>] password=…
+ * device-id=<OUI-ProductClass-SerialNumber>) */
+static gboolean
+gw_tr069_load_users(GwTr069Plugin *self, GError **error)
+{
+	g_autofree gchar *path = gw_plugin_get_config_value(GW_PLUGIN(self), "credentials-file");
+	g_autoptr(GKeyFile) file = NULL;
+	g_auto(GStrv) groups = NULL;
+
+	if (path == NULL)
+		return TRUE;
+	file = g_key_file_new();
+	if (!g_key_file_load_from_file(file, path, G_KEY_FILE_NONE, error)) {
+		g_prefix_error(error, "[tr069] credentials-file %s: ", path);
+		return FALSE;
+	}
+	groups = g_key_file_get_groups(file, NULL);
+	for (guint i = 0; groups[i] != NULL; i++) {
+		g_autofree gchar *password =
+		    g_key_file_get_string(file, groups[i], "password", NULL);
+		g_autofree gchar *device_id =
+		    g_key_file_get_string(file, groups[i], "device-id", NULL);
+		GwTr069User *user;
+
+		if (password == NULL || password[0] == '\0' || device_id == NULL ||
+		    g_hash_table_contains(self->bound, device_id) ||
+		    g_strcmp0(groups[i], self->username) == 0) {
+			g_set_error(error,
+			            GW_ERROR,
+			            GW_ERROR_INVALID_ARGS,
+			            "[tr069] credentials-file %s: [%s] needs a password and a "
+			            "device-id of its own, and a name other than [tr069] username",
+			            path,
+			            groups[i]);
+			return FALSE;
+		}
+		user = g_new0(GwTr069User, 1);
+		user->password = g_steal_pointer(&password);
+		user->device_id = g_steal_pointer(&device_id);
+		g_hash_table_insert(self->bound, g_strdup(user->device_id), g_strdup(groups[i]));
+		g_hash_table_insert(self->users, g_strdup(groups[i]), user);
+	}
+	g_message("TR-069: %u CPEs with credentials of their own", g_hash_table_size(self->users));
+	return TRUE;
+}
 
 static gboolean
 gw_tr069_plugin_startup(GwPlugin *plugin, GError **error)
@@ -1158,12 +1282,19 @@ gw_tr069_plugin_startup(GwPlugin *plugin, GError **error)
 	self->cache_usec = gw_plugin_get_config_int(plugin, "cache-seconds", 30) * G_USEC_PER_SEC;
 	max = gw_plugin_get_config_int(plugin, "max-devices", 1024);
 	self->max_devices = (guint)CLAMP(max, 1, 65536);
-	if (self->username == NULL || self->password == NULL || self->password[0] == '\0') {
+	if (!gw_tr069_load_users(self, error))
+		return FALSE;
+	if (self->username != NULL && (self->password == NULL || self->password[0] == '\0')) {
 		g_set_error(
-		    error,
-		    GW_ERROR,
-		    GW_ERROR_INVALID_ARGS,
-		    "[tr069] username and password must be set: CPEs authenticate to the ACS");
+		    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "[tr069] username needs a password");
+		return FALSE;
+	}
+	if (self->username == NULL && g_hash_table_size(self->users) == 0) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_INVALID_ARGS,
+		            "[tr069] username and password, or a credentials-file, must be set: "
+		            "CPEs authenticate to the ACS");
 		return FALSE;
 	}
 	if (listen != NULL)
@@ -1418,6 +1549,8 @@ gw_tr069_plugin_finalize(GObject *object)
 	g_hash_table_unref(self->cpes);
 	g_object_unref(self->cancellable);
 	g_free(self->nonce_key);
+	g_hash_table_unref(self->users);
+	g_hash_table_unref(self->bound);
 	g_free(self->username);
 	g_free(self->password);
 	g_free(self->cr_username);
@@ -1446,6 +1579,9 @@ gw_tr069_plugin_init(GwTr069Plugin *self)
 	gw_plugin_set_protocol(GW_PLUGIN(self), "TR-069");
 	gw_plugin_set_version(GW_PLUGIN(self), GW_TR069_PLUGIN_VERSION);
 	self->cancellable = g_cancellable_new();
+	self->users = g_hash_table_new_full(
+	    g_str_hash, g_str_equal, g_free, (GDestroyNotify)gw_tr069_user_free);
+	self->bound = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	self->cpes =
 	    g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)gw_tr069_cpe_free);
 	self->sessions = g_hash_table_new_full(

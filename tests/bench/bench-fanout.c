@@ -65,9 +65,11 @@
  *                             gwmo-test-light, for the UPnP rows, see bench_upnp_round();
  *                             GW_BENCH_UPNP_N, GW_BENCH_UPNP_CONTEXTS: their light counts and
  *                             HTTP servers; GW_BENCH_ROWS: the rows that run, of
- *                             "dm,adapter,upnp,zigbee", default all;
+ *                             "dm,adapter,upnp,zigbee,tr069", default all;
  *                             GWMO_TEST_ZIGBEE_PLUGIN, GWMO_TEST_ZIGBEE_BRIDGE,
- *                             GW_BENCH_ZIGBEE_N: the Zigbee rows, see bench_zigbee_round())
+ *                             GW_BENCH_ZIGBEE_N: the Zigbee rows, see bench_zigbee_round();
+ *                             GWMO_TEST_TR069_PLUGIN, GWMO_TEST_CPE, GW_BENCH_TR069_N: the
+ *                             TR-069 rows, see bench_tr069_round())
  */
 
 #define G_LOG_DOMAIN "GwFanoutBench"
@@ -1576,7 +1578,7 @@ print_table(guint device_ms)
 	}
 }
 
-/* GW_BENCH_ROWS: which rows run, comma-separated "dm,adapter,upnp" (default all) */
+/* GW_BENCH_ROWS: which rows run, comma-separated "dm,adapter,upnp,zigbee,tr069" (default all) */
 static gboolean
 row_wanted(const gchar *row)
 {
@@ -2168,6 +2170,323 @@ bench_zigbee_rows(void)
 
 #endif /* GW_BENCH_ZIGBEE */
 
+/* ---- the TR-069 adapter's CPEs (plugins/tr069, issue 13) ----
+ *
+ * N CPEs (tests/peers/gwmo-test-cpe --count N: one process, one HTTP client, each CPE with its
+ * own serial, Connection Request path and session cookie), each Get a CWMP session of its own:
+ * cache-seconds=0, so every Get is a Connection Request (Digest), the CPE's Inform (Digest),
+ * the GetParameterValues in its session, its response, 204.
+ *  - direct: the ACS-less baseline: this process is the ACS itself (the TR-069 module loaded
+ *    here on a GwHttpServer of its own through the SDK's HTTP seam, no gwmod, no D-Bus, no
+ *    Fanout) and runs the Get on each CPE one after the other (the DM Server doing one CWMP
+ *    session per CPE itself);
+ *  - fanout: the real gwmod with the module alone in its --plugin-dir, CPEs on /cwmp of its
+ *    southbound listener, one D-Bus Fanout of the Get to the N CPEs (MaxInFlight 32).
+ * Figures only; runs when GWMO_TEST_TR069_PLUGIN and GWMO_TEST_CPE are set (GW_BENCH_ROWS
+ * "tr069"; GW_BENCH_TR069_N: its CPE counts, default 100). */
+
+#ifdef GW_BENCH_TR069
+#include <glib/gstdio.h>
+#include <gmodule.h>
+
+#include "gw-plugin-http-host.h"
+#include "gw-plugin-private.h"
+
+typedef struct {
+	GSubprocess *proc;
+	GDataInputStream *out;
+	guint ended; /* SESSION-END lines */
+	gboolean eof;
+} Tr069Cpes;
+
+static void
+tr069_cpes_line_cb(GObject *source, GAsyncResult *res, gpointer data)
+{
+	Tr069Cpes *c = data;
+	g_autofree gchar *line =
+	    g_data_input_stream_read_line_finish_utf8(G_DATA_INPUT_STREAM(source), res, NULL, NULL);
+
+	if (line == NULL) {
+		c->eof = TRUE;
+		return;
+	}
+	if (g_str_has_prefix(line, "SESSION-END"))
+		c->ended++;
+	else if (g_str_has_prefix(line, "ERROR"))
+		g_printerr("bench-fanout: a CPE: %s\n", line);
+	g_data_input_stream_read_line_async(
+	    c->out, G_PRIORITY_DEFAULT, NULL, tr069_cpes_line_cb, c);
+}
+
+/* N CPEs (serials TR0001…) pointed at @acs; they run their BOOT sessions at once */
+static Tr069Cpes *
+tr069_cpes_start(const gchar *acs, guint n)
+{
+	Tr069Cpes *c = g_new0(Tr069Cpes, 1);
+	g_autofree gchar *count = g_strdup_printf("%u", n);
+	g_autoptr(GError) error = NULL;
+
+	c->proc = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDIN_PIPE,
+	                           &error,
+	                           g_getenv("GWMO_TEST_CPE"),
+	                           "--acs",
+	                           acs,
+	                           "--username",
+	                           "cpe",
+	                           "--password",
+	                           "cpe-secret",
+	                           "--serial",
+	                           "TR",
+	                           "--count",
+	                           count,
+	                           "--watch-stdin",
+	                           NULL);
+	if (c->proc == NULL)
+		bench_fail(error->message);
+	c->out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(c->proc));
+	g_data_input_stream_read_line_async(
+	    c->out, G_PRIORITY_DEFAULT, NULL, tr069_cpes_line_cb, c);
+	return c;
+}
+
+/* every CPE's session so far has ended: @sessions SESSION-END lines */
+static void
+tr069_cpes_wait(Tr069Cpes *c, guint sessions)
+{
+	while (c->ended < sessions && !c->eof)
+		g_main_context_iteration(NULL, TRUE);
+	if (c->ended < sessions)
+		bench_fail("the CPEs exited");
+}
+
+static void
+tr069_cpes_stop(Tr069Cpes *c)
+{
+	g_subprocess_send_signal(c->proc, SIGTERM);
+	g_subprocess_wait(c->proc, NULL, NULL);
+	g_object_unref(c->proc);
+	g_object_unref(c->out);
+	g_free(c);
+}
+
+typedef struct {
+	guint n;
+	gdouble direct;
+	gdouble fan;
+	gdouble cpu_direct_self; /* this process as the ACS */
+	gdouble cpu_fan_gw;
+} Tr069Figures;
+
+static GArray *tr069_figures;
+
+static void
+tr069_found_cb(GwPlugin *plugin, GwDeviceInfo *info, GwDeviceTree *tree, gpointer data)
+{
+	if ((*(guint *)data)++ == 0 && g_getenv("GW_BENCH_VERBOSE") != NULL)
+		g_printerr("bench-fanout: found %s\n", gw_device_info_get_device_id(info));
+}
+
+typedef struct {
+	gboolean done;
+	guint status;
+} Tr069Run;
+
+static void
+tr069_run_cb(GObject *source, GAsyncResult *res, gpointer data)
+{
+	Tr069Run *r = data;
+	g_autoptr(GwDeviceResult) result =
+	    gw_plugin_run_command_finish(GW_PLUGIN(source), res, NULL);
+
+	r->status = result != NULL ? gw_device_result_get_status(result) : 500;
+	r->done = TRUE;
+}
+
+/* the baseline: this process is the ACS, one CWMP session per CPE, one after the other */
+static gdouble
+tr069_direct(guint n, gdouble *cpu)
+{
+	static GType type = G_TYPE_INVALID;
+	g_autoptr(GKeyFile) config = g_key_file_new();
+	g_autoptr(GwHttpServer) server = gw_http_server_new(NULL);
+	g_autoptr(GwPluginHttpHost) host = gw_plugin_http_host_new();
+	g_autoptr(GwPlugin) plugin = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *acs = NULL;
+	Tr069Cpes *cpes;
+	guint found = 0;
+	gint64 t0;
+	gdouble c0;
+
+	if (type == G_TYPE_INVALID) {
+		GModule *module =
+		    g_module_open(g_getenv("GWMO_TEST_TR069_PLUGIN"), G_MODULE_BIND_LOCAL);
+		GType (*query)(void) = NULL;
+		if (module == NULL ||
+		    !g_module_symbol(module, "gw_plugin_query_type", (gpointer *)&query))
+			bench_fail("the TR-069 module does not load");
+		g_module_make_resident(module);
+		type = query();
+	}
+	g_key_file_set_string(config, "tr069", "username", "cpe");
+	g_key_file_set_string(config, "tr069", "password", "cpe-secret");
+	g_key_file_set_string(config, "tr069", "connection-request-username", "acs");
+	g_key_file_set_string(config, "tr069", "connection-request-password", "acs-secret");
+	g_key_file_set_string(config, "tr069", "cache-seconds", "0");
+	g_key_file_set_string(config, "tr069", "max-devices", "65536");
+	{
+		/* all the CPEs are one peer (127.0.0.1): gwmod's [http] default per peer is 64 */
+		GwHttpServerLimits limits = {.max_per_peer = 64};
+		gw_http_server_set_limits(server, &limits);
+	}
+	plugin = g_object_new(type, NULL);
+	gw_plugin_set_name(plugin, "tr069");
+	gw_plugin_set_config(plugin, config);
+	g_signal_connect(plugin, "device-found", G_CALLBACK(tr069_found_cb), &found);
+	gw_plugin_http_host_attach(host, plugin);
+	if (!gw_plugin_startup(plugin, &error) ||
+	    !gw_http_server_listen(server, "http://127.0.0.1:0", &error))
+		bench_fail(error->message);
+	gw_plugin_http_host_set_server(host, server);
+	acs = g_strdup_printf("http://127.0.0.1:%u/cwmp", gw_http_server_get_port(server, FALSE));
+	cpes = tr069_cpes_start(acs, n);
+	tr069_cpes_wait(cpes, n);
+	if (found != n)
+		bench_fail("not every CPE was found");
+	t0 = g_get_monotonic_time();
+	c0 = cpu_self();
+	for (guint i = 1; i <= n; i++) {
+		g_autofree gchar *id = g_strdup_printf("00D09E-TestCPE-TR%04u", i);
+		g_autoptr(GwDeviceCommand) cmd = gw_device_command_new(
+		    GW_DEVICE_OP_GET, "./TR069/Device/DeviceInfo/UpTime", NULL, NULL, NULL);
+		Tr069Run r = {0};
+
+		gw_plugin_run_command_async(plugin,
+		                            id,
+		                            cmd,
+		                            g_get_monotonic_time() + 30 * G_USEC_PER_SEC,
+		                            NULL,
+		                            tr069_run_cb,
+		                            &r);
+		while (!r.done)
+			g_main_context_iteration(NULL, TRUE);
+		if (r.status != 200) {
+			g_printerr("bench-fanout: %s answered %u\n", id, r.status);
+			bench_fail("a CPE did not answer 200 (direct)");
+		}
+	}
+	*cpu = cpu_self() - c0;
+	{
+		gdouble secs = (gdouble)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
+		tr069_cpes_wait(cpes, 2 * n);
+		tr069_cpes_stop(cpes);
+		gw_plugin_shutdown(plugin);
+		gw_http_server_disconnect(server);
+		return secs;
+	}
+}
+
+static void
+bench_tr069_round(guint n)
+{
+	g_autofree gchar *conf = NULL;
+	g_autofree gchar *dir = NULL;
+	g_autofree gchar *link = NULL;
+	g_autofree gchar *acs = NULL;
+	g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GError) error = NULL;
+	Tr069Figures f = {.n = n};
+	guint16 port = free_port();
+	Bench b = {0};
+	Tr069Cpes *cpes;
+	gdouble g0;
+
+	f.direct = tr069_direct(n, &f.cpu_direct_self);
+	g_printerr("bench-fanout: TR-069 N=%u: direct %.3f s\n", n, f.direct);
+
+	dir = g_dir_make_tmp("gwmo-bench-tr069-XXXXXX", &error);
+	if (dir == NULL)
+		bench_fail(error->message);
+	link = g_build_filename(dir, "libgw_plugin_tr069.so", NULL);
+	if (symlink(g_getenv("GWMO_TEST_TR069_PLUGIN"), link) != 0)
+		bench_fail("symlink");
+	conf = g_strdup_printf("[southbound]\nlisten=http://127.0.0.1:%u\n[northbound]\nlisten=\n"
+	                       "[tr069]\nusername=cpe\npassword=cpe-secret\n"
+	                       "connection-request-username=acs\n"
+	                       "connection-request-password=acs-secret\ncache-seconds=0\n"
+	                       "max-devices=65536\n",
+	                       port);
+	b.d = gw_test_daemon_new_with_config(conf);
+	b.d->quiet = g_getenv("GW_BENCH_VERBOSE") == NULL;
+	{
+		const gchar *args[] = {"--plugin-dir", dir, NULL};
+		gw_test_daemon_start(b.d, args);
+	}
+	acs = g_strdup_printf("http://127.0.0.1:%u/cwmp", port);
+	cpes = tr069_cpes_start(acs, n);
+	tr069_cpes_wait(cpes, n);
+	for (guint i = 1; i <= n; i++)
+		g_ptr_array_add(ids, g_strdup_printf("00D09E-TestCPE-TR%04u", i));
+	g_ptr_array_add(ids, NULL);
+	g0 = cpu_gwmod(&b);
+	f.fan = run_fanout_of(&b,
+	                      ids,
+	                      "./TR069/Device/DeviceInfo/UpTime",
+	                      n,
+	                      "status=\"200\"><Data format=\"int\">42</Data>");
+	f.cpu_fan_gw = cpu_gwmod(&b) - g0;
+	g_printerr("bench-fanout: TR-069 N=%u: fanout %.3f s\n", n, f.fan);
+	tr069_cpes_wait(cpes, 2 * n);
+	tr069_cpes_stop(cpes);
+	gw_test_daemon_stop(b.d);
+	gw_test_daemon_free(b.d);
+	g_unlink(link);
+	g_rmdir(dir);
+	g_array_append_val(tr069_figures, f);
+}
+
+/* the TR-069 rows (GW_BENCH_TR069_N: CPE counts, default "100"), then their table */
+static void
+bench_tr069_rows(void)
+{
+	const gchar *ns = g_getenv("GW_BENCH_TR069_N");
+	g_auto(GStrv) counts = g_strsplit_set(ns != NULL ? ns : "100", " ,", 0);
+
+	if (!row_wanted("tr069") || g_getenv("GWMO_TEST_TR069_PLUGIN") == NULL ||
+	    g_getenv("GWMO_TEST_CPE") == NULL)
+		return;
+	tr069_figures = g_array_new(FALSE, FALSE, sizeof(Tr069Figures));
+	for (guint i = 0; counts[i] != NULL; i++) {
+		guint n = (guint)g_ascii_strtoull(counts[i], NULL, 10);
+		if (n > 0)
+			bench_tr069_round(n);
+	}
+	g_print("\n== the TR-069 adapter's CPEs (plugins/tr069): a Get, each a Connection Request "
+	        "and a CWMP session of its own ==\n");
+	for (guint i = 0; i < tr069_figures->len; i++) {
+		const Tr069Figures *f = &g_array_index(tr069_figures, Tr069Figures, i);
+		g_print("N=%-5u direct (this process the ACS, one CPE after the other): %7.3f s "
+		        "%7.1f CPEs/s (CPU %.2f s) | fanout through gwmod: %7.3f s %7.1f CPEs/s "
+		        "(gwmod CPU %.2f s, %.3f ms per CPE) | ratio fanout/direct %.2f\n",
+		        f->n,
+		        f->direct,
+		        f->n / f->direct,
+		        f->cpu_direct_self,
+		        f->fan,
+		        f->n / f->fan,
+		        f->cpu_fan_gw,
+		        f->cpu_fan_gw * 1000 / f->n,
+		        f->fan / f->direct);
+	}
+	g_array_unref(tr069_figures);
+}
+#else
+static void
+bench_tr069_rows(void)
+{
+}
+#endif
+
 int
 main(int argc, char **argv)
 {
@@ -2230,6 +2549,7 @@ main(int argc, char **argv)
 		}
 	}
 #endif
+	bench_tr069_rows();
 	for (guint i = 0; figures->len > 0 && i < n_device_ms; i++)
 		print_table(device_ms[i]);
 	print_adapter_table();

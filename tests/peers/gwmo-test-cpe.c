@@ -60,6 +60,9 @@ typedef struct {
 	gchar *download_url;
 	guint download_fault;     /* --download-fault: reported instead of fetching */
 	gchar *transfer_complete; /* the TransferComplete to send in the next session */
+	/* --count: many CPEs share the HTTP client, so each keeps its session cookie itself */
+	gboolean own_cookie;
+	gchar *cookie;
 } GwCpe;
 
 static void
@@ -433,6 +436,7 @@ static void
 gw_cpe_session_done(GwCpe *cpe, const gchar *error)
 {
 	cpe->in_session = FALSE;
+	g_clear_pointer(&cpe->cookie, g_free);
 	if (error != NULL)
 		g_print("ERROR %s\n", error);
 	else
@@ -560,6 +564,14 @@ gw_cpe_posted_cb(GObject *source, GAsyncResult *res, gpointer data)
 	xmlNode *rpc;
 	g_autofree gchar *id = NULL;
 
+	if (cpe->own_cookie && msg != NULL) {
+		const gchar *set = soup_message_headers_get_one(
+		    soup_message_get_response_headers(msg), "Set-Cookie");
+		if (set != NULL) {
+			g_free(cpe->cookie);
+			cpe->cookie = g_strndup(set, strcspn(set, ";"));
+		}
+	}
 	if (error != NULL) {
 		gw_cpe_session_done(cpe, error->message);
 		return;
@@ -630,6 +642,9 @@ gw_cpe_post(GwCpe *cpe, gchar *body)
 	g_autoptr(SoupMessage) msg = soup_message_new(SOUP_METHOD_POST, cpe->acs_url);
 
 	g_signal_connect(msg, "authenticate", G_CALLBACK(gw_cpe_authenticate_cb), cpe);
+	if (cpe->own_cookie && cpe->cookie != NULL)
+		soup_message_headers_replace(
+		    soup_message_get_request_headers(msg), "Cookie", cpe->cookie);
 	if (body != NULL) {
 		g_autoptr(GBytes) bytes = g_bytes_new_take(body, strlen(body));
 		soup_message_set_request_body_from_bytes(msg, "text/xml; charset=utf-8", bytes);
@@ -780,15 +795,18 @@ int
 main(int argc, char **argv)
 {
 	GwCpe cpe = {0};
-	g_autofree gchar *serial = g_strdup("CPE0001");
-	g_autofree gchar *software = g_strdup("1.0.0");
-	g_autofree gchar *model = g_strdup("tr181");
+	/* defaults after parsing: GOption replaces a string without freeing it */
+	g_autofree gchar *serial = NULL;
+	g_autofree gchar *software = NULL;
+	g_autofree gchar *model = NULL;
 	gboolean bootstrap = FALSE;
 	gboolean no_cookies = FALSE;
 	gboolean watch_stdin = FALSE;
 	gint periodic = 0;
 	gint version = 4;
 	gint download_fault = 0;
+	gint count = 1;
+	GwCpe *many = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GOptionContext) context = g_option_context_new("- a reference TR-069 CPE");
 	g_autoptr(SoupAuthDomain) domain = NULL;
@@ -823,6 +841,13 @@ main(int argc, char **argv)
 	    {"no-cookies", 0, 0, G_OPTION_ARG_NONE, &no_cookies, "drop the ACS's cookies", NULL},
 	    {"watch-stdin", 0, 0, G_OPTION_ARG_NONE, &watch_stdin, "exit when stdin closes", NULL},
 	    {"silent", 0, 0, G_OPTION_ARG_NONE, &cpe.silent, "refuse Connection Requests", NULL},
+	    {"count",
+	     0,
+	     0,
+	     G_OPTION_ARG_INT,
+	     &count,
+	     "simulate N CPEs (serials SN0001…, one process, one HTTP client; for benchmarks)",
+	     "N"},
 	    {"download-fault",
 	     0,
 	     0,
@@ -839,6 +864,12 @@ main(int argc, char **argv)
 		g_printerr("gwmo-test-cpe: %s\n", error->message);
 		return 2;
 	}
+	if (serial == NULL)
+		serial = g_strdup("CPE0001");
+	if (software == NULL)
+		software = g_strdup("1.0.0");
+	if (model == NULL)
+		model = g_strdup("tr181");
 	if (cpe.acs_url == NULL || cpe.username == NULL || cpe.password == NULL || version < 0 ||
 	    version > 4 || (!g_str_equal(model, "tr181") && !g_str_equal(model, "tr098"))) {
 		g_printerr("gwmo-test-cpe: --acs, --username and --password are needed\n");
@@ -856,9 +887,18 @@ main(int argc, char **argv)
 	    g_str_hash, g_str_equal, g_free, (GDestroyNotify)gw_cpe_param_free);
 	cpe.objects = g_tree_new_full((GCompareDataFunc)strcmp, NULL, g_free, NULL);
 	cpe.pending_events = g_ptr_array_new_with_free_func(g_free);
-	cpe.session = soup_session_new_with_options("timeout", 30, NULL);
+	count = CLAMP(count, 1, 100000);
+	/* --count: the CPEs share one client; enough connections that they do not wait on each
+	 * other more than the ACS makes them */
+	cpe.session = soup_session_new_with_options("timeout",
+	                                            30,
+	                                            "max-conns",
+	                                            MAX(count, 10),
+	                                            "max-conns-per-host",
+	                                            count > 1 ? 32 : 2,
+	                                            NULL);
 	cpe.transfers = soup_session_new_with_options("timeout", 30, NULL);
-	if (!no_cookies)
+	if (!no_cookies && count == 1)
 		soup_session_add_feature_by_type(cpe.session, SOUP_TYPE_COOKIE_JAR);
 
 	cpe.cr_server = soup_server_new(NULL, NULL);
@@ -874,7 +914,27 @@ main(int argc, char **argv)
 	uris = soup_server_get_uris(cpe.cr_server);
 	cr_url = g_strdup_printf("http://127.0.0.1:%d/cr", g_uri_get_port(uris->data));
 	g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
-	gw_cpe_load_model(&cpe, serial, software, cr_url);
+	if (count > 1) {
+		many = g_new0(GwCpe, count);
+		for (gint i = 0; i < count; i++) {
+			g_autofree gchar *sn = g_strdup_printf("%s%04d", serial, i + 1);
+			g_autofree gchar *path = g_strdup_printf("/cr/%d", i + 1);
+			g_autofree gchar *url = g_strdup_printf("%s/%d", cr_url, i + 1);
+			GwCpe *c = &many[i];
+
+			*c = cpe;
+			c->own_cookie = TRUE;
+			c->root = g_strdup(cpe.root);
+			c->params = g_hash_table_new_full(
+			    g_str_hash, g_str_equal, g_free, (GDestroyNotify)gw_cpe_param_free);
+			c->objects = g_tree_new_full((GCompareDataFunc)strcmp, NULL, g_free, NULL);
+			c->pending_events = g_ptr_array_new_with_free_func(g_free);
+			soup_server_add_handler(cpe.cr_server, path, gw_cpe_cr_cb, c, NULL);
+			gw_cpe_load_model(c, sn, software, url);
+		}
+	} else {
+		gw_cpe_load_model(&cpe, serial, software, cr_url);
+	}
 
 	g_unix_signal_add(SIGTERM, gw_cpe_quit_cb, cpe.loop);
 	g_unix_signal_add(SIGINT, gw_cpe_quit_cb, cpe.loop);
@@ -884,11 +944,27 @@ main(int argc, char **argv)
 	if (bootstrap)
 		g_ptr_array_add(cpe.pending_events, g_strdup("0 BOOTSTRAP"));
 	g_ptr_array_add(cpe.pending_events, g_strdup("1 BOOT"));
-	gw_cpe_session_start(&cpe);
+	if (many == NULL)
+		gw_cpe_session_start(&cpe);
+	for (gint i = 0; many != NULL && i < count; i++) {
+		g_ptr_array_add(many[i].pending_events, g_strdup("1 BOOT"));
+		gw_cpe_session_start(&many[i]);
+	}
 	if (periodic > 0)
 		g_timeout_add_seconds((guint)periodic, gw_cpe_periodic_cb, &cpe);
 	g_main_loop_run(cpe.loop);
 
+	for (gint i = 0; many != NULL && i < count; i++) {
+		g_hash_table_unref(many[i].params);
+		g_tree_unref(many[i].objects);
+		g_ptr_array_unref(many[i].pending_events);
+		g_free(many[i].root);
+		g_free(many[i].cookie);
+		g_free(many[i].download_key);
+		g_free(many[i].download_url);
+		g_free(many[i].transfer_complete);
+	}
+	g_free(many);
 	soup_server_disconnect(cpe.cr_server);
 	g_object_unref(cpe.cr_server);
 	g_object_unref(cpe.session);

@@ -15,7 +15,7 @@ import sys
 ALLOWED = [
     r".*/sbin/gwmod",
     r".*/bin/gwmoctl",
-    r".*/include/gwmo-1/gw-(plugin-sdk|device|error|log|plugin)\.h",
+    r".*/include/gwmo-1/gw-(plugin-sdk|device|error|log|plugin|plugin-http)\.h",
     r".*/lib[^/]*(/[^/]+)?/libgwmo-plugin\.so(\.1(\.0\.0)?)?",
     r".*/pkgconfig/gwmo-plugin-1\.pc",
     r".*/gwmo/plugins-1/libgw_plugin_[A-Za-z0-9_-]+\.so",
@@ -33,6 +33,7 @@ REQUIRED = [
     r".*/bin/gwmoctl",
     r".*/include/gwmo-1/gw-plugin-sdk\.h",
     r".*/include/gwmo-1/gw-plugin\.h",
+    r".*/include/gwmo-1/gw-plugin-http\.h",
     r".*/include/gwmo-1/gw-device\.h",
     r".*/include/gwmo-1/gw-error\.h",
     r".*/include/gwmo-1/gw-log\.h",

@@ -799,6 +799,64 @@ test_two_cpes(void)
 	gateway_stop(gw);
 }
 
+/* [tr069] credentials-file: a CPE with a user of its own gets in as that user; a user bound to
+ * another DeviceID is refused (403, no record); a DeviceID bound to a user is refused with the
+ * shared pair; CPEs with no binding still use the shared pair */
+static void
+test_per_cpe_credentials(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *dir = g_dir_make_tmp("gwmo-tr069-users-XXXXXX", &error);
+	g_autofree gchar *path = g_build_filename(dir, "users", NULL);
+	g_autofree gchar *config_line = g_strdup_printf("credentials-file=%s", path);
+	const gchar *config[] = {config_line, NULL};
+	const gchar *own[] = {"--username", "cpe-one", "--password", "one-secret", NULL};
+	const gchar *other[] = {
+	    "--username", "cpe-two", "--password", "two-secret", "--serial", "CPE0003", NULL};
+	const gchar *free_cpe[] = {"--serial", "CPE0004", NULL};
+	GwGateway *gw;
+	GwCpe *cpe;
+
+	g_assert_no_error(error);
+	g_assert_true(g_file_set_contents(path,
+	                                  "[cpe-one]\npassword=one-secret\n"
+	                                  "device-id=" CPE_ID "\n"
+	                                  "[cpe-two]\npassword=two-secret\n"
+	                                  "device-id=00D09E-TestCPE-CPE0002\n",
+	                                  -1,
+	                                  NULL));
+	gw = gateway_start(config);
+	/* its own user: in, and a command runs in its session */
+	cpe = cpe_start(gw, own);
+	cpe_wait(cpe, 0, "SESSION-END");
+	g_assert_true(wait_for(found_cpe, gw));
+	{
+		g_autoptr(GwDeviceResult) r =
+		    run(gw, GW_DEVICE_OP_GET, "./TR069/Device/DeviceInfo/UpTime", NULL, 0);
+		g_assert_cmpuint(gw_device_result_get_status(r), ==, 200);
+	}
+	cpe_stop(cpe);
+	g_hash_table_remove_all(gw->info);
+	/* the shared pair for a DeviceID that has a user of its own: refused */
+	cpe = cpe_start(gw, NULL);
+	cpe_wait(cpe, 0, "ERROR HTTP 403");
+	cpe_stop(cpe);
+	/* a user bound to another CPE (CPE0002) speaking for CPE0003: refused */
+	cpe = cpe_start(gw, other);
+	cpe_wait(cpe, 0, "ERROR HTTP 403");
+	cpe_stop(cpe);
+	g_assert_cmpuint(g_hash_table_size(gw->info), ==, 0);
+	/* a CPE with no binding: the shared pair, as before */
+	cpe = cpe_start(gw, free_cpe);
+	cpe_wait(cpe, 0, "SESSION-END");
+	g_assert_cmpuint(cpe_count(cpe, "ERROR"), ==, 0);
+	g_assert_cmpuint(g_hash_table_size(gw->info), ==, 1);
+	cpe_stop(cpe);
+	gateway_stop(gw);
+	g_remove(path);
+	g_rmdir(dir);
+}
+
 /* ---- Download ---- */
 
 typedef struct {
@@ -926,5 +984,6 @@ main(int argc, char **argv)
 	g_test_add_func("/tr069/plugin/basic-over-https", test_basic_over_https);
 	g_test_add_func("/tr069/plugin/download", test_download);
 	g_test_add_func("/tr069/plugin/two-cpes", test_two_cpes);
+	g_test_add_func("/tr069/plugin/per-cpe-credentials", test_per_cpe_credentials);
 	return g_test_run();
 }
