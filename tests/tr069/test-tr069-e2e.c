@@ -37,9 +37,6 @@
 #include "gw-proofs.h"
 #include "gw-upstream.h"
 
-#define GW_ID "GW-TEST-0001"
-#define GW_SECRET "gw-secret-x"
-#define DEV_SECRET "dev-secret-x"
 #define DEVICE_IFACE "org.gwmo.Gateway1.Device"
 #define ATTACHED "urn:oma:at:gwmo:1.0:DeviceAttached"
 #define CPE_A "00D09E-TestCPE-CPEA"
@@ -47,48 +44,6 @@
 #define CPE_C "00D09E-TestCPE-CPEC"
 /* a guard against a hung test, never a guessed wait: every wait ends on its event */
 #define GUARD_S 60
-
-static gboolean
-guard_cb(gpointer data)
-{
-	*(gboolean *)data = TRUE;
-	return G_SOURCE_REMOVE;
-}
-
-static gboolean
-wait_for(gboolean (*done)(gpointer), gpointer data)
-{
-	gboolean expired = FALSE;
-	guint guard = g_timeout_add_seconds(GUARD_S, guard_cb, &expired);
-
-	while (!done(data) && !expired)
-		g_main_context_iteration(NULL, TRUE);
-	if (!expired)
-		g_source_remove(guard);
-	return !expired;
-}
-
-static void
-set_node_bool(GwTestDaemon *d, const gchar *uri, gboolean value)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) r =
-	    gw_test_call(d,
-	                 "SetNode",
-	                 g_variant_new("(ssv)", uri, "bool", g_variant_new_boolean(value)),
-	                 "()",
-	                 &error);
-	g_assert_no_error(error);
-}
-
-static void
-start_session(GwTestDaemon *d)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) r =
-	    gw_test_call(d, "StartSession", g_variant_new("(s)", SERVER_ID), NULL, &error);
-	g_assert_no_error(error);
-}
 
 /* ---- the gateway: gwmod with the TR-069 plugin alone ---- */
 
@@ -117,8 +72,8 @@ gateway_start(void)
 	                            "connection-request-password=acs-secret\ncache-seconds=0\n");
 	/* no inventory alerts unless a step asks for them: the server's sessions are the
 	 * test's */
-	set_node_bool(gw->e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
-	set_node_bool(gw->e->d, "./GwMO/Config/Servers/srv1/ImageStore", TRUE);
+	e2e_set_node_bool(gw->e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
+	e2e_set_node_bool(gw->e->d, "./GwMO/Config/Servers/srv1/ImageStore", TRUE);
 	gw_test_daemon_stop(gw->e->d);
 	gw->plugins = g_build_filename(gw->e->dir, "plugins", NULL);
 	g_assert_cmpint(g_mkdir(gw->plugins, 0700), ==, 0);
@@ -208,7 +163,7 @@ wait_record(Gateway *gw, const gchar *device_id)
 {
 	RecordWait w = {gw, device_id, NULL};
 
-	if (!wait_for(record_seen, &w))
+	if (!e2e_wait(record_seen, &w, GUARD_S))
 		g_error("no Attached record for %s", device_id);
 	return w.record;
 }
@@ -333,7 +288,7 @@ cpe_wait(Cpe *cpe, guint from, const gchar *prefix)
 {
 	LineWait w = {cpe, prefix, from, G_MAXUINT};
 
-	g_assert_true(wait_for(line_seen, &w));
+	g_assert_true(e2e_wait(line_seen, &w, GUARD_S));
 	if (w.at == G_MAXUINT)
 		g_error("the CPE exited before \"%s\"", prefix);
 	return w.at;
@@ -351,113 +306,6 @@ cpe_count(Cpe *cpe, const gchar *prefix)
 
 /* ---- an OMA DM Proxy device (tests/peers/gwmo-test-device) in @group ---- */
 
-static GSubprocess *
-oma_device_start(Env *e, const gchar *id, const gchar *group, gchar **record_uri)
-{
-	g_autoptr(GSubprocessLauncher) launcher =
-	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = NULL;
-	g_autofree gchar *log = g_strdup_printf("%s/%s.log", e->dir, id);
-	g_autofree gchar *tree =
-	    g_build_filename(g_getenv("GWMO_TEST_DATA"), "peers", "device-tree.xml", NULL);
-	g_autofree gchar *server =
-	    g_strdup_printf("--server=http://127.0.0.1:%u/dm", e->south_port);
-	g_autofree gchar *dev_id = g_strdup_printf("--dev-id=%s", id);
-	g_autofree gchar *record = g_strdup_printf("--record=%s/%s.json", e->dir, id);
-	g_autofree gchar *tree_arg = g_strdup_printf("--tree=%s", tree);
-	const gchar *groups[] = {group, NULL};
-	const gchar *path = NULL;
-	GSubprocess *proc;
-	GVariantBuilder b;
-
-	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
-	g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string(id));
-	g_variant_builder_add(&b, "{sv}", "Mode", g_variant_new_uint32(2));
-	g_variant_builder_add(&b, "{sv}", "AuthType", g_variant_new_string("DIGEST"));
-	g_variant_builder_add(&b, "{sv}", "ClientName", g_variant_new_string(id));
-	g_variant_builder_add(&b, "{sv}", "ClientSecret", g_variant_new_string(DEV_SECRET));
-	g_variant_builder_add(&b, "{sv}", "ServerSecret", g_variant_new_string(GW_SECRET));
-	g_variant_builder_add(&b, "{sv}", "Groups", g_variant_new_strv(groups, -1));
-	reply = gw_test_call(e->d, "AddDevice", g_variant_new("(a{sv})", &b), "(o)", &error);
-	g_assert_no_error(error);
-	g_variant_get(reply, "(&o)", &path);
-	*record_uri = g_strdup_printf("./GwMO/Inventory/Devices/%s", strrchr(path, '/') + 1);
-	{
-		const gchar *argv[] = {device_binary,
-		                       server,
-		                       dev_id,
-		                       "--auth=md5",
-		                       "--client-secret=" DEV_SECRET,
-		                       "--server-name=" GW_ID,
-		                       "--server-secret=" GW_SECRET,
-		                       "--server-id=" GW_ID,
-		                       "--listen-notify=http://127.0.0.1:0",
-		                       "--register",
-		                       "--mode=2",
-		                       "--count=1",
-		                       record,
-		                       tree_arg,
-		                       NULL};
-		g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
-		g_subprocess_launcher_set_stderr_file_path(launcher, log);
-		proc = g_subprocess_launcher_spawnv(launcher, argv, &error);
-	}
-	g_assert_no_error(error);
-	return proc;
-}
-
-typedef struct {
-	GwTestDaemon *d;
-	const gchar *uri;
-} NotifyAddrWait;
-
-static gboolean
-tick_cb(gpointer data)
-{
-	return G_SOURCE_CONTINUE; /* only wakes the loop up */
-}
-
-static gboolean
-notify_addr_set(gpointer data)
-{
-	NotifyAddrWait *w = data;
-	g_autofree gchar *v = get_value(w->d, w->uri, NULL);
-
-	return v != NULL && g_str_has_prefix(v, "http://127.0.0.1:");
-}
-
-/* the device registered its notification listener: no signal tells, so the record is read
- * every 50 ms (as tests/e2e's wait_registered does) */
-static void
-wait_registered(GwTestDaemon *d, const gchar *record_uri)
-{
-	g_autofree gchar *uri = g_strdup_printf("%s/NotifyAddr", record_uri);
-	NotifyAddrWait w = {d, uri};
-	guint tick = g_timeout_add(50, tick_cb, NULL);
-
-	g_assert_true(wait_for(notify_addr_set, &w));
-	g_source_remove(tick);
-}
-
-static void
-add_member(Gateway *gw, const gchar *group_path, const gchar *device_id)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = g_dbus_connection_call_sync(gw->e->d->connection,
-	                                                        "org.gwmo.Gateway1",
-	                                                        group_path,
-	                                                        "org.gwmo.Gateway1.Group",
-	                                                        "AddMember",
-	                                                        g_variant_new("(s)", device_id),
-	                                                        NULL,
-	                                                        G_DBUS_CALL_FLAGS_NONE,
-	                                                        -1,
-	                                                        NULL,
-	                                                        &error);
-	g_assert_no_error(error);
-}
-
 static gchar *
 create_group(Gateway *gw, const gchar *name)
 {
@@ -473,37 +321,6 @@ create_group(Gateway *gw, const gchar *name)
 
 /* ---- the DM Server's script ---- */
 
-/* Fanout job @name: @targets (Add commands, comma-terminated), @command on @uri, Timeout
- * @timeout_s, and Exec of its Start with correlator "c-<name>" */
-static gchar *
-job(const gchar *name,
-    const gchar *targets,
-    const gchar *command,
-    const gchar *uri,
-    const gchar *format,
-    const gchar *data,
-    guint timeout_s)
-{
-	GString *s = g_string_new(NULL);
-	const gchar *base = "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/";
-
-	g_string_append_printf(s, "%s%s\",\"format\":\"node\"},%s", base, name, targets);
-	g_string_append_printf(s, "%s%s/Command\",\"data\":\"%s\"},", base, name, command);
-	g_string_append_printf(s, "%s%s/TargetURI\",\"data\":\"%s\"},", base, name, uri);
-	if (format != NULL)
-		g_string_append_printf(s, "%s%s/Format\",\"data\":\"%s\"},", base, name, format);
-	if (data != NULL)
-		g_string_append_printf(s, "%s%s/Data\",\"data\":\"%s\"},", base, name, data);
-	g_string_append_printf(
-	    s, "%s%s/Timeout\",\"format\":\"int\",\"data\":\"%u\"},", base, name, timeout_s);
-	g_string_append_printf(s,
-	                       "{\"cmd\":\"Exec\",\"uri\":\"./GwMO/Fanout/%s/Operations/Start\","
-	                       "\"correlator\":\"c-%s\"}",
-	                       name,
-	                       name);
-	return g_string_free(s, FALSE);
-}
-
 static gchar *
 devices_target(const gchar *name, const gchar *const *devices)
 {
@@ -517,15 +334,6 @@ devices_target(const gchar *name, const gchar *const *devices)
 		                       i + 1,
 		                       devices[i]);
 	return g_string_free(s, FALSE);
-}
-
-static gchar *
-group_target(const gchar *name, const gchar *group)
-{
-	return g_strdup_printf(
-	    "{\"cmd\":\"Add\",\"uri\":\"./GwMO/Fanout/%s/Targets/Group\",\"data\":\"%s\"},",
-	    name,
-	    group);
 }
 
 /* the aggregated result of job @name in @session (its FanoutComplete, or the Exec's result) */
@@ -605,7 +413,7 @@ post(const gchar *url, const gchar *body)
 	g_signal_connect(msg, "authenticate", G_CALLBACK(post_auth_cb), NULL);
 	g_signal_connect(msg, "restarted", G_CALLBACK(post_restarted_cb), bytes);
 	soup_session_send_and_read_async(session, msg, G_PRIORITY_DEFAULT, NULL, post_cb, &p);
-	g_assert_true(wait_for(post_done, &p));
+	g_assert_true(e2e_wait(post_done, &p, GUARD_S));
 	return p.status;
 }
 
@@ -659,12 +467,12 @@ test_acs(void)
 	                      CL_SECRET,
 	                      "--sessions=1",
 	                      NULL);
-	set_node_bool(gw->e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", TRUE);
+	e2e_set_node_bool(gw->e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", TRUE);
 	a = cpe_start(gw, "CPEA", "tr181");
 	record_a = wait_record(gw, CPE_A);
 	server_wait(server);
 	g_clear_object(&server);
-	set_node_bool(gw->e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
+	e2e_set_node_bool(gw->e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
 	sessions = record_sessions(server_record, &parser);
 	g_assert_cmpuint(json_array_get_length(sessions), ==, 1);
 	{
@@ -709,10 +517,10 @@ test_acs(void)
 
 	/* the group: the OMA DM Proxy device and both CPEs */
 	mixed = create_group(gw, "mixed");
-	oma = oma_device_start(gw->e, "live-01", "mixed", &oma_record);
-	add_member(gw, mixed, CPE_A);
-	add_member(gw, mixed, CPE_B);
-	wait_registered(gw->e->d, oma_record);
+	oma = e2e_proxy_device_start(gw->e, "live-01", "mixed", 1, &oma_record);
+	e2e_group_add_member(gw->e->d, mixed, CPE_A);
+	e2e_group_add_member(gw->e->d, mixed, CPE_B);
+	e2e_wait_registered(gw->e->d, oma_record);
 
 	/* 2. the DM Server's sessions: the jobs; the image; its download alert; the Download */
 	{
@@ -720,47 +528,50 @@ test_acs(void)
 		const gchar *only_b[] = {CPE_B, NULL};
 		const gchar *only_c[] = {CPE_C, NULL};
 		const gchar *both[] = {CPE_A, CPE_B, NULL};
-		g_autofree gchar *t_m = group_target("m", "mixed");
+		g_autofree gchar *t_m = e2e_fanout_group_target("m", "mixed");
 		g_autofree gchar *t_ra = devices_target("ra", only_a);
 		g_autofree gchar *t_rb = devices_target("rb", only_b);
 		g_autofree gchar *t_ga = devices_target("ga", only_a);
 		g_autofree gchar *t_f = devices_target("f", only_a);
 		g_autofree gchar *t_n = devices_target("n", only_c);
 		g_autofree gchar *t_dl = devices_target("dl", both);
-		g_autofree gchar *m = job("m", t_m, "Get", "./DevInfo/Man", NULL, NULL, 20);
-		g_autofree gchar *ra = job("ra",
-		                           t_ra,
-		                           "Replace",
-		                           "./TR069/Device/ManagementServer/PeriodicInformInterval",
-		                           "int",
-		                           "600",
-		                           20);
-		g_autofree gchar *rb =
-		    job("rb",
-		        t_rb,
-		        "Replace",
-		        "./TR069/InternetGatewayDevice/ManagementServer/PeriodicInformInterval",
-		        "int",
-		        "900",
-		        20);
-		g_autofree gchar *ga = job("ga",
-		                           t_ga,
-		                           "Get",
-		                           "./TR069/Device/ManagementServer/PeriodicInformInterval",
-		                           NULL,
-		                           NULL,
-		                           20);
-		g_autofree gchar *f = job("f",
-		                          t_f,
-		                          "Replace",
-		                          "./TR069/Device/DeviceInfo/SoftwareVersion",
-		                          "chr",
-		                          "9.9",
-		                          20);
-		g_autofree gchar *n =
-		    job("n", t_n, "Get", "./TR069/Device/DeviceInfo/UpTime", NULL, NULL, 3);
-		g_autofree gchar *dl =
-		    job("dl", t_dl, "Exec", "./TR069/Operations/Download", "chr", local, 30);
+		g_autofree gchar *m =
+		    e2e_fanout_job("m", t_m, "Get", "./DevInfo/Man", NULL, NULL, 20);
+		g_autofree gchar *ra =
+		    e2e_fanout_job("ra",
+		                   t_ra,
+		                   "Replace",
+		                   "./TR069/Device/ManagementServer/PeriodicInformInterval",
+		                   "int",
+		                   "600",
+		                   20);
+		g_autofree gchar *rb = e2e_fanout_job(
+		    "rb",
+		    t_rb,
+		    "Replace",
+		    "./TR069/InternetGatewayDevice/ManagementServer/PeriodicInformInterval",
+		    "int",
+		    "900",
+		    20);
+		g_autofree gchar *ga =
+		    e2e_fanout_job("ga",
+		                   t_ga,
+		                   "Get",
+		                   "./TR069/Device/ManagementServer/PeriodicInformInterval",
+		                   NULL,
+		                   NULL,
+		                   20);
+		g_autofree gchar *f = e2e_fanout_job("f",
+		                                     t_f,
+		                                     "Replace",
+		                                     "./TR069/Device/DeviceInfo/SoftwareVersion",
+		                                     "chr",
+		                                     "9.9",
+		                                     20);
+		g_autofree gchar *n = e2e_fanout_job(
+		    "n", t_n, "Get", "./TR069/Device/DeviceInfo/UpTime", NULL, NULL, 3);
+		g_autofree gchar *dl = e2e_fanout_job(
+		    "dl", t_dl, "Exec", "./TR069/Operations/Download", "chr", local, 30);
 		script = g_strdup_printf(
 		    "{\"sessions\":["
 		    "{\"commands\":[%s,%s,%s]},"
@@ -792,8 +603,8 @@ test_acs(void)
 	server = server_start(gw->e, script, server_record, CL_SECRET, "--sessions=5", NULL);
 	mark_a = a->lines->len;
 	mark_b = b->lines->len;
-	start_session(gw->e->d);
-	start_session(gw->e->d);
+	e2e_start_session(gw->e->d);
+	e2e_start_session(gw->e->d);
 	g_test_message("jobs done at %" G_GINT64_FORMAT " ms",
 	               (g_get_monotonic_time() - t0) / 1000);
 	/* each CPE was woken by a Connection Request and ran the RPCs in that session */
@@ -809,7 +620,7 @@ test_acs(void)
 	g_assert_true(gw_test_daemon_is_running(gw->e->d));
 
 	/* 4. B.8: the image into the store (one upstream fetch), then the Download to both */
-	start_session(gw->e->d);
+	e2e_start_session(gw->e->d);
 	proof_wait_value(gw->e->d, "./GwMO/Images/fw/State", "Available");
 	/* the ImageDownloadComplete session the gateway opens */
 	for (guint i = 0; i < 600 && pending_alerts(gw->e->d) > 0; i++)
@@ -817,7 +628,7 @@ test_acs(void)
 	g_assert_cmpuint(pending_alerts(gw->e->d), ==, 0);
 	mark_a = a->lines->len;
 	mark_b = b->lines->len;
-	start_session(gw->e->d);
+	e2e_start_session(gw->e->d);
 	server_wait(server);
 	g_test_message("Download done at %" G_GINT64_FORMAT " ms",
 	               (g_get_monotonic_time() - t0) / 1000);
