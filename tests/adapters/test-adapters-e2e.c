@@ -43,22 +43,6 @@ typedef struct {
 	const gchar *man; /* ./DevInfo/Man as the device's own protocol tells it */
 } Member;
 
-typedef struct {
-	GDBusObjectManager *objects;
-	const gchar *id;
-	const gchar *status;
-} DeviceWait;
-
-static gchar *
-proxy_string(GDBusProxy *proxy, const gchar *name)
-{
-	g_autoptr(GVariant) v = g_dbus_proxy_get_cached_property(proxy, name);
-
-	return v != NULL && g_variant_is_of_type(v, G_VARIANT_TYPE_STRING)
-	           ? g_variant_dup_string(v, NULL)
-	           : NULL;
-}
-
 /* the Device object of @id (a new reference), as the ObjectManager signals told us so far */
 static GDBusProxy *
 device_proxy(GDBusObjectManager *objects, const gchar *id)
@@ -73,7 +57,7 @@ device_proxy(GDBusObjectManager *objects, const gchar *id)
 
 		if (iface == NULL)
 			continue;
-		v = proxy_string(G_DBUS_PROXY(iface), "DeviceID");
+		v = e2e_proxy_string(G_DBUS_PROXY(iface), "DeviceID");
 		if (g_strcmp0(v, id) == 0)
 			found = G_DBUS_PROXY(iface);
 		else
@@ -81,25 +65,6 @@ device_proxy(GDBusObjectManager *objects, const gchar *id)
 	}
 	g_list_free_full(list, g_object_unref);
 	return found;
-}
-
-static gboolean
-device_seen(gpointer data)
-{
-	DeviceWait *w = data;
-	g_autoptr(GDBusProxy) proxy = device_proxy(w->objects, w->id);
-	g_autofree gchar *status = proxy != NULL ? proxy_string(proxy, "Status") : NULL;
-
-	return g_strcmp0(status, w->status) == 0;
-}
-
-static void
-wait_device(GDBusObjectManager *objects, const gchar *id, guint timeout_s)
-{
-	DeviceWait w = {objects, id, "Attached"};
-
-	if (!e2e_wait(device_seen, &w, timeout_s))
-		g_error("%s is not an Attached device after %u s", id, timeout_s);
 }
 
 typedef struct {
@@ -215,16 +180,7 @@ test_together(void)
 		const gchar *args[] = {"--plugin-dir", plugins, NULL};
 		gw_test_daemon_start(e->d, args);
 	}
-	objects = g_dbus_object_manager_client_new_sync(e->d->connection,
-	                                                G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE,
-	                                                "org.gwmo.Gateway1",
-	                                                "/org/gwmo/Gateway1",
-	                                                NULL,
-	                                                NULL,
-	                                                NULL,
-	                                                NULL,
-	                                                &error);
-	g_assert_no_error(error);
+	objects = e2e_object_manager(e->d);
 	for (guint i = 0; i < 3; i++) {
 		const gchar *names[] = {"upnp", "zigbee2mqtt", "tr069"};
 		g_autofree gchar *uri = g_strdup_printf("./GwMO/Config/Adapters/%s/State", names[i]);
@@ -261,10 +217,10 @@ test_together(void)
 	g_assert_no_error(error);
 	g_variant_get(group, "(&o)", &group_path);
 	oma = e2e_proxy_device_start(e, OMA_ID, "mixed", 1, &oma_record);
-	wait_device(objects, udn, 30);
-	wait_device(objects, BULB, 30);
-	wait_device(objects, CPE_ID, 30);
-	wait_device(objects, OMA_ID, 30);
+	g_free(e2e_wait_device_record(objects, "DeviceID", udn, "Attached", 30));
+	g_free(e2e_wait_device_record(objects, "DeviceID", BULB, "Attached", 30));
+	g_free(e2e_wait_device_record(objects, "DeviceID", CPE_ID, "Attached", 30));
+	g_free(e2e_wait_device_record(objects, "DeviceID", OMA_ID, "Attached", 30));
 	e2e_wait_registered(e->d, oma_record);
 	e2e_group_add_member(e->d, group_path, udn);
 	e2e_group_add_member(e->d, group_path, BULB);
@@ -288,8 +244,8 @@ test_together(void)
 		g_test_message("%s", listing);
 		for (guint i = 0; i < G_N_ELEMENTS(members); i++) {
 			g_autoptr(GDBusProxy) proxy = device_proxy(objects, members[i].id);
-			g_autofree gchar *protocol = proxy_string(proxy, "Protocol");
-			g_autofree gchar *adapter = proxy_string(proxy, "Adapter");
+			g_autofree gchar *protocol = e2e_proxy_string(proxy, "Protocol");
+			g_autofree gchar *adapter = e2e_proxy_string(proxy, "Adapter");
 			g_autofree gchar *line = g_strdup(strstr(listing, members[i].id));
 			g_autofree gchar *want_protocol = g_strdup_printf(" %s ", members[i].protocol);
 			g_autofree gchar *want_adapter = g_strdup_printf(" %s ", members[i].adapter);

@@ -658,3 +658,96 @@ e2e_group_add_member(GwTestDaemon *d, const gchar *group_path, const gchar *devi
 	                                                        &error);
 	g_assert_no_error(error);
 }
+
+GDBusObjectManager *
+e2e_object_manager(GwTestDaemon *d)
+{
+	g_autoptr(GError) error = NULL;
+	GDBusObjectManager *objects =
+	    g_dbus_object_manager_client_new_sync(d->connection,
+	                                          G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE,
+	                                          "org.gwmo.Gateway1",
+	                                          "/org/gwmo/Gateway1",
+	                                          NULL,
+	                                          NULL,
+	                                          NULL,
+	                                          NULL,
+	                                          &error);
+	g_assert_no_error(error);
+	return objects;
+}
+
+gchar *
+e2e_proxy_string(GDBusProxy *proxy, const gchar *name)
+{
+	g_autoptr(GVariant) v = g_dbus_proxy_get_cached_property(proxy, name);
+
+	return v != NULL && g_variant_is_of_type(v, G_VARIANT_TYPE_STRING)
+	           ? g_variant_dup_string(v, NULL)
+	           : NULL;
+}
+
+gchar *
+e2e_device_record(GDBusObjectManager *objects,
+                  const gchar *key,
+                  const gchar *value,
+                  const gchar *status)
+{
+	GList *list = g_dbus_object_manager_get_objects(objects);
+	gchar *found = NULL;
+
+	for (GList *l = list; l != NULL && found == NULL; l = l->next) {
+		g_autoptr(GDBusInterface) iface =
+		    g_dbus_object_get_interface(G_DBUS_OBJECT(l->data), "org.gwmo.Gateway1.Device");
+		g_autofree gchar *v = NULL;
+		g_autofree gchar *s = NULL;
+		const gchar *path;
+
+		if (iface == NULL)
+			continue;
+		v = e2e_proxy_string(G_DBUS_PROXY(iface), key);
+		s = e2e_proxy_string(G_DBUS_PROXY(iface), "Status");
+		if (g_strcmp0(v, value) != 0 || (status != NULL && g_strcmp0(s, status) != 0))
+			continue;
+		path = g_dbus_object_get_object_path(G_DBUS_OBJECT(l->data));
+		found = g_strdup_printf("./GwMO/Inventory/Devices/%s", strrchr(path, '/') + 1);
+	}
+	g_list_free_full(list, g_object_unref);
+	return found;
+}
+
+typedef struct {
+	GDBusObjectManager *objects;
+	const gchar *key;
+	const gchar *value;
+	const gchar *status;
+	gchar *record;
+} E2eRecordWait;
+
+static gboolean
+e2e_record_seen(gpointer data)
+{
+	E2eRecordWait *w = data;
+
+	if (w->record == NULL)
+		w->record = e2e_device_record(w->objects, w->key, w->value, w->status);
+	return w->record != NULL;
+}
+
+gchar *
+e2e_wait_device_record(GDBusObjectManager *objects,
+                       const gchar *key,
+                       const gchar *value,
+                       const gchar *status,
+                       guint timeout_s)
+{
+	E2eRecordWait w = {objects, key, value, status, NULL};
+
+	if (!e2e_wait(e2e_record_seen, &w, timeout_s))
+		g_error("no device with %s %s (Status %s) in %u s",
+		        key,
+		        value,
+		        status != NULL ? status : "any",
+		        timeout_s);
+	return w.record;
+}

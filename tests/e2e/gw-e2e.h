@@ -135,3 +135,25 @@ e2e_wait_registered(GwTestDaemon *d, const gchar *record_uri);
 /* Group.AddMember of @group_path */
 void
 e2e_group_add_member(GwTestDaemon *d, const gchar *group_path, const gchar *device_id);
+/* the ObjectManager client of gwmod's objects on @d's bus */
+GDBusObjectManager *
+e2e_object_manager(GwTestDaemon *d);
+/* a string property of @proxy as cached, or NULL */
+gchar *
+e2e_proxy_string(GDBusProxy *proxy, const gchar *name);
+/* the inventory record ("./GwMO/Inventory/Devices/N") of the Device object whose @key
+ * property is @value (and Status @status, when set), as the ObjectManager signals told this
+ * process so far; NULL when none */
+gchar *
+e2e_device_record(GDBusObjectManager *objects,
+                  const gchar *key,
+                  const gchar *value,
+                  const gchar *status);
+/* the same, waited for (InterfacesAdded, PropertiesChanged) up to @timeout_s; a test error
+ * when it does not come */
+gchar *
+e2e_wait_device_record(GDBusObjectManager *objects,
+                       const gchar *key,
+                       const gchar *value,
+                       const gchar *status,
+                       guint timeout_s);

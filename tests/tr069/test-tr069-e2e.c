@@ -81,16 +81,7 @@ gateway_start(void)
 	g_assert_cmpint(symlink(module, link), ==, 0);
 	args[1] = gw->plugins;
 	gw_test_daemon_start(gw->e->d, args);
-	gw->objects = g_dbus_object_manager_client_new_sync(gw->e->d->connection,
-	                                                    G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE,
-	                                                    "org.gwmo.Gateway1",
-	                                                    "/org/gwmo/Gateway1",
-	                                                    NULL,
-	                                                    NULL,
-	                                                    NULL,
-	                                                    NULL,
-	                                                    &error);
-	g_assert_no_error(error);
+	gw->objects = e2e_object_manager(gw->e->d);
 	state = get_value(gw->e->d, "./GwMO/Config/Adapters/tr069/State", NULL);
 	g_assert_cmpstr(state, ==, "Running");
 	gw->acs_url = g_strdup_printf("http://127.0.0.1:%u/cwmp", gw->e->south_port);
@@ -114,59 +105,6 @@ gateway_free(Gateway *gw)
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Gateway, gateway_free)
-
-static gchar *
-proxy_string(GDBusProxy *proxy, const gchar *name)
-{
-	g_autoptr(GVariant) v = g_dbus_proxy_get_cached_property(proxy, name);
-
-	return v != NULL && g_variant_is_of_type(v, G_VARIANT_TYPE_STRING)
-	           ? g_variant_dup_string(v, NULL)
-	           : NULL;
-}
-
-typedef struct {
-	Gateway *gw;
-	const gchar *device_id;
-	gchar *record;
-} RecordWait;
-
-/* the record of @device_id once it is Attached, as the ObjectManager signals told */
-static gboolean
-record_seen(gpointer data)
-{
-	RecordWait *w = data;
-	GList *objects = g_dbus_object_manager_get_objects(w->gw->objects);
-
-	for (GList *l = objects; l != NULL && w->record == NULL; l = l->next) {
-		g_autoptr(GDBusInterface) iface =
-		    g_dbus_object_get_interface(G_DBUS_OBJECT(l->data), DEVICE_IFACE);
-		g_autofree gchar *id = NULL;
-		g_autofree gchar *status = NULL;
-		const gchar *path;
-
-		if (iface == NULL)
-			continue;
-		id = proxy_string(G_DBUS_PROXY(iface), "DeviceID");
-		status = proxy_string(G_DBUS_PROXY(iface), "Status");
-		if (g_strcmp0(id, w->device_id) != 0 || g_strcmp0(status, "Attached") != 0)
-			continue;
-		path = g_dbus_object_get_object_path(G_DBUS_OBJECT(l->data));
-		w->record = g_strdup_printf("./GwMO/Inventory/Devices/%s", strrchr(path, '/') + 1);
-	}
-	g_list_free_full(objects, g_object_unref);
-	return w->record != NULL;
-}
-
-static gchar *
-wait_record(Gateway *gw, const gchar *device_id)
-{
-	RecordWait w = {gw, device_id, NULL};
-
-	if (!e2e_wait(record_seen, &w, GUARD_S))
-		g_error("no Attached record for %s", device_id);
-	return w.record;
-}
 
 static gchar *
 record_value(Gateway *gw, const gchar *record, const gchar *leaf)
@@ -469,7 +407,7 @@ test_acs(void)
 	                      NULL);
 	e2e_set_node_bool(gw->e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", TRUE);
 	a = cpe_start(gw, "CPEA", "tr181");
-	record_a = wait_record(gw, CPE_A);
+	record_a = e2e_wait_device_record(gw->objects, "DeviceID", CPE_A, "Attached", GUARD_S);
 	server_wait(server);
 	g_clear_object(&server);
 	e2e_set_node_bool(gw->e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
@@ -488,8 +426,8 @@ test_acs(void)
 	}
 	b = cpe_start(gw, "CPEB", "tr098");
 	c = cpe_start(gw, "CPEC", "tr181");
-	record_b = wait_record(gw, CPE_B);
-	g_free(wait_record(gw, CPE_C));
+	record_b = e2e_wait_device_record(gw->objects, "DeviceID", CPE_B, "Attached", GUARD_S);
+	g_free(e2e_wait_device_record(gw->objects, "DeviceID", CPE_C, "Attached", GUARD_S));
 	{
 		static const gchar *const leaves[] = {"Protocol",
 		                                      "Mode",

@@ -109,16 +109,7 @@ gateway_restart(Gateway *gw)
 	const gchar *args[] = {"--plugin-dir", gw->plugins, NULL};
 
 	gw_test_daemon_start(gw->e->d, args);
-	gw->objects = g_dbus_object_manager_client_new_sync(gw->e->d->connection,
-	                                                    G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE,
-	                                                    "org.gwmo.Gateway1",
-	                                                    "/org/gwmo/Gateway1",
-	                                                    NULL,
-	                                                    NULL,
-	                                                    NULL,
-	                                                    NULL,
-	                                                    &error);
-	g_assert_no_error(error);
+	gw->objects = e2e_object_manager(gw->e->d);
 	state = get_value(gw->e->d, "./GwMO/Config/Adapters/upnp/State", NULL);
 	g_assert_cmpstr(state, ==, "Running");
 }
@@ -133,74 +124,6 @@ gateway_free(Gateway *gw)
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Gateway, gateway_free)
-
-static gchar *
-proxy_string(GDBusProxy *proxy, const gchar *name)
-{
-	g_autoptr(GVariant) v = g_dbus_proxy_get_cached_property(proxy, name);
-
-	return v != NULL && g_variant_is_of_type(v, G_VARIANT_TYPE_STRING)
-	           ? g_variant_dup_string(v, NULL)
-	           : NULL;
-}
-
-/* the inventory record ("./GwMO/Inventory/Devices/N") of the device whose @key property is
- * @value, as the ObjectManager signals have told this process so far; NULL when none */
-static gchar *
-record_where(Gateway *gw, const gchar *key, const gchar *value, const gchar *status)
-{
-	GList *objects = g_dbus_object_manager_get_objects(gw->objects);
-	gchar *found = NULL;
-
-	for (GList *l = objects; l != NULL && found == NULL; l = l->next) {
-		g_autoptr(GDBusInterface) iface =
-		    g_dbus_object_get_interface(G_DBUS_OBJECT(l->data), DEVICE_IFACE);
-		g_autofree gchar *v = NULL;
-		g_autofree gchar *s = NULL;
-		const gchar *path;
-
-		if (iface == NULL)
-			continue;
-		v = proxy_string(G_DBUS_PROXY(iface), key);
-		s = proxy_string(G_DBUS_PROXY(iface), "Status");
-		if (g_strcmp0(v, value) != 0 || (status != NULL && g_strcmp0(s, status) != 0))
-			continue;
-		path = g_dbus_object_get_object_path(G_DBUS_OBJECT(l->data));
-		found = g_strdup_printf("./GwMO/Inventory/Devices/%s", strrchr(path, '/') + 1);
-	}
-	g_list_free_full(objects, g_object_unref);
-	return found;
-}
-
-typedef struct {
-	Gateway *gw;
-	const gchar *key;
-	const gchar *value;
-	const gchar *status;
-	gchar *record;
-} RecordWait;
-
-static gboolean
-record_seen(gpointer data)
-{
-	RecordWait *w = data;
-
-	if (w->record == NULL)
-		w->record = record_where(w->gw, w->key, w->value, w->status);
-	return w->record != NULL;
-}
-
-/* waits (D-Bus InterfacesAdded and PropertiesChanged) for a device whose @key is @value with
- * Status @status; its record URI */
-static gchar *
-wait_record(Gateway *gw, const gchar *key, const gchar *value, const gchar *status, guint timeout_s)
-{
-	RecordWait w = {gw, key, value, status, NULL};
-
-	if (!gw_upnp_test_wait(record_seen, &w, timeout_s))
-		g_error("no device with %s %s (Status %s) in %u s", key, value, status, timeout_s);
-	return w.record;
-}
 
 static gchar *
 record_value(Gateway *gw, const gchar *record, const gchar *leaf)
@@ -351,8 +274,8 @@ test_light(void)
 	gw = gateway_start();
 
 	/* found: inventory records, Adaptation mode, DevInfo from the description */
-	record = wait_record(gw, "DeviceID", udn, "Attached", 30);
-	record_killed = wait_record(gw, "DeviceID", udn_killed, "Attached", 30);
+	record = e2e_wait_device_record(gw->objects, "DeviceID", udn, "Attached", 30);
+	record_killed = e2e_wait_device_record(gw->objects, "DeviceID", udn_killed, "Attached", 30);
 	g_test_message("found after %" G_GINT64_FORMAT " ms", (g_get_monotonic_time() - t0) / 1000);
 	assert_upnp_record(gw, record, udn, "gwmo test peers", "gwmo-test-light", location);
 	assert_upnp_record(
@@ -432,7 +355,7 @@ test_light(void)
 	t = g_get_monotonic_time();
 	g_assert_cmpint(gw_upnp_child_stop(light, SIGTERM), ==, 0);
 	g_assert_cmpuint(gw_upnp_child_count(light, "BYEBYE"), ==, 1);
-	g_free(wait_record(gw, "DeviceID", udn, "Detached", 30));
+	g_free(e2e_wait_device_record(gw->objects, "DeviceID", udn, "Detached", 30));
 	g_test_message("Detached %" G_GINT64_FORMAT " ms after SIGTERM",
 	               (g_get_monotonic_time() - t) / 1000);
 	server_wait(server);
@@ -517,7 +440,7 @@ test_light(void)
 	                      NULL);
 	t = g_get_monotonic_time();
 	gw_upnp_child_stop(killed, SIGKILL);
-	g_free(wait_record(gw, "DeviceID", udn_killed, "Detached", 60));
+	g_free(e2e_wait_device_record(gw->objects, "DeviceID", udn_killed, "Detached", 60));
 	g_test_message("Detached %" G_GINT64_FORMAT " ms after SIGKILL",
 	               (g_get_monotonic_time() - t) / 1000);
 	g_assert_cmpuint(gw_upnp_child_count(killed, "BYEBYE"), ==, 0);
@@ -548,7 +471,7 @@ test_restart(void)
 	SKIP_WITHOUT_NETNS();
 	light = gw_upnp_test_light(udn, 1800, NULL);
 	gw = gateway_start();
-	record = wait_record(gw, "DeviceID", udn, "Attached", 30);
+	record = e2e_wait_device_record(gw->objects, "DeviceID", udn, "Attached", 30);
 	e2e_set_node_bool(gw->e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", TRUE);
 	gateway_stop(gw);
 	g_assert_cmpint(gw_upnp_child_stop(light, SIGTERM), ==, 0);
@@ -599,7 +522,7 @@ test_network_light(void)
 	gw = gateway_start();
 	light = gw_upnp_test_network_light(display);
 	/* its UDN is its own: the record is the one UPnP device there is */
-	record = wait_record(gw, "Protocol", "UPnP", "Attached", 60);
+	record = e2e_wait_device_record(gw->objects, "Protocol", "UPnP", "Attached", 60);
 	udn = record_value(gw, record, "DeviceID");
 	g_assert_true(g_str_has_prefix(udn, "uuid:"));
 	assert_upnp_record(gw, record, udn, "GUPnP Developers", "Network Light", NULL);

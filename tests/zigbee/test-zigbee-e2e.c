@@ -227,44 +227,6 @@ on_properties_changed(GDBusObjectManagerClient *manager,
 		w->status_changes++;
 }
 
-static gchar *
-proxy_string(GDBusProxy *proxy, const gchar *name)
-{
-	g_autoptr(GVariant) v = g_dbus_proxy_get_cached_property(proxy, name);
-
-	return v != NULL && g_variant_is_of_type(v, G_VARIANT_TYPE_STRING)
-	           ? g_variant_dup_string(v, NULL)
-	           : NULL;
-}
-
-/* the record ("./GwMO/Inventory/Devices/N") of the device @id with Status @status, as the
- * ObjectManager signals have told this process so far; NULL when none */
-static gchar *
-record_where(World *w, const gchar *id, const gchar *status)
-{
-	GList *objects = g_dbus_object_manager_get_objects(w->objects);
-	gchar *found = NULL;
-
-	for (GList *l = objects; l != NULL && found == NULL; l = l->next) {
-		g_autoptr(GDBusInterface) iface =
-		    g_dbus_object_get_interface(G_DBUS_OBJECT(l->data), DEVICE_IFACE);
-		g_autofree gchar *v = NULL;
-		g_autofree gchar *s = NULL;
-		const gchar *path;
-
-		if (iface == NULL)
-			continue;
-		v = proxy_string(G_DBUS_PROXY(iface), "DeviceID");
-		s = proxy_string(G_DBUS_PROXY(iface), "Status");
-		if (g_strcmp0(v, id) != 0 || g_strcmp0(s, status) != 0)
-			continue;
-		path = g_dbus_object_get_object_path(G_DBUS_OBJECT(l->data));
-		found = g_strdup_printf("./GwMO/Inventory/Devices/%s", strrchr(path, '/') + 1);
-	}
-	g_list_free_full(objects, g_object_unref);
-	return found;
-}
-
 typedef struct {
 	World *w;
 	const gchar *status;
@@ -279,7 +241,8 @@ records_seen(gpointer data)
 
 	for (guint i = 0; i < G_N_ELEMENTS(ieees); i++) {
 		if (r->found[i] == NULL)
-			r->found[i] = record_where(r->w, ieees[i], r->status);
+			r->found[i] =
+			    e2e_device_record(r->w->objects, "DeviceID", ieees[i], r->status);
 		all = all && r->found[i] != NULL;
 	}
 	return all;
@@ -366,16 +329,7 @@ gateway_start(World *w)
 	const gchar *args[] = {"--plugin-dir", w->plugins, NULL};
 
 	gw_test_daemon_start(w->e->d, args);
-	w->objects = g_dbus_object_manager_client_new_sync(w->e->d->connection,
-	                                                   G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE,
-	                                                   "org.gwmo.Gateway1",
-	                                                   "/org/gwmo/Gateway1",
-	                                                   NULL,
-	                                                   NULL,
-	                                                   NULL,
-	                                                   NULL,
-	                                                   &error);
-	g_assert_no_error(error);
+	w->objects = e2e_object_manager(w->e->d);
 	g_signal_connect(
 	    w->objects, "interface-proxy-properties-changed", G_CALLBACK(on_properties_changed), w);
 	state = get_value(w->e->d, "./GwMO/Config/Adapters/zigbee2mqtt/State", NULL);
@@ -771,7 +725,7 @@ test_found(void)
 		g_assert_cmpstr(mod, ==, models[i]);
 	}
 	/* the Coordinator of bridge/devices is not a device of the gateway */
-	g_assert_null(record_where(w, "0x00124b00000000ff", "Attached"));
+	g_assert_null(e2e_device_record(w->objects, "DeviceID", "0x00124b00000000ff", "Attached"));
 	/* the DM Server heard of all three (Protocol Zigbee, Mode 3, Attached) */
 	g_assert_cmpuint(attached_alerts(w->attached_record), ==, 3);
 }
@@ -1001,7 +955,7 @@ test_malformed(void)
 		g_assert_cmpstr(status, ==, "Attached");
 		g_assert_cmpstr(mod, ==, models[i]);
 	}
-	g_assert_null(record_where(w, "0x00124b00000000aa", "Attached"));
+	g_assert_null(e2e_device_record(w->objects, "DeviceID", "0x00124b00000000aa", "Attached"));
 	wait_log(w, mark, "dropped a message");
 	/* and every device answers */
 	doc = dbus_job(w, all, "Get", "./DevInfo/Man", NULL, NULL);
