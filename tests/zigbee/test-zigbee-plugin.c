@@ -1081,7 +1081,7 @@ tls_broker_start(Fixture *f)
 }
 
 /* mqtts:// with tls-ca the CA that signed the broker's certificate: devices found, and they
- * answer over TLS */
+ * answer over TLS, also after the broker restarted */
 static void
 test_tls(Fixture *f, gconstpointer data)
 {
@@ -1106,6 +1106,16 @@ test_tls(Fixture *f, gconstpointer data)
 	replace_ok(f, PLUG, "./Zigbee/Exposes/state", "false");
 	power = get_value(f, PLUG, "./Zigbee/Exposes/power");
 	g_assert_cmpstr(power, ==, "0");
+	g_assert_cmpuint(child_count_lines(f->broker, "OpenSSL Error"), ==, 0);
+	/* the broker goes away and comes back: a new TLS session, the devices again */
+	child_stop(f->broker, SIGKILL);
+	f->broker = NULL;
+	wait_attached(f, 0);
+	broker_start_full(f, TRUE);
+	wait_attached(f, 3);
+	g_clear_pointer(&state, g_free);
+	state = get_value(f, BULB, "./Zigbee/Exposes/state");
+	g_assert_cmpstr(state, ==, "true");
 	g_assert_cmpuint(child_count_lines(f->broker, "OpenSSL Error"), ==, 0);
 }
 
