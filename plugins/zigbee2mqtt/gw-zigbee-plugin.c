@@ -80,6 +80,7 @@ struct _GwZigbeePlugin {
 	gboolean connected; /* CONNACK received */
 	gboolean stopping;
 	gboolean bridge_online;
+	gchar *mosq_error;       /* libmosquitto's first error of this attempt (TLS: OpenSSL's) */
 	gint64 last_absence_log; /* monotonic µs */
 	guint absence_suppressed;
 	gint64 last_bad_log;
@@ -138,6 +139,55 @@ gw_zigbee_log_absence(GwZigbeePlugin *self, const gchar *why)
 	          why,
 	          self->absence_suppressed);
 	self->absence_suppressed = 0;
+}
+
+/* the broker answered CONNECT with a refusal (MQTT 3.1.1 return code @rc): shares the
+ * absence's rate limit, as each retry is refused again */
+static void
+gw_zigbee_log_refused(GwZigbeePlugin *self, int rc)
+{
+	const gchar *why;
+
+	if (!gw_zigbee_rate_ok(&self->last_absence_log, &self->absence_suppressed))
+		return;
+	switch (rc) {
+	case 1:
+		why = "unacceptable protocol version";
+		break;
+	case 2:
+		why = "client identifier rejected";
+		break;
+	case 3:
+		why = "server unavailable";
+		break;
+	case 4:
+		why = "bad user name or password (check [zigbee2mqtt] username and password)";
+		break;
+	case 5:
+		why = "not authorised (check [zigbee2mqtt] username and password)";
+		break;
+	default:
+		why = mosquitto_connack_string(rc);
+		break;
+	}
+	g_warning("zigbee2mqtt: the MQTT broker %s:%d refused the connection: %s (retrying; %u "
+	          "failed attempts not reported since the last report)",
+	          self->host,
+	          self->port,
+	          why,
+	          self->absence_suppressed);
+	self->absence_suppressed = 0;
+}
+
+/* libmosquitto's own log: its errors say why a TLS handshake failed (OpenSSL's reason),
+ * which mosquitto_loop_read() only reports as MOSQ_ERR_TLS */
+static void
+gw_zigbee_mosquitto_log_cb(struct mosquitto *mosq, void *user_data, int level, const char *str)
+{
+	GwZigbeePlugin *self = user_data;
+
+	if (level == MOSQ_LOG_ERR && str != NULL && self->mosq_error == NULL)
+		self->mosq_error = g_utf8_make_valid(str, -1);
 }
 
 /* ---- waiters ---- */
@@ -648,16 +698,20 @@ gw_zigbee_connection_lost(GwZigbeePlugin *self, const gchar *why)
 	GHashTableIter iter;
 	gpointer value;
 	gboolean was = self->connected;
+	g_autofree gchar *reason = self->mosq_error != NULL
+	                               ? g_strdup_printf("%s (%s)", why, self->mosq_error)
+	                               : g_strdup(why);
 
+	g_clear_pointer(&self->mosq_error, g_free);
 	g_clear_handle_id(&self->io_id, g_source_remove);
 	g_clear_handle_id(&self->connect_timeout_id, g_source_remove);
 	self->fd = -1;
 	self->connected = FALSE;
 	if (was)
 		g_warning(
-		    "zigbee2mqtt: lost the MQTT broker %s:%d: %s", self->host, self->port, why);
+		    "zigbee2mqtt: lost the MQTT broker %s:%d: %s", self->host, self->port, reason);
 	else
-		gw_zigbee_log_absence(self, why);
+		gw_zigbee_log_absence(self, reason);
 	/* the devices cannot be reached: lost; the bridge lists them again on reconnect */
 	gw_zigbee_waiters_fail(
 	    self, NULL, GW_DEVICE_STATUS_TIMEOUT, "the MQTT broker is unreachable");
@@ -744,7 +798,10 @@ gw_zigbee_connect_timeout_cb(gpointer user_data)
 static void
 gw_zigbee_connect(GwZigbeePlugin *self)
 {
-	int rc = mosquitto_connect_async(self->mosq, self->host, self->port, GW_ZIGBEE_KEEPALIVE_S);
+	int rc;
+
+	g_clear_pointer(&self->mosq_error, g_free);
+	rc = mosquitto_connect_async(self->mosq, self->host, self->port, GW_ZIGBEE_KEEPALIVE_S);
 
 	if (rc != MOSQ_ERR_SUCCESS) {
 		gw_zigbee_connection_lost(
@@ -784,7 +841,7 @@ gw_zigbee_connect_cb(struct mosquitto *mosq, void *user_data, int rc)
 	g_clear_handle_id(&self->connect_timeout_id, g_source_remove);
 	if (rc != 0) {
 		/* refused (credentials, protocol): the io callback sees the close */
-		gw_zigbee_log_absence(self, mosquitto_connack_string(rc));
+		gw_zigbee_log_refused(self, rc);
 		return;
 	}
 	g_message("zigbee2mqtt: connected to the MQTT broker %s:%d (base topic %s)",
@@ -792,6 +849,7 @@ gw_zigbee_connect_cb(struct mosquitto *mosq, void *user_data, int rc)
 	          self->port,
 	          self->base);
 	self->connected = TRUE;
+	g_clear_pointer(&self->mosq_error, g_free); /* the handshake's, if any: it succeeded */
 	self->bridge_online = TRUE; /* until bridge/state says otherwise */
 	self->backoff_ms = self->backoff_min_ms;
 	self->last_absence_log = 0;
@@ -1104,6 +1162,7 @@ gw_zigbee_plugin_startup(GwPlugin *plugin, GError **error)
 	mosquitto_connect_callback_set(self->mosq, gw_zigbee_connect_cb);
 	mosquitto_disconnect_callback_set(self->mosq, gw_zigbee_disconnect_cb);
 	mosquitto_message_callback_set(self->mosq, gw_zigbee_message_cb);
+	mosquitto_log_callback_set(self->mosq, gw_zigbee_mosquitto_log_cb);
 	self->misc_id = g_timeout_add(GW_ZIGBEE_MISC_MS, gw_zigbee_misc_cb, self);
 	g_info("Zigbee adapter started (broker %s:%d%s, base topic %s)",
 	       self->host,
@@ -1152,6 +1211,7 @@ gw_zigbee_plugin_finalize(GObject *object)
 	g_free(self->tls_ca);
 	g_free(self->username);
 	g_free(self->password);
+	g_free(self->mosq_error);
 	g_free(self->base);
 	G_OBJECT_CLASS(gw_zigbee_plugin_parent_class)->finalize(object);
 }

@@ -11,6 +11,7 @@
  * every (re)connection, as zigbee2mqtt does.
  *
  * Usage: gwmo-test-zigbee-bridge --port N [--base-topic T] [--count N]
+ *                                [--username U --password P]
  * (--count N: N bulbs named bulb-0 … bulb-<N-1> instead, for bench-fanout)
  * Commands on stdin, one a line (the test drives it):
  *   leave NAME | offline NAME | online NAME | rename OLD NEW | mute NAME | unmute NAME |
@@ -491,6 +492,8 @@ main(int argc, char **argv)
 	gint port = 0;
 	gint count = 0;
 	gchar *base_opt = NULL;
+	gchar *username = NULL;
+	gchar *password = NULL;
 	GOptionEntry entries[] = {
 	    {"port", 0, 0, G_OPTION_ARG_INT, &port, "the broker's port on 127.0.0.1", "N"},
 	    {"base-topic", 0, 0, G_OPTION_ARG_STRING, &base_opt, "the base topic", "T"},
@@ -501,6 +504,8 @@ main(int argc, char **argv)
 	     &count,
 	     "N bulbs instead of the bulb, plug, sensor",
 	     "N"},
+	    {"username", 0, 0, G_OPTION_ARG_STRING, &username, "the broker's user name", "U"},
+	    {"password", 0, 0, G_OPTION_ARG_STRING, &password, "that user's password", "P"},
 	    {NULL},
 	};
 	g_autoptr(GOptionContext) ctx = g_option_context_new("- a zigbee2mqtt bridge emulator");
@@ -522,6 +527,8 @@ main(int argc, char **argv)
 	mosq = mosquitto_new("gwmo-test-zigbee-bridge", true, NULL);
 	mosquitto_connect_callback_set(mosq, on_connect);
 	mosquitto_message_callback_set(mosq, on_message);
+	if (username != NULL)
+		mosquitto_username_pw_set(mosq, username, password);
 	/* zigbee2mqtt's last will: the bridge is offline when it vanishes */
 	{
 		g_autofree gchar *will = g_strdup_printf("%s/bridge/state", base);

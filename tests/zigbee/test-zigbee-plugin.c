@@ -120,6 +120,12 @@ child_read_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	    child->out, G_PRIORITY_DEFAULT, child->cancellable, child_read_cb, child);
 }
 
+typedef enum {
+	CHILD_SILENT, /* no pipes, stderr to /dev/null */
+	CHILD_PIPES,  /* stdin and stdout (a peer driven by commands) */
+	CHILD_LOG,    /* stderr read into lines (the broker's log) */
+} ChildMode;
+
 /* the child dies with the test, even when an assertion aborts it */
 static void
 child_setup(gpointer data)
@@ -128,13 +134,14 @@ child_setup(gpointer data)
 }
 
 static Child *
-child_spawn(const gchar *const *argv, gboolean pipes)
+child_spawn(const gchar *const *argv, ChildMode mode)
 {
 	g_autoptr(GError) error = NULL;
 	Child *child = g_new0(Child, 1);
 	GSubprocessFlags flags =
-	    pipes ? G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDIN_PIPE
-	          : G_SUBPROCESS_FLAGS_STDERR_SILENCE;
+	    mode == CHILD_PIPES ? G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDIN_PIPE
+	    : mode == CHILD_LOG ? G_SUBPROCESS_FLAGS_STDERR_PIPE
+	                        : G_SUBPROCESS_FLAGS_STDERR_SILENCE;
 
 	g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(flags);
 
@@ -143,9 +150,12 @@ child_spawn(const gchar *const *argv, gboolean pipes)
 	g_assert_no_error(error);
 	child->cancellable = g_cancellable_new();
 	child->lines = g_ptr_array_new_with_free_func(g_free);
-	if (pipes) {
-		child->in = g_subprocess_get_stdin_pipe(child->process);
-		child->out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(child->process));
+	if (mode != CHILD_SILENT) {
+		child->in =
+		    mode == CHILD_PIPES ? g_subprocess_get_stdin_pipe(child->process) : NULL;
+		child->out = g_data_input_stream_new(
+		    mode == CHILD_PIPES ? g_subprocess_get_stdout_pipe(child->process)
+		                        : g_subprocess_get_stderr_pipe(child->process));
 		g_data_input_stream_read_line_async(
 		    child->out, G_PRIORITY_DEFAULT, child->cancellable, child_read_cb, child);
 	}
@@ -173,6 +183,64 @@ typedef struct {
 	const gchar *line;
 } LineWait;
 
+/* the lines of @child that contain @needle */
+static guint
+child_count_lines(Child *child, const gchar *needle)
+{
+	guint n = 0;
+
+	for (guint i = 0; i < child->lines->len; i++)
+		n += strstr(g_ptr_array_index(child->lines, i), needle) != NULL;
+	return n;
+}
+
+typedef struct {
+	Child *child;
+	const gchar *needle;
+	guint n;
+} LinesWait;
+
+static gboolean
+lines_seen(gpointer data)
+{
+	LinesWait *w = data;
+
+	return child_count_lines(w->child, w->needle) >= w->n;
+}
+
+/* waits until @n lines of @child contain @needle */
+static void
+wait_child_lines(Child *child, const gchar *needle, guint n)
+{
+	LinesWait w = {child, needle, n};
+
+	if (!wait_for(lines_seen, &w, 20))
+		g_error(
+		    "%u lines with \"%s\", not %u", child_count_lines(child, needle), needle, n);
+}
+
+typedef struct {
+	guint from;
+	const gchar *needle;
+} LogWait;
+
+static gboolean
+log_seen(gpointer data)
+{
+	LogWait *w = data;
+
+	return count_logged(w->from, w->needle) > 0;
+}
+
+/* waits until a log line from index @from on contains @needle */
+static void
+wait_logged(guint from, const gchar *needle)
+{
+	LogWait w = {from, needle};
+
+	if (!wait_for(log_seen, &w, 20))
+		g_error("nothing logged with \"%s\"", needle);
+}
 static gboolean
 line_seen(gpointer data)
 {
@@ -219,6 +287,7 @@ typedef struct {
 	gchar *dir;
 	gchar *conf;
 	guint16 port;
+	guint16 tls_port; /* a TLS listener's (the tls cases) */
 	Child *broker;
 	Child *bridge;
 	GwPlugin *plugin;
@@ -228,14 +297,40 @@ typedef struct {
 	GPtrArray *events;    /* "found <ieee>", "lost <ieee>", in order */
 } Fixture;
 
+/* mosquitto.conf: a listener on f->port, then @extra (listeners, authentication) */
 static void
-broker_start(Fixture *f)
+broker_conf(Fixture *f, const gchar *extra)
+{
+	/* "user": as root it would switch to its own user, which clears the parent-death signal
+	 * (child_setup) and leaves it running when the test aborts */
+	g_autofree gchar *conf = g_strdup_printf("listener %u 127.0.0.1\n%spersistence false\n"
+	                                         "log_dest stderr\nuser %s\n",
+	                                         f->port,
+	                                         extra,
+	                                         g_get_user_name());
+
+	g_assert_true(g_file_set_contents(f->conf, conf, -1, NULL));
+}
+
+/* @log: its log read into f->broker->lines */
+static void
+broker_start_full(Fixture *f, gboolean log)
 {
 	const gchar *argv[] = {"mosquitto", "-c", f->conf, NULL};
 	PortWait w = {f->port};
 
-	f->broker = child_spawn(argv, FALSE);
+	f->broker = child_spawn(argv, log ? CHILD_LOG : CHILD_SILENT);
 	g_assert_true(wait_for(port_open, &w, 10));
+	if (f->tls_port != 0) {
+		w.port = f->tls_port;
+		g_assert_true(wait_for(port_open, &w, 10));
+	}
+}
+
+static void
+broker_start(Fixture *f)
+{
+	broker_start_full(f, FALSE);
 }
 
 static void
@@ -282,16 +377,18 @@ wait_attached(Fixture *f, guint n)
 		g_error("%u devices attached, not %u", g_hash_table_size(f->attached), n);
 }
 
+/* [zigbee2mqtt] broker=@url and the pairs of keys and values of @keys (NULL-terminated) */
 static void
-plugin_start(Fixture *f)
+plugin_start_full(Fixture *f, const gchar *url, const gchar *const *keys)
 {
 	g_autoptr(GKeyFile) keyfile = g_key_file_new();
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *url = g_strdup_printf("mqtt://127.0.0.1:%u", f->port);
 
 	g_key_file_set_string(keyfile, "zigbee2mqtt", "broker", url);
 	g_key_file_set_string(keyfile, "zigbee2mqtt", "reconnect-min-ms", "50");
 	g_key_file_set_string(keyfile, "zigbee2mqtt", "reconnect-max-ms", "300");
+	for (guint i = 0; keys != NULL && keys[i] != NULL; i += 2)
+		g_key_file_set_string(keyfile, "zigbee2mqtt", keys[i], keys[i + 1]);
 	f->plugin = g_object_new(plugin_type, NULL);
 	gw_plugin_set_name(f->plugin, "zigbee2mqtt");
 	gw_plugin_set_config(f->plugin, keyfile);
@@ -303,18 +400,39 @@ plugin_start(Fixture *f)
 }
 
 static void
-bridge_start(Fixture *f)
+plugin_start(Fixture *f)
+{
+	g_autofree gchar *url = g_strdup_printf("mqtt://127.0.0.1:%u", f->port);
+
+	plugin_start_full(f, url, NULL);
+}
+
+/* @username, @password: how it authenticates to the broker (NULL: anonymous) */
+static void
+bridge_start_full(Fixture *f, const gchar *username, const gchar *password)
 {
 	g_autofree gchar *port = g_strdup_printf("%u", f->port);
-	const gchar *argv[] = {g_getenv("GWMO_TEST_ZIGBEE_BRIDGE"), "--port", port, NULL};
+	const gchar *argv[] = {g_getenv("GWMO_TEST_ZIGBEE_BRIDGE"),
+	                       "--port",
+	                       port,
+	                       username != NULL ? "--username" : NULL,
+	                       username,
+	                       "--password",
+	                       password,
+	                       NULL};
 
-	f->bridge = child_spawn(argv, TRUE);
+	f->bridge = child_spawn(argv, CHILD_PIPES);
+}
+
+static void
+bridge_start(Fixture *f)
+{
+	bridge_start_full(f, NULL, NULL);
 }
 
 static void
 fixture_setup(Fixture *f, gconstpointer data)
 {
-	g_autofree gchar *conf = NULL;
 	g_autoptr(GError) error = NULL;
 
 	if (skip_reason != NULL)
@@ -324,13 +442,7 @@ fixture_setup(Fixture *f, gconstpointer data)
 	g_chmod(f->dir, 0755); /* mosquitto drops to its own user */
 	f->port = free_port();
 	f->conf = g_build_filename(f->dir, "mosquitto.conf", NULL);
-	/* "user": as root it would switch to its own user, which clears the parent-death signal
-	 * (child_setup) and leaves it running when the test aborts */
-	conf = g_strdup_printf("listener %u 127.0.0.1\nallow_anonymous true\npersistence false\n"
-	                       "log_dest stderr\nuser %s\n",
-	                       f->port,
-	                       g_get_user_name());
-	g_assert_true(g_file_set_contents(f->conf, conf, -1, NULL));
+	broker_conf(f, "allow_anonymous true\n");
 	f->info = g_hash_table_new_full(
 	    g_str_hash, g_str_equal, g_free, (GDestroyNotify)gw_device_info_unref);
 	f->trees = g_hash_table_new_full(
@@ -361,7 +473,15 @@ fixture_teardown(Fixture *f, gconstpointer data)
 	g_hash_table_unref(f->trees);
 	g_hash_table_unref(f->attached);
 	g_ptr_array_unref(f->events);
-	g_unlink(f->conf);
+	{
+		/* the broker's configuration, passwords, certificates */
+		g_autoptr(GDir) dir = g_dir_open(f->dir, 0, NULL);
+		const gchar *name;
+		while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+			g_autofree gchar *path = g_build_filename(f->dir, name, NULL);
+			g_unlink(path);
+		}
+	}
 	g_rmdir(f->dir);
 	g_free(f->conf);
 	g_free(f->dir);
@@ -746,6 +866,290 @@ test_no_broker(Fixture *f, gconstpointer data)
 	wait_attached(f, 3);
 }
 
+/* ---- a broker that requires a password, a TLS listener ---- */
+
+#define GW_PASSWORD "gw-Pa55-0f-the-gateway"
+#define WRONG_PASSWORD "wr0ng-Pa55-n0t-the-one"
+#define BRIDGE_PASSWORD "bridge-Pa55"
+
+/* runs a tool (mosquitto_passwd, certtool) to its successful end */
+static void
+run_tool(const gchar *const *argv)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *err = NULL;
+	gint status = 0;
+
+	g_assert_true(g_spawn_sync(NULL,
+	                           (gchar **)argv,
+	                           NULL,
+	                           G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+	                           NULL,
+	                           NULL,
+	                           NULL,
+	                           &err,
+	                           &status,
+	                           &error));
+	g_assert_no_error(error);
+	if (!g_spawn_check_wait_status(status, NULL))
+		g_error("%s failed: %s", argv[0], err);
+}
+
+/* the tools a case needs are installed, or it is skipped */
+static gboolean
+have_tools(const gchar *tool)
+{
+	g_autofree gchar *path = NULL;
+
+	if (skip_reason != NULL) {
+		g_test_skip(skip_reason);
+		return FALSE;
+	}
+	path = g_find_program_in_path(tool);
+	if (path == NULL) {
+		g_autofree gchar *why = g_strdup_printf("%s is not installed", tool);
+		g_test_skip(why);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* sets @user's password in f->dir/passwd (made by mosquitto_passwd, as an admin would) */
+static gchar *
+set_password(Fixture *f, const gchar *user, const gchar *password)
+{
+	gchar *file = g_build_filename(f->dir, "passwd", NULL);
+	const gchar *create[] = {"mosquitto_passwd", "-c", "-b", file, user, password, NULL};
+	const gchar *update[] = {"mosquitto_passwd", "-b", file, user, password, NULL};
+
+	run_tool(g_file_test(file, G_FILE_TEST_EXISTS) ? update : create);
+	return file;
+}
+
+/* a broker that refuses anonymous clients; the bridge logs in as "bridge", the gateway's
+ * user "gwmo" has the password GW_PASSWORD; its log read */
+static void
+auth_broker_start(Fixture *f)
+{
+	g_autofree gchar *passwd = set_password(f, "bridge", BRIDGE_PASSWORD);
+	g_autofree gchar *extra = NULL;
+
+	g_free(set_password(f, "gwmo", GW_PASSWORD));
+	extra = g_strdup_printf("allow_anonymous false\npassword_file %s\n", passwd);
+	broker_conf(f, extra);
+	broker_start_full(f, TRUE);
+	bridge_start_full(f, "bridge", BRIDGE_PASSWORD);
+}
+
+static void
+assert_not_logged(const gchar *secret)
+{
+	for (guint i = 0; i < logged->len; i++)
+		g_assert_null(strstr(g_ptr_array_index(logged, i), secret));
+}
+
+/* the right user name and password: the bridge's devices are found, and answer */
+static void
+test_auth(Fixture *f, gconstpointer data)
+{
+	g_autofree gchar *url = NULL;
+	const gchar *keys[] = {"username", "gwmo", "password", GW_PASSWORD, NULL};
+	g_autofree gchar *state = NULL;
+
+	if (!have_tools("mosquitto_passwd"))
+		return;
+	auth_broker_start(f);
+	url = g_strdup_printf("mqtt://127.0.0.1:%u", f->port);
+	plugin_start_full(f, url, keys);
+	wait_attached(f, 3);
+	replace_ok(f, BULB, "./Zigbee/Exposes/state", "true");
+	state = get_value(f, BULB, "./Zigbee/Exposes/state");
+	g_assert_cmpstr(state, ==, "true");
+	g_assert_cmpuint(child_count_lines(f->broker, "not authorised"), ==, 0);
+	assert_not_logged(GW_PASSWORD);
+}
+
+/* a wrong password: the refusal is reported once, with its reason and without the password;
+ * the adapter keeps retrying, backing off, and connects once the broker accepts it */
+static void
+test_auth_refused(Fixture *f, gconstpointer data)
+{
+	g_autofree gchar *url = NULL;
+	const gchar *keys[] = {
+	    "username", "gwmo", "password", WRONG_PASSWORD, "reconnect-max-ms", "400", NULL};
+	guint log_mark = logged->len;
+	gint64 start;
+
+	if (!have_tools("mosquitto_passwd"))
+		return;
+	auth_broker_start(f);
+	url = g_strdup_printf("mqtt://127.0.0.1:%u", f->port);
+	/* reconnect-min-ms 50, doubling to 400: the 5th attempt is >= 750 ms after the 1st */
+	start = g_get_monotonic_time();
+	plugin_start_full(f, url, keys);
+	wait_child_lines(f->broker, "not authorised", 5);
+	g_assert_cmpint(g_get_monotonic_time() - start, >=, 750 * 1000);
+	/* the adapter says who refused and why, once (rate-limited) */
+	g_assert_cmpuint(count_logged(log_mark, "refused the connection"), ==, 1);
+	g_assert_cmpuint(count_logged(log_mark, "not authorised"), ==, 1);
+	g_assert_cmpuint(count_logged(log_mark, "username"), ==, 1);
+	g_assert_cmpuint(f->events->len, ==, 0);
+	assert_not_logged(WRONG_PASSWORD);
+	/* the administrator fixes the password file: the adapter's next attempt gets in */
+	g_free(set_password(f, "gwmo", WRONG_PASSWORD));
+	g_subprocess_send_signal(f->broker->process, SIGHUP);
+	wait_attached(f, 3);
+	assert_not_logged(WRONG_PASSWORD);
+}
+
+/* a CA, and a certificate for 127.0.0.1 it signs, in f->dir: @name.pem, @name.key */
+static void
+make_ca(Fixture *f, const gchar *name)
+{
+	g_autofree gchar *key = g_strdup_printf("%s/%s.key", f->dir, name);
+	g_autofree gchar *pem = g_strdup_printf("%s/%s.pem", f->dir, name);
+	g_autofree gchar *tmpl = g_strdup_printf("%s/%s.tmpl", f->dir, name);
+	g_autofree gchar *text = g_strdup_printf(
+	    "cn = \"gwmo test CA %s\"\nca\ncert_signing_key\nexpiration_days = 2\n", name);
+	const gchar *gen_key[] = {
+	    "certtool", "--generate-privkey", "--key-type", "ecdsa", "--outfile", key, NULL};
+	const gchar *gen_cert[] = {"certtool",
+	                           "--generate-self-signed",
+	                           "--load-privkey",
+	                           key,
+	                           "--template",
+	                           tmpl,
+	                           "--outfile",
+	                           pem,
+	                           NULL};
+
+	g_assert_true(g_file_set_contents(tmpl, text, -1, NULL));
+	run_tool(gen_key);
+	run_tool(gen_cert);
+}
+
+static void
+make_server_cert(Fixture *f, const gchar *ca)
+{
+	g_autofree gchar *ca_key = g_strdup_printf("%s/%s.key", f->dir, ca);
+	g_autofree gchar *ca_pem = g_strdup_printf("%s/%s.pem", f->dir, ca);
+	g_autofree gchar *key = g_build_filename(f->dir, "server.key", NULL);
+	g_autofree gchar *pem = g_build_filename(f->dir, "server.pem", NULL);
+	g_autofree gchar *tmpl = g_build_filename(f->dir, "server.tmpl", NULL);
+	const gchar *text = "cn = \"127.0.0.1\"\nip_address = \"127.0.0.1\"\ntls_www_server\n"
+	                    "signing_key\nencryption_key\nexpiration_days = 2\n";
+	const gchar *gen_key[] = {
+	    "certtool", "--generate-privkey", "--key-type", "ecdsa", "--outfile", key, NULL};
+	const gchar *gen_cert[] = {"certtool",
+	                           "--generate-certificate",
+	                           "--load-privkey",
+	                           key,
+	                           "--load-ca-certificate",
+	                           ca_pem,
+	                           "--load-ca-privkey",
+	                           ca_key,
+	                           "--template",
+	                           tmpl,
+	                           "--outfile",
+	                           pem,
+	                           NULL};
+
+	g_assert_true(g_file_set_contents(tmpl, text, -1, NULL));
+	run_tool(gen_key);
+	run_tool(gen_cert);
+}
+
+/* a broker with a TLS listener (certificate of CA "ca") on f->tls_port, besides the plain
+ * one the bridge uses; its log read */
+static void
+tls_broker_start(Fixture *f)
+{
+	g_autofree gchar *extra = NULL;
+
+	make_ca(f, "ca");
+	make_server_cert(f, "ca");
+	f->tls_port = free_port();
+	extra = g_strdup_printf("allow_anonymous true\nlistener %u 127.0.0.1\ncafile %s/ca.pem\n"
+	                        "certfile %s/server.pem\nkeyfile %s/server.key\n",
+	                        f->tls_port,
+	                        f->dir,
+	                        f->dir,
+	                        f->dir);
+	broker_conf(f, extra);
+	broker_start_full(f, TRUE);
+	bridge_start(f);
+}
+
+/* mqtts:// with tls-ca the CA that signed the broker's certificate: devices found, and they
+ * answer over TLS, also after the broker restarted */
+static void
+test_tls(Fixture *f, gconstpointer data)
+{
+	g_autofree gchar *url = NULL;
+	g_autofree gchar *ca = NULL;
+	g_autofree gchar *state = NULL;
+	g_autofree gchar *power = NULL;
+
+	if (!have_tools("certtool"))
+		return;
+	tls_broker_start(f);
+	url = g_strdup_printf("mqtts://127.0.0.1:%u", f->tls_port);
+	ca = g_build_filename(f->dir, "ca.pem", NULL);
+	{
+		const gchar *keys[] = {"tls-ca", ca, NULL};
+		plugin_start_full(f, url, keys);
+	}
+	wait_attached(f, 3);
+	replace_ok(f, BULB, "./Zigbee/Exposes/state", "true");
+	state = get_value(f, BULB, "./Zigbee/Exposes/state");
+	g_assert_cmpstr(state, ==, "true");
+	replace_ok(f, PLUG, "./Zigbee/Exposes/state", "false");
+	power = get_value(f, PLUG, "./Zigbee/Exposes/power");
+	g_assert_cmpstr(power, ==, "0");
+	g_assert_cmpuint(child_count_lines(f->broker, "OpenSSL Error"), ==, 0);
+	/* the broker goes away and comes back: a new TLS session, the devices again */
+	child_stop(f->broker, SIGKILL);
+	f->broker = NULL;
+	wait_attached(f, 0);
+	broker_start_full(f, TRUE);
+	wait_attached(f, 3);
+	g_clear_pointer(&state, g_free);
+	state = get_value(f, BULB, "./Zigbee/Exposes/state");
+	g_assert_cmpstr(state, ==, "true");
+	g_assert_cmpuint(child_count_lines(f->broker, "OpenSSL Error"), ==, 0);
+}
+
+/* a tls-ca that did not sign the broker's certificate: refused, the reason logged once, no
+ * device, retried, not fatal */
+static void
+test_tls_wrong_ca(Fixture *f, gconstpointer data)
+{
+	g_autofree gchar *url = NULL;
+	g_autofree gchar *other = NULL;
+	g_autofree gchar *on_port = NULL;
+	guint log_mark = logged->len;
+
+	if (!have_tools("certtool"))
+		return;
+	tls_broker_start(f);
+	make_ca(f, "other");
+	url = g_strdup_printf("mqtts://127.0.0.1:%u", f->tls_port);
+	other = g_build_filename(f->dir, "other.pem", NULL);
+	{
+		const gchar *keys[] = {"tls-ca", other, NULL};
+		plugin_start_full(f, url, keys);
+	}
+	/* three handshakes the broker saw fail: the adapter retries */
+	on_port = g_strdup_printf("on port %u.", f->tls_port);
+	wait_child_lines(f->broker, on_port, 3);
+	wait_child_lines(f->broker, "OpenSSL Error", 3);
+	wait_logged(log_mark, "TLS error");
+	g_assert_cmpuint(count_logged(log_mark, "TLS error"), ==, 1);
+	g_assert_cmpuint(count_logged(log_mark, "certificate verify failed"), ==, 1);
+	g_assert_cmpuint(f->events->len, ==, 0);
+	g_assert_cmpuint(g_hash_table_size(f->attached), ==, 0);
+}
+
 /* ---- loading the module as the loader does ---- */
 
 static gboolean
@@ -798,5 +1202,9 @@ main(int argc, char **argv)
 	ADD("/zigbee/broker-restart", test_broker_restart, 0);
 	ADD("/zigbee/hostile", test_hostile, 0);
 	ADD("/zigbee/no-broker", test_no_broker, 1);
+	ADD("/zigbee/auth", test_auth, 1);
+	ADD("/zigbee/auth-refused", test_auth_refused, 1);
+	ADD("/zigbee/tls", test_tls, 1);
+	ADD("/zigbee/tls-wrong-ca", test_tls_wrong_ca, 1);
 	return g_test_run();
 }
