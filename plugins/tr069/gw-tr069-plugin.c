@@ -1084,9 +1084,10 @@ gw_tr069_parse_hex(const gchar *s, gsize len, guint64 *value)
 	return end != NULL && *end == '\0';
 }
 
-/* 1: good, 0: made by this run but too old (stale), -1: not ours; *seq: its number */
+/* 1: good, 0: made by this run but too old (stale), -1: not ours; *seq: its number,
+ * *expires: when it goes stale (monotonic) */
 static gint
-gw_tr069_nonce_check(GwTr069Plugin *self, const gchar *nonce, guint64 *seq)
+gw_tr069_nonce_check(GwTr069Plugin *self, const gchar *nonce, guint64 *seq, gint64 *expires)
 {
 	const gchar *dot = strchr(nonce, '.');
 	const gchar *dot2 = dot != NULL ? strchr(dot + 1, '.') : NULL;
@@ -1099,7 +1100,8 @@ gw_tr069_nonce_check(GwTr069Plugin *self, const gchar *nonce, guint64 *seq)
 	expect = gw_tr069_nonce_make(self, (gint64)when, *seq);
 	if (!gw_tr069_equal(expect, nonce))
 		return -1;
-	return g_get_monotonic_time() - (gint64)when < GW_TR069_NONCE_S * G_USEC_PER_SEC ? 1 : 0;
+	*expires = (gint64)when + GW_TR069_NONCE_S * G_USEC_PER_SEC;
+	return g_get_monotonic_time() < *expires ? 1 : 0;
 }
 
 /* the counts taken on one nonce: the highest, and a bit for each of the window below it */
@@ -1173,7 +1175,11 @@ typedef enum {
 /* RFC 7616 3.4: takes count @nc on @nonce (of a verified request) once; the counts of a
  * client's concurrent requests may arrive out of order, each is taken once */
 static GwTr069NcCheck
-gw_tr069_nonce_count(GwTr069Plugin *self, const gchar *nonce, guint64 seq, guint64 nc)
+gw_tr069_nonce_count(GwTr069Plugin *self,
+                     const gchar *nonce,
+                     guint64 seq,
+                     gint64 expires,
+                     guint64 nc)
 {
 	GwTr069Nonce *entry = g_hash_table_lookup(self->nonces, nonce);
 
@@ -1186,7 +1192,7 @@ gw_tr069_nonce_count(GwTr069Plugin *self, const gchar *nonce, guint64 seq, guint
 		entry = g_new0(GwTr069Nonce, 1);
 		entry->nonce = g_strdup(nonce);
 		entry->seq = seq;
-		entry->expires = g_get_monotonic_time() + GW_TR069_NONCE_S * G_USEC_PER_SEC;
+		entry->expires = expires;
 		entry->max_nc = nc;
 		entry->seen = 1;
 		entry->link.data = entry;
@@ -1283,6 +1289,7 @@ gw_tr069_authenticate(GwTr069Plugin *self, GwPluginHttpRequest *msg, gboolean *s
 		g_autofree gchar *ha2 = NULL;
 		g_autofree gchar *expect = NULL;
 		guint64 seq = 0;
+		gint64 expires = 0;
 		guint64 count = 1; /* no qop (RFC 2069): one request per nonce */
 		gint fresh;
 
@@ -1294,7 +1301,7 @@ gw_tr069_authenticate(GwTr069Plugin *self, GwPluginHttpRequest *msg, gboolean *s
 		if (!g_str_has_prefix(uri, path) ||
 		    (uri[strlen(path)] != '\0' && uri[strlen(path)] != '?'))
 			return FALSE;
-		fresh = gw_tr069_nonce_check(self, nonce, &seq);
+		fresh = gw_tr069_nonce_check(self, nonce, &seq, &expires);
 		if (fresh < 0)
 			return FALSE;
 		password = gw_tr069_password_of(self, username);
@@ -1317,7 +1324,7 @@ gw_tr069_authenticate(GwTr069Plugin *self, GwPluginHttpRequest *msg, gboolean *s
 			*stale = TRUE;
 			return FALSE;
 		}
-		switch (gw_tr069_nonce_count(self, nonce, seq, count)) {
+		switch (gw_tr069_nonce_count(self, nonce, seq, expires, count)) {
 		case GW_TR069_NC_OK:
 			break;
 		case GW_TR069_NC_STALE:
