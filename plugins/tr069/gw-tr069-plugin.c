@@ -31,13 +31,30 @@
 #define GW_TR069_MAX_BODY GW_CWMP_MAX_MESSAGE
 /* a Digest nonce is good this long (a stale one is challenged again: stale=true) */
 #define GW_TR069_NONCE_S 300
+/* the nonce counts remembered (README.md, "Digest nonce counts"): at most this many nonces,
+ * and for each the counts seen this far below its highest one (out-of-order requests) */
+#define GW_TR069_NONCES_DEFAULT 4096
+#define GW_TR069_NC_WINDOW 64
+
+enum {
+	PROP_0,
+	PROP_DIGEST_NONCES,
+};
 
 struct _GwTr069Plugin {
 	GwPlugin parent_instance;
 
 	SoupSession *cr_session;
-	gchar *nonce_key; /* signs the Digest nonces of this run */
-	gchar *username;  /* the pair every CPE may use, nullable with a credentials-file */
+	gchar *nonce_key;  /* signs the Digest nonces of this run */
+	guint64 nonce_seq; /* the last nonce made: each is unique */
+	/* nonce -> GwTr069Nonce, the counts taken on each nonce of a verified request; the
+	 * queue is their use order (head: used least recently), evicted first when full */
+	GHashTable *nonces;
+	GQueue nonce_lru;
+	guint max_nonces;
+	guint64 nonce_evicted; /* the newest nonce (seq) evicted: older ones are stale */
+	gint64 nonce_swept;    /* when the expired were last dropped (monotonic) */
+	gchar *username;       /* the pair every CPE may use, nullable with a credentials-file */
 	gchar *password;
 	GHashTable *users; /* username -> GwTr069User: [tr069] credentials-file */
 	GHashTable *bound; /* DeviceID -> username: the CPEs that must use their own */
@@ -1036,36 +1053,169 @@ gw_tr069_md5(const gchar *a, const gchar *b, const gchar *c)
 	return g_compute_checksum_for_string(G_CHECKSUM_MD5, s, -1);
 }
 
-/* "<time>.<mac>": the time it was made and its HMAC under this run's key */
+/* "<time>.<seq>.<mac>": the time it was made, its sequence number in this run (no two
+ * challenges share a nonce, so no two clients share its counts) and their HMAC under this
+ * run's key */
 static gchar *
-gw_tr069_nonce_new(GwTr069Plugin *self, gint64 when)
+gw_tr069_nonce_make(GwTr069Plugin *self, gint64 when, guint64 seq)
 {
-	g_autofree gchar *stamp = g_strdup_printf("%" G_GINT64_MODIFIER "x", when);
+	g_autofree gchar *stamp =
+	    g_strdup_printf("%" G_GINT64_MODIFIER "x.%" G_GINT64_MODIFIER "x", when, seq);
 	g_autofree gchar *mac = g_compute_hmac_for_string(
 	    G_CHECKSUM_SHA256, (const guchar *)self->nonce_key, strlen(self->nonce_key), stamp, -1);
 	return g_strdup_printf("%s.%.32s", stamp, mac);
 }
 
-/* 1: good, 0: made by this run but too old (stale), -1: not ours */
-static gint
-gw_tr069_nonce_check(GwTr069Plugin *self, const gchar *nonce)
+static gchar *
+gw_tr069_nonce_new(GwTr069Plugin *self)
 {
-	const gchar *dot = strchr(nonce, '.');
-	g_autofree gchar *stamp = NULL;
-	g_autofree gchar *expect = NULL;
-	gint64 when;
+	return gw_tr069_nonce_make(self, g_get_monotonic_time(), ++self->nonce_seq);
+}
+
+static gboolean
+gw_tr069_parse_hex(const gchar *s, gsize len, guint64 *value)
+{
+	g_autofree gchar *copy = g_strndup(s, len);
 	gchar *end = NULL;
 
-	if (dot == NULL || dot == nonce || dot - nonce > 16)
+	if (len == 0 || len > 16 || !g_ascii_isxdigit(copy[0]))
+		return FALSE;
+	*value = g_ascii_strtoull(copy, &end, 16);
+	return end != NULL && *end == '\0';
+}
+
+/* 1: good, 0: made by this run but too old (stale), -1: not ours; *seq: its number,
+ * *expires: when it goes stale (monotonic) */
+static gint
+gw_tr069_nonce_check(GwTr069Plugin *self, const gchar *nonce, guint64 *seq, gint64 *expires)
+{
+	const gchar *dot = strchr(nonce, '.');
+	const gchar *dot2 = dot != NULL ? strchr(dot + 1, '.') : NULL;
+	g_autofree gchar *expect = NULL;
+	guint64 when;
+
+	if (dot2 == NULL || !gw_tr069_parse_hex(nonce, dot - nonce, &when) ||
+	    !gw_tr069_parse_hex(dot + 1, dot2 - dot - 1, seq))
 		return -1;
-	stamp = g_strndup(nonce, dot - nonce);
-	when = (gint64)g_ascii_strtoull(stamp, &end, 16);
-	if (end == NULL || *end != '\0')
-		return -1;
-	expect = gw_tr069_nonce_new(self, when);
+	expect = gw_tr069_nonce_make(self, (gint64)when, *seq);
 	if (!gw_tr069_equal(expect, nonce))
 		return -1;
-	return g_get_monotonic_time() - when < GW_TR069_NONCE_S * G_USEC_PER_SEC ? 1 : 0;
+	*expires = (gint64)when + GW_TR069_NONCE_S * G_USEC_PER_SEC;
+	return g_get_monotonic_time() < *expires ? 1 : 0;
+}
+
+/* the counts taken on one nonce: the highest, and a bit for each of the window below it */
+typedef struct {
+	gchar *nonce;
+	guint64 seq;
+	gint64 expires; /* monotonic */
+	guint64 max_nc;
+	guint64 seen; /* bit i: max_nc - i was taken */
+	GList link;   /* in nonce_lru */
+} GwTr069Nonce;
+
+static void
+gw_tr069_nonce_free(GwTr069Nonce *entry)
+{
+	g_free(entry->nonce);
+	g_free(entry);
+}
+
+static void
+gw_tr069_nonce_drop(GwTr069Plugin *self, GwTr069Nonce *entry)
+{
+	g_queue_unlink(&self->nonce_lru, &entry->link);
+	g_hash_table_remove(self->nonces, entry->nonce); /* frees it */
+}
+
+/* room for one more: the expired go first (at most once a second: a flood does not make
+ * each request walk the table), then the least recently used; a nonce evicted unexpired
+ * moves the mark below which an unknown nonce is answered stale */
+static void
+gw_tr069_nonce_make_room(GwTr069Plugin *self)
+{
+	gint64 now = g_get_monotonic_time();
+	gboolean evicted = FALSE;
+
+	if (g_hash_table_size(self->nonces) < self->max_nonces)
+		return;
+	if (now - self->nonce_swept >= G_USEC_PER_SEC) {
+		GList *l = self->nonce_lru.head;
+
+		self->nonce_swept = now;
+		while (l != NULL) {
+			GList *next = l->next;
+			GwTr069Nonce *entry = l->data;
+
+			if (entry->expires <= now)
+				gw_tr069_nonce_drop(self, entry);
+			l = next;
+		}
+	}
+	while (g_hash_table_size(self->nonces) >= self->max_nonces) {
+		GwTr069Nonce *entry = self->nonce_lru.head->data;
+
+		self->nonce_evicted = MAX(self->nonce_evicted, entry->seq);
+		gw_tr069_nonce_drop(self, entry);
+		evicted = TRUE;
+	}
+	if (evicted)
+		gw_warning_ratelimited("TR-069: more than %u Digest nonces in use ([tr069] "
+		                       "max-digest-nonces): the least recently used forgotten (its "
+		                       "client is asked to authenticate again)",
+		                       self->max_nonces);
+}
+
+typedef enum {
+	GW_TR069_NC_OK,
+	GW_TR069_NC_REPLAY, /* a count already taken: 401, not stale */
+	GW_TR069_NC_STALE,  /* not known any more: 401 stale=true, the client starts over */
+} GwTr069NcCheck;
+
+/* RFC 7616 3.4: takes count @nc on @nonce (of a verified request) once; the counts of a
+ * client's concurrent requests may arrive out of order, each is taken once */
+static GwTr069NcCheck
+gw_tr069_nonce_count(GwTr069Plugin *self,
+                     const gchar *nonce,
+                     guint64 seq,
+                     gint64 expires,
+                     guint64 nc)
+{
+	GwTr069Nonce *entry = g_hash_table_lookup(self->nonces, nonce);
+
+	if (entry == NULL) {
+		/* evicted, or so old that it may have been: start over (a replay of its first
+		 * request is refused so) */
+		if (seq <= self->nonce_evicted)
+			return GW_TR069_NC_STALE;
+		gw_tr069_nonce_make_room(self);
+		entry = g_new0(GwTr069Nonce, 1);
+		entry->nonce = g_strdup(nonce);
+		entry->seq = seq;
+		entry->expires = expires;
+		entry->max_nc = nc;
+		entry->seen = 1;
+		entry->link.data = entry;
+		g_hash_table_insert(self->nonces, entry->nonce, entry);
+		g_queue_push_tail_link(&self->nonce_lru, &entry->link);
+		return GW_TR069_NC_OK;
+	}
+	if (nc > entry->max_nc) {
+		guint64 shift = nc - entry->max_nc;
+
+		entry->seen = shift >= GW_TR069_NC_WINDOW ? 0 : entry->seen << shift;
+		entry->seen |= 1;
+		entry->max_nc = nc;
+	} else if (entry->max_nc - nc >= GW_TR069_NC_WINDOW) {
+		return GW_TR069_NC_STALE; /* too far behind to tell: a fresh nonce */
+	} else if ((entry->seen & (G_GUINT64_CONSTANT(1) << (entry->max_nc - nc))) != 0) {
+		return GW_TR069_NC_REPLAY;
+	} else {
+		entry->seen |= G_GUINT64_CONSTANT(1) << (entry->max_nc - nc);
+	}
+	g_queue_unlink(&self->nonce_lru, &entry->link);
+	g_queue_push_tail_link(&self->nonce_lru, &entry->link);
+	return GW_TR069_NC_OK;
 }
 
 /* Basic goes over TLS only (TR-069 3.2.2), or where [tr069] allow-basic-over-http says */
@@ -1138,6 +1288,9 @@ gw_tr069_authenticate(GwTr069Plugin *self, GwPluginHttpRequest *msg, gboolean *s
 		g_autofree gchar *ha1 = NULL;
 		g_autofree gchar *ha2 = NULL;
 		g_autofree gchar *expect = NULL;
+		guint64 seq = 0;
+		gint64 expires = 0;
+		guint64 count = 1; /* no qop (RFC 2069): one request per nonce */
 		gint fresh;
 
 		if (username == NULL || nonce == NULL || uri == NULL || response == NULL ||
@@ -1148,7 +1301,7 @@ gw_tr069_authenticate(GwTr069Plugin *self, GwPluginHttpRequest *msg, gboolean *s
 		if (!g_str_has_prefix(uri, path) ||
 		    (uri[strlen(path)] != '\0' && uri[strlen(path)] != '?'))
 			return FALSE;
-		fresh = gw_tr069_nonce_check(self, nonce);
+		fresh = gw_tr069_nonce_check(self, nonce, &seq, &expires);
 		if (fresh < 0)
 			return FALSE;
 		password = gw_tr069_password_of(self, username);
@@ -1157,7 +1310,8 @@ gw_tr069_authenticate(GwTr069Plugin *self, GwPluginHttpRequest *msg, gboolean *s
 		ha2 = gw_tr069_md5(gw_plugin_http_request_get_method(msg), uri, NULL);
 		if (qop != NULL) {
 			g_autofree gchar *s = NULL;
-			if (g_strcmp0(qop, "auth") != 0 || nc == NULL || cnonce == NULL)
+			if (g_strcmp0(qop, "auth") != 0 || nc == NULL || cnonce == NULL ||
+			    !gw_tr069_parse_hex(nc, strlen(nc), &count) || count == 0)
 				return FALSE;
 			s = g_strjoin(":", ha1, nonce, nc, cnonce, qop, ha2, NULL);
 			expect = g_compute_checksum_for_string(G_CHECKSUM_MD5, s, -1);
@@ -1170,6 +1324,24 @@ gw_tr069_authenticate(GwTr069Plugin *self, GwPluginHttpRequest *msg, gboolean *s
 			*stale = TRUE;
 			return FALSE;
 		}
+		switch (gw_tr069_nonce_count(self, nonce, seq, expires, count)) {
+		case GW_TR069_NC_OK:
+			break;
+		case GW_TR069_NC_STALE:
+			*stale = TRUE;
+			return FALSE;
+		case GW_TR069_NC_REPLAY:
+			/* a client without qop reuses its nonce: it starts over, no harm */
+			*stale = qop == NULL;
+			if (qop != NULL)
+				gw_warning_ratelimited(
+				    "TR-069: a replayed Digest request (user %s, "
+				    "nc %s) from %s: refused",
+				    username,
+				    nc,
+				    gw_plugin_http_request_get_remote_host(msg));
+			return FALSE;
+		}
 		*who = g_strdup(username);
 		return TRUE;
 	}
@@ -1179,7 +1351,7 @@ gw_tr069_authenticate(GwTr069Plugin *self, GwPluginHttpRequest *msg, gboolean *s
 static void
 gw_tr069_challenge(GwTr069Plugin *self, GwPluginHttpRequest *msg, gboolean stale)
 {
-	g_autofree gchar *nonce = gw_tr069_nonce_new(self, g_get_monotonic_time());
+	g_autofree gchar *nonce = gw_tr069_nonce_new(self);
 	g_autofree gchar *digest =
 	    g_strdup_printf("Digest realm=\"" GW_TR069_REALM "\", nonce=\"%s\", qop=\"auth\", "
 	                    "algorithm=MD5%s",
@@ -1282,6 +1454,8 @@ gw_tr069_plugin_startup(GwPlugin *plugin, GError **error)
 	self->cache_usec = gw_plugin_get_config_int(plugin, "cache-seconds", 30) * G_USEC_PER_SEC;
 	max = gw_plugin_get_config_int(plugin, "max-devices", 1024);
 	self->max_devices = (guint)CLAMP(max, 1, 65536);
+	max = gw_plugin_get_config_int(plugin, "max-digest-nonces", GW_TR069_NONCES_DEFAULT);
+	self->max_nonces = (guint)CLAMP(max, 8, 1048576);
 	if (!gw_tr069_load_users(self, error))
 		return FALSE;
 	if (self->username != NULL && (self->password == NULL || self->password[0] == '\0')) {
@@ -1549,6 +1723,7 @@ gw_tr069_plugin_finalize(GObject *object)
 	g_hash_table_unref(self->cpes);
 	g_object_unref(self->cancellable);
 	g_free(self->nonce_key);
+	g_hash_table_unref(self->nonces);
 	g_hash_table_unref(self->users);
 	g_hash_table_unref(self->bound);
 	g_free(self->username);
@@ -1559,12 +1734,39 @@ gw_tr069_plugin_finalize(GObject *object)
 }
 
 static void
+gw_tr069_plugin_get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+	GwTr069Plugin *self = GW_TR069_PLUGIN(object);
+
+	switch (prop_id) {
+	case PROP_DIGEST_NONCES:
+		g_value_set_uint(value, g_hash_table_size(self->nonces));
+		break;
+	default:
+		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+		break;
+	}
+}
+
+static void
 gw_tr069_plugin_class_init(GwTr069PluginClass *klass)
 {
 	GObjectClass *object_class = G_OBJECT_CLASS(klass);
 	GwPluginClass *plugin_class = GW_PLUGIN_CLASS(klass);
 
 	object_class->finalize = gw_tr069_plugin_finalize;
+	object_class->get_property = gw_tr069_plugin_get_property;
+	/* how many nonces' counts are remembered (at most [tr069] max-digest-nonces) */
+	g_object_class_install_property(
+	    object_class,
+	    PROP_DIGEST_NONCES,
+	    g_param_spec_uint("digest-nonces",
+	                      NULL,
+	                      NULL,
+	                      0,
+	                      G_MAXUINT,
+	                      0,
+	                      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 	plugin_class->startup = gw_tr069_plugin_startup;
 	plugin_class->shutdown = gw_tr069_plugin_shutdown;
 	plugin_class->run_command_async = gw_tr069_plugin_run_command_async;
@@ -1582,6 +1784,10 @@ gw_tr069_plugin_init(GwTr069Plugin *self)
 	self->users = g_hash_table_new_full(
 	    g_str_hash, g_str_equal, g_free, (GDestroyNotify)gw_tr069_user_free);
 	self->bound = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	self->nonces = g_hash_table_new_full(
+	    g_str_hash, g_str_equal, NULL, (GDestroyNotify)gw_tr069_nonce_free);
+	g_queue_init(&self->nonce_lru);
+	self->max_nonces = GW_TR069_NONCES_DEFAULT;
 	self->cpes =
 	    g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)gw_tr069_cpe_free);
 	self->sessions = g_hash_table_new_full(

@@ -772,6 +772,234 @@ test_basic_over_http(void)
 	gateway_stop(gw);
 }
 
+/* ---- Digest replay (RFC 7616 3.4: the server checks the nonce count) ---- */
+
+typedef struct {
+	gboolean done;
+	guint status;
+	gchar *challenge; /* WWW-Authenticate, "" when none */
+	gchar *cookie;    /* "gwmo_cwmp=…" from Set-Cookie, NULL when none */
+} GwRaw;
+
+static void
+raw_cb(GObject *source, GAsyncResult *res, gpointer data)
+{
+	GwRaw *raw = data;
+	SoupMessage *msg = soup_session_get_async_result_message(SOUP_SESSION(source), res);
+	g_autoptr(GBytes) body = soup_session_send_and_read_finish(SOUP_SESSION(source), res, NULL);
+	SoupMessageHeaders *headers = soup_message_get_response_headers(msg);
+	const gchar *list = soup_message_headers_get_list(headers, "WWW-Authenticate");
+	const gchar *cookie = soup_message_headers_get_one(headers, "Set-Cookie");
+
+	raw->status = soup_message_get_status(msg);
+	raw->challenge = g_strdup(list != NULL ? list : "");
+	if (cookie != NULL)
+		raw->cookie = g_strndup(cookie, strcspn(cookie, ";"));
+	raw->done = TRUE;
+}
+
+static gboolean
+raw_done(gpointer data)
+{
+	return ((GwRaw *)data)->done;
+}
+
+/* one request exactly as given (an Authorization and a Cookie header of the caller's, no
+ * second round on a 401): what an attacker replaying a captured request sends */
+static GwRaw
+raw_request(GwGateway *gw,
+            const gchar *method,
+            const gchar *auth,
+            const gchar *cookie,
+            const gchar *body)
+{
+	g_autoptr(SoupSession) session = soup_session_new();
+	g_autoptr(SoupMessage) msg = soup_message_new(method, gw->url);
+	SoupMessageHeaders *headers = soup_message_get_request_headers(msg);
+	GwRaw raw = {0};
+
+	if (auth != NULL)
+		soup_message_headers_replace(headers, "Authorization", auth);
+	if (cookie != NULL)
+		soup_message_headers_replace(headers, "Cookie", cookie);
+	if (body != NULL) {
+		g_autoptr(GBytes) bytes = g_bytes_new(body, strlen(body));
+		soup_message_set_request_body_from_bytes(msg, "text/xml", bytes);
+	}
+	g_signal_connect(msg, "authenticate", G_CALLBACK(gw_false_cb), NULL);
+	soup_session_send_and_read_async(session, msg, G_PRIORITY_DEFAULT, NULL, raw_cb, &raw);
+	g_assert_true(wait_for(raw_done, &raw));
+	return raw;
+}
+
+static void
+raw_clear(GwRaw *raw)
+{
+	g_clear_pointer(&raw->challenge, g_free);
+	g_clear_pointer(&raw->cookie, g_free);
+}
+
+/* a fresh nonce: the one the ACS's challenge to an unauthenticated request carries */
+static gchar *
+fresh_nonce(GwGateway *gw)
+{
+	GwRaw raw = raw_request(gw, SOUP_METHOD_GET, NULL, NULL, NULL);
+	const gchar *start = strstr(raw.challenge, "nonce=\"");
+	gchar *nonce;
+
+	g_assert_cmpuint(raw.status, ==, 401);
+	g_assert_nonnull(start);
+	start += strlen("nonce=\"");
+	nonce = g_strndup(start, strcspn(start, "\""));
+	raw_clear(&raw);
+	return nonce;
+}
+
+/* the Authorization a client of user cpe (password cpe-secret) sends for @method /cwmp */
+static gchar *
+digest_auth(const gchar *method, const gchar *nonce, guint nc, const gchar *cnonce)
+{
+	g_autofree gchar *a1 = g_strdup("cpe:gwmo-cwmp:cpe-secret");
+	g_autofree gchar *a2 = g_strdup_printf("%s:/cwmp", method);
+	g_autofree gchar *ha1 = g_compute_checksum_for_string(G_CHECKSUM_MD5, a1, -1);
+	g_autofree gchar *ha2 = g_compute_checksum_for_string(G_CHECKSUM_MD5, a2, -1);
+	g_autofree gchar *ncs = g_strdup_printf("%08x", nc);
+	g_autofree gchar *kd = g_strjoin(":", ha1, nonce, ncs, cnonce, "auth", ha2, NULL);
+	g_autofree gchar *response = g_compute_checksum_for_string(G_CHECKSUM_MD5, kd, -1);
+
+	return g_strdup_printf("Digest username=\"cpe\", realm=\"gwmo-cwmp\", nonce=\"%s\", "
+	                       "uri=\"/cwmp\", response=\"%s\", qop=auth, nc=%s, cnonce=\"%s\", "
+	                       "algorithm=MD5",
+	                       nonce,
+	                       response,
+	                       ncs,
+	                       cnonce);
+}
+
+/* the status of one request with @auth; *stale: its challenge said stale=true */
+static guint
+status_of(GwGateway *gw,
+          const gchar *method,
+          const gchar *auth,
+          const gchar *cookie,
+          const gchar *body,
+          gboolean *stale)
+{
+	GwRaw raw = raw_request(gw, method, auth, cookie, body);
+	guint status = raw.status;
+
+	if (stale != NULL)
+		*stale = strstr(raw.challenge, "stale=true") != NULL;
+	raw_clear(&raw);
+	return status;
+}
+
+static guint
+digest_nonces(GwGateway *gw)
+{
+	guint n = G_MAXUINT;
+
+	g_object_get(gw->plugin, "digest-nonces", &n, NULL);
+	return n;
+}
+
+/* a captured Digest request replayed verbatim is refused (401, not stale: the client is not
+ * told to retry) and does not disturb the CPE's session; the next nonce count on the same
+ * nonce is taken, and counts that arrive out of order once each (a client's concurrent
+ * requests); a flood of fresh nonces keeps the count table within [tr069] max-digest-nonces,
+ * and a nonce it evicted is answered stale=true (a real client re-authenticates); libsoup's
+ * client (it counts) still gets in */
+static void
+test_digest_replay(void)
+{
+	const gchar *config[] = {"max-digest-nonces=8", NULL};
+	GwGateway *gw = gateway_start(config);
+	g_autofree gchar *path =
+	    g_build_filename(g_getenv("GWMO_TEST_DATA"), "tr069", "inform-boot.xml", NULL);
+	g_autofree gchar *inform = NULL;
+	g_autofree gchar *nonce = fresh_nonce(gw);
+	g_autofree gchar *first = digest_auth(SOUP_METHOD_POST, nonce, 1, "c0ffee01");
+	g_autofree gchar *cookie = NULL;
+	gboolean stale = TRUE;
+	GwRaw raw;
+
+	g_assert_true(g_file_get_contents(path, &inform, NULL, NULL));
+	/* the CPE's Inform: in, its session opens */
+	raw = raw_request(gw, SOUP_METHOD_POST, first, NULL, inform);
+	g_assert_cmpuint(raw.status, ==, 200);
+	g_assert_nonnull(raw.cookie);
+	cookie = g_strdup(raw.cookie);
+	raw_clear(&raw);
+	g_assert_cmpuint(g_hash_table_size(gw->info), ==, 1);
+
+	/* the attacker's replay of it, with and without the session's cookie */
+	g_assert_cmpuint(status_of(gw, SOUP_METHOD_POST, first, NULL, inform, &stale), ==, 401);
+	g_assert_false(stale);
+	g_assert_cmpuint(status_of(gw, SOUP_METHOD_POST, first, cookie, inform, &stale), ==, 401);
+	g_assert_false(stale);
+
+	/* the CPE's next request, nc 2 on the same nonce: its session is still there and ends */
+	{
+		g_autofree gchar *next = digest_auth(SOUP_METHOD_POST, nonce, 2, "c0ffee02");
+		g_assert_cmpuint(status_of(gw, SOUP_METHOD_POST, next, cookie, "", NULL), ==, 204);
+		g_assert_cmpuint(
+		    status_of(gw, SOUP_METHOD_POST, next, cookie, "", &stale), ==, 401);
+		g_assert_false(stale);
+	}
+	/* out of order (GET: authenticated is 405, refused is 401): 4, then 3 once */
+	{
+		g_autofree gchar *four = digest_auth(SOUP_METHOD_GET, nonce, 4, "c0ffee04");
+		g_autofree gchar *three = digest_auth(SOUP_METHOD_GET, nonce, 3, "c0ffee03");
+		g_assert_cmpuint(status_of(gw, SOUP_METHOD_GET, four, NULL, NULL, NULL), ==, 405);
+		g_assert_cmpuint(status_of(gw, SOUP_METHOD_GET, three, NULL, NULL, NULL), ==, 405);
+		g_assert_cmpuint(
+		    status_of(gw, SOUP_METHOD_GET, three, NULL, NULL, &stale), ==, 401);
+		g_assert_false(stale);
+		g_assert_cmpuint(status_of(gw, SOUP_METHOD_GET, four, NULL, NULL, &stale), ==, 401);
+		g_assert_false(stale);
+	}
+	g_assert_cmpuint(digest_nonces(gw), ==, 1);
+
+	/* a flood of fresh nonces, each used once: the table stays within its cap */
+	for (guint i = 0; i < 20; i++) {
+		g_autofree gchar *n = fresh_nonce(gw);
+		g_autofree gchar *auth = digest_auth(SOUP_METHOD_GET, n, 1, "f100d");
+		g_assert_cmpuint(status_of(gw, SOUP_METHOD_GET, auth, NULL, NULL, NULL), ==, 405);
+		g_assert_cmpuint(digest_nonces(gw), <=, 8);
+	}
+	g_assert_cmpuint(digest_nonces(gw), ==, 8);
+	/* the first nonce was evicted: its next count is sent to re-authenticate (stale), and its
+	 * first request replayed is still refused */
+	{
+		g_autofree gchar *five = digest_auth(SOUP_METHOD_GET, nonce, 5, "c0ffee05");
+		g_assert_cmpuint(status_of(gw, SOUP_METHOD_GET, five, NULL, NULL, &stale), ==, 401);
+		g_assert_true(stale);
+	}
+	g_assert_cmpuint(status_of(gw, SOUP_METHOD_POST, first, NULL, inform, NULL), ==, 401);
+
+	/* libsoup's own client: challenged, then in; its second request goes on the same nonce
+	 * with the next count */
+	{
+		g_autoptr(SoupSession) session = soup_session_new();
+		g_autoptr(GBytes) bytes = g_bytes_new(inform, strlen(inform));
+
+		for (guint i = 0; i < 2; i++) {
+			g_autoptr(SoupMessage) msg = soup_message_new(SOUP_METHOD_POST, gw->url);
+			GwPost p = {0};
+
+			soup_message_set_request_body_from_bytes(msg, "text/xml", bytes);
+			g_signal_connect(
+			    msg, "authenticate", G_CALLBACK(post_auth_cb), (gpointer) "cpe-secret");
+			g_signal_connect(msg, "restarted", G_CALLBACK(post_restarted_cb), bytes);
+			soup_session_send_and_read_async(
+			    session, msg, G_PRIORITY_DEFAULT, NULL, post_cb, &p);
+			g_assert_true(wait_for(post_done, &p));
+			g_assert_cmpuint(p.status, ==, 200);
+		}
+	}
+	gateway_stop(gw);
+}
+
 /* two CPEs behind one address (127.0.0.1) start their sessions at once, the second without a
  * cookie yet: its Inform starts a session of its own and never ends the first's (each CPE's
  * session runs to its end, no 403) */
@@ -982,6 +1210,7 @@ main(int argc, char **argv)
 	g_test_add_func("/tr069/plugin/refusals", test_refusals);
 	g_test_add_func("/tr069/plugin/basic-over-http", test_basic_over_http);
 	g_test_add_func("/tr069/plugin/basic-over-https", test_basic_over_https);
+	g_test_add_func("/tr069/plugin/digest-replay", test_digest_replay);
 	g_test_add_func("/tr069/plugin/download", test_download);
 	g_test_add_func("/tr069/plugin/two-cpes", test_two_cpes);
 	g_test_add_func("/tr069/plugin/per-cpe-credentials", test_per_cpe_credentials);
