@@ -11,68 +11,19 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
-#include <gmodule.h>
 #include <libsoup/soup.h>
 #include <string.h>
 
 #include "gw-crypto.h"
 #include "gw-http-server.h"
 #include "gw-plugin-http-host.h"
-#include "gw-plugin-private.h"
-#include "gw-plugin-sdk.h"
+#include "gw-plugin-kit.h"
 
 #define CPE_ID "00D09E-TestCPE-CPE0001"
 /* a guard against a hung test, never a guessed wait: every wait ends on its event */
 #define GUARD_S 30
 
 static GType plugin_type;
-
-static gboolean
-load_plugin(gchar **why_not)
-{
-	const gchar *path = g_getenv("GWMO_TEST_TR069_PLUGIN");
-	GModule *module;
-	const guint32 *api = NULL;
-	GType (*query)(void) = NULL;
-
-	if (path == NULL) {
-		*why_not = g_strdup("GWMO_TEST_TR069_PLUGIN is not set");
-		return FALSE;
-	}
-	module = g_module_open(path, G_MODULE_BIND_LOCAL);
-	if (module == NULL) {
-		*why_not = g_strdup(g_module_error());
-		return FALSE;
-	}
-	g_assert_true(g_module_symbol(module, "gw_plugin_api_version", (gpointer *)&api));
-	g_assert_cmpuint(*api, ==, GW_PLUGIN_API_VERSION);
-	g_assert_true(g_module_symbol(module, "gw_plugin_query_type", (gpointer *)&query));
-	g_module_make_resident(module);
-	plugin_type = query();
-	g_assert_true(g_type_is_a(plugin_type, GW_TYPE_PLUGIN));
-	return TRUE;
-}
-
-static gboolean
-guard_cb(gpointer data)
-{
-	*(gboolean *)data = TRUE;
-	return G_SOURCE_REMOVE;
-}
-
-/* iterates the main loop until @done(@data) or the guard; TRUE when done */
-static gboolean
-wait_for(gboolean (*done)(gpointer), gpointer data)
-{
-	gboolean expired = FALSE;
-	guint guard = g_timeout_add_seconds(GUARD_S, guard_cb, &expired);
-
-	while (!done(data) && !expired)
-		g_main_context_iteration(NULL, TRUE);
-	if (!expired)
-		g_source_remove(guard);
-	return !expired;
-}
 
 /* ---- a fake gateway ---- */
 
@@ -297,7 +248,7 @@ cpe_wait(GwCpe *cpe, guint from, const gchar *prefix)
 {
 	GwLineWait w = {cpe, prefix, from, G_MAXUINT};
 
-	g_assert_true(wait_for(line_seen, &w));
+	g_assert_true(gw_plugin_kit_wait(line_seen, &w, GUARD_S));
 	if (w.at == G_MAXUINT)
 		g_error("the CPE exited before \"%s\"", prefix);
 	return w.at;
@@ -315,42 +266,21 @@ cpe_count(GwCpe *cpe, const gchar *prefix)
 
 /* ---- commands ---- */
 
-typedef struct {
-	gboolean done;
-	GwDeviceResult *result;
-	GError *error;
-} GwRun;
-
-static void
-run_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	GwRun *run = user_data;
-
-	run->result = gw_plugin_run_command_finish(GW_PLUGIN(source), res, &run->error);
-	run->done = TRUE;
-}
-
-static gboolean
-run_done(gpointer data)
-{
-	return ((GwRun *)data)->done;
-}
-
 static GwDeviceResult *
 run(GwGateway *gw, GwDeviceOp op, const gchar *uri, const gchar *data, guint deadline_ms)
 {
 	g_autoptr(GBytes) bytes = data != NULL ? g_bytes_new(data, strlen(data)) : NULL;
 	g_autoptr(GwDeviceCommand) cmd = gw_device_command_new(
 	    op, uri, data != NULL ? "chr" : NULL, data != NULL ? "text/plain" : NULL, bytes);
-	GwRun r = {0};
+	g_autoptr(GError) error = NULL;
 	gint64 deadline =
 	    g_get_monotonic_time() + (gint64)(deadline_ms > 0 ? deadline_ms : 20000) * 1000;
+	GwDeviceResult *result =
+	    gw_plugin_kit_run(gw->plugin, CPE_ID, cmd, deadline, NULL, GUARD_S, &error);
 
-	gw_plugin_run_command_async(gw->plugin, CPE_ID, cmd, deadline, NULL, run_cb, &r);
-	g_assert_true(wait_for(run_done, &r));
-	g_assert_no_error(r.error);
-	g_assert_nonnull(r.result);
-	return r.result;
+	g_assert_no_error(error);
+	g_assert_nonnull(result);
+	return result;
 }
 
 static gchar *
@@ -391,7 +321,7 @@ test_inform(void)
 	g_autofree gchar *value = NULL;
 
 	cpe_wait(cpe, 0, "SESSION-END");
-	g_assert_true(wait_for(found_cpe, gw));
+	g_assert_true(gw_plugin_kit_wait(found_cpe, gw, GUARD_S));
 	g_assert_cmpstr(cpe->lines->pdata[1], ==, "INFORM 1 BOOT");
 	info = g_hash_table_lookup(gw->info, CPE_ID);
 	g_assert_cmpstr(gw_device_info_get_devinfo(info, "Man"), ==, "gwmo test");
@@ -428,7 +358,7 @@ test_commands(void)
 	guint mark;
 
 	cpe_wait(cpe, 0, "SESSION-END");
-	g_assert_true(wait_for(found_cpe, gw));
+	g_assert_true(gw_plugin_kit_wait(found_cpe, gw, GUARD_S));
 	mark = cpe->lines->len;
 	{
 		g_autoptr(GwDeviceResult) r =
@@ -553,7 +483,7 @@ test_tr098(void)
 	GwDeviceTree *tree;
 
 	cpe_wait(cpe, 0, "SESSION-END");
-	g_assert_true(wait_for(found_cpe, gw));
+	g_assert_true(gw_plugin_kit_wait(found_cpe, gw, GUARD_S));
 	tree = g_hash_table_lookup(gw->trees, CPE_ID);
 	g_assert_true(gw_device_tree_is_dynamic(tree, "./TR069/InternetGatewayDevice"));
 	g_assert_false(gw_device_tree_is_dynamic(tree, "./TR069/Device"));
@@ -626,7 +556,7 @@ post(GwGateway *gw, const gchar *password, const gchar *body)
 	g_signal_connect(msg, "authenticate", G_CALLBACK(post_auth_cb), (gpointer)password);
 	g_signal_connect(msg, "restarted", G_CALLBACK(post_restarted_cb), bytes);
 	soup_session_send_and_read_async(session, msg, G_PRIORITY_DEFAULT, NULL, post_cb, &p);
-	g_assert_true(wait_for(post_done, &p));
+	g_assert_true(gw_plugin_kit_wait(post_done, &p, GUARD_S));
 	return p.status;
 }
 
@@ -654,7 +584,7 @@ test_refusals(void)
 	g_assert_cmpuint(post(gw, "nope", "<Envelope/>"), ==, 401);
 	good = cpe_start(gw, NULL);
 	cpe_wait(good, 0, "SESSION-END");
-	g_assert_true(wait_for(found_cpe, gw));
+	g_assert_true(gw_plugin_kit_wait(found_cpe, gw, GUARD_S));
 	cpe_stop(good);
 	gateway_stop(gw);
 }
@@ -701,7 +631,7 @@ challenges_at(const gchar *url)
 
 	g_signal_connect(msg, "accept-certificate", G_CALLBACK(accept_cert_cb), NULL);
 	soup_session_send_and_read_async(session, msg, G_PRIORITY_DEFAULT, NULL, challenge_cb, &c);
-	g_assert_true(wait_for(challenge_done, &c));
+	g_assert_true(gw_plugin_kit_wait(challenge_done, &c, GUARD_S));
 	g_assert_cmpuint(c.status, ==, 401);
 	return c.challenges;
 }
@@ -729,7 +659,7 @@ post_basic(const gchar *url, const gchar *body)
 	/* no second round: the status of the Basic attempt itself */
 	g_signal_connect(msg, "authenticate", G_CALLBACK(gw_false_cb), NULL);
 	soup_session_send_and_read_async(session, msg, G_PRIORITY_DEFAULT, NULL, post_cb, &p);
-	g_assert_true(wait_for(post_done, &p));
+	g_assert_true(gw_plugin_kit_wait(post_done, &p, GUARD_S));
 	return p.status;
 }
 
@@ -828,7 +758,7 @@ raw_request(GwGateway *gw,
 	}
 	g_signal_connect(msg, "authenticate", G_CALLBACK(gw_false_cb), NULL);
 	soup_session_send_and_read_async(session, msg, G_PRIORITY_DEFAULT, NULL, raw_cb, &raw);
-	g_assert_true(wait_for(raw_done, &raw));
+	g_assert_true(gw_plugin_kit_wait(raw_done, &raw, GUARD_S));
 	return raw;
 }
 
@@ -993,7 +923,7 @@ test_digest_replay(void)
 			g_signal_connect(msg, "restarted", G_CALLBACK(post_restarted_cb), bytes);
 			soup_session_send_and_read_async(
 			    session, msg, G_PRIORITY_DEFAULT, NULL, post_cb, &p);
-			g_assert_true(wait_for(post_done, &p));
+			g_assert_true(gw_plugin_kit_wait(post_done, &p, GUARD_S));
 			g_assert_cmpuint(p.status, ==, 200);
 		}
 	}
@@ -1019,7 +949,7 @@ test_two_cpes(void)
 
 	cpe_wait(one, 0, "SESSION-END");
 	cpe_wait(two, 0, "SESSION-END");
-	g_assert_true(wait_for(two_found, gw));
+	g_assert_true(gw_plugin_kit_wait(two_found, gw, GUARD_S));
 	g_assert_cmpuint(cpe_count(one, "ERROR"), ==, 0);
 	g_assert_cmpuint(cpe_count(two, "ERROR"), ==, 0);
 	cpe_stop(one);
@@ -1057,7 +987,7 @@ test_per_cpe_credentials(void)
 	/* its own user: in, and a command runs in its session */
 	cpe = cpe_start(gw, own);
 	cpe_wait(cpe, 0, "SESSION-END");
-	g_assert_true(wait_for(found_cpe, gw));
+	g_assert_true(gw_plugin_kit_wait(found_cpe, gw, GUARD_S));
 	{
 		g_autoptr(GwDeviceResult) r =
 		    run(gw, GW_DEVICE_OP_GET, "./TR069/Device/DeviceInfo/UpTime", NULL, 0);
@@ -1103,7 +1033,7 @@ image_handler(GwHttpServer *server, GwHttpRequest *request, gpointer user_data)
 static void
 deliver_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	GwRun *run = user_data;
+	GwPluginKitRun *run = user_data;
 
 	run->result = gw_plugin_deliver_image_finish(GW_PLUGIN(source), res, &run->error);
 	run->done = TRUE;
@@ -1139,7 +1069,7 @@ test_download(void)
 
 	cpe = cpe_start(gw, NULL);
 	cpe_wait(cpe, 0, "SESSION-END");
-	g_assert_true(wait_for(found_cpe, gw));
+	g_assert_true(gw_plugin_kit_wait(found_cpe, gw, GUARD_S));
 	g_assert_true(gw_device_tree_lookup(g_hash_table_lookup(gw->trees, CPE_ID),
 	                                    "./TR069/Operations/Download",
 	                                    NULL,
@@ -1158,7 +1088,7 @@ test_download(void)
 
 	/* the image store's way in */
 	{
-		GwRun d = {0};
+		GwPluginKitRun d = {0};
 		g_assert_true(gw_plugin_can_deliver_images(gw->plugin));
 		gw_plugin_deliver_image_async(gw->plugin,
 		                              CPE_ID,
@@ -1169,7 +1099,7 @@ test_download(void)
 		                              NULL,
 		                              deliver_cb,
 		                              &d);
-		g_assert_true(wait_for(run_done, &d));
+		g_assert_true(gw_plugin_kit_wait(gw_plugin_kit_run_done, &d, GUARD_S));
 		g_assert_no_error(d.error);
 		g_assert_cmpuint(gw_device_result_get_status(d.result), ==, 200);
 		gw_device_result_unref(d.result);
@@ -1197,7 +1127,8 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	/* the adapter's warnings on bad peers are expected here; criticals stay fatal */
 	g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
-	if (!load_plugin(&why_not) || g_getenv("GWMO_TEST_CPE") == NULL) {
+	plugin_type = gw_plugin_kit_load("GWMO_TEST_TR069_PLUGIN", &why_not);
+	if (plugin_type == G_TYPE_INVALID || g_getenv("GWMO_TEST_CPE") == NULL) {
 		g_print("1..0 # SKIP no plugin or CPE: %s\n",
 		        why_not != NULL ? why_not : "GWMO_TEST_CPE is not set");
 		return 0;
