@@ -56,28 +56,6 @@ gw_upnp_test_enter_netns(gchar **why_not)
 	return TRUE;
 }
 
-static gboolean
-gw_upnp_test_timeout_cb(gpointer user_data)
-{
-	gboolean *expired = user_data;
-
-	*expired = TRUE;
-	return G_SOURCE_REMOVE;
-}
-
-gboolean
-gw_upnp_test_wait(gboolean (*done)(gpointer data), gpointer data, guint timeout_s)
-{
-	gboolean expired = FALSE;
-	guint id = g_timeout_add_seconds(timeout_s, gw_upnp_test_timeout_cb, &expired);
-
-	while (!done(data) && !expired)
-		g_main_context_iteration(NULL, TRUE);
-	if (!expired)
-		g_source_remove(id);
-	return done(data);
-}
-
 /* ---- children ---- */
 
 static void
@@ -162,7 +140,7 @@ gw_upnp_child_wait_line(GwUpnpChild *child,
 {
 	GwUpnpLineWait w = {child, from, prefix, -1};
 
-	gw_upnp_test_wait(gw_upnp_line_found, &w, timeout_s);
+	gw_plugin_kit_wait(gw_upnp_line_found, &w, timeout_s);
 	if (w.found < 0)
 		return NULL;
 	if (index != NULL)
@@ -205,9 +183,9 @@ gw_upnp_child_stop(GwUpnpChild *child, gint signum)
 	if (signum != 0)
 		g_subprocess_send_signal(child->process, signum);
 	g_subprocess_wait_async(child->process, NULL, gw_upnp_child_waited_cb, &done);
-	if (!gw_upnp_test_wait(gw_upnp_flag_set, &done, 10)) {
+	if (!gw_plugin_kit_wait(gw_upnp_flag_set, &done, 10)) {
 		g_subprocess_force_exit(child->process);
-		gw_upnp_test_wait(gw_upnp_flag_set, &done, 10);
+		gw_plugin_kit_wait(gw_upnp_flag_set, &done, 10);
 	}
 	/* the last lines it printed */
 	while (!child->eof && g_main_context_iteration(NULL, FALSE))

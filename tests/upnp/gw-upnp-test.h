@@ -3,12 +3,15 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Shared by the UPnP adapter's tests: a loopback-only network namespace of the test's own,
- * the headless test lights as child processes, and waiting for what they print.
+ * the headless test lights as child processes, and waiting for what they print (with
+ * gw_plugin_kit_wait(), tests/plugins/gw-plugin-kit.h).
  */
 
 #pragma once
 
 #include <gio/gio.h>
+
+#include "gw-plugin-kit.h" /* gw_plugin_kit_wait() */
 
 G_BEGIN_DECLS
 
@@ -20,10 +23,6 @@ G_BEGIN_DECLS
  */
 gboolean
 gw_upnp_test_enter_netns(gchar **why_not);
-
-/* runs the default main context until @done(@data) or @timeout_s seconds; FALSE on timeout */
-gboolean
-gw_upnp_test_wait(gboolean (*done)(gpointer data), gpointer data, guint timeout_s);
 
 /* ---- a child process whose stdout lines are collected ---- */
 

@@ -213,7 +213,7 @@ process_wait(GSubprocess *proc)
 	gboolean done = FALSE;
 
 	g_subprocess_wait_async(proc, NULL, process_waited_cb, &done);
-	g_assert_true(gw_upnp_test_wait(flag_set, &done, 30));
+	g_assert_true(gw_plugin_kit_wait(flag_set, &done, 30));
 	return g_subprocess_get_if_exited(proc) ? g_subprocess_get_exit_status(proc) : -1;
 }
 

@@ -12,7 +12,6 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
-#include <gmodule.h>
 #include <libgssdp/gssdp.h>
 #include <libsoup/soup.h>
 #include <netinet/in.h>
@@ -20,108 +19,11 @@
 #include <sys/socket.h>
 
 #include "gw-log-private.h"
-#include "gw-plugin-private.h"
-#include "gw-plugin-sdk.h"
+#include "gw-plugin-kit.h"
 #include "gw-upnp-test.h"
 
 static gchar *skip_reason;
 static GType plugin_type;
-static GPtrArray *logged; /* "<domain>: <message>" of every message, warning and info */
-
-static GLogWriterOutput
-test_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
-{
-	const gchar *domain = "";
-	const gchar *message = "";
-
-	for (gsize i = 0; i < n_fields; i++) {
-		if (g_strcmp0(fields[i].key, "GLIB_DOMAIN") == 0)
-			domain = fields[i].value;
-		else if (g_strcmp0(fields[i].key, "MESSAGE") == 0)
-			message = fields[i].value;
-	}
-	if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL)) {
-		g_printerr("critical: %s: %s\n", domain, message);
-		g_abort();
-	}
-	if (level & (G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO)) {
-		g_ptr_array_add(logged, g_strdup_printf("%s: %s", domain, message));
-		if (level & (G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE))
-			g_test_message("logged: %s: %s", domain, message);
-		return G_LOG_WRITER_HANDLED;
-	}
-	/* debug: as G_MESSAGES_DEBUG says */
-	return g_log_writer_default(level, fields, n_fields, user_data);
-}
-
-typedef struct {
-	const gchar *needle;
-	guint from;
-	const gchar *also; /* nullable: in the same line */
-} GwLogWait;
-
-static gboolean
-log_seen(gpointer data)
-{
-	GwLogWait *w = data;
-
-	for (guint i = w->from; i < logged->len; i++) {
-		const gchar *line = g_ptr_array_index(logged, i);
-		if (strstr(line, w->needle) != NULL &&
-		    (w->also == NULL || strstr(line, w->also) != NULL))
-			return TRUE;
-	}
-	return FALSE;
-}
-
-/* waits until a log line from index @from on contains @needle */
-static gboolean
-wait_logged(guint from, const gchar *needle, guint timeout_s)
-{
-	GwLogWait w = {needle, from, NULL};
-
-	return gw_upnp_test_wait(log_seen, &w, timeout_s);
-}
-
-/* waits until a log line from index @from on contains @needle and @also */
-static gboolean
-wait_logged_both(guint from, const gchar *needle, const gchar *also, guint timeout_s)
-{
-	GwLogWait w = {needle, from, also};
-
-	return gw_upnp_test_wait(log_seen, &w, timeout_s);
-}
-
-/* ---- loading the module as the loader does ---- */
-
-static gboolean
-load_plugin(gchar **why_not)
-{
-	const gchar *path = g_getenv("GWMO_TEST_UPNP_PLUGIN");
-	GModule *module;
-	const guint32 *api = NULL;
-	GType (*query)(void) = NULL;
-
-	if (path == NULL) {
-		*why_not = g_strdup("GWMO_TEST_UPNP_PLUGIN is not set");
-		return FALSE;
-	}
-	module = g_module_open(path, G_MODULE_BIND_LOCAL);
-	if (module == NULL) {
-		*why_not = g_strdup(g_module_error());
-		return FALSE;
-	}
-	/* the ABI version before anything else */
-	g_assert_true(g_module_symbol(module, "gw_plugin_api_version", (gpointer *)&api));
-	g_assert_cmpuint(*api, ==, GW_PLUGIN_API_VERSION);
-	g_assert_true(g_module_symbol(module, "gw_plugin_query_type", (gpointer *)&query));
-	g_module_make_resident(module);
-	plugin_type = query();
-	g_assert_true(g_type_is_a(plugin_type, GW_TYPE_PLUGIN));
-	g_assert_false(G_TYPE_IS_ABSTRACT(plugin_type));
-	return TRUE;
-}
-
 /* ---- a fake gateway ---- */
 
 typedef struct {
@@ -157,7 +59,7 @@ gateway_start_full(const gchar *const *config, gboolean loopback)
 	GwGateway *gw = g_new0(GwGateway, 1);
 	g_autoptr(GKeyFile) keyfile = g_key_file_new();
 	g_autoptr(GError) error = NULL;
-	guint mark = logged->len;
+	guint mark = gw_plugin_kit_log_mark();
 
 	if (loopback)
 		g_key_file_set_string(keyfile, "upnp", "interfaces", "lo");
@@ -181,7 +83,8 @@ gateway_start_full(const gchar *const *config, gboolean loopback)
 	g_assert_no_error(error);
 	/* browsing on lo before a light speaks, so its first alive is heard */
 	if (loopback)
-		g_assert_true(wait_logged(mark, "browsing for UPnP root devices on lo", 30));
+		g_assert_true(gw_plugin_kit_wait_logged(
+		    mark, "browsing for UPnP root devices on lo", NULL, 30));
 	return gw;
 }
 
@@ -242,32 +145,10 @@ wait_event(GwGateway *gw, const gchar *what, const gchar *udn, guint n, guint ti
 {
 	GwEventWait w = {gw, what, udn, n};
 
-	return gw_upnp_test_wait(event_seen, &w, timeout_s);
+	return gw_plugin_kit_wait(event_seen, &w, timeout_s);
 }
 
 /* ---- running commands ---- */
-
-typedef struct {
-	gboolean done;
-	GwDeviceResult *result;
-	GError *error;
-	gint64 took;
-} GwRun;
-
-static void
-run_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	GwRun *run = user_data;
-
-	run->result = gw_plugin_run_command_finish(GW_PLUGIN(source), res, &run->error);
-	run->done = TRUE;
-}
-
-static gboolean
-run_done(gpointer data)
-{
-	return ((GwRun *)data)->done;
-}
 
 /* runs @op on @uri of @udn and waits for the answer; @deadline_ms 0: none */
 static GwDeviceResult *
@@ -284,17 +165,14 @@ run_full(GwGateway *gw,
 	g_autoptr(GBytes) bytes = data != NULL ? g_bytes_new(data, strlen(data)) : NULL;
 	g_autoptr(GwDeviceCommand) cmd = gw_device_command_new(
 	    op, uri, data != NULL ? "chr" : NULL, data != NULL ? "text/plain" : NULL, bytes);
-	GwRun run = {0};
 	gint64 start = g_get_monotonic_time();
 	gint64 deadline = deadline_ms > 0 ? start + (gint64)deadline_ms * 1000 : 0;
+	GwDeviceResult *result =
+	    gw_plugin_kit_run(gw->plugin, udn, cmd, deadline, cancellable, 60, error);
 
-	gw_plugin_run_command_async(gw->plugin, udn, cmd, deadline, cancellable, run_cb, &run);
-	g_assert_true(gw_upnp_test_wait(run_done, &run, 60));
 	if (took != NULL)
 		*took = g_get_monotonic_time() - start;
-	if (run.error != NULL)
-		g_propagate_error(error, run.error);
-	return run.result;
+	return result;
 }
 
 static GwDeviceResult *
@@ -507,7 +385,7 @@ test_switch(void)
 	assert_result(r, GW_DEVICE_STATUS_OK, "1");
 	g_clear_pointer(&r, gw_device_result_unref);
 	/* an evented one answers the last GENA event: "1" once the light's NOTIFY is in */
-	g_assert_true(gw_upnp_test_wait(value_is, &evented, 30));
+	g_assert_true(gw_plugin_kit_wait(value_is, &evented, 30));
 
 	/* values that are no UPnP boolean 0/1 never reach the light */
 	r = run(gw, udn, GW_DEVICE_OP_REPLACE, "./UPnP/SwitchPower/Target", "2");
@@ -669,12 +547,12 @@ static void
 test_loopback_default(void)
 {
 	g_autoptr(GwGateway) gw = NULL;
-	guint mark = logged->len;
+	guint mark = gw_plugin_kit_log_mark();
 
 	SKIP_WITHOUT_NETNS();
 	gw = gateway_start_full(NULL, FALSE);
-	g_assert_true(wait_logged(mark, "lo skipped: loopback", 30));
-	g_assert_false(wait_logged(mark, "browsing for UPnP root devices", 1));
+	g_assert_true(gw_plugin_kit_wait_logged(mark, "lo skipped: loopback", NULL, 30));
+	g_assert_false(gw_plugin_kit_wait_logged(mark, "browsing for UPnP root devices", NULL, 1));
 }
 
 /* ssdp:byebye: lost, after lost-delay-ms; later commands answer 408 */
@@ -736,7 +614,7 @@ test_cancel(void)
 	g_autoptr(GBytes) data = g_bytes_new_static("DelayMs=60000", 13);
 	g_autofree gchar *stall = NULL;
 	const gchar *uri = "./UPnP/Services/TestControl/Actions/Stall";
-	GwRun pending = {0};
+	GwPluginKitRun pending = {0};
 	guint line = 0;
 	gint64 took = 0;
 	g_autoptr(GError) error = NULL;
@@ -748,11 +626,12 @@ test_cancel(void)
 	stall = g_strdup_printf("STALL-BEGIN %s", udn);
 
 	cmd = gw_device_command_new(GW_DEVICE_OP_EXEC, uri, "chr", "text/plain", data);
-	gw_plugin_run_command_async(gw->plugin, udn, cmd, 0, cancellable, run_cb, &pending);
+	gw_plugin_run_command_async(
+	    gw->plugin, udn, cmd, 0, cancellable, gw_plugin_kit_run_cb, &pending);
 	g_assert_nonnull(gw_upnp_child_wait_line(light, 0, stall, 30, &line));
 	g_assert_false(pending.done);
 	g_cancellable_cancel(cancellable);
-	g_assert_true(gw_upnp_test_wait(run_done, &pending, 10));
+	g_assert_true(gw_plugin_kit_wait(gw_plugin_kit_run_done, &pending, 10));
 	g_assert_null(pending.result);
 	g_assert_error(pending.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 	g_clear_error(&pending.error);
@@ -850,16 +729,16 @@ test_flap(void)
 	g_signal_connect(browser, "resource-available", G_CALLBACK(on_browse_available), &seen);
 	g_signal_connect(browser, "resource-unavailable", G_CALLBACK(on_browse_unavailable), &seen);
 	gssdp_resource_browser_set_active(browser, TRUE);
-	g_assert_true(gw_upnp_test_wait(browse_seen, &seen, 30));
+	g_assert_true(gw_plugin_kit_wait(browse_seen, &seen, 30));
 
 	for (guint i = 0; i < 3; i++) {
 		send_byebye(udn);
 		/* gone, then back with its next announcement */
-		g_assert_true(gw_upnp_test_wait(browse_back, &seen, 30));
+		g_assert_true(gw_plugin_kit_wait(browse_back, &seen, 30));
 	}
 	/* lost-delay-ms after the last bye-bye, nothing happened */
 	until = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
-	gw_upnp_test_wait(timer_done, &until, 10);
+	gw_plugin_kit_wait(timer_done, &until, 10);
 	g_assert_cmpuint(count_events(gw, "lost", udn), ==, 0);
 	g_assert_cmpuint(count_events(gw, "found", udn), ==, 1);
 	g_assert_cmpuint(gw_upnp_child_count(light, desc_get), ==, 1);
@@ -961,7 +840,7 @@ test_hostile(void)
 	g_autofree gchar *udn = new_udn();
 	GSList *uris;
 	guint port;
-	guint mark = logged->len;
+	guint mark = gw_plugin_kit_log_mark();
 	const gchar *config[] = {"max-devices=12", NULL};
 	struct {
 		const gchar *name;
@@ -1052,12 +931,14 @@ test_hostile(void)
 	for (guint i = 0; i < G_N_ELEMENTS(evil); i++) {
 		g_autofree gchar *needle = g_strdup_printf("uuid:evil-%s at", evil[i].name);
 		g_test_message("waiting for the refusal of %s", evil[i].name);
-		g_assert_true(wait_logged_both(mark, needle, evil[i].why, 30));
+		g_assert_true(gw_plugin_kit_wait_logged(mark, needle, evil[i].why, 30));
 	}
-	g_assert_true(wait_logged(mark, "uuid:evil-far ignored: no LOCATION", 30));
-	g_assert_true(wait_logged(mark, "uuid:evil-named ignored: no LOCATION", 30));
+	g_assert_true(
+	    gw_plugin_kit_wait_logged(mark, "uuid:evil-far ignored: no LOCATION", NULL, 30));
+	g_assert_true(
+	    gw_plugin_kit_wait_logged(mark, "uuid:evil-named ignored: no LOCATION", NULL, 30));
 	/* the endless document was cut off: the server saw its client leave */
-	g_assert_true(gw_upnp_test_wait(stream_finished, &endless, 30));
+	g_assert_true(gw_plugin_kit_wait(stream_finished, &endless, 30));
 	g_assert_cmpuint(endless.written, <, endless.total);
 	g_test_message("the endless description was cut after %" G_GSIZE_FORMAT " bytes written",
 	               endless.written);
@@ -1089,7 +970,7 @@ test_hostile(void)
 			gssdp_resource_group_add_resource_simple(more, "upnp:rootdevice", usn, loc);
 		}
 		gssdp_resource_group_set_available(more, TRUE);
-		g_assert_true(wait_logged(mark, "(max-devices)", 30));
+		g_assert_true(gw_plugin_kit_wait_logged(mark, "(max-devices)", NULL, 30));
 		gssdp_resource_group_set_available(more, FALSE);
 	}
 	gssdp_resource_group_set_available(group, FALSE);
@@ -1135,7 +1016,7 @@ test_network_light(void)
 	}
 	gw = gateway_start(NULL);
 	light = gw_upnp_test_network_light(display);
-	g_assert_true(gw_upnp_test_wait(found_model, gw, 60));
+	g_assert_true(gw_plugin_kit_wait(found_model, gw, 60));
 	g_hash_table_iter_init(&iter, gw->info);
 	while (g_hash_table_iter_next(&iter, (gpointer *)&udn, (gpointer *)&info)) {
 		if (g_strcmp0(gw_device_info_get_devinfo(info, "Mod"), "Network Light") == 0)
@@ -1174,16 +1055,19 @@ main(int argc, char **argv)
 	if (!gw_upnp_test_enter_netns(&why_not))
 		skip_reason = why_not;
 	g_test_init(&argc, &argv, NULL);
-	logged = g_ptr_array_new_with_free_func(g_free);
-	g_log_set_writer_func(test_writer, NULL, NULL);
+	gw_plugin_kit_log_capture();
 	/* GUPnP and GSSDP log unstructured: through the writer too, and their warnings about
 	 * what hostile peers send are not fatal here (criticals still are) */
 	g_log_set_default_handler(g_log_default_handler, NULL);
 	g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
 	/* every refusal of the hostile case is logged */
 	gw_log_ratelimit_set_policy(30000, 1000);
-	if (skip_reason == NULL && !load_plugin(&why_not))
-		g_error("cannot load the UPnP plugin: %s", why_not);
+	if (skip_reason == NULL) {
+		plugin_type = gw_plugin_kit_load("GWMO_TEST_UPNP_PLUGIN", &why_not);
+		if (plugin_type == G_TYPE_INVALID)
+			g_error("cannot load the UPnP plugin: %s", why_not);
+		g_assert_false(G_TYPE_IS_ABSTRACT(plugin_type));
+	}
 	if (skip_reason != NULL)
 		g_test_message("skipped: %s", skip_reason);
 
