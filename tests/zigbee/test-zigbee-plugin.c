@@ -10,13 +10,11 @@
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
-#include <gmodule.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
 
-#include "gw-plugin-private.h"
-#include "gw-plugin-sdk.h"
+#include "gw-plugin-kit.h"
 
 #define BULB "0x00124b0000000001"
 #define PLUG "0x00124b0000000002"
@@ -24,36 +22,10 @@
 
 static GType plugin_type;
 static gchar *skip_reason;
-static GPtrArray *logged; /* "<domain>: <message>" of every message, warning and info */
-
-static GLogWriterOutput
-test_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
-{
-	const gchar *domain = "";
-	const gchar *message = "";
-
-	for (gsize i = 0; i < n_fields; i++) {
-		if (g_strcmp0(fields[i].key, "GLIB_DOMAIN") == 0)
-			domain = fields[i].value;
-		else if (g_strcmp0(fields[i].key, "MESSAGE") == 0)
-			message = fields[i].value;
-	}
-	if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL)) {
-		g_printerr("critical: %s: %s\n", domain, message);
-		g_abort();
-	}
-	if (level & (G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO)) {
-		g_ptr_array_add(logged, g_strdup_printf("%s: %s", domain, message));
-		if (level & (G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE))
-			g_test_message("logged: %s: %s", domain, message);
-		return G_LOG_WRITER_HANDLED;
-	}
-	return g_log_writer_default(level, fields, n_fields, user_data);
-}
-
-/* iterates the main context until @done or @timeout_s */
+/* iterates the main context until @done or @timeout_s, polling @done every 2 ms: for a
+ * condition no main-loop event signals (a port opening); the others use gw_plugin_kit_wait() */
 static gboolean
-wait_for(gboolean (*done)(gpointer data), gpointer data, guint timeout_s)
+wait_polled(gboolean (*done)(gpointer data), gpointer data, guint timeout_s)
 {
 	gint64 end = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
 
@@ -65,17 +37,6 @@ wait_for(gboolean (*done)(gpointer data), gpointer data, guint timeout_s)
 			g_usleep(2000);
 	}
 	return TRUE;
-}
-
-/* the log lines from index @from on that contain @needle */
-static guint
-count_logged(guint from, const gchar *needle)
-{
-	guint n = 0;
-
-	for (guint i = from; i < logged->len; i++)
-		n += strstr(g_ptr_array_index(logged, i), needle) != NULL;
-	return n;
 }
 
 /* a TCP port on 127.0.0.1 free now, below the ephemeral range (as gw_test_free_port()) */
@@ -214,33 +175,11 @@ wait_child_lines(Child *child, const gchar *needle, guint n)
 {
 	LinesWait w = {child, needle, n};
 
-	if (!wait_for(lines_seen, &w, 20))
+	if (!gw_plugin_kit_wait(lines_seen, &w, 20))
 		g_error(
 		    "%u lines with \"%s\", not %u", child_count_lines(child, needle), needle, n);
 }
 
-typedef struct {
-	guint from;
-	const gchar *needle;
-} LogWait;
-
-static gboolean
-log_seen(gpointer data)
-{
-	LogWait *w = data;
-
-	return count_logged(w->from, w->needle) > 0;
-}
-
-/* waits until a log line from index @from on contains @needle */
-static void
-wait_logged(guint from, const gchar *needle)
-{
-	LogWait w = {from, needle};
-
-	if (!wait_for(log_seen, &w, 20))
-		g_error("nothing logged with \"%s\"", needle);
-}
 static gboolean
 line_seen(gpointer data)
 {
@@ -263,7 +202,7 @@ bridge_command(Child *bridge, const gchar *cmd)
 	LineWait w = {bridge, bridge->lines->len, ok};
 
 	g_assert_true(g_output_stream_write_all(bridge->in, line, strlen(line), NULL, NULL, NULL));
-	g_assert_true(wait_for(line_seen, &w, 10));
+	g_assert_true(gw_plugin_kit_wait(line_seen, &w, 10));
 }
 
 typedef struct {
@@ -320,10 +259,10 @@ broker_start_full(Fixture *f, gboolean log)
 	PortWait w = {f->port};
 
 	f->broker = child_spawn(argv, log ? CHILD_LOG : CHILD_SILENT);
-	g_assert_true(wait_for(port_open, &w, 10));
+	g_assert_true(wait_polled(port_open, &w, 10));
 	if (f->tls_port != 0) {
 		w.port = f->tls_port;
-		g_assert_true(wait_for(port_open, &w, 10));
+		g_assert_true(wait_polled(port_open, &w, 10));
 	}
 }
 
@@ -373,7 +312,7 @@ wait_attached(Fixture *f, guint n)
 {
 	CountWait w = {f, n};
 
-	if (!wait_for(attached_is, &w, 20))
+	if (!gw_plugin_kit_wait(attached_is, &w, 20))
 		g_error("%u devices attached, not %u", g_hash_table_size(f->attached), n);
 }
 
@@ -489,27 +428,6 @@ fixture_teardown(Fixture *f, gconstpointer data)
 
 /* ---- commands ---- */
 
-typedef struct {
-	gboolean done;
-	GwDeviceResult *result;
-	GError *error;
-} Run;
-
-static void
-run_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	Run *run = user_data;
-
-	run->result = gw_plugin_run_command_finish(GW_PLUGIN(source), res, &run->error);
-	run->done = TRUE;
-}
-
-static gboolean
-run_done(gpointer data)
-{
-	return ((Run *)data)->done;
-}
-
 static GwDeviceResult *
 run_full(Fixture *f,
          const gchar *id,
@@ -523,13 +441,9 @@ run_full(Fixture *f,
 	g_autoptr(GBytes) bytes = data != NULL ? g_bytes_new(data, strlen(data)) : NULL;
 	g_autoptr(GwDeviceCommand) cmd = gw_device_command_new(op, uri, NULL, NULL, bytes);
 	gint64 deadline = g_get_monotonic_time() + (gint64)deadline_ms * 1000;
-	Run run = {0};
 
-	gw_plugin_run_command_async(f->plugin, id, cmd, deadline, cancellable, run_cb, &run);
-	g_assert_true(wait_for(run_done, &run, deadline_ms / 1000 + 10));
-	if (run.error != NULL)
-		g_propagate_error(error, run.error);
-	return run.result;
+	return gw_plugin_kit_run(
+	    f->plugin, id, cmd, deadline, cancellable, deadline_ms / 1000 + 10, error);
 }
 
 static GwDeviceResult *
@@ -802,7 +716,7 @@ test_broker_restart(Fixture *f, gconstpointer data)
 {
 	g_autofree gchar *state = NULL;
 	guint lost_logs;
-	guint log_mark = logged->len;
+	guint log_mark = gw_plugin_kit_log_mark();
 
 	if (skip_reason != NULL) {
 		g_test_skip(skip_reason);
@@ -811,12 +725,12 @@ test_broker_restart(Fixture *f, gconstpointer data)
 	child_stop(f->broker, SIGKILL);
 	f->broker = NULL;
 	wait_attached(f, 0);
-	g_assert_cmpuint(count_logged(log_mark, "lost the MQTT broker"), ==, 1);
+	g_assert_cmpuint(gw_plugin_kit_count_logged(log_mark, "lost the MQTT broker"), ==, 1);
 	/* a few reconnect attempts fail meanwhile: reported once, not each time */
 	g_usleep(1000 * 1000);
 	for (guint i = 0; i < 100; i++)
 		g_main_context_iteration(NULL, FALSE);
-	lost_logs = count_logged(log_mark, "is unreachable");
+	lost_logs = gw_plugin_kit_count_logged(log_mark, "is unreachable");
 	g_assert_cmpuint(lost_logs, <=, 1);
 	broker_start(f);
 	wait_attached(f, 3);
@@ -829,7 +743,7 @@ static void
 test_hostile(Fixture *f, gconstpointer data)
 {
 	guint mark = f->events->len;
-	guint log_mark = logged->len;
+	guint log_mark = gw_plugin_kit_log_mark();
 	g_autofree gchar *state = NULL;
 
 	if (skip_reason != NULL) {
@@ -843,14 +757,14 @@ test_hostile(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(state, ==, "true");
 	g_assert_cmpuint(f->events->len, ==, mark);
 	g_assert_cmpuint(g_hash_table_size(f->attached), ==, 3);
-	g_assert_cmpuint(count_logged(log_mark, "dropped a message"), ==, 1);
+	g_assert_cmpuint(gw_plugin_kit_count_logged(log_mark, "dropped a message"), ==, 1);
 }
 
 /* no broker at start: not fatal; it connects once the broker is there */
 static void
 test_no_broker(Fixture *f, gconstpointer data)
 {
-	guint log_mark = logged->len;
+	guint log_mark = gw_plugin_kit_log_mark();
 
 	if (skip_reason != NULL) {
 		g_test_skip(skip_reason);
@@ -860,7 +774,7 @@ test_no_broker(Fixture *f, gconstpointer data)
 	g_usleep(500 * 1000);
 	for (guint i = 0; i < 100; i++)
 		g_main_context_iteration(NULL, FALSE);
-	g_assert_cmpuint(count_logged(log_mark, "is unreachable"), ==, 1);
+	g_assert_cmpuint(gw_plugin_kit_count_logged(log_mark, "is unreachable"), ==, 1);
 	broker_start(f);
 	bridge_start(f);
 	wait_attached(f, 3);
@@ -944,8 +858,7 @@ auth_broker_start(Fixture *f)
 static void
 assert_not_logged(const gchar *secret)
 {
-	for (guint i = 0; i < logged->len; i++)
-		g_assert_null(strstr(g_ptr_array_index(logged, i), secret));
+	g_assert_cmpuint(gw_plugin_kit_count_logged(0, secret), ==, 0);
 }
 
 /* the right user name and password: the bridge's devices are found, and answer */
@@ -977,7 +890,7 @@ test_auth_refused(Fixture *f, gconstpointer data)
 	g_autofree gchar *url = NULL;
 	const gchar *keys[] = {
 	    "username", "gwmo", "password", WRONG_PASSWORD, "reconnect-max-ms", "400", NULL};
-	guint log_mark = logged->len;
+	guint log_mark = gw_plugin_kit_log_mark();
 	gint64 start;
 
 	if (!have_tools("mosquitto_passwd"))
@@ -990,9 +903,9 @@ test_auth_refused(Fixture *f, gconstpointer data)
 	wait_child_lines(f->broker, "not authorised", 5);
 	g_assert_cmpint(g_get_monotonic_time() - start, >=, 750 * 1000);
 	/* the adapter says who refused and why, once (rate-limited) */
-	g_assert_cmpuint(count_logged(log_mark, "refused the connection"), ==, 1);
-	g_assert_cmpuint(count_logged(log_mark, "not authorised"), ==, 1);
-	g_assert_cmpuint(count_logged(log_mark, "username"), ==, 1);
+	g_assert_cmpuint(gw_plugin_kit_count_logged(log_mark, "refused the connection"), ==, 1);
+	g_assert_cmpuint(gw_plugin_kit_count_logged(log_mark, "not authorised"), ==, 1);
+	g_assert_cmpuint(gw_plugin_kit_count_logged(log_mark, "username"), ==, 1);
 	g_assert_cmpuint(f->events->len, ==, 0);
 	assert_not_logged(WRONG_PASSWORD);
 	/* the administrator fixes the password file: the adapter's next attempt gets in */
@@ -1127,7 +1040,7 @@ test_tls_wrong_ca(Fixture *f, gconstpointer data)
 	g_autofree gchar *url = NULL;
 	g_autofree gchar *other = NULL;
 	g_autofree gchar *on_port = NULL;
-	guint log_mark = logged->len;
+	guint log_mark = gw_plugin_kit_log_mark();
 
 	if (!have_tools("certtool"))
 		return;
@@ -1143,9 +1056,9 @@ test_tls_wrong_ca(Fixture *f, gconstpointer data)
 	on_port = g_strdup_printf("on port %u.", f->tls_port);
 	wait_child_lines(f->broker, on_port, 3);
 	wait_child_lines(f->broker, "OpenSSL Error", 3);
-	wait_logged(log_mark, "TLS error");
-	g_assert_cmpuint(count_logged(log_mark, "TLS error"), ==, 1);
-	g_assert_cmpuint(count_logged(log_mark, "certificate verify failed"), ==, 1);
+	g_assert_true(gw_plugin_kit_wait_logged(log_mark, "TLS error", NULL, 20));
+	g_assert_cmpuint(gw_plugin_kit_count_logged(log_mark, "TLS error"), ==, 1);
+	g_assert_cmpuint(gw_plugin_kit_count_logged(log_mark, "certificate verify failed"), ==, 1);
 	g_assert_cmpuint(f->events->len, ==, 0);
 	g_assert_cmpuint(g_hash_table_size(f->attached), ==, 0);
 }
@@ -1155,13 +1068,10 @@ test_tls_wrong_ca(Fixture *f, gconstpointer data)
 static gboolean
 load_plugin(gchar **why_not)
 {
-	const gchar *path = g_getenv("GWMO_TEST_ZIGBEE_PLUGIN");
-	GModule *module;
-	const guint32 *api = NULL;
-	GType (*query)(void) = NULL;
 	g_autofree gchar *mosquitto = g_find_program_in_path("mosquitto");
 
-	if (path == NULL || g_getenv("GWMO_TEST_ZIGBEE_BRIDGE") == NULL) {
+	if (g_getenv("GWMO_TEST_ZIGBEE_PLUGIN") == NULL ||
+	    g_getenv("GWMO_TEST_ZIGBEE_BRIDGE") == NULL) {
 		*why_not =
 		    g_strdup("GWMO_TEST_ZIGBEE_PLUGIN or GWMO_TEST_ZIGBEE_BRIDGE is not set");
 		return FALSE;
@@ -1170,26 +1080,15 @@ load_plugin(gchar **why_not)
 		*why_not = g_strdup("no mosquitto broker installed");
 		return FALSE;
 	}
-	module = g_module_open(path, G_MODULE_BIND_LOCAL);
-	if (module == NULL) {
-		*why_not = g_strdup(g_module_error());
-		return FALSE;
-	}
-	g_assert_true(g_module_symbol(module, "gw_plugin_api_version", (gpointer *)&api));
-	g_assert_cmpuint(*api, ==, GW_PLUGIN_API_VERSION);
-	g_assert_true(g_module_symbol(module, "gw_plugin_query_type", (gpointer *)&query));
-	g_module_make_resident(module);
-	plugin_type = query();
-	g_assert_true(g_type_is_a(plugin_type, GW_TYPE_PLUGIN));
-	return TRUE;
+	plugin_type = gw_plugin_kit_load("GWMO_TEST_ZIGBEE_PLUGIN", why_not);
+	return plugin_type != G_TYPE_INVALID;
 }
 
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-	logged = g_ptr_array_new_with_free_func(g_free);
-	g_log_set_writer_func(test_writer, NULL, NULL);
+	gw_plugin_kit_log_capture();
 	if (!load_plugin(&skip_reason))
 		g_test_message("skipping: %s", skip_reason);
 #define ADD(path, fn, mode) \
