@@ -56,6 +56,24 @@ gw_plugin_kit_wait(gboolean (*done)(gpointer data), gpointer data, guint timeout
 	return done(data);
 }
 
+void
+gw_plugin_kit_set_config(GKeyFile *keyfile, const gchar *group, const gchar *const *config)
+{
+	for (guint i = 0; config != NULL && config[i] != NULL; i++) {
+		g_auto(GStrv) kv = g_strsplit(config[i], "=", 2);
+		g_key_file_set_string(keyfile, group, kv[0], kv[1]);
+	}
+}
+
+void
+gw_plugin_kit_assert_static(GwDeviceTree *tree, const gchar *uri, const gchar *value)
+{
+	const gchar *v = NULL;
+
+	g_assert_true(gw_device_tree_lookup(tree, uri, NULL, NULL, &v));
+	g_assert_cmpstr(v, ==, value);
+}
+
 /* ---- the log ---- */
 
 static GPtrArray *logged; /* "<domain>: <message>" of every message, warning and info */

@@ -26,6 +26,14 @@ gw_plugin_kit_load(const gchar *env_var, gchar **why_not);
 gboolean
 gw_plugin_kit_wait(gboolean (*done)(gpointer data), gpointer data, guint timeout_s);
 
+/* sets each "key=value" of @config (NULL-terminated, nullable) in @group of @keyfile */
+void
+gw_plugin_kit_set_config(GKeyFile *keyfile, const gchar *group, const gchar *const *config);
+
+/* asserts @uri is a static leaf of @tree whose value is @value */
+void
+gw_plugin_kit_assert_static(GwDeviceTree *tree, const gchar *uri, const gchar *value);
+
 /* ---- the log ---- */
 
 /*

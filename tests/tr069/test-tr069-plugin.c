@@ -62,10 +62,7 @@ gateway_start(const gchar *const *config)
 	g_key_file_set_string(keyfile, "tr069", "password", "cpe-secret");
 	g_key_file_set_string(keyfile, "tr069", "connection-request-username", "acs");
 	g_key_file_set_string(keyfile, "tr069", "connection-request-password", "acs-secret");
-	for (guint i = 0; config != NULL && config[i] != NULL; i++) {
-		g_auto(GStrv) kv = g_strsplit(config[i], "=", 2);
-		g_key_file_set_string(keyfile, "tr069", kv[0], kv[1]);
-	}
+	gw_plugin_kit_set_config(keyfile, "tr069", config);
 	gw->info = g_hash_table_new_full(
 	    g_str_hash, g_str_equal, g_free, (GDestroyNotify)gw_device_info_unref);
 	gw->trees = g_hash_table_new_full(

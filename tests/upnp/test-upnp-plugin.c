@@ -64,10 +64,7 @@ gateway_start_full(const gchar *const *config, gboolean loopback)
 	if (loopback)
 		g_key_file_set_string(keyfile, "upnp", "interfaces", "lo");
 	g_key_file_set_string(keyfile, "upnp", "lost-delay-ms", "300");
-	for (guint i = 0; config != NULL && config[i] != NULL; i++) {
-		g_auto(GStrv) kv = g_strsplit(config[i], "=", 2);
-		g_key_file_set_string(keyfile, "upnp", kv[0], kv[1]);
-	}
+	gw_plugin_kit_set_config(keyfile, "upnp", config);
 	gw->info = g_hash_table_new_full(
 	    g_str_hash, g_str_equal, g_free, (GDestroyNotify)gw_device_info_unref);
 	gw->trees = g_hash_table_new_full(
@@ -242,15 +239,6 @@ assert_leaf(GwDeviceTree *tree, const gchar *uri, const gchar *format, GwDeviceA
 }
 
 static void
-assert_static(GwDeviceTree *tree, const gchar *uri, const gchar *value)
-{
-	const gchar *v = NULL;
-
-	g_assert_true(gw_device_tree_lookup(tree, uri, NULL, NULL, &v));
-	g_assert_cmpstr(v, ==, value);
-}
-
-static void
 assert_children(GwDeviceTree *tree, const gchar *uri, const gchar *joined)
 {
 	g_auto(GStrv) children = gw_device_tree_list_children(tree, uri);
@@ -293,15 +281,16 @@ test_found(void)
 	                "./UPnP",
 	                "DeviceType,Dimming,FriendlyName,Manufacturer,ModelName,"
 	                "Services,SwitchPower,UDN");
-	assert_static(tree, "./UPnP/UDN", udn);
-	assert_static(tree, "./UPnP/FriendlyName", "gwmo test light");
-	assert_static(tree, "./UPnP/Manufacturer", "gwmo test peers");
-	assert_static(tree, "./UPnP/ModelName", "gwmo-test-light");
-	assert_static(tree, "./UPnP/DeviceType", "urn:schemas-upnp-org:device:DimmableLight:1");
+	gw_plugin_kit_assert_static(tree, "./UPnP/UDN", udn);
+	gw_plugin_kit_assert_static(tree, "./UPnP/FriendlyName", "gwmo test light");
+	gw_plugin_kit_assert_static(tree, "./UPnP/Manufacturer", "gwmo test peers");
+	gw_plugin_kit_assert_static(tree, "./UPnP/ModelName", "gwmo-test-light");
+	gw_plugin_kit_assert_static(
+	    tree, "./UPnP/DeviceType", "urn:schemas-upnp-org:device:DimmableLight:1");
 	/* serviceIds sanitised into node names */
 	assert_children(tree, "./UPnP/Services", "Dimming,SwitchPower,TestControl");
 	assert_children(tree, p, "Actions,ServiceId,ServiceType,StateVariables");
-	assert_static(
+	gw_plugin_kit_assert_static(
 	    tree, "./UPnP/Services/SwitchPower/ServiceId", "urn:upnp-org:serviceId:SwitchPower");
 	assert_children(
 	    tree, "./UPnP/Services/SwitchPower/Actions", "GetStatus,GetTarget,SetTarget");

@@ -503,15 +503,6 @@ assert_leaf(GwDeviceTree *tree, const gchar *uri, const gchar *format, GwDeviceA
 	g_assert_cmpuint(a, ==, access);
 }
 
-static void
-assert_static(GwDeviceTree *tree, const gchar *uri, const gchar *value)
-{
-	const gchar *v = NULL;
-
-	g_assert_true(gw_device_tree_lookup(tree, uri, NULL, NULL, &v));
-	g_assert_cmpstr(v, ==, value);
-}
-
 /* ---- the cases ---- */
 
 /* every device of bridge/devices but the Coordinator, with the tree of GWMO.md §9 */
@@ -532,11 +523,11 @@ test_devices(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(gw_device_info_get_devinfo(info, "Man"), ==, "IKEA");
 	g_assert_cmpstr(gw_device_info_get_devinfo(info, "Mod"), ==, "LED1545G12");
 	bulb = g_hash_table_lookup(f->trees, BULB);
-	assert_static(bulb, "./Zigbee/Info/IEEE", BULB);
-	assert_static(bulb, "./Zigbee/Info/FriendlyName", "bulb");
-	assert_static(bulb, "./Zigbee/Info/Vendor", "IKEA");
-	assert_static(bulb, "./Zigbee/Info/Model", "LED1545G12");
-	assert_static(bulb, "./Zigbee/Info/PowerSource", "Mains (single phase)");
+	gw_plugin_kit_assert_static(bulb, "./Zigbee/Info/IEEE", BULB);
+	gw_plugin_kit_assert_static(bulb, "./Zigbee/Info/FriendlyName", "bulb");
+	gw_plugin_kit_assert_static(bulb, "./Zigbee/Info/Vendor", "IKEA");
+	gw_plugin_kit_assert_static(bulb, "./Zigbee/Info/Model", "LED1545G12");
+	gw_plugin_kit_assert_static(bulb, "./Zigbee/Info/PowerSource", "Mains (single phase)");
 	assert_leaf(bulb, "./Zigbee/Info/LinkQuality", "int", GW_DEVICE_ACCESS_GET);
 	assert_leaf(bulb, "./Zigbee/Exposes/state", "bool", rw);
 	assert_leaf(bulb, "./Zigbee/Exposes/brightness", "int", rw);
@@ -545,7 +536,7 @@ test_devices(Fixture *f, gconstpointer data)
 	assert_leaf(plug, "./Zigbee/Exposes/state", "bool", rw);
 	assert_leaf(plug, "./Zigbee/Exposes/power", "float", GW_DEVICE_ACCESS_GET);
 	sensor = g_hash_table_lookup(f->trees, SENSOR);
-	assert_static(sensor, "./Zigbee/Info/PowerSource", "Battery");
+	gw_plugin_kit_assert_static(sensor, "./Zigbee/Info/PowerSource", "Battery");
 	assert_leaf(sensor, "./Zigbee/Exposes/temperature", "float", GW_DEVICE_ACCESS_GET);
 	assert_leaf(sensor, "./Zigbee/Exposes/battery", "int", GW_DEVICE_ACCESS_GET);
 	g_assert_false(gw_device_tree_lookup(sensor, "./Zigbee/Exposes/state", NULL, NULL, NULL));
@@ -694,7 +685,8 @@ test_rename_leave(Fixture *f, gconstpointer data)
 		g_main_context_iteration(NULL, FALSE);
 		g_usleep(1000);
 	}
-	assert_static(g_hash_table_lookup(f->trees, BULB), "./Zigbee/Info/FriendlyName", "lamp");
+	gw_plugin_kit_assert_static(
+	    g_hash_table_lookup(f->trees, BULB), "./Zigbee/Info/FriendlyName", "lamp");
 	for (guint i = mark; i < f->events->len; i++)
 		g_assert_cmpstr(g_ptr_array_index(f->events, i), ==, found_bulb);
 	replace_ok(f, BULB, "./Zigbee/Exposes/state", "true");
