@@ -13,6 +13,11 @@
  * D-Bus; then, once gwmod's descriptors are back to their count before the first round, the
  * round's figures: gwmod's VmRSS and descriptors. They must stay flat.
  *
+ * With GWMO_TEST_TR069_PLUGIN (the TR-069 adapter's module), gwmod loads it and each round also
+ * abuses its path /cwmp of the same listener (a plugin path through the SDK's HTTP seam):
+ *   SOAP junk without credentials (200), forged Digest answers (100), declared oversize bodies
+ *   (20) and a slowloris body on /cwmp (100, half sent, then silent), each to be refused.
+ *
  * usage: soak-listeners   (GWMO_TEST_GWMOD: the gwmod binary; GW_SOAK_ROUNDS, default 5)
  * A soak, not a test: exits 1 if a request is not answered, gwmod dies, or its descriptors do
  * not come back; prints the figures either way.
@@ -22,8 +27,10 @@
 
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gw-test-abuse.h"
 #include "gw-test-daemon.h"
@@ -50,6 +57,7 @@ typedef struct {
 	guint16 port;
 	guint16 tls_port;
 	guint baseline_fds;
+	gboolean cwmp; /* the TR-069 plugin serves /cwmp */
 } Soak;
 
 static GPtrArray *
@@ -229,6 +237,66 @@ abuse_keepalive(Soak *s)
 	wait_all_closed(idle, NULL, "idle kept-alive");
 }
 
+/* the TR-069 plugin's /cwmp: what an unauthenticated LAN host can send it; every request is
+ * refused (401 without or with forged credentials, 413 oversize) and slow bodies are closed by
+ * the listener's body deadline before the plugin sees them */
+static void
+abuse_cwmp(Soak *s)
+{
+	g_autoptr(GPtrArray) slow = clients_new();
+	const gchar *junk =
+	    "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\">"
+	    "<soap:Body><cwmp:Inform xmlns:cwmp=\"urn:dslforum-org:cwmp-1-2\">"
+	    "<DeviceId><OUI>000000</OUI></DeviceId></cwmp:Inform></soap:Body>"
+	    "</soap:Envelope>";
+
+	for (guint i = 0; i < 200; i++) {
+		g_autoptr(GwAbuseClient) c = connect_or_fail(i % 2 ? s->tls_port : s->port, i % 2);
+		guint status = gw_abuse_request(c, "POST", "/cwmp", junk, FALSE, 10000);
+		if (status != 401)
+			soak_fail("/cwmp: SOAP without credentials got %u, not 401", status);
+	}
+	for (guint i = 0; i < 100; i++) {
+		g_autoptr(GwAbuseClient) c = connect_or_fail(s->port, FALSE);
+		g_autofree gchar *request = g_strdup_printf(
+		    "POST /cwmp HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+		    "Authorization: Digest username=\"cpe\", realm=\"gwmo\", "
+		    "nonce=\"%u.%u.forged\", uri=\"/cwmp\", response=\"%032x\", qop=auth, "
+		    "nc=00000001, cnonce=\"x\"\r\nContent-Length: %zu\r\n\r\n%s",
+		    i,
+		    g_random_int(),
+		    i,
+		    strlen(junk),
+		    junk);
+		g_autofree gchar *response = NULL;
+		gw_abuse_client_send_str(c, request, 1000);
+		response = gw_abuse_client_read_response(c, 10000);
+		if (gw_abuse_response_status(response) != 401)
+			soak_fail("/cwmp: a forged Digest answer got %u, not 401",
+			          gw_abuse_response_status(response));
+	}
+	for (guint i = 0; i < 20; i++) {
+		g_autoptr(GwAbuseClient) c = connect_or_fail(s->port, FALSE);
+		g_autofree gchar *response = NULL;
+		gw_abuse_client_send_str(
+		    c,
+		    "POST /cwmp HTTP/1.1\r\nHost: x\r\nContent-Length: 1073741824\r\n\r\n",
+		    1000);
+		response = gw_abuse_client_read_response(c, 10000);
+		if (gw_abuse_response_status(response) != 413)
+			soak_fail("/cwmp: a declared oversize body got no 413");
+	}
+	for (guint i = 0; i < 100; i++) {
+		GwAbuseClient *c = connect_or_fail(s->port, FALSE);
+		gw_abuse_client_send_str(
+		    c,
+		    "POST /cwmp HTTP/1.1\r\nHost: x\r\nContent-Length: 4096\r\n\r\n<soap:",
+		    1000);
+		g_ptr_array_add(slow, c);
+	}
+	wait_all_closed(slow, NULL, "slow /cwmp bodies");
+}
+
 static void
 abuse_emfile(Soak *s)
 {
@@ -306,11 +374,28 @@ main(int argc, char **argv)
 	                       DEADLINE_S,
 	                       DEADLINE_S,
 	                       DEADLINE_S);
+	if (g_getenv("GWMO_TEST_TR069_PLUGIN") != NULL) {
+		g_autofree gchar *with =
+		    g_strconcat(conf, "[tr069]\nusername=cpe\npassword=soak-secret-1\n", NULL);
+		g_free(conf);
+		conf = g_steal_pointer(&with);
+		s.cwmp = TRUE;
+	}
 	s.d = gw_test_daemon_new_with_config(conf);
 	s.d->quiet = TRUE;
 	s.d->nofile_soft = GWMOD_NOFILE;
 	s.d->nofile_hard = GWMOD_NOFILE;
-	gw_test_daemon_start(s.d, NULL);
+	if (s.cwmp) {
+		g_autofree gchar *plugins = g_build_filename(s.d->tmpdir, "plugins", NULL);
+		g_autofree gchar *link = g_build_filename(plugins, "libgw_plugin_tr069.so", NULL);
+		const gchar *args[] = {"--plugin-dir", plugins, NULL};
+		if (g_mkdir_with_parents(plugins, 0700) != 0 ||
+		    symlink(g_getenv("GWMO_TEST_TR069_PLUGIN"), link) != 0)
+			soak_fail("cannot make the plugin directory %s", plugins);
+		gw_test_daemon_start(s.d, args);
+	} else {
+		gw_test_daemon_start(s.d, NULL);
+	}
 	s.pid = (GPid)g_ascii_strtoll(g_subprocess_get_identifier(s.d->daemon), NULL, 10);
 	check_served(&s);
 	s.baseline_fds = gw_abuse_count_fds(s.pid, FALSE);
@@ -343,6 +428,10 @@ main(int argc, char **argv)
 		step(&s, r, "oversize bodies");
 		abuse_keepalive(&s);
 		step(&s, r, "keep-alive");
+		if (s.cwmp) {
+			abuse_cwmp(&s);
+			step(&s, r, "/cwmp");
+		}
 		abuse_emfile(&s);
 		peak = gw_abuse_count_fds(s.pid, FALSE);
 		/* the flood went away when abuse_emfile() returned */
