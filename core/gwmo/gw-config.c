@@ -64,6 +64,10 @@ static const GwConfigKey gw_config_keys[] = {
     {"images", "url-lifetime", GW_CONFIG_TYPE_INT, "86400", 1, 365 * 86400},
     {"southbound", "max-sessions", GW_CONFIG_TYPE_INT, "4096", 1, 1000000},
     {"fanout", "sync-wait", GW_CONFIG_TYPE_INT, "30", 0, 3600},
+    /* POST /bootstrap (gw-bootstrap.h): the ServerIDs allowed to bootstrap the gateway,
+     * separated by ";", and the key file holding their secrets */
+    {"bootstrap", "servers", GW_CONFIG_TYPE_STRING, "", 0, 0},
+    {"bootstrap", "secrets-file", GW_CONFIG_TYPE_STRING, "", 0, 0},
     /* both listeners (GwHttpServerLimits) */
     {"http", "header-timeout", GW_CONFIG_TYPE_INT, "10", 1, 3600},
     {"http", "body-timeout", GW_CONFIG_TYPE_INT, "60", 1, 86400},

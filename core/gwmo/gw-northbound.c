@@ -9,6 +9,8 @@
 
 #include <string.h>
 
+#include "gw-bootstrap.h"
+#include "gw-dm-auth.h"
 #include "gw-error.h"
 #include "gw-gwmo-names.h"
 #include "gw-http-client.h"
@@ -17,6 +19,7 @@
 #include "gw-northbound.h"
 #include "gw-pkg0.h"
 #include "gw-server-link.h"
+#include "gw-wbxml.h"
 
 struct _GwNorthbound {
 	GObject parent_instance;
@@ -37,6 +40,7 @@ struct _GwNorthbound {
 	GwSouthbound *southbound;   /* nullable */
 	GHashTable *alert_sessions; /* ServerID → source id of the coalescing timeout */
 	GHashTable *alert_retry;    /* ServerID → seconds before the next retry after a failure */
+	GHashTable *bootstrap_servers; /* ServerID → secret: who may POST /bootstrap */
 };
 
 G_DEFINE_TYPE(GwNorthbound, gw_northbound, G_TYPE_OBJECT)
@@ -792,6 +796,167 @@ gw_northbound_notify_handler(GwHttpServer *server, GwHttpRequest *request, gpoin
 	gw_northbound_run(self, link, GW_SYNCML_ALERT_SERVER_INITIATED_MGMT, session_id, NULL);
 }
 
+/* ---- POST /bootstrap: server-initiated bootstrap (gw-bootstrap.h) ---- */
+
+typedef struct {
+	GwNorthbound *self;
+	GwHttpRequest *request;
+	gchar *peer;
+	gchar *hmac;
+} GwNorthboundBootstrap;
+
+static void
+gw_northbound_bootstrap_free(GwNorthboundBootstrap *b)
+{
+	g_object_unref(b->self);
+	gw_http_request_unref(b->request);
+	g_free(b->peer);
+	g_free(b->hmac);
+	g_free(b);
+}
+
+static void
+gw_northbound_bootstrap_refuse(GwNorthboundBootstrap *b,
+                               GwBootstrapOutcome outcome,
+                               const gchar *text,
+                               const GError *error)
+{
+	guint status = gw_bootstrap_outcome_to_http(outcome);
+	gw_warning_ratelimited("POST %s from %s refused (%u): %s; nothing changed",
+	                       GW_GWMO_HTTP_BOOTSTRAP,
+	                       b->peer,
+	                       status,
+	                       error != NULL ? error->message : text);
+	gw_northbound_respond_text(b->request, status, text);
+}
+
+static void
+gw_northbound_bootstrap_decoded_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	GwNorthboundBootstrap *b = user_data;
+	GwNorthbound *self = b->self;
+	g_autoptr(GwSyncmlMessage) msg = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *server_id = NULL;
+	GwBootstrapOutcome outcome;
+	gboolean wbxml = FALSE;
+	guint n_items = 0;
+
+	msg = gw_syncml_message_decode_finish(res, &wbxml, &error);
+	if (gw_http_request_is_closed(b->request)) {
+		gw_northbound_bootstrap_free(b);
+		return;
+	}
+	if (msg == NULL) {
+		if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_BUSY)) {
+			gw_warning_ratelimited("POST %s from %s refused (503): %s",
+			                       GW_GWMO_HTTP_BOOTSTRAP,
+			                       b->peer,
+			                       error->message);
+			gw_northbound_respond_text(b->request, 503, "busy, try again later\n");
+		} else {
+			gw_northbound_bootstrap_refuse(
+			    b, GW_BOOTSTRAP_MALFORMED, "malformed DM message\n", error);
+		}
+		gw_northbound_bootstrap_free(b);
+		return;
+	}
+	/* credentials before anything else is looked at */
+	outcome = gw_bootstrap_authenticate(self->bootstrap_servers,
+	                                    msg,
+	                                    b->hmac,
+	                                    gw_http_request_get_body(b->request),
+	                                    &server_id,
+	                                    &error);
+	if (outcome != GW_BOOTSTRAP_APPLIED) {
+		gw_northbound_bootstrap_refuse(b,
+		                               outcome,
+		                               outcome == GW_BOOTSTRAP_FORBIDDEN
+		                                   ? "not an authorised bootstrap server\n"
+		                                   : "credentials missing or wrong\n",
+		                               error);
+		gw_northbound_bootstrap_free(b);
+		return;
+	}
+	outcome = gw_bootstrap_apply(self->tree, msg, &n_items, &error);
+	if (outcome != GW_BOOTSTRAP_APPLIED) {
+		g_autofree gchar *text = g_strdup_printf("bootstrap refused: %s\n", error->message);
+		g_prefix_error(&error, "bootstrap of %s: ", server_id);
+		gw_northbound_bootstrap_refuse(b, outcome, text, error);
+		gw_northbound_bootstrap_free(b);
+		return;
+	}
+	/* one commit for the whole message; not stored = not applied */
+	if (!gw_dm_store_flush(self->store, &error)) {
+		g_warning("POST %s from %s (bootstrap server %s): cannot store the tree: %s",
+		          GW_GWMO_HTTP_BOOTSTRAP,
+		          b->peer,
+		          server_id,
+		          error->message);
+		gw_northbound_respond_text(b->request, 500, "bootstrap could not be stored\n");
+		gw_northbound_bootstrap_free(b);
+		return;
+	}
+	g_message("bootstrap applied from %s (bootstrap server %s, %s, %u items)",
+	          b->peer,
+	          server_id,
+	          wbxml ? "WBXML" : "XML",
+	          n_items);
+	gw_northbound_respond_text(b->request, 200, "bootstrap applied\n");
+	gw_northbound_bootstrap_free(b);
+}
+
+static void
+gw_northbound_bootstrap_handler(GwHttpServer *server, GwHttpRequest *request, gpointer user_data)
+{
+	GwNorthbound *self = GW_NORTHBOUND(user_data);
+	const gchar *peer = gw_http_request_get_remote_host(request);
+	const gchar *ct = gw_http_request_get_content_type(request);
+	GwNorthboundBootstrap *b;
+
+	if (peer == NULL)
+		peer = "(unknown)";
+	if (g_strcmp0(gw_http_request_get_method(request), "POST") != 0) {
+		gw_warning_ratelimited("%s %s from %s refused (405): only POST",
+		                       gw_http_request_get_method(request),
+		                       GW_GWMO_HTTP_BOOTSTRAP,
+		                       peer);
+		gw_northbound_respond_text(request, 405, "POST a DM bootstrap message here\n");
+		return;
+	}
+	if (!gw_wbxml_is_wbxml_content_type(ct) &&
+	    (ct == NULL ||
+	     g_ascii_strncasecmp(ct, GW_SYNCML_DM_XML_TYPE, strlen(GW_SYNCML_DM_XML_TYPE)) != 0)) {
+		gw_warning_ratelimited("POST %s from %s refused (415): Content-Type %s",
+		                       GW_GWMO_HTTP_BOOTSTRAP,
+		                       peer,
+		                       ct == NULL                      ? "(none)"
+		                       : g_utf8_validate(ct, -1, NULL) ? ct
+		                                                       : "(not UTF-8)");
+		gw_northbound_respond_text(request,
+		                           415,
+		                           "expected " GW_SYNCML_DM_XML_TYPE
+		                           " or " GW_SYNCML_DM_WBXML_TYPE "\n");
+		return;
+	}
+	if (g_hash_table_size(self->bootstrap_servers) == 0) {
+		gw_warning_ratelimited("POST %s from %s refused (403): no bootstrap server is "
+		                       "configured ([bootstrap] servers)",
+		                       GW_GWMO_HTTP_BOOTSTRAP,
+		                       peer);
+		gw_northbound_respond_text(request, 403, "bootstrap not enabled\n");
+		return;
+	}
+	b = g_new0(GwNorthboundBootstrap, 1);
+	b->self = g_object_ref(self);
+	b->request = gw_http_request_ref(request);
+	b->peer = g_strdup(peer);
+	b->hmac = g_strdup(gw_http_request_get_header(request, GW_DM_AUTH_HMAC_HEADER));
+	/* decoded off the main loop (bounded: gw-xml-bounds.h, the decode pool's queue) */
+	gw_syncml_message_decode_async(
+	    gw_http_request_get_body(request), ct, NULL, gw_northbound_bootstrap_decoded_cb, b);
+}
+
 /* ---- schedule ---- */
 
 static gboolean
@@ -893,11 +1058,17 @@ gw_northbound_start(GwNorthbound *self, GError **error)
 		return FALSE;
 	gw_http_server_add_handler(
 	    self->server, GW_GWMO_HTTP_NOTIFY, gw_northbound_notify_handler, self, NULL);
+	gw_http_server_add_handler(
+	    self->server, GW_GWMO_HTTP_BOOTSTRAP, gw_northbound_bootstrap_handler, self, NULL);
 	{
 		g_auto(GStrv) real = gw_http_server_get_uris(self->server);
 		for (guint i = 0; real[i] != NULL; i++)
-			g_message(
-			    "northbound listener on %s (POST %s)", real[i], GW_GWMO_HTTP_NOTIFY);
+			g_message("northbound listener on %s (POST %s, POST %s: %u bootstrap "
+			          "servers)",
+			          real[i],
+			          GW_GWMO_HTTP_NOTIFY,
+			          GW_GWMO_HTTP_BOOTSTRAP,
+			          g_hash_table_size(self->bootstrap_servers));
 	}
 	if (interval > 0)
 		self->schedule_id =
@@ -957,6 +1128,7 @@ gw_northbound_finalize(GObject *object)
 	g_hash_table_unref(self->pending_checkins);
 	g_hash_table_unref(self->alert_sessions);
 	g_hash_table_unref(self->alert_retry);
+	g_clear_pointer(&self->bootstrap_servers, g_hash_table_unref);
 	gw_pkg0_replay_guard_free(self->replay);
 	g_clear_object(&self->alerts);
 	g_clear_object(&self->client);
@@ -1025,6 +1197,9 @@ gw_northbound_new(GwConfig *config,
 	    self->client, (guint)gw_config_get_int(config, "northbound", "max-in-flight"));
 	self->replay = gw_pkg0_replay_guard_new(
 	    (guint)gw_config_get_int(config, "northbound", "notify-replay-window"), 0);
+	self->bootstrap_servers = gw_bootstrap_load_servers(config, error);
+	if (self->bootstrap_servers == NULL)
+		return NULL;
 	self->checkin_handler = gw_dm_tree_add_exec_handler(
 	    tree, GW_GWMO_CONFIG_CHECKIN, gw_northbound_checkin_exec, self, NULL);
 	return g_steal_pointer(&self);

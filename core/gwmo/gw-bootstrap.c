@@ -1,0 +1,376 @@
+/*
+ * Copyright 2026 The gwmo authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#define G_LOG_DOMAIN "GwBootstrap"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "gw-bootstrap.h"
+#include "gw-dm-auth.h"
+#include "gw-error.h"
+
+#define GW_BOOTSTRAP_DMACC "./DMAcc/"
+
+guint
+gw_bootstrap_outcome_to_http(GwBootstrapOutcome outcome)
+{
+	switch (outcome) {
+	case GW_BOOTSTRAP_APPLIED:
+		return 200;
+	case GW_BOOTSTRAP_UNAUTHORIZED:
+		return 401;
+	case GW_BOOTSTRAP_FORBIDDEN:
+		return 403;
+	case GW_BOOTSTRAP_FAILED:
+		return 500;
+	case GW_BOOTSTRAP_MALFORMED:
+	case GW_BOOTSTRAP_REFUSED:
+	default:
+		return 400;
+	}
+}
+
+/* ---- who may bootstrap the gateway ---- */
+
+GHashTable *
+gw_bootstrap_load_servers(GwConfig *config, GError **error)
+{
+	g_autoptr(GHashTable) servers =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	g_autofree gchar *list = gw_config_get_string(config, "bootstrap", "servers");
+	g_autofree gchar *path = gw_config_get_string(config, "bootstrap", "secrets-file");
+	g_autoptr(GKeyFile) secrets = g_key_file_new();
+	g_auto(GStrv) ids = NULL;
+
+	if (list == NULL || g_strstrip(list)[0] == '\0')
+		return g_steal_pointer(&servers);
+	if (path == NULL || path[0] == '\0') {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_INVALID_ARGS,
+		            "[bootstrap] servers is set but [bootstrap] secrets-file is not");
+		return NULL;
+	}
+	if (!g_key_file_load_from_file(secrets, path, G_KEY_FILE_NONE, error)) {
+		g_prefix_error(error, "[bootstrap] secrets-file %s: ", path);
+		return NULL;
+	}
+	ids = g_strsplit(list, ";", -1);
+	for (guint i = 0; ids[i] != NULL; i++) {
+		const gchar *id = g_strstrip(ids[i]);
+		g_autofree gchar *secret = NULL;
+		if (id[0] == '\0')
+			continue;
+		secret = g_key_file_get_value(secrets, GW_BOOTSTRAP_SECRETS_GROUP, id, NULL);
+		if (secret == NULL || secret[0] == '\0') {
+			g_set_error(
+			    error,
+			    GW_ERROR,
+			    GW_ERROR_INVALID_ARGS,
+			    "[bootstrap] secrets-file %s has no secret for bootstrap server "
+			    "'%s' (group [" GW_BOOTSTRAP_SECRETS_GROUP "])",
+			    path,
+			    id);
+			return NULL;
+		}
+		g_hash_table_replace(servers, g_strdup(id), g_steal_pointer(&secret));
+	}
+	return g_steal_pointer(&servers);
+}
+
+GwBootstrapOutcome
+gw_bootstrap_authenticate(GHashTable *servers,
+                          const GwSyncmlMessage *msg,
+                          const gchar *hmac_header,
+                          GBytes *body,
+                          gchar **server_id,
+                          GError **error)
+{
+	const GwSyncmlCred *cred = gw_syncml_message_get_cred(msg);
+	const gchar *secret;
+
+	if (hmac_header != NULL) {
+		g_autofree gchar *user = NULL;
+		gsize len = 0;
+		const guint8 *data = g_bytes_get_data(body, &len);
+		if (!gw_dm_auth_hmac_parse_header(hmac_header, NULL, &user, NULL, error))
+			return GW_BOOTSTRAP_UNAUTHORIZED;
+		secret = g_hash_table_lookup(servers, user);
+		if (secret == NULL) {
+			g_set_error(error,
+			            GW_ERROR,
+			            GW_ERROR_PERMISSION_DENIED,
+			            "'%s' is not an authorised bootstrap server",
+			            user);
+			return GW_BOOTSTRAP_FORBIDDEN;
+		}
+		if (!gw_dm_auth_hmac_verify(hmac_header, user, secret, NULL, 0, data, len, error))
+			return GW_BOOTSTRAP_UNAUTHORIZED;
+		if (server_id != NULL)
+			*server_id = g_steal_pointer(&user);
+		return GW_BOOTSTRAP_APPLIED;
+	}
+	if (cred == NULL) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_AUTH_FAILED,
+		            "no credentials (x-syncml-hmac header or SyncHdr Cred)");
+		return GW_BOOTSTRAP_UNAUTHORIZED;
+	}
+	if (gw_dm_auth_type_from_string(cred->meta.type) != GW_DM_AUTH_TYPE_MD5) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_AUTH_FAILED,
+		            "Cred type %s is not accepted for a bootstrap (syncml:auth-md5 or the "
+		            "x-syncml-hmac header)",
+		            cred->meta.type != NULL ? cred->meta.type : "(none)");
+		return GW_BOOTSTRAP_UNAUTHORIZED;
+	}
+	if (msg->hdr.source_name == NULL || msg->hdr.source_name[0] == '\0') {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_AUTH_FAILED,
+		            "SyncHdr Source has no LocName to check the Cred with");
+		return GW_BOOTSTRAP_UNAUTHORIZED;
+	}
+	secret = g_hash_table_lookup(servers, msg->hdr.source_name);
+	if (secret == NULL) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_PERMISSION_DENIED,
+		            "'%s' is not an authorised bootstrap server",
+		            msg->hdr.source_name);
+		return GW_BOOTSTRAP_FORBIDDEN;
+	}
+	if (!gw_dm_auth_md5_verify(cred->data, msg->hdr.source_name, secret, NULL, 0)) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_AUTH_FAILED,
+		            "the Cred of '%s' does not verify",
+		            msg->hdr.source_name);
+		return GW_BOOTSTRAP_UNAUTHORIZED;
+	}
+	if (server_id != NULL)
+		*server_id = g_strdup(msg->hdr.source_name);
+	return GW_BOOTSTRAP_APPLIED;
+}
+
+/* ---- the commands ---- */
+
+typedef struct {
+	const GwSyncmlCommand *cmd;
+	const GwSyncmlItem *item;
+	gchar *uri; /* normalised */
+} GwBootstrapOp;
+
+static void
+gw_bootstrap_op_free(gpointer data)
+{
+	GwBootstrapOp *op = data;
+	g_free(op->uri);
+	g_free(op);
+}
+
+static gboolean
+gw_bootstrap_is_b64_text(const gchar *text)
+{
+	for (const gchar *p = text; *p != '\0'; p++) {
+		if (!g_ascii_isalnum(*p) && *p != '+' && *p != '/' && *p != '=' &&
+		    !g_ascii_isspace(*p))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* collects the items of @cmd into @ops; FALSE (with the outcome) for anything a bootstrap
+ * may not hold */
+static gboolean
+gw_bootstrap_collect(GwDmTree *tree,
+                     const GwSyncmlCommand *cmd,
+                     GPtrArray *ops,
+                     GwBootstrapOutcome *outcome,
+                     GError **error)
+{
+	GwDmUriLimits limits = gw_dm_tree_get_uri_limits(tree);
+
+	switch (cmd->type) {
+	case GW_SYNCML_CMD_ATOMIC:
+	case GW_SYNCML_CMD_SEQUENCE:
+		for (guint i = 0; i < cmd->children->len; i++) {
+			if (!gw_bootstrap_collect(
+			        tree, g_ptr_array_index(cmd->children, i), ops, outcome, error))
+				return FALSE;
+		}
+		return TRUE;
+	case GW_SYNCML_CMD_ADD:
+	case GW_SYNCML_CMD_REPLACE:
+		break;
+	default:
+		*outcome = GW_BOOTSTRAP_MALFORMED;
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_PROTOCOL,
+		            "command %s (CmdID %u) has no place in a bootstrap (Add, Replace, "
+		            "Atomic, Sequence)",
+		            gw_syncml_command_get_name(cmd),
+		            cmd->cmd_id);
+		return FALSE;
+	}
+	if (cmd->items->len == 0) {
+		*outcome = GW_BOOTSTRAP_MALFORMED;
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_PROTOCOL,
+		            "%s (CmdID %u) has no Item",
+		            gw_syncml_command_get_name(cmd),
+		            cmd->cmd_id);
+		return FALSE;
+	}
+	for (guint i = 0; i < cmd->items->len; i++) {
+		const GwSyncmlItem *item = g_ptr_array_index(cmd->items, i);
+		g_autoptr(GError) local = NULL;
+		GwBootstrapOp *op;
+		gchar *uri;
+
+		if (item->target_uri == NULL) {
+			*outcome = GW_BOOTSTRAP_MALFORMED;
+			g_set_error(error,
+			            GW_ERROR,
+			            GW_ERROR_PROTOCOL,
+			            "%s (CmdID %u) has an Item without Target",
+			            gw_syncml_command_get_name(cmd),
+			            cmd->cmd_id);
+			return FALSE;
+		}
+		if (strchr(item->target_uri, '?') != NULL) {
+			*outcome = GW_BOOTSTRAP_FORBIDDEN;
+			g_set_error(error,
+			            GW_ERROR,
+			            GW_ERROR_NOT_ALLOWED,
+			            "%s (CmdID %u): no query in a bootstrap's target URI",
+			            gw_syncml_command_get_name(cmd),
+			            cmd->cmd_id);
+			return FALSE;
+		}
+		uri = gw_dm_uri_normalize(item->target_uri, &limits, NULL, &local);
+		if (uri == NULL) {
+			*outcome = GW_BOOTSTRAP_MALFORMED;
+			g_set_error(error,
+			            GW_ERROR,
+			            GW_ERROR_INVALID_URI,
+			            "%s (CmdID %u): %s",
+			            gw_syncml_command_get_name(cmd),
+			            cmd->cmd_id,
+			            local->message);
+			return FALSE;
+		}
+		if (!g_str_has_prefix(uri, GW_BOOTSTRAP_DMACC) ||
+		    uri[strlen(GW_BOOTSTRAP_DMACC)] == '\0') {
+			*outcome = GW_BOOTSTRAP_FORBIDDEN;
+			g_set_error(error,
+			            GW_ERROR,
+			            GW_ERROR_NOT_ALLOWED,
+			            "%s (CmdID %u) of %s: a bootstrap writes below ./DMAcc only",
+			            gw_syncml_command_get_name(cmd),
+			            cmd->cmd_id,
+			            uri);
+			g_free(uri);
+			return FALSE;
+		}
+		op = g_new0(GwBootstrapOp, 1);
+		op->cmd = cmd;
+		op->item = item;
+		op->uri = uri;
+		g_ptr_array_add(ops, op);
+	}
+	return TRUE;
+}
+
+/* one item on the tree, as the local owner; the DM status */
+static guint
+gw_bootstrap_apply_op(GwDmTree *tree, const GwBootstrapOp *op)
+{
+	const GwSyncmlCommand *cmd = op->cmd;
+	const GwSyncmlItem *item = op->item;
+	const gchar *fmt = item->meta.format != NULL ? item->meta.format : cmd->meta.format;
+	const gchar *mime_type = item->meta.type != NULL ? item->meta.type : cmd->meta.type;
+	gboolean replace = cmd->type == GW_SYNCML_CMD_REPLACE;
+	g_autoptr(GBytes) data = NULL;
+	GwDmFormat format;
+
+	if (item->more_data)
+		return GW_DM_STATUS_OPTIONAL_FEATURE_NOT_SUPPORTED; /* no large objects here */
+	if (fmt == NULL) {
+		format = replace ? GW_DM_FORMAT_INVALID : GW_DM_FORMAT_CHR;
+	} else if (strcmp(fmt, "b64") == 0) {
+		/* binary data (AAuthData) travels base64-encoded */
+		gsize raw_len = 0;
+		guchar *raw;
+		if (item->data != NULL && !gw_bootstrap_is_b64_text(item->data))
+			return GW_DM_STATUS_UNSUPPORTED_MEDIA_TYPE;
+		raw = g_base64_decode(item->data != NULL ? item->data : "", &raw_len);
+		data = g_bytes_new_take(raw, raw_len);
+		format = GW_DM_FORMAT_BIN;
+	} else {
+		format = gw_dm_format_from_string(fmt);
+		if (format == GW_DM_FORMAT_INVALID)
+			return GW_DM_STATUS_UNSUPPORTED_MEDIA_TYPE;
+	}
+	if (data == NULL && item->data != NULL)
+		data = g_bytes_new(item->data, strlen(item->data));
+	if (replace)
+		return gw_dm_tree_replace(tree, NULL, op->uri, format, mime_type, data);
+	return gw_dm_tree_add(tree, NULL, op->uri, format, mime_type, data);
+}
+
+GwBootstrapOutcome
+gw_bootstrap_apply(GwDmTree *tree, const GwSyncmlMessage *msg, guint *n_items, GError **error)
+{
+	g_autoptr(GPtrArray) ops = g_ptr_array_new_with_free_func(gw_bootstrap_op_free);
+	g_autoptr(GwDmSnapshot) snapshot = NULL;
+	GwBootstrapOutcome outcome = GW_BOOTSTRAP_MALFORMED;
+	GPtrArray *commands = gw_syncml_message_get_commands(msg);
+
+	g_return_val_if_fail(GW_IS_DM_TREE(tree), GW_BOOTSTRAP_FAILED);
+	g_return_val_if_fail(msg != NULL, GW_BOOTSTRAP_FAILED);
+
+	if (n_items != NULL)
+		*n_items = 0;
+	/* everything is checked before anything is applied */
+	for (guint i = 0; i < commands->len; i++) {
+		if (!gw_bootstrap_collect(
+		        tree, g_ptr_array_index(commands, i), ops, &outcome, error))
+			return outcome;
+	}
+	if (ops->len == 0) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_PROTOCOL,
+		            "the bootstrap message has no Add or Replace");
+		return GW_BOOTSTRAP_MALFORMED;
+	}
+	snapshot = gw_dm_tree_snapshot(tree);
+	for (guint i = 0; i < ops->len; i++) {
+		const GwBootstrapOp *op = g_ptr_array_index(ops, i);
+		guint code = gw_bootstrap_apply_op(tree, op);
+		if (!gw_dm_status_is_success(code)) {
+			gw_dm_tree_rollback(tree, snapshot);
+			g_set_error(error,
+			            GW_ERROR,
+			            GW_ERROR_NOT_ALLOWED,
+			            "%s (CmdID %u) of %s refused with %u; nothing applied",
+			            gw_syncml_command_get_name(op->cmd),
+			            op->cmd->cmd_id,
+			            op->uri,
+			            code);
+			return GW_BOOTSTRAP_REFUSED;
+		}
+	}
+	if (n_items != NULL)
+		*n_items = ops->len;
+	return GW_BOOTSTRAP_APPLIED;
+}

@@ -1,0 +1,83 @@
+/*
+ * Copyright 2026 The gwmo authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "gw-config.h"
+#include "gw-dm-tree.h"
+#include "gw-syncml.h"
+
+G_BEGIN_DECLS
+
+/*
+ * Server-initiated bootstrap of the gateway (DM profile, OMA-DM.md §1.2.7; seed 001 work flow
+ * 2): a DM message, XML or WBXML, POSTed to the northbound listener's /bootstrap.
+ *
+ * Who may bootstrap the gateway is the owner's choice (the DM 1.2 bootstrap text leaves it to
+ * the implementation): the ServerIDs of [bootstrap] servers in gwmod.conf, each with a secret
+ * in [bootstrap] secrets-file (a key file, group [secrets], "<ServerID>=<secret>", readable
+ * by gwmod only). A message is authenticated by either
+ *   - the x-syncml-hmac header (username = the bootstrap server's ServerID, MAC over the exact
+ *     body with its secret and an empty nonce), which binds the credentials to the content; or
+ *   - a SyncHdr Cred of type syncml:auth-md5 for user = SyncHdr Source LocName, with the
+ *     secret and an empty nonce (there is no session in which to hand out a nonce, so this
+ *     digest does not change between messages: use it over HTTPS only).
+ * syncml:auth-basic is refused (it would carry the secret itself).
+ *
+ * The message may hold Add and Replace commands (inside Atomic or Sequence too) whose items
+ * target nodes strictly below ./DMAcc (the account and its connectivity references,
+ * PrefConRef and ToConRef; the gateway has no ConnMO of its own: its network is the host's),
+ * without a query ("?prop=ACL" and the like). Everything else refuses the whole message. The
+ * items are applied as the local owner (ACLs not checked; the DMAcc DDF, formats and access
+ * types are, as for every DM command: AAuthSecret and AAuthData stay unreadable), all or
+ * nothing: one refused item rolls back every change.
+ */
+
+#define GW_BOOTSTRAP_SECRETS_GROUP "secrets"
+
+typedef enum {
+	GW_BOOTSTRAP_APPLIED,   /* 200: every command applied */
+	GW_BOOTSTRAP_MALFORMED, /* 400: not a DM message, or a command a bootstrap may not hold */
+	GW_BOOTSTRAP_UNAUTHORIZED, /* 401: no credentials, or they do not verify */
+	GW_BOOTSTRAP_FORBIDDEN,    /* 403: not an authorised bootstrap server; a node outside
+	                            * ./DMAcc */
+	GW_BOOTSTRAP_REFUSED,      /* 400: the tree refused a command (DDF, format, 418…) */
+	GW_BOOTSTRAP_FAILED,       /* 500: applied but could not be stored (rolled back) */
+} GwBootstrapOutcome;
+
+/* the HTTP status answering @outcome */
+guint
+gw_bootstrap_outcome_to_http(GwBootstrapOutcome outcome);
+
+/* ServerID → secret of the authorised bootstrap servers ([bootstrap] servers and
+ * secrets-file); an empty table when none is configured. A configured server without a secret
+ * in the file is an error (GW_ERROR_INVALID_ARGS), so is an unreadable file. */
+GHashTable *
+gw_bootstrap_load_servers(GwConfig *config, GError **error);
+
+/*
+ * Authenticates @msg (as received: @body its exact bytes, @hmac_header the x-syncml-hmac
+ * header or NULL) against @servers. Returns GW_BOOTSTRAP_APPLIED (meaning: authorised) and
+ * sets *@server_id (optional) to the bootstrap server's ServerID, else the outcome to answer
+ * with @error saying why (never with a secret or a digest in it).
+ */
+GwBootstrapOutcome
+gw_bootstrap_authenticate(GHashTable *servers,
+                          const GwSyncmlMessage *msg,
+                          const gchar *hmac_header,
+                          GBytes *body,
+                          gchar **server_id,
+                          GError **error);
+
+/*
+ * Checks and applies the commands of @msg to @tree as described above, all or nothing: on any
+ * outcome but GW_BOOTSTRAP_APPLIED the tree is as it was. *@n_items (optional) is the number
+ * of items applied. Does not store the tree (the caller commits once). Pure function of the
+ * tree and the message (fuzzable).
+ */
+GwBootstrapOutcome
+gw_bootstrap_apply(GwDmTree *tree, const GwSyncmlMessage *msg, guint *n_items, GError **error);
+
+G_END_DECLS
