@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "gw-bootstrap.h"
+#include "gw-dm-acl.h"
 #include "gw-dm-auth.h"
 #include "gw-error.h"
 
@@ -99,6 +100,13 @@ gw_bootstrap_authenticate(GHashTable *servers,
 		const guint8 *data = g_bytes_get_data(body, &len);
 		if (!gw_dm_auth_hmac_parse_header(hmac_header, NULL, &user, NULL, error))
 			return GW_BOOTSTRAP_UNAUTHORIZED;
+		if (!g_utf8_validate(user, -1, NULL)) {
+			g_set_error(error,
+			            GW_ERROR,
+			            GW_ERROR_AUTH_FAILED,
+			            "x-syncml-hmac username is not UTF-8");
+			return GW_BOOTSTRAP_UNAUTHORIZED;
+		}
 		secret = g_hash_table_lookup(servers, user);
 		if (secret == NULL) {
 			g_set_error(error,
@@ -290,6 +298,15 @@ gw_bootstrap_collect(GwDmTree *tree,
 	return TRUE;
 }
 
+/* "./DMAcc/<x>" of a normalised URI below it */
+static gchar *
+gw_bootstrap_account_uri(const gchar *uri)
+{
+	const gchar *name = uri + strlen(GW_BOOTSTRAP_DMACC);
+	const gchar *slash = strchr(name, '/');
+	return slash != NULL ? g_strndup(uri, (gsize)(slash - uri)) : g_strdup(uri);
+}
+
 /* one item on the tree, as the local owner; the DM status */
 static guint
 gw_bootstrap_apply_op(GwDmTree *tree, const GwBootstrapOp *op)
@@ -331,6 +348,7 @@ GwBootstrapOutcome
 gw_bootstrap_apply(GwDmTree *tree, const GwSyncmlMessage *msg, guint *n_items, GError **error)
 {
 	g_autoptr(GPtrArray) ops = g_ptr_array_new_with_free_func(gw_bootstrap_op_free);
+	g_autoptr(GPtrArray) new_accounts = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GwDmSnapshot) snapshot = NULL;
 	GwBootstrapOutcome outcome = GW_BOOTSTRAP_MALFORMED;
 	GPtrArray *commands = gw_syncml_message_get_commands(msg);
@@ -353,6 +371,14 @@ gw_bootstrap_apply(GwDmTree *tree, const GwSyncmlMessage *msg, guint *n_items, G
 		            "the bootstrap message has no Add or Replace");
 		return GW_BOOTSTRAP_MALFORMED;
 	}
+	/* the accounts this message creates */
+	for (guint i = 0; i < ops->len; i++) {
+		const GwBootstrapOp *op = g_ptr_array_index(ops, i);
+		g_autofree gchar *account = gw_bootstrap_account_uri(op->uri);
+		if (gw_dm_tree_lookup(tree, account) == NULL &&
+		    !g_ptr_array_find_with_equal_func(new_accounts, account, g_str_equal, NULL))
+			g_ptr_array_add(new_accounts, g_steal_pointer(&account));
+	}
 	snapshot = gw_dm_tree_snapshot(tree);
 	for (guint i = 0; i < ops->len; i++) {
 		const GwBootstrapOp *op = g_ptr_array_index(ops, i);
@@ -367,6 +393,35 @@ gw_bootstrap_apply(GwDmTree *tree, const GwSyncmlMessage *msg, guint *n_items, G
 			            op->cmd->cmd_id,
 			            op->uri,
 			            code);
+			return GW_BOOTSTRAP_REFUSED;
+		}
+	}
+	/* (OMA CP's rule for provisioned accounts) a new account without an ACL of its own is its
+	 * server's: Get and Replace for its ServerID, nothing for the other servers */
+	for (guint i = 0; i < new_accounts->len; i++) {
+		const gchar *account = g_ptr_array_index(new_accounts, i);
+		g_autofree gchar *sid_uri = g_strdup_printf("%s/ServerID", account);
+		g_autofree gchar *sid = gw_dm_tree_dup_string(tree, sid_uri);
+		g_autofree gchar *acl = NULL;
+		g_autoptr(GError) local = NULL;
+		GwDmNode *node = gw_dm_tree_lookup(tree, account);
+
+		if (node == NULL || gw_dm_node_has_acl(node) || sid == NULL)
+			continue;
+		acl = g_strdup_printf("Get=%s&Replace=%s", sid, sid);
+		if (!gw_dm_acl_server_id_is_valid(sid) ||
+		    !gw_dm_tree_set_properties(
+		        tree, account, GW_DM_ACCESS_NONE, acl, NULL, &local)) {
+			gw_dm_tree_rollback(tree, snapshot);
+			g_set_error(error,
+			            GW_ERROR,
+			            GW_ERROR_NOT_ALLOWED,
+			            "%s: ServerID '%s' cannot be granted its account%s%s; nothing "
+			            "applied",
+			            account,
+			            sid,
+			            local != NULL ? ": " : "",
+			            local != NULL ? local->message : "");
 			return GW_BOOTSTRAP_REFUSED;
 		}
 	}

@@ -32,7 +32,9 @@ G_BEGIN_DECLS
  * without a query ("?prop=ACL" and the like). Everything else refuses the whole message. The
  * items are applied as the local owner (ACLs not checked; the DMAcc DDF, formats and access
  * types are, as for every DM command: AAuthSecret and AAuthData stay unreadable), all or
- * nothing: one refused item rolls back every change.
+ * nothing: one refused item rolls back every change. An account the message creates without an
+ * ACL of its own gets "Get=<ServerID>&Replace=<ServerID>" (OMA Client Provisioning's rule for
+ * provisioned accounts: its own server's only).
  */
 
 #define GW_BOOTSTRAP_SECRETS_GROUP "secrets"

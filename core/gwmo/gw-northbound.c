@@ -906,6 +906,23 @@ gw_northbound_bootstrap_decoded_cb(GObject *source, GAsyncResult *res, gpointer 
 	gw_northbound_bootstrap_free(b);
 }
 
+/* "application/vnd.syncml.dm+xml", parameters (";…") and case aside */
+static gboolean
+gw_northbound_is_dm_xml_type(const gchar *ct)
+{
+	gsize n = strlen(GW_SYNCML_DM_XML_TYPE);
+	if (ct == NULL)
+		return FALSE;
+	while (g_ascii_isspace(*ct))
+		ct++;
+	if (g_ascii_strncasecmp(ct, GW_SYNCML_DM_XML_TYPE, n) != 0)
+		return FALSE;
+	ct += n;
+	while (g_ascii_isspace(*ct))
+		ct++;
+	return *ct == '\0' || *ct == ';';
+}
+
 static void
 gw_northbound_bootstrap_handler(GwHttpServer *server, GwHttpRequest *request, gpointer user_data)
 {
@@ -924,9 +941,7 @@ gw_northbound_bootstrap_handler(GwHttpServer *server, GwHttpRequest *request, gp
 		gw_northbound_respond_text(request, 405, "POST a DM bootstrap message here\n");
 		return;
 	}
-	if (!gw_wbxml_is_wbxml_content_type(ct) &&
-	    (ct == NULL ||
-	     g_ascii_strncasecmp(ct, GW_SYNCML_DM_XML_TYPE, strlen(GW_SYNCML_DM_XML_TYPE)) != 0)) {
+	if (!gw_wbxml_is_wbxml_content_type(ct) && !gw_northbound_is_dm_xml_type(ct)) {
 		gw_warning_ratelimited("POST %s from %s refused (415): Content-Type %s",
 		                       GW_GWMO_HTTP_BOOTSTRAP,
 		                       peer,

@@ -7,7 +7,7 @@
  * ([bootstrap] servers, secrets-file), over HTTPS on 127.0.0.1.
  *  - an authorised bootstrap (XML, SyncHdr auth-md5 Cred) adds a DMAcc: GetNode reads it, a
  *    Server object with its ServerID appears, its AAuthSecret is NotAllowed, absent from
- *    ExportTree and from the log;
+ *    ExportTree and from the log; the account's ACL is Get and Replace for its own server;
  *  - the same in WBXML (encoded by Debian's xml2wbxml), authenticated by x-syncml-hmac;
  *  - no credentials, a wrong secret, a forged or replayed-on-another-body HMAC, auth-basic, a
  *    server that is not a bootstrap server, malformed XML, a Delete, a node outside ./DMAcc, a
@@ -268,6 +268,8 @@ assert_account(Env *e, const gchar *name)
 	g_assert_true(e2e_wait(server_appeared, &w, 20));
 	g_assert_nonnull(strstr(xml, NEW_SERVER));
 	g_assert_null(strstr(xml, NEW_SECRET));
+	/* the new account is its server's alone */
+	g_assert_nonnull(strstr(xml, "<ACL>Get=" NEW_SERVER "&amp;Replace=" NEW_SERVER "</ACL>"));
 	log = gw_test_daemon_read_log(e->d);
 	g_assert_nonnull(strstr(log, "bootstrap applied from 127.0.0.1"));
 	g_assert_null(strstr(log, NEW_SECRET));
@@ -439,6 +441,7 @@ test_bootstrap_refused(void)
 		g_autofree gchar *xml = message(BS_ID, good, account);
 		g_autoptr(GBytes) b = g_bytes_new(xml, strlen(xml));
 		g_assert_cmpuint(post(e, "text/xml", b, NULL), ==, 415);
+		g_assert_cmpuint(post(e, "application/vnd.syncml.dm+xmlx", b, NULL), ==, 415);
 	}
 
 	after = export_tree(e->d, ".");
