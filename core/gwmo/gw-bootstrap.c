@@ -88,6 +88,7 @@ gw_bootstrap_authenticate(GHashTable *servers,
                           const GwSyncmlMessage *msg,
                           const gchar *hmac_header,
                           GBytes *body,
+                          gboolean over_tls,
                           gchar **server_id,
                           GError **error)
 {
@@ -136,6 +137,14 @@ gw_bootstrap_authenticate(GHashTable *servers,
 		            "Cred type %s is not accepted for a bootstrap (syncml:auth-md5 or the "
 		            "x-syncml-hmac header)",
 		            cred->meta.type != NULL ? cred->meta.type : "(none)");
+		return GW_BOOTSTRAP_UNAUTHORIZED;
+	}
+	if (!over_tls) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_AUTH_FAILED,
+		            "an auth-md5 Cred does not cover the message: accepted over https only "
+		            "(use the x-syncml-hmac header over http)");
 		return GW_BOOTSTRAP_UNAUTHORIZED;
 	}
 	if (msg->hdr.source_name == NULL || msg->hdr.source_name[0] == '\0') {

@@ -23,7 +23,8 @@ G_BEGIN_DECLS
  *     body with its secret and an empty nonce), which binds the credentials to the content; or
  *   - a SyncHdr Cred of type syncml:auth-md5 for user = SyncHdr Source LocName, with the
  *     secret and an empty nonce (there is no session in which to hand out a nonce, so this
- *     digest does not change between messages: use it over HTTPS only).
+ *     digest does not change between messages and does not cover the body: it is accepted
+ *     over TLS only, @over_tls).
  * syncml:auth-basic is refused (it would carry the secret itself).
  *
  * The message may hold Add and Replace commands (inside Atomic or Sequence too) whose items
@@ -70,6 +71,7 @@ gw_bootstrap_authenticate(GHashTable *servers,
                           const GwSyncmlMessage *msg,
                           const gchar *hmac_header,
                           GBytes *body,
+                          gboolean over_tls,
                           gchar **server_id,
                           GError **error);
 

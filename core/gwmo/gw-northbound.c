@@ -866,6 +866,7 @@ gw_northbound_bootstrap_decoded_cb(GObject *source, GAsyncResult *res, gpointer 
 	                                    msg,
 	                                    b->hmac,
 	                                    gw_http_request_get_body(b->request),
+	                                    gw_http_request_is_tls(b->request),
 	                                    &server_id,
 	                                    &error);
 	if (outcome != GW_BOOTSTRAP_APPLIED) {

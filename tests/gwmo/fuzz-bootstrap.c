@@ -94,7 +94,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (msg == NULL)
 		return 0;
 	g_hash_table_insert(servers, g_strdup("bs.example"), g_strdup("bs-secret"));
-	outcome = gw_bootstrap_authenticate(servers, msg, NULL, body, &server_id, NULL);
+	outcome = gw_bootstrap_authenticate(servers, msg, NULL, body, TRUE, &server_id, NULL);
 	g_assert(outcome != GW_BOOTSTRAP_APPLIED || g_strcmp0(server_id, "bs.example") == 0);
 
 	before = gw_tnds_export(tree, ".", NULL, ALL_FLAGS, NULL);
