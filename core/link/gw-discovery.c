@@ -229,18 +229,21 @@ gw_discovery_resolver_cb(AvahiServiceResolver *resolver,
 	if (event == AVAHI_RESOLVER_FOUND && seen != NULL) {
 		gchar addr[AVAHI_ADDRESS_STR_MAX] = "";
 		g_auto(GStrv) strv = gw_discovery_txt_to_strv(txt);
+		/* names come from the network: no control characters in the log */
+		g_autofree gchar *name_log = g_strescape(name, NULL);
+		g_autofree gchar *host_log = g_strescape(host_name, NULL);
 
 		avahi_address_snprint(addr, sizeof(addr), address);
 		if (!seen->resolved)
 			g_message("mDNS: device '%s' announced at %s (%s port %u)",
-			          name,
-			          host_name,
+			          name_log,
+			          host_log,
 			          addr,
 			          (guint)port);
 		else
 			g_debug("mDNS: device '%s' announced again at %s (%s port %u)",
-			        name,
-			        host_name,
+			        name_log,
+			        host_log,
 			        addr,
 			        (guint)port);
 		seen->resolved = TRUE;
@@ -312,7 +315,8 @@ gw_discovery_browser_cb(AvahiServiceBrowser *browser,
 		if (seen == NULL || --seen->refs > 0)
 			break;
 		if (seen->resolved) {
-			g_message("mDNS: device '%s' withdrawn", name);
+			g_autofree gchar *name_log = g_strescape(name, NULL);
+			g_message("mDNS: device '%s' withdrawn", name_log);
 			g_signal_emit(self, gw_discovery_signals[SIGNAL_DEVICE_LOST], 0, name);
 		}
 		g_hash_table_remove(self->seen, name);
