@@ -1112,7 +1112,7 @@ static void
 gw_dbus_manager_refresh_discovery(GwDbusManager *self)
 {
 	GwDiscovery *discovery = gw_gateway_get_discovery(self->gateway);
-	const gchar *state = gw_discovery_state_to_string(
+	const gchar *state = gw_discovery_state_to_dbus(
 	    discovery != NULL ? gw_discovery_get_state(discovery) : GW_DISCOVERY_STATE_DISABLED);
 
 	if (g_strcmp0(gw_dbus_gen_manager_get_discovery(self->skeleton), state) != 0)

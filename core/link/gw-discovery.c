@@ -77,6 +77,21 @@ gw_discovery_state_to_string(GwDiscoveryState state)
 	}
 }
 
+const gchar *
+gw_discovery_state_to_dbus(GwDiscoveryState state)
+{
+	/* spec/GWMO.md §9: running, no-daemon or disabled; whether the system bus is missing too
+	 * is in the log line of the change */
+	switch (state) {
+	case GW_DISCOVERY_STATE_DISABLED:
+		return "disabled";
+	case GW_DISCOVERY_STATE_RUNNING:
+		return "running";
+	default:
+		return "no-daemon";
+	}
+}
+
 static void
 gw_discovery_set_state(GwDiscovery *self, GwDiscoveryState state, const gchar *why)
 {

@@ -65,9 +65,13 @@ gw_discovery_stop(GwDiscovery *self);
 
 GwDiscoveryState
 gw_discovery_get_state(GwDiscovery *self);
-/* "disabled", "unavailable", "waiting-for-daemon", "running" (the D-Bus Discovery property) */
+/* "disabled", "unavailable", "waiting-for-daemon", "running" (the log's words) */
 const gchar *
 gw_discovery_state_to_string(GwDiscoveryState state);
+/* the D-Bus Manager property Discovery (spec/GWMO.md §9): "running", "no-daemon" (waiting for
+ * avahi-daemon, or no system bus at all) or "disabled" */
+const gchar *
+gw_discovery_state_to_dbus(GwDiscoveryState state);
 /* the name published (after renames), NULL when nothing is published */
 const gchar *
 gw_discovery_get_service_name(GwDiscovery *self);

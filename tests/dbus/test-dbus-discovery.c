@@ -11,8 +11,10 @@
  *  - a service announced with avahi-publish -s NAME _omadm._tcp PORT is seen by gwmod, and
  *    its withdrawal too;
  *  - avahi-daemon killed and started again: Manager.Discovery goes running →
- *    waiting-for-daemon → running (one log line each), publication and browsing come back;
- *  - no system bus at all: gwmod keeps running with Discovery "unavailable"; when the bus and
+ *    no-daemon → running (one log line each: "waiting-for-daemon", "running"), publication
+ *    and browsing come back;
+ *  - no system bus at all: gwmod keeps running with Discovery "no-daemon" (the log says
+ *    "unavailable"); when the bus and
  *    then avahi-daemon appear later, it gets to "running" by itself;
  *  - [discovery] enabled=false: "disabled".
  * Needs root and network namespaces for avahi-daemon (skips otherwise, and where avahi-daemon,
@@ -542,7 +544,8 @@ test_avahi(void)
 	/* avahi-daemon goes away (the squatter with it), and comes back */
 	stop_child(&squatter);
 	stop_child(&s->avahi);
-	wait_discovery(d, "waiting-for-daemon");
+	wait_discovery(d, "no-daemon");
+	wait_log(d, "mDNS discovery waiting-for-daemon", 1);
 	services_start_avahi(s);
 	wait_discovery(d, "running");
 	assert_published("gwmo GW-TEST-0001 #2", port);
@@ -575,7 +578,7 @@ test_no_system_bus(void)
 	g_autoptr(GError) error = NULL;
 
 	gw_test_daemon_start(d, NULL);
-	wait_discovery(d, "unavailable");
+	wait_discovery(d, "no-daemon");
 	/* the rest of gwmod works */
 	reply =
 	    gw_test_call(d, "GetNode", g_variant_new("(s)", "./DevInfo/DevId"), "(ssv)", &error);
@@ -585,7 +588,12 @@ test_no_system_bus(void)
 	/* the bus appears, then avahi-daemon: gwmod finds both by itself */
 	if (have_avahi(FALSE)) {
 		services_start_bus(s);
-		wait_discovery(d, "waiting-for-daemon");
+		/* the bus is noticed: still no daemon, but the log says gwmod waits for it */
+		wait_log(d, "mDNS discovery waiting-for-daemon", 1);
+		{
+			g_autofree gchar *state = get_discovery(d);
+			g_assert_cmpstr(state, ==, "no-daemon");
+		}
 		services_start_avahi(s);
 		wait_discovery(d, "running");
 		assert_published("gwmo GW-TEST-0001", port);
