@@ -40,6 +40,7 @@ struct _GwDbusManager {
 	GwDbusPlugins *plugins;     /* the Plugins/ objects, Tainted */
 	gulong tree_changed_id;
 	gulong session_finished_id;
+	gulong discovery_id;
 	GHashTable *caller_uids; /* unique bus name → uid (GUINT_TO_POINTER(uid + 1)) */
 };
 
@@ -1105,10 +1106,34 @@ gw_dbus_manager_tree_changed_cb(GwDmTree *tree,
 		gw_dbus_manager_refresh_properties(self);
 }
 
+/* ---- mDNS ---- */
+
+static void
+gw_dbus_manager_refresh_discovery(GwDbusManager *self)
+{
+	GwDiscovery *discovery = gw_gateway_get_discovery(self->gateway);
+	const gchar *state = gw_discovery_state_to_dbus(
+	    discovery != NULL ? gw_discovery_get_state(discovery) : GW_DISCOVERY_STATE_DISABLED);
+
+	if (g_strcmp0(gw_dbus_gen_manager_get_discovery(self->skeleton), state) != 0)
+		gw_dbus_gen_manager_set_discovery(self->skeleton, state);
+}
+
+static void
+gw_dbus_manager_discovery_cb(GwDiscovery *discovery, gpointer user_data)
+{
+	gw_dbus_manager_refresh_discovery(GW_DBUS_MANAGER(user_data));
+}
+
 static void
 gw_dbus_manager_dispose(GObject *object)
 {
 	GwDbusManager *self = GW_DBUS_MANAGER(object);
+	if (self->discovery_id != 0) {
+		g_signal_handler_disconnect(gw_gateway_get_discovery(self->gateway),
+		                            self->discovery_id);
+		self->discovery_id = 0;
+	}
 	if (self->tree_changed_id != 0) {
 		g_signal_handler_disconnect(gw_gateway_get_tree(self->gateway),
 		                            self->tree_changed_id);
@@ -1205,6 +1230,12 @@ gw_dbus_manager_new(GwGateway *gateway, GDBusConnection *connection, GError **er
 	                     G_CALLBACK(gw_dbus_manager_session_finished_cb),
 	                     self);
 	gw_dbus_manager_refresh_northbound(self);
+	if (gw_gateway_get_discovery(gateway) != NULL)
+		self->discovery_id = g_signal_connect(gw_gateway_get_discovery(gateway),
+		                                      "state-changed",
+		                                      G_CALLBACK(gw_dbus_manager_discovery_cb),
+		                                      self);
+	gw_dbus_manager_refresh_discovery(self);
 	self->tree_changed_id = g_signal_connect(gw_gateway_get_tree(gateway),
 	                                         "changed",
 	                                         G_CALLBACK(gw_dbus_manager_tree_changed_cb),

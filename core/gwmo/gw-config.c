@@ -63,6 +63,8 @@ static const GwConfigKey gw_config_keys[] = {
     {"images", "base-url", GW_CONFIG_TYPE_STRING, "", 0, 0},
     {"images", "url-lifetime", GW_CONFIG_TYPE_INT, "86400", 1, 365 * 86400},
     {"southbound", "max-sessions", GW_CONFIG_TYPE_INT, "4096", 1, 1000000},
+    /* mDNS through avahi-daemon: publish _gwmo._tcp, browse _omadm._tcp */
+    {"discovery", "enabled", GW_CONFIG_TYPE_BOOL, "true", 0, 0},
     {"fanout", "sync-wait", GW_CONFIG_TYPE_INT, "30", 0, 3600},
     /* POST /bootstrap (gw-bootstrap.h): the ServerIDs allowed to bootstrap the gateway,
      * separated by ";", and the key file holding their secrets */

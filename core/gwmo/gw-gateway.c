@@ -41,6 +41,7 @@ struct _GwGateway {
 	GwPluginLoader *plugins; /* the plugin host */
 	GwPluginsMo *plugins_mo; /* ./GwMO/Config/Adapters */
 	GwPluginHttpHost *plugin_http; /* the paths plugins serve on the southbound listener */
+	GwDiscovery *discovery;        /* mDNS: _gwmo._tcp published, _omadm._tcp browsed */
 };
 
 G_DEFINE_FINAL_TYPE(GwGateway, gw_gateway, G_TYPE_OBJECT)
@@ -237,6 +238,8 @@ gw_gateway_setup(GwGateway *self, GError **error)
 	gw_plugin_http_host_reserve(self->plugin_http, GW_GWMO_HTTP_BOOTSTRAP);
 	gw_plugin_http_host_reserve(self->plugin_http, GW_GWMO_HTTP_NOTIFY);
 	gw_gateway_start_plugins(self);
+	/* started with the network (it publishes the southbound port) */
+	self->discovery = gw_discovery_new();
 	g_message("DM tree ready: DevId %s, state %s",
 	          gw_log_redact(dev_id),
 	          gw_dm_store_get_path(self->store));
@@ -280,6 +283,64 @@ gw_gateway_bootstrap_file(GwGateway *self, const gchar *path, GError **error)
 	return TRUE;
 }
 
+/* the southbound port End Devices reach: the first https:// listener, else the first */
+static guint16
+gw_gateway_southbound_port(GwGateway *self, const gchar **scheme)
+{
+	g_auto(GStrv) uris = gw_southbound_get_listen_uris(self->southbound);
+	guint16 port = 0;
+
+	for (guint i = 0; uris != NULL && uris[i] != NULL; i++) {
+		g_autoptr(GUri) uri = g_uri_parse(uris[i], G_URI_FLAGS_NONE, NULL);
+		gboolean https;
+		if (uri == NULL || g_uri_get_port(uri) <= 0)
+			continue;
+		https = g_strcmp0(g_uri_get_scheme(uri), "https") == 0;
+		if (port == 0 || https) {
+			port = (guint16)g_uri_get_port(uri);
+			*scheme = https ? "https" : "http";
+		}
+		if (https)
+			break;
+	}
+	return port;
+}
+
+/* mDNS (spec/GWMO.md §4): _gwmo._tcp on the southbound port, TXT path, gwid, bootstrap,
+ * txtvers (and scheme); browses _omadm._tcp */
+static void
+gw_gateway_start_discovery(GwGateway *self)
+{
+	g_autofree gchar *dev_id = gw_dm_tree_dup_string(self->tree, "./DevInfo/DevId");
+	g_autofree gchar *name = NULL;
+	g_autofree gchar *gwid = NULL;
+	g_autofree gchar *scheme_txt = NULL;
+	const gchar *scheme = "https";
+	guint16 port;
+
+	if (!gw_config_get_bool(self->config, "discovery", "enabled")) {
+		g_message("mDNS discovery disabled ([discovery] enabled=false)");
+		return;
+	}
+	port = gw_gateway_southbound_port(self, &scheme);
+	name = g_strdup_printf("gwmo %s", dev_id != NULL ? dev_id : "");
+	gwid = g_strdup_printf("gwid=%s", dev_id != NULL ? dev_id : "");
+	scheme_txt = g_strdup_printf("scheme=%s", scheme);
+	{
+		const gchar *txt[] = {"txtvers=1",
+		                      "path=" GW_GWMO_HTTP_DM,
+		                      gwid,
+		                      "bootstrap=" GW_GWMO_HTTP_BOOTSTRAP,
+		                      scheme_txt,
+		                      NULL};
+		gw_discovery_set_service(self->discovery, name, "_gwmo._tcp", port, txt);
+	}
+	if (port == 0)
+		g_message("mDNS: no southbound listener, _gwmo._tcp not published");
+	gw_discovery_set_browse_type(self->discovery, "_omadm._tcp");
+	gw_discovery_start(self->discovery);
+}
+
 gboolean
 gw_gateway_start_network(GwGateway *self, GError **error)
 {
@@ -290,7 +351,15 @@ gw_gateway_start_network(GwGateway *self, GError **error)
 	gw_image_store_attach(self->images, gw_southbound_get_http_server(self->southbound));
 	gw_plugin_http_host_set_server(self->plugin_http,
 	                               gw_southbound_get_http_server(self->southbound));
+	gw_gateway_start_discovery(self);
 	return TRUE;
+}
+
+GwDiscovery *
+gw_gateway_get_discovery(GwGateway *self)
+{
+	g_return_val_if_fail(GW_IS_GATEWAY(self), NULL);
+	return self->discovery;
 }
 
 GwImageStore *
@@ -324,6 +393,9 @@ gw_gateway_shutdown(GwGateway *self, GError **error)
 	gboolean alerts_stored = TRUE;
 
 	g_return_val_if_fail(GW_IS_GATEWAY(self), FALSE);
+	/* the service withdrawn (goodbye packets) before anything else goes */
+	if (self->discovery != NULL)
+		gw_discovery_stop(self->discovery);
 	/* the plugins stop first: a clean stop for the crash guard */
 	if (self->plugins != NULL)
 		gw_plugin_loader_stop(self->plugins);
@@ -398,6 +470,7 @@ static void
 gw_gateway_dispose(GObject *object)
 {
 	GwGateway *self = GW_GATEWAY(object);
+	g_clear_object(&self->discovery);
 	g_clear_object(&self->plugins_mo);
 	g_clear_object(&self->plugins);
 	g_clear_object(&self->plugin_http);

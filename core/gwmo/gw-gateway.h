@@ -9,6 +9,7 @@
 
 #include "gw-adapters.h"
 #include "gw-config.h"
+#include "gw-discovery.h"
 #include "gw-dm-store.h"
 #include "gw-dm-tree.h"
 #include "gw-fanout.h"
@@ -74,6 +75,10 @@ GwImageStore *
 gw_gateway_get_image_store(GwGateway *self);
 GwAdapters *
 gw_gateway_get_adapters(GwGateway *self);
+/* mDNS ([discovery] enabled): publishes _gwmo._tcp on the southbound port once the network
+ * is started, browses _omadm._tcp; NULL before gw_gateway_setup */
+GwDiscovery *
+gw_gateway_get_discovery(GwGateway *self);
 /* the plugin host */
 GwPluginLoader *
 gw_gateway_get_plugin_loader(GwGateway *self);

@@ -137,6 +137,13 @@ gw_test_daemon_start(GwTestDaemon *self, const gchar *const *extra_args)
 				     g_test_dbus_get_bus_address(self->bus),
 				     TRUE);
 	g_subprocess_launcher_unsetenv(launcher, "STATE_DIRECTORY");
+	/* mDNS ([discovery] is on by default) only on a system bus the test made: never on the
+	 * machine's (its avahi-daemon would announce test gateways on the real network) */
+	if (g_getenv("DBUS_SYSTEM_BUS_ADDRESS") == NULL) {
+		g_autofree gchar *none = g_build_filename(self->tmpdir, "no-system-bus", NULL);
+		g_autofree gchar *address = g_strconcat("unix:path=", none, NULL);
+		g_subprocess_launcher_setenv(launcher, "DBUS_SYSTEM_BUS_ADDRESS", address, TRUE);
+	}
 	g_subprocess_launcher_set_stderr_file_path(launcher, self->log_path);
 	g_subprocess_launcher_set_child_setup(launcher, gw_test_child_setup, self, NULL);
 	g_subprocess_launcher_set_flags(launcher, G_SUBPROCESS_FLAGS_STDOUT_SILENCE);

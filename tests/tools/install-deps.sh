@@ -7,6 +7,8 @@ PKGS=(build-essential pkg-config meson ninja-build gettext
       libavahi-client-dev libavahi-glib-dev libwbxml2-dev libmosquitto-dev
       glib-networking ca-certificates gnutls-bin
       dbus dbus-daemon libwbxml2-utils iproute2 python3
+      # mDNS discovery tests (tests/dbus/test-dbus-discovery.c): a real avahi-daemon and its tools
+      avahi-daemon avahi-utils
       nginx-light   # the baseline of tests/bench/bench-images.c
       # the UPnP adapter (plugins/upnp) and its tests: Debian's gupnp-network-light under Xvfb
       libgupnp-1.6-dev libgssdp-1.6-dev gupnp-tools xvfb xauth
