@@ -149,6 +149,9 @@ listen=https://127.0.0.1:0
 ca-file=$RUN/server.crt
 [southbound]
 listen=https://127.0.0.1:$SOUTH_PORT
+# the demo stays on loopback: nothing announced on this machine's LAN over mDNS
+[discovery]
+enabled=false
 CONF
 
 say "Starting gwmod with the factory bootstrap (DMAcc for dm.example)"
