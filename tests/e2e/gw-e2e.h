@@ -92,7 +92,10 @@ gboolean
 e2e_wait(gboolean (*done)(gpointer data), gpointer data, guint timeout_s);
 void
 e2e_set_node_bool(GwTestDaemon *d, const gchar *uri, gboolean value);
-/* D-Bus StartSession with the DM Server SERVER_ID */
+/* D-Bus StartSession with the DM Server @server_id (after the one running, if any) */
+void
+e2e_start_session_with(GwTestDaemon *d, const gchar *server_id);
+/* the same with SERVER_ID */
 void
 e2e_start_session(GwTestDaemon *d);
 /*

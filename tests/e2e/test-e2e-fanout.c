@@ -63,19 +63,6 @@ dev_free(Dev *dev)
 }
 
 static void
-set_node_bool(GwTestDaemon *d, const gchar *uri, gboolean value)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) r =
-	    gw_test_call(d,
-	                 "SetNode",
-	                 g_variant_new("(ssv)", uri, "bool", g_variant_new_boolean(value)),
-	                 "()",
-	                 &error);
-	g_assert_no_error(error);
-}
-
-static void
 create_group(GwTestDaemon *d, const gchar *group)
 {
 	g_autoptr(GError) error = NULL;
@@ -372,15 +359,6 @@ devices_target(const gchar *name, const gchar *const *ids)
 	return g_string_free(s, FALSE);
 }
 
-static void
-start_session(GwTestDaemon *d)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) r =
-	    gw_test_call(d, "StartSession", g_variant_new("(s)", SERVER_ID), NULL, &error);
-	g_assert_no_error(error);
-}
-
 /* the checks common to the 50-device Get (47 answer ./DevInfo/DmV = 1.2, 3 never do) */
 static void
 check_group_document(const gchar *doc, const gchar *job)
@@ -436,12 +414,12 @@ test_group_sync(void)
 	JsonObject *alert;
 	gint64 t0;
 
-	set_node_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
+	e2e_set_node_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
 	/* the server first: its port was picked free, and 47 listeners take ephemeral ports */
 	server = server_start(e, script, record, CL_SECRET, "--sessions=1", NULL);
 	devs = fleet(e, 47, 3, "sensors");
 	t0 = g_get_monotonic_time();
-	start_session(e->d);
+	e2e_start_session(e->d);
 	server_wait(server);
 	/* the silent devices' Timeout bounds the held reply */
 	g_assert_cmpint(g_get_monotonic_time() - t0, >=, (GROUP_TIMEOUT * 1000 - 500) * 1000);
@@ -509,10 +487,10 @@ test_group_async(void)
 	JsonObject *s2;
 	JsonObject *alert;
 
-	set_node_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
+	e2e_set_node_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
 	server = server_start(e, script, record, CL_SECRET, "--sessions=2", NULL);
 	devs = fleet(e, 47, 3, "sensors");
-	start_session(e->d);
+	e2e_start_session(e->d);
 	server_wait(server);
 
 	sessions = record_sessions(record, &parser);
@@ -551,10 +529,10 @@ test_sync_wait_expires(void)
 	JsonObject *alert;
 	const gchar *doc;
 
-	set_node_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
+	e2e_set_node_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
 	server = server_start(e, script, record, CL_SECRET, "--sessions=2", NULL);
 	devs = fleet(e, 3, 1, "few");
-	start_session(e->d);
+	e2e_start_session(e->d);
 	server_wait(server);
 	sessions = record_sessions(record, &parser);
 	g_assert_cmpuint(json_array_get_length(sessions), ==, 2);
@@ -614,7 +592,7 @@ test_proxy_single(void)
 	JsonObject *alert;
 	const gchar *doc;
 
-	set_node_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
+	e2e_set_node_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
 	server = server_start(e, script, record, CL_SECRET, "--sessions=1", NULL);
 	g_ptr_array_add(devs, dev_live(e, "dev-a", NULL));
 	g_ptr_array_add(devs, dev_live(e, "dev-b", NULL));
@@ -635,7 +613,7 @@ test_proxy_single(void)
 		names = g_variant_get_child_value(reply, 0);
 		g_assert_cmpuint(g_variant_n_children(names), ==, 0);
 	}
-	start_session(e->d);
+	e2e_start_session(e->d);
 	server_wait(server);
 
 	sessions = record_sessions(record, &parser);
@@ -790,7 +768,7 @@ test_dbus_replace(void)
 	GVariantBuilder b;
 	const gchar *ids[] = {"live-01", "live-02", "live-03", "live-04", "live-05", NULL};
 
-	set_node_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
+	e2e_set_node_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
 	devs = fleet(e, 5, 0, NULL);
 
 	/* bad arguments */
@@ -965,7 +943,7 @@ test_polling_device(void)
 	GVariantBuilder b;
 	const gchar *ids[] = {"poller", NULL};
 
-	set_node_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
+	e2e_set_node_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
 	sub = watch_finished(e->d, &f);
 	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
 	g_variant_builder_add(&b, "{sv}", "Devices", g_variant_new_strv(ids, -1));
@@ -1026,7 +1004,7 @@ test_cancel(void)
 	GVariantBuilder b;
 	const gchar *ids[] = {"first", "sleeper", "last", NULL};
 
-	set_node_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
+	e2e_set_node_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
 	g_ptr_array_add(devs, dev_live(e, "first", NULL));
 	g_ptr_array_add(devs, dev_silent(e, "sleeper", NULL));
 	g_ptr_array_add(devs, dev_live(e, "last", NULL));
@@ -1122,14 +1100,14 @@ test_resume(void)
 	JsonObject *alert = NULL;
 	const gchar *doc;
 
-	set_node_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
+	e2e_set_node_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
 	server = server_start(e, script, record, CL_SECRET, "--sessions=2", NULL);
 	g_ptr_array_add(devs, dev_live(e, "r1", NULL));
 	g_ptr_array_add(devs, dev_live(e, "r2", NULL));
 	g_ptr_array_add(devs, dev_silent(e, "sleeper", NULL));
 	g_ptr_array_add(devs, dev_live(e, "r3", NULL));
 	wait_registered(e, devs);
-	start_session(e->d);
+	e2e_start_session(e->d);
 	/* r1 and r2 answered, the sleeper is in flight: the daemon dies */
 	v = wait_value(e->d, "./GwMO/Fanout/jr/Results/2/StatusCode", "200", 30);
 	g_assert_cmpstr(v, ==, "200");
@@ -1282,7 +1260,7 @@ test_mixed_adapters(void)
 	guint sub;
 
 	/* no inventory alerts while the devices come (the adapter's report at start) */
-	set_node_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
+	e2e_set_node_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
 	gw_test_daemon_stop(e->d);
 	{
 		/* the plugin host loads the test adapter from its build directory */
@@ -1343,11 +1321,11 @@ test_mixed_adapters(void)
 	wait_registered(e, devs);
 
 	/* the server's two sessions: each job's aggregated result in the held reply (flow Y) */
-	start_session(e->d);
-	start_session(e->d);
+	e2e_start_session(e->d);
+	e2e_start_session(e->d);
 
 	/* an adapter device leaves: DeviceDetached for the server (a session of its own) */
-	set_node_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", TRUE);
+	e2e_set_node_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", TRUE);
 	sub = watch_finished(e->d, &f);
 	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
 	g_variant_builder_add(

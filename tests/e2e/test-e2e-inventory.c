@@ -372,15 +372,6 @@ set_node(GwTestDaemon *d, const gchar *uri, const gchar *format, GVariant *value
 	g_assert_no_error(error);
 }
 
-static void
-start_session(GwTestDaemon *d, const gchar *server_id)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) r =
-	    gw_test_call(d, "StartSession", g_variant_new("(s)", server_id), "(uu)", &error);
-	g_assert_no_error(error);
-}
-
 /* waits (30 s at most) until the record of DeviceID @device_id exists with @field = @value */
 static gchar *
 wait_record(GwTestDaemon *d, const gchar *device_id, const gchar *field, const gchar *value)
@@ -651,11 +642,11 @@ test_edtrigger(void)
 		}
 	}
 
-	start_session(g->d, SERVER_ID);
+	e2e_start_session_with(g->d, SERVER_ID);
 	/* nothing was forwarded: the device is still waiting, with its registration session only */
 	g_usleep(500 * 1000);
 	g_assert_nonnull(g_subprocess_get_identifier(device));
-	start_session(g->d, SERVER_ID);
+	e2e_start_session_with(g->d, SERVER_ID);
 	g_assert_cmpint(device_wait(device), ==, 0);
 	ref_server_wait(rs);
 
@@ -990,8 +981,8 @@ test_acl_isolation(void)
 	ra = ref_server_start(w, &acc[0], FALSE, script_a, NULL);
 	rb = ref_server_start(w, &acc[1], FALSE, script_b, NULL);
 	/* A's session: the one its DeviceAttached alert brings */
-	start_session(g->d, SERVER_ID);
-	start_session(g->d, SERVER_B_ID);
+	e2e_start_session_with(g->d, SERVER_ID);
+	e2e_start_session_with(g->d, SERVER_B_ID);
 	/* the owner grants B */
 	acl_uri = g_strdup_printf("%s?prop=ACL", rec);
 	{
@@ -1014,7 +1005,7 @@ test_acl_isolation(void)
 	         acl_uri,
 	         "chr",
 	         g_variant_new_string("Get=" SERVER_ID "+" SERVER_B_ID "&Replace=" SERVER_ID));
-	start_session(g->d, SERVER_B_ID);
+	e2e_start_session_with(g->d, SERVER_B_ID);
 	/* the grant outlives the device's next registration */
 	g_clear_object(&device);
 	device = device_spawn(w,
@@ -1028,7 +1019,7 @@ test_acl_isolation(void)
 	                      "--notify-addr=udp://127.0.0.1:9",
 	                      NULL);
 	g_assert_cmpint(device_wait(device), ==, 0);
-	start_session(g->d, SERVER_B_ID);
+	e2e_start_session_with(g->d, SERVER_B_ID);
 	ref_server_stop(ra);
 	ref_server_stop(rb);
 
@@ -1188,7 +1179,7 @@ test_crash(void)
 		g_usleep(50 * 1000);
 	g_assert_cmpuint(pending_alerts(g->d), ==, 0);
 	/* a later session carries nothing again */
-	start_session(g->d, SERVER_ID);
+	e2e_start_session_with(g->d, SERVER_ID);
 	ref_server_stop(rs);
 	g_clear_pointer(&seen, g_ptr_array_unref);
 	seen = seen_alerts(rs->record);
@@ -1324,7 +1315,7 @@ test_crash_in_flight(void)
 	for (guint i = 0; i < 200 && pending_alerts(g->d) > 0; i++)
 		g_usleep(50 * 1000);
 	g_assert_cmpuint(pending_alerts(g->d), ==, 0);
-	start_session(g->d, SERVER_ID);
+	e2e_start_session_with(g->d, SERVER_ID);
 	ref_server_stop(rs);
 	seen = seen_alerts(rs->record);
 	g_assert_cmpuint(seen->len, ==, known);

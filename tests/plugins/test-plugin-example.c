@@ -191,23 +191,6 @@ device_status(GwTestDaemon *d, const gchar *device, gchar **protocol)
 	return NULL;
 }
 
-/* a session with the DM Server; while one runs, gwmod answers InProgress: the next starts
- * once it is over */
-static void
-start_session(GwTestDaemon *d)
-{
-	for (guint i = 0; i < 1200; i++) {
-		g_autoptr(GError) error = NULL;
-		g_autoptr(GVariant) r =
-		    gw_test_call(d, "StartSession", g_variant_new("(s)", SERVER_ID), NULL, &error);
-		if (error == NULL)
-			return;
-		g_assert_nonnull(strstr(error->message, "Error.InProgress"));
-		g_usleep(50 * 1000);
-	}
-	g_assert_not_reached();
-}
-
 static void
 test_example(void)
 {
@@ -278,8 +261,8 @@ test_example(void)
 	script =
 	    g_strdup_printf("{\"sessions\":[{\"commands\":[%s]},{\"commands\":[%s,%s]}]}", r, g, m);
 	server = server_start(e, script, record, CL_SECRET, "--sessions=2", NULL);
-	start_session(e->d);
-	start_session(e->d);
+	e2e_start_session(e->d);
+	e2e_start_session(e->d);
 	server_wait(server);
 	sessions = record_sessions(record, &parser);
 	g_assert_cmpuint(json_array_get_length(sessions), >=, 2);
