@@ -364,6 +364,7 @@ gw_ed_bootstrap_lapse(GwEdBootstrap *self, const gchar *device_id)
 	g_autofree gchar *record = gw_inventory_find(self->inventory, device_id);
 	g_autofree gchar *accounts = NULL;
 	g_autofree gchar *cred_uri = NULL;
+	g_autofree gchar *created = NULL;
 	g_autoptr(GError) error = NULL;
 
 	gw_ed_bootstrap_forget_lapse(self, device_id);
@@ -371,6 +372,25 @@ gw_ed_bootstrap_lapse(GwEdBootstrap *self, const gchar *device_id)
 		return;
 	accounts = gw_ed_bootstrap_dup_cred(self, record, GW_GWMO_CRED_BOOTSTRAP_ACCOUNTS);
 	cred_uri = g_strdup_printf("%s/" GW_GWMO_DEVICE_CREDENTIALS, record);
+	created = gw_ed_bootstrap_dup_cred(self, record, GW_GWMO_CRED_BOOTSTRAP_CREATED);
+	if (g_strcmp0(created, "true") == 0) {
+		/* the bootstrap made the record: nothing of it stays (a flood of bootstraps that
+		 * never see a session leaves nothing behind) */
+		if (!gw_inventory_remove(self->inventory, device_id, &error)) {
+			g_warning("cannot lapse the bootstrap of device %s: %s",
+			          device_id,
+			          error->message);
+			return;
+		}
+		g_message("non-trusted bootstrap of device %s (%s) lapsed without a session: its "
+		          "gateway account and record are removed, with the accounts made through "
+		          "it (%s)",
+		          device_id,
+		          record,
+		          accounts != NULL ? accounts : "none");
+		gw_ed_bootstrap_commit(self);
+		return;
+	}
 	if (!gw_ed_bootstrap_drop_server_ids(self, record, accounts, &error) ||
 	    (gw_dm_tree_lookup(self->tree, cred_uri) != NULL &&
 	     !gw_dm_owner_remove(&self->owner, cred_uri, &error))) {
@@ -458,7 +478,8 @@ gw_ed_bootstrap_authenticated_cb(GwSouthbound *southbound,
 	record = gw_inventory_find(self->inventory, device_id);
 	if (record == NULL)
 		return;
-	if (!gw_ed_bootstrap_remove_cred(self, record, GW_GWMO_CRED_LAPSE_AT, &error))
+	if (!gw_ed_bootstrap_remove_cred(self, record, GW_GWMO_CRED_LAPSE_AT, &error) ||
+	    !gw_ed_bootstrap_remove_cred(self, record, GW_GWMO_CRED_BOOTSTRAP_CREATED, &error))
 		g_warning("device %s: cannot cancel its lapse: %s", device_id, error->message);
 	else
 		g_message("device %s opened a session with its bootstrap credentials: the "
@@ -565,6 +586,14 @@ gw_ed_bootstrap_write_account(GwEdBootstrap *self,
 		record = gw_inventory_provision(self->inventory, &info, error);
 		if (record == NULL)
 			return NULL;
+		if (!trusted && !gw_ed_bootstrap_set_cred(self,
+		                                          record,
+		                                          GW_GWMO_CRED_BOOTSTRAP_CREATED,
+		                                          GW_DM_FORMAT_BOOL,
+		                                          "true",
+		                                          GW_DM_ACCESS_GET,
+		                                          error))
+			return NULL;
 	} else {
 		g_autofree gchar *cred_uri =
 		    g_strdup_printf("%s/" GW_GWMO_DEVICE_CREDENTIALS, record);
@@ -608,7 +637,9 @@ gw_ed_bootstrap_write_account(GwEdBootstrap *self,
 	if (trusted)
 		return gw_ed_bootstrap_remove_cred(self, record, GW_GWMO_CRED_LAPSE_AT, error) &&
 		               gw_ed_bootstrap_remove_cred(
-		                   self, record, GW_GWMO_CRED_BOOTSTRAP_ACCOUNTS, error)
+		                   self, record, GW_GWMO_CRED_BOOTSTRAP_ACCOUNTS, error) &&
+		               gw_ed_bootstrap_remove_cred(
+		                   self, record, GW_GWMO_CRED_BOOTSTRAP_CREATED, error)
 		           ? g_steal_pointer(&record)
 		           : NULL;
 	at = g_strdup_printf("%" G_GINT64_FORMAT, lapse_at);
@@ -863,6 +894,8 @@ gw_ed_bootstrap_exec(GwDmTree *tree,
 	if (secret != NULL && g_strcmp0(trusted, "true") != 0) {
 		/* a non-trusted bootstrap validated by a previously bootstrapped DM Server */
 		if (!gw_ed_bootstrap_remove_cred(self, record, GW_GWMO_CRED_LAPSE_AT, &error) ||
+		    !gw_ed_bootstrap_remove_cred(
+		        self, record, GW_GWMO_CRED_BOOTSTRAP_CREATED, &error) ||
 		    !gw_ed_bootstrap_set_trusted(self, record, TRUE, &error)) {
 			g_warning("Exec %s by %s: %s", uri, server_id, error->message);
 			return GW_DM_STATUS_COMMAND_FAILED;

@@ -44,8 +44,9 @@ G_BEGIN_DECLS
  * authenticated POST /dm cancels it. When the deadline passes first (checked by a timer for the
  * nearest deadline, restored from the records at start), the record's Credentials (the
  * gateway account of the device) go, with every ServerID of BootstrapAccounts in its
- * ServerIDs; the record turns Detached; the device's later POST /dm with the old secrets gets
- * 403.
+ * ServerIDs, and the record turns Detached; a record the bootstrap itself made
+ * (Credentials/BootstrapCreated) goes whole. The device's later POST /dm with the old secrets
+ * gets 403.
  *
  * Server-assisted (seed 004 §8.x.1): Exec of Devices/<x>/Operations/Bootstrap by a DM Server
  * the record's ACL gives Replace (the owner always): on a record holding credentials that are

@@ -105,6 +105,8 @@ typedef enum {
 #define GW_GWMO_CRED_LAPSE_AT "LapseAt"
 #define GW_GWMO_CRED_BOOTSTRAP_ACCOUNTS "BootstrapAccounts"
 #define GW_GWMO_CRED_BOOTSTRAP_APPROVED "BootstrapApproved"
+/* the record was made by that bootstrap (no record before it): it goes when the bootstrap lapses */
+#define GW_GWMO_CRED_BOOTSTRAP_CREATED "BootstrapCreated"
 /* Exec ./GwMO/Inventory/Devices/<x>/Operations/Bootstrap (seed 004 §8.x.1, server-assisted):
  * by a DM Server that may Replace the record: approves the device's next GET /bootstrap
  * (trusted, no lapse), or validates the non-trusted bootstrap it holds (Trusted true, lapse

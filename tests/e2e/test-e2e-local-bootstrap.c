@@ -408,6 +408,8 @@ test_lapse(void)
 	g_autofree gchar *client_arg = NULL;
 	g_autofree gchar *srv_secret_arg = NULL;
 	g_autofree gchar *log = NULL;
+	g_autofree gchar *kept = NULL;
+	g_autofree gchar *kept_secret = NULL;
 	g_autoptr(GBytes) body = NULL;
 	g_autoptr(GwSyncmlMessage) msg = NULL;
 	g_autoptr(GError) error = NULL;
@@ -464,6 +466,26 @@ test_lapse(void)
 	srv_secret_arg =
 	    g_strdup_printf("--server-secret=%s", item_value(msg, "/AppAuth/2/AAuthSecret"));
 
+	/* a record that was there before (provisioned without credentials) gets one too */
+	{
+		g_autoptr(GVariant) reply = NULL;
+		GVariantBuilder b;
+		g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+		g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string("kept-dev"));
+		reply = gw_test_call(e->d, "AddDevice", g_variant_new("(a{sv})", &b), "(o)", &error);
+		g_assert_no_error(error);
+		g_assert_cmpuint(get_status(e, "kept-dev"), ==, 200);
+		kept = record_of(e->d, "kept-dev");
+		g_assert_nonnull(kept);
+		kept_secret = g_strdup_printf("%s/Credentials/ClientSecret", kept);
+		err = node_error(e->d, kept_secret);
+		g_assert_cmpstr(err, ==, "org.gwmo.Gateway1.Error.NotAllowed");
+		g_clear_pointer(&err, g_free);
+		value = leaf(e->d, kept, "Trusted");
+		g_assert_cmpstr(value, ==, "false");
+		g_clear_pointer(&value, g_free);
+	}
+
 	rec = record_of(e->d, "lapse-dev");
 	g_assert_nonnull(rec);
 	value = leaf(e->d, rec, "Trusted");
@@ -485,7 +507,12 @@ test_lapse(void)
 	g_assert_nonnull(strstr(log, "non-trusted bootstrap of device lapse-dev"));
 	g_assert_null(strstr(log, item_value(msg, "/AppAuth/1/AAuthSecret")));
 	g_assert_null(strstr(log, item_value(msg, "/AppAuth/2/AAuthSecret")));
-	value = leaf(e->d, rec, "Status");
+	/* the bootstrap made the record: it is gone with it */
+	g_assert_null(record_of(e->d, "lapse-dev"));
+	/* the other one keeps its record, without the account */
+	wait_node(e->d, kept_secret, NULL, 30);
+	g_assert_nonnull(record_of(e->d, "kept-dev"));
+	value = leaf(e->d, kept, "Status");
 	g_assert_cmpstr(value, ==, "Detached");
 	g_clear_pointer(&value, g_free);
 
@@ -505,7 +532,7 @@ test_lapse(void)
 	g_clear_pointer(&log, g_free);
 	log = gw_test_daemon_read_log(e->d);
 	g_assert_nonnull(strstr(
-	    log, "POST /dm from 127.0.0.1 refused (403): device lapse-dev has no credentials"));
+	    log, "POST /dm from 127.0.0.1 refused (403): unknown device lapse-dev"));
 	/* and a new bootstrap may be asked for */
 	g_assert_cmpuint(get_status(e, "lapse-dev"), ==, 200);
 	g_assert_true(gw_test_daemon_is_running(e->d));
