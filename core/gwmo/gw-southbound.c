@@ -1737,10 +1737,10 @@ gw_southbound_send_command_async(GwSouthbound *self,
 		GwSbOutcome *o = g_new0(GwSbOutcome, 1);
 		o->status = GW_DM_STATUS_FORBIDDEN;
 		o->results = g_ptr_array_new_with_free_func((GDestroyNotify)gw_syncml_item_free);
-		g_warning("%s below ./DMAcc for device %s refused (403): its Gateway Bootstrap is "
-		          "not trusted",
-		          gw_syncml_command_get_name(cmd),
-		          device_id);
+		gw_warning_ratelimited("%s below ./DMAcc for device %s refused (403): its "
+		                       "Gateway Bootstrap is not trusted",
+		                       gw_syncml_command_get_name(cmd),
+		                       device_id);
 		gw_syncml_command_free(cmd);
 		gw_inventory_device_clear(&info);
 		g_task_return_pointer(task, o, gw_sb_outcome_free);
