@@ -274,6 +274,31 @@ fanout_one(GwTestDaemon *d,
 	return f.xml;
 }
 
+typedef struct {
+	GwTestDaemon *d;
+} StartWait;
+
+/* StartSession with SERVER_ID once the gateway is not in a session with it any more (the one
+ * its DeviceAttached alert opened) */
+static gboolean
+session_started(gpointer data)
+{
+	StartWait *w = data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r =
+	    gw_test_call(w->d, "StartSession", g_variant_new("(s)", SERVER_ID), NULL, &error);
+	if (r == NULL && g_strrstr(error->message, "InProgress") == NULL)
+		g_assert_no_error(error);
+	return r != NULL;
+}
+
+static void
+start_session_when_free(GwTestDaemon *d)
+{
+	StartWait w = {d};
+	g_assert_true(e2e_wait(session_started, &w, 60));
+}
+
 /* ---- tests ---- */
 
 /* auto-bootstrap: not trusted, registered, DeviceAttached; DMAcc guard; 409; validation */
@@ -355,7 +380,7 @@ test_auto(void)
 	g_clear_pointer(&doc, g_free);
 
 	/* the DM Server validates the bootstrap (seed 004: independently validated) */
-	e2e_start_session(e->d);
+	start_session_when_free(e->d);
 	server_wait(server);
 	sessions = record_sessions(record, &parser);
 	g_assert_cmpuint(json_array_get_length(sessions), ==, 2);
