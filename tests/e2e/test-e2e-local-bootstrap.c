@@ -209,6 +209,22 @@ device_out(Env *e, const gchar *name)
 }
 
 typedef struct {
+	Env *e;
+	const gchar *name;
+	const gchar *needle;
+} OutWait;
+
+/* the device's stdout so far holds the needle */
+static gboolean
+out_has(gpointer data)
+{
+	OutWait *w = data;
+	g_autofree gchar *out = g_strdup_printf("%s/%s.out", w->e->dir, w->name);
+	g_autofree gchar *text = NULL;
+	return g_file_get_contents(out, &text, NULL, NULL) && strstr(text, w->needle) != NULL;
+}
+
+typedef struct {
 	gchar *xml;
 } Finished;
 
@@ -442,6 +458,7 @@ test_lapse(void)
 	g_autoptr(GwSyncmlMessage) msg = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GSubprocess) dev = NULL;
+	g_autoptr(GSubprocess) dev2 = NULL;
 	guint status = 0;
 
 	/* EDBootstrap false (the factory value): nobody is bootstrapped */
@@ -527,12 +544,23 @@ test_lapse(void)
 	g_assert_cmpstr(err, ==, "org.gwmo.Gateway1.Error.NotAllowed"); /* there, unreadable */
 	g_clear_pointer(&err, g_free);
 
-	/* bounded: 8 lapsing bootstraps per client (2 so far), then 503 */
-	for (guint i = 0; i < 6; i++) {
+	/* the reference device honours Ext/LapseTimer too: bootstrapped, then no session in
+	 * time, it deletes the account itself */
+	{
+		g_autofree gchar *boot2 = boot_url(e, "lapse-dev2");
+		g_autofree gchar *boot2_arg = g_strdup_printf("--bootstrap=%s", boot2);
+		const gchar *args[] = {"--dev-id=lapse-dev2", boot2_arg, "--bootstrap-wait=5", NULL};
+		OutWait w = {e, "dev2", "BOOTSTRAP applied"};
+		dev2 = device_spawn(e, "dev2", args);
+		g_assert_true(e2e_wait(out_has, &w, 60));
+	}
+
+	/* bounded: 8 lapsing bootstraps per client (3 so far), then 503 */
+	for (guint i = 0; i < 5; i++) {
 		g_autofree gchar *id = g_strdup_printf("flood-%u", i);
 		g_assert_cmpuint(get_status(e, id), ==, 200);
 	}
-	g_assert_cmpuint(get_status(e, "flood-6"), ==, 503);
+	g_assert_cmpuint(get_status(e, "flood-5"), ==, 503);
 
 	/* the deadline is in the record: it survives a restart of gwmod (when the machine was
 	 * so slow that it passed before the stop, the first run's log says so, and only the
@@ -548,12 +576,12 @@ test_lapse(void)
 		g_test_message("the lapse came before the restart: persistence not exercised");
 	else
 		g_assert_nonnull(strstr(log, "non-trusted bootstrap of device lapse-dev"));
-	for (guint i = 0; i < 6; i++) {
+	for (guint i = 0; i < 5; i++) {
 		g_autofree gchar *id = g_strdup_printf("flood-%u", i);
 		g_autofree gchar *flood_secret = NULL;
 		g_autofree gchar *gone = NULL;
 		/* they lapse with it: nothing of the flood stays */
-		flood_secret = g_strdup_printf("./GwMO/Inventory/Devices/%u/Credentials/ClientSecret", i + 3);
+		flood_secret = g_strdup_printf("./GwMO/Inventory/Devices/%u/Credentials/ClientSecret", i + 4);
 		wait_node(e->d, flood_secret, NULL, 30);
 		gone = record_of(e->d, id);
 		g_assert_null(gone);
@@ -571,6 +599,12 @@ test_lapse(void)
 	value = leaf(e->d, kept, "Status");
 	g_assert_cmpstr(value, ==, "Detached");
 	g_clear_pointer(&value, g_free);
+
+	g_assert_cmpint(device_wait(dev2, 60), !=, 0);
+	{
+		g_autofree gchar *out = device_out(e, "dev2");
+		g_assert_nonnull(strstr(out, "BOOTSTRAP lapsed: " ACCOUNT " deleted"));
+	}
 
 	/* the old secrets are refused */
 	{

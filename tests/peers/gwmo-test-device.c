@@ -948,6 +948,8 @@ gw_test_device_bootstrap(GwTestDevice *self, GError **error)
 	        self->server_url,
 	        self->server_id,
 	        lapse != NULL ? "not trusted (lapses)" : "trusted");
+	/* seen at once by whoever follows the output (tests wait for this line) */
+	fflush(stdout);
 	self->bootstrap_account = g_steal_pointer(&account);
 	g_hash_table_insert(self->trees, g_strdup(dev_id), g_steal_pointer(&tree));
 	if (self->bootstrap_wait > 0)
