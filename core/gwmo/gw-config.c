@@ -63,6 +63,9 @@ static const GwConfigKey gw_config_keys[] = {
     {"images", "base-url", GW_CONFIG_TYPE_STRING, "", 0, 0},
     {"images", "url-lifetime", GW_CONFIG_TYPE_INT, "86400", 1, 365 * 86400},
     {"southbound", "max-sessions", GW_CONFIG_TYPE_INT, "4096", 1, 1000000},
+    /* GET /bootstrap (gw-ed-bootstrap.h): answer a device at once (not trusted, lapses), or only
+     * once a DM Server approved it (Exec of Devices/<x>/Operations/Bootstrap) */
+    {"southbound", "auto-bootstrap", GW_CONFIG_TYPE_BOOL, "false", 0, 0},
     /* mDNS through avahi-daemon: publish _gwmo._tcp, browse _omadm._tcp */
     {"discovery", "enabled", GW_CONFIG_TYPE_BOOL, "true", 0, 0},
     {"fanout", "sync-wait", GW_CONFIG_TYPE_INT, "30", 0, 3600},

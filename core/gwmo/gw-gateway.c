@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "gw-adapters.h"
+#include "gw-ed-bootstrap.h"
 #include "gw-edtrigger.h"
 #include "gw-fanout.h"
 #include "gw-gateway.h"
@@ -42,6 +43,7 @@ struct _GwGateway {
 	GwPluginsMo *plugins_mo; /* ./GwMO/Config/Adapters */
 	GwPluginHttpHost *plugin_http; /* the paths plugins serve on the southbound listener */
 	GwDiscovery *discovery;        /* mDNS: _gwmo._tcp published, _omadm._tcp browsed */
+	GwEdBootstrap *ed_bootstrap;   /* GET /bootstrap: the gateway bootstraps End Devices */
 };
 
 G_DEFINE_FINAL_TYPE(GwGateway, gw_gateway, G_TYPE_OBJECT)
@@ -231,6 +233,11 @@ gw_gateway_setup(GwGateway *self, GError **error)
 	gw_fanout_set_image_store(self->fanout, self->images);
 	if (!gw_fanout_start(self->fanout, error))
 		return FALSE;
+	/* the gateway as local DM Bootstrap Server of its End Devices (seed 004) */
+	self->ed_bootstrap = gw_ed_bootstrap_new(
+	    self->config, self->tree, self->store, self->inventory, self->southbound);
+	if (!gw_ed_bootstrap_start(self->ed_bootstrap, error))
+		return FALSE;
 	/* the southbound listener's own paths are no plugin's */
 	self->plugin_http = gw_plugin_http_host_new();
 	gw_plugin_http_host_reserve(self->plugin_http, GW_GWMO_HTTP_DM);
@@ -349,6 +356,7 @@ gw_gateway_start_network(GwGateway *self, GError **error)
 	    !gw_southbound_start(self->southbound, error))
 		return FALSE;
 	gw_image_store_attach(self->images, gw_southbound_get_http_server(self->southbound));
+	gw_ed_bootstrap_attach(self->ed_bootstrap, gw_southbound_get_http_server(self->southbound));
 	gw_plugin_http_host_set_server(self->plugin_http,
 	                               gw_southbound_get_http_server(self->southbound));
 	gw_gateway_start_discovery(self);
@@ -471,6 +479,7 @@ gw_gateway_dispose(GObject *object)
 {
 	GwGateway *self = GW_GATEWAY(object);
 	g_clear_object(&self->discovery);
+	g_clear_object(&self->ed_bootstrap);
 	g_clear_object(&self->plugins_mo);
 	g_clear_object(&self->plugins);
 	g_clear_object(&self->plugin_http);

@@ -98,6 +98,27 @@ typedef enum {
  * with (issued by the device), as the last session left them */
 #define GW_GWMO_CRED_CLIENT_NONCE "ClientNonce"
 #define GW_GWMO_CRED_SERVER_NONCE "ServerNonce"
+/* the local DM Bootstrap Server (GET /bootstrap, seed 004 §8.x.2; gw-ed-bootstrap.c): the
+ * deadline of a non-trusted Gateway Bootstrap (unix seconds, int, never readable), the
+ * ServerIDs of the accounts made through it ("a+b"), and a DM Server's approval of the
+ * device's next GET /bootstrap (bool) */
+#define GW_GWMO_CRED_LAPSE_AT "LapseAt"
+#define GW_GWMO_CRED_BOOTSTRAP_ACCOUNTS "BootstrapAccounts"
+#define GW_GWMO_CRED_BOOTSTRAP_APPROVED "BootstrapApproved"
+/* the record was made by that bootstrap (no record before it): it goes when the bootstrap lapses */
+#define GW_GWMO_CRED_BOOTSTRAP_CREATED "BootstrapCreated"
+/* Exec ./GwMO/Inventory/Devices/<x>/Operations/Bootstrap (seed 004 §8.x.1, server-assisted):
+ * by a DM Server that may Replace the record: approves the device's next GET /bootstrap
+ * (trusted, no lapse), or validates the non-trusted bootstrap it holds (Trusted true, lapse
+ * cancelled) */
+#define GW_GWMO_DEVICE_OPERATIONS "Operations"
+#define GW_GWMO_DEVICE_OP_BOOTSTRAP "Operations/Bootstrap"
+/* the gateway's account on a device it bootstraps: ./DMAcc/gwmo-<GwID> (DM 1.2 DMAcc DDF) */
+#define GW_GWMO_ED_DMACC_PREFIX "gwmo-"
+#define GW_GWMO_ED_DMACC_APPID "w7"
+#define GW_GWMO_ED_LAPSE_TIMER_LEAF "Ext/LapseTimer"
+/* GET /bootstrap?dev=<DeviceID> (spec/GWMO.md §4) */
+#define GW_GWMO_BOOTSTRAP_QUERY_DEVICE "dev"
 #define GW_GWMO_STATUS_ATTACHED "Attached"
 #define GW_GWMO_STATUS_DETACHED "Detached"
 #define GW_GWMO_COMPONENT_END_DEVICE "EndDevice"

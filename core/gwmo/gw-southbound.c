@@ -133,7 +133,7 @@ struct _GwSouthbound {
 
 G_DEFINE_TYPE(GwSouthbound, gw_southbound, G_TYPE_OBJECT)
 
-enum { SIGNAL_SESSION_FINISHED, SIGNAL_LAST };
+enum { SIGNAL_SESSION_FINISHED, SIGNAL_DEVICE_AUTHENTICATED, SIGNAL_LAST };
 static guint signals[SIGNAL_LAST] = {0};
 
 static void
@@ -954,6 +954,7 @@ gw_southbound_peer_authenticated_cb(GwDmSession *session, gpointer user_data)
 	          s->device_id,
 	          s->peer_addr);
 	gw_southbound_session_install(self, s);
+	g_signal_emit(self, signals[SIGNAL_DEVICE_AUTHENTICATED], 0, s->device_id);
 }
 
 /* room for one more pending session of @peer_group: the oldest of that peer goes when it has
@@ -1660,6 +1661,46 @@ gw_southbound_cancelled_cb(GCancellable *cancellable, gpointer user_data)
 	g_idle_add_full(G_PRIORITY_DEFAULT, gw_southbound_cancel_idle_cb, copy, gw_sb_cancel_free);
 }
 
+/* whether @cmd (or a command inside it) is a Replace, Delete or Copy of a node below ./DMAcc:
+ * a change of an account the device holds */
+static gboolean
+gw_southbound_changes_dmacc(const GwSyncmlCommand *cmd)
+{
+	if (cmd->children != NULL) {
+		for (guint i = 0; i < cmd->children->len; i++) {
+			if (gw_southbound_changes_dmacc(g_ptr_array_index(cmd->children, i)))
+				return TRUE;
+		}
+		return FALSE;
+	}
+	if (cmd->type != GW_SYNCML_CMD_REPLACE && cmd->type != GW_SYNCML_CMD_DELETE &&
+	    cmd->type != GW_SYNCML_CMD_COPY)
+		return FALSE;
+	for (guint i = 0; i < cmd->items->len; i++) {
+		const GwSyncmlItem *item = g_ptr_array_index(cmd->items, i);
+		g_autofree gchar *path = NULL;
+		g_autofree gchar *query = NULL;
+		g_autofree gchar *uri = NULL;
+		if (item->target_uri == NULL)
+			continue;
+		gw_dm_uri_split_query(item->target_uri, &path, &query);
+		uri = gw_dm_uri_normalize(path, NULL, NULL, NULL);
+		if (uri == NULL || gw_dm_uri_is_below(uri, "./DMAcc"))
+			return TRUE; /* a target that does not even parse is not let through */
+	}
+	return FALSE;
+}
+
+static gboolean
+gw_southbound_device_trusted(GwSouthbound *self, const gchar *device_id)
+{
+	GwInventoryDevice info = {0};
+	gboolean trusted =
+	    gw_inventory_get_device(self->inventory, device_id, &info) && info.trusted;
+	gw_inventory_device_clear(&info);
+	return trusted;
+}
+
 void
 gw_southbound_send_command_async(GwSouthbound *self,
                                  const gchar *device_id,
@@ -1687,6 +1728,21 @@ gw_southbound_send_command_async(GwSouthbound *self,
 		o->results = g_ptr_array_new_with_free_func((GDestroyNotify)gw_syncml_item_free);
 		g_info("%s for unknown device %s: 404", gw_syncml_command_get_name(cmd), device_id);
 		gw_syncml_command_free(cmd);
+		g_task_return_pointer(task, o, gw_sb_outcome_free);
+		return;
+	}
+	if (gw_southbound_changes_dmacc(cmd) && !gw_southbound_device_trusted(self, device_id)) {
+		/* seed 004 §8.x.2: a non-trusted Gateway Bootstrap never changes a pre-existing
+		 * DMAcc of the device (Add of a new account stays allowed) */
+		GwSbOutcome *o = g_new0(GwSbOutcome, 1);
+		o->status = GW_DM_STATUS_FORBIDDEN;
+		o->results = g_ptr_array_new_with_free_func((GDestroyNotify)gw_syncml_item_free);
+		gw_warning_ratelimited("%s below ./DMAcc for device %s refused (403): its "
+		                       "Gateway Bootstrap is not trusted",
+		                       gw_syncml_command_get_name(cmd),
+		                       device_id);
+		gw_syncml_command_free(cmd);
+		gw_inventory_device_clear(&info);
 		g_task_return_pointer(task, o, gw_sb_outcome_free);
 		return;
 	}
@@ -1874,6 +1930,16 @@ gw_southbound_class_init(GwSouthboundClass *klass)
 	                                                2,
 	                                                G_TYPE_STRING,
 	                                                G_TYPE_BOOLEAN);
+	signals[SIGNAL_DEVICE_AUTHENTICATED] = g_signal_new("device-authenticated",
+	                                                    G_TYPE_FROM_CLASS(klass),
+	                                                    G_SIGNAL_RUN_LAST,
+	                                                    0,
+	                                                    NULL,
+	                                                    NULL,
+	                                                    NULL,
+	                                                    G_TYPE_NONE,
+	                                                    1,
+	                                                    G_TYPE_STRING);
 }
 
 static void

@@ -37,9 +37,14 @@ G_BEGIN_DECLS
  *    updates its record (Mode 2 Proxy when new, NotifyAddr from ./DevInfo/Ext/NotifyAddr).
  *  - the Proxy path: gw_southbound_send_command_async() delivers one command to one device
  *    (in a running session, or after a Package #0 to its NotifyAddr, or in its next session).
+ *    A Replace, Delete or Copy below ./DMAcc for a device whose record is not Trusted is
+ *    answered 403 and never sent (seed 004 §8.x.2: a non-trusted Gateway Bootstrap does not
+ *    change the device's pre-existing DMAcc; an Add of a new account passes).
  * Signals:
  *  "session-finished" (const gchar *device_id, gboolean ok): a device's session ended
  *      (finished, failed or dropped when idle).
+ *  "device-authenticated" (const gchar *device_id): a device proved its credentials in a
+ *      session (it leaves the pending ones); the local bootstrap's lapse ends there.
  */
 
 #define GW_TYPE_SOUTHBOUND (gw_southbound_get_type())
@@ -80,8 +85,9 @@ gw_southbound_get_pending_count(GwSouthbound *self);
  * session it opens; a device without NotifyAddr
  * gets it in its next own session. Completes with the device's Status (and Results for a
  * Get); status 408 when nothing came back within @timeout_s seconds (0: 60) — a command not
- * sent yet is withdrawn; status 404 for an unknown device. These are results, not errors:
- * the finish function only fails on cancellation.
+ * sent yet is withdrawn; status 404 for an unknown device, 403 for a change below ./DMAcc
+ * of an untrusted one (above). These are results, not errors: the finish function only fails
+ * on cancellation.
  */
 void
 gw_southbound_send_command_async(GwSouthbound *self,

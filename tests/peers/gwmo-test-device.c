@@ -47,6 +47,7 @@
 #include "config.h"
 
 #include <glib-unix.h>
+#include <libsoup/soup.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,12 @@ typedef struct {
 	gchar *summary_path;
 	gchar *session_id;
 	gint truncate_message;
+	/* --bootstrap (seed 004 §8.x.2): the local DM Bootstrap Server of the gateway */
+	gchar *bootstrap_url;
+	gint bootstrap_wait;
+	gchar *bootstrap_account;  /* ./DMAcc/<x> it made */
+	gint64 bootstrap_lapse_at; /* monotonic µs; 0: trusted (no Ext/LapseTimer) */
+	gboolean bootstrap_used;   /* a session with that account succeeded */
 
 	GwDmAuthType auth_type;
 	gchar *tree_xml;
@@ -773,6 +780,183 @@ gw_test_run_finish(GwTestRun *run, gboolean ok, const GError *error)
 	fflush(stdout);
 }
 
+/* ---- --bootstrap: the gateway's local DM Bootstrap Server (seed 004 §8.x.2) ---- */
+
+/* a non-trusted bootstrap lapses on the device too: past its Ext/LapseTimer without a session
+ * that succeeded, the account goes (and the session is not tried) */
+static gboolean
+gw_test_device_bootstrap_alive(GwTestDevice *self, guint index)
+{
+	g_autofree gchar *dev_id = NULL;
+	GwDmTree *tree;
+
+	if (self->bootstrap_account == NULL || self->bootstrap_used ||
+	    self->bootstrap_lapse_at == 0 || g_get_monotonic_time() < self->bootstrap_lapse_at)
+		return TRUE;
+	dev_id = gw_peer_expand_index(self->dev_id, index);
+	tree = g_hash_table_lookup(self->trees, dev_id);
+	if (tree != NULL)
+		gw_dm_tree_delete(tree, NULL, self->bootstrap_account);
+	g_print("BOOTSTRAP lapsed: %s deleted, no session with it in time\n",
+	        self->bootstrap_account);
+	return FALSE;
+}
+
+/* the value of a leaf of the bootstrapped account, or NULL */
+static gchar *
+gw_test_device_account_leaf(GwDmTree *tree, const gchar *account, const gchar *rel)
+{
+	g_autofree gchar *uri = g_strdup_printf("%s/%s", account, rel);
+	return gw_dm_tree_dup_string(tree, uri);
+}
+
+/* GETs --bootstrap, applies its Add to the device's tree as a DM client applies a bootstrap
+ * (the DMAcc DDF enforced), then takes that account for its sessions: AppAddr, names,
+ * secrets, digest both ways, the account's ServerID as the ACL principal */
+static gboolean
+gw_test_device_bootstrap(GwTestDevice *self, GError **error)
+{
+	g_autoptr(SoupSession) session =
+	    soup_session_new_with_options("proxy-resolver", NULL, "timeout", 30, NULL);
+	g_autoptr(SoupMessage) msg = soup_message_new("GET", self->bootstrap_url);
+	g_autoptr(GBytes) body = NULL;
+	g_autoptr(GwSyncmlMessage) boot = NULL;
+	g_autoptr(GwDmTree) tree = NULL;
+	g_autofree gchar *dev_id = gw_peer_expand_index(self->dev_id, 1);
+	g_autofree gchar *account = NULL;
+	g_autofree gchar *lapse = NULL;
+	const gchar *content_type;
+	guint status;
+
+	if (msg == NULL) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_INVALID_ARGS,
+		            "--bootstrap %s is not a URL",
+		            self->bootstrap_url);
+		return FALSE;
+	}
+	if (self->ca_file != NULL) {
+		g_autoptr(GTlsDatabase) db = g_tls_file_database_new(self->ca_file, error);
+		if (db == NULL)
+			return FALSE;
+		soup_session_set_tls_database(session, db);
+	}
+	soup_message_headers_replace(soup_message_get_request_headers(msg),
+	                             "Accept",
+	                             self->wbxml ? "application/vnd.syncml.dm+wbxml"
+	                                         : "application/vnd.syncml.dm+xml");
+	body = soup_session_send_and_read(session, msg, NULL, error);
+	if (body == NULL)
+		return FALSE;
+	status = soup_message_get_status(msg);
+	g_print("BOOTSTRAP %u %s\n", status, self->bootstrap_url);
+	if (status != 200) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_PERMISSION_DENIED,
+		            "the bootstrap was refused: %u",
+		            status);
+		return FALSE;
+	}
+	content_type =
+	    soup_message_headers_get_content_type(soup_message_get_response_headers(msg), NULL);
+	boot = gw_syncml_message_decode(body, content_type, NULL, error);
+	if (boot == NULL)
+		return FALSE;
+	/* the account's ServerID is the principal of what that server sends */
+	for (guint i = 0; i < boot->commands->len; i++) {
+		const GwSyncmlCommand *cmd = g_ptr_array_index(boot->commands, i);
+		for (guint j = 0; cmd->type == GW_SYNCML_CMD_ADD && j < cmd->items->len; j++) {
+			const GwSyncmlItem *item = g_ptr_array_index(cmd->items, j);
+			if (item->target_uri != NULL &&
+			    g_str_has_suffix(item->target_uri, "/ServerID") && item->data != NULL) {
+				g_free(self->server_id);
+				self->server_id = g_strdup(item->data);
+			}
+		}
+	}
+	tree = gw_test_device_make_tree(self, 1, dev_id, dev_id, error);
+	if (tree == NULL)
+		return FALSE;
+	for (guint i = 0; i < boot->commands->len; i++) {
+		const GwSyncmlCommand *cmd = g_ptr_array_index(boot->commands, i);
+		if (cmd->type != GW_SYNCML_CMD_ADD) {
+			g_set_error(error,
+			            GW_ERROR,
+			            GW_ERROR_PROTOCOL,
+			            "the bootstrap holds a %s",
+			            gw_syncml_command_get_name(cmd));
+			return FALSE;
+		}
+		for (guint j = 0; j < cmd->items->len; j++) {
+			const GwSyncmlItem *item = g_ptr_array_index(cmd->items, j);
+			GwDmFormat format = gw_syncml_item_get_format(item);
+			g_autoptr(GBytes) data =
+			    item->data != NULL ? g_bytes_new(item->data, strlen(item->data)) : NULL;
+			guint code;
+			if (item->target_uri == NULL)
+				continue;
+			code = gw_dm_tree_add(
+			    tree, NULL, item->target_uri, format, item->meta.type, data);
+			if (!gw_dm_status_is_success(code)) {
+				g_set_error(error,
+				            GW_ERROR,
+				            GW_ERROR_PROTOCOL,
+				            "Add %s of the bootstrap: %u",
+				            item->target_uri,
+				            code);
+				return FALSE;
+			}
+			if (format == GW_DM_FORMAT_NODE && account == NULL &&
+			    g_str_has_prefix(item->target_uri, "./DMAcc/") &&
+			    strchr(item->target_uri + strlen("./DMAcc/"), '/') == NULL)
+				account = g_strdup(item->target_uri);
+		}
+	}
+	if (account == NULL) {
+		g_set_error_literal(
+		    error, GW_ERROR, GW_ERROR_PROTOCOL, "the bootstrap adds no ./DMAcc/<x>");
+		return FALSE;
+	}
+	g_free(self->server_url);
+	self->server_url = gw_test_device_account_leaf(tree, account, "AppAddr/1/Addr");
+	g_free(self->client_name);
+	self->client_name = gw_test_device_account_leaf(tree, account, "AppAuth/1/AAuthName");
+	g_free(self->client_secret);
+	self->client_secret = gw_test_device_account_leaf(tree, account, "AppAuth/1/AAuthSecret");
+	g_free(self->server_name);
+	self->server_name = gw_test_device_account_leaf(tree, account, "AppAuth/2/AAuthName");
+	g_free(self->server_secret);
+	self->server_secret = gw_test_device_account_leaf(tree, account, "AppAuth/2/AAuthSecret");
+	if (self->server_url == NULL || self->client_secret == NULL ||
+	    self->server_secret == NULL) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_PROTOCOL,
+		            "%s lacks AppAddr/1/Addr or an AAuthSecret",
+		            account);
+		return FALSE;
+	}
+	self->auth_type = GW_DM_AUTH_TYPE_MD5;
+	lapse = gw_test_device_account_leaf(tree, account, "Ext/LapseTimer");
+	if (lapse != NULL)
+		self->bootstrap_lapse_at =
+		    g_get_monotonic_time() + g_ascii_strtoll(lapse, NULL, 10) * G_USEC_PER_SEC;
+	g_print("BOOTSTRAP applied %s: server %s, ServerID %s, %s\n",
+	        account,
+	        self->server_url,
+	        self->server_id,
+	        lapse != NULL ? "not trusted (lapses)" : "trusted");
+	/* seen at once by whoever follows the output (tests wait for this line) */
+	fflush(stdout);
+	self->bootstrap_account = g_steal_pointer(&account);
+	g_hash_table_insert(self->trees, g_strdup(dev_id), g_steal_pointer(&tree));
+	if (self->bootstrap_wait > 0)
+		g_usleep((gulong)self->bootstrap_wait * G_USEC_PER_SEC);
+	return TRUE;
+}
+
 static gboolean
 gw_test_device_run_one(GwTestDevice *self,
                        guint index,
@@ -784,6 +968,8 @@ gw_test_device_run_one(GwTestDevice *self,
 	g_autoptr(GError) error = NULL;
 	gboolean ok;
 
+	if (!gw_test_device_bootstrap_alive(self, index))
+		return FALSE;
 	run = gw_test_run_new(self, index, session_id, alert_code, registration, &error);
 	if (run == NULL) {
 		g_printerr("gwmo-test-device: %s\n", error->message);
@@ -791,6 +977,11 @@ gw_test_device_run_one(GwTestDevice *self,
 	}
 	ok = gw_test_run_drive(run, &error);
 	gw_test_run_finish(run, ok, error);
+	if (ok && self->bootstrap_account != NULL && !self->bootstrap_used) {
+		self->bootstrap_used = TRUE;
+		g_print("BOOTSTRAP session succeeded: %s no longer lapses\n",
+		        self->bootstrap_account);
+	}
 	return ok;
 }
 
@@ -1472,9 +1663,16 @@ gw_test_multi_run(GwTestDevice *self)
 static gboolean
 gw_test_device_check_options(GwTestDevice *self, GError **error)
 {
-	if (self->server_url == NULL || self->dev_id == NULL) {
+	if ((self->server_url == NULL && self->bootstrap_url == NULL) || self->dev_id == NULL) {
+		g_set_error_literal(error,
+		                    GW_ERROR,
+		                    GW_ERROR_INVALID_ARGS,
+		                    "--server (or --bootstrap) and --dev-id are required");
+		return FALSE;
+	}
+	if (self->bootstrap_url != NULL && self->parallel > 0) {
 		g_set_error_literal(
-		    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "--server and --dev-id are required");
+		    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "--bootstrap is for one device");
 		return FALSE;
 	}
 	if (!gw_peer_parse_auth_type(self->auth, &self->auth_type, error))
@@ -1587,6 +1785,8 @@ gw_test_device_free(GwTestDevice *self)
 	g_free(self->notified_server);
 	g_free(self->summary_path);
 	g_free(self->session_id);
+	g_free(self->bootstrap_url);
+	g_free(self->bootstrap_account);
 	if (self->pump_id != 0)
 		g_source_remove(self->pump_id);
 	g_clear_pointer(&self->by_dev_id, g_hash_table_unref);
@@ -1714,6 +1914,12 @@ main(int argc, char **argv)
 	     "clients that hard-code it", "HEX"},
 	    {"truncate-message", 0, 0, G_OPTION_ARG_INT, &self->truncate_message,
 	     "Send message N of the first session without its closing tags (malformed)", "N"},
+	    {"bootstrap", 0, 0, G_OPTION_ARG_STRING, &self->bootstrap_url,
+	     "GET a DM bootstrap from this URL first (the gateway's GET /bootstrap?dev=<DeviceID>) "
+	     "and use the account it adds (server, names, secrets); a non-trusted one "
+	     "(Ext/LapseTimer) is deleted when no session with it succeeds in time", "URL"},
+	    {"bootstrap-wait", 0, 0, G_OPTION_ARG_INT, &self->bootstrap_wait,
+	     "Seconds to wait between the bootstrap and the first session", "S"},
 	    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
 	     "Log the session engine's informational messages too", NULL},
 	    {NULL}};
@@ -1756,6 +1962,10 @@ main(int argc, char **argv)
 			g_printerr("gwmo-test-device: %s\n", error->message);
 			return GW_PEER_EXIT_USAGE;
 		}
+		if (self->bootstrap_url != NULL && !gw_test_device_bootstrap(self, &error)) {
+			g_printerr("gwmo-test-device: --bootstrap: %s\n", error->message);
+			return GW_PEER_EXIT_FAILED;
+		}
 		if (self->do_register) {
 			self->busy = TRUE;
 			self->sessions++;
@@ -1777,6 +1987,10 @@ main(int argc, char **argv)
 		        failed,
 		        elapsed);
 		return failed == 0 ? GW_PEER_EXIT_OK : GW_PEER_EXIT_FAILED;
+	}
+	if (self->bootstrap_url != NULL && !gw_test_device_bootstrap(self, &error)) {
+		g_printerr("gwmo-test-device: --bootstrap: %s\n", error->message);
+		return GW_PEER_EXIT_FAILED;
 	}
 	for (guint i = 1; i <= (guint)self->count; i++) {
 		guint alert = self->alert_1200 ? GW_SYNCML_ALERT_SERVER_INITIATED_MGMT
