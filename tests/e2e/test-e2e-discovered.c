@@ -4,7 +4,7 @@
  *
  * Discovered records end to end (issue 14 §4, contract points 3 and 4): the real gwmod,
  * bootstrapped to the reference DM Server, against a real avahi-daemon on a private system bus
- * in a network namespace of the test's own (tests/dbus/gw-test-mdns.h), with avahi-publish and
+ * in a network namespace of the test's own (tests/dbus/gw-test-avahi.h), with avahi-publish and
  * the reference End Device (gwmo-test-device --announce / --discover) as the peers:
  *  - a device announced with avahi-publish, and one announced by gwmo-test-device --announce,
  *    each become a record with Status Discovered (D-Bus Device object, the tree, Summary,
@@ -27,24 +27,24 @@
 #include <string.h>
 
 #include "gw-e2e.h"
-#include "gw-test-mdns.h"
+#include "gw-test-avahi.h"
 
 /* the DM Server's first session: the gateway opens it for the first alert */
 #define EMPTY_SCRIPT "{\"sessions\":[{\"commands\":[]},{\"commands\":[]}]}"
 
-static MdnsServices *
+static GwTestAvahi *
 services_up(void)
 {
-	MdnsServices *s = mdns_services_new();
-	mdns_services_start_bus(s);
-	mdns_services_start_avahi(s);
+	GwTestAvahi *s = gw_test_avahi_new();
+	gw_test_avahi_start_bus(s);
+	gw_test_avahi_start_daemon(s);
 	return s;
 }
 
 static gchar *
 wait_log(GwTestDaemon *d, const gchar *needle, guint times)
 {
-	for (guint i = 0; i < MDNS_WAIT_S * 20; i++) {
+	for (guint i = 0; i < GW_TEST_AVAHI_WAIT_S * 20; i++) {
 		gchar *log = gw_test_daemon_read_log(d);
 		if (count_substr(log, needle) >= times)
 			return log;
@@ -74,7 +74,7 @@ device_mdns(Env *e, const gchar *out_path, const gchar *dev_id, const gchar *con
 	for (guint i = 0; args[i] != NULL; i++)
 		g_ptr_array_add(argv, g_strdup(args[i]));
 	g_ptr_array_add(argv, NULL);
-	g_subprocess_launcher_set_child_setup(launcher, mdns_child_setup, NULL, NULL);
+	g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
 	g_subprocess_launcher_set_stdout_file_path(launcher, out_path);
 	g_subprocess_launcher_set_stderr_file_path(launcher, log);
 	proc = g_subprocess_launcher_spawnv(launcher, (const gchar *const *)argv->pdata, &error);
@@ -86,7 +86,7 @@ device_mdns(Env *e, const gchar *out_path, const gchar *dev_id, const gchar *con
 static gchar *
 wait_output(GSubprocess *proc, const gchar *path, const gchar *needle)
 {
-	for (guint i = 0; i < MDNS_WAIT_S * 20; i++) {
+	for (guint i = 0; i < GW_TEST_AVAHI_WAIT_S * 20; i++) {
 		gchar *text = NULL;
 		if (g_file_get_contents(path, &text, NULL, NULL) && strstr(text, needle) != NULL)
 			return text;
@@ -103,7 +103,7 @@ static void
 wait_record_gone(GwTestDaemon *d, const gchar *record)
 {
 	g_autofree gchar *uri = g_strdup_printf("%s/Status", record);
-	for (guint i = 0; i < MDNS_WAIT_S * 20; i++) {
+	for (guint i = 0; i < GW_TEST_AVAHI_WAIT_S * 20; i++) {
 		g_autofree gchar *error_name = NULL;
 		g_autofree gchar *v = get_value(d, uri, &error_name);
 		if (v == NULL)
@@ -143,7 +143,7 @@ assert_discovered_alert(JsonObject *session, const gchar *dev_id, const gchar *a
 static void
 test_discovered_alert(void)
 {
-	MdnsServices *s;
+	GwTestAvahi *s;
 	Env *e;
 	g_autofree gchar *record = NULL;
 	g_autofree gchar *server_record = NULL;
@@ -163,7 +163,7 @@ test_discovered_alert(void)
 	JsonArray *sessions;
 	guint16 port2 = gw_test_free_port();
 
-	if (!mdns_have_avahi(TRUE))
+	if (!gw_test_avahi_available(TRUE))
 		return;
 	s = services_up();
 	e = env_new_with_config("[discovery]\nforget-after=0\n");
@@ -172,11 +172,10 @@ test_discovered_alert(void)
 	server = server_start(e, EMPTY_SCRIPT, server_record, CL_SECRET, "--sessions=2", NULL);
 
 	/* an independent peer announces a DM-capable device */
-	peer = mdns_publish_full("omadm-dev-1",
-	                         "_omadm._tcp",
-	                         "4443",
-	                         (const gchar *const[]){"devid=DEV-MDNS-1", "path=/dm", NULL});
-	rec1 = e2e_wait_device_record(objects, "DeviceID", "DEV-MDNS-1", "Discovered", MDNS_WAIT_S);
+	peer = gw_test_avahi_publish(
+	    "omadm-dev-1", "_omadm._tcp", "4443", "devid=DEV-MDNS-1", "path=/dm", NULL);
+	rec1 = e2e_wait_device_record(
+	    objects, "DeviceID", "DEV-MDNS-1", "Discovered", GW_TEST_AVAHI_WAIT_S);
 	record = g_strdup_printf("%s/Address", rec1);
 	v = get_value(e->d, record, NULL);
 	g_assert_cmpstr(v, ==, "127.0.0.1:4443/dm");
@@ -193,7 +192,8 @@ test_discovered_alert(void)
 	device =
 	    device_mdns(e, out, "DEV-MDNS-2", (const gchar *const[]){"--announce", port_arg, NULL});
 	text = wait_output(device, out, "announced _omadm._tcp");
-	rec2 = e2e_wait_device_record(objects, "DeviceID", "DEV-MDNS-2", "Discovered", MDNS_WAIT_S);
+	rec2 = e2e_wait_device_record(
+	    objects, "DeviceID", "DEV-MDNS-2", "Discovered", GW_TEST_AVAHI_WAIT_S);
 	g_free(record);
 	record = g_strdup_printf("%s/Address", rec2);
 	v = get_value(e->d, record, NULL);
@@ -240,46 +240,47 @@ test_discovered_alert(void)
 	g_assert_true(g_subprocess_wait(device, NULL, NULL));
 	g_assert_cmpint(g_subprocess_get_exit_status(device), ==, 0);
 	wait_record_gone(e->d, rec2);
-	mdns_stop_child(&peer);
+	gw_test_avahi_stop_child(&peer);
 	wait_record_gone(e->d, rec1);
 	g_assert_true(gw_test_daemon_is_running(e->d));
 
 	gw_test_daemon_stop(e->d);
 	env_free(e);
-	mdns_services_free(s);
+	gw_test_avahi_free(s);
 }
 
 static void
 test_auto_bootstrap(void)
 {
-	MdnsServices *s;
+	GwTestAvahi *s;
 	Env *e;
 	g_autoptr(GSubprocess) peer = NULL;
 	g_autoptr(GDBusObjectManager) objects = NULL;
 	g_autofree gchar *rec = NULL;
 
-	if (!mdns_have_avahi(TRUE))
+	if (!gw_test_avahi_available(TRUE))
 		return;
 	s = services_up();
 	/* no DM Server listens: an alert would stay pending */
 	e = env_new_full("auto-bootstrap=true\n", NULL);
 	objects = e2e_object_manager(e->d);
 	g_assert_cmpuint(pending_alerts(e->d), ==, 0);
-	peer = mdns_publish_full(
-	    "omadm-dev-3", "_omadm._tcp", "4443", (const gchar *const[]){"devid=DEV-MDNS-3", NULL});
-	rec = e2e_wait_device_record(objects, "DeviceID", "DEV-MDNS-3", "Discovered", MDNS_WAIT_S);
+	peer =
+	    gw_test_avahi_publish("omadm-dev-3", "_omadm._tcp", "4443", "devid=DEV-MDNS-3", NULL);
+	rec = e2e_wait_device_record(
+	    objects, "DeviceID", "DEV-MDNS-3", "Discovered", GW_TEST_AVAHI_WAIT_S);
 	/* the alert would have been queued with the record (same signal emission) */
 	g_assert_cmpuint(pending_alerts(e->d), ==, 0);
-	mdns_stop_child(&peer);
+	gw_test_avahi_stop_child(&peer);
 	gw_test_daemon_stop(e->d);
 	env_free(e);
-	mdns_services_free(s);
+	gw_test_avahi_free(s);
 }
 
 static void
 test_flood_and_discover(void)
 {
-	MdnsServices *s;
+	GwTestAvahi *s;
 	Env *e;
 	g_autoptr(GPtrArray) peers = g_ptr_array_new();
 	g_autoptr(GSubprocess) device = NULL;
@@ -300,7 +301,7 @@ test_flood_and_discover(void)
 	g_autofree gchar *long_x = NULL;
 	g_autofree gchar *conf = g_strdup_printf("[discovery]\nmax-discovered=%u\n", max);
 
-	if (!mdns_have_avahi(TRUE))
+	if (!gw_test_avahi_available(TRUE))
 		return;
 	s = services_up();
 	e = env_new_with_config(conf);
@@ -309,24 +310,21 @@ test_flood_and_discover(void)
 	for (guint i = 0; i < n_valid; i++) {
 		g_autofree gchar *name = g_strdup_printf("flood-%02u", i);
 		g_autofree gchar *txt = g_strdup_printf("devid=FLOOD-%02u", i);
-		g_ptr_array_add(peers,
-		                mdns_publish_full(name,
-		                                  "_omadm._tcp",
-		                                  "4443",
-		                                  (const gchar *const[]){txt, "path=/dm", NULL}));
+		g_ptr_array_add(
+		    peers,
+		    gw_test_avahi_publish(name, "_omadm._tcp", "4443", txt, "path=/dm", NULL));
 	}
 	long_x = g_strnfill(200, 'x');
 	long_devid = g_strconcat("devid=", long_x, NULL);
 	invalid[3][1] = long_devid;
 	for (guint i = 0; i < G_N_ELEMENTS(invalid); i++)
-		g_ptr_array_add(
-		    peers,
-		    mdns_publish_full(invalid[i][0],
-		                      "_omadm._tcp",
-		                      "4443",
-		                      i == 2
-		                          ? (const gchar *const[]){invalid[i][1], "path=dm?x", NULL}
-		                          : (const gchar *const[]){invalid[i][1], NULL}));
+		g_ptr_array_add(peers,
+		                gw_test_avahi_publish(invalid[i][0],
+		                                      "_omadm._tcp",
+		                                      "4443",
+		                                      invalid[i][1],
+		                                      i == 2 ? "path=dm?x" : NULL,
+		                                      NULL));
 	/* every one resolved by gwmod (GwDiscovery logs each once) */
 	g_free(wait_log(e->d, "announced at", n_valid + G_N_ELEMENTS(invalid)));
 	v = get_value(e->d, "./GwMO/Inventory/Summary/Discovered", NULL);
@@ -362,19 +360,21 @@ test_flood_and_discover(void)
 
 	for (guint i = 0; i < peers->len; i++) {
 		GSubprocess *p = g_ptr_array_index(peers, i);
-		mdns_stop_child(&p);
+		gw_test_avahi_stop_child(&p);
 	}
 	gw_test_daemon_stop(e->d);
 	env_free(e);
-	mdns_services_free(s);
+	gw_test_avahi_free(s);
 }
 
 int
 main(int argc, char **argv)
 {
+	g_autofree gchar *why_not = NULL;
+
 	g_test_init(&argc, &argv, NULL);
-	/* before any thread */
-	mdns_netns_ok = mdns_enter_netns(&mdns_netns_why_not);
+	/* before any thread; gw_test_avahi_available() says whether it worked */
+	gw_test_avahi_enter_netns(&why_not);
 	if (argc < 3) {
 		g_printerr("usage: %s PATH-TO-gwmo-test-server PATH-TO-gwmo-test-device\n",
 		           argv[0]);
