@@ -215,6 +215,14 @@ test_discovered_alert(void)
 	g_assert_nonnull(strstr(ctl_out, "DEV-MDNS-2"));
 	g_assert_cmpuint(count_substr(ctl_out, "Discovered"), >=, 2);
 
+	/* queued for the DM Server, durably, at once */
+	g_free(text);
+	text = wait_log(e->d, "recorded as Discovered", 2);
+	g_assert_cmpuint(
+	    count_substr(text, "(urn:oma:at:gwmo:1.0:DeviceDiscovered) queued for " SERVER_ID),
+	    ==,
+	    2);
+
 	/* the DM Server heard of each once (two sessions, or one carrying both) */
 	server_wait(server);
 	sessions = record_sessions(server_record, &parser);
@@ -257,19 +265,21 @@ test_auto_bootstrap(void)
 	g_autoptr(GSubprocess) peer = NULL;
 	g_autoptr(GDBusObjectManager) objects = NULL;
 	g_autofree gchar *rec = NULL;
+	g_autofree gchar *log = NULL;
 
 	if (!gw_test_avahi_available(TRUE))
 		return;
 	s = services_up();
-	/* no DM Server listens: an alert would stay pending */
 	e = env_new_full("auto-bootstrap=true\n", NULL);
 	objects = e2e_object_manager(e->d);
-	g_assert_cmpuint(pending_alerts(e->d), ==, 0);
 	peer =
 	    gw_test_avahi_publish("omadm-dev-3", "_omadm._tcp", "4443", "devid=DEV-MDNS-3", NULL);
 	rec = e2e_wait_device_record(
 	    objects, "DeviceID", "DEV-MDNS-3", "Discovered", GW_TEST_AVAHI_WAIT_S);
-	/* the alert would have been queued with the record (same signal emission) */
+	/* the alert would have been queued (and logged) in the same signal emission that made
+	 * the record, before "recorded as Discovered" was logged */
+	log = wait_log(e->d, "recorded as Discovered", 1);
+	g_assert_null(strstr(log, "DeviceDiscovered) queued"));
 	g_assert_cmpuint(pending_alerts(e->d), ==, 0);
 	gw_test_avahi_stop_child(&peer);
 	gw_test_daemon_stop(e->d);
