@@ -292,8 +292,10 @@ gw_discovered_lost_cb(GwDiscovery *discovery, const gchar *name, gpointer user_d
 	g_autofree gchar *device_id = NULL;
 
 	g_hash_table_remove(self->ignored, name);
-	if (!g_hash_table_steal_extended(self->services, name, NULL, (gpointer *)&device_id))
+	device_id = g_strdup(g_hash_table_lookup(self->services, name));
+	if (device_id == NULL)
 		return;
+	g_hash_table_remove(self->services, name);
 	if (!gw_discovered_devid_announced(self, device_id) &&
 	    gw_inventory_is_discovered(self->inventory, device_id))
 		gw_discovered_schedule_forget(self, device_id);

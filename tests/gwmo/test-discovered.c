@@ -14,7 +14,8 @@
  *    record is not demoted nor changed by an announcement;
  *  - [discovery] max-discovered bounds the Discovered records (new ones refused);
  *  - a withdrawn device's record is removed after [discovery] forget-after, not when it is
- *    announced again meanwhile, and never once it registered.
+ *    announced again meanwhile, and never once it registered; the same for every Discovered
+ *    record while avahi-daemon cannot be reached, and for those of an earlier run.
  */
 
 #include "config.h"
@@ -383,6 +384,40 @@ test_forget(Fixture *fx, gconstpointer data)
 	g_assert_nonnull(gw_inventory_find(fx->inv, "DEV-3"));
 }
 
+static void
+test_daemon_gone(Fixture *fx, gconstpointer data)
+{
+	/* no avahi-daemon to be reached: GwDiscovery leaves "running" (here: never got there)
+	 * and reports again once it is back; until then the devices count as withdrawn */
+	announce(fx, "dev", "192.0.2.7", 4443, "devid=DEV-1", NULL);
+	g_assert_nonnull(gw_inventory_find(fx->inv, "DEV-1"));
+	g_setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/gwmo-test-bus", TRUE);
+	gw_discovery_start(fx->discovery);
+	g_assert_cmpint(gw_discovery_get_state(fx->discovery), !=, GW_DISCOVERY_STATE_RUNNING);
+	g_assert_null(gw_inventory_find(fx->inv, "DEV-1"));
+	gw_discovery_stop(fx->discovery);
+}
+
+static void
+test_earlier_run(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GwDiscovery) discovery = gw_discovery_new();
+	g_autoptr(GwDiscovered) discovered = NULL;
+	GwInventoryDevice reg = {.device_id = (gchar *)"DEV-2"};
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *uri = NULL;
+
+	/* records of an earlier run: the Discovered one goes unless announced again */
+	announce(fx, "dev", "192.0.2.7", 4443, "devid=DEV-1", NULL);
+	announce(fx, "dev2", "192.0.2.8", 4443, "devid=DEV-2", NULL);
+	uri = gw_inventory_register(fx->inv, &reg, &error);
+	g_assert_no_error(error);
+	discovered = gw_discovered_new(fx->config, fx->inv);
+	gw_discovered_watch(discovered, discovery);
+	g_assert_null(gw_inventory_find(fx->inv, "DEV-1"));
+	g_assert_nonnull(gw_inventory_find(fx->inv, "DEV-2"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -394,5 +429,7 @@ main(int argc, char **argv)
 	ADD("/discovered/registered-not-demoted", test_registered_not_demoted);
 	ADD("/discovered/bound", test_bound);
 	ADD("/discovered/forget", test_forget);
+	ADD("/discovered/daemon-gone", test_daemon_gone);
+	ADD("/discovered/earlier-run", test_earlier_run);
 	return g_test_run();
 }
