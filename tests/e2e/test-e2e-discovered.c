@@ -14,7 +14,7 @@
  *  - with auto-bootstrap true the record is made and no alert is queued;
  *  - a flood of announcements (more than [discovery] max-discovered, some with invalid TXT)
  *    leaves at most max-discovered Discovered records, none from an invalid TXT, and gwmod
- *    serving;
+ *    serving (14 devices, bound 5; GWMO_TEST_DISCOVERED_FLOOD=DEVICES:MAX for a bigger one);
  *  - gwmo-test-device --discover prints the bootstrap URL built from gwmod's real
  *    _gwmo._tcp announcement.
  * Skips without root, network namespaces, avahi-daemon, avahi-utils or dbus-daemon.
@@ -24,6 +24,7 @@
 
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "gw-e2e.h"
@@ -138,6 +139,29 @@ assert_discovered_alert(JsonObject *session, const gchar *dev_id, const gchar *a
 	}
 	/* one alert for the record, not one per resolution */
 	g_assert_cmpuint(n, ==, 1);
+}
+
+/* gwmod's resident memory (kB) and open descriptors, for the log */
+static void
+report_daemon(GwTestDaemon *d, const gchar *when)
+{
+	const gchar *pid = g_subprocess_get_identifier(d->daemon);
+	g_autofree gchar *status_path = g_strdup_printf("/proc/%s/status", pid);
+	g_autofree gchar *fd_path = g_strdup_printf("/proc/%s/fd", pid);
+	g_autofree gchar *status = NULL;
+	g_autoptr(GDir) dir = g_dir_open(fd_path, 0, NULL);
+	const gchar *rss = NULL;
+	guint fds = 0;
+
+	if (g_file_get_contents(status_path, &status, NULL, NULL))
+		rss = strstr(status, "VmRSS:");
+	while (dir != NULL && g_dir_read_name(dir) != NULL)
+		fds++;
+	g_test_message("gwmod %s: %.*s, %u fds",
+	               when,
+	               rss != NULL ? (int)strcspn(rss, "\n") : 0,
+	               rss != NULL ? rss : "",
+	               fds);
 }
 
 static void
@@ -299,8 +323,8 @@ test_flood_and_discover(void)
 	g_autofree gchar *out = NULL;
 	g_autofree gchar *text = NULL;
 	g_autofree gchar *want = NULL;
-	const guint n_valid = 14;
-	const guint max = 5;
+	guint n_valid = 14;
+	guint max = 5;
 	const gchar *invalid[][2] = {
 	    {"bad-none", "path=/dm"},
 	    {"bad-space", "devid=a b"},
@@ -309,17 +333,29 @@ test_flood_and_discover(void)
 	};
 	g_autofree gchar *long_devid = NULL;
 	g_autofree gchar *long_x = NULL;
-	g_autofree gchar *conf = g_strdup_printf("[discovery]\nmax-discovered=%u\n", max);
+	g_autofree gchar *conf = NULL;
+	g_autofree gchar *want_count = NULL;
+	g_autofree gchar *want_refused = NULL;
+	const gchar *size = g_getenv("GWMO_TEST_DISCOVERED_FLOOD");
 
 	if (!gw_test_avahi_available(TRUE))
 		return;
+	/* the full-size form on demand: GWMO_TEST_DISCOVERED_FLOOD=DEVICES:MAX (e.g. 300:256;
+	 * one avahi-publish process per device) */
+	if (size != NULL && sscanf(size, "%u:%u", &n_valid, &max) != 2)
+		g_error("GWMO_TEST_DISCOVERED_FLOOD is DEVICES:MAX, not %s", size);
+	g_assert_cmpuint(max, <, n_valid);
+	conf = g_strdup_printf("[discovery]\nmax-discovered=%u\n", max);
+	want_count = g_strdup_printf("%u", max);
+	want_refused = g_strdup_printf("not recorded: %u Discovered records already", max);
 	s = services_up();
 	e = env_new_with_config(conf);
 
+	report_daemon(e->d, "before the flood");
 	/* a hostile LAN: more devices than the bound, and invalid TXT records */
 	for (guint i = 0; i < n_valid; i++) {
-		g_autofree gchar *name = g_strdup_printf("flood-%02u", i);
-		g_autofree gchar *txt = g_strdup_printf("devid=FLOOD-%02u", i);
+		g_autofree gchar *name = g_strdup_printf("flood-%03u", i);
+		g_autofree gchar *txt = g_strdup_printf("devid=FLOOD-%03u", i);
 		g_ptr_array_add(
 		    peers,
 		    gw_test_avahi_publish(name, "_omadm._tcp", "4443", txt, "path=/dm", NULL));
@@ -338,17 +374,17 @@ test_flood_and_discover(void)
 	/* every one resolved by gwmod (GwDiscovery logs each once) */
 	g_free(wait_log(e->d, "announced at", n_valid + G_N_ELEMENTS(invalid)));
 	v = get_value(e->d, "./GwMO/Inventory/Summary/Discovered", NULL);
-	g_assert_cmpstr(v, ==, "5");
+	g_assert_cmpstr(v, ==, want_count);
 	g_clear_pointer(&v, g_free);
 	v = get_value(e->d, "./GwMO/Inventory/Summary/Total", NULL);
-	g_assert_cmpstr(v, ==, "5");
+	g_assert_cmpstr(v, ==, want_count);
 	g_clear_pointer(&v, g_free);
 	/* read after the bus calls: what the last announcement caused is in */
 	log = gw_test_daemon_read_log(e->d);
 	g_assert_nonnull(strstr(log, "ignored: no devid= in its TXT"));
 	g_assert_nonnull(strstr(log, "ignored: devid= is not"));
 	g_assert_nonnull(strstr(log, "ignored: path= is not"));
-	g_assert_nonnull(strstr(log, "not recorded: 5 Discovered records already"));
+	g_assert_nonnull(strstr(log, want_refused));
 	/* none of the invalid ones is in the tree */
 	for (guint i = 1; i <= max; i++) {
 		g_autofree gchar *uri = g_strdup_printf("./GwMO/Inventory/Devices/%u/DeviceID", i);
@@ -357,6 +393,7 @@ test_flood_and_discover(void)
 		g_assert_true(g_str_has_prefix(id, "FLOOD-"));
 	}
 	g_assert_true(gw_test_daemon_is_running(e->d));
+	report_daemon(e->d, "after the flood");
 
 	/* the reference device finds the gateway's local bootstrap server */
 	out = g_build_filename(e->dir, "device-discover.out", NULL);
