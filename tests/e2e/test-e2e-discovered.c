@@ -14,7 +14,8 @@
  *  - with auto-bootstrap true the record is made and no alert is queued;
  *  - a flood of announcements (more than [discovery] max-discovered, some with invalid TXT)
  *    leaves at most max-discovered Discovered records, none from an invalid TXT, and gwmod
- *    serving (14 devices, bound 5; GWMO_TEST_DISCOVERED_FLOOD=DEVICES:MAX for a bigger one);
+ *    serving (14 devices announced by one gwmo-test-device --announce --count, bound 5;
+ *    GWMO_TEST_DISCOVERED_FLOOD=DEVICES:MAX for a bigger one, e.g. 300:256);
  *  - gwmo-test-device --discover prints the bootstrap URL built from gwmod's real
  *    _gwmo._tcp announcement.
  * Skips without root, network namespaces, avahi-daemon, avahi-utils or dbus-daemon.
@@ -43,9 +44,9 @@ services_up(void)
 }
 
 static gchar *
-wait_log(GwTestDaemon *d, const gchar *needle, guint times)
+wait_log_for(GwTestDaemon *d, const gchar *needle, guint times, guint timeout_s)
 {
-	for (guint i = 0; i < GW_TEST_AVAHI_WAIT_S * 20; i++) {
+	for (guint i = 0; i < timeout_s * 20; i++) {
 		gchar *log = gw_test_daemon_read_log(d);
 		if (count_substr(log, needle) >= times)
 			return log;
@@ -57,6 +58,12 @@ wait_log(GwTestDaemon *d, const gchar *needle, guint times)
 		g_printerr("no \"%s\" (x%u) in gwmod's log:\n%s\n", needle, times, log);
 	}
 	g_assert_not_reached();
+}
+
+static gchar *
+wait_log(GwTestDaemon *d, const gchar *needle, guint times)
+{
+	return wait_log_for(d, needle, times, GW_TEST_AVAHI_WAIT_S);
 }
 
 /* the reference device with mDNS options only (no --server); stdout into @out_path */
@@ -318,6 +325,9 @@ test_flood_and_discover(void)
 	Env *e;
 	g_autoptr(GPtrArray) peers = g_ptr_array_new();
 	g_autoptr(GSubprocess) device = NULL;
+	g_autoptr(GSubprocess) flood = NULL;
+	g_autofree gchar *flood_out = NULL;
+	g_autofree gchar *count_arg = NULL;
 	g_autofree gchar *v = NULL;
 	g_autofree gchar *log = NULL;
 	g_autofree gchar *out = NULL;
@@ -341,7 +351,7 @@ test_flood_and_discover(void)
 	if (!gw_test_avahi_available(TRUE))
 		return;
 	/* the full-size form on demand: GWMO_TEST_DISCOVERED_FLOOD=DEVICES:MAX (e.g. 300:256;
-	 * one avahi-publish process per device) */
+	 * announced by one gwmo-test-device process) */
 	if (size != NULL && sscanf(size, "%u:%u", &n_valid, &max) != 2)
 		g_error("GWMO_TEST_DISCOVERED_FLOOD is DEVICES:MAX, not %s", size);
 	g_assert_cmpuint(max, <, n_valid);
@@ -352,14 +362,16 @@ test_flood_and_discover(void)
 	e = env_new_with_config(conf);
 
 	report_daemon(e->d, "before the flood");
-	/* a hostile LAN: more devices than the bound, and invalid TXT records */
-	for (guint i = 0; i < n_valid; i++) {
-		g_autofree gchar *name = g_strdup_printf("flood-%03u", i);
-		g_autofree gchar *txt = g_strdup_printf("devid=FLOOD-%03u", i);
-		g_ptr_array_add(
-		    peers,
-		    gw_test_avahi_publish(name, "_omadm._tcp", "4443", txt, "path=/dm", NULL));
-	}
+	/* a hostile LAN: more devices than the bound (one avahi client announcing them all: the
+	 * private bus takes 256 connections of a user), and invalid TXT records */
+	flood_out = g_build_filename(e->dir, "device-flood.out", NULL);
+	count_arg = g_strdup_printf("--count=%u", n_valid);
+	flood = device_mdns(
+	    e,
+	    flood_out,
+	    "FLOOD-%03u",
+	    (const gchar *const[]){"--announce", "--announce-port=4443", count_arg, NULL});
+	g_free(wait_output(flood, flood_out, "announced _omadm._tcp"));
 	long_x = g_strnfill(200, 'x');
 	long_devid = g_strconcat("devid=", long_x, NULL);
 	invalid[3][1] = long_devid;
@@ -371,8 +383,12 @@ test_flood_and_discover(void)
 		                                      invalid[i][1],
 		                                      i == 2 ? "path=dm?x" : NULL,
 		                                      NULL));
-	/* every one resolved by gwmod (GwDiscovery logs each once) */
-	g_free(wait_log(e->d, "announced at", n_valid + G_N_ELEMENTS(invalid)));
+	/* every one resolved by gwmod (GwDiscovery logs each once); avahi-daemon probes each
+	 * name before it announces it */
+	g_free(wait_log_for(e->d,
+	                    "announced at",
+	                    n_valid + G_N_ELEMENTS(invalid),
+	                    GW_TEST_AVAHI_WAIT_S + n_valid / 5));
 	v = get_value(e->d, "./GwMO/Inventory/Summary/Discovered", NULL);
 	g_assert_cmpstr(v, ==, want_count);
 	g_clear_pointer(&v, g_free);
@@ -409,6 +425,7 @@ test_flood_and_discover(void)
 		GSubprocess *p = g_ptr_array_index(peers, i);
 		gw_test_avahi_stop_child(&p);
 	}
+	gw_test_avahi_stop_child(&flood);
 	gw_test_daemon_stop(e->d);
 	env_free(e);
 	gw_test_avahi_free(s);

@@ -17,12 +17,15 @@
 #include "gw-error.h"
 #include "gw-peer-mdns.h"
 
+/* avahi-daemon's default entries-per-entry-group-max is 32 */
+#define GW_PEER_MDNS_GROUP_MAX 32
+
 struct _GwPeerMdns {
 	AvahiGLibPoll *poll;
 	AvahiClient *client;
-	AvahiEntryGroup *group;
-	gboolean established;
-	gchar *failure; /* why publishing failed */
+	guint n_groups;
+	guint established; /* groups */
+	gchar *failure;    /* why publishing failed */
 };
 
 static void
@@ -31,7 +34,7 @@ gw_peer_mdns_group_cb(AvahiEntryGroup *group, AvahiEntryGroupState state, void *
 	GwPeerMdns *self = user_data;
 
 	if (state == AVAHI_ENTRY_GROUP_ESTABLISHED)
-		self->established = TRUE;
+		self->established++;
 	else if ((state == AVAHI_ENTRY_GROUP_COLLISION || state == AVAHI_ENTRY_GROUP_FAILURE) &&
 	         self->failure == NULL)
 		self->failure = g_strdup(
@@ -67,67 +70,82 @@ gw_peer_mdns_timeout_cb(gpointer user_data)
 }
 
 GwPeerMdns *
-gw_peer_mdns_announce(const gchar *name,
+gw_peer_mdns_announce(const gchar *const *names,
+                      const gchar *const *dev_ids,
                       guint16 port,
-                      const gchar *dev_id,
                       const gchar *path,
                       guint timeout_s,
                       GError **error)
 {
 	g_autoptr(GwPeerMdns) self = g_new0(GwPeerMdns, 1);
-	g_autofree gchar *devid_txt = g_strdup_printf("devid=%s", dev_id);
 	g_autofree gchar *path_txt = g_strdup_printf("path=%s", path != NULL ? path : "/dm");
 	gboolean timed_out = FALSE;
 	guint timeout_id;
-	gint ret;
+	gint ret = AVAHI_OK;
+	AvahiEntryGroup *group = NULL;
 
 	self->poll = avahi_glib_poll_new(NULL, G_PRIORITY_DEFAULT);
 	self->client = gw_peer_mdns_client_new(self->poll, self, error);
 	if (self->client == NULL)
 		return NULL;
-	self->group = avahi_entry_group_new(self->client, gw_peer_mdns_group_cb, self);
-	if (self->group == NULL) {
-		g_set_error(error,
-		            GW_ERROR,
-		            GW_ERROR_NETWORK,
-		            "avahi: %s",
-		            avahi_strerror(avahi_client_errno(self->client)));
-		return NULL;
+	for (guint i = 0; ret == AVAHI_OK && names[i] != NULL && dev_ids[i] != NULL; i++) {
+		g_autofree gchar *devid_txt = g_strdup_printf("devid=%s", dev_ids[i]);
+		if (i % GW_PEER_MDNS_GROUP_MAX == 0) {
+			/* the previous group is full: committed, a new one (freed with the client)
+			 */
+			if (group != NULL && (ret = avahi_entry_group_commit(group)) != AVAHI_OK)
+				break;
+			group = avahi_entry_group_new(self->client, gw_peer_mdns_group_cb, self);
+			if (group == NULL) {
+				g_set_error(error,
+				            GW_ERROR,
+				            GW_ERROR_NETWORK,
+				            "avahi: %s",
+				            avahi_strerror(avahi_client_errno(self->client)));
+				return NULL;
+			}
+			self->n_groups++;
+		}
+		ret = avahi_entry_group_add_service(group,
+		                                    AVAHI_IF_UNSPEC,
+		                                    AVAHI_PROTO_UNSPEC,
+		                                    0,
+		                                    names[i],
+		                                    "_omadm._tcp",
+		                                    NULL,
+		                                    NULL,
+		                                    port,
+		                                    devid_txt,
+		                                    path_txt,
+		                                    NULL);
+		if (ret != AVAHI_OK)
+			g_set_error(error,
+			            GW_ERROR,
+			            GW_ERROR_NETWORK,
+			            "publishing '%s': %s",
+			            names[i],
+			            avahi_strerror(ret));
 	}
-	ret = avahi_entry_group_add_service(self->group,
-	                                    AVAHI_IF_UNSPEC,
-	                                    AVAHI_PROTO_UNSPEC,
-	                                    0,
-	                                    name,
-	                                    "_omadm._tcp",
-	                                    NULL,
-	                                    NULL,
-	                                    port,
-	                                    devid_txt,
-	                                    path_txt,
-	                                    NULL);
-	if (ret == AVAHI_OK)
-		ret = avahi_entry_group_commit(self->group);
+	if (ret == AVAHI_OK && group != NULL)
+		ret = avahi_entry_group_commit(group);
 	if (ret != AVAHI_OK) {
-		g_set_error(error,
-		            GW_ERROR,
-		            GW_ERROR_NETWORK,
-		            "publishing '%s': %s",
-		            name,
-		            avahi_strerror(ret));
+		if (error != NULL && *error != NULL)
+			return NULL;
+		g_set_error(
+		    error, GW_ERROR, GW_ERROR_NETWORK, "publishing: %s", avahi_strerror(ret));
 		return NULL;
 	}
 	timeout_id = g_timeout_add_seconds(timeout_s, gw_peer_mdns_timeout_cb, &timed_out);
-	while (!self->established && self->failure == NULL && !timed_out)
+	while (self->established < self->n_groups && self->failure == NULL && !timed_out)
 		g_main_context_iteration(NULL, TRUE);
 	if (!timed_out)
 		g_source_remove(timeout_id);
-	if (!self->established) {
+	if (self->n_groups == 0 || self->established < self->n_groups) {
 		g_set_error(error,
 		            GW_ERROR,
 		            GW_ERROR_NETWORK,
-		            "publishing '%s': %s",
-		            name,
+		            "publishing '%s'…: %s",
+		            names[0],
 		            self->failure != NULL ? self->failure : "timed out");
 		return NULL;
 	}

@@ -12,8 +12,9 @@ G_BEGIN_DECLS
 /*
  * mDNS for the reference End Device (issue 14 §4, contract point 4), through avahi-client on
  * the default GLib main context, as a DM-capable device on a LAN would do it:
- *  - announce: publish "_omadm._tcp" NAME on PORT with TXT devid=<DeviceID> and path=<path>;
- *    withdrawn when freed (or when the process ends: avahi-daemon drops a client's records);
+ *  - announce: publish "_omadm._tcp" NAME on PORT with TXT devid=<DeviceID> and path=<path>
+ *    (or many such services from one client, as a flood of devices); withdrawn when freed (or when
+ * the process ends: avahi-daemon drops a client's records);
  *  - discover: browse and resolve "_gwmo._tcp" and build the gateway's local bootstrap URL
  *    <scheme>://<host>:<port><bootstrap>?dev=<DeviceID> from the TXT scheme= (default https)
  *    and bootstrap= of the first gateway resolved.
@@ -21,12 +22,13 @@ G_BEGIN_DECLS
 
 typedef struct _GwPeerMdns GwPeerMdns;
 
-/* publishes the service and waits (running the default main context, @timeout_s at most)
- * until avahi-daemon established it; NULL and @error when it cannot */
+/* publishes the services (one per entry of @names and @dev_ids, NULL-terminated, the same
+ * length) in one entry group and waits (running the default main context, @timeout_s at most)
+ * until avahi-daemon established them; NULL and @error when it cannot */
 GwPeerMdns *
-gw_peer_mdns_announce(const gchar *name,
+gw_peer_mdns_announce(const gchar *const *names,
+                      const gchar *const *dev_ids,
                       guint16 port,
-                      const gchar *dev_id,
                       const gchar *path,
                       guint timeout_s,
                       GError **error);

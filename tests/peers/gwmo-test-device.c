@@ -1491,7 +1491,8 @@ gw_test_device_mdns_options(GwTestDevice *self)
 	/* clang-format off */
 	const GOptionEntry entries[] = {
 	    {"announce", 0, 0, G_OPTION_ARG_NONE, &self->announce,
-	     "Announce the device on mDNS (_omadm._tcp, TXT devid=, path=/dm) until it exits", NULL},
+	     "Announce the device on mDNS (_omadm._tcp, TXT devid=, path=/dm) until it exits; "
+	     "--count devices when --dev-id holds %u", NULL},
 	    {"announce-port", 0, 0, G_OPTION_ARG_INT, &self->announce_port,
 	     "Port to announce (default: the --listen-notify port)", "PORT"},
 	    {"discover", 0, 0, G_OPTION_ARG_NONE, &self->discover,
@@ -1536,7 +1537,10 @@ gw_test_device_mdns_check(GwTestDevice *self, GError **error)
 static gboolean
 gw_test_device_announce(GwTestDevice *self, GError **error)
 {
-	g_autofree gchar *name = NULL;
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) dev_ids = g_ptr_array_new_with_free_func(g_free);
+	/* --count devices when --dev-id holds "%u" (a flood of them, from one client) */
+	guint n = strchr(self->dev_id, '%') != NULL ? (guint)self->count : 1;
 	gint port = self->announce_port;
 
 	if (!self->announce || self->mdns != NULL)
@@ -1547,12 +1551,25 @@ gw_test_device_announce(GwTestDevice *self, GError **error)
 	}
 	if (port <= 0)
 		return TRUE; /* once the listener is there */
-	name = g_strdup_printf("gwmo-test-device %s", self->dev_id);
-	self->mdns = gw_peer_mdns_announce(
-	    name, (guint16)port, self->dev_id, "/dm", (guint)self->mdns_timeout, error);
+	for (guint i = 1; i <= n; i++) {
+		gchar *dev_id = gw_peer_expand_index(self->dev_id, i);
+		g_ptr_array_add(names, g_strdup_printf("gwmo-test-device %s", dev_id));
+		g_ptr_array_add(dev_ids, dev_id);
+	}
+	g_ptr_array_add(names, NULL);
+	g_ptr_array_add(dev_ids, NULL);
+	self->mdns = gw_peer_mdns_announce((const gchar *const *)names->pdata,
+	                                   (const gchar *const *)dev_ids->pdata,
+	                                   (guint16)port,
+	                                   "/dm",
+	                                   (guint)self->mdns_timeout,
+	                                   error);
 	if (self->mdns == NULL)
 		return FALSE;
-	g_print("announced _omadm._tcp '%s' port %d\n", name, port);
+	g_print("announced _omadm._tcp '%s'%s port %d\n",
+	        (const gchar *)g_ptr_array_index(names, 0),
+	        n > 1 ? " and more" : "",
+	        port);
 	fflush(stdout);
 	return TRUE;
 }
