@@ -57,6 +57,7 @@ static const GwConfigKey gw_config_keys[] = {
     {"inventory", "lease-check-interval", GW_CONFIG_TYPE_INT, "60", 1, 86400},
     {"southbound", "listen", GW_CONFIG_TYPE_STRING, "https://0.0.0.0:7444", 0, 0},
     {"southbound", "open-registration", GW_CONFIG_TYPE_BOOL, "false", 0, 0},
+    {"southbound", "auto-bootstrap", GW_CONFIG_TYPE_BOOL, "false", 0, 0},
     {"southbound", "session-timeout", GW_CONFIG_TYPE_INT, "120", 1, 86400},
     {"images", "dir", GW_CONFIG_TYPE_STRING, "", 0, 0},
     {"images", "quota", GW_CONFIG_TYPE_INT, "0", 0, G_MAXINT64},
@@ -65,9 +66,12 @@ static const GwConfigKey gw_config_keys[] = {
     {"southbound", "max-sessions", GW_CONFIG_TYPE_INT, "4096", 1, 1000000},
     /* GET /bootstrap (gw-ed-bootstrap.h): answer a device at once (not trusted, lapses), or only
      * once a DM Server approved it (Exec of Devices/<x>/Operations/Bootstrap) */
-    {"southbound", "auto-bootstrap", GW_CONFIG_TYPE_BOOL, "false", 0, 0},
     /* mDNS through avahi-daemon: publish _gwmo._tcp, browse _omadm._tcp */
     {"discovery", "enabled", GW_CONFIG_TYPE_BOOL, "true", 0, 0},
+    /* Discovered records held at once (a flooded LAN), and how long one whose announcement
+     * was withdrawn stays before it is forgotten */
+    {"discovery", "max-discovered", GW_CONFIG_TYPE_INT, "256", 0, 100000},
+    {"discovery", "forget-after", GW_CONFIG_TYPE_INT, "300", 0, 86400},
     {"fanout", "sync-wait", GW_CONFIG_TYPE_INT, "30", 0, 3600},
     /* POST /bootstrap (gw-bootstrap.h): the ServerIDs allowed to bootstrap the gateway,
      * separated by ";", and the key file holding their secrets */

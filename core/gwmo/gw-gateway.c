@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "gw-adapters.h"
+#include "gw-discovered.h"
 #include "gw-ed-bootstrap.h"
 #include "gw-edtrigger.h"
 #include "gw-fanout.h"
@@ -44,6 +45,7 @@ struct _GwGateway {
 	GwPluginHttpHost *plugin_http; /* the paths plugins serve on the southbound listener */
 	GwDiscovery *discovery;        /* mDNS: _gwmo._tcp published, _omadm._tcp browsed */
 	GwEdBootstrap *ed_bootstrap;   /* GET /bootstrap: the gateway bootstraps End Devices */
+	GwDiscovered *discovered;      /* what is browsed becomes Discovered records */
 };
 
 G_DEFINE_FINAL_TYPE(GwGateway, gw_gateway, G_TYPE_OBJECT)
@@ -247,6 +249,8 @@ gw_gateway_setup(GwGateway *self, GError **error)
 	gw_gateway_start_plugins(self);
 	/* started with the network (it publishes the southbound port) */
 	self->discovery = gw_discovery_new();
+	self->discovered = gw_discovered_new(self->config, self->inventory);
+	gw_discovered_watch(self->discovered, self->discovery);
 	g_message("DM tree ready: DevId %s, state %s",
 	          gw_log_redact(dev_id),
 	          gw_dm_store_get_path(self->store));
@@ -478,6 +482,7 @@ static void
 gw_gateway_dispose(GObject *object)
 {
 	GwGateway *self = GW_GATEWAY(object);
+	g_clear_object(&self->discovered);
 	g_clear_object(&self->discovery);
 	g_clear_object(&self->ed_bootstrap);
 	g_clear_object(&self->plugins_mo);

@@ -49,7 +49,7 @@ static const GwMoNodeDef gwmo_nodes[] = {
 };
 
 static const gchar *summary_leaves[] =
-    {"Total", "Attached", "Detached", "Transparent", "Proxy", "Adaptation"};
+    {"Total", "Attached", "Detached", "Transparent", "Proxy", "Adaptation", "Discovered"};
 
 static gboolean
 install_leaf(GwDmTree *tree,

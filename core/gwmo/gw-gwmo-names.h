@@ -57,6 +57,8 @@ typedef enum {
 #define GW_GWMO_ALERT_FANOUT_COMPLETE "urn:oma:at:gwmo:1.0:FanoutComplete"
 #define GW_GWMO_ALERT_IMAGE_DOWNLOAD_COMPLETE "urn:oma:at:gwmo:1.0:ImageDownloadComplete"
 #define GW_GWMO_ALERT_DEVICE_REGISTRATION "urn:oma:at:gwmo:1.0:DeviceRegistration"
+/* a device announced itself and waits for a DM Server's decision (spec/GWMO.md §9) */
+#define GW_GWMO_ALERT_DEVICE_DISCOVERED "urn:oma:at:gwmo:1.0:DeviceDiscovered"
 
 /* HTTP */
 #define GW_GWMO_HTTP_NOTIFY "/notify"
@@ -73,6 +75,9 @@ typedef enum {
 /* mDNS service types */
 #define GW_GWMO_MDNS_GATEWAY "_gwmo._tcp"
 #define GW_GWMO_MDNS_DEVICE "_omadm._tcp"
+/* TXT keys of a device's _omadm._tcp announcement: its DeviceID and its DM path */
+#define GW_GWMO_MDNS_TXT_DEVID "devid"
+#define GW_GWMO_MDNS_TXT_PATH "path"
 
 /* Device Inventory records ./GwMO/Inventory/Devices/<x>/… (added for gw-inventory.c) */
 #define GW_GWMO_DEVICE_DEVICE_ID "DeviceID"
@@ -121,6 +126,8 @@ typedef enum {
 #define GW_GWMO_BOOTSTRAP_QUERY_DEVICE "dev"
 #define GW_GWMO_STATUS_ATTACHED "Attached"
 #define GW_GWMO_STATUS_DETACHED "Detached"
+/* seen on the LAN (mDNS _omadm._tcp), never registered: not managed, no credentials */
+#define GW_GWMO_STATUS_DISCOVERED "Discovered"
 #define GW_GWMO_COMPONENT_END_DEVICE "EndDevice"
 #define GW_GWMO_COMPONENT_GATEWAY "Gateway"
 #define GW_GWMO_PROTOCOL_OMA_DM "OMA-DM"

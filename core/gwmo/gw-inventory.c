@@ -43,7 +43,8 @@ typedef struct {
 	gchar *device_id; /* key of the records table */
 	guint mode;
 	gboolean attached;
-	gint64 last_seen; /* g_get_real_time() */
+	gboolean discovered; /* Status Discovered (then not attached) */
+	gint64 last_seen;    /* g_get_real_time() */
 } GwInvRecord;
 
 struct _GwInventory {
@@ -64,11 +65,19 @@ struct _GwInventory {
 
 G_DEFINE_FINAL_TYPE(GwInventory, gw_inventory, G_TYPE_OBJECT)
 
-enum { SIGNAL_DEVICE_ATTACHED, SIGNAL_DEVICE_DETACHED, SIGNAL_DEVICE_REMOVED, SIGNAL_LAST };
+enum {
+	SIGNAL_DEVICE_ATTACHED,
+	SIGNAL_DEVICE_DETACHED,
+	SIGNAL_DEVICE_REMOVED,
+	SIGNAL_DEVICE_DISCOVERED,
+	SIGNAL_LAST
+};
 static guint signals[SIGNAL_LAST] = {0};
 
+/* Discovered records count in Total and Discovered only (not managed: no mode counted) */
 static const gchar *summary_leaves[] =
-    {"Total", "Attached", "Detached", "Transparent", "Proxy", "Adaptation"};
+    {"Total", "Attached", "Detached", "Transparent", "Proxy", "Adaptation", "Discovered"};
+#define GW_INVENTORY_SUMMARY_DISCOVERED 6
 
 /* ---- small helpers ---- */
 
@@ -522,7 +531,8 @@ gw_inventory_record_load(GwInventory *self, const gchar *name)
 	rec->number = gw_inventory_name_number(name);
 	rec->device_id = g_steal_pointer(&device_id);
 	rec->mode = gw_inventory_parse_mode(mode);
-	rec->attached = g_strcmp0(status, GW_GWMO_STATUS_DETACHED) != 0;
+	rec->discovered = g_strcmp0(status, GW_GWMO_STATUS_DISCOVERED) == 0;
+	rec->attached = !rec->discovered && g_strcmp0(status, GW_GWMO_STATUS_DETACHED) != 0;
 	rec->last_seen = gw_inventory_parse_time(last_seen);
 	return rec;
 }
@@ -852,6 +862,10 @@ gw_inventory_summary_hook(GwDmTree *tree, const gchar *uri, gpointer user_data)
 	while (g_hash_table_iter_next(&iter, NULL, &value)) {
 		GwInvRecord *rec = value;
 		counts[0]++;
+		if (rec->discovered) {
+			counts[GW_INVENTORY_SUMMARY_DISCOVERED]++;
+			continue;
+		}
 		counts[rec->attached ? 1 : 2]++;
 		if (gw_inventory_mode_is_valid(rec->mode))
 			counts[2 + rec->mode]++;
@@ -970,6 +984,17 @@ gw_inventory_class_init(GwInventoryClass *klass)
 	                                              2,
 	                                              G_TYPE_STRING,
 	                                              G_TYPE_STRING);
+	signals[SIGNAL_DEVICE_DISCOVERED] = g_signal_new("device-discovered",
+	                                                 G_TYPE_FROM_CLASS(klass),
+	                                                 G_SIGNAL_RUN_LAST,
+	                                                 0,
+	                                                 NULL,
+	                                                 NULL,
+	                                                 NULL,
+	                                                 G_TYPE_NONE,
+	                                                 2,
+	                                                 G_TYPE_STRING,
+	                                                 G_TYPE_STRING);
 }
 
 static void
@@ -1197,7 +1222,7 @@ gw_inventory_write_record(GwInventory *self,
                           const gchar *uri,
                           const GwInventoryDevice *info,
                           guint mode,
-                          gboolean attached,
+                          const gchar *status,
                           gint64 now,
                           GError **error)
 {
@@ -1247,8 +1272,7 @@ gw_inventory_write_record(GwInventory *self,
 	                                    uri,
 	                                    GW_GWMO_DEVICE_STATUS,
 	                                    GW_DM_FORMAT_CHR,
-	                                    attached ? GW_GWMO_STATUS_ATTACHED
-	                                             : GW_GWMO_STATUS_DETACHED,
+	                                    status,
 	                                    NULL,
 	                                    ACCESS_GET,
 	                                    error) ||
@@ -1370,7 +1394,8 @@ gw_inventory_register_full(GwInventory *self,
 	rec = g_hash_table_lookup(self->records, info->device_id);
 	is_new = rec == NULL;
 	was_attached = rec != NULL && rec->attached;
-	if (!attach && !is_new) {
+	/* a Discovered record may be provisioned (the owner gives it its credentials) */
+	if (!attach && !is_new && !rec->discovered) {
 		g_set_error(error,
 		            GW_ERROR,
 		            GW_ERROR_ALREADY_EXISTS,
@@ -1399,7 +1424,13 @@ gw_inventory_register_full(GwInventory *self,
 	if (!gw_inventory_mode_is_valid(mode))
 		mode = GW_GWMO_MODE_PROXY;
 
-	if (!gw_inventory_write_record(self, uri, info, mode, attach, now, error)) {
+	if (!gw_inventory_write_record(self,
+	                               uri,
+	                               info,
+	                               mode,
+	                               attach ? GW_GWMO_STATUS_ATTACHED : GW_GWMO_STATUS_DETACHED,
+	                               now,
+	                               error)) {
 		if (is_new && gw_dm_tree_lookup(self->tree, uri) != NULL &&
 		    !gw_inventory_write_remove(self, uri, &error_local))
 			g_warning(
@@ -1415,6 +1446,7 @@ gw_inventory_register_full(GwInventory *self,
 	}
 	rec->mode = mode;
 	rec->attached = attach;
+	rec->discovered = FALSE;
 	rec->last_seen = now;
 	/* it may be a member of groups made before it registered */
 	if (!gw_groups_sync_record(self->groups, rec->device_id, uri, &error_local))
@@ -1439,6 +1471,160 @@ gw_inventory_provision(GwInventory *self, const GwInventoryDevice *info, GError 
 }
 
 static gboolean
+gw_inventory_leaf_equals(GwDmNode *node, const gchar *value);
+
+guint
+gw_inventory_count_discovered(GwInventory *self)
+{
+	GHashTableIter iter;
+	gpointer value;
+	guint n = 0;
+
+	g_return_val_if_fail(GW_IS_INVENTORY(self), 0);
+	g_hash_table_iter_init(&iter, self->records);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		n += ((GwInvRecord *)value)->discovered ? 1 : 0;
+	return n;
+}
+
+gchar *
+gw_inventory_discover(GwInventory *self,
+                      const GwInventoryDevice *info,
+                      guint max_discovered,
+                      gboolean *created,
+                      GError **error)
+{
+	GwInvRecord *rec;
+	g_autofree gchar *name = NULL;
+	g_autofree gchar *uri = NULL;
+	g_autofree gchar *device_id = NULL;
+	g_autoptr(GError) error_local = NULL;
+	gint64 now = g_get_real_time();
+	guint mode;
+
+	g_return_val_if_fail(GW_IS_INVENTORY(self), NULL);
+	g_return_val_if_fail(info != NULL, NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	if (created != NULL)
+		*created = FALSE;
+	if (!gw_inventory_validate_info(info, error))
+		return NULL;
+	rec = g_hash_table_lookup(self->records, info->device_id);
+	if (rec != NULL && !rec->discovered) {
+		/* an announcement is not authenticated: a record the gateway manages (Attached,
+		 * Detached, provisioned) keeps what its own sessions wrote */
+		return gw_inventory_record_uri(rec->name);
+	}
+	if (rec != NULL) {
+		g_autofree gchar *last_seen = gw_inventory_format_time(now);
+		g_autofree gchar *addr_uri = NULL;
+		g_autofree gchar *seen_uri = NULL;
+
+		uri = gw_inventory_record_uri(rec->name);
+		addr_uri = g_strdup_printf("%s/" GW_GWMO_DEVICE_ADDRESS, uri);
+		seen_uri = g_strdup_printf("%s/" GW_GWMO_DEVICE_LAST_SEEN, uri);
+		if (info->address != NULL &&
+		    !gw_inventory_leaf_equals(gw_dm_tree_lookup(self->tree, addr_uri),
+		                              info->address) &&
+		    !gw_inventory_write_leaf(
+		        self, addr_uri, GW_DM_FORMAT_CHR, info->address, ACCESS_GET, error))
+			return NULL;
+		if (!gw_inventory_write_leaf(
+		        self, seen_uri, GW_DM_FORMAT_DATE, last_seen, ACCESS_GET, error))
+			return NULL;
+		rec->last_seen = now;
+		return g_steal_pointer(&uri);
+	}
+	if (gw_inventory_count_discovered(self) >= max_discovered) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_WRONG_STATE,
+		            "%u Discovered records already ([discovery] max-discovered)",
+		            max_discovered);
+		return NULL;
+	}
+	do {
+		g_free(name);
+		name = g_strdup_printf("%" G_GUINT64_FORMAT, self->next_record++);
+		g_free(uri);
+		uri = gw_inventory_record_uri(name);
+	} while (gw_dm_tree_lookup(self->tree, uri) != NULL);
+	mode = gw_gwmo_get_default_mode(self->tree);
+	if (!gw_inventory_mode_is_valid(mode))
+		mode = GW_GWMO_MODE_PROXY;
+	if (!gw_inventory_write_record(
+	        self, uri, info, mode, GW_GWMO_STATUS_DISCOVERED, now, error)) {
+		if (gw_dm_tree_lookup(self->tree, uri) != NULL &&
+		    !gw_inventory_write_remove(self, uri, &error_local))
+			g_warning(
+			    "cannot remove the partial record %s: %s", uri, error_local->message);
+		return NULL;
+	}
+	rec = g_new0(GwInvRecord, 1);
+	rec->name = g_strdup(name);
+	rec->number = gw_inventory_name_number(name);
+	rec->device_id = g_strdup(info->device_id);
+	rec->mode = mode;
+	rec->discovered = TRUE;
+	rec->last_seen = now;
+	gw_inventory_cache_insert(self, rec);
+	if (!gw_groups_sync_record(self->groups, rec->device_id, uri, &error_local))
+		g_warning("cannot update the groups of %s: %s", uri, error_local->message);
+	if (created != NULL)
+		*created = TRUE;
+	device_id = g_strdup(info->device_id);
+	g_signal_emit(self, signals[SIGNAL_DEVICE_DISCOVERED], 0, uri, device_id);
+	return g_steal_pointer(&uri);
+}
+
+gboolean
+gw_inventory_forget_discovered(GwInventory *self, const gchar *device_id)
+{
+	GwInvRecord *rec;
+	g_autoptr(GError) error = NULL;
+
+	g_return_val_if_fail(GW_IS_INVENTORY(self), FALSE);
+	rec = device_id != NULL ? g_hash_table_lookup(self->records, device_id) : NULL;
+	if (rec == NULL || !rec->discovered)
+		return FALSE;
+	if (!gw_inventory_remove(self, device_id, &error)) {
+		g_warning(
+		    "cannot remove the Discovered record of %s: %s", device_id, error->message);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gchar **
+gw_inventory_list_discovered(GwInventory *self)
+{
+	g_autoptr(GPtrArray) ids = g_ptr_array_new();
+	GHashTableIter iter;
+	gpointer value;
+
+	g_return_val_if_fail(GW_IS_INVENTORY(self), NULL);
+	g_hash_table_iter_init(&iter, self->records);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		GwInvRecord *rec = value;
+		if (rec->discovered)
+			g_ptr_array_add(ids, g_strdup(rec->device_id));
+	}
+	g_ptr_array_add(ids, NULL);
+	return (gchar **)g_ptr_array_free(g_steal_pointer(&ids), FALSE);
+}
+
+gboolean
+gw_inventory_is_discovered(GwInventory *self, const gchar *device_id)
+{
+	GwInvRecord *rec;
+
+	g_return_val_if_fail(GW_IS_INVENTORY(self), FALSE);
+	rec = device_id != NULL ? g_hash_table_lookup(self->records, device_id) : NULL;
+	return rec != NULL && rec->discovered;
+}
+
+static gboolean
 gw_inventory_write_status(GwInventory *self, GwInvRecord *rec, gboolean attached, GError **error)
 {
 	g_autofree gchar *uri = gw_inventory_record_uri(rec->name);
@@ -1452,6 +1638,7 @@ gw_inventory_write_status(GwInventory *self, GwInvRecord *rec, gboolean attached
 	                             error))
 		return FALSE;
 	rec->attached = attached;
+	rec->discovered = FALSE;
 	return TRUE;
 }
 

@@ -18,9 +18,9 @@ G_BEGIN_DECLS
  * with it and visible to DM Servers under their ACLs.
  *
  * A record ./GwMO/Inventory/Devices/<x> (x = "1", "2", … never reused) holds DeviceID,
- * ComponentType, Protocol, Mode, Status (Attached | Detached), Address, NotifyAddr, LastSeen
- * (RFC 3339, UTC), Trusted, ServerIDs/<n>, DevInfo/<leaf>, Groups/<n>, and the credentials the
- * gateway uses with the device in Credentials/ (AuthType, ClientName, ClientSecret and
+ * ComponentType, Protocol, Mode, Status (Attached | Detached | Discovered), Address, NotifyAddr,
+ * LastSeen (RFC 3339, UTC), Trusted, ServerIDs/<n>, DevInfo/<leaf>, Groups/<n>, and the credentials
+ * the gateway uses with the device in Credentials/ (AuthType, ClientName, ClientSecret and
  * ServerSecret, and the nonces of the last session, ClientNonce and ServerNonce, without Get
  * access: never readable by a DM Server or over D-Bus).
  *
@@ -38,6 +38,16 @@ G_BEGIN_DECLS
  *      a device registered, or came back from Detached (GwMO-DI-004, X.2).
  *  "device-detached" (const gchar *record_uri, const gchar *device_id)
  *  "device-removed"  (const gchar *record_uri, const gchar *device_id)
+ *  "device-discovered" (const gchar *record_uri, const gchar *device_id): a Discovered
+ *      record was made (gw_inventory_discover); not emitted when it is only seen again.
+ *
+ * Discovered records (issue 14 §4): a device that announced itself on the LAN (mDNS
+ * _omadm._tcp) and never registered has a record with Status "Discovered", no credentials,
+ * no ServerIDs (so every server may read it). It is not managed: not counted as Attached or
+ * Detached (Summary/Discovered counts it, and Total), never detached by the lease check, and
+ * gw_inventory_touch_unchanged() does not take it. Its registration (gw_inventory_register,
+ * gw_inventory_touch) makes it Attached with "device-attached" (is_new FALSE); provisioning
+ * (gw_inventory_provision) makes it Detached with the credentials given.
  */
 
 #define GW_TYPE_INVENTORY (gw_inventory_get_type())
@@ -79,6 +89,28 @@ gw_inventory_register(GwInventory *self, const GwInventoryDevice *info, GError *
  * (GwMO-HLF-003, GwMO-DI-004). GW_ERROR_ALREADY_EXISTS when the device has a record. */
 gchar *
 gw_inventory_provision(GwInventory *self, const GwInventoryDevice *info, GError **error);
+/* a device announced itself (mDNS): a new record with Status Discovered, Address and LastSeen
+ * from @info (credentials and ServerIDs left empty) and "device-discovered", *@created TRUE;
+ * a Discovered record of the DeviceID gets the new Address and LastSeen; a record of any
+ * other status is left alone (an announcement is not authenticated). GW_ERROR_WRONG_STATE
+ * when a new record would make more than @max_discovered Discovered records. Returns the
+ * record URI. */
+gchar *
+gw_inventory_discover(GwInventory *self,
+                      const GwInventoryDevice *info,
+                      guint max_discovered,
+                      gboolean *created,
+                      GError **error);
+/* removes @device_id's record when its Status is Discovered (TRUE), else changes nothing */
+gboolean
+gw_inventory_forget_discovered(GwInventory *self, const gchar *device_id);
+gboolean
+gw_inventory_is_discovered(GwInventory *self, const gchar *device_id);
+guint
+gw_inventory_count_discovered(GwInventory *self);
+/* the DeviceIDs of the Discovered records (NULL-terminated) */
+gchar **
+gw_inventory_list_discovered(GwInventory *self);
 /* the device was seen (a session, a registration): LastSeen now; re-attaches a Detached one */
 gboolean
 gw_inventory_touch(GwInventory *self, const gchar *device_id, GError **error);

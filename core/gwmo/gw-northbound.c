@@ -481,6 +481,21 @@ gw_northbound_device_detached_cb(GwInventory *inventory,
 	    GW_NORTHBOUND(user_data), record_uri, GW_GWMO_ALERT_DEVICE_DETACHED);
 }
 
+/* spec/GWMO.md §9: a device that announced itself waits for a DM Server's decision, unless
+ * the gateway bootstraps it by itself ([southbound] auto-bootstrap) */
+static void
+gw_northbound_device_discovered_cb(GwInventory *inventory,
+                                   const gchar *record_uri,
+                                   const gchar *device_id,
+                                   gpointer user_data)
+{
+	GwNorthbound *self = GW_NORTHBOUND(user_data);
+
+	if (gw_config_get_bool(self->config, "southbound", "auto-bootstrap"))
+		return;
+	gw_northbound_inventory_alert(self, record_uri, GW_GWMO_ALERT_DEVICE_DISCOVERED);
+}
+
 void
 gw_northbound_set_southbound(GwNorthbound *self, GwSouthbound *southbound)
 {
@@ -496,6 +511,11 @@ gw_northbound_watch_inventory(GwNorthbound *self, GwInventory *inventory)
 	    inventory, "device-attached", G_CALLBACK(gw_northbound_device_attached_cb), self, 0);
 	g_signal_connect_object(
 	    inventory, "device-detached", G_CALLBACK(gw_northbound_device_detached_cb), self, 0);
+	g_signal_connect_object(inventory,
+	                        "device-discovered",
+	                        G_CALLBACK(gw_northbound_device_discovered_cb),
+	                        self,
+	                        0);
 }
 
 /* ---- CheckIn: a DM Server asks the gateway to open a session with a server ---- */

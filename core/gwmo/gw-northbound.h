@@ -60,7 +60,9 @@ gw_northbound_start_session_finish(GwNorthbound *self,
 
 /*
  * Inventory alerts (GwMO-DI-004, flow X.2): DeviceAttached / DeviceDetached Generic Alerts with
- * the <GwMODevice> document go to every server gw_inventory_alert_servers() names; they are
+ * the <GwMODevice> document go to every server gw_inventory_alert_servers() names (and
+ * DeviceDiscovered for a new Discovered record while [southbound] auto-bootstrap is false,
+ * spec/GWMO.md §9); they are
  * queued durably, and a session with each such server follows shortly (bursts coalesce).
  */
 void

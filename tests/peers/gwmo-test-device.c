@@ -40,6 +40,12 @@
  * end; a second signal does not wait). --summary FILE ("-" for stdout) gets a JSON summary:
  * devices, parallel, registered, failed, elapsed_s, registrations_per_s, retries,
  * notified_sessions, notified_failed, failed_devices.
+ *
+ * mDNS (issue 14 §4, gw-peer-mdns.c): --announce publishes _omadm._tcp with TXT
+ * devid=<DeviceID> and path=/dm on --announce-port or the --listen-notify port, withdrawn on
+ * exit; --discover browses _gwmo._tcp and prints "bootstrap-url <URL>" (the gateway's local
+ * bootstrap, used as --bootstrap when that is not given). Without --server only these run: the
+ * device exits after --discover, or announces until SIGINT/SIGTERM.
  */
 
 #define G_LOG_DOMAIN "GwTestDevice"
@@ -57,6 +63,7 @@
 #include "gw-http-server.h"
 #include "gw-log-private.h"
 #include "gw-peer-common.h"
+#include "gw-peer-mdns.h"
 #include "gw-pkg0.h"
 #include "gw-test-fetch.h"
 #include "gw-tnds.h"
@@ -109,11 +116,17 @@ typedef struct {
 	gchar *session_id;
 	gint truncate_message;
 	/* --bootstrap (seed 004 §8.x.2): the local DM Bootstrap Server of the gateway */
-	gchar *bootstrap_url;
+	gchar *bootstrap_url; /* --bootstrap, or what --discover found */
 	gint bootstrap_wait;
 	gchar *bootstrap_account;  /* ./DMAcc/<x> it made */
 	gint64 bootstrap_lapse_at; /* monotonic µs; 0: trusted (no Ext/LapseTimer) */
 	gboolean bootstrap_used;   /* a session with that account succeeded */
+	/* mDNS (gw-peer-mdns.h): --announce, --announce-port, --discover, --mdns-timeout */
+	gboolean announce;
+	gint announce_port;
+	gboolean discover;
+	gint mdns_timeout;
+	GwPeerMdns *mdns;
 
 	GwDmAuthType auth_type;
 	gchar *tree_xml;
@@ -1660,14 +1673,151 @@ gw_test_multi_run(GwTestDevice *self)
 	           : GW_PEER_EXIT_FAILED;
 }
 
-static gboolean
-gw_test_device_check_options(GwTestDevice *self, GError **error)
+/* ---- mDNS (gw-peer-mdns.c) ---- */
+
+static GOptionGroup *
+gw_test_device_mdns_options(GwTestDevice *self)
 {
-	if ((self->server_url == NULL && self->bootstrap_url == NULL) || self->dev_id == NULL) {
+	/* clang-format off */
+	const GOptionEntry entries[] = {
+	    {"announce", 0, 0, G_OPTION_ARG_NONE, &self->announce,
+	     "Announce the device on mDNS (_omadm._tcp, TXT devid=, path=/dm) until it exits; "
+	     "--count devices when --dev-id holds %u", NULL},
+	    {"announce-port", 0, 0, G_OPTION_ARG_INT, &self->announce_port,
+	     "Port to announce (default: the --listen-notify port)", "PORT"},
+	    {"discover", 0, 0, G_OPTION_ARG_NONE, &self->discover,
+	     "Find the gateway on mDNS (_gwmo._tcp) and print \"bootstrap-url URL\"", NULL},
+	    {"mdns-timeout", 0, 0, G_OPTION_ARG_INT, &self->mdns_timeout,
+	     "Seconds --discover and --announce wait for avahi-daemon (default 20)", "S"},
+	    {NULL}};
+	/* clang-format on */
+	GOptionGroup *group = g_option_group_new("mdns",
+	                                         "mDNS options (avahi-daemon on the system bus)",
+	                                         "Show the mDNS options",
+	                                         NULL,
+	                                         NULL);
+
+	g_option_group_add_entries(group, entries);
+	return group;
+}
+
+static gboolean
+gw_test_device_mdns_check(GwTestDevice *self, GError **error)
+{
+	if (self->announce_port < 0 || self->announce_port > 65535 || self->mdns_timeout < 0) {
 		g_set_error_literal(error,
 		                    GW_ERROR,
 		                    GW_ERROR_INVALID_ARGS,
-		                    "--server (or --bootstrap) and --dev-id are required");
+		                    "--announce-port is a port, --mdns-timeout not negative");
+		return FALSE;
+	}
+	if (self->announce && self->announce_port == 0 && self->listen_notify == NULL) {
+		g_set_error_literal(error,
+		                    GW_ERROR,
+		                    GW_ERROR_INVALID_ARGS,
+		                    "--announce needs --announce-port or --listen-notify");
+		return FALSE;
+	}
+	if (self->mdns_timeout == 0)
+		self->mdns_timeout = 20;
+	return TRUE;
+}
+
+/* --announce on @port, or on the --listen-notify port (once it listens) */
+static gboolean
+gw_test_device_announce(GwTestDevice *self, GError **error)
+{
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) dev_ids = g_ptr_array_new_with_free_func(g_free);
+	/* --count devices when --dev-id holds "%u" (a flood of them, from one client) */
+	guint n = strchr(self->dev_id, '%') != NULL ? (guint)self->count : 1;
+	gint port = self->announce_port;
+
+	if (!self->announce || self->mdns != NULL)
+		return TRUE;
+	if (port == 0 && self->notify_url != NULL) {
+		g_autoptr(GUri) uri = g_uri_parse(self->notify_url, G_URI_FLAGS_NONE, NULL);
+		port = uri != NULL ? g_uri_get_port(uri) : 0;
+	}
+	if (port <= 0)
+		return TRUE; /* once the listener is there */
+	for (guint i = 1; i <= n; i++) {
+		gchar *dev_id = gw_peer_expand_index(self->dev_id, i);
+		g_ptr_array_add(names, g_strdup_printf("gwmo-test-device %s", dev_id));
+		g_ptr_array_add(dev_ids, dev_id);
+	}
+	g_ptr_array_add(names, NULL);
+	g_ptr_array_add(dev_ids, NULL);
+	self->mdns = gw_peer_mdns_announce((const gchar *const *)names->pdata,
+	                                   (const gchar *const *)dev_ids->pdata,
+	                                   (guint16)port,
+	                                   "/dm",
+	                                   (guint)self->mdns_timeout,
+	                                   error);
+	if (self->mdns == NULL)
+		return FALSE;
+	g_print("announced _omadm._tcp '%s'%s port %d\n",
+	        (const gchar *)g_ptr_array_index(names, 0),
+	        n > 1 ? " and more" : "",
+	        port);
+	fflush(stdout);
+	return TRUE;
+}
+
+/* --discover, then --announce when the port is known */
+static gboolean
+gw_test_device_mdns_start(GwTestDevice *self, GError **error)
+{
+	if (self->discover) {
+		g_autofree gchar *url =
+		    gw_peer_mdns_discover_bootstrap(self->dev_id, (guint)self->mdns_timeout, error);
+		if (url == NULL)
+			return FALSE;
+		g_print("bootstrap-url %s\n", url);
+		fflush(stdout);
+		if (self->bootstrap_url == NULL)
+			self->bootstrap_url = g_steal_pointer(&url);
+	}
+	return gw_test_device_announce(self, error);
+}
+
+static gboolean
+gw_test_device_mdns_quit_cb(gpointer user_data)
+{
+	g_main_loop_quit(user_data);
+	return G_SOURCE_REMOVE;
+}
+
+/* no --server: announce until SIGINT/SIGTERM (then withdraw), or only --discover */
+static gint
+gw_test_device_mdns_only(GwTestDevice *self)
+{
+	g_autoptr(GMainLoop) loop = NULL;
+
+	if (self->mdns == NULL)
+		return GW_PEER_EXIT_OK;
+	loop = g_main_loop_new(NULL, FALSE);
+	g_unix_signal_add(SIGINT, gw_test_device_mdns_quit_cb, loop);
+	g_unix_signal_add(SIGTERM, gw_test_device_mdns_quit_cb, loop);
+	g_main_loop_run(loop);
+	g_clear_pointer(&self->mdns, gw_peer_mdns_free);
+	return GW_PEER_EXIT_OK;
+}
+
+static gboolean
+gw_test_device_check_options(GwTestDevice *self, GError **error)
+{
+	if (!gw_test_device_mdns_check(self, error))
+		return FALSE;
+	if ((self->server_url == NULL && self->bootstrap_url == NULL && !self->announce &&
+	     !self->discover) ||
+	    self->dev_id == NULL) {
+		g_set_error_literal(
+		    error,
+		    GW_ERROR,
+		    GW_ERROR_INVALID_ARGS,
+		    "--server (or --bootstrap, --announce, --discover) and --dev-id "
+		    "are required");
 		return FALSE;
 	}
 	if (self->bootstrap_url != NULL && self->parallel > 0) {
@@ -1775,6 +1925,8 @@ gw_test_device_free(GwTestDevice *self)
 		gw_http_server_disconnect(self->notify_server);
 	g_clear_object(&self->notify_server);
 	g_clear_pointer(&self->loop, g_main_loop_unref);
+	g_clear_pointer(&self->mdns, gw_peer_mdns_free);
+	g_free(self->bootstrap_url);
 	g_queue_clear(&self->notifications);
 	g_free(self->notify_url);
 	g_free(self->listen_notify);
@@ -1933,6 +2085,7 @@ main(int argc, char **argv)
 	    "Runs DM client sessions against --server on its own DM tree, prints one line per "
 	    "command\nexecuted and exits 0 when every session finished, 1 otherwise.");
 	g_option_context_add_main_entries(context, entries, NULL);
+	g_option_context_add_group(context, gw_test_device_mdns_options(self));
 	if (!g_option_context_parse(context, &argc, &argv, &error)) {
 		g_printerr("gwmo-test-device: %s\n", error->message);
 		return GW_PEER_EXIT_USAGE;
@@ -1942,6 +2095,12 @@ main(int argc, char **argv)
 		return GW_PEER_EXIT_USAGE;
 	}
 	gw_log_setup(verbose, NULL);
+	if (!gw_test_device_mdns_start(self, &error)) {
+		g_printerr("gwmo-test-device: %s\n", error->message);
+		return GW_PEER_EXIT_FAILED;
+	}
+	if (self->server_url == NULL && self->bootstrap_url == NULL)
+		return gw_test_device_mdns_only(self);
 
 	self->http = gw_http_client_new(self->ca_file, &error);
 	if (self->http == NULL) {
@@ -1961,6 +2120,10 @@ main(int argc, char **argv)
 		if (!gw_test_device_listen_notify(self, &error)) {
 			g_printerr("gwmo-test-device: %s\n", error->message);
 			return GW_PEER_EXIT_USAGE;
+		}
+		if (!gw_test_device_announce(self, &error)) {
+			g_printerr("gwmo-test-device: %s\n", error->message);
+			return GW_PEER_EXIT_FAILED;
 		}
 		if (self->bootstrap_url != NULL && !gw_test_device_bootstrap(self, &error)) {
 			g_printerr("gwmo-test-device: --bootstrap: %s\n", error->message);
