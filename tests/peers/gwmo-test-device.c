@@ -1926,7 +1926,6 @@ gw_test_device_free(GwTestDevice *self)
 	g_clear_object(&self->notify_server);
 	g_clear_pointer(&self->loop, g_main_loop_unref);
 	g_clear_pointer(&self->mdns, gw_peer_mdns_free);
-	g_free(self->bootstrap_url);
 	g_queue_clear(&self->notifications);
 	g_free(self->notify_url);
 	g_free(self->listen_notify);
@@ -1979,6 +1978,7 @@ main(int argc, char **argv)
 	g_autoptr(GOptionContext) context = NULL;
 	g_autoptr(GError) error = NULL;
 	gboolean verbose = FALSE;
+	gboolean wants_sessions;
 	guint failed = 0;
 	gint64 start;
 	gdouble elapsed;
@@ -2095,11 +2095,15 @@ main(int argc, char **argv)
 		return GW_PEER_EXIT_USAGE;
 	}
 	gw_log_setup(verbose, NULL);
+	/* --discover alone prints the gateway's bootstrap URL; with --register (or --server,
+	 * --bootstrap) the device goes on to its sessions */
+	wants_sessions =
+	    self->server_url != NULL || self->bootstrap_url != NULL || self->do_register;
 	if (!gw_test_device_mdns_start(self, &error)) {
 		g_printerr("gwmo-test-device: %s\n", error->message);
 		return GW_PEER_EXIT_FAILED;
 	}
-	if (self->server_url == NULL && self->bootstrap_url == NULL)
+	if (!wants_sessions)
 		return gw_test_device_mdns_only(self);
 
 	self->http = gw_http_client_new(self->ca_file, &error);
