@@ -32,7 +32,6 @@
 #define DEVICE_MAN "gwmo test device" /* the reference device's ./DevInfo/Man */
 #define ED_BOOTSTRAP "./GwMO/Config/Bootstrap/EDBootstrap"
 
-
 /* the reference End Device knowing nothing but itself: it announces itself, discovers the
  * gateway, bootstraps, registers in Proxy mode with its notification listener, and answers
  * @notified sessions the gateway notifies it of (after its registration), then exits */
@@ -90,7 +89,8 @@ wait_attached(Env *e, GDBusObjectManager *objects, const gchar *id, GSubprocess 
 		if (record != NULL)
 			break;
 		/* the device gave up (it exits non-zero at its first failed step) */
-		if (g_subprocess_get_identifier(device) == NULL && !g_subprocess_get_successful(device))
+		if (g_subprocess_get_identifier(device) == NULL &&
+		    !g_subprocess_get_successful(device))
 			break;
 		g_main_context_iteration(NULL, FALSE);
 		g_usleep(50 * 1000);
