@@ -703,11 +703,24 @@ gw_dm2_command_from_args(GwDm2CmdType type,
 
 /* ---- parser ---- */
 
-gboolean
-gw_dm2_json_nesting_ok(const gchar *data, gsize len, guint max_nesting)
+/* digits of the longest integer literal accepted: json-glib 1.6 reads a longer one that does
+ * not fit in 64 bits as -1, silently (int64 holds every 18-digit number) */
+#define GW_DM2_MAX_INT_DIGITS 18
+
+typedef enum {
+	GW_DM2_SCAN_OK,
+	GW_DM2_SCAN_TOO_DEEP,
+	GW_DM2_SCAN_LONG_INTEGER,
+} GwDm2Scan;
+
+/* one linear pass over the raw bytes, before json-glib: nesting and integer literals */
+static GwDm2Scan
+gw_dm2_json_prescan(const gchar *data, gsize len, guint max_nesting)
 {
 	guint depth = 0;
 	gboolean in_string = FALSE;
+	guint digits = 0;          /* digits of the number being read */
+	gboolean fraction = FALSE; /* it has '.', 'e' or 'E' */
 
 	for (gsize i = 0; i < len; i++) {
 		gchar c = data[i];
@@ -717,16 +730,43 @@ gw_dm2_json_nesting_ok(const gchar *data, gsize len, guint max_nesting)
 				i++; /* the escaped character, whatever it is */
 			else if (c == '"')
 				in_string = FALSE;
-		} else if (c == '"') {
+			continue;
+		}
+		if (g_ascii_isdigit(c)) {
+			if (++digits > GW_DM2_MAX_INT_DIGITS && !fraction) {
+				/* a fraction or exponent may still follow: look ahead */
+				gsize j = i;
+				while (j < len && g_ascii_isdigit(data[j]))
+					j++;
+				if (j >= len ||
+				    (data[j] != '.' && data[j] != 'e' && data[j] != 'E'))
+					return GW_DM2_SCAN_LONG_INTEGER;
+				fraction = TRUE;
+			}
+			continue;
+		}
+		if (digits > 0 && (c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-')) {
+			fraction = fraction || c != '-';
+			continue;
+		}
+		digits = 0;
+		fraction = FALSE;
+		if (c == '"') {
 			in_string = TRUE;
 		} else if (c == '[' || c == '{') {
 			if (++depth > max_nesting)
-				return FALSE;
+				return GW_DM2_SCAN_TOO_DEEP;
 		} else if ((c == ']' || c == '}') && depth > 0) {
 			depth--;
 		}
 	}
-	return TRUE;
+	return GW_DM2_SCAN_OK;
+}
+
+gboolean
+gw_dm2_json_nesting_ok(const gchar *data, gsize len, guint max_nesting)
+{
+	return gw_dm2_json_prescan(data, len, max_nesting) != GW_DM2_SCAN_TOO_DEEP;
 }
 
 static const gchar *
@@ -1268,13 +1308,23 @@ gw_dm2_message_parse(GwDm2Package package,
 		            max_size);
 		return NULL;
 	}
-	if (!gw_dm2_json_nesting_ok((const gchar *)data, len, GW_DM2_MAX_NESTING)) {
+	switch (gw_dm2_json_prescan((const gchar *)data, len, GW_DM2_MAX_NESTING)) {
+	case GW_DM2_SCAN_TOO_DEEP:
 		g_set_error(error,
 		            GW_ERROR,
 		            GW_ERROR_PROTOCOL,
 		            "DM 2.0 message nested deeper than %u levels",
 		            (guint)GW_DM2_MAX_NESTING);
 		return NULL;
+	case GW_DM2_SCAN_LONG_INTEGER:
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_PROTOCOL,
+		            "DM 2.0 message holds an integer of more than %u digits",
+		            (guint)GW_DM2_MAX_INT_DIGITS);
+		return NULL;
+	default:
+		break;
 	}
 	parser = json_parser_new_immutable();
 	if (!json_parser_load_from_data(
@@ -1394,11 +1444,83 @@ gw_dm2_append_strv(GString *out, const GPtrArray *strv)
 	g_string_append_c(out, ']');
 }
 
+/*
+ * Writes @node as JSON. Not json_to_string(): json-glib 1.6 writes 1e-300 as "1e-300.0", which
+ * is not JSON. Doubles keep a '.' or an exponent so that they parse back as doubles; the parser
+ * has refused non-finite ones.
+ */
 static void
 gw_dm2_append_node(GString *out, JsonNode *node)
 {
-	g_autofree gchar *text = json_to_string(node, FALSE);
-	g_string_append(out, text);
+	switch (json_node_get_node_type(node)) {
+	case JSON_NODE_OBJECT: {
+		JsonObjectIter iter;
+		const gchar *name;
+		JsonNode *member;
+		gboolean first = TRUE;
+
+		g_string_append_c(out, '{');
+		json_object_iter_init(&iter, json_node_get_object(node));
+		while (json_object_iter_next(&iter, &name, &member)) {
+			if (!first)
+				g_string_append_c(out, ',');
+			first = FALSE;
+			gw_dm2_append_string(out, name);
+			g_string_append_c(out, ':');
+			gw_dm2_append_node(out, member);
+		}
+		g_string_append_c(out, '}');
+		break;
+	}
+	case JSON_NODE_ARRAY: {
+		JsonArray *array = json_node_get_array(node);
+		guint len = json_array_get_length(array);
+
+		g_string_append_c(out, '[');
+		for (guint i = 0; i < len; i++) {
+			if (i > 0)
+				g_string_append_c(out, ',');
+			gw_dm2_append_node(out, json_array_get_element(array, i));
+		}
+		g_string_append_c(out, ']');
+		break;
+	}
+	case JSON_NODE_VALUE:
+		switch (json_node_get_value_type(node)) {
+		case G_TYPE_STRING:
+			gw_dm2_append_string(out, json_node_get_string(node));
+			break;
+		case G_TYPE_BOOLEAN:
+			g_string_append(out, json_node_get_boolean(node) ? "true" : "false");
+			break;
+		case G_TYPE_INT64:
+			g_string_append_printf(out, "%" G_GINT64_FORMAT, json_node_get_int(node));
+			break;
+		case G_TYPE_DOUBLE: {
+			gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
+			gdouble d = json_node_get_double(node);
+
+			if (!isfinite(d)) {
+				/* only a caller-built node can get here */
+				g_string_append(out, "null");
+				break;
+			}
+			g_ascii_dtostr(buf, sizeof(buf), d);
+			g_string_append(out, buf);
+			if (strpbrk(buf, ".eE") == NULL)
+				g_string_append(out, ".0");
+			break;
+		}
+		default:
+			g_string_append(out, "null");
+			break;
+		}
+		break;
+	case JSON_NODE_NULL:
+	default:
+		g_string_append(out, "null");
+		break;
+	}
 }
 
 static gboolean

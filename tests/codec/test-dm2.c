@@ -408,6 +408,12 @@ test_refusals(void)
 	    {GW_DM2_PACKAGE_RESPONSE,
 	     "{\"Status\":[{\"sc\":200,\"Data\":{\"a\":[1,1e400]}}]}",
 	     "Status[0].Data: holds a number out of range"},
+	    {GW_DM2_PACKAGE_RESPONSE,
+	     "{\"Status\":[{\"sc\":200,\"Data\":[1234567890123456789]}]}",
+	     "holds an integer of more than 18 digits"},
+	    {GW_DM2_PACKAGE_RESPONSE,
+	     "{\"Status\":[{\"sc\":200,\"Data\":-12345678901234567890}]}",
+	     "more than 18 digits"},
 	    /* alerts */
 	    {GW_DM2_PACKAGE_RESPONSE,
 	     "{\"Status\":[],\"Alert\":[1]}",
@@ -491,6 +497,33 @@ test_refusals(void)
 		g_assert_error(error, GW_ERROR, GW_ERROR_PROTOCOL);
 		g_assert_nonnull(strstr(error->message, cases[i].error));
 	}
+}
+
+/* numbers json-glib's own writer gets wrong (1e-300 as "1e-300.0") come back as they went */
+static void
+test_numbers(void)
+{
+	const gchar *json =
+	    "{\"Status\":[{\"sc\":200,\"Data\":[1e-300,2.5,1.0,-0.0,"
+	    "123456789012345678,-7,1.5e300,12345678901234567890.5,\"12345678901234567890\"]}]}";
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GwDm2Message) msg = parse_str(GW_DM2_PACKAGE_RESPONSE, json, &error);
+	g_autoptr(GBytes) out = NULL;
+	const GwDm2Status *status;
+	JsonArray *array;
+
+	g_assert_no_error(error);
+	status = g_ptr_array_index(msg->statuses, 0);
+	array = json_node_get_array(status->data);
+	g_assert_cmpfloat(json_array_get_double_element(array, 0), ==, 1e-300);
+	g_assert_cmpint(
+	    json_array_get_int_element(array, 4), ==, G_GINT64_CONSTANT(123456789012345678));
+	assert_round_trip(msg);
+	out = gw_dm2_message_to_json(msg, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(g_strstr_len(g_bytes_get_data(out, NULL),
+	                              g_bytes_get_size(out),
+	                              "[1e-300,2.5,1.0,-0.0,123456789012345678,-7,"));
 }
 
 static void
@@ -637,6 +670,7 @@ main(int argc, char **argv)
 	g_test_add_func("/dm2/build", test_build);
 	g_test_add_func("/dm2/escape", test_escape);
 	g_test_add_func("/dm2/refusals", test_refusals);
+	g_test_add_func("/dm2/numbers", test_numbers);
 	g_test_add_func("/dm2/bounds", test_bounds);
 	g_test_add_func("/dm2/generate-refusals", test_generate_refusals);
 	g_test_add_func("/dm2/names", test_names);
