@@ -243,9 +243,11 @@ gw_dm2_message_has_end(const GwDm2Message *msg);
 /*
  * Parses @data as a message of @package. Pure function of its input (fuzzable), thread-safe.
  * Refuses with GW_ERROR_PROTOCOL: more than @max_size bytes (0 = GW_DM2_MAX_MESSAGE_SIZE),
- * arrays/objects nested deeper than GW_DM2_MAX_NESTING (checked before json-glib parses),
- * malformed JSON, and anything the package's rules above do not allow; the message names the
- * member and index.
+ * arrays/objects nested deeper than GW_DM2_MAX_NESTING and integer literals of more than 18
+ * digits (json-glib 1.6 reads those as -1; both checked on the bytes before json-glib parses),
+ * malformed JSON, a Data holding a number that is not finite (1e400), and anything the
+ * package's rules above do not allow; the message names the member and index. ClientURIs and
+ * ServerURIs are only checked to be non-empty strings here: gw-dm2-uri.h parses ClientURIs.
  */
 G_GNUC_WARN_UNUSED_RESULT GwDm2Message *
 gw_dm2_message_parse(GwDm2Package package,
