@@ -436,6 +436,29 @@ gw_dm2_tree_list_instances(GwDmTree *tree, const gchar *moid)
 	return out;
 }
 
+GPtrArray *
+gw_dm2_tree_list_mos(GwDmTree *tree)
+{
+	g_autoptr(GPtrArray) instances = NULL;
+	g_autoptr(GHashTable) by_moid = g_hash_table_new(g_str_hash, g_str_equal);
+	GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)gw_dm2_mo_free);
+
+	g_return_val_if_fail(GW_IS_DM_TREE(tree), out);
+	instances = gw_dm2_tree_list_instances(tree, NULL);
+	for (guint i = 0; i < instances->len; i++) {
+		const GwDm2MoInstance *instance = g_ptr_array_index(instances, i);
+		GwDm2Mo *mo = g_hash_table_lookup(by_moid, instance->moid);
+
+		if (mo == NULL) {
+			mo = gw_dm2_mo_new(NULL, instance->moid);
+			g_ptr_array_add(out, mo);
+			g_hash_table_insert(by_moid, mo->moid, mo);
+		}
+		gw_dm2_mo_add_miid(mo, instance->miid);
+	}
+	return out;
+}
+
 /* the leaf at @path below @node holds exactly @value */
 static gboolean
 gw_dm2_nv_holds(GwDmNode *node, const GwDm2NvFilter *nv)

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "gw-dm-tree.h"
+#include "gw-dm2.h"
 #include "gw-error.h"
 
 G_BEGIN_DECLS
@@ -97,6 +98,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(GwDm2MoInstance, gw_dm2_mo_instance_free)
  * instances of one MOID share is listed once (the first). For Package #1's MOS. */
 GPtrArray *
 gw_dm2_tree_list_instances(GwDmTree *tree, const gchar *moid);
+
+/* the MOS list of a Package #1 for @tree: one GwDm2Mo per MOID (in the order of its first
+ * instance) with every MIID of it, DDF unset (the caller knows the DDF URLs it publishes) */
+GPtrArray *
+gw_dm2_tree_list_mos(GwDmTree *tree);
 
 /*
  * The ClientURI "MOID/MIID/path" of the tree node @tree_uri ("./DevInfo/DevId" →

@@ -180,6 +180,20 @@ test_resolve_tree(void)
 	instance = g_ptr_array_index(some, 1);
 	g_assert_cmpstr(instance->miid, ==, "right");
 	{
+		g_autoptr(GPtrArray) mos = gw_dm2_tree_list_mos(tree);
+		const GwDm2Mo *mo;
+
+		g_assert_cmpuint(mos->len, ==, 3);
+		mo = g_ptr_array_index(mos, 1);
+		g_assert_cmpstr(mo->moid, ==, "urn:oma:mo:oma-dm-devdetail:1.0");
+		mo = g_ptr_array_index(mos, 2);
+		g_assert_cmpstr(mo->moid, ==, MOID);
+		g_assert_null(mo->ddf);
+		g_assert_cmpuint(mo->miids->len, ==, 2);
+		g_assert_cmpstr(g_ptr_array_index(mo->miids, 0), ==, "left");
+		g_assert_cmpstr(g_ptr_array_index(mo->miids, 1), ==, "right");
+	}
+	{
 		g_autoptr(GwDm2ClientUri) uri = gw_dm2_client_uri_parse(MOID "/left/ID", NULL);
 		g_autoptr(GPtrArray) uris = gw_dm2_client_uri_resolve(uri, tree, &error);
 		g_assert_null(uris);
