@@ -40,6 +40,9 @@ G_BEGIN_DECLS
  * Signals:
  *  "session-finished" (const gchar *device_id, gboolean ok): a device's session ended
  *      (finished, failed or dropped when idle).
+ *  "device-registered" (const gchar *device_id, GStrv server_ids): (added, seed 001) a
+ *      registration alert listing the device's ServerIDs was accepted (emitted while its
+ *      message is handled: a handler defers what it does with the device's session).
  */
 
 #define GW_TYPE_SOUTHBOUND (gw_southbound_get_type())
