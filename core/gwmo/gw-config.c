@@ -77,6 +77,7 @@ static const GwConfigKey gw_config_keys[] = {
     {"bootstrap", "fetch-max-size", GW_CONFIG_TYPE_INT, "65536", 1024, 16 * 1024 * 1024},
     {"bootstrap", "request-timeout", GW_CONFIG_TYPE_INT, "600", 1, 86400},
     {"bootstrap", "url", GW_CONFIG_TYPE_STRING, "", 0, 0},
+    {"bootstrap", "gateway-url", GW_CONFIG_TYPE_STRING, "", 0, 0},
     /* both listeners (GwHttpServerLimits) */
     {"http", "header-timeout", GW_CONFIG_TYPE_INT, "10", 1, 3600},
     {"http", "body-timeout", GW_CONFIG_TYPE_INT, "60", 1, 86400},

@@ -1228,8 +1228,13 @@ gw_northbound_start(GwNorthbound *self, GError **error)
 			          g_hash_table_size(self->bootstrap_servers));
 	}
 	{
+		/* work flow 2's addr=: [bootstrap] gateway-url, else the first listener's */
 		g_auto(GStrv) real = gw_http_server_get_uris(self->server);
-		if (real[0] != NULL) {
+		g_autofree gchar *configured =
+		    gw_config_get_string(self->config, "bootstrap", "gateway-url");
+		if (configured != NULL && configured[0] != '\0') {
+			gw_server_bootstrap_set_gateway_url(self->server_bootstrap, configured);
+		} else if (real[0] != NULL) {
 			g_autofree gchar *base = g_strdup(real[0]);
 			g_autofree gchar *url = NULL;
 			if (g_str_has_suffix(base, "/"))
@@ -1281,6 +1286,9 @@ gw_northbound_dispose(GObject *object)
 		g_hash_table_remove_all(self->alert_sessions);
 	}
 	g_cancellable_cancel(self->cancellable);
+	/* its fetches and commands end now, not when their GTasks let it go */
+	if (self->server_bootstrap != NULL)
+		g_object_run_dispose(G_OBJECT(self->server_bootstrap));
 	g_clear_object(&self->server_bootstrap);
 	g_clear_object(&self->inventory);
 	g_clear_object(&self->southbound);

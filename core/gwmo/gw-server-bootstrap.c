@@ -528,13 +528,6 @@ gw_flow_send(GwFlow *f, GwSyncmlCommand *cmd, GAsyncReadyCallback callback)
 	                                 g_strdup(f->key));
 }
 
-static gboolean
-gw_server_bootstrap_holds(GwServerBootstrap *self, const gchar *server_id)
-{
-	g_auto(GStrv) own = gw_bootstrap_dup_account_server_ids(self->tree);
-	return g_strv_contains((const gchar *const *)own, server_id);
-}
-
 static guint
 gw_server_bootstrap_count_device(GwServerBootstrap *self, const gchar *device_id)
 {
@@ -555,17 +548,22 @@ gw_server_bootstrap_device_registered(GwServerBootstrap *self,
                                       const gchar *device_id,
                                       const gchar *const *server_ids)
 {
+	g_auto(GStrv) own = NULL;
+	guint refused = 0;
+
 	g_return_if_fail(GW_IS_SERVER_BOOTSTRAP(self));
 
 	if (self->southbound == NULL || device_id == NULL || server_ids == NULL)
 		return;
+	own = gw_bootstrap_dup_account_server_ids(self->tree);
 	for (guint i = 0; server_ids[i] != NULL; i++) {
 		const gchar *sid = server_ids[i];
 		g_autofree gchar *key = NULL;
 		GwFlow *f;
 		GwSyncmlCommand *cmd;
 
-		if (!gw_dm_acl_server_id_is_valid(sid) || gw_server_bootstrap_holds(self, sid))
+		if (!gw_dm_acl_server_id_is_valid(sid) ||
+		    g_strv_contains((const gchar *const *)own, sid))
 			continue; /* matched (step 3), or not a ServerID at all */
 		key = gw_flow_key(device_id, sid);
 		if (g_hash_table_contains(self->flows, key))
@@ -573,14 +571,7 @@ gw_server_bootstrap_device_registered(GwServerBootstrap *self,
 		if (gw_server_bootstrap_count_device(self, device_id) >=
 		        GW_SERVER_BOOTSTRAP_MAX_PER_DEVICE ||
 		    g_hash_table_size(self->flows) >= GW_SERVER_BOOTSTRAP_MAX_RUNNING) {
-			gw_warning_ratelimited("device %s names ServerID %s the gateway has no "
-			                       "account for: no bootstrap started (%u running, at "
-			                       "most %u per device and %u in all)",
-			                       device_id,
-			                       sid,
-			                       g_hash_table_size(self->flows),
-			                       GW_SERVER_BOOTSTRAP_MAX_PER_DEVICE,
-			                       GW_SERVER_BOOTSTRAP_MAX_RUNNING);
+			refused++;
 			continue;
 		}
 		f = g_new0(GwFlow, 1);
@@ -600,6 +591,15 @@ gw_server_bootstrap_device_registered(GwServerBootstrap *self,
 		gw_syncml_command_add_item(cmd, gw_syncml_item_new("./DMAcc", NULL));
 		gw_flow_send(f, cmd, gw_flow_got_children_cb);
 	}
+	if (refused > 0)
+		gw_warning_ratelimited("device %s names %u more ServerID(s) the gateway has no "
+		                       "account for: no bootstrap started for them (%u running, at "
+		                       "most %u per device and %u in all)",
+		                       device_id,
+		                       refused,
+		                       g_hash_table_size(self->flows),
+		                       GW_SERVER_BOOTSTRAP_MAX_PER_DEVICE,
+		                       GW_SERVER_BOOTSTRAP_MAX_RUNNING);
 }
 
 void
