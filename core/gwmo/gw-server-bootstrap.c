@@ -117,16 +117,26 @@ gboolean
 gw_server_bootstrap_uri_is_allowed(const gchar *uri, gboolean allow_http_loopback, GError **error)
 {
 	g_autoptr(GUri) parsed = NULL;
+	g_autofree gchar *shown = NULL;
 	const gchar *scheme;
 
-	if (uri == NULL || !g_utf8_validate(uri, -1, NULL)) {
+	if (uri == NULL || uri[0] == '\0') {
 		g_set_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "no BootstrapURI");
+		return FALSE;
+	}
+	/* a device wrote it: escaped and cut for the log */
+	{
+		g_autofree gchar *cut = g_strndup(uri, 200);
+		shown = g_strescape(cut, NULL);
+	}
+	if (!g_utf8_validate(uri, -1, NULL)) {
+		g_set_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "BootstrapURI is not UTF-8");
 		return FALSE;
 	}
 	parsed = g_uri_parse(uri, G_URI_FLAGS_NONE, NULL);
 	if (parsed == NULL || g_uri_get_host(parsed) == NULL || g_uri_get_host(parsed)[0] == '\0') {
 		g_set_error(
-		    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "BootstrapURI '%s' is not a URL", uri);
+		    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "BootstrapURI '%s' is not a URL", shown);
 		return FALSE;
 	}
 	if (g_uri_get_userinfo(parsed) != NULL) {
@@ -146,7 +156,7 @@ gw_server_bootstrap_uri_is_allowed(const gchar *uri, gboolean allow_http_loopbac
 	            GW_ERROR,
 	            GW_ERROR_PERMISSION_DENIED,
 	            "BootstrapURI '%s' refused: https only%s",
-	            uri,
+	            shown,
 	            allow_http_loopback ? " (or http to a loopback address)" : "");
 	return FALSE;
 }
@@ -411,6 +421,11 @@ gw_flow_got_uri_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 			uri = item->data;
 	}
 	if (uri != NULL && self->workflow != GW_WORKFLOW_REQUEST) {
+		g_autoptr(GError) refused = NULL;
+		if (!gw_server_bootstrap_uri_is_allowed(uri, self->allow_http_loopback, &refused)) {
+			gw_flow_end(f, FALSE, refused->message);
+			return;
+		}
 		g_message("bootstrap for ServerID %s (device %s): work flow 1 from %s",
 		          f->server_id,
 		          f->device_id,

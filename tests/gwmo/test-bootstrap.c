@@ -262,6 +262,8 @@ test_bootstrap_uri_allowed(void)
 	    {"https://user:pw@bs.example/", FALSE, FALSE},
 	    {"ftp://bs.example/", TRUE, FALSE},
 	    {"file:///etc/passwd", TRUE, FALSE},
+	    {"http://evil.example/\nfake log line", TRUE, FALSE},
+	    {"https://bs.example/\xff", FALSE, FALSE},
 	    {"bs.example/bootstrap", TRUE, FALSE},
 	    {"", TRUE, FALSE},
 	    {NULL, TRUE, FALSE},
@@ -278,6 +280,8 @@ test_bootstrap_uri_allowed(void)
 		g_assert_true(ok == (error == NULL));
 		if (cases[i].uri != NULL && strchr(cases[i].uri, '@') != NULL)
 			g_assert_null(strstr(error->message, "pw"));
+		if (error != NULL)
+			g_assert_null(strchr(error->message, '\n'));
 	}
 }
 
