@@ -428,6 +428,7 @@ test_workflow_uri(void)
 	g_autofree gchar *log = NULL;
 	FileWait got = {events, "get " GW_ID};
 	AttachedWait a2 = {NULL, "dev-wf1-b"};
+	guint to_srv1;
 
 	srv1_start(w);
 	srv2_start(w);
@@ -442,20 +443,24 @@ test_workflow_uri(void)
 
 	/* a device naming srv2 only is matched now: srv2 hears of it, srv1 does not, and no work
 	 * flow starts for it */
+	g_clear_pointer(&log, g_free);
+	log = gw_test_daemon_read_log(w->e->d);
+	to_srv1 = count_substr(log, "(" ATTACHED ") queued for " SERVER_ID);
 	rec2 = device_start(w, "dev-wf1-b", SRV2, NULL);
 	a2.record = w->srv2_record;
 	g_assert_true(e2e_wait(attached, &a2, 60));
 	{
-		/* srv1 heard of the first device before srv2 existed (a record naming no server of
-		 * the gateway is everybody's); a session with it after the second one's would have
-		 * carried the second one's alert: wait for srv1's sessions to settle */
+		/* the record of a device naming srv2 alone is srv2's alone */
 		g_autofree gchar *rec_xml = export_tree(w->e->d, rec2);
 		g_assert_nonnull(strstr(rec_xml, "Get=" SRV2));
 		g_assert_null(strstr(rec_xml, "Get=*"));
 	}
 	g_assert_cmpuint(attached_count(w->srv1_record, "dev-wf1-b"), ==, 0);
+	/* srv2's alert was queued with whatever the registration queued: nothing for srv1 */
 	g_clear_pointer(&log, g_free);
 	log = gw_test_daemon_read_log(w->e->d);
+	g_assert_cmpuint(count_substr(log, "(" ATTACHED ") queued for " SERVER_ID), ==, to_srv1);
+	g_assert_cmpuint(count_substr(log, "(" ATTACHED ") queued for " SRV2), ==, 2);
 	g_assert_null(strstr(log, "device dev-wf1-b names ServerID"));
 	world_free(w);
 }
