@@ -135,8 +135,11 @@ gw_server_bootstrap_uri_is_allowed(const gchar *uri, gboolean allow_http_loopbac
 	}
 	parsed = g_uri_parse(uri, G_URI_FLAGS_NONE, NULL);
 	if (parsed == NULL || g_uri_get_host(parsed) == NULL || g_uri_get_host(parsed)[0] == '\0') {
-		g_set_error(
-		    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "BootstrapURI '%s' is not a URL", shown);
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_INVALID_ARGS,
+		            "BootstrapURI '%s' is not a URL",
+		            shown);
 		return FALSE;
 	}
 	if (g_uri_get_userinfo(parsed) != NULL) {
