@@ -438,3 +438,73 @@ gw_bootstrap_apply(GwDmTree *tree, const GwSyncmlMessage *msg, guint *n_items, G
 		*n_items = ops->len;
 	return GW_BOOTSTRAP_APPLIED;
 }
+
+gchar **
+gw_bootstrap_dup_account_server_ids(GwDmTree *tree)
+{
+	g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
+	g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func(g_free);
+	g_auto(GStrv) accounts = gw_dm_tree_list_children(tree, "./DMAcc");
+
+	for (guint i = 0; accounts != NULL && accounts[i] != NULL; i++) {
+		g_autofree gchar *uri =
+		    g_strdup_printf(GW_BOOTSTRAP_DMACC "%s/ServerID", accounts[i]);
+		g_autofree gchar *sid = gw_dm_tree_dup_string(tree, uri);
+		if (!gw_dm_acl_server_id_is_valid(sid) ||
+		    g_ptr_array_find_with_equal_func(seen, sid, g_str_equal, NULL))
+			continue;
+		g_strv_builder_add(builder, sid);
+		g_ptr_array_add(seen, g_steal_pointer(&sid));
+	}
+	return g_strv_builder_end(builder);
+}
+
+GwBootstrapOutcome
+gw_bootstrap_import(GHashTable *servers,
+                    GwDmTree *tree,
+                    GwDmStore *store,
+                    const GwSyncmlMessage *msg,
+                    const gchar *hmac_header,
+                    GBytes *body,
+                    gboolean over_tls,
+                    gchar **server_id,
+                    guint *n_items,
+                    gchar ***new_server_ids,
+                    GError **error)
+{
+	g_autofree gchar *sid = NULL;
+	g_auto(GStrv) before = NULL;
+	g_auto(GStrv) after = NULL;
+	GwBootstrapOutcome outcome;
+
+	g_return_val_if_fail(GW_IS_DM_TREE(tree), GW_BOOTSTRAP_FAILED);
+	g_return_val_if_fail(GW_IS_DM_STORE(store), GW_BOOTSTRAP_FAILED);
+
+	/* credentials before anything else is looked at */
+	outcome = gw_bootstrap_authenticate(servers, msg, hmac_header, body, over_tls, &sid, error);
+	if (outcome != GW_BOOTSTRAP_APPLIED)
+		return outcome;
+	before = gw_bootstrap_dup_account_server_ids(tree);
+	outcome = gw_bootstrap_apply(tree, msg, n_items, error);
+	if (outcome != GW_BOOTSTRAP_APPLIED) {
+		g_prefix_error(error, "bootstrap of %s: ", sid);
+		return outcome;
+	}
+	/* one commit for the whole message; not stored = not applied */
+	if (!gw_dm_store_flush(store, error)) {
+		g_prefix_error(error, "bootstrap of %s: cannot store the tree: ", sid);
+		return GW_BOOTSTRAP_FAILED;
+	}
+	if (new_server_ids != NULL) {
+		g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
+		after = gw_bootstrap_dup_account_server_ids(tree);
+		for (guint i = 0; after[i] != NULL; i++) {
+			if (!g_strv_contains((const gchar *const *)before, after[i]))
+				g_strv_builder_add(builder, after[i]);
+		}
+		*new_server_ids = g_strv_builder_end(builder);
+	}
+	if (server_id != NULL)
+		*server_id = g_steal_pointer(&sid);
+	return GW_BOOTSTRAP_APPLIED;
+}

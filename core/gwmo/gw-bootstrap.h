@@ -6,6 +6,7 @@
 #pragma once
 
 #include "gw-config.h"
+#include "gw-dm-store.h"
 #include "gw-dm-tree.h"
 #include "gw-syncml.h"
 
@@ -83,5 +84,30 @@ gw_bootstrap_authenticate(GHashTable *servers,
  */
 GwBootstrapOutcome
 gw_bootstrap_apply(GwDmTree *tree, const GwSyncmlMessage *msg, guint *n_items, GError **error);
+
+/* ServerIDs of the ./DMAcc/<x> accounts of @tree (valid ones, in order, no duplicates) */
+gchar **
+gw_bootstrap_dup_account_server_ids(GwDmTree *tree);
+
+/*
+ * The whole import of a received bootstrap, shared by POST /bootstrap (work flow 2) and the
+ * gateway's own HTTPS GET (work flow 1): gw_bootstrap_authenticate(), then
+ * gw_bootstrap_apply(), then one gw_dm_store_flush() of @store (GW_BOOTSTRAP_FAILED when it
+ * fails). On success *@server_id (optional) is the bootstrap server, *@n_items (optional) the
+ * items applied and *@new_server_ids (optional, NULL-terminated) the ServerIDs of ./DMAcc that
+ * the message brought (accounts whose ServerID the gateway did not hold before).
+ */
+GwBootstrapOutcome
+gw_bootstrap_import(GHashTable *servers,
+                    GwDmTree *tree,
+                    GwDmStore *store,
+                    const GwSyncmlMessage *msg,
+                    const gchar *hmac_header,
+                    GBytes *body,
+                    gboolean over_tls,
+                    gchar **server_id,
+                    guint *n_items,
+                    gchar ***new_server_ids,
+                    GError **error);
 
 G_END_DECLS

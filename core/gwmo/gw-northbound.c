@@ -18,6 +18,7 @@
 #include "gw-log.h"
 #include "gw-northbound.h"
 #include "gw-pkg0.h"
+#include "gw-server-bootstrap.h"
 #include "gw-server-link.h"
 #include "gw-wbxml.h"
 
@@ -41,6 +42,8 @@ struct _GwNorthbound {
 	GHashTable *alert_sessions; /* ServerID → source id of the coalescing timeout */
 	GHashTable *alert_retry;    /* ServerID → seconds before the next retry after a failure */
 	GHashTable *bootstrap_servers; /* ServerID → secret: who may POST /bootstrap */
+	GwServerBootstrap *server_bootstrap; /* seed 001 work flows */
+	GCancellable *cancellable;
 };
 
 G_DEFINE_TYPE(GwNorthbound, gw_northbound, G_TYPE_OBJECT)
@@ -439,8 +442,12 @@ gw_northbound_schedule_alert_session(GwNorthbound *self, const gchar *server_id,
 	g_hash_table_insert(self->alert_sessions, g_strdup(server_id), GUINT_TO_POINTER(id));
 }
 
+/* @only: (nullable) the alert goes to these of the record's servers alone */
 static void
-gw_northbound_inventory_alert(GwNorthbound *self, const gchar *record_uri, const gchar *type)
+gw_northbound_inventory_alert_to(GwNorthbound *self,
+                                 const gchar *record_uri,
+                                 const gchar *type,
+                                 const gchar *const *only)
 {
 	g_auto(GStrv) servers = gw_inventory_alert_servers(self->inventory, record_uri);
 	g_auto(GStrv) uris = gw_northbound_get_listen_uris(self);
@@ -449,6 +456,8 @@ gw_northbound_inventory_alert(GwNorthbound *self, const gchar *record_uri, const
 
 	for (guint i = 0; servers != NULL && servers[i] != NULL; i++) {
 		GwAlert alert = {0};
+		if (only != NULL && !g_strv_contains(only, servers[i]))
+			continue;
 		alert.server_id = servers[i];
 		alert.type = (gchar *)type;
 		alert.source = (gchar *)record_uri;
@@ -458,6 +467,12 @@ gw_northbound_inventory_alert(GwNorthbound *self, const gchar *record_uri, const
 		gw_alert_queue_push_batched(self->alerts, &alert);
 		gw_northbound_schedule_alert_session(self, servers[i], 500);
 	}
+}
+
+static void
+gw_northbound_inventory_alert(GwNorthbound *self, const gchar *record_uri, const gchar *type)
+{
+	gw_northbound_inventory_alert_to(self, record_uri, type, NULL);
 }
 
 static void
@@ -481,6 +496,99 @@ gw_northbound_device_detached_cb(GwInventory *inventory,
 	    GW_NORTHBOUND(user_data), record_uri, GW_GWMO_ALERT_DEVICE_DETACHED);
 }
 
+/* seed 001 step 3 once the gateway holds the account of a server a device named (work flow 1
+ * or 2, or any bootstrap): the records naming one of @server_ids are that server's now (their
+ * ACL follows at once), and it hears DeviceAttached for each attached one */
+static void
+gw_northbound_servers_bootstrapped(GwNorthbound *self, const gchar *const *server_ids)
+{
+	g_autoptr(GPtrArray) records = NULL;
+
+	if (server_ids == NULL || server_ids[0] == NULL)
+		return;
+	if (self->server_bootstrap != NULL)
+		gw_server_bootstrap_servers_added(self->server_bootstrap, server_ids);
+	if (self->inventory == NULL)
+		return;
+	gw_inventory_sync_servers(self->inventory);
+	records = gw_inventory_list(self->inventory);
+	for (guint i = 0; i < records->len; i++) {
+		const gchar *uri = g_ptr_array_index(records, i);
+		g_autofree gchar *status_uri = g_strdup_printf("%s/" GW_GWMO_DEVICE_STATUS, uri);
+		g_autofree gchar *status = gw_dm_tree_dup_string(self->tree, status_uri);
+		g_autofree gchar *ids_uri = g_strdup_printf("%s/" GW_GWMO_DEVICE_SERVER_IDS, uri);
+		g_auto(GStrv) ids = gw_dm_tree_list_children(self->tree, ids_uri);
+		g_autoptr(GStrvBuilder) named = g_strv_builder_new();
+		g_auto(GStrv) to = NULL;
+
+		if (g_strcmp0(status, GW_GWMO_STATUS_ATTACHED) != 0)
+			continue;
+		for (guint j = 0; ids != NULL && ids[j] != NULL; j++) {
+			g_autofree gchar *id_uri = g_strdup_printf("%s/%s", ids_uri, ids[j]);
+			g_autofree gchar *sid = gw_dm_tree_dup_string(self->tree, id_uri);
+			if (sid != NULL && g_strv_contains(server_ids, sid))
+				g_strv_builder_add(named, sid);
+		}
+		to = g_strv_builder_end(named);
+		if (to[0] == NULL)
+			continue;
+		g_message(
+		    "%s names newly bootstrapped server %s: DeviceAttached to it", uri, to[0]);
+		gw_northbound_inventory_alert_to(
+		    self, uri, GW_GWMO_ALERT_DEVICE_ATTACHED, (const gchar *const *)to);
+	}
+}
+
+static void
+gw_northbound_fetch_applied_cb(GwServerBootstrap *sb, GStrv new_server_ids, gpointer user_data)
+{
+	gw_northbound_servers_bootstrapped(GW_NORTHBOUND(user_data),
+	                                   (const gchar *const *)new_server_ids);
+}
+
+typedef struct {
+	GwNorthbound *self;
+	gchar *device_id;
+	GStrv server_ids;
+} GwNorthboundRegistered;
+
+static void
+gw_northbound_registered_free(gpointer data)
+{
+	GwNorthboundRegistered *r = data;
+	g_object_unref(r->self);
+	g_free(r->device_id);
+	g_strfreev(r->server_ids);
+	g_free(r);
+}
+
+static gboolean
+gw_northbound_registered_idle_cb(gpointer user_data)
+{
+	GwNorthboundRegistered *r = user_data;
+	if (r->self->server_bootstrap != NULL)
+		gw_server_bootstrap_device_registered(
+		    r->self->server_bootstrap, r->device_id, (const gchar *const *)r->server_ids);
+	return G_SOURCE_REMOVE;
+}
+
+/* (seed 001 steps 2-4) after the registration's message is handled */
+static void
+gw_northbound_device_registered_cb(GwSouthbound *southbound,
+                                   const gchar *device_id,
+                                   GStrv server_ids,
+                                   gpointer user_data)
+{
+	GwNorthboundRegistered *r = g_new0(GwNorthboundRegistered, 1);
+	r->self = g_object_ref(GW_NORTHBOUND(user_data));
+	r->device_id = g_strdup(device_id);
+	r->server_ids = g_strdupv(server_ids);
+	g_idle_add_full(G_PRIORITY_DEFAULT_IDLE,
+	                gw_northbound_registered_idle_cb,
+	                r,
+	                gw_northbound_registered_free);
+}
+
 /* spec/GWMO.md §9: a device that announced itself waits for a DM Server's decision, unless
  * the gateway bootstraps it by itself ([southbound] auto-bootstrap) */
 static void
@@ -500,6 +608,14 @@ void
 gw_northbound_set_southbound(GwNorthbound *self, GwSouthbound *southbound)
 {
 	g_set_object(&self->southbound, southbound);
+	if (southbound == NULL || self->server_bootstrap == NULL)
+		return;
+	gw_server_bootstrap_set_southbound(self->server_bootstrap, southbound);
+	g_signal_connect_object(southbound,
+	                        "device-registered",
+	                        G_CALLBACK(gw_northbound_device_registered_cb),
+	                        self,
+	                        0);
 }
 
 void
@@ -858,6 +974,7 @@ gw_northbound_bootstrap_decoded_cb(GObject *source, GAsyncResult *res, gpointer 
 	g_autoptr(GwSyncmlMessage) msg = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *server_id = NULL;
+	g_auto(GStrv) new_server_ids = NULL;
 	GwBootstrapOutcome outcome;
 	gboolean wbxml = FALSE;
 	guint n_items = 0;
@@ -881,40 +998,33 @@ gw_northbound_bootstrap_decoded_cb(GObject *source, GAsyncResult *res, gpointer 
 		gw_northbound_bootstrap_free(b);
 		return;
 	}
-	/* credentials before anything else is looked at */
-	outcome = gw_bootstrap_authenticate(self->bootstrap_servers,
-	                                    msg,
-	                                    b->hmac,
-	                                    gw_http_request_get_body(b->request),
-	                                    gw_http_request_is_tls(b->request),
-	                                    &server_id,
-	                                    &error);
-	if (outcome != GW_BOOTSTRAP_APPLIED) {
-		gw_northbound_bootstrap_refuse(b,
-		                               outcome,
-		                               outcome == GW_BOOTSTRAP_FORBIDDEN
-		                                   ? "not an authorised bootstrap server\n"
-		                                   : "credentials missing or wrong\n",
-		                               error);
-		gw_northbound_bootstrap_free(b);
-		return;
-	}
-	outcome = gw_bootstrap_apply(self->tree, msg, &n_items, &error);
-	if (outcome != GW_BOOTSTRAP_APPLIED) {
-		g_autofree gchar *text = g_strdup_printf("bootstrap refused: %s\n", error->message);
-		g_prefix_error(&error, "bootstrap of %s: ", server_id);
-		gw_northbound_bootstrap_refuse(b, outcome, text, error);
-		gw_northbound_bootstrap_free(b);
-		return;
-	}
-	/* one commit for the whole message; not stored = not applied */
-	if (!gw_dm_store_flush(self->store, &error)) {
-		g_warning("POST %s from %s (bootstrap server %s): cannot store the tree: %s",
-		          GW_GWMO_HTTP_BOOTSTRAP,
-		          b->peer,
-		          server_id,
-		          error->message);
+	outcome = gw_bootstrap_import(self->bootstrap_servers,
+	                              self->tree,
+	                              self->store,
+	                              msg,
+	                              b->hmac,
+	                              gw_http_request_get_body(b->request),
+	                              gw_http_request_is_tls(b->request),
+	                              &server_id,
+	                              &n_items,
+	                              &new_server_ids,
+	                              &error);
+	if (outcome == GW_BOOTSTRAP_FAILED) {
+		g_warning("POST %s from %s: %s", GW_GWMO_HTTP_BOOTSTRAP, b->peer, error->message);
 		gw_northbound_respond_text(b->request, 500, "bootstrap could not be stored\n");
+		gw_northbound_bootstrap_free(b);
+		return;
+	}
+	if (outcome != GW_BOOTSTRAP_APPLIED) {
+		g_autofree gchar *text = NULL;
+		if (outcome == GW_BOOTSTRAP_UNAUTHORIZED)
+			text = g_strdup("credentials missing or wrong\n");
+		else if (outcome == GW_BOOTSTRAP_FORBIDDEN && server_id == NULL &&
+		         g_error_matches(error, GW_ERROR, GW_ERROR_PERMISSION_DENIED))
+			text = g_strdup("not an authorised bootstrap server\n");
+		else
+			text = g_strdup_printf("bootstrap refused: %s\n", error->message);
+		gw_northbound_bootstrap_refuse(b, outcome, text, error);
 		gw_northbound_bootstrap_free(b);
 		return;
 	}
@@ -923,6 +1033,7 @@ gw_northbound_bootstrap_decoded_cb(GObject *source, GAsyncResult *res, gpointer 
 	          server_id,
 	          wbxml ? "WBXML" : "XML",
 	          n_items);
+	gw_northbound_servers_bootstrapped(self, (const gchar *const *)new_server_ids);
 	gw_northbound_respond_text(b->request, 200, "bootstrap applied\n");
 	gw_northbound_bootstrap_free(b);
 }
@@ -1082,6 +1193,36 @@ gw_northbound_schedule_undelivered(GwNorthbound *self)
 	}
 }
 
+static void
+gw_northbound_own_bootstrap_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_auto(GStrv) ids =
+	    gw_server_bootstrap_fetch_finish(GW_SERVER_BOOTSTRAP(source), res, &error);
+	if (ids == NULL && !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		g_warning("[bootstrap] url: %s", error->message);
+}
+
+/* [bootstrap] url: a gateway without any DMAcc GETs its bootstrap at start-up (as work flow 1
+ * does, beside the factory file) */
+static void
+gw_northbound_fetch_own_bootstrap(GwNorthbound *self)
+{
+	g_autofree gchar *url = gw_config_get_string(self->config, "bootstrap", "url");
+	g_auto(GStrv) accounts = NULL;
+
+	if (url == NULL || url[0] == '\0')
+		return;
+	accounts = gw_dm_tree_list_children(self->tree, "./DMAcc");
+	if (accounts != NULL && accounts[0] != NULL) {
+		g_info("[bootstrap] url not fetched: the gateway holds a DMAcc");
+		return;
+	}
+	g_message("the gateway holds no DMAcc: fetching its bootstrap from %s", url);
+	gw_server_bootstrap_fetch_async(
+	    self->server_bootstrap, url, self->cancellable, gw_northbound_own_bootstrap_cb, NULL);
+}
+
 gboolean
 gw_northbound_start(GwNorthbound *self, GError **error)
 {
@@ -1106,10 +1247,27 @@ gw_northbound_start(GwNorthbound *self, GError **error)
 			          GW_GWMO_HTTP_BOOTSTRAP,
 			          g_hash_table_size(self->bootstrap_servers));
 	}
+	{
+		/* work flow 2's addr=: [bootstrap] gateway-url, else the first listener's */
+		g_auto(GStrv) real = gw_http_server_get_uris(self->server);
+		g_autofree gchar *configured =
+		    gw_config_get_string(self->config, "bootstrap", "gateway-url");
+		if (configured != NULL && configured[0] != '\0') {
+			gw_server_bootstrap_set_gateway_url(self->server_bootstrap, configured);
+		} else if (real[0] != NULL) {
+			g_autofree gchar *base = g_strdup(real[0]);
+			g_autofree gchar *url = NULL;
+			if (g_str_has_suffix(base, "/"))
+				base[strlen(base) - 1] = '\0';
+			url = g_strconcat(base, GW_GWMO_HTTP_BOOTSTRAP, NULL);
+			gw_server_bootstrap_set_gateway_url(self->server_bootstrap, url);
+		}
+	}
 	if (interval > 0)
 		self->schedule_id =
 		    g_timeout_add_seconds((guint)interval, gw_northbound_schedule_cb, self);
 	gw_northbound_schedule_undelivered(self);
+	gw_northbound_fetch_own_bootstrap(self);
 	return TRUE;
 }
 
@@ -1147,6 +1305,11 @@ gw_northbound_dispose(GObject *object)
 			g_source_remove(GPOINTER_TO_UINT(value));
 		g_hash_table_remove_all(self->alert_sessions);
 	}
+	g_cancellable_cancel(self->cancellable);
+	/* its fetches and commands end now, not when their GTasks let it go */
+	if (self->server_bootstrap != NULL)
+		g_object_run_dispose(G_OBJECT(self->server_bootstrap));
+	g_clear_object(&self->server_bootstrap);
 	g_clear_object(&self->inventory);
 	g_clear_object(&self->southbound);
 	if (self->server != NULL)
@@ -1165,6 +1328,7 @@ gw_northbound_finalize(GObject *object)
 	g_hash_table_unref(self->alert_sessions);
 	g_hash_table_unref(self->alert_retry);
 	g_clear_pointer(&self->bootstrap_servers, g_hash_table_unref);
+	g_clear_object(&self->cancellable);
 	gw_pkg0_replay_guard_free(self->replay);
 	g_clear_object(&self->alerts);
 	g_clear_object(&self->client);
@@ -1203,6 +1367,7 @@ gw_northbound_init(GwNorthbound *self)
 	self->pending_checkins = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	self->alert_sessions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	self->alert_retry = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	self->cancellable = g_cancellable_new();
 }
 
 GwNorthbound *
@@ -1236,6 +1401,12 @@ gw_northbound_new(GwConfig *config,
 	self->bootstrap_servers = gw_bootstrap_load_servers(config, error);
 	if (self->bootstrap_servers == NULL)
 		return NULL;
+	self->server_bootstrap =
+	    gw_server_bootstrap_new(config, tree, store, self->bootstrap_servers, error);
+	if (self->server_bootstrap == NULL)
+		return NULL;
+	g_signal_connect_object(
+	    self->server_bootstrap, "applied", G_CALLBACK(gw_northbound_fetch_applied_cb), self, 0);
 	self->checkin_handler = gw_dm_tree_add_exec_handler(
 	    tree, GW_GWMO_CONFIG_CHECKIN, gw_northbound_checkin_exec, self, NULL);
 	return g_steal_pointer(&self);

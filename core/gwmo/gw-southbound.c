@@ -133,7 +133,12 @@ struct _GwSouthbound {
 
 G_DEFINE_TYPE(GwSouthbound, gw_southbound, G_TYPE_OBJECT)
 
-enum { SIGNAL_SESSION_FINISHED, SIGNAL_DEVICE_AUTHENTICATED, SIGNAL_LAST };
+enum {
+	SIGNAL_SESSION_FINISHED,
+	SIGNAL_DEVICE_AUTHENTICATED,
+	SIGNAL_DEVICE_REGISTERED,
+	SIGNAL_LAST
+};
 static guint signals[SIGNAL_LAST] = {0};
 
 static void
@@ -565,6 +570,7 @@ gw_southbound_explicit_register(GwSouthbound *self, GwSbSession *s, const gchar 
 	g_autoptr(GError) error = NULL;
 	GwInventoryDevice info = {0};
 	gboolean exists;
+	gboolean listed;
 	gboolean ok;
 	guint mode;
 
@@ -593,6 +599,7 @@ gw_southbound_explicit_register(GwSouthbound *self, GwSbSession *s, const gchar 
 		g_free(info.notify_addr);
 		info.notify_addr = g_steal_pointer(&notify_addr);
 	}
+	listed = server_ids != NULL;
 	if (server_ids != NULL) {
 		g_strfreev(info.server_ids);
 		info.server_ids = g_steal_pointer(&server_ids);
@@ -600,6 +607,9 @@ gw_southbound_explicit_register(GwSouthbound *self, GwSbSession *s, const gchar 
 	g_free(info.address);
 	info.address = g_strdup(s->peer_addr);
 	ok = gw_southbound_register(self, &info, "registration alert");
+	if (ok && listed)
+		g_signal_emit(
+		    self, signals[SIGNAL_DEVICE_REGISTERED], 0, device_id, info.server_ids);
 	gw_inventory_device_clear(&info);
 	return ok ? GW_DM_STATUS_OK : GW_DM_STATUS_COMMAND_FAILED;
 }
@@ -1930,6 +1940,18 @@ gw_southbound_class_init(GwSouthboundClass *klass)
 	                                                2,
 	                                                G_TYPE_STRING,
 	                                                G_TYPE_BOOLEAN);
+	/* (seed 001) a registration alert listed the device's ServerIDs */
+	signals[SIGNAL_DEVICE_REGISTERED] = g_signal_new("device-registered",
+	                                                 G_TYPE_FROM_CLASS(klass),
+	                                                 G_SIGNAL_RUN_LAST,
+	                                                 0,
+	                                                 NULL,
+	                                                 NULL,
+	                                                 NULL,
+	                                                 G_TYPE_NONE,
+	                                                 2,
+	                                                 G_TYPE_STRING,
+	                                                 G_TYPE_STRV);
 	signals[SIGNAL_DEVICE_AUTHENTICATED] = g_signal_new("device-authenticated",
 	                                                    G_TYPE_FROM_CLASS(klass),
 	                                                    G_SIGNAL_RUN_LAST,

@@ -43,6 +43,9 @@ G_BEGIN_DECLS
  * Signals:
  *  "session-finished" (const gchar *device_id, gboolean ok): a device's session ended
  *      (finished, failed or dropped when idle).
+ *  "device-registered" (const gchar *device_id, GStrv server_ids): (added, seed 001) a
+ *      registration alert listing the device's ServerIDs was accepted (emitted while its
+ *      message is handled: a handler defers what it does with the device's session).
  *  "device-authenticated" (const gchar *device_id): a device proved its credentials in a
  *      session (it leaves the pending ones); the local bootstrap's lapse ends there.
  */

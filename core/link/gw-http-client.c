@@ -285,6 +285,231 @@ gw_http_client_post_finish(GwHttpClient *self, GAsyncResult *res, GError **error
 	return g_task_propagate_pointer(G_TASK(res), error);
 }
 
+/* ---- bounded GET ---- */
+
+typedef struct {
+	gchar *uri;
+	SoupMessage *msg;
+	GInputStream *stream;
+	GByteArray *body;
+	gsize max_body;
+	guint timeout_s;
+	GCancellable *cancellable; /* cancelled by the caller or the deadline */
+	gulong cancelled_id;       /* on the caller's cancellable */
+	guint deadline_id;
+	gboolean timed_out;
+} GwHttpGet;
+
+static void
+gw_http_get_free(gpointer data)
+{
+	GwHttpGet *g = data;
+	g_assert(g->deadline_id == 0 && g->cancelled_id == 0);
+	g_free(g->uri);
+	g_clear_object(&g->msg);
+	g_clear_object(&g->stream);
+	g_byte_array_unref(g->body);
+	g_clear_object(&g->cancellable);
+	g_free(g);
+}
+
+static gboolean
+gw_http_get_deadline_cb(gpointer user_data)
+{
+	GwHttpGet *g = user_data;
+	g->deadline_id = 0;
+	g->timed_out = TRUE;
+	g_cancellable_cancel(g->cancellable);
+	return G_SOURCE_REMOVE;
+}
+
+/* ends the GET with @error (taken), or with the response when @error is NULL */
+static void
+gw_http_get_return(GTask *task, GError *error)
+{
+	GwHttpGet *g = g_task_get_task_data(task);
+	GwHttpResponse *response;
+	SoupMessageHeadersIter iter;
+	const char *name;
+	const char *value;
+
+	g_clear_handle_id(&g->deadline_id, g_source_remove);
+	if (g->cancelled_id != 0)
+		g_clear_signal_handler(&g->cancelled_id, g_task_get_cancellable(task));
+	if (error != NULL) {
+		if (g->timed_out) {
+			g_error_free(error);
+			g_task_return_new_error(task,
+			                        GW_ERROR,
+			                        GW_ERROR_TIMED_OUT,
+			                        "GET %s: no whole answer in %u s",
+			                        g->uri,
+			                        g->timeout_s);
+		} else if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+		           error->domain == GW_ERROR) {
+			g_task_return_error(task, error);
+		} else {
+			g_task_return_new_error(task,
+			                        GW_ERROR,
+			                        GW_ERROR_NETWORK,
+			                        "GET %s failed: %s",
+			                        g->uri,
+			                        error->message);
+			g_error_free(error);
+		}
+		g_object_unref(task);
+		return;
+	}
+	response = g_new0(GwHttpResponse, 1);
+	response->status = soup_message_get_status(g->msg);
+	response->content_type = g_strdup(
+	    soup_message_headers_get_content_type(soup_message_get_response_headers(g->msg), NULL));
+	response->body = g_bytes_new(g->body->data, g->body->len);
+	response->headers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	soup_message_headers_iter_init(&iter, soup_message_get_response_headers(g->msg));
+	while (soup_message_headers_iter_next(&iter, &name, &value))
+		g_hash_table_replace(response->headers, g_ascii_strdown(name, -1), g_strdup(value));
+	g_task_return_pointer(task, response, (GDestroyNotify)gw_http_response_free);
+	g_object_unref(task);
+}
+
+static void
+gw_http_get_read_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	GTask *task = G_TASK(user_data);
+	GwHttpGet *g = g_task_get_task_data(task);
+	GError *error = NULL;
+	g_autoptr(GBytes) chunk =
+	    g_input_stream_read_bytes_finish(G_INPUT_STREAM(source), res, &error);
+
+	if (chunk == NULL) {
+		gw_http_get_return(task, error);
+		return;
+	}
+	if (g_bytes_get_size(chunk) == 0) {
+		gw_http_get_return(task, NULL);
+		return;
+	}
+	if (g->body->len + g_bytes_get_size(chunk) > g->max_body) {
+		gw_http_get_return(task,
+		                   g_error_new(GW_ERROR,
+		                               GW_ERROR_PROTOCOL,
+		                               "GET %s: the answer is longer than %" G_GSIZE_FORMAT
+		                               " bytes",
+		                               g->uri,
+		                               g->max_body));
+		return;
+	}
+	g_byte_array_append(g->body, g_bytes_get_data(chunk, NULL), g_bytes_get_size(chunk));
+	g_input_stream_read_bytes_async(g->stream,
+	                                MIN(g->max_body - g->body->len + 1, 16 * 1024),
+	                                G_PRIORITY_DEFAULT,
+	                                g->cancellable,
+	                                gw_http_get_read_cb,
+	                                task);
+}
+
+static void
+gw_http_get_sent_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	GTask *task = G_TASK(user_data);
+	GwHttpGet *g = g_task_get_task_data(task);
+	GError *error = NULL;
+	goffset length;
+
+	g->stream = soup_session_send_finish(SOUP_SESSION(source), res, &error);
+	if (g->stream == NULL) {
+		if (error->domain == G_TLS_ERROR) {
+			GError *tls = g_error_new(GW_ERROR,
+			                          GW_ERROR_NETWORK,
+			                          "TLS with %s failed: %s",
+			                          g->uri,
+			                          error->message);
+			g_error_free(error);
+			error = tls;
+		}
+		gw_http_get_return(task, error);
+		return;
+	}
+	length = soup_message_headers_get_content_length(soup_message_get_response_headers(g->msg));
+	if (length > 0 && (guint64)length > g->max_body) {
+		gw_http_get_return(task,
+		                   g_error_new(GW_ERROR,
+		                               GW_ERROR_PROTOCOL,
+		                               "GET %s: Content-Length %" G_GOFFSET_FORMAT
+		                               " is above %" G_GSIZE_FORMAT " bytes",
+		                               g->uri,
+		                               length,
+		                               g->max_body));
+		return;
+	}
+	g_input_stream_read_bytes_async(g->stream,
+	                                MIN(g->max_body + 1, 16 * 1024),
+	                                G_PRIORITY_DEFAULT,
+	                                g->cancellable,
+	                                gw_http_get_read_cb,
+	                                task);
+}
+
+void
+gw_http_client_get_async(GwHttpClient *self,
+                         const gchar *uri,
+                         const gchar *const *headers,
+                         gsize max_body,
+                         guint timeout_s,
+                         GCancellable *cancellable,
+                         GAsyncReadyCallback callback,
+                         gpointer user_data)
+{
+	GTask *task;
+	GwHttpGet *g;
+	SoupMessageHeaders *request_headers;
+
+	g_return_if_fail(GW_IS_HTTP_CLIENT(self));
+	g_return_if_fail(uri != NULL);
+
+	task = g_task_new(self, cancellable, callback, user_data);
+	g_task_set_source_tag(task, gw_http_client_get_async);
+	g = g_new0(GwHttpGet, 1);
+	g->uri = g_strdup(uri);
+	g->body = g_byte_array_new();
+	g->max_body = max_body;
+	g->timeout_s = timeout_s > 0 ? timeout_s : self->timeout_s;
+	g_task_set_task_data(task, g, gw_http_get_free);
+	g->msg = soup_message_new("GET", uri);
+	if (g->msg == NULL) {
+		gw_http_get_return(
+		    task,
+		    g_error_new(
+		        GW_ERROR, GW_ERROR_INVALID_ARGS, "'%s' is not an http(s) URI", uri));
+		return;
+	}
+	request_headers = soup_message_get_request_headers(g->msg);
+	for (guint i = 0; headers != NULL && headers[i] != NULL && headers[i + 1] != NULL; i += 2)
+		soup_message_headers_replace(request_headers, headers[i], headers[i + 1]);
+	g->cancellable = g_cancellable_new();
+	if (cancellable != NULL) {
+		g->cancelled_id = g_signal_connect(cancellable,
+		                                   "cancelled",
+		                                   G_CALLBACK(gw_http_client_caller_cancelled_cb),
+		                                   g->cancellable);
+		if (g_cancellable_is_cancelled(cancellable))
+			g_cancellable_cancel(g->cancellable);
+	}
+	if (g->timeout_s > 0)
+		g->deadline_id = g_timeout_add(
+		    MIN(g->timeout_s, G_MAXUINT / 1000) * 1000, gw_http_get_deadline_cb, g);
+	soup_session_send_async(
+	    self->session, g->msg, G_PRIORITY_DEFAULT, g->cancellable, gw_http_get_sent_cb, task);
+}
+
+GwHttpResponse *
+gw_http_client_get_finish(GwHttpClient *self, GAsyncResult *res, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(res, self), NULL);
+	return g_task_propagate_pointer(G_TASK(res), error);
+}
+
 guint
 gw_http_client_get_in_flight(GwHttpClient *self)
 {

@@ -65,6 +65,25 @@ gw_http_client_post_async(GwHttpClient *self,
 GwHttpResponse *
 gw_http_client_post_finish(GwHttpClient *self, GAsyncResult *res, GError **error);
 
+/*
+ * (added) one GET of @uri, bounded: at most @max_body bytes of body (a longer one, or a
+ * Content-Length above it, fails with GW_ERROR_PROTOCOL without reading the rest) and
+ * @timeout_s seconds for the whole exchange (0: the client's timeout; GW_ERROR_TIMED_OUT).
+ * TLS is verified as for POSTs; not retried; not counted in max-in-flight. Any HTTP status
+ * is a response, not an error. @headers as for POSTs.
+ */
+void
+gw_http_client_get_async(GwHttpClient *self,
+                         const gchar *uri,
+                         const gchar *const *headers,
+                         gsize max_body,
+                         guint timeout_s,
+                         GCancellable *cancellable,
+                         GAsyncReadyCallback callback,
+                         gpointer user_data);
+GwHttpResponse *
+gw_http_client_get_finish(GwHttpClient *self, GAsyncResult *res, GError **error);
+
 /* requests waiting or running, for tests and stats */
 guint
 gw_http_client_get_in_flight(GwHttpClient *self);

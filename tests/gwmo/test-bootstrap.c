@@ -4,7 +4,9 @@
  *
  * Who may bootstrap the gateway (gw-bootstrap.h), in-process: the [bootstrap] configuration
  * (servers, secrets-file) and the authentication of a bootstrap message by x-syncml-hmac (over
- * http and https) or an auth-md5 Cred (https only), against one configured bootstrap server.
+ * http and https) or an auth-md5 Cred (https only), against one configured bootstrap server;
+ * the shared import of POST /bootstrap and work flow 1 (authenticate, apply, one flush, the
+ * ServerIDs it brought) and which BootstrapURIs work flow 1 may fetch.
  */
 
 #include "config.h"
@@ -14,6 +16,7 @@
 
 #include "gw-bootstrap.h"
 #include "gw-dm-auth.h"
+#include "gw-server-bootstrap.h"
 
 #define BS "bs.example"
 #define SECRET "bs-secret"
@@ -151,11 +154,144 @@ test_bootstrap_authenticate(void)
 	g_assert_cmpuint(gw_bootstrap_outcome_to_http(GW_BOOTSTRAP_REFUSED), ==, 400);
 }
 
+/* gw_bootstrap_import(): nothing stored unless authenticated and applied; the new ServerIDs */
+static void
+test_bootstrap_import(void)
+{
+	g_autofree gchar *dir = g_dir_make_tmp("gwmo-bs-XXXXXX", NULL);
+	g_autoptr(GwDmTree) tree = gw_dm_tree_new();
+	g_autoptr(GwDmStore) store = NULL;
+	g_autoptr(GHashTable) servers =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	g_autoptr(GwSyncmlMessage) msg = message(BS, NULL, NULL);
+	g_autoptr(GBytes) body = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *mac = NULL;
+	g_autofree gchar *hmac = NULL;
+	g_autofree gchar *forged = NULL;
+	g_autofree gchar *sid = NULL;
+	g_auto(GStrv) new_ids = NULL;
+	GwDmDeviceInfo info = {.dev_id = "gw", .man = "m", .mod = "m", .dmv = "1.2"};
+	GwSyncmlCommand *atomic = gw_syncml_command_new(GW_SYNCML_CMD_ATOMIC);
+	const gchar *leaves[][2] = {{"./DMAcc/n/ServerID", "new.example"},
+	                            {"./DMAcc/n/AppAddr/1/Addr", "https://127.0.0.1:9/dm"}};
+	guint n_items = 0;
+
+	g_assert_true(gw_dm_tree_install_standard_objects(tree, &info, NULL));
+	g_assert_true(gw_dm_tree_set_leaf_string(
+	    tree, "./DMAcc/old/ServerID", GW_DM_FORMAT_CHR, "old.example", NULL));
+	store = gw_dm_store_new(tree, dir);
+	g_hash_table_insert(servers, g_strdup(BS), g_strdup(SECRET));
+	for (guint i = 0; i < G_N_ELEMENTS(leaves); i++) {
+		GwSyncmlCommand *add = gw_syncml_command_new(GW_SYNCML_CMD_ADD);
+		GwSyncmlItem *item = gw_syncml_item_new(leaves[i][0], NULL);
+		gw_syncml_item_set_data(item, "chr", NULL, leaves[i][1]);
+		gw_syncml_command_add_item(add, item);
+		gw_syncml_command_add_child(atomic, add);
+	}
+	gw_syncml_message_add_command(msg, atomic);
+	body = gw_syncml_message_to_xml(msg);
+	mac = gw_dm_auth_hmac_compute(
+	    BS, SECRET, NULL, 0, g_bytes_get_data(body, NULL), g_bytes_get_size(body));
+	hmac = gw_dm_auth_hmac_header(BS, mac);
+	forged = gw_dm_auth_hmac_header(BS, "AAAAAAAAAAAAAAAAAAAAAA==");
+
+	/* a forged signature: refused, nothing applied, no ServerIDs */
+	g_assert_cmpint(
+	    gw_bootstrap_import(
+	        servers, tree, store, msg, forged, body, FALSE, &sid, &n_items, &new_ids, &error),
+	    ==,
+	    GW_BOOTSTRAP_UNAUTHORIZED);
+	g_assert_nonnull(error);
+	g_clear_error(&error);
+	g_assert_null(sid);
+	g_assert_null(new_ids);
+	g_assert_null(gw_dm_tree_lookup(tree, "./DMAcc/n"));
+	/* signed: applied, stored, and it brought new.example (old.example was there) */
+	g_assert_cmpint(
+	    gw_bootstrap_import(
+	        servers, tree, store, msg, hmac, body, FALSE, &sid, &n_items, &new_ids, &error),
+	    ==,
+	    GW_BOOTSTRAP_APPLIED);
+	g_assert_no_error(error);
+	g_assert_cmpstr(sid, ==, BS);
+	g_assert_cmpuint(n_items, ==, 2);
+	g_assert_nonnull(new_ids);
+	g_assert_cmpstr(new_ids[0], ==, "new.example");
+	g_assert_null(new_ids[1]);
+	{
+		g_autoptr(GwDmTree) again = gw_dm_tree_new();
+		g_autoptr(GwDmStore) reread = NULL;
+		g_autofree gchar *v = NULL;
+		g_assert_true(gw_dm_tree_install_standard_objects(again, &info, NULL));
+		reread = gw_dm_store_new(again, dir);
+		g_assert_true(gw_dm_store_load(reread, &error));
+		g_assert_no_error(error);
+		v = gw_dm_tree_dup_string(again, "./DMAcc/n/ServerID");
+		g_assert_cmpstr(v, ==, "new.example");
+	}
+	g_clear_object(&store);
+	{
+		g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+		const gchar *name;
+		while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
+			g_autofree gchar *p = g_build_filename(dir, name, NULL);
+			g_remove(p);
+		}
+	}
+	g_rmdir(dir);
+}
+
+/* work flow 1 fetches https only (http to loopback only when allowed, for tests) */
+static void
+test_bootstrap_uri_allowed(void)
+{
+	const struct {
+		const gchar *uri;
+		gboolean allow_http;
+		gboolean ok;
+	} cases[] = {
+	    {"https://bs.example/bootstrap", FALSE, TRUE},
+	    {"HTTPS://bs.example:8443/b?x=1", FALSE, TRUE},
+	    {"http://bs.example/bootstrap", FALSE, FALSE},
+	    {"http://bs.example/bootstrap", TRUE, FALSE},
+	    {"http://127.0.0.1:8080/bootstrap", FALSE, FALSE},
+	    {"http://127.0.0.1:8080/bootstrap", TRUE, TRUE},
+	    {"http://[::1]:8080/bootstrap", TRUE, TRUE},
+	    {"http://localhost/bootstrap", TRUE, TRUE},
+	    {"https://user:pw@bs.example/", FALSE, FALSE},
+	    {"ftp://bs.example/", TRUE, FALSE},
+	    {"file:///etc/passwd", TRUE, FALSE},
+	    {"http://evil.example/\nfake log line", TRUE, FALSE},
+	    {"https://bs.example/\xff", FALSE, FALSE},
+	    {"bs.example/bootstrap", TRUE, FALSE},
+	    {"", TRUE, FALSE},
+	    {NULL, TRUE, FALSE},
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GError) error = NULL;
+		gboolean ok =
+		    gw_server_bootstrap_uri_is_allowed(cases[i].uri, cases[i].allow_http, &error);
+		g_test_message("%s (http %d): %s",
+		               cases[i].uri,
+		               cases[i].allow_http,
+		               error != NULL ? error->message : "ok");
+		g_assert_cmpint(ok, ==, cases[i].ok);
+		g_assert_true(ok == (error == NULL));
+		if (cases[i].uri != NULL && strchr(cases[i].uri, '@') != NULL)
+			g_assert_null(strstr(error->message, "pw"));
+		if (error != NULL)
+			g_assert_null(strchr(error->message, '\n'));
+	}
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/gw/bootstrap/config", test_bootstrap_config);
 	g_test_add_func("/gw/bootstrap/authenticate", test_bootstrap_authenticate);
+	g_test_add_func("/gw/bootstrap/import", test_bootstrap_import);
+	g_test_add_func("/gw/bootstrap/uri-allowed", test_bootstrap_uri_allowed);
 	return g_test_run();
 }

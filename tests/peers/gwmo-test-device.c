@@ -251,6 +251,79 @@ gw_test_device_exec_cb(GwDmTree *tree,
 	return GW_DM_STATUS_OK;
 }
 
+/* ---- seed 001 work flow 2: ./DMAcc/<x>/Ext/GatewayBootstrapRequest ---- */
+
+/*
+ * An account of the device's own tree (--tree) may name its DM Bootstrap Server in
+ * ./DMAcc/<x>/Ext/BootstrapURI (the gateway reads it in work flow 1). The device then also
+ * has ./DMAcc/<x>/Ext/GatewayBootstrapRequest: an Exec of it (Data
+ * "gwid=<GwID>&addr=<URL>&server=<ServerID>", from the gateway in work flow 2) is forwarded to
+ * that bootstrap server as a POST of the Data to the BootstrapURI itself
+ * (application/x-www-form-urlencoded); its 2xx makes the Exec's 200, anything else 500.
+ */
+static guint
+gw_test_device_gateway_bootstrap_cb(GwDmTree *tree,
+                                    const gchar *server_id,
+                                    const gchar *uri,
+                                    GBytes *data,
+                                    const gchar *correlator,
+                                    gpointer user_data)
+{
+	GwTestDevice *self = user_data;
+	g_autofree gchar *ext = g_strndup(uri, strlen(uri) - strlen("/GatewayBootstrapRequest"));
+	g_autofree gchar *bs_uri_node = g_strdup_printf("%s/BootstrapURI", ext);
+	g_autofree gchar *bs_uri = gw_dm_tree_dup_string(tree, bs_uri_node);
+	g_autoptr(GwHttpResponse) response = NULL;
+	g_autoptr(GError) error = NULL;
+
+	if (bs_uri == NULL || data == NULL) {
+		g_print("gateway bootstrap request %s: no BootstrapURI or no Data\n", uri);
+		return GW_DM_STATUS_COMMAND_FAILED;
+	}
+	response = gw_peer_post_sync(
+	    self->http, bs_uri, "application/x-www-form-urlencoded", data, NULL, &error);
+	if (response == NULL) {
+		g_print("gateway bootstrap request to %s failed: %s\n", bs_uri, error->message);
+		return GW_DM_STATUS_COMMAND_FAILED;
+	}
+	g_print("gateway bootstrap request to %s: HTTP %u\n", bs_uri, response->status);
+	fflush(stdout);
+	return response->status >= 200 && response->status < 300 ? GW_DM_STATUS_OK
+	                                                         : GW_DM_STATUS_COMMAND_FAILED;
+}
+
+/* the GatewayBootstrapRequest node of every account with a BootstrapURI, and its handler
+ * (registered before the catch-all one: the first registered wins) */
+static gboolean
+gw_test_device_install_gateway_bootstrap(GwTestDevice *self, GwDmTree *tree, GError **error)
+{
+	g_auto(GStrv) accounts = gw_dm_tree_list_children(tree, "./DMAcc");
+	gboolean any = FALSE;
+
+	for (guint i = 0; accounts != NULL && accounts[i] != NULL; i++) {
+		g_autofree gchar *bs_uri =
+		    g_strdup_printf("./DMAcc/%s/Ext/BootstrapURI", accounts[i]);
+		g_autofree gchar *request =
+		    g_strdup_printf("./DMAcc/%s/Ext/GatewayBootstrapRequest", accounts[i]);
+		if (gw_dm_tree_lookup(tree, bs_uri) == NULL)
+			continue;
+		if (gw_dm_tree_lookup(tree, request) == NULL &&
+		    !gw_dm_tree_set_leaf_string(tree, request, GW_DM_FORMAT_CHR, "", error))
+			return FALSE;
+		if (!gw_dm_tree_set_properties(
+		        tree, request, GW_DM_ACCESS_GET | GW_DM_ACCESS_EXEC, NULL, NULL, error))
+			return FALSE;
+		any = TRUE;
+	}
+	if (any)
+		gw_dm_tree_add_exec_handler(tree,
+		                            "./DMAcc/*/Ext/GatewayBootstrapRequest",
+		                            gw_test_device_gateway_bootstrap_cb,
+		                            self,
+		                            NULL);
+	return TRUE;
+}
+
 /* where device @index (DeviceID @dev_id) is notified: --notify-addr (may hold "%u"), else the
  * --listen-notify URL (with --parallel one path per device); NULL: a polling device */
 static gchar *
@@ -323,6 +396,8 @@ gw_test_device_make_tree(GwTestDevice *self,
 		if (!gw_test_fetch_install(tree, fetch_user, secret, self->ca_file, error))
 			return NULL;
 	}
+	if (!gw_test_device_install_gateway_bootstrap(self, tree, error))
+		return NULL;
 	gw_dm_tree_add_exec_handler(tree, "./**", gw_test_device_exec_cb, self, NULL);
 	return g_steal_pointer(&tree);
 }

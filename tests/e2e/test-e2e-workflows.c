@@ -1,0 +1,676 @@
+/*
+ * Copyright 2026 The gwmo authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * End to end, seed 001 (a DM Server bootstrapping on the gateway, issue 14 §1-§2): the real
+ * gwmod bootstrapped to srv1 only, the reference DM Server of a second server srv2 (which the
+ * gateway does not know), the reference DM Bootstrap Server (tests/peers/
+ * gwmo-test-bootstrap-server) that bootstraps the gateway to srv2, and the reference End
+ * Device with an account for srv2 whose Ext/BootstrapURI names that bootstrap server.
+ *  - work flow 1: the device registers naming srv2; the gateway reads the device's
+ *    BootstrapURI, GETs its bootstrap over HTTPS and ends holding srv2's account (ExportTree,
+ *    D-Bus Server object); srv2 hears DeviceAttached for the device and may read its record;
+ *    then a second device naming srv2 only is matched: DeviceAttached to srv2 and not to srv1,
+ *    and no work flow starts;
+ *  - work flow 2 ([bootstrap] workflow=request): the gateway Execs GatewayBootstrapRequest
+ *    on the device, which has its bootstrap server POST the bootstrap to the gateway's
+ *    /bootstrap; the same ending;
+ *  - refusals: a BootstrapURI whose server is not an authorised bootstrap server, a forged
+ *    signature, an http:// URI, an oversize answer and a slow answer: each ends with a log line
+ *    and the gateway's ./DMAcc exactly as before;
+ *  - bounded: a device naming many unknown ServerIDs starts at most
+ *    GW_SERVER_BOOTSTRAP_MAX_PER_DEVICE (4) work flows, and says so;
+ *  - [bootstrap] url: a gwmod that holds no DMAcc GETs its own bootstrap at start-up.
+ */
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+
+#include "gw-crypto.h"
+#include "gw-e2e.h"
+
+#define GW_ID "GW-TEST-0001"
+#define GW_SECRET "gw-secret-x"
+#define DEV_SECRET "dev-secret-x"
+#define BS_ID "bs.example"
+#define BS_SECRET "bootstrap-secret-9"
+#define SRV2 "srv2.example"
+#define SRV2_SECRET "srv2-secret"
+#define GW2_NAME "gateway-at-srv2"
+#define GW2_SECRET "gateway-secret-at-srv2"
+#define ATTACHED "urn:oma:at:gwmo:1.0:DeviceAttached"
+
+static const gchar *bs_binary = NULL;
+
+typedef struct {
+	Env *e;
+	gchar *secrets;
+	GPtrArray *procs; /* GSubprocess, killed at the end */
+	gchar *srv1_record;
+	gchar *srv2_record;
+	guint16 srv2_port;
+} World;
+
+/* ---- processes ---- */
+
+static GSubprocess *
+spawn(World *w, const gchar *log_name, GPtrArray *argv)
+{
+	g_autoptr(GSubprocessLauncher) launcher =
+	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *log = g_build_filename(w->e->dir, log_name, NULL);
+	GSubprocess *proc;
+
+	g_ptr_array_add(argv, NULL);
+	g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
+	g_subprocess_launcher_set_stderr_file_path(launcher, log);
+	proc = g_subprocess_launcher_spawnv(launcher, (const gchar *const *)argv->pdata, &error);
+	g_assert_no_error(error);
+	g_ptr_array_add(w->procs, proc);
+	return proc;
+}
+
+static gboolean
+file_exists(gpointer data)
+{
+	return g_file_test(data, G_FILE_TEST_EXISTS);
+}
+
+static void
+wait_ready(const gchar *ready)
+{
+	g_assert_true(e2e_wait(file_exists, (gpointer)ready, 30));
+}
+
+/* the reference DM Server of srv2 (it accepts the credentials its bootstrap gives) */
+static void
+srv2_start(World *w)
+{
+	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+	g_autofree gchar *ready = g_build_filename(w->e->dir, "srv2.ready", NULL);
+	g_autofree gchar *script = g_build_filename(w->e->dir, "srv2.script.json", NULL);
+
+	w->srv2_port = free_port();
+	w->srv2_record = g_build_filename(w->e->dir, "srv2.record.json", NULL);
+	g_assert_true(g_file_set_contents(script, "{\"sessions\":[]}", -1, NULL));
+	g_ptr_array_add(argv, g_strdup(server_binary));
+	g_ptr_array_add(argv, g_strdup_printf("--listen=https://127.0.0.1:%u", w->srv2_port));
+	g_ptr_array_add(argv, g_strdup_printf("--cert=%s", w->e->cert));
+	g_ptr_array_add(argv, g_strdup_printf("--key=%s", w->e->key));
+	g_ptr_array_add(argv, g_strdup("--server-id=" SRV2));
+	g_ptr_array_add(argv, g_strdup("--server-name=" SRV2));
+	g_ptr_array_add(argv, g_strdup("--server-secret=" SRV2_SECRET));
+	g_ptr_array_add(argv, g_strdup("--client-name=" GW2_NAME));
+	g_ptr_array_add(argv, g_strdup("--client-secret=" GW2_SECRET));
+	g_ptr_array_add(argv, g_strdup("--auth=md5"));
+	g_ptr_array_add(argv, g_strdup_printf("--script=%s", script));
+	g_ptr_array_add(argv, g_strdup_printf("--record=%s", w->srv2_record));
+	g_ptr_array_add(argv, g_strdup_printf("--ready-file=%s", ready));
+	spawn(w, "srv2.log", argv);
+	wait_ready(ready);
+}
+
+/* the reference DM Server of srv1 (the gateway's own account) */
+static void
+srv1_start(World *w)
+{
+	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+	g_autofree gchar *ready = g_build_filename(w->e->dir, "srv1.ready", NULL);
+	g_autofree gchar *script = g_build_filename(w->e->dir, "srv1.script.json", NULL);
+
+	w->srv1_record = g_build_filename(w->e->dir, "srv1.record.json", NULL);
+	g_assert_true(g_file_set_contents(script, "{\"sessions\":[]}", -1, NULL));
+	g_ptr_array_add(argv, g_strdup(server_binary));
+	g_ptr_array_add(argv, g_strdup_printf("--listen=https://127.0.0.1:%u", w->e->port));
+	g_ptr_array_add(argv, g_strdup_printf("--cert=%s", w->e->cert));
+	g_ptr_array_add(argv, g_strdup_printf("--key=%s", w->e->key));
+	g_ptr_array_add(argv, g_strdup("--server-id=" SERVER_ID));
+	g_ptr_array_add(argv, g_strdup("--server-name=" SERVER_ID));
+	g_ptr_array_add(argv, g_strdup("--server-secret=" SRV_SECRET));
+	g_ptr_array_add(argv, g_strdup("--client-name=" CL_NAME));
+	g_ptr_array_add(argv, g_strdup("--client-secret=" CL_SECRET));
+	g_ptr_array_add(argv, g_strdup("--auth=md5"));
+	g_ptr_array_add(argv, g_strdup_printf("--script=%s", script));
+	g_ptr_array_add(argv, g_strdup_printf("--record=%s", w->srv1_record));
+	g_ptr_array_add(argv, g_strdup_printf("--ready-file=%s", ready));
+	spawn(w, "srv1.log", argv);
+	wait_ready(ready);
+}
+
+/* a reference bootstrap server (@name: its files) signing as @bs_id/@bs_secret, NULL-terminated
+ * extra args; returns its bootstrap URL */
+static gchar *
+bs_start(World *w, const gchar *name, const gchar *bs_id, const gchar *bs_secret, ...)
+{
+	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+	g_autofree gchar *ready = g_strdup_printf("%s/%s.ready", w->e->dir, name);
+	g_autofree gchar *log = g_strdup_printf("%s.log", name);
+	g_autofree gchar *url = NULL;
+	const gchar *arg;
+	va_list ap;
+
+	g_ptr_array_add(argv, g_strdup(bs_binary));
+	g_ptr_array_add(argv, g_strdup("--listen=https://127.0.0.1:0"));
+	g_ptr_array_add(argv, g_strdup_printf("--cert=%s", w->e->cert));
+	g_ptr_array_add(argv, g_strdup_printf("--key=%s", w->e->key));
+	g_ptr_array_add(argv, g_strdup_printf("--ca-file=%s/tls.crt", w->e->d->state_dir));
+	g_ptr_array_add(argv, g_strdup_printf("--bs-id=%s", bs_id));
+	g_ptr_array_add(argv, g_strdup_printf("--bs-secret=%s", bs_secret));
+	g_ptr_array_add(argv, g_strdup("--server-id=" SRV2));
+	g_ptr_array_add(argv, g_strdup_printf("--app-addr=https://127.0.0.1:%u/dm", w->srv2_port));
+	g_ptr_array_add(argv, g_strdup("--client-name=" GW2_NAME));
+	g_ptr_array_add(argv, g_strdup("--client-secret=" GW2_SECRET));
+	g_ptr_array_add(argv, g_strdup("--server-secret=" SRV2_SECRET));
+	g_ptr_array_add(argv, g_strdup_printf("--events=%s/%s.events", w->e->dir, name));
+	g_ptr_array_add(argv, g_strdup_printf("--ready-file=%s", ready));
+	va_start(ap, bs_secret);
+	while ((arg = va_arg(ap, const gchar *)) != NULL)
+		g_ptr_array_add(argv, g_strdup(arg));
+	va_end(ap);
+	spawn(w, log, argv);
+	wait_ready(ready);
+	g_assert_true(g_file_get_contents(ready, &url, NULL, NULL));
+	return g_strdup(g_strstrip(url));
+}
+
+/* the device's tree: an account for srv2 naming @bs_url as its bootstrap server */
+static gchar *
+device_tree(World *w, const gchar *id, const gchar *bs_url)
+{
+	g_autofree gchar *xml =
+	    g_strdup_printf("<MgmtTree xmlns=\"syncml:dmddf1.2\"><VerDTD>1.2</VerDTD>"
+	                    "<Node><NodeName>srv2acc</NodeName><Path>./DMAcc</Path>"
+	                    "<Node><NodeName>AppID</NodeName><Value>w7</Value></Node>"
+	                    "<Node><NodeName>ServerID</NodeName><Value>" SRV2 "</Value></Node>"
+	                    "<Node><NodeName>Ext</NodeName>"
+	                    "<Node><NodeName>BootstrapURI</NodeName><Value>%s</Value></Node>"
+	                    "</Node></Node></MgmtTree>",
+	                    bs_url);
+	gchar *path = g_strdup_printf("%s/%s-tree.xml", w->e->dir, id);
+	g_assert_true(g_file_set_contents(path, xml, -1, NULL));
+	return path;
+}
+
+/* device @id provisioned over D-Bus, registering with @server_ids; its record URI */
+static gchar *
+device_start(World *w, const gchar *id, const gchar *server_ids, const gchar *tree)
+{
+	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autofree gchar *log = g_strdup_printf("%s.log", id);
+	const gchar *path = NULL;
+	GVariantBuilder b;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string(id));
+	g_variant_builder_add(&b, "{sv}", "Mode", g_variant_new_uint32(2));
+	g_variant_builder_add(&b, "{sv}", "AuthType", g_variant_new_string("DIGEST"));
+	g_variant_builder_add(&b, "{sv}", "ClientName", g_variant_new_string(id));
+	g_variant_builder_add(&b, "{sv}", "ClientSecret", g_variant_new_string(DEV_SECRET));
+	g_variant_builder_add(&b, "{sv}", "ServerSecret", g_variant_new_string(GW_SECRET));
+	reply = gw_test_call(w->e->d, "AddDevice", g_variant_new("(a{sv})", &b), "(o)", &error);
+	g_assert_no_error(error);
+	g_variant_get(reply, "(&o)", &path);
+
+	g_ptr_array_add(argv, g_strdup(device_binary));
+	g_ptr_array_add(argv, g_strdup_printf("--server=http://127.0.0.1:%u/dm", w->e->south_port));
+	g_ptr_array_add(argv, g_strdup_printf("--dev-id=%s", id));
+	g_ptr_array_add(argv, g_strdup("--auth=md5"));
+	g_ptr_array_add(argv, g_strdup("--client-secret=" DEV_SECRET));
+	g_ptr_array_add(argv, g_strdup("--server-name=" GW_ID));
+	g_ptr_array_add(argv, g_strdup("--server-secret=" GW_SECRET));
+	g_ptr_array_add(argv, g_strdup("--server-id=" GW_ID));
+	g_ptr_array_add(argv, g_strdup_printf("--ca-file=%s", w->e->cert));
+	g_ptr_array_add(argv, g_strdup("--listen-notify=http://127.0.0.1:0"));
+	g_ptr_array_add(argv, g_strdup("--register"));
+	g_ptr_array_add(argv, g_strdup("--mode=2"));
+	g_ptr_array_add(argv, g_strdup_printf("--server-ids=%s", server_ids));
+	g_ptr_array_add(argv, g_strdup("--count=10"));
+	g_ptr_array_add(argv, g_strdup_printf("--record=%s/%s.json", w->e->dir, id));
+	if (tree != NULL)
+		g_ptr_array_add(argv, g_strdup_printf("--tree=%s", tree));
+	spawn(w, log, argv);
+	return g_strdup_printf("./GwMO/Inventory/Devices/%s", strrchr(path, '/') + 1);
+}
+
+static World *
+world_new(const gchar *extra)
+{
+	World *w = g_new0(World, 1);
+	g_autofree gchar *dir = NULL;
+	g_autofree gchar *conf = NULL;
+	g_autoptr(GError) error = NULL;
+
+	dir = g_dir_make_tmp("gwmo-wf-XXXXXX", &error);
+	g_assert_no_error(error);
+	w->secrets = g_build_filename(dir, "bootstrap-secrets", NULL);
+	g_assert_true(
+	    g_file_set_contents(w->secrets, "[secrets]\n" BS_ID "=" BS_SECRET "\n", -1, NULL));
+	g_chmod(w->secrets, 0600);
+	conf = g_strdup_printf("[bootstrap]\nservers=" BS_ID "\nsecrets-file=%s\n%s",
+	                       w->secrets,
+	                       extra != NULL ? extra : "");
+	w->e = env_new_with_config(conf);
+	w->procs = g_ptr_array_new_with_free_func(g_object_unref);
+	return w;
+}
+
+static void
+world_free(World *w)
+{
+	g_autofree gchar *dir = g_path_get_dirname(w->secrets);
+	/* a clean stop with whatever work flow still runs (exit status 0, sanitizers' reports) */
+	gw_test_daemon_stop(w->e->d);
+	for (guint i = 0; i < w->procs->len; i++) {
+		GSubprocess *p = g_ptr_array_index(w->procs, i);
+		if (g_subprocess_get_identifier(p) != NULL) {
+			g_subprocess_send_signal(p, SIGTERM);
+			g_subprocess_wait(p, NULL, NULL);
+		}
+	}
+	g_ptr_array_unref(w->procs);
+	env_free(w->e);
+	g_remove(w->secrets);
+	g_rmdir(dir);
+	g_free(w->secrets);
+	g_free(w->srv1_record);
+	g_free(w->srv2_record);
+	g_free(w);
+}
+
+/* ---- what the gateway holds ---- */
+
+static gchar *
+export_tree(GwTestDaemon *d, const gchar *uri)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r =
+	    gw_test_call(d, "ExportTree", g_variant_new("(s)", uri), "(s)", &error);
+	gchar *xml = NULL;
+	g_assert_no_error(error);
+	g_variant_get(r, "(s)", &xml);
+	return xml;
+}
+
+/* the names of ./DMAcc/<x>, "/"-separated */
+static gchar *
+dmacc_accounts(GwTestDaemon *d)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r =
+	    gw_test_call(d, "ListChildren", g_variant_new("(s)", "./DMAcc"), "(as)", &error);
+	g_auto(GStrv) names = NULL;
+	g_assert_no_error(error);
+	g_variant_get(r, "(^as)", &names);
+	return g_strjoinv("/", names);
+}
+
+static gboolean
+holds_srv2(gpointer data)
+{
+	World *w = data;
+	g_autofree gchar *xml = export_tree(w->e->d, "./DMAcc");
+	return strstr(xml, "<Value>" SRV2 "</Value>") != NULL;
+}
+
+typedef struct {
+	const gchar *path;
+	const gchar *needle;
+} FileWait;
+
+static gboolean
+file_has(gpointer data)
+{
+	FileWait *f = data;
+	g_autofree gchar *text = NULL;
+	return g_file_get_contents(f->path, &text, NULL, NULL) && strstr(text, f->needle) != NULL;
+}
+
+typedef struct {
+	GwTestDaemon *d;
+	const gchar *needle;
+} LogWait;
+
+static gboolean
+log_has(gpointer data)
+{
+	LogWait *l = data;
+	g_autofree gchar *log = gw_test_daemon_read_log(l->d);
+	return log != NULL && strstr(log, l->needle) != NULL;
+}
+
+/* how many DeviceAttached alerts for @device_id the server @record holds */
+static guint
+attached_count(const gchar *record, const gchar *device_id)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autofree gchar *needle = g_strdup_printf("<DeviceID>%s</DeviceID>", device_id);
+	JsonArray *sessions;
+	JsonNode *root;
+	guint n = 0;
+
+	if (!json_parser_load_from_file(parser, record, NULL))
+		return 0;
+	root = json_parser_get_root(parser);
+	if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root))
+		return 0;
+	sessions = json_object_get_array_member(json_node_get_object(root), "sessions");
+	for (guint i = 0; sessions != NULL && i < json_array_get_length(sessions); i++) {
+		JsonObject *s = json_array_get_object_element(sessions, i);
+		JsonArray *alerts = json_object_get_array_member(s, "generic_alerts");
+		for (guint j = 0; alerts != NULL && j < json_array_get_length(alerts); j++) {
+			JsonObject *o = json_array_get_object_element(alerts, j);
+			if (g_strcmp0(json_object_get_string_member_with_default(o, "type", ""),
+			              ATTACHED) == 0 &&
+			    strstr(json_object_get_string_member_with_default(o, "data", ""),
+			           needle) != NULL)
+				n++;
+		}
+	}
+	return n;
+}
+
+typedef struct {
+	const gchar *record;
+	const gchar *device_id;
+} AttachedWait;
+
+static gboolean
+attached(gpointer data)
+{
+	AttachedWait *a = data;
+	return attached_count(a->record, a->device_id) > 0;
+}
+
+/* the gateway holds srv2's account from the bootstrap, and srv2 heard of @device_id, whose
+ * record is now srv2's */
+static void
+assert_bootstrapped(World *w, const gchar *device_id, const gchar *record_uri)
+{
+	g_autofree gchar *xml = NULL;
+	g_autofree gchar *rec = NULL;
+	g_autofree gchar *acl = NULL;
+	g_autofree gchar *log = NULL;
+	AttachedWait a = {w->srv2_record, device_id};
+
+	g_assert_true(e2e_wait(holds_srv2, w, 60));
+	xml = export_tree(w->e->d, "./DMAcc");
+	g_assert_nonnull(strstr(xml, "<NodeName>acc-srv2-example</NodeName>"));
+	g_assert_nonnull(strstr(xml, "<ACL>Get=" SRV2 "&amp;Replace=" SRV2 "</ACL>"));
+	g_assert_null(strstr(xml, GW2_SECRET));
+	/* srv2 heard DeviceAttached for the device in a session the gateway opened */
+	g_assert_true(e2e_wait(attached, &a, 60));
+	/* the record is srv2's now */
+	rec = export_tree(w->e->d, record_uri);
+	g_assert_nonnull(strstr(rec, "Get=" SRV2));
+	log = gw_test_daemon_read_log(w->e->d);
+	g_assert_null(strstr(log, GW2_SECRET));
+	g_assert_null(strstr(log, BS_SECRET));
+}
+
+/* ---- tests ---- */
+
+/* work flow 1; then a matched device */
+static void
+test_workflow_uri(void)
+{
+	World *w = world_new("workflow=uri\n");
+	g_autofree gchar *bs_url = NULL;
+	g_autofree gchar *tree = NULL;
+	g_autofree gchar *rec = NULL;
+	g_autofree gchar *rec2 = NULL;
+	g_autofree gchar *events = g_build_filename(w->e->dir, "bs.events", NULL);
+	g_autofree gchar *log = NULL;
+	FileWait got = {events, "get " GW_ID};
+	AttachedWait a2 = {NULL, "dev-wf1-b"};
+	guint to_srv1;
+
+	srv1_start(w);
+	srv2_start(w);
+	bs_url = bs_start(w, "bs", BS_ID, BS_SECRET, NULL);
+	tree = device_tree(w, "dev-wf1", bs_url);
+	rec = device_start(w, "dev-wf1", SRV2, tree);
+	assert_bootstrapped(w, "dev-wf1", rec);
+	/* the gateway fetched it itself (work flow 1), with its GwID */
+	g_assert_true(file_has(&got));
+	log = gw_test_daemon_read_log(w->e->d);
+	g_assert_nonnull(strstr(log, "bootstrap fetched from "));
+
+	/* a device naming srv2 only is matched now: srv2 hears of it, srv1 does not, and no work
+	 * flow starts for it */
+	g_clear_pointer(&log, g_free);
+	log = gw_test_daemon_read_log(w->e->d);
+	to_srv1 = count_substr(log, "(" ATTACHED ") queued for " SERVER_ID);
+	rec2 = device_start(w, "dev-wf1-b", SRV2, NULL);
+	a2.record = w->srv2_record;
+	g_assert_true(e2e_wait(attached, &a2, 60));
+	{
+		/* the record of a device naming srv2 alone is srv2's alone */
+		g_autofree gchar *rec_xml = export_tree(w->e->d, rec2);
+		g_assert_nonnull(strstr(rec_xml, "Get=" SRV2));
+		g_assert_null(strstr(rec_xml, "Get=*"));
+	}
+	g_assert_cmpuint(attached_count(w->srv1_record, "dev-wf1-b"), ==, 0);
+	/* srv2's alert was queued with whatever the registration queued: nothing for srv1 */
+	g_clear_pointer(&log, g_free);
+	log = gw_test_daemon_read_log(w->e->d);
+	g_assert_cmpuint(count_substr(log, "(" ATTACHED ") queued for " SERVER_ID), ==, to_srv1);
+	g_assert_cmpuint(count_substr(log, "(" ATTACHED ") queued for " SRV2), ==, 2);
+	g_assert_null(strstr(log, "device dev-wf1-b names ServerID"));
+	world_free(w);
+}
+
+/* work flow 2 */
+static void
+test_workflow_request(void)
+{
+	World *w = world_new("workflow=request\n");
+	g_autofree gchar *bs_url = NULL;
+	g_autofree gchar *tree = NULL;
+	g_autofree gchar *rec = NULL;
+	g_autofree gchar *events = g_build_filename(w->e->dir, "bs.events", NULL);
+	FileWait trigger = {events, "trigger " GW_ID " " SRV2};
+	FileWait pushed = {events, "pushed 200"};
+	FileWait no_get = {events, "get "};
+
+	srv1_start(w);
+	srv2_start(w);
+	bs_url = bs_start(w, "bs", BS_ID, BS_SECRET, NULL);
+	tree = device_tree(w, "dev-wf2", bs_url);
+	rec = device_start(w, "dev-wf2", SRV2, tree);
+	assert_bootstrapped(w, "dev-wf2", rec);
+	/* the device forwarded the gateway's request, the server POSTed to /bootstrap */
+	g_assert_true(e2e_wait(file_has, &trigger, 10));
+	g_assert_true(e2e_wait(file_has, &pushed, 10));
+	g_assert_false(file_has(&no_get));
+	world_free(w);
+}
+
+/* a bootstrap that must not be applied: ./DMAcc unchanged, a log line */
+static void
+test_workflow_refused(void)
+{
+	World *w = world_new("workflow=uri\nfetch-timeout=10\nfetch-max-size=4096\n");
+	g_autofree gchar *before = NULL;
+	g_autofree gchar *after = NULL;
+	struct {
+		const gchar *name;
+		const gchar *bs_id;
+		const gchar *bs_secret;
+		const gchar *arg;
+		const gchar *expect;
+	} cases[] = {
+	    {"rogue",
+	     "rogue.example",
+	     "rogue-secret",
+	     NULL,
+	     "is not an authorised bootstrap server"},
+	    {"forged", BS_ID, BS_SECRET, "--forge", "nothing changed"},
+	    {"oversize", BS_ID, BS_SECRET, "--oversize=8000", "bytes"},
+	    {"slow", BS_ID, BS_SECRET, "--slow=120", "no whole answer in 10 s"},
+	    {"clear", BS_ID, BS_SECRET, NULL, "https only"},
+	};
+
+	srv1_start(w);
+	srv2_start(w);
+	/* (srv1's own sessions may change its account's nonce: the accounts are compared) */
+	before = dmacc_accounts(w->e->d);
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree gchar *url = bs_start(
+		    w, cases[i].name, cases[i].bs_id, cases[i].bs_secret, cases[i].arg, NULL);
+		g_autofree gchar *id = g_strdup_printf("dev-%s", cases[i].name);
+		g_autofree gchar *tree = NULL;
+		g_autofree gchar *rec = NULL;
+		g_autofree gchar *needle =
+		    g_strdup_printf("bootstrap for ServerID " SRV2 " (device %s) failed", id);
+		LogWait failed = {w->e->d, needle};
+		g_autofree gchar *log = NULL;
+		gchar *line;
+
+		if (g_str_equal(cases[i].name, "clear")) {
+			/* the same server named over http:// */
+			g_autofree gchar *http = g_strconcat("http", url + strlen("https"), NULL);
+			g_free(url);
+			url = g_steal_pointer(&http);
+		}
+		tree = device_tree(w, id, url);
+		rec = device_start(w, id, SRV2, tree);
+		g_assert_true(e2e_wait(log_has, &failed, 60));
+		log = gw_test_daemon_read_log(w->e->d);
+		line = strstr(log, needle);
+		g_assert_nonnull(line);
+		if (strchr(line, '\n') != NULL)
+			*strchr(line, '\n') = '\0';
+		g_test_message("%s: %s", cases[i].name, line);
+		g_assert_nonnull(strstr(line, cases[i].expect));
+	}
+	after = dmacc_accounts(w->e->d);
+	g_assert_cmpstr(before, ==, after);
+	g_assert_cmpstr(after, ==, "srv1");
+	g_assert_false(holds_srv2(w));
+	world_free(w);
+}
+
+/* a device naming 10 ServerIDs the gateway does not know: 4 work flows, a log line */
+static void
+test_workflow_bounded(void)
+{
+	World *w = world_new("workflow=uri\n");
+	g_autofree gchar *rec = NULL;
+	g_autofree gchar *log = NULL;
+	LogWait refused = {NULL, "no bootstrap started"};
+
+	refused.d = w->e->d;
+	rec = device_start(w,
+	                   "dev-many",
+	                   "a.example,b.example,c.example,d.example,e.example,f.example,"
+	                   "g.example,h.example,i.example,j.example",
+	                   NULL);
+	g_assert_true(e2e_wait(log_has, &refused, 60));
+	log = gw_test_daemon_read_log(w->e->d);
+	g_assert_cmpuint(count_substr(log, "asking the device for its bootstrap"), ==, 4);
+	world_free(w);
+}
+
+/* [bootstrap] url: the gateway without DMAcc GETs its own bootstrap when it starts */
+static void
+test_bootstrap_url(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *dir = g_dir_make_tmp("gwmo-wf-url-XXXXXX", &error);
+	g_autofree gchar *cert = g_build_filename(dir, "server.crt", NULL);
+	g_autofree gchar *key = g_build_filename(dir, "server.key", NULL);
+	g_autofree gchar *secrets = g_build_filename(dir, "secrets", NULL);
+	g_autofree gchar *ready = g_build_filename(dir, "bs.ready", NULL);
+	g_autofree gchar *events = g_build_filename(dir, "bs.events", NULL);
+	g_autofree gchar *url = NULL;
+	g_autofree gchar *conf = NULL;
+	g_autoptr(GSubprocessLauncher) launcher =
+	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+	g_autoptr(GSubprocess) bs = NULL;
+	GwTestDaemon *d;
+	World fake = {0};
+	Env env = {0};
+	FileWait got = {events, "get GW-TEST-0001"};
+
+	g_assert_no_error(error);
+	g_assert_true(gw_crypto_generate_self_signed(
+	    cert, key, "bs", NULL, (const gchar *const[]){"127.0.0.1", NULL}, 2, &error));
+	g_assert_no_error(error);
+	g_assert_true(
+	    g_file_set_contents(secrets, "[secrets]\n" BS_ID "=" BS_SECRET "\n", -1, NULL));
+	g_chmod(secrets, 0600);
+	{
+		g_autofree gchar *cert_arg = g_strdup_printf("--cert=%s", cert);
+		g_autofree gchar *key_arg = g_strdup_printf("--key=%s", key);
+		g_autofree gchar *events_arg = g_strdup_printf("--events=%s", events);
+		g_autofree gchar *ready_arg = g_strdup_printf("--ready-file=%s", ready);
+		const gchar *argv[] = {bs_binary,
+		                       "--listen=https://127.0.0.1:0",
+		                       cert_arg,
+		                       key_arg,
+		                       "--bs-id=" BS_ID,
+		                       "--bs-secret=" BS_SECRET,
+		                       "--server-id=" SRV2,
+		                       "--app-addr=https://127.0.0.1:9/dm",
+		                       "--client-name=" GW2_NAME,
+		                       "--client-secret=" GW2_SECRET,
+		                       "--server-secret=" SRV2_SECRET,
+		                       events_arg,
+		                       ready_arg,
+		                       NULL};
+		g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
+		bs = g_subprocess_launcher_spawnv(launcher, argv, &error);
+		g_assert_no_error(error);
+	}
+	wait_ready(ready);
+	g_assert_true(g_file_get_contents(ready, &url, NULL, NULL));
+	g_strstrip(url);
+	conf = g_strdup_printf("[southbound]\nlisten=http://127.0.0.1:%u\n"
+	                       "[northbound]\nlisten=https://127.0.0.1:0\nca-file=%s\n"
+	                       "[bootstrap]\nservers=" BS_ID "\nsecrets-file=%s\nurl=%s\n",
+	                       free_port(),
+	                       cert,
+	                       secrets,
+	                       url);
+	d = gw_test_daemon_new_with_config(conf);
+	gw_test_daemon_start(d, NULL);
+	env.d = d;
+	fake.e = &env;
+	g_assert_true(e2e_wait(holds_srv2, &fake, 60));
+	g_assert_true(file_has(&got));
+	gw_test_daemon_stop(d);
+	gw_test_daemon_free(d);
+	g_subprocess_send_signal(bs, SIGTERM);
+	g_subprocess_wait(bs, NULL, NULL);
+	g_remove(cert);
+	g_remove(key);
+	g_remove(secrets);
+	g_remove(ready);
+	g_remove(events);
+	g_rmdir(dir);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	if (argc < 4) {
+		g_printerr("usage: %s SERVER DEVICE BOOTSTRAP-SERVER\n", argv[0]);
+		return 1;
+	}
+	server_binary = argv[1];
+	device_binary = argv[2];
+	bs_binary = argv[3];
+	g_test_add_func("/gw/e2e/workflows/uri", test_workflow_uri);
+	g_test_add_func("/gw/e2e/workflows/request", test_workflow_request);
+	g_test_add_func("/gw/e2e/workflows/refused", test_workflow_refused);
+	g_test_add_func("/gw/e2e/workflows/bounded", test_workflow_bounded);
+	g_test_add_func("/gw/e2e/workflows/bootstrap-url", test_bootstrap_url);
+	return g_test_run();
+}
