@@ -421,8 +421,9 @@ gw_inventory_dup_gateway_servers(GwInventory *self)
 	return servers;
 }
 
-/* "Get=a+b&Replace=a+b" for the gateway's servers named in the record's ServerIDs, else
- * "Get=*" (GwMO-SECARIZE-001) */
+/* "Get=a+b&Replace=a+b" for the gateway's servers named in the record's ServerIDs; when it names
+ * only servers the gateway does not know, for those; with no ServerIDs, "Get=*"
+ * (GwMO-SECARIZE-001, GwMO-PMoDe-003) */
 static gchar *
 gw_inventory_record_acl(GwInventory *self, const gchar *record_uri, GPtrArray *servers)
 {
@@ -442,6 +443,20 @@ gw_inventory_record_acl(GwInventory *self, const gchar *record_uri, GPtrArray *s
 		if (list->len > 0)
 			g_string_append_c(list, '+');
 		g_string_append(list, sid);
+	}
+	if (list->len == 0 && ids->len > 0) {
+		/* seed 001 step 4: a device bootstrapped to DM Servers the gateway has no account
+		 * for is theirs, not its other servers' (they would otherwise read it, hear of it and
+		 * drive it): the ACL names its own ServerIDs, which no session of the gateway's
+		 * servers carries until one of them bootstraps the gateway (work flows 1 and 2) */
+		for (guint i = 0; i < ids->len; i++) {
+			const gchar *sid = g_ptr_array_index(ids, i);
+			if (!gw_dm_acl_server_id_is_valid(sid))
+				continue;
+			if (list->len > 0)
+				g_string_append_c(list, '+');
+			g_string_append(list, sid);
+		}
 	}
 	if (list->len == 0)
 		return g_strdup("Get=*");
@@ -1170,10 +1185,20 @@ gw_inventory_validate_info(const GwInventoryDevice *info, GError **error)
 		return FALSE;
 	}
 	for (guint i = 0; info->server_ids != NULL && info->server_ids[i] != NULL; i++) {
+		/* each one may stand in the record's ACL */
 		if (info->server_ids[i][0] == '\0' ||
-		    !gw_inventory_text_is_valid(info->server_ids[i], GW_INVENTORY_MAX_ID_LEN)) {
+		    !gw_inventory_text_is_valid(info->server_ids[i], GW_INVENTORY_MAX_ID_LEN) ||
+		    !gw_dm_acl_server_id_is_valid(info->server_ids[i])) {
 			g_set_error_literal(
 			    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "invalid ServerID");
+			return FALSE;
+		}
+		if (i >= GW_INVENTORY_MAX_SERVER_IDS) {
+			g_set_error(error,
+			            GW_ERROR,
+			            GW_ERROR_INVALID_ARGS,
+			            "more than %u ServerIDs",
+			            GW_INVENTORY_MAX_SERVER_IDS);
 			return FALSE;
 		}
 	}

@@ -446,6 +446,10 @@ test_workflow_uri(void)
 	g_clear_pointer(&log, g_free);
 	log = gw_test_daemon_read_log(w->e->d);
 	to_srv1 = count_substr(log, "(" ATTACHED ") queued for " SERVER_ID);
+	/* dev-wf1 named srv2 alone: srv1, which the gateway had an account for, never heard of it
+	 * (its record named srv2 from the registration on: no server of the gateway's read it
+	 * before srv2 bootstrapped the gateway) */
+	g_assert_cmpuint(to_srv1, ==, 0);
 	rec2 = device_start(w, "dev-wf1-b", SRV2, NULL);
 	a2.record = w->srv2_record;
 	g_assert_true(e2e_wait(attached, &a2, 60));

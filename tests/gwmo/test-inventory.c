@@ -572,8 +572,10 @@ test_record_nodes(Fixture *fx, gconstpointer data)
 	}
 }
 
-/* GwMO-SECARIZE-001, GwMO-DI-001: a record is visible to the servers in its ServerIDs, or to
- * all when none of them is a server of the gateway */
+/* GwMO-SECARIZE-001, GwMO-DI-001: a record is visible to the servers in its ServerIDs; with
+ * none, to all (GwMO-PMoDe-003); naming only servers the gateway has no account for, to none of
+ * the gateway's servers (seed 001: the device is those servers' until they bootstrap the
+ * gateway) */
 static void
 test_acl_isolation(Fixture *fx, gconstpointer data)
 {
@@ -597,8 +599,12 @@ test_acl_isolation(Fixture *fx, gconstpointer data)
 	g_assert_cmpuint(get_status(fx->tree, "srvB", uri_a), ==, 425);
 	g_assert_cmpuint(get_status(fx->tree, "srvA", id_n), ==, 200);
 	g_assert_cmpuint(get_status(fx->tree, "srvB", id_n), ==, 200);
-	/* ServerIDs the gateway does not serve do not hide the record */
-	g_assert_cmpuint(get_status(fx->tree, "srvB", id_x), ==, 200);
+	/* ServerIDs the gateway does not serve: the record is theirs, not srvA's or srvB's */
+	g_clear_pointer(&acl, g_free);
+	acl = dup_acl(fx->tree, uri_x);
+	g_assert_cmpstr(acl, ==, "Get=srvX&Replace=srvX");
+	g_assert_cmpuint(get_status(fx->tree, "srvA", id_x), ==, 425);
+	g_assert_cmpuint(get_status(fx->tree, "srvB", id_x), ==, 425);
 
 	/* the matched server may change the Mode, the other may not */
 	g_assert_cmpuint(
@@ -619,11 +625,12 @@ test_acl_isolation(Fixture *fx, gconstpointer data)
 	drain();
 	g_assert_cmpuint(get_status(fx->tree, "srvX", id_x), ==, 200);
 	g_assert_cmpuint(get_status(fx->tree, "srvB", id_x), ==, 425);
-	/* and back */
+	/* and back: still srvX's, not the others' */
 	g_assert_true(gw_dm_tree_remove(fx->tree, "./DMAcc/x", &error));
 	g_assert_no_error(error);
 	gw_inventory_sync_servers(fx->inv);
-	g_assert_cmpuint(get_status(fx->tree, "srvB", id_x), ==, 200);
+	g_assert_cmpuint(get_status(fx->tree, "srvB", id_x), ==, 425);
+	g_assert_cmpuint(get_status(fx->tree, "srvA", id_x), ==, 425);
 }
 
 static void
