@@ -11,6 +11,7 @@
 
 #include "gw-bootstrap.h"
 #include "gw-dm-auth.h"
+#include "gw-dm2-uri.h"
 #include "gw-error.h"
 #include "gw-gwmo-names.h"
 #include "gw-http-client.h"
@@ -47,6 +48,50 @@ G_DEFINE_TYPE(GwNorthbound, gw_northbound, G_TYPE_OBJECT)
 
 enum { SIGNAL_SESSION_FINISHED, SIGNAL_LAST };
 static guint signals[SIGNAL_LAST] = {0};
+
+/* whether @server_id is listed in [northbound] dm2-servers (read for every session) */
+static gboolean
+gw_northbound_server_is_dm2(GwNorthbound *self, const gchar *server_id)
+{
+	g_autofree gchar *text = gw_config_get_string(self->config, "northbound", "dm2-servers");
+	g_auto(GStrv) ids = g_strsplit_set(text != NULL ? text : "", ";, ", -1);
+
+	for (guint i = 0; server_id != NULL && ids[i] != NULL; i++) {
+		if (g_strcmp0(ids[i], server_id) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* a queued alert as a DM 2.0 Generic Alert ([R]: a tree LocURI becomes its ClientURI, the
+ * DM 1.x data travels as "Data":{"DM1x":…} as in the codec's golden messages) */
+static GwDm2Alert *
+gw_northbound_dm2_alert(GwNorthbound *self, const GwAlert *a)
+{
+	GwDm2Alert *alert = gw_dm2_alert_new(a->type);
+
+	if (a->source != NULL && g_str_has_prefix(a->source, "./")) {
+		alert->source_uri = gw_dm2_client_uri_from_tree_uri(self->tree, a->source, NULL);
+		if (alert->source_uri == NULL)
+			alert->source_uri = g_strdup(a->source);
+	} else {
+		alert->source_uri = g_strdup(a->source);
+	}
+	alert->target_uri = g_strdup(a->target);
+	if (a->mark != NULL && gw_dm2_mark_is_valid(a->mark))
+		alert->mark = g_strdup(a->mark);
+	if (a->data != NULL) {
+		g_autoptr(JsonObject) obj = json_object_new();
+		g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
+
+		alert->data_type =
+		    g_strdup(g_strcmp0(a->format, "xml") == 0 ? "text/xml" : "text/plain");
+		json_object_set_string_member(obj, "DM1x", a->data);
+		json_node_set_object(node, obj);
+		gw_dm2_alert_set_data(alert, node);
+	}
+	return alert;
+}
 
 static void
 gw_northbound_run(GwNorthbound *self,
@@ -242,6 +287,7 @@ gw_northbound_run(GwNorthbound *self,
 	/* read for every session: a configuration reload applies to the next one */
 	gw_server_link_set_allow_insecure_http(
 	    link, gw_config_get_bool(self->config, "northbound", "allow-insecure-http"));
+	gw_server_link_set_dm2(link, gw_northbound_server_is_dm2(self, run->server_id));
 	queued = gw_alert_queue_list(self->alerts, run->server_id);
 	for (guint i = 0; i < queued->len; i++) {
 		GwAlert *a = g_ptr_array_index(queued, i);
@@ -254,6 +300,7 @@ gw_northbound_run(GwNorthbound *self,
 		                                        a->format,
 		                                        a->mark,
 		                                        a->data);
+		la->dm2_alert = gw_northbound_dm2_alert(self, a);
 		g_ptr_array_add(alerts, la);
 	}
 	gw_server_link_run_session_async(

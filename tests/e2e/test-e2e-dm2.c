@@ -1,0 +1,311 @@
+/*
+ * Copyright 2026 The gwmo authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * End to end, OMA DM 2.0 (issue 15, seed 003 B.1): the real gwmod with its account's server
+ * listed in [northbound] dm2-servers, against the reference DM Server in its --dm2 mode
+ * (tests/peers/gw-test-server-dm2.c, written from the spec text through the codec).
+ *  - client-initiated session (D-Bus StartSession): Package #1 with the MOS list, the
+ *    ClientInitiatedMgmt alert and a queued Generic Alert (delivered, no longer pending);
+ *    HGET (a new leaf from the server's file), HPUT (a leaf's value to the server), GET (data
+ *    in the Status), DELETE, EXEC (CheckIn: 202 and a second session follows, DM 2.0 too), a
+ *    GET of a missing node (404) and a DELETE the tree refuses, and the END; HTTP Basic with
+ *    the account's CLCRED name/secret;
+ *  - a malformed Package #2 ends the session with an error; gwmod keeps serving and the next
+ *    session with the same server runs.
+ */
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+
+#include "gw-e2e.h"
+
+#define CFG "urn:oma:mo:oma-gwmo-gwconfig:1.0/Config"
+#define EXT "./GwMO/Config/Ext/srv1"
+#define DM2_CONF "[northbound]\nallow-insecure-http=true\ndm2-servers=other;" SERVER_ID "\n"
+
+/* the reference server in its DM 2.0 mode on e->port (the account's AppAddr), HTTP Basic
+ * with the account's CLCRED; waits until it listens */
+static GSubprocess *
+dm2_server_start(Env *e, const gchar *script, const gchar *record, guint sessions)
+{
+	g_autoptr(GSubprocessLauncher) launcher =
+	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *ready = g_build_filename(e->dir, "ready", NULL);
+	g_autofree gchar *script_path = g_build_filename(e->dir, "script.json", NULL);
+	g_autofree gchar *log = g_build_filename(e->dir, "server.log", NULL);
+	g_autofree gchar *listen = g_strdup_printf("--listen=http://127.0.0.1:%u", e->port);
+	g_autofree gchar *script_arg = g_strdup_printf("--script=%s", script_path);
+	g_autofree gchar *record_arg = g_strdup_printf("--record=%s", record);
+	g_autofree gchar *ready_arg = g_strdup_printf("--ready-file=%s", ready);
+	g_autofree gchar *sessions_arg = g_strdup_printf("--sessions=%u", sessions);
+	const gchar *argv[] = {server_binary,
+	                       "--dm2",
+	                       listen,
+	                       "--client-name=" CL_NAME,
+	                       "--client-secret=" CL_SECRET,
+	                       script_arg,
+	                       record_arg,
+	                       ready_arg,
+	                       sessions_arg,
+	                       NULL};
+	GSubprocess *proc;
+
+	g_remove(ready);
+	g_assert_true(g_file_set_contents(script_path, script, -1, NULL));
+	g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
+	g_subprocess_launcher_set_stderr_file_path(launcher, log);
+	g_subprocess_launcher_set_flags(launcher, G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+	proc = g_subprocess_launcher_spawnv(launcher, argv, &error);
+	g_assert_no_error(error);
+	for (guint i = 0; i < 400 && !g_file_test(ready, G_FILE_TEST_EXISTS); i++) {
+		if (g_subprocess_get_identifier(proc) == NULL)
+			break;
+		g_usleep(50 * 1000);
+	}
+	if (!g_file_test(ready, G_FILE_TEST_EXISTS)) {
+		g_autofree gchar *text = NULL;
+		g_file_get_contents(log, &text, NULL, NULL);
+		g_printerr("reference DM 2.0 server did not start:\n%s\n", text);
+		g_assert_not_reached();
+	}
+	return proc;
+}
+
+static guint
+queue_alert(GwTestDaemon *d, const gchar *type, const gchar *data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	GVariantBuilder b;
+	guint id = 0;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "Type", g_variant_new_string(type));
+	g_variant_builder_add(&b, "{sv}", "Source", g_variant_new_string("./DevInfo/DevId"));
+	g_variant_builder_add(&b, "{sv}", "Data", g_variant_new_string(data));
+	reply =
+	    gw_test_call(d, "QueueAlert", g_variant_new("(sa{sv})", SERVER_ID, &b), "(u)", &error);
+	g_assert_no_error(error);
+	g_variant_get(reply, "(u)", &id);
+	return id;
+}
+
+/* the sc of Status @i of Package #3 @pkg of session @s */
+static gint64
+sc_at(JsonObject *s, guint pkg, guint i)
+{
+	JsonArray *statuses = json_object_get_array_member(s, "statuses");
+	JsonArray *p;
+
+	g_assert_cmpuint(pkg, <, json_array_get_length(statuses));
+	p = json_array_get_array_element(statuses, pkg);
+	g_assert_cmpuint(i, <, json_array_get_length(p));
+	return json_object_get_int_member(json_array_get_object_element(p, i), "sc");
+}
+
+static const gchar *SCRIPT_CLIENT = "{\"files\":{\"/files/color\":\"green\"},"
+                                    "\"sessions\":["
+                                    "{\"packages\":[["
+                                    "[\"HGET\",\"{base}/files/color\",\"" CFG "/Ext/srv1/Color\"],"
+                                    "[\"HPUT\",\"{base}/files/keep\",\"" CFG "/Ext/srv1/Keep\"],"
+                                    "[\"GET\",\"" CFG "/Ext/srv1/Keep\"],"
+                                    "[\"DELETE\",\"" CFG "/Ext/srv1/Old\"],"
+                                    "[\"EXEC\",\"" CFG "/Operations/CheckIn\"],"
+                                    "[\"GET\",\"" CFG "/Ext/srv1/NoSuchNode\"],"
+                                    "[\"DELETE\",\"urn:oma:mo:oma-dm-devinfo:1.0/DevInfo/DevId\"],"
+                                    "[\"HGET\",\"{base}/files/missing\",\"" CFG "/Ext/srv1/Keep\"]"
+                                    "]]},"
+                                    "{\"packages\":[[[\"GET\",\"" CFG "/Ext/srv1/Color\"]]]}"
+                                    "]}";
+
+static void
+test_client_initiated(void)
+{
+	Env *e = env_new_clear_text(DM2_CONF);
+	g_autofree gchar *record = g_build_filename(e->dir, "record.json", NULL);
+	g_autoptr(GSubprocess) server = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(JsonParser) parser = NULL;
+	g_autofree gchar *v = NULL;
+	g_autofree gchar *data = NULL;
+	JsonArray *sessions;
+	JsonObject *s1;
+	JsonObject *s2;
+	JsonObject *alert;
+	JsonArray *transfers;
+	JsonArray *p1;
+	gboolean found_config = FALSE;
+
+	g_assert_cmpuint(queue_alert(e->d, "urn:gwmo:test:Hello", "hello server"), >, 0);
+	g_assert_cmpuint(pending_alerts(e->d), ==, 1);
+	server = dm2_server_start(e, SCRIPT_CLIENT, record, 2);
+	reply = gw_test_call(e->d, "StartSession", g_variant_new("(s)", SERVER_ID), "(uu)", &error);
+	g_assert_no_error(error);
+	/* the CheckIn EXEC makes the gateway come back for a second session */
+	server_wait(server);
+
+	sessions = record_sessions(record, &parser);
+	g_assert_cmpuint(json_array_get_length(sessions), ==, 2);
+	s1 = json_array_get_object_element(sessions, 0);
+	g_assert_cmpstr(json_object_get_string_member(s1, "state"), ==, "finished");
+	g_assert_cmpstr(json_object_get_string_member(s1, "dev_id"), ==, "GW-TEST-0001");
+	g_assert_true(json_object_get_boolean_member(s1, "authorized"));
+	/* Package #1: the MOs of the tree, the session alert, then the queued alert */
+	for (guint i = 0; i < json_array_get_length(json_object_get_array_member(s1, "mos")); i++) {
+		if (g_strcmp0(
+		        json_array_get_string_element(json_object_get_array_member(s1, "mos"), i),
+		        "urn:oma:mo:oma-gwmo-gwconfig:1.0") == 0)
+			found_config = TRUE;
+	}
+	g_assert_true(found_config);
+	g_assert_cmpuint(json_array_get_length(json_object_get_array_member(s1, "alerts")), ==, 2);
+	alert = json_array_get_object_element(json_object_get_array_member(s1, "alerts"), 0);
+	g_assert_cmpstr(json_object_get_string_member(alert, "AlertType"),
+	                ==,
+	                "urn:oma:at:dm:2.0:ClientInitiatedMgmt");
+	alert = json_array_get_object_element(json_object_get_array_member(s1, "alerts"), 1);
+	g_assert_cmpstr(
+	    json_object_get_string_member(alert, "AlertType"), ==, "urn:gwmo:test:Hello");
+	g_assert_cmpstr(json_object_get_string_member(alert, "SourceURI"),
+	                ==,
+	                "urn:oma:mo:oma-dm-devinfo:1.0/DevInfo/DevId");
+	g_assert_cmpstr(
+	    json_object_get_string_member(json_object_get_object_member(alert, "Data"), "DM1x"),
+	    ==,
+	    "hello server");
+	g_assert_cmpuint(pending_alerts(e->d), ==, 0);
+
+	/* Package #3: one Status per command, in command order */
+	g_assert_cmpuint(
+	    json_array_get_length(json_object_get_array_member(s1, "statuses")), ==, 1);
+	p1 = json_array_get_array_element(json_object_get_array_member(s1, "statuses"), 0);
+	g_assert_cmpuint(json_array_get_length(p1), ==, 8);
+	g_assert_cmpint(sc_at(s1, 0, 0), ==, 200); /* HGET */
+	g_assert_cmpint(sc_at(s1, 0, 1), ==, 200); /* HPUT */
+	g_assert_cmpint(sc_at(s1, 0, 2), ==, 200); /* GET */
+	data = json_to_string(json_object_get_member(json_array_get_object_element(p1, 2), "Data"),
+	                      FALSE);
+	g_assert_nonnull(strstr(data, "\"MOData\":{\"Keep\":\"kept\"}"));
+	g_assert_nonnull(strstr(data, "\"ClientURI\":\"" CFG "/Ext/srv1/Keep\""));
+	g_assert_cmpint(sc_at(s1, 0, 3), ==, 200); /* DELETE */
+	g_assert_cmpint(sc_at(s1, 0, 4), ==, 202); /* EXEC CheckIn: a session follows */
+	g_assert_cmpint(sc_at(s1, 0, 5), ==, 404); /* GET of a missing node */
+	g_assert_cmpint(sc_at(s1, 0, 6), ==, 405); /* DELETE of a permanent DevInfo leaf */
+	g_assert_cmpint(sc_at(s1, 0, 7), ==, 404); /* HGET of a file the server lacks */
+	/* the HPUT's body reached the server */
+	transfers = json_object_get_array_member(s1, "transfers");
+	g_assert_cmpuint(json_array_get_length(transfers), ==, 1);
+	g_assert_cmpstr(
+	    json_object_get_string_member(json_array_get_object_element(transfers, 0), "method"),
+	    ==,
+	    "PUT");
+	g_assert_nonnull(strstr(
+	    json_object_get_string_member(json_array_get_object_element(transfers, 0), "body"),
+	    "\"kept\""));
+
+	/* the tree as the commands left it, read over D-Bus */
+	v = get_value(e->d, EXT "/Color", NULL);
+	g_assert_cmpstr(v, ==, "green");
+	g_clear_pointer(&v, g_free);
+	v = get_value(e->d, EXT "/Keep", NULL);
+	g_assert_cmpstr(v, ==, "kept");
+	g_clear_pointer(&v, g_free);
+	{
+		g_autofree gchar *err = NULL;
+		v = get_value(e->d, EXT "/Old", &err);
+		g_assert_null(v);
+		g_assert_nonnull(err);
+	}
+
+	/* the CheckIn's session: DM 2.0 as well, and it sees the HGET's value */
+	s2 = json_array_get_object_element(sessions, 1);
+	g_assert_cmpstr(json_object_get_string_member(s2, "state"), ==, "finished");
+	g_assert_cmpint(sc_at(s2, 0, 0), ==, 200);
+	g_clear_pointer(&data, g_free);
+	data = json_to_string(
+	    json_object_get_member(
+	        json_array_get_object_element(
+	            json_array_get_array_element(json_object_get_array_member(s2, "statuses"), 0),
+	            0),
+	        "Data"),
+	    FALSE);
+	g_assert_nonnull(strstr(data, "\"Color\":\"green\""));
+	env_free(e);
+}
+
+static const gchar *SCRIPT_MALFORMED =
+    "{\"sessions\":["
+    "{\"raw\":\"{\\\"CMD\\\":[[\\\"DELETE\\\",\\\"" CFG "/Ext/srv1/Old\\\"]\"},"
+    "{\"packages\":[[[\"DELETE\",\"" CFG "/Ext/srv1/Old\"]]]}"
+    "]}";
+
+static void
+test_malformed(void)
+{
+	Env *e = env_new_clear_text(DM2_CONF);
+	g_autofree gchar *record = g_build_filename(e->dir, "record.json", NULL);
+	g_autofree gchar *log = g_build_filename(e->dir, "gwmod.log", NULL);
+	g_autoptr(GSubprocess) server = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(JsonParser) parser = NULL;
+	g_autofree gchar *v = NULL;
+	g_autofree gchar *dbus_error = NULL;
+	JsonArray *sessions;
+
+	server = dm2_server_start(e, SCRIPT_MALFORMED, record, 2);
+	reply = gw_test_call(e->d, "StartSession", g_variant_new("(s)", SERVER_ID), "(uu)", &error);
+	g_assert_nonnull(error);
+	dbus_error = g_dbus_error_get_remote_error(error);
+	g_assert_cmpstr(dbus_error, ==, "org.gwmo.Gateway1.Error.Protocol");
+	g_assert_nonnull(strstr(error->message, "Package #2"));
+	g_clear_error(&error);
+	/* nothing of the malformed package ran, and gwmod keeps serving */
+	v = get_value(e->d, EXT "/Old", NULL);
+	g_assert_cmpstr(v, ==, "to be deleted");
+	g_clear_pointer(&reply, g_variant_unref);
+	reply = gw_test_call(e->d, "StartSession", g_variant_new("(s)", SERVER_ID), "(uu)", &error);
+	g_assert_no_error(error);
+	server_wait(server);
+	sessions = record_sessions(record, &parser);
+	g_assert_cmpuint(json_array_get_length(sessions), ==, 2);
+	g_assert_cmpstr(
+	    json_object_get_string_member(json_array_get_object_element(sessions, 0), "state"),
+	    ==,
+	    "failed");
+	g_assert_cmpstr(
+	    json_object_get_string_member(json_array_get_object_element(sessions, 1), "state"),
+	    ==,
+	    "finished");
+	g_assert_cmpint(sc_at(json_array_get_object_element(sessions, 1), 0, 0), ==, 200);
+	g_clear_pointer(&v, g_free);
+	{
+		g_autofree gchar *err = NULL;
+		v = get_value(e->d, EXT "/Old", &err);
+		g_assert_null(v);
+	}
+	env_free(e);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	if (argc < 2) {
+		g_printerr("usage: %s PATH-TO-gwmo-test-server\n", argv[0]);
+		return 2;
+	}
+	server_binary = argv[1];
+	device_binary = argc > 2 ? argv[2] : NULL;
+	g_test_add_func("/gw/e2e/dm2/client-initiated", test_client_initiated);
+	g_test_add_func("/gw/e2e/dm2/malformed", test_malformed);
+	return g_test_run();
+}
