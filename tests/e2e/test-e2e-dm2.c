@@ -11,6 +11,7 @@
  *    in the Status), DELETE, EXEC (CheckIn: 202 and a second session follows, DM 2.0 too), a
  *    GET of a missing node (404) and a DELETE the tree refuses, and the END; HTTP Basic with
  *    the account's CLCRED name/secret;
+ *  - a server refusing the account's credentials (HTTP 401): AuthFailed, nothing runs;
  *  - a malformed Package #2 ends the session with an error; gwmod keeps serving and the next
  *    session with the same server runs.
  */
@@ -32,7 +33,11 @@
 /* the reference server in its DM 2.0 mode on e->port (the account's AppAddr), HTTP Basic
  * with the account's CLCRED; waits until it listens */
 static GSubprocess *
-dm2_server_start(Env *e, const gchar *script, const gchar *record, guint sessions)
+dm2_server_start(Env *e,
+                 const gchar *script,
+                 const gchar *record,
+                 guint sessions,
+                 const gchar *client_secret)
 {
 	g_autoptr(GSubprocessLauncher) launcher =
 	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
@@ -45,11 +50,12 @@ dm2_server_start(Env *e, const gchar *script, const gchar *record, guint session
 	g_autofree gchar *record_arg = g_strdup_printf("--record=%s", record);
 	g_autofree gchar *ready_arg = g_strdup_printf("--ready-file=%s", ready);
 	g_autofree gchar *sessions_arg = g_strdup_printf("--sessions=%u", sessions);
+	g_autofree gchar *secret_arg = g_strdup_printf("--client-secret=%s", client_secret);
 	const gchar *argv[] = {server_binary,
 	                       "--dm2",
 	                       listen,
 	                       "--client-name=" CL_NAME,
-	                       "--client-secret=" CL_SECRET,
+	                       secret_arg,
 	                       script_arg,
 	                       record_arg,
 	                       ready_arg,
@@ -146,7 +152,7 @@ test_client_initiated(void)
 
 	g_assert_cmpuint(queue_alert(e->d, "urn:gwmo:test:Hello", "hello server"), >, 0);
 	g_assert_cmpuint(pending_alerts(e->d), ==, 1);
-	server = dm2_server_start(e, SCRIPT_CLIENT, record, 2);
+	server = dm2_server_start(e, SCRIPT_CLIENT, record, 2, CL_SECRET);
 	reply = gw_test_call(e->d, "StartSession", g_variant_new("(s)", SERVER_ID), "(uu)", &error);
 	g_assert_no_error(error);
 	/* the CheckIn EXEC makes the gateway come back for a second session */
@@ -157,7 +163,6 @@ test_client_initiated(void)
 	s1 = json_array_get_object_element(sessions, 0);
 	g_assert_cmpstr(json_object_get_string_member(s1, "state"), ==, "finished");
 	g_assert_cmpstr(json_object_get_string_member(s1, "dev_id"), ==, "GW-TEST-0001");
-	g_assert_true(json_object_get_boolean_member(s1, "authorized"));
 	/* Package #1: the MOs of the tree, the session alert, then the queued alert */
 	for (guint i = 0; i < json_array_get_length(json_object_get_array_member(s1, "mos")); i++) {
 		if (g_strcmp0(
@@ -261,7 +266,7 @@ test_malformed(void)
 	g_autofree gchar *dbus_error = NULL;
 	JsonArray *sessions;
 
-	server = dm2_server_start(e, SCRIPT_MALFORMED, record, 2);
+	server = dm2_server_start(e, SCRIPT_MALFORMED, record, 2, CL_SECRET);
 	reply = gw_test_call(e->d, "StartSession", g_variant_new("(s)", SERVER_ID), "(uu)", &error);
 	g_assert_nonnull(error);
 	dbus_error = g_dbus_error_get_remote_error(error);
@@ -295,6 +300,31 @@ test_malformed(void)
 	env_free(e);
 }
 
+/* a server that does not take the account's HTTP Basic credentials: 401, AuthFailed, nothing
+ * of the script reaches the tree */
+static void
+test_wrong_password(void)
+{
+	Env *e = env_new_clear_text(DM2_CONF);
+	g_autofree gchar *record = g_build_filename(e->dir, "record.json", NULL);
+	g_autoptr(GSubprocess) server = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autofree gchar *dbus_error = NULL;
+	g_autofree gchar *v = NULL;
+
+	server = dm2_server_start(e, SCRIPT_MALFORMED, record, 1, "not-the-secret");
+	reply = gw_test_call(e->d, "StartSession", g_variant_new("(s)", SERVER_ID), "(uu)", &error);
+	g_assert_nonnull(error);
+	dbus_error = g_dbus_error_get_remote_error(error);
+	g_assert_cmpstr(dbus_error, ==, "org.gwmo.Gateway1.Error.AuthFailed");
+	v = get_value(e->d, EXT "/Old", NULL);
+	g_assert_cmpstr(v, ==, "to be deleted");
+	g_subprocess_send_signal(server, SIGTERM);
+	g_subprocess_wait(server, NULL, NULL);
+	env_free(e);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -307,5 +337,6 @@ main(int argc, char **argv)
 	device_binary = argc > 2 ? argv[2] : NULL;
 	g_test_add_func("/gw/e2e/dm2/client-initiated", test_client_initiated);
 	g_test_add_func("/gw/e2e/dm2/malformed", test_malformed);
+	g_test_add_func("/gw/e2e/dm2/wrong-password", test_wrong_password);
 	return g_test_run();
 }
