@@ -11,6 +11,8 @@
 
 #include "gw-bootstrap.h"
 #include "gw-dm-auth.h"
+#include "gw-dm2-pkg0.h"
+#include "gw-dm2-session.h"
 #include "gw-dm2-uri.h"
 #include "gw-error.h"
 #include "gw-gwmo-names.h"
@@ -769,6 +771,92 @@ gw_northbound_forward(GwNorthbound *self, GwHttpRequest *request, const gchar *d
 	gw_northbound_respond_text(request, answers[r].status, answers[r].text);
 }
 
+/* a DM 2.0 Package #0 (gw-dm2-pkg0.h): the same checks as DM 1.x's, for a server listed in
+ * [northbound] dm2-servers; the digest is checked with the account's SRVCRED secret and its
+ * AAuthData (empty when none) as the TS's server secret and auth data */
+static void
+gw_northbound_notify_dm2(GwNorthbound *self, GwHttpRequest *request, const gchar *peer)
+{
+	GBytes *body = gw_http_request_get_body(request);
+	gsize len = 0;
+	const guint8 *data = g_bytes_get_data(body, &len);
+	g_autoptr(GwDm2Pkg0) pkg0 = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *secret = NULL;
+	g_autoptr(GBytes) nonce = NULL;
+	g_autoptr(GBytes) secret_bytes = NULL;
+	g_autoptr(GwDm2Pkg0) verified = NULL;
+	g_autofree gchar *notification_id = NULL;
+	GwServerLink *link;
+
+	pkg0 = gw_dm2_pkg0_parse(data, len, &error);
+	if (pkg0 == NULL) {
+		gw_warning_ratelimited(
+		    "POST /notify from %s refused (400): malformed DM 2.0 Package #0: %s",
+		    peer,
+		    error->message);
+		gw_northbound_respond_text(request, 400, "malformed notification\n");
+		return;
+	}
+	link = gw_northbound_find_link(self, pkg0->server_id);
+	if (link == NULL || !gw_northbound_server_is_dm2(self, pkg0->server_id)) {
+		gw_warning_ratelimited(
+		    "POST /notify from %s refused (403): DM 2.0 Package #0 names "
+		    "server '%s', %s",
+		    peer,
+		    pkg0->server_id,
+		    link == NULL ? "unknown" : "not listed in dm2-servers");
+		gw_northbound_respond_text(request, 403, "unknown server\n");
+		return;
+	}
+	if (!gw_server_link_get_server_credentials(link, &secret, &nonce) || secret == NULL) {
+		gw_warning_ratelimited(
+		    "POST /notify from %s refused (401): %s has no SRVCRED secret",
+		    peer,
+		    gw_server_link_get_dmacc_uri(link));
+		gw_northbound_respond_text(request, 401, "digest does not verify\n");
+		return;
+	}
+	secret_bytes = g_bytes_new(secret, strlen(secret));
+	verified = gw_dm2_pkg0_verify(data, len, secret_bytes, nonce, &error);
+	memset(secret, 0, strlen(secret));
+	if (verified == NULL) {
+		gw_warning_ratelimited(
+		    "POST /notify from %s refused (401): forged DM 2.0 Package #0 "
+		    "for server '%s': %s",
+		    peer,
+		    pkg0->server_id,
+		    error->message);
+		gw_northbound_respond_text(request, 401, "digest does not verify\n");
+		return;
+	}
+	if (gw_server_link_is_busy(link)) {
+		gw_warning_ratelimited("POST /notify from %s refused (503): a session with %s is "
+		                       "running",
+		                       peer,
+		                       pkg0->server_id);
+		gw_northbound_respond_text(request, 503, "a session with this server is running\n");
+		return;
+	}
+	if (!gw_pkg0_replay_guard_check_and_remember(
+	        self->replay, pkg0->server_id, pkg0->notification_id, g_get_monotonic_time())) {
+		gw_warning_ratelimited("POST /notify from %s refused (409): DM 2.0 NOTIFICATION-ID "
+		                       "%u of %s repeated, one session only",
+		                       peer,
+		                       pkg0->notification_id,
+		                       pkg0->server_id);
+		gw_northbound_respond_text(request, 409, "session already started\n");
+		return;
+	}
+	notification_id = g_strdup_printf("%u", pkg0->notification_id);
+	g_message("DM 2.0 Package #0 from %s (server %s, notification %s): starting a session",
+	          peer,
+	          pkg0->server_id,
+	          notification_id);
+	gw_northbound_respond_text(request, 202, "session started\n");
+	gw_northbound_run(self, link, GW_SYNCML_ALERT_SERVER_INITIATED_MGMT, notification_id, NULL);
+}
+
 static void
 gw_northbound_notify_handler(GwHttpServer *server, GwHttpRequest *request, gpointer user_data)
 {
@@ -788,6 +876,12 @@ gw_northbound_notify_handler(GwHttpServer *server, GwHttpRequest *request, gpoin
 		                       gw_http_request_get_method(request),
 		                       peer);
 		gw_northbound_respond_text(request, 405, "POST a Package #0 here\n");
+		return;
+	}
+	if (g_strcmp0(gw_http_request_get_content_type(request),
+	              GW_DM2_CONTENT_TYPE_NOTIFICATION) == 0 &&
+	    target == NULL) {
+		gw_northbound_notify_dm2(self, request, peer);
 		return;
 	}
 	if (g_strcmp0(gw_http_request_get_content_type(request), GW_PKG0_CONTENT_TYPE) != 0) {

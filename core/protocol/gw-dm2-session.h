@@ -56,6 +56,9 @@ G_BEGIN_DECLS
 
 /* the Generic Alert reporting an asynchronous EXEC's result ([R]: the text names none) */
 #define GW_DM2_ALERT_EXEC_RESULT "urn:oma:at:dm:2.0:ExecResult"
+/* the content type of a DM 2.0 Package #0 on POST /notify ([R]: the text names none; the DM 1.x
+ * one is application/vnd.syncml.notification) */
+#define GW_DM2_CONTENT_TYPE_NOTIFICATION "application/vnd.oma.dm.notification"
 /* the content type of an HPUT/HPOST body */
 #define GW_DM2_CONTENT_TYPE_MO_DATA "application/json"
 

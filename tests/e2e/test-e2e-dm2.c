@@ -11,6 +11,9 @@
  *    in the Status), DELETE, EXEC (CheckIn: 202 and a second session follows, DM 2.0 too), a
  *    GET of a missing node (404) and a DELETE the tree refuses, and the END; HTTP Basic with
  *    the account's CLCRED name/secret;
+ *  - server-initiated (seed 003 B.2): a DM 2.0 Package #0 on POST /notify → a session with
+ *    ServerInitiatedMgmt and the NOTIFICATION-ID; forged/unknown/malformed/replayed ones start
+ *    nothing;
  *  - a server refusing the account's credentials (HTTP 401): AuthFailed, nothing runs;
  *  - a malformed Package #2 ends the session with an error; gwmod keeps serving and the next
  *    session with the same server runs.
@@ -24,6 +27,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 
+#include "gw-dm2-pkg0.h"
+#include "gw-dm2-session.h"
 #include "gw-e2e.h"
 
 #define CFG "urn:oma:mo:oma-gwmo-gwconfig:1.0/Config"
@@ -37,7 +42,8 @@ dm2_server_start(Env *e,
                  const gchar *script,
                  const gchar *record,
                  guint sessions,
-                 const gchar *client_secret)
+                 const gchar *client_secret,
+                 ...)
 {
 	g_autoptr(GSubprocessLauncher) launcher =
 	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
@@ -51,24 +57,34 @@ dm2_server_start(Env *e,
 	g_autofree gchar *ready_arg = g_strdup_printf("--ready-file=%s", ready);
 	g_autofree gchar *sessions_arg = g_strdup_printf("--sessions=%u", sessions);
 	g_autofree gchar *secret_arg = g_strdup_printf("--client-secret=%s", client_secret);
-	const gchar *argv[] = {server_binary,
-	                       "--dm2",
-	                       listen,
-	                       "--client-name=" CL_NAME,
-	                       secret_arg,
-	                       script_arg,
-	                       record_arg,
-	                       ready_arg,
-	                       sessions_arg,
-	                       NULL};
+	const gchar *fixed[] = {server_binary,
+	                        "--dm2",
+	                        listen,
+	                        "--client-name=" CL_NAME,
+	                        secret_arg,
+	                        script_arg,
+	                        record_arg,
+	                        ready_arg,
+	                        sessions_arg};
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
 	GSubprocess *proc;
+	const gchar *arg;
+	va_list ap;
+
+	for (guint i = 0; i < G_N_ELEMENTS(fixed); i++)
+		g_ptr_array_add(argv, (gpointer)fixed[i]);
+	va_start(ap, client_secret);
+	while ((arg = va_arg(ap, const gchar *)) != NULL)
+		g_ptr_array_add(argv, (gpointer)arg);
+	va_end(ap);
+	g_ptr_array_add(argv, NULL);
 
 	g_remove(ready);
 	g_assert_true(g_file_set_contents(script_path, script, -1, NULL));
 	g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
 	g_subprocess_launcher_set_stderr_file_path(launcher, log);
 	g_subprocess_launcher_set_flags(launcher, G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-	proc = g_subprocess_launcher_spawnv(launcher, argv, &error);
+	proc = g_subprocess_launcher_spawnv(launcher, (const gchar *const *)argv->pdata, &error);
 	g_assert_no_error(error);
 	for (guint i = 0; i < 400 && !g_file_test(ready, G_FILE_TEST_EXISTS); i++) {
 		if (g_subprocess_get_identifier(proc) == NULL)
@@ -152,7 +168,7 @@ test_client_initiated(void)
 
 	g_assert_cmpuint(queue_alert(e->d, "urn:gwmo:test:Hello", "hello server"), >, 0);
 	g_assert_cmpuint(pending_alerts(e->d), ==, 1);
-	server = dm2_server_start(e, SCRIPT_CLIENT, record, 2, CL_SECRET);
+	server = dm2_server_start(e, SCRIPT_CLIENT, record, 2, CL_SECRET, NULL);
 	reply = gw_test_call(e->d, "StartSession", g_variant_new("(s)", SERVER_ID), "(uu)", &error);
 	g_assert_no_error(error);
 	/* the CheckIn EXEC makes the gateway come back for a second session */
@@ -266,7 +282,7 @@ test_malformed(void)
 	g_autofree gchar *dbus_error = NULL;
 	JsonArray *sessions;
 
-	server = dm2_server_start(e, SCRIPT_MALFORMED, record, 2, CL_SECRET);
+	server = dm2_server_start(e, SCRIPT_MALFORMED, record, 2, CL_SECRET, NULL);
 	reply = gw_test_call(e->d, "StartSession", g_variant_new("(s)", SERVER_ID), "(uu)", &error);
 	g_assert_nonnull(error);
 	dbus_error = g_dbus_error_get_remote_error(error);
@@ -313,7 +329,7 @@ test_wrong_password(void)
 	g_autofree gchar *dbus_error = NULL;
 	g_autofree gchar *v = NULL;
 
-	server = dm2_server_start(e, SCRIPT_MALFORMED, record, 1, "not-the-secret");
+	server = dm2_server_start(e, SCRIPT_MALFORMED, record, 1, "not-the-secret", NULL);
 	reply = gw_test_call(e->d, "StartSession", g_variant_new("(s)", SERVER_ID), "(uu)", &error);
 	g_assert_nonnull(error);
 	dbus_error = g_dbus_error_get_remote_error(error);
@@ -322,6 +338,95 @@ test_wrong_password(void)
 	g_assert_cmpstr(v, ==, "to be deleted");
 	g_subprocess_send_signal(server, SIGTERM);
 	g_subprocess_wait(server, NULL, NULL);
+	env_free(e);
+}
+
+/* a DM 2.0 Package #0 of @server_id signed with @secret (empty auth data) */
+static GBytes *
+make_dm2_pkg0(const gchar *server_id, const gchar *secret, guint16 notification_id)
+{
+	g_autoptr(GwDm2Pkg0) n = gw_dm2_pkg0_new();
+	g_autoptr(GBytes) key = g_bytes_new(secret, strlen(secret));
+
+	n->server_id = g_strdup(server_id);
+	n->has_notification_id = TRUE;
+	n->notification_id = notification_id;
+	return gw_dm2_pkg0_build(n, key, NULL);
+}
+
+/* seed 003 B.2: the server's DM 2.0 Package #0 on POST /notify starts a session whose
+ * Package #1 carries ServerInitiatedMgmt with its NOTIFICATION-ID; the same commands run;
+ * forged, unknown-server, malformed and replayed notifications start nothing */
+static void
+test_server_initiated(void)
+{
+	Env *e = env_new_clear_text(DM2_CONF);
+	g_autofree gchar *record = g_build_filename(e->dir, "record.json", NULL);
+	g_autofree gchar *url = notify_url(e->d);
+	g_autofree gchar *gw_cert = g_build_filename(e->d->state_dir, "tls.crt", NULL);
+	g_autofree gchar *notify_arg = g_strdup_printf("--notify=%s", url);
+	g_autofree gchar *ca_arg = g_strdup_printf("--ca-file=%s", gw_cert);
+	g_autoptr(GSubprocess) server = NULL;
+	g_autoptr(JsonParser) parser = NULL;
+	g_autoptr(GBytes) forged = make_dm2_pkg0(SERVER_ID, "not-the-secret", 7);
+	g_autoptr(GBytes) unknown = make_dm2_pkg0("nobody.example", SRV_SECRET, 7);
+	g_autoptr(GBytes) garbage = g_bytes_new_static("\xff\xff\xff", 3);
+	g_autoptr(GBytes) again = make_dm2_pkg0(SERVER_ID, SRV_SECRET, 4660);
+	g_autofree gchar *v = NULL;
+	JsonArray *sessions;
+	JsonObject *s1;
+	JsonObject *alert;
+
+	g_assert_cmpuint(
+	    notify(url, gw_cert, forged, GW_DM2_CONTENT_TYPE_NOTIFICATION, NULL), ==, 401);
+	g_assert_cmpuint(
+	    notify(url, gw_cert, unknown, GW_DM2_CONTENT_TYPE_NOTIFICATION, NULL), ==, 403);
+	g_assert_cmpuint(
+	    notify(url, gw_cert, garbage, GW_DM2_CONTENT_TYPE_NOTIFICATION, NULL), ==, 400);
+	v = get_value(e->d, EXT "/Old", NULL);
+	g_assert_cmpstr(v, ==, "to be deleted");
+	server = dm2_server_start(e,
+	                          SCRIPT_CLIENT,
+	                          record,
+	                          2,
+	                          CL_SECRET,
+	                          "--server-id=" SERVER_ID,
+	                          "--notify-secret=" SRV_SECRET,
+	                          "--notify-id=4660",
+	                          notify_arg,
+	                          ca_arg,
+	                          NULL);
+	server_wait(server);
+	/* one session per notification */
+	g_assert_cmpuint(
+	    notify(url, gw_cert, again, GW_DM2_CONTENT_TYPE_NOTIFICATION, NULL), ==, 409);
+	sessions = record_sessions(record, &parser);
+	g_assert_cmpuint(json_array_get_length(sessions), ==, 2);
+	s1 = json_array_get_object_element(sessions, 0);
+	g_assert_cmpstr(json_object_get_string_member(s1, "state"), ==, "finished");
+	alert = json_array_get_object_element(json_object_get_array_member(s1, "alerts"), 0);
+	g_assert_cmpstr(json_object_get_string_member(alert, "AlertType"),
+	                ==,
+	                "urn:oma:at:dm:2.0:ServerInitiatedMgmt");
+	g_assert_cmpint(json_object_get_int_member(json_object_get_object_member(alert, "Data"),
+	                                           "NotificationID"),
+	                ==,
+	                4660);
+	g_assert_cmpint(sc_at(s1, 0, 0), ==, 200); /* HGET */
+	g_assert_cmpint(sc_at(s1, 0, 1), ==, 200); /* HPUT */
+	g_assert_cmpint(sc_at(s1, 0, 2), ==, 200); /* GET */
+	g_assert_cmpint(sc_at(s1, 0, 3), ==, 200); /* DELETE */
+	g_assert_cmpint(sc_at(s1, 0, 4), ==, 202); /* EXEC */
+	g_assert_cmpint(sc_at(s1, 0, 5), ==, 404); /* GET of a missing node */
+	g_clear_pointer(&v, g_free);
+	v = get_value(e->d, EXT "/Color", NULL);
+	g_assert_cmpstr(v, ==, "green");
+	/* the CheckIn's session is client-initiated */
+	alert = json_array_get_object_element(
+	    json_object_get_array_member(json_array_get_object_element(sessions, 1), "alerts"), 0);
+	g_assert_cmpstr(json_object_get_string_member(alert, "AlertType"),
+	                ==,
+	                "urn:oma:at:dm:2.0:ClientInitiatedMgmt");
 	env_free(e);
 }
 
@@ -336,6 +441,7 @@ main(int argc, char **argv)
 	server_binary = argv[1];
 	device_binary = argc > 2 ? argv[2] : NULL;
 	g_test_add_func("/gw/e2e/dm2/client-initiated", test_client_initiated);
+	g_test_add_func("/gw/e2e/dm2/server-initiated", test_server_initiated);
 	g_test_add_func("/gw/e2e/dm2/malformed", test_malformed);
 	g_test_add_func("/gw/e2e/dm2/wrong-password", test_wrong_password);
 	return g_test_run();

@@ -33,8 +33,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "gw-dm2-pkg0.h"
+#include "gw-dm2-session.h"
 #include "gw-dm2.h"
 #include "gw-error.h"
+#include "gw-http-client.h"
 #include "gw-http-server.h"
 #include "gw-log-private.h"
 #include "gw-peer-common.h"
@@ -57,11 +60,16 @@ typedef struct {
 
 typedef struct {
 	gchar *listen;
+	gchar *server_id;
 	gchar *script_path;
 	gchar *record_path;
 	gchar *client_name;
 	gchar *client_secret;
 	gchar *ready_file;
+	gchar *notify_url;
+	gchar *notify_secret;
+	gchar *ca_file;
+	gint notify_id;
 	gint sessions;
 	gboolean verbose;
 
@@ -74,6 +82,7 @@ typedef struct {
 	guint n_done;
 	guint quit_id;
 	gint exit_code;
+	GwHttpClient *client;
 } GwTestDm2Server;
 
 static void
@@ -458,6 +467,60 @@ gw_test_dm2_signal_cb(gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
+static void
+gw_test_dm2_notified_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	GwTestDm2Server *self = user_data;
+	g_autoptr(GwHttpResponse) response = NULL;
+	g_autoptr(GError) error = NULL;
+
+	response = gw_http_client_post_finish(GW_HTTP_CLIENT(source), res, &error);
+	if (response == NULL) {
+		g_printerr("gwmo-test-server: --notify: %s\n", error->message);
+		self->exit_code = GW_PEER_EXIT_FAILED;
+		g_main_loop_quit(self->loop);
+		return;
+	}
+	g_message("DM 2.0 Package #0 answered %u", response->status);
+	g_print("notified %u\n", response->status);
+	fflush(stdout);
+}
+
+/* --notify: one DM 2.0 Package #0 (gw-dm2-pkg0.h) signed with --notify-secret and empty auth
+ * data, NOTIFICATION-ID --notify-id, TIMESTAMP now */
+static gboolean
+gw_test_dm2_notify(GwTestDm2Server *self, GError **error)
+{
+	g_autoptr(GwDm2Pkg0) n = gw_dm2_pkg0_new();
+	g_autoptr(GBytes) secret = NULL;
+	g_autoptr(GBytes) body = NULL;
+
+	self->client = gw_http_client_new(self->ca_file, error);
+	if (self->client == NULL)
+		return FALSE;
+	n->server_id = g_strdup(self->server_id);
+	n->has_notification_id = TRUE;
+	n->notification_id = (guint16)self->notify_id;
+	n->has_timestamp = TRUE;
+	n->timestamp = (guint64)(g_get_real_time() / G_USEC_PER_SEC);
+	secret = g_bytes_new(self->notify_secret, strlen(self->notify_secret));
+	body = gw_dm2_pkg0_build(n, secret, NULL);
+	if (body == NULL) {
+		g_set_error_literal(
+		    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "cannot build Package #0");
+		return FALSE;
+	}
+	gw_http_client_post_async(self->client,
+	                          self->notify_url,
+	                          GW_DM2_CONTENT_TYPE_NOTIFICATION,
+	                          body,
+	                          NULL,
+	                          NULL,
+	                          gw_test_dm2_notified_cb,
+	                          self);
+	return TRUE;
+}
+
 static gboolean
 gw_test_dm2_listen(GwTestDm2Server *self, GError **error)
 {
@@ -510,6 +573,11 @@ gw_test_server_dm2_main(int argc, char **argv)
 	    {"sessions", 'n', 0, G_OPTION_ARG_INT, &self->sessions, "Exit after N sessions", "N"},
 	    {"client-name", 0, 0, G_OPTION_ARG_STRING, &self->client_name, "HTTP Basic user required", "NAME"},
 	    {"client-secret", 0, 0, G_OPTION_ARG_STRING, &self->client_secret, "HTTP Basic password", "SECRET"},
+	    {"server-id", 0, 0, G_OPTION_ARG_STRING, &self->server_id, "SERVER-ID of --notify", "ID"},
+	    {"notify", 0, 0, G_OPTION_ARG_STRING, &self->notify_url, "POST a DM 2.0 Package #0 there once listening", "URL"},
+	    {"notify-secret", 0, 0, G_OPTION_ARG_STRING, &self->notify_secret, "Server secret of its digest", "SECRET"},
+	    {"notify-id", 0, 0, G_OPTION_ARG_INT, &self->notify_id, "Its NOTIFICATION-ID (0-65535)", "N"},
+	    {"ca-file", 0, 0, G_OPTION_ARG_FILENAME, &self->ca_file, "CA of the --notify URL", "FILE"},
 	    {"ready-file", 0, 0, G_OPTION_ARG_FILENAME, &self->ready_file, "Written once listening", "FILE"},
 	    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &self->verbose, "More log", NULL},
 	    {NULL}};
@@ -547,6 +615,19 @@ gw_test_server_dm2_main(int argc, char **argv)
 		g_printerr("gwmo-test-server: %s\n", error->message);
 		return GW_PEER_EXIT_FAILED;
 	}
+	if (self->notify_url != NULL) {
+		if (self->server_id == NULL || self->notify_secret == NULL || self->notify_id < 0 ||
+		    self->notify_id > 65535) {
+			g_printerr(
+			    "gwmo-test-server: --notify needs --server-id, --notify-secret and "
+			    "--notify-id 0..65535\n");
+			return GW_PEER_EXIT_USAGE;
+		}
+		if (!gw_test_dm2_notify(self, &error)) {
+			g_printerr("gwmo-test-server: %s\n", error->message);
+			return GW_PEER_EXIT_FAILED;
+		}
+	}
 	sigterm_id = g_unix_signal_add(SIGTERM, gw_test_dm2_signal_cb, self);
 	sigint_id = g_unix_signal_add(SIGINT, gw_test_dm2_signal_cb, self);
 	g_main_loop_run(self->loop);
@@ -563,7 +644,12 @@ gw_test_server_dm2_main(int argc, char **argv)
 	gw_test_dm2_write_record(self);
 	g_clear_pointer(&self->script, json_node_unref);
 	g_clear_object(&self->http);
+	g_clear_object(&self->client);
 	g_main_loop_unref(self->loop);
+	g_free(self->server_id);
+	g_free(self->notify_url);
+	g_free(self->notify_secret);
+	g_free(self->ca_file);
 	g_ptr_array_unref(self->all);
 	g_free(self->base_url);
 	g_free(self->listen);
