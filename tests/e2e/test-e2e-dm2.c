@@ -430,6 +430,230 @@ test_server_initiated(void)
 	env_free(e);
 }
 
+#define SERVER_B_ID "srv2.example"
+#define CL_B_NAME "gateway-1-b"
+#define CL_B_SECRET "client-secret-2"
+#define ATTACHED "urn:oma:at:gwmo:1.0:DeviceAttached"
+
+/* one DMAcc entry at http://127.0.0.1:@port/dm (CLCRED and SRVCRED DIGEST) */
+static void
+append_account(GString *s,
+               const gchar *node,
+               const gchar *server_id,
+               guint16 port,
+               const gchar *client_name,
+               const gchar *client_secret)
+{
+	g_string_append_printf(
+	    s,
+	    "<Node><NodeName>%s</NodeName><Path>./DMAcc</Path>"
+	    "<RTProperties><ACL>Get=%s&amp;Replace=%s</ACL><Format><node/></Format></RTProperties>"
+	    "<Node><NodeName>AppID</NodeName><Value>w7</Value></Node>"
+	    "<Node><NodeName>ServerID</NodeName><Value>%s</Value></Node>"
+	    "<Node><NodeName>AppAddr</NodeName><Node><NodeName>1</NodeName>"
+	    "<Node><NodeName>Addr</NodeName><Value>http://127.0.0.1:%u/dm</Value></Node>"
+	    "<Node><NodeName>AddrType</NodeName><Value>URI</Value></Node></Node></Node>"
+	    "<Node><NodeName>AppAuth</NodeName>"
+	    "<Node><NodeName>1</NodeName>"
+	    "<Node><NodeName>AAuthLevel</NodeName><Value>CLCRED</Value></Node>"
+	    "<Node><NodeName>AAuthType</NodeName><Value>DIGEST</Value></Node>"
+	    "<Node><NodeName>AAuthName</NodeName><Value>%s</Value></Node>"
+	    "<Node><NodeName>AAuthSecret</NodeName><RTProperties><Format><chr/></Format>"
+	    "</RTProperties><DFProperties><AccessType><Replace/></AccessType></DFProperties>"
+	    "<Value>%s</Value></Node></Node>"
+	    "<Node><NodeName>2</NodeName>"
+	    "<Node><NodeName>AAuthLevel</NodeName><Value>SRVCRED</Value></Node>"
+	    "<Node><NodeName>AAuthType</NodeName><Value>DIGEST</Value></Node>"
+	    "<Node><NodeName>AAuthName</NodeName><Value>%s</Value></Node>"
+	    "<Node><NodeName>AAuthSecret</NodeName><RTProperties><Format><chr/></Format>"
+	    "</RTProperties><DFProperties><AccessType><Replace/></AccessType></DFProperties>"
+	    "<Value>" SRV_SECRET "</Value></Node></Node></Node></Node>",
+	    node,
+	    server_id,
+	    server_id,
+	    server_id,
+	    port,
+	    client_name,
+	    client_secret,
+	    server_id);
+}
+
+static GSubprocess *
+spawn_logged(const gchar *log, const gchar *const *argv)
+{
+	g_autoptr(GSubprocessLauncher) launcher =
+	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+	g_autoptr(GError) error = NULL;
+	GSubprocess *proc;
+
+	g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
+	g_subprocess_launcher_set_stderr_file_path(launcher, log);
+	g_subprocess_launcher_set_flags(launcher, G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+	proc = g_subprocess_launcher_spawnv(launcher, argv, &error);
+	g_assert_no_error(error);
+	return proc;
+}
+
+static void
+wait_file(const gchar *path, GSubprocess *proc)
+{
+	for (guint i = 0; i < 400 && !g_file_test(path, G_FILE_TEST_EXISTS); i++) {
+		if (g_subprocess_get_identifier(proc) == NULL)
+			break;
+		g_usleep(50 * 1000);
+	}
+	g_assert_true(g_file_test(path, G_FILE_TEST_EXISTS));
+}
+
+/* the DM 1.2 server's record holds a session with a DeviceAttached alert */
+static gboolean
+dm1_record_has_attached(const gchar *record)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	JsonArray *sessions;
+
+	if (!json_parser_load_from_file(parser, record, NULL))
+		return FALSE;
+	sessions = json_object_get_array_member(json_node_get_object(json_parser_get_root(parser)),
+	                                        "sessions");
+	for (guint i = 0; i < json_array_get_length(sessions); i++) {
+		if (session_alert(json_array_get_object_element(sessions, i), ATTACHED) != NULL)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* issue 15 acceptance: one gwmod with a DM 1.2 server and a DM 2.0 server; a device that
+ * attaches is announced to each, in its own protocol, with the same <GwMODevice> document */
+static void
+test_mixed_servers(void)
+{
+	Env *e = g_new0(Env, 1);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GString) tnds =
+	    g_string_new("<MgmtTree xmlns=\"syncml:dmddf1.2\"><VerDTD>1.2</VerDTD>");
+	g_autofree gchar *tnds_path = NULL;
+	g_autofree gchar *conf = NULL;
+	g_autofree gchar *record1 = NULL;
+	g_autofree gchar *record2 = NULL;
+	g_autofree gchar *ready1 = NULL;
+	g_autofree gchar *log1 = NULL;
+	g_autofree gchar *script1 = NULL;
+	g_autofree gchar *listen1 = NULL;
+	g_autofree gchar *script1_arg = NULL;
+	g_autofree gchar *record1_arg = NULL;
+	g_autofree gchar *ready1_arg = NULL;
+	g_autofree gchar *dev_log = NULL;
+	g_autofree gchar *dev_server = NULL;
+	g_autoptr(GSubprocess) dm1 = NULL;
+	g_autoptr(GSubprocess) dm2 = NULL;
+	g_autoptr(GSubprocess) device = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(JsonParser) parser = NULL;
+	const gchar *args[3] = {"--bootstrap", NULL, NULL};
+	guint16 port1 = free_port();
+	GVariantBuilder b;
+	JsonArray *sessions;
+	JsonObject *alert = NULL;
+	const gchar *doc;
+
+	e->dir = g_dir_make_tmp("gwmo-e2e-dm2-XXXXXX", &error);
+	g_assert_no_error(error);
+	e->port = free_port();
+	e->south_port = free_port();
+	append_account(tnds, "srv1", SERVER_ID, port1, CL_NAME, CL_SECRET);
+	append_account(tnds, "srv2", SERVER_B_ID, e->port, CL_B_NAME, CL_B_SECRET);
+	g_string_append(tnds, "</MgmtTree>");
+	tnds_path = g_build_filename(e->dir, "bootstrap.xml", NULL);
+	g_assert_true(g_file_set_contents(tnds_path, tnds->str, -1, NULL));
+	conf = g_strdup_printf("[southbound]\nlisten=http://127.0.0.1:%u\n"
+	                       "[northbound]\nlisten=https://127.0.0.1:0\nretries=1\ntimeout=20\n"
+	                       "allow-insecure-http=true\ndm2-servers=" SERVER_B_ID "\n",
+	                       e->south_port);
+	e->d = gw_test_daemon_new_with_config(conf);
+	args[1] = tnds_path;
+	gw_test_daemon_start(e->d, args);
+
+	/* the DM 1.2 server (SyncML, MD5) and the DM 2.0 one (JSON, HTTP Basic) */
+	record1 = g_build_filename(e->dir, "record-dm1.json", NULL);
+	ready1 = g_build_filename(e->dir, "ready-dm1", NULL);
+	log1 = g_build_filename(e->dir, "server-dm1.log", NULL);
+	script1 = g_build_filename(e->dir, "script-dm1.json", NULL);
+	g_assert_true(g_file_set_contents(script1, "{\"sessions\":[]}", -1, NULL));
+	listen1 = g_strdup_printf("--listen=http://127.0.0.1:%u", port1);
+	script1_arg = g_strdup_printf("--script=%s", script1);
+	record1_arg = g_strdup_printf("--record=%s", record1);
+	ready1_arg = g_strdup_printf("--ready-file=%s", ready1);
+	dm1 = spawn_logged(log1,
+	                   (const gchar *const[]){server_binary,
+	                                          listen1,
+	                                          "--server-id=" SERVER_ID,
+	                                          "--server-name=" SERVER_ID,
+	                                          "--server-secret=" SRV_SECRET,
+	                                          "--client-name=" CL_NAME,
+	                                          "--client-secret=" CL_SECRET,
+	                                          "--auth=md5",
+	                                          script1_arg,
+	                                          record1_arg,
+	                                          ready1_arg,
+	                                          NULL});
+	wait_file(ready1, dm1);
+	record2 = g_build_filename(e->dir, "record-dm2.json", NULL);
+	/* this account has its own client name (the last --client-name counts) */
+	dm2 = dm2_server_start(
+	    e, "{\"sessions\":[]}", record2, 1, CL_B_SECRET, "--client-name=" CL_B_NAME, NULL);
+
+	/* a provisioned device opens its session with the gateway: it is Attached */
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string("dev-M"));
+	g_variant_builder_add(&b, "{sv}", "Mode", g_variant_new_uint32(2));
+	g_variant_builder_add(&b, "{sv}", "AuthType", g_variant_new_string("DIGEST"));
+	g_variant_builder_add(&b, "{sv}", "ClientName", g_variant_new_string("dev-M"));
+	g_variant_builder_add(&b, "{sv}", "ClientSecret", g_variant_new_string("dev-M-secret"));
+	reply = gw_test_call(e->d, "AddDevice", g_variant_new("(a{sv})", &b), "(o)", &error);
+	g_assert_no_error(error);
+	dev_log = g_build_filename(e->dir, "device.log", NULL);
+	dev_server = g_strdup_printf("--server=http://127.0.0.1:%u/dm", e->south_port);
+	device = spawn_logged(dev_log,
+	                      (const gchar *const[]){device_binary,
+	                                             dev_server,
+	                                             "--dev-id=dev-M",
+	                                             "--auth=md5",
+	                                             "--client-secret=dev-M-secret",
+	                                             "--server-id=GW-TEST-0001",
+	                                             "--notify-addr=udp://127.0.0.1:9",
+	                                             NULL});
+	g_assert_true(g_subprocess_wait(device, NULL, NULL));
+	g_assert_cmpint(g_subprocess_get_exit_status(device), ==, 0);
+
+	/* the DM 2.0 server: its session carried DeviceAttached as a DM 2.0 Generic Alert */
+	server_wait(dm2);
+	sessions = record_sessions(record2, &parser);
+	g_assert_cmpuint(json_array_get_length(sessions), >=, 1);
+	for (guint i = 0; alert == NULL && i < json_array_get_length(sessions); i++) {
+		JsonArray *alerts = json_object_get_array_member(
+		    json_array_get_object_element(sessions, i), "alerts");
+		for (guint j = 0; j < json_array_get_length(alerts); j++) {
+			JsonObject *a = json_array_get_object_element(alerts, j);
+			if (g_strcmp0(json_object_get_string_member(a, "AlertType"), ATTACHED) == 0)
+				alert = a;
+		}
+	}
+	g_assert_nonnull(alert);
+	doc = json_object_get_string_member(json_object_get_object_member(alert, "Data"), "DM1x");
+	g_assert_nonnull(strstr(doc, "dev-M"));
+	g_assert_nonnull(strstr(doc, "Attached"));
+	/* and the DM 1.2 server heard it too, in SyncML */
+	/* (its record is written as each session ends) */
+	for (guint i = 0; i < 1200 && !dm1_record_has_attached(record1); i++)
+		g_usleep(50 * 1000);
+	g_subprocess_send_signal(dm1, SIGTERM);
+	g_subprocess_wait(dm1, NULL, NULL);
+	g_assert_true(dm1_record_has_attached(record1));
+	g_assert_cmpuint(pending_alerts(e->d), ==, 0);
+	env_free(e);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -444,5 +668,6 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/e2e/dm2/server-initiated", test_server_initiated);
 	g_test_add_func("/gw/e2e/dm2/malformed", test_malformed);
 	g_test_add_func("/gw/e2e/dm2/wrong-password", test_wrong_password);
+	g_test_add_func("/gw/e2e/dm2/mixed-servers", test_mixed_servers);
 	return g_test_run();
 }
