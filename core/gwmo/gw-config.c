@@ -53,6 +53,8 @@ static const GwConfigKey gw_config_keys[] = {
     {"northbound", "notify-replay-window", GW_CONFIG_TYPE_INT, "300", 1, 86400},
     {"northbound", "alert-retry-interval", GW_CONFIG_TYPE_INT, "60", 0, 86400},
     {"northbound", "allow-insecure-http", GW_CONFIG_TYPE_BOOL, "false", 0, 0},
+    /* ServerIDs whose DM Server speaks OMA DM 2.0 (REST/JSON), separated by ";" or "," */
+    {"northbound", "dm2-servers", GW_CONFIG_TYPE_STRING, "", 0, 0},
     {"inventory", "detach-after", GW_CONFIG_TYPE_INT, "3600", 1, 365 * 86400},
     {"inventory", "lease-check-interval", GW_CONFIG_TYPE_INT, "60", 1, 86400},
     {"southbound", "listen", GW_CONFIG_TYPE_STRING, "https://0.0.0.0:7444", 0, 0},

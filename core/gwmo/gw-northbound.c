@@ -11,6 +11,9 @@
 
 #include "gw-bootstrap.h"
 #include "gw-dm-auth.h"
+#include "gw-dm2-pkg0.h"
+#include "gw-dm2-session.h"
+#include "gw-dm2-uri.h"
 #include "gw-error.h"
 #include "gw-gwmo-names.h"
 #include "gw-http-client.h"
@@ -50,6 +53,50 @@ G_DEFINE_TYPE(GwNorthbound, gw_northbound, G_TYPE_OBJECT)
 
 enum { SIGNAL_SESSION_FINISHED, SIGNAL_LAST };
 static guint signals[SIGNAL_LAST] = {0};
+
+/* whether @server_id is listed in [northbound] dm2-servers (read for every session) */
+static gboolean
+gw_northbound_server_is_dm2(GwNorthbound *self, const gchar *server_id)
+{
+	g_autofree gchar *text = gw_config_get_string(self->config, "northbound", "dm2-servers");
+	g_auto(GStrv) ids = g_strsplit_set(text != NULL ? text : "", ";, ", -1);
+
+	for (guint i = 0; server_id != NULL && ids[i] != NULL; i++) {
+		if (g_strcmp0(ids[i], server_id) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* a queued alert as a DM 2.0 Generic Alert ([R]: a tree LocURI becomes its ClientURI, the
+ * DM 1.x data travels as "Data":{"DM1x":…} as in the codec's golden messages) */
+static GwDm2Alert *
+gw_northbound_dm2_alert(GwNorthbound *self, const GwAlert *a)
+{
+	GwDm2Alert *alert = gw_dm2_alert_new(a->type);
+
+	if (a->source != NULL && g_str_has_prefix(a->source, "./")) {
+		alert->source_uri = gw_dm2_client_uri_from_tree_uri(self->tree, a->source, NULL);
+		if (alert->source_uri == NULL)
+			alert->source_uri = g_strdup(a->source);
+	} else {
+		alert->source_uri = g_strdup(a->source);
+	}
+	alert->target_uri = g_strdup(a->target);
+	if (a->mark != NULL && gw_dm2_mark_is_valid(a->mark))
+		alert->mark = g_strdup(a->mark);
+	if (a->data != NULL) {
+		g_autoptr(JsonObject) obj = json_object_new();
+		g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
+
+		alert->data_type =
+		    g_strdup(g_strcmp0(a->format, "xml") == 0 ? "text/xml" : "text/plain");
+		json_object_set_string_member(obj, "DM1x", a->data);
+		json_node_set_object(node, obj);
+		gw_dm2_alert_set_data(alert, node);
+	}
+	return alert;
+}
 
 static void
 gw_northbound_run(GwNorthbound *self,
@@ -245,6 +292,7 @@ gw_northbound_run(GwNorthbound *self,
 	/* read for every session: a configuration reload applies to the next one */
 	gw_server_link_set_allow_insecure_http(
 	    link, gw_config_get_bool(self->config, "northbound", "allow-insecure-http"));
+	gw_server_link_set_dm2(link, gw_northbound_server_is_dm2(self, run->server_id));
 	queued = gw_alert_queue_list(self->alerts, run->server_id);
 	for (guint i = 0; i < queued->len; i++) {
 		GwAlert *a = g_ptr_array_index(queued, i);
@@ -257,6 +305,7 @@ gw_northbound_run(GwNorthbound *self,
 		                                        a->format,
 		                                        a->mark,
 		                                        a->data);
+		la->dm2_alert = gw_northbound_dm2_alert(self, a);
 		g_ptr_array_add(alerts, la);
 	}
 	gw_server_link_run_session_async(
@@ -838,6 +887,92 @@ gw_northbound_forward(GwNorthbound *self, GwHttpRequest *request, const gchar *d
 	gw_northbound_respond_text(request, answers[r].status, answers[r].text);
 }
 
+/* a DM 2.0 Package #0 (gw-dm2-pkg0.h): the same checks as DM 1.x's, for a server listed in
+ * [northbound] dm2-servers; the digest is checked with the account's SRVCRED secret and its
+ * AAuthData (empty when none) as the TS's server secret and auth data */
+static void
+gw_northbound_notify_dm2(GwNorthbound *self, GwHttpRequest *request, const gchar *peer)
+{
+	GBytes *body = gw_http_request_get_body(request);
+	gsize len = 0;
+	const guint8 *data = g_bytes_get_data(body, &len);
+	g_autoptr(GwDm2Pkg0) pkg0 = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *secret = NULL;
+	g_autoptr(GBytes) nonce = NULL;
+	g_autoptr(GBytes) secret_bytes = NULL;
+	g_autoptr(GwDm2Pkg0) verified = NULL;
+	g_autofree gchar *notification_id = NULL;
+	GwServerLink *link;
+
+	pkg0 = gw_dm2_pkg0_parse(data, len, &error);
+	if (pkg0 == NULL) {
+		gw_warning_ratelimited(
+		    "POST /notify from %s refused (400): malformed DM 2.0 Package #0: %s",
+		    peer,
+		    error->message);
+		gw_northbound_respond_text(request, 400, "malformed notification\n");
+		return;
+	}
+	link = gw_northbound_find_link(self, pkg0->server_id);
+	if (link == NULL || !gw_northbound_server_is_dm2(self, pkg0->server_id)) {
+		gw_warning_ratelimited(
+		    "POST /notify from %s refused (403): DM 2.0 Package #0 names "
+		    "server '%s', %s",
+		    peer,
+		    pkg0->server_id,
+		    link == NULL ? "unknown" : "not listed in dm2-servers");
+		gw_northbound_respond_text(request, 403, "unknown server\n");
+		return;
+	}
+	if (!gw_server_link_get_server_credentials(link, &secret, &nonce) || secret == NULL) {
+		gw_warning_ratelimited(
+		    "POST /notify from %s refused (401): %s has no SRVCRED secret",
+		    peer,
+		    gw_server_link_get_dmacc_uri(link));
+		gw_northbound_respond_text(request, 401, "digest does not verify\n");
+		return;
+	}
+	secret_bytes = g_bytes_new(secret, strlen(secret));
+	verified = gw_dm2_pkg0_verify(data, len, secret_bytes, nonce, &error);
+	memset(secret, 0, strlen(secret));
+	if (verified == NULL) {
+		gw_warning_ratelimited(
+		    "POST /notify from %s refused (401): forged DM 2.0 Package #0 "
+		    "for server '%s': %s",
+		    peer,
+		    pkg0->server_id,
+		    error->message);
+		gw_northbound_respond_text(request, 401, "digest does not verify\n");
+		return;
+	}
+	if (gw_server_link_is_busy(link)) {
+		gw_warning_ratelimited("POST /notify from %s refused (503): a session with %s is "
+		                       "running",
+		                       peer,
+		                       pkg0->server_id);
+		gw_northbound_respond_text(request, 503, "a session with this server is running\n");
+		return;
+	}
+	if (!gw_pkg0_replay_guard_check_and_remember(
+	        self->replay, pkg0->server_id, pkg0->notification_id, g_get_monotonic_time())) {
+		gw_warning_ratelimited("POST /notify from %s refused (409): DM 2.0 NOTIFICATION-ID "
+		                       "%u of %s repeated, one session only",
+		                       peer,
+		                       pkg0->notification_id,
+		                       pkg0->server_id);
+		gw_northbound_respond_text(request, 409, "session already started\n");
+		return;
+	}
+	notification_id = g_strdup_printf("%u", pkg0->notification_id);
+	g_message("DM 2.0 Package #0 from %s (server %s, notification %s): starting a session",
+	          peer,
+	          pkg0->server_id,
+	          notification_id);
+	gw_northbound_respond_text(request, 202, "session started\n");
+	gw_northbound_run(self, link, GW_SYNCML_ALERT_SERVER_INITIATED_MGMT, notification_id, NULL);
+}
+
 static void
 gw_northbound_notify_handler(GwHttpServer *server, GwHttpRequest *request, gpointer user_data)
 {
@@ -857,6 +992,12 @@ gw_northbound_notify_handler(GwHttpServer *server, GwHttpRequest *request, gpoin
 		                       gw_http_request_get_method(request),
 		                       peer);
 		gw_northbound_respond_text(request, 405, "POST a Package #0 here\n");
+		return;
+	}
+	if (g_strcmp0(gw_http_request_get_content_type(request),
+	              GW_DM2_CONTENT_TYPE_NOTIFICATION) == 0 &&
+	    target == NULL) {
+		gw_northbound_notify_dm2(self, request, peer);
 		return;
 	}
 	if (g_strcmp0(gw_http_request_get_content_type(request), GW_PKG0_CONTENT_TYPE) != 0) {

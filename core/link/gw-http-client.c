@@ -27,6 +27,7 @@ struct _GwHttpClient {
 G_DEFINE_TYPE(GwHttpClient, gw_http_client, G_TYPE_OBJECT)
 
 typedef struct {
+	const gchar *method; /* static: "POST", "GET", "PUT" */
 	gchar *uri;
 	gchar *content_type;
 	GBytes *body;
@@ -59,7 +60,7 @@ gw_http_post_free(gpointer data)
 	g_clear_object(&p->attempt_cancellable);
 	g_free(p->uri);
 	g_free(p->content_type);
-	g_bytes_unref(p->body);
+	g_clear_pointer(&p->body, g_bytes_unref);
 	g_strfreev(p->headers);
 	g_clear_object(&p->msg);
 	g_free(p);
@@ -137,7 +138,8 @@ gw_http_client_sent_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		if (gw_http_client_is_retryable(error) && p->attempt < self->retries) {
 			guint delay = self->backoff_ms << p->attempt;
 			p->attempt++;
-			g_info("POST %s failed (%s), retry %u in %u ms",
+			g_info("%s %s failed (%s), retry %u in %u ms",
+			       p->method,
 			       p->uri,
 			       error->message,
 			       p->attempt,
@@ -154,13 +156,18 @@ gw_http_client_sent_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 			                        p->uri,
 			                        error->message);
 		} else if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
-			g_task_return_new_error(
-			    task, GW_ERROR, GW_ERROR_TIMED_OUT, "POST %s timed out", p->uri);
+			g_task_return_new_error(task,
+			                        GW_ERROR,
+			                        GW_ERROR_TIMED_OUT,
+			                        "%s %s timed out",
+			                        p->method,
+			                        p->uri);
 		} else {
 			g_task_return_new_error(task,
 			                        GW_ERROR,
 			                        GW_ERROR_NETWORK,
-			                        "POST %s failed: %s",
+			                        "%s %s failed: %s",
+			                        p->method,
 			                        p->uri,
 			                        error->message);
 		}
@@ -207,7 +214,7 @@ gw_http_client_start(GwHttpClient *self, GTask *task)
 		gw_http_client_done(self, task);
 		return;
 	}
-	p->msg = soup_message_new("POST", p->uri);
+	p->msg = soup_message_new(p->method, p->uri);
 	if (p->msg == NULL) {
 		g_task_return_new_error(
 		    task, GW_ERROR, GW_ERROR_INVALID_ARGS, "'%s' is not an http(s) URI", p->uri);
@@ -216,7 +223,8 @@ gw_http_client_start(GwHttpClient *self, GTask *task)
 	}
 	/* without it libsoup opens a new connection for every POST (spec/OMA-DM.md gotchas) */
 	soup_message_add_flags(p->msg, SOUP_MESSAGE_IDEMPOTENT);
-	soup_message_set_request_body_from_bytes(p->msg, p->content_type, p->body);
+	if (p->body != NULL)
+		soup_message_set_request_body_from_bytes(p->msg, p->content_type, p->body);
 	headers = soup_message_get_request_headers(p->msg);
 	for (guint i = 0; p->headers != NULL && p->headers[i] != NULL && p->headers[i + 1] != NULL;
 	     i += 2)
@@ -267,12 +275,28 @@ gw_http_client_post_async(GwHttpClient *self,
                           GAsyncReadyCallback callback,
                           gpointer user_data)
 {
+	gw_http_client_request_async(
+	    self, "POST", uri, content_type, body, headers, cancellable, callback, user_data);
+}
+
+void
+gw_http_client_request_async(GwHttpClient *self,
+                             const gchar *method,
+                             const gchar *uri,
+                             const gchar *content_type,
+                             GBytes *body,
+                             const gchar *const *headers,
+                             GCancellable *cancellable,
+                             GAsyncReadyCallback callback,
+                             gpointer user_data)
+{
 	GTask *task = g_task_new(self, cancellable, callback, user_data);
 	GwHttpPost *p = g_new0(GwHttpPost, 1);
 
+	p->method = g_intern_string(method);
 	p->uri = g_strdup(uri);
 	p->content_type = g_strdup(content_type);
-	p->body = g_bytes_ref(body);
+	p->body = body != NULL ? g_bytes_ref(body) : NULL;
 	p->headers = g_strdupv((gchar **)headers);
 	g_task_set_task_data(task, p, gw_http_post_free);
 	g_queue_push_tail(&self->waiting, task);

@@ -62,6 +62,18 @@ gw_http_client_post_async(GwHttpClient *self,
                           GCancellable *cancellable,
                           GAsyncReadyCallback callback,
                           gpointer user_data);
+/* (added) the same with another method ("GET", "PUT", "POST"; @body nullable), for the
+ * transfers of DM 2.0 (HGET/HPUT/HPOST); finish with gw_http_client_post_finish() */
+void
+gw_http_client_request_async(GwHttpClient *self,
+                             const gchar *method,
+                             const gchar *uri,
+                             const gchar *content_type,
+                             GBytes *body,
+                             const gchar *const *headers,
+                             GCancellable *cancellable,
+                             GAsyncReadyCallback callback,
+                             gpointer user_data);
 GwHttpResponse *
 gw_http_client_post_finish(GwHttpClient *self, GAsyncResult *res, GError **error);
 

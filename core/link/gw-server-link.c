@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "gw-dm-auth.h"
+#include "gw-dm2-session.h"
 #include "gw-error.h"
 #include "gw-log.h"
 #include "gw-server-link.h"
@@ -25,6 +26,7 @@ struct _GwServerLink {
 	guint holds;                  /* gw_server_link_hold_reply() not yet released */
 	guint serial;                 /* of the running session, > 0: the hold token */
 	gboolean allow_insecure_http; /* [northbound] allow-insecure-http */
+	gboolean dm2;                 /* the server speaks DM 2.0 ([northbound] dm2-servers) */
 };
 
 G_DEFINE_TYPE(GwServerLink, gw_server_link, G_TYPE_OBJECT)
@@ -43,6 +45,12 @@ typedef struct {
 	/* a commit is on its way: a released hold is honoured when it is back (the store's
 	 * writer thread makes that window as long as an fdatasync) */
 	gboolean committing;
+	/* DM 2.0 (gw_server_link_run_dm2()) */
+	GwDm2Session *dm2;
+	gulong dm2_delivered_id;
+	gchar *origin;        /* scheme://host:port of the account's address */
+	gchar *authorization; /* "Basic …" from CLCRED, nullable */
+	gchar *dev_id;
 } GwServerLinkRun;
 
 static void
@@ -56,6 +64,15 @@ gw_server_link_run_free(gpointer data)
 	}
 	if (run->next != NULL)
 		g_bytes_unref(run->next);
+	if (run->dm2 != NULL) {
+		g_signal_handler_disconnect(run->dm2, run->dm2_delivered_id);
+		g_object_unref(run->dm2);
+	}
+	g_free(run->origin);
+	if (run->authorization != NULL)
+		memset(run->authorization, 0, strlen(run->authorization));
+	g_free(run->authorization);
+	g_free(run->dev_id);
 	g_free(run->uri);
 	g_free(run->clcred_uri);
 	g_free(run->srvcred_uri);
@@ -67,6 +84,8 @@ gw_server_link_alert_free(GwServerLinkAlert *alert)
 {
 	if (alert->alert != NULL)
 		gw_syncml_command_free(alert->alert);
+	if (alert->dm2_alert != NULL)
+		gw_dm2_alert_free(alert->dm2_alert);
 	g_free(alert);
 }
 
@@ -275,7 +294,9 @@ gw_server_link_hold_reply(GwServerLink *self)
 	if (self->current == NULL)
 		return 0;
 	run = g_task_get_task_data(self->current);
-	if (gw_dm_session_get_state(run->session) != GW_DM_SESSION_STATE_ACTIVE)
+	/* DM 2.0 has no held reply: an EXEC with a ServerURI is the asynchronous form */
+	if (run->session == NULL ||
+	    gw_dm_session_get_state(run->session) != GW_DM_SESSION_STATE_ACTIVE)
 		return 0;
 	gw_dm_session_hold_reply(run->session);
 	self->holds++;
@@ -293,6 +314,8 @@ gw_server_link_release_reply(GwServerLink *self, guint token)
 	if (--self->holds > 0)
 		return;
 	run = g_task_get_task_data(self->current);
+	if (run->session == NULL)
+		return;
 	/* while the server's message is being stored, gw_server_link_continue() sends it */
 	if (gw_dm_session_is_reply_held(run->session) && !run->committing)
 		gw_server_link_send_held(self->current);
@@ -309,7 +332,8 @@ gw_server_link_add_alert(GwServerLink *self, guint id, GwSyncmlCommand *alert)
 		return FALSE;
 	}
 	run = g_task_get_task_data(self->current);
-	if (gw_dm_session_get_state(run->session) != GW_DM_SESSION_STATE_ACTIVE) {
+	if (run->session == NULL ||
+	    gw_dm_session_get_state(run->session) != GW_DM_SESSION_STATE_ACTIVE) {
 		gw_syncml_command_free(alert);
 		return FALSE;
 	}
@@ -535,6 +559,323 @@ gw_server_link_post(GTask *task, GBytes *message)
 	                          task);
 }
 
+/* ---- DM 2.0 (gw-dm2-session.h): the same account, REST/JSON packages ---- */
+
+/* the largest Package #2 and HGET body a DM 2.0 server may send (a tree value is at most
+ * GW_DM_MAX_VALUE_SIZE; a package carries a little more than one) */
+#define GW_SERVER_LINK_DM2_MAX_MSG_SIZE ((gsize)GW_DM_MAX_VALUE_SIZE + 64 * 1024)
+
+static void
+gw_server_link_dm2_step(GTask *task);
+
+static void
+gw_server_link_dm2_delivered_cb(GwDm2Session *session, guint id, gpointer user_data)
+{
+	GTask *task = G_TASK(user_data);
+	g_signal_emit(g_task_get_source_object(task), signals[SIGNAL_ALERT_DELIVERED], 0, id);
+}
+
+/* "scheme://host:port" of @uri, or NULL */
+static gchar *
+gw_server_link_origin(const gchar *uri)
+{
+	g_autoptr(GUri) parsed = g_uri_parse(uri, G_URI_FLAGS_NONE, NULL);
+	const gchar *scheme;
+	gint port;
+
+	if (parsed == NULL || g_uri_get_host(parsed) == NULL)
+		return NULL;
+	scheme = g_uri_get_scheme(parsed);
+	port = g_uri_get_port(parsed);
+	if (port < 0)
+		port = g_ascii_strcasecmp(scheme, "https") == 0 ? 443 : 80;
+	return g_strdup_printf("%s://%s:%d", scheme, g_uri_get_host(parsed), port);
+}
+
+static void
+gw_server_link_dm2_posted_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	GTask *task = G_TASK(user_data);
+	GwServerLinkRun *run = g_task_get_task_data(task);
+	g_autoptr(GwHttpResponse) response = NULL;
+	GError *error = NULL;
+
+	response = gw_http_client_post_finish(GW_HTTP_CLIENT(source), res, &error);
+	if (response == NULL) {
+		gw_server_link_finish(task, error);
+		return;
+	}
+	if (response->status != 200) {
+		gw_server_link_finish(task,
+		                      g_error_new(GW_ERROR,
+		                                  response->status == 401 || response->status == 403
+		                                      ? GW_ERROR_AUTH_FAILED
+		                                      : GW_ERROR_NETWORK,
+		                                  "%s answered HTTP %u",
+		                                  run->uri,
+		                                  response->status));
+		return;
+	}
+	if (!gw_dm2_session_receive(run->dm2, response->body, response->content_type, &error)) {
+		/* malformed or oversized: nothing of it ran; the session ends here */
+		g_warning("DM 2.0 session with %s ended: %s", run->uri, error->message);
+		g_prefix_error(&error, "%s: ", run->uri);
+		gw_server_link_finish(task, error);
+		return;
+	}
+	gw_server_link_dm2_step(task);
+}
+
+static void
+gw_server_link_dm2_post(GTask *task, GBytes *package, const gchar *content_type)
+{
+	GwServerLink *self = g_task_get_source_object(task);
+	GwServerLinkRun *run = g_task_get_task_data(task);
+	const gchar *next_url = gw_dm2_session_get_next_url(run->dm2);
+	const gchar *headers[] = {GW_DM2_HEADER_DEVID,
+	                          run->dev_id,
+	                          "Accept",
+	                          GW_DM2_CONTENT_TYPE_REQUEST,
+	                          run->authorization != NULL ? "Authorization" : NULL,
+	                          run->authorization,
+	                          NULL};
+
+	if (next_url != NULL && g_strcmp0(next_url, run->uri) != 0) {
+		GError *error = NULL;
+		g_autofree gchar *origin = gw_server_link_origin(next_url);
+
+		/* CONT may move the session, not out of TLS nor to another server */
+		if (!gw_server_link_check_address(self, next_url, &error)) {
+			g_prefix_error(&error, "CONT: ");
+			gw_server_link_finish(task, error);
+			return;
+		}
+		if (g_strcmp0(origin, run->origin) != 0) {
+			gw_server_link_finish(task,
+			                      g_error_new(GW_ERROR,
+			                                  GW_ERROR_PROTOCOL,
+			                                  "%s: CONT to another server (%s)",
+			                                  run->uri,
+			                                  next_url));
+			return;
+		}
+		g_free(run->uri);
+		run->uri = g_strdup(next_url);
+	}
+	gw_http_client_post_async(self->client,
+	                          run->uri,
+	                          content_type,
+	                          package,
+	                          headers,
+	                          g_task_get_cancellable(task),
+	                          gw_server_link_dm2_posted_cb,
+	                          task);
+}
+
+static void
+gw_server_link_dm2_committed_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	GTask *task = G_TASK(user_data);
+	GwServerLinkRun *run = g_task_get_task_data(task);
+	g_autoptr(GBytes) next = g_steal_pointer(&run->next);
+	GError *error = NULL;
+
+	run->committing = FALSE;
+	if (source != NULL && !gw_dm_store_commit_finish(GW_DM_STORE(source), res, &error)) {
+		/* the server must not hear of changes that are not on disk */
+		g_prefix_error(&error, "cannot store the DM tree during the session: ");
+		gw_server_link_finish(task, error);
+		return;
+	}
+	if (next == NULL) {
+		gw_server_link_finish(task, NULL);
+		return;
+	}
+	gw_server_link_dm2_post(task, next, GW_DM2_CONTENT_TYPE_RESPONSE);
+}
+
+/* the package's commands ran (@next: Package #3, or NULL after an END): durable, then sent */
+static void
+gw_server_link_dm2_executed(GTask *task, GBytes *next)
+{
+	GwServerLink *self = g_task_get_source_object(task);
+	GwServerLinkRun *run = g_task_get_task_data(task);
+
+	g_signal_emit(self, signals[SIGNAL_MESSAGE_EXECUTED], 0);
+	run->next = next;
+	if (self->store != NULL) {
+		run->committing = TRUE;
+		gw_dm_store_commit_async(self->store, gw_server_link_dm2_committed_cb, task);
+		return;
+	}
+	gw_server_link_dm2_committed_cb(NULL, NULL, task);
+}
+
+static void
+gw_server_link_dm2_transferred_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	GTask *task = G_TASK(user_data);
+	GwServerLinkRun *run = g_task_get_task_data(task);
+	g_autoptr(GwHttpResponse) response = NULL;
+	g_autoptr(GError) error = NULL;
+
+	response = gw_http_client_post_finish(GW_HTTP_CLIENT(source), res, &error);
+	if (response == NULL) {
+		if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+			gw_server_link_finish(task, g_steal_pointer(&error));
+			return;
+		}
+		g_info("DM 2.0 transfer for %s failed: %s", run->uri, error->message);
+		gw_dm2_session_complete_transfer(run->dm2, 0, NULL);
+	} else if (g_bytes_get_size(response->body) > GW_DM_MAX_VALUE_SIZE) {
+		g_info("DM 2.0 transfer for %s: %" G_GSIZE_FORMAT " bytes, over the value limit",
+		       run->uri,
+		       g_bytes_get_size(response->body));
+		gw_dm2_session_complete_transfer(run->dm2, 413, NULL);
+	} else {
+		gw_dm2_session_complete_transfer(run->dm2, response->status, response->body);
+	}
+	gw_server_link_dm2_step(task);
+}
+
+/* runs the package's commands until a transfer, Package #3 or the END */
+static void
+gw_server_link_dm2_step(GTask *task)
+{
+	GwServerLink *self = g_task_get_source_object(task);
+	GwServerLinkRun *run = g_task_get_task_data(task);
+	const GwDm2Transfer *transfer;
+	GError *error = NULL;
+	GBytes *next;
+	static const gchar *const methods[] = {"GET", "PUT", "POST"};
+
+	next = gw_dm2_session_run(run->dm2, &error);
+	if (next != NULL || gw_dm2_session_get_state(run->dm2) == GW_DM2_SESSION_STATE_FINISHED) {
+		gw_server_link_dm2_executed(task, next);
+		return;
+	}
+	if (error != NULL) {
+		gw_server_link_finish(task, error);
+		return;
+	}
+	transfer = gw_dm2_session_get_transfer(run->dm2);
+	g_assert(transfer != NULL);
+	if (!gw_server_link_check_address(self, transfer->url, &error)) {
+		g_info("DM 2.0 transfer refused: %s", error->message);
+		g_clear_error(&error);
+		gw_dm2_session_complete_transfer(run->dm2, 403, NULL);
+		gw_server_link_dm2_step(task);
+		return;
+	} else {
+		/* the account's credentials go only to the account's own server */
+		g_autofree gchar *origin = gw_server_link_origin(transfer->url);
+		gboolean same = origin != NULL && g_strcmp0(origin, run->origin) == 0;
+		const gchar *headers[] = {GW_DM2_HEADER_DEVID,
+		                          run->dev_id,
+		                          same && run->authorization != NULL ? "Authorization"
+		                                                             : NULL,
+		                          run->authorization,
+		                          NULL};
+
+		gw_http_client_request_async(self->client,
+		                             methods[transfer->method],
+		                             transfer->url,
+		                             transfer->content_type,
+		                             transfer->body,
+		                             headers,
+		                             g_task_get_cancellable(task),
+		                             gw_server_link_dm2_transferred_cb,
+		                             task);
+	}
+}
+
+/* a DM 2.0 session: Package #1, then each Package #2 answered by a Package #3 until END */
+static void
+gw_server_link_run_dm2(GwServerLink *self,
+                       GTask *task,
+                       guint alert_code,
+                       const gchar *session_id,
+                       GPtrArray *alerts)
+{
+	GwServerLinkRun *run = g_task_get_task_data(task);
+	GwDm2SessionConfig cfg = {0};
+	GwDmCredentials local = {0};
+	g_autofree gchar *address = gw_server_link_read_address(self);
+	g_autoptr(GBytes) first = NULL;
+	GError *error = NULL;
+	guint64 notification_id = 0;
+
+	cfg.server_id = gw_server_link_dup_server_id(self);
+	cfg.dev_id = gw_dm_tree_dup_string(self->tree, "./DevInfo/DevId");
+	cfg.max_msg_size = GW_SERVER_LINK_DM2_MAX_MSG_SIZE;
+	if (address == NULL || cfg.server_id == NULL || cfg.dev_id == NULL) {
+		gw_dm2_session_config_clear(&cfg);
+		gw_server_link_finish(task,
+		                      g_error_new(GW_ERROR,
+		                                  GW_ERROR_INVALID_ARGS,
+		                                  "%s lacks ServerID or AppAddr/<x>/Addr",
+		                                  self->dmacc_uri));
+		return;
+	}
+	if (!gw_server_link_check_address(self, address, &error)) {
+		gw_dm2_session_config_clear(&cfg);
+		gw_server_link_finish(task, error);
+		return;
+	}
+	/* DM 2.0 authenticates at the HTTP level over TLS: HTTP Basic with the CLCRED name and
+	 * secret (the DMAcc's AppAuth entry, whatever its AAuthType says for DM 1.x) */
+	run->clcred_uri = gw_server_link_read_creds(self, "CLCRED", &local);
+	if (local.name != NULL && local.secret != NULL) {
+		g_autofree gchar *pair = g_strconcat(local.name, ":", local.secret, NULL);
+		g_autofree gchar *b64 = g_base64_encode((const guchar *)pair, strlen(pair));
+
+		run->authorization = g_strconcat("Basic ", b64, NULL);
+		memset(pair, 0, strlen(pair));
+	}
+	gw_dm_credentials_clear(&local);
+	run->uri = g_strdup(address);
+	run->origin = gw_server_link_origin(address);
+	run->dev_id = g_strdup(cfg.dev_id);
+	run->dm2 = gw_dm2_session_new(&cfg, self->tree);
+	run->dm2_delivered_id = g_signal_connect(
+	    run->dm2, "alert-delivered", G_CALLBACK(gw_server_link_dm2_delivered_cb), task);
+	for (guint i = 0; alerts != NULL && i < alerts->len; i++) {
+		GwServerLinkAlert *a = g_ptr_array_index(alerts, i);
+		if (a->dm2_alert != NULL)
+			gw_dm2_session_queue_alert(
+			    run->dm2, a->id, gw_dm2_alert_copy(a->dm2_alert));
+	}
+	if (alert_code == 1200 && session_id != NULL)
+		notification_id = g_ascii_strtoull(session_id, NULL, 10);
+	g_info("DM 2.0 session with %s (%s) starting, %s, %u queued alert(s)",
+	       cfg.server_id,
+	       address,
+	       alert_code == 1200 ? "server-initiated" : "client-initiated",
+	       alerts != NULL ? alerts->len : 0);
+	gw_dm2_session_config_clear(&cfg);
+	first = gw_dm2_session_start(
+	    run->dm2, alert_code == 1200, (guint16)MIN(notification_id, G_MAXUINT16), &error);
+	if (first == NULL) {
+		gw_server_link_finish(task, error);
+		return;
+	}
+	gw_server_link_dm2_post(task, first, GW_DM2_CONTENT_TYPE_INITIATION);
+}
+
+void
+gw_server_link_set_dm2(GwServerLink *self, gboolean dm2)
+{
+	g_return_if_fail(GW_IS_SERVER_LINK(self));
+	self->dm2 = dm2;
+}
+
+gboolean
+gw_server_link_get_dm2(GwServerLink *self)
+{
+	g_return_val_if_fail(GW_IS_SERVER_LINK(self), FALSE);
+	return self->dm2;
+}
+
 void
 gw_server_link_run_session_async(GwServerLink *self,
                                  guint alert_code,
@@ -558,6 +899,15 @@ gw_server_link_run_session_async(GwServerLink *self,
 		                        "a session with %s is already running",
 		                        self->dmacc_uri);
 		g_object_unref(task);
+		return;
+	}
+	if (self->dm2) {
+		self->busy = TRUE;
+		self->current = task;
+		self->holds = 0;
+		if (++self->serial == 0)
+			self->serial = 1;
+		gw_server_link_run_dm2(self, task, alert_code, session_id, alerts);
 		return;
 	}
 	cfg.role = GW_DM_SESSION_ROLE_CLIENT;
@@ -627,6 +977,17 @@ gw_server_link_run_session_finish(GwServerLink *self,
 	GwServerLinkRun *run = g_task_get_task_data(G_TASK(res));
 	if (stats != NULL && run->session != NULL)
 		gw_dm_session_get_stats(run->session, stats);
+	if (stats != NULL && run->dm2 != NULL) {
+		GwDm2SessionStats s2;
+
+		gw_dm2_session_get_stats(run->dm2, &s2);
+		memset(stats, 0, sizeof(*stats));
+		stats->messages_in = s2.packages_in;
+		stats->messages_out = s2.packages_out;
+		stats->commands_executed = s2.commands_executed;
+		stats->bytes_in = s2.bytes_in;
+		stats->bytes_out = s2.bytes_out;
+	}
 	return g_task_propagate_boolean(G_TASK(res), error);
 }
 

@@ -8,6 +8,7 @@
 #include "gw-dm-session.h"
 #include "gw-dm-store.h"
 #include "gw-dm-tree.h"
+#include "gw-dm2.h"
 #include "gw-http-client.h"
 
 G_BEGIN_DECLS
@@ -34,6 +35,7 @@ G_DECLARE_FINAL_TYPE(GwServerLink, gw_server_link, GW, SERVER_LINK, GObject)
 typedef struct {
 	guint id;
 	GwSyncmlCommand *alert; /* a Generic Alert (gw_syncml_alert_new_generic) */
+	GwDm2Alert *dm2_alert;  /* (added) the same for a DM 2.0 server, nullable */
 } GwServerLinkAlert;
 
 void
@@ -98,6 +100,18 @@ gw_server_link_add_alert(GwServerLink *self, guint id, GwSyncmlCommand *alert);
  * TRUE: it runs, and each use is logged as a warning ([northbound] allow-insecure-http) */
 void
 gw_server_link_set_allow_insecure_http(GwServerLink *self, gboolean allow);
+
+/* (added) whether the account's server speaks OMA DM 2.0 (REST/JSON, gw-dm2-session.h)
+ * rather than DM 1.x; default FALSE. Read at the start of each session. A DM 2.0 session
+ * authenticates with HTTP Basic over TLS (CLCRED AAuthName/AAuthSecret), sent to the
+ * account's own origin only; HGET/HPUT/HPOST transfers go through the same GwHttpClient
+ * (its deadline and retries per exchange); a Package #2 or HGET body is bounded
+ * (GW_DM_MAX_VALUE_SIZE + 64 KiB / GW_DM_MAX_VALUE_SIZE); a malformed Package #2 ends the run
+ * with GW_ERROR_PROTOCOL and a log line. No held reply: hold_reply() returns 0. */
+void
+gw_server_link_set_dm2(GwServerLink *self, gboolean dm2);
+gboolean
+gw_server_link_get_dm2(GwServerLink *self);
 
 /* the account's SRVCRED secret and nonce, for Package #0 digests (owner access) */
 gboolean

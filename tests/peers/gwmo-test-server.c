@@ -30,6 +30,10 @@
 #include "gw-pkg0.h"
 #include "gw-wbxml.h"
 
+/* gw-test-server-dm2.c: the --dm2 mode */
+int
+gw_test_server_dm2_main(int argc, char **argv);
+
 #define GW_TEST_SERVER_QUIT_DELAY_MS 200 /* lets the last answer leave before exiting */
 /* a Package #0 answered 503 (the receiver is in a session) is sent again this often */
 #define GW_TEST_SERVER_NOTIFY_RETRIES 50
@@ -1421,6 +1425,11 @@ main(int argc, char **argv)
 	    {NULL}};
 	/* clang-format on */
 
+	/* the OMA DM 2.0 mode (REST/JSON): its own options, gw-test-server-dm2.c */
+	for (gint i = 1; i < argc; i++) {
+		if (g_strcmp0(argv[i], "--dm2") == 0)
+			return gw_test_server_dm2_main(argc, argv);
+	}
 	self->session_timeout = 60;
 	self->alert_status = GW_DM_STATUS_OK;
 	context = g_option_context_new("- OMA DM Server for gwmo tests");
