@@ -762,6 +762,107 @@ test_approved(void)
 	env_free(e);
 }
 
+/* GwMO-HLF-006 on a device holding the gateway's (non-trusted) account: the DM Server's Exec
+ * with Data validates it and puts the server's DMAcc on the device over its next session; a
+ * server naming another ServerID, or a malformed Data, changes nothing */
+static void
+test_to_server(void)
+{
+	Env *e = env_new_full("auto-bootstrap=true\n", NULL);
+	g_autofree gchar *record = g_build_filename(e->dir, "server.json", NULL);
+	g_autofree gchar *url = boot_url(e, "hlf-dev");
+	g_autofree gchar *boot_arg = g_strdup_printf("--bootstrap=%s", url);
+	g_autofree gchar *script = NULL;
+	g_autofree gchar *value = NULL;
+	g_autofree gchar *out = NULL;
+	g_autofree gchar *want = NULL;
+	g_autoptr(GSubprocess) server = NULL;
+	g_autoptr(GSubprocess) dev = NULL;
+	g_autoptr(JsonParser) parser = NULL;
+	JsonArray *sessions;
+	JsonObject *s1;
+	const gchar *exec_uri = "./GwMO/Inventory/Devices/1/Operations/Bootstrap";
+	const gchar *args[] = {"--dev-id=hlf-dev",
+	                       boot_arg,
+	                       "--listen-notify=http://127.0.0.1:0",
+	                       "--register",
+	                       "--mode=2",
+	                       "--server-ids=" SERVER_ID,
+	                       "--count=1",
+	                       NULL};
+
+	e2e_set_node_bool(e->d, "./GwMO/Config/Bootstrap/EDBootstrap", TRUE);
+	/* session 1: the DeviceAttached alert; the server asks in it */
+	script = g_strdup_printf(
+	    "{\"sessions\":[{\"commands\":["
+	    "{\"cmd\":\"Exec\",\"uri\":\"%s\",\"data\":\"server=other.example&name=n&secret=s&"
+	    "server-secret=t\"},"
+	    "{\"cmd\":\"Exec\",\"uri\":\"%s\",\"data\":\"server=" SERVER_ID "&name=n\"},"
+	    "{\"cmd\":\"Get\",\"uri\":\"./GwMO/Inventory/Devices/1/Trusted\"},"
+	    "{\"cmd\":\"Exec\",\"uri\":\"%s\",\"data\":\"server=" SERVER_ID
+	    "&name=hlf-dev-at-srv1&secret=dev-srv-secret-1&server-secret=srv-dev-secret-1\"}"
+	    "]}]}",
+	    exec_uri,
+	    exec_uri,
+	    exec_uri);
+	server = server_start(e, script, record, CL_SECRET, "--sessions=1", NULL);
+	dev = device_spawn(e, "dev", args);
+	server_wait(server);
+	sessions = record_sessions(record, &parser);
+	s1 = json_array_get_object_element(sessions, 0);
+	g_assert_nonnull(session_alert(s1, ATTACHED));
+	{
+		JsonArray *cmds = json_object_get_array_member(s1, "results");
+		guint execs = 0;
+		for (guint i = 0; i < json_array_get_length(cmds); i++) {
+			JsonObject *c = json_array_get_object_element(cmds, i);
+			gint64 st = json_object_get_int_member(c, "status");
+			if (g_strcmp0(json_object_get_string_member(c, "cmd"), "Exec") != 0)
+				continue;
+			/* another server: 425; a malformed Data: 400; its own: 202 */
+			g_assert_cmpint(st, ==, execs == 0 ? 425 : execs == 1 ? 400 : 202);
+			execs++;
+		}
+		g_assert_cmpuint(execs, ==, 3);
+	}
+	/* the refusals changed nothing: still not trusted before the third Exec */
+	{
+		JsonObject *r = result_for(s1, "Get", "./GwMO/Inventory/Devices/1/Trusted");
+		JsonArray *items = json_object_get_array_member(r, "items");
+		g_assert_cmpuint(json_array_get_length(items), ==, 1);
+		g_assert_cmpstr(json_object_get_string_member(
+		                    json_array_get_object_element(items, 0), "data"),
+		                ==,
+		                "false");
+	}
+	/* the device's session carries the Add: the server's account is in its tree */
+	g_assert_cmpint(device_wait(dev, 60), ==, 0);
+	wait_node(e->d,
+	          "./GwMO/Inventory/Devices/1/Operations/BootstrapStatus",
+	          "Delivered " SERVER_ID,
+	          30);
+	out = device_out(e, "dev");
+	g_assert_nonnull(strstr(out, "Add ./DMAcc/" SERVER_ID " -> 200"));
+	want = g_strdup_printf("DMACC " SERVER_ID " ServerID " SERVER_ID " Addr %s Name hlf-dev-at-srv1",
+	                       e->dm_url);
+	g_assert_nonnull(strstr(out, want));
+	g_assert_nonnull(strstr(out, "DMACC gwmo-" GW_ID " ServerID " GW_ID));
+	value = leaf(e->d, "./GwMO/Inventory/Devices/1", "Trusted");
+	g_assert_cmpstr(value, ==, "true");
+	g_clear_pointer(&value, g_free);
+	value = leaf(e->d, "./GwMO/Inventory/Devices/1", "ServerIDs/1");
+	g_assert_cmpstr(value, ==, SERVER_ID);
+	{
+		g_autofree gchar *log = gw_test_daemon_read_log(e->d);
+		g_assert_nonnull(strstr(log, "bootstrapped to DM Server " SERVER_ID));
+		g_assert_null(strstr(log, "dev-srv-secret-1"));
+		g_assert_null(strstr(log, "srv-dev-secret-1"));
+	}
+	g_assert_true(gw_test_daemon_is_running(e->d));
+	gw_test_daemon_stop(e->d);
+	env_free(e);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -772,5 +873,6 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/e2e/local-bootstrap/auto", test_auto);
 	g_test_add_func("/gw/e2e/local-bootstrap/lapse", test_lapse);
 	g_test_add_func("/gw/e2e/local-bootstrap/approved", test_approved);
+	g_test_add_func("/gw/e2e/local-bootstrap/to-server", test_to_server);
 	return g_test_run();
 }

@@ -815,6 +815,30 @@ gw_test_device_bootstrap_alive(GwTestDevice *self, guint index)
 	return FALSE;
 }
 
+/* one line per ./DMAcc/<x> of the device's tree: "DMACC <x> ServerID <id> Addr <url> Name
+ * <AAuthName of CLCRED>" (the secrets never), for tests reading what the device holds */
+static void
+gw_test_device_print_accounts(GwDmTree *tree)
+{
+	g_auto(GStrv) names = gw_dm_tree_list_children(tree, "./DMAcc");
+
+	for (guint i = 0; names != NULL && names[i] != NULL; i++) {
+		g_autofree gchar *node = g_strdup_printf("./DMAcc/%s", names[i]);
+		g_autofree gchar *sid_uri = g_strdup_printf("%s/ServerID", node);
+		g_autofree gchar *addr_uri = g_strdup_printf("%s/AppAddr/1/Addr", node);
+		g_autofree gchar *name_uri = g_strdup_printf("%s/AppAuth/1/AAuthName", node);
+		g_autofree gchar *sid = gw_dm_tree_dup_string(tree, sid_uri);
+		g_autofree gchar *addr = gw_dm_tree_dup_string(tree, addr_uri);
+		g_autofree gchar *name = gw_dm_tree_dup_string(tree, name_uri);
+		g_print("DMACC %s ServerID %s Addr %s Name %s\n",
+		        names[i],
+		        sid != NULL ? sid : "-",
+		        addr != NULL ? addr : "-",
+		        name != NULL ? name : "-");
+	}
+	fflush(stdout);
+}
+
 /* the value of a leaf of the bootstrapped account, or NULL */
 static gchar *
 gw_test_device_account_leaf(GwDmTree *tree, const gchar *account, const gchar *rel)
@@ -840,6 +864,7 @@ gw_test_device_bootstrap(GwTestDevice *self, GError **error)
 	g_autofree gchar *lapse = NULL;
 	const gchar *content_type;
 	guint status;
+	gboolean server_id_seen = FALSE;
 
 	if (msg == NULL) {
 		g_set_error(error,
@@ -882,10 +907,12 @@ gw_test_device_bootstrap(GwTestDevice *self, GError **error)
 		const GwSyncmlCommand *cmd = g_ptr_array_index(boot->commands, i);
 		for (guint j = 0; cmd->type == GW_SYNCML_CMD_ADD && j < cmd->items->len; j++) {
 			const GwSyncmlItem *item = g_ptr_array_index(cmd->items, j);
-			if (item->target_uri != NULL &&
+			/* the first account's (the gateway's; a DM Server's may follow) */
+			if (item->target_uri != NULL && !server_id_seen &&
 			    g_str_has_suffix(item->target_uri, "/ServerID") && item->data != NULL) {
 				g_free(self->server_id);
 				self->server_id = g_strdup(item->data);
+				server_id_seen = TRUE;
 			}
 		}
 	}
@@ -961,6 +988,7 @@ gw_test_device_bootstrap(GwTestDevice *self, GError **error)
 	        self->server_url,
 	        self->server_id,
 	        lapse != NULL ? "not trusted (lapses)" : "trusted");
+	gw_test_device_print_accounts(tree);
 	/* seen at once by whoever follows the output (tests wait for this line) */
 	fflush(stdout);
 	self->bootstrap_account = g_steal_pointer(&account);
@@ -990,6 +1018,12 @@ gw_test_device_run_one(GwTestDevice *self,
 	}
 	ok = gw_test_run_drive(run, &error);
 	gw_test_run_finish(run, ok, error);
+	if (ok && self->bootstrap_url != NULL) {
+		g_autofree gchar *dev_id = gw_peer_expand_index(self->dev_id, index);
+		GwDmTree *tree = g_hash_table_lookup(self->trees, dev_id);
+		if (tree != NULL)
+			gw_test_device_print_accounts(tree);
+	}
 	if (ok && self->bootstrap_account != NULL && !self->bootstrap_used) {
 		self->bootstrap_used = TRUE;
 		g_print("BOOTSTRAP session succeeded: %s no longer lapses\n",
