@@ -582,6 +582,7 @@ test_server_decision(void)
 	g_autofree gchar *v = NULL;
 	g_autofree gchar *err = NULL;
 	g_autofree gchar *log = NULL;
+	g_autofree gchar *want = NULL;
 	JsonArray *sessions;
 	JsonObject *first = NULL;
 	gboolean attached = FALSE;
@@ -599,8 +600,8 @@ test_server_decision(void)
 	    "{\"cmd\":\"Exec\",\"uri\":\"" EXEC_1 "\",\"data\":\"server=" SERVER2_ID
 	    "&name=n&secret=s&server-secret=t\"},"
 	    "{\"cmd\":\"Exec\",\"uri\":\"" EXEC_1 "\",\"data\":\"server=" SERVER_ID
-	    "&name=dec-at-srv1&secret=dec-dev-secret-1&server-secret=dec-srv-secret-1&addr="
-	    "https://127.0.0.1:9/dm\"}]},{\"commands\":[]}]}");
+	    "&name=dec-at-srv1&secret=dec-dev-secret-1&server-secret=dec-srv-secret-1\"}]},"
+	    "{\"commands\":[]}]}");
 	server_record = g_build_filename(e->dir, "server.json", NULL);
 	server = server_start(e, script, server_record, CL_SECRET, "--sessions=2", NULL);
 
@@ -624,9 +625,10 @@ test_server_decision(void)
 	g_assert_nonnull(strstr(got, "BOOTSTRAP 200 "));
 	g_assert_nonnull(strstr(got, ", trusted"));
 	g_assert_nonnull(strstr(got, "DMACC gwmo-GW-TEST-0001 ServerID GW-TEST-0001 Addr http://"));
-	g_assert_nonnull(strstr(got,
-	                        "DMACC " SERVER_ID " ServerID " SERVER_ID
-	                        " Addr https://127.0.0.1:9/dm Name dec-at-srv1"));
+	/* no addr= in the Data: the AppAddr of the gateway's own account of srv1 */
+	want = g_strdup_printf(
+	    "DMACC " SERVER_ID " ServerID " SERVER_ID " Addr %s Name dec-at-srv1", e->dm_url);
+	g_assert_nonnull(strstr(got, want));
 	wait_value(e->d, "./GwMO/Inventory/Devices/1/Status", "Attached");
 	v = get_value(e->d, "./GwMO/Inventory/Devices/1/Trusted", NULL);
 	g_assert_cmpstr(v, ==, "true");

@@ -762,6 +762,54 @@ test_approved(void)
 	env_free(e);
 }
 
+/* the reference DM Server as srv1 for the device's own session (--then-account): it knows the
+ * device by the account's names and secrets; one session, no commands */
+static GSubprocess *
+account_server_start(Env *e, guint16 port, const gchar *record)
+{
+	g_autoptr(GSubprocessLauncher) launcher =
+	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *ready = g_build_filename(e->dir, "ready-account", NULL);
+	g_autofree gchar *script_path = g_build_filename(e->dir, "script-account.json", NULL);
+	g_autofree gchar *log = g_build_filename(e->dir, "server-account.log", NULL);
+	g_autofree gchar *listen = g_strdup_printf("--listen=https://127.0.0.1:%u", (guint)port);
+	g_autofree gchar *cert = g_strdup_printf("--cert=%s", e->cert);
+	g_autofree gchar *key = g_strdup_printf("--key=%s", e->key);
+	g_autofree gchar *script_arg = g_strdup_printf("--script=%s", script_path);
+	g_autofree gchar *record_arg = g_strdup_printf("--record=%s", record);
+	g_autofree gchar *ready_arg = g_strdup_printf("--ready-file=%s", ready);
+	const gchar *argv[] = {server_binary,
+	                       listen,
+	                       cert,
+	                       key,
+	                       "--server-id=" SERVER_ID,
+	                       "--server-name=" SERVER_ID,
+	                       "--server-secret=srv-dev-secret-1",
+	                       "--client-name=hlf-dev-at-srv1",
+	                       "--client-secret=dev-srv-secret-1",
+	                       "--auth=md5",
+	                       script_arg,
+	                       record_arg,
+	                       ready_arg,
+	                       "--sessions=1",
+	                       NULL};
+	GSubprocess *proc;
+
+	g_assert_true(g_file_set_contents(script_path, "{\"sessions\":[{\"commands\":[]}]}", -1, NULL));
+	g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
+	g_subprocess_launcher_set_stderr_file_path(launcher, log);
+	proc = g_subprocess_launcher_spawnv(launcher, argv, &error);
+	g_assert_no_error(error);
+	for (guint i = 0; i < 400 && !g_file_test(ready, G_FILE_TEST_EXISTS); i++) {
+		if (g_subprocess_get_identifier(proc) == NULL)
+			break;
+		g_usleep(50 * 1000);
+	}
+	g_assert_true(g_file_test(ready, G_FILE_TEST_EXISTS));
+	return proc;
+}
+
 /* GwMO-HLF-006 on a device holding the gateway's (non-trusted) account: the DM Server's Exec
  * with Data validates it and puts the server's DMAcc on the device over its next session; a
  * server naming another ServerID, or a malformed Data, changes nothing */
@@ -776,11 +824,17 @@ test_to_server(void)
 	g_autofree gchar *value = NULL;
 	g_autofree gchar *out = NULL;
 	g_autofree gchar *want = NULL;
+	g_autofree gchar *account_record = g_build_filename(e->dir, "server-account.json", NULL);
+	g_autofree gchar *ca_arg = g_strdup_printf("--ca-file=%s", e->cert);
 	g_autoptr(GSubprocess) server = NULL;
+	g_autoptr(GSubprocess) account_server = NULL;
 	g_autoptr(GSubprocess) dev = NULL;
 	g_autoptr(JsonParser) parser = NULL;
+	g_autoptr(JsonParser) account_parser = NULL;
 	JsonArray *sessions;
 	JsonObject *s1;
+	guint16 account_port = free_port();
+	g_autofree gchar *account_url = g_strdup_printf("https://127.0.0.1:%u/dm", (guint)account_port);
 	const gchar *exec_uri = "./GwMO/Inventory/Devices/1/Operations/Bootstrap";
 	const gchar *args[] = {"--dev-id=hlf-dev",
 	                       boot_arg,
@@ -789,9 +843,13 @@ test_to_server(void)
 	                       "--mode=2",
 	                       "--server-ids=" SERVER_ID,
 	                       "--count=1",
+	                       ca_arg,
+	                       "--then-account=" SERVER_ID,
 	                       NULL};
 
 	e2e_set_node_bool(e->d, "./GwMO/Config/Bootstrap/EDBootstrap", TRUE);
+	/* srv1 where the device's account points (addr=), for the device's own session */
+	account_server = account_server_start(e, account_port, account_record);
 	/* session 1: the DeviceAttached alert; the server asks in it */
 	script = g_strdup_printf(
 	    "{\"sessions\":[{\"commands\":["
@@ -800,11 +858,13 @@ test_to_server(void)
 	    "{\"cmd\":\"Exec\",\"uri\":\"%s\",\"data\":\"server=" SERVER_ID "&name=n\"},"
 	    "{\"cmd\":\"Get\",\"uri\":\"./GwMO/Inventory/Devices/1/Trusted\"},"
 	    "{\"cmd\":\"Exec\",\"uri\":\"%s\",\"data\":\"server=" SERVER_ID
-	    "&name=hlf-dev-at-srv1&secret=dev-srv-secret-1&server-secret=srv-dev-secret-1\"}"
+	    "&name=hlf-dev-at-srv1&secret=dev-srv-secret-1&server-secret=srv-dev-secret-1"
+	    "&addr=%s\"}"
 	    "]}]}",
 	    exec_uri,
 	    exec_uri,
-	    exec_uri);
+	    exec_uri,
+	    account_url);
 	server = server_start(e, script, record, CL_SECRET, "--sessions=1", NULL);
 	dev = device_spawn(e, "dev", args);
 	server_wait(server);
@@ -844,9 +904,19 @@ test_to_server(void)
 	out = device_out(e, "dev");
 	g_assert_nonnull(strstr(out, "Add ./DMAcc/" SERVER_ID " -> 200"));
 	want = g_strdup_printf("DMACC " SERVER_ID " ServerID " SERVER_ID " Addr %s Name hlf-dev-at-srv1",
-	                       e->dm_url);
+	                       account_url);
 	g_assert_nonnull(strstr(out, want));
 	g_assert_nonnull(strstr(out, "DMACC gwmo-" GW_ID " ServerID " GW_ID));
+	/* and the device's own session with srv1 through that account: authenticated (MD5 both
+	 * ways, the secrets the server gave) */
+	server_wait(account_server);
+	sessions = record_sessions(account_record, &account_parser);
+	g_assert_cmpuint(json_array_get_length(sessions), ==, 1);
+	{
+		JsonObject *as = json_array_get_object_element(sessions, 0);
+		g_assert_true(json_object_get_boolean_member(as, "authenticated"));
+		g_assert_cmpstr(json_object_get_string_member(as, "peer"), ==, "hlf-dev");
+	}
 	value = leaf(e->d, "./GwMO/Inventory/Devices/1", "Trusted");
 	g_assert_cmpstr(value, ==, "true");
 	g_clear_pointer(&value, g_free);
