@@ -180,7 +180,8 @@ gw_ed_bootstrap_form_value_is_valid(const gchar *value)
 {
 	gsize len = strlen(value);
 
-	if (len == 0 || len > 255 || !g_utf8_validate(value, (gssize)len, NULL))
+	/* text a SyncML document carries */
+	if (len == 0 || !gw_inventory_text_is_valid(value, 255))
 		return FALSE;
 	for (const gchar *p = value; *p != '\0'; p++) {
 		if ((guchar)*p < 0x20 || *p == 0x7f)
