@@ -1240,6 +1240,12 @@ gw_ed_bootstrap_exec_request(GwEdBootstrap *self,
 		                       error->message);
 		return GW_DM_STATUS_BAD_REQUEST;
 	}
+	if (!gw_dm_acl_server_id_is_valid(req->server_id)) {
+		gw_warning_ratelimited("Exec %s by %s refused (400): server is not a ServerID",
+		                       uri,
+		                       server_id != NULL ? server_id : "the owner");
+		return GW_DM_STATUS_BAD_REQUEST;
+	}
 	if (server_id != NULL && g_strcmp0(server_id, req->server_id) != 0) {
 		gw_warning_ratelimited("Exec %s by %s refused (425): a DM Server bootstraps a "
 		                       "device only to itself, not to %s",
@@ -1371,7 +1377,7 @@ gw_ed_bootstrap_exec(GwDmTree *tree,
 		          decision ? ", a Discovered device, and manages it" : "",
 		          has_req ? ", with an account of DM Server " : "",
 		          has_req ? req.server_id : "");
-		gw_ed_bootstrap_commit(self);
+		/* stored with the session's commit before the server hears 200 */
 		return GW_DM_STATUS_OK;
 	}
 	if (!has_req)
@@ -1380,12 +1386,12 @@ gw_ed_bootstrap_exec(GwDmTree *tree,
 	 * session */
 	{
 		g_autofree gchar *pending = g_strdup_printf("Pending %s", req.server_id);
-		GwEdDelivery *d = g_new0(GwEdDelivery, 1);
+		GwEdDelivery *d;
 		if (!gw_ed_bootstrap_set_status(self, record, pending, &error)) {
 			g_warning("Exec %s by %s: %s", uri, who, error->message);
-			g_free(d);
 			return GW_DM_STATUS_COMMAND_FAILED;
 		}
+		d = g_new0(GwEdDelivery, 1);
 		d->self = g_object_ref(self);
 		d->device_id = g_strdup(device_id);
 		d->server_id = g_strdup(req.server_id);
@@ -1403,7 +1409,6 @@ gw_ed_bootstrap_exec(GwDmTree *tree,
 		                                 gw_ed_bootstrap_delivered_cb,
 		                                 d);
 	}
-	gw_ed_bootstrap_commit(self);
 	return GW_DM_STATUS_ACCEPTED;
 }
 
