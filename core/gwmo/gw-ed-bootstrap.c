@@ -39,6 +39,7 @@ struct _GwEdBootstrap {
 	gulong changed_id;
 	gulong authenticated_id;
 	guint setup_idle_id;
+	guint resume_id; /* idle: the HLF-006 requests a restart interrupted */
 	GHashTable *setup_names; /* record names waiting for their Operations node */
 	gboolean started;
 };
@@ -1165,6 +1166,18 @@ gw_ed_bootstrap_dup_requests(GwEdBootstrap *self, const gchar *record)
 	return out;
 }
 
+/* the request of @server_id stored in @record is done with */
+static gboolean
+gw_ed_bootstrap_forget_request(GwEdBootstrap *self,
+                               const gchar *record,
+                               const gchar *server_id,
+                               GError **error)
+{
+	g_autofree gchar *name = gw_ed_bootstrap_server_account_name(server_id);
+	g_autofree gchar *rel = g_strdup_printf(GW_GWMO_CRED_SERVER_ACCOUNTS "/%s", name);
+	return gw_ed_bootstrap_remove_cred(self, record, rel, error);
+}
+
 typedef struct {
 	GwEdBootstrap *self;
 	gchar *device_id;
@@ -1213,10 +1226,61 @@ gw_ed_bootstrap_delivered_cb(GObject *source, GAsyncResult *res, gpointer user_d
 		          status);
 	}
 	g_clear_error(&error);
-	if (record != NULL && !gw_ed_bootstrap_set_status(self, record, outcome, &error))
+	if (record != NULL && (!gw_ed_bootstrap_set_status(self, record, outcome, &error) ||
+	                       !gw_ed_bootstrap_forget_request(self, record, d->server_id, &error)))
 		g_warning("device %s: %s", d->device_id, error->message);
 	gw_ed_bootstrap_commit(self);
 	gw_ed_delivery_free(d);
+}
+
+/* the Add of @a's account to the device over its next session */
+static void
+gw_ed_bootstrap_deliver(GwEdBootstrap *self, const gchar *device_id, const GwEdServerAccount *a)
+{
+	GwEdDelivery *d = g_new0(GwEdDelivery, 1);
+
+	d->self = g_object_ref(self);
+	d->device_id = g_strdup(device_id);
+	d->server_id = g_strdup(a->server_id);
+	gw_southbound_send_command_async(self->southbound,
+	                                 device_id,
+	                                 gw_ed_bootstrap_build_server_add(a),
+	                                 GW_ED_BOOTSTRAP_DELIVERY_TIMEOUT,
+	                                 NULL,
+	                                 gw_ed_bootstrap_delivered_cb,
+	                                 d);
+}
+
+/* the requests a restart interrupted: a device holding the gateway's account gets them in its
+ * next session (those of a device without one wait for its GET /bootstrap) */
+static gboolean
+gw_ed_bootstrap_resume_cb(gpointer user_data)
+{
+	GwEdBootstrap *self = GW_ED_BOOTSTRAP(user_data);
+	g_autoptr(GPtrArray) records = gw_inventory_list(self->inventory);
+
+	self->resume_id = 0;
+	for (guint i = 0; i < records->len; i++) {
+		const gchar *record = g_ptr_array_index(records, i);
+		g_autofree gchar *secret =
+		    gw_ed_bootstrap_dup_cred(self, record, GW_GWMO_CRED_CLIENT_SECRET);
+		g_autofree gchar *id_uri = g_strdup_printf("%s/" GW_GWMO_DEVICE_DEVICE_ID, record);
+		g_autofree gchar *device_id = gw_dm_tree_dup_string(self->tree, id_uri);
+		g_autoptr(GArray) requests = NULL;
+
+		if (secret == NULL || device_id == NULL)
+			continue;
+		requests = gw_ed_bootstrap_dup_requests(self, record);
+		for (guint j = 0; j < requests->len; j++) {
+			const GwEdServerAccount *a = &g_array_index(requests, GwEdServerAccount, j);
+			g_message("device %s: its bootstrap to DM Server %s waits for its next "
+			          "session (resumed)",
+			          device_id,
+			          a->server_id);
+			gw_ed_bootstrap_deliver(self, device_id, a);
+		}
+	}
+	return G_SOURCE_REMOVE;
 }
 
 /* parses and checks the Data of the Exec; the Status to answer when it is refused (0: go on) */
@@ -1386,28 +1450,22 @@ gw_ed_bootstrap_exec(GwDmTree *tree,
 	 * session */
 	{
 		g_autofree gchar *pending = g_strdup_printf("Pending %s", req.server_id);
-		GwEdDelivery *d;
 		if (!gw_ed_bootstrap_set_status(self, record, pending, &error)) {
 			g_warning("Exec %s by %s: %s", uri, who, error->message);
 			return GW_DM_STATUS_COMMAND_FAILED;
 		}
-		d = g_new0(GwEdDelivery, 1);
-		d->self = g_object_ref(self);
-		d->device_id = g_strdup(device_id);
-		d->server_id = g_strdup(req.server_id);
+		/* kept (secrets without Get) until the device answered, across a restart */
+		if (!gw_ed_bootstrap_store_request(self, record, &req, &error)) {
+			g_warning("Exec %s by %s: %s", uri, who, error->message);
+			return GW_DM_STATUS_COMMAND_FAILED;
+		}
 		g_message("%s asked to bootstrap device %s (%s) to DM Server %s: sent in its next "
 		          "session",
 		          who,
 		          device_id,
 		          record,
 		          req.server_id);
-		gw_southbound_send_command_async(self->southbound,
-		                                 device_id,
-		                                 gw_ed_bootstrap_build_server_add(&req),
-		                                 GW_ED_BOOTSTRAP_DELIVERY_TIMEOUT,
-		                                 NULL,
-		                                 gw_ed_bootstrap_delivered_cb,
-		                                 d);
+		gw_ed_bootstrap_deliver(self, device_id, &req);
 	}
 	return GW_DM_STATUS_ACCEPTED;
 }
@@ -1503,6 +1561,7 @@ gw_ed_bootstrap_start(GwEdBootstrap *self, GError **error)
 	                                          G_CALLBACK(gw_ed_bootstrap_authenticated_cb),
 	                                          self);
 	gw_ed_bootstrap_restore_lapses(self);
+	self->resume_id = g_idle_add(gw_ed_bootstrap_resume_cb, self);
 	/* deadlines that passed while the gateway was down lapse now */
 	gw_ed_bootstrap_check_lapses(self);
 	gw_ed_bootstrap_schedule_lapses(self);
@@ -1531,6 +1590,9 @@ gw_ed_bootstrap_dispose(GObject *object)
 	if (self->setup_idle_id != 0)
 		g_source_remove(self->setup_idle_id);
 	self->setup_idle_id = 0;
+	if (self->resume_id != 0)
+		g_source_remove(self->resume_id);
+	self->resume_id = 0;
 	if (self->tree != NULL) {
 		if (self->exec_id != 0)
 			gw_dm_tree_remove_handler(self->tree, self->exec_id);

@@ -933,6 +933,108 @@ test_to_server(void)
 	env_free(e);
 }
 
+/* the request waits for a polling device's next session, across a restart of gwmod */
+static void
+test_to_server_restart(void)
+{
+	Env *e = env_new();
+	g_autofree gchar *record = g_build_filename(e->dir, "server.json", NULL);
+	g_autofree gchar *dev_record = g_build_filename(e->dir, "poll.json", NULL);
+	g_autofree gchar *dev_record_arg = g_strdup_printf("--record=%s", dev_record);
+	g_autofree gchar *server_arg =
+	    g_strdup_printf("--server=http://127.0.0.1:%u/dm", e->south_port);
+	g_autofree gchar *rec = NULL;
+	g_autofree gchar *script = NULL;
+	g_autofree gchar *status_uri = NULL;
+	g_autofree gchar *exec_uri = NULL;
+	g_autofree gchar *log = NULL;
+	g_autoptr(GSubprocess) server = NULL;
+	g_autoptr(GSubprocess) dev = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonParser) parser = NULL;
+	JsonArray *sessions;
+	GVariantBuilder b;
+	const gchar *common[] = {server_arg,
+	                         "--dev-id=poll-dev",
+	                         "--auth=md5",
+	                         "--client-secret=poll-dev-secret",
+	                         "--server-name=" GW_ID,
+	                         "--server-secret=poll-gw-secret",
+	                         "--server-id=" GW_ID,
+	                         NULL};
+
+	/* a device the owner provisioned; it polls (no NotifyAddr) and names srv1 */
+	{
+		g_autoptr(GVariant) reply = NULL;
+		const gchar *args[] = {common[0], common[1], common[2], common[3], common[4],
+		                       common[5], common[6], "--register",
+		                       "--server-ids=" SERVER_ID, NULL};
+		g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+		g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string("poll-dev"));
+		g_variant_builder_add(&b, "{sv}", "AuthType", g_variant_new_string("DIGEST"));
+		g_variant_builder_add(
+		    &b, "{sv}", "ClientSecret", g_variant_new_string("poll-dev-secret"));
+		g_variant_builder_add(
+		    &b, "{sv}", "ServerSecret", g_variant_new_string("poll-gw-secret"));
+		reply =
+		    gw_test_call(e->d, "AddDevice", g_variant_new("(a{sv})", &b), "(o)", &error);
+		g_assert_no_error(error);
+		dev = device_spawn(e, "poll1", args);
+		g_assert_cmpint(device_wait(dev, 60), ==, 0);
+		g_clear_object(&dev);
+	}
+	rec = record_of(e->d, "poll-dev");
+	g_assert_nonnull(rec);
+	{
+		g_autofree gchar *ids = g_strdup_printf("%s/ServerIDs/1", rec);
+		wait_node(e->d, ids, SERVER_ID, 30);
+	}
+	exec_uri = g_strdup_printf("%s/Operations/Bootstrap", rec);
+	status_uri = g_strdup_printf("%s/Operations/BootstrapStatus", rec);
+	script = g_strdup_printf("{\"sessions\":[{\"commands\":[{\"cmd\":\"Exec\",\"uri\":\"%s\","
+	                         "\"data\":\"server=" SERVER_ID "&name=poll-at-srv1&secret="
+	                         "poll-srv-secret&server-secret=srv-poll-secret\"}]}]}",
+	                         exec_uri);
+	e2e_set_node_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
+	server = server_start(e, script, record, CL_SECRET, "--sessions=1", NULL);
+	e2e_start_session(e->d);
+	server_wait(server);
+	sessions = record_sessions(record, &parser);
+	g_assert_cmpint(
+	    status_of(json_array_get_object_element(sessions, 0), "Exec", exec_uri), ==, 202);
+	wait_node(e->d, status_uri, "Pending " SERVER_ID, 30);
+
+	/* gwmod restarts before the device's next session */
+	gw_test_daemon_stop(e->d);
+	gw_test_daemon_start(e->d, NULL);
+	{
+		/* the stored request: there, its secrets unreadable */
+		g_autofree gchar *secret_uri = g_strdup_printf(
+		    "%s/Credentials/ServerAccounts/" SERVER_ID "/Secret", rec);
+		g_autofree gchar *err = node_error(e->d, secret_uri);
+		g_assert_cmpstr(err, ==, "org.gwmo.Gateway1.Error.NotAllowed");
+	}
+	{
+		const gchar *args[] = {common[0], common[1], common[2], common[3], common[4],
+		                       common[5], common[6], dev_record_arg, NULL};
+		dev = device_spawn(e, "poll2", args);
+		g_assert_cmpint(device_wait(dev, 60), ==, 0);
+	}
+	wait_node(e->d, status_uri, "Delivered " SERVER_ID, 30);
+	g_assert_true(record_executed(dev_record, "Add", "./DMAcc/" SERVER_ID, NULL));
+	{
+		g_autofree gchar *node = g_strdup_printf("%s/Credentials/ServerAccounts/" SERVER_ID, rec);
+		wait_node(e->d, node, NULL, 30);
+	}
+	log = gw_test_daemon_read_log(e->d);
+	g_assert_nonnull(strstr(log, "(resumed)"));
+	g_assert_null(strstr(log, "poll-srv-secret"));
+	g_assert_null(strstr(log, "srv-poll-secret"));
+	g_assert_true(gw_test_daemon_is_running(e->d));
+	gw_test_daemon_stop(e->d);
+	env_free(e);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -944,5 +1046,6 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/e2e/local-bootstrap/lapse", test_lapse);
 	g_test_add_func("/gw/e2e/local-bootstrap/approved", test_approved);
 	g_test_add_func("/gw/e2e/local-bootstrap/to-server", test_to_server);
+	g_test_add_func("/gw/e2e/local-bootstrap/to-server-restart", test_to_server_restart);
 	return g_test_run();
 }
