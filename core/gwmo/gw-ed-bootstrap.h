@@ -72,7 +72,8 @@ G_BEGIN_DECLS
  *  - a device holding the gateway's account (not trusted: the same Exec validates it first):
  *    the Add goes over its next session (gw_southbound_send_command_async: notified, or
  *    waiting for its own session, up to GW_ED_BOOTSTRAP_DELIVERY_TIMEOUT s); 202 at once,
- *    Operations/BootstrapStatus tells the outcome, and the log.
+ *    Operations/BootstrapStatus tells the outcome, and the log; the request stays in
+ *    Credentials/ServerAccounts until the device answered, and is sent again after a restart.
  * Either way, once the account is on its way (the message) or applied (Status 200), the
  * ServerID joins the record's ServerIDs. The secrets are never logged nor stored readable.
  */
