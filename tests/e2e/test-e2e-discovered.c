@@ -17,7 +17,11 @@
  *    serving (14 devices announced by one gwmo-test-device --announce --count, bound 5;
  *    GWMO_TEST_DISCOVERED_FLOOD=DEVICES:MAX for a bigger one, e.g. 300:256);
  *  - gwmo-test-device --discover prints the bootstrap URL built from gwmod's real
- *    _gwmo._tcp announcement.
+ *    _gwmo._tcp announcement;
+ *  - server-decision (GwMO-HLF-005, GwMO-HLF-006): the DM Server that heard DeviceDiscovered
+ *    approves the device (it becomes its ServerID) and asks for its own account on it; the
+ *    device's GET carries both accounts; a server naming another ServerID, and a second
+ *    server later, get 425.
  * Skips without root, network namespaces, avahi-daemon, avahi-utils or dbus-daemon.
  */
 
@@ -553,7 +557,7 @@ wait_value(GwTestDaemon *d, const gchar *uri, const gchar *want)
 }
 
 /*
- * auto-bootstrap off: a device announced over mDNS → DeviceDiscovered at srv1 → srv1's Exec of
+ * GwMO-HLF-005 and GwMO-HLF-006, auto-bootstrap off: a device announced over mDNS → DeviceDiscovered at srv1 → srv1's Exec of
  * Operations/Bootstrap in that session (naming another server first: 425, nothing changed)
  * approves it, makes srv1 its ServerID and asks for srv1's account on the device → the
  * device's GET is answered trusted with two Adds (the gateway's, srv1's), it registers, srv1

@@ -22,6 +22,13 @@
  *    approved the device, 409 never; the DM Server (the record's ServerIDs name it) Execs
  *    Operations/Bootstrap (425 on a record it may not Replace, 404 on none); the device's GET is answered trusted (no Ext/LapseTimer), replaces
  *    its old account, and the device registers with the new one: Trusted true.
+ *  - to-server (GwMO-HLF-006): the DM Server's Exec with Data on a device holding the
+ *    gateway's non-trusted account validates it (202) and the server's ./DMAcc account
+ *    reaches the device over its next notified session (Operations/BootstrapStatus Delivered);
+ *    the device then opens a session of its own with the server through it, authenticated;
+ *    another ServerID in the Data is 425, a malformed Data 400, neither changes anything.
+ *  - to-server-restart (GwMO-HLF-006): for a polling device the request waits, across a
+ *    restart of gwmod, for its next session.
  */
 
 #include "config.h"
