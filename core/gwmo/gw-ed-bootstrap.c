@@ -39,7 +39,7 @@ struct _GwEdBootstrap {
 	gulong changed_id;
 	gulong authenticated_id;
 	guint setup_idle_id;
-	guint resume_id; /* idle: the HLF-006 requests a restart interrupted */
+	guint resume_id;         /* idle: the HLF-006 requests a restart interrupted */
 	GHashTable *setup_names; /* record names waiting for their Operations node */
 	gboolean started;
 };
@@ -214,8 +214,10 @@ gw_ed_bootstrap_parse_server_request(const gchar *data,
 	g_return_val_if_fail(account != NULL, FALSE);
 	memset(account, 0, sizeof(*account));
 	if (data == NULL || len == 0 || len > 4096 || memchr(data, '\0', len) != NULL) {
-		g_set_error_literal(
-		    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "the Data is empty, too long or binary");
+		g_set_error_literal(error,
+		                    GW_ERROR,
+		                    GW_ERROR_INVALID_ARGS,
+		                    "the Data is empty, too long or binary");
 		return FALSE;
 	}
 	text = g_strndup(data, len);
@@ -238,14 +240,15 @@ gw_ed_bootstrap_parse_server_request(const gchar *data,
 			;
 		if (keys[k] == NULL || *slots[k] != NULL || value == NULL ||
 		    !gw_ed_bootstrap_form_value_is_valid(value)) {
-			g_set_error(error,
-			            GW_ERROR,
-			            GW_ERROR_INVALID_ARGS,
-			            keys[k] == NULL ? "an unknown field"
-			            : *slots[k] != NULL
-			                ? "%s given twice"
-			                : "%s is not 1 to 255 bytes of text without control characters",
-			            keys[k]);
+			g_set_error(
+			    error,
+			    GW_ERROR,
+			    GW_ERROR_INVALID_ARGS,
+			    keys[k] == NULL ? "an unknown field"
+			    : *slots[k] != NULL
+			        ? "%s given twice"
+			        : "%s is not 1 to 255 bytes of text without control characters",
+			    keys[k]);
 			gw_ed_server_account_clear(account);
 			return FALSE;
 		}
@@ -1030,7 +1033,8 @@ gw_ed_bootstrap_handler(GwHttpServer *server, GwHttpRequest *request, gpointer u
 		gw_ed_bootstrap_respond_text(request, 500, "cannot make the account\n");
 		return;
 	}
-	if (requests != NULL && !gw_ed_bootstrap_requests_sent(self, dev, written, requests, &error)) {
+	if (requests != NULL &&
+	    !gw_ed_bootstrap_requests_sent(self, dev, written, requests, &error)) {
 		g_warning("GET /bootstrap of device %s from %s: %s", dev, peer, error->message);
 		gw_ed_bootstrap_respond_text(request, 500, "cannot make the account\n");
 		return;
@@ -1092,10 +1096,14 @@ gw_ed_bootstrap_set_status(GwEdBootstrap *self,
                            const gchar *value,
                            GError **error)
 {
-	g_autofree gchar *uri =
-	    g_strdup_printf("%s/" GW_GWMO_DEVICE_OP_BOOTSTRAP_STATUS, record);
-	return gw_dm_owner_set_leaf(
-	    &self->owner, uri, GW_DM_FORMAT_CHR, GW_ED_BOOTSTRAP_MIME, value, GW_DM_ACCESS_GET, error);
+	g_autofree gchar *uri = g_strdup_printf("%s/" GW_GWMO_DEVICE_OP_BOOTSTRAP_STATUS, record);
+	return gw_dm_owner_set_leaf(&self->owner,
+	                            uri,
+	                            GW_DM_FORMAT_CHR,
+	                            GW_ED_BOOTSTRAP_MIME,
+	                            value,
+	                            GW_DM_ACCESS_GET,
+	                            error);
 }
 
 /* the request waits for the device's GET /bootstrap (secrets without Get) */
@@ -1106,8 +1114,8 @@ gw_ed_bootstrap_store_request(GwEdBootstrap *self,
                               GError **error)
 {
 	g_autofree gchar *name = gw_ed_bootstrap_server_account_name(a->server_id);
-	g_autofree gchar *root =
-	    g_strdup_printf("%s/" GW_GWMO_DEVICE_CREDENTIALS "/" GW_GWMO_CRED_SERVER_ACCOUNTS, record);
+	g_autofree gchar *root = g_strdup_printf(
+	    "%s/" GW_GWMO_DEVICE_CREDENTIALS "/" GW_GWMO_CRED_SERVER_ACCOUNTS, record);
 	g_autofree gchar *node = g_strdup_printf("%s/%s", root, name);
 	const struct {
 		const gchar *leaf;
@@ -1142,8 +1150,8 @@ gw_ed_bootstrap_store_request(GwEdBootstrap *self,
 static GArray *
 gw_ed_bootstrap_dup_requests(GwEdBootstrap *self, const gchar *record)
 {
-	g_autofree gchar *root =
-	    g_strdup_printf("%s/" GW_GWMO_DEVICE_CREDENTIALS "/" GW_GWMO_CRED_SERVER_ACCOUNTS, record);
+	g_autofree gchar *root = g_strdup_printf(
+	    "%s/" GW_GWMO_DEVICE_CREDENTIALS "/" GW_GWMO_CRED_SERVER_ACCOUNTS, record);
 	g_auto(GStrv) names = gw_dm_tree_list_children(self->tree, root);
 	GArray *out = g_array_new(FALSE, TRUE, sizeof(GwEdServerAccount));
 
@@ -1155,7 +1163,8 @@ gw_ed_bootstrap_dup_requests(GwEdBootstrap *self, const gchar *record)
 		a.addr = gw_ed_bootstrap_dup_leaf(self, node, GW_GWMO_CRED_SA_ADDR);
 		a.name = gw_ed_bootstrap_dup_leaf(self, node, GW_GWMO_CRED_SA_NAME);
 		a.secret = gw_ed_bootstrap_dup_leaf(self, node, GW_GWMO_CRED_SA_SECRET);
-		a.server_secret = gw_ed_bootstrap_dup_leaf(self, node, GW_GWMO_CRED_SA_SERVER_SECRET);
+		a.server_secret =
+		    gw_ed_bootstrap_dup_leaf(self, node, GW_GWMO_CRED_SA_SERVER_SECRET);
 		if (a.server_id == NULL || a.addr == NULL || a.name == NULL || a.secret == NULL ||
 		    a.server_secret == NULL) {
 			gw_ed_server_account_clear(&a);
@@ -1212,8 +1221,8 @@ gw_ed_bootstrap_delivered_cb(GObject *source, GAsyncResult *res, gpointer user_d
 		          "trusted)",
 		          d->device_id,
 		          d->server_id);
-		if (record != NULL &&
-		    !gw_inventory_add_server_id(self->inventory, d->device_id, d->server_id, &error))
+		if (record != NULL && !gw_inventory_add_server_id(
+		                          self->inventory, d->device_id, d->server_id, &error))
 			g_warning("device %s: cannot add ServerID %s: %s",
 			          d->device_id,
 			          d->server_id,
@@ -1320,19 +1329,21 @@ gw_ed_bootstrap_exec_request(GwEdBootstrap *self,
 	}
 	own_addr = gw_ed_bootstrap_dup_server_addr(self, req->server_id, &known);
 	if (!known) {
-		gw_warning_ratelimited("Exec %s by %s refused (404): the gateway has no DM Server %s",
-		                       uri,
-		                       server_id != NULL ? server_id : "the owner",
-		                       req->server_id);
+		gw_warning_ratelimited(
+		    "Exec %s by %s refused (404): the gateway has no DM Server %s",
+		    uri,
+		    server_id != NULL ? server_id : "the owner",
+		    req->server_id);
 		return GW_DM_STATUS_NOT_FOUND;
 	}
 	if (req->addr == NULL)
 		req->addr = g_steal_pointer(&own_addr);
 	if (req->addr == NULL) {
-		gw_warning_ratelimited("Exec %s refused (400): no addr, and the gateway's account of "
-		                       "%s has no AppAddr",
-		                       uri,
-		                       req->server_id);
+		gw_warning_ratelimited(
+		    "Exec %s refused (400): no addr, and the gateway's account of "
+		    "%s has no AppAddr",
+		    uri,
+		    req->server_id);
 		return GW_DM_STATUS_BAD_REQUEST;
 	}
 	return 0;

@@ -1746,7 +1746,8 @@ gw_inventory_add_server_id(GwInventory *self,
 	g_return_val_if_fail(GW_IS_INVENTORY(self), FALSE);
 	g_return_val_if_fail(device_id != NULL && server_id != NULL, FALSE);
 	if (!gw_dm_acl_server_id_is_valid(server_id)) {
-		g_set_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS, "not a ServerID: %s", server_id);
+		g_set_error(
+		    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "not a ServerID: %s", server_id);
 		return FALSE;
 	}
 	uri = gw_inventory_find(self, device_id);

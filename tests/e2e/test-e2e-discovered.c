@@ -469,7 +469,8 @@ add_second_server(Env *e, guint16 port)
 	    "<Node><NodeName>AAuthSecret</NodeName><Value>srv-secret-2</Value></Node>"
 	    "</Node></Node></Node></MgmtTree>",
 	    (guint)port);
-	reply = gw_test_call(e->d, "Bootstrap", g_variant_new("(sss)", tnds, ".", ""), "()", &error);
+	reply =
+	    gw_test_call(e->d, "Bootstrap", g_variant_new("(sss)", tnds, ".", ""), "()", &error);
 	g_assert_no_error(error);
 }
 
@@ -557,11 +558,11 @@ wait_value(GwTestDaemon *d, const gchar *uri, const gchar *want)
 }
 
 /*
- * GwMO-HLF-005 and GwMO-HLF-006, auto-bootstrap off: a device announced over mDNS → DeviceDiscovered at srv1 → srv1's Exec of
- * Operations/Bootstrap in that session (naming another server first: 425, nothing changed)
- * approves it, makes srv1 its ServerID and asks for srv1's account on the device → the
- * device's GET is answered trusted with two Adds (the gateway's, srv1's), it registers, srv1
- * hears DeviceAttached; a second server's Exec afterwards: 425
+ * GwMO-HLF-005 and GwMO-HLF-006, auto-bootstrap off: a device announced over mDNS →
+ * DeviceDiscovered at srv1 → srv1's Exec of Operations/Bootstrap in that session (naming another
+ * server first: 425, nothing changed) approves it, makes srv1 its ServerID and asks for srv1's
+ * account on the device → the device's GET is answered trusted with two Adds (the gateway's,
+ * srv1's), it registers, srv1 hears DeviceAttached; a second server's Exec afterwards: 425
  */
 static void
 test_server_decision(void)
@@ -621,7 +622,8 @@ test_server_decision(void)
 	url = g_strdup_printf("http://127.0.0.1:%u/bootstrap?dev=DEV-DEC-1", (guint)e->south_port);
 	boot_arg = g_strdup_printf("--bootstrap=%s", url);
 	out = g_build_filename(e->dir, "device-dec.out", NULL);
-	device = device_mdns(e, out, "DEV-DEC-1", (const gchar *const[]){boot_arg, "--register", NULL});
+	device =
+	    device_mdns(e, out, "DEV-DEC-1", (const gchar *const[]){boot_arg, "--register", NULL});
 	g_assert_true(g_subprocess_wait(device, NULL, NULL));
 	g_assert_true(g_file_get_contents(out, &got, NULL, NULL));
 	g_test_message("the device: %s", got);
@@ -650,8 +652,8 @@ test_server_decision(void)
 		JsonObject *a = session_alert(session, "urn:oma:at:gwmo:1.0:DeviceAttached");
 		if (first == NULL && session_alert(session, "urn:oma:at:gwmo:1.0:DeviceDiscovered"))
 			first = session;
-		if (a != NULL &&
-		    strstr(json_object_get_string_member(a, "data"), "<DeviceID>DEV-DEC-1<") != NULL)
+		if (a != NULL && strstr(json_object_get_string_member(a, "data"),
+		                        "<DeviceID>DEV-DEC-1<") != NULL)
 			attached = TRUE;
 	}
 	g_assert_nonnull(first);
@@ -663,11 +665,11 @@ test_server_decision(void)
 	/* a second server, later: the device is srv1's; its Exec is refused */
 	add_second_server(e, port2);
 	server2_record = g_build_filename(e->dir, "server2.json", NULL);
-	server2 = server2_start(
-	    e,
-	    port2,
-	    "{\"sessions\":[{\"commands\":[{\"cmd\":\"Exec\",\"uri\":\"" EXEC_1 "\"}]}]}",
-	    server2_record);
+	server2 = server2_start(e,
+	                        port2,
+	                        "{\"sessions\":[{\"commands\":[{\"cmd\":\"Exec\",\"uri\":\"" EXEC_1
+	                        "\"}]}]}",
+	                        server2_record);
 	e2e_start_session_with(e->d, SERVER2_ID);
 	server_wait(server2);
 	sessions = record_sessions(server2_record, &parser2);

@@ -20,8 +20,9 @@
  *    lapsing bootstrap of one client is 503.
  *  - approved: auto-bootstrap off: 403 while EDBootstrap is false and while no DM Server
  *    approved the device, 409 never; the DM Server (the record's ServerIDs name it) Execs
- *    Operations/Bootstrap (425 on a record it may not Replace, 404 on none); the device's GET is answered trusted (no Ext/LapseTimer), replaces
- *    its old account, and the device registers with the new one: Trusted true.
+ *    Operations/Bootstrap (425 on a record it may not Replace, 404 on none); the device's GET is
+ * answered trusted (no Ext/LapseTimer), replaces its old account, and the device registers with the
+ * new one: Trusted true.
  *  - to-server (GwMO-HLF-006): the DM Server's Exec with Data on a device holding the
  *    gateway's non-trusted account validates it (202) and the server's ./DMAcc account
  *    reaches the device over its next notified session (Operations/BootstrapStatus Delivered);
@@ -803,7 +804,8 @@ account_server_start(Env *e, guint16 port, const gchar *record)
 	                       NULL};
 	GSubprocess *proc;
 
-	g_assert_true(g_file_set_contents(script_path, "{\"sessions\":[{\"commands\":[]}]}", -1, NULL));
+	g_assert_true(
+	    g_file_set_contents(script_path, "{\"sessions\":[{\"commands\":[]}]}", -1, NULL));
 	g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
 	g_subprocess_launcher_set_stderr_file_path(launcher, log);
 	proc = g_subprocess_launcher_spawnv(launcher, argv, &error);
@@ -841,7 +843,8 @@ test_to_server(void)
 	JsonArray *sessions;
 	JsonObject *s1;
 	guint16 account_port = free_port();
-	g_autofree gchar *account_url = g_strdup_printf("https://127.0.0.1:%u/dm", (guint)account_port);
+	g_autofree gchar *account_url =
+	    g_strdup_printf("https://127.0.0.1:%u/dm", (guint)account_port);
 	const gchar *exec_uri = "./GwMO/Inventory/Devices/1/Operations/Bootstrap";
 	const gchar *args[] = {"--dev-id=hlf-dev",
 	                       boot_arg,
@@ -897,10 +900,10 @@ test_to_server(void)
 		JsonObject *r = result_for(s1, "Get", "./GwMO/Inventory/Devices/1/Trusted");
 		JsonArray *items = json_object_get_array_member(r, "items");
 		g_assert_cmpuint(json_array_get_length(items), ==, 1);
-		g_assert_cmpstr(json_object_get_string_member(
-		                    json_array_get_object_element(items, 0), "data"),
-		                ==,
-		                "false");
+		g_assert_cmpstr(
+		    json_object_get_string_member(json_array_get_object_element(items, 0), "data"),
+		    ==,
+		    "false");
 	}
 	/* the device's session carries the Add: the server's account is in its tree */
 	g_assert_cmpint(device_wait(dev, 60), ==, 0);
@@ -910,8 +913,8 @@ test_to_server(void)
 	          30);
 	out = device_out(e, "dev");
 	g_assert_nonnull(strstr(out, "Add ./DMAcc/" SERVER_ID " -> 200"));
-	want = g_strdup_printf("DMACC " SERVER_ID " ServerID " SERVER_ID " Addr %s Name hlf-dev-at-srv1",
-	                       account_url);
+	want = g_strdup_printf(
+	    "DMACC " SERVER_ID " ServerID " SERVER_ID " Addr %s Name hlf-dev-at-srv1", account_url);
 	g_assert_nonnull(strstr(out, want));
 	g_assert_nonnull(strstr(out, "DMACC gwmo-" GW_ID " ServerID " GW_ID));
 	/* and the device's own session with srv1 through that account: authenticated (MD5 both
@@ -973,9 +976,16 @@ test_to_server_restart(void)
 	/* a device the owner provisioned; it polls (no NotifyAddr) and names srv1 */
 	{
 		g_autoptr(GVariant) reply = NULL;
-		const gchar *args[] = {common[0], common[1], common[2], common[3], common[4],
-		                       common[5], common[6], "--register",
-		                       "--server-ids=" SERVER_ID, NULL};
+		const gchar *args[] = {common[0],
+		                       common[1],
+		                       common[2],
+		                       common[3],
+		                       common[4],
+		                       common[5],
+		                       common[6],
+		                       "--register",
+		                       "--server-ids=" SERVER_ID,
+		                       NULL};
 		g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
 		g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string("poll-dev"));
 		g_variant_builder_add(&b, "{sv}", "AuthType", g_variant_new_string("DIGEST"));
@@ -1016,21 +1026,29 @@ test_to_server_restart(void)
 	gw_test_daemon_start(e->d, NULL);
 	{
 		/* the stored request: there, its secrets unreadable */
-		g_autofree gchar *secret_uri = g_strdup_printf(
-		    "%s/Credentials/ServerAccounts/" SERVER_ID "/Secret", rec);
+		g_autofree gchar *secret_uri =
+		    g_strdup_printf("%s/Credentials/ServerAccounts/" SERVER_ID "/Secret", rec);
 		g_autofree gchar *err = node_error(e->d, secret_uri);
 		g_assert_cmpstr(err, ==, "org.gwmo.Gateway1.Error.NotAllowed");
 	}
 	{
-		const gchar *args[] = {common[0], common[1], common[2], common[3], common[4],
-		                       common[5], common[6], dev_record_arg, NULL};
+		const gchar *args[] = {common[0],
+		                       common[1],
+		                       common[2],
+		                       common[3],
+		                       common[4],
+		                       common[5],
+		                       common[6],
+		                       dev_record_arg,
+		                       NULL};
 		dev = device_spawn(e, "poll2", args);
 		g_assert_cmpint(device_wait(dev, 60), ==, 0);
 	}
 	wait_node(e->d, status_uri, "Delivered " SERVER_ID, 30);
 	g_assert_true(record_executed(dev_record, "Add", "./DMAcc/" SERVER_ID, NULL));
 	{
-		g_autofree gchar *node = g_strdup_printf("%s/Credentials/ServerAccounts/" SERVER_ID, rec);
+		g_autofree gchar *node =
+		    g_strdup_printf("%s/Credentials/ServerAccounts/" SERVER_ID, rec);
 		wait_node(e->d, node, NULL, 30);
 	}
 	log = gw_test_daemon_read_log(e->d);

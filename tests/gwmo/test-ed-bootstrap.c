@@ -248,14 +248,14 @@ test_server_request(void)
 	const gchar *ok = "server=srv1.example&name=dev%201&secret=s%26cret&server-secret=t"
 	                  "&addr=https%3A%2F%2Fdm.example%2Fdm";
 	const gchar *bad[] = {
-	    "",                                                        /* empty */
-	    "server=srv1&name=n&secret=QQ",                             /* server-secret missing */
+	    "",                                                          /* empty */
+	    "server=srv1&name=n&secret=QQ",                              /* server-secret missing */
 	    "server=srv1&name=n&secret=QQ&server-secret=QQ&bogus=1",     /* unknown field */
 	    "server=srv1&server=srv2&name=n&secret=QQ&server-secret=QQ", /* twice */
-	    "server=srv1&name=n&secret=&server-secret=QQ",              /* empty value */
+	    "server=srv1&name=n&secret=&server-secret=QQ",               /* empty value */
 	    "server=srv1&name=a%0Ab&secret=QQ&server-secret=QQ",         /* control character */
 	    "server=srv1&name=n&secret=QQ&server-secret=QQ&addr=ftp://x", /* not http(s) */
-	    "server=srv1&name&secret=QQ&server-secret=QQ",               /* no '=' */
+	    "server=srv1&name&secret=QQ&server-secret=QQ",                /* no '=' */
 	};
 
 	g_assert_true(gw_ed_bootstrap_parse_server_request(ok, strlen(ok), &a, &error));
@@ -267,7 +267,8 @@ test_server_request(void)
 	g_assert_cmpstr(a.addr, ==, "https://dm.example/dm");
 	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
 		g_auto(GwEdServerAccount) b = {0};
-		g_assert_false(gw_ed_bootstrap_parse_server_request(bad[i], strlen(bad[i]), &b, &error));
+		g_assert_false(
+		    gw_ed_bootstrap_parse_server_request(bad[i], strlen(bad[i]), &b, &error));
 		g_assert_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS);
 		/* the message never holds a value (a secret) */
 		g_assert_null(strstr(error->message, "QQ"));
@@ -294,7 +295,8 @@ test_server_request(void)
 		                 GW_DM_STATUS_OK);
 	}
 	{
-		g_autofree gchar *sid = gw_dm_tree_dup_string(tree, "./DMAcc/srv1.example/ServerID");
+		g_autofree gchar *sid =
+		    gw_dm_tree_dup_string(tree, "./DMAcc/srv1.example/ServerID");
 		g_autofree gchar *addr =
 		    gw_dm_tree_dup_string(tree, "./DMAcc/srv1.example/AppAddr/1/Addr");
 		g_autofree gchar *srv_name =

@@ -850,15 +850,16 @@ gw_test_device_account_leaf(GwDmTree *tree, const gchar *account, const gchar *r
 	return gw_dm_tree_dup_string(tree, uri);
 }
 
+static gboolean
+gw_test_device_run_one(GwTestDevice *self,
+                       guint index,
+                       const gchar *session_id,
+                       guint alert_code,
+                       gboolean registration);
+
 /* --then-account: the device opens a session of its own with the account of ServerID
  * @server_id in its tree (AppAddr, names, secrets: what the gateway put there); TRUE when it
  * succeeded */
-static gboolean gw_test_device_run_one(GwTestDevice *self,
-                                       guint index,
-                                       const gchar *session_id,
-                                       guint alert_code,
-                                       gboolean registration);
-
 static gboolean
 gw_test_device_session_with_account(GwTestDevice *self, const gchar *server_id)
 {
@@ -876,11 +877,13 @@ gw_test_device_session_with_account(GwTestDevice *self, const gchar *server_id)
 		g_free(self->client_name);
 		self->client_name = gw_test_device_account_leaf(tree, node, "AppAuth/1/AAuthName");
 		g_free(self->client_secret);
-		self->client_secret = gw_test_device_account_leaf(tree, node, "AppAuth/1/AAuthSecret");
+		self->client_secret =
+		    gw_test_device_account_leaf(tree, node, "AppAuth/1/AAuthSecret");
 		g_free(self->server_name);
 		self->server_name = gw_test_device_account_leaf(tree, node, "AppAuth/2/AAuthName");
 		g_free(self->server_secret);
-		self->server_secret = gw_test_device_account_leaf(tree, node, "AppAuth/2/AAuthSecret");
+		self->server_secret =
+		    gw_test_device_account_leaf(tree, node, "AppAuth/2/AAuthSecret");
 		g_free(self->server_id);
 		self->server_id = g_steal_pointer(&sid);
 		self->auth_type = GW_DM_AUTH_TYPE_MD5;
@@ -888,12 +891,12 @@ gw_test_device_session_with_account(GwTestDevice *self, const gchar *server_id)
 		g_hash_table_remove(self->nonces, dev_id);
 		g_print("ACCOUNT %s: session with %s\n", server_id, self->server_url);
 		fflush(stdout);
-		return gw_test_device_run_one(self, 1, NULL, GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT, FALSE);
+		return gw_test_device_run_one(
+		    self, 1, NULL, GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT, FALSE);
 	}
 	g_printerr("gwmo-test-device: --then-account: no ./DMAcc account of %s\n", server_id);
 	return FALSE;
 }
-
 
 /* GETs --bootstrap, applies its Add to the device's tree as a DM client applies a bootstrap
  * (the DMAcc DDF enforced), then takes that account for its sessions: AppAddr, names,
