@@ -39,6 +39,7 @@ struct _GwEdBootstrap {
 	gulong changed_id;
 	gulong authenticated_id;
 	guint setup_idle_id;
+	guint resume_id;         /* idle: the HLF-006 requests a restart interrupted */
 	GHashTable *setup_names; /* record names waiting for their Operations node */
 	gboolean started;
 };
@@ -94,12 +95,51 @@ gw_ed_bootstrap_add_leaf(GwSyncmlCommand *add,
 	gw_syncml_command_add_item(add, item);
 }
 
+/* the items of one DM 1.2 DMAcc account at @account (./DMAcc/<x>) */
+static void
+gw_ed_bootstrap_add_account_items(GwSyncmlCommand *add,
+                                  const gchar *account,
+                                  const gchar *server_id,
+                                  const gchar *addr,
+                                  const gchar *client_name,
+                                  const gchar *client_secret,
+                                  const gchar *server_secret,
+                                  guint lapse_timer)
+{
+	g_autofree gchar *title = g_strdup_printf("gwmo gateway %s", server_id);
+
+	gw_ed_bootstrap_add_node(add, account, "");
+	gw_ed_bootstrap_add_leaf(add, account, "AppID", "chr", GW_GWMO_ED_DMACC_APPID);
+	gw_ed_bootstrap_add_leaf(add, account, "ServerID", "chr", server_id);
+	gw_ed_bootstrap_add_leaf(add, account, "Name", "chr", title);
+	gw_ed_bootstrap_add_node(add, account, "AppAddr");
+	gw_ed_bootstrap_add_node(add, account, "AppAddr/1");
+	gw_ed_bootstrap_add_leaf(add, account, "AppAddr/1/Addr", "chr", addr);
+	gw_ed_bootstrap_add_leaf(add, account, "AppAddr/1/AddrType", "chr", "URI");
+	gw_ed_bootstrap_add_leaf(add, account, "AAuthPref", "chr", "syncml:auth-md5");
+	gw_ed_bootstrap_add_node(add, account, "AppAuth");
+	gw_ed_bootstrap_add_node(add, account, "AppAuth/1");
+	gw_ed_bootstrap_add_leaf(add, account, "AppAuth/1/AAuthLevel", "chr", "CLCRED");
+	gw_ed_bootstrap_add_leaf(add, account, "AppAuth/1/AAuthType", "chr", "DIGEST");
+	gw_ed_bootstrap_add_leaf(add, account, "AppAuth/1/AAuthName", "chr", client_name);
+	gw_ed_bootstrap_add_leaf(add, account, "AppAuth/1/AAuthSecret", "chr", client_secret);
+	gw_ed_bootstrap_add_node(add, account, "AppAuth/2");
+	gw_ed_bootstrap_add_leaf(add, account, "AppAuth/2/AAuthLevel", "chr", "SRVCRED");
+	gw_ed_bootstrap_add_leaf(add, account, "AppAuth/2/AAuthType", "chr", "DIGEST");
+	gw_ed_bootstrap_add_leaf(add, account, "AppAuth/2/AAuthName", "chr", server_id);
+	gw_ed_bootstrap_add_leaf(add, account, "AppAuth/2/AAuthSecret", "chr", server_secret);
+	if (lapse_timer > 0) {
+		g_autofree gchar *seconds = g_strdup_printf("%u", lapse_timer);
+		gw_ed_bootstrap_add_node(add, account, "Ext");
+		gw_ed_bootstrap_add_leaf(add, account, GW_GWMO_ED_LAPSE_TIMER_LEAF, "int", seconds);
+	}
+}
+
 GwSyncmlMessage *
 gw_ed_bootstrap_build_message(const GwEdBootstrapAccount *a)
 {
 	g_autofree gchar *name = NULL;
 	g_autofree gchar *account = NULL;
-	g_autofree gchar *title = NULL;
 	GwSyncmlMessage *msg;
 	GwSyncmlCommand *add;
 
@@ -109,37 +149,161 @@ gw_ed_bootstrap_build_message(const GwEdBootstrapAccount *a)
 
 	name = gw_ed_bootstrap_account_name(a->gw_id);
 	account = g_strconcat(GW_ED_DMACC_ROOT, name, NULL);
-	title = g_strdup_printf("gwmo gateway %s", a->gw_id);
 	msg = gw_syncml_message_new(GW_SYNCML_VERSION_DM_1_2, "0", 1, a->device_id, a->gw_id);
 	msg->final = TRUE;
 	add = gw_syncml_command_new(GW_SYNCML_CMD_ADD);
-	gw_ed_bootstrap_add_node(add, account, "");
-	gw_ed_bootstrap_add_leaf(add, account, "AppID", "chr", GW_GWMO_ED_DMACC_APPID);
-	gw_ed_bootstrap_add_leaf(add, account, "ServerID", "chr", a->gw_id);
-	gw_ed_bootstrap_add_leaf(add, account, "Name", "chr", title);
-	gw_ed_bootstrap_add_node(add, account, "AppAddr");
-	gw_ed_bootstrap_add_node(add, account, "AppAddr/1");
-	gw_ed_bootstrap_add_leaf(add, account, "AppAddr/1/Addr", "chr", a->dm_url);
-	gw_ed_bootstrap_add_leaf(add, account, "AppAddr/1/AddrType", "chr", "URI");
-	gw_ed_bootstrap_add_leaf(add, account, "AAuthPref", "chr", "syncml:auth-md5");
-	gw_ed_bootstrap_add_node(add, account, "AppAuth");
-	gw_ed_bootstrap_add_node(add, account, "AppAuth/1");
-	gw_ed_bootstrap_add_leaf(add, account, "AppAuth/1/AAuthLevel", "chr", "CLCRED");
-	gw_ed_bootstrap_add_leaf(add, account, "AppAuth/1/AAuthType", "chr", "DIGEST");
-	gw_ed_bootstrap_add_leaf(add, account, "AppAuth/1/AAuthName", "chr", a->device_id);
-	gw_ed_bootstrap_add_leaf(add, account, "AppAuth/1/AAuthSecret", "chr", a->client_secret);
-	gw_ed_bootstrap_add_node(add, account, "AppAuth/2");
-	gw_ed_bootstrap_add_leaf(add, account, "AppAuth/2/AAuthLevel", "chr", "SRVCRED");
-	gw_ed_bootstrap_add_leaf(add, account, "AppAuth/2/AAuthType", "chr", "DIGEST");
-	gw_ed_bootstrap_add_leaf(add, account, "AppAuth/2/AAuthName", "chr", a->gw_id);
-	gw_ed_bootstrap_add_leaf(add, account, "AppAuth/2/AAuthSecret", "chr", a->server_secret);
-	if (a->lapse_timer > 0) {
-		g_autofree gchar *seconds = g_strdup_printf("%u", a->lapse_timer);
-		gw_ed_bootstrap_add_node(add, account, "Ext");
-		gw_ed_bootstrap_add_leaf(add, account, GW_GWMO_ED_LAPSE_TIMER_LEAF, "int", seconds);
-	}
+	gw_ed_bootstrap_add_account_items(add,
+	                                  account,
+	                                  a->gw_id,
+	                                  a->dm_url,
+	                                  a->device_id,
+	                                  a->client_secret,
+	                                  a->server_secret,
+	                                  a->lapse_timer);
 	gw_syncml_message_add_command(msg, add);
 	return msg;
+}
+
+/* ---- a DM Server's account on the device (GwMO-HLF-006) ---- */
+
+void
+gw_ed_server_account_clear(GwEdServerAccount *account)
+{
+	g_clear_pointer(&account->server_id, g_free);
+	g_clear_pointer(&account->addr, g_free);
+	g_clear_pointer(&account->name, g_free);
+	g_clear_pointer(&account->secret, g_free);
+	g_clear_pointer(&account->server_secret, g_free);
+}
+
+static gboolean
+gw_ed_bootstrap_form_value_is_valid(const gchar *value)
+{
+	gsize len = strlen(value);
+
+	/* text a SyncML document carries */
+	if (len == 0 || !gw_inventory_text_is_valid(value, 255))
+		return FALSE;
+	for (const gchar *p = value; *p != '\0'; p++) {
+		if ((guchar)*p < 0x20 || *p == 0x7f)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+gw_ed_bootstrap_parse_server_request(const gchar *data,
+                                     gsize len,
+                                     GwEdServerAccount *account,
+                                     GError **error)
+{
+	static const gchar *const keys[] = {GW_GWMO_ED_EXEC_SERVER,
+	                                    GW_GWMO_ED_EXEC_NAME,
+	                                    GW_GWMO_ED_EXEC_SECRET,
+	                                    GW_GWMO_ED_EXEC_SERVER_SECRET,
+	                                    GW_GWMO_ED_EXEC_ADDR,
+	                                    NULL};
+	gchar **slots[] = {&account->server_id,
+	                   &account->name,
+	                   &account->secret,
+	                   &account->server_secret,
+	                   &account->addr};
+	g_autofree gchar *text = NULL;
+	g_auto(GStrv) pairs = NULL;
+
+	g_return_val_if_fail(account != NULL, FALSE);
+	memset(account, 0, sizeof(*account));
+	if (data == NULL || len == 0 || len > 4096 || memchr(data, '\0', len) != NULL) {
+		g_set_error_literal(error,
+		                    GW_ERROR,
+		                    GW_ERROR_INVALID_ARGS,
+		                    "the Data is empty, too long or binary");
+		return FALSE;
+	}
+	text = g_strndup(data, len);
+	pairs = g_strsplit(text, "&", 16);
+	for (guint i = 0; pairs[i] != NULL; i++) {
+		const gchar *eq = strchr(pairs[i], '=');
+		g_autofree gchar *key = NULL;
+		g_autofree gchar *value = NULL;
+		guint k;
+
+		if (eq == NULL) {
+			g_set_error_literal(
+			    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "a field without '='");
+			gw_ed_server_account_clear(account);
+			return FALSE;
+		}
+		key = g_uri_unescape_segment(pairs[i], eq, NULL);
+		value = g_uri_unescape_string(eq + 1, NULL);
+		for (k = 0; keys[k] != NULL && g_strcmp0(keys[k], key) != 0; k++)
+			;
+		if (keys[k] == NULL || *slots[k] != NULL || value == NULL ||
+		    !gw_ed_bootstrap_form_value_is_valid(value)) {
+			g_set_error(
+			    error,
+			    GW_ERROR,
+			    GW_ERROR_INVALID_ARGS,
+			    keys[k] == NULL ? "an unknown field"
+			    : *slots[k] != NULL
+			        ? "%s given twice"
+			        : "%s is not 1 to 255 bytes of text without control characters",
+			    keys[k]);
+			gw_ed_server_account_clear(account);
+			return FALSE;
+		}
+		*slots[k] = g_steal_pointer(&value);
+	}
+	if (account->server_id == NULL || account->name == NULL || account->secret == NULL ||
+	    account->server_secret == NULL) {
+		g_set_error_literal(error,
+		                    GW_ERROR,
+		                    GW_ERROR_INVALID_ARGS,
+		                    "server, name, secret and server-secret are required");
+		gw_ed_server_account_clear(account);
+		return FALSE;
+	}
+	if (account->addr != NULL && !g_str_has_prefix(account->addr, "http://") &&
+	    !g_str_has_prefix(account->addr, "https://")) {
+		g_set_error_literal(
+		    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "addr is not an http(s):// URL");
+		gw_ed_server_account_clear(account);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gchar *
+gw_ed_bootstrap_server_account_name(const gchar *server_id)
+{
+	GString *name = g_string_new(NULL);
+	for (const gchar *p = server_id != NULL ? server_id : ""; *p != '\0'; p++) {
+		gchar c = *p;
+		g_string_append_c(name,
+		                  g_ascii_isalnum(c) || c == '.' || c == '_' || c == '-' ? c : '_');
+	}
+	/* never "." or ".." */
+	if (strspn(name->str, ".") == name->len)
+		g_string_append_c(name, '_');
+	return g_string_free(name, FALSE);
+}
+
+GwSyncmlCommand *
+gw_ed_bootstrap_build_server_add(const GwEdServerAccount *a)
+{
+	g_autofree gchar *name = NULL;
+	g_autofree gchar *account = NULL;
+	GwSyncmlCommand *add;
+
+	g_return_val_if_fail(a != NULL && a->server_id != NULL && a->addr != NULL, NULL);
+	g_return_val_if_fail(a->name != NULL && a->secret != NULL && a->server_secret != NULL,
+	                     NULL);
+	name = gw_ed_bootstrap_server_account_name(a->server_id);
+	account = g_strconcat(GW_ED_DMACC_ROOT, name, NULL);
+	add = gw_syncml_command_new(GW_SYNCML_CMD_ADD);
+	gw_ed_bootstrap_add_account_items(
+	    add, account, a->server_id, a->addr, a->name, a->secret, a->server_secret, 0);
+	return add;
 }
 
 GBytes *
@@ -516,6 +680,19 @@ gw_ed_bootstrap_restore_lapses(GwEdBootstrap *self)
 
 /* ---- GET /bootstrap ---- */
 
+static gchar *
+gw_ed_bootstrap_dup_leaf(GwEdBootstrap *self, const gchar *node, const gchar *leaf)
+{
+	g_autofree gchar *uri = g_strdup_printf("%s/%s", node, leaf);
+	gchar *value = gw_dm_tree_dup_string(self->tree, uri);
+	if (value != NULL && value[0] == '\0')
+		g_clear_pointer(&value, g_free);
+	return value;
+}
+
+static GArray *
+gw_ed_bootstrap_dup_requests(GwEdBootstrap *self, const gchar *record);
+
 static void
 gw_ed_bootstrap_respond_text(GwHttpRequest *request, guint status, const gchar *text)
 {
@@ -691,6 +868,26 @@ gw_ed_bootstrap_committed_cb(GObject *source, GAsyncResult *res, gpointer user_d
 	gw_ed_answer_free(a);
 }
 
+/* the message carries @requests: their ServerIDs join the record's, the stored secrets go */
+static gboolean
+gw_ed_bootstrap_requests_sent(GwEdBootstrap *self,
+                              const gchar *device_id,
+                              const gchar *record,
+                              GArray *requests,
+                              GError **error)
+{
+	for (guint i = 0; i < requests->len; i++) {
+		const GwEdServerAccount *a = &g_array_index(requests, GwEdServerAccount, i);
+		if (!gw_inventory_add_server_id(self->inventory, device_id, a->server_id, error))
+			return FALSE;
+		g_message("device %s bootstrapped to DM Server %s too (in its bootstrap message, "
+		          "trusted)",
+		          device_id,
+		          a->server_id);
+	}
+	return gw_ed_bootstrap_remove_cred(self, record, GW_GWMO_CRED_SERVER_ACCOUNTS, error);
+}
+
 static void
 gw_ed_bootstrap_handler(GwHttpServer *server, GwHttpRequest *request, gpointer user_data)
 {
@@ -712,6 +909,7 @@ gw_ed_bootstrap_handler(GwHttpServer *server, GwHttpRequest *request, gpointer u
 	g_autoptr(GwSyncmlMessage) msg = NULL;
 	g_autoptr(GBytes) body = NULL;
 	g_autoptr(GError) error = NULL;
+	g_autoptr(GArray) requests = NULL;
 	GwEdBootstrapAccount account = {0};
 	gboolean trusted;
 	gboolean wbxml;
@@ -812,6 +1010,15 @@ gw_ed_bootstrap_handler(GwHttpServer *server, GwHttpRequest *request, gpointer u
 	account.server_secret = server_secret;
 	account.lapse_timer = trusted ? 0 : (guint)lapse_timer;
 	msg = gw_ed_bootstrap_build_message(&account);
+	/* GwMO-HLF-006: the DM Servers' accounts a server asked for beside the gateway's */
+	if (trusted && record != NULL) {
+		requests = gw_ed_bootstrap_dup_requests(self, record);
+		for (guint i = 0; i < requests->len; i++)
+			gw_syncml_message_add_command(
+			    msg,
+			    gw_ed_bootstrap_build_server_add(
+			        &g_array_index(requests, GwEdServerAccount, i)));
+	}
 	wbxml = gw_ed_bootstrap_accept_prefers_wbxml(gw_http_request_get_header(request, "Accept"));
 	body = gw_ed_bootstrap_encode(msg, wbxml, &error);
 	if (body == NULL) {
@@ -822,6 +1029,12 @@ gw_ed_bootstrap_handler(GwHttpServer *server, GwHttpRequest *request, gpointer u
 	written = gw_ed_bootstrap_write_account(
 	    self, dev, record, client_secret, server_secret, trusted, lapse_at, gw_id, &error);
 	if (written == NULL) {
+		g_warning("GET /bootstrap of device %s from %s: %s", dev, peer, error->message);
+		gw_ed_bootstrap_respond_text(request, 500, "cannot make the account\n");
+		return;
+	}
+	if (requests != NULL &&
+	    !gw_ed_bootstrap_requests_sent(self, dev, written, requests, &error)) {
 		g_warning("GET /bootstrap of device %s from %s: %s", dev, peer, error->message);
 		gw_ed_bootstrap_respond_text(request, 500, "cannot make the account\n");
 		return;
@@ -856,6 +1069,299 @@ gw_ed_bootstrap_handler(GwHttpServer *server, GwHttpRequest *request, gpointer u
 
 /* ---- Exec Operations/Bootstrap ---- */
 
+/* AppAddr/1/Addr of the gateway's own DMAcc whose ServerID is @server_id; NULL when the gateway
+ * has no account of that server */
+static gchar *
+gw_ed_bootstrap_dup_server_addr(GwEdBootstrap *self, const gchar *server_id, gboolean *known)
+{
+	g_auto(GStrv) accounts = gw_dm_tree_list_children(self->tree, "./DMAcc");
+
+	*known = FALSE;
+	for (guint i = 0; accounts != NULL && accounts[i] != NULL; i++) {
+		g_autofree gchar *sid_uri = g_strdup_printf("./DMAcc/%s/ServerID", accounts[i]);
+		g_autofree gchar *sid = gw_dm_tree_dup_string(self->tree, sid_uri);
+		g_autofree gchar *addr_uri = NULL;
+		if (g_strcmp0(sid, server_id) != 0)
+			continue;
+		*known = TRUE;
+		addr_uri = g_strdup_printf("./DMAcc/%s/AppAddr/1/Addr", accounts[i]);
+		return gw_dm_tree_dup_string(self->tree, addr_uri);
+	}
+	return NULL;
+}
+
+static gboolean
+gw_ed_bootstrap_set_status(GwEdBootstrap *self,
+                           const gchar *record,
+                           const gchar *value,
+                           GError **error)
+{
+	g_autofree gchar *uri = g_strdup_printf("%s/" GW_GWMO_DEVICE_OP_BOOTSTRAP_STATUS, record);
+	return gw_dm_owner_set_leaf(&self->owner,
+	                            uri,
+	                            GW_DM_FORMAT_CHR,
+	                            GW_ED_BOOTSTRAP_MIME,
+	                            value,
+	                            GW_DM_ACCESS_GET,
+	                            error);
+}
+
+/* the request waits for the device's GET /bootstrap (secrets without Get) */
+static gboolean
+gw_ed_bootstrap_store_request(GwEdBootstrap *self,
+                              const gchar *record,
+                              const GwEdServerAccount *a,
+                              GError **error)
+{
+	g_autofree gchar *name = gw_ed_bootstrap_server_account_name(a->server_id);
+	g_autofree gchar *root = g_strdup_printf(
+	    "%s/" GW_GWMO_DEVICE_CREDENTIALS "/" GW_GWMO_CRED_SERVER_ACCOUNTS, record);
+	g_autofree gchar *node = g_strdup_printf("%s/%s", root, name);
+	const struct {
+		const gchar *leaf;
+		const gchar *value;
+		GwDmAccess access;
+	} leaves[] = {
+	    {GW_GWMO_CRED_SA_SERVER_ID, a->server_id, GW_DM_ACCESS_GET},
+	    {GW_GWMO_CRED_SA_ADDR, a->addr, GW_DM_ACCESS_GET},
+	    {GW_GWMO_CRED_SA_NAME, a->name, GW_DM_ACCESS_GET},
+	    {GW_GWMO_CRED_SA_SECRET, a->secret, GW_DM_ACCESS_REPLACE},
+	    {GW_GWMO_CRED_SA_SERVER_SECRET, a->server_secret, GW_DM_ACCESS_REPLACE},
+	};
+
+	if (!gw_dm_owner_ensure_interior(&self->owner, root, GW_DM_ACCESS_GET, NULL, error) ||
+	    !gw_dm_owner_ensure_interior(&self->owner, node, GW_DM_ACCESS_GET, NULL, error))
+		return FALSE;
+	for (guint i = 0; i < G_N_ELEMENTS(leaves); i++) {
+		g_autofree gchar *uri = g_strdup_printf("%s/%s", node, leaves[i].leaf);
+		if (!gw_dm_owner_set_leaf(&self->owner,
+		                          uri,
+		                          GW_DM_FORMAT_CHR,
+		                          GW_ED_BOOTSTRAP_MIME,
+		                          leaves[i].value,
+		                          leaves[i].access,
+		                          error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* the requests waiting in @record (element-type GwEdServerAccount) */
+static GArray *
+gw_ed_bootstrap_dup_requests(GwEdBootstrap *self, const gchar *record)
+{
+	g_autofree gchar *root = g_strdup_printf(
+	    "%s/" GW_GWMO_DEVICE_CREDENTIALS "/" GW_GWMO_CRED_SERVER_ACCOUNTS, record);
+	g_auto(GStrv) names = gw_dm_tree_list_children(self->tree, root);
+	GArray *out = g_array_new(FALSE, TRUE, sizeof(GwEdServerAccount));
+
+	g_array_set_clear_func(out, (GDestroyNotify)gw_ed_server_account_clear);
+	for (guint i = 0; names != NULL && names[i] != NULL; i++) {
+		g_autofree gchar *node = g_strdup_printf("%s/%s", root, names[i]);
+		GwEdServerAccount a = {0};
+		a.server_id = gw_ed_bootstrap_dup_leaf(self, node, GW_GWMO_CRED_SA_SERVER_ID);
+		a.addr = gw_ed_bootstrap_dup_leaf(self, node, GW_GWMO_CRED_SA_ADDR);
+		a.name = gw_ed_bootstrap_dup_leaf(self, node, GW_GWMO_CRED_SA_NAME);
+		a.secret = gw_ed_bootstrap_dup_leaf(self, node, GW_GWMO_CRED_SA_SECRET);
+		a.server_secret =
+		    gw_ed_bootstrap_dup_leaf(self, node, GW_GWMO_CRED_SA_SERVER_SECRET);
+		if (a.server_id == NULL || a.addr == NULL || a.name == NULL || a.secret == NULL ||
+		    a.server_secret == NULL) {
+			gw_ed_server_account_clear(&a);
+			continue;
+		}
+		g_array_append_val(out, a);
+	}
+	return out;
+}
+
+/* the request of @server_id stored in @record is done with */
+static gboolean
+gw_ed_bootstrap_forget_request(GwEdBootstrap *self,
+                               const gchar *record,
+                               const gchar *server_id,
+                               GError **error)
+{
+	g_autofree gchar *name = gw_ed_bootstrap_server_account_name(server_id);
+	g_autofree gchar *rel = g_strdup_printf(GW_GWMO_CRED_SERVER_ACCOUNTS "/%s", name);
+	return gw_ed_bootstrap_remove_cred(self, record, rel, error);
+}
+
+typedef struct {
+	GwEdBootstrap *self;
+	gchar *device_id;
+	gchar *server_id;
+} GwEdDelivery;
+
+static void
+gw_ed_delivery_free(GwEdDelivery *d)
+{
+	g_object_unref(d->self);
+	g_free(d->device_id);
+	g_free(d->server_id);
+	g_free(d);
+}
+
+static void
+gw_ed_bootstrap_delivered_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	GwEdDelivery *d = user_data;
+	GwEdBootstrap *self = d->self;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *record = NULL;
+	g_autofree gchar *outcome = NULL;
+	guint status = 0;
+
+	if (!gw_southbound_send_command_finish(GW_SOUTHBOUND(source), res, &status, NULL, &error))
+		status = GW_DM_STATUS_COMMAND_FAILED;
+	record = gw_inventory_find(self->inventory, d->device_id);
+	if (gw_dm_status_is_success(status)) {
+		outcome = g_strdup_printf("Delivered %s", d->server_id);
+		g_message("device %s bootstrapped to DM Server %s (its ./DMAcc account added, "
+		          "trusted)",
+		          d->device_id,
+		          d->server_id);
+		if (record != NULL && !gw_inventory_add_server_id(
+		                          self->inventory, d->device_id, d->server_id, &error))
+			g_warning("device %s: cannot add ServerID %s: %s",
+			          d->device_id,
+			          d->server_id,
+			          error->message);
+	} else {
+		outcome = g_strdup_printf("Failed %u %s", status, d->server_id);
+		g_warning("device %s not bootstrapped to DM Server %s: the device answered %u",
+		          d->device_id,
+		          d->server_id,
+		          status);
+	}
+	g_clear_error(&error);
+	if (record != NULL && (!gw_ed_bootstrap_set_status(self, record, outcome, &error) ||
+	                       !gw_ed_bootstrap_forget_request(self, record, d->server_id, &error)))
+		g_warning("device %s: %s", d->device_id, error->message);
+	gw_ed_bootstrap_commit(self);
+	gw_ed_delivery_free(d);
+}
+
+/* the Add of @a's account to the device over its next session */
+static void
+gw_ed_bootstrap_deliver(GwEdBootstrap *self, const gchar *device_id, const GwEdServerAccount *a)
+{
+	GwEdDelivery *d = g_new0(GwEdDelivery, 1);
+
+	d->self = g_object_ref(self);
+	d->device_id = g_strdup(device_id);
+	d->server_id = g_strdup(a->server_id);
+	gw_southbound_send_command_async(self->southbound,
+	                                 device_id,
+	                                 gw_ed_bootstrap_build_server_add(a),
+	                                 GW_ED_BOOTSTRAP_DELIVERY_TIMEOUT,
+	                                 NULL,
+	                                 gw_ed_bootstrap_delivered_cb,
+	                                 d);
+}
+
+/* the requests a restart interrupted: a device holding the gateway's account gets them in its
+ * next session (those of a device without one wait for its GET /bootstrap) */
+static gboolean
+gw_ed_bootstrap_resume_cb(gpointer user_data)
+{
+	GwEdBootstrap *self = GW_ED_BOOTSTRAP(user_data);
+	g_autoptr(GPtrArray) records = gw_inventory_list(self->inventory);
+
+	self->resume_id = 0;
+	for (guint i = 0; i < records->len; i++) {
+		const gchar *record = g_ptr_array_index(records, i);
+		g_autofree gchar *secret =
+		    gw_ed_bootstrap_dup_cred(self, record, GW_GWMO_CRED_CLIENT_SECRET);
+		g_autofree gchar *id_uri = g_strdup_printf("%s/" GW_GWMO_DEVICE_DEVICE_ID, record);
+		g_autofree gchar *device_id = gw_dm_tree_dup_string(self->tree, id_uri);
+		g_autoptr(GArray) requests = NULL;
+
+		if (secret == NULL || device_id == NULL)
+			continue;
+		requests = gw_ed_bootstrap_dup_requests(self, record);
+		for (guint j = 0; j < requests->len; j++) {
+			const GwEdServerAccount *a = &g_array_index(requests, GwEdServerAccount, j);
+			g_message("device %s: its bootstrap to DM Server %s waits for its next "
+			          "session (resumed)",
+			          device_id,
+			          a->server_id);
+			gw_ed_bootstrap_deliver(self, device_id, a);
+		}
+	}
+	return G_SOURCE_REMOVE;
+}
+
+/* parses and checks the Data of the Exec; the Status to answer when it is refused (0: go on) */
+static guint
+gw_ed_bootstrap_exec_request(GwEdBootstrap *self,
+                             const gchar *server_id,
+                             const gchar *uri,
+                             GBytes *data,
+                             GwEdServerAccount *req)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *own_addr = NULL;
+	gsize len = 0;
+	const gchar *bytes = g_bytes_get_data(data, &len);
+	gboolean known = FALSE;
+
+	if (!gw_ed_bootstrap_parse_server_request(bytes, len, req, &error)) {
+		gw_warning_ratelimited("Exec %s by %s refused (400): %s",
+		                       uri,
+		                       server_id != NULL ? server_id : "the owner",
+		                       error->message);
+		return GW_DM_STATUS_BAD_REQUEST;
+	}
+	if (!gw_dm_acl_server_id_is_valid(req->server_id)) {
+		gw_warning_ratelimited("Exec %s by %s refused (400): server is not a ServerID",
+		                       uri,
+		                       server_id != NULL ? server_id : "the owner");
+		return GW_DM_STATUS_BAD_REQUEST;
+	}
+	if (server_id != NULL && g_strcmp0(server_id, req->server_id) != 0) {
+		gw_warning_ratelimited("Exec %s by %s refused (425): a DM Server bootstraps a "
+		                       "device only to itself, not to %s",
+		                       uri,
+		                       server_id,
+		                       req->server_id);
+		return GW_DM_STATUS_PERMISSION_DENIED;
+	}
+	own_addr = gw_ed_bootstrap_dup_server_addr(self, req->server_id, &known);
+	if (!known) {
+		gw_warning_ratelimited(
+		    "Exec %s by %s refused (404): the gateway has no DM Server %s",
+		    uri,
+		    server_id != NULL ? server_id : "the owner",
+		    req->server_id);
+		return GW_DM_STATUS_NOT_FOUND;
+	}
+	if (req->addr == NULL)
+		req->addr = g_steal_pointer(&own_addr);
+	if (req->addr == NULL) {
+		gw_warning_ratelimited(
+		    "Exec %s refused (400): no addr, and the gateway's account of "
+		    "%s has no AppAddr",
+		    uri,
+		    req->server_id);
+		return GW_DM_STATUS_BAD_REQUEST;
+	}
+	return 0;
+}
+
+/* a Discovered record nobody decided on yet: no ServerIDs, no credentials */
+static gboolean
+gw_ed_bootstrap_undecided(GwEdBootstrap *self, const gchar *record, const gchar *device_id)
+{
+	g_autofree gchar *ids_uri = g_strdup_printf("%s/" GW_GWMO_DEVICE_SERVER_IDS, record);
+	g_auto(GStrv) ids = gw_dm_tree_list_children(self->tree, ids_uri);
+	g_autofree gchar *secret =
+	    gw_ed_bootstrap_dup_cred(self, record, GW_GWMO_CRED_CLIENT_SECRET);
+
+	return gw_inventory_is_discovered(self->inventory, device_id) &&
+	       (ids == NULL || ids[0] == NULL) && secret == NULL;
+}
+
 static guint
 gw_ed_bootstrap_exec(GwDmTree *tree,
                      const gchar *server_id,
@@ -873,6 +1379,10 @@ gw_ed_bootstrap_exec(GwDmTree *tree,
 	g_autofree gchar *trusted_uri = NULL;
 	g_autofree gchar *trusted = NULL;
 	g_autoptr(GError) error = NULL;
+	g_auto(GwEdServerAccount) req = {0};
+	gboolean has_req = data != NULL && g_bytes_get_size(data) > 0;
+	gboolean decision = FALSE;
+	const gchar *who = server_id != NULL ? server_id : "the owner";
 	GwDmNode *node = gw_dm_tree_lookup(tree, record);
 
 	if (node == NULL || device_id == NULL)
@@ -880,13 +1390,23 @@ gw_ed_bootstrap_exec(GwDmTree *tree,
 	if (server_id != NULL) {
 		g_autofree gchar *text = gw_dm_node_dup_acl(node);
 		g_autoptr(GwDmAcl) acl = gw_dm_acl_parse(text != NULL ? text : "", NULL);
-		if (acl == NULL || !gw_dm_acl_allows(acl, GW_DM_ACCESS_REPLACE, server_id)) {
+		if (acl != NULL && !gw_dm_acl_allows(acl, GW_DM_ACCESS_REPLACE, server_id) &&
+		    gw_dm_acl_allows(acl, GW_DM_ACCESS_GET, server_id) &&
+		    gw_ed_bootstrap_undecided(self, record, device_id))
+			/* the decision on a Discovered device: the first server to take it */
+			decision = TRUE;
+		else if (acl == NULL || !gw_dm_acl_allows(acl, GW_DM_ACCESS_REPLACE, server_id)) {
 			g_warning("Exec %s by %s refused (425): the server may not Replace the "
 			          "record",
 			          uri,
 			          server_id);
 			return GW_DM_STATUS_PERMISSION_DENIED;
 		}
+	}
+	if (has_req) {
+		guint refused = gw_ed_bootstrap_exec_request(self, server_id, uri, data, &req);
+		if (refused != 0)
+			return refused;
 	}
 	secret = gw_ed_bootstrap_dup_cred(self, record, GW_GWMO_CRED_CLIENT_SECRET);
 	trusted_uri = g_strdup_printf("%s/" GW_GWMO_DEVICE_TRUSTED, record);
@@ -903,10 +1423,10 @@ gw_ed_bootstrap_exec(GwDmTree *tree,
 		gw_ed_bootstrap_forget_lapse(self, device_id);
 		gw_ed_bootstrap_schedule_lapses(self);
 		g_message("%s validated the bootstrap of device %s (%s): trusted, no lapse",
-		          server_id != NULL ? server_id : "the owner",
+		          who,
 		          device_id,
 		          record);
-	} else {
+	} else if (secret == NULL || !has_req) {
 		g_autofree gchar *cred_uri =
 		    g_strdup_printf("%s/" GW_GWMO_DEVICE_CREDENTIALS, record);
 		if (!gw_dm_owner_ensure_interior(
@@ -917,17 +1437,48 @@ gw_ed_bootstrap_exec(GwDmTree *tree,
 		                              GW_DM_FORMAT_BOOL,
 		                              "true",
 		                              GW_DM_ACCESS_GET,
-		                              &error)) {
-			g_warning("Exec %s by %s: %s", uri, server_id, error->message);
+		                              &error) ||
+		    (decision &&
+		     !gw_inventory_add_server_id(self->inventory, device_id, server_id, &error)) ||
+		    (has_req && !gw_ed_bootstrap_store_request(self, record, &req, &error))) {
+			g_warning("Exec %s by %s: %s", uri, who, error->message);
 			return GW_DM_STATUS_COMMAND_FAILED;
 		}
-		g_message("%s approved the bootstrap of device %s (%s): its next GET /bootstrap "
-		          "is answered, trusted",
-		          server_id != NULL ? server_id : "the owner",
+		g_message("%s approved the bootstrap of device %s (%s)%s: its next GET /bootstrap "
+		          "is answered, trusted%s%s",
+		          who,
 		          device_id,
-		          record);
+		          record,
+		          decision ? ", a Discovered device, and manages it" : "",
+		          has_req ? ", with an account of DM Server " : "",
+		          has_req ? req.server_id : "");
+		/* stored with the session's commit before the server hears 200 */
+		return GW_DM_STATUS_OK;
 	}
-	return GW_DM_STATUS_OK;
+	if (!has_req)
+		return GW_DM_STATUS_OK;
+	/* the device holds the gateway's account (trusted now): the Add goes over its next
+	 * session */
+	{
+		g_autofree gchar *pending = g_strdup_printf("Pending %s", req.server_id);
+		if (!gw_ed_bootstrap_set_status(self, record, pending, &error)) {
+			g_warning("Exec %s by %s: %s", uri, who, error->message);
+			return GW_DM_STATUS_COMMAND_FAILED;
+		}
+		/* kept (secrets without Get) until the device answered, across a restart */
+		if (!gw_ed_bootstrap_store_request(self, record, &req, &error)) {
+			g_warning("Exec %s by %s: %s", uri, who, error->message);
+			return GW_DM_STATUS_COMMAND_FAILED;
+		}
+		g_message("%s asked to bootstrap device %s (%s) to DM Server %s: sent in its next "
+		          "session",
+		          who,
+		          device_id,
+		          record,
+		          req.server_id);
+		gw_ed_bootstrap_deliver(self, device_id, &req);
+	}
+	return GW_DM_STATUS_ACCEPTED;
 }
 
 static gboolean
@@ -1021,6 +1572,7 @@ gw_ed_bootstrap_start(GwEdBootstrap *self, GError **error)
 	                                          G_CALLBACK(gw_ed_bootstrap_authenticated_cb),
 	                                          self);
 	gw_ed_bootstrap_restore_lapses(self);
+	self->resume_id = g_idle_add(gw_ed_bootstrap_resume_cb, self);
 	/* deadlines that passed while the gateway was down lapse now */
 	gw_ed_bootstrap_check_lapses(self);
 	gw_ed_bootstrap_schedule_lapses(self);
@@ -1049,6 +1601,9 @@ gw_ed_bootstrap_dispose(GObject *object)
 	if (self->setup_idle_id != 0)
 		g_source_remove(self->setup_idle_id);
 	self->setup_idle_id = 0;
+	if (self->resume_id != 0)
+		g_source_remove(self->resume_id);
+	self->resume_id = 0;
 	if (self->tree != NULL) {
 		if (self->exec_id != 0)
 			gw_dm_tree_remove_handler(self->tree, self->exec_id);

@@ -53,7 +53,32 @@ G_BEGIN_DECLS
  * not trusted (a local bootstrap, an open registration) it validates them (Trusted true, lapse
  * cancelled); otherwise it approves the device's next GET /bootstrap
  * (Credentials/BootstrapApproved). 200; 404 for no record; 425 for a server without Replace.
+ *
+ * A DM Server's decision on a Discovered device (issue 14 §4): a record with Status
+ * Discovered, no ServerIDs and no credentials is readable by every server ("Get=*"), which
+ * heard of it in a DeviceDiscovered alert; any server that may Get it may Exec its
+ * Operations/Bootstrap, which approves it and makes that server its first ServerID (the
+ * record's ACL then follows, so a second server's Exec is 425). A provisioned record without
+ * ServerIDs stays the owner's to approve (the owner made it).
+ *
+ * To a DM Server too (GwMO-HLF-006, seed 004 §8.x.1 "MAY also bootstrap the End Device to
+ * other DM Servers"): the Exec's Data (GW_GWMO_ED_EXEC_* form) names a DM Server of the
+ * gateway, the caller itself (the owner may name any; another one: 425; not one of the
+ * gateway's: 404; a malformed form: 400, nothing changed). The bootstrap is trusted, so:
+ *  - a device without credentials (approved, its GET /bootstrap to come): the request waits in
+ *    Credentials/ServerAccounts (secrets without Get) and the device's bootstrap message
+ *    carries a second Add, of ./DMAcc/<ServerID>, after the gateway's; then it is deleted;
+ *    200;
+ *  - a device holding the gateway's account (not trusted: the same Exec validates it first):
+ *    the Add goes over its next session (gw_southbound_send_command_async: notified, or
+ *    waiting for its own session, up to GW_ED_BOOTSTRAP_DELIVERY_TIMEOUT s); 202 at once,
+ *    Operations/BootstrapStatus tells the outcome, and the log; the request stays in
+ *    Credentials/ServerAccounts until the device answered, and is sent again after a restart.
+ * Either way, once the account is on its way (the message) or applied (Status 200), the
+ * ServerID joins the record's ServerIDs. The secrets are never logged nor stored readable.
  */
+
+#define GW_ED_BOOTSTRAP_DELIVERY_TIMEOUT 86400
 
 #define GW_ED_BOOTSTRAP_LAPSING_PER_PEER 8
 #define GW_ED_BOOTSTRAP_LAPSING_MAX 1024
@@ -69,6 +94,36 @@ typedef struct {
 	const gchar *server_secret; /* SRVCRED: what the gateway presents */
 	guint lapse_timer;          /* seconds; 0: trusted, no Ext/LapseTimer */
 } GwEdBootstrapAccount;
+
+/* a DM Server's account the gateway puts on a device (GwMO-HLF-006): the Data of the Exec of
+ * Operations/Bootstrap, GW_GWMO_ED_EXEC_* in gw-gwmo-names.h */
+typedef struct {
+	gchar *server_id;     /* ServerID, AAuthName of SRVCRED */
+	gchar *addr;          /* AppAddr/1/Addr; NULL: the gateway's own DMAcc's */
+	gchar *name;          /* AAuthName of CLCRED: what the device presents to the server */
+	gchar *secret;        /* AAuthSecret of CLCRED */
+	gchar *server_secret; /* AAuthSecret of SRVCRED */
+} GwEdServerAccount;
+
+void
+gw_ed_server_account_clear(GwEdServerAccount *account);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(GwEdServerAccount, gw_ed_server_account_clear)
+/* parses the form (server, name, secret, server-secret required; addr optional, http(s)://);
+ * every value 1…255 bytes of UTF-8 without control characters; an unknown or repeated key
+ * refuses it (GW_ERROR_INVALID_ARGS, whose message never holds a value) */
+gboolean
+gw_ed_bootstrap_parse_server_request(const gchar *data,
+                                     gsize len,
+                                     GwEdServerAccount *account,
+                                     GError **error);
+/* the DMAcc node name of a DM Server's account on a device: its ServerID with every byte
+ * outside [A-Za-z0-9._-] as '_' */
+gchar *
+gw_ed_bootstrap_server_account_name(const gchar *server_id);
+/* the Add of ./DMAcc/<that name> with its DM 1.2 DMAcc leaves (trusted: no Ext/LapseTimer);
+ * @account->addr must be set */
+GwSyncmlCommand *
+gw_ed_bootstrap_build_server_add(const GwEdServerAccount *account);
 
 /* the DMAcc node name of the gateway's account on a device: "gwmo-<GwID>" with every byte
  * outside [A-Za-z0-9._-] as '_' */

@@ -118,6 +118,27 @@ typedef enum {
  * cancelled) */
 #define GW_GWMO_DEVICE_OPERATIONS "Operations"
 #define GW_GWMO_DEVICE_OP_BOOTSTRAP "Operations/Bootstrap"
+/* its Data (GwMO-HLF-006, optional; application/x-www-form-urlencoded): bootstrap the device to
+ * a DM Server of the gateway too: server=<ServerID>&name=<AAuthName the device presents>
+ * &secret=<its AAuthSecret (CLCRED)>&server-secret=<the server's AAuthSecret (SRVCRED)>
+ * [&addr=<the server's URL; default: AppAddr/1/Addr of the gateway's own DMAcc of it>] */
+#define GW_GWMO_ED_EXEC_SERVER "server"
+#define GW_GWMO_ED_EXEC_NAME "name"
+#define GW_GWMO_ED_EXEC_SECRET "secret"
+#define GW_GWMO_ED_EXEC_SERVER_SECRET "server-secret"
+#define GW_GWMO_ED_EXEC_ADDR "addr"
+/* the outcome of the last such request on a device holding the gateway's account (chr, Get):
+ * "Pending <ServerID>", "Delivered <ServerID>", "Failed <status> <ServerID>" */
+#define GW_GWMO_DEVICE_OP_BOOTSTRAP_STATUS "Operations/BootstrapStatus"
+/* such a request waiting for the device's GET /bootstrap (approved, not bootstrapped yet):
+ * Credentials/ServerAccounts/<x>/{ServerID, Addr, Name, Secret, ServerSecret}; the secrets
+ * without Get, the whole gone once the bootstrap message carried it */
+#define GW_GWMO_CRED_SERVER_ACCOUNTS "ServerAccounts"
+#define GW_GWMO_CRED_SA_SERVER_ID "ServerID"
+#define GW_GWMO_CRED_SA_ADDR "Addr"
+#define GW_GWMO_CRED_SA_NAME "Name"
+#define GW_GWMO_CRED_SA_SECRET "Secret"
+#define GW_GWMO_CRED_SA_SERVER_SECRET "ServerSecret"
 /* the gateway's account on a device it bootstraps: ./DMAcc/gwmo-<GwID> (DM 1.2 DMAcc DDF) */
 #define GW_GWMO_ED_DMACC_PREFIX "gwmo-"
 #define GW_GWMO_ED_DMACC_APPID "w7"

@@ -1757,6 +1757,39 @@ gw_inventory_remove(GwInventory *self, const gchar *device_id, GError **error)
 	return TRUE;
 }
 
+gboolean
+gw_inventory_add_server_id(GwInventory *self,
+                           const gchar *device_id,
+                           const gchar *server_id,
+                           GError **error)
+{
+	g_autofree gchar *uri = NULL;
+	g_autofree gchar *ids_uri = NULL;
+	g_autoptr(GPtrArray) ids = NULL;
+	g_autoptr(GPtrArray) servers = NULL;
+
+	g_return_val_if_fail(GW_IS_INVENTORY(self), FALSE);
+	g_return_val_if_fail(device_id != NULL && server_id != NULL, FALSE);
+	if (!gw_dm_acl_server_id_is_valid(server_id)) {
+		g_set_error(
+		    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "not a ServerID: %s", server_id);
+		return FALSE;
+	}
+	uri = gw_inventory_find(self, device_id);
+	if (uri == NULL) {
+		g_set_error(error, GW_ERROR, GW_ERROR_NOT_FOUND, "no device %s", device_id);
+		return FALSE;
+	}
+	ids_uri = g_strdup_printf("%s/" GW_GWMO_DEVICE_SERVER_IDS, uri);
+	ids = gw_inventory_dup_child_values(self->tree, ids_uri, NULL);
+	if (gw_inventory_strv_contains(ids, server_id))
+		return TRUE;
+	g_ptr_array_add(ids, g_strdup(server_id));
+	servers = gw_inventory_dup_gateway_servers(self);
+	return gw_inventory_write_list(&self->owner, ids_uri, ids, ACCESS_GET, error) &&
+	       gw_inventory_update_record_acl(self, uri, servers, error);
+}
+
 gchar *
 gw_inventory_find(GwInventory *self, const gchar *device_id)
 {

@@ -149,6 +149,13 @@ gboolean
 gw_inventory_detach(GwInventory *self, const gchar *device_id, GError **error);
 gboolean
 gw_inventory_remove(GwInventory *self, const gchar *device_id, GError **error);
+/* appends @server_id to the record's ServerIDs (nothing when it is there) and makes the record's
+ * ACL again (that server may Get and Replace it); GW_ERROR_NOT_FOUND for an unknown device */
+gboolean
+gw_inventory_add_server_id(GwInventory *self,
+                           const gchar *device_id,
+                           const gchar *server_id,
+                           GError **error);
 /* record URI of a DeviceID, or NULL */
 gchar *
 gw_inventory_find(GwInventory *self, const gchar *device_id);

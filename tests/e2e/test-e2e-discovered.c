@@ -17,7 +17,11 @@
  *    serving (14 devices announced by one gwmo-test-device --announce --count, bound 5;
  *    GWMO_TEST_DISCOVERED_FLOOD=DEVICES:MAX for a bigger one, e.g. 300:256);
  *  - gwmo-test-device --discover prints the bootstrap URL built from gwmod's real
- *    _gwmo._tcp announcement.
+ *    _gwmo._tcp announcement;
+ *  - server-decision (GwMO-HLF-005, GwMO-HLF-006): the DM Server that heard DeviceDiscovered
+ *    approves the device (it becomes its ServerID) and asks for its own account on it; the
+ *    device's GET carries both accounts; a server naming another ServerID, and a second
+ *    server later, get 425.
  * Skips without root, network namespaces, avahi-daemon, avahi-utils or dbus-daemon.
  */
 
@@ -431,6 +435,262 @@ test_flood_and_discover(void)
 	gw_test_avahi_free(s);
 }
 
+/* ---- a DM Server's decision (issue 14 §4) and GwMO-HLF-006 before the device's GET ---- */
+
+#define SERVER2_ID "srv2.example"
+#define EXEC_1 "./GwMO/Inventory/Devices/1/Operations/Bootstrap"
+
+/* the gateway gets an account of a second DM Server (the owner's D-Bus Bootstrap) */
+static void
+add_second_server(Env *e, guint16 port)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autofree gchar *tnds = g_strdup_printf(
+	    "<MgmtTree xmlns=\"syncml:dmddf1.2\"><VerDTD>1.2</VerDTD>"
+	    "<Node><NodeName>srv2</NodeName><Path>./DMAcc</Path>"
+	    "<RTProperties><ACL>Get=" SERVER2_ID "&amp;Replace=" SERVER2_ID
+	    "</ACL><Format><node/></Format></RTProperties>"
+	    "<Node><NodeName>AppID</NodeName><Value>w7</Value></Node>"
+	    "<Node><NodeName>ServerID</NodeName><Value>" SERVER2_ID "</Value></Node>"
+	    "<Node><NodeName>AppAddr</NodeName><Node><NodeName>1</NodeName>"
+	    "<Node><NodeName>Addr</NodeName><Value>https://127.0.0.1:%u/dm</Value></Node>"
+	    "<Node><NodeName>AddrType</NodeName><Value>URI</Value></Node></Node></Node>"
+	    "<Node><NodeName>AppAuth</NodeName>"
+	    "<Node><NodeName>1</NodeName>"
+	    "<Node><NodeName>AAuthLevel</NodeName><Value>CLCRED</Value></Node>"
+	    "<Node><NodeName>AAuthType</NodeName><Value>DIGEST</Value></Node>"
+	    "<Node><NodeName>AAuthName</NodeName><Value>gateway-2</Value></Node>"
+	    "<Node><NodeName>AAuthSecret</NodeName><Value>client-secret-2</Value></Node></Node>"
+	    "<Node><NodeName>2</NodeName>"
+	    "<Node><NodeName>AAuthLevel</NodeName><Value>SRVCRED</Value></Node>"
+	    "<Node><NodeName>AAuthType</NodeName><Value>DIGEST</Value></Node>"
+	    "<Node><NodeName>AAuthName</NodeName><Value>" SERVER2_ID "</Value></Node>"
+	    "<Node><NodeName>AAuthSecret</NodeName><Value>srv-secret-2</Value></Node>"
+	    "</Node></Node></Node></MgmtTree>",
+	    (guint)port);
+	reply =
+	    gw_test_call(e->d, "Bootstrap", g_variant_new("(sss)", tnds, ".", ""), "()", &error);
+	g_assert_no_error(error);
+}
+
+/* the reference DM Server as that second server */
+static GSubprocess *
+server2_start(Env *e, guint16 port, const gchar *script, const gchar *record)
+{
+	g_autoptr(GSubprocessLauncher) launcher =
+	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *ready = g_build_filename(e->dir, "ready2", NULL);
+	g_autofree gchar *script_path = g_build_filename(e->dir, "script2.json", NULL);
+	g_autofree gchar *log = g_build_filename(e->dir, "server2.log", NULL);
+	g_autofree gchar *listen = g_strdup_printf("--listen=https://127.0.0.1:%u", (guint)port);
+	g_autofree gchar *cert = g_strdup_printf("--cert=%s", e->cert);
+	g_autofree gchar *key = g_strdup_printf("--key=%s", e->key);
+	g_autofree gchar *script_arg = g_strdup_printf("--script=%s", script_path);
+	g_autofree gchar *record_arg = g_strdup_printf("--record=%s", record);
+	g_autofree gchar *ready_arg = g_strdup_printf("--ready-file=%s", ready);
+	const gchar *argv[] = {server_binary,
+	                       listen,
+	                       cert,
+	                       key,
+	                       "--server-id=" SERVER2_ID,
+	                       "--server-name=" SERVER2_ID,
+	                       "--server-secret=srv-secret-2",
+	                       "--client-name=gateway-2",
+	                       "--client-secret=client-secret-2",
+	                       "--auth=md5",
+	                       script_arg,
+	                       record_arg,
+	                       ready_arg,
+	                       "--sessions=1",
+	                       NULL};
+	GSubprocess *proc;
+
+	g_assert_true(g_file_set_contents(script_path, script, -1, NULL));
+	g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
+	g_subprocess_launcher_set_stderr_file_path(launcher, log);
+	proc = g_subprocess_launcher_spawnv(launcher, argv, &error);
+	g_assert_no_error(error);
+	for (guint i = 0; i < 400 && !g_file_test(ready, G_FILE_TEST_EXISTS); i++) {
+		if (g_subprocess_get_identifier(proc) == NULL)
+			break;
+		g_usleep(50 * 1000);
+	}
+	g_assert_true(g_file_test(ready, G_FILE_TEST_EXISTS));
+	return proc;
+}
+
+/* the statuses of @session's commands @cmd on @uri, in order ("425,200") */
+static gchar *
+statuses(JsonObject *session, const gchar *cmd, const gchar *uri)
+{
+	JsonArray *results = json_object_get_array_member(session, "results");
+	GString *out = g_string_new(NULL);
+
+	for (guint i = 0; results != NULL && i < json_array_get_length(results); i++) {
+		JsonObject *r = json_array_get_object_element(results, i);
+		if (g_strcmp0(json_object_get_string_member(r, "cmd"), cmd) != 0 ||
+		    g_strcmp0(json_object_get_string_member(r, "uri"), uri) != 0)
+			continue;
+		g_string_append_printf(out,
+		                       "%s%" G_GINT64_FORMAT,
+		                       out->len > 0 ? "," : "",
+		                       json_object_get_int_member(r, "status"));
+	}
+	return g_string_free(out, FALSE);
+}
+
+static void
+wait_value(GwTestDaemon *d, const gchar *uri, const gchar *want)
+{
+	for (guint i = 0; i < GW_TEST_AVAHI_WAIT_S * 20; i++) {
+		g_autofree gchar *v = get_value(d, uri, NULL);
+		if (g_strcmp0(v, want) == 0)
+			return;
+		g_usleep(50 * 1000);
+	}
+	{
+		g_autofree gchar *log = gw_test_daemon_read_log(d);
+		g_printerr("%s never became %s; gwmod's log:\n%s\n", uri, want, log);
+	}
+	g_assert_not_reached();
+}
+
+/*
+ * GwMO-HLF-005 and GwMO-HLF-006, auto-bootstrap off: a device announced over mDNS →
+ * DeviceDiscovered at srv1 → srv1's Exec of Operations/Bootstrap in that session (naming another
+ * server first: 425, nothing changed) approves it, makes srv1 its ServerID and asks for srv1's
+ * account on the device → the device's GET is answered trusted with two Adds (the gateway's,
+ * srv1's), it registers, srv1 hears DeviceAttached; a second server's Exec afterwards: 425
+ */
+static void
+test_server_decision(void)
+{
+	GwTestAvahi *s;
+	Env *e;
+	g_autoptr(GSubprocess) peer = NULL;
+	g_autoptr(GSubprocess) server = NULL;
+	g_autoptr(GSubprocess) server2 = NULL;
+	g_autoptr(GSubprocess) device = NULL;
+	g_autoptr(GDBusObjectManager) objects = NULL;
+	g_autoptr(JsonParser) parser = NULL;
+	g_autoptr(JsonParser) parser2 = NULL;
+	g_autofree gchar *rec = NULL;
+	g_autofree gchar *script = NULL;
+	g_autofree gchar *server_record = NULL;
+	g_autofree gchar *server2_record = NULL;
+	g_autofree gchar *out = NULL;
+	g_autofree gchar *url = NULL;
+	g_autofree gchar *boot_arg = NULL;
+	g_autofree gchar *got = NULL;
+	g_autofree gchar *v = NULL;
+	g_autofree gchar *err = NULL;
+	g_autofree gchar *log = NULL;
+	g_autofree gchar *want = NULL;
+	JsonArray *sessions;
+	JsonObject *first = NULL;
+	gboolean attached = FALSE;
+	guint16 port2 = gw_test_free_port();
+
+	if (!gw_test_avahi_available(TRUE))
+		return;
+	s = services_up();
+	e = env_new();
+	objects = e2e_object_manager(e->d);
+	e2e_set_node_bool(e->d, "./GwMO/Config/Bootstrap/EDBootstrap", TRUE);
+	/* srv1's session of the DeviceDiscovered alert decides; its next one is DeviceAttached's */
+	script = g_strdup(
+	    "{\"sessions\":[{\"commands\":["
+	    "{\"cmd\":\"Exec\",\"uri\":\"" EXEC_1 "\",\"data\":\"server=" SERVER2_ID
+	    "&name=n&secret=s&server-secret=t\"},"
+	    "{\"cmd\":\"Exec\",\"uri\":\"" EXEC_1 "\",\"data\":\"server=" SERVER_ID
+	    "&name=dec-at-srv1&secret=dec-dev-secret-1&server-secret=dec-srv-secret-1\"}]},"
+	    "{\"commands\":[]}]}");
+	server_record = g_build_filename(e->dir, "server.json", NULL);
+	server = server_start(e, script, server_record, CL_SECRET, "--sessions=2", NULL);
+
+	peer = gw_test_avahi_publish(
+	    "omadm-dec-1", "_omadm._tcp", "4443", "devid=DEV-DEC-1", "path=/dm", NULL);
+	rec = e2e_wait_device_record(
+	    objects, "DeviceID", "DEV-DEC-1", "Discovered", GW_TEST_AVAHI_WAIT_S);
+	g_assert_cmpstr(rec, ==, "./GwMO/Inventory/Devices/1");
+	/* srv1 decided: it manages the record now */
+	wait_value(e->d, "./GwMO/Inventory/Devices/1/ServerIDs/1", SERVER_ID);
+
+	/* the device's GET: trusted, with srv1's account beside the gateway's */
+	url = g_strdup_printf("http://127.0.0.1:%u/bootstrap?dev=DEV-DEC-1", (guint)e->south_port);
+	boot_arg = g_strdup_printf("--bootstrap=%s", url);
+	out = g_build_filename(e->dir, "device-dec.out", NULL);
+	device =
+	    device_mdns(e, out, "DEV-DEC-1", (const gchar *const[]){boot_arg, "--register", NULL});
+	g_assert_true(g_subprocess_wait(device, NULL, NULL));
+	g_assert_true(g_file_get_contents(out, &got, NULL, NULL));
+	g_test_message("the device: %s", got);
+	g_assert_cmpint(g_subprocess_get_exit_status(device), ==, 0);
+	g_assert_nonnull(strstr(got, "BOOTSTRAP 200 "));
+	g_assert_nonnull(strstr(got, ", trusted"));
+	g_assert_nonnull(strstr(got, "DMACC gwmo-GW-TEST-0001 ServerID GW-TEST-0001 Addr http://"));
+	/* no addr= in the Data: the AppAddr of the gateway's own account of srv1 */
+	want = g_strdup_printf(
+	    "DMACC " SERVER_ID " ServerID " SERVER_ID " Addr %s Name dec-at-srv1", e->dm_url);
+	g_assert_nonnull(strstr(got, want));
+	wait_value(e->d, "./GwMO/Inventory/Devices/1/Status", "Attached");
+	v = get_value(e->d, "./GwMO/Inventory/Devices/1/Trusted", NULL);
+	g_assert_cmpstr(v, ==, "true");
+	g_clear_pointer(&v, g_free);
+	/* the request is gone from the record once the message carried it */
+	v = get_value(e->d, "./GwMO/Inventory/Devices/1/Credentials/ServerAccounts", &err);
+	g_assert_cmpstr(err, ==, "org.gwmo.Gateway1.Error.NotFound");
+	g_clear_pointer(&err, g_free);
+
+	/* srv1: DeviceDiscovered, its Execs (425 for another server, then 200), DeviceAttached */
+	server_wait(server);
+	sessions = record_sessions(server_record, &parser);
+	for (guint i = 0; i < json_array_get_length(sessions); i++) {
+		JsonObject *session = json_array_get_object_element(sessions, i);
+		JsonObject *a = session_alert(session, "urn:oma:at:gwmo:1.0:DeviceAttached");
+		if (first == NULL && session_alert(session, "urn:oma:at:gwmo:1.0:DeviceDiscovered"))
+			first = session;
+		if (a != NULL && strstr(json_object_get_string_member(a, "data"),
+		                        "<DeviceID>DEV-DEC-1<") != NULL)
+			attached = TRUE;
+	}
+	g_assert_nonnull(first);
+	g_free(v);
+	v = statuses(first, "Exec", EXEC_1);
+	g_assert_cmpstr(v, ==, "425,200");
+	g_assert_true(attached);
+
+	/* a second server, later: the device is srv1's; its Exec is refused */
+	add_second_server(e, port2);
+	server2_record = g_build_filename(e->dir, "server2.json", NULL);
+	server2 = server2_start(e,
+	                        port2,
+	                        "{\"sessions\":[{\"commands\":[{\"cmd\":\"Exec\",\"uri\":\"" EXEC_1
+	                        "\"}]}]}",
+	                        server2_record);
+	e2e_start_session_with(e->d, SERVER2_ID);
+	server_wait(server2);
+	sessions = record_sessions(server2_record, &parser2);
+	g_clear_pointer(&v, g_free);
+	v = statuses(json_array_get_object_element(sessions, 0), "Exec", EXEC_1);
+	g_assert_cmpstr(v, ==, "425");
+	g_clear_pointer(&v, g_free);
+	v = get_value(e->d, "./GwMO/Inventory/Devices/1/ServerIDs/2", &err);
+	g_assert_cmpstr(err, ==, "org.gwmo.Gateway1.Error.NotFound");
+
+	log = gw_test_daemon_read_log(e->d);
+	g_assert_nonnull(strstr(log, SERVER_ID " approved the bootstrap of device DEV-DEC-1"));
+	g_assert_nonnull(strstr(log, "a Discovered device, and manages it"));
+	g_assert_null(strstr(log, "dec-dev-secret-1"));
+	g_assert_null(strstr(log, "dec-srv-secret-1"));
+	gw_test_avahi_stop_child(&peer);
+	gw_test_daemon_stop(e->d);
+	env_free(e);
+	gw_test_avahi_free(s);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -449,5 +709,6 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/e2e/discovered/alert", test_discovered_alert);
 	g_test_add_func("/gw/e2e/discovered/auto-bootstrap", test_auto_bootstrap);
 	g_test_add_func("/gw/e2e/discovered/flood-and-discover", test_flood_and_discover);
+	g_test_add_func("/gw/e2e/discovered/server-decision", test_server_decision);
 	return g_test_run();
 }

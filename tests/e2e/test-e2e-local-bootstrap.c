@@ -20,8 +20,16 @@
  *    lapsing bootstrap of one client is 503.
  *  - approved: auto-bootstrap off: 403 while EDBootstrap is false and while no DM Server
  *    approved the device, 409 never; the DM Server (the record's ServerIDs name it) Execs
- *    Operations/Bootstrap (425 on a record it may not Replace, 404 on none); the device's GET is answered trusted (no Ext/LapseTimer), replaces
- *    its old account, and the device registers with the new one: Trusted true.
+ *    Operations/Bootstrap (425 on a record it may not Replace, 404 on none); the device's GET is
+ * answered trusted (no Ext/LapseTimer), replaces its old account, and the device registers with the
+ * new one: Trusted true.
+ *  - to-server (GwMO-HLF-006): the DM Server's Exec with Data on a device holding the
+ *    gateway's non-trusted account validates it (202) and the server's ./DMAcc account
+ *    reaches the device over its next notified session (Operations/BootstrapStatus Delivered);
+ *    the device then opens a session of its own with the server through it, authenticated;
+ *    another ServerID in the Data is 425, a malformed Data 400, neither changes anything.
+ *  - to-server-restart (GwMO-HLF-006): for a polling device the request waits, across a
+ *    restart of gwmod, for its next session.
  */
 
 #include "config.h"
@@ -762,6 +770,296 @@ test_approved(void)
 	env_free(e);
 }
 
+/* the reference DM Server as srv1 for the device's own session (--then-account): it knows the
+ * device by the account's names and secrets; one session, no commands */
+static GSubprocess *
+account_server_start(Env *e, guint16 port, const gchar *record)
+{
+	g_autoptr(GSubprocessLauncher) launcher =
+	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *ready = g_build_filename(e->dir, "ready-account", NULL);
+	g_autofree gchar *script_path = g_build_filename(e->dir, "script-account.json", NULL);
+	g_autofree gchar *log = g_build_filename(e->dir, "server-account.log", NULL);
+	g_autofree gchar *listen = g_strdup_printf("--listen=https://127.0.0.1:%u", (guint)port);
+	g_autofree gchar *cert = g_strdup_printf("--cert=%s", e->cert);
+	g_autofree gchar *key = g_strdup_printf("--key=%s", e->key);
+	g_autofree gchar *script_arg = g_strdup_printf("--script=%s", script_path);
+	g_autofree gchar *record_arg = g_strdup_printf("--record=%s", record);
+	g_autofree gchar *ready_arg = g_strdup_printf("--ready-file=%s", ready);
+	const gchar *argv[] = {server_binary,
+	                       listen,
+	                       cert,
+	                       key,
+	                       "--server-id=" SERVER_ID,
+	                       "--server-name=" SERVER_ID,
+	                       "--server-secret=srv-dev-secret-1",
+	                       "--client-name=hlf-dev-at-srv1",
+	                       "--client-secret=dev-srv-secret-1",
+	                       "--auth=md5",
+	                       script_arg,
+	                       record_arg,
+	                       ready_arg,
+	                       "--sessions=1",
+	                       NULL};
+	GSubprocess *proc;
+
+	g_assert_true(
+	    g_file_set_contents(script_path, "{\"sessions\":[{\"commands\":[]}]}", -1, NULL));
+	g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
+	g_subprocess_launcher_set_stderr_file_path(launcher, log);
+	proc = g_subprocess_launcher_spawnv(launcher, argv, &error);
+	g_assert_no_error(error);
+	for (guint i = 0; i < 400 && !g_file_test(ready, G_FILE_TEST_EXISTS); i++) {
+		if (g_subprocess_get_identifier(proc) == NULL)
+			break;
+		g_usleep(50 * 1000);
+	}
+	g_assert_true(g_file_test(ready, G_FILE_TEST_EXISTS));
+	return proc;
+}
+
+/* GwMO-HLF-006 on a device holding the gateway's (non-trusted) account: the DM Server's Exec
+ * with Data validates it and puts the server's DMAcc on the device over its next session; a
+ * server naming another ServerID, or a malformed Data, changes nothing */
+static void
+test_to_server(void)
+{
+	Env *e = env_new_full("auto-bootstrap=true\n", NULL);
+	g_autofree gchar *record = g_build_filename(e->dir, "server.json", NULL);
+	g_autofree gchar *url = boot_url(e, "hlf-dev");
+	g_autofree gchar *boot_arg = g_strdup_printf("--bootstrap=%s", url);
+	g_autofree gchar *script = NULL;
+	g_autofree gchar *value = NULL;
+	g_autofree gchar *out = NULL;
+	g_autofree gchar *want = NULL;
+	g_autofree gchar *account_record = g_build_filename(e->dir, "server-account.json", NULL);
+	g_autofree gchar *ca_arg = g_strdup_printf("--ca-file=%s", e->cert);
+	g_autoptr(GSubprocess) server = NULL;
+	g_autoptr(GSubprocess) account_server = NULL;
+	g_autoptr(GSubprocess) dev = NULL;
+	g_autoptr(JsonParser) parser = NULL;
+	g_autoptr(JsonParser) account_parser = NULL;
+	JsonArray *sessions;
+	JsonObject *s1;
+	guint16 account_port = free_port();
+	g_autofree gchar *account_url =
+	    g_strdup_printf("https://127.0.0.1:%u/dm", (guint)account_port);
+	const gchar *exec_uri = "./GwMO/Inventory/Devices/1/Operations/Bootstrap";
+	const gchar *args[] = {"--dev-id=hlf-dev",
+	                       boot_arg,
+	                       "--listen-notify=http://127.0.0.1:0",
+	                       "--register",
+	                       "--mode=2",
+	                       "--server-ids=" SERVER_ID,
+	                       "--count=1",
+	                       ca_arg,
+	                       "--then-account=" SERVER_ID,
+	                       NULL};
+
+	e2e_set_node_bool(e->d, "./GwMO/Config/Bootstrap/EDBootstrap", TRUE);
+	/* srv1 where the device's account points (addr=), for the device's own session */
+	account_server = account_server_start(e, account_port, account_record);
+	/* session 1: the DeviceAttached alert; the server asks in it */
+	script = g_strdup_printf(
+	    "{\"sessions\":[{\"commands\":["
+	    "{\"cmd\":\"Exec\",\"uri\":\"%s\",\"data\":\"server=other.example&name=n&secret=s&"
+	    "server-secret=t\"},"
+	    "{\"cmd\":\"Exec\",\"uri\":\"%s\",\"data\":\"server=" SERVER_ID "&name=n\"},"
+	    "{\"cmd\":\"Get\",\"uri\":\"./GwMO/Inventory/Devices/1/Trusted\"},"
+	    "{\"cmd\":\"Exec\",\"uri\":\"%s\",\"data\":\"server=" SERVER_ID
+	    "&name=hlf-dev-at-srv1&secret=dev-srv-secret-1&server-secret=srv-dev-secret-1"
+	    "&addr=%s\"}"
+	    "]}]}",
+	    exec_uri,
+	    exec_uri,
+	    exec_uri,
+	    account_url);
+	server = server_start(e, script, record, CL_SECRET, "--sessions=1", NULL);
+	dev = device_spawn(e, "dev", args);
+	server_wait(server);
+	sessions = record_sessions(record, &parser);
+	s1 = json_array_get_object_element(sessions, 0);
+	g_assert_nonnull(session_alert(s1, ATTACHED));
+	{
+		JsonArray *cmds = json_object_get_array_member(s1, "results");
+		guint execs = 0;
+		for (guint i = 0; i < json_array_get_length(cmds); i++) {
+			JsonObject *c = json_array_get_object_element(cmds, i);
+			gint64 st = json_object_get_int_member(c, "status");
+			if (g_strcmp0(json_object_get_string_member(c, "cmd"), "Exec") != 0)
+				continue;
+			/* another server: 425; a malformed Data: 400; its own: 202 */
+			g_assert_cmpint(st, ==, execs == 0 ? 425 : execs == 1 ? 400 : 202);
+			execs++;
+		}
+		g_assert_cmpuint(execs, ==, 3);
+	}
+	/* the refusals changed nothing: still not trusted before the third Exec */
+	{
+		JsonObject *r = result_for(s1, "Get", "./GwMO/Inventory/Devices/1/Trusted");
+		JsonArray *items = json_object_get_array_member(r, "items");
+		g_assert_cmpuint(json_array_get_length(items), ==, 1);
+		g_assert_cmpstr(
+		    json_object_get_string_member(json_array_get_object_element(items, 0), "data"),
+		    ==,
+		    "false");
+	}
+	/* the device's session carries the Add: the server's account is in its tree */
+	g_assert_cmpint(device_wait(dev, 60), ==, 0);
+	wait_node(e->d,
+	          "./GwMO/Inventory/Devices/1/Operations/BootstrapStatus",
+	          "Delivered " SERVER_ID,
+	          30);
+	out = device_out(e, "dev");
+	g_assert_nonnull(strstr(out, "Add ./DMAcc/" SERVER_ID " -> 200"));
+	want = g_strdup_printf(
+	    "DMACC " SERVER_ID " ServerID " SERVER_ID " Addr %s Name hlf-dev-at-srv1", account_url);
+	g_assert_nonnull(strstr(out, want));
+	g_assert_nonnull(strstr(out, "DMACC gwmo-" GW_ID " ServerID " GW_ID));
+	/* and the device's own session with srv1 through that account: authenticated (MD5 both
+	 * ways, the secrets the server gave) */
+	server_wait(account_server);
+	sessions = record_sessions(account_record, &account_parser);
+	g_assert_cmpuint(json_array_get_length(sessions), ==, 1);
+	{
+		JsonObject *as = json_array_get_object_element(sessions, 0);
+		g_assert_true(json_object_get_boolean_member(as, "authenticated"));
+		g_assert_cmpstr(json_object_get_string_member(as, "peer"), ==, "hlf-dev");
+	}
+	value = leaf(e->d, "./GwMO/Inventory/Devices/1", "Trusted");
+	g_assert_cmpstr(value, ==, "true");
+	g_clear_pointer(&value, g_free);
+	value = leaf(e->d, "./GwMO/Inventory/Devices/1", "ServerIDs/1");
+	g_assert_cmpstr(value, ==, SERVER_ID);
+	{
+		g_autofree gchar *log = gw_test_daemon_read_log(e->d);
+		g_assert_nonnull(strstr(log, "bootstrapped to DM Server " SERVER_ID));
+		g_assert_null(strstr(log, "dev-srv-secret-1"));
+		g_assert_null(strstr(log, "srv-dev-secret-1"));
+	}
+	g_assert_true(gw_test_daemon_is_running(e->d));
+	gw_test_daemon_stop(e->d);
+	env_free(e);
+}
+
+/* the request waits for a polling device's next session, across a restart of gwmod */
+static void
+test_to_server_restart(void)
+{
+	Env *e = env_new();
+	g_autofree gchar *record = g_build_filename(e->dir, "server.json", NULL);
+	g_autofree gchar *dev_record = g_build_filename(e->dir, "poll.json", NULL);
+	g_autofree gchar *dev_record_arg = g_strdup_printf("--record=%s", dev_record);
+	g_autofree gchar *server_arg =
+	    g_strdup_printf("--server=http://127.0.0.1:%u/dm", e->south_port);
+	g_autofree gchar *rec = NULL;
+	g_autofree gchar *script = NULL;
+	g_autofree gchar *status_uri = NULL;
+	g_autofree gchar *exec_uri = NULL;
+	g_autofree gchar *log = NULL;
+	g_autoptr(GSubprocess) server = NULL;
+	g_autoptr(GSubprocess) dev = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonParser) parser = NULL;
+	JsonArray *sessions;
+	GVariantBuilder b;
+	const gchar *common[] = {server_arg,
+	                         "--dev-id=poll-dev",
+	                         "--auth=md5",
+	                         "--client-secret=poll-dev-secret",
+	                         "--server-name=" GW_ID,
+	                         "--server-secret=poll-gw-secret",
+	                         "--server-id=" GW_ID,
+	                         NULL};
+
+	/* a device the owner provisioned; it polls (no NotifyAddr) and names srv1 */
+	{
+		g_autoptr(GVariant) reply = NULL;
+		const gchar *args[] = {common[0],
+		                       common[1],
+		                       common[2],
+		                       common[3],
+		                       common[4],
+		                       common[5],
+		                       common[6],
+		                       "--register",
+		                       "--server-ids=" SERVER_ID,
+		                       NULL};
+		g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+		g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string("poll-dev"));
+		g_variant_builder_add(&b, "{sv}", "AuthType", g_variant_new_string("DIGEST"));
+		g_variant_builder_add(
+		    &b, "{sv}", "ClientSecret", g_variant_new_string("poll-dev-secret"));
+		g_variant_builder_add(
+		    &b, "{sv}", "ServerSecret", g_variant_new_string("poll-gw-secret"));
+		reply =
+		    gw_test_call(e->d, "AddDevice", g_variant_new("(a{sv})", &b), "(o)", &error);
+		g_assert_no_error(error);
+		dev = device_spawn(e, "poll1", args);
+		g_assert_cmpint(device_wait(dev, 60), ==, 0);
+		g_clear_object(&dev);
+	}
+	rec = record_of(e->d, "poll-dev");
+	g_assert_nonnull(rec);
+	{
+		g_autofree gchar *ids = g_strdup_printf("%s/ServerIDs/1", rec);
+		wait_node(e->d, ids, SERVER_ID, 30);
+	}
+	exec_uri = g_strdup_printf("%s/Operations/Bootstrap", rec);
+	status_uri = g_strdup_printf("%s/Operations/BootstrapStatus", rec);
+	script = g_strdup_printf("{\"sessions\":[{\"commands\":[{\"cmd\":\"Exec\",\"uri\":\"%s\","
+	                         "\"data\":\"server=" SERVER_ID "&name=poll-at-srv1&secret="
+	                         "poll-srv-secret&server-secret=srv-poll-secret\"}]}]}",
+	                         exec_uri);
+	e2e_set_node_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
+	server = server_start(e, script, record, CL_SECRET, "--sessions=1", NULL);
+	e2e_start_session(e->d);
+	server_wait(server);
+	sessions = record_sessions(record, &parser);
+	g_assert_cmpint(
+	    status_of(json_array_get_object_element(sessions, 0), "Exec", exec_uri), ==, 202);
+	wait_node(e->d, status_uri, "Pending " SERVER_ID, 30);
+
+	/* gwmod restarts before the device's next session */
+	gw_test_daemon_stop(e->d);
+	gw_test_daemon_start(e->d, NULL);
+	{
+		/* the stored request: there, its secrets unreadable */
+		g_autofree gchar *secret_uri =
+		    g_strdup_printf("%s/Credentials/ServerAccounts/" SERVER_ID "/Secret", rec);
+		g_autofree gchar *err = node_error(e->d, secret_uri);
+		g_assert_cmpstr(err, ==, "org.gwmo.Gateway1.Error.NotAllowed");
+	}
+	{
+		const gchar *args[] = {common[0],
+		                       common[1],
+		                       common[2],
+		                       common[3],
+		                       common[4],
+		                       common[5],
+		                       common[6],
+		                       dev_record_arg,
+		                       NULL};
+		dev = device_spawn(e, "poll2", args);
+		g_assert_cmpint(device_wait(dev, 60), ==, 0);
+	}
+	wait_node(e->d, status_uri, "Delivered " SERVER_ID, 30);
+	g_assert_true(record_executed(dev_record, "Add", "./DMAcc/" SERVER_ID, NULL));
+	{
+		g_autofree gchar *node =
+		    g_strdup_printf("%s/Credentials/ServerAccounts/" SERVER_ID, rec);
+		wait_node(e->d, node, NULL, 30);
+	}
+	log = gw_test_daemon_read_log(e->d);
+	g_assert_nonnull(strstr(log, "(resumed)"));
+	g_assert_null(strstr(log, "poll-srv-secret"));
+	g_assert_null(strstr(log, "srv-poll-secret"));
+	g_assert_true(gw_test_daemon_is_running(e->d));
+	gw_test_daemon_stop(e->d);
+	env_free(e);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -772,5 +1070,7 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/e2e/local-bootstrap/auto", test_auto);
 	g_test_add_func("/gw/e2e/local-bootstrap/lapse", test_lapse);
 	g_test_add_func("/gw/e2e/local-bootstrap/approved", test_approved);
+	g_test_add_func("/gw/e2e/local-bootstrap/to-server", test_to_server);
+	g_test_add_func("/gw/e2e/local-bootstrap/to-server-restart", test_to_server_restart);
 	return g_test_run();
 }

@@ -8,6 +8,9 @@
  * invariants: the message encodes (XML, and WBXML when Accept prefers it), decodes back equal
  * to what was built, names the device as its Target and CLCRED AAuthName, and holds no item
  * outside ./DMAcc/gwmo-<GwID>; a Host that is not a plain host[:port] gives no address.
+ * The whole input is also the Data of an Exec of Operations/Bootstrap (GwMO-HLF-006): when it
+ * parses, every field is set, the Add it makes stays below ./DMAcc/<one node> and
+ * round-trips in a message.
  */
 
 #include "config.h"
@@ -44,6 +47,41 @@ check_round_trip(GwSyncmlMessage *msg, gboolean wbxml, const gchar *dev)
 	}
 }
 
+static void
+check_server_request(const uint8_t *data, size_t size)
+{
+	g_auto(GwEdServerAccount) a = {0};
+	g_autoptr(GwSyncmlMessage) msg = NULL;
+	g_autoptr(GBytes) bytes = NULL;
+	g_autoptr(GwSyncmlMessage) back = NULL;
+	g_autofree gchar *name = NULL;
+	g_autofree gchar *prefix = NULL;
+	GwSyncmlCommand *add;
+
+	if (!gw_ed_bootstrap_parse_server_request((const gchar *)data, size, &a, NULL)) {
+		g_assert(a.server_id == NULL && a.secret == NULL);
+		return;
+	}
+	g_assert(a.server_id != NULL && a.name != NULL && a.secret != NULL &&
+	         a.server_secret != NULL);
+	if (a.addr == NULL)
+		a.addr = g_strdup("https://dm.example/dm");
+	name = gw_ed_bootstrap_server_account_name(a.server_id);
+	g_assert(strchr(name, '/') == NULL && strcmp(name, ".") != 0 && strcmp(name, "..") != 0);
+	prefix = g_strdup_printf("./DMAcc/%s", name);
+	add = gw_ed_bootstrap_build_server_add(&a);
+	for (guint i = 0; i < add->items->len; i++) {
+		const GwSyncmlItem *item = g_ptr_array_index(add->items, i);
+		g_assert(g_str_has_prefix(item->target_uri, prefix));
+	}
+	msg = gw_syncml_message_new(GW_SYNCML_VERSION_DM_1_2, "0", 1, "dev", "GW-FUZZ");
+	gw_syncml_message_add_command(msg, add);
+	bytes = gw_ed_bootstrap_encode(msg, FALSE, NULL);
+	g_assert(bytes != NULL);
+	back = gw_syncml_message_decode(bytes, GW_SYNCML_DM_XML_TYPE, NULL, NULL);
+	g_assert(back != NULL && gw_syncml_message_equal(msg, back));
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -61,6 +99,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    .lapse_timer = 60,
 	};
 	gboolean wbxml = gw_ed_bootstrap_accept_prefers_wbxml(accept);
+
+	check_server_request(data, size);
 
 	url = gw_ed_bootstrap_dm_url(host, size % 2 == 0);
 	if (url != NULL) {

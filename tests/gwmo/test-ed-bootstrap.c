@@ -235,6 +235,80 @@ test_request_checks(void)
 	g_assert_false(gw_ed_bootstrap_accept_prefers_wbxml("application/vnd.syncml.dm+wbxml;q=0"));
 }
 
+/* GwMO-HLF-006: the Exec's Data, and the DM Server's account it makes on the device */
+static void
+test_server_request(void)
+{
+	g_auto(GwEdServerAccount) a = {0};
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GwDmTree) tree = gw_dm_tree_new();
+	g_autoptr(GwSyncmlCommand) add = NULL;
+	g_autofree gchar *name = gw_ed_bootstrap_server_account_name("srv 1/..");
+	g_autofree gchar *dots = gw_ed_bootstrap_server_account_name("..");
+	const gchar *ok = "server=srv1.example&name=dev%201&secret=s%26cret&server-secret=t"
+	                  "&addr=https%3A%2F%2Fdm.example%2Fdm";
+	const gchar *bad[] = {
+	    "",                                                          /* empty */
+	    "server=srv1&name=n&secret=QQ",                              /* server-secret missing */
+	    "server=srv1&name=n&secret=QQ&server-secret=QQ&bogus=1",     /* unknown field */
+	    "server=srv1&server=srv2&name=n&secret=QQ&server-secret=QQ", /* twice */
+	    "server=srv1&name=n&secret=&server-secret=QQ",               /* empty value */
+	    "server=srv1&name=a%0Ab&secret=QQ&server-secret=QQ",         /* control character */
+	    "server=srv1&name=n&secret=QQ&server-secret=QQ&addr=ftp://x", /* not http(s) */
+	    "server=srv1&name&secret=QQ&server-secret=QQ",                /* no '=' */
+	};
+
+	g_assert_true(gw_ed_bootstrap_parse_server_request(ok, strlen(ok), &a, &error));
+	g_assert_no_error(error);
+	g_assert_cmpstr(a.server_id, ==, "srv1.example");
+	g_assert_cmpstr(a.name, ==, "dev 1");
+	g_assert_cmpstr(a.secret, ==, "s&cret");
+	g_assert_cmpstr(a.server_secret, ==, "t");
+	g_assert_cmpstr(a.addr, ==, "https://dm.example/dm");
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_auto(GwEdServerAccount) b = {0};
+		g_assert_false(
+		    gw_ed_bootstrap_parse_server_request(bad[i], strlen(bad[i]), &b, &error));
+		g_assert_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS);
+		/* the message never holds a value (a secret) */
+		g_assert_null(strstr(error->message, "QQ"));
+		g_clear_error(&error);
+		g_assert_null(b.server_id);
+	}
+	g_assert_cmpstr(name, ==, "srv_1_..");
+	g_assert_cmpstr(dots, ==, ".._");
+
+	/* a device applies it beside nothing else: the DMAcc DDF takes every node */
+	add = gw_ed_bootstrap_build_server_add(&a);
+	g_assert_true(gw_dm_tree_install_standard_objects(tree, &device_info, NULL));
+	for (guint i = 0; i < add->items->len; i++) {
+		const GwSyncmlItem *item = g_ptr_array_index(add->items, i);
+		g_autoptr(GBytes) data =
+		    item->data != NULL ? g_bytes_new(item->data, strlen(item->data)) : NULL;
+		g_assert_cmpuint(gw_dm_tree_add(tree,
+		                                NULL,
+		                                item->target_uri,
+		                                gw_syncml_item_get_format(item),
+		                                item->meta.type,
+		                                data),
+		                 ==,
+		                 GW_DM_STATUS_OK);
+	}
+	{
+		g_autofree gchar *sid =
+		    gw_dm_tree_dup_string(tree, "./DMAcc/srv1.example/ServerID");
+		g_autofree gchar *addr =
+		    gw_dm_tree_dup_string(tree, "./DMAcc/srv1.example/AppAddr/1/Addr");
+		g_autofree gchar *srv_name =
+		    gw_dm_tree_dup_string(tree, "./DMAcc/srv1.example/AppAuth/2/AAuthName");
+		g_assert_cmpstr(sid, ==, "srv1.example");
+		g_assert_cmpstr(addr, ==, "https://dm.example/dm");
+		g_assert_cmpstr(srv_name, ==, "srv1.example");
+		/* trusted: no lapse */
+		g_assert_null(gw_dm_tree_lookup(tree, "./DMAcc/srv1.example/Ext/LapseTimer"));
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -243,5 +317,6 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/ed-bootstrap/device-tree", test_applies_to_device_tree);
 	g_test_add_func("/gw/ed-bootstrap/wbxml", test_wbxml);
 	g_test_add_func("/gw/ed-bootstrap/request", test_request_checks);
+	g_test_add_func("/gw/ed-bootstrap/server-request", test_server_request);
 	return g_test_run();
 }

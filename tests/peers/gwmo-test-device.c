@@ -126,6 +126,9 @@ typedef struct {
 	gint announce_port;
 	gboolean discover;
 	gint mdns_timeout;
+	/* --then-account: after its notified sessions, one session with the DM Server whose
+	 * ./DMAcc account (ServerID) the gateway put on it (GwMO-HLF-006) */
+	gchar *then_account;
 	GwPeerMdns *mdns;
 
 	GwDmAuthType auth_type;
@@ -890,12 +893,84 @@ gw_test_device_bootstrap_alive(GwTestDevice *self, guint index)
 	return FALSE;
 }
 
+/* one line per ./DMAcc/<x> of the device's tree: "DMACC <x> ServerID <id> Addr <url> Name
+ * <AAuthName of CLCRED>" (the secrets never), for tests reading what the device holds */
+static void
+gw_test_device_print_accounts(GwDmTree *tree)
+{
+	g_auto(GStrv) names = gw_dm_tree_list_children(tree, "./DMAcc");
+
+	for (guint i = 0; names != NULL && names[i] != NULL; i++) {
+		g_autofree gchar *node = g_strdup_printf("./DMAcc/%s", names[i]);
+		g_autofree gchar *sid_uri = g_strdup_printf("%s/ServerID", node);
+		g_autofree gchar *addr_uri = g_strdup_printf("%s/AppAddr/1/Addr", node);
+		g_autofree gchar *name_uri = g_strdup_printf("%s/AppAuth/1/AAuthName", node);
+		g_autofree gchar *sid = gw_dm_tree_dup_string(tree, sid_uri);
+		g_autofree gchar *addr = gw_dm_tree_dup_string(tree, addr_uri);
+		g_autofree gchar *name = gw_dm_tree_dup_string(tree, name_uri);
+		g_print("DMACC %s ServerID %s Addr %s Name %s\n",
+		        names[i],
+		        sid != NULL ? sid : "-",
+		        addr != NULL ? addr : "-",
+		        name != NULL ? name : "-");
+	}
+	fflush(stdout);
+}
+
 /* the value of a leaf of the bootstrapped account, or NULL */
 static gchar *
 gw_test_device_account_leaf(GwDmTree *tree, const gchar *account, const gchar *rel)
 {
 	g_autofree gchar *uri = g_strdup_printf("%s/%s", account, rel);
 	return gw_dm_tree_dup_string(tree, uri);
+}
+
+static gboolean
+gw_test_device_run_one(GwTestDevice *self,
+                       guint index,
+                       const gchar *session_id,
+                       guint alert_code,
+                       gboolean registration);
+
+/* --then-account: the device opens a session of its own with the account of ServerID
+ * @server_id in its tree (AppAddr, names, secrets: what the gateway put there); TRUE when it
+ * succeeded */
+static gboolean
+gw_test_device_session_with_account(GwTestDevice *self, const gchar *server_id)
+{
+	g_autofree gchar *dev_id = gw_peer_expand_index(self->dev_id, 1);
+	GwDmTree *tree = g_hash_table_lookup(self->trees, dev_id);
+	g_auto(GStrv) names = tree != NULL ? gw_dm_tree_list_children(tree, "./DMAcc") : NULL;
+
+	for (guint i = 0; names != NULL && names[i] != NULL; i++) {
+		g_autofree gchar *node = g_strdup_printf("./DMAcc/%s", names[i]);
+		g_autofree gchar *sid = gw_test_device_account_leaf(tree, node, "ServerID");
+		if (g_strcmp0(sid, server_id) != 0)
+			continue;
+		g_free(self->server_url);
+		self->server_url = gw_test_device_account_leaf(tree, node, "AppAddr/1/Addr");
+		g_free(self->client_name);
+		self->client_name = gw_test_device_account_leaf(tree, node, "AppAuth/1/AAuthName");
+		g_free(self->client_secret);
+		self->client_secret =
+		    gw_test_device_account_leaf(tree, node, "AppAuth/1/AAuthSecret");
+		g_free(self->server_name);
+		self->server_name = gw_test_device_account_leaf(tree, node, "AppAuth/2/AAuthName");
+		g_free(self->server_secret);
+		self->server_secret =
+		    gw_test_device_account_leaf(tree, node, "AppAuth/2/AAuthSecret");
+		g_free(self->server_id);
+		self->server_id = g_steal_pointer(&sid);
+		self->auth_type = GW_DM_AUTH_TYPE_MD5;
+		/* a new peer: no nonce of the gateway's */
+		g_hash_table_remove(self->nonces, dev_id);
+		g_print("ACCOUNT %s: session with %s\n", server_id, self->server_url);
+		fflush(stdout);
+		return gw_test_device_run_one(
+		    self, 1, NULL, GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT, FALSE);
+	}
+	g_printerr("gwmo-test-device: --then-account: no ./DMAcc account of %s\n", server_id);
+	return FALSE;
 }
 
 /* GETs --bootstrap, applies its Add to the device's tree as a DM client applies a bootstrap
@@ -915,6 +990,7 @@ gw_test_device_bootstrap(GwTestDevice *self, GError **error)
 	g_autofree gchar *lapse = NULL;
 	const gchar *content_type;
 	guint status;
+	gboolean server_id_seen = FALSE;
 
 	if (msg == NULL) {
 		g_set_error(error,
@@ -957,10 +1033,12 @@ gw_test_device_bootstrap(GwTestDevice *self, GError **error)
 		const GwSyncmlCommand *cmd = g_ptr_array_index(boot->commands, i);
 		for (guint j = 0; cmd->type == GW_SYNCML_CMD_ADD && j < cmd->items->len; j++) {
 			const GwSyncmlItem *item = g_ptr_array_index(cmd->items, j);
-			if (item->target_uri != NULL &&
+			/* the first account's (the gateway's; a DM Server's may follow) */
+			if (item->target_uri != NULL && !server_id_seen &&
 			    g_str_has_suffix(item->target_uri, "/ServerID") && item->data != NULL) {
 				g_free(self->server_id);
 				self->server_id = g_strdup(item->data);
+				server_id_seen = TRUE;
 			}
 		}
 	}
@@ -1036,6 +1114,7 @@ gw_test_device_bootstrap(GwTestDevice *self, GError **error)
 	        self->server_url,
 	        self->server_id,
 	        lapse != NULL ? "not trusted (lapses)" : "trusted");
+	gw_test_device_print_accounts(tree);
 	/* seen at once by whoever follows the output (tests wait for this line) */
 	fflush(stdout);
 	self->bootstrap_account = g_steal_pointer(&account);
@@ -1065,6 +1144,12 @@ gw_test_device_run_one(GwTestDevice *self,
 	}
 	ok = gw_test_run_drive(run, &error);
 	gw_test_run_finish(run, ok, error);
+	if (ok && self->bootstrap_url != NULL) {
+		g_autofree gchar *dev_id = gw_peer_expand_index(self->dev_id, index);
+		GwDmTree *tree = g_hash_table_lookup(self->trees, dev_id);
+		if (tree != NULL)
+			gw_test_device_print_accounts(tree);
+	}
 	if (ok && self->bootstrap_account != NULL && !self->bootstrap_used) {
 		self->bootstrap_used = TRUE;
 		g_print("BOOTSTRAP session succeeded: %s no longer lapses\n",
@@ -2013,6 +2098,7 @@ gw_test_device_free(GwTestDevice *self)
 	g_free(self->session_id);
 	g_free(self->bootstrap_url);
 	g_free(self->bootstrap_account);
+	g_free(self->then_account);
 	if (self->pump_id != 0)
 		g_source_remove(self->pump_id);
 	g_clear_pointer(&self->by_dev_id, g_hash_table_unref);
@@ -2147,6 +2233,10 @@ main(int argc, char **argv)
 	     "(Ext/LapseTimer) is deleted when no session with it succeeds in time", "URL"},
 	    {"bootstrap-wait", 0, 0, G_OPTION_ARG_INT, &self->bootstrap_wait,
 	     "Seconds to wait between the bootstrap and the first session", "S"},
+	    {"then-account", 0, 0, G_OPTION_ARG_STRING, &self->then_account,
+	     "With --listen-notify: after the --count notified sessions, one session with the "
+	     "DM Server of this ServerID through the ./DMAcc account the gateway gave the device",
+	     "SERVERID"},
 	    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
 	     "Log the session engine's informational messages too", NULL},
 	    {NULL}};
@@ -2222,6 +2312,13 @@ main(int argc, char **argv)
 		}
 		self->loop = g_main_loop_new(NULL, FALSE);
 		g_main_loop_run(self->loop);
+		if (self->then_account != NULL && self->failed == 0) {
+			self->sessions++;
+			if (!gw_test_device_session_with_account(self, self->then_account))
+				self->failed++;
+			if (!gw_test_device_record(self))
+				return GW_PEER_EXIT_FAILED;
+		}
 		failed = self->failed;
 		elapsed = (gdouble)(g_get_monotonic_time() - start) / G_USEC_PER_SEC;
 		g_print("sessions: %u finished, %u failed in %.3f s\n",
