@@ -887,6 +887,44 @@ gw_northbound_forward(GwNorthbound *self, GwHttpRequest *request, const gchar *d
 	gw_northbound_respond_text(request, answers[r].status, answers[r].text);
 }
 
+/* a verified Package #0 (DM 1.x or 2.0) of @server_id starts a session unless one with that
+ * server runs (503) or @id was seen already (409: one session per notification); checked in
+ * that order, so a notification refused while busy started nothing and may be sent again */
+static gboolean
+gw_northbound_admit_notification(GwNorthbound *self,
+                                 GwHttpRequest *request,
+                                 GwServerLink *link,
+                                 const gchar *peer,
+                                 const gchar *server_id,
+                                 guint16 id,
+                                 const gchar *what)
+{
+	/* DM 1.x session ids are shown in hex, as everywhere in the log */
+	g_autofree gchar *id_text = g_str_has_prefix(what, "DM 2.0") ? g_strdup_printf("%u", id)
+	                                                             : g_strdup_printf("%04X", id);
+
+	if (gw_server_link_is_busy(link)) {
+		gw_warning_ratelimited("POST /notify from %s refused (503): a session with %s is "
+		                       "running",
+		                       peer,
+		                       server_id);
+		gw_northbound_respond_text(request, 503, "a session with this server is running\n");
+		return FALSE;
+	}
+	if (!gw_pkg0_replay_guard_check_and_remember(
+	        self->replay, server_id, id, g_get_monotonic_time())) {
+		gw_warning_ratelimited("POST /notify from %s refused (409): %s %s of %s repeated, "
+		                       "one session only",
+		                       peer,
+		                       what,
+		                       id_text,
+		                       server_id);
+		gw_northbound_respond_text(request, 409, "session already started\n");
+		return FALSE;
+	}
+	return TRUE;
+}
+
 /* a DM 2.0 Package #0 (gw-dm2-pkg0.h): the same checks as DM 1.x's, for a server listed in
  * [northbound] dm2-servers; the digest is checked with the account's SRVCRED secret and its
  * AAuthData (empty when none) as the TS's server secret and auth data */
@@ -946,24 +984,14 @@ gw_northbound_notify_dm2(GwNorthbound *self, GwHttpRequest *request, const gchar
 		gw_northbound_respond_text(request, 401, "digest does not verify\n");
 		return;
 	}
-	if (gw_server_link_is_busy(link)) {
-		gw_warning_ratelimited("POST /notify from %s refused (503): a session with %s is "
-		                       "running",
-		                       peer,
-		                       pkg0->server_id);
-		gw_northbound_respond_text(request, 503, "a session with this server is running\n");
+	if (!gw_northbound_admit_notification(self,
+	                                      request,
+	                                      link,
+	                                      peer,
+	                                      pkg0->server_id,
+	                                      pkg0->notification_id,
+	                                      "DM 2.0 NOTIFICATION-ID"))
 		return;
-	}
-	if (!gw_pkg0_replay_guard_check_and_remember(
-	        self->replay, pkg0->server_id, pkg0->notification_id, g_get_monotonic_time())) {
-		gw_warning_ratelimited("POST /notify from %s refused (409): DM 2.0 NOTIFICATION-ID "
-		                       "%u of %s repeated, one session only",
-		                       peer,
-		                       pkg0->notification_id,
-		                       pkg0->server_id);
-		gw_northbound_respond_text(request, 409, "session already started\n");
-		return;
-	}
 	notification_id = g_strdup_printf("%u", pkg0->notification_id);
 	g_message("DM 2.0 Package #0 from %s (server %s, notification %s): starting a session",
 	          peer,
@@ -1044,26 +1072,9 @@ gw_northbound_notify_handler(GwHttpServer *server, GwHttpRequest *request, gpoin
 		gw_northbound_respond_text(request, 401, "digest does not verify\n");
 		return;
 	}
-	/* before the replay guard: a notification refused while busy started nothing and may be
-	 * sent again */
-	if (gw_server_link_is_busy(link)) {
-		gw_warning_ratelimited("POST /notify from %s refused (503): a session with %s is "
-		                       "running",
-		                       peer,
-		                       pkg0->server_id);
-		gw_northbound_respond_text(request, 503, "a session with this server is running\n");
+	if (!gw_northbound_admit_notification(
+	        self, request, link, peer, pkg0->server_id, pkg0->session_id, "Package #0 session"))
 		return;
-	}
-	if (!gw_pkg0_replay_guard_check_and_remember(
-	        self->replay, pkg0->server_id, pkg0->session_id, g_get_monotonic_time())) {
-		gw_warning_ratelimited("POST /notify from %s refused (409): Package #0 session "
-		                       "%04X of %s repeated, one session only",
-		                       peer,
-		                       pkg0->session_id,
-		                       pkg0->server_id);
-		gw_northbound_respond_text(request, 409, "session already started\n");
-		return;
-	}
 	session_id = gw_pkg0_session_id_to_string(pkg0->session_id);
 	g_message("Package #0 from %s (server %s, session %s): starting a session",
 	          peer,
