@@ -69,7 +69,8 @@ gw_northbound_server_is_dm2(GwNorthbound *self, const gchar *server_id)
 }
 
 /* a queued alert as a DM 2.0 Generic Alert ([R]: a tree LocURI becomes its ClientURI, the
- * DM 1.x data travels as "Data":{"DM1x":…} as in the codec's golden messages) */
+ * DM 1.x data travels as "Data":{"DM1x":…} as in the codec's golden messages, the correlator
+ * (an asynchronous EXEC's ServerURI) is the TargetURI when the alert names none) */
 static GwDm2Alert *
 gw_northbound_dm2_alert(GwNorthbound *self, const GwAlert *a)
 {
@@ -82,7 +83,8 @@ gw_northbound_dm2_alert(GwNorthbound *self, const GwAlert *a)
 	} else {
 		alert->source_uri = g_strdup(a->source);
 	}
-	alert->target_uri = g_strdup(a->target);
+	/* an alert answering an asynchronous DM 2.0 EXEC carries its ServerURI as correlator */
+	alert->target_uri = g_strdup(a->target != NULL ? a->target : a->correlator);
 	if (a->mark != NULL && gw_dm2_mark_is_valid(a->mark))
 		alert->mark = g_strdup(a->mark);
 	if (a->data != NULL) {

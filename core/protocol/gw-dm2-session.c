@@ -474,8 +474,13 @@ gw_dm2_session_cmd_exec(GwDm2Session *self, const GwDm2Command *cmd)
 	if (uris == NULL)
 		return status;
 	for (guint i = 0; i < uris->len; i++) {
-		guint sc = gw_dm_tree_exec(
-		    self->tree, self->config.server_id, g_ptr_array_index(uris, i), NULL, NULL);
+		/* an asynchronous EXEC's ServerURI is its correlator ([R]): a handler that reports
+		 * later itself (a Fanout Start) addresses its Generic Alert there */
+		guint sc = gw_dm_tree_exec(self->tree,
+		                           self->config.server_id,
+		                           g_ptr_array_index(uris, i),
+		                           NULL,
+		                           gw_dm2_command_is_async(cmd) ? cmd->server_uri : NULL);
 		if (!gw_dm_status_is_success(sc))
 			return sc;
 		status = sc;
@@ -483,14 +488,20 @@ gw_dm2_session_cmd_exec(GwDm2Session *self, const GwDm2Command *cmd)
 	return status;
 }
 
-/* the tree URI an HGET writes to: the existing leaf, or a new leaf below an existing node */
+/*
+ * The tree URI an HGET writes to: the existing leaf, or a new leaf below the deepest existing
+ * node of its path; the interior nodes missing in between are made by the Add, as a DM 1.x Add
+ * makes them ([R]: how a DM 2.0 Server creates an instance below an MO, e.g. a GwMO Fanout job
+ * "MOID/Fanout/j1/Command", is not in the public text). Only plain names below the instance
+ * root ("MOID/MIID/") are created: no wildcard, x-name or query.
+ */
 static gchar *
 gw_dm2_session_hget_target(GwDm2Session *self, const gchar *client_uri, guint *status)
 {
 	g_autoptr(GPtrArray) uris = NULL;
-	g_autofree gchar *parent = NULL;
-	g_autoptr(GPtrArray) parent_uris = NULL;
-	const gchar *slash;
+	g_autoptr(GwDm2ClientUri) parsed = NULL;
+	g_autoptr(GPtrArray) names = NULL;
+	gsize end = strlen(client_uri);
 
 	uris = gw_dm2_session_resolve(self, client_uri, status);
 	if (uris != NULL) {
@@ -502,23 +513,53 @@ gw_dm2_session_hget_target(GwDm2Session *self, const gchar *client_uri, guint *s
 	}
 	if (*status != 404 || strchr(client_uri, '?') != NULL)
 		return NULL;
-	slash = strrchr(client_uri, '/');
-	if (slash == NULL || slash[1] == '\0' || strpbrk(slash + 1, "*()") != NULL)
+	parsed = gw_dm2_client_uri_parse(client_uri, NULL);
+	if (parsed == NULL || parsed->instance.kind != GW_DM2_SEGMENT_NAME)
 		return NULL;
-	/* keep the "/": "MOID/MIID/" is the instance root */
-	parent = g_strndup(client_uri, slash + 1 - client_uri);
-	parent_uris = gw_dm2_session_resolve(self, parent, status);
-	if (parent_uris == NULL || parent_uris->len != 1) {
-		*status = parent_uris == NULL ? *status : 400;
-		return NULL;
-	} else {
-		g_autofree gchar *name = g_uri_unescape_string(slash + 1, NULL);
+	names = g_ptr_array_new_with_free_func(g_free);
+	/* from the leaf up, at most to the instance root */
+	for (guint i = 0; i < parsed->path->len; i++) {
+		const gchar *slash = g_strrstr_len(client_uri, (gssize)end, "/");
+		g_autofree gchar *seg = NULL;
+		g_autofree gchar *name = NULL;
+		g_autofree gchar *parent = NULL;
+		g_autoptr(GPtrArray) parent_uris = NULL;
+		guint parent_status = 404;
+
+		if (slash == NULL)
+			return NULL;
+		seg = g_strndup(slash + 1, client_uri + end - (slash + 1));
+		if (*seg == '\0' || strpbrk(seg, "*()") != NULL)
+			return NULL;
+		name = g_uri_unescape_string(seg, NULL);
 		if (name == NULL || *name == '\0' || strchr(name, '/') != NULL) {
 			*status = 400;
 			return NULL;
 		}
-		return g_strconcat(g_ptr_array_index(parent_uris, 0), "/", name, NULL);
+		g_ptr_array_insert(names, 0, g_steal_pointer(&name));
+		/* keep the "/": "MOID/MIID/" is the instance root */
+		parent = g_strndup(client_uri, slash + 1 - client_uri);
+		parent_uris = gw_dm2_session_resolve(self, parent, &parent_status);
+		if (parent_uris != NULL) {
+			g_autoptr(GString) target = NULL;
+
+			if (parent_uris->len != 1) {
+				*status = 400;
+				return NULL;
+			}
+			target = g_string_new(g_ptr_array_index(parent_uris, 0));
+			for (guint k = 0; k < names->len; k++)
+				g_string_append_printf(
+				    target, "/%s", (const gchar *)g_ptr_array_index(names, k));
+			return g_string_free(g_steal_pointer(&target), FALSE);
+		}
+		if (parent_status != 404) {
+			*status = parent_status;
+			return NULL;
+		}
+		end = (gsize)(slash - client_uri);
 	}
+	return NULL;
 }
 
 static GwDm2Status *

@@ -38,11 +38,15 @@ G_BEGIN_DECLS
  *                         status (404, 425, …) when any node fails.
  *   DELETE ClientURI      gw_dm_tree_delete() of each node: 200 or the first failure.
  *   EXEC ClientURI        gw_dm_tree_exec(): its status. With a ServerURI (asynchronous):
- *                         202, and the result goes as a Generic Alert (GW_DM2_ALERT_EXEC_RESULT,
+ *                         the ServerURI is the handler's correlator (a handler reporting later,
+ *                         e.g. a Fanout Start, addresses its own alert there), 202, and the
+ *                         handler's status goes as a Generic Alert (GW_DM2_ALERT_EXEC_RESULT,
  *                         SourceURI the ClientURI, TargetURI the ServerURI, Data {"sc":status})
  *                         in the Alert array of the same Package #3.
  *   HGET ServerURI CU     HTTP GET; a 2xx body becomes the value of the leaf at the ClientURI
- *                         (Replace, or Add of a new chr/bin leaf below an existing node):
+ *                         (Replace, or Add of a new chr/bin leaf, the missing interior nodes
+ *                         between it and the deepest existing node made on the way, below the
+ *                         instance root and by plain names only):
  *                         200 with URI [ClientURI]; a transfer failure gives its HTTP status
  *                         (or 502 when none). HGET without ClientURI: 501.
  *   HPUT/HPOST ServerURI CU…  HTTP PUT/POST of the GET Data of the ClientURIs (application/json);

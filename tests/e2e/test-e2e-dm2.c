@@ -16,7 +16,10 @@
  *    nothing;
  *  - a server refusing the account's credentials (HTTP 401): AuthFailed, nothing runs;
  *  - a malformed Package #2 ends the session with an error; gwmod keeps serving and the next
- *    session with the same server runs.
+ *    session with the same server runs;
+ *  - a DM 1.2 and a DM 2.0 server on one gwmod: both hear DeviceAttached, and each runs a
+ *    fan-out to the same two Proxy devices in the same minute (the DM 2.0 job made by HGETs,
+ *    started by an asynchronous EXEC, its result a DM 2.0 Generic Alert and a GET).
  */
 
 #include "config.h"
@@ -654,6 +657,316 @@ test_mixed_servers(void)
 	env_free(e);
 }
 
+/* ---- issue 15: a fan-out from each of the two servers ---- */
+
+#define FANOUT_MO "urn:oma:mo:oma-gwmo-fanout:1.0/Fanout"
+#define FANOUT_COMPLETE "urn:oma:at:gwmo:1.0:FanoutComplete"
+
+/* the DM 1.2 reference server on @port with @script (text); @sessions 0: until SIGTERM */
+static GSubprocess *
+dm1_server_start(Env *e,
+                 guint16 port,
+                 const gchar *tag,
+                 const gchar *script,
+                 const gchar *record,
+                 guint sessions)
+{
+	g_autofree gchar *script_path = g_strdup_printf("%s/script-%s.json", e->dir, tag);
+	g_autofree gchar *ready = g_strdup_printf("%s/ready-%s", e->dir, tag);
+	g_autofree gchar *log = g_strdup_printf("%s/server-%s.log", e->dir, tag);
+	g_autofree gchar *listen = g_strdup_printf("--listen=http://127.0.0.1:%u", port);
+	g_autofree gchar *script_arg = g_strdup_printf("--script=%s", script_path);
+	g_autofree gchar *record_arg = g_strdup_printf("--record=%s", record);
+	g_autofree gchar *ready_arg = g_strdup_printf("--ready-file=%s", ready);
+	g_autofree gchar *sessions_arg = g_strdup_printf("--sessions=%u", sessions);
+	GSubprocess *proc;
+
+	g_assert_true(g_file_set_contents(script_path, script, -1, NULL));
+	proc = spawn_logged(log,
+	                    (const gchar *const[]){server_binary,
+	                                           listen,
+	                                           "--server-id=" SERVER_ID,
+	                                           "--server-name=" SERVER_ID,
+	                                           "--server-secret=" SRV_SECRET,
+	                                           "--client-name=" CL_NAME,
+	                                           "--client-secret=" CL_SECRET,
+	                                           "--auth=md5",
+	                                           script_arg,
+	                                           record_arg,
+	                                           ready_arg,
+	                                           sessions_arg,
+	                                           NULL});
+	wait_file(ready, proc);
+	return proc;
+}
+
+/* the DM 1.2 server's record: a DeviceAttached alert naming @dev */
+static gboolean
+dm1_record_attached(const gchar *record, const gchar *dev)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autofree gchar *needle = g_strdup_printf(">%s<", dev);
+	JsonArray *sessions;
+
+	if (!json_parser_load_from_file(parser, record, NULL))
+		return FALSE;
+	sessions = json_object_get_array_member(json_node_get_object(json_parser_get_root(parser)),
+	                                        "sessions");
+	for (guint i = 0; i < json_array_get_length(sessions); i++) {
+		JsonArray *alerts = json_object_get_array_member(
+		    json_array_get_object_element(sessions, i), "generic_alerts");
+		for (guint j = 0; alerts != NULL && j < json_array_get_length(alerts); j++) {
+			JsonObject *a = json_array_get_object_element(alerts, j);
+			const gchar *data =
+			    json_object_get_string_member_with_default(a, "data", "");
+			if (g_strcmp0(json_object_get_string_member(a, "type"), ATTACHED) == 0 &&
+			    strstr(data, needle) != NULL)
+				return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+/* the DM 2.0 server's record: the first Generic Alert of @type (whose Data names @needle,
+ * when set), or NULL */
+static JsonObject *
+dm2_record_alert(JsonArray *sessions, const gchar *type, const gchar *needle)
+{
+	for (guint i = 0; i < json_array_get_length(sessions); i++) {
+		JsonArray *alerts = json_object_get_array_member(
+		    json_array_get_object_element(sessions, i), "alerts");
+		for (guint j = 0; alerts != NULL && j < json_array_get_length(alerts); j++) {
+			JsonObject *a = json_array_get_object_element(alerts, j);
+			JsonObject *data = json_object_get_object_member(a, "Data");
+			const gchar *doc =
+			    data != NULL
+			        ? json_object_get_string_member_with_default(data, "DM1x", "")
+			        : "";
+			if (g_strcmp0(json_object_get_string_member(a, "AlertType"), type) == 0 &&
+			    (needle == NULL || strstr(doc, needle) != NULL))
+				return a;
+		}
+	}
+	return NULL;
+}
+
+static gboolean
+dm2_record_attached(const gchar *record, const gchar *dev)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autofree gchar *needle = g_strdup_printf(">%s<", dev);
+
+	if (!json_parser_load_from_file(parser, record, NULL))
+		return FALSE;
+	return dm2_record_alert(json_object_get_array_member(
+	                            json_node_get_object(json_parser_get_root(parser)), "sessions"),
+	                        ATTACHED,
+	                        needle) != NULL;
+}
+
+typedef struct {
+	GwTestDaemon *d;
+	const gchar *record1;
+	const gchar *record2;
+	const gchar *const *devs;
+} AttachedWait;
+
+static gboolean
+both_heard_attached(gpointer data)
+{
+	AttachedWait *w = data;
+
+	for (guint i = 0; w->devs[i] != NULL; i++) {
+		if (!dm1_record_attached(w->record1, w->devs[i]) ||
+		    !dm2_record_attached(w->record2, w->devs[i]))
+			return FALSE;
+	}
+	return pending_alerts(w->d) == 0;
+}
+
+/* the aggregated document of a job over dev-F1 and dev-F2: both answered 200 with their own
+ * DevInfo/DevId */
+static void
+check_fanout_document(const gchar *doc, const gchar *job_uri)
+{
+	g_autofree gchar *job = g_strdup_printf("job=\"%s\"", job_uri);
+
+	g_assert_nonnull(doc);
+	g_assert_nonnull(strstr(doc, job));
+	g_assert_nonnull(
+	    strstr(doc, "state=\"Complete\" total=\"2\" succeeded=\"2\" failed=\"0\""));
+	g_assert_nonnull(strstr(doc,
+	                        "<Device id=\"dev-F1\" status=\"200\"><Data "
+	                        "format=\"chr\">dev-F1</Data></Device>"));
+	g_assert_nonnull(strstr(doc,
+	                        "<Device id=\"dev-F2\" status=\"200\"><Data "
+	                        "format=\"chr\">dev-F2</Data></Device>"));
+}
+
+/*
+ * issue 15 acceptance: one gwmod with a DM 1.2 server and a DM 2.0 server, two Proxy
+ * devices. Each server hears DeviceAttached for both; then each runs a Fanout Get of
+ * ./DevInfo/DevId over both devices, started together: the DM 1.2 one by Add + Exec (result in
+ * a FanoutComplete Generic Alert), the DM 2.0 one by HGETs into a new job below
+ * FANOUT_MO and an asynchronous EXEC of its Start (202; FanoutComplete as a DM 2.0 Generic
+ * Alert addressed to the EXEC's ServerURI, then a GET of AggregatedResult). Both jobs end
+ * within the same minute with 2 × 200 and each device's own answer; each device ran two
+ * notified sessions.
+ */
+static void
+test_mixed_fanout(void)
+{
+	static const gchar *const devs[] = {"dev-F1", "dev-F2", NULL};
+	Env *e = g_new0(Env, 1);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GString) tnds =
+	    g_string_new("<MgmtTree xmlns=\"syncml:dmddf1.2\"><VerDTD>1.2</VerDTD>");
+	g_autofree gchar *tnds_path = NULL;
+	g_autofree gchar *conf = NULL;
+	g_autofree gchar *attach1 = NULL;
+	g_autofree gchar *attach2 = NULL;
+	g_autofree gchar *record1 = NULL;
+	g_autofree gchar *record2 = NULL;
+	g_autofree gchar *targets1 = e2e_fanout_device_target("j1", 1, "dev-F1");
+	g_autofree gchar *targets2 = e2e_fanout_device_target("j1", 2, "dev-F2");
+	g_autofree gchar *targets = g_strconcat(targets1, targets2, NULL);
+	g_autofree gchar *job1 =
+	    e2e_fanout_job("j1", targets, "Get", "./DevInfo/DevId", NULL, NULL, 30);
+	g_autofree gchar *script1 = NULL;
+	g_autofree gchar *result_url = NULL;
+	g_autofree gchar *uri1 = NULL;
+	g_autofree gchar *uri2 = NULL;
+	g_autoptr(GSubprocess) dm1 = NULL;
+	g_autoptr(GSubprocess) dm2 = NULL;
+	g_autoptr(GSubprocess) dev1 = NULL;
+	g_autoptr(GSubprocess) dev2 = NULL;
+	g_autoptr(JsonParser) parser1 = NULL;
+	g_autoptr(JsonParser) parser2 = NULL;
+	const gchar *args[3] = {"--bootstrap", NULL, NULL};
+	const gchar *script2 =
+	    "{\"files\":{\"/files/cmd\":\"Get\",\"/files/uri\":\"./DevInfo/DevId\","
+	    "\"/files/dev1\":\"dev-F1\",\"/files/dev2\":\"dev-F2\"},"
+	    "\"sessions\":["
+	    "{\"packages\":[["
+	    "[\"HGET\",\"{base}/files/cmd\",\"" FANOUT_MO "/j2/Command\"],"
+	    "[\"HGET\",\"{base}/files/uri\",\"" FANOUT_MO "/j2/TargetURI\"],"
+	    "[\"HGET\",\"{base}/files/dev1\",\"" FANOUT_MO "/j2/Targets/Devices/1\"],"
+	    "[\"HGET\",\"{base}/files/dev2\",\"" FANOUT_MO "/j2/Targets/Devices/2\"],"
+	    "[\"EXEC\",\"" FANOUT_MO "/j2/Operations/Start\",\"{base}/results/j2\"]"
+	    "]]},"
+	    "{\"packages\":[[[\"GET\",\"" FANOUT_MO "/j2/AggregatedResult\"]]]}]}";
+	guint16 port1 = free_port();
+	AttachedWait w;
+	JsonArray *sessions;
+	JsonObject *s;
+	JsonObject *alert;
+	JsonArray *data;
+	const gchar *doc;
+	g_autofree gchar *via_get = NULL;
+	gint64 t0;
+	gint64 elapsed;
+
+	e->dir = g_dir_make_tmp("gwmo-e2e-dm2-XXXXXX", &error);
+	g_assert_no_error(error);
+	e->port = free_port();
+	e->south_port = free_port();
+	append_account(tnds, "srv1", SERVER_ID, port1, CL_NAME, CL_SECRET);
+	append_account(tnds, "srv2", SERVER_B_ID, e->port, CL_B_NAME, CL_B_SECRET);
+	g_string_append(tnds, "</MgmtTree>");
+	tnds_path = g_build_filename(e->dir, "bootstrap.xml", NULL);
+	g_assert_true(g_file_set_contents(tnds_path, tnds->str, -1, NULL));
+	/* sync-wait=0: each server hears of its job in a session of its own (flow Y') */
+	conf = g_strdup_printf("[southbound]\nlisten=http://127.0.0.1:%u\n"
+	                       "[northbound]\nlisten=https://127.0.0.1:0\nretries=1\ntimeout=20\n"
+	                       "allow-insecure-http=true\ndm2-servers=" SERVER_B_ID "\n"
+	                       "[fanout]\nsync-wait=0\n",
+	                       e->south_port);
+	e->d = gw_test_daemon_new_with_config(conf);
+	args[1] = tnds_path;
+	gw_test_daemon_start(e->d, args);
+
+	/* 1. both servers hear DeviceAttached for both devices, each in its own protocol */
+	attach1 = g_build_filename(e->dir, "attach-dm1.json", NULL);
+	attach2 = g_build_filename(e->dir, "attach-dm2.json", NULL);
+	dm1 = dm1_server_start(e, port1, "attach-dm1", "{\"sessions\":[]}", attach1, 0);
+	dm2 = dm2_server_start(
+	    e, "{\"sessions\":[]}", attach2, 0, CL_B_SECRET, "--client-name=" CL_B_NAME, NULL);
+	dev1 = e2e_proxy_device_start(e, "dev-F1", NULL, 2, &uri1);
+	dev2 = e2e_proxy_device_start(e, "dev-F2", NULL, 2, &uri2);
+	e2e_wait_registered(e->d, uri1);
+	e2e_wait_registered(e->d, uri2);
+	w = (AttachedWait){e->d, attach1, attach2, devs};
+	g_assert_true(e2e_wait(both_heard_attached, &w, 60));
+	g_subprocess_send_signal(dm1, SIGTERM);
+	g_subprocess_send_signal(dm2, SIGTERM);
+	g_assert_true(g_subprocess_wait(dm1, NULL, NULL));
+	g_assert_true(g_subprocess_wait(dm2, NULL, NULL));
+	g_clear_object(&dm1);
+	g_clear_object(&dm2);
+
+	/* 2. the same servers, now scripted to run a fan-out each, started together */
+	record1 = g_build_filename(e->dir, "record-dm1.json", NULL);
+	record2 = g_build_filename(e->dir, "record-dm2.json", NULL);
+	script1 = g_strdup_printf("{\"sessions\":[{\"commands\":[%s]},{\"commands\":[]}]}", job1);
+	dm1 = dm1_server_start(e, port1, "fanout-dm1", script1, record1, 2);
+	dm2 =
+	    dm2_server_start(e, script2, record2, 2, CL_B_SECRET, "--client-name=" CL_B_NAME, NULL);
+	t0 = g_get_monotonic_time();
+	e2e_start_session_with(e->d, SERVER_ID);
+	e2e_start_session_with(e->d, SERVER_B_ID);
+	server_wait(dm1);
+	server_wait(dm2);
+	elapsed = g_get_monotonic_time() - t0;
+	g_test_message("both fan-outs done in %.2f s", elapsed / 1e6);
+	g_assert_cmpint(elapsed, <, 60 * G_USEC_PER_SEC);
+
+	/* the DM 1.2 server: Add + Exec in its session, FanoutComplete in the next one */
+	sessions = record_sessions(record1, &parser1);
+	g_assert_cmpuint(json_array_get_length(sessions), ==, 2);
+	s = json_array_get_object_element(sessions, 0);
+	g_assert_cmpint(status_of(s, "Exec", "./GwMO/Fanout/j1/Operations/Start"), ==, 202);
+	alert = session_alert(json_array_get_object_element(sessions, 1), FANOUT_COMPLETE);
+	g_assert_nonnull(alert);
+	g_assert_cmpstr(json_object_get_string_member(alert, "correlator"), ==, "c-j1");
+	check_fanout_document(json_object_get_string_member(alert, "data"), "./GwMO/Fanout/j1");
+
+	/* the DM 2.0 server: the job made by HGETs and started by an asynchronous EXEC */
+	sessions = record_sessions(record2, &parser2);
+	g_assert_cmpuint(json_array_get_length(sessions), ==, 2);
+	s = json_array_get_object_element(sessions, 0);
+	for (guint i = 0; i < 4; i++)
+		g_assert_cmpint(sc_at(s, 0, i), ==, 200);
+	g_assert_cmpint(sc_at(s, 0, 4), ==, 202);
+	/* FanoutComplete as a DM 2.0 Generic Alert, addressed to the EXEC's ServerURI */
+	s = json_array_get_object_element(sessions, 1);
+	alert = dm2_record_alert(sessions, FANOUT_COMPLETE, NULL);
+	g_assert_nonnull(alert);
+	g_assert_cmpstr(json_object_get_string_member(alert, "SourceURI"), ==, FANOUT_MO "/j2");
+	result_url = g_strdup_printf("http://127.0.0.1:%u/results/j2", e->port);
+	g_assert_cmpstr(json_object_get_string_member(alert, "TargetURI"), ==, result_url);
+	doc = json_object_get_string_member(json_object_get_object_member(alert, "Data"), "DM1x");
+	check_fanout_document(doc, "./GwMO/Fanout/j2");
+	/* and its GET of AggregatedResult in that later session: the same document */
+	g_assert_cmpint(sc_at(s, 0, 0), ==, 200);
+	data = json_object_get_array_member(
+	    json_array_get_object_element(
+	        json_array_get_array_element(json_object_get_array_member(s, "statuses"), 0), 0),
+	    "Data");
+	g_assert_nonnull(data);
+	via_get = g_strdup(json_object_get_string_member(
+	    json_object_get_object_member(json_array_get_object_element(data, 0), "MOData"),
+	    "AggregatedResult"));
+	g_assert_cmpstr(via_get, ==, doc);
+
+	/* each device ran one notified session per job, then exited */
+	g_assert_true(g_subprocess_wait(dev1, NULL, NULL));
+	g_assert_true(g_subprocess_wait(dev2, NULL, NULL));
+	g_assert_cmpint(g_subprocess_get_exit_status(dev1), ==, 0);
+	g_assert_cmpint(g_subprocess_get_exit_status(dev2), ==, 0);
+	g_assert_cmpuint(pending_alerts(e->d), ==, 0);
+	env_free(e);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -669,5 +982,6 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/e2e/dm2/malformed", test_malformed);
 	g_test_add_func("/gw/e2e/dm2/wrong-password", test_wrong_password);
 	g_test_add_func("/gw/e2e/dm2/mixed-servers", test_mixed_servers);
+	g_test_add_func("/gw/e2e/dm2/mixed-fanout", test_mixed_fanout);
 	return g_test_run();
 }

@@ -21,6 +21,7 @@ typedef struct {
 	GwDmTree *tree;
 	guint exec_calls;
 	gchar *exec_server_id;
+	gchar *exec_correlator;
 } Fixture;
 
 static guint
@@ -36,6 +37,8 @@ exec_run(GwDmTree *tree,
 	fx->exec_calls++;
 	g_free(fx->exec_server_id);
 	fx->exec_server_id = g_strdup(server_id);
+	g_free(fx->exec_correlator);
+	fx->exec_correlator = g_strdup(correlator);
 	return 200;
 }
 
@@ -89,6 +92,7 @@ fixture_teardown(Fixture *fx, gconstpointer data)
 {
 	g_clear_object(&fx->tree);
 	g_clear_pointer(&fx->exec_server_id, g_free);
+	g_clear_pointer(&fx->exec_correlator, g_free);
 }
 
 static GwDm2Session *
@@ -370,6 +374,61 @@ test_transfer_failure(Fixture *fx, gconstpointer data)
 	g_assert_cmpstr(value, ==, "s3cret");
 }
 
+/* HGET of a new leaf whose parents do not exist yet (a GwMO Fanout job "MOID/Fanout/j1/…"):
+ * the missing interior nodes are made on the way, below the instance root only, by plain
+ * names only; an asynchronous EXEC hands its ServerURI to the handler as correlator */
+static void
+test_hget_new_instance(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GwDm2Session) session = new_session(fx, 0, 0);
+	g_autoptr(GBytes) pkg1 = start(session);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) pkg2 =
+	    bytes("{\"CMD\":["
+	          "[\"HGET\",\"https://dm.example/a\",\"" APP_MOID "/App/Jobs/j1/Command\"],"
+	          "[\"HGET\",\"https://dm.example/b\",\"" APP_MOID "/App/Jobs/j1/T/Devices/1\"],"
+	          "[\"HGET\",\"https://dm.example/c\",\"" APP_MOID "/App/New2/*/X\"],"
+	          "[\"HGET\",\"https://dm.example/d\",\"" APP_MOID "/App/Name/Sub/X\"],"
+	          "[\"HGET\",\"https://dm.example/e\",\"" APP_MOID "/Nope/A/B\"],"
+	          "[\"EXEC\",\"" APP_MOID "/App/Operations/Run\",\"https://dm.example/r1\"]"
+	          "]}");
+	g_autoptr(GBytes) body = bytes("Get");
+	g_autoptr(GBytes) pkg3 = NULL;
+	g_autoptr(GwDm2Message) msg = NULL;
+	g_autofree gchar *value = NULL;
+	GwDmNode *node;
+
+	g_assert_true(gw_dm2_session_receive(session, pkg2, NULL, &error));
+	g_assert_no_error(error);
+	for (guint i = 0; i < 5; i++) {
+		g_assert_null(gw_dm2_session_run(session, &error));
+		g_assert_no_error(error);
+		g_assert_nonnull(gw_dm2_session_get_transfer(session));
+		gw_dm2_session_complete_transfer(session, 200, body);
+	}
+	pkg3 = gw_dm2_session_run(session, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(pkg3);
+	msg = parse(GW_DM2_PACKAGE_RESPONSE, pkg3);
+	g_assert_cmpuint(status_at(msg, 0), ==, 200);
+	g_assert_cmpuint(status_at(msg, 1), ==, 200);
+	g_assert_cmpuint(status_at(msg, 2), ==, 404); /* no wildcard in what is made */
+	g_assert_null(gw_dm_tree_lookup(fx->tree, "./Vendor/App/New2"));
+	g_assert_cmpuint(status_at(msg, 3), ==, 405); /* below a leaf */
+	g_assert_cmpuint(status_at(msg, 4), ==, 404); /* no such MIID */
+	g_assert_cmpuint(status_at(msg, 5), ==, 202);
+	node = gw_dm_tree_lookup(fx->tree, "./Vendor/App/Jobs/j1");
+	g_assert_nonnull(node);
+	g_assert_cmpint(gw_dm_node_get_format(node), ==, GW_DM_FORMAT_NODE);
+	value = gw_dm_tree_dup_string(fx->tree, "./Vendor/App/Jobs/j1/Command");
+	g_assert_cmpstr(value, ==, "Get");
+	g_clear_pointer(&value, g_free);
+	value = gw_dm_tree_dup_string(fx->tree, "./Vendor/App/Jobs/j1/T/Devices/1");
+	g_assert_cmpstr(value, ==, "Get");
+	g_assert_null(gw_dm_tree_lookup(fx->tree, "./Vendor/App/Name/Sub"));
+	g_assert_cmpstr(fx->exec_correlator, ==, "https://dm.example/r1");
+}
+
 /* malformed JSON, a wrong content type, too many commands, too many packages: FAILED with
  * GW_ERROR_PROTOCOL, nothing of the package ran */
 static void
@@ -456,6 +515,12 @@ main(int argc, char **argv)
 	           NULL,
 	           fixture_setup,
 	           test_transfer_failure,
+	           fixture_teardown);
+	g_test_add("/dm2-session/hget-new-instance",
+	           Fixture,
+	           NULL,
+	           fixture_setup,
+	           test_hget_new_instance,
 	           fixture_teardown);
 	g_test_add("/dm2-session/malformed",
 	           Fixture,
