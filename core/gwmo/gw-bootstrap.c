@@ -83,6 +83,138 @@ gw_bootstrap_load_servers(GwConfig *config, GError **error)
 	return g_steal_pointer(&servers);
 }
 
+gchar *
+gw_bootstrap_normalize_pin(const gchar *text)
+{
+	g_autoptr(GString) hex = g_string_new(NULL);
+	const gchar *p;
+
+	if (text == NULL || g_ascii_strncasecmp(text, "sha256:", 7) != 0)
+		return NULL;
+	for (p = text + 7; *p != '\0'; p++) {
+		if (g_ascii_isxdigit(*p))
+			g_string_append_c(hex, g_ascii_tolower(*p));
+		else if (*p != ':' || hex->len == 0 || hex->len % 2 != 0 || p[1] == '\0' ||
+		         p[1] == ':')
+			return NULL;
+		if (hex->len > 64)
+			return NULL;
+	}
+	if (hex->len != 64)
+		return NULL;
+	return g_strconcat("sha256:", hex->str, NULL);
+}
+
+GHashTable *
+gw_bootstrap_load_pins(GwConfig *config, GHashTable *servers, GError **error)
+{
+	g_autoptr(GHashTable) pins =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_strfreev);
+	g_autofree gchar *path = gw_config_get_string(config, "bootstrap", "certificates-file");
+	g_autoptr(GKeyFile) file = g_key_file_new();
+	g_auto(GStrv) ids = NULL;
+
+	if (path == NULL || path[0] == '\0')
+		return g_steal_pointer(&pins);
+	if (!g_key_file_load_from_file(file, path, G_KEY_FILE_NONE, error)) {
+		g_prefix_error(error, "[bootstrap] certificates-file %s: ", path);
+		return NULL;
+	}
+	ids = g_key_file_get_keys(file, GW_BOOTSTRAP_CERTIFICATES_GROUP, NULL, NULL);
+	for (guint i = 0; ids != NULL && ids[i] != NULL; i++) {
+		g_autofree gchar *value =
+		    g_key_file_get_value(file, GW_BOOTSTRAP_CERTIFICATES_GROUP, ids[i], NULL);
+		g_auto(GStrv) parts = g_strsplit(value != NULL ? value : "", ",", -1);
+		g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
+		guint n = 0;
+
+		if (servers == NULL || !g_hash_table_contains(servers, ids[i])) {
+			g_set_error(error,
+			            GW_ERROR,
+			            GW_ERROR_INVALID_ARGS,
+			            "[bootstrap] certificates-file %s pins '%s', which is not in "
+			            "[bootstrap] servers",
+			            path,
+			            ids[i]);
+			return NULL;
+		}
+		for (guint j = 0; parts[j] != NULL; j++) {
+			g_autofree gchar *pin = NULL;
+			if (g_strstrip(parts[j])[0] == '\0')
+				continue;
+			pin = gw_bootstrap_normalize_pin(parts[j]);
+			if (pin == NULL) {
+				g_set_error(
+				    error,
+				    GW_ERROR,
+				    GW_ERROR_INVALID_ARGS,
+				    "[bootstrap] certificates-file %s: a pin of '%s' is not "
+				    "sha256:<64 hex digits>",
+				    path,
+				    ids[i]);
+				return NULL;
+			}
+			g_strv_builder_add(builder, pin);
+			n++;
+		}
+		if (n == 0) {
+			g_set_error(error,
+			            GW_ERROR,
+			            GW_ERROR_INVALID_ARGS,
+			            "[bootstrap] certificates-file %s: '%s' has no pin",
+			            path,
+			            ids[i]);
+			return NULL;
+		}
+		g_hash_table_replace(pins, g_strdup(ids[i]), g_strv_builder_end(builder));
+	}
+	return g_steal_pointer(&pins);
+}
+
+GwBootstrapOutcome
+gw_bootstrap_check_pin(GHashTable *pins,
+                       const gchar *server_id,
+                       const gchar *fingerprint,
+                       gboolean over_tls,
+                       GError **error)
+{
+	const gchar *const *own;
+
+	g_return_val_if_fail(server_id != NULL, GW_BOOTSTRAP_FORBIDDEN);
+	own = pins != NULL ? g_hash_table_lookup(pins, server_id) : NULL;
+	if (own == NULL)
+		return GW_BOOTSTRAP_APPLIED;
+	if (!over_tls) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_PERMISSION_DENIED,
+		            "bootstrap server '%s' has a certificate pin: accepted over https only",
+		            server_id);
+		return GW_BOOTSTRAP_FORBIDDEN;
+	}
+	if (fingerprint == NULL) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_PERMISSION_DENIED,
+		            "bootstrap server '%s' has a certificate pin but presented no client "
+		            "certificate",
+		            server_id);
+		return GW_BOOTSTRAP_FORBIDDEN;
+	}
+	if (!g_strv_contains(own, fingerprint)) {
+		g_set_error(
+		    error,
+		    GW_ERROR,
+		    GW_ERROR_PERMISSION_DENIED,
+		    "the client certificate of bootstrap server '%s' (%s) is not one of its "
+		    "pins",
+		    server_id,
+		    fingerprint);
+		return GW_BOOTSTRAP_FORBIDDEN;
+	}
+	return GW_BOOTSTRAP_APPLIED;
+}
+
 GwBootstrapOutcome
 gw_bootstrap_authenticate(GHashTable *servers,
                           const GwSyncmlMessage *msg,

@@ -41,6 +41,15 @@ G_BEGIN_DECLS
 
 #define GW_BOOTSTRAP_SECRETS_GROUP "secrets"
 
+/*
+ * Certificate pins ([bootstrap] certificates-file: a key file, group [certificates],
+ * "<ServerID>=sha256:<hex>[,sha256:<hex>…]", the SHA-256 of a TLS client certificate's DER,
+ * readable by gwmod only). A bootstrap server with a pin may POST /bootstrap over https only,
+ * presenting a client certificate that is one of its pins; a server without a pin is
+ * authenticated by its credentials alone.
+ */
+#define GW_BOOTSTRAP_CERTIFICATES_GROUP "certificates"
+
 typedef enum {
 	GW_BOOTSTRAP_APPLIED,   /* 200: every command applied */
 	GW_BOOTSTRAP_MALFORMED, /* 400: not a DM message, or a command a bootstrap may not hold */
@@ -60,6 +69,31 @@ gw_bootstrap_outcome_to_http(GwBootstrapOutcome outcome);
  * in the file is an error (GW_ERROR_INVALID_ARGS), so is an unreadable file. */
 GHashTable *
 gw_bootstrap_load_servers(GwConfig *config, GError **error);
+
+/* ServerID → its pins (NULL-terminated, "sha256:<64 lowercase hex>") from [bootstrap]
+ * certificates-file; an empty table when the key is not set. An unreadable file, a pin that is
+ * not "sha256:" and 64 hex digits (either case; ':' between bytes allowed), or a ServerID that
+ * is not in @servers is an error (GW_ERROR_INVALID_ARGS). */
+GHashTable *
+gw_bootstrap_load_pins(GwConfig *config, GHashTable *servers, GError **error);
+
+/* "sha256:<64 lowercase hex>" from @text (any case, ':' between bytes allowed), NULL when it is
+ * not one */
+gchar *
+gw_bootstrap_normalize_pin(const gchar *text);
+
+/*
+ * The certificate check of the authenticated bootstrap server @server_id: GW_BOOTSTRAP_APPLIED
+ * (meaning: passes) when it has no pin in @pins, or when @over_tls and @fingerprint (the
+ * client certificate's, gw_http_request_get_peer_fingerprint(), nullable) is one of its pins;
+ * else GW_BOOTSTRAP_FORBIDDEN with @error naming the ServerID and the fingerprint seen.
+ */
+GwBootstrapOutcome
+gw_bootstrap_check_pin(GHashTable *pins,
+                       const gchar *server_id,
+                       const gchar *fingerprint,
+                       gboolean over_tls,
+                       GError **error);
 
 /*
  * Authenticates @msg (as received: @body its exact bytes, @hmac_header the x-syncml-hmac

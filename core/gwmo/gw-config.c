@@ -79,6 +79,8 @@ static const GwConfigKey gw_config_keys[] = {
      * separated by ";", and the key file holding their secrets */
     {"bootstrap", "servers", GW_CONFIG_TYPE_STRING, "", 0, 0},
     {"bootstrap", "secrets-file", GW_CONFIG_TYPE_STRING, "", 0, 0},
+    /* their TLS client certificate pins (gw-bootstrap.h) */
+    {"bootstrap", "certificates-file", GW_CONFIG_TYPE_STRING, "", 0, 0},
     /* seed 001 work flows (gw-server-bootstrap.h) */
     {"bootstrap", "workflow", GW_CONFIG_TYPE_STRING, "both", 0, 0},
     {"bootstrap", "allow-http-loopback", GW_CONFIG_TYPE_BOOL, "false", 0, 0},

@@ -45,6 +45,7 @@ struct _GwNorthbound {
 	GHashTable *alert_sessions; /* ServerID → source id of the coalescing timeout */
 	GHashTable *alert_retry;    /* ServerID → seconds before the next retry after a failure */
 	GHashTable *bootstrap_servers; /* ServerID → secret: who may POST /bootstrap */
+	GHashTable *bootstrap_pins;    /* ServerID → its client certificate pins (GStrv) */
 	GwServerBootstrap *server_bootstrap; /* seed 001 work flows */
 	GCancellable *cancellable;
 };
@@ -1093,6 +1094,7 @@ typedef struct {
 	GwHttpRequest *request;
 	gchar *peer;
 	gchar *hmac;
+	gchar *fingerprint; /* of the TLS client certificate, nullable */
 } GwNorthboundBootstrap;
 
 static void
@@ -1102,6 +1104,7 @@ gw_northbound_bootstrap_free(GwNorthboundBootstrap *b)
 	gw_http_request_unref(b->request);
 	g_free(b->peer);
 	g_free(b->hmac);
+	g_free(b->fingerprint);
 	g_free(b);
 }
 
@@ -1152,17 +1155,34 @@ gw_northbound_bootstrap_decoded_cb(GObject *source, GAsyncResult *res, gpointer 
 		gw_northbound_bootstrap_free(b);
 		return;
 	}
-	outcome = gw_bootstrap_import(self->bootstrap_servers,
-	                              self->tree,
-	                              self->store,
-	                              msg,
-	                              b->hmac,
-	                              gw_http_request_get_body(b->request),
-	                              gw_http_request_is_tls(b->request),
-	                              &server_id,
-	                              &n_items,
-	                              &new_server_ids,
-	                              &error);
+	/* who it is first, then whether its certificate is one of its pins (gw-bootstrap.h) */
+	outcome = gw_bootstrap_authenticate(self->bootstrap_servers,
+	                                    msg,
+	                                    b->hmac,
+	                                    gw_http_request_get_body(b->request),
+	                                    gw_http_request_is_tls(b->request),
+	                                    &server_id,
+	                                    &error);
+	if (outcome == GW_BOOTSTRAP_APPLIED)
+		outcome = gw_bootstrap_check_pin(self->bootstrap_pins,
+		                                 server_id,
+		                                 b->fingerprint,
+		                                 gw_http_request_is_tls(b->request),
+		                                 &error);
+	if (outcome == GW_BOOTSTRAP_APPLIED) {
+		g_clear_pointer(&server_id, g_free);
+		outcome = gw_bootstrap_import(self->bootstrap_servers,
+		                              self->tree,
+		                              self->store,
+		                              msg,
+		                              b->hmac,
+		                              gw_http_request_get_body(b->request),
+		                              gw_http_request_is_tls(b->request),
+		                              &server_id,
+		                              &n_items,
+		                              &new_server_ids,
+		                              &error);
+	}
 	if (outcome == GW_BOOTSTRAP_FAILED) {
 		g_warning("POST %s from %s: %s", GW_GWMO_HTTP_BOOTSTRAP, b->peer, error->message);
 		gw_northbound_respond_text(b->request, 500, "bootstrap could not be stored\n");
@@ -1253,6 +1273,7 @@ gw_northbound_bootstrap_handler(GwHttpServer *server, GwHttpRequest *request, gp
 	b->request = gw_http_request_ref(request);
 	b->peer = g_strdup(peer);
 	b->hmac = g_strdup(gw_http_request_get_header(request, GW_DM_AUTH_HMAC_HEADER));
+	b->fingerprint = g_strdup(gw_http_request_get_peer_fingerprint(request));
 	/* decoded off the main loop (bounded: gw-xml-bounds.h, the decode pool's queue) */
 	gw_syncml_message_decode_async(
 	    gw_http_request_get_body(request), ct, NULL, gw_northbound_bootstrap_decoded_cb, b);
@@ -1387,6 +1408,10 @@ gw_northbound_start(GwNorthbound *self, GError **error)
 	    self->config, "northbound", self->state_dir, dev_id != NULL ? dev_id : "gwmod", error);
 	if (self->server == NULL)
 		return FALSE;
+	/* a bootstrap server's certificate pin is checked per request; nobody else is asked for
+	 * more than today (a client without a certificate connects as before) */
+	if (g_hash_table_size(self->bootstrap_pins) > 0)
+		gw_http_server_set_request_client_certificate(self->server, TRUE);
 	gw_http_server_add_handler(
 	    self->server, GW_GWMO_HTTP_NOTIFY, gw_northbound_notify_handler, self, NULL);
 	gw_http_server_add_handler(
@@ -1482,6 +1507,7 @@ gw_northbound_finalize(GObject *object)
 	g_hash_table_unref(self->alert_sessions);
 	g_hash_table_unref(self->alert_retry);
 	g_clear_pointer(&self->bootstrap_servers, g_hash_table_unref);
+	g_clear_pointer(&self->bootstrap_pins, g_hash_table_unref);
 	g_clear_object(&self->cancellable);
 	gw_pkg0_replay_guard_free(self->replay);
 	g_clear_object(&self->alerts);
@@ -1554,6 +1580,9 @@ gw_northbound_new(GwConfig *config,
 	    (guint)gw_config_get_int(config, "northbound", "notify-replay-window"), 0);
 	self->bootstrap_servers = gw_bootstrap_load_servers(config, error);
 	if (self->bootstrap_servers == NULL)
+		return NULL;
+	self->bootstrap_pins = gw_bootstrap_load_pins(config, self->bootstrap_servers, error);
+	if (self->bootstrap_pins == NULL)
 		return NULL;
 	self->server_bootstrap =
 	    gw_server_bootstrap_new(config, tree, store, self->bootstrap_servers, error);

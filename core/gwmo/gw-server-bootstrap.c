@@ -33,6 +33,7 @@ struct _GwServerBootstrap {
 	GwDmTree *tree;
 	GwDmStore *store;
 	GHashTable *servers; /* ServerID → secret */
+	GHashTable *pins;    /* ServerID → its certificate pins ([bootstrap] certificates-file) */
 	GwHttpClient *client;
 	GwSouthbound *southbound; /* nullable */
 	gchar *gateway_url;
@@ -223,6 +224,21 @@ gw_server_bootstrap_got_cb(GObject *source, GAsyncResult *res, gpointer user_dat
 		return;
 	}
 	hmac = g_hash_table_lookup(response->headers, "x-syncml-hmac");
+	/* a pinned bootstrap server's answer must come with one of its pinned certificates */
+	if (g_hash_table_size(self->pins) > 0) {
+		gboolean tls = response->peer_fingerprint != NULL;
+		outcome = gw_bootstrap_authenticate(
+		    self->servers, msg, hmac, response->body, tls, &server_id, &error);
+		if (outcome == GW_BOOTSTRAP_APPLIED)
+			outcome = gw_bootstrap_check_pin(
+			    self->pins, server_id, response->peer_fingerprint, tls, &error);
+		if (outcome != GW_BOOTSTRAP_APPLIED) {
+			g_prefix_error(&error, "GET %s: nothing changed: ", fe->uri);
+			g_task_return_error(task, g_steal_pointer(&error));
+			return;
+		}
+		g_clear_pointer(&server_id, g_free);
+	}
 	outcome = gw_bootstrap_import(self->servers,
 	                              self->tree,
 	                              self->store,
@@ -687,6 +703,7 @@ gw_server_bootstrap_finalize(GObject *object)
 	GwServerBootstrap *self = GW_SERVER_BOOTSTRAP(object);
 	g_hash_table_unref(self->flows);
 	g_clear_pointer(&self->servers, g_hash_table_unref);
+	g_clear_pointer(&self->pins, g_hash_table_unref);
 	g_clear_object(&self->client);
 	g_clear_object(&self->cancellable);
 	g_clear_object(&self->store);
@@ -734,6 +751,9 @@ gw_server_bootstrap_new(GwConfig *config,
 	self->tree = g_object_ref(tree);
 	self->store = g_object_ref(store);
 	self->servers = g_hash_table_ref(servers);
+	self->pins = gw_bootstrap_load_pins(config, servers, error);
+	if (self->pins == NULL)
+		return NULL;
 	if (workflow == NULL || workflow[0] == '\0' || g_strcmp0(workflow, "both") == 0) {
 		self->workflow = GW_WORKFLOW_BOTH;
 	} else if (g_strcmp0(workflow, "uri") == 0) {

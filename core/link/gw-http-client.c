@@ -66,10 +66,28 @@ gw_http_post_free(gpointer data)
 	g_free(p);
 }
 
+/* "sha256:<hex>" of the certificate @msg's server presented, NULL over http */
+static gchar *
+gw_http_client_peer_fingerprint(SoupMessage *msg)
+{
+	GTlsCertificate *certificate = soup_message_get_tls_peer_certificate(msg);
+	g_autoptr(GByteArray) der = NULL;
+	g_autofree gchar *hex = NULL;
+
+	if (certificate == NULL)
+		return NULL;
+	g_object_get(certificate, "certificate", &der, NULL);
+	if (der == NULL || der->len == 0)
+		return NULL;
+	hex = g_compute_checksum_for_data(G_CHECKSUM_SHA256, der->data, der->len);
+	return g_strconcat("sha256:", hex, NULL);
+}
+
 void
 gw_http_response_free(GwHttpResponse *response)
 {
 	g_free(response->content_type);
+	g_free(response->peer_fingerprint);
 	g_bytes_unref(response->body);
 	g_hash_table_unref(response->headers);
 	g_free(response);
@@ -176,6 +194,7 @@ gw_http_client_sent_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	}
 	response = g_new0(GwHttpResponse, 1);
 	response->status = soup_message_get_status(p->msg);
+	response->peer_fingerprint = gw_http_client_peer_fingerprint(p->msg);
 	response->content_type = g_strdup(
 	    soup_message_headers_get_content_type(soup_message_get_response_headers(p->msg), NULL));
 	response->body = g_bytes_ref(body);
@@ -386,6 +405,7 @@ gw_http_get_return(GTask *task, GError *error)
 	}
 	response = g_new0(GwHttpResponse, 1);
 	response->status = soup_message_get_status(g->msg);
+	response->peer_fingerprint = gw_http_client_peer_fingerprint(g->msg);
 	response->content_type = g_strdup(
 	    soup_message_headers_get_content_type(soup_message_get_response_headers(g->msg), NULL));
 	response->body = g_bytes_new(g->body->data, g->body->len);

@@ -32,6 +32,8 @@ typedef struct {
 	gchar *content_type; /* media type without parameters, nullable */
 	GBytes *body;        /* never NULL */
 	GHashTable *headers; /* lower-case name → value */
+	gchar *peer_fingerprint; /* https: the server certificate's "sha256:<hex>" over its DER
+	                          * (verified as configured), nullable */
 } GwHttpResponse;
 
 void

@@ -96,6 +96,7 @@ struct _GwHttpServer {
 	GObject parent_instance;
 	SoupServer *server;
 	GTlsCertificate *certificate; /* nullable */
+	gboolean request_client_certificate;
 	gsize max_body_size;
 	GwHttpServerLimits limits;
 	GPtrArray *listeners;  /* GwHttpListener */
@@ -173,6 +174,7 @@ struct _GwHttpRequest {
 	GHashTable *query; /* nullable */
 	gchar *content_type;
 	GBytes *body;
+	gchar *peer_fingerprint; /* computed once, nullable */
 	gboolean answered;
 	gboolean paused;
 };
@@ -977,6 +979,16 @@ gw_http_conn_handshake_cb(GObject *source, GAsyncResult *res, gpointer user_data
 	gw_http_conn_hand_to_soup(conn);
 }
 
+/* runs in the handshake's worker thread; touches nothing */
+static gboolean
+gw_http_conn_accept_any_certificate_cb(GTlsConnection *tls,
+                                       GTlsCertificate *certificate,
+                                       GTlsCertificateFlags errors,
+                                       gpointer user_data)
+{
+	return TRUE;
+}
+
 static void
 gw_http_conn_start_handshake(GwHttpConn *conn)
 {
@@ -1003,6 +1015,16 @@ gw_http_conn_start_handshake(GwHttpConn *conn)
 		g_warning("cannot start TLS with %s: %s", conn->peer, error->message);
 		gw_http_conn_close(conn);
 		return;
+	}
+	if (self->request_client_certificate) {
+		/* asked, never required; any chain passes here: what a certificate may do is the
+		 * handler's decision (gw_http_request_dup_peer_fingerprint()) */
+		g_object_set(
+		    conn->tls, "authentication-mode", G_TLS_AUTHENTICATION_REQUESTED, NULL);
+		g_signal_connect(conn->tls,
+		                 "accept-certificate",
+		                 G_CALLBACK(gw_http_conn_accept_any_certificate_cb),
+		                 NULL);
 	}
 	g_tls_connection_set_advertised_protocols(G_TLS_CONNECTION(conn->tls), alpn);
 	conn->state = GW_HTTP_CONN_TLS_HANDSHAKE; /* the deadline counts from the accept */
@@ -1563,6 +1585,7 @@ gw_http_request_unref(GwHttpRequest *request)
 		gw_http_conn_unref(request->conn);
 	g_free(request->path);
 	g_free(request->content_type);
+	g_free(request->peer_fingerprint);
 	g_bytes_unref(request->body);
 	if (request->query != NULL)
 		g_hash_table_unref(request->query);
@@ -1630,6 +1653,28 @@ gboolean
 gw_http_request_is_tls(GwHttpRequest *request)
 {
 	return request->conn != NULL && request->conn->tls != NULL;
+}
+
+const gchar *
+gw_http_request_get_peer_fingerprint(GwHttpRequest *request)
+{
+	GTlsCertificate *certificate;
+	g_autoptr(GByteArray) der = NULL;
+	g_autofree gchar *hex = NULL;
+
+	if (request->peer_fingerprint != NULL)
+		return request->peer_fingerprint;
+	if (request->conn == NULL || request->conn->tls == NULL)
+		return NULL;
+	certificate = g_tls_connection_get_peer_certificate(G_TLS_CONNECTION(request->conn->tls));
+	if (certificate == NULL)
+		return NULL;
+	g_object_get(certificate, "certificate", &der, NULL);
+	if (der == NULL || der->len == 0)
+		return NULL;
+	hex = g_compute_checksum_for_data(G_CHECKSUM_SHA256, der->data, der->len);
+	request->peer_fingerprint = g_strconcat("sha256:", hex, NULL);
+	return request->peer_fingerprint;
 }
 
 void
@@ -2160,6 +2205,13 @@ gw_http_server_new(GTlsCertificate *certificate)
 	    self->server, "request-started", G_CALLBACK(gw_http_server_request_started_cb), self);
 	soup_server_add_handler(self->server, NULL, gw_http_server_not_found_cb, NULL, NULL);
 	return self;
+}
+
+void
+gw_http_server_set_request_client_certificate(GwHttpServer *self, gboolean request)
+{
+	g_return_if_fail(GW_IS_HTTP_SERVER(self));
+	self->request_client_certificate = request;
 }
 
 void

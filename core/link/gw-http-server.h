@@ -30,6 +30,12 @@ gw_http_server_new(GTlsCertificate *certificate);
  * connection closed at once, nothing of it kept */
 void
 gw_http_server_set_max_body_size(GwHttpServer *self, gsize max_body_size); /* default 4 MiB */
+/* TRUE: the TLS handshake asks the client for a certificate (never requires one: a client
+ * without still connects) and accepts any chain it presents, unverified; what that certificate
+ * may do is for the handler to decide, by its fingerprint (gw_http_request_get_peer_fingerprint()).
+ * For connections accepted afterwards. Default FALSE: no certificate is asked for. */
+void
+gw_http_server_set_request_client_certificate(GwHttpServer *self, gboolean request);
 
 /*
  * What one client may hold ([http] in gwmod.conf). The server accepts connections itself:
@@ -170,6 +176,11 @@ const gchar *
 gw_http_request_get_peer_group(GwHttpRequest *request);
 gboolean
 gw_http_request_is_tls(GwHttpRequest *request);
+/* the TLS client certificate's fingerprint, "sha256:<64 lowercase hex>" over its DER; NULL
+ * over http or when the client presented none (see gw_http_server_set_request_client_certificate())
+ */
+const gchar *
+gw_http_request_get_peer_fingerprint(GwHttpRequest *request);
 
 void
 gw_http_request_set_header(GwHttpRequest *request, const gchar *name, const gchar *value);

@@ -12,14 +12,21 @@
  *  - no credentials, a wrong secret, a forged or replayed-on-another-body HMAC, auth-basic, a
  *    server that is not a bootstrap server, malformed XML, a Delete, a node outside ./DMAcc, a
  *    query, a bad format or a node the DMAcc DDF does not have among valid commands: each is
- *    refused with its status and ExportTree(".") is the same before and after.
+ *    refused with its status and ExportTree(".") is the same before and after;
+ *  - a bootstrap server with a certificate pin ([bootstrap] certificates-file): accepted with
+ *    its pinned TLS client certificate only (another certificate, none: 403, nothing changed,
+ *    the log names the ServerID and the fingerprint seen); a server without a pin is accepted
+ *    without a certificate, and a DM Server's notification and session on the same listener
+ *    need none.
  */
 
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <libsoup/soup.h>
 #include <string.h>
 
+#include "gw-crypto.h"
 #include "gw-dm-auth.h"
 #include "gw-e2e.h"
 #include "gw-http-client.h"
@@ -472,6 +479,209 @@ test_bootstrap_disabled(void)
 	env_free(e);
 }
 
+/* ---- certificate pins ---- */
+
+#define PINNED_UNPINNED "open.example"
+#define OPEN_SECRET "open-secret-4"
+
+/* a self-signed client certificate made in @dir; *@fingerprint its "sha256:<hex>" over DER */
+static GTlsCertificate *
+client_certificate(const gchar *dir, const gchar *name, gchar **fingerprint)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *cert = g_strdup_printf("%s/%s.crt", dir, name);
+	g_autofree gchar *key = g_strdup_printf("%s/%s.key", dir, name);
+	g_autoptr(GByteArray) der = NULL;
+	g_autofree gchar *hex = NULL;
+	GTlsCertificate *c;
+
+	g_assert_true(gw_crypto_generate_self_signed(cert, key, name, NULL, NULL, 2, &error));
+	g_assert_no_error(error);
+	c = g_tls_certificate_new_from_files(cert, key, &error);
+	g_assert_no_error(error);
+	g_object_get(c, "certificate", &der, NULL);
+	hex = g_compute_checksum_for_data(G_CHECKSUM_SHA256, der->data, der->len);
+	*fingerprint = g_strconcat("sha256:", hex, NULL);
+	g_remove(cert);
+	g_remove(key);
+	return c;
+}
+
+/* POSTs @xml to /bootstrap over https with libsoup, presenting @certificate (nullable) */
+static guint
+post_with_certificate(Env *e, const gchar *xml, GTlsCertificate *certificate)
+{
+	g_autofree gchar *ca = g_build_filename(e->d->state_dir, "tls.crt", NULL);
+	g_autofree gchar *url = notify_url(e->d);
+	g_autofree gchar *bs_url = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GTlsDatabase) db = g_tls_file_database_new(ca, &error);
+	g_autoptr(SoupSession) session = soup_session_new();
+	g_autoptr(SoupMessage) msg = NULL;
+	g_autoptr(GBytes) body = g_bytes_new(xml, strlen(xml));
+	g_autoptr(GBytes) answer = NULL;
+
+	g_assert_no_error(error);
+	url[strlen(url) - strlen("notify")] = '\0';
+	bs_url = g_strconcat(url, "bootstrap", NULL);
+	soup_session_set_tls_database(session, db);
+	msg = soup_message_new("POST", bs_url);
+	soup_message_set_request_body_from_bytes(msg, "application/vnd.syncml.dm+xml", body);
+	if (certificate != NULL)
+		soup_message_set_tls_client_certificate(msg, certificate);
+	answer = soup_session_send_and_read(session, msg, NULL, &error);
+	g_assert_no_error(error);
+	return soup_message_get_status(msg);
+}
+
+static gchar *pins_dir = NULL;
+
+/* BS_ID pinned to @pin (and an unused second pin), PINNED_UNPINNED without a pin */
+static Env *
+pinned_env(const gchar *pin)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *secrets = NULL;
+	g_autofree gchar *pins = NULL;
+	g_autofree gchar *pins_text = NULL;
+	g_autofree gchar *conf = NULL;
+
+	pins_dir = g_dir_make_tmp("gwmo-bs-pin-XXXXXX", &error);
+	g_assert_no_error(error);
+	secrets = g_build_filename(pins_dir, "bootstrap-secrets", NULL);
+	pins = g_build_filename(pins_dir, "bootstrap-certificates", NULL);
+	g_assert_true(g_file_set_contents(secrets,
+	                                  "[secrets]\n" BS_ID "=" BS_SECRET "\n" PINNED_UNPINNED
+	                                  "=" OPEN_SECRET "\n",
+	                                  -1,
+	                                  NULL));
+	g_chmod(secrets, 0600);
+	/* the pin in upper case with ':' between bytes, as openssl x509 -fingerprint prints it,
+	 * after another pin */
+	{
+		g_autoptr(GString) printed = g_string_new("SHA256:");
+		const gchar *hex = pin + strlen("sha256:");
+		for (guint i = 0; hex[i] != '\0'; i += 2) {
+			if (i > 0)
+				g_string_append_c(printed, ':');
+			g_string_append_c(printed, g_ascii_toupper(hex[i]));
+			g_string_append_c(printed, g_ascii_toupper(hex[i + 1]));
+		}
+		pins_text = g_strdup_printf(
+		    "[certificates]\n" BS_ID "=sha256:%s, %s\n",
+		    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+		    printed->str);
+	}
+	g_assert_true(g_file_set_contents(pins, pins_text, -1, NULL));
+	g_chmod(pins, 0600);
+	conf = g_strdup_printf("[bootstrap]\nservers=" BS_ID ";" PINNED_UNPINNED
+	                       "\nsecrets-file=%s\ncertificates-file=%s\n",
+	                       secrets,
+	                       pins);
+	return env_new_with_config(conf);
+}
+
+static void
+pinned_env_free(Env *e)
+{
+	g_autofree gchar *secrets = g_build_filename(pins_dir, "bootstrap-secrets", NULL);
+	g_autofree gchar *pins = g_build_filename(pins_dir, "bootstrap-certificates", NULL);
+	env_free(e);
+	g_remove(secrets);
+	g_remove(pins);
+	g_rmdir(pins_dir);
+	g_clear_pointer(&pins_dir, g_free);
+}
+
+/* a pinned bootstrap server: its certificate only; an unpinned one and DM Servers need none */
+static void
+test_bootstrap_pinned(void)
+{
+	g_autofree gchar *dir = g_dir_make_tmp("gwmo-bs-cert-XXXXXX", NULL);
+	g_autofree gchar *right_fp = NULL;
+	g_autofree gchar *wrong_fp = NULL;
+	g_autoptr(GTlsCertificate) right = client_certificate(dir, "bs-right", &right_fp);
+	g_autoptr(GTlsCertificate) wrong = client_certificate(dir, "bs-wrong", &wrong_fp);
+	Env *e = pinned_env(right_fp);
+	g_autofree gchar *cred = md5_cred(BS_ID, BS_SECRET);
+	g_autofree gchar *cmds = account_cmds("bs2", NEW_SERVER, NULL);
+	g_autofree gchar *xml = message(BS_ID, cred, cmds);
+	g_autofree gchar *before = export_tree(e->d, ".");
+	g_autofree gchar *log = NULL;
+
+	/* right credentials, wrong certificate or none: refused, nothing changed */
+	g_assert_cmpuint(post_with_certificate(e, xml, wrong), ==, 403);
+	g_assert_cmpuint(post_with_certificate(e, xml, NULL), ==, 403);
+	{
+		/* the x-syncml-hmac path is pinned the same way (the gateway's own client) */
+		g_autofree gchar *plain = message(BS_ID, NULL, cmds);
+		g_autoptr(GBytes) b = g_bytes_new(plain, strlen(plain));
+		g_autofree gchar *hmac = hmac_for(BS_ID, BS_SECRET, b);
+		g_assert_cmpuint(post(e, "application/vnd.syncml.dm+xml", b, hmac), ==, 403);
+	}
+	{
+		g_autofree gchar *after = export_tree(e->d, ".");
+		g_assert_cmpstr(before, ==, after);
+	}
+	log = gw_test_daemon_read_log(e->d);
+	g_assert_nonnull(strstr(log, "refused (403)"));
+	g_assert_nonnull(strstr(log, "'" BS_ID "'"));
+	g_assert_nonnull(strstr(log, wrong_fp));
+	g_assert_nonnull(strstr(log, "presented no client certificate"));
+	g_assert_null(strstr(log, BS_SECRET));
+	g_assert_null(strstr(log, "bootstrap applied from 127.0.0.1"));
+
+	/* the pinned certificate: applied */
+	g_assert_cmpuint(post_with_certificate(e, xml, right), ==, 200);
+	assert_account(e, "bs2");
+
+	/* a bootstrap server without a pin: credentials alone, no certificate */
+	{
+		g_autofree gchar *open_cred = md5_cred(PINNED_UNPINNED, OPEN_SECRET);
+		g_autofree gchar *open_cmds = account_cmds("bs4", "srv4.example", NULL);
+		g_autofree gchar *open_xml = message(PINNED_UNPINNED, open_cred, open_cmds);
+		g_autofree gchar *sid = NULL;
+		g_assert_cmpuint(post_with_certificate(e, open_xml, NULL), ==, 200);
+		sid = get_value(e->d, "./DMAcc/bs4/ServerID", NULL);
+		g_assert_cmpstr(sid, ==, "srv4.example");
+	}
+
+	/* a DM Server's notification on the same listener, without a certificate: its session */
+	{
+		g_autofree gchar *record = g_build_filename(e->dir, "record.json", NULL);
+		g_autofree gchar *url = notify_url(e->d);
+		g_autofree gchar *gw_cert = g_build_filename(e->d->state_dir, "tls.crt", NULL);
+		g_autofree gchar *notify_arg = g_strdup_printf("--notify=%s", url);
+		g_autofree gchar *ca_arg = g_strdup_printf("--ca-file=%s", gw_cert);
+		g_autoptr(GSubprocess) server = NULL;
+		g_autoptr(JsonParser) parser = NULL;
+		JsonArray *sessions;
+		JsonObject *s1;
+
+		server = server_start(
+		    e,
+		    "{\"sessions\":[{\"commands\":[{\"cmd\":\"Get\",\"uri\":\"./DevInfo/Mod\"}]}]}",
+		    record,
+		    CL_SECRET,
+		    "--sessions=1",
+		    notify_arg,
+		    "--notify-secret=" SRV_SECRET,
+		    "--notify-session=1A2C",
+		    ca_arg,
+		    NULL);
+		server_wait(server);
+		sessions = record_sessions(record, &parser);
+		g_assert_cmpuint(json_array_get_length(sessions), ==, 1);
+		s1 = json_array_get_object_element(sessions, 0);
+		g_assert_cmpstr(json_object_get_string_member(s1, "session_id"), ==, "1A2C");
+		g_assert_true(json_object_get_boolean_member(s1, "authenticated"));
+		g_assert_cmpint(status_of(s1, "Get", "./DevInfo/Mod"), ==, 200);
+	}
+	g_assert_true(gw_test_daemon_is_running(e->d));
+	g_rmdir(dir);
+	pinned_env_free(e);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -486,5 +696,6 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/e2e/bootstrap/wbxml", test_bootstrap_wbxml);
 	g_test_add_func("/gw/e2e/bootstrap/refused", test_bootstrap_refused);
 	g_test_add_func("/gw/e2e/bootstrap/disabled", test_bootstrap_disabled);
+	g_test_add_func("/gw/e2e/bootstrap/pinned", test_bootstrap_pinned);
 	return g_test_run();
 }

@@ -20,7 +20,9 @@
  *    and the gateway's ./DMAcc exactly as before;
  *  - bounded: a device naming many unknown ServerIDs starts at most
  *    GW_SERVER_BOOTSTRAP_MAX_PER_DEVICE (4) work flows, and says so;
- *  - [bootstrap] url: a gwmod that holds no DMAcc GETs its own bootstrap at start-up.
+ *  - [bootstrap] url: a gwmod that holds no DMAcc GETs its own bootstrap at start-up; with the
+ *    bootstrap server pinned ([bootstrap] certificates-file) only when its certificate is the
+ *    pinned one (another: nothing applied, a log line naming the ServerID and the fingerprint).
  */
 
 #include "config.h"
@@ -582,14 +584,33 @@ test_workflow_bounded(void)
 }
 
 /* [bootstrap] url: the gateway without DMAcc GETs its own bootstrap when it starts */
+typedef enum { PIN_NONE, PIN_RIGHT, PIN_WRONG } PinMode;
+
+/* "sha256:<hex>" of the certificate in @path */
+static gchar *
+fingerprint_of(const gchar *path)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GTlsCertificate) c = g_tls_certificate_new_from_file(path, &error);
+	g_autoptr(GByteArray) der = NULL;
+	g_autofree gchar *hex = NULL;
+	g_assert_no_error(error);
+	g_object_get(c, "certificate", &der, NULL);
+	hex = g_compute_checksum_for_data(G_CHECKSUM_SHA256, der->data, der->len);
+	return g_strconcat("sha256:", hex, NULL);
+}
+
 static void
-test_bootstrap_url(void)
+bootstrap_url_run(PinMode pin)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *dir = g_dir_make_tmp("gwmo-wf-url-XXXXXX", &error);
 	g_autofree gchar *cert = g_build_filename(dir, "server.crt", NULL);
 	g_autofree gchar *key = g_build_filename(dir, "server.key", NULL);
 	g_autofree gchar *secrets = g_build_filename(dir, "secrets", NULL);
+	g_autofree gchar *pins = g_build_filename(dir, "certificates", NULL);
+	g_autofree gchar *pins_conf = NULL;
+	g_autofree gchar *fp = NULL;
 	g_autofree gchar *ready = g_build_filename(dir, "bs.ready", NULL);
 	g_autofree gchar *events = g_build_filename(dir, "bs.events", NULL);
 	g_autofree gchar *url = NULL;
@@ -609,6 +630,18 @@ test_bootstrap_url(void)
 	g_assert_true(
 	    g_file_set_contents(secrets, "[secrets]\n" BS_ID "=" BS_SECRET "\n", -1, NULL));
 	g_chmod(secrets, 0600);
+	fp = fingerprint_of(cert);
+	if (pin != PIN_NONE) {
+		g_autofree gchar *text = g_strdup_printf(
+		    "[certificates]\n" BS_ID "=%s\n",
+		    pin == PIN_RIGHT
+		        ? fp
+		        : "sha256:"
+		          "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
+		g_assert_true(g_file_set_contents(pins, text, -1, NULL));
+		g_chmod(pins, 0600);
+		pins_conf = g_strdup_printf("certificates-file=%s\n", pins);
+	}
 	{
 		g_autofree gchar *cert_arg = g_strdup_printf("--cert=%s", cert);
 		g_autofree gchar *key_arg = g_strdup_printf("--key=%s", key);
@@ -637,16 +670,28 @@ test_bootstrap_url(void)
 	g_strstrip(url);
 	conf = g_strdup_printf("[southbound]\nlisten=http://127.0.0.1:%u\n"
 	                       "[northbound]\nlisten=https://127.0.0.1:0\nca-file=%s\n"
-	                       "[bootstrap]\nservers=" BS_ID "\nsecrets-file=%s\nurl=%s\n",
+	                       "[bootstrap]\nservers=" BS_ID "\nsecrets-file=%s\nurl=%s\n%s",
 	                       free_port(),
 	                       cert,
 	                       secrets,
-	                       url);
+	                       url,
+	                       pins_conf != NULL ? pins_conf : "");
 	d = gw_test_daemon_new_with_config(conf);
 	gw_test_daemon_start(d, NULL);
 	env.d = d;
 	fake.e = &env;
-	g_assert_true(e2e_wait(holds_srv2, &fake, 60));
+	if (pin == PIN_WRONG) {
+		LogWait refused = {d, "is not one of its pins"};
+		g_autofree gchar *log = NULL;
+		g_assert_true(e2e_wait(log_has, &refused, 60));
+		g_assert_false(holds_srv2(&fake));
+		log = gw_test_daemon_read_log(d);
+		g_assert_nonnull(strstr(log, "'" BS_ID "'"));
+		g_assert_nonnull(strstr(log, fp));
+		g_assert_null(strstr(log, BS_SECRET));
+	} else {
+		g_assert_true(e2e_wait(holds_srv2, &fake, 60));
+	}
 	g_assert_true(file_has(&got));
 	gw_test_daemon_stop(d);
 	gw_test_daemon_free(d);
@@ -655,9 +700,24 @@ test_bootstrap_url(void)
 	g_remove(cert);
 	g_remove(key);
 	g_remove(secrets);
+	g_remove(pins);
 	g_remove(ready);
 	g_remove(events);
 	g_rmdir(dir);
+}
+
+static void
+test_bootstrap_url(void)
+{
+	bootstrap_url_run(PIN_NONE);
+}
+
+/* work flow 1's GET under a certificate pin: the server certificate must be the pinned one */
+static void
+test_bootstrap_url_pinned(void)
+{
+	bootstrap_url_run(PIN_RIGHT);
+	bootstrap_url_run(PIN_WRONG);
 }
 
 int
@@ -676,5 +736,6 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/e2e/workflows/refused", test_workflow_refused);
 	g_test_add_func("/gw/e2e/workflows/bounded", test_workflow_bounded);
 	g_test_add_func("/gw/e2e/workflows/bootstrap-url", test_bootstrap_url);
+	g_test_add_func("/gw/e2e/workflows/bootstrap-url-pinned", test_bootstrap_url_pinned);
 	return g_test_run();
 }

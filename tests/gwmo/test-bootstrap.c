@@ -6,7 +6,8 @@
  * (servers, secrets-file) and the authentication of a bootstrap message by x-syncml-hmac (over
  * http and https) or an auth-md5 Cred (https only), against one configured bootstrap server;
  * the shared import of POST /bootstrap and work flow 1 (authenticate, apply, one flush, the
- * ServerIDs it brought) and which BootstrapURIs work flow 1 may fetch.
+ * ServerIDs it brought) and which BootstrapURIs work flow 1 may fetch; the certificate pins
+ * ([bootstrap] certificates-file) and their check.
  */
 
 #include "config.h"
@@ -285,6 +286,116 @@ test_bootstrap_uri_allowed(void)
 	}
 }
 
+#define PIN_A "sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+#define PIN_B "sha256:ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"
+
+static GHashTable *
+load_pins(GHashTable *servers, const gchar *dir, const gchar *content, GError **error)
+{
+	g_autoptr(GwConfig) config = gw_config_new();
+	g_autofree gchar *path = g_build_filename(dir, "certificates", NULL);
+	if (content != NULL)
+		g_assert_true(g_file_set_contents(path, content, -1, NULL));
+	else
+		g_remove(path);
+	gw_config_set_string(config, "bootstrap", "certificates-file", path);
+	return gw_bootstrap_load_pins(config, servers, error);
+}
+
+static void
+test_bootstrap_pins(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *dir = g_dir_make_tmp("gwmo-bs-pins-XXXXXX", NULL);
+	g_autofree gchar *path = g_build_filename(dir, "certificates", NULL);
+	g_autoptr(GHashTable) servers = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GHashTable) none = NULL;
+	g_autoptr(GHashTable) pins = NULL;
+	g_autoptr(GwConfig) unset = gw_config_new();
+	const gchar *const *own;
+	const gchar *bad[] = {
+	    "[certificates]\n" BS "=sha1:0011\n",
+	    "[certificates]\n" BS "=sha256:0011\n",
+	    "[certificates]\n" BS "=" PIN_A "00\n",
+	    "[certificates]\n" BS
+	    "=sha256:zz112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n",
+	    "[certificates]\n" BS "=\n",
+	    "[certificates]\n" BS "=" PIN_A "\nstranger=" PIN_B "\n",
+	};
+
+	g_hash_table_insert(servers, (gpointer)BS, (gpointer)SECRET);
+	g_hash_table_insert(servers, (gpointer) "open.example", (gpointer) "s2");
+	/* the key not set: no pin for anyone */
+	none = gw_bootstrap_load_pins(unset, servers, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(g_hash_table_size(none), ==, 0);
+	/* two pins, one in openssl's "SHA256 Fingerprint=AA:BB:…" form */
+	pins =
+	    load_pins(servers,
+	              dir,
+	              "[certificates]\n" BS "=" PIN_A " , SHA256:FF:EE:DD:CC:BB:AA:99:88:77:66:55:"
+	              "44:33:22:11:00:FF:EE:DD:CC:BB:AA:99:88:77:66:55:44:33:22:11:00\n",
+	              &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(g_hash_table_size(pins), ==, 1);
+	own = g_hash_table_lookup(pins, BS);
+	g_assert_cmpuint(g_strv_length((gchar **)own), ==, 2);
+	g_assert_cmpstr(own[0], ==, PIN_A);
+	g_assert_cmpstr(own[1], ==, PIN_B);
+	/* malformed pins, an empty one, a server that may not bootstrap, no file: errors */
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autoptr(GHashTable) t = load_pins(servers, dir, bad[i], &error);
+		g_test_message("bad pins file %u", i);
+		g_assert_null(t);
+		g_assert_error(error, GW_ERROR, GW_ERROR_INVALID_ARGS);
+		g_clear_error(&error);
+	}
+	g_assert_null(load_pins(servers, dir, NULL, &error));
+	g_assert_nonnull(error);
+	g_clear_error(&error);
+
+	/* the check: a pinned server over https with one of its pins only */
+	g_assert_cmpint(
+	    gw_bootstrap_check_pin(pins, BS, PIN_A, TRUE, &error), ==, GW_BOOTSTRAP_APPLIED);
+	g_assert_no_error(error);
+	g_assert_cmpint(
+	    gw_bootstrap_check_pin(pins, BS, PIN_B, TRUE, &error), ==, GW_BOOTSTRAP_APPLIED);
+	g_assert_no_error(error);
+	g_assert_cmpint(gw_bootstrap_check_pin(pins,
+	                                       BS,
+	                                       "sha256:0000000000000000000000000000000000000000"
+	                                       "000000000000000000000000",
+	                                       TRUE,
+	                                       &error),
+	                ==,
+	                GW_BOOTSTRAP_FORBIDDEN);
+	g_assert_error(error, GW_ERROR, GW_ERROR_PERMISSION_DENIED);
+	g_assert_nonnull(strstr(error->message, "'" BS "'"));
+	g_assert_nonnull(strstr(error->message, "sha256:00000000"));
+	g_clear_error(&error);
+	g_assert_cmpint(
+	    gw_bootstrap_check_pin(pins, BS, NULL, TRUE, &error), ==, GW_BOOTSTRAP_FORBIDDEN);
+	g_assert_nonnull(strstr(error->message, "no client certificate"));
+	g_clear_error(&error);
+	/* over http a pinned server is refused whatever it claims */
+	g_assert_cmpint(
+	    gw_bootstrap_check_pin(pins, BS, PIN_A, FALSE, &error), ==, GW_BOOTSTRAP_FORBIDDEN);
+	g_assert_nonnull(strstr(error->message, "https only"));
+	g_clear_error(&error);
+	/* a server without a pin: as before, with or without a certificate, http or https */
+	g_assert_cmpint(gw_bootstrap_check_pin(pins, "open.example", NULL, FALSE, &error),
+	                ==,
+	                GW_BOOTSTRAP_APPLIED);
+	g_assert_cmpint(gw_bootstrap_check_pin(pins, "open.example", PIN_B, TRUE, &error),
+	                ==,
+	                GW_BOOTSTRAP_APPLIED);
+	g_assert_cmpint(
+	    gw_bootstrap_check_pin(none, BS, NULL, FALSE, &error), ==, GW_BOOTSTRAP_APPLIED);
+	g_assert_no_error(error);
+	g_remove(path);
+	g_rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -293,5 +404,6 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/bootstrap/authenticate", test_bootstrap_authenticate);
 	g_test_add_func("/gw/bootstrap/import", test_bootstrap_import);
 	g_test_add_func("/gw/bootstrap/uri-allowed", test_bootstrap_uri_allowed);
+	g_test_add_func("/gw/bootstrap/pins", test_bootstrap_pins);
 	return g_test_run();
 }

@@ -4,15 +4,17 @@
  *
  * The link layer on 127.0.0.1: the gateway's generated TLS identity, HTTPS with full
  * verification (and refusal without trust), keep-alive POSTs, retries with backoff, the
- * in-flight limit, oversize bodies, answers given later. Requirement label: DM-SECONF-001
+ * in-flight limit, oversize bodies, answers given later; a client certificate asked for (never
+ * required) and its fingerprint. Requirement label: DM-SECONF-001
  * (confidentiality: TLS with verified certificates).
  */
 
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
-#include <glib/gstdio.h>
+#include <libsoup/soup.h>
 #include <string.h>
 
 #include "gw-crypto.h"
@@ -465,12 +467,140 @@ test_deadline_and_cancel(Fixture *f, gconstpointer data)
 		gw_http_request_respond(g_ptr_array_index(kept, i), 503, "text/plain", bytes);
 }
 
+/* ---- client certificates (gw_http_server_set_request_client_certificate) ---- */
+
+static void
+fingerprint_handler(GwHttpServer *server, GwHttpRequest *request, gpointer user_data)
+{
+	const gchar *fp = gw_http_request_get_peer_fingerprint(request);
+	g_autoptr(GBytes) body =
+	    g_bytes_new(fp != NULL ? fp : "none", strlen(fp != NULL ? fp : "none"));
+	gw_http_request_respond(request, 200, "text/plain", body);
+}
+
+typedef struct {
+	GMainLoop *loop;
+	GBytes *body;
+	GError *error;
+} SoupWait;
+
+static void
+soup_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	SoupWait *w = user_data;
+	w->body = soup_session_send_and_read_finish(SOUP_SESSION(source), res, &w->error);
+	g_main_loop_quit(w->loop);
+}
+
+/* GETs @uri presenting @certificate (nullable); the body answered */
+static gchar *
+get_with_certificate(const gchar *uri, const gchar *ca, GTlsCertificate *certificate)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GTlsDatabase) db = g_tls_file_database_new(ca, &error);
+	g_autoptr(SoupSession) session = soup_session_new();
+	g_autoptr(SoupMessage) msg = soup_message_new("GET", uri);
+	SoupWait w = {0};
+	gchar *text;
+
+	g_assert_no_error(error);
+	soup_session_set_tls_database(session, db);
+	if (certificate != NULL)
+		soup_message_set_tls_client_certificate(msg, certificate);
+	w.loop = g_main_loop_new(NULL, FALSE);
+	soup_session_send_and_read_async(session, msg, G_PRIORITY_DEFAULT, NULL, soup_done_cb, &w);
+	g_main_loop_run(w.loop);
+	g_main_loop_unref(w.loop);
+	g_assert_no_error(w.error);
+	g_assert_cmpuint(soup_message_get_status(msg), ==, 200);
+	text = g_strndup(g_bytes_get_data(w.body, NULL), g_bytes_get_size(w.body));
+	g_bytes_unref(w.body);
+	return text;
+}
+
+static void
+test_client_certificate(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GwHttpServer) asking = gw_http_server_new(f->identity);
+	g_autoptr(GwHttpServer) plain = gw_http_server_new(f->identity);
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *ccert = g_build_filename(f->dir, "client.crt", NULL);
+	g_autofree gchar *ckey = g_build_filename(f->dir, "client.key", NULL);
+	g_autoptr(GTlsCertificate) client = NULL;
+	g_autofree gchar *pem = NULL;
+	g_autofree gchar *expected = NULL;
+	g_autofree gchar *asking_uri = NULL;
+	g_autofree gchar *plain_uri = NULL;
+	g_autofree gchar *seen = NULL;
+	g_autofree gchar *seen_none = NULL;
+	g_autofree gchar *seen_plain = NULL;
+	guchar digest[32];
+	size_t digest_len = sizeof(digest);
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t datum;
+	gsize pem_len = 0;
+
+	if (!g_tls_backend_supports_tls(g_tls_backend_get_default())) {
+		g_test_skip("no TLS backend (glib-networking)");
+		return;
+	}
+	/* a self-signed client certificate nobody trusts; its SHA-256 by gnutls, independently */
+	g_assert_true(
+	    gw_crypto_generate_self_signed(ccert, ckey, "a-client", NULL, NULL, 1, &error));
+	g_assert_no_error(error);
+	client = g_tls_certificate_new_from_files(ccert, ckey, &error);
+	g_assert_no_error(error);
+	g_assert_true(g_file_get_contents(ccert, &pem, &pem_len, NULL));
+	datum.data = (unsigned char *)pem;
+	datum.size = (unsigned int)pem_len;
+	g_assert_cmpint(gnutls_x509_crt_init(&crt), ==, 0);
+	g_assert_cmpint(gnutls_x509_crt_import(crt, &datum, GNUTLS_X509_FMT_PEM), ==, 0);
+	g_assert_cmpint(
+	    gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, digest, &digest_len), ==, 0);
+	gnutls_x509_crt_deinit(crt);
+	{
+		g_autoptr(GString) hex = g_string_new("sha256:");
+		for (gsize i = 0; i < digest_len; i++)
+			g_string_append_printf(hex, "%02x", digest[i]);
+		expected = g_string_free(g_steal_pointer(&hex), FALSE);
+	}
+
+	gw_http_server_set_request_client_certificate(asking, TRUE);
+	gw_http_server_add_handler(asking, "/fp", fingerprint_handler, NULL, NULL);
+	gw_http_server_add_handler(plain, "/fp", fingerprint_handler, NULL, NULL);
+	g_assert_true(gw_http_server_listen(asking, "https://127.0.0.1:0", &error));
+	g_assert_true(gw_http_server_listen(plain, "https://127.0.0.1:0", &error));
+	g_assert_no_error(error);
+	asking_uri =
+	    g_strdup_printf("https://127.0.0.1:%u/fp", gw_http_server_get_port(asking, TRUE));
+	plain_uri =
+	    g_strdup_printf("https://127.0.0.1:%u/fp", gw_http_server_get_port(plain, TRUE));
+
+	/* asked: an unverified chain is accepted and its fingerprint is the request's */
+	seen = get_with_certificate(asking_uri, f->cert, client);
+	g_assert_cmpstr(seen, ==, expected);
+	/* asked, never required: a client without one connects, and has none */
+	seen_none = get_with_certificate(asking_uri, f->cert, NULL);
+	g_assert_cmpstr(seen_none, ==, "none");
+	/* a server that does not ask sees none */
+	seen_plain = get_with_certificate(plain_uri, f->cert, client);
+	g_assert_cmpstr(seen_plain, ==, "none");
+	g_remove(ccert);
+	g_remove(ckey);
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 	g_test_add("/gw/link/self-signed-identity", Fixture, NULL, fixture_setup, test_self_signed_identity, fixture_teardown);
 	g_test_add("/gw/link/https-verified", Fixture, NULL, fixture_setup, test_https_verified, fixture_teardown);
+	g_test_add("/gw/link/client-certificate",
+	           Fixture,
+	           NULL,
+	           fixture_setup,
+	           test_client_certificate,
+	           fixture_teardown);
 	g_test_add("/gw/link/keepalive-and-in-flight", Fixture, NULL, fixture_setup, test_keepalive_and_in_flight, fixture_teardown);
 	g_test_add("/gw/link/retry-with-backoff", Fixture, NULL, fixture_setup, test_retry_with_backoff, fixture_teardown);
 	g_test_add("/gw/link/answer-later-and-limits", Fixture, NULL, fixture_setup, test_answer_later_and_limits, fixture_teardown);
