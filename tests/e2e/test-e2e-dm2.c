@@ -19,7 +19,11 @@
  *    session with the same server runs;
  *  - a DM 1.2 and a DM 2.0 server on one gwmod: both hear DeviceAttached, and each runs a
  *    fan-out to the same two Proxy devices in the same minute (the DM 2.0 job made by HGETs,
- *    started by an asynchronous EXEC, its result a DM 2.0 Generic Alert and a GET).
+ *    started by an asynchronous EXEC, its result a DM 2.0 Generic Alert and a GET);
+ *  - the HTTP-level authentication the CLCRED AAuthType chooses: HTTP-DIGEST against a server
+ *    taking only RFC 7616 Digest (libsoup's SoupAuthDomainDigest), X509 against one pinning
+ *    the gateway's TLS client certificate; a wrong secret or another pinned certificate is
+ *    refused first (AuthFailed, nothing runs).
  */
 
 #include "config.h"
