@@ -976,11 +976,20 @@ test_mixed_fanout(void)
 
 #define CLCRED_TYPE "./DMAcc/srv1/AppAuth/1/AAuthType"
 
-static const gchar *SCRIPT_AUTH = "{\"files\":{\"/files/color\":\"green\"},"
-                                  "\"sessions\":[{\"packages\":[["
-                                  "[\"HGET\",\"{base}/files/color\",\"" CFG "/Ext/srv1/Color\"],"
-                                  "[\"DELETE\",\"" CFG "/Ext/srv1/Old\"]"
-                                  "]]}]}";
+/* an HGET from @other_origin, a server that would take the account's credentials or
+ * certificate: it must get neither, so it refuses */
+static gchar *
+script_auth(const gchar *other_origin)
+{
+	return g_strdup_printf(
+	    "{\"files\":{\"/files/color\":\"green\"},"
+	    "\"sessions\":[{\"packages\":[["
+	    "[\"HGET\",\"{base}/files/color\",\"" CFG "/Ext/srv1/Color\"],"
+	    "[\"DELETE\",\"" CFG "/Ext/srv1/Old\"],"
+	    "[\"HGET\",\"%s/files/color\",\"" CFG "/Ext/srv1/Other\"]"
+	    "]]}]}",
+	    other_origin);
+}
 
 static void
 set_chr(GwTestDaemon *d, const gchar *uri, const gchar *value)
@@ -1047,6 +1056,13 @@ assert_ran(Env *e, GSubprocess *server, const gchar *record)
 	g_assert_cmpstr(v, ==, "green");
 	gone = get_value(e->d, EXT "/Old", &err);
 	g_assert_null(gone);
+	/* the HGET from the other origin was refused by the server: no credentials went there */
+	g_assert_cmpint(sc_at(s1, 0, 0), ==, 200);
+	g_assert_cmpint(sc_at(s1, 0, 2), !=, 200);
+	g_clear_pointer(&err, g_free);
+	g_clear_pointer(&gone, g_free);
+	gone = get_value(e->d, EXT "/Other", &err);
+	g_assert_null(gone);
 }
 
 /* AAuthType HTTP-DIGEST: the server (libsoup's SoupAuthDomainDigest, --auth=digest) takes
@@ -1057,14 +1073,17 @@ test_digest(void)
 {
 	Env *e = env_new_clear_text(DM2_CONF);
 	g_autofree gchar *record = g_build_filename(e->dir, "record.json", NULL);
+	/* the same server under another origin (localhost, not 127.0.0.1) */
+	g_autofree gchar *other = g_strdup_printf("http://localhost:%u", e->port);
+	g_autofree gchar *script = script_auth(other);
 	g_autoptr(GSubprocess) wrong = NULL;
 	g_autoptr(GSubprocess) server = NULL;
 
 	set_chr(e->d, CLCRED_TYPE, "HTTP-DIGEST");
 	wrong =
-	    dm2_server_start(e, SCRIPT_AUTH, record, 1, "not-the-secret", "--auth=digest", NULL);
+	    dm2_server_start(e, script, record, 1, "not-the-secret", "--auth=digest", NULL);
 	assert_refused(e, wrong, record);
-	server = dm2_server_start(e, SCRIPT_AUTH, record, 1, CL_SECRET, "--auth=digest", NULL);
+	server = dm2_server_start(e, script, record, 1, CL_SECRET, "--auth=digest", NULL);
 	assert_ran(e, server, record);
 	env_free(e);
 }
@@ -1090,8 +1109,16 @@ test_client_certificate(void)
 	g_autofree gchar *listen = g_strdup_printf("--listen=https://127.0.0.1:%u", e->port);
 	g_autofree gchar *tls_cert = g_strdup_printf("--tls-cert=%s", e->cert);
 	g_autofree gchar *tls_key = g_strdup_printf("--tls-key=%s", e->key);
+	/* a second server, pinning the gateway's certificate too, on another port */
+	guint16 other_port = free_port();
+	g_autofree gchar *other = g_strdup_printf("https://127.0.0.1:%u", other_port);
+	g_autofree gchar *other_listen = g_strdup_printf("--listen=%s", other);
+	g_autofree gchar *other_record = g_build_filename(e->dir, "other.json", NULL);
+	g_autofree gchar *script = script_auth(other);
 	g_autoptr(GSubprocess) wrong = NULL;
 	g_autoptr(GSubprocess) server = NULL;
+	g_autoptr(GSubprocess) other_server = NULL;
+	g_autoptr(JsonParser) parser = NULL;
 
 	g_assert_no_error(error);
 	other_cert = g_tls_certificate_new_from_files(e->cert, e->key, &error);
@@ -1103,11 +1130,16 @@ test_client_certificate(void)
 	other_pin = g_strdup_printf("--client-cert-sha256=%s", other_fp);
 	set_chr(e->d, CLCRED_TYPE, "X509");
 	wrong = dm2_server_start(
-	    e, SCRIPT_AUTH, record, 1, CL_SECRET, listen, tls_cert, tls_key, other_pin, NULL);
+	    e, script, record, 1, CL_SECRET, listen, tls_cert, tls_key, other_pin, NULL);
 	assert_refused(e, wrong, record);
+	other_server = dm2_server_start(
+	    e, script, other_record, 1, CL_SECRET, other_listen, tls_cert, tls_key, gw_pin, NULL);
 	server = dm2_server_start(
-	    e, SCRIPT_AUTH, record, 1, CL_SECRET, listen, tls_cert, tls_key, gw_pin, NULL);
+	    e, script, record, 1, CL_SECRET, listen, tls_cert, tls_key, gw_pin, NULL);
 	assert_ran(e, server, record);
+	g_subprocess_send_signal(other_server, SIGTERM);
+	g_subprocess_wait(other_server, NULL, NULL);
+	g_assert_cmpuint(json_array_get_length(record_sessions(other_record, &parser)), ==, 0);
 	env_free(e);
 }
 
