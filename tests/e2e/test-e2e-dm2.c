@@ -981,14 +981,13 @@ test_mixed_fanout(void)
 static gchar *
 script_auth(const gchar *other_origin)
 {
-	return g_strdup_printf(
-	    "{\"files\":{\"/files/color\":\"green\"},"
-	    "\"sessions\":[{\"packages\":[["
-	    "[\"HGET\",\"{base}/files/color\",\"" CFG "/Ext/srv1/Color\"],"
-	    "[\"DELETE\",\"" CFG "/Ext/srv1/Old\"],"
-	    "[\"HGET\",\"%s/files/color\",\"" CFG "/Ext/srv1/Other\"]"
-	    "]]}]}",
-	    other_origin);
+	return g_strdup_printf("{\"files\":{\"/files/color\":\"green\"},"
+	                       "\"sessions\":[{\"packages\":[["
+	                       "[\"HGET\",\"{base}/files/color\",\"" CFG "/Ext/srv1/Color\"],"
+	                       "[\"DELETE\",\"" CFG "/Ext/srv1/Old\"],"
+	                       "[\"HGET\",\"%s/files/color\",\"" CFG "/Ext/srv1/Other\"]"
+	                       "]]}]}",
+	                       other_origin);
 }
 
 static void
@@ -1080,8 +1079,7 @@ test_digest(void)
 	g_autoptr(GSubprocess) server = NULL;
 
 	set_chr(e->d, CLCRED_TYPE, "HTTP-DIGEST");
-	wrong =
-	    dm2_server_start(e, script, record, 1, "not-the-secret", "--auth=digest", NULL);
+	wrong = dm2_server_start(e, script, record, 1, "not-the-secret", "--auth=digest", NULL);
 	assert_refused(e, wrong, record);
 	server = dm2_server_start(e, script, record, 1, CL_SECRET, "--auth=digest", NULL);
 	assert_ran(e, server, record);

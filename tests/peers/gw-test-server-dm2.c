@@ -897,6 +897,12 @@ gw_test_server_dm2_main(int argc, char **argv)
 	}
 	gw_test_dm2_write_record(self);
 	g_clear_pointer(&self->script, json_node_unref);
+	if (self->front != NULL) {
+		/* closes the front's connections (their sockets) before it goes */
+		soup_server_disconnect(self->front);
+		while (g_main_context_iteration(NULL, FALSE))
+			;
+	}
 	g_clear_object(&self->front);
 	g_clear_object(&self->forward);
 	g_clear_object(&self->http);
