@@ -44,7 +44,7 @@ struct _GwNorthbound {
 	GwSouthbound *southbound;   /* nullable */
 	GHashTable *alert_sessions; /* ServerID → source id of the coalescing timeout */
 	GHashTable *alert_retry;    /* ServerID → seconds before the next retry after a failure */
-	GHashTable *bootstrap_servers;       /* ServerID → secret: who may POST /bootstrap */
+	GHashTable *bootstrap_servers; /* ServerID → secret: who may POST /bootstrap */
 	GwServerBootstrap *server_bootstrap; /* seed 001 work flows */
 	GCancellable *cancellable;
 };

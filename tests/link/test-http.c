@@ -10,9 +10,9 @@
 
 #include "config.h"
 
-#include <glib/gstdio.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "gw-crypto.h"
@@ -470,12 +470,7 @@ main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 	g_test_add("/gw/link/self-signed-identity", Fixture, NULL, fixture_setup, test_self_signed_identity, fixture_teardown);
-	g_test_add("/gw/link/https-verified",
-	           Fixture,
-	           NULL,
-	           fixture_setup,
-	           test_https_verified,
-	           fixture_teardown);
+	g_test_add("/gw/link/https-verified", Fixture, NULL, fixture_setup, test_https_verified, fixture_teardown);
 	g_test_add("/gw/link/keepalive-and-in-flight", Fixture, NULL, fixture_setup, test_keepalive_and_in_flight, fixture_teardown);
 	g_test_add("/gw/link/retry-with-backoff", Fixture, NULL, fixture_setup, test_retry_with_backoff, fixture_teardown);
 	g_test_add("/gw/link/answer-later-and-limits", Fixture, NULL, fixture_setup, test_answer_later_and_limits, fixture_teardown);
