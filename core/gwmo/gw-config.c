@@ -358,6 +358,22 @@ gw_config_get_http_limits(GwConfig *self, GwHttpServerLimits *limits)
 	    (gsize)gw_config_get_int(self, "http", "max-body-buffer") * 1024 * 1024;
 }
 
+void
+gw_config_get_tls_identity(GwConfig *self, const gchar *state_dir, gchar **cert, gchar **key)
+{
+	/* the gateway's one TLS identity, for every listener (and DM 2.0 X509 accounts) */
+	*cert = gw_config_get_string(self, "northbound", "tls-certificate");
+	*key = gw_config_get_string(self, "northbound", "tls-key");
+	if (*cert == NULL || (*cert)[0] == '\0') {
+		g_free(*cert);
+		*cert = g_build_filename(state_dir, "tls.crt", NULL);
+	}
+	if (*key == NULL || (*key)[0] == '\0') {
+		g_free(*key);
+		*key = g_build_filename(state_dir, "tls.key", NULL);
+	}
+}
+
 GwHttpServer *
 gw_config_open_listener(GwConfig *self,
                         const gchar *group,
@@ -373,17 +389,7 @@ gw_config_open_listener(GwConfig *self,
 	g_return_val_if_fail(GW_IS_CONFIG(self), NULL);
 	g_return_val_if_fail(state_dir != NULL, NULL);
 	listen = gw_config_get_string(self, group, "listen");
-	/* the gateway's one TLS identity, for every listener */
-	cert = gw_config_get_string(self, "northbound", "tls-certificate");
-	key = gw_config_get_string(self, "northbound", "tls-key");
-	if (cert == NULL || cert[0] == '\0') {
-		g_free(cert);
-		cert = g_build_filename(state_dir, "tls.crt", NULL);
-	}
-	if (key == NULL || key[0] == '\0') {
-		g_free(key);
-		key = g_build_filename(state_dir, "tls.key", NULL);
-	}
+	gw_config_get_tls_identity(self, state_dir, &cert, &key);
 	gw_config_get_http_limits(self, &limits);
 	return gw_listener_open(listen, cert, key, common_name, &limits, error);
 }

@@ -51,6 +51,10 @@ gw_config_set_string(GwConfig *self, const gchar *group, const gchar *key, const
  * connection caps, and for https:// the gateway's one TLS identity, [northbound]
  * tls-certificate and tls-key, by default @state_dir/tls.crt and tls.key (made on first use,
  * CN @common_name), whichever listener asks */
+/* the paths of the gateway's TLS identity (tls-certificate, tls-key or their defaults) */
+void
+gw_config_get_tls_identity(GwConfig *self, const gchar *state_dir, gchar **cert, gchar **key);
+
 GwHttpServer *
 gw_config_open_listener(GwConfig *self,
                         const gchar *group,

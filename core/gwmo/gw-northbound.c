@@ -1576,6 +1576,15 @@ gw_northbound_new(GwConfig *config,
 	    self->client, (guint)gw_config_get_int(config, "northbound", "retries"), 200);
 	gw_http_client_set_max_in_flight(
 	    self->client, (guint)gw_config_get_int(config, "northbound", "max-in-flight"));
+	{
+		/* DM 2.0 accounts with AAuthType X509 present the listeners' identity */
+		g_autofree gchar *cert = NULL;
+		g_autofree gchar *key = NULL;
+		g_autofree gchar *dev_id = gw_dm_tree_dup_string(tree, "./DevInfo/DevId");
+
+		gw_config_get_tls_identity(config, state_dir, &cert, &key);
+		gw_http_client_set_identity_files(self->client, cert, key, dev_id);
+	}
 	self->replay = gw_pkg0_replay_guard_new(
 	    (guint)gw_config_get_int(config, "northbound", "notify-replay-window"), 0);
 	self->bootstrap_servers = gw_bootstrap_load_servers(config, error);

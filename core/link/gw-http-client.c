@@ -10,6 +10,7 @@
 #include <libsoup/soup.h>
 #include <string.h>
 
+#include "gw-crypto.h"
 #include "gw-error.h"
 #include "gw-http-client.h"
 
@@ -21,7 +22,9 @@ struct _GwHttpClient {
 	guint retries;
 	guint backoff_ms;
 	guint timeout_s;
-	GQueue waiting; /* of GTask */
+	GQueue waiting;               /* of GTask */
+	GTlsCertificate *certificate; /* client identity, nullable */
+	gchar *identity_files[3];     /* cert, key, CN: loaded on first use */
 };
 
 G_DEFINE_TYPE(GwHttpClient, gw_http_client, G_TYPE_OBJECT)
@@ -39,6 +42,12 @@ typedef struct {
 	gulong cancelled_id;      /* on the caller's cancellable */
 	guint deadline_id;
 	gboolean timed_out;
+	/* GwHttpClientAuth, copied */
+	gchar *auth_origin;
+	gchar *digest_user;
+	gchar *digest_secret;
+	gboolean client_certificate;
+	gboolean digest_tried; /* of this attempt: a second challenge means a wrong password */
 } GwHttpPost;
 
 static void
@@ -63,6 +72,11 @@ gw_http_post_free(gpointer data)
 	g_clear_pointer(&p->body, g_bytes_unref);
 	g_strfreev(p->headers);
 	g_clear_object(&p->msg);
+	g_free(p->auth_origin);
+	g_free(p->digest_user);
+	if (p->digest_secret != NULL)
+		memset(p->digest_secret, 0, strlen(p->digest_secret));
+	g_free(p->digest_secret);
 	g_free(p);
 }
 
@@ -222,6 +236,79 @@ gw_http_client_deadline_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
+/* "scheme://host:port" of @uri, or NULL */
+static gchar *
+gw_http_client_origin(GUri *uri)
+{
+	const gchar *scheme = uri != NULL ? g_uri_get_scheme(uri) : NULL;
+	gint port;
+
+	if (scheme == NULL || g_uri_get_host(uri) == NULL)
+		return NULL;
+	port = g_uri_get_port(uri);
+	if (port < 0)
+		port = g_ascii_strcasecmp(scheme, "https") == 0 ? 443 : 80;
+	return g_strdup_printf("%s://%s:%d", scheme, g_uri_get_host(uri), port);
+}
+
+static gboolean
+gw_http_client_at_origin(SoupMessage *msg, const gchar *origin)
+{
+	g_autofree gchar *here = gw_http_client_origin(soup_message_get_uri(msg));
+	return origin != NULL && g_strcmp0(here, origin) == 0;
+}
+
+/* libsoup's auth manager met a 401: only a Digest challenge of the request's own origin is
+ * answered, and only once (libsoup asks again when the answer was refused). FALSE: not
+ * answered, the 401 is the response (TRUE without soup_auth_authenticate() would wait for an
+ * asynchronous answer) */
+static gboolean
+gw_http_client_authenticate_cb(SoupMessage *msg,
+                               SoupAuth *auth,
+                               gboolean retrying,
+                               gpointer user_data)
+{
+	GwHttpPost *p = user_data;
+
+	if (soup_auth_is_for_proxy(auth) ||
+	    g_ascii_strcasecmp(soup_auth_get_scheme_name(auth), "Digest") != 0) {
+		g_info("%s %s: %s challenge not answered (the account uses HTTP Digest)",
+		       p->method,
+		       p->uri,
+		       soup_auth_get_scheme_name(auth));
+		return FALSE;
+	}
+	if (p->digest_tried || !gw_http_client_at_origin(msg, p->auth_origin))
+		return FALSE;
+	p->digest_tried = TRUE;
+	soup_auth_authenticate(auth, p->digest_user, p->digest_secret);
+	return TRUE;
+}
+
+/* libsoup 3.2 sends the request again after the Digest answer without rewinding the body
+ * (the retry goes out with Content-Length: 0): give it the body again */
+static void
+gw_http_client_restarted_cb(SoupMessage *msg, gpointer user_data)
+{
+	GwHttpPost *p = user_data;
+	if (p->body != NULL)
+		soup_message_set_request_body_from_bytes(msg, p->content_type, p->body);
+}
+
+static GTlsCertificate *
+gw_http_client_get_identity(GwHttpClient *self, GError **error)
+{
+	if (self->certificate == NULL && self->identity_files[0] != NULL)
+		self->certificate = gw_crypto_load_or_create(self->identity_files[0],
+		                                             self->identity_files[1],
+		                                             self->identity_files[2],
+		                                             error);
+	else if (self->certificate == NULL)
+		g_set_error_literal(
+		    error, GW_ERROR, GW_ERROR_FAILED, "the gateway has no TLS identity to present");
+	return self->certificate;
+}
+
 static void
 gw_http_client_start(GwHttpClient *self, GTask *task)
 {
@@ -242,6 +329,31 @@ gw_http_client_start(GwHttpClient *self, GTask *task)
 	}
 	/* without it libsoup opens a new connection for every POST (spec/OMA-DM.md gotchas) */
 	soup_message_add_flags(p->msg, SOUP_MESSAGE_IDEMPOTENT);
+	/* credentials libsoup's auth manager cached for one account's Digest never reach another
+	 * request: only a Digest request has the manager */
+	p->digest_tried = FALSE;
+	if (p->digest_user != NULL) {
+		g_signal_connect(
+		    p->msg, "authenticate", G_CALLBACK(gw_http_client_authenticate_cb), p);
+		g_signal_connect(p->msg, "restarted", G_CALLBACK(gw_http_client_restarted_cb), p);
+	} else
+		soup_message_disable_feature(p->msg, SOUP_TYPE_AUTH_MANAGER);
+	if (p->client_certificate && gw_http_client_at_origin(p->msg, p->auth_origin)) {
+		g_autoptr(GError) error = NULL;
+		GTlsCertificate *identity = gw_http_client_get_identity(self, &error);
+
+		if (identity == NULL) {
+			g_task_return_new_error(task,
+			                        GW_ERROR,
+			                        GW_ERROR_AUTH_FAILED,
+			                        "no client certificate for %s: %s",
+			                        p->uri,
+			                        error->message);
+			gw_http_client_done(self, task);
+			return;
+		}
+		soup_message_set_tls_client_certificate(p->msg, identity);
+	}
 	if (p->body != NULL)
 		soup_message_set_request_body_from_bytes(p->msg, p->content_type, p->body);
 	headers = soup_message_get_request_headers(p->msg);
@@ -309,6 +421,22 @@ gw_http_client_request_async(GwHttpClient *self,
                              GAsyncReadyCallback callback,
                              gpointer user_data)
 {
+	gw_http_client_request_auth_async(
+	    self, method, uri, content_type, body, headers, NULL, cancellable, callback, user_data);
+}
+
+void
+gw_http_client_request_auth_async(GwHttpClient *self,
+                                  const gchar *method,
+                                  const gchar *uri,
+                                  const gchar *content_type,
+                                  GBytes *body,
+                                  const gchar *const *headers,
+                                  const GwHttpClientAuth *auth,
+                                  GCancellable *cancellable,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data)
+{
 	GTask *task = g_task_new(self, cancellable, callback, user_data);
 	GwHttpPost *p = g_new0(GwHttpPost, 1);
 
@@ -317,6 +445,14 @@ gw_http_client_request_async(GwHttpClient *self,
 	p->content_type = g_strdup(content_type);
 	p->body = body != NULL ? g_bytes_ref(body) : NULL;
 	p->headers = g_strdupv((gchar **)headers);
+	if (auth != NULL) {
+		p->auth_origin = g_strdup(auth->origin);
+		if (auth->digest_user != NULL && auth->digest_secret != NULL) {
+			p->digest_user = g_strdup(auth->digest_user);
+			p->digest_secret = g_strdup(auth->digest_secret);
+		}
+		p->client_certificate = auth->client_certificate;
+	}
 	g_task_set_task_data(task, p, gw_http_post_free);
 	g_queue_push_tail(&self->waiting, task);
 	gw_http_client_pump(self);
@@ -584,12 +720,21 @@ gw_http_client_set_retries(GwHttpClient *self, guint retries, guint initial_back
 void
 gw_http_client_set_certificate(GwHttpClient *self, GTlsCertificate *certificate)
 {
-	/* libsoup 3.2 asks for client certificates through a signal per message; the DM
-	 * servers gwmo talks to authenticate at the SyncML level, so this is stored only */
-	g_object_set_data_full(G_OBJECT(self),
-	                       "gw-client-certificate",
-	                       certificate != NULL ? g_object_ref(certificate) : NULL,
-	                       certificate != NULL ? g_object_unref : NULL);
+	g_set_object(&self->certificate, certificate);
+}
+
+void
+gw_http_client_set_identity_files(GwHttpClient *self,
+                                  const gchar *cert_path,
+                                  const gchar *key_path,
+                                  const gchar *common_name)
+{
+	g_clear_object(&self->certificate);
+	for (guint i = 0; i < G_N_ELEMENTS(self->identity_files); i++)
+		g_clear_pointer(&self->identity_files[i], g_free);
+	self->identity_files[0] = g_strdup(cert_path);
+	self->identity_files[1] = g_strdup(key_path);
+	self->identity_files[2] = g_strdup(common_name != NULL ? common_name : "gwmod");
 }
 
 static void
@@ -598,6 +743,9 @@ gw_http_client_finalize(GObject *object)
 	GwHttpClient *self = GW_HTTP_CLIENT(object);
 	g_queue_clear_full(&self->waiting, g_object_unref);
 	g_clear_object(&self->session);
+	g_clear_object(&self->certificate);
+	for (guint i = 0; i < G_N_ELEMENTS(self->identity_files); i++)
+		g_free(self->identity_files[i]);
 	G_OBJECT_CLASS(gw_http_client_parent_class)->finalize(object);
 }
 

@@ -50,9 +50,28 @@ void
 gw_http_client_set_max_in_flight(GwHttpClient *self, guint max_in_flight);
 void
 gw_http_client_set_retries(GwHttpClient *self, guint retries, guint initial_backoff_ms);
-/* the TLS identity presented to servers that ask for one (nullable) */
+/* the TLS identity presented as client certificate by requests whose GwHttpClientAuth asks
+ * for it (nullable) */
 void
 gw_http_client_set_certificate(GwHttpClient *self, GTlsCertificate *certificate);
+/* the same, loaded (or made, gw_crypto_load_or_create()) from these files on first use */
+void
+gw_http_client_set_identity_files(GwHttpClient *self,
+                                  const gchar *cert_path,
+                                  const gchar *key_path,
+                                  const gchar *common_name);
+
+/* HTTP-level authentication of one request (DM 2.0): used only while the request's URI has
+ * the scheme://host:port @origin (a redirect elsewhere gets nothing) */
+typedef struct {
+	const gchar *origin;
+	/* answer an RFC 7616 Digest challenge (libsoup's SoupAuthDigest) with these, once; no
+	 * other scheme is answered (no downgrade to Basic). NULL: no Digest */
+	const gchar *digest_user;
+	const gchar *digest_secret;
+	/* present the client's TLS identity (gw_http_client_set_certificate()) */
+	gboolean client_certificate;
+} GwHttpClientAuth;
 
 /* @headers: NULL-terminated name, value, name, value… (nullable) */
 void
@@ -76,6 +95,18 @@ gw_http_client_request_async(GwHttpClient *self,
                              GCancellable *cancellable,
                              GAsyncReadyCallback callback,
                              gpointer user_data);
+/* the same with HTTP-level authentication (@auth nullable, copied) */
+void
+gw_http_client_request_auth_async(GwHttpClient *self,
+                                  const gchar *method,
+                                  const gchar *uri,
+                                  const gchar *content_type,
+                                  GBytes *body,
+                                  const gchar *const *headers,
+                                  const GwHttpClientAuth *auth,
+                                  GCancellable *cancellable,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data);
 GwHttpResponse *
 gw_http_client_post_finish(GwHttpClient *self, GAsyncResult *res, GError **error);
 

@@ -50,6 +50,7 @@ typedef struct {
 	gulong dm2_delivered_id;
 	gchar *origin;        /* scheme://host:port of the account's address */
 	gchar *authorization; /* "Basic …" from CLCRED, nullable */
+	GwHttpClientAuth auth; /* HTTP Digest or client certificate (strings owned) */
 	gchar *dev_id;
 } GwServerLinkRun;
 
@@ -72,6 +73,10 @@ gw_server_link_run_free(gpointer data)
 	if (run->authorization != NULL)
 		memset(run->authorization, 0, strlen(run->authorization));
 	g_free(run->authorization);
+	g_free((gchar *)run->auth.digest_user);
+	if (run->auth.digest_secret != NULL)
+		memset((gchar *)run->auth.digest_secret, 0, strlen(run->auth.digest_secret));
+	g_free((gchar *)run->auth.digest_secret);
 	g_free(run->dev_id);
 	g_free(run->uri);
 	g_free(run->clcred_uri);
@@ -662,14 +667,16 @@ gw_server_link_dm2_post(GTask *task, GBytes *package, const gchar *content_type)
 		g_free(run->uri);
 		run->uri = g_strdup(next_url);
 	}
-	gw_http_client_post_async(self->client,
-	                          run->uri,
-	                          content_type,
-	                          package,
-	                          headers,
-	                          g_task_get_cancellable(task),
-	                          gw_server_link_dm2_posted_cb,
-	                          task);
+	gw_http_client_request_auth_async(self->client,
+	                                  "POST",
+	                                  run->uri,
+	                                  content_type,
+	                                  package,
+	                                  headers,
+	                                  &run->auth,
+	                                  g_task_get_cancellable(task),
+	                                  gw_server_link_dm2_posted_cb,
+	                                  task);
 }
 
 static void
@@ -777,15 +784,18 @@ gw_server_link_dm2_step(GTask *task)
 		                          run->authorization,
 		                          NULL};
 
-		gw_http_client_request_async(self->client,
-		                             methods[transfer->method],
-		                             transfer->url,
-		                             transfer->content_type,
-		                             transfer->body,
-		                             headers,
-		                             g_task_get_cancellable(task),
-		                             gw_server_link_dm2_transferred_cb,
-		                             task);
+		/* the client answers a Digest challenge or presents the certificate only at
+		 * run->auth.origin */
+		gw_http_client_request_auth_async(self->client,
+		                                  methods[transfer->method],
+		                                  transfer->url,
+		                                  transfer->content_type,
+		                                  transfer->body,
+		                                  headers,
+		                                  &run->auth,
+		                                  g_task_get_cancellable(task),
+		                                  gw_server_link_dm2_transferred_cb,
+		                                  task);
 	}
 }
 
@@ -801,6 +811,7 @@ gw_server_link_run_dm2(GwServerLink *self,
 	GwDm2SessionConfig cfg = {0};
 	GwDmCredentials local = {0};
 	g_autofree gchar *address = gw_server_link_read_address(self);
+	g_autofree gchar *type = NULL;
 	g_autoptr(GBytes) first = NULL;
 	GError *error = NULL;
 	guint64 notification_id = 0;
@@ -822,10 +833,36 @@ gw_server_link_run_dm2(GwServerLink *self,
 		gw_server_link_finish(task, error);
 		return;
 	}
-	/* DM 2.0 authenticates at the HTTP level over TLS: HTTP Basic with the CLCRED name and
-	 * secret (the DMAcc's AppAuth entry, whatever its AAuthType says for DM 1.x) */
+	/* DM 2.0 authenticates at the HTTP level over TLS, as the CLCRED entry's AAuthType says:
+	 * HTTP-DIGEST: RFC 7616 Digest with its name and secret (libsoup answers the server's
+	 * challenge); X509: the gateway's TLS identity as client certificate, no Authorization
+	 * (https only); anything else (BASIC, HTTP-BASIC, and the DM 1.x SyncML-level DIGEST or
+	 * HMAC, which have no DM 2.0 meaning): HTTP Basic with its name and secret */
 	run->clcred_uri = gw_server_link_read_creds(self, "CLCRED", &local);
-	if (local.name != NULL && local.secret != NULL) {
+	run->origin = gw_server_link_origin(address);
+	run->auth.origin = run->origin;
+	if (run->clcred_uri != NULL) {
+		g_autofree gchar *type_uri = g_strdup_printf("%s/AAuthType", run->clcred_uri);
+		type = gw_dm_tree_dup_string(self->tree, type_uri);
+	}
+	if (g_strcmp0(type, "X509") == 0) {
+		if (!g_str_has_prefix(address, "https://")) {
+			gw_dm_credentials_clear(&local);
+			gw_dm2_session_config_clear(&cfg);
+			gw_server_link_finish(task,
+			                      g_error_new(GW_ERROR,
+			                                  GW_ERROR_AUTH_FAILED,
+			                                  "%s: X509 (client certificate) needs an "
+			                                  "https:// address, not %s",
+			                                  self->dmacc_uri,
+			                                  address));
+			return;
+		}
+		run->auth.client_certificate = TRUE;
+	} else if (g_strcmp0(type, "HTTP-DIGEST") == 0) {
+		run->auth.digest_user = g_strdup(local.name);
+		run->auth.digest_secret = g_strdup(local.secret);
+	} else if (local.name != NULL && local.secret != NULL) {
 		g_autofree gchar *pair = g_strconcat(local.name, ":", local.secret, NULL);
 		g_autofree gchar *b64 = g_base64_encode((const guchar *)pair, strlen(pair));
 
@@ -834,7 +871,6 @@ gw_server_link_run_dm2(GwServerLink *self,
 	}
 	gw_dm_credentials_clear(&local);
 	run->uri = g_strdup(address);
-	run->origin = gw_server_link_origin(address);
 	run->dev_id = g_strdup(cfg.dev_id);
 	run->dm2 = gw_dm2_session_new(&cfg, self->tree);
 	run->dm2_delivered_id = g_signal_connect(

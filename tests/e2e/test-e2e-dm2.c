@@ -19,7 +19,11 @@
  *    session with the same server runs;
  *  - a DM 1.2 and a DM 2.0 server on one gwmod: both hear DeviceAttached, and each runs a
  *    fan-out to the same two Proxy devices in the same minute (the DM 2.0 job made by HGETs,
- *    started by an asynchronous EXEC, its result a DM 2.0 Generic Alert and a GET).
+ *    started by an asynchronous EXEC, its result a DM 2.0 Generic Alert and a GET);
+ *  - the HTTP-level authentication the CLCRED AAuthType chooses: HTTP-DIGEST against a server
+ *    taking only RFC 7616 Digest (libsoup's SoupAuthDomainDigest), X509 against one pinning
+ *    the gateway's TLS client certificate; a wrong secret or another pinned certificate is
+ *    refused first (AuthFailed, nothing runs).
  */
 
 #include "config.h"
@@ -30,6 +34,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 
+#include "gw-crypto.h"
 #include "gw-dm2-pkg0.h"
 #include "gw-dm2-session.h"
 #include "gw-e2e.h"
@@ -967,6 +972,175 @@ test_mixed_fanout(void)
 	env_free(e);
 }
 
+/* ---- HTTP-level authentication chosen by the CLCRED entry's AAuthType (issue 15) ---- */
+
+#define CLCRED_TYPE "./DMAcc/srv1/AppAuth/1/AAuthType"
+
+/* an HGET from @other_origin, a server that would take the account's credentials or
+ * certificate: it must get neither, so it refuses */
+static gchar *
+script_auth(const gchar *other_origin)
+{
+	return g_strdup_printf("{\"files\":{\"/files/color\":\"green\"},"
+	                       "\"sessions\":[{\"packages\":[["
+	                       "[\"HGET\",\"{base}/files/color\",\"" CFG "/Ext/srv1/Color\"],"
+	                       "[\"DELETE\",\"" CFG "/Ext/srv1/Old\"],"
+	                       "[\"HGET\",\"%s/files/color\",\"" CFG "/Ext/srv1/Other\"]"
+	                       "]]}]}",
+	                       other_origin);
+}
+
+static void
+set_chr(GwTestDaemon *d, const gchar *uri, const gchar *value)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r =
+	    gw_test_call(d,
+	                 "SetNode",
+	                 g_variant_new("(ssv)", uri, "chr", g_variant_new_string(value)),
+	                 "()",
+	                 &error);
+	g_assert_no_error(error);
+}
+
+/* StartSession is refused with AuthFailed and nothing of the script ran; the server stopped */
+static void
+assert_refused(Env *e, GSubprocess *server, const gchar *record)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(JsonParser) parser = NULL;
+	g_autofree gchar *dbus_error = NULL;
+	g_autofree gchar *v = NULL;
+
+	reply = gw_test_call(e->d, "StartSession", g_variant_new("(s)", SERVER_ID), "(uu)", &error);
+	g_assert_nonnull(error);
+	dbus_error = g_dbus_error_get_remote_error(error);
+	g_assert_cmpstr(dbus_error, ==, "org.gwmo.Gateway1.Error.AuthFailed");
+	v = get_value(e->d, EXT "/Old", NULL);
+	g_assert_cmpstr(v, ==, "to be deleted");
+	g_subprocess_send_signal(server, SIGTERM);
+	g_subprocess_wait(server, NULL, NULL);
+	g_assert_cmpuint(json_array_get_length(record_sessions(record, &parser)), ==, 0);
+}
+
+/* the session ran: the HGET from the server's file and the DELETE */
+static void
+assert_ran(Env *e, GSubprocess *server, const gchar *record)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(JsonParser) parser = NULL;
+	g_autofree gchar *v = NULL;
+	g_autofree gchar *err = NULL;
+	g_autofree gchar *gone = NULL;
+	JsonArray *sessions;
+	JsonObject *s1;
+
+	reply = gw_test_call(e->d, "StartSession", g_variant_new("(s)", SERVER_ID), "(uu)", &error);
+	if (error != NULL) {
+		g_autofree gchar *log = g_build_filename(e->dir, "server.log", NULL);
+		g_autofree gchar *text = NULL;
+		g_file_get_contents(log, &text, NULL, NULL);
+		g_printerr("the reference server's log:\n%s\n", text);
+	}
+	g_assert_no_error(error);
+	server_wait(server);
+	sessions = record_sessions(record, &parser);
+	g_assert_cmpuint(json_array_get_length(sessions), ==, 1);
+	s1 = json_array_get_object_element(sessions, 0);
+	g_assert_cmpstr(json_object_get_string_member(s1, "state"), ==, "finished");
+	g_assert_true(json_object_get_boolean_member(s1, "authorized"));
+	v = get_value(e->d, EXT "/Color", NULL);
+	g_assert_cmpstr(v, ==, "green");
+	gone = get_value(e->d, EXT "/Old", &err);
+	g_assert_null(gone);
+	/* the HGET from the other origin was refused by the server: no credentials went there */
+	g_assert_cmpint(sc_at(s1, 0, 0), ==, 200);
+	g_assert_cmpint(sc_at(s1, 0, 2), !=, 200);
+	g_clear_pointer(&err, g_free);
+	g_clear_pointer(&gone, g_free);
+	gone = get_value(e->d, EXT "/Other", &err);
+	g_assert_null(gone);
+}
+
+/* AAuthType HTTP-DIGEST: the server (libsoup's SoupAuthDomainDigest, --auth=digest) takes
+ * only RFC 7616 Digest on /dm and /files/; a wrong secret is refused (AuthFailed, nothing
+ * runs), the right one runs the session, its HGET answered a Digest challenge too */
+static void
+test_digest(void)
+{
+	Env *e = env_new_clear_text(DM2_CONF);
+	g_autofree gchar *record = g_build_filename(e->dir, "record.json", NULL);
+	/* the same server under another origin (localhost, not 127.0.0.1) */
+	g_autofree gchar *other = g_strdup_printf("http://localhost:%u", e->port);
+	g_autofree gchar *script = script_auth(other);
+	g_autoptr(GSubprocess) wrong = NULL;
+	g_autoptr(GSubprocess) server = NULL;
+
+	set_chr(e->d, CLCRED_TYPE, "HTTP-DIGEST");
+	wrong = dm2_server_start(e, script, record, 1, "not-the-secret", "--auth=digest", NULL);
+	assert_refused(e, wrong, record);
+	server = dm2_server_start(e, script, record, 1, CL_SECRET, "--auth=digest", NULL);
+	assert_ran(e, server, record);
+	env_free(e);
+}
+
+/* AAuthType X509: over TLS the gateway presents its own identity (the listeners' tls.crt) as
+ * client certificate; a server pinning another certificate refuses (403: AuthFailed, nothing
+ * runs), the one pinning the gateway's runs the session */
+static void
+test_client_certificate(void)
+{
+	Env *e = env_new_with_config(DM2_CONF);
+	g_autofree gchar *record = g_build_filename(e->dir, "record.json", NULL);
+	g_autofree gchar *gw_crt = g_build_filename(e->d->state_dir, "tls.crt", NULL);
+	g_autofree gchar *gw_key = g_build_filename(e->d->state_dir, "tls.key", NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GTlsCertificate) gw_cert =
+	    g_tls_certificate_new_from_files(gw_crt, gw_key, &error);
+	g_autoptr(GTlsCertificate) other_cert = NULL;
+	g_autofree gchar *gw_fp = NULL;
+	g_autofree gchar *other_fp = NULL;
+	g_autofree gchar *gw_pin = NULL;
+	g_autofree gchar *other_pin = NULL;
+	g_autofree gchar *listen = g_strdup_printf("--listen=https://127.0.0.1:%u", e->port);
+	g_autofree gchar *tls_cert = g_strdup_printf("--tls-cert=%s", e->cert);
+	g_autofree gchar *tls_key = g_strdup_printf("--tls-key=%s", e->key);
+	/* a second server, pinning the gateway's certificate too, on another port */
+	guint16 other_port = free_port();
+	g_autofree gchar *other = g_strdup_printf("https://127.0.0.1:%u", other_port);
+	g_autofree gchar *other_listen = g_strdup_printf("--listen=%s", other);
+	g_autofree gchar *other_record = g_build_filename(e->dir, "other.json", NULL);
+	g_autofree gchar *script = script_auth(other);
+	g_autoptr(GSubprocess) wrong = NULL;
+	g_autoptr(GSubprocess) server = NULL;
+	g_autoptr(GSubprocess) other_server = NULL;
+	g_autoptr(JsonParser) parser = NULL;
+
+	g_assert_no_error(error);
+	other_cert = g_tls_certificate_new_from_files(e->cert, e->key, &error);
+	g_assert_no_error(error);
+	gw_fp = gw_crypto_certificate_fingerprint(gw_cert);
+	other_fp = gw_crypto_certificate_fingerprint(other_cert);
+	g_assert_cmpstr(gw_fp, !=, other_fp);
+	gw_pin = g_strdup_printf("--client-cert-sha256=%s", gw_fp);
+	other_pin = g_strdup_printf("--client-cert-sha256=%s", other_fp);
+	set_chr(e->d, CLCRED_TYPE, "X509");
+	wrong = dm2_server_start(
+	    e, script, record, 1, CL_SECRET, listen, tls_cert, tls_key, other_pin, NULL);
+	assert_refused(e, wrong, record);
+	other_server = dm2_server_start(
+	    e, script, other_record, 1, CL_SECRET, other_listen, tls_cert, tls_key, gw_pin, NULL);
+	server = dm2_server_start(
+	    e, script, record, 1, CL_SECRET, listen, tls_cert, tls_key, gw_pin, NULL);
+	assert_ran(e, server, record);
+	g_subprocess_send_signal(other_server, SIGTERM);
+	g_subprocess_wait(other_server, NULL, NULL);
+	g_assert_cmpuint(json_array_get_length(record_sessions(other_record, &parser)), ==, 0);
+	env_free(e);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -981,6 +1155,8 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/e2e/dm2/server-initiated", test_server_initiated);
 	g_test_add_func("/gw/e2e/dm2/malformed", test_malformed);
 	g_test_add_func("/gw/e2e/dm2/wrong-password", test_wrong_password);
+	g_test_add_func("/gw/e2e/dm2/digest", test_digest);
+	g_test_add_func("/gw/e2e/dm2/client-certificate", test_client_certificate);
 	g_test_add_func("/gw/e2e/dm2/mixed-servers", test_mixed_servers);
 	g_test_add_func("/gw/e2e/dm2/mixed-fanout", test_mixed_fanout);
 	return g_test_run();

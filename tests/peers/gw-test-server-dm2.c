@@ -11,6 +11,14 @@
  *              with a Package #2 (…request+json): the script's next package, and a last
  *              [["END"]] (no Package #3 follows it). With --client-name/--client-secret the
  *              request must carry that HTTP Basic Authorization (else 401).
+ *   --auth=digest   the same name/secret, by RFC 7616 HTTP Digest (libsoup's
+ *              SoupAuthDomainDigest) on /dm and /files/ instead of Basic.
+ *   --client-cert-sha256=<hex>   every request must come over TLS (--listen=https://…,
+ *              --tls-cert/--tls-key) from a client presenting a certificate whose DER bytes
+ *              have that SHA-256 (else 403, nothing runs).
+ *              With either option a front libsoup SoupServer does the check (RFC 7616,
+ *              RFC 8446 CertificateRequest) and forwards what passes to the server above on a
+ *              private 127.0.0.1 port.
  *   /files/…   the targets of HGET (GET answers the script's "files" content, 404 if none)
  *              and HPUT/HPOST (the body is recorded, answered 204).
  *
@@ -30,6 +38,7 @@
 #include "config.h"
 
 #include <glib-unix.h>
+#include <libsoup/soup.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -83,6 +92,14 @@ typedef struct {
 	guint quit_id;
 	gint exit_code;
 	GwHttpClient *client;
+	/* the authenticating front (--auth=digest, --client-cert-sha256) */
+	gchar *auth;
+	gchar *client_cert_sha256;
+	gchar *tls_cert;
+	gchar *tls_key;
+	SoupServer *front;
+	SoupSession *forward;
+	gchar *backend_url;
 } GwTestDm2Server;
 
 static void
@@ -298,8 +315,8 @@ gw_test_dm2_authorized(GwTestDm2Server *self, GwHttpRequest *request)
 	g_autofree gchar *b64 = NULL;
 	g_autofree gchar *expected = NULL;
 
-	if (self->client_name == NULL)
-		return TRUE;
+	if (self->client_name == NULL || self->front != NULL)
+		return TRUE; /* no credentials required, or the front checked them */
 	pair = g_strconcat(self->client_name, ":", self->client_secret, NULL);
 	b64 = g_base64_encode((const guchar *)pair, strlen(pair));
 	expected = g_strconcat("Basic ", b64, NULL);
@@ -353,7 +370,7 @@ gw_test_dm2_dm_cb(GwHttpServer *http, GwHttpRequest *request, gpointer user_data
 		s = g_new0(GwTestDm2Session, 1);
 		s->index = self->all->len + 1;
 		s->dev_id = g_strdup(dev_id);
-		s->authorized = self->client_name != NULL;
+		s->authorized = self->client_name != NULL || self->client_cert_sha256 != NULL;
 		s->alerts = json_array_new();
 		s->mos = json_array_new();
 		s->statuses = json_array_new();
@@ -521,26 +538,253 @@ gw_test_dm2_notify(GwTestDm2Server *self, GError **error)
 	return TRUE;
 }
 
+/* ---- the authenticating front: libsoup's own server, written from RFC 7616 / RFC 8446 ---- */
+
+typedef struct {
+	GwTestDm2Server *self;
+	SoupServerMessage *msg;
+	SoupMessage *fwd;
+} GwTestDm2Forward;
+
+static gchar *
+gw_test_dm2_digest_cb(SoupAuthDomain *domain,
+                      SoupServerMessage *msg,
+                      const char *username,
+                      gpointer user_data)
+{
+	GwTestDm2Server *self = user_data;
+	if (g_strcmp0(username, self->client_name) != 0) {
+		g_message("%s: Digest for unknown user %s",
+		          g_uri_get_path(soup_server_message_get_uri(msg)),
+		          username);
+		return NULL;
+	}
+	return soup_auth_domain_digest_encode_password(username, "gwmo-test", self->client_secret);
+}
+
+static gboolean
+gw_test_dm2_accept_certificate_cb(SoupServerMessage *msg,
+                                  GTlsCertificate *certificate,
+                                  GTlsCertificateFlags errors,
+                                  gpointer user_data)
+{
+	/* any certificate completes the handshake: the handler pins its fingerprint */
+	return TRUE;
+}
+
+static void
+gw_test_dm2_request_started_cb(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+	g_signal_connect(
+	    msg, "accept-certificate", G_CALLBACK(gw_test_dm2_accept_certificate_cb), NULL);
+}
+
+/* whether the request's TLS peer presented the pinned certificate */
+static gboolean
+gw_test_dm2_peer_pinned(GwTestDm2Server *self, SoupServerMessage *msg)
+{
+	GTlsCertificate *peer = soup_server_message_get_tls_peer_certificate(msg);
+	GSocket *socket = soup_server_message_get_socket(msg);
+	g_autoptr(GByteArray) der = NULL;
+	g_autofree gchar *hex = NULL;
+	const gchar *want = self->client_cert_sha256;
+
+	/* libsoup 3.2 gives the handshake's peer certificate to the first request of a
+	 * connection only: the connection (its socket) keeps it for the next ones */
+	if (peer != NULL && socket != NULL)
+		g_object_set_data_full(
+		    G_OBJECT(socket), "gw-test-peer", g_object_ref(peer), g_object_unref);
+	else if (socket != NULL)
+		peer = g_object_get_data(G_OBJECT(socket), "gw-test-peer");
+	if (peer == NULL) {
+		g_message("%s: no TLS client certificate (403)",
+		          g_uri_get_path(soup_server_message_get_uri(msg)));
+		return FALSE;
+	}
+	g_object_get(peer, "certificate", &der, NULL);
+	hex = g_compute_checksum_for_data(G_CHECKSUM_SHA256, der->data, der->len);
+	if (g_str_has_prefix(want, "sha256:"))
+		want += strlen("sha256:");
+	if (g_ascii_strcasecmp(hex, want) != 0) {
+		g_message("%s: TLS client certificate sha256:%s is not the pinned one (403)",
+		          g_uri_get_path(soup_server_message_get_uri(msg)),
+		          hex);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+gw_test_dm2_forwarded_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	GwTestDm2Forward *f = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) body =
+	    soup_session_send_and_read_finish(SOUP_SESSION(source), res, &error);
+
+	if (body == NULL) {
+		g_message("forwarding failed: %s", error->message);
+		soup_server_message_set_status(f->msg, 502, NULL);
+	} else {
+		gsize len = 0;
+		const gchar *data = g_bytes_get_data(body, &len);
+		const gchar *type = soup_message_headers_get_content_type(
+		    soup_message_get_response_headers(f->fwd), NULL);
+
+		soup_server_message_set_status(f->msg, soup_message_get_status(f->fwd), NULL);
+		if (type != NULL || len > 0)
+			soup_server_message_set_response(f->msg,
+			                                 type != NULL ? type
+			                                              : "application/octet-stream",
+			                                 SOUP_MEMORY_COPY,
+			                                 data,
+			                                 len);
+	}
+	soup_server_message_unpause(f->msg);
+	g_object_unref(f->msg);
+	g_object_unref(f->fwd);
+	g_free(f);
+}
+
+static void
+gw_test_dm2_front_cb(SoupServer *server,
+                     SoupServerMessage *msg,
+                     const char *path,
+                     GHashTable *query,
+                     gpointer user_data)
+{
+	GwTestDm2Server *self = user_data;
+	SoupMessageHeaders *in = soup_server_message_get_request_headers(msg);
+	g_autoptr(GBytes) body =
+	    soup_message_body_flatten(soup_server_message_get_request_body(msg));
+	GUri *uri = soup_server_message_get_uri(msg);
+	g_autofree gchar *target =
+	    g_strdup_printf("%s%s%s%s",
+	                    self->backend_url,
+	                    path,
+	                    g_uri_get_query(uri) != NULL ? "?" : "",
+	                    g_uri_get_query(uri) != NULL ? g_uri_get_query(uri) : "");
+	GwTestDm2Forward *f;
+	SoupMessageHeadersIter iter;
+	const char *name;
+	const char *value;
+
+	if (self->client_cert_sha256 != NULL && !gw_test_dm2_peer_pinned(self, msg)) {
+		soup_server_message_set_status(msg, 403, NULL);
+		return;
+	}
+	f = g_new0(GwTestDm2Forward, 1);
+	f->self = self;
+	f->msg = g_object_ref(msg);
+	f->fwd = soup_message_new(soup_server_message_get_method(msg), target);
+	soup_message_headers_iter_init(&iter, in);
+	while (soup_message_headers_iter_next(&iter, &name, &value))
+		if (g_ascii_strcasecmp(name, "Host") != 0 &&
+		    g_ascii_strcasecmp(name, "Authorization") != 0 &&
+		    g_ascii_strcasecmp(name, "Content-Length") != 0 &&
+		    g_ascii_strcasecmp(name, "Connection") != 0)
+			soup_message_headers_append(
+			    soup_message_get_request_headers(f->fwd), name, value);
+	if (g_bytes_get_size(body) > 0)
+		soup_message_set_request_body_from_bytes(
+		    f->fwd, soup_message_headers_get_content_type(in, NULL), body);
+	soup_server_message_pause(msg);
+	soup_session_send_and_read_async(
+	    self->forward, f->fwd, G_PRIORITY_DEFAULT, NULL, gw_test_dm2_forwarded_cb, f);
+}
+
+/* the front on --listen; the DM 2.0 server itself moves to a private http port */
+static gboolean
+gw_test_dm2_front_listen(GwTestDm2Server *self, GUri *uri, GError **error)
+{
+	gboolean https = g_strcmp0(g_uri_get_scheme(uri), "https") == 0;
+	g_autoptr(GTlsCertificate) cert = NULL;
+	GSList *uris;
+	guint port;
+
+	if (https) {
+		if (self->tls_cert == NULL || self->tls_key == NULL) {
+			g_set_error_literal(error,
+			                    GW_ERROR,
+			                    GW_ERROR_INVALID_ARGS,
+			                    "https:// needs --tls-cert and --tls-key");
+			return FALSE;
+		}
+		cert = g_tls_certificate_new_from_files(self->tls_cert, self->tls_key, error);
+		if (cert == NULL)
+			return FALSE;
+	} else if (self->client_cert_sha256 != NULL) {
+		g_set_error_literal(
+		    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "--client-cert-sha256 needs https://");
+		return FALSE;
+	}
+	self->front = soup_server_new("server-header", "gwmo-test-server-dm2", NULL);
+	if (cert != NULL)
+		soup_server_set_tls_certificate(self->front, cert);
+	if (self->client_cert_sha256 != NULL) {
+		soup_server_set_tls_auth_mode(self->front, G_TLS_AUTHENTICATION_REQUESTED);
+		g_signal_connect(self->front,
+		                 "request-started",
+		                 G_CALLBACK(gw_test_dm2_request_started_cb),
+		                 NULL);
+	}
+	if (g_strcmp0(self->auth, "digest") == 0) {
+		SoupAuthDomain *domain = soup_auth_domain_digest_new("realm", "gwmo-test", NULL);
+
+		soup_auth_domain_add_path(domain, "/dm");
+		soup_auth_domain_add_path(domain, "/files");
+		soup_auth_domain_digest_set_auth_callback(
+		    domain, gw_test_dm2_digest_cb, self, NULL);
+		soup_server_add_auth_domain(self->front, domain);
+		g_object_unref(domain);
+	}
+	soup_server_add_handler(self->front, NULL, gw_test_dm2_front_cb, self, NULL);
+	if (!soup_server_listen_local(self->front,
+	                              g_uri_get_port(uri) > 0 ? (guint)g_uri_get_port(uri) : 0,
+	                              SOUP_SERVER_LISTEN_IPV4_ONLY |
+	                                  (https ? SOUP_SERVER_LISTEN_HTTPS : 0),
+	                              error))
+		return FALSE;
+	uris = soup_server_get_uris(self->front);
+	port = (guint)g_uri_get_port(uris->data);
+	g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
+	self->forward = soup_session_new_with_options("proxy-resolver", NULL, NULL);
+	soup_session_remove_feature_by_type(self->forward, SOUP_TYPE_AUTH_MANAGER);
+	self->backend_url =
+	    g_strdup_printf("http://127.0.0.1:%u", gw_http_server_get_port(self->http, FALSE));
+	g_free(self->base_url);
+	self->base_url =
+	    g_strdup_printf("%s://%s:%u", g_uri_get_scheme(uri), g_uri_get_host(uri), port);
+	return TRUE;
+}
+
 static gboolean
 gw_test_dm2_listen(GwTestDm2Server *self, GError **error)
 {
 	g_autoptr(GUri) uri = g_uri_parse(self->listen, G_URI_FLAGS_NONE, error);
+	gboolean front;
 	guint16 port;
 
 	if (uri == NULL)
 		return FALSE;
-	if (g_strcmp0(g_uri_get_scheme(uri), "http") != 0) {
-		g_set_error_literal(
-		    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "--dm2 listens on http:// only");
+	front = self->auth != NULL || self->client_cert_sha256 != NULL;
+	if (!front && g_strcmp0(g_uri_get_scheme(uri), "http") != 0) {
+		g_set_error_literal(error,
+		                    GW_ERROR,
+		                    GW_ERROR_INVALID_ARGS,
+		                    "--dm2 listens on http:// only (https:// with --auth or "
+		                    "--client-cert-sha256)");
 		return FALSE;
 	}
 	self->http = gw_http_server_new(NULL);
 	gw_http_server_add_handler(self->http, "/dm", gw_test_dm2_dm_cb, self, NULL);
 	gw_http_server_add_handler(self->http, "/files/", gw_test_dm2_files_cb, self, NULL);
-	if (!gw_http_server_listen(self->http, self->listen, error))
+	if (!gw_http_server_listen(self->http, front ? "http://127.0.0.1:0" : self->listen, error))
 		return FALSE;
 	port = gw_http_server_get_port(self->http, FALSE);
 	self->base_url = g_strdup_printf("http://%s:%u", g_uri_get_host(uri), port);
+	if (front && !gw_test_dm2_front_listen(self, uri, error))
+		return FALSE;
 	g_print("listening %s/dm\n", self->base_url);
 	fflush(stdout);
 	if (self->ready_file != NULL) {
@@ -573,6 +817,10 @@ gw_test_server_dm2_main(int argc, char **argv)
 	    {"sessions", 'n', 0, G_OPTION_ARG_INT, &self->sessions, "Exit after N sessions", "N"},
 	    {"client-name", 0, 0, G_OPTION_ARG_STRING, &self->client_name, "HTTP Basic user required", "NAME"},
 	    {"client-secret", 0, 0, G_OPTION_ARG_STRING, &self->client_secret, "HTTP Basic password", "SECRET"},
+	    {"auth", 0, 0, G_OPTION_ARG_STRING, &self->auth, "digest: HTTP Digest instead of Basic", "SCHEME"},
+	    {"client-cert-sha256", 0, 0, G_OPTION_ARG_STRING, &self->client_cert_sha256, "Require this TLS client certificate", "HEX"},
+	    {"tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &self->tls_cert, "Server certificate (https://)", "FILE"},
+	    {"tls-key", 0, 0, G_OPTION_ARG_FILENAME, &self->tls_key, "Server key (https://)", "FILE"},
 	    {"server-id", 0, 0, G_OPTION_ARG_STRING, &self->server_id, "SERVER-ID of --notify", "ID"},
 	    {"notify", 0, 0, G_OPTION_ARG_STRING, &self->notify_url, "POST a DM 2.0 Package #0 there once listening", "URL"},
 	    {"notify-secret", 0, 0, G_OPTION_ARG_STRING, &self->notify_secret, "Server secret of its digest", "SECRET"},
@@ -591,6 +839,12 @@ gw_test_server_dm2_main(int argc, char **argv)
 	}
 	if (self->listen == NULL)
 		self->listen = g_strdup("http://127.0.0.1:0");
+	if (self->auth != NULL &&
+	    (g_strcmp0(self->auth, "digest") != 0 || self->client_name == NULL)) {
+		g_printerr("gwmo-test-server: --auth=digest (with --client-name/--client-secret) "
+		           "is the only other scheme\n");
+		return GW_PEER_EXIT_USAGE;
+	}
 	if ((self->client_name == NULL) != (self->client_secret == NULL)) {
 		g_printerr("gwmo-test-server: --client-name and --client-secret go together\n");
 		return GW_PEER_EXIT_USAGE;
@@ -643,8 +897,21 @@ gw_test_server_dm2_main(int argc, char **argv)
 	}
 	gw_test_dm2_write_record(self);
 	g_clear_pointer(&self->script, json_node_unref);
+	if (self->front != NULL) {
+		/* closes the front's connections (their sockets) before it goes */
+		soup_server_disconnect(self->front);
+		while (g_main_context_iteration(NULL, FALSE))
+			;
+	}
+	g_clear_object(&self->front);
+	g_clear_object(&self->forward);
 	g_clear_object(&self->http);
 	g_clear_object(&self->client);
+	g_free(self->auth);
+	g_free(self->client_cert_sha256);
+	g_free(self->tls_cert);
+	g_free(self->tls_key);
+	g_free(self->backend_url);
 	g_main_loop_unref(self->loop);
 	g_free(self->server_id);
 	g_free(self->notify_url);
