@@ -155,19 +155,27 @@ child_setup(gpointer user_data)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
-/* starts the reference server; NULL-terminated extra args; waits until it listens */
+/* starts the reference server as a DM Server named by @identity (its --server-id,
+ * --client-name, secrets… arguments, NULL-terminated) on @port, with @script; its files carry
+ * @tag ("" for the main server); waits until it listens */
 GSubprocess *
-server_start(Env *e, const gchar *script, const gchar *record, const gchar *client_secret, ...)
+e2e_server_start_as(Env *e,
+                    const gchar *tag,
+                    guint16 port,
+                    const gchar *script,
+                    const gchar *record,
+                    const gchar *const *identity)
 {
 	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *ready = g_build_filename(e->dir, "ready", NULL);
-	g_autofree gchar *script_path = g_build_filename(e->dir, "script.json", NULL);
-	g_autofree gchar *log = g_build_filename(e->dir, "server.log", NULL);
+	g_autofree gchar *ready_name = g_strdup_printf("ready%s", tag);
+	g_autofree gchar *script_name = g_strdup_printf("script%s.json", tag);
+	g_autofree gchar *log_name = g_strdup_printf("server%s.log", tag);
+	g_autofree gchar *ready = g_build_filename(e->dir, ready_name, NULL);
+	g_autofree gchar *script_path = g_build_filename(e->dir, script_name, NULL);
+	g_autofree gchar *log = g_build_filename(e->dir, log_name, NULL);
 	GSubprocess *proc;
-	const gchar *arg;
-	va_list ap;
 
 	g_remove(ready);
 	g_assert_true(g_file_set_contents(script_path, script, -1, NULL));
@@ -175,22 +183,14 @@ server_start(Env *e, const gchar *script, const gchar *record, const gchar *clie
 	g_ptr_array_add(argv,
 	                g_strdup_printf("--listen=%s://127.0.0.1:%u",
 	                                g_str_has_prefix(e->dm_url, "https:") ? "https" : "http",
-	                                e->port));
+	                                (guint)port));
 	g_ptr_array_add(argv, g_strdup_printf("--cert=%s", e->cert));
 	g_ptr_array_add(argv, g_strdup_printf("--key=%s", e->key));
-	g_ptr_array_add(argv, g_strdup("--server-id=" SERVER_ID));
-	g_ptr_array_add(argv, g_strdup("--server-name=" SERVER_ID));
-	g_ptr_array_add(argv, g_strdup("--server-secret=" SRV_SECRET));
-	g_ptr_array_add(argv, g_strdup("--client-name=" CL_NAME));
-	g_ptr_array_add(argv, g_strdup_printf("--client-secret=%s", client_secret));
-	g_ptr_array_add(argv, g_strdup("--auth=md5"));
+	for (guint i = 0; identity[i] != NULL; i++)
+		g_ptr_array_add(argv, g_strdup(identity[i]));
 	g_ptr_array_add(argv, g_strdup_printf("--script=%s", script_path));
 	g_ptr_array_add(argv, g_strdup_printf("--record=%s", record));
 	g_ptr_array_add(argv, g_strdup_printf("--ready-file=%s", ready));
-	va_start(ap, client_secret);
-	while ((arg = va_arg(ap, const gchar *)) != NULL)
-		g_ptr_array_add(argv, g_strdup(arg));
-	va_end(ap);
 	g_ptr_array_add(argv, NULL);
 
 	g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
@@ -206,10 +206,33 @@ server_start(Env *e, const gchar *script, const gchar *record, const gchar *clie
 	if (!g_file_test(ready, G_FILE_TEST_EXISTS)) {
 		g_autofree gchar *text = NULL;
 		g_file_get_contents(log, &text, NULL, NULL);
-		g_printerr("reference server did not start:\n%s\n", text);
+		g_printerr("reference server%s did not start:\n%s\n", tag, text);
 		g_assert_not_reached();
 	}
 	return proc;
+}
+
+/* starts the reference server as SERVER_ID on the DMAcc's port; NULL-terminated extra args */
+GSubprocess *
+server_start(Env *e, const gchar *script, const gchar *record, const gchar *client_secret, ...)
+{
+	g_autoptr(GPtrArray) identity = g_ptr_array_new_with_free_func(g_free);
+	const gchar *arg;
+	va_list ap;
+
+	g_ptr_array_add(identity, g_strdup("--server-id=" SERVER_ID));
+	g_ptr_array_add(identity, g_strdup("--server-name=" SERVER_ID));
+	g_ptr_array_add(identity, g_strdup("--server-secret=" SRV_SECRET));
+	g_ptr_array_add(identity, g_strdup("--client-name=" CL_NAME));
+	g_ptr_array_add(identity, g_strdup_printf("--client-secret=%s", client_secret));
+	g_ptr_array_add(identity, g_strdup("--auth=md5"));
+	va_start(ap, client_secret);
+	while ((arg = va_arg(ap, const gchar *)) != NULL)
+		g_ptr_array_add(identity, g_strdup(arg));
+	va_end(ap);
+	g_ptr_array_add(identity, NULL);
+	return e2e_server_start_as(
+	    e, "", e->port, script, record, (const gchar *const *)identity->pdata);
 }
 
 /* waits (up to 60 s) for the server to exit by itself after --sessions N */

@@ -54,6 +54,13 @@ child_setup(gpointer user_data);
 GSubprocess *
 server_start(Env *e, const gchar *script, const gchar *record, const gchar *client_secret, ...)
     G_GNUC_NULL_TERMINATED;
+GSubprocess *
+e2e_server_start_as(Env *e,
+                    const gchar *tag,
+                    guint16 port,
+                    const gchar *script,
+                    const gchar *record,
+                    const gchar *const *identity);
 void
 server_wait(GSubprocess *proc);
 JsonArray *

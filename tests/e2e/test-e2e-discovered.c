@@ -478,47 +478,15 @@ add_second_server(Env *e, guint16 port)
 static GSubprocess *
 server2_start(Env *e, guint16 port, const gchar *script, const gchar *record)
 {
-	g_autoptr(GSubprocessLauncher) launcher =
-	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-	g_autoptr(GError) error = NULL;
-	g_autofree gchar *ready = g_build_filename(e->dir, "ready2", NULL);
-	g_autofree gchar *script_path = g_build_filename(e->dir, "script2.json", NULL);
-	g_autofree gchar *log = g_build_filename(e->dir, "server2.log", NULL);
-	g_autofree gchar *listen = g_strdup_printf("--listen=https://127.0.0.1:%u", (guint)port);
-	g_autofree gchar *cert = g_strdup_printf("--cert=%s", e->cert);
-	g_autofree gchar *key = g_strdup_printf("--key=%s", e->key);
-	g_autofree gchar *script_arg = g_strdup_printf("--script=%s", script_path);
-	g_autofree gchar *record_arg = g_strdup_printf("--record=%s", record);
-	g_autofree gchar *ready_arg = g_strdup_printf("--ready-file=%s", ready);
-	const gchar *argv[] = {server_binary,
-	                       listen,
-	                       cert,
-	                       key,
-	                       "--server-id=" SERVER2_ID,
-	                       "--server-name=" SERVER2_ID,
-	                       "--server-secret=srv-secret-2",
-	                       "--client-name=gateway-2",
-	                       "--client-secret=client-secret-2",
-	                       "--auth=md5",
-	                       script_arg,
-	                       record_arg,
-	                       ready_arg,
-	                       "--sessions=1",
-	                       NULL};
-	GSubprocess *proc;
-
-	g_assert_true(g_file_set_contents(script_path, script, -1, NULL));
-	g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
-	g_subprocess_launcher_set_stderr_file_path(launcher, log);
-	proc = g_subprocess_launcher_spawnv(launcher, argv, &error);
-	g_assert_no_error(error);
-	for (guint i = 0; i < 400 && !g_file_test(ready, G_FILE_TEST_EXISTS); i++) {
-		if (g_subprocess_get_identifier(proc) == NULL)
-			break;
-		g_usleep(50 * 1000);
-	}
-	g_assert_true(g_file_test(ready, G_FILE_TEST_EXISTS));
-	return proc;
+	const gchar *identity[] = {"--server-id=" SERVER2_ID,
+	                           "--server-name=" SERVER2_ID,
+	                           "--server-secret=srv-secret-2",
+	                           "--client-name=gateway-2",
+	                           "--client-secret=client-secret-2",
+	                           "--auth=md5",
+	                           "--sessions=1",
+	                           NULL};
+	return e2e_server_start_as(e, "2", port, script, record, identity);
 }
 
 /* the statuses of @session's commands @cmd on @uri, in order ("425,200") */

@@ -122,6 +122,28 @@ set_node_int(GwTestDaemon *d, const gchar *uri, gint64 value)
 	g_assert_no_error(error);
 }
 
+/* AddDevice over D-Bus, with the credentials of a provisioned device when @client_secret is
+ * given (DIGEST both ways), else a bare record */
+static void
+add_device(Env *e, const gchar *device_id, const gchar *client_secret, const gchar *server_secret)
+{
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GError) error = NULL;
+	GVariantBuilder b;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string(device_id));
+	if (client_secret != NULL) {
+		g_variant_builder_add(&b, "{sv}", "AuthType", g_variant_new_string("DIGEST"));
+		g_variant_builder_add(
+		    &b, "{sv}", "ClientSecret", g_variant_new_string(client_secret));
+		g_variant_builder_add(
+		    &b, "{sv}", "ServerSecret", g_variant_new_string(server_secret));
+	}
+	reply = gw_test_call(e->d, "AddDevice", g_variant_new("(a{sv})", &b), "(o)", &error);
+	g_assert_no_error(error);
+}
+
 static gchar *
 record_of(GwTestDaemon *d, const gchar *device_id)
 {
@@ -521,12 +543,7 @@ test_lapse(void)
 
 	/* a record that was there before (provisioned without credentials) gets one too */
 	{
-		g_autoptr(GVariant) reply = NULL;
-		GVariantBuilder b;
-		g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
-		g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string("kept-dev"));
-		reply = gw_test_call(e->d, "AddDevice", g_variant_new("(a{sv})", &b), "(o)", &error);
-		g_assert_no_error(error);
+		add_device(e, "kept-dev", NULL, NULL);
 		g_assert_cmpuint(get_status(e, "kept-dev"), ==, 200);
 		kept = record_of(e->d, "kept-dev");
 		g_assert_nonnull(kept);
@@ -660,11 +677,9 @@ test_approved(void)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(JsonParser) parser = NULL;
 	JsonArray *sessions;
-	GVariantBuilder b;
 
 	/* a device the owner provisioned, managed by srv1 (its registration names it) */
 	{
-		g_autoptr(GVariant) reply = NULL;
 		const gchar *args[] = {server_arg,
 		                       "--dev-id=srv-dev",
 		                       "--auth=md5",
@@ -675,16 +690,7 @@ test_approved(void)
 		                       "--register",
 		                       "--server-ids=" SERVER_ID,
 		                       NULL};
-		g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
-		g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string("srv-dev"));
-		g_variant_builder_add(&b, "{sv}", "AuthType", g_variant_new_string("DIGEST"));
-		g_variant_builder_add(
-		    &b, "{sv}", "ClientSecret", g_variant_new_string("old-dev-secret"));
-		g_variant_builder_add(
-		    &b, "{sv}", "ServerSecret", g_variant_new_string("old-gw-secret"));
-		reply =
-		    gw_test_call(e->d, "AddDevice", g_variant_new("(a{sv})", &b), "(o)", &error);
-		g_assert_no_error(error);
+		add_device(e, "srv-dev", "old-dev-secret", "old-gw-secret");
 		dev = device_spawn(e, "old", args);
 		g_assert_cmpint(device_wait(dev, 60), ==, 0);
 		g_clear_object(&dev);
@@ -700,11 +706,7 @@ test_approved(void)
 
 	/* a record srv1 may not Replace (no ServerIDs: "Get=*"): its Exec is refused */
 	{
-		g_autoptr(GVariant) reply = NULL;
-		g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
-		g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string("other-dev"));
-		reply = gw_test_call(e->d, "AddDevice", g_variant_new("(a{sv})", &b), "(o)", &error);
-		g_assert_no_error(error);
+		add_device(e, "other-dev", NULL, NULL);
 		other = record_of(e->d, "other-dev");
 		g_assert_nonnull(other);
 	}
@@ -775,48 +777,16 @@ test_approved(void)
 static GSubprocess *
 account_server_start(Env *e, guint16 port, const gchar *record)
 {
-	g_autoptr(GSubprocessLauncher) launcher =
-	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-	g_autoptr(GError) error = NULL;
-	g_autofree gchar *ready = g_build_filename(e->dir, "ready-account", NULL);
-	g_autofree gchar *script_path = g_build_filename(e->dir, "script-account.json", NULL);
-	g_autofree gchar *log = g_build_filename(e->dir, "server-account.log", NULL);
-	g_autofree gchar *listen = g_strdup_printf("--listen=https://127.0.0.1:%u", (guint)port);
-	g_autofree gchar *cert = g_strdup_printf("--cert=%s", e->cert);
-	g_autofree gchar *key = g_strdup_printf("--key=%s", e->key);
-	g_autofree gchar *script_arg = g_strdup_printf("--script=%s", script_path);
-	g_autofree gchar *record_arg = g_strdup_printf("--record=%s", record);
-	g_autofree gchar *ready_arg = g_strdup_printf("--ready-file=%s", ready);
-	const gchar *argv[] = {server_binary,
-	                       listen,
-	                       cert,
-	                       key,
-	                       "--server-id=" SERVER_ID,
-	                       "--server-name=" SERVER_ID,
-	                       "--server-secret=srv-dev-secret-1",
-	                       "--client-name=hlf-dev-at-srv1",
-	                       "--client-secret=dev-srv-secret-1",
-	                       "--auth=md5",
-	                       script_arg,
-	                       record_arg,
-	                       ready_arg,
-	                       "--sessions=1",
-	                       NULL};
-	GSubprocess *proc;
-
-	g_assert_true(
-	    g_file_set_contents(script_path, "{\"sessions\":[{\"commands\":[]}]}", -1, NULL));
-	g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
-	g_subprocess_launcher_set_stderr_file_path(launcher, log);
-	proc = g_subprocess_launcher_spawnv(launcher, argv, &error);
-	g_assert_no_error(error);
-	for (guint i = 0; i < 400 && !g_file_test(ready, G_FILE_TEST_EXISTS); i++) {
-		if (g_subprocess_get_identifier(proc) == NULL)
-			break;
-		g_usleep(50 * 1000);
-	}
-	g_assert_true(g_file_test(ready, G_FILE_TEST_EXISTS));
-	return proc;
+	const gchar *identity[] = {"--server-id=" SERVER_ID,
+	                           "--server-name=" SERVER_ID,
+	                           "--server-secret=srv-dev-secret-1",
+	                           "--client-name=hlf-dev-at-srv1",
+	                           "--client-secret=dev-srv-secret-1",
+	                           "--auth=md5",
+	                           "--sessions=1",
+	                           NULL};
+	return e2e_server_start_as(
+	    e, "-account", port, "{\"sessions\":[{\"commands\":[]}]}", record, identity);
 }
 
 /* GwMO-HLF-006 on a device holding the gateway's (non-trusted) account: the DM Server's Exec
@@ -963,7 +933,6 @@ test_to_server_restart(void)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(JsonParser) parser = NULL;
 	JsonArray *sessions;
-	GVariantBuilder b;
 	const gchar *common[] = {server_arg,
 	                         "--dev-id=poll-dev",
 	                         "--auth=md5",
@@ -975,7 +944,6 @@ test_to_server_restart(void)
 
 	/* a device the owner provisioned; it polls (no NotifyAddr) and names srv1 */
 	{
-		g_autoptr(GVariant) reply = NULL;
 		const gchar *args[] = {common[0],
 		                       common[1],
 		                       common[2],
@@ -986,16 +954,7 @@ test_to_server_restart(void)
 		                       "--register",
 		                       "--server-ids=" SERVER_ID,
 		                       NULL};
-		g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
-		g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string("poll-dev"));
-		g_variant_builder_add(&b, "{sv}", "AuthType", g_variant_new_string("DIGEST"));
-		g_variant_builder_add(
-		    &b, "{sv}", "ClientSecret", g_variant_new_string("poll-dev-secret"));
-		g_variant_builder_add(
-		    &b, "{sv}", "ServerSecret", g_variant_new_string("poll-gw-secret"));
-		reply =
-		    gw_test_call(e->d, "AddDevice", g_variant_new("(a{sv})", &b), "(o)", &error);
-		g_assert_no_error(error);
+		add_device(e, "poll-dev", "poll-dev-secret", "poll-gw-secret");
 		dev = device_spawn(e, "poll1", args);
 		g_assert_cmpint(device_wait(dev, 60), ==, 0);
 		g_clear_object(&dev);
