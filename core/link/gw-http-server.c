@@ -1774,6 +1774,13 @@ gw_http_request_is_answered(GwHttpRequest *request)
 	return request->answered;
 }
 
+static gboolean
+gw_http_query_has_nul(GUri *uri)
+{
+	const gchar *raw = uri != NULL ? g_uri_get_query(uri) : NULL;
+	return raw != NULL && strstr(raw, "%00") != NULL;
+}
+
 static void
 gw_http_server_dispatch_cb(SoupServer *server,
                            SoupServerMessage *msg,
@@ -1790,6 +1797,15 @@ gw_http_server_dispatch_cb(SoupServer *server,
 
 	if (!h->prefix && g_strcmp0(path, h->path) != 0) {
 		soup_server_message_set_status(msg, SOUP_STATUS_NOT_FOUND, NULL);
+		return;
+	}
+	if (query != NULL && gw_http_query_has_nul(soup_server_message_get_uri(msg))) {
+		/* libsoup decodes %00 into the value, which then reads shorter than it was sent
+		 * (dev=a%00b as "a"): no handler sees such a query */
+		gw_warning_ratelimited("%s from %s refused (400): a NUL in the query",
+		                       path,
+		                       conn != NULL ? conn->peer : "?");
+		soup_server_message_set_status(msg, SOUP_STATUS_BAD_REQUEST, NULL);
 		return;
 	}
 	if (conn == NULL || conn->msg != msg || conn->reject_status != 0) {

@@ -1244,6 +1244,26 @@ test_refused_reported(Fixture *f, gconstpointer data)
 	assert_all_closed(f);
 }
 
+/* a %00 in the query would reach a handler as a value cut short (dev=a%00b read as "a"): the
+ * request is refused (400, a log line) before any handler runs; %41 is decoded as before */
+static void
+test_query_nul(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	const gchar *paths[] = {"/echo?dev=a%41b", "/echo?dev=a%00b", "/files/x?a=1&b=%00"};
+	const guint expect[] = {200, 400, 400};
+
+	for (guint i = 0; i < G_N_ELEMENTS(paths); i++) {
+		g_autoptr(GwAbuseClient) c = gw_abuse_client_connect(f->port, FALSE, &error);
+		guint handled = f->handled;
+		g_assert_no_error(error);
+		g_assert_cmpuint(gw_abuse_request(c, "GET", paths[i], NULL, FALSE, 5000), ==, expect[i]);
+		g_assert_cmpuint(f->handled, ==, handled + (expect[i] == 200 ? 1 : 0));
+	}
+	g_assert_cmpuint(captured_count("a NUL in the query"), ==, 2);
+	assert_all_closed(f);
+}
+
 static void
 test_peer_group(void)
 {
@@ -1390,6 +1410,7 @@ main(int argc, char **argv)
 	ADD("/gw/link/abuse/body-budget", test_body_budget);
 	ADD("/gw/link/abuse/handler-deadline", test_handler_deadline);
 	ADD("/gw/link/abuse/refused-reported", test_refused_reported);
+	ADD("/gw/link/abuse/query-nul", test_query_nul);
 	g_test_add_func("/gw/link/abuse/peer-group", test_peer_group);
 #undef ADD
 	return g_test_run();
