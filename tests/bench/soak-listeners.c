@@ -8,7 +8,9 @@
  *   TLS junk (100), TLS 1.0/1.1 handshakes (20), oversize chunked bodies (6, until the 413),
  *   declared oversize bodies (20), kept-alive connections closed by their clients (200), idle
  *   kept-alive connections left to the idle deadline (300), and an EMFILE flood (1,100 idle
- *   connections against a limit of 1,024, then closed).
+ *   connections against a limit of 1,024, then closed), and GET /bootstrap for 100 new
+ *   DeviceIDs a round (8 lapsing accounts answered in all, the rest 503) plus malformed and
+ *   POST requests to it.
  * After each round: one plain and one TLS request must be answered and gwmod must answer on
  * D-Bus; then, once gwmod's descriptors are back to their count before the first round, the
  * round's figures: gwmod's VmRSS and descriptors. They must stay flat.
@@ -297,6 +299,63 @@ abuse_cwmp(Soak *s)
 	wait_all_closed(slow, NULL, "slow /cwmp bodies");
 }
 
+/* the local bootstrap server, GET /bootstrap (issue 14): malformed and unknown methods are
+ * refused, and an unauthenticated LAN host gets at most GW_SOAK_BOOTSTRAPS lapsing accounts
+ * however many DeviceIDs it asks for (the rest 503), never more records, in every round */
+#define GW_SOAK_BOOTSTRAPS 8
+static void
+abuse_bootstrap(Soak *s, guint round)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	guint answered = 0;
+
+	for (guint i = 0; i < 100; i++) {
+		g_autoptr(GwAbuseClient) c = connect_or_fail(i % 2 ? s->tls_port : s->port, i % 2);
+		g_autofree gchar *path = g_strdup_printf("/bootstrap?dev=soak-%u-%u", round, i);
+		guint status = gw_abuse_request(c, "GET", path, NULL, FALSE, 10000);
+		if (status == 200)
+			answered++;
+		else if (status != 503)
+			soak_fail("GET %s got %u, not 200 or 503", path, status);
+	}
+	if (round == 1 && answered != GW_SOAK_BOOTSTRAPS)
+		soak_fail("one client got %u bootstraps, not %u", answered, GW_SOAK_BOOTSTRAPS);
+	if (round > 1 && answered != 0)
+		soak_fail("round %u: %u more bootstraps for a client that has its %u",
+		          round,
+		          answered,
+		          GW_SOAK_BOOTSTRAPS);
+	for (guint i = 0; i < 50; i++) {
+		g_autoptr(GwAbuseClient) c = connect_or_fail(s->port, FALSE);
+		const gchar *bad[] = {"/bootstrap", "/bootstrap?dev=", "/bootstrap?dev=a%00b"};
+		guint status = gw_abuse_request(c, "GET", bad[i % 3], NULL, FALSE, 10000);
+		if (status != 400)
+			soak_fail("GET %s got %u, not 400", bad[i % 3], status);
+	}
+	for (guint i = 0; i < 50; i++) {
+		g_autoptr(GwAbuseClient) c = connect_or_fail(s->port, FALSE);
+		guint status = gw_abuse_request(c, "POST", "/bootstrap?dev=x", "x", FALSE, 10000);
+		if (status != 405)
+			soak_fail("POST /bootstrap got %u, not 405", status);
+	}
+	reply = gw_test_call(s->d,
+	                     "ListChildren",
+	                     g_variant_new("(s)", "./GwMO/Inventory/Devices"),
+	                     "(as)",
+	                     &error);
+	if (reply == NULL)
+		soak_fail("gwmod does not list its inventory: %s", error->message);
+	{
+		g_autoptr(GVariant) children = g_variant_get_child_value(reply, 0);
+		if (g_variant_n_children(children) != GW_SOAK_BOOTSTRAPS)
+			soak_fail("round %u: %zu inventory records, not %u",
+			          round,
+			          g_variant_n_children(children),
+			          GW_SOAK_BOOTSTRAPS);
+	}
+}
+
 static void
 abuse_emfile(Soak *s)
 {
@@ -365,6 +424,7 @@ main(int argc, char **argv)
 	s.tls_port = gw_test_free_port();
 	conf = g_strdup_printf("[northbound]\nlisten=\n"
 	                       "[southbound]\nlisten=http://127.0.0.1:%u,https://127.0.0.1:%u\n"
+	                       "auto-bootstrap=true\n"
 	                       "[http]\nheader-timeout=%u\nbody-timeout=%u\nidle-timeout=%u\n"
 	                       "handshake-timeout=%u\nmax-connections=100000\n"
 	                       "max-connections-per-peer=100000\n",
@@ -397,6 +457,21 @@ main(int argc, char **argv)
 		gw_test_daemon_start(s.d, NULL);
 	}
 	s.pid = (GPid)g_ascii_strtoll(g_subprocess_get_identifier(s.d->daemon), NULL, 10);
+	{
+		/* the local bootstrap server answers (not trusted, lapsing) */
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GVariant) r = gw_test_call(
+		    s.d,
+		    "SetNode",
+		    g_variant_new("(ssv)",
+		                  "./GwMO/Config/Bootstrap/EDBootstrap",
+		                  "bool",
+		                  g_variant_new_boolean(TRUE)),
+		    "()",
+		    &error);
+		if (r == NULL)
+			soak_fail("cannot turn EDBootstrap on: %s", error->message);
+	}
 	check_served(&s);
 	s.baseline_fds = gw_abuse_count_fds(s.pid, FALSE);
 
@@ -432,6 +507,8 @@ main(int argc, char **argv)
 			abuse_cwmp(&s);
 			step(&s, r, "/cwmp");
 		}
+		abuse_bootstrap(&s, r);
+		step(&s, r, "/bootstrap");
 		abuse_emfile(&s);
 		peak = gw_abuse_count_fds(s.pid, FALSE);
 		/* the flood went away when abuse_emfile() returned */
