@@ -339,11 +339,8 @@ abuse_bootstrap(Soak *s, guint round)
 		if (status != 405)
 			soak_fail("POST /bootstrap got %u, not 405", status);
 	}
-	reply = gw_test_call(s->d,
-	                     "ListChildren",
-	                     g_variant_new("(s)", "./GwMO/Inventory/Devices"),
-	                     "(as)",
-	                     &error);
+	reply = gw_test_call(
+	    s->d, "ListChildren", g_variant_new("(s)", "./GwMO/Inventory/Devices"), "(as)", &error);
 	if (reply == NULL)
 		soak_fail("gwmod does not list its inventory: %s", error->message);
 	{
@@ -460,15 +457,15 @@ main(int argc, char **argv)
 	{
 		/* the local bootstrap server answers (not trusted, lapsing) */
 		g_autoptr(GError) error = NULL;
-		g_autoptr(GVariant) r = gw_test_call(
-		    s.d,
-		    "SetNode",
-		    g_variant_new("(ssv)",
-		                  "./GwMO/Config/Bootstrap/EDBootstrap",
-		                  "bool",
-		                  g_variant_new_boolean(TRUE)),
-		    "()",
-		    &error);
+		g_autoptr(GVariant) r =
+		    gw_test_call(s.d,
+		                 "SetNode",
+		                 g_variant_new("(ssv)",
+		                               "./GwMO/Config/Bootstrap/EDBootstrap",
+		                               "bool",
+		                               g_variant_new_boolean(TRUE)),
+		                 "()",
+		                 &error);
 		if (r == NULL)
 			soak_fail("cannot turn EDBootstrap on: %s", error->message);
 	}

@@ -1257,7 +1257,8 @@ test_query_nul(Fixture *f, gconstpointer data)
 		g_autoptr(GwAbuseClient) c = gw_abuse_client_connect(f->port, FALSE, &error);
 		guint handled = f->handled;
 		g_assert_no_error(error);
-		g_assert_cmpuint(gw_abuse_request(c, "GET", paths[i], NULL, FALSE, 5000), ==, expect[i]);
+		g_assert_cmpuint(
+		    gw_abuse_request(c, "GET", paths[i], NULL, FALSE, 5000), ==, expect[i]);
 		g_assert_cmpuint(f->handled, ==, handled + (expect[i] == 200 ? 1 : 0));
 	}
 	g_assert_cmpuint(captured_count("a NUL in the query"), ==, 2);
