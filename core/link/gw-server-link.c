@@ -268,12 +268,12 @@ gw_server_link_get_notification_credentials(GwServerLink *self, GBytes **secret,
 	return TRUE;
 }
 
-/* DM 2.0 layout: SrvURI; DM 1.x: the first AppAddr/<x>/Addr */
+/* the first AppAddr/<x>/Addr; for a DM 2.0 session (@dm2) the DMAcc 2.0 SrvURI first */
 static gchar *
-gw_server_link_read_address(GwServerLink *self)
+gw_server_link_read_address(GwServerLink *self, gboolean dm2)
 {
 	g_autofree gchar *appaddr = g_strdup_printf("%s/AppAddr", self->dmacc_uri);
-	g_autofree gchar *srv_uri = gw_server_link_child(self, "SrvURI");
+	g_autofree gchar *srv_uri = dm2 ? gw_server_link_child(self, "SrvURI") : NULL;
 	g_auto(GStrv) children = NULL;
 
 	if (srv_uri != NULL && srv_uri[0] != '\0')
@@ -928,7 +928,7 @@ gw_server_link_run_dm2(GwServerLink *self,
 	GwServerLinkRun *run = g_task_get_task_data(task);
 	GwDm2SessionConfig cfg = {0};
 	GwDmCredentials local = {0};
-	g_autofree gchar *address = gw_server_link_read_address(self);
+	g_autofree gchar *address = gw_server_link_read_address(self, TRUE);
 	g_autofree gchar *type = NULL;
 	g_autoptr(GBytes) first = NULL;
 	GError *error = NULL;
@@ -1075,7 +1075,7 @@ gw_server_link_run_session_async(GwServerLink *self,
 	cfg.max_msg_size = GW_SERVER_LINK_MAX_MSG_SIZE;
 	cfg.session_id = g_strdup(session_id);
 	cfg.local_uri = gw_dm_tree_dup_string(self->tree, "./DevInfo/DevId");
-	cfg.remote_uri = gw_server_link_read_address(self);
+	cfg.remote_uri = gw_server_link_read_address(self, FALSE);
 	cfg.server_id = gw_server_link_dup_server_id(self);
 	run->clcred_uri = gw_server_link_read_creds(self, "CLCRED", &cfg.local);
 	run->srvcred_uri = gw_server_link_read_creds(self, "SRVCRED", &cfg.peer);

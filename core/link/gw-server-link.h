@@ -120,11 +120,11 @@ gw_server_link_get_server_credentials(GwServerLink *self, gchar **secret, GBytes
 /*
  * (added) The DMAcc 2.0 layout (OMA-TS-DM_Protocol-V2_0 §11.2): SrvID, SrvURI, Name,
  * Auth/Trsp/{Data,Secret}, Auth/Noti/{Type,Data,Secret}, Perm, Push (gw-dm-std.c has its DDF).
- * An account's identity is its ServerID, else its SrvID; its address its SrvURI, else its first
- * AppAddr/<x>/Addr. A DM 2.0 session authenticates with Auth/Trsp/Data (user name) and
- * Auth/Trsp/Secret (password) as Ext/TrspAuthType says (HTTP-BASIC when absent, HTTP-DIGEST,
- * X509: the gateway's TLS identity) when the account has Auth/Trsp or Ext/TrspAuthType, else
- * with its CLCRED entry.
+ * An account's identity is its ServerID, else its SrvID. A DM 2.0 session goes to its SrvURI,
+ * else its first AppAddr/<x>/Addr (a DM 1.x session: AppAddr only), and authenticates with
+ * Auth/Trsp/Data (user name) and Auth/Trsp/Secret (password) as Ext/TrspAuthType says
+ * (HTTP-BASIC when absent, HTTP-DIGEST, X509: the gateway's TLS identity) when the account has
+ * Auth/Trsp or Ext/TrspAuthType, else with its CLCRED entry.
  */
 gchar *
 gw_server_link_dup_account_server_id(GwDmTree *tree, const gchar *dmacc_uri);
