@@ -23,7 +23,12 @@
  *  - the HTTP-level authentication the CLCRED AAuthType chooses: HTTP-DIGEST against a server
  *    taking only RFC 7616 Digest (libsoup's SoupAuthDomainDigest), X509 against one pinning
  *    the gateway's TLS client certificate; a wrong secret or another pinned certificate is
- *    refused first (AuthFailed, nothing runs).
+ *    refused first (AuthFailed, nothing runs);
+ *  - an account in the DMAcc 2.0 layout (SrvID, SrvURI, Auth/Trsp, Auth/Noti) and no
+ *    dm2-servers: a client-initiated session at its SrvURI with Auth/Trsp's Basic credentials,
+ *    a server-initiated one whose Package #0 digest takes Auth/Noti/Secret and Auth/Noti/Data
+ *    (other secrets or no auth data: 401), Digest and the client certificate as its
+ *    Ext/TrspAuthType says; its secrets are not readable over D-Bus.
  */
 
 #include "config.h"
