@@ -69,6 +69,16 @@ gw_northbound_server_is_dm2(GwNorthbound *self, const gchar *server_id)
 	return FALSE;
 }
 
+/* whether @link's server speaks DM 2.0: listed in dm2-servers, or its account is in the
+ * DMAcc 2.0 layout (SrvID, no ServerID); an account with ServerID (DM 1.x, or both
+ * layouts) speaks DM 1.x unless listed */
+static gboolean
+gw_northbound_link_is_dm2(GwNorthbound *self, GwServerLink *link, const gchar *server_id)
+{
+	return gw_northbound_server_is_dm2(self, server_id) ||
+	       gw_server_link_account_is_dm2(self->tree, gw_server_link_get_dmacc_uri(link));
+}
+
 /* a queued alert as a DM 2.0 Generic Alert ([R]: a tree LocURI becomes its ClientURI, the
  * DM 1.x data travels as "Data":{"DM1x":…} as in the codec's golden messages, the correlator
  * (an asynchronous EXEC's ServerURI) is the TargetURI when the alert names none) */
@@ -137,8 +147,7 @@ gw_northbound_get_link(GwNorthbound *self, const gchar *dmacc_uri)
 static gboolean
 gw_northbound_account_is(GwNorthbound *self, const gchar *dmacc_uri, const gchar *server_id)
 {
-	g_autofree gchar *sid_uri = g_strdup_printf("%s/ServerID", dmacc_uri);
-	g_autofree gchar *sid = gw_dm_tree_dup_string(self->tree, sid_uri);
+	g_autofree gchar *sid = gw_server_link_dup_account_server_id(self->tree, dmacc_uri);
 	return g_strcmp0(sid, server_id) == 0;
 }
 
@@ -295,7 +304,7 @@ gw_northbound_run(GwNorthbound *self,
 	/* read for every session: a configuration reload applies to the next one */
 	gw_server_link_set_allow_insecure_http(
 	    link, gw_config_get_bool(self->config, "northbound", "allow-insecure-http"));
-	gw_server_link_set_dm2(link, gw_northbound_server_is_dm2(self, run->server_id));
+	gw_server_link_set_dm2(link, gw_northbound_link_is_dm2(self, link, run->server_id));
 	queued = gw_alert_queue_list(self->alerts, run->server_id);
 	for (guint i = 0; i < queued->len; i++) {
 		GwAlert *a = g_ptr_array_index(queued, i);
@@ -928,9 +937,10 @@ gw_northbound_admit_notification(GwNorthbound *self,
 	return TRUE;
 }
 
-/* a DM 2.0 Package #0 (gw-dm2-pkg0.h): the same checks as DM 1.x's, for a server listed in
- * [northbound] dm2-servers; the digest is checked with the account's SRVCRED secret and its
- * AAuthData (empty when none) as the TS's server secret and auth data */
+/* a DM 2.0 Package #0 (gw-dm2-pkg0.h): the same checks as DM 1.x's, for a DM 2.0 server
+ * (dm2-servers or a DMAcc 2.0 account); the digest is checked with the account's
+ * Auth/Noti/Secret and Auth/Noti/Data, else its SRVCRED secret and AAuthData (empty when
+ * none), as the TS's server secret and auth data */
 static void
 gw_northbound_notify_dm2(GwNorthbound *self, GwHttpRequest *request, const gchar *peer)
 {
@@ -939,7 +949,6 @@ gw_northbound_notify_dm2(GwNorthbound *self, GwHttpRequest *request, const gchar
 	const guint8 *data = g_bytes_get_data(body, &len);
 	g_autoptr(GwDm2Pkg0) pkg0 = NULL;
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *secret = NULL;
 	g_autoptr(GBytes) nonce = NULL;
 	g_autoptr(GBytes) secret_bytes = NULL;
 	g_autoptr(GwDm2Pkg0) verified = NULL;
@@ -956,27 +965,26 @@ gw_northbound_notify_dm2(GwNorthbound *self, GwHttpRequest *request, const gchar
 		return;
 	}
 	link = gw_northbound_find_link(self, pkg0->server_id);
-	if (link == NULL || !gw_northbound_server_is_dm2(self, pkg0->server_id)) {
+	if (link == NULL || !gw_northbound_link_is_dm2(self, link, pkg0->server_id)) {
 		gw_warning_ratelimited(
 		    "POST /notify from %s refused (403): DM 2.0 Package #0 names "
 		    "server '%s', %s",
 		    peer,
 		    pkg0->server_id,
-		    link == NULL ? "unknown" : "not listed in dm2-servers");
+		    link == NULL ? "unknown" : "a DM 1.x one (not listed in dm2-servers)");
 		gw_northbound_respond_text(request, 403, "unknown server\n");
 		return;
 	}
-	if (!gw_server_link_get_server_credentials(link, &secret, &nonce) || secret == NULL) {
+	if (!gw_server_link_get_notification_credentials(link, &secret_bytes, &nonce)) {
 		gw_warning_ratelimited(
-		    "POST /notify from %s refused (401): %s has no SRVCRED secret",
+		    "POST /notify from %s refused (401): %s has no Auth/Noti/Secret nor SRVCRED "
+		    "secret",
 		    peer,
 		    gw_server_link_get_dmacc_uri(link));
 		gw_northbound_respond_text(request, 401, "digest does not verify\n");
 		return;
 	}
-	secret_bytes = g_bytes_new(secret, strlen(secret));
 	verified = gw_dm2_pkg0_verify(data, len, secret_bytes, nonce, &error);
-	memset(secret, 0, strlen(secret));
 	if (verified == NULL) {
 		gw_warning_ratelimited(
 		    "POST /notify from %s refused (401): forged DM 2.0 Package #0 "
@@ -1353,8 +1361,8 @@ gw_northbound_schedule_undelivered(GwNorthbound *self)
 	g_auto(GStrv) accounts = gw_dm_tree_list_children(self->tree, "./DMAcc");
 
 	for (guint i = 0; accounts != NULL && accounts[i] != NULL; i++) {
-		g_autofree gchar *sid_uri = g_strdup_printf("./DMAcc/%s/ServerID", accounts[i]);
-		g_autofree gchar *sid = gw_dm_tree_dup_string(self->tree, sid_uri);
+		g_autofree gchar *uri = g_strdup_printf("./DMAcc/%s", accounts[i]);
+		g_autofree gchar *sid = gw_server_link_dup_account_server_id(self->tree, uri);
 		g_autoptr(GPtrArray) queued = NULL;
 
 		if (sid == NULL)

@@ -101,10 +101,40 @@ gw_server_link_child(GwServerLink *self, const gchar *rel)
 	return gw_dm_tree_dup_string(self->tree, uri);
 }
 
+/* ---- the two DMAcc layouts (gw-server-link.h): DM 1.x ServerID/AppAddr/AppAuth, DM 2.0
+ * SrvID/SrvURI/Auth (OMA-TS-DM_Protocol-V2_0 §11.2) ---- */
+
+static gboolean
+gw_server_link_account_has(GwDmTree *tree, const gchar *dmacc_uri, const gchar *rel)
+{
+	g_autofree gchar *uri = g_strdup_printf("%s/%s", dmacc_uri, rel);
+	return gw_dm_tree_lookup(tree, uri) != NULL;
+}
+
+gchar *
+gw_server_link_dup_account_server_id(GwDmTree *tree, const gchar *dmacc_uri)
+{
+	g_autofree gchar *sid_uri = g_strdup_printf("%s/ServerID", dmacc_uri);
+	g_autofree gchar *srvid_uri = NULL;
+	gchar *sid = gw_dm_tree_dup_string(tree, sid_uri);
+
+	if (sid != NULL)
+		return sid;
+	srvid_uri = g_strdup_printf("%s/SrvID", dmacc_uri);
+	return gw_dm_tree_dup_string(tree, srvid_uri);
+}
+
+gboolean
+gw_server_link_account_is_dm2(GwDmTree *tree, const gchar *dmacc_uri)
+{
+	return gw_server_link_account_has(tree, dmacc_uri, "SrvID") &&
+	       !gw_server_link_account_has(tree, dmacc_uri, "ServerID");
+}
+
 gchar *
 gw_server_link_dup_server_id(GwServerLink *self)
 {
-	return gw_server_link_child(self, "ServerID");
+	return gw_server_link_dup_account_server_id(self->tree, self->dmacc_uri);
 }
 
 static GBytes *
@@ -116,6 +146,32 @@ gw_server_link_leaf_bytes(GwServerLink *self, const gchar *uri)
 		return NULL;
 	value = gw_dm_node_get_value(node);
 	return value != NULL ? g_bytes_ref(value) : NULL;
+}
+
+/* a secret's bytes, wiped when the GBytes holding them goes */
+typedef struct {
+	gsize len;
+	guint8 data[];
+} GwServerLinkSecret;
+
+static void
+gw_server_link_secret_free(gpointer data)
+{
+	GwServerLinkSecret *secret = data;
+	memset(secret->data, 0, secret->len);
+	g_free(secret);
+}
+
+static GBytes *
+gw_server_link_secret_new(const void *data, gsize len)
+{
+	GwServerLinkSecret *secret = g_malloc(sizeof(GwServerLinkSecret) + len + 1);
+
+	secret->len = len;
+	if (len > 0)
+		memcpy(secret->data, data, len);
+	secret->data[len] = 0;
+	return g_bytes_new_with_free_func(secret->data, len, gw_server_link_secret_free, secret);
 }
 
 static GwDmAuthType
@@ -176,11 +232,53 @@ gw_server_link_get_server_credentials(GwServerLink *self, gchar **secret, GBytes
 	return TRUE;
 }
 
+/* a copy of @uri's value whose bytes are wiped when it is freed (a secret), NULL if none */
+static GBytes *
+gw_server_link_secret_bytes(GwServerLink *self, const gchar *uri)
+{
+	g_autoptr(GBytes) value = gw_server_link_leaf_bytes(self, uri);
+	gsize len = 0;
+	const guint8 *data;
+
+	if (value == NULL)
+		return NULL;
+	data = g_bytes_get_data(value, &len);
+	return gw_server_link_secret_new(data, len);
+}
+
+gboolean
+gw_server_link_get_notification_credentials(GwServerLink *self, GBytes **secret, GBytes **auth_data)
+{
+	g_autofree gchar *secret_uri = g_strdup_printf("%s/Auth/Noti/Secret", self->dmacc_uri);
+	g_autofree gchar *data_uri = NULL;
+	g_autofree gchar *text = NULL;
+	g_autoptr(GBytes) nonce = NULL;
+
+	if (gw_dm_tree_lookup(self->tree, secret_uri) != NULL) {
+		data_uri = g_strdup_printf("%s/Auth/Noti/Data", self->dmacc_uri);
+		*secret = gw_server_link_secret_bytes(self, secret_uri);
+		*auth_data = gw_server_link_leaf_bytes(self, data_uri);
+		return *secret != NULL;
+	}
+	if (!gw_server_link_get_server_credentials(self, &text, &nonce) || text == NULL)
+		return FALSE;
+	*secret = gw_server_link_secret_new(text, strlen(text));
+	memset(text, 0, strlen(text));
+	*auth_data = g_steal_pointer(&nonce);
+	return TRUE;
+}
+
+/* the first AppAddr/<x>/Addr; for a DM 2.0 session (@dm2) the DMAcc 2.0 SrvURI first */
 static gchar *
-gw_server_link_read_address(GwServerLink *self)
+gw_server_link_read_address(GwServerLink *self, gboolean dm2)
 {
 	g_autofree gchar *appaddr = g_strdup_printf("%s/AppAddr", self->dmacc_uri);
-	g_auto(GStrv) children = gw_dm_tree_list_children(self->tree, appaddr);
+	g_autofree gchar *srv_uri = dm2 ? gw_server_link_child(self, "SrvURI") : NULL;
+	g_auto(GStrv) children = NULL;
+
+	if (srv_uri != NULL && srv_uri[0] != '\0')
+		return g_steal_pointer(&srv_uri);
+	children = gw_dm_tree_list_children(self->tree, appaddr);
 	if (children == NULL || children[0] == NULL)
 		return NULL;
 	{
@@ -799,6 +897,26 @@ gw_server_link_dm2_step(GTask *task)
 	}
 }
 
+/* the DMAcc 2.0 transport credentials: Auth/Trsp/Data (the HTTP user name) and
+ * Auth/Trsp/Secret (its password), and the type a DMAcc 2.0 has no node for, the account's
+ * vendor extension Ext/TrspAuthType (HTTP-BASIC when absent); FALSE when the account has
+ * neither Auth/Trsp nor Ext/TrspAuthType (a DM 1.x account: its CLCRED entry counts) */
+static gboolean
+gw_server_link_read_trsp(GwServerLink *self, gchar **type, GwDmCredentials *creds)
+{
+	g_autofree gchar *trsp = g_strdup_printf("%s/Auth/Trsp", self->dmacc_uri);
+	g_autofree gchar *data_uri = g_strdup_printf("%s/Data", trsp);
+	g_autofree gchar *secret_uri = g_strdup_printf("%s/Secret", trsp);
+
+	*type = gw_server_link_child(self, "Ext/TrspAuthType");
+	if (*type == NULL && gw_dm_tree_lookup(self->tree, trsp) == NULL)
+		return FALSE;
+	creds->type = GW_DM_AUTH_TYPE_BASIC;
+	creds->name = gw_dm_tree_dup_string(self->tree, data_uri);
+	creds->secret = gw_dm_tree_dup_string(self->tree, secret_uri);
+	return TRUE;
+}
+
 /* a DM 2.0 session: Package #1, then each Package #2 answered by a Package #3 until END */
 static void
 gw_server_link_run_dm2(GwServerLink *self,
@@ -810,7 +928,7 @@ gw_server_link_run_dm2(GwServerLink *self,
 	GwServerLinkRun *run = g_task_get_task_data(task);
 	GwDm2SessionConfig cfg = {0};
 	GwDmCredentials local = {0};
-	g_autofree gchar *address = gw_server_link_read_address(self);
+	g_autofree gchar *address = gw_server_link_read_address(self, TRUE);
 	g_autofree gchar *type = NULL;
 	g_autoptr(GBytes) first = NULL;
 	GError *error = NULL;
@@ -824,7 +942,8 @@ gw_server_link_run_dm2(GwServerLink *self,
 		gw_server_link_finish(task,
 		                      g_error_new(GW_ERROR,
 		                                  GW_ERROR_INVALID_ARGS,
-		                                  "%s lacks ServerID or AppAddr/<x>/Addr",
+		                                  "%s lacks ServerID or SrvID, or an "
+		                                  "address (SrvURI, AppAddr/<x>/Addr)",
 		                                  self->dmacc_uri));
 		return;
 	}
@@ -833,17 +952,21 @@ gw_server_link_run_dm2(GwServerLink *self,
 		gw_server_link_finish(task, error);
 		return;
 	}
-	/* DM 2.0 authenticates at the HTTP level over TLS, as the CLCRED entry's AAuthType says:
+	/* DM 2.0 authenticates at the HTTP level over TLS, as the account's type says (the
+	 * DMAcc 2.0 Ext/TrspAuthType, else the CLCRED entry's AAuthType):
 	 * HTTP-DIGEST: RFC 7616 Digest with its name and secret (libsoup answers the server's
 	 * challenge); X509: the gateway's TLS identity as client certificate, no Authorization
 	 * (https only); anything else (BASIC, HTTP-BASIC, and the DM 1.x SyncML-level DIGEST or
 	 * HMAC, which have no DM 2.0 meaning): HTTP Basic with its name and secret */
-	run->clcred_uri = gw_server_link_read_creds(self, "CLCRED", &local);
 	run->origin = gw_server_link_origin(address);
 	run->auth.origin = run->origin;
-	if (run->clcred_uri != NULL) {
-		g_autofree gchar *type_uri = g_strdup_printf("%s/AAuthType", run->clcred_uri);
-		type = gw_dm_tree_dup_string(self->tree, type_uri);
+	if (!gw_server_link_read_trsp(self, &type, &local)) {
+		run->clcred_uri = gw_server_link_read_creds(self, "CLCRED", &local);
+		if (run->clcred_uri != NULL) {
+			g_autofree gchar *type_uri =
+			    g_strdup_printf("%s/AAuthType", run->clcred_uri);
+			type = gw_dm_tree_dup_string(self->tree, type_uri);
+		}
 	}
 	if (g_strcmp0(type, "X509") == 0) {
 		if (!g_str_has_prefix(address, "https://")) {
@@ -952,7 +1075,7 @@ gw_server_link_run_session_async(GwServerLink *self,
 	cfg.max_msg_size = GW_SERVER_LINK_MAX_MSG_SIZE;
 	cfg.session_id = g_strdup(session_id);
 	cfg.local_uri = gw_dm_tree_dup_string(self->tree, "./DevInfo/DevId");
-	cfg.remote_uri = gw_server_link_read_address(self);
+	cfg.remote_uri = gw_server_link_read_address(self, FALSE);
 	cfg.server_id = gw_server_link_dup_server_id(self);
 	run->clcred_uri = gw_server_link_read_creds(self, "CLCRED", &cfg.local);
 	run->srvcred_uri = gw_server_link_read_creds(self, "SRVCRED", &cfg.peer);

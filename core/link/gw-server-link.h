@@ -103,7 +103,7 @@ gw_server_link_set_allow_insecure_http(GwServerLink *self, gboolean allow);
 
 /* (added) whether the account's server speaks OMA DM 2.0 (REST/JSON, gw-dm2-session.h)
  * rather than DM 1.x; default FALSE. Read at the start of each session. A DM 2.0 session
- * authenticates with HTTP Basic over TLS (CLCRED AAuthName/AAuthSecret), sent to the
+ * authenticates over TLS with the account's credentials (below), sent to the
  * account's own origin only; HGET/HPUT/HPOST transfers go through the same GwHttpClient
  * (its deadline and retries per exchange); a Package #2 or HGET body is bounded
  * (GW_DM_MAX_VALUE_SIZE + 64 KiB / GW_DM_MAX_VALUE_SIZE); a malformed Package #2 ends the run
@@ -116,5 +116,28 @@ gw_server_link_get_dm2(GwServerLink *self);
 /* the account's SRVCRED secret and nonce, for Package #0 digests (owner access) */
 gboolean
 gw_server_link_get_server_credentials(GwServerLink *self, gchar **secret, GBytes **nonce);
+
+/*
+ * (added) The DMAcc 2.0 layout (OMA-TS-DM_Protocol-V2_0 §11.2): SrvID, SrvURI, Name,
+ * Auth/Trsp/{Data,Secret}, Auth/Noti/{Type,Data,Secret}, Perm, Push (gw-dm-std.c has its DDF).
+ * An account's identity is its ServerID, else its SrvID. A DM 2.0 session goes to its SrvURI,
+ * else its first AppAddr/<x>/Addr (a DM 1.x session: AppAddr only), and authenticates with
+ * Auth/Trsp/Data (user name) and Auth/Trsp/Secret (password) as Ext/TrspAuthType says
+ * (HTTP-BASIC when absent, HTTP-DIGEST, X509: the gateway's TLS identity) when the account has
+ * Auth/Trsp or Ext/TrspAuthType, else with its CLCRED entry.
+ */
+gchar *
+gw_server_link_dup_account_server_id(GwDmTree *tree, const gchar *dmacc_uri);
+/* TRUE for an account in the DMAcc 2.0 layout only: a SrvID and no ServerID */
+gboolean
+gw_server_link_account_is_dm2(GwDmTree *tree, const gchar *dmacc_uri);
+/* the DM 2.0 Package #0 digest's server secret and auth data: Auth/Noti/Secret and
+ * Auth/Noti/Data (@auth_data NULL when absent) when the account has Auth/Noti/Secret, else its
+ * SRVCRED secret and nonce; FALSE when it has neither. The secret's bytes are wiped when
+ * *@secret is freed. Auth/Noti/Type is not read (the TS text defines no values for it). */
+gboolean
+gw_server_link_get_notification_credentials(GwServerLink *self,
+                                            GBytes **secret,
+                                            GBytes **auth_data);
 
 G_END_DECLS

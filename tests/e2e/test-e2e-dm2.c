@@ -23,7 +23,12 @@
  *  - the HTTP-level authentication the CLCRED AAuthType chooses: HTTP-DIGEST against a server
  *    taking only RFC 7616 Digest (libsoup's SoupAuthDomainDigest), X509 against one pinning
  *    the gateway's TLS client certificate; a wrong secret or another pinned certificate is
- *    refused first (AuthFailed, nothing runs).
+ *    refused first (AuthFailed, nothing runs);
+ *  - an account in the DMAcc 2.0 layout (SrvID, SrvURI, Auth/Trsp, Auth/Noti) and no
+ *    dm2-servers: a client-initiated session at its SrvURI with Auth/Trsp's Basic credentials,
+ *    a server-initiated one whose Package #0 digest takes Auth/Noti/Secret and Auth/Noti/Data
+ *    (other secrets or no auth data: 401), Digest and the client certificate as its
+ *    Ext/TrspAuthType says; its secrets are not readable over D-Bus.
  */
 
 #include "config.h"
@@ -1141,6 +1146,283 @@ test_client_certificate(void)
 	env_free(e);
 }
 
+/* ---- the DMAcc 2.0 layout (OMA-TS-DM_Protocol-V2_0 §11.2): no dm2-servers ---- */
+
+#define NOTI_SECRET "noti-secret-2.0"
+#define NOTI_DATA "noti-auth-data"
+
+/* gwmod whose only account is written in the DMAcc 2.0 layout (SrvID, SrvURI, Name,
+ * Auth/Trsp/{Data,Secret}, Auth/Noti/{Type,Data,Secret}; bin values base64 as TNDS has them;
+ * @trsp_type: Ext/TrspAuthType, nullable) at @scheme://127.0.0.1:e->port/dm, and no
+ * [northbound] dm2-servers */
+static Env *
+env_new_dmacc2(const gchar *scheme, const gchar *trsp_type)
+{
+	Env *e = g_new0(Env, 1);
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *conf = NULL;
+	g_autofree gchar *tnds = NULL;
+	g_autofree gchar *tnds_path = NULL;
+	g_autofree gchar *name64 = g_base64_encode((const guchar *)CL_NAME, strlen(CL_NAME));
+	g_autofree gchar *secret64 = g_base64_encode((const guchar *)CL_SECRET, strlen(CL_SECRET));
+	g_autofree gchar *noti64 =
+	    g_base64_encode((const guchar *)NOTI_SECRET, strlen(NOTI_SECRET));
+	g_autofree gchar *data64 = g_base64_encode((const guchar *)NOTI_DATA, strlen(NOTI_DATA));
+	g_autofree gchar *ext = NULL;
+	const gchar *args[3] = {"--bootstrap", NULL, NULL};
+
+	e->dir = g_dir_make_tmp("gwmo-e2e-dmacc2-XXXXXX", &error);
+	g_assert_no_error(error);
+	e->cert = g_build_filename(e->dir, "server.crt", NULL);
+	e->key = g_build_filename(e->dir, "server.key", NULL);
+	g_assert_true(gw_crypto_generate_self_signed(e->cert,
+	                                             e->key,
+	                                             "dm-server",
+	                                             NULL,
+	                                             (const gchar *const[]){"127.0.0.1", NULL},
+	                                             2,
+	                                             &error));
+	g_assert_no_error(error);
+	e->port = free_port();
+	e->south_port = free_port();
+	e->dm_url = g_strdup_printf("%s://127.0.0.1:%u/dm", scheme, e->port);
+	conf = g_strdup_printf("[southbound]\nlisten=http://127.0.0.1:%u\n[northbound]\n"
+	                       "listen=https://127.0.0.1:0\nca-file=%s\nretries=1\ntimeout=20\n"
+	                       "allow-insecure-http=true\n",
+	                       e->south_port,
+	                       e->cert);
+	ext = trsp_type != NULL ? g_strdup_printf("<Node><NodeName>Ext</NodeName>"
+	                                          "<Node><NodeName>TrspAuthType</NodeName>"
+	                                          "<Value>%s</Value></Node></Node>",
+	                                          trsp_type)
+	                        : g_strdup("");
+	tnds = g_strdup_printf(
+	    "<MgmtTree xmlns=\"syncml:dmddf1.2\"><VerDTD>1.2</VerDTD>"
+	    "<Node><NodeName>srv1</NodeName><Path>./DMAcc</Path>"
+	    "<RTProperties><ACL>Get=" SERVER_ID "&amp;Replace=" SERVER_ID "</ACL>"
+	    "<Format><node/></Format></RTProperties>"
+	    "<Node><NodeName>SrvID</NodeName><Value>" SERVER_ID "</Value></Node>"
+	    "<Node><NodeName>SrvURI</NodeName><Value>%s</Value></Node>"
+	    "<Node><NodeName>Name</NodeName><Value>reference DM 2.0 server</Value></Node>"
+	    "<Node><NodeName>Auth</NodeName>"
+	    "<Node><NodeName>Trsp</NodeName>"
+	    "<Node><NodeName>Data</NodeName><Value>%s</Value></Node>"
+	    "<Node><NodeName>Secret</NodeName><DFProperties><AccessType><Get/><Replace/>"
+	    "</AccessType></DFProperties><Value>%s</Value></Node></Node>"
+	    "<Node><NodeName>Noti</NodeName>"
+	    "<Node><NodeName>Type</NodeName><Value>1</Value></Node>"
+	    "<Node><NodeName>Data</NodeName><Value>%s</Value></Node>"
+	    "<Node><NodeName>Secret</NodeName><Value>%s</Value></Node></Node></Node>"
+	    "%s</Node>"
+	    "<Node><NodeName>srv1</NodeName><Path>./GwMO/Config/Ext</Path>"
+	    "<RTProperties><ACL>Add=" SERVER_ID "&amp;Delete=" SERVER_ID "&amp;Exec=" SERVER_ID
+	    "&amp;Get=" SERVER_ID "&amp;Replace=" SERVER_ID "</ACL><Format><node/></Format>"
+	    "</RTProperties>"
+	    "<Node><NodeName>Keep</NodeName><Value>kept</Value></Node>"
+	    "<Node><NodeName>Old</NodeName><Value>to be deleted</Value></Node>"
+	    "</Node></MgmtTree>",
+	    e->dm_url,
+	    name64,
+	    secret64,
+	    data64,
+	    noti64,
+	    ext);
+	e->d = gw_test_daemon_new_with_config(conf);
+	tnds_path = g_build_filename(e->dir, "bootstrap.xml", NULL);
+	g_assert_true(g_file_set_contents(tnds_path, tnds, -1, NULL));
+	args[1] = tnds_path;
+	gw_test_daemon_start(e->d, args);
+	return e;
+}
+
+/* the account's secrets are not readable over D-Bus either (GetNode: the DDF's No Get) */
+static void
+assert_dmacc2_secrets_hidden(Env *e)
+{
+	const gchar *secrets[] = {"./DMAcc/srv1/Auth/Trsp/Secret", "./DMAcc/srv1/Auth/Noti/Secret"};
+
+	for (guint i = 0; i < G_N_ELEMENTS(secrets); i++) {
+		g_autofree gchar *err = NULL;
+		g_autofree gchar *v = get_value(e->d, secrets[i], &err);
+		g_assert_null(v);
+		g_assert_nonnull(err);
+	}
+}
+
+/* a DMAcc 2.0 account without dm2-servers: StartSession with its SrvID runs a DM 2.0
+ * session at its SrvURI, HTTP Basic with Auth/Trsp/Data and Auth/Trsp/Secret; the commands
+ * and the CheckIn's second session as with a listed DM 1.x account */
+static void
+test_dmacc2_client_initiated(void)
+{
+	Env *e = env_new_dmacc2("http", NULL);
+	g_autofree gchar *record = g_build_filename(e->dir, "record.json", NULL);
+	g_autoptr(GSubprocess) server = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(JsonParser) parser = NULL;
+	g_autofree gchar *v = NULL;
+	JsonArray *sessions;
+	JsonObject *s1;
+	JsonObject *alert;
+
+	assert_dmacc2_secrets_hidden(e);
+	server = dm2_server_start(e, SCRIPT_CLIENT, record, 2, CL_SECRET, NULL);
+	reply = gw_test_call(e->d, "StartSession", g_variant_new("(s)", SERVER_ID), "(uu)", &error);
+	g_assert_no_error(error);
+	server_wait(server);
+	sessions = record_sessions(record, &parser);
+	g_assert_cmpuint(json_array_get_length(sessions), ==, 2);
+	s1 = json_array_get_object_element(sessions, 0);
+	g_assert_cmpstr(json_object_get_string_member(s1, "state"), ==, "finished");
+	g_assert_true(json_object_get_boolean_member(s1, "authorized"));
+	alert = json_array_get_object_element(json_object_get_array_member(s1, "alerts"), 0);
+	g_assert_cmpstr(json_object_get_string_member(alert, "AlertType"),
+	                ==,
+	                "urn:oma:at:dm:2.0:ClientInitiatedMgmt");
+	g_assert_cmpint(sc_at(s1, 0, 0), ==, 200); /* HGET */
+	g_assert_cmpint(sc_at(s1, 0, 1), ==, 200); /* HPUT */
+	g_assert_cmpint(sc_at(s1, 0, 3), ==, 200); /* DELETE */
+	g_assert_cmpint(sc_at(s1, 0, 4), ==, 202); /* EXEC CheckIn */
+	g_assert_cmpint(sc_at(s1, 0, 5), ==, 404); /* GET of a missing node */
+	g_assert_cmpint(sc_at(s1, 0, 6), ==, 405); /* DELETE of a permanent DevInfo leaf */
+	g_assert_cmpstr(
+	    json_object_get_string_member(json_array_get_object_element(sessions, 1), "state"),
+	    ==,
+	    "finished");
+	v = get_value(e->d, EXT "/Color", NULL);
+	g_assert_cmpstr(v, ==, "green");
+	env_free(e);
+}
+
+/* a DM 2.0 Package #0 of @server_id whose digest is SHA256(@secret | notification |
+ * @auth_data) (@auth_data nullable: none) */
+static GBytes *
+make_dm2_pkg0_auth(const gchar *server_id,
+                   const gchar *secret,
+                   const gchar *auth_data,
+                   guint16 notification_id)
+{
+	g_autoptr(GwDm2Pkg0) n = gw_dm2_pkg0_new();
+	g_autoptr(GBytes) key = g_bytes_new(secret, strlen(secret));
+	g_autoptr(GBytes) data =
+	    auth_data != NULL ? g_bytes_new(auth_data, strlen(auth_data)) : NULL;
+
+	n->server_id = g_strdup(server_id);
+	n->has_notification_id = TRUE;
+	n->notification_id = notification_id;
+	return gw_dm2_pkg0_build(n, key, data);
+}
+
+/* seed 003 B.2 with a DMAcc 2.0 account: the digest is checked with Auth/Noti/Secret and
+ * Auth/Noti/Data: the same notification signed with the transport password, or without the
+ * auth data, starts nothing (401); the reference server's, signed with both, starts the
+ * session */
+static void
+test_dmacc2_server_initiated(void)
+{
+	Env *e = env_new_dmacc2("http", NULL);
+	g_autofree gchar *record = g_build_filename(e->dir, "record.json", NULL);
+	g_autofree gchar *url = notify_url(e->d);
+	g_autofree gchar *gw_cert = g_build_filename(e->d->state_dir, "tls.crt", NULL);
+	g_autofree gchar *notify_arg = g_strdup_printf("--notify=%s", url);
+	g_autofree gchar *ca_arg = g_strdup_printf("--ca-file=%s", gw_cert);
+	g_autoptr(GSubprocess) server = NULL;
+	g_autoptr(JsonParser) parser = NULL;
+	g_autoptr(GBytes) other_secret = make_dm2_pkg0_auth(SERVER_ID, CL_SECRET, NOTI_DATA, 7);
+	g_autoptr(GBytes) no_data = make_dm2_pkg0_auth(SERVER_ID, NOTI_SECRET, NULL, 8);
+	g_autofree gchar *v = NULL;
+	JsonArray *sessions;
+	JsonObject *s1;
+	JsonObject *alert;
+
+	g_assert_cmpuint(
+	    notify(url, gw_cert, other_secret, GW_DM2_CONTENT_TYPE_NOTIFICATION, NULL), ==, 401);
+	g_assert_cmpuint(
+	    notify(url, gw_cert, no_data, GW_DM2_CONTENT_TYPE_NOTIFICATION, NULL), ==, 401);
+	v = get_value(e->d, EXT "/Old", NULL);
+	g_assert_cmpstr(v, ==, "to be deleted");
+	server = dm2_server_start(e,
+	                          SCRIPT_CLIENT,
+	                          record,
+	                          2,
+	                          CL_SECRET,
+	                          "--server-id=" SERVER_ID,
+	                          "--notify-secret=" NOTI_SECRET,
+	                          "--notify-auth-data=" NOTI_DATA,
+	                          "--notify-id=4661",
+	                          notify_arg,
+	                          ca_arg,
+	                          NULL);
+	server_wait(server);
+	sessions = record_sessions(record, &parser);
+	g_assert_cmpuint(json_array_get_length(sessions), ==, 2);
+	s1 = json_array_get_object_element(sessions, 0);
+	g_assert_cmpstr(json_object_get_string_member(s1, "state"), ==, "finished");
+	alert = json_array_get_object_element(json_object_get_array_member(s1, "alerts"), 0);
+	g_assert_cmpstr(json_object_get_string_member(alert, "AlertType"),
+	                ==,
+	                "urn:oma:at:dm:2.0:ServerInitiatedMgmt");
+	g_assert_cmpint(json_object_get_int_member(json_object_get_object_member(alert, "Data"),
+	                                           "NotificationID"),
+	                ==,
+	                4661);
+	g_assert_cmpint(sc_at(s1, 0, 0), ==, 200); /* HGET */
+	g_clear_pointer(&v, g_free);
+	v = get_value(e->d, EXT "/Color", NULL);
+	g_assert_cmpstr(v, ==, "green");
+	env_free(e);
+}
+
+/* Ext/TrspAuthType HTTP-DIGEST: Digest with Auth/Trsp/Data and Auth/Trsp/Secret against the
+ * server taking only Digest; a wrong secret is refused first */
+static void
+test_dmacc2_digest(void)
+{
+	Env *e = env_new_dmacc2("http", "HTTP-DIGEST");
+	g_autofree gchar *record = g_build_filename(e->dir, "record.json", NULL);
+	g_autofree gchar *other = g_strdup_printf("http://localhost:%u", e->port);
+	g_autofree gchar *script = script_auth(other);
+	g_autoptr(GSubprocess) wrong = NULL;
+	g_autoptr(GSubprocess) server = NULL;
+
+	wrong = dm2_server_start(e, script, record, 1, "not-the-secret", "--auth=digest", NULL);
+	assert_refused(e, wrong, record);
+	server = dm2_server_start(e, script, record, 1, CL_SECRET, "--auth=digest", NULL);
+	assert_ran(e, server, record);
+	env_free(e);
+}
+
+/* Ext/TrspAuthType X509 over https: the gateway's TLS identity as client certificate */
+static void
+test_dmacc2_client_certificate(void)
+{
+	Env *e = env_new_dmacc2("https", "X509");
+	g_autofree gchar *record = g_build_filename(e->dir, "record.json", NULL);
+	g_autofree gchar *gw_crt = g_build_filename(e->d->state_dir, "tls.crt", NULL);
+	g_autofree gchar *gw_key = g_build_filename(e->d->state_dir, "tls.key", NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GTlsCertificate) gw_cert =
+	    g_tls_certificate_new_from_files(gw_crt, gw_key, &error);
+	g_autofree gchar *gw_fp = NULL;
+	g_autofree gchar *gw_pin = NULL;
+	g_autofree gchar *listen = g_strdup_printf("--listen=https://127.0.0.1:%u", e->port);
+	g_autofree gchar *tls_cert = g_strdup_printf("--tls-cert=%s", e->cert);
+	g_autofree gchar *tls_key = g_strdup_printf("--tls-key=%s", e->key);
+	g_autofree gchar *other = g_strdup_printf("https://localhost:%u", e->port);
+	g_autofree gchar *script = script_auth(other);
+	g_autoptr(GSubprocess) server = NULL;
+
+	g_assert_no_error(error);
+	gw_fp = gw_crypto_certificate_fingerprint(gw_cert);
+	gw_pin = g_strdup_printf("--client-cert-sha256=%s", gw_fp);
+	/* the password would open the server as well: the certificate alone must */
+	server = dm2_server_start(
+	    e, script, record, 1, "not-the-secret", listen, tls_cert, tls_key, gw_pin, NULL);
+	assert_ran(e, server, record);
+	env_free(e);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1159,5 +1441,9 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/e2e/dm2/client-certificate", test_client_certificate);
 	g_test_add_func("/gw/e2e/dm2/mixed-servers", test_mixed_servers);
 	g_test_add_func("/gw/e2e/dm2/mixed-fanout", test_mixed_fanout);
+	g_test_add_func("/gw/e2e/dm2/dmacc2-client-initiated", test_dmacc2_client_initiated);
+	g_test_add_func("/gw/e2e/dm2/dmacc2-server-initiated", test_dmacc2_server_initiated);
+	g_test_add_func("/gw/e2e/dm2/dmacc2-digest", test_dmacc2_digest);
+	g_test_add_func("/gw/e2e/dm2/dmacc2-client-certificate", test_dmacc2_client_certificate);
 	return g_test_run();
 }

@@ -230,10 +230,68 @@ test_garbage(void)
 	run(&f, SERVER_GARBAGE);
 }
 
+static void
+set_leaf(GwDmTree *tree, const gchar *uri, GwDmFormat format, const void *data, gsize len)
+{
+	g_autoptr(GBytes) value = g_bytes_new(data, len);
+	g_assert_cmpuint(gw_dm_tree_add(tree, NULL, uri, format, NULL, value), ==, 200);
+}
+
+/* the two DMAcc layouts (gw-server-link.h): an account's identity is its ServerID, else its
+ * SrvID; only an account with a SrvID and no ServerID is a DMAcc 2.0 one; its Package #0
+ * secret is Auth/Noti/Secret, byte for byte (bin: a NUL byte is part of it), and
+ * Auth/Noti/Data its auth data; a DM 1.x account's is its SRVCRED secret */
+static void
+test_dmacc_layouts(void)
+{
+	g_autoptr(GwDmTree) tree = gw_dm_tree_new();
+	g_autoptr(GwHttpClient) client = gw_http_client_new(NULL, NULL);
+	g_autoptr(GwServerLink) dm1 = NULL;
+	g_autoptr(GwServerLink) dm2 = NULL;
+	g_autoptr(GBytes) secret = NULL;
+	g_autoptr(GBytes) data = NULL;
+	g_autofree gchar *sid = NULL;
+	static const guint8 noti_secret[] = {'n', 0, 't', 'i'};
+
+	g_assert_true(gw_dm_tree_install_standard_objects(tree, &test_info, NULL));
+	set_leaf(tree, "./DMAcc/a/ServerID", GW_DM_FORMAT_CHR, "srv-a", 5);
+	set_leaf(tree, "./DMAcc/a/AppAuth/1/AAuthLevel", GW_DM_FORMAT_CHR, "SRVCRED", 7);
+	set_leaf(tree, "./DMAcc/a/AppAuth/1/AAuthSecret", GW_DM_FORMAT_CHR, "srvcred", 7);
+	set_leaf(tree, "./DMAcc/b/SrvID", GW_DM_FORMAT_CHR, "srv-b", 5);
+	set_leaf(tree, "./DMAcc/b/Auth/Noti/Secret", GW_DM_FORMAT_BIN, noti_secret, 4);
+	set_leaf(tree, "./DMAcc/b/Auth/Noti/Data", GW_DM_FORMAT_BIN, "data", 4);
+	set_leaf(tree, "./DMAcc/c/ServerID", GW_DM_FORMAT_CHR, "srv-c", 5);
+	set_leaf(tree, "./DMAcc/c/SrvID", GW_DM_FORMAT_CHR, "srv-c2", 6);
+
+	sid = gw_server_link_dup_account_server_id(tree, "./DMAcc/a");
+	g_assert_cmpstr(sid, ==, "srv-a");
+	g_clear_pointer(&sid, g_free);
+	sid = gw_server_link_dup_account_server_id(tree, "./DMAcc/b");
+	g_assert_cmpstr(sid, ==, "srv-b");
+	g_clear_pointer(&sid, g_free);
+	sid = gw_server_link_dup_account_server_id(tree, "./DMAcc/c");
+	g_assert_cmpstr(sid, ==, "srv-c");
+	g_assert_false(gw_server_link_account_is_dm2(tree, "./DMAcc/a"));
+	g_assert_true(gw_server_link_account_is_dm2(tree, "./DMAcc/b"));
+	g_assert_false(gw_server_link_account_is_dm2(tree, "./DMAcc/c"));
+
+	dm2 = gw_server_link_new(tree, client, "./DMAcc/b");
+	g_assert_true(gw_server_link_get_notification_credentials(dm2, &secret, &data));
+	g_assert_cmpmem(g_bytes_get_data(secret, NULL), g_bytes_get_size(secret), noti_secret, 4);
+	g_assert_cmpmem(g_bytes_get_data(data, NULL), g_bytes_get_size(data), "data", 4);
+	g_clear_pointer(&secret, g_bytes_unref);
+	g_clear_pointer(&data, g_bytes_unref);
+	dm1 = gw_server_link_new(tree, client, "./DMAcc/a");
+	g_assert_true(gw_server_link_get_notification_credentials(dm1, &secret, &data));
+	g_assert_cmpmem(g_bytes_get_data(secret, NULL), g_bytes_get_size(secret), "srvcred", 7);
+	g_assert_null(data);
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/gw/server-link/dmacc-layouts", test_dmacc_layouts);
 	g_test_add_func("/gw/server-link/hostile", test_hostile);
 	g_test_add_func("/gw/server-link/wbxml", test_wbxml);
 	g_test_add_func("/gw/server-link/garbage", test_garbage);

@@ -77,6 +77,7 @@ typedef struct {
 	gchar *ready_file;
 	gchar *notify_url;
 	gchar *notify_secret;
+	gchar *notify_auth_data; /* the digest's auth data (DMAcc 2.0 Auth/Noti/Data), nullable */
 	gchar *ca_file;
 	gint notify_id;
 	gint sessions;
@@ -503,13 +504,14 @@ gw_test_dm2_notified_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	fflush(stdout);
 }
 
-/* --notify: one DM 2.0 Package #0 (gw-dm2-pkg0.h) signed with --notify-secret and empty auth
- * data, NOTIFICATION-ID --notify-id, TIMESTAMP now */
+/* --notify: one DM 2.0 Package #0 (gw-dm2-pkg0.h) signed with --notify-secret and the auth
+ * data --notify-auth-data (empty when not given), NOTIFICATION-ID --notify-id, TIMESTAMP now */
 static gboolean
 gw_test_dm2_notify(GwTestDm2Server *self, GError **error)
 {
 	g_autoptr(GwDm2Pkg0) n = gw_dm2_pkg0_new();
 	g_autoptr(GBytes) secret = NULL;
+	g_autoptr(GBytes) auth_data = NULL;
 	g_autoptr(GBytes) body = NULL;
 
 	self->client = gw_http_client_new(self->ca_file, error);
@@ -521,7 +523,9 @@ gw_test_dm2_notify(GwTestDm2Server *self, GError **error)
 	n->has_timestamp = TRUE;
 	n->timestamp = (guint64)(g_get_real_time() / G_USEC_PER_SEC);
 	secret = g_bytes_new(self->notify_secret, strlen(self->notify_secret));
-	body = gw_dm2_pkg0_build(n, secret, NULL);
+	if (self->notify_auth_data != NULL)
+		auth_data = g_bytes_new(self->notify_auth_data, strlen(self->notify_auth_data));
+	body = gw_dm2_pkg0_build(n, secret, auth_data);
 	if (body == NULL) {
 		g_set_error_literal(
 		    error, GW_ERROR, GW_ERROR_INVALID_ARGS, "cannot build Package #0");
@@ -824,7 +828,8 @@ gw_test_server_dm2_main(int argc, char **argv)
 	    {"server-id", 0, 0, G_OPTION_ARG_STRING, &self->server_id, "SERVER-ID of --notify", "ID"},
 	    {"notify", 0, 0, G_OPTION_ARG_STRING, &self->notify_url, "POST a DM 2.0 Package #0 there once listening", "URL"},
 	    {"notify-secret", 0, 0, G_OPTION_ARG_STRING, &self->notify_secret, "Server secret of its digest", "SECRET"},
-	    {"notify-id", 0, 0, G_OPTION_ARG_INT, &self->notify_id, "Its NOTIFICATION-ID (0-65535)", "N"},
+	    {"notify-auth-data", 0, 0, G_OPTION_ARG_STRING, &self->notify_auth_data, "Auth data of its digest (default: none)", "DATA"},
+    {"notify-id", 0, 0, G_OPTION_ARG_INT, &self->notify_id, "Its NOTIFICATION-ID (0-65535)", "N"},
 	    {"ca-file", 0, 0, G_OPTION_ARG_FILENAME, &self->ca_file, "CA of the --notify URL", "FILE"},
 	    {"ready-file", 0, 0, G_OPTION_ARG_FILENAME, &self->ready_file, "Written once listening", "FILE"},
 	    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &self->verbose, "More log", NULL},
@@ -916,6 +921,7 @@ gw_test_server_dm2_main(int argc, char **argv)
 	g_free(self->server_id);
 	g_free(self->notify_url);
 	g_free(self->notify_secret);
+	g_free(self->notify_auth_data);
 	g_free(self->ca_file);
 	g_ptr_array_unref(self->all);
 	g_free(self->base_url);
