@@ -13,6 +13,7 @@
 #include "gw-dm-acl.h"
 #include "gw-dm-auth.h"
 #include "gw-error.h"
+#include "gw-server-link.h"
 
 #define GW_BOOTSTRAP_DMACC "./DMAcc/"
 
@@ -538,11 +539,10 @@ gw_bootstrap_apply(GwDmTree *tree, const GwSyncmlMessage *msg, guint *n_items, G
 		}
 	}
 	/* (OMA CP's rule for provisioned accounts) a new account without an ACL of its own is its
-	 * server's: Get and Replace for its ServerID, nothing for the other servers */
+	 * server's: Get and Replace for its ServerID (DMAcc 2.0: SrvID), nothing for the others */
 	for (guint i = 0; i < new_accounts->len; i++) {
 		const gchar *account = g_ptr_array_index(new_accounts, i);
-		g_autofree gchar *sid_uri = g_strdup_printf("%s/ServerID", account);
-		g_autofree gchar *sid = gw_dm_tree_dup_string(tree, sid_uri);
+		g_autofree gchar *sid = gw_server_link_dup_account_server_id(tree, account);
 		g_autofree gchar *acl = NULL;
 		g_autoptr(GError) local = NULL;
 		GwDmNode *node = gw_dm_tree_lookup(tree, account);
@@ -579,9 +579,8 @@ gw_bootstrap_dup_account_server_ids(GwDmTree *tree)
 	g_auto(GStrv) accounts = gw_dm_tree_list_children(tree, "./DMAcc");
 
 	for (guint i = 0; accounts != NULL && accounts[i] != NULL; i++) {
-		g_autofree gchar *uri =
-		    g_strdup_printf(GW_BOOTSTRAP_DMACC "%s/ServerID", accounts[i]);
-		g_autofree gchar *sid = gw_dm_tree_dup_string(tree, uri);
+		g_autofree gchar *uri = g_strdup_printf(GW_BOOTSTRAP_DMACC "%s", accounts[i]);
+		g_autofree gchar *sid = gw_server_link_dup_account_server_id(tree, uri);
 		if (!gw_dm_acl_server_id_is_valid(sid) ||
 		    g_ptr_array_find_with_equal_func(seen, sid, g_str_equal, NULL))
 			continue;

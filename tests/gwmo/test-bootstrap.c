@@ -399,6 +399,62 @@ test_bootstrap_pins(void)
 	g_rmdir(dir);
 }
 
+/* a new account in the DMAcc 2.0 layout (SrvID, no ServerID) is its server's like a DM 1.x
+ * one: Get and Replace for its SrvID, and the SrvID counts among the gateway's ServerIDs */
+static void
+test_bootstrap_import_dmacc2(void)
+{
+	g_autofree gchar *dir = g_dir_make_tmp("gwmo-bs-XXXXXX", NULL);
+	g_autoptr(GwDmTree) tree = gw_dm_tree_new();
+	g_autoptr(GwDmStore) store = NULL;
+	g_autoptr(GHashTable) servers = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GwSyncmlMessage) msg = message(BS, NULL, NULL);
+	g_autoptr(GBytes) body = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *mac = NULL;
+	g_autofree gchar *hmac = NULL;
+	g_autofree gchar *sid = NULL;
+	g_autofree gchar *acl = NULL;
+	g_auto(GStrv) new_ids = NULL;
+	g_auto(GStrv) all_ids = NULL;
+	GwDmDeviceInfo info = {.dev_id = "gw", .man = "m", .mod = "m", .dmv = "1.2"};
+	GwSyncmlCommand *add = gw_syncml_command_new(GW_SYNCML_CMD_ADD);
+	GwSyncmlItem *item = gw_syncml_item_new("./DMAcc/v2/SrvID", NULL);
+
+	g_assert_true(gw_dm_tree_install_standard_objects(tree, &info, NULL));
+	store = gw_dm_store_new(tree, dir);
+	g_hash_table_insert(servers, (gpointer)BS, (gpointer)SECRET);
+	gw_syncml_item_set_data(item, "chr", NULL, "dm2.example");
+	gw_syncml_command_add_item(add, item);
+	gw_syncml_message_add_command(msg, add);
+	body = gw_syncml_message_to_xml(msg);
+	mac = gw_dm_auth_hmac_compute(
+	    BS, SECRET, NULL, 0, g_bytes_get_data(body, NULL), g_bytes_get_size(body));
+	hmac = gw_dm_auth_hmac_header(BS, mac);
+	g_assert_cmpint(
+	    gw_bootstrap_import(
+	        servers, tree, store, msg, hmac, body, FALSE, &sid, NULL, &new_ids, &error),
+	    ==,
+	    GW_BOOTSTRAP_APPLIED);
+	g_assert_no_error(error);
+	g_assert_nonnull(new_ids);
+	g_assert_cmpstr(new_ids[0], ==, "dm2.example");
+	acl = gw_dm_node_dup_acl(gw_dm_tree_lookup(tree, "./DMAcc/v2"));
+	g_assert_cmpstr(acl, ==, "Get=dm2.example&Replace=dm2.example");
+	all_ids = gw_bootstrap_dup_account_server_ids(tree);
+	g_assert_true(g_strv_contains((const gchar *const *)all_ids, "dm2.example"));
+	g_clear_object(&store);
+	{
+		g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+		const gchar *name;
+		while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
+			g_autofree gchar *p = g_build_filename(dir, name, NULL);
+			g_remove(p);
+		}
+	}
+	g_rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -406,6 +462,7 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/bootstrap/config", test_bootstrap_config);
 	g_test_add_func("/gw/bootstrap/authenticate", test_bootstrap_authenticate);
 	g_test_add_func("/gw/bootstrap/import", test_bootstrap_import);
+	g_test_add_func("/gw/bootstrap/import-dmacc2", test_bootstrap_import_dmacc2);
 	g_test_add_func("/gw/bootstrap/uri-allowed", test_bootstrap_uri_allowed);
 	g_test_add_func("/gw/bootstrap/pins", test_bootstrap_pins);
 	return g_test_run();
