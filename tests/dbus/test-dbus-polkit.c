@@ -12,8 +12,9 @@
  * outside that namespace (the host's /etc/group has no such member), so a change that
  * member is allowed to make was allowed by polkit, not by gwmod's own fallback rule.
  *
- * The bus lets everybody call gwmod (the shipped bus policy is default deny; here gwmod's
- * own check is under test). Callers are Debian's gdbus run with dropped privileges:
+ * The bus runs with the shipped policy (data/org.gwmo.Gateway1.conf: default deny, the changes
+ * let through by name for polkit to judge), so a change it forgets fails here with
+ * AccessDenied. Callers are Debian's gdbus run with dropped privileges:
  *  - polkitd sees exactly the project's actions (so the namespace trick works);
  *  - nobody (uid 65534, not in gwmo) calls every mutating method of the introspection XML
  *    in data/ (every method that is not one of the reads below: a new method is mutating
@@ -45,8 +46,8 @@
 
 /* argv: the built policy (data/org.gwmo.gateway1.policy), the source's data/ (the
  * introspection XML and org.gwmo.gateway1.rules) */
-static const gchar *policy_path;
-static const gchar *data_dir;
+static gchar *policy_path;
+static gchar *data_dir;
 
 /* the reads: methods that need no action; everything else in the XML is a change */
 static const gchar *const reads[] = {"Manager.GetNode",
@@ -268,6 +269,9 @@ static void
 start_bus(Fixture *f)
 {
 	g_autofree gchar *conf_path = g_build_filename(f->tmpdir, "system-bus.conf", NULL);
+	g_autofree gchar *shipped = g_build_filename(data_dir, "org.gwmo.Gateway1.conf", NULL);
+	/* everything is allowed (polkitd owns its name, gwmod its own), then the shipped policy
+	 * of gwmod: its default deny and the changes it lets through for polkit to judge */
 	g_autofree gchar *conf = g_strdup_printf(
 	    "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
 	    " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
@@ -279,8 +283,10 @@ start_bus(Fixture *f)
 	    "    <allow user=\"*\"/> <allow own=\"*\"/>\n"
 	    "    <allow send_destination=\"*\"/> <allow receive_sender=\"*\"/>\n"
 	    "  </policy>\n"
+	    "  <include>%s</include>\n"
 	    "</busconfig>\n",
-	    f->tmpdir);
+	    f->tmpdir,
+	    shipped);
 	g_autofree gchar *arg = g_strconcat("--config-file=", conf_path, NULL);
 	g_autofree gchar *passwd = g_build_filename(f->tmpdir, "passwd", NULL);
 	g_autofree gchar *group = g_build_filename(f->tmpdir, "group", NULL);
@@ -457,7 +463,7 @@ load_interfaces(Fixture *f)
 }
 
 static Fixture *
-fixture_new(void)
+fixture_new(gboolean with_polkitd)
 {
 	Fixture *f = g_new0(Fixture, 1);
 	g_autoptr(GError) error = NULL;
@@ -468,7 +474,8 @@ fixture_new(void)
 	g_assert_cmpint(g_chmod(f->tmpdir, 0755), ==, 0);
 	load_interfaces(f);
 	start_bus(f);
-	start_polkitd(f);
+	if (with_polkitd)
+		start_polkitd(f);
 	start_gwmod(f);
 	return f;
 }
@@ -1028,6 +1035,29 @@ check_polkitd_actions(Fixture *f)
 	g_assert_cmpuint(n_ours, ==, 6);
 }
 
+static gboolean
+can_run(void)
+{
+	g_autofree gchar *unshare = g_find_program_in_path("unshare");
+	g_autofree gchar *gdbus = g_find_program_in_path("gdbus");
+	g_autofree gchar *dbus_daemon = g_find_program_in_path("dbus-daemon");
+
+	if (getuid() != 0) {
+		g_test_skip("needs root (private mount namespaces for polkitd and the bus, callers "
+		            "of other uids)");
+		return FALSE;
+	}
+	if (!g_file_test(POLKITD, G_FILE_TEST_IS_EXECUTABLE)) {
+		g_test_skip(POLKITD " is not installed (Debian package polkitd)");
+		return FALSE;
+	}
+	if (unshare == NULL || gdbus == NULL || dbus_daemon == NULL) {
+		g_test_skip("needs unshare, gdbus and dbus-daemon");
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static void
 test_polkit(void)
 {
@@ -1040,26 +1070,12 @@ test_polkit(void)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) gone = NULL;
 	g_autofree gchar *log = NULL;
-	g_autofree gchar *unshare = g_find_program_in_path("unshare");
-	g_autofree gchar *gdbus = g_find_program_in_path("gdbus");
-	g_autofree gchar *dbus_daemon = g_find_program_in_path("dbus-daemon");
 	guint n_objects;
 
-	if (getuid() != 0) {
-		g_test_skip(
-		    "needs root (a private mount namespace for polkitd, callers of other uids)");
+	if (!can_run())
 		return;
-	}
-	if (!g_file_test(POLKITD, G_FILE_TEST_IS_EXECUTABLE)) {
-		g_test_skip(POLKITD " is not installed (Debian package polkitd)");
-		return;
-	}
-	if (unshare == NULL || gdbus == NULL || dbus_daemon == NULL) {
-		g_test_skip("needs unshare, gdbus and dbus-daemon");
-		return;
-	}
 
-	f = fixture_new();
+	f = fixture_new(TRUE);
 	member.uid = f->member_uid;
 	member.gid = f->member_gid;
 	member.groups[0] = f->gwmo_gid;
@@ -1110,6 +1126,45 @@ test_polkit(void)
 	fixture_free(f);
 }
 
+/* no polkitd on the system bus (none owns the name, none can be activated): gwmod falls back
+ * to its own rule (root, its own uid, the gwmo group as the host knows it), says so once, and
+ * still refuses every change to nobody and to the member polkit alone would have let */
+static void
+test_fallback(void)
+{
+	Fixture *f;
+	Objects *a;
+	Caller nobody = {"nobody", 65534, 65534, {0}, 0};
+	Caller member = {"gwmo-polkit-test", 0, 0, {0}, 1};
+	Caller root = {"root", 0, 0, {0}, 1};
+	g_autofree gchar *log = NULL;
+	const gchar *warning;
+
+	if (!can_run())
+		return;
+	f = fixture_new(FALSE);
+	member.uid = f->member_uid;
+	member.gid = f->member_gid;
+	member.groups[0] = f->gwmo_gid;
+
+	a = make_objects(f, "a");
+	check_reads(f, &nobody, a);
+	for (guint i = 0; i < G_N_ELEMENTS(changes); i++) {
+		check_change(f, &nobody, a, &changes[i], FALSE);
+		check_change(f, &member, a, &changes[i], FALSE);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(changes); i++)
+		check_change(f, &root, a, &changes[i], TRUE);
+
+	g_file_get_contents(f->gwmod_log, &log, NULL, NULL);
+	warning = strstr(log, "polkit is not available");
+	g_assert_nonnull(warning);
+	g_assert_null(strstr(warning + 1, "polkit is not available"));
+
+	objects_free(a);
+	fixture_free(f);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1118,8 +1173,9 @@ main(int argc, char **argv)
 		g_printerr("usage: %s POLICY DATA-DIR\n", argv[0]);
 		return 2;
 	}
-	policy_path = argv[1];
-	data_dir = argv[2];
+	policy_path = g_canonicalize_filename(argv[1], NULL);
+	data_dir = g_canonicalize_filename(argv[2], NULL);
 	g_test_add_func("/dbus/polkit/every-change", test_polkit);
+	g_test_add_func("/dbus/polkit/fallback", test_fallback);
 	return g_test_run();
 }
