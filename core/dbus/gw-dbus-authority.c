@@ -259,11 +259,16 @@ gw_dbus_authority_checked_cb(GObject *source, GAsyncResult *res, gpointer user_d
 			gw_dbus_authority_fallback(check, error);
 			return;
 		}
-		g_warning("polkit check of %s failed: %s", check->action_id, error->message);
-		gw_dbus_authority_refuse(check->self,
-		                         g_steal_pointer(&check->invocation),
-		                         check->action_id,
-		                         "polkit failed");
+		/* fail closed; logged through the refusal's rate limit (a caller that hangs
+		 * up before polkitd looked at it gets here too, as often as it likes) */
+		{
+			g_autofree gchar *why =
+			    g_strdup_printf("polkit failed: %s", error->message);
+			gw_dbus_authority_refuse(check->self,
+			                         g_steal_pointer(&check->invocation),
+			                         check->action_id,
+			                         why);
+		}
 		return;
 	}
 	if (polkit_authorization_result_get_is_authorized(result)) {
