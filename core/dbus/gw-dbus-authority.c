@@ -74,7 +74,7 @@ gw_dbus_authority_refuse(GwDbusAuthority *self,
 	g_dbus_method_invocation_return_error(invocation,
 	                                      GW_ERROR,
 	                                      GW_ERROR_PERMISSION_DENIED,
-	                                      "%s needs the polkit action %s (%s)",
+	                                      "%s needs the action %s (%s)",
 	                                      g_dbus_method_invocation_get_method_name(invocation),
 	                                      action_id,
 	                                      why);

@@ -7,10 +7,12 @@
  * polkitd reads actions only from /usr/share/polkit-1/actions and rules from
  * /etc|/usr/share/polkit-1/rules.d, so it runs in a private mount namespace of the test's
  * own (unshare --mount) in which temporary directories are bind-mounted over /usr/share/polkit-1
- * and /etc/polkit-1, and copies of /etc/passwd and /etc/group that add a user
- * "gwmo-polkit-test" in a group "gwmo"; the host's files are not touched. gwmod itself runs
- * outside that namespace (the host's /etc/group has no such member), so a change that
- * member is allowed to make was allowed by polkit, not by gwmod's own fallback rule.
+ * and /etc/polkit-1, and copies of /etc/passwd and /etc/group that add the system user "gwmo"
+ * and a user "gwmo-polkit-test", both in a group "gwmo"; the host's files are not touched
+ * (dbus-daemon runs with the same copies). gwmod itself runs outside that namespace (the
+ * host's /etc/group has no such member), as the gwmo user (its uid) like in production, so a
+ * change that member is allowed to make was allowed by polkit, not by gwmod's own fallback
+ * rule, and polkitd answers gwmod's checks because the actions name gwmo as their owner.
  *
  * The bus runs with the shipped policy (data/org.gwmo.Gateway1.conf: default deny, the changes
  * let through by name for polkit to judge), so a change it forgets fails here with
@@ -94,7 +96,9 @@ typedef struct {
 	uid_t member_uid;
 	gid_t member_gid;
 	gid_t gwmo_gid;
-	GPtrArray *interfaces; /* GDBusInterfaceInfo of data/org.gwmo.Gateway1.*.xml */
+	uid_t gwmo_uid;         /* the user gwmod runs as in production, as polkitd sees it */
+	gboolean gwmod_as_gwmo; /* run gwmod as that user, not as root */
+	GPtrArray *interfaces;  /* GDBusInterfaceInfo of data/org.gwmo.Gateway1.*.xml */
 } Fixture;
 
 /* one caller's credentials */
@@ -235,12 +239,21 @@ write_accounts(Fixture *f, const gchar *passwd_path, const gchar *group_path)
 	f->member_uid = free_id(64990, FALSE, 0);
 	f->member_gid = free_id(64990, TRUE, 0);
 	f->gwmo_gid = free_id(64990, TRUE, f->member_gid);
+	f->gwmo_uid = free_id(f->member_uid - 1, FALSE, 0);
 
 	g_file_get_contents("/etc/passwd", &passwd, NULL, &error);
 	g_assert_no_error(error);
-	g_string_append(out, passwd);
-	if (out->len > 0 && out->str[out->len - 1] != '\n')
-		g_string_append_c(out, '\n');
+	lines = g_strsplit(passwd, "\n", -1);
+	for (guint i = 0; lines[i] != NULL; i++) {
+		if (lines[i][0] == '\0' || g_str_has_prefix(lines[i], "gwmo:"))
+			continue;
+		g_string_append_printf(out, "%s\n", lines[i]);
+	}
+	g_clear_pointer(&lines, g_strfreev);
+	g_string_append_printf(out,
+	                       "gwmo:x:%u:%u::/nonexistent:/usr/sbin/nologin\n",
+	                       (guint)f->gwmo_uid,
+	                       (guint)f->gwmo_gid);
 	g_string_append_printf(out,
 	                       "gwmo-polkit-test:x:%u:%u::/nonexistent:/usr/sbin/nologin\n",
 	                       (guint)f->member_uid,
@@ -414,13 +427,23 @@ start_gwmod(Fixture *f)
 	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
 	g_autoptr(GError) error = NULL;
 
+	/* as in production: the gwmo user (polkitd lets it check for others because the actions
+	 * name it as their owner), or root */
+	Caller daemon = {"gwmo", f->gwmo_uid, f->gwmo_gid, {f->gwmo_gid}, 1};
+
 	g_file_set_contents(conf_path, conf, -1, &error);
 	g_assert_no_error(error);
+	g_assert_cmpint(g_mkdir(state, 0700), ==, 0);
+	if (f->gwmod_as_gwmo)
+		g_assert_cmpint(chown(state, f->gwmo_uid, f->gwmo_gid), ==, 0);
 	f->gwmod_log = g_build_filename(f->tmpdir, "gwmod.log", NULL);
 	g_subprocess_launcher_setenv(launcher, "DBUS_SYSTEM_BUS_ADDRESS", f->address, TRUE);
 	g_subprocess_launcher_unsetenv(launcher, "STATE_DIRECTORY");
 	g_subprocess_launcher_set_stderr_file_path(launcher, f->gwmod_log);
-	g_subprocess_launcher_set_child_setup(launcher, die_with_test, NULL, NULL);
+	if (f->gwmod_as_gwmo)
+		g_subprocess_launcher_set_child_setup(launcher, drop_privileges, &daemon, NULL);
+	else
+		g_subprocess_launcher_set_child_setup(launcher, die_with_test, NULL, NULL);
 	f->gwmod = g_subprocess_launcher_spawnv(launcher, argv, &error);
 	g_assert_no_error(error);
 	if (!wait_for_name(f, GW_NAME, f->gwmod)) {
@@ -476,6 +499,7 @@ fixture_new(gboolean with_polkitd)
 	start_bus(f);
 	if (with_polkitd)
 		start_polkitd(f);
+	f->gwmod_as_gwmo = with_polkitd;
 	start_gwmod(f);
 	return f;
 }
@@ -1095,6 +1119,26 @@ test_polkit(void)
 	for (guint i = 0; i < G_N_ELEMENTS(changes); i++)
 		g_assert_true(in_xml(f, changes[i].method));
 	check_polkitd_actions(f);
+	/* gwmod runs as gwmo, as it does in production: polkitd answers its checks about other
+	 * users' subjects because the actions name gwmo as their owner */
+	{
+		g_autoptr(GVariant) reply =
+		    g_dbus_connection_call_sync(f->connection,
+		                                "org.freedesktop.DBus",
+		                                "/org/freedesktop/DBus",
+		                                "org.freedesktop.DBus",
+		                                "GetConnectionUnixUser",
+		                                g_variant_new("(s)", GW_NAME),
+		                                G_VARIANT_TYPE("(u)"),
+		                                G_DBUS_CALL_FLAGS_NONE,
+		                                WAIT_S * 1000,
+		                                NULL,
+		                                &error);
+		guint32 uid = 0;
+		g_assert_no_error(error);
+		g_variant_get(reply, "(u)", &uid);
+		g_assert_cmpuint(uid, ==, f->gwmo_uid);
+	}
 
 	/* nobody: every read succeeds, every change is refused and changes nothing */
 	a = make_objects(f, "a");
