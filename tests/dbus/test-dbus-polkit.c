@@ -957,6 +957,20 @@ check_change(Fixture *f, const Caller *caller, Objects *o, const Change *change,
 	}
 }
 
+/* a Manager call with arguments of the wrong shape: InvalidArgs, not PermissionDenied */
+static void
+check_invalid(Fixture *f, const Caller *caller, const gchar *method, GVariant *args)
+{
+	g_auto(CallResult) r = {0};
+
+	caller_call(f, caller, GW_PATH, GW_IFACE_PREFIX "Manager", method, args, &r);
+	if (r.status == 0 || strstr(r.err, "org.gwmo.Gateway1.Error.InvalidArgs") == NULL) {
+		g_printerr(
+		    "%s with bad arguments by %s: %s%s\n", method, caller->name, r.out, r.err);
+		g_test_fail();
+	}
+}
+
 static void
 check_read(Fixture *f,
            const Caller *caller,
@@ -1160,6 +1174,18 @@ test_polkit(void)
 	g_assert_null(gone);
 	g_assert_nonnull(error);
 	g_assert_cmpuint(count_objects(f), ==, n_objects);
+	/* the shape of the arguments comes first: garbage is InvalidArgs, even from nobody, and
+	 * never costs a polkit round trip */
+	check_invalid(f,
+	              &nobody,
+	              "SetNode",
+	              g_variant_new("(ssv)", "./x", "no-such-format", g_variant_new_string("")));
+	check_invalid(
+	    f,
+	    &nobody,
+	    "AddDevice",
+	    g_variant_new("(@a{sv})", g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0)));
+	check_invalid(f, &nobody, "Bootstrap", g_variant_new("(sss)", "", ".", "no-such-flag"));
 
 	/* the gwmo group, as polkit's rules say, then root: past the check of every change */
 	for (guint i = 0; i < G_N_ELEMENTS(changes); i++)
