@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "gw-dbus-authority.h"
 #include "gw-dbus-exporter.h"
 #include "gw-dbus-generated.h"
 #include "gw-dbus-images.h"
@@ -70,7 +71,8 @@ gw_dbus_images_handle_action(GwDbusImages *self, GDBusMethodInvocation *invocati
 	g_autoptr(GError) error = NULL;
 	gboolean ok;
 
-	if (self->authorize != NULL && !self->authorize(invocation, self->authorize_data))
+	if (self->authorize != NULL &&
+	    !self->authorize(invocation, GW_DBUS_ACTION_MANAGE_IMAGES, self->authorize_data))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	uri = g_strdup(gw_dbus_exporter_invocation_target(self->exporter, invocation));
 	if (uri == NULL)
@@ -206,7 +208,8 @@ gw_dbus_images_handle_add_image(GObject *skeleton,
 		                                      "Name, ExternalURI and Hash are required");
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
-	if (self->authorize != NULL && !self->authorize(invocation, self->authorize_data))
+	if (self->authorize != NULL &&
+	    !self->authorize(invocation, GW_DBUS_ACTION_MANAGE_IMAGES, self->authorize_data))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	uri = gw_image_store_add(self->store, &spec, &error);
 	if (uri == NULL) {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "gw-adapters.h"
+#include "gw-dbus-authority.h"
 #include "gw-dbus-exporter.h"
 #include "gw-dbus-generated.h"
 #include "gw-dbus-inventory.h"
@@ -196,7 +197,8 @@ gw_dbus_inventory_handle_set_mode(GwDbusGenDevice *device,
 		    mode);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
-	if (self->authorize != NULL && !self->authorize(invocation, self->authorize_data))
+	if (self->authorize != NULL &&
+	    !self->authorize(invocation, GW_DBUS_ACTION_MANAGE_DEVICES, self->authorize_data))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	record_uri = gw_dbus_exporter_invocation_target(self->devices, invocation);
 	if (record_uri == NULL)
@@ -237,7 +239,8 @@ gw_dbus_inventory_handle_member(GwDbusInventory *self,
 		    invocation, GW_ERROR, GW_ERROR_INVALID_ARGS, "the DeviceID is empty");
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
-	if (self->authorize != NULL && !self->authorize(invocation, self->authorize_data))
+	if (self->authorize != NULL &&
+	    !self->authorize(invocation, GW_DBUS_ACTION_MANAGE_DEVICES, self->authorize_data))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	group_uri = gw_dbus_exporter_invocation_target(self->groups, invocation);
 	if (group_uri == NULL)

@@ -15,7 +15,11 @@ G_BEGIN_DECLS
 #define GW_DBUS_GROUPS_PATH "/org/gwmo/Gateway1/Groups"
 
 /* checks the caller of a state-changing method; on FALSE the invocation has been answered */
-typedef gboolean (*GwDbusAuthorizeFunc)(GDBusMethodInvocation *invocation, gpointer user_data);
+/* may the caller of @invocation do @action_id (a GW_DBUS_ACTION_*)? See
+ * gw_dbus_authority_check(): FALSE means the invocation has been taken care of */
+typedef gboolean (*GwDbusAuthorizeFunc)(GDBusMethodInvocation *invocation,
+                                        const gchar *action_id,
+                                        gpointer user_data);
 
 #define GW_TYPE_DBUS_INVENTORY (gw_dbus_inventory_get_type())
 G_DECLARE_FINAL_TYPE(GwDbusInventory, gw_dbus_inventory, GW, DBUS_INVENTORY, GObject)

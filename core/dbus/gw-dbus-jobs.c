@@ -7,6 +7,7 @@
 
 #include "config.h"
 
+#include "gw-dbus-authority.h"
 #include "gw-dbus-exporter.h"
 #include "gw-dbus-generated.h"
 #include "gw-dbus-jobs.h"
@@ -72,7 +73,7 @@ gw_dbus_jobs_handle_cancel(GwDbusGenJob *job, GDBusMethodInvocation *invocation,
 	const gchar *uri = gw_dbus_gen_job_get_job_uri(job);
 	g_autoptr(GError) error = NULL;
 
-	if (!self->authorize(invocation, self->authorize_data))
+	if (!self->authorize(invocation, GW_DBUS_ACTION_RUN_JOBS, self->authorize_data))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	if (!gw_fanout_cancel_job(self->fanout, uri, &error)) {
 		gw_dbus_return_error(invocation, error);
@@ -211,7 +212,7 @@ gw_dbus_jobs_handle_fanout(GwDbusJobs *self, GDBusMethodInvocation *invocation, 
 		gw_dbus_return_error(invocation, error);
 		return;
 	}
-	if (!self->authorize(invocation, self->authorize_data))
+	if (!self->authorize(invocation, GW_DBUS_ACTION_RUN_JOBS, self->authorize_data))
 		return;
 	if (spec.group != NULL && spec.group[0] != '\0') {
 		g_autofree gchar *group_uri = gw_groups_find(

@@ -7,12 +7,11 @@
 
 #include "config.h"
 
-#include <grp.h>
 #include <math.h>
-#include <pwd.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "gw-dbus-authority.h"
 #include "gw-dbus-generated.h"
 #include "gw-dbus-images.h"
 #include "gw-dbus-inventory.h"
@@ -41,7 +40,7 @@ struct _GwDbusManager {
 	gulong tree_changed_id;
 	gulong session_finished_id;
 	gulong discovery_id;
-	GHashTable *caller_uids; /* unique bus name → uid (GUINT_TO_POINTER(uid + 1)) */
+	GwDbusAuthority *authority; /* who may change what */
 };
 
 G_DEFINE_TYPE(GwDbusManager, gw_dbus_manager, G_TYPE_OBJECT)
@@ -75,86 +74,14 @@ gw_dbus_return_status(GDBusMethodInvocation *invocation, guint status, const gch
 	return TRUE;
 }
 
-/* ---- caller authorisation ---- */
+/* ---- caller authorisation: GwDbusAuthority (polkit on the system bus) ---- */
 
 static gboolean
-gw_dbus_uid_in_group(uid_t uid, const gchar *group_name)
+gw_dbus_manager_authorize(GwDbusManager *self,
+                          GDBusMethodInvocation *invocation,
+                          const gchar *action_id)
 {
-	struct passwd *pw = getpwuid(uid);
-	struct group *gr = getgrnam(group_name);
-	gid_t groups[256];
-	int ngroups = G_N_ELEMENTS(groups);
-
-	if (pw == NULL || gr == NULL)
-		return FALSE;
-	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &ngroups) < 0)
-		return FALSE;
-	for (int i = 0; i < ngroups; i++) {
-		if (groups[i] == gr->gr_gid)
-			return TRUE;
-	}
-	return FALSE;
-}
-
-/* changes are for root, the daemon's own user and members of the gwmo group; the D-Bus
- * policy file says the same for the system bus, this is the second line of defence */
-static gboolean
-gw_dbus_manager_authorize(GwDbusManager *self, GDBusMethodInvocation *invocation)
-{
-	g_autoptr(GVariant) reply = NULL;
-	g_autoptr(GError) error = NULL;
-	const gchar *sender = g_dbus_method_invocation_get_sender(invocation);
-	gpointer cached = NULL;
-	guint32 uid = 0;
-
-	/* a unique bus name is never given to another connection, so its uid never changes:
-	 * ask the bus once per caller, not once per call (the synchronous round trip cost
-	 * ~0.1 ms of every StartSession/SetNode) */
-	if (self->caller_uids == NULL)
-		self->caller_uids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	if (sender != NULL)
-		cached = g_hash_table_lookup(self->caller_uids, sender);
-	if (cached != NULL) {
-		uid = GPOINTER_TO_UINT(cached) - 1;
-		if (uid == 0 || uid == getuid() || gw_dbus_uid_in_group(uid, "gwmo"))
-			return TRUE;
-		goto denied;
-	}
-	reply = g_dbus_connection_call_sync(
-	    self->connection,
-	    "org.freedesktop.DBus",
-	    "/org/freedesktop/DBus",
-	    "org.freedesktop.DBus",
-	    "GetConnectionUnixUser",
-	    g_variant_new("(s)", g_dbus_method_invocation_get_sender(invocation)),
-	    G_VARIANT_TYPE("(u)"),
-	    G_DBUS_CALL_FLAGS_NONE,
-	    5000,
-	    NULL,
-	    &error);
-	if (reply == NULL) {
-		g_warning("cannot identify caller %s: %s",
-		          g_dbus_method_invocation_get_sender(invocation),
-		          error->message);
-	} else {
-		g_variant_get(reply, "(u)", &uid);
-		if (sender != NULL && uid < G_MAXUINT32) {
-			/* bounded: callers come and go */
-			if (g_hash_table_size(self->caller_uids) >= 256)
-				g_hash_table_remove_all(self->caller_uids);
-			g_hash_table_insert(
-			    self->caller_uids, g_strdup(sender), GUINT_TO_POINTER(uid + 1));
-		}
-		if (uid == 0 || uid == getuid() || gw_dbus_uid_in_group(uid, "gwmo"))
-			return TRUE;
-	}
-denied:
-	g_dbus_method_invocation_return_error(invocation,
-	                                      GW_ERROR,
-	                                      GW_ERROR_PERMISSION_DENIED,
-	                                      "%s needs root or the gwmo group",
-	                                      g_dbus_method_invocation_get_method_name(invocation));
-	return FALSE;
+	return gw_dbus_authority_check(self->authority, invocation, action_id);
 }
 
 /* ---- value mapping ---- */
@@ -422,7 +349,7 @@ gw_dbus_manager_handle_set_node(GwDbusGenManager *skeleton,
 		gw_dbus_return_error(invocation, error);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
-	if (!gw_dbus_manager_authorize(self, invocation))
+	if (!gw_dbus_manager_authorize(self, invocation, GW_DBUS_ACTION_CHANGE_TREE))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 
 	node = strchr(uri, '?') == NULL ? gw_dm_tree_lookup(tree, uri) : NULL;
@@ -472,7 +399,7 @@ gw_dbus_manager_handle_delete_node(GwDbusGenManager *skeleton,
 	guint status;
 
 	g_debug("DeleteNode(%s)", uri);
-	if (!gw_dbus_manager_authorize(self, invocation))
+	if (!gw_dbus_manager_authorize(self, invocation, GW_DBUS_ACTION_CHANGE_TREE))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	status = gw_dm_tree_delete(gw_gateway_get_tree(self->gateway), NULL, uri);
 	if (gw_dbus_return_status(invocation, status, uri))
@@ -555,7 +482,7 @@ gw_dbus_manager_handle_bootstrap(GwDbusGenManager *skeleton,
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
 	replace = g_strcmp0(flags, "replace") == 0;
-	if (!gw_dbus_manager_authorize(self, invocation))
+	if (!gw_dbus_manager_authorize(self, invocation, GW_DBUS_ACTION_BOOTSTRAP))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	if (!gw_tnds_import(gw_gateway_get_tree(self->gateway),
 	                    parent_uri[0] != '\0' ? parent_uri : ".",
@@ -640,7 +567,7 @@ gw_dbus_manager_handle_start_session(GwDbusGenManager *skeleton,
 	GwDbusManager *self = GW_DBUS_MANAGER(user_data);
 
 	g_debug("StartSession(%s)", server_id);
-	if (!gw_dbus_manager_authorize(self, invocation))
+	if (!gw_dbus_manager_authorize(self, invocation, GW_DBUS_ACTION_RUN_JOBS))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	gw_dbus_start_session_and_reply(self->gateway, server_id, invocation);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -697,7 +624,7 @@ gw_dbus_manager_handle_queue_alert(GwDbusGenManager *skeleton,
 		    invocation, GW_ERROR, GW_ERROR_INVALID_ARGS, "Type is required");
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
-	if (!gw_dbus_manager_authorize(self, invocation))
+	if (!gw_dbus_manager_authorize(self, invocation, GW_DBUS_ACTION_RUN_JOBS))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	alert.server_id = (gchar *)server_id;
 	alert.source = g_hash_table_lookup(values, "Source");
@@ -721,9 +648,11 @@ gw_dbus_manager_handle_queue_alert(GwDbusGenManager *skeleton,
 /* ---- the inventory: AddDevice, RemoveDevice, CreateGroup ---- */
 
 static gboolean
-gw_dbus_manager_authorize_cb(GDBusMethodInvocation *invocation, gpointer user_data)
+gw_dbus_manager_authorize_cb(GDBusMethodInvocation *invocation,
+                             const gchar *action_id,
+                             gpointer user_data)
 {
-	return gw_dbus_manager_authorize(GW_DBUS_MANAGER(user_data), invocation);
+	return gw_dbus_manager_authorize(GW_DBUS_MANAGER(user_data), invocation, action_id);
 }
 
 gboolean
@@ -908,7 +837,7 @@ gw_dbus_manager_handle_add_device(GwDbusGenManager *skeleton,
 		gw_dbus_return_error(invocation, error);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
-	if (!gw_dbus_manager_authorize(self, invocation))
+	if (!gw_dbus_manager_authorize(self, invocation, GW_DBUS_ACTION_MANAGE_DEVICES))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	existing = gw_inventory_find(inventory, info.device_id);
 	if (existing != NULL) {
@@ -991,7 +920,7 @@ gw_dbus_manager_handle_remove_device(GwDbusGenManager *skeleton,
 	g_autoptr(GError) error = NULL;
 
 	g_debug("RemoveDevice(%s)", device_path);
-	if (!gw_dbus_manager_authorize(self, invocation))
+	if (!gw_dbus_manager_authorize(self, invocation, GW_DBUS_ACTION_MANAGE_DEVICES))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	record_uri = gw_dbus_inventory_lookup_device(self->inventory, device_path);
 	if (record_uri != NULL) {
@@ -1047,7 +976,7 @@ gw_dbus_manager_handle_create_group(GwDbusGenManager *skeleton,
 		    invocation, GW_ERROR, GW_ERROR_INVALID_ARGS, "the GroupID is empty");
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
-	if (!gw_dbus_manager_authorize(self, invocation))
+	if (!gw_dbus_manager_authorize(self, invocation, GW_DBUS_ACTION_MANAGE_DEVICES))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	existing = gw_groups_find(gw_inventory_get_groups(inventory), group_id);
 	if (existing != NULL) {
@@ -1155,7 +1084,11 @@ gw_dbus_manager_dispose(GObject *object)
 	}
 	g_clear_object(&self->object_manager);
 	g_clear_object(&self->connection);
-	g_clear_pointer(&self->caller_uids, g_hash_table_unref);
+	if (self->authority != NULL) {
+		/* pending polkit checks answer their calls and dispatch nothing more */
+		g_object_run_dispose(G_OBJECT(self->authority));
+		g_clear_object(&self->authority);
+	}
 	G_OBJECT_CLASS(gw_dbus_manager_parent_class)->dispose(object);
 }
 
@@ -1171,12 +1104,16 @@ gw_dbus_manager_init(GwDbusManager *self)
 }
 
 GwDbusManager *
-gw_dbus_manager_new(GwGateway *gateway, GDBusConnection *connection, GError **error)
+gw_dbus_manager_new(GwGateway *gateway,
+                    GDBusConnection *connection,
+                    gboolean use_polkit,
+                    GError **error)
 {
 	g_autoptr(GwDbusManager) self = g_object_new(GW_TYPE_DBUS_MANAGER, NULL);
 
 	self->gateway = gateway;
 	self->connection = g_object_ref(connection);
+	self->authority = gw_dbus_authority_new(connection, use_polkit);
 	self->skeleton = gw_dbus_gen_manager_skeleton_new();
 	gw_dbus_gen_manager_set_version(self->skeleton, PACKAGE_VERSION);
 	gw_dbus_gen_manager_set_tainted(self->skeleton, FALSE);

@@ -18,9 +18,13 @@ G_BEGIN_DECLS
 #define GW_TYPE_DBUS_MANAGER (gw_dbus_manager_get_type())
 G_DECLARE_FINAL_TYPE(GwDbusManager, gw_dbus_manager, GW, DBUS_MANAGER, GObject)
 
-/* exports org.gwmo.Gateway1.Manager and the ObjectManager at /org/gwmo/Gateway1 */
+/* exports org.gwmo.Gateway1.Manager and the ObjectManager at /org/gwmo/Gateway1; with
+ * @use_polkit (the system bus) polkit decides who may change what (GwDbusAuthority) */
 GwDbusManager *
-gw_dbus_manager_new(GwGateway *gateway, GDBusConnection *connection, GError **error);
+gw_dbus_manager_new(GwGateway *gateway,
+                    GDBusConnection *connection,
+                    gboolean use_polkit,
+                    GError **error);
 
 /* value <-> variant mapping of GetNode/SetNode (see data/org.gwmo.Gateway1.Manager.xml) */
 GVariant *

@@ -7,6 +7,7 @@
 
 #include "config.h"
 
+#include "gw-dbus-authority.h"
 #include "gw-dbus-manager.h"
 #include "gw-dbus-plugins.h"
 #include "gw-error.h"
@@ -69,7 +70,8 @@ gw_dbus_plugins_handle_reset(GwDbusGenPlugin *iface,
 	g_autoptr(GError) error = NULL;
 	const gchar *name = gw_dbus_gen_plugin_get_name(iface);
 
-	if (self->authorize != NULL && !self->authorize(invocation, self->authorize_data))
+	if (self->authorize != NULL &&
+	    !self->authorize(invocation, GW_DBUS_ACTION_MANAGE_PLUGINS, self->authorize_data))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	g_message("plugin %s reset by %s", name, g_dbus_method_invocation_get_sender(invocation));
 	if (!gw_plugin_loader_reset(self->loader, name, &error)) {

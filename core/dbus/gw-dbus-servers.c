@@ -7,6 +7,7 @@
 
 #include "config.h"
 
+#include "gw-dbus-authority.h"
 #include "gw-dbus-exporter.h"
 #include "gw-dbus-generated.h"
 #include "gw-dbus-manager.h"
@@ -137,7 +138,8 @@ gw_dbus_servers_handle_start_session(GwDbusGenServer *server,
 		    invocation, GW_ERROR, GW_ERROR_NOT_FOUND, "the account is gone");
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
-	if (self->authorize != NULL && !self->authorize(invocation, self->authorize_data))
+	if (self->authorize != NULL &&
+	    !self->authorize(invocation, GW_DBUS_ACTION_RUN_JOBS, self->authorize_data))
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	g_debug("Server.StartSession(%s)", gw_dbus_gen_server_get_server_id(server));
 	gw_dbus_start_session_and_reply(

@@ -35,7 +35,8 @@ gw_dbus_service_bus_acquired_cb(GDBusConnection *connection, const gchar *name, 
 	GwDbusService *self = GW_DBUS_SERVICE(user_data);
 	g_autoptr(GError) error = NULL;
 
-	self->manager = gw_dbus_manager_new(self->gateway, connection, &error);
+	self->manager = gw_dbus_manager_new(
+	    self->gateway, connection, self->bus_type == G_BUS_TYPE_SYSTEM, &error);
 	if (self->manager == NULL) {
 		g_warning("cannot export %s: %s", GW_DBUS_PATH, error->message);
 		g_signal_emit(self, signals[SIGNAL_QUIT], 0);

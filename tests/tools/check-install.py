@@ -25,6 +25,8 @@ ALLOWED = [
     r".*/dbus-1/interfaces/org\.gwmo\.Gateway1\.[A-Za-z]+\.xml",
     r".*/dbus-1/system-services/org\.gwmo\.Gateway1\.service",
     r".*/dbus-1/system\.d/org\.gwmo\.Gateway1\.conf",
+    r".*/polkit-1/actions/org\.gwmo\.gateway1\.policy",
+    r".*/polkit-1/rules\.d/org\.gwmo\.gateway1\.rules",
     r".*/locale/[^/]+/LC_MESSAGES/gwmo\.mo",
     r".*/man/man[158]/(gwmod\.8|gwmoctl\.1|gwmod\.conf\.5)",
 ]
@@ -47,6 +49,8 @@ REQUIRED = [
     r".*/dbus-1/system\.d/org\.gwmo\.Gateway1\.conf",
     r".*/dbus-1/system-services/org\.gwmo\.Gateway1\.service",
     r".*/systemd/system/gwmod\.service",
+    r".*/polkit-1/actions/org\.gwmo\.gateway1\.policy",
+    r".*/polkit-1/rules\.d/org\.gwmo\.gateway1\.rules",
 ]
 # the loader's test modules (tests/plugins) are never installed
 TEST_MODULES = {"good", "foreign", "failstart", "abortstart", "hang", "crash", "noproto",

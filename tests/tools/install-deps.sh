@@ -13,7 +13,9 @@ PKGS=(build-essential pkg-config meson ninja-build gettext
       # the UPnP adapter (plugins/upnp) and its tests: Debian's gupnp-network-light under Xvfb
       libgupnp-1.6-dev libgssdp-1.6-dev gupnp-tools xvfb xauth
       # the Zigbee adapter (plugins/zigbee2mqtt) and its tests: a real broker on loopback
-      mosquitto mosquitto-clients)
+      mosquitto mosquitto-clients
+      # polkit: gwmod asks polkitd (core/dbus/gw-dbus-authority.c), tests/dbus/test-dbus-polkit.c runs it
+      libpolkit-gobject-1-dev polkitd)
 if [ "$(id -u)" != 0 ]; then
   echo "install-deps.sh: run as root (it calls apt-get)" >&2
   exit 1
