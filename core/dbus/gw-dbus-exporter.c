@@ -175,8 +175,13 @@ gw_dbus_exporter_export_name(GwDbusExporter *self, const gchar *name)
 	gboolean complete;
 
 	if (self->id_leaf != NULL) {
-		g_autofree gchar *id = gw_dbus_exporter_dup_leaf(self, uri, self->id_leaf);
-		complete = id[0] != '\0';
+		/* "A|B": the first of the leaves that has a value */
+		g_auto(GStrv) leaves = g_strsplit(self->id_leaf, "|", -1);
+		complete = FALSE;
+		for (guint i = 0; leaves[i] != NULL && !complete; i++) {
+			g_autofree gchar *id = gw_dbus_exporter_dup_leaf(self, uri, leaves[i]);
+			complete = id[0] != '\0';
+		}
 	} else {
 		complete = gw_dm_tree_lookup(self->tree, uri) != NULL;
 	}

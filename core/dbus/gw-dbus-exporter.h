@@ -65,7 +65,8 @@ gw_dbus_exporter_new(GwDmTree *tree,
                      const gchar *id_leaf,
                      const GwDbusExporterFuncs *funcs,
                      gpointer user_data);
-/* @id_leaf NULL: an entry is exported as soon as its node exists */
+/* an entry is exported once its @id_leaf has a value ("A|B": either leaf); @id_leaf NULL: as
+ * soon as its node exists */
 GwDbusExporter *
 gw_dbus_exporter_new_full(GwDmTree *tree,
                           GDBusObjectManagerServer *object_manager,

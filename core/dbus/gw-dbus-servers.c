@@ -14,6 +14,7 @@
 #include "gw-dbus-servers.h"
 #include "gw-gateway.h"
 #include "gw-gwmo-names.h"
+#include "gw-server-link.h"
 
 #define GW_DBUS_SERVERS_DMACC "./DMAcc"
 
@@ -96,9 +97,14 @@ gw_dbus_servers_fill(GwDbusExporter *exporter,
 {
 	GwDbusServers *self = GW_DBUS_SERVERS(user_data);
 	GwDbusGenServer *server = GW_DBUS_GEN_SERVER(iface);
-	g_autofree gchar *server_id = gw_dbus_exporter_dup_leaf(exporter, uri, "ServerID");
+	/* a DMAcc 2.0 account (SrvID, SrvURI) too */
+	g_autofree gchar *account_id = gw_server_link_dup_account_server_id(self->tree, uri);
+	const gchar *server_id = account_id != NULL ? account_id : "";
+	g_autofree gchar *srv_uri = gw_dbus_exporter_dup_leaf(exporter, uri, "SrvURI");
 	g_autofree gchar *address =
-	    gw_dbus_servers_find(self, exporter, uri, "AppAddr", NULL, NULL, "Addr");
+	    srv_uri[0] != '\0'
+	        ? g_steal_pointer(&srv_uri)
+	        : gw_dbus_servers_find(self, exporter, uri, "AppAddr", NULL, NULL, "Addr");
 	g_autofree gchar *auth_type = gw_dbus_servers_find(
 	    self, exporter, uri, "AppAuth", "AAuthLevel", "CLCRED", "AAuthType");
 	GwDbusServerSession *s = g_hash_table_lookup(self->sessions, server_id);
@@ -265,7 +271,7 @@ gw_dbus_servers_new(GwGateway *gateway,
 	                                      object_manager,
 	                                      GW_DBUS_SERVERS_DMACC,
 	                                      GW_DBUS_SERVERS_PATH,
-	                                      "ServerID",
+	                                      "ServerID|SrvID",
 	                                      &gw_dbus_servers_funcs,
 	                                      self);
 	self->session_finished_id =

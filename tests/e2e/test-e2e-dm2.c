@@ -1292,6 +1292,27 @@ test_dmacc2_client_initiated(void)
 	    "finished");
 	v = get_value(e->d, EXT "/Color", NULL);
 	g_assert_cmpstr(v, ==, "green");
+	/* the account is a Server object like a DM 1.x one: its SrvID and SrvURI */
+	{
+		g_autoptr(GDBusObjectManager) objects = e2e_object_manager(e->d);
+		GList *list = g_dbus_object_manager_get_objects(objects);
+		guint found = 0;
+		for (GList *l = list; l != NULL; l = l->next) {
+			g_autoptr(GDBusInterface) iface = g_dbus_object_get_interface(
+			    G_DBUS_OBJECT(l->data), "org.gwmo.Gateway1.Server");
+			g_autofree gchar *id = NULL;
+			g_autofree gchar *address = NULL;
+			if (iface == NULL)
+				continue;
+			id = e2e_proxy_string(G_DBUS_PROXY(iface), "ServerID");
+			address = e2e_proxy_string(G_DBUS_PROXY(iface), "Address");
+			g_assert_cmpstr(id, ==, SERVER_ID);
+			g_assert_cmpstr(address, ==, e->dm_url);
+			found++;
+		}
+		g_list_free_full(list, g_object_unref);
+		g_assert_cmpuint(found, ==, 1);
+	}
 	env_free(e);
 }
 
