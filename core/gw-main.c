@@ -85,25 +85,6 @@ gw_main_raise_fd_limit(void)
 	       (uintmax_t)rl.rlim_cur);
 }
 
-/* D-Bus activation on a system bus that is not at the default address (a private system bus;
- * dbus-daemon-launch-helper keeps the environment the bus gave it): the bus that started gwmod
- * is in DBUS_STARTER_ADDRESS, which G_BUS_TYPE_SYSTEM does not read and G_BUS_TYPE_STARTER
- * maps back to DBUS_SYSTEM_BUS_ADDRESS; gwmod and its plugins (libavahi-client) then connect to
- * the bus that waits for it. Called before any thread exists (setenv). */
-static void
-gw_main_use_starter_bus(void)
-{
-	const gchar *starter = g_getenv("DBUS_STARTER_ADDRESS");
-
-	if (g_strcmp0(g_getenv("DBUS_STARTER_BUS_TYPE"), "system") != 0 || starter == NULL ||
-	    *starter == '\0')
-		return;
-	if (g_strcmp0(g_getenv("DBUS_SYSTEM_BUS_ADDRESS"), starter) == 0)
-		return;
-	g_setenv("DBUS_SYSTEM_BUS_ADDRESS", starter, TRUE);
-	g_info("started by D-Bus activation: using the system bus at %s", starter);
-}
-
 static gboolean
 gw_main_signal_cb(gpointer user_data)
 {
@@ -248,8 +229,6 @@ main(int argc, char **argv)
 	ctx.debug_domains_option = opt_debug_domains;
 	gw_log_setup(opt_verbose, opt_debug_domains != NULL ? opt_debug_domains : config_debug);
 	gw_main_raise_fd_limit();
-	if (!opt_session)
-		gw_main_use_starter_bus();
 
 	if (opt_state_dir != NULL)
 		state_dir = g_strdup(opt_state_dir);
