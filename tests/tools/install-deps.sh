@@ -13,7 +13,10 @@ PKGS=(build-essential pkg-config meson ninja-build gettext
       # the UPnP adapter (plugins/upnp) and its tests: Debian's gupnp-network-light under Xvfb
       libgupnp-1.6-dev libgssdp-1.6-dev gupnp-tools xvfb xauth
       # the Zigbee adapter (plugins/zigbee2mqtt) and its tests: a real broker on loopback
-      mosquitto mosquitto-clients)
+      mosquitto mosquitto-clients
+      # the Debian packages (debian/, tests/tools/package-roundtrip.sh): their build, man pages
+      # (pandoc), systemd-analyze verify of the unit (PID 1 is no systemd: never booted)
+      debhelper dpkg-dev fakeroot pandoc systemd)
 if [ "$(id -u)" != 0 ]; then
   echo "install-deps.sh: run as root (it calls apt-get)" >&2
   exit 1

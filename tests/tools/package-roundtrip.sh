@@ -117,6 +117,15 @@ id -Gn gwmo | grep -qw gwmo || fail "user gwmo is not in group gwmo"
   || fail "/var/lib/gwmo is $(stat -c '%U:%G %a' /var/lib/gwmo), not gwmo:gwmo 700"
 [ "$(stat -c '%U:%G %a' /etc/gwmo/gwmod.conf)" = "root:gwmo 640" ] \
   || fail "/etc/gwmo/gwmod.conf is $(stat -c '%U:%G %a' /etc/gwmo/gwmod.conf), not root:gwmo 640"
+# the installed unit: systemd-analyze verify (no systemd runs here: it reads the files) and
+# the exposure figure of systemd-analyze security
+UNIT=/lib/systemd/system/gwmod.service
+command -v systemd-analyze >/dev/null || fail "systemd-analyze missing (package systemd)"
+VERIFY=$(systemd-analyze verify "$UNIT" 2>&1) && [ -z "$VERIFY" ] \
+  || fail "systemd-analyze verify $UNIT: $VERIFY"
+EXPOSURE=$(systemd-analyze security --offline=yes --no-pager "$UNIT" 2>&1 | sed -n 's/^→ Overall exposure level for [^:]*: //p')
+[ -n "$EXPOSURE" ] || fail "no figure from systemd-analyze security --offline=yes $UNIT"
+log "systemd-analyze verify $UNIT: clean; systemd-analyze security: exposure $EXPOSURE"
 log "installed; user gwmo (uid $GWMO_UID), /var/lib/gwmo gwmo:gwmo 700, gwmod.conf root:gwmo 640"
 
 # ---- 4. a private system bus in a loopback-only namespace; gwmod by activation ----
@@ -308,5 +317,6 @@ if dpkg-query -W -f='${Status}' gwmo 2>/dev/null | grep -qv not-installed; then
   fail "dpkg still knows gwmo after purge: $(dpkg-query -W -f='${Status}' gwmo)"
 fi
 log "purged: /var/lib/gwmo, /var/cache/gwmo and /etc/gwmo gone; user gwmo kept ($(getent passwd gwmo | cut -d: -f1,3))"
-log "package round trip passed"
+CPU=$(times | tail -1 | awk '{print $1 " user, " $2 " sys"}')
+log "package round trip passed (CPU time of what it ran: $CPU)"
 exit 0
