@@ -16,7 +16,7 @@ PKGS=(build-essential pkg-config meson ninja-build gettext
       mosquitto mosquitto-clients
       # the Debian packages (debian/, tests/tools/package-roundtrip.sh): their build, man pages
       # (pandoc), systemd-analyze verify of the unit (PID 1 is no systemd: never booted)
-      debhelper dpkg-dev fakeroot pandoc systemd)
+      debhelper dpkg-dev fakeroot pandoc systemd libpolkit-gobject-1-dev)
 if [ "$(id -u)" != 0 ]; then
   echo "install-deps.sh: run as root (it calls apt-get)" >&2
   exit 1
