@@ -22,6 +22,7 @@ ALLOWED = [
     r".*/etc/gwmo/gwmod\.conf",
     r".*/systemd/system/gwmod\.service",
     r".*/sysusers\.d/gwmo\.conf",
+    r".*/tmpfiles\.d/gwmo\.conf",
     r".*/dbus-1/interfaces/org\.gwmo\.Gateway1\.[A-Za-z]+\.xml",
     r".*/dbus-1/system-services/org\.gwmo\.Gateway1\.service",
     r".*/dbus-1/system\.d/org\.gwmo\.Gateway1\.conf",

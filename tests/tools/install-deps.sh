@@ -15,7 +15,10 @@ PKGS=(build-essential pkg-config meson ninja-build gettext
       # the Zigbee adapter (plugins/zigbee2mqtt) and its tests: a real broker on loopback
       mosquitto mosquitto-clients
       # polkit: gwmod asks polkitd (core/dbus/gw-dbus-authority.c), tests/dbus/test-dbus-polkit.c runs it
-      libpolkit-gobject-1-dev polkitd)
+      libpolkit-gobject-1-dev polkitd
+      # the Debian packages (debian/, tests/tools/package-roundtrip.sh): their build, man pages
+      # (pandoc), systemd-analyze verify of the unit (PID 1 is no systemd: never booted)
+      debhelper dpkg-dev fakeroot pandoc systemd)
 if [ "$(id -u)" != 0 ]; then
   echo "install-deps.sh: run as root (it calls apt-get)" >&2
   exit 1

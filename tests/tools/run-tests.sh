@@ -48,15 +48,21 @@ run_suite() {   # name, builddir, meson setup args…
 }
 
 run_suite "gcc --werror" "$ROOT/_build-ci" -Dwerror=true -Dbuildtype=debugoptimized
+# the Debian packages: built, installed, gwmod D-Bus activated as user gwmo, a DM session with
+# the werror build's DM Server, removed and purged; one test in the closing line (77: skipped)
+bash tests/tools/package-roundtrip.sh "$ROOT/_build-ci"
+PKG_RC=$?
+[ "$PKG_RC" = 0 ] || [ "$PKG_RC" = 77 ] || rc=1
 if [ "${GWMO_SKIP_ASAN:-0}" != 1 ]; then
   run_suite "ASan+UBSan" "$ROOT/_build-ci-asan" -Dwerror=true -Db_sanitize=address,undefined \
     -Db_lundef=false -Dbuildtype=debug
 fi
 
-python3 - "${RESULTS[@]}" <<'PY'
+python3 - "${PKG_RC:-77}" "${RESULTS[@]}" <<'PY'
 import json, sys
 c = {"OK": 0, "FAIL": 0, "SKIP": 0}
-for path in sys.argv[1:]:
+c["OK" if sys.argv[1] == "0" else "SKIP" if sys.argv[1] == "77" else "FAIL"] += 1
+for path in sys.argv[2:]:
     try:
         for line in open(path):
             r = json.loads(line)["result"]
