@@ -97,8 +97,8 @@ gboolean
 gw_syncml_meta_is_empty(const GwSyncmlMeta *meta)
 {
 	return meta->format == NULL && meta->type == NULL && meta->mark == NULL &&
-	       meta->next_nonce == NULL && meta->emi == NULL && meta->size < 0 && meta->max_msg_size < 0 &&
-	       meta->max_obj_size < 0;
+	       meta->next_nonce == NULL && meta->emi == NULL && meta->size < 0 &&
+	       meta->max_msg_size < 0 && meta->max_obj_size < 0;
 }
 
 gboolean
@@ -110,8 +110,8 @@ gw_syncml_meta_equal(const GwSyncmlMeta *a, const GwSyncmlMeta *b)
 		return FALSE;
 	return g_strcmp0(a->format, b->format) == 0 && g_strcmp0(a->type, b->type) == 0 &&
 	       g_strcmp0(a->mark, b->mark) == 0 && g_strcmp0(a->next_nonce, b->next_nonce) == 0 &&
-	       g_strcmp0(a->emi, b->emi) == 0 && a->size == b->size && a->max_msg_size == b->max_msg_size &&
-	       a->max_obj_size == b->max_obj_size;
+	       g_strcmp0(a->emi, b->emi) == 0 && a->size == b->size &&
+	       a->max_msg_size == b->max_msg_size && a->max_obj_size == b->max_obj_size;
 }
 
 GwSyncmlMeta *

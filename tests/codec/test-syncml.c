@@ -527,8 +527,8 @@ test_generic_alert(void)
 static void
 test_generic_alert_emi(void)
 {
-	g_autoptr(GwSyncmlMessage) built =
-	    gw_syncml_message_new(GW_SYNCML_VERSION_DM_1_2, "7", 1, "https://dm.example/dm", "GW-1");
+	g_autoptr(GwSyncmlMessage) built = gw_syncml_message_new(
+	    GW_SYNCML_VERSION_DM_1_2, "7", 1, "https://dm.example/dm", "GW-1");
 	g_autoptr(GwSyncmlMessage) back = NULL;
 	g_autoptr(GwSyncmlMessage) two = NULL;
 	g_autoptr(GBytes) xml = NULL;
@@ -547,29 +547,31 @@ test_generic_alert_emi(void)
 	    "first</EMI><EMI xmlns=\"syncml:metinf\">second</EMI></Meta></Item></Alert><Final/>"
 	    "</SyncBody></SyncML>";
 
-	alert = gw_syncml_message_add_command(built,
-	                                      gw_syncml_alert_new_generic(NULL,
-	                                                                  "./GwMO/Inventory/Devices/3",
-	                                                                  NULL,
-	                                                                  "urn:oma:at:gwmo:1.0:x",
-	                                                                  "chr",
-	                                                                  NULL,
-	                                                                  "d"));
+	alert =
+	    gw_syncml_message_add_command(built,
+	                                  gw_syncml_alert_new_generic(NULL,
+	                                                              "./GwMO/Inventory/Devices/3",
+	                                                              NULL,
+	                                                              "urn:oma:at:gwmo:1.0:x",
+	                                                              "chr",
+	                                                              NULL,
+	                                                              "d"));
 	item = g_ptr_array_index(alert->items, 0);
 	item->meta.emi = g_strdup("gwmo-alert:0123456789abcdef-42");
 	built->final = TRUE;
 	assert_round_trip(built);
 	xml = gw_syncml_message_to_xml(built);
-	g_assert_nonnull(g_strstr_len(g_bytes_get_data(xml, NULL),
-	                              (gssize)g_bytes_get_size(xml),
-	                              "<Format xmlns=\"syncml:metinf\">chr</Format><Type "
-	                              "xmlns=\"syncml:metinf\">urn:oma:at:gwmo:1.0:x</Type><EMI "
-	                              "xmlns=\"syncml:metinf\">gwmo-alert:0123456789abcdef-42</EMI>"));
+	g_assert_nonnull(
+	    g_strstr_len(g_bytes_get_data(xml, NULL),
+	                 (gssize)g_bytes_get_size(xml),
+	                 "<Format xmlns=\"syncml:metinf\">chr</Format><Type "
+	                 "xmlns=\"syncml:metinf\">urn:oma:at:gwmo:1.0:x</Type><EMI "
+	                 "xmlns=\"syncml:metinf\">gwmo-alert:0123456789abcdef-42</EMI>"));
 
 	wbxml = gw_wbxml_from_xml(g_bytes_get_data(xml, NULL), g_bytes_get_size(xml), &error);
 	g_assert_no_error(error);
-	xml_again = gw_wbxml_to_xml(
-	    g_bytes_get_data(wbxml, NULL), g_bytes_get_size(wbxml), &len, &error);
+	xml_again =
+	    gw_wbxml_to_xml(g_bytes_get_data(wbxml, NULL), g_bytes_get_size(wbxml), &len, &error);
 	g_assert_no_error(error);
 	back = gw_syncml_message_parse_xml((const guint8 *)xml_again, len, &error);
 	g_assert_no_error(error);
@@ -577,7 +579,8 @@ test_generic_alert_emi(void)
 
 	two = gw_syncml_message_parse_xml((const guint8 *)two_emi, strlen(two_emi), &error);
 	g_assert_no_error(error);
-	item = g_ptr_array_index(((GwSyncmlCommand *)g_ptr_array_index(two->commands, 0))->items, 0);
+	item =
+	    g_ptr_array_index(((GwSyncmlCommand *)g_ptr_array_index(two->commands, 0))->items, 0);
 	g_assert_cmpstr(item->meta.emi, ==, "first");
 }
 
