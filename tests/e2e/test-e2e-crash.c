@@ -31,6 +31,7 @@
 #include "gw-dm-tree.h"
 #include "gw-e2e.h"
 #include "gw-tnds.h"
+#include "gw-upstream.h"
 
 #define ATTACHED "urn:oma:at:gwmo:1.0:DeviceAttached"
 #define FANOUT_COMPLETE "urn:oma:at:gwmo:1.0:FanoutComplete"
@@ -41,6 +42,8 @@
 /* the provisioned device the jobs target: it never connects, so they fail (Timeout) */
 #define JOB_DEVICE "ad-fixed"
 #define JOB_TIMEOUT_S 1
+#define IMAGE_IFACE "org.gwmo.Gateway1.Image"
+#define IMAGE_SIZE (1024 * 1024)
 
 /* ---- set-up (as in test-e2e-inventory.c) ---- */
 
@@ -455,6 +458,10 @@ typedef struct {
 	GHashTable *devices;    /* DeviceID (AddDevice) */
 	GHashTable *registered; /* DeviceID (registration answered 200) */
 	GHashTable *jobs;       /* ./GwMO/Fanout/<x> created over D-Bus */
+	GHashTable *images;     /* ./GwMO/Images/<x> added (AddImage) */
+	GHashTable *downloads;  /* ./GwMO/Images/<x> whose Download() was answered */
+	GwUpstream *upstream;
+	gchar *image_hash;
 	guint dbus_acked;
 	guint dbus_failed;
 	guint reg_started;
@@ -462,7 +469,15 @@ typedef struct {
 	gdouble kill_delay_total;
 } Soak;
 
-typedef enum { OP_SET_NODE, OP_CREATE_GROUP, OP_ADD_DEVICE, OP_FANOUT, OP_SESSION } OpKind;
+typedef enum {
+	OP_SET_NODE,
+	OP_CREATE_GROUP,
+	OP_ADD_DEVICE,
+	OP_FANOUT,
+	OP_SESSION,
+	OP_ADD_IMAGE,
+	OP_DOWNLOAD,
+} OpKind;
 
 typedef struct {
 	Soak *soak;
@@ -481,6 +496,22 @@ op_free(Op *op)
 
 static void
 soak_issue(Soak *s);
+static void
+soak_call_at(Soak *s,
+             OpKind kind,
+             const gchar *path,
+             const gchar *iface,
+             const gchar *method,
+             GVariant *params,
+             const gchar *reply_type,
+             gchar *key,
+             gchar *value);
+
+static gchar *
+image_entry(const gchar *path)
+{
+	return g_strdup_printf("./GwMO/Images/%s", strrchr(path, '/') + 1);
+}
 
 static void
 op_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
@@ -516,6 +547,26 @@ op_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 			    s->jobs, g_strdup_printf("./GwMO/Fanout/%s", strrchr(path, '/') + 1));
 			break;
 		}
+		case OP_ADD_IMAGE: {
+			const gchar *path = NULL;
+			g_variant_get(reply, "(&o)", &path);
+			g_hash_table_add(s->images, image_entry(path));
+			/* and its download, unless the kill came */
+			if (!s->killing)
+				soak_call_at(s,
+				             OP_DOWNLOAD,
+				             path,
+				             IMAGE_IFACE,
+				             "Download",
+				             NULL,
+				             NULL,
+				             image_entry(path),
+				             NULL);
+			break;
+		}
+		case OP_DOWNLOAD:
+			g_hash_table_add(s->downloads, g_strdup(op->key));
+			break;
 		case OP_SESSION:
 		default:
 			break;
@@ -528,13 +579,15 @@ op_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 }
 
 static void
-soak_call(Soak *s,
-          OpKind kind,
-          const gchar *method,
-          GVariant *params,
-          const gchar *reply_type,
-          gchar *key,
-          gchar *value)
+soak_call_at(Soak *s,
+             OpKind kind,
+             const gchar *path,
+             const gchar *iface,
+             const gchar *method,
+             GVariant *params,
+             const gchar *reply_type,
+             gchar *key,
+             gchar *value)
 {
 	Op *op = g_new0(Op, 1);
 	op->soak = s;
@@ -544,8 +597,8 @@ soak_call(Soak *s,
 	s->in_flight++;
 	g_dbus_connection_call(s->w->d->connection,
 	                       GW_NAME,
-	                       GW_PATH,
-	                       GW_IFACE,
+	                       path,
+	                       iface,
 	                       method,
 	                       params,
 	                       reply_type != NULL ? G_VARIANT_TYPE(reply_type) : NULL,
@@ -554,6 +607,18 @@ soak_call(Soak *s,
 	                       NULL,
 	                       op_done_cb,
 	                       op);
+}
+
+static void
+soak_call(Soak *s,
+          OpKind kind,
+          const gchar *method,
+          GVariant *params,
+          const gchar *reply_type,
+          gchar *key,
+          gchar *value)
+{
+	soak_call_at(s, kind, GW_PATH, GW_IFACE, method, params, reply_type, key, value);
 }
 
 typedef struct {
@@ -639,7 +704,7 @@ soak_issue(Soak *s)
 			          "(o)",
 			          NULL,
 			          NULL);
-		} else if (pick < 80) {
+		} else if (pick < 72) {
 			/* the DM Server's next script session: a Fanout job Added and Started */
 			s->sessions_asked++;
 			soak_call(s,
@@ -648,6 +713,29 @@ soak_issue(Soak *s)
 			          g_variant_new("(s)", SERVER_ID),
 			          NULL,
 			          NULL,
+			          NULL);
+		} else if (pick < 80) {
+			/* an image from the upstream source, then its download (cut by a kill or
+			 * not: it resumes after the restart) */
+			gchar *name = g_strdup_printf("img-%u", n);
+			GVariantBuilder b;
+			g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+			g_variant_builder_add(&b, "{sv}", "Name", g_variant_new_string(name));
+			g_variant_builder_add(&b, "{sv}", "Version", g_variant_new_string("1.0"));
+			g_variant_builder_add(&b, "{sv}", "Kind", g_variant_new_string("firmware"));
+			g_variant_builder_add(
+			    &b,
+			    "{sv}",
+			    "ExternalURI",
+			    g_variant_new_string(gw_upstream_get_url(s->upstream)));
+			g_variant_builder_add(
+			    &b, "{sv}", "Hash", g_variant_new_string(s->image_hash));
+			soak_call(s,
+			          OP_ADD_IMAGE,
+			          "AddImage",
+			          g_variant_new("(a{sv})", &b),
+			          "(o)",
+			          name,
 			          NULL);
 		} else {
 			Reg *r = g_new0(Reg, 1);
@@ -726,6 +814,10 @@ typedef struct {
 	guint jobs;
 	guint jobs_lost;
 	guint jobs_unfinished;
+	guint images;
+	guint images_lost;
+	guint downloads;
+	guint downloads_unfinished; /* Download() answered, the image not Available (yet) */
 } Check;
 
 /* every acknowledged change and every created job (D-Bus, and the DM Server's when @dm_jobs
@@ -777,6 +869,25 @@ soak_check(Soak *s, GHashTable *dm_jobs, gboolean finished, Check *c)
 		if (!g_hash_table_contains(devices, key)) {
 			g_printerr("LOST: registration of %s\n", (const gchar *)key);
 			c->lost++;
+		}
+	}
+	g_hash_table_iter_init(&it, s->images);
+	while (g_hash_table_iter_next(&it, &key, NULL)) {
+		g_autofree gchar *uri = g_strdup_printf("%s/State", (gchar *)key);
+		g_autofree gchar *state = gw_dm_tree_dup_string(tree, uri);
+		c->images++;
+		if (state == NULL) {
+			g_printerr("LOST: image %s\n", (const gchar *)key);
+			c->images_lost++;
+		} else if (g_hash_table_contains(s->downloads, key)) {
+			c->downloads++;
+			/* a Download() answered is never forgotten: it resumes after a restart */
+			if (g_strcmp0(state, "NotDownloaded") == 0) {
+				g_printerr("LOST: download of %s\n", (const gchar *)key);
+				c->images_lost++;
+			} else if (finished && g_strcmp0(state, "Available") != 0) {
+				c->downloads_unfinished++;
+			}
 		}
 	}
 	for (guint pass = 0; pass < 2; pass++) {
@@ -936,7 +1047,7 @@ soak_quiet(gpointer user_data)
 	/* the jobs of sessions that ended since (one the kill cut short ends by its timeout) */
 	dm_acked_jobs(q->soak->w->record, q->created, q->started);
 	soak_check(q->soak, q->created, TRUE, &c);
-	if (c.jobs_unfinished != 0) {
+	if (c.jobs_unfinished != 0 || c.downloads_unfinished != 0) {
 		q->stable = 0;
 		return FALSE;
 	}
@@ -1002,6 +1113,22 @@ test_soak(void)
 	s.devices = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	s.registered = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	s.jobs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	s.images = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	s.downloads = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	{
+		g_autoptr(GRand) r = g_rand_new_with_seed(seed);
+		guint32 *data = g_malloc(IMAGE_SIZE);
+		g_autoptr(GBytes) blob = NULL;
+		g_autofree gchar *sha = NULL;
+		for (gsize i = 0; i < IMAGE_SIZE / 4; i++)
+			data[i] = g_rand_int(r);
+		blob = g_bytes_new_take(data, IMAGE_SIZE);
+		sha = g_compute_checksum_for_bytes(G_CHECKSUM_SHA256, blob);
+		s.image_hash = g_strconcat("sha256:", sha, NULL);
+		s.upstream = gw_upstream_new(blob);
+		/* ≈ 3 MB/s: a download spans a good part of a round */
+		gw_upstream_set_throttle(s.upstream, 20);
+	}
 
 	fixed = add_device_sync(w->d, JOB_DEVICE);
 	g_hash_table_add(s.devices, g_strdup(JOB_DEVICE));
@@ -1019,7 +1146,7 @@ test_soak(void)
 		g_assert_true(e2e_wait(soak_drained, &s, 120));
 		gw_test_daemon_start(w->d, NULL);
 		soak_check(&s, NULL, FALSE, &c);
-		lost_after_restart += c.lost;
+		lost_after_restart += c.lost + c.images_lost;
 		jobs_lost_after_restart += c.jobs_lost;
 		g_printerr(
 		    "%.1f s: round %u: killed after %u ms; %u acknowledged, %u lost; %u jobs, "
@@ -1051,6 +1178,7 @@ test_soak(void)
 	           "  changes acknowledged %u, lost %u (after every restart: %u lost)\n"
 	           "  jobs created %u (D-Bus %u, DM %u), lost %u (after every restart: %u), "
 	           "unfinished %u\n"
+	           "  images added %u, downloads asked %u, lost %u, not Available at the end %u\n"
 	           "  alerts owed %u, delivered %u, missing %u, accepted twice %u, resends "
 	           "suppressed by the server %u, without identity %u\n"
 	           "  load: %u D-Bus calls answered, %u failed by a kill; %u registrations (%u "
@@ -1068,6 +1196,10 @@ test_soak(void)
 	           c.jobs_lost,
 	           jobs_lost_after_restart,
 	           c.jobs_unfinished,
+	           c.images,
+	           c.downloads,
+	           c.images_lost,
+	           c.downloads_unfinished,
 	           al.owed,
 	           al.delivered,
 	           al.missing,
@@ -1084,6 +1216,8 @@ test_soak(void)
 	g_assert_cmpuint(c.lost, ==, 0);
 	g_assert_cmpuint(c.jobs_lost, ==, 0);
 	g_assert_cmpuint(c.jobs_unfinished, ==, 0);
+	g_assert_cmpuint(c.images_lost, ==, 0);
+	g_assert_cmpuint(c.downloads_unfinished, ==, 0);
 	g_assert_cmpuint(al.missing, ==, 0);
 	g_assert_cmpuint(al.accepted_twice, ==, 0);
 	g_assert_cmpuint(al.no_identity, ==, 0);
@@ -1094,6 +1228,10 @@ test_soak(void)
 	g_hash_table_unref(s.devices);
 	g_hash_table_unref(s.registered);
 	g_hash_table_unref(s.jobs);
+	g_hash_table_unref(s.images);
+	g_hash_table_unref(s.downloads);
+	gw_upstream_free(s.upstream);
+	g_free(s.image_hash);
 	g_rand_free(s.rand);
 	world_free(w);
 }
