@@ -525,8 +525,7 @@ test_lapse(void)
 		GVariantBuilder b;
 		g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
 		g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string("kept-dev"));
-		reply =
-		    gw_test_call(e->d, "AddDevice", g_variant_new("(a{sv})", &b), "(o)", &error);
+		reply = gw_test_call(e->d, "AddDevice", g_variant_new("(a{sv})", &b), "(o)", &error);
 		g_assert_no_error(error);
 		g_assert_cmpuint(get_status(e, "kept-dev"), ==, 200);
 		kept = record_of(e->d, "kept-dev");
@@ -704,8 +703,7 @@ test_approved(void)
 		g_autoptr(GVariant) reply = NULL;
 		g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
 		g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string("other-dev"));
-		reply =
-		    gw_test_call(e->d, "AddDevice", g_variant_new("(a{sv})", &b), "(o)", &error);
+		reply = gw_test_call(e->d, "AddDevice", g_variant_new("(a{sv})", &b), "(o)", &error);
 		g_assert_no_error(error);
 		other = record_of(e->d, "other-dev");
 		g_assert_nonnull(other);
