@@ -20,6 +20,7 @@ struct _GwAlertQueue {
 	gchar *path;
 	GPtrArray *alerts; /* GwAlert *, oldest first */
 	guint next_id;
+	gchar *instance; /* random, made with the file: part of every alert's uid */
 	gboolean dirty; /* changed since the last save */
 	guint save_id;  /* the batched save */
 };
@@ -37,7 +38,31 @@ gw_alert_free(GwAlert *alert)
 	g_free(alert->mark);
 	g_free(alert->data);
 	g_free(alert->correlator);
+	g_free(alert->uid);
 	g_free(alert);
+}
+
+gchar *
+gw_alert_dup_emi(const GwAlert *alert)
+{
+	return alert->uid != NULL ? g_strconcat(GW_ALERT_EMI_PREFIX, alert->uid, NULL) : NULL;
+}
+
+/* 128 random bits in hex: a queue's instance */
+static gchar *
+gw_alert_queue_new_instance(void)
+{
+	GString *s = g_string_sized_new(32);
+	for (guint i = 0; i < 4; i++)
+		g_string_append_printf(s, "%08x", g_random_int());
+	return g_string_free(s, FALSE);
+}
+
+static void
+gw_alert_queue_assign_uid(GwAlertQueue *self, GwAlert *alert)
+{
+	g_free(alert->uid);
+	alert->uid = g_strdup_printf("%s-%u", self->instance, alert->id);
 }
 
 static GwAlert *
@@ -53,6 +78,7 @@ gw_alert_copy(const GwAlert *a)
 	c->mark = g_strdup(a->mark);
 	c->data = g_strdup(a->data);
 	c->correlator = g_strdup(a->correlator);
+	c->uid = g_strdup(a->uid);
 	return c;
 }
 
@@ -79,6 +105,8 @@ gw_alert_queue_save(GwAlertQueue *self, GError **error)
 	json_builder_add_int_value(b, GW_ALERT_QUEUE_VERSION);
 	json_builder_set_member_name(b, "next_id");
 	json_builder_add_int_value(b, self->next_id);
+	json_builder_set_member_name(b, "instance");
+	json_builder_add_string_value(b, self->instance);
 	json_builder_set_member_name(b, "alerts");
 	json_builder_begin_array(b);
 	for (guint i = 0; i < self->alerts->len; i++) {
@@ -94,6 +122,7 @@ gw_alert_queue_save(GwAlertQueue *self, GError **error)
 		gw_alert_queue_add_member(b, "mark", a->mark);
 		gw_alert_queue_add_member(b, "data", a->data);
 		gw_alert_queue_add_member(b, "correlator", a->correlator);
+		gw_alert_queue_add_member(b, "uid", a->uid);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
@@ -146,8 +175,13 @@ gw_alert_queue_get_member(JsonObject *o, const gchar *name)
 	return g_strdup(json_node_get_string(n));
 }
 
+/* *@upgraded: alerts of a file without identities were given one (to be stored at once) */
 static gboolean
-gw_alert_queue_parse(GwAlertQueue *self, const gchar *text, gsize len, GError **error)
+gw_alert_queue_parse(GwAlertQueue *self,
+                     const gchar *text,
+                     gsize len,
+                     gboolean *upgraded,
+                     GError **error)
 {
 	g_autoptr(JsonParser) parser = json_parser_new();
 	JsonNode *root;
@@ -176,6 +210,14 @@ gw_alert_queue_parse(GwAlertQueue *self, const gchar *text, gsize len, GError **
 		return FALSE;
 	}
 	self->next_id = (guint)json_node_get_int(n);
+	/* files written before alerts had identities have no instance: one is made */
+	g_free(self->instance);
+	self->instance = gw_alert_queue_get_member(o, "instance");
+	if (self->instance == NULL || self->instance[0] == '\0') {
+		g_free(self->instance);
+		self->instance = gw_alert_queue_new_instance();
+		*upgraded = TRUE;
+	}
 	n = json_object_get_member(o, "alerts");
 	if (n == NULL || !JSON_NODE_HOLDS_ARRAY(n)) {
 		g_set_error(error, GW_ERROR, GW_ERROR_CORRUPT_STATE, "no alerts array");
@@ -217,6 +259,11 @@ gw_alert_queue_parse(GwAlertQueue *self, const gchar *text, gsize len, GError **
 		a->mark = gw_alert_queue_get_member(ao, "mark");
 		a->data = gw_alert_queue_get_member(ao, "data");
 		a->correlator = gw_alert_queue_get_member(ao, "correlator");
+		a->uid = gw_alert_queue_get_member(ao, "uid");
+		if (a->uid == NULL) {
+			gw_alert_queue_assign_uid(self, a);
+			*upgraded = TRUE;
+		}
 		g_ptr_array_add(self->alerts, g_steal_pointer(&a));
 	}
 	return TRUE;
@@ -228,16 +275,21 @@ gw_alert_queue_new(const gchar *state_dir, GError **error)
 	g_autoptr(GwAlertQueue) self = g_object_new(GW_TYPE_ALERT_QUEUE, NULL);
 	g_autofree gchar *text = NULL;
 	g_autoptr(GError) error_local = NULL;
+	gboolean upgraded = FALSE;
 	gsize len = 0;
 
 	self->path = g_build_filename(state_dir, "alerts.json", NULL);
 	if (!g_file_get_contents(self->path, &text, &len, NULL))
 		return g_steal_pointer(&self);
-	if (!gw_alert_queue_parse(self, text, len, &error_local)) {
+	if (!gw_alert_queue_parse(self, text, len, &upgraded, &error_local)) {
 		g_autofree gchar *aside = g_strdup_printf(
 		    "%s.corrupt-%" G_GINT64_FORMAT, self->path, g_get_real_time() / G_USEC_PER_SEC);
 		g_ptr_array_set_size(self->alerts, 0);
 		self->next_id = 1;
+		/* a new instance: the identities of the lost file's alerts are never reused */
+		g_free(self->instance);
+		self->instance = gw_alert_queue_new_instance();
+		upgraded = FALSE;
 		if (g_rename(self->path, aside) != 0) {
 			g_set_error(error,
 			            GW_ERROR,
@@ -252,6 +304,11 @@ gw_alert_queue_new(const gchar *state_dir, GError **error)
 		          error_local->message,
 		          aside);
 	}
+	/* an identity is stable before the alert is first sent */
+	if (upgraded && !gw_alert_queue_save(self, error)) {
+		g_prefix_error(error, "giving the queued alerts their identities: ");
+		return NULL;
+	}
 	if (self->alerts->len > 0)
 		g_message("%u undelivered alert(s) loaded from %s", self->alerts->len, self->path);
 	return g_steal_pointer(&self);
@@ -263,6 +320,7 @@ gw_alert_queue_push(GwAlertQueue *self, const GwAlert *alert, GError **error)
 	GwAlert *copy = gw_alert_copy(alert);
 
 	copy->id = self->next_id++;
+	gw_alert_queue_assign_uid(self, copy);
 	g_ptr_array_add(self->alerts, copy);
 	if (!gw_alert_queue_save(self, error)) {
 		g_ptr_array_remove(self->alerts, copy);
@@ -279,6 +337,7 @@ gw_alert_queue_push_batched(GwAlertQueue *self, const GwAlert *alert)
 	GwAlert *copy = gw_alert_copy(alert);
 
 	copy->id = self->next_id++;
+	gw_alert_queue_assign_uid(self, copy);
 	g_ptr_array_add(self->alerts, copy);
 	gw_alert_queue_schedule_save(self);
 	g_info("alert %u (%s) queued for %s", copy->id, copy->type, copy->server_id);
@@ -325,6 +384,17 @@ gw_alert_queue_get_length(GwAlertQueue *self)
 	return self->alerts->len;
 }
 
+gchar *
+gw_alert_queue_dup_emi(GwAlertQueue *self, guint id)
+{
+	for (guint i = 0; i < self->alerts->len; i++) {
+		GwAlert *a = g_ptr_array_index(self->alerts, i);
+		if (a->id == id)
+			return gw_alert_dup_emi(a);
+	}
+	return NULL;
+}
+
 static void
 gw_alert_queue_dispose(GObject *object)
 {
@@ -342,6 +412,7 @@ gw_alert_queue_finalize(GObject *object)
 	GwAlertQueue *self = GW_ALERT_QUEUE(object);
 	g_ptr_array_unref(self->alerts);
 	g_free(self->path);
+	g_free(self->instance);
 	G_OBJECT_CLASS(gw_alert_queue_parent_class)->finalize(object);
 }
 
@@ -357,4 +428,5 @@ gw_alert_queue_init(GwAlertQueue *self)
 {
 	self->alerts = g_ptr_array_new_with_free_func((GDestroyNotify)gw_alert_free);
 	self->next_id = 1;
+	self->instance = gw_alert_queue_new_instance();
 }

@@ -13,6 +13,15 @@ G_BEGIN_DECLS
  * Generic Alerts (1226) waiting for delivery to a DM Server, kept in STATE_DIR/alerts.json
  * (written atomically) until the server acknowledges them with Status 200. An alert survives
  * restarts; it is removed only on acknowledgement.
+ *
+ * Each alert has an identity, @uid, assigned when it is queued and stored with it: the queue's
+ * random instance (made when the queue file is created, so it is never reused after a reset or
+ * a corrupt file) and the alert's id. It goes out as the Extended Meta Information of the
+ * alert's Item (`<EMI xmlns="syncml:metinf">gwmo-alert:<uid></EMI>`): the same alert sent again
+ * after a crash carries the same identity, and a DM Server that keeps the identities it
+ * accepted recognises the resend (exactly once as the server sees it). An acknowledgement is
+ * stored before the gateway's next message to that server (gw_alert_queue_flush() on the
+ * link's "message-executed"), so only a crash in that window sends an alert again.
  */
 
 typedef struct {
@@ -25,7 +34,13 @@ typedef struct {
 	gchar *mark;       /* nullable */
 	gchar *data;       /* nullable */
 	gchar *correlator; /* nullable */
+	gchar *uid;        /* assigned by the queue: "<instance>-<id>" */
 } GwAlert;
+
+/* the EMI value that carries @alert's identity in a SyncML Generic Alert */
+#define GW_ALERT_EMI_PREFIX "gwmo-alert:"
+gchar *
+gw_alert_dup_emi(const GwAlert *alert);
 
 void
 gw_alert_free(GwAlert *alert);
@@ -63,5 +78,8 @@ gboolean
 gw_alert_queue_ack(GwAlertQueue *self, guint id, GError **error);
 guint
 gw_alert_queue_get_length(GwAlertQueue *self);
+/* the EMI of queued alert @id (see gw_alert_dup_emi()), NULL when it is not queued */
+gchar *
+gw_alert_queue_dup_emi(GwAlertQueue *self, guint id);
 
 G_END_DECLS

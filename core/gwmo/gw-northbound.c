@@ -129,6 +129,34 @@ gw_northbound_link_delivered_cb(GwServerLink *link, guint id, gpointer user_data
 		g_warning("%s", error->message);
 }
 
+/* the acknowledgements a server message brought are stored before the gateway's next message
+ * (issue 16): only a crash between the server's Status and this write sends an alert again,
+ * and the alert's identity (EMI) lets the server recognise it */
+static void
+gw_northbound_link_executed_cb(GwServerLink *link, gpointer user_data)
+{
+	GwNorthbound *self = GW_NORTHBOUND(user_data);
+	g_autoptr(GError) error = NULL;
+	if (!gw_alert_queue_flush(self->alerts, &error))
+		g_warning("%s", error->message);
+}
+
+/* a Generic Alert for queued alert @a, its identity in the Item's EMI */
+static GwSyncmlCommand *
+gw_northbound_syncml_alert(const GwAlert *a, gchar *emi)
+{
+	GwSyncmlCommand *cmd = gw_syncml_alert_new_generic(a->correlator,
+	                                                   a->source != NULL ? a->source : ".",
+	                                                   a->target,
+	                                                   a->type,
+	                                                   a->format,
+	                                                   a->mark,
+	                                                   a->data);
+	GwSyncmlItem *item = g_ptr_array_index(cmd->items, 0);
+	item->meta.emi = emi;
+	return cmd;
+}
+
 static GwServerLink *
 gw_northbound_get_link(GwNorthbound *self, const gchar *dmacc_uri)
 {
@@ -138,6 +166,8 @@ gw_northbound_get_link(GwNorthbound *self, const gchar *dmacc_uri)
 	link = gw_server_link_new(self->tree, self->client, dmacc_uri);
 	g_signal_connect(
 	    link, "alert-delivered", G_CALLBACK(gw_northbound_link_delivered_cb), self);
+	g_signal_connect(
+	    link, "message-executed", G_CALLBACK(gw_northbound_link_executed_cb), self);
 	/* each server message's changes are durable before the reply (group commit) */
 	gw_server_link_set_store(link, self->store);
 	g_hash_table_insert(self->links, g_strdup(dmacc_uri), link);
@@ -305,18 +335,18 @@ gw_northbound_run(GwNorthbound *self,
 	gw_server_link_set_allow_insecure_http(
 	    link, gw_config_get_bool(self->config, "northbound", "allow-insecure-http"));
 	gw_server_link_set_dm2(link, gw_northbound_link_is_dm2(self, link, run->server_id));
+	/* an alert goes out only once it is stored: its identity is never handed out again */
+	{
+		g_autoptr(GError) error = NULL;
+		if (!gw_alert_queue_flush(self->alerts, &error))
+			g_warning("%s", error->message);
+	}
 	queued = gw_alert_queue_list(self->alerts, run->server_id);
 	for (guint i = 0; i < queued->len; i++) {
 		GwAlert *a = g_ptr_array_index(queued, i);
 		GwServerLinkAlert *la = g_new0(GwServerLinkAlert, 1);
 		la->id = a->id;
-		la->alert = gw_syncml_alert_new_generic(a->correlator,
-		                                        a->source != NULL ? a->source : ".",
-		                                        a->target,
-		                                        a->type,
-		                                        a->format,
-		                                        a->mark,
-		                                        a->data);
+		la->alert = gw_northbound_syncml_alert(a, gw_alert_dup_emi(a));
 		la->dm2_alert = gw_northbound_dm2_alert(self, a);
 		g_ptr_array_add(alerts, la);
 	}
@@ -430,16 +460,10 @@ gw_northbound_release_reply(GwNorthbound *self,
 			return 0;
 		}
 		if (link == NULL || token == 0 ||
-		    !gw_server_link_add_alert(
-		        link,
-		        id,
-		        gw_syncml_alert_new_generic(alert->correlator,
-		                                    alert->source != NULL ? alert->source : ".",
-		                                    alert->target,
-		                                    alert->type,
-		                                    alert->format,
-		                                    alert->mark,
-		                                    alert->data)))
+		    !gw_server_link_add_alert(link,
+		                              id,
+		                              gw_northbound_syncml_alert(
+		                                  alert, gw_alert_queue_dup_emi(self->alerts, id))))
 			gw_northbound_schedule_alert_session(self, alert->server_id, 500);
 	}
 	if (link != NULL && token != 0)

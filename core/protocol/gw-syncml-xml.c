@@ -358,6 +358,11 @@ parse_meta(const xmlNode *node, GwSyncmlMeta *meta, GError **error)
 		if (!is_element(c))
 			continue;
 		switch (c->name[0]) {
+		case 'E':
+			/* EMI*: the first one is kept */
+			if (name_is(c, "EMI") && meta->emi == NULL)
+				set_text(&meta->emi, c);
+			break;
 		case 'F':
 			if (name_is(c, "Format"))
 				set_text(&meta->format, c);
@@ -1129,6 +1134,7 @@ w_meta(GwSyncmlWriter *w, const GwSyncmlMeta *meta)
 		W_META_UINT_ELEM(w, "MaxMsgSize", (guint64)meta->max_msg_size);
 	if (meta->max_obj_size >= 0)
 		W_META_UINT_ELEM(w, "MaxObjSize", (guint64)meta->max_obj_size);
+	W_META_ELEM(w, "EMI", meta->emi);
 	W_LIT(w, "</Meta>");
 }
 

@@ -73,6 +73,7 @@ gw_syncml_meta_clear(GwSyncmlMeta *meta)
 	g_free(meta->type);
 	g_free(meta->mark);
 	g_free(meta->next_nonce);
+	g_free(meta->emi);
 	gw_syncml_meta_init(meta);
 }
 
@@ -86,6 +87,7 @@ gw_syncml_meta_copy_into(GwSyncmlMeta *dest, const GwSyncmlMeta *src)
 	dest->type = g_strdup(src->type);
 	dest->mark = g_strdup(src->mark);
 	dest->next_nonce = g_strdup(src->next_nonce);
+	dest->emi = g_strdup(src->emi);
 	dest->size = src->size;
 	dest->max_msg_size = src->max_msg_size;
 	dest->max_obj_size = src->max_obj_size;
@@ -95,8 +97,8 @@ gboolean
 gw_syncml_meta_is_empty(const GwSyncmlMeta *meta)
 {
 	return meta->format == NULL && meta->type == NULL && meta->mark == NULL &&
-	       meta->next_nonce == NULL && meta->size < 0 && meta->max_msg_size < 0 &&
-	       meta->max_obj_size < 0;
+	       meta->next_nonce == NULL && meta->emi == NULL && meta->size < 0 &&
+	       meta->max_msg_size < 0 && meta->max_obj_size < 0;
 }
 
 gboolean
@@ -108,8 +110,8 @@ gw_syncml_meta_equal(const GwSyncmlMeta *a, const GwSyncmlMeta *b)
 		return FALSE;
 	return g_strcmp0(a->format, b->format) == 0 && g_strcmp0(a->type, b->type) == 0 &&
 	       g_strcmp0(a->mark, b->mark) == 0 && g_strcmp0(a->next_nonce, b->next_nonce) == 0 &&
-	       a->size == b->size && a->max_msg_size == b->max_msg_size &&
-	       a->max_obj_size == b->max_obj_size;
+	       g_strcmp0(a->emi, b->emi) == 0 && a->size == b->size &&
+	       a->max_msg_size == b->max_msg_size && a->max_obj_size == b->max_obj_size;
 }
 
 GwSyncmlMeta *

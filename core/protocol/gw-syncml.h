@@ -82,6 +82,10 @@ typedef struct {
 	gchar *type;       /* MIME type, auth type or Generic Alert type (urn:oma:at:…) */
 	gchar *mark;       /* Generic Alert severity */
 	gchar *next_nonce; /* Chal: base64 nonce */
+	/* Extended Meta Information (EMI, MetInf 1.2): application-defined, ignored by peers that
+	 * do not know it; gwmo puts the Generic Alert identity here ("gwmo-alert:<uid>"). Only
+	 * the first EMI element of a Meta is kept */
+	gchar *emi;
 	gint64 size;       /* large objects: total size */
 	gint64 max_msg_size;
 	gint64 max_obj_size;

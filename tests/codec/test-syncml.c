@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "gw-syncml.h"
+#include "gw-wbxml.h"
 
 /* ---- helpers ---- */
 
@@ -516,6 +517,71 @@ test_generic_alert(void)
 		g_assert_true(gw_syncml_message_equal(built, msg));
 		assert_round_trip(built);
 	}
+}
+
+/*
+ * The Generic Alert identity gwmo carries in the Item's Meta as EMI (MetInf 1.2 Extended Meta
+ * Information): written qualified with syncml:metinf after MaxObjSize (DTD order), parsed back,
+ * kept through WBXML (libwbxml2's MetInf code page), and a peer's second EMI is ignored.
+ */
+static void
+test_generic_alert_emi(void)
+{
+	g_autoptr(GwSyncmlMessage) built = gw_syncml_message_new(
+	    GW_SYNCML_VERSION_DM_1_2, "7", 1, "https://dm.example/dm", "GW-1");
+	g_autoptr(GwSyncmlMessage) back = NULL;
+	g_autoptr(GwSyncmlMessage) two = NULL;
+	g_autoptr(GBytes) xml = NULL;
+	g_autoptr(GBytes) wbxml = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *xml_again = NULL;
+	GwSyncmlCommand *alert;
+	GwSyncmlItem *item;
+	gsize len = 0;
+	const gchar *two_emi =
+	    "<SyncML xmlns=\"SYNCML:SYNCML1.2\"><SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2"
+	    "</VerProto><SessionID>1</SessionID><MsgID>1</MsgID><Target><LocURI>s</LocURI>"
+	    "</Target><Source><LocURI>c</LocURI></Source></SyncHdr><SyncBody><Alert><CmdID>1"
+	    "</CmdID><Data>1226</Data><Item><Source><LocURI>./x</LocURI></Source><Meta>"
+	    "<Type xmlns=\"syncml:metinf\">urn:oma:at:x</Type><EMI xmlns=\"syncml:metinf\">"
+	    "first</EMI><EMI xmlns=\"syncml:metinf\">second</EMI></Meta></Item></Alert><Final/>"
+	    "</SyncBody></SyncML>";
+
+	alert =
+	    gw_syncml_message_add_command(built,
+	                                  gw_syncml_alert_new_generic(NULL,
+	                                                              "./GwMO/Inventory/Devices/3",
+	                                                              NULL,
+	                                                              "urn:oma:at:gwmo:1.0:x",
+	                                                              "chr",
+	                                                              NULL,
+	                                                              "d"));
+	item = g_ptr_array_index(alert->items, 0);
+	item->meta.emi = g_strdup("gwmo-alert:0123456789abcdef-42");
+	built->final = TRUE;
+	assert_round_trip(built);
+	xml = gw_syncml_message_to_xml(built);
+	g_assert_nonnull(
+	    g_strstr_len(g_bytes_get_data(xml, NULL),
+	                 (gssize)g_bytes_get_size(xml),
+	                 "<Format xmlns=\"syncml:metinf\">chr</Format><Type "
+	                 "xmlns=\"syncml:metinf\">urn:oma:at:gwmo:1.0:x</Type><EMI "
+	                 "xmlns=\"syncml:metinf\">gwmo-alert:0123456789abcdef-42</EMI>"));
+
+	wbxml = gw_wbxml_from_xml(g_bytes_get_data(xml, NULL), g_bytes_get_size(xml), &error);
+	g_assert_no_error(error);
+	xml_again =
+	    gw_wbxml_to_xml(g_bytes_get_data(wbxml, NULL), g_bytes_get_size(wbxml), &len, &error);
+	g_assert_no_error(error);
+	back = gw_syncml_message_parse_xml((const guint8 *)xml_again, len, &error);
+	g_assert_no_error(error);
+	g_assert_true(gw_syncml_message_equal(built, back));
+
+	two = gw_syncml_message_parse_xml((const guint8 *)two_emi, strlen(two_emi), &error);
+	g_assert_no_error(error);
+	item =
+	    g_ptr_array_index(((GwSyncmlCommand *)g_ptr_array_index(two->commands, 0))->items, 0);
+	g_assert_cmpstr(item->meta.emi, ==, "first");
 }
 
 static void
@@ -1045,6 +1111,7 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/syncml/golden/alert-1222-next-message", test_alert_next_message);
 	g_test_add_func("/gw/syncml/golden/alert-1223-abort", test_alert_abort);
 	g_test_add_func("/gw/syncml/golden/generic-alert-1226", test_generic_alert);
+	g_test_add_func("/gw/syncml/generic-alert-emi", test_generic_alert_emi);
 	g_test_add_func("/gw/syncml/golden/large-object", test_large_object);
 	g_test_add_func("/gw/syncml/golden/dm13", test_dm13);
 	for (guint i = 0; i < G_N_ELEMENTS(goldens); i++) {

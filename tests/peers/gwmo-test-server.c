@@ -10,6 +10,10 @@
  * DM Server signs it: with the nonce the peer last gave it (its SRVCRED nonce), the all-zero
  * nonce when it has none, or --notify-nonce. --tamper-from/--tamper-to change one of its
  * replies after its x-syncml-hmac was computed: a message altered in transit (GwMO-SECDI-001).
+ * Generic Alerts are deduplicated by the identity gwmod puts in their Item's EMI (MetInf
+ * Extended Meta Information): a second alert with an identity it accepted before (in any
+ * session of its lifetime) is answered 200 and recorded with "duplicate": true, so a record
+ * tells the alerts the server accepted from the resends it suppressed.
  */
 
 #define G_LOG_DOMAIN "GwTestServer"
@@ -111,6 +115,8 @@ struct _GwTestServer {
 	GPtrArray *all;     /* GwTestSession, start order, owned */
 	GHashTable *active; /* key → GwTestSession (borrowed) */
 	GHashTable *nonces; /* peer → GwTestNonces */
+	GHashTable *alert_ids; /* peer "|" EMI of every Generic Alert accepted */
+	guint duplicates;      /* Generic Alerts suppressed as resends */
 	guint n_done;
 	guint quit_id;
 	gboolean notify_pending;
@@ -733,7 +739,28 @@ gw_test_session_alert_cb(GwDmSession *session, gpointer alert, gpointer user_dat
 	gw_peer_json_set_string(o, "mark", item != NULL ? item->meta.mark : NULL);
 	gw_peer_json_set_string(o, "data", item != NULL ? item->data : NULL);
 	gw_peer_json_set_string(o, "correlator", cmd->correlator);
+	gw_peer_json_set_string(o, "emi", item != NULL ? item->meta.emi : NULL);
 	json_object_set_int_member(o, "status", status);
+	/* a resend of an alert accepted before: acknowledged, not accepted twice */
+	if (item != NULL && item->meta.emi != NULL && status == GW_DM_STATUS_OK) {
+		g_autofree gchar *key = g_strdup_printf("%s|%s", s->peer, item->meta.emi);
+		gboolean dup = g_hash_table_contains(s->server->alert_ids, key);
+		json_object_set_boolean_member(o, "duplicate", dup);
+		if (dup) {
+			s->server->duplicates++;
+			g_message(
+			    "session %s from %s: Generic Alert %s is a resend: suppressed (%u so "
+			    "far)",
+			    s->session_id,
+			    s->peer,
+			    item->meta.emi,
+			    s->server->duplicates);
+		} else {
+			g_hash_table_add(s->server->alert_ids, g_steal_pointer(&key));
+		}
+	} else {
+		json_object_set_boolean_member(o, "duplicate", FALSE);
+	}
 	g_ptr_array_add(s->generic_alerts, o);
 	if (status != GW_DM_STATUS_OK)
 		gw_dm_session_set_alert_status(session, status);
@@ -1313,6 +1340,7 @@ gw_test_server_free(GwTestServer *self)
 	g_clear_pointer(&self->active, g_hash_table_unref);
 	g_clear_pointer(&self->all, g_ptr_array_unref);
 	g_clear_pointer(&self->nonces, g_hash_table_unref);
+	g_clear_pointer(&self->alert_ids, g_hash_table_unref);
 	g_clear_object(&self->http);
 	g_clear_object(&self->notifier);
 	g_clear_object(&self->cancellable);
@@ -1453,6 +1481,7 @@ main(int argc, char **argv)
 	self->all = g_ptr_array_new_with_free_func(gw_test_session_free);
 	self->active = g_hash_table_new(g_str_hash, g_str_equal);
 	self->nonces = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, gw_test_nonces_free);
+	self->alert_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	if (!gw_test_server_listen(self, &error)) {
 		g_printerr("gwmo-test-server: %s\n", error->message);
 		return GW_PEER_EXIT_FAILED;
