@@ -27,6 +27,7 @@ ALLOWED = [
     r".*/dbus-1/system\.d/org\.gwmo\.Gateway1\.conf",
     r".*/locale/[^/]+/LC_MESSAGES/gwmo\.mo",
     r".*/man/man[158]/(gwmod\.8|gwmoctl\.1|gwmod\.conf\.5)",
+    r".*/bash-completion/completions/gwmoctl",
 ]
 REQUIRED = [
     r".*/sbin/gwmod",
