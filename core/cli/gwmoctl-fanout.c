@@ -561,5 +561,6 @@ gw_ctl_cmd_jobs(GwCtl *ctl, gint argc, gchar **argv)
 		g_printerr(_("gwmoctl: jobs takes no arguments\n"));
 		return GW_EXIT_USAGE;
 	}
-	return gw_ctl_print_listing(ctl, GW_DBUS_JOB, headers, gw_ctl_job_row, NULL, "jobs");
+	return gw_ctl_print_listing(
+	    ctl, GW_DBUS_JOB, headers, gw_ctl_job_row, NULL, _("cannot list the jobs"));
 }

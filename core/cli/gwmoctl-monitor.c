@@ -75,7 +75,7 @@ gw_ctl_monitor_print(GwCtlMonitor *m,
 		json_builder_set_member_name(b, "Event");
 		json_builder_add_string_value(b, event);
 		if (path != NULL) {
-			json_builder_set_member_name(b, "Path");
+			json_builder_set_member_name(b, "ObjectPath");
 			json_builder_add_string_value(b, path);
 		}
 		if (iface != NULL) {

@@ -879,8 +879,15 @@ gw_ctl_json_add_object(JsonBuilder *builder, GwCtlObject *obj)
 	GVariant *value_raw;
 
 	json_builder_begin_object(builder);
-	json_builder_set_member_name(builder, "Path");
+	/* every key but these is a D-Bus property; "Path" names the object too, for the
+	 * scripts written before ObjectPath, unless the interface has a Path of its own (a
+	 * plugin's file) */
+	json_builder_set_member_name(builder, "ObjectPath");
 	json_builder_add_string_value(builder, obj->path);
+	if (!g_variant_lookup(obj->props, "Path", "&s", NULL)) {
+		json_builder_set_member_name(builder, "Path");
+		json_builder_add_string_value(builder, obj->path);
+	}
 	g_variant_iter_init(&iter, obj->props);
 	while (g_variant_iter_next(&iter, "{&sv}", &key, &value_raw)) {
 		g_autoptr(GVariant) value = value_raw;
