@@ -18,6 +18,7 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -541,6 +542,77 @@ test_monitor(void)
 	daemon_stop(d);
 }
 
+/*
+ * monitor (text): a session with a DM Server, here one that cannot be reached on a free
+ * port, shows as session-finished with the server's new LastSession and LastSessionResult
+ */
+static void
+test_monitor_session(void)
+{
+	GwTestDaemon *d = daemon_start();
+	const gchar *argv[] = {g_getenv("GWMO_TEST_GWMOCTL"), "--session", "monitor", NULL};
+	g_autoptr(GSubprocessLauncher) launcher =
+	    ctl_launcher(d, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, NULL);
+	g_autoptr(GSubprocess) proc = NULL;
+	g_autoptr(GDataInputStream) out = NULL;
+	g_autoptr(GDataInputStream) err = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *src =
+	    g_build_filename(g_getenv("GWMO_TEST_DATA"), "dbus", "bootstrap-dmacc.xml", NULL);
+	g_autofree gchar *tnds = NULL;
+	g_autofree gchar *dir = g_dir_make_tmp("gwmoctl-test-XXXXXX", &error);
+	g_autofree gchar *file = NULL;
+	g_autofree gchar *addr = g_strdup_printf("127.0.0.1:%u", gw_test_free_port());
+	g_autofree gchar *ready = NULL;
+	g_autofree gchar *o = NULL;
+	g_autofree gchar *e = NULL;
+	g_auto(GStrv) parts = NULL;
+	gboolean seen = FALSE;
+
+	g_assert_no_error(error);
+	/* the account's server on a port where nobody listens */
+	g_file_get_contents(src, &tnds, NULL, &error);
+	g_assert_no_error(error);
+	parts = g_strsplit(tnds, "127.0.0.1:7443", -1);
+	g_clear_pointer(&tnds, g_free);
+	tnds = g_strjoinv(addr, parts);
+	file = g_build_filename(dir, "dmacc.xml", NULL);
+	g_file_set_contents(file, tnds, -1, &error);
+	g_assert_no_error(error);
+
+	proc = g_subprocess_launcher_spawnv(launcher, argv, &error);
+	g_assert_no_error(error);
+	out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(proc));
+	err = g_data_input_stream_new(g_subprocess_get_stderr_pipe(proc));
+	ready = read_line(err);
+	g_assert_nonnull(strstr(ready, "monitoring"));
+
+	g_assert_cmpint(run_ctl(d, NULL, &o, &e, "bootstrap", file, NULL), ==, 0);
+	g_clear_pointer(&o, g_free);
+	g_clear_pointer(&e, g_free);
+	g_assert_cmpint(run_ctl(d, NULL, &o, &e, "session", "start", "srv1.example", NULL), ==, 1);
+	while (!seen) {
+		g_autofree gchar *line = read_line(out);
+		g_assert_nonnull(line);
+		/* "2026-…Z EVENT PATH KEY=VALUE…" */
+		g_assert_true(g_ascii_isdigit(line[0]));
+		if (strstr(line, " session-finished ") == NULL)
+			continue;
+		g_assert_nonnull(strstr(line, " /org/gwmo/Gateway1/Servers/"));
+		g_assert_nonnull(strstr(line, " LastSession=20"));
+		g_assert_nonnull(strstr(line, " LastSessionResult=\""));
+		g_assert_nonnull(strstr(line, addr));
+		seen = TRUE;
+	}
+	g_subprocess_send_signal(proc, SIGINT);
+	g_subprocess_wait(proc, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(g_subprocess_get_exit_status(proc), ==, 0);
+	g_unlink(file);
+	g_rmdir(dir);
+	daemon_stop(d);
+}
+
 /* ---- fanout --wait ---- */
 
 /*
@@ -875,6 +947,7 @@ main(int argc, char **argv)
 	localedir = argv[3];
 	g_test_add_func("/gw/dbus/gwmoctl/json-listings", test_json_listings);
 	g_test_add_func("/gw/dbus/gwmoctl/monitor", test_monitor);
+	g_test_add_func("/gw/dbus/gwmoctl/monitor-session", test_monitor_session);
 	g_test_add_func("/gw/dbus/gwmoctl/wait", test_wait);
 	g_test_add_func("/gw/dbus/gwmoctl/wait-tty", test_wait_tty);
 	g_test_add_func("/gw/dbus/gwmoctl/completion", test_completion);
