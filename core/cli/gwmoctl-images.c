@@ -314,13 +314,14 @@ gw_ctl_images_download(GwCtl *ctl, gint argc, gchar **argv)
 		rc = GW_EXIT_OK;
 		goto out;
 	}
+	/* before the first line: whoever sees it may interrupt */
+	gw_ctl_interrupt_watch(&w.interrupted, interrupt_ids);
 	props = gw_ctl_image_props(ctl, path, &error);
 	if (props == NULL) {
 		rc = gw_ctl_error(error, argv[0]);
 		goto out;
 	}
 	gw_ctl_wait_update(&w, props);
-	gw_ctl_interrupt_watch(&w.interrupted, interrupt_ids);
 	while (g_strcmp0(w.state, "Downloading") == 0 && !w.done && !w.interrupted)
 		g_main_context_iteration(NULL, TRUE);
 	gw_ctl_progress_end(&w.progress);

@@ -752,6 +752,133 @@ test_wait(void)
 	daemon_stop(d);
 }
 
+/* an HTTP server that sends half of a 100,000-byte body and then nothing; written
+ * asynchronously, so the test's main context never waits for gwmod to read */
+static gboolean
+stall_incoming_cb(GSocketService *service,
+                  GSocketConnection *connection,
+                  GObject *source,
+                  gpointer user_data)
+{
+	GPtrArray *held = user_data;
+	GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(connection));
+	const gchar *head = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+	                    "Content-Length: 100000\r\n\r\n";
+	gsize head_len = strlen(head);
+	gchar *data = g_malloc0(head_len + 50000);
+
+	/* the request is not read: whatever gwmod asks, this is the answer */
+	memcpy(data, head, head_len);
+	g_ptr_array_add(held, g_object_ref(connection));
+	g_ptr_array_add(held, g_bytes_new_take(data, head_len + 50000));
+	g_output_stream_write_all_async(
+	    out, data, head_len + 50000, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+	return TRUE;
+}
+
+/*
+ * images download --wait, not on a terminal: an "N%" line while it downloads; Ctrl-C leaves
+ * the download running in gwmod and says so, exit status 130
+ */
+static void
+test_wait_download_interrupted(void)
+{
+	GwTestDaemon *d = daemon_start();
+	g_autoptr(GSocketService) service = g_socket_service_new();
+	/* the connections (GSocketConnection) and what is written to them (GBytes) */
+	g_autoptr(GPtrArray) held = g_ptr_array_new();
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) image = NULL;
+	g_autoptr(GVariant) state = NULL;
+	g_autoptr(GSubprocess) proc = NULL;
+	g_autoptr(GSubprocessLauncher) launcher = NULL;
+	g_autoptr(GDataInputStream) out = NULL;
+	g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	g_autoptr(GSocketAddress) any = g_inet_socket_address_new(lo, 0);
+	g_autoptr(GSocketAddress) bound = NULL;
+	g_autofree gchar *url = NULL;
+	g_autofree gchar *rest = NULL;
+	g_autofree gchar *errout = NULL;
+	const gchar *path = NULL;
+	const gchar *argv[] = {
+	    g_getenv("GWMO_TEST_GWMOCTL"), "--session", "images", "download", NULL, "--wait", NULL};
+	g_autofree gchar *first = NULL;
+	GVariantBuilder b;
+
+	g_socket_listener_add_address(G_SOCKET_LISTENER(service),
+	                              any,
+	                              G_SOCKET_TYPE_STREAM,
+	                              G_SOCKET_PROTOCOL_TCP,
+	                              NULL,
+	                              &bound,
+	                              &error);
+	g_assert_no_error(error);
+	g_signal_connect(service, "incoming", G_CALLBACK(stall_incoming_cb), held);
+	g_socket_service_start(service);
+	url = g_strdup_printf("http://127.0.0.1:%u/fw.bin",
+	                      g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound)));
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "Name", g_variant_new_string("fw"));
+	g_variant_builder_add(&b, "{sv}", "ExternalURI", g_variant_new_string(url));
+	g_variant_builder_add(
+	    &b,
+	    "{sv}",
+	    "Hash",
+	    g_variant_new_string(
+	        "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"));
+	image = gw_test_call(d, "AddImage", g_variant_new("(a{sv})", &b), "(o)", &error);
+	g_assert_no_error(error);
+	g_variant_get(image, "(&o)", &path);
+	argv[4] = path;
+
+	launcher =
+	    ctl_launcher(d, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, NULL);
+	proc = g_subprocess_launcher_spawnv(launcher, argv, &error);
+	g_assert_no_error(error);
+	out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(proc));
+	/* the main context runs while gwmoctl's lines are awaited: the server serves; the
+	 * first line says that gwmoctl waits (half the body may or may not be counted yet) */
+	first = read_line(out);
+	g_assert_nonnull(first);
+	g_assert_true(g_str_has_suffix(first, "%"));
+	g_subprocess_send_signal(proc, SIGINT);
+	g_subprocess_communicate_utf8(proc, NULL, NULL, &rest, &errout, &error);
+	g_assert_no_error(error);
+	g_assert_true(g_subprocess_get_if_exited(proc));
+	g_assert_cmpint(g_subprocess_get_exit_status(proc), ==, 130);
+	g_assert_nonnull(strstr(errout, "interrupted"));
+	g_assert_nonnull(strstr(errout, path));
+	/* gwmod goes on downloading */
+	state =
+	    g_dbus_connection_call_sync(d->connection,
+	                                GW_NAME,
+	                                path,
+	                                "org.freedesktop.DBus.Properties",
+	                                "Get",
+	                                g_variant_new("(ss)", "org.gwmo.Gateway1.Image", "State"),
+	                                G_VARIANT_TYPE("(v)"),
+	                                G_DBUS_CALL_FLAGS_NONE,
+	                                -1,
+	                                NULL,
+	                                &error);
+	g_assert_no_error(error);
+	{
+		g_autoptr(GVariant) v = NULL;
+		g_variant_get(state, "(v)", &v);
+		g_assert_cmpstr(g_variant_get_string(v, NULL), ==, "Downloading");
+	}
+	g_socket_service_stop(service);
+	g_socket_listener_close(G_SOCKET_LISTENER(service));
+	for (guint i = 0; i + 1 < held->len; i += 2) {
+		GIOStream *connection = g_ptr_array_index(held, i);
+		g_io_stream_close(connection, NULL, NULL);
+		g_object_unref(connection);
+		g_bytes_unref(g_ptr_array_index(held, i + 1));
+	}
+	daemon_stop(d);
+}
+
 /*
  * On a terminal (a pty): one line redrawn with \r, a bar and the counts, ending at 100%,
  * then a newline before the results.
@@ -949,6 +1076,8 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/dbus/gwmoctl/monitor", test_monitor);
 	g_test_add_func("/gw/dbus/gwmoctl/monitor-session", test_monitor_session);
 	g_test_add_func("/gw/dbus/gwmoctl/wait", test_wait);
+	g_test_add_func("/gw/dbus/gwmoctl/wait-download-interrupted",
+	                test_wait_download_interrupted);
 	g_test_add_func("/gw/dbus/gwmoctl/wait-tty", test_wait_tty);
 	g_test_add_func("/gw/dbus/gwmoctl/completion", test_completion);
 	g_test_add_func("/gw/dbus/gwmoctl/german", test_german);
