@@ -94,7 +94,7 @@ const GOptionEntry gw_ctl_fanout_entries[] = {
      0,
      G_OPTION_ARG_NONE,
      &opt_wait,
-     N_("Wait for the job to finish and print every device's result"),
+     N_("Show the progress, wait for the job to finish and print every device's result"),
      NULL},
     {NULL}};
 
@@ -193,6 +193,13 @@ gw_ctl_parse_document(const gchar *xml, gchar **state, GPtrArray *aggregates)
 typedef struct {
 	GHashTable *finished; /* object path → aggregated xml */
 	gboolean vanished;    /* gwmod went away while we waited */
+	gboolean interrupted; /* Ctrl-C */
+	const gchar *path;    /* the job, once Fanout returned it */
+	GwCtlProgress progress;
+	guint total;
+	guint succeeded;
+	guint failed;
+	guint done; /* the most devices seen with a result: the display never goes back */
 } GwCtlWait;
 
 static void
@@ -215,6 +222,55 @@ gw_ctl_finished_cb(GDBusConnection *c,
 	const gchar *xml = NULL;
 	g_variant_get(params, "(&s)", &xml);
 	g_hash_table_replace(w->finished, g_strdup(path), g_strdup(xml));
+}
+
+/* the counts of @props (a{sv} of Job properties, all or the changed ones) on the display */
+static void
+gw_ctl_wait_update(GwCtlWait *w, GVariant *props)
+{
+	g_autofree gchar *detail = NULL;
+	guint done;
+
+	g_variant_lookup(props, "Total", "u", &w->total);
+	g_variant_lookup(props, "Succeeded", "u", &w->succeeded);
+	g_variant_lookup(props, "Failed", "u", &w->failed);
+	done = w->succeeded + w->failed;
+	/* signals sent before the properties were read may arrive after them */
+	if (done < w->done && w->progress.last_percent >= 0)
+		return;
+	w->done = done;
+	detail = g_strdup_printf(
+	    /* TRANSLATORS: progress of a fan-out job: devices with a result of all devices,
+	       then how many succeeded and failed */
+	    g_dngettext(GETTEXT_PACKAGE,
+	                "%u of %u device done (%u succeeded, %u failed)",
+	                "%u of %u devices done (%u succeeded, %u failed)",
+	                w->total),
+	    done,
+	    w->total,
+	    w->succeeded,
+	    w->failed);
+	gw_ctl_progress_show(&w->progress, w->total > 0 ? done * 100 / w->total : 0, detail);
+}
+
+static void
+gw_ctl_changed_cb(GDBusConnection *c,
+                  const gchar *sender,
+                  const gchar *path,
+                  const gchar *iface,
+                  const gchar *signal,
+                  GVariant *params,
+                  gpointer user_data)
+{
+	GwCtlWait *w = user_data;
+	const gchar *name = NULL;
+	g_autoptr(GVariant) changed = NULL;
+
+	if (w->path == NULL || g_strcmp0(path, w->path) != 0)
+		return;
+	g_variant_get(params, "(&s@a{sv}@as)", &name, &changed, NULL);
+	if (g_strcmp0(name, GW_DBUS_JOB) == 0)
+		gw_ctl_wait_update(w, changed);
 }
 
 static gint
@@ -310,7 +366,9 @@ gw_ctl_cmd_fanout(GwCtl *ctl, gint argc, gchar **argv)
 	const gchar *command = NULL;
 	const gchar *target = NULL;
 	guint sub = 0;
+	guint sub_changed = 0;
 	guint watch = 0;
+	guint interrupt_ids[2] = {0, 0};
 	gint rc;
 	guint n_cmds = (opt_get != NULL) + (opt_replace != NULL) + (opt_exec != NULL);
 
@@ -369,6 +427,7 @@ gw_ctl_cmd_fanout(GwCtl *ctl, gint argc, gchar **argv)
 			return gw_ctl_error(error, "fanout");
 		}
 		w.finished = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+		gw_ctl_progress_init(&w.progress, ctl);
 		sub = g_dbus_connection_signal_subscribe(ctl->connection,
 		                                         GW_DBUS_NAME,
 		                                         GW_DBUS_JOB,
@@ -379,6 +438,16 @@ gw_ctl_cmd_fanout(GwCtl *ctl, gint argc, gchar **argv)
 		                                         gw_ctl_finished_cb,
 		                                         &w,
 		                                         NULL);
+		sub_changed = g_dbus_connection_signal_subscribe(ctl->connection,
+		                                                 GW_DBUS_NAME,
+		                                                 "org.freedesktop.DBus.Properties",
+		                                                 "PropertiesChanged",
+		                                                 NULL,
+		                                                 GW_DBUS_JOB,
+		                                                 G_DBUS_SIGNAL_FLAGS_NONE,
+		                                                 gw_ctl_changed_cb,
+		                                                 &w,
+		                                                 NULL);
 	}
 	reply = gw_ctl_call(ctl, "Fanout", g_variant_new("(a{sv})", &b), "(o)", &error);
 	if (reply == NULL) {
@@ -400,6 +469,9 @@ gw_ctl_cmd_fanout(GwCtl *ctl, gint argc, gchar **argv)
 		rc = GW_EXIT_OK;
 		goto out;
 	}
+	w.path = path;
+	if (!ctl->json && !w.progress.tty)
+		g_print("%s\n", path);
 	watch = g_bus_watch_name_on_connection(ctl->connection,
 	                                       GW_DBUS_NAME,
 	                                       G_BUS_NAME_WATCHER_FLAGS_NONE,
@@ -407,8 +479,36 @@ gw_ctl_cmd_fanout(GwCtl *ctl, gint argc, gchar **argv)
 	                                       gw_ctl_vanished_cb,
 	                                       &w,
 	                                       NULL);
-	while (!g_hash_table_contains(w.finished, path) && !w.vanished)
+	gw_ctl_interrupt_watch(&w.interrupted, interrupt_ids);
+	/* where the job is now; later changes come with PropertiesChanged */
+	{
+		g_autoptr(GVariant) all =
+		    g_dbus_connection_call_sync(ctl->connection,
+		                                GW_DBUS_NAME,
+		                                path,
+		                                "org.freedesktop.DBus.Properties",
+		                                "GetAll",
+		                                g_variant_new("(s)", GW_DBUS_JOB),
+		                                G_VARIANT_TYPE("(a{sv})"),
+		                                G_DBUS_CALL_FLAGS_NONE,
+		                                GW_CALL_TIMEOUT,
+		                                NULL,
+		                                NULL);
+		if (all != NULL) {
+			g_autoptr(GVariant) props = g_variant_get_child_value(all, 0);
+			gw_ctl_wait_update(&w, props);
+		}
+	}
+	while (!g_hash_table_contains(w.finished, path) && !w.vanished && !w.interrupted)
 		g_main_context_iteration(NULL, TRUE);
+	gw_ctl_progress_end(&w.progress);
+	if (w.interrupted && !g_hash_table_contains(w.finished, path)) {
+		g_printerr(
+		    _("gwmoctl: interrupted; the job %s goes on in gwmod (see gwmoctl jobs)\n"),
+		    path);
+		rc = GW_EXIT_INTERRUPTED;
+		goto out;
+	}
 	if (!g_hash_table_contains(w.finished, path)) {
 		g_printerr(_("gwmoctl: gwmod went away before %s finished\n"), path);
 		rc = GW_EXIT_UNREACHABLE;
@@ -416,11 +516,15 @@ gw_ctl_cmd_fanout(GwCtl *ctl, gint argc, gchar **argv)
 	}
 	rc = gw_ctl_print_outcome(ctl, path, g_hash_table_lookup(w.finished, path));
 out:
+	gw_ctl_interrupt_unwatch(interrupt_ids);
 	if (watch != 0)
 		g_bus_unwatch_name(watch);
 	if (sub != 0)
 		g_dbus_connection_signal_unsubscribe(ctl->connection, sub);
+	if (sub_changed != 0)
+		g_dbus_connection_signal_unsubscribe(ctl->connection, sub_changed);
 	g_clear_pointer(&w.finished, g_hash_table_unref);
+	gw_ctl_progress_end(&w.progress);
 	return rc;
 }
 
@@ -457,5 +561,6 @@ gw_ctl_cmd_jobs(GwCtl *ctl, gint argc, gchar **argv)
 		g_printerr(_("gwmoctl: jobs takes no arguments\n"));
 		return GW_EXIT_USAGE;
 	}
-	return gw_ctl_print_listing(ctl, GW_DBUS_JOB, headers, gw_ctl_job_row, NULL, "jobs");
+	return gw_ctl_print_listing(
+	    ctl, GW_DBUS_JOB, headers, gw_ctl_job_row, NULL, _("cannot list the jobs"));
 }

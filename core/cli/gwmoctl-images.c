@@ -10,9 +10,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
-#include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "gwmoctl.h"
 
@@ -210,28 +208,12 @@ gw_ctl_image_props(GwCtl *ctl, const gchar *path, GError **error)
 }
 
 typedef struct {
-	GMainLoop *loop;
-	gboolean tty;
-	guint last_progress;
+	GwCtlProgress progress;
 	gchar *state;
+	guint64 size;
+	gboolean done;        /* Available, Failed or NotDownloaded, or gwmod went away */
+	gboolean interrupted; /* Ctrl-C */
 } GwCtlWait;
-
-static void
-gw_ctl_wait_show(GwCtlWait *w, guint progress)
-{
-	if (w->tty) {
-		/* a bar of 40 cells, redrawn in place */
-		g_autoptr(GString) bar = g_string_new(NULL);
-		guint filled = progress * 40 / 100;
-		for (guint i = 0; i < 40; i++)
-			g_string_append(bar, i < filled ? "#" : "-");
-		g_print("\r[%s] %3u%%", bar->str, progress);
-		fflush(stdout);
-	} else if (progress != w->last_progress) {
-		g_print("%u%%\n", progress);
-	}
-	w->last_progress = progress;
-}
 
 static void
 gw_ctl_wait_update(GwCtlWait *w, GVariant *props)
@@ -239,14 +221,20 @@ gw_ctl_wait_update(GwCtlWait *w, GVariant *props)
 	guint32 progress = 0;
 	const gchar *state = NULL;
 
-	if (g_variant_lookup(props, "Progress", "u", &progress))
-		gw_ctl_wait_show(w, progress);
+	g_variant_lookup(props, "Size", "t", &w->size);
+	if (g_variant_lookup(props, "Progress", "u", &progress)) {
+		g_autofree gchar *size = NULL;
+		/* on a terminal the bar says how big the image is; the plain lines stay "N%" */
+		if (w->progress.tty && w->size > 0)
+			size = g_format_size_full(w->size, G_FORMAT_SIZE_IEC_UNITS);
+		gw_ctl_progress_show(&w->progress, progress, size);
+	}
 	if (g_variant_lookup(props, "State", "&s", &state)) {
 		g_free(w->state);
 		w->state = g_strdup(state);
 		if (g_strcmp0(state, "Available") == 0 || g_strcmp0(state, "Failed") == 0 ||
 		    g_strcmp0(state, "NotDownloaded") == 0)
-			g_main_loop_quit(w->loop);
+			w->done = TRUE;
 	}
 }
 
@@ -274,7 +262,7 @@ gw_ctl_wait_vanished_cb(GDBusConnection *c, const gchar *name, gpointer user_dat
 	GwCtlWait *w = user_data;
 	g_free(w->state);
 	w->state = g_strdup("gone");
-	g_main_loop_quit(w->loop);
+	w->done = TRUE;
 }
 
 static gint
@@ -287,6 +275,7 @@ gw_ctl_images_download(GwCtl *ctl, gint argc, gchar **argv)
 	GwCtlWait w = {0};
 	guint sub = 0;
 	guint watch = 0;
+	guint interrupt_ids[2] = {0, 0};
 	gint rc;
 
 	if (argc != 1 || (path = gw_ctl_image_path(argv[0])) == NULL) {
@@ -295,11 +284,9 @@ gw_ctl_images_download(GwCtl *ctl, gint argc, gchar **argv)
 	}
 	if (ctl->connection == NULL && !gw_ctl_connect(ctl, &error))
 		return gw_ctl_error(error, argv[0]);
+	gw_ctl_progress_init(&w.progress, ctl);
 	if (opt_image_wait) {
 		/* subscribe first: no change can slip between the call and the watch */
-		w.loop = g_main_loop_new(NULL, FALSE);
-		w.tty = isatty(STDOUT_FILENO) && !ctl->json;
-		w.last_progress = G_MAXUINT;
 		sub = g_dbus_connection_signal_subscribe(ctl->connection,
 		                                         GW_DBUS_NAME,
 		                                         "org.freedesktop.DBus.Properties",
@@ -327,16 +314,24 @@ gw_ctl_images_download(GwCtl *ctl, gint argc, gchar **argv)
 		rc = GW_EXIT_OK;
 		goto out;
 	}
+	/* before the first line: whoever sees it may interrupt */
+	gw_ctl_interrupt_watch(&w.interrupted, interrupt_ids);
 	props = gw_ctl_image_props(ctl, path, &error);
 	if (props == NULL) {
 		rc = gw_ctl_error(error, argv[0]);
 		goto out;
 	}
 	gw_ctl_wait_update(&w, props);
-	if (g_strcmp0(w.state, "Downloading") == 0)
-		g_main_loop_run(w.loop);
-	if (w.tty)
-		g_print("\n");
+	while (g_strcmp0(w.state, "Downloading") == 0 && !w.done && !w.interrupted)
+		g_main_context_iteration(NULL, TRUE);
+	gw_ctl_progress_end(&w.progress);
+	if (w.interrupted && !w.done) {
+		g_printerr(_("gwmoctl: interrupted; the download of %s goes on in gwmod (see "
+		             "gwmoctl images)\n"),
+		           path);
+		rc = GW_EXIT_INTERRUPTED;
+		goto out;
+	}
 	rc = g_strcmp0(w.state, "Available") == 0 ? GW_EXIT_OK : GW_EXIT_FAILED;
 	if (ctl->json) {
 		g_autoptr(JsonBuilder) builder = json_builder_new();
@@ -351,12 +346,12 @@ gw_ctl_images_download(GwCtl *ctl, gint argc, gchar **argv)
 		g_printerr(_("gwmoctl: image %s: %s\n"), argv[0], w.state != NULL ? w.state : "?");
 	}
 out:
+	gw_ctl_interrupt_unwatch(interrupt_ids);
 	if (sub != 0)
 		g_dbus_connection_signal_unsubscribe(ctl->connection, sub);
 	if (watch != 0)
 		g_bus_unwatch_name(watch);
-	if (w.loop != NULL)
-		g_main_loop_unref(w.loop);
+	gw_ctl_progress_end(&w.progress);
 	g_free(w.state);
 	return rc;
 }

@@ -10,13 +10,17 @@
 #include "config.h"
 
 #include <gio/gio.h>
+#include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <locale.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gwmoctl.h"
 
@@ -115,7 +119,7 @@ gw_ctl_value_to_text(GVariant *value)
 	return g_variant_print(value, FALSE);
 }
 
-static void
+void
 gw_ctl_json_add_value(JsonBuilder *builder, GVariant *value)
 {
 	if (g_variant_is_of_type(value, G_VARIANT_TYPE_BYTESTRING)) {
@@ -124,6 +128,89 @@ gw_ctl_json_add_value(JsonBuilder *builder, GVariant *value)
 		return;
 	}
 	json_builder_add_value(builder, json_gvariant_serialize(value));
+}
+
+/* ---- waiting ---- */
+
+void
+gw_ctl_progress_init(GwCtlProgress *progress, GwCtl *ctl)
+{
+	progress->quiet = ctl->json;
+	progress->tty = !ctl->json && isatty(STDOUT_FILENO);
+	progress->last_percent = -1;
+	progress->last_detail = NULL;
+	progress->last_width = 0;
+}
+
+void
+gw_ctl_progress_show(GwCtlProgress *progress, guint percent, const gchar *detail)
+{
+	percent = MIN(percent, 100);
+	if (progress->quiet)
+		return;
+	if (progress->tty) {
+		/* like apt and fwupdmgr: one line, redrawn in place, the old text blanked */
+		g_autoptr(GString) line = g_string_new("[");
+		guint filled = percent * 30 / 100;
+		glong width;
+		for (guint i = 0; i < 30; i++)
+			g_string_append(line, i < filled ? "#" : "-");
+		g_string_append_printf(line, "] %3u%%", percent);
+		if (detail != NULL && detail[0] != '\0')
+			g_string_append_printf(line, "  %s", detail);
+		width = g_utf8_strlen(line->str, -1);
+		for (glong w = width; w < progress->last_width; w++)
+			g_string_append_c(line, ' ');
+		g_print("\r%s", line->str);
+		fflush(stdout);
+		progress->last_width = width;
+	} else if ((gint)percent != progress->last_percent ||
+	           g_strcmp0(detail, progress->last_detail) != 0) {
+		if (detail != NULL && detail[0] != '\0')
+			g_print("%u%%  %s\n", percent, detail);
+		else
+			g_print("%u%%\n", percent);
+	}
+	progress->last_percent = (gint)percent;
+	g_free(progress->last_detail);
+	progress->last_detail = g_strdup(detail);
+}
+
+void
+gw_ctl_progress_end(GwCtlProgress *progress)
+{
+	if (progress->tty && progress->last_width > 0) {
+		g_print("\n");
+		fflush(stdout);
+	}
+	progress->last_width = 0;
+	g_clear_pointer(&progress->last_detail, g_free);
+}
+
+static gboolean
+gw_ctl_interrupt_cb(gpointer user_data)
+{
+	gboolean *flag = user_data;
+	*flag = TRUE;
+	g_main_context_wakeup(NULL);
+	return G_SOURCE_CONTINUE;
+}
+
+void
+gw_ctl_interrupt_watch(gboolean *flag, guint ids[2])
+{
+	ids[0] = g_unix_signal_add(SIGINT, gw_ctl_interrupt_cb, flag);
+	ids[1] = g_unix_signal_add(SIGTERM, gw_ctl_interrupt_cb, flag);
+}
+
+void
+gw_ctl_interrupt_unwatch(guint ids[2])
+{
+	for (guint i = 0; i < 2; i++) {
+		if (ids[i] != 0)
+			g_source_remove(ids[i]);
+		ids[i] = 0;
+	}
 }
 
 /* ---- commands ---- */
@@ -365,9 +452,19 @@ gw_ctl_cmd_ls(GwCtl *ctl, gint argc, gchar **argv)
 	g_variant_get(reply, "(^a&s)", &children);
 	if (ctl->json) {
 		g_autoptr(JsonBuilder) builder = json_builder_new();
+		/* one object per child, like every other listing */
 		json_builder_begin_array(builder);
-		for (guint i = 0; children[i] != NULL; i++)
+		for (guint i = 0; children[i] != NULL; i++) {
+			g_autofree gchar *child_uri =
+			    g_strcmp0(uri, ".") == 0 ? g_strdup_printf("./%s", children[i])
+			                             : g_strdup_printf("%s/%s", uri, children[i]);
+			json_builder_begin_object(builder);
+			json_builder_set_member_name(builder, "Name");
 			json_builder_add_string_value(builder, children[i]);
+			json_builder_set_member_name(builder, "URI");
+			json_builder_add_string_value(builder, child_uri);
+			json_builder_end_object(builder);
+		}
 		json_builder_end_array(builder);
 		gw_ctl_print_json(builder);
 	} else {
@@ -730,7 +827,7 @@ gw_ctl_prop_text(GVariant *props, const gchar *key)
 	return gw_ctl_value_to_text(value);
 }
 
-static const gchar *
+const gchar *
 gw_ctl_mode_name(guint mode)
 {
 	switch (mode) {
@@ -782,8 +879,15 @@ gw_ctl_json_add_object(JsonBuilder *builder, GwCtlObject *obj)
 	GVariant *value_raw;
 
 	json_builder_begin_object(builder);
-	json_builder_set_member_name(builder, "Path");
+	/* every key but these is a D-Bus property; "Path" names the object too, for the
+	 * scripts written before ObjectPath, unless the interface has a Path of its own (a
+	 * plugin's file) */
+	json_builder_set_member_name(builder, "ObjectPath");
 	json_builder_add_string_value(builder, obj->path);
+	if (!g_variant_lookup(obj->props, "Path", "&s", NULL)) {
+		json_builder_set_member_name(builder, "Path");
+		json_builder_add_string_value(builder, obj->path);
+	}
 	g_variant_iter_init(&iter, obj->props);
 	while (g_variant_iter_next(&iter, "{&sv}", &key, &value_raw)) {
 		g_autoptr(GVariant) value = value_raw;
@@ -1268,6 +1372,10 @@ static const GwCtlCommand gw_ctl_commands[] = {
      N_("Send one command to many devices and aggregate their answers"),
      gw_ctl_cmd_fanout},
     {"jobs", "", N_("List the fan-out jobs"), gw_ctl_cmd_jobs},
+    {"monitor",
+     "",
+     N_("Print device, job, image, plugin and session events as they happen"),
+     gw_ctl_cmd_monitor},
     {"plugins",
      "[enable NAME|disable NAME|reset NAME]",
      N_("List the adapter plugins and their state; enable, disable or un-quarantine one"),
@@ -1438,7 +1546,11 @@ main(int argc, char **argv)
 	    {NULL}};
 
 	setlocale(LC_ALL, "");
-	bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+	/* GWMO_LOCALEDIR: the catalogs of a build tree (tests) instead of the installed ones */
+	bindtextdomain(GETTEXT_PACKAGE,
+	               g_getenv("GWMO_LOCALEDIR") != NULL && g_getenv("GWMO_LOCALEDIR")[0] != '\0'
+	                   ? g_getenv("GWMO_LOCALEDIR")
+	                   : LOCALEDIR);
 	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
 	textdomain(GETTEXT_PACKAGE);
 

@@ -23,6 +23,8 @@ enum {
 	GW_EXIT_USAGE = 2,
 	GW_EXIT_UNREACHABLE = 3,
 	GW_EXIT_NOT_FOUND = 4,
+	/* Ctrl-C while waiting (--wait, monitor ends with 0): the job or download goes on */
+	GW_EXIT_INTERRUPTED = 130,
 };
 
 typedef struct {
@@ -84,6 +86,43 @@ gw_ctl_print_listing(GwCtl *ctl,
                      const gchar *what);
 void
 gw_ctl_print_path(GwCtl *ctl, const gchar *what, const gchar *id, const gchar *path);
+/* a JSON value for a property (bytes as base64, like the listings) */
+void
+gw_ctl_json_add_value(JsonBuilder *builder, GVariant *value);
+/* the mode's name: Transparent, Proxy, Adaptation, or "?" */
+const gchar *
+gw_ctl_mode_name(guint mode);
+
+/* ---- waiting: progress display and Ctrl-C (gwmoctl.c) ---- */
+
+/* the progress of a --wait: a bar redrawn with \r on a terminal, one line per change
+ * otherwise, nothing with --json */
+typedef struct {
+	gboolean tty;
+	gboolean quiet;
+	gint last_percent;
+	gchar *last_detail;
+	glong last_width;
+} GwCtlProgress;
+
+void
+gw_ctl_progress_init(GwCtlProgress *progress, GwCtl *ctl);
+/* @detail (nullable): what follows the percentage, e.g. the device counts */
+void
+gw_ctl_progress_show(GwCtlProgress *progress, guint percent, const gchar *detail);
+/* ends the bar's line; frees what it holds */
+void
+gw_ctl_progress_end(GwCtlProgress *progress);
+/* sets *@flag and wakes the default main context on SIGINT or SIGTERM; returns the two
+ * source ids to remove with gw_ctl_interrupt_unwatch() */
+void
+gw_ctl_interrupt_watch(gboolean *flag, guint ids[2]);
+void
+gw_ctl_interrupt_unwatch(guint ids[2]);
+
+/* gwmoctl-monitor.c: `gwmoctl monitor` */
+gint
+gw_ctl_cmd_monitor(GwCtl *ctl, gint argc, gchar **argv);
 
 /* gwmoctl-images.c: `gwmoctl images [add|download|rm]` */
 extern const GOptionEntry gw_ctl_images_entries[];

@@ -30,6 +30,7 @@ ALLOWED = [
     r".*/polkit-1/rules\.d/org\.gwmo\.gateway1\.rules",
     r".*/locale/[^/]+/LC_MESSAGES/gwmo\.mo",
     r".*/man/man[158]/(gwmod\.8|gwmoctl\.1|gwmod\.conf\.5)",
+    r".*/bash-completion/completions/gwmoctl",
 ]
 REQUIRED = [
     r".*/sbin/gwmod",
