@@ -286,7 +286,8 @@ gw_dm_journal_encode_tree(GByteArray *ops, const gchar *uri, GwDmNode *node)
 {
 	GwDmJournalTreeWriter w = {ops, NULL, 0};
 
-	w.table = g_hash_table_new_full(g_bytes_hash, g_bytes_equal, (GDestroyNotify)g_bytes_unref, NULL);
+	w.table =
+	    g_hash_table_new_full(g_bytes_hash, g_bytes_equal, (GDestroyNotify)g_bytes_unref, NULL);
 	g_byte_array_append(ops, (const guint8 *)"T", 1);
 	gw_dm_journal_put_str(ops, uri);
 	gw_dm_journal_put_u32(ops, gw_dm_node_get_position(node));
@@ -518,7 +519,7 @@ typedef struct {
 
 typedef struct {
 	GwDmJournalReader *r;
-	GArray *table; /* (element-type GwDmJournalSpan) */
+	GArray *table;  /* (element-type GwDmJournalSpan) */
 	GwDmTree *tree; /* NULL: decode only */
 	GwDmJournalRefused *refused;
 } GwDmJournalTreeReader;
@@ -616,7 +617,6 @@ gw_dm_journal_take_state(GwDmJournalReader *r, gboolean decode_only, GwDmJournal
 	return TRUE;
 }
 
-
 static void
 gw_dm_journal_note(GwDmJournalRefused *refused,
                    const gchar *what,
@@ -678,10 +678,7 @@ gw_dm_journal_take_tree_state(GwDmJournalTreeReader *t, GwDmJournalState *s)
 
 /* one node of a 'T' operation and its subtree, at @uri (NULL when decoding only) */
 static gboolean
-gw_dm_journal_take_tree_node(GwDmJournalTreeReader *t,
-                             const gchar *uri,
-                             gint position,
-                             guint depth)
+gw_dm_journal_take_tree_node(GwDmJournalTreeReader *t, const gchar *uri, gint position, guint depth)
 {
 	GwDmJournalState s = {0};
 	guint64 count;
@@ -756,7 +753,8 @@ gw_dm_journal_run(GwDmTree *tree, const guint8 *payload, gsize len, GwDmJournalR
 			break;
 		}
 		case 'T': {
-			g_autoptr(GArray) table = g_array_new(FALSE, FALSE, sizeof(GwDmJournalSpan));
+			g_autoptr(GArray) table =
+			    g_array_new(FALSE, FALSE, sizeof(GwDmJournalSpan));
 			GwDmJournalTreeReader t = {&r, table, tree, first_error};
 			guint32 position;
 

@@ -1196,8 +1196,8 @@ add_device_records(GwDmTree *tree, guint n)
 			else
 				number = g_strdup_printf("%05u", i);
 			value = g_strjoinv(number, parts);
-			g_assert_true(gw_dm_tree_set_leaf_string(
-			    tree, uri, leaves[k].format, value, NULL));
+			g_assert_true(
+			    gw_dm_tree_set_leaf_string(tree, uri, leaves[k].format, value, NULL));
 			if (g_str_has_suffix(uri, "Secret"))
 				g_assert_true(gw_dm_tree_set_properties(
 				    tree, uri, GW_DM_ACCESS_REPLACE, NULL, NULL, NULL));
@@ -1207,7 +1207,8 @@ add_device_records(GwDmTree *tree, guint n)
 			g_autofree gchar *uri = g_strdup_printf("%s/%s", record, interior[k]);
 			g_assert_true(gw_dm_tree_ensure_interior(tree, uri, NULL));
 		}
-		g_assert_true(gw_dm_tree_set_properties(tree, record, GW_DM_ACCESS_NONE, "Get=*", NULL, NULL));
+		g_assert_true(gw_dm_tree_set_properties(
+		    tree, record, GW_DM_ACCESS_NONE, "Get=*", NULL, NULL));
 	}
 }
 
