@@ -23,12 +23,12 @@ G_DECLARE_FINAL_TYPE(GwDmStore, gw_dm_store, GW, DM_STORE, GObject)
  *   one journal payload (gw-dm-journal.h: a compact 'T' operation for "." and its subtree,
  *   values, secrets, ACLs, access types and permanence; each name, MIME type, ACL and short
  *   value spelled out once). Version 2 (the same header, an 'A' operation: relative URIs and
- *   fixed-size fields) and version 1 (a TNDS body) are still read. A wrong magic, version, length
- * or checksum, or a body that does not decode, is corruption; the size of the file is not (what was
- * acknowledged loads again, however big: limits are checked when a change is made). Written
- * atomically: temporary file in the same directory, write, fsync, rename, fsync of the directory;
- * the temporaries a kill left behind ("tree.state.XXXXXX", "tree.journal.XXXXXX") are removed by
- * gw_dm_store_load().
+ *   fixed-size fields) and version 1 (a TNDS body) are still read. A wrong magic, version,
+ *   length or checksum, or a body that does not decode, is corruption; the size of the file
+ *   is not (what was acknowledged loads again, however big: limits are checked when a change
+ *   is made). Written atomically: temporary file in the same directory, write, fsync, rename,
+ *   fsync of the directory; the temporaries a kill left behind ("tree.state.XXXXXX",
+ *   "tree.journal.XXXXXX") are removed by gw_dm_store_load().
  *
  * tree.journal (write-ahead journal, format in gw-dm-journal.h): its header names the
  * checksum of the tree.state body it continues; then one checksummed record per flush. The
