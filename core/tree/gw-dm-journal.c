@@ -676,42 +676,91 @@ gw_dm_journal_take_tree_state(GwDmJournalTreeReader *t, GwDmJournalState *s)
 	return TRUE;
 }
 
-/* one node of a 'T' operation and its subtree, at @uri (NULL when decoding only) */
-static gboolean
-gw_dm_journal_take_tree_node(GwDmJournalTreeReader *t, const gchar *uri, gint position, guint depth)
+/* the node at @uri after its restore was refused: its descendants are restored all the same,
+ * under an interior node made for them (NULL when even that is refused) */
+static GwDmNode *
+gw_dm_journal_refused_parent(GwDmTree *tree, const gchar *uri)
 {
-	GwDmJournalState s = {0};
-	guint64 count;
-	gboolean ok;
+	GwDmNode *node = gw_dm_tree_lookup(tree, uri);
 
-	if (depth > GW_DM_JOURNAL_MAX_DEPTH)
-		return FALSE;
-	ok = gw_dm_journal_take_tree_state(t, &s);
-	if (ok && t->tree != NULL) {
-		g_autoptr(GError) error = NULL;
-		if (!gw_dm_tree_restore_node(t->tree, uri, &s.state, position, &error))
-			gw_dm_journal_note(t->refused, "add", uri, error);
-	}
-	gw_dm_journal_state_clear(&s);
-	if (!ok || !gw_dm_journal_take_varint(t->r, &count) || count > t->r->left)
+	if (node == NULL && gw_dm_tree_ensure_interior(tree, uri, NULL))
+		node = gw_dm_tree_lookup(tree, uri);
+	return node != NULL && !gw_dm_node_is_leaf(node) ? node : NULL;
+}
+
+/* the children of @node (at @uri) in a 'T' operation, and theirs; @node is NULL when
+ * decoding only, or when it could not be restored (then nothing below it is) */
+static gboolean
+gw_dm_journal_take_tree_children(GwDmJournalTreeReader *t,
+                                 GwDmNode *node,
+                                 const gchar *uri,
+                                 guint depth)
+{
+	guint64 count;
+
+	if (depth > GW_DM_JOURNAL_MAX_DEPTH || !gw_dm_journal_take_varint(t->r, &count) ||
+	    count > t->r->left)
 		return FALSE;
 	for (guint64 i = 0; i < count; i++) {
 		g_autofree gchar *name = NULL;
-		g_autofree gchar *child = NULL;
+		g_autofree gchar *child_uri = NULL;
+		GwDmJournalState s = {0};
 		GwDmJournalSpan span;
+		GwDmNode *child = NULL;
+		gboolean ok;
 
 		if (!gw_dm_journal_take_ref(t, &span) || span.len == 0 ||
 		    memchr(span.data, '\0', span.len) != NULL ||
 		    memchr(span.data, '/', span.len) != NULL)
 			return FALSE;
-		if (t->tree != NULL) {
+		ok = gw_dm_journal_take_tree_state(t, &s);
+		if (ok && t->tree != NULL) {
+			g_autoptr(GError) error = NULL;
 			name = g_strndup((const gchar *)span.data, span.len);
-			child = g_strconcat(uri, "/", name, NULL);
+			child_uri = g_strconcat(uri, "/", name, NULL);
+			if (node != NULL)
+				child = gw_dm_tree_restore_child(
+				    t->tree, node, uri, name, &s.state, &error);
+			else
+				g_set_error_literal(
+				    &error, GW_ERROR, GW_ERROR_FAILED, "its parent was refused");
+			if (child == NULL) {
+				gw_dm_journal_note(t->refused, "add", child_uri, error);
+				if (node != NULL)
+					child = gw_dm_journal_refused_parent(t->tree, child_uri);
+			} else if (gw_dm_node_is_leaf(child)) {
+				child = NULL;
+			}
 		}
-		if (!gw_dm_journal_take_tree_node(t, child, -1, depth + 1))
+		gw_dm_journal_state_clear(&s);
+		if (!ok || !gw_dm_journal_take_tree_children(t, child, child_uri, depth + 1))
 			return FALSE;
 	}
 	return TRUE;
+}
+
+/* the node at @uri of a 'T' operation (@uri NULL when decoding only) and its subtree */
+static gboolean
+gw_dm_journal_take_tree_node(GwDmJournalTreeReader *t, const gchar *uri, gint position)
+{
+	GwDmJournalState s = {0};
+	GwDmNode *node = NULL;
+	gboolean ok;
+
+	ok = gw_dm_journal_take_tree_state(t, &s);
+	if (ok && t->tree != NULL) {
+		g_autoptr(GError) error = NULL;
+		if (gw_dm_tree_restore_node(t->tree, uri, &s.state, position, &error)) {
+			node = gw_dm_tree_lookup(t->tree, uri);
+		} else {
+			gw_dm_journal_note(t->refused, "add", uri, error);
+			node = gw_dm_journal_refused_parent(t->tree, uri);
+		}
+		if (node != NULL && gw_dm_node_is_leaf(node))
+			node = NULL;
+	}
+	gw_dm_journal_state_clear(&s);
+	return ok && gw_dm_journal_take_tree_children(t, node, uri, 0);
 }
 
 /* @tree NULL: decode only (@first_error unused) */
@@ -768,7 +817,7 @@ gw_dm_journal_run(GwDmTree *tree, const guint8 *payload, gsize len, GwDmJournalR
 					gw_dm_journal_note(first_error, "add", uri, error);
 			}
 			if (!gw_dm_journal_take_tree_node(
-			        &t, uri, (gint)MIN(position, (guint32)G_MAXINT), 0))
+			        &t, decode_only ? NULL : uri, (gint)MIN(position, (guint32)G_MAXINT)))
 				return FALSE;
 			break;
 		}
