@@ -816,8 +816,9 @@ gw_dm_journal_run(GwDmTree *tree, const guint8 *payload, gsize len, GwDmJournalR
 				if (!gw_dm_tree_remove(tree, uri, &error))
 					gw_dm_journal_note(first_error, "add", uri, error);
 			}
-			if (!gw_dm_journal_take_tree_node(
-			        &t, decode_only ? NULL : uri, (gint)MIN(position, (guint32)G_MAXINT)))
+			if (!gw_dm_journal_take_tree_node(&t,
+			                                  decode_only ? NULL : uri,
+			                                  (gint)MIN(position, (guint32)G_MAXINT)))
 				return FALSE;
 			break;
 		}

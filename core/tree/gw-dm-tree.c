@@ -44,7 +44,7 @@ struct _GwDmNode {
 };
 
 /* children a node must have before lookups use a hash index instead of a scan */
-#define GW_DM_NODE_INDEX_MIN 12
+#define GW_DM_NODE_INDEX_MIN 32
 
 struct _GwDmSnapshot {
 	GwDmNode *root;
@@ -162,6 +162,67 @@ gw_dm_str_set(const gchar **slot, const gchar *str)
 	gw_dm_str_unref(old);
 }
 
+/* ---- pooled values ---- */
+
+/* short values repeat across device records ("Attached", "OMA-DM", "false", "2"): a node holds
+ * the one shared GBytes of its content; longer ones are its own */
+#define GW_DM_VALUE_POOL_MAX 24
+
+static GMutex gw_dm_value_lock;
+static GHashTable *gw_dm_value_pool; /* GBytes (owned) → guint *, the nodes holding it */
+
+/* a reference to the shared GBytes with the content of @value (nullable) */
+static GBytes *
+gw_dm_value_ref(GBytes *value)
+{
+	gpointer key = NULL;
+	gpointer count = NULL;
+
+	if (value == NULL || g_bytes_get_size(value) > GW_DM_VALUE_POOL_MAX)
+		return value != NULL ? g_bytes_ref(value) : NULL;
+	g_mutex_lock(&gw_dm_value_lock);
+	if (gw_dm_value_pool == NULL)
+		gw_dm_value_pool = g_hash_table_new_full(
+		    g_bytes_hash, g_bytes_equal, (GDestroyNotify)g_bytes_unref, g_free);
+	if (!g_hash_table_lookup_extended(gw_dm_value_pool, value, &key, &count)) {
+		key = g_bytes_ref(value);
+		count = g_new0(guint, 1);
+		g_hash_table_insert(gw_dm_value_pool, key, count);
+	}
+	(*(guint *)count)++;
+	g_mutex_unlock(&gw_dm_value_lock);
+	return g_bytes_ref(key);
+}
+
+static void
+gw_dm_value_unref(GBytes *value)
+{
+	gpointer key = NULL;
+	gpointer count = NULL;
+
+	if (value == NULL)
+		return;
+	if (g_bytes_get_size(value) <= GW_DM_VALUE_POOL_MAX) {
+		g_mutex_lock(&gw_dm_value_lock);
+		if (gw_dm_value_pool != NULL &&
+		    g_hash_table_lookup_extended(gw_dm_value_pool, value, &key, &count) &&
+		    key == value && --(*(guint *)count) == 0)
+			g_hash_table_remove(gw_dm_value_pool, key);
+		g_mutex_unlock(&gw_dm_value_lock);
+	}
+	g_bytes_unref(value);
+}
+
+/* replaces the value of @node by (the shared copy of) @value (nullable) */
+static void
+gw_dm_node_set_value(GwDmNode *node, GBytes *value)
+{
+	GBytes *old = node->value;
+
+	node->value = gw_dm_value_ref(value);
+	gw_dm_value_unref(old);
+}
+
 /* ---- nodes ---- */
 
 static void
@@ -255,8 +316,7 @@ gw_dm_node_free(GwDmNode *node)
 		g_ptr_array_unref(node->children);
 	gw_dm_str_unref(node->name);
 	gw_dm_str_unref(node->mime_type);
-	if (node->value != NULL)
-		g_bytes_unref(node->value);
+	gw_dm_value_unref(node->value);
 	g_free(node);
 }
 
@@ -330,7 +390,7 @@ gw_dm_node_copy_deep(const GwDmNode *node)
 	copy->mime_type = gw_dm_str_ref(node->mime_type);
 	copy->access = node->access;
 	copy->permanent = node->permanent;
-	copy->value = node->value != NULL ? g_bytes_ref(node->value) : NULL;
+	gw_dm_node_set_value(copy, node->value);
 	for (guint i = 0; i < gw_dm_node_n_children(node); i++)
 		gw_dm_node_append_child(copy,
 		                        gw_dm_node_copy_deep(g_ptr_array_index(node->children, i)));
@@ -1427,7 +1487,7 @@ gw_dm_tree_add(GwDmTree *self,
 	node = gw_dm_node_new(segs[n - 1], format);
 	node->mime_type = gw_dm_str_ref(mime_type);
 	if (format != GW_DM_FORMAT_NODE && data != NULL)
-		node->value = g_bytes_ref(data);
+		gw_dm_node_set_value(node, data);
 	gw_dm_node_append_child(parent, node);
 	gw_dm_tree_ddf_place(self, node, path);
 	gw_dm_tree_emit_changed(self, path, GW_DM_CHANGE_ADDED, server_id);
@@ -1621,9 +1681,7 @@ gw_dm_tree_replace(GwDmTree *self,
 	if (mime_type != NULL) {
 		gw_dm_str_set(&node->mime_type, mime_type);
 	}
-	if (node->value != NULL)
-		g_bytes_unref(node->value);
-	node->value = data != NULL ? g_bytes_ref(data) : NULL;
+	gw_dm_node_set_value(node, data);
 	gw_dm_tree_emit_changed(self, path, GW_DM_CHANGE_REPLACED, server_id);
 	return GW_DM_STATUS_OK;
 }
@@ -1754,9 +1812,7 @@ gw_dm_tree_copy(GwDmTree *self,
 			return status;
 		dst->format = src->format;
 		gw_dm_str_set(&dst->mime_type, src->mime_type);
-		if (dst->value != NULL)
-			g_bytes_unref(dst->value);
-		dst->value = src->value != NULL ? g_bytes_ref(src->value) : NULL;
+		gw_dm_node_set_value(dst, src->value);
 		gw_dm_tree_emit_changed(self, target, GW_DM_CHANGE_REPLACED, server_id);
 		return GW_DM_STATUS_OK;
 	}
@@ -1953,9 +2009,7 @@ gw_dm_tree_set_leaf(GwDmTree *self,
 		if (mime_type != NULL) {
 			gw_dm_str_set(&node->mime_type, mime_type);
 		}
-		if (node->value != NULL)
-			g_bytes_unref(node->value);
-		node->value = value != NULL ? g_bytes_ref(value) : NULL;
+		gw_dm_node_set_value(node, value);
 		gw_dm_tree_emit_changed(self, normalized, GW_DM_CHANGE_REPLACED, NULL);
 		return TRUE;
 	}
@@ -1964,7 +2018,7 @@ gw_dm_tree_set_leaf(GwDmTree *self,
 		return FALSE;
 	node = gw_dm_node_new(segs[n - 1], format);
 	node->mime_type = gw_dm_str_ref(mime_type);
-	node->value = value != NULL ? g_bytes_ref(value) : NULL;
+	gw_dm_node_set_value(node, value);
 	gw_dm_node_append_child(parent, node);
 	gw_dm_tree_ddf_place(self, node, normalized);
 	gw_dm_tree_emit_changed(self, normalized, GW_DM_CHANGE_ADDED, NULL);
@@ -2358,9 +2412,7 @@ gw_dm_node_apply_state(GwDmNode *node, const GwDmNodeState *state, GwDmAcl *acl)
 	gw_dm_node_take_acl(node, acl);
 	node->access = state->access;
 	node->permanent = !!state->permanent;
-	if (node->value != NULL)
-		g_bytes_unref(node->value);
-	node->value = state->value != NULL ? g_bytes_ref(state->value) : NULL;
+	gw_dm_node_set_value(node, state->value);
 }
 
 gboolean
