@@ -13,8 +13,17 @@
  * against the reference DM Server (gwmo-test-server, one process, HTTP, no authentication,
  * keeps nothing), which only answers them. Prints the ratio gwmod / reference.
  *
- * Sizes: GW_BENCH_DEVICES (comma-separated, default "1000,5000"). A benchmark: speed never
- * fails it; a device that does not register, a wrong inventory count or a dead gwmod exits 1.
+ * Then, in the same run (issue 16), what a power cut does at that size: the state and journal
+ * bytes per device on disk, SIGKILL of gwmod, the time to start again (to the bus name, and to
+ * the southbound listener answering an HTTP request) with gwmod's CPU time beside it, its RSS
+ * per device after the restart, and all N devices registering again at once
+ * (registrations/s, RSS); after the restart and after the re-registration every device
+ * bench-00001 … bench-N must have exactly one record (none lost, none duplicated). A copy
+ * of the state as the power cut found it is kept in the log directory (state-N/).
+ *
+ * Sizes: GW_BENCH_DEVICES (comma-separated, default "1000,10000"). GW_BENCH_BASELINE=0 skips
+ * the reference server. A benchmark: speed never fails it; a device that does not register, a
+ * wrong inventory count, a lost or duplicated record or a dead gwmod exits 1.
  *
  * usage: bench-registration PATH-TO-gwmo-test-device PATH-TO-gwmo-test-server
  */
