@@ -1496,21 +1496,22 @@ test_shared_storage(void)
 	for (guint i = 0; i < 40; i++) {
 		g_autofree gchar *uri = g_strdup_printf("./R/%u/Status", i);
 		g_autofree gchar *copy = g_strdup_printf("./R/%u/Copy", i);
-		g_assert_true(gw_dm_tree_set_leaf_string(tree, uri, GW_DM_FORMAT_CHR, "Attached", NULL));
+		g_assert_true(
+		    gw_dm_tree_set_leaf_string(tree, uri, GW_DM_FORMAT_CHR, "Attached", NULL));
 		g_assert_true(gw_dm_tree_set_mime_type(tree, uri, "text/plain", NULL));
-		g_assert_true(gw_dm_tree_set_leaf_string(tree, copy, GW_DM_FORMAT_CHR, "Attached", NULL));
+		g_assert_true(
+		    gw_dm_tree_set_leaf_string(tree, copy, GW_DM_FORMAT_CHR, "Attached", NULL));
 	}
-	g_assert_cmpuint(gw_dm_tree_replace(
-	                     tree, NULL, "./R/3/Status", GW_DM_FORMAT_CHR, NULL, detached),
-	                 ==,
-	                 200);
+	g_assert_cmpuint(
+	    gw_dm_tree_replace(tree, NULL, "./R/3/Status", GW_DM_FORMAT_CHR, NULL, detached),
+	    ==,
+	    200);
 	for (guint i = 0; i < 40; i++) {
 		g_autofree gchar *uri = g_strdup_printf("./R/%u/Status", i);
 		g_autofree gchar *got = gw_dm_tree_dup_string(tree, uri);
 		g_assert_cmpstr(got, ==, i == 3 ? "Detached" : "Attached");
-		g_assert_cmpstr(gw_dm_node_get_mime_type(gw_dm_tree_lookup(tree, uri)),
-		                ==,
-		                "text/plain");
+		g_assert_cmpstr(
+		    gw_dm_node_get_mime_type(gw_dm_tree_lookup(tree, uri)), ==, "text/plain");
 	}
 	/* delete, rename and copy among 40 indexed siblings */
 	g_assert_cmpuint(gw_dm_tree_delete(tree, NULL, "./R/5"), ==, 200);
@@ -1532,14 +1533,13 @@ test_shared_storage(void)
 	}
 	g_assert_cmpuint(gw_dm_node_get_children(gw_dm_tree_lookup(tree, "./R"))->len, ==, 40);
 	/* a leaf has no children, and says so */
-	g_assert_cmpuint(gw_dm_node_get_children(gw_dm_tree_lookup(tree, "./R/0/Status"))->len,
-	                 ==,
-	                 0);
+	g_assert_cmpuint(
+	    gw_dm_node_get_children(gw_dm_tree_lookup(tree, "./R/0/Status"))->len, ==, 0);
 	/* the copy is independent of its source */
-	g_assert_cmpuint(gw_dm_tree_replace(
-	                     tree, NULL, "./R/41/Status", GW_DM_FORMAT_CHR, NULL, renamed),
-	                 ==,
-	                 200);
+	g_assert_cmpuint(
+	    gw_dm_tree_replace(tree, NULL, "./R/41/Status", GW_DM_FORMAT_CHR, NULL, renamed),
+	    ==,
+	    200);
 	g_clear_pointer(&v, g_free);
 	v = gw_dm_tree_dup_string(tree, "./R/3/Status");
 	g_assert_cmpstr(v, ==, "Detached");
