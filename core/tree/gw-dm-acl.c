@@ -187,8 +187,8 @@ gw_dm_acl_to_string(const GwDmAcl *acl)
 {
 	GString *str;
 
-	g_return_val_if_fail(acl != NULL, NULL);
-
+	if (acl == NULL)
+		return g_strdup("");
 	str = g_string_new(NULL);
 	for (gint i = 0; i < GW_DM_ACL_CMD_LAST; i++) {
 		if (acl->servers[i] == NULL || acl->servers[i]->len == 0)
@@ -208,8 +208,8 @@ gw_dm_acl_to_string(const GwDmAcl *acl)
 gboolean
 gw_dm_acl_is_empty(const GwDmAcl *acl)
 {
-	g_return_val_if_fail(acl != NULL, TRUE);
-
+	if (acl == NULL)
+		return TRUE;
 	for (gint i = 0; i < GW_DM_ACL_CMD_LAST; i++) {
 		if (acl->servers[i] != NULL && acl->servers[i]->len > 0)
 			return FALSE;

@@ -28,7 +28,8 @@ gw_dm_acl_free(GwDmAcl *acl);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GwDmAcl, gw_dm_acl_free)
 
 /* canonical text: commands in the order Add, Delete, Exec, Get, Replace; servers in insertion
- * order, duplicates removed */
+ * order, duplicates removed. NULL stands for the empty ACL here and in gw_dm_acl_is_empty()
+ * (a tree node without an ACL of its own has none) */
 gchar *
 gw_dm_acl_to_string(const GwDmAcl *acl);
 gboolean

@@ -20,6 +20,13 @@
 #define GW_DM_JOURNAL_FLAG_VALUE 0x02
 #define GW_DM_JOURNAL_FLAG_MIME 0x04
 #define GW_DM_JOURNAL_FLAG_TITLE 0x08
+/* the compact node state of a 'T' operation has these two besides the four above */
+#define GW_DM_JOURNAL_FLAG_ACL 0x10
+#define GW_DM_JOURNAL_FLAG_ACCESS 0x20
+/* strings of a 'T' operation up to this size enter its string table */
+#define GW_DM_JOURNAL_TABLE_MAX_STR 64
+/* deepest subtree a 'T' operation may hold */
+#define GW_DM_JOURNAL_MAX_DEPTH 256
 
 /* ---- header ---- */
 
@@ -173,6 +180,119 @@ gw_dm_journal_encode_subtree(GByteArray *ops, const gchar *uri, GwDmNode *node)
 	ops->data[count_at + 1] = (count >> 8) & 0xff;
 	ops->data[count_at + 2] = (count >> 16) & 0xff;
 	ops->data[count_at + 3] = (count >> 24) & 0xff;
+}
+
+/* ---- the compact subtree encoding ('T') ---- */
+
+static void
+gw_dm_journal_put_varint(GByteArray *out, guint64 v)
+{
+	guint8 b[10];
+	guint n = 0;
+
+	do {
+		b[n] = (guint8)(v & 0x7f);
+		v >>= 7;
+		if (v != 0)
+			b[n] |= 0x80;
+		n++;
+	} while (v != 0);
+	g_byte_array_append(out, b, n);
+}
+
+typedef struct {
+	GByteArray *out;
+	GHashTable *table; /* (GBytes → index + 1) strings sent so far */
+	guint next;
+} GwDmJournalTreeWriter;
+
+/* a reference to an earlier string of the operation, or the string itself (k = 0) */
+static void
+gw_dm_journal_put_ref(GwDmJournalTreeWriter *w, gconstpointer data, gsize len)
+{
+	g_autoptr(GBytes) key = NULL;
+	guint k;
+
+	if (len > GW_DM_JOURNAL_TABLE_MAX_STR) {
+		gw_dm_journal_put_varint(w->out, 0);
+		gw_dm_journal_put_varint(w->out, len);
+		g_byte_array_append(w->out, data, (guint)len);
+		return;
+	}
+	key = g_bytes_new_static(data, len);
+	k = GPOINTER_TO_UINT(g_hash_table_lookup(w->table, key));
+	if (k != 0) {
+		gw_dm_journal_put_varint(w->out, k);
+		return;
+	}
+	gw_dm_journal_put_varint(w->out, 0);
+	gw_dm_journal_put_varint(w->out, len);
+	g_byte_array_append(w->out, data, (guint)len);
+	/* the key must outlive this call: a copy */
+	g_hash_table_insert(w->table, g_bytes_new(data, len), GUINT_TO_POINTER(++w->next));
+}
+
+static void
+gw_dm_journal_put_ref_str(GwDmJournalTreeWriter *w, const gchar *str)
+{
+	gw_dm_journal_put_ref(w, str, strlen(str));
+}
+
+static void
+gw_dm_journal_put_tree_node(GwDmJournalTreeWriter *w, GwDmNode *node, gboolean named)
+{
+	const gchar *mime = gw_dm_node_get_mime_type(node);
+	const gchar *title = gw_dm_node_get_title(node);
+	GBytes *value = gw_dm_node_get_value(node);
+	GPtrArray *children = gw_dm_node_get_children(node);
+	GwDmAccess access = gw_dm_node_get_access(node);
+	gboolean has_acl = gw_dm_node_has_acl(node);
+	guint8 head[2];
+
+	if (named)
+		gw_dm_journal_put_ref_str(w, gw_dm_node_get_name(node));
+	head[0] = (guint8)gw_dm_node_get_format(node);
+	head[1] = (gw_dm_node_get_permanent(node) ? GW_DM_JOURNAL_FLAG_PERMANENT : 0) |
+	          (value != NULL ? GW_DM_JOURNAL_FLAG_VALUE : 0) |
+	          (mime != NULL ? GW_DM_JOURNAL_FLAG_MIME : 0) |
+	          (title != NULL ? GW_DM_JOURNAL_FLAG_TITLE : 0) |
+	          (has_acl ? GW_DM_JOURNAL_FLAG_ACL : 0) |
+	          (access != GW_DM_ACCESS_ALL ? GW_DM_JOURNAL_FLAG_ACCESS : 0);
+	g_byte_array_append(w->out, head, sizeof(head));
+	if (access != GW_DM_ACCESS_ALL) {
+		guint8 a = (guint8)access;
+		g_byte_array_append(w->out, &a, 1);
+	}
+	if (has_acl) {
+		g_autofree gchar *acl = gw_dm_node_dup_acl(node);
+		gw_dm_journal_put_ref_str(w, acl);
+	}
+	if (mime != NULL)
+		gw_dm_journal_put_ref_str(w, mime);
+	if (title != NULL)
+		gw_dm_journal_put_ref_str(w, title);
+	if (value != NULL) {
+		gsize len = 0;
+		gconstpointer data = g_bytes_get_data(value, &len);
+		gw_dm_journal_put_ref(w, data, len);
+	}
+	gw_dm_journal_put_varint(w->out, children->len);
+	for (guint i = 0; i < children->len; i++)
+		gw_dm_journal_put_tree_node(w, g_ptr_array_index(children, i), TRUE);
+}
+
+void
+gw_dm_journal_encode_tree(GByteArray *ops, const gchar *uri, GwDmNode *node)
+{
+	GwDmJournalTreeWriter w = {ops, NULL, 0};
+
+	w.table =
+	    g_hash_table_new_full(g_bytes_hash, g_bytes_equal, (GDestroyNotify)g_bytes_unref, NULL);
+	g_byte_array_append(ops, (const guint8 *)"T", 1);
+	gw_dm_journal_put_str(ops, uri);
+	gw_dm_journal_put_u32(ops, gw_dm_node_get_position(node));
+	gw_dm_journal_put_tree_node(&w, node, FALSE);
+	g_hash_table_unref(w.table);
 }
 
 static void
@@ -367,6 +487,79 @@ gw_dm_journal_take_str(GwDmJournalReader *r, gboolean decode_only, gchar **out)
 	return TRUE;
 }
 
+static gboolean
+gw_dm_journal_take_varint(GwDmJournalReader *r, guint64 *v)
+{
+	guint64 result = 0;
+
+	for (guint shift = 0; shift < 64; shift += 7) {
+		const guint8 *p;
+		if (!gw_dm_journal_take(r, 1, &p))
+			return FALSE;
+		result |= (guint64)(p[0] & 0x7f) << shift;
+		if ((p[0] & 0x80) == 0) {
+			*v = result;
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+/* what the tree refused while a payload was applied */
+typedef struct {
+	GError *first;
+	guint count;
+} GwDmJournalRefused;
+
+/* the strings of one 'T' operation: each points into the payload */
+typedef struct {
+	const guint8 *data;
+	gsize len;
+} GwDmJournalSpan;
+
+typedef struct {
+	GwDmJournalReader *r;
+	GArray *table;  /* (element-type GwDmJournalSpan) */
+	GwDmTree *tree; /* NULL: decode only */
+	GwDmJournalRefused *refused;
+} GwDmJournalTreeReader;
+
+static gboolean
+gw_dm_journal_take_ref(GwDmJournalTreeReader *t, GwDmJournalSpan *out)
+{
+	guint64 k;
+	guint64 len;
+
+	if (!gw_dm_journal_take_varint(t->r, &k))
+		return FALSE;
+	if (k > 0) {
+		if (k > t->table->len)
+			return FALSE;
+		*out = g_array_index(t->table, GwDmJournalSpan, k - 1);
+		return TRUE;
+	}
+	if (!gw_dm_journal_take_varint(t->r, &len) || len > t->r->left ||
+	    !gw_dm_journal_take(t->r, (gsize)len, &out->data))
+		return FALSE;
+	out->len = (gsize)len;
+	if (out->len <= GW_DM_JOURNAL_TABLE_MAX_STR)
+		g_array_append_val(t->table, *out);
+	return TRUE;
+}
+
+/* a string (no NUL in it); @out is NULL when decoding only */
+static gboolean
+gw_dm_journal_take_ref_str(GwDmJournalTreeReader *t, gchar **out)
+{
+	GwDmJournalSpan span;
+
+	if (!gw_dm_journal_take_ref(t, &span) || memchr(span.data, '\0', span.len) != NULL)
+		return FALSE;
+	if (t->tree != NULL)
+		*out = g_strndup((const gchar *)span.data, span.len);
+	return TRUE;
+}
+
 typedef struct {
 	GwDmNodeState state;
 	gchar *acl;
@@ -424,12 +617,6 @@ gw_dm_journal_take_state(GwDmJournalReader *r, gboolean decode_only, GwDmJournal
 	return TRUE;
 }
 
-/* what the tree refused while a payload was applied */
-typedef struct {
-	GError *first;
-	guint count;
-} GwDmJournalRefused;
-
 static void
 gw_dm_journal_note(GwDmJournalRefused *refused,
                    const gchar *what,
@@ -446,6 +633,134 @@ gw_dm_journal_note(GwDmJournalRefused *refused,
 		            what,
 		            uri,
 		            error->message);
+}
+
+static gboolean
+gw_dm_journal_take_tree_state(GwDmJournalTreeReader *t, GwDmJournalState *s)
+{
+	const guint8 *head;
+	guint8 flags;
+	guint8 access = GW_DM_ACCESS_ALL;
+
+	if (!gw_dm_journal_take(t->r, 2, &head))
+		return FALSE;
+	flags = head[1];
+	if (head[0] >= GW_DM_FORMAT_INVALID || (flags & ~0x3f) != 0)
+		return FALSE;
+	if (flags & GW_DM_JOURNAL_FLAG_ACCESS) {
+		const guint8 *a;
+		if (!gw_dm_journal_take(t->r, 1, &a) || (a[0] & ~GW_DM_ACCESS_ALL) != 0)
+			return FALSE;
+		access = a[0];
+	}
+	if ((flags & GW_DM_JOURNAL_FLAG_ACL) && !gw_dm_journal_take_ref_str(t, &s->acl))
+		return FALSE;
+	if ((flags & GW_DM_JOURNAL_FLAG_MIME) && !gw_dm_journal_take_ref_str(t, &s->mime_type))
+		return FALSE;
+	if ((flags & GW_DM_JOURNAL_FLAG_TITLE) && !gw_dm_journal_take_ref_str(t, &s->title))
+		return FALSE;
+	if (flags & GW_DM_JOURNAL_FLAG_VALUE) {
+		GwDmJournalSpan span;
+		if (!gw_dm_journal_take_ref(t, &span))
+			return FALSE;
+		if (t->tree != NULL)
+			s->value = g_bytes_new(span.data, span.len);
+	}
+	s->state.format = (GwDmFormat)head[0];
+	s->state.access = (GwDmAccess)access;
+	s->state.permanent = (flags & GW_DM_JOURNAL_FLAG_PERMANENT) != 0;
+	s->state.acl = s->acl;
+	s->state.mime_type = s->mime_type;
+	s->state.title = s->title;
+	s->state.value = s->value;
+	return TRUE;
+}
+
+/* the node at @uri after its restore was refused: its descendants are restored all the same,
+ * under an interior node made for them (NULL when even that is refused) */
+static GwDmNode *
+gw_dm_journal_refused_parent(GwDmTree *tree, const gchar *uri)
+{
+	GwDmNode *node = gw_dm_tree_lookup(tree, uri);
+
+	if (node == NULL && gw_dm_tree_ensure_interior(tree, uri, NULL))
+		node = gw_dm_tree_lookup(tree, uri);
+	return node != NULL && !gw_dm_node_is_leaf(node) ? node : NULL;
+}
+
+/* the children of @node (at @uri) in a 'T' operation, and theirs; @node is NULL when
+ * decoding only, or when it could not be restored (then nothing below it is) */
+static gboolean
+gw_dm_journal_take_tree_children(GwDmJournalTreeReader *t,
+                                 GwDmNode *node,
+                                 const gchar *uri,
+                                 guint depth)
+{
+	guint64 count;
+
+	if (depth > GW_DM_JOURNAL_MAX_DEPTH || !gw_dm_journal_take_varint(t->r, &count) ||
+	    count > t->r->left)
+		return FALSE;
+	for (guint64 i = 0; i < count; i++) {
+		g_autofree gchar *name = NULL;
+		g_autofree gchar *child_uri = NULL;
+		GwDmJournalState s = {0};
+		GwDmJournalSpan span;
+		GwDmNode *child = NULL;
+		gboolean ok;
+
+		if (!gw_dm_journal_take_ref(t, &span) || span.len == 0 ||
+		    memchr(span.data, '\0', span.len) != NULL ||
+		    memchr(span.data, '/', span.len) != NULL)
+			return FALSE;
+		ok = gw_dm_journal_take_tree_state(t, &s);
+		if (ok && t->tree != NULL) {
+			g_autoptr(GError) error = NULL;
+			name = g_strndup((const gchar *)span.data, span.len);
+			child_uri = g_strconcat(uri, "/", name, NULL);
+			if (node != NULL)
+				child = gw_dm_tree_restore_child(
+				    t->tree, node, uri, name, &s.state, &error);
+			else
+				g_set_error_literal(
+				    &error, GW_ERROR, GW_ERROR_FAILED, "its parent was refused");
+			if (child == NULL) {
+				gw_dm_journal_note(t->refused, "add", child_uri, error);
+				if (node != NULL)
+					child = gw_dm_journal_refused_parent(t->tree, child_uri);
+			} else if (gw_dm_node_is_leaf(child)) {
+				child = NULL;
+			}
+		}
+		gw_dm_journal_state_clear(&s);
+		if (!ok || !gw_dm_journal_take_tree_children(t, child, child_uri, depth + 1))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* the node at @uri of a 'T' operation (@uri NULL when decoding only) and its subtree */
+static gboolean
+gw_dm_journal_take_tree_node(GwDmJournalTreeReader *t, const gchar *uri, gint position)
+{
+	GwDmJournalState s = {0};
+	GwDmNode *node = NULL;
+	gboolean ok;
+
+	ok = gw_dm_journal_take_tree_state(t, &s);
+	if (ok && t->tree != NULL) {
+		g_autoptr(GError) error = NULL;
+		if (gw_dm_tree_restore_node(t->tree, uri, &s.state, position, &error)) {
+			node = gw_dm_tree_lookup(t->tree, uri);
+		} else {
+			gw_dm_journal_note(t->refused, "add", uri, error);
+			node = gw_dm_journal_refused_parent(t->tree, uri);
+		}
+		if (node != NULL && gw_dm_node_is_leaf(node))
+			node = NULL;
+	}
+	gw_dm_journal_state_clear(&s);
+	return ok && gw_dm_journal_take_tree_children(t, node, uri, 0);
 }
 
 /* @tree NULL: decode only (@first_error unused) */
@@ -484,6 +799,27 @@ gw_dm_journal_run(GwDmTree *tree, const guint8 *payload, gsize len, GwDmJournalR
 					gw_dm_journal_note(first_error, "set", uri, error);
 			}
 			gw_dm_journal_state_clear(&s);
+			break;
+		}
+		case 'T': {
+			g_autoptr(GArray) table =
+			    g_array_new(FALSE, FALSE, sizeof(GwDmJournalSpan));
+			GwDmJournalTreeReader t = {&r, table, tree, first_error};
+			guint32 position;
+
+			if (!gw_dm_journal_take_u32(&r, &position))
+				return FALSE;
+			if (!decode_only && gw_dm_tree_lookup(tree, uri) != NULL &&
+			    g_strcmp0(uri, ".") != 0) {
+				/* what was there is replaced, subtree and all */
+				g_autoptr(GError) error = NULL;
+				if (!gw_dm_tree_remove(tree, uri, &error))
+					gw_dm_journal_note(first_error, "add", uri, error);
+			}
+			if (!gw_dm_journal_take_tree_node(&t,
+			                                  decode_only ? NULL : uri,
+			                                  (gint)MIN(position, (guint32)G_MAXINT)))
+				return FALSE;
 			break;
 		}
 		case 'A': {

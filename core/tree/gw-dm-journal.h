@@ -28,11 +28,24 @@ G_BEGIN_DECLS
  *     'N' str uri state                 the node's own fields changed (children untouched)
  *     'A' str uri u32 position state u32 count { str relative-uri state }*count
  *                                       a node was added (or renamed/copied there) with its
- *                                       subtree, at that index among its siblings
+ *                                       subtree, at that index among its siblings (what
+ *                                       journals written before issue 16 hold; still read)
+ *     'T' str uri u32 position tnode     the same, compactly: what the store writes for an
+ *                                       added node, and tree.state (version 3): one 'T'
+ *                                       for "."
+ *     tnode: u8 format | u8 flags (the four above, 16 ACL, 32 access) | [u8 access, when not
+ *            all] | [ref ACL] | [ref MIME type] | [ref title] | [ref value] |
+ *            varint count | { ref name, tnode }*count
+ *     ref:   varint k: k > 0 is the k-th string the operation spelled out before; k = 0 is
+ *            followed by varint length + bytes, and when at most 64 bytes long that string
+ *            is the next entry of the operation's table (names, MIME types, ACLs and the
+ *            common values repeat in every device record: each is spelled out once)
+ *     varint: unsigned LEB128
  * A record whose checksum or sequence is wrong is corrupt; one that runs past the end of the
  * file is torn (a crash during its append). Both end the replay.
  *
- * The body of tree.state (version 2) is a payload too: one 'A' for "." holding the whole tree.
+ * The body of tree.state is a payload too: one 'T' for "." holding the whole tree (version 3),
+ * or one 'A' (version 2, still read).
  */
 
 #define GW_DM_JOURNAL_FILE "tree.journal"
@@ -53,6 +66,9 @@ void
 gw_dm_journal_encode_node(GByteArray *ops, const gchar *uri, GwDmNode *node);
 void
 gw_dm_journal_encode_subtree(GByteArray *ops, const gchar *uri, GwDmNode *node);
+/* the compact form of gw_dm_journal_encode_subtree(): a 'T' operation */
+void
+gw_dm_journal_encode_tree(GByteArray *ops, const gchar *uri, GwDmNode *node);
 /* one framed record holding @ops */
 GByteArray *
 gw_dm_journal_frame(guint64 sequence, const guint8 *ops, gsize len);

@@ -21,8 +21,10 @@
 
 #define GW_DM_STORE_FILE "tree.state"
 #define GW_DM_STORE_MAGIC "GWMO-STATE"
-/* what gw_dm_store_save() writes; version 1 (TNDS) is still read */
-#define GW_DM_STORE_VERSION 2
+/* what gw_dm_store_save() writes; versions 2 (a journal 'A' payload) and 1 (TNDS) are still
+ * read */
+#define GW_DM_STORE_VERSION 3
+#define GW_DM_STORE_VERSION_PAYLOAD 2
 #define GW_DM_STORE_VERSION_TNDS 1
 #define GW_DM_STORE_MAX_HEADER 256
 /* compaction: when the journal outgrows MAX(this, 2 × the state file) */
@@ -274,7 +276,8 @@ gw_dm_store_parse_header(const gchar *data,
 		return 0;
 	}
 	if (!g_ascii_string_to_unsigned(fields[1], 10, 0, G_MAXUINT, &version, NULL) ||
-	    (version != GW_DM_STORE_VERSION && version != GW_DM_STORE_VERSION_TNDS)) {
+	    (version != GW_DM_STORE_VERSION && version != GW_DM_STORE_VERSION_PAYLOAD &&
+	     version != GW_DM_STORE_VERSION_TNDS)) {
 		g_set_error_literal(error, GW_ERROR, GW_ERROR_CORRUPT_STATE, "unsupported version");
 		return 0;
 	}
@@ -318,7 +321,7 @@ gw_dm_store_keep_refused(const gchar *path, const gchar *data, gsize len)
 	return g_steal_pointer(&copy);
 }
 
-/* a version 2 body: the whole tree as one journal payload. It must decode entirely (else it is
+/* a version 2 or 3 body: the whole tree as one journal payload. It must decode entirely (else it is
  * corrupt and nothing is applied); a node the tree refuses now (its rules grew stricter since it
  * was written) is left out, its descendants restored, with a warning and a copy of the file
  * (@file) kept aside, instead of throwing the whole state away */
@@ -384,7 +387,7 @@ gw_dm_store_load_data(GwDmStore *self, const gchar *data, gsize len, gchar *sha_
 		g_set_error_literal(error, GW_ERROR, GW_ERROR_CORRUPT_STATE, "checksum mismatch");
 		return FALSE;
 	}
-	if (version == GW_DM_STORE_VERSION) {
+	if (version == GW_DM_STORE_VERSION || version == GW_DM_STORE_VERSION_PAYLOAD) {
 		if (!gw_dm_store_load_snapshot(self, data, len, data + offset, len - offset, error))
 			return FALSE;
 	} else if (!gw_tnds_import(self->tree,
@@ -904,9 +907,11 @@ gw_dm_store_save(GwDmStore *self, GError **error)
 
 	gw_dm_store_wait_writer(self);
 	generation = gw_dm_tree_get_generation(self->tree);
-	/* the whole tree in the journal's encoding: a fraction of TNDS's size, and loaded back
-	 * without an XML parser (20,000 devices: 136 MiB of TNDS took 10 s and 1 GiB to load) */
-	gw_dm_journal_encode_subtree(snapshot, ".", gw_dm_tree_get_root(self->tree));
+	/* the whole tree as one compact journal operation: a fraction of TNDS's size, loaded back
+	 * without an XML parser (20,000 devices: 136 MiB of TNDS took 10 s and 1 GiB to load);
+	 * names, types, ACLs and common values spelled out once (issue 16: 1,389 bytes per
+	 * device in version 2) */
+	gw_dm_journal_encode_tree(snapshot, ".", gw_dm_tree_get_root(self->tree));
 	body = (const gchar *)snapshot->data;
 	len = snapshot->len;
 	sum = gw_dm_store_sha256(body, len);
@@ -1285,7 +1290,8 @@ gw_dm_store_record(GwDmStore *self, const gchar *uri, GwDmChange change)
 		/* the whole tree was replaced (Atomic rollback): a new state file it is */
 		self->needs_full = TRUE;
 	} else if (change == GW_DM_CHANGE_ADDED) {
-		gw_dm_journal_encode_subtree(self->pending, uri, node);
+		/* compact: a registration's record is a fifth of its 'A' size */
+		gw_dm_journal_encode_tree(self->pending, uri, node);
 	} else {
 		gw_dm_journal_encode_node(self->pending, uri, node);
 	}

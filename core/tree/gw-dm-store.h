@@ -18,15 +18,17 @@ G_DECLARE_FINAL_TYPE(GwDmStore, gw_dm_store, GW, DM_STORE, GObject)
  * Persistence of the DM tree in STATE_DIR: tree.state (the whole tree) and tree.journal (the
  * changes since), both mode 0600 in a 0700 directory.
  *
- * tree.state, format version 2:
- *   "GWMO-STATE 2 length=<n> sha256=<hex>\n" followed by exactly <n> bytes: the whole tree as
- *   one journal payload (gw-dm-journal.h: an 'A' operation for "." and its subtree, values,
- *   secrets, ACLs, access types and permanence). Version 1 (the same header, a TNDS body) is
- *   still read. A wrong magic, version, length or checksum, or a body that does not decode, is
- *   corruption; the size of the file is not (what was acknowledged loads again, however big:
- *   limits are checked when a change is made). Written atomically: temporary file in the same
- *   directory, write, fsync, rename, fsync of the directory; the temporaries a kill left
- *   behind ("tree.state.XXXXXX", "tree.journal.XXXXXX") are removed by gw_dm_store_load().
+ * tree.state, format version 3:
+ *   "GWMO-STATE 3 length=<n> sha256=<hex>\n" followed by exactly <n> bytes: the whole tree as
+ *   one journal payload (gw-dm-journal.h: a compact 'T' operation for "." and its subtree,
+ *   values, secrets, ACLs, access types and permanence; each name, MIME type, ACL and short
+ *   value spelled out once). Version 2 (the same header, an 'A' operation: relative URIs and
+ *   fixed-size fields) and version 1 (a TNDS body) are still read. A wrong magic, version,
+ *   length or checksum, or a body that does not decode, is corruption; the size of the file
+ *   is not (what was acknowledged loads again, however big: limits are checked when a change
+ *   is made). Written atomically: temporary file in the same directory, write, fsync, rename,
+ *   fsync of the directory; the temporaries a kill left behind ("tree.state.XXXXXX",
+ *   "tree.journal.XXXXXX") are removed by gw_dm_store_load().
  *
  * tree.journal (write-ahead journal, format in gw-dm-journal.h): its header names the
  * checksum of the tree.state body it continues; then one checksummed record per flush. The

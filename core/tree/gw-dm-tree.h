@@ -324,4 +324,15 @@ gw_dm_tree_restore_node(GwDmTree *self,
                         gint position,
                         GError **error);
 
+/* gw_dm_tree_restore_node() for the child @name of @parent (at @parent_uri, normalised):
+ * the same checks and "changed", without walking the URI from the root (a state file
+ * restores its nodes parent first). Returns the node, or NULL with @error set. */
+GwDmNode *
+gw_dm_tree_restore_child(GwDmTree *self,
+                         GwDmNode *parent,
+                         const gchar *parent_uri,
+                         const gchar *name,
+                         const GwDmNodeState *state,
+                         GError **error);
+
 G_END_DECLS

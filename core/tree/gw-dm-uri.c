@@ -45,6 +45,13 @@ gw_dm_uri_segment_is_valid(const gchar *seg, gsize len)
 	return TRUE;
 }
 
+gboolean
+gw_dm_uri_name_is_valid(const gchar *name)
+{
+	return name != NULL && g_utf8_validate(name, -1, NULL) &&
+	       gw_dm_uri_segment_is_valid(name, strlen(name));
+}
+
 gchar *
 gw_dm_uri_normalize(const gchar *uri, const GwDmUriLimits *limits, guint *status, GError **error)
 {

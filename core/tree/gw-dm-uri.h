@@ -38,6 +38,10 @@ gw_dm_uri_split_query(const gchar *uri, gchar **path, gchar **query);
 /* parent of a normalised URI ("./A/B" → "./A", "./A" → "."); NULL for "." */
 gchar *
 gw_dm_uri_parent(const gchar *normalized);
+/* one segment of a normalised URI (UTF-8, not empty, not "." or "..", no "/", "?" or
+ * control characters) */
+gboolean
+gw_dm_uri_name_is_valid(const gchar *name);
 /* last segment of a normalised URI ("./A/B" → "B"; "." → ".") */
 const gchar *
 gw_dm_uri_basename(const gchar *normalized);

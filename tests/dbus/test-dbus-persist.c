@@ -111,7 +111,7 @@ assert_state_file_valid(const gchar *state_dir)
 	}
 	g_assert_cmpuint(g_strv_length(fields), ==, 4);
 	g_assert_cmpstr(fields[0], ==, "GWMO-STATE");
-	g_assert_cmpstr(fields[1], ==, "2");
+	g_assert_cmpstr(fields[1], ==, "3");
 	g_assert_true(g_str_has_prefix(fields[2], "length="));
 	g_assert_true(g_str_has_prefix(fields[3], "sha256="));
 	body_len = g_ascii_strtoull(fields[2] + 7, NULL, 10);
@@ -238,14 +238,15 @@ run_round_full(GwTestDaemon *d, guint kill_after, guint round, gboolean compacti
 		g_autofree gchar *sha = state_body_sha256(d->state_dir, &body);
 		g_autofree gchar *value = g_strdup_printf("value-%u", kill_after / 2);
 		gsize vlen = strlen(value);
-		guint8 want[32] = {(guint8)vlen, 0, 0, 0};
+		guint8 want[32] = {0, (guint8)vlen};
 		gsize len = 0;
 		const guint8 *p = g_bytes_get_data(body, &len);
 		gboolean found = FALSE;
-		/* the value as the state encodes it: u32le length, then the bytes */
-		memcpy(want + 4, value, vlen);
-		for (gsize i = 0; !found && i + 4 + vlen <= len; i++)
-			found = memcmp(p + i, want, 4 + vlen) == 0;
+		/* the value as state format 3 encodes it the first time: string reference 0, a
+		 * varint length (one byte here), then the bytes */
+		memcpy(want + 2, value, vlen);
+		for (gsize i = 0; !found && i + 2 + vlen <= len; i++)
+			found = memcmp(p + i, want, 2 + vlen) == 0;
 		g_assert_true(found);
 	}
 

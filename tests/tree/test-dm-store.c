@@ -196,7 +196,7 @@ test_save_load(Fixture *f, gconstpointer data)
 	g_assert_cmpint(g_stat(f->state_dir, &st), ==, 0);
 	g_assert_cmpint(st.st_mode & 0777, ==, 0700);
 
-	/* header: "GWMO-STATE 2 length=<n> sha256=<hex>\n" + exactly n bytes */
+	/* header: "GWMO-STATE 3 length=<n> sha256=<hex>\n" + exactly n bytes */
 	g_assert_true(g_file_get_contents(path, &contents, &len, NULL));
 	nl = strchr(contents, '\n');
 	g_assert_nonnull(nl);
@@ -206,15 +206,16 @@ test_save_load(Fixture *f, gconstpointer data)
 	}
 	g_assert_cmpuint(g_strv_length(header), ==, 4);
 	g_assert_cmpstr(header[0], ==, "GWMO-STATE");
-	g_assert_cmpstr(header[1], ==, "2");
+	g_assert_cmpstr(header[1], ==, "3");
 	g_assert_true(g_str_has_prefix(header[2], "length="));
 	g_assert_cmpuint(g_ascii_strtoull(header[2] + 7, NULL, 10), ==, len - (nl + 1 - contents));
 	expected_sum = g_compute_checksum_for_data(
 	    G_CHECKSUM_SHA256, (const guchar *)nl + 1, len - (nl + 1 - contents));
 	g_assert_true(g_str_has_prefix(header[3], "sha256="));
 	g_assert_cmpstr(header[3] + 7, ==, expected_sum);
-	/* the body is the whole tree as one journal payload: an Add of "." with its subtree */
-	g_assert_cmpint(nl[1], ==, 'A');
+	/* the body is the whole tree as one journal payload: a compact 'T' of "." with its
+	 * subtree */
+	g_assert_cmpint(nl[1], ==, 'T');
 	g_assert_cmpmem(nl + 2, 5, "\x01\0\0\0.", 5);
 
 	/* load into a fresh tree: same content, secrets and properties included */
@@ -298,9 +299,9 @@ write_corrupt(const gchar *path, CorruptKind kind)
 		out = g_memdup2(contents, len);
 		break;
 	case CORRUPT_VERSION:
-		g_assert_true(g_str_has_prefix(contents, "GWMO-STATE 2 "));
+		g_assert_true(g_str_has_prefix(contents, "GWMO-STATE 3 "));
 		out = g_memdup2(contents, len);
-		out[strlen("GWMO-STATE ")] = '3';
+		out[strlen("GWMO-STATE ")] = '4';
 		out_len = len;
 		break;
 	case CORRUPT_GARBAGE:
@@ -1139,18 +1140,228 @@ test_load_version1(Fixture *f, gconstpointer data)
 		g_assert_true(gw_dm_store_load(store, &error));
 		g_assert_no_error(error);
 		assert_same_tree(tree, back);
-		/* the next save writes version 2 */
+		/* the next save writes version 3 */
 		g_assert_true(gw_dm_tree_set_leaf_string(back, "./x", GW_DM_FORMAT_CHR, "y", NULL));
 		g_assert_true(gw_dm_store_flush(store, &error));
 		g_assert_true(gw_dm_store_compact(store, &error));
 		contents = read_file(path, NULL);
-		g_assert_true(g_str_has_prefix(contents, "GWMO-STATE 2 "));
+		g_assert_true(g_str_has_prefix(contents, "GWMO-STATE 3 "));
 		{
 			g_autoptr(GwDmTree) again = load_fresh(f->state_dir);
 			assert_same_tree(back, again);
 		}
 	}
 	g_assert_cmpuint(store_warnings, ==, 0);
+}
+
+/* @n records shaped like the gateway's Device Inventory records (22 nodes each: what
+ * gw-inventory.c writes for a registered End Device), each with values of its own */
+static void
+add_device_records(GwDmTree *tree, guint n)
+{
+	static const struct {
+		const gchar *rel;
+		GwDmFormat format;
+		const gchar *value; /* "#": the record number (or a secret) in it */
+	} leaves[] = {
+	    {"DeviceID", GW_DM_FORMAT_CHR, "bench-#"},
+	    {"ComponentType", GW_DM_FORMAT_CHR, "EndDevice"},
+	    {"Protocol", GW_DM_FORMAT_CHR, "OMA-DM"},
+	    {"Mode", GW_DM_FORMAT_INT, "2"},
+	    {"Status", GW_DM_FORMAT_CHR, "Attached"},
+	    {"Address", GW_DM_FORMAT_CHR, "192.168.#"},
+	    {"NotifyAddr", GW_DM_FORMAT_CHR, "udp://10.0.0.#:5000"},
+	    {"LastSeen", GW_DM_FORMAT_DATE, "2026-12-07T14:#Z"},
+	    {"Trusted", GW_DM_FORMAT_BOOL, "false"},
+	    {"DevInfo/Man", GW_DM_FORMAT_CHR, "gwmo test device"},
+	    {"DevInfo/Mod", GW_DM_FORMAT_CHR, "ref-device"},
+	    {"Credentials/AuthType", GW_DM_FORMAT_CHR, "DIGEST"},
+	    {"Credentials/ClientName", GW_DM_FORMAT_CHR, "client-#"},
+	    {"Credentials/ClientSecret", GW_DM_FORMAT_CHR, "c3cr3t-#"},
+	    {"Credentials/ServerSecret", GW_DM_FORMAT_CHR, "s3cr3t-#"},
+	};
+
+	for (guint i = 1; i <= n; i++) {
+		g_autofree gchar *record = g_strdup_printf("./GwMO/Inventory/Devices/%u", i);
+		for (guint k = 0; k < G_N_ELEMENTS(leaves); k++) {
+			g_autofree gchar *uri = g_strdup_printf("%s/%s", record, leaves[k].rel);
+			g_auto(GStrv) parts = g_strsplit(leaves[k].value, "#", 2);
+			g_autofree gchar *number = NULL;
+			g_autofree gchar *value = NULL;
+
+			if (g_str_has_suffix(leaves[k].rel, "Secret"))
+				number = g_strdup_printf("%08x", g_str_hash(uri));
+			else if (leaves[k].format == GW_DM_FORMAT_DATE)
+				number = g_strdup_printf("%02u", i % 60);
+			else
+				number = g_strdup_printf("%05u", i);
+			value = g_strjoinv(number, parts);
+			g_assert_true(
+			    gw_dm_tree_set_leaf_string(tree, uri, leaves[k].format, value, NULL));
+			if (g_str_has_suffix(uri, "Secret"))
+				g_assert_true(gw_dm_tree_set_properties(
+				    tree, uri, GW_DM_ACCESS_REPLACE, NULL, NULL, NULL));
+		}
+		for (guint k = 0; k < 3; k++) {
+			static const gchar *interior[] = {"ServerIDs", "Groups", "Operations"};
+			g_autofree gchar *uri = g_strdup_printf("%s/%s", record, interior[k]);
+			g_assert_true(gw_dm_tree_ensure_interior(tree, uri, NULL));
+		}
+		g_assert_true(gw_dm_tree_set_properties(
+		    tree, record, GW_DM_ACCESS_NONE, "Get=*", NULL, NULL));
+	}
+}
+
+/* the body of the state file in @dir and its version */
+static gchar *
+read_state_body(const gchar *dir, gsize *body_len, guint *version)
+{
+	g_autofree gchar *path = g_build_filename(dir, "tree.state", NULL);
+	g_autofree gchar *contents = NULL;
+	gsize len = 0;
+	const gchar *nl;
+
+	g_assert_true(g_file_get_contents(path, &contents, &len, NULL));
+	nl = memchr(contents, '\n', len);
+	g_assert_nonnull(nl);
+	g_assert_true(g_str_has_prefix(contents, "GWMO-STATE "));
+	*version = (guint)g_ascii_strtoull(contents + strlen("GWMO-STATE "), NULL, 10);
+	*body_len = len - (gsize)(nl + 1 - contents);
+	return g_memdup2(nl + 1, *body_len);
+}
+
+/* issue 16: the state of a device record is at most 512 bytes (version 2 took 1,100: every
+ * node spelled out its URI relative to the root and fixed-size fields), and it loads back the
+ * same */
+static void
+test_compact_records(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GwDmTree) base = build_tree();
+	g_autoptr(GwDmTree) tree = build_tree();
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *base_body = NULL;
+	g_autofree gchar *body = NULL;
+	gsize base_len = 0, len = 0;
+	guint version = 0;
+	const guint n = 500;
+
+	{
+		g_autoptr(GwDmStore) store = gw_dm_store_new(base, f->state_dir);
+		g_assert_true(gw_dm_store_save(store, &error));
+		g_assert_no_error(error);
+		base_body = read_state_body(f->state_dir, &base_len, &version);
+	}
+	add_device_records(tree, n);
+	{
+		g_autoptr(GwDmStore) store = gw_dm_store_new(tree, f->state_dir);
+		g_assert_true(gw_dm_store_save(store, &error));
+		g_assert_no_error(error);
+		body = read_state_body(f->state_dir, &len, &version);
+	}
+	g_test_message("%u records: %" G_GSIZE_FORMAT " bytes of state, %.0f per record",
+	               n,
+	               len,
+	               (gdouble)(len - base_len) / n);
+	g_assert_cmpuint((len - base_len) / n, <=, 512);
+	g_assert_cmpuint(version, ==, 3);
+	{
+		g_autoptr(GwDmTree) back = load_fresh(f->state_dir);
+		assert_same_tree(tree, back);
+		g_assert_cmpint(gw_dm_node_get_access(gw_dm_tree_lookup(
+		                    back, "./GwMO/Inventory/Devices/7/Credentials/ServerSecret")),
+		                ==,
+		                GW_DM_ACCESS_REPLACE);
+	}
+	g_assert_cmpuint(store_warnings, ==, 0);
+}
+
+/* a state file of format version 2 (what gwmod wrote before issue 16: one 'A' operation)
+ * still loads, journal and all; the next compaction writes version 3 */
+static void
+test_load_version2(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GwDmTree) tree = build_tree();
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GByteArray) body = g_byte_array_new();
+	g_autoptr(GByteArray) ops = g_byte_array_new();
+	g_autoptr(GByteArray) record = NULL;
+	g_autofree gchar *path = g_build_filename(f->state_dir, "tree.state", NULL);
+	g_autofree gchar *journal = g_build_filename(f->state_dir, "tree.journal", NULL);
+	g_autofree gchar *sum = NULL;
+	g_autofree gchar *jheader = NULL;
+	g_autoptr(GString) file = g_string_new(NULL);
+	g_autoptr(GString) jfile = NULL;
+	gsize v2_len;
+
+	add_device_records(tree, 20);
+	gw_dm_journal_encode_subtree(body, ".", gw_dm_tree_get_root(tree));
+	v2_len = body->len;
+	sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, body->data, body->len);
+	g_string_printf(file, "GWMO-STATE 2 length=%u sha256=%s\n", body->len, sum);
+	g_string_append_len(file, (const gchar *)body->data, (gssize)body->len);
+	g_assert_cmpint(g_mkdir_with_parents(f->state_dir, 0700), ==, 0);
+	write_file(path, file->str, file->len);
+	/* and a journal record after it, as a version 2 gwmod killed in flight left it */
+	g_assert_true(gw_dm_tree_set_leaf_string(
+	    tree, "./GwMO/Inventory/Devices/3/Status", GW_DM_FORMAT_CHR, "Detached", NULL));
+	gw_dm_journal_encode_node(ops,
+	                          "./GwMO/Inventory/Devices/3/Status",
+	                          gw_dm_tree_lookup(tree, "./GwMO/Inventory/Devices/3/Status"));
+	record = gw_dm_journal_frame(1, ops->data, ops->len);
+	jheader = gw_dm_journal_header(sum);
+	jfile = g_string_new(jheader);
+	g_string_append_len(jfile, (const gchar *)record->data, (gssize)record->len);
+	write_file(journal, jfile->str, jfile->len);
+	{
+		g_autoptr(GwDmTree) back = gw_dm_tree_new();
+		g_autoptr(GwDmStore) store = gw_dm_store_new(back, f->state_dir);
+		g_autofree gchar *v3 = NULL;
+		gsize v3_len = 0;
+		guint version = 0;
+
+		g_assert_true(gw_dm_store_load(store, &error));
+		g_assert_no_error(error);
+		assert_same_tree(tree, back);
+		g_assert_true(gw_dm_store_compact(store, &error));
+		g_assert_no_error(error);
+		v3 = read_state_body(f->state_dir, &v3_len, &version);
+		g_assert_cmpuint(version, ==, 3);
+		g_assert_cmpuint(v3_len, <, v2_len / 2);
+		{
+			g_autoptr(GwDmTree) again = load_fresh(f->state_dir);
+			assert_same_tree(tree, again);
+		}
+	}
+	g_assert_cmpuint(store_warnings, ==, 0);
+}
+
+/* a version 3 body cut anywhere, or with a string reference past its table, does not
+ * decode: the tree is left as it was */
+static void
+test_tree_op_truncated(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GwDmTree) tree = build_tree();
+	g_autoptr(GByteArray) body = g_byte_array_new();
+	g_autoptr(GwDmTree) target = gw_dm_tree_new();
+	g_autofree gchar *before = dump(target);
+
+	add_device_records(tree, 2);
+	gw_dm_journal_encode_tree(body, ".", gw_dm_tree_get_root(tree));
+	for (guint cut = 0; cut < body->len; cut++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree gchar *after = NULL;
+		g_assert_false(gw_dm_journal_apply(target, body->data, cut, &error));
+		g_assert_error(error, GW_ERROR, GW_ERROR_CORRUPT_STATE);
+		after = dump(target);
+		g_assert_cmpstr(before, ==, after);
+	}
+	/* the whole body applies */
+	{
+		g_autoptr(GError) error = NULL;
+		g_assert_true(gw_dm_journal_apply(target, body->data, body->len, &error));
+		g_assert_no_error(error);
+		assert_same_tree(tree, target);
+	}
 }
 
 /* every node of @node's subtree with its value, one "uri=base64" line each */
@@ -1204,14 +1415,16 @@ test_refused_subtree_root(Fixture *f, gconstpointer data)
 	gchar *body;
 	gsize body_len;
 
+	/* a version 2 state file: "A" "." position, then the root's format, flags, access */
 	{
-		g_autoptr(GwDmStore) store = gw_dm_store_new(tree, f->state_dir);
-		g_assert_true(gw_dm_store_save(store, &error));
+		g_autoptr(GByteArray) whole = g_byte_array_new();
+		gw_dm_journal_encode_subtree(whole, ".", gw_dm_tree_get_root(tree));
+		len = whole->len;
+		contents = g_memdup2(whole->data, len);
 	}
-	/* the state file: "A" "." position, then the root's format, flags, access */
-	g_assert_true(g_file_get_contents(path, &contents, &len, NULL));
-	body_len = len - (gsize)(strchr(contents, '\n') + 1 - contents);
-	body = contents + len - body_len;
+	body_len = len;
+	body = contents;
+	g_assert_cmpint(g_mkdir_with_parents(f->state_dir, 0700), ==, 0);
 	g_assert_cmpint(body[0], ==, 'A');
 	g_assert_cmpint(body[5], ==, '.');
 	body[1 + 4 + 1 + 4 + 2] = 0;
@@ -1390,6 +1603,24 @@ main(int argc, char **argv)
 	           NULL,
 	           fixture_setup,
 	           test_load_version1,
+	           fixture_teardown);
+	g_test_add("/gw/dm-store/load-version2",
+	           Fixture,
+	           NULL,
+	           fixture_setup,
+	           test_load_version2,
+	           fixture_teardown);
+	g_test_add("/gw/dm-store/compact-records",
+	           Fixture,
+	           NULL,
+	           fixture_setup,
+	           test_compact_records,
+	           fixture_teardown);
+	g_test_add("/gw/dm-store/tree-op-truncated",
+	           Fixture,
+	           NULL,
+	           fixture_setup,
+	           test_tree_op_truncated,
 	           fixture_teardown);
 	g_test_add("/gw/dm-store/stale-temporaries",
 	           Fixture,

@@ -1481,6 +1481,70 @@ test_dm_owner(void)
 	g_signal_handlers_disconnect_by_data(tree, &watch);
 }
 
+/* issue 16: names, MIME types and short values are shared between nodes, and a node indexes
+ * its children only from 32 on; neither may show: a node keeps its own value when another with
+ * the same one changes, a rename or a delete among many siblings keeps every lookup right */
+static void
+test_shared_storage(void)
+{
+	g_autoptr(GwDmTree) tree = gw_dm_tree_new();
+	g_autoptr(GBytes) detached = b("Detached");
+	g_autoptr(GBytes) renamed = b("n7");
+	g_autofree gchar *v = NULL;
+
+	/* 40 records of the same shape and values: the index appears at the 32nd child */
+	for (guint i = 0; i < 40; i++) {
+		g_autofree gchar *uri = g_strdup_printf("./R/%u/Status", i);
+		g_autofree gchar *copy = g_strdup_printf("./R/%u/Copy", i);
+		g_assert_true(
+		    gw_dm_tree_set_leaf_string(tree, uri, GW_DM_FORMAT_CHR, "Attached", NULL));
+		g_assert_true(gw_dm_tree_set_mime_type(tree, uri, "text/plain", NULL));
+		g_assert_true(
+		    gw_dm_tree_set_leaf_string(tree, copy, GW_DM_FORMAT_CHR, "Attached", NULL));
+	}
+	g_assert_cmpuint(
+	    gw_dm_tree_replace(tree, NULL, "./R/3/Status", GW_DM_FORMAT_CHR, NULL, detached),
+	    ==,
+	    200);
+	for (guint i = 0; i < 40; i++) {
+		g_autofree gchar *uri = g_strdup_printf("./R/%u/Status", i);
+		g_autofree gchar *got = gw_dm_tree_dup_string(tree, uri);
+		g_assert_cmpstr(got, ==, i == 3 ? "Detached" : "Attached");
+		g_assert_cmpstr(
+		    gw_dm_node_get_mime_type(gw_dm_tree_lookup(tree, uri)), ==, "text/plain");
+	}
+	/* delete, rename and copy among 40 indexed siblings */
+	g_assert_cmpuint(gw_dm_tree_delete(tree, NULL, "./R/5"), ==, 200);
+	g_assert_null(gw_dm_tree_lookup(tree, "./R/5"));
+	g_assert_cmpuint(
+	    gw_dm_tree_replace(tree, NULL, "./R/7?prop=Name", GW_DM_FORMAT_CHR, NULL, renamed),
+	    ==,
+	    200);
+	g_assert_null(gw_dm_tree_lookup(tree, "./R/7"));
+	v = gw_dm_tree_dup_string(tree, "./R/n7/Status");
+	g_assert_cmpstr(v, ==, "Attached");
+	g_assert_cmpuint(gw_dm_tree_copy(tree, NULL, "./R/3", "./R/41"), ==, 200);
+	g_clear_pointer(&v, g_free);
+	v = gw_dm_tree_dup_string(tree, "./R/41/Status");
+	g_assert_cmpstr(v, ==, "Detached");
+	for (guint i = 0; i < 40; i++) {
+		g_autofree gchar *uri = g_strdup_printf("./R/%u", i);
+		g_assert_true((gw_dm_tree_lookup(tree, uri) == NULL) == (i == 5 || i == 7));
+	}
+	g_assert_cmpuint(gw_dm_node_get_children(gw_dm_tree_lookup(tree, "./R"))->len, ==, 40);
+	/* a leaf has no children, and says so */
+	g_assert_cmpuint(
+	    gw_dm_node_get_children(gw_dm_tree_lookup(tree, "./R/0/Status"))->len, ==, 0);
+	/* the copy is independent of its source */
+	g_assert_cmpuint(
+	    gw_dm_tree_replace(tree, NULL, "./R/41/Status", GW_DM_FORMAT_CHR, NULL, renamed),
+	    ==,
+	    200);
+	g_clear_pointer(&v, g_free);
+	v = gw_dm_tree_dup_string(tree, "./R/3/Status");
+	g_assert_cmpstr(v, ==, "Detached");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1507,5 +1571,6 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/dm-tree/ddf-copy-rename", test_ddf_copy_rename);
 	g_test_add_func("/gw/dm-tree/ddf-owner", test_ddf_owner);
 	g_test_add_func("/gw/dm-tree/ddf-upper-layer", test_ddf_upper_layer);
+	g_test_add_func("/gw/dm-tree/shared-storage", test_shared_storage);
 	return g_test_run();
 }
