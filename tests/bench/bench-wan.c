@@ -35,20 +35,21 @@
  *
  * The devices: N simulated End Devices in this process (as in bench-fanout: each its own DM
  * tree, MD5 credentials, a notification URL on one of a few HTTP listeners here), each waiting
- * T = 2 ms (GW_BENCH_DEVICE_MS) before each message it sends, in every path. The direct DM
- * Server runs in this process too, in its own thread and main context, over HTTPS
- * (DIRECT_LISTENERS listeners, gwmo's HTTP server caps TLS handshakes at once per listener);
- * its CPU is getrusage(RUSAGE_THREAD) of that thread over the run. The fan-out's DM Server CPU
- * is the whole gwmo-test-server process (getrusage(RUSAGE_CHILDREN) across its reaping): its
- * start-up, TLS set-up and JSON record included, so the fan-out's figure is an upper bound.
- * Wall time: direct, from the first Package #0 to the last session's end; fan-out, from the
- * server's spawn to the last WAN byte (the server's last reply of the FanoutComplete session
- * delivered to gwmod).
+ * T = 2 ms (GW_BENCH_DEVICE_MS) before each message it sends, in every path; each device
+ * session has its own HTTP client, so its own connection and TLS handshake. The direct DM
+ * Server is this binary in a process of its own (--direct-server, see srv_main()), over HTTPS
+ * (DIRECT_LISTENERS listeners: gwmo's HTTP server caps the TLS handshakes it runs at once per
+ * listener); its CPU is getrusage(RUSAGE_SELF) of that process over the run. The fan-out's DM
+ * Server CPU is the whole gwmo-test-server process (getrusage(RUSAGE_CHILDREN) across its
+ * reaping): its start-up, TLS set-up and JSON record included, so that figure is an upper
+ * bound. Wall time: direct, from the first Package #0 to the last session's end; fan-out,
+ * from the server's spawn to the last WAN byte (the server's last reply of the FanoutComplete
+ * session delivered to gwmod).
  *
- * Unmeasured first: every device's first session with gwmod (registration, nonces) and one
- * fair direct round with the WAN delay off (the direct server's nonces), so that no measured
- * path pays first-contact 401s. The fan-out server is a fresh process every round (it may pay
- * them: against the fan-out).
+ * Unmeasured first: every device's first session with gwmod (registration, nonces) and a
+ * direct round of WARMUP_DEVICES devices with the WAN delay off (the direct server's
+ * keep-alive connections for its Package #0s; GW_BENCH_WARMUP=0 skips it: the same bytes and
+ * round trips, a few more connections). The fan-out server is a fresh process every round.
  *
  * Direct sequential at large N is long (about 0.2 s per device): past
  * GW_BENCH_SEQ_MAX (default 1000) devices it runs the first GW_BENCH_SEQ_PREFIX (default 300)
@@ -1293,6 +1294,9 @@ typedef struct {
 
 static GArray *rows;
 
+static void
+print_row(const Row *r);
+
 static Env *
 env_wan(guint16 dm_wan_port, guint16 server_port)
 {
@@ -1459,6 +1463,8 @@ bench_round(const gchar *self_path, guint n)
 	row.fan = run_fanout(&b, e, n, notify_wan, gw_cert);
 	g_printerr("bench-wan: N=%u: fan-out %.2f s\n", n, row.fan.wall);
 	g_array_append_val(rows, row);
+	print_row(&row); /* now too, in case a later round fails */
+	fflush(stdout);
 
 	if (!e->d->quiet) {
 		g_autofree gchar *log = gw_test_daemon_read_log(e->d);
@@ -1513,14 +1519,9 @@ div0(gdouble a, gdouble b)
 }
 
 static void
-print_table(void)
+print_row(const Row *r)
 {
-	g_print("\n== WAN (B.7): the DM Server reads ./DevInfo/Mod of N devices across a 50 ms RTT "
-	        "WAN; devices take %s ms per message; MaxInFlight %u ==\n",
-	        g_getenv("GW_BENCH_DEVICE_MS") != NULL ? g_getenv("GW_BENCH_DEVICE_MS") : "2",
-	        MAX_IN_FLIGHT);
-	for (guint i = 0; i < rows->len; i++) {
-		const Row *r = &g_array_index(rows, Row, i);
+	{
 		gdouble bytes_fan = (gdouble)(r->fan.wan.bytes[0] + r->fan.wan.bytes[1]);
 		gdouble bytes_seq = (gdouble)(r->seq.wan.bytes[0] + r->seq.wan.bytes[1]);
 		gdouble bytes_fair = (gdouble)(r->fair.wan.bytes[0] + r->fair.wan.bytes[1]);
@@ -1532,11 +1533,26 @@ print_table(void)
 		gdouble tls =
 		    div0((gdouble)MIN(r->seq.wan.tls, r->fair.wan.tls), (gdouble)r->fan.wan.tls);
 		gdouble cpu = div0(MIN(r->seq.cpu, r->fair.cpu), r->fan.cpu);
+		gdouble fair_bound =
+		    ((r->n + MAX_IN_FLIGHT - 1) / MAX_IN_FLIGHT) * (r->seq.wall / r->n);
 
 		g_print("N=%u\n", r->n);
 		print_path("direct, sequential", r->n, &r->seq);
 		print_path("direct, fair (32)", r->n, &r->fair);
 		print_path("fan-out via gwmod", r->n, &r->fan);
+		/* what a fair server could reach if only the WAN bounded it: MaxInFlight sessions
+		 * at a time, each as long as one sequential device */
+		g_print(
+		    "  fair server bound by the WAN alone: ceil(N / %u) x %.3f s (one sequential "
+		    "device) = %.2f s; fan-out %.1fx less than that; the measured fair run is "
+		    "%.1fx "
+		    "that bound (CPU: %.2f s DM Server)\n",
+		    MAX_IN_FLIGHT,
+		    r->seq.wall / r->n,
+		    fair_bound,
+		    div0(fair_bound, r->fan.wall),
+		    div0(r->fair.wall, fair_bound),
+		    r->fair.cpu);
 		g_print(
 		    "  ratios (direct / fan-out; targets at N = 1,000): wall vs sequential %.1fx "
 		    "(>= 50: %s), vs fair %.1fx (>= 5: %s); WAN bytes %.1fx (>= 20: %s); round "
@@ -1555,9 +1571,20 @@ print_table(void)
 		    cpu,
 		    verdict(cpu, 10));
 	}
+}
+
+static void
+print_table(void)
+{
+	g_print("\n== WAN (B.7): the DM Server reads ./DevInfo/Mod of N devices across a 50 ms RTT "
+	        "WAN; devices take %s ms per message; MaxInFlight %u ==\n",
+	        g_getenv("GW_BENCH_DEVICE_MS") != NULL ? g_getenv("GW_BENCH_DEVICE_MS") : "2",
+	        MAX_IN_FLIGHT);
+	for (guint i = 0; i < rows->len; i++)
+		print_row(&g_array_index(rows, Row, i));
 	g_print("(WAN bytes: payload both ways; round trips: server-to-client data after "
 	        "client-to-server data on a connection; TLS handshakes: ClientHello records; "
-	        "DM Server CPU: direct its thread, fan-out its whole process incl. start-up; "
+	        "DM Server CPU: each its whole process, the fan-out's start-up included; "
 	        "ratios against the better of the two direct paths except wall time)\n");
 }
 
