@@ -792,8 +792,8 @@ register_all(Bench *b)
  * Its own process, not a thread of this one: glib-networking runs every TLS handshake on a
  * thread of GLib's shared GTask pool, blocked on the peer; with the devices' client handshakes
  * and the server's handshakes in one process, the pool (10 threads, growing slowly) filled
- * with handshakes waiting for the other side's, which could not get a thread: a direct path
- * 10× slower than the WAN makes it, and handshakes that timed out. Separate processes, as a
+ * with handshakes waiting for the other side's, which could not get a thread: at N = 1,000
+ * handshakes failed and the run did not end in 10 minutes. Separate processes, as a
  * real server and real devices are. Its CPU is getrusage(RUSAGE_SELF) of that process over a
  * run, TLS handshake threads included. Driven by lines on stdin ("run LIMIT MAX_IN_FLIGHT"),
  * answering on stdout ("done WALL_US CPU_S FAILED"); its first line is its listeners' ports. */
