@@ -354,17 +354,30 @@ test_wrong_password(void)
 	env_free(e);
 }
 
-/* a DM 2.0 Package #0 of @server_id signed with @secret (empty auth data) */
+/* a DM 2.0 Package #0 of @server_id whose digest is SHA256(@secret | notification |
+ * @auth_data) (@auth_data nullable: none) */
 static GBytes *
-make_dm2_pkg0(const gchar *server_id, const gchar *secret, guint16 notification_id)
+make_dm2_pkg0_auth(const gchar *server_id,
+                   const gchar *secret,
+                   const gchar *auth_data,
+                   guint16 notification_id)
 {
 	g_autoptr(GwDm2Pkg0) n = gw_dm2_pkg0_new();
 	g_autoptr(GBytes) key = g_bytes_new(secret, strlen(secret));
+	g_autoptr(GBytes) data =
+	    auth_data != NULL ? g_bytes_new(auth_data, strlen(auth_data)) : NULL;
 
 	n->server_id = g_strdup(server_id);
 	n->has_notification_id = TRUE;
 	n->notification_id = notification_id;
-	return gw_dm2_pkg0_build(n, key, NULL);
+	return gw_dm2_pkg0_build(n, key, data);
+}
+
+/* a DM 2.0 Package #0 of @server_id signed with @secret (empty auth data) */
+static GBytes *
+make_dm2_pkg0(const gchar *server_id, const gchar *secret, guint16 notification_id)
+{
+	return make_dm2_pkg0_auth(server_id, secret, NULL, notification_id);
 }
 
 /* seed 003 B.2: the server's DM 2.0 Package #0 on POST /notify starts a session whose
@@ -1314,25 +1327,6 @@ test_dmacc2_client_initiated(void)
 		g_assert_cmpuint(found, ==, 1);
 	}
 	env_free(e);
-}
-
-/* a DM 2.0 Package #0 of @server_id whose digest is SHA256(@secret | notification |
- * @auth_data) (@auth_data nullable: none) */
-static GBytes *
-make_dm2_pkg0_auth(const gchar *server_id,
-                   const gchar *secret,
-                   const gchar *auth_data,
-                   guint16 notification_id)
-{
-	g_autoptr(GwDm2Pkg0) n = gw_dm2_pkg0_new();
-	g_autoptr(GBytes) key = g_bytes_new(secret, strlen(secret));
-	g_autoptr(GBytes) data =
-	    auth_data != NULL ? g_bytes_new(auth_data, strlen(auth_data)) : NULL;
-
-	n->server_id = g_strdup(server_id);
-	n->has_notification_id = TRUE;
-	n->notification_id = notification_id;
-	return gw_dm2_pkg0_build(n, key, data);
 }
 
 /* seed 003 B.2 with a DMAcc 2.0 account: the digest is checked with Auth/Noti/Secret and
