@@ -403,6 +403,30 @@ start_polkitd(Fixture *f)
 	}
 }
 
+/* gwmod runs as the gwmo user from the build tree: a checkout in a directory only root may
+ * enter (mktemp -d makes it 0700) would keep it from its own binary and plugins. Each
+ * directory above @path gets the search bit for others where it lacks it (search only: no
+ * listing, no read). */
+static void
+let_others_reach(const gchar *path)
+{
+	g_autofree gchar *dir = g_path_get_dirname(path);
+
+	while (g_strcmp0(dir, "/") != 0 && g_strcmp0(dir, ".") != 0) {
+		GStatBuf st;
+		gchar *parent;
+
+		g_assert_cmpint(g_stat(dir, &st), ==, 0);
+		if ((st.st_mode & S_IXOTH) == 0) {
+			g_test_message("giving others search permission on %s", dir);
+			g_assert_cmpint(g_chmod(dir, (st.st_mode & 07777) | S_IXOTH), ==, 0);
+		}
+		parent = g_path_get_dirname(dir);
+		g_free(dir);
+		dir = parent;
+	}
+}
+
 static void
 start_gwmod(Fixture *f)
 {
@@ -434,8 +458,12 @@ start_gwmod(Fixture *f)
 	g_file_set_contents(conf_path, conf, -1, &error);
 	g_assert_no_error(error);
 	g_assert_cmpint(g_mkdir(state, 0700), ==, 0);
-	if (f->gwmod_as_gwmo)
+	if (f->gwmod_as_gwmo) {
 		g_assert_cmpint(chown(state, f->gwmo_uid, f->gwmo_gid), ==, 0);
+		let_others_reach(argv[0]);
+		let_others_reach(conf_path);
+		let_others_reach(g_getenv("GWMO_TEST_PLUGIN_PATH"));
+	}
 	f->gwmod_log = g_build_filename(f->tmpdir, "gwmod.log", NULL);
 	g_subprocess_launcher_setenv(launcher, "DBUS_SYSTEM_BUS_ADDRESS", f->address, TRUE);
 	g_subprocess_launcher_unsetenv(launcher, "STATE_DIRECTORY");
