@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "gw-dbus-authority.h"
+#include "gw-dbus-exporter.h"
 #include "gw-error.h"
 
 /* a refusal is logged, at most this many lines per window; the rest are counted */
@@ -164,7 +165,9 @@ gw_dbus_authority_check_uid(GwDbusAuthority *self,
 typedef struct {
 	GwDbusAuthority *self;
 	GDBusMethodInvocation *invocation; /* the reference the method call came with */
-	GDBusInterfaceSkeleton *skeleton;  /* where the call goes once allowed */
+	/* where the call goes once allowed: a skeleton, or the exporter of objects served on
+	 * demand (gw_dbus_exporter_get_method_vtable()) */
+	GObject *target;
 	gchar *action_id;
 } GwDbusAuthorityCheck;
 
@@ -172,7 +175,7 @@ static void
 gw_dbus_authority_check_free(GwDbusAuthorityCheck *check)
 {
 	g_clear_object(&check->self);
-	g_clear_object(&check->skeleton);
+	g_clear_object(&check->target);
 	g_free(check->action_id);
 	g_free(check);
 }
@@ -185,10 +188,14 @@ static void
 gw_dbus_authority_dispatch(GwDbusAuthorityCheck *check)
 {
 	GDBusMethodInvocation *invocation = g_steal_pointer(&check->invocation);
-	GDBusInterfaceVTable *vtable = g_dbus_interface_skeleton_get_vtable(check->skeleton);
+	const GDBusInterfaceVTable *vtable;
 
-	if (!g_dbus_interface_skeleton_has_connection(
-	        check->skeleton, g_dbus_method_invocation_get_connection(invocation))) {
+	/* an exporter's method call finds out itself whether the object is still there */
+	if (GW_IS_DBUS_EXPORTER(check->target))
+		vtable = gw_dbus_exporter_get_method_vtable();
+	else if (!g_dbus_interface_skeleton_has_connection(
+	             G_DBUS_INTERFACE_SKELETON(check->target),
+	             g_dbus_method_invocation_get_connection(invocation))) {
 		g_dbus_method_invocation_return_error(
 		    invocation,
 		    GW_ERROR,
@@ -196,7 +203,8 @@ gw_dbus_authority_dispatch(GwDbusAuthorityCheck *check)
 		    "%s went away",
 		    g_dbus_method_invocation_get_object_path(invocation));
 		return;
-	}
+	} else
+		vtable = g_dbus_interface_skeleton_get_vtable(G_DBUS_INTERFACE_SKELETON(check->target));
 	g_object_set_data_full(G_OBJECT(invocation),
 	                       GW_DBUS_AUTHORITY_ALLOWED_KEY,
 	                       g_strdup(check->action_id),
@@ -208,7 +216,7 @@ gw_dbus_authority_dispatch(GwDbusAuthorityCheck *check)
 	                    g_dbus_method_invocation_get_method_name(invocation),
 	                    g_dbus_method_invocation_get_parameters(invocation),
 	                    invocation,
-	                    check->skeleton);
+	                    check->target);
 }
 
 /* polkitd is not on the bus and cannot be started: the rule without polkit, said once */
@@ -349,7 +357,7 @@ gw_dbus_authority_check(GwDbusAuthority *self,
 		return TRUE;
 	if (!self->use_polkit)
 		return gw_dbus_authority_check_uid(self, invocation, action_id);
-	if (!G_IS_DBUS_INTERFACE_SKELETON(skeleton)) {
+	if (!G_IS_DBUS_INTERFACE_SKELETON(skeleton) && !GW_IS_DBUS_EXPORTER(skeleton)) {
 		g_dbus_method_invocation_return_error(
 		    invocation,
 		    GW_ERROR,
@@ -364,7 +372,7 @@ gw_dbus_authority_check(GwDbusAuthority *self,
 	check = g_new0(GwDbusAuthorityCheck, 1);
 	check->self = g_object_ref(self);
 	check->invocation = invocation;
-	check->skeleton = g_object_ref(skeleton);
+	check->target = g_object_ref(skeleton);
 	check->action_id = g_strdup(action_id);
 	if (self->polkit == NULL)
 		polkit_authority_get_async(

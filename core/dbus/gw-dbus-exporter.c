@@ -15,14 +15,18 @@
 
 typedef struct {
 	gchar *uri;
+	/* skeleton objects */
 	GDBusObjectSkeleton *object;
 	GDBusInterfaceSkeleton *iface;
+	/* GW_DBUS_EXPORTER_FLAGS_ON_DEMAND: a hash of each property's value as last shown, in
+	 * the order of the interface info (0: none) */
+	guint32 *hashes;
 } GwDbusExporterEntry;
 
 struct _GwDbusExporter {
 	GObject parent_instance;
 	GwDmTree *tree;
-	GDBusObjectManagerServer *object_manager;
+	GwDbusObjectManager *object_manager;
 	gchar *base; /* base URI without "./" and without a trailing slash */
 	gchar *path_prefix;
 	gchar *id_leaf; /* NULL: the entry node itself */
@@ -38,6 +42,10 @@ struct _GwDbusExporter {
 	 * device registrations cost O(N²) */
 	GHashTable *dirty;
 	guint dirty_id;
+	/* GW_DBUS_EXPORTER_FLAGS_ON_DEMAND */
+	GDBusInterfaceInfo *info;
+	guint n_properties;
+	guint subtree_id;
 };
 
 G_DEFINE_TYPE(GwDbusExporter, gw_dbus_exporter, G_TYPE_OBJECT)
@@ -46,6 +54,7 @@ static void
 gw_dbus_exporter_entry_free(GwDbusExporterEntry *entry)
 {
 	g_free(entry->uri);
+	g_free(entry->hashes);
 	g_clear_object(&entry->iface);
 	g_clear_object(&entry->object);
 	g_free(entry);
@@ -160,10 +169,301 @@ gw_dbus_exporter_unexport(GwDbusExporter *self, const gchar *path)
 	if (entry == NULL)
 		return;
 	g_debug("unexporting %s (%s)", path, entry->uri);
+	if (entry->iface == NULL) {
+		const gchar *names[] = {self->info->name, NULL};
+		g_autofree gchar *owned = g_strdup(path);
+
+		g_hash_table_remove(self->entries, owned);
+		gw_dbus_object_manager_emit_interfaces_removed(self->object_manager, owned, names);
+		return;
+	}
 	g_signal_handlers_disconnect_by_data(entry->iface, self->user_data);
-	g_dbus_object_manager_server_unexport(self->object_manager, path);
+	gw_dbus_object_manager_unexport(self->object_manager, path);
 	g_hash_table_remove(self->entries, path);
 }
+
+/* ---- objects served on demand ---- */
+
+static gboolean
+gw_dbus_exporter_on_demand(GwDbusExporter *self)
+{
+	return (self->flags & GW_DBUS_EXPORTER_FLAGS_ON_DEMAND) != 0;
+}
+
+/* FNV-1a over the value's type and serialised bytes; never 0 ("not shown") */
+static guint32
+gw_dbus_exporter_hash_value(GVariant *value)
+{
+	const guchar *type = (const guchar *)g_variant_get_type_string(value);
+	const guchar *data;
+	gsize size;
+	guint32 hash = 2166136261u;
+
+	for (; *type != '\0'; type++)
+		hash = (hash ^ *type) * 16777619u;
+	size = g_variant_get_size(value);
+	data = g_variant_get_data(value);
+	for (gsize i = 0; data != NULL && i < size; i++)
+		hash = (hash ^ data[i]) * 16777619u;
+	return hash != 0 ? hash : 1;
+}
+
+/* the entry's properties now; (transfer full) a{sv} */
+static GVariant *
+gw_dbus_exporter_dup_properties(GwDbusExporter *self, const gchar *uri)
+{
+	return g_variant_ref_sink(self->funcs.properties(self, uri, self->user_data));
+}
+
+/* refreshes the hashes of @entry from @properties; the changed properties go to @changed
+ * (a{sv}) when it is not NULL */
+static guint
+gw_dbus_exporter_rehash(GwDbusExporter *self,
+                        GwDbusExporterEntry *entry,
+                        GVariant *properties,
+                        GVariantBuilder *changed)
+{
+	GVariantDict dict;
+	guint n_changed = 0;
+
+	g_variant_dict_init(&dict, properties);
+	for (guint i = 0; i < self->n_properties; i++) {
+		const gchar *name = self->info->properties[i]->name;
+		g_autoptr(GVariant) value = g_variant_dict_lookup_value(&dict, name, NULL);
+		guint32 hash = value != NULL ? gw_dbus_exporter_hash_value(value) : 0;
+
+		if (entry->hashes[i] == hash)
+			continue;
+		entry->hashes[i] = hash;
+		if (value != NULL && changed != NULL) {
+			g_variant_builder_add(changed, "{sv}", name, value);
+			n_changed++;
+		}
+	}
+	g_variant_dict_clear(&dict);
+	return n_changed;
+}
+
+/* PropertiesChanged for what changed since the object was last shown */
+static void
+gw_dbus_exporter_refresh_on_demand(GwDbusExporter *self,
+                                   const gchar *path,
+                                   GwDbusExporterEntry *entry)
+{
+	g_autoptr(GVariant) properties = gw_dbus_exporter_dup_properties(self, entry->uri);
+	GDBusConnection *connection = gw_dbus_object_manager_get_connection(self->object_manager);
+	GVariantBuilder changed;
+	g_autoptr(GError) error = NULL;
+
+	g_variant_builder_init(&changed, G_VARIANT_TYPE_VARDICT);
+	if (gw_dbus_exporter_rehash(self, entry, properties, &changed) == 0 || connection == NULL) {
+		g_variant_builder_clear(&changed);
+		return;
+	}
+	if (!g_dbus_connection_emit_signal(
+	        connection,
+	        NULL,
+	        path,
+	        "org.freedesktop.DBus.Properties",
+	        "PropertiesChanged",
+	        g_variant_new("(sa{sv}@as)",
+	                      self->info->name,
+	                      &changed,
+	                      g_variant_new_strv(NULL, 0)),
+	        &error))
+		g_warning("cannot emit PropertiesChanged on %s: %s", path, error->message);
+}
+
+static GwDbusExporterEntry *
+gw_dbus_exporter_add_on_demand(GwDbusExporter *self, const gchar *path, gchar *uri)
+{
+	GwDbusExporterEntry *entry = g_new0(GwDbusExporterEntry, 1);
+	g_autoptr(GVariant) properties = NULL;
+	GVariantBuilder interfaces;
+
+	entry->uri = uri;
+	entry->hashes = g_new0(guint32, self->n_properties);
+	properties = gw_dbus_exporter_dup_properties(self, entry->uri);
+	gw_dbus_exporter_rehash(self, entry, properties, NULL);
+	g_hash_table_insert(self->entries, g_strdup(path), entry);
+	g_variant_builder_init(&interfaces, G_VARIANT_TYPE("a{sa{sv}}"));
+	g_variant_builder_add(&interfaces, "{s@a{sv}}", self->info->name, properties);
+	gw_dbus_object_manager_emit_interfaces_added(
+	    self->object_manager, path, g_variant_builder_end(&interfaces));
+	return entry;
+}
+
+/* fills a skeleton object, or sends what changed of one served on demand */
+static void
+gw_dbus_exporter_refresh_entry(GwDbusExporter *self,
+                               const gchar *path,
+                               GwDbusExporterEntry *entry)
+{
+	if (entry->iface == NULL)
+		gw_dbus_exporter_refresh_on_demand(self, path, entry);
+	else
+		self->funcs.fill(self, entry->uri, entry->iface, self->user_data);
+}
+
+/* GetManagedObjects: every object served on demand, properties read now */
+static void
+gw_dbus_exporter_provide(GVariantBuilder *builder, gpointer user_data)
+{
+	GwDbusExporter *self = GW_DBUS_EXPORTER(user_data);
+	GHashTableIter iter;
+	gpointer key;
+	gpointer value;
+
+	g_hash_table_iter_init(&iter, self->entries);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		GwDbusExporterEntry *entry = value;
+		g_variant_builder_open(builder, G_VARIANT_TYPE("{oa{sa{sv}}}"));
+		g_variant_builder_add(builder, "o", key);
+		g_variant_builder_open(builder, G_VARIANT_TYPE("a{sa{sv}}"));
+		g_variant_builder_add(builder,
+		                      "{s@a{sv}}",
+		                      self->info->name,
+		                      self->funcs.properties(self, entry->uri, self->user_data));
+		g_variant_builder_close(builder);
+		g_variant_builder_close(builder);
+	}
+}
+
+static void
+gw_dbus_exporter_subtree_method_call(GDBusConnection *connection,
+                                     const gchar *sender,
+                                     const gchar *object_path,
+                                     const gchar *interface_name,
+                                     const gchar *method_name,
+                                     GVariant *parameters,
+                                     GDBusMethodInvocation *invocation,
+                                     gpointer user_data)
+{
+	GwDbusExporter *self = GW_DBUS_EXPORTER(user_data);
+	const gchar *uri = gw_dbus_exporter_invocation_target(self, invocation);
+
+	if (uri == NULL)
+		return;
+	if (self->funcs.method_call == NULL) {
+		g_dbus_method_invocation_return_error(invocation,
+		                                      G_DBUS_ERROR,
+		                                      G_DBUS_ERROR_UNKNOWN_METHOD,
+		                                      "no method %s",
+		                                      method_name);
+		return;
+	}
+	self->funcs.method_call(self, uri, invocation, self->user_data);
+}
+
+static GVariant *
+gw_dbus_exporter_subtree_get_property(GDBusConnection *connection,
+                                      const gchar *sender,
+                                      const gchar *object_path,
+                                      const gchar *interface_name,
+                                      const gchar *property_name,
+                                      GError **error,
+                                      gpointer user_data)
+{
+	GwDbusExporter *self = GW_DBUS_EXPORTER(user_data);
+	const gchar *uri = gw_dbus_exporter_lookup(self, object_path);
+	g_autoptr(GVariant) properties = NULL;
+	GVariantDict dict;
+	GVariant *value;
+
+	if (uri == NULL) {
+		g_set_error(error, GW_ERROR, GW_ERROR_NOT_FOUND, "%s is gone", object_path);
+		return NULL;
+	}
+	properties = gw_dbus_exporter_dup_properties(self, uri);
+	g_variant_dict_init(&dict, properties);
+	value = g_variant_dict_lookup_value(&dict, property_name, NULL);
+	g_variant_dict_clear(&dict);
+	if (value == NULL)
+		g_set_error(error,
+		            G_DBUS_ERROR,
+		            G_DBUS_ERROR_INVALID_ARGS,
+		            "no property %s on %s",
+		            property_name,
+		            object_path);
+	return value;
+}
+
+static const GDBusInterfaceVTable gw_dbus_exporter_method_vtable = {
+    .method_call = gw_dbus_exporter_subtree_method_call,
+    .get_property = gw_dbus_exporter_subtree_get_property,
+};
+
+const GDBusInterfaceVTable *
+gw_dbus_exporter_get_method_vtable(void)
+{
+	return &gw_dbus_exporter_method_vtable;
+}
+
+static gchar **
+gw_dbus_exporter_subtree_enumerate(GDBusConnection *connection,
+                                   const gchar *sender,
+                                   const gchar *object_path,
+                                   gpointer user_data)
+{
+	GwDbusExporter *self = GW_DBUS_EXPORTER(user_data);
+	gsize prefix_len = strlen(self->path_prefix);
+	g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
+	GHashTableIter iter;
+	gpointer key;
+
+	g_hash_table_iter_init(&iter, self->entries);
+	while (g_hash_table_iter_next(&iter, &key, NULL))
+		g_strv_builder_add(builder, (const gchar *)key + prefix_len + 1);
+	return g_strv_builder_end(builder);
+}
+
+static GDBusInterfaceInfo **
+gw_dbus_exporter_subtree_introspect(GDBusConnection *connection,
+                                    const gchar *sender,
+                                    const gchar *object_path,
+                                    const gchar *node,
+                                    gpointer user_data)
+{
+	GwDbusExporter *self = GW_DBUS_EXPORTER(user_data);
+	g_autofree gchar *path = NULL;
+	GDBusInterfaceInfo **infos;
+
+	if (node == NULL)
+		return NULL;
+	path = g_strdup_printf("%s/%s", self->path_prefix, node);
+	if (!g_hash_table_contains(self->entries, path))
+		return NULL;
+	infos = g_new0(GDBusInterfaceInfo *, 2);
+	infos[0] = g_dbus_interface_info_ref(self->info);
+	return infos;
+}
+
+static const GDBusInterfaceVTable *
+gw_dbus_exporter_subtree_dispatch(GDBusConnection *connection,
+                                  const gchar *sender,
+                                  const gchar *object_path,
+                                  const gchar *interface_name,
+                                  const gchar *node,
+                                  gpointer *out_user_data,
+                                  gpointer user_data)
+{
+	GwDbusExporter *self = GW_DBUS_EXPORTER(user_data);
+	g_autofree gchar *path = NULL;
+
+	if (node == NULL || g_strcmp0(interface_name, self->info->name) != 0)
+		return NULL;
+	path = g_strdup_printf("%s/%s", self->path_prefix, node);
+	if (!g_hash_table_contains(self->entries, path))
+		return NULL;
+	*out_user_data = self;
+	return &gw_dbus_exporter_method_vtable;
+}
+
+static const GDBusSubtreeVTable gw_dbus_exporter_subtree_vtable = {
+    .enumerate = gw_dbus_exporter_subtree_enumerate,
+    .introspect = gw_dbus_exporter_subtree_introspect,
+    .dispatch = gw_dbus_exporter_subtree_dispatch,
+};
 
 /* exports, refreshes or (when the entry is gone or incomplete) unexports */
 static gchar *
@@ -190,7 +490,12 @@ gw_dbus_exporter_export_name(GwDbusExporter *self, const gchar *name)
 		return NULL;
 	}
 	if (entry != NULL) {
-		self->funcs.fill(self, entry->uri, entry->iface, self->user_data);
+		gw_dbus_exporter_refresh_entry(self, path, entry);
+		return g_steal_pointer(&path);
+	}
+	if (gw_dbus_exporter_on_demand(self)) {
+		gw_dbus_exporter_add_on_demand(self, path, g_steal_pointer(&uri));
+		g_debug("exported %s on demand", path);
 		return g_steal_pointer(&path);
 	}
 	entry = g_new0(GwDbusExporterEntry, 1);
@@ -200,7 +505,7 @@ gw_dbus_exporter_export_name(GwDbusExporter *self, const gchar *name)
 	/* the properties are right before InterfacesAdded announces them */
 	self->funcs.fill(self, entry->uri, entry->iface, self->user_data);
 	g_dbus_object_skeleton_add_interface(entry->object, entry->iface);
-	g_dbus_object_manager_server_export(self->object_manager, entry->object);
+	gw_dbus_object_manager_export(self->object_manager, entry->object);
 	g_debug("exported %s (%s)", path, entry->uri);
 	g_hash_table_insert(self->entries, g_strdup(path), entry);
 	return g_steal_pointer(&path);
@@ -283,14 +588,13 @@ void
 gw_dbus_exporter_refresh_all(GwDbusExporter *self)
 {
 	GHashTableIter iter;
+	gpointer key;
 	gpointer value;
 
 	g_return_if_fail(GW_IS_DBUS_EXPORTER(self));
 	g_hash_table_iter_init(&iter, self->entries);
-	while (g_hash_table_iter_next(&iter, NULL, &value)) {
-		GwDbusExporterEntry *entry = value;
-		self->funcs.fill(self, entry->uri, entry->iface, self->user_data);
-	}
+	while (g_hash_table_iter_next(&iter, &key, &value))
+		gw_dbus_exporter_refresh_entry(self, key, value);
 }
 
 const gchar *
@@ -386,7 +690,7 @@ gw_dbus_exporter_settle_name(GwDbusExporter *self, const gchar *name)
 	} else if (gw_dm_tree_lookup(self->tree, entry->uri) == NULL) {
 		gw_dbus_exporter_unexport(self, path);
 	} else {
-		self->funcs.fill(self, entry->uri, entry->iface, self->user_data);
+		gw_dbus_exporter_refresh_entry(self, path, entry);
 	}
 }
 
@@ -468,6 +772,18 @@ gw_dbus_exporter_dispose(GObject *object)
 	g_clear_handle_id(&self->dirty_id, g_source_remove);
 	if (self->tree != NULL)
 		g_clear_signal_handler(&self->tree_changed_id, self->tree);
+	if (self->object_manager != NULL && gw_dbus_exporter_on_demand(self)) {
+		GDBusConnection *connection =
+		    gw_dbus_object_manager_get_connection(self->object_manager);
+		if (self->subtree_id != 0 && connection != NULL)
+			g_dbus_connection_unregister_subtree(connection, self->subtree_id);
+		self->subtree_id = 0;
+		gw_dbus_object_manager_remove_provider(
+		    self->object_manager, gw_dbus_exporter_provide, self);
+	}
+	/* objects served on demand go with the subtree, without a signal each */
+	if (self->entries != NULL && gw_dbus_exporter_on_demand(self))
+		g_hash_table_remove_all(self->entries);
 	if (self->entries != NULL && self->object_manager != NULL) {
 		g_autoptr(GList) paths = g_hash_table_get_keys(self->entries);
 		g_autoptr(GPtrArray) copy = g_ptr_array_new_with_free_func(g_free);
@@ -480,6 +796,7 @@ gw_dbus_exporter_dispose(GObject *object)
 	g_clear_pointer(&self->dirty, g_hash_table_unref);
 	g_clear_object(&self->object_manager);
 	g_clear_object(&self->tree);
+	g_clear_pointer(&self->info, g_dbus_interface_info_unref);
 	G_OBJECT_CLASS(gw_dbus_exporter_parent_class)->dispose(object);
 }
 
@@ -513,7 +830,7 @@ gw_dbus_exporter_init(GwDbusExporter *self)
 
 GwDbusExporter *
 gw_dbus_exporter_new(GwDmTree *tree,
-                     GDBusObjectManagerServer *object_manager,
+                     GwDbusObjectManager *object_manager,
                      const gchar *base_uri,
                      const gchar *path_prefix,
                      const gchar *id_leaf,
@@ -533,7 +850,7 @@ gw_dbus_exporter_new(GwDmTree *tree,
 
 GwDbusExporter *
 gw_dbus_exporter_new_full(GwDmTree *tree,
-                          GDBusObjectManagerServer *object_manager,
+                          GwDbusObjectManager *object_manager,
                           const gchar *base_uri,
                           const gchar *path_prefix,
                           const gchar *id_leaf,
@@ -544,7 +861,14 @@ gw_dbus_exporter_new_full(GwDmTree *tree,
 	GwDbusExporter *self;
 
 	g_return_val_if_fail(GW_IS_DM_TREE(tree), NULL);
-	g_return_val_if_fail(funcs != NULL && funcs->create != NULL && funcs->fill != NULL, NULL);
+	g_return_val_if_fail(GW_IS_DBUS_OBJECT_MANAGER(object_manager), NULL);
+	if ((flags & GW_DBUS_EXPORTER_FLAGS_ON_DEMAND) != 0)
+		g_return_val_if_fail(funcs != NULL && funcs->interface_info != NULL &&
+		                         funcs->properties != NULL,
+		                     NULL);
+	else
+		g_return_val_if_fail(funcs != NULL && funcs->create != NULL && funcs->fill != NULL,
+		                     NULL);
 
 	self = g_object_new(GW_TYPE_DBUS_EXPORTER, NULL);
 	self->tree = g_object_ref(tree);
@@ -555,6 +879,29 @@ gw_dbus_exporter_new_full(GwDmTree *tree,
 	self->flags = flags;
 	self->funcs = *funcs;
 	self->user_data = user_data;
+	if (gw_dbus_exporter_on_demand(self)) {
+		GDBusConnection *connection = gw_dbus_object_manager_get_connection(object_manager);
+
+		self->info = g_dbus_interface_info_ref(funcs->interface_info());
+		while (self->info->properties != NULL &&
+		       self->info->properties[self->n_properties] != NULL)
+			self->n_properties++;
+		gw_dbus_object_manager_add_provider(object_manager, gw_dbus_exporter_provide, self);
+		if (connection != NULL) {
+			g_autoptr(GError) error = NULL;
+			/* every node is an entry: no enumeration of 10,000 per call to find out */
+			self->subtree_id = g_dbus_connection_register_subtree(
+			    connection,
+			    path_prefix,
+			    &gw_dbus_exporter_subtree_vtable,
+			    G_DBUS_SUBTREE_FLAGS_DISPATCH_TO_UNENUMERATED_NODES,
+			    self,
+			    NULL,
+			    &error);
+			if (self->subtree_id == 0)
+				g_warning("cannot serve %s: %s", path_prefix, error->message);
+		}
+	}
 	self->tree_changed_id =
 	    g_signal_connect(tree, "changed", G_CALLBACK(gw_dbus_exporter_tree_changed_cb), self);
 	gw_dbus_exporter_resync(self);

@@ -7,6 +7,7 @@
 
 #include <gio/gio.h>
 
+#include "gw-dbus-object-manager.h"
 #include "gw-dm-tree.h"
 
 G_BEGIN_DECLS
@@ -28,6 +29,7 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE(GwDbusExporter, gw_dbus_exporter, GW, DBUS_EXPORTER, GObject)
 
 typedef struct {
+	/* skeleton objects (not GW_DBUS_EXPORTER_FLAGS_ON_DEMAND): */
 	/* creates the interface of a new object (properties are filled after it); connect the
 	 * method handlers here */
 	GDBusInterfaceSkeleton *(*create)(GwDbusExporter *exporter,
@@ -45,6 +47,17 @@ typedef struct {
 	/* optional: FALSE when a change of @uri, a node below an entry, cannot change what the
 	 * entry's object shows (a nonce that rotates every session): no refresh then */
 	gboolean (*concerns)(GwDbusExporter *exporter, const gchar *uri, gpointer user_data);
+
+	/* objects served on demand (GW_DBUS_EXPORTER_FLAGS_ON_DEMAND): */
+	/* the one interface every object has (a gdbus-codegen *_interface_info()) */
+	GDBusInterfaceInfo *(*interface_info)(void);
+	/* (transfer floating) the a{sv} of the entry's properties from the tree */
+	GVariant *(*properties)(GwDbusExporter *exporter, const gchar *uri, gpointer user_data);
+	/* a method call on an entry's object (the entry is there); answer @invocation */
+	void (*method_call)(GwDbusExporter *exporter,
+	                    const gchar *uri,
+	                    GDBusMethodInvocation *invocation,
+	                    gpointer user_data);
 } GwDbusExporterFuncs;
 
 typedef enum {
@@ -55,11 +68,16 @@ typedef enum {
 	GW_DBUS_EXPORTER_FLAGS_BATCH = 1 << 0,
 	/* property changes (ACL, Format, …) in the tree do not concern the objects */
 	GW_DBUS_EXPORTER_FLAGS_IGNORE_PROPERTIES = 1 << 1,
+	/* no skeleton per object: the objects are a D-Bus subtree below @path_prefix whose
+	 * properties are read from the tree when a client asks, and the exporter keeps only a
+	 * hash per property (to send PropertiesChanged for what changed). For entries by the
+	 * thousand (the inventory): a skeleton object costs about 3 kB */
+	GW_DBUS_EXPORTER_FLAGS_ON_DEMAND = 1 << 2,
 } GwDbusExporterFlags;
 
 GwDbusExporter *
 gw_dbus_exporter_new(GwDmTree *tree,
-                     GDBusObjectManagerServer *object_manager,
+                     GwDbusObjectManager *object_manager,
                      const gchar *base_uri,
                      const gchar *path_prefix,
                      const gchar *id_leaf,
@@ -69,7 +87,7 @@ gw_dbus_exporter_new(GwDmTree *tree,
  * soon as its node exists */
 GwDbusExporter *
 gw_dbus_exporter_new_full(GwDmTree *tree,
-                          GDBusObjectManagerServer *object_manager,
+                          GwDbusObjectManager *object_manager,
                           const gchar *base_uri,
                           const gchar *path_prefix,
                           const gchar *id_leaf,
@@ -103,7 +121,7 @@ gw_dbus_exporter_invocation_target(GwDbusExporter *self, GDBusMethodInvocation *
 const gchar *
 gw_dbus_exporter_lookup(GwDbusExporter *self, const gchar *object_path);
 /* (transfer none) the interface of the object of the entry @uri, NULL when it is not exported
- * (for the owner's own signals on it) */
+ * or served on demand (for the owner's own signals on it) */
 GDBusInterfaceSkeleton *
 gw_dbus_exporter_get_interface(GwDbusExporter *self, const gchar *uri);
 /* the object path of an entry URI, or NULL when @uri is not an entry of @base_uri */
@@ -134,5 +152,10 @@ gw_dbus_exporter_fill_strings(GwDbusExporter *self,
                               GDBusInterfaceSkeleton *iface,
                               const GwDbusExporterLeaf *leaves,
                               gsize n_leaves);
+
+/* the method table of objects served on demand, for a second dispatch of a call once it is
+ * authorized (the invocation's user data is the exporter) */
+const GDBusInterfaceVTable *
+gw_dbus_exporter_get_method_vtable(void);
 
 G_END_DECLS

@@ -252,7 +252,7 @@ gw_dbus_images_init(GwDbusImages *self)
 
 GwDbusImages *
 gw_dbus_images_new(GwGateway *gateway,
-                   GDBusObjectManagerServer *object_manager,
+                   GwDbusObjectManager *object_manager,
                    GwDbusAuthorizeFunc authorize,
                    gpointer authorize_data)
 {

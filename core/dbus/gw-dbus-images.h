@@ -7,6 +7,8 @@
 
 #include <gio/gio.h>
 
+#include "gw-dbus-object-manager.h"
+
 #include "gw-dbus-inventory.h"
 
 G_BEGIN_DECLS
@@ -24,7 +26,7 @@ G_DECLARE_FINAL_TYPE(GwDbusImages, gw_dbus_images, GW, DBUS_IMAGES, GObject)
 
 GwDbusImages *
 gw_dbus_images_new(GwGateway *gateway,
-                   GDBusObjectManagerServer *object_manager,
+                   GwDbusObjectManager *object_manager,
                    GwDbusAuthorizeFunc authorize,
                    gpointer authorize_data);
 

@@ -101,12 +101,13 @@ gw_dbus_inventory_adapter_name(GwDbusInventory *self, GwDbusExporter *exporter, 
 	return gw_plugin_get_name(plugin);
 }
 
+/* leaf → D-Bus property name (the objects are not skeletons) */
 static const GwDbusExporterLeaf gw_dbus_inventory_device_leaves[] = {
-    {"DeviceID", "device-id"},
-    {"Protocol", "protocol"},
-    {"Status", "status"},
-    {"Address", "address"},
-    {"LastSeen", "last-seen"},
+    {"DeviceID", "DeviceID"},
+    {"Protocol", "Protocol"},
+    {"Status", "Status"},
+    {"Address", "Address"},
+    {"LastSeen", "LastSeen"},
 };
 
 static const GwDbusExporterLeaf gw_dbus_inventory_group_leaves[] = {
@@ -114,40 +115,39 @@ static const GwDbusExporterLeaf gw_dbus_inventory_group_leaves[] = {
     {"Description", "description"},
 };
 
-static void
-gw_dbus_inventory_fill_device(GwDbusExporter *exporter,
-                              const gchar *uri,
-                              GDBusInterfaceSkeleton *iface,
-                              gpointer user_data)
+/* a Device object's properties, read from its record when a client asks (the objects are
+ * served on demand: an inventory of 10,000 would cost 30 MB of skeletons) */
+static GVariant *
+gw_dbus_inventory_device_properties(GwDbusExporter *exporter,
+                                    const gchar *uri,
+                                    gpointer user_data)
 {
 	GwDbusInventory *self = GW_DBUS_INVENTORY(user_data);
-	GwDbusGenDevice *device = GW_DBUS_GEN_DEVICE(iface);
 	g_autofree gchar *mode_str = gw_dbus_exporter_dup_leaf(exporter, uri, "Mode");
 	g_autofree gchar *trusted = gw_dbus_exporter_dup_leaf(exporter, uri, "Trusted");
 	g_auto(GStrv) groups = gw_dbus_inventory_dup_values(self, uri, "Groups");
+	GVariantBuilder builder;
 	guint64 mode = 0;
 
 	if (!g_ascii_string_to_unsigned(mode_str, 10, 0, G_MAXUINT32, &mode, NULL))
 		mode = 0;
-
-	/* set only what changed: every set is a PropertiesChanged */
-	gw_dbus_exporter_fill_strings(exporter,
-	                              uri,
-	                              iface,
-	                              gw_dbus_inventory_device_leaves,
-	                              G_N_ELEMENTS(gw_dbus_inventory_device_leaves));
-	if (gw_dbus_gen_device_get_mode(device) != (guint)mode)
-		gw_dbus_gen_device_set_mode(device, (guint)mode);
-	if (gw_dbus_gen_device_get_trusted(device) != (g_strcmp0(trusted, "true") == 0))
-		gw_dbus_gen_device_set_trusted(device, g_strcmp0(trusted, "true") == 0);
-	if (!gw_dbus_inventory_strv_equal(gw_dbus_gen_device_get_groups(device),
-	                                  (const gchar *const *)groups))
-		gw_dbus_gen_device_set_groups(device, (const gchar *const *)groups);
-	{
-		const gchar *adapter = gw_dbus_inventory_adapter_name(self, exporter, uri);
-		if (g_strcmp0(gw_dbus_gen_device_get_adapter(device), adapter) != 0)
-			gw_dbus_gen_device_set_adapter(device, adapter);
+	g_variant_builder_init(&builder, G_VARIANT_TYPE_VARDICT);
+	for (gsize i = 0; i < G_N_ELEMENTS(gw_dbus_inventory_device_leaves); i++) {
+		const GwDbusExporterLeaf *leaf = &gw_dbus_inventory_device_leaves[i];
+		g_autofree gchar *value = gw_dbus_exporter_dup_leaf(exporter, uri, leaf->leaf);
+		g_variant_builder_add(&builder, "{sv}", leaf->property, g_variant_new_string(value));
 	}
+	g_variant_builder_add(&builder, "{sv}", "Mode", g_variant_new_uint32((guint32)mode));
+	g_variant_builder_add(
+	    &builder, "{sv}", "Trusted", g_variant_new_boolean(g_strcmp0(trusted, "true") == 0));
+	g_variant_builder_add(
+	    &builder, "{sv}", "Groups", g_variant_new_strv((const gchar *const *)groups, -1));
+	g_variant_builder_add(&builder,
+	                      "{sv}",
+	                      "Adapter",
+	                      g_variant_new_string(
+	                          gw_dbus_inventory_adapter_name(self, exporter, uri)));
+	return g_variant_builder_end(&builder);
 }
 
 static void
@@ -173,12 +173,10 @@ gw_dbus_inventory_fill_group(GwDbusExporter *exporter,
 /* ---- method handlers ---- */
 
 static gboolean
-gw_dbus_inventory_handle_set_mode(GwDbusGenDevice *device,
+gw_dbus_inventory_handle_set_mode(GwDbusInventory *self,
                                   GDBusMethodInvocation *invocation,
-                                  guint mode,
-                                  gpointer user_data)
+                                  guint mode)
 {
-	GwDbusInventory *self = GW_DBUS_INVENTORY(user_data);
 	const gchar *record_uri;
 	g_autofree gchar *mode_uri = NULL;
 	g_autofree gchar *mode_str = NULL;
@@ -298,14 +296,24 @@ gw_dbus_inventory_handle_remove_member(GwDbusGenGroup *group,
 
 /* ---- exporting ---- */
 
-static GDBusInterfaceSkeleton *
-gw_dbus_inventory_create_device(GwDbusExporter *exporter, const gchar *uri, gpointer user_data)
+static void
+gw_dbus_inventory_device_method_call(GwDbusExporter *exporter,
+                                     const gchar *uri,
+                                     GDBusMethodInvocation *invocation,
+                                     gpointer user_data)
 {
-	GwDbusGenDevice *device = gw_dbus_gen_device_skeleton_new();
+	const gchar *method = g_dbus_method_invocation_get_method_name(invocation);
+	GVariant *parameters = g_dbus_method_invocation_get_parameters(invocation);
 
-	g_signal_connect(
-	    device, "handle-set-mode", G_CALLBACK(gw_dbus_inventory_handle_set_mode), user_data);
-	return G_DBUS_INTERFACE_SKELETON(device);
+	/* GDBus checked the arguments against the interface info */
+	if (g_strcmp0(method, "SetMode") == 0) {
+		guint32 mode = 0;
+		g_variant_get(parameters, "(u)", &mode);
+		gw_dbus_inventory_handle_set_mode(GW_DBUS_INVENTORY(user_data), invocation, mode);
+		return;
+	}
+	g_dbus_method_invocation_return_error(
+	    invocation, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD, "no method %s", method);
 }
 
 static GDBusInterfaceSkeleton *
@@ -336,9 +344,10 @@ gw_dbus_inventory_list_groups(GwDbusExporter *exporter, gpointer user_data)
 }
 
 static const GwDbusExporterFuncs gw_dbus_inventory_device_funcs = {
-    .create = gw_dbus_inventory_create_device,
-    .fill = gw_dbus_inventory_fill_device,
     .list = gw_dbus_inventory_list_devices,
+    .interface_info = gw_dbus_gen_device_interface_info,
+    .properties = gw_dbus_inventory_device_properties,
+    .method_call = gw_dbus_inventory_device_method_call,
 };
 
 static const GwDbusExporterFuncs gw_dbus_inventory_group_funcs = {
@@ -460,14 +469,14 @@ gw_dbus_inventory_init(GwDbusInventory *self)
 
 GwDbusInventory *
 gw_dbus_inventory_new(GwGateway *gateway,
-                      GDBusObjectManagerServer *object_manager,
+                      GwDbusObjectManager *object_manager,
                       GwDbusAuthorizeFunc authorize,
                       gpointer authorize_data)
 {
 	GwDbusInventory *self;
 
 	g_return_val_if_fail(GW_IS_GATEWAY(gateway), NULL);
-	g_return_val_if_fail(G_IS_DBUS_OBJECT_MANAGER_SERVER(object_manager), NULL);
+	g_return_val_if_fail(GW_IS_DBUS_OBJECT_MANAGER(object_manager), NULL);
 	g_return_val_if_fail(gw_gateway_get_inventory(gateway) != NULL, NULL);
 
 	self = g_object_new(GW_TYPE_DBUS_INVENTORY, NULL);
@@ -484,7 +493,8 @@ gw_dbus_inventory_new(GwGateway *gateway,
 	                                          GW_GWMO_INVENTORY_DEVICES,
 	                                          GW_DBUS_DEVICES_PATH,
 	                                          "DeviceID",
-	                                          GW_DBUS_EXPORTER_FLAGS_BATCH,
+	                                          GW_DBUS_EXPORTER_FLAGS_BATCH |
+	                                              GW_DBUS_EXPORTER_FLAGS_ON_DEMAND,
 	                                          &gw_dbus_inventory_device_funcs,
 	                                          self);
 	self->groups = gw_dbus_exporter_new(self->tree,

@@ -7,6 +7,8 @@
 
 #include <gio/gio.h>
 
+#include "gw-dbus-object-manager.h"
+
 #include "gw-gateway.h"
 
 G_BEGIN_DECLS
@@ -35,7 +37,7 @@ G_DECLARE_FINAL_TYPE(GwDbusInventory, gw_dbus_inventory, GW, DBUS_INVENTORY, GOb
  */
 GwDbusInventory *
 gw_dbus_inventory_new(GwGateway *gateway,
-                      GDBusObjectManagerServer *object_manager,
+                      GwDbusObjectManager *object_manager,
                       GwDbusAuthorizeFunc authorize,
                       gpointer authorize_data);
 

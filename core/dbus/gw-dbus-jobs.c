@@ -275,7 +275,7 @@ gw_dbus_jobs_init(GwDbusJobs *self)
 
 GwDbusJobs *
 gw_dbus_jobs_new(GwGateway *gateway,
-                 GDBusObjectManagerServer *object_manager,
+                 GwDbusObjectManager *object_manager,
                  GwDbusAuthorizeFunc authorize,
                  gpointer authorize_data)
 {

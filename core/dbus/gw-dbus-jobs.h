@@ -7,6 +7,8 @@
 
 #include <gio/gio.h>
 
+#include "gw-dbus-object-manager.h"
+
 #include "gw-dbus-inventory.h"
 #include "gw-gateway.h"
 
@@ -25,7 +27,7 @@ G_DECLARE_FINAL_TYPE(GwDbusJobs, gw_dbus_jobs, GW, DBUS_JOBS, GObject)
  */
 GwDbusJobs *
 gw_dbus_jobs_new(GwGateway *gateway,
-                 GDBusObjectManagerServer *object_manager,
+                 GwDbusObjectManager *object_manager,
                  GwDbusAuthorizeFunc authorize,
                  gpointer authorize_data);
 

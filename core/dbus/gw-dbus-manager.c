@@ -31,7 +31,7 @@ struct _GwDbusManager {
 	GwGateway *gateway; /* not owned: it outlives the D-Bus service that owns us */
 	GDBusConnection *connection;
 	GwDbusGenManager *skeleton;
-	GDBusObjectManagerServer *object_manager;
+	GwDbusObjectManager *object_manager;
 	GwDbusInventory *inventory; /* the Devices/ and Groups/ objects */
 	GwDbusServers *servers;     /* the Servers/ objects */
 	GwDbusImages *images;       /* the Images/ objects */
@@ -1180,8 +1180,9 @@ gw_dbus_manager_new(GwGateway *gateway,
 
 	/* children (devices, groups, jobs …) are exported below the root by the object
 	 * manager; the Manager interface itself sits on the root path, as in ModemManager */
-	self->object_manager = g_dbus_object_manager_server_new(GW_DBUS_PATH);
-	g_dbus_object_manager_server_set_connection(self->object_manager, connection);
+	self->object_manager = gw_dbus_object_manager_new(connection, GW_DBUS_PATH, error);
+	if (self->object_manager == NULL)
+		return NULL;
 	self->inventory = gw_dbus_inventory_new(
 	    gateway, self->object_manager, gw_dbus_manager_authorize_cb, self);
 	self->servers =

@@ -15,7 +15,7 @@
 struct _GwDbusPlugins {
 	GObject parent_instance;
 	GwPluginLoader *loader;
-	GDBusObjectManagerServer *object_manager;
+	GwDbusObjectManager *object_manager;
 	GwDbusGenManager *manager;
 	GwDbusAuthorizeFunc authorize;
 	gpointer authorize_data;
@@ -104,7 +104,7 @@ gw_dbus_plugins_update(GwDbusPlugins *self, GwPluginRecord *record)
 	gw_dbus_plugins_fill(iface, record);
 	g_signal_connect(iface, "handle-reset", G_CALLBACK(gw_dbus_plugins_handle_reset), self);
 	g_dbus_object_skeleton_add_interface(object, G_DBUS_INTERFACE_SKELETON(iface));
-	g_dbus_object_manager_server_export(self->object_manager, object);
+	gw_dbus_object_manager_export(self->object_manager, object);
 	g_hash_table_insert(self->objects, g_strdup(name), object);
 }
 
@@ -134,7 +134,7 @@ gw_dbus_plugins_dispose(GObject *object)
 
 		g_hash_table_iter_init(&iter, self->objects);
 		while (g_hash_table_iter_next(&iter, NULL, &value))
-			g_dbus_object_manager_server_unexport(
+			gw_dbus_object_manager_unexport(
 			    self->object_manager,
 			    g_dbus_object_get_object_path(G_DBUS_OBJECT(value)));
 		g_clear_pointer(&self->objects, g_hash_table_unref);
@@ -159,7 +159,7 @@ gw_dbus_plugins_init(GwDbusPlugins *self)
 
 GwDbusPlugins *
 gw_dbus_plugins_new(GwPluginLoader *loader,
-                    GDBusObjectManagerServer *object_manager,
+                    GwDbusObjectManager *object_manager,
                     GwDbusGenManager *manager,
                     GwDbusAuthorizeFunc authorize,
                     gpointer authorize_data)
@@ -168,7 +168,7 @@ gw_dbus_plugins_new(GwPluginLoader *loader,
 	GPtrArray *records;
 
 	g_return_val_if_fail(GW_IS_PLUGIN_LOADER(loader), NULL);
-	g_return_val_if_fail(G_IS_DBUS_OBJECT_MANAGER_SERVER(object_manager), NULL);
+	g_return_val_if_fail(GW_IS_DBUS_OBJECT_MANAGER(object_manager), NULL);
 
 	self = g_object_new(GW_TYPE_DBUS_PLUGINS, NULL);
 	self->loader = g_object_ref(loader);

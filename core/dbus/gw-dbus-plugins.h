@@ -7,6 +7,8 @@
 
 #include <gio/gio.h>
 
+#include "gw-dbus-object-manager.h"
+
 #include "gw-dbus-generated.h"
 #include "gw-dbus-inventory.h"
 #include "gw-plugin-loader.h"
@@ -26,7 +28,7 @@ G_DECLARE_FINAL_TYPE(GwDbusPlugins, gw_dbus_plugins, GW, DBUS_PLUGINS, GObject)
 
 GwDbusPlugins *
 gw_dbus_plugins_new(GwPluginLoader *loader,
-                    GDBusObjectManagerServer *object_manager,
+                    GwDbusObjectManager *object_manager,
                     GwDbusGenManager *manager,
                     GwDbusAuthorizeFunc authorize,
                     gpointer authorize_data);

@@ -256,7 +256,7 @@ gw_dbus_servers_init(GwDbusServers *self)
 
 GwDbusServers *
 gw_dbus_servers_new(GwGateway *gateway,
-                    GDBusObjectManagerServer *object_manager,
+                    GwDbusObjectManager *object_manager,
                     GwDbusAuthorizeFunc authorize,
                     gpointer authorize_data)
 {

@@ -2,7 +2,7 @@
  * Copyright 2026 The gwmo authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * GwDbusExporter on its own: a real GwDmTree and a GDBusObjectManagerServer (no bus needed),
+ * GwDbusExporter on its own: a real GwDmTree and a GwDbusObjectManager (no bus needed),
  * the objects an entry gets, when, and how often they are filled.
  */
 
@@ -53,7 +53,7 @@ iterate(void)
 }
 
 static guint
-n_objects(GDBusObjectManagerServer *om)
+n_objects(GwDbusObjectManager *om)
 {
 	GList *objects = g_dbus_object_manager_get_objects(G_DBUS_OBJECT_MANAGER(om));
 	guint n = g_list_length(objects);
@@ -73,7 +73,7 @@ set_leaf(GwDmTree *tree, const gchar *uri, const gchar *value)
 
 /* the Name property of the object at @path */
 static gchar *
-shown_name(GDBusObjectManagerServer *om, const gchar *path)
+shown_name(GwDbusObjectManager *om, const gchar *path)
 {
 	g_autoptr(GDBusInterface) iface = g_dbus_object_manager_get_interface(
 	    G_DBUS_OBJECT_MANAGER(om), path, "org.gwmo.Gateway1.Image");
@@ -92,7 +92,7 @@ test_exporter_changes(gconstpointer data)
 {
 	GwDbusExporterFlags flags = GPOINTER_TO_UINT(data);
 	g_autoptr(GwDmTree) tree = gw_dm_tree_new();
-	g_autoptr(GDBusObjectManagerServer) om = g_dbus_object_manager_server_new("/test");
+	g_autoptr(GwDbusObjectManager) om = gw_dbus_object_manager_new(NULL, "/test", NULL);
 	g_autoptr(GwDbusExporter) exporter = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *name = NULL;
@@ -163,7 +163,7 @@ static void
 test_exporter_nodes(void)
 {
 	g_autoptr(GwDmTree) tree = gw_dm_tree_new();
-	g_autoptr(GDBusObjectManagerServer) om = g_dbus_object_manager_server_new("/test");
+	g_autoptr(GwDbusObjectManager) om = gw_dbus_object_manager_new(NULL, "/test", NULL);
 	g_autoptr(GwDbusExporter) exporter = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *path = NULL;

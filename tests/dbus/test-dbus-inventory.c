@@ -659,6 +659,193 @@ test_remove_device(void)
 	fixture_free(f);
 }
 
+/* ---- Device objects are served on demand (issue 16: no skeleton per device) ---- */
+
+static void
+properties_changed_cb(GDBusConnection *connection,
+                      const gchar *sender,
+                      const gchar *path,
+                      const gchar *iface,
+                      const gchar *signal,
+                      GVariant *parameters,
+                      gpointer user_data)
+{
+	g_ptr_array_add(user_data, g_variant_ref(parameters));
+}
+
+/* iterates the main context until @signals holds more than @n */
+static void
+wait_for_signals(GPtrArray *signals, guint n)
+{
+	gboolean timed_out = FALSE;
+	guint id = g_timeout_add_seconds(20, timeout_cb, &timed_out);
+
+	while (!timed_out && signals->len <= n)
+		g_main_context_iteration(NULL, TRUE);
+	if (!timed_out)
+		g_source_remove(id);
+	g_assert_false(timed_out);
+}
+
+/* the one property a PropertiesChanged of the Device interface names */
+static GVariant *
+only_change(GVariant *parameters, const gchar *name)
+{
+	const gchar *iface = NULL;
+	g_autoptr(GVariant) changed = NULL;
+	g_autofree const gchar **invalidated = NULL;
+
+	g_variant_get(parameters, "(&s@a{sv}^a&s)", &iface, &changed, &invalidated);
+	g_assert_cmpstr(iface, ==, GW_DEVICE_IFACE);
+	g_assert_cmpuint(g_variant_n_children(changed), ==, 1);
+	g_assert_cmpuint(g_strv_length((gchar **)invalidated), ==, 0);
+	return g_variant_lookup_value(changed, name, NULL);
+}
+
+static gchar *
+introspect(GwTestDaemon *d, const gchar *path)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	gchar *xml = NULL;
+
+	reply = g_dbus_connection_call_sync(d->connection,
+	                                    GW_NAME,
+	                                    path,
+	                                    "org.freedesktop.DBus.Introspectable",
+	                                    "Introspect",
+	                                    NULL,
+	                                    G_VARIANT_TYPE("(s)"),
+	                                    G_DBUS_CALL_FLAGS_NONE,
+	                                    30000,
+	                                    NULL,
+	                                    &error);
+	g_assert_no_error(error);
+	g_variant_get(reply, "(s)", &xml);
+	return xml;
+}
+
+/* what a client sees of a Device object is what it saw of a skeleton: introspection (the
+ * object and its parent's children), Get/GetAll equal to GetManagedObjects, a
+ * PropertiesChanged naming only what changed (none for a change to the same value), and a
+ * clear error once the device is gone */
+static void
+test_on_demand_objects(void)
+{
+	Fixture *f = fixture_new();
+	GwTestDaemon *d = f->d;
+	g_autofree gchar *path = add_device(d, "urn:dev:on-demand", 2);
+	g_autofree gchar *node = NULL;
+	g_autofree gchar *xml = NULL;
+	g_autofree gchar *parent_xml = NULL;
+	g_autoptr(GHashTable) devices = NULL;
+	g_autoptr(GVariant) all = NULL;
+	g_autoptr(GVariant) props = NULL;
+	g_autoptr(GVariant) mode = NULL;
+	g_autoptr(GVariant) groups = NULL;
+	g_autoptr(GPtrArray) signals = g_ptr_array_new_with_free_func((GDestroyNotify)g_variant_unref);
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *group = NULL;
+	GVariantIter iter;
+	const gchar *name;
+	GVariant *value;
+	guint subscription;
+
+	wait_for_path(f->added, path);
+	xml = introspect(d, path);
+	g_assert_nonnull(strstr(xml, "<interface name=\"" GW_DEVICE_IFACE "\">"));
+	g_assert_nonnull(strstr(xml, "<method name=\"SetMode\">"));
+	g_assert_nonnull(strstr(xml, "<property type=\"as\" name=\"Groups\" access=\"read\""));
+	node = g_strdup_printf("<node name=\"%s\"/>", strrchr(path, '/') + 1);
+	parent_xml = introspect(d, GW_PATH "/Devices");
+	g_assert_nonnull(strstr(parent_xml, node));
+
+	/* GetAll holds every property of the interface, as GetManagedObjects has them */
+	{
+		g_autoptr(GVariant) reply =
+		    g_dbus_connection_call_sync(d->connection,
+		                                GW_NAME,
+		                                path,
+		                                "org.freedesktop.DBus.Properties",
+		                                "GetAll",
+		                                g_variant_new("(s)", GW_DEVICE_IFACE),
+		                                G_VARIANT_TYPE("(a{sv})"),
+		                                G_DBUS_CALL_FLAGS_NONE,
+		                                30000,
+		                                NULL,
+		                                &error);
+		g_assert_no_error(error);
+		all = g_variant_get_child_value(reply, 0);
+	}
+	g_assert_cmpuint(g_variant_n_children(all), ==, 9);
+	devices = managed_objects(d, GW_DEVICE_IFACE);
+	props = g_variant_ref(g_hash_table_lookup(devices, path));
+	g_assert_nonnull(props);
+	g_assert_cmpuint(g_variant_n_children(props), ==, 9);
+	g_variant_iter_init(&iter, all);
+	while (g_variant_iter_next(&iter, "{&sv}", &name, &value)) {
+		g_autoptr(GVariant) owned = value;
+		g_autoptr(GVariant) other = g_variant_lookup_value(props, name, NULL);
+		g_assert_nonnull(other);
+		g_assert_true(g_variant_equal(owned, other));
+	}
+	{
+		g_autofree gchar *id = get_prop_string(d, path, GW_DEVICE_IFACE, "DeviceID");
+		g_assert_cmpstr(id, ==, "urn:dev:on-demand");
+	}
+
+	subscription = g_dbus_connection_signal_subscribe(d->connection,
+	                                                  NULL,
+	                                                  "org.freedesktop.DBus.Properties",
+	                                                  "PropertiesChanged",
+	                                                  path,
+	                                                  NULL,
+	                                                  G_DBUS_SIGNAL_FLAGS_NONE,
+	                                                  properties_changed_cb,
+	                                                  signals,
+	                                                  NULL);
+	/* the same mode again changes nothing: the first signal is the second call's */
+	call_object(d, path, GW_DEVICE_IFACE, "SetMode", g_variant_new("(u)", 2), NULL);
+	call_object(d, path, GW_DEVICE_IFACE, "SetMode", g_variant_new("(u)", 1), NULL);
+	wait_for_signals(signals, 0);
+	mode = only_change(g_ptr_array_index(signals, 0), "Mode");
+	g_assert_nonnull(mode);
+	g_assert_cmpuint(g_variant_get_uint32(mode), ==, 1);
+
+	/* a group membership shows as Groups alone */
+	group = create_group(d, "od", "on demand");
+	call_object(
+	    d, group, GW_GROUP_IFACE, "AddMember", g_variant_new("(s)", "urn:dev:on-demand"), NULL);
+	wait_for_signals(signals, 1);
+	groups = only_change(g_ptr_array_index(signals, 1), "Groups");
+	g_assert_nonnull(groups);
+	g_assert_cmpuint(g_variant_n_children(groups), ==, 1);
+	g_dbus_connection_signal_unsubscribe(d->connection, subscription);
+
+	/* no object at a path that is no device, nor at a removed one */
+	call_object(d,
+	            GW_PATH "/Devices/nobody",
+	            "org.freedesktop.DBus.Properties",
+	            "GetAll",
+	            g_variant_new("(s)", GW_DEVICE_IFACE),
+	            "org.freedesktop.DBus.Error.UnknownMethod");
+	call_object(d,
+	            GW_PATH,
+	            "org.gwmo.Gateway1.Manager",
+	            "RemoveDevice",
+	            g_variant_new("(o)", path),
+	            NULL);
+	wait_for_path(f->removed, path);
+	call_object(d,
+	            path,
+	            GW_DEVICE_IFACE,
+	            "SetMode",
+	            g_variant_new("(u)", 1),
+	            "org.freedesktop.DBus.Error.UnknownMethod");
+	g_assert_true(gw_test_daemon_is_running(d));
+	fixture_free(f);
+}
+
 static void
 test_restart_exports_again(void)
 {
@@ -1054,6 +1241,7 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/dbus/inventory/set-mode", test_set_mode);
 	g_test_add_func("/gw/dbus/inventory/groups", test_groups);
 	g_test_add_func("/gw/dbus/inventory/remove-device", test_remove_device);
+	g_test_add_func("/gw/dbus/inventory/on-demand-objects", test_on_demand_objects);
 	g_test_add_func("/gw/dbus/inventory/restart-exports-again", test_restart_exports_again);
 	g_test_add_func("/gw/dbus/inventory/kill-after-add", test_kill_after_add);
 	g_test_add_func("/gw/dbus/inventory/gwmoctl", test_gwmoctl);
