@@ -46,6 +46,8 @@ struct _GwDbusExporter {
 	GDBusInterfaceInfo *info;
 	guint n_properties;
 	guint subtree_id;
+	/* the first export: no client knows the bus name yet, so no InterfacesAdded */
+	gboolean constructing;
 };
 
 G_DEFINE_TYPE(GwDbusExporter, gw_dbus_exporter, G_TYPE_OBJECT)
@@ -286,6 +288,8 @@ gw_dbus_exporter_add_on_demand(GwDbusExporter *self, const gchar *path, gchar *u
 	properties = gw_dbus_exporter_dup_properties(self, entry->uri);
 	gw_dbus_exporter_rehash(self, entry, properties, NULL);
 	g_hash_table_insert(self->entries, g_strdup(path), entry);
+	if (self->constructing)
+		return entry;
 	g_variant_builder_init(&interfaces, G_VARIANT_TYPE("a{sa{sv}}"));
 	g_variant_builder_add(&interfaces, "{s@a{sv}}", self->info->name, properties);
 	gw_dbus_object_manager_emit_interfaces_added(
@@ -904,6 +908,8 @@ gw_dbus_exporter_new_full(GwDmTree *tree,
 	}
 	self->tree_changed_id =
 	    g_signal_connect(tree, "changed", G_CALLBACK(gw_dbus_exporter_tree_changed_cb), self);
+	self->constructing = TRUE;
 	gw_dbus_exporter_resync(self);
+	self->constructing = FALSE;
 	return self;
 }

@@ -86,15 +86,13 @@ gw_dbus_inventory_strv_equal(const gchar *const *a, const gchar *const *b)
 /* the name of the plugin adapting the record's Protocol ("omadm": the built-in OMA DM
  * adapter), "" when none is loaded */
 static const gchar *
-gw_dbus_inventory_adapter_name(GwDbusInventory *self, GwDbusExporter *exporter, const gchar *uri)
+gw_dbus_inventory_adapter_name(GwDbusInventory *self, const gchar *protocol)
 {
 	GwAdapters *adapters = gw_gateway_get_adapters(self->gateway);
-	g_autofree gchar *protocol = NULL;
 	GwPlugin *plugin;
 
 	if (adapters == NULL)
 		return "";
-	protocol = gw_dbus_exporter_dup_leaf(exporter, uri, "Protocol");
 	plugin = gw_adapters_lookup(adapters, protocol);
 	if (plugin == NULL || gw_plugin_get_name(plugin) == NULL)
 		return "";
@@ -115,18 +113,39 @@ static const GwDbusExporterLeaf gw_dbus_inventory_group_leaves[] = {
     {"Description", "description"},
 };
 
+/* the UTF-8 value of the leaf @name below @record, "" when absent */
+static gchar *
+gw_dbus_inventory_node_dup_string(GwDmNode *record, const gchar *name)
+{
+	GwDmNode *leaf = record != NULL ? gw_dm_node_get_child(record, name) : NULL;
+	GBytes *value = leaf != NULL && gw_dm_node_is_leaf(leaf) ? gw_dm_node_get_value(leaf) : NULL;
+	const gchar *data;
+	gsize len = 0;
+
+	if (value == NULL)
+		return g_strdup("");
+	data = g_bytes_get_data(value, &len);
+	if (data == NULL || !g_utf8_validate(data, (gssize)len, NULL) || memchr(data, '\0', len))
+		return g_strdup("");
+	return g_strndup(data, len);
+}
+
 /* a Device object's properties, read from its record when a client asks (the objects are
- * served on demand: an inventory of 10,000 would cost 30 MB of skeletons) */
+ * served on demand: an inventory of 10,000 would cost 30 MB of skeletons); the record's node
+ * is looked up once, its leaves read below it */
 static GVariant *
 gw_dbus_inventory_device_properties(GwDbusExporter *exporter,
                                     const gchar *uri,
                                     gpointer user_data)
 {
 	GwDbusInventory *self = GW_DBUS_INVENTORY(user_data);
-	g_autofree gchar *mode_str = gw_dbus_exporter_dup_leaf(exporter, uri, "Mode");
-	g_autofree gchar *trusted = gw_dbus_exporter_dup_leaf(exporter, uri, "Trusted");
-	g_auto(GStrv) groups = gw_dbus_inventory_dup_values(self, uri, "Groups");
+	GwDmNode *record = gw_dm_tree_lookup(self->tree, uri);
+	GwDmNode *groups_node = record != NULL ? gw_dm_node_get_child(record, "Groups") : NULL;
+	g_autofree gchar *mode_str = gw_dbus_inventory_node_dup_string(record, "Mode");
+	g_autofree gchar *trusted = gw_dbus_inventory_node_dup_string(record, "Trusted");
+	g_autofree gchar *protocol = gw_dbus_inventory_node_dup_string(record, "Protocol");
 	GVariantBuilder builder;
+	GVariantBuilder groups;
 	guint64 mode = 0;
 
 	if (!g_ascii_string_to_unsigned(mode_str, 10, 0, G_MAXUINT32, &mode, NULL))
@@ -134,19 +153,29 @@ gw_dbus_inventory_device_properties(GwDbusExporter *exporter,
 	g_variant_builder_init(&builder, G_VARIANT_TYPE_VARDICT);
 	for (gsize i = 0; i < G_N_ELEMENTS(gw_dbus_inventory_device_leaves); i++) {
 		const GwDbusExporterLeaf *leaf = &gw_dbus_inventory_device_leaves[i];
-		g_autofree gchar *value = gw_dbus_exporter_dup_leaf(exporter, uri, leaf->leaf);
+		g_autofree gchar *value = gw_dbus_inventory_node_dup_string(record, leaf->leaf);
 		g_variant_builder_add(&builder, "{sv}", leaf->property, g_variant_new_string(value));
 	}
 	g_variant_builder_add(&builder, "{sv}", "Mode", g_variant_new_uint32((guint32)mode));
 	g_variant_builder_add(
 	    &builder, "{sv}", "Trusted", g_variant_new_boolean(g_strcmp0(trusted, "true") == 0));
-	g_variant_builder_add(
-	    &builder, "{sv}", "Groups", g_variant_new_strv((const gchar *const *)groups, -1));
+	/* the values of Groups/<x>, as gw_dbus_inventory_dup_values() reads them */
+	g_variant_builder_init(&groups, G_VARIANT_TYPE_STRING_ARRAY);
+	if (groups_node != NULL && !gw_dm_node_is_leaf(groups_node)) {
+		GPtrArray *children = gw_dm_node_get_children(groups_node);
+		for (guint i = 0; children != NULL && i < children->len; i++) {
+			GwDmNode *child = g_ptr_array_index(children, i);
+			g_autofree gchar *value =
+			    gw_dbus_inventory_node_dup_string(groups_node, gw_dm_node_get_name(child));
+			if (value[0] != '\0')
+				g_variant_builder_add(&groups, "s", value);
+		}
+	}
+	g_variant_builder_add(&builder, "{sv}", "Groups", g_variant_builder_end(&groups));
 	g_variant_builder_add(&builder,
 	                      "{sv}",
 	                      "Adapter",
-	                      g_variant_new_string(
-	                          gw_dbus_inventory_adapter_name(self, exporter, uri)));
+	                      g_variant_new_string(gw_dbus_inventory_adapter_name(self, protocol)));
 	return g_variant_builder_end(&builder);
 }
 
