@@ -204,7 +204,8 @@ gw_dbus_authority_dispatch(GwDbusAuthorityCheck *check)
 		    g_dbus_method_invocation_get_object_path(invocation));
 		return;
 	} else
-		vtable = g_dbus_interface_skeleton_get_vtable(G_DBUS_INTERFACE_SKELETON(check->target));
+		vtable =
+		    g_dbus_interface_skeleton_get_vtable(G_DBUS_INTERFACE_SKELETON(check->target));
 	g_object_set_data_full(G_OBJECT(invocation),
 	                       GW_DBUS_AUTHORITY_ALLOWED_KEY,
 	                       g_strdup(check->action_id),

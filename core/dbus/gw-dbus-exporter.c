@@ -268,10 +268,8 @@ gw_dbus_exporter_refresh_on_demand(GwDbusExporter *self,
 	        path,
 	        "org.freedesktop.DBus.Properties",
 	        "PropertiesChanged",
-	        g_variant_new("(sa{sv}@as)",
-	                      self->info->name,
-	                      &changed,
-	                      g_variant_new_strv(NULL, 0)),
+	        g_variant_new(
+	            "(sa{sv}@as)", self->info->name, &changed, g_variant_new_strv(NULL, 0)),
 	        &error))
 		g_warning("cannot emit PropertiesChanged on %s: %s", path, error->message);
 }
@@ -299,9 +297,7 @@ gw_dbus_exporter_add_on_demand(GwDbusExporter *self, const gchar *path, gchar *u
 
 /* fills a skeleton object, or sends what changed of one served on demand */
 static void
-gw_dbus_exporter_refresh_entry(GwDbusExporter *self,
-                               const gchar *path,
-                               GwDbusExporterEntry *entry)
+gw_dbus_exporter_refresh_entry(GwDbusExporter *self, const gchar *path, GwDbusExporterEntry *entry)
 {
 	if (entry->iface == NULL)
 		gw_dbus_exporter_refresh_on_demand(self, path, entry);

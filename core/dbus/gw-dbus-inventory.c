@@ -118,7 +118,8 @@ static gchar *
 gw_dbus_inventory_node_dup_string(GwDmNode *record, const gchar *name)
 {
 	GwDmNode *leaf = record != NULL ? gw_dm_node_get_child(record, name) : NULL;
-	GBytes *value = leaf != NULL && gw_dm_node_is_leaf(leaf) ? gw_dm_node_get_value(leaf) : NULL;
+	GBytes *value =
+	    leaf != NULL && gw_dm_node_is_leaf(leaf) ? gw_dm_node_get_value(leaf) : NULL;
 	const gchar *data;
 	gsize len = 0;
 
@@ -134,9 +135,7 @@ gw_dbus_inventory_node_dup_string(GwDmNode *record, const gchar *name)
  * served on demand: an inventory of 10,000 would cost 30 MB of skeletons); the record's node
  * is looked up once, its leaves read below it */
 static GVariant *
-gw_dbus_inventory_device_properties(GwDbusExporter *exporter,
-                                    const gchar *uri,
-                                    gpointer user_data)
+gw_dbus_inventory_device_properties(GwDbusExporter *exporter, const gchar *uri, gpointer user_data)
 {
 	GwDbusInventory *self = GW_DBUS_INVENTORY(user_data);
 	GwDmNode *record = gw_dm_tree_lookup(self->tree, uri);
@@ -154,7 +153,8 @@ gw_dbus_inventory_device_properties(GwDbusExporter *exporter,
 	for (gsize i = 0; i < G_N_ELEMENTS(gw_dbus_inventory_device_leaves); i++) {
 		const GwDbusExporterLeaf *leaf = &gw_dbus_inventory_device_leaves[i];
 		g_autofree gchar *value = gw_dbus_inventory_node_dup_string(record, leaf->leaf);
-		g_variant_builder_add(&builder, "{sv}", leaf->property, g_variant_new_string(value));
+		g_variant_builder_add(
+		    &builder, "{sv}", leaf->property, g_variant_new_string(value));
 	}
 	g_variant_builder_add(&builder, "{sv}", "Mode", g_variant_new_uint32((guint32)mode));
 	g_variant_builder_add(
@@ -165,8 +165,8 @@ gw_dbus_inventory_device_properties(GwDbusExporter *exporter,
 		GPtrArray *children = gw_dm_node_get_children(groups_node);
 		for (guint i = 0; children != NULL && i < children->len; i++) {
 			GwDmNode *child = g_ptr_array_index(children, i);
-			g_autofree gchar *value =
-			    gw_dbus_inventory_node_dup_string(groups_node, gw_dm_node_get_name(child));
+			g_autofree gchar *value = gw_dbus_inventory_node_dup_string(
+			    groups_node, gw_dm_node_get_name(child));
 			if (value[0] != '\0')
 				g_variant_builder_add(&groups, "s", value);
 		}

@@ -8,7 +8,6 @@
 #include <gio/gio.h>
 
 #include "gw-dbus-object-manager.h"
-
 #include "gw-gateway.h"
 
 G_BEGIN_DECLS

@@ -52,14 +52,13 @@ gw_dbus_object_manager_emit(GwDbusObjectManager *self, const gchar *signal, GVar
 	g_autoptr(GError) error = NULL;
 
 	g_variant_ref_sink(parameters);
-	if (self->connection != NULL &&
-	    !g_dbus_connection_emit_signal(self->connection,
-	                                   NULL,
-	                                   self->object_path,
-	                                   GW_DBUS_OBJECT_MANAGER_IFACE,
-	                                   signal,
-	                                   parameters,
-	                                   &error))
+	if (self->connection != NULL && !g_dbus_connection_emit_signal(self->connection,
+	                                                               NULL,
+	                                                               self->object_path,
+	                                                               GW_DBUS_OBJECT_MANAGER_IFACE,
+	                                                               signal,
+	                                                               parameters,
+	                                                               &error))
 		g_warning("cannot emit %s: %s", signal, error->message);
 	g_variant_unref(parameters);
 }
@@ -147,7 +146,8 @@ gw_dbus_object_manager_interface_removed_cb(GDBusObject *object,
 	const gchar *names[] = {gw_dbus_object_manager_iface_name(iface), NULL};
 
 	if (entry->manager->connection != NULL)
-		g_dbus_interface_skeleton_unexport_from_connection(iface, entry->manager->connection);
+		g_dbus_interface_skeleton_unexport_from_connection(iface,
+		                                                   entry->manager->connection);
 	gw_dbus_object_manager_emit_interfaces_removed(
 	    entry->manager, g_dbus_object_get_object_path(object), names);
 }
@@ -163,8 +163,8 @@ gw_dbus_object_manager_entry_free(GwDbusObjectManagerEntry *entry)
 		GDBusInterfaceSkeleton *iface = l->data;
 		if (entry->manager->connection != NULL &&
 		    g_dbus_interface_skeleton_has_connection(iface, entry->manager->connection))
-			g_dbus_interface_skeleton_unexport_from_connection(iface,
-			                                                   entry->manager->connection);
+			g_dbus_interface_skeleton_unexport_from_connection(
+			    iface, entry->manager->connection);
 	}
 	g_list_free_full(ifaces, g_object_unref);
 	g_object_unref(entry->object);
@@ -182,7 +182,8 @@ gw_dbus_object_manager_export(GwDbusObjectManager *self, GDBusObjectSkeleton *ob
 	g_return_if_fail(GW_IS_DBUS_OBJECT_MANAGER(self));
 	g_return_if_fail(G_IS_DBUS_OBJECT_SKELETON(object));
 	path = g_dbus_object_get_object_path(G_DBUS_OBJECT(object));
-	g_return_if_fail(g_str_has_prefix(path, self->prefix) && path[strlen(self->prefix)] != '\0');
+	g_return_if_fail(g_str_has_prefix(path, self->prefix) &&
+	                 path[strlen(self->prefix)] != '\0');
 
 	gw_dbus_object_manager_unexport(self, path);
 	entry = g_new0(GwDbusObjectManagerEntry, 1);
@@ -192,10 +193,11 @@ gw_dbus_object_manager_export(GwDbusObjectManager *self, GDBusObjectSkeleton *ob
 	                                   "interface-added",
 	                                   G_CALLBACK(gw_dbus_object_manager_interface_added_cb),
 	                                   entry);
-	entry->removed_id = g_signal_connect(object,
-	                                     "interface-removed",
-	                                     G_CALLBACK(gw_dbus_object_manager_interface_removed_cb),
-	                                     entry);
+	entry->removed_id =
+	    g_signal_connect(object,
+	                     "interface-removed",
+	                     G_CALLBACK(gw_dbus_object_manager_interface_removed_cb),
+	                     entry);
 	g_variant_builder_init(&builder, G_VARIANT_TYPE("a{sa{sv}}"));
 	ifaces = g_dbus_object_get_interfaces(G_DBUS_OBJECT(object));
 	for (GList *l = ifaces; l != NULL; l = l->next) {
@@ -327,14 +329,13 @@ gw_dbus_object_manager_method_call(GDBusConnection *connection,
 
 	if (g_strcmp0(method_name, "GetManagedObjects") == 0) {
 		g_dbus_method_invocation_return_value(
-		    invocation, g_variant_new("(@a{oa{sa{sv}}})", gw_dbus_object_manager_managed_objects(self)));
+		    invocation,
+		    g_variant_new("(@a{oa{sa{sv}}})",
+		                  gw_dbus_object_manager_managed_objects(self)));
 		return;
 	}
-	g_dbus_method_invocation_return_error(invocation,
-	                                      G_DBUS_ERROR,
-	                                      G_DBUS_ERROR_UNKNOWN_METHOD,
-	                                      "no method %s",
-	                                      method_name);
+	g_dbus_method_invocation_return_error(
+	    invocation, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD, "no method %s", method_name);
 }
 
 static const GDBusInterfaceVTable gw_dbus_object_manager_vtable = {
@@ -470,17 +471,19 @@ gw_dbus_object_manager_new(GDBusConnection *connection, const gchar *object_path
 	self->prefix =
 	    g_str_equal(object_path, "/") ? g_strdup("/") : g_strconcat(object_path, "/", NULL);
 	if (connection != NULL) {
-		g_autoptr(GDBusNodeInfo) node = g_dbus_node_info_new_for_xml(gw_dbus_object_manager_xml, NULL);
+		g_autoptr(GDBusNodeInfo) node =
+		    g_dbus_node_info_new_for_xml(gw_dbus_object_manager_xml, NULL);
 
 		g_assert(node != NULL);
 		self->connection = g_object_ref(connection);
-		self->registration_id = g_dbus_connection_register_object(connection,
-		                                                          object_path,
-		                                                          node->interfaces[0],
-		                                                          &gw_dbus_object_manager_vtable,
-		                                                          self,
-		                                                          NULL,
-		                                                          error);
+		self->registration_id =
+		    g_dbus_connection_register_object(connection,
+		                                      object_path,
+		                                      node->interfaces[0],
+		                                      &gw_dbus_object_manager_vtable,
+		                                      self,
+		                                      NULL,
+		                                      error);
 		if (self->registration_id == 0)
 			return NULL;
 	}

@@ -7,10 +7,9 @@
 
 #include <gio/gio.h>
 
-#include "gw-dbus-object-manager.h"
-
 #include "gw-dbus-generated.h"
 #include "gw-dbus-inventory.h"
+#include "gw-dbus-object-manager.h"
 #include "gw-plugin-loader.h"
 
 G_BEGIN_DECLS

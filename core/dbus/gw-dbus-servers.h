@@ -7,9 +7,8 @@
 
 #include <gio/gio.h>
 
-#include "gw-dbus-object-manager.h"
-
 #include "gw-dbus-inventory.h"
+#include "gw-dbus-object-manager.h"
 
 G_BEGIN_DECLS
 

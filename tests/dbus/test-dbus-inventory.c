@@ -743,7 +743,8 @@ test_on_demand_objects(void)
 	g_autoptr(GVariant) props = NULL;
 	g_autoptr(GVariant) mode = NULL;
 	g_autoptr(GVariant) groups = NULL;
-	g_autoptr(GPtrArray) signals = g_ptr_array_new_with_free_func((GDestroyNotify)g_variant_unref);
+	g_autoptr(GPtrArray) signals =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)g_variant_unref);
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *group = NULL;
 	GVariantIter iter;
