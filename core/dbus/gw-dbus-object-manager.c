@@ -93,11 +93,15 @@ gw_dbus_object_manager_iface_name(GDBusInterfaceSkeleton *iface)
 	return g_dbus_interface_skeleton_get_info(iface)->name;
 }
 
-/* a{sv} of @iface's properties as a client sees them */
-static GVariant *
-gw_dbus_object_manager_iface_properties(GDBusInterfaceSkeleton *iface)
+/* {sa{sv}}: @iface's name and its properties as a client sees them, to @builder */
+static void
+gw_dbus_object_manager_add_iface(GVariantBuilder *builder, GDBusInterfaceSkeleton *iface)
 {
-	return g_dbus_interface_skeleton_get_properties(iface);
+	/* (transfer full), not floating */
+	g_autoptr(GVariant) properties = g_dbus_interface_skeleton_get_properties(iface);
+
+	g_variant_builder_add(
+	    builder, "{s@a{sv}}", gw_dbus_object_manager_iface_name(iface), properties);
 }
 
 static void
@@ -129,10 +133,7 @@ gw_dbus_object_manager_interface_added_cb(GDBusObject *object,
 
 	gw_dbus_object_manager_export_iface(self, iface, path);
 	g_variant_builder_init(&builder, G_VARIANT_TYPE("a{sa{sv}}"));
-	g_variant_builder_add(&builder,
-	                      "{s@a{sv}}",
-	                      gw_dbus_object_manager_iface_name(iface),
-	                      gw_dbus_object_manager_iface_properties(iface));
+	gw_dbus_object_manager_add_iface(&builder, iface);
 	gw_dbus_object_manager_emit_interfaces_added(self, path, g_variant_builder_end(&builder));
 }
 
@@ -203,10 +204,7 @@ gw_dbus_object_manager_export(GwDbusObjectManager *self, GDBusObjectSkeleton *ob
 	for (GList *l = ifaces; l != NULL; l = l->next) {
 		GDBusInterfaceSkeleton *iface = l->data;
 		gw_dbus_object_manager_export_iface(self, iface, path);
-		g_variant_builder_add(&builder,
-		                      "{s@a{sv}}",
-		                      gw_dbus_object_manager_iface_name(iface),
-		                      gw_dbus_object_manager_iface_properties(iface));
+		gw_dbus_object_manager_add_iface(&builder, iface);
 	}
 	g_list_free_full(ifaces, g_object_unref);
 	g_hash_table_insert(self->entries, g_strdup(path), entry);
@@ -298,10 +296,7 @@ gw_dbus_object_manager_managed_objects(GwDbusObjectManager *self)
 		g_variant_builder_open(&builder, G_VARIANT_TYPE("a{sa{sv}}"));
 		for (GList *l = ifaces; l != NULL; l = l->next) {
 			GDBusInterfaceSkeleton *iface = l->data;
-			g_variant_builder_add(&builder,
-			                      "{s@a{sv}}",
-			                      gw_dbus_object_manager_iface_name(iface),
-			                      gw_dbus_object_manager_iface_properties(iface));
+			gw_dbus_object_manager_add_iface(&builder, iface);
 		}
 		g_variant_builder_close(&builder);
 		g_variant_builder_close(&builder);
