@@ -22,6 +22,12 @@ G_BEGIN_DECLS
  * accepted recognises the resend (exactly once as the server sees it). An acknowledgement is
  * stored before the gateway's next message to that server (gw_alert_queue_flush() on the
  * link's "message-executed"), so only a crash in that window sends an alert again.
+ *
+ * Signal "changed" (no arguments): the set of queued alerts changed — an alert was queued
+ * (push, push_batched), acknowledged or dropped (ack). It is emitted when the change is made
+ * in memory, before a batched save, so gw_alert_queue_get_length() is already the new count
+ * (the Manager's PendingAlerts follows it). The alerts loaded by gw_alert_queue_new() are
+ * there before anyone can connect: read the length after construction.
  */
 
 typedef struct {
