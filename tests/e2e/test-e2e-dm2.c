@@ -11,6 +11,8 @@
  *    in the Status), DELETE, EXEC (CheckIn: 202 and a second session follows, DM 2.0 too), a
  *    GET of a missing node (404) and a DELETE the tree refuses, and the END; HTTP Basic with
  *    the account's CLCRED name/secret;
+ *  - alert-resend-once: a DM 2.0 alert whose acknowledgement a crash lost is sent again with
+ *    the same identity (X-GwMO-Alert-ID) and the reference server accepts it once;
  *  - server-initiated (seed 003 B.2): a DM 2.0 Package #0 on POST /notify → a session with
  *    ServerInitiatedMgmt and the NOTIFICATION-ID; forged/unknown/malformed/replayed ones start
  *    nothing;
@@ -272,6 +274,99 @@ test_client_initiated(void)
 	        "Data"),
 	    FALSE);
 	g_assert_nonnull(strstr(data, "\"Color\":\"green\""));
+	env_free(e);
+}
+
+/* the Generic Alerts of @type in the record's sessions, in order */
+static GPtrArray *
+alerts_of_type(JsonArray *sessions, const gchar *type)
+{
+	GPtrArray *out = g_ptr_array_new();
+
+	for (guint i = 0; i < json_array_get_length(sessions); i++) {
+		JsonArray *alerts = json_object_get_array_member(
+		    json_array_get_object_element(sessions, i), "alerts");
+		for (guint j = 0; j < json_array_get_length(alerts); j++) {
+			JsonObject *a = json_array_get_object_element(alerts, j);
+			if (g_strcmp0(json_object_get_string_member(a, "AlertType"), type) == 0)
+				g_ptr_array_add(out, a);
+		}
+	}
+	return out;
+}
+
+/*
+ * Issue 16 §2, exactly once as the server sees it, for DM 2.0: an alert the server received
+ * (its Package #2 answered the Package #1 that carried it) whose acknowledgement a crash lost
+ * before it was stored. The crash is made deterministic as in test-e2e-crash.c's
+ * /alert-resend-once: gwmod is SIGKILLed after the session and the alert queue is put back as
+ * it was stored before the acknowledgement. The restarted gateway sends the alert again (its
+ * session for undelivered alerts) with the same identity in X-GwMO-Alert-ID; the reference
+ * server accepts it once and records the resend as a suppressed duplicate. On main a DM 2.0
+ * alert carried no identity and the server accepted it twice.
+ */
+static void
+test_alert_resend_once(void)
+{
+	Env *e = env_new_clear_text(DM2_CONF);
+	g_autofree gchar *record = g_build_filename(e->dir, "record.json", NULL);
+	g_autofree gchar *queue = g_build_filename(e->d->state_dir, "alerts.json", NULL);
+	g_autofree gchar *before = NULL;
+	g_autoptr(GSubprocess) server = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(JsonParser) parser = NULL;
+	g_autoptr(GPtrArray) seen = NULL;
+	JsonArray *sessions;
+	JsonObject *first;
+	JsonObject *second;
+	gsize len = 0;
+	guint accepted = 0;
+
+	g_assert_cmpuint(queue_alert(e->d, "urn:gwmo:test:Once", "once"), >, 0);
+	/* QueueAlert stores the alert before it answers: the queue before the acknowledgement */
+	g_assert_true(g_file_get_contents(queue, &before, &len, &error));
+	g_assert_no_error(error);
+
+	server = dm2_server_start(e, "{\"sessions\":[]}", record, 2, CL_SECRET, NULL);
+	reply = gw_test_call(e->d, "StartSession", g_variant_new("(s)", SERVER_ID), "(uu)", &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(pending_alerts(e->d), ==, 0);
+
+	/* the crash between the server's Package #2 and the stored acknowledgement */
+	gw_test_daemon_kill(e->d);
+	g_assert_true(g_file_set_contents(queue, before, (gssize)len, &error));
+	g_assert_no_error(error);
+	gw_test_daemon_start(e->d, NULL);
+	/* the restarted gateway delivers what it believes undelivered: the server's 2nd session */
+	server_wait(server);
+	g_assert_cmpuint(pending_alerts(e->d), ==, 0);
+
+	sessions = record_sessions(record, &parser);
+	g_assert_cmpuint(json_array_get_length(sessions), ==, 2);
+	seen = alerts_of_type(sessions, "urn:gwmo:test:Once");
+	/* the same alert sent twice, with the same identity */
+	g_assert_cmpuint(seen->len, ==, 2);
+	first = g_ptr_array_index(seen, 0);
+	second = g_ptr_array_index(seen, 1);
+	g_assert_cmpstr(
+	    json_object_get_string_member(json_object_get_object_member(second, "Data"), "DM1x"),
+	    ==,
+	    "once");
+	g_assert_true(json_object_get_member(first, "identity") != NULL &&
+	              !json_node_is_null(json_object_get_member(first, "identity")));
+	g_assert_true(
+	    g_str_has_prefix(json_object_get_string_member(first, "identity"), "gwmo-alert:"));
+	g_assert_cmpstr(json_object_get_string_member(first, "identity"),
+	                ==,
+	                json_object_get_string_member(second, "identity"));
+	/* exactly once as the server sees it: accepted, then suppressed by its identity */
+	for (guint i = 0; i < seen->len; i++)
+		accepted +=
+		    !json_object_get_boolean_member(g_ptr_array_index(seen, i), "duplicate");
+	g_assert_cmpuint(accepted, ==, 1);
+	g_assert_false(json_object_get_boolean_member(first, "duplicate"));
+	g_assert_true(json_object_get_boolean_member(second, "duplicate"));
 	env_free(e);
 }
 
@@ -1449,6 +1544,7 @@ main(int argc, char **argv)
 	server_binary = argv[1];
 	device_binary = argc > 2 ? argv[2] : NULL;
 	g_test_add_func("/gw/e2e/dm2/client-initiated", test_client_initiated);
+	g_test_add_func("/gw/e2e/dm2/alert-resend-once", test_alert_resend_once);
 	g_test_add_func("/gw/e2e/dm2/server-initiated", test_server_initiated);
 	g_test_add_func("/gw/e2e/dm2/malformed", test_malformed);
 	g_test_add_func("/gw/e2e/dm2/wrong-password", test_wrong_password);
