@@ -12,7 +12,8 @@
  *    GET of a missing node (404) and a DELETE the tree refuses, and the END; HTTP Basic with
  *    the account's CLCRED name/secret;
  *  - alert-resend-once: a DM 2.0 alert whose acknowledgement a crash lost is sent again with
- *    the same identity (X-GwMO-Alert-ID) and the reference server accepts it once;
+ *    the same identity (X-GwMO-Alert-ID) and the reference server accepts it once; more alerts
+ *    than one Package #1's header has room for go in the sessions that follow at once;
  *  - server-initiated (seed 003 B.2): a DM 2.0 Package #0 on POST /notify → a session with
  *    ServerInitiatedMgmt and the NOTIFICATION-ID; forged/unknown/malformed/replayed ones start
  *    nothing;
@@ -367,6 +368,67 @@ test_alert_resend_once(void)
 	g_assert_cmpuint(accepted, ==, 1);
 	g_assert_false(json_object_get_boolean_member(first, "duplicate"));
 	g_assert_true(json_object_get_boolean_member(second, "duplicate"));
+	env_free(e);
+}
+
+/* more queued alerts than one Package #1's X-GwMO-Alert-ID has room for (about 100) */
+#define MANY_ALERTS 130
+
+/*
+ * Alerts beyond one Package #1: the first session carries those whose identities fit its
+ * header, the next session follows at once with the rest; every alert reaches the server once,
+ * each with its own identity, none left pending.
+ */
+static void
+test_alerts_beyond_one_package(void)
+{
+	Env *e = env_new_clear_text(DM2_CONF);
+	g_autofree gchar *record = g_build_filename(e->dir, "record.json", NULL);
+	g_autoptr(GSubprocess) server = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(JsonParser) parser = NULL;
+	g_autoptr(GPtrArray) seen = NULL;
+	g_autoptr(GHashTable) identities = g_hash_table_new(g_str_hash, g_str_equal);
+	JsonArray *sessions;
+	guint in_first;
+
+	for (guint i = 0; i < MANY_ALERTS; i++) {
+		g_autofree gchar *data = g_strdup_printf("alert %u", i);
+		g_assert_cmpuint(queue_alert(e->d, "urn:gwmo:test:Many", data), >, 0);
+	}
+	g_assert_cmpuint(pending_alerts(e->d), ==, MANY_ALERTS);
+	server = dm2_server_start(e, "{\"sessions\":[]}", record, 2, CL_SECRET, NULL);
+	reply = gw_test_call(e->d, "StartSession", g_variant_new("(s)", SERVER_ID), "(uu)", &error);
+	g_assert_no_error(error);
+	/* the second session comes by itself */
+	server_wait(server);
+	g_assert_cmpuint(pending_alerts(e->d), ==, 0);
+
+	sessions = record_sessions(record, &parser);
+	g_assert_cmpuint(json_array_get_length(sessions), ==, 2);
+	in_first = json_array_get_length(json_object_get_array_member(
+	               json_array_get_object_element(sessions, 0), "alerts")) -
+	           1;
+	g_assert_cmpuint(in_first, >, 0);
+	g_assert_cmpuint(in_first, <, MANY_ALERTS);
+	seen = alerts_of_type(sessions, "urn:gwmo:test:Many");
+	g_assert_cmpuint(seen->len, ==, MANY_ALERTS);
+	for (guint i = 0; i < seen->len; i++) {
+		JsonObject *a = g_ptr_array_index(seen, i);
+		g_autofree gchar *want = g_strdup_printf("alert %u", i);
+		const gchar *identity = json_object_get_string_member(a, "identity");
+
+		/* in queue order, each once, each named */
+		g_assert_cmpstr(
+		    json_object_get_string_member(json_object_get_object_member(a, "Data"), "DM1x"),
+		    ==,
+		    want);
+		g_assert_false(json_object_get_boolean_member(a, "duplicate"));
+		g_assert_nonnull(identity);
+		g_assert_false(g_hash_table_contains(identities, identity));
+		g_hash_table_add(identities, (gpointer)identity);
+	}
 	env_free(e);
 }
 
@@ -1545,6 +1607,7 @@ main(int argc, char **argv)
 	device_binary = argc > 2 ? argv[2] : NULL;
 	g_test_add_func("/gw/e2e/dm2/client-initiated", test_client_initiated);
 	g_test_add_func("/gw/e2e/dm2/alert-resend-once", test_alert_resend_once);
+	g_test_add_func("/gw/e2e/dm2/alerts-beyond-one-package", test_alerts_beyond_one_package);
 	g_test_add_func("/gw/e2e/dm2/server-initiated", test_server_initiated);
 	g_test_add_func("/gw/e2e/dm2/malformed", test_malformed);
 	g_test_add_func("/gw/e2e/dm2/wrong-password", test_wrong_password);
