@@ -39,6 +39,7 @@ struct _GwDbusManager {
 	GwDbusPlugins *plugins;     /* the Plugins/ objects, Tainted */
 	gulong tree_changed_id;
 	gulong session_finished_id;
+	gulong alerts_changed_id; /* the alert queue's "changed": PendingAlerts follows it */
 	gulong discovery_id;
 	GwDbusAuthority *authority; /* who may change what */
 };
@@ -506,18 +507,33 @@ gw_dbus_manager_handle_bootstrap(GwDbusGenManager *skeleton,
 
 /* ---- northbound sessions and alerts ---- */
 
+/* the skeleton sends one PropertiesChanged per main-loop turn for what changed in it */
+static void
+gw_dbus_manager_refresh_pending_alerts(GwDbusManager *self)
+{
+	GwNorthbound *nb = gw_gateway_get_northbound(self->gateway);
+	guint pending = gw_alert_queue_get_length(gw_northbound_get_alert_queue(nb));
+
+	if (gw_dbus_gen_manager_get_pending_alerts(self->skeleton) != pending)
+		gw_dbus_gen_manager_set_pending_alerts(self->skeleton, pending);
+}
+
+static void
+gw_dbus_manager_alerts_changed_cb(GwAlertQueue *queue, gpointer user_data)
+{
+	gw_dbus_manager_refresh_pending_alerts(GW_DBUS_MANAGER(user_data));
+}
+
 static void
 gw_dbus_manager_refresh_northbound(GwDbusManager *self)
 {
 	GwNorthbound *nb = gw_gateway_get_northbound(self->gateway);
 	g_auto(GStrv) uris = gw_northbound_get_listen_uris(nb);
-	guint pending = gw_alert_queue_get_length(gw_northbound_get_alert_queue(nb));
 	const gchar *const *old = gw_dbus_gen_manager_get_listen_uris(self->skeleton);
 
 	if (old == NULL || !g_strv_equal(old, (const gchar *const *)uris))
 		gw_dbus_gen_manager_set_listen_uris(self->skeleton, (const gchar *const *)uris);
-	if (gw_dbus_gen_manager_get_pending_alerts(self->skeleton) != pending)
-		gw_dbus_gen_manager_set_pending_alerts(self->skeleton, pending);
+	gw_dbus_manager_refresh_pending_alerts(self);
 }
 
 static void
@@ -1073,6 +1089,12 @@ gw_dbus_manager_dispose(GObject *object)
 		                            self->session_finished_id);
 		self->session_finished_id = 0;
 	}
+	if (self->alerts_changed_id != 0) {
+		g_signal_handler_disconnect(
+		    gw_northbound_get_alert_queue(gw_gateway_get_northbound(self->gateway)),
+		    self->alerts_changed_id);
+		self->alerts_changed_id = 0;
+	}
 	g_clear_object(&self->jobs);
 	g_clear_object(&self->plugins);
 	g_clear_object(&self->inventory);
@@ -1165,6 +1187,11 @@ gw_dbus_manager_new(GwGateway *gateway,
 	    g_signal_connect(gw_gateway_get_northbound(gateway),
 	                     "session-finished",
 	                     G_CALLBACK(gw_dbus_manager_session_finished_cb),
+	                     self);
+	self->alerts_changed_id =
+	    g_signal_connect(gw_northbound_get_alert_queue(gw_gateway_get_northbound(gateway)),
+	                     "changed",
+	                     G_CALLBACK(gw_dbus_manager_alerts_changed_cb),
 	                     self);
 	gw_dbus_manager_refresh_northbound(self);
 	if (gw_gateway_get_discovery(gateway) != NULL)

@@ -27,6 +27,15 @@ struct _GwAlertQueue {
 
 G_DEFINE_TYPE(GwAlertQueue, gw_alert_queue, G_TYPE_OBJECT)
 
+enum { SIGNAL_CHANGED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+static void
+gw_alert_queue_changed(GwAlertQueue *self)
+{
+	g_signal_emit(self, signals[SIGNAL_CHANGED], 0);
+}
+
 void
 gw_alert_free(GwAlert *alert)
 {
@@ -328,6 +337,7 @@ gw_alert_queue_push(GwAlertQueue *self, const GwAlert *alert, GError **error)
 		return 0;
 	}
 	g_info("alert %u (%s) queued for %s", copy->id, copy->type, copy->server_id);
+	gw_alert_queue_changed(self);
 	return copy->id;
 }
 
@@ -341,6 +351,7 @@ gw_alert_queue_push_batched(GwAlertQueue *self, const GwAlert *alert)
 	g_ptr_array_add(self->alerts, copy);
 	gw_alert_queue_schedule_save(self);
 	g_info("alert %u (%s) queued for %s", copy->id, copy->type, copy->server_id);
+	gw_alert_queue_changed(self);
 	return copy->id;
 }
 
@@ -372,6 +383,7 @@ gw_alert_queue_ack(GwAlertQueue *self, guint id, GError **error)
 			g_info("alert %u acknowledged by %s", id, a->server_id);
 			g_ptr_array_remove_index(self->alerts, i);
 			gw_alert_queue_schedule_save(self);
+			gw_alert_queue_changed(self);
 			return TRUE;
 		}
 	}
@@ -421,6 +433,15 @@ gw_alert_queue_class_init(GwAlertQueueClass *klass)
 {
 	G_OBJECT_CLASS(klass)->dispose = gw_alert_queue_dispose;
 	G_OBJECT_CLASS(klass)->finalize = gw_alert_queue_finalize;
+	signals[SIGNAL_CHANGED] = g_signal_new("changed",
+	                                       G_TYPE_FROM_CLASS(klass),
+	                                       G_SIGNAL_RUN_LAST,
+	                                       0,
+	                                       NULL,
+	                                       NULL,
+	                                       NULL,
+	                                       G_TYPE_NONE,
+	                                       0);
 }
 
 static void

@@ -17,11 +17,18 @@ G_BEGIN_DECLS
  * Each alert has an identity, @uid, assigned when it is queued and stored with it: the queue's
  * random instance (made when the queue file is created, so it is never reused after a reset or
  * a corrupt file) and the alert's id. It goes out as the Extended Meta Information of the
- * alert's Item (`<EMI xmlns="syncml:metinf">gwmo-alert:<uid></EMI>`): the same alert sent again
+ * alert's Item (`<EMI xmlns="syncml:metinf">gwmo-alert:<uid></EMI>`; a DM 2.0 Package #1 names
+ * it in the HTTP header X-GwMO-Alert-ID, gw-dm2.h): the same alert sent again
  * after a crash carries the same identity, and a DM Server that keeps the identities it
  * accepted recognises the resend (exactly once as the server sees it). An acknowledgement is
  * stored before the gateway's next message to that server (gw_alert_queue_flush() on the
  * link's "message-executed"), so only a crash in that window sends an alert again.
+ *
+ * Signal "changed" (no arguments): the set of queued alerts changed — an alert was queued
+ * (push, push_batched), acknowledged or dropped (ack). It is emitted when the change is made
+ * in memory, before a batched save, so gw_alert_queue_get_length() is already the new count
+ * (the Manager's PendingAlerts follows it). The alerts loaded by gw_alert_queue_new() are
+ * there before anyone can connect: read the length after construction.
  */
 
 typedef struct {

@@ -231,8 +231,17 @@ gw_northbound_retry_alerts(GwNorthbound *self, const gchar *server_id, gboolean 
 {
 	guint base = (guint)gw_config_get_int(self->config, "northbound", "alert-retry-interval");
 	g_autoptr(GPtrArray) queued = gw_alert_queue_list(self->alerts, server_id);
+	GwServerLink *link = gw_northbound_find_link(self, server_id);
 	guint delay;
 
+	/* a DM 2.0 session that went well delivered every alert it carried (the first Package #2
+	 * acknowledges them all); alerts still queued did not fit its Package #1, or came during
+	 * it: the next session follows at once, and each one empties the queue further */
+	if (ok && queued->len > 0 && link != NULL && gw_server_link_get_dm2(link)) {
+		g_hash_table_remove(self->alert_retry, server_id);
+		gw_northbound_schedule_alert_session(self, server_id, 0);
+		return;
+	}
 	if (ok || queued->len == 0 || base == 0) {
 		g_hash_table_remove(self->alert_retry, server_id);
 		return;
@@ -348,6 +357,7 @@ gw_northbound_run(GwNorthbound *self,
 		la->id = a->id;
 		la->alert = gw_northbound_syncml_alert(a, gw_alert_dup_emi(a));
 		la->dm2_alert = gw_northbound_dm2_alert(self, a);
+		la->identity = gw_alert_dup_emi(a);
 		g_ptr_array_add(alerts, la);
 	}
 	gw_server_link_run_session_async(

@@ -91,6 +91,7 @@ gw_server_link_alert_free(GwServerLinkAlert *alert)
 		gw_syncml_command_free(alert->alert);
 	if (alert->dm2_alert != NULL)
 		gw_dm2_alert_free(alert->dm2_alert);
+	g_free(alert->identity);
 	g_free(alert);
 }
 
@@ -735,13 +736,22 @@ gw_server_link_dm2_post(GTask *task, GBytes *package, const gchar *content_type)
 	GwServerLink *self = g_task_get_source_object(task);
 	GwServerLinkRun *run = g_task_get_task_data(task);
 	const gchar *next_url = gw_dm2_session_get_next_url(run->dm2);
-	const gchar *headers[] = {GW_DM2_HEADER_DEVID,
-	                          run->dev_id,
-	                          "Accept",
-	                          GW_DM2_CONTENT_TYPE_REQUEST,
-	                          run->authorization != NULL ? "Authorization" : NULL,
-	                          run->authorization,
-	                          NULL};
+	/* Package #1 names its Generic Alerts' identities (gw-dm2.h) */
+	const gchar *alert_ids = g_strcmp0(content_type, GW_DM2_CONTENT_TYPE_INITIATION) == 0
+	                             ? gw_dm2_session_get_alert_id_header(run->dm2)
+	                             : NULL;
+	const gchar *headers[9] = {
+	    GW_DM2_HEADER_DEVID, run->dev_id, "Accept", GW_DM2_CONTENT_TYPE_REQUEST, NULL};
+	guint n = 4;
+
+	if (run->authorization != NULL) {
+		headers[n++] = "Authorization";
+		headers[n++] = run->authorization;
+	}
+	if (alert_ids != NULL) {
+		headers[n++] = GW_DM2_HEADER_ALERT_ID;
+		headers[n++] = alert_ids;
+	}
 
 	if (next_url != NULL && g_strcmp0(next_url, run->uri) != 0) {
 		GError *error = NULL;
@@ -1000,9 +1010,16 @@ gw_server_link_run_dm2(GwServerLink *self,
 	    run->dm2, "alert-delivered", G_CALLBACK(gw_server_link_dm2_delivered_cb), task);
 	for (guint i = 0; alerts != NULL && i < alerts->len; i++) {
 		GwServerLinkAlert *a = g_ptr_array_index(alerts, i);
-		if (a->dm2_alert != NULL)
-			gw_dm2_session_queue_alert(
-			    run->dm2, a->id, gw_dm2_alert_copy(a->dm2_alert));
+		if (a->dm2_alert == NULL)
+			continue;
+		if (!gw_dm2_session_queue_identified_alert(
+		        run->dm2, a->id, a->identity, gw_dm2_alert_copy(a->dm2_alert))) {
+			/* Package #1 is full: the rest wait for the next session */
+			g_info("DM 2.0 session with %s: %u alert(s) left for the next session",
+			       cfg.server_id,
+			       alerts->len - i);
+			break;
+		}
 	}
 	if (alert_code == 1200 && session_id != NULL)
 		notification_id = g_ascii_strtoull(session_id, NULL, 10);

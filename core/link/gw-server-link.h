@@ -36,6 +36,10 @@ typedef struct {
 	guint id;
 	GwSyncmlCommand *alert; /* a Generic Alert (gw_syncml_alert_new_generic) */
 	GwDm2Alert *dm2_alert;  /* (added) the same for a DM 2.0 server, nullable */
+	/* (added) its identity, nullable: a DM 2.0 Package #1 carries it in
+	 * GW_DM2_HEADER_ALERT_ID (a DM 1.x alert has it in its Item's EMI already). A DM 2.0
+	 * Package #1 takes as many alerts as that header has room for; the rest stay queued. */
+	gchar *identity;
 } GwServerLinkAlert;
 
 void

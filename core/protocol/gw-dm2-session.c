@@ -17,6 +17,7 @@
 
 typedef struct {
 	guint id;
+	gchar *identity; /* GW_DM2_HEADER_ALERT_ID, nullable */
 	GwDm2Alert *alert;
 } GwDm2QueuedAlert;
 
@@ -24,6 +25,7 @@ static void
 gw_dm2_queued_alert_free(GwDm2QueuedAlert *q)
 {
 	gw_dm2_alert_free(q->alert);
+	g_free(q->identity);
 	g_free(q);
 }
 
@@ -35,6 +37,8 @@ struct _GwDm2Session {
 	GwDm2SessionState state;
 	GError *error;
 	GPtrArray *queued_alerts; /* GwDm2QueuedAlert *, until the first Package #2 */
+	gsize alert_id_len;       /* of the GW_DM2_HEADER_ALERT_ID value they make */
+	gchar *alert_id_header;   /* Package #1's, made by start() */
 
 	GwDm2Message *request; /* the Package #2 being run */
 	guint cursor;          /* next command of @request */
@@ -87,6 +91,7 @@ gw_dm2_session_finalize(GObject *object)
 	g_clear_object(&self->tree);
 	g_clear_error(&self->error);
 	g_clear_pointer(&self->queued_alerts, g_ptr_array_unref);
+	g_clear_pointer(&self->alert_id_header, g_free);
 	g_clear_pointer(&self->request, gw_dm2_message_free);
 	g_clear_pointer(&self->response, gw_dm2_message_free);
 	g_clear_pointer(&self->next_url, g_free);
@@ -174,13 +179,51 @@ gw_dm2_session_get_stats(GwDm2Session *self, GwDm2SessionStats *stats)
 void
 gw_dm2_session_queue_alert(GwDm2Session *self, guint id, GwDm2Alert *alert)
 {
-	GwDm2QueuedAlert *q;
-
 	g_return_if_fail(GW_IS_DM2_SESSION(self) && alert != NULL);
+	gw_dm2_session_queue_identified_alert(self, id, NULL, alert);
+}
+
+gboolean
+gw_dm2_session_queue_identified_alert(GwDm2Session *self,
+                                      guint id,
+                                      const gchar *identity,
+                                      GwDm2Alert *alert)
+{
+	GwDm2QueuedAlert *q;
+	gsize entry = 0;
+
+	g_return_val_if_fail(GW_IS_DM2_SESSION(self) && alert != NULL, FALSE);
+	g_return_val_if_fail(self->state == GW_DM2_SESSION_STATE_NEW, FALSE);
+	if (identity != NULL && !gw_dm2_alert_id_is_valid(identity)) {
+		/* a hand-edited queue file: the alert still goes, at least once */
+		g_warning("alert %u: identity unfit for " GW_DM2_HEADER_ALERT_ID ", sent without",
+		          id);
+		identity = NULL;
+	}
+	if (identity != NULL) {
+		/* ", " <index> "=" <identity>; index 0 is the session alert */
+		g_autofree gchar *index = g_strdup_printf("%u", self->queued_alerts->len + 1);
+		entry = 2 + strlen(index) + 1 + strlen(identity);
+		if (self->queued_alerts->len > 0 &&
+		    self->alert_id_len + entry > GW_DM2_ALERT_ID_HEADER_MAX) {
+			gw_dm2_alert_free(alert);
+			return FALSE;
+		}
+	}
 	q = g_new0(GwDm2QueuedAlert, 1);
 	q->id = id;
+	q->identity = g_strdup(identity);
 	q->alert = alert;
 	g_ptr_array_add(self->queued_alerts, q);
+	self->alert_id_len += entry;
+	return TRUE;
+}
+
+const gchar *
+gw_dm2_session_get_alert_id_header(GwDm2Session *self)
+{
+	g_return_val_if_fail(GW_IS_DM2_SESSION(self), NULL);
+	return self->alert_id_header;
 }
 
 /* FAILED with @error (copied into *@out) */
@@ -204,6 +247,7 @@ gw_dm2_session_start(GwDm2Session *self,
 {
 	g_autoptr(GwDm2Message) msg = NULL;
 	g_autoptr(GPtrArray) mos = NULL;
+	g_autofree const gchar **ids = NULL;
 	GError *local_error = NULL;
 	GBytes *bytes;
 
@@ -222,10 +266,14 @@ gw_dm2_session_start(GwDm2Session *self,
 	                         server_initiated
 	                             ? gw_dm2_alert_new_server_initiated(notification_id)
 	                             : gw_dm2_alert_new(GW_DM2_ALERT_CLIENT_INITIATED));
+	ids = g_new0(const gchar *, self->queued_alerts->len + 1);
 	for (guint i = 0; i < self->queued_alerts->len; i++) {
 		GwDm2QueuedAlert *q = g_ptr_array_index(self->queued_alerts, i);
 		gw_dm2_message_add_alert(msg, gw_dm2_alert_copy(q->alert));
+		ids[i + 1] = q->identity; /* the position in "Alert" */
 	}
+	g_free(self->alert_id_header);
+	self->alert_id_header = gw_dm2_alert_ids_to_header(ids, self->queued_alerts->len + 1);
 	bytes = gw_dm2_message_to_json(msg, &local_error);
 	if (bytes == NULL) {
 		gw_dm2_session_fail(self, local_error, error);

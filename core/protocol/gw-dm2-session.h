@@ -131,6 +131,20 @@ gw_dm2_session_get_stats(GwDm2Session *self, GwDm2SessionStats *stats);
  * answers Package #1 with a Package #2 */
 void
 gw_dm2_session_queue_alert(GwDm2Session *self, guint id, GwDm2Alert *alert);
+/*
+ * The same with the alert's @identity (nullable; gw_dm2_alert_id_is_valid()), which start()
+ * puts into Package #1's GW_DM2_HEADER_ALERT_ID. Before start() only. FALSE (and @alert freed)
+ * when the header would grow beyond GW_DM2_ALERT_ID_HEADER_MAX: the package is full, the alert
+ * waits for another session (the first alert always fits).
+ */
+gboolean
+gw_dm2_session_queue_identified_alert(GwDm2Session *self,
+                                      guint id,
+                                      const gchar *identity,
+                                      GwDm2Alert *alert);
+/* the GW_DM2_HEADER_ALERT_ID value of the Package #1 start() made, NULL when none */
+const gchar *
+gw_dm2_session_get_alert_id_header(GwDm2Session *self);
 
 /* Package #1. @server_initiated: ServerInitiatedMgmt with @notification_id, else
  * ClientInitiatedMgmt. */

@@ -1705,3 +1705,102 @@ gw_dm2_message_to_json(const GwDm2Message *msg, GError **error)
 		return NULL;
 	return g_string_free_to_bytes(g_steal_pointer(&out));
 }
+
+/* ---- the Generic Alerts' identities (GW_DM2_HEADER_ALERT_ID) ---- */
+
+gboolean
+gw_dm2_alert_id_is_valid(const gchar *identity)
+{
+	gsize len;
+
+	if (identity == NULL)
+		return FALSE;
+	len = strlen(identity);
+	if (len == 0 || len > GW_DM2_ALERT_ID_MAX_LEN)
+		return FALSE;
+	for (gsize i = 0; i < len; i++) {
+		gchar c = identity[i];
+		if (!g_ascii_isalnum(c) && c != ':' && c != '.' && c != '_' && c != '-')
+			return FALSE;
+	}
+	return TRUE;
+}
+
+gchar *
+gw_dm2_alert_ids_to_header(const gchar *const *ids, guint n)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; i < n; i++) {
+		if (ids[i] == NULL)
+			continue;
+		g_return_val_if_fail(gw_dm2_alert_id_is_valid(ids[i]), NULL);
+		g_string_append_printf(s, "%s%u=%s", s->len > 0 ? ", " : "", i, ids[i]);
+	}
+	if (s->len == 0) {
+		g_string_free(s, TRUE);
+		return NULL;
+	}
+	return g_string_free(s, FALSE);
+}
+
+GPtrArray *
+gw_dm2_alert_ids_parse(const gchar *value, guint n_alerts, GError **error)
+{
+	g_autoptr(GPtrArray) ids = g_ptr_array_new_full(n_alerts, g_free);
+	g_auto(GStrv) entries = NULL;
+
+	g_ptr_array_set_size(ids, n_alerts);
+	if (value == NULL)
+		return g_steal_pointer(&ids);
+	entries = g_strsplit(value, ",", -1);
+	for (guint i = 0; entries[i] != NULL; i++) {
+		gchar *entry = g_strstrip(entries[i]);
+		const gchar *eq = strchr(entry, '=');
+		g_autofree gchar *index_text = NULL;
+		guint64 index = 0;
+
+		if (entry[0] == '\0')
+			continue; /* HTTP lists allow empty elements */
+		if (eq == NULL) {
+			g_set_error(error,
+			            GW_ERROR,
+			            GW_ERROR_PROTOCOL,
+			            GW_DM2_HEADER_ALERT_ID " entry %u has no '='",
+			            i);
+			return NULL;
+		}
+		index_text = g_strndup(entry, (gsize)(eq - entry));
+		if (!g_ascii_string_to_unsigned(index_text, 10, 0, G_MAXUINT32, &index, NULL) ||
+		    index >= n_alerts) {
+			g_set_error(error,
+			            GW_ERROR,
+			            GW_ERROR_PROTOCOL,
+			            GW_DM2_HEADER_ALERT_ID
+			            " entry %u: index '%s' is not that of one "
+			            "of the %u alerts",
+			            i,
+			            index_text,
+			            n_alerts);
+			return NULL;
+		}
+		if (!gw_dm2_alert_id_is_valid(eq + 1)) {
+			g_set_error(error,
+			            GW_ERROR,
+			            GW_ERROR_PROTOCOL,
+			            GW_DM2_HEADER_ALERT_ID " entry %u: not an identity",
+			            i);
+			return NULL;
+		}
+		if (g_ptr_array_index(ids, index) != NULL) {
+			g_set_error(error,
+			            GW_ERROR,
+			            GW_ERROR_PROTOCOL,
+			            GW_DM2_HEADER_ALERT_ID " names alert %u twice",
+			            (guint)index);
+			return NULL;
+		}
+		g_ptr_array_index(ids, index) = g_strdup(eq + 1);
+	}
+	return g_steal_pointer(&ids);
+}

@@ -53,6 +53,37 @@ G_BEGIN_DECLS
 /* HTTP header listing other MIME types a peer accepts (same syntax as Accept) */
 #define GW_DM2_HEADER_ACCEPT "OMADM-Accept"
 
+/*
+ * The identities of a package's Generic Alerts (gwmo's, not the DM 2.0 text's): the alert
+ * object has no member for one (§4, §6.6 list AlertType, SourceURI, TargetURI, Mark, DataType,
+ * Data, and the text tells no receiver to ignore other members), but the packages travel over
+ * HTTP (RFC 2616, which the text cites), where "unrecognized header fields SHOULD be ignored by
+ * the recipient" (RFC 2616 §7.1; RFC 7230 §3.2.1 likewise). So the identities ride in an HTTP
+ * extension header of the POST: a DM 2.0 Server that does not know it ignores it, and a server
+ * that keeps the identities it accepted recognises a resend. Value: "<index>=<identity>"
+ * entries separated by ", ", <index> the 0-based position of the alert in the package's
+ * "Alert" array, <identity> 1..GW_DM2_ALERT_ID_MAX_LEN characters of [A-Za-z0-9:._-].
+ */
+#define GW_DM2_HEADER_ALERT_ID "X-GwMO-Alert-ID"
+#define GW_DM2_ALERT_ID_MAX_LEN 128
+/* a sender keeps the header below this (common servers refuse a header line above 8 KiB) */
+#define GW_DM2_ALERT_ID_HEADER_MAX 6144
+
+/* TRUE when @identity may go into GW_DM2_HEADER_ALERT_ID */
+gboolean
+gw_dm2_alert_id_is_valid(const gchar *identity);
+/* the header value for @ids (@n entries: the identity of Alert[i], or NULL for none); NULL
+ * when no entry has one */
+gchar *
+gw_dm2_alert_ids_to_header(const gchar *const *ids, guint n);
+/*
+ * (element-type utf8) (transfer full): @n_alerts entries, the identity of Alert[i] or NULL.
+ * Refuses with GW_ERROR_PROTOCOL a malformed value, an index not below @n_alerts or given
+ * twice, an invalid identity. @value NULL: all NULL.
+ */
+GPtrArray *
+gw_dm2_alert_ids_parse(const gchar *value, guint n_alerts, GError **error);
+
 #define GW_DM2_ALERT_CLIENT_INITIATED "urn:oma:at:dm:2.0:ClientInitiatedMgmt"
 #define GW_DM2_ALERT_SERVER_INITIATED "urn:oma:at:dm:2.0:ServerInitiatedMgmt"
 #define GW_DM2_ALERT_BOOTSTRAP_COMPLETE "urn:oma:at:dm:2.0:BootstrapComplete"

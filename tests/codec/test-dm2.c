@@ -660,6 +660,57 @@ test_names(void)
 	g_assert_cmpstr(GW_DM2_HEADER_DEVID, ==, "OMADM-DevID");
 }
 
+/* X-GwMO-Alert-ID: what the gateway builds parses back to the same identities by position;
+ * malformed values, indexes outside the package, twice the same index, bad identities refused */
+static void
+test_alert_ids(void)
+{
+	const gchar *ids[] = {NULL, "gwmo-alert:0a1b-7", NULL, "gwmo-alert:0a1b-9"};
+	const gchar *bad[] = {"1",
+	                      "x=gwmo-alert:a",
+	                      "4=gwmo-alert:a",
+	                      "-1=a",
+	                      "1=",
+	                      "1=a b",
+	                      "1=a,1=b",
+	                      "1=a;b",
+	                      "99999999999=a"};
+	g_autofree gchar *header = gw_dm2_alert_ids_to_header(ids, G_N_ELEMENTS(ids));
+	g_autoptr(GPtrArray) parsed = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *long_id = g_strnfill(GW_DM2_ALERT_ID_MAX_LEN + 1, 'a');
+
+	g_assert_cmpstr(header, ==, "1=gwmo-alert:0a1b-7, 3=gwmo-alert:0a1b-9");
+	parsed = gw_dm2_alert_ids_parse(header, G_N_ELEMENTS(ids), &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(parsed->len, ==, G_N_ELEMENTS(ids));
+	for (guint i = 0; i < G_N_ELEMENTS(ids); i++)
+		g_assert_cmpstr(g_ptr_array_index(parsed, i), ==, ids[i]);
+	g_clear_pointer(&parsed, g_ptr_array_unref);
+	/* none: no header, and no header means no identities */
+	g_assert_null(gw_dm2_alert_ids_to_header((const gchar *const[]){NULL, NULL}, 2));
+	parsed = gw_dm2_alert_ids_parse(NULL, 2, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(parsed->len, ==, 2);
+	g_assert_null(g_ptr_array_index(parsed, 0));
+	g_clear_pointer(&parsed, g_ptr_array_unref);
+	/* HTTP list syntax: empty elements and spaces are fine */
+	parsed = gw_dm2_alert_ids_parse(" , 1=a:b ,,", 2, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(g_ptr_array_index(parsed, 1), ==, "a:b");
+	g_clear_pointer(&parsed, g_ptr_array_unref);
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		parsed = gw_dm2_alert_ids_parse(bad[i], 4, &error);
+		g_assert_null(parsed);
+		g_assert_error(error, GW_ERROR, GW_ERROR_PROTOCOL);
+		g_clear_error(&error);
+	}
+	g_assert_false(gw_dm2_alert_id_is_valid(long_id));
+	g_assert_false(gw_dm2_alert_id_is_valid(""));
+	g_assert_false(gw_dm2_alert_id_is_valid("a=b"));
+	g_assert_true(gw_dm2_alert_id_is_valid("gwmo-alert:00ff-1"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -674,5 +725,6 @@ main(int argc, char **argv)
 	g_test_add_func("/dm2/bounds", test_bounds);
 	g_test_add_func("/dm2/generate-refusals", test_generate_refusals);
 	g_test_add_func("/dm2/names", test_names);
+	g_test_add_func("/dm2/alert-ids", test_alert_ids);
 	return g_test_run();
 }

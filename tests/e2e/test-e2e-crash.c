@@ -8,6 +8,8 @@
  *    reference DM Server recognises it by the identity in its EMI: accepted once, the resend
  *    suppressed (deterministic: the state a crash in that window leaves is made by putting
  *    back the alert queue as it was stored before the acknowledgement);
+ *  - pending-alerts-follow-queue: the Manager's PendingAlerts is signalled when an alert is
+ *    queued and when it is acknowledged, while the session carrying it is still running;
  *  - soak: KILLS rounds (GWMO_CRASH_KILLS, default 8; the benchmark crash-soak runs 100) of a
  *    mixed load — D-Bus SetNode, CreateGroup, AddDevice and Fanout, End Devices registering
  *    (each a DeviceAttached alert), DM Server sessions that Add a Fanout job and Exec its Start
@@ -109,9 +111,10 @@ account_tnds(guint16 port)
 	    SRV_SECRET);
 }
 
-/* a gwmod bootstrapped to the DM Server at w->port, open registration on its southbound */
+/* a gwmod bootstrapped to the DM Server at w->port, open registration on its southbound;
+ * @timeout_s: its [northbound] timeout (one HTTP exchange with the DM Server) */
 static World *
-world_new(void)
+world_new_full(guint timeout_s)
 {
 	World *w = g_new0(World, 1);
 	g_autoptr(GError) error = NULL;
@@ -138,12 +141,13 @@ world_new(void)
 	w->server_log = g_build_filename(w->dir, "server.log", NULL);
 	conf = g_strdup_printf("[southbound]\nlisten=http://127.0.0.1:%u\nopen-registration=true\n"
 	                       "[northbound]\nlisten=https://127.0.0.1:0\nca-file=%s\nretries=1\n"
-	                       "timeout=20\nalert-retry-interval=1\n"
+	                       "timeout=%u\nalert-retry-interval=1\n"
 	                       /* the Exec of a job's Start is answered at once (202): the
 	                        * server's sessions stay short, the result comes as an alert */
 	                       "[fanout]\nsync-wait=0\n",
 	                       w->south_port,
-	                       w->cert);
+	                       w->cert,
+	                       timeout_s);
 	w->d = gw_test_daemon_new_with_dev_id(GATEWAY_ID, conf);
 	tnds = account_tnds(w->port);
 	tnds_path = g_build_filename(w->dir, "bootstrap.xml", NULL);
@@ -151,6 +155,12 @@ world_new(void)
 	args[1] = tnds_path;
 	gw_test_daemon_start(w->d, args);
 	return w;
+}
+
+static World *
+world_new(void)
+{
+	return world_new_full(20);
 }
 
 /* the reference DM Server, running until server_stop(); its record is rewritten after each
@@ -439,6 +449,102 @@ test_alert_resend_once(void)
 	g_assert_true(g_str_has_prefix(first->emi, "gwmo-alert:"));
 	g_assert_cmpstr(first->emi, ==, second->emi);
 
+	gw_test_daemon_stop(w->d);
+	world_free(w);
+}
+
+/* ---- the Manager's PendingAlerts follows the alert queue ---- */
+
+typedef struct {
+	GArray *values; /* guint: each PendingAlerts a PropertiesChanged carried, in order */
+	guint want;
+} PendingWatch;
+
+static void
+pending_changed_cb(GDBusConnection *connection,
+                   const gchar *sender,
+                   const gchar *path,
+                   const gchar *iface,
+                   const gchar *signal,
+                   GVariant *params,
+                   gpointer user_data)
+{
+	PendingWatch *pw = user_data;
+	g_autoptr(GVariant) changed = NULL;
+	const gchar *name = NULL;
+	guint v;
+
+	g_variant_get(params, "(&s@a{sv}@as)", &name, &changed, NULL);
+	if (g_strcmp0(name, GW_IFACE) == 0 && g_variant_lookup(changed, "PendingAlerts", "u", &v))
+		g_array_append_val(pw->values, v);
+}
+
+/* the last PendingAlerts signalled is pw->want */
+static gboolean
+pending_signalled(gpointer data)
+{
+	PendingWatch *pw = data;
+	return pw->values->len > 0 &&
+	       g_array_index(pw->values, guint, pw->values->len - 1) == pw->want;
+}
+
+/*
+ * PendingAlerts is signalled when an alert is queued and when the server's acknowledgement
+ * takes it off, not only when a session ends. The alert comes from a path a real client uses
+ * (an End Device registering: DeviceAttached), while the DM Server is stopped (SIGSTOP) and
+ * the gateway waits up to an hour for it: no session can end, so on main PendingAlerts stayed
+ * 0 and the wait for 1 failed. Then the server runs again, the session delivers the alert and
+ * PendingAlerts drops back to 0.
+ */
+static void
+test_pending_alerts_follow_queue(void)
+{
+	World *w = world_new_full(3600);
+	PendingWatch pw = {g_array_new(FALSE, FALSE, sizeof(guint)), 1};
+	g_autoptr(GSubprocess) dev = NULL;
+	g_autoptr(GPtrArray) seen = NULL;
+	g_autoptr(GError) error = NULL;
+	guint sub;
+
+	sub = g_dbus_connection_signal_subscribe(w->d->connection,
+	                                         NULL,
+	                                         "org.freedesktop.DBus.Properties",
+	                                         "PropertiesChanged",
+	                                         GW_PATH,
+	                                         GW_IFACE,
+	                                         G_DBUS_SIGNAL_FLAGS_NONE,
+	                                         pending_changed_cb,
+	                                         &pw,
+	                                         NULL);
+	g_assert_cmpuint(pending_alerts(w->d), ==, 0);
+	/* the server accepts connections and answers nothing until SIGCONT */
+	server_start_with(w, "{\"sessions\":[]}");
+	g_subprocess_send_signal(w->server, SIGSTOP);
+
+	dev = device_register(w, "reg-pending");
+	g_assert_true(g_subprocess_wait_check(dev, NULL, &error));
+	g_assert_no_error(error);
+	if (!e2e_wait(pending_signalled, &pw, 60)) {
+		g_subprocess_send_signal(w->server, SIGCONT);
+		g_error("no PropertiesChanged with PendingAlerts 1 while the alert's session was "
+		        "still running (%u signalled)",
+		        pw.values->len);
+	}
+	g_assert_cmpuint(pending_alerts(w->d), ==, 1);
+
+	/* the server answers: the alert is delivered and acknowledged */
+	g_subprocess_send_signal(w->server, SIGCONT);
+	pw.want = 0;
+	g_assert_true(e2e_wait(pending_signalled, &pw, 60));
+	g_assert_cmpuint(pending_alerts(w->d), ==, 0);
+	server_stop(w);
+	seen = seen_alerts(w->record);
+	g_assert_nonnull(seen);
+	g_assert_cmpuint(seen->len, ==, 1);
+	g_assert_cmpstr(((Seen *)g_ptr_array_index(seen, 0))->type, ==, ATTACHED);
+
+	g_dbus_connection_signal_unsubscribe(w->d->connection, sub);
+	g_array_unref(pw.values);
 	gw_test_daemon_stop(w->d);
 	world_free(w);
 }
@@ -1293,6 +1399,8 @@ main(int argc, char **argv)
 	server_binary = argv[1];
 	device_binary = argv[2];
 	g_test_add_func("/gw/e2e/crash/alert-resend-once", test_alert_resend_once);
+	g_test_add_func("/gw/e2e/crash/pending-alerts-follow-queue",
+	                test_pending_alerts_follow_queue);
 	g_test_add_func("/gw/e2e/crash/soak", test_soak);
 	return g_test_run();
 }

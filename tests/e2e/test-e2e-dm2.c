@@ -11,6 +11,9 @@
  *    in the Status), DELETE, EXEC (CheckIn: 202 and a second session follows, DM 2.0 too), a
  *    GET of a missing node (404) and a DELETE the tree refuses, and the END; HTTP Basic with
  *    the account's CLCRED name/secret;
+ *  - alert-resend-once: a DM 2.0 alert whose acknowledgement a crash lost is sent again with
+ *    the same identity (X-GwMO-Alert-ID) and the reference server accepts it once; more alerts
+ *    than one Package #1's header has room for go in the sessions that follow at once;
  *  - server-initiated (seed 003 B.2): a DM 2.0 Package #0 on POST /notify → a session with
  *    ServerInitiatedMgmt and the NOTIFICATION-ID; forged/unknown/malformed/replayed ones start
  *    nothing;
@@ -272,6 +275,160 @@ test_client_initiated(void)
 	        "Data"),
 	    FALSE);
 	g_assert_nonnull(strstr(data, "\"Color\":\"green\""));
+	env_free(e);
+}
+
+/* the Generic Alerts of @type in the record's sessions, in order */
+static GPtrArray *
+alerts_of_type(JsonArray *sessions, const gchar *type)
+{
+	GPtrArray *out = g_ptr_array_new();
+
+	for (guint i = 0; i < json_array_get_length(sessions); i++) {
+		JsonArray *alerts = json_object_get_array_member(
+		    json_array_get_object_element(sessions, i), "alerts");
+		for (guint j = 0; j < json_array_get_length(alerts); j++) {
+			JsonObject *a = json_array_get_object_element(alerts, j);
+			if (g_strcmp0(json_object_get_string_member(a, "AlertType"), type) == 0)
+				g_ptr_array_add(out, a);
+		}
+	}
+	return out;
+}
+
+/*
+ * Issue 16 §2, exactly once as the server sees it, for DM 2.0: an alert the server received
+ * (its Package #2 answered the Package #1 that carried it) whose acknowledgement a crash lost
+ * before it was stored. The crash is made deterministic as in test-e2e-crash.c's
+ * /alert-resend-once: gwmod is SIGKILLed after the session and the alert queue is put back as
+ * it was stored before the acknowledgement. The restarted gateway sends the alert again (its
+ * session for undelivered alerts) with the same identity in X-GwMO-Alert-ID; the reference
+ * server accepts it once and records the resend as a suppressed duplicate. On main a DM 2.0
+ * alert carried no identity and the server accepted it twice.
+ */
+static void
+test_alert_resend_once(void)
+{
+	Env *e = env_new_clear_text(DM2_CONF);
+	g_autofree gchar *record = g_build_filename(e->dir, "record.json", NULL);
+	g_autofree gchar *queue = g_build_filename(e->d->state_dir, "alerts.json", NULL);
+	g_autofree gchar *before = NULL;
+	g_autoptr(GSubprocess) server = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(JsonParser) parser = NULL;
+	g_autoptr(GPtrArray) seen = NULL;
+	JsonArray *sessions;
+	JsonObject *first;
+	JsonObject *second;
+	gsize len = 0;
+	guint accepted = 0;
+
+	g_assert_cmpuint(queue_alert(e->d, "urn:gwmo:test:Once", "once"), >, 0);
+	/* QueueAlert stores the alert before it answers: the queue before the acknowledgement */
+	g_assert_true(g_file_get_contents(queue, &before, &len, &error));
+	g_assert_no_error(error);
+
+	server = dm2_server_start(e, "{\"sessions\":[]}", record, 2, CL_SECRET, NULL);
+	reply = gw_test_call(e->d, "StartSession", g_variant_new("(s)", SERVER_ID), "(uu)", &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(pending_alerts(e->d), ==, 0);
+
+	/* the crash between the server's Package #2 and the stored acknowledgement */
+	gw_test_daemon_kill(e->d);
+	g_assert_true(g_file_set_contents(queue, before, (gssize)len, &error));
+	g_assert_no_error(error);
+	gw_test_daemon_start(e->d, NULL);
+	/* the restarted gateway delivers what it believes undelivered: the server's 2nd session */
+	server_wait(server);
+	g_assert_cmpuint(pending_alerts(e->d), ==, 0);
+
+	sessions = record_sessions(record, &parser);
+	g_assert_cmpuint(json_array_get_length(sessions), ==, 2);
+	seen = alerts_of_type(sessions, "urn:gwmo:test:Once");
+	/* the same alert sent twice, with the same identity */
+	g_assert_cmpuint(seen->len, ==, 2);
+	first = g_ptr_array_index(seen, 0);
+	second = g_ptr_array_index(seen, 1);
+	g_assert_cmpstr(
+	    json_object_get_string_member(json_object_get_object_member(second, "Data"), "DM1x"),
+	    ==,
+	    "once");
+	g_assert_true(json_object_get_member(first, "identity") != NULL &&
+	              !json_node_is_null(json_object_get_member(first, "identity")));
+	g_assert_true(
+	    g_str_has_prefix(json_object_get_string_member(first, "identity"), "gwmo-alert:"));
+	g_assert_cmpstr(json_object_get_string_member(first, "identity"),
+	                ==,
+	                json_object_get_string_member(second, "identity"));
+	/* exactly once as the server sees it: accepted, then suppressed by its identity */
+	for (guint i = 0; i < seen->len; i++)
+		accepted +=
+		    !json_object_get_boolean_member(g_ptr_array_index(seen, i), "duplicate");
+	g_assert_cmpuint(accepted, ==, 1);
+	g_assert_false(json_object_get_boolean_member(first, "duplicate"));
+	g_assert_true(json_object_get_boolean_member(second, "duplicate"));
+	env_free(e);
+}
+
+/* more queued alerts than one Package #1's X-GwMO-Alert-ID has room for (about 100) */
+#define MANY_ALERTS 130
+
+/*
+ * Alerts beyond one Package #1: the first session carries those whose identities fit its
+ * header, the next session follows at once with the rest; every alert reaches the server once,
+ * each with its own identity, none left pending.
+ */
+static void
+test_alerts_beyond_one_package(void)
+{
+	Env *e = env_new_clear_text(DM2_CONF);
+	g_autofree gchar *record = g_build_filename(e->dir, "record.json", NULL);
+	g_autoptr(GSubprocess) server = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(JsonParser) parser = NULL;
+	g_autoptr(GPtrArray) seen = NULL;
+	g_autoptr(GHashTable) identities = g_hash_table_new(g_str_hash, g_str_equal);
+	JsonArray *sessions;
+	guint in_first;
+
+	for (guint i = 0; i < MANY_ALERTS; i++) {
+		g_autofree gchar *data = g_strdup_printf("alert %u", i);
+		g_assert_cmpuint(queue_alert(e->d, "urn:gwmo:test:Many", data), >, 0);
+	}
+	g_assert_cmpuint(pending_alerts(e->d), ==, MANY_ALERTS);
+	server = dm2_server_start(e, "{\"sessions\":[]}", record, 2, CL_SECRET, NULL);
+	reply = gw_test_call(e->d, "StartSession", g_variant_new("(s)", SERVER_ID), "(uu)", &error);
+	g_assert_no_error(error);
+	/* the second session comes by itself */
+	server_wait(server);
+	g_assert_cmpuint(pending_alerts(e->d), ==, 0);
+
+	sessions = record_sessions(record, &parser);
+	g_assert_cmpuint(json_array_get_length(sessions), ==, 2);
+	in_first = json_array_get_length(json_object_get_array_member(
+	               json_array_get_object_element(sessions, 0), "alerts")) -
+	           1;
+	g_assert_cmpuint(in_first, >, 0);
+	g_assert_cmpuint(in_first, <, MANY_ALERTS);
+	seen = alerts_of_type(sessions, "urn:gwmo:test:Many");
+	g_assert_cmpuint(seen->len, ==, MANY_ALERTS);
+	for (guint i = 0; i < seen->len; i++) {
+		JsonObject *a = g_ptr_array_index(seen, i);
+		g_autofree gchar *want = g_strdup_printf("alert %u", i);
+		const gchar *identity = json_object_get_string_member(a, "identity");
+
+		/* in queue order, each once, each named */
+		g_assert_cmpstr(
+		    json_object_get_string_member(json_object_get_object_member(a, "Data"), "DM1x"),
+		    ==,
+		    want);
+		g_assert_false(json_object_get_boolean_member(a, "duplicate"));
+		g_assert_nonnull(identity);
+		g_assert_false(g_hash_table_contains(identities, identity));
+		g_hash_table_add(identities, (gpointer)identity);
+	}
 	env_free(e);
 }
 
@@ -1449,6 +1606,8 @@ main(int argc, char **argv)
 	server_binary = argv[1];
 	device_binary = argc > 2 ? argv[2] : NULL;
 	g_test_add_func("/gw/e2e/dm2/client-initiated", test_client_initiated);
+	g_test_add_func("/gw/e2e/dm2/alert-resend-once", test_alert_resend_once);
+	g_test_add_func("/gw/e2e/dm2/alerts-beyond-one-package", test_alerts_beyond_one_package);
 	g_test_add_func("/gw/e2e/dm2/server-initiated", test_server_initiated);
 	g_test_add_func("/gw/e2e/dm2/malformed", test_malformed);
 	g_test_add_func("/gw/e2e/dm2/wrong-password", test_wrong_password);

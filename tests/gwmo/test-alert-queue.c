@@ -188,6 +188,46 @@ test_identity_upgrade(void)
 	rm_dir(dir);
 }
 
+static void
+count_changed(GwAlertQueue *q, gpointer user_data)
+{
+	(*(guint *)user_data)++;
+}
+
+/* "changed" (PendingAlerts follows it): each push, each acknowledgement that removes an alert,
+ * with the new length already in place; none for an id not queued */
+static void
+test_changed_signal(void)
+{
+	g_autofree gchar *dir = tmp_dir();
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GwAlertQueue) q = gw_alert_queue_new(dir, &error);
+	GwAlert a = {.server_id = (gchar *)"srv", .type = (gchar *)"urn:oma:at:test"};
+	guint changed = 0;
+	guint id1;
+	guint id2;
+
+	g_assert_no_error(error);
+	g_signal_connect(q, "changed", G_CALLBACK(count_changed), &changed);
+	id1 = push(q, "./a");
+	g_assert_cmpuint(changed, ==, 1);
+	id2 = gw_alert_queue_push_batched(q, &a);
+	g_assert_cmpuint(changed, ==, 2);
+	g_assert_cmpuint(gw_alert_queue_get_length(q), ==, 2);
+	g_assert_true(gw_alert_queue_ack(q, id1, &error));
+	g_assert_cmpuint(changed, ==, 3);
+	g_assert_cmpuint(gw_alert_queue_get_length(q), ==, 1);
+	g_assert_true(gw_alert_queue_ack(q, id1, &error)); /* not queued any more */
+	g_assert_cmpuint(changed, ==, 3);
+	g_assert_true(gw_alert_queue_ack(q, id2, &error));
+	g_assert_cmpuint(changed, ==, 4);
+	g_assert_cmpuint(gw_alert_queue_get_length(q), ==, 0);
+	g_assert_true(gw_alert_queue_flush(q, &error));
+	g_assert_no_error(error);
+	g_clear_object(&q);
+	rm_dir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -196,5 +236,6 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/alert-queue/identity-stable", test_identity_stable);
 	g_test_add_func("/gw/alert-queue/identity-after-reset", test_identity_after_reset);
 	g_test_add_func("/gw/alert-queue/identity-upgrade", test_identity_upgrade);
+	g_test_add_func("/gw/alert-queue/changed-signal", test_changed_signal);
 	return g_test_run();
 }

@@ -28,6 +28,12 @@
  * replaced by this server's base URL; "raw" is sent verbatim as the Package #2 (malformed
  * input for the gateway). Session N uses entry N, the last one repeating.
  *
+ * Generic Alerts are deduplicated by the identity gwmod names for each in the Package #1 header
+ * X-GwMO-Alert-ID (gw-dm2.h): an alert with an identity this server accepted before from the
+ * same OMADM-DevID (in any session of its lifetime) is recorded with "duplicate": true (a
+ * resend it suppressed); each recorded alert has "identity" (or null) and "duplicate". A
+ * malformed header is answered 400.
+ *
  * Record (--record): {"sessions": [{"index", "dev_id", "authorized", "alerts": [alert…],
  * "mos": [MOID…], "statuses": [[status…] per Package #3], "transfers": [{"method", "path",
  * "body"}…], "state": "finished"|"failed", "error"}]}; each status {"sc", "URI"?, "Data"?}.
@@ -89,6 +95,8 @@ typedef struct {
 	GMainLoop *loop;
 	GPtrArray *all;           /* GwTestDm2Session * */
 	GwTestDm2Session *active; /* the running session, or NULL */
+	GHashTable *alert_ids;    /* dev_id "|" identity of every Generic Alert accepted */
+	guint duplicates;
 	guint n_done;
 	guint quit_id;
 	gint exit_code;
@@ -335,6 +343,7 @@ gw_test_dm2_dm_cb(GwHttpServer *http, GwHttpRequest *request, gpointer user_data
 	g_autoptr(GwDm2Message) msg = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GBytes) reply = NULL;
+	g_autoptr(GPtrArray) ids = NULL;
 	GwTestDm2Session *s = NULL;
 	gboolean is_end = FALSE;
 	gsize len = 0;
@@ -365,6 +374,16 @@ gw_test_dm2_dm_cb(GwHttpServer *http, GwHttpRequest *request, gpointer user_data
 		return;
 	}
 	if (package == GW_DM2_PACKAGE_INITIATION) {
+		ids = gw_dm2_alert_ids_parse(
+		    gw_http_request_get_header(request, GW_DM2_HEADER_ALERT_ID),
+		    msg->alerts->len,
+		    &error);
+		if (ids == NULL) {
+			g_message("POST /dm: %s", error->message);
+			gw_test_dm2_respond_text(
+			    request, 400, "malformed " GW_DM2_HEADER_ALERT_ID "\n");
+			return;
+		}
 		if (self->active != NULL)
 			gw_test_dm2_session_done(
 			    self, self->active, "failed", "a new Package #1 came before the END");
@@ -378,10 +397,32 @@ gw_test_dm2_dm_cb(GwHttpServer *http, GwHttpRequest *request, gpointer user_data
 		s->transfers = json_array_new();
 		g_ptr_array_add(self->all, s);
 		self->active = s;
-		for (guint i = 0; i < msg->alerts->len; i++)
-			json_array_add_object_element(
-			    s->alerts,
-			    gw_test_dm2_alert_to_json(g_ptr_array_index(msg->alerts, i)));
+		for (guint i = 0; i < msg->alerts->len; i++) {
+			JsonObject *o =
+			    gw_test_dm2_alert_to_json(g_ptr_array_index(msg->alerts, i));
+			const gchar *identity = g_ptr_array_index(ids, i);
+			gboolean dup = FALSE;
+
+			gw_peer_json_set_string(o, "identity", identity);
+			if (identity != NULL) {
+				g_autofree gchar *key = g_strdup_printf("%s|%s", dev_id, identity);
+				dup = g_hash_table_contains(self->alert_ids, key);
+				if (dup) {
+					self->duplicates++;
+					g_message(
+					    "DM 2.0 session %u from %s: Generic Alert %s is a "
+					    "resend: suppressed (%u so far)",
+					    s->index,
+					    dev_id,
+					    identity,
+					    self->duplicates);
+				} else {
+					g_hash_table_add(self->alert_ids, g_steal_pointer(&key));
+				}
+			}
+			json_object_set_boolean_member(o, "duplicate", dup);
+			json_array_add_object_element(s->alerts, o);
+		}
 		for (guint i = 0; msg->mos != NULL && i < msg->mos->len; i++) {
 			GwDm2Mo *mo = g_ptr_array_index(msg->mos, i);
 			if (mo->moid != NULL)
@@ -870,6 +911,7 @@ gw_test_server_dm2_main(int argc, char **argv)
 	gw_log_setup(self->verbose, NULL);
 	self->loop = g_main_loop_new(NULL, FALSE);
 	self->all = g_ptr_array_new_with_free_func(gw_test_dm2_session_free);
+	self->alert_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	if (!gw_test_dm2_listen(self, &error)) {
 		g_printerr("gwmo-test-server: %s\n", error->message);
 		return GW_PEER_EXIT_FAILED;
@@ -924,6 +966,7 @@ gw_test_server_dm2_main(int argc, char **argv)
 	g_free(self->notify_auth_data);
 	g_free(self->ca_file);
 	g_ptr_array_unref(self->all);
+	g_hash_table_unref(self->alert_ids);
 	g_free(self->base_url);
 	g_free(self->listen);
 	g_free(self->script_path);

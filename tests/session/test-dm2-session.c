@@ -196,6 +196,58 @@ test_package1(Fixture *fx, gconstpointer data)
 	g_assert_cmpint(gw_dm2_session_get_state(session), ==, GW_DM2_SESSION_STATE_FINISHED);
 }
 
+/* identified alerts: Package #1's X-GwMO-Alert-ID names each by its position in "Alert"; the
+ * package takes alerts while the header stays within GW_DM2_ALERT_ID_HEADER_MAX, the rest are
+ * refused (they wait for another session) and are neither sent nor delivered */
+static void
+test_alert_ids(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GwDm2Session) session = new_session(fx, 0, 0);
+	g_autoptr(GArray) delivered = g_array_new(FALSE, FALSE, sizeof(guint));
+	g_autoptr(GBytes) pkg1 = NULL;
+	g_autoptr(GwDm2Message) msg = NULL;
+	g_autoptr(GPtrArray) ids = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) pkg2 = bytes("{\"CMD\":[[\"END\"]]}");
+	const gchar *header;
+	guint taken = 0;
+
+	/* one without identity (sent, not named), then identified ones until the header is full */
+	g_assert_true(gw_dm2_session_queue_identified_alert(
+	    session, 1, NULL, gw_dm2_alert_new("urn:gwmo:test:Plain")));
+	for (guint id = 2; id < 1000; id++) {
+		g_autofree gchar *identity =
+		    g_strdup_printf("gwmo-alert:0123456789abcdef0123456789abcdef-%u", id);
+		if (!gw_dm2_session_queue_identified_alert(
+		        session, id, identity, gw_dm2_alert_new("urn:gwmo:test:Named")))
+			break;
+		taken++;
+	}
+	g_assert_cmpuint(taken, >, 10);
+	g_assert_cmpuint(taken, <, 998);
+	g_signal_connect(session, "alert-delivered", G_CALLBACK(on_alert_delivered), delivered);
+	pkg1 = start(session);
+	header = gw_dm2_session_get_alert_id_header(session);
+	g_assert_nonnull(header);
+	g_assert_cmpuint(strlen(header), <=, GW_DM2_ALERT_ID_HEADER_MAX);
+	msg = parse(GW_DM2_PACKAGE_INITIATION, pkg1);
+	/* the session alert, the plain one, the identified ones that fitted */
+	g_assert_cmpuint(msg->alerts->len, ==, 2 + taken);
+	ids = gw_dm2_alert_ids_parse(header, msg->alerts->len, &error);
+	g_assert_no_error(error);
+	g_assert_null(g_ptr_array_index(ids, 0));
+	g_assert_null(g_ptr_array_index(ids, 1));
+	for (guint i = 2; i < msg->alerts->len; i++) {
+		g_autofree gchar *want =
+		    g_strdup_printf("gwmo-alert:0123456789abcdef0123456789abcdef-%u", i);
+		g_assert_cmpstr(g_ptr_array_index(ids, i), ==, want);
+	}
+	g_assert_true(gw_dm2_session_receive(session, pkg2, GW_DM2_CONTENT_TYPE_REQUEST, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(delivered->len, ==, 1 + taken);
+	g_assert_cmpuint(g_array_index(delivered, guint, delivered->len - 1), ==, 1 + taken);
+}
+
 static void
 test_server_initiated(Fixture *fx, gconstpointer data)
 {
@@ -502,6 +554,12 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add(
 	    "/dm2-session/package1", Fixture, NULL, fixture_setup, test_package1, fixture_teardown);
+	g_test_add("/dm2-session/alert-ids",
+	           Fixture,
+	           NULL,
+	           fixture_setup,
+	           test_alert_ids,
+	           fixture_teardown);
 	g_test_add("/dm2-session/server-initiated",
 	           Fixture,
 	           NULL,
