@@ -57,24 +57,6 @@ gw_dbus_inventory_group_path(const gchar *group_uri)
 
 /* ---- reading records and groups from the tree ---- */
 
-/* the values of the leaves below @uri/@interior (Members/<x>, Groups/<x>) */
-static gchar **
-gw_dbus_inventory_dup_values(GwDbusInventory *self, const gchar *uri, const gchar *interior)
-{
-	g_autofree gchar *parent = g_strdup_printf("%s/%s", uri, interior);
-	g_auto(GStrv) children = gw_dm_tree_list_children(self->tree, parent);
-	g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
-
-	for (guint i = 0; children != NULL && children[i] != NULL; i++) {
-		g_autofree gchar *child = g_strdup_printf("%s/%s", parent, children[i]);
-		g_autofree gchar *value = gw_dm_tree_dup_string(self->tree, child);
-		if (value == NULL || value[0] == '\0' || !g_utf8_validate(value, -1, NULL))
-			continue;
-		g_strv_builder_add(builder, value);
-	}
-	return g_strv_builder_end(builder);
-}
-
 static gboolean
 gw_dbus_inventory_strv_equal(const gchar *const *a, const gchar *const *b)
 {
@@ -131,6 +113,29 @@ gw_dbus_inventory_node_dup_string(GwDmNode *record, const gchar *name)
 	return g_strndup(data, len);
 }
 
+/* the non-empty values of the leaves below @uri/@interior (Members/<x>, Groups/<x>), in
+ * order; the interior node is looked up once (a group of 10,000 members is read for every
+ * change of it) */
+static gchar **
+gw_dbus_inventory_dup_values(GwDbusInventory *self, const gchar *uri, const gchar *interior)
+{
+	GwDmNode *entry = gw_dm_tree_lookup(self->tree, uri);
+	GwDmNode *parent = entry != NULL ? gw_dm_node_get_child(entry, interior) : NULL;
+	g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
+	GPtrArray *children;
+
+	if (parent == NULL || gw_dm_node_is_leaf(parent))
+		return g_strv_builder_end(builder);
+	children = gw_dm_node_get_children(parent);
+	for (guint i = 0; children != NULL && i < children->len; i++) {
+		g_autofree gchar *value = gw_dbus_inventory_node_dup_string(
+		    parent, gw_dm_node_get_name(g_ptr_array_index(children, i)));
+		if (value[0] != '\0')
+			g_strv_builder_add(builder, value);
+	}
+	return g_strv_builder_end(builder);
+}
+
 /* a Device object's properties, read from its record when a client asks (the objects are
  * served on demand: an inventory of 10,000 would cost 30 MB of skeletons); the record's node
  * is looked up once, its leaves read below it */
@@ -139,12 +144,11 @@ gw_dbus_inventory_device_properties(GwDbusExporter *exporter, const gchar *uri, 
 {
 	GwDbusInventory *self = GW_DBUS_INVENTORY(user_data);
 	GwDmNode *record = gw_dm_tree_lookup(self->tree, uri);
-	GwDmNode *groups_node = record != NULL ? gw_dm_node_get_child(record, "Groups") : NULL;
+	g_auto(GStrv) groups = gw_dbus_inventory_dup_values(self, uri, "Groups");
 	g_autofree gchar *mode_str = gw_dbus_inventory_node_dup_string(record, "Mode");
 	g_autofree gchar *trusted = gw_dbus_inventory_node_dup_string(record, "Trusted");
 	g_autofree gchar *protocol = gw_dbus_inventory_node_dup_string(record, "Protocol");
 	GVariantBuilder builder;
-	GVariantBuilder groups;
 	guint64 mode = 0;
 
 	if (!g_ascii_string_to_unsigned(mode_str, 10, 0, G_MAXUINT32, &mode, NULL))
@@ -159,19 +163,8 @@ gw_dbus_inventory_device_properties(GwDbusExporter *exporter, const gchar *uri, 
 	g_variant_builder_add(&builder, "{sv}", "Mode", g_variant_new_uint32((guint32)mode));
 	g_variant_builder_add(
 	    &builder, "{sv}", "Trusted", g_variant_new_boolean(g_strcmp0(trusted, "true") == 0));
-	/* the values of Groups/<x>, as gw_dbus_inventory_dup_values() reads them */
-	g_variant_builder_init(&groups, G_VARIANT_TYPE_STRING_ARRAY);
-	if (groups_node != NULL && !gw_dm_node_is_leaf(groups_node)) {
-		GPtrArray *children = gw_dm_node_get_children(groups_node);
-		for (guint i = 0; children != NULL && i < children->len; i++) {
-			GwDmNode *child = g_ptr_array_index(children, i);
-			g_autofree gchar *value = gw_dbus_inventory_node_dup_string(
-			    groups_node, gw_dm_node_get_name(child));
-			if (value[0] != '\0')
-				g_variant_builder_add(&groups, "s", value);
-		}
-	}
-	g_variant_builder_add(&builder, "{sv}", "Groups", g_variant_builder_end(&groups));
+	g_variant_builder_add(
+	    &builder, "{sv}", "Groups", g_variant_new_strv((const gchar *const *)groups, -1));
 	g_variant_builder_add(&builder,
 	                      "{sv}",
 	                      "Adapter",
@@ -528,13 +521,15 @@ gw_dbus_inventory_new(GwGateway *gateway,
 	                                              GW_DBUS_EXPORTER_FLAGS_ON_DEMAND,
 	                                          &gw_dbus_inventory_device_funcs,
 	                                          self);
-	self->groups = gw_dbus_exporter_new(self->tree,
-	                                    object_manager,
-	                                    GW_GWMO_INVENTORY_GROUPS,
-	                                    GW_DBUS_GROUPS_PATH,
-	                                    "GroupID",
-	                                    &gw_dbus_inventory_group_funcs,
-	                                    self);
+	/* a member added writes several leaves of its group: one fill per main-loop turn */
+	self->groups = gw_dbus_exporter_new_full(self->tree,
+	                                         object_manager,
+	                                         GW_GWMO_INVENTORY_GROUPS,
+	                                         GW_DBUS_GROUPS_PATH,
+	                                         "GroupID",
+	                                         GW_DBUS_EXPORTER_FLAGS_BATCH,
+	                                         &gw_dbus_inventory_group_funcs,
+	                                         self);
 	if (gw_gateway_get_adapters(gateway) != NULL)
 		self->adapters_changed_id =
 		    g_signal_connect(gw_gateway_get_adapters(gateway),
