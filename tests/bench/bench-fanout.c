@@ -280,10 +280,18 @@ finished_cb(GDBusConnection *c,
 	g_variant_get(params, "(s)", &b->doc);
 }
 
-/* one D-Bus Fanout of a Get of @target to @ids (NULL-terminated); each of the @n devices must
- * answer 200 with @answer (the aggregated document's text of one device's answer) */
+/* one D-Bus Fanout of @command (with @format and @data, or NULL) on @target to @ids
+ * (NULL-terminated); each of the @n devices must answer @answer (the aggregated document's
+ * text of one device's answer) */
 static gdouble
-run_fanout_of(Bench *b, GPtrArray *ids, const gchar *target, guint n, const gchar *answer)
+run_fanout_cmd(Bench *b,
+               GPtrArray *ids,
+               const gchar *command,
+               const gchar *target,
+               const gchar *format,
+               const gchar *data,
+               guint n,
+               const gchar *answer)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) reply = NULL;
@@ -305,8 +313,12 @@ run_fanout_of(Bench *b, GPtrArray *ids, const gchar *target, guint n, const gcha
 	g_variant_builder_init(&vb, G_VARIANT_TYPE("a{sv}"));
 	g_variant_builder_add(
 	    &vb, "{sv}", "Devices", g_variant_new_strv((const gchar *const *)ids->pdata, -1));
-	g_variant_builder_add(&vb, "{sv}", "Command", g_variant_new_string("Get"));
+	g_variant_builder_add(&vb, "{sv}", "Command", g_variant_new_string(command));
 	g_variant_builder_add(&vb, "{sv}", "TargetURI", g_variant_new_string(target));
+	if (format != NULL)
+		g_variant_builder_add(&vb, "{sv}", "Format", g_variant_new_string(format));
+	if (data != NULL)
+		g_variant_builder_add(&vb, "{sv}", "Data", g_variant_new_string(data));
 	g_variant_builder_add(&vb, "{sv}", "Timeout", g_variant_new_uint32(120));
 	if (g_getenv("GW_BENCH_MAX_IN_FLIGHT") != NULL)
 		g_variant_builder_add(
@@ -337,7 +349,12 @@ run_fanout_of(Bench *b, GPtrArray *ids, const gchar *target, guint n, const gcha
 		for (const gchar *p = b->doc; (p = strstr(p, answer)) != NULL; p++)
 			ok++;
 		if (ok != n) {
-			g_printerr("bench-fanout: %u of %u devices answered 200\n", ok, n);
+			g_printerr("bench-fanout: Fanout %s %s: %u of %u devices answered %s\n",
+			           command,
+			           target,
+			           ok,
+			           n,
+			           answer);
 			exit(1);
 		}
 		/* let the last sessions end before the next round */
@@ -348,6 +365,13 @@ run_fanout_of(Bench *b, GPtrArray *ids, const gchar *target, guint n, const gcha
 		g_clear_pointer(&b->doc, g_free);
 		return secs;
 	}
+}
+
+/* one D-Bus Fanout of a Get of @target to @ids, see run_fanout_cmd() */
+static gdouble
+run_fanout_of(Bench *b, GPtrArray *ids, const gchar *target, guint n, const gchar *answer)
+{
+	return run_fanout_cmd(b, ids, "Get", target, NULL, NULL, n, answer);
 }
 
 static gdouble
@@ -1340,85 +1364,6 @@ zb_run_direct(ZbDirect *z, gboolean set, const gchar *want)
 	return (gdouble)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
 }
 
-/* one D-Bus Fanout of @command on @target to the N bulbs; each must answer @answer */
-static gdouble
-zb_fanout(Bench *b,
-          GPtrArray *ids,
-          const gchar *command,
-          const gchar *target,
-          const gchar *format,
-          const gchar *data,
-          guint n,
-          const gchar *answer)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = NULL;
-	GVariantBuilder vb;
-	gint64 t0;
-	guint ok = 0;
-	guint sub = g_dbus_connection_signal_subscribe(b->d->connection,
-	                                               "org.gwmo.Gateway1",
-	                                               "org.gwmo.Gateway1.Job",
-	                                               "Finished",
-	                                               NULL,
-	                                               NULL,
-	                                               G_DBUS_SIGNAL_FLAGS_NONE,
-	                                               finished_cb,
-	                                               b,
-	                                               NULL);
-
-	g_variant_builder_init(&vb, G_VARIANT_TYPE("a{sv}"));
-	g_variant_builder_add(
-	    &vb, "{sv}", "Devices", g_variant_new_strv((const gchar *const *)ids->pdata, -1));
-	g_variant_builder_add(&vb, "{sv}", "Command", g_variant_new_string(command));
-	g_variant_builder_add(&vb, "{sv}", "TargetURI", g_variant_new_string(target));
-	if (format != NULL)
-		g_variant_builder_add(&vb, "{sv}", "Format", g_variant_new_string(format));
-	if (data != NULL)
-		g_variant_builder_add(&vb, "{sv}", "Data", g_variant_new_string(data));
-	g_variant_builder_add(&vb, "{sv}", "Timeout", g_variant_new_uint32(ZB_TIMEOUT_S));
-	if (g_getenv("GW_BENCH_MAX_IN_FLIGHT") != NULL)
-		g_variant_builder_add(&vb,
-		                      "{sv}",
-		                      "MaxInFlight",
-		                      g_variant_new_uint32((guint32)g_ascii_strtoull(
-		                          g_getenv("GW_BENCH_MAX_IN_FLIGHT"), NULL, 10)));
-	t0 = g_get_monotonic_time();
-	reply = g_dbus_connection_call_sync(b->d->connection,
-	                                    "org.gwmo.Gateway1",
-	                                    "/org/gwmo/Gateway1",
-	                                    "org.gwmo.Gateway1.Manager",
-	                                    "Fanout",
-	                                    g_variant_new("(a{sv})", &vb),
-	                                    G_VARIANT_TYPE("(o)"),
-	                                    G_DBUS_CALL_FLAGS_NONE,
-	                                    60000,
-	                                    NULL,
-	                                    &error);
-	if (reply == NULL)
-		bench_fail(error->message);
-	g_variant_get(reply, "(o)", &b->job_path);
-	while (b->doc == NULL)
-		g_main_context_iteration(NULL, TRUE);
-	{
-		gdouble secs = (gdouble)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
-		for (const gchar *p = b->doc; (p = strstr(p, answer)) != NULL; p++)
-			ok++;
-		if (ok != n) {
-			g_printerr("bench-fanout: Zigbee %s: %u of %u bulbs answered %s\n",
-			           command,
-			           ok,
-			           n,
-			           answer);
-			exit(1);
-		}
-		g_dbus_connection_signal_unsubscribe(b->d->connection, sub);
-		g_clear_pointer(&b->job_path, g_free);
-		g_clear_pointer(&b->doc, g_free);
-		return secs;
-	}
-}
-
 static gint
 zb_cmp(gconstpointer a, gconstpointer b)
 {
@@ -1603,14 +1548,14 @@ bench_zigbee_round(guint n)
 
 	/* once each unmeasured */
 	zb_run_direct(&z, FALSE, NULL);
-	zb_fanout(&b,
-	          ids,
-	          "Get",
-	          "./Zigbee/Exposes/brightness",
-	          NULL,
-	          NULL,
-	          n,
-	          "status=\"200\"><Data format=\"int\">128</Data>");
+	run_fanout_cmd(&b,
+	               ids,
+	               "Get",
+	               "./Zigbee/Exposes/brightness",
+	               NULL,
+	               NULL,
+	               n,
+	               "status=\"200\"><Data format=\"int\">128</Data>");
 
 	/* ZB_REPEAT rounds of each, alternating ON and OFF: the medians, the mean CPU */
 #define ZB_CPU_START()             \
@@ -1630,22 +1575,22 @@ bench_zigbee_round(guint n)
 
 	ZB_CPU_START();
 	for (guint r = 0; r < ZB_REPEAT; r++) {
-		fget[r] = zb_fanout(&b,
-		                    ids,
-		                    "Get",
-		                    "./Zigbee/Exposes/brightness",
-		                    NULL,
-		                    NULL,
-		                    n,
-		                    "status=\"200\"><Data format=\"int\">128</Data>");
-		fset[r] = zb_fanout(&b,
-		                    ids,
-		                    "Replace",
-		                    "./Zigbee/Exposes/state",
-		                    "bool",
-		                    r % 2 == 0 ? "true" : "false",
-		                    n,
-		                    "status=\"200\"/>");
+		fget[r] = run_fanout_cmd(&b,
+		                         ids,
+		                         "Get",
+		                         "./Zigbee/Exposes/brightness",
+		                         NULL,
+		                         NULL,
+		                         n,
+		                         "status=\"200\"><Data format=\"int\">128</Data>");
+		fset[r] = run_fanout_cmd(&b,
+		                         ids,
+		                         "Replace",
+		                         "./Zigbee/Exposes/state",
+		                         "bool",
+		                         r % 2 == 0 ? "true" : "false",
+		                         n,
+		                         "status=\"200\"/>");
 	}
 	f.cpu_fan_self = (gw_bench_cpu_self() - c0) / ZB_REPEAT;
 	f.cpu_fan_gw = (cpu_gwmod(&b) - g0) / ZB_REPEAT;
