@@ -920,25 +920,10 @@ static Env *
 env_wan(guint16 dm_wan_port, guint16 server_port)
 {
 	Env *e = g_new0(Env, 1);
-	g_autoptr(GError) error = NULL;
 	g_autofree gchar *conf = NULL;
 	g_autofree gchar *tnds = NULL;
-	g_autofree gchar *tnds_path = NULL;
-	const gchar *args[3] = {"--bootstrap", NULL, NULL};
 
-	e->dir = g_dir_make_tmp("gwmo-wan-XXXXXX", &error);
-	if (e->dir == NULL)
-		bench_fail(error->message);
-	e->cert = g_build_filename(e->dir, "server.crt", NULL);
-	e->key = g_build_filename(e->dir, "server.key", NULL);
-	if (!gw_crypto_generate_self_signed(e->cert,
-	                                    e->key,
-	                                    "dm-server",
-	                                    NULL,
-	                                    (const gchar *const[]){"127.0.0.1", NULL},
-	                                    2,
-	                                    &error))
-		bench_fail(error->message);
+	e->dir = e2e_make_dir_with_cert("gwmo-wan-XXXXXX", &e->cert, &e->key);
 	e->port = server_port; /* the server listens here; gwmod reaches it across the WAN */
 	e->dm_url = g_strdup_printf("https://127.0.0.1:%u/dm", dm_wan_port);
 	e->south_port = free_port();
@@ -950,11 +935,7 @@ env_wan(guint16 dm_wan_port, guint16 server_port)
 	e->d = gw_test_daemon_new_with_config(conf);
 	e->d->quiet = g_getenv("GW_BENCH_VERBOSE") == NULL;
 	tnds = bootstrap_tnds(e->dm_url);
-	tnds_path = g_build_filename(e->dir, "bootstrap.xml", NULL);
-	if (!g_file_set_contents(tnds_path, tnds, -1, &error))
-		bench_fail(error->message);
-	args[1] = tnds_path;
-	gw_test_daemon_start(e->d, args);
+	e2e_start_bootstrapped(e, tnds);
 	return e;
 }
 
