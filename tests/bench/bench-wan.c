@@ -89,6 +89,8 @@
 
 #define NOTIFY_PORTS GW_BENCH_NOTIFY_PORTS
 #define DIRECT_LISTENERS 4
+/* a device session of the direct server, at the most (the devices' HTTP timeout) */
+#define SRV_SESSION_TIMEOUT_S 120
 #define MAX_IN_FLIGHT 32 /* GW_GWMO_FANOUT_MAX_IN_FLIGHT_DEFAULT, the fair server's too */
 #define WAN_ONE_WAY_US (25 * 1000)
 #define GROUP "wan"
@@ -509,6 +511,7 @@ typedef struct {
 	GwBenchNonces nonces; /* the server's side of the device's pair */
 	GwDmSession *session;
 	gboolean got_result;
+	guint deadline; /* the session's end at the latest (SRV_SESSION_TIMEOUT_S) */
 } SrvDev;
 
 struct _Srv {
@@ -557,6 +560,7 @@ srv_dev_done(SrvDev *dev, gboolean ok)
 	}
 	g_signal_handlers_disconnect_by_data(dev->session, dev);
 	g_clear_object(&dev->session);
+	g_clear_handle_id(&dev->deadline, g_source_remove);
 	srv->in_flight--;
 	srv->done++;
 	if (srv->done == srv->limit) {
@@ -603,6 +607,20 @@ srv_notified_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	}
 }
 
+/* a session that never came or never ended (its device's TLS handshake failed, as on a
+ * loaded machine under ASan): failed, so that the run ends instead of waiting forever */
+static gboolean
+srv_deadline_cb(gpointer data)
+{
+	SrvDev *dev = data;
+	dev->deadline = 0;
+	g_printerr("bench-wan: direct server: %s: no session end in %u s\n",
+	           dev->id,
+	           SRV_SESSION_TIMEOUT_S);
+	srv_dev_done(dev, FALSE);
+	return G_SOURCE_REMOVE;
+}
+
 /* Package #0 (signed with the server secret) to the device's notification URL, across the WAN;
  * its session then comes in on /srv/<id> */
 static void
@@ -612,6 +630,7 @@ srv_start_one(Srv *srv, SrvDev *dev)
 
 	dev->session = gw_bench_srv_session_new(dev->id, &dev->nonces, &pkg0);
 	dev->got_result = FALSE;
+	dev->deadline = g_timeout_add_seconds(SRV_SESSION_TIMEOUT_S, srv_deadline_cb, dev);
 	g_signal_connect(dev->session, "result", G_CALLBACK(srv_result_cb), dev);
 	srv->in_flight++;
 	gw_http_client_post_async(srv->client,
