@@ -304,8 +304,9 @@ print_row(const gchar *who, const Row *r, gboolean with_proc)
 int
 main(int argc, char **argv)
 {
-	const gchar *nginx = gw_bench_find_program("GW_BENCH_NGINX", "nginx", "/usr/sbin/nginx");
-	const gchar *wrk = gw_bench_find_program("GW_BENCH_WRK", "wrk", "/usr/bin/wrk");
+	g_autofree gchar *nginx =
+	    gw_bench_find_program("GW_BENCH_NGINX", "nginx", "/usr/sbin/nginx");
+	g_autofree gchar *wrk = gw_bench_find_program("GW_BENCH_WRK", "wrk", "/usr/bin/wrk");
 	const gchar *only = g_getenv("GW_BENCH_WRK_ONLY");
 	const gchar *dur_env = g_getenv("GW_BENCH_WRK_DURATION");
 	const gchar *conns_env = g_getenv("GW_BENCH_WRK_CONNECTIONS");

@@ -175,7 +175,8 @@ main(int argc, char **argv)
 	g_autofree gchar *tmp = NULL;
 	GwUpstream *up = NULL;
 	GwTestDaemon *d;
-	const gchar *nginx = gw_bench_find_program("GW_BENCH_NGINX", "nginx", "/usr/sbin/nginx");
+	g_autofree gchar *nginx =
+	    gw_bench_find_program("GW_BENCH_NGINX", "nginx", "/usr/sbin/nginx");
 	guint16 south = free_port();
 	gdouble best_gw = 0;
 	gdouble best_nginx = 0;

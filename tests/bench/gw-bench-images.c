@@ -18,17 +18,17 @@
 #include "gw-bench-images.h"
 #include "gw-error.h"
 
-const gchar *
+gchar *
 gw_bench_find_program(const gchar *env_name, const gchar *name, const gchar *fallback)
 {
 	const gchar *env = g_getenv(env_name);
 	gchar *found;
 	if (env != NULL && env[0] != '\0')
-		return env;
+		return g_strdup(env);
 	found = g_find_program_in_path(name);
 	if (found == NULL && g_file_test(fallback, G_FILE_TEST_IS_EXECUTABLE))
 		found = g_strdup(fallback);
-	return found; /* leaked once per run */
+	return found;
 }
 
 void

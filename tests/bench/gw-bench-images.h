@@ -21,8 +21,8 @@ G_BEGIN_DECLS
 void
 gw_bench_child_setup(gpointer user_data);
 
-/* $@env_name if set, else @name on PATH, else @fallback if executable, else NULL */
-const gchar *
+/* $@env_name if set, else @name on PATH, else @fallback if executable, else NULL; g_free() it */
+gchar *
 gw_bench_find_program(const gchar *env_name, const gchar *name, const gchar *fallback);
 
 typedef struct {
