@@ -39,10 +39,8 @@
  * GW_BENCH_MAX_IN_FLIGHT): 8: 1.26 s, 16: 0.74 s, 32: 0.54 s, 64: 0.51 s; 32 is where more
  * in flight stops paying. Slower devices need more (T = 20 ms: 32 / ~45 ms = ~700/s).
  *
- * A device keeps its nonces per server (gwmod, the direct server), and a nonce it issues is
- * kept only once the message that carries it (a Chal in its Status) is sent: a session that
- * ends on the server's message issues one it never sends, and keeping it made the next
- * session with that server a 401 and one round trip more.
+ * The devices and the direct server's side of their sessions are gw-bench-devices.c (shared
+ * with bench-wan): how a device keeps its nonces per server is said there.
  *
  * The simulated devices' notification URLs are spread over NOTIFY_PORTS listeners (gwmod's
  * HTTP client keeps up to 64 connections per host:port, more than MaxInFlight). Few: every
@@ -79,13 +77,10 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "gw-dm-auth.h"
-#include "gw-dm-session.h"
-#include "gw-dm-tree.h"
+#include "gw-bench-devices.h"
 #include "gw-gwmo-names.h"
 #include "gw-http-client.h"
 #include "gw-http-server.h"
@@ -99,68 +94,21 @@
 #include "gw-upnp-test.h"
 #endif
 
-#define GW_ID "GW-TEST-0001" /* gw_test_daemon_new_with_config() */
-#define DEV_SECRET "bench-dev-secret"
-#define GW_SECRET "bench-gw-secret"
-#define NOTIFY_PORTS 4
-/* GW_BENCH_DEVICE_MS unset: see the top of the file */
-#define DEVICE_MS_DEFAULT 2
-
-typedef struct _Bench Bench;
-
 typedef struct {
-	Bench *bench;
-	gchar *id;
-	GwDmTree *tree;
-	GBytes *local_nonce;  /* we digest with it (the gateway issued it) */
-	GBytes *peer_nonce;   /* the gateway digests with it (we issued it) */
-	/* the same for the direct server: a device keeps its nonces per server, as in its DMAcc;
-	 * one pair for both made every session after a switch of server open with a stale digest,
-	 * answered 401 and a challenge, a round trip more in both paths */
-	GBytes *local_nonce_srv;
-	GBytes *peer_nonce_srv;
-	gchar *notify_addr;
-	/* the direct server's side of the same credentials */
-	GBytes *srv_local_nonce;
-	GBytes *srv_peer_nonce;
-} SimDev;
-
-typedef struct {
-	SimDev *dev;
-	GwDmSession *session;
-	GwHttpClient *client; /* the session's own connection, as a real device has */
-	GBytes **local_nonce; /* the nonce slots of this session's server in dev */
-	GBytes **peer_nonce;
-	GBytes *next_peer_nonce; /* issued in the message being built, kept once it is sent */
-	gchar *url;
-	GBytes *pending; /* the next message, sent once the device's response time has passed */
-	void (*done)(SimDev *dev, gboolean ok, gpointer data);
-	gpointer data;
-} SimRun;
-
-struct _Bench {
 	GwTestDaemon *d;
+	GwBenchDevs devs; /* the simulated devices (gw-bench-devices.h) */
 	GwHttpClient *client;
-	GwHttpServer *notify_server;
-	gchar *dm_url;
-	GHashTable *devs; /* id → SimDev */
-	guint failed;
-	guint running;
-	guint sent; /* device messages, all sessions */
-	guint device_ms; /* each device's response time, before each message it sends */
 	/* direct */
-	GPtrArray *order;
 	guint next;
 	/* fanout */
 	gchar *job_path;
 	gchar *doc;
 	/* the server-driven baseline: this process as the DM Server, one device at a time */
-	gchar *srv_url;
-	gboolean notify_to_srv; /* notified devices open their session with srv_url */
+	GHashTable *srv_nonces; /* id → GwBenchNonces: the server's side of each device's pair */
 	GwDmSession *srv_session;
-	SimDev *srv_dev;
+	GwBenchDev *srv_dev;
 	gboolean srv_got_result;
-};
+} Bench;
 
 static void G_GNUC_NORETURN
 bench_fail(const gchar *what)
@@ -169,308 +117,18 @@ bench_fail(const gchar *what)
 	exit(1);
 }
 
-/* ---- one device session, asynchronous ---- */
-
-static void
-sim_post(SimRun *run, GBytes *msg);
-
-static gboolean
-sim_client_drop_cb(gpointer data)
-{
-	g_object_unref(data);
-	return G_SOURCE_REMOVE;
-}
-
-static void
-sim_run_end(SimRun *run, gboolean ok)
-{
-	SimDev *dev = run->dev;
-	void (*done)(SimDev *, gboolean, gpointer) = run->done;
-	gpointer data = run->data;
-	/* dropped once libsoup has returned from the callback that ended the session */
-	g_idle_add_full(G_PRIORITY_DEFAULT, sim_client_drop_cb, run->client, NULL);
-	g_signal_handlers_disconnect_by_data(run->session, run);
-	g_object_unref(run->session);
-	g_clear_pointer(&run->next_peer_nonce, g_bytes_unref);
-	g_clear_pointer(&run->pending, g_bytes_unref);
-	g_free(run->url);
-	g_free(run);
-	dev->bench->running--;
-	done(dev, ok, data);
-}
-
-static void
-sim_nonce_cb(GwDmSession *session, gboolean local, GBytes *nonce, gpointer user_data)
-{
-	SimRun *run = user_data;
-	/* a nonce we issue goes to the gateway in a Chal of our next message; a session that
-	 * ends without one (the gateway's last message needs no answer) never told it, and the
-	 * gateway keeps digesting with the one it has */
-	GBytes **slot = local ? run->local_nonce : &run->next_peer_nonce;
-	g_clear_pointer(slot, g_bytes_unref);
-	*slot = g_bytes_ref(nonce);
-}
-
-static void
-sim_posted_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	SimRun *run = user_data;
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GwHttpResponse) response =
-	    gw_http_client_post_finish(GW_HTTP_CLIENT(source), res, &error);
-	g_autoptr(GBytes) next = NULL;
-
-	if (response == NULL || response->status != 200) {
-		g_printerr("bench-fanout: %s: %s\n",
-		           run->dev->id,
-		           error != NULL ? error->message : "HTTP error");
-		sim_run_end(run, FALSE);
-		return;
-	}
-	next = gw_dm_session_receive(
-	    run->session, response->body, response->content_type, NULL, &error);
-	if (error != NULL) {
-		g_printerr("bench-fanout: %s: %s\n", run->dev->id, error->message);
-		sim_run_end(run, FALSE);
-		return;
-	}
-	if (next == NULL) {
-		sim_run_end(run,
-		            gw_dm_session_get_state(run->session) == GW_DM_SESSION_STATE_FINISHED);
-		return;
-	}
-	sim_post(run, next);
-}
-
-static void
-sim_send(SimRun *run, GBytes *msg)
-{
-	const gchar *resp = gw_dm_session_get_resp_uri(run->session);
-	run->dev->bench->sent++;
-	if (run->next_peer_nonce != NULL) {
-		g_clear_pointer(run->peer_nonce, g_bytes_unref);
-		*run->peer_nonce = g_steal_pointer(&run->next_peer_nonce);
-	}
-	if (resp != NULL && g_str_has_prefix(resp, "http")) {
-		g_free(run->url);
-		run->url = g_strdup(resp);
-	}
-	gw_http_client_post_async(run->client,
-	                          run->url,
-	                          gw_dm_session_get_content_type(run->session),
-	                          msg,
-	                          NULL,
-	                          NULL,
-	                          sim_posted_cb,
-	                          run);
-}
-
-static gboolean
-sim_send_cb(gpointer user_data)
-{
-	SimRun *run = user_data;
-	g_autoptr(GBytes) msg = g_steal_pointer(&run->pending);
-	sim_send(run, msg);
-	return G_SOURCE_REMOVE;
-}
-
-/* the device's processing time: the message goes out device_ms later, the loop keeps running */
-static void
-sim_post(SimRun *run, GBytes *msg)
-{
-	guint ms = run->dev->bench->device_ms;
-	if (ms == 0) {
-		sim_send(run, msg);
-		return;
-	}
-	g_assert(run->pending == NULL);
-	run->pending = g_bytes_ref(msg);
-	g_timeout_add(ms, sim_send_cb, run);
-}
-
-static void
-sim_session(SimDev *dev,
-            const gchar *server_url,
-            const gchar *session_id,
-            guint alert,
-            void (*done)(SimDev *, gboolean, gpointer),
-            gpointer data)
-{
-	Bench *b = dev->bench;
-	SimRun *run = g_new0(SimRun, 1);
-	GwDmSessionConfig cfg = {0};
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GBytes) first = NULL;
-	gboolean to_srv = g_strcmp0(server_url, b->srv_url) == 0;
-
-	run->local_nonce = to_srv ? &dev->local_nonce_srv : &dev->local_nonce;
-	run->peer_nonce = to_srv ? &dev->peer_nonce_srv : &dev->peer_nonce;
-	cfg.role = GW_DM_SESSION_ROLE_CLIENT;
-	cfg.encoding = GW_DM_ENCODING_XML;
-	cfg.session_id = g_strdup(session_id);
-	cfg.local_uri = g_strdup(dev->id);
-	cfg.remote_uri = g_strdup(server_url);
-	cfg.server_id = g_strdup(GW_ID);
-	cfg.local.type = GW_DM_AUTH_TYPE_MD5;
-	cfg.local.name = g_strdup(dev->id);
-	cfg.local.secret = g_strdup(DEV_SECRET);
-	cfg.local.nonce = *run->local_nonce != NULL ? g_bytes_ref(*run->local_nonce) : NULL;
-	cfg.peer.type = GW_DM_AUTH_TYPE_MD5;
-	cfg.peer.name = g_strdup(GW_ID);
-	cfg.peer.secret = g_strdup(GW_SECRET);
-	cfg.peer.nonce = *run->peer_nonce != NULL ? g_bytes_ref(*run->peer_nonce) : NULL;
-	run->dev = dev;
-	run->done = done;
-	run->data = data;
-	run->url = g_strdup(server_url);
-	/* an HTTP client per session, not per device: a libsoup session keeps a GSource in the
-	 * main context for its whole life, so N idle clients made every turn of this process's
-	 * main loop O(N) and the simulation, not the gateway, the bottleneck past ~1,000 */
-	run->client = gw_http_client_new(NULL, &error);
-	if (run->client == NULL)
-		bench_fail(error->message);
-	gw_http_client_set_timeout(run->client, 120);
-	run->session = gw_dm_session_new(&cfg, dev->tree);
-	gw_dm_session_config_clear(&cfg);
-	g_signal_connect(run->session, "nonce-changed", G_CALLBACK(sim_nonce_cb), run);
-	b->running++;
-	first = gw_dm_session_start(run->session, alert, &error);
-	if (first == NULL)
-		bench_fail(error->message);
-	sim_post(run, first);
-}
-
-/* ---- devices ---- */
-
-static SimDev *
-sim_dev_new(Bench *b, const gchar *id)
-{
-	g_autoptr(GError) error = NULL;
-	SimDev *dev = g_new0(SimDev, 1);
-	GwDmDeviceInfo info = {
-	    .dev_id = id,
-	    .man = "gwmo bench",
-	    .mod = "sim-device",
-	    .dmv = "1.2",
-	    .lang = "en-US",
-	    .dev_typ = "sensor",
-	    .oem = "gwmo",
-	    .fwv = "1.0",
-	    .swv = "1.0",
-	    .hwv = "1.0",
-	};
-	dev->bench = b;
-	dev->id = g_strdup(id);
-	dev->tree = gw_dm_tree_new();
-	if (!gw_dm_tree_install_standard_objects(dev->tree, &info, &error))
-		bench_fail(error->message);
-	return dev;
-}
-
-static void
-sim_dev_free(SimDev *dev)
-{
-	g_clear_pointer(&dev->local_nonce, g_bytes_unref);
-	g_clear_pointer(&dev->peer_nonce, g_bytes_unref);
-	g_clear_pointer(&dev->local_nonce_srv, g_bytes_unref);
-	g_clear_pointer(&dev->peer_nonce_srv, g_bytes_unref);
-	g_clear_pointer(&dev->srv_local_nonce, g_bytes_unref);
-	g_clear_pointer(&dev->srv_peer_nonce, g_bytes_unref);
-	g_free(dev->notify_addr);
-	g_object_unref(dev->tree);
-	g_free(dev->id);
-	g_free(dev);
-}
-
-static void
-sim_notified_done(SimDev *dev, gboolean ok, gpointer data)
-{
-	if (g_getenv("GW_BENCH_TRACE") != NULL)
-		g_printerr(
-		    "%" G_GINT64_FORMAT " done %s\n", g_get_monotonic_time() / 1000, dev->id);
-	if (!ok)
-		dev->bench->failed++;
-}
-
-/* POST /n/<id>: the gateway's Package #0 for a device */
-static void
-notify_handler(GwHttpServer *server, GwHttpRequest *request, gpointer user_data)
-{
-	Bench *b = user_data;
-	const gchar *id = gw_http_request_get_path(request) + strlen("/n/");
-	GBytes *body = gw_http_request_get_body(request);
-	g_autoptr(GwPkg0) pkg0 = NULL;
-	g_autofree gchar *sid = NULL;
-	SimDev *dev = g_hash_table_lookup(b->devs, id);
-
-	pkg0 = gw_pkg0_parse(g_bytes_get_data(body, NULL), g_bytes_get_size(body), NULL);
-	/* signed with the nonce the device gave its sender (gwmod or the direct server), else the
-	 * all-zero nonce */
-	if (dev == NULL || pkg0 == NULL ||
-	    (!gw_pkg0_verify_with_fallback(g_bytes_get_data(body, NULL),
-	                                   g_bytes_get_size(body),
-	                                   GW_SECRET,
-	                                   dev->peer_nonce,
-	                                   NULL,
-	                                   NULL) &&
-	     !gw_pkg0_verify_with_fallback(g_bytes_get_data(body, NULL),
-	                                   g_bytes_get_size(body),
-	                                   GW_SECRET,
-	                                   dev->peer_nonce_srv,
-	                                   NULL,
-	                                   NULL))) {
-		gw_http_request_respond(request, 400, NULL, NULL);
-		b->failed++;
-		return;
-	}
-	gw_http_request_respond(request, 200, NULL, NULL);
-	if (g_getenv("GW_BENCH_TRACE") != NULL)
-		g_printerr("%" G_GINT64_FORMAT " notify %s\n", g_get_monotonic_time() / 1000, id);
-	sid = gw_pkg0_session_id_to_string(pkg0->session_id);
-	sim_session(dev,
-	            b->notify_to_srv ? b->srv_url : b->dm_url,
-	            sid,
-	            GW_SYNCML_ALERT_SERVER_INITIATED_MGMT,
-	            sim_notified_done,
-	            NULL);
-}
-
-/* @base: "http://127.0.0.1:PORT/" */
-static void
-provision(Bench *b, const gchar *id, const gchar *base)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = NULL;
-	g_autofree gchar *addr = g_strdup_printf("%sn/%s", base, id);
-	SimDev *dev = g_hash_table_lookup(b->devs, id);
-	GVariantBuilder vb;
-
-	dev->notify_addr = g_strdup(addr);
-
-	g_variant_builder_init(&vb, G_VARIANT_TYPE("a{sv}"));
-	g_variant_builder_add(&vb, "{sv}", "DeviceID", g_variant_new_string(id));
-	g_variant_builder_add(&vb, "{sv}", "Mode", g_variant_new_uint32(2));
-	g_variant_builder_add(&vb, "{sv}", "ClientName", g_variant_new_string(id));
-	g_variant_builder_add(&vb, "{sv}", "ClientSecret", g_variant_new_string(DEV_SECRET));
-	g_variant_builder_add(&vb, "{sv}", "ServerSecret", g_variant_new_string(GW_SECRET));
-	g_variant_builder_add(&vb, "{sv}", "NotifyAddr", g_variant_new_string(addr));
-	reply = gw_test_call(b->d, "AddDevice", g_variant_new("(a{sv})", &vb), "(o)", &error);
-	if (reply == NULL)
-		bench_fail(error->message);
-}
-
 /* ---- the direct baseline: the N sessions back-to-back ---- */
 
 static void
-direct_done(SimDev *dev, gboolean ok, gpointer data)
+direct_done(GwBenchDev *dev, gboolean ok, gpointer data)
 {
-	Bench *b = dev->bench;
+	Bench *b = data;
 	if (!ok)
-		b->failed++;
-	if (b->next < b->order->len) {
-		SimDev *next = g_ptr_array_index(b->order, b->next++);
-		sim_session(
-		    next, b->dm_url, NULL, GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT, direct_done, NULL);
+		b->devs.failed++;
+	if (b->next < b->devs.order->len) {
+		GwBenchDev *next = g_ptr_array_index(b->devs.order, b->next++);
+		gw_bench_dev_session(
+		    next, FALSE, NULL, GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT, direct_done, b);
 	}
 }
 
@@ -479,13 +137,13 @@ run_direct(Bench *b)
 {
 	gint64 t0 = g_get_monotonic_time();
 	b->next = 1;
-	sim_session(g_ptr_array_index(b->order, 0),
-	            b->dm_url,
-	            NULL,
-	            GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT,
-	            direct_done,
-	            NULL);
-	while (b->running > 0 || b->next < b->order->len)
+	gw_bench_dev_session(g_ptr_array_index(b->devs.order, 0),
+	                     FALSE,
+	                     NULL,
+	                     GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT,
+	                     direct_done,
+	                     b);
+	while (b->devs.running > 0 || b->next < b->devs.order->len)
 		g_main_context_iteration(NULL, TRUE);
 	return (gdouble)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
 }
@@ -501,23 +159,10 @@ static void
 srv_next(Bench *b);
 
 static void
-srv_nonce_cb(GwDmSession *session, gboolean local, GBytes *nonce, gpointer user_data)
-{
-	SimDev *dev = user_data;
-	GBytes **slot = local ? &dev->srv_local_nonce : &dev->srv_peer_nonce;
-	g_clear_pointer(slot, g_bytes_unref);
-	*slot = g_bytes_ref(nonce);
-}
-
-static void
 srv_result_cb(GwDmSession *session, gpointer result_ptr, gpointer user_data)
 {
 	Bench *b = user_data;
-	const GwDmSessionResult *result = result_ptr;
-	const GwSyncmlItem *item = result->results != NULL && result->results->len > 0
-	                               ? g_ptr_array_index(result->results, 0)
-	                               : NULL;
-	if (result->status == 200 && item != NULL && g_strcmp0(item->data, "sim-device") == 0)
+	if (gw_bench_srv_result_ok(result_ptr))
 		b->srv_got_result = TRUE;
 }
 
@@ -533,11 +178,14 @@ srv_session_done(Bench *b, gboolean ok)
 {
 	if (!ok || !b->srv_got_result) {
 		g_printerr("bench-fanout: direct server: %s: no Get result\n", b->srv_dev->id);
-		b->failed++;
+		b->devs.failed++;
 	}
 	g_clear_object(&b->srv_session);
 	b->srv_dev = NULL;
-	g_idle_add(srv_next_cb, b);
+	/* none after the last: run_server_direct() may return before an idle would run, which
+	 * then notified a device of the next round (run_direct()'s) on the server's behalf */
+	if (b->next < b->devs.order->len)
+		g_idle_add(srv_next_cb, b);
 }
 
 /* POST /srv: the device's messages to the direct server */
@@ -545,40 +193,15 @@ static void
 srv_handler(GwHttpServer *server, GwHttpRequest *request, gpointer user_data)
 {
 	Bench *b = user_data;
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GBytes) reply = NULL;
-	g_autofree gchar *hmac = NULL;
-	GwDmSessionState state;
+	gboolean ok;
 
 	if (b->srv_session == NULL) {
 		gw_http_request_respond(request, 409, NULL, NULL);
-		b->failed++;
+		b->devs.failed++;
 		return;
 	}
-	reply = gw_dm_session_receive(b->srv_session,
-	                              gw_http_request_get_body(request),
-	                              gw_http_request_get_content_type(request),
-	                              gw_http_request_get_header(request, GW_DM_AUTH_HMAC_HEADER),
-	                              &error);
-	if (reply == NULL) {
-		g_printerr("bench-fanout: direct server: %s: %s\n",
-		           b->srv_dev->id,
-		           error != NULL ? error->message : "no reply");
-		gw_http_request_respond(request, 400, NULL, NULL);
-		srv_session_done(b, FALSE);
-		return;
-	}
-	hmac = gw_dm_session_get_hmac_header(b->srv_session, reply);
-	if (hmac != NULL)
-		gw_http_request_set_header(request, GW_DM_AUTH_HMAC_HEADER, hmac);
-	state = gw_dm_session_get_state(b->srv_session);
-	/* as gwmod does: the session's last reply closes its connection */
-	if (state == GW_DM_SESSION_STATE_FINISHED || state == GW_DM_SESSION_STATE_FAILED)
-		gw_http_request_set_header(request, "Connection", "close");
-	gw_http_request_respond(
-	    request, 200, gw_dm_session_get_content_type(b->srv_session), reply);
-	if (state == GW_DM_SESSION_STATE_FINISHED || state == GW_DM_SESSION_STATE_FAILED)
-		srv_session_done(b, state == GW_DM_SESSION_STATE_FINISHED);
+	if (gw_bench_srv_answer("bench-fanout", b->srv_dev->id, b->srv_session, request, &ok))
+		srv_session_done(b, ok);
 }
 
 static void
@@ -594,47 +217,24 @@ srv_notified_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 static void
 srv_next(Bench *b)
 {
-	g_autoptr(GwPkg0) n = NULL;
 	g_autoptr(GBytes) pkg0 = NULL;
-	g_autofree gchar *sid = NULL;
-	GwSyncmlCommand *cmd;
-	GwDmSessionConfig cfg = {0};
-	SimDev *dev;
+	GwBenchNonces *nonces;
+	GwBenchDev *dev;
 
-	if (b->next >= b->order->len)
+	if (b->next >= b->devs.order->len)
 		return;
-	dev = g_ptr_array_index(b->order, b->next++);
-	n = gw_pkg0_new();
-	n->version = GW_PKG0_VERSION_DEFAULT;
-	n->ui_mode = GW_PKG0_UI_MODE_BACKGROUND;
-	n->server_initiated = TRUE;
-	n->session_id = (guint16)g_random_int_range(1, 0x10000);
-	n->server_id = g_strdup(GW_ID);
-	pkg0 = gw_pkg0_build_with_nonce(n, GW_SECRET, dev->srv_local_nonce);
-	sid = gw_pkg0_session_id_to_string(n->session_id);
-
-	cfg.role = GW_DM_SESSION_ROLE_SERVER;
-	cfg.session_id = g_strdup(sid);
-	cfg.local_uri = g_strdup(GW_ID);
-	cfg.local.type = GW_DM_AUTH_TYPE_MD5;
-	cfg.local.name = g_strdup(GW_ID);
-	cfg.local.secret = g_strdup(GW_SECRET);
-	cfg.local.nonce = dev->srv_local_nonce != NULL ? g_bytes_ref(dev->srv_local_nonce) : NULL;
-	cfg.peer.type = GW_DM_AUTH_TYPE_MD5;
-	cfg.peer.name = g_strdup(dev->id);
-	cfg.peer.secret = g_strdup(DEV_SECRET);
-	cfg.peer.nonce = dev->srv_peer_nonce != NULL ? g_bytes_ref(dev->srv_peer_nonce) : NULL;
-	b->srv_session = gw_dm_session_new(&cfg, NULL);
-	gw_dm_session_config_clear(&cfg);
+	dev = g_ptr_array_index(b->devs.order, b->next++);
+	nonces = g_hash_table_lookup(b->srv_nonces, dev->id);
+	if (nonces == NULL) {
+		nonces = g_new0(GwBenchNonces, 1);
+		g_hash_table_insert(b->srv_nonces, dev->id, nonces);
+	}
+	b->srv_session = gw_bench_srv_session_new(dev->id, nonces, &pkg0);
 	b->srv_dev = dev;
 	b->srv_got_result = FALSE;
-	g_signal_connect(b->srv_session, "nonce-changed", G_CALLBACK(srv_nonce_cb), dev);
 	g_signal_connect(b->srv_session, "result", G_CALLBACK(srv_result_cb), b);
-	cmd = gw_syncml_command_new(GW_SYNCML_CMD_GET);
-	gw_syncml_command_add_item(cmd, gw_syncml_item_new("./DevInfo/Mod", NULL));
-	gw_dm_session_queue_command(b->srv_session, cmd);
 	gw_http_client_post_async(b->client,
-	                          dev->notify_addr,
+	                          dev->notify_url,
 	                          GW_PKG0_CONTENT_TYPE,
 	                          pkg0,
 	                          NULL,
@@ -643,16 +243,23 @@ srv_next(Bench *b)
 	                          NULL);
 }
 
+static void
+srv_nonces_free(gpointer nonces)
+{
+	gw_bench_nonces_clear(nonces);
+	g_free(nonces);
+}
+
 static gdouble
 run_server_direct(Bench *b)
 {
 	gint64 t0 = g_get_monotonic_time();
-	b->notify_to_srv = TRUE;
+	b->devs.notify_to_srv = TRUE;
 	b->next = 0;
 	srv_next(b);
-	while (b->srv_session != NULL || b->running > 0 || b->next < b->order->len)
+	while (b->srv_session != NULL || b->devs.running > 0 || b->next < b->devs.order->len)
 		g_main_context_iteration(NULL, TRUE);
-	b->notify_to_srv = FALSE;
+	b->devs.notify_to_srv = FALSE;
 	return (gdouble)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
 }
 
@@ -673,10 +280,18 @@ finished_cb(GDBusConnection *c,
 	g_variant_get(params, "(s)", &b->doc);
 }
 
-/* one D-Bus Fanout of a Get of @target to @ids (NULL-terminated); each of the @n devices must
- * answer 200 with @answer (the aggregated document's text of one device's answer) */
+/* one D-Bus Fanout of @command (with @format and @data, or NULL) on @target to @ids
+ * (NULL-terminated); each of the @n devices must answer @answer (the aggregated document's
+ * text of one device's answer) */
 static gdouble
-run_fanout_of(Bench *b, GPtrArray *ids, const gchar *target, guint n, const gchar *answer)
+run_fanout_cmd(Bench *b,
+               GPtrArray *ids,
+               const gchar *command,
+               const gchar *target,
+               const gchar *format,
+               const gchar *data,
+               guint n,
+               const gchar *answer)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) reply = NULL;
@@ -698,8 +313,12 @@ run_fanout_of(Bench *b, GPtrArray *ids, const gchar *target, guint n, const gcha
 	g_variant_builder_init(&vb, G_VARIANT_TYPE("a{sv}"));
 	g_variant_builder_add(
 	    &vb, "{sv}", "Devices", g_variant_new_strv((const gchar *const *)ids->pdata, -1));
-	g_variant_builder_add(&vb, "{sv}", "Command", g_variant_new_string("Get"));
+	g_variant_builder_add(&vb, "{sv}", "Command", g_variant_new_string(command));
 	g_variant_builder_add(&vb, "{sv}", "TargetURI", g_variant_new_string(target));
+	if (format != NULL)
+		g_variant_builder_add(&vb, "{sv}", "Format", g_variant_new_string(format));
+	if (data != NULL)
+		g_variant_builder_add(&vb, "{sv}", "Data", g_variant_new_string(data));
 	g_variant_builder_add(&vb, "{sv}", "Timeout", g_variant_new_uint32(120));
 	if (g_getenv("GW_BENCH_MAX_IN_FLIGHT") != NULL)
 		g_variant_builder_add(
@@ -730,11 +349,16 @@ run_fanout_of(Bench *b, GPtrArray *ids, const gchar *target, guint n, const gcha
 		for (const gchar *p = b->doc; (p = strstr(p, answer)) != NULL; p++)
 			ok++;
 		if (ok != n) {
-			g_printerr("bench-fanout: %u of %u devices answered 200\n", ok, n);
+			g_printerr("bench-fanout: Fanout %s %s: %u of %u devices answered %s\n",
+			           command,
+			           target,
+			           ok,
+			           n,
+			           answer);
 			exit(1);
 		}
 		/* let the last sessions end before the next round */
-		while (b->running > 0)
+		while (b->devs.running > 0)
 			g_main_context_iteration(NULL, TRUE);
 		g_dbus_connection_signal_unsubscribe(b->d->connection, sub);
 		g_clear_pointer(&b->job_path, g_free);
@@ -743,26 +367,22 @@ run_fanout_of(Bench *b, GPtrArray *ids, const gchar *target, guint n, const gcha
 	}
 }
 
+/* one D-Bus Fanout of a Get of @target to @ids, see run_fanout_cmd() */
+static gdouble
+run_fanout_of(Bench *b, GPtrArray *ids, const gchar *target, guint n, const gchar *answer)
+{
+	return run_fanout_cmd(b, ids, "Get", target, NULL, NULL, n, answer);
+}
+
 static gdouble
 run_fanout(Bench *b, guint n)
 {
 	g_autoptr(GPtrArray) ids = g_ptr_array_new();
 
-	for (guint i = 0; i < b->order->len; i++)
-		g_ptr_array_add(ids, ((SimDev *)g_ptr_array_index(b->order, i))->id);
+	for (guint i = 0; i < b->devs.order->len; i++)
+		g_ptr_array_add(ids, ((GwBenchDev *)g_ptr_array_index(b->devs.order, i))->id);
 	g_ptr_array_add(ids, NULL);
-	return run_fanout_of(
-	    b, ids, "./DevInfo/Mod", n, "status=\"200\"><Data format=\"chr\">sim-device</Data>");
-}
-
-/* CPU seconds (user + system) used so far by this process and by gwmod */
-static gdouble
-cpu_self(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
-	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+	return run_fanout_of(b, ids, "./DevInfo/Mod", n, GW_BENCH_ANSWER);
 }
 
 /* CPU seconds (user + system) used so far by the child process @pid */
@@ -842,21 +462,21 @@ measure(Bench *b, guint n, guint device_ms)
 	gdouble c0, g0;
 	GPid perf = 0;
 
-	b->device_ms = device_ms;
+	b->devs.device_ms = device_ms;
 	f.sessions = run_direct(b);
-	b->sent = 0;
-	c0 = cpu_self();
+	b->devs.sent = 0;
+	c0 = gw_bench_cpu_self();
 	g0 = cpu_gwmod(b);
 	f.direct = run_server_direct(b);
-	f.cpu_direct_self = cpu_self() - c0;
+	f.cpu_direct_self = gw_bench_cpu_self() - c0;
 	f.cpu_direct_gw = cpu_gwmod(b) - g0;
-	f.msgs_direct = b->sent;
-	b->sent = 0;
-	c0 = cpu_self();
+	f.msgs_direct = b->devs.sent;
+	b->devs.sent = 0;
+	c0 = gw_bench_cpu_self();
 	g0 = cpu_gwmod(b);
 	if (g_getenv("GW_BENCH_PERF") != NULL && device_ms == 0) {
 		perf = perf_start(b);
-		c0 = cpu_self();
+		c0 = gw_bench_cpu_self();
 		g0 = cpu_gwmod(b);
 	}
 	f.fan = run_fanout(b, n);
@@ -865,12 +485,12 @@ measure(Bench *b, guint n, guint device_ms)
 		waitpid(perf, NULL, 0);
 		g_spawn_close_pid(perf);
 	}
-	f.msgs_fan = b->sent;
-	f.cpu_fan_self = cpu_self() - c0;
+	f.msgs_fan = b->devs.sent;
+	f.cpu_fan_self = gw_bench_cpu_self() - c0;
 	f.cpu_fan_gw = cpu_gwmod(b) - g0;
-	b->device_ms = 0;
-	if (b->failed > 0) {
-		g_printerr("bench-fanout: %u failed device session(s)\n", b->failed);
+	b->devs.device_ms = 0;
+	if (b->devs.failed > 0) {
+		g_printerr("bench-fanout: %u failed device session(s)\n", b->devs.failed);
 		exit(1);
 	}
 	g_printerr("bench-fanout: N=%u T=%u ms: direct %.3f s, fanout %.3f s\n",
@@ -892,35 +512,30 @@ bench_round(guint n, const guint *device_ms, guint n_device_ms)
 	                    south);
 	Bench b = {0};
 	g_auto(GStrv) uris = NULL;
+	g_autofree gchar *srv_url = NULL;
 
 	b.d = gw_test_daemon_new_with_config(conf);
 	/* gwmod as it ships (GW_BENCH_VERBOSE=1: with --verbose, its log printed at the end) */
 	b.d->quiet = g_getenv("GW_BENCH_VERBOSE") == NULL;
 	gw_test_daemon_start(b.d, NULL);
-	b.dm_url = g_strdup_printf("http://127.0.0.1:%u/dm", south);
+	gw_bench_devs_init(&b.devs, "bench-fanout");
+	b.devs.dm_url = g_strdup_printf("http://127.0.0.1:%u/dm", south);
 	b.client = gw_http_client_new(NULL, &error);
 	if (b.client == NULL)
 		bench_fail(error->message);
 	gw_http_client_set_max_in_flight(b.client, 64);
 	gw_http_client_set_timeout(b.client, 120);
-	b.notify_server = gw_http_server_new(NULL);
-	gw_http_server_add_handler(b.notify_server, "/n/", notify_handler, &b, NULL);
-	gw_http_server_add_handler(b.notify_server, "/srv", srv_handler, &b, NULL);
+	b.srv_nonces = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, srv_nonces_free);
+	gw_http_server_add_handler(b.devs.notify_server, "/srv", srv_handler, &b, NULL);
 	/* a few notification ports (see the top of the file) */
-	for (guint i = 0; i < NOTIFY_PORTS; i++) {
-		if (!gw_http_server_listen(b.notify_server, "http://127.0.0.1:0", &error))
-			bench_fail(error->message);
-	}
-	uris = gw_http_server_get_uris(b.notify_server);
-	b.srv_url = g_strdup_printf("%ssrv", uris[0]);
-	b.devs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)sim_dev_free);
-	b.order = g_ptr_array_new();
+	uris = gw_bench_devs_listen(&b.devs, GW_BENCH_NOTIFY_PORTS);
+	srv_url = g_strdup_printf("%ssrv", uris[0]);
 	for (guint i = 0; i < n; i++) {
 		g_autofree gchar *id = g_strdup_printf("sim-%04u", i + 1);
-		SimDev *dev = sim_dev_new(&b, id);
-		g_hash_table_insert(b.devs, dev->id, dev);
-		g_ptr_array_add(b.order, dev);
-		provision(&b, id, uris[i % g_strv_length(uris)]);
+		GwBenchDev *dev = gw_bench_devs_add(&b.devs, id);
+		dev->notify_url = g_strdup_printf("%sn/%s", uris[i % g_strv_length(uris)], id);
+		dev->srv_url = g_strdup(srv_url);
+		gw_bench_dev_provision(dev, b.d, NULL);
 	}
 	/* once unmeasured (devices answering at once): the first sessions register the devices
 	 * and set up the nonces */
@@ -933,13 +548,9 @@ bench_round(guint n, const guint *device_ms, guint n_device_ms)
 		g_autofree gchar *log = gw_test_daemon_read_log(b.d);
 		g_printerr("%s", log != NULL ? log : "");
 	}
-	gw_http_server_disconnect(b.notify_server);
-	g_object_unref(b.notify_server);
+	g_hash_table_unref(b.srv_nonces);
+	gw_bench_devs_clear(&b.devs);
 	g_object_unref(b.client);
-	g_hash_table_unref(b.devs);
-	g_ptr_array_unref(b.order);
-	g_free(b.dm_url);
-	g_free(b.srv_url);
 	gw_test_daemon_stop(b.d);
 	gw_test_daemon_free(b.d);
 }
@@ -1398,13 +1009,13 @@ bench_upnp_round(guint n, guint contexts)
 	              n,
 	              "status=\"200\"><Data format=\"int\">0</Data>");
 
-	c0 = cpu_self();
+	c0 = gw_bench_cpu_self();
 	l0 = cpu_pid(light_pid);
 	f.direct = upnp_run_direct(&u);
-	f.cpu_direct_self = cpu_self() - c0;
+	f.cpu_direct_self = gw_bench_cpu_self() - c0;
 	f.cpu_direct_light = cpu_pid(light_pid) - l0;
 
-	c0 = cpu_self();
+	c0 = gw_bench_cpu_self();
 	g0 = cpu_gwmod(&b);
 	l0 = cpu_pid(light_pid);
 	f.fan = run_fanout_of(&b,
@@ -1412,7 +1023,7 @@ bench_upnp_round(guint n, guint contexts)
 	                      "./UPnP/SwitchPower/Status",
 	                      n,
 	                      "status=\"200\"><Data format=\"int\">0</Data>");
-	f.cpu_fan_self = cpu_self() - c0;
+	f.cpu_fan_self = gw_bench_cpu_self() - c0;
 	f.cpu_fan_gw = cpu_gwmod(&b) - g0;
 	f.cpu_fan_light = cpu_pid(light_pid) - l0;
 	g_printerr("bench-fanout: UPnP N=%u K=%u: direct %.3f s, fanout %.3f s (SOAP client: "
@@ -1753,85 +1364,6 @@ zb_run_direct(ZbDirect *z, gboolean set, const gchar *want)
 	return (gdouble)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
 }
 
-/* one D-Bus Fanout of @command on @target to the N bulbs; each must answer @answer */
-static gdouble
-zb_fanout(Bench *b,
-          GPtrArray *ids,
-          const gchar *command,
-          const gchar *target,
-          const gchar *format,
-          const gchar *data,
-          guint n,
-          const gchar *answer)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = NULL;
-	GVariantBuilder vb;
-	gint64 t0;
-	guint ok = 0;
-	guint sub = g_dbus_connection_signal_subscribe(b->d->connection,
-	                                               "org.gwmo.Gateway1",
-	                                               "org.gwmo.Gateway1.Job",
-	                                               "Finished",
-	                                               NULL,
-	                                               NULL,
-	                                               G_DBUS_SIGNAL_FLAGS_NONE,
-	                                               finished_cb,
-	                                               b,
-	                                               NULL);
-
-	g_variant_builder_init(&vb, G_VARIANT_TYPE("a{sv}"));
-	g_variant_builder_add(
-	    &vb, "{sv}", "Devices", g_variant_new_strv((const gchar *const *)ids->pdata, -1));
-	g_variant_builder_add(&vb, "{sv}", "Command", g_variant_new_string(command));
-	g_variant_builder_add(&vb, "{sv}", "TargetURI", g_variant_new_string(target));
-	if (format != NULL)
-		g_variant_builder_add(&vb, "{sv}", "Format", g_variant_new_string(format));
-	if (data != NULL)
-		g_variant_builder_add(&vb, "{sv}", "Data", g_variant_new_string(data));
-	g_variant_builder_add(&vb, "{sv}", "Timeout", g_variant_new_uint32(ZB_TIMEOUT_S));
-	if (g_getenv("GW_BENCH_MAX_IN_FLIGHT") != NULL)
-		g_variant_builder_add(&vb,
-		                      "{sv}",
-		                      "MaxInFlight",
-		                      g_variant_new_uint32((guint32)g_ascii_strtoull(
-		                          g_getenv("GW_BENCH_MAX_IN_FLIGHT"), NULL, 10)));
-	t0 = g_get_monotonic_time();
-	reply = g_dbus_connection_call_sync(b->d->connection,
-	                                    "org.gwmo.Gateway1",
-	                                    "/org/gwmo/Gateway1",
-	                                    "org.gwmo.Gateway1.Manager",
-	                                    "Fanout",
-	                                    g_variant_new("(a{sv})", &vb),
-	                                    G_VARIANT_TYPE("(o)"),
-	                                    G_DBUS_CALL_FLAGS_NONE,
-	                                    60000,
-	                                    NULL,
-	                                    &error);
-	if (reply == NULL)
-		bench_fail(error->message);
-	g_variant_get(reply, "(o)", &b->job_path);
-	while (b->doc == NULL)
-		g_main_context_iteration(NULL, TRUE);
-	{
-		gdouble secs = (gdouble)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
-		for (const gchar *p = b->doc; (p = strstr(p, answer)) != NULL; p++)
-			ok++;
-		if (ok != n) {
-			g_printerr("bench-fanout: Zigbee %s: %u of %u bulbs answered %s\n",
-			           command,
-			           ok,
-			           n,
-			           answer);
-			exit(1);
-		}
-		g_dbus_connection_signal_unsubscribe(b->d->connection, sub);
-		g_clear_pointer(&b->job_path, g_free);
-		g_clear_pointer(&b->doc, g_free);
-		return secs;
-	}
-}
-
 static gint
 zb_cmp(gconstpointer a, gconstpointer b)
 {
@@ -2016,48 +1548,51 @@ bench_zigbee_round(guint n)
 
 	/* once each unmeasured */
 	zb_run_direct(&z, FALSE, NULL);
-	zb_fanout(&b,
-	          ids,
-	          "Get",
-	          "./Zigbee/Exposes/brightness",
-	          NULL,
-	          NULL,
-	          n,
-	          "status=\"200\"><Data format=\"int\">128</Data>");
+	run_fanout_cmd(&b,
+	               ids,
+	               "Get",
+	               "./Zigbee/Exposes/brightness",
+	               NULL,
+	               NULL,
+	               n,
+	               "status=\"200\"><Data format=\"int\">128</Data>");
 
 	/* ZB_REPEAT rounds of each, alternating ON and OFF: the medians, the mean CPU */
-#define ZB_CPU_START() \
-	(c0 = cpu_self(), g0 = cpu_gwmod(&b), r0 = cpu_pid(bridge_pid), m0 = cpu_pid(broker_pid))
+#define ZB_CPU_START()             \
+	(c0 = gw_bench_cpu_self(), \
+	 g0 = cpu_gwmod(&b),       \
+	 r0 = cpu_pid(bridge_pid), \
+	 m0 = cpu_pid(broker_pid))
 	ZB_CPU_START();
 	for (guint r = 0; r < ZB_REPEAT; r++) {
 		dget[r] = zb_run_direct(&z, FALSE, NULL);
 		dset[r] = zb_run_direct(&z, TRUE, r % 2 == 0 ? "ON" : "OFF");
 	}
-	f.cpu_direct_self = (cpu_self() - c0) / ZB_REPEAT;
+	f.cpu_direct_self = (gw_bench_cpu_self() - c0) / ZB_REPEAT;
 	f.cpu_direct_gw = (cpu_gwmod(&b) - g0) / ZB_REPEAT;
 	f.cpu_direct_bridge = (cpu_pid(bridge_pid) - r0) / ZB_REPEAT;
 	f.cpu_direct_broker = (cpu_pid(broker_pid) - m0) / ZB_REPEAT;
 
 	ZB_CPU_START();
 	for (guint r = 0; r < ZB_REPEAT; r++) {
-		fget[r] = zb_fanout(&b,
-		                    ids,
-		                    "Get",
-		                    "./Zigbee/Exposes/brightness",
-		                    NULL,
-		                    NULL,
-		                    n,
-		                    "status=\"200\"><Data format=\"int\">128</Data>");
-		fset[r] = zb_fanout(&b,
-		                    ids,
-		                    "Replace",
-		                    "./Zigbee/Exposes/state",
-		                    "bool",
-		                    r % 2 == 0 ? "true" : "false",
-		                    n,
-		                    "status=\"200\"/>");
+		fget[r] = run_fanout_cmd(&b,
+		                         ids,
+		                         "Get",
+		                         "./Zigbee/Exposes/brightness",
+		                         NULL,
+		                         NULL,
+		                         n,
+		                         "status=\"200\"><Data format=\"int\">128</Data>");
+		fset[r] = run_fanout_cmd(&b,
+		                         ids,
+		                         "Replace",
+		                         "./Zigbee/Exposes/state",
+		                         "bool",
+		                         r % 2 == 0 ? "true" : "false",
+		                         n,
+		                         "status=\"200\"/>");
 	}
-	f.cpu_fan_self = (cpu_self() - c0) / ZB_REPEAT;
+	f.cpu_fan_self = (gw_bench_cpu_self() - c0) / ZB_REPEAT;
 	f.cpu_fan_gw = (cpu_gwmod(&b) - g0) / ZB_REPEAT;
 	f.cpu_fan_bridge = (cpu_pid(bridge_pid) - r0) / ZB_REPEAT;
 	f.cpu_fan_broker = (cpu_pid(broker_pid) - m0) / ZB_REPEAT;
@@ -2354,7 +1889,7 @@ tr069_direct(guint n, gdouble *cpu)
 	if (found != n)
 		bench_fail("not every CPE was found");
 	t0 = g_get_monotonic_time();
-	c0 = cpu_self();
+	c0 = gw_bench_cpu_self();
 	for (guint i = 1; i <= n; i++) {
 		g_autofree gchar *id = g_strdup_printf("00D09E-TestCPE-TR%04u", i);
 		g_autoptr(GwDeviceCommand) cmd = gw_device_command_new(
@@ -2375,7 +1910,7 @@ tr069_direct(guint n, gdouble *cpu)
 			bench_fail("a CPE did not answer 200 (direct)");
 		}
 	}
-	*cpu = cpu_self() - c0;
+	*cpu = gw_bench_cpu_self() - c0;
 	{
 		gdouble secs = (gdouble)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
 		tr069_cpes_wait(cpes, 2 * n);
@@ -2491,7 +2026,7 @@ int
 main(int argc, char **argv)
 {
 	const gchar *env = g_getenv("GW_BENCH_DEVICE_MS");
-	guint device_ms[2] = {0, DEVICE_MS_DEFAULT};
+	guint device_ms[2] = {0, GW_BENCH_DEVICE_MS_DEFAULT};
 	guint n_device_ms = 2;
 #ifdef GW_BENCH_UPNP
 	gboolean upnp = FALSE;

@@ -30,13 +30,11 @@
 
 #include "config.h"
 
-#include <glib/gstdio.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
+#include "gw-bench-images.h"
 #include "gw-test-daemon.h"
 #include "gw-upstream.h"
 
@@ -54,25 +52,6 @@ static void G_GNUC_NORETURN G_GNUC_PRINTF(1, 2) bench_fail(const gchar *format, 
 	va_end(ap);
 	g_printerr("bench-images-wrk: %s\n", msg);
 	exit(1);
-}
-
-static void
-child_setup(gpointer user_data)
-{
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-}
-
-static const gchar *
-find_program(const gchar *env_name, const gchar *name, const gchar *fallback)
-{
-	const gchar *env = g_getenv(env_name);
-	gchar *found;
-	if (env != NULL && env[0] != '\0')
-		return env;
-	found = g_find_program_in_path(name);
-	if (found == NULL && g_file_test(fallback, G_FILE_TEST_IS_EXECUTABLE))
-		found = g_strdup(fallback);
-	return found; /* leaked once per run */
 }
 
 /* ---- /proc: CPU time, RSS and descriptors of a process (and its children) ---- */
@@ -251,7 +230,7 @@ run_wrk(const gchar *wrk,
 	g_ptr_array_add(argv, g_strdup(url));
 	g_ptr_array_add(argv, NULL);
 
-	g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
+	g_subprocess_launcher_set_child_setup(launcher, gw_bench_child_setup, NULL, NULL);
 	ticks0 = proc_tree_cpu_ticks(server);
 	proc = g_subprocess_launcher_spawnv(launcher, (const gchar *const *)argv->pdata, &error);
 	if (proc == NULL)
@@ -292,207 +271,17 @@ run_wrk(const gchar *wrk,
 	return row;
 }
 
-/* ---- nginx: a master and one worker per core ---- */
-
-static GSubprocess *
-nginx_start(const gchar *nginx,
-            const gchar *dir,
-            const gchar *root,
-            guint16 http_port,
-            guint16 https_port,
-            const gchar *cert,
-            const gchar *key)
-{
-	g_autofree gchar *conf_path = g_build_filename(dir, "nginx.conf", NULL);
-	g_autofree gchar *log = g_build_filename(dir, "nginx.log", NULL);
-	g_autofree gchar *conf = NULL;
-	g_autoptr(GSubprocessLauncher) launcher =
-	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-	g_autoptr(GError) error = NULL;
-	GSubprocess *proc;
-
-	conf = g_strdup_printf(
-	    "daemon off;\n"
-	    "%s" /* as root, the workers keep root (they read the test's state dir) */
-	    "worker_processes %u;\n"
-	    "pid %s/nginx.pid;\n"
-	    "error_log %s/nginx-error.log warn;\n"
-	    "events { worker_connections 4096; }\n"
-	    "http {\n"
-	    "  access_log off;\n"
-	    "  sendfile on;\n"
-	    "  tcp_nopush on;\n"
-	    "  keepalive_requests 1000000;\n"
-	    "  client_body_temp_path %s/body;\n"
-	    "  proxy_temp_path %s/proxy;\n"
-	    "  fastcgi_temp_path %s/fastcgi;\n"
-	    "  uwsgi_temp_path %s/uwsgi;\n"
-	    "  scgi_temp_path %s/scgi;\n"
-	    "  default_type application/octet-stream;\n"
-	    "  server {\n"
-	    "    listen 127.0.0.1:%u;\n"
-	    "    listen 127.0.0.1:%u ssl;\n"
-	    "    ssl_certificate %s;\n"
-	    "    ssl_certificate_key %s;\n"
-	    "    location /images/ { alias %s/; }\n"
-	    "  }\n"
-	    "}\n",
-	    getuid() == 0 ? "user root;\n" : "",
-	    (guint)MAX(1, sysconf(_SC_NPROCESSORS_ONLN)),
-	    dir,
-	    dir,
-	    dir,
-	    dir,
-	    dir,
-	    dir,
-	    dir,
-	    http_port,
-	    https_port,
-	    cert,
-	    key,
-	    root);
-	if (!g_file_set_contents(conf_path, conf, -1, &error))
-		bench_fail("%s", error->message);
-	g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
-	g_subprocess_launcher_set_stderr_file_path(launcher, log);
-	proc = g_subprocess_launcher_spawn(
-	    launcher, &error, nginx, "-e", "stderr", "-p", dir, "-c", conf_path, NULL);
-	if (proc == NULL)
-		bench_fail("cannot start %s: %s", nginx, error->message);
-	for (guint i = 0; i < 200; i++) {
-		g_autoptr(GSocketClient) c = g_socket_client_new();
-		g_autoptr(GSocketConnection) conn =
-		    g_socket_client_connect_to_host(c, "127.0.0.1", https_port, NULL, NULL);
-		if (conn != NULL)
-			return proc;
-		if (g_subprocess_get_identifier(proc) == NULL)
-			break;
-		g_usleep(25 * 1000);
-	}
-	{
-		g_autofree gchar *text = NULL;
-		g_file_get_contents(log, &text, NULL, NULL);
-		bench_fail("nginx did not come up:\n%s", text != NULL ? text : "");
-	}
-}
-
-/* ---- gwmod ---- */
-
-static GVariant *
-call(GwTestDaemon *d, const gchar *method, GVariant *params, const gchar *type)
-{
-	g_autoptr(GError) error = NULL;
-	GVariant *reply = gw_test_call(d, method, params, type, &error);
-	if (reply == NULL)
-		bench_fail("%s: %s", method, error->message);
-	return reply;
-}
-
-static gchar *
-image_state(GwTestDaemon *d, const gchar *path)
-{
-	g_autoptr(GVariant) reply =
-	    g_dbus_connection_call_sync(d->connection,
-	                                "org.gwmo.Gateway1",
-	                                path,
-	                                "org.freedesktop.DBus.Properties",
-	                                "Get",
-	                                g_variant_new("(ss)", "org.gwmo.Gateway1.Image", "State"),
-	                                G_VARIANT_TYPE("(v)"),
-	                                G_DBUS_CALL_FLAGS_NONE,
-	                                -1,
-	                                NULL,
-	                                NULL);
-	g_autoptr(GVariant) v = NULL;
-	if (reply == NULL)
-		return NULL;
-	g_variant_get(reply, "(v)", &v);
-	return g_variant_dup_string(v, NULL);
-}
-
-/* @size random bytes as an image of gwmod (downloaded once from a local upstream); its sha256 */
+/* @size random bytes (seeded with @seed) as an image of gwmod; its sha256 */
 static gchar *
 add_image(GwTestDaemon *d, guint32 size, guint32 seed, GwUpstream **up_out)
 {
-	g_autoptr(GRand) rand = g_rand_new_with_seed(seed);
-	guint32 *raw = g_malloc(size);
-	g_autoptr(GBytes) blob = NULL;
-	g_autofree gchar *hash = NULL;
-	g_autofree gchar *path = NULL;
-	g_autofree gchar *name = g_strdup_printf("bench-image-%u", size);
-	g_autoptr(GVariant) reply = NULL;
-	g_autoptr(GVariant) r = NULL;
 	g_autoptr(GError) error = NULL;
-	GwUpstream *up;
-	gchar *sha;
-	gint64 deadline;
-	GVariantBuilder b;
-
-	for (gsize i = 0; i < size / 4; i++)
-		raw[i] = g_rand_int(rand);
-	blob = g_bytes_new_take(raw, size);
-	sha = g_compute_checksum_for_bytes(G_CHECKSUM_SHA256, blob);
-	hash = g_strconcat("sha256:", sha, NULL);
-	up = gw_upstream_new(blob);
-	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
-	g_variant_builder_add(&b, "{sv}", "Name", g_variant_new_string(name));
-	g_variant_builder_add(
-	    &b, "{sv}", "ExternalURI", g_variant_new_string(gw_upstream_get_url(up)));
-	g_variant_builder_add(&b, "{sv}", "Hash", g_variant_new_string(hash));
-	reply = call(d, "AddImage", g_variant_new("(a{sv})", &b), "(o)");
-	g_variant_get(reply, "(o)", &path);
-	r = g_dbus_connection_call_sync(d->connection,
-	                                "org.gwmo.Gateway1",
-	                                path,
-	                                "org.gwmo.Gateway1.Image",
-	                                "Download",
-	                                NULL,
-	                                NULL,
-	                                G_DBUS_CALL_FLAGS_NONE,
-	                                -1,
-	                                NULL,
-	                                &error);
-	if (r == NULL)
-		bench_fail("Download: %s", error->message);
-	deadline = g_get_monotonic_time() + 120 * G_USEC_PER_SEC;
-	for (;;) {
-		g_autofree gchar *state = image_state(d, path);
-		if (g_strcmp0(state, "Available") == 0)
-			break;
-		if (g_strcmp0(state, "Failed") == 0 || g_get_monotonic_time() > deadline)
-			bench_fail("the image did not become Available (%s)", state);
-		g_usleep(50 * 1000);
-	}
-	*up_out = up;
+	g_autoptr(GBytes) blob = gw_bench_random_blob(size, seed);
+	g_autofree gchar *name = g_strdup_printf("bench-image-%u", size);
+	gchar *sha = gw_bench_add_image(d, name, blob, up_out, &error);
+	if (sha == NULL)
+		bench_fail("%s", error->message);
 	return sha;
-}
-
-/* the URL signed for DEVICE_ID with the gateway's key (spec/GWMO.md §9) */
-static gchar *
-signed_url(const gchar *url, GBytes *key)
-{
-	gint64 exp = g_get_real_time() / G_USEC_PER_SEC + 3600 * 24;
-	g_autofree gchar *text =
-	    g_strdup_printf("%s|%s|%" G_GINT64_FORMAT, strrchr(url, '/') + 1, DEVICE_ID, exp);
-	g_autofree gchar *sig = g_compute_hmac_for_data(G_CHECKSUM_SHA256,
-	                                                g_bytes_get_data(key, NULL),
-	                                                g_bytes_get_size(key),
-	                                                (const guchar *)text,
-	                                                strlen(text));
-	return g_strdup_printf(
-	    "%s?dev=%s&exp=%" G_GINT64_FORMAT "&sig=%s", url, DEVICE_ID, exp, sig);
-}
-
-static void
-rm_rf(const gchar *path)
-{
-	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-	const gchar *name;
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		g_autofree gchar *child = g_build_filename(path, name, NULL);
-		rm_rf(child);
-	}
-	g_remove(path);
 }
 
 static void
@@ -515,8 +304,9 @@ print_row(const gchar *who, const Row *r, gboolean with_proc)
 int
 main(int argc, char **argv)
 {
-	const gchar *nginx = find_program("GW_BENCH_NGINX", "nginx", "/usr/sbin/nginx");
-	const gchar *wrk = find_program("GW_BENCH_WRK", "wrk", "/usr/bin/wrk");
+	g_autofree gchar *nginx =
+	    gw_bench_find_program("GW_BENCH_NGINX", "nginx", "/usr/sbin/nginx");
+	g_autofree gchar *wrk = gw_bench_find_program("GW_BENCH_WRK", "wrk", "/usr/bin/wrk");
 	const gchar *only = g_getenv("GW_BENCH_WRK_ONLY");
 	const gchar *dur_env = g_getenv("GW_BENCH_WRK_DURATION");
 	const gchar *conns_env = g_getenv("GW_BENCH_WRK_CONNECTIONS");
@@ -539,14 +329,13 @@ main(int argc, char **argv)
 	g_autofree gchar *sha_small = NULL;
 	g_autofree gchar *sha_large = NULL;
 	g_autoptr(GBytes) url_key = NULL;
-	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GError) error = NULL;
 	GwUpstream *up_small = NULL;
 	GwUpstream *up_large = NULL;
 	GSubprocess *nginx_proc = NULL;
 	GwTestDaemon *d;
 	GPid gw_pid;
 	GPid nginx_pid = 0;
-	GVariantBuilder b;
 	const struct {
 		const gchar *label;
 		guint32 size;
@@ -577,31 +366,33 @@ main(int argc, char **argv)
 	d->nofile_hard = 8192;
 	gw_test_daemon_start(d, NULL);
 	gw_pid = (GPid)g_ascii_strtoll(g_subprocess_get_identifier(d->daemon), NULL, 10);
-	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
-	g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string(DEVICE_ID));
-	g_variant_builder_add(&b, "{sv}", "ClientName", g_variant_new_string(DEVICE_ID));
-	g_variant_builder_add(&b, "{sv}", "ClientSecret", g_variant_new_string(DEVICE_SECRET));
-	reply = call(d, "AddDevice", g_variant_new("(a{sv})", &b), "(o)");
+	if (!gw_bench_add_device(d, DEVICE_ID, DEVICE_SECRET, &error))
+		bench_fail("%s", error->message);
 	sha_small = add_image(d, SMALL_SIZE, 64, &up_small);
 	sha_large = add_image(d, LARGE_SIZE, 65, &up_large);
 	image_dir = g_build_filename(d->state_dir, "images", NULL);
 	cert = g_build_filename(d->state_dir, "tls.crt", NULL);
 	key_path = g_build_filename(d->state_dir, "tls.key", NULL);
-	{
-		g_autofree gchar *url_key_path =
-		    g_build_filename(d->state_dir, "image-url.key", NULL);
-		gchar *data = NULL;
-		gsize len = 0;
-		if (!g_file_get_contents(url_key_path, &data, &len, NULL))
-			bench_fail("no image URL key in %s", url_key_path);
-		url_key = g_bytes_new_take(data, len);
-	}
+	url_key = gw_bench_image_url_key(d, &error);
+	if (url_key == NULL)
+		bench_fail("%s", error->message);
 	basic = g_base64_encode((const guchar *)DEVICE_ID ":" DEVICE_SECRET,
 	                        strlen(DEVICE_ID ":" DEVICE_SECRET));
 	auth_header = g_strdup_printf("Authorization: Basic %s", basic);
 	if (run_nginx) {
-		nginx_proc =
-		    nginx_start(nginx, tmp, image_dir, nginx_http, nginx_https, cert, key_path);
+		/* a master and one worker per core */
+		GwBenchNginxConfig nc = {
+		    .workers = (guint)MAX(1, sysconf(_SC_NPROCESSORS_ONLN)),
+		    .worker_connections = 4096,
+		    .keepalive_requests = 1000000,
+		    .http_port = nginx_http,
+		    .https_port = nginx_https,
+		    .cert = cert,
+		    .key = key_path,
+		};
+		nginx_proc = gw_bench_nginx_start(nginx, tmp, image_dir, &nc, &error);
+		if (nginx_proc == NULL)
+			bench_fail("%s", error->message);
 		nginx_pid =
 		    (GPid)g_ascii_strtoll(g_subprocess_get_identifier(nginx_proc), NULL, 10);
 	}
@@ -624,7 +415,8 @@ main(int argc, char **argv)
 			                    sha);
 			/* http: the signed URL; https: HTTP Basic (the devices' two ways) */
 			g_autofree gchar *gw_url =
-			    https ? g_strdup(gw_base) : signed_url(gw_base, url_key);
+			    https ? g_strdup(gw_base)
+			          : gw_bench_signed_url(gw_base, url_key, DEVICE_ID, 3600 * 24);
 			g_autofree gchar *nginx_url =
 			    g_strdup_printf("%s://127.0.0.1:%u/images/%s",
 			                    schemes[sc],
@@ -674,15 +466,12 @@ main(int argc, char **argv)
 			}
 		}
 	}
-	if (nginx_proc != NULL) {
-		g_subprocess_send_signal(nginx_proc, SIGTERM);
-		g_subprocess_wait(nginx_proc, NULL, NULL);
-		g_object_unref(nginx_proc);
-	}
+	if (nginx_proc != NULL)
+		gw_bench_nginx_stop(nginx_proc);
 	gw_test_daemon_stop(d);
 	gw_test_daemon_free(d);
 	gw_upstream_free(up_small);
 	gw_upstream_free(up_large);
-	rm_rf(tmp);
+	gw_bench_rm_rf(tmp);
 	return 0;
 }

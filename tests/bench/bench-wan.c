@@ -33,14 +33,14 @@
  * listener behind it sees the many peers a real server sees (gwmo's HTTP server limits TLS
  * handshakes and connections per peer address).
  *
- * The devices: N simulated End Devices in this process (as in bench-fanout: each its own DM
- * tree, MD5 credentials, a notification URL on one of a few HTTP listeners here), each waiting
- * T = 2 ms (GW_BENCH_DEVICE_MS) before each message it sends, in every path; each device
- * session has its own HTTP client, so its own connection and TLS handshake. The direct DM
- * Server is this binary in a process of its own (--direct-server, see srv_main()), over HTTPS
- * (DIRECT_LISTENERS listeners: gwmo's HTTP server caps the TLS handshakes it runs at once per
- * listener); its CPU is getrusage(RUSAGE_SELF) of that process over the run. The fan-out's DM
- * Server CPU is the whole gwmo-test-server process (getrusage(RUSAGE_CHILDREN) across its
+ * The devices: N simulated End Devices in this process (gw-bench-devices.c, shared with
+ * bench-fanout: each its own DM tree, MD5 credentials, a notification URL on one of a few HTTP
+ * listeners here), each waiting T = 2 ms (GW_BENCH_DEVICE_MS) before each message it sends, in
+ * every path; each device session has its own HTTP client, so its own connection and TLS handshake.
+ * The direct DM Server is this binary in a process of its own (--direct-server, see srv_main()),
+ * over HTTPS (DIRECT_LISTENERS listeners: gwmo's HTTP server caps the TLS handshakes it runs at
+ * once per listener); its CPU is getrusage(RUSAGE_SELF) of that process over the run. The fan-out's
+ * DM Server CPU is the whole gwmo-test-server process (getrusage(RUSAGE_CHILDREN) across its
  * reaping): its start-up, TLS set-up and JSON record included, so that figure is an upper
  * bound. Wall time: direct, from the first Package #0 to the last session's end; fan-out,
  * from the server's spawn to the last WAN byte (the server's last reply of the FanoutComplete
@@ -80,27 +80,22 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "gw-bench-devices.h"
 #include "gw-crypto.h"
-#include "gw-dm-auth.h"
-#include "gw-dm-session.h"
-#include "gw-dm-tree.h"
 #include "gw-e2e.h"
 #include "gw-http-client.h"
 #include "gw-http-server.h"
 #include "gw-pkg0.h"
 
-#define GW_ID "GW-TEST-0001" /* gw_test_daemon_new_with_config() */
-#define DEV_SECRET "bench-dev-secret"
-#define GW_SECRET "bench-gw-secret"
-#define NOTIFY_PORTS 4
+#define NOTIFY_PORTS GW_BENCH_NOTIFY_PORTS
 #define DIRECT_LISTENERS 4
+/* a device session of the direct server, at the most (the devices' HTTP timeout) */
+#define SRV_SESSION_TIMEOUT_S 120
 #define MAX_IN_FLIGHT 32 /* GW_GWMO_FANOUT_MAX_IN_FLIGHT_DEFAULT, the fair server's too */
-#define DEVICE_MS_DEFAULT 2
 #define WAN_ONE_WAY_US (25 * 1000)
 #define GROUP "wan"
 /* the unmeasured direct round: the Package #0 connections (HTTP keep-alive), nonces */
 #define WARMUP_DEVICES 100
-#define ANSWER "status=\"200\"><Data format=\"chr\">sim-device</Data>"
 
 static void G_GNUC_NORETURN
 bench_fail(const gchar *what)
@@ -449,341 +444,50 @@ wan_take(void)
 	return c;
 }
 
-/* ==== the simulated End Devices (as in bench-fanout) ==== */
-
-typedef struct _Bench Bench;
+/* ==== the simulated End Devices (gw-bench-devices.h, as in bench-fanout) ==== */
 
 typedef struct {
-	Bench *bench;
-	gchar *id;
-	GwDmTree *tree;
-	GBytes *local_nonce; /* gwmod's pair */
-	GBytes *peer_nonce;
-	GBytes *local_nonce_srv; /* the direct server's pair */
-	GBytes *peer_nonce_srv;
-	gchar *notify_lan;  /* the notification URL on the LAN (gwmod) */
-	gchar *notify_wan;  /* the same across the WAN (the direct server) */
-	gchar *srv_url_wan; /* the direct server's URL for this device, across the WAN */
-} SimDev;
-
-typedef struct {
-	SimDev *dev;
-	GwDmSession *session;
-	GwHttpClient *client;
-	GBytes **local_nonce;
-	GBytes **peer_nonce;
-	GBytes *next_peer_nonce;
-	gchar *url;
-	GBytes *pending;
-	void (*done)(SimDev *dev, gboolean ok, gpointer data);
-	gpointer data;
-} SimRun;
-
-struct _Bench {
 	GwTestDaemon *d;
-	GwHttpServer *notify_server;
-	gchar *dm_url; /* gwmod's southbound, on the LAN */
-	gchar *cert;   /* the direct server's certificate, the devices trust it */
-	GHashTable *devs;
-	GPtrArray *order;
-	guint failed;
-	guint running;
-	guint device_ms;
-	gboolean to_direct; /* notified devices open their session with the direct server */
+	GwBenchDevs devs; /* devs.srv_ca: the direct server's certificate, the devices trust it */
 	/* registration */
 	guint next;
-};
-
-static void
-sim_post(SimRun *run, GBytes *msg);
-
-static gboolean
-sim_client_drop_cb(gpointer data)
-{
-	g_object_unref(data);
-	return G_SOURCE_REMOVE;
-}
-
-static void
-sim_run_end(SimRun *run, gboolean ok)
-{
-	SimDev *dev = run->dev;
-	void (*done)(SimDev *, gboolean, gpointer) = run->done;
-	gpointer data = run->data;
-	g_idle_add_full(G_PRIORITY_DEFAULT, sim_client_drop_cb, run->client, NULL);
-	g_signal_handlers_disconnect_by_data(run->session, run);
-	g_object_unref(run->session);
-	g_clear_pointer(&run->next_peer_nonce, g_bytes_unref);
-	g_clear_pointer(&run->pending, g_bytes_unref);
-	g_free(run->url);
-	g_free(run);
-	dev->bench->running--;
-	done(dev, ok, data);
-}
-
-static void
-sim_nonce_cb(GwDmSession *session, gboolean local, GBytes *nonce, gpointer user_data)
-{
-	SimRun *run = user_data;
-	GBytes **slot = local ? run->local_nonce : &run->next_peer_nonce;
-	g_clear_pointer(slot, g_bytes_unref);
-	*slot = g_bytes_ref(nonce);
-}
-
-static void
-sim_posted_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	SimRun *run = user_data;
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GwHttpResponse) response =
-	    gw_http_client_post_finish(GW_HTTP_CLIENT(source), res, &error);
-	g_autoptr(GBytes) next = NULL;
-
-	if (response == NULL || response->status != 200) {
-		g_printerr("bench-wan: %s: %s\n",
-		           run->dev->id,
-		           error != NULL ? error->message : "HTTP error");
-		sim_run_end(run, FALSE);
-		return;
-	}
-	next = gw_dm_session_receive(
-	    run->session, response->body, response->content_type, NULL, &error);
-	if (error != NULL) {
-		g_printerr("bench-wan: %s: %s\n", run->dev->id, error->message);
-		sim_run_end(run, FALSE);
-		return;
-	}
-	if (next == NULL) {
-		sim_run_end(run,
-		            gw_dm_session_get_state(run->session) == GW_DM_SESSION_STATE_FINISHED);
-		return;
-	}
-	sim_post(run, next);
-}
-
-static void
-sim_send(SimRun *run, GBytes *msg)
-{
-	const gchar *resp = gw_dm_session_get_resp_uri(run->session);
-	if (run->next_peer_nonce != NULL) {
-		g_clear_pointer(run->peer_nonce, g_bytes_unref);
-		*run->peer_nonce = g_steal_pointer(&run->next_peer_nonce);
-	}
-	if (resp != NULL && g_str_has_prefix(resp, "http")) {
-		g_free(run->url);
-		run->url = g_strdup(resp);
-	}
-	gw_http_client_post_async(run->client,
-	                          run->url,
-	                          gw_dm_session_get_content_type(run->session),
-	                          msg,
-	                          NULL,
-	                          NULL,
-	                          sim_posted_cb,
-	                          run);
-}
-
-static gboolean
-sim_send_cb(gpointer user_data)
-{
-	SimRun *run = user_data;
-	g_autoptr(GBytes) msg = g_steal_pointer(&run->pending);
-	sim_send(run, msg);
-	return G_SOURCE_REMOVE;
-}
-
-static void
-sim_post(SimRun *run, GBytes *msg)
-{
-	guint ms = run->dev->bench->device_ms;
-	if (ms == 0) {
-		sim_send(run, msg);
-		return;
-	}
-	g_assert(run->pending == NULL);
-	run->pending = g_bytes_ref(msg);
-	g_timeout_add(ms, sim_send_cb, run);
-}
-
-static void
-sim_session(SimDev *dev,
-            gboolean to_direct,
-            const gchar *session_id,
-            guint alert,
-            void (*done)(SimDev *, gboolean, gpointer),
-            gpointer data)
-{
-	Bench *b = dev->bench;
-	SimRun *run = g_new0(SimRun, 1);
-	GwDmSessionConfig cfg = {0};
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GBytes) first = NULL;
-	const gchar *server_url = to_direct ? dev->srv_url_wan : b->dm_url;
-
-	run->local_nonce = to_direct ? &dev->local_nonce_srv : &dev->local_nonce;
-	run->peer_nonce = to_direct ? &dev->peer_nonce_srv : &dev->peer_nonce;
-	cfg.role = GW_DM_SESSION_ROLE_CLIENT;
-	cfg.encoding = GW_DM_ENCODING_XML;
-	cfg.session_id = g_strdup(session_id);
-	cfg.local_uri = g_strdup(dev->id);
-	cfg.remote_uri = g_strdup(server_url);
-	cfg.server_id = g_strdup(GW_ID);
-	cfg.local.type = GW_DM_AUTH_TYPE_MD5;
-	cfg.local.name = g_strdup(dev->id);
-	cfg.local.secret = g_strdup(DEV_SECRET);
-	cfg.local.nonce = *run->local_nonce != NULL ? g_bytes_ref(*run->local_nonce) : NULL;
-	cfg.peer.type = GW_DM_AUTH_TYPE_MD5;
-	cfg.peer.name = g_strdup(GW_ID);
-	cfg.peer.secret = g_strdup(GW_SECRET);
-	cfg.peer.nonce = *run->peer_nonce != NULL ? g_bytes_ref(*run->peer_nonce) : NULL;
-	run->dev = dev;
-	run->done = done;
-	run->data = data;
-	run->url = g_strdup(server_url);
-	/* its own HTTP client (its own connection and TLS handshake), as a real device has */
-	run->client = gw_http_client_new(to_direct ? b->cert : NULL, &error);
-	if (run->client == NULL)
-		bench_fail(error->message);
-	gw_http_client_set_timeout(run->client, 120);
-	run->session = gw_dm_session_new(&cfg, dev->tree);
-	gw_dm_session_config_clear(&cfg);
-	g_signal_connect(run->session, "nonce-changed", G_CALLBACK(sim_nonce_cb), run);
-	b->running++;
-	first = gw_dm_session_start(run->session, alert, &error);
-	if (first == NULL)
-		bench_fail(error->message);
-	sim_post(run, first);
-}
-
-static SimDev *
-sim_dev_new(Bench *b, const gchar *id)
-{
-	g_autoptr(GError) error = NULL;
-	SimDev *dev = g_new0(SimDev, 1);
-	GwDmDeviceInfo info = {
-	    .dev_id = id,
-	    .man = "gwmo bench",
-	    .mod = "sim-device",
-	    .dmv = "1.2",
-	    .lang = "en-US",
-	    .dev_typ = "sensor",
-	    .oem = "gwmo",
-	    .fwv = "1.0",
-	    .swv = "1.0",
-	    .hwv = "1.0",
-	};
-	dev->bench = b;
-	dev->id = g_strdup(id);
-	dev->tree = gw_dm_tree_new();
-	if (!gw_dm_tree_install_standard_objects(dev->tree, &info, &error))
-		bench_fail(error->message);
-	return dev;
-}
-
-static void
-sim_dev_free(SimDev *dev)
-{
-	g_clear_pointer(&dev->local_nonce, g_bytes_unref);
-	g_clear_pointer(&dev->peer_nonce, g_bytes_unref);
-	g_clear_pointer(&dev->local_nonce_srv, g_bytes_unref);
-	g_clear_pointer(&dev->peer_nonce_srv, g_bytes_unref);
-	g_free(dev->notify_lan);
-	g_free(dev->notify_wan);
-	g_free(dev->srv_url_wan);
-	g_object_unref(dev->tree);
-	g_free(dev->id);
-	g_free(dev);
-}
-
-static void
-sim_notified_done(SimDev *dev, gboolean ok, gpointer data)
-{
-	if (!ok)
-		dev->bench->failed++;
-}
-
-/* POST /n/<id>: a Package #0 for a device, from gwmod or the direct server */
-static void
-notify_handler(GwHttpServer *server, GwHttpRequest *request, gpointer user_data)
-{
-	Bench *b = user_data;
-	const gchar *id = gw_http_request_get_path(request) + strlen("/n/");
-	GBytes *body = gw_http_request_get_body(request);
-	g_autoptr(GwPkg0) pkg0 = NULL;
-	g_autofree gchar *sid = NULL;
-	SimDev *dev = g_hash_table_lookup(b->devs, id);
-
-	pkg0 = gw_pkg0_parse(g_bytes_get_data(body, NULL), g_bytes_get_size(body), NULL);
-	if (dev == NULL || pkg0 == NULL ||
-	    !gw_pkg0_verify_with_fallback(g_bytes_get_data(body, NULL),
-	                                  g_bytes_get_size(body),
-	                                  GW_SECRET,
-	                                  b->to_direct ? dev->peer_nonce_srv : dev->peer_nonce,
-	                                  NULL,
-	                                  NULL)) {
-		gw_http_request_respond(request, 400, NULL, NULL);
-		b->failed++;
-		return;
-	}
-	gw_http_request_respond(request, 200, NULL, NULL);
-	sid = gw_pkg0_session_id_to_string(pkg0->session_id);
-	sim_session(
-	    dev, b->to_direct, sid, GW_SYNCML_ALERT_SERVER_INITIATED_MGMT, sim_notified_done, NULL);
-}
-
-/* @base: "http://127.0.0.1:PORT/" */
-static void
-provision(Bench *b, SimDev *dev)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = NULL;
-	const gchar *groups[] = {GROUP, NULL};
-	GVariantBuilder vb;
-
-	g_variant_builder_init(&vb, G_VARIANT_TYPE("a{sv}"));
-	g_variant_builder_add(&vb, "{sv}", "DeviceID", g_variant_new_string(dev->id));
-	g_variant_builder_add(&vb, "{sv}", "Mode", g_variant_new_uint32(2));
-	g_variant_builder_add(&vb, "{sv}", "ClientName", g_variant_new_string(dev->id));
-	g_variant_builder_add(&vb, "{sv}", "ClientSecret", g_variant_new_string(DEV_SECRET));
-	g_variant_builder_add(&vb, "{sv}", "ServerSecret", g_variant_new_string(GW_SECRET));
-	g_variant_builder_add(&vb, "{sv}", "NotifyAddr", g_variant_new_string(dev->notify_lan));
-	g_variant_builder_add(&vb, "{sv}", "Groups", g_variant_new_strv(groups, -1));
-	reply = gw_test_call(b->d, "AddDevice", g_variant_new("(a{sv})", &vb), "(o)", &error);
-	if (reply == NULL)
-		bench_fail(error->message);
-}
+} Bench;
 
 /* every device's first session with gwmod (client-initiated, on the LAN), MAX_IN_FLIGHT at
  * once: registration and nonces, unmeasured */
 static void
-register_done(SimDev *dev, gboolean ok, gpointer data)
+register_next(Bench *b);
+
+static void
+register_done(GwBenchDev *dev, gboolean ok, gpointer data)
 {
-	Bench *b = dev->bench;
+	Bench *b = data;
 	if (!ok)
-		b->failed++;
-	if (b->next < b->order->len)
-		sim_session(g_ptr_array_index(b->order, b->next++),
-		            FALSE,
-		            NULL,
-		            GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT,
-		            register_done,
-		            NULL);
+		b->devs.failed++;
+	if (b->next < b->devs.order->len)
+		register_next(b);
+}
+
+static void
+register_next(Bench *b)
+{
+	gw_bench_dev_session(g_ptr_array_index(b->devs.order, b->next++),
+	                     FALSE,
+	                     NULL,
+	                     GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT,
+	                     register_done,
+	                     b);
 }
 
 static void
 register_all(Bench *b)
 {
 	b->next = 0;
-	while (b->next < b->order->len && b->next < MAX_IN_FLIGHT)
-		sim_session(g_ptr_array_index(b->order, b->next++),
-		            FALSE,
-		            NULL,
-		            GW_SYNCML_ALERT_CLIENT_INITIATED_MGMT,
-		            register_done,
-		            NULL);
-	while (b->running > 0 || b->next < b->order->len)
+	while (b->next < b->devs.order->len && b->next < MAX_IN_FLIGHT)
+		register_next(b);
+	while (b->devs.running > 0 || b->next < b->devs.order->len)
 		g_main_context_iteration(NULL, TRUE);
-	if (b->failed > 0)
+	if (b->devs.failed > 0)
 		bench_fail("a device's registration session failed");
 }
 
@@ -804,10 +508,10 @@ typedef struct {
 	Srv *srv;
 	gchar *id;
 	gchar *notify_wan;
-	GBytes *local_nonce; /* we digest with it (the device issued it) */
-	GBytes *peer_nonce;  /* the device digests with it (we issued it) */
+	GwBenchNonces nonces; /* the server's side of the device's pair */
 	GwDmSession *session;
 	gboolean got_result;
+	guint deadline; /* the session's end at the latest (SRV_SESSION_TIMEOUT_S) */
 } SrvDev;
 
 struct _Srv {
@@ -823,15 +527,6 @@ struct _Srv {
 	gdouble cpu0;
 };
 
-static gdouble
-cpu_self(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
-	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
 static void
 srv_fill(Srv *srv);
 
@@ -839,23 +534,10 @@ static void
 srv_read_command(Srv *srv);
 
 static void
-srv_nonce_cb(GwDmSession *session, gboolean local, GBytes *nonce, gpointer user_data)
-{
-	SrvDev *dev = user_data;
-	GBytes **slot = local ? &dev->local_nonce : &dev->peer_nonce;
-	g_clear_pointer(slot, g_bytes_unref);
-	*slot = g_bytes_ref(nonce);
-}
-
-static void
 srv_result_cb(GwDmSession *session, gpointer result_ptr, gpointer user_data)
 {
 	SrvDev *dev = user_data;
-	const GwDmSessionResult *result = result_ptr;
-	const GwSyncmlItem *item = result->results != NULL && result->results->len > 0
-	                               ? g_ptr_array_index(result->results, 0)
-	                               : NULL;
-	if (result->status == 200 && item != NULL && g_strcmp0(item->data, "sim-device") == 0)
+	if (gw_bench_srv_result_ok(result_ptr))
 		dev->got_result = TRUE;
 }
 
@@ -878,12 +560,13 @@ srv_dev_done(SrvDev *dev, gboolean ok)
 	}
 	g_signal_handlers_disconnect_by_data(dev->session, dev);
 	g_clear_object(&dev->session);
+	g_clear_handle_id(&dev->deadline, g_source_remove);
 	srv->in_flight--;
 	srv->done++;
 	if (srv->done == srv->limit) {
 		g_print("done %" G_GINT64_FORMAT " %.6f %u\n",
 		        g_get_monotonic_time() - srv->t0,
-		        cpu_self() - srv->cpu0,
+		        gw_bench_cpu_self() - srv->cpu0,
 		        srv->failed);
 		fflush(stdout);
 		srv_read_command(srv);
@@ -899,38 +582,14 @@ srv_handler(GwHttpServer *server, GwHttpRequest *request, gpointer user_data)
 	Srv *srv = user_data;
 	const gchar *id = gw_http_request_get_path(request) + strlen("/srv/");
 	SrvDev *dev = g_hash_table_lookup(srv->devs, id);
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GBytes) reply = NULL;
-	g_autofree gchar *hmac = NULL;
-	GwDmSessionState state;
+	gboolean ok;
 
 	if (dev == NULL || dev->session == NULL) {
 		gw_http_request_respond(request, 409, NULL, NULL);
 		return;
 	}
-	reply = gw_dm_session_receive(dev->session,
-	                              gw_http_request_get_body(request),
-	                              gw_http_request_get_content_type(request),
-	                              gw_http_request_get_header(request, GW_DM_AUTH_HMAC_HEADER),
-	                              &error);
-	if (reply == NULL) {
-		g_printerr("bench-wan: direct server: %s: %s\n",
-		           dev->id,
-		           error != NULL ? error->message : "no reply");
-		gw_http_request_respond(request, 400, NULL, NULL);
-		srv_dev_done(dev, FALSE);
-		return;
-	}
-	hmac = gw_dm_session_get_hmac_header(dev->session, reply);
-	if (hmac != NULL)
-		gw_http_request_set_header(request, GW_DM_AUTH_HMAC_HEADER, hmac);
-	state = gw_dm_session_get_state(dev->session);
-	/* as gwmod does: the session's last reply closes its connection */
-	if (state == GW_DM_SESSION_STATE_FINISHED || state == GW_DM_SESSION_STATE_FAILED)
-		gw_http_request_set_header(request, "Connection", "close");
-	gw_http_request_respond(request, 200, gw_dm_session_get_content_type(dev->session), reply);
-	if (state == GW_DM_SESSION_STATE_FINISHED || state == GW_DM_SESSION_STATE_FAILED)
-		srv_dev_done(dev, state == GW_DM_SESSION_STATE_FINISHED);
+	if (gw_bench_srv_answer("bench-wan", dev->id, dev->session, request, &ok))
+		srv_dev_done(dev, ok);
 }
 
 static void
@@ -948,44 +607,31 @@ srv_notified_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	}
 }
 
+/* a session that never came or never ended (its device's TLS handshake failed, as on a
+ * loaded machine under ASan): failed, so that the run ends instead of waiting forever */
+static gboolean
+srv_deadline_cb(gpointer data)
+{
+	SrvDev *dev = data;
+	dev->deadline = 0;
+	g_printerr("bench-wan: direct server: %s: no session end in %u s\n",
+	           dev->id,
+	           SRV_SESSION_TIMEOUT_S);
+	srv_dev_done(dev, FALSE);
+	return G_SOURCE_REMOVE;
+}
+
 /* Package #0 (signed with the server secret) to the device's notification URL, across the WAN;
  * its session then comes in on /srv/<id> */
 static void
 srv_start_one(Srv *srv, SrvDev *dev)
 {
-	g_autoptr(GwPkg0) n = gw_pkg0_new();
 	g_autoptr(GBytes) pkg0 = NULL;
-	g_autofree gchar *sid = NULL;
-	GwSyncmlCommand *cmd;
-	GwDmSessionConfig cfg = {0};
 
-	n->version = GW_PKG0_VERSION_DEFAULT;
-	n->ui_mode = GW_PKG0_UI_MODE_BACKGROUND;
-	n->server_initiated = TRUE;
-	n->session_id = (guint16)g_random_int_range(1, 0x10000);
-	n->server_id = g_strdup(GW_ID);
-	pkg0 = gw_pkg0_build_with_nonce(n, GW_SECRET, dev->local_nonce);
-	sid = gw_pkg0_session_id_to_string(n->session_id);
-
-	cfg.role = GW_DM_SESSION_ROLE_SERVER;
-	cfg.session_id = g_strdup(sid);
-	cfg.local_uri = g_strdup(GW_ID);
-	cfg.local.type = GW_DM_AUTH_TYPE_MD5;
-	cfg.local.name = g_strdup(GW_ID);
-	cfg.local.secret = g_strdup(GW_SECRET);
-	cfg.local.nonce = dev->local_nonce != NULL ? g_bytes_ref(dev->local_nonce) : NULL;
-	cfg.peer.type = GW_DM_AUTH_TYPE_MD5;
-	cfg.peer.name = g_strdup(dev->id);
-	cfg.peer.secret = g_strdup(DEV_SECRET);
-	cfg.peer.nonce = dev->peer_nonce != NULL ? g_bytes_ref(dev->peer_nonce) : NULL;
-	dev->session = gw_dm_session_new(&cfg, NULL);
+	dev->session = gw_bench_srv_session_new(dev->id, &dev->nonces, &pkg0);
 	dev->got_result = FALSE;
-	gw_dm_session_config_clear(&cfg);
-	g_signal_connect(dev->session, "nonce-changed", G_CALLBACK(srv_nonce_cb), dev);
+	dev->deadline = g_timeout_add_seconds(SRV_SESSION_TIMEOUT_S, srv_deadline_cb, dev);
 	g_signal_connect(dev->session, "result", G_CALLBACK(srv_result_cb), dev);
-	cmd = gw_syncml_command_new(GW_SYNCML_CMD_GET);
-	gw_syncml_command_add_item(cmd, gw_syncml_item_new("./DevInfo/Mod", NULL));
-	gw_dm_session_queue_command(dev->session, cmd);
 	srv->in_flight++;
 	gw_http_client_post_async(srv->client,
 	                          dev->notify_wan,
@@ -1022,7 +668,7 @@ srv_command_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	srv->max_in_flight = MAX((guint)g_ascii_strtoull(words[2], NULL, 10), 1);
 	srv->next = srv->in_flight = srv->done = srv->failed = 0;
 	srv->t0 = g_get_monotonic_time();
-	srv->cpu0 = cpu_self();
+	srv->cpu0 = gw_bench_cpu_self();
 	srv_fill(srv);
 }
 
@@ -1167,13 +813,13 @@ run_direct(Bench *b, SrvProc *srv, guint limit, guint max_in_flight)
 	g_autofree gchar *line = NULL;
 	g_auto(GStrv) words = NULL;
 
-	b->to_direct = TRUE;
+	b->devs.notify_to_srv = TRUE;
 	wan_take();
 	if (!g_output_stream_write_all(srv->in, cmd, strlen(cmd), NULL, NULL, &error) ||
 	    !g_output_stream_flush(srv->in, NULL, &error))
 		bench_fail(error->message);
 	g_data_input_stream_read_line_async(srv->out, G_PRIORITY_DEFAULT, NULL, srv_line_cb, &line);
-	while (line == NULL || b->running > 0)
+	while (line == NULL || b->devs.running > 0)
 		g_main_context_iteration(NULL, TRUE);
 	f.wan = wan_take();
 	words = g_strsplit(line, " ", 0);
@@ -1182,25 +828,17 @@ run_direct(Bench *b, SrvProc *srv, guint limit, guint max_in_flight)
 	f.wall = g_ascii_strtod(words[1], NULL) / G_USEC_PER_SEC;
 	f.cpu = g_ascii_strtod(words[2], NULL);
 	f.devices = limit;
-	b->to_direct = FALSE;
-	if (g_ascii_strtoull(words[3], NULL, 10) > 0 || b->failed > 0) {
-		g_printerr(
-		    "bench-wan: direct: %s server and %u device failures\n", words[3], b->failed);
+	b->devs.notify_to_srv = FALSE;
+	if (g_ascii_strtoull(words[3], NULL, 10) > 0 || b->devs.failed > 0) {
+		g_printerr("bench-wan: direct: %s server and %u device failures\n",
+		           words[3],
+		           b->devs.failed);
 		exit(1);
 	}
 	return f;
 }
 
 /* ==== the fan-out: the reference DM Server, one Fanout job through gwmod ==== */
-
-static gdouble
-cpu_children(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_CHILDREN, &ru);
-	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
-	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
 
 static void
 server_exited_cb(GObject *source, GAsyncResult *res, gpointer user_data)
@@ -1243,7 +881,7 @@ run_fanout(Bench *b, Env *e, guint n, const gchar *notify_wan, const gchar *gw_c
 	script = g_strdup_printf("{\"sessions\":[{\"commands\":[%s]},{\"commands\":[]}]}", cmds);
 	g_remove(record);
 	wan_take();
-	c0 = cpu_children();
+	c0 = gw_bench_cpu_children();
 	t0 = g_get_monotonic_time();
 	/* it sends gwmod its Package #0 as soon as it runs */
 	server = server_start(e,
@@ -1260,9 +898,9 @@ run_fanout(Bench *b, Env *e, guint n, const gchar *notify_wan, const gchar *gw_c
 	while (!exited)
 		g_main_context_iteration(NULL, TRUE);
 	/* the job's last device sessions, if any, end too */
-	while (b->running > 0)
+	while (b->devs.running > 0)
 		g_main_context_iteration(NULL, TRUE);
-	f.cpu = cpu_children() - c0;
+	f.cpu = gw_bench_cpu_children() - c0;
 	f.wan = wan_take();
 	f.wall = (gdouble)(f.wan.last_us - t0) / G_USEC_PER_SEC;
 	f.devices = n;
@@ -1277,8 +915,8 @@ run_fanout(Bench *b, Env *e, guint n, const gchar *notify_wan, const gchar *gw_c
 	}
 	if (doc == NULL)
 		bench_fail("the DM Server got no FanoutComplete");
-	ok = count_substr(doc, ANSWER);
-	if (ok != n || b->failed > 0) {
+	ok = count_substr(doc, GW_BENCH_ANSWER);
+	if (ok != n || b->devs.failed > 0) {
 		g_printerr("bench-wan: fan-out: %u of %u devices answered 200\n", ok, n);
 		exit(1);
 	}
@@ -1301,25 +939,10 @@ static Env *
 env_wan(guint16 dm_wan_port, guint16 server_port)
 {
 	Env *e = g_new0(Env, 1);
-	g_autoptr(GError) error = NULL;
 	g_autofree gchar *conf = NULL;
 	g_autofree gchar *tnds = NULL;
-	g_autofree gchar *tnds_path = NULL;
-	const gchar *args[3] = {"--bootstrap", NULL, NULL};
 
-	e->dir = g_dir_make_tmp("gwmo-wan-XXXXXX", &error);
-	if (e->dir == NULL)
-		bench_fail(error->message);
-	e->cert = g_build_filename(e->dir, "server.crt", NULL);
-	e->key = g_build_filename(e->dir, "server.key", NULL);
-	if (!gw_crypto_generate_self_signed(e->cert,
-	                                    e->key,
-	                                    "dm-server",
-	                                    NULL,
-	                                    (const gchar *const[]){"127.0.0.1", NULL},
-	                                    2,
-	                                    &error))
-		bench_fail(error->message);
+	e->dir = e2e_make_dir_with_cert("gwmo-wan-XXXXXX", &e->cert, &e->key);
 	e->port = server_port; /* the server listens here; gwmod reaches it across the WAN */
 	e->dm_url = g_strdup_printf("https://127.0.0.1:%u/dm", dm_wan_port);
 	e->south_port = free_port();
@@ -1331,11 +954,7 @@ env_wan(guint16 dm_wan_port, guint16 server_port)
 	e->d = gw_test_daemon_new_with_config(conf);
 	e->d->quiet = g_getenv("GW_BENCH_VERBOSE") == NULL;
 	tnds = bootstrap_tnds(e->dm_url);
-	tnds_path = g_build_filename(e->dir, "bootstrap.xml", NULL);
-	if (!g_file_set_contents(tnds_path, tnds, -1, &error))
-		bench_fail(error->message);
-	args[1] = tnds_path;
-	gw_test_daemon_start(e->d, args);
+	e2e_start_bootstrapped(e, tnds);
 	return e;
 }
 
@@ -1354,10 +973,9 @@ bench_round(const gchar *self_path, guint n)
 	guint16 srv_wan_ports[DIRECT_LISTENERS];
 	const gchar *seq_max_env = g_getenv("GW_BENCH_SEQ_MAX");
 	const gchar *prefix_env = g_getenv("GW_BENCH_SEQ_PREFIX");
-	const gchar *dms = g_getenv("GW_BENCH_DEVICE_MS");
 	guint seq_max = seq_max_env != NULL ? (guint)g_ascii_strtoull(seq_max_env, NULL, 10) : 1000;
 	guint prefix = prefix_env != NULL ? (guint)g_ascii_strtoull(prefix_env, NULL, 10) : 300;
-	guint device_ms = dms != NULL ? (guint)g_ascii_strtoull(dms, NULL, 10) : DEVICE_MS_DEFAULT;
+	guint device_ms = gw_bench_device_ms();
 	Bench b = {0};
 	Row row = {.n = n};
 	SrvProc *srv;
@@ -1370,12 +988,13 @@ bench_round(const gchar *self_path, guint n)
 		                             wan_port((guint16)g_uri_get_port(u)));
 	}
 	b.d = e->d;
-	b.dm_url = g_strdup_printf("http://127.0.0.1:%u/dm", e->south_port);
+	gw_bench_devs_init(&b.devs, "bench-wan");
+	b.devs.dm_url = g_strdup_printf("http://127.0.0.1:%u/dm", e->south_port);
 	/* the direct server's certificate (key beside it, ".key") */
-	b.cert = g_build_filename(e->dir, "direct.crt", NULL);
+	b.devs.srv_ca = g_build_filename(e->dir, "direct.crt", NULL);
 	{
-		g_autofree gchar *key = g_strconcat(b.cert, ".key", NULL);
-		if (!gw_crypto_generate_self_signed(b.cert,
+		g_autofree gchar *key = g_strconcat(b.devs.srv_ca, ".key", NULL);
+		if (!gw_crypto_generate_self_signed(b.devs.srv_ca,
 		                                    key,
 		                                    "direct-dm-server",
 		                                    NULL,
@@ -1384,18 +1003,12 @@ bench_round(const gchar *self_path, guint n)
 		                                    &error))
 			bench_fail(error->message);
 	}
-	b.notify_server = gw_http_server_new(NULL);
-	gw_http_server_add_handler(b.notify_server, "/n/", notify_handler, &b, NULL);
-	for (guint i = 0; i < NOTIFY_PORTS; i++) {
-		if (!gw_http_server_listen(b.notify_server, "http://127.0.0.1:0", &error))
-			bench_fail(error->message);
-	}
-	uris = gw_http_server_get_uris(b.notify_server);
+	uris = gw_bench_devs_listen(&b.devs, NOTIFY_PORTS);
 	for (guint i = 0; i < NOTIFY_PORTS; i++) {
 		g_autoptr(GUri) u = g_uri_parse(uris[i], G_URI_FLAGS_NONE, NULL);
 		notify_wan_ports[i] = wan_port((guint16)g_uri_get_port(u));
 	}
-	srv = srv_proc_new(self_path, b.cert, n, notify_wan_ports);
+	srv = srv_proc_new(self_path, b.devs.srv_ca, n, notify_wan_ports);
 	for (guint i = 0; i < DIRECT_LISTENERS; i++)
 		srv_wan_ports[i] = wan_port(srv->ports[i]);
 
@@ -1406,19 +1019,15 @@ bench_round(const gchar *self_path, guint n)
 		if (r == NULL)
 			bench_fail(error->message);
 	}
-	b.devs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)sim_dev_free);
-	b.order = g_ptr_array_new();
 	for (guint i = 0; i < n; i++) {
 		g_autofree gchar *id = g_strdup_printf("sim-%05u", i + 1);
-		SimDev *dev = sim_dev_new(&b, id);
-		dev->notify_lan = g_strdup_printf("%sn/%s", uris[i % NOTIFY_PORTS], id);
-		dev->notify_wan = g_strdup_printf(
-		    "http://127.0.0.1:%u/n/%s", notify_wan_ports[i % NOTIFY_PORTS], id);
-		dev->srv_url_wan = g_strdup_printf(
+		GwBenchDev *dev = gw_bench_devs_add(&b.devs, id);
+		/* on the LAN for gwmod; the direct server, across the WAN, has its own (srv_main())
+		 */
+		dev->notify_url = g_strdup_printf("%sn/%s", uris[i % NOTIFY_PORTS], id);
+		dev->srv_url = g_strdup_printf(
 		    "https://127.0.0.1:%u/srv/%s", srv_wan_ports[i % DIRECT_LISTENERS], id);
-		g_hash_table_insert(b.devs, dev->id, dev);
-		g_ptr_array_add(b.order, dev);
-		provision(&b, dev);
+		gw_bench_dev_provision(dev, b.d, (const gchar *const[]){GROUP, NULL});
 	}
 	/* unmeasured: registration with gwmod, the direct server's nonces (WAN delay off) */
 	g_atomic_int_set(&wan.delay_on, 0);
@@ -1430,7 +1039,7 @@ bench_round(const gchar *self_path, guint n)
 		           warm.wall);
 	}
 	g_atomic_int_set(&wan.delay_on, 1);
-	b.device_ms = device_ms;
+	b.devs.device_ms = device_ms;
 	g_printerr("bench-wan: N=%u: set up in %.1f s\n",
 	           n,
 	           (gdouble)(g_get_monotonic_time() - t_setup) / G_USEC_PER_SEC);
@@ -1474,12 +1083,7 @@ bench_round(const gchar *self_path, guint n)
 		g_printerr("%s\n%s", log != NULL ? log : "", slog != NULL ? slog : "");
 	}
 	srv_proc_free(srv);
-	gw_http_server_disconnect(b.notify_server);
-	g_object_unref(b.notify_server);
-	g_hash_table_unref(b.devs);
-	g_ptr_array_unref(b.order);
-	g_free(b.dm_url);
-	g_free(b.cert);
+	gw_bench_devs_clear(&b.devs);
 	gw_test_daemon_stop(e->d);
 	env_free(e);
 }

@@ -75,23 +75,39 @@ env_new_with_config(const gchar *extra)
 	return env_new_full(NULL, extra);
 }
 
+gchar *
+e2e_make_dir_with_cert(const gchar *tmpl, gchar **cert, gchar **key)
+{
+	g_autoptr(GError) error = NULL;
+	gchar *dir = g_dir_make_tmp(tmpl, &error);
+
+	g_assert_no_error(error);
+	*cert = g_build_filename(dir, "server.crt", NULL);
+	*key = g_build_filename(dir, "server.key", NULL);
+	g_assert_true(gw_crypto_generate_self_signed(
+	    *cert, *key, "dm-server", NULL, (const gchar *const[]){"127.0.0.1", NULL}, 2, &error));
+	g_assert_no_error(error);
+	return dir;
+}
+
+void
+e2e_start_bootstrapped(Env *e, const gchar *tnds)
+{
+	g_autofree gchar *tnds_path = g_build_filename(e->dir, "bootstrap.xml", NULL);
+	const gchar *args[3] = {"--bootstrap", tnds_path, NULL};
+
+	g_assert_true(g_file_set_contents(tnds_path, tnds, -1, NULL));
+	gw_test_daemon_start(e->d, args);
+}
+
 static Env *
 env_new_scheme(const gchar *scheme, const gchar *southbound_extra, const gchar *extra)
 {
 	Env *e = g_new0(Env, 1);
-	g_autoptr(GError) error = NULL;
 	g_autofree gchar *conf = NULL;
 	g_autofree gchar *tnds = NULL;
-	g_autofree gchar *tnds_path = NULL;
-	const gchar *args[3] = {"--bootstrap", NULL, NULL};
 
-	e->dir = g_dir_make_tmp("gwmo-e2e-XXXXXX", &error);
-	g_assert_no_error(error);
-	e->cert = g_build_filename(e->dir, "server.crt", NULL);
-	e->key = g_build_filename(e->dir, "server.key", NULL);
-	g_assert_true(gw_crypto_generate_self_signed(e->cert, e->key, "dm-server", NULL,
-						     (const gchar *const[]){"127.0.0.1", NULL}, 2, &error));
-	g_assert_no_error(error);
+	e->dir = e2e_make_dir_with_cert("gwmo-e2e-XXXXXX", &e->cert, &e->key);
 	e->port = free_port();
 	e->dm_url = g_strdup_printf("%s://127.0.0.1:%u/dm", scheme, e->port);
 	e->south_port = free_port();
@@ -106,10 +122,7 @@ env_new_scheme(const gchar *scheme, const gchar *southbound_extra, const gchar *
 	}
 	e->d = gw_test_daemon_new_with_config(conf);
 	tnds = bootstrap_tnds(e->dm_url);
-	tnds_path = g_build_filename(e->dir, "bootstrap.xml", NULL);
-	g_assert_true(g_file_set_contents(tnds_path, tnds, -1, NULL));
-	args[1] = tnds_path;
-	gw_test_daemon_start(e->d, args);
+	e2e_start_bootstrapped(e, tnds);
 	return e;
 }
 
@@ -125,14 +138,14 @@ env_new_clear_text(const gchar *extra)
 	return env_new_scheme("http", NULL, extra);
 }
 
-static void
-rm_rf(const gchar *path)
+void
+e2e_rm_rf(const gchar *path)
 {
 	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
 	const gchar *name;
 	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
 		g_autofree gchar *child = g_build_filename(path, name, NULL);
-		rm_rf(child);
+		e2e_rm_rf(child);
 	}
 	g_remove(path);
 }
@@ -141,7 +154,7 @@ void
 env_free(Env *e)
 {
 	gw_test_daemon_free(e->d);
-	rm_rf(e->dir);
+	e2e_rm_rf(e->dir);
 	g_free(e->dir);
 	g_free(e->cert);
 	g_free(e->key);
@@ -153,6 +166,47 @@ void
 child_setup(gpointer user_data)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+GSubprocess *
+e2e_device_spawn_valist(const gchar *dir,
+                        const gchar *log_name,
+                        const gchar *const *prefix,
+                        va_list args)
+{
+	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GSubprocessLauncher) launcher =
+	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *log = g_build_filename(dir, log_name, NULL);
+	GSubprocess *proc;
+	const gchar *arg;
+
+	g_ptr_array_add(argv, g_strdup(device_binary));
+	for (guint i = 0; prefix != NULL && prefix[i] != NULL; i++)
+		g_ptr_array_add(argv, g_strdup(prefix[i]));
+	while ((arg = va_arg(args, const gchar *)) != NULL)
+		g_ptr_array_add(argv, g_strdup(arg));
+	g_ptr_array_add(argv, NULL);
+	g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
+	g_subprocess_launcher_set_stderr_file_path(launcher, log);
+	proc = g_subprocess_launcher_spawnv(launcher, (const gchar *const *)argv->pdata, &error);
+	g_assert_no_error(error);
+	return proc;
+}
+
+gint
+e2e_device_wait(GSubprocess *proc, guint timeout_s)
+{
+	for (guint i = 0; i < timeout_s * 20 && g_subprocess_get_identifier(proc) != NULL; i++)
+		g_usleep(50 * 1000);
+	if (g_subprocess_get_identifier(proc) != NULL) {
+		g_subprocess_force_exit(proc);
+		g_subprocess_wait(proc, NULL, NULL);
+		return -1;
+	}
+	g_subprocess_wait(proc, NULL, NULL);
+	return g_subprocess_get_if_exited(proc) ? g_subprocess_get_exit_status(proc) : -1;
 }
 
 /* starts the reference server as a DM Server named by @identity (its --server-id,
@@ -450,10 +504,6 @@ count_substr(const gchar *haystack, const gchar *needle)
 
 /* ---- shared by the adapters' end-to-end tests ---- */
 
-#define E2E_GW_ID	 "GW-TEST-0001"
-#define E2E_GW_SECRET	 "gw-secret-x"
-#define E2E_DEV_SECRET "dev-secret-x"
-
 typedef struct {
 	gboolean (*done)(gpointer data);
 	gpointer data;
@@ -593,6 +643,49 @@ e2e_fanout_document(JsonObject *session, const gchar *name)
 	return NULL;
 }
 
+gchar *
+e2e_add_device(GwTestDaemon *d,
+               const gchar *id,
+               guint mode,
+               const gchar *client_secret,
+               const gchar *server_secret,
+               const gchar *notify_addr,
+               const gchar *group)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	const gchar *path = NULL;
+	GVariantBuilder b;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+	g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string(id));
+	g_variant_builder_add(&b, "{sv}", "Mode", g_variant_new_uint32(mode));
+	g_variant_builder_add(&b, "{sv}", "AuthType", g_variant_new_string("DIGEST"));
+	g_variant_builder_add(&b, "{sv}", "ClientName", g_variant_new_string(id));
+	g_variant_builder_add(&b, "{sv}", "ClientSecret", g_variant_new_string(client_secret));
+	if (server_secret != NULL)
+		g_variant_builder_add(
+		    &b, "{sv}", "ServerSecret", g_variant_new_string(server_secret));
+	if (notify_addr != NULL)
+		g_variant_builder_add(&b, "{sv}", "NotifyAddr", g_variant_new_string(notify_addr));
+	if (group != NULL) {
+		const gchar *groups[] = {group, NULL};
+		g_variant_builder_add(&b, "{sv}", "Groups", g_variant_new_strv(groups, -1));
+	}
+	reply = gw_test_call(d, "AddDevice", g_variant_new("(a{sv})", &b), "(o)", &error);
+	g_assert_no_error(error);
+	g_variant_get(reply, "(&o)", &path);
+	g_assert_true(g_str_has_prefix(path, "/org/gwmo/Gateway1/Devices/"));
+	return g_strdup_printf("./GwMO/Inventory/Devices/%s",
+	                       path + strlen("/org/gwmo/Gateway1/Devices/"));
+}
+
+gchar *
+e2e_add_proxy_device(GwTestDaemon *d, const gchar *id, const gchar *notify_addr, const gchar *group)
+{
+	return e2e_add_device(d, id, 2, E2E_DEV_SECRET, E2E_GW_SECRET, notify_addr, group);
+}
+
 GSubprocess *
 e2e_proxy_device_start(Env *e,
                        const gchar *id,
@@ -603,7 +696,6 @@ e2e_proxy_device_start(Env *e,
 	g_autoptr(GSubprocessLauncher) launcher =
 	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = NULL;
 	g_autofree gchar *log = g_strdup_printf("%s/%s.log", e->dir, id);
 	g_autofree gchar *tree =
 	    g_build_filename(g_getenv("GWMO_TEST_DATA"), "peers", "device-tree.xml", NULL);
@@ -613,24 +705,9 @@ e2e_proxy_device_start(Env *e,
 	g_autofree gchar *record = g_strdup_printf("--record=%s/%s.json", e->dir, id);
 	g_autofree gchar *tree_arg = g_strdup_printf("--tree=%s", tree);
 	g_autofree gchar *count = g_strdup_printf("--count=%u", sessions);
-	const gchar *groups[] = {group, NULL};
-	const gchar *path = NULL;
 	GSubprocess *proc;
-	GVariantBuilder b;
 
-	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
-	g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string(id));
-	g_variant_builder_add(&b, "{sv}", "Mode", g_variant_new_uint32(2));
-	g_variant_builder_add(&b, "{sv}", "AuthType", g_variant_new_string("DIGEST"));
-	g_variant_builder_add(&b, "{sv}", "ClientName", g_variant_new_string(id));
-	g_variant_builder_add(&b, "{sv}", "ClientSecret", g_variant_new_string(E2E_DEV_SECRET));
-	g_variant_builder_add(&b, "{sv}", "ServerSecret", g_variant_new_string(E2E_GW_SECRET));
-	if (group != NULL)
-		g_variant_builder_add(&b, "{sv}", "Groups", g_variant_new_strv(groups, -1));
-	reply = gw_test_call(e->d, "AddDevice", g_variant_new("(a{sv})", &b), "(o)", &error);
-	g_assert_no_error(error);
-	g_variant_get(reply, "(&o)", &path);
-	*record_uri = g_strdup_printf("./GwMO/Inventory/Devices/%s", strrchr(path, '/') + 1);
+	*record_uri = e2e_add_proxy_device(e->d, id, NULL, group);
 	{
 		const gchar *argv[] = {device_binary,
 		                       server,

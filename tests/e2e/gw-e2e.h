@@ -18,6 +18,11 @@
 #define CL_SECRET  "client-secret-1"
 
 /* set by main() from the command line */
+/* the gateway and its Proxy devices (e2e_add_proxy_device(), e2e_proxy_device_start()) */
+#define E2E_GW_ID "GW-TEST-0001"
+#define E2E_GW_SECRET "gw-secret-x"
+#define E2E_DEV_SECRET "dev-secret-x"
+
 extern const gchar *server_binary;
 extern const gchar *device_binary;
 
@@ -49,8 +54,29 @@ Env *
 env_new_clear_text(const gchar *extra);
 void
 env_free(Env *e);
+/* a new directory from @tmpl (g_dir_make_tmp()) holding a self-signed certificate of the DM
+ * Server for 127.0.0.1, *@cert and *@key */
+gchar *
+e2e_make_dir_with_cert(const gchar *tmpl, gchar **cert, gchar **key);
+/* starts e->d with @tnds as its --bootstrap file (e->dir/bootstrap.xml) */
+void
+e2e_start_bootstrapped(Env *e, const gchar *tnds);
+/* removes @path and all below it */
+void
+e2e_rm_rf(const gchar *path);
 void
 child_setup(gpointer user_data);
+/* the reference End Device (device_binary) with the arguments of @prefix (NULL-terminated, or
+ * NULL) and then those of @args (NULL-terminated), its stderr in @dir/@log_name */
+GSubprocess *
+e2e_device_spawn_valist(const gchar *dir,
+                        const gchar *log_name,
+                        const gchar *const *prefix,
+                        va_list args);
+/* waits up to @timeout_s for @proc to exit by itself: its exit status; -1 when it was killed
+ * (then by this, at the deadline) */
+gint
+e2e_device_wait(GSubprocess *proc, guint timeout_s);
 GSubprocess *
 server_start(Env *e, const gchar *script, const gchar *record, const gchar *client_secret, ...)
     G_GNUC_NULL_TERMINATED;
@@ -134,6 +160,25 @@ e2e_fanout_document(JsonObject *session, const gchar *name);
  * southbound listener and answers @sessions notified sessions, then exits. Its record URI in
  * *@record_uri; e2e_wait_registered() waits for its registration.
  */
+/* AddDevice @id in @mode (1 Transparent, 2 Proxy) with DIGEST credentials (ClientSecret
+ * @client_secret, ServerSecret @server_secret), @notify_addr and in @group (each when not
+ * NULL); its record URI */
+gchar *
+e2e_add_device(GwTestDaemon *d,
+               const gchar *id,
+               guint mode,
+               const gchar *client_secret,
+               const gchar *server_secret,
+               const gchar *notify_addr,
+               const gchar *group);
+/* AddDevice @id as a Proxy device (Mode 2, DIGEST both ways with the secrets
+ * e2e_proxy_device_start() gives the reference device), with @notify_addr and in @group when
+ * not NULL; its record URI */
+gchar *
+e2e_add_proxy_device(GwTestDaemon *d,
+                     const gchar *id,
+                     const gchar *notify_addr,
+                     const gchar *group);
 GSubprocess *
 e2e_proxy_device_start(Env *e,
                        const gchar *id,

@@ -9,7 +9,6 @@
 #include <libsoup/soup.h>
 #include <string.h>
 
-#include "gw-crypto.h"
 #include "gw-proofs.h"
 
 /* the gateway's account at the reference server: CLCRED and SRVCRED of @auth_type */
@@ -61,24 +60,10 @@ Env *
 proof_env_new(const ProofConfig *config)
 {
 	Env *e = g_new0(Env, 1);
-	g_autoptr(GError) error = NULL;
 	g_autoptr(GString) conf = g_string_new(NULL);
 	g_autofree gchar *tnds = NULL;
-	g_autofree gchar *tnds_path = NULL;
-	const gchar *args[3] = {"--bootstrap", NULL, NULL};
 
-	e->dir = g_dir_make_tmp("gwmo-proofs-XXXXXX", &error);
-	g_assert_no_error(error);
-	e->cert = g_build_filename(e->dir, "server.crt", NULL);
-	e->key = g_build_filename(e->dir, "server.key", NULL);
-	g_assert_true(gw_crypto_generate_self_signed(e->cert,
-	                                             e->key,
-	                                             "dm-server",
-	                                             NULL,
-	                                             (const gchar *const[]){"127.0.0.1", NULL},
-	                                             2,
-	                                             &error));
-	g_assert_no_error(error);
+	e->dir = e2e_make_dir_with_cert("gwmo-proofs-XXXXXX", &e->cert, &e->key);
 	e->port = gw_test_free_port();
 	e->dm_url = g_strdup_printf("https://127.0.0.1:%u/dm", e->port);
 	e->south_port = gw_test_free_port();
@@ -98,10 +83,7 @@ proof_env_new(const ProofConfig *config)
 	e->d = gw_test_daemon_new_with_dev_id(PROOF_GW_ID, conf->str);
 	tnds = proof_bootstrap_tnds(e->dm_url,
 	                            config->auth_type != NULL ? config->auth_type : "DIGEST");
-	tnds_path = g_build_filename(e->dir, "bootstrap.xml", NULL);
-	g_assert_true(g_file_set_contents(tnds_path, tnds, -1, NULL));
-	args[1] = tnds_path;
-	gw_test_daemon_start(e->d, args);
+	e2e_start_bootstrapped(e, tnds);
 	if (!config->inventory_alerts)
 		proof_set_bool(e->d, "./GwMO/Config/Servers/srv1/InventoryAlert", FALSE);
 	return e;
@@ -148,40 +130,19 @@ proof_env_free(Env *e)
 GSubprocess *
 proof_device_spawn(Env *e, const gchar *log_name, ...)
 {
-	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GSubprocessLauncher) launcher =
-	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-	g_autoptr(GError) error = NULL;
-	g_autofree gchar *log = g_build_filename(e->dir, log_name, NULL);
 	GSubprocess *proc;
-	const gchar *arg;
 	va_list ap;
 
-	g_ptr_array_add(argv, g_strdup(device_binary));
 	va_start(ap, log_name);
-	while ((arg = va_arg(ap, const gchar *)) != NULL)
-		g_ptr_array_add(argv, g_strdup(arg));
+	proc = e2e_device_spawn_valist(e->dir, log_name, NULL, ap);
 	va_end(ap);
-	g_ptr_array_add(argv, NULL);
-	g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
-	g_subprocess_launcher_set_stderr_file_path(launcher, log);
-	proc = g_subprocess_launcher_spawnv(launcher, (const gchar *const *)argv->pdata, &error);
-	g_assert_no_error(error);
 	return proc;
 }
 
 gint
 proof_device_wait(GSubprocess *proc)
 {
-	for (guint i = 0; i < 1200 && g_subprocess_get_identifier(proc) != NULL; i++)
-		g_usleep(50 * 1000);
-	if (g_subprocess_get_identifier(proc) != NULL) {
-		g_subprocess_force_exit(proc);
-		g_subprocess_wait(proc, NULL, NULL);
-		return -1;
-	}
-	g_subprocess_wait(proc, NULL, NULL);
-	return g_subprocess_get_if_exited(proc) ? g_subprocess_get_exit_status(proc) : -1;
+	return e2e_device_wait(proc, 60);
 }
 
 void
@@ -201,28 +162,7 @@ proof_add_device(GwTestDaemon *d,
                  const gchar *server_secret,
                  const gchar *notify_addr)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = NULL;
-	const gchar *path = NULL;
-	GVariantBuilder b;
-
-	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
-	g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string(device_id));
-	g_variant_builder_add(&b, "{sv}", "Mode", g_variant_new_uint32(mode));
-	g_variant_builder_add(&b, "{sv}", "AuthType", g_variant_new_string("DIGEST"));
-	g_variant_builder_add(&b, "{sv}", "ClientName", g_variant_new_string(device_id));
-	g_variant_builder_add(&b, "{sv}", "ClientSecret", g_variant_new_string(client_secret));
-	if (server_secret != NULL)
-		g_variant_builder_add(
-		    &b, "{sv}", "ServerSecret", g_variant_new_string(server_secret));
-	if (notify_addr != NULL)
-		g_variant_builder_add(&b, "{sv}", "NotifyAddr", g_variant_new_string(notify_addr));
-	reply = gw_test_call(d, "AddDevice", g_variant_new("(a{sv})", &b), "(o)", &error);
-	g_assert_no_error(error);
-	g_variant_get(reply, "(&o)", &path);
-	g_assert_true(g_str_has_prefix(path, "/org/gwmo/Gateway1/Devices/"));
-	return g_strdup_printf("./GwMO/Inventory/Devices/%s",
-	                       path + strlen("/org/gwmo/Gateway1/Devices/"));
+	return e2e_add_device(d, device_id, mode, client_secret, server_secret, notify_addr, NULL);
 }
 
 gchar *
@@ -263,14 +203,7 @@ proof_wait_value(GwTestDaemon *d, const gchar *uri, const gchar *value)
 void
 proof_set_bool(GwTestDaemon *d, const gchar *uri, gboolean value)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) r =
-	    gw_test_call(d,
-	                 "SetNode",
-	                 g_variant_new("(ssv)", uri, "bool", g_variant_new_boolean(value)),
-	                 "()",
-	                 &error);
-	g_assert_no_error(error);
+	e2e_set_node_bool(d, uri, value);
 }
 
 void

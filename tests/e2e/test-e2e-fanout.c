@@ -26,9 +26,9 @@
 #include "gw-e2e.h"
 #include "gw-error.h"
 
-#define GW_ID "GW-TEST-0001"
-#define GW_SECRET "gw-secret-x"
-#define DEV_SECRET "dev-secret-x"
+#define GW_ID E2E_GW_ID
+#define GW_SECRET E2E_GW_SECRET
+#define DEV_SECRET E2E_DEV_SECRET
 #define JOB_IFACE "org.gwmo.Gateway1.Job"
 
 /* the per-device Timeout of the group jobs: short, but sanitizer builds run 47 instrumented
@@ -75,30 +75,7 @@ create_group(GwTestDaemon *d, const gchar *group)
 static gchar *
 provision(GwTestDaemon *d, const gchar *id, const gchar *notify_addr, const gchar *group)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = NULL;
-	const gchar *path = NULL;
-	GVariantBuilder b;
-
-	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
-	g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string(id));
-	g_variant_builder_add(&b, "{sv}", "Mode", g_variant_new_uint32(2));
-	g_variant_builder_add(&b, "{sv}", "AuthType", g_variant_new_string("DIGEST"));
-	g_variant_builder_add(&b, "{sv}", "ClientName", g_variant_new_string(id));
-	g_variant_builder_add(&b, "{sv}", "ClientSecret", g_variant_new_string(DEV_SECRET));
-	g_variant_builder_add(&b, "{sv}", "ServerSecret", g_variant_new_string(GW_SECRET));
-	if (notify_addr != NULL)
-		g_variant_builder_add(&b, "{sv}", "NotifyAddr", g_variant_new_string(notify_addr));
-	if (group != NULL) {
-		const gchar *groups[] = {group, NULL};
-		g_variant_builder_add(&b, "{sv}", "Groups", g_variant_new_strv(groups, -1));
-	}
-	reply = gw_test_call(d, "AddDevice", g_variant_new("(a{sv})", &b), "(o)", &error);
-	g_assert_no_error(error);
-	g_variant_get(reply, "(&o)", &path);
-	g_assert_true(g_str_has_prefix(path, "/org/gwmo/Gateway1/Devices/"));
-	return g_strdup_printf("./GwMO/Inventory/Devices/%s",
-	                       path + strlen("/org/gwmo/Gateway1/Devices/"));
+	return e2e_add_proxy_device(d, id, notify_addr, group);
 }
 
 /* a live device: registers (Proxy mode, its notification listener as NotifyAddr), then

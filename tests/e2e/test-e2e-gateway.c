@@ -58,40 +58,16 @@ add_device(GwTestDaemon *d, const gchar *device_id, guint mode, const gchar *sec
 static GSubprocess *
 device_spawn(Env *e, const gchar *log_name, ...)
 {
-	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-	g_autoptr(GError) error = NULL;
-	g_autofree gchar *log = g_build_filename(e->dir, log_name, NULL);
+	g_autofree gchar *server =
+	    g_strdup_printf("--server=http://127.0.0.1:%u/dm", e->south_port);
+	const gchar *prefix[] = {server, NULL};
 	GSubprocess *proc;
-	const gchar *arg;
 	va_list ap;
 
-	g_ptr_array_add(argv, g_strdup(device_binary));
-	g_ptr_array_add(argv, g_strdup_printf("--server=http://127.0.0.1:%u/dm", e->south_port));
 	va_start(ap, log_name);
-	while ((arg = va_arg(ap, const gchar *)) != NULL)
-		g_ptr_array_add(argv, g_strdup(arg));
+	proc = e2e_device_spawn_valist(e->dir, log_name, prefix, ap);
 	va_end(ap);
-	g_ptr_array_add(argv, NULL);
-	g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
-	g_subprocess_launcher_set_stderr_file_path(launcher, log);
-	proc = g_subprocess_launcher_spawnv(launcher, (const gchar *const *)argv->pdata, &error);
-	g_assert_no_error(error);
 	return proc;
-}
-
-static gint
-device_wait(GSubprocess *proc)
-{
-	for (guint i = 0; i < 1200 && g_subprocess_get_identifier(proc) != NULL; i++)
-		g_usleep(50 * 1000);
-	if (g_subprocess_get_identifier(proc) != NULL) {
-		g_subprocess_force_exit(proc);
-		g_subprocess_wait(proc, NULL, NULL);
-		return -1;
-	}
-	g_subprocess_wait(proc, NULL, NULL);
-	return g_subprocess_get_if_exited(proc) ? g_subprocess_get_exit_status(proc) : -1;
 }
 
 static void
@@ -137,7 +113,7 @@ test_inventory_alert(void)
 			      "--notify-addr=udp://127.0.0.1:9",
 			      dev_record_arg,
 			      NULL);
-	g_assert_cmpint(device_wait(device), ==, 0);
+	g_assert_cmpint(e2e_device_wait(device, 60), ==, 0);
 	server_wait(server);
 
 	sessions = record_sessions(record, &parser);
@@ -252,7 +228,7 @@ test_transparent_forwarding(void)
 		g_autoptr(GBytes) pkg0 = make_pkg0(SERVER_ID, SRV_SECRET, 0x7E57);
 		g_assert_cmpuint(notify(url, gw_cert, pkg0, GW_PKG0_CONTENT_TYPE, "dev-3"), ==, 202);
 	}
-	g_assert_cmpint(device_wait(device), ==, 0);
+	g_assert_cmpint(e2e_device_wait(device, 60), ==, 0);
 	sessions = record_sessions(dev_record, &parser);
 	g_assert_cmpuint(json_array_get_length(sessions), ==, 2);
 	/* its second session was opened by the forwarded notification: same session id */
@@ -414,7 +390,7 @@ test_credential_flood(void)
 	                      device_args[5],
 	                      device_args[6],
 	                      NULL);
-	g_assert_cmpint(device_wait(device), ==, 0);
+	g_assert_cmpint(e2e_device_wait(device, 60), ==, 0);
 	g_clear_object(&device);
 	/* logged when the counts change: none since start means none running */
 	before_line = session_count_line(e->d, 0, 0);
@@ -456,7 +432,7 @@ test_credential_flood(void)
 	                      device_args[5],
 	                      device_args[6],
 	                      NULL);
-	g_assert_cmpint(device_wait(device), ==, 0);
+	g_assert_cmpint(e2e_device_wait(device, 60), ==, 0);
 	device_s = (g_get_monotonic_time() - start) / 1e6;
 	after_line = session_count_line(e->d, log_mark, 5000);
 	g_assert_nonnull(after_line);

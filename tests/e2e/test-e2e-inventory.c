@@ -26,7 +26,6 @@
 #include <signal.h>
 #include <string.h>
 
-#include "gw-crypto.h"
 #include "gw-e2e.h"
 #include "gw-pkg0.h"
 
@@ -69,39 +68,15 @@ static World *
 world_new(void)
 {
 	World *w = g_new0(World, 1);
-	g_autoptr(GError) error = NULL;
 
-	w->dir = g_dir_make_tmp("gwmo-e2e-inv-XXXXXX", &error);
-	g_assert_no_error(error);
-	w->cert = g_build_filename(w->dir, "server.crt", NULL);
-	w->key = g_build_filename(w->dir, "server.key", NULL);
-	g_assert_true(gw_crypto_generate_self_signed(w->cert,
-	                                             w->key,
-	                                             "dm-server",
-	                                             NULL,
-	                                             (const gchar *const[]){"127.0.0.1", NULL},
-	                                             2,
-	                                             &error));
-	g_assert_no_error(error);
+	w->dir = e2e_make_dir_with_cert("gwmo-e2e-inv-XXXXXX", &w->cert, &w->key);
 	return w;
-}
-
-static void
-rm_rf(const gchar *path)
-{
-	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-	const gchar *name;
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		g_autofree gchar *child = g_build_filename(path, name, NULL);
-		rm_rf(child);
-	}
-	g_remove(path);
 }
 
 static void
 world_free(World *w)
 {
-	rm_rf(w->dir);
+	e2e_rm_rf(w->dir);
 	g_free(w->dir);
 	g_free(w->cert);
 	g_free(w->key);
@@ -283,41 +258,22 @@ ref_server_free(RefServer *rs)
 static GSubprocess *
 device_spawn(World *w, Gateway *g, const gchar *log_name, ...)
 {
-	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GSubprocessLauncher) launcher =
-	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-	g_autoptr(GError) error = NULL;
-	g_autofree gchar *log = g_build_filename(w->dir, log_name, NULL);
+	g_autofree gchar *server =
+	    g_strdup_printf("--server=http://127.0.0.1:%u/dm", g->south_port);
+	const gchar *prefix[] = {server, NULL};
 	GSubprocess *proc;
-	const gchar *arg;
 	va_list ap;
 
-	g_ptr_array_add(argv, g_strdup(device_binary));
-	g_ptr_array_add(argv, g_strdup_printf("--server=http://127.0.0.1:%u/dm", g->south_port));
 	va_start(ap, log_name);
-	while ((arg = va_arg(ap, const gchar *)) != NULL)
-		g_ptr_array_add(argv, g_strdup(arg));
+	proc = e2e_device_spawn_valist(w->dir, log_name, prefix, ap);
 	va_end(ap);
-	g_ptr_array_add(argv, NULL);
-	g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
-	g_subprocess_launcher_set_stderr_file_path(launcher, log);
-	proc = g_subprocess_launcher_spawnv(launcher, (const gchar *const *)argv->pdata, &error);
-	g_assert_no_error(error);
 	return proc;
 }
 
 static gint
 device_wait(GSubprocess *proc)
 {
-	for (guint i = 0; i < 1200 && g_subprocess_get_identifier(proc) != NULL; i++)
-		g_usleep(50 * 1000);
-	if (g_subprocess_get_identifier(proc) != NULL) {
-		g_subprocess_force_exit(proc);
-		g_subprocess_wait(proc, NULL, NULL);
-		return -1;
-	}
-	g_subprocess_wait(proc, NULL, NULL);
-	return g_subprocess_get_if_exited(proc) ? g_subprocess_get_exit_status(proc) : -1;
+	return e2e_device_wait(proc, 60);
 }
 
 /* device @id (provisioned with @secret) opens its DM session with @g: a provisioned device is

@@ -35,42 +35,16 @@
 static GSubprocess *
 devices_spawn(Env *e, const gchar *log_name, ...)
 {
-	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GSubprocessLauncher) launcher =
-	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-	g_autoptr(GError) error = NULL;
-	g_autofree gchar *log = g_build_filename(e->dir, log_name, NULL);
+	g_autofree gchar *server =
+	    g_strdup_printf("--server=http://127.0.0.1:%u/dm", e->south_port);
+	const gchar *prefix[] = {server, "--quiet", NULL};
 	GSubprocess *proc;
-	const gchar *arg;
 	va_list ap;
 
-	g_ptr_array_add(argv, g_strdup(device_binary));
-	g_ptr_array_add(argv, g_strdup_printf("--server=http://127.0.0.1:%u/dm", e->south_port));
-	g_ptr_array_add(argv, g_strdup("--quiet"));
 	va_start(ap, log_name);
-	while ((arg = va_arg(ap, const gchar *)) != NULL)
-		g_ptr_array_add(argv, g_strdup(arg));
+	proc = e2e_device_spawn_valist(e->dir, log_name, prefix, ap);
 	va_end(ap);
-	g_ptr_array_add(argv, NULL);
-	g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
-	g_subprocess_launcher_set_stderr_file_path(launcher, log);
-	proc = g_subprocess_launcher_spawnv(launcher, (const gchar *const *)argv->pdata, &error);
-	g_assert_no_error(error);
 	return proc;
-}
-
-static gint
-devices_wait(GSubprocess *proc, guint seconds)
-{
-	for (guint i = 0; i < seconds * 20 && g_subprocess_get_identifier(proc) != NULL; i++)
-		g_usleep(50 * 1000);
-	if (g_subprocess_get_identifier(proc) != NULL) {
-		g_subprocess_force_exit(proc);
-		g_subprocess_wait(proc, NULL, NULL);
-		return -1;
-	}
-	g_subprocess_wait(proc, NULL, NULL);
-	return g_subprocess_get_if_exited(proc) ? g_subprocess_get_exit_status(proc) : -1;
 }
 
 static JsonObject *
@@ -225,8 +199,8 @@ test_thousand_devices(void)
 	                      "--notify-addr=http://127.0.0.1:9/notify/scale-p-%05u",
 	                      sum_p_arg,
 	                      NULL);
-	g_assert_cmpint(devices_wait(transparent, 120), ==, 0);
-	g_assert_cmpint(devices_wait(proxy, 120), ==, 0);
+	g_assert_cmpint(e2e_device_wait(transparent, 120), ==, 0);
+	g_assert_cmpint(e2e_device_wait(proxy, 120), ==, 0);
 	g_test_message("%u registrations in %.2f s",
 	               N_TOTAL,
 	               (g_get_monotonic_time() - start) / (gdouble)G_USEC_PER_SEC);
@@ -311,7 +285,7 @@ test_thousand_devices(void)
 	                      "--notify-addr=http://127.0.0.1:9/notify/scale-p-%05u",
 	                      sum_p_arg,
 	                      NULL);
-	g_assert_cmpint(devices_wait(proxy, 120), ==, 0);
+	g_assert_cmpint(e2e_device_wait(proxy, 120), ==, 0);
 	assert_inventory(e->d, "after the same devices registered again");
 	gw_test_daemon_stop(e->d);
 	env_free(e);

@@ -19,7 +19,6 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
-#include "gw-crypto.h"
 #include "gw-e2e.h"
 
 #define ACC "./DMAcc/srv1"
@@ -76,24 +75,10 @@ static Env *
 env_new_secrets(void)
 {
 	Env *e = g_new0(Env, 1);
-	g_autoptr(GError) error = NULL;
 	g_autofree gchar *conf = NULL;
 	g_autofree gchar *tnds = NULL;
-	g_autofree gchar *tnds_path = NULL;
-	const gchar *args[3] = {"--bootstrap", NULL, NULL};
 
-	e->dir = g_dir_make_tmp("gwmo-e2e-secrets-XXXXXX", &error);
-	g_assert_no_error(error);
-	e->cert = g_build_filename(e->dir, "server.crt", NULL);
-	e->key = g_build_filename(e->dir, "server.key", NULL);
-	g_assert_true(gw_crypto_generate_self_signed(e->cert,
-	                                             e->key,
-	                                             "dm-server",
-	                                             NULL,
-	                                             (const gchar *const[]){"127.0.0.1", NULL},
-	                                             2,
-	                                             &error));
-	g_assert_no_error(error);
+	e->dir = e2e_make_dir_with_cert("gwmo-e2e-secrets-XXXXXX", &e->cert, &e->key);
 	e->port = free_port();
 	e->dm_url = g_strdup_printf("https://127.0.0.1:%u/dm", e->port);
 	e->south_port = free_port();
@@ -106,10 +91,7 @@ env_new_secrets(void)
 	                       e->cert);
 	e->d = gw_test_daemon_new_with_config(conf);
 	tnds = secrets_tnds(e->dm_url);
-	tnds_path = g_build_filename(e->dir, "bootstrap.xml", NULL);
-	g_assert_true(g_file_set_contents(tnds_path, tnds, -1, NULL));
-	args[1] = tnds_path;
-	gw_test_daemon_start(e->d, args);
+	e2e_start_bootstrapped(e, tnds);
 	return e;
 }
 

@@ -34,9 +34,9 @@
 #include "gw-crypto.h"
 #include "gw-e2e.h"
 
-#define GW_ID "GW-TEST-0001"
-#define GW_SECRET "gw-secret-x"
-#define DEV_SECRET "dev-secret-x"
+#define GW_ID E2E_GW_ID
+#define GW_SECRET E2E_GW_SECRET
+#define DEV_SECRET E2E_DEV_SECRET
 #define BS_ID "bs.example"
 #define BS_SECRET "bootstrap-secret-9"
 #define SRV2 "srv2.example"
@@ -202,22 +202,8 @@ static gchar *
 device_start(World *w, const gchar *id, const gchar *server_ids, const gchar *tree)
 {
 	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = NULL;
 	g_autofree gchar *log = g_strdup_printf("%s.log", id);
-	const gchar *path = NULL;
-	GVariantBuilder b;
-
-	g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
-	g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string(id));
-	g_variant_builder_add(&b, "{sv}", "Mode", g_variant_new_uint32(2));
-	g_variant_builder_add(&b, "{sv}", "AuthType", g_variant_new_string("DIGEST"));
-	g_variant_builder_add(&b, "{sv}", "ClientName", g_variant_new_string(id));
-	g_variant_builder_add(&b, "{sv}", "ClientSecret", g_variant_new_string(DEV_SECRET));
-	g_variant_builder_add(&b, "{sv}", "ServerSecret", g_variant_new_string(GW_SECRET));
-	reply = gw_test_call(w->e->d, "AddDevice", g_variant_new("(a{sv})", &b), "(o)", &error);
-	g_assert_no_error(error);
-	g_variant_get(reply, "(&o)", &path);
+	gchar *record = e2e_add_proxy_device(w->e->d, id, NULL, NULL);
 
 	g_ptr_array_add(argv, g_strdup(device_binary));
 	g_ptr_array_add(argv, g_strdup_printf("--server=http://127.0.0.1:%u/dm", w->e->south_port));
@@ -237,7 +223,7 @@ device_start(World *w, const gchar *id, const gchar *server_ids, const gchar *tr
 	if (tree != NULL)
 		g_ptr_array_add(argv, g_strdup_printf("--tree=%s", tree));
 	spawn(w, log, argv);
-	return g_strdup_printf("./GwMO/Inventory/Devices/%s", strrchr(path, '/') + 1);
+	return record;
 }
 
 static World *
