@@ -11,6 +11,8 @@
  *  - Targets (devices and groups) → 403 for others, 401 for wrong/missing credentials, and
  *    the owning server's ImageStore=false refuses download and serving (DCIS-003);
  *  - Range, HEAD, ETag/If-None-Match;
+ *  - an image replaced while a device downloads it: that download ends with the old image
+ *    whole, the old hash is 404 at once, the new image is served once downloaded;
  *  - a restart keeps Available images and resumes a partial download with Range;
  *  - D-Bus AddImage/Download/Remove, Progress through PropertiesChanged, InvalidArgs.
  */
@@ -1120,6 +1122,131 @@ test_gwmoctl(void)
 	fx_free(f);
 }
 
+/* an image replaced (its entry's Hash and ExternalURI) while a device downloads it: the
+ * download that runs ends with the old image whole, its file goes, a new GET of the old hash
+ * is 404 at once (nothing kept from before is served), and the new image is served once it
+ * is downloaded */
+static void
+test_replace_while_serving(void)
+{
+	/* more than the loopback socket buffers of both ends hold: the body is still being
+	 * written when the image is replaced */
+	Fx *f = fx_new(24 * 1024 * 1024);
+	g_autoptr(GBytes) blob_b = random_blob(70000, 77);
+	g_autofree gchar *sha_b = sha_of(blob_b);
+	g_autofree gchar *hash_b = g_strconcat("sha256:", sha_b, NULL);
+	GwUpstream *up_b = gw_upstream_new(blob_b);
+	g_autofree gchar *dev = add_device(f->d, "dev-1", 1);
+	g_autofree gchar *path = add_image(f, f->hash, NULL);
+	g_autofree gchar *entry = entry_of(path);
+	g_autofree gchar *url_a = image_url(f, f->sha);
+	g_autofree gchar *url_b = image_url(f, sha_b);
+	g_autofree gchar *file_a = NULL;
+	g_autofree gchar *hash_uri = g_strdup_printf("%s/Hash", entry);
+	g_autofree gchar *ext_uri = g_strdup_printf("%s/ExternalURI", entry);
+	g_autoptr(SoupSession) session =
+	    soup_session_new_with_options("proxy-resolver", NULL, "timeout", 30, NULL);
+	g_autoptr(GTlsDatabase) db = NULL;
+	g_autoptr(SoupMessage) msg = NULL;
+	g_autoptr(GInputStream) in = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *pair = g_strdup("dev-1:" DEVICE_SECRET "1");
+	g_autofree gchar *b64 = g_base64_encode((const guchar *)pair, strlen(pair));
+	g_autofree gchar *basic = g_strconcat("Basic ", b64, NULL);
+	gsize total = g_bytes_get_size(f->blob);
+	guchar *got = g_malloc(total);
+	gsize n = 0;
+	gint64 deadline;
+
+	image_call(f, path, "Download", &error);
+	g_assert_no_error(error);
+	wait_state(f->d, entry, "Available", 60);
+	file_a = g_strdup_printf("%s/images/%s", f->d->state_dir, f->sha);
+	g_assert_true(g_file_test(file_a, G_FILE_TEST_EXISTS));
+	{
+		/* served once: whatever the gateway keeps to serve it is there now */
+		g_autoptr(Resp) r =
+		    http("GET", url_a, "dev-1", DEVICE_SECRET "1", "Range", "bytes=0-9", NULL);
+		g_assert_cmpuint(r->status, ==, 206);
+	}
+
+	/* a device starts the download and reads a little of it */
+	db = g_tls_file_database_new(gateway_cert, &error);
+	g_assert_no_error(error);
+	soup_session_set_tls_database(session, db);
+	msg = soup_message_new("GET", url_a);
+	soup_message_headers_replace(soup_message_get_request_headers(msg), "Authorization", basic);
+	in = soup_session_send(session, msg, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(soup_message_get_status(msg), ==, 200);
+	g_assert_cmpint(
+	    soup_message_headers_get_content_length(soup_message_get_response_headers(msg)),
+	    ==,
+	    (goffset)total);
+	g_assert_true(g_input_stream_read_all(in, got, 65536, &n, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(n, ==, 65536);
+
+	/* the entry is replaced: the old image loses its last entry and its file goes */
+	reply = gw_test_call(
+	    f->d,
+	    "SetNode",
+	    g_variant_new("(ssv)", ext_uri, "chr", g_variant_new_string(gw_upstream_get_url(up_b))),
+	    NULL,
+	    &error);
+	g_assert_no_error(error);
+	g_clear_pointer(&reply, g_variant_unref);
+	reply = gw_test_call(f->d,
+	                     "SetNode",
+	                     g_variant_new("(ssv)", hash_uri, "chr", g_variant_new_string(hash_b)),
+	                     NULL,
+	                     &error);
+	g_assert_no_error(error);
+	deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+	while (g_file_test(file_a, G_FILE_TEST_EXISTS) && g_get_monotonic_time() < deadline)
+		g_usleep(20 * 1000);
+	g_assert_false(g_file_test(file_a, G_FILE_TEST_EXISTS));
+
+	/* a new request for the old hash: nothing to serve */
+	{
+		g_autoptr(Resp) r = http("GET", url_a, "dev-1", DEVICE_SECRET "1", NULL);
+		g_assert_cmpuint(r->status, ==, 404);
+	}
+	{
+		g_autoptr(Resp) r = http("HEAD", url_a, "dev-1", DEVICE_SECRET "1", NULL);
+		g_assert_cmpuint(r->status, ==, 404);
+	}
+
+	/* the download that ran ends with the old image, whole: neither torn nor mixed */
+	g_assert_true(g_input_stream_read_all(in, got + n, total - n, &n, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(n, ==, total - 65536);
+	g_assert_true(memcmp(got, g_bytes_get_data(f->blob, NULL), total) == 0);
+	g_input_stream_close(in, NULL, NULL);
+
+	/* the new image, once downloaded */
+	{
+		g_autoptr(Resp) r = http("GET", url_b, "dev-1", DEVICE_SECRET "1", NULL);
+		g_assert_cmpuint(r->status, ==, 404);
+	}
+	image_call(f, path, "Download", &error);
+	g_assert_no_error(error);
+	wait_state(f->d, entry, "Available", 30);
+	{
+		g_autoptr(Resp) r = http("GET", url_b, "dev-1", DEVICE_SECRET "1", NULL);
+		g_assert_cmpuint(r->status, ==, 200);
+		g_assert_true(g_bytes_equal(r->body, blob_b));
+	}
+	{
+		g_autoptr(Resp) r = http("GET", url_a, "dev-1", DEVICE_SECRET "1", NULL);
+		g_assert_cmpuint(r->status, ==, 404);
+	}
+	g_free(got);
+	fx_free(f);
+	gw_upstream_free(up_b);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1135,6 +1262,7 @@ main(int argc, char **argv)
 	g_test_add_func("/images/image-store-switch", test_image_store_switch);
 	g_test_add_func("/images/quota", test_quota);
 	g_test_add_func("/images/range-head-etag", test_range_head_etag);
+	g_test_add_func("/images/replace-while-serving", test_replace_while_serving);
 	g_test_add_func("/images/restart", test_restart);
 	g_test_add_func("/images/dbus", test_dbus);
 	g_test_add_func("/images/gwmoctl", test_gwmoctl);
