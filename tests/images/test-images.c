@@ -11,6 +11,8 @@
  *  - Targets (devices and groups) → 403 for others, 401 for wrong/missing credentials, and
  *    the owning server's ImageStore=false refuses download and serving (DCIS-003);
  *  - Range, HEAD, ETag/If-None-Match;
+ *  - over plain HTTP (signed URLs, bodies sent from the file): whole bodies, ranges, HEAD,
+ *    two images in turn on one kept-alive connection;
  *  - an image replaced while a device downloads it: that download ends with the old image
  *    whole, the old hash is 404 at once, the new image is served once downloaded;
  *  - a restart keeps Available images and resumes a partial download with Range;
@@ -59,17 +61,22 @@ sha_of(GBytes *b)
 	return g_compute_checksum_for_bytes(G_CHECKSUM_SHA256, b);
 }
 
+/* @also_listen: more southbound listen URIs (",http://127.0.0.1:<port>"), nullable */
 static Fx *
-fx_new_full(gsize size, const gchar *extra_conf, const gchar *const *args)
+fx_new_listen(gsize size,
+              const gchar *also_listen,
+              const gchar *extra_conf,
+              const gchar *const *args)
 {
 	Fx *f = g_new0(Fx, 1);
 	g_autofree gchar *conf = NULL;
 
 	f->south_port = free_port();
-	conf =
-	    g_strdup_printf("[northbound]\nlisten=\n[southbound]\nlisten=https://127.0.0.1:%u\n%s",
-	                    f->south_port,
-	                    extra_conf != NULL ? extra_conf : "");
+	conf = g_strdup_printf(
+	    "[northbound]\nlisten=\n[southbound]\nlisten=https://127.0.0.1:%u%s\n%s",
+	    f->south_port,
+	    also_listen != NULL ? also_listen : "",
+	    extra_conf != NULL ? extra_conf : "");
 	f->blob = random_blob(size, (guint32)size);
 	f->sha = sha_of(f->blob);
 	f->hash = g_strconcat("sha256:", f->sha, NULL);
@@ -80,6 +87,12 @@ fx_new_full(gsize size, const gchar *extra_conf, const gchar *const *args)
 	g_free(gateway_cert);
 	gateway_cert = g_build_filename(f->d->state_dir, "tls.crt", NULL);
 	return f;
+}
+
+static Fx *
+fx_new_full(gsize size, const gchar *extra_conf, const gchar *const *args)
+{
+	return fx_new_listen(size, NULL, extra_conf, args);
 }
 
 static Fx *
@@ -1247,6 +1260,152 @@ test_replace_while_serving(void)
 	gw_upstream_free(up_b);
 }
 
+/* @url signed for @device_id as the gateway signs it (spec/GWMO.md §9), with the key from
+ * its state directory */
+static gchar *
+signed_url(Fx *f, const gchar *url, const gchar *sha, const gchar *device_id)
+{
+	g_autofree gchar *key_path = g_build_filename(f->d->state_dir, "image-url.key", NULL);
+	g_autofree gchar *key = NULL;
+	gsize key_len = 0;
+	gint64 exp = g_get_real_time() / G_USEC_PER_SEC + 3600;
+	g_autofree gchar *text = g_strdup_printf("%s|%s|%" G_GINT64_FORMAT, sha, device_id, exp);
+	g_autofree gchar *sig = NULL;
+
+	g_assert_true(g_file_get_contents(key_path, &key, &key_len, NULL));
+	sig = g_compute_hmac_for_data(
+	    G_CHECKSUM_SHA256, (const guchar *)key, key_len, (const guchar *)text, strlen(text));
+	return g_strdup_printf(
+	    "%s?dev=%s&exp=%" G_GINT64_FORMAT "&sig=%s", url, device_id, exp, sig);
+}
+
+/* one request on @session (its connection kept alive between calls); @range nullable */
+static Resp *
+http_on(SoupSession *session, const gchar *method, const gchar *url, const gchar *range)
+{
+	g_autoptr(SoupMessage) msg = soup_message_new(method, url);
+	g_autoptr(GError) error = NULL;
+	Resp *r = g_new0(Resp, 1);
+
+	if (range != NULL)
+		soup_message_headers_replace(soup_message_get_request_headers(msg), "Range", range);
+	r->body = soup_session_send_and_read(session, msg, NULL, &error);
+	g_assert_no_error(error);
+	r->status = soup_message_get_status(msg);
+	r->headers = soup_message_headers_ref(soup_message_get_response_headers(msg));
+	return r;
+}
+
+/* over plain HTTP (a signed URL) the body leaves from the file (sendfile()): the whole image,
+ * ranges at any offset, HEAD and 304 between them on one kept-alive connection, two images
+ * in turn on it, and a signature the gateway keeps as verified still bound to its device */
+static void
+test_plain_http_bodies(void)
+{
+	guint16 http_port = free_port();
+	g_autofree gchar *also = g_strdup_printf(",http://127.0.0.1:%u", http_port);
+	/* several socket buffers: the kernel takes it in parts */
+	Fx *f = fx_new_listen(5 * 1024 * 1024 + 17, also, NULL, NULL);
+	g_autoptr(GBytes) small = random_blob(3001, 31);
+	g_autofree gchar *small_sha = sha_of(small);
+	g_autofree gchar *small_hash = g_strconcat("sha256:", small_sha, NULL);
+	GwUpstream *up_small = gw_upstream_new(small);
+	g_autofree gchar *dev1 = add_device(f->d, "dev-1", 1);
+	g_autofree gchar *dev2 = add_device(f->d, "dev-2", 2);
+	g_autofree gchar *path = add_image(f, f->hash, NULL);
+	g_autofree gchar *entry = entry_of(path);
+	g_autofree gchar *small_path = NULL;
+	g_autofree gchar *base =
+	    g_strdup_printf("http://127.0.0.1:%u/images/%s", http_port, f->sha);
+	g_autofree gchar *small_base =
+	    g_strdup_printf("http://127.0.0.1:%u/images/%s", http_port, small_sha);
+	g_autofree gchar *url = NULL;
+	g_autofree gchar *small_url = NULL;
+	g_autoptr(SoupSession) session = soup_session_new_with_options(
+	    "proxy-resolver", NULL, "timeout", 30, "max-conns", 1, NULL);
+	const guint8 *data = g_bytes_get_data(f->blob, NULL);
+	gsize size = g_bytes_get_size(f->blob);
+	g_autoptr(GError) error = NULL;
+
+	{
+		g_autoptr(GError) e = NULL;
+		g_autoptr(GVariant) reply = gw_test_call(
+		    f->d,
+		    "AddImage",
+		    g_variant_new(
+		        "(@a{sv})",
+		        image_dict("small", gw_upstream_get_url(up_small), small_hash, NULL)),
+		    "(o)",
+		    &e);
+		g_assert_no_error(e);
+		g_variant_get(reply, "(o)", &small_path);
+	}
+	image_call(f, path, "Download", &error);
+	g_assert_no_error(error);
+	image_call(f, small_path, "Download", &error);
+	g_assert_no_error(error);
+	wait_state(f->d, entry, "Available", 60);
+	{
+		g_autofree gchar *small_entry = entry_of(small_path);
+		wait_state(f->d, small_entry, "Available", 30);
+	}
+	url = signed_url(f, base, f->sha, "dev-1");
+	small_url = signed_url(f, small_base, small_sha, "dev-1");
+
+	for (guint round = 0; round < 2; round++) {
+		{
+			g_autoptr(Resp) r = http_on(session, "GET", url, NULL);
+			g_assert_cmpuint(r->status, ==, 200);
+			g_assert_true(g_bytes_equal(r->body, f->blob));
+		}
+		{
+			g_autoptr(Resp) r = http_on(session, "GET", url, "bytes=4097-1052675");
+			g_assert_cmpuint(r->status, ==, 206);
+			g_assert_cmpuint(g_bytes_get_size(r->body), ==, 1048579);
+			g_assert_true(
+			    memcmp(g_bytes_get_data(r->body, NULL), data + 4097, 1048579) == 0);
+		}
+		{
+			g_autoptr(Resp) r = http_on(session, "GET", url, "bytes=-7");
+			g_assert_cmpuint(r->status, ==, 206);
+			g_assert_cmpuint(g_bytes_get_size(r->body), ==, 7);
+			g_assert_true(memcmp(g_bytes_get_data(r->body, NULL), data + size - 7, 7) ==
+			              0);
+		}
+		{
+			g_autoptr(Resp) r = http_on(session, "HEAD", url, NULL);
+			g_assert_cmpuint(r->status, ==, 200);
+			g_assert_cmpint(
+			    soup_message_headers_get_content_length(r->headers), ==, size);
+			g_assert_cmpuint(g_bytes_get_size(r->body), ==, 0);
+		}
+		{
+			g_autoptr(Resp) r = http_on(session, "GET", small_url, NULL);
+			g_assert_cmpuint(r->status, ==, 200);
+			g_assert_true(g_bytes_equal(r->body, small));
+		}
+		{
+			g_autoptr(Resp) r = http_on(session, "GET", small_url, "bytes=1000-1999");
+			g_assert_cmpuint(r->status, ==, 206);
+			g_assert_true(memcmp(g_bytes_get_data(r->body, NULL),
+			                     (const guint8 *)g_bytes_get_data(small, NULL) + 1000,
+			                     1000) == 0);
+		}
+	}
+	/* a signature verified (and kept) for dev-1 does not hold for dev-2 */
+	{
+		g_autofree gchar *forged = g_strdup(url);
+		gchar *dev = strstr(forged, "dev=dev-1");
+		g_autoptr(Resp) r = NULL;
+		g_assert_nonnull(dev);
+		dev[8] = '2';
+		r = http_on(session, "GET", forged, NULL);
+		g_assert_cmpuint(r->status, ==, 403);
+	}
+	fx_free(f);
+	gw_upstream_free(up_small);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1263,6 +1422,7 @@ main(int argc, char **argv)
 	g_test_add_func("/images/quota", test_quota);
 	g_test_add_func("/images/range-head-etag", test_range_head_etag);
 	g_test_add_func("/images/replace-while-serving", test_replace_while_serving);
+	g_test_add_func("/images/plain-http-bodies", test_plain_http_bodies);
 	g_test_add_func("/images/restart", test_restart);
 	g_test_add_func("/images/dbus", test_dbus);
 	g_test_add_func("/images/gwmoctl", test_gwmoctl);
