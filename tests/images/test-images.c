@@ -1296,9 +1296,10 @@ http_on(SoupSession *session, const gchar *method, const gchar *url, const gchar
 	return r;
 }
 
-/* over plain HTTP (a signed URL) the body leaves from the file (sendfile()): the whole image,
- * ranges at any offset, HEAD and 304 between them on one kept-alive connection, two images
- * in turn on it, and a signature the gateway keeps as verified still bound to its device */
+/* over plain HTTP (a signed URL) a body up to 1 MiB leaves from the file (sendfile()), a
+ * larger one from the mapping: the whole image, ranges at any offset, HEAD and 304 between them on
+ * one kept-alive connection, two images in turn on it, and a signature the gateway keeps as
+ * verified still bound to its device */
 static void
 test_plain_http_bodies(void)
 {
@@ -1359,11 +1360,12 @@ test_plain_http_bodies(void)
 			g_assert_true(g_bytes_equal(r->body, f->blob));
 		}
 		{
-			g_autoptr(Resp) r = http_on(session, "GET", url, "bytes=4097-1052675");
+			/* a range small enough to leave with sendfile(), at an odd offset */
+			g_autoptr(Resp) r = http_on(session, "GET", url, "bytes=4097-528387");
 			g_assert_cmpuint(r->status, ==, 206);
-			g_assert_cmpuint(g_bytes_get_size(r->body), ==, 1048579);
+			g_assert_cmpuint(g_bytes_get_size(r->body), ==, 524291);
 			g_assert_true(
-			    memcmp(g_bytes_get_data(r->body, NULL), data + 4097, 1048579) == 0);
+			    memcmp(g_bytes_get_data(r->body, NULL), data + 4097, 524291) == 0);
 		}
 		{
 			g_autoptr(Resp) r = http_on(session, "GET", url, "bytes=-7");
