@@ -726,11 +726,15 @@ gw_http_conn_refuse_busy(GwHttpConn *conn, SoupServerMessage *msg, gsize n, cons
 /* ---- libsoup's view of a connection: its messages ---- */
 
 static void
+gw_http_conn_got_chunk_cb(SoupServerMessage *msg, GBytes *chunk, gpointer user_data);
+
+static void
 gw_http_conn_got_headers_cb(SoupServerMessage *msg, gpointer user_data)
 {
 	GwHttpConn *conn = user_data;
 	GwHttpServer *self = conn->server;
 	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
+	SoupEncoding encoding = soup_message_headers_get_encoding(headers);
 	goffset declared = -1;
 	const gchar *why = NULL;
 
@@ -739,8 +743,11 @@ gw_http_conn_got_headers_cb(SoupServerMessage *msg, gpointer user_data)
 	conn->saw_headers = TRUE;
 	/* the body is counted and kept here (got-chunk), never by libsoup */
 	soup_message_body_set_accumulate(soup_server_message_get_request_body(msg), FALSE);
-	if (soup_message_headers_get_encoding(headers) == SOUP_ENCODING_CONTENT_LENGTH)
+	if (encoding == SOUP_ENCODING_CONTENT_LENGTH)
 		declared = soup_message_headers_get_content_length(headers);
+	/* a request without a body (a GET) spares the handler */
+	if (encoding != SOUP_ENCODING_NONE && declared != 0)
+		g_signal_connect(msg, "got-chunk", G_CALLBACK(gw_http_conn_got_chunk_cb), conn);
 	if (declared > 0 && (guint64)declared > self->max_body_size) {
 		gw_info_ratelimited("refusing a %" G_GINT64_FORMAT " byte body from %s "
 		                    "(more than %" G_GSIZE_FORMAT ")",
@@ -798,41 +805,31 @@ static void
 gw_http_conn_got_body_cb(SoupServerMessage *msg, gpointer user_data)
 {
 	GwHttpConn *conn = user_data;
-	/* libsoup's own got-body handler (the dispatch) ran first; the response, if any, is not
-	 * written yet */
+	/* the body is in; the dispatch to the handler comes next */
 	if (conn->server != NULL && conn->state == GW_HTTP_CONN_BODY)
 		gw_http_conn_set_state(conn, GW_HTTP_CONN_HANDLER, conn->server->limits.handler_ms);
 }
 
-/* response bytes moved: the idle deadline counts from now */
+/* GwHttpStream: response bytes moved (libsoup wrote them): the idle deadline counts from now.
+ * A request libsoup refused before any handler saw it (it answers 400 to what it cannot parse,
+ * and then emits no "finished") is logged at its first bytes. (A stream callback, not the
+ * message's "wrote-headers" and "wrote-body-data": two signal handlers less per request.) */
 static void
-gw_http_conn_wrote_cb(SoupServerMessage *msg, gpointer user_data)
+gw_http_conn_wrote_cb(gpointer user_data)
 {
 	GwHttpConn *conn = user_data;
-	if (conn->server != NULL)
-		gw_http_conn_set_state(conn, GW_HTTP_CONN_WRITING, conn->server->limits.idle_ms);
-}
 
-/* the status line is out: a request libsoup refused before any handler saw it (it answers
- * 400 to what it cannot parse, and then emits no "finished") is logged here */
-static void
-gw_http_conn_wrote_headers_cb(SoupServerMessage *msg, gpointer user_data)
-{
-	GwHttpConn *conn = user_data;
-	guint status = soup_server_message_get_status(msg);
-
-	if (conn->server != NULL && !conn->saw_headers && status >= 400)
-		gw_message_ratelimited("malformed request from %s: answered %u %s",
-		                       conn->peer,
-		                       status,
-		                       soup_status_get_phrase(status));
-	gw_http_conn_wrote_cb(msg, user_data);
-}
-
-static void
-gw_http_conn_wrote_body_data_cb(SoupServerMessage *msg, guint chunk_size, gpointer user_data)
-{
-	gw_http_conn_wrote_cb(msg, user_data);
+	if (conn->server == NULL)
+		return;
+	if (!conn->saw_headers && conn->msg != NULL && conn->state != GW_HTTP_CONN_WRITING) {
+		guint status = soup_server_message_get_status(conn->msg);
+		if (status >= 400)
+			gw_message_ratelimited("malformed request from %s: answered %u %s",
+			                       conn->peer,
+			                       status,
+			                       soup_status_get_phrase(status));
+	}
+	gw_http_conn_set_state(conn, GW_HTTP_CONN_WRITING, conn->server->limits.idle_ms);
 }
 
 static void
@@ -844,6 +841,8 @@ gw_http_conn_finished_cb(SoupServerMessage *msg, gpointer user_data)
 	if (self == NULL)
 		return;
 	gw_http_conn_drop_body(conn);
+	if (conn->stream != NULL)
+		gw_http_stream_clear_file_body(conn->stream);
 	/* kept alive (libsoup disconnects right after this otherwise) */
 	gw_http_conn_set_state(conn, GW_HTTP_CONN_IDLE, self->limits.idle_ms);
 }
@@ -857,6 +856,35 @@ gw_http_conn_disconnected_cb(SoupServerMessage *msg, gpointer user_data)
 	conn->in_soup = FALSE;
 	/* libsoup closed its stream before (then the transport is closed), or we stole it */
 	gw_http_conn_maybe_finish(conn);
+}
+
+/* the connection whose current request @msg is, NULL when it left the server */
+static GwHttpConn *
+gw_http_server_conn_of(GwHttpServer *self, SoupServerMessage *msg)
+{
+	GwHttpConn *conn =
+	    g_hash_table_lookup(self->by_remote, soup_server_message_get_remote_address(msg));
+	return conn != NULL && conn->server != NULL && conn->msg == msg ? conn : NULL;
+}
+
+/* SoupServer::request-read, emitted in the message's "got-body" right before the dispatch
+ * (a handler connected once, not two per request) */
+static void
+gw_http_server_request_read_cb(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+	GwHttpConn *conn = gw_http_server_conn_of(GW_HTTP_SERVER(user_data), msg);
+	if (conn != NULL)
+		gw_http_conn_got_body_cb(msg, conn);
+}
+
+/* SoupServer::request-finished and ::request-aborted, emitted right after the message's
+ * "finished" */
+static void
+gw_http_server_request_done_cb(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+	GwHttpConn *conn = gw_http_server_conn_of(GW_HTTP_SERVER(user_data), msg);
+	if (conn != NULL)
+		gw_http_conn_finished_cb(msg, conn);
 }
 
 /* SoupServer::request-started: a new request on one of our connections (the first one is
@@ -875,12 +903,11 @@ gw_http_server_request_started_cb(SoupServer *server, SoupServerMessage *msg, gp
 		g_object_unref(conn->msg);
 	}
 	conn->msg = g_object_ref(msg);
+	/* two handlers per request: "got-chunk" only for a request with a body
+	 * (gw_http_conn_got_headers_cb()), what is written is seen by the stream
+	 * (gw_http_conn_wrote_cb()), the body's end and the request's by the server's signals
+	 * (gw_http_server_request_read_cb(), gw_http_server_request_done_cb()) */
 	g_signal_connect(msg, "got-headers", G_CALLBACK(gw_http_conn_got_headers_cb), conn);
-	g_signal_connect(msg, "got-chunk", G_CALLBACK(gw_http_conn_got_chunk_cb), conn);
-	g_signal_connect(msg, "got-body", G_CALLBACK(gw_http_conn_got_body_cb), conn);
-	g_signal_connect(msg, "wrote-headers", G_CALLBACK(gw_http_conn_wrote_headers_cb), conn);
-	g_signal_connect(msg, "wrote-body-data", G_CALLBACK(gw_http_conn_wrote_body_data_cb), conn);
-	g_signal_connect(msg, "finished", G_CALLBACK(gw_http_conn_finished_cb), conn);
 	g_signal_connect(msg, "disconnected", G_CALLBACK(gw_http_conn_disconnected_cb), conn);
 	conn->saw_headers = FALSE;
 	/* the first request's header deadline counts from the accept */
@@ -898,6 +925,7 @@ gw_http_conn_hand_to_soup(GwHttpConn *conn)
 
 	conn->stream = gw_http_stream_new(
 	    base, gw_http_conn_stream_gone_cb, gw_http_conn_stream_closed_cb, conn);
+	gw_http_stream_set_wrote_func(conn->stream, gw_http_conn_wrote_cb);
 	g_hash_table_insert(self->by_remote, conn->remote, conn);
 	conn->in_soup = TRUE;
 	/* the first request's header deadline counts from the accept, a TLS handshake included:
@@ -1768,6 +1796,22 @@ gw_http_request_respond_bytes(GwHttpRequest *request,
 	gw_http_request_answered(request);
 }
 
+void
+gw_http_request_respond_file(GwHttpRequest *request,
+                             guint status,
+                             const gchar *content_type,
+                             GBytes *body,
+                             gint fd,
+                             goffset offset)
+{
+	GwHttpConn *conn = request->conn;
+
+	g_return_if_fail(!request->answered);
+	if (conn != NULL && conn->stream != NULL && conn->msg == request->msg && body != NULL)
+		gw_http_stream_set_file_body(conn->stream, body, fd, offset);
+	gw_http_request_respond_bytes(request, status, content_type, body, -1);
+}
+
 gboolean
 gw_http_request_is_answered(GwHttpRequest *request)
 {
@@ -2219,6 +2263,12 @@ gw_http_server_new(GTlsCertificate *certificate)
 	self->certificate = certificate != NULL ? g_object_ref(certificate) : NULL;
 	g_signal_connect(
 	    self->server, "request-started", G_CALLBACK(gw_http_server_request_started_cb), self);
+	g_signal_connect(
+	    self->server, "request-read", G_CALLBACK(gw_http_server_request_read_cb), self);
+	g_signal_connect(
+	    self->server, "request-finished", G_CALLBACK(gw_http_server_request_done_cb), self);
+	g_signal_connect(
+	    self->server, "request-aborted", G_CALLBACK(gw_http_server_request_done_cb), self);
 	soup_server_add_handler(self->server, NULL, gw_http_server_not_found_cb, NULL, NULL);
 	return self;
 }

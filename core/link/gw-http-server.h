@@ -213,4 +213,18 @@ gw_http_request_respond_bytes(GwHttpRequest *request,
                               GBytes *body,
                               gint64 content_length);
 
+/*
+ * (for the image store) as gw_http_request_respond_bytes(), for a body that is the bytes of
+ * the file @fd from @offset: @body maps them, and @fd stays open while @body lives. Over plain
+ * TCP the kernel sends them from the file (sendfile(), no copy through gwmod), the headers in
+ * the same segment; over TLS they are written from @body.
+ */
+void
+gw_http_request_respond_file(GwHttpRequest *request,
+                             guint status,
+                             const gchar *content_type,
+                             GBytes *body,
+                             gint fd,
+                             goffset offset);
+
 G_END_DECLS

@@ -10,6 +10,10 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+
 #include "gw-http-stream.h"
 
 /* ---- the input: a pollable pass-through that hides the end of the input ---- */
@@ -33,12 +37,42 @@ G_DEFINE_TYPE_WITH_CODE(GwHttpInput,
                         G_IMPLEMENT_INTERFACE(G_TYPE_POLLABLE_INPUT_STREAM,
                                               gw_http_input_pollable_iface_init))
 
+/* ---- the output: a pollable pass-through that sends file bodies from the file ---- */
+
+#define GW_TYPE_HTTP_OUTPUT (gw_http_output_get_type())
+G_DECLARE_FINAL_TYPE(GwHttpOutput, gw_http_output, GW, HTTP_OUTPUT, GOutputStream)
+
+struct _GwHttpOutput {
+	GOutputStream parent_instance;
+	GOutputStream *base;  /* ref; pollable */
+	GwHttpStream *stream; /* owner, not a ref */
+	gint fd;              /* the TCP socket when nothing is between it and us, else -1 */
+	/* a body that is the bytes of a file (gw_http_stream_set_file_body()) */
+	GBytes *file_body; /* ref, nullable */
+	const guint8 *file_data;
+	gsize file_len;
+	gint file_fd;
+	goffset file_offset;
+	gboolean more; /* what is written before the file body is sent with MSG_MORE */
+};
+
+static void
+gw_http_output_pollable_iface_init(GPollableOutputStreamInterface *iface);
+
+G_DEFINE_TYPE_WITH_CODE(GwHttpOutput,
+                        gw_http_output,
+                        G_TYPE_OUTPUT_STREAM,
+                        G_IMPLEMENT_INTERFACE(G_TYPE_POLLABLE_OUTPUT_STREAM,
+                                              gw_http_output_pollable_iface_init))
+
 struct _GwHttpStream {
 	GIOStream parent_instance;
 	GIOStream *base; /* ref */
 	GwHttpInput *input;
+	GwHttpOutput *output;
 	GwHttpStreamFunc gone_func;
 	GwHttpStreamFunc close_func;
+	GwHttpStreamFunc wrote_func;
 	gpointer user_data;
 	gboolean closed;
 };
@@ -183,6 +217,152 @@ gw_http_input_init(GwHttpInput *self)
 {
 }
 
+static void
+gw_http_output_clear_file_body(GwHttpOutput *self)
+{
+	g_clear_pointer(&self->file_body, g_bytes_unref);
+	self->file_data = NULL;
+	self->file_len = 0;
+	self->file_fd = -1;
+	self->file_offset = 0;
+	self->more = FALSE;
+}
+
+static gssize
+gw_http_output_errno(gint errsv, GError **error)
+{
+	g_set_error_literal(error, G_IO_ERROR, g_io_error_from_errno(errsv), g_strerror(errsv));
+	return -1;
+}
+
+static gssize
+gw_http_output_write_nonblocking(GPollableOutputStream *pollable,
+                                 const void *buffer,
+                                 gsize count,
+                                 GError **error)
+{
+	GwHttpOutput *self = GW_HTTP_OUTPUT(pollable);
+	const guint8 *p = buffer;
+	gssize n;
+
+	if (self->fd >= 0 && self->file_data != NULL && p >= self->file_data &&
+	    p < self->file_data + self->file_len) {
+		/* libsoup writes from the file body: the kernel sends it from the file */
+		off_t offset = (off_t)(self->file_offset + (p - self->file_data));
+		gsize len = MIN(count, (gsize)(self->file_data + self->file_len - p));
+		do
+			n = sendfile(self->fd, self->file_fd, &offset, len);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return gw_http_output_errno(errno, error);
+		if (n == 0) {
+			/* the file is shorter than it was when it was mapped: never sent short */
+			g_set_error_literal(
+			    error, G_IO_ERROR, G_IO_ERROR_FAILED, "the file shrank");
+			return -1;
+		}
+		self->more = FALSE;
+	} else if (self->fd >= 0 && self->more) {
+		/* the headers of a file body: in the same segment as its first bytes */
+		do
+			n = send(self->fd, buffer, count, MSG_MORE | MSG_NOSIGNAL | MSG_DONTWAIT);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return gw_http_output_errno(errno, error);
+	} else {
+		n = g_pollable_output_stream_write_nonblocking(
+		    G_POLLABLE_OUTPUT_STREAM(self->base), buffer, count, NULL, error);
+	}
+	if (n > 0 && self->stream != NULL && self->stream->wrote_func != NULL)
+		self->stream->wrote_func(self->stream->user_data);
+	return n;
+}
+
+/* blocking writes (libsoup's server never makes them) go to the base as they are */
+static gssize
+gw_http_output_write(GOutputStream *stream,
+                     const void *buffer,
+                     gsize count,
+                     GCancellable *cancellable,
+                     GError **error)
+{
+	GwHttpOutput *self = GW_HTTP_OUTPUT(stream);
+	gssize n = g_output_stream_write(self->base, buffer, count, cancellable, error);
+	if (n > 0 && self->stream != NULL && self->stream->wrote_func != NULL)
+		self->stream->wrote_func(self->stream->user_data);
+	return n;
+}
+
+static gboolean
+gw_http_output_flush(GOutputStream *stream, GCancellable *cancellable, GError **error)
+{
+	return g_output_stream_flush(GW_HTTP_OUTPUT(stream)->base, cancellable, error);
+}
+
+static gboolean
+gw_http_output_can_poll(GPollableOutputStream *pollable)
+{
+	return g_pollable_output_stream_can_poll(
+	    G_POLLABLE_OUTPUT_STREAM(GW_HTTP_OUTPUT(pollable)->base));
+}
+
+static gboolean
+gw_http_output_is_writable(GPollableOutputStream *pollable)
+{
+	return g_pollable_output_stream_is_writable(
+	    G_POLLABLE_OUTPUT_STREAM(GW_HTTP_OUTPUT(pollable)->base));
+}
+
+static GSource *
+gw_http_output_create_source(GPollableOutputStream *pollable, GCancellable *cancellable)
+{
+	/* the base's own source (see gw_http_input_create_source()) */
+	return g_pollable_output_stream_create_source(
+	    G_POLLABLE_OUTPUT_STREAM(GW_HTTP_OUTPUT(pollable)->base), cancellable);
+}
+
+static gboolean
+gw_http_output_close(GOutputStream *stream, GCancellable *cancellable, GError **error)
+{
+	/* the connection is closed as a whole, by GwHttpStream */
+	return TRUE;
+}
+
+static void
+gw_http_output_finalize(GObject *object)
+{
+	GwHttpOutput *self = GW_HTTP_OUTPUT(object);
+	gw_http_output_clear_file_body(self);
+	g_clear_object(&self->base);
+	G_OBJECT_CLASS(gw_http_output_parent_class)->finalize(object);
+}
+
+static void
+gw_http_output_pollable_iface_init(GPollableOutputStreamInterface *iface)
+{
+	iface->can_poll = gw_http_output_can_poll;
+	iface->is_writable = gw_http_output_is_writable;
+	iface->create_source = gw_http_output_create_source;
+	iface->write_nonblocking = gw_http_output_write_nonblocking;
+}
+
+static void
+gw_http_output_class_init(GwHttpOutputClass *klass)
+{
+	GOutputStreamClass *output_class = G_OUTPUT_STREAM_CLASS(klass);
+	G_OBJECT_CLASS(klass)->finalize = gw_http_output_finalize;
+	output_class->write_fn = gw_http_output_write;
+	output_class->flush = gw_http_output_flush;
+	output_class->close_fn = gw_http_output_close;
+}
+
+static void
+gw_http_output_init(GwHttpOutput *self)
+{
+	self->fd = -1;
+	self->file_fd = -1;
+}
+
 /* ---- the stream ---- */
 
 static GInputStream *
@@ -194,7 +374,7 @@ gw_http_stream_get_input_stream(GIOStream *stream)
 static GOutputStream *
 gw_http_stream_get_output_stream(GIOStream *stream)
 {
-	return g_io_stream_get_output_stream(GW_HTTP_STREAM(stream)->base);
+	return G_OUTPUT_STREAM(GW_HTTP_STREAM(stream)->output);
 }
 
 static gboolean
@@ -236,6 +416,8 @@ gw_http_stream_finalize(GObject *object)
 	GwHttpStream *self = GW_HTTP_STREAM(object);
 	self->input->stream = NULL;
 	g_clear_object(&self->input);
+	self->output->stream = NULL;
+	g_clear_object(&self->output);
 	g_clear_object(&self->base);
 	G_OBJECT_CLASS(gw_http_stream_parent_class)->finalize(object);
 }
@@ -273,6 +455,13 @@ gw_http_stream_new(GIOStream *base,
 	self->input = g_object_new(GW_TYPE_HTTP_INPUT, NULL);
 	self->input->base = g_object_ref(g_io_stream_get_input_stream(base));
 	self->input->stream = self;
+	self->output = g_object_new(GW_TYPE_HTTP_OUTPUT, NULL);
+	self->output->base = g_object_ref(g_io_stream_get_output_stream(base));
+	self->output->stream = self;
+	/* plain TCP: file bodies go with sendfile() on its descriptor */
+	if (G_IS_SOCKET_CONNECTION(base))
+		self->output->fd =
+		    g_socket_get_fd(g_socket_connection_get_socket(G_SOCKET_CONNECTION(base)));
 	self->gone_func = gone_func;
 	self->close_func = close_func;
 	self->user_data = user_data;
@@ -285,7 +474,40 @@ gw_http_stream_detach(GwHttpStream *self)
 	g_return_if_fail(GW_IS_HTTP_STREAM(self));
 	self->gone_func = NULL;
 	self->close_func = NULL;
+	self->wrote_func = NULL;
 	self->user_data = NULL;
+}
+
+void
+gw_http_stream_set_wrote_func(GwHttpStream *self, GwHttpStreamFunc wrote_func)
+{
+	g_return_if_fail(GW_IS_HTTP_STREAM(self));
+	self->wrote_func = wrote_func;
+}
+
+gboolean
+gw_http_stream_set_file_body(GwHttpStream *self, GBytes *body, gint fd, goffset offset)
+{
+	GwHttpOutput *out;
+
+	g_return_val_if_fail(GW_IS_HTTP_STREAM(self), FALSE);
+	out = self->output;
+	gw_http_output_clear_file_body(out);
+	if (body == NULL || fd < 0 || out->fd < 0 || g_bytes_get_size(body) == 0)
+		return FALSE;
+	out->file_body = g_bytes_ref(body);
+	out->file_data = g_bytes_get_data(body, &out->file_len);
+	out->file_fd = fd;
+	out->file_offset = offset;
+	out->more = TRUE;
+	return TRUE;
+}
+
+void
+gw_http_stream_clear_file_body(GwHttpStream *self)
+{
+	g_return_if_fail(GW_IS_HTTP_STREAM(self));
+	gw_http_output_clear_file_body(self->output);
 }
 
 gboolean

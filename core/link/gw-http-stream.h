@@ -34,6 +34,21 @@ gw_http_stream_new(GIOStream *base,
 /* the two functions are not called any more (the owner goes away first) */
 void
 gw_http_stream_detach(GwHttpStream *self);
+/* @wrote_func (nullable) runs after every write that moved bytes (from inside libsoup) */
+void
+gw_http_stream_set_wrote_func(GwHttpStream *self, GwHttpStreamFunc wrote_func);
+/*
+ * The response body libsoup is about to write is @body, the bytes of the file @fd from
+ * @offset (@body maps them; @fd stays open while @body lives, the stream holds a reference).
+ * Over plain TCP libsoup's writes from @body then go with sendfile() from @fd (no copy through
+ * the process), and what is written before them (the headers) with MSG_MORE, so that both
+ * leave in one segment. FALSE (nothing set) over TLS: the bytes are written from @body as
+ * any other. Set for one response; a new one or gw_http_stream_clear_file_body() replaces it.
+ */
+gboolean
+gw_http_stream_set_file_body(GwHttpStream *self, GBytes *body, gint fd, goffset offset);
+void
+gw_http_stream_clear_file_body(GwHttpStream *self);
 /* whether the input ended (EOF or error) */
 gboolean
 gw_http_stream_is_gone(GwHttpStream *self);

@@ -11,6 +11,10 @@
  *  - Targets (devices and groups) → 403 for others, 401 for wrong/missing credentials, and
  *    the owning server's ImageStore=false refuses download and serving (DCIS-003);
  *  - Range, HEAD, ETag/If-None-Match;
+ *  - over plain HTTP (signed URLs, bodies sent from the file): whole bodies, ranges, HEAD,
+ *    two images in turn on one kept-alive connection;
+ *  - an image replaced while a device downloads it: that download ends with the old image
+ *    whole, the old hash is 404 at once, the new image is served once downloaded;
  *  - a restart keeps Available images and resumes a partial download with Range;
  *  - D-Bus AddImage/Download/Remove, Progress through PropertiesChanged, InvalidArgs.
  */
@@ -57,17 +61,22 @@ sha_of(GBytes *b)
 	return g_compute_checksum_for_bytes(G_CHECKSUM_SHA256, b);
 }
 
+/* @also_listen: more southbound listen URIs (",http://127.0.0.1:<port>"), nullable */
 static Fx *
-fx_new_full(gsize size, const gchar *extra_conf, const gchar *const *args)
+fx_new_listen(gsize size,
+              const gchar *also_listen,
+              const gchar *extra_conf,
+              const gchar *const *args)
 {
 	Fx *f = g_new0(Fx, 1);
 	g_autofree gchar *conf = NULL;
 
 	f->south_port = free_port();
-	conf =
-	    g_strdup_printf("[northbound]\nlisten=\n[southbound]\nlisten=https://127.0.0.1:%u\n%s",
-	                    f->south_port,
-	                    extra_conf != NULL ? extra_conf : "");
+	conf = g_strdup_printf(
+	    "[northbound]\nlisten=\n[southbound]\nlisten=https://127.0.0.1:%u%s\n%s",
+	    f->south_port,
+	    also_listen != NULL ? also_listen : "",
+	    extra_conf != NULL ? extra_conf : "");
 	f->blob = random_blob(size, (guint32)size);
 	f->sha = sha_of(f->blob);
 	f->hash = g_strconcat("sha256:", f->sha, NULL);
@@ -78,6 +87,12 @@ fx_new_full(gsize size, const gchar *extra_conf, const gchar *const *args)
 	g_free(gateway_cert);
 	gateway_cert = g_build_filename(f->d->state_dir, "tls.crt", NULL);
 	return f;
+}
+
+static Fx *
+fx_new_full(gsize size, const gchar *extra_conf, const gchar *const *args)
+{
+	return fx_new_listen(size, NULL, extra_conf, args);
 }
 
 static Fx *
@@ -1120,6 +1135,279 @@ test_gwmoctl(void)
 	fx_free(f);
 }
 
+/* an image replaced (its entry's Hash and ExternalURI) while a device downloads it: the
+ * download that runs ends with the old image whole, its file goes, a new GET of the old hash
+ * is 404 at once (nothing kept from before is served), and the new image is served once it
+ * is downloaded */
+static void
+test_replace_while_serving(void)
+{
+	/* more than the loopback socket buffers of both ends hold: the body is still being
+	 * written when the image is replaced */
+	Fx *f = fx_new(24 * 1024 * 1024);
+	g_autoptr(GBytes) blob_b = random_blob(70000, 77);
+	g_autofree gchar *sha_b = sha_of(blob_b);
+	g_autofree gchar *hash_b = g_strconcat("sha256:", sha_b, NULL);
+	GwUpstream *up_b = gw_upstream_new(blob_b);
+	g_autofree gchar *dev = add_device(f->d, "dev-1", 1);
+	g_autofree gchar *path = add_image(f, f->hash, NULL);
+	g_autofree gchar *entry = entry_of(path);
+	g_autofree gchar *url_a = image_url(f, f->sha);
+	g_autofree gchar *url_b = image_url(f, sha_b);
+	g_autofree gchar *file_a = NULL;
+	g_autofree gchar *hash_uri = g_strdup_printf("%s/Hash", entry);
+	g_autofree gchar *ext_uri = g_strdup_printf("%s/ExternalURI", entry);
+	g_autoptr(SoupSession) session =
+	    soup_session_new_with_options("proxy-resolver", NULL, "timeout", 30, NULL);
+	g_autoptr(GTlsDatabase) db = NULL;
+	g_autoptr(SoupMessage) msg = NULL;
+	g_autoptr(GInputStream) in = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *pair = g_strdup("dev-1:" DEVICE_SECRET "1");
+	g_autofree gchar *b64 = g_base64_encode((const guchar *)pair, strlen(pair));
+	g_autofree gchar *basic = g_strconcat("Basic ", b64, NULL);
+	gsize total = g_bytes_get_size(f->blob);
+	guchar *got = g_malloc(total);
+	gsize n = 0;
+	gint64 deadline;
+
+	image_call(f, path, "Download", &error);
+	g_assert_no_error(error);
+	wait_state(f->d, entry, "Available", 60);
+	file_a = g_strdup_printf("%s/images/%s", f->d->state_dir, f->sha);
+	g_assert_true(g_file_test(file_a, G_FILE_TEST_EXISTS));
+	{
+		/* served once: whatever the gateway keeps to serve it is there now */
+		g_autoptr(Resp) r =
+		    http("GET", url_a, "dev-1", DEVICE_SECRET "1", "Range", "bytes=0-9", NULL);
+		g_assert_cmpuint(r->status, ==, 206);
+	}
+
+	/* a device starts the download and reads a little of it */
+	db = g_tls_file_database_new(gateway_cert, &error);
+	g_assert_no_error(error);
+	soup_session_set_tls_database(session, db);
+	msg = soup_message_new("GET", url_a);
+	soup_message_headers_replace(soup_message_get_request_headers(msg), "Authorization", basic);
+	in = soup_session_send(session, msg, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(soup_message_get_status(msg), ==, 200);
+	g_assert_cmpint(
+	    soup_message_headers_get_content_length(soup_message_get_response_headers(msg)),
+	    ==,
+	    (goffset)total);
+	g_assert_true(g_input_stream_read_all(in, got, 65536, &n, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(n, ==, 65536);
+
+	/* the entry is replaced: the old image loses its last entry and its file goes */
+	reply = gw_test_call(
+	    f->d,
+	    "SetNode",
+	    g_variant_new("(ssv)", ext_uri, "chr", g_variant_new_string(gw_upstream_get_url(up_b))),
+	    NULL,
+	    &error);
+	g_assert_no_error(error);
+	g_clear_pointer(&reply, g_variant_unref);
+	reply = gw_test_call(f->d,
+	                     "SetNode",
+	                     g_variant_new("(ssv)", hash_uri, "chr", g_variant_new_string(hash_b)),
+	                     NULL,
+	                     &error);
+	g_assert_no_error(error);
+	deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+	while (g_file_test(file_a, G_FILE_TEST_EXISTS) && g_get_monotonic_time() < deadline)
+		g_usleep(20 * 1000);
+	g_assert_false(g_file_test(file_a, G_FILE_TEST_EXISTS));
+
+	/* a new request for the old hash: nothing to serve */
+	{
+		g_autoptr(Resp) r = http("GET", url_a, "dev-1", DEVICE_SECRET "1", NULL);
+		g_assert_cmpuint(r->status, ==, 404);
+	}
+	{
+		g_autoptr(Resp) r = http("HEAD", url_a, "dev-1", DEVICE_SECRET "1", NULL);
+		g_assert_cmpuint(r->status, ==, 404);
+	}
+
+	/* the download that ran ends with the old image, whole: neither torn nor mixed */
+	g_assert_true(g_input_stream_read_all(in, got + n, total - n, &n, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(n, ==, total - 65536);
+	g_assert_true(memcmp(got, g_bytes_get_data(f->blob, NULL), total) == 0);
+	g_input_stream_close(in, NULL, NULL);
+
+	/* the new image, once downloaded */
+	{
+		g_autoptr(Resp) r = http("GET", url_b, "dev-1", DEVICE_SECRET "1", NULL);
+		g_assert_cmpuint(r->status, ==, 404);
+	}
+	image_call(f, path, "Download", &error);
+	g_assert_no_error(error);
+	wait_state(f->d, entry, "Available", 30);
+	{
+		g_autoptr(Resp) r = http("GET", url_b, "dev-1", DEVICE_SECRET "1", NULL);
+		g_assert_cmpuint(r->status, ==, 200);
+		g_assert_true(g_bytes_equal(r->body, blob_b));
+	}
+	{
+		g_autoptr(Resp) r = http("GET", url_a, "dev-1", DEVICE_SECRET "1", NULL);
+		g_assert_cmpuint(r->status, ==, 404);
+	}
+	g_free(got);
+	fx_free(f);
+	gw_upstream_free(up_b);
+}
+
+/* @url signed for @device_id as the gateway signs it (spec/GWMO.md §9), with the key from
+ * its state directory */
+static gchar *
+signed_url(Fx *f, const gchar *url, const gchar *sha, const gchar *device_id)
+{
+	g_autofree gchar *key_path = g_build_filename(f->d->state_dir, "image-url.key", NULL);
+	g_autofree gchar *key = NULL;
+	gsize key_len = 0;
+	gint64 exp = g_get_real_time() / G_USEC_PER_SEC + 3600;
+	g_autofree gchar *text = g_strdup_printf("%s|%s|%" G_GINT64_FORMAT, sha, device_id, exp);
+	g_autofree gchar *sig = NULL;
+
+	g_assert_true(g_file_get_contents(key_path, &key, &key_len, NULL));
+	sig = g_compute_hmac_for_data(
+	    G_CHECKSUM_SHA256, (const guchar *)key, key_len, (const guchar *)text, strlen(text));
+	return g_strdup_printf(
+	    "%s?dev=%s&exp=%" G_GINT64_FORMAT "&sig=%s", url, device_id, exp, sig);
+}
+
+/* one request on @session (its connection kept alive between calls); @range nullable */
+static Resp *
+http_on(SoupSession *session, const gchar *method, const gchar *url, const gchar *range)
+{
+	g_autoptr(SoupMessage) msg = soup_message_new(method, url);
+	g_autoptr(GError) error = NULL;
+	Resp *r = g_new0(Resp, 1);
+
+	if (range != NULL)
+		soup_message_headers_replace(soup_message_get_request_headers(msg), "Range", range);
+	r->body = soup_session_send_and_read(session, msg, NULL, &error);
+	g_assert_no_error(error);
+	r->status = soup_message_get_status(msg);
+	r->headers = soup_message_headers_ref(soup_message_get_response_headers(msg));
+	return r;
+}
+
+/* over plain HTTP (a signed URL) a body up to 1 MiB leaves from the file (sendfile()), a
+ * larger one from the mapping: the whole image, ranges at any offset, HEAD and 304 between them on
+ * one kept-alive connection, two images in turn on it, and a signature the gateway keeps as
+ * verified still bound to its device */
+static void
+test_plain_http_bodies(void)
+{
+	guint16 http_port = free_port();
+	g_autofree gchar *also = g_strdup_printf(",http://127.0.0.1:%u", http_port);
+	/* several socket buffers: the kernel takes it in parts */
+	Fx *f = fx_new_listen(5 * 1024 * 1024 + 17, also, NULL, NULL);
+	g_autoptr(GBytes) small = random_blob(3001, 31);
+	g_autofree gchar *small_sha = sha_of(small);
+	g_autofree gchar *small_hash = g_strconcat("sha256:", small_sha, NULL);
+	GwUpstream *up_small = gw_upstream_new(small);
+	g_autofree gchar *dev1 = add_device(f->d, "dev-1", 1);
+	g_autofree gchar *dev2 = add_device(f->d, "dev-2", 2);
+	g_autofree gchar *path = add_image(f, f->hash, NULL);
+	g_autofree gchar *entry = entry_of(path);
+	g_autofree gchar *small_path = NULL;
+	g_autofree gchar *base =
+	    g_strdup_printf("http://127.0.0.1:%u/images/%s", http_port, f->sha);
+	g_autofree gchar *small_base =
+	    g_strdup_printf("http://127.0.0.1:%u/images/%s", http_port, small_sha);
+	g_autofree gchar *url = NULL;
+	g_autofree gchar *small_url = NULL;
+	g_autoptr(SoupSession) session = soup_session_new_with_options(
+	    "proxy-resolver", NULL, "timeout", 30, "max-conns", 1, NULL);
+	const guint8 *data = g_bytes_get_data(f->blob, NULL);
+	gsize size = g_bytes_get_size(f->blob);
+	g_autoptr(GError) error = NULL;
+
+	{
+		g_autoptr(GError) e = NULL;
+		g_autoptr(GVariant) reply = gw_test_call(
+		    f->d,
+		    "AddImage",
+		    g_variant_new(
+		        "(@a{sv})",
+		        image_dict("small", gw_upstream_get_url(up_small), small_hash, NULL)),
+		    "(o)",
+		    &e);
+		g_assert_no_error(e);
+		g_variant_get(reply, "(o)", &small_path);
+	}
+	image_call(f, path, "Download", &error);
+	g_assert_no_error(error);
+	image_call(f, small_path, "Download", &error);
+	g_assert_no_error(error);
+	wait_state(f->d, entry, "Available", 60);
+	{
+		g_autofree gchar *small_entry = entry_of(small_path);
+		wait_state(f->d, small_entry, "Available", 30);
+	}
+	url = signed_url(f, base, f->sha, "dev-1");
+	small_url = signed_url(f, small_base, small_sha, "dev-1");
+
+	for (guint round = 0; round < 2; round++) {
+		{
+			g_autoptr(Resp) r = http_on(session, "GET", url, NULL);
+			g_assert_cmpuint(r->status, ==, 200);
+			g_assert_true(g_bytes_equal(r->body, f->blob));
+		}
+		{
+			/* a range small enough to leave with sendfile(), at an odd offset */
+			g_autoptr(Resp) r = http_on(session, "GET", url, "bytes=4097-528387");
+			g_assert_cmpuint(r->status, ==, 206);
+			g_assert_cmpuint(g_bytes_get_size(r->body), ==, 524291);
+			g_assert_true(
+			    memcmp(g_bytes_get_data(r->body, NULL), data + 4097, 524291) == 0);
+		}
+		{
+			g_autoptr(Resp) r = http_on(session, "GET", url, "bytes=-7");
+			g_assert_cmpuint(r->status, ==, 206);
+			g_assert_cmpuint(g_bytes_get_size(r->body), ==, 7);
+			g_assert_true(memcmp(g_bytes_get_data(r->body, NULL), data + size - 7, 7) ==
+			              0);
+		}
+		{
+			g_autoptr(Resp) r = http_on(session, "HEAD", url, NULL);
+			g_assert_cmpuint(r->status, ==, 200);
+			g_assert_cmpint(
+			    soup_message_headers_get_content_length(r->headers), ==, size);
+			g_assert_cmpuint(g_bytes_get_size(r->body), ==, 0);
+		}
+		{
+			g_autoptr(Resp) r = http_on(session, "GET", small_url, NULL);
+			g_assert_cmpuint(r->status, ==, 200);
+			g_assert_true(g_bytes_equal(r->body, small));
+		}
+		{
+			g_autoptr(Resp) r = http_on(session, "GET", small_url, "bytes=1000-1999");
+			g_assert_cmpuint(r->status, ==, 206);
+			g_assert_true(memcmp(g_bytes_get_data(r->body, NULL),
+			                     (const guint8 *)g_bytes_get_data(small, NULL) + 1000,
+			                     1000) == 0);
+		}
+	}
+	/* a signature verified (and kept) for dev-1 does not hold for dev-2 */
+	{
+		g_autofree gchar *forged = g_strdup(url);
+		gchar *dev = strstr(forged, "dev=dev-1");
+		g_autoptr(Resp) r = NULL;
+		g_assert_nonnull(dev);
+		dev[8] = '2';
+		r = http_on(session, "GET", forged, NULL);
+		g_assert_cmpuint(r->status, ==, 403);
+	}
+	fx_free(f);
+	gw_upstream_free(up_small);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1135,6 +1423,8 @@ main(int argc, char **argv)
 	g_test_add_func("/images/image-store-switch", test_image_store_switch);
 	g_test_add_func("/images/quota", test_quota);
 	g_test_add_func("/images/range-head-etag", test_range_head_etag);
+	g_test_add_func("/images/replace-while-serving", test_replace_while_serving);
+	g_test_add_func("/images/plain-http-bodies", test_plain_http_bodies);
 	g_test_add_func("/images/restart", test_restart);
 	g_test_add_func("/images/dbus", test_dbus);
 	g_test_add_func("/images/gwmoctl", test_gwmoctl);
