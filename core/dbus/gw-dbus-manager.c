@@ -456,6 +456,10 @@ gw_dbus_manager_handle_export_tree(GwDbusGenManager *skeleton,
 		gw_dbus_return_error(invocation, error);
 		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	}
+	if (gw_dbus_refuse_large_reply(invocation,
+	                               strlen(xml),
+	                               gw_dbus_object_manager_get_max_reply(self->object_manager)))
+		return G_DBUS_METHOD_INVOCATION_HANDLED;
 	gw_dbus_gen_manager_complete_export_tree(skeleton, invocation, xml);
 	return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -1210,6 +1214,9 @@ gw_dbus_manager_new(GwGateway *gateway,
 	self->object_manager = gw_dbus_object_manager_new(connection, GW_DBUS_PATH, error);
 	if (self->object_manager == NULL)
 		return NULL;
+	gw_dbus_object_manager_set_max_reply(
+	    self->object_manager,
+	    (gsize)gw_config_get_int(gw_gateway_get_config(gateway), "daemon", "max-dbus-reply"));
 	self->inventory = gw_dbus_inventory_new(
 	    gateway, self->object_manager, gw_dbus_manager_authorize_cb, self);
 	self->servers =

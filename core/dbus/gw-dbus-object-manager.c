@@ -33,6 +33,7 @@ struct _GwDbusObjectManager {
 	guint registration_id;
 	GHashTable *entries; /* object path → GwDbusObjectManagerEntry */
 	GArray *providers;   /* of GwDbusObjectManagerProvider */
+	gsize max_reply;
 };
 
 static void
@@ -52,13 +53,15 @@ gw_dbus_object_manager_emit(GwDbusObjectManager *self, const gchar *signal, GVar
 	g_autoptr(GError) error = NULL;
 
 	g_variant_ref_sink(parameters);
-	if (self->connection != NULL && !g_dbus_connection_emit_signal(self->connection,
-	                                                               NULL,
-	                                                               self->object_path,
-	                                                               GW_DBUS_OBJECT_MANAGER_IFACE,
-	                                                               signal,
-	                                                               parameters,
-	                                                               &error))
+	/* a closed connection (the bus went away, shutdown) has nobody to tell */
+	if (self->connection != NULL && !g_dbus_connection_is_closed(self->connection) &&
+	    !g_dbus_connection_emit_signal(self->connection,
+	                                   NULL,
+	                                   self->object_path,
+	                                   GW_DBUS_OBJECT_MANAGER_IFACE,
+	                                   signal,
+	                                   parameters,
+	                                   &error))
 		g_warning("cannot emit %s: %s", signal, error->message);
 	g_variant_unref(parameters);
 }
@@ -268,6 +271,58 @@ gw_dbus_object_manager_remove_provider(GwDbusObjectManager *self,
 	}
 }
 
+void
+gw_dbus_object_manager_set_max_reply(GwDbusObjectManager *self, gsize max_reply)
+{
+	g_return_if_fail(GW_IS_DBUS_OBJECT_MANAGER(self));
+	self->max_reply = max_reply;
+}
+
+gsize
+gw_dbus_object_manager_get_max_reply(GwDbusObjectManager *self)
+{
+	g_return_val_if_fail(GW_IS_DBUS_OBJECT_MANAGER(self), 0);
+	return self->max_reply;
+}
+
+/* room for the message header and the reply's framing */
+#define GW_DBUS_REPLY_OVERHEAD 4096
+
+gboolean
+gw_dbus_refuse_large_reply(GDBusMethodInvocation *invocation, gsize size, gsize max_reply)
+{
+	static gint64 last_logged = 0;
+	static guint not_logged = 0;
+	gint64 now = g_get_monotonic_time();
+
+	if (max_reply == 0 || size + GW_DBUS_REPLY_OVERHEAD <= max_reply)
+		return FALSE;
+	if (last_logged == 0 || now - last_logged >= 10 * G_USEC_PER_SEC) {
+		g_warning("refused %s of %s: the reply is %" G_GSIZE_FORMAT
+		          " bytes, over [daemon] max-dbus-reply (%" G_GSIZE_FORMAT
+		          "), for which a bus would disconnect us (%u more not logged)",
+		          g_dbus_method_invocation_get_method_name(invocation),
+		          g_dbus_method_invocation_get_sender(invocation),
+		          size,
+		          max_reply,
+		          not_logged);
+		last_logged = now;
+		not_logged = 0;
+	} else {
+		not_logged++;
+	}
+	g_dbus_method_invocation_return_error(invocation,
+	                                      G_DBUS_ERROR,
+	                                      G_DBUS_ERROR_LIMITS_EXCEEDED,
+	                                      "the reply would be %" G_GSIZE_FORMAT
+	                                      " bytes, more than the %" G_GSIZE_FORMAT
+	                                      " a D-Bus message of gwmod may hold: ask for less "
+	                                      "(a smaller subtree)",
+	                                      size,
+	                                      max_reply);
+	return TRUE;
+}
+
 GDBusConnection *
 gw_dbus_object_manager_get_connection(GwDbusObjectManager *self)
 {
@@ -323,10 +378,14 @@ gw_dbus_object_manager_method_call(GDBusConnection *connection,
 	GwDbusObjectManager *self = GW_DBUS_OBJECT_MANAGER(user_data);
 
 	if (g_strcmp0(method_name, "GetManagedObjects") == 0) {
-		g_dbus_method_invocation_return_value(
-		    invocation,
-		    g_variant_new("(@a{oa{sa{sv}}})",
-		                  gw_dbus_object_manager_managed_objects(self)));
+		g_autoptr(GVariant) objects =
+		    g_variant_ref_sink(gw_dbus_object_manager_managed_objects(self));
+
+		if (gw_dbus_refuse_large_reply(
+		        invocation, g_variant_get_size(objects), self->max_reply))
+			return;
+		g_dbus_method_invocation_return_value(invocation,
+		                                      g_variant_new("(@a{oa{sa{sv}}})", objects));
 		return;
 	}
 	g_dbus_method_invocation_return_error(
@@ -451,6 +510,7 @@ gw_dbus_object_manager_init(GwDbusObjectManager *self)
 	self->entries = g_hash_table_new_full(
 	    g_str_hash, g_str_equal, g_free, (GDestroyNotify)gw_dbus_object_manager_entry_free);
 	self->providers = g_array_new(FALSE, FALSE, sizeof(GwDbusObjectManagerProvider));
+	self->max_reply = 30 * 1024 * 1024;
 }
 
 GwDbusObjectManager *

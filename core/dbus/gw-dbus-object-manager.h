@@ -66,4 +66,16 @@ gw_dbus_object_manager_emit_interfaces_removed(GwDbusObjectManager *self,
 GDBusConnection *
 gw_dbus_object_manager_get_connection(GwDbusObjectManager *self);
 
+/* the largest reply (bytes) GetManagedObjects sends: a bus disconnects a client whose message
+ * is over its max_message_size (32 MiB by default), and gwmod without its bus stops */
+void
+gw_dbus_object_manager_set_max_reply(GwDbusObjectManager *self, gsize max_reply);
+gsize
+gw_dbus_object_manager_get_max_reply(GwDbusObjectManager *self);
+
+/* when @size is over @max_reply: answers @invocation with LimitsExceeded, logs (at most one
+ * line per 10 s) and returns TRUE */
+gboolean
+gw_dbus_refuse_large_reply(GDBusMethodInvocation *invocation, gsize size, gsize max_reply);
+
 G_END_DECLS

@@ -30,6 +30,7 @@ static const GwConfigKey gw_config_keys[] = {
     {"daemon", "state-dir", GW_CONFIG_TYPE_STRING, GW_STATEDIR, 0, 0},
     {"daemon", "debug-domains", GW_CONFIG_TYPE_STRING, "", 0, 0},
     {"daemon", "journal-limit", GW_CONFIG_TYPE_INT, "0", 0, 1024 * 1024 * 1024},
+    {"daemon", "max-dbus-reply", GW_CONFIG_TYPE_INT, "31457280", 4096, 128 * 1024 * 1024},
     /* plugin names, separated by ";" or "," */
     {"daemon", "plugins-disabled", GW_CONFIG_TYPE_STRING, "", 0, 0},
     {"device", "dev-id", GW_CONFIG_TYPE_STRING, "", 0, 0},

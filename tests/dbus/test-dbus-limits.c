@@ -410,12 +410,67 @@ test_hostile_xml(void)
 	gw_test_daemon_free(d);
 }
 
+/* a reply over the bus's message size gets a D-Bus client disconnected (dbus-daemon's default
+ * max_message_size is 32 MiB): ExportTree and GetManagedObjects refuse what is over [daemon]
+ * max-dbus-reply with LimitsExceeded, and gwmod stays on the bus */
+static void
+test_large_reply(void)
+{
+	GwTestDaemon *d = gw_test_daemon_new_with_config("[daemon]\nmax-dbus-reply=8192\n");
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) small = NULL;
+	g_autoptr(GVariant) objects = NULL;
+	const gchar *xml = NULL;
+
+	gw_test_daemon_start(d, NULL);
+	/* the whole tree is well over 8 KiB */
+	gw_test_assert_dbus_error(d,
+	                          "ExportTree",
+	                          g_variant_new("(s)", "."),
+	                          "org.freedesktop.DBus.Error.LimitsExceeded");
+	/* still on the bus: a small subtree comes back whole */
+	small = gw_test_call(d, "ExportTree", g_variant_new("(s)", "./DevInfo/DevId"), "(s)", &error);
+	g_assert_no_error(error);
+	g_variant_get(small, "(&s)", &xml);
+	g_assert_nonnull(strstr(xml, "<NodeName>DevId</NodeName>"));
+
+	/* GetManagedObjects with devices enough to be over 8 KiB */
+	for (guint i = 0; i < 40; i++) {
+		GVariantBuilder b;
+		g_autofree gchar *id = g_strdup_printf("urn:dev:large-reply-%02u", i);
+		g_autoptr(GVariant) reply = NULL;
+
+		g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+		g_variant_builder_add(&b, "{sv}", "DeviceID", g_variant_new_string(id));
+		reply = gw_test_call(
+		    d, "AddDevice", g_variant_new("(@a{sv})", g_variant_builder_end(&b)), "(o)", &error);
+		g_assert_no_error(error);
+	}
+	objects = g_dbus_connection_call_sync(d->connection,
+	                                      "org.gwmo.Gateway1",
+	                                      "/org/gwmo/Gateway1",
+	                                      "org.freedesktop.DBus.ObjectManager",
+	                                      "GetManagedObjects",
+	                                      NULL,
+	                                      NULL,
+	                                      G_DBUS_CALL_FLAGS_NONE,
+	                                      30000,
+	                                      NULL,
+	                                      &error);
+	g_assert_null(objects);
+	g_assert_error(error, G_DBUS_ERROR, G_DBUS_ERROR_LIMITS_EXCEEDED);
+	g_assert_true(gw_test_daemon_is_running(d));
+	gw_test_daemon_stop(d);
+	gw_test_daemon_free(d);
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	device_binary = argc > 1 ? argv[1] : NULL;
 	g_test_add_func("/gw/dbus/limits/fanout-args", test_fanout_args);
+	g_test_add_func("/gw/dbus/limits/large-reply", test_large_reply);
 	if (device_binary != NULL)
 		g_test_add_func("/gw/dbus/limits/hostile-xml", test_hostile_xml);
 	return g_test_run();
