@@ -22,7 +22,9 @@
  *    GW_SERVER_BOOTSTRAP_MAX_PER_DEVICE (4) work flows, and says so;
  *  - [bootstrap] url: a gwmod that holds no DMAcc GETs its own bootstrap at start-up; with the
  *    bootstrap server pinned ([bootstrap] certificates-file) only when its certificate is the
- *    pinned one (another: nothing applied, a log line naming the ServerID and the fingerprint).
+ *    pinned one (another: nothing applied, a log line naming the ServerID and the fingerprint);
+ *    a replayed answer (the same bytes again, after a SIGKILL and a restart without the tree)
+ *    is refused as a replay, nothing applied.
  */
 
 #include "config.h"
@@ -600,8 +602,36 @@ fingerprint_of(const gchar *path)
 	return g_strconcat("sha256:", hex, NULL);
 }
 
+/* the [bootstrap] url fetch of this run ended: applied or refused as a replay */
+static gboolean
+url_fetch_done(gpointer data)
+{
+	GwTestDaemon *d = data;
+	g_autofree gchar *log = gw_test_daemon_read_log(d);
+	return log != NULL && (strstr(log, "applied before (a replay)") != NULL ||
+	                       strstr(log, "bootstrap fetched from ") != NULL);
+}
+
+/* removes the stored tree of @d (stopped): it starts again with no DMAcc, its other state kept */
 static void
-bootstrap_url_run(PinMode pin)
+forget_tree(GwTestDaemon *d)
+{
+	g_autoptr(GDir) dir = g_dir_open(d->state_dir, 0, NULL);
+	const gchar *name;
+
+	g_assert_nonnull(dir);
+	while ((name = g_dir_read_name(dir)) != NULL) {
+		g_autofree gchar *path = g_build_filename(d->state_dir, name, NULL);
+		if (g_str_has_prefix(name, "tree."))
+			g_assert_cmpint(g_remove(path), ==, 0);
+	}
+}
+
+/* @replay: the bootstrap server answers the same bytes each time (--fixed-session, as a
+ * replayed capture); once applied, the gateway is killed, loses its tree and starts again:
+ * its second GET brings the same body, refused as a replay */
+static void
+bootstrap_url_run(PinMode pin, gboolean replay)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *dir = g_dir_make_tmp("gwmo-wf-url-XXXXXX", &error);
@@ -660,6 +690,7 @@ bootstrap_url_run(PinMode pin)
 		                       "--server-secret=" SRV2_SECRET,
 		                       events_arg,
 		                       ready_arg,
+		                       replay ? "--fixed-session" : NULL,
 		                       NULL};
 		g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
 		bs = g_subprocess_launcher_spawnv(launcher, argv, &error);
@@ -693,6 +724,23 @@ bootstrap_url_run(PinMode pin)
 		g_assert_true(e2e_wait(holds_srv2, &fake, 60));
 	}
 	g_assert_true(file_has(&got));
+	if (replay) {
+		g_autofree gchar *log = NULL;
+		g_autofree gchar *ev = NULL;
+
+		gw_test_daemon_kill(d);
+		forget_tree(d);
+		gw_test_daemon_start(d, NULL);
+		g_assert_true(e2e_wait(url_fetch_done, d, 60));
+		log = gw_test_daemon_read_log(d);
+		g_assert_null(strstr(log, "bootstrap fetched from "));
+		g_assert_nonnull(strstr(log, "applied before (a replay)"));
+		g_assert_false(holds_srv2(&fake));
+		g_assert_null(strstr(log, BS_SECRET));
+		/* it was the same answer to a second GET */
+		g_assert_true(g_file_get_contents(events, &ev, NULL, NULL));
+		g_assert_cmpuint(count_substr(ev, "get GW-TEST-0001"), ==, 2);
+	}
 	gw_test_daemon_stop(d);
 	gw_test_daemon_free(d);
 	g_subprocess_send_signal(bs, SIGTERM);
@@ -709,15 +757,22 @@ bootstrap_url_run(PinMode pin)
 static void
 test_bootstrap_url(void)
 {
-	bootstrap_url_run(PIN_NONE);
+	bootstrap_url_run(PIN_NONE, FALSE);
+}
+
+/* a replayed answer to work flow 1's GET: refused after a SIGKILL and restart */
+static void
+test_bootstrap_url_replay(void)
+{
+	bootstrap_url_run(PIN_NONE, TRUE);
 }
 
 /* work flow 1's GET under a certificate pin: the server certificate must be the pinned one */
 static void
 test_bootstrap_url_pinned(void)
 {
-	bootstrap_url_run(PIN_RIGHT);
-	bootstrap_url_run(PIN_WRONG);
+	bootstrap_url_run(PIN_RIGHT, FALSE);
+	bootstrap_url_run(PIN_WRONG, FALSE);
 }
 
 int
@@ -737,5 +792,6 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/e2e/workflows/bounded", test_workflow_bounded);
 	g_test_add_func("/gw/e2e/workflows/bootstrap-url", test_bootstrap_url);
 	g_test_add_func("/gw/e2e/workflows/bootstrap-url-pinned", test_bootstrap_url_pinned);
+	g_test_add_func("/gw/e2e/workflows/bootstrap-url-replay", test_bootstrap_url_replay);
 	return g_test_run();
 }
