@@ -18,6 +18,8 @@
  *  - refusals: a BootstrapURI whose server is not an authorised bootstrap server, a forged
  *    signature, an http:// URI, an oversize answer and a slow answer: each ends with a log line
  *    and the gateway's ./DMAcc exactly as before;
+ *  - [bootstrap] fetch-hosts: a BootstrapURI on a host outside it makes no connection (a
+ *    listener that never accepts has nothing in its backlog), a listed host is fetched;
  *  - bounded: a device naming many unknown ServerIDs starts at most
  *    GW_SERVER_BOOTSTRAP_MAX_PER_DEVICE (4) work flows, and says so;
  *  - [bootstrap] url: a gwmod that holds no DMAcc GETs its own bootstrap at start-up; with the
@@ -29,9 +31,15 @@
 
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <glib/gstdio.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "gw-crypto.h"
 #include "gw-e2e.h"
@@ -256,7 +264,9 @@ world_new(const gchar *extra)
 	g_assert_true(
 	    g_file_set_contents(w->secrets, "[secrets]\n" BS_ID "=" BS_SECRET "\n", -1, NULL));
 	g_chmod(w->secrets, 0600);
-	conf = g_strdup_printf("[bootstrap]\nservers=" BS_ID "\nsecrets-file=%s\n%s",
+	/* the reference bootstrap servers listen on 127.0.0.1 */
+	conf = g_strdup_printf("[bootstrap]\nservers=" BS_ID "\nsecrets-file=%s\n"
+	                       "fetch-hosts=127.0.0.1\n%s",
 	                       w->secrets,
 	                       extra != NULL ? extra : "");
 	w->e = env_new_with_config(conf);
@@ -585,6 +595,78 @@ test_workflow_bounded(void)
 	world_free(w);
 }
 
+/* a TCP listener on 127.0.0.2 that never accepts: a connection made to it waits in its
+ * backlog, so it shows whether the gateway connected; its port in *@port */
+static int
+idle_listener(guint16 *port)
+{
+	struct sockaddr_in sa = {0};
+	socklen_t len = sizeof sa;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	g_assert_cmpint(fd, >=, 0);
+	sa.sin_family = AF_INET;
+	g_assert_cmpint(inet_pton(AF_INET, "127.0.0.2", &sa.sin_addr), ==, 1);
+	g_assert_cmpint(bind(fd, (struct sockaddr *)&sa, sizeof sa), ==, 0);
+	g_assert_cmpint(listen(fd, 16), ==, 0);
+	g_assert_cmpint(getsockname(fd, (struct sockaddr *)&sa, &len), ==, 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* [bootstrap] fetch-hosts: a BootstrapURI on a host outside the list (127.0.0.2) makes no
+ * connection at all, the flow ends with a log line; one on a listed host (127.0.0.1) is
+ * fetched and applied */
+static void
+test_workflow_fetch_hosts(void)
+{
+	/* (a short fetch-timeout: without the list the refused flow would end after it) */
+	World *w = world_new("workflow=uri\nfetch-timeout=5\n");
+	LogWait failed = {NULL, "bootstrap for ServerID " SRV2 " (device dev-elsewhere) failed"};
+	struct pollfd pfd = {0};
+	g_autofree gchar *url = NULL;
+	g_autofree gchar *tree = NULL;
+	g_autofree gchar *rec = NULL;
+	g_autofree gchar *bs_url = NULL;
+	g_autofree gchar *tree2 = NULL;
+	g_autofree gchar *rec2 = NULL;
+	g_autofree gchar *log = NULL;
+	gchar *line;
+	guint16 port = 0;
+	int fd = idle_listener(&port);
+
+	failed.d = w->e->d;
+	url = g_strdup_printf("https://127.0.0.2:%u/bootstrap", port);
+	tree = device_tree(w, "dev-elsewhere", url);
+	rec = device_start(w, "dev-elsewhere", SRV2, tree);
+	g_assert_true(e2e_wait(log_has, &failed, 60));
+	/* no connection ever reached the listener */
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	g_assert_cmpint(poll(&pfd, 1, 0), ==, 0);
+	g_assert_cmpint(accept(fd, NULL, NULL), ==, -1);
+	g_assert_cmpint(errno, ==, EAGAIN);
+	close(fd);
+	log = gw_test_daemon_read_log(w->e->d);
+	line = strstr(log, failed.needle);
+	g_assert_nonnull(line);
+	if (strchr(line, '\n') != NULL)
+		*strchr(line, '\n') = '\0';
+	g_test_message("%s", line);
+	g_assert_nonnull(strstr(line, "'127.0.0.2' is not in [bootstrap] fetch-hosts"));
+	g_assert_null(strstr(log, "work flow 1 from https://127.0.0.2"));
+	g_assert_false(holds_srv2(w));
+
+	/* a listed host */
+	srv2_start(w);
+	bs_url = bs_start(w, "bs", BS_ID, BS_SECRET, NULL);
+	g_assert_true(g_str_has_prefix(bs_url, "https://127.0.0.1:"));
+	tree2 = device_tree(w, "dev-listed", bs_url);
+	rec2 = device_start(w, "dev-listed", SRV2, tree2);
+	g_assert_true(e2e_wait(holds_srv2, w, 60));
+	world_free(w);
+}
+
 /* [bootstrap] url: the gateway without DMAcc GETs its own bootstrap when it starts */
 typedef enum { PIN_NONE, PIN_RIGHT, PIN_WRONG } PinMode;
 
@@ -790,6 +872,7 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/e2e/workflows/request", test_workflow_request);
 	g_test_add_func("/gw/e2e/workflows/refused", test_workflow_refused);
 	g_test_add_func("/gw/e2e/workflows/bounded", test_workflow_bounded);
+	g_test_add_func("/gw/e2e/workflows/fetch-hosts", test_workflow_fetch_hosts);
 	g_test_add_func("/gw/e2e/workflows/bootstrap-url", test_bootstrap_url);
 	g_test_add_func("/gw/e2e/workflows/bootstrap-url-pinned", test_bootstrap_url_pinned);
 	g_test_add_func("/gw/e2e/workflows/bootstrap-url-replay", test_bootstrap_url_replay);

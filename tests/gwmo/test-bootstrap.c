@@ -455,6 +455,68 @@ test_bootstrap_import_dmacc2(void)
 	g_rmdir(dir);
 }
 
+/* [bootstrap] fetch-hosts: exact names and addresses, *.<domain> below the domain only, * */
+static void
+test_bootstrap_fetch_hosts(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_auto(GStrv) patterns = gw_server_bootstrap_parse_fetch_hosts(
+	    " BS.Example.com. ; *.boot.example , 192.0.2.7,[2001:db8::1]", &error);
+	g_auto(GStrv) any = gw_server_bootstrap_parse_fetch_hosts("*", &error);
+	g_auto(GStrv) none = gw_server_bootstrap_parse_fetch_hosts("", &error);
+	struct {
+		const gchar *host;
+		gboolean ok;
+	} cases[] = {
+	    {"bs.example.com", TRUE},
+	    {"BS.EXAMPLE.COM.", TRUE},
+	    {"x.bs.example.com", FALSE},
+	    {"a.boot.example", TRUE},
+	    {"a.b.boot.example", TRUE},
+	    {"boot.example", FALSE},
+	    {"evilboot.example", FALSE},
+	    {"192.0.2.7", TRUE},
+	    {"192.0.2.70", FALSE},
+	    {"2001:db8::1", TRUE},
+	    {"[2001:db8::1]", TRUE},
+	    {"127.0.0.1", FALSE},
+	    {"", FALSE},
+	    {NULL, FALSE},
+	};
+	const gchar *bad[] = {"*.", "a*.example", "*", "**.example", "a/b", "x@y", "*.*.example"};
+
+	g_assert_no_error(error);
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_test_message("%s", cases[i].host != NULL ? cases[i].host : "(null)");
+		g_assert_cmpint(
+		    gw_server_bootstrap_host_matches((const gchar *const *)patterns, cases[i].host),
+		    ==,
+		    cases[i].ok);
+		g_assert_false(
+		    gw_server_bootstrap_host_matches((const gchar *const *)none, cases[i].host));
+	}
+	g_assert_true(gw_server_bootstrap_host_matches((const gchar *const *)any, "a.example"));
+	g_assert_true(gw_server_bootstrap_host_matches((const gchar *const *)any, "10.0.0.1"));
+	/* an address never matches a wildcard */
+	{
+		g_auto(GStrv) p = gw_server_bootstrap_parse_fetch_hosts("*.0.0.1", &error);
+		g_assert_no_error(error);
+		g_assert_false(
+		    gw_server_bootstrap_host_matches((const gchar *const *)p, "127.0.0.1"));
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autoptr(GError) local = NULL;
+		g_auto(GStrv) p = NULL;
+		/* "*" alone is valid: only as a part of another pattern is it refused */
+		if (g_str_equal(bad[i], "*"))
+			continue;
+		p = gw_server_bootstrap_parse_fetch_hosts(bad[i], &local);
+		g_test_message("%s: %s", bad[i], local != NULL ? local->message : "accepted");
+		g_assert_null(p);
+		g_assert_error(local, GW_ERROR, GW_ERROR_INVALID_ARGS);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -465,5 +527,6 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/bootstrap/import-dmacc2", test_bootstrap_import_dmacc2);
 	g_test_add_func("/gw/bootstrap/uri-allowed", test_bootstrap_uri_allowed);
 	g_test_add_func("/gw/bootstrap/pins", test_bootstrap_pins);
+	g_test_add_func("/gw/bootstrap/fetch-hosts", test_bootstrap_fetch_hosts);
 	return g_test_run();
 }
