@@ -19,7 +19,8 @@
  *    signature, an http:// URI, an oversize answer and a slow answer: each ends with a log line
  *    and the gateway's ./DMAcc exactly as before;
  *  - [bootstrap] fetch-hosts: a BootstrapURI on a host outside it makes no connection (a
- *    listener that never accepts has nothing in its backlog), a listed host is fetched;
+ *    listener that never accepts has nothing in its backlog), a listed host is fetched; with
+ *    workflow=both an unlisted host is not fetched and work flow 2 brings the bootstrap;
  *  - bounded: a device naming many unknown ServerIDs starts at most
  *    GW_SERVER_BOOTSTRAP_MAX_PER_DEVICE (4) work flows, and says so;
  *  - [bootstrap] url: a gwmod that holds no DMAcc GETs its own bootstrap at start-up; with the
@@ -251,7 +252,17 @@ device_start(World *w, const gchar *id, const gchar *server_ids, const gchar *tr
 }
 
 static World *
+world_new_with_hosts(const gchar *extra, const gchar *fetch_hosts);
+
+static World *
 world_new(const gchar *extra)
+{
+	/* the reference bootstrap servers listen on 127.0.0.1 */
+	return world_new_with_hosts(extra, "127.0.0.1");
+}
+
+static World *
+world_new_with_hosts(const gchar *extra, const gchar *fetch_hosts)
 {
 	World *w = g_new0(World, 1);
 	g_autofree gchar *dir = NULL;
@@ -264,10 +275,10 @@ world_new(const gchar *extra)
 	g_assert_true(
 	    g_file_set_contents(w->secrets, "[secrets]\n" BS_ID "=" BS_SECRET "\n", -1, NULL));
 	g_chmod(w->secrets, 0600);
-	/* the reference bootstrap servers listen on 127.0.0.1 */
 	conf = g_strdup_printf("[bootstrap]\nservers=" BS_ID "\nsecrets-file=%s\n"
-	                       "fetch-hosts=127.0.0.1\n%s",
+	                       "fetch-hosts=%s\n%s",
 	                       w->secrets,
+	                       fetch_hosts,
 	                       extra != NULL ? extra : "");
 	w->e = env_new_with_config(conf);
 	w->procs = g_ptr_array_new_with_free_func(g_object_unref);
@@ -667,6 +678,34 @@ test_workflow_fetch_hosts(void)
 	world_free(w);
 }
 
+/* workflow=both and a BootstrapURI outside fetch-hosts: the gateway does not GET it but asks
+ * through the device (work flow 2), and the bootstrap still arrives */
+static void
+test_workflow_fetch_hosts_both(void)
+{
+	World *w = world_new_with_hosts("workflow=both\n", "bs.example.com");
+	g_autofree gchar *bs_url = NULL;
+	g_autofree gchar *tree = NULL;
+	g_autofree gchar *rec = NULL;
+	g_autofree gchar *log = NULL;
+	g_autofree gchar *events = g_build_filename(w->e->dir, "bs.events", NULL);
+	FileWait pushed = {events, "pushed 200"};
+	FileWait no_get = {events, "get "};
+
+	srv2_start(w);
+	bs_url = bs_start(w, "bs", BS_ID, BS_SECRET, NULL);
+	tree = device_tree(w, "dev-both", bs_url);
+	rec = device_start(w, "dev-both", SRV2, tree);
+	g_assert_true(e2e_wait(holds_srv2, w, 60));
+	g_assert_true(e2e_wait(file_has, &pushed, 10));
+	g_assert_false(file_has(&no_get));
+	log = gw_test_daemon_read_log(w->e->d);
+	g_assert_nonnull(strstr(log,
+	                        "BootstrapURI host '127.0.0.1' is not in [bootstrap] "
+	                        "fetch-hosts: not fetched; work flow 2 instead"));
+	world_free(w);
+}
+
 /* [bootstrap] url: the gateway without DMAcc GETs its own bootstrap when it starts */
 typedef enum { PIN_NONE, PIN_RIGHT, PIN_WRONG } PinMode;
 
@@ -873,6 +912,7 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/e2e/workflows/refused", test_workflow_refused);
 	g_test_add_func("/gw/e2e/workflows/bounded", test_workflow_bounded);
 	g_test_add_func("/gw/e2e/workflows/fetch-hosts", test_workflow_fetch_hosts);
+	g_test_add_func("/gw/e2e/workflows/fetch-hosts-both", test_workflow_fetch_hosts_both);
 	g_test_add_func("/gw/e2e/workflows/bootstrap-url", test_bootstrap_url);
 	g_test_add_func("/gw/e2e/workflows/bootstrap-url-pinned", test_bootstrap_url_pinned);
 	g_test_add_func("/gw/e2e/workflows/bootstrap-url-replay", test_bootstrap_url_replay);
