@@ -7,7 +7,10 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gw-bootstrap.h"
 #include "gw-dm-acl.h"
@@ -29,6 +32,8 @@ gw_bootstrap_outcome_to_http(GwBootstrapOutcome outcome)
 		return 403;
 	case GW_BOOTSTRAP_FAILED:
 		return 500;
+	case GW_BOOTSTRAP_REPLAYED:
+		return 409;
 	case GW_BOOTSTRAP_MALFORMED:
 	case GW_BOOTSTRAP_REFUSED:
 	default:
@@ -590,6 +595,122 @@ gw_bootstrap_dup_account_server_ids(GwDmTree *tree)
 	return g_strv_builder_end(builder);
 }
 
+/* ---- replay record ([state-dir]/bootstrap.seen) ---- */
+
+gchar *
+gw_bootstrap_seen_path(GwDmStore *store)
+{
+	g_autofree gchar *dir = g_path_get_dirname(gw_dm_store_get_path(store));
+	return g_build_filename(dir, GW_BOOTSTRAP_SEEN_FILE, NULL);
+}
+
+/* HMAC-SHA256 of @body keyed with the bootstrap server's @secret, in hex: a body that holds
+ * account secrets leaves nothing in the file to guess them from without the server's secret */
+static gchar *
+gw_bootstrap_body_digest(const gchar *secret, GBytes *body)
+{
+	gsize len = 0;
+	const guchar *data = g_bytes_get_data(body, &len);
+	return g_compute_hmac_for_data(
+	    G_CHECKSUM_SHA256, (const guchar *)secret, strlen(secret), data, len);
+}
+
+static GKeyFile *
+gw_bootstrap_seen_load(const gchar *path, GError **error)
+{
+	g_autoptr(GKeyFile) file = g_key_file_new();
+	g_autoptr(GError) local = NULL;
+
+	if (!g_key_file_load_from_file(file, path, G_KEY_FILE_NONE, &local) &&
+	    !g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_FAILED,
+		            "the replay record %s cannot be read (%s): no bootstrap is applied "
+		            "until it is repaired or removed",
+		            path,
+		            local->message);
+		return NULL;
+	}
+	return g_steal_pointer(&file);
+}
+
+/* written atomically: temporary file, fsync, rename, fsync of the directory */
+static gboolean
+gw_bootstrap_seen_save(GKeyFile *file, const gchar *path, GError **error)
+{
+	gsize len = 0;
+	g_autofree gchar *text = g_key_file_to_data(file, &len, NULL);
+	g_autofree gchar *dir = g_path_get_dirname(path);
+	int fd;
+
+	if (!g_file_set_contents_full(path,
+	                              text,
+	                              (gssize)len,
+	                              G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
+	                              0600,
+	                              error)) {
+		g_prefix_error(error, "the replay record cannot be written: ");
+		return FALSE;
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) != 0) {
+		int saved = errno;
+		if (fd >= 0)
+			close(fd);
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_FAILED,
+		            "the replay record's directory %s cannot be synced: %s",
+		            dir,
+		            g_strerror(saved));
+		return FALSE;
+	}
+	close(fd);
+	return TRUE;
+}
+
+/* TRUE when @digest is one of @server_id's in @file */
+static gboolean
+gw_bootstrap_seen_contains(GKeyFile *file, const gchar *server_id, const gchar *digest)
+{
+	g_auto(GStrv) list =
+	    g_key_file_get_string_list(file, GW_BOOTSTRAP_SEEN_GROUP, server_id, NULL, NULL);
+	return list != NULL && g_strv_contains((const gchar *const *)list, digest);
+}
+
+/* @digest appended to @server_id's list (@add) or taken out of it; the oldest are forgotten
+ * beyond GW_BOOTSTRAP_SEEN_MAX */
+static void
+gw_bootstrap_seen_update(GKeyFile *file, const gchar *server_id, const gchar *digest, gboolean add)
+{
+	gsize n = 0;
+	g_auto(GStrv) list =
+	    g_key_file_get_string_list(file, GW_BOOTSTRAP_SEEN_GROUP, server_id, &n, NULL);
+	g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
+	g_auto(GStrv) kept = NULL;
+	gsize first = 0;
+	gsize total = n + (add ? 1 : 0);
+
+	if (total > GW_BOOTSTRAP_SEEN_MAX)
+		first = total - GW_BOOTSTRAP_SEEN_MAX;
+	for (gsize i = first; i < n; i++) {
+		if (strcmp(list[i], digest) != 0)
+			g_strv_builder_add(builder, list[i]);
+	}
+	if (add)
+		g_strv_builder_add(builder, digest);
+	kept = g_strv_builder_end(builder);
+	if (kept[0] == NULL)
+		g_key_file_remove_key(file, GW_BOOTSTRAP_SEEN_GROUP, server_id, NULL);
+	else
+		g_key_file_set_string_list(file,
+		                           GW_BOOTSTRAP_SEEN_GROUP,
+		                           server_id,
+		                           (const gchar *const *)kept,
+		                           g_strv_length(kept));
+}
+
 GwBootstrapOutcome
 gw_bootstrap_import(GHashTable *servers,
                     GwDmTree *tree,
@@ -606,6 +727,10 @@ gw_bootstrap_import(GHashTable *servers,
 	g_autofree gchar *sid = NULL;
 	g_auto(GStrv) before = NULL;
 	g_auto(GStrv) after = NULL;
+	g_autofree gchar *seen_path = NULL;
+	g_autofree gchar *digest = NULL;
+	g_autoptr(GKeyFile) seen = NULL;
+	g_autoptr(GwDmSnapshot) snapshot = NULL;
 	GwBootstrapOutcome outcome;
 
 	g_return_val_if_fail(GW_IS_DM_TREE(tree), GW_BOOTSTRAP_FAILED);
@@ -615,14 +740,44 @@ gw_bootstrap_import(GHashTable *servers,
 	outcome = gw_bootstrap_authenticate(servers, msg, hmac_header, body, over_tls, &sid, error);
 	if (outcome != GW_BOOTSTRAP_APPLIED)
 		return outcome;
+	/* an exact replay of a body already applied (the MAC has an empty nonce: a captured
+	 * body verifies for ever) is refused before the tree is looked at */
+	seen_path = gw_bootstrap_seen_path(store);
+	seen = gw_bootstrap_seen_load(seen_path, error);
+	if (seen == NULL)
+		return GW_BOOTSTRAP_FAILED;
+	digest = gw_bootstrap_body_digest(g_hash_table_lookup(servers, sid), body);
+	if (gw_bootstrap_seen_contains(seen, sid, digest)) {
+		g_set_error(error,
+		            GW_ERROR,
+		            GW_ERROR_ALREADY_EXISTS,
+		            "bootstrap of %s: this exact message was applied before (a replay); "
+		            "a new bootstrap must differ (a fresh SessionID or MsgID)",
+		            sid);
+		return GW_BOOTSTRAP_REPLAYED;
+	}
 	before = gw_bootstrap_dup_account_server_ids(tree);
+	snapshot = gw_dm_tree_snapshot(tree);
 	outcome = gw_bootstrap_apply(tree, msg, n_items, error);
 	if (outcome != GW_BOOTSTRAP_APPLIED) {
 		g_prefix_error(error, "bootstrap of %s: ", sid);
 		return outcome;
 	}
+	/* remembered before the tree is stored: a kill in between loses the bootstrap (its
+	 * server sends a new one) but never lets its body be applied twice */
+	gw_bootstrap_seen_update(seen, sid, digest, TRUE);
+	if (!gw_bootstrap_seen_save(seen, seen_path, error)) {
+		gw_dm_tree_rollback(tree, snapshot);
+		g_prefix_error(error, "bootstrap of %s: ", sid);
+		return GW_BOOTSTRAP_FAILED;
+	}
 	/* one commit for the whole message; not stored = not applied */
 	if (!gw_dm_store_flush(store, error)) {
+		g_autoptr(GError) local = NULL;
+		gw_dm_tree_rollback(tree, snapshot);
+		gw_bootstrap_seen_update(seen, sid, digest, FALSE);
+		if (!gw_bootstrap_seen_save(seen, seen_path, &local))
+			g_warning("bootstrap of %s: %s", sid, local->message);
 		g_prefix_error(error, "bootstrap of %s: cannot store the tree: ", sid);
 		return GW_BOOTSTRAP_FAILED;
 	}

@@ -58,7 +58,29 @@ typedef enum {
 	                            * ./DMAcc */
 	GW_BOOTSTRAP_REFUSED,      /* 400: the tree refused a command (DDF, format, 418…) */
 	GW_BOOTSTRAP_FAILED,       /* 500: applied but could not be stored (rolled back) */
+	GW_BOOTSTRAP_REPLAYED,     /* 409: this exact body was applied before */
 } GwBootstrapOutcome;
+
+/*
+ * Replay record. The MAC of a bootstrap has an empty nonce, so a captured body verifies for
+ * ever; the gateway remembers a digest of each body it applied (HMAC-SHA256 of the exact body
+ * bytes keyed with the bootstrap server's secret, so the file gives nothing to guess the
+ * account secrets in the body with), the last GW_BOOTSTRAP_SEEN_MAX per bootstrap server
+ * (the oldest forgotten), in <state-dir>/bootstrap.seen (a key file, group [seen],
+ * "<ServerID>=<hex>;…", oldest first, mode 0600, replaced atomically and fsynced with its
+ * directory). A body found there is refused with GW_BOOTSTRAP_REPLAYED (409), nothing
+ * changed; a bootstrap server makes every bootstrap it sends differ (a fresh SessionID).
+ * The digest is stored before the tree: a kill in between loses that bootstrap but never
+ * lets its body apply twice. An unreadable record refuses every bootstrap (500) until it is
+ * repaired or removed.
+ */
+#define GW_BOOTSTRAP_SEEN_FILE "bootstrap.seen"
+#define GW_BOOTSTRAP_SEEN_GROUP "seen"
+#define GW_BOOTSTRAP_SEEN_MAX 64
+
+/* <the directory of @store's state>/GW_BOOTSTRAP_SEEN_FILE */
+gchar *
+gw_bootstrap_seen_path(GwDmStore *store);
 
 /* the HTTP status answering @outcome */
 guint
@@ -127,7 +149,8 @@ gw_bootstrap_dup_account_server_ids(GwDmTree *tree);
  * The whole import of a received bootstrap, shared by POST /bootstrap (work flow 2) and the
  * gateway's own HTTPS GET (work flow 1): gw_bootstrap_authenticate(), then
  * gw_bootstrap_apply(), then one gw_dm_store_flush() of @store (GW_BOOTSTRAP_FAILED when it
- * fails). On success *@server_id (optional) is the bootstrap server, *@n_items (optional) the
+ * fails), refusing a body applied before (GW_BOOTSTRAP_REPLAYED, see the replay record
+ * above). On success *@server_id (optional) is the bootstrap server, *@n_items (optional) the
  * items applied and *@new_server_ids (optional, NULL-terminated) the ServerIDs of ./DMAcc that
  * the message brought (accounts whose ServerID the gateway did not hold before).
  */

@@ -85,6 +85,7 @@ static const GwConfigKey gw_config_keys[] = {
     /* seed 001 work flows (gw-server-bootstrap.h) */
     {"bootstrap", "workflow", GW_CONFIG_TYPE_STRING, "both", 0, 0},
     {"bootstrap", "allow-http-loopback", GW_CONFIG_TYPE_BOOL, "false", 0, 0},
+    {"bootstrap", "fetch-hosts", GW_CONFIG_TYPE_STRING, "", 0, 0},
     {"bootstrap", "fetch-timeout", GW_CONFIG_TYPE_INT, "30", 1, 3600},
     {"bootstrap", "fetch-max-size", GW_CONFIG_TYPE_INT, "65536", 1024, 16 * 1024 * 1024},
     {"bootstrap", "request-timeout", GW_CONFIG_TYPE_INT, "600", 1, 86400},

@@ -39,6 +39,8 @@ struct _GwServerBootstrap {
 	gchar *gateway_url;
 	GwWorkflow workflow;
 	gboolean allow_http_loopback;
+	gchar *
+	    *fetch_hosts; /* [bootstrap] fetch-hosts (normalised) + the host of [bootstrap] url */
 	guint fetch_timeout;
 	gsize fetch_max_size;
 	guint request_timeout;
@@ -165,6 +167,96 @@ gw_server_bootstrap_uri_is_allowed(const gchar *uri, gboolean allow_http_loopbac
 	return FALSE;
 }
 
+/* lower case, no trailing dot, no IPv6 brackets */
+static gchar *
+gw_server_bootstrap_normalize_host(const gchar *host)
+{
+	gsize len = strlen(host);
+	if (len >= 2 && host[0] == '[' && host[len - 1] == ']') {
+		host++;
+		len -= 2;
+	}
+	if (len > 1 && host[len - 1] == '.')
+		len--;
+	return g_ascii_strdown(host, (gssize)len);
+}
+
+gboolean
+gw_server_bootstrap_host_matches(const gchar *const *patterns, const gchar *host)
+{
+	g_autofree gchar *h = NULL;
+	gboolean is_ip;
+
+	if (patterns == NULL || host == NULL || host[0] == '\0')
+		return FALSE;
+	h = gw_server_bootstrap_normalize_host(host);
+	is_ip = g_hostname_is_ip_address(h);
+	for (guint i = 0; patterns[i] != NULL; i++) {
+		const gchar *p = patterns[i];
+		if (strcmp(p, "*") == 0 || strcmp(p, h) == 0)
+			return TRUE;
+		/* "*.example.com": a name below example.com, never an address */
+		if (!is_ip && p[0] == '*' && p[1] == '.' && g_str_has_suffix(h, p + 1) &&
+		    strlen(h) > strlen(p + 1))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+gchar **
+gw_server_bootstrap_parse_fetch_hosts(const gchar *text, GError **error)
+{
+	g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
+	g_auto(GStrv) parts = g_strsplit_set(text != NULL ? text : "", ";,", -1);
+
+	for (guint i = 0; parts[i] != NULL; i++) {
+		g_autofree gchar *p = NULL;
+		const gchar *name;
+		const gchar *raw = g_strstrip(parts[i]);
+
+		if (raw[0] == '\0')
+			continue;
+		p = gw_server_bootstrap_normalize_host(raw);
+		name = g_str_has_prefix(p, "*.") ? p + 2 : p;
+		if ((strcmp(p, "*") == 0) != (strcmp(raw, "*") == 0) ||
+		    (strcmp(p, "*") != 0 &&
+		     (name[0] == '\0' || name[0] == '.' || strchr(name, '*') != NULL ||
+		      strpbrk(name, "/?#@ \t") != NULL))) {
+			g_set_error(error,
+			            GW_ERROR,
+			            GW_ERROR_INVALID_ARGS,
+			            "[bootstrap] fetch-hosts: '%s' is not a host name, an address, "
+			            "*.<domain> or *",
+			            raw);
+			return NULL;
+		}
+		g_strv_builder_add(builder, p);
+	}
+	return g_strv_builder_end(builder);
+}
+
+/* the host of @uri (one that gw_server_bootstrap_uri_is_allowed() accepted) is one the gateway
+ * may connect to ([bootstrap] fetch-hosts); FALSE with @error saying why */
+static gboolean
+gw_server_bootstrap_host_is_allowed(GwServerBootstrap *self, const gchar *uri, GError **error)
+{
+	g_autoptr(GUri) parsed = g_uri_parse(uri, G_URI_FLAGS_NONE, NULL);
+	const gchar *host = parsed != NULL ? g_uri_get_host(parsed) : NULL;
+	g_autofree gchar *cut = NULL;
+	g_autofree gchar *shown = NULL;
+
+	if (gw_server_bootstrap_host_matches((const gchar *const *)self->fetch_hosts, host))
+		return TRUE;
+	cut = g_strndup(host != NULL ? host : "", 100);
+	shown = g_strescape(cut, NULL);
+	g_set_error(error,
+	            GW_ERROR,
+	            GW_ERROR_PERMISSION_DENIED,
+	            "BootstrapURI host '%s' is not in [bootstrap] fetch-hosts: not fetched",
+	            shown);
+	return FALSE;
+}
+
 static gchar *
 gw_server_bootstrap_dup_gw_id(GwServerBootstrap *self)
 {
@@ -284,7 +376,9 @@ gw_server_bootstrap_fetch_async(GwServerBootstrap *self,
 
 	task = g_task_new(self, cancellable, callback, user_data);
 	g_task_set_source_tag(task, gw_server_bootstrap_fetch_async);
-	if (!gw_server_bootstrap_uri_is_allowed(uri, self->allow_http_loopback, &error)) {
+	/* nothing is connected to unless the URL and its host are allowed */
+	if (!gw_server_bootstrap_uri_is_allowed(uri, self->allow_http_loopback, &error) ||
+	    !gw_server_bootstrap_host_is_allowed(self, uri, &error)) {
 		g_task_return_error(task, g_steal_pointer(&error));
 		return;
 	}
@@ -443,6 +537,22 @@ gw_flow_got_uri_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		g_autoptr(GError) refused = NULL;
 		if (!gw_server_bootstrap_uri_is_allowed(uri, self->allow_http_loopback, &refused)) {
 			gw_flow_end(f, FALSE, refused->message);
+			return;
+		}
+		/* a host the owner did not list is not connected to (a device's BootstrapURI
+		 * must not make the gateway a request forger); with workflow=both the device's
+		 * bootstrap server is asked through the device instead (work flow 2) */
+		if (!gw_server_bootstrap_host_is_allowed(self, uri, &refused)) {
+			if (self->workflow == GW_WORKFLOW_URI) {
+				gw_flow_end(f, FALSE, refused->message);
+				return;
+			}
+			gw_warning_ratelimited("bootstrap for ServerID %s (device %s): %s; work "
+			                       "flow 2 instead",
+			                       f->server_id,
+			                       f->device_id,
+			                       refused->message);
+			gw_flow_request(f);
 			return;
 		}
 		g_message("bootstrap for ServerID %s (device %s): work flow 1 from %s",
@@ -709,6 +819,7 @@ gw_server_bootstrap_finalize(GObject *object)
 	g_clear_object(&self->store);
 	g_clear_object(&self->tree);
 	g_free(self->gateway_url);
+	g_strfreev(self->fetch_hosts);
 	G_OBJECT_CLASS(gw_server_bootstrap_parent_class)->finalize(object);
 }
 
@@ -769,6 +880,26 @@ gw_server_bootstrap_new(GwConfig *config,
 		return NULL;
 	}
 	self->allow_http_loopback = gw_config_get_bool(config, "bootstrap", "allow-http-loopback");
+	{
+		g_autofree gchar *hosts = gw_config_get_string(config, "bootstrap", "fetch-hosts");
+		g_autofree gchar *url = gw_config_get_string(config, "bootstrap", "url");
+		g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
+		g_auto(GStrv) listed = gw_server_bootstrap_parse_fetch_hosts(hosts, error);
+		g_autoptr(GUri) parsed = NULL;
+
+		if (listed == NULL)
+			return NULL;
+		g_strv_builder_addv(builder, (const gchar **)listed);
+		/* the owner named [bootstrap] url's host: it is allowed */
+		if (url != NULL && url[0] != '\0' &&
+		    (parsed = g_uri_parse(url, G_URI_FLAGS_NONE, NULL)) != NULL &&
+		    g_uri_get_host(parsed) != NULL && g_uri_get_host(parsed)[0] != '\0') {
+			g_autofree gchar *own =
+			    gw_server_bootstrap_normalize_host(g_uri_get_host(parsed));
+			g_strv_builder_add(builder, own);
+		}
+		self->fetch_hosts = g_strv_builder_end(builder);
+	}
 	self->fetch_timeout = (guint)gw_config_get_int(config, "bootstrap", "fetch-timeout");
 	self->fetch_max_size = (gsize)gw_config_get_int(config, "bootstrap", "fetch-max-size");
 	self->request_timeout = (guint)gw_config_get_int(config, "bootstrap", "request-timeout");

@@ -107,4 +107,20 @@ gw_server_bootstrap_fetch_finish(GwServerBootstrap *self, GAsyncResult *res, GEr
 gboolean
 gw_server_bootstrap_uri_is_allowed(const gchar *uri, gboolean allow_http_loopback, GError **error);
 
+/*
+ * Host allow-list of work flow 1 ([bootstrap] fetch-hosts): the gateway connects for a
+ * bootstrap only to a host the owner listed, or to the host of [bootstrap] url; anything else
+ * is refused before any connection (a device's BootstrapURI must not make the gateway GET
+ * arbitrary URLs on the LAN or WAN). Empty (the default): no host a device names is fetched.
+ * A pattern is a host name or an address (compared without case, a trailing dot and IPv6
+ * brackets), "*.<domain>" for any name below <domain> (not <domain> itself, never an address)
+ * or "*" for any host.
+ */
+/* the normalised patterns of @text (";" or "," separated), NULL with @error on a malformed one */
+gchar **
+gw_server_bootstrap_parse_fetch_hosts(const gchar *text, GError **error);
+/* whether @host (a URL's host) matches one of @patterns (normalised, nullable) */
+gboolean
+gw_server_bootstrap_host_matches(const gchar *const *patterns, const gchar *host);
+
 G_END_DECLS

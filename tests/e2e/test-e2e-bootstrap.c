@@ -13,6 +13,8 @@
  *    server that is not a bootstrap server, malformed XML, a Delete, a node outside ./DMAcc, a
  *    query, a bad format or a node the DMAcc DDF does not have among valid commands: each is
  *    refused with its status and ExportTree(".") is the same before and after;
+ *  - a signed body applied before is refused when POSTed again (409, nothing changed), also
+ *    after a SIGKILL and restart; a new body applies;
  *  - a bootstrap server with a certificate pin ([bootstrap] certificates-file): accepted with
  *    its pinned TLS client certificate only (another certificate, none: 403, nothing changed,
  *    the log names the ServerID and the fingerprint seen); a server without a pin is accepted
@@ -465,6 +467,94 @@ test_bootstrap_refused(void)
 	bootstrap_env_free(e);
 }
 
+/* POSTs @xml signed by the bootstrap server (x-syncml-hmac over its bytes); the HTTP status */
+static guint
+post_signed(Env *e, const gchar *xml)
+{
+	g_autoptr(GBytes) body = g_bytes_new(xml, strlen(xml));
+	g_autofree gchar *hmac = hmac_for(BS_ID, BS_SECRET, body);
+	return post(e, "application/vnd.syncml.dm+xml", body, hmac);
+}
+
+/* a bootstrap renaming the gateway's credentials of ./DMAcc/bs2 (as a rotation would) */
+static gchar *
+rename_message(guint n)
+{
+	g_autofree gchar *name = g_strdup_printf("gateway-%u", n);
+	g_autofree gchar *cmd =
+	    item_cmd("Replace", 1, "./DMAcc/bs2/AppAuth/1/AAuthName", "chr", name);
+	return message(BS_ID, NULL, cmd);
+}
+
+static void
+assert_auth_name(Env *e, guint n)
+{
+	g_autofree gchar *want = g_strdup_printf("gateway-%u", n);
+	g_autofree gchar *name = get_value(e->d, "./DMAcc/bs2/AppAuth/1/AAuthName", NULL);
+	g_assert_cmpstr(name, ==, want);
+}
+
+/* a captured signed body POSTed again is refused (409, nothing changed), before and after a
+ * SIGKILL and restart; a new body still applies */
+static void
+test_bootstrap_replay(void)
+{
+	Env *e = bootstrap_env();
+	g_autofree gchar *cmds = account_cmds("bs2", NEW_SERVER, NULL);
+	g_autofree gchar *create = message(BS_ID, NULL, cmds);
+	g_autofree gchar *first = rename_message(3);
+	g_autofree gchar *second = rename_message(4);
+	g_autofree gchar *before = NULL;
+	g_autofree gchar *after = NULL;
+	g_autofree gchar *log = NULL;
+	g_autofree gchar *seen = g_build_filename(e->d->state_dir, "bootstrap.seen", NULL);
+	g_autofree gchar *seen_text = NULL;
+	GStatBuf st;
+
+	g_assert_cmpuint(post_signed(e, create), ==, 200);
+	assert_account(e, "bs2");
+	g_assert_cmpuint(post_signed(e, first), ==, 200);
+	assert_auth_name(e, 3);
+	g_assert_cmpuint(post_signed(e, second), ==, 200);
+	assert_auth_name(e, 4);
+	/* the first rename again (a captured body rolling the account back), the creation again */
+	before = export_tree(e->d, ".");
+	g_assert_cmpuint(post_signed(e, first), ==, 409);
+	g_assert_cmpuint(post_signed(e, create), ==, 409);
+	assert_auth_name(e, 4);
+	after = export_tree(e->d, ".");
+	g_assert_cmpstr(before, ==, after);
+	log = gw_test_daemon_read_log(e->d);
+	g_assert_nonnull(strstr(log, "/bootstrap from 127.0.0.1 refused (409)"));
+	g_assert_nonnull(strstr(log, "applied before (a replay)"));
+	g_assert_null(strstr(log, BS_SECRET));
+	g_assert_null(strstr(log, NEW_SECRET));
+	/* the record: owner-only, no secret in it */
+	g_assert_cmpint(g_stat(seen, &st), ==, 0);
+	g_assert_cmpint(st.st_mode & 0777, ==, 0600);
+	g_assert_true(g_file_get_contents(seen, &seen_text, NULL, NULL));
+	g_assert_null(strstr(seen_text, NEW_SECRET));
+	g_assert_null(strstr(seen_text, BS_SECRET));
+
+	/* killed and restarted: still refused */
+	gw_test_daemon_kill(e->d);
+	gw_test_daemon_start(e->d, NULL);
+	g_assert_cmpuint(post_signed(e, first), ==, 409);
+	g_assert_cmpuint(post_signed(e, create), ==, 409);
+	assert_auth_name(e, 4);
+	g_clear_pointer(&after, g_free);
+	after = export_tree(e->d, ".");
+	g_assert_cmpstr(before, ==, after);
+	/* a new body applies */
+	{
+		g_autofree gchar *third = rename_message(5);
+		g_assert_cmpuint(post_signed(e, third), ==, 200);
+		assert_auth_name(e, 5);
+	}
+	/* (the bound, 64 per server, is checked by tests/gwmo/test-bootstrap.c /import-replay) */
+	bootstrap_env_free(e);
+}
+
 /* without [bootstrap] servers nobody may bootstrap the gateway */
 static void
 test_bootstrap_disabled(void)
@@ -695,6 +785,7 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/e2e/bootstrap/authorised", test_bootstrap_authorised);
 	g_test_add_func("/gw/e2e/bootstrap/wbxml", test_bootstrap_wbxml);
 	g_test_add_func("/gw/e2e/bootstrap/refused", test_bootstrap_refused);
+	g_test_add_func("/gw/e2e/bootstrap/replay", test_bootstrap_replay);
 	g_test_add_func("/gw/e2e/bootstrap/disabled", test_bootstrap_disabled);
 	g_test_add_func("/gw/e2e/bootstrap/pinned", test_bootstrap_pinned);
 	return g_test_run();

@@ -18,18 +18,29 @@
  *  - refusals: a BootstrapURI whose server is not an authorised bootstrap server, a forged
  *    signature, an http:// URI, an oversize answer and a slow answer: each ends with a log line
  *    and the gateway's ./DMAcc exactly as before;
+ *  - [bootstrap] fetch-hosts: a BootstrapURI on a host outside it makes no connection (a
+ *    listener that never accepts has nothing in its backlog), a listed host is fetched; with
+ *    workflow=both an unlisted host is not fetched and work flow 2 brings the bootstrap;
  *  - bounded: a device naming many unknown ServerIDs starts at most
  *    GW_SERVER_BOOTSTRAP_MAX_PER_DEVICE (4) work flows, and says so;
  *  - [bootstrap] url: a gwmod that holds no DMAcc GETs its own bootstrap at start-up; with the
  *    bootstrap server pinned ([bootstrap] certificates-file) only when its certificate is the
- *    pinned one (another: nothing applied, a log line naming the ServerID and the fingerprint).
+ *    pinned one (another: nothing applied, a log line naming the ServerID and the fingerprint);
+ *    a replayed answer (the same bytes again, after a SIGKILL and a restart without the tree)
+ *    is refused as a replay, nothing applied.
  */
 
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <glib/gstdio.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "gw-crypto.h"
 #include "gw-e2e.h"
@@ -227,7 +238,17 @@ device_start(World *w, const gchar *id, const gchar *server_ids, const gchar *tr
 }
 
 static World *
+world_new_with_hosts(const gchar *extra, const gchar *fetch_hosts);
+
+static World *
 world_new(const gchar *extra)
+{
+	/* the reference bootstrap servers listen on 127.0.0.1 */
+	return world_new_with_hosts(extra, "127.0.0.1");
+}
+
+static World *
+world_new_with_hosts(const gchar *extra, const gchar *fetch_hosts)
 {
 	World *w = g_new0(World, 1);
 	g_autofree gchar *dir = NULL;
@@ -240,8 +261,10 @@ world_new(const gchar *extra)
 	g_assert_true(
 	    g_file_set_contents(w->secrets, "[secrets]\n" BS_ID "=" BS_SECRET "\n", -1, NULL));
 	g_chmod(w->secrets, 0600);
-	conf = g_strdup_printf("[bootstrap]\nservers=" BS_ID "\nsecrets-file=%s\n%s",
+	conf = g_strdup_printf("[bootstrap]\nservers=" BS_ID "\nsecrets-file=%s\n"
+	                       "fetch-hosts=%s\n%s",
 	                       w->secrets,
+	                       fetch_hosts,
 	                       extra != NULL ? extra : "");
 	w->e = env_new_with_config(conf);
 	w->procs = g_ptr_array_new_with_free_func(g_object_unref);
@@ -569,6 +592,106 @@ test_workflow_bounded(void)
 	world_free(w);
 }
 
+/* a TCP listener on 127.0.0.2 that never accepts: a connection made to it waits in its
+ * backlog, so it shows whether the gateway connected; its port in *@port */
+static int
+idle_listener(guint16 *port)
+{
+	struct sockaddr_in sa = {0};
+	socklen_t len = sizeof sa;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	g_assert_cmpint(fd, >=, 0);
+	sa.sin_family = AF_INET;
+	g_assert_cmpint(inet_pton(AF_INET, "127.0.0.2", &sa.sin_addr), ==, 1);
+	g_assert_cmpint(bind(fd, (struct sockaddr *)&sa, sizeof sa), ==, 0);
+	g_assert_cmpint(listen(fd, 16), ==, 0);
+	g_assert_cmpint(getsockname(fd, (struct sockaddr *)&sa, &len), ==, 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* [bootstrap] fetch-hosts: a BootstrapURI on a host outside the list (127.0.0.2) makes no
+ * connection at all, the flow ends with a log line; one on a listed host (127.0.0.1) is
+ * fetched and applied */
+static void
+test_workflow_fetch_hosts(void)
+{
+	/* (a short fetch-timeout: without the list the refused flow would end after it) */
+	World *w = world_new("workflow=uri\nfetch-timeout=5\n");
+	LogWait failed = {NULL, "bootstrap for ServerID " SRV2 " (device dev-elsewhere) failed"};
+	struct pollfd pfd = {0};
+	g_autofree gchar *url = NULL;
+	g_autofree gchar *tree = NULL;
+	g_autofree gchar *rec = NULL;
+	g_autofree gchar *bs_url = NULL;
+	g_autofree gchar *tree2 = NULL;
+	g_autofree gchar *rec2 = NULL;
+	g_autofree gchar *log = NULL;
+	gchar *line;
+	guint16 port = 0;
+	int fd = idle_listener(&port);
+
+	failed.d = w->e->d;
+	url = g_strdup_printf("https://127.0.0.2:%u/bootstrap", port);
+	tree = device_tree(w, "dev-elsewhere", url);
+	rec = device_start(w, "dev-elsewhere", SRV2, tree);
+	g_assert_true(e2e_wait(log_has, &failed, 60));
+	/* no connection ever reached the listener */
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	g_assert_cmpint(poll(&pfd, 1, 0), ==, 0);
+	g_assert_cmpint(accept(fd, NULL, NULL), ==, -1);
+	g_assert_cmpint(errno, ==, EAGAIN);
+	close(fd);
+	log = gw_test_daemon_read_log(w->e->d);
+	line = strstr(log, failed.needle);
+	g_assert_nonnull(line);
+	if (strchr(line, '\n') != NULL)
+		*strchr(line, '\n') = '\0';
+	g_test_message("%s", line);
+	g_assert_nonnull(strstr(line, "'127.0.0.2' is not in [bootstrap] fetch-hosts"));
+	g_assert_null(strstr(log, "work flow 1 from https://127.0.0.2"));
+	g_assert_false(holds_srv2(w));
+
+	/* a listed host */
+	srv2_start(w);
+	bs_url = bs_start(w, "bs", BS_ID, BS_SECRET, NULL);
+	g_assert_true(g_str_has_prefix(bs_url, "https://127.0.0.1:"));
+	tree2 = device_tree(w, "dev-listed", bs_url);
+	rec2 = device_start(w, "dev-listed", SRV2, tree2);
+	g_assert_true(e2e_wait(holds_srv2, w, 60));
+	world_free(w);
+}
+
+/* workflow=both and a BootstrapURI outside fetch-hosts: the gateway does not GET it but asks
+ * through the device (work flow 2), and the bootstrap still arrives */
+static void
+test_workflow_fetch_hosts_both(void)
+{
+	World *w = world_new_with_hosts("workflow=both\n", "bs.example.com");
+	g_autofree gchar *bs_url = NULL;
+	g_autofree gchar *tree = NULL;
+	g_autofree gchar *rec = NULL;
+	g_autofree gchar *log = NULL;
+	g_autofree gchar *events = g_build_filename(w->e->dir, "bs.events", NULL);
+	FileWait pushed = {events, "pushed 200"};
+	FileWait no_get = {events, "get "};
+
+	srv2_start(w);
+	bs_url = bs_start(w, "bs", BS_ID, BS_SECRET, NULL);
+	tree = device_tree(w, "dev-both", bs_url);
+	rec = device_start(w, "dev-both", SRV2, tree);
+	g_assert_true(e2e_wait(holds_srv2, w, 60));
+	g_assert_true(e2e_wait(file_has, &pushed, 10));
+	g_assert_false(file_has(&no_get));
+	log = gw_test_daemon_read_log(w->e->d);
+	g_assert_nonnull(strstr(log,
+	                        "BootstrapURI host '127.0.0.1' is not in [bootstrap] "
+	                        "fetch-hosts: not fetched; work flow 2 instead"));
+	world_free(w);
+}
+
 /* [bootstrap] url: the gateway without DMAcc GETs its own bootstrap when it starts */
 typedef enum { PIN_NONE, PIN_RIGHT, PIN_WRONG } PinMode;
 
@@ -586,8 +709,36 @@ fingerprint_of(const gchar *path)
 	return g_strconcat("sha256:", hex, NULL);
 }
 
+/* the [bootstrap] url fetch of this run ended: applied or refused as a replay */
+static gboolean
+url_fetch_done(gpointer data)
+{
+	GwTestDaemon *d = data;
+	g_autofree gchar *log = gw_test_daemon_read_log(d);
+	return log != NULL && (strstr(log, "applied before (a replay)") != NULL ||
+	                       strstr(log, "bootstrap fetched from ") != NULL);
+}
+
+/* removes the stored tree of @d (stopped): it starts again with no DMAcc, its other state kept */
 static void
-bootstrap_url_run(PinMode pin)
+forget_tree(GwTestDaemon *d)
+{
+	g_autoptr(GDir) dir = g_dir_open(d->state_dir, 0, NULL);
+	const gchar *name;
+
+	g_assert_nonnull(dir);
+	while ((name = g_dir_read_name(dir)) != NULL) {
+		g_autofree gchar *path = g_build_filename(d->state_dir, name, NULL);
+		if (g_str_has_prefix(name, "tree."))
+			g_assert_cmpint(g_remove(path), ==, 0);
+	}
+}
+
+/* @replay: the bootstrap server answers the same bytes each time (--fixed-session, as a
+ * replayed capture); once applied, the gateway is killed, loses its tree and starts again:
+ * its second GET brings the same body, refused as a replay */
+static void
+bootstrap_url_run(PinMode pin, gboolean replay)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *dir = g_dir_make_tmp("gwmo-wf-url-XXXXXX", &error);
@@ -646,6 +797,7 @@ bootstrap_url_run(PinMode pin)
 		                       "--server-secret=" SRV2_SECRET,
 		                       events_arg,
 		                       ready_arg,
+		                       replay ? "--fixed-session" : NULL,
 		                       NULL};
 		g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
 		bs = g_subprocess_launcher_spawnv(launcher, argv, &error);
@@ -679,6 +831,23 @@ bootstrap_url_run(PinMode pin)
 		g_assert_true(e2e_wait(holds_srv2, &fake, 60));
 	}
 	g_assert_true(file_has(&got));
+	if (replay) {
+		g_autofree gchar *log = NULL;
+		g_autofree gchar *ev = NULL;
+
+		gw_test_daemon_kill(d);
+		forget_tree(d);
+		gw_test_daemon_start(d, NULL);
+		g_assert_true(e2e_wait(url_fetch_done, d, 60));
+		log = gw_test_daemon_read_log(d);
+		g_assert_null(strstr(log, "bootstrap fetched from "));
+		g_assert_nonnull(strstr(log, "applied before (a replay)"));
+		g_assert_false(holds_srv2(&fake));
+		g_assert_null(strstr(log, BS_SECRET));
+		/* it was the same answer to a second GET */
+		g_assert_true(g_file_get_contents(events, &ev, NULL, NULL));
+		g_assert_cmpuint(count_substr(ev, "get GW-TEST-0001"), ==, 2);
+	}
 	gw_test_daemon_stop(d);
 	gw_test_daemon_free(d);
 	g_subprocess_send_signal(bs, SIGTERM);
@@ -695,15 +864,22 @@ bootstrap_url_run(PinMode pin)
 static void
 test_bootstrap_url(void)
 {
-	bootstrap_url_run(PIN_NONE);
+	bootstrap_url_run(PIN_NONE, FALSE);
+}
+
+/* a replayed answer to work flow 1's GET: refused after a SIGKILL and restart */
+static void
+test_bootstrap_url_replay(void)
+{
+	bootstrap_url_run(PIN_NONE, TRUE);
 }
 
 /* work flow 1's GET under a certificate pin: the server certificate must be the pinned one */
 static void
 test_bootstrap_url_pinned(void)
 {
-	bootstrap_url_run(PIN_RIGHT);
-	bootstrap_url_run(PIN_WRONG);
+	bootstrap_url_run(PIN_RIGHT, FALSE);
+	bootstrap_url_run(PIN_WRONG, FALSE);
 }
 
 int
@@ -721,7 +897,10 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/e2e/workflows/request", test_workflow_request);
 	g_test_add_func("/gw/e2e/workflows/refused", test_workflow_refused);
 	g_test_add_func("/gw/e2e/workflows/bounded", test_workflow_bounded);
+	g_test_add_func("/gw/e2e/workflows/fetch-hosts", test_workflow_fetch_hosts);
+	g_test_add_func("/gw/e2e/workflows/fetch-hosts-both", test_workflow_fetch_hosts_both);
 	g_test_add_func("/gw/e2e/workflows/bootstrap-url", test_bootstrap_url);
 	g_test_add_func("/gw/e2e/workflows/bootstrap-url-pinned", test_bootstrap_url_pinned);
+	g_test_add_func("/gw/e2e/workflows/bootstrap-url-replay", test_bootstrap_url_replay);
 	return g_test_run();
 }

@@ -455,6 +455,194 @@ test_bootstrap_import_dmacc2(void)
 	g_rmdir(dir);
 }
 
+/* a Replace of ./DMAcc/old/Name with "name-<n>", signed; its body in *@body */
+static GwSyncmlMessage *
+rename_message(guint n, GBytes **body, gchar **hmac)
+{
+	GwSyncmlMessage *msg = message(BS, NULL, NULL);
+	GwSyncmlCommand *replace = gw_syncml_command_new(GW_SYNCML_CMD_REPLACE);
+	GwSyncmlItem *item = gw_syncml_item_new("./DMAcc/old/Name", NULL);
+	g_autofree gchar *name = g_strdup_printf("name-%u", n);
+	g_autofree gchar *mac = NULL;
+
+	gw_syncml_item_set_data(item, "chr", NULL, name);
+	gw_syncml_command_add_item(replace, item);
+	gw_syncml_message_add_command(msg, replace);
+	*body = gw_syncml_message_to_xml(msg);
+	mac = gw_dm_auth_hmac_compute(
+	    BS, SECRET, NULL, 0, g_bytes_get_data(*body, NULL), g_bytes_get_size(*body));
+	*hmac = gw_dm_auth_hmac_header(BS, mac);
+	return msg;
+}
+
+static GwBootstrapOutcome
+import_rename(GHashTable *servers, GwDmTree *tree, GwDmStore *store, guint n)
+{
+	g_autoptr(GBytes) body = NULL;
+	g_autofree gchar *hmac = NULL;
+	g_autoptr(GwSyncmlMessage) msg = rename_message(n, &body, &hmac);
+	g_autoptr(GError) error = NULL;
+	GwBootstrapOutcome outcome = gw_bootstrap_import(
+	    servers, tree, store, msg, hmac, body, FALSE, NULL, NULL, NULL, &error);
+	g_assert_true((outcome == GW_BOOTSTRAP_APPLIED) == (error == NULL));
+	if (outcome == GW_BOOTSTRAP_REPLAYED)
+		g_assert_error(error, GW_ERROR, GW_ERROR_ALREADY_EXISTS);
+	return outcome;
+}
+
+/* the replay record: a body applied before is refused (409) and changes nothing; the last
+ * GW_BOOTSTRAP_SEEN_MAX per server are remembered, older ones forgotten */
+static void
+test_bootstrap_import_replay(void)
+{
+	g_autofree gchar *dir = g_dir_make_tmp("gwmo-bs-XXXXXX", NULL);
+	g_autoptr(GwDmTree) tree = gw_dm_tree_new();
+	g_autoptr(GwDmStore) store = NULL;
+	g_autoptr(GHashTable) servers =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	g_autofree gchar *seen_path = NULL;
+	g_autofree gchar *name = NULL;
+	g_autoptr(GKeyFile) seen = g_key_file_new();
+	g_auto(GStrv) digests = NULL;
+	GwDmDeviceInfo info = {.dev_id = "gw", .man = "m", .mod = "m", .dmv = "1.2"};
+
+	g_assert_true(gw_dm_tree_install_standard_objects(tree, &info, NULL));
+	g_assert_true(gw_dm_tree_set_leaf_string(
+	    tree, "./DMAcc/old/ServerID", GW_DM_FORMAT_CHR, "old.example", NULL));
+	g_assert_true(gw_dm_tree_set_leaf_string(
+	    tree, "./DMAcc/old/Name", GW_DM_FORMAT_CHR, "factory", NULL));
+	store = gw_dm_store_new(tree, dir);
+	g_hash_table_insert(servers, g_strdup(BS), g_strdup(SECRET));
+	g_assert_cmpuint(gw_bootstrap_outcome_to_http(GW_BOOTSTRAP_REPLAYED), ==, 409);
+
+	g_assert_cmpint(import_rename(servers, tree, store, 0), ==, GW_BOOTSTRAP_APPLIED);
+	g_assert_cmpint(import_rename(servers, tree, store, 1), ==, GW_BOOTSTRAP_APPLIED);
+	g_assert_cmpint(import_rename(servers, tree, store, 0), ==, GW_BOOTSTRAP_REPLAYED);
+	name = gw_dm_tree_dup_string(tree, "./DMAcc/old/Name");
+	g_assert_cmpstr(name, ==, "name-1");
+	/* 64 newer ones: 0 and 1 are forgotten, 2 is the oldest remembered */
+	for (guint n = 2; n < 2 + GW_BOOTSTRAP_SEEN_MAX; n++)
+		g_assert_cmpint(import_rename(servers, tree, store, n), ==, GW_BOOTSTRAP_APPLIED);
+	seen_path = gw_bootstrap_seen_path(store);
+	g_assert_true(g_key_file_load_from_file(seen, seen_path, G_KEY_FILE_NONE, NULL));
+	digests = g_key_file_get_string_list(seen, GW_BOOTSTRAP_SEEN_GROUP, BS, NULL, NULL);
+	g_assert_nonnull(digests);
+	g_assert_cmpuint(g_strv_length(digests), ==, GW_BOOTSTRAP_SEEN_MAX);
+	g_assert_cmpint(import_rename(servers, tree, store, 2), ==, GW_BOOTSTRAP_REPLAYED);
+	g_assert_cmpint(import_rename(servers, tree, store, 1 + GW_BOOTSTRAP_SEEN_MAX),
+	                ==,
+	                GW_BOOTSTRAP_REPLAYED);
+	g_assert_cmpint(import_rename(servers, tree, store, 0), ==, GW_BOOTSTRAP_APPLIED);
+	g_clear_pointer(&name, g_free);
+	name = gw_dm_tree_dup_string(tree, "./DMAcc/old/Name");
+	g_assert_cmpstr(name, ==, "name-0");
+	/* another bootstrap server's bodies are its own: the same bytes signed by it apply */
+	g_hash_table_insert(servers, g_strdup("bs2.example"), g_strdup("bs2-secret"));
+	{
+		g_autoptr(GwSyncmlMessage) msg = message("bs2.example", NULL, NULL);
+		GwSyncmlCommand *replace = gw_syncml_command_new(GW_SYNCML_CMD_REPLACE);
+		GwSyncmlItem *item = gw_syncml_item_new("./DMAcc/old/Name", NULL);
+		g_autoptr(GBytes) body = NULL;
+		g_autofree gchar *mac = NULL;
+		g_autofree gchar *hmac = NULL;
+		g_autoptr(GError) error = NULL;
+
+		gw_syncml_item_set_data(item, "chr", NULL, "name-bs2");
+		gw_syncml_command_add_item(replace, item);
+		gw_syncml_message_add_command(msg, replace);
+		body = gw_syncml_message_to_xml(msg);
+		mac = gw_dm_auth_hmac_compute("bs2.example",
+		                              "bs2-secret",
+		                              NULL,
+		                              0,
+		                              g_bytes_get_data(body, NULL),
+		                              g_bytes_get_size(body));
+		hmac = gw_dm_auth_hmac_header("bs2.example", mac);
+		g_assert_cmpint(
+		    gw_bootstrap_import(
+		        servers, tree, store, msg, hmac, body, FALSE, NULL, NULL, NULL, &error),
+		    ==,
+		    GW_BOOTSTRAP_APPLIED);
+		g_assert_cmpint(
+		    gw_bootstrap_import(
+		        servers, tree, store, msg, hmac, body, FALSE, NULL, NULL, NULL, &error),
+		    ==,
+		    GW_BOOTSTRAP_REPLAYED);
+	}
+	g_clear_object(&store);
+	{
+		g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+		const gchar *entry;
+		while (d != NULL && (entry = g_dir_read_name(d)) != NULL) {
+			g_autofree gchar *p = g_build_filename(dir, entry, NULL);
+			g_remove(p);
+		}
+	}
+	g_rmdir(dir);
+}
+
+/* [bootstrap] fetch-hosts: exact names and addresses, *.<domain> below the domain only, * */
+static void
+test_bootstrap_fetch_hosts(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_auto(GStrv) patterns = gw_server_bootstrap_parse_fetch_hosts(
+	    " BS.Example.com. ; *.boot.example , 192.0.2.7,[2001:db8::1]", &error);
+	g_auto(GStrv) any = gw_server_bootstrap_parse_fetch_hosts("*", &error);
+	g_auto(GStrv) none = gw_server_bootstrap_parse_fetch_hosts("", &error);
+	struct {
+		const gchar *host;
+		gboolean ok;
+	} cases[] = {
+	    {"bs.example.com", TRUE},
+	    {"BS.EXAMPLE.COM.", TRUE},
+	    {"x.bs.example.com", FALSE},
+	    {"a.boot.example", TRUE},
+	    {"a.b.boot.example", TRUE},
+	    {"boot.example", FALSE},
+	    {"evilboot.example", FALSE},
+	    {"192.0.2.7", TRUE},
+	    {"192.0.2.70", FALSE},
+	    {"2001:db8::1", TRUE},
+	    {"[2001:db8::1]", TRUE},
+	    {"127.0.0.1", FALSE},
+	    {"", FALSE},
+	    {NULL, FALSE},
+	};
+	const gchar *bad[] = {"*.", "a*.example", "*", "**.example", "a/b", "x@y", "*.*.example"};
+
+	g_assert_no_error(error);
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_test_message("%s", cases[i].host != NULL ? cases[i].host : "(null)");
+		g_assert_cmpint(
+		    gw_server_bootstrap_host_matches((const gchar *const *)patterns, cases[i].host),
+		    ==,
+		    cases[i].ok);
+		g_assert_false(
+		    gw_server_bootstrap_host_matches((const gchar *const *)none, cases[i].host));
+	}
+	g_assert_true(gw_server_bootstrap_host_matches((const gchar *const *)any, "a.example"));
+	g_assert_true(gw_server_bootstrap_host_matches((const gchar *const *)any, "10.0.0.1"));
+	/* an address never matches a wildcard */
+	{
+		g_auto(GStrv) p = gw_server_bootstrap_parse_fetch_hosts("*.0.0.1", &error);
+		g_assert_no_error(error);
+		g_assert_false(
+		    gw_server_bootstrap_host_matches((const gchar *const *)p, "127.0.0.1"));
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autoptr(GError) local = NULL;
+		g_auto(GStrv) p = NULL;
+		/* "*" alone is valid: only as a part of another pattern is it refused */
+		if (g_str_equal(bad[i], "*"))
+			continue;
+		p = gw_server_bootstrap_parse_fetch_hosts(bad[i], &local);
+		g_test_message("%s: %s", bad[i], local != NULL ? local->message : "accepted");
+		g_assert_null(p);
+		g_assert_error(local, GW_ERROR, GW_ERROR_INVALID_ARGS);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -463,7 +651,9 @@ main(int argc, char **argv)
 	g_test_add_func("/gw/bootstrap/authenticate", test_bootstrap_authenticate);
 	g_test_add_func("/gw/bootstrap/import", test_bootstrap_import);
 	g_test_add_func("/gw/bootstrap/import-dmacc2", test_bootstrap_import_dmacc2);
+	g_test_add_func("/gw/bootstrap/import-replay", test_bootstrap_import_replay);
 	g_test_add_func("/gw/bootstrap/uri-allowed", test_bootstrap_uri_allowed);
 	g_test_add_func("/gw/bootstrap/pins", test_bootstrap_pins);
+	g_test_add_func("/gw/bootstrap/fetch-hosts", test_bootstrap_fetch_hosts);
 	return g_test_run();
 }

@@ -22,10 +22,12 @@
  * syncml:auth-md5, AppAuth/1 (CLCRED, DIGEST, the gateway's name and secret) and AppAuth/2
  * (SRVCRED, DIGEST, the server's name and secret). It is signed with the x-syncml-hmac header
  * (username = --bs-id, MAC over the exact body with --bs-secret and an empty nonce:
- * OMA-DM.md §1.2.4); --forge signs it with another secret.
+ * OMA-DM.md §1.2.4); --forge signs it with another secret. Each message has a fresh
+ * SessionID, so no two are the same bytes (the gateway refuses a body it applied before).
  *
  * Misbehaviour for the tests: --oversize N adds N bytes of comment to the GET answer, --slow S
- * waits S seconds before answering a GET.
+ * waits S seconds before answering a GET, --fixed-session sends SessionID 1 every time (the
+ * same bytes for the same GwID, as an attacker replaying a captured body would).
  *
  * What happened goes to --events FILE, one line each: "get <gwid>", "trigger <gwid> <server>",
  * "pushed <HTTP status>" or "push-failed <why>". --ready-file gets the listening URL (and the
@@ -69,7 +71,9 @@ typedef struct {
 	gboolean forge;
 	gint oversize;
 	gint slow;
+	gboolean fixed_session;
 
+	guint session; /* the last SessionID sent */
 	gchar *url;
 	GwHttpServer *http;
 	GwHttpClient *client;
@@ -118,10 +122,22 @@ bs_add(GwSyncmlCommand *atomic, const gchar *account, const gchar *rel, const gc
 static GBytes *
 bs_message(BsServer *self, const gchar *gw_id)
 {
-	g_autoptr(GwSyncmlMessage) msg =
-	    gw_syncml_message_new(GW_SYNCML_VERSION_DM_1_2, "1", 1, gw_id, self->url);
-	GwSyncmlCommand *atomic = gw_syncml_command_new(GW_SYNCML_CMD_ATOMIC);
+	g_autofree gchar *session = NULL;
+	g_autoptr(GwSyncmlMessage) msg = NULL;
+	GwSyncmlCommand *atomic;
 	const gchar *a = self->account;
+
+	/* a fresh SessionID per message: the gateway refuses a body it applied before (a
+	 * replay); --fixed-session answers the same bytes each time, as a replayed capture */
+	if (self->fixed_session)
+		self->session = 1;
+	else if (self->session == 0)
+		self->session = (guint)g_random_int_range(1, 0x8000);
+	else
+		self->session = self->session % 0xFFFF + 1;
+	session = g_strdup_printf("%X", self->session);
+	msg = gw_syncml_message_new(GW_SYNCML_VERSION_DM_1_2, session, 1, gw_id, self->url);
+	atomic = gw_syncml_command_new(GW_SYNCML_CMD_ATOMIC);
 
 	msg->hdr.source_name = g_strdup(self->bs_id);
 	bs_add(atomic, a, "", NULL);
@@ -434,6 +450,13 @@ main(int argc, char **argv)
 	     "Add N bytes of comment to the GET answer",
 	     "N"},
 	    {"slow", 0, 0, G_OPTION_ARG_INT, &self.slow, "Answer a GET after S seconds", "S"},
+	    {"fixed-session",
+	     0,
+	     0,
+	     G_OPTION_ARG_NONE,
+	     &self.fixed_session,
+	     "The same SessionID (the same bytes) in every message",
+	     NULL},
 	    G_OPTION_ENTRY_NULL};
 
 	context = g_option_context_new("- reference DM Bootstrap Server (seed 001 work flows)");
