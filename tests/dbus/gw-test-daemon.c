@@ -324,3 +324,38 @@ gw_test_free_port(void)
 	g_error("no free TCP port on 127.0.0.1 in [10000, %u)", low);
 	return 0;
 }
+
+GHashTable *
+gw_test_managed_objects(GwTestDaemon *self, const gchar *iface)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	g_autoptr(GVariant) objects = NULL;
+	GHashTable *result =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_variant_unref);
+	GVariantIter iter;
+	const gchar *path;
+	GVariant *ifaces_raw;
+
+	reply = g_dbus_connection_call_sync(self->connection,
+	                                    "org.gwmo.Gateway1",
+	                                    "/org/gwmo/Gateway1",
+	                                    "org.freedesktop.DBus.ObjectManager",
+	                                    "GetManagedObjects",
+	                                    NULL,
+	                                    G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
+	                                    G_DBUS_CALL_FLAGS_NONE,
+	                                    60000,
+	                                    NULL,
+	                                    &error);
+	g_assert_no_error(error);
+	objects = g_variant_get_child_value(reply, 0);
+	g_variant_iter_init(&iter, objects);
+	while (g_variant_iter_next(&iter, "{&o@a{sa{sv}}}", &path, &ifaces_raw)) {
+		g_autoptr(GVariant) ifaces = ifaces_raw;
+		GVariant *props = g_variant_lookup_value(ifaces, iface, G_VARIANT_TYPE_VARDICT);
+		if (props != NULL)
+			g_hash_table_insert(result, g_strdup(path), props);
+	}
+	return result;
+}

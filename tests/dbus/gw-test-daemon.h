@@ -55,6 +55,10 @@ gw_test_call(GwTestDaemon *self,
 	     GVariant *parameters,
 	     const gchar *reply_type,
 	     GError **error);
+/* object path → the a{sv} of @iface, for every object of the gateway's ObjectManager that
+ * has @iface (one GetManagedObjects; asserts that it succeeds) */
+GHashTable *
+gw_test_managed_objects(GwTestDaemon *self, const gchar *iface);
 /* asserts that the call fails with the D-Bus error @error_name */
 void
 gw_test_assert_dbus_error(GwTestDaemon *self,

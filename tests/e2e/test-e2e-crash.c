@@ -907,33 +907,14 @@ static GHashTable *
 device_ids(GwTestDaemon *d)
 {
 	GHashTable *out = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = NULL;
-	g_autoptr(GVariant) objects = NULL;
-	GVariantIter iter;
-	GVariant *ifaces;
+	g_autoptr(GHashTable) objects = gw_test_managed_objects(d, "org.gwmo.Gateway1.Device");
+	GHashTableIter iter;
+	gpointer props;
 
-	reply = g_dbus_connection_call_sync(d->connection,
-	                                    "org.gwmo.Gateway1",
-	                                    "/org/gwmo/Gateway1",
-	                                    "org.freedesktop.DBus.ObjectManager",
-	                                    "GetManagedObjects",
-	                                    NULL,
-	                                    G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
-	                                    G_DBUS_CALL_FLAGS_NONE,
-	                                    60000,
-	                                    NULL,
-	                                    &error);
-	g_assert_no_error(error);
-	objects = g_variant_get_child_value(reply, 0);
-	g_variant_iter_init(&iter, objects);
-	while (g_variant_iter_next(&iter, "{&o@a{sa{sv}}}", NULL, &ifaces)) {
-		g_autoptr(GVariant) owned = ifaces;
-		g_autoptr(GVariant) props =
-		    g_variant_lookup_value(owned, "org.gwmo.Gateway1.Device", G_VARIANT_TYPE_VARDICT);
+	g_hash_table_iter_init(&iter, objects);
+	while (g_hash_table_iter_next(&iter, NULL, &props)) {
 		const gchar *id = NULL;
-
-		if (props != NULL && g_variant_lookup(props, "DeviceID", "&s", &id))
+		if (g_variant_lookup(props, "DeviceID", "&s", &id))
 			g_hash_table_add(out, g_strdup(id));
 	}
 	return out;

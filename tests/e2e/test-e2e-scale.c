@@ -72,36 +72,15 @@ static GHashTable *
 device_objects(GwTestDaemon *d)
 {
 	GHashTable *result = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = NULL;
-	g_autoptr(GVariant) objects = NULL;
-	GVariantIter iter;
-	const gchar *path;
-	GVariant *ifaces_raw;
+	g_autoptr(GHashTable) objects = gw_test_managed_objects(d, DEVICE_IFACE);
+	GHashTableIter iter;
+	gpointer props;
 
-	reply = g_dbus_connection_call_sync(d->connection,
-	                                    "org.gwmo.Gateway1",
-	                                    "/org/gwmo/Gateway1",
-	                                    "org.freedesktop.DBus.ObjectManager",
-	                                    "GetManagedObjects",
-	                                    NULL,
-	                                    G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
-	                                    G_DBUS_CALL_FLAGS_NONE,
-	                                    30000,
-	                                    NULL,
-	                                    &error);
-	g_assert_no_error(error);
-	objects = g_variant_get_child_value(reply, 0);
-	g_variant_iter_init(&iter, objects);
-	while (g_variant_iter_next(&iter, "{&o@a{sa{sv}}}", &path, &ifaces_raw)) {
-		g_autoptr(GVariant) ifaces = ifaces_raw;
-		g_autoptr(GVariant) props =
-		    g_variant_lookup_value(ifaces, DEVICE_IFACE, G_VARIANT_TYPE("a{sv}"));
+	g_hash_table_iter_init(&iter, objects);
+	while (g_hash_table_iter_next(&iter, NULL, &props)) {
 		const gchar *id = NULL;
 		const gchar *status = NULL;
 
-		if (props == NULL)
-			continue;
 		g_assert_true(g_variant_lookup(props, "DeviceID", "&s", &id));
 		g_assert_true(g_variant_lookup(props, "Status", "&s", &status));
 		if (g_hash_table_contains(result, id))
