@@ -162,41 +162,6 @@ read_line(GDataInputStream *in)
 	return r.line;
 }
 
-/* gwmod's objects implementing @iface: path → a{sv} */
-static GHashTable *
-managed_objects(GwTestDaemon *d, const gchar *iface)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = NULL;
-	g_autoptr(GVariant) objects = NULL;
-	GHashTable *out =
-	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_variant_unref);
-	GVariantIter iter;
-	const gchar *path;
-	GVariant *ifaces_raw;
-
-	reply = g_dbus_connection_call_sync(d->connection,
-	                                    GW_NAME,
-	                                    GW_PATH,
-	                                    "org.freedesktop.DBus.ObjectManager",
-	                                    "GetManagedObjects",
-	                                    NULL,
-	                                    G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
-	                                    G_DBUS_CALL_FLAGS_NONE,
-	                                    -1,
-	                                    NULL,
-	                                    &error);
-	g_assert_no_error(error);
-	objects = g_variant_get_child_value(reply, 0);
-	g_variant_iter_init(&iter, objects);
-	while (g_variant_iter_next(&iter, "{&o@a{sa{sv}}}", &path, &ifaces_raw)) {
-		g_autoptr(GVariant) ifaces = ifaces_raw;
-		GVariant *props = g_variant_lookup_value(ifaces, iface, G_VARIANT_TYPE("a{sv}"));
-		if (props != NULL)
-			g_hash_table_insert(out, g_strdup(path), props);
-	}
-	return out;
-}
 
 /*
  * `gwmoctl --json COMMAND…` prints one array of objects, one per object implementing @iface,
@@ -237,7 +202,7 @@ assert_listing_matches(GwTestDaemon *d, const gchar *iface, const gchar *command
 	g_assert_cmpint(g_subprocess_get_exit_status(proc), ==, 0);
 
 	/* read after the listing: nothing changes in between (no job runs, no device moves) */
-	objects = managed_objects(d, iface);
+	objects = gw_test_managed_objects(d, iface);
 	json_parser_load_from_data(parser, out, -1, &error);
 	g_assert_no_error(error);
 	g_assert_true(JSON_NODE_HOLDS_ARRAY(json_parser_get_root(parser)));

@@ -282,13 +282,6 @@ call_object(GwTestDaemon *d,
 	}
 }
 
-/* the managed objects' paths that implement @iface */
-static GHashTable *
-managed_objects(GwTestDaemon *d, const gchar *iface)
-{
-	return gw_test_managed_objects(d, iface);
-}
-
 /* ---- tests ---- */
 
 /* GwMO-HLF-003, GwMO-DI-002, GwMO-SECARIZE-001; a provisioned device is Detached, with no
@@ -360,7 +353,7 @@ test_add_device(void)
 	g_assert_cmpstr(detached, ==, "1");
 	g_assert_cmpstr(proxy, ==, "1");
 
-	devices = managed_objects(d, GW_DEVICE_IFACE);
+	devices = gw_test_managed_objects(d, GW_DEVICE_IFACE);
 	g_assert_cmpuint(g_hash_table_size(devices), ==, 1);
 	g_assert_true(g_hash_table_contains(devices, path));
 	fixture_free(f);
@@ -622,7 +615,7 @@ test_remove_device(void)
 	            NULL);
 	wait_for_path(f->removed, path);
 	gw_test_assert_dbus_error(d, "GetNode", g_variant_new("(s)", uri), ERR "NotFound");
-	devices = managed_objects(d, GW_DEVICE_IFACE);
+	devices = gw_test_managed_objects(d, GW_DEVICE_IFACE);
 	g_assert_cmpuint(g_hash_table_size(devices), ==, 0);
 	total = get_node(d, "./GwMO/Inventory/Summary/Total");
 	g_assert_cmpstr(total, ==, "0");
@@ -750,7 +743,7 @@ test_on_demand_objects(void)
 		all = g_variant_get_child_value(reply, 0);
 	}
 	g_assert_cmpuint(g_variant_n_children(all), ==, 9);
-	devices = managed_objects(d, GW_DEVICE_IFACE);
+	devices = gw_test_managed_objects(d, GW_DEVICE_IFACE);
 	props = g_variant_ref(g_hash_table_lookup(devices, path));
 	g_assert_nonnull(props);
 	g_assert_cmpuint(g_variant_n_children(props), ==, 9);
@@ -835,8 +828,8 @@ test_restart_exports_again(void)
 	gw_test_daemon_stop(d);
 	gw_test_daemon_start(d, NULL);
 
-	devices = managed_objects(d, GW_DEVICE_IFACE);
-	groups = managed_objects(d, GW_GROUP_IFACE);
+	devices = gw_test_managed_objects(d, GW_DEVICE_IFACE);
+	groups = gw_test_managed_objects(d, GW_GROUP_IFACE);
 	g_assert_true(g_hash_table_contains(devices, dev));
 	g_assert_true(g_hash_table_contains(groups, group));
 	device_id = get_prop_string(d, dev, GW_DEVICE_IFACE, "DeviceID");
@@ -859,7 +852,7 @@ test_kill_after_add(void)
 
 	gw_test_daemon_kill(d);
 	gw_test_daemon_start(d, NULL);
-	devices = managed_objects(d, GW_DEVICE_IFACE);
+	devices = gw_test_managed_objects(d, GW_DEVICE_IFACE);
 	g_assert_true(g_hash_table_contains(devices, dev));
 	device_id = get_prop_string(d, dev, GW_DEVICE_IFACE, "DeviceID");
 	g_assert_cmpstr(device_id, ==, "urn:dev:durable");
@@ -1184,7 +1177,7 @@ test_servers(void)
 	gw_test_daemon_stop(d);
 	gw_test_daemon_start(d, NULL);
 	{
-		g_autoptr(GHashTable) servers = managed_objects(d, GW_SERVER_IFACE);
+		g_autoptr(GHashTable) servers = gw_test_managed_objects(d, GW_SERVER_IFACE);
 		GVariant *props = g_hash_table_lookup(servers, path);
 		const gchar *sid = NULL;
 		g_autoptr(GVariant) inventory_alert = NULL;
